@@ -1,0 +1,60 @@
+/**
+ * ParsedItem → NormalizedItem: dates settled against the moment the item was first seen,
+ * and the keys deduplication matches on. Pure: `now` is an argument.
+ */
+import { createHash } from 'node:crypto';
+import type { NormalizedItem, ParsedItem } from '../model.ts';
+import { canonicalUrl } from './canonical-url.ts';
+
+/** Feeds' clocks drift; a date this far ahead is still taken at its word. */
+const FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
+/** Shorter folded titles ("Opinion", "Letters") are too common to identify a story. */
+const MIN_TITLE_KEY_LENGTH = 12;
+
+/** Normalizes one feed's items for storage, as seen at `now`. */
+export function normalizeItems(items: ParsedItem[], now: Date): NormalizedItem[] {
+  return items.map((item) => normalizeItem(item, now));
+}
+
+function normalizeItem(item: ParsedItem, now: Date): NormalizedItem {
+  // An undated or future-dated item is dated when first seen; the claim is kept aside.
+  const trusted = item.published !== null && item.published.getTime() <= now.getTime() + FUTURE_TOLERANCE_MS;
+  const published = trusted ? item.published! : now;
+  const updatedTrusted = item.updated !== null && item.updated.getTime() <= now.getTime() + FUTURE_TOLERANCE_MS;
+  const titleKey = foldText(item.title);
+  const canonical = canonicalUrl(item.link);
+  return {
+    itemId: item.id,
+    canonicalUrl: canonical,
+    titleKey: titleKey !== null && titleKey.length >= MIN_TITLE_KEY_LENGTH ? titleKey : null,
+    authorKey: foldText(item.author),
+    contentHash: hashContent(item, canonical),
+    title: item.title,
+    link: item.link,
+    author: item.author,
+    published,
+    claimedPublished: trusted ? null : item.published,
+    updated: updatedTrusted && item.updated!.getTime() > published.getTime() ? item.updated! : published,
+    summary: item.summary,
+    content: item.content,
+    categories: item.categories,
+  };
+}
+
+/** Lower case, no accents, no punctuation, single spaces: "Brexit’s Cost — Again!" → "brexit s cost again". */
+export function foldText(text: string | null): string | null {
+  if (!text) return null;
+  const folded = text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+  return folded === '' ? null : folded;
+}
+
+/** Hashes what a reader sees; the canonical link, so rotating tracking parameters are no edit. */
+function hashContent(item: ParsedItem, canonical: string | null): string {
+  const parts = [item.title, canonical ?? item.link, item.author, item.summary, item.content, item.categories.join('\u001f')];
+  return createHash('sha1').update(parts.map((part) => part ?? '').join('\u001e')).digest('base64url');
+}

@@ -1,0 +1,68 @@
+/** Atom 1.0 (RFC 4287) and Atom 0.3 feeds and entries, from the xml2js tree rss-parser walked. */
+import type { ParsedFeedMeta } from '../model.ts';
+import { cleanAuthor, cleanBody, cleanText, resolveLink } from './clean-text.ts';
+import { parseDate } from './parse-date.ts';
+import { attrOf, childText, childrenOf, textOf } from './xml-node.ts';
+import type { RawItem } from './raw-item.ts';
+
+/** The base URI in force inside `node` (RFC 4287 §2 and XML Base). */
+export function atomBase(node: unknown, outerBase: string | null): string | null {
+  const base = attrOf(node, 'xml:base');
+  return base ? resolveLink(base, outerBase) : outerBase;
+}
+
+/** Feed-level fields of an Atom feed. */
+export function readAtomFeed(feed: unknown, baseUrl: string | null): ParsedFeedMeta {
+  const base = atomBase(feed, baseUrl);
+  return {
+    title: cleanText(childText(feed, 'title')),
+    link: pickLink(feed, base),
+    description: cleanBody(childText(feed, 'subtitle', 'tagline')),
+    language: attrOf(feed, 'xml:lang'),
+    updated: parseDate(childText(feed, 'updated', 'modified')),
+    ttlMinutes: null,
+  };
+}
+
+/** The feed-level author, used for entries that name none (RFC 4287 §4.2.1). */
+export function readAtomFeedAuthor(feed: unknown): string | null {
+  return authorsOf(feed)[0] ?? null;
+}
+
+/** One Atom entry, before ids and fallbacks are settled. */
+export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem {
+  const base = atomBase(entry, feedBase);
+  const updated = parseDate(childText(entry, 'updated', 'modified'));
+  return {
+    guid: childText(entry, 'id'),
+    title: cleanText(childText(entry, 'title')),
+    link: pickLink(entry, base),
+    authors: authorsOf(entry),
+    // Atom requires only <updated>; a reader shows it as the entry's date when nothing else is given.
+    published: parseDate(childText(entry, 'published', 'issued', 'created')) ?? updated,
+    updated,
+    summary: cleanBody(childText(entry, 'summary')),
+    content: cleanBody(childText(entry, 'content')),
+    categories: childrenOf(entry, 'category').map((node) => attrOf(node, 'term') ?? attrOf(node, 'label') ?? textOf(node)),
+  };
+}
+
+/** The alternate link: rel="alternate" or no rel, with href; a link without href gives its text. */
+function pickLink(node: unknown, base: string | null): string | null {
+  const links = childrenOf(node, 'link');
+  const alternate = links.filter((link) => {
+    const rel = attrOf(link, 'rel');
+    return rel === null || rel === 'alternate';
+  });
+  for (const link of [...alternate, ...links]) {
+    const href = attrOf(link, 'href') ?? textOf(link)?.trim();
+    if (href) return resolveLink(href, atomBase(link, base));
+  }
+  return null;
+}
+
+function authorsOf(node: unknown): string[] {
+  return childrenOf(node, 'author')
+    .map((author) => cleanAuthor(childText(author, 'name') ?? (typeof author === 'string' ? author : null)))
+    .filter((name): name is string => name !== null);
+}

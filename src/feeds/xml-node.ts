@@ -1,0 +1,74 @@
+/**
+ * Reading the object tree xml2js builds (elements as arrays, text under `_`, attributes
+ * under `$`). Every accessor is total: a missing or oddly shaped node reads as null or [].
+ */
+
+type Element = { _?: unknown; $?: Record<string, unknown> } & Record<string, unknown>;
+
+function isElement(node: unknown): node is Element {
+  return typeof node === 'object' && node !== null && !Array.isArray(node);
+}
+
+/** All child elements called `name`. */
+export function childrenOf(node: unknown, name: string): unknown[] {
+  if (!isElement(node)) return [];
+  const value = node[name];
+  return Array.isArray(value) ? value : value === undefined ? [] : [value];
+}
+
+/** The first child element called `name`, or undefined. */
+export function childOf(node: unknown, name: string): unknown {
+  return childrenOf(node, name)[0];
+}
+
+/** An attribute's value, or null. */
+export function attrOf(node: unknown, name: string): string | null {
+  if (!isElement(node) || !isElement(node.$)) return null;
+  const value = node.$[name];
+  return typeof value === 'string' ? value : null;
+}
+
+/** The text of an element; an element with child elements (Atom xhtml) is serialized back to markup. */
+export function textOf(node: unknown): string | null {
+  if (typeof node === 'string') return node;
+  if (!isElement(node)) return null;
+  if (typeof node._ === 'string') return node._;
+  const markup = serializeChildren(node);
+  return markup === '' ? null : markup;
+}
+
+/** The trimmed text of the first of `names` present and non-empty. */
+export function childText(node: unknown, ...names: string[]): string | null {
+  for (const name of names) {
+    for (const child of childrenOf(node, name)) {
+      const text = textOf(child)?.trim();
+      if (text) return text;
+    }
+  }
+  return null;
+}
+
+function serializeChildren(node: Element): string {
+  let out = '';
+  for (const [name, value] of Object.entries(node)) {
+    if (name === '$' || name === '_') continue;
+    for (const child of Array.isArray(value) ? value : [value]) out += serializeElement(name, child);
+  }
+  return out;
+}
+
+function serializeElement(name: string, node: unknown): string {
+  const tag = name.replace(/^[\w.-]+:/, '');
+  if (typeof node === 'string') return `<${tag}>${escapeText(node)}</${tag}>`;
+  if (!isElement(node)) return '';
+  const attrs = Object.entries(node.$ ?? {})
+    .filter(([key]) => !key.startsWith('xmlns'))
+    .map(([key, value]) => ` ${key}="${escapeText(String(value)).replace(/"/g, '&quot;')}"`)
+    .join('');
+  const text = typeof node._ === 'string' ? escapeText(node._) : '';
+  return `<${tag}${attrs}>${text}${serializeChildren(node)}</${tag}>`;
+}
+
+function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

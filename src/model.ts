@@ -1,0 +1,130 @@
+/** Shared types only: the vocabulary every module speaks. No logic lives here. */
+
+/** One entry of `feeds.yaml`, validated, with its id always present. */
+export interface FeedSource {
+  id: string;
+  url: string;
+  title: string | null;
+  outlet: string | null;
+  tags: string[];
+}
+
+/** What a feed document says about itself. */
+export interface ParsedFeedMeta {
+  title: string | null;
+  link: string | null;
+  description: string | null;
+  language: string | null;
+  updated: Date | null;
+  /** RSS `<ttl>` in minutes: the publisher's requested minimum poll interval. */
+  ttlMinutes: number | null;
+}
+
+/** One item as the feed states it, normalized but not yet seen by storage. */
+export interface ParsedItem {
+  /** guid / Atom id / JSON Feed id, else the link, else a hash of title and date. */
+  id: string;
+  title: string | null;
+  link: string | null;
+  author: string | null;
+  published: Date | null;
+  updated: Date | null;
+  /** HTML (or text) as given by the feed, trimmed. */
+  summary: string | null;
+  content: string | null;
+  categories: string[];
+}
+
+export interface ParsedFeed {
+  format: 'rss' | 'atom' | 'json';
+  feed: ParsedFeedMeta;
+  items: ParsedItem[];
+}
+
+/** Why a feed must not be fetched before `nextFetchAt`. */
+export type WaitReason = 'schedule' | 'backoff' | 'retry-after';
+
+/** Per-feed polling state kept in the database. */
+export interface FeedState {
+  id: string;
+  /** The URL fetched now: the configured one, or where a permanent redirect or autodiscovery led. */
+  url: string;
+  configuredUrl: string;
+  title: string | null;
+  siteLink: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  lastFetchAt: Date | null;
+  lastSuccessAt: Date | null;
+  nextFetchAt: Date | null;
+  waitReason: WaitReason | null;
+  consecutiveErrors: number;
+  lastError: string | null;
+}
+
+/** A feed as the rest of the program sees it: config and state together. */
+export interface Feed extends FeedState {
+  source: FeedSource;
+}
+
+/** One feed a story appeared in. */
+export interface StorySource {
+  feedId: string;
+  link: string | null;
+  firstSeenAt: Date;
+}
+
+/** A deduplicated story as stored. */
+export interface Story {
+  id: number;
+  title: string | null;
+  link: string | null;
+  canonicalUrl: string | null;
+  author: string | null;
+  published: Date;
+  /** The date the feed claimed when it was absent or in the future and `published` fell back to first seen. */
+  claimedPublished: Date | null;
+  updated: Date;
+  summary: string | null;
+  content: string | null;
+  categories: string[];
+  firstSeenAt: Date;
+  /** The feed that first brought the story. */
+  feedId: string;
+  sources: StorySource[];
+}
+
+/** What storing one feed's items did. */
+export interface SaveResult {
+  added: number;
+  updated: number;
+  duplicates: number;
+}
+
+/** The outcome of polling one feed. */
+export type PollOutcome =
+  | ({ kind: 'stored'; itemCount: number } & SaveResult)
+  | { kind: 'not-modified' }
+  | { kind: 'skipped'; reason: WaitReason; until: Date }
+  | { kind: 'failed'; error: string; nextFetchAt: Date };
+
+/** An item ready for storage: dates settled against first-seen time, identity keys computed. */
+export interface NormalizedItem {
+  /** Identity within its feed (guid, else link, else hash of title and date). */
+  itemId: string;
+  canonicalUrl: string | null;
+  /** Title folded for re-issue matching (case, accents, punctuation), or null when too short to trust. */
+  titleKey: string | null;
+  authorKey: string | null;
+  /** Changes exactly when the feed edits what it says about the item. */
+  contentHash: string;
+  title: string | null;
+  link: string | null;
+  author: string | null;
+  published: Date;
+  claimedPublished: Date | null;
+  updated: Date;
+  summary: string | null;
+  content: string | null;
+  categories: string[];
+}

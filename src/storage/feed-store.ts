@@ -1,0 +1,124 @@
+/** Per-feed polling state: which URL to fetch, validators for conditional GET, schedule and errors. */
+import type { FeedSource, FeedState, WaitReason } from '../model.ts';
+import type { Database } from './database.ts';
+
+interface FeedRow {
+  id: string;
+  configured_url: string;
+  url: string;
+  title: string | null;
+  site_link: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  last_fetch_at: number | null;
+  last_success_at: number | null;
+  next_fetch_at: number | null;
+  wait_reason: WaitReason | null;
+  consecutive_errors: number;
+  last_error: string | null;
+}
+
+/** What a successful fetch (200 or 304) leaves behind. */
+export interface FetchSuccess {
+  url: string;
+  etag: string | null;
+  lastModified: string | null;
+  title?: string | null;
+  siteLink?: string | null;
+  nextFetchAt: Date;
+}
+
+/** What a failed fetch leaves behind. */
+export interface FetchFailure {
+  error: string;
+  nextFetchAt: Date;
+  waitReason: 'backoff' | 'retry-after';
+  /** A permanent redirect seen before the failure still moves the feed. */
+  url?: string;
+}
+
+export type FeedStore = ReturnType<typeof createFeedStore>;
+
+const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function toState(row: FeedRow): FeedState {
+  return {
+    id: row.id,
+    url: row.url,
+    configuredUrl: row.configured_url,
+    title: row.title,
+    siteLink: row.site_link,
+    etag: row.etag,
+    lastModified: row.last_modified,
+    lastFetchAt: toDate(row.last_fetch_at),
+    lastSuccessAt: toDate(row.last_success_at),
+    nextFetchAt: toDate(row.next_fetch_at),
+    waitReason: row.wait_reason,
+    consecutiveErrors: row.consecutive_errors,
+    lastError: row.last_error,
+  };
+}
+
+/** Builds the feed store over an open database. */
+export function createFeedStore(db: Database) {
+  const insert = db.prepare(`INSERT INTO feeds (id, configured_url, url) VALUES (?, ?, ?)`);
+  const reset = db.prepare(`
+    UPDATE feeds SET configured_url = ?, url = ?, etag = NULL, last_modified = NULL, next_fetch_at = NULL,
+      wait_reason = NULL, consecutive_errors = 0, last_error = NULL WHERE id = ?`);
+  const selectAll = db.prepare<[], FeedRow>(`SELECT * FROM feeds ORDER BY id`);
+  const selectActive = db.prepare<[], FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`);
+  const selectOne = db.prepare<[string], FeedRow>(`SELECT * FROM feeds WHERE id = ?`);
+  const success = db.prepare(`
+    UPDATE feeds SET url = @url, etag = @etag, last_modified = @lastModified,
+      title = coalesce(@title, title), site_link = coalesce(@siteLink, site_link),
+      last_fetch_at = @now, last_success_at = @now, next_fetch_at = @nextFetchAt, wait_reason = 'schedule',
+      consecutive_errors = 0, last_error = NULL
+    WHERE id = @id`);
+  const failure = db.prepare(`
+    UPDATE feeds SET url = coalesce(@url, url), last_fetch_at = @now, next_fetch_at = @nextFetchAt,
+      wait_reason = @waitReason, consecutive_errors = consecutive_errors + 1, last_error = @error
+    WHERE id = @id`);
+
+  return {
+    /** Makes the stored feeds match the config: adds new ones, resets moved ones, retires removed ones (their stories stay). */
+    sync: db.transaction((sources: FeedSource[]): void => {
+      db.prepare(`UPDATE feeds SET in_config = 0`).run();
+      const activate = db.prepare(`UPDATE feeds SET in_config = 1 WHERE id = ?`);
+      for (const source of sources) {
+        const row = selectOne.get(source.id);
+        if (!row) insert.run(source.id, source.url, source.url);
+        else if (row.configured_url !== source.url) reset.run(source.url, source.url, source.id);
+        activate.run(source.id);
+      }
+    }),
+
+    /** Feeds currently in the config, by id. */
+    listActive: (): FeedState[] => selectActive.all().map(toState),
+
+    /** Every feed ever configured, by id. */
+    listAll: (): FeedState[] => selectAll.all().map(toState),
+
+    /** One feed's state, or null. */
+    get: (id: string): FeedState | null => {
+      const row = selectOne.get(id);
+      return row ? toState(row) : null;
+    },
+
+    /** Records a 200 or 304: validators, schedule, errors cleared. */
+    markSuccess(id: string, result: FetchSuccess, now: Date): void {
+      success.run({
+        id, url: result.url, etag: result.etag, lastModified: result.lastModified,
+        title: result.title ?? null, siteLink: result.siteLink ?? null,
+        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(),
+      });
+    },
+
+    /** Records a failed fetch: error text, one more consecutive error, when to try again. */
+    markFailure(id: string, result: FetchFailure, now: Date): void {
+      failure.run({
+        id, url: result.url ?? null, error: result.error, waitReason: result.waitReason,
+        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(),
+      });
+    },
+  };
+}

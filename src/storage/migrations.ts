@@ -1,0 +1,63 @@
+/**
+ * The schema, as an append-only list: migration N takes the database from user_version N to
+ * N + 1. Never edit a shipped entry; add a new one. Times are integer milliseconds since the epoch.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE feeds (
+    id                 TEXT PRIMARY KEY,
+    configured_url     TEXT NOT NULL,
+    url                TEXT NOT NULL,
+    in_config          INTEGER NOT NULL DEFAULT 1,
+    title              TEXT,
+    site_link          TEXT,
+    etag               TEXT,
+    last_modified      TEXT,
+    last_fetch_at      INTEGER,
+    last_success_at    INTEGER,
+    next_fetch_at      INTEGER,
+    wait_reason        TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    last_error         TEXT
+  );
+
+  CREATE TABLE stories (
+    id                   INTEGER PRIMARY KEY,
+    feed_id              TEXT NOT NULL,
+    title                TEXT,
+    link                 TEXT,
+    canonical_url        TEXT,
+    author               TEXT,
+    title_key            TEXT,
+    author_key           TEXT,
+    published_at         INTEGER NOT NULL,
+    claimed_published_at INTEGER,
+    updated_at           INTEGER NOT NULL,
+    summary              TEXT,
+    content              TEXT,
+    categories           TEXT NOT NULL DEFAULT '[]',
+    first_seen_at        INTEGER NOT NULL
+  );
+  -- The merged feed reads newest first; the digest reads by first-seen cursor; re-issues match by title.
+  CREATE INDEX stories_by_published ON stories (published_at DESC, id DESC);
+  CREATE INDEX stories_by_first_seen ON stories (first_seen_at, id);
+  CREATE INDEX stories_by_title_key ON stories (title_key) WHERE title_key IS NOT NULL;
+
+  -- Identity keys outlive their story: after retention prunes it, the key is a tombstone
+  -- that keeps a story its feed still lists from coming back as new.
+  CREATE TABLE story_keys (
+    key      TEXT PRIMARY KEY,
+    story_id INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE story_sources (
+    story_id      INTEGER NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+    feed_id       TEXT NOT NULL,
+    link          TEXT,
+    first_seen_at INTEGER NOT NULL,
+    content_hash  TEXT NOT NULL,
+    PRIMARY KEY (story_id, feed_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX story_sources_by_feed ON story_sources (feed_id, story_id);
+  `,
+];

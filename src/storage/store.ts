@@ -1,0 +1,59 @@
+/**
+ * The one narrow storage interface the rest of columnwire uses. SQLite is the backend today;
+ * another (PostgreSQL) implements the same shape, hence
+ * the promises even where SQLite answers synchronously. One call per fetched feed is one transaction.
+ */
+import type { FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
+import { openDatabase } from './database.ts';
+import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
+import { createStoryStore, type StoryQuery } from './story-store.ts';
+
+export type { FetchFailure, FetchSuccess } from './feed-store.ts';
+export type { StoryQuery } from './story-store.ts';
+
+export interface Store {
+  /** Makes the stored feeds match the config. */
+  syncFeeds(sources: readonly FeedSource[]): Promise<void>;
+  listFeeds(options?: { includeRemoved?: boolean }): Promise<FeedState[]>;
+  getFeed(id: string): Promise<FeedState | null>;
+  /** Stores a fetched feed's items and its new state in one transaction. */
+  saveFetched(feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null): Promise<SaveResult>;
+  markNotModified(feedId: string, state: FetchSuccess, now: Date): Promise<void>;
+  markFailed(feedId: string, failure: FetchFailure, now: Date): Promise<void>;
+  listStories(query: StoryQuery): Promise<Story[]>;
+  /** Stories each feed contributed to, by feed id. */
+  countStoriesByFeed(): Promise<Map<string, number>>;
+  countStories(): Promise<number>;
+  /** Removes stories published before `before`, keeping their identity keys. */
+  pruneStories(before: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens the SQLite store at `path` (migrating it) and returns the Store over it. */
+export function createSqliteStore(path: string): Store {
+  const db = openDatabase(path);
+  const feeds = createFeedStore(db);
+  const stories = createStoryStore(db);
+  const saveFetched = db.transaction(
+    (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
+      const result = stories.saveItems(feedId, items, now, keepAfter);
+      feeds.markSuccess(feedId, state, now);
+      return result;
+    },
+  );
+  return {
+    syncFeeds: async (sources) => feeds.sync([...sources]),
+    listFeeds: async (options) => (options?.includeRemoved ? feeds.listAll() : feeds.listActive()),
+    getFeed: async (id) => feeds.get(id),
+    saveFetched: async (feedId, items, state, now, keepAfter) => saveFetched(feedId, items, state, now, keepAfter),
+    markNotModified: async (feedId, state, now) => feeds.markSuccess(feedId, state, now),
+    markFailed: async (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
+    listStories: async (query) => stories.list(query),
+    countStoriesByFeed: async () => stories.countByFeed(),
+    countStories: async () => stories.count(),
+    pruneStories: async (before) => stories.prune(before),
+    close: async () => {
+      db.close();
+    },
+  };
+}
