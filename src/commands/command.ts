@@ -1,0 +1,65 @@
+/** What every CLI command is, and the argument parsing they share. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createApp, type App } from '../app.ts';
+import { loadConfig } from '../config/load.ts';
+import { UsageError } from '../errors.ts';
+
+export interface GlobalOptions {
+  configPath: string;
+  dataDir: string;
+}
+
+export interface CommandContext {
+  /** Arguments after the command name. */
+  argv: string[];
+  globals: GlobalOptions;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Resolves when the user asks the process to stop (SIGINT/SIGTERM). */
+  stopSignal: Promise<void>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full help text, printed by --help. */
+  help: string;
+  /** Runs the command; resolves to the exit code. */
+  run(context: CommandContext): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses a command's own arguments strictly; unknown options are a UsageError. */
+export function parseCommandArgs<T extends Options>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (cause) {
+    throw new UsageError(`${command}: ${(cause as Error).message.replace(/\. To specify.*$/s, '')}; see "columnwire ${command} --help"`, { cause });
+  }
+}
+
+/** Parses a whole-number option within bounds. */
+export function parseCount(command: string, name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > max) {
+    throw new UsageError(`${command}: --${name} must be a whole number from 1 to ${max}, got "${value}"`);
+  }
+  return number;
+}
+
+/** Loads the config and builds the app; the caller closes it. */
+export async function openApp(globals: GlobalOptions): Promise<App> {
+  return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir });
+}
+
+/** Runs `body` with an open app, always closing it. */
+export async function withApp<T>(globals: GlobalOptions, body: (app: App) => Promise<T>): Promise<T> {
+  const app = await openApp(globals);
+  try {
+    return await body(app);
+  } finally {
+    await app.close();
+  }
+}

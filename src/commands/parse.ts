@@ -1,0 +1,81 @@
+/** `columnwire parse <file-or-url> [--json]`: what one feed says, normalized, without storing anything. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UsageError } from '../errors.ts';
+import { decodeBody } from '../feeds/decode-body.ts';
+import { discoverFeedLinks, looksLikeHtml } from '../feeds/discover-feed.ts';
+import { fetchFeed } from '../feeds/fetch-feed.ts';
+import { parseFeed } from '../feeds/parse-feed.ts';
+import type { ParsedFeed } from '../model.ts';
+import { parseCommandArgs, type Command } from './command.ts';
+
+const help = `Usage: columnwire parse <file-or-url> [--json]
+
+Prints what one feed says, normalized: no first-seen dates, nothing stored.
+A page URL is searched for its feed (<link rel="alternate">). Use it to debug a feed.
+
+Options:
+  --json              print {"feed": {...}, "items": [...]} (dates ISO 8601 UTC, absent values null)
+  --timeout SECONDS   give up on a URL after this long (default 20)
+  -h, --help          show this help`;
+
+export const parseCommand: Command = {
+  name: 'parse',
+  summary: 'print one feed (file or URL), normalized',
+  help,
+  async run({ argv, stdout }) {
+    const { values, positionals } = parseCommandArgs('parse', argv, { json: { type: 'boolean' }, timeout: { type: 'string' } });
+    if (values.help) return stdout.write(`${help}\n`), 0;
+    if (positionals.length !== 1) throw new UsageError('parse: give exactly one file or URL; see "columnwire parse --help"');
+    const timeoutMs = Number(values.timeout ?? 20) * 1000;
+    if (!(timeoutMs > 0)) throw new UsageError(`parse: --timeout must be a positive number of seconds, got "${values.timeout}"`);
+    const { text, url } = await readSource(positionals[0]!, timeoutMs);
+    const parsed = await parseFeed(text, url);
+    stdout.write(values.json ? `${JSON.stringify(toJson(parsed), null, 2)}\n` : describe(parsed));
+    return 0;
+  },
+};
+
+/** Reads a local file or fetches a URL (following a page to its feed); the user typed it, so loopback is allowed. */
+async function readSource(source: string, timeoutMs: number): Promise<{ text: string; url: string }> {
+  if (!/^https?:\/\//i.test(source)) {
+    const path = resolve(source);
+    const bytes = await readFile(path).catch((cause: NodeJS.ErrnoException) => {
+      throw new UsageError(`parse: cannot read ${source} (${cause.code ?? cause.message})`);
+    });
+    return { text: decodeBody(bytes, null), url: pathToFileURL(path).href };
+  }
+  const request = { timeoutMs, maxBytes: 50 * 1024 * 1024, allowPrivateAddresses: true };
+  let result = await fetchFeed({ ...request, url: source });
+  if (result.kind === 'ok') {
+    const text = decodeBody(result.body, result.contentType);
+    const [feedUrl] = looksLikeHtml(text, result.contentType) ? discoverFeedLinks(text, result.url) : [];
+    if (!feedUrl) return { text, url: result.url };
+    result = await fetchFeed({ ...request, url: feedUrl });
+  }
+  if (result.kind !== 'ok') throw new Error(`parse: ${source}: ${result.kind === 'failed' ? result.reason : 'unexpected 304'}`);
+  return { text: decodeBody(result.body, result.contentType), url: result.url };
+}
+
+function toJson(parsed: ParsedFeed) {
+  const iso = (date: Date | null) => date?.toISOString() ?? null;
+  const { title, link, description, language, updated } = parsed.feed;
+  return {
+    feed: { title, link, description, language, updated: iso(updated) },
+    items: parsed.items.map((item) => ({
+      id: item.id, title: item.title, link: item.link, author: item.author,
+      published: iso(item.published), updated: iso(item.updated),
+      summary: item.summary, content: item.content, categories: item.categories,
+    })),
+  };
+}
+
+function describe(parsed: ParsedFeed): string {
+  const lines = [
+    `${parsed.feed.title ?? '(untitled)'} [${parsed.format}] ${parsed.feed.link ?? ''}`.trimEnd(),
+    `${parsed.items.length} item${parsed.items.length === 1 ? '' : 's'}`,
+    ...parsed.items.map((item) => `- ${item.published?.toISOString() ?? '(no date)'}  ${item.title ?? '(untitled)'}${item.author ? ` (${item.author})` : ''}\n  ${item.link ?? item.id}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

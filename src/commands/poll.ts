@@ -1,0 +1,63 @@
+/** `columnwire poll [--feed ID] [--force]`: one poll cycle now, a line per feed. */
+import { countOutcomes, pollAll } from '../feeds/poll-all.ts';
+import type { Feed, PollOutcome } from '../model.ts';
+import { parseCommandArgs, withApp, type Command } from './command.ts';
+
+const help = `Usage: columnwire poll [--feed ID] [--force]
+
+Runs one poll cycle now and prints a line per feed: new, updated and duplicate items,
+not modified, skipped, or the error. Feeds backing off after errors or asked to wait by
+their server (Retry-After) are skipped unless --force. Exit 0 when the cycle ran, even
+if single feeds failed; see "columnwire feeds" for their state.
+
+Options:
+  --feed ID    poll only this feed
+  --force      fetch feeds that are backing off or were asked to wait, too
+  -h, --help   show this help`;
+
+export const pollCommand: Command = {
+  name: 'poll',
+  summary: 'poll the feeds now',
+  help,
+  async run({ argv, globals, stdout, stderr }) {
+    const { values } = parseCommandArgs('poll', argv, { feed: { type: 'string' }, force: { type: 'boolean' } });
+    if (values.help) return stdout.write(`${help}\n`), 0;
+    return withApp(globals, async (app) => {
+      const total = values.feed === undefined ? app.config.feeds.length : 1;
+      let done = 0;
+      const progress = stderr.isTTY === true;
+      const summary = await pollAll(app.config, app.poll, {
+        mode: 'manual',
+        force: values.force ?? false,
+        ...(values.feed !== undefined ? { feedId: values.feed } : {}),
+        onResult(feed, outcome) {
+          done++;
+          if (progress) stderr.write('\r\x1b[K');
+          stdout.write(`${formatOutcome(feed, outcome)}\n`);
+          if (progress && done < total) stderr.write(`[${done}/${total}] polling...`);
+        },
+      });
+      const totals = countOutcomes(summary.results);
+      stdout.write(
+        `${totals.feeds} feeds: ${totals.added} new, ${totals.updated} updated, ${totals.duplicates} duplicates, `
+        + `${totals.notModified} not modified, ${totals.skipped} skipped, ${totals.failed} failed`
+        + `${summary.pruned > 0 ? `; ${summary.pruned} old stories pruned` : ''} (${summary.durationMs} ms)\n`,
+      );
+      return 0;
+    });
+  },
+};
+
+/** One line for one feed's outcome. */
+export function formatOutcome(feed: Feed, outcome: PollOutcome): string {
+  switch (outcome.kind) {
+    case 'stored':
+      return `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} duplicates (${outcome.itemCount} items)`;
+    case 'not-modified':
+      return `${feed.id}: not modified`;
+    case 'skipped':
+      return `${feed.id}: skipped (${outcome.reason === 'retry-after' ? 'server asked to wait' : outcome.reason === 'backoff' ? 'backing off after errors' : 'next fetch'} until ${outcome.until.toISOString()}; --force to fetch now)`;
+    case 'failed':
+      return `${feed.id}: failed: ${outcome.error} (retry after ${outcome.nextFetchAt.toISOString()})`;
+  }
+}

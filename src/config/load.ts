@@ -1,0 +1,132 @@
+/**
+ * feeds.yaml → a validated, frozen Config. Problems are reported the way a compiler would:
+ * every one at once, each as "FILE:LINE: key.path what was expected, got what".
+ */
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import type { FeedSource } from '../model.ts';
+import { deriveFeedId } from './derive-feed-id.ts';
+import { configSchema, type RawConfig } from './schema.ts';
+
+export interface Config {
+  /** The file it was read from. */
+  path: string;
+  title: string;
+  baseUrl: string;
+  retentionDays: number;
+  poll: RawConfig['poll'];
+  feeds: FeedSource[];
+}
+
+/** The config file is missing, unreadable or invalid; `problems` lists each, ready to print. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`config: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`}`);
+  }
+}
+
+/** Reads and validates the config file; throws ConfigError listing every problem. */
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? 'not found; create it (see README, "Configuration") or pass --config FILE' : `cannot be read (${code})`;
+    throw new ConfigError([`${path}: ${hint}`]);
+  }
+  return parseConfig(text, path);
+}
+
+/** Validates config text; `path` names the file in messages. */
+export function parseConfig(text: string, path: string): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((error) => `${path}:${lines.linePos(error.pos[0]).line}: YAML syntax error: ${firstLine(error.message)}`));
+  }
+  const at = (keys: readonly PropertyKey[], lineKeys = keys) => `${path}:${lineOf(doc, lines, lineKeys)}: ${keyPath(keys)}`;
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      // An unknown key is best shown on its own line; a missing one on its parent's.
+      const lineKeys = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+      const missing = issue.code === 'invalid_type' && !doc.hasIn(issue.path as unknown[]);
+      return { line: lineOf(doc, lines, lineKeys), text: `${at(issue.path, lineKeys)} ${missing ? 'is required' : describeIssue(issue)}` };
+    });
+    throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
+  }
+  const feeds = settleFeedIds(parsed.data, at);
+  return deepFreeze({ path, ...parsed.data, feeds });
+}
+
+function settleFeedIds(raw: RawConfig, at: (keys: readonly PropertyKey[]) => string): FeedSource[] {
+  const problems: string[] = [];
+  const byId = new Map<string, number>();
+  const byUrl = new Map<string, number>();
+  const feeds = raw.feeds.map((feed, index): FeedSource => {
+    const id = feed.id ?? deriveFeedId(feed.url);
+    const sameId = byId.get(id);
+    if (sameId !== undefined) {
+      const derived = feed.id === undefined ? ` (derived from the url; give this feed an id:)` : '';
+      problems.push(`${at(['feeds', index, feed.id === undefined ? 'url' : 'id'])} id "${id}" is already used by feeds[${sameId}]${derived}`);
+    }
+    const sameUrl = byUrl.get(feed.url);
+    if (sameUrl !== undefined) problems.push(`${at(['feeds', index, 'url'])} the same url as feeds[${sameUrl}]; list each feed once`);
+    byId.set(id, index);
+    byUrl.set(feed.url, index);
+    return { id, url: feed.url, title: feed.title ?? null, outlet: feed.outlet ?? null, tags: [...new Set(feed.tags)] };
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return feeds;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.length === 1 ? `has an unknown key "${issue.keys[0]}"` : `has unknown keys ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+    case 'invalid_type':
+      return issue.message.startsWith('Invalid input') ? `must be a ${issue.expected}` : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+/** The line of the deepest node of `keys` present in the document. */
+function lineOf(doc: Document, lines: LineCounter, keys: readonly PropertyKey[]): number {
+  for (let depth = keys.length; depth >= 0; depth--) {
+    const path = keys.slice(0, depth);
+    const node = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true);
+    // A key's own line reads best: for a mapping value, point at its key.
+    const pair = depth > 0 ? findPair(doc, path) : null;
+    const offset = pair ?? (isScalar(node) || isMap(node) || isSeq(node) ? node.range?.[0] : undefined);
+    if (offset !== undefined) return lines.linePos(offset).line;
+  }
+  return 1;
+}
+
+function findPair(doc: Document, path: readonly PropertyKey[]): number | null {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
+  if (!isMap(parent)) return null;
+  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
+  return pair && isScalar(pair.key) ? (pair.key.range?.[0] ?? null) : null;
+}
+
+function keyPath(keys: readonly PropertyKey[]): string {
+  if (keys.length === 0) return 'the file';
+  return keys.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,59 @@
+/**
+ * Every setting of feeds.yaml: its type, default and range, in one place. README's config
+ * reference mirrors this file. Messages are written to be read after "feeds.yaml:LINE: PATH".
+ */
+import { z } from 'zod';
+import { describeScheduleError } from '../scheduler.ts';
+
+const httpUrl = z.string({ error: 'must be a URL string' }).refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `must be an http(s) URL, got ${JSON.stringify(issue.input)}` },
+);
+
+const text = z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' });
+const int = (min: number, max: number) =>
+  z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+
+export const FEED_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+const feedSchema = z.strictObject({
+  url: httpUrl,
+  id: z.string({ error: 'must be a string' })
+    .regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or ".", at most 64 characters' })
+    .optional(),
+  title: text.optional(),
+  outlet: text.optional(),
+  tags: z.array(text, { error: 'must be a list of tags, like [politics, europe]' }).default([]),
+}, { error: 'must be a mapping with at least a url: key' });
+
+const pollSchema = z.strictObject({
+  schedule: z.string({ error: 'must be a cron expression string' }).default('*/30 * * * *')
+    .superRefine((value, ctx) => {
+      const problem = describeScheduleError(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `must be a cron expression: ${problem}` });
+    }),
+  concurrency: int(1, 64).default(8),
+  perHostConcurrency: int(1, 16).default(2),
+  timeoutSeconds: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' })
+    .max(600, { error: 'must be at most 600' }).default(20),
+  maxBytes: int(1024, 1024 ** 3).default(10 * 1024 * 1024),
+  allowPrivateAddresses: z.boolean({ error: 'must be true or false' }).default(false),
+});
+
+export const configSchema = z.strictObject({
+  title: text.default('Columnists Digest'),
+  baseUrl: httpUrl.default('http://localhost:8080'),
+  retentionDays: int(0, 36500).default(90),
+  poll: pollSchema.prefault({}),
+  feeds: z.array(feedSchema, { error: 'must be a list of feeds, each starting with "- url: ..."' }).default([]),
+}, { error: 'must be a mapping of settings (title, baseUrl, poll, feeds, ...)' });
+
+export type RawConfig = z.output<typeof configSchema>;

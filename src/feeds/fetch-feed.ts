@@ -1,0 +1,156 @@
+/**
+ * One polite HTTP GET of a feed (Node's fetch): conditional request (RFC 9110 §13.1),
+ * compression, a naming User-Agent, redirects followed by hand so each hop is checked and
+ * permanent ones (301/308) are remembered, and time and size limits enforced while streaming.
+ */
+import { checkFetchTarget } from './guard-address.ts';
+
+export const USER_AGENT = 'columnwire/0.1 (+https://github.com/columnwire/columnwire; feed aggregator)';
+const ACCEPT = 'application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, '
+  + 'application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.3';
+
+export interface FetchRequest {
+  url: string;
+  etag?: string | null;
+  lastModified?: string | null;
+  timeoutMs: number;
+  maxBytes: number;
+  maxRedirects?: number;
+  allowPrivateAddresses: boolean;
+}
+
+/** Response facts later steps need, whatever the outcome. */
+export interface ResponseMeta {
+  /** Where the last request went. */
+  url: string;
+  /** Where only permanent redirects led from the requested URL: the URL to fetch next time. */
+  permanentUrl: string;
+  status: number;
+  headers: Headers;
+}
+
+export type FetchResult =
+  | ({ kind: 'ok'; body: Uint8Array; contentType: string | null } & ResponseMeta)
+  | ({ kind: 'not-modified' } & ResponseMeta)
+  | { kind: 'failed'; reason: string; status: number | null; headers: Headers | null; permanentUrl: string };
+
+/** Fetches a feed; every expected failure (network, HTTP status, limits, guard) is a `failed` value. */
+export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
+  const maxRedirects = request.maxRedirects ?? 5;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  let url = request.url;
+  let permanentUrl = request.url;
+  let onlyPermanent = true;
+  const failed = (reason: string, response?: Response) => ({
+    kind: 'failed' as const, reason, status: response?.status ?? null, headers: response?.headers ?? null, permanentUrl,
+  });
+  try {
+    for (let hop = 0; ; hop++) {
+      const target = new URL(url);
+      const refused = await checkFetchTarget(target, request.allowPrivateAddresses);
+      if (refused) return failed(refused);
+      const response = await fetch(target, {
+        redirect: 'manual',
+        signal: controller.signal,
+        headers: requestHeaders(request, url === request.url || url === permanentUrl),
+      });
+      const meta = { url, permanentUrl, status: response.status, headers: response.headers };
+      if (isRedirect(response.status)) {
+        await response.body?.cancel();
+        const location = response.headers.get('location');
+        if (!location) return failed(`HTTP ${response.status} redirect without a Location header`, response);
+        if (hop >= maxRedirects) return failed(`too many redirects (more than ${maxRedirects}), last to ${location}`, response);
+        const next = new URL(location, url).href;
+        if (next === url) return failed(`redirect loop: ${url} redirects to itself`, response);
+        onlyPermanent &&= response.status === 301 || response.status === 308;
+        if (onlyPermanent) permanentUrl = next;
+        url = next;
+        continue;
+      }
+      if (response.status === 304) {
+        await response.body?.cancel();
+        return { kind: 'not-modified', ...meta };
+      }
+      if (response.status < 200 || response.status > 299) {
+        await response.body?.cancel();
+        return failed(describeStatus(response), response);
+      }
+      const body = await readLimited(response, request.maxBytes);
+      if (typeof body === 'string') return failed(body, response);
+      return { kind: 'ok', ...meta, body, contentType: response.headers.get('content-type') };
+    }
+  } catch (cause) {
+    if (controller.signal.aborted) return failed(`timed out after ${request.timeoutMs / 1000} s`);
+    return failed(describeNetworkError(cause, url));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function requestHeaders(request: FetchRequest, sameResource: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    'user-agent': USER_AGENT,
+    accept: ACCEPT,
+    'accept-encoding': 'gzip, deflate, br',
+  };
+  // Validators belong to the resource they came from; after a temporary redirect they may not.
+  if (sameResource && request.etag) headers['if-none-match'] = request.etag;
+  if (sameResource && request.lastModified) headers['if-modified-since'] = request.lastModified;
+  return headers;
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+/** Reads the body, stopping as soon as it passes `maxBytes`; returns an error text then. */
+async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array | string> {
+  const tooBig = `response is larger than poll.maxBytes (${maxBytes} bytes); raise it if this feed is really that big`;
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes && !response.headers.get('content-encoding')) {
+    await response.body?.cancel();
+    return tooBig;
+  }
+  if (!response.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      await response.body.cancel().catch(() => {});
+      return tooBig;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function describeStatus(response: Response): string {
+  const text = response.statusText ? ` ${response.statusText}` : '';
+  if (response.status === 410) return `HTTP 410${text}: the feed is gone; remove it from feeds.yaml`;
+  return `HTTP ${response.status}${text}`;
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed (temporary)',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_HEADERS_OVERFLOW: 'response headers too large',
+  CERT_HAS_EXPIRED: 'TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
+};
+
+function describeNetworkError(cause: unknown, url: string): string {
+  let error = cause as { message?: string; code?: string; cause?: unknown } | undefined;
+  while (error?.cause && typeof error.cause === 'object' && !error.code) error = error.cause as typeof error;
+  const code = error?.code;
+  const known = code ? NETWORK_ERRORS[code] : undefined;
+  if (known) return `${known} (${new URL(url).host})`;
+  const message = error?.message ?? String(cause);
+  return message === 'terminated' ? 'connection closed before the body was complete' : `network error: ${message}`;
+}

@@ -1,0 +1,102 @@
+/**
+ * One poll cycle, shared by `columnwire poll` and the scheduler: every due feed (or one),
+ * fetched with bounded concurrency and at most a few per host, then retention applied.
+ * A failing feed never stops the others.
+ */
+import type { Config } from '../config/load.ts';
+import type { Logger } from '../logger.ts';
+import type { Feed, FeedSource, PollOutcome } from '../model.ts';
+import type { Store } from '../storage/store.ts';
+import { pollFeed, type PollDeps } from './poll-feed.ts';
+import { runLimited } from './run-limited.ts';
+import { isDue } from './schedule.ts';
+
+export interface PollCycleOptions {
+  /** Poll only this feed. */
+  feedId?: string;
+  /** Fetch even feeds that back off or were asked to wait. */
+  force?: boolean;
+  /** Scheduled runs honour publisher intervals too; manual ones only backoff and Retry-After. */
+  mode: 'scheduled' | 'manual';
+  /** Called as each feed finishes, for progress output. */
+  onResult?: (feed: Feed, outcome: PollOutcome) => void;
+}
+
+export interface PollCycleSummary {
+  results: Array<{ feed: Feed; outcome: PollOutcome }>;
+  pruned: number;
+  durationMs: number;
+}
+
+/** A `--feed` id that is not in the config. */
+export class UnknownFeedError extends Error {
+  override name = 'UnknownFeedError';
+}
+
+/** Joins the configured feeds with their stored state (run `store.syncFeeds` first). */
+export async function listFeeds(config: Config, store: Store): Promise<Feed[]> {
+  const states = new Map((await store.listFeeds()).map((state) => [state.id, state]));
+  return config.feeds.flatMap((source: FeedSource) => {
+    const state = states.get(source.id);
+    return state ? [{ ...state, source }] : [];
+  });
+}
+
+/** Runs one poll cycle and returns what happened to each feed. */
+export async function pollAll(config: Config, deps: PollDeps & { logger: Logger }, options: PollCycleOptions): Promise<PollCycleSummary> {
+  const started = deps.now();
+  let feeds = await listFeeds(config, deps.store);
+  if (options.feedId !== undefined) {
+    feeds = feeds.filter((feed) => feed.id === options.feedId);
+    if (feeds.length === 0) {
+      throw new UnknownFeedError(`poll: no feed with id "${options.feedId}" in ${config.path}; run "columnwire feeds" to list them`);
+    }
+  }
+  const results: PollCycleSummary['results'] = [];
+  const record = (feed: Feed, outcome: PollOutcome): void => {
+    results.push({ feed, outcome });
+    options.onResult?.(feed, outcome);
+  };
+  const due = feeds.filter((feed) => {
+    if (isDue(feed, started, options.mode, options.force ?? false)) return true;
+    record(feed, { kind: 'skipped', reason: feed.waitReason ?? 'schedule', until: feed.nextFetchAt! });
+    return false;
+  });
+  const limits = { concurrency: config.poll.concurrency, perKey: config.poll.perHostConcurrency, keyOf: (feed: Feed) => new URL(feed.url).host };
+  await runLimited(due, limits, async (feed) => record(feed, await pollGuarded(feed, deps)));
+  const pruned = config.retentionDays > 0 ? await deps.store.pruneStories(new Date(deps.now().getTime() - config.retentionDays * 86_400_000)) : 0;
+  const summary = { results, pruned, durationMs: deps.now().getTime() - started.getTime() };
+  deps.logger.info({ ...countOutcomes(results), pruned, durationMs: summary.durationMs }, 'poll cycle finished');
+  return summary;
+}
+
+/** The boundary for one feed: an unexpected error is logged and recorded like any failure. */
+async function pollGuarded(feed: Feed, deps: PollDeps & { logger: Logger }): Promise<PollOutcome> {
+  const log = deps.logger.child({ feedId: feed.id });
+  try {
+    const outcome = await pollFeed(feed, deps);
+    if (outcome.kind === 'failed') log.warn({ url: feed.url, error: outcome.error, retryAt: outcome.nextFetchAt }, 'feed failed');
+    return outcome;
+  } catch (err) {
+    log.error({ err, url: feed.url }, 'feed poll crashed');
+    const error = `internal error: ${(err as Error).message}`;
+    const nextFetchAt = new Date(deps.now().getTime() + 3600_000);
+    await deps.store.markFailed(feed.id, { error, nextFetchAt, waitReason: 'backoff' }, deps.now()).catch(() => {});
+    return { kind: 'failed', error, nextFetchAt };
+  }
+}
+
+/** Totals by outcome, for the one summary line per cycle. */
+export function countOutcomes(results: PollCycleSummary['results']) {
+  const totals = { feeds: results.length, added: 0, updated: 0, duplicates: 0, notModified: 0, skipped: 0, failed: 0 };
+  for (const { outcome } of results) {
+    if (outcome.kind === 'stored') {
+      totals.added += outcome.added;
+      totals.updated += outcome.updated;
+      totals.duplicates += outcome.duplicates;
+    } else if (outcome.kind === 'not-modified') totals.notModified++;
+    else if (outcome.kind === 'skipped') totals.skipped++;
+    else totals.failed++;
+  }
+  return totals;
+}

@@ -1,0 +1,79 @@
+/**
+ * Stories → one merged feed document (RSS 2.0, Atom 1.0 or JSON Feed), with the `feed`
+ * package. Pure: everything it shows comes in as arguments. Each entry keeps its columnist,
+ * its outlet and every source it appeared in (RSS/Atom: columnwire:source elements; JSON
+ * Feed: the `_columnwire` extension, as the JSON Feed spec reserves `_`-prefixed keys).
+ */
+import { Feed, type Item } from 'feed';
+import type { FeedSource, Story } from '../model.ts';
+
+export type FeedFormat = 'rss' | 'atom' | 'json';
+
+export const COLUMNWIRE_NS = 'https://columnwire.github.io/ns/1.0';
+
+export interface MergedFeedOptions {
+  format: FeedFormat;
+  title: string;
+  baseUrl: string;
+  /** The configured feeds, by id: outlet, title and tags of each story's sources. */
+  sources: ReadonlyMap<string, FeedSource>;
+  /** Names the subset in the title, e.g. a tag. */
+  subtitle?: string;
+  /** The feed's updated time when there are no stories. */
+  now: Date;
+}
+
+/** Renders the stories (newest first, as given) as one feed document. */
+export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOptions): string {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const title = options.subtitle ? `${options.title}: ${options.subtitle}` : options.title;
+  const feed = new Feed({
+    id: `${base}/`,
+    title,
+    link: `${base}/`,
+    description: `Columns merged by columnwire${options.subtitle ? ` (${options.subtitle})` : ''}`,
+    updated: stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
+    generator: 'columnwire',
+    feedLinks: { rss: `${base}/feed.xml`, atom: `${base}/feed.atom`, json: `${base}/feed.json` },
+  });
+  for (const story of stories) feed.addItem(toItem(story, options));
+  if (options.format === 'json') return feed.json1();
+  const xml = options.format === 'rss' ? feed.rss2() : feed.atom1();
+  return declareNamespace(xml, options.format);
+}
+
+function toItem(story: Story, options: MergedFeedOptions): Item {
+  const primary = options.sources.get(story.feedId);
+  const columnist = story.author ?? primary?.title ?? null;
+  const outlet = primary?.outlet ?? null;
+  const sources = story.sources.map((source) => ({
+    feed: source.feedId,
+    outlet: options.sources.get(source.feedId)?.outlet ?? options.sources.get(source.feedId)?.title ?? source.feedId,
+    url: source.link,
+    firstSeen: source.firstSeenAt.toISOString(),
+  }));
+  const xmlSources = sources.map((source) => ({
+    _attributes: { feed: source.feed, outlet: source.outlet, ...(source.url ? { href: source.url } : {}), firstSeen: source.firstSeen },
+  }));
+  const extensions = options.format === 'json'
+    ? [{ name: '_columnwire', objects: { outlet, columnist, sources } }]
+    : [{ name: 'columnwire:outlet', objects: outlet ? { _text: outlet } : {} }, { name: 'columnwire:source', objects: xmlSources as unknown as Record<string, unknown> }];
+  return {
+    id: `urn:columnwire:story:${story.id}`,
+    title: story.title ?? '(untitled)',
+    link: story.link ?? `${options.baseUrl.replace(/\/+$/, '')}/`,
+    date: story.updated,
+    published: story.published,
+    ...(story.summary ? { description: story.summary } : {}),
+    ...(story.content ? { content: story.content } : {}),
+    ...(columnist ? { author: [{ name: columnist }] } : {}),
+    category: story.categories.map((name) => ({ name, term: name })),
+    extensions,
+  };
+}
+
+/** Declares the columnwire namespace on the root element, which `feed` cannot do itself. */
+function declareNamespace(xml: string, format: 'rss' | 'atom'): string {
+  const root = format === 'rss' ? '<rss ' : '<feed ';
+  return xml.replace(root, `${root}xmlns:columnwire="${COLUMNWIRE_NS}" `);
+}

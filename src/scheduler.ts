@@ -1,0 +1,46 @@
+/** Cron wiring (the only importer of node-cron): runs the jobs it is given, never two runs of one job at once. */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from './logger.ts';
+
+/** Why a cron expression is invalid, or null when it is valid. */
+export function describeScheduleError(expression: string): string | null {
+  const result = cron.validateDetailed(expression);
+  if (result.valid) return null;
+  const detail = result.errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+  return `"${expression}" is not a valid cron expression${detail ? ` (${detail})` : ''}`;
+}
+
+export interface Scheduler {
+  /** Runs `job` on `expression` (in `timezone`, default the system's); a run still busy makes the next one skip. */
+  add(name: string, expression: string, job: () => Promise<void>, timezone?: string): void;
+  /** When `name` runs next, or null. */
+  nextRun(name: string): Date | null;
+  stop(): Promise<void>;
+}
+
+/** Creates an empty scheduler; jobs start as they are added. */
+export function createScheduler(logger: Logger): Scheduler {
+  const tasks = new Map<string, ScheduledTask>();
+  return {
+    add(name, expression, job, timezone) {
+      const task = cron.schedule(
+        expression,
+        async () => {
+          try {
+            await job();
+          } catch (err) {
+            logger.error({ err, job: name }, 'scheduled job failed');
+          }
+        },
+        { name, noOverlap: true, ...(timezone ? { timezone } : {}) },
+      );
+      task.on('execution:overlap', () => logger.warn({ job: name }, 'previous run still busy; skipped this one'));
+      tasks.set(name, task);
+    },
+    nextRun: (name) => tasks.get(name)?.getNextRun() ?? null,
+    async stop() {
+      for (const task of tasks.values()) await task.destroy();
+      tasks.clear();
+    },
+  };
+}
