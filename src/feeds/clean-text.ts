@@ -1,6 +1,7 @@
 /** Text clean-up shared by the feed formats: titles and names become plain, trimmed text. */
 import { decodeHTML } from 'entities';
 
+const BLOCK_TAG = /<\/?(?:br|p|div|li|ul|ol|h[1-6]|blockquote|tr|td|th|table|section|article|hr)\b[^>]*>/gi;
 const TAG = /<\/?[A-Za-z][^>]*>/g;
 const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i;
 
@@ -8,7 +9,8 @@ const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i;
 export function cleanText(raw: string | null | undefined): string | null {
   if (!raw) return null;
   let text = raw;
-  if (text.includes('<')) text = text.replace(TAG, ' ');
+  // Block tags separate words; inline ones (<b>, <em>) sit inside them.
+  if (text.includes('<')) text = text.replace(BLOCK_TAG, ' ').replace(TAG, '');
   if (ENTITY.test(text)) text = decodeHTML(text);
   text = text.replace(/\s+/g, ' ').trim();
   return text === '' ? null : text;

@@ -50,7 +50,17 @@ function supported(label: string): string | null {
   }
 }
 
+// windows-1252 bytes 0x80–0x9F (WHATWG Encoding, index-windows-1252); undefined ones stay C1.
+const WINDOWS_1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ';
+const C1_CONTROLS = /[\u0080-\u009F]/g;
+
 function decodeWith(encoding: string, bytes: Uint8Array): string {
+  // Node 20.18+'s TextDecoder decodes windows-1252 (which every "iso-8859-1"/"latin1"/"ascii"
+  // label means, per WHATWG) as plain latin1, turning “quotes” and € into C1 controls
+  // (nodejs/node#60888); map that range by hand.
+  if (encoding === 'windows-1252') {
+    return Buffer.from(bytes).toString('latin1').replace(C1_CONTROLS, (ch) => WINDOWS_1252_HIGH[ch.charCodeAt(0) - 0x80]!);
+  }
   return new TextDecoder(encoding).decode(bytes);
 }
 

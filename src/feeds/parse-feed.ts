@@ -24,9 +24,10 @@ type Tree = { format: 'rss' | 'atom'; root: unknown; channel: unknown; items: un
 
 /** Parses RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed text; `baseUrl` (the feed's URL) resolves relative links. */
 export async function parseFeed(text: string, baseUrl: string | null): Promise<ParsedFeed> {
-  const start = text.search(/\S/);
+  const start = text.search(/[^\s\uFEFF]/);
   if (start === -1) throw new FeedParseError('not a feed: the document is empty');
-  return text[start] === '{' || text[start] === '[' ? parseJsonFeed(text, baseUrl) : parseXmlFeed(text, baseUrl);
+  const body = text.slice(start);
+  return body[0] === '{' || body[0] === '[' ? parseJsonFeed(body, baseUrl) : parseXmlFeed(body, baseUrl);
 }
 
 function parseJsonFeed(text: string, baseUrl: string | null): ParsedFeed {

@@ -43,7 +43,10 @@ export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem 
     updated,
     summary: cleanBody(childText(entry, 'summary')),
     content: cleanBody(childText(entry, 'content')),
-    categories: childrenOf(entry, 'category').map((node) => attrOf(node, 'term') ?? attrOf(node, 'label') ?? textOf(node)),
+    categories: [
+      ...childrenOf(entry, 'category').map((node) => attrOf(node, 'term') ?? attrOf(node, 'label') ?? textOf(node)),
+      ...childrenOf(entry, 'dc:subject').map(textOf), // Atom 0.3 (Movable Type)
+    ],
   };
 }
 

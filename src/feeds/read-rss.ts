@@ -20,7 +20,8 @@ export function readRssChannel(channel: unknown, root: unknown, baseUrl: string 
 
 /** The channel-level author, used for items that name none. */
 export function readRssChannelAuthor(channel: unknown): string | null {
-  return cleanAuthor(childText(channel, 'dc:creator', 'itunes:author', 'managingEditor', 'author'));
+  // Not managingEditor: that names the editor (an address), not the columnist.
+  return cleanAuthor(childText(channel, 'dc:creator', 'itunes:author', 'author'));
 }
 
 /** One RSS item, before ids and fallbacks are settled. */

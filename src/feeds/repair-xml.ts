@@ -21,6 +21,7 @@ export function repairXml(input: string): string {
   xml = xml.replace(FORBIDDEN_CHARS, '');
   xml = outsideCdata(xml, fixEntities);
   xml = stripRootPrefix(xml);
+  xml = xhtmlAsText(xml);
   return closeTruncated(xml);
 }
 
@@ -96,6 +97,21 @@ function htmlEntity(name: string): string | null {
     htmlEntityCache.set(name, cached);
   }
   return cached || null;
+}
+
+const XHTML_CONSTRUCT = /<(title|subtitle|summary|content|rights)(\s[^>]*?\btype\s*=\s*["']xhtml["'][^>]*)>([\s\S]*?)<\/\1>/g;
+const XHTML_WRAPPER = /^\s*<div\b[^>]*>([\s\S]*)<\/div>\s*$/;
+
+/**
+ * Atom type="xhtml" text (RFC 4287 §3.1.1.3) turned into a CDATA section of its markup: the
+ * element tree would lose the order of mixed text and tags. The wrapping <div> is dropped.
+ */
+function xhtmlAsText(xml: string): string {
+  if (!xml.includes('xhtml')) return xml;
+  return xml.replace(XHTML_CONSTRUCT, (_whole, name: string, attrs: string, inner: string) => {
+    const markup = (XHTML_WRAPPER.exec(inner)?.[1] ?? inner).trim().replace(/\]\]>/g, ']]]]><![CDATA[>');
+    return `<${name}${attrs}><![CDATA[${markup}]]></${name}>`;
+  });
 }
 
 /** `<rss:item>` (RSS 1.0) and `<atom:feed>` documents read as their unprefixed forms. */

@@ -38,26 +38,22 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
   });
   for (const story of stories) feed.addItem(toItem(story, options));
   if (options.format === 'json') return feed.json1();
-  const xml = options.format === 'rss' ? feed.rss2() : feed.atom1();
-  return declareNamespace(xml, options.format);
+  if (options.format === 'rss') return declareNamespace(feed.rss2(), 'rss');
+  return addAtomSources(declareNamespace(feed.atom1(), 'atom'), stories, options);
 }
 
 function toItem(story: Story, options: MergedFeedOptions): Item {
   const primary = options.sources.get(story.feedId);
   const columnist = story.author ?? primary?.title ?? null;
   const outlet = primary?.outlet ?? null;
-  const sources = story.sources.map((source) => ({
-    feed: source.feedId,
-    outlet: options.sources.get(source.feedId)?.outlet ?? options.sources.get(source.feedId)?.title ?? source.feedId,
-    url: source.link,
-    firstSeen: source.firstSeenAt.toISOString(),
-  }));
-  const xmlSources = sources.map((source) => ({
-    _attributes: { feed: source.feed, outlet: source.outlet, ...(source.url ? { href: source.url } : {}), firstSeen: source.firstSeen },
-  }));
+  const sources = listSources(story, options);
+  const xmlSources = sources.map((source) => ({ _attributes: xmlSourceAttributes(source) }));
   const extensions = options.format === 'json'
     ? [{ name: '_columnwire', objects: { outlet, columnist, sources } }]
-    : [{ name: 'columnwire:outlet', objects: outlet ? { _text: outlet } : {} }, { name: 'columnwire:source', objects: xmlSources as unknown as Record<string, unknown> }];
+    : [
+        ...(outlet ? [{ name: 'columnwire:outlet', objects: { _text: outlet } }] : []),
+        { name: 'columnwire:source', objects: xmlSources as unknown as Record<string, unknown> },
+      ];
   return {
     id: `urn:columnwire:story:${story.id}`,
     title: story.title ?? '(untitled)',
@@ -72,8 +68,61 @@ function toItem(story: Story, options: MergedFeedOptions): Item {
   };
 }
 
+interface SourceEntry {
+  feed: string;
+  outlet: string;
+  url: string | null;
+  firstSeen: string;
+}
+
+/** Every feed the story appeared in, named by its outlet (or title, or id). */
+function listSources(story: Story, options: MergedFeedOptions): SourceEntry[] {
+  return story.sources.map((source) => {
+    const configured = options.sources.get(source.feedId);
+    return {
+      feed: source.feedId,
+      outlet: configured?.outlet ?? configured?.title ?? source.feedId,
+      url: source.link,
+      firstSeen: source.firstSeenAt.toISOString(),
+    };
+  });
+}
+
+function xmlSourceAttributes(source: SourceEntry): Record<string, string> {
+  return { feed: source.feed, outlet: source.outlet, ...(source.url ? { href: source.url } : {}), firstSeen: source.firstSeen };
+}
+
 /** Declares the columnwire namespace on the root element, which `feed` cannot do itself. */
 function declareNamespace(xml: string, format: 'rss' | 'atom'): string {
   const root = format === 'rss' ? '<rss ' : '<feed ';
   return xml.replace(root, `${root}xmlns:columnwire="${COLUMNWIRE_NS}" `);
+}
+
+/**
+ * `feed` writes no extensions into Atom entries, so the outlet and sources are added after
+ * each </entry>'s content. Entries come out in story order; if the count does not match
+ * (a story's own text contains "</entry>"), the document is left as `feed` made it.
+ */
+function addAtomSources(xml: string, stories: readonly Story[], options: MergedFeedOptions): string {
+  const parts = xml.split('</entry>');
+  if (parts.length !== stories.length + 1) return xml;
+  return parts
+    .map((part, index) => {
+      const story = stories[index];
+      if (!story) return part;
+      const outlet = options.sources.get(story.feedId)?.outlet;
+      const extra = [
+        ...(outlet ? [`<columnwire:outlet>${escapeXml(outlet)}</columnwire:outlet>`] : []),
+        ...listSources(story, options).map((source) => {
+          const attributes = Object.entries(xmlSourceAttributes(source)).map(([name, value]) => ` ${name}="${escapeXml(value)}"`);
+          return `<columnwire:source${attributes.join('')}/>`;
+        }),
+      ];
+      return `${part}${extra.join('')}</entry>`;
+    })
+    .join('');
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

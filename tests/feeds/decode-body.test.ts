@@ -1,0 +1,206 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeBody } from '../../src/feeds/decode-body.ts';
+import { parseFeed } from '../../src/feeds/parse-feed.ts';
+
+/** Raw bytes of a fixture, as a plain Uint8Array (what fetch hands us), not a Buffer. */
+const bytesOf = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url)));
+
+/** Bytes from a string of code points 0-255 (one byte each), for single-byte charsets. */
+const bytes = (latin: string): Uint8Array => Uint8Array.from(latin, (c) => c.charCodeAt(0));
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+const utf16le = (text: string): Uint8Array =>
+  new Uint8Array([0xff, 0xfe, ...Buffer.from(text, 'utf16le')]);
+
+describe('decodeBody on fixture feeds', () => {
+  it.each([
+    {
+      behaviour: 'decodes an ISO-8859-1 declaration as windows-1252 (curly quote, ellipsis, euro)',
+      file: 'enc-iso-8859-1-declared.xml',
+      contentType: null,
+      expected: ['L’été des promesses… et la facture à 12 €', 'Hélène Martin', 'Le Courrier de l’Ouest — Chroniques'],
+    },
+    {
+      behaviour: 'decodes a windows-1252 declaration (curly double quotes, em dash, ñ)',
+      file: 'enc-windows-1252.xml',
+      contentType: 'application/rss+xml',
+      expected: ['“Año nuevo, vida nueva”: ¿de verdad?', 'La señora de la limpieza — y lo que nadie ve'],
+    },
+    {
+      behaviour: 'decodes ISO-8859-15, where 0xA4 is the euro sign and 0xBD is œ',
+      file: 'enc-iso-8859-15.xml',
+      contentType: null,
+      expected: ['Un café à 4 € ? Non merci', 'Le cœur des villes', 'Les Œuvres complètes du ministre'],
+    },
+    {
+      behaviour: 'reads a single-quoted windows-1251 declaration',
+      file: 'enc-windows-1251.xml',
+      contentType: 'text/xml',
+      expected: ['Колонка редактора: цены и зарплаты', 'Ольга Смирнова', 'Еженедельник — Колонки'],
+    },
+    {
+      behaviour: 'decodes a windows-1250 declaration (Polish and Czech letters)',
+      file: 'enc-windows-1250.xml',
+      contentType: null,
+      expected: ['Łódź ma nowy budżet', 'Komentář: Praha a tramvaje', 'Żółta kartka dla rządu', 'Jiří Dvořák'],
+    },
+    {
+      behaviour: 'decodes UTF-16LE with a BOM, including a surrogate pair',
+      file: 'enc-utf16le-bom.xml',
+      contentType: null,
+      expected: ['Column 📰: why newsprint still matters', 'Naïve optimism about the über-budget'],
+    },
+    {
+      behaviour: 'decodes UTF-16BE with a BOM',
+      file: 'enc-utf16be-bom.xml',
+      contentType: 'application/rss+xml',
+      expected: ['Column 📰: why newsprint still matters', 'Tariffs, tête-à-tête'],
+    },
+    {
+      behaviour: 'lets a UTF-8 BOM win over a stale ISO-8859-1 declaration and header',
+      file: 'enc-utf8-bom-declares-latin1.xml',
+      contentType: 'text/xml; charset=ISO-8859-1',
+      expected: ['Crème brûlée economics', 'Ça suffit, les frites', 'Pâtisserie Politique'],
+    },
+    {
+      behaviour: 'lets a UTF-16 BOM win over the Content-Type charset',
+      file: 'enc-utf16le-bom.xml',
+      contentType: 'text/xml; charset=windows-1252',
+      expected: ['Naïve optimism about the über-budget', 'Zoë Lambert'],
+    },
+    {
+      behaviour: 'lets the XML declaration win over a server-default utf-8 charset',
+      file: 'enc-windows-1252.xml',
+      contentType: 'application/rss+xml; charset=utf-8',
+      expected: ['“Año nuevo, vida nueva”: ¿de verdad?', 'Carmen Ibáñez'],
+    },
+    {
+      behaviour: 'uses the Content-Type charset when there is no XML declaration',
+      file: 'enc-no-declaration-latin1.xml',
+      contentType: 'application/rss+xml; charset=ISO-8859-1',
+      expected: ['Señor Presidente, ¿y ahora?', 'Niños, maíz y agua', 'Tomás Ávila'],
+    },
+  ])('$behaviour', ({ file, contentType, expected }) => {
+    const text = decodeBody(bytesOf(file), contentType);
+
+    for (const fragment of expected) expect(text).toContain(fragment);
+    expect(text).not.toContain('\uFFFD');
+    expect(text.startsWith('<')).toBe(true);
+  });
+
+  it.each(['enc-utf8-bom-declares-latin1.xml', 'enc-utf16le-bom.xml', 'enc-utf16be-bom.xml'])(
+    'removes the byte order mark from %s',
+    (file) => {
+      const text = decodeBody(bytesOf(file), null);
+
+      expect(text.charCodeAt(0)).not.toBe(0xfeff);
+      expect(text.startsWith('<?xml version="1.0"')).toBe(true);
+    },
+  );
+
+  it('falls back to UTF-8 when neither declaration nor header names a charset', () => {
+    const text = decodeBody(bytesOf('enc-no-declaration-latin1.xml'), 'application/rss+xml');
+
+    // 0xF1 (ñ in Latin-1) is not valid UTF-8 on its own, so it becomes U+FFFD.
+    expect(text).toContain('Se\uFFFDor Presidente');
+    expect(text).toContain('<title>El Mirador</title>');
+  });
+});
+
+describe('decodeBody on inline bytes', () => {
+  it.each([
+    {
+      behaviour: 'reads a quoted charset parameter',
+      body: bytes('<p>caf\xe9 \x93ok\x94</p>'),
+      contentType: 'text/html; charset="windows-1252"',
+      expected: '<p>café “ok”</p>',
+    },
+    {
+      behaviour: 'matches the charset parameter name and value case-insensitively',
+      body: bytes('<title>Prix : 3 \xa4</title>'),
+      contentType: 'application/xml; Charset=ISO-8859-15',
+      expected: '<title>Prix : 3 €</title>',
+    },
+    {
+      behaviour: 'decodes an iso-8859-1 header as windows-1252, per WHATWG',
+      body: bytes('<title>\x80 5 \x96 it\x92s a deal</title>'),
+      contentType: 'text/xml; charset=iso-8859-1',
+      expected: '<title>€ 5 – it’s a deal</title>',
+    },
+    {
+      behaviour: 'decodes windows-1251 named by the Content-Type',
+      body: bytes('<title>\xcf\xf0\xe8\xe2\xe5\xf2</title>'),
+      contentType: 'application/rss+xml; charset=windows-1251',
+      expected: '<title>Привет</title>',
+    },
+    {
+      behaviour: 'decodes UTF-8 when the Content-Type is missing',
+      body: utf8('<title>Zoë — “ok”</title>'),
+      contentType: null,
+      expected: '<title>Zoë — “ok”</title>',
+    },
+    {
+      behaviour: 'falls back to UTF-8 on an unknown Content-Type charset label',
+      body: utf8('<title>Qapla’ — über</title>'),
+      contentType: 'text/xml; charset=x-klingon-8',
+      expected: '<title>Qapla’ — über</title>',
+    },
+    {
+      behaviour: 'falls back to UTF-8 on an unknown declared encoding',
+      body: utf8('<?xml version="1.0" encoding="x-bogus-8"?><rss><title>Zoë</title></rss>'),
+      contentType: null,
+      expected: '<?xml version="1.0" encoding="x-bogus-8"?><rss><title>Zoë</title></rss>',
+    },
+    {
+      behaviour: 'reads the declaration when the header has no charset',
+      body: bytes('<?xml version="1.0" encoding="ISO-8859-15"?><title>\xa4</title>'),
+      contentType: 'application/xml',
+      expected: '<?xml version="1.0" encoding="ISO-8859-15"?><title>€</title>',
+    },
+    {
+      behaviour: 'lets a UTF-16LE BOM win over a lying declaration',
+      body: utf16le('<?xml version="1.0" encoding="ISO-8859-1"?><rss/>'),
+      contentType: null,
+      expected: '<?xml version="1.0" encoding="ISO-8859-1"?><rss/>',
+    },
+    {
+      behaviour: 'strips a UTF-8 BOM from a JSON Feed body',
+      body: new Uint8Array([0xef, 0xbb, 0xbf, ...utf8('{"version":"https://jsonfeed.org/version/1.1","title":"Zoë"}')]),
+      contentType: 'application/feed+json',
+      expected: '{"version":"https://jsonfeed.org/version/1.1","title":"Zoë"}',
+    },
+    {
+      behaviour: 'decodes an empty body to an empty string',
+      body: new Uint8Array(0),
+      contentType: 'application/rss+xml; charset=utf-8',
+      expected: '',
+    },
+  ])('$behaviour', ({ body, contentType, expected }) => {
+    expect(decodeBody(body, contentType)).toBe(expected);
+  });
+});
+
+describe('decoded bodies parse into the right text', () => {
+  it.each([
+    { file: 'enc-iso-8859-1-declared.xml', contentType: null, title: 'L’été des promesses… et la facture à 12 €', author: 'Hélène Martin' },
+    { file: 'enc-windows-1252.xml', contentType: null, title: '“Año nuevo, vida nueva”: ¿de verdad?', author: 'Carmen Ibáñez' },
+    { file: 'enc-iso-8859-15.xml', contentType: null, title: 'Un café à 4 € ? Non merci', author: 'Anne Roux' },
+    { file: 'enc-windows-1251.xml', contentType: null, title: 'Почему мы перестали читать газеты', author: 'Игорь Петров' },
+    { file: 'enc-windows-1250.xml', contentType: null, title: 'Komentář: Praha a tramvaje', author: 'Jiří Dvořák' },
+    { file: 'enc-utf16le-bom.xml', contentType: null, title: 'Column 📰: why newsprint still matters', author: 'Zoë Lambert' },
+    { file: 'enc-utf16be-bom.xml', contentType: null, title: 'Column 📰: why newsprint still matters', author: 'Zoë Lambert' },
+    { file: 'enc-utf8-bom-declares-latin1.xml', contentType: null, title: 'Le gâteau de la coalition', author: 'Léa Claes' },
+    { file: 'enc-no-declaration-latin1.xml', contentType: 'text/xml; charset=iso-8859-1', title: 'La mañana después', author: 'Tomás Ávila' },
+  ])('parses $file decoded with $contentType into "$title"', async ({ file, contentType, title, author }) => {
+    const parsed = await parseFeed(decodeBody(bytesOf(file), contentType), null);
+
+    expect(parsed.format).toBe('rss');
+    expect(parsed.items).toHaveLength(3);
+    const item = parsed.items[1];
+    expect(item?.title).toBe(title);
+    expect(item?.author).toBe(author);
+  });
+});

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/storage/database.ts';
+import { migrations } from '../../src/storage/migrations.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const dir = makeTempDir();
+
+describe('openDatabase', () => {
+  it('creates the file in WAL mode at the latest schema version', () => {
+    const db = openDatabase(join(dir, 'nested', 'new.db'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    db.close();
+  });
+
+  it('reopens an existing database without re-running migrations', () => {
+    const path = join(dir, 'reopen.db');
+    openDatabase(path).prepare(`INSERT INTO feeds (id, configured_url, url) VALUES ('x', 'u', 'u')`).run();
+    const db = openDatabase(path);
+    expect(db.prepare('SELECT count(*) AS n FROM feeds').get()).toEqual({ n: 1 });
+    db.close();
+  });
+
+  it('refuses a database from a newer columnwire, saying what to do', () => {
+    const path = join(dir, 'future.db');
+    const raw = new BetterSqlite3(path);
+    raw.pragma(`user_version = ${migrations.length + 5}`);
+    raw.close();
+    expect(() => openDatabase(path)).toThrow(/newer than this columnwire knows.*upgrade columnwire/);
+  });
+
+  it('passes SQLite integrity_check after migrating', () => {
+    const db = openDatabase(join(dir, 'check.db'));
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+});
