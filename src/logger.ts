@@ -4,6 +4,6 @@ import { pino } from 'pino';
 export type Logger = pino.Logger;
 
 /** Creates the process logger writing to stderr (stdout is for command output). */
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(level: string = process.env.LOG_LEVEL || 'info'): Logger {
   return pino({ level, base: { name: 'columnwire' } }, pino.destination(2));
 }

@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createApp, type App } from '../app.ts';
 import { loadConfig } from '../config/load.ts';
 import { UsageError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
 
 export interface GlobalOptions {
   configPath: string;
@@ -49,9 +50,13 @@ export function parseCount(command: string, name: string, value: string | undefi
   return number;
 }
 
-/** Loads the config and builds the app; the caller closes it. */
-export async function openApp(globals: GlobalOptions): Promise<App> {
-  return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir });
+/**
+ * Loads the config and builds the app; the caller closes it. One-shot commands print their
+ * own results, so their log defaults to errors only; the service logs from `info`.
+ */
+export async function openApp(globals: GlobalOptions, defaultLogLevel: 'info' | 'error' = 'error'): Promise<App> {
+  const logger = createLogger(process.env.LOG_LEVEL || defaultLogLevel);
+  return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir, logger });
 }
 
 /** Runs `body` with an open app, always closing it. */

@@ -18,7 +18,7 @@ export const runCommand: Command = {
   async run({ argv, globals, stdout, stopSignal }) {
     const { values } = parseCommandArgs('run', argv, {});
     if (values.help) return stdout.write(`${help}\n`), 0;
-    const app = await openApp(globals);
+    const app = await openApp(globals, 'info');
     const scheduler = createScheduler(app.logger);
     let cycle: Promise<unknown> = Promise.resolve();
     const poll = () => (cycle = pollAll(app.config, app.poll, { mode: 'scheduled' }));
