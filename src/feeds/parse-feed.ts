@@ -9,11 +9,11 @@ import Parser from 'rss-parser';
 import type { ParsedFeed, ParsedFeedMeta, ParsedItem } from '../model.ts';
 import { cleanText } from './clean-text.ts';
 import type { RawItem } from './raw-item.ts';
-import { atomBase, readAtomEntry, readAtomFeed, readAtomFeedAuthor } from './read-atom.ts';
+import { readAtomEntry, readAtomFeed, readAtomFeedAuthor } from './read-atom.ts';
 import { isJsonFeed, jsonFeedAuthors, jsonFeedItems, readJsonFeedItem, readJsonFeedMeta } from './read-json-feed.ts';
 import { readRssChannel, readRssChannelAuthor, readRssItem } from './read-rss.ts';
 import { repairXml, rootElementName } from './repair-xml.ts';
-import { childOf, childrenOf } from './xml-node.ts';
+import { childOf, childrenOf, xmlBase } from './xml-node.ts';
 
 /** The text is not a feed, or too broken to read anything from. */
 export class FeedParseError extends Error {
@@ -56,12 +56,15 @@ async function parseXmlFeed(text: string, baseUrl: string | null): Promise<Parse
   }
   const tree = await buildTree(xml);
   if (tree.format === 'atom') {
-    const base = atomBase(tree.root, baseUrl);
+    const base = xmlBase(tree.root, baseUrl);
     const raw = tree.items.map((entry) => readAtomEntry(entry, base));
     return { format: 'atom', feed: readAtomFeed(tree.root, baseUrl), items: finishItems(raw, readAtomFeedAuthor(tree.root)) };
   }
   const feed: ParsedFeedMeta = readRssChannel(tree.channel, tree.root, baseUrl);
-  const raw = tree.items.map((item) => readRssItem(item, feed.link ?? baseUrl));
+  // Relative item links resolve against xml:base, else the feed's own URL; the channel link
+  // stands in only when the feed has no http(s) URL (a local file).
+  const itemBase = baseUrl && /^https?:/i.test(baseUrl) ? baseUrl : (feed.link ?? baseUrl);
+  const raw = tree.items.map((item) => readRssItem(item, xmlBase(tree.channel, xmlBase(tree.root, itemBase))));
   return { format: 'rss', feed, items: finishItems(raw, readRssChannelAuthor(tree.channel)) };
 }
 

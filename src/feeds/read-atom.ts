@@ -2,18 +2,12 @@
 import type { ParsedFeedMeta } from '../model.ts';
 import { cleanAuthor, cleanBody, cleanText, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
-import { attrOf, childText, childrenOf, textOf } from './xml-node.ts';
+import { attrOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
 import type { RawItem } from './raw-item.ts';
-
-/** The base URI in force inside `node` (RFC 4287 §2 and XML Base). */
-export function atomBase(node: unknown, outerBase: string | null): string | null {
-  const base = attrOf(node, 'xml:base');
-  return base ? resolveLink(base, outerBase) : outerBase;
-}
 
 /** Feed-level fields of an Atom feed. */
 export function readAtomFeed(feed: unknown, baseUrl: string | null): ParsedFeedMeta {
-  const base = atomBase(feed, baseUrl);
+  const base = xmlBase(feed, baseUrl);
   return {
     title: cleanText(childText(feed, 'title')),
     link: pickLink(feed, base),
@@ -31,7 +25,7 @@ export function readAtomFeedAuthor(feed: unknown): string | null {
 
 /** One Atom entry, before ids and fallbacks are settled. */
 export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem {
-  const base = atomBase(entry, feedBase);
+  const base = xmlBase(entry, feedBase);
   const updated = parseDate(childText(entry, 'updated', 'modified'));
   return {
     guid: childText(entry, 'id'),
@@ -59,7 +53,7 @@ function pickLink(node: unknown, base: string | null): string | null {
   });
   for (const link of [...alternate, ...links]) {
     const href = attrOf(link, 'href') ?? textOf(link)?.trim();
-    if (href) return resolveLink(href, atomBase(link, base));
+    if (href) return resolveLink(href, xmlBase(link, base));
   }
   return null;
 }

@@ -2,7 +2,7 @@
 import type { ParsedFeedMeta } from '../model.ts';
 import { cleanAuthor, cleanBody, cleanText, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
-import { attrOf, childOf, childText, childrenOf, textOf } from './xml-node.ts';
+import { attrOf, childOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
 import type { RawItem } from './raw-item.ts';
 
 /** Feed-level fields of an RSS channel. */
@@ -29,7 +29,7 @@ export function readRssItem(item: unknown, baseUrl: string | null): RawItem {
   const guidNode = childOf(item, 'guid');
   const guid = textOf(guidNode)?.trim() || null;
   const guidIsLink = guid !== null && attrOf(guidNode, 'isPermaLink') !== 'false' && /^https?:\/\//i.test(guid);
-  const base = attrOf(item, 'xml:base') ? resolveLink(attrOf(item, 'xml:base'), baseUrl) : baseUrl;
+  const base = xmlBase(item, baseUrl);
   const link = childText(item, 'link', 'feedburner:origLink') ?? attrOf(item, 'rdf:about') ?? (guidIsLink ? guid : null);
   return {
     guid: guid ?? attrOf(item, 'rdf:about'),

@@ -3,6 +3,8 @@
  * under `$`). Every accessor is total: a missing or oddly shaped node reads as null or [].
  */
 
+import { resolveLink } from './clean-text.ts';
+
 type Element = { _?: unknown; $?: Record<string, unknown> } & Record<string, unknown>;
 
 function isElement(node: unknown): node is Element {
@@ -35,6 +37,12 @@ export function textOf(node: unknown): string | null {
   if (typeof node._ === 'string') return node._;
   const markup = serializeChildren(node);
   return markup === '' ? null : markup;
+}
+
+/** The base URI in force inside `node` (XML Base; RFC 4287 §2), given the one outside it. */
+export function xmlBase(node: unknown, outerBase: string | null): string | null {
+  const base = attrOf(node, 'xml:base');
+  return base ? resolveLink(base, outerBase) : outerBase;
 }
 
 /** The trimmed text of the first of `names` present and non-empty. */
