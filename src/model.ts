@@ -58,6 +58,8 @@ export interface FeedState {
   lastSuccessAt: Date | null;
   nextFetchAt: Date | null;
   waitReason: WaitReason | null;
+  /** The feed's last stated RSS <ttl>, still honoured while it answers 304. */
+  ttlMinutes: number | null;
   consecutiveErrors: number;
   lastError: string | null;
 }

@@ -1,3 +1,5 @@
+import { rootElementName } from './repair-xml.ts';
+
 /** Feed autodiscovery: the `<link rel="alternate">` feed links of an HTML page (the RSS Autodiscovery spec). */
 
 const FEED_TYPES = new Map([
@@ -7,11 +9,13 @@ const FEED_TYPES = new Map([
 const LINK_TAG = /<link\b[^>]*>/gi;
 const ATTRIBUTE = /([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
 
-/** True when the text is an HTML page rather than a feed. */
+/** True when the text is an HTML page rather than a feed; the content itself outranks a Content-Type. */
 export function looksLikeHtml(text: string, contentType: string | null): boolean {
-  const head = text.slice(0, 1024).trimStart().toLowerCase();
-  if (head.startsWith('<?xml') || head.startsWith('{')) return false;
-  return /^(<!--[\s\S]*?-->\s*)*<(!doctype html|html|head|body|meta)\b/.test(head) || /text\/html/i.test(contentType ?? '');
+  const head = text.slice(0, 4096).trimStart();
+  if (head.startsWith('{')) return false;
+  const root = rootElementName(head)?.toLowerCase();
+  if (root === 'rss' || root === 'feed' || root === 'rdf:rdf' || root?.endsWith(':feed')) return false;
+  return root === 'html' || /^<!doctype html/i.test(head) || /text\/html/i.test(contentType ?? '');
 }
 
 /** Feed URLs a page advertises, best first: RSS/Atom before JSON, comment feeds last. */

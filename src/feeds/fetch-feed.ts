@@ -42,6 +42,7 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   let url = request.url;
   let permanentUrl = request.url;
   let onlyPermanent = true;
+  const visited = new Set([url]);
   const failed = (reason: string, response?: Response) => ({
     kind: 'failed' as const, reason, status: response?.status ?? null, headers: response?.headers ?? null, permanentUrl,
   });
@@ -62,7 +63,8 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
         if (!location) return failed(`HTTP ${response.status} redirect without a Location header`, response);
         if (hop >= maxRedirects) return failed(`too many redirects (more than ${maxRedirects}), last to ${location}`, response);
         const next = new URL(location, url).href;
-        if (next === url) return failed(`redirect loop: ${url} redirects to itself`, response);
+        if (visited.has(next)) return failed(`redirect loop: ${url} redirects back to ${next}`, response);
+        visited.add(next);
         onlyPermanent &&= response.status === 301 || response.status === 308;
         if (onlyPermanent) permanentUrl = next;
         url = next;

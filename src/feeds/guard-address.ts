@@ -33,9 +33,11 @@ export async function checkFetchTarget(url: URL, allowPrivateAddresses: boolean)
 }
 
 function addressRange(address: string): string {
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  }
-  return parsed.range();
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.range();
+  const ipv6 = parsed as ipaddr.IPv6;
+  if (ipv6.isIPv4MappedAddress()) return ipv6.toIPv4Address().range();
+  // Deprecated IPv4-compatible form (::a.b.c.d, RFC 4291 §2.5.5.1): no public feed lives there.
+  const range = ipv6.range();
+  return range === 'unicast' && ipv6.parts.slice(0, 6).every((part) => part === 0) ? 'reserved' : range;
 }

@@ -30,6 +30,7 @@ type Fetched = Extract<FetchResult, { kind: 'ok' }>;
 
 /** Polls one feed now (the caller decided it is due) and records the outcome. */
 export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome> {
+  const startedMs = Date.now();
   const request: FetchRequest = {
     url: feed.url,
     etag: feed.etag,
@@ -49,14 +50,17 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
       url: result.permanentUrl,
       etag: result.headers.get('etag') ?? feed.etag,
       lastModified: result.headers.get('last-modified') ?? feed.lastModified,
-      nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: null, headers: result.headers }),
+      ttlMinutes: feed.ttlMinutes,
+      nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: feed.ttlMinutes, headers: result.headers }),
     }, now);
     return { kind: 'not-modified' };
   }
   let text = decodeBody(result.body, result.contentType);
   let fetched: Fetched = result;
   if (looksLikeHtml(text, result.contentType)) {
-    const discovered = await discover(text, result, request);
+    // The page and its feed share one time budget.
+    const remainingMs = Math.max(1, request.timeoutMs - (Date.now() - startedMs));
+    const discovered = await discover(text, result, { ...request, timeoutMs: remainingMs });
     if (typeof discovered === 'string') return fail(feed, deps, discovered, null, result.permanentUrl);
     fetched = discovered;
     text = decodeBody(fetched.body, fetched.contentType);
@@ -91,6 +95,7 @@ async function store(feed: Feed, deps: PollDeps, fetched: Fetched, text: string)
     lastModified: fetched.headers.get('last-modified'),
     title: parsed.feed.title,
     siteLink: parsed.feed.link,
+    ttlMinutes: parsed.feed.ttlMinutes,
     nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: parsed.feed.ttlMinutes, headers: fetched.headers }),
   }, now, keepAfter);
   return { kind: 'stored', itemCount: parsed.items.length, ...saved };

@@ -27,7 +27,9 @@ export function repairXml(input: string): string {
 
 /** Name of the document element, or null when there is none. */
 export function rootElementName(xml: string): string | null {
-  const match = /<([A-Za-z_][\w:.-]*)/.exec(xml.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<![^>]*>/g, ''));
+  // The prolog (declaration, comments, DOCTYPE) is short; 64 KiB is plenty to find the root.
+  const head = xml.slice(0, 64 * 1024).replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<![^>]*>/g, '');
+  const match = /<([A-Za-z_][\w:.-]*)/.exec(head);
   return match?.[1] ?? null;
 }
 

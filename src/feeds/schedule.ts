@@ -44,6 +44,7 @@ export function parseRetryAfter(value: string | null, now: Date): number | null 
   const text = value?.trim();
   if (!text) return null;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!/[a-z]/i.test(text)) return null; // "-5", "1.5": neither delay-seconds nor an HTTP-date
   const at = Date.parse(text);
   return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
 }

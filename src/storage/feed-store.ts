@@ -14,6 +14,7 @@ interface FeedRow {
   last_success_at: number | null;
   next_fetch_at: number | null;
   wait_reason: WaitReason | null;
+  ttl_minutes: number | null;
   consecutive_errors: number;
   last_error: string | null;
 }
@@ -25,6 +26,7 @@ export interface FetchSuccess {
   lastModified: string | null;
   title?: string | null;
   siteLink?: string | null;
+  ttlMinutes: number | null;
   nextFetchAt: Date;
 }
 
@@ -54,6 +56,7 @@ function toState(row: FeedRow): FeedState {
     lastSuccessAt: toDate(row.last_success_at),
     nextFetchAt: toDate(row.next_fetch_at),
     waitReason: row.wait_reason,
+    ttlMinutes: row.ttl_minutes,
     consecutiveErrors: row.consecutive_errors,
     lastError: row.last_error,
   };
@@ -72,6 +75,7 @@ export function createFeedStore(db: Database) {
     UPDATE feeds SET url = @url, etag = @etag, last_modified = @lastModified,
       title = coalesce(@title, title), site_link = coalesce(@siteLink, site_link),
       last_fetch_at = @now, last_success_at = @now, next_fetch_at = @nextFetchAt, wait_reason = 'schedule',
+      ttl_minutes = @ttlMinutes,
       consecutive_errors = 0, last_error = NULL
     WHERE id = @id`);
   const failure = db.prepare(`
@@ -108,7 +112,7 @@ export function createFeedStore(db: Database) {
     markSuccess(id: string, result: FetchSuccess, now: Date): void {
       success.run({
         id, url: result.url, etag: result.etag, lastModified: result.lastModified,
-        title: result.title ?? null, siteLink: result.siteLink ?? null,
+        title: result.title ?? null, siteLink: result.siteLink ?? null, ttlMinutes: result.ttlMinutes,
         now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(),
       });
     },

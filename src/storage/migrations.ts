@@ -17,6 +17,7 @@ export const migrations: readonly string[] = [
     last_success_at    INTEGER,
     next_fetch_at      INTEGER,
     wait_reason        TEXT,
+    ttl_minutes        INTEGER,
     consecutive_errors INTEGER NOT NULL DEFAULT 0,
     last_error         TEXT
   );

@@ -17,7 +17,7 @@ beforeEach(async () => {
   return () => store.close();
 });
 
-const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, nextFetchAt: NOW };
+const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
 
 async function save(feedId: string, items: ParsedItem[], now = NOW, keepAfter: Date | null = null) {
   return store.saveFetched(feedId, normalizeItems(items, now), state, now, keepAfter);

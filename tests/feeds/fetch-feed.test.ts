@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { fetchFeed, type FetchRequest, type FetchResult } from '../../src/feeds/fetch-feed.ts';
+import {
+  closedPortUrl, endless, hangAfterHeaders, httpFixture, neverAnswer, serveBody, serveCompressed, serveForTest,
+} from '../helpers/feed-server.ts';
+
+const feedXml = httpFixture('columnist.xml');
+
+/** fetchFeed with test-friendly limits; the local server is a private address, so it is allowed unless told. */
+const fetchFrom = (url: string, overrides: Partial<FetchRequest> = {}): Promise<FetchResult> =>
+  fetchFeed({ url, timeoutMs: 10_000, maxBytes: 1024 * 1024, allowPrivateAddresses: true, ...overrides });
+
+/** Narrows a result to one kind, failing the test with the whole result otherwise. */
+function expectKind<K extends FetchResult['kind']>(result: FetchResult, kind: K): Extract<FetchResult, { kind: K }> {
+  expect(result, JSON.stringify(result)).toMatchObject({ kind });
+  return result as Extract<FetchResult, { kind: K }>;
+}
+
+describe('fetchFeed: a plain 200', () => {
+  it('returns the body bytes, content type, status and final URL', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml, { headers: { etag: '"v1"' } }) });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'ok');
+    expect(Buffer.from(result.body).equals(feedXml)).toBe(true);
+    expect(result.contentType).toBe('application/rss+xml; charset=utf-8');
+    expect(result.status).toBe(200);
+    expect(result.url).toBe(server.url('/feed.xml'));
+    expect(result.permanentUrl).toBe(server.url('/feed.xml'));
+    expect(result.headers.get('etag')).toBe('"v1"');
+  });
+
+  it('names columnwire in the User-Agent and asks for feeds and compression', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    await fetchFrom(server.url('/feed.xml'));
+    const [request] = server.requests;
+    expect(request?.method).toBe('GET');
+    expect(request?.headers['user-agent']).toMatch(/columnwire/i);
+    expect(request?.headers.accept).toContain('application/rss+xml');
+    expect(request?.headers['accept-encoding']).toMatch(/gzip/);
+    expect(request?.headers['accept-encoding']).toMatch(/br/);
+  });
+
+  it('returns an empty body of a 200 as zero bytes', async () => {
+    const server = await serveForTest({ '/empty.xml': serveBody('') });
+    expect(expectKind(await fetchFrom(server.url('/empty.xml')), 'ok').body.byteLength).toBe(0);
+  });
+});
+
+describe('fetchFeed: conditional GET (RFC 9110 §13.1)', () => {
+  it('sends If-None-Match and If-Modified-Since from the stored validators', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    await fetchFrom(server.url('/feed.xml'), { etag: 'W/"abc"', lastModified: 'Sun, 01 Jun 2025 06:00:00 GMT' });
+    expect(server.requests[0]?.headers['if-none-match']).toBe('W/"abc"');
+    expect(server.requests[0]?.headers['if-modified-since']).toBe('Sun, 01 Jun 2025 06:00:00 GMT');
+  });
+
+  it('sends no validators when it has none', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    await fetchFrom(server.url('/feed.xml'), { etag: null, lastModified: null });
+    expect(server.requests[0]?.headers).not.toHaveProperty('if-none-match');
+    expect(server.requests[0]?.headers).not.toHaveProperty('if-modified-since');
+  });
+
+  it('treats a 304 as not-modified, keeping the response headers', async () => {
+    const server = await serveForTest({
+      '/feed.xml': (req, res) => {
+        const fresh = req.headers['if-none-match'] === '"v7"';
+        res.writeHead(fresh ? 304 : 200, { etag: '"v7"', 'cache-control': 'max-age=300' });
+        res.end(fresh ? undefined : feedXml);
+      },
+    });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml'), { etag: '"v7"' }), 'not-modified');
+    expect(result.status).toBe(304);
+    expect(result.headers.get('cache-control')).toBe('max-age=300');
+    expect(result.permanentUrl).toBe(server.url('/feed.xml'));
+  });
+});
+
+describe('fetchFeed: compression', () => {
+  it.each(['gzip', 'deflate', 'br'] as const)('decompresses a %s body', async (encoding) => {
+    const server = await serveForTest({ '/feed.xml': serveCompressed(encoding, feedXml) });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'ok');
+    expect(Buffer.from(result.body).toString('utf8')).toBe(feedXml.toString('utf8'));
+  });
+});
+
+describe('fetchFeed: size limit', () => {
+  const maxBytes = 64 * 1024;
+
+  it('stops reading an endless body once it passes maxBytes', async () => {
+    const server = await serveForTest({ '/endless.xml': endless() });
+    const result = expectKind(await fetchFrom(server.url('/endless.xml'), { maxBytes }), 'failed');
+    expect(result.reason).toMatch(/maxBytes/);
+    expect(result.status).toBe(200);
+  });
+
+  it('refuses a body whose Content-Length exceeds maxBytes without waiting for it', async () => {
+    // The server promises 50 MB and sends 1 KB: a client that read on would only end by timing out.
+    const server = await serveForTest({
+      '/huge.xml': hangAfterHeaders({ headers: { 'content-length': String(50_000_000) }, firstChunk: 'x'.repeat(1024) }),
+    });
+    const result = expectKind(await fetchFrom(server.url('/huge.xml'), { maxBytes, timeoutMs: 10_000 }), 'failed');
+    expect(result.reason).toMatch(/maxBytes/);
+    expect(result.reason).not.toMatch(/timed out/);
+  });
+
+  it('counts decompressed bytes, so a gzip bomb stops at maxBytes', async () => {
+    const server = await serveForTest({ '/bomb.xml': serveCompressed('gzip', Buffer.alloc(8 * 1024 * 1024, ' ')) });
+    const result = expectKind(await fetchFrom(server.url('/bomb.xml'), { maxBytes }), 'failed');
+    expect(result.reason).toMatch(/maxBytes/);
+  });
+
+  it('accepts a body of exactly maxBytes', async () => {
+    const server = await serveForTest({ '/exact.xml': serveBody(Buffer.alloc(2048, 'a')) });
+    expect(expectKind(await fetchFrom(server.url('/exact.xml'), { maxBytes: 2048 }), 'ok').body.byteLength).toBe(2048);
+  });
+});
+
+describe('fetchFeed: time limit', () => {
+  it('times out on a server that sends headers and then nothing', async () => {
+    const server = await serveForTest({ '/stuck.xml': hangAfterHeaders({ firstChunk: '<?xml version="1.0"?>' }) });
+    const result = expectKind(await fetchFrom(server.url('/stuck.xml'), { timeoutMs: 300 }), 'failed');
+    expect(result.reason).toMatch(/timed out after 0\.3 s/);
+  });
+
+  it('times out on a server that never answers', async () => {
+    const server = await serveForTest({ '/silent.xml': neverAnswer() });
+    const result = expectKind(await fetchFrom(server.url('/silent.xml'), { timeoutMs: 300 }), 'failed');
+    expect(result.reason).toMatch(/timed out/);
+    expect(result.status).toBeNull();
+  });
+});
+
+describe('fetchFeed: HTTP errors', () => {
+  it.each([
+    { status: 404, reason: /HTTP 404/ },
+    { status: 500, reason: /HTTP 500/ },
+    { status: 410, reason: /HTTP 410.*gone/i },
+  ])('fails on $status with the status in the reason', async ({ status, reason }) => {
+    const server = await serveForTest({ '/feed.xml': serveBody('<html>error</html>', { status, headers: { 'content-type': 'text/html' } }) });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'failed');
+    expect(result.reason).toMatch(reason);
+    expect(result.status).toBe(status);
+  });
+
+  it.each([429, 503])('fails on %s keeping the status and a readable Retry-After', async (status) => {
+    const server = await serveForTest({ '/feed.xml': serveBody('slow down', { status, headers: { 'retry-after': '120' } }) });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'failed');
+    expect(result.status).toBe(status);
+    expect(result.reason).toContain(String(status));
+    expect(result.headers?.get('retry-after')).toBe('120');
+  });
+
+  it('fails with "connection refused" and the host when nothing listens', async () => {
+    const url = await closedPortUrl();
+    const result = expectKind(await fetchFrom(url), 'failed');
+    expect(result.reason).toMatch(/connection refused/);
+    expect(result.reason).toContain(new URL(url).host);
+    expect(result.status).toBeNull();
+  });
+});
+
+describe('fetchFeed: address guard', () => {
+  it('refuses a loopback address unless private addresses are allowed, sending nothing', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml'), { allowPrivateAddresses: false }), 'failed');
+    expect(result.reason).toMatch(/loopback/);
+    expect(result.reason).toMatch(/allowPrivateAddresses/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses localhost by the address it resolves to', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    const url = server.url('/feed.xml').replace('127.0.0.1', 'localhost');
+    const result = expectKind(await fetchFrom(url, { allowPrivateAddresses: false }), 'failed');
+    expect(result.reason).toMatch(/loopback/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses a redirect to a non-http scheme', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody('', { status: 302, headers: { location: 'file:///etc/passwd' } }) });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'failed');
+    expect(result.reason).toMatch(/file:/);
+    expect(result.reason).toMatch(/only http and https/);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { checkFetchTarget } from '../../src/feeds/guard-address.ts';
+
+/** Only IP literals and localhost (from /etc/hosts) appear here: the suite runs offline. */
+describe('checkFetchTarget', () => {
+  it.each([
+    { behaviour: 'refuses a private 10/8 address', url: 'http://10.0.0.1/feed.xml', range: /private/ },
+    { behaviour: 'refuses a private 192.168/16 address', url: 'http://192.168.1.20:8080/rss', range: /private/ },
+    { behaviour: 'refuses a private 172.16/12 address', url: 'https://172.16.5.4/rss', range: /private/ },
+    { behaviour: 'refuses IPv4 loopback', url: 'http://127.0.0.1/', range: /loopback/ },
+    { behaviour: 'refuses the rest of 127/8', url: 'http://127.10.20.30/', range: /loopback/ },
+    { behaviour: 'refuses the cloud metadata address (link-local)', url: 'http://169.254.169.254/latest/meta-data/', range: /link-?local/i },
+    { behaviour: 'refuses 0.0.0.0', url: 'http://0.0.0.0:8080/', range: /unspecified/ },
+    { behaviour: 'refuses carrier-grade NAT space', url: 'http://100.64.1.1/', range: /carrierGradeNat/ },
+    { behaviour: 'refuses IPv6 loopback [::1]', url: 'http://[::1]:3000/feed', range: /loopback/ },
+    { behaviour: 'refuses IPv4-mapped IPv6 loopback', url: 'http://[::ffff:127.0.0.1]/feed', range: /loopback/ },
+    { behaviour: 'refuses IPv4-mapped IPv6 private', url: 'http://[::ffff:10.1.2.3]/feed', range: /private/ },
+    { behaviour: 'refuses IPv6 link-local', url: 'http://[fe80::1]/feed', range: /link-?local/i },
+    { behaviour: 'refuses IPv6 unique-local', url: 'http://[fd12:3456::1]/feed', range: /uniqueLocal/ },
+    { behaviour: 'refuses loopback written as a decimal number', url: 'http://2130706433/feed', range: /loopback/ },
+    { behaviour: 'refuses loopback written in hex', url: 'http://0x7f.0.0.1/feed', range: /loopback/ },
+    { behaviour: 'refuses loopback written in octal', url: 'http://0177.0.0.1/feed', range: /loopback/ },
+    { behaviour: 'refuses the IPv6 unspecified address [::]', url: 'http://[::]:8080/', range: /unspecified/ },
+    { behaviour: 'refuses localhost by what it resolves to', url: 'http://localhost:8080/feed', range: /loopback/ },
+  ])('$behaviour', async ({ url, range }) => {
+    const reason = await checkFetchTarget(new URL(url), false);
+    expect(reason).toMatch(range);
+    expect(reason).toMatch(/allowPrivateAddresses/);
+  });
+
+  it.each([
+    'http://8.8.8.8/feed.xml',
+    'https://93.184.216.34/rss',
+    'http://[2606:4700:4700::1111]/feed',
+  ])('allows the public address %s', async (url) => {
+    expect(await checkFetchTarget(new URL(url), false)).toBeNull();
+  });
+
+  it.each(['http://10.0.0.1/feed.xml', 'http://127.0.0.1:8080/', 'http://[::1]/', 'http://169.254.169.254/'])(
+    'allows %s when private addresses are allowed',
+    async (url) => {
+      expect(await checkFetchTarget(new URL(url), true)).toBeNull();
+    },
+  );
+
+  it.each([
+    { url: 'ftp://ftp.example.org/feed.xml', scheme: 'ftp:' },
+    { url: 'file:///etc/passwd', scheme: 'file:' },
+    { url: 'gopher://127.0.0.1:70/', scheme: 'gopher:' },
+  ])('refuses a $scheme URL even when private addresses are allowed', async ({ url, scheme }) => {
+    for (const allowPrivateAddresses of [false, true]) {
+      const reason = await checkFetchTarget(new URL(url), allowPrivateAddresses);
+      expect(reason).toContain(scheme);
+      expect(reason).toMatch(/only http and https/);
+    }
+  });
+});
