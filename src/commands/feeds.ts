@@ -4,8 +4,8 @@ import { parseCommandArgs, withApp, type Command } from './command.ts';
 
 const help = `Usage: columnwire feeds [--json]
 
-Lists the feeds of the config with their state: last fetch, stories, consecutive
-errors, last error and next fetch.
+Lists the feeds of the config with their state: last fetch, items (stories it
+contributed), consecutive errors, last error and next fetch.
 
 Options:
   --json       print a JSON array instead of a table
@@ -26,7 +26,7 @@ export const feedsCommand: Command = {
         title: feed.source.title ?? feed.title,
         outlet: feed.source.outlet,
         tags: feed.source.tags,
-        stories: counts.get(feed.id) ?? 0,
+        items: counts.get(feed.id) ?? 0,
         lastFetchAt: feed.lastFetchAt?.toISOString() ?? null,
         lastSuccessAt: feed.lastSuccessAt?.toISOString() ?? null,
         nextFetchAt: feed.nextFetchAt?.toISOString() ?? null,
@@ -38,8 +38,8 @@ export const feedsCommand: Command = {
         return 0;
       }
       const table = [
-        ['ID', 'LAST FETCH', 'STORIES', 'ERRORS', 'NEXT FETCH', 'LAST ERROR'],
-        ...rows.map((row) => [row.id, row.lastFetchAt ?? 'never', String(row.stories), String(row.consecutiveErrors), row.nextFetchAt ?? 'now', row.lastError ?? '']),
+        ['ID', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT FETCH', 'LAST ERROR'],
+        ...rows.map((row) => [row.id, row.lastFetchAt ?? 'never', String(row.items), String(row.consecutiveErrors), row.nextFetchAt ?? 'now', row.lastError ?? '']),
       ];
       const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
       for (const row of table) stdout.write(`${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()}\n`);

@@ -5,10 +5,17 @@
  */
 import { decodeHTML } from 'entities';
 
-const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
 const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
-const AMPERSAND = /&(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31})(;?))?/g;
+// Well-formed references (the five XML entities, in-range numeric ones) are skipped by the
+// lookahead without a callback: escaped HTML is full of them, and this pass must stay cheap.
+const LOOSE_AMPERSAND = '&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,6}|#[xX][0-9a-fA-F]{1,5});)';
+const NEEDS_FIX = new RegExp(LOOSE_AMPERSAND);
+const AMPERSAND_OUTSIDE_CDATA = new RegExp(
+  '<!\\[CDATA\\[[\\s\\S]*?(?:\\]\\]>|$)|<!--[\\s\\S]*?(?:-->|$)'
+    + `|${LOOSE_AMPERSAND}(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31})(;?))?`,
+  'g',
+);
 const DOCTYPE = /<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/i;
 const RSS1_NS = 'http://purl.org/rss/1.0/';
 const ATOM_NS = 'http://www.w3.org/2005/Atom';
@@ -19,10 +26,10 @@ const htmlEntityCache = new Map<string, string>();
 export function repairXml(input: string): string {
   let xml = dropProlog(input);
   xml = xml.replace(FORBIDDEN_CHARS, '');
-  xml = outsideCdata(xml, fixEntities);
+  xml = fixEntities(xml);
   xml = stripRootPrefix(xml);
   xml = xhtmlAsText(xml);
-  return closeTruncated(xml);
+  return closeTruncated(xml, rootElementName(xml));
 }
 
 /** Name of the document element, or null when there is none. */
@@ -42,35 +49,18 @@ function dropProlog(input: string): string {
   return xml;
 }
 
-/** Applies `fix` to everything but CDATA sections and comments, whose text is literal. */
-function outsideCdata(xml: string, fix: (text: string) => string): string {
-  const parts: string[] = [];
-  let at = 0;
-  for (;;) {
-    const cdata = xml.indexOf('<![CDATA[', at);
-    const comment = xml.indexOf('<!--', at);
-    const next = cdata === -1 ? comment : comment === -1 ? cdata : Math.min(cdata, comment);
-    if (next === -1) break;
-    const closer = next === cdata ? ']]>' : '-->';
-    const end = xml.indexOf(closer, next);
-    parts.push(fix(xml.slice(at, next)));
-    if (end === -1) {
-      at = xml.length;
-      break;
-    }
-    parts.push(xml.slice(next, end + closer.length));
-    at = end + closer.length;
-  }
-  parts.push(fix(xml.slice(at)));
-  return parts.join('');
-}
-
-function fixEntities(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(AMPERSAND, (whole, name: string | undefined, semicolon: string) => {
+/**
+ * Escapes stray `&` and turns HTML named entities into numeric references, outside CDATA
+ * sections and comments (whose text is literal). One regex pass: those sections match as a
+ * whole and come back unchanged; well-formed references are skipped by the lookahead.
+ */
+function fixEntities(xml: string): string {
+  // Most feeds have nothing to mend even inside CDATA: one cheap scan proves it.
+  if (!NEEDS_FIX.test(xml)) return xml;
+  return xml.replace(AMPERSAND_OUTSIDE_CDATA, (whole, name: string | undefined, semicolon: string | undefined) => {
+    if (whole.charCodeAt(0) === 0x3c) return whole; // "<": a CDATA section or comment
     if (name === undefined) return '&amp;';
     if (name.startsWith('#')) return numericReference(name, whole);
-    if (semicolon && XML_ENTITIES.has(name)) return whole;
     if (!semicolon) return `&amp;${name}`;
     return htmlEntity(name) ?? `&amp;${name};`;
   });
@@ -128,13 +118,18 @@ function stripRootPrefix(xml: string): string {
 }
 
 /** A body cut off mid-item keeps its complete items: cut after the last one, close what is open. */
-function closeTruncated(xml: string): string {
-  const root = rootElementName(xml);
-  if (!root || xml.trimEnd().endsWith(`</${root}>`)) return xml;
+function closeTruncated(xml: string, root: string | null): string {
+  if (!root || endsWithTag(xml, `</${root}>`)) return xml;
   const lastItemEnd = Math.max(xml.lastIndexOf('</item>') + 7, xml.lastIndexOf('</entry>') + 8);
   const cut = lastItemEnd > 8 ? lastItemEnd : xml.lastIndexOf('>') + 1;
   const kept = xml.slice(0, cut);
   return kept + openElements(kept).reverse().map((name) => `</${name}>`).join('');
+}
+
+function endsWithTag(xml: string, tag: string): boolean {
+  let end = xml.length;
+  while (end > 0 && /\s/.test(xml[end - 1]!)) end--;
+  return xml.startsWith(tag, end - tag.length);
 }
 
 function openElements(xml: string): string[] {

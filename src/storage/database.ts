@@ -25,7 +25,10 @@ export function openDatabase(path: string): Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Fewer, larger checkpoints (1.47x on bulk inserts, see PERF-NOTES) and a 32 MiB page
+  // cache so the identity-key index stays in memory as it grows.
   db.pragma('wal_autocheckpoint = 10000');
+  db.pragma('cache_size = -32768');
   migrate(db, path);
   return db;
 }

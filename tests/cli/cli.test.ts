@@ -120,10 +120,10 @@ describe('columnwire CLI', () => {
 
   it('feeds --json shows state, errors and story counts', async () => {
     const feeds = JSON.parse((await cli('feeds', '--json')).stdout) as Array<Record<string, unknown>>;
-    expect(feeds.find((feed) => feed.id === 'jane')).toMatchObject({ stories: 2, consecutiveErrors: 0, lastError: null });
-    expect(feeds.find((feed) => feed.id === 'broken')).toMatchObject({ stories: 0, consecutiveErrors: 1, lastError: expect.stringContaining('HTTP 500') });
+    expect(feeds.find((feed) => feed.id === 'jane')).toMatchObject({ items: 2, consecutiveErrors: 0, lastError: null });
+    expect(feeds.find((feed) => feed.id === 'broken')).toMatchObject({ items: 0, consecutiveErrors: 1, lastError: expect.stringContaining('HTTP 500') });
     const table = (await cli('feeds')).stdout;
-    expect(table.split('\n')[0]).toMatch(/^ID\s+LAST FETCH\s+STORIES\s+ERRORS\s+NEXT FETCH\s+LAST ERROR$/);
+    expect(table.split('\n')[0]).toMatch(/^ID\s+LAST FETCH\s+ITEMS\s+ERRORS\s+NEXT FETCH\s+LAST ERROR$/);
   });
 
   it.each(['rss', 'atom'] as const)('export --format %s writes a feed readers can parse, one entry per story', async (format) => {

@@ -45,6 +45,6 @@ describe('columnwire run', () => {
     const summary = stderr.split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : null)).find((entry) => entry?.msg === 'poll cycle finished');
     expect(summary).toMatchObject({ feeds: 1, added: 1, failed: 0 });
     const feeds = JSON.parse((await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout);
-    expect(feeds[0]).toMatchObject({ id: 't', stories: 1 });
+    expect(feeds[0]).toMatchObject({ id: 't', items: 1 });
   });
 });
