@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFeed } from '../../src/feeds/parse-feed.ts';
-import type { ParsedItem } from '../../src/model.ts';
+import { loadFixture, viewItem } from '../helpers/feed-fixtures.ts';
 
-const load = (name: string): string =>
-  readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url), 'utf8');
+const load = loadFixture;
 
-/** Dates as ISO strings, so a failing comparison prints readably. */
-const view = (item: ParsedItem) => ({
-  ...item,
-  published: item.published === null ? null : item.published.toISOString(),
-  updated: item.updated === null ? null : item.updated.toISOString(),
-});
+const view = viewItem;
 
 describe('parseFeed on Atom 1.0', () => {
   it('reads a Blogger feed: rel="alternate" among replies/edit/self links, type="html" title, offsets, "Unknown" author', async () => {

@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFeed } from '../../src/feeds/parse-feed.ts';
-import type { ParsedItem } from '../../src/model.ts';
+import { loadFixture, viewItem } from '../helpers/feed-fixtures.ts';
 
-const load = (name: string): string =>
-  readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url), 'utf8');
+const load = loadFixture;
 
-/** Dates as ISO strings, so a failing comparison prints readably. */
-const view = (item: ParsedItem) => ({
-  ...item,
-  published: item.published === null ? null : item.published.toISOString(),
-  updated: item.updated === null ? null : item.updated.toISOString(),
-});
+const view = viewItem;
 
 /** Whether &nbsp; survives as U+00A0 or is collapsed to a space is left to the implementation. */
 const nbspAsSpace = (text: string | null | undefined): string | null => text?.replace(/\u00a0/g, ' ') ?? null;

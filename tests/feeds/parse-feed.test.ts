@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FeedParseError, parseFeed } from '../../src/feeds/parse-feed.ts';
+import { loadFixture } from '../helpers/feed-fixtures.ts';
 import type { ParsedFeed } from '../../src/model.ts';
 
-const load = (name: string): string =>
-  readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url), 'utf8');
+const load = loadFixture;
 
 type Outcome = { kind: 'parsed'; feed: ParsedFeed } | { kind: 'threw'; error: unknown };
 
