@@ -3,9 +3,12 @@
  * config and a data directory. Commands and the daemon get everything from here.
  */
 import { join } from 'node:path';
-import type { Config } from './config/load.ts';
+import { ConfigError, type Config } from './config/load.ts';
 import type { PollDeps } from './feeds/poll-feed.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { startHttpServer, type RunningServer } from './publish/http-server.ts';
+import { createPublishedFeeds, type PublishedFeeds } from './publish/published-feeds.ts';
+import { scheduleIntervalMinutes } from './scheduler.ts';
 import { createSqliteStore, type Store } from './storage/store.ts';
 
 export interface App {
@@ -15,6 +18,10 @@ export interface App {
   store: Store;
   /** Everything a poll cycle needs. */
   poll: PollDeps & { logger: Logger };
+  /** The merged feeds, OPML and home page, built once per store change. */
+  published: PublishedFeeds;
+  /** Starts the HTTP server on config.server (env HOST and PORT override it). */
+  startServer(): Promise<RunningServer>;
   close(): Promise<void>;
 }
 
@@ -49,5 +56,22 @@ export async function createApp(options: AppOptions): Promise<App> {
       retentionDays: config.retentionDays,
     },
   };
-  return { config, dataDir, logger, store, poll, close: () => store.close() };
+  const pollIntervalMinutes = scheduleIntervalMinutes(config.poll.schedule);
+  const published = createPublishedFeeds({
+    store, title: config.title, baseUrl: config.baseUrl, sources: config.feeds, ttlMinutes: pollIntervalMinutes,
+  });
+  const startServer = () => {
+    const { host, port } = serverAddress(config, process.env);
+    return startHttpServer({ published, store, logger, maxAgeSeconds: pollIntervalMinutes * 60 }, host, port);
+  };
+  return { config, dataDir, logger, store, poll, published, startServer, close: () => store.close() };
+}
+
+/** Where the HTTP server listens: config.server, overridden by env HOST and PORT (for containers). */
+export function serverAddress(config: Config, env: NodeJS.ProcessEnv): { host: string; port: number } {
+  const port = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : config.server.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError([`PORT must be a port number from 0 to 65535, got "${env.PORT}"`]);
+  }
+  return { host: env.HOST || config.server.host, port };
 }

@@ -6,17 +6,18 @@ import { feedsCommand } from './commands/feeds.ts';
 import { parseCommand } from './commands/parse.ts';
 import { pollCommand } from './commands/poll.ts';
 import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/serve.ts';
 import { ConfigError } from './config/load.ts';
 import { messageOf, UsageError } from './errors.ts';
 import { UnknownFeedError } from './feeds/poll-all.ts';
 
-const COMMANDS: readonly Command[] = [runCommand, pollCommand, feedsCommand, exportCommand, parseCommand];
+const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, parseCommand];
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const help = `Usage: columnwire [--config FILE] [--data DIR] <command> [options]
 
 Columnwire polls the columnist feeds listed in feeds.yaml, stores their stories once
-each in SQLite, and republishes them as one merged feed.
+each in SQLite, and republishes them as one merged feed over HTTP.
 
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`).join('\n')}

@@ -10,6 +10,17 @@ export function describeScheduleError(expression: string): string | null {
   return `"${expression}" is not a valid cron expression${detail ? ` (${detail})` : ''}`;
 }
 
+/** Minutes between the next two runs of a cron expression (30 for every half hour). */
+export function scheduleIntervalMinutes(expression: string): number {
+  const task = cron.createTask(expression, () => {});
+  try {
+    const [first, second] = task.getNextRuns(2);
+    return first && second ? Math.max(1, Math.round((second.getTime() - first.getTime()) / 60_000)) : 60;
+  } finally {
+    void task.destroy();
+  }
+}
+
 export interface Scheduler {
   /** Runs `job` on `expression` (in `timezone`, default the system's); a run still busy makes the next one skip. */
   add(name: string, expression: string, job: () => Promise<void>, timezone?: string): void;

@@ -1,6 +1,6 @@
 /** `columnwire export --format rss|atom|json [--tag TAG] [--limit N]`: the merged feed on stdout. */
 import { UsageError } from '../errors.ts';
-import { buildMergedFeed, type FeedFormat } from '../publish/build-merged-feed.ts';
+import type { FeedFormat } from '../publish/build-merged-feed.ts';
 import { parseCommandArgs, parseCount, withApp, type Command } from './command.ts';
 
 const help = `Usage: columnwire export --format rss|atom|json [--tag TAG] [--limit N]
@@ -28,20 +28,11 @@ export const exportCommand: Command = {
     const limit = parseCount('export', 'limit', values.limit, 50, 10_000);
     return withApp(globals, async (app) => {
       const tag = values.tag;
-      let feedIds: string[] | undefined;
-      if (tag !== undefined) {
-        feedIds = app.config.feeds.filter((feed) => feed.tags.includes(tag)).map((feed) => feed.id);
-        if (feedIds.length === 0) {
-          const known = [...new Set(app.config.feeds.flatMap((feed) => feed.tags))].sort();
-          throw new UsageError(`export: no feed has the tag "${tag}"; tags in use: ${known.join(', ') || '(none)'}`);
-        }
+      if (tag !== undefined && !app.published.exists({ kind: 'tag', tag })) {
+        throw new UsageError(`export: no feed has the tag "${tag}"; tags in use: ${app.published.tags.join(', ') || '(none)'}`);
       }
-      const stories = await app.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) });
-      const sources = new Map(app.config.feeds.map((feed) => [feed.id, feed]));
-      stdout.write(buildMergedFeed(stories, {
-        format, title: app.config.title, baseUrl: app.config.baseUrl, sources, now: new Date(),
-        ...(tag !== undefined ? { subtitle: tag } : {}),
-      }));
+      const document = await app.published.feed(tag === undefined ? { kind: 'all' } : { kind: 'tag', tag }, format, limit);
+      stdout.write(document.variant('identity').body);
       stdout.write('\n');
       return 0;
     });

@@ -16,6 +16,7 @@ export interface Config {
   baseUrl: string;
   retentionDays: number;
   poll: RawConfig['poll'];
+  server: RawConfig['server'];
   feeds: FeedSource[];
 }
 

@@ -48,11 +48,17 @@ const pollSchema = z.strictObject({
   allowPrivateAddresses: z.boolean({ error: 'must be true or false' }).default(false),
 });
 
+const serverSchema = z.strictObject({
+  host: text.default('127.0.0.1'),
+  port: int(0, 65535).default(8080),
+});
+
 export const configSchema = z.strictObject({
   title: text.default('Columnists Digest'),
   baseUrl: httpUrl.default('http://localhost:8080'),
   retentionDays: int(0, 36500).default(90),
   poll: pollSchema.prefault({}),
+  server: serverSchema.prefault({}),
   feeds: z.array(feedSchema, { error: 'must be a list of feeds, each starting with "- url: ..."' }).default([]),
 }, { error: 'must be a mapping of settings (title, baseUrl, poll, feeds, ...)' });
 

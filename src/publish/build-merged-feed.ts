@@ -15,6 +15,10 @@ export interface MergedFeedOptions {
   format: FeedFormat;
   title: string;
   baseUrl: string;
+  /** This document's own URLs in each format (the self links); default the site-wide feeds. */
+  selfUrls?: Record<FeedFormat, string>;
+  /** RSS <ttl>: minutes between polls, so readers need not come back sooner. */
+  ttlMinutes?: number;
   /** The configured feeds, by id: outlet, title and tags of each story's sources. */
   sources: ReadonlyMap<string, FeedSource>;
   /** Names the subset in the title, e.g. a tag. */
@@ -34,10 +38,11 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
     description: `Columns merged by columnwire${options.subtitle ? ` (${options.subtitle})` : ''}`,
     updated: stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
     generator: 'columnwire',
-    feedLinks: { rss: `${base}/feed.xml`, atom: `${base}/feed.atom`, json: `${base}/feed.json` },
+    feedLinks: options.selfUrls ?? { rss: `${base}/feed.xml`, atom: `${base}/feed.atom`, json: `${base}/feed.json` },
+    ...(options.ttlMinutes ? { ttl: options.ttlMinutes } : {}),
   });
   for (const story of stories) feed.addItem(toItem(story, options));
-  if (options.format === 'json') return feed.json1();
+  if (options.format === 'json') return toJsonFeed11(feed.json1());
   if (options.format === 'rss') return declareNamespace(feed.rss2(), 'rss');
   return addAtomSources(declareNamespace(feed.atom1(), 'atom'), stories, options);
 }
@@ -90,6 +95,14 @@ function listSources(story: Story, options: MergedFeedOptions): SourceEntry[] {
 
 function xmlSourceAttributes(source: SourceEntry): Record<string, string> {
   return { feed: source.feed, outlet: source.outlet, ...(source.url ? { href: source.url } : {}), firstSeen: source.firstSeen };
+}
+
+/** `feed` writes JSON Feed 1.0; 1.1 names people in `authors` arrays (1.0's `author` is kept for old readers). */
+function toJsonFeed11(json: string): string {
+  const document = JSON.parse(json) as Record<string, unknown> & { items: Array<Record<string, unknown>> };
+  document.version = 'https://jsonfeed.org/version/1.1';
+  for (const item of document.items) if (item.author) item.authors = [item.author];
+  return JSON.stringify(document, null, 2);
 }
 
 /** Declares the columnwire namespace on the root element, which `feed` cannot do itself. */

@@ -102,6 +102,12 @@ export function createFeedStore(db: Database) {
     /** Every feed ever configured, by id. */
     listAll: (): FeedState[] => selectAll.all().map(toState),
 
+    /** When any feed was last fetched, or null. */
+    lastFetchAt(): Date | null {
+      const row = db.prepare<[], { at: number | null }>(`SELECT max(last_fetch_at) AS at FROM feeds`).get();
+      return toDate(row?.at ?? null);
+    },
+
     /** One feed's state, or null. */
     get: (id: string): FeedState | null => {
       const row = selectOne.get(id);

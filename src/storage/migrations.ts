@@ -61,4 +61,13 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX story_sources_by_feed ON story_sources (feed_id, story_id);
   `,
+  `
+  -- Bumped by every write that changes what the merged feeds show, so readers (the HTTP
+  -- server, possibly in another process) rebuild once per change instead of per request.
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO meta (key, value) VALUES ('content_version', 0);
+  `,
 ];

@@ -26,6 +26,10 @@ export interface Store {
   countStories(): Promise<number>;
   /** Removes stories published before `before`, keeping their identity keys. */
   pruneStories(before: Date): Promise<number>;
+  /** Changes whenever what the merged feeds show changes (also by another process). */
+  contentVersion(): Promise<number>;
+  /** When any feed was last fetched, or null. */
+  lastPollAt(): Promise<Date | null>;
   close(): Promise<void>;
 }
 
@@ -36,7 +40,8 @@ export function createSqliteStore(path: string): Store {
   const stories = createStoryStore(db);
   const saveFetched = db.transaction(
     (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
-      const result = stories.saveItems(feedId, items, now, keepAfter);
+      const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
+      if (changed) stories.bumpVersion();
       feeds.markSuccess(feedId, state, now);
       return result;
     },
@@ -52,6 +57,8 @@ export function createSqliteStore(path: string): Store {
     countStoriesByFeed: async () => stories.countByFeed(),
     countStories: async () => stories.count(),
     pruneStories: async (before) => stories.prune(before),
+    contentVersion: async () => stories.version(),
+    lastPollAt: async () => feeds.lastFetchAt(),
     close: async () => {
       db.close();
     },

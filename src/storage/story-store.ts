@@ -98,9 +98,12 @@ export function createStoryStore(db: Database) {
     };
   }
 
-  /** Saves one feed's items; call inside the feed's transaction. `keepAfter`: older items only leave tombstones. */
-  function saveItems(feedId: string, items: readonly NormalizedItem[], now: Date, keepAfter: Date | null): SaveResult {
-    const result: SaveResult = { added: 0, updated: 0, duplicates: 0 };
+  /**
+   * Saves one feed's items; call inside the feed's transaction. `keepAfter`: older items only
+   * leave tombstones. `changed` tells whether anything a merged feed shows changed.
+   */
+  function saveItems(feedId: string, items: readonly NormalizedItem[], now: Date, keepAfter: Date | null): SaveResult & { changed: boolean } {
+    const result = { added: 0, updated: 0, duplicates: 0, changed: false };
     const byKey = items.map((item) => matchByKey(feedId, item));
     const taken = new Set(byKey.filter((id): id is number => id !== null));
     for (const [index, item] of items.entries()) {
@@ -131,6 +134,7 @@ export function createStoryStore(db: Database) {
       if (!source) {
         addSource.run(storyId, feedId, item.link, now.getTime(), item.contentHash);
         result.duplicates++;
+        result.changed = true;
       } else if (source.content_hash !== item.contentHash) {
         editStory.run({ ...fields(item, now), id: storyId });
         setSourceHash.run(item.contentHash, item.link, storyId, feedId);
@@ -139,8 +143,12 @@ export function createStoryStore(db: Database) {
         result.duplicates++;
       }
     }
+    result.changed ||= result.added + result.updated > 0;
     return result;
   }
+
+  const bumpVersion = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`);
+  const selectVersion = db.prepare<[], { value: number }>(`SELECT value FROM meta WHERE key = 'content_version'`);
 
   return {
     saveItems,
@@ -155,8 +163,14 @@ export function createStoryStore(db: Database) {
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune(before: Date): number {
-      return db.prepare(`DELETE FROM stories WHERE published_at < ?`).run(before.getTime()).changes;
+      const pruned = db.prepare(`DELETE FROM stories WHERE published_at < ?`).run(before.getTime()).changes;
+      if (pruned > 0) bumpVersion.run();
+      return pruned;
     },
+    /** Marks the merged feeds out of date. */
+    bumpVersion: (): void => void bumpVersion.run(),
+    /** A number that changes whenever what the merged feeds show changes. */
+    version: (): number => selectVersion.get()?.value ?? 0,
     /** Number of stored stories. */
     count(): number {
       return (db.prepare(`SELECT count(*) AS n FROM stories`).get() as { n: number }).n;

@@ -19,7 +19,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed.xml`;
-  writeFileSync(join(dir, 'feeds.yaml'), `poll:\n  allowPrivateAddresses: true\nfeeds:\n  - url: ${url}\n    id: t\n`);
+  writeFileSync(join(dir, 'feeds.yaml'), `server:\n  port: 0\npoll:\n  allowPrivateAddresses: true\nfeeds:\n  - url: ${url}\n    id: t\n`);
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));

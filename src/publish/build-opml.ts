@@ -1,0 +1,57 @@
+/**
+ * The source feeds as an OPML 2.0 subscription list (http://opml.org/spec2.opml). Each feed
+ * is listed once, under its first tag, so importing never subscribes twice; all its tags
+ * are kept in the `category` attribute.
+ */
+import type { FeedSource } from '../model.ts';
+import { escapeHtml } from './escape-html.ts';
+
+export interface OpmlFeed {
+  source: FeedSource;
+  /** The feed's current URL (after permanent redirects and autodiscovery). */
+  url: string;
+  /** The feed's own title and site, when known from polling. */
+  title: string | null;
+  siteLink: string | null;
+}
+
+/** Renders the OPML document for `feeds`. */
+export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date): string {
+  const groups = new Map<string, OpmlFeed[]>();
+  for (const feed of feeds) {
+    const tag = feed.source.tags[0] ?? '';
+    groups.set(tag, [...(groups.get(tag) ?? []), feed]);
+  }
+  const tagged = [...groups.entries()].filter(([tag]) => tag !== '').sort(([a], [b]) => a.localeCompare(b));
+  const body = [
+    ...tagged.map(([tag, members]) => `    <outline text="${escapeHtml(tag)}" title="${escapeHtml(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`),
+    ...(groups.get('') ?? []).map(outline),
+  ];
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+  <head>
+    <title>${escapeHtml(title)}</title>
+    <dateCreated>${now.toUTCString()}</dateCreated>
+    <docs>http://opml.org/spec2.opml</docs>
+  </head>
+  <body>
+${body.join('\n')}
+  </body>
+</opml>
+`;
+}
+
+function outline(feed: OpmlFeed): string {
+  const name = feed.source.title ?? feed.title ?? feed.source.id;
+  const attributes: Array<[string, string | null]> = [
+    ['type', 'rss'],
+    ['text', name],
+    ['title', name],
+    ['xmlUrl', feed.url],
+    ['htmlUrl', feed.siteLink],
+    ['description', feed.source.outlet],
+    ['category', feed.source.tags.length > 0 ? feed.source.tags.map((tag) => `/${tag}`).join(',') : null],
+  ];
+  const rendered = attributes.filter(([, value]) => value).map(([key, value]) => ` ${key}="${escapeHtml(value!)}"`).join('');
+  return `    <outline${rendered}/>`;
+}

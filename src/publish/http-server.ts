@@ -1,0 +1,116 @@
+/**
+ * The HTTP server (node:http: a handful of read-only routes whose caching we control to the
+ * byte needs no framework). Routes only: documents come from PublishedFeeds.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logger.ts';
+import type { Store } from '../storage/store.ts';
+import type { FeedFormat } from './build-merged-feed.ts';
+import type { FeedScope, PublishedFeeds } from './published-feeds.ts';
+import { sendDocument } from './send-document.ts';
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+
+export interface HttpServerDeps {
+  published: PublishedFeeds;
+  store: Store;
+  logger: Logger;
+  /** Cache-Control max-age for feeds and pages: the poll interval. */
+  maxAgeSeconds: number;
+}
+
+export interface RunningServer {
+  /** The base URL it listens on, e.g. http://127.0.0.1:8080 */
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const FORMATS: Record<string, FeedFormat> = { 'feed.xml': 'rss', 'feed.atom': 'atom', 'feed.json': 'json' };
+const FEED_ROUTE = /^\/(?:(tags|feeds)\/([^/]+)\/)?(feed\.(?:xml|atom|json))$/;
+
+/** Starts listening on host:port (port 0 picks a free one). */
+export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    handle(req, res, deps).catch((err: unknown) => {
+      deps.logger.error({ err, url: req.url }, 'http request failed');
+      if (!res.headersSent) sendText(res, 500, 'Internal error; see the server log.\n');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    server,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return sendText(res, 405, 'Only GET and HEAD are served here.\n');
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  if (path === '/healthz') return health(res, deps.store);
+  if (path === '/' || path === '/index.html') return sendDocument(req, res, await deps.published.indexPage(), deps.maxAgeSeconds);
+  if (path === '/opml' || path === '/feeds.opml') return sendDocument(req, res, await deps.published.opml(), deps.maxAgeSeconds);
+  const route = FEED_ROUTE.exec(path);
+  if (!route) return sendText(res, 404, `Not found: ${path}\nFeeds: /feed.xml /feed.atom /feed.json /tags/{tag}/feed.xml /feeds/{id}/feed.xml /opml\n`);
+  const [, kind, rawName, file] = route;
+  let scope: FeedScope = { kind: 'all' };
+  if (kind) {
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName!);
+    } catch {
+      return sendText(res, 400, 'Malformed percent-encoding in the path.\n');
+    }
+    scope = kind === 'tags' ? { kind: 'tag', tag: name } : { kind: 'feed', feedId: name };
+    if (!deps.published.exists(scope)) return sendText(res, 404, `No ${kind === 'tags' ? 'tag' : 'feed'} called "${name}".\n`);
+  }
+  const limit = parseLimit(url.searchParams.get('limit'));
+  if (limit === null) return sendText(res, 400, `limit must be a whole number from 1 to ${MAX_LIMIT}.\n`);
+  sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, limit), deps.maxAgeSeconds);
+}
+
+function parseLimit(value: string | null): number | null {
+  if (value === null || value === '') return DEFAULT_LIMIT;
+  if (!/^\d+$/.test(value)) return null;
+  const limit = Number(value);
+  return limit >= 1 && limit <= MAX_LIMIT ? limit : null;
+}
+
+async function health(res: ServerResponse, store: Store): Promise<void> {
+  try {
+    const [lastPollAt, feeds, stories] = await Promise.all([store.lastPollAt(), store.listFeeds(), store.countStories()]);
+    sendJson(res, 200, { status: 'ok', lastPollAt: lastPollAt?.toISOString() ?? null, feeds: feeds.length, stories });
+  } catch (error) {
+    sendJson(res, 503, { status: 'error', error: (error as Error).message });
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}

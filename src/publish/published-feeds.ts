@@ -1,0 +1,177 @@
+/**
+ * Everything the HTTP server publishes, built once per change of the store and kept until
+ * the next: the merged feed in three formats (site-wide, per tag, per source feed), the
+ * OPML list and the home page. Compressed variants are made on first request and kept too.
+ */
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import type { FeedSource, Story } from '../model.ts';
+import type { Store } from '../storage/store.ts';
+import { buildMergedFeed, type FeedFormat } from './build-merged-feed.ts';
+import { buildOpml } from './build-opml.ts';
+import { renderIndexPage } from './render-index-page.ts';
+import { sanitizeContent } from './sanitize-content.ts';
+
+export type Encoding = 'identity' | 'gzip' | 'br';
+
+/** One built response body and its validators. */
+export interface PublishedDocument {
+  contentType: string;
+  lastModified: Date;
+  /** The body in an encoding (compressed on first use), with its strong ETag. */
+  variant(encoding: Encoding): { body: Buffer; etag: string };
+}
+
+/** Which stories a feed holds. */
+export type FeedScope = { kind: 'all' } | { kind: 'tag'; tag: string } | { kind: 'feed'; feedId: string };
+
+export interface PublishedFeedsOptions {
+  store: Store;
+  title: string;
+  baseUrl: string;
+  sources: readonly FeedSource[];
+  ttlMinutes: number;
+  now?: () => Date;
+}
+
+const CONTENT_TYPES: Record<FeedFormat, string> = {
+  rss: 'application/rss+xml; charset=utf-8',
+  atom: 'application/atom+xml; charset=utf-8',
+  json: 'application/feed+json; charset=utf-8',
+};
+const FILES: Record<FeedFormat, string> = { rss: 'feed.xml', atom: 'feed.atom', json: 'feed.json' };
+/** Distinct documents kept per store version (formats × scopes × limits asked for). */
+const MAX_DOCUMENTS = 256;
+const INDEX_STORIES = 30;
+const MAX_SANITIZED = 5000;
+
+export type PublishedFeeds = ReturnType<typeof createPublishedFeeds>;
+
+/** Creates the document cache over a store. */
+export function createPublishedFeeds(options: PublishedFeedsOptions) {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const sources = new Map(options.sources.map((source) => [source.id, source]));
+  const tags = [...new Set(options.sources.flatMap((source) => source.tags))].sort();
+  const now = options.now ?? (() => new Date());
+  let version = -1;
+  let documents = new Map<string, Promise<PublishedDocument>>();
+  // Sanitized stories outlive store versions: an unchanged story is not sanitized again.
+  const sanitized = new Map<string, Story>();
+
+  /** Drops everything built for an older store version. */
+  async function sync(): Promise<void> {
+    const current = await options.store.contentVersion();
+    if (current === version) return;
+    version = current;
+    documents = new Map();
+  }
+
+  function memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
+    let document = documents.get(key);
+    if (!document) {
+      if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value!);
+      document = build();
+      document.catch(() => documents.delete(key));
+      documents.set(key, document);
+    }
+    return document;
+  }
+
+  function clean(story: Story): Story {
+    const key = `${story.id}:${story.updated.getTime()}`;
+    let result = sanitized.get(key);
+    if (!result) {
+      result = {
+        ...story,
+        summary: story.summary === null ? null : sanitizeContent(story.summary, story.link),
+        content: story.content === null ? null : sanitizeContent(story.content, story.link),
+      };
+      if (sanitized.size >= MAX_SANITIZED) sanitized.clear();
+      sanitized.set(key, result);
+    }
+    return result;
+  }
+
+  function scopeFeedIds(scope: FeedScope): string[] | undefined {
+    if (scope.kind === 'all') return undefined;
+    if (scope.kind === 'feed') return [scope.feedId];
+    return options.sources.filter((source) => source.tags.includes(scope.tag)).map((source) => source.id);
+  }
+
+  return {
+    tags,
+    /** True when the scope names a configured tag or feed. */
+    exists(scope: FeedScope): boolean {
+      if (scope.kind === 'tag') return tags.includes(scope.tag);
+      if (scope.kind === 'feed') return sources.has(scope.feedId);
+      return true;
+    },
+
+    /** The merged feed of a scope in a format, at most `limit` stories. */
+    async feed(scope: FeedScope, format: FeedFormat, limit: number): Promise<PublishedDocument> {
+      await sync();
+      return memo(`feed:${JSON.stringify(scope)}:${format}:${limit}`, async () => {
+        const feedIds = scopeFeedIds(scope);
+        const stories = (await options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) })).map(clean);
+        const prefix = scope.kind === 'all' ? base : scope.kind === 'tag' ? `${base}/tags/${encodeURIComponent(scope.tag)}` : `${base}/feeds/${encodeURIComponent(scope.feedId)}`;
+        const selfUrls = { rss: `${prefix}/${FILES.rss}`, atom: `${prefix}/${FILES.atom}`, json: `${prefix}/${FILES.json}` };
+        const subtitle = scope.kind === 'tag' ? scope.tag : scope.kind === 'feed' ? (sources.get(scope.feedId)?.title ?? scope.feedId) : undefined;
+        const text = buildMergedFeed(stories, {
+          format, title: options.title, baseUrl: base, sources, now: now(), selfUrls, ttlMinutes: options.ttlMinutes,
+          ...(subtitle !== undefined ? { subtitle } : {}),
+        });
+        return makeDocument(text, CONTENT_TYPES[format], newest(stories) ?? now());
+      });
+    },
+
+    /** The OPML list of the source feeds. */
+    async opml(): Promise<PublishedDocument> {
+      await sync();
+      return memo('opml', async () => {
+        const states = new Map((await options.store.listFeeds()).map((state) => [state.id, state]));
+        const feeds = options.sources.map((source) => {
+          const state = states.get(source.id);
+          return { source, url: state?.url ?? source.url, title: state?.title ?? null, siteLink: state?.siteLink ?? null };
+        });
+        return makeDocument(buildOpml(options.title, feeds, now()), 'text/x-opml; charset=utf-8', now());
+      });
+    },
+
+    /** The home page. */
+    async indexPage(): Promise<PublishedDocument> {
+      await sync();
+      return memo('index', async () => {
+        const stories = await options.store.listStories({ limit: INDEX_STORIES });
+        const html = renderIndexPage(stories, { title: options.title, baseUrl: base, tags, sources });
+        return makeDocument(html, 'text/html; charset=utf-8', newest(stories) ?? now());
+      });
+    },
+  };
+}
+
+function newest(stories: readonly Story[]): Date | null {
+  return stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null);
+}
+
+/** Wraps a built text with lazily compressed variants, each with a strong ETag (RFC 9110 §8.8.3). */
+export function makeDocument(text: string, contentType: string, lastModified: Date): PublishedDocument {
+  const identity = Buffer.from(text, 'utf8');
+  const hash = createHash('sha1').update(identity).digest('base64url').slice(0, 22);
+  const variants = new Map<Encoding, { body: Buffer; etag: string }>([['identity', { body: identity, etag: `"${hash}"` }]]);
+  return {
+    contentType,
+    // HTTP dates have second precision; a finer Last-Modified could never match If-Modified-Since.
+    lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000),
+    variant(encoding) {
+      let variant = variants.get(encoding);
+      if (!variant) {
+        const body = encoding === 'gzip'
+          ? gzipSync(identity)
+          : brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } });
+        variant = { body, etag: `"${hash}-${encoding}"` };
+        variants.set(encoding, variant);
+      }
+      return variant;
+    },
+  };
+}
