@@ -3,6 +3,8 @@ import { decodeHTML } from 'entities';
 
 const BLOCK_TAG = /<\/?(?:br|p|div|li|ul|ol|h[1-6]|blockquote|tr|td|th|table|section|article|hr)\b[^>]*>/gi;
 const TAG = /<\/?[A-Za-z][^>]*>/g;
+// C0 controls (but whitespace) and DEL: invisible, and forbidden in the XML we republish.
+const CONTROL_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
 const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i;
 
 /** Plain text from a title-like field: markup stripped, entities (even double-escaped ones) decoded, whitespace collapsed. */
@@ -12,7 +14,7 @@ export function cleanText(raw: string | null | undefined): string | null {
   // Block tags separate words; inline ones (<b>, <em>) sit inside them.
   if (text.includes('<')) text = text.replace(BLOCK_TAG, ' ').replace(TAG, '');
   if (ENTITY.test(text)) text = decodeHTML(text);
-  text = text.replace(/\s+/g, ' ').trim();
+  text = text.replace(CONTROL_CHARS, '').replace(/\s+/g, ' ').trim();
   return text === '' ? null : text;
 }
 

@@ -38,6 +38,8 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
     description: `Columns merged by columnwire${options.subtitle ? ` (${options.subtitle})` : ''}`,
     updated: stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
     generator: 'columnwire',
+    // Atom (RFC 4287 §4.1.1) needs an author for entries that name none.
+    author: { name: options.title, link: `${base}/` },
     feedLinks: options.selfUrls ?? { rss: `${base}/feed.xml`, atom: `${base}/feed.atom`, json: `${base}/feed.json` },
     ...(options.ttlMinutes ? { ttl: options.ttlMinutes } : {}),
   });

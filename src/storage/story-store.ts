@@ -211,6 +211,7 @@ function attachSources(db: Database, rows: StoryRow[]): Story[] {
     categories: JSON.parse(row.categories) as string[],
     firstSeenAt: new Date(row.first_seen_at),
     feedId: row.feed_id,
-    sources: byStory.get(row.id) ?? [],
+    // The feed that first brought the story leads; the others follow in order of first sight.
+    sources: (byStory.get(row.id) ?? []).sort((a, b) => Number(b.feedId === row.feed_id) - Number(a.feedId === row.feed_id)),
   }));
 }
