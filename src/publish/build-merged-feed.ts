@@ -70,9 +70,15 @@ function toItem(story: Story, options: MergedFeedOptions): Item {
     ...(story.summary ? { description: story.summary } : {}),
     ...(story.content ? { content: story.content } : {}),
     ...(columnist ? { author: [{ name: columnist }] } : {}),
-    category: story.categories.map((name) => ({ name, term: name })),
+    category: storyCategories(story, options).map((name) => ({ name, term: name })),
     extensions,
   };
+}
+
+/** The story's own categories, then the feeds.yaml tags of every feed it appeared in. */
+function storyCategories(story: Story, options: MergedFeedOptions): string[] {
+  const tags = story.sources.flatMap((source) => options.sources.get(source.feedId)?.tags ?? []);
+  return [...new Set([...story.categories, ...tags])];
 }
 
 interface SourceEntry {

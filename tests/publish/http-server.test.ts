@@ -42,7 +42,7 @@ describe('merged feed routes', () => {
     expect(feed).toMatchObject({ title: 'Test Columns', link: 'https://columns.example.net/', ttl: '30' });
     expect(feed.lastBuildDate).toBeTruthy();
     const budget = feed.items[0]!;
-    expect(budget).toMatchObject({ guid: expect.stringMatching(/^urn:columnwire:story:\d+$/), creator: 'Jane Doe', categories: ['Budget'] });
+    expect(budget).toMatchObject({ guid: expect.stringMatching(/^urn:columnwire:story:\d+$/), creator: 'Jane Doe', categories: ['Budget', 'politics', 'uk', 'misc'] });
     expect(budget.content).toContain('Summary of j1');
     expect(text).toContain('<atom:link href="https://columns.example.net/feed.xml" rel="self" type="application/rss+xml"/>');
     expect(text).toMatch(/<rss [^>]*xmlns:columnwire="[^"]+"[^>]*xmlns:atom="http:\/\/www.w3.org\/2005\/Atom"/);
@@ -64,7 +64,7 @@ describe('merged feed routes', () => {
     const feed = (await response.json()) as JsonFeed;
     expect(feed.version).toBe('https://jsonfeed.org/version/1.1');
     const budget = feed.items[0]!;
-    expect(budget).toMatchObject({ title: 'The budget is a fiction', url: 'https://times.example.com/opinion/budget', authors: [{ name: 'Jane Doe' }], date_published: '2026-11-20T08:00:00.000Z', tags: ['Budget'] });
+    expect(budget).toMatchObject({ title: 'The budget is a fiction', url: 'https://times.example.com/opinion/budget', authors: [{ name: 'Jane Doe' }], date_published: '2026-11-20T08:00:00.000Z', tags: ['Budget', 'politics', 'uk', 'misc'] });
     expect(budget._columnwire).toMatchObject({ outlet: 'The Times', columnist: 'Jane Doe' });
     expect(budget._columnwire.sources.map((source: { feed: string }) => source.feed)).toEqual(['jane', 'agg']);
   });
