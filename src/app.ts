@@ -5,7 +5,11 @@
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config/load.ts';
 import type { PollDeps } from './feeds/poll-feed.ts';
+import { previewDigest, type DigestDeps } from './digest/run-digest.ts';
+import { loadTemplates } from './digest/render-digest.ts';
+import { createMailer } from './digest/send-digest.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { loadSecret } from './secret.ts';
 import { startHttpServer, type RunningServer } from './publish/http-server.ts';
 import { createPublishedFeeds, type PublishedFeeds } from './publish/published-feeds.ts';
 import { scheduleIntervalMinutes } from './scheduler.ts';
@@ -22,6 +26,10 @@ export interface App {
   published: PublishedFeeds;
   /** Starts the HTTP server on config.server (env HOST and PORT override it). */
   startServer(): Promise<RunningServer>;
+  /** Signs unsubscribe links (env COLUMNWIRE_SECRET, else <data>/secret). */
+  secret: string;
+  /** What sending digests needs: the mailer (SMTP_URL, else <data>/outbox), templates, secret. Close the mailer after. */
+  digestDeps(): Promise<DigestDeps>;
   close(): Promise<void>;
 }
 
@@ -60,11 +68,23 @@ export async function createApp(options: AppOptions): Promise<App> {
   const published = createPublishedFeeds({
     store, title: config.title, baseUrl: config.baseUrl, sources: config.feeds, ttlMinutes: pollIntervalMinutes,
   });
+  const secret = loadSecret(dataDir, process.env);
   const startServer = () => {
     const { host, port } = serverAddress(config, process.env);
-    return startHttpServer({ published, store, logger, maxAgeSeconds: pollIntervalMinutes * 60 }, host, port);
+    const preview = async (digestId: string) => {
+      const digest = config.digests.find((candidate) => candidate.id === digestId);
+      if (!digest) return null;
+      return (await previewDigest(digest, { config, store, templates: await loadTemplates(config.templates) }, poll.now())).html;
+    };
+    return startHttpServer({ published, store, logger, secret, previewDigest: preview, maxAgeSeconds: pollIntervalMinutes * 60 }, host, port);
   };
-  return { config, dataDir, logger, store, poll, published, startServer, close: () => store.close() };
+  const digestDeps = async (): Promise<DigestDeps> => ({
+    config, store, logger, secret, now: poll.now,
+    templates: await loadTemplates(config.templates),
+    mailer: createMailer({ from: config.mail.from, smtpUrl: process.env.SMTP_URL || null, outboxDir: join(dataDir, 'outbox') }),
+    retryDelaysMs: [2_000, 10_000],
+  });
+  return { config, dataDir, logger, store, poll, published, startServer, secret, digestDeps, close: () => store.close() };
 }
 
 /** Where the HTTP server listens: config.server, overridden by env HOST and PORT (for containers). */

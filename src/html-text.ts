@@ -1,4 +1,4 @@
-/** HTML → plain text for excerpts (the web page now, the digest later). Pure. */
+/** HTML text helpers shared by the web page and the digest: escaping, and HTML → plain text for excerpts. Pure. */
 import { decodeHTML } from 'entities';
 
 const DROPPED_ELEMENTS = /<(script|style|noscript|template|iframe)\b[\s\S]*?<\/\1\s*>/gi;
@@ -20,4 +20,11 @@ export function excerpt(text: string, maxChars: number): string {
   const boundary = cut.lastIndexOf(' ');
   const words = (boundary > maxChars * 0.6 ? cut.slice(0, boundary) : text.slice(0, maxChars)).replace(/[\s,.;:!?–—-]+$/, '');
   return `${words}…`;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes `&`, `<`, `>`, `"` and `'`: safe in element text and quoted attributes alike. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
 }

@@ -1,6 +1,7 @@
 /** argv → command → exit code (0 ok, 1 failed, 2 usage or config). No logic beyond dispatch. */
 import { readFileSync } from 'node:fs';
 import type { Command, CommandContext, GlobalOptions } from './commands/command.ts';
+import { digestCommand } from './commands/digest.ts';
 import { exportCommand } from './commands/export.ts';
 import { feedsCommand } from './commands/feeds.ts';
 import { parseCommand } from './commands/parse.ts';
@@ -11,13 +12,13 @@ import { ConfigError } from './config/load.ts';
 import { messageOf, UsageError } from './errors.ts';
 import { UnknownFeedError } from './feeds/poll-all.ts';
 
-const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, parseCommand];
+const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, digestCommand, parseCommand];
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const help = `Usage: columnwire [--config FILE] [--data DIR] <command> [options]
 
 Columnwire polls the columnist feeds listed in feeds.yaml, stores their stories once
-each in SQLite, and republishes them as one merged feed over HTTP.
+each in SQLite, republishes them as one merged feed over HTTP, and mails digests.
 
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`).join('\n')}

@@ -130,3 +130,31 @@ export interface NormalizedItem {
   content: string | null;
   categories: string[];
 }
+
+/** Where one recipient's copy of a digest run stands. */
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+/** One run of a digest: the stories it covers are frozen when it is created. */
+export interface DigestRun {
+  id: number;
+  digestId: string;
+  createdAt: Date;
+  /** Covers stories with fromStoryId < id <= toStoryId (filtered by the digest's tags/feeds). */
+  fromStoryId: number;
+  toStoryId: number;
+  storyIds: number[];
+  subject: string;
+  status: 'sending' | 'done';
+  finishedAt: Date | null;
+}
+
+/** One recipient's copy of a run. */
+export interface Delivery {
+  runId: number;
+  address: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  messageId: string;
+  sentAt: Date | null;
+}

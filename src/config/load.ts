@@ -3,11 +3,12 @@
  * every one at once, each as "FILE:LINE: key.path what was expected, got what".
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { FeedSource } from '../model.ts';
 import { deriveFeedId } from './derive-feed-id.ts';
-import { configSchema, type RawConfig } from './schema.ts';
+import { configSchema, type DigestConfig, type RawConfig } from './schema.ts';
 
 export interface Config {
   /** The file it was read from. */
@@ -17,6 +18,10 @@ export interface Config {
   retentionDays: number;
   poll: RawConfig['poll'];
   server: RawConfig['server'];
+  mail: RawConfig['mail'];
+  digests: DigestConfig[];
+  /** Folder of digest templates, resolved against the config file's folder; null for the built-in ones. */
+  templates: string | null;
   feeds: FeedSource[];
 }
 
@@ -60,7 +65,9 @@ export function parseConfig(text: string, path: string): Config {
     throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
   }
   const feeds = settleFeedIds(parsed.data, at);
-  return deepFreeze({ path, ...parsed.data, feeds });
+  checkDigests(parsed.data, feeds, at);
+  const templates = parsed.data.templates === undefined ? null : resolve(dirname(path), parsed.data.templates);
+  return deepFreeze({ path, ...parsed.data, feeds, templates });
 }
 
 function settleFeedIds(raw: RawConfig, at: (keys: readonly PropertyKey[]) => string): FeedSource[] {
@@ -82,6 +89,26 @@ function settleFeedIds(raw: RawConfig, at: (keys: readonly PropertyKey[]) => str
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return feeds;
+}
+
+/** Digest ids are unique, and their feed and tag filters name something that exists. */
+function checkDigests(raw: RawConfig, feeds: FeedSource[], at: (keys: readonly PropertyKey[]) => string): void {
+  const problems: string[] = [];
+  const ids = new Set(feeds.map((feed) => feed.id));
+  const tags = new Set(feeds.flatMap((feed) => feed.tags));
+  const seen = new Map<string, number>();
+  raw.digests.forEach((digest, index) => {
+    const first = seen.get(digest.id);
+    if (first !== undefined) problems.push(`${at(['digests', index, 'id'])} id "${digest.id}" is already used by digests[${first}]`);
+    seen.set(digest.id, index);
+    digest.feeds.forEach((id, position) => {
+      if (!ids.has(id)) problems.push(`${at(['digests', index, 'feeds', position])} no feed has the id "${id}"`);
+    });
+    digest.tags.forEach((tag, position) => {
+      if (!tags.has(tag)) problems.push(`${at(['digests', index, 'tags', position])} no feed has the tag "${tag}"`);
+    });
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -53,13 +53,54 @@ const serverSchema = z.strictObject({
   port: int(0, 65535).default(8080),
 });
 
+const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+const email = z.string({ error: 'must be an email address' }).trim().regex(EMAIL, { error: (issue) => `must be an email address like reader@example.com, got ${JSON.stringify(issue.input)}` });
+
+const mailSchema = z.strictObject({
+  from: text.default('Columnwire <columnwire@localhost>'),
+});
+
+const timezone = z.string({ error: 'must be an IANA time zone name like Europe/London' }).refine(
+  (value) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `must be an IANA time zone name like Europe/London or America/New_York, got ${JSON.stringify(issue.input)}` },
+);
+
+const digestSchema = z.strictObject({
+  id: z.string({ error: 'must be a string' }).regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or "."' }),
+  schedule: z.string({ error: 'must be a cron expression string' }).default('0 7 * * *')
+    .superRefine((value, ctx) => {
+      const problem = describeScheduleError(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `must be a cron expression: ${problem}` });
+    }),
+  timezone: timezone.default('UTC'),
+  subject: text.default('Columns for {date} ({count})'),
+  to: z.array(email, { error: 'must be a list of email addresses' }).min(1, { error: 'must list at least one address' }),
+  tags: z.array(text, { error: 'must be a list of tags' }).default([]),
+  feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
+  groupBy: z.enum(['outlet', 'columnist', 'tag', 'none'], { error: 'must be one of outlet, columnist, tag, none' }).default('outlet'),
+  maxItems: int(1, 1000).default(100),
+  skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
+}, { error: 'must be a mapping with at least id: and to:' });
+
 export const configSchema = z.strictObject({
   title: text.default('Columnists Digest'),
   baseUrl: httpUrl.default('http://localhost:8080'),
   retentionDays: int(0, 36500).default(90),
   poll: pollSchema.prefault({}),
   server: serverSchema.prefault({}),
+  mail: mailSchema.prefault({}),
+  digests: z.array(digestSchema, { error: 'must be a list of digests, each starting with "- id: ..."' }).default([]),
+  /** A folder with digest.mjml and digest.txt replacing the built-in templates. */
+  templates: text.optional(),
   feeds: z.array(feedSchema, { error: 'must be a list of feeds, each starting with "- url: ..."' }).default([]),
 }, { error: 'must be a mapping of settings (title, baseUrl, poll, feeds, ...)' });
 
 export type RawConfig = z.output<typeof configSchema>;
+export type DigestConfig = RawConfig['digests'][number];

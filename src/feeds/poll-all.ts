@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Feed, FeedSource, PollOutcome } from '../model.ts';
 import type { Store } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
-import { runLimited } from './run-limited.ts';
+import { runLimited } from '../run-limited.ts';
 import { isDue } from './schedule.ts';
 
 export interface PollCycleOptions {

@@ -9,6 +9,7 @@ import type { Store } from '../storage/store.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
 import type { FeedScope, PublishedFeeds } from './published-feeds.ts';
 import { sendDocument } from './send-document.ts';
+import { handleUnsubscribe } from './unsubscribe-page.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -17,6 +18,10 @@ export interface HttpServerDeps {
   published: PublishedFeeds;
   store: Store;
   logger: Logger;
+  /** Signs unsubscribe tokens. */
+  secret: string;
+  /** The HTML of a digest's next run, or null for an unknown digest id. */
+  previewDigest?: (digestId: string) => Promise<string | null>;
   /** Cache-Control max-age for feeds and pages: the poll interval. */
   maxAgeSeconds: number;
 }
@@ -61,12 +66,21 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  // The one route that changes state: a signed unsubscribe.
+  if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) return handleUnsubscribe(req, res, url, deps.store, deps.secret);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return sendText(res, 405, 'Only GET and HEAD are served here.\n');
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const path = url.pathname;
+  const preview = /^\/digests\/([^/]+)\/preview$/.exec(path);
+  if (preview && deps.previewDigest) {
+    const html = await deps.previewDigest(decodeURIComponent(preview[1]!));
+    if (html === null) return sendText(res, 404, `No digest called "${decodeURIComponent(preview[1]!)}".\n`);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    return void res.end(html);
+  }
   if (path === '/healthz') return health(res, deps.store);
   if (path === '/' || path === '/index.html') return sendDocument(req, res, await deps.published.indexPage(), deps.maxAgeSeconds);
   if (path === '/opml' || path === '/feeds.opml') return sendDocument(req, res, await deps.published.opml(), deps.maxAgeSeconds);

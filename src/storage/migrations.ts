@@ -70,4 +70,38 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT INTO meta (key, value) VALUES ('content_version', 0);
   `,
+  `
+  -- A digest run covers the stories with from_story_id < id <= to_story_id (story ids only
+  -- grow), frozen at creation so a resumed run sends exactly what it would have sent.
+  CREATE TABLE digest_runs (
+    id            INTEGER PRIMARY KEY,
+    digest_id     TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    from_story_id INTEGER NOT NULL,
+    to_story_id   INTEGER NOT NULL,
+    story_ids     TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    finished_at   INTEGER
+  );
+  CREATE INDEX digest_runs_by_digest ON digest_runs (digest_id, id);
+
+  -- One row per recipient of a run, written before anything is sent.
+  CREATE TABLE digest_deliveries (
+    run_id      INTEGER NOT NULL REFERENCES digest_runs (id),
+    address     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    message_id  TEXT NOT NULL,
+    sent_at     INTEGER,
+    PRIMARY KEY (run_id, address)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE unsubscribes (
+    address   TEXT PRIMARY KEY,
+    digest_id TEXT,
+    at        INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -3,13 +3,15 @@
  * another (PostgreSQL) implements the same shape, hence
  * the promises even where SQLite answers synchronously. One call per fetched feed is one transaction.
  */
-import type { FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
+import type { Delivery, DeliveryStatus, DigestRun, FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
 import { openDatabase } from './database.ts';
+import { createDigestStore, type NewRun } from './digest-store.ts';
 import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
 import { createStoryStore, type StoryQuery } from './story-store.ts';
 
 export type { FetchFailure, FetchSuccess } from './feed-store.ts';
 export type { StoryQuery } from './story-store.ts';
+export type { NewRun } from './digest-store.ts';
 
 export interface Store {
   /** Makes the stored feeds match the config. */
@@ -30,6 +32,26 @@ export interface Store {
   contentVersion(): Promise<number>;
   /** When any feed was last fetched, or null. */
   lastPollAt(): Promise<Date | null>;
+  /** The highest story id; ids only grow, so it is the digest cursor. */
+  maxStoryId(): Promise<number>;
+  /** The highest id among stories first seen at or before `at`. */
+  maxStoryIdSeenBefore(at: Date): Promise<number>;
+  storyIdsInRange(fromId: number, toId: number, feedIds?: readonly string[]): Promise<number[]>;
+  /** Stories by id (those retention has not removed), newest first. */
+  storiesByIds(ids: readonly number[]): Promise<Story[]>;
+  /** When each feed last brought a new story. */
+  lastNewStoryByFeed(): Promise<Map<string, Date>>;
+  createDigestRun(run: NewRun): Promise<DigestRun>;
+  latestDigestRun(digestId: string): Promise<DigestRun | null>;
+  unfinishedDigestRuns(digestId: string): Promise<DigestRun[]>;
+  listDigestRuns(digestId: string | null, limit: number): Promise<DigestRun[]>;
+  deliveries(runId: number): Promise<Delivery[]>;
+  markDelivery(runId: number, address: string, status: DeliveryStatus, options?: { error?: string | null; sentAt?: Date; attempt?: boolean }): Promise<void>;
+  /** Marks a run done when no delivery is left to send; true when it is done. */
+  finishDigestRunIfDone(runId: number, at: Date): Promise<boolean>;
+  unsubscribe(address: string, digestId: string | null, at: Date): Promise<void>;
+  resubscribe(address: string): Promise<boolean>;
+  unsubscribedAddresses(): Promise<Set<string>>;
   close(): Promise<void>;
 }
 
@@ -38,6 +60,7 @@ export function createSqliteStore(path: string): Store {
   const db = openDatabase(path);
   const feeds = createFeedStore(db);
   const stories = createStoryStore(db);
+  const digests = createDigestStore(db);
   const saveFetched = db.transaction(
     (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
       const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
@@ -59,6 +82,21 @@ export function createSqliteStore(path: string): Store {
     pruneStories: async (before) => stories.prune(before),
     contentVersion: async () => stories.version(),
     lastPollAt: async () => feeds.lastFetchAt(),
+    maxStoryId: async () => stories.maxId(),
+    maxStoryIdSeenBefore: async (at) => stories.maxIdSeenBefore(at),
+    storyIdsInRange: async (fromId, toId, feedIds) => stories.idsInRange(fromId, toId, feedIds),
+    storiesByIds: async (ids) => stories.listByIds(ids),
+    lastNewStoryByFeed: async () => stories.lastNewStoryByFeed(),
+    createDigestRun: async (run) => digests.createRun(run),
+    latestDigestRun: async (digestId) => digests.latestRun(digestId),
+    unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
+    listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
+    deliveries: async (runId) => digests.deliveries(runId),
+    markDelivery: async (runId, address, status, options) => digests.markDelivery(runId, address, status, options),
+    finishDigestRunIfDone: async (runId, at) => digests.finishRunIfDone(runId, at),
+    unsubscribe: async (address, digestId, at) => digests.unsubscribe(address, digestId, at),
+    resubscribe: async (address) => digests.resubscribe(address),
+    unsubscribedAddresses: async () => digests.unsubscribed(),
     close: async () => {
       db.close();
     },

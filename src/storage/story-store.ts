@@ -171,6 +171,35 @@ export function createStoryStore(db: Database) {
     bumpVersion: (): void => void bumpVersion.run(),
     /** A number that changes whenever what the merged feeds show changes. */
     version: (): number => selectVersion.get()?.value ?? 0,
+    /** The highest story id (ids only grow), 0 when there are none. */
+    maxId(): number {
+      return (db.prepare(`SELECT coalesce(max(id), 0) AS id FROM stories`).get() as { id: number }).id;
+    },
+    /** The highest id among stories first seen at or before `at`: where "the last 24 hours" begins. */
+    maxIdSeenBefore(at: Date): number {
+      return (db.prepare(`SELECT coalesce(max(id), 0) AS id FROM stories WHERE first_seen_at <= ?`).get(at.getTime()) as { id: number }).id;
+    },
+    /** Ids of stories with fromId < id <= toId (first stored after fromId), optionally only from some feeds. */
+    idsInRange(fromId: number, toId: number, feedIds?: readonly string[]): number[] {
+      const feedFilter = feedIds ? `AND id IN (SELECT story_id FROM story_sources WHERE feed_id IN (SELECT value FROM json_each(?)))` : '';
+      return db
+        .prepare<unknown[], { id: number }>(`SELECT id FROM stories WHERE id > ? AND id <= ? ${feedFilter} ORDER BY id`)
+        .all(fromId, toId, ...(feedIds ? [JSON.stringify(feedIds)] : []))
+        .map((row) => row.id);
+    },
+    /** The stories with these ids that still exist, newest first. */
+    listByIds(ids: readonly number[]): Story[] {
+      const rows = db
+        .prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?)) ORDER BY published_at DESC, id DESC`)
+        .all(JSON.stringify(ids));
+      return attachSources(db, rows);
+    },
+    /** When each feed last brought a new story, by feed id. */
+    lastNewStoryByFeed(): Map<string, Date> {
+      const rows = db.prepare<[], { feed_id: string; at: number }>(
+        `SELECT feed_id, max(first_seen_at) AS at FROM story_sources GROUP BY feed_id`).all();
+      return new Map(rows.map((row) => [row.feed_id, new Date(row.at)]));
+    },
     /** Number of stored stories. */
     count(): number {
       return (db.prepare(`SELECT count(*) AS n FROM stories`).get() as { n: number }).n;

@@ -1,0 +1,106 @@
+/** `columnwire digest`: send digests now, preview them, or report on past runs. */
+import { writeFile } from 'node:fs/promises';
+import type { DigestConfig } from '../config/schema.ts';
+import { composeMessage, previewDigest, runDigest, type RunReport } from '../digest/run-digest.ts';
+import { UsageError } from '../errors.ts';
+import { parseCommandArgs, withApp, type Command } from './command.ts';
+
+const help = `Usage: columnwire digest [--id ID] [--dry-run] [--preview FILE] [--to ADDR] [--status]
+                         [--resubscribe ADDR]
+
+Sends each digest (or one) now: first what an interrupted run still owes, then a new run
+covering the stories stored since the previous run. Mail goes to SMTP_URL
+(smtp://user:pass@host:587, smtps://...) or, without it, to .eml files in <data>/outbox.
+
+Options:
+  --id ID              only this digest
+  --dry-run            print recipients, subject and stories; send nothing, move no cursor
+  --preview FILE       write the next digest's HTML to FILE for a browser; send nothing
+  --to ADDR            send a test copy of the next digest to ADDR only; move no cursor
+  --status             list recent runs with what was sent, failed or is still pending
+  --resubscribe ADDR   undo an unsubscribe for ADDR
+  -h, --help           show this help`;
+
+export const digestCommand: Command = {
+  name: 'digest',
+  summary: 'send, preview or report on the email digests',
+  help,
+  async run({ argv, globals, stdout }) {
+    const { values } = parseCommandArgs('digest', argv, {
+      id: { type: 'string' }, 'dry-run': { type: 'boolean' }, preview: { type: 'string' }, to: { type: 'string' },
+      status: { type: 'boolean' }, resubscribe: { type: 'string' },
+    });
+    if (values.help) return stdout.write(`${help}\n`), 0;
+    return withApp(globals, async (app) => {
+      const print = (line: string) => stdout.write(`${line}\n`);
+      if (values.resubscribe !== undefined) {
+        const had = await app.store.resubscribe(values.resubscribe);
+        print(had ? `${values.resubscribe} will get digests again` : `${values.resubscribe} was not unsubscribed`);
+        return 0;
+      }
+      const digests = selectDigests(app.config.digests, values.id, app.config.path);
+      if (values.status) {
+        for (const digest of digests) {
+          const runs = await app.store.listDigestRuns(digest.id, 10);
+          print(`${digest.id}: ${runs.length === 0 ? 'never sent' : `${runs.length} recent run(s)`}`);
+          for (const run of runs) {
+            const deliveries = await app.store.deliveries(run.id);
+            const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
+            print(`  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending') + count('sending')} pending — ${run.subject}`);
+            for (const failed of deliveries.filter((delivery) => delivery.status !== 'sent' && delivery.lastError)) print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
+          }
+        }
+        return 0;
+      }
+      const deps = await app.digestDeps();
+      try {
+        if (values['dry-run'] || values.preview !== undefined || values.to !== undefined) {
+          for (const digest of digests) {
+            const now = deps.now();
+            const preview = await previewDigest(digest, deps, now);
+            if (values['dry-run']) {
+              print(`${digest.id}: "${preview.subject}" to ${preview.recipients.join(', ') || '(nobody)'}${preview.stories.length === 0 && digest.skipEmpty ? ' (nothing new: would not send)' : ''}`);
+              for (const story of preview.stories) print(`  - ${story.title ?? '(untitled)'}${story.author ? ` (${story.author})` : ''} ${story.link ?? ''}`.trimEnd());
+            }
+            if (values.preview !== undefined) {
+              const file = digests.length > 1 ? values.preview.replace(/(\.html?)?$/, `-${digest.id}$1`) : values.preview;
+              await writeFile(file, preview.html);
+              print(`${digest.id}: preview written to ${file}`);
+            }
+            if (values.to !== undefined) {
+              const rendered = { subject: preview.subject, fullStories: preview.stories.length, html: () => preview.html, text: () => preview.text };
+              const messageId = `<test.${digest.id}.${now.getTime()}@columnwire.localhost>`;
+              const outcome = await deps.mailer.send(composeMessage(digest, rendered, values.to, messageId, deps, now));
+              if (outcome.kind !== 'sent') throw new Error(`digest: test copy to ${values.to} failed: ${outcome.error}`);
+              print(`${digest.id}: test copy sent to ${values.to} via ${deps.mailer.describe}`);
+            }
+          }
+          return 0;
+        }
+        let owed = 0;
+        for (const digest of digests) {
+          const result = await runDigest(digest, deps);
+          for (const run of result.runs) print(formatRun(digest.id, run));
+          if (result.kind === 'empty') print(`${digest.id}: nothing new since the last digest; not sent (skipEmpty)`);
+          owed += result.runs.reduce((sum, run) => sum + run.pending, 0);
+        }
+        return owed > 0 ? 1 : 0;
+      } finally {
+        deps.mailer.close();
+      }
+    });
+  },
+};
+
+function selectDigests(digests: readonly DigestConfig[], id: string | undefined, configPath: string): DigestConfig[] {
+  if (digests.length === 0) throw new UsageError(`digest: ${configPath} defines no digests; add a "digests:" list (see README, "Digests")`);
+  if (id === undefined) return [...digests];
+  const digest = digests.find((candidate) => candidate.id === id);
+  if (!digest) throw new UsageError(`digest: no digest with id "${id}"; digests: ${digests.map((candidate) => candidate.id).join(', ')}`);
+  return [digest];
+}
+
+function formatRun(digestId: string, run: RunReport): string {
+  const state = run.done ? 'done' : `${run.pending} still pending (retried on the next run)`;
+  return `${digestId}: run ${run.runId}: ${run.stories} stories, ${run.sent} sent, ${run.failed} failed, ${state} — ${run.subject}`;
+}

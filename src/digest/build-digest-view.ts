@@ -1,0 +1,132 @@
+/**
+ * Stories → what a digest shows: groups, story lines in the reader's time zone, excerpts,
+ * the overflow list and the source-health note. Pure: time and data are arguments.
+ */
+import type { DigestConfig } from '../config/schema.ts';
+import { excerpt, htmlToText } from '../html-text.ts';
+import type { FeedSource, FeedState, Story } from '../model.ts';
+
+export const EXCERPT_CHARS = 300;
+const FAILING_AFTER_MS = 24 * 3600 * 1000;
+const SILENT_AFTER_MS = 21 * 24 * 3600 * 1000;
+
+export interface StoryView {
+  title: string;
+  link: string;
+  meta: string;
+  excerpt: string;
+  alsoIn: string | null;
+}
+
+export interface DigestView {
+  subject: string;
+  title: string;
+  dateLabel: string;
+  count: number;
+  countLabel: string;
+  groups: Array<{ name: string | null; stories: StoryView[] }>;
+  more: { count: number; stories: Array<{ title: string; link: string }> } | null;
+  health: { feeds: Array<{ name: string; problem: string }> } | null;
+  feedUrl: string;
+  webUrl: string;
+  unsubscribeUrl: string;
+}
+
+export interface DigestViewInput {
+  digest: DigestConfig;
+  title: string;
+  baseUrl: string;
+  stories: readonly Story[];
+  sources: ReadonlyMap<string, FeedSource>;
+  feeds: readonly FeedState[];
+  lastNewStory: ReadonlyMap<string, Date>;
+  now: Date;
+  /** How many stories get a full entry; the rest are listed by title (maxItems, or fewer to fit the size limit). */
+  fullStories: number;
+  unsubscribeUrl: string;
+}
+
+/** The subject line: `{date}`, `{count}`, `{id}` and `{title}` filled in. */
+export function formatSubject(template: string, values: { date: string; count: number; id: string; title: string }): string {
+  return template.replace(/\{(date|count|id|title)\}/g, (_match, key: keyof typeof values) => String(values[key]));
+}
+
+/** Builds the view of a digest of `stories` (newest first). */
+export function buildDigestView(input: DigestViewInput): DigestView {
+  const { digest, now } = input;
+  const base = input.baseUrl.replace(/\/+$/, '');
+  const full = input.stories.slice(0, input.fullStories);
+  const rest = input.stories.slice(input.fullStories);
+  const shortDate = new Intl.DateTimeFormat('en-GB', { timeZone: digest.timezone, day: 'numeric', month: 'short', year: 'numeric' }).format(now);
+  const count = input.stories.length;
+  return {
+    subject: formatSubject(digest.subject, { date: shortDate, count, id: digest.id, title: input.title }),
+    title: input.title,
+    dateLabel: new Intl.DateTimeFormat('en-GB', { timeZone: digest.timezone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(now),
+    count,
+    countLabel: count === 1 ? '1 new column' : `${count} new columns`,
+    groups: group(full, digest.groupBy, input.sources).map(([name, stories]) => ({
+      name,
+      stories: stories.map((story) => storyView(story, input)),
+    })),
+    more: rest.length === 0 ? null : { count: rest.length, stories: rest.map((story) => ({ title: story.title ?? '(untitled)', link: linkOf(story, base) })) },
+    health: healthNote(input),
+    feedUrl: `${base}/feed.xml`,
+    webUrl: `${base}/`,
+    unsubscribeUrl: input.unsubscribeUrl,
+  };
+}
+
+function group(stories: readonly Story[], by: DigestConfig['groupBy'], sources: ReadonlyMap<string, FeedSource>): Array<[string | null, Story[]]> {
+  if (by === 'none') return stories.length === 0 ? [] : [[null, [...stories]]];
+  const groups = new Map<string, Story[]>();
+  for (const story of stories) {
+    const source = sources.get(story.feedId);
+    const key = by === 'outlet' ? (source?.outlet ?? 'Other outlets') : by === 'columnist' ? (story.author ?? source?.title ?? 'Unknown columnist') : (source?.tags[0] ?? 'Untagged');
+    groups.set(key, [...(groups.get(key) ?? []), story]);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+function storyView(story: Story, input: DigestViewInput): StoryView {
+  const source = input.sources.get(story.feedId);
+  const outlet = source?.outlet ?? null;
+  const columnist = story.author ?? source?.title ?? null;
+  const time = new Intl.DateTimeFormat('en-GB', {
+    timeZone: input.digest.timezone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  }).format(story.published);
+  const others = [...new Set(story.sources
+    .filter((other) => other.feedId !== story.feedId)
+    .map((other) => input.sources.get(other.feedId)?.outlet ?? input.sources.get(other.feedId)?.title ?? other.feedId)
+    .filter((name) => name !== outlet))];
+  return {
+    title: story.title ?? '(untitled)',
+    link: linkOf(story, input.baseUrl.replace(/\/+$/, '')),
+    meta: [columnist, outlet, time].filter((part): part is string => part !== null).join(' · '),
+    excerpt: excerpt(htmlToText(story.summary ?? story.content), EXCERPT_CHARS),
+    alsoIn: others.length > 0 ? others.join(', ') : null,
+  };
+}
+
+/** The article link when it is http(s), else the web page. */
+function linkOf(story: Story, base: string): string {
+  return story.link && /^https?:\/\//i.test(story.link) ? story.link : `${base}/`;
+}
+
+function healthNote(input: DigestViewInput): DigestView['health'] {
+  const now = input.now.getTime();
+  const feeds = input.feeds.flatMap((feed) => {
+    const name = input.sources.get(feed.id)?.title ?? feed.title ?? feed.id;
+    const lastSuccess = feed.lastSuccessAt?.getTime() ?? null;
+    if (feed.consecutiveErrors > 0 && (lastSuccess === null || now - lastSuccess > FAILING_AFTER_MS)) {
+      const since = lastSuccess === null ? 'never fetched' : `failing for ${Math.floor((now - lastSuccess) / 86_400_000) || 1} day(s)`;
+      return [{ name, problem: `${since}: ${feed.lastError ?? 'unknown error'}` }];
+    }
+    const lastNew = input.lastNewStory.get(feed.id)?.getTime();
+    if (lastSuccess !== null && lastNew !== undefined && now - lastNew > SILENT_AFTER_MS) {
+      return [{ name, problem: `no new column for ${Math.floor((now - lastNew) / (7 * 86_400_000))} weeks` }];
+    }
+    return [];
+  });
+  return feeds.length > 0 ? { feeds } : null;
+}

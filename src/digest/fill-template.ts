@@ -1,0 +1,74 @@
+/**
+ * A small Mustache subset for the digest templates, so users can restyle them without code:
+ * `{{name}}` (escaped in HTML mode), `{{{name}}}` (raw), `{{#name}}…{{/name}}` (repeated for
+ * each element of a list, or shown once for any other truthy value, whose fields it sees),
+ * `{{^name}}…{{/name}}` (shown when empty or false), and dotted names (`{{more.count}}`).
+ */
+
+type Context = Record<string, unknown>;
+
+const TAG = /\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([#^/]?)\s*([\w.]+)\s*\}\}/g;
+
+/** Fills `template` with `values`; `escape` is applied to `{{name}}` values (identity for text). */
+export function fillTemplate(template: string, values: Context, escape: (text: string) => string): string {
+  return render(template, [values], escape);
+}
+
+function render(template: string, stack: Context[], escape: (text: string) => string): string {
+  let out = '';
+  let at = 0;
+  TAG.lastIndex = 0;
+  for (let match = TAG.exec(template); match; match = TAG.exec(template)) {
+    out += template.slice(at, match.index);
+    at = TAG.lastIndex;
+    const [, raw, sigil, name] = match;
+    if (raw) {
+      out += stringify(lookup(stack, raw));
+      continue;
+    }
+    if (sigil === '#' || sigil === '^') {
+      const end = findClose(template, name!, at);
+      const inner = template.slice(at, end.start);
+      const value = lookup(stack, name!);
+      const empty = !value || (Array.isArray(value) && value.length === 0);
+      if (sigil === '^') out += empty ? render(inner, stack, escape) : '';
+      else if (Array.isArray(value)) out += value.map((item) => render(inner, [...stack, asContext(item)], escape)).join('');
+      else if (!empty) out += render(inner, [...stack, asContext(value)], escape);
+      at = end.after;
+      TAG.lastIndex = at;
+      continue;
+    }
+    if (sigil === '/') throw new Error(`template: unexpected {{/${name}}}`);
+    out += escape(stringify(lookup(stack, name!)));
+  }
+  return out + template.slice(at);
+}
+
+/** The matching close tag of a section opened just before `from`, honouring nesting. */
+function findClose(template: string, name: string, from: number): { start: number; after: number } {
+  const tags = new RegExp(`\\{\\{\\s*([#^/])\\s*${name.replace(/\./g, '\\.')}\\s*\\}\\}`, 'g');
+  tags.lastIndex = from;
+  let depth = 1;
+  for (let match = tags.exec(template); match; match = tags.exec(template)) {
+    depth += match[1] === '/' ? -1 : 1;
+    if (depth === 0) return { start: match.index, after: tags.lastIndex };
+  }
+  throw new Error(`template: {{#${name}}} is never closed with {{/${name}}}`);
+}
+
+function lookup(stack: Context[], name: string): unknown {
+  const [head, ...rest] = name.split('.');
+  for (let index = stack.length - 1; index >= 0; index--) {
+    const context = stack[index]!;
+    if (head! in context) return rest.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Context)[key] : undefined), context[head!]);
+  }
+  return undefined;
+}
+
+function asContext(value: unknown): Context {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Context) : { '.': value };
+}
+
+function stringify(value: unknown): string {
+  return value === undefined || value === null || value === false ? '' : String(value);
+}

@@ -1,0 +1,71 @@
+/**
+ * DigestView → email HTML (MJML) and plain text (the only importer of mjml). MJML is slow,
+ * so it is compiled once per run with a marker where the per-recipient unsubscribe link
+ * goes; each recipient's copy is then a string replacement. The HTML is kept under Gmail's
+ * clipping size (~102 KB) by listing the last stories by title only.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import mjml2html from 'mjml';
+import { escapeHtml } from '../html-text.ts';
+import type { DigestView } from './build-digest-view.ts';
+import { fillTemplate } from './fill-template.ts';
+
+export const MAX_HTML_BYTES = 100_000;
+const UNSUBSCRIBE_MARKER = 'https://columnwire.invalid/unsubscribe-marker';
+const BUILT_IN = new URL('../../templates/', import.meta.url);
+
+export interface Templates {
+  mjml: string;
+  text: string;
+}
+
+/** A digest compiled once, filled per recipient. */
+export interface RenderedDigest {
+  subject: string;
+  /** Stories shown in full (the rest are listed by title). */
+  fullStories: number;
+  html(unsubscribeUrl: string): string;
+  text(unsubscribeUrl: string): string;
+}
+
+/** Reads digest.mjml and digest.txt from `dir`, or the built-in templates when null. */
+export async function loadTemplates(dir: string | null): Promise<Templates> {
+  const read = (name: string) => (dir === null ? readFile(new URL(name, BUILT_IN), 'utf8') : readFile(join(dir, name), 'utf8'));
+  try {
+    const [mjml, text] = await Promise.all([read('digest.mjml'), read('digest.txt')]);
+    return { mjml, text };
+  } catch (cause) {
+    throw new Error(`digest: cannot read the templates in ${dir ?? 'templates/'} (${(cause as Error).message}); it needs digest.mjml and digest.txt`, { cause });
+  }
+}
+
+/**
+ * Renders the digest with as many full stories as fit: `makeView(n)` gives the view with
+ * n full stories; n starts at `wanted` and shrinks until the HTML is under the limit.
+ */
+export async function renderDigest(makeView: (fullStories: number) => DigestView, wanted: number, templates: Templates, maxHtmlBytes = MAX_HTML_BYTES): Promise<RenderedDigest> {
+  let full = wanted;
+  let view = makeView(full);
+  let html = await compile(templates.mjml, view);
+  for (let attempt = 0; Buffer.byteLength(html) > maxHtmlBytes && full > 0 && attempt < 8; attempt++) {
+    // Shrink in proportion to the overshoot, a little more to leave room for the title list.
+    full = Math.max(0, Math.min(full - 1, Math.floor(full * (maxHtmlBytes / Buffer.byteLength(html)) * 0.9)));
+    view = makeView(full);
+    html = await compile(templates.mjml, view);
+  }
+  const text = fillTemplate(templates.text, { ...view, unsubscribeUrl: UNSUBSCRIBE_MARKER }, (value) => value);
+  return {
+    subject: view.subject,
+    fullStories: full,
+    html: (unsubscribeUrl) => html.replaceAll(UNSUBSCRIBE_MARKER, escapeHtml(unsubscribeUrl)),
+    text: (unsubscribeUrl) => text.replaceAll(UNSUBSCRIBE_MARKER, unsubscribeUrl),
+  };
+}
+
+async function compile(template: string, view: DigestView): Promise<string> {
+  const source = fillTemplate(template, { ...view, unsubscribeUrl: UNSUBSCRIBE_MARKER }, escapeHtml);
+  const result = await mjml2html(source, { validationLevel: 'soft', keepComments: false });
+  if (!result.html) throw new Error(`digest: the MJML template produced no HTML: ${result.errors.map((error) => error.formattedMessage).join('; ')}`);
+  return result.html;
+}

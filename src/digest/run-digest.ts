@@ -1,0 +1,140 @@
+/**
+ * One digest, end to end: finish any interrupted run, then plan, record and send a new one.
+ * Every recipient's state is in SQLite before anything is sent, so a crash resumes with
+ * exactly the copies not yet sent; transient SMTP failures retry with backoff and stay
+ * pending for the next attempt, permanent ones are recorded per recipient.
+ */
+import type { Config } from '../config/load.ts';
+import type { DigestConfig } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { DigestRun, Story } from '../model.ts';
+import { runLimited } from '../run-limited.ts';
+import type { Store } from '../storage/store.ts';
+import { createUnsubscribeToken } from '../unsubscribe-token.ts';
+import { buildDigestView } from './build-digest-view.ts';
+import { digestMessageId, planDigest } from './plan-digest.ts';
+import { renderDigest, type RenderedDigest, type Templates } from './render-digest.ts';
+import type { Mailer, OutgoingMessage, SendOutcome } from './send-digest.ts';
+
+export interface DigestDeps {
+  config: Config;
+  store: Store;
+  mailer: Mailer;
+  templates: Templates;
+  secret: string;
+  logger: Logger;
+  now: () => Date;
+  /** Waits between in-run retries of a transient failure (the last failure leaves it pending). */
+  retryDelaysMs: readonly number[];
+  /** Messages in flight at once (the SMTP pool holds 5 connections). */
+  concurrency?: number;
+}
+
+export interface RunReport {
+  runId: number;
+  subject: string;
+  stories: number;
+  sent: number;
+  failed: number;
+  pending: number;
+  done: boolean;
+}
+
+export type DigestResult = { kind: 'sent'; runs: RunReport[] } | { kind: 'empty'; runs: RunReport[] };
+
+/** Finishes interrupted runs of `digest`, then sends a new run (unless empty and skipEmpty). */
+export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise<DigestResult> {
+  const runs: RunReport[] = [];
+  for (const run of await deps.store.unfinishedDigestRuns(digest.id)) runs.push(await sendRun(digest, run, deps));
+  const now = deps.now();
+  const plan = await planDigest(digest, deps.config, deps.store, now);
+  if (plan.stories.length === 0 && digest.skipEmpty) return { kind: 'empty', runs };
+  const createdAt = now;
+  const rendered = await renderFor(digest, plan.stories, createdAt, deps);
+  const run = await deps.store.createDigestRun({
+    digestId: digest.id, createdAt, fromStoryId: plan.fromStoryId, toStoryId: plan.toStoryId,
+    storyIds: plan.stories.map((story) => story.id), subject: rendered.subject,
+    recipients: plan.recipients.map((address) => ({ address, messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from) })),
+  });
+  runs.push(await sendRun(digest, run, deps, rendered));
+  return { kind: 'sent', runs };
+}
+
+/** Renders a digest of `stories` as of `at` (compiled once; filled per recipient). */
+export async function renderFor(digest: DigestConfig, stories: readonly Story[], at: Date, deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>): Promise<RenderedDigest> {
+  const sources = new Map(deps.config.feeds.map((feed) => [feed.id, feed]));
+  const [feeds, lastNewStory] = await Promise.all([deps.store.listFeeds(), deps.store.lastNewStoryByFeed()]);
+  const makeView = (fullStories: number) => buildDigestView({
+    digest, title: deps.config.title, baseUrl: deps.config.baseUrl, stories, sources, feeds, lastNewStory, now: at, fullStories, unsubscribeUrl: '',
+  });
+  return renderDigest(makeView, Math.min(digest.maxItems, stories.length), deps.templates);
+}
+
+/** The message for one recipient of a rendered digest. */
+export function composeMessage(digest: DigestConfig, rendered: RenderedDigest, address: string, messageId: string, deps: Pick<DigestDeps, 'config' | 'secret'>, date: Date): OutgoingMessage {
+  const base = deps.config.baseUrl.replace(/\/+$/, '');
+  const token = createUnsubscribeToken({ address, digestId: digest.id }, deps.secret);
+  const unsubscribeUrl = `${base}/unsubscribe?token=${token}`;
+  const fromAddress = /<([^>]+)>/.exec(deps.config.mail.from)?.[1] ?? deps.config.mail.from.trim();
+  const host = new URL(base).hostname;
+  return {
+    to: address,
+    subject: rendered.subject,
+    html: rendered.html(unsubscribeUrl),
+    text: rendered.text(unsubscribeUrl),
+    messageId,
+    date,
+    headers: {
+      // RFC 2369 and RFC 8058: one-click unsubscribe by POST to the https link.
+      'List-Unsubscribe': `<${unsubscribeUrl}>, <mailto:${fromAddress}?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': `${deps.config.title.replace(/[<>"]/g, '')} (${digest.id}) <${digest.id}.columnwire.${host}>`,
+    },
+  };
+}
+
+async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, prerendered?: RenderedDigest): Promise<RunReport> {
+  const log = deps.logger.child({ digestId: digest.id, runId: run.id });
+  const rendered = prerendered ?? (await renderFor(digest, await deps.store.storiesByIds(run.storyIds), run.createdAt, deps));
+  const unsubscribed = await deps.store.unsubscribedAddresses();
+  const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending' || delivery.status === 'sending');
+  await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
+    if (unsubscribed.has(delivery.address)) {
+      await deps.store.markDelivery(run.id, delivery.address, 'failed', { error: 'unsubscribed before sending' });
+      return;
+    }
+    const outcome = await sendWithRetries(async () => {
+      await deps.store.markDelivery(run.id, delivery.address, 'sending', { attempt: true });
+      return deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now()));
+    }, deps.retryDelaysMs);
+    if (outcome.kind === 'sent') await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now() });
+    else {
+      await deps.store.markDelivery(run.id, delivery.address, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error });
+      log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
+    }
+  });
+  const done = await deps.store.finishDigestRunIfDone(run.id, deps.now());
+  const deliveries = await deps.store.deliveries(run.id);
+  const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
+  const report = { runId: run.id, subject: rendered.subject, stories: run.storyIds.length, sent: count('sent'), failed: count('failed'), pending: count('pending') + count('sending'), done };
+  log.info({ ...report, via: deps.mailer.describe }, 'digest run finished');
+  return report;
+}
+
+async function sendWithRetries(send: () => Promise<SendOutcome>, delaysMs: readonly number[]): Promise<SendOutcome> {
+  let outcome = await send();
+  for (const delay of delaysMs) {
+    if (outcome.kind !== 'transient') break;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    outcome = await send();
+  }
+  return outcome;
+}
+
+/** The HTML the next run of `digest` would send (a preview: nothing recorded, the unsubscribe link inert). */
+export async function previewDigest(digest: DigestConfig, deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>, now: Date): Promise<{ html: string; text: string; subject: string; stories: Story[]; recipients: string[] }> {
+  const plan = await planDigest(digest, deps.config, deps.store, now);
+  const rendered = await renderFor(digest, plan.stories, now, deps);
+  const inert = `${deps.config.baseUrl.replace(/\/+$/, '')}/unsubscribe`;
+  return { html: rendered.html(inert), text: rendered.text(inert), subject: rendered.subject, stories: plan.stories, recipients: plan.recipients };
+}
