@@ -21,6 +21,24 @@ export function scheduleIntervalMinutes(expression: string): number {
   }
 }
 
+/**
+ * The latest minute in (after, now] at which `expression` fires in `timezone`, or null: how
+ * a restart learns that a scheduled run was missed while the service was down. Scans at
+ * most `maxDays` back, minute by minute (cheap: about 10,000 matches a week).
+ */
+export function lastScheduledRun(expression: string, timezone: string, after: Date, now: Date, maxDays = 8): Date | null {
+  const task = cron.createTask(expression, () => {}, { timezone });
+  try {
+    const floor = Math.max(after.getTime(), now.getTime() - maxDays * 86_400_000);
+    for (let minute = Math.floor(now.getTime() / 60_000) * 60_000; minute > floor; minute -= 60_000) {
+      if (task.match(new Date(minute))) return new Date(minute);
+    }
+    return null;
+  } finally {
+    void task.destroy();
+  }
+}
+
 export interface Scheduler {
   /** Runs `job` on `expression` (in `timezone`, default the system's); a run still busy makes the next one skip. */
   add(name: string, expression: string, job: () => Promise<void>, timezone?: string): void;
