@@ -9,9 +9,12 @@ type Context = Record<string, unknown>;
 
 const TAG = /\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([#^/]?)\s*([\w.]+)\s*\}\}/g;
 
+// As in Mustache, a section tag alone on its line takes the whole line with it.
+const STANDALONE_SECTION_TAG = /^[ \t]*(\{\{\s*[#^/][^}]*\}\})[ \t]*\r?\n/gm;
+
 /** Fills `template` with `values`; `escape` is applied to `{{name}}` values (identity for text). */
 export function fillTemplate(template: string, values: Context, escape: (text: string) => string): string {
-  return render(template, [values], escape);
+  return render(template.replace(STANDALONE_SECTION_TAG, '$1'), [values], escape);
 }
 
 function render(template: string, stack: Context[], escape: (text: string) => string): string {
