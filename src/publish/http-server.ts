@@ -76,8 +76,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   }
   const preview = /^\/digests\/([^/]+)\/preview$/.exec(path);
   if (preview && deps.previewDigest) {
-    const html = await deps.previewDigest(decodeURIComponent(preview[1]!));
-    if (html === null) return sendText(res, 404, `No digest called "${decodeURIComponent(preview[1]!)}".\n`);
+    const id = safeDecode(preview[1]!);
+    if (id === null) return sendText(res, 400, 'Malformed percent-encoding in the path.\n');
+    const html = await deps.previewDigest(id);
+    if (html === null) return sendText(res, 404, `No digest called "${id}".\n`);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     return void res.end(html);
   }
@@ -89,18 +91,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   const [, kind, rawName, file] = route;
   let scope: FeedScope = { kind: 'all' };
   if (kind) {
-    let name: string;
-    try {
-      name = decodeURIComponent(rawName!);
-    } catch {
-      return sendText(res, 400, 'Malformed percent-encoding in the path.\n');
-    }
+    const name = safeDecode(rawName!);
+    if (name === null) return sendText(res, 400, 'Malformed percent-encoding in the path.\n');
     scope = kind === 'tags' ? { kind: 'tag', tag: name } : { kind: 'feed', feedId: name };
     if (!deps.published.exists(scope)) return sendText(res, 404, `No ${kind === 'tags' ? 'tag' : 'feed'} called "${name}".\n`);
   }
   const limit = parseLimit(url.searchParams.get('limit'));
   if (limit === null) return sendText(res, 400, `limit must be a whole number from 1 to ${MAX_LIMIT}.\n`);
   sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, limit), deps.maxAgeSeconds);
+}
+
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 function parseLimit(value: string | null): number | null {
