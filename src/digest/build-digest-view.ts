@@ -25,7 +25,8 @@ export interface DigestView {
   count: number;
   countLabel: string;
   groups: Array<{ name: string | null; stories: StoryView[] }>;
-  more: { count: number; stories: Array<{ title: string; link: string }> } | null;
+  /** Stories beyond the full ones: `stories` listed by title, `hidden` more only counted. */
+  more: { count: number; stories: Array<{ title: string; link: string }>; hidden: number } | null;
   health: { feeds: Array<{ name: string; problem: string }> } | null;
   feedUrl: string;
   webUrl: string;
@@ -43,6 +44,8 @@ export interface DigestViewInput {
   now: Date;
   /** How many stories get a full entry; the rest are listed by title (maxItems, or fewer to fit the size limit). */
   fullStories: number;
+  /** How many of the rest are listed by title (all unless the size limit needs fewer). */
+  listedStories?: number;
   unsubscribeUrl: string;
 }
 
@@ -69,7 +72,11 @@ export function buildDigestView(input: DigestViewInput): DigestView {
       name,
       stories: stories.map((story) => storyView(story, input)),
     })),
-    more: rest.length === 0 ? null : { count: rest.length, stories: rest.map((story) => ({ title: story.title ?? '(untitled)', link: linkOf(story, base) })) },
+    more: rest.length === 0 ? null : {
+      count: rest.length,
+      stories: rest.slice(0, input.listedStories ?? rest.length).map((story) => ({ title: story.title ?? '(untitled)', link: linkOf(story, base) })),
+      hidden: Math.max(0, rest.length - (input.listedStories ?? rest.length)),
+    },
     health: healthNote(input),
     feedUrl: `${base}/feed.xml`,
     webUrl: `${base}/`,
@@ -92,9 +99,7 @@ function storyView(story: Story, input: DigestViewInput): StoryView {
   const source = input.sources.get(story.feedId);
   const outlet = source?.outlet ?? null;
   const columnist = story.author ?? source?.title ?? null;
-  const time = new Intl.DateTimeFormat('en-GB', {
-    timeZone: input.digest.timezone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
-  }).format(story.published);
+  const time = formatStoryTime(story.published, input.digest.timezone);
   const others = [...new Set(story.sources
     .filter((other) => other.feedId !== story.feedId)
     .map((other) => input.sources.get(other.feedId)?.outlet ?? input.sources.get(other.feedId)?.title ?? other.feedId)
@@ -108,6 +113,17 @@ function storyView(story: Story, input: DigestViewInput): StoryView {
   };
 }
 
+// Each English locale knows the short names of its own zones (en-GB: BST, en-US: EDT…).
+const ZONE_NAME_LOCALES = ['en-GB', 'en-US', 'en-CA', 'en-AU', 'en-NZ', 'en-IN', 'en-ZA', 'en-IE'];
+
+/** "1 Jul, 07:30 BST": day, time and the zone's short name where one exists, else "GMT+2". */
+export function formatStoryTime(date: Date, timeZone: string): string {
+  const format = (locale: string) => new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' }).formatToParts(date).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  const zone = ZONE_NAME_LOCALES.map(format).find((name) => !/^(GMT|UTC)[+-−]/.test(name)) ?? format('en-GB');
+  const dayTime = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
+  return `${dayTime} ${zone}`;
+}
+
 /** The article link when it is http(s), else the web page. */
 function linkOf(story: Story, base: string): string {
   return story.link && /^https?:\/\//i.test(story.link) ? story.link : `${base}/`;
@@ -119,7 +135,7 @@ function healthNote(input: DigestViewInput): DigestView['health'] {
     const name = input.sources.get(feed.id)?.title ?? feed.title ?? feed.id;
     const lastSuccess = feed.lastSuccessAt?.getTime() ?? null;
     if (feed.consecutiveErrors > 0 && (lastSuccess === null || now - lastSuccess > FAILING_AFTER_MS)) {
-      const since = lastSuccess === null ? 'never fetched' : `failing for ${Math.floor((now - lastSuccess) / 86_400_000) || 1} day(s)`;
+      const since = lastSuccess === null ? 'never fetched successfully' : `failing for ${Math.floor((now - lastSuccess) / 86_400_000) || 1} day(s)`;
       return [{ name, problem: `${since}: ${feed.lastError ?? 'unknown error'}` }];
     }
     const lastNew = input.lastNewStory.get(feed.id)?.getTime();

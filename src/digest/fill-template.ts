@@ -7,7 +7,7 @@
 
 type Context = Record<string, unknown>;
 
-const TAG = /\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([#^/]?)\s*([\w.]+)\s*\}\}/g;
+const TAG = /\{\{\{\s*([\w.]+|\.)\s*\}\}\}|\{\{\s*([#^/]?)\s*([\w.]+|\.)\s*\}\}/g;
 
 // As in Mustache, a section tag alone on its line takes the whole line with it.
 const STANDALONE_SECTION_TAG = /^[ \t]*(\{\{\s*[#^/][^}]*\}\})[ \t]*\r?\n/gm;
@@ -60,6 +60,7 @@ function findClose(template: string, name: string, from: number): { start: numbe
 }
 
 function lookup(stack: Context[], name: string): unknown {
+  if (name === '.') return stack[stack.length - 1]!['.'];
   const [head, ...rest] = name.split('.');
   for (let index = stack.length - 1; index >= 0; index--) {
     const context = stack[index]!;

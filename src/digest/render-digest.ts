@@ -41,17 +41,31 @@ export async function loadTemplates(dir: string | null): Promise<Templates> {
 }
 
 /**
- * Renders the digest with as many full stories as fit: `makeView(n)` gives the view with
- * n full stories; n starts at `wanted` and shrinks until the HTML is under the limit.
+ * Renders the digest with as many full stories as fit: `makeView(full, listed)` gives the
+ * view with `full` stories in full and `listed` of the rest by title. Full stories give way
+ * first, then listed titles, until the HTML is under the limit.
  */
-export async function renderDigest(makeView: (fullStories: number) => DigestView, wanted: number, templates: Templates, maxHtmlBytes = MAX_HTML_BYTES): Promise<RenderedDigest> {
+export async function renderDigest(
+  makeView: (fullStories: number, listedStories: number) => DigestView,
+  wanted: number,
+  total: number,
+  templates: Templates,
+  maxHtmlBytes = MAX_HTML_BYTES,
+): Promise<RenderedDigest> {
   let full = wanted;
-  let view = makeView(full);
+  let listed = total - full;
+  let view = makeView(full, listed);
   let html = await compile(templates.mjml, view);
-  for (let attempt = 0; Buffer.byteLength(html) > maxHtmlBytes && full > 0 && attempt < 8; attempt++) {
-    // Shrink in proportion to the overshoot, a little more to leave room for the title list.
-    full = Math.max(0, Math.min(full - 1, Math.floor(full * (maxHtmlBytes / Buffer.byteLength(html)) * 0.9)));
-    view = makeView(full);
+  for (let attempt = 0; Buffer.byteLength(html) > maxHtmlBytes && full + listed > 0 && attempt < 12; attempt++) {
+    // Shrink in proportion to the overshoot, a little more to be sure.
+    const ratio = (maxHtmlBytes / Buffer.byteLength(html)) * 0.9;
+    if (full > 0) {
+      full = Math.max(0, Math.min(full - 1, Math.floor(full * ratio)));
+      listed = total - full;
+    } else {
+      listed = Math.max(0, Math.min(listed - 1, Math.floor(listed * ratio)));
+    }
+    view = makeView(full, listed);
     html = await compile(templates.mjml, view);
   }
   const text = fillTemplate(templates.text, { ...view, unsubscribeUrl: UNSUBSCRIBE_MARKER }, (value) => value);

@@ -64,10 +64,10 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
 export async function renderFor(digest: DigestConfig, stories: readonly Story[], at: Date, deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>): Promise<RenderedDigest> {
   const sources = new Map(deps.config.feeds.map((feed) => [feed.id, feed]));
   const [feeds, lastNewStory] = await Promise.all([deps.store.listFeeds(), deps.store.lastNewStoryByFeed()]);
-  const makeView = (fullStories: number) => buildDigestView({
-    digest, title: deps.config.title, baseUrl: deps.config.baseUrl, stories, sources, feeds, lastNewStory, now: at, fullStories, unsubscribeUrl: '',
+  const makeView = (fullStories: number, listedStories: number) => buildDigestView({
+    digest, title: deps.config.title, baseUrl: deps.config.baseUrl, stories, sources, feeds, lastNewStory, now: at, fullStories, listedStories, unsubscribeUrl: '',
   });
-  return renderDigest(makeView, Math.min(digest.maxItems, stories.length), deps.templates);
+  return renderDigest(makeView, Math.min(digest.maxItems, stories.length), stories.length, deps.templates);
 }
 
 /** The message for one recipient of a rendered digest. */
@@ -98,15 +98,22 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   const rendered = prerendered ?? (await renderFor(digest, await deps.store.storiesByIds(run.storyIds), run.createdAt, deps));
   const unsubscribed = await deps.store.unsubscribedAddresses();
   const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending' || delivery.status === 'sending');
+  // Once the server cannot be reached at all, the rest wait for the next attempt instead of each retrying in turn.
+  let unreachable: string | null = null;
   await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
     if (unsubscribed.has(delivery.address)) {
       await deps.store.markDelivery(run.id, delivery.address, 'failed', { error: 'unsubscribed before sending' });
+      return;
+    }
+    if (unreachable !== null) {
+      await deps.store.markDelivery(run.id, delivery.address, 'pending', { error: unreachable });
       return;
     }
     const outcome = await sendWithRetries(async () => {
       await deps.store.markDelivery(run.id, delivery.address, 'sending', { attempt: true });
       return deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now()));
     }, deps.retryDelaysMs);
+    if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
     if (outcome.kind === 'sent') await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now() });
     else {
       await deps.store.markDelivery(run.id, delivery.address, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error });

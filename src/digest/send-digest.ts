@@ -18,7 +18,11 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
 }
 
-export type SendOutcome = { kind: 'sent' } | { kind: 'transient'; error: string } | { kind: 'permanent'; error: string };
+export type SendOutcome =
+  | { kind: 'sent' }
+  /** `connection`: the server could not be reached at all (no SMTP reply), so no other message will get through now either. */
+  | { kind: 'transient'; error: string; connection: boolean }
+  | { kind: 'permanent'; error: string };
 
 export interface Mailer {
   /** Where mail goes, for logs: "smtp://host:port" or the outbox folder (never a password). */
@@ -110,5 +114,5 @@ function classify(error: unknown): SendOutcome {
   const { responseCode, code, message } = error as { responseCode?: number; code?: string; message?: string };
   const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
   if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') return { kind: 'permanent', error: text };
-  return { kind: 'transient', error: text };
+  return { kind: 'transient', error: text, connection: responseCode === undefined };
 }
