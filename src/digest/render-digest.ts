@@ -6,7 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import mjml2html from 'mjml';
 import { escapeHtml } from '../html-text.ts';
 import type { DigestView } from './build-digest-view.ts';
 import { fillTemplate } from './fill-template.ts';
@@ -78,6 +77,9 @@ export async function renderDigest(
 }
 
 async function compile(template: string, view: DigestView): Promise<string> {
+  // Loaded on first use: mjml and its dependencies take a quarter second to import, which
+  // every other command (poll, serve, export) would pay for nothing.
+  const { default: mjml2html } = await import('mjml');
   const source = fillTemplate(template, { ...view, unsubscribeUrl: UNSUBSCRIBE_MARKER }, escapeHtml);
   const result = await mjml2html(source, { validationLevel: 'soft', keepComments: false });
   if (!result.html) throw new Error(`digest: the MJML template produced no HTML: ${result.errors.map((error) => error.formattedMessage).join('; ')}`);

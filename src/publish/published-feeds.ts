@@ -43,7 +43,7 @@ const FILES: Record<FeedFormat, string> = { rss: 'feed.xml', atom: 'feed.atom', 
 /** Distinct documents kept per store version (formats × scopes × limits asked for). */
 const MAX_DOCUMENTS = 256;
 const INDEX_STORIES = 30;
-const MAX_SANITIZED = 5000;
+const MAX_SANITIZED = 20_000;
 
 export type PublishedFeeds = ReturnType<typeof createPublishedFeeds>;
 
@@ -55,6 +55,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   const now = options.now ?? (() => new Date());
   let version = -1;
   let documents = new Map<string, Promise<PublishedDocument>>();
+  // One query per scope and limit serves all three formats.
+  let storyLists = new Map<string, Promise<Story[]>>();
   // Sanitized stories outlive store versions: an unchanged story is not sanitized again.
   const sanitized = new Map<string, Story>();
 
@@ -64,6 +66,19 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     if (current === version) return;
     version = current;
     documents = new Map();
+    storyLists = new Map();
+  }
+
+  function storiesFor(scope: FeedScope, limit: number): Promise<Story[]> {
+    const key = `${JSON.stringify(scope)}:${limit}`;
+    let list = storyLists.get(key);
+    if (!list) {
+      if (storyLists.size >= MAX_DOCUMENTS) storyLists.delete(storyLists.keys().next().value!);
+      const feedIds = scopeFeedIds(scope);
+      list = options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) }).then((stories) => stories.map(clean));
+      storyLists.set(key, list);
+    }
+    return list;
   }
 
   function memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
@@ -111,8 +126,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     async feed(scope: FeedScope, format: FeedFormat, limit: number): Promise<PublishedDocument> {
       await sync();
       return memo(`feed:${JSON.stringify(scope)}:${format}:${limit}`, async () => {
-        const feedIds = scopeFeedIds(scope);
-        const stories = (await options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) })).map(clean);
+        const stories = await storiesFor(scope, limit);
         const prefix = scope.kind === 'all' ? base : scope.kind === 'tag' ? `${base}/tags/${encodeURIComponent(scope.tag)}` : `${base}/feeds/${encodeURIComponent(scope.feedId)}`;
         const selfUrls = { rss: `${prefix}/${FILES.rss}`, atom: `${prefix}/${FILES.atom}`, json: `${prefix}/${FILES.json}` };
         const subtitle = scope.kind === 'tag' ? scope.tag : scope.kind === 'feed' ? (sources.get(scope.feedId)?.title ?? scope.feedId) : undefined;
@@ -167,7 +181,8 @@ export function makeDocument(text: string, contentType: string, lastModified: Da
       if (!variant) {
         const body = encoding === 'gzip'
           ? gzipSync(identity)
-          : brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } });
+          // Quality 5: within a few per cent of 9's size at a tenth of its time (a first br request waits for it).
+          : brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } });
         variant = { body, etag: `"${hash}-${encoding}"` };
         variants.set(encoding, variant);
       }

@@ -55,12 +55,28 @@ export interface Store {
   close(): Promise<void>;
 }
 
+const VERSION_RECHECK_MS = 250;
+
 /** Opens the SQLite store at `path` (migrating it) and returns the Store over it. */
 export function createSqliteStore(path: string): Store {
   const db = openDatabase(path);
   const feeds = createFeedStore(db);
   const stories = createStoryStore(db);
   const digests = createDigestStore(db);
+  // The content version is read on every HTTP request; SQLite is asked again only after a
+  // write by this process, or after VERSION_RECHECK_MS for writes by another process.
+  let knownVersion = -1;
+  let versionCheckedAt = 0;
+  const contentVersion = (): number => {
+    if (knownVersion < 0 || Date.now() - versionCheckedAt > VERSION_RECHECK_MS) {
+      knownVersion = stories.version();
+      versionCheckedAt = Date.now();
+    }
+    return knownVersion;
+  };
+  const wrote = (): void => {
+    knownVersion = -1;
+  };
   const saveFetched = db.transaction(
     (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
       const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
@@ -73,14 +89,22 @@ export function createSqliteStore(path: string): Store {
     syncFeeds: async (sources) => feeds.sync([...sources]),
     listFeeds: async (options) => (options?.includeRemoved ? feeds.listAll() : feeds.listActive()),
     getFeed: async (id) => feeds.get(id),
-    saveFetched: async (feedId, items, state, now, keepAfter) => saveFetched(feedId, items, state, now, keepAfter),
+    saveFetched: async (feedId, items, state, now, keepAfter) => {
+      const result = saveFetched(feedId, items, state, now, keepAfter);
+      wrote();
+      return result;
+    },
     markNotModified: async (feedId, state, now) => feeds.markSuccess(feedId, state, now),
     markFailed: async (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
     listStories: async (query) => stories.list(query),
     countStoriesByFeed: async () => stories.countByFeed(),
     countStories: async () => stories.count(),
-    pruneStories: async (before) => stories.prune(before),
-    contentVersion: async () => stories.version(),
+    pruneStories: async (before) => {
+      const pruned = stories.prune(before);
+      wrote();
+      return pruned;
+    },
+    contentVersion: async () => contentVersion(),
     lastPollAt: async () => feeds.lastFetchAt(),
     maxStoryId: async () => stories.maxId(),
     maxStoryIdSeenBefore: async (at) => stories.maxIdSeenBefore(at),
