@@ -110,7 +110,7 @@ function toJsonFeed11(json: string): string {
   const document = JSON.parse(json) as Record<string, unknown> & { items: Array<Record<string, unknown>> };
   document.version = 'https://jsonfeed.org/version/1.1';
   for (const item of document.items) if (item.author) item.authors = [item.author];
-  return JSON.stringify(document, null, 2);
+  return JSON.stringify(document);
 }
 
 /** Declares the columnwire namespace on the root element, which `feed` cannot do itself. */
@@ -125,23 +125,21 @@ function declareNamespace(xml: string, format: 'rss' | 'atom'): string {
  * (a story's own text contains "</entry>"), the document is left as `feed` made it.
  */
 function addAtomSources(xml: string, stories: readonly Story[], options: MergedFeedOptions): string {
-  const parts = xml.split('</entry>');
-  if (parts.length !== stories.length + 1) return xml;
-  return parts
-    .map((part, index) => {
-      const story = stories[index];
-      if (!story) return part;
-      const outlet = options.sources.get(story.feedId)?.outlet;
-      const extra = [
-        ...(outlet ? [`<columnwire:outlet>${escapeXml(outlet)}</columnwire:outlet>`] : []),
-        ...listSources(story, options).map((source) => {
-          const attributes = Object.entries(xmlSourceAttributes(source)).map(([name, value]) => ` ${name}="${escapeXml(value)}"`);
-          return `<columnwire:source${attributes.join('')}/>`;
-        }),
-      ];
-      return `${part}${extra.join('')}</entry>`;
-    })
-    .join('');
+  let index = 0;
+  const extended = xml.replace(/<\/entry>/g, (closing) => {
+    const story = stories[index++];
+    if (!story) return closing;
+    const outlet = options.sources.get(story.feedId)?.outlet;
+    const extra = [
+      ...(outlet ? [`<columnwire:outlet>${escapeXml(outlet)}</columnwire:outlet>`] : []),
+      ...listSources(story, options).map((source) => {
+        const attributes = Object.entries(xmlSourceAttributes(source)).map(([name, value]) => ` ${name}="${escapeXml(value)}"`);
+        return `<columnwire:source${attributes.join('')}/>`;
+      }),
+    ];
+    return `${extra.join('')}${closing}`;
+  });
+  return index === stories.length ? extended : xml;
 }
 
 function escapeXml(text: string): string {
