@@ -1,7 +1,12 @@
 /**
  * `npm run bench`: ingest (1,000 feeds from a separate server process, fresh then all 304)
  * against a raw fetch floor, and parse throughput against bare rss-parser. Prints one table,
- * the ours/raw ratios, correctness checks and the issue's targets with PASS/FAIL.
+ * the ours/raw ratios, correctness checks and the issue's targets with PASS/FAIL. Then the
+ * serving benchmark (bench/serve.ts): /feed.xml 200 and 304 against a raw node:http floor,
+ * and feed rebuild times, over 10,000 stored stories.
+ *
+ * Which part runs: `npm run bench` both; `npm run bench -- ingest` only ingest + parse;
+ * `npm run bench -- serve` only serving (or env BENCH=ingest|serve when argv is not handy).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -14,6 +19,7 @@ import { INGEST_SPEC, expectedStories, generateBigAtom, generateBigRss } from '.
 import { benchConfigYaml, fetchRaw, pollPass, startFeedServer, type FeedServer } from './ingest.ts';
 import { createRssSampler, fmt, formatTable, processPeakRssMb, repeatStage, stage, toMb, type Row } from './measure.ts';
 import { compareParsers, type ParseComparison } from './parse.ts';
+import { runServeBench } from './serve.ts';
 
 /** The issue asks for about 20; the schema caps perHostConcurrency at 16 and every feed is on one host. */
 const CONCURRENCY = 16;
@@ -140,4 +146,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const part = process.argv[2] ?? process.env.BENCH ?? 'all';
+if (!['all', 'ingest', 'serve'].includes(part)) {
+  console.error(`usage: npm run bench [-- ingest|serve]  (got "${part}")`);
+  process.exit(2);
+}
+if (part !== 'serve') await main();
+if (part !== 'ingest') await runServeBench();
