@@ -28,15 +28,7 @@ interface DeliveryRow {
 }
 
 /** A run to create, with its recipients. */
-export interface NewRun {
-  digestId: string;
-  createdAt: Date;
-  fromStoryId: number;
-  toStoryId: number;
-  storyIds: number[];
-  subject: string;
-  recipients: Array<{ address: string; messageId: string }>;
-}
+export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & { recipients: Array<{ address: string; messageId: string }> };
 
 export type DigestStore = ReturnType<typeof createDigestStore>;
 
