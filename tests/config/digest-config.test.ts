@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { problemsOf } from '../helpers/config-problems.ts';
 
 const dir = makeTempDir();
 // Lines 1-4: two feeds; "digests:" or "mail:" starts on line 5 or later.
@@ -12,15 +13,6 @@ const FEEDS = `feeds:
     tags: [politics]
 `;
 
-function problemsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml, 'feeds.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('the digests: and mail: keys', () => {
   it('fills every digest default from an id and a recipient', () => {

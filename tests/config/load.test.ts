@@ -1,21 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import { deriveFeedId } from '../../src/config/derive-feed-id.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { problemsOf } from '../helpers/config-problems.ts';
 
 const dir = makeTempDir();
 
-function problemsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml, 'feeds.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('parseConfig', () => {
   it('fills every default from a file with only a feed url', () => {
