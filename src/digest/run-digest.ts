@@ -109,14 +109,16 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
       await deps.store.markDelivery(run.id, delivery.address, 'pending', { error: unreachable });
       return;
     }
-    const outcome = await sendWithRetries(async () => {
-      await deps.store.markDelivery(run.id, delivery.address, 'sending', { attempt: true });
-      return deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now()));
-    }, deps.retryDelaysMs);
+    // One write per recipient once the outcome is known: a copy still 'pending' after a crash
+    // is sent again under the same Message-ID, whether or not it was in flight.
+    const outcome = await sendWithRetries(
+      () => deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now())),
+      deps.retryDelaysMs,
+    );
     if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
-    if (outcome.kind === 'sent') await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now() });
+    if (outcome.kind === 'sent') await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
     else {
-      await deps.store.markDelivery(run.id, delivery.address, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error });
+      await deps.store.markDelivery(run.id, delivery.address, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error, attempts: outcome.attempts });
       log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
     }
   });
@@ -128,14 +130,16 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   return report;
 }
 
-async function sendWithRetries(send: () => Promise<SendOutcome>, delaysMs: readonly number[]): Promise<SendOutcome> {
+async function sendWithRetries(send: () => Promise<SendOutcome>, delaysMs: readonly number[]): Promise<SendOutcome & { attempts: number }> {
   let outcome = await send();
+  let attempts = 1;
   for (const delay of delaysMs) {
     if (outcome.kind !== 'transient') break;
     await new Promise((resolve) => setTimeout(resolve, delay));
     outcome = await send();
+    attempts++;
   }
-  return outcome;
+  return { ...outcome, attempts };
 }
 
 /** The HTML the next run of `digest` would send (a preview: nothing recorded, the unsubscribe link inert). */

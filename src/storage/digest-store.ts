@@ -88,9 +88,9 @@ export function createDigestStore(db: Database) {
       return db.prepare<[number], DeliveryRow>(`SELECT * FROM digest_deliveries WHERE run_id = ? ORDER BY address`).all(runId).map(toDelivery);
     },
 
-    /** Marks one delivery; `attempt` counts a send attempt. */
-    markDelivery(runId: number, address: string, status: DeliveryStatus, options: { error?: string | null; sentAt?: Date; attempt?: boolean } = {}): void {
-      setStatus.run({ runId, address, status, error: options.error ?? null, sentAt: options.sentAt?.getTime() ?? null, attempt: options.attempt ? 1 : 0 });
+    /** Records one delivery's state; `attempts` adds to its count of send attempts. */
+    markDelivery(runId: number, address: string, status: DeliveryStatus, options: { error?: string | null; sentAt?: Date; attempts?: number } = {}): void {
+      setStatus.run({ runId, address, status, error: options.error ?? null, sentAt: options.sentAt?.getTime() ?? null, attempt: options.attempts ?? 0 });
     },
 
     /** Closes a run whose every delivery is sent or permanently failed; true when it closed. */

@@ -46,7 +46,7 @@ export interface Store {
   unfinishedDigestRuns(digestId: string): Promise<DigestRun[]>;
   listDigestRuns(digestId: string | null, limit: number): Promise<DigestRun[]>;
   deliveries(runId: number): Promise<Delivery[]>;
-  markDelivery(runId: number, address: string, status: DeliveryStatus, options?: { error?: string | null; sentAt?: Date; attempt?: boolean }): Promise<void>;
+  markDelivery(runId: number, address: string, status: DeliveryStatus, options?: { error?: string | null; sentAt?: Date; attempts?: number }): Promise<void>;
   /** Marks a run done when no delivery is left to send; true when it is done. */
   finishDigestRunIfDone(runId: number, at: Date): Promise<boolean>;
   unsubscribe(address: string, digestId: string | null, at: Date): Promise<void>;
