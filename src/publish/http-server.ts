@@ -47,9 +47,16 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException) => {
+      const hint = error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use; set server.port in the config or PORT`
+        : error.code === 'EACCES' ? `not allowed to listen on ${host}:${port}; use a port above 1024`
+        : error.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine; set server.host (0.0.0.0 for all) or HOST`
+        : error.message;
+      reject(new Error(`http: cannot listen on ${host}:${port}: ${hint}`, { cause: error }));
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

@@ -46,3 +46,18 @@ describe('columnwire serve', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('columnwire serve on a busy port', () => {
+  it('exits 1 saying the port is in use and how to choose another', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    writeFileSync(join(dir, 'busy.yaml'), 'feeds: []\n');
+    const { runCli } = await import('../helpers/run-cli.ts');
+    const result = await runCli(['--config', join(dir, 'busy.yaml'), '--data', join(dir, 'busy-data'), 'serve'], { env: { PORT: String(port), HOST: '127.0.0.1' } });
+    blocker.close();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use; set server.port in the config or PORT`);
+  });
+});
