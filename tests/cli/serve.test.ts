@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serverAddress } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { CLI } from '../helpers/run-cli.ts';
+import { CLI, runCli } from '../helpers/run-cli.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dir = makeTempDir();
@@ -49,12 +50,10 @@ describe('columnwire serve', () => {
 
 describe('columnwire serve on a busy port', () => {
   it('exits 1 saying the port is in use and how to choose another', async () => {
-    const { createServer } = await import('node:net');
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     writeFileSync(join(dir, 'busy.yaml'), 'feeds: []\n');
-    const { runCli } = await import('../helpers/run-cli.ts');
     const result = await runCli(['--config', join(dir, 'busy.yaml'), '--data', join(dir, 'busy-data'), 'serve'], { env: { PORT: String(port), HOST: '127.0.0.1' } });
     blocker.close();
     expect(result.code).toBe(1);
