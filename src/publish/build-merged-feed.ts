@@ -58,6 +58,7 @@ function toItem(story: Story, options: MergedFeedOptions): Item {
   const extensions = options.format === 'json'
     ? [{ name: '_columnwire', objects: { outlet, columnist, sources } }]
     : [
+        ...(columnist ? [{ name: 'dc:creator', objects: { _text: columnist } }] : []),
         ...(outlet ? [{ name: 'columnwire:outlet', objects: { _text: outlet } }] : []),
         { name: 'columnwire:source', objects: xmlSources as unknown as Record<string, unknown> },
       ];
@@ -69,7 +70,8 @@ function toItem(story: Story, options: MergedFeedOptions): Item {
     published: story.published,
     ...(story.summary ? { description: story.summary } : {}),
     ...(story.content ? { content: story.content } : {}),
-    ...(columnist ? { author: [{ name: columnist }] } : {}),
+    // RSS 2.0's <author> must be an email address, so there the columnist is dc:creator.
+    ...(columnist && options.format !== 'rss' ? { author: [{ name: columnist }] } : {}),
     category: storyCategories(story, options).map((name) => ({ name, term: name })),
     extensions,
   };
@@ -116,7 +118,9 @@ function toJsonFeed11(json: string): string {
 /** Declares the columnwire namespace on the root element, which `feed` cannot do itself. */
 function declareNamespace(xml: string, format: 'rss' | 'atom'): string {
   const root = format === 'rss' ? '<rss ' : '<feed ';
-  return xml.replace(root, `${root}xmlns:columnwire="${COLUMNWIRE_NS}" `);
+  const start = xml.indexOf(root);
+  const dublinCore = format === 'rss' && !xml.slice(start, xml.indexOf('>', start)).includes('xmlns:dc=') ? 'xmlns:dc="http://purl.org/dc/elements/1.1/" ' : '';
+  return xml.replace(root, `${root}xmlns:columnwire="${COLUMNWIRE_NS}" ${dublinCore}`);
 }
 
 /**
