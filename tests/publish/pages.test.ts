@@ -81,7 +81,10 @@ describe('OPML', () => {
 describe('well-formed XML', () => {
   it.each(['/feed.xml', '/feed.atom', '/tags/uk/feed.xml', '/opml'])('%s parses as strict XML even with hostile text', async (path) => {
     const served = await startServedApp(root);
-    await served.save('jane', [item({ id: 'w', title: 'A & B < C > D "E" \u0001', author: 'O\'Brien & <Co>', categories: ['a&b', '<tag>'] })]);
+    await served.save('jane', [
+      item({ id: 'w', title: 'A & B < C > D "E" \u0001', author: 'O\'Brien & <Co>', categories: ['a&b', '<tag>'] }),
+      item({ id: 'v', title: 'A column with content as well as a summary', content: '<p>Full text &amp; more</p>' }),
+    ]);
     await expect(parseStringPromise(await (await served.get(path)).text(), { strict: true })).resolves.toBeTruthy();
   });
 });
