@@ -132,7 +132,7 @@ export interface NormalizedItem {
 }
 
 /** Where one recipient's copy of a digest run stands. */
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+export type DeliveryStatus = 'pending' | 'sent' | 'failed';
 
 /** One run of a digest: the stories it covers are frozen when it is created. */
 export interface DigestRun {

@@ -46,7 +46,7 @@ export const digestCommand: Command = {
           for (const run of runs) {
             const deliveries = await app.store.deliveries(run.id);
             const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
-            print(`  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending') + count('sending')} pending — ${run.subject}`);
+            print(`  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending')} pending — ${run.subject}`);
             for (const failed of deliveries.filter((delivery) => delivery.status !== 'sent' && delivery.lastError)) print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
           }
         }

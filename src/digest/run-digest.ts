@@ -97,7 +97,7 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   const log = deps.logger.child({ digestId: digest.id, runId: run.id });
   const rendered = prerendered ?? (await renderFor(digest, await deps.store.storiesByIds(run.storyIds), run.createdAt, deps));
   const unsubscribed = await deps.store.unsubscribedAddresses();
-  const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending' || delivery.status === 'sending');
+  const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending');
   // Once the server cannot be reached at all, the rest wait for the next attempt instead of each retrying in turn.
   let unreachable: string | null = null;
   await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
@@ -125,7 +125,7 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   const done = await deps.store.finishDigestRunIfDone(run.id, deps.now());
   const deliveries = await deps.store.deliveries(run.id);
   const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
-  const report = { runId: run.id, subject: rendered.subject, stories: run.storyIds.length, sent: count('sent'), failed: count('failed'), pending: count('pending') + count('sending'), done };
+  const report = { runId: run.id, subject: rendered.subject, stories: run.storyIds.length, sent: count('sent'), failed: count('failed'), pending: count('pending'), done };
   log.info({ ...report, via: deps.mailer.describe }, 'digest run finished');
   return report;
 }

@@ -96,7 +96,7 @@ export function createDigestStore(db: Database) {
     /** Closes a run whose every delivery is sent or permanently failed; true when it closed. */
     finishRunIfDone(runId: number, at: Date): boolean {
       const open = db.prepare<[number], { n: number }>(
-        `SELECT count(*) AS n FROM digest_deliveries WHERE run_id = ? AND status IN ('pending', 'sending')`).get(runId)!.n;
+        `SELECT count(*) AS n FROM digest_deliveries WHERE run_id = ? AND status = 'pending'`).get(runId)!.n;
       if (open > 0) return false;
       db.prepare(`UPDATE digest_runs SET status = 'done', finished_at = ? WHERE id = ? AND status = 'sending'`).run(at.getTime(), runId);
       return true;
