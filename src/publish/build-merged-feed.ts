@@ -5,6 +5,7 @@
  * Feed: the `_columnwire` extension, as the JSON Feed spec reserves `_`-prefixed keys).
  */
 import { Feed, type Item } from 'feed';
+import { escapeHtml } from '../html-text.ts';
 import type { FeedSource, Story } from '../model.ts';
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
@@ -135,17 +136,13 @@ function addAtomSources(xml: string, stories: readonly Story[], options: MergedF
     if (!story) return closing;
     const outlet = options.sources.get(story.feedId)?.outlet;
     const extra = [
-      ...(outlet ? [`<columnwire:outlet>${escapeXml(outlet)}</columnwire:outlet>`] : []),
+      ...(outlet ? [`<columnwire:outlet>${escapeHtml(outlet)}</columnwire:outlet>`] : []),
       ...listSources(story, options).map((source) => {
-        const attributes = Object.entries(xmlSourceAttributes(source)).map(([name, value]) => ` ${name}="${escapeXml(value)}"`);
+        const attributes = Object.entries(xmlSourceAttributes(source)).map(([name, value]) => ` ${name}="${escapeHtml(value)}"`);
         return `<columnwire:source${attributes.join('')}/>`;
       }),
     ];
     return `${extra.join('')}${closing}`;
   });
   return index === stories.length ? extended : xml;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -4,7 +4,7 @@
  * are kept in the `category` attribute.
  */
 import type { FeedSource } from '../model.ts';
-import { escapeHtml } from './escape-html.ts';
+import { escapeHtml } from '../html-text.ts';
 
 export interface OpmlFeed {
   source: FeedSource;

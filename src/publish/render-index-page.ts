@@ -3,9 +3,8 @@
  * <link rel="alternate"> tags for feed autodiscovery. Pure; no JavaScript; everything
  * printed is escaped.
  */
-import { excerpt, htmlToText } from '../html-text.ts';
 import type { FeedSource, Story } from '../model.ts';
-import { escapeHtml, safeHref } from './escape-html.ts';
+import { escapeHtml, excerpt, htmlToText, safeHref } from '../html-text.ts';
 
 export interface IndexPageOptions {
   title: string;

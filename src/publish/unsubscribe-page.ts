@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from '../storage/store.ts';
 import { verifyUnsubscribeToken } from '../unsubscribe-token.ts';
-import { escapeHtml } from './escape-html.ts';
+import { escapeHtml } from '../html-text.ts';
 
 const MAX_BODY_BYTES = 4096;
 
