@@ -68,7 +68,6 @@ export function createFeedStore(db: Database) {
   const reset = db.prepare(`
     UPDATE feeds SET configured_url = ?, url = ?, etag = NULL, last_modified = NULL, next_fetch_at = NULL,
       wait_reason = NULL, consecutive_errors = 0, last_error = NULL WHERE id = ?`);
-  const selectAll = db.prepare<[], FeedRow>(`SELECT * FROM feeds ORDER BY id`);
   const selectActive = db.prepare<[], FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`);
   const selectOne = db.prepare<[string], FeedRow>(`SELECT * FROM feeds WHERE id = ?`);
   const success = db.prepare(`
@@ -98,9 +97,6 @@ export function createFeedStore(db: Database) {
 
     /** Feeds currently in the config, by id. */
     listActive: (): FeedState[] => selectActive.all().map(toState),
-
-    /** Every feed ever configured, by id. */
-    listAll: (): FeedState[] => selectAll.all().map(toState),
 
     /** When any feed was last fetched, or null. */
     lastFetchAt(): Date | null {

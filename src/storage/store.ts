@@ -16,7 +16,8 @@ export type { NewRun } from './digest-store.ts';
 export interface Store {
   /** Makes the stored feeds match the config. */
   syncFeeds(sources: readonly FeedSource[]): Promise<void>;
-  listFeeds(options?: { includeRemoved?: boolean }): Promise<FeedState[]>;
+  /** The feeds in the config (removed ones keep their state and stories but are not listed). */
+  listFeeds(): Promise<FeedState[]>;
   getFeed(id: string): Promise<FeedState | null>;
   /** Stores a fetched feed's items and its new state in one transaction. */
   saveFetched(feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null): Promise<SaveResult>;
@@ -87,7 +88,7 @@ export function createSqliteStore(path: string): Store {
   );
   return {
     syncFeeds: async (sources) => feeds.sync([...sources]),
-    listFeeds: async (options) => (options?.includeRemoved ? feeds.listAll() : feeds.listActive()),
+    listFeeds: async () => feeds.listActive(),
     getFeed: async (id) => feeds.get(id),
     saveFetched: async (feedId, items, state, now, keepAfter) => {
       const result = saveFetched(feedId, items, state, now, keepAfter);
