@@ -43,6 +43,8 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
     if (name === '--version' || name === '-v') return io.stdout.write(`${VERSION}\n`), 0;
     const command = COMMANDS.find((candidate) => candidate.name === name);
     if (!command) throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    // Every command answers --help the same way, before it loads a config or opens a database.
+    if (commandArgv.includes('--help') || commandArgv.includes('-h')) return io.stdout.write(`${command.help}\n`), 0;
     return await command.run({ ...io, argv: commandArgv, globals });
   } catch (error) {
     const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownFeedError;

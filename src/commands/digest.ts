@@ -30,7 +30,6 @@ export const digestCommand: Command = {
       id: { type: 'string' }, 'dry-run': { type: 'boolean' }, preview: { type: 'string' }, to: { type: 'string' },
       status: { type: 'boolean' }, resubscribe: { type: 'string' },
     });
-    if (values.help) return stdout.write(`${help}\n`), 0;
     return withApp(globals, async (app) => {
       const print = (line: string) => stdout.write(`${line}\n`);
       if (values.resubscribe !== undefined) {

@@ -22,7 +22,6 @@ export const exportCommand: Command = {
   help,
   async run({ argv, globals, stdout }) {
     const { values } = parseCommandArgs('export', argv, { format: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' } });
-    if (values.help) return stdout.write(`${help}\n`), 0;
     const format = (values.format ?? 'rss') as FeedFormat;
     if (!FORMATS.includes(format)) throw new UsageError(`export: --format must be rss, atom or json, got "${values.format}"`);
     const limit = parseCount('export', 'limit', values.limit, 50, 10_000);

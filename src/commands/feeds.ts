@@ -17,7 +17,6 @@ export const feedsCommand: Command = {
   help,
   async run({ argv, globals, stdout }) {
     const { values } = parseCommandArgs('feeds', argv, { json: { type: 'boolean' } });
-    if (values.help) return stdout.write(`${help}\n`), 0;
     return withApp(globals, async (app) => {
       const counts = await app.store.countStoriesByFeed();
       const rows = (await listFeeds(app.config, app.store)).map((feed) => ({

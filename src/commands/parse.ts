@@ -26,7 +26,6 @@ export const parseCommand: Command = {
   help,
   async run({ argv, stdout }) {
     const { values, positionals } = parseCommandArgs('parse', argv, { json: { type: 'boolean' }, timeout: { type: 'string' } });
-    if (values.help) return stdout.write(`${help}\n`), 0;
     if (positionals.length !== 1) throw new UsageError('parse: give exactly one file or URL; see "columnwire parse --help"');
     const timeoutMs = Number(values.timeout ?? 20) * 1000;
     if (!(timeoutMs > 0)) throw new UsageError(`parse: --timeout must be a positive number of seconds, got "${values.timeout}"`);

@@ -21,7 +21,6 @@ export const pollCommand: Command = {
   help,
   async run({ argv, globals, stdout, stderr }) {
     const { values } = parseCommandArgs('poll', argv, { feed: { type: 'string' }, force: { type: 'boolean' } });
-    if (values.help) return stdout.write(`${help}\n`), 0;
     return withApp(globals, async (app) => {
       const total = values.feed === undefined ? app.config.feeds.length : 1;
       let done = 0;

@@ -21,9 +21,8 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run the service (HTTP server, scheduled polling and digests)',
   help,
-  async run({ argv, globals, stdout, stopSignal }) {
-    const { values } = parseCommandArgs('run', argv, {});
-    if (values.help) return stdout.write(`${help}\n`), 0;
+  async run({ argv, globals, stopSignal }) {
+    parseCommandArgs('run', argv, {}); // no options: rejects unknown ones
     const app = await openApp(globals, 'info');
     const scheduler = createScheduler(app.logger);
     const digestDeps = app.config.digests.length > 0 ? await app.digestDeps() : null;

@@ -14,9 +14,8 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the HTTP server only',
   help,
-  async run({ argv, globals, stdout, stopSignal }) {
-    const { values } = parseCommandArgs('serve', argv, {});
-    if (values.help) return stdout.write(`${help}\n`), 0;
+  async run({ argv, globals, stopSignal }) {
+    parseCommandArgs('serve', argv, {}); // no options: rejects unknown ones
     const app = await openApp(globals, 'info');
     try {
       const server = await app.startServer();
