@@ -70,26 +70,14 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   }
 
   function storiesFor(scope: FeedScope, limit: number): Promise<Story[]> {
-    const key = `${JSON.stringify(scope)}:${limit}`;
-    let list = storyLists.get(key);
-    if (!list) {
-      if (storyLists.size >= MAX_DOCUMENTS) storyLists.delete(storyLists.keys().next().value!);
+    return remember(storyLists, `${JSON.stringify(scope)}:${limit}`, async () => {
       const feedIds = scopeFeedIds(scope);
-      list = options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) }).then((stories) => stories.map(clean));
-      storyLists.set(key, list);
-    }
-    return list;
+      return (await options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) })).map(clean);
+    });
   }
 
   function memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
-    let document = documents.get(key);
-    if (!document) {
-      if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value!);
-      document = build();
-      document.catch(() => documents.delete(key));
-      documents.set(key, document);
-    }
-    return document;
+    return remember(documents, key, build);
   }
 
   function clean(story: Story): Story {
@@ -161,6 +149,18 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
       });
     },
   };
+}
+
+/** The promise kept under `key`, made by `make` when missing; at most MAX_DOCUMENTS kept, a failure not kept. */
+function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) {
+    if (cache.size >= MAX_DOCUMENTS) cache.delete(cache.keys().next().value!);
+    value = make();
+    value.catch(() => cache.delete(key));
+    cache.set(key, value);
+  }
+  return value;
 }
 
 function newest(stories: readonly Story[]): Date | null {
