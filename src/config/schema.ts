@@ -3,6 +3,7 @@
  * reference mirrors this file. Messages are written to be read after "feeds.yaml:LINE: PATH".
  */
 import { z } from 'zod';
+import { isAddressOrRange } from '../feeds/guard-address.ts';
 import { describeScheduleError } from '../scheduler.ts';
 
 const httpUrl = z.string({ error: 'must be a URL string' }).refine(
@@ -45,7 +46,10 @@ const pollSchema = z.strictObject({
   timeoutSeconds: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' })
     .max(600, { error: 'must be at most 600' }).default(20),
   maxBytes: int(1024, 1024 ** 3).default(10 * 1024 * 1024),
-  allowPrivateAddresses: z.boolean({ error: 'must be true or false' }).default(false),
+  allowPrivateAddresses: z.union([
+    z.boolean(),
+    z.array(z.string().refine(isAddressOrRange, { error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}` })),
+  ], { error: 'must be true, false or a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' }).default(false),
 });
 
 const serverSchema = z.strictObject({

@@ -3,7 +3,8 @@
  * compression, a naming User-Agent, redirects followed by hand so each hop is checked and
  * permanent ones (301/308) are remembered, and time and size limits enforced while streaming.
  */
-import { checkFetchTarget } from './guard-address.ts';
+import { fetch } from 'undici';
+import { checkFetchTarget, guardedDispatcher, type AddressPolicy, type LookupFunction } from './guard-address.ts';
 
 export const USER_AGENT = 'columnwire/0.1 (+https://github.com/columnwire/columnwire; feed aggregator)';
 const ACCEPT = 'application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, '
@@ -16,7 +17,9 @@ export interface FetchRequest {
   timeoutMs: number;
   maxBytes: number;
   maxRedirects?: number;
-  allowPrivateAddresses: boolean;
+  allowPrivateAddresses: AddressPolicy;
+  /** DNS lookup for the guard and the connection; tests inject one. */
+  lookup?: LookupFunction;
 }
 
 /** Response facts later steps need, whatever the outcome. */
@@ -43,15 +46,17 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   let permanentUrl = request.url;
   let onlyPermanent = true;
   const visited = new Set([url]);
+  const dispatcher = guardedDispatcher(request.allowPrivateAddresses, request.lookup);
   const failed = (reason: string, response?: Response) => ({
     kind: 'failed' as const, reason, status: response?.status ?? null, headers: response?.headers ?? null, permanentUrl,
   });
   try {
     for (let hop = 0; ; hop++) {
       const target = new URL(url);
-      const refused = await checkFetchTarget(target, request.allowPrivateAddresses);
+      const refused = await checkFetchTarget(target, request.allowPrivateAddresses, request.lookup);
       if (refused) return failed(refused);
       const response = await fetch(target, {
+        dispatcher,
         redirect: 'manual',
         signal: controller.signal,
         headers: requestHeaders(request, url === request.url || url === permanentUrl),
@@ -151,6 +156,7 @@ function describeNetworkError(cause: unknown, url: string): string {
   let error = cause as { message?: string; code?: string; cause?: unknown } | undefined;
   while (error?.cause && typeof error.cause === 'object' && !error.code) error = error.cause as typeof error;
   const code = error?.code;
+  if (code === 'ERR_COLUMNWIRE_FORBIDDEN_ADDRESS') return error!.message!;
   const known = code ? NETWORK_ERRORS[code] : undefined;
   if (known) return `${known} (${new URL(url).host})`;
   const message = error?.message ?? String(cause);

@@ -1,43 +1,122 @@
 /**
  * Server-side request forgery guard: a feed URL from config (or a redirect, or a page's
  * <link>) must not make columnwire fetch from the machine itself or its private network.
- * Checked on every hop, on the addresses DNS returns rather than the host name alone.
+ * Checked twice: before each hop, for a clear message, and again on the very address the
+ * socket connects to (the dispatcher's DNS lookup), so a name that resolves to a public
+ * address first and a private one a moment later (DNS rebinding) still cannot get through.
  */
-import { lookup } from 'node:dns/promises';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import ipaddr from 'ipaddr.js';
+import { Agent } from 'undici';
+
+/** true: any address; false: public unicast only; a list: public plus these addresses or CIDR ranges. */
+export type AddressPolicy = boolean | readonly string[];
+
+/** The shape of dns.lookup, injectable so tests can play a rebinding resolver. */
+export type LookupFunction = (
+  hostname: string,
+  options: LookupOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+) => void;
+
+/** Thrown inside the connection when the resolved address is not allowed. */
+export class ForbiddenAddressError extends Error {
+  override name = 'ForbiddenAddressError';
+  readonly code = 'ERR_COLUMNWIRE_FORBIDDEN_ADDRESS';
+}
 
 /** Why a URL may not be fetched, or null when it may. */
-export async function checkFetchTarget(url: URL, allowPrivateAddresses: boolean): Promise<string | null> {
+export async function checkFetchTarget(url: URL, policy: AddressPolicy, lookup: LookupFunction = dnsLookup as LookupFunction): Promise<string | null> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return `refused ${url.protocol} URL: only http and https feeds are fetched`;
   }
-  if (allowPrivateAddresses) return null;
+  if (policy === true) return null;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   if (ipaddr.isValid(host)) addresses = [host];
   else {
     try {
-      addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+      addresses = await resolveAll(lookup, host);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       return `cannot resolve host ${host}${code ? ` (${code})` : ''}`;
     }
   }
   for (const address of addresses) {
-    const range = addressRange(address);
-    if (range !== 'unicast') {
-      return `refused ${host}: it resolves to ${address}, a ${range} address (set poll.allowPrivateAddresses: true to allow)`;
-    }
+    const refusal = describeRefusal(host, address, policy);
+    if (refusal) return refusal;
   }
   return null;
 }
 
-function addressRange(address: string): string {
-  const parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv4') return parsed.range();
-  const ipv6 = parsed as ipaddr.IPv6;
-  if (ipv6.isIPv4MappedAddress()) return ipv6.toIPv4Address().range();
+/** Why `address` (what `host` resolved to) may not be connected to, or null when it may. */
+export function describeRefusal(host: string, address: string, policy: AddressPolicy): string | null {
+  if (policy === true) return null;
+  const parsed = toIPv4IfMapped(ipaddr.parse(address));
+  const range = rangeOf(parsed);
+  if (range === 'unicast') return null;
+  if (policy !== false && policy.some((allowed) => matches(parsed, allowed))) return null;
+  return `refused ${host}: it resolves to ${address}, a ${range} address (list it in poll.allowPrivateAddresses to allow)`;
+}
+
+const dispatchers = new Map<string, Agent>();
+
+/**
+ * The HTTP dispatcher for a policy: an undici Agent whose DNS lookup refuses forbidden
+ * addresses at connect time. One per policy, so connections are pooled across feeds.
+ */
+export function guardedDispatcher(policy: AddressPolicy, lookup?: LookupFunction): Agent {
+  const key = JSON.stringify(policy);
+  const cached = lookup ? undefined : dispatchers.get(key);
+  if (cached) return cached;
+  const agent = new Agent({ connect: { lookup: guardedLookup(policy, lookup ?? (dnsLookup as LookupFunction)) } });
+  if (!lookup) dispatchers.set(key, agent);
+  return agent;
+}
+
+/** Wraps a lookup so every answer is checked before the socket may use it. */
+export function guardedLookup(policy: AddressPolicy, lookup: LookupFunction): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, options, (error, result, family) => {
+      if (error) return callback(error, result, family);
+      const answers = typeof result === 'string' ? [result] : result.map((entry) => entry.address);
+      for (const address of answers) {
+        const refusal = describeRefusal(hostname, address, policy);
+        if (refusal) return callback(new ForbiddenAddressError(refusal), result, family);
+      }
+      callback(null, result, family);
+    });
+  };
+}
+
+function resolveAll(lookup: LookupFunction, host: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    lookup(host, { all: true, verbatim: true }, (error, result) => {
+      if (error) reject(error);
+      else resolve(typeof result === 'string' ? [result] : result.map((entry) => entry.address));
+    });
+  });
+}
+
+function toIPv4IfMapped(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
+}
+
+function rangeOf(address: ipaddr.IPv4 | ipaddr.IPv6): string {
+  const range = address.range();
   // Deprecated IPv4-compatible form (::a.b.c.d, RFC 4291 §2.5.5.1): no public feed lives there.
-  const range = ipv6.range();
-  return range === 'unicast' && ipv6.parts.slice(0, 6).every((part) => part === 0) ? 'reserved' : range;
+  if (address.kind() === 'ipv6' && range === 'unicast' && (address as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return 'reserved';
+  return range;
+}
+
+/** Does an address fall in an allowed entry, a plain address ("127.0.0.1") or a CIDR range ("10.0.0.0/8")? */
+function matches(address: ipaddr.IPv4 | ipaddr.IPv6, allowed: string): boolean {
+  const [range, bits] = allowed.includes('/') ? ipaddr.parseCIDR(allowed) : [ipaddr.parse(allowed), allowed.includes(':') ? 128 : 32];
+  const normal = toIPv4IfMapped(range);
+  return normal.kind() === address.kind() && address.match(normal, normal.kind() === range.kind() ? bits : bits - 96);
+}
+
+/** Is `value` an address or CIDR range this module understands? For config validation. */
+export function isAddressOrRange(value: string): boolean {
+  return value.includes('/') ? ipaddr.isValidCIDR(value) : ipaddr.isValid(value);
 }

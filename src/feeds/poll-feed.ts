@@ -7,6 +7,7 @@ import type { Feed, PollOutcome } from '../model.ts';
 import type { Store } from '../storage/store.ts';
 import { decodeBody } from './decode-body.ts';
 import { discoverFeedLinks, looksLikeHtml } from './discover-feed.ts';
+import type { AddressPolicy } from './guard-address.ts';
 import { fetchFeed, type FetchRequest, type FetchResult } from './fetch-feed.ts';
 import { normalizeItems } from './normalize-items.ts';
 import { FeedParseError, parseFeed } from './parse-feed.ts';
@@ -15,7 +16,7 @@ import { nextFetchAfterFailure, nextFetchAfterSuccess, parseRetryAfter } from '.
 export interface PollSettings {
   timeoutMs: number;
   maxBytes: number;
-  allowPrivateAddresses: boolean;
+  allowPrivateAddresses: AddressPolicy;
   retentionDays: number;
 }
 

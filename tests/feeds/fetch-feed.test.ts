@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { fetchFeed, type FetchRequest, type FetchResult } from '../../src/feeds/fetch-feed.ts';
+import type { LookupFunction } from '../../src/feeds/guard-address.ts';
 import {
   closedPortUrl, endless, hangAfterHeaders, httpFixture, neverAnswer, serveBody, serveCompressed, serveForTest,
 } from '../helpers/feed-server.ts';
@@ -173,6 +177,41 @@ describe('fetchFeed: address guard', () => {
     const url = server.url('/feed.xml').replace('127.0.0.1', 'localhost');
     const result = expectKind(await fetchFrom(url, { allowPrivateAddresses: false }), 'failed');
     expect(result.reason).toMatch(/loopback/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses a redirect from an allowed host to 127.0.0.1, sending nothing to the target', async () => {
+    const target = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    // The origin stands in for a public host: it listens on 127.0.0.2, the only address allowed.
+    const origin = createServer((_req, res) => res.writeHead(302, { location: target.url('/feed.xml') }).end());
+    origin.listen(0, '127.0.0.2');
+    await once(origin, 'listening');
+    onTestFinished(() => void origin.close());
+    const originUrl = `http://127.0.0.2:${(origin.address() as AddressInfo).port}/feed.xml`;
+    const result = expectKind(await fetchFrom(originUrl, { allowPrivateAddresses: ['127.0.0.2'] }), 'failed');
+    expect(result.reason).toMatch(/refused 127\.0\.0\.1: it resolves to 127\.0\.0\.1, a loopback address/);
+    expect(target.requests).toHaveLength(0);
+  });
+
+  it('allows addresses listed in the policy and refuses the rest of the range', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    expectKind(await fetchFrom(server.url('/feed.xml'), { allowPrivateAddresses: ['127.0.0.0/8'] }), 'ok');
+    const refused = expectKind(await fetchFrom(server.url('/feed.xml'), { allowPrivateAddresses: ['127.0.0.2', '10.0.0.0/8'] }), 'failed');
+    expect(refused.reason).toMatch(/loopback/);
+  });
+
+  it('refuses a name that resolves to a public address at the check and to loopback at connect (DNS rebinding)', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
+    let calls = 0;
+    const rebinding: LookupFunction = (_host, options, callback) => {
+      const address = calls++ === 0 ? '93.184.216.34' : '127.0.0.1';
+      if (options.all) callback(null, [{ address, family: 4 }]);
+      else callback(null, address, 4);
+    };
+    const url = `http://rebind.test:${new URL(server.origin).port}/feed.xml`;
+    const result = expectKind(await fetchFrom(url, { allowPrivateAddresses: false, lookup: rebinding }), 'failed');
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(result.reason).toMatch(/refused rebind\.test: it resolves to 127\.0\.0\.1, a loopback address/);
     expect(server.requests).toHaveLength(0);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFetchTarget } from '../../src/feeds/guard-address.ts';
+import { checkFetchTarget, guardedLookup } from '../../src/feeds/guard-address.ts';
 
 /** Only IP literals and localhost (from /etc/hosts) appear here: the suite runs offline. */
 describe('checkFetchTarget', () => {
@@ -53,5 +53,29 @@ describe('checkFetchTarget', () => {
       expect(reason).toContain(scheme);
       expect(reason).toMatch(/only http and https/);
     }
+  });
+
+  it.each([
+    { url: 'http://127.0.0.1:8080/', policy: ['127.0.0.1'], allowed: true },
+    { url: 'http://127.0.0.9/', policy: ['127.0.0.0/8'], allowed: true },
+    { url: 'http://127.0.0.9/', policy: ['127.0.0.1'], allowed: false },
+    { url: 'http://10.1.2.3/', policy: ['10.0.0.0/8'], allowed: true },
+    { url: 'http://192.168.1.1/', policy: ['10.0.0.0/8'], allowed: false },
+    { url: 'http://169.254.169.254/', policy: ['10.0.0.0/8', '127.0.0.1'], allowed: false },
+    { url: 'http://[::1]/', policy: ['::1'], allowed: true },
+    { url: 'http://[::ffff:10.0.0.5]/', policy: ['10.0.0.0/24'], allowed: true },
+    { url: 'http://[fd00::5]/', policy: ['fd00::/8'], allowed: true },
+    { url: 'http://[fd00::5]/', policy: ['10.0.0.0/8'], allowed: false },
+  ])('with the list $policy, $url is allowed: $allowed', async ({ url, policy, allowed }) => {
+    const reason = await checkFetchTarget(new URL(url), policy);
+    if (allowed) expect(reason).toBeNull();
+    else expect(reason).toMatch(/list it in poll\.allowPrivateAddresses/);
+  });
+
+  it('checks every address a name resolves to at connect time', async () => {
+    const answers = [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }];
+    const lookup = guardedLookup(false, (_host, _options, callback) => callback(null, answers));
+    const error = await new Promise<Error | null>((resolve) => lookup('mixed.test', { all: true }, (err) => resolve(err)));
+    expect(error?.message).toMatch(/refused mixed\.test: it resolves to 10\.0\.0\.7, a private address/);
   });
 });
