@@ -167,7 +167,7 @@ export async function runDigestBench(): Promise<void> {
     writeFileSync(configPath, yaml);
     const config = parseConfig(yaml, configPath);
     const digest = config.digests[0]!;
-    app = await createApp({ config, dataDir, logger: createLogger('warn') });
+    app = await createApp({ config, dataDir, logger: createLogger({ level: 'warn' }) });
     const now = new Date();
     const summaryBytes = await seedStories(app, now);
 

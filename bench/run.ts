@@ -53,7 +53,7 @@ async function benchIngest(server: FeedServer, dataDir: string) {
   rows.push({ what: `raw fetch, fresh (200), median of ${REPS}`, work: `${fmt(feeds)} feeds`, ms: rawFresh.ms, feedsPerS: perS(feeds, rawFresh.ms), itemsPerS: perS(items, rawFresh.ms), mbPerS: perS(toMb(rawFresh.values[0]!.bytes), rawFresh.ms), peakRssMb: rawFresh.peakRssMb });
 
   const config = parseConfig(benchConfigYaml(urls, CONCURRENCY), 'bench.yaml');
-  const app: App = await createApp({ config, dataDir, logger: createLogger('warn') });
+  const app: App = await createApp({ config, dataDir, logger: createLogger({ level: 'warn' }) });
   try {
     const sentBefore = (await server.stats()).bytesSent;
     const pass1 = await stage(sampler, () => pollPass(app));

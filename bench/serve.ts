@@ -50,7 +50,7 @@ export async function runServeBench(): Promise<void> {
     const configPath = join(dataDir, 'feeds.yaml');
     writeFileSync(configPath, serveConfigYaml());
     const config = parseConfig(serveConfigYaml(), configPath);
-    app = await createApp({ config, dataDir, logger: createLogger('warn') });
+    app = await createApp({ config, dataDir, logger: createLogger({ level: 'warn' }) });
     const seedStarted = performance.now();
     const seed = await seedStore(app, new Date());
     const seedMs = performance.now() - seedStarted;

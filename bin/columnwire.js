@@ -18,5 +18,6 @@ const stopSignal = new Promise((resolve) => {
 });
 
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stopSignal });
-// Commands other than run finish here; do not wait for idle handles (keep-alive sockets).
-if (!stopRequested) setImmediate(() => process.exit());
+// Every command has finished its own cleanup here (run and serve within their grace period):
+// do not wait for idle handles such as keep-alive sockets or a fetch abandoned at shutdown.
+setImmediate(() => process.exit());

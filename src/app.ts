@@ -4,32 +4,42 @@
  */
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config/load.ts';
-import type { PollDeps } from './feeds/poll-feed.ts';
+import type { CycleDeps } from './feeds/poll-all.ts';
+import type { PollSettings } from './feeds/poll-feed.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { judgeReadiness, maxPollAgeMs, type Readiness } from './readiness.ts';
 import { previewDigest, type DigestDeps } from './digest/run-digest.ts';
 import { loadTemplates } from './digest/render-digest.ts';
 import { createMailer } from './digest/send-digest.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadSecret } from './secret.ts';
-import { startHttpServer, type RunningServer } from './publish/http-server.ts';
+import { startHttpServer, type HttpServerDeps, type RunningServer } from './publish/http-server.ts';
 import { createPublishedFeeds, type PublishedFeeds } from './publish/published-feeds.ts';
 import { scheduleIntervalMinutes } from './scheduler.ts';
 import { createSqliteStore, type Store } from './storage/store.ts';
 
 export interface App {
-  config: Config;
+  /** The config in force; `reconfigure` replaces it. */
+  readonly config: Config;
   dataDir: string;
   logger: Logger;
   store: Store;
   /** Everything a poll cycle needs. */
-  poll: PollDeps & { logger: Logger };
+  poll: CycleDeps;
   /** The merged feeds, OPML and home page, built once per store change. */
-  published: PublishedFeeds;
+  readonly published: PublishedFeeds;
+  /** Prometheus metrics over the store and this process. */
+  metrics: Metrics;
+  /** Whether the service is ready: the database answers and the last poll cycle is recent. */
+  readiness(): Promise<Readiness>;
   /** Starts the HTTP server on config.server (env HOST and PORT override it). */
   startServer(): Promise<RunningServer>;
   /** Signs unsubscribe links (env COLUMNWIRE_SECRET, else <data>/secret). */
   secret: string;
   /** What sending digests needs: the mailer (SMTP_URL, else <data>/outbox), templates, secret. Close the mailer after. */
   digestDeps(): Promise<DigestDeps>;
+  /** Applies a new config without a restart: feeds synced, poll settings and published feeds rebuilt. */
+  reconfigure(next: Config): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,43 +58,70 @@ export function databasePath(dataDir: string): string {
 
 /** Opens the store, syncs it with the config's feeds and wires the poller. */
 export async function createApp(options: AppOptions): Promise<App> {
-  const { config, dataDir } = options;
+  const { dataDir } = options;
+  let config = options.config;
   const logger = options.logger ?? createLogger();
   const store = createSqliteStore(databasePath(dataDir));
   await store.syncFeeds(config.feeds);
-  const poll = {
-    store,
-    logger,
-    now: options.now ?? (() => new Date()),
+  const metrics = createMetrics(store);
+  const now = options.now ?? (() => new Date());
+  const poll: CycleDeps = {
+    store, logger, now,
     random: options.random ?? Math.random,
-    settings: {
-      timeoutMs: config.poll.timeoutSeconds * 1000,
-      maxBytes: config.poll.maxBytes,
-      allowPrivateAddresses: config.poll.allowPrivateAddresses,
-      retentionDays: config.retentionDays,
-    },
+    settings: pollSettings(config),
+    observeFeed: (outcome, seconds) => metrics.observeFeed(outcome, seconds),
   };
-  const pollIntervalMinutes = scheduleIntervalMinutes(config.poll.schedule);
-  const published = createPublishedFeeds({
-    store, title: config.title, baseUrl: config.baseUrl, sources: config.feeds, ttlMinutes: pollIntervalMinutes,
+  const publish = (current: Config) => createPublishedFeeds({
+    store, title: current.title, baseUrl: current.baseUrl, sources: current.feeds, ttlMinutes: scheduleIntervalMinutes(current.poll.schedule),
   });
+  let published = publish(config);
   const secret = loadSecret(dataDir, process.env);
+  const readiness = async () => {
+    const stats = await store.readStats().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    return judgeReadiness(stats, now(), maxPollAgeMs(scheduleIntervalMinutes(config.poll.schedule)));
+  };
   const startServer = () => {
     const { host, port } = serverAddress(config, process.env);
     const preview = async (digestId: string) => {
       const digest = config.digests.find((candidate) => candidate.id === digestId);
       if (!digest) return null;
-      return (await previewDigest(digest, { config, store, templates: await loadTemplates(config.templates) }, poll.now())).html;
+      return (await previewDigest(digest, { config, store, templates: await loadTemplates(config.templates) }, now())).html;
     };
-    return startHttpServer({ published, store, logger, secret, previewDigest: preview, maxAgeSeconds: pollIntervalMinutes * 60 }, host, port);
+    // Getters, so a reload's new documents and cache lifetime reach the running server.
+    const deps: HttpServerDeps = {
+      get published() { return published; },
+      get maxAgeSeconds() { return scheduleIntervalMinutes(config.poll.schedule) * 60; },
+      store, logger, secret, previewDigest: preview, metrics, readiness,
+    };
+    return startHttpServer(deps, host, port);
   };
   const digestDeps = async (): Promise<DigestDeps> => ({
-    config, store, logger, secret, now: poll.now,
+    config, store, logger, secret, now,
     templates: await loadTemplates(config.templates),
     mailer: createMailer({ from: config.mail.from, smtpUrl: process.env.SMTP_URL || null, outboxDir: join(dataDir, 'outbox') }),
     retryDelaysMs: [2_000, 10_000],
   });
-  return { config, dataDir, logger, store, poll, published, startServer, secret, digestDeps, close: () => store.close() };
+  const reconfigure = async (next: Config) => {
+    await store.syncFeeds(next.feeds);
+    config = next;
+    poll.settings = pollSettings(next);
+    published = publish(next);
+  };
+  return {
+    get config() { return config; },
+    get published() { return published; },
+    dataDir, logger, store, poll, metrics, readiness, startServer, secret, digestDeps, reconfigure,
+    close: () => store.close(),
+  };
+}
+
+function pollSettings(config: Config): PollSettings {
+  return {
+    timeoutMs: config.poll.timeoutSeconds * 1000,
+    maxBytes: config.poll.maxBytes,
+    allowPrivateAddresses: config.poll.allowPrivateAddresses,
+    retentionDays: config.retentionDays,
+  };
 }
 
 /** Where the HTTP server listens: config.server, overridden by env HOST and PORT (for containers). */

@@ -4,15 +4,17 @@ import type { Command, CommandContext, GlobalOptions } from './commands/command.
 import { digestCommand } from './commands/digest.ts';
 import { exportCommand } from './commands/export.ts';
 import { feedsCommand } from './commands/feeds.ts';
+import { healthcheckCommand } from './commands/healthcheck.ts';
 import { parseCommand } from './commands/parse.ts';
 import { pollCommand } from './commands/poll.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
+import { statsCommand } from './commands/stats.ts';
 import { ConfigError } from './config/load.ts';
 import { messageOf, UsageError } from './errors.ts';
 import { UnknownFeedError } from './feeds/poll-all.ts';
 
-const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, digestCommand, parseCommand];
+const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, digestCommand, parseCommand, statsCommand, healthcheckCommand];
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const help = `Usage: columnwire [--config FILE] [--data DIR] <command> [options]
@@ -21,7 +23,7 @@ Columnwire polls the columnist feeds listed in feeds.yaml, stores their stories 
 each in SQLite, republishes them as one merged feed over HTTP, and mails digests.
 
 Commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`).join('\n')}
 
 Global options:
   -c, --config FILE   config file (default ./feeds.yaml, env COLUMNWIRE_CONFIG)

@@ -42,6 +42,10 @@ export function lastScheduledRun(expression: string, timezone: string, after: Da
 export interface Scheduler {
   /** Runs `job` on `expression` (in `timezone`, default the system's); a run still busy makes the next one skip. */
   add(name: string, expression: string, job: () => Promise<void>, timezone?: string): void;
+  /** Stops and forgets a job (a run in progress finishes); nothing when there is none. */
+  remove(name: string): Promise<void>;
+  /** The names of the jobs. */
+  names(): string[];
   /** When `name` runs next, or null. */
   nextRun(name: string): Date | null;
   stop(): Promise<void>;
@@ -66,6 +70,12 @@ export function createScheduler(logger: Logger): Scheduler {
       task.on('execution:overlap', () => logger.warn({ job: name }, 'previous run still busy; skipped this one'));
       tasks.set(name, task);
     },
+    async remove(name) {
+      const task = tasks.get(name);
+      tasks.delete(name);
+      await task?.destroy();
+    },
+    names: () => [...tasks.keys()],
     nextRun: (name) => tasks.get(name)?.getNextRun() ?? null,
     async stop() {
       for (const task of tasks.values()) await task.destroy();

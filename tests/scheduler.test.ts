@@ -20,7 +20,7 @@ describe('createScheduler', () => {
   });
 
   it('runs a job on its cron schedule and reports the next run', async () => {
-    const scheduler = createScheduler(createLogger('silent'));
+    const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
     scheduler.add('poll', '*/30 * * * *', async () => {
       runs.push(new Date().toISOString());
@@ -34,7 +34,7 @@ describe('createScheduler', () => {
   });
 
   it('keeps running after a job throws', async () => {
-    const scheduler = createScheduler(createLogger('silent'));
+    const scheduler = createScheduler(createLogger({ level: 'silent' }));
     let calls = 0;
     scheduler.add('flaky', '*/30 * * * *', async () => {
       calls++;
@@ -54,7 +54,7 @@ describe('digest schedules in the reader\'s time zone', () => {
   it('fires at 07:00 London time on both sides of the spring DST change', async () => {
     // Europe/London moves from GMT to BST at 01:00 UTC on Sunday 29 March 2026.
     vi.useFakeTimers({ now: new Date('2026-03-27T12:00:00Z') });
-    const scheduler = createScheduler(createLogger('silent'));
+    const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
     scheduler.add('digest', '0 7 * * *', async () => {
       runs.push(new Date().toISOString());
@@ -67,7 +67,7 @@ describe('digest schedules in the reader\'s time zone', () => {
   it('fires at 07:00 New York time across the autumn change', async () => {
     // America/New_York moves from EDT to EST at 06:00 UTC on Sunday 1 November 2026.
     vi.useFakeTimers({ now: new Date('2026-10-31T00:00:00Z') });
-    const scheduler = createScheduler(createLogger('silent'));
+    const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
     scheduler.add('digest', '0 7 * * *', async () => {
       runs.push(new Date().toISOString());

@@ -55,7 +55,7 @@ export function parseCount(command: string, name: string, value: string | undefi
  * own results, so their log defaults to errors only; the service logs from `info`.
  */
 export async function openApp(globals: GlobalOptions, defaultLogLevel: 'info' | 'error' = 'error'): Promise<App> {
-  const logger = createLogger(process.env.LOG_LEVEL || defaultLogLevel);
+  const logger = createLogger({ level: process.env.LOG_LEVEL || defaultLogLevel });
   return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir, logger });
 }
 

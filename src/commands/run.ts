@@ -1,9 +1,13 @@
 /** `columnwire run`: the service. Serves HTTP, polls and sends digests on their schedules, until stopped. */
 import type { App } from '../app.ts';
+import { diffConfig, isUnchanged } from '../config/diff-config.ts';
+import { ConfigError, loadConfig, type Config } from '../config/load.ts';
+import { watchConfig } from '../config/watch-config.ts';
 import type { DigestConfig } from '../config/schema.ts';
+import { loadTemplates } from '../digest/render-digest.ts';
 import { runDigest, type DigestDeps } from '../digest/run-digest.ts';
 import { pollAll } from '../feeds/poll-all.ts';
-import { createScheduler, lastScheduledRun } from '../scheduler.ts';
+import { createScheduler, lastScheduledRun, type Scheduler } from '../scheduler.ts';
 import { openApp, parseCommandArgs, type Command } from './command.ts';
 
 const help = `Usage: columnwire run
@@ -11,8 +15,16 @@ const help = `Usage: columnwire run
 Runs the service: the HTTP server (server.host:server.port; env HOST and PORT override),
 the poller, which polls the due feeds at start and then on poll.schedule (cron), and each
 digest on its schedule in its time zone. A digest run missed while the service was down,
-or interrupted, is sent once at start. Stops on SIGINT or SIGTERM. Logs JSON lines on
-stderr (LOG_LEVEL sets the level).
+or interrupted, is sent once at start.
+
+The config file is watched: a valid change applies without a restart (new feeds are
+polled at once, removed ones no longer, schedules and digests updated); an invalid one is
+logged with every problem and the running config stays. SIGHUP reloads it too.
+
+SIGINT or SIGTERM stops it: no new polls or digest messages start, the ones in flight get
+shutdownGraceSeconds (default 10) to finish, then the server and database are closed and
+it exits 0. A second signal exits at once. Logs go to stderr: JSON lines, or readable
+lines on a terminal (LOG_LEVEL sets the level, LOG_FORMAT=json|pretty the format).
 
 Options:
   -h, --help   show this help`;
@@ -24,61 +36,162 @@ export const runCommand: Command = {
   async run({ argv, globals, stopSignal }) {
     parseCommandArgs('run', argv, {}); // no options: rejects unknown ones
     const app = await openApp(globals, 'info');
-    const scheduler = createScheduler(app.logger);
-    const digestDeps = app.config.digests.length > 0 ? await app.digestDeps() : null;
+    const service = createService(app);
     try {
       const server = await app.startServer();
-      const busy = new Set<Promise<unknown>>();
-      const track = (work: Promise<unknown>) => {
-        busy.add(work);
-        void work.finally(() => busy.delete(work)).catch(() => {});
-        return work;
-      };
-      const poll = () => track(pollAll(app.config, app.poll, { mode: 'scheduled' }));
-      scheduler.add('poll', app.config.poll.schedule, async () => void (await poll()));
-      for (const digest of app.config.digests) {
-        scheduler.add(`digest:${digest.id}`, digest.schedule, async () => void (await track(sendDigest(digest, digestDeps!))), digest.timezone);
-      }
-      app.logger.info({ url: server.url, feeds: app.config.feeds.length, digests: app.config.digests.length, schedule: app.config.poll.schedule, dataDir: app.dataDir, nextPoll: scheduler.nextRun('poll') }, 'columnwire started');
-      poll().catch((err: unknown) => app.logger.error({ err }, 'first poll cycle failed'));
-      if (digestDeps) catchUpDigests(app, digestDeps, track);
+      await service.start();
+      app.logger.info({ url: server.url, feeds: app.config.feeds.length, digests: app.config.digests.length, schedule: app.config.poll.schedule, dataDir: app.dataDir, nextPoll: service.scheduler.nextRun('poll') }, 'columnwire started');
+      const watcher = watchConfig(app.config.path, () => void service.reload('file'), (err) => app.logger.warn({ err }, 'config watch failed'));
+      const onHangup = () => void service.reload('SIGHUP');
+      process.on('SIGHUP', onHangup);
       await stopSignal;
-      app.logger.info('stopping');
-      await scheduler.stop();
+      process.off('SIGHUP', onHangup);
+      watcher.close();
+      const graceMs = app.config.shutdownGraceSeconds * 1000;
+      app.logger.info({ graceSeconds: graceMs / 1000, inFlight: service.busy.size }, 'stopping: no new polls or digest messages; waiting for work in flight');
+      await service.stop();
       await server.close();
-      await Promise.allSettled(busy);
+      const finished = await settleWithin(service.busy, graceMs);
+      if (!finished) app.logger.warn({ abandoned: service.busy.size }, 'grace period over; stopping with work unfinished (it resumes at next start)');
+      app.logger.info('stopped');
       return 0;
     } finally {
-      await scheduler.stop();
-      digestDeps?.mailer.close();
+      await service.stop();
+      service.closeMailer();
       await app.close();
     }
   },
 };
 
-const digestQueues = new Map<string, Promise<void>>();
+/** The scheduled half of the service: poll and digest jobs, reload, and what is in flight. */
+function createService(app: App) {
+  const scheduler: Scheduler = createScheduler(app.logger);
+  const busy = new Set<Promise<unknown>>();
+  const shutdown = new AbortController();
+  app.poll.signal = shutdown.signal;
+  let digestDeps: DigestDeps | null = null;
+  let reloading: Promise<void> = Promise.resolve();
+  const digestQueues = new Map<string, Promise<void>>();
 
-/** Runs a digest, one run at a time per digest (a scheduled run waits for a catch-up in progress). */
-function sendDigest(digest: DigestConfig, deps: DigestDeps): Promise<void> {
-  const previous = digestQueues.get(digest.id) ?? Promise.resolve();
-  const next = previous.catch(() => {}).then(async () => {
-    const result = await runDigest(digest, deps);
-    if (result.kind === 'empty') deps.logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
-  });
-  digestQueues.set(digest.id, next);
-  return next;
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    busy.add(work);
+    void work.finally(() => busy.delete(work)).catch(() => {});
+    return work;
+  };
+  // One poll cycle at a time; a request while one runs is served by one more cycle after it.
+  let cycle: Promise<void> | null = null;
+  let again: Promise<void> | null = null;
+  const poll = (): Promise<void> => {
+    if (shutdown.signal.aborted) return Promise.resolve();
+    if (!cycle) {
+      cycle = track(pollAll(app.config, app.poll, { mode: 'scheduled' }).then(() => {}))
+        .catch((err: unknown) => app.logger.error({ err }, 'poll cycle failed'))
+        .finally(() => (cycle = null));
+      return cycle;
+    }
+    again ??= cycle.then(() => {
+      again = null;
+      return poll();
+    });
+    return again;
+  };
+
+  /** Runs a digest, one run at a time per digest (a scheduled run waits for a catch-up in progress). */
+  const sendDigest = (digest: DigestConfig): Promise<void> => {
+    const previous = digestQueues.get(digest.id) ?? Promise.resolve();
+    const next = track(previous.catch(() => {}).then(async () => {
+      if (shutdown.signal.aborted || !digestDeps) return;
+      const result = await runDigest(digest, digestDeps);
+      if (result.kind === 'empty') app.logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
+    }));
+    digestQueues.set(digest.id, next);
+    return next;
+  };
+
+  const scheduleDigests = async (config: Config) => {
+    for (const name of scheduler.names()) if (name.startsWith('digest:')) await scheduler.remove(name);
+    for (const digest of config.digests) scheduler.add(`digest:${digest.id}`, digest.schedule, () => sendDigest(digest), digest.timezone);
+  };
+
+  const prepareDigests = async () => {
+    if (app.config.digests.length === 0) return;
+    if (!digestDeps) digestDeps = { ...(await app.digestDeps()), signal: shutdown.signal };
+    else digestDeps = { ...digestDeps, config: app.config, templates: await loadTemplates(app.config.templates) };
+  };
+
+  const applyReload = async (trigger: 'file' | 'SIGHUP') => {
+    let next: Config;
+    try {
+      next = loadConfig(app.config.path);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      app.logger.error({ trigger, path: app.config.path, problems: error.problems }, `config reload failed; the running config stays. ${error.message}`);
+      return;
+    }
+    if (isUnchanged(app.config, next)) return void app.logger.info({ trigger }, 'config unchanged');
+    const changes = diffConfig(app.config, next);
+    await app.reconfigure(next);
+    if (changes.pollScheduleChanged) {
+      await scheduler.remove('poll');
+      scheduler.add('poll', next.poll.schedule, poll);
+    }
+    await prepareDigests();
+    if (changes.digestsChanged.length > 0) await scheduleDigests(next);
+    app.logger.info({ trigger, ...changes, feeds: next.feeds.length, nextPoll: scheduler.nextRun('poll') }, 'config reloaded');
+    if (changes.needsRestart.length > 0) app.logger.warn({ settings: changes.needsRestart }, 'these settings apply after a restart');
+    if (changes.feedsAdded.length > 0 || changes.feedsChanged.length > 0) void poll();
+  };
+
+  return {
+    scheduler,
+    busy,
+    async start() {
+      await prepareDigests();
+      scheduler.add('poll', app.config.poll.schedule, poll);
+      await scheduleDigests(app.config);
+      void poll();
+      if (digestDeps) catchUpDigests(app, digestDeps, sendDigest);
+    },
+    /** Reloads the config file; reloads run one at a time. */
+    reload(trigger: 'file' | 'SIGHUP'): Promise<void> {
+      reloading = reloading.then(() => applyReload(trigger)).catch((err: unknown) => app.logger.error({ err, trigger }, 'config reload crashed; the running config stays'));
+      return reloading;
+    },
+    async stop() {
+      shutdown.abort();
+      await scheduler.stop();
+    },
+    closeMailer() {
+      digestDeps?.mailer.close();
+    },
+  };
+}
+
+/** Waits for everything in `busy` (including work added meanwhile), at most `ms`; true when all finished. */
+async function settleWithin(busy: Set<Promise<unknown>>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    while (busy.size > 0) {
+      const done = await Promise.race([Promise.allSettled([...busy]).then(() => true), timeout]);
+      if (!done) return false;
+    }
+    return true;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Sends, once, what a digest still owes: an interrupted run, or a scheduled run missed while down. */
-function catchUpDigests(app: App, deps: DigestDeps, track: (work: Promise<unknown>) => Promise<unknown>): void {
+function catchUpDigests(app: App, deps: DigestDeps, sendDigest: (digest: DigestConfig) => Promise<void>): void {
   for (const digest of app.config.digests) {
-    void track((async () => {
+    void (async () => {
       const latest = await app.store.latestDigestRun(digest.id);
       const interrupted = (await app.store.unfinishedDigestRuns(digest.id)).length > 0;
       const missed = latest !== null && lastScheduledRun(digest.schedule, digest.timezone, latest.createdAt, deps.now()) !== null;
       if (!interrupted && !missed) return;
       app.logger.info({ digestId: digest.id, interrupted, missed }, 'sending the digest the service owes since it was down');
-      await sendDigest(digest, deps);
-    })().catch((err: unknown) => app.logger.error({ err, digestId: digest.id }, 'digest catch-up failed')));
+      await sendDigest(digest);
+    })().catch((err: unknown) => app.logger.error({ err, digestId: digest.id }, 'digest catch-up failed'));
   }
 }

@@ -16,6 +16,7 @@ export interface Config {
   title: string;
   baseUrl: string;
   retentionDays: number;
+  shutdownGraceSeconds: number;
   poll: RawConfig['poll'];
   server: RawConfig['server'];
   mail: RawConfig['mail'];

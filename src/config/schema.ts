@@ -97,6 +97,8 @@ export const configSchema = z.strictObject({
   title: text.default('Columnists Digest'),
   baseUrl: httpUrl.default('http://localhost:8080'),
   retentionDays: int(0, 36500).default(90),
+  /** On SIGTERM/SIGINT, how long fetches and the digest message in flight may take to finish. */
+  shutdownGraceSeconds: int(0, 300).default(10),
   poll: pollSchema.prefault({}),
   server: serverSchema.prefault({}),
   mail: mailSchema.prefault({}),

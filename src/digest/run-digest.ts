@@ -28,6 +28,8 @@ export interface DigestDeps {
   retryDelaysMs: readonly number[];
   /** Messages in flight at once (the SMTP pool holds 5 connections). */
   concurrency?: number;
+  /** When aborted (shutdown), no new message starts; the ones in flight finish, the rest stay pending. */
+  signal?: AbortSignal;
 }
 
 export interface RunReport {
@@ -49,6 +51,7 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
   const now = deps.now();
   const plan = await planDigest(digest, deps.config, deps.store, now);
   if (plan.stories.length === 0 && digest.skipEmpty) return { kind: 'empty', runs };
+  if (deps.signal?.aborted) return { kind: 'sent', runs };
   const createdAt = now;
   const rendered = await renderFor(digest, plan.stories, createdAt, deps);
   const run = await deps.store.createDigestRun({
@@ -101,6 +104,7 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   // Once the server cannot be reached at all, the rest wait for the next attempt instead of each retrying in turn.
   let unreachable: string | null = null;
   await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
+    if (deps.signal?.aborted) return; // shutting down: left pending for the catch-up at next start
     if (unsubscribed.has(delivery.address)) {
       await deps.store.markDelivery(run.id, delivery.address, 'failed', { error: 'unsubscribed before sending' });
       return;
@@ -113,7 +117,7 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
     // is sent again under the same Message-ID, whether or not it was in flight.
     const outcome = await sendWithRetries(
       () => deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now())),
-      deps.retryDelaysMs,
+      deps.signal?.aborted ? [] : deps.retryDelaysMs,
     );
     if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
     if (outcome.kind === 'sent') await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });

@@ -114,5 +114,6 @@ function classify(error: unknown): SendOutcome {
   const { responseCode, code, message } = error as { responseCode?: number; code?: string; message?: string };
   const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
   if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') return { kind: 'permanent', error: text };
-  return { kind: 'transient', error: text, connection: responseCode === undefined };
+  // A refused login refuses every message alike, as an unreachable server does.
+  return { kind: 'transient', error: text, connection: responseCode === undefined || code === 'EAUTH' };
 }

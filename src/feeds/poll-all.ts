@@ -28,6 +28,15 @@ export interface PollCycleSummary {
   durationMs: number;
 }
 
+/** What a cycle needs beyond one feed's poll: a logger, and optionally a timing observer (metrics). */
+export type CycleDeps = PollDeps & {
+  logger: Logger;
+  /** Called once per polled feed with its outcome and the seconds it took. */
+  observeFeed?: (outcome: PollOutcome['kind'], seconds: number) => void;
+  /** When aborted (shutdown), no new feed starts; fetches in flight finish. */
+  signal?: AbortSignal;
+};
+
 /** A `--feed` id that is not in the config. */
 export class UnknownFeedError extends Error {
   override name = 'UnknownFeedError';
@@ -43,7 +52,7 @@ export async function listFeeds(config: Config, store: Store): Promise<Feed[]> {
 }
 
 /** Runs one poll cycle and returns what happened to each feed. */
-export async function pollAll(config: Config, deps: PollDeps & { logger: Logger }, options: PollCycleOptions): Promise<PollCycleSummary> {
+export async function pollAll(config: Config, deps: CycleDeps, options: PollCycleOptions): Promise<PollCycleSummary> {
   const started = deps.now();
   let feeds = await listFeeds(config, deps.store);
   if (options.feedId !== undefined) {
@@ -63,18 +72,37 @@ export async function pollAll(config: Config, deps: PollDeps & { logger: Logger 
     return false;
   });
   const limits = { concurrency: config.poll.concurrency, perKey: config.poll.perHostConcurrency, keyOf: (feed: Feed) => new URL(feed.url).host };
-  await runLimited(due, limits, async (feed) => record(feed, await pollGuarded(feed, deps)));
+  let notStarted = 0;
+  await runLimited(due, limits, async (feed) => {
+    if (deps.signal?.aborted) return void notStarted++;
+    record(feed, await pollGuarded(feed, deps));
+  });
+  if (notStarted > 0) {
+    deps.logger.info({ ...countOutcomes(results), notStarted }, 'poll cycle cut short by shutdown');
+    return { results, pruned: 0, durationMs: deps.now().getTime() - started.getTime() };
+  }
   const pruned = config.retentionDays > 0 ? await deps.store.pruneStories(new Date(deps.now().getTime() - config.retentionDays * 86_400_000)) : 0;
-  const summary = { results, pruned, durationMs: deps.now().getTime() - started.getTime() };
-  deps.logger.info({ ...countOutcomes(results), pruned, durationMs: summary.durationMs }, 'poll cycle finished');
+  const finished = deps.now();
+  const summary = { results, pruned, durationMs: finished.getTime() - started.getTime() };
+  const totals = countOutcomes(results);
+  await deps.store.recordPollCycle({
+    'fetches.stored': results.filter(({ outcome }) => outcome.kind === 'stored').length,
+    'fetches.not_modified': totals.notModified,
+    'fetches.failed': totals.failed,
+    'stories.added': totals.added,
+    'stories.updated': totals.updated,
+  }, finished);
+  deps.logger.info({ ...totals, pruned, durationMs: summary.durationMs }, 'poll cycle finished');
   return summary;
 }
 
 /** The boundary for one feed: an unexpected error is logged and recorded like any failure. */
-async function pollGuarded(feed: Feed, deps: PollDeps & { logger: Logger }): Promise<PollOutcome> {
+async function pollGuarded(feed: Feed, deps: CycleDeps): Promise<PollOutcome> {
   const log = deps.logger.child({ feedId: feed.id });
+  const startedMs = performance.now();
   try {
     const outcome = await pollFeed(feed, deps);
+    deps.observeFeed?.(outcome.kind, (performance.now() - startedMs) / 1000);
     if (outcome.kind === 'failed') log.warn({ url: feed.url, error: outcome.error, retryAt: outcome.nextFetchAt }, 'feed failed');
     return outcome;
   } catch (err) {
@@ -82,6 +110,7 @@ async function pollGuarded(feed: Feed, deps: PollDeps & { logger: Logger }): Pro
     const error = `internal error: ${(err as Error).message}`;
     const nextFetchAt = new Date(deps.now().getTime() + 3600_000);
     await deps.store.markFailed(feed.id, { error, nextFetchAt, waitReason: 'backoff' }, deps.now()).catch(() => {});
+    deps.observeFeed?.('failed', (performance.now() - startedMs) / 1000);
     return { kind: 'failed', error, nextFetchAt };
   }
 }

@@ -5,9 +5,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Readiness } from '../readiness.ts';
 import type { Store } from '../storage/store.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
 import type { FeedScope, PublishedFeeds } from './published-feeds.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { sendDocument } from './send-document.ts';
 import { handleUnsubscribe } from './unsubscribe-page.ts';
 
@@ -24,6 +27,10 @@ export interface HttpServerDeps {
   previewDigest?: (digestId: string) => Promise<string | null>;
   /** Cache-Control max-age for feeds and pages: the poll interval. */
   maxAgeSeconds: number;
+  /** GET /metrics; absent, the route is 404. */
+  metrics?: Metrics;
+  /** GET /readyz. */
+  readiness?: () => Promise<Readiness>;
 }
 
 export interface RunningServer {
@@ -33,19 +40,37 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * On every response. Nothing here runs script: the policy forbids all of it, inline too; the
+ * pages' own <style> and the digest's inline styles are the only exceptions. Forms post here only.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+/** /unsubscribe, per client address: 10 at once, then 20 a minute. */
+const UNSUBSCRIBE_LIMIT = { burst: 10, perMinute: 20 };
+const MAX_UNSUBSCRIBE_URL = 2048;
+
 const FORMATS: Record<string, FeedFormat> = { 'feed.xml': 'rss', 'feed.atom': 'atom', 'feed.json': 'json' };
 const FEED_ROUTE = /^\/(?:(tags|feeds)\/([^/]+)\/)?(feed\.(?:xml|atom|json))$/;
 
 /** Starts listening on host:port (port 0 picks a free one). */
 export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<RunningServer> {
+  const limiter = createRateLimiter(UNSUBSCRIBE_LIMIT);
   const server = createServer((req, res) => {
-    handle(req, res, deps).catch((err: unknown) => {
+    handle(req, res, deps, limiter).catch((err: unknown) => {
       deps.logger.error({ err, url: req.url }, 'http request failed');
       if (!res.headersSent) sendText(res, 500, 'Internal error; see the server log.\n');
       else res.destroy();
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Slow clients (slowloris) may not hold a connection open: headers within 10 s, a request within 30 s.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException) => {
       const hint = error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use; set server.port in the config or PORT`
@@ -72,11 +97,21 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps, limiter: RateLimiter): Promise<void> {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  // Paths are matched against fixed routes only: no part of a URL ever names a file.
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
-  // The one route that changes state: a signed unsubscribe.
-  if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) return handleUnsubscribe(req, res, url, deps.store, deps.secret);
+  // The one route that changes state: a signed unsubscribe, limited in size and rate.
+  if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) {
+    const waitSeconds = limiter.take(req.socket.remoteAddress ?? '', Date.now());
+    if (waitSeconds > 0) {
+      res.setHeader('retry-after', String(waitSeconds));
+      return sendText(res, 429, `Too many requests; try again in ${waitSeconds} s.\n`);
+    }
+    if ((req.url ?? '').length > MAX_UNSUBSCRIBE_URL) return sendText(res, 414, 'The link is too long to be an unsubscribe link.\n');
+    return handleUnsubscribe(req, res, url, deps.store, deps.secret);
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return sendText(res, 405, 'Only GET and HEAD are served here.\n');
@@ -91,6 +126,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
     return void res.end(html);
   }
   if (path === '/healthz') return health(res, deps.store);
+  if (path === '/readyz' && deps.readiness) {
+    const readiness = await deps.readiness();
+    return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', ...readiness });
+  }
+  if (path === '/metrics' && deps.metrics) {
+    const { contentType, body } = await deps.metrics.render();
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    return void res.end(body);
+  }
   if (path === '/' || path === '/index.html') return sendDocument(req, res, await deps.published.indexPage(), deps.maxAgeSeconds);
   if (path === '/opml' || path === '/feeds.opml') return sendDocument(req, res, await deps.published.opml(), deps.maxAgeSeconds);
   const route = FEED_ROUTE.exec(path);

@@ -31,6 +31,7 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
 
 /** The body as text, or null when it passes the limit. */
 async function readSmallBody(req: IncomingMessage): Promise<string | null> {
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return null;
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {

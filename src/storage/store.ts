@@ -7,11 +7,13 @@ import type { Delivery, DeliveryStatus, DigestRun, FeedSource, FeedState, Normal
 import { openDatabase } from './database.ts';
 import { createDigestStore, type NewRun } from './digest-store.ts';
 import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
+import { createStatsStore, type CounterName, type ServiceStats } from './stats-store.ts';
 import { createStoryStore, type StoryQuery } from './story-store.ts';
 
 export type { FetchFailure, FetchSuccess } from './feed-store.ts';
 export type { StoryQuery } from './story-store.ts';
 export type { NewRun } from './digest-store.ts';
+export type { CounterName, ServiceStats } from './stats-store.ts';
 
 export interface Store {
   /** Makes the stored feeds match the config. */
@@ -53,6 +55,10 @@ export interface Store {
   unsubscribe(address: string, digestId: string | null, at: Date): Promise<void>;
   resubscribe(address: string): Promise<boolean>;
   unsubscribedAddresses(): Promise<Set<string>>;
+  /** Adds a poll cycle's totals to the persistent counters and stamps when it finished. */
+  recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): Promise<void>;
+  /** The persistent totals, for /metrics, /readyz and `columnwire stats`. */
+  readStats(): Promise<ServiceStats>;
   close(): Promise<void>;
 }
 
@@ -64,6 +70,7 @@ export function createSqliteStore(path: string): Store {
   const feeds = createFeedStore(db);
   const stories = createStoryStore(db);
   const digests = createDigestStore(db);
+  const stats = createStatsStore(db);
   // The content version is read on every HTTP request; SQLite is asked again only after a
   // write by this process, or after VERSION_RECHECK_MS for writes by another process.
   let knownVersion = -1;
@@ -122,6 +129,8 @@ export function createSqliteStore(path: string): Store {
     unsubscribe: async (address, digestId, at) => digests.unsubscribe(address, digestId, at),
     resubscribe: async (address) => digests.resubscribe(address),
     unsubscribedAddresses: async () => digests.unsubscribed(),
+    recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
+    readStats: async () => stats.read(),
     close: async () => {
       db.close();
     },

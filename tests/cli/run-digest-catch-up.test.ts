@@ -18,7 +18,7 @@ describe('columnwire run and missed digests', () => {
     const data = join(dir, 'data');
     writeFileSync(config, `server:\n  port: 0\npoll:\n  schedule: "0 0 1 1 *"\nfeeds:\n  - url: https://times.example.com/feed\n    id: jane\ndigests:\n  - id: daily\n    schedule: "0 7 * * *"\n    to: [reader@example.com]\n`);
     // The last run was two days ago; a story arrived since; the service was down at 07:00.
-    const app = await createApp({ config: loadConfig(config), dataDir: data, logger: createLogger('silent') });
+    const app = await createApp({ config: loadConfig(config), dataDir: data, logger: createLogger({ level: 'silent' }) });
     const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
     await app.store.createDigestRun({ digestId: 'daily', createdAt: twoDaysAgo, fromStoryId: 0, toStoryId: 0, storyIds: [], subject: 'old', recipients: [] });
     await app.store.finishDigestRunIfDone(1, twoDaysAgo);

@@ -87,7 +87,7 @@ export async function startDigestApp(options: DigestAppOptions): Promise<DigestA
   const app = await createApp({
     config: parseConfig(yaml, configPath),
     dataDir,
-    logger: createLogger('silent'),
+    logger: createLogger({ level: 'silent' }),
     now: () => (start === null ? new Date() : clock.now),
   });
   onTestFinished(() => app.close());

@@ -57,7 +57,7 @@ export async function startPollApp(options: PollAppOptions): Promise<PollApp> {
   const app = await createApp({
     config,
     dataDir: mkdtempSync(join(options.dataRoot, 'app-')),
-    logger: createLogger('silent'),
+    logger: createLogger({ level: 'silent' }),
     now: () => clock.now,
     random: () => 0.5,
   });

@@ -42,7 +42,7 @@ export async function startServedApp(root: string, configYaml = SERVED_CONFIG): 
   const app = await createApp({
     config: parseConfig(configYaml, 'feeds.yaml'),
     dataDir: mkdtempSync(join(root, 'served-')),
-    logger: createLogger('silent'),
+    logger: createLogger({ level: 'silent' }),
   });
   const server = await app.startServer();
   onTestFinished(async () => {

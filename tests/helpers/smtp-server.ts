@@ -68,6 +68,11 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const state = { options: { ...options }, held: 0, taken: 0 };
   const server = new SMTPServer({
     authOptional: true,
+    // Plain AUTH over loopback without TLS, so SMTP_URL credentials can be tested; any login is accepted.
+    allowInsecureAuth: true,
+    onAuth(auth, _session, callback) {
+      callback(null, { user: auth.username });
+    },
     disabledCommands: ['STARTTLS'],
     disableReverseLookup: true,
     logger: false,

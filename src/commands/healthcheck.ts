@@ -1,0 +1,50 @@
+/** `columnwire healthcheck`: asks the running service whether it is alive (or ready); for Docker's HEALTHCHECK. */
+import { serverAddress } from '../app.ts';
+import { loadConfig } from '../config/load.ts';
+import { UsageError } from '../errors.ts';
+import { parseCommandArgs, type Command } from './command.ts';
+
+const help = `Usage: columnwire healthcheck [--ready] [--url URL] [--timeout SECONDS]
+
+Asks the running service for /healthz (alive) or, with --ready, /readyz (the database
+answers and the last poll cycle is recent). Exits 0 when it answers 200, 1 otherwise,
+printing why. The address is the config's server.host:server.port (env HOST and PORT
+override it; 0.0.0.0 and :: are asked on loopback). Used by the Docker image's HEALTHCHECK.
+
+Options:
+  --ready             check readiness instead of liveness
+  --url URL           ask this base URL instead (e.g. http://127.0.0.1:8080)
+  --timeout SECONDS   give up after this long (default 5)
+  -h, --help          show this help`;
+
+export const healthcheckCommand: Command = {
+  name: 'healthcheck',
+  summary: 'exit 0 when the running service answers /healthz (or /readyz)',
+  help,
+  async run({ argv, globals, stdout, stderr }) {
+    const { values } = parseCommandArgs('healthcheck', argv, {
+      ready: { type: 'boolean' }, url: { type: 'string' }, timeout: { type: 'string' },
+    });
+    const timeoutMs = Number(values.timeout ?? 5) * 1000;
+    if (!(timeoutMs > 0)) throw new UsageError(`healthcheck: --timeout must be a positive number of seconds, got "${values.timeout}"`);
+    const base = values.url ?? localUrl(globals.configPath);
+    const url = new URL(values.ready ? '/readyz' : '/healthz', base);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      const body = (await response.text()).trim();
+      if (response.ok) return stdout.write(`ok: ${url.href} ${body}\n`), 0;
+      stderr.write(`columnwire: healthcheck: ${url.href} answered HTTP ${response.status}: ${body.slice(0, 500)}\n`);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      stderr.write(`columnwire: healthcheck: no answer from ${url.href} (${cause}); is "columnwire run" running?\n`);
+    }
+    return 1;
+  },
+};
+
+/** The service's address as seen from the same machine. */
+function localUrl(configPath: string): string {
+  const { host, port } = serverAddress(loadConfig(configPath), process.env);
+  const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+}

@@ -1,0 +1,69 @@
+/**
+ * The service's running totals, kept in SQLite so they survive restarts and read the same from
+ * the service's /metrics and from `columnwire stats` in another process. Counters live in the
+ * `meta` table (key → integer); the rest is counted from the tables that hold it.
+ */
+import type { Database } from 'better-sqlite3';
+
+/** Counter names; each poll cycle adds to them. */
+export type CounterName = 'fetches.stored' | 'fetches.not_modified' | 'fetches.failed' | 'stories.added' | 'stories.updated';
+
+const COUNTERS: readonly CounterName[] = ['fetches.stored', 'fetches.not_modified', 'fetches.failed', 'stories.added', 'stories.updated'];
+
+/** Everything `/metrics` and `columnwire stats` report that outlives the process. */
+export interface ServiceStats {
+  counters: Record<CounterName, number>;
+  /** Stories stored now (retention removes old ones). */
+  stories: number;
+  /** Feeds in the config, and those whose last fetch failed. */
+  feeds: number;
+  feedsInError: number;
+  /** Digest messages by digest and delivery status (sent, failed, pending). */
+  digestMessages: Array<{ digestId: string; status: string; count: number }>;
+  /** When the last poll cycle finished, and when any feed was last fetched successfully. */
+  lastPollCycleAt: Date | null;
+  lastSuccessfulFetchAt: Date | null;
+}
+
+/** Reads and adds to the persistent totals. */
+export function createStatsStore(db: Database) {
+  const addCounter = db.prepare<[string, number]>(
+    `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value`,
+  );
+  const setMeta = db.prepare<[string, number]>(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+  const selectMeta = db.prepare<[], { key: string; value: number }>(`SELECT key, value FROM meta`);
+  const selectFeeds = db.prepare<[], { feeds: number; inError: number; lastSuccess: number | null }>(
+    `SELECT count(*) AS feeds, coalesce(sum(consecutive_errors > 0), 0) AS inError, max(last_success_at) AS lastSuccess
+     FROM feeds WHERE in_config = 1`,
+  );
+  const selectStories = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM stories`);
+  const selectDeliveries = db.prepare<[], { digestId: string; status: string; count: number }>(
+    `SELECT r.digest_id AS digestId, d.status AS status, count(*) AS count
+     FROM digest_deliveries d JOIN digest_runs r ON r.id = d.run_id GROUP BY r.digest_id, d.status ORDER BY 1, 2`,
+  );
+  const recordCycle = db.transaction((totals: Partial<Record<CounterName, number>>, finishedAt: Date) => {
+    for (const name of COUNTERS) if (totals[name]) addCounter.run(`counter:${name}`, totals[name]);
+    setMeta.run('poll:last_cycle_at', finishedAt.getTime());
+  });
+  return {
+    /** Adds one poll cycle's totals and stamps when it finished, in one transaction. */
+    recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): void {
+      recordCycle(totals, finishedAt);
+    },
+    /** The totals now. */
+    read(): ServiceStats {
+      const meta = new Map(selectMeta.all().map((row) => [row.key, row.value]));
+      const feeds = selectFeeds.get()!;
+      const lastCycle = meta.get('poll:last_cycle_at');
+      return {
+        counters: Object.fromEntries(COUNTERS.map((name) => [name, meta.get(`counter:${name}`) ?? 0])) as Record<CounterName, number>,
+        stories: selectStories.get()!.n,
+        feeds: feeds.feeds,
+        feedsInError: feeds.inError,
+        digestMessages: selectDeliveries.all(),
+        lastPollCycleAt: lastCycle === undefined ? null : new Date(lastCycle),
+        lastSuccessfulFetchAt: feeds.lastSuccess === null ? null : new Date(feeds.lastSuccess),
+      };
+    },
+  };
+}
