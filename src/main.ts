@@ -1,6 +1,7 @@
 /** argv → command → exit code (0 ok, 1 failed, 2 usage or config). No logic beyond dispatch. */
 import { readFileSync } from 'node:fs';
 import type { Command, CommandContext, GlobalOptions } from './commands/command.ts';
+import { backupCommand } from './commands/backup.ts';
 import { digestCommand } from './commands/digest.ts';
 import { exportCommand } from './commands/export.ts';
 import { feedsCommand } from './commands/feeds.ts';
@@ -14,7 +15,7 @@ import { ConfigError } from './config/load.ts';
 import { messageOf, UsageError } from './errors.ts';
 import { UnknownFeedError } from './feeds/poll-all.ts';
 
-const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, digestCommand, parseCommand, statsCommand, healthcheckCommand];
+const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, digestCommand, parseCommand, statsCommand, backupCommand, healthcheckCommand];
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const help = `Usage: columnwire [--config FILE] [--data DIR] <command> [options]

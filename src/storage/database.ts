@@ -1,5 +1,5 @@
 /** Opens the SQLite file (the only importer of better-sqlite3), sets pragmas, runs migrations. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrations } from './migrations.ts';
@@ -33,12 +33,24 @@ export function openDatabase(path: string): Database {
   return db;
 }
 
+/** Copies the live database to `destination` with SQLite's online backup (safe while the service writes). */
+export async function backupDatabase(db: Database, destination: string): Promise<void> {
+  mkdirSync(dirname(destination), { recursive: true });
+  await db.backup(destination);
+}
+
 function migrate(db: Database, path: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     throw new DatabaseError(
       `storage: ${path} has schema version ${current}, newer than this columnwire knows (${migrations.length}); upgrade columnwire`,
     );
+  }
+  // An upgrade keeps a copy of the database as it was, so a bad migration can be rolled back by hand.
+  if (current > 0 && current < migrations.length && path !== ':memory:') {
+    const copy = `${path}.before-v${current + 1}.bak`;
+    rmSync(copy, { force: true });
+    db.prepare('VACUUM INTO ?').run(copy);
   }
   for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {

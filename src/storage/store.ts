@@ -4,7 +4,7 @@
  * the promises even where SQLite answers synchronously. One call per fetched feed is one transaction.
  */
 import type { Delivery, DeliveryStatus, DigestRun, FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
-import { openDatabase } from './database.ts';
+import { backupDatabase, openDatabase } from './database.ts';
 import { createDigestStore, type NewRun } from './digest-store.ts';
 import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
 import { createStatsStore, type CounterName, type ServiceStats } from './stats-store.ts';
@@ -59,6 +59,8 @@ export interface Store {
   recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): Promise<void>;
   /** The persistent totals, for /metrics, /readyz and `columnwire stats`. */
   readStats(): Promise<ServiceStats>;
+  /** Writes a consistent copy of the database to `destination` (online backup). */
+  backup(destination: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export function createSqliteStore(path: string): Store {
     unsubscribedAddresses: async () => digests.unsubscribed(),
     recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
     readStats: async () => stats.read(),
+    backup: (destination) => backupDatabase(db, destination),
     close: async () => {
       db.close();
     },
