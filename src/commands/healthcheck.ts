@@ -1,6 +1,4 @@
 /** `columnwire healthcheck`: asks the running service whether it is alive (or ready); for Docker's HEALTHCHECK. */
-import { serverAddress } from '../app.ts';
-import { loadConfig } from '../config/load.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
@@ -27,7 +25,7 @@ export const healthcheckCommand: Command = {
     });
     const timeoutMs = Number(values.timeout ?? 5) * 1000;
     if (!(timeoutMs > 0)) throw new UsageError(`healthcheck: --timeout must be a positive number of seconds, got "${values.timeout}"`);
-    const base = values.url ?? localUrl(globals.configPath);
+    const base = values.url ?? (await localUrl(globals.configPath, process.env));
     const url = new URL(values.ready ? '/readyz' : '/healthz', base);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -42,9 +40,13 @@ export const healthcheckCommand: Command = {
   },
 };
 
-/** The service's address as seen from the same machine. */
-function localUrl(configPath: string): string {
-  const { host, port } = serverAddress(loadConfig(configPath), process.env);
+/**
+ * The service's address as seen from the same machine. With HOST and PORT both set (as in
+ * the Docker image) the config is not read: a probe every 30 s should cost little.
+ */
+async function localUrl(configPath: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const fromEnv = env.HOST && env.PORT ? { host: env.HOST, port: Number(env.PORT) } : null;
+  const { host, port } = fromEnv ?? (await import('../app.ts')).serverAddress((await import('../config/load.ts')).loadConfig(configPath), env);
   const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
 }

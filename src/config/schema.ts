@@ -3,7 +3,7 @@
  * reference mirrors this file. Messages are written to be read after "feeds.yaml:LINE: PATH".
  */
 import { z } from 'zod';
-import { isAddressOrRange } from '../feeds/guard-address.ts';
+import { isAddressOrRange } from '../feeds/address-policy.ts';
 import { describeScheduleError } from '../scheduler.ts';
 
 const httpUrl = z.string({ error: 'must be a URL string' }).refine(
