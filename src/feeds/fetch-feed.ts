@@ -45,6 +45,7 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   let url = request.url;
   let permanentUrl = request.url;
   let onlyPermanent = true;
+  let movedTo: string | null = null;
   const visited = new Set([url]);
   const dispatcher = guardedDispatcher(request.allowPrivateAddresses, request.lookup);
   const failed = (reason: string, response?: Response) => ({
@@ -59,19 +60,22 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
         dispatcher,
         redirect: 'manual',
         signal: controller.signal,
-        headers: requestHeaders(request, url === request.url || url === permanentUrl),
+        headers: requestHeaders(request, url === request.url || url === permanentUrl || url === movedTo),
       });
+      // A permanent move is adopted only once its target has answered: a redirect to a refused
+      // address or to a server that is down must not move the feed there for good.
+      if (movedTo === url) permanentUrl = url;
       const meta = { url, permanentUrl, status: response.status, headers: response.headers };
       if (isRedirect(response.status)) {
         await response.body?.cancel();
         const location = response.headers.get('location');
         if (!location) return failed(`HTTP ${response.status} redirect without a Location header`, response);
         if (hop >= maxRedirects) return failed(`too many redirects (more than ${maxRedirects}), last to ${location}`, response);
-        const next = new URL(location, url).href;
+        const next: string = new URL(location, url).href;
         if (visited.has(next)) return failed(`redirect loop: ${url} redirects back to ${next}`, response);
         visited.add(next);
         onlyPermanent &&= response.status === 301 || response.status === 308;
-        if (onlyPermanent) permanentUrl = next;
+        if (onlyPermanent) movedTo = next;
         url = next;
         continue;
       }
