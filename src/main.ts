@@ -2,10 +2,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command, CommandContext, GlobalOptions } from './commands/command.ts';
 import { backupCommand } from './commands/backup.ts';
+import { checkCommand } from './commands/check.ts';
 import { digestCommand } from './commands/digest.ts';
 import { exportCommand } from './commands/export.ts';
 import { feedsCommand } from './commands/feeds.ts';
 import { healthcheckCommand } from './commands/healthcheck.ts';
+import { opmlCommand } from './commands/opml.ts';
 import { parseCommand } from './commands/parse.ts';
 import { pollCommand } from './commands/poll.ts';
 import { runCommand } from './commands/run.ts';
@@ -15,7 +17,7 @@ import { ConfigError } from './config/load.ts';
 import { messageOf, UsageError } from './errors.ts';
 import { UnknownFeedError } from './feeds/poll-all.ts';
 
-const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, exportCommand, digestCommand, parseCommand, statsCommand, backupCommand, healthcheckCommand];
+const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, checkCommand, opmlCommand, exportCommand, digestCommand, parseCommand, statsCommand, backupCommand, healthcheckCommand];
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const help = `Usage: columnwire [--config FILE] [--data DIR] <command> [options]

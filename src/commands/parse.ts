@@ -4,8 +4,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.ts';
 import { decodeBody } from '../feeds/decode-body.ts';
-import { discoverFeedLinks, looksLikeHtml } from '../feeds/discover-feed.ts';
-import { fetchFeed } from '../feeds/fetch-feed.ts';
+import { fetchDocument } from '../feeds/fetch-document.ts';
 import { parseFeed } from '../feeds/parse-feed.ts';
 import type { ParsedFeed } from '../model.ts';
 import { parseCommandArgs, type Command } from './command.ts';
@@ -45,16 +44,9 @@ async function readSource(source: string, timeoutMs: number): Promise<{ text: st
     });
     return { text: decodeBody(bytes, null), url: pathToFileURL(path).href };
   }
-  const request = { timeoutMs, maxBytes: 50 * 1024 * 1024, allowPrivateAddresses: true };
-  let result = await fetchFeed({ ...request, url: source });
-  if (result.kind === 'ok') {
-    const text = decodeBody(result.body, result.contentType);
-    const [feedUrl] = looksLikeHtml(text, result.contentType) ? discoverFeedLinks(text, result.url) : [];
-    if (!feedUrl) return { text, url: result.url };
-    result = await fetchFeed({ ...request, url: feedUrl });
-  }
-  if (result.kind !== 'ok') throw new Error(`parse: ${source}: ${result.kind === 'failed' ? result.reason : 'unexpected 304'}`);
-  return { text: decodeBody(result.body, result.contentType), url: result.url };
+  const document = await fetchDocument({ url: source, timeoutMs, maxBytes: 50 * 1024 * 1024, allowPrivateAddresses: true });
+  if (document.kind === 'failed') throw new Error(`parse: ${source}: ${document.reason}`);
+  return { text: document.text, url: document.url };
 }
 
 function toJson(parsed: ParsedFeed) {

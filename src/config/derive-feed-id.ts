@@ -18,3 +18,14 @@ export function deriveFeedId(url: string): string {
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64).replace(/-+$/, '');
 }
+
+/** deriveFeedId's slug, made unique against `taken` with "-2", "-3", ... (kept within the 64-character limit). */
+export function uniqueFeedId(url: string, taken: ReadonlySet<string>): string {
+  const base = deriveFeedId(url);
+  if (!taken.has(base)) return base;
+  for (let number = 2; ; number++) {
+    const suffix = `-${number}`;
+    const id = `${base.slice(0, 64 - suffix.length).replace(/-+$/, '')}${suffix}`;
+    if (!taken.has(id)) return id;
+  }
+}

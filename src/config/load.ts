@@ -36,15 +36,18 @@ export class ConfigError extends Error {
 
 /** Reads and validates the config file; throws ConfigError listing every problem. */
 export function loadConfig(path: string): Config {
-  let text: string;
+  return parseConfig(readConfigText(path), path);
+}
+
+/** The config file's text; throws ConfigError saying what to do when it is missing or unreadable. */
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? 'not found; create it (see README, "Configuration") or pass --config FILE' : `cannot be read (${code})`;
     throw new ConfigError([`${path}: ${hint}`]);
   }
-  return parseConfig(text, path);
 }
 
 /** Validates config text; `path` names the file in messages. */

@@ -6,9 +6,10 @@
 import type { Feed, PollOutcome } from '../model.ts';
 import type { Store } from '../storage/store.ts';
 import { decodeBody } from './decode-body.ts';
-import { discoverFeedLinks, looksLikeHtml } from './discover-feed.ts';
+import { looksLikeHtml } from './discover-feed.ts';
 import type { AddressPolicy } from './guard-address.ts';
 import { fetchFeed, type FetchRequest, type FetchResult } from './fetch-feed.ts';
+import { fetchLinkedFeed } from './fetch-document.ts';
 import { normalizeItems } from './normalize-items.ts';
 import { FeedParseError, parseFeed } from './parse-feed.ts';
 import { nextFetchAfterFailure, nextFetchAfterSuccess, parseRetryAfter } from './schedule.ts';
@@ -61,23 +62,13 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   if (looksLikeHtml(text, result.contentType)) {
     // The page and its feed share one time budget.
     const remainingMs = Math.max(1, request.timeoutMs - (Date.now() - startedMs));
-    const discovered = await discover(text, result, { ...request, timeoutMs: remainingMs });
+    // The feed the page links becomes the feed's URL (stored as its permanent URL).
+    const discovered = await fetchLinkedFeed(text, result.url, { ...request, timeoutMs: remainingMs });
     if (typeof discovered === 'string') return fail(feed, deps, discovered, null, result.permanentUrl);
     fetched = discovered;
     text = decodeBody(fetched.body, fetched.contentType);
   }
   return store(feed, deps, fetched, text);
-}
-
-/** An HTML page: fetch the first feed it links with <link rel="alternate">, which becomes the feed's URL. */
-async function discover(html: string, page: Fetched, request: FetchRequest): Promise<Fetched | string> {
-  const [candidate] = discoverFeedLinks(html, page.url);
-  if (!candidate) return `${page.url} is an HTML page that links no feed (no <link rel="alternate" type="application/rss+xml">); use the feed's own URL`;
-  const result = await fetchFeed({ ...request, url: candidate, etag: null, lastModified: null });
-  if (result.kind !== 'ok') {
-    return `feed ${candidate} found on page ${page.url} failed: ${result.kind === 'failed' ? result.reason : 'unexpected 304'}`;
-  }
-  return result;
 }
 
 async function store(feed: Feed, deps: PollDeps, fetched: Fetched, text: string): Promise<PollOutcome> {

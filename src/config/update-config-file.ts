@@ -1,0 +1,71 @@
+/**
+ * One edit of feeds.yaml on disk. People edit the file by hand while the CLI edits it too, so
+ * neither may undo the other: the edit is planned against the file as it is right now, written
+ * only if the result is a valid config, and written atomically only if the file did not change
+ * while it was prepared (else it is planned again against the new text).
+ */
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../write-file-atomic.ts';
+import { editConfigText, type ConfigEdit, type EditResult } from './edit-config.ts';
+import { ConfigError, parseConfig, readConfigText, type Config } from './load.ts';
+
+/** The config change was refused; `problems` are the config's, each with its file and line. */
+export class ConfigEditRefused extends ConfigError {
+  override name = 'ConfigEditRefused';
+  constructor(intro: string, problems: string[]) {
+    super(problems);
+    this.message = `${intro}:\n  ${problems.join('\n  ')}`;
+  }
+}
+
+export interface ConfigUpdate {
+  before: Config;
+  after: Config;
+  edit: ConfigEdit;
+  result: EditResult;
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * Plans an edit with `plan` (given the config as the file says now; null: nothing to do),
+ * applies it and writes the file. Resolves to null when nothing was to be done.
+ */
+export function updateConfigFile(path: string, what: string, plan: (current: Config) => ConfigEdit | null): ConfigUpdate | null {
+  for (let attempt = 1; ; attempt++) {
+    const text = readConfigText(path);
+    const before = parseOrRefuse(text, path, `${path} has problems; fix them first (nothing was written)`);
+    const edit = plan(before);
+    if (edit === null) return null;
+    const result = editConfigText(text, edit, path);
+    const after = parseOrRefuse(result.text, path, `${what} would leave ${path} invalid, so nothing was written`);
+    try {
+      writeFileAtomic(path, result.text, { beforeRename: () => assertUnchanged(path, text) });
+      return { before, after, edit, result };
+    } catch (error) {
+      if (!(error instanceof ChangedMeanwhile)) throw error;
+      if (attempt === ATTEMPTS) throw new Error(`config: ${path} kept changing while ${what} was written; nothing was written, try again`);
+    }
+  }
+}
+
+class ChangedMeanwhile extends Error {}
+
+function assertUnchanged(path: string, expected: string): void {
+  let current: string;
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    throw new ChangedMeanwhile();
+  }
+  if (current !== expected) throw new ChangedMeanwhile();
+}
+
+function parseOrRefuse(text: string, path: string, intro: string): Config {
+  try {
+    return parseConfig(text, path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigEditRefused(intro, error.problems);
+    throw error;
+  }
+}

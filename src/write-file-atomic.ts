@@ -1,0 +1,86 @@
+/**
+ * Replaces a file so that a reader (or a crash) sees the old content or the new, never a
+ * mix: write a temp file in the same folder (rename is only atomic within one file system),
+ * fsync it, rename it over the target, then fsync the folder so the rename itself is durable.
+ */
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** Runs after the temp file is durable and before the rename; throwing aborts the write (the temp file is removed). */
+  beforeRename?: () => void;
+}
+
+/** Writes `text` to `path` atomically, keeping the mode (and, as root, the owner) of the file it replaces. */
+export function writeFileAtomic(path: string, text: string, options: AtomicWriteOptions = {}): void {
+  // Through a symlink (a mounted config, a dotfiles repo) the link stays and its target changes.
+  const target = resolveTarget(path);
+  const previous = statOrNull(target);
+  const temporary = join(dirname(target), `.${basename(target).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(temporary, 'wx', previous ? previous.mode & 0o777 : 0o666);
+    if (previous) {
+      fchmodSync(fd, previous.mode & 0o777);
+      if (process.getuid?.() === 0) fchownSync(fd, previous.uid, previous.gid);
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    options.beforeRename?.();
+    renameSync(temporary, target);
+  } catch (error) {
+    if (fd !== null) closeSync(fd);
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Never created, or already renamed: nothing to clean up.
+    }
+    throw describeWriteError(error, target);
+  }
+  syncFolder(dirname(target));
+}
+
+function resolveTarget(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function syncFolder(folder: string): void {
+  try {
+    const fd = openSync(folder, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some platforms cannot open or fsync a folder; the rename has happened either way.
+  }
+}
+
+function describeWriteError(error: unknown, target: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined) return error;
+  const hint = code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+    ? `the folder ${dirname(target)} is not writable (${code}); columnwire writes a temp file beside it and renames it`
+    : code === 'EBUSY' || code === 'EXDEV'
+      // rename(2) cannot replace a mount point: Docker's single-file bind mounts are one.
+      ? `it is mounted on its own (${code}), as a single-file bind mount is, so it cannot be replaced; mount its folder instead`
+      : `${(error as Error).message}`;
+  return new Error(`write: cannot write ${target}: ${hint}; the file is unchanged`, { cause: error });
+}
