@@ -1,23 +1,29 @@
 /** argv → command → exit code (0 ok, 1 failed, 2 usage or config). No logic beyond dispatch. */
 import { readFileSync } from 'node:fs';
 import type { Command, CommandContext, GlobalOptions } from './commands/command.ts';
-import { backupCommand } from './commands/backup.ts';
-import { checkCommand } from './commands/check.ts';
-import { digestCommand } from './commands/digest.ts';
-import { exportCommand } from './commands/export.ts';
-import { feedsCommand } from './commands/feeds.ts';
-import { healthcheckCommand } from './commands/healthcheck.ts';
-import { opmlCommand } from './commands/opml.ts';
-import { parseCommand } from './commands/parse.ts';
-import { pollCommand } from './commands/poll.ts';
-import { runCommand } from './commands/run.ts';
-import { serveCommand } from './commands/serve.ts';
-import { statsCommand } from './commands/stats.ts';
-import { ConfigError } from './config/load.ts';
-import { messageOf, UsageError } from './errors.ts';
-import { UnknownFeedError } from './feeds/poll-all.ts';
+import { exitCodeOf, messageOf, UsageError } from './errors.ts';
 
-const COMMANDS: readonly Command[] = [runCommand, serveCommand, pollCommand, feedsCommand, checkCommand, opmlCommand, exportCommand, digestCommand, parseCommand, statsCommand, backupCommand, healthcheckCommand];
+/** A command as the dispatcher knows it: loaded only when run, so `columnwire healthcheck` stays light. */
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  { name: 'run', summary: 'run the service (HTTP server, scheduled polling and digests)', load: async () => (await import('./commands/run.ts')).runCommand },
+  { name: 'serve', summary: 'run the HTTP server only', load: async () => (await import('./commands/serve.ts')).serveCommand },
+  { name: 'poll', summary: 'poll the feeds now', load: async () => (await import('./commands/poll.ts')).pollCommand },
+  { name: 'feeds', summary: 'list the feeds and their state; add, remove or tag feeds', load: async () => (await import('./commands/feeds.ts')).feedsCommand },
+  { name: 'check', summary: 'validate the config and try every feed once', load: async () => (await import('./commands/check.ts')).checkCommand },
+  { name: 'opml', summary: 'import feeds from an OPML file, or export them as OPML', load: async () => (await import('./commands/opml.ts')).opmlCommand },
+  { name: 'export', summary: 'write the merged feed to stdout', load: async () => (await import('./commands/export.ts')).exportCommand },
+  { name: 'digest', summary: 'send, preview or report on the email digests', load: async () => (await import('./commands/digest.ts')).digestCommand },
+  { name: 'parse', summary: 'print one feed (file or URL), normalized', load: async () => (await import('./commands/parse.ts')).parseCommand },
+  { name: 'stats', summary: 'print fetch, story, feed-error and digest figures', load: async () => (await import('./commands/stats.ts')).statsCommand },
+  { name: 'backup', summary: 'copy the database safely, even while the service runs', load: async () => (await import('./commands/backup.ts')).backupCommand },
+  { name: 'healthcheck', summary: 'exit 0 when the running service answers /healthz (or /readyz)', load: async () => (await import('./commands/healthcheck.ts')).healthcheckCommand },
+];
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const help = `Usage: columnwire [--config FILE] [--data DIR] <command> [options]
@@ -46,15 +52,15 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       return name === undefined ? 2 : 0;
     }
     if (name === '--version' || name === '-v') return io.stdout.write(`${VERSION}\n`), 0;
-    const command = COMMANDS.find((candidate) => candidate.name === name);
-    if (!command) throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const entry = COMMANDS.find((candidate) => candidate.name === name);
+    if (!entry) throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     // Every command answers --help the same way, before it loads a config or opens a database.
+    const command = await entry.load();
     if (commandArgv.includes('--help') || commandArgv.includes('-h')) return io.stdout.write(`${command.help}\n`), 0;
     return await command.run({ ...io, argv: commandArgv, globals });
   } catch (error) {
-    const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof UnknownFeedError;
     io.stderr.write(`columnwire: ${messageOf(error)}\n`);
-    return usage ? 2 : 1;
+    return exitCodeOf(error);
   }
 }
 

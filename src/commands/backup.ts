@@ -17,7 +17,6 @@ Options:
 
 export const backupCommand: Command = {
   name: 'backup',
-  summary: 'copy the database safely, even while the service runs',
   help,
   async run({ argv, globals, stdout }) {
     const { values, positionals } = parseCommandArgs('backup', argv, { force: { type: 'boolean' } });

@@ -25,7 +25,6 @@ type Mail = { transport: 'smtp'; url: string } | { transport: 'outbox'; folder: 
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'validate the config and try every feed once',
   help,
   async run({ argv, globals, stdout, stderr }) {
     const { values } = parseCommandArgs('check', argv, { json: { type: 'boolean' } });

@@ -1,9 +1,7 @@
 /** What every CLI command is, and the argument parsing they share. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createApp, type App } from '../app.ts';
-import { loadConfig } from '../config/load.ts';
+import type { App } from '../app.ts';
 import { UsageError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
 
 export interface GlobalOptions {
   configPath: string;
@@ -22,7 +20,6 @@ export interface CommandContext {
 
 export interface Command {
   name: string;
-  summary: string;
   /** Full help text, printed by --help. */
   help: string;
   /** Runs the command; resolves to the exit code. */
@@ -55,6 +52,8 @@ export function parseCount(command: string, name: string, value: string | undefi
  * own results, so their log defaults to errors only; the service logs from `info`.
  */
 export async function openApp(globals: GlobalOptions, defaultLogLevel: 'info' | 'error' = 'error'): Promise<App> {
+  // Imported here, not at the top: commands that need no app (healthcheck) start without them.
+  const [{ createApp }, { loadConfig }, { createLogger }] = await Promise.all([import('../app.ts'), import('../config/load.ts'), import('../logger.ts')]);
   const logger = createLogger({ level: process.env.LOG_LEVEL || defaultLogLevel });
   return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir, logger });
 }

@@ -23,7 +23,6 @@ Options:
 
 export const digestCommand: Command = {
   name: 'digest',
-  summary: 'send, preview or report on the email digests',
   help,
   async run({ argv, globals, stdout }) {
     const { values } = parseCommandArgs('digest', argv, {

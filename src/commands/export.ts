@@ -18,7 +18,6 @@ const FORMATS: readonly FeedFormat[] = ['rss', 'atom', 'json'];
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write the merged feed to stdout',
   help,
   async run({ argv, globals, stdout }) {
     const { values } = parseCommandArgs('export', argv, { format: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' } });

@@ -43,7 +43,6 @@ const SUBCOMMANDS: Record<string, (context: CommandContext) => Promise<number>> 
 
 export const feedsCommand: Command = {
   name: 'feeds',
-  summary: 'list the feeds and their state; add, remove or tag feeds',
   help,
   async run(context) {
     const [first, ...rest] = context.argv;

@@ -17,7 +17,6 @@ Options:
 
 export const healthcheckCommand: Command = {
   name: 'healthcheck',
-  summary: 'exit 0 when the running service answers /healthz (or /readyz)',
   help,
   async run({ argv, globals, stdout, stderr }) {
     const { values } = parseCommandArgs('healthcheck', argv, {

@@ -27,7 +27,6 @@ Options:
 
 export const opmlCommand: Command = {
   name: 'opml',
-  summary: 'import feeds from an OPML file, or export them as OPML',
   help,
   async run(context) {
     const [subcommand, ...argv] = context.argv;

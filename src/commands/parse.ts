@@ -21,7 +21,6 @@ Options:
 
 export const parseCommand: Command = {
   name: 'parse',
-  summary: 'print one feed (file or URL), normalized',
   help,
   async run({ argv, stdout }) {
     const { values, positionals } = parseCommandArgs('parse', argv, { json: { type: 'boolean' }, timeout: { type: 'string' } });

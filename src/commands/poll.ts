@@ -17,7 +17,6 @@ Options:
 
 export const pollCommand: Command = {
   name: 'poll',
-  summary: 'poll the feeds now',
   help,
   async run({ argv, globals, stdout, stderr }) {
     const { values } = parseCommandArgs('poll', argv, { feed: { type: 'string' }, force: { type: 'boolean' } });

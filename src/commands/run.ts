@@ -31,7 +31,6 @@ Options:
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the service (HTTP server, scheduled polling and digests)',
   help,
   async run({ argv, globals, stopSignal }) {
     parseCommandArgs('run', argv, {}); // no options: rejects unknown ones

@@ -12,7 +12,6 @@ Options:
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'run the HTTP server only',
   help,
   async run({ argv, globals, stopSignal }) {
     parseCommandArgs('serve', argv, {}); // no options: rejects unknown ones

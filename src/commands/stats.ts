@@ -17,7 +17,6 @@ Options:
 
 export const statsCommand: Command = {
   name: 'stats',
-  summary: 'print fetch, story, feed-error and digest figures',
   help,
   async run({ argv, globals, stdout }) {
     const { values } = parseCommandArgs('stats', argv, { json: { type: 'boolean' } });

@@ -29,6 +29,8 @@ export interface Config {
 /** The config file is missing, unreadable or invalid; `problems` lists each, ready to print. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** The user fixes it in the config or the command: exit 2. */
+  readonly exitCode = 2;
   constructor(readonly problems: string[]) {
     super(`config: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`}`);
   }

@@ -40,6 +40,8 @@ export type CycleDeps = PollDeps & {
 /** A `--feed` id that is not in the config. */
 export class UnknownFeedError extends Error {
   override name = 'UnknownFeedError';
+  /** The user fixes it in the config or the command: exit 2. */
+  readonly exitCode = 2;
 }
 
 /** Joins the configured feeds with their stored state (run `store.syncFeeds` first). */
