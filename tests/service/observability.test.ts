@@ -80,8 +80,19 @@ describe('metrics, readiness, stats and logs', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ ready: false, reason: 'no poll cycle has finished yet' });
     expect((await fetch(`${await service.url()}/healthz`)).status).toBe(200);
+    const url = new URL(await service.url());
+    const env = { HOST: url.hostname, PORT: url.port };
+    const alive = await runCli(['healthcheck'], { env });
+    expect(alive).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok: http:\/\/127\.0\.0\.1:\d+\/healthz/) });
+    const ready = await runCli(['healthcheck', '--ready'], { env });
+    expect(ready.code).toBe(1);
+    expect(ready.stderr).toContain('answered HTTP 503');
+    expect(ready.stderr).toContain('no poll cycle has finished yet');
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
+    const down = await runCli(['healthcheck'], { env });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/no answer from .*\/healthz \(ECONNREFUSED\); is "columnwire run" running\?/);
   });
 
   it('writes readable lines instead of JSON when asked (as on a terminal)', async () => {
