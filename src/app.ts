@@ -75,10 +75,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     store, title: current.title, baseUrl: current.baseUrl, sources: current.feeds, ttlMinutes: scheduleIntervalMinutes(current.poll.schedule),
   });
   let published = publish(config);
+  // Computed once per config: scheduleIntervalMinutes builds a cron task, too slow per request.
+  let pollIntervalMinutes = scheduleIntervalMinutes(config.poll.schedule);
   const secret = loadSecret(dataDir, process.env);
   const readiness = async () => {
     const stats = await store.readStats().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    return judgeReadiness(stats, now(), maxPollAgeMs(scheduleIntervalMinutes(config.poll.schedule)));
+    return judgeReadiness(stats, now(), maxPollAgeMs(pollIntervalMinutes));
   };
   const startServer = () => {
     const { host, port } = serverAddress(config, process.env);
@@ -90,7 +92,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     // Getters, so a reload's new documents and cache lifetime reach the running server.
     const deps: HttpServerDeps = {
       get published() { return published; },
-      get maxAgeSeconds() { return scheduleIntervalMinutes(config.poll.schedule) * 60; },
+      get maxAgeSeconds() { return pollIntervalMinutes * 60; },
       store, logger, secret, previewDigest: preview, metrics, readiness,
     };
     return startHttpServer(deps, host, port);
@@ -104,6 +106,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const reconfigure = async (next: Config) => {
     await store.syncFeeds(next.feeds);
     config = next;
+    pollIntervalMinutes = scheduleIntervalMinutes(next.poll.schedule);
     poll.settings = pollSettings(next);
     published = publish(next);
   };
