@@ -19,7 +19,8 @@ or interrupted, is sent once at start.
 
 The config file is watched: a valid change applies without a restart (new feeds are
 polled at once, removed ones no longer, schedules and digests updated); an invalid one is
-logged with every problem and the running config stays. SIGHUP reloads it too.
+logged with every problem and the running config stays. SIGHUP reloads it too, and
+re-reads the digest templates.
 
 SIGINT or SIGTERM stops it: no new polls or digest messages start, the ones in flight get
 shutdownGraceSeconds (default 10) to finish, then the server and database are closed and
@@ -127,7 +128,11 @@ function createService(app: App) {
       app.logger.error({ trigger, path: app.config.path, problems: error.problems }, `config reload failed; the running config stays. ${error.message}`);
       return;
     }
-    if (isUnchanged(app.config, next)) return void app.logger.info({ trigger }, 'config unchanged');
+    if (isUnchanged(app.config, next)) {
+      // SIGHUP also re-reads the digest templates, which the file watch does not cover.
+      if (trigger === 'SIGHUP') await prepareDigests();
+      return void app.logger.info({ trigger, templatesReloaded: trigger === 'SIGHUP' && digestDeps !== null }, 'config unchanged');
+    }
     const changes = diffConfig(app.config, next);
     await app.reconfigure(next);
     if (changes.pollScheduleChanged) {

@@ -74,6 +74,9 @@ describe('columnwire run reloads feeds.yaml', () => {
     const line = await service.waitForLog(reloaded);
     expect(line).toMatchObject({ pollScheduleChanged: true, digestsChanged: ['morning'], feedsAdded: [] });
     expect(new Date(String(line.nextPoll)).getUTCHours() % 6).toBe(0);
+    // SIGHUP with the file unchanged still re-reads the digest templates.
+    service.child.kill('SIGHUP');
+    expect(await service.waitForLog(message('config unchanged'))).toMatchObject({ trigger: 'SIGHUP', templatesReloaded: true });
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
   });
