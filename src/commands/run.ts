@@ -50,8 +50,8 @@ export const runCommand: Command = {
       const graceMs = app.config.shutdownGraceSeconds * 1000;
       app.logger.info({ graceSeconds: graceMs / 1000, inFlight: service.busy.size }, 'stopping: no new polls or digest messages; waiting for work in flight');
       await service.stop();
-      await server.close();
-      const finished = await settleWithin(service.busy, graceMs);
+      // One grace period for everything: the server's open requests and the work in flight.
+      const [, finished] = await Promise.all([server.close(graceMs), settleWithin(service.busy, graceMs)]);
       if (!finished) app.logger.warn({ abandoned: service.busy.size }, 'grace period over; stopping with work unfinished (it resumes at next start)');
       app.logger.info('stopped');
       return 0;

@@ -20,7 +20,7 @@ export const serveCommand: Command = {
       const server = await app.startServer();
       app.logger.info({ url: server.url }, 'http server listening');
       await stopSignal;
-      await server.close();
+      await server.close(app.config.shutdownGraceSeconds * 1000);
       return 0;
     } finally {
       await app.close();

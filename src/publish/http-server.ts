@@ -37,7 +37,8 @@ export interface RunningServer {
   /** The base URL it listens on, e.g. http://127.0.0.1:8080 */
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /** Stops accepting, lets requests in flight finish for up to `graceMs` (default 10 s), then drops the rest. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -90,8 +91,14 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   return {
     url: `http://${shownHost}:${address.port}`,
     server,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+    close: (graceMs = 10_000) => new Promise<void>((resolve) => {
+      // Requests in flight may finish within the grace period; a client that never completes
+      // its request (a half-sent header keeps a socket "active") must not hold the exit.
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
       server.closeIdleConnections();
     }),
   };

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
 import { neverAnswer, serveForTest } from '../helpers/feed-server.ts';
 import { startService } from '../helpers/service.ts';
@@ -52,6 +54,21 @@ describe('columnwire run stops gracefully', () => {
     expect(tookMs).toBeLessThan(8_000);
     expect(await service.waitForLog((line) => line.msg?.startsWith('grace period over') ?? false)).toMatchObject({ abandoned: 1 });
     expect(service.logs.at(-1)?.msg).toBe('stopped');
+  });
+
+  it('does not wait past the grace period for a client that never finishes its request', async () => {
+    const dir = makeTempDir();
+    const server = await serveForTest({ '/hang.xml': neverAnswer() });
+    const service = startService(writeConfig(dir, server.url('/hang.xml'), 1), join(dir, 'data'));
+    const url = new URL(await service.url());
+    const socket = connect(Number(url.port), url.hostname);
+    await once(socket, 'connect');
+    socket.write('GET /feed.xml HTTP/1.1\r\nHost: x\r\n'); // and never the blank line that ends it
+    onTestFinished(() => void socket.destroy());
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(8_000);
   });
 
   it('exits at once on a second signal', async () => {
