@@ -4,10 +4,11 @@ import { diffConfig, isUnchanged } from '../config/diff-config.ts';
 import { ConfigError, loadConfig, type Config } from '../config/load.ts';
 import { watchConfig } from '../config/watch-config.ts';
 import type { DigestConfig } from '../config/schema.ts';
-import { loadTemplates } from '../digest/render-digest.ts';
+import { loadTemplates, type Templates } from '../digest/render-digest.ts';
 import { runDigest, type DigestDeps } from '../digest/run-digest.ts';
 import { pollAll } from '../feeds/poll-all.ts';
 import { createScheduler, lastScheduledRun, type Scheduler } from '../scheduler.ts';
+import { messageOf } from '../errors.ts';
 import { openApp, parseCommandArgs, type Command } from './command.ts';
 
 const help = `Usage: columnwire run
@@ -35,17 +36,26 @@ export const runCommand: Command = {
   help,
   async run({ argv, globals, stopSignal }) {
     parseCommandArgs('run', argv, {}); // no options: rejects unknown ones
-    const app = await openApp(globals, 'info');
+    // SIGHUP's default action kills the process: handled from the first moment to the last.
+    let onHangup = (): void => {};
+    const hangup = () => onHangup();
+    process.on('SIGHUP', hangup);
+    let app: App;
+    try {
+      app = await openApp(globals, 'info');
+    } catch (error) {
+      process.off('SIGHUP', hangup);
+      throw error;
+    }
     const service = createService(app);
     try {
       const server = await app.startServer();
       await service.start();
       app.logger.info({ url: server.url, feeds: app.config.feeds.length, digests: app.config.digests.length, schedule: app.config.poll.schedule, dataDir: app.dataDir, nextPoll: service.scheduler.nextRun('poll') }, 'columnwire started');
       const watcher = watchConfig(app.config.path, () => void service.reload('file'), (err) => app.logger.warn({ err }, 'config watch failed'));
-      const onHangup = () => void service.reload('SIGHUP');
-      process.on('SIGHUP', onHangup);
+      onHangup = () => void service.reload('SIGHUP');
       await stopSignal;
-      process.off('SIGHUP', onHangup);
+      onHangup = () => {};
       watcher.close();
       const graceMs = app.config.shutdownGraceSeconds * 1000;
       app.logger.info({ graceSeconds: graceMs / 1000, inFlight: service.busy.size }, 'stopping: no new polls or digest messages; waiting for work in flight');
@@ -59,6 +69,7 @@ export const runCommand: Command = {
       await service.stop();
       service.closeMailer();
       await app.close();
+      process.off('SIGHUP', hangup);
     }
   },
 };
@@ -113,24 +124,30 @@ function createService(app: App) {
     for (const digest of config.digests) scheduler.add(`digest:${digest.id}`, digest.schedule, () => sendDigest(digest), digest.timezone);
   };
 
-  const prepareDigests = async () => {
+  /** Digest dependencies for the config in force; `templates` when already loaded (a reload checks them first). */
+  const prepareDigests = async (templates?: Templates) => {
     if (app.config.digests.length === 0) return;
     if (!digestDeps) digestDeps = { ...(await app.digestDeps()), signal: shutdown.signal };
-    else digestDeps = { ...digestDeps, config: app.config, templates: await loadTemplates(app.config.templates) };
+    else digestDeps = { ...digestDeps, config: app.config, templates: templates ?? (await loadTemplates(app.config.templates)) };
   };
 
   const applyReload = async (trigger: 'file' | 'SIGHUP') => {
+    if (shutdown.signal.aborted) return;
     let next: Config;
+    let templates: Templates | undefined;
     try {
       next = loadConfig(app.config.path);
+      // Everything that can fail is checked before anything changes: a reload applies whole or not at all.
+      if (next.digests.length > 0) templates = await loadTemplates(next.templates);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      app.logger.error({ trigger, path: app.config.path, problems: error.problems }, `config reload failed; the running config stays. ${error.message}`);
+      const problems = error instanceof ConfigError ? error.problems : [messageOf(error)];
+      app.logger.error({ trigger, path: app.config.path, problems }, `config reload failed; the running config stays. ${messageOf(error)}`);
       return;
     }
+    if (shutdown.signal.aborted) return;
     if (isUnchanged(app.config, next)) {
       // SIGHUP also re-reads the digest templates, which the file watch does not cover.
-      if (trigger === 'SIGHUP') await prepareDigests();
+      if (trigger === 'SIGHUP') await prepareDigests(templates);
       return void app.logger.info({ trigger, templatesReloaded: trigger === 'SIGHUP' && digestDeps !== null }, 'config unchanged');
     }
     const changes = diffConfig(app.config, next);
@@ -139,7 +156,7 @@ function createService(app: App) {
       await scheduler.remove('poll');
       scheduler.add('poll', next.poll.schedule, poll);
     }
-    await prepareDigests();
+    await prepareDigests(templates);
     if (changes.digestsChanged.length > 0) await scheduleDigests(next);
     app.logger.info({ trigger, ...changes, feeds: next.feeds.length, nextPoll: scheduler.nextRun('poll') }, 'config reloaded');
     if (changes.needsRestart.length > 0) app.logger.warn({ settings: changes.needsRestart }, 'these settings apply after a restart');
@@ -163,6 +180,7 @@ function createService(app: App) {
     },
     async stop() {
       shutdown.abort();
+      await reloading; // a reload in progress sees the abort and changes nothing more
       await scheduler.stop();
     },
     closeMailer() {

@@ -23,6 +23,8 @@ export function diffConfig(before: Config, after: Config): ConfigChanges {
   const needsRestart: string[] = [];
   if (before.server.host !== after.server.host) needsRestart.push('server.host');
   if (before.server.port !== after.server.port) needsRestart.push('server.port');
+  // The mail transport (and its From) is made once; a new sender needs a new one.
+  if (before.mail.from !== after.mail.from) needsRestart.push('mail.from');
   return {
     feedsAdded: [...newFeeds.keys()].filter((id) => !oldFeeds.has(id)),
     feedsRemoved: [...oldFeeds.keys()].filter((id) => !newFeeds.has(id)),

@@ -80,4 +80,24 @@ describe('columnwire run reloads feeds.yaml', () => {
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
   });
+
+  it('applies nothing of an edit whose digest templates cannot be loaded', async () => {
+    const dir = makeTempDir();
+    const server = await serveForTest({ '/a.xml': serveBody(rss('a')), '/b.xml': serveBody(rss('b')) });
+    const path = join(dir, 'feeds.yaml');
+    writeFileSync(path, config(server, ['a']));
+    const service = startService(path, join(dir, 'data'));
+    await service.waitForLog(message('poll cycle finished'));
+    const digest = `templates: no-such-folder\ndigests:\n  - id: morning\n    to: [reader@example.com]\n`;
+    replaceFile(path, config(server, ['a', 'b']) + digest);
+    const failure = await service.waitForLog((line) => line.msg?.startsWith('config reload failed') ?? false);
+    expect(failure.msg).toMatch(/no-such-folder/);
+    // Feed b was not added: the reload applied whole or not at all.
+    service.child.kill('SIGHUP');
+    await service.waitForLog((line) => (line.msg?.startsWith('config reload failed') ?? false) && line.trigger === 'SIGHUP');
+    expect(server.requestsTo('/b.xml')).toHaveLength(0);
+    expect(service.logs.some(reloaded)).toBe(false);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+  });
 });
