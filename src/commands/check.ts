@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { checkFeeds, type FeedCheck } from '../feeds/check-feeds.ts';
 import { trySettingsOf } from '../feeds/try-feed.ts';
-import { redactSecrets, redactUrl } from '../redact.ts';
+import { REDACTED, redactSecrets, redactUrl } from '../redact.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { formatTable } from './format-table.ts';
 
@@ -79,7 +79,9 @@ function describeMail(smtpUrl: string | undefined, outboxFolder: string): Mail {
   if (url === null || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')) {
     return { transport: 'invalid', problem: 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465' };
   }
-  return { transport: 'smtp', url: redactUrl(smtpUrl) };
+  // Built from the parsed parts, so no quirk of the raw text can carry the password through.
+  const user = url.username ? `${url.username}${url.password ? `:${REDACTED}` : ''}@` : '';
+  return { transport: 'smtp', url: `${url.protocol}//${user}${url.host}` };
 }
 
 function count(n: number, noun: string): string {

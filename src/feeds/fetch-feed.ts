@@ -56,12 +56,8 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
       const target = new URL(url);
       const refused = await checkFetchTarget(target, request.allowPrivateAddresses, request.lookup);
       if (refused) return failed(refused);
-      const response = await fetch(target, {
-        dispatcher,
-        redirect: 'manual',
-        signal: controller.signal,
-        headers: requestHeaders(request, url === request.url || url === permanentUrl || url === movedTo),
-      });
+      const headers = requestHeaders(request, url === request.url || url === permanentUrl || url === movedTo);
+      const response = await fetch(withoutCredentials(target, headers), { dispatcher, redirect: 'manual', signal: controller.signal, headers });
       // A permanent move is adopted only once its target has answered: a redirect to a refused
       // address or to a server that is down must not move the feed there for good.
       if (movedTo === url) permanentUrl = url;
@@ -109,6 +105,21 @@ function requestHeaders(request: FetchRequest, sameResource: boolean): Record<st
   if (sameResource && request.etag) headers['if-none-match'] = request.etag;
   if (sameResource && request.lastModified) headers['if-modified-since'] = request.lastModified;
   return headers;
+}
+
+/**
+ * A private feed's https://user:pass@host/ URL: fetch refuses credentials in the URL, so they
+ * travel as HTTP Basic authentication (RFC 7617), to that URL's host only (a redirect's
+ * Location carries none of them).
+ */
+function withoutCredentials(target: URL, headers: Record<string, string>): URL {
+  if (!target.username && !target.password) return target;
+  const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+  headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  const bare = new URL(target.href);
+  bare.username = '';
+  bare.password = '';
+  return bare;
 }
 
 function isRedirect(status: number): boolean {

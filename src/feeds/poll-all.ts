@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Feed, FeedSource, PollOutcome } from '../model.ts';
 import type { Store } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
+import { redactSecrets, redactUrl } from '../redact.ts';
 import { runLimited } from '../run-limited.ts';
 import { isDue } from './schedule.ts';
 
@@ -105,10 +106,10 @@ async function pollGuarded(feed: Feed, deps: CycleDeps): Promise<PollOutcome> {
   try {
     const outcome = await pollFeed(feed, deps);
     deps.observeFeed?.(outcome.kind, (performance.now() - startedMs) / 1000);
-    if (outcome.kind === 'failed') log.warn({ url: feed.url, error: outcome.error, retryAt: outcome.nextFetchAt }, 'feed failed');
+    if (outcome.kind === 'failed') log.warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error), retryAt: outcome.nextFetchAt }, 'feed failed');
     return outcome;
   } catch (err) {
-    log.error({ err, url: feed.url }, 'feed poll crashed');
+    log.error({ err, url: redactUrl(feed.url) }, 'feed poll crashed');
     const error = `internal error: ${(err as Error).message}`;
     const nextFetchAt = new Date(deps.now().getTime() + 3600_000);
     await deps.store.markFailed(feed.id, { error, nextFetchAt, waitReason: 'backoff' }, deps.now()).catch(() => {});

@@ -63,7 +63,8 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   const limiter = createRateLimiter(UNSUBSCRIBE_LIMIT);
   const server = createServer((req, res) => {
     handle(req, res, deps, limiter).catch((err: unknown) => {
-      deps.logger.error({ err, url: req.url }, 'http request failed');
+      // The path only: a query may carry an unsubscribe token.
+      deps.logger.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'http request failed');
       if (!res.headersSent) sendText(res, 500, 'Internal error; see the server log.\n');
       else res.destroy();
     });

@@ -163,6 +163,22 @@ describe('fetchFeed: HTTP errors', () => {
   });
 });
 
+describe('fetchFeed: a private feed with credentials in its URL', () => {
+  it('sends them as HTTP Basic authentication, and not to a redirect target', async () => {
+    const other = await serveForTest({ '/moved.xml': serveBody(feedXml) });
+    const server = await serveForTest({
+      '/private.xml': (req, res) => {
+        if (req.headers.authorization !== `Basic ${Buffer.from('reader:s3cret pass').toString('base64')}`) return void res.writeHead(401).end();
+        res.writeHead(302, { location: other.url('/moved.xml') }).end();
+      },
+    });
+    const url = server.url('/private.xml').replace('http://', 'http://reader:s3cret%20pass@');
+    const result = expectKind(await fetchFrom(url), 'ok');
+    expect(result.url).toBe(other.url('/moved.xml'));
+    expect(other.requests[0]?.headers.authorization).toBeUndefined();
+  });
+});
+
 describe('fetchFeed: address guard', () => {
   it('refuses a loopback address unless private addresses are allowed, sending nothing', async () => {
     const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
