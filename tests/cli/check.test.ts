@@ -83,7 +83,7 @@ describe('columnwire check', () => {
     const json = await ws.check(['--json'], { SMTP_URL: 'smtp://mailer:smtp-secret@127.0.0.1:2525' });
     expect(result.stdout).toContain('mail: SMTP smtp://mailer:***@127.0.0.1:2525\n');
     expect(result.stdout).toMatch(/private +ok/); // credentials travel as Basic auth
-    expect(result.stdout).toContain('reader:***@127.0.0.1');
+    expect(json.stdout).toContain('reader:***@127.0.0.1');
     for (const output of [result.stdout, result.stderr, json.stdout, json.stderr]) expect(output).not.toMatch(/secret/);
   });
 
