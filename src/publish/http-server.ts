@@ -51,7 +51,7 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
 };
-/** /unsubscribe, per client address: 10 at once, then 20 a minute. */
+/** Refused /unsubscribe requests (bad token, oversize), per client address: 10 at once, then 20 a minute. */
 const UNSUBSCRIBE_LIMIT = { burst: 10, perMinute: 20 };
 const MAX_UNSUBSCRIBE_URL = 2048;
 
@@ -112,13 +112,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   const path = url.pathname;
   // The one route that changes state: a signed unsubscribe, limited in size and rate.
   if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) {
-    const waitSeconds = limiter.take(req.socket.remoteAddress ?? '', Date.now());
+    const client = req.socket.remoteAddress ?? '';
+    const waitSeconds = limiter.peek(client, Date.now());
     if (waitSeconds > 0) {
       res.setHeader('retry-after', String(waitSeconds));
-      return sendText(res, 429, `Too many requests; try again in ${waitSeconds} s.\n`);
+      return sendText(res, 429, `Too many refused requests; try again in ${waitSeconds} s.\n`);
     }
-    if ((req.url ?? '').length > MAX_UNSUBSCRIBE_URL) return sendText(res, 414, 'The link is too long to be an unsubscribe link.\n');
-    return handleUnsubscribe(req, res, url, deps.store, deps.secret);
+    const accepted = (req.url ?? '').length <= MAX_UNSUBSCRIBE_URL
+      ? await handleUnsubscribe(req, res, url, deps.store, deps.secret)
+      : (sendText(res, 414, 'The link is too long to be an unsubscribe link.\n'), false);
+    if (!accepted) limiter.take(client, Date.now());
+    return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');

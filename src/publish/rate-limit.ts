@@ -1,11 +1,14 @@
 /**
- * A token bucket per client address, for the one route that writes (/unsubscribe): enough
- * for a person clicking, too little for a script walking tokens. Pure: time comes in.
+ * A token bucket per client address, for the one route that writes (/unsubscribe): spent
+ * by refused tokens only, so mailbox providers posting many one-click unsubscribes from one
+ * address are never slowed, while a script guessing tokens is. Pure: time comes in.
  * Memory is bounded: past `maxClients`, the least recently seen address is forgotten.
  */
 export interface RateLimiter {
   /** Takes a token for `client` at `nowMs`; returns 0 when allowed, else the seconds to wait. */
   take(client: string, nowMs: number): number;
+  /** The seconds `client` must wait before a token is free (0: one is), taking none. */
+  peek(client: string, nowMs: number): number;
 }
 
 export interface RateLimitOptions {
@@ -21,7 +24,14 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter {
   const maxClients = options.maxClients ?? 10_000;
   const buckets = new Map<string, { tokens: number; atMs: number }>();
   const refillPerMs = options.perMinute / 60_000;
+  const secondsUntilToken = (tokens: number) => Math.ceil((1 - tokens) / refillPerMs / 1000);
   return {
+    peek(client, nowMs) {
+      const bucket = buckets.get(client);
+      if (!bucket) return 0;
+      const tokens = Math.min(options.burst, bucket.tokens + (nowMs - bucket.atMs) * refillPerMs);
+      return tokens >= 1 ? 0 : secondsUntilToken(tokens);
+    },
     take(client, nowMs) {
       const bucket = buckets.get(client) ?? { tokens: options.burst, atMs: nowMs };
       buckets.delete(client); // re-inserted last: Map order is least recently seen first
@@ -33,7 +43,7 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter {
         bucket.tokens -= 1;
         return 0;
       }
-      return Math.ceil((1 - bucket.tokens) / refillPerMs / 1000);
+      return secondsUntilToken(bucket.tokens);
     },
   };
 }

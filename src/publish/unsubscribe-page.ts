@@ -10,23 +10,24 @@ import { escapeHtml } from '../html-text.ts';
 
 const MAX_BODY_BYTES = 4096;
 
-/** Handles GET and POST /unsubscribe. */
-export async function handleUnsubscribe(req: IncomingMessage, res: ServerResponse, url: URL, store: Store, secret: string): Promise<void> {
+/** Handles GET and POST /unsubscribe; resolves to false when the request was refused (bad token or too large). */
+export async function handleUnsubscribe(req: IncomingMessage, res: ServerResponse, url: URL, store: Store, secret: string): Promise<boolean> {
   const body = req.method === 'POST' ? await readSmallBody(req) : '';
-  if (body === null) return page(res, 413, 'Request too large', '<p>This request is too large.</p>');
+  if (body === null) return page(res, 413, 'Request too large', '<p>This request is too large.</p>'), false;
   const token = url.searchParams.get('token') ?? new URLSearchParams(body).get('token') ?? '';
   const subject = verifyUnsubscribeToken(token, secret);
   if (!subject) {
-    return page(res, 400, 'Invalid link', '<p>This unsubscribe link is not valid: it may have been cut or changed. Use the link from the latest digest email.</p>');
+    return page(res, 400, 'Invalid link', '<p>This unsubscribe link is not valid: it may have been cut or changed. Use the link from the latest digest email.</p>'), false;
   }
   const who = `<strong>${escapeHtml(subject.address)}</strong>`;
   if (req.method === 'POST') {
     await store.unsubscribe(subject.address, subject.digestId, new Date());
-    return page(res, 200, 'Unsubscribed', `<p>${who} will get no more digests.</p>`);
+    return page(res, 200, 'Unsubscribed', `<p>${who} will get no more digests.</p>`), true;
   }
   const action = `/unsubscribe?token=${encodeURIComponent(token)}`;
-  return page(res, 200, 'Unsubscribe?', `<p>Stop sending digests to ${who}?</p>
+  page(res, 200, 'Unsubscribe?', `<p>Stop sending digests to ${who}?</p>
 <form method="post" action="${escapeHtml(action)}"><button type="submit">Unsubscribe</button></form>`);
+  return true;
 }
 
 /** The body as text, or null when it passes the limit. */

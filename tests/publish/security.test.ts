@@ -68,7 +68,18 @@ describe('HTTP security', () => {
     expect(long.status).toBe(414);
   });
 
-  it('rate-limits /unsubscribe per client with 429 and Retry-After, leaving other routes alone', async () => {
+  it('never limits valid unsubscribe links, however many arrive from one address (mailbox providers post one-click unsubscribes)', async () => {
+    const served = await startServedApp(root);
+    const statuses: number[] = [];
+    for (let reader = 0; reader < 25; reader++) {
+      const token = createUnsubscribeToken({ address: `reader${reader}@example.org`, digestId: 'daily' }, served.app.secret);
+      statuses.push((await fetch(`${served.server.url}/unsubscribe?token=${encodeURIComponent(token)}`, { method: 'POST' })).status);
+    }
+    expect(statuses).toEqual(Array(25).fill(200));
+    expect((await served.app.store.unsubscribedAddresses()).size).toBe(25);
+  });
+
+  it('rate-limits refused /unsubscribe requests per client with 429 and Retry-After, leaving other routes alone', async () => {
     const served = await startServedApp(root);
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 12; attempt++) statuses.push((await served.get('/unsubscribe?token=guess')).status);
