@@ -146,7 +146,7 @@ describe('compose.yaml', () => {
     expect(app.ports).toContain('8080:8080');
     const dataVolume = app.volumes!.find((volume) => volume.endsWith(':/data'))!.split(':')[0]!;
     expect(Object.keys(compose.volumes ?? {})).toContain(dataVolume);
-    expect(app.volumes).toContain('./feeds.yaml:/config/feeds.yaml:ro');
+    expect(app.volumes).toContain('./config:/config');
   });
 
   it('sends mail through the relay service, whose image is pinned', () => {
