@@ -15,7 +15,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { loadSecret } from './secret.ts';
 import { startHttpServer, type HttpServerDeps, type RunningServer } from './publish/http-server.ts';
 import { createPublishedFeeds, type PublishedFeeds } from './publish/published-feeds.ts';
-import { scheduleIntervalMinutes } from './scheduler.ts';
+import { scheduleIntervalMinutes, scheduleMaxGapMinutes } from './scheduler.ts';
 import { createSqliteStore, type Store } from './storage/store.ts';
 
 export interface App {
@@ -75,12 +75,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     store, title: current.title, baseUrl: current.baseUrl, sources: current.feeds, ttlMinutes: scheduleIntervalMinutes(current.poll.schedule),
   });
   let published = publish(config);
-  // Computed once per config: scheduleIntervalMinutes builds a cron task, too slow per request.
+  // Computed once per config: these build a cron task, too slow per request.
   let pollIntervalMinutes = scheduleIntervalMinutes(config.poll.schedule);
+  let pollMaxGapMinutes = scheduleMaxGapMinutes(config.poll.schedule);
   const secret = loadSecret(dataDir, process.env);
   const readiness = async () => {
     const stats = await store.readStats().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    return judgeReadiness(stats, now(), maxPollAgeMs(pollIntervalMinutes));
+    return judgeReadiness(stats, now(), maxPollAgeMs(pollMaxGapMinutes));
   };
   const startServer = () => {
     const { host, port } = serverAddress(config, process.env);
@@ -107,6 +108,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     await store.syncFeeds(next.feeds);
     config = next;
     pollIntervalMinutes = scheduleIntervalMinutes(next.poll.schedule);
+    pollMaxGapMinutes = scheduleMaxGapMinutes(next.poll.schedule);
     poll.settings = pollSettings(next);
     published = publish(next);
   };

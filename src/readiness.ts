@@ -11,9 +11,9 @@ export interface Readiness {
   lastPollCycleAt: string | null;
 }
 
-/** How old the last poll cycle may be: three poll intervals, and never under ten minutes. */
-export function maxPollAgeMs(pollIntervalMinutes: number): number {
-  return Math.max(3 * pollIntervalMinutes, 10) * 60_000;
+/** How old the last poll cycle may be: three times the longest wait between polls, and never under ten minutes. */
+export function maxPollAgeMs(pollMaxGapMinutes: number): number {
+  return Math.max(3 * pollMaxGapMinutes, 10) * 60_000;
 }
 
 /** Judges readiness from the stats (or the error reading them) at `now`. */

@@ -21,6 +21,19 @@ export function scheduleIntervalMinutes(expression: string): number {
   }
 }
 
+/** The longest wait between two runs of a cron expression over its next `runs` runs: "0 8,9 * * *" waits 23 h at most. */
+export function scheduleMaxGapMinutes(expression: string, runs = 50): number {
+  const task = cron.createTask(expression, () => {});
+  try {
+    const times = task.getNextRuns(runs).map((date) => date.getTime());
+    let gapMs = 0;
+    for (let index = 1; index < times.length; index++) gapMs = Math.max(gapMs, times[index]! - times[index - 1]!);
+    return gapMs > 0 ? Math.max(1, Math.round(gapMs / 60_000)) : 60;
+  } finally {
+    void task.destroy();
+  }
+}
+
 /**
  * The latest minute in (after, now] at which `expression` fires in `timezone`, or null: how
  * a restart learns that a scheduled run was missed while the service was down. Scans at

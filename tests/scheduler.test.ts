@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger.ts';
-import { createScheduler, describeScheduleError, lastScheduledRun } from '../src/scheduler.ts';
+import { createScheduler, describeScheduleError, lastScheduledRun, scheduleMaxGapMinutes } from '../src/scheduler.ts';
 
 describe('describeScheduleError', () => {
   it.each(['*/30 * * * *', '0 7 * * *', '0 */2 * * 1-5'])('accepts %s', (expression) => {
@@ -86,5 +86,15 @@ describe('lastScheduledRun', () => {
     ['07:00 BST is 06:00 UTC in summer', '2026-07-01T07:00:00Z', '2026-07-02T06:30:00Z', 'Europe/London', '2026-07-02T06:00:00.000Z'],
   ])('finds %s', (_name, after, now, timezone, expected) => {
     expect(lastScheduledRun('0 7 * * *', timezone, new Date(after), new Date(now))?.toISOString() ?? null).toBe(expected);
+  });
+});
+
+describe('scheduleMaxGapMinutes', () => {
+  it.each([
+    { expression: '*/30 * * * *', minutes: 30 },
+    { expression: '0 8,9 * * *', minutes: 23 * 60 },
+    { expression: '0 7 * * 1', minutes: 7 * 24 * 60 },
+  ])('waits at most $minutes min between runs of "$expression"', ({ expression, minutes }) => {
+    expect(scheduleMaxGapMinutes(expression)).toBe(minutes);
   });
 });

@@ -1,7 +1,7 @@
 /** `columnwire stats [--json]`: the figures /metrics exports, for a human, read from the database. */
 import { listFeeds } from '../feeds/poll-all.ts';
 import { maxPollAgeMs, judgeReadiness } from '../readiness.ts';
-import { scheduleIntervalMinutes } from '../scheduler.ts';
+import { scheduleMaxGapMinutes } from '../scheduler.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
 
 const help = `Usage: columnwire stats [--json]
@@ -23,7 +23,7 @@ export const statsCommand: Command = {
     return withApp(globals, async (app) => {
       const stats = await app.store.readStats();
       const now = new Date();
-      const readiness = judgeReadiness(stats, now, maxPollAgeMs(scheduleIntervalMinutes(app.config.poll.schedule)));
+      const readiness = judgeReadiness(stats, now, maxPollAgeMs(scheduleMaxGapMinutes(app.config.poll.schedule)));
       const failing = (await listFeeds(app.config, app.store)).filter((feed) => feed.consecutiveErrors > 0)
         .map((feed) => ({ id: feed.id, consecutiveErrors: feed.consecutiveErrors, lastError: feed.lastError, nextFetchAt: feed.nextFetchAt?.toISOString() ?? null }));
       const digests = new Map<string, Record<string, number>>();
