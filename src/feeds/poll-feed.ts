@@ -50,6 +50,7 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
     const now = deps.now();
     await deps.store.markNotModified(feed.id, {
       url: result.permanentUrl,
+      configuredUrl: feed.configuredUrl,
       etag: result.headers.get('etag') ?? feed.etag,
       lastModified: result.headers.get('last-modified') ?? feed.lastModified,
       ttlMinutes: feed.ttlMinutes,
@@ -83,6 +84,7 @@ async function store(feed: Feed, deps: PollDeps, fetched: Fetched, text: string)
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
   const saved = await deps.store.saveFetched(feed.id, normalizeItems(parsed.items, now), {
     url: fetched.permanentUrl,
+    configuredUrl: feed.configuredUrl,
     etag: fetched.headers.get('etag'),
     lastModified: fetched.headers.get('last-modified'),
     title: parsed.feed.title,
@@ -96,6 +98,6 @@ async function store(feed: Feed, deps: PollDeps, fetched: Fetched, text: string)
 async function fail(feed: Feed, deps: PollDeps, error: string, retryAfterMs: number | null, url: string): Promise<PollOutcome> {
   const now = deps.now();
   const next = nextFetchAfterFailure(now, feed.consecutiveErrors + 1, retryAfterMs, deps.random);
-  await deps.store.markFailed(feed.id, { error, ...next, url }, now);
+  await deps.store.markFailed(feed.id, { error, ...next, url, configuredUrl: feed.configuredUrl }, now);
   return { kind: 'failed', error, nextFetchAt: next.nextFetchAt };
 }

@@ -28,6 +28,8 @@ export interface FetchSuccess {
   siteLink?: string | null;
   ttlMinutes: number | null;
   nextFetchAt: Date;
+  /** The configured URL the fetch started from: if a reload changed it meanwhile, the result is stale and not recorded. */
+  configuredUrl?: string;
 }
 
 /** What a failed fetch leaves behind. */
@@ -37,6 +39,8 @@ export interface FetchFailure {
   waitReason: 'backoff' | 'retry-after';
   /** A permanent redirect seen before the failure still moves the feed. */
   url?: string;
+  /** As in FetchSuccess: a result for a URL the config no longer names is not recorded. */
+  configuredUrl?: string;
 }
 
 export type FeedStore = ReturnType<typeof createFeedStore>;
@@ -76,11 +80,11 @@ export function createFeedStore(db: Database) {
       last_fetch_at = @now, last_success_at = @now, next_fetch_at = @nextFetchAt, wait_reason = 'schedule',
       ttl_minutes = @ttlMinutes,
       consecutive_errors = 0, last_error = NULL
-    WHERE id = @id`);
+    WHERE id = @id AND (@configuredUrl IS NULL OR configured_url = @configuredUrl)`);
   const failure = db.prepare(`
     UPDATE feeds SET url = coalesce(@url, url), last_fetch_at = @now, next_fetch_at = @nextFetchAt,
       wait_reason = @waitReason, consecutive_errors = consecutive_errors + 1, last_error = @error
-    WHERE id = @id`);
+    WHERE id = @id AND (@configuredUrl IS NULL OR configured_url = @configuredUrl)`);
 
   return {
     /** Makes the stored feeds match the config: adds new ones, resets moved ones, retires removed ones (their stories stay). */
@@ -115,7 +119,7 @@ export function createFeedStore(db: Database) {
       success.run({
         id, url: result.url, etag: result.etag, lastModified: result.lastModified,
         title: result.title ?? null, siteLink: result.siteLink ?? null, ttlMinutes: result.ttlMinutes,
-        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(),
+        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(), configuredUrl: result.configuredUrl ?? null,
       });
     },
 
@@ -123,7 +127,7 @@ export function createFeedStore(db: Database) {
     markFailure(id: string, result: FetchFailure, now: Date): void {
       failure.run({
         id, url: result.url ?? null, error: result.error, waitReason: result.waitReason,
-        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(),
+        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(), configuredUrl: result.configuredUrl ?? null,
       });
     },
   };
