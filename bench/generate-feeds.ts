@@ -4,6 +4,7 @@
  * an article syndicated into several feeds is the same story (only its guid and the tracking
  * parameters on its link differ), which is exactly what deduplication has to see through.
  */
+import { mulberry32 } from '../tests/helpers/prng.ts';
 
 /** The shape of the 1,000-feed ingest set. */
 export interface FeedSetSpec {
@@ -35,17 +36,6 @@ const SECTIONS = ['Politics', 'UK news', 'Economics', 'Environment', 'Technology
 const WORDS = 'the government said that its plan would deliver growth but economists doubt whether the numbers add up and voters across the country have heard promises like this before while councils struggle with budgets that shrink every year ministers insist the reforms are working yet waiting lists grow longer and rents keep rising in every region young people feel locked out of a system built for their parents and the opposition has offered little beyond slogans meanwhile businesses want certainty investors want stability and families simply want a fair deal this is not a new argument but it has a new urgency because the choices made now will shape the next decade'.split(' ');
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
-/** A seeded PRNG (mulberry32): same seed, same sequence. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 const pick = <T>(list: readonly T[], next: () => number): T => list[Math.floor(next() * list.length)]!;
 const pad = (n: number, width = 4): string => String(n).padStart(width, '0');
 
@@ -68,7 +58,7 @@ export function columnistName(index: number): string {
 
 /** Article `id`, written by columnist `columnist`. Titles are distinct for ids below 384,000 (mixed radix). */
 export function generateArticle(id: number, columnist: number): Article {
-  const next = random(id * 2_654_435_761 + 17);
+  const next = mulberry32(id * 2_654_435_761 + 17);
   const scrambled = (id * 7_919) % 384_000;
   const title = `${SUBJECTS[scrambled % 40]} ${PREDICATES[Math.floor(scrambled / 40) % 30]} ${TAILS[Math.floor(scrambled / 1200) % 40]}${ENDINGS[Math.floor(scrambled / 48_000) % 8]}`;
   const [outlet, domain] = OUTLETS[columnist % OUTLETS.length]!;

@@ -23,7 +23,7 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 import { checkDigests, checkStories, openReadOnly } from './fault-checks.ts';
 import { startFaultSmtp, type AcceptedCopy } from './fault-smtp.ts';
 import { startMisbehavingFeeds, type MisbehavingFeedServer } from './misbehaving-feeds.ts';
-import { intBetween, streamFor } from './prng.ts';
+import { intBetween, streamFor } from '../helpers/prng.ts';
 import { startService, until, type LogLine, type ServiceProcess } from './service-process.ts';
 
 const SEED = Number(process.env.FAULT_SEED ?? 20260705);

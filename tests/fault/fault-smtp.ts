@@ -11,7 +11,7 @@ import type { EventEmitter } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerError } from 'smtp-server';
-import { streamFor } from './prng.ts';
+import { streamFor } from '../helpers/prng.ts';
 
 /** A message the server accepted (answered 250). */
 export interface AcceptedCopy {

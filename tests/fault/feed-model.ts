@@ -6,7 +6,7 @@
  * the document's items, so a request that comes back with If-None-Match "<id>-v<v>" proves
  * version v was stored whole: that is an acknowledged version.
  */
-import { intBetween, streamFor } from './prng.ts';
+import { intBetween, streamFor } from '../helpers/prng.ts';
 
 export interface PublishedItem {
   guid: string;

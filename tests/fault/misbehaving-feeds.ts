@@ -15,7 +15,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createFeedModels, etagOf, publish, renderFeed, versionOf, versionOfEtag, type FeedModel } from './feed-model.ts';
-import { intBetween, streamFor, weighted } from './prng.ts';
+import { intBetween, streamFor, weighted } from '../helpers/prng.ts';
 
 export type ServedKind =
   | 'ok' | 'not-modified' | 'delay' | 'hang' | 'drop' | 'cut-body' | 'truncated' | 'garbage' | 'garbage-tail'

@@ -1,5 +1,5 @@
 /**
- * Seeded randomness for the fault-injection suite: every decision (what a feed's n-th request
+ * Seeded randomness for the fault-injection suite and the benchmarks: every decision (what a feed's n-th request
  * gets, whether the SMTP server refuses a message's k-th attempt) is drawn from its own stream,
  * keyed by the seed and the names of the decision, so it does not depend on the order in which
  * concurrent requests happen to arrive.
