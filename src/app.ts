@@ -49,6 +49,8 @@ export interface AppOptions {
   logger?: Logger;
   now?: () => Date;
   random?: () => number;
+  /** Make the stored feeds match the config (default); read-only commands leave them alone. */
+  syncFeeds?: boolean;
 }
 
 /** The SQLite file inside a data directory. */
@@ -62,7 +64,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   let config = options.config;
   const logger = options.logger ?? createLogger();
   const store = createSqliteStore(databasePath(dataDir));
-  await store.syncFeeds(config.feeds);
+  if (options.syncFeeds ?? true) await store.syncFeeds(config.feeds);
   const metrics = createMetrics(store);
   const now = options.now ?? (() => new Date());
   const poll: CycleDeps = {

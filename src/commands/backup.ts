@@ -28,6 +28,6 @@ export const backupCommand: Command = {
       await app.store.backup(destination);
       stdout.write(`backed up ${databasePath(globals.dataDir)} to ${destination} (${(statSync(destination).size / 1024).toFixed(0)} KiB)\n`);
       return 0;
-    });
+    }, 'read-only');
   },
 };

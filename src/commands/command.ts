@@ -51,16 +51,22 @@ export function parseCount(command: string, name: string, value: string | undefi
  * Loads the config and builds the app; the caller closes it. One-shot commands print their
  * own results, so their log defaults to errors only; the service logs from `info`.
  */
-export async function openApp(globals: GlobalOptions, defaultLogLevel: 'info' | 'error' = 'error'): Promise<App> {
+export async function openApp(globals: GlobalOptions, defaultLogLevel: 'info' | 'error' = 'error', access: Access = 'read-write'): Promise<App> {
   // Imported here, not at the top: commands that need no app (healthcheck) start without them.
   const [{ createApp }, { loadConfig }, { createLogger }] = await Promise.all([import('../app.ts'), import('../config/load.ts'), import('../logger.ts')]);
   const logger = createLogger({ level: process.env.LOG_LEVEL || defaultLogLevel });
-  return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir, logger });
+  return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir, logger, syncFeeds: access === 'read-write' });
 }
 
+/**
+ * 'read-only' commands (listings, stats, exports, backups) leave the stored feed list alone:
+ * run with another --config against the service's data, they must not change what it polls.
+ */
+export type Access = 'read-write' | 'read-only';
+
 /** Runs `body` with an open app, always closing it. */
-export async function withApp<T>(globals: GlobalOptions, body: (app: App) => Promise<T>): Promise<T> {
-  const app = await openApp(globals);
+export async function withApp<T>(globals: GlobalOptions, body: (app: App) => Promise<T>, access: Access = 'read-write'): Promise<T> {
+  const app = await openApp(globals, 'error', access);
   try {
     return await body(app);
   } finally {

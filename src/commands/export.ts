@@ -33,6 +33,6 @@ export const exportCommand: Command = {
       stdout.write(document.variant('identity').body);
       stdout.write('\n');
       return 0;
-    });
+    }, 'read-only');
   },
 };

@@ -79,5 +79,5 @@ async function runFeedsList({ argv, globals, stdout }: CommandContext): Promise<
       ...rows.map((row) => [row.id, row.lastFetchAt ?? 'never', String(row.items), String(row.consecutiveErrors), row.nextFetchAt ?? 'now', row.lastError ?? '']),
     ]));
     return 0;
-  });
+  }, 'read-only');
 }

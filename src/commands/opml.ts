@@ -77,5 +77,5 @@ async function runExport({ argv, globals, stdout }: CommandContext): Promise<num
     if (values.output === undefined) stdout.write(body);
     else writeFileAtomic(values.output, body);
     return 0;
-  });
+  }, 'read-only');
 }

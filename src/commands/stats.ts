@@ -59,7 +59,7 @@ export const statsCommand: Command = {
       }
       stdout.write(`${lines.join('\n')}\n`);
       return 0;
-    });
+    }, 'read-only');
   },
 };
 
