@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from './config/load.ts';
 import type { CycleDeps } from './feeds/poll-all.ts';
 import type { PollSettings } from './feeds/poll-feed.ts';
+import { trySettingsOf } from './feeds/try-feed.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { judgeReadiness, maxPollAgeMs, type Readiness } from './readiness.ts';
 import { previewDigest, type DigestDeps } from './digest/run-digest.ts';
@@ -123,12 +124,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 }
 
 function pollSettings(config: Config): PollSettings {
-  return {
-    timeoutMs: config.poll.timeoutSeconds * 1000,
-    maxBytes: config.poll.maxBytes,
-    allowPrivateAddresses: config.poll.allowPrivateAddresses,
-    retentionDays: config.retentionDays,
-  };
+  return { ...trySettingsOf(config.poll), retentionDays: config.retentionDays };
 }
 
 /** Where the HTTP server listens: config.server, overridden by env HOST and PORT (for containers). */

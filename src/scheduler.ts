@@ -12,17 +12,16 @@ export function describeScheduleError(expression: string): string | null {
 
 /** Minutes between the next two runs of a cron expression (30 for every half hour). */
 export function scheduleIntervalMinutes(expression: string): number {
-  const task = cron.createTask(expression, () => {});
-  try {
-    const [first, second] = task.getNextRuns(2);
-    return first && second ? Math.max(1, Math.round((second.getTime() - first.getTime()) / 60_000)) : 60;
-  } finally {
-    void task.destroy();
-  }
+  return gapMinutes(expression, 2);
 }
 
 /** The longest wait between two runs of a cron expression over its next `runs` runs: "0 8,9 * * *" waits 23 h at most. */
 export function scheduleMaxGapMinutes(expression: string, runs = 50): number {
+  return gapMinutes(expression, runs);
+}
+
+/** The longest gap, in whole minutes (at least 1), among the next `runs` runs; 60 when it never runs twice. */
+function gapMinutes(expression: string, runs: number): number {
   const task = cron.createTask(expression, () => {});
   try {
     const times = task.getNextRuns(runs).map((date) => date.getTime());

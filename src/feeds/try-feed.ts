@@ -25,7 +25,7 @@ export type TryResult =
   }
   | { kind: 'failed'; reason: string };
 
-/** The fetch limits of a config's `poll:` section. */
+/** The fetch limits of a config's `poll:` section, for `feeds add`, `check` and every poll. */
 export function trySettingsOf(poll: { timeoutSeconds: number; maxBytes: number; allowPrivateAddresses: AddressPolicy }): TrySettings {
   return { timeoutMs: poll.timeoutSeconds * 1000, maxBytes: poll.maxBytes, allowPrivateAddresses: poll.allowPrivateAddresses };
 }
