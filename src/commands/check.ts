@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { checkFeeds, type FeedCheck } from '../feeds/check-feeds.ts';
 import { trySettingsOf } from '../feeds/try-feed.ts';
+import { parseSmtpUrl } from '../digest/send-digest.ts';
 import { REDACTED, redactSecrets, redactUrl } from '../redact.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { formatTable } from './format-table.ts';
@@ -70,13 +71,8 @@ function toRow({ source, result }: FeedCheck) {
 /** Which transport digests would use, as app.ts chooses it, never showing a password. */
 function describeMail(smtpUrl: string | undefined, outboxFolder: string): Mail {
   if (!smtpUrl) return { transport: 'outbox', folder: outboxFolder };
-  let url: URL | null = null;
-  try {
-    url = new URL(smtpUrl);
-  } catch {
-    // Reported below without echoing the value, which may hold a password.
-  }
-  if (url === null || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')) {
+  const url = parseSmtpUrl(smtpUrl);
+  if (typeof url === 'string') {
     return { transport: 'invalid', problem: 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465' };
   }
   // Built from the parsed parts, so no quirk of the raw text can carry the password through.

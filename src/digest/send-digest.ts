@@ -43,14 +43,21 @@ export function createMailer(options: MailerOptions): Mailer {
   return options.smtpUrl ? smtpMailer(options.smtpUrl, options.from) : outboxMailer(options.outboxDir, options.from);
 }
 
-function smtpMailer(smtpUrl: string, from: string): Mailer {
+/** SMTP_URL as a URL, or what is wrong with it (never echoing the value, which may hold a password). */
+export function parseSmtpUrl(smtpUrl: string): URL | string {
   let url: URL;
   try {
     url = new URL(smtpUrl);
   } catch {
-    throw new Error('mail: SMTP_URL is not a URL; use smtp://user:pass@host:587 or smtps://user:pass@host:465');
+    return 'SMTP_URL is not a URL; use smtp://user:pass@host:587 or smtps://user:pass@host:465';
   }
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error(`mail: SMTP_URL must start with smtp:// or smtps://, got ${url.protocol}//`);
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return `SMTP_URL must start with smtp:// or smtps://, got ${url.protocol}//`;
+  return url;
+}
+
+function smtpMailer(smtpUrl: string, from: string): Mailer {
+  const url = parseSmtpUrl(smtpUrl);
+  if (typeof url === 'string') throw new Error(`mail: ${url}`);
   const secure = url.protocol === 'smtps:';
   const transport = nodemailer.createTransport({
     pool: true,
