@@ -74,13 +74,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     settings: pollSettings(config),
     observeFeed: (outcome, seconds) => metrics.observeFeed(outcome, seconds),
   };
-  const publish = (current: Config) => createPublishedFeeds({
-    store, title: current.title, baseUrl: current.baseUrl, sources: current.feeds, ttlMinutes: scheduleIntervalMinutes(current.poll.schedule),
-  });
-  let published = publish(config);
   // Computed once per config: these build a cron task, too slow per request.
   let pollIntervalMinutes = scheduleIntervalMinutes(config.poll.schedule);
   let pollMaxGapMinutes = scheduleMaxGapMinutes(config.poll.schedule);
+  const publish = (current: Config) => createPublishedFeeds({
+    store, title: current.title, baseUrl: current.baseUrl, sources: current.feeds, ttlMinutes: pollIntervalMinutes,
+  });
+  let published = publish(config);
   const secret = loadSecret(dataDir, process.env);
   const readiness = async () => {
     const stats = await store.readStats().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
