@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Readiness } from '../readiness.ts';
 import type { Store } from '../storage/store.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
-import type { FeedScope, PublishedFeeds } from './published-feeds.ts';
+import { servedLimit, type FeedScope, type PublishedFeeds } from './published-feeds.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { sendDocument } from './send-document.ts';
 import { handleUnsubscribe } from './unsubscribe-page.ts';
@@ -53,7 +53,6 @@ const SECURITY_HEADERS = {
 };
 /** Refused /unsubscribe requests (bad token, oversize), per client address: 10 at once, then 20 a minute. */
 const UNSUBSCRIBE_LIMIT = { burst: 10, perMinute: 20 };
-const MAX_UNSUBSCRIBE_URL = 2048;
 
 const FORMATS: Record<string, FeedFormat> = { 'feed.xml': 'rss', 'feed.atom': 'atom', 'feed.json': 'json' };
 const FEED_ROUTE = /^\/(?:(tags|feeds)\/([^/]+)\/)?(feed\.(?:xml|atom|json))$/;
@@ -110,19 +109,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   // Paths are matched against fixed routes only: no part of a URL ever names a file.
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
-  // The one route that changes state: a signed unsubscribe, limited in size and rate.
+  // The one route that changes state: a signed unsubscribe, limited in size; refusals limited in rate.
   if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) {
-    const client = req.socket.remoteAddress ?? '';
-    const waitSeconds = limiter.peek(client, Date.now());
-    if (waitSeconds > 0) {
-      res.setHeader('retry-after', String(waitSeconds));
-      return sendText(res, 429, `Too many refused requests; try again in ${waitSeconds} s.\n`);
-    }
-    const accepted = (req.url ?? '').length <= MAX_UNSUBSCRIBE_URL
-      ? await handleUnsubscribe(req, res, url, deps.store, deps.secret)
-      : (sendText(res, 414, 'The link is too long to be an unsubscribe link.\n'), false);
-    if (!accepted) limiter.take(client, Date.now());
-    return;
+    return handleUnsubscribe(req, res, url, { store: deps.store, secret: deps.secret, limiter });
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
@@ -161,7 +150,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   }
   const limit = parseLimit(url.searchParams.get('limit'));
   if (limit === null) return sendText(res, 400, `limit must be a whole number from 1 to ${MAX_LIMIT}.\n`);
-  sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, limit), deps.maxAgeSeconds);
+  // Rounded down to a bucket, so rotating limits cannot make a document per request.
+  sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, servedLimit(limit)), deps.maxAgeSeconds);
 }
 
 function safeDecode(segment: string): string | null {

@@ -40,8 +40,14 @@ const CONTENT_TYPES: Record<FeedFormat, string> = {
   json: 'application/feed+json; charset=utf-8',
 };
 const FILES: Record<FeedFormat, string> = { rss: 'feed.xml', atom: 'feed.atom', json: 'feed.json' };
-/** Distinct documents kept per store version (formats × scopes × limits asked for). */
+/** Distinct documents kept per store version (formats × scopes × limit buckets). */
 const MAX_DOCUMENTS = 256;
+/**
+ * The story counts the server builds documents for (a 1-2-5 series up to the HTTP maximum).
+ * A client rotating `?limit=` through 1..500 would otherwise make 500 documents per format and
+ * scope, each built, hashed and compressed once and evicted before it is asked for again.
+ */
+export const LIMIT_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500];
 const INDEX_STORIES = 30;
 const MAX_SANITIZED = 20_000;
 
@@ -149,6 +155,11 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
       });
     },
   };
+}
+
+/** The largest bucket not above `limit`: `?limit=N` promises at most N stories, so rounding down keeps it. */
+export function servedLimit(limit: number): number {
+  return LIMIT_BUCKETS.findLast((bucket) => bucket <= limit) ?? LIMIT_BUCKETS[0]!;
 }
 
 /** The promise kept under `key`, made by `make` when missing; at most MAX_DOCUMENTS kept, a failure not kept. */
