@@ -11,6 +11,7 @@ import type { Store } from '../storage/store.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
 import { servedLimit, type FeedScope, type PublishedFeeds } from './published-feeds.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
+import { readRequestTarget } from './request-target.ts';
 import { sendDocument } from './send-document.ts';
 import { handleUnsubscribe } from './unsubscribe-page.ts';
 
@@ -106,9 +107,10 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps, limiter: RateLimiter): Promise<void> {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-  // Paths are matched against fixed routes only: no part of a URL ever names a file.
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const path = url.pathname;
+  // Paths are matched exactly, as sent, against fixed routes only: no part of a URL ever names a file.
+  const target = readRequestTarget(req.url ?? '/');
+  if (!target) return sendText(res, 400, 'The request target must be a path such as /feed.xml.\n');
+  const { path, url } = target;
   // The one route that changes state: a signed unsubscribe, limited in size; refusals limited in rate.
   if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) {
     return handleUnsubscribe(req, res, url, { store: deps.store, secret: deps.secret, limiter });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import Parser from 'rss-parser';
 import { describe, expect, it } from 'vitest';
 import { item } from '../helpers/items.ts';
@@ -82,6 +83,35 @@ describe('merged feed routes', () => {
     expect((await response.text()).length).toBeLessThan(300);
   });
 
+  // fetch() would normalize these paths before sending them, so they go out through node:http as written.
+  it.each([
+    '//feed.xml', '//', '///feed.xml', '/feed.xml/', '/./feed.xml', '/%2e/feed.xml', '/%2E%2E/feed.xml', '/x/../feed.xml',
+    '/feed.xml;x', '/feed%2exml', '/feed.xml%3Flimit=5', '/FEED.XML', '/index.html/', '/opml/', '/healthz/', '/.git/config',
+    '/tags/politics/feed.xml/', '/tags/politics//feed.xml', '/tags//feed.xml', '/feeds/jane/../agg/feed.json', '/tags/../feed.xml',
+  ])('answers 404 for %s: a path serves a document only when it is a route exactly as written', async (path) => {
+    const served = await seeded();
+    const response = await rawGet(served.server.url, path);
+    expect(response.status).toBe(404);
+    expect(response.body).not.toMatch(/<rss|<feed|<html|"version"/);
+  });
+
+  it.each([
+    ['/', 'text/html'], ['/index.html', 'text/html'], ['/opml', 'text/x-opml'], ['/feeds.opml', 'text/x-opml'],
+    ['/feed.xml', 'application/rss+xml'], ['/feed.xml?limit=5&x=1', 'application/rss+xml'], ['/tags/politic%73/feed.atom', 'application/atom+xml'],
+    ['/feeds/jane/feed.json', 'application/feed+json'], ['/healthz', 'application/json'],
+    ['http://columns.example.net/feed.xml', 'application/rss+xml'], ['http://columns.example.net', 'text/html'],
+  ])('serves %s (origin-form, or absolute-form as RFC 9112 §3.2.2 asks)', async (path, type) => {
+    const served = await seeded();
+    const response = await rawGet(served.server.url, path);
+    expect(response.status).toBe(200);
+    expect(response.type).toContain(type);
+  });
+
+  it('answers 400 for a request target that is not a path', async () => {
+    const served = await seeded();
+    expect((await rawGet(served.server.url, 'feed.xml')).status).toBe(400);
+  });
+
   it('refuses methods other than GET and HEAD', async () => {
     const served = await seeded();
     const response = await fetch(`${served.server.url}/feed.xml`, { method: 'POST' });
@@ -130,3 +160,16 @@ describe('caching', () => {
     expect(await after.text()).toContain('A brand new column on housing');
   });
 });
+
+/** GETs `path` exactly as written (no URL normalization on the way out). */
+function rawGet(base: string, path: string): Promise<{ status: number; type: string; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method: 'GET', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    });
+    req.on('error', reject).end();
+  });
+}

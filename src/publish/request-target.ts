@@ -1,0 +1,32 @@
+/**
+ * The path of a request exactly as the client sent it, for exact route matching. Parsing the
+ * target as a WHATWG URL reads "//feed.xml" as a host named feed.xml with the path "/" (the
+ * home page), and resolves "/./feed.xml" and "/%2e/feed.xml" to "/feed.xml": one document then
+ * answers at endless addresses, which caches, logs and access rules each count differently.
+ * So routes match the raw path; dot segments, empty segments, trailing slashes and `;params`
+ * match no route and are 404.
+ */
+
+/** A request target: the raw path to route on, and the whole target parsed for its query. */
+export interface RequestTarget {
+  /** The path as sent, still percent-encoded: "/feed.xml", "//feed.xml", "/./feed.xml". */
+  path: string;
+  /** The target parsed (for `searchParams`); its pathname may be normalized, so do not route on it. */
+  url: URL;
+}
+
+/** Reads origin-form ("/feed.xml?limit=5") or absolute-form ("http://host/feed.xml") targets (RFC 9112 §3.2); null for any other form. */
+export function readRequestTarget(target: string): RequestTarget | null {
+  // A server must accept absolute-form (RFC 9112 §3.2.2); the authority is not ours to route on.
+  const authority = /^https?:\/\/[^/?#]*/i.exec(target);
+  let rest = authority ? target.slice(authority[0].length) : target;
+  if (authority && (rest === '' || rest.startsWith('?'))) rest = `/${rest}`;
+  if (!rest.startsWith('/')) return null;
+  const queryAt = rest.indexOf('?');
+  const path = queryAt === -1 ? rest : rest.slice(0, queryAt);
+  try {
+    return { path, url: new URL(`http://localhost${rest}`) };
+  } catch {
+    return null;
+  }
+}
