@@ -1,6 +1,7 @@
 /** `columnwire feeds [--json]` lists the feeds and their polling state; `feeds add|remove|tag` edit feeds.yaml. */
 import { UsageError } from '../errors.ts';
 import { listFeeds } from '../feeds/poll-all.ts';
+import { redactSecrets, redactUrl } from '../redact.ts';
 import { parseCommandArgs, withApp, type Command, type CommandContext } from './command.ts';
 import { formatTable } from './format-table.ts';
 import { runFeedsAdd } from './feeds-add.ts';
@@ -59,7 +60,8 @@ async function runFeedsList({ argv, globals, stdout }: CommandContext): Promise<
     const counts = await app.store.countStoriesByFeed();
     const rows = (await listFeeds(app.config, app.store)).map((feed) => ({
       id: feed.id,
-      url: feed.url,
+      // Passwords and tokens stay in feeds.yaml: a listing may be pasted into a bug report.
+      url: redactUrl(feed.url),
       title: feed.source.title ?? feed.title,
       outlet: feed.source.outlet,
       tags: feed.source.tags,
@@ -68,7 +70,7 @@ async function runFeedsList({ argv, globals, stdout }: CommandContext): Promise<
       lastSuccessAt: feed.lastSuccessAt?.toISOString() ?? null,
       nextFetchAt: feed.nextFetchAt?.toISOString() ?? null,
       consecutiveErrors: feed.consecutiveErrors,
-      lastError: feed.lastError,
+      lastError: feed.lastError === null ? null : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, feed.source.url]),
     }));
     if (values.json) {
       stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { OpmlParseError, parseOpml, type OpmlSubscription } from '../config/parse-opml.ts';
 import { planOpmlImport, type ImportPlan } from '../config/plan-opml-import.ts';
+import { buildOpml, opmlFeeds } from '../publish/build-opml.ts';
 import { updateConfigFile } from '../config/update-config-file.ts';
 import { UsageError } from '../errors.ts';
 import { decodeBody } from '../feeds/decode-body.ts';
@@ -10,7 +11,7 @@ import { writeFileAtomic } from '../write-file-atomic.ts';
 import { parseCommandArgs, withApp, type Command, type CommandContext } from './command.ts';
 
 const help = `Usage: columnwire opml import <file> [--tag T]...
-       columnwire opml export [--output FILE]
+       columnwire opml export [--output FILE] [--include-secrets]
 
 import   adds the feeds of an OPML 1.0 or 2.0 subscription list (an export from Feedly,
          Inoreader, NetNewsWire, another columnwire, ...) to feeds.yaml, keeping its
@@ -19,10 +20,15 @@ import   adds the feeds of an OPML 1.0 or 2.0 subscription list (an export from 
          tracking parameters) and non-http(s) URLs are skipped. Nothing is fetched: run
          "columnwire check" afterwards to try the new feeds.
 export   prints the feeds as OPML 2.0 (the document GET /opml serves), or writes FILE.
+         Like /opml, it leaves out user names, passwords and secret parameters (token=,
+         key=, sig=...) of private feeds' URLs; --include-secrets keeps them, for a full
+         backup to import elsewhere: keep that file as private as feeds.yaml.
 
 Options:
   --tag T         import: give every imported feed this tag too; repeat for more
   --output FILE   export: write the OPML to FILE (atomically) instead of stdout
+  --include-secrets
+                  export: keep the credentials in the feed URLs
   -h, --help      show this help`;
 
 export const opmlCommand: Command = {
@@ -70,10 +76,13 @@ async function readOpml(file: string): Promise<OpmlSubscription[]> {
 }
 
 async function runExport({ argv, globals, stdout }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('opml export', argv, { output: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('opml export', argv, { output: { type: 'string' }, 'include-secrets': { type: 'boolean' } });
   if (positionals.length > 0) throw new UsageError(`opml export: unexpected argument "${positionals[0]}"; use --output FILE to write a file`);
   return withApp(globals, async (app) => {
-    const body = (await app.published.opml()).variant('identity').body.toString('utf8');
+    // The served document by default, so the export is exactly what /opml shows.
+    const body = values['include-secrets']
+      ? buildOpml(app.config.title, opmlFeeds(app.config.feeds, await app.store.listFeeds()), new Date(), { includeSecrets: true })
+      : (await app.published.opml()).variant('identity').body.toString('utf8');
     if (values.output === undefined) stdout.write(body);
     else writeFileAtomic(values.output, body);
     return 0;

@@ -1,6 +1,7 @@
 /** `columnwire poll [--feed ID] [--force]`: one poll cycle now, a line per feed. */
 import { countOutcomes, pollAll } from '../feeds/poll-all.ts';
 import type { Feed, PollOutcome } from '../model.ts';
+import { redactSecrets } from '../redact.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
 
 const help = `Usage: columnwire poll [--feed ID] [--force]
@@ -54,8 +55,9 @@ export function formatOutcome(feed: Feed, outcome: PollOutcome): string {
     case 'not-modified':
       return `${feed.id}: not modified`;
     case 'skipped':
+      if (outcome.reason === 'busy') return `${feed.id}: skipped (database busy: another process held it locked; tried again next cycle)`;
       return `${feed.id}: skipped (${outcome.reason === 'retry-after' ? 'server asked to wait' : outcome.reason === 'backoff' ? 'backing off after errors' : 'next fetch'} until ${outcome.until.toISOString()}; --force to fetch now)`;
     case 'failed':
-      return `${feed.id}: failed: ${outcome.error} (retry after ${outcome.nextFetchAt.toISOString()})`;
+      return `${feed.id}: failed: ${redactSecrets(outcome.error, [feed.url, feed.configuredUrl, feed.source.url])} (retry after ${outcome.nextFetchAt.toISOString()})`;
   }
 }

@@ -1,5 +1,6 @@
 /** `columnwire stats [--json]`: the figures /metrics exports, for a human, read from the database. */
 import { listFeeds } from '../feeds/poll-all.ts';
+import { redactSecrets } from '../redact.ts';
 import { maxPollAgeMs, judgeReadiness } from '../readiness.ts';
 import { scheduleMaxGapMinutes } from '../scheduler.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
@@ -25,7 +26,7 @@ export const statsCommand: Command = {
       const now = new Date();
       const readiness = judgeReadiness(stats, now, maxPollAgeMs(scheduleMaxGapMinutes(app.config.poll.schedule)));
       const failing = (await listFeeds(app.config, app.store)).filter((feed) => feed.consecutiveErrors > 0)
-        .map((feed) => ({ id: feed.id, consecutiveErrors: feed.consecutiveErrors, lastError: feed.lastError, nextFetchAt: feed.nextFetchAt?.toISOString() ?? null }));
+        .map((feed) => ({ id: feed.id, consecutiveErrors: feed.consecutiveErrors, lastError: feed.lastError === null ? null : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, feed.source.url]), nextFetchAt: feed.nextFetchAt?.toISOString() ?? null }));
       const digests = new Map<string, Record<string, number>>();
       for (const { digestId, status, count } of stats.digestMessages) digests.set(digestId, { ...digests.get(digestId), [status]: count });
       if (values.json) {

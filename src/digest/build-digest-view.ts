@@ -5,6 +5,7 @@
 import type { DigestConfig } from '../config/schema.ts';
 import { excerpt, htmlToText } from '../html-text.ts';
 import type { FeedSource, FeedState, Story } from '../model.ts';
+import { redactSecrets } from '../redact.ts';
 
 export const EXCERPT_CHARS = 300;
 const FAILING_AFTER_MS = 24 * 3600 * 1000;
@@ -136,7 +137,9 @@ function healthNote(input: DigestViewInput): DigestView['health'] {
     const lastSuccess = feed.lastSuccessAt?.getTime() ?? null;
     if (feed.consecutiveErrors > 0 && (lastSuccess === null || now - lastSuccess > FAILING_AFTER_MS)) {
       const since = lastSuccess === null ? 'never fetched successfully' : `failing for ${Math.floor((now - lastSuccess) / 86_400_000) || 1} day(s)`;
-      return [{ name, problem: `${since}: ${feed.lastError ?? 'unknown error'}` }];
+      // Every recipient reads this note: the error names the feed's URL, never its password or token.
+      const error = feed.lastError === null ? 'unknown error' : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, input.sources.get(feed.id)?.url]);
+      return [{ name, problem: `${since}: ${error}` }];
     }
     const lastNew = input.lastNewStory.get(feed.id)?.getTime();
     if (lastSuccess !== null && lastNew !== undefined && now - lastNew > SILENT_AFTER_MS) {

@@ -2,9 +2,15 @@
  * The source feeds as an OPML 2.0 subscription list (http://opml.org/spec2.opml). Each feed
  * is listed once, under its first tag, so importing never subscribes twice; all its tags
  * are kept in the `category` attribute.
+ *
+ * The list is public (GET /opml): a private feed's URL is listed without its user name,
+ * password and secret parameters (src/redact.ts publicUrl), so a subscriber sees the source
+ * and brings their own access. Only an operator's backup (`opml export --include-secrets`)
+ * keeps them.
  */
-import type { FeedSource } from '../model.ts';
+import type { FeedSource, FeedState } from '../model.ts';
 import { escapeHtml } from '../html-text.ts';
+import { publicUrl } from '../redact.ts';
 
 export interface OpmlFeed {
   source: FeedSource;
@@ -15,10 +21,25 @@ export interface OpmlFeed {
   siteLink: string | null;
 }
 
+export interface OpmlOptions {
+  /** Keep credentials in the URLs (a private backup, never a served document); default false. */
+  includeSecrets?: boolean;
+}
+
+/** The OPML entries of the configured feeds, at the URLs their stored state says to fetch. */
+export function opmlFeeds(sources: readonly FeedSource[], states: readonly FeedState[]): OpmlFeed[] {
+  const byId = new Map(states.map((state) => [state.id, state]));
+  return sources.map((source) => {
+    const state = byId.get(source.id);
+    return { source, url: state?.url ?? source.url, title: state?.title ?? null, siteLink: state?.siteLink ?? null };
+  });
+}
+
 /** Renders the OPML document for `feeds`. */
-export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date): string {
+export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date, options: OpmlOptions = {}): string {
+  const shown = options.includeSecrets ? feeds : feeds.map(withoutSecrets);
   const groups = new Map<string, OpmlFeed[]>();
-  for (const feed of feeds) {
+  for (const feed of shown) {
     const tag = feed.source.tags[0] ?? '';
     groups.set(tag, [...(groups.get(tag) ?? []), feed]);
   }
@@ -39,6 +60,11 @@ ${body.join('\n')}
   </body>
 </opml>
 `;
+}
+
+/** Public URLs: no user, password or secret parameter (dropped rather than masked: a masked token is no use to a reader). */
+function withoutSecrets(feed: OpmlFeed): OpmlFeed {
+  return { ...feed, url: publicUrl(feed.url), siteLink: feed.siteLink === null ? null : publicUrl(feed.siteLink) };
 }
 
 function outline(feed: OpmlFeed): string {

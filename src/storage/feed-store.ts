@@ -1,5 +1,6 @@
 /** Per-feed polling state: which URL to fetch, validators for conditional GET, schedule and errors. */
 import type { FeedSource, FeedState, WaitReason } from '../model.ts';
+import { redactSecrets } from '../redact.ts';
 import type { Database } from './database.ts';
 
 interface FeedRow {
@@ -62,7 +63,8 @@ function toState(row: FeedRow): FeedState {
     waitReason: row.wait_reason,
     ttlMinutes: row.ttl_minutes,
     consecutiveErrors: row.consecutive_errors,
-    lastError: row.last_error,
+    // Errors are stored redacted (markFailure); rows written before that are redacted here.
+    lastError: row.last_error === null ? null : redactSecrets(row.last_error, [row.url, row.configured_url]),
   };
 }
 
@@ -123,10 +125,16 @@ export function createFeedStore(db: Database) {
       });
     },
 
-    /** Records a failed fetch: error text, one more consecutive error, when to try again. */
+    /**
+     * Records a failed fetch: error text, one more consecutive error, when to try again. The
+     * error is stored without the passwords and tokens of the feed's URLs, so no reader of it
+     * (digests, listings, stats) can show them.
+     */
     markFailure(id: string, result: FetchFailure, now: Date): void {
+      const row = selectOne.get(id);
+      const error = redactSecrets(result.error, [result.url, result.configuredUrl, row?.url, row?.configured_url]);
       failure.run({
-        id, url: result.url ?? null, error: result.error, waitReason: result.waitReason,
+        id, url: result.url ?? null, error, waitReason: result.waitReason,
         now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(), configuredUrl: result.configuredUrl ?? null,
       });
     },
