@@ -97,6 +97,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     const deps: HttpServerDeps = {
       get published() { return published; },
       get maxAgeSeconds() { return pollIntervalMinutes * 60; },
+      get adminNetworks() { return config.server.adminNetworks; },
       store, logger, secret, previewDigest: preview, metrics, readiness,
     };
     return startHttpServer(deps, host, port);

@@ -52,9 +52,18 @@ const pollSchema = z.strictObject({
   ], { error: 'must be true, false or a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' }).default(false),
 });
 
+const addressOrRange = z.string({ error: 'must be an IP address or CIDR range string' })
+  .refine(isAddressOrRange, { error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}` });
+
+/** Loopback, private and link-local ranges : the operator's machine and networks (like Miniflux's METRICS_ALLOWED_NETWORKS). */
+export const DEFAULT_ADMIN_NETWORKS = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'];
+
 const serverSchema = z.strictObject({
   host: text.default('127.0.0.1'),
   port: int(0, 65535).default(8080),
+  /** Clients allowed /metrics and /digests/{id}/preview, by socket address. */
+  adminNetworks: z.array(addressOrRange, { error: 'must be a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' })
+    .default(() => [...DEFAULT_ADMIN_NETWORKS]),
 });
 
 const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;

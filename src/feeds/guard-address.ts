@@ -6,8 +6,8 @@
  * address first and a private one a moment later (DNS rebinding) still cannot get through.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
+import { isIpAddress } from '../support/ip-ranges.ts';
 import { describeRefusal, type AddressPolicy } from './address-policy.ts';
 
 export type { AddressPolicy } from './address-policy.ts';
@@ -34,7 +34,7 @@ export async function checkFetchTarget(url: URL, policy: AddressPolicy, lookup: 
   if (policy === true) return null;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
-  if (ipaddr.isValid(host)) addresses = [host];
+  if (isIpAddress(host)) addresses = [host];
   else {
     try {
       addresses = await resolveAll(lookup, host);

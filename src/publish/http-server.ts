@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Readiness } from '../readiness.ts';
 import type { Store } from '../storage/store.ts';
+import { describeAdminRefusal } from './admin-access.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
 import { servedLimit, type FeedScope, type PublishedFeeds } from './published-feeds.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
@@ -32,6 +33,8 @@ export interface HttpServerDeps {
   metrics?: Metrics;
   /** GET /readyz. */
   readiness?: () => Promise<Readiness>;
+  /** server.adminNetworks: the socket addresses allowed /metrics and digest previews. */
+  adminNetworks: readonly string[];
 }
 
 export interface RunningServer {
@@ -121,6 +124,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   }
   const preview = /^\/digests\/([^/]+)\/preview$/.exec(path);
   if (preview && deps.previewDigest) {
+    if (refuseNonAdmin(req, res, '/digests/{id}/preview', deps.adminNetworks)) return;
     const id = safeDecode(preview[1]!);
     if (id === null) return sendText(res, 400, 'Malformed percent-encoding in the path.\n');
     const html = await deps.previewDigest(id);
@@ -134,6 +138,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
     return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', ...readiness });
   }
   if (path === '/metrics' && deps.metrics) {
+    if (refuseNonAdmin(req, res, path, deps.adminNetworks)) return;
     const { contentType, body } = await deps.metrics.render();
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
     return void res.end(body);
@@ -154,6 +159,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   if (limit === null) return sendText(res, 400, `limit must be a whole number from 1 to ${MAX_LIMIT}.\n`);
   // Rounded down to a bucket, so rotating limits cannot make a document per request.
   sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, servedLimit(limit)), deps.maxAgeSeconds);
+}
+
+/** Answers 403 (and says true) unless the client is in server.adminNetworks. */
+function refuseNonAdmin(req: IncomingMessage, res: ServerResponse, page: string, adminNetworks: readonly string[]): boolean {
+  const refusal = describeAdminRefusal(page, req.socket.remoteAddress, req.headers, adminNetworks);
+  if (refusal) sendText(res, 403, refusal);
+  return refusal !== null;
 }
 
 function safeDecode(segment: string): string | null {
