@@ -1,10 +1,12 @@
 /** A stable slug for a feed that names no id, made from its URL alone (never from its position). */
+import { publicUrl } from '../redact.ts';
 
 const NOISE = new Set(['feed', 'feeds', 'rss', 'atom', 'xml', 'rss2', 'index', 'www', 'com', 'org', 'net', 'co', 'uk', 'json', 'profile', 'author', 'authors', 'column', 'columnists', 'opinion']);
 
 /** "https://www.theguardian.com/profile/georgemonbiot/rss" → "theguardian-georgemonbiot". */
 export function deriveFeedId(url: string): string {
-  const parsed = new URL(url);
+  // Without credentials: the id is public (/feeds/{id}/feed.xml, OPML, logs), a ?token= is not.
+  const parsed = new URL(publicUrl(url));
   const host = parsed.hostname.replace(/^www\d?\./, '').split('.');
   const site = host.length > 1 ? host.slice(0, -1).filter((label) => !NOISE.has(label)).join('-') || host[0]! : host[0]!;
   const words = decodeURIComponent(parsed.pathname + parsed.search)
