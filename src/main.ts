@@ -19,6 +19,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'opml', summary: 'import feeds from an OPML file, or export them as OPML', load: async () => (await import('./commands/opml.ts')).opmlCommand },
   { name: 'export', summary: 'write the merged feed to stdout', load: async () => (await import('./commands/export.ts')).exportCommand },
   { name: 'digest', summary: 'send, preview or report on the email digests', load: async () => (await import('./commands/digest.ts')).digestCommand },
+  { name: 'subscribers', summary: 'list who gets each digest, who unsubscribed and when', load: async () => (await import('./commands/subscribers.ts')).subscribersCommand },
   { name: 'parse', summary: 'print one feed (file or URL), normalized', load: async () => (await import('./commands/parse.ts')).parseCommand },
   { name: 'stats', summary: 'print fetch, story, feed-error and digest figures', load: async () => (await import('./commands/stats.ts')).statsCommand },
   { name: 'backup', summary: 'copy the database safely, even while the service runs', load: async () => (await import('./commands/backup.ts')).backupCommand },

@@ -1,17 +1,21 @@
 /**
- * Unsubscribe tokens: the address and digest, signed with HMAC-SHA256 under the instance's
- * secret, so a link can only unsubscribe the address it was sent to.
+ * Unsubscribe tokens: the address, the digest and the subscription epoch, signed with
+ * HMAC-SHA256 under the instance's secret, so a link can only unsubscribe the address it was
+ * sent to, from the digest it came with. The epoch grows with every resubscribe, so a link
+ * mailed before one is recognisably old (the page refuses to replay it).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface TokenSubject {
   address: string;
   digestId: string;
+  /** The subscription epoch when the link was mailed; tokens from before epochs existed read as 0. */
+  epoch: number;
 }
 
-/** The token for an address and digest. */
-export function createUnsubscribeToken(subject: TokenSubject, secret: string): string {
-  const payload = Buffer.from(JSON.stringify([subject.address.toLowerCase(), subject.digestId])).toString('base64url');
+/** The token for an address, digest and epoch (0 unless given: never resubscribed). */
+export function createUnsubscribeToken(subject: Omit<TokenSubject, 'epoch'> & { epoch?: number }, secret: string): string {
+  const payload = Buffer.from(JSON.stringify([subject.address.toLowerCase(), subject.digestId, subject.epoch ?? 0])).toString('base64url');
   return `${payload}.${sign(payload, secret)}`;
 }
 
@@ -23,11 +27,19 @@ export function verifyUnsubscribeToken(token: string, secret: string): TokenSubj
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
   try {
-    const [address, digestId] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown[];
-    return typeof address === 'string' && typeof digestId === 'string' ? { address, digestId } : null;
+    return parseSubject(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown);
   } catch {
     return null;
   }
+}
+
+/** [address, digest] (links mailed before epochs, kept working as epoch 0) or [address, digest, epoch]. */
+function parseSubject(value: unknown): TokenSubject | null {
+  if (!Array.isArray(value) || value.length < 2 || value.length > 3) return null;
+  const [address, digestId, epoch = 0] = value as unknown[];
+  if (typeof address !== 'string' || typeof digestId !== 'string') return null;
+  if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) return null;
+  return { address, digestId, epoch };
 }
 
 function sign(payload: string, secret: string): string {

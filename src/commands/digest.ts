@@ -1,12 +1,13 @@
 /** `columnwire digest`: send digests now, preview them, or report on past runs. */
 import { writeFile } from 'node:fs/promises';
 import type { DigestConfig } from '../config/schema.ts';
+import { listSubscribers } from '../digest/list-subscribers.ts';
 import { composeMessage, previewDigest, runDigest, type RunReport } from '../digest/run-digest.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
 
 const help = `Usage: columnwire digest [--id ID] [--dry-run] [--preview FILE] [--to ADDR] [--status]
-                         [--resubscribe ADDR]
+                         [--resubscribe ADDR [--id ID]]
 
 Sends each digest (or one) now: first what an interrupted run still owes, then a new run
 covering the stories stored since the previous run. Mail goes to SMTP_URL
@@ -17,8 +18,10 @@ Options:
   --dry-run            print recipients, subject and stories; send nothing, move no cursor
   --preview FILE       write the next digest's HTML to FILE for a browser; send nothing
   --to ADDR            send a test copy of the next digest to ADDR only; move no cursor
-  --status             list recent runs with what was sent, failed or is still pending
-  --resubscribe ADDR   undo an unsubscribe for ADDR
+  --status             list recent runs with what was sent, failed or is still pending,
+                       and who unsubscribed and when (all recipients: columnwire subscribers)
+  --resubscribe ADDR   undo ADDR's unsubscribes (with --id, from that digest only); links
+                       mailed before then no longer unsubscribe
   -h, --help           show this help`;
 
 export const digestCommand: Command = {
@@ -32,8 +35,10 @@ export const digestCommand: Command = {
     return withApp(globals, async (app) => {
       const print = (line: string) => stdout.write(`${line}\n`);
       if (values.resubscribe !== undefined) {
-        const had = await app.store.resubscribe(values.resubscribe);
-        print(had ? `${values.resubscribe} will get digests again` : `${values.resubscribe} was not unsubscribed`);
+        const only = values.id === undefined ? null : selectDigests(app.config.digests, values.id, app.config.path)[0]!.id;
+        const had = await app.store.resubscribe(values.resubscribe, only, new Date());
+        const which = only === null ? 'digests' : `the "${only}" digest`;
+        print(had ? `${values.resubscribe} will get ${which} again` : `${values.resubscribe} was not unsubscribed from ${which}`);
         return 0;
       }
       const digests = selectDigests(app.config.digests, values.id, app.config.path);
@@ -46,6 +51,9 @@ export const digestCommand: Command = {
             const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
             print(`  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending')} pending — ${run.subject}`);
             for (const failed of deliveries.filter((delivery) => delivery.status !== 'sent' && delivery.lastError)) print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
+          }
+          for (const gone of (await listSubscribers([digest], app.store)).filter((row) => row.state === 'unsubscribed')) {
+            print(`  unsubscribed: ${gone.address} since ${gone.since!.toISOString()}${gone.scope === 'all' ? ' (from all digests)' : ''}`);
           }
         }
         return 0;
@@ -68,7 +76,8 @@ export const digestCommand: Command = {
             if (values.to !== undefined) {
               const rendered = { subject: preview.subject, fullStories: preview.stories.length, html: () => preview.html, text: () => preview.text };
               const messageId = `<test.${digest.id}.${now.getTime()}@columnwire.localhost>`;
-              const outcome = await deps.mailer.send(composeMessage(digest, rendered, values.to, messageId, deps, now));
+              const epoch = (await app.store.subscriptionState(values.to, digest.id))?.epoch;
+              const outcome = await deps.mailer.send(composeMessage(digest, rendered, values.to, messageId, deps, now, epoch));
               if (outcome.kind !== 'sent') throw new Error(`digest: test copy to ${values.to} failed: ${outcome.error}`);
               print(`${digest.id}: test copy sent to ${values.to} via ${deps.mailer.describe}`);
             }

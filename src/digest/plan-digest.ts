@@ -31,7 +31,7 @@ export async function planDigest(digest: DigestConfig, config: Config, store: St
   const toStoryId = Math.max(fromStoryId, await store.maxStoryId());
   const feedIds = digestFeedIds(digest, config);
   const stories = await store.storiesByIds(await store.storyIdsInRange(fromStoryId, toStoryId, feedIds));
-  const unsubscribed = await store.unsubscribedAddresses();
+  const unsubscribed = await store.unsubscribedAddresses(digest.id);
   const recipients = [...new Set(digest.to.map((address) => address.toLowerCase()))].filter((address) => !unsubscribed.has(address));
   return { fromStoryId, toStoryId, stories, recipients };
 }

@@ -1,9 +1,12 @@
 /**
  * DigestView → email HTML (MJML) and plain text (the only importer of mjml). MJML is slow,
  * so it is compiled once per run with a marker where the per-recipient unsubscribe link
- * goes; each recipient's copy is then a string replacement. The HTML is kept under Gmail's
- * clipping size (~102 KB) by listing the last stories by title only.
+ * goes; each recipient's copy then joins the pieces between the markers with their link.
+ * The marker holds a random nonce drawn for this render, after the stories were stored, so
+ * no feed text can contain it (a fixed marker in a story title became the reader's link).
+ * The HTML is kept under Gmail's clipping size (~102 KB) by listing the last stories by title only.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml } from '../html-text.ts';
@@ -11,7 +14,6 @@ import type { DigestView } from './build-digest-view.ts';
 import { fillTemplate } from './fill-template.ts';
 
 export const MAX_HTML_BYTES = 100_000;
-const UNSUBSCRIBE_MARKER = 'https://columnwire.invalid/unsubscribe-marker';
 const BUILT_IN = new URL('../../templates/', import.meta.url);
 
 export interface Templates {
@@ -51,10 +53,12 @@ export async function renderDigest(
   templates: Templates,
   maxHtmlBytes = MAX_HTML_BYTES,
 ): Promise<RenderedDigest> {
+  // 128 random bits: a URL that survives MJML untouched and that nothing stored can contain.
+  const marker = `https://columnwire.invalid/unsubscribe-${randomBytes(16).toString('hex')}`;
   let full = wanted;
   let listed = total - full;
   let view = makeView(full, listed);
-  let html = await compile(templates.mjml, view);
+  let html = await compile(templates.mjml, view, marker);
   for (let attempt = 0; Buffer.byteLength(html) > maxHtmlBytes && full + listed > 0 && attempt < 12; attempt++) {
     // Shrink in proportion to the overshoot, a little more to be sure.
     const ratio = (maxHtmlBytes / Buffer.byteLength(html)) * 0.9;
@@ -65,22 +69,23 @@ export async function renderDigest(
       listed = Math.max(0, Math.min(listed - 1, Math.floor(listed * ratio)));
     }
     view = makeView(full, listed);
-    html = await compile(templates.mjml, view);
+    html = await compile(templates.mjml, view, marker);
   }
-  const text = fillTemplate(templates.text, { ...view, unsubscribeUrl: UNSUBSCRIBE_MARKER }, (value) => value);
+  const htmlPieces = html.split(marker);
+  const textPieces = fillTemplate(templates.text, { ...view, unsubscribeUrl: marker }, (value) => value).split(marker);
   return {
     subject: view.subject,
     fullStories: full,
-    html: (unsubscribeUrl) => html.replaceAll(UNSUBSCRIBE_MARKER, escapeHtml(unsubscribeUrl)),
-    text: (unsubscribeUrl) => text.replaceAll(UNSUBSCRIBE_MARKER, unsubscribeUrl),
+    html: (unsubscribeUrl) => htmlPieces.join(escapeHtml(unsubscribeUrl)),
+    text: (unsubscribeUrl) => textPieces.join(unsubscribeUrl),
   };
 }
 
-async function compile(template: string, view: DigestView): Promise<string> {
+async function compile(template: string, view: DigestView, marker: string): Promise<string> {
   // Loaded on first use: mjml and its dependencies take a quarter second to import, which
   // every other command (poll, serve, export) would pay for nothing.
   const { default: mjml2html } = await import('mjml');
-  const source = fillTemplate(template, { ...view, unsubscribeUrl: UNSUBSCRIBE_MARKER }, escapeHtml);
+  const source = fillTemplate(template, { ...view, unsubscribeUrl: marker }, escapeHtml);
   const result = await mjml2html(source, { validationLevel: 'soft', keepComments: false });
   if (!result.html) throw new Error(`digest: the MJML template produced no HTML: ${result.errors.map((error) => error.formattedMessage).join('; ')}`);
   // Numeric references for everything beyond Latin-1 keep the string one byte per character:

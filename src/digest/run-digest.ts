@@ -74,9 +74,10 @@ export async function renderFor(digest: DigestConfig, stories: readonly Story[],
 }
 
 /** The message for one recipient of a rendered digest. */
-export function composeMessage(digest: DigestConfig, rendered: RenderedDigest, address: string, messageId: string, deps: Pick<DigestDeps, 'config' | 'secret'>, date: Date): OutgoingMessage {
+export function composeMessage(digest: DigestConfig, rendered: RenderedDigest, address: string, messageId: string, deps: Pick<DigestDeps, 'config' | 'secret'>, date: Date, epoch = 0): OutgoingMessage {
   const base = deps.config.baseUrl.replace(/\/+$/, '');
-  const token = createUnsubscribeToken({ address, digestId: digest.id }, deps.secret);
+  // The epoch (resubscribes so far) makes this link old once the reader is resubscribed.
+  const token = createUnsubscribeToken({ address, digestId: digest.id, epoch }, deps.secret);
   const unsubscribeUrl = `${base}/unsubscribe?token=${token}`;
   const fromAddress = /<([^>]+)>/.exec(deps.config.mail.from)?.[1] ?? deps.config.mail.from.trim();
   const host = new URL(base).hostname;
@@ -99,7 +100,8 @@ export function composeMessage(digest: DigestConfig, rendered: RenderedDigest, a
 async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, prerendered?: RenderedDigest): Promise<RunReport> {
   const log = deps.logger.child({ digestId: digest.id, runId: run.id });
   const rendered = prerendered ?? (await renderFor(digest, await deps.store.storiesByIds(run.storyIds), run.createdAt, deps));
-  const unsubscribed = await deps.store.unsubscribedAddresses();
+  const unsubscribed = await deps.store.unsubscribedAddresses(digest.id);
+  const standings = await deps.store.subscriptionStates(digest.id);
   const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending');
   // Once the server cannot be reached at all, the rest wait for the next attempt instead of each retrying in turn.
   let unreachable: string | null = null;
@@ -116,7 +118,7 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
     // One write per recipient once the outcome is known: a copy still 'pending' after a crash
     // is sent again under the same Message-ID, whether or not it was in flight.
     const outcome = await sendWithRetries(
-      () => deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now())),
+      () => deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now(), standings.get(delivery.address)?.epoch)),
       deps.signal?.aborted ? [] : deps.retryDelaysMs,
     );
     if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;

@@ -1,14 +1,13 @@
 /**
- * A token bucket per client address, for the one route that writes (/unsubscribe): spent
- * by refused tokens only, so mailbox providers posting many one-click unsubscribes from one
- * address are never slowed, while a script guessing tokens is. Pure: time comes in.
- * Memory is bounded: past `maxClients`, the least recently seen address is forgotten.
+ * A token bucket per client address, for the one route that writes (/unsubscribe): consulted
+ * only once a request has been refused (bad token, oversize), so valid links are never
+ * slowed, however many arrive from one address (a mailbox provider's one-click posts, or
+ * every reader behind one reverse proxy), while a script guessing tokens is. Pure: time
+ * comes in. Memory is bounded: past `maxClients`, the least recently seen address is forgotten.
  */
 export interface RateLimiter {
-  /** Takes a token for `client` at `nowMs`; returns 0 when allowed, else the seconds to wait. */
+  /** Spends a token for `client` at `nowMs`; returns 0 when one was left, else the seconds until one is. */
   take(client: string, nowMs: number): number;
-  /** The seconds `client` must wait before a token is free (0: one is), taking none. */
-  peek(client: string, nowMs: number): number;
 }
 
 export interface RateLimitOptions {
@@ -26,12 +25,6 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter {
   const refillPerMs = options.perMinute / 60_000;
   const secondsUntilToken = (tokens: number) => Math.ceil((1 - tokens) / refillPerMs / 1000);
   return {
-    peek(client, nowMs) {
-      const bucket = buckets.get(client);
-      if (!bucket) return 0;
-      const tokens = Math.min(options.burst, bucket.tokens + (nowMs - bucket.atMs) * refillPerMs);
-      return tokens >= 1 ? 0 : secondsUntilToken(tokens);
-    },
     take(client, nowMs) {
       const bucket = buckets.get(client) ?? { tokens: options.burst, atMs: nowMs };
       buckets.delete(client); // re-inserted last: Map order is least recently seen first

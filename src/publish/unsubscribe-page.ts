@@ -1,33 +1,77 @@
 /**
- * /unsubscribe: GET shows a confirmation page with a button (mail scanners follow links,
- * so GET changes nothing); POST, the button or an RFC 8058 one-click request, records it.
- * The token is HMAC-signed, so a tampered one is refused with 400.
+ * /unsubscribe: GET shows a confirmation page (mail scanners follow links, so GET changes
+ * nothing) with two buttons: this digest, or every digest. POST, a button or an RFC 8058
+ * one-click request (whose body is only `List-Unsubscribe=One-Click`), records it; one-click
+ * stops the digest the token names. The token is checked before anything else: a valid one
+ * is always answered, and only refusals (a tampered token, an oversize request) spend the
+ * client's rate limit. A link mailed before the reader was resubscribed is refused with 410,
+ * so replaying an old message never silently unsubscribes again.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Store } from '../storage/store.ts';
-import { verifyUnsubscribeToken } from '../unsubscribe-token.ts';
 import { escapeHtml } from '../html-text.ts';
+import type { Store } from '../storage/store.ts';
+import { verifyUnsubscribeToken, type TokenSubject } from '../unsubscribe-token.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 const MAX_BODY_BYTES = 4096;
+const MAX_URL_LENGTH = 2048;
 
-/** Handles GET and POST /unsubscribe; resolves to false when the request was refused (bad token or too large). */
-export async function handleUnsubscribe(req: IncomingMessage, res: ServerResponse, url: URL, store: Store, secret: string): Promise<boolean> {
+export interface UnsubscribeDeps {
+  store: Store;
+  /** Verifies unsubscribe tokens. */
+  secret: string;
+  /** Spent by refused requests only. */
+  limiter: RateLimiter;
+}
+
+/** Handles GET and POST /unsubscribe. */
+export async function handleUnsubscribe(req: IncomingMessage, res: ServerResponse, url: URL, deps: UnsubscribeDeps): Promise<void> {
+  const refuse = (status: number, title: string, body: string): void => {
+    const waitSeconds = deps.limiter.take(req.socket.remoteAddress ?? '', Date.now());
+    if (waitSeconds === 0) return page(res, status, title, body);
+    res.setHeader('retry-after', String(waitSeconds));
+    page(res, 429, 'Too many refused requests', `<p>Too many refused requests came from your address; try again in ${waitSeconds} s.</p>`);
+  };
+  if ((req.url ?? '').length > MAX_URL_LENGTH) return refuse(414, 'Link too long', '<p>This link is too long to be an unsubscribe link.</p>');
   const body = req.method === 'POST' ? await readSmallBody(req) : '';
-  if (body === null) return page(res, 413, 'Request too large', '<p>This request is too large.</p>'), false;
-  const token = url.searchParams.get('token') ?? new URLSearchParams(body).get('token') ?? '';
-  const subject = verifyUnsubscribeToken(token, secret);
+  if (body === null) return refuse(413, 'Request too large', '<p>This request is too large.</p>');
+  const form = new URLSearchParams(body);
+  const token = url.searchParams.get('token') ?? form.get('token') ?? '';
+  const subject = verifyUnsubscribeToken(token, deps.secret);
   if (!subject) {
-    return page(res, 400, 'Invalid link', '<p>This unsubscribe link is not valid: it may have been cut or changed. Use the link from the latest digest email.</p>'), false;
+    return refuse(400, 'Invalid link', '<p>This unsubscribe link is not valid: it may have been cut or changed. Use the link from the latest digest email.</p>');
   }
+  const standing = await deps.store.subscriptionState(subject.address, subject.digestId);
   const who = `<strong>${escapeHtml(subject.address)}</strong>`;
-  if (req.method === 'POST') {
-    await store.unsubscribe(subject.address, subject.digestId, new Date());
-    return page(res, 200, 'Unsubscribed', `<p>${who} will get no more digests.</p>`), true;
+  const digest = `the “${escapeHtml(subject.digestId)}” digest`;
+  if (subject.epoch < (standing?.epoch ?? 0)) {
+    // Signed by us, so not a guess: answered, and the limit is not spent.
+    return page(res, 410, 'Old link', `<p>This link is from a digest sent before ${who} was subscribed again to ${digest}${standing ? ` (on ${day(standing.since)})` : ''}, so it no longer unsubscribes.</p>
+<p>To stop ${digest}, use the unsubscribe link in a digest sent since then.</p>`);
   }
-  const action = `/unsubscribe?token=${encodeURIComponent(token)}`;
-  page(res, 200, 'Unsubscribe?', `<p>Stop sending digests to ${who}?</p>
-<form method="post" action="${escapeHtml(action)}"><button type="submit">Unsubscribe</button></form>`);
-  return true;
+  if (req.method === 'POST') {
+    const everything = form.get('scope') === 'all';
+    await deps.store.unsubscribe(subject.address, everything ? null : subject.digestId, new Date());
+    return page(res, 200, 'Unsubscribed', everything
+      ? `<p>${who} will get no more digests.</p>`
+      : `<p>${who} will get no more of ${digest}.</p>${buttons(token, subject, false)}`);
+  }
+  const already = standing?.state === 'unsubscribed'
+    ? `<p>${who} has been unsubscribed from ${standing.scope === 'all' ? 'every digest' : digest} since ${day(standing.since)}.</p>`
+    : `<p>Stop sending ${digest} to ${who}?</p>`;
+  page(res, 200, 'Unsubscribe?', `${already}${buttons(token, subject, standing?.state !== 'unsubscribed')}`);
+}
+
+/** The confirmation buttons: this digest (when `thisOne`), and every digest. */
+function buttons(token: string, subject: TokenSubject, thisOne: boolean): string {
+  const action = escapeHtml(`/unsubscribe?token=${encodeURIComponent(token)}`);
+  const one = `<form method="post" action="${action}"><button type="submit">Unsubscribe from “${escapeHtml(subject.digestId)}”</button></form>`;
+  const all = `<form method="post" action="${action}"><input type="hidden" name="scope" value="all"><button type="submit">Unsubscribe from all digests</button></form>`;
+  return `\n${thisOne ? `${one}\n` : ''}${all}`;
+}
+
+function day(date: Date): string {
+  return date.toISOString().slice(0, 10);
 }
 
 /** The body as text, or null when it passes the limit. */
@@ -48,7 +92,7 @@ function page(res: ServerResponse, status: number, title: string, body: string):
   res.end(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}button{font-size:1rem;padding:.5rem 1rem}</style>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}button{font-size:1rem;padding:.5rem 1rem;margin:.25rem 0}</style>
 </head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>
 `);
 }

@@ -1,6 +1,6 @@
 /**
  * Digest runs and per-recipient deliveries, recorded before anything is sent, so a crash
- * resumes with exactly the recipients not yet sent; and the unsubscribed addresses.
+ * resumes with exactly the recipients not yet sent (unsubscribes: subscription-store.ts).
  */
 import type { Delivery, DeliveryStatus, DigestRun } from '../model.ts';
 import type { Database } from './database.ts';
@@ -100,19 +100,6 @@ export function createDigestStore(db: Database) {
       if (open > 0) return false;
       db.prepare(`UPDATE digest_runs SET status = 'done', finished_at = ? WHERE id = ? AND status = 'sending'`).run(at.getTime(), runId);
       return true;
-    },
-
-    unsubscribe(address: string, digestId: string | null, at: Date): void {
-      db.prepare(`INSERT INTO unsubscribes (address, digest_id, at) VALUES (?, ?, ?) ON CONFLICT (address) DO NOTHING`).run(address.toLowerCase(), digestId, at.getTime());
-    },
-
-    /** Removes an unsubscription; true when there was one. */
-    resubscribe(address: string): boolean {
-      return db.prepare(`DELETE FROM unsubscribes WHERE address = ?`).run(address.toLowerCase()).changes > 0;
-    },
-
-    unsubscribed(): Set<string> {
-      return new Set(db.prepare<[], { address: string }>(`SELECT address FROM unsubscribes`).all().map((row) => row.address));
     },
   };
 }

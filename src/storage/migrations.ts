@@ -104,4 +104,21 @@ export const migrations: readonly string[] = [
     at        INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Unsubscribes per digest (digest_id '*': every digest), with since when, and the epoch
+  -- (resubscribes so far) that unsubscribe links carry. Rows are updated, never deleted.
+  CREATE TABLE subscriptions (
+    address   TEXT NOT NULL,
+    digest_id TEXT NOT NULL,
+    state     TEXT NOT NULL CHECK (state IN ('subscribed', 'unsubscribed')),
+    epoch     INTEGER NOT NULL DEFAULT 0,
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (address, digest_id)
+  ) WITHOUT ROWID;
+  -- Every earlier unsubscribe stopped every digest, and its page promised "no more digests":
+  -- each stays an unsubscribe from all of them, whichever digest it came from.
+  INSERT INTO subscriptions (address, digest_id, state, epoch, at)
+    SELECT address, '*', 'unsubscribed', 0, at FROM unsubscribes;
+  DROP TABLE unsubscribes;
+  `,
 ];

@@ -9,11 +9,13 @@ import { createDigestStore, type NewRun } from './digest-store.ts';
 import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
 import { createStatsStore, type CounterName, type ServiceStats } from './stats-store.ts';
 import { createStoryStore, type StoryQuery } from './story-store.ts';
+import { createSubscriptionStore, type SubscriptionState } from './subscription-store.ts';
 
 export type { FetchFailure, FetchSuccess } from './feed-store.ts';
 export type { StoryQuery } from './story-store.ts';
 export type { NewRun } from './digest-store.ts';
 export type { CounterName, ServiceStats } from './stats-store.ts';
+export type { SubscriptionState } from './subscription-store.ts';
 
 export interface Store {
   /** Makes the stored feeds match the config. */
@@ -52,9 +54,16 @@ export interface Store {
   markDelivery(runId: number, address: string, status: DeliveryStatus, options?: { error?: string | null; sentAt?: Date; attempts?: number }): Promise<void>;
   /** Marks a run done when no delivery is left to send; true when it is done. */
   finishDigestRunIfDone(runId: number, at: Date): Promise<boolean>;
+  /** Stops `digestId` (every digest when null) for `address`; a second unsubscribe keeps the first one's time. */
   unsubscribe(address: string, digestId: string | null, at: Date): Promise<void>;
-  resubscribe(address: string): Promise<boolean>;
-  unsubscribedAddresses(): Promise<Set<string>>;
+  /** Undoes an unsubscribe from `digestId` (every digest when null), moving its epoch on; true when there was one. */
+  resubscribe(address: string, digestId?: string | null, at?: Date): Promise<boolean>;
+  /** Addresses that must not get `digestId`; without one, those unsubscribed from any digest. */
+  unsubscribedAddresses(digestId?: string): Promise<Set<string>>;
+  /** One address's standing for a digest (with the epoch its links carry), or null when none was recorded. */
+  subscriptionState(address: string, digestId: string): Promise<SubscriptionState | null>;
+  /** The standing of every address with one recorded for `digestId`, by lower-cased address. */
+  subscriptionStates(digestId: string): Promise<Map<string, SubscriptionState>>;
   /** Adds a poll cycle's totals to the persistent counters and stamps when it finished. */
   recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): Promise<void>;
   /** The persistent totals, for /metrics, /readyz and `columnwire stats`. */
@@ -73,6 +82,7 @@ export function createSqliteStore(path: string): Store {
   const stories = createStoryStore(db);
   const digests = createDigestStore(db);
   const stats = createStatsStore(db);
+  const subscriptions = createSubscriptionStore(db);
   // The content version is read on every HTTP request; SQLite is asked again only after a
   // write by this process, or after VERSION_RECHECK_MS for writes by another process.
   let knownVersion = -1;
@@ -128,9 +138,11 @@ export function createSqliteStore(path: string): Store {
     deliveries: async (runId) => digests.deliveries(runId),
     markDelivery: async (runId, address, status, options) => digests.markDelivery(runId, address, status, options),
     finishDigestRunIfDone: async (runId, at) => digests.finishRunIfDone(runId, at),
-    unsubscribe: async (address, digestId, at) => digests.unsubscribe(address, digestId, at),
-    resubscribe: async (address) => digests.resubscribe(address),
-    unsubscribedAddresses: async () => digests.unsubscribed(),
+    unsubscribe: async (address, digestId, at) => subscriptions.unsubscribe(address, digestId, at),
+    resubscribe: async (address, digestId = null, at = new Date()) => subscriptions.resubscribe(address, digestId, at),
+    unsubscribedAddresses: async (digestId) => subscriptions.unsubscribed(digestId),
+    subscriptionState: async (address, digestId) => subscriptions.state(address, digestId),
+    subscriptionStates: async (digestId) => subscriptions.states(digestId),
     recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),

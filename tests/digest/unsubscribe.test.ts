@@ -39,7 +39,7 @@ describe('unsubscribing over HTTP', () => {
   it('points List-Unsubscribe at this server\'s /unsubscribe with a token for that reader', async () => {
     const { link, token, digestApp } = await afterOneDigest();
     expect(link.origin + link.pathname).toBe('https://columns.example.net/unsubscribe');
-    expect(verifyUnsubscribeToken(token, digestApp.app.secret)).toEqual({ address: 'leave@example.org', digestId: 'daily' });
+    expect(verifyUnsubscribeToken(token, digestApp.app.secret)).toEqual({ address: 'leave@example.org', digestId: 'daily', epoch: 0 });
   });
 
   it('shows a confirmation form on GET and unsubscribes nobody', async () => {
@@ -48,7 +48,8 @@ describe('unsubscribing over HTTP', () => {
     expect(response.status).toBe(200);
     const page = await response.text();
     expect(page).toContain('leave@example.org');
-    expect(page).toMatch(/<form method="post" action="\/unsubscribe\?token=[^"]+"><button type="submit">Unsubscribe<\/button><\/form>/);
+    expect(page).toMatch(/<form method="post" action="\/unsubscribe\?token=[^"]+"><button type="submit">Unsubscribe from “daily”<\/button><\/form>/);
+    expect(page).toMatch(/<input type="hidden" name="scope" value="all"><button type="submit">Unsubscribe from all digests<\/button>/);
     expect(await digestApp.app.store.unsubscribedAddresses()).toEqual(new Set());
   });
 
@@ -64,7 +65,7 @@ describe('unsubscribing over HTTP', () => {
     const { token, local, digestApp, nextRecipients } = await afterOneDigest();
     const response = await post(local, token);
     expect(response.status).toBe(200);
-    expect(await response.text()).toContain('will get no more digests');
+    expect(await response.text()).toContain('will get no more of the “daily” digest');
     expect(await digestApp.app.store.unsubscribedAddresses()).toEqual(new Set(['leave@example.org']));
     expect(await nextRecipients()).toEqual(['stay@example.org']);
   });
@@ -100,10 +101,21 @@ describe('unsubscribing over HTTP', () => {
 describe('unsubscribe tokens', () => {
   const secret = 'test-secret-of-this-instance';
 
-  it('round-trips the address (lower-cased) and the digest id', () => {
-    const token = createUnsubscribeToken({ address: 'Reader@Example.ORG', digestId: 'daily' }, secret);
+  it('round-trips the address (lower-cased), the digest id and the epoch', () => {
+    const token = createUnsubscribeToken({ address: 'Reader@Example.ORG', digestId: 'daily', epoch: 3 }, secret);
     expect(token).toMatch(/^[\w-]+\.[\w-]+$/);
-    expect(verifyUnsubscribeToken(token, secret)).toEqual({ address: 'reader@example.org', digestId: 'daily' });
+    expect(verifyUnsubscribeToken(token, secret)).toEqual({ address: 'reader@example.org', digestId: 'daily', epoch: 3 });
+  });
+
+  it('reads a token mailed before epochs existed ([address, digest]) as epoch 0', () => {
+    const payload = Buffer.from(JSON.stringify(['reader@example.org', 'daily'])).toString('base64url');
+    const old = `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
+    expect(verifyUnsubscribeToken(old, secret)).toEqual({ address: 'reader@example.org', digestId: 'daily', epoch: 0 });
+  });
+
+  it('gives different tokens to different epochs', () => {
+    const subject = { address: 'a@example.org', digestId: 'daily' };
+    expect(createUnsubscribeToken({ ...subject, epoch: 0 }, secret)).not.toBe(createUnsubscribeToken({ ...subject, epoch: 1 }, secret));
   });
 
   it('gives different tokens to different addresses and digests', () => {
@@ -128,6 +140,10 @@ describe('unsubscribe tokens', () => {
     ['signed JSON that is not [address, digest]', signed(Buffer.from('{"address":"x"}').toString('base64url'))],
     ['signed text that is not JSON', signed(Buffer.from('not json').toString('base64url'))],
     ['signed numbers', signed(Buffer.from('[1, 2]').toString('base64url'))],
+    ['a signed negative epoch', signed(Buffer.from('["a@example.org", "daily", -1]').toString('base64url'))],
+    ['a signed fractional epoch', signed(Buffer.from('["a@example.org", "daily", 1.5]').toString('base64url'))],
+    ['a signed epoch that is text', signed(Buffer.from('["a@example.org", "daily", "1"]').toString('base64url'))],
+    ['four signed fields', signed(Buffer.from('["a@example.org", "daily", 1, 2]').toString('base64url'))],
   ])('refuses %s', (_case, token) => {
     expect(verifyUnsubscribeToken(token, secret)).toBeNull();
   });
