@@ -14,7 +14,14 @@ export function describeRefusal(host: string, address: string, policy: AddressPo
   const range = rangeName(address);
   if (range === 'unicast') return null;
   if (policy !== false && inRanges(address, policy)) return null;
-  return `refused ${host}: it resolves to ${address}, a ${range} address (list it in poll.allowPrivateAddresses to allow)`;
+  return `refused ${host}: it resolves to ${address}, a ${range} address ${REFUSAL_HINT}`;
+}
+
+const REFUSAL_HINT = '(list it in poll.allowPrivateAddresses to allow)';
+
+/** Does a fetch failure's reason (perhaps wrapped, as "feed X found on page Y failed: ...") say the policy refused an address? */
+export function isAddressRefusal(reason: string): boolean {
+  return reason.includes(REFUSAL_HINT);
 }
 
 /** Is `value` an address or CIDR range the policy understands? For config validation. */

@@ -93,7 +93,8 @@ describe('columnwire CLI', () => {
   });
 
   it('parse follows a page URL to its feed', async () => {
-    const result = await runCli(['parse', `${base}/page`, '--json']);
+    // The test config allows private addresses; the fixture server is on 127.0.0.1.
+    const result = await cli('parse', `${base}/page`, '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).feed.title).toBe('Jane at the Times');
   });

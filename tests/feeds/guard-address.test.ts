@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isAddressRefusal } from '../../src/feeds/address-policy.ts';
 import { checkFetchTarget, guardedLookup } from '../../src/feeds/guard-address.ts';
 
 /** Only IP literals and localhost (from /etc/hosts) appear here: the suite runs offline. */
@@ -77,5 +78,13 @@ describe('checkFetchTarget', () => {
     const lookup = guardedLookup(false, (_host, _options, callback) => callback(null, answers));
     const error = await new Promise<Error | null>((resolve) => lookup('mixed.test', { all: true }, (err) => resolve(err)));
     expect(error?.message).toMatch(/refused mixed\.test: it resolves to 10\.0\.0\.7, a private address/);
+  });
+
+  it('recognizes its own refusals, wrapped or not, and nothing else (parse adds its --allow-private hint to these only)', async () => {
+    const refusal = (await checkFetchTarget(new URL('http://10.0.0.1/feed.xml'), false))!;
+    expect(isAddressRefusal(refusal)).toBe(true);
+    expect(isAddressRefusal(`feed http://10.0.0.1/feed.xml found on page https://example.com/ failed: ${refusal}`)).toBe(true);
+    expect(isAddressRefusal((await checkFetchTarget(new URL('ftp://example.com/'), false))!)).toBe(false);
+    expect(isAddressRefusal('HTTP 404 Not Found')).toBe(false);
   });
 });
