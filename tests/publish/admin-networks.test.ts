@@ -69,6 +69,13 @@ describe('admin pages on the published port', () => {
     expect(refused.body).toContain('127.0.0.2 is not in it');
   });
 
+  it('applies a changed list on reload, without a restart', async () => {
+    const app = await served(null);
+    expect((await getFrom(app.server.url, '/metrics')).status).toBe(200);
+    await app.app.reconfigure(parseConfig(withAdminNetworks('[10.0.0.0/8]'), 'feeds.yaml'));
+    expect((await getFrom(app.server.url, '/metrics')).status).toBe(403);
+  });
+
   it.each(['x-forwarded-for', 'forwarded', 'x-real-ip'])('refuses a request a proxy forwarded (%s), even from loopback', async (header) => {
     const app = await served(null);
     const value = header === 'forwarded' ? 'for=127.0.0.1' : '127.0.0.1';
