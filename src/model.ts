@@ -107,7 +107,8 @@ export interface SaveResult {
 export type PollOutcome =
   | ({ kind: 'stored'; itemCount: number } & SaveResult)
   | { kind: 'not-modified' }
-  | { kind: 'skipped'; reason: WaitReason; until: Date }
+  /** 'busy': another process held the database's write lock too long; the feed is left as it was, for the next cycle. */
+  | { kind: 'skipped'; reason: WaitReason | 'busy'; until: Date }
   | { kind: 'failed'; error: string; nextFetchAt: Date };
 
 /** An item ready for storage: dates settled against first-seen time, identity keys computed. */
@@ -157,4 +158,6 @@ export interface Delivery {
   lastError: string | null;
   messageId: string;
   sentAt: Date | null;
+  /** Set while a process is sending this (still pending) copy: since when. */
+  claimedAt: Date | null;
 }

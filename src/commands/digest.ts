@@ -108,6 +108,7 @@ function selectDigests(digests: readonly DigestConfig[], id: string | undefined,
 }
 
 function formatRun(digestId: string, run: RunReport): string {
-  const state = run.done ? 'done' : `${run.pending} still pending (retried on the next run)`;
+  const state = run.done ? 'done'
+    : run.pending > 0 ? `${run.pending} still pending (retried on the next run)` : `${run.sending} being sent by another process`;
   return `${digestId}: run ${run.runId}: ${run.stories} stories, ${run.sent} sent, ${run.failed} failed, ${state} — ${run.subject}`;
 }

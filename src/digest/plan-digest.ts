@@ -12,6 +12,8 @@ import type { Store } from '../storage/store.ts';
 const FIRST_RUN_WINDOW_MS = 24 * 3600 * 1000;
 
 export interface DigestPlan {
+  /** The run this one follows (0: none), the cursor the new run is claimed against. */
+  afterRunId: number;
   fromStoryId: number;
   toStoryId: number;
   stories: Story[];
@@ -33,7 +35,7 @@ export async function planDigest(digest: DigestConfig, config: Config, store: St
   const stories = await store.storiesByIds(await store.storyIdsInRange(fromStoryId, toStoryId, feedIds));
   const unsubscribed = await store.unsubscribedAddresses(digest.id);
   const recipients = [...new Set(digest.to.map((address) => address.toLowerCase()))].filter((address) => !unsubscribed.has(address));
-  return { fromStoryId, toStoryId, stories, recipients };
+  return { afterRunId: previous?.id ?? 0, fromStoryId, toStoryId, stories, recipients };
 }
 
 /** The stable Message-ID of one recipient's copy of a run (the same on every retry). */

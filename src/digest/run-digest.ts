@@ -38,7 +38,10 @@ export interface RunReport {
   stories: number;
   sent: number;
   failed: number;
+  /** Still to send (a later run retries them). */
   pending: number;
+  /** Being sent by another process (a hand-run digest beside the service): not owed by this one. */
+  sending: number;
   done: boolean;
 }
 
@@ -54,12 +57,15 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
   if (deps.signal?.aborted) return { kind: 'sent', runs };
   const createdAt = now;
   const rendered = await renderFor(digest, plan.stories, createdAt, deps);
-  const run = await deps.store.createDigestRun({
-    digestId: digest.id, createdAt, fromStoryId: plan.fromStoryId, toStoryId: plan.toStoryId,
+  // Claimed against the cursor it was planned from: when another process (the service's
+  // schedule, a hand-run digest) created the run first, this one helps finish that run instead.
+  const claim = await deps.store.claimDigestRun({
+    digestId: digest.id, createdAt, afterRunId: plan.afterRunId, fromStoryId: plan.fromStoryId, toStoryId: plan.toStoryId,
     storyIds: plan.stories.map((story) => story.id), subject: rendered.subject,
     recipients: plan.recipients.map((address) => ({ address, messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from) })),
   });
-  runs.push(await sendRun(digest, run, deps, rendered));
+  if (claim.kind === 'taken') deps.logger.info({ digestId: digest.id, runId: claim.run.id }, 'digest run already started by another process; helping it finish');
+  if (!runs.some((report) => report.runId === claim.run.id)) runs.push(await sendRun(digest, claim.run, deps, claim.kind === 'created' ? rendered : undefined));
   return { kind: 'sent', runs };
 }
 
@@ -107,6 +113,8 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   let unreachable: string | null = null;
   await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
     if (deps.signal?.aborted) return; // shutting down: left pending for the catch-up at next start
+    // Only the claimer sends: another process sending this run (or one that sent it meanwhile) keeps it.
+    if (!(await deps.store.claimDelivery(run.id, delivery.address, deps.now()))) return;
     if (unsubscribed.has(delivery.address)) {
       await deps.store.markDelivery(run.id, delivery.address, 'failed', { error: 'unsubscribed before sending' });
       return;
@@ -115,8 +123,8 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
       await deps.store.markDelivery(run.id, delivery.address, 'pending', { error: unreachable });
       return;
     }
-    // One write per recipient once the outcome is known: a copy still 'pending' after a crash
-    // is sent again under the same Message-ID, whether or not it was in flight.
+    // One write per recipient, its own commit, right after the server's reply: a crash can
+    // only resend (same Message-ID) what was in flight, at most one copy per SMTP connection.
     const outcome = await sendWithRetries(
       () => deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now(), standings.get(delivery.address)?.epoch)),
       deps.signal?.aborted ? [] : deps.retryDelaysMs,
@@ -131,7 +139,9 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   const done = await deps.store.finishDigestRunIfDone(run.id, deps.now());
   const deliveries = await deps.store.deliveries(run.id);
   const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
-  const report = { runId: run.id, subject: rendered.subject, stories: run.storyIds.length, sent: count('sent'), failed: count('failed'), pending: count('pending'), done };
+  // This process's claims all ended with its loop: a claim left is another sender's.
+  const sending = deliveries.filter((delivery) => delivery.status === 'pending' && delivery.claimedAt !== null).length;
+  const report = { runId: run.id, subject: rendered.subject, stories: run.storyIds.length, sent: count('sent'), failed: count('failed'), pending: count('pending') - sending, sending, done };
   log.info({ ...report, via: deps.mailer.describe }, 'digest run finished');
   return report;
 }

@@ -6,7 +6,7 @@
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../logger.ts';
 import type { Feed, FeedSource, FeedState, PollOutcome } from '../model.ts';
-import type { Store } from '../storage/store.ts';
+import { isStoreBusy, type Store } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { runLimited } from '../run-limited.ts';
@@ -97,17 +97,19 @@ export async function pollAll(config: Config, deps: CycleDeps, options: PollCycl
     deps.logger.info({ ...countOutcomes(results), notStarted }, 'poll cycle cut short by shutdown');
     return { results, pruned: 0, durationMs: deps.now().getTime() - started.getTime() };
   }
-  const pruned = config.retentionDays > 0 ? await deps.store.pruneStories(new Date(deps.now().getTime() - config.retentionDays * 86_400_000)) : 0;
+  const pruned = config.retentionDays > 0
+    ? await unlessBusy(deps, 'retention', () => deps.store.pruneStories(new Date(deps.now().getTime() - config.retentionDays * 86_400_000)), 0)
+    : 0;
   const finished = deps.now();
   const summary = { results, pruned, durationMs: finished.getTime() - started.getTime() };
   const totals = countOutcomes(results);
-  await deps.store.recordPollCycle({
+  await unlessBusy(deps, 'cycle totals', () => deps.store.recordPollCycle({
     'fetches.stored': results.filter(({ outcome }) => outcome.kind === 'stored').length,
     'fetches.not_modified': totals.notModified,
     'fetches.failed': totals.failed,
     'stories.added': totals.added,
     'stories.updated': totals.updated,
-  }, finished);
+  }, finished), undefined);
   deps.logger.info({ ...totals, pruned, durationMs: summary.durationMs }, 'poll cycle finished');
   return summary;
 }
@@ -122,12 +124,28 @@ async function pollGuarded(feed: Feed, deps: CycleDeps): Promise<PollOutcome> {
     if (outcome.kind === 'failed') log.warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error), retryAt: outcome.nextFetchAt }, 'feed failed');
     return outcome;
   } catch (err) {
+    if (isStoreBusy(err)) {
+      // Not the feed's fault: nothing is recorded on it, so it is simply due again next cycle.
+      log.warn({ err }, 'database busy; feed left for the next cycle');
+      return { kind: 'skipped', reason: 'busy', until: deps.now() };
+    }
     log.error({ err, url: redactUrl(feed.url) }, 'feed poll crashed');
     const error = `internal error: ${(err as Error).message}`;
     const nextFetchAt = new Date(deps.now().getTime() + 3600_000);
     await deps.store.markFailed(feed.id, { error, nextFetchAt, waitReason: 'backoff' }, deps.now()).catch(() => {});
     deps.observeFeed?.('failed', (performance.now() - startedMs) / 1000);
     return { kind: 'failed', error, nextFetchAt };
+  }
+}
+
+/** Runs a cycle-level write; when the database stays locked, logs it and goes on with `fallback` (the next cycle does it). */
+async function unlessBusy<T>(deps: CycleDeps, what: string, write: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isStoreBusy(err)) throw err;
+    deps.logger.warn({ err, what }, 'database busy; left for the next cycle');
+    return fallback;
   }
 }
 

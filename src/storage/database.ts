@@ -1,7 +1,8 @@
 /** Opens the SQLite file (the only importer of better-sqlite3), sets pragmas, runs migrations. */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ensureFolder } from '../ensure-folder.ts';
 import { migrations } from './migrations.ts';
 
 export type Database = BetterSqlite3.Database;
@@ -11,12 +12,25 @@ export class DatabaseError extends Error {
   override name = 'DatabaseError';
 }
 
+/**
+ * How long a write waits for another process's write lock (SQLITE_BUSY) before failing. Every
+ * write transaction is short (one feed, one delivery), so a wait this long means a stuck writer.
+ */
+export const BUSY_TIMEOUT_MS = 15_000;
+
+/** True for SQLite's "database is locked" (SQLITE_BUSY and its extended codes): another process held the lock too long. */
+export function isBusyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof BetterSqlite3.SqliteError && typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
+
 /** Opens (creating if needed) the database at `path` and migrates it to the current schema. */
 export function openDatabase(path: string): Database {
   let db: Database;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    db = new BetterSqlite3(path, { timeout: 5000 });
+    // Not mkdirSync's recursive mode: it never returns for a path under /proc (see ensure-folder).
+    if (path !== ':memory:') ensureFolder(dirname(path));
+    db = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
   } catch (cause) {
     throw new DatabaseError(`storage: cannot open database ${path}: ${(cause as Error).message}`, { cause });
   }
@@ -35,7 +49,7 @@ export function openDatabase(path: string): Database {
 
 /** Copies the live database to `destination` with SQLite's online backup (safe while the service writes). */
 export async function backupDatabase(db: Database, destination: string): Promise<void> {
-  mkdirSync(dirname(destination), { recursive: true });
+  ensureFolder(dirname(destination));
   await db.backup(destination);
 }
 
@@ -53,9 +67,41 @@ function migrate(db: Database, path: string): void {
     db.prepare('VACUUM INTO ?').run(copy);
   }
   for (let version = current; version < migrations.length; version++) {
+    // IMMEDIATE, and the version read again inside: two processes starting on a new folder at
+    // once apply each migration once (the second waits for the lock, then finds it done).
     db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) !== version) return;
       db.exec(migrations[version]!);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
+}
+
+/** A lock held for this process until `release()` or its death (even by SIGKILL, the kernel drops it). */
+export interface FileLock {
+  release(): void;
+}
+
+/**
+ * Takes the exclusive lock on the small SQLite file at `path`, or returns null at once when
+ * another process holds it. The lock is SQLite's POSIX advisory lock (fcntl), which the kernel
+ * releases when the holder dies: no stale lock after kill -9 and no pid-reuse guesswork.
+ */
+export function tryFileLock(path: string): FileLock | null {
+  const db = new BetterSqlite3(path, { timeout: 0 });
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
+    db.exec('BEGIN EXCLUSIVE');
+    // BEGIN EXCLUSIVE alone may hold nothing until the first write: write, and never commit.
+    db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+  } catch (error) {
+    db.close();
+    if (isBusyError(error)) return null;
+    throw error;
+  }
+  return {
+    release: () => {
+      if (db.open) db.close(); // closing rolls the write back and drops the lock
+    },
+  };
 }

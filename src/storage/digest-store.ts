@@ -25,10 +25,14 @@ interface DeliveryRow {
   last_error: string | null;
   message_id: string;
   sent_at: number | null;
+  claimed_at: number | null;
 }
 
-/** A run to create, with its recipients. */
-export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & { recipients: Array<{ address: string; messageId: string }> };
+/** A run to create, with its recipients, and the run it follows (default: the latest). */
+export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & { recipients: Array<{ address: string; messageId: string }>; afterRunId?: number };
+
+/** The run a claim created, or the one another process had created from the same cursor. */
+export type ClaimedRun = { kind: 'created' | 'taken'; run: DigestRun };
 
 export type DigestStore = ReturnType<typeof createDigestStore>;
 
@@ -44,27 +48,62 @@ function toDelivery(row: DeliveryRow): Delivery {
   return {
     runId: row.run_id, address: row.address, status: row.status, attempts: row.attempts, lastError: row.last_error,
     messageId: row.message_id, sentAt: row.sent_at === null ? null : new Date(row.sent_at),
+    claimedAt: row.claimed_at === null ? null : new Date(row.claimed_at),
   };
 }
 
 /** Builds the digest store over an open database. */
 export function createDigestStore(db: Database) {
   const insertRun = db.prepare(`
-    INSERT INTO digest_runs (digest_id, created_at, from_story_id, to_story_id, story_ids, subject, status)
-    VALUES (?, ?, ?, ?, ?, ?, 'sending')`);
+    INSERT INTO digest_runs (digest_id, created_at, from_story_id, to_story_id, story_ids, subject, status, after_run_id)
+    VALUES (?, ?, ?, ?, ?, ?, 'sending', ?)`);
   const insertDelivery = db.prepare(`INSERT INTO digest_deliveries (run_id, address, status, message_id) VALUES (?, ?, 'pending', ?)`);
+  // Marking a delivery ends its sender's claim on it.
   const setStatus = db.prepare(`
     UPDATE digest_deliveries SET status = @status, attempts = attempts + @attempt, last_error = @error,
-      sent_at = coalesce(@sentAt, sent_at)
+      sent_at = coalesce(@sentAt, sent_at), claim_owner = NULL, claimed_at = NULL
     WHERE run_id = @runId AND address = @address`);
+  const latestRunId = db.prepare<[string], { id: number }>(`SELECT id FROM digest_runs WHERE digest_id = ? ORDER BY id DESC LIMIT 1`);
+  const runFollowing = db.prepare<[string, number], RunRow>(`SELECT * FROM digest_runs WHERE digest_id = ? AND after_run_id = ?`);
+  const selectRun = db.prepare<[number], RunRow>(`SELECT * FROM digest_runs WHERE id = ?`);
+  const selectClaim = db.prepare<[number, string], { status: DeliveryStatus; claim_owner: string | null; claimed_at: number | null }>(
+    `SELECT status, claim_owner, claimed_at FROM digest_deliveries WHERE run_id = ? AND address = ?`);
+  // Compare-and-set: the claim changes hands only if nobody took it since it was read.
+  const takeClaim = db.prepare(`
+    UPDATE digest_deliveries SET claim_owner = @owner, claimed_at = @now
+    WHERE run_id = @runId AND address = @address AND status = 'pending' AND claim_owner IS @seen`);
+
+  // IMMEDIATE: the cursor is read under the write lock, so no other process can add a run between.
+  const claimRunTx = db.transaction((run: NewRun): ClaimedRun => {
+    const latest = latestRunId.get(run.digestId)?.id ?? 0;
+    const afterRunId = run.afterRunId ?? latest;
+    if (latest !== afterRunId) {
+      // Another process planned from the same cursor first: its run is the one to finish.
+      return { kind: 'taken', run: toRun(runFollowing.get(run.digestId, afterRunId) ?? selectRun.get(latest)!) };
+    }
+    const id = Number(insertRun.run(run.digestId, run.createdAt.getTime(), run.fromStoryId, run.toStoryId, JSON.stringify(run.storyIds), run.subject, afterRunId).lastInsertRowid);
+    for (const recipient of run.recipients) insertDelivery.run(id, recipient.address, recipient.messageId);
+    return { kind: 'created', run: toRun(selectRun.get(id)!) };
+  });
 
   return {
-    /** Records a run and all its recipients as pending, in one transaction. */
-    createRun: db.transaction((run: NewRun): DigestRun => {
-      const id = Number(insertRun.run(run.digestId, run.createdAt.getTime(), run.fromStoryId, run.toStoryId, JSON.stringify(run.storyIds), run.subject).lastInsertRowid);
-      for (const recipient of run.recipients) insertDelivery.run(id, recipient.address, recipient.messageId);
-      return toRun(db.prepare<[number], RunRow>(`SELECT * FROM digest_runs WHERE id = ?`).get(id)!);
-    }),
+    /**
+     * Records a run and all its recipients as pending, in one IMMEDIATE transaction, unless a
+     * run after `afterRunId` (the cursor the run was planned from) exists already: then that run.
+     */
+    claimRun: (run: NewRun): ClaimedRun => claimRunTx.immediate(run),
+
+    /**
+     * Claims one pending delivery for `owner` to send; false when it is sent, failed, or another
+     * live sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead.
+     */
+    claimDelivery(runId: number, address: string, owner: string, now: Date, staleBefore: Date, isDead: (owner: string) => boolean): boolean {
+      const row = selectClaim.get(runId, address);
+      if (!row || row.status !== 'pending') return false;
+      const seen = row.claim_owner;
+      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || isDead(seen))) return false;
+      return takeClaim.run({ owner, now: now.getTime(), runId, address, seen }).changes === 1;
+    },
 
     /** The newest run of a digest, or null. */
     latestRun(digestId: string): DigestRun | null {

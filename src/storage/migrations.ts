@@ -121,4 +121,15 @@ export const migrations: readonly string[] = [
     SELECT address, '*', 'unsubscribed', 0, at FROM unsubscribes;
   DROP TABLE unsubscribes;
   `,
+  `
+  -- Claims, so two processes never send one digest twice. A run names the run it follows
+  -- (0: the digest's first); only one run may follow each, so two processes planning the next
+  -- run at once create it once (rows from before this have NULL, which never collides).
+  ALTER TABLE digest_runs ADD COLUMN after_run_id INTEGER;
+  CREATE UNIQUE INDEX digest_runs_one_after ON digest_runs (digest_id, after_run_id);
+  -- A pending delivery being sent carries its sender's id and since when; only that sender
+  -- sends it, until the claim goes stale or its owner is seen dead.
+  ALTER TABLE digest_deliveries ADD COLUMN claim_owner TEXT;
+  ALTER TABLE digest_deliveries ADD COLUMN claimed_at INTEGER;
+  `,
 ];

@@ -4,16 +4,17 @@
  * the promises even where SQLite answers synchronously. One call per fetched feed is one transaction.
  */
 import type { Delivery, DeliveryStatus, DigestRun, FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
-import { backupDatabase, openDatabase } from './database.ts';
-import { createDigestStore, type NewRun } from './digest-store.ts';
+import { backupDatabase, isBusyError, openDatabase } from './database.ts';
+import { createDigestStore, type ClaimedRun, type NewRun } from './digest-store.ts';
 import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
 import { createStatsStore, type CounterName, type ServiceStats } from './stats-store.ts';
 import { createStoryStore, type StoryQuery } from './story-store.ts';
+import { isOwnerDead, processOwnerId } from './process-owner.ts';
 import { createSubscriptionStore, type SubscriptionState } from './subscription-store.ts';
 
 export type { FetchFailure, FetchSuccess } from './feed-store.ts';
 export type { StoryQuery } from './story-store.ts';
-export type { NewRun } from './digest-store.ts';
+export type { ClaimedRun, NewRun } from './digest-store.ts';
 export type { CounterName, ServiceStats } from './stats-store.ts';
 export type { SubscriptionState } from './subscription-store.ts';
 
@@ -46,7 +47,12 @@ export interface Store {
   storiesByIds(ids: readonly number[]): Promise<Story[]>;
   /** When each feed last brought a new story. */
   lastNewStoryByFeed(): Promise<Map<string, Date>>;
+  /** Records a run after the latest one (tests and tools; the sender claims). */
   createDigestRun(run: NewRun): Promise<DigestRun>;
+  /** Records a run planned from the cursor `run.afterRunId`, or returns the run another process made from it first. */
+  claimDigestRun(run: NewRun & { afterRunId: number }): Promise<ClaimedRun>;
+  /** Claims a pending delivery for this process to send; false when it is done or another live sender has it. */
+  claimDelivery(runId: number, address: string, now: Date): Promise<boolean>;
   latestDigestRun(digestId: string): Promise<DigestRun | null>;
   unfinishedDigestRuns(digestId: string): Promise<DigestRun[]>;
   listDigestRuns(digestId: string | null, limit: number): Promise<DigestRun[]>;
@@ -74,6 +80,16 @@ export interface Store {
 }
 
 const VERSION_RECHECK_MS = 250;
+/**
+ * A delivery claim older than this is taken over even when its owner cannot be seen dead (another
+ * host, a reused pid). Longer than one send with its retries can last (3 x 90 s of SMTP timeouts + 12 s).
+ */
+export const STALE_CLAIM_MS = 15 * 60_000;
+
+/** True when a store call failed only because another process held the database's write lock too long: retry later. */
+export function isStoreBusy(error: unknown): boolean {
+  return isBusyError(error);
+}
 
 /** Opens the SQLite store at `path` (migrating it) and returns the Store over it. */
 export function createSqliteStore(path: string): Store {
@@ -97,6 +113,8 @@ export function createSqliteStore(path: string): Store {
   const wrote = (): void => {
     knownVersion = -1;
   };
+  // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
+  // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
   const saveFetched = db.transaction(
     (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
       const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
@@ -106,11 +124,11 @@ export function createSqliteStore(path: string): Store {
     },
   );
   return {
-    syncFeeds: async (sources) => feeds.sync([...sources]),
+    syncFeeds: async (sources) => feeds.sync.immediate([...sources]),
     listFeeds: async () => feeds.listActive(),
     getFeed: async (id) => feeds.get(id),
     saveFetched: async (feedId, items, state, now, keepAfter) => {
-      const result = saveFetched(feedId, items, state, now, keepAfter);
+      const result = saveFetched.immediate(feedId, items, state, now, keepAfter);
       wrote();
       return result;
     },
@@ -131,7 +149,10 @@ export function createSqliteStore(path: string): Store {
     storyIdsInRange: async (fromId, toId, feedIds) => stories.idsInRange(fromId, toId, feedIds),
     storiesByIds: async (ids) => stories.listByIds(ids),
     lastNewStoryByFeed: async () => stories.lastNewStoryByFeed(),
-    createDigestRun: async (run) => digests.createRun(run),
+    createDigestRun: async (run) => digests.claimRun(run).run,
+    claimDigestRun: async (run) => digests.claimRun(run),
+    claimDelivery: async (runId, address, now) =>
+      digests.claimDelivery(runId, address, processOwnerId(), now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
     latestDigestRun: async (digestId) => digests.latestRun(digestId),
     unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
