@@ -9,6 +9,7 @@ import { runDigest, type DigestDeps } from '../digest/run-digest.ts';
 import { pollAll } from '../feeds/poll-all.ts';
 import { createScheduler, lastScheduledRun, type Scheduler } from '../scheduler.ts';
 import { messageOf } from '../errors.ts';
+import { lockDataFolder, type DataLock } from '../storage/data-lock.ts';
 import { openApp, parseCommandArgs, type Command } from './command.ts';
 
 const help = `Usage: columnwire run
@@ -23,6 +24,9 @@ polled at once, removed ones no longer, schedules and digests updated); an inval
 logged with every problem and the running config stays. SIGHUP reloads it too, and
 re-reads the digest templates.
 
+One service per data folder: a second "columnwire run" on the same --data exits 2,
+naming the pid of the first. One-shot commands (poll, digest, stats, ...) work beside it.
+
 SIGINT or SIGTERM stops it: no new polls or digest messages start, the ones in flight get
 shutdownGraceSeconds (default 10) to finish, then the server and database are closed and
 it exits 0. A second signal exits at once. Logs go to stderr: JSON lines, or readable
@@ -36,6 +40,8 @@ export const runCommand: Command = {
   help,
   async run({ argv, globals, stopSignal }) {
     parseCommandArgs('run', argv, {}); // no options: rejects unknown ones
+    // Before the app opens: a second service must not even sync its feed list into the folder.
+    const lock: DataLock = lockDataFolder(globals.dataDir, 'run');
     // SIGHUP's default action kills the process: handled from the first moment to the last.
     let onHangup = (): void => {};
     const hangup = () => onHangup();
@@ -45,6 +51,7 @@ export const runCommand: Command = {
       app = await openApp(globals, 'info');
     } catch (error) {
       process.off('SIGHUP', hangup);
+      lock.release();
       throw error;
     }
     const service = createService(app);
@@ -69,6 +76,7 @@ export const runCommand: Command = {
       await service.stop();
       service.closeMailer();
       await app.close();
+      lock.release();
       process.off('SIGHUP', hangup);
     }
   },
