@@ -28,7 +28,7 @@ const SCHEME_CHAR = /^[a-z0-9+.-]$/i;
 /** Where a URL quoted in prose ends: space, quotes, angle brackets (RFC 3986 Appendix C). */
 const TEXT_END = /[\s"'<>`]/;
 /** Punctuation that ends a sentence rather than the URL before it. */
-const TRAILING = /[.,;:!?)\]}]+$/;
+const TRAILING = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
 
 interface UrlParts {
   /** `https://` */
@@ -65,9 +65,10 @@ export function redactSecrets(text: string, knownUrls: ReadonlyArray<string | nu
     if (start === at) continue;
     let end = at + 3;
     while (end < text.length && !TEXT_END.test(text[end]!)) end++;
-    const url = text.slice(start, end).replace(TRAILING, '');
-    out += text.slice(cursor, start) + redactUrl(url);
-    cursor = start + url.length;
+    // A loop, not /[.,]+$/: that regex retries from every dot of a long run (quadratic).
+    while (end > at + 3 && TRAILING.has(text[end - 1]!)) end--;
+    out += text.slice(cursor, start) + redactUrl(text.slice(start, end));
+    cursor = end;
   }
   out += text.slice(cursor);
   return maskKnown(out, knownUrls.flatMap((url) => (url ? secretsOf(url) : [])));
