@@ -4,6 +4,9 @@
  * in a digest's source-health note (mailed HTML and text, /digests/{id}/preview), not in the
  * service's JSON log lines. Every check runs the real CLI or the real service against a real
  * feed server and a real SMTP server, and also asserts that the host and path stay readable.
+ * The tests run in order over one data folder: the service's first poll cycle stores the
+ * failures that the later ones read. (The fixture server is plain http, so the private URLs are
+ * http://alice:s3cretPass@127.0.0.1:PORT/..., sent as Basic auth as an https one would be.)
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
