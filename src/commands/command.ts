@@ -53,9 +53,14 @@ export function parseCount(command: string, name: string, value: string | undefi
  */
 export async function openApp(globals: GlobalOptions, defaultLogLevel: 'info' | 'error' = 'error', access: Access = 'read-write'): Promise<App> {
   // Imported here, not at the top: commands that need no app (healthcheck) start without them.
-  const [{ createApp }, { loadConfig }, { createLogger }] = await Promise.all([import('../app.ts'), import('../config/load.ts'), import('../logger.ts')]);
+  const [{ createApp, databasePath }, { loadConfig }, { createLogger }, { prepareDataFolder }] = await Promise.all([
+    import('../app.ts'), import('../config/load.ts'), import('../logger.ts'), import('../storage/data-folder.ts'),
+  ]);
   const logger = createLogger({ level: process.env.LOG_LEVEL || defaultLogLevel });
-  return createApp({ config: loadConfig(globals.configPath), dataDir: globals.dataDir, logger, syncFeeds: access === 'read-write' });
+  const config = loadConfig(globals.configPath);
+  // Config problems first (exit 2), then a data folder SQLite could not use, named with the reason.
+  prepareDataFolder(globals.dataDir, databasePath(globals.dataDir));
+  return createApp({ config, dataDir: globals.dataDir, logger, syncFeeds: access === 'read-write' });
 }
 
 /**
