@@ -1,0 +1,109 @@
+/**
+ * Merged entries → RSS 2.0 and Atom 1.0 documents, with our XML writer (xml-writer.ts), so
+ * every value is escaped the same way whatever element or attribute it lands in. Each
+ * entry keeps its columnist, outlet, categories and sources (columnwire:source elements).
+ * Pure. To add an element to every entry, add it to the entry's children below.
+ */
+import type { MergedEntry, MergedSource } from './merged-entry.ts';
+import { element, writeXmlDocument, type XmlElement } from './xml-writer.ts';
+
+export const COLUMNWIRE_NS = 'https://columnwire.github.io/ns/1.0';
+const ATOM_NS = 'http://www.w3.org/2005/Atom';
+const DC_NS = 'http://purl.org/dc/elements/1.1/';
+const CONTENT_NS = 'http://purl.org/rss/1.0/modules/content/';
+
+/** What a merged feed says about itself; every URL already http(s) or null. */
+export interface MergedFeedHead {
+  /** The feed's own id (Atom); the site's home page URL. */
+  id: string;
+  title: string;
+  description: string;
+  /** The site's home page. */
+  home: string | null;
+  /** This document's own URL (the self link). */
+  self: string | null;
+  updated: Date;
+  /** RSS <ttl>: minutes between polls, so readers need not come back sooner. */
+  ttlMinutes: number | null;
+  /** Atom needs an author for entries that name none (RFC 4287 §4.1.1): the site. */
+  authorName: string;
+}
+
+/** The entries as an RSS 2.0 document. */
+export function renderRss(head: MergedFeedHead, entries: readonly MergedEntry[]): string {
+  const channel = element('channel', {},
+    element('title', {}, head.title),
+    head.home ? element('link', {}, head.home) : null,
+    element('description', {}, head.description),
+    element('lastBuildDate', {}, head.updated.toUTCString()),
+    element('docs', {}, 'https://validator.w3.org/feed/docs/rss2.html'),
+    element('generator', {}, 'columnwire'),
+    head.ttlMinutes ? element('ttl', {}, head.ttlMinutes.toString()) : null,
+    head.self ? element('atom:link', { href: head.self, rel: 'self', type: 'application/rss+xml' }) : null,
+    entries.map(rssItem),
+  );
+  return writeXmlDocument(element('rss', {
+    version: '2.0', 'xmlns:columnwire': COLUMNWIRE_NS, 'xmlns:dc': DC_NS, 'xmlns:content': CONTENT_NS, 'xmlns:atom': ATOM_NS,
+  }, channel));
+}
+
+function rssItem(entry: MergedEntry): XmlElement {
+  return element('item', {},
+    element('title', {}, entry.title),
+    entry.link ? element('link', {}, entry.link) : null,
+    element('guid', { isPermaLink: 'false' }, entry.id),
+    element('pubDate', {}, entry.published.toUTCString()),
+    entry.summary ? element('description', {}, entry.summary) : null,
+    entry.content ? element('content:encoded', {}, entry.content) : null,
+    entry.categories.map((name) => element('category', {}, name)),
+    // RSS 2.0's <author> must be an email address, so the columnist is dc:creator.
+    entry.columnist ? element('dc:creator', {}, entry.columnist) : null,
+    columnwireElements(entry),
+  );
+}
+
+/** The entries as an Atom 1.0 document (RFC 4287). */
+export function renderAtom(head: MergedFeedHead, entries: readonly MergedEntry[]): string {
+  return writeXmlDocument(element('feed', { xmlns: ATOM_NS, 'xmlns:columnwire': COLUMNWIRE_NS },
+    element('id', {}, head.id),
+    element('title', { type: 'text' }, head.title),
+    element('updated', {}, head.updated.toISOString()),
+    element('generator', {}, 'columnwire'),
+    element('author', {}, element('name', {}, head.authorName), head.home ? element('uri', {}, head.home) : null),
+    head.home ? element('link', { rel: 'alternate', href: head.home }) : null,
+    head.self ? element('link', { rel: 'self', href: head.self }) : null,
+    element('subtitle', { type: 'text' }, head.description),
+    entries.map((entry) => atomEntry(entry, head.home)),
+  ));
+}
+
+function atomEntry(entry: MergedEntry, home: string | null): XmlElement {
+  // An entry without content needs an alternate link (RFC 4287 §4.1.1): with no link of
+  // its own we may republish, that is the site's home page.
+  const alternate = entry.link ?? (entry.content ? null : home);
+  return element('entry', {},
+    // Titles are plain text: a title that was escaped markup in its source stays text.
+    element('title', { type: 'text' }, entry.title),
+    element('id', {}, entry.id),
+    alternate ? element('link', { rel: 'alternate', href: alternate }) : null,
+    element('updated', {}, entry.updated.toISOString()),
+    entry.summary ? element('summary', { type: 'html' }, entry.summary) : null,
+    entry.content ? element('content', { type: 'html' }, entry.content) : null,
+    entry.columnist ? element('author', {}, element('name', {}, entry.columnist)) : null,
+    entry.categories.map((name) => element('category', { term: name, label: name })),
+    element('published', {}, entry.published.toISOString()),
+    columnwireElements(entry),
+  );
+}
+
+/** The extension elements both XML formats carry: the outlet, then every source. */
+function columnwireElements(entry: MergedEntry): XmlElement[] {
+  return [
+    ...(entry.outlet ? [element('columnwire:outlet', {}, entry.outlet)] : []),
+    ...entry.sources.map(sourceElement),
+  ];
+}
+
+function sourceElement(source: MergedSource): XmlElement {
+  return element('columnwire:source', { feed: source.feed, outlet: source.outlet, href: source.url, firstSeen: source.firstSeen });
+}

@@ -1,0 +1,129 @@
+/**
+ * Reads a merged feed document back the way the tests check it: RSS and Atom with the strict
+ * XML parser, JSON Feed with JSON.parse, each entry as the same neutral record. Fails when an
+ * item or entry holds an element a story's text could have injected.
+ */
+import { expect } from 'vitest';
+import type { FeedFormat } from '../../src/publish/build-merged-feed.ts';
+import { childrenNamed, onlyChild, parseStrictXml, type XmlTree } from './strict-xml.ts';
+
+const ATOM = 'http://www.w3.org/2005/Atom';
+const CW = 'https://columnwire.github.io/ns/1.0';
+const DC = 'http://purl.org/dc/elements/1.1/';
+const CONTENT = 'http://purl.org/rss/1.0/modules/content/';
+
+/** One entry as a reader gets it back, in the terms of the format it came from. */
+export interface Decoded {
+  id: string;
+  title: string;
+  link: string | null;
+  published: string;
+  updated: string | null;
+  summary: string | null;
+  content: string | null;
+  columnist: string | null;
+  outlet: string | null;
+  categories: string[];
+  sources: Array<{ feed: string; outlet: string; url: string | null; firstSeen: string }>;
+}
+
+/** Fails when an element holds a child outside `allowed` (`uri local`): what an injection would add. */
+function onlyAllowed(node: XmlTree, allowed: ReadonlySet<string>): void {
+  const unexpected = node.children.map((child) => `${child.uri} ${child.local}`).filter((name) => !allowed.has(name));
+  expect(unexpected, `<${node.local}> children`).toEqual([]);
+}
+
+const RSS_ITEM = new Set([' title', ' link', ' guid', ' pubDate', ' description', ' category', `${CONTENT} encoded`, `${DC} creator`, `${CW} outlet`, `${CW} source`]);
+const ATOM_ENTRY = new Set(['title', 'id', 'link', 'updated', 'summary', 'content', 'author', 'category', 'published'].map((name) => `${ATOM} ${name}`).concat([`${CW} outlet`, `${CW} source`]));
+
+const sourceOf = (node: XmlTree) => ({ feed: node.attributes.feed!, outlet: node.attributes.outlet!, url: node.attributes.href ?? null, firstSeen: node.attributes.firstSeen! });
+
+function decodeRss(document: string): { title: string; entries: Decoded[] } {
+  const root = parseStrictXml(document);
+  const channel = onlyChild(root, '', 'channel')!;
+  expect(root.children).toHaveLength(1);
+  const entries = childrenNamed(channel, '', 'item').map((item): Decoded => {
+    onlyAllowed(item, RSS_ITEM);
+    const guid = onlyChild(item, '', 'guid')!;
+    expect(guid.attributes.isPermaLink).toBe('false');
+    return {
+      id: guid.text,
+      title: onlyChild(item, '', 'title')!.text,
+      link: onlyChild(item, '', 'link')?.text ?? null,
+      published: onlyChild(item, '', 'pubDate')!.text,
+      updated: null,
+      summary: onlyChild(item, '', 'description')?.text ?? null,
+      content: onlyChild(item, CONTENT, 'encoded')?.text ?? null,
+      columnist: onlyChild(item, DC, 'creator')?.text ?? null,
+      outlet: onlyChild(item, CW, 'outlet')?.text ?? null,
+      categories: childrenNamed(item, '', 'category').map((category) => category.text),
+      sources: childrenNamed(item, CW, 'source').map(sourceOf),
+    };
+  });
+  return { title: onlyChild(channel, '', 'title')!.text, entries };
+}
+
+function decodeAtom(document: string): { title: string; entries: Decoded[] } {
+  const root = parseStrictXml(document);
+  expect(`${root.uri} ${root.local}`).toBe(`${ATOM} feed`);
+  const entries = childrenNamed(root, ATOM, 'entry').map((entry): Decoded => {
+    onlyAllowed(entry, ATOM_ENTRY);
+    const title = onlyChild(entry, ATOM, 'title')!;
+    expect(title.attributes.type).toBe('text');
+    const links = childrenNamed(entry, ATOM, 'link');
+    expect(links.every((one) => one.attributes.rel === 'alternate')).toBe(true);
+    const html = (name: string): string | null => {
+      const node = onlyChild(entry, ATOM, name);
+      if (node) expect(node.attributes.type).toBe('html');
+      return node?.text ?? null;
+    };
+    const categories = childrenNamed(entry, ATOM, 'category');
+    expect(categories.every((category) => category.attributes.label === category.attributes.term)).toBe(true);
+    const author = onlyChild(entry, ATOM, 'author');
+    return {
+      id: onlyChild(entry, ATOM, 'id')!.text,
+      title: title.text,
+      link: onlyChild({ ...entry, children: links }, ATOM, 'link')?.attributes.href ?? null,
+      published: onlyChild(entry, ATOM, 'published')!.text,
+      updated: onlyChild(entry, ATOM, 'updated')!.text,
+      summary: html('summary'),
+      content: html('content'),
+      columnist: author ? onlyChild(author, ATOM, 'name')!.text : null,
+      outlet: onlyChild(entry, CW, 'outlet')?.text ?? null,
+      categories: categories.map((category) => category.attributes.term!),
+      sources: childrenNamed(entry, CW, 'source').map(sourceOf),
+    };
+  });
+  return { title: onlyChild(root, ATOM, 'title')!.text, entries };
+}
+
+type JsonItem = Record<string, unknown> & { _columnwire: { outlet: string | null; columnist: string | null; sources: Decoded['sources'] } };
+
+function decodeJson(document: string): { title: string; entries: Decoded[] } {
+  const feed = JSON.parse(document) as { title: string; items: JsonItem[] };
+  const entries = feed.items.map((item): Decoded => {
+    const authors = item.authors as Array<{ name: string }> | undefined;
+    expect(authors?.[0]?.name ?? null).toBe(item._columnwire.columnist);
+    return {
+      id: item.id as string,
+      title: item.title as string,
+      link: (item.url as string | undefined) ?? null,
+      published: item.date_published as string,
+      updated: item.date_modified as string,
+      summary: (item.summary as string | undefined) ?? null,
+      content: (item.content_html as string | undefined) ?? null,
+      columnist: item._columnwire.columnist,
+      outlet: item._columnwire.outlet,
+      categories: item.tags as string[],
+      sources: item._columnwire.sources,
+    };
+  });
+  return { title: feed.title, entries };
+}
+
+const DECODERS: Record<FeedFormat, (document: string) => { title: string; entries: Decoded[] }> = { rss: decodeRss, atom: decodeAtom, json: decodeJson };
+
+/** The document's title and entries, read strictly; throws (or fails the test) on anything malformed or injected. */
+export function readMergedFeed(format: FeedFormat, document: string): { title: string; entries: Decoded[] } {
+  return DECODERS[format](document);
+}
