@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
+import { redactSecrets } from './redact.ts';
 
 export type Logger = pino.Logger;
 
@@ -28,9 +29,41 @@ export function createLogger(options: LoggerOptions = {}, env: NodeJS.ProcessEnv
     level,
     base: { name: 'columnwire' },
     redact: { paths: SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]), censor: '[redacted]' },
+    // A safety net under the callers' own redaction: any URL in a message, a field or an
+    // error (a fetch error quoting `user:pass@` or `?token=`) is masked before it is written.
+    hooks: {
+      logMethod(args, method) {
+        const redacted = args.map((arg) => redactValue(arg, 0));
+        // logger.error(err) alone takes err.message as the line's msg, past the serializer.
+        const [first] = args;
+        if (first instanceof Error && typeof args[1] !== 'string') redacted.splice(1, 0, redactValue(first.message, 0));
+        method.apply(this, redacted as Parameters<typeof method>);
+      },
+    },
+    serializers: { err: redactError },
   };
   if (readable) {
     return pino(settings, pretty({ destination: options.destination ?? 2, sync: true, colorize: !options.destination && process.stderr.isTTY === true, singleLine: true, ignore: 'pid,hostname,name', translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l' }));
   }
   return pino(settings, options.destination ?? pino.destination(2));
+}
+
+/** pino's error serializer, with the message and stack (which quote the message) redacted. */
+function redactError(error: Error): pino.SerializedError {
+  const serialized = pino.stdSerializers.err(error);
+  serialized.message = redactValue(serialized.message, 0) as string;
+  if (typeof serialized.stack === 'string') serialized.stack = redactValue(serialized.stack, 0) as string;
+  return serialized;
+}
+
+/** Strings with their URL secrets masked, through plain objects and arrays (a few levels deep). */
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.includes('://') ? redactSecrets(value) : value;
+  if (depth > 3 || typeof value !== 'object' || value === null) return value;
+  if (value instanceof Error) return value; // serialized (and redacted) by the err serializer
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = redactValue(item, depth + 1);
+  return out;
 }

@@ -8,7 +8,7 @@ import { updateConfigFile } from '../config/update-config-file.ts';
 import { UsageError } from '../errors.ts';
 import { canonicalUrl } from '../feeds/canonical-url.ts';
 import { tryFeed, trySettingsOf } from '../feeds/try-feed.ts';
-import { redactUrl } from '../redact.ts';
+import { redactSecrets, redactUrl } from '../redact.ts';
 import { parseCommandArgs, type CommandContext } from './command.ts';
 
 interface AddOptions {
@@ -36,7 +36,7 @@ export async function runFeedsAdd({ argv, globals, stdout }: CommandContext): Pr
   refuseDuplicate(config, [url], options.id);
 
   const tried = await tryFeed(url, trySettingsOf(config.poll));
-  if (tried.kind === 'failed') throw new Error(`feeds add: ${redactUrl(url)}: ${tried.reason}; nothing was written`);
+  if (tried.kind === 'failed') throw new Error(`feeds add: ${redactUrl(url)}: ${redactSecrets(tried.reason, [url])}; nothing was written`);
   const update = updateConfigFile(config.path, `adding ${redactUrl(tried.feedUrl)}`, (current) => {
     // Planned against the file as it is now: someone may have edited it during the fetch.
     refuseDuplicate(current, [url, tried.feedUrl], options.id);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isAddressOrRange } from '../feeds/address-policy.ts';
+import { redactUrl } from '../redact.ts';
 import { describeScheduleError } from '../scheduler.ts';
 
 const httpUrl = z.string({ error: 'must be a URL string' }).refine(
@@ -15,7 +16,7 @@ const httpUrl = z.string({ error: 'must be a URL string' }).refine(
       return false;
     }
   },
-  { error: (issue) => `must be an http(s) URL, got ${JSON.stringify(issue.input)}` },
+  { error: (issue) => `must be an http(s) URL, got ${JSON.stringify(typeof issue.input === 'string' ? redactUrl(issue.input) : issue.input)}` },
 );
 
 const text = z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' });
