@@ -34,6 +34,8 @@ function onlyAllowed(node: XmlTree, allowed: ReadonlySet<string>): void {
 }
 
 const RSS_ITEM = new Set([' title', ' link', ' guid', ' pubDate', ' description', ' category', `${CONTENT} encoded`, `${DC} creator`, `${CW} outlet`, `${CW} source`]);
+const RSS_CHANNEL = new Set([' title', ' link', ' description', ' lastBuildDate', ' docs', ' generator', ' ttl', ' item', `${ATOM} link`]);
+const ATOM_FEED = new Set(['id', 'title', 'updated', 'generator', 'author', 'link', 'subtitle', 'entry'].map((name) => `${ATOM} ${name}`));
 const ATOM_ENTRY = new Set(['title', 'id', 'link', 'updated', 'summary', 'content', 'author', 'category', 'published'].map((name) => `${ATOM} ${name}`).concat([`${CW} outlet`, `${CW} source`]));
 
 const sourceOf = (node: XmlTree) => ({ feed: node.attributes.feed!, outlet: node.attributes.outlet!, url: node.attributes.href ?? null, firstSeen: node.attributes.firstSeen! });
@@ -42,6 +44,7 @@ function decodeRss(document: string): { title: string; entries: Decoded[] } {
   const root = parseStrictXml(document);
   const channel = onlyChild(root, '', 'channel')!;
   expect(root.children).toHaveLength(1);
+  onlyAllowed(channel, RSS_CHANNEL);
   const entries = childrenNamed(channel, '', 'item').map((item): Decoded => {
     onlyAllowed(item, RSS_ITEM);
     const guid = onlyChild(item, '', 'guid')!;
@@ -66,6 +69,7 @@ function decodeRss(document: string): { title: string; entries: Decoded[] } {
 function decodeAtom(document: string): { title: string; entries: Decoded[] } {
   const root = parseStrictXml(document);
   expect(`${root.uri} ${root.local}`).toBe(`${ATOM} feed`);
+  onlyAllowed(root, ATOM_FEED);
   const entries = childrenNamed(root, ATOM, 'entry').map((entry): Decoded => {
     onlyAllowed(entry, ATOM_ENTRY);
     const title = onlyChild(entry, ATOM, 'title')!;
