@@ -2,9 +2,9 @@
  * feeds.yaml → a validated, frozen Config. Problems are reported the way a compiler would:
  * every one at once, each as "FILE:LINE: key.path what was expected, got what".
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { FeedSource } from '../model.ts';
 import { deriveFeedId } from './derive-feed-id.ts';
@@ -41,15 +41,46 @@ export function loadConfig(path: string): Config {
   return parseConfig(readConfigText(path), path);
 }
 
-/** The config file's text; throws ConfigError saying what to do when it is missing or unreadable. */
+/**
+ * The most a config file may hold. 20,000 feeds with titles and tags fit in 4 MiB; past that
+ * the YAML parser alone takes seconds, and a file this big (or /dev/zero) is a mistake.
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** The config file's text; throws ConfigError saying what to do when it is missing, unreadable or too big. */
 export function readConfigText(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readAtMost(path, MAX_CONFIG_BYTES + 1);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? 'not found; create it (see README, "Configuration") or pass --config FILE' : `cannot be read (${code})`;
     throw new ConfigError([`${path}: ${hint}`]);
   }
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    const line = countLines(bytes.subarray(0, MAX_CONFIG_BYTES));
+    throw new ConfigError([`${path}:${line}: the file goes past ${MAX_CONFIG_BYTES / 1024 / 1024} MiB here; a config holds settings and feed URLs, not data: check that --config names the right file`]);
+  }
+  return bytes.toString('utf8');
+}
+
+/** The first `limit` bytes of a file (all of it when shorter), read without trusting its size: /dev/zero has none. */
+function readAtMost(path: string, limit: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(limit);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < limit; length += read) read = readSync(fd, buffer, length, limit - length, null);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function countLines(bytes: Buffer): number {
+  let lines = 1;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) lines++;
+  return lines;
 }
 
 /** Validates config text; `path` names the file in messages. */
@@ -60,7 +91,7 @@ export function parseConfig(text: string, path: string): Config {
     throw new ConfigError(doc.errors.map((error) => `${path}:${lines.linePos(error.pos[0]).line}: YAML syntax error: ${firstLine(error.message)}`));
   }
   const at = (keys: readonly PropertyKey[], lineKeys = keys) => `${path}:${lineOf(doc, lines, lineKeys)}: ${keyPath(keys)}`;
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  const parsed = configSchema.safeParse(valuesOf(doc, lines, path) ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       // An unknown key is best shown on its own line; a missing one on its parent's.
@@ -74,6 +105,53 @@ export function parseConfig(text: string, path: string): Config {
   checkDigests(parsed.data, feeds, at);
   const templates = parsed.data.templates === undefined ? null : resolve(dirname(path), parsed.data.templates);
   return deepFreeze({ path, ...parsed.data, feeds, templates });
+}
+
+/**
+ * Aliases share one value between places, so many uses of one anchor are fine; but aliases of
+ * aliases multiply (nine of nine of nine... is the "billion laughs" file), so past this many
+ * expansions, weighted as the yaml library weighs them, the file is refused.
+ */
+const MAX_ALIAS_EXPANSIONS = 10_000;
+
+/**
+ * The document as plain values. Expanding an alias can fail (an anchor that is not set before
+ * it, or too many expansions): the yaml library says so without a place, so the alias being
+ * expanded is noted, and the problem reported on its line.
+ */
+function valuesOf(doc: Document, lines: LineCounter, path: string): unknown {
+  const noted: { failed: Alias | null } = { failed: null };
+  visit(doc, {
+    Alias(_key, alias) {
+      const expand = alias.toJSON.bind(alias);
+      alias.toJSON = (...args: Parameters<Alias['toJSON']>) => {
+        try {
+          return expand(...args);
+        } catch (error) {
+          noted.failed ??= alias; // the innermost alias catches first: that is the one that failed
+          throw error;
+        }
+      };
+    },
+  });
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+  } catch (error) {
+    const alias = noted.failed;
+    if (alias === null) throw new ConfigError([`${path}:1: YAML cannot be read: ${firstLine(messageOf(error))}`]);
+    const line = alias.range ? lines.linePos(alias.range[0]).line : 1;
+    const message = messageOf(error);
+    const why = message.startsWith('Excessive alias count')
+      ? `expands too far: aliases of aliases multiply (a "billion laughs" file); write the values out, or alias plain values only`
+      : message.startsWith('Unresolved alias')
+        ? `names no anchor: set &${alias.source} before it`
+        : `cannot be expanded: ${firstLine(message)}`;
+    throw new ConfigError([`${path}:${line}: YAML alias *${alias.source} ${why}`]);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function settleFeedIds(raw: RawConfig, at: (keys: readonly PropertyKey[]) => string): FeedSource[] {
