@@ -4,7 +4,8 @@
  * refuses. The service is SIGKILLed three times mid-poll (from the feed server, when N requests
  * of the generation have been answered: the next one is held) and three times mid-digest (from
  * the SMTP server, while a message's DATA is received and before it is answered), restarted each
- * time, then runs freely, is stopped with SIGTERM, and a calm phase (faults off) polls every feed
+ * time, then runs freely while `columnwire digest` is run by hand beside it again and again
+ * (racing the service's own digest runs), is stopped with SIGTERM, and a calm phase (faults off) polls every feed
  * with `poll --force` and sends what the digest still owes with `digest`. Then: the database is
  * intact, no story is stored twice, every published story is stored (see fault-checks.ts for what
  * "published" means), every recipient got exactly one copy of each digest run, memory stayed bounded.
@@ -168,15 +169,32 @@ describe('fault injection', () => {
     smtp.newGeneration();
     const free = spawnService();
     const digestOutcomes = () => free.count('digest run finished') + free.count('digest skipped: nothing new');
+    // Hand-run digests beside the service, two at once, again and again until the generation ends:
+    // the two race each other (and the service's runs, every 6 s) for the same cursor, and each
+    // resumes what another still sends, through the same refusing SMTP server.
+    const handRuns: Array<{ code: number | null; output: string }> = [];
+    const JOINED = 'digest run already started by another process; helping it finish';
+    let freeOver = false;
+    const handRunning = (async () => {
+      const handEnv = { SMTP_URL: smtp.url, COLUMNWIRE_SECRET: 'fault-injection', LOG_LEVEL: 'info', LOG_FORMAT: 'json' };
+      while (!freeOver) {
+        const pair = await Promise.all([1, 2].map(() => runCli(['--config', config, '--data', data, 'digest'], { env: handEnv })));
+        handRuns.push(...pair.map((hand) => ({ code: hand.code, output: `${hand.stdout}\n${hand.stderr}` })));
+        changes.emit('change');
+      }
+    })();
     await until(changes, () => {
       if (free.hasExited()) throw new Error(`fault test: the service exited on its own:\n${free.tail()}`);
-      return free.count('poll cycle finished') >= 4 && digestOutcomes() >= 2;
-    }, 'four poll cycles and two digest outcomes', { timeoutMs: 60_000, describe: () => free.tail(10) });
+      return free.count('poll cycle finished') >= 4 && digestOutcomes() >= 2 && handRuns.length >= 4;
+    }, 'four poll cycles, two digest outcomes and two pairs of hand-run digests', { timeoutMs: 90_000, describe: () => free.tail(10) }).finally(() => (freeOver = true));
+    await handRunning;
+    // 1: a transient refusal left copies pending for the next run, as the service's runs do.
+    for (const hand of handRuns) expect([0, 1], hand.output).toContain(hand.code);
     feeds.mode = 'calm';
     smtp.mode = 'calm';
     const stopped = await free.stop('SIGTERM');
     expect(stopped, free.tail()).toEqual({ code: 0, signal: null });
-    finish(free, `${kills.length + 1}: SIGTERM`, 'after 4 poll cycles and 2 digests', freeBegan);
+    finish(free, `${kills.length + 1}: SIGTERM`, `after 4 poll cycles and 2 digests, beside ${handRuns.length} hand-run digests (runs joined: ${free.count(JOINED)} by the service, ${handRuns.filter((hand) => hand.output.includes(JOINED)).length} by hand)`, freeBegan);
 
     // Calm: every feed fetched once more without faults (again for a feed that still failed, e.g. timing out
     // on a loaded machine), then what the digest owes is sent.
