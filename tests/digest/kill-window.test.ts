@@ -32,7 +32,7 @@ describe('a 300-recipient digest whose sender is killed again and again', () => 
         if (accepted - acceptedAtStart >= ACCEPTED_PER_LIFE) child.kill('SIGKILL');
       };
       const { code, signal } = await exited;
-      smtp.options.afterMessage = undefined;
+      delete smtp.options.afterMessage;
       if (signal === null) {
         expect(code).toBe(0);
         break;
