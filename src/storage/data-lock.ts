@@ -7,8 +7,9 @@
  * holder exits or is killed, so it is never stale. <data>/run.pid only names the holder in
  * the message; a leftover one from a killed holder is overwritten by the next.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureFolder } from '../ensure-folder.ts';
 import { tryFileLock, type FileLock } from './database.ts';
 
 /** Raised when another process holds the folder's service lock: exit 2, the user stops one of them. */
@@ -26,7 +27,7 @@ export interface DataLock {
 export function lockDataFolder(dataDir: string, role: string): DataLock {
   let lock: FileLock | null;
   try {
-    mkdirSync(dataDir, { recursive: true });
+    ensureFolder(dataDir); // not mkdirSync's recursive mode, which never returns under /proc
     lock = tryFileLock(join(dataDir, `${role}.lock`));
   } catch (cause) {
     throw new Error(`storage: cannot lock the data folder ${dataDir}: ${(cause as Error).message}; check that it is a writable folder`, { cause });

@@ -30,6 +30,12 @@ describe('a data folder columnwire cannot use', () => {
     expect(elapsedMs).toBeLessThan(15_000);
   }, 30_000);
 
+  it('under /proc: run exits 1 in seconds too (its data-folder lock comes first)', () => {
+    const result = spawnSync(process.execPath, [CLI, '--config', config, '--data', '/proc/columnwire-data', 'run'], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('/proc/columnwire-data cannot be made: /proc does not accept new folders (ENOENT)');
+  }, 30_000);
+
   it('is a file: says so', async () => {
     const file = join(root, 'data-file');
     writeFileSync(file, 'not a folder');
