@@ -5,7 +5,8 @@
  * of the generation have been answered: the next one is held) and three times mid-digest (from
  * the SMTP server, while a message's DATA is received and before it is answered), restarted each
  * time, then runs freely while `columnwire digest` is run by hand beside it again and again
- * (racing the service's own digest runs), is stopped with SIGTERM, and a calm phase (faults off) polls every feed
+ * (racing the service's own digest runs), is stopped with SIGTERM (hostile-text feeds, issue 9
+ * §1, are polled beside the 50 throughout), and a calm phase (faults off) polls every feed
  * with `poll --force` and sends what the digest still owes with `digest`. Then: the database is
  * intact, no story is stored twice, every published story is stored (see fault-checks.ts for what
  * "published" means), every recipient got exactly one copy of each digest run, memory stayed bounded.
@@ -24,6 +25,8 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 import { checkDigests, checkStories, openReadOnly } from './fault-checks.ts';
 import { startFaultSmtp, type AcceptedCopy } from './fault-smtp.ts';
 import { startMisbehavingFeeds, type MisbehavingFeedServer } from './misbehaving-feeds.ts';
+import { serveBody, serveForTest, type FeedServer } from '../helpers/feed-server.ts';
+import { hostileFeedShapes } from '../helpers/hostile-feeds.ts';
 import { intBetween, streamFor } from '../helpers/prng.ts';
 import { startService, until, type LogLine, type ServiceProcess } from './service-process.ts';
 
@@ -32,6 +35,9 @@ const FEEDS = 50;
 const READERS = Array.from({ length: 18 }, (_, n) => `reader-${String(n + 1).padStart(2, '0')}@readers.example.org`);
 const BOUNCE = new Set(['gone-01@bounce.example.org', 'gone-02@bounce.example.org']);
 const MEMORY_LIMIT_MIB = 350;
+/** Hostile-text feeds (issue 9 §1) polled beside the 50: each must cost its own poll only, never the service. */
+const HOSTILE_SHAPES = ['cdata-title-p-repeated', 'escaped-title-p-repeated', 'description-comment-repeated', 'comment-after-root', 'nested-elements', 'html-link-repeated'];
+const HOSTILE_BYTES = 64 * 1024;
 const dir = makeTempDir('columnwire-fault-');
 
 type Kill = { kind: 'mid-poll'; afterAnswered: number } | { kind: 'mid-digest'; afterAccepted: number };
@@ -45,7 +51,7 @@ interface Generation {
   hwmMiB: number;
 }
 
-function configYaml(feeds: MisbehavingFeedServer): string {
+function configYaml(feeds: MisbehavingFeedServer, hostile: FeedServer): string {
   return `title: Fault injection columns
 baseUrl: https://columns.example.net
 server:
@@ -65,7 +71,12 @@ digests:
     timezone: Asia/Kolkata
     to:
 ${[...READERS, ...BOUNCE].map((address) => `      - ${address}\n`).join('')}feeds:
-${feeds.feeds.map((feed) => `  - id: ${feed.id}\n    url: ${feeds.url(feed)}\n    outlet: Outlet ${feed.index % 7}\n`).join('')}`;
+${feeds.feeds.map((feed) => `  - id: ${feed.id}\n    url: ${feeds.url(feed)}\n    outlet: Outlet ${feed.index % 7}\n`).join('')}${HOSTILE_SHAPES.map((name) => `  - id: hostile-${name}\n    url: ${hostile.url(`/${name}`)}\n`).join('')}`;
+}
+
+/** Stories with a source among the hostile feeds. */
+function hostileStories(db: BetterSqlite3.Database): number {
+  return (db.prepare(`SELECT count(DISTINCT story_id) AS n FROM story_sources WHERE feed_id LIKE 'hostile-%'`).get() as { n: number }).n;
 }
 
 describe('fault injection', () => {
@@ -75,12 +86,15 @@ describe('fault injection', () => {
     changes.setMaxListeners(100);
     const feeds = await startMisbehavingFeeds({ seed: SEED, count: FEEDS, changes });
     const smtp = await startFaultSmtp({ seed: SEED, bounce: BOUNCE, changes });
+    const shapes = hostileFeedShapes(HOSTILE_BYTES).filter((shape) => HOSTILE_SHAPES.includes(shape.name));
+    expect(shapes.map((shape) => shape.name).sort()).toEqual([...HOSTILE_SHAPES].sort());
+    const hostile = await serveForTest(Object.fromEntries(shapes.map((shape) => [`/${shape.name}`, serveBody(shape.body, { headers: { 'content-type': shape.contentType } })])));
     onTestFinished(async () => {
       await Promise.all([feeds.close(), smtp.close()]);
     });
     const config = join(dir, 'feeds.yaml');
     const data = join(dir, 'data');
-    writeFileSync(config, configYaml(feeds));
+    writeFileSync(config, configYaml(feeds, hostile));
     const env = { LOG_LEVEL: 'info', LOG_FORMAT: 'json', SMTP_URL: smtp.url, HOST: '127.0.0.1', PORT: '0', COLUMNWIRE_SECRET: 'fault-injection' };
 
     let db: BetterSqlite3.Database | null = null;
@@ -207,14 +221,15 @@ describe('fault injection', () => {
       const poll = await runCli(['--config', config, '--data', data, 'poll', '--force'], { env: cliEnv });
       calmPolls++;
       expect(poll.code, poll.stderr).toBe(0);
-      stillFailing = poll.stdout.split('\n').filter((line) => / failed: /.test(line) && !turnedIds.has(line.split(':')[0]!));
+      stillFailing = poll.stdout.split('\n').filter((line) => / failed: /.test(line) && !turnedIds.has(line.split(':')[0]!) && !line.startsWith('hostile-'));
     } while (stillFailing.length > 0 && calmPolls < 3);
     const pollSeconds = (performance.now() - calmBegan) / 1000;
     const digest = await runCli(['--config', config, '--data', data, 'digest'], { env: cliEnv });
     expect(digest.code, `${digest.stdout}\n${digest.stderr}`).toBe(0);
     const calmSeconds = (performance.now() - calmBegan) / 1000;
 
-    const stories = checkStories(database(), feeds.feeds);
+    // A hostile feed's items all link to hostile.example: stored or not, they are no other feed's.
+    const stories = checkStories(database(), feeds.feeds, (link) => link.startsWith('https://hostile.example/'));
     const digests = checkDigests(database(), smtp.accepted, [...READERS, ...BOUNCE]);
     const totalSeconds = (performance.now() - startedAt) / 1000;
     const kinds = [...feeds.kinds].sort(([a], [b]) => a.localeCompare(b));
@@ -228,6 +243,7 @@ describe('fault injection', () => {
       `  stories: ${stories.published} published, ${stories.acknowledged} in acknowledged versions, ${stories.stored} stored (${stories.sources} sources), ${stories.duplicates} duplicates, ${stories.missing} missing, ${stories.unexpected} unexpected; integrity ${stories.integrity}`,
       `  digest: ${digests.runs} runs (${digests.runStories} stories), ${digests.deliveries} deliveries: ${digests.sent} sent, ${digests.failed} failed, ${digests.pending} pending`,
       `  smtp: ${smtp.counts.accepted} accepted (${digests.duplicateCopies} duplicate, ${digests.missingCopies} missing, ${digests.strayCopies} stray), refused: ${smtp.counts.refusedConnections} connections 421, ${smtp.counts.rcptTransient} RCPT 450, ${smtp.counts.rcptPermanent} RCPT 550, ${smtp.counts.dataTransient} DATA 451, ${smtp.counts.dataPermanent} DATA 554; ${smtp.counts.held} held at kills`,
+      `  hostile feeds: ${HOSTILE_SHAPES.length} of ${HOSTILE_BYTES / 1024} KB (${HOSTILE_SHAPES.join(', ')}), ${hostile.requests.length} requests, ${hostileStories(database())} stories from them`,
       `  kills: ${kills.length} SIGKILL + 1 SIGTERM; peak RSS ${peakMiB.toFixed(0)} MiB (limit ${MEMORY_LIMIT_MIB}); error log lines ${errors.length}; ${totalSeconds.toFixed(1)} s in all`,
     ].join('\n'));
 
