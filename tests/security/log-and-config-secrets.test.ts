@@ -51,7 +51,7 @@ describe('feed URL secrets', () => {
     let server: FeedServer;
     const dir = makeTempDir();
     beforeAll(async () => {
-      server = await startFeedServer({ '/members.xml': serveBody('<html><body>no feed here</body></html>', { contentType: 'text/html' }) });
+      server = await startFeedServer({ '/members.xml': serveBody('<html><body>no feed here</body></html>', { headers: { 'content-type': 'text/html' } }) });
     });
     afterAll(() => server.close());
 
