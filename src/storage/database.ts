@@ -1,5 +1,5 @@
 /** Opens the SQLite file (the only importer of better-sqlite3), sets pragmas, runs migrations. */
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { ensureFolder } from '../ensure-folder.ts';
@@ -63,8 +63,13 @@ function migrate(db: Database, path: string): void {
   // An upgrade keeps a copy of the database as it was, so a bad migration can be rolled back by hand.
   if (current > 0 && current < migrations.length && path !== ':memory:') {
     const copy = `${path}.before-v${current + 1}.bak`;
-    rmSync(copy, { force: true });
-    db.prepare('VACUUM INTO ?').run(copy);
+    const temporary = `${copy}.${process.pid}.tmp`;
+    rmSync(temporary, { force: true });
+    db.prepare('VACUUM INTO ?').run(temporary);
+    // Another process upgrading at the same moment may have migrated meanwhile; then its copy
+    // (of the old version) stands, and this one (perhaps of the new version) is dropped.
+    if (db.pragma('user_version', { simple: true }) === current) renameSync(temporary, copy);
+    else rmSync(temporary, { force: true });
   }
   for (let version = current; version < migrations.length; version++) {
     // IMMEDIATE, and the version read again inside: two processes starting on a new folder at
