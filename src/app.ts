@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config/load.ts';
 import type { CycleDeps } from './feeds/poll-all.ts';
+import { createParsePool, type ParsePoolLimits } from './feeds/parse-pool.ts';
 import type { PollSettings } from './feeds/poll-feed.ts';
 import { trySettingsOf } from './feeds/try-feed.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -68,8 +69,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (options.syncFeeds ?? true) await store.syncFeeds(config.feeds);
   const metrics = createMetrics(store);
   const now = options.now ?? (() => new Date());
+  // Workers start on the first parse, so commands that never poll start none.
+  const parser = createParsePool(parseLimits(config));
   const poll: CycleDeps = {
-    store, logger, now,
+    store, logger, now, parser,
     random: options.random ?? Math.random,
     settings: pollSettings(config),
     observeFeed: (outcome, seconds) => metrics.observeFeed(outcome, seconds),
@@ -114,14 +117,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     pollIntervalMinutes = scheduleIntervalMinutes(next.poll.schedule);
     pollMaxGapMinutes = scheduleMaxGapMinutes(next.poll.schedule);
     poll.settings = pollSettings(next);
+    parser.configure(parseLimits(next));
     published = publish(next);
   };
   return {
     get config() { return config; },
     get published() { return published; },
     dataDir, logger, store, poll, metrics, readiness, startServer, secret, digestDeps, reconfigure,
-    close: () => store.close(),
+    close: async () => {
+      await parser.close();
+      await store.close();
+    },
   };
+}
+
+function parseLimits(config: Config): ParsePoolLimits {
+  return { workers: config.poll.parseWorkers, timeoutMs: config.poll.parseTimeoutSeconds * 1000 };
 }
 
 function pollSettings(config: Config): PollSettings {

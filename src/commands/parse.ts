@@ -8,7 +8,7 @@ import { UsageError } from '../errors.ts';
 import { isAddressRefusal, type AddressPolicy } from '../feeds/address-policy.ts';
 import { decodeBody } from '../feeds/decode-body.ts';
 import { fetchDocument } from '../feeds/fetch-document.ts';
-import { parseFeed } from '../feeds/parse-feed.ts';
+import { withParsePool } from '../feeds/parse-pool.ts';
 import type { ParsedFeed } from '../model.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 
@@ -21,7 +21,7 @@ Options:
   --json              print {"feed": {...}, "items": [...]} (dates ISO 8601 UTC, absent values null)
   --allow-private     fetch from loopback, private and link-local addresses too, whatever
                       poll.allowPrivateAddresses says (to debug a feed served on this machine)
-  --timeout SECONDS   give up on a URL after this long (default 20)
+  --timeout SECONDS   give up on fetching a URL, or on parsing, after this long (default 20)
   -h, --help          show this help`;
 
 export const parseCommand: Command = {
@@ -35,7 +35,10 @@ export const parseCommand: Command = {
     // The config's address policy, as a poll would fetch it: a redirect to 169.254.169.254 is no more welcome here.
     const policy = (): AddressPolicy => (values['allow-private'] ? true : existsSync(globals.configPath) ? loadConfig(globals.configPath).poll.allowPrivateAddresses : false);
     const { text, url } = await readSource(positionals[0]!, timeoutMs, policy);
-    const parsed = await parseFeed(text, url);
+    // In a worker under the same deadline, so `parse` shows what a poll would make of a hostile feed.
+    const outcome = await withParsePool({ workers: 1, timeoutMs }, (pool) => pool.parse({ input: { kind: 'text', text }, url, discover: false, normalizeAt: null }));
+    if (outcome.kind !== 'parsed') throw new Error(`parse: ${outcome.kind === 'failed' ? outcome.reason : 'not a feed: the document is an HTML page'}`);
+    const { parsed } = outcome;
     stdout.write(values.json ? `${JSON.stringify(toJson(parsed), null, 2)}\n` : describe(parsed));
     return 0;
   },

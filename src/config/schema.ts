@@ -2,6 +2,7 @@
  * Every setting of feeds.yaml: its type, default and range, in one place. README's config
  * reference mirrors this file. Messages are written to be read after "feeds.yaml:LINE: PATH".
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { isAddressOrRange } from '../feeds/address-policy.ts';
 import { redactUrl } from '../redact.ts';
@@ -47,6 +48,10 @@ const pollSchema = z.strictObject({
   timeoutSeconds: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' })
     .max(600, { error: 'must be at most 600' }).default(20),
   maxBytes: int(1024, 1024 ** 3).default(10 * 1024 * 1024),
+  // Parsing runs in worker threads, so the main thread keeps serving while a feed is parsed.
+  parseWorkers: int(1, 64).default(() => Math.max(1, availableParallelism() - 1)),
+  parseTimeoutSeconds: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' })
+    .max(600, { error: 'must be at most 600' }).default(20),
   allowPrivateAddresses: z.union([
     z.boolean(),
     z.array(z.string().refine(isAddressOrRange, { error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}` })),

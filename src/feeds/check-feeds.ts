@@ -1,9 +1,11 @@
 /**
  * Tries every configured feed once, storing nothing, with the same bounded concurrency as a
- * poll cycle (a few at once, fewer per host) so a check is as polite as a poll.
+ * poll cycle (a few at once, fewer per host) so a check is as polite as a poll, and one
+ * parse pool as large as a poll's.
  */
 import type { FeedSource } from '../model.ts';
 import { runLimited } from '../run-limited.ts';
+import { withParsePool } from './parse-pool.ts';
 import { tryFeed, type TryResult, type TrySettings } from './try-feed.ts';
 
 export interface FeedCheck {
@@ -24,10 +26,11 @@ export async function checkFeeds(
   onResult?: (check: FeedCheck) => void,
 ): Promise<FeedCheck[]> {
   const results = new Map<string, TryResult>();
-  await runLimited(feeds, { concurrency: limits.concurrency, perKey: limits.perHostConcurrency, keyOf: (feed) => new URL(feed.url).host }, async (source) => {
-    const result = await tryFeed(source.url, settings);
-    results.set(source.id, result);
-    onResult?.({ source, result });
-  });
+  await withParsePool({ workers: settings.parseWorkers, timeoutMs: settings.parseTimeoutMs }, (parser) =>
+    runLimited(feeds, { concurrency: limits.concurrency, perKey: limits.perHostConcurrency, keyOf: (feed) => new URL(feed.url).host }, async (source) => {
+      const result = await tryFeed(source.url, settings, parser);
+      results.set(source.id, result);
+      onResult?.({ source, result });
+    }));
   return feeds.map((source) => ({ source, result: results.get(source.id)! }));
 }

@@ -50,7 +50,12 @@ export async function fetchDocument(request: DocumentRequest): Promise<FetchedDo
 
 /** Fetches the first feed an HTML page links with <link rel="alternate">; a string says why there is none. */
 export async function fetchLinkedFeed(html: string, pageUrl: string, request: FetchRequest): Promise<Fetched | string> {
-  const [candidate] = discoverFeedLinks(html, pageUrl);
+  return fetchAdvertisedFeed(discoverFeedLinks(html, pageUrl), pageUrl, request);
+}
+
+/** Fetches the best of the feed links a page advertises (found in a parse worker); a string says why there is none. */
+export async function fetchAdvertisedFeed(feedLinks: readonly string[], pageUrl: string, request: FetchRequest): Promise<Fetched | string> {
+  const [candidate] = feedLinks;
   if (!candidate) return `${pageUrl} is an HTML page that links no feed (no <link rel="alternate" type="application/rss+xml">); use the feed's own URL`;
   const result = await fetchFeed({ ...request, url: candidate, etag: null, lastModified: null });
   if (result.kind !== 'ok') {

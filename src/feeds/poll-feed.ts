@@ -1,17 +1,15 @@
 /**
- * Refreshes one feed: fetch → (autodiscover) → decode → parse → normalize → store, and the
- * feed's new schedule. Every expected failure is recorded on the feed and returned as a value;
- * what was stored before is never touched by a failure.
+ * Refreshes one feed: fetch → (in a parse worker: decode → autodiscover? → parse → normalize)
+ * → store, and the feed's new schedule. Every expected failure is recorded on the feed and
+ * returned as a value; what was stored before is never touched by a failure.
  */
-import type { Feed, PollOutcome } from '../model.ts';
+import type { Feed, NormalizedItem, ParsedFeedMeta, PollOutcome } from '../model.ts';
 import type { Store } from '../storage/store.ts';
-import { decodeBody } from './decode-body.ts';
-import { looksLikeHtml } from './discover-feed.ts';
 import type { AddressPolicy } from './guard-address.ts';
-import { fetchFeed, type FetchRequest, type FetchResult } from './fetch-feed.ts';
-import { fetchLinkedFeed } from './fetch-document.ts';
+import { fetchFeed, type FetchRequest } from './fetch-feed.ts';
 import { normalizeItems } from './normalize-items.ts';
-import { FeedParseError, parseFeed } from './parse-feed.ts';
+import { parseFetched, type Fetched } from './parse-fetched.ts';
+import type { FeedParser } from './parse-pool.ts';
 import { nextFetchAfterFailure, nextFetchAfterSuccess, parseRetryAfter } from './schedule.ts';
 
 export interface PollSettings {
@@ -26,9 +24,9 @@ export interface PollDeps {
   settings: PollSettings;
   now: () => Date;
   random: () => number;
+  /** The parse pool (worker threads with a deadline per feed). */
+  parser: FeedParser;
 }
-
-type Fetched = Extract<FetchResult, { kind: 'ok' }>;
 
 /** Polls one feed now (the caller decided it is due) and records the outcome. */
 export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome> {
@@ -58,41 +56,28 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
     }, now);
     return { kind: 'not-modified' };
   }
-  let text = decodeBody(result.body, result.contentType);
-  let fetched: Fetched = result;
-  if (looksLikeHtml(text, result.contentType)) {
-    // The page and its feed share one time budget.
-    const remainingMs = Math.max(1, request.timeoutMs - (Date.now() - startedMs));
-    // The feed the page links becomes the feed's URL (stored as its permanent URL).
-    const discovered = await fetchLinkedFeed(text, result.url, { ...request, timeoutMs: remainingMs });
-    if (typeof discovered === 'string') return fail(feed, deps, discovered, null, result.permanentUrl);
-    fetched = discovered;
-    text = decodeBody(fetched.body, fetched.contentType);
-  }
-  return store(feed, deps, fetched, text);
+  const now = deps.now();
+  const parsed = await parseFetched(result, { request, startedMs, parser: deps.parser, normalizeAt: now });
+  if (parsed.kind === 'failed') return fail(feed, deps, parsed.reason, null, parsed.permanentUrl);
+  const { document } = parsed;
+  // Asked with a moment, the worker normalizes; the fallback keeps the types honest.
+  const [meta, items] = document.kind === 'normalized' ? [document.feed, document.items] : [document.parsed.feed, normalizeItems(document.parsed.items, now)];
+  return store(feed, deps, parsed.fetched, meta, items, now);
 }
 
-async function store(feed: Feed, deps: PollDeps, fetched: Fetched, text: string): Promise<PollOutcome> {
-  let parsed;
-  try {
-    parsed = await parseFeed(text, fetched.url);
-  } catch (cause) {
-    if (!(cause instanceof FeedParseError)) throw cause;
-    return fail(feed, deps, cause.message, null, fetched.permanentUrl);
-  }
-  const now = deps.now();
+async function store(feed: Feed, deps: PollDeps, fetched: Fetched, meta: ParsedFeedMeta, items: NormalizedItem[], now: Date): Promise<PollOutcome> {
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
-  const saved = await deps.store.saveFetched(feed.id, normalizeItems(parsed.items, now), {
+  const saved = await deps.store.saveFetched(feed.id, items, {
     url: fetched.permanentUrl,
     configuredUrl: feed.configuredUrl,
     etag: fetched.headers.get('etag'),
     lastModified: fetched.headers.get('last-modified'),
-    title: parsed.feed.title,
-    siteLink: parsed.feed.link,
-    ttlMinutes: parsed.feed.ttlMinutes,
-    nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: parsed.feed.ttlMinutes, headers: fetched.headers }),
+    title: meta.title,
+    siteLink: meta.link,
+    ttlMinutes: meta.ttlMinutes,
+    nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: meta.ttlMinutes, headers: fetched.headers }),
   }, now, keepAfter);
-  return { kind: 'stored', itemCount: parsed.items.length, ...saved };
+  return { kind: 'stored', itemCount: items.length, ...saved };
 }
 
 async function fail(feed: Feed, deps: PollDeps, error: string, retryAfterMs: number | null, url: string): Promise<PollOutcome> {

@@ -1,17 +1,23 @@
 /**
  * Fetches and parses one feed without storing anything: the proof `feeds add` wants before it
- * writes an entry, and what `check` does for every feed.
+ * writes an entry, and what `check` does for every feed. Parsing runs in the parse pool, under
+ * the same per-feed deadline as a poll.
  */
 import type { ParsedFeed } from '../model.ts';
-import { fetchDocument, type DocumentRequest } from './fetch-document.ts';
+import { fetchFeed, type FetchRequest } from './fetch-feed.ts';
 import type { AddressPolicy } from './guard-address.ts';
-import { FeedParseError, parseFeed } from './parse-feed.ts';
+import { parseFetched } from './parse-fetched.ts';
+import { withParsePool, type FeedParser } from './parse-pool.ts';
 
-/** The config's `poll:` limits that apply to any fetch. */
+/** The config's `poll:` limits that apply to any fetch and parse. */
 export interface TrySettings {
   timeoutMs: number;
   maxBytes: number;
   allowPrivateAddresses: AddressPolicy;
+  /** Most parse worker threads (poll.parseWorkers). */
+  parseWorkers: number;
+  /** A feed's parse budget (poll.parseTimeoutSeconds). */
+  parseTimeoutMs: number;
 }
 
 export type TryResult =
@@ -25,21 +31,28 @@ export type TryResult =
   }
   | { kind: 'failed'; reason: string };
 
-/** The fetch limits of a config's `poll:` section, for `feeds add`, `check` and every poll. */
-export function trySettingsOf(poll: { timeoutSeconds: number; maxBytes: number; allowPrivateAddresses: AddressPolicy }): TrySettings {
-  return { timeoutMs: poll.timeoutSeconds * 1000, maxBytes: poll.maxBytes, allowPrivateAddresses: poll.allowPrivateAddresses };
+/** The limits of a config's `poll:` section, for `feeds add`, `check` and every poll. */
+export function trySettingsOf(poll: {
+  timeoutSeconds: number; maxBytes: number; allowPrivateAddresses: AddressPolicy; parseWorkers: number; parseTimeoutSeconds: number;
+}): TrySettings {
+  return {
+    timeoutMs: poll.timeoutSeconds * 1000, maxBytes: poll.maxBytes, allowPrivateAddresses: poll.allowPrivateAddresses,
+    parseWorkers: poll.parseWorkers, parseTimeoutMs: poll.parseTimeoutSeconds * 1000,
+  };
 }
 
-/** Fetches `url` (a feed or a page linking one) and parses it; every expected failure is a `failed` value. */
-export async function tryFeed(url: string, settings: TrySettings): Promise<TryResult> {
-  const request: DocumentRequest = { url, ...settings };
-  const document = await fetchDocument(request);
-  if (document.kind === 'failed') return document;
-  try {
-    const parsed = await parseFeed(document.text, document.url);
-    return { kind: 'ok', parsed, feedUrl: document.permanentUrl, pageUrl: document.pageUrl };
-  } catch (cause) {
-    if (!(cause instanceof FeedParseError)) throw cause;
-    return { kind: 'failed', reason: cause.message };
-  }
+/**
+ * Fetches `url` (a feed or a page linking one) and parses it; every expected failure is a
+ * `failed` value. Without a `parser`, a one-worker pool is made for this feed and closed after.
+ */
+export async function tryFeed(url: string, settings: TrySettings, parser?: FeedParser): Promise<TryResult> {
+  if (!parser) return withParsePool({ workers: 1, timeoutMs: settings.parseTimeoutMs }, (pool) => tryFeed(url, settings, pool));
+  const startedMs = Date.now();
+  const request: FetchRequest = { url, timeoutMs: settings.timeoutMs, maxBytes: settings.maxBytes, allowPrivateAddresses: settings.allowPrivateAddresses };
+  const result = await fetchFeed(request);
+  if (result.kind !== 'ok') return { kind: 'failed', reason: result.kind === 'failed' ? result.reason : 'unexpected HTTP 304 to a request without validators' };
+  const parsed = await parseFetched(result, { request, startedMs, parser, normalizeAt: null });
+  if (parsed.kind === 'failed') return { kind: 'failed', reason: parsed.reason };
+  if (parsed.document.kind !== 'parsed') throw new Error('tryFeed: the parse pool normalized a document it was asked only to parse');
+  return { kind: 'ok', parsed: parsed.document.parsed, feedUrl: parsed.fetched.permanentUrl, pageUrl: parsed.pageUrl };
 }

@@ -59,15 +59,17 @@ describe('fetchDocument', () => {
 });
 
 describe('tryFeed', () => {
+  const settings = { ...limits, parseWorkers: 1, parseTimeoutMs: 10_000 };
+
   it('parses the feed and reports its URL and page', async () => {
     const server = await serveForTest({ '/p': serveBody(httpFixture('page-with-feed-link.html'), html), '/real-feed.xml': serveBody(httpFixture('columnist.xml')) });
-    const result = await tryFeed(server.url('/p'), limits);
+    const result = await tryFeed(server.url('/p'), settings);
     expect(result).toMatchObject({ kind: 'ok', feedUrl: server.url('/real-feed.xml'), pageUrl: server.url('/p'), parsed: { feed: { title: 'The Ledger — Opinion' } } });
     expect(result.kind === 'ok' && result.parsed.items).toHaveLength(3);
   });
 
   it('fails with the parser reason on a malformed feed', async () => {
     const server = await serveForTest({ '/rss': serveBody(httpFixture('malformed-mismatched-tags.xml')) });
-    expect(await tryFeed(server.url('/rss'), limits)).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/malformed XML/) });
+    expect(await tryFeed(server.url('/rss'), settings)).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/malformed XML/) });
   });
 });

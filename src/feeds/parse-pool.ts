@@ -1,0 +1,247 @@
+/**
+ * A pool of parse worker threads with a deadline per job. Fetching and SQLite stay on the main
+ * thread; decoding, parsing and normalization (parse-document.ts) run here, so no feed can hold
+ * the event loop that answers /healthz. A job past its deadline has its worker terminated and
+ * replaced, and answers with this feed's failure: a value, like every expected feed failure.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ParseJob, ParseOutcome } from './parse-document.ts';
+import type { JobMessage, WorkerMessage } from './parse-worker.ts';
+import { threadCpuMs } from './thread-cpu.ts';
+
+export interface ParsePoolLimits {
+  /** Most worker threads at once (poll.parseWorkers); started on demand. */
+  workers: number;
+  /**
+   * Budget of one job from the moment a worker takes it (poll.parseTimeoutSeconds): CPU time of
+   * the worker thread where the OS reports it (Linux), else wall-clock time.
+   */
+  timeoutMs: number;
+}
+
+export interface ParsePoolOptions extends ParsePoolLimits {
+  /** Jobs waiting for a worker beyond this many are refused with a failed outcome (default 1,000). */
+  maxQueued?: number;
+  /** The worker module (default: parse-worker beside this file); tests give one that misbehaves. */
+  workerUrl?: URL;
+}
+
+export interface ParsePoolStats {
+  /** Worker threads alive now (starting or started). */
+  threads: number;
+  /** Of those, the ones that have loaded and can take jobs. */
+  ready: number;
+  busy: number;
+  queued: number;
+  /** Worker threads started since the pool was made (replacements included). */
+  started: number;
+  /** The most jobs that ran at the same moment. */
+  peakBusy: number;
+}
+
+/** What a call site needs of the pool. */
+export interface FeedParser {
+  /** Parses one document in a worker; resolves to its outcome, never rejects for the document's sake. */
+  parse(job: ParseJob): Promise<ParseOutcome>;
+}
+
+export interface ParsePool extends FeedParser {
+  /** New limits (a reload): jobs started from now on get the new deadline; threads over the new count stop. */
+  configure(limits: ParsePoolLimits): void;
+  /** Starts every worker the limits allow; resolves once each is ready (or has failed to start). */
+  warmUp(): Promise<void>;
+  stats(): ParsePoolStats;
+  /** Stops every worker; jobs still waiting or running are rejected with a ParsePoolError. */
+  close(): Promise<void>;
+}
+
+/** The pool itself failed (closed, or a worker could not start): not any feed's fault. */
+export class ParsePoolError extends Error {
+  override name = 'ParsePoolError';
+}
+
+// From the TypeScript sources (tsx, vitest) the worker needs tsx registered in its own thread;
+// compiled to JavaScript, the worker module sits beside this one.
+const OWN_URL = import.meta.url;
+const WORKER_URL = new URL(OWN_URL.endsWith('.ts') ? './parse-worker-tsx.mjs' : './parse-worker.js', OWN_URL);
+/** CPU time is counted in 10 ms ticks: no point looking again sooner. */
+const MIN_RECHECK_MS = 20;
+/** However starved of CPU, a job stops after this many times its budget in wall-clock time (at least a minute). */
+const WALL_CAP_FACTOR = 10;
+const MIN_WALL_CAP_MS = 60_000;
+
+interface Pending {
+  id: number;
+  job: ParseJob;
+  resolve: (outcome: ParseOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  running: Pending | null;
+  timer: NodeJS.Timeout | null;
+  /** The worker thread's stat file, for its CPU time; null: the deadline is wall-clock. */
+  statPath: string | null;
+  /** Resolves when the worker is ready or gone. */
+  settled: Promise<void>;
+}
+
+/** Creates an empty pool; workers start when jobs arrive. Close it when done. */
+export function createParsePool(options: ParsePoolOptions): ParsePool {
+  let limits: ParsePoolLimits = { workers: options.workers, timeoutMs: options.timeoutMs };
+  const maxQueued = options.maxQueued ?? 1_000;
+  const slots = new Set<Slot>();
+  const queue: Pending[] = [];
+  let nextId = 1;
+  let started = 0;
+  let peakBusy = 0;
+  let closed = false;
+
+  const busyCount = () => [...slots].filter((slot) => slot.running !== null).length;
+
+  /** Ends a slot's job (if any) with `outcome` and forgets the slot if `retire`. */
+  const finish = (slot: Slot, outcome: ParseOutcome | null, retire: boolean) => {
+    const job = slot.running;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.running = null;
+    slot.timer = null;
+    if (retire) {
+      slots.delete(slot);
+      void slot.worker.terminate();
+    } else {
+      slot.worker.unref();
+    }
+    if (job && outcome) job.resolve(outcome);
+    pump();
+  };
+
+  const start = (slot: Slot, pending: Pending) => {
+    slot.running = pending;
+    slot.worker.ref();
+    const timeoutMs = limits.timeoutMs;
+    const cpuAtStart = slot.statPath === null ? null : threadCpuMs(slot.statPath);
+    const wallStartMs = performance.now();
+    // Checked when the budget could be spent; a thread the machine kept waiting has spent less.
+    // A thread that spends no CPU at all (it cannot, parsing) still stops at the wall-clock cap.
+    const check = () => {
+      const cpuNow = cpuAtStart === null ? null : threadCpuMs(slot.statPath!);
+      const spentMs = cpuNow === null ? timeoutMs : cpuNow - cpuAtStart!;
+      const capped = performance.now() - wallStartMs >= Math.max(WALL_CAP_FACTOR * timeoutMs, MIN_WALL_CAP_MS);
+      if (spentMs < timeoutMs && !capped) return void (slot.timer = setTimeout(check, Math.max(MIN_RECHECK_MS, timeoutMs - spentMs)));
+      const seconds = Number((timeoutMs / 1000).toFixed(3));
+      finish(slot, { kind: 'failed', reason: `parse took longer than ${seconds} s (poll.parseTimeoutSeconds); the feed is too large or hostile` }, true);
+    };
+    slot.timer = setTimeout(check, timeoutMs);
+    peakBusy = Math.max(peakBusy, busyCount());
+    try {
+      slot.worker.postMessage({ id: pending.id, job: pending.job } satisfies JobMessage, transferListOf(pending.job));
+    } catch (error) {
+      finish(slot, { kind: 'failed', reason: `parse job could not be sent to a worker (${(error as Error).message})` }, false);
+    }
+  };
+
+  const spawn = () => {
+    // No resourceLimits: a worker reaching its heap limit can still abort the whole process
+    // (V8's "Reached heap limit" is fatal on some allocation paths), so they promise nothing.
+    const worker = new Worker(options.workerUrl ?? WORKER_URL);
+    started++;
+    let settle = () => {};
+    const slot: Slot = { worker, ready: false, running: null, timer: null, statPath: null, settled: new Promise((resolve) => (settle = resolve)) };
+    slots.add(slot);
+    worker.unref();
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'ready') {
+        slot.ready = true;
+        slot.statPath = message.statPath;
+        settle();
+        pump();
+      } else if (slot.running?.id === message.id) {
+        finish(slot, message.outcome, slots.size > limits.workers);
+      }
+    });
+    const died = (error: Error | null) => {
+      settle();
+      if (!slots.has(slot)) return;
+      if (!slot.ready) {
+        slots.delete(slot);
+        if ([...slots].some((other) => other.ready)) return pump();
+        // A worker that cannot even load is a broken install, not a hostile feed: fail loudly.
+        const failure = new ParsePoolError(`parse pool: a parse worker could not start (${error?.message ?? 'it exited'}); reinstall with "npm ci"`, { cause: error });
+        for (const pending of queue.splice(0)) pending.reject(failure);
+        return;
+      }
+      const what = error ? error.message : 'the worker exited';
+      finish(slot, { kind: 'failed', reason: `parse worker crashed (${what}); the feed is too large or hostile` }, true);
+    };
+    worker.on('error', died);
+    worker.on('messageerror', died);
+    worker.on('exit', (code) => died(new Error(`exit code ${code}`)));
+  };
+
+  function pump(): void {
+    if (closed) return;
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (slot.ready && slot.running === null) start(slot, queue.shift()!);
+    }
+    const starting = [...slots].filter((slot) => !slot.ready).length;
+    for (let wanted = queue.length - starting; wanted > 0 && slots.size < limits.workers; wanted--) spawn();
+  }
+
+  return {
+    parse(job) {
+      if (closed) return Promise.reject(new ParsePoolError('parse pool: already closed'));
+      if (queue.length >= maxQueued) {
+        return Promise.resolve({ kind: 'failed', reason: `parse queue full (${maxQueued} documents waiting); lower poll.concurrency or raise poll.parseWorkers` });
+      }
+      return new Promise<ParseOutcome>((resolve, reject) => {
+        queue.push({ id: nextId++, job, resolve, reject });
+        pump();
+      });
+    },
+    configure(next) {
+      limits = { workers: next.workers, timeoutMs: next.timeoutMs };
+      for (const slot of slots) {
+        if (slots.size > limits.workers && slot.running === null) finish(slot, null, true);
+      }
+      pump();
+    },
+    async warmUp() {
+      while (!closed && slots.size < limits.workers) spawn();
+      await Promise.all([...slots].map((slot) => slot.settled));
+    },
+    stats: () => ({ threads: slots.size, ready: [...slots].filter((slot) => slot.ready).length, busy: busyCount(), queued: queue.length, started, peakBusy }),
+    async close() {
+      closed = true;
+      const error = new ParsePoolError('parse pool: closed before the document was parsed');
+      for (const pending of queue.splice(0)) pending.reject(error);
+      const workers = [...slots];
+      slots.clear();
+      for (const slot of workers) {
+        if (slot.timer) clearTimeout(slot.timer);
+        slot.running?.reject(error);
+      }
+      await Promise.all(workers.map((slot) => slot.worker.terminate()));
+    },
+  };
+}
+
+/** The body's memory when the job allows moving it and the view owns all of it (not a slice of Node's shared pool). */
+function transferListOf(job: ParseJob): ArrayBuffer[] {
+  const { input } = job;
+  if (input.kind !== 'bytes' || !input.transfer) return [];
+  const { buffer } = input.body;
+  return buffer instanceof ArrayBuffer && input.body.byteOffset === 0 && input.body.byteLength === buffer.byteLength ? [buffer] : [];
+}
+
+/** Runs `body` with a pool of its own, closed after (one-shot commands that have no app). */
+export async function withParsePool<T>(limits: ParsePoolLimits, body: (pool: ParsePool) => Promise<T>): Promise<T> {
+  const pool = createParsePool(limits);
+  try {
+    return await body(pool);
+  } finally {
+    await pool.close();
+  }
+}
