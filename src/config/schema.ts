@@ -61,7 +61,7 @@ const pollSchema = z.strictObject({
 const addressOrRange = z.string({ error: 'must be an IP address or CIDR range string' })
   .refine(isAddressOrRange, { error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}` });
 
-/** Loopback, private and link-local ranges : the operator's machine and networks (like Miniflux's METRICS_ALLOWED_NETWORKS). */
+/** Loopback, private and link-local ranges: the operator's machine and networks (like Miniflux's METRICS_ALLOWED_NETWORKS). */
 export const DEFAULT_ADMIN_NETWORKS = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'];
 
 const serverSchema = z.strictObject({
