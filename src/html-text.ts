@@ -1,16 +1,50 @@
 /** HTML text helpers shared by the web page and the digest: escaping, and HTML → plain text for excerpts. Pure. */
 import { decodeHTML } from 'entities';
+import { createFinder, type Finder, replaceTags, type TagPass } from './markup-scan.ts';
 
-const DROPPED_ELEMENTS = /<(script|style|noscript|template|iframe)\b[\s\S]*?<\/\1\s*>/gi;
-const BLOCK_TAG = /<\/?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|th|table|section|article|figure|figcaption|hr)\b[^>]*>/gi;
-const TAG = /<!--[\s\S]*?-->|<\/?[A-Za-z][^>]*>/g;
+// Every pass is a linear scan (markup-scan.ts), not a regex: an excerpt of `<!--` repeated
+// must not cost the square of its length on every page build.
+const DROPPED_ELEMENT_OPEN = /<(script|style|noscript|template|iframe)\b/gi;
+const BLOCK_TAGS: TagPass = {
+  names: new Set([
+    'p', 'div', 'br', 'li', 'ul', 'ol', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'tr', 'td', 'th', 'table',
+    'section', 'article', 'figure', 'figcaption', 'hr',
+  ]),
+  replacement: ' ',
+};
+const TAGS_AND_COMMENTS: TagPass = { comments: true, replacement: '' };
 
 /** Plain text of an HTML fragment: no markup, entities decoded, whitespace collapsed. */
 export function htmlToText(html: string | null): string {
   if (!html) return '';
-  return decodeHTML(html.replace(DROPPED_ELEMENTS, ' ').replace(BLOCK_TAG, ' ').replace(TAG, ''))
+  return decodeHTML(replaceTags(replaceTags(dropElements(html), BLOCK_TAGS), TAGS_AND_COMMENTS))
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** Scripts, styles and the like with their text, as `/<(script|…)\b[\s\S]*?<\/\1\s*>/gi` would, in linear time. */
+function dropElements(html: string): string {
+  const open = createFinder(html, DROPPED_ELEMENT_OPEN);
+  const closers = new Map<string, Finder>();
+  const out: string[] = [];
+  let copied = 0;
+  let from = 0;
+  for (let found = open(from); found !== null; found = open(from)) {
+    const name = html.slice(found.index + 1, found.end).toLowerCase();
+    let close = closers.get(name);
+    if (!close) closers.set(name, (close = createFinder(html, new RegExp(`</${name}\\s*>`, 'gi'))));
+    // Without a closing tag, this element (and any later one of its name) stays as it is.
+    const end = close(found.end);
+    if (end === null) {
+      from = found.index + 1;
+      continue;
+    }
+    out.push(html.slice(copied, found.index), ' ');
+    copied = from = end.end;
+  }
+  if (copied === 0) return html;
+  out.push(html.slice(copied));
+  return out.join('');
 }
 
 /** At most `maxChars` of `text`, cut at a word boundary with an ellipsis when cut. */

@@ -1,8 +1,14 @@
 /** Text clean-up shared by the feed formats: titles and names become plain, trimmed text. */
 import { decodeHTML } from 'entities';
+import { replaceTags, type TagPass } from '../markup-scan.ts';
 
-const BLOCK_TAG = /<\/?(?:br|p|div|li|ul|ol|h[1-6]|blockquote|tr|td|th|table|section|article|hr)\b[^>]*>/gi;
-const TAG = /<\/?[A-Za-z][^>]*>/g;
+// Block tags separate words; inline ones (<b>, <em>) sit inside them. Tag passes are linear
+// scans, not regexes: a title of `<p` repeated must not cost the square of its length.
+const BLOCK_TAGS: TagPass = {
+  names: new Set(['br', 'p', 'div', 'li', 'ul', 'ol', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'tr', 'td', 'th', 'table', 'section', 'article', 'hr']),
+  replacement: ' ',
+};
+const OTHER_TAGS: TagPass = { replacement: '' };
 // C0 controls (but whitespace) and DEL: invisible, and forbidden in the XML we republish.
 const CONTROL_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
 const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i;
@@ -11,8 +17,7 @@ const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i;
 export function cleanText(raw: string | null | undefined): string | null {
   if (!raw) return null;
   let text = raw;
-  // Block tags separate words; inline ones (<b>, <em>) sit inside them.
-  if (text.includes('<')) text = text.replace(BLOCK_TAG, ' ').replace(TAG, '');
+  if (text.includes('<')) text = replaceTags(replaceTags(text, BLOCK_TAGS), OTHER_TAGS);
   if (ENTITY.test(text)) text = decodeHTML(text);
   text = text.replace(CONTROL_CHARS, '').replace(/\s+/g, ' ').trim();
   return text === '' ? null : text;
@@ -28,11 +33,42 @@ export function cleanBody(raw: string | null | undefined): string | null {
 export function cleanAuthor(raw: string | null | undefined): string | null {
   const text = cleanText(raw);
   if (!text) return null;
-  const inParens = /^\S+@\S+\s*\((.+)\)$/.exec(text)?.[1];
+  const inParens = nameInParens(text);
   if (inParens) return inParens.trim();
-  const beforeAngle = /^(.+?)\s*<\S+@\S+>$/.exec(text)?.[1];
+  const beforeAngle = nameBeforeAddress(text);
   if (beforeAngle) return beforeAngle.replace(/^"|"$/g, '').trim();
   return text;
+}
+
+/**
+ * The `Name` of `address (Name)`: what `/^\S+@\S+\s*\((.+)\)$/` captures, found by scanning
+ * (that regex backtracks cubically on a long run of `@` and `(`). `text` is cleanText output:
+ * trimmed, single spaces, no line breaks.
+ */
+function nameInParens(text: string): string | null {
+  if (!text.endsWith(')')) return null;
+  const firstSpace = text.indexOf(' ');
+  const address = firstSpace === -1 ? text.length : firstSpace;
+  // The greedy regex takes the last `(` it can: right after the address and a space, else inside it.
+  let open = text[address + 1] === '(' && address + 1 < text.length - 2 ? address + 1 : -1;
+  let addressEnd = address;
+  if (open === -1) {
+    open = text.lastIndexOf('(', Math.min(address - 1, text.length - 3));
+    addressEnd = open;
+  }
+  if (open < 0) return null;
+  const at = text.indexOf('@', 1);
+  return at !== -1 && at <= addressEnd - 2 ? text.slice(open + 1, -1) : null;
+}
+
+/** The `Name` of `Name <address>`: what `/^(.+?)\s*<\S+@\S+>$/` captures, found by scanning. */
+function nameBeforeAddress(text: string): string | null {
+  if (!text.endsWith('>')) return null;
+  const at = text.lastIndexOf('@', text.length - 3);
+  // The `<address>` is the last word; its `<` is the first one that leaves a character before the `@`.
+  const open = text.indexOf('<', Math.max(1, text.lastIndexOf(' ') + 1));
+  if (open === -1 || at === -1 || open > at - 2) return null;
+  return text.slice(0, text[open - 1] === ' ' ? open - 1 : open);
 }
 
 /** Resolves a possibly relative link against a base; null when it cannot be a link. */

@@ -1,3 +1,4 @@
+import { createFinder, type Finder } from '../markup-scan.ts';
 import { rootElementName } from './repair-xml.ts';
 
 /** Feed autodiscovery: the `<link rel="alternate">` feed links of an HTML page (the RSS Autodiscovery spec). */
@@ -6,8 +7,7 @@ const FEED_TYPES = new Map([
   ['application/rss+xml', 0], ['application/atom+xml', 0], ['application/feed+json', 1],
   ['application/rdf+xml', 2], ['application/json', 3], ['application/xml', 4], ['text/xml', 4],
 ]);
-const LINK_TAG = /<link\b[^>]*>/gi;
-const ATTRIBUTE = /([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
+const LINK_OPEN = /<link\b/gi;
 
 /** True when the text is an HTML page rather than a feed; the content itself outranks a Content-Type. */
 export function looksLikeHtml(text: string, contentType: string | null): boolean {
@@ -21,11 +21,8 @@ export function looksLikeHtml(text: string, contentType: string | null): boolean
 /** Feed URLs a page advertises, best first: RSS/Atom before JSON, comment feeds last. */
 export function discoverFeedLinks(html: string, pageUrl: string): string[] {
   const found: Array<{ url: string; rank: number; order: number }> = [];
-  for (const [tag] of html.matchAll(LINK_TAG)) {
-    const attrs = new Map<string, string>();
-    for (const [, name, ...values] of tag.matchAll(ATTRIBUTE)) {
-      attrs.set(name!.toLowerCase(), values.find((value) => value !== undefined) ?? '');
-    }
+  for (const tag of linkTags(html)) {
+    const attrs = attributesOf(tag);
     const rels = (attrs.get('rel') ?? '').toLowerCase().split(/\s+/);
     const rank = FEED_TYPES.get((attrs.get('type') ?? '').toLowerCase().split(';')[0]!.trim());
     const href = attrs.get('href')?.trim();
@@ -41,6 +38,73 @@ export function discoverFeedLinks(html: string, pageUrl: string): string[] {
   }
   const sorted = found.sort((a, b) => a.rank - b.rank || a.order - b.order).map((entry) => entry.url);
   return [...new Set(sorted)];
+}
+
+/**
+ * The `<link …>` tags of a page, as `/<link\b[^>]*>/gi` would find them, in linear time: a
+ * page of `<link` repeated without `>` must not cost the square of its length.
+ */
+function linkTags(html: string): string[] {
+  const open = createFinder(html, LINK_OPEN);
+  const nextGt = createFinder(html, '>');
+  const tags: string[] = [];
+  for (let found = open(0); found !== null;) {
+    const gt = nextGt(found.end);
+    if (gt === null) break;
+    tags.push(html.slice(found.index, gt.end));
+    found = open(gt.end);
+  }
+  return tags;
+}
+
+/**
+ * The `name=value` pairs of a tag, as `/([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g`
+ * finds them (later duplicates win), but scanned once: that regex retries every letter of a
+ * long run of letters or an unclosed quote.
+ */
+function attributesOf(tag: string): Map<string, string> {
+  const attrs = new Map<string, string>();
+  const quotes = { '"': createFinder(tag, '"'), "'": createFinder(tag, "'") };
+  let at = 0;
+  while (at < tag.length) {
+    if (!isNameChar(tag.charCodeAt(at))) {
+      at++;
+      continue;
+    }
+    const nameStart = at;
+    while (at < tag.length && isNameChar(tag.charCodeAt(at))) at++;
+    const value = valueAt(tag, skipSpace(tag, at), quotes);
+    // A name without a value: every later start inside the same name fails the same way.
+    if (value === null) continue;
+    attrs.set(tag.slice(nameStart, at).toLowerCase(), value.text);
+    at = value.end;
+  }
+  return attrs;
+}
+
+type QuoteFinders = Record<'"' | "'", Finder>;
+
+/** The value after `=` at `at`, or null when there is no `=` and value there. */
+function valueAt(tag: string, at: number, quotes: QuoteFinders): { text: string; end: number } | null {
+  if (tag[at] !== '=') return null;
+  const start = skipSpace(tag, at + 1);
+  const quote = tag[start];
+  if (quote === '"' || quote === "'") {
+    const close = quotes[quote](start + 1);
+    return close === null ? null : { text: tag.slice(start + 1, close.index), end: close.end };
+  }
+  let end = start;
+  while (end < tag.length && !/[\s"'>]/.test(tag[end]!)) end++;
+  return end === start ? null : { text: tag.slice(start, end), end };
+}
+
+function skipSpace(text: string, at: number): number {
+  while (at < text.length && /\s/.test(text[at]!)) at++;
+  return at;
+}
+
+function isNameChar(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || code === 0x2d;
 }
 
 function decodeEntities(href: string): string {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import Parser from 'rss-parser';
 import type { ParsedFeed, ParsedFeedMeta, ParsedItem } from '../model.ts';
 import { cleanText } from './clean-text.ts';
+import { FeedParseError } from './feed-parse-error.ts';
 import type { RawItem } from './raw-item.ts';
 import { readAtomEntry, readAtomFeed, readAtomFeedAuthor } from './read-atom.ts';
 import { isJsonFeed, jsonFeedAuthors, jsonFeedItems, readJsonFeedItem, readJsonFeedMeta } from './read-json-feed.ts';
@@ -15,10 +16,7 @@ import { readRssChannel, readRssChannelAuthor, readRssItem } from './read-rss.ts
 import { repairXml, rootElementName } from './repair-xml.ts';
 import { childOf, childrenOf, xmlBase } from './xml-node.ts';
 
-/** The text is not a feed, or too broken to read anything from. */
-export class FeedParseError extends Error {
-  override name = 'FeedParseError';
-}
+export { FeedParseError };
 
 type Tree = { format: 'rss' | 'atom'; root: unknown; channel: unknown; items: unknown[] };
 
@@ -27,7 +25,15 @@ export async function parseFeed(text: string, baseUrl: string | null): Promise<P
   const start = text.search(/[^\s\uFEFF]/);
   if (start === -1) throw new FeedParseError('not a feed: the document is empty');
   const body = text.slice(start);
-  return body[0] === '{' || body[0] === '[' ? parseJsonFeed(body, baseUrl) : parseXmlFeed(body, baseUrl);
+  try {
+    return body[0] === '{' || body[0] === '[' ? parseJsonFeed(body, baseUrl) : await parseXmlFeed(body, baseUrl);
+  } catch (cause) {
+    if (cause instanceof FeedParseError) throw cause;
+    // A shape the parser stack was not built for (a RangeError, a TypeError from an odd tree)
+    // is still this feed's failure: recorded and backed off, never a crash of the command.
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    throw new FeedParseError(`unreadable feed: parsing failed with ${what}; the document is malformed or hostile`, { cause });
+  }
 }
 
 function parseJsonFeed(text: string, baseUrl: string | null): ParsedFeed {

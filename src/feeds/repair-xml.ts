@@ -4,25 +4,27 @@
  * and nothing here ever expands a DTD entity (entity bombs and XXE stay inert).
  */
 import { decodeHTML } from 'entities';
+import { createFinder, type Finder } from '../markup-scan.ts';
+import { FeedParseError } from './feed-parse-error.ts';
+import { findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
 
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
 const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
-// Well-formed references (the five XML entities, in-range numeric ones) are skipped by the
-// lookahead without a callback: escaped HTML is full of them, and this pass must stay cheap.
-const LOOSE_AMPERSAND = '&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,6}|#[xX][0-9a-fA-F]{1,5});)';
-const NEEDS_FIX = new RegExp(LOOSE_AMPERSAND);
-const AMPERSAND_OUTSIDE_CDATA = new RegExp(
-  '<!\\[CDATA\\[[\\s\\S]*?(?:\\]\\]>|$)|<!--[\\s\\S]*?(?:-->|$)'
-    + `|${LOOSE_AMPERSAND}(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31})(;?))?`,
-  'g',
-);
-const DOCTYPE = /<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/i;
+const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
 const RSS1_NS = 'http://purl.org/rss/1.0/';
 const ATOM_NS = 'http://www.w3.org/2005/Atom';
+// The prolog (declaration, comments, DOCTYPE) is short; 64 KiB is plenty to find the root.
+const PROLOG_CHARS = 64 * 1024;
+// A download cut short leaves a handful of elements open; thousands is a hostile document,
+// and closing them all would only feed the parser a tree as deep as the text is long.
+const MAX_OPEN_ELEMENTS = 1000;
 
 const htmlEntityCache = new Map<string, string>();
 
-/** Returns XML that a strict parser accepts wherever the input was broken in a common, recoverable way. */
+/**
+ * Returns XML that a strict parser accepts wherever the input was broken in a common, recoverable
+ * way. Every pass is a linear scan: hostile text must not cost the square of its length.
+ */
 export function repairXml(input: string): string {
   let xml = dropProlog(input);
   xml = xml.replace(FORBIDDEN_CHARS, '');
@@ -34,36 +36,87 @@ export function repairXml(input: string): string {
 
 /** Name of the document element, or null when there is none. */
 export function rootElementName(xml: string): string | null {
-  // The prolog (declaration, comments, DOCTYPE) is short; 64 KiB is plenty to find the root.
-  const head = xml.slice(0, 64 * 1024).replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<![^>]*>/g, '');
+  const head = stripDeclarations(xml.slice(0, PROLOG_CHARS));
   const match = /<([A-Za-z_][\w:.-]*)/.exec(head);
   return match?.[1] ?? null;
 }
 
 function dropProlog(input: string): string {
   const start = input.indexOf('<');
-  let xml = start > 0 ? input.slice(start) : input;
+  const xml = start > 0 ? input.slice(start) : input;
   // The DTD is dropped whole: its entities are never expanded, its external parts never read.
-  const doctype = DOCTYPE.exec(xml.slice(0, 64 * 1024));
-  if (doctype) xml = xml.slice(0, doctype.index) + xml.slice(doctype.index + doctype[0].length);
-  return xml;
+  const doctype = findDoctype(xml.slice(0, PROLOG_CHARS));
+  return doctype ? xml.slice(0, doctype.index) + xml.slice(doctype.end) : xml;
 }
 
 /**
- * Escapes stray `&` and turns HTML named entities into numeric references, outside CDATA
- * sections and comments (whose text is literal). One regex pass: those sections match as a
- * whole and come back unchanged; well-formed references are skipped by the lookahead.
+ * Escapes stray `&`, turns HTML named entities into numeric references and drops references
+ * to characters XML forbids (`&#1;`, `&#xFFFE;`: XML 1.0 §4.1 WFC: Legal Character, which a
+ * strict parser would reject the whole feed for), outside CDATA sections and comments (whose
+ * text is literal). One forward scan; well-formed references stay as they are.
  */
 function fixEntities(xml: string): string {
-  // Most feeds have nothing to mend even inside CDATA: one cheap scan proves it.
-  if (!NEEDS_FIX.test(xml)) return xml;
-  return xml.replace(AMPERSAND_OUTSIDE_CDATA, (whole, name: string | undefined, semicolon: string | undefined) => {
-    if (whole.charCodeAt(0) === 0x3c) return whole; // "<": a CDATA section or comment
-    if (name === undefined) return '&amp;';
-    if (name.startsWith('#')) return numericReference(name, whole);
-    if (!semicolon) return `&amp;${name}`;
-    return htmlEntity(name) ?? `&amp;${name};`;
-  });
+  const nextAmpersand = createFinder(xml, '&');
+  const nextSection = createFinder(xml, '<!');
+  const cdataEnd = createFinder(xml, ']]>');
+  const commentEnd = createFinder(xml, '-->');
+  const out: string[] = [];
+  let copied = 0;
+  let at = 0;
+  for (let amp = nextAmpersand(at); amp !== null; amp = nextAmpersand(at)) {
+    const section = nextSection(at);
+    if (section !== null && section.index < amp.index) {
+      const literalEnd = xml.startsWith('<![CDATA[', section.index)
+        ? cdataEnd(section.index + 9)
+        : xml.startsWith('<!--', section.index) ? commentEnd(section.index + 4) : section;
+      // An unclosed section runs to the end of the text.
+      if (literalEnd === null) break;
+      at = literalEnd.end;
+      continue;
+    }
+    const mended = mendReference(xml, amp.index);
+    if (mended.text !== null) {
+      out.push(xml.slice(copied, amp.index), mended.text);
+      copied = amp.index + mended.length;
+    }
+    at = amp.index + mended.length;
+  }
+  if (out.length === 0) return xml;
+  out.push(xml.slice(copied));
+  return out.join('');
+}
+
+const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39;
+const isHexDigit = (code: number): boolean => isDigit(code) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+
+/**
+ * The reference at `amp`: `length` characters, to be replaced by `text` (null: kept). Reads at
+ * most 33 characters: a numeric reference of up to 8 digits, or a name of up to 32 characters.
+ */
+function mendReference(xml: string, amp: number): { length: number; text: string | null } {
+  if (xml[amp + 1] === '#') {
+    const hex = xml[amp + 2] === 'x' || xml[amp + 2] === 'X';
+    const digitsStart = amp + (hex ? 3 : 2);
+    let end = digitsStart;
+    while (end < digitsStart + 9 && (hex ? isHexDigit : isDigit)(xml.charCodeAt(end))) end++;
+    const digits = end - digitsStart;
+    if (digits === 0) return { length: 1, text: '&amp;' };
+    if (digits <= (hex ? 5 : 6) && xml[end] === ';') {
+      const code = Number.parseInt(xml.slice(digitsStart, end), hex ? 16 : 10);
+      return { length: end + 1 - amp, text: isXmlChar(code) ? null : '' };
+    }
+    const nameEnd = digitsStart + Math.min(digits, 8);
+    const whole = xml.slice(amp, xml[nameEnd] === ';' ? nameEnd + 1 : nameEnd);
+    return { length: whole.length, text: numericReference(xml.slice(amp + 1, nameEnd), whole) };
+  }
+  if (!isLetter(xml.charCodeAt(amp + 1))) return { length: 1, text: '&amp;' };
+  let end = amp + 2;
+  while (end < amp + 33 && (isLetter(xml.charCodeAt(end)) || isDigit(xml.charCodeAt(end)))) end++;
+  const name = xml.slice(amp + 1, end);
+  if (xml[end] !== ';') return { length: end - amp, text: `&amp;${name}` };
+  if (XML_ENTITIES.has(name)) return { length: end + 1 - amp, text: null };
+  return { length: end + 1 - amp, text: htmlEntity(name) ?? `&amp;${name};` };
 }
 
 function numericReference(name: string, whole: string): string {
@@ -91,19 +144,53 @@ function htmlEntity(name: string): string | null {
   return cached || null;
 }
 
-const XHTML_CONSTRUCT = /<(title|subtitle|summary|content|rights)(\s[^>]*?\btype\s*=\s*["']xhtml["'][^>]*)>([\s\S]*?)<\/\1>/g;
-const XHTML_WRAPPER = /^\s*<div\b[^>]*>([\s\S]*)<\/div>\s*$/;
+const XHTML_CONSTRUCT_OPEN = /<(title|subtitle|summary|content|rights)\s/g;
+const XHTML_TYPE = /\btype\s*=\s*["']xhtml["']/g;
 
 /**
  * Atom type="xhtml" text (RFC 4287 §3.1.1.3) turned into a CDATA section of its markup: the
  * element tree would lose the order of mixed text and tags. The wrapping <div> is dropped.
+ * Scans as `/<(title|…|rights)(\s[^>]*?\btype\s*=\s*["']xhtml["'][^>]*)>([\s\S]*?)<\/\1>/g` would.
  */
 function xhtmlAsText(xml: string): string {
   if (!xml.includes('xhtml')) return xml;
-  return xml.replace(XHTML_CONSTRUCT, (_whole, name: string, attrs: string, inner: string) => {
-    const markup = (XHTML_WRAPPER.exec(inner)?.[1] ?? inner).trim().replace(/\]\]>/g, ']]]]><![CDATA[>');
-    return `<${name}${attrs}><![CDATA[${markup}]]></${name}>`;
-  });
+  const open = createFinder(xml, XHTML_CONSTRUCT_OPEN);
+  const nextGt = createFinder(xml, '>');
+  const xhtmlType = createFinder(xml, XHTML_TYPE);
+  const closers = new Map<string, Finder>();
+  const out: string[] = [];
+  let copied = 0;
+  let from = 0;
+  for (let found = open(from); found !== null; found = open(from)) {
+    from = found.index + 1;
+    const attrsStart = found.end - 1;
+    const gt = nextGt(attrsStart);
+    if (gt === null) break;
+    const type = xhtmlType(attrsStart + 1);
+    if (type === null || type.index > gt.index) continue;
+    const name = xml.slice(found.index + 1, attrsStart);
+    let close = closers.get(name);
+    if (!close) closers.set(name, (close = createFinder(xml, `</${name}>`)));
+    // Without a closing tag this element (and any later one of its name) stays as it is.
+    const end = close(gt.end);
+    if (end === null) continue;
+    const markup = unwrapDiv(xml.slice(gt.end, end.index)).trim().replace(/\]\]>/g, ']]]]><![CDATA[>');
+    out.push(xml.slice(copied, found.index), `<${name}${xml.slice(attrsStart, gt.index)}><![CDATA[${markup}]]></${name}>`);
+    copied = from = end.end;
+  }
+  if (out.length === 0) return xml;
+  out.push(xml.slice(copied));
+  return out.join('');
+}
+
+/** The inside of a wrapping `<div …>…</div>` (what `/^\s*<div\b[^>]*>([\s\S]*)<\/div>\s*$/` captures), else `inner`. */
+function unwrapDiv(inner: string): string {
+  const start = inner.length - inner.trimStart().length;
+  if (!inner.startsWith('<div', start) || /\w/.test(inner[start + 4] ?? '')) return inner;
+  const gt = inner.indexOf('>', start + 4);
+  const body = inner.trimEnd();
+  if (gt === -1 || !body.endsWith('</div>') || body.length - 6 < gt + 1) return inner;
+  return body.slice(gt + 1, -6);
 }
 
 /** `<rss:item>` (RSS 1.0) and `<atom:feed>` documents read as their unprefixed forms. */
@@ -112,7 +199,7 @@ function stripRootPrefix(xml: string): string {
   for (const [, prefix, uri] of declarations) {
     if (uri !== RSS1_NS && uri !== ATOM_NS) continue;
     if (uri === ATOM_NS && !xml.slice(0, 4096).includes(`<${prefix}:feed`)) continue;
-    xml = xml.replace(new RegExp(`<(/?)${prefix}:`, 'g'), '<$1');
+    xml = xml.replace(new RegExp(`<(/?)${prefix!.replace(/\./g, '\\.')}:`, 'g'), '<$1');
   }
   return xml;
 }
@@ -123,22 +210,15 @@ function closeTruncated(xml: string, root: string | null): string {
   const lastItemEnd = Math.max(xml.lastIndexOf('</item>') + 7, xml.lastIndexOf('</entry>') + 8);
   const cut = lastItemEnd > 8 ? lastItemEnd : xml.lastIndexOf('>') + 1;
   const kept = xml.slice(0, cut);
-  return kept + openElements(kept).reverse().map((name) => `</${name}>`).join('');
+  const open = openElements(kept);
+  if (open.length > MAX_OPEN_ELEMENTS) {
+    throw new FeedParseError(`malformed XML: the document ends with ${open.length} elements still open (a feed cut short leaves a few)`);
+  }
+  return kept + open.reverse().map((name) => `</${name}>`).join('');
 }
 
 function endsWithTag(xml: string, tag: string): boolean {
   let end = xml.length;
   while (end > 0 && /\s/.test(xml[end - 1]!)) end--;
   return xml.startsWith(tag, end - tag.length);
-}
-
-function openElements(xml: string): string[] {
-  const stack: string[] = [];
-  const tags = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<[?!][^>]*>|<(\/?)([A-Za-z_][\w:.-]*)(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g;
-  for (const [, closing, name, selfClosing] of xml.matchAll(tags)) {
-    if (!name || selfClosing) continue;
-    if (!closing) stack.push(name);
-    else if (stack.lastIndexOf(name) !== -1) stack.length = stack.lastIndexOf(name);
-  }
-  return stack;
 }

@@ -56,25 +56,45 @@ export function childText(node: unknown, ...names: string[]): string | null {
   return null;
 }
 
+/**
+ * The child elements of `node` as markup, in document order as far as the tree keeps it.
+ * Iterative with an explicit stack: a hostile feed nests elements 100,000 deep, far past
+ * the call stack.
+ */
 function serializeChildren(node: Element): string {
-  let out = '';
-  for (const [name, value] of Object.entries(node)) {
-    if (name === '$' || name === '_') continue;
-    for (const child of Array.isArray(value) ? value : [value]) out += serializeElement(name, child);
+  const out: string[] = [];
+  // Pending work, last first: an element still to open, or a closing tag to write.
+  const work: Array<string | { name: string; node: unknown }> = [];
+  pushChildren(work, node);
+  for (let next = work.pop(); next !== undefined; next = work.pop()) {
+    if (typeof next === 'string') {
+      out.push(next);
+      continue;
+    }
+    const tag = next.name.replace(/^[\w.-]+:/, '');
+    if (typeof next.node === 'string') {
+      out.push(`<${tag}>${escapeText(next.node)}</${tag}>`);
+      continue;
+    }
+    if (!isElement(next.node)) continue;
+    const attrs = Object.entries(next.node.$ ?? {})
+      .filter(([key]) => !key.startsWith('xmlns'))
+      .map(([key, value]) => ` ${key}="${escapeText(String(value)).replace(/"/g, '&quot;')}"`)
+      .join('');
+    out.push(`<${tag}${attrs}>${typeof next.node._ === 'string' ? escapeText(next.node._) : ''}`);
+    work.push(`</${tag}>`);
+    pushChildren(work, next.node);
   }
-  return out;
+  return out.join('');
 }
 
-function serializeElement(name: string, node: unknown): string {
-  const tag = name.replace(/^[\w.-]+:/, '');
-  if (typeof node === 'string') return `<${tag}>${escapeText(node)}</${tag}>`;
-  if (!isElement(node)) return '';
-  const attrs = Object.entries(node.$ ?? {})
-    .filter(([key]) => !key.startsWith('xmlns'))
-    .map(([key, value]) => ` ${key}="${escapeText(String(value)).replace(/"/g, '&quot;')}"`)
-    .join('');
-  const text = typeof node._ === 'string' ? escapeText(node._) : '';
-  return `<${tag}${attrs}>${text}${serializeChildren(node)}</${tag}>`;
+function pushChildren(work: Array<string | { name: string; node: unknown }>, node: Element): void {
+  const children: Array<{ name: string; node: unknown }> = [];
+  for (const [name, value] of Object.entries(node)) {
+    if (name === '$' || name === '_') continue;
+    for (const child of Array.isArray(value) ? value : [value]) children.push({ name, node: child });
+  }
+  for (let index = children.length - 1; index >= 0; index--) work.push(children[index]!);
 }
 
 function escapeText(text: string): string {

@@ -2,14 +2,17 @@
  * Story HTML made safe to republish (the only importer of sanitize-html): an allowlist of
  * text and media elements, no scripts, event handlers, iframes, forms or style attributes,
  * only http(s)/mailto links, and relative URLs made absolute against the story's link.
+ * Markup nested deeper than a browser would build is flattened first (limit-nesting.ts).
  */
 import sanitizeHtml from 'sanitize-html';
+import { limitNesting } from './limit-nesting.ts';
 
 const URL_ATTRIBUTES: Record<string, string> = { a: 'href', img: 'src' };
 
 /** Sanitized HTML of a story's summary or content; `baseUrl` resolves relative links. */
 export function sanitizeContent(html: string, baseUrl: string | null): string {
-  return sanitizeHtml(html, {
+  // Depth first: sanitize-html's parser is quadratic in how deep the markup nests.
+  return sanitizeHtml(limitNesting(html), {
     allowedTags: [
       'p', 'br', 'hr', 'a', 'b', 'strong', 'i', 'em', 'u', 's', 'sub', 'sup', 'small', 'mark', 'q', 'cite', 'abbr',
       'blockquote', 'pre', 'code', 'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'h2', 'h3', 'h4', 'h5', 'h6',

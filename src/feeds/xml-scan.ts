@@ -1,0 +1,126 @@
+/**
+ * Linear scans over raw feed XML for repair-xml.ts: the DOCTYPE, the markup before the root
+ * element, and the elements a truncated body leaves open. Each matches what a simple regex
+ * would, but remembers where the next terminator is (markup-scan.ts), so text without one
+ * (`<!--` or `<a "` repeated) costs one pass instead of the square of its length.
+ */
+import { createFinder, type Finder } from '../markup-scan.ts';
+
+/** Where the first `<!DOCTYPE …>` (with its internal subset) is, as `/<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/i` finds it. */
+export function findDoctype(xml: string): { index: number; end: number } | null {
+  const open = createFinder(xml, /<!DOCTYPE/gi);
+  const stop = createFinder(xml, /[[>]/g);
+  const subsetEnd = createFinder(xml, /\]\s*>/g);
+  for (let found = open(0); found !== null; found = open(found.index + 1)) {
+    const first = stop(found.end);
+    // Every DOCTYPE ends with `>`: with no `[` or `>` left, no later one can end either.
+    if (first === null) return null;
+    if (xml[first.index] === '>') return { index: found.index, end: first.end };
+    const end = subsetEnd(first.end);
+    if (end !== null) return { index: found.index, end: end.end };
+  }
+  return null;
+}
+
+/**
+ * `head` without processing instructions, comments and `<!…>` declarations, as
+ * `head.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<![^>]*>/g, '')` gives it.
+ */
+export function stripDeclarations(head: string): string {
+  const piEnd = createFinder(head, '?>');
+  const commentEnd = createFinder(head, '-->');
+  const nextGt = createFinder(head, '>');
+  const out: string[] = [];
+  let copied = 0;
+  for (let at = head.indexOf('<'); at !== -1; at = head.indexOf('<', at + 1)) {
+    let end: number | undefined;
+    if (head[at + 1] === '?') end = piEnd(at + 2)?.end;
+    else if (head[at + 1] === '!') {
+      if (head.startsWith('<!--', at)) end = commentEnd(at + 4)?.end;
+      end ??= nextGt(at + 2)?.end;
+    }
+    if (end === undefined) continue;
+    out.push(head.slice(copied, at));
+    copied = end;
+    at = end - 1;
+  }
+  if (copied === 0) return head;
+  out.push(head.slice(copied));
+  return out.join('');
+}
+
+const NAME_START = /[A-Za-z_]/;
+const NAME_CHAR = /[\w:.-]/;
+
+/**
+ * Names of the elements still open at the end of `xml`, outermost first. CDATA sections,
+ * comments, PIs and declarations are skipped; a tag ends at its first `>` outside quotes.
+ * A `<` inside a tag, or a quote that never closes, ends that tag as broken (XML allows
+ * neither): the scan moves on from there, so it never rereads text.
+ */
+export function openElements(xml: string): string[] {
+  const cdataEnd = createFinder(xml, ']]>');
+  const commentEnd = createFinder(xml, '-->');
+  const nextGt = createFinder(xml, '>');
+  const quotes = { '"': createFinder(xml, '"'), "'": createFinder(xml, "'") };
+  const stack: string[] = [];
+  // How many of each name are open, so a closing tag finds its element in O(1).
+  const openCount = new Map<string, number>();
+  let at = xml.indexOf('<');
+  while (at !== -1) {
+    let next = at + 1;
+    let end: number | undefined;
+    if (xml.startsWith('<![CDATA[', at)) end = cdataEnd(at + 9)?.end;
+    else if (xml.startsWith('<!--', at)) end = commentEnd(at + 4)?.end;
+    if (end === undefined && (xml[at + 1] === '?' || xml[at + 1] === '!')) end = nextGt(at + 2)?.end;
+    if (end !== undefined) next = end;
+    else {
+      const tag = readTag(xml, at, quotes);
+      next = tag.next;
+      if (tag.name !== null && !tag.selfClosing) {
+        if (!tag.closing) {
+          stack.push(tag.name);
+          openCount.set(tag.name, (openCount.get(tag.name) ?? 0) + 1);
+        } else if (openCount.get(tag.name)) {
+          // Close the innermost element of that name and everything opened inside it.
+          for (let popped = stack.pop(); ; popped = stack.pop()) {
+            openCount.set(popped!, openCount.get(popped!)! - 1);
+            if (popped === tag.name) break;
+          }
+        }
+      }
+    }
+    at = xml.indexOf('<', next);
+  }
+  return stack;
+}
+
+type QuoteFinders = Record<'"' | "'", Finder>;
+type Tag = { name: string | null; closing: boolean; selfClosing: boolean; next: number };
+
+/** The start or end tag at `at` (a `<`); `name` is null when there is none, `next` is where scanning resumes. */
+function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
+  const closing = xml[at + 1] === '/';
+  let index = at + (closing ? 2 : 1);
+  const broken = (next: number): Tag => ({ name: null, closing, selfClosing: false, next });
+  if (!NAME_START.test(xml[index] ?? '')) return broken(at + 1);
+  const nameStart = index;
+  while (index < xml.length && NAME_CHAR.test(xml[index]!)) index++;
+  const name = xml.slice(nameStart, index);
+  let slash = false;
+  while (index < xml.length) {
+    const char = xml[index]!;
+    if (char === '>') return { name, closing, selfClosing: slash, next: index + 1 };
+    if (char === '<') return broken(index);
+    if (char === '"' || char === "'") {
+      const close = quotes[char](index + 1);
+      if (close === null) return broken(index + 1);
+      index = close.end;
+      slash = false;
+      continue;
+    }
+    slash = char === '/';
+    index++;
+  }
+  return broken(index);
+}
