@@ -14,7 +14,7 @@ import { readAtomEntry, readAtomFeed, readAtomFeedAuthor } from './read-atom.ts'
 import { isJsonFeed, jsonFeedAuthors, jsonFeedItems, readJsonFeedItem, readJsonFeedMeta } from './read-json-feed.ts';
 import { readRssChannel, readRssChannelAuthor, readRssItem } from './read-rss.ts';
 import { repairXml, rootElementName } from './repair-xml.ts';
-import { childOf, childrenOf, xmlBase } from './xml-node.ts';
+import { ATTRIBUTES_KEY, childOf, childrenOf, TEXT_KEY, xmlBase } from './xml-node.ts';
 
 export { FeedParseError };
 
@@ -76,7 +76,9 @@ async function parseXmlFeed(text: string, baseUrl: string | null): Promise<Parse
 
 /** Runs rss-parser's detection and xml2js tree building, keeping the tree instead of its mapping. */
 function buildTree(xml: string): Promise<Tree> {
-  const parser = new Parser({ defaultRSS: 2 });
+  // rss-parser's version sniffing reads `$`; with our keys every RSS falls to defaultRSS, and
+  // 0.9x and 2.0 are read the same way anyway.
+  const parser = new Parser({ defaultRSS: 2, xml2js: { attrkey: ATTRIBUTES_KEY, charkey: TEXT_KEY } });
   const rss = (doc: Record<string, unknown>, rootName: string): Tree => {
     const root = doc[rootName];
     const channel = childOf(root, 'channel');

@@ -1,11 +1,19 @@
 /**
- * Reading the object tree xml2js builds (elements as arrays, text under `_`, attributes
- * under `$`). Every accessor is total: a missing or oddly shaped node reads as null or [].
+ * Reading the object tree xml2js builds (elements as arrays, text under TEXT_KEY, attributes
+ * under ATTRIBUTES_KEY). Every accessor is total: a missing or oddly shaped node reads as null or [].
  */
 
 import { resolveLink } from './clean-text.ts';
 
-type Element = { _?: unknown; $?: Record<string, unknown> } & Record<string, unknown>;
+/**
+ * Where xml2js puts an element's text and attributes. Neither can be an XML name (`#` and `@`
+ * are not NameChars, XML 1.0 §2.3), so no element collides with them: with xml2js's defaults
+ * (`_`, `$`) a feed containing an `<_>` element failed to parse.
+ */
+export const TEXT_KEY = '#text';
+export const ATTRIBUTES_KEY = '@';
+
+type Element = Record<string, unknown>;
 
 function isElement(node: unknown): node is Element {
   return typeof node === 'object' && node !== null && !Array.isArray(node);
@@ -25,8 +33,9 @@ export function childOf(node: unknown, name: string): unknown {
 
 /** An attribute's value, or null. */
 export function attrOf(node: unknown, name: string): string | null {
-  if (!isElement(node) || !isElement(node.$)) return null;
-  const value = node.$[name];
+  const attributes = isElement(node) ? node[ATTRIBUTES_KEY] : undefined;
+  if (!isElement(attributes)) return null;
+  const value = attributes[name];
   return typeof value === 'string' ? value : null;
 }
 
@@ -34,7 +43,8 @@ export function attrOf(node: unknown, name: string): string | null {
 export function textOf(node: unknown): string | null {
   if (typeof node === 'string') return node;
   if (!isElement(node)) return null;
-  if (typeof node._ === 'string') return node._;
+  const text = node[TEXT_KEY];
+  if (typeof text === 'string') return text;
   const markup = serializeChildren(node);
   return markup === '' ? null : markup;
 }
@@ -77,11 +87,13 @@ function serializeChildren(node: Element): string {
       continue;
     }
     if (!isElement(next.node)) continue;
-    const attrs = Object.entries(next.node.$ ?? {})
+    const attributes = next.node[ATTRIBUTES_KEY];
+    const attrs = Object.entries(isElement(attributes) ? attributes : {})
       .filter(([key]) => !key.startsWith('xmlns'))
       .map(([key, value]) => ` ${key}="${escapeText(String(value)).replace(/"/g, '&quot;')}"`)
       .join('');
-    out.push(`<${tag}${attrs}>${typeof next.node._ === 'string' ? escapeText(next.node._) : ''}`);
+    const text = next.node[TEXT_KEY];
+    out.push(`<${tag}${attrs}>${typeof text === 'string' ? escapeText(text) : ''}`);
     work.push(`</${tag}>`);
     pushChildren(work, next.node);
   }
@@ -91,7 +103,7 @@ function serializeChildren(node: Element): string {
 function pushChildren(work: Array<string | { name: string; node: unknown }>, node: Element): void {
   const children: Array<{ name: string; node: unknown }> = [];
   for (const [name, value] of Object.entries(node)) {
-    if (name === '$' || name === '_') continue;
+    if (name === ATTRIBUTES_KEY || name === TEXT_KEY) continue;
     for (const child of Array.isArray(value) ? value : [value]) children.push({ name, node: child });
   }
   for (let index = children.length - 1; index >= 0; index--) work.push(children[index]!);

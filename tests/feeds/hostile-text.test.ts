@@ -83,7 +83,7 @@ describe('deeply nested elements', () => {
 });
 
 describe('element names the tree builder was not made for', () => {
-  it.each(['__proto__', 'hasOwnProperty', 'toString', 'constructor', 'valueOf', 'length'])('reads a feed with <%s> elements and attributes', async (name) => {
+  it.each(['_', '__proto__', 'hasOwnProperty', 'toString', 'constructor', 'valueOf', 'length'])('reads a feed with <%s> elements and attributes', async (name) => {
     const xml = `<rss version="2.0"><channel><title>Odd</title><${name}>x</${name}><item ${name}="1"><title>t <${name}/></title><${name}><${name}>y</${name}></${name}><link>https://odd.example/a</link></item></channel></rss>`;
     const parsed = await parseFeed(xml, null);
     expect(parsed.items.map((item) => item.link)).toEqual(['https://odd.example/a']);
