@@ -18,7 +18,7 @@ export type ParsedDocument = Extract<ParseOutcome, { kind: 'parsed' | 'normalize
 export interface ParseContext {
   /** The request that fetched the response: its limits apply to a linked feed's fetch. */
   request: FetchRequest;
-  /** When that request started (Date.now()): the page and its feed share one time budget. */
+  /** When that request started (Date.now()): the page and its feed share one network time budget. */
   startedMs: number;
   parser: FeedParser;
   /** Normalize the items as first seen at this moment (polling); null for parsed items. */
@@ -39,10 +39,13 @@ export type ParsedFetch =
 
 /** Parses `first`, following an HTML page to its feed; every expected failure is a `failed` value. */
 export async function parseFetched(first: Fetched, context: ParseContext): Promise<ParsedFetch> {
+  // Measured before the parse: poll.timeoutSeconds bounds the network, and time spent waiting
+  // for a parse worker (its start-up, a queue of other feeds) has its own budget.
+  const fetchMs = Date.now() - context.startedMs;
   const outcome = await context.parser.parse(jobOf(first, true, context.normalizeAt));
   if (outcome.kind === 'failed') return { kind: 'failed', reason: outcome.reason, permanentUrl: first.permanentUrl };
   if (outcome.kind !== 'html') return { kind: 'ok', fetched: first, pageUrl: null, document: outcome };
-  const timeoutMs = Math.max(1, context.request.timeoutMs - (Date.now() - context.startedMs));
+  const timeoutMs = Math.max(1, context.request.timeoutMs - fetchMs);
   // The feed the page links becomes the feed's URL (stored as its permanent URL).
   const linked = await fetchAdvertisedFeed(outcome.feedLinks, first.url, { ...context.request, timeoutMs });
   if (typeof linked === 'string') return { kind: 'failed', reason: linked, permanentUrl: first.permanentUrl };
