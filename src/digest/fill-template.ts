@@ -26,7 +26,7 @@ function render(template: string, stack: Context[], escape: (text: string) => st
     at = TAG.lastIndex;
     const [, raw, sigil, name] = match;
     if (raw) {
-      out += stringify(lookup(stack, raw));
+      out += stringify(lookup(stack, raw), raw);
       continue;
     }
     if (sigil === '#' || sigil === '^') {
@@ -42,7 +42,7 @@ function render(template: string, stack: Context[], escape: (text: string) => st
       continue;
     }
     if (sigil === '/') throw new Error(`template: unexpected {{/${name}}}`);
-    out += escape(stringify(lookup(stack, name!)));
+    out += escape(stringify(lookup(stack, name!), name!));
   }
   return out + template.slice(at);
 }
@@ -73,6 +73,13 @@ function asContext(value: unknown): Context {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Context) : { '.': value };
 }
 
-function stringify(value: unknown): string {
-  return value === undefined || value === null || value === false ? '' : String(value);
+// An object or a list printed as text would reach every reader as "[object Object]": a template
+// mistake, so the render fails (as `digest --preview` shows) saying what to write instead.
+function stringify(value: unknown, name: string): string {
+  if (value === undefined || value === null || value === false) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) throw new Error(`template: {{${name}}} is a list, so it cannot be printed; repeat a section over it: {{#${name}}}…{{/${name}}}`);
+  const field = value && typeof value === 'object' ? (Object.keys(value)[0] ?? 'field') : 'field';
+  throw new Error(`template: {{${name}}} has fields, so it cannot be printed; print one of them, like {{${name}.${field}}}, or open it as a section: {{#${name}}}…{{/${name}}}`);
 }

@@ -51,4 +51,11 @@ describe('fillTemplate', () => {
   ])('throws on %s', (_case, template, message) => {
     expect(() => html(template, { items: [] })).toThrow(message);
   });
+
+  it.each([
+    ['an object', '{{more}}', { more: { count: 2 } }, 'template: {{more}} has fields, so it cannot be printed; print one of them, like {{more.count}}, or open it as a section: {{#more}}…{{/more}}'],
+    ['a list', '{{{groups}}}', { groups: [{ name: 'a' }] }, 'template: {{groups}} is a list, so it cannot be printed; repeat a section over it: {{#groups}}…{{/groups}}'],
+  ])('refuses to print %s instead of sending "[object Object]"', (_case, template, values, message) => {
+    expect(() => html(template, values)).toThrow(message);
+  });
 });
