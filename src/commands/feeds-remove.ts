@@ -6,7 +6,7 @@ import { redactUrl } from '../redact.ts';
 import { parseCommandArgs, type CommandContext } from './command.ts';
 
 /** Runs `feeds remove` (argv after "remove"). */
-export async function runFeedsRemove({ argv, globals, stdout }: CommandContext): Promise<number> {
+export function runFeedsRemove({ argv, globals, stdout }: CommandContext): number {
   const { positionals } = parseCommandArgs('feeds remove', argv, {});
   if (positionals.length !== 1) throw new UsageError('feeds remove: give exactly one feed id; run "columnwire feeds" to list them');
   const id = positionals[0]!;

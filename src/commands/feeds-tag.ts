@@ -6,7 +6,7 @@ import { UsageError } from '../errors.ts';
 import { parseCommandArgs, type CommandContext } from './command.ts';
 
 /** Runs `feeds tag` (argv after "tag"). */
-export async function runFeedsTag({ argv, globals, stdout }: CommandContext): Promise<number> {
+export function runFeedsTag({ argv, globals, stdout }: CommandContext): number {
   const { values, positionals } = parseCommandArgs('feeds tag', argv, { remove: { type: 'boolean' } });
   const [id, ...given] = positionals;
   if (id === undefined || given.length === 0) throw new UsageError('feeds tag: give a feed id and at least one tag, like "columnwire feeds tag jane politics uk"');

@@ -36,7 +36,7 @@ Options:
   --remove      tag: take these tags off instead of adding them
   -h, --help    show this help`;
 
-const SUBCOMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
+const SUBCOMMANDS: Record<string, (context: CommandContext) => number | Promise<number>> = {
   add: runFeedsAdd,
   remove: runFeedsRemove,
   tag: runFeedsTag,

@@ -201,7 +201,16 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.keys.length === 1 ? `has an unknown key "${issue.keys[0]}"` : `has unknown keys ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
     case 'invalid_type':
       return issue.message.startsWith('Invalid input') ? `must be a ${issue.expected}` : issue.message;
-    default:
+    // Every other issue carries a message from the schema, written to follow the path.
+    case 'too_big':
+    case 'too_small':
+    case 'invalid_format':
+    case 'not_multiple_of':
+    case 'invalid_union':
+    case 'invalid_key':
+    case 'invalid_element':
+    case 'invalid_value':
+    case 'custom':
       return issue.message;
   }
 }

@@ -3,7 +3,7 @@
  * order, tags as `[a, b]` or as a block list, the same quoting of URLs, blank lines between
  * entries or not. The `yaml` Document API does the quoting, so any title or tag stays valid YAML.
  */
-import { Document, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq, type Node, type Pair } from 'yaml';
+import { Document, isMap, isScalar, isSeq, YAMLMap, YAMLSeq, type Node, type Pair, type Scalar } from 'yaml';
 import { lineStart } from './text-lines.ts';
 
 /** A feed entry to write; absent fields are left out of the file. */

@@ -137,7 +137,8 @@ async function readLimited(response: Response, maxBytes: number): Promise<Uint8A
   if (!response.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of response.body) {
+  // A fetch body's chunks are Uint8Arrays (Fetch standard, "read all bytes"); undici types them any.
+  for await (const chunk of response.body as ReadableStream<Uint8Array>) {
     total += chunk.byteLength;
     if (total > maxBytes) {
       await response.body.cancel().catch(() => {});
@@ -169,7 +170,7 @@ const NETWORK_ERRORS: Record<string, string> = {
 
 function describeNetworkError(cause: unknown, url: string): string {
   let error = cause as { message?: string; code?: string; cause?: unknown } | undefined;
-  while (error?.cause && typeof error.cause === 'object' && !error.code) error = error.cause as typeof error;
+  while (error?.cause && typeof error.cause === 'object' && !error.code) error = error.cause;
   const code = error?.code;
   if (code === 'ERR_COLUMNWIRE_FORBIDDEN_ADDRESS') return error!.message!;
   const known = code ? NETWORK_ERRORS[code] : undefined;

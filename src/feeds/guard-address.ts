@@ -27,7 +27,7 @@ export class ForbiddenAddressError extends Error {
 }
 
 /** Why a URL may not be fetched, or null when it may. */
-export async function checkFetchTarget(url: URL, policy: AddressPolicy, lookup: LookupFunction = dnsLookup as LookupFunction): Promise<string | null> {
+export async function checkFetchTarget(url: URL, policy: AddressPolicy, lookup: LookupFunction = dnsLookup): Promise<string | null> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return `refused ${url.protocol} URL: only http and https feeds are fetched`;
   }
@@ -60,7 +60,7 @@ export function guardedDispatcher(policy: AddressPolicy, lookup?: LookupFunction
   const key = JSON.stringify(policy);
   const cached = lookup ? undefined : dispatchers.get(key);
   if (cached) return cached;
-  const agent = new Agent({ connect: { lookup: guardedLookup(policy, lookup ?? (dnsLookup as LookupFunction)) } });
+  const agent = new Agent({ connect: { lookup: guardedLookup(policy, lookup ?? dnsLookup) } });
   if (!lookup) dispatchers.set(key, agent);
   return agent;
 }

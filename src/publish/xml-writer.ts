@@ -28,9 +28,11 @@ const NAME = /^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?$/;
  * Characters XML 1.0 forbids (§2.2 Char): C0 controls other than tab, LF and CR, U+FFFE,
  * U+FFFF, and UTF-16 surrogates not in a pair. Not even a character reference may name them.
  */
+// eslint-disable-next-line no-control-regex -- these control characters are the point: XML 1.0 forbids them
 const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Any surrogate or forbidden character: a cheap first scan, since most text has none. */
+// eslint-disable-next-line no-control-regex -- as FORBIDDEN
 const MAYBE_FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 /** The text with every character XML 1.0 forbids dropped; everything else (bidi controls too) kept. */
