@@ -22,8 +22,9 @@ describe('createScheduler', () => {
   it('runs a job on its cron schedule and reports the next run', async () => {
     const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
-    scheduler.add('poll', '*/30 * * * *', async () => {
+    scheduler.add('poll', '*/30 * * * *', () => {
       runs.push(new Date().toISOString());
+      return Promise.resolve();
     });
     expect(scheduler.nextRun('poll')?.toISOString()).toBe('2026-11-27T10:30:00.000Z');
     await vi.advanceTimersByTimeAsync(60 * 60 * 1000);
@@ -36,9 +37,9 @@ describe('createScheduler', () => {
   it('keeps running after a job throws', async () => {
     const scheduler = createScheduler(createLogger({ level: 'silent' }));
     let calls = 0;
-    scheduler.add('flaky', '*/30 * * * *', async () => {
+    scheduler.add('flaky', '*/30 * * * *', () => {
       calls++;
-      throw new Error('boom');
+      return Promise.reject(new Error('boom'));
     });
     await vi.advanceTimersByTimeAsync(60 * 60 * 1000);
     expect(calls).toBe(2);
@@ -56,8 +57,9 @@ describe('digest schedules in the reader\'s time zone', () => {
     vi.useFakeTimers({ now: new Date('2026-03-27T12:00:00Z') });
     const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
-    scheduler.add('digest', '0 7 * * *', async () => {
+    scheduler.add('digest', '0 7 * * *', () => {
       runs.push(new Date().toISOString());
+      return Promise.resolve();
     }, 'Europe/London');
     await vi.advanceTimersByTimeAsync(3 * 24 * 3600 * 1000);
     await scheduler.stop();
@@ -69,8 +71,9 @@ describe('digest schedules in the reader\'s time zone', () => {
     vi.useFakeTimers({ now: new Date('2026-10-31T00:00:00Z') });
     const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
-    scheduler.add('digest', '0 7 * * *', async () => {
+    scheduler.add('digest', '0 7 * * *', () => {
       runs.push(new Date().toISOString());
+      return Promise.resolve();
     }, 'America/New_York');
     await vi.advanceTimersByTimeAsync(2 * 24 * 3600 * 1000);
     await scheduler.stop();

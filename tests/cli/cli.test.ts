@@ -79,24 +79,24 @@ describe('columnwire CLI', () => {
   it('takes the config and data paths from COLUMNWIRE_CONFIG and COLUMNWIRE_DATA', async () => {
     const result = await runCli(['feeds', '--json'], { env: { COLUMNWIRE_CONFIG: join(dir, 'feeds.yaml'), COLUMNWIRE_DATA: join(dir, 'env-data') } });
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).map((feed: { id: string }) => feed.id)).toEqual(['jane', 'agg', 'broken']);
+    expect((JSON.parse(result.stdout) as Array<{ id: string }>).map((feed) => feed.id)).toEqual(['jane', 'agg', 'broken']);
   });
 
   it('parse --json prints the normalized feed of a local file', async () => {
     const result = await runCli(['parse', fixture('wordpress-rss.xml'), '--json']);
     expect(result.code).toBe(0);
-    const parsed = JSON.parse(result.stdout);
+    const parsed = JSON.parse(result.stdout) as { feed: object; items: Array<{ published: string }> };
     expect(Object.keys(parsed)).toEqual(['feed', 'items']);
     expect(Object.keys(parsed.feed)).toEqual(['title', 'link', 'description', 'language', 'updated']);
-    expect(Object.keys(parsed.items[0])).toEqual(['id', 'title', 'link', 'author', 'published', 'updated', 'summary', 'content', 'categories']);
-    expect(parsed.items[0].published).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Object.keys(parsed.items[0]!)).toEqual(['id', 'title', 'link', 'author', 'published', 'updated', 'summary', 'content', 'categories']);
+    expect(parsed.items[0]!.published).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('parse follows a page URL to its feed', async () => {
     // The test config allows private addresses; the fixture server is on 127.0.0.1.
     const result = await cli('parse', `${base}/page`, '--json');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).feed.title).toBe('Jane at the Times');
+    expect((JSON.parse(result.stdout) as { feed: { title: string } }).feed.title).toBe('Jane at the Times');
   });
 
   it('parse exits 1 with the reason for something that is not a feed', async () => {
@@ -137,17 +137,18 @@ describe('columnwire CLI', () => {
   });
 
   it('export --format json lists every source of a story in _columnwire', async () => {
-    const feed = JSON.parse((await cli('export', '--format', 'json')).stdout);
-    const budget = feed.items.find((entry: { title: string }) => entry.title === 'The budget is a fiction');
-    expect(budget.author.name).toBe('Jane Doe');
-    expect(budget._columnwire.outlet).toBe('The Times');
-    expect(budget._columnwire.sources.map((source: { feed: string }) => source.feed)).toEqual(['jane', 'agg']);
+    type Item = { title: string; author: { name: string }; _columnwire: { outlet: string; sources: Array<{ feed: string }> } };
+    const feed = JSON.parse((await cli('export', '--format', 'json')).stdout) as { items: Item[] };
+    const budget = feed.items.find((entry) => entry.title === 'The budget is a fiction');
+    expect(budget?.author.name).toBe('Jane Doe');
+    expect(budget?._columnwire.outlet).toBe('The Times');
+    expect(budget?._columnwire.sources.map((source) => source.feed)).toEqual(['jane', 'agg']);
   });
 
   it('export --tag filters by the feeds tag and --limit caps the entries', async () => {
-    const misc = JSON.parse((await cli('export', '--format', 'json', '--tag', 'misc')).stdout);
-    expect(misc.items.map((entry: { title: string }) => entry.title)).toEqual(['The budget is a fiction']);
-    const limited = JSON.parse((await cli('export', '--format', 'json', '--limit', '1')).stdout);
+    const misc = JSON.parse((await cli('export', '--format', 'json', '--tag', 'misc')).stdout) as { items: Array<{ title: string }> };
+    expect(misc.items.map((entry) => entry.title)).toEqual(['The budget is a fiction']);
+    const limited = JSON.parse((await cli('export', '--format', 'json', '--limit', '1')).stdout) as { items: unknown[] };
     expect(limited.items).toHaveLength(1);
     expect(await cli('export', '--tag', 'nope')).toMatchObject({ code: 2, stderr: expect.stringContaining('tags in use: misc, politics') });
     expect(await cli('export', '--format', 'xml')).toMatchObject({ code: 2 });

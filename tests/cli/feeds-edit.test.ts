@@ -167,7 +167,7 @@ describe('columnwire feeds remove', () => {
     // The fixture's columns are from 2025: keep them whatever today's date.
     const ws = workspace(config().replace('feeds: [bob]', 'tags: [economics]').replace('title: Test Columns', 'retentionDays: 0\ntitle: Test Columns'));
     expect((await ws.cli('poll')).code).toBe(0);
-    const stories = async () => (JSON.parse((await ws.cli('export', '--format', 'json', '--limit', '100')).stdout).items as Array<{ title: string; _columnwire: { sources: Array<{ feed: string }> } }>)
+    const stories = async () => (JSON.parse((await ws.cli('export', '--format', 'json', '--limit', '100')).stdout) as { items: Array<{ title: string; _columnwire: { sources: Array<{ feed: string }> } }> }).items
       .map((item) => `${item.title} <- ${item._columnwire.sources.map((source) => source.feed).join(', ')}`);
     const before = await stories();
     expect(before).toHaveLength(4);

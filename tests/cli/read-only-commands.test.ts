@@ -24,7 +24,7 @@ describe('read-only commands', () => {
     for (const command of [['stats'], ['feeds'], ['export'], ['opml', 'export'], ['backup', join(dir, 'copy.db')]]) {
       expect((await runCli(['--config', otherConfig, '--data', data, ...command])).code, command.join(' ')).toBe(0);
     }
-    const listed = JSON.parse((await runCli(['--config', otherConfig, '--data', data, 'feeds', '--json'])).stdout);
+    const listed = JSON.parse((await runCli(['--config', otherConfig, '--data', data, 'feeds', '--json'])).stdout) as unknown;
     expect(listed).toEqual([expect.objectContaining({ id: 'b', lastFetchAt: null, items: 0 })]);
 
     const db = new BetterSqlite3(databasePath(data), { readonly: true });

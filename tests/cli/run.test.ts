@@ -42,9 +42,9 @@ describe('columnwire run', () => {
     await cycleLogged;
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const summary = stderr.split('\n').map((line) => (line.startsWith('{') ? JSON.parse(line) : null)).find((entry) => entry?.msg === 'poll cycle finished');
+    const summary = stderr.split('\n').map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string }) : null)).find((entry) => entry?.msg === 'poll cycle finished');
     expect(summary).toMatchObject({ feeds: 1, added: 1, failed: 0 });
-    const feeds = JSON.parse((await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout);
+    const feeds = JSON.parse((await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout) as unknown[];
     expect(feeds[0]).toMatchObject({ id: 't', items: 1 });
   });
 });

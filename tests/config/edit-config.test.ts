@@ -100,9 +100,9 @@ describe('editConfigText: removing a feed', () => {
   });
 
   it.each([
-    { behaviour: 'the first', index: 0, gone: /  - url: https:\/\/www\.theguardian\.com\/profile\/georgemonbiot\/rss\n[^]*?\n\n/ },
-    { behaviour: 'a middle', index: 3, gone: /  - url: https:\/\/www\.ft\.com[^]*?\n\n/ },
-    { behaviour: 'the last', index: 11, gone: /\n\n  - url: https:\/\/www\.project-syndicate[^]*$/ },
+    { behaviour: 'the first', index: 0, gone: / {2}- url: https:\/\/www\.theguardian\.com\/profile\/georgemonbiot\/rss\n[^]*?\n\n/ },
+    { behaviour: 'a middle', index: 3, gone: / {2}- url: https:\/\/www\.ft\.com[^]*?\n\n/ },
+    { behaviour: 'the last', index: 11, gone: /\n\n {2}- url: https:\/\/www\.project-syndicate[^]*$/ },
   ])('removes $behaviour entry of the repository file with one of the blank lines around it', ({ index, gone }) => {
     const result = edit(REPO_CONFIG, { kind: 'remove', index });
     expect(result.text).toBe(REPO_CONFIG.replace(gone, index === 11 ? '\n' : ''));

@@ -18,7 +18,7 @@ describe('two columnwire digest processes at once', () => {
       const now = new Date();
       await digestApp.save('jane', [column(`round-${round}-a`, now, 1), column(`round-${round}-b`, now, 0.5)]);
       const [first, second] = await Promise.all([runCli(args, { env: { SMTP_URL: smtp.url } }), runCli(args, { env: { SMTP_URL: smtp.url } })]);
-      for (const result of [first!, second!]) {
+      for (const result of [first, second]) {
         expect(result.stderr).toBe('');
         expect(result.code).toBe(0);
       }

@@ -57,6 +57,6 @@ describe('the /unsubscribe limiter', () => {
     for (let attempt = 0; attempt < 40; attempt++) expect((await post(link, 'List-Unsubscribe=One-Click')).status).toBe(200);
     const guesses: number[] = [];
     for (let attempt = 0; attempt < 11; attempt++) guesses.push((await fetch(`${server.url}/unsubscribe?token=guess`)).status);
-    expect(guesses).toEqual([...Array(10).fill(400), 429]);
+    expect(guesses).toEqual([...Array<number>(10).fill(400), 429]);
   });
 });

@@ -70,7 +70,7 @@ export function parseExecForm(args: string): string[] | null {
   if (!args.trim().startsWith('[')) return null;
   const parsed: unknown = JSON.parse(args);
   if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) throw new Error(`Dockerfile: bad exec form ${args}`);
-  return parsed as string[];
+  return parsed;
 }
 
 /** Leading `--name=value` flags (COPY --from, HEALTHCHECK --interval) and the rest. */

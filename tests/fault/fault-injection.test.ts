@@ -216,7 +216,7 @@ describe('fault injection', () => {
     const cliEnv = { SMTP_URL: smtp.url, COLUMNWIRE_SECRET: 'fault-injection' };
     const turnedIds = new Set(feeds.feeds.filter((feed) => feed.turned).map((feed) => feed.id));
     let calmPolls = 0;
-    let stillFailing: string[] = [];
+    let stillFailing: string[];
     do {
       const poll = await runCli(['--config', config, '--data', data, 'poll', '--force'], { env: cliEnv });
       calmPolls++;

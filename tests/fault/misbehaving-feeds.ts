@@ -17,15 +17,16 @@ import type { AddressInfo } from 'node:net';
 import { createFeedModels, etagOf, publish, renderFeed, versionOf, versionOfEtag, type FeedModel } from './feed-model.ts';
 import { intBetween, streamFor, weighted } from '../helpers/prng.ts';
 
-export type ServedKind =
-  | 'ok' | 'not-modified' | 'delay' | 'hang' | 'drop' | 'cut-body' | 'truncated' | 'garbage' | 'garbage-tail'
-  | '5xx' | '429' | 'redirect' | 'redirect-hop' | 'redirect-private' | 'turned-private' | 'held';
+/** What a request can be answered with when it draws a fault. */
+type FaultKind = 'delay' | 'hang' | 'drop' | 'cut-body' | 'truncated' | 'garbage' | 'garbage-tail' | '5xx' | '429' | 'redirect' | 'redirect-private';
+
+export type ServedKind = FaultKind | 'ok' | 'not-modified' | 'redirect-hop' | 'turned-private' | 'held';
 
 /**
  * Faults by weight. About half leave the fetch a success (a slow document, a redirect, a body
  * cut at a connection close), so the feed stays in rotation; the rest fail it, and it backs off.
  */
-const FAULTS: ReadonlyArray<readonly [ServedKind, number]> = [
+const FAULTS: ReadonlyArray<readonly [FaultKind, number]> = [
   ['delay', 16], ['truncated', 12], ['garbage-tail', 8], ['redirect', 12],
   ['hang', 4], ['drop', 9], ['cut-body', 8], ['garbage', 6], ['5xx', 10], ['429', 7], ['redirect-private', 8],
 ];
@@ -128,7 +129,7 @@ export async function startMisbehavingFeeds(options: { seed: number; count: numb
     misbehave(kind, feed, req, res, random);
   };
 
-  const misbehave = (kind: ServedKind, feed: FeedModel, req: IncomingMessage, res: ServerResponse, random: () => number): void => {
+  const misbehave = (kind: FaultKind | 'ok', feed: FeedModel, req: IncomingMessage, res: ServerResponse, random: () => number): void => {
     const document = () => renderFeed(feed, versionOf(feed));
     switch (kind) {
       case 'delay': {
@@ -200,7 +201,7 @@ export async function startMisbehavingFeeds(options: { seed: number; count: numb
       }
       case 'redirect-private':
         return redirectPrivate(res, random, false);
-      default:
+      case 'ok':
         return serveDocument(feed, req, res, 'ok');
     }
   };

@@ -112,7 +112,7 @@ export function until(changes: EventEmitter, condition: () => boolean, what: str
         done = condition();
       } catch (error) {
         finish();
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(`${what}: the condition threw`, { cause: error }));
         return;
       }
       if (!done) return;

@@ -33,7 +33,7 @@ export function startService(configPath: string, dataDir: string, env: Record<st
   let raw = '';
   let partial = '';
   const waiters: Array<{ match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
-  child.stderr!.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     raw += chunk.toString();
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';

@@ -23,7 +23,8 @@ export function parseStrictXml(document: string): XmlTree {
   const parser = new SaxesParser({ xmlns: true });
   const stack: XmlTree[] = [];
   let root: XmlTree | null = null;
-  let failure: Error | null = null;
+  // Set by the error handler (saxes goes on after an error); no initializer, so TypeScript does not narrow it to null below.
+  let failure: Error | undefined;
   parser.on('error', (error) => {
     failure ??= new Error(`strict-xml: ${error.message}`, { cause: error });
   });

@@ -34,7 +34,7 @@ describe.skipIf(!available)('home page in headless Chromium', () => {
       'The budget is a fiction',
       'A column with a very long unbroken word: Donaudampfschifffahrtsgesellschaftskapitänswitwe',
     ]);
-    const subscribe = await page.locator('nav[aria-label="Subscribe"] a').evaluateAll((links) => links.map((link) => [link.textContent, link.getAttribute('href')]));
+    const subscribe = await page.locator('nav[aria-label="Subscribe"] a').evaluateAll((links: Array<{ textContent: string | null; getAttribute(name: string): string | null }>) => links.map((link) => [link.textContent, link.getAttribute('href')]));
     expect(subscribe).toEqual([
       ['RSS', 'https://columns.example.net/feed.xml'], ['Atom', 'https://columns.example.net/feed.atom'],
       ['JSON Feed', 'https://columns.example.net/feed.json'], ['OPML', 'https://columns.example.net/opml'],

@@ -7,7 +7,7 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const root = makeTempDir();
 const parser = new Parser({ customFields: { item: ['dc:creator'] } });
-type JsonFeed = { version: string; items: Array<Record<string, any>> };
+type JsonFeed = { version: string; items: Array<{ _columnwire: { sources: Array<{ feed: string }> } }> };
 
 async function seeded() {
   const served = await startServedApp(root);
@@ -67,7 +67,7 @@ describe('merged feed routes', () => {
     const budget = feed.items[0]!;
     expect(budget).toMatchObject({ title: 'The budget is a fiction', url: 'https://times.example.com/opinion/budget', authors: [{ name: 'Jane Doe' }], date_published: '2026-11-20T08:00:00.000Z', tags: ['Budget', 'politics', 'uk', 'misc'] });
     expect(budget._columnwire).toMatchObject({ outlet: 'The Times', columnist: 'Jane Doe' });
-    expect(budget._columnwire.sources.map((source: { feed: string }) => source.feed)).toEqual(['jane', 'agg']);
+    expect(budget._columnwire.sources.map((source) => source.feed)).toEqual(['jane', 'agg']);
   });
 
   it('honours ?limit and rejects a bad one', async () => {

@@ -67,10 +67,11 @@ describe('OPML', () => {
     const served = await startServedApp(root);
     const response = await served.get('/opml');
     expect(response.headers.get('content-type')).toContain('text/x-opml');
-    const opml = await parseStringPromise(await response.text());
+    type Outline = { $: Record<string, string>; outline?: Outline[] };
+    const opml = (await parseStringPromise(await response.text())) as { opml: { $: { version: string }; head: Array<{ title: string[] }>; body: Array<{ outline: Outline[] }> } };
     expect(opml.opml.$.version).toBe('2.0');
-    expect(opml.opml.head[0].title[0]).toBe('Test Columns');
-    const groups = opml.opml.body[0].outline as Array<{ $: Record<string, string>; outline?: Array<{ $: Record<string, string> }> }>;
+    expect(opml.opml.head[0]!.title[0]).toBe('Test Columns');
+    const groups = opml.opml.body[0]!.outline;
     expect(groups.map((group) => group.$.text)).toEqual(['misc', 'politics', 'quiet']);
     const jane = groups.find((group) => group.$.text === 'politics')!.outline![0]!.$;
     expect(jane).toMatchObject({ type: 'rss', text: 'Jane Doe', xmlUrl: 'https://times.example.com/jane/rss', description: 'The Times', category: '/politics,/uk' });

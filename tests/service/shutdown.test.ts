@@ -33,7 +33,7 @@ describe('columnwire run stops gracefully', () => {
     expect(await service.exited).toBe(0);
     expect(service.logs.map((line) => line.msg)).toEqual(expect.arrayContaining(['poll cycle finished', 'stopped']));
     expect(service.logs.some((line) => line.msg?.startsWith('grace period over'))).toBe(false);
-    const feeds = JSON.parse((await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout);
+    const feeds = JSON.parse((await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout) as unknown[];
     expect(feeds[0]).toMatchObject({ id: 'slow', items: 1 });
   });
 
