@@ -9,6 +9,7 @@ import { FeedParseError } from './feed-parse-error.ts';
 import { findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
 
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
+// eslint-disable-next-line no-control-regex -- these control characters are the point
 const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
 const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
 const RSS1_NS = 'http://purl.org/rss/1.0/';

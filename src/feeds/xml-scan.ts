@@ -68,7 +68,7 @@ export function openElements(xml: string): string[] {
   const openCount = new Map<string, number>();
   let at = xml.indexOf('<');
   while (at !== -1) {
-    let next = at + 1;
+    let next: number;
     let end: number | undefined;
     if (xml.startsWith('<![CDATA[', at)) end = cdataEnd(at + 9)?.end;
     else if (xml.startsWith('<!--', at)) end = commentEnd(at + 4)?.end;
