@@ -51,7 +51,8 @@ server.listen(0, '127.0.0.1', () => {
 });
 
 process.on('message', (message: Message) => {
-  if (message.type === 'stats') process.send?.({ type: 'stats', id: message.id, ...counts, ...childStats() } satisfies SinkStats & { type: string; id: number });
+  if (message.type === 'stats')
+    process.send?.({ type: 'stats', id: message.id, ...counts, ...childStats() } satisfies SinkStats & { type: string; id: number });
   else if (message.type === 'exit') process.exit(0);
 });
 process.on('disconnect', () => process.exit(0));

@@ -78,12 +78,14 @@ function collectGarbage(): void {
 export const recipientAddress = (index: number): string => `r${String(index + 1).padStart(5, '0')}@example.com`;
 
 function digestConfigYaml(): string {
-  const feeds = Array.from({ length: FEEDS }, (_, feed) => [
-    `  - url: https://columnists.example/${serveFeedId(feed)}/rss`,
-    `    id: ${serveFeedId(feed)}`,
-    `    title: ${columnistName(feed)}`,
-    `    outlet: ${OUTLETS[feed % OUTLETS.length]}`,
-  ].join('\n'));
+  const feeds = Array.from({ length: FEEDS }, (_, feed) =>
+    [
+      `  - url: https://columnists.example/${serveFeedId(feed)}/rss`,
+      `    id: ${serveFeedId(feed)}`,
+      `    title: ${columnistName(feed)}`,
+      `    outlet: ${OUTLETS[feed % OUTLETS.length]}`,
+    ].join('\n'),
+  );
   return [
     'title: Columnwire digest bench',
     'baseUrl: https://columnwire.example',
@@ -107,9 +109,18 @@ function digestConfigYaml(): string {
 function formatDigestTable(rows: readonly DigestRow[]): string {
   const header = ['what ran', 'how much', 'ms', 'msgs/s', 'µs/msg', 'MB/s', 'peak RSS MB'];
   const cell = (value: number | undefined, digits = 0) => (value === undefined ? '–' : fmt(value, digits));
-  const body = rows.map((row) => [row.what, row.work, cell(row.ms), cell(row.msgsPerS), cell(row.usPerMsg, 1), cell(row.mbPerS, 1), cell(row.peakRssMb)]);
+  const body = rows.map((row) => [
+    row.what,
+    row.work,
+    cell(row.ms),
+    cell(row.msgsPerS),
+    cell(row.usPerMsg, 1),
+    cell(row.mbPerS, 1),
+    cell(row.peakRssMb),
+  ]);
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((line) => line[column]!.length)));
-  const line = (cells: string[]) => cells.map((text, column) => (column < 2 ? text.padEnd(widths[column]!) : text.padStart(widths[column]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((text, column) => (column < 2 ? text.padEnd(widths[column]!) : text.padStart(widths[column]!))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -117,7 +128,9 @@ function formatDigestTable(rows: readonly DigestRow[]): string {
 async function seedStories(app: App, now: Date): Promise<number> {
   let summaryBytes = 0;
   for (let feed = 0; feed < FEEDS; feed++) {
-    const items = Array.from({ length: STORIES / FEEDS }, (_, k) => serveItem(feed * 1_000 + k, feed, { published: new Date(now.getTime() - (feed * 10 + k) * 7 * 60_000) }));
+    const items = Array.from({ length: STORIES / FEEDS }, (_, k) =>
+      serveItem(feed * 1_000 + k, feed, { published: new Date(now.getTime() - (feed * 10 + k) * 7 * 60_000) }),
+    );
     summaryBytes += items.reduce((sum, item) => sum + Buffer.byteLength(item.summary ?? ''), 0);
     await app.store.saveFetched(serveFeedId(feed), normalizeItems(items, now), fetchedState(feed, now), now, null);
   }
@@ -126,17 +139,28 @@ async function seedStories(app: App, now: Date): Promise<number> {
 
 /** The raw floor: one prebuilt message sent `count` times over a pooled transport like ours, `IN_FLIGHT` at a time. */
 async function sendRaw(port: number, mail: SendMailOptions, count: number): Promise<{ ms: number; failed: number }> {
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: IN_FLIGHT, host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: IN_FLIGHT,
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+  });
   let failed = 0;
   try {
     const started = performance.now();
-    await runPool(Array.from({ length: count }, (_, index) => index), IN_FLIGHT, async () => {
-      try {
-        await transport.sendMail(mail);
-      } catch {
-        failed++;
-      }
-    });
+    await runPool(
+      Array.from({ length: count }, (_, index) => index),
+      IN_FLIGHT,
+      async () => {
+        try {
+          await transport.sendMail(mail);
+        } catch {
+          failed++;
+        }
+      },
+    );
     return { ms: performance.now() - started, failed };
   } finally {
     transport.close();
@@ -189,7 +213,13 @@ export async function runDigestBench(): Promise<void> {
           const memory = process.memoryUsage();
           const ms = performance.now() - runStarted;
           collectGarbage();
-          checkpoints.push({ sent, ms, rssMb: memory.rss / MB, heapMb: memory.heapUsed / MB, liveHeapMb: process.memoryUsage().heapUsed / MB });
+          checkpoints.push({
+            sent,
+            ms,
+            rssMb: memory.rss / MB,
+            heapMb: memory.heapUsed / MB,
+            liveHeapMb: process.memoryUsage().heapUsed / MB,
+          });
         }
         return outcome;
       },
@@ -197,12 +227,17 @@ export async function runDigestBench(): Promise<void> {
     deps = { ...base, mailer, retryDelaysMs: [0] };
 
     const plan = await planDigest(digest, config, app.store, now);
-    console.log(`sink: smtp-server pid ${sink.pid} on ${sink.url} (drains and counts, no parsing); ${FEEDS} feeds, ${fmt(plan.stories.length)} stories (summaries ${fmt(summaryBytes)} bytes on average), ${fmt(plan.recipients.length)} recipients, maxItems ${digest.maxItems}; ${IN_FLIGHT} in flight for both ours and raw\n`);
+    console.log(
+      `sink: smtp-server pid ${sink.pid} on ${sink.url} (drains and counts, no parsing); ${FEEDS} feeds, ${fmt(plan.stories.length)} stories (summaries ${fmt(summaryBytes)} bytes on average), ${fmt(plan.recipients.length)} recipients, maxItems ${digest.maxItems}; ${IN_FLIGHT} in flight for both ours and raw\n`,
+    );
 
     const rows: DigestRow[] = [];
     const checks: Array<[boolean, string]> = [];
     const check = (ok: boolean, text: string): void => void checks.push([ok, text]);
-    check(plan.stories.length === STORIES && plan.recipients.length === RECIPIENTS, `plan: ${plan.stories.length}/${STORIES} stories, ${fmt(plan.recipients.length)}/${fmt(RECIPIENTS)} recipients`);
+    check(
+      plan.stories.length === STORIES && plan.recipients.length === RECIPIENTS,
+      `plan: ${plan.stories.length}/${STORIES} stories, ${fmt(plan.recipients.length)}/${fmt(RECIPIENTS)} recipients`,
+    );
 
     // MJML compile: the first renderFor pays mjml's import; then warm, median of COMPILE_REPS.
     sampler.reset();
@@ -218,18 +253,43 @@ export async function runDigestBench(): Promise<void> {
       compileTimes.push(performance.now() - started);
     }
     const compileMs = median(compileTimes);
-    rows.push({ what: `renderFor, warm (median of ${COMPILE_REPS})`, work: `${plan.stories.length} stories`, ms: compileMs, peakRssMb: sampler.peakMb() });
+    rows.push({
+      what: `renderFor, warm (median of ${COMPILE_REPS})`,
+      work: `${plan.stories.length} stories`,
+      ms: compileMs,
+      peakRssMb: sampler.peakMb(),
+    });
 
     // How many MJML compiles one renderFor makes: renderDigest compiles once per makeView call.
     const sources = new Map(config.feeds.map((feed) => [feed.id, feed]));
     const [feedStates, lastNewStory] = await Promise.all([app.store.listFeeds(), app.store.lastNewStoryByFeed()]);
     let compiles = 0;
-    const counted = await renderDigest((fullStories, listedStories) => {
-      compiles++;
-      return buildDigestView({ digest, title: config.title, baseUrl: config.baseUrl, stories: plan.stories, sources, feeds: feedStates, lastNewStory, now, fullStories, listedStories, unsubscribeUrl: '' });
-    }, Math.min(digest.maxItems, plan.stories.length), plan.stories.length, deps.templates);
+    const counted = await renderDigest(
+      (fullStories, listedStories) => {
+        compiles++;
+        return buildDigestView({
+          digest,
+          title: config.title,
+          baseUrl: config.baseUrl,
+          stories: plan.stories,
+          sources,
+          feeds: feedStates,
+          lastNewStory,
+          now,
+          fullStories,
+          listedStories,
+          unsubscribeUrl: '',
+        });
+      },
+      Math.min(digest.maxItems, plan.stories.length),
+      plan.stories.length,
+      deps.templates,
+    );
     const sampleHtml = rendered.html('https://columnwire.example/unsubscribe?token=x');
-    check(counted.html('x') === rendered.html('x'), 'compile count: renderDigest with a counting makeView gives the same HTML as renderFor');
+    check(
+      counted.html('x') === rendered.html('x'),
+      'compile count: renderDigest with a counting makeView gives the same HTML as renderFor',
+    );
 
     // Per-recipient render: composeMessage for every address, median of COMPOSE_REPS.
     const addresses = plan.recipients;
@@ -253,17 +313,39 @@ export async function runDigestBench(): Promise<void> {
     const plainTextRe = /[\x00-\x08\x0b\x0c\x0e-\x1f\u0080-\uFFFF]/;
     started = performance.now();
     const readSample = 2_000;
-    for (let index = 0; index < readSample; index++) plainTextRe.test(composeMessage(digest, rendered, addresses[index]!, messageIds[index]!, deps, now).html);
+    for (let index = 0; index < readSample; index++)
+      plainTextRe.test(composeMessage(digest, rendered, addresses[index]!, messageIds[index]!, deps, now).html);
     const composeReadMs = performance.now() - started;
-    rows.push({ what: `composeMessage per recipient (median of ${COMPOSE_REPS})`, work: `${fmt(addresses.length)} recipients`, ms: composeMs, msgsPerS: addresses.length / (composeMs / 1000), usPerMsg: (composeMs * 1000) / addresses.length, peakRssMb: sampler.peakMb() });
+    rows.push({
+      what: `composeMessage per recipient (median of ${COMPOSE_REPS})`,
+      work: `${fmt(addresses.length)} recipients`,
+      ms: composeMs,
+      msgsPerS: addresses.length / (composeMs / 1000),
+      usPerMsg: (composeMs * 1000) / addresses.length,
+      peakRssMb: sampler.peakMb(),
+    });
 
-    rows.push({ what: 'composeMessage + first read of its html (once)', work: `${fmt(readSample)} recipients`, ms: composeReadMs, msgsPerS: readSample / (composeReadMs / 1000), usPerMsg: (composeReadMs * 1000) / readSample, peakRssMb: sampler.peakMb() });
+    rows.push({
+      what: 'composeMessage + first read of its html (once)',
+      work: `${fmt(readSample)} recipients`,
+      ms: composeReadMs,
+      msgsPerS: readSample / (composeReadMs / 1000),
+      usPerMsg: (composeReadMs * 1000) / readSample,
+      peakRssMb: sampler.peakMb(),
+    });
 
     // The raw floor's message: one composed copy of ours, same headers and encoding.
     const sample: OutgoingMessage = composeMessage(digest, rendered, addresses[0]!, messageIds[0]!, deps, now);
     const rawMail: SendMailOptions = {
-      from: config.mail.from, to: sample.to, subject: sample.subject, html: sample.html, text: sample.text,
-      messageId: sample.messageId, date: sample.date, headers: sample.headers, textEncoding: 'base64',
+      from: config.mail.from,
+      to: sample.to,
+      subject: sample.subject,
+      html: sample.html,
+      text: sample.text,
+      messageId: sample.messageId,
+      date: sample.date,
+      headers: sample.headers,
+      textEncoding: 'base64',
     };
     await sendRaw(port, rawMail, RAW_WARMUP); // warm-up, not measured: JIT of both sides, the pool
     const rawRun = async (label: string) => {
@@ -274,8 +356,19 @@ export async function runDigestBench(): Promise<void> {
       const after = await sinkStats();
       const messages = after.messages - before.messages;
       const bytes = after.bytes - before.bytes;
-      check(messages === RECIPIENTS && raw.failed === 0, `raw floor ${label}: the sink received ${fmt(messages)}/${fmt(RECIPIENTS)} messages, ${raw.failed} sends failed`);
-      rows.push({ what: `raw floor ${label}: nodemailer pool, 1 prebuilt msg`, work: `${fmt(RECIPIENTS)} messages`, ms: raw.ms, msgsPerS: RECIPIENTS / (raw.ms / 1000), usPerMsg: (raw.ms * 1000) / RECIPIENTS, mbPerS: toMb(bytes) / (raw.ms / 1000), peakRssMb });
+      check(
+        messages === RECIPIENTS && raw.failed === 0,
+        `raw floor ${label}: the sink received ${fmt(messages)}/${fmt(RECIPIENTS)} messages, ${raw.failed} sends failed`,
+      );
+      rows.push({
+        what: `raw floor ${label}: nodemailer pool, 1 prebuilt msg`,
+        work: `${fmt(RECIPIENTS)} messages`,
+        ms: raw.ms,
+        msgsPerS: RECIPIENTS / (raw.ms / 1000),
+        usPerMsg: (raw.ms * 1000) / RECIPIENTS,
+        mbPerS: toMb(bytes) / (raw.ms / 1000),
+        peakRssMb,
+      });
       return { ...raw, bytes, sinkCpuUs: after.cpuUs - before.cpuUs };
     };
     const rawBefore = await rawRun('(before)');
@@ -296,31 +389,63 @@ export async function runDigestBench(): Promise<void> {
     const sinkAfter = await sinkStats();
     const received = sinkAfter.messages - sinkBefore.messages;
     const oursBytes = sinkAfter.bytes - sinkBefore.bytes;
-    rows.push({ what: 'columnwire runDigest, end to end', work: `${fmt(RECIPIENTS)} recipients`, ms: runMs, msgsPerS: RECIPIENTS / (runMs / 1000), usPerMsg: (runMs * 1000) / RECIPIENTS, mbPerS: toMb(oursBytes) / (runMs / 1000), peakRssMb: runPeakMb });
+    rows.push({
+      what: 'columnwire runDigest, end to end',
+      work: `${fmt(RECIPIENTS)} recipients`,
+      ms: runMs,
+      msgsPerS: RECIPIENTS / (runMs / 1000),
+      usPerMsg: (runMs * 1000) / RECIPIENTS,
+      mbPerS: toMb(oursBytes) / (runMs / 1000),
+      peakRssMb: runPeakMb,
+    });
     const report = result.runs.at(-1);
-    check(result.kind === 'sent' && result.runs.length === 1 && report?.sent === RECIPIENTS && report.failed === 0 && report.pending === 0 && report.done,
-      `runDigest: ${result.kind}, ${result.runs.length} run(s); sent ${report?.sent}, failed ${report?.failed}, pending ${report?.pending}, done ${report?.done}`);
+    check(
+      result.kind === 'sent' &&
+        result.runs.length === 1 &&
+        report?.sent === RECIPIENTS &&
+        report.failed === 0 &&
+        report.pending === 0 &&
+        report.done,
+      `runDigest: ${result.kind}, ${result.runs.length} run(s); sent ${report?.sent}, failed ${report?.failed}, pending ${report?.pending}, done ${report?.done}`,
+    );
     check(received === RECIPIENTS, `ours: the sink received ${fmt(received)}/${fmt(RECIPIENTS)} messages`);
     const deliveries = report ? await app.store.deliveries(report.runId) : [];
     const statuses = new Map<string, number>();
     for (const delivery of deliveries) statuses.set(delivery.status, (statuses.get(delivery.status) ?? 0) + 1);
-    check(deliveries.length === RECIPIENTS && statuses.get('sent') === RECIPIENTS, `store: ${fmt(deliveries.length)} deliveries, ${[...statuses].map(([status, n]) => `${fmt(n)} ${status}`).join(', ')}`);
-    check(Math.abs(oursBytes / rawBefore.bytes - 1) < 0.02, `message size: ours ${fmt(oursBytes / RECIPIENTS / 1024, 1)} KB, raw ${fmt(rawBefore.bytes / RECIPIENTS / 1024, 1)} KB on the wire per message`);
+    check(
+      deliveries.length === RECIPIENTS && statuses.get('sent') === RECIPIENTS,
+      `store: ${fmt(deliveries.length)} deliveries, ${[...statuses].map(([status, n]) => `${fmt(n)} ${status}`).join(', ')}`,
+    );
+    check(
+      Math.abs(oursBytes / rawBefore.bytes - 1) < 0.02,
+      `message size: ours ${fmt(oursBytes / RECIPIENTS / 1024, 1)} KB, raw ${fmt(rawBefore.bytes / RECIPIENTS / 1024, 1)} KB on the wire per message`,
+    );
 
     const rawAfter = await rawRun('(after)');
     const floorMs = Math.min(rawBefore.ms, rawAfter.ms);
 
     console.log(formatDigestTable(rows));
-    console.log(`\nHTML per recipient ${fmt(Buffer.byteLength(sampleHtml) / 1024, 1)} KB (${rendered.fullStories} stories in full of ${plan.stories.length}), text ${fmt(Buffer.byteLength(sample.text) / 1024, 1)} KB; composed html+text ${fmt(composedBytes / addresses.length / 1024, 1)} K chars per recipient.`);
-    console.log(`peak RSS MB: parent, sampled every 20 ms and at the end of each stage; the sink child peaked at ${fmt(sinkAfter.maxRssMb)} MB (kernel maxrss).`);
-    console.log(`CPU during runDigest: parent ${fmt((ownCpu.user + ownCpu.system) / 1000)} ms (${fmt((ownCpu.user + ownCpu.system) / 10 / runMs)}% of one core), sink ${fmt((sinkAfter.cpuUs - sinkBefore.cpuUs) / 1000)} ms; raw floor (before): sink ${fmt(rawBefore.sinkCpuUs / 1000)} ms.`);
+    console.log(
+      `\nHTML per recipient ${fmt(Buffer.byteLength(sampleHtml) / 1024, 1)} KB (${rendered.fullStories} stories in full of ${plan.stories.length}), text ${fmt(Buffer.byteLength(sample.text) / 1024, 1)} KB; composed html+text ${fmt(composedBytes / addresses.length / 1024, 1)} K chars per recipient.`,
+    );
+    console.log(
+      `peak RSS MB: parent, sampled every 20 ms and at the end of each stage; the sink child peaked at ${fmt(sinkAfter.maxRssMb)} MB (kernel maxrss).`,
+    );
+    console.log(
+      `CPU during runDigest: parent ${fmt((ownCpu.user + ownCpu.system) / 1000)} ms (${fmt((ownCpu.user + ownCpu.system) / 10 / runMs)}% of one core), sink ${fmt((sinkAfter.cpuUs - sinkBefore.cpuUs) / 1000)} ms; raw floor (before): sink ${fmt(rawBefore.sinkCpuUs / 1000)} ms.`,
+    );
 
     const prelude = firstSendAt === undefined ? Number.NaN : firstSendAt - runStarted;
-    console.log(`\nMJML compiles: ${compiles} per renderFor (renderDigest with renderFor's inputs and a counting makeView); runDigest renders once for a new run and hands that to sendRun. Timed run: start → first send ${fmt(prelude)} ms (plan + renderFor + recording ${fmt(RECIPIENTS)} deliveries) against ${fmt(compileMs)} ms for one warm renderFor, and nothing is compiled per recipient; per-recipient work is the ${fmt((composeMs * 1000) / RECIPIENTS, 1)} µs composeMessage.`);
+    console.log(
+      `\nMJML compiles: ${compiles} per renderFor (renderDigest with renderFor's inputs and a counting makeView); runDigest renders once for a new run and hands that to sendRun. Timed run: start → first send ${fmt(prelude)} ms (plan + renderFor + recording ${fmt(RECIPIENTS)} deliveries) against ${fmt(compileMs)} ms for one warm renderFor, and nothing is compiled per recipient; per-recipient work is the ${fmt((composeMs * 1000) / RECIPIENTS, 1)} µs composeMessage.`,
+    );
 
     console.log('\nmemory as recipients grow (parent, during runDigest):');
     console.log(`  start ${fmt(rssStart)} MB RSS, live heap ${fmt(liveStart, 1)} MB`);
-    for (const point of checkpoints) console.log(`  ${fmt(point.sent).padStart(6)} sent at ${fmt(point.ms).padStart(6)} ms: RSS ${fmt(point.rssMb)} MB, heap used ${fmt(point.heapMb)} MB, live heap after a full GC ${fmt(point.liveHeapMb, 1)} MB`);
+    for (const point of checkpoints)
+      console.log(
+        `  ${fmt(point.sent).padStart(6)} sent at ${fmt(point.ms).padStart(6)} ms: RSS ${fmt(point.rssMb)} MB, heap used ${fmt(point.heapMb)} MB, live heap after a full GC ${fmt(point.liveHeapMb, 1)} MB`,
+      );
     console.log(`  end ${fmt(rssEnd)} MB RSS; peak ${fmt(runPeakMb)} MB`);
     const first = checkpoints[0];
     const last = checkpoints.at(-1);
@@ -335,14 +460,28 @@ export async function runDigestBench(): Promise<void> {
     for (const [ok, text] of checks) console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${text}`);
     const ratio = runMs / floorMs;
     console.log('\nratios, ours/floor (wall time; 1.00x = as fast as the floor, higher = slower):');
-    console.log(`  digest send   runDigest / raw nodemailer  ${ratio.toFixed(2)}x  (ours ${fmt(runMs)} ms; raw ${fmt(rawBefore.ms)} ms before, ${fmt(rawAfter.ms)} ms after; the faster is the floor)`);
+    console.log(
+      `  digest send   runDigest / raw nodemailer  ${ratio.toFixed(2)}x  (ours ${fmt(runMs)} ms; raw ${fmt(rawBefore.ms)} ms before, ${fmt(rawAfter.ms)} ms after; the faster is the floor)`,
+    );
     console.log(`  sends only    (run − prelude) / raw       ${((runMs - prelude) / floorMs).toFixed(2)}x`);
 
     const targets: Array<[boolean, string]> = [
-      [compiles === 1, `MJML compiled once per run: ${compiles} compile(s) per renderFor (prelude ${fmt(prelude)} ms, which also records the ${fmt(RECIPIENTS)} deliveries, vs one renderFor ${fmt(compileMs)} ms)`],
-      [(composeReadMs * 1000) / readSample < 1000, `per-recipient render under 1 ms: ${fmt((composeMs * 1000) / RECIPIENTS, 1)} µs (composeMessage); ${fmt((composeReadMs * 1000) / readSample, 1)} µs counting the first read of the html, which nodemailer pays`],
-      [ratio <= 1.5, `whole send within 1.5x of the raw floor: ${ratio.toFixed(2)}x (${fmt(RECIPIENTS / (runMs / 1000))} vs ${fmt(RECIPIENTS / (floorMs / 1000))} msgs/s)`],
-      [first !== undefined && last !== undefined && growthMb <= 5, `memory flat as recipients grow: live heap ${first ? fmt(first.liveHeapMb, 1) : '?'} MB at ${fmt(CHECKPOINTS[0]!)} sent → ${last ? fmt(last.liveHeapMb, 1) : '?'} MB at ${fmt(RECIPIENTS)} (${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)} MB; flat = under +5 MB); RSS ${first ? fmt(first.rssMb) : '?'} → ${last ? fmt(last.rssMb) : '?'} MB, run peak ${fmt(runPeakMb)} MB`],
+      [
+        compiles === 1,
+        `MJML compiled once per run: ${compiles} compile(s) per renderFor (prelude ${fmt(prelude)} ms, which also records the ${fmt(RECIPIENTS)} deliveries, vs one renderFor ${fmt(compileMs)} ms)`,
+      ],
+      [
+        (composeReadMs * 1000) / readSample < 1000,
+        `per-recipient render under 1 ms: ${fmt((composeMs * 1000) / RECIPIENTS, 1)} µs (composeMessage); ${fmt((composeReadMs * 1000) / readSample, 1)} µs counting the first read of the html, which nodemailer pays`,
+      ],
+      [
+        ratio <= 1.5,
+        `whole send within 1.5x of the raw floor: ${ratio.toFixed(2)}x (${fmt(RECIPIENTS / (runMs / 1000))} vs ${fmt(RECIPIENTS / (floorMs / 1000))} msgs/s)`,
+      ],
+      [
+        first !== undefined && last !== undefined && growthMb <= 5,
+        `memory flat as recipients grow: live heap ${first ? fmt(first.liveHeapMb, 1) : '?'} MB at ${fmt(CHECKPOINTS[0]!)} sent → ${last ? fmt(last.liveHeapMb, 1) : '?'} MB at ${fmt(RECIPIENTS)} (${growthMb >= 0 ? '+' : ''}${fmt(growthMb, 1)} MB; flat = under +5 MB); RSS ${first ? fmt(first.rssMb) : '?'} → ${last ? fmt(last.rssMb) : '?'} MB, run peak ${fmt(runPeakMb)} MB`,
+      ],
     ];
     console.log('\ntargets (from the issue):');
     for (const [ok, text] of targets) console.log(`  ${ok ? 'PASS' : 'FAIL'} ${text}`);

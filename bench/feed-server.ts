@@ -43,11 +43,13 @@ const server = createServer((request, response) => {
   }
   stats.ok++;
   stats.bytesSent += feed.body.length;
-  response.writeHead(200, {
-    'content-type': 'application/rss+xml; charset=utf-8',
-    'content-length': feed.body.length,
-    etag: feed.etag,
-  }).end(feed.body);
+  response
+    .writeHead(200, {
+      'content-type': 'application/rss+xml; charset=utf-8',
+      'content-length': feed.body.length,
+      etag: feed.etag,
+    })
+    .end(feed.body);
 });
 server.keepAliveTimeout = 30_000;
 

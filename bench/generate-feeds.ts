@@ -21,19 +21,242 @@ export const INGEST_SPEC: FeedSetSpec = { feeds: 1000, itemsPerFeed: 50, sharedP
 const BASE_MS = Date.UTC(2025, 2, 31, 18, 0, 0);
 const HOUR_MS = 3_600_000;
 
-const FIRST = ['Marina', 'George', 'Polly', 'Simon', 'Zoe', 'Owen', 'Gaby', 'Rafael', 'Nesrine', 'Aditya', 'Martha', 'Jonathan', 'Larry', 'Frances', 'Kenan', 'Moya', 'Hugh', 'Jessica', 'Nick', 'Sonia', 'Tom', 'Afua', 'Paul', 'Hadley', 'Will', 'Ruth', 'Stephen', 'Catherine', 'David', 'Anne', 'Peter', 'Lucy', 'Daniel', 'Sarah', 'Ian', 'Helen', 'Andrew', 'Rachel', 'Michael', 'Eleanor'];
-const LAST = ['Hyde', 'Monbiot', 'Toynbee', 'Jenkins', 'Williams', 'Jones', 'Hinsliff', 'Behr', 'Malik', 'Chakrabortty', 'Gill', 'Freedland', 'Elliott', 'Ryan', 'Malik-Okoro', 'Lothian-McLean', 'Muir', 'Elgot', 'Cohen', 'Sodha', 'Kibasi', 'Hirsch', 'Mason', 'Freeman', 'Hutton', 'Wishart', 'Bush', 'Bennett', 'Aaronovitch', 'Perkins', 'Oborne', 'Kellaway', 'Finkelstein', 'Vine', 'Dunt', 'Fraser', 'Rawnsley', 'Tett', 'Wolf', 'Stewart'];
+const FIRST = [
+  'Marina',
+  'George',
+  'Polly',
+  'Simon',
+  'Zoe',
+  'Owen',
+  'Gaby',
+  'Rafael',
+  'Nesrine',
+  'Aditya',
+  'Martha',
+  'Jonathan',
+  'Larry',
+  'Frances',
+  'Kenan',
+  'Moya',
+  'Hugh',
+  'Jessica',
+  'Nick',
+  'Sonia',
+  'Tom',
+  'Afua',
+  'Paul',
+  'Hadley',
+  'Will',
+  'Ruth',
+  'Stephen',
+  'Catherine',
+  'David',
+  'Anne',
+  'Peter',
+  'Lucy',
+  'Daniel',
+  'Sarah',
+  'Ian',
+  'Helen',
+  'Andrew',
+  'Rachel',
+  'Michael',
+  'Eleanor',
+];
+const LAST = [
+  'Hyde',
+  'Monbiot',
+  'Toynbee',
+  'Jenkins',
+  'Williams',
+  'Jones',
+  'Hinsliff',
+  'Behr',
+  'Malik',
+  'Chakrabortty',
+  'Gill',
+  'Freedland',
+  'Elliott',
+  'Ryan',
+  'Malik-Okoro',
+  'Lothian-McLean',
+  'Muir',
+  'Elgot',
+  'Cohen',
+  'Sodha',
+  'Kibasi',
+  'Hirsch',
+  'Mason',
+  'Freeman',
+  'Hutton',
+  'Wishart',
+  'Bush',
+  'Bennett',
+  'Aaronovitch',
+  'Perkins',
+  'Oborne',
+  'Kellaway',
+  'Finkelstein',
+  'Vine',
+  'Dunt',
+  'Fraser',
+  'Rawnsley',
+  'Tett',
+  'Wolf',
+  'Stewart',
+];
 const OUTLETS = [
-  ['The Northern Ledger', 'northernledger.co.uk'], ['The Evening Courier', 'eveningcourier.com'], ['The Weekly Standardbearer', 'standardbearer.org'],
-  ['Metro Observer', 'metroobserver.net'], ['The Civic Review', 'civicreview.co.uk'], ['Harbour Times', 'harbourtimes.com'],
-  ['The Meridian', 'themeridian.news'], ['Capital Dispatch', 'capitaldispatch.com'],
+  ['The Northern Ledger', 'northernledger.co.uk'],
+  ['The Evening Courier', 'eveningcourier.com'],
+  ['The Weekly Standardbearer', 'standardbearer.org'],
+  ['Metro Observer', 'metroobserver.net'],
+  ['The Civic Review', 'civicreview.co.uk'],
+  ['Harbour Times', 'harbourtimes.com'],
+  ['The Meridian', 'themeridian.news'],
+  ['Capital Dispatch', 'capitaldispatch.com'],
 ] as const;
-const SUBJECTS = ['The Treasury', 'Westminster', 'Brussels', 'The housing market', 'Our universities', 'The NHS', 'The Bank of England', 'Silicon Valley', 'The climate movement', 'Local councils', 'The Supreme Court', 'Labour', 'The Conservatives', 'Farmers', 'The high street', 'Public broadcasting', 'The rail network', 'Teachers', 'The energy regulator', 'Big tech', 'The City', 'Social media', 'Our water companies', 'The Fed', 'Beijing', 'Washington', 'The gig economy', 'Pension funds', 'The art world', 'Football’s owners', 'The planning system', 'Young voters', 'Landlords', 'The care sector', 'Britain’s ports', 'The armed forces', 'Science funding', 'The press', 'Rural Britain', 'The opposition'];
-const PREDICATES = ['is quietly running out of road', 'has forgotten who it works for', 'cannot fix this on its own', 'is about to learn a hard lesson', 'keeps making the same mistake', 'deserves more credit than it gets', 'is winning an argument nobody noticed', 'needs a plan, not a slogan', 'is being set up to fail', 'has a trust problem', 'should stop pretending', 'is finally telling the truth', 'faces a reckoning', 'got lucky, and knows it', 'is the story nobody wants to cover', 'has run out of excuses', 'is betting everything on growth', 'was warned about this', 'is not as strong as it looks', 'could still surprise us', 'is paying for a decade of drift', 'has lost the thread', 'is asking the wrong question', 'must choose a side', 'is quietly changing course', 'is a symptom, not the disease', 'has outgrown its rules', 'is where the money went', 'is borrowing from the future', 'needs fewer consultants'];
-const TAILS = ['on growth', 'after the budget', 'this winter', 'on immigration', 'over the next decade', 'in the north', 'on net zero', 'before the election', 'on housing', 'in Scotland', 'on tax', 'after the inquiry', 'on the cost of living', 'in our schools', 'on AI', 'on trade', 'in the courts', 'on public pay', 'on energy bills', 'on the green belt', 'in Europe', 'on the deficit', 'on free speech', 'on water', 'on welfare', 'in the shires', 'on defence', 'on the railways', 'on childcare', 'on the arts', 'on policing', 'on pensions', 'on the BBC', 'on devolution', 'on social care', 'on interest rates', 'in the Commons', 'on the NHS backlog', 'on universities', 'on the climate'];
-const ENDINGS = ['', ' – and that should worry us all', ': here is why', ' – again', '. Don’t bet on it changing', ' – whatever ministers say', '. We should listen', ' – just ask the voters'];
-const SECTIONS = ['Politics', 'UK news', 'Economics', 'Environment', 'Technology', 'Society', 'Culture', 'World news', 'Education', 'Health'];
-const WORDS = 'the government said that its plan would deliver growth but economists doubt whether the numbers add up and voters across the country have heard promises like this before while councils struggle with budgets that shrink every year ministers insist the reforms are working yet waiting lists grow longer and rents keep rising in every region young people feel locked out of a system built for their parents and the opposition has offered little beyond slogans meanwhile businesses want certainty investors want stability and families simply want a fair deal this is not a new argument but it has a new urgency because the choices made now will shape the next decade'.split(' ');
+const SUBJECTS = [
+  'The Treasury',
+  'Westminster',
+  'Brussels',
+  'The housing market',
+  'Our universities',
+  'The NHS',
+  'The Bank of England',
+  'Silicon Valley',
+  'The climate movement',
+  'Local councils',
+  'The Supreme Court',
+  'Labour',
+  'The Conservatives',
+  'Farmers',
+  'The high street',
+  'Public broadcasting',
+  'The rail network',
+  'Teachers',
+  'The energy regulator',
+  'Big tech',
+  'The City',
+  'Social media',
+  'Our water companies',
+  'The Fed',
+  'Beijing',
+  'Washington',
+  'The gig economy',
+  'Pension funds',
+  'The art world',
+  'Football’s owners',
+  'The planning system',
+  'Young voters',
+  'Landlords',
+  'The care sector',
+  'Britain’s ports',
+  'The armed forces',
+  'Science funding',
+  'The press',
+  'Rural Britain',
+  'The opposition',
+];
+const PREDICATES = [
+  'is quietly running out of road',
+  'has forgotten who it works for',
+  'cannot fix this on its own',
+  'is about to learn a hard lesson',
+  'keeps making the same mistake',
+  'deserves more credit than it gets',
+  'is winning an argument nobody noticed',
+  'needs a plan, not a slogan',
+  'is being set up to fail',
+  'has a trust problem',
+  'should stop pretending',
+  'is finally telling the truth',
+  'faces a reckoning',
+  'got lucky, and knows it',
+  'is the story nobody wants to cover',
+  'has run out of excuses',
+  'is betting everything on growth',
+  'was warned about this',
+  'is not as strong as it looks',
+  'could still surprise us',
+  'is paying for a decade of drift',
+  'has lost the thread',
+  'is asking the wrong question',
+  'must choose a side',
+  'is quietly changing course',
+  'is a symptom, not the disease',
+  'has outgrown its rules',
+  'is where the money went',
+  'is borrowing from the future',
+  'needs fewer consultants',
+];
+const TAILS = [
+  'on growth',
+  'after the budget',
+  'this winter',
+  'on immigration',
+  'over the next decade',
+  'in the north',
+  'on net zero',
+  'before the election',
+  'on housing',
+  'in Scotland',
+  'on tax',
+  'after the inquiry',
+  'on the cost of living',
+  'in our schools',
+  'on AI',
+  'on trade',
+  'in the courts',
+  'on public pay',
+  'on energy bills',
+  'on the green belt',
+  'in Europe',
+  'on the deficit',
+  'on free speech',
+  'on water',
+  'on welfare',
+  'in the shires',
+  'on defence',
+  'on the railways',
+  'on childcare',
+  'on the arts',
+  'on policing',
+  'on pensions',
+  'on the BBC',
+  'on devolution',
+  'on social care',
+  'on interest rates',
+  'in the Commons',
+  'on the NHS backlog',
+  'on universities',
+  'on the climate',
+];
+const ENDINGS = [
+  '',
+  ' – and that should worry us all',
+  ': here is why',
+  ' – again',
+  '. Don’t bet on it changing',
+  ' – whatever ministers say',
+  '. We should listen',
+  ' – just ask the voters',
+];
+const SECTIONS = [
+  'Politics',
+  'UK news',
+  'Economics',
+  'Environment',
+  'Technology',
+  'Society',
+  'Culture',
+  'World news',
+  'Education',
+  'Health',
+];
+const WORDS =
+  'the government said that its plan would deliver growth but economists doubt whether the numbers add up and voters across the country have heard promises like this before while councils struggle with budgets that shrink every year ministers insist the reforms are working yet waiting lists grow longer and rents keep rising in every region young people feel locked out of a system built for their parents and the opposition has offered little beyond slogans meanwhile businesses want certainty investors want stability and families simply want a fair deal this is not a new argument but it has a new urgency because the choices made now will shape the next decade'.split(
+    ' ',
+  );
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 const pick = <T>(list: readonly T[], next: () => number): T => list[Math.floor(next() * list.length)]!;
@@ -63,7 +286,10 @@ export function generateArticle(id: number, columnist: number): Article {
   const title = `${SUBJECTS[scrambled % 40]} ${PREDICATES[Math.floor(scrambled / 40) % 30]} ${TAILS[Math.floor(scrambled / 1200) % 40]}${ENDINGS[Math.floor(scrambled / 48_000) % 8]}`;
   const [outlet, domain] = OUTLETS[columnist % OUTLETS.length]!;
   const published = new Date(BASE_MS - (id % 2000) * 9 * HOUR_MS - (columnist % 24) * 60_000);
-  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   const day = `${published.getUTCFullYear()}/${MONTHS[published.getUTCMonth()]}/${pad(published.getUTCDate(), 2)}`;
   const link = `https://www.${domain}/commentisfree/${day}/${slug}`;
   const categories = [pick(SECTIONS, next), pick(SECTIONS, next)].filter((name, index, all) => all.indexOf(name) === index);
@@ -129,12 +355,20 @@ export function generateSetFeed(spec: FeedSetSpec, feed: number, selfUrl: string
 /** One RSS document of `count` distinct articles (the parse benchmark's big feed). */
 export function generateBigRss(count: number): string {
   const items = Array.from({ length: count }, (_, k) => rssItem(generateArticle(1_000 + k, k % 997), 0, k % 10 === 0, k % 3 === 2));
-  return rssDocument('All columnists | The Northern Ledger', 'Every column, newest first', 'https://www.northernledger.co.uk/commentisfree/rss', items);
+  return rssDocument(
+    'All columnists | The Northern Ledger',
+    'Every column, newest first',
+    'https://www.northernledger.co.uk/commentisfree/rss',
+    items,
+  );
 }
 
 function rssItem(article: Article, feed: number, syndicated: boolean, escapedHtml: boolean): string {
   // Syndicated copies carry per-feed tracking parameters and a per-feed guid: only the canonical link matches them.
-  const tracking = feed % 2 === 0 ? `?utm_source=rss&utm_medium=feed&utm_campaign=columnist-${pad(feed)}` : `?CMP=share_btn_link&fbclid=IwAR${pad(feed)}x${article.id}`;
+  const tracking =
+    feed % 2 === 0
+      ? `?utm_source=rss&utm_medium=feed&utm_campaign=columnist-${pad(feed)}`
+      : `?CMP=share_btn_link&fbclid=IwAR${pad(feed)}x${article.id}`;
   const link = syndicated ? article.link + tracking : article.link;
   const guid = syndicated
     ? `<guid isPermaLink="false">tag:feeds.${article.outlet.toLowerCase().replace(/\W+/g, '')},2025:feed-${pad(feed)}:${article.id}</guid>`

@@ -46,15 +46,16 @@ export function startFeedServer(timeoutMs = 120_000): Promise<FeedServer> {
       clearTimeout(timer);
       child.removeAllListeners('exit');
       const urls = Array.from({ length: message.feeds }, (_, feed) => `http://127.0.0.1:${message.port}${feedPath(feed)}`);
-      const stats = (): Promise<Stats> => new Promise((answer) => {
-        const onMessage = (reply: ServerMessage): void => {
-          if (reply.type !== 'stats') return;
-          child.off('message', onMessage);
-          answer(reply);
-        };
-        child.on('message', onMessage);
-        child.send({ type: 'stats' });
-      });
+      const stats = (): Promise<Stats> =>
+        new Promise((answer) => {
+          const onMessage = (reply: ServerMessage): void => {
+            if (reply.type !== 'stats') return;
+            child.off('message', onMessage);
+            answer(reply);
+          };
+          child.on('message', onMessage);
+          child.send({ type: 'stats' });
+        });
       resolve({ pid: child.pid!, port: message.port, urls, bytes: message.bytes, generateMs: message.generateMs, stats, close });
     });
   });

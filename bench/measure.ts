@@ -74,7 +74,11 @@ export async function repeatStage<T>(sampler: RssSampler, reps: number, work: ()
 }
 
 /** Calls `worker` on every item with `concurrency` workers pulling from one queue. */
-export async function runPool<T>(items: readonly T[], concurrency: number, worker: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function runPool<T>(
+  items: readonly T[],
+  concurrency: number,
+  worker: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const pull = async (): Promise<void> => {
     while (next < items.length) {
@@ -103,9 +107,16 @@ export function formatTable(rows: readonly Row[]): string {
   const header = ['what ran', 'how much', 'ms', 'feeds/s', 'items/s', 'MB/s', 'peak RSS MB'];
   const cell = (value: number | undefined, digits = 0) => (value === undefined ? '–' : fmt(value, digits));
   const body = rows.map((row) => [
-    row.what, row.work, cell(row.ms), cell(row.feedsPerS), cell(row.itemsPerS), cell(row.mbPerS, 1), cell(row.peakRssMb),
+    row.what,
+    row.work,
+    cell(row.ms),
+    cell(row.feedsPerS),
+    cell(row.itemsPerS),
+    cell(row.mbPerS, 1),
+    cell(row.peakRssMb),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((line) => line[column]!.length)));
-  const line = (cells: string[]) => cells.map((text, column) => (column < 2 ? text.padEnd(widths[column]!) : text.padStart(widths[column]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((text, column) => (column < 2 ? text.padEnd(widths[column]!) : text.padStart(widths[column]!))).join('  ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
 }

@@ -22,7 +22,13 @@ export interface ParseComparison {
 }
 
 /** Times parseFeed and `new Parser().parseString` on `text`; throws if either reads a different item count. */
-export async function compareParsers(sampler: RssSampler, text: string, url: string, expectedItems: number, reps = 5): Promise<ParseComparison> {
+export async function compareParsers(
+  sampler: RssSampler,
+  text: string,
+  url: string,
+  expectedItems: number,
+  reps = 5,
+): Promise<ParseComparison> {
   const runners = {
     ours: async () => (await parseFeed(text, url)).items.length,
     bare: async () => (await new Parser().parseString(text)).items.length,

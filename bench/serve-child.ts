@@ -69,30 +69,32 @@ export function startChild(script: string, options: ChildOptions = {}): Promise<
     pending.clear();
   });
 
-  const request = <T>(message: Record<string, unknown>, requestTimeoutMs = 120_000): Promise<T> => new Promise((resolve, reject) => {
-    if (!alive()) return reject(new Error(`bench: ${script} is not running`));
-    const id = nextId++;
-    const timer = setTimeout(() => {
-      pending.delete(id);
-      reject(new Error(`bench: ${script} did not answer ${String(message.type)} within ${requestTimeoutMs} ms`));
-    }, requestTimeoutMs);
-    pending.set(id, {
-      resolve: (reply) => (clearTimeout(timer), resolve(reply as T)),
-      reject: (error) => (clearTimeout(timer), reject(error)),
+  const request = <T>(message: Record<string, unknown>, requestTimeoutMs = 120_000): Promise<T> =>
+    new Promise((resolve, reject) => {
+      if (!alive()) return reject(new Error(`bench: ${script} is not running`));
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`bench: ${script} did not answer ${String(message.type)} within ${requestTimeoutMs} ms`));
+      }, requestTimeoutMs);
+      pending.set(id, {
+        resolve: (reply) => (clearTimeout(timer), resolve(reply as T)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+      child.send({ ...message, id });
     });
-    child.send({ ...message, id });
-  });
 
-  const close = (graceMs = 10_000): Promise<void> => new Promise((resolve) => {
-    if (!alive()) return resolve();
-    const timer = setTimeout(kill, graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      process.off('exit', kill);
-      resolve();
+  const close = (graceMs = 10_000): Promise<void> =>
+    new Promise((resolve) => {
+      if (!alive()) return resolve();
+      const timer = setTimeout(kill, graceMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        process.off('exit', kill);
+        resolve();
+      });
+      child.send({ type: 'exit' });
     });
-    child.send({ type: 'exit' });
-  });
 
   if (init) child.send(init);
   return new Promise((resolve, reject) => {
@@ -103,11 +105,13 @@ export function startChild(script: string, options: ChildOptions = {}): Promise<
       reject(error);
     };
     const onError = (cause: Error): void => fail(new Error(`bench: cannot start ${script}`, { cause }));
-    const onEarlyExit = (code: number | null, signal: string | null): void => fail(new Error(`bench: ${script} exited early (code ${code}, signal ${signal})`));
+    const onEarlyExit = (code: number | null, signal: string | null): void =>
+      fail(new Error(`bench: ${script} exited early (code ${code}, signal ${signal})`));
     child.on('error', onError);
     child.once('exit', onEarlyExit);
     child.once('message', (message: Reply) => {
-      if (message.type !== 'ready' || !message.url) return fail(new Error(`bench: ${script} first said ${message.type}${message.error ? `: ${message.error}` : ''}`));
+      if (message.type !== 'ready' || !message.url)
+        return fail(new Error(`bench: ${script} first said ${message.type}${message.error ? `: ${message.error}` : ''}`));
       clearTimeout(timer);
       child.off('error', onError).off('exit', onEarlyExit);
       child.on('error', (error) => console.error(`bench: ${script}: ${error.message}`));

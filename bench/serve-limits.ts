@@ -32,12 +32,23 @@ interface Run {
 async function load(base: string, path: () => string, stats: () => Promise<number>): Promise<Run> {
   const before = await stats();
   const result = await autocannon({
-    url: base, connections, pipelining: 1, duration: seconds, timeout: 30,
+    url: base,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    timeout: 30,
     headers: { 'accept-encoding': 'gzip' },
     requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
   });
-  const statuses = Object.entries(result.statusCodeStats ?? {}).map(([status, { count }]) => `${fmt(Number(count))} × ${status}`).join(', ');
-  return { reqPerS: result.requests.average, p99Ms: result.latency.p99, statuses: `${statuses}; ${result.errors} errors, ${result.timeouts} timeouts`, builds: (await stats()) - before };
+  const statuses = Object.entries(result.statusCodeStats ?? {})
+    .map(([status, { count }]) => `${fmt(Number(count))} × ${status}`)
+    .join(', ');
+  return {
+    reqPerS: result.requests.average,
+    p99Ms: result.latency.p99,
+    statuses: `${statuses}; ${result.errors} errors, ${result.timeouts} timeouts`,
+    builds: (await stats()) - before,
+  };
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'columnwire-limits-bench-'));
@@ -47,7 +58,9 @@ try {
   const app = await createApp({ config: parseConfig(serveConfigYaml(), configPath), dataDir, logger: createLogger({ level: 'warn' }) });
   const seed = await seedStore(app, new Date());
   await app.close();
-  console.log(`limits bench: Node ${process.version}, ${availableParallelism()} CPUs; ${fmt(seed.stories)} stories (expected ${fmt(SERVE_SPEC.feeds * SERVE_SPEC.ownPerFeed)}); ${connections} connections, ${seconds} s per run`);
+  console.log(
+    `limits bench: Node ${process.version}, ${availableParallelism()} CPUs; ${fmt(seed.stories)} stories (expected ${fmt(SERVE_SPEC.feeds * SERVE_SPEC.ownPerFeed)}); ${connections} connections, ${seconds} s per run`,
+  );
   const ours = await startChild('./serve-ours.ts', { args: [dataDir] });
   try {
     const builds = async () => (await ours.request<ChildStats & { builds: number }>({ type: 'stats' })).builds;
@@ -58,11 +71,16 @@ try {
     const rotated = await load(ours.url, rotating, builds);
     // Again: every bucket is built now, so this is the steady state between two store changes.
     const rotatedWarm = await load(ours.url, rotating, builds);
-    const print = (name: string, run: Run) => console.log(`${name.padEnd(34)} ${fmt(run.reqPerS).padStart(7)} req/s  p99 ${fmt(run.p99Ms, 1)} ms  ${fmt(run.builds)} documents built  (${run.statuses})`);
+    const print = (name: string, run: Run) =>
+      console.log(
+        `${name.padEnd(34)} ${fmt(run.reqPerS).padStart(7)} req/s  p99 ${fmt(run.p99Ms, 1)} ms  ${fmt(run.builds)} documents built  (${run.statuses})`,
+      );
     print('/feed.xml (fixed)', fixed);
     print('/feed.xml?limit=1..500 (rotating)', rotated);
     print('  the same again (cache warm)', rotatedWarm);
-    console.log(`rotating/fixed: ${(rotated.reqPerS / fixed.reqPerS).toFixed(2)}x, warm ${(rotatedWarm.reqPerS / fixed.reqPerS).toFixed(2)}x (larger documents: 147 stories served on average against 50); ${fmt(next)} rotating requests sent`);
+    console.log(
+      `rotating/fixed: ${(rotated.reqPerS / fixed.reqPerS).toFixed(2)}x, warm ${(rotatedWarm.reqPerS / fixed.reqPerS).toFixed(2)}x (larger documents: 147 stories served on average against 50); ${fmt(next)} rotating requests sent`,
+    );
   } finally {
     await ours.close();
   }

@@ -42,32 +42,35 @@ export function runLoad(url: string, options: LoadOptions): Promise<LoadResult> 
   let maxBytes = 0;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const instance = autocannon({
-      url,
-      connections: options.connections,
-      pipelining: 1,
-      duration: options.seconds,
-      headers: options.headers,
-      timeout: 10,
-    }, (error, result) => {
-      if (error) return reject(new Error('bench: autocannon failed', { cause: error }));
-      const seconds = (performance.now() - started) / 1000;
-      const sorted = Float64Array.from(latencies).sort();
-      const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
-      resolve({
-        requests: latencies.length,
-        seconds,
-        reqPerS: latencies.length / seconds,
-        p50Ms: at(0.5),
-        p99Ms: at(0.99),
-        mbPerS: bytes / 1024 / 1024 / seconds,
-        statuses,
-        minBytes: latencies.length ? minBytes : 0,
-        maxBytes,
-        errors: result.errors,
-        timeouts: result.timeouts,
-      });
-    });
+    const instance = autocannon(
+      {
+        url,
+        connections: options.connections,
+        pipelining: 1,
+        duration: options.seconds,
+        headers: options.headers,
+        timeout: 10,
+      },
+      (error, result) => {
+        if (error) return reject(new Error('bench: autocannon failed', { cause: error }));
+        const seconds = (performance.now() - started) / 1000;
+        const sorted = Float64Array.from(latencies).sort();
+        const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+        resolve({
+          requests: latencies.length,
+          seconds,
+          reqPerS: latencies.length / seconds,
+          p50Ms: at(0.5),
+          p99Ms: at(0.99),
+          mbPerS: bytes / 1024 / 1024 / seconds,
+          statuses,
+          minBytes: latencies.length ? minBytes : 0,
+          maxBytes,
+          errors: result.errors,
+          timeouts: result.timeouts,
+        });
+      },
+    );
     instance.on('response', (_client, status, resBytes, responseTime) => {
       latencies.push(responseTime);
       statuses.set(status, (statuses.get(status) ?? 0) + 1);

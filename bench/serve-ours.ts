@@ -21,7 +21,11 @@ type Message = { id: number; type: 'stats' } | { id?: number; type: 'exit' };
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('bench: serve-ours.ts needs the data dir as its argument');
 const configPath = join(dataDir, 'feeds.yaml');
-const app = await createApp({ config: parseConfig(readFileSync(configPath, 'utf8'), configPath), dataDir, logger: createLogger({ level: 'warn' }) });
+const app = await createApp({
+  config: parseConfig(readFileSync(configPath, 'utf8'), configPath),
+  dataDir,
+  logger: createLogger({ level: 'warn' }),
+});
 
 let builds = 0;
 const listStories = app.store.listStories.bind(app.store);

@@ -74,7 +74,8 @@ export async function measureRebuilds(app: App, reps: number): Promise<RebuildRe
     await store.saveFetched(serveFeedId(feed), normalizeItems([item], now), fetchedState(feed, now), now, null);
     if ((await store.contentVersion()) === before) throw new Error('bench: saving a new story did not change the content version');
   };
-  const buildScope = (scope: FeedScope): Promise<PublishedDocument[]> => Promise.all(FORMATS.map((format) => published.feed(scope, format, DEFAULT_LIMIT)));
+  const buildScope = (scope: FeedScope): Promise<PublishedDocument[]> =>
+    Promise.all(FORMATS.map((format) => published.feed(scope, format, DEFAULT_LIMIT)));
   const buildAll = async (): Promise<PublishedDocument[]> => {
     const documents: PublishedDocument[] = [];
     for (const scope of scopes) documents.push(...(await buildScope(scope)));

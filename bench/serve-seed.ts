@@ -34,13 +34,15 @@ function feedTags(feed: number): string[] {
 
 /** feeds.yaml for the serving bench: port 0 (a free one), localhost only, retention off (the generated dates are fixed). */
 export function serveConfigYaml(): string {
-  const feeds = Array.from({ length: SERVE_SPEC.feeds }, (_, feed) => [
-    `  - url: https://columnists.example/${serveFeedId(feed)}/rss`,
-    `    id: ${serveFeedId(feed)}`,
-    `    title: ${columnistName(feed)}`,
-    `    outlet: ${OUTLETS[feed % OUTLETS.length]}`,
-    `    tags: [${feedTags(feed).join(', ')}]`,
-  ].join('\n'));
+  const feeds = Array.from({ length: SERVE_SPEC.feeds }, (_, feed) =>
+    [
+      `  - url: https://columnists.example/${serveFeedId(feed)}/rss`,
+      `    id: ${serveFeedId(feed)}`,
+      `    title: ${columnistName(feed)}`,
+      `    outlet: ${OUTLETS[feed % OUTLETS.length]}`,
+      `    tags: [${feedTags(feed).join(', ')}]`,
+    ].join('\n'),
+  );
   return [
     'title: Columnwire serve bench',
     'baseUrl: https://columnwire.example',
@@ -60,10 +62,14 @@ export function serveConfigYaml(): string {
  */
 export function serveItem(id: number, columnist: number, options: { published?: Date; trackingFor?: number } = {}): ParsedItem {
   const article = generateArticle(id, columnist);
-  const more = generateArticle(id + 500_000, columnist).html.split('\n').slice(0, 2).join('\n');
-  const content = id % SERVE_SPEC.contentEvery === 0
-    ? [article.html, generateArticle(id + 1_000_000, columnist).html, generateArticle(id + 1_500_000, columnist).html].join('\n')
-    : null;
+  const more = generateArticle(id + 500_000, columnist)
+    .html.split('\n')
+    .slice(0, 2)
+    .join('\n');
+  const content =
+    id % SERVE_SPEC.contentEvery === 0
+      ? [article.html, generateArticle(id + 1_000_000, columnist).html, generateArticle(id + 1_500_000, columnist).html].join('\n')
+      : null;
   const published = options.published ?? article.published;
   const copy = options.trackingFor !== undefined;
   return {
@@ -101,7 +107,8 @@ export async function seedStore(app: App, now: Date): Promise<{ items: number; s
     const own = Array.from({ length: SERVE_SPEC.ownPerFeed }, (_, k) => serveItem(feed * SERVE_SPEC.ownPerFeed + k, feed));
     const neighbour = (feed + 7) % SERVE_SPEC.feeds;
     const copies = Array.from({ length: SERVE_SPEC.syndicatedPerFeed }, (_, k) =>
-      serveItem(neighbour * SERVE_SPEC.ownPerFeed + k * 13, neighbour, { trackingFor: feed }));
+      serveItem(neighbour * SERVE_SPEC.ownPerFeed + k * 13, neighbour, { trackingFor: feed }),
+    );
     const parsed = [...own, ...copies];
     items += parsed.length;
     summaryBytes += parsed.reduce((sum, item) => sum + Buffer.byteLength(item.summary ?? ''), 0);

@@ -57,8 +57,13 @@ export async function runServeBench(): Promise<void> {
     const checks: Array<[boolean, string]> = [];
     const check = (ok: boolean, text: string): void => void checks.push([ok, text]);
     const expectedStories = SERVE_SPEC.feeds * SERVE_SPEC.ownPerFeed;
-    check(seed.stories === expectedStories, `seed: ${fmt(seed.stories)} stories stored from ${fmt(seed.items)} items (${fmt(SERVE_SPEC.syndicatedPerFeed * SERVE_SPEC.feeds)} syndicated copies merged); expected ${fmt(expectedStories)}`);
-    console.log(`seed: ${config.feeds.length} feeds, ${app.published.tags.length} tags, ${fmt(seed.items)} items → ${fmt(seed.stories)} stories in ${fmt(seedMs)} ms; summaries ${fmt(seed.summaryBytes / seed.items)} bytes on average, 1 in ${SERVE_SPEC.contentEvery} with content`);
+    check(
+      seed.stories === expectedStories,
+      `seed: ${fmt(seed.stories)} stories stored from ${fmt(seed.items)} items (${fmt(SERVE_SPEC.syndicatedPerFeed * SERVE_SPEC.feeds)} syndicated copies merged); expected ${fmt(expectedStories)}`,
+    );
+    console.log(
+      `seed: ${config.feeds.length} feeds, ${app.published.tags.length} tags, ${fmt(seed.items)} items → ${fmt(seed.stories)} stories in ${fmt(seedMs)} ms; summaries ${fmt(seed.summaryBytes / seed.items)} bytes on average, 1 in ${SERVE_SPEC.contentEvery} with content`,
+    );
 
     const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const ours = await startChild('./serve-ours.ts', { args: [dataDir], nodeFlags: profileFlags });
@@ -69,17 +74,30 @@ export async function runServeBench(): Promise<void> {
     const etag = String(gzip.headers.etag);
     const notModified = await captureResponse(feedUrl, { 'accept-encoding': 'gzip', 'if-none-match': etag });
     const identity = gzip.status === 200 ? gunzipSync(gzip.body) : Buffer.alloc(0);
-    check(gzip.status === 200 && gzip.headers['content-encoding'] === 'gzip', `ours: /feed.xml with gzip answered ${gzip.status}, content-encoding ${String(gzip.headers['content-encoding'])}`);
-    check(br.status === 200 && br.headers['content-encoding'] === 'br' && brotliDecompressSync(br.body).equals(identity), `ours: /feed.xml with br answered ${br.status}, content-encoding ${String(br.headers['content-encoding'])}, same document as the gzip one`);
+    check(
+      gzip.status === 200 && gzip.headers['content-encoding'] === 'gzip',
+      `ours: /feed.xml with gzip answered ${gzip.status}, content-encoding ${String(gzip.headers['content-encoding'])}`,
+    );
+    check(
+      br.status === 200 && br.headers['content-encoding'] === 'br' && brotliDecompressSync(br.body).equals(identity),
+      `ours: /feed.xml with br answered ${br.status}, content-encoding ${String(br.headers['content-encoding'])}, same document as the gzip one`,
+    );
     check(notModified.status === 304, `ours: /feed.xml with If-None-Match ${etag} answered ${notModified.status}`);
     const items = (identity.toString('utf8').match(/<item>/g) ?? []).length;
-    console.log(`/feed.xml: ${fmt(items)} items, ${fmt(identity.length / 1024, 1)} KB, gzip ${fmt(gzip.body.length / 1024, 1)} KB, br ${fmt(br.body.length / 1024, 1)} KB; ETag ${etag}`);
+    console.log(
+      `/feed.xml: ${fmt(items)} items, ${fmt(identity.length / 1024, 1)} KB, gzip ${fmt(gzip.body.length / 1024, 1)} KB, br ${fmt(br.body.length / 1024, 1)} KB; ETag ${etag}`,
+    );
 
-    const raw = await startChild('./serve-raw.ts', { nodeFlags: profileFlags, init: { type: 'serve', responses: { gzip, br, notModified, etags: [etag, String(br.headers.etag)] } } });
+    const raw = await startChild('./serve-raw.ts', {
+      nodeFlags: profileFlags,
+      init: { type: 'serve', responses: { gzip, br, notModified, etags: [etag, String(br.headers.etag)] } },
+    });
     children.push(raw);
     const rawGzip = await captureResponse(`${raw.url}/feed.xml`, { 'accept-encoding': 'gzip' });
     check(rawGzip.body.equals(gzip.body) && rawGzip.headers.etag === etag, 'raw floor: replays the same gzip bytes and ETag as ours');
-    console.log(`servers: ours pid ${ours.pid} ${ours.url}, raw floor pid ${raw.pid} ${raw.url}; autocannon here, ${connections} connections, pipelining 1, ${seconds} s per run, ${rounds} rounds per server (order alternates), 1 s warm-up each${profileDir ? `; CPU profiles of both → ${profileDir} (CPU.*.<pid>.*.cpuprofile)` : ''}\n`);
+    console.log(
+      `servers: ours pid ${ours.pid} ${ours.url}, raw floor pid ${raw.pid} ${raw.url}; autocannon here, ${connections} connections, pipelining 1, ${seconds} s per run, ${rounds} rounds per server (order alternates), 1 s warm-up each${profileDir ? `; CPU profiles of both → ${profileDir} (CPU.*.<pid>.*.cpuprofile)` : ''}\n`,
+    );
 
     const buildsBefore = (await ours.request<ChildStats & { builds: number }>({ type: 'stats' })).builds;
     const scenarios: Scenario[] = [
@@ -101,21 +119,33 @@ export async function runServeBench(): Promise<void> {
           const own = process.cpuUsage(ownBefore);
           const after = await server.stats();
           const run: Measured = {
-            scenario, which, round, load,
+            scenario,
+            which,
+            round,
+            load,
             cpuUsPerRequest: (after.cpuUs - before.cpuUs) / Math.max(1, load.requests),
             serverCpuPct: ((after.cpuUs - before.cpuUs) / (load.seconds * 1e6)) * 100,
             loadCpuPct: ((own.user + own.system) / (load.seconds * 1e6)) * 100,
             maxRssMb: after.maxRssMb,
           };
           measured.push(run);
-          if (verbose) console.log(`  ${scenario.name}, round ${round + 1}, ${which}: ${fmt(load.reqPerS)} req/s, p50 ${fmt(load.p50Ms, 2)} ms, p99 ${fmt(load.p99Ms, 2)} ms, server CPU ${fmt(run.cpuUsPerRequest, 1)} µs/req (${fmt(run.serverCpuPct)}% busy), load generator ${fmt(run.loadCpuPct)}% busy`);
+          if (verbose)
+            console.log(
+              `  ${scenario.name}, round ${round + 1}, ${which}: ${fmt(load.reqPerS)} req/s, p50 ${fmt(load.p50Ms, 2)} ms, p99 ${fmt(load.p99Ms, 2)} ms, server CPU ${fmt(run.cpuUsPerRequest, 1)} µs/req (${fmt(run.serverCpuPct)}% busy), load generator ${fmt(run.loadCpuPct)}% busy`,
+            );
         }
       }
     }
     const buildsAfter = (await ours.request<ChildStats & { builds: number }>({ type: 'stats' })).builds;
     const gzipAfter = await captureResponse(feedUrl, { 'accept-encoding': 'gzip' });
     for (const scenario of scenarios) {
-      for (const which of ['ours', 'raw'] as const) checkLoad(check, scenario, which, measured.filter((run) => run.scenario === scenario && run.which === which).map((run) => run.load));
+      for (const which of ['ours', 'raw'] as const)
+        checkLoad(
+          check,
+          scenario,
+          which,
+          measured.filter((run) => run.scenario === scenario && run.which === which).map((run) => run.load),
+        );
     }
     const oursSizes = scenarios.map((scenario) => {
       const runs = measured.filter((run) => run.scenario === scenario && run.which === 'ours').map((run) => run.load);
@@ -133,7 +163,17 @@ export async function runServeBench(): Promise<void> {
       sameSize,
       sizes: oursSizes.join('; '),
     };
-    printServeReport({ scenarios, measured, rebuild, noRebuilds, checks, connections, seconds, rounds, bodyKb: { gzip: toMb(gzip.body.length) * 1024, br: toMb(br.body.length) * 1024 } });
+    printServeReport({
+      scenarios,
+      measured,
+      rebuild,
+      noRebuilds,
+      checks,
+      connections,
+      seconds,
+      rounds,
+      bodyKb: { gzip: toMb(gzip.body.length) * 1024, br: toMb(br.body.length) * 1024 },
+    });
     if (checks.some(([ok]) => !ok)) process.exitCode = 1;
   } finally {
     await Promise.allSettled(children.map((child) => child.close(2_000)));
@@ -150,8 +190,11 @@ function checkLoad(check: (ok: boolean, text: string) => void, scenario: Scenari
   const errors = loads.reduce((sum, load) => sum + load.errors, 0);
   const timeouts = loads.reduce((sum, load) => sum + load.timeouts, 0);
   const others = new Map<number, number>();
-  for (const load of loads) for (const [status, n] of load.statuses) if (status !== scenario.status) others.set(status, (others.get(status) ?? 0) + n);
+  for (const load of loads)
+    for (const [status, n] of load.statuses) if (status !== scenario.status) others.set(status, (others.get(status) ?? 0) + n);
   const also = [...others].map(([status, n]) => `${fmt(n)} × ${status}`).join(', ');
-  check(total > 0 && expected === total && errors === 0 && timeouts === 0,
-    `${which} ${scenario.name}: ${fmt(expected)}/${fmt(total)} answered ${scenario.status} over ${loads.length} rounds${also ? ` (also ${also})` : ''}, ${errors} errors, ${timeouts} timeouts`);
+  check(
+    total > 0 && expected === total && errors === 0 && timeouts === 0,
+    `${which} ${scenario.name}: ${fmt(expected)}/${fmt(total)} answered ${scenario.status} over ${loads.length} rounds${also ? ` (also ${also})` : ''}, ${errors} errors, ${timeouts} timeouts`,
+  );
 }

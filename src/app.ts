@@ -72,7 +72,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Workers start on the first parse, so commands that never poll start none.
   const parser = createParsePool(parseLimits(config));
   const poll: CycleDeps = {
-    store, logger, now, parser,
+    store,
+    logger,
+    now,
+    parser,
     random: options.random ?? Math.random,
     settings: pollSettings(config),
     observeFeed: (outcome, seconds) => metrics.observeFeed(outcome, seconds),
@@ -80,9 +83,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Computed once per config: these build a cron task, too slow per request.
   let pollIntervalMinutes = scheduleIntervalMinutes(config.poll.schedule);
   let pollMaxGapMinutes = scheduleMaxGapMinutes(config.poll.schedule);
-  const publish = (current: Config) => createPublishedFeeds({
-    store, title: current.title, baseUrl: current.baseUrl, sources: current.feeds, ttlMinutes: pollIntervalMinutes,
-  });
+  const publish = (current: Config) =>
+    createPublishedFeeds({
+      store,
+      title: current.title,
+      baseUrl: current.baseUrl,
+      sources: current.feeds,
+      ttlMinutes: pollIntervalMinutes,
+    });
   let published = publish(config);
   const secret = loadSecret(dataDir, process.env);
   const readiness = async () => {
@@ -98,15 +106,30 @@ export async function createApp(options: AppOptions): Promise<App> {
     };
     // Getters, so a reload's new documents and cache lifetime reach the running server.
     const deps: HttpServerDeps = {
-      get published() { return published; },
-      get maxAgeSeconds() { return pollIntervalMinutes * 60; },
-      get adminNetworks() { return config.server.adminNetworks; },
-      store, logger, secret, previewDigest: preview, metrics, readiness,
+      get published() {
+        return published;
+      },
+      get maxAgeSeconds() {
+        return pollIntervalMinutes * 60;
+      },
+      get adminNetworks() {
+        return config.server.adminNetworks;
+      },
+      store,
+      logger,
+      secret,
+      previewDigest: preview,
+      metrics,
+      readiness,
     };
     return startHttpServer(deps, host, port);
   };
   const digestDeps = async (): Promise<DigestDeps> => ({
-    config, store, logger, secret, now,
+    config,
+    store,
+    logger,
+    secret,
+    now,
     templates: await loadTemplates(config.templates),
     mailer: createMailer({ from: config.mail.from, smtpUrl: process.env.SMTP_URL || null, outboxDir: join(dataDir, 'outbox') }),
     retryDelaysMs: [2_000, 10_000],
@@ -121,9 +144,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     published = publish(next);
   };
   return {
-    get config() { return config; },
-    get published() { return published; },
-    dataDir, logger, store, poll, metrics, readiness, startServer, secret, digestDeps, reconfigure,
+    get config() {
+      return config;
+    },
+    get published() {
+      return published;
+    },
+    dataDir,
+    logger,
+    store,
+    poll,
+    metrics,
+    readiness,
+    startServer,
+    secret,
+    digestDeps,
+    reconfigure,
     close: async () => {
       await parser.close();
       await store.close();

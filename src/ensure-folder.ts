@@ -12,7 +12,12 @@ import { dirname, resolve } from 'node:path';
 export class FolderError extends Error {
   override name = 'FolderError';
   /** `folder` is the path at fault (the folder asked for, or one of its parents); `reason` says why, without it. */
-  constructor(readonly folder: string, readonly reason: string, readonly code: string, options?: ErrorOptions) {
+  constructor(
+    readonly folder: string,
+    readonly reason: string,
+    readonly code: string,
+    options?: ErrorOptions,
+  ) {
     super(`${folder} ${reason}`, options);
   }
 }

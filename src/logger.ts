@@ -43,7 +43,17 @@ export function createLogger(options: LoggerOptions = {}, env: NodeJS.ProcessEnv
     serializers: { err: redactError },
   };
   if (readable) {
-    return pino(settings, pretty({ destination: options.destination ?? 2, sync: true, colorize: !options.destination && process.stderr.isTTY === true, singleLine: true, ignore: 'pid,hostname,name', translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l' }));
+    return pino(
+      settings,
+      pretty({
+        destination: options.destination ?? 2,
+        sync: true,
+        colorize: !options.destination && process.stderr.isTTY === true,
+        singleLine: true,
+        ignore: 'pid,hostname,name',
+        translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+      }),
+    );
   }
   return pino(settings, options.destination ?? pino.destination(2));
 }

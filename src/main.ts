@@ -11,19 +11,59 @@ interface CommandEntry {
 }
 
 const COMMANDS: readonly CommandEntry[] = [
-  { name: 'run', summary: 'run the service (HTTP server, scheduled polling and digests)', load: async () => (await import('./commands/run.ts')).runCommand },
+  {
+    name: 'run',
+    summary: 'run the service (HTTP server, scheduled polling and digests)',
+    load: async () => (await import('./commands/run.ts')).runCommand,
+  },
   { name: 'serve', summary: 'run the HTTP server only', load: async () => (await import('./commands/serve.ts')).serveCommand },
   { name: 'poll', summary: 'poll the feeds now', load: async () => (await import('./commands/poll.ts')).pollCommand },
-  { name: 'feeds', summary: 'list the feeds and their state; add, remove or tag feeds', load: async () => (await import('./commands/feeds.ts')).feedsCommand },
-  { name: 'check', summary: 'validate the config and try every feed once', load: async () => (await import('./commands/check.ts')).checkCommand },
-  { name: 'opml', summary: 'import feeds from an OPML file, or export them as OPML', load: async () => (await import('./commands/opml.ts')).opmlCommand },
+  {
+    name: 'feeds',
+    summary: 'list the feeds and their state; add, remove or tag feeds',
+    load: async () => (await import('./commands/feeds.ts')).feedsCommand,
+  },
+  {
+    name: 'check',
+    summary: 'validate the config and try every feed once',
+    load: async () => (await import('./commands/check.ts')).checkCommand,
+  },
+  {
+    name: 'opml',
+    summary: 'import feeds from an OPML file, or export them as OPML',
+    load: async () => (await import('./commands/opml.ts')).opmlCommand,
+  },
   { name: 'export', summary: 'write the merged feed to stdout', load: async () => (await import('./commands/export.ts')).exportCommand },
-  { name: 'digest', summary: 'send, preview or report on the email digests', load: async () => (await import('./commands/digest.ts')).digestCommand },
-  { name: 'subscribers', summary: 'list who gets each digest, who unsubscribed and when', load: async () => (await import('./commands/subscribers.ts')).subscribersCommand },
-  { name: 'parse', summary: 'print one feed (file or URL), normalized', load: async () => (await import('./commands/parse.ts')).parseCommand },
-  { name: 'stats', summary: 'print fetch, story, feed-error and digest figures', load: async () => (await import('./commands/stats.ts')).statsCommand },
-  { name: 'backup', summary: 'copy the database safely, even while the service runs', load: async () => (await import('./commands/backup.ts')).backupCommand },
-  { name: 'healthcheck', summary: 'exit 0 when the running service answers /healthz (or /readyz)', load: async () => (await import('./commands/healthcheck.ts')).healthcheckCommand },
+  {
+    name: 'digest',
+    summary: 'send, preview or report on the email digests',
+    load: async () => (await import('./commands/digest.ts')).digestCommand,
+  },
+  {
+    name: 'subscribers',
+    summary: 'list who gets each digest, who unsubscribed and when',
+    load: async () => (await import('./commands/subscribers.ts')).subscribersCommand,
+  },
+  {
+    name: 'parse',
+    summary: 'print one feed (file or URL), normalized',
+    load: async () => (await import('./commands/parse.ts')).parseCommand,
+  },
+  {
+    name: 'stats',
+    summary: 'print fetch, story, feed-error and digest figures',
+    load: async () => (await import('./commands/stats.ts')).statsCommand,
+  },
+  {
+    name: 'backup',
+    summary: 'copy the database safely, even while the service runs',
+    load: async () => (await import('./commands/backup.ts')).backupCommand,
+  },
+  {
+    name: 'healthcheck',
+    summary: 'exit 0 when the running service answers /healthz (or /readyz)',
+    load: async () => (await import('./commands/healthcheck.ts')).healthcheckCommand,
+  },
 ];
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -52,12 +92,12 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
       io.stdout.write(`${help}\n`);
       return name === undefined ? 2 : 0;
     }
-    if (name === '--version' || name === '-v') return io.stdout.write(`${VERSION}\n`), 0;
+    if (name === '--version' || name === '-v') return (io.stdout.write(`${VERSION}\n`), 0);
     const entry = COMMANDS.find((candidate) => candidate.name === name);
     if (!entry) throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     // Every command answers --help the same way, before it loads a config or opens a database.
     const command = await entry.load();
-    if (commandArgv.includes('--help') || commandArgv.includes('-h')) return io.stdout.write(`${command.help}\n`), 0;
+    if (commandArgv.includes('--help') || commandArgv.includes('-h')) return (io.stdout.write(`${command.help}\n`), 0);
     return await command.run({ ...io, argv: commandArgv, globals });
   } catch (error) {
     io.stderr.write(`columnwire: ${messageOf(error)}\n`);

@@ -21,7 +21,8 @@ export type Finder = (from: number) => Found | null;
  * not backtrack (a literal, or a literal with bounded classes around it).
  */
 export function createFinder(text: string, needle: string | RegExp): Finder {
-  const pattern = typeof needle === 'string' ? null : new RegExp(needle.source, needle.flags.includes('g') ? needle.flags : `${needle.flags}g`);
+  const pattern =
+    typeof needle === 'string' ? null : new RegExp(needle.source, needle.flags.includes('g') ? needle.flags : `${needle.flags}g`);
   let lastFrom = Number.POSITIVE_INFINITY;
   let last: Found | null = null;
   return (from) => {

@@ -18,7 +18,12 @@ export interface Metrics {
 export function createMetrics(store: Store): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const fetches = new Counter({ name: 'columnwire_fetches_total', help: 'Feed fetches by outcome (stored, not_modified, failed).', labelNames: ['outcome'], registers: [registry] });
+  const fetches = new Counter({
+    name: 'columnwire_fetches_total',
+    help: 'Feed fetches by outcome (stored, not_modified, failed).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'columnwire_fetch_duration_seconds',
     help: 'Time to fetch, parse and store one feed, by outcome (this process).',
@@ -27,14 +32,40 @@ export function createMetrics(store: Store): Metrics {
     registers: [registry],
   });
   const storiesStored = new Counter({ name: 'columnwire_stories_stored_total', help: 'New stories stored.', registers: [registry] });
-  const storiesUpdated = new Counter({ name: 'columnwire_stories_updated_total', help: 'Stored stories updated by an edit.', registers: [registry] });
-  const stories = new Gauge({ name: 'columnwire_stories', help: 'Stories stored now (retention removes old ones).', registers: [registry] });
+  const storiesUpdated = new Counter({
+    name: 'columnwire_stories_updated_total',
+    help: 'Stored stories updated by an edit.',
+    registers: [registry],
+  });
+  const stories = new Gauge({
+    name: 'columnwire_stories',
+    help: 'Stories stored now (retention removes old ones).',
+    registers: [registry],
+  });
   const feeds = new Gauge({ name: 'columnwire_feeds', help: 'Feeds in the config.', registers: [registry] });
   const feedsInError = new Gauge({ name: 'columnwire_feeds_in_error', help: 'Feeds whose last fetch failed.', registers: [registry] });
-  const messages = new Counter({ name: 'columnwire_digest_messages_total', help: 'Digest messages by digest and outcome (sent, failed).', labelNames: ['digest', 'outcome'], registers: [registry] });
-  const pending = new Gauge({ name: 'columnwire_digest_messages_pending', help: 'Digest messages waiting for a retry, by digest.', labelNames: ['digest'], registers: [registry] });
-  const lastPoll = new Gauge({ name: 'columnwire_last_poll_timestamp_seconds', help: 'When the last poll cycle finished (Unix time; 0 never).', registers: [registry] });
-  const lastFetch = new Gauge({ name: 'columnwire_last_successful_fetch_timestamp_seconds', help: 'When a feed was last fetched successfully (Unix time; 0 never).', registers: [registry] });
+  const messages = new Counter({
+    name: 'columnwire_digest_messages_total',
+    help: 'Digest messages by digest and outcome (sent, failed).',
+    labelNames: ['digest', 'outcome'],
+    registers: [registry],
+  });
+  const pending = new Gauge({
+    name: 'columnwire_digest_messages_pending',
+    help: 'Digest messages waiting for a retry, by digest.',
+    labelNames: ['digest'],
+    registers: [registry],
+  });
+  const lastPoll = new Gauge({
+    name: 'columnwire_last_poll_timestamp_seconds',
+    help: 'When the last poll cycle finished (Unix time; 0 never).',
+    registers: [registry],
+  });
+  const lastFetch = new Gauge({
+    name: 'columnwire_last_successful_fetch_timestamp_seconds',
+    help: 'When a feed was last fetched successfully (Unix time; 0 never).',
+    registers: [registry],
+  });
 
   const setCounter = (counter: Counter, value: number, labels: Record<string, string> = {}) => {
     counter.reset();

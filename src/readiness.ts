@@ -24,7 +24,11 @@ export function judgeReadiness(stats: ServiceStats | Error, now: Date, maxAgeMs:
   if (!last) return { ready: false, reason: 'no poll cycle has finished yet', lastPollCycleAt };
   const ageMs = now.getTime() - last.getTime();
   if (ageMs > maxAgeMs) {
-    return { ready: false, reason: `the last poll cycle finished ${Math.round(ageMs / 60_000)} min ago (more than ${Math.round(maxAgeMs / 60_000)} min); is the poller running?`, lastPollCycleAt };
+    return {
+      ready: false,
+      reason: `the last poll cycle finished ${Math.round(ageMs / 60_000)} min ago (more than ${Math.round(maxAgeMs / 60_000)} min); is the poller running?`,
+      lastPollCycleAt,
+    };
   }
   return { ready: true, reason: 'database answers and the last poll cycle is recent', lastPollCycleAt };
 }

@@ -14,13 +14,53 @@ export const REDACTED = '***';
 
 /** Query and fragment parameter names (lower-cased, without "-", "_", ".") that hold a credential. */
 const SECRET_NAMES = new Set([
-  'password', 'passwd', 'pass', 'pwd', 'passphrase', 'secret', 'token', 'auth', 'key', 'sig', 'signature',
-  'apikey', 'accesstoken', 'authtoken', 'privatetoken', 'apitoken', 'authkey', 'accesskey', 'clientsecret',
-  'refreshtoken', 'idtoken', 'session', 'sessionid', 'sessiontoken', 'jwt', 'bearer', 'credential', 'credentials',
-  'xamzsignature', 'xamzcredential', 'xamzsecuritytoken',
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'passphrase',
+  'secret',
+  'token',
+  'auth',
+  'key',
+  'sig',
+  'signature',
+  'apikey',
+  'accesstoken',
+  'authtoken',
+  'privatetoken',
+  'apitoken',
+  'authkey',
+  'accesskey',
+  'clientsecret',
+  'refreshtoken',
+  'idtoken',
+  'session',
+  'sessionid',
+  'sessiontoken',
+  'jwt',
+  'bearer',
+  'credential',
+  'credentials',
+  'xamzsignature',
+  'xamzcredential',
+  'xamzsecuritytoken',
 ]);
 /** …and the endings that mark one too (`feed_token`, `X-Goog-Signature`, `rss-secret`). */
-const SECRET_SUFFIXES = ['token', 'secret', 'password', 'passwd', 'signature', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'authkey', 'credential', 'credentials'];
+const SECRET_SUFFIXES = [
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'signature',
+  'apikey',
+  'accesskey',
+  'secretkey',
+  'privatekey',
+  'authkey',
+  'credential',
+  'credentials',
+];
 /** Known secrets shorter than this are not masked as bare text: "abc" would hit ordinary words. */
 const MIN_KNOWN_SECRET = 4;
 
@@ -71,7 +111,10 @@ export function redactSecrets(text: string, knownUrls: ReadonlyArray<string | nu
     cursor = end;
   }
   out += text.slice(cursor);
-  return maskKnown(out, knownUrls.flatMap((url) => (url ? secretsOf(url) : [])));
+  return maskKnown(
+    out,
+    knownUrls.flatMap((url) => (url ? secretsOf(url) : [])),
+  );
 }
 
 /**
@@ -154,7 +197,9 @@ function cleanPairs(pairs: string, mode: 'mask' | 'drop'): string {
 }
 
 function isSecretName(raw: string): boolean {
-  const name = decodeLoosely(raw).toLowerCase().replace(/[-_.\s]/g, '');
+  const name = decodeLoosely(raw)
+    .toLowerCase()
+    .replace(/[-_.\s]/g, '');
   return SECRET_NAMES.has(name) || SECRET_SUFFIXES.some((suffix) => name.endsWith(suffix));
 }
 
@@ -167,7 +212,9 @@ function secretsOfParts(parts: UrlParts): string[] {
     const equals = pair.indexOf('=');
     if (equals > 0 && isSecretName(pair.slice(0, equals))) found.push(pair.slice(equals + 1));
   }
-  return found.flatMap((secret) => [secret, decodeLoosely(secret)]).filter((secret) => secret.length >= MIN_KNOWN_SECRET && secret !== REDACTED);
+  return found
+    .flatMap((secret) => [secret, decodeLoosely(secret)])
+    .filter((secret) => secret.length >= MIN_KNOWN_SECRET && secret !== REDACTED);
 }
 
 /** Replaces every occurrence of each secret, longest first (a secret may contain a shorter one). */

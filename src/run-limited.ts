@@ -14,7 +14,7 @@ export function runLimited<T>(items: readonly T[], limits: Limits<T>, worker: (i
   return new Promise((resolve, reject) => {
     const pump = (): void => {
       if (waiting.length === 0 && running === 0) return resolve();
-      for (let index = 0; index < waiting.length && running < limits.concurrency; ) {
+      for (let index = 0; index < waiting.length && running < limits.concurrency;) {
         const item = waiting[index]!;
         const key = limits.keyOf(item);
         if ((active.get(key) ?? 0) >= limits.perKey) {
@@ -24,14 +24,11 @@ export function runLimited<T>(items: readonly T[], limits: Limits<T>, worker: (i
         waiting.splice(index, 1);
         running++;
         active.set(key, (active.get(key) ?? 0) + 1);
-        worker(item).then(
-          () => {
-            running--;
-            active.set(key, active.get(key)! - 1);
-            pump();
-          },
-          reject,
-        );
+        worker(item).then(() => {
+          running--;
+          active.set(key, active.get(key)! - 1);
+          pump();
+        }, reject);
       }
     };
     pump();

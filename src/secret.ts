@@ -14,7 +14,8 @@ export function loadSecret(dataDir: string, env: NodeJS.ProcessEnv): string {
     const stored = readFileSync(path, 'utf8').trim();
     if (stored) return stored;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`secret: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`secret: cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   const secret = randomBytes(32).toString('base64url');
   mkdirSync(dataDir, { recursive: true });

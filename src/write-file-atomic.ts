@@ -3,7 +3,19 @@
  * mix: write a temp file in the same folder (rename is only atomic within one file system),
  * fsync it, rename it over the target, then fsync the folder so the rename itself is durable.
  */
-import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -26,7 +38,7 @@ export function writeFileAtomic(path: string, text: string, options: AtomicWrite
       if (process.getuid?.() === 0) fchownSync(fd, previous.uid, previous.gid);
     }
     const bytes = Buffer.from(text, 'utf8');
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+    for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
@@ -76,11 +88,12 @@ function syncFolder(folder: string): void {
 function describeWriteError(error: unknown, target: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === undefined) return error;
-  const hint = code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-    ? `the folder ${dirname(target)} is not writable (${code}); columnwire writes a temp file beside it and renames it`
-    : code === 'EBUSY' || code === 'EXDEV'
-      // rename(2) cannot replace a mount point: Docker's single-file bind mounts are one.
-      ? `it is mounted on its own (${code}), as a single-file bind mount is, so it cannot be replaced; mount its folder instead`
-      : `${(error as Error).message}`;
+  const hint =
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+      ? `the folder ${dirname(target)} is not writable (${code}); columnwire writes a temp file beside it and renames it`
+      : code === 'EBUSY' || code === 'EXDEV'
+        ? // rename(2) cannot replace a mount point: Docker's single-file bind mounts are one.
+          `it is mounted on its own (${code}), as a single-file bind mount is, so it cannot be replaced; mount its folder instead`
+        : `${(error as Error).message}`;
   return new Error(`write: cannot write ${target}: ${hint}; the file is unchanged`, { cause: error });
 }

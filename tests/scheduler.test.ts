@@ -47,7 +47,7 @@ describe('createScheduler', () => {
   });
 });
 
-describe('digest schedules in the reader\'s time zone', () => {
+describe("digest schedules in the reader's time zone", () => {
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -57,10 +57,15 @@ describe('digest schedules in the reader\'s time zone', () => {
     vi.useFakeTimers({ now: new Date('2026-03-27T12:00:00Z') });
     const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
-    scheduler.add('digest', '0 7 * * *', () => {
-      runs.push(new Date().toISOString());
-      return Promise.resolve();
-    }, 'Europe/London');
+    scheduler.add(
+      'digest',
+      '0 7 * * *',
+      () => {
+        runs.push(new Date().toISOString());
+        return Promise.resolve();
+      },
+      'Europe/London',
+    );
     await vi.advanceTimersByTimeAsync(3 * 24 * 3600 * 1000);
     await scheduler.stop();
     expect(runs.map((at) => at.slice(0, 16))).toEqual(['2026-03-28T07:00', '2026-03-29T06:00', '2026-03-30T06:00']);
@@ -71,10 +76,15 @@ describe('digest schedules in the reader\'s time zone', () => {
     vi.useFakeTimers({ now: new Date('2026-10-31T00:00:00Z') });
     const scheduler = createScheduler(createLogger({ level: 'silent' }));
     const runs: string[] = [];
-    scheduler.add('digest', '0 7 * * *', () => {
-      runs.push(new Date().toISOString());
-      return Promise.resolve();
-    }, 'America/New_York');
+    scheduler.add(
+      'digest',
+      '0 7 * * *',
+      () => {
+        runs.push(new Date().toISOString());
+        return Promise.resolve();
+      },
+      'America/New_York',
+    );
     await vi.advanceTimersByTimeAsync(2 * 24 * 3600 * 1000);
     await scheduler.stop();
     expect(runs.map((at) => at.slice(0, 16))).toEqual(['2026-10-31T11:00', '2026-11-01T12:00']);

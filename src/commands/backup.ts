@@ -20,14 +20,22 @@ export const backupCommand: Command = {
   help,
   async run({ argv, globals, stdout }) {
     const { values, positionals } = parseCommandArgs('backup', argv, { force: { type: 'boolean' } });
-    if (positionals.length !== 1) throw new UsageError('backup: give the file to write, e.g. "columnwire backup backups/columnwire-2026-11-27.db"');
+    if (positionals.length !== 1)
+      throw new UsageError('backup: give the file to write, e.g. "columnwire backup backups/columnwire-2026-11-27.db"');
     const destination = resolve(positionals[0]!);
-    if (destination === resolve(databasePath(globals.dataDir))) throw new UsageError('backup: the destination is the database itself; choose another file');
+    if (destination === resolve(databasePath(globals.dataDir)))
+      throw new UsageError('backup: the destination is the database itself; choose another file');
     if (existsSync(destination) && !values.force) throw new UsageError(`backup: ${positionals[0]} exists; pass --force to overwrite it`);
-    return withApp(globals, async (app) => {
-      await app.store.backup(destination);
-      stdout.write(`backed up ${databasePath(globals.dataDir)} to ${destination} (${(statSync(destination).size / 1024).toFixed(0)} KiB)\n`);
-      return 0;
-    }, 'read-only');
+    return withApp(
+      globals,
+      async (app) => {
+        await app.store.backup(destination);
+        stdout.write(
+          `backed up ${databasePath(globals.dataDir)} to ${destination} (${(statSync(destination).size / 1024).toFixed(0)} KiB)\n`,
+        );
+        return 0;
+      },
+      'read-only',
+    );
   },
 };

@@ -41,15 +41,21 @@ export const checkCommand: Command = {
     const failed = rows.filter((row) => row.status === 'error').length;
     const mailFailed = mail.transport === 'invalid';
     if (values.json) {
-      stdout.write(`${JSON.stringify({ config: { path: config.path, feeds: config.feeds.length, digests: config.digests.length }, mail, feeds: rows, failed }, null, 2)}\n`);
+      stdout.write(
+        `${JSON.stringify({ config: { path: config.path, feeds: config.feeds.length, digests: config.digests.length }, mail, feeds: rows, failed }, null, 2)}\n`,
+      );
     } else {
       stdout.write(`config ok: ${config.path} (${count(config.feeds.length, 'feed')}, ${count(config.digests.length, 'digest')})\n`);
-      stdout.write(`mail: ${mail.transport === 'smtp' ? `SMTP ${mail.url}` : mail.transport === 'outbox' ? `outbox ${mail.folder}` : `error: ${mail.problem}`}\n`);
+      stdout.write(
+        `mail: ${mail.transport === 'smtp' ? `SMTP ${mail.url}` : mail.transport === 'outbox' ? `outbox ${mail.folder}` : `error: ${mail.problem}`}\n`,
+      );
       if (rows.length > 0) {
-        stdout.write(formatTable([
-          ['ID', 'STATUS', 'ITEMS', 'DETAIL'],
-          ...rows.map((row) => [row.id, row.status, row.items === null ? '-' : String(row.items), row.detail]),
-        ]));
+        stdout.write(
+          formatTable([
+            ['ID', 'STATUS', 'ITEMS', 'DETAIL'],
+            ...rows.map((row) => [row.id, row.status, row.items === null ? '-' : String(row.items), row.detail]),
+          ]),
+        );
       }
       stdout.write(`${count(rows.length, 'feed')}: ${rows.length - failed} ok, ${failed} failed\n`);
     }
@@ -59,11 +65,16 @@ export const checkCommand: Command = {
 
 function toRow({ source, result }: FeedCheck) {
   const base = { id: source.id, url: redactUrl(source.url) };
-  if (result.kind === 'failed') return { ...base, status: 'error' as const, items: null, title: null, feedUrl: null, detail: redactSecrets(result.reason) };
+  if (result.kind === 'failed')
+    return { ...base, status: 'error' as const, items: null, title: null, feedUrl: null, detail: redactSecrets(result.reason) };
   const title = result.parsed.feed.title;
   // Worth knowing, though polling copes with both: it follows the page, and remembers the move.
-  const note = result.pageUrl !== null ? `; the url is a page; its feed is ${result.feedUrl}`
-    : result.feedUrl !== source.url ? `; moved permanently to ${result.feedUrl}` : '';
+  const note =
+    result.pageUrl !== null
+      ? `; the url is a page; its feed is ${result.feedUrl}`
+      : result.feedUrl !== source.url
+        ? `; moved permanently to ${result.feedUrl}`
+        : '';
   const detail = redactSecrets(`${title ?? '(untitled)'}${note}`);
   return { ...base, status: 'ok' as const, items: result.parsed.items.length, title, feedUrl: redactUrl(result.feedUrl), detail };
 }

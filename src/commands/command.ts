@@ -33,7 +33,9 @@ export function parseCommandArgs<T extends Options>(command: string, argv: strin
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (cause) {
-    throw new UsageError(`${command}: ${(cause as Error).message.replace(/\. To specify.*$/s, '')}; see "columnwire ${command} --help"`, { cause });
+    throw new UsageError(`${command}: ${(cause as Error).message.replace(/\. To specify.*$/s, '')}; see "columnwire ${command} --help"`, {
+      cause,
+    });
   }
 }
 
@@ -51,10 +53,17 @@ export function parseCount(command: string, name: string, value: string | undefi
  * Loads the config and builds the app; the caller closes it. One-shot commands print their
  * own results, so their log defaults to errors only; the service logs from `info`.
  */
-export async function openApp(globals: GlobalOptions, defaultLogLevel: 'info' | 'error' = 'error', access: Access = 'read-write'): Promise<App> {
+export async function openApp(
+  globals: GlobalOptions,
+  defaultLogLevel: 'info' | 'error' = 'error',
+  access: Access = 'read-write',
+): Promise<App> {
   // Imported here, not at the top: commands that need no app (healthcheck) start without them.
   const [{ createApp, databasePath }, { loadConfig }, { createLogger }, { prepareDataFolder }] = await Promise.all([
-    import('../app.ts'), import('../config/load.ts'), import('../logger.ts'), import('../storage/data-folder.ts'),
+    import('../app.ts'),
+    import('../config/load.ts'),
+    import('../logger.ts'),
+    import('../storage/data-folder.ts'),
   ]);
   const logger = createLogger({ level: process.env.LOG_LEVEL || defaultLogLevel });
   const config = loadConfig(globals.configPath);

@@ -29,8 +29,12 @@ export const digestCommand: Command = {
   help,
   async run({ argv, globals, stdout }) {
     const { values } = parseCommandArgs('digest', argv, {
-      id: { type: 'string' }, 'dry-run': { type: 'boolean' }, preview: { type: 'string' }, to: { type: 'string' },
-      status: { type: 'boolean' }, resubscribe: { type: 'string' },
+      id: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      preview: { type: 'string' },
+      to: { type: 'string' },
+      status: { type: 'boolean' },
+      resubscribe: { type: 'string' },
     });
     return withApp(globals, async (app) => {
       const print = (line: string) => stdout.write(`${line}\n`);
@@ -49,8 +53,11 @@ export const digestCommand: Command = {
           for (const run of runs) {
             const deliveries = await app.store.deliveries(run.id);
             const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
-            print(`  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending')} pending — ${run.subject}`);
-            for (const failed of deliveries.filter((delivery) => delivery.status !== 'sent' && delivery.lastError)) print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
+            print(
+              `  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending')} pending — ${run.subject}`,
+            );
+            for (const failed of deliveries.filter((delivery) => delivery.status !== 'sent' && delivery.lastError))
+              print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
           }
           for (const gone of (await listSubscribers([digest], app.store)).filter((row) => row.state === 'unsubscribed')) {
             print(`  unsubscribed: ${gone.address} since ${gone.since!.toISOString()}${gone.scope === 'all' ? ' (from all digests)' : ''}`);
@@ -65,8 +72,11 @@ export const digestCommand: Command = {
             const now = deps.now();
             const preview = await previewDigest(digest, deps, now);
             if (values['dry-run']) {
-              print(`${digest.id}: "${preview.subject}" to ${preview.recipients.join(', ') || '(nobody)'}${preview.stories.length === 0 && digest.skipEmpty ? ' (nothing new: would not send)' : ''}`);
-              for (const story of preview.stories) print(`  - ${story.title ?? '(untitled)'}${story.author ? ` (${story.author})` : ''} ${story.link ?? ''}`.trimEnd());
+              print(
+                `${digest.id}: "${preview.subject}" to ${preview.recipients.join(', ') || '(nobody)'}${preview.stories.length === 0 && digest.skipEmpty ? ' (nothing new: would not send)' : ''}`,
+              );
+              for (const story of preview.stories)
+                print(`  - ${story.title ?? '(untitled)'}${story.author ? ` (${story.author})` : ''} ${story.link ?? ''}`.trimEnd());
             }
             if (values.preview !== undefined) {
               const file = digests.length > 1 ? values.preview.replace(/(\.html?)?$/, `-${digest.id}$1`) : values.preview;
@@ -74,7 +84,12 @@ export const digestCommand: Command = {
               print(`${digest.id}: preview written to ${file}`);
             }
             if (values.to !== undefined) {
-              const rendered = { subject: preview.subject, fullStories: preview.stories.length, html: () => preview.html, text: () => preview.text };
+              const rendered = {
+                subject: preview.subject,
+                fullStories: preview.stories.length,
+                html: () => preview.html,
+                text: () => preview.text,
+              };
               const messageId = `<test.${digest.id}.${now.getTime()}@columnwire.localhost>`;
               const epoch = (await app.store.subscriptionState(values.to, digest.id))?.epoch;
               const outcome = await deps.mailer.send(composeMessage(digest, rendered, values.to, messageId, deps, now, epoch));
@@ -108,7 +123,10 @@ function selectDigests(digests: readonly DigestConfig[], id: string | undefined,
 }
 
 function formatRun(digestId: string, run: RunReport): string {
-  const state = run.done ? 'done'
-    : run.pending > 0 ? `${run.pending} still pending (retried on the next run)` : `${run.sending} being sent by another process`;
+  const state = run.done
+    ? 'done'
+    : run.pending > 0
+      ? `${run.pending} still pending (retried on the next run)`
+      : `${run.sending} being sent by another process`;
   return `${digestId}: run ${run.runId}: ${run.stories} stories, ${run.sent} sent, ${run.failed} failed, ${state} — ${run.subject}`;
 }

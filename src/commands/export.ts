@@ -24,15 +24,19 @@ export const exportCommand: Command = {
     const format = (values.format ?? 'rss') as FeedFormat;
     if (!FORMATS.includes(format)) throw new UsageError(`export: --format must be rss, atom or json, got "${values.format}"`);
     const limit = parseCount('export', 'limit', values.limit, 50, 10_000);
-    return withApp(globals, async (app) => {
-      const tag = values.tag;
-      if (tag !== undefined && !app.published.exists({ kind: 'tag', tag })) {
-        throw new UsageError(`export: no feed has the tag "${tag}"; tags in use: ${app.published.tags.join(', ') || '(none)'}`);
-      }
-      const document = await app.published.feed(tag === undefined ? { kind: 'all' } : { kind: 'tag', tag }, format, limit);
-      stdout.write(document.variant('identity').body);
-      stdout.write('\n');
-      return 0;
-    }, 'read-only');
+    return withApp(
+      globals,
+      async (app) => {
+        const tag = values.tag;
+        if (tag !== undefined && !app.published.exists({ kind: 'tag', tag })) {
+          throw new UsageError(`export: no feed has the tag "${tag}"; tags in use: ${app.published.tags.join(', ') || '(none)'}`);
+        }
+        const document = await app.published.feed(tag === undefined ? { kind: 'all' } : { kind: 'tag', tag }, format, limit);
+        stdout.write(document.variant('identity').body);
+        stdout.write('\n');
+        return 0;
+      },
+      'read-only',
+    );
   },
 };

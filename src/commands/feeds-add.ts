@@ -21,16 +21,27 @@ interface AddOptions {
 /** Runs `feeds add` (argv after "add"). */
 export async function runFeedsAdd({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('feeds add', argv, {
-    id: { type: 'string' }, title: { type: 'string' }, outlet: { type: 'string' }, tag: { type: 'string', multiple: true },
+    id: { type: 'string' },
+    title: { type: 'string' },
+    outlet: { type: 'string' },
+    tag: { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) throw new UsageError('feeds add: give exactly one feed or page URL; see "columnwire feeds --help"');
   const url = positionals[0]!;
-  if (canonicalUrl(url) === null) throw new UsageError(`feeds add: "${redactUrl(url)}" is not an http(s) URL; give the address of the feed, or of a page that links it`);
+  if (canonicalUrl(url) === null)
+    throw new UsageError(`feeds add: "${redactUrl(url)}" is not an http(s) URL; give the address of the feed, or of a page that links it`);
   if (values.id !== undefined && !FEED_ID.test(values.id)) {
-    throw new UsageError(`feeds add: --id must be a slug (lower-case letters, digits, "-", "_" or ".", at most 64 characters), got "${values.id}"`);
+    throw new UsageError(
+      `feeds add: --id must be a slug (lower-case letters, digits, "-", "_" or ".", at most 64 characters), got "${values.id}"`,
+    );
   }
   if ((values.tag ?? []).some((tag) => tag.trim() === '')) throw new UsageError('feeds add: --tag must not be empty');
-  const options: AddOptions = { id: values.id, title: values.title, outlet: values.outlet, tags: [...new Set((values.tag ?? []).map((tag) => tag.trim()))] };
+  const options: AddOptions = {
+    id: values.id,
+    title: values.title,
+    outlet: values.outlet,
+    tags: [...new Set((values.tag ?? []).map((tag) => tag.trim()))],
+  };
   const config = loadConfig(globals.configPath);
   // Refused before any network traffic when the typed URL alone shows it.
   refuseDuplicate(config, [url], options.id);
@@ -46,7 +57,9 @@ export async function runFeedsAdd({ argv, globals, stdout }: CommandContext): Pr
   const added = update?.after.feeds.at(-1);
   if (tried.pageUrl !== null) stdout.write(`found feed ${redactUrl(tried.feedUrl)} on page ${redactUrl(tried.pageUrl)}\n`);
   const count = tried.parsed.items.length;
-  stdout.write(`added feed ${added?.id}: ${redactUrl(tried.feedUrl)} (${tried.parsed.feed.title ?? 'untitled'}, ${count} item${count === 1 ? '' : 's'}) to ${config.path}\n`);
+  stdout.write(
+    `added feed ${added?.id}: ${redactUrl(tried.feedUrl)} (${tried.parsed.feed.title ?? 'untitled'}, ${count} item${count === 1 ? '' : 's'}) to ${config.path}\n`,
+  );
   return 0;
 }
 
@@ -63,7 +76,9 @@ function entryFor(feedUrl: string, options: AddOptions, current: Config): FeedEn
 function refuseDuplicate(config: Config, urls: readonly string[], id: string | undefined): void {
   const same = findFeedByUrl(config.feeds, urls);
   if (same) {
-    throw new UsageError(`feeds add: ${redactUrl(urls[urls.length - 1]!)} is already in ${config.path} as feed "${same.id}" (${redactUrl(same.url)}); nothing was written`);
+    throw new UsageError(
+      `feeds add: ${redactUrl(urls[urls.length - 1]!)} is already in ${config.path} as feed "${same.id}" (${redactUrl(same.url)}); nothing was written`,
+    );
   }
   const taken = id === undefined ? undefined : config.feeds.find((feed) => feed.id === id);
   if (taken) throw new UsageError(`feeds add: the id "${id}" is already used by ${redactUrl(taken.url)}; choose another --id`);

@@ -14,7 +14,10 @@ export function runFeedsRemove({ argv, globals, stdout }: CommandContext): numbe
     const index = feedIndexOf(current, id, 'feeds remove');
     // parseConfig would refuse the result too, but this says which digest and what to do.
     const digest = current.digests.find((candidate) => candidate.feeds.includes(id));
-    if (digest) throw new UsageError(`feeds remove: digest "${digest.id}" lists feed "${id}" in its feeds:; take it out of that list first (nothing was written)`);
+    if (digest)
+      throw new UsageError(
+        `feeds remove: digest "${digest.id}" lists feed "${id}" in its feeds:; take it out of that list first (nothing was written)`,
+      );
     return { kind: 'remove', index };
   });
   // The plan always removes, so there is always an update.

@@ -9,14 +9,17 @@ import { parseCommandArgs, type CommandContext } from './command.ts';
 export function runFeedsTag({ argv, globals, stdout }: CommandContext): number {
   const { values, positionals } = parseCommandArgs('feeds tag', argv, { remove: { type: 'boolean' } });
   const [id, ...given] = positionals;
-  if (id === undefined || given.length === 0) throw new UsageError('feeds tag: give a feed id and at least one tag, like "columnwire feeds tag jane politics uk"');
+  if (id === undefined || given.length === 0)
+    throw new UsageError('feeds tag: give a feed id and at least one tag, like "columnwire feeds tag jane politics uk"');
   const tags = given.map((tag) => tag.trim());
   if (tags.includes('')) throw new UsageError('feeds tag: a tag must not be empty');
   const update = updateConfigFile(globals.configPath, `tagging feed "${id}"`, (current) => {
     const index = feedIndexOf(current, id, 'feeds tag');
     const now = current.feeds[index]!.tags;
     const next = values.remove ? now.filter((tag) => !tags.includes(tag)) : [...new Set([...now, ...tags])];
-    return next.length === now.length && next.every((tag, position) => tag === now[position]) ? null : { kind: 'set-tags', index, tags: next };
+    return next.length === now.length && next.every((tag, position) => tag === now[position])
+      ? null
+      : { kind: 'set-tags', index, tags: next };
   });
   const feed = (update?.after ?? loadConfig(globals.configPath)).feeds.find((candidate) => candidate.id === id)!;
   const list = feed.tags.length > 0 ? feed.tags.join(', ') : '(none)';

@@ -49,37 +49,53 @@ export const feedsCommand: Command = {
     const [first, ...rest] = context.argv;
     if (first === undefined || first.startsWith('-')) return runFeedsList(context);
     const subcommand = SUBCOMMANDS[first];
-    if (!subcommand) throw new UsageError(`feeds: unknown subcommand "${first}"; use add, remove or tag, or no subcommand to list (see "columnwire feeds --help")`);
+    if (!subcommand)
+      throw new UsageError(
+        `feeds: unknown subcommand "${first}"; use add, remove or tag, or no subcommand to list (see "columnwire feeds --help")`,
+      );
     return subcommand({ ...context, argv: rest });
   },
 };
 
 async function runFeedsList({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { values } = parseCommandArgs('feeds', argv, { json: { type: 'boolean' } });
-  return withApp(globals, async (app) => {
-    const counts = await app.store.countStoriesByFeed();
-    const rows = (await listFeeds(app.config, app.store)).map((feed) => ({
-      id: feed.id,
-      // Passwords and tokens stay in feeds.yaml: a listing may be pasted into a bug report.
-      url: redactUrl(feed.url),
-      title: feed.source.title ?? feed.title,
-      outlet: feed.source.outlet,
-      tags: feed.source.tags,
-      items: counts.get(feed.id) ?? 0,
-      lastFetchAt: feed.lastFetchAt?.toISOString() ?? null,
-      lastSuccessAt: feed.lastSuccessAt?.toISOString() ?? null,
-      nextFetchAt: feed.nextFetchAt?.toISOString() ?? null,
-      consecutiveErrors: feed.consecutiveErrors,
-      lastError: feed.lastError === null ? null : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, feed.source.url]),
-    }));
-    if (values.json) {
-      stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  return withApp(
+    globals,
+    async (app) => {
+      const counts = await app.store.countStoriesByFeed();
+      const rows = (await listFeeds(app.config, app.store)).map((feed) => ({
+        id: feed.id,
+        // Passwords and tokens stay in feeds.yaml: a listing may be pasted into a bug report.
+        url: redactUrl(feed.url),
+        title: feed.source.title ?? feed.title,
+        outlet: feed.source.outlet,
+        tags: feed.source.tags,
+        items: counts.get(feed.id) ?? 0,
+        lastFetchAt: feed.lastFetchAt?.toISOString() ?? null,
+        lastSuccessAt: feed.lastSuccessAt?.toISOString() ?? null,
+        nextFetchAt: feed.nextFetchAt?.toISOString() ?? null,
+        consecutiveErrors: feed.consecutiveErrors,
+        lastError: feed.lastError === null ? null : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, feed.source.url]),
+      }));
+      if (values.json) {
+        stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return 0;
+      }
+      stdout.write(
+        formatTable([
+          ['ID', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT FETCH', 'LAST ERROR'],
+          ...rows.map((row) => [
+            row.id,
+            row.lastFetchAt ?? 'never',
+            String(row.items),
+            String(row.consecutiveErrors),
+            row.nextFetchAt ?? 'now',
+            row.lastError ?? '',
+          ]),
+        ]),
+      );
       return 0;
-    }
-    stdout.write(formatTable([
-      ['ID', 'LAST FETCH', 'ITEMS', 'ERRORS', 'NEXT FETCH', 'LAST ERROR'],
-      ...rows.map((row) => [row.id, row.lastFetchAt ?? 'never', String(row.items), String(row.consecutiveErrors), row.nextFetchAt ?? 'now', row.lastError ?? '']),
-    ]));
-    return 0;
-  }, 'read-only');
+    },
+    'read-only',
+  );
 }

@@ -20,7 +20,9 @@ export const healthcheckCommand: Command = {
   help,
   async run({ argv, globals, stdout, stderr }) {
     const { values } = parseCommandArgs('healthcheck', argv, {
-      ready: { type: 'boolean' }, url: { type: 'string' }, timeout: { type: 'string' },
+      ready: { type: 'boolean' },
+      url: { type: 'string' },
+      timeout: { type: 'string' },
     });
     const timeoutMs = Number(values.timeout ?? 5) * 1000;
     if (!(timeoutMs > 0)) throw new UsageError(`healthcheck: --timeout must be a positive number of seconds, got "${values.timeout}"`);
@@ -29,7 +31,7 @@ export const healthcheckCommand: Command = {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       const body = (await response.text()).trim();
-      if (response.ok) return stdout.write(`ok: ${url.href} ${body}\n`), 0;
+      if (response.ok) return (stdout.write(`ok: ${url.href} ${body}\n`), 0);
       stderr.write(`columnwire: healthcheck: ${url.href} answered HTTP ${response.status}: ${body.slice(0, 500)}\n`);
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
@@ -45,7 +47,8 @@ export const healthcheckCommand: Command = {
  */
 async function localUrl(configPath: string, env: NodeJS.ProcessEnv): Promise<string> {
   const fromEnv = env.HOST && env.PORT ? { host: env.HOST, port: Number(env.PORT) } : null;
-  const { host, port } = fromEnv ?? (await import('../app.ts')).serverAddress((await import('../config/load.ts')).loadConfig(configPath), env);
+  const { host, port } =
+    fromEnv ?? (await import('../app.ts')).serverAddress((await import('../config/load.ts')).loadConfig(configPath), env);
   const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
   return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
 }

@@ -38,7 +38,9 @@ export const opmlCommand: Command = {
     const [subcommand, ...argv] = context.argv;
     if (subcommand === 'import') return runImport({ ...context, argv });
     if (subcommand === 'export') return runExport({ ...context, argv });
-    throw new UsageError(`opml: ${subcommand === undefined ? 'say' : `unknown subcommand "${subcommand}";`} import or export; see "columnwire opml --help"`);
+    throw new UsageError(
+      `opml: ${subcommand === undefined ? 'say' : `unknown subcommand "${subcommand}";`} import or export; see "columnwire opml --help"`,
+    );
   },
 };
 
@@ -53,12 +55,15 @@ async function runImport({ argv, globals, stdout }: CommandContext): Promise<num
     plan = planOpmlImport(subscriptions, current.feeds, extraTags);
     return plan.entries.length === 0 ? null : { kind: 'add', entries: plan.entries };
   });
-  for (const entry of plan.entries) stdout.write(`added ${entry.id}: ${redactUrl(entry.url)}${entry.tags?.length ? ` [${entry.tags.join(', ')}]` : ''}\n`);
+  for (const entry of plan.entries)
+    stdout.write(`added ${entry.id}: ${redactUrl(entry.url)}${entry.tags?.length ? ` [${entry.tags.join(', ')}]` : ''}\n`);
   for (const skipped of plan.skipped) stdout.write(`skipped ${redactUrl(skipped.url)}: ${skipped.reason}\n`);
   const summary = `${plan.entries.length} feed${plan.entries.length === 1 ? '' : 's'} added, ${plan.skipped.length} skipped`;
-  stdout.write(update
-    ? `imported ${file} into ${globals.configPath}: ${summary}; run "columnwire check" to try them\n`
-    : `${file}: nothing to import (${summary}); ${globals.configPath} is unchanged\n`);
+  stdout.write(
+    update
+      ? `imported ${file} into ${globals.configPath}: ${summary}; run "columnwire check" to try them\n`
+      : `${file}: nothing to import (${summary}); ${globals.configPath} is unchanged\n`,
+  );
   return 0;
 }
 
@@ -76,15 +81,23 @@ async function readOpml(file: string): Promise<OpmlSubscription[]> {
 }
 
 async function runExport({ argv, globals, stdout }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('opml export', argv, { output: { type: 'string' }, 'include-secrets': { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError(`opml export: unexpected argument "${positionals[0]}"; use --output FILE to write a file`);
-  return withApp(globals, async (app) => {
-    // The served document by default, so the export is exactly what /opml shows.
-    const body = values['include-secrets']
-      ? buildOpml(app.config.title, opmlFeeds(app.config.feeds, await app.store.listFeeds()), new Date(), { includeSecrets: true })
-      : (await app.published.opml()).variant('identity').body.toString('utf8');
-    if (values.output === undefined) stdout.write(body);
-    else writeFileAtomic(values.output, body);
-    return 0;
-  }, 'read-only');
+  const { values, positionals } = parseCommandArgs('opml export', argv, {
+    output: { type: 'string' },
+    'include-secrets': { type: 'boolean' },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`opml export: unexpected argument "${positionals[0]}"; use --output FILE to write a file`);
+  return withApp(
+    globals,
+    async (app) => {
+      // The served document by default, so the export is exactly what /opml shows.
+      const body = values['include-secrets']
+        ? buildOpml(app.config.title, opmlFeeds(app.config.feeds, await app.store.listFeeds()), new Date(), { includeSecrets: true })
+        : (await app.published.opml()).variant('identity').body.toString('utf8');
+      if (values.output === undefined) stdout.write(body);
+      else writeFileAtomic(values.output, body);
+      return 0;
+    },
+    'read-only',
+  );
 }

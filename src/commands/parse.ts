@@ -28,16 +28,24 @@ export const parseCommand: Command = {
   name: 'parse',
   help,
   async run({ argv, globals, stdout }) {
-    const { values, positionals } = parseCommandArgs('parse', argv, { json: { type: 'boolean' }, timeout: { type: 'string' }, 'allow-private': { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs('parse', argv, {
+      json: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'allow-private': { type: 'boolean' },
+    });
     if (positionals.length !== 1) throw new UsageError('parse: give exactly one file or URL; see "columnwire parse --help"');
     const timeoutMs = Number(values.timeout ?? 20) * 1000;
     if (!(timeoutMs > 0)) throw new UsageError(`parse: --timeout must be a positive number of seconds, got "${values.timeout}"`);
     // The config's address policy, as a poll would fetch it: a redirect to 169.254.169.254 is no more welcome here.
-    const policy = (): AddressPolicy => (values['allow-private'] ? true : existsSync(globals.configPath) ? loadConfig(globals.configPath).poll.allowPrivateAddresses : false);
+    const policy = (): AddressPolicy =>
+      values['allow-private'] ? true : existsSync(globals.configPath) ? loadConfig(globals.configPath).poll.allowPrivateAddresses : false;
     const { text, url } = await readSource(positionals[0]!, timeoutMs, policy);
     // In a worker under the same deadline, so `parse` shows what a poll would make of a hostile feed.
-    const outcome = await withParsePool({ workers: 1, timeoutMs }, (pool) => pool.parse({ input: { kind: 'text', text }, url, discover: false, normalizeAt: null }));
-    if (outcome.kind !== 'parsed') throw new Error(`parse: ${outcome.kind === 'failed' ? outcome.reason : 'not a feed: the document is an HTML page'}`);
+    const outcome = await withParsePool({ workers: 1, timeoutMs }, (pool) =>
+      pool.parse({ input: { kind: 'text', text }, url, discover: false, normalizeAt: null }),
+    );
+    if (outcome.kind !== 'parsed')
+      throw new Error(`parse: ${outcome.kind === 'failed' ? outcome.reason : 'not a feed: the document is an HTML page'}`);
     const { parsed } = outcome;
     stdout.write(values.json ? `${JSON.stringify(toJson(parsed), null, 2)}\n` : describe(parsed));
     return 0;
@@ -56,7 +64,10 @@ async function readSource(source: string, timeoutMs: number, policy: () => Addre
   const allowPrivateAddresses = policy();
   const document = await fetchDocument({ url: source, timeoutMs, maxBytes: 50 * 1024 * 1024, allowPrivateAddresses });
   if (document.kind === 'failed') {
-    const hint = allowPrivateAddresses !== true && isAddressRefusal(document.reason) ? '; add --allow-private to fetch it anyway (to debug a feed on this machine or network)' : '';
+    const hint =
+      allowPrivateAddresses !== true && isAddressRefusal(document.reason)
+        ? '; add --allow-private to fetch it anyway (to debug a feed on this machine or network)'
+        : '';
     throw new Error(`parse: ${source}: ${document.reason}${hint}`);
   }
   return { text: document.text, url: document.url };
@@ -68,9 +79,15 @@ function toJson(parsed: ParsedFeed) {
   return {
     feed: { title, link, description, language, updated: iso(updated) },
     items: parsed.items.map((item) => ({
-      id: item.id, title: item.title, link: item.link, author: item.author,
-      published: iso(item.published), updated: iso(item.updated),
-      summary: item.summary, content: item.content, categories: item.categories,
+      id: item.id,
+      title: item.title,
+      link: item.link,
+      author: item.author,
+      published: iso(item.published),
+      updated: iso(item.updated),
+      summary: item.summary,
+      content: item.content,
+      categories: item.categories,
     })),
   };
 }
@@ -79,7 +96,10 @@ function describe(parsed: ParsedFeed): string {
   const lines = [
     `${parsed.feed.title ?? '(untitled)'} [${parsed.format}] ${parsed.feed.link ?? ''}`.trimEnd(),
     `${parsed.items.length} item${parsed.items.length === 1 ? '' : 's'}`,
-    ...parsed.items.map((item) => `- ${item.published?.toISOString() ?? '(no date)'}  ${item.title ?? '(untitled)'}${item.author ? ` (${item.author})` : ''}\n  ${item.link ?? item.id}`),
+    ...parsed.items.map(
+      (item) =>
+        `- ${item.published?.toISOString() ?? '(no date)'}  ${item.title ?? '(untitled)'}${item.author ? ` (${item.author})` : ''}\n  ${item.link ?? item.id}`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -38,9 +38,9 @@ export const pollCommand: Command = {
       });
       const totals = countOutcomes(summary.results);
       stdout.write(
-        `${totals.feeds} feeds: ${totals.added} new, ${totals.updated} updated, ${totals.duplicates} duplicates, `
-        + `${totals.notModified} not modified, ${totals.skipped} skipped, ${totals.failed} failed`
-        + `${summary.pruned > 0 ? `; ${summary.pruned} old stories pruned` : ''} (${summary.durationMs} ms)\n`,
+        `${totals.feeds} feeds: ${totals.added} new, ${totals.updated} updated, ${totals.duplicates} duplicates, ` +
+          `${totals.notModified} not modified, ${totals.skipped} skipped, ${totals.failed} failed` +
+          `${summary.pruned > 0 ? `; ${summary.pruned} old stories pruned` : ''} (${summary.durationMs} ms)\n`,
       );
       return 0;
     });

@@ -58,18 +58,36 @@ export const runCommand: Command = {
     try {
       const server = await app.startServer();
       await service.start();
-      app.logger.info({ url: server.url, feeds: app.config.feeds.length, digests: app.config.digests.length, schedule: app.config.poll.schedule, dataDir: app.dataDir, nextPoll: service.scheduler.nextRun('poll') }, 'columnwire started');
-      const watcher = watchConfig(app.config.path, () => void service.reload('file'), (err) => app.logger.warn({ err }, 'config watch failed'));
+      app.logger.info(
+        {
+          url: server.url,
+          feeds: app.config.feeds.length,
+          digests: app.config.digests.length,
+          schedule: app.config.poll.schedule,
+          dataDir: app.dataDir,
+          nextPoll: service.scheduler.nextRun('poll'),
+        },
+        'columnwire started',
+      );
+      const watcher = watchConfig(
+        app.config.path,
+        () => void service.reload('file'),
+        (err) => app.logger.warn({ err }, 'config watch failed'),
+      );
       onHangup = () => void service.reload('SIGHUP');
       await stopSignal;
       onHangup = () => {};
       watcher.close();
       const graceMs = app.config.shutdownGraceSeconds * 1000;
-      app.logger.info({ graceSeconds: graceMs / 1000, inFlight: service.busy.size }, 'stopping: no new polls or digest messages; waiting for work in flight');
+      app.logger.info(
+        { graceSeconds: graceMs / 1000, inFlight: service.busy.size },
+        'stopping: no new polls or digest messages; waiting for work in flight',
+      );
       await service.stop();
       // One grace period for everything: the server's open requests and the work in flight.
       const [, finished] = await Promise.all([server.close(graceMs), settleWithin(service.busy, graceMs)]);
-      if (!finished) app.logger.warn({ abandoned: service.busy.size }, 'grace period over; stopping with work unfinished (it resumes at next start)');
+      if (!finished)
+        app.logger.warn({ abandoned: service.busy.size }, 'grace period over; stopping with work unfinished (it resumes at next start)');
       app.logger.info('stopped');
       return 0;
     } finally {
@@ -118,11 +136,15 @@ function createService(app: App) {
   /** Runs a digest, one run at a time per digest (a scheduled run waits for a catch-up in progress). */
   const sendDigest = (digest: DigestConfig): Promise<void> => {
     const previous = digestQueues.get(digest.id) ?? Promise.resolve();
-    const next = track(previous.catch(() => {}).then(async () => {
-      if (shutdown.signal.aborted || !digestDeps) return;
-      const result = await runDigest(digest, digestDeps);
-      if (result.kind === 'empty') app.logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
-    }));
+    const next = track(
+      previous
+        .catch(() => {})
+        .then(async () => {
+          if (shutdown.signal.aborted || !digestDeps) return;
+          const result = await runDigest(digest, digestDeps);
+          if (result.kind === 'empty') app.logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
+        }),
+    );
     digestQueues.set(digest.id, next);
     return next;
   };
@@ -183,7 +205,9 @@ function createService(app: App) {
     },
     /** Reloads the config file; reloads run one at a time. */
     reload(trigger: 'file' | 'SIGHUP'): Promise<void> {
-      reloading = reloading.then(() => applyReload(trigger)).catch((err: unknown) => app.logger.error({ err, trigger }, 'config reload crashed; the running config stays'));
+      reloading = reloading
+        .then(() => applyReload(trigger))
+        .catch((err: unknown) => app.logger.error({ err, trigger }, 'config reload crashed; the running config stays'));
       return reloading;
     },
     async stop() {

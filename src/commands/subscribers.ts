@@ -33,26 +33,36 @@ export const subscribersCommand: Command = {
     const [first, ...rest] = context.argv;
     if (first === undefined || first.startsWith('-')) return runSubscribersList(context);
     const subcommand = SUBCOMMANDS[first];
-    if (!subcommand) throw new UsageError(`subscribers: unknown subcommand "${first}"; use ${Object.keys(SUBCOMMANDS).join(', ')} (see "columnwire subscribers --help")`);
+    if (!subcommand)
+      throw new UsageError(
+        `subscribers: unknown subcommand "${first}"; use ${Object.keys(SUBCOMMANDS).join(', ')} (see "columnwire subscribers --help")`,
+      );
     return subcommand({ ...context, argv: rest });
   },
 };
 
 async function runSubscribersList({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers', argv, { digest: { type: 'string' }, json: { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError(`subscribers: unexpected argument "${positionals[0]}"; see "columnwire subscribers --help"`);
-  return withApp(globals, async (app) => {
-    const rows = await listSubscribers(selectDigests(app.config.digests, values.digest, app.config.path), app.store);
-    stdout.write(values.json ? `${JSON.stringify(rows.map(toJson), null, 2)}\n` : formatRows(rows));
-    return 0;
-  }, 'read-only');
+  if (positionals.length > 0)
+    throw new UsageError(`subscribers: unexpected argument "${positionals[0]}"; see "columnwire subscribers --help"`);
+  return withApp(
+    globals,
+    async (app) => {
+      const rows = await listSubscribers(selectDigests(app.config.digests, values.digest, app.config.path), app.store);
+      stdout.write(values.json ? `${JSON.stringify(rows.map(toJson), null, 2)}\n` : formatRows(rows));
+      return 0;
+    },
+    'read-only',
+  );
 }
 
 function selectDigests(digests: readonly DigestConfig[], id: string | undefined, configPath: string): DigestConfig[] {
-  if (digests.length === 0) throw new UsageError(`subscribers: ${configPath} defines no digests; add a "digests:" list (see README, "Digests")`);
+  if (digests.length === 0)
+    throw new UsageError(`subscribers: ${configPath} defines no digests; add a "digests:" list (see README, "Digests")`);
   if (id === undefined) return [...digests];
   const digest = digests.find((candidate) => candidate.id === id);
-  if (!digest) throw new UsageError(`subscribers: no digest with id "${id}"; digests: ${digests.map((candidate) => candidate.id).join(', ')}`);
+  if (!digest)
+    throw new UsageError(`subscribers: no digest with id "${id}"; digests: ${digests.map((candidate) => candidate.id).join(', ')}`);
   return [digest];
 }
 

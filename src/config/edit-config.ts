@@ -5,11 +5,32 @@
  * into the text, then checked to mean exactly what was asked. Pure.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair, type Range, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Pair,
+  type Range,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import { ConfigError } from './load.ts';
 import { detectEntryStyle, renderEntries, renderTags, type FeedEntry } from './render-feed-entry.ts';
 import {
-  indentOf, isBlankLine, isCommentLine, lineFrom, lineStart, newlineOf, nextLineStart, previousLineStart, splice, toLineEnd,
+  indentOf,
+  isBlankLine,
+  isCommentLine,
+  lineFrom,
+  lineStart,
+  newlineOf,
+  nextLineStart,
+  previousLineStart,
+  splice,
+  toLineEnd,
 } from './text-lines.ts';
 
 export type { FeedEntry } from './render-feed-entry.ts';
@@ -27,10 +48,7 @@ export interface EditResult {
   removedComments: string[];
 }
 
-type FeedsList =
-  | { kind: 'missing' }
-  | { kind: 'empty'; pair: Pair }
-  | { kind: 'block'; pair: Pair; seq: YAMLSeq };
+type FeedsList = { kind: 'missing' } | { kind: 'empty'; pair: Pair } | { kind: 'block'; pair: Pair; seq: YAMLSeq };
 
 interface EntrySpan {
   /** Start of the comment lines directly above the entry (or of its "-" line). */
@@ -49,9 +67,12 @@ export function editConfigText(text: string, edit: ConfigEdit, path: string): Ed
   const doc = parseDocument(text, { lineCounter: lines });
   const at = (offset: number | undefined) => `${path}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
   const list = locateFeeds(doc, at);
-  const result = edit.kind === 'add' ? addEntries(text, list, edit.entries, at)
-    : edit.kind === 'remove' ? removeEntry(text, blockList(list), edit.index, at)
-    : setTags(text, blockList(list), edit.index, edit.tags, at);
+  const result =
+    edit.kind === 'add'
+      ? addEntries(text, list, edit.entries, at)
+      : edit.kind === 'remove'
+        ? removeEntry(text, blockList(list), edit.index, at)
+        : setTags(text, blockList(list), edit.index, edit.tags, at);
   checkEdit(doc, result.text, edit, path);
   return result;
 }
@@ -59,13 +80,17 @@ export function editConfigText(text: string, edit: ConfigEdit, path: string): Ed
 function locateFeeds(doc: Document, at: (offset: number | undefined) => string): FeedsList {
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) return { kind: 'missing' };
-  if (!isMap(root) || root.flow) throw new ConfigError([`${at(root.range?.[0])}: the file is not a block mapping of settings; edit it by hand`]);
+  if (!isMap(root) || root.flow)
+    throw new ConfigError([`${at(root.range?.[0])}: the file is not a block mapping of settings; edit it by hand`]);
   const pair = root.items.find((item) => isScalar(item.key) && item.key.value === 'feeds');
   if (!pair) return { kind: 'missing' };
   const value = pair.value;
-  if (value === null || (isScalar(value) && value.value === null) || (isSeq(value) && value.flow && value.items.length === 0)) return { kind: 'empty', pair };
+  if (value === null || (isScalar(value) && value.value === null) || (isSeq(value) && value.flow && value.items.length === 0))
+    return { kind: 'empty', pair };
   if (isSeq(value) && !value.flow) return { kind: 'block', pair, seq: value };
-  throw new ConfigError([`${at(rangeOf(pair.key)?.[0])}: feeds is written in flow style ([...]); the CLI edits a block list ("- url: ...") only, so edit it by hand or rewrite it as a block list`]);
+  throw new ConfigError([
+    `${at(rangeOf(pair.key)?.[0])}: feeds is written in flow style ([...]); the CLI edits a block list ("- url: ...") only, so edit it by hand or rewrite it as a block list`,
+  ]);
 }
 
 function blockList(list: FeedsList): Extract<FeedsList, { kind: 'block' }> {
@@ -104,10 +129,19 @@ function addEntries(text: string, list: FeedsList, entries: readonly FeedEntry[]
   return { text: `${base}feeds:${newline}${rendered}`, removedComments: [] };
 }
 
-function removeEntry(text: string, list: Extract<FeedsList, { kind: 'block' }>, index: number, at: (offset: number | undefined) => string): EditResult {
+function removeEntry(
+  text: string,
+  list: Extract<FeedsList, { kind: 'block' }>,
+  index: number,
+  at: (offset: number | undefined) => string,
+): EditResult {
   const item = list.seq.items[index] as YAMLMap;
   const span = entrySpan(text, item, at);
-  const removedComments = text.slice(span.start, span.dashLineStart).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const removedComments = text
+    .slice(span.start, span.dashLineStart)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   if (list.seq.items.length === 1) {
     // The last entry goes and `feeds:` stays, as an empty list (a bare `feeds:` would be null).
     const colon = text.indexOf(':', rangeOf(list.pair.key)![1]);
@@ -124,7 +158,13 @@ function removeEntry(text: string, list: Extract<FeedsList, { kind: 'block' }>, 
   return { text: splice(text, span.start, span.end, ''), removedComments };
 }
 
-function setTags(text: string, list: Extract<FeedsList, { kind: 'block' }>, index: number, tags: readonly string[], at: (offset: number | undefined) => string): EditResult {
+function setTags(
+  text: string,
+  list: Extract<FeedsList, { kind: 'block' }>,
+  index: number,
+  tags: readonly string[],
+  at: (offset: number | undefined) => string,
+): EditResult {
   const item = list.seq.items[index] as YAMLMap;
   const span = entrySpan(text, item, at);
   const style = detectEntryStyle(text, list.seq, span.dashColumn, false);
@@ -150,7 +190,8 @@ function setTags(text: string, list: Extract<FeedsList, { kind: 'block' }>, inde
     const column = value.range[0] - first;
     return { text: splice(text, first, last, renderTags(tags, style, { column }, newline) + newline), removedComments: [] };
   }
-  if (isSeq(value) && value.range) return { text: splice(text, value.range[0], value.range[1], renderTags(tags, style, null, newline)), removedComments: [] };
+  if (isSeq(value) && value.range)
+    return { text: splice(text, value.range[0], value.range[1], renderTags(tags, style, null, newline)), removedComments: [] };
   // `tags:` with no value.
   return { text: splice(text, colon + 1, colon + 1, ` ${renderTags(tags, style, null, newline)}`), removedComments: [] };
 }
@@ -179,7 +220,8 @@ function entrySpan(text: string, item: YAMLMap, at: (offset: number | undefined)
   }
   const contentEnd = toLineEnd(text, contentEndOffset);
   let end = contentEnd;
-  while (end < text.length && isCommentLine(lineFrom(text, end)) && indentOf(lineFrom(text, end)) > dashColumn) end = nextLineStart(text, end);
+  while (end < text.length && isCommentLine(lineFrom(text, end)) && indentOf(lineFrom(text, end)) > dashColumn)
+    end = nextLineStart(text, end);
   return { start, dashLineStart, contentEnd, end, dashColumn };
 }
 
@@ -199,7 +241,12 @@ function blankLinesFrom(text: string, offset: number): number {
 /** Start of the blank lines ending at `offset`. */
 function blankLinesBefore(text: string, offset: number): number {
   let start = offset;
-  for (let previous = previousLineStart(text, start); previous !== null && isBlankLine(lineFrom(text, previous)); previous = previousLineStart(text, previous)) start = previous;
+  for (
+    let previous = previousLineStart(text, start);
+    previous !== null && isBlankLine(lineFrom(text, previous));
+    previous = previousLineStart(text, previous)
+  )
+    start = previous;
   return start;
 }
 
@@ -207,7 +254,9 @@ function blankLinesBefore(text: string, offset: number): number {
 function checkEdit(before: Document, text: string, edit: ConfigEdit, path: string): void {
   const after = parseDocument(text);
   if (after.errors.length > 0) {
-    throw new ConfigError([`${path}: the edit would break the YAML (${after.errors[0]!.message.split('\n')[0]}); nothing was written, edit the file by hand`]);
+    throw new ConfigError([
+      `${path}: the edit would break the YAML (${after.errors[0]!.message.split('\n')[0]}); nothing was written, edit the file by hand`,
+    ]);
   }
   const expected = (before.toJS() ?? {}) as { feeds?: unknown };
   const feeds = Array.isArray(expected.feeds) ? [...(expected.feeds as Array<Record<string, unknown>>)] : [];
@@ -218,10 +267,14 @@ function checkEdit(before: Document, text: string, edit: ConfigEdit, path: strin
     feeds[edit.index] = edit.tags.length === 0 && !Array.isArray(_old) ? rest : { ...feeds[edit.index], tags: [...edit.tags] };
   }
   if (!isDeepStrictEqual(after.toJS(), { ...expected, feeds })) {
-    throw new Error(`config edit: the edited ${path} does not say what was asked (${edit.kind}); nothing was written. Please report this with the file`);
+    throw new Error(
+      `config edit: the edited ${path} does not say what was asked (${edit.kind}); nothing was written. Please report this with the file`,
+    );
   }
 }
 
 function plainEntry(entry: FeedEntry): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0)));
+  return Object.fromEntries(
+    Object.entries(entry).filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0)),
+  );
 }

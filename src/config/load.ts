@@ -54,12 +54,15 @@ export function readConfigText(path: string): string {
     bytes = readAtMost(path, MAX_CONFIG_BYTES + 1);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOENT' ? 'not found; create it (see README, "Configuration") or pass --config FILE' : `cannot be read (${code})`;
+    const hint =
+      code === 'ENOENT' ? 'not found; create it (see README, "Configuration") or pass --config FILE' : `cannot be read (${code})`;
     throw new ConfigError([`${path}: ${hint}`]);
   }
   if (bytes.length > MAX_CONFIG_BYTES) {
     const line = countLines(bytes.subarray(0, MAX_CONFIG_BYTES));
-    throw new ConfigError([`${path}:${line}: the file goes past ${MAX_CONFIG_BYTES / 1024 / 1024} MiB here; a config holds settings and feed URLs, not data: check that --config names the right file`]);
+    throw new ConfigError([
+      `${path}:${line}: the file goes past ${MAX_CONFIG_BYTES / 1024 / 1024} MiB here; a config holds settings and feed URLs, not data: check that --config names the right file`,
+    ]);
   }
   return bytes.toString('utf8');
 }
@@ -88,7 +91,9 @@ export function parseConfig(text: string, path: string): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((error) => `${path}:${lines.linePos(error.pos[0]).line}: YAML syntax error: ${firstLine(error.message)}`));
+    throw new ConfigError(
+      doc.errors.map((error) => `${path}:${lines.linePos(error.pos[0]).line}: YAML syntax error: ${firstLine(error.message)}`),
+    );
   }
   const at = (keys: readonly PropertyKey[], lineKeys = keys) => `${path}:${lineOf(doc, lines, lineKeys)}: ${keyPath(keys)}`;
   const parsed = configSchema.safeParse(valuesOf(doc, lines, path) ?? {});
@@ -163,7 +168,9 @@ function settleFeedIds(raw: RawConfig, at: (keys: readonly PropertyKey[]) => str
     const sameId = byId.get(id);
     if (sameId !== undefined) {
       const derived = feed.id === undefined ? ` (derived from the url; give this feed an id:)` : '';
-      problems.push(`${at(['feeds', index, feed.id === undefined ? 'url' : 'id'])} id "${id}" is already used by feeds[${sameId}]${derived}`);
+      problems.push(
+        `${at(['feeds', index, feed.id === undefined ? 'url' : 'id'])} id "${id}" is already used by feeds[${sameId}]${derived}`,
+      );
     }
     const sameUrl = byUrl.get(feed.url);
     if (sameUrl !== undefined) problems.push(`${at(['feeds', index, 'url'])} the same url as feeds[${sameUrl}]; list each feed once`);
@@ -198,7 +205,9 @@ function checkDigests(raw: RawConfig, feeds: FeedSource[], at: (keys: readonly P
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.length === 1 ? `has an unknown key "${issue.keys[0]}"` : `has unknown keys ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+      return issue.keys.length === 1
+        ? `has an unknown key "${issue.keys[0]}"`
+        : `has unknown keys ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
     case 'invalid_type':
       return issue.message.startsWith('Invalid input') ? `must be a ${issue.expected}` : issue.message;
     // Every other issue carries a message from the schema, written to follow the path.

@@ -26,15 +26,18 @@ export class OpmlParseError extends Error {
 }
 
 // Skipped whole: comments, CDATA, processing instructions, other declarations.
-const TOKEN = new RegExp([
-  '<!--[\\s\\S]*?(?:-->|$)',
-  '<!\\[CDATA\\[[\\s\\S]*?(?:\\]\\]>|$)',
-  '<\\?[\\s\\S]*?(?:\\?>|$)',
-  '<![^>]*(?:>|$)',
-  '<\\/([A-Za-z_][\\w:.-]*)\\s*>',
-  // Names and unquoted values stop at "<", so a tag left open cannot make every later "<" rescan the rest.
-  '<([A-Za-z_][\\w:.-]*)((?:\\s+[^\\s=/<>]+(?:\\s*=\\s*(?:"[^"]*"|\'[^\']*\'|[^\\s"\'<>]+))?)*)\\s*(\\/?)>',
-].join('|'), 'gi');
+const TOKEN = new RegExp(
+  [
+    '<!--[\\s\\S]*?(?:-->|$)',
+    '<!\\[CDATA\\[[\\s\\S]*?(?:\\]\\]>|$)',
+    '<\\?[\\s\\S]*?(?:\\?>|$)',
+    '<![^>]*(?:>|$)',
+    '<\\/([A-Za-z_][\\w:.-]*)\\s*>',
+    // Names and unquoted values stop at "<", so a tag left open cannot make every later "<" rescan the rest.
+    '<([A-Za-z_][\\w:.-]*)((?:\\s+[^\\s=/<>]+(?:\\s*=\\s*(?:"[^"]*"|\'[^\']*\'|[^\\s"\'<>]+))?)*)\\s*(\\/?)>',
+  ].join('|'),
+  'gi',
+);
 const ATTRIBUTE = /([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g;
 
 /** Reads the subscriptions of an OPML document, in document order. */
@@ -71,7 +74,10 @@ export function parseOpml(input: string): OpmlSubscription[] {
         description: clean(attributes.get('description')),
         htmlUrl: clean(attributes.get('htmlurl')),
         folders: open.filter((folder): folder is string => folder !== null),
-        categories: (attributes.get('category') ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
+        categories: (attributes.get('category') ?? '')
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
       });
     }
     if (selfClosing !== '/') open.push(url === undefined ? title : null);
@@ -110,7 +116,8 @@ function clean(value: string | undefined): string | null {
 }
 
 function describeRoot(root: string): string {
-  if (root === 'rss' || root === 'feed' || root === 'rdf:rdf') return `a feed (<${root}>), not a subscription list; add it with "columnwire feeds add URL"`;
+  if (root === 'rss' || root === 'feed' || root === 'rdf:rdf')
+    return `a feed (<${root}>), not a subscription list; add it with "columnwire feeds add URL"`;
   if (root === 'html') return 'an HTML page';
   return `XML with root <${root}>, not <opml>`;
 }

@@ -19,7 +19,11 @@ export interface ImportPlan {
 const MAX_OUTLET_CHARS = 80;
 
 /** Plans the import of `subscriptions` into a config that has `existing` feeds; `extraTags` go on every new entry. */
-export function planOpmlImport(subscriptions: readonly OpmlSubscription[], existing: readonly FeedSource[], extraTags: readonly string[]): ImportPlan {
+export function planOpmlImport(
+  subscriptions: readonly OpmlSubscription[],
+  existing: readonly FeedSource[],
+  extraTags: readonly string[],
+): ImportPlan {
   const entries: FeedEntry[] = [];
   const skipped: ImportPlan['skipped'] = [];
   // By canonical URL: the entry planned for it, or null when the config has it already.
@@ -32,7 +36,11 @@ export function planOpmlImport(subscriptions: readonly OpmlSubscription[], exist
       skipped.push({ url: subscription.url, reason: 'not an http(s) URL' });
       continue;
     }
-    const tags = [...subscription.folders.map(tagOf), ...subscription.categories.flatMap((category) => category.split('/').map(tagOf)), ...extraTags];
+    const tags = [
+      ...subscription.folders.map(tagOf),
+      ...subscription.categories.flatMap((category) => category.split('/').map(tagOf)),
+      ...extraTags,
+    ];
     if (planned.has(canonical)) {
       const again = planned.get(canonical);
       if (again) again.tags = unique([...(again.tags ?? []), ...tags]);
@@ -47,7 +55,8 @@ export function planOpmlImport(subscriptions: readonly OpmlSubscription[], exist
     }
     const id = uniqueFeedId(subscription.url, taken);
     taken.add(id);
-    const outlet = subscription.description !== null && subscription.description.length <= MAX_OUTLET_CHARS ? subscription.description : null;
+    const outlet =
+      subscription.description !== null && subscription.description.length <= MAX_OUTLET_CHARS ? subscription.description : null;
     const entry: FeedEntry = {
       url: subscription.url,
       id,
@@ -63,7 +72,11 @@ export function planOpmlImport(subscriptions: readonly OpmlSubscription[], exist
 
 /** "Politics & Society" → "politics-society"; letters of any script stay. */
 export function tagOf(name: string): string {
-  return name.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 function unique(tags: readonly string[]): string[] {

@@ -39,7 +39,9 @@ const KEYS: readonly Key[] = ['url', 'id', 'title', 'outlet', 'tags'];
 export function detectEntryStyle(text: string, seq: YAMLSeq | null, dashColumn: number, blankBetween: boolean): EntryStyle {
   const maps = (seq?.items ?? []).filter((item): item is YAMLMap => isMap(item));
   const keyLists = maps.map((map) => map.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : '')).filter(isKey));
-  const tagPairs = maps.flatMap((map) => map.items.filter((pair): pair is Pair<Scalar, YAMLSeq> => isScalar(pair.key) && pair.key.value === 'tags' && isSeq(pair.value)));
+  const tagPairs = maps.flatMap((map) =>
+    map.items.filter((pair): pair is Pair<Scalar, YAMLSeq> => isScalar(pair.key) && pair.key.value === 'tags' && isSeq(pair.value)),
+  );
   const flowTags = tagPairs.filter((pair) => pair.value!.flow).map((pair) => pair.value!);
   const blockTags = tagPairs.filter((pair) => !pair.value!.flow && pair.value!.items.length > 0);
   return {
@@ -47,12 +49,16 @@ export function detectEntryStyle(text: string, seq: YAMLSeq | null, dashColumn: 
     blankBetween,
     keyOrder: mergeKeyOrder(keyLists.reduce<Key[]>((best, keys) => (keys.length >= best.length ? keys : best), [])),
     flowTags: flowTags.length >= blockTags.length,
-    flowPadding: flowTags.some((node) => node.items.length > 0 && node.range !== undefined && node.range !== null && text[node.range[0] + 1] === ' '),
+    flowPadding: flowTags.some(
+      (node) => node.items.length > 0 && node.range !== undefined && node.range !== null && text[node.range[0] + 1] === ' ',
+    ),
     indentSeq: blockTags.every((pair) => columnOf(text, pair.value!.range?.[0]) > columnOf(text, pair.key.range?.[0])),
-    quotes: Object.fromEntries(KEYS.flatMap((key) => {
-      const quote = commonQuote(maps.map((map) => map.get(key, true)));
-      return quote ? [[key, quote]] : [];
-    })),
+    quotes: Object.fromEntries(
+      KEYS.flatMap((key) => {
+        const quote = commonQuote(maps.map((map) => map.get(key, true)));
+        return quote ? [[key, quote]] : [];
+      }),
+    ),
   };
 }
 
@@ -64,7 +70,9 @@ export function renderEntries(entries: readonly FeedEntry[], style: EntryStyle, 
     for (const key of style.keyOrder) {
       const value = entry[key];
       if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
-      map.add(doc.createPair(key, key === 'tags' ? tagsNode(doc, value as string[], style) : scalarNode(doc, value as string, style.quotes[key])));
+      map.add(
+        doc.createPair(key, key === 'tags' ? tagsNode(doc, value as string[], style) : scalarNode(doc, value as string, style.quotes[key])),
+      );
     }
     const list = new YAMLSeq();
     list.items.push(map);
@@ -103,7 +111,11 @@ function stringify(doc: Document, style: EntryStyle): string {
 function indentLines(text: string, column: number, newline: string): string {
   const pad = ' '.repeat(column);
   // Blank lines inside a block scalar (a title with line breaks) stay blank and stay.
-  return text.replace(/\n$/, '').split('\n').map((line) => `${line === '' ? '' : pad}${line}${newline}`).join('');
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => `${line === '' ? '' : pad}${line}${newline}`)
+    .join('');
 }
 
 /** The file's most complete key order, with the keys it never uses slotted in where the default order puts them. */

@@ -17,49 +17,81 @@ const httpUrl = z.string({ error: 'must be a URL string' }).refine(
       return false;
     }
   },
-  { error: (issue) => `must be an http(s) URL, got ${JSON.stringify(typeof issue.input === 'string' ? redactUrl(issue.input) : issue.input)}` },
+  {
+    error: (issue) =>
+      `must be an http(s) URL, got ${JSON.stringify(typeof issue.input === 'string' ? redactUrl(issue.input) : issue.input)}`,
+  },
 );
 
 const text = z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' });
 const int = (min: number, max: number) =>
-  z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+  z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
 
 export const FEED_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-const feedSchema = z.strictObject({
-  url: httpUrl,
-  id: z.string({ error: 'must be a string' })
-    .regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or ".", at most 64 characters' })
-    .optional(),
-  title: text.optional(),
-  outlet: text.optional(),
-  tags: z.array(text, { error: 'must be a list of tags, like [politics, europe]' }).default([]),
-}, { error: 'must be a mapping with at least a url: key' });
+const feedSchema = z.strictObject(
+  {
+    url: httpUrl,
+    id: z
+      .string({ error: 'must be a string' })
+      .regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or ".", at most 64 characters' })
+      .optional(),
+    title: text.optional(),
+    outlet: text.optional(),
+    tags: z.array(text, { error: 'must be a list of tags, like [politics, europe]' }).default([]),
+  },
+  { error: 'must be a mapping with at least a url: key' },
+);
 
 const pollSchema = z.strictObject({
-  schedule: z.string({ error: 'must be a cron expression string' }).default('*/30 * * * *')
+  schedule: z
+    .string({ error: 'must be a cron expression string' })
+    .default('*/30 * * * *')
     .superRefine((value, ctx) => {
       const problem = describeScheduleError(value);
       if (problem) ctx.addIssue({ code: 'custom', message: `must be a cron expression: ${problem}` });
     }),
   concurrency: int(1, 64).default(8),
   perHostConcurrency: int(1, 16).default(2),
-  timeoutSeconds: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' })
-    .max(600, { error: 'must be at most 600' }).default(20),
+  timeoutSeconds: z
+    .number({ error: 'must be a number' })
+    .positive({ error: 'must be more than 0' })
+    .max(600, { error: 'must be at most 600' })
+    .default(20),
   maxBytes: int(1024, 1024 ** 3).default(10 * 1024 * 1024),
   // Parsing runs in worker threads, so the main thread keeps serving while a feed is parsed.
   parseWorkers: int(1, 64).default(() => Math.max(1, availableParallelism() - 1)),
-  parseTimeoutSeconds: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' })
-    .max(600, { error: 'must be at most 600' }).default(20),
-  allowPrivateAddresses: z.union([
-    z.boolean(),
-    z.array(z.string().refine(isAddressOrRange, { error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}` })),
-  ], { error: 'must be true, false or a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' }).default(false),
+  parseTimeoutSeconds: z
+    .number({ error: 'must be a number' })
+    .positive({ error: 'must be more than 0' })
+    .max(600, { error: 'must be at most 600' })
+    .default(20),
+  allowPrivateAddresses: z
+    .union(
+      [
+        z.boolean(),
+        z.array(
+          z
+            .string()
+            .refine(isAddressOrRange, {
+              error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}`,
+            }),
+        ),
+      ],
+      { error: 'must be true, false or a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' },
+    )
+    .default(false),
 });
 
-const addressOrRange = z.string({ error: 'must be an IP address or CIDR range string' })
-  .refine(isAddressOrRange, { error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}` });
+const addressOrRange = z
+  .string({ error: 'must be an IP address or CIDR range string' })
+  .refine(isAddressOrRange, {
+    error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}`,
+  });
 
 /** Loopback, private and link-local ranges: the operator's machine and networks (like Miniflux's METRICS_ALLOWED_NETWORKS). */
 export const DEFAULT_ADMIN_NETWORKS = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'];
@@ -68,12 +100,16 @@ const serverSchema = z.strictObject({
   host: text.default('127.0.0.1'),
   port: int(0, 65535).default(8080),
   /** Clients allowed /metrics and /digests/{id}/preview, by socket address. */
-  adminNetworks: z.array(addressOrRange, { error: 'must be a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' })
+  adminNetworks: z
+    .array(addressOrRange, { error: 'must be a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' })
     .default(() => [...DEFAULT_ADMIN_NETWORKS]),
 });
 
 const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
-const email = z.string({ error: 'must be an email address' }).trim().regex(EMAIL, { error: (issue) => `must be an email address like reader@example.com, got ${JSON.stringify(issue.input)}` });
+const email = z
+  .string({ error: 'must be an email address' })
+  .trim()
+  .regex(EMAIL, { error: (issue) => `must be an email address like reader@example.com, got ${JSON.stringify(issue.input)}` });
 
 const mailSchema = z.strictObject({
   from: text.default('Columnwire <columnwire@localhost>'),
@@ -91,37 +127,45 @@ const timezone = z.string({ error: 'must be an IANA time zone name like Europe/L
   { error: (issue) => `must be an IANA time zone name like Europe/London or America/New_York, got ${JSON.stringify(issue.input)}` },
 );
 
-const digestSchema = z.strictObject({
-  id: z.string({ error: 'must be a string' }).regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or "."' }),
-  schedule: z.string({ error: 'must be a cron expression string' }).default('0 7 * * *')
-    .superRefine((value, ctx) => {
-      const problem = describeScheduleError(value);
-      if (problem) ctx.addIssue({ code: 'custom', message: `must be a cron expression: ${problem}` });
-    }),
-  timezone: timezone.default('UTC'),
-  subject: text.default('Columns for {date} ({count})'),
-  to: z.array(email, { error: 'must be a list of email addresses' }).min(1, { error: 'must list at least one address' }),
-  tags: z.array(text, { error: 'must be a list of tags' }).default([]),
-  feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
-  groupBy: z.enum(['outlet', 'columnist', 'tag', 'none'], { error: 'must be one of outlet, columnist, tag, none' }).default('outlet'),
-  maxItems: int(1, 1000).default(100),
-  skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
-}, { error: 'must be a mapping with at least id: and to:' });
+const digestSchema = z.strictObject(
+  {
+    id: z.string({ error: 'must be a string' }).regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or "."' }),
+    schedule: z
+      .string({ error: 'must be a cron expression string' })
+      .default('0 7 * * *')
+      .superRefine((value, ctx) => {
+        const problem = describeScheduleError(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: `must be a cron expression: ${problem}` });
+      }),
+    timezone: timezone.default('UTC'),
+    subject: text.default('Columns for {date} ({count})'),
+    to: z.array(email, { error: 'must be a list of email addresses' }).min(1, { error: 'must list at least one address' }),
+    tags: z.array(text, { error: 'must be a list of tags' }).default([]),
+    feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
+    groupBy: z.enum(['outlet', 'columnist', 'tag', 'none'], { error: 'must be one of outlet, columnist, tag, none' }).default('outlet'),
+    maxItems: int(1, 1000).default(100),
+    skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
+  },
+  { error: 'must be a mapping with at least id: and to:' },
+);
 
-export const configSchema = z.strictObject({
-  title: text.default('Columnists Digest'),
-  baseUrl: httpUrl.default('http://localhost:8080'),
-  retentionDays: int(0, 36500).default(90),
-  /** On SIGTERM/SIGINT, how long fetches and the digest message in flight may take to finish. */
-  shutdownGraceSeconds: int(0, 300).default(10),
-  poll: pollSchema.prefault({}),
-  server: serverSchema.prefault({}),
-  mail: mailSchema.prefault({}),
-  digests: z.array(digestSchema, { error: 'must be a list of digests, each starting with "- id: ..."' }).default([]),
-  /** A folder with digest.mjml and digest.txt replacing the built-in templates. */
-  templates: text.optional(),
-  feeds: z.array(feedSchema, { error: 'must be a list of feeds, each starting with "- url: ..."' }).default([]),
-}, { error: 'must be a mapping of settings (title, baseUrl, poll, feeds, ...)' });
+export const configSchema = z.strictObject(
+  {
+    title: text.default('Columnists Digest'),
+    baseUrl: httpUrl.default('http://localhost:8080'),
+    retentionDays: int(0, 36500).default(90),
+    /** On SIGTERM/SIGINT, how long fetches and the digest message in flight may take to finish. */
+    shutdownGraceSeconds: int(0, 300).default(10),
+    poll: pollSchema.prefault({}),
+    server: serverSchema.prefault({}),
+    mail: mailSchema.prefault({}),
+    digests: z.array(digestSchema, { error: 'must be a list of digests, each starting with "- id: ..."' }).default([]),
+    /** A folder with digest.mjml and digest.txt replacing the built-in templates. */
+    templates: text.optional(),
+    feeds: z.array(feedSchema, { error: 'must be a list of feeds, each starting with "- url: ..."' }).default([]),
+  },
+  { error: 'must be a mapping of settings (title, baseUrl, poll, feeds, ...)' },
+);
 
 export type RawConfig = z.output<typeof configSchema>;
 export type DigestConfig = RawConfig['digests'][number];

@@ -44,7 +44,8 @@ export function updateConfigFile(path: string, what: string, plan: (current: Con
       return { before, after, edit, result };
     } catch (error) {
       if (!(error instanceof ChangedMeanwhile)) throw error;
-      if (attempt === ATTEMPTS) throw new Error(`config: ${path} kept changing while ${what} was written; nothing was written, try again`, { cause: error });
+      if (attempt === ATTEMPTS)
+        throw new Error(`config: ${path} kept changing while ${what} was written; nothing was written, try again`, { cause: error });
     }
   }
 }

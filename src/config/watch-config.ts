@@ -17,7 +17,10 @@ export interface ConfigWatcher {
 export function watchConfig(path: string, onChange: () => void, onError: (error: Error) => void, settleMs = 200): ConfigWatcher {
   let timer: NodeJS.Timeout | null = null;
   let lastHash: string | null = null;
-  const hashNow = async () => createHash('sha256').update(await readFile(path).catch(() => Buffer.alloc(0))).digest('hex');
+  const hashNow = async () =>
+    createHash('sha256')
+      .update(await readFile(path).catch(() => Buffer.alloc(0)))
+      .digest('hex');
   void hashNow().then((hash) => {
     lastHash ??= hash;
   });
@@ -34,7 +37,11 @@ export function watchConfig(path: string, onChange: () => void, onError: (error:
       timer = setTimeout(() => void check().catch(onError), settleMs);
     });
   } catch (cause) {
-    onError(new Error(`config: cannot watch ${dirname(path)} for changes (${(cause as NodeJS.ErrnoException).code}); send SIGHUP to reload`, { cause }));
+    onError(
+      new Error(`config: cannot watch ${dirname(path)} for changes (${(cause as NodeJS.ErrnoException).code}); send SIGHUP to reload`, {
+        cause,
+      }),
+    );
     return { close: () => {} };
   }
   watcher.on('error', onError);

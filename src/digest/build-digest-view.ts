@@ -61,23 +61,36 @@ export function buildDigestView(input: DigestViewInput): DigestView {
   const base = input.baseUrl.replace(/\/+$/, '');
   const full = input.stories.slice(0, input.fullStories);
   const rest = input.stories.slice(input.fullStories);
-  const shortDate = new Intl.DateTimeFormat('en-GB', { timeZone: digest.timezone, day: 'numeric', month: 'short', year: 'numeric' }).format(now);
+  const shortDate = new Intl.DateTimeFormat('en-GB', { timeZone: digest.timezone, day: 'numeric', month: 'short', year: 'numeric' }).format(
+    now,
+  );
   const count = input.stories.length;
   return {
     subject: formatSubject(digest.subject, { date: shortDate, count, id: digest.id, title: input.title }),
     title: input.title,
-    dateLabel: new Intl.DateTimeFormat('en-GB', { timeZone: digest.timezone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(now),
+    dateLabel: new Intl.DateTimeFormat('en-GB', {
+      timeZone: digest.timezone,
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+    }).format(now),
     count,
     countLabel: count === 1 ? '1 new column' : `${count} new columns`,
     groups: group(full, digest.groupBy, input.sources).map(([name, stories]) => ({
       name,
       stories: stories.map((story) => storyView(story, input)),
     })),
-    more: rest.length === 0 ? null : {
-      count: rest.length,
-      stories: rest.slice(0, input.listedStories ?? rest.length).map((story) => ({ title: story.title ?? '(untitled)', link: linkOf(story, base) })),
-      hidden: Math.max(0, rest.length - (input.listedStories ?? rest.length)),
-    },
+    more:
+      rest.length === 0
+        ? null
+        : {
+            count: rest.length,
+            stories: rest
+              .slice(0, input.listedStories ?? rest.length)
+              .map((story) => ({ title: story.title ?? '(untitled)', link: linkOf(story, base) })),
+            hidden: Math.max(0, rest.length - (input.listedStories ?? rest.length)),
+          },
     health: healthNote(input),
     feedUrl: `${base}/feed.xml`,
     webUrl: `${base}/`,
@@ -85,12 +98,21 @@ export function buildDigestView(input: DigestViewInput): DigestView {
   };
 }
 
-function group(stories: readonly Story[], by: DigestConfig['groupBy'], sources: ReadonlyMap<string, FeedSource>): Array<[string | null, Story[]]> {
+function group(
+  stories: readonly Story[],
+  by: DigestConfig['groupBy'],
+  sources: ReadonlyMap<string, FeedSource>,
+): Array<[string | null, Story[]]> {
   if (by === 'none') return stories.length === 0 ? [] : [[null, [...stories]]];
   const groups = new Map<string, Story[]>();
   for (const story of stories) {
     const source = sources.get(story.feedId);
-    const key = by === 'outlet' ? (source?.outlet ?? 'Other outlets') : by === 'columnist' ? (story.author ?? source?.title ?? 'Unknown columnist') : (source?.tags[0] ?? 'Untagged');
+    const key =
+      by === 'outlet'
+        ? (source?.outlet ?? 'Other outlets')
+        : by === 'columnist'
+          ? (story.author ?? source?.title ?? 'Unknown columnist')
+          : (source?.tags[0] ?? 'Untagged');
     groups.set(key, [...(groups.get(key) ?? []), story]);
   }
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
@@ -101,10 +123,14 @@ function storyView(story: Story, input: DigestViewInput): StoryView {
   const outlet = source?.outlet ?? null;
   const columnist = story.author ?? source?.title ?? null;
   const time = formatStoryTime(story.published, input.digest.timezone);
-  const others = [...new Set(story.sources
-    .filter((other) => other.feedId !== story.feedId)
-    .map((other) => input.sources.get(other.feedId)?.outlet ?? input.sources.get(other.feedId)?.title ?? other.feedId)
-    .filter((name) => name !== outlet))];
+  const others = [
+    ...new Set(
+      story.sources
+        .filter((other) => other.feedId !== story.feedId)
+        .map((other) => input.sources.get(other.feedId)?.outlet ?? input.sources.get(other.feedId)?.title ?? other.feedId)
+        .filter((name) => name !== outlet),
+    ),
+  ];
   return {
     title: story.title ?? '(untitled)',
     link: linkOf(story, input.baseUrl.replace(/\/+$/, '')),
@@ -119,9 +145,18 @@ const ZONE_NAME_LOCALES = ['en-GB', 'en-US', 'en-CA', 'en-AU', 'en-NZ', 'en-IN',
 
 /** "1 Jul, 07:30 BST": day, time and the zone's short name where one exists, else "GMT+2". */
 export function formatStoryTime(date: Date, timeZone: string): string {
-  const format = (locale: string) => new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' }).formatToParts(date).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  const format = (locale: string) =>
+    new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' }).formatToParts(date).find((part) => part.type === 'timeZoneName')
+      ?.value ?? '';
   const zone = ZONE_NAME_LOCALES.map(format).find((name) => !/^(GMT|UTC)[+-−]/.test(name)) ?? format('en-GB');
-  const dayTime = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
+  const dayTime = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(date);
   return `${dayTime} ${zone}`;
 }
 
@@ -136,9 +171,13 @@ function healthNote(input: DigestViewInput): DigestView['health'] {
     const name = input.sources.get(feed.id)?.title ?? feed.title ?? feed.id;
     const lastSuccess = feed.lastSuccessAt?.getTime() ?? null;
     if (feed.consecutiveErrors > 0 && (lastSuccess === null || now - lastSuccess > FAILING_AFTER_MS)) {
-      const since = lastSuccess === null ? 'never fetched successfully' : `failing for ${Math.floor((now - lastSuccess) / 86_400_000) || 1} day(s)`;
+      const since =
+        lastSuccess === null ? 'never fetched successfully' : `failing for ${Math.floor((now - lastSuccess) / 86_400_000) || 1} day(s)`;
       // Every recipient reads this note: the error names the feed's URL, never its password or token.
-      const error = feed.lastError === null ? 'unknown error' : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, input.sources.get(feed.id)?.url]);
+      const error =
+        feed.lastError === null
+          ? 'unknown error'
+          : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, input.sources.get(feed.id)?.url]);
       return [{ name, problem: `${since}: ${error}` }];
     }
     const lastNew = input.lastNewStory.get(feed.id)?.getTime();

@@ -64,7 +64,11 @@ function lookup(stack: Context[], name: string): unknown {
   const [head, ...rest] = name.split('.');
   for (let index = stack.length - 1; index >= 0; index--) {
     const context = stack[index]!;
-    if (head! in context) return rest.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Context)[key] : undefined), context[head!]);
+    if (head! in context)
+      return rest.reduce<unknown>(
+        (value, key) => (value && typeof value === 'object' ? (value as Context)[key] : undefined),
+        context[head!],
+      );
   }
   return undefined;
 }
@@ -79,7 +83,10 @@ function stringify(value: unknown, name: string): string {
   if (value === undefined || value === null || value === false) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) throw new Error(`template: {{${name}}} is a list, so it cannot be printed; repeat a section over it: {{#${name}}}…{{/${name}}}`);
+  if (Array.isArray(value))
+    throw new Error(`template: {{${name}}} is a list, so it cannot be printed; repeat a section over it: {{#${name}}}…{{/${name}}}`);
   const field = value && typeof value === 'object' ? (Object.keys(value)[0] ?? 'field') : 'field';
-  throw new Error(`template: {{${name}}} has fields, so it cannot be printed; print one of them, like {{${name}.${field}}}, or open it as a section: {{#${name}}}…{{/${name}}}`);
+  throw new Error(
+    `template: {{${name}}} has fields, so it cannot be printed; print one of them, like {{${name}.${field}}}, or open it as a section: {{#${name}}}…{{/${name}}}`,
+  );
 }

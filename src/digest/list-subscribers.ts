@@ -17,15 +17,20 @@ export interface SubscriberRow {
 }
 
 /** The recipients of `digests`, by digest then address, lower-cased as they are sent to. */
-export async function listSubscribers(digests: readonly DigestConfig[], store: Pick<Store, 'subscriptionStates'>): Promise<SubscriberRow[]> {
+export async function listSubscribers(
+  digests: readonly DigestConfig[],
+  store: Pick<Store, 'subscriptionStates'>,
+): Promise<SubscriberRow[]> {
   const rows: SubscriberRow[] = [];
   for (const digest of digests) {
     const states = await store.subscriptionStates(digest.id);
     for (const address of [...new Set(digest.to.map((to) => to.toLowerCase()))].sort()) {
       const standing = states.get(address);
-      rows.push(standing
-        ? { address, digestId: digest.id, state: standing.state, since: standing.since, scope: standing.scope }
-        : { address, digestId: digest.id, state: 'subscribed', since: null, scope: null });
+      rows.push(
+        standing
+          ? { address, digestId: digest.id, state: standing.state, since: standing.since, scope: standing.scope }
+          : { address, digestId: digest.id, state: 'subscribed', since: null, scope: null },
+      );
     }
   }
   return rows;

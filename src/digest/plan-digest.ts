@@ -23,7 +23,9 @@ export interface DigestPlan {
 /** The feeds a digest draws from: its `feeds`, plus those with one of its `tags`; every feed when both are empty. */
 export function digestFeedIds(digest: DigestConfig, config: Config): string[] | undefined {
   if (digest.feeds.length === 0 && digest.tags.length === 0) return undefined;
-  return config.feeds.filter((feed) => digest.feeds.includes(feed.id) || feed.tags.some((tag) => digest.tags.includes(tag))).map((feed) => feed.id);
+  return config.feeds
+    .filter((feed) => digest.feeds.includes(feed.id) || feed.tags.some((tag) => digest.tags.includes(tag)))
+    .map((feed) => feed.id);
 }
 
 /** Plans the next run of `digest` at `now`. */

@@ -60,27 +60,61 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
   // Claimed against the cursor it was planned from: when another process (the service's
   // schedule, a hand-run digest) created the run first, this one helps finish that run instead.
   const claim = await deps.store.claimDigestRun({
-    digestId: digest.id, createdAt, afterRunId: plan.afterRunId, fromStoryId: plan.fromStoryId, toStoryId: plan.toStoryId,
-    storyIds: plan.stories.map((story) => story.id), subject: rendered.subject,
-    recipients: plan.recipients.map((address) => ({ address, messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from) })),
+    digestId: digest.id,
+    createdAt,
+    afterRunId: plan.afterRunId,
+    fromStoryId: plan.fromStoryId,
+    toStoryId: plan.toStoryId,
+    storyIds: plan.stories.map((story) => story.id),
+    subject: rendered.subject,
+    recipients: plan.recipients.map((address) => ({
+      address,
+      messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from),
+    })),
   });
-  if (claim.kind === 'taken') deps.logger.info({ digestId: digest.id, runId: claim.run.id }, 'digest run already started by another process; helping it finish');
-  if (!runs.some((report) => report.runId === claim.run.id)) runs.push(await sendRun(digest, claim.run, deps, claim.kind === 'created' ? rendered : undefined));
+  if (claim.kind === 'taken')
+    deps.logger.info({ digestId: digest.id, runId: claim.run.id }, 'digest run already started by another process; helping it finish');
+  if (!runs.some((report) => report.runId === claim.run.id))
+    runs.push(await sendRun(digest, claim.run, deps, claim.kind === 'created' ? rendered : undefined));
   return { kind: 'sent', runs };
 }
 
 /** Renders a digest of `stories` as of `at` (compiled once; filled per recipient). */
-export async function renderFor(digest: DigestConfig, stories: readonly Story[], at: Date, deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>): Promise<RenderedDigest> {
+export async function renderFor(
+  digest: DigestConfig,
+  stories: readonly Story[],
+  at: Date,
+  deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>,
+): Promise<RenderedDigest> {
   const sources = new Map(deps.config.feeds.map((feed) => [feed.id, feed]));
   const [feeds, lastNewStory] = await Promise.all([deps.store.listFeeds(), deps.store.lastNewStoryByFeed()]);
-  const makeView = (fullStories: number, listedStories: number) => buildDigestView({
-    digest, title: deps.config.title, baseUrl: deps.config.baseUrl, stories, sources, feeds, lastNewStory, now: at, fullStories, listedStories, unsubscribeUrl: '',
-  });
+  const makeView = (fullStories: number, listedStories: number) =>
+    buildDigestView({
+      digest,
+      title: deps.config.title,
+      baseUrl: deps.config.baseUrl,
+      stories,
+      sources,
+      feeds,
+      lastNewStory,
+      now: at,
+      fullStories,
+      listedStories,
+      unsubscribeUrl: '',
+    });
   return renderDigest(makeView, Math.min(digest.maxItems, stories.length), stories.length, deps.templates);
 }
 
 /** The message for one recipient of a rendered digest. */
-export function composeMessage(digest: DigestConfig, rendered: RenderedDigest, address: string, messageId: string, deps: Pick<DigestDeps, 'config' | 'secret'>, date: Date, epoch = 0): OutgoingMessage {
+export function composeMessage(
+  digest: DigestConfig,
+  rendered: RenderedDigest,
+  address: string,
+  messageId: string,
+  deps: Pick<DigestDeps, 'config' | 'secret'>,
+  date: Date,
+  epoch = 0,
+): OutgoingMessage {
   const base = deps.config.baseUrl.replace(/\/+$/, '');
   // The epoch (resubscribes so far) makes this link old once the reader is resubscribed.
   const token = createUnsubscribeToken({ address, digestId: digest.id, epoch }, deps.secret);
@@ -126,13 +160,20 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
     // One write per recipient, its own commit, right after the server's reply: a crash can
     // only resend (same Message-ID) what was in flight, at most one copy per SMTP connection.
     const outcome = await sendWithRetries(
-      () => deps.mailer.send(composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now(), standings.get(delivery.address)?.epoch)),
+      () =>
+        deps.mailer.send(
+          composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now(), standings.get(delivery.address)?.epoch),
+        ),
       deps.signal?.aborted ? [] : deps.retryDelaysMs,
     );
     if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
-    if (outcome.kind === 'sent') await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
+    if (outcome.kind === 'sent')
+      await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
     else {
-      await deps.store.markDelivery(run.id, delivery.address, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error, attempts: outcome.attempts });
+      await deps.store.markDelivery(run.id, delivery.address, outcome.kind === 'permanent' ? 'failed' : 'pending', {
+        error: outcome.error,
+        attempts: outcome.attempts,
+      });
       log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
     }
   });
@@ -141,7 +182,16 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
   // This process's claims all ended with its loop: a claim left is another sender's.
   const sending = deliveries.filter((delivery) => delivery.status === 'pending' && delivery.claimedAt !== null).length;
-  const report = { runId: run.id, subject: rendered.subject, stories: run.storyIds.length, sent: count('sent'), failed: count('failed'), pending: count('pending') - sending, sending, done };
+  const report = {
+    runId: run.id,
+    subject: rendered.subject,
+    stories: run.storyIds.length,
+    sent: count('sent'),
+    failed: count('failed'),
+    pending: count('pending') - sending,
+    sending,
+    done,
+  };
   log.info({ ...report, via: deps.mailer.describe }, 'digest run finished');
   return report;
 }
@@ -159,9 +209,19 @@ async function sendWithRetries(send: () => Promise<SendOutcome>, delaysMs: reado
 }
 
 /** The HTML the next run of `digest` would send (a preview: nothing recorded, the unsubscribe link inert). */
-export async function previewDigest(digest: DigestConfig, deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>, now: Date): Promise<{ html: string; text: string; subject: string; stories: Story[]; recipients: string[] }> {
+export async function previewDigest(
+  digest: DigestConfig,
+  deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>,
+  now: Date,
+): Promise<{ html: string; text: string; subject: string; stories: Story[]; recipients: string[] }> {
   const plan = await planDigest(digest, deps.config, deps.store, now);
   const rendered = await renderFor(digest, plan.stories, now, deps);
   const inert = `${deps.config.baseUrl.replace(/\/+$/, '')}/unsubscribe`;
-  return { html: rendered.html(inert), text: rendered.text(inert), subject: rendered.subject, stories: plan.stories, recipients: plan.recipients };
+  return {
+    html: rendered.html(inert),
+    text: rendered.text(inert),
+    subject: rendered.subject,
+    stories: plan.stories,
+    recipients: plan.recipients,
+  };
 }

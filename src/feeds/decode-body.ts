@@ -59,7 +59,9 @@ function decodeWith(encoding: string, bytes: Uint8Array): string {
   // label means, per WHATWG) as plain latin1, turning “quotes” and € into C1 controls
   // (nodejs/node#60888); map that range by hand.
   if (encoding === 'windows-1252') {
-    return Buffer.from(bytes).toString('latin1').replace(C1_CONTROLS, (ch) => WINDOWS_1252_HIGH[ch.charCodeAt(0) - 0x80]!);
+    return Buffer.from(bytes)
+      .toString('latin1')
+      .replace(C1_CONTROLS, (ch) => WINDOWS_1252_HIGH[ch.charCodeAt(0) - 0x80]!);
   }
   return new TextDecoder(encoding).decode(bytes);
 }

@@ -20,23 +20,24 @@ export interface DocumentRequest {
 
 export type FetchedDocument =
   | {
-    kind: 'ok';
-    /** The document, decoded. */
-    text: string;
-    /** Where the document was last read from: the base of its relative links. */
-    url: string;
-    /** The URL to subscribe to: the feed's, after permanent redirects only. */
-    permanentUrl: string;
-    /** The page the feed was found on, when `request.url` was a page. */
-    pageUrl: string | null;
-  }
+      kind: 'ok';
+      /** The document, decoded. */
+      text: string;
+      /** Where the document was last read from: the base of its relative links. */
+      url: string;
+      /** The URL to subscribe to: the feed's, after permanent redirects only. */
+      permanentUrl: string;
+      /** The page the feed was found on, when `request.url` was a page. */
+      pageUrl: string | null;
+    }
   | { kind: 'failed'; reason: string };
 
 /** Fetches `request.url`, following an HTML page to its feed; every expected failure is a `failed` value. */
 export async function fetchDocument(request: DocumentRequest): Promise<FetchedDocument> {
   const startedMs = Date.now();
   const result = await fetchFeed(request);
-  if (result.kind !== 'ok') return { kind: 'failed', reason: result.kind === 'failed' ? result.reason : 'unexpected HTTP 304 to a request without validators' };
+  if (result.kind !== 'ok')
+    return { kind: 'failed', reason: result.kind === 'failed' ? result.reason : 'unexpected HTTP 304 to a request without validators' };
   const text = decodeBody(result.body, result.contentType);
   if (!looksLikeHtml(text, result.contentType)) {
     return { kind: 'ok', text, url: result.url, permanentUrl: result.permanentUrl, pageUrl: null };
@@ -56,7 +57,8 @@ export async function fetchLinkedFeed(html: string, pageUrl: string, request: Fe
 /** Fetches the best of the feed links a page advertises (found in a parse worker); a string says why there is none. */
 export async function fetchAdvertisedFeed(feedLinks: readonly string[], pageUrl: string, request: FetchRequest): Promise<Fetched | string> {
   const [candidate] = feedLinks;
-  if (!candidate) return `${pageUrl} is an HTML page that links no feed (no <link rel="alternate" type="application/rss+xml">); use the feed's own URL`;
+  if (!candidate)
+    return `${pageUrl} is an HTML page that links no feed (no <link rel="alternate" type="application/rss+xml">); use the feed's own URL`;
   const result = await fetchFeed({ ...request, url: candidate, etag: null, lastModified: null });
   if (result.kind !== 'ok') {
     return `feed ${candidate} found on page ${pageUrl} failed: ${result.kind === 'failed' ? result.reason : 'unexpected 304'}`;

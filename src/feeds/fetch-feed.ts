@@ -7,8 +7,9 @@ import { fetch } from 'undici';
 import { checkFetchTarget, guardedDispatcher, type AddressPolicy, type LookupFunction } from './guard-address.ts';
 
 export const USER_AGENT = 'columnwire/0.1 (+https://github.com/columnwire/columnwire; feed aggregator)';
-const ACCEPT = 'application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, '
-  + 'application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.3';
+const ACCEPT =
+  'application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, ' +
+  'application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.3';
 
 export interface FetchRequest {
   url: string;
@@ -49,7 +50,11 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   const visited = new Set([url]);
   const dispatcher = guardedDispatcher(request.allowPrivateAddresses, request.lookup);
   const failed = (reason: string, response?: Response) => ({
-    kind: 'failed' as const, reason, status: response?.status ?? null, headers: response?.headers ?? null, permanentUrl,
+    kind: 'failed' as const,
+    reason,
+    status: response?.status ?? null,
+    headers: response?.headers ?? null,
+    permanentUrl,
   });
   try {
     for (let hop = 0; ; hop++) {
@@ -57,7 +62,12 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
       const refused = await checkFetchTarget(target, request.allowPrivateAddresses, request.lookup);
       if (refused) return failed(refused);
       const headers = requestHeaders(request, url === request.url || url === permanentUrl || url === movedTo);
-      const response = await fetch(withoutCredentials(target, headers), { dispatcher, redirect: 'manual', signal: controller.signal, headers });
+      const response = await fetch(withoutCredentials(target, headers), {
+        dispatcher,
+        redirect: 'manual',
+        signal: controller.signal,
+        headers,
+      });
       // A permanent move is adopted only once its target has answered: a redirect to a refused
       // address or to a server that is down must not move the feed there for good.
       if (movedTo === url) permanentUrl = url;

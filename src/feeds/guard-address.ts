@@ -88,4 +88,3 @@ function resolveAll(lookup: LookupFunction, host: string): Promise<string[]> {
     });
   });
 }
-

@@ -56,5 +56,7 @@ export function foldText(text: string | null): string | null {
 /** Hashes what a reader sees; the canonical link, so rotating tracking parameters are no edit. */
 function hashContent(item: ParsedItem, canonical: string | null): string {
   const parts = [item.title, canonical ?? item.link, item.author, item.summary, item.content, item.categories.join('\u001f')];
-  return createHash('sha1').update(parts.map((part) => part ?? '').join('\u001e')).digest('base64url');
+  return createHash('sha1')
+    .update(parts.map((part) => part ?? '').join('\u001e'))
+    .digest('base64url');
 }

@@ -12,10 +12,12 @@ import { FeedParseError, parseFeed } from './parse-feed.ts';
 /** A document to parse: response bytes (decoded in the worker) or text already decoded. */
 export type ParseInput =
   | {
-    kind: 'bytes'; body: Uint8Array; contentType: string | null;
-    /** Move the bytes to the worker instead of copying them (megabytes of main-thread time); `body` is empty after. */
-    transfer?: boolean;
-  }
+      kind: 'bytes';
+      body: Uint8Array;
+      contentType: string | null;
+      /** Move the bytes to the worker instead of copying them (megabytes of main-thread time); `body` is empty after. */
+      transfer?: boolean;
+    }
   | { kind: 'text'; text: string };
 
 export interface ParseJob {

@@ -48,7 +48,10 @@ function parseJsonFeed(text: string, baseUrl: string | null): ParsedFeed {
   return {
     format: 'json',
     feed: readJsonFeedMeta(json, baseUrl),
-    items: finishItems(jsonFeedItems(json).map((item) => readJsonFeedItem(item, baseUrl)), feedAuthor),
+    items: finishItems(
+      jsonFeedItems(json).map((item) => readJsonFeedItem(item, baseUrl)),
+      feedAuthor,
+    ),
   };
 }
 
@@ -88,7 +91,10 @@ function buildTree(xml: string): Promise<Tree> {
   };
   Object.assign(parser, {
     buildAtomFeed: (doc: Record<string, unknown>): Tree => ({
-      format: 'atom', root: doc.feed, channel: doc.feed, items: childrenOf(doc.feed, 'entry'),
+      format: 'atom',
+      root: doc.feed,
+      channel: doc.feed,
+      items: childrenOf(doc.feed, 'entry'),
     }),
     buildRSS2: (doc: Record<string, unknown>) => rss(doc, 'rss'),
     buildRSS0_9: (doc: Record<string, unknown>) => rss(doc, 'rss'),

@@ -27,13 +27,13 @@ export interface ParseContext {
 
 export type ParsedFetch =
   | {
-    kind: 'ok';
-    /** The response the feed was read from (the linked feed's, after a page); its body is spent. */
-    fetched: Fetched;
-    /** The page the feed was found on, when the first response was a page. */
-    pageUrl: string | null;
-    document: ParsedDocument;
-  }
+      kind: 'ok';
+      /** The response the feed was read from (the linked feed's, after a page); its body is spent. */
+      fetched: Fetched;
+      /** The page the feed was found on, when the first response was a page. */
+      pageUrl: string | null;
+      document: ParsedDocument;
+    }
   /** `permanentUrl`: where permanent redirects led, to fetch next time. */
   | { kind: 'failed'; reason: string; permanentUrl: string };
 
@@ -60,5 +60,10 @@ export async function parseFetched(first: Fetched, context: ParseContext): Promi
 
 function jobOf(fetched: Fetched, discover: boolean, normalizeAt: Date | null): ParseJob {
   // The body is not read again: moved to the worker, not copied.
-  return { input: { kind: 'bytes', body: fetched.body, contentType: fetched.contentType, transfer: true }, url: fetched.url, discover, normalizeAt };
+  return {
+    input: { kind: 'bytes', body: fetched.body, contentType: fetched.contentType, transfer: true },
+    url: fetched.url,
+    discover,
+    normalizeAt,
+  };
 }

@@ -131,7 +131,11 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
       const capped = performance.now() - wallStartMs >= Math.max(WALL_CAP_FACTOR * timeoutMs, MIN_WALL_CAP_MS);
       if (spentMs < timeoutMs && !capped) return void (slot.timer = setTimeout(check, Math.max(MIN_RECHECK_MS, timeoutMs - spentMs)));
       const seconds = Number((timeoutMs / 1000).toFixed(3));
-      finish(slot, { kind: 'failed', reason: `parse took longer than ${seconds} s (poll.parseTimeoutSeconds); the feed is too large or hostile` }, true);
+      finish(
+        slot,
+        { kind: 'failed', reason: `parse took longer than ${seconds} s (poll.parseTimeoutSeconds); the feed is too large or hostile` },
+        true,
+      );
     };
     slot.timer = setTimeout(check, timeoutMs);
     peakBusy = Math.max(peakBusy, busyCount());
@@ -148,7 +152,14 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
     const worker = new Worker(options.workerUrl ?? WORKER_URL);
     started++;
     let settle = () => {};
-    const slot: Slot = { worker, ready: false, running: null, timer: null, statPath: null, settled: new Promise((resolve) => (settle = resolve)) };
+    const slot: Slot = {
+      worker,
+      ready: false,
+      running: null,
+      timer: null,
+      statPath: null,
+      settled: new Promise((resolve) => (settle = resolve)),
+    };
     slots.add(slot);
     worker.unref();
     worker.on('message', (message: WorkerMessage) => {
@@ -168,7 +179,10 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
         slots.delete(slot);
         if ([...slots].some((other) => other.ready)) return pump();
         // A worker that cannot even load is a broken install, not a hostile feed: fail loudly.
-        const failure = new ParsePoolError(`parse pool: a parse worker could not start (${error?.message ?? 'it exited'}); reinstall with "npm ci"`, { cause: error });
+        const failure = new ParsePoolError(
+          `parse pool: a parse worker could not start (${error?.message ?? 'it exited'}); reinstall with "npm ci"`,
+          { cause: error },
+        );
         for (const pending of queue.splice(0)) pending.reject(failure);
         return;
       }
@@ -194,7 +208,10 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
     parse(job) {
       if (closed) return Promise.reject(new ParsePoolError('parse pool: already closed'));
       if (queue.length >= maxQueued) {
-        return Promise.resolve({ kind: 'failed', reason: `parse queue full (${maxQueued} documents waiting); lower poll.concurrency or raise poll.parseWorkers` });
+        return Promise.resolve({
+          kind: 'failed',
+          reason: `parse queue full (${maxQueued} documents waiting); lower poll.concurrency or raise poll.parseWorkers`,
+        });
       }
       return new Promise<ParseOutcome>((resolve, reject) => {
         queue.push({ id: nextId++, job, resolve, reject });
@@ -212,7 +229,14 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
       while (!closed && slots.size < limits.workers) spawn();
       await Promise.all([...slots].map((slot) => slot.settled));
     },
-    stats: () => ({ threads: slots.size, ready: [...slots].filter((slot) => slot.ready).length, busy: busyCount(), queued: queue.length, started, peakBusy }),
+    stats: () => ({
+      threads: slots.size,
+      ready: [...slots].filter((slot) => slot.ready).length,
+      busy: busyCount(),
+      queued: queue.length,
+      started,
+      peakBusy,
+    }),
     async close() {
       closed = true;
       const error = new ParsePoolError('parse pool: closed before the document was parsed');

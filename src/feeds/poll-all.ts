@@ -62,8 +62,20 @@ export async function listFeeds(config: Config, store: Store): Promise<Feed[]> {
 
 function neverFetched(source: FeedSource): FeedState {
   return {
-    id: source.id, url: source.url, configuredUrl: source.url, title: null, siteLink: null, etag: null, lastModified: null,
-    lastFetchAt: null, lastSuccessAt: null, nextFetchAt: null, waitReason: null, ttlMinutes: null, consecutiveErrors: 0, lastError: null,
+    id: source.id,
+    url: source.url,
+    configuredUrl: source.url,
+    title: null,
+    siteLink: null,
+    etag: null,
+    lastModified: null,
+    lastFetchAt: null,
+    lastSuccessAt: null,
+    nextFetchAt: null,
+    waitReason: null,
+    ttlMinutes: null,
+    consecutiveErrors: 0,
+    lastError: null,
   };
 }
 
@@ -87,7 +99,11 @@ export async function pollAll(config: Config, deps: CycleDeps, options: PollCycl
     record(feed, { kind: 'skipped', reason: feed.waitReason ?? 'schedule', until: feed.nextFetchAt! });
     return false;
   });
-  const limits = { concurrency: config.poll.concurrency, perKey: config.poll.perHostConcurrency, keyOf: (feed: Feed) => new URL(feed.url).host };
+  const limits = {
+    concurrency: config.poll.concurrency,
+    perKey: config.poll.perHostConcurrency,
+    keyOf: (feed: Feed) => new URL(feed.url).host,
+  };
   let notStarted = 0;
   await runLimited(due, limits, async (feed) => {
     if (deps.signal?.aborted) return void notStarted++;
@@ -97,19 +113,34 @@ export async function pollAll(config: Config, deps: CycleDeps, options: PollCycl
     deps.logger.info({ ...countOutcomes(results), notStarted }, 'poll cycle cut short by shutdown');
     return { results, pruned: 0, durationMs: deps.now().getTime() - started.getTime() };
   }
-  const pruned = config.retentionDays > 0
-    ? await unlessBusy(deps, 'retention', () => deps.store.pruneStories(new Date(deps.now().getTime() - config.retentionDays * 86_400_000)), 0)
-    : 0;
+  const pruned =
+    config.retentionDays > 0
+      ? await unlessBusy(
+          deps,
+          'retention',
+          () => deps.store.pruneStories(new Date(deps.now().getTime() - config.retentionDays * 86_400_000)),
+          0,
+        )
+      : 0;
   const finished = deps.now();
   const summary = { results, pruned, durationMs: finished.getTime() - started.getTime() };
   const totals = countOutcomes(results);
-  await unlessBusy(deps, 'cycle totals', () => deps.store.recordPollCycle({
-    'fetches.stored': results.filter(({ outcome }) => outcome.kind === 'stored').length,
-    'fetches.not_modified': totals.notModified,
-    'fetches.failed': totals.failed,
-    'stories.added': totals.added,
-    'stories.updated': totals.updated,
-  }, finished), undefined);
+  await unlessBusy(
+    deps,
+    'cycle totals',
+    () =>
+      deps.store.recordPollCycle(
+        {
+          'fetches.stored': results.filter(({ outcome }) => outcome.kind === 'stored').length,
+          'fetches.not_modified': totals.notModified,
+          'fetches.failed': totals.failed,
+          'stories.added': totals.added,
+          'stories.updated': totals.updated,
+        },
+        finished,
+      ),
+    undefined,
+  );
   deps.logger.info({ ...totals, pruned, durationMs: summary.durationMs }, 'poll cycle finished');
   return summary;
 }
@@ -121,7 +152,8 @@ async function pollGuarded(feed: Feed, deps: CycleDeps): Promise<PollOutcome> {
   try {
     const outcome = await pollFeed(feed, deps);
     deps.observeFeed?.(outcome.kind, (performance.now() - startedMs) / 1000);
-    if (outcome.kind === 'failed') log.warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error), retryAt: outcome.nextFetchAt }, 'feed failed');
+    if (outcome.kind === 'failed')
+      log.warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error), retryAt: outcome.nextFetchAt }, 'feed failed');
     return outcome;
   } catch (err) {
     if (isStoreBusy(err)) {

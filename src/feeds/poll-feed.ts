@@ -41,19 +41,24 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   };
   const result = await fetchFeed(request);
   if (result.kind === 'failed') {
-    const retryAfterMs = result.status === 429 || result.status === 503 ? parseRetryAfter(result.headers?.get('retry-after') ?? null, deps.now()) : null;
+    const retryAfterMs =
+      result.status === 429 || result.status === 503 ? parseRetryAfter(result.headers?.get('retry-after') ?? null, deps.now()) : null;
     return fail(feed, deps, result.reason, retryAfterMs, result.permanentUrl);
   }
   if (result.kind === 'not-modified') {
     const now = deps.now();
-    await deps.store.markNotModified(feed.id, {
-      url: result.permanentUrl,
-      configuredUrl: feed.configuredUrl,
-      etag: result.headers.get('etag') ?? feed.etag,
-      lastModified: result.headers.get('last-modified') ?? feed.lastModified,
-      ttlMinutes: feed.ttlMinutes,
-      nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: feed.ttlMinutes, headers: result.headers }),
-    }, now);
+    await deps.store.markNotModified(
+      feed.id,
+      {
+        url: result.permanentUrl,
+        configuredUrl: feed.configuredUrl,
+        etag: result.headers.get('etag') ?? feed.etag,
+        lastModified: result.headers.get('last-modified') ?? feed.lastModified,
+        ttlMinutes: feed.ttlMinutes,
+        nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: feed.ttlMinutes, headers: result.headers }),
+      },
+      now,
+    );
     return { kind: 'not-modified' };
   }
   const now = deps.now();
@@ -61,22 +66,36 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   if (parsed.kind === 'failed') return fail(feed, deps, parsed.reason, null, parsed.permanentUrl);
   const { document } = parsed;
   // Asked with a moment, the worker normalizes; the fallback keeps the types honest.
-  const [meta, items] = document.kind === 'normalized' ? [document.feed, document.items] : [document.parsed.feed, normalizeItems(document.parsed.items, now)];
+  const [meta, items] =
+    document.kind === 'normalized' ? [document.feed, document.items] : [document.parsed.feed, normalizeItems(document.parsed.items, now)];
   return store(feed, deps, parsed.fetched, meta, items, now);
 }
 
-async function store(feed: Feed, deps: PollDeps, fetched: Fetched, meta: ParsedFeedMeta, items: NormalizedItem[], now: Date): Promise<PollOutcome> {
+async function store(
+  feed: Feed,
+  deps: PollDeps,
+  fetched: Fetched,
+  meta: ParsedFeedMeta,
+  items: NormalizedItem[],
+  now: Date,
+): Promise<PollOutcome> {
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
-  const saved = await deps.store.saveFetched(feed.id, items, {
-    url: fetched.permanentUrl,
-    configuredUrl: feed.configuredUrl,
-    etag: fetched.headers.get('etag'),
-    lastModified: fetched.headers.get('last-modified'),
-    title: meta.title,
-    siteLink: meta.link,
-    ttlMinutes: meta.ttlMinutes,
-    nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: meta.ttlMinutes, headers: fetched.headers }),
-  }, now, keepAfter);
+  const saved = await deps.store.saveFetched(
+    feed.id,
+    items,
+    {
+      url: fetched.permanentUrl,
+      configuredUrl: feed.configuredUrl,
+      etag: fetched.headers.get('etag'),
+      lastModified: fetched.headers.get('last-modified'),
+      title: meta.title,
+      siteLink: meta.link,
+      ttlMinutes: meta.ttlMinutes,
+      nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: meta.ttlMinutes, headers: fetched.headers }),
+    },
+    now,
+    keepAfter,
+  );
   return { kind: 'stored', itemCount: items.length, ...saved };
 }
 

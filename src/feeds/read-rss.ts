@@ -42,7 +42,8 @@ export function readRssItem(item: unknown, baseUrl: string | null): RawItem {
     updated: parseDate(childText(item, 'dcterms:modified', 'atom:updated')),
     summary: cleanBody(childText(item, 'description', 'dc:description', 'media:description')),
     content: cleanBody(childText(item, 'content:encoded', 'xhtml:body', 'body')),
-    categories: [...childrenOf(item, 'category'), ...childrenOf(item, 'dc:subject'), ...childrenOf(item, 'media:category')]
-      .map((node) => textOf(node)),
+    categories: [...childrenOf(item, 'category'), ...childrenOf(item, 'dc:subject'), ...childrenOf(item, 'media:category')].map((node) =>
+      textOf(node),
+    ),
   };
 }

@@ -69,7 +69,9 @@ function fixEntities(xml: string): string {
     if (section !== null && section.index < amp.index) {
       const literalEnd = xml.startsWith('<![CDATA[', section.index)
         ? cdataEnd(section.index + 9)
-        : xml.startsWith('<!--', section.index) ? commentEnd(section.index + 4) : section;
+        : xml.startsWith('<!--', section.index)
+          ? commentEnd(section.index + 4)
+          : section;
       // An unclosed section runs to the end of the text.
       if (literalEnd === null) break;
       at = literalEnd.end;
@@ -129,8 +131,12 @@ function numericReference(name: string, whole: string): string {
 
 function isXmlChar(code: number): boolean {
   return (
-    code === 0x9 || code === 0xa || code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
   );
 }
 
@@ -215,7 +221,13 @@ function closeTruncated(xml: string, root: string | null): string {
   if (open.length > MAX_OPEN_ELEMENTS) {
     throw new FeedParseError(`malformed XML: the document ends with ${open.length} elements still open (a feed cut short leaves a few)`);
   }
-  return kept + open.reverse().map((name) => `</${name}>`).join('');
+  return (
+    kept +
+    open
+      .reverse()
+      .map((name) => `</${name}>`)
+      .join('')
+  );
 }
 
 function endsWithTag(xml: string, tag: string): boolean {

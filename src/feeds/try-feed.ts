@@ -22,22 +22,29 @@ export interface TrySettings {
 
 export type TryResult =
   | {
-    kind: 'ok';
-    parsed: ParsedFeed;
-    /** The feed's URL to subscribe to (after autodiscovery and permanent redirects). */
-    feedUrl: string;
-    /** The page the feed was found on, when the URL was a page. */
-    pageUrl: string | null;
-  }
+      kind: 'ok';
+      parsed: ParsedFeed;
+      /** The feed's URL to subscribe to (after autodiscovery and permanent redirects). */
+      feedUrl: string;
+      /** The page the feed was found on, when the URL was a page. */
+      pageUrl: string | null;
+    }
   | { kind: 'failed'; reason: string };
 
 /** The limits of a config's `poll:` section, for `feeds add`, `check` and every poll. */
 export function trySettingsOf(poll: {
-  timeoutSeconds: number; maxBytes: number; allowPrivateAddresses: AddressPolicy; parseWorkers: number; parseTimeoutSeconds: number;
+  timeoutSeconds: number;
+  maxBytes: number;
+  allowPrivateAddresses: AddressPolicy;
+  parseWorkers: number;
+  parseTimeoutSeconds: number;
 }): TrySettings {
   return {
-    timeoutMs: poll.timeoutSeconds * 1000, maxBytes: poll.maxBytes, allowPrivateAddresses: poll.allowPrivateAddresses,
-    parseWorkers: poll.parseWorkers, parseTimeoutMs: poll.parseTimeoutSeconds * 1000,
+    timeoutMs: poll.timeoutSeconds * 1000,
+    maxBytes: poll.maxBytes,
+    allowPrivateAddresses: poll.allowPrivateAddresses,
+    parseWorkers: poll.parseWorkers,
+    parseTimeoutMs: poll.parseTimeoutSeconds * 1000,
   };
 }
 
@@ -48,9 +55,15 @@ export function trySettingsOf(poll: {
 export async function tryFeed(url: string, settings: TrySettings, parser?: FeedParser): Promise<TryResult> {
   if (!parser) return withParsePool({ workers: 1, timeoutMs: settings.parseTimeoutMs }, (pool) => tryFeed(url, settings, pool));
   const startedMs = Date.now();
-  const request: FetchRequest = { url, timeoutMs: settings.timeoutMs, maxBytes: settings.maxBytes, allowPrivateAddresses: settings.allowPrivateAddresses };
+  const request: FetchRequest = {
+    url,
+    timeoutMs: settings.timeoutMs,
+    maxBytes: settings.maxBytes,
+    allowPrivateAddresses: settings.allowPrivateAddresses,
+  };
   const result = await fetchFeed(request);
-  if (result.kind !== 'ok') return { kind: 'failed', reason: result.kind === 'failed' ? result.reason : 'unexpected HTTP 304 to a request without validators' };
+  if (result.kind !== 'ok')
+    return { kind: 'failed', reason: result.kind === 'failed' ? result.reason : 'unexpected HTTP 304 to a request without validators' };
   const parsed = await parseFetched(result, { request, startedMs, parser, normalizeAt: null });
   if (parsed.kind === 'failed') return { kind: 'failed', reason: parsed.reason };
   if (parsed.document.kind !== 'parsed') throw new Error('tryFeed: the parse pool normalized a document it was asked only to parse');

@@ -12,11 +12,18 @@ import { inRanges } from '../support/ip-ranges.ts';
 const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'true-client-ip', 'cf-connecting-ip'] as const;
 
 /** Why the client may not see the admin page `path`, ready to send with a 403, or null when it may. */
-export function describeAdminRefusal(path: string, remoteAddress: string | undefined, headers: IncomingHttpHeaders, adminNetworks: readonly string[]): string | null {
+export function describeAdminRefusal(
+  path: string,
+  remoteAddress: string | undefined,
+  headers: IncomingHttpHeaders,
+  adminNetworks: readonly string[],
+): string | null {
   const forwarded = FORWARDING_HEADERS.find((name) => headers[name] !== undefined);
   if (forwarded) {
-    return `${path} is served only to clients in server.adminNetworks, asking the server's own port directly; `
-      + `this request came through a proxy (it carries ${forwarded}), so its client's address is unknown.\n`;
+    return (
+      `${path} is served only to clients in server.adminNetworks, asking the server's own port directly; ` +
+      `this request came through a proxy (it carries ${forwarded}), so its client's address is unknown.\n`
+    );
   }
   if (remoteAddress !== undefined && inRanges(remoteAddress, adminNetworks)) return null;
   return `${path} is served only to clients in server.adminNetworks (feeds.yaml); ${remoteAddress ?? 'this client'} is not in it.\n`;

@@ -48,7 +48,8 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
     description: cleanText(`Columns merged by columnwire${options.subtitle ? ` (${options.subtitle})` : ''}`) ?? '',
     home: publishableLink(`${base}/`),
     self: publishableLink(selfUrls[options.format]),
-    updated: stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
+    updated:
+      stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
     ttlMinutes: options.ttlMinutes ?? null,
     authorName: cleanText(options.title) ?? 'columnwire',
   };

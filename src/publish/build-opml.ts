@@ -45,7 +45,10 @@ export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date, 
   }
   const tagged = [...groups.entries()].filter(([tag]) => tag !== '').sort(([a], [b]) => a.localeCompare(b));
   const body = [
-    ...tagged.map(([tag, members]) => `    <outline text="${escapeHtml(tag)}" title="${escapeHtml(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`),
+    ...tagged.map(
+      ([tag, members]) =>
+        `    <outline text="${escapeHtml(tag)}" title="${escapeHtml(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`,
+    ),
     ...(groups.get('') ?? []).map(outline),
   ];
   return `<?xml version="1.0" encoding="UTF-8"?>
@@ -78,6 +81,9 @@ function outline(feed: OpmlFeed): string {
     ['description', feed.source.outlet],
     ['category', feed.source.tags.length > 0 ? feed.source.tags.map((tag) => `/${tag}`).join(',') : null],
   ];
-  const rendered = attributes.filter(([, value]) => value).map(([key, value]) => ` ${key}="${escapeHtml(value!)}"`).join('');
+  const rendered = attributes
+    .filter(([, value]) => value)
+    .map(([key, value]) => ` ${key}="${escapeHtml(value!)}"`)
+    .join('');
   return `    <outline${rendered}/>`;
 }

@@ -50,7 +50,8 @@ export interface RunningServer {
  * pages' own <style> and the digest's inline styles are the only exceptions. Forms post here only.
  */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -78,10 +79,14 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use; set server.port in the config or PORT`
-        : error.code === 'EACCES' ? `not allowed to listen on ${host}:${port}; use a port above 1024`
-        : error.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine; set server.host (0.0.0.0 for all) or HOST`
-        : error.message;
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use; set server.port in the config or PORT`
+          : error.code === 'EACCES'
+            ? `not allowed to listen on ${host}:${port}; use a port above 1024`
+            : error.code === 'EADDRNOTAVAIL'
+              ? `${host} is not an address of this machine; set server.host (0.0.0.0 for all) or HOST`
+              : error.message;
       reject(new Error(`http: cannot listen on ${host}:${port}: ${hint}`, { cause: error }));
     };
     server.once('error', fail);
@@ -95,16 +100,17 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   return {
     url: `http://${shownHost}:${address.port}`,
     server,
-    close: (graceMs = 10_000) => new Promise<void>((resolve) => {
-      // Requests in flight may finish within the grace period; a client that never completes
-      // its request (a half-sent header keeps a socket "active") must not hold the exit.
-      const force = setTimeout(() => server.closeAllConnections(), graceMs);
-      server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      server.closeIdleConnections();
-    }),
+    close: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        // Requests in flight may finish within the grace period; a client that never completes
+        // its request (a half-sent header keeps a socket "active") must not hold the exit.
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
   };
 }
 
@@ -146,7 +152,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   if (path === '/' || path === '/index.html') return sendDocument(req, res, await deps.published.indexPage(), deps.maxAgeSeconds);
   if (path === '/opml' || path === '/feeds.opml') return sendDocument(req, res, await deps.published.opml(), deps.maxAgeSeconds);
   const route = FEED_ROUTE.exec(path);
-  if (!route) return sendText(res, 404, `Not found: ${path}\nFeeds: /feed.xml /feed.atom /feed.json /tags/{tag}/feed.xml /feeds/{id}/feed.xml /opml\n`);
+  if (!route)
+    return sendText(
+      res,
+      404,
+      `Not found: ${path}\nFeeds: /feed.xml /feed.atom /feed.json /tags/{tag}/feed.xml /feeds/{id}/feed.xml /opml\n`,
+    );
   const [, kind, rawName, file] = route;
   let scope: FeedScope = { kind: 'all' };
   if (kind) {

@@ -10,7 +10,22 @@ import { createFinder } from '../markup-scan.ts';
 export const MAX_HTML_DEPTH = 256;
 
 // HTML void elements never hold children (WHATWG HTML §13.1.2).
-const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+const VOID_ELEMENTS = new Set([
+  'area',
+  'base',
+  'br',
+  'col',
+  'embed',
+  'hr',
+  'img',
+  'input',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+]);
 // A second one of these closes the first (the parser's implied end tags, §13.2.6.4.7), so
 // paragraphs and list items written without end tags do not count as nesting.
 const CLOSED_BY_SIBLING = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option']);

@@ -121,11 +121,23 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
       await sync();
       return memo(`feed:${JSON.stringify(scope)}:${format}:${limit}`, async () => {
         const stories = await storiesFor(scope, limit);
-        const prefix = scope.kind === 'all' ? base : scope.kind === 'tag' ? `${base}/tags/${encodeURIComponent(scope.tag)}` : `${base}/feeds/${encodeURIComponent(scope.feedId)}`;
+        const prefix =
+          scope.kind === 'all'
+            ? base
+            : scope.kind === 'tag'
+              ? `${base}/tags/${encodeURIComponent(scope.tag)}`
+              : `${base}/feeds/${encodeURIComponent(scope.feedId)}`;
         const selfUrls = { rss: `${prefix}/${FILES.rss}`, atom: `${prefix}/${FILES.atom}`, json: `${prefix}/${FILES.json}` };
-        const subtitle = scope.kind === 'tag' ? scope.tag : scope.kind === 'feed' ? (sources.get(scope.feedId)?.title ?? scope.feedId) : undefined;
+        const subtitle =
+          scope.kind === 'tag' ? scope.tag : scope.kind === 'feed' ? (sources.get(scope.feedId)?.title ?? scope.feedId) : undefined;
         const text = buildMergedFeed(stories, {
-          format, title: options.title, baseUrl: base, sources, now: now(), selfUrls, ttlMinutes: options.ttlMinutes,
+          format,
+          title: options.title,
+          baseUrl: base,
+          sources,
+          now: now(),
+          selfUrls,
+          ttlMinutes: options.ttlMinutes,
           ...(subtitle !== undefined ? { subtitle } : {}),
         });
         return makeDocument(text, CONTENT_TYPES[format], newest(stories) ?? now());
@@ -190,10 +202,13 @@ export function makeDocument(text: string, contentType: string, lastModified: Da
     variant(encoding) {
       let variant = variants.get(encoding);
       if (!variant) {
-        const body = encoding === 'gzip'
-          ? gzipSync(identity)
-          // Quality 5: within a few per cent of 9's size at a tenth of its time (a first br request waits for it).
-          : brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } });
+        const body =
+          encoding === 'gzip'
+            ? gzipSync(identity)
+            : // Quality 5: within a few per cent of 9's size at a tenth of its time (a first br request waits for it).
+              brotliCompressSync(identity, {
+                params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
+              });
         variant = { body, etag: `"${hash}-${encoding}"` };
         variants.set(encoding, variant);
       }

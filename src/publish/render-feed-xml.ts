@@ -31,7 +31,9 @@ export interface MergedFeedHead {
 
 /** The entries as an RSS 2.0 document. */
 export function renderRss(head: MergedFeedHead, entries: readonly MergedEntry[]): string {
-  const channel = element('channel', {},
+  const channel = element(
+    'channel',
+    {},
     element('title', {}, head.title),
     head.home ? element('link', {}, head.home) : null,
     element('description', {}, head.description),
@@ -42,13 +44,25 @@ export function renderRss(head: MergedFeedHead, entries: readonly MergedEntry[])
     head.self ? element('atom:link', { href: head.self, rel: 'self', type: 'application/rss+xml' }) : null,
     entries.map(rssItem),
   );
-  return writeXmlDocument(element('rss', {
-    version: '2.0', 'xmlns:columnwire': COLUMNWIRE_NS, 'xmlns:dc': DC_NS, 'xmlns:content': CONTENT_NS, 'xmlns:atom': ATOM_NS,
-  }, channel));
+  return writeXmlDocument(
+    element(
+      'rss',
+      {
+        version: '2.0',
+        'xmlns:columnwire': COLUMNWIRE_NS,
+        'xmlns:dc': DC_NS,
+        'xmlns:content': CONTENT_NS,
+        'xmlns:atom': ATOM_NS,
+      },
+      channel,
+    ),
+  );
 }
 
 function rssItem(entry: MergedEntry): XmlElement {
-  return element('item', {},
+  return element(
+    'item',
+    {},
     element('title', {}, entry.title),
     entry.link ? element('link', {}, entry.link) : null,
     element('guid', { isPermaLink: 'false' }, entry.id),
@@ -64,24 +78,30 @@ function rssItem(entry: MergedEntry): XmlElement {
 
 /** The entries as an Atom 1.0 document (RFC 4287). */
 export function renderAtom(head: MergedFeedHead, entries: readonly MergedEntry[]): string {
-  return writeXmlDocument(element('feed', { xmlns: ATOM_NS, 'xmlns:columnwire': COLUMNWIRE_NS },
-    element('id', {}, head.id),
-    element('title', { type: 'text' }, head.title),
-    element('updated', {}, head.updated.toISOString()),
-    element('generator', {}, 'columnwire'),
-    element('author', {}, element('name', {}, head.authorName), head.home ? element('uri', {}, head.home) : null),
-    head.home ? element('link', { rel: 'alternate', href: head.home }) : null,
-    head.self ? element('link', { rel: 'self', href: head.self }) : null,
-    element('subtitle', { type: 'text' }, head.description),
-    entries.map((entry) => atomEntry(entry, head.home)),
-  ));
+  return writeXmlDocument(
+    element(
+      'feed',
+      { xmlns: ATOM_NS, 'xmlns:columnwire': COLUMNWIRE_NS },
+      element('id', {}, head.id),
+      element('title', { type: 'text' }, head.title),
+      element('updated', {}, head.updated.toISOString()),
+      element('generator', {}, 'columnwire'),
+      element('author', {}, element('name', {}, head.authorName), head.home ? element('uri', {}, head.home) : null),
+      head.home ? element('link', { rel: 'alternate', href: head.home }) : null,
+      head.self ? element('link', { rel: 'self', href: head.self }) : null,
+      element('subtitle', { type: 'text' }, head.description),
+      entries.map((entry) => atomEntry(entry, head.home)),
+    ),
+  );
 }
 
 function atomEntry(entry: MergedEntry, home: string | null): XmlElement {
   // An entry without content needs an alternate link (RFC 4287 §4.1.1): with no link of
   // its own we may republish, that is the site's home page.
   const alternate = entry.link ?? (entry.content ? null : home);
-  return element('entry', {},
+  return element(
+    'entry',
+    {},
     // Titles are plain text: a title that was escaped markup in its source stays text.
     element('title', { type: 'text' }, entry.title),
     element('id', {}, entry.id),
@@ -98,10 +118,7 @@ function atomEntry(entry: MergedEntry, home: string | null): XmlElement {
 
 /** The extension elements both XML formats carry: the outlet, then every source. */
 function columnwireElements(entry: MergedEntry): XmlElement[] {
-  return [
-    ...(entry.outlet ? [element('columnwire:outlet', {}, entry.outlet)] : []),
-    ...entry.sources.map(sourceElement),
-  ];
+  return [...(entry.outlet ? [element('columnwire:outlet', {}, entry.outlet)] : []), ...entry.sources.map(sourceElement)];
 }
 
 function sourceElement(source: MergedSource): XmlElement {

@@ -35,8 +35,10 @@ footer{font-size:.85rem;color:#555;margin:2rem 0}`;
 /** Renders the page for the newest `stories`. */
 export function renderIndexPage(stories: readonly Story[], options: IndexPageOptions): string {
   const base = options.baseUrl;
-  const alternates = FORMATS.map(([name, file, type]) =>
-    `<link rel="alternate" type="${type}" title="${escapeHtml(`${options.title} (${name})`)}" href="${escapeHtml(`${base}/${file}`)}">`);
+  const alternates = FORMATS.map(
+    ([name, file, type]) =>
+      `<link rel="alternate" type="${type}" title="${escapeHtml(`${options.title} (${name})`)}" href="${escapeHtml(`${base}/${file}`)}">`,
+  );
   const subscribe = FORMATS.map(([name, file]) => `<a href="${escapeHtml(`${base}/${file}`)}">${name}</a>`).join(' ');
   const tagLinks = options.tags.map((tag) => {
     const path = `${base}/tags/${encodeURIComponent(tag)}/feed.xml`;

@@ -32,33 +32,49 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
     res.setHeader('retry-after', String(waitSeconds));
     page(res, 429, 'Too many refused requests', `<p>Too many refused requests came from your address; try again in ${waitSeconds} s.</p>`);
   };
-  if ((req.url ?? '').length > MAX_URL_LENGTH) return refuse(414, 'Link too long', '<p>This link is too long to be an unsubscribe link.</p>');
+  if ((req.url ?? '').length > MAX_URL_LENGTH)
+    return refuse(414, 'Link too long', '<p>This link is too long to be an unsubscribe link.</p>');
   const body = req.method === 'POST' ? await readSmallBody(req) : '';
   if (body === null) return refuse(413, 'Request too large', '<p>This request is too large.</p>');
   const form = new URLSearchParams(body);
   const token = url.searchParams.get('token') ?? form.get('token') ?? '';
   const subject = verifyUnsubscribeToken(token, deps.secret);
   if (!subject) {
-    return refuse(400, 'Invalid link', '<p>This unsubscribe link is not valid: it may have been cut or changed. Use the link from the latest digest email.</p>');
+    return refuse(
+      400,
+      'Invalid link',
+      '<p>This unsubscribe link is not valid: it may have been cut or changed. Use the link from the latest digest email.</p>',
+    );
   }
   const standing = await deps.store.subscriptionState(subject.address, subject.digestId);
   const who = `<strong>${escapeHtml(subject.address)}</strong>`;
   const digest = `the “${escapeHtml(subject.digestId)}” digest`;
   if (subject.epoch < (standing?.epoch ?? 0)) {
     // Signed by us, so not a guess: answered, and the limit is not spent.
-    return page(res, 410, 'Old link', `<p>This link is from a digest sent before ${who} was subscribed again to ${digest}${standing ? ` (on ${day(standing.since)})` : ''}, so it no longer unsubscribes.</p>
-<p>To stop ${digest}, use the unsubscribe link in a digest sent since then.</p>`);
+    return page(
+      res,
+      410,
+      'Old link',
+      `<p>This link is from a digest sent before ${who} was subscribed again to ${digest}${standing ? ` (on ${day(standing.since)})` : ''}, so it no longer unsubscribes.</p>
+<p>To stop ${digest}, use the unsubscribe link in a digest sent since then.</p>`,
+    );
   }
   if (req.method === 'POST') {
     const everything = form.get('scope') === 'all';
     await deps.store.unsubscribe(subject.address, everything ? null : subject.digestId, new Date());
-    return page(res, 200, 'Unsubscribed', everything
-      ? `<p>${who} will get no more digests.</p>`
-      : `<p>${who} will get no more of ${digest}.</p>${buttons(token, subject, false)}`);
+    return page(
+      res,
+      200,
+      'Unsubscribed',
+      everything
+        ? `<p>${who} will get no more digests.</p>`
+        : `<p>${who} will get no more of ${digest}.</p>${buttons(token, subject, false)}`,
+    );
   }
-  const already = standing?.state === 'unsubscribed'
-    ? `<p>${who} has been unsubscribed from ${standing.scope === 'all' ? 'every digest' : digest} since ${day(standing.since)}.</p>`
-    : `<p>Stop sending ${digest} to ${who}?</p>`;
+  const already =
+    standing?.state === 'unsubscribed'
+      ? `<p>${who} has been unsubscribed from ${standing.scope === 'all' ? 'every digest' : digest} since ${day(standing.since)}.</p>`
+      : `<p>Stop sending ${digest} to ${who}?</p>`;
   page(res, 200, 'Unsubscribe?', `${already}${buttons(token, subject, standing?.state !== 'unsubscribed')}`);
 }
 

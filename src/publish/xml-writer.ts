@@ -49,7 +49,11 @@ export function dropForbiddenXmlChars(text: string): string {
  * (A chain of replaceAll is faster here than one regex with a callback.)
  */
 export function escapeXml(value: string, where: 'text' | 'attribute'): string {
-  const text = dropForbiddenXmlChars(value).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('\r', '&#13;');
+  const text = dropForbiddenXmlChars(value)
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('\r', '&#13;');
   return where === 'text' ? text : text.replaceAll('"', '&quot;').replaceAll('\t', '&#9;').replaceAll('\n', '&#10;');
 }
 

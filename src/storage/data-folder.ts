@@ -25,8 +25,12 @@ export function prepareDataFolder(dataDir: string, databaseFile: string): void {
     if (!(cause instanceof FolderError)) throw cause;
     // "the data folder /x is not writable", or "... /x/data: /x is a file": name a parent only when it is the culprit.
     const fault = cause.folder === resolve(dataDir) ? `it ${cause.reason}` : cause.message;
-    const fix = ['EACCES', 'EPERM'].includes(cause.code) ? 'fix its permissions (or run as its owner), or choose another folder' : 'choose a writable folder';
-    throw new DataFolderError(`storage: cannot use the data folder ${dataDir}: ${fault}; ${fix} with --data DIR (or COLUMNWIRE_DATA)`, { cause });
+    const fix = ['EACCES', 'EPERM'].includes(cause.code)
+      ? 'fix its permissions (or run as its owner), or choose another folder'
+      : 'choose a writable folder';
+    throw new DataFolderError(`storage: cannot use the data folder ${dataDir}: ${fault}; ${fix} with --data DIR (or COLUMNWIRE_DATA)`, {
+      cause,
+    });
   }
 }
 

@@ -30,11 +30,15 @@ export function lockDataFolder(dataDir: string, role: string): DataLock {
     ensureFolder(dataDir); // not mkdirSync's recursive mode, which never returns under /proc
     lock = tryFileLock(join(dataDir, `${role}.lock`));
   } catch (cause) {
-    throw new Error(`storage: cannot lock the data folder ${dataDir}: ${(cause as Error).message}; check that it is a writable folder`, { cause });
+    throw new Error(`storage: cannot lock the data folder ${dataDir}: ${(cause as Error).message}; check that it is a writable folder`, {
+      cause,
+    });
   }
   const pidFile = join(dataDir, `${role}.pid`);
   if (!lock) {
-    throw new DataFolderLockedError(`${role}: another columnwire ${role} (pid ${holderPid(pidFile)}) is using ${dataDir}; stop it first, or give this one another --data folder`);
+    throw new DataFolderLockedError(
+      `${role}: another columnwire ${role} (pid ${holderPid(pidFile)}) is using ${dataDir}; stop it first, or give this one another --data folder`,
+    );
   }
   try {
     writeFileSync(pidFile, `${process.pid}\n`);

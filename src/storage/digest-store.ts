@@ -29,7 +29,10 @@ interface DeliveryRow {
 }
 
 /** A run to create, with its recipients, and the run it follows (default: the latest). */
-export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & { recipients: Array<{ address: string; messageId: string }>; afterRunId?: number };
+export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & {
+  recipients: Array<{ address: string; messageId: string }>;
+  afterRunId?: number;
+};
 
 /** The run a claim created, or the one another process had created from the same cursor. */
 export type ClaimedRun = { kind: 'created' | 'taken'; run: DigestRun };
@@ -38,16 +41,27 @@ export type DigestStore = ReturnType<typeof createDigestStore>;
 
 function toRun(row: RunRow): DigestRun {
   return {
-    id: row.id, digestId: row.digest_id, createdAt: new Date(row.created_at), fromStoryId: row.from_story_id,
-    toStoryId: row.to_story_id, storyIds: JSON.parse(row.story_ids) as number[], subject: row.subject,
-    status: row.status, finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+    id: row.id,
+    digestId: row.digest_id,
+    createdAt: new Date(row.created_at),
+    fromStoryId: row.from_story_id,
+    toStoryId: row.to_story_id,
+    storyIds: JSON.parse(row.story_ids) as number[],
+    subject: row.subject,
+    status: row.status,
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
   };
 }
 
 function toDelivery(row: DeliveryRow): Delivery {
   return {
-    runId: row.run_id, address: row.address, status: row.status, attempts: row.attempts, lastError: row.last_error,
-    messageId: row.message_id, sentAt: row.sent_at === null ? null : new Date(row.sent_at),
+    runId: row.run_id,
+    address: row.address,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    messageId: row.message_id,
+    sentAt: row.sent_at === null ? null : new Date(row.sent_at),
     claimedAt: row.claimed_at === null ? null : new Date(row.claimed_at),
   };
 }
@@ -67,7 +81,8 @@ export function createDigestStore(db: Database) {
   const runFollowing = db.prepare<[string, number], RunRow>(`SELECT * FROM digest_runs WHERE digest_id = ? AND after_run_id = ?`);
   const selectRun = db.prepare<[number], RunRow>(`SELECT * FROM digest_runs WHERE id = ?`);
   const selectClaim = db.prepare<[number, string], { status: DeliveryStatus; claim_owner: string | null; claimed_at: number | null }>(
-    `SELECT status, claim_owner, claimed_at FROM digest_deliveries WHERE run_id = ? AND address = ?`);
+    `SELECT status, claim_owner, claimed_at FROM digest_deliveries WHERE run_id = ? AND address = ?`,
+  );
   // Compare-and-set: the claim changes hands only if nobody took it since it was read.
   const takeClaim = db.prepare(`
     UPDATE digest_deliveries SET claim_owner = @owner, claimed_at = @now
@@ -81,7 +96,17 @@ export function createDigestStore(db: Database) {
       // Another process planned from the same cursor first: its run is the one to finish.
       return { kind: 'taken', run: toRun(runFollowing.get(run.digestId, afterRunId) ?? selectRun.get(latest)!) };
     }
-    const id = Number(insertRun.run(run.digestId, run.createdAt.getTime(), run.fromStoryId, run.toStoryId, JSON.stringify(run.storyIds), run.subject, afterRunId).lastInsertRowid);
+    const id = Number(
+      insertRun.run(
+        run.digestId,
+        run.createdAt.getTime(),
+        run.fromStoryId,
+        run.toStoryId,
+        JSON.stringify(run.storyIds),
+        run.subject,
+        afterRunId,
+      ).lastInsertRowid,
+    );
     for (const recipient of run.recipients) insertDelivery.run(id, recipient.address, recipient.messageId);
     return { kind: 'created', run: toRun(selectRun.get(id)!) };
   });
@@ -97,7 +122,14 @@ export function createDigestStore(db: Database) {
      * Claims one pending delivery for `owner` to send; false when it is sent, failed, or another
      * live sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead.
      */
-    claimDelivery(runId: number, address: string, owner: string, now: Date, staleBefore: Date, isDead: (owner: string) => boolean): boolean {
+    claimDelivery(
+      runId: number,
+      address: string,
+      owner: string,
+      now: Date,
+      staleBefore: Date,
+      isDead: (owner: string) => boolean,
+    ): boolean {
       const row = selectClaim.get(runId, address);
       if (!row || row.status !== 'pending') return false;
       const seen = row.claim_owner;
@@ -113,29 +145,51 @@ export function createDigestStore(db: Database) {
 
     /** Runs still sending (interrupted or with transient failures), oldest first. */
     unfinishedRuns(digestId: string): DigestRun[] {
-      return db.prepare<[string], RunRow>(`SELECT * FROM digest_runs WHERE digest_id = ? AND status = 'sending' ORDER BY id`).all(digestId).map(toRun);
+      return db
+        .prepare<[string], RunRow>(`SELECT * FROM digest_runs WHERE digest_id = ? AND status = 'sending' ORDER BY id`)
+        .all(digestId)
+        .map(toRun);
     },
 
     /** The newest runs of a digest (all digests when null), newest first. */
     listRuns(digestId: string | null, limit: number): DigestRun[] {
       const sql = `SELECT * FROM digest_runs ${digestId === null ? '' : 'WHERE digest_id = ?'} ORDER BY id DESC LIMIT ?`;
-      return db.prepare<unknown[], RunRow>(sql).all(...(digestId === null ? [] : [digestId]), limit).map(toRun);
+      return db
+        .prepare<unknown[], RunRow>(sql)
+        .all(...(digestId === null ? [] : [digestId]), limit)
+        .map(toRun);
     },
 
     /** Every recipient of a run. */
     deliveries(runId: number): Delivery[] {
-      return db.prepare<[number], DeliveryRow>(`SELECT * FROM digest_deliveries WHERE run_id = ? ORDER BY address`).all(runId).map(toDelivery);
+      return db
+        .prepare<[number], DeliveryRow>(`SELECT * FROM digest_deliveries WHERE run_id = ? ORDER BY address`)
+        .all(runId)
+        .map(toDelivery);
     },
 
     /** Records one delivery's state; `attempts` adds to its count of send attempts. */
-    markDelivery(runId: number, address: string, status: DeliveryStatus, options: { error?: string | null; sentAt?: Date; attempts?: number } = {}): void {
-      setStatus.run({ runId, address, status, error: options.error ?? null, sentAt: options.sentAt?.getTime() ?? null, attempt: options.attempts ?? 0 });
+    markDelivery(
+      runId: number,
+      address: string,
+      status: DeliveryStatus,
+      options: { error?: string | null; sentAt?: Date; attempts?: number } = {},
+    ): void {
+      setStatus.run({
+        runId,
+        address,
+        status,
+        error: options.error ?? null,
+        sentAt: options.sentAt?.getTime() ?? null,
+        attempt: options.attempts ?? 0,
+      });
     },
 
     /** Closes a run whose every delivery is sent or permanently failed; true when it closed. */
     finishRunIfDone(runId: number, at: Date): boolean {
-      const open = db.prepare<[number], { n: number }>(
-        `SELECT count(*) AS n FROM digest_deliveries WHERE run_id = ? AND status = 'pending'`).get(runId)!.n;
+      const open = db
+        .prepare<[number], { n: number }>(`SELECT count(*) AS n FROM digest_deliveries WHERE run_id = ? AND status = 'pending'`)
+        .get(runId)!.n;
       if (open > 0) return false;
       db.prepare(`UPDATE digest_runs SET status = 'done', finished_at = ? WHERE id = ? AND status = 'sending'`).run(at.getTime(), runId);
       return true;

@@ -119,9 +119,16 @@ export function createFeedStore(db: Database) {
     /** Records a 200 or 304: validators, schedule, errors cleared. */
     markSuccess(id: string, result: FetchSuccess, now: Date): void {
       success.run({
-        id, url: result.url, etag: result.etag, lastModified: result.lastModified,
-        title: result.title ?? null, siteLink: result.siteLink ?? null, ttlMinutes: result.ttlMinutes,
-        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(), configuredUrl: result.configuredUrl ?? null,
+        id,
+        url: result.url,
+        etag: result.etag,
+        lastModified: result.lastModified,
+        title: result.title ?? null,
+        siteLink: result.siteLink ?? null,
+        ttlMinutes: result.ttlMinutes,
+        now: now.getTime(),
+        nextFetchAt: result.nextFetchAt.getTime(),
+        configuredUrl: result.configuredUrl ?? null,
       });
     },
 
@@ -134,8 +141,13 @@ export function createFeedStore(db: Database) {
       const row = selectOne.get(id);
       const error = redactSecrets(result.error, [result.url, result.configuredUrl, row?.url, row?.configured_url]);
       failure.run({
-        id, url: result.url ?? null, error, waitReason: result.waitReason,
-        now: now.getTime(), nextFetchAt: result.nextFetchAt.getTime(), configuredUrl: result.configuredUrl ?? null,
+        id,
+        url: result.url ?? null,
+        error,
+        waitReason: result.waitReason,
+        now: now.getTime(),
+        nextFetchAt: result.nextFetchAt.getTime(),
+        configuredUrl: result.configuredUrl ?? null,
       });
     },
   };

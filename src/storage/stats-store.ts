@@ -30,7 +30,9 @@ export function createStatsStore(db: Database) {
   const addCounter = db.prepare<[string, number]>(
     `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value`,
   );
-  const setMeta = db.prepare<[string, number]>(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+  const setMeta = db.prepare<[string, number]>(
+    `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  );
   const selectMeta = db.prepare<[], { key: string; value: number }>(`SELECT key, value FROM meta`);
   const selectFeeds = db.prepare<[], { feeds: number; inError: number; lastSuccess: number | null }>(
     `SELECT count(*) AS feeds, coalesce(sum(consecutive_errors > 0), 0) AS inError, max(last_success_at) AS lastSuccess

@@ -25,7 +25,13 @@ export interface Store {
   listFeeds(): Promise<FeedState[]>;
   getFeed(id: string): Promise<FeedState | null>;
   /** Stores a fetched feed's items and its new state in one transaction. */
-  saveFetched(feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null): Promise<SaveResult>;
+  saveFetched(
+    feedId: string,
+    items: readonly NormalizedItem[],
+    state: FetchSuccess,
+    now: Date,
+    keepAfter: Date | null,
+  ): Promise<SaveResult>;
   markNotModified(feedId: string, state: FetchSuccess, now: Date): Promise<void>;
   markFailed(feedId: string, failure: FetchFailure, now: Date): Promise<void>;
   listStories(query: StoryQuery): Promise<Story[]>;
@@ -57,7 +63,12 @@ export interface Store {
   unfinishedDigestRuns(digestId: string): Promise<DigestRun[]>;
   listDigestRuns(digestId: string | null, limit: number): Promise<DigestRun[]>;
   deliveries(runId: number): Promise<Delivery[]>;
-  markDelivery(runId: number, address: string, status: DeliveryStatus, options?: { error?: string | null; sentAt?: Date; attempts?: number }): Promise<void>;
+  markDelivery(
+    runId: number,
+    address: string,
+    status: DeliveryStatus,
+    options?: { error?: string | null; sentAt?: Date; attempts?: number },
+  ): Promise<void>;
   /** Marks a run done when no delivery is left to send; true when it is done. */
   finishDigestRunIfDone(runId: number, at: Date): Promise<boolean>;
   /** Stops `digestId` (every digest when null) for `address`; a second unsubscribe keeps the first one's time. */

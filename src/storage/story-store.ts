@@ -63,9 +63,9 @@ export function createStoryStore(db: Database) {
       categories = @categories
     WHERE id = @id`);
   const findSource = db.prepare<[number, string], { content_hash: string }>(
-    `SELECT content_hash FROM story_sources WHERE story_id = ? AND feed_id = ?`);
-  const addSource = db.prepare(
-    `INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash) VALUES (?, ?, ?, ?, ?)`);
+    `SELECT content_hash FROM story_sources WHERE story_id = ? AND feed_id = ?`,
+  );
+  const addSource = db.prepare(`INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash) VALUES (?, ?, ?, ?, ?)`);
   const setSourceHash = db.prepare(`UPDATE story_sources SET content_hash = ?, link = ? WHERE story_id = ? AND feed_id = ?`);
 
   function matchByKey(feedId: string, item: NormalizedItem): number | null {
@@ -92,9 +92,16 @@ export function createStoryStore(db: Database) {
 
   function fields(item: NormalizedItem, now: Date) {
     return {
-      title: item.title, link: item.link, author: item.author, titleKey: item.titleKey, authorKey: item.authorKey,
-      updated: item.updated.getTime(), summary: item.summary, content: item.content,
-      categories: JSON.stringify(item.categories), now: now.getTime(),
+      title: item.title,
+      link: item.link,
+      author: item.author,
+      titleKey: item.titleKey,
+      authorKey: item.authorKey,
+      updated: item.updated.getTime(),
+      summary: item.summary,
+      content: item.content,
+      categories: JSON.stringify(item.categories),
+      now: now.getTime(),
     };
   }
 
@@ -102,7 +109,12 @@ export function createStoryStore(db: Database) {
    * Saves one feed's items; call inside the feed's transaction. `keepAfter`: older items only
    * leave tombstones. `changed` tells whether anything a merged feed shows changed.
    */
-  function saveItems(feedId: string, items: readonly NormalizedItem[], now: Date, keepAfter: Date | null): SaveResult & { changed: boolean } {
+  function saveItems(
+    feedId: string,
+    items: readonly NormalizedItem[],
+    now: Date,
+    keepAfter: Date | null,
+  ): SaveResult & { changed: boolean } {
     const result = { added: 0, updated: 0, duplicates: 0, changed: false };
     const byKey = items.map((item) => matchByKey(feedId, item));
     const taken = new Set(byKey.filter((id): id is number => id !== null));
@@ -115,10 +127,15 @@ export function createStoryStore(db: Database) {
           result.duplicates++;
           continue;
         }
-        const id = Number(insertStory.run({
-          ...fields(item, now), feedId, canonicalUrl: item.canonicalUrl, published: item.published.getTime(),
-          claimedPublished: item.claimedPublished?.getTime() ?? null,
-        }).lastInsertRowid);
+        const id = Number(
+          insertStory.run({
+            ...fields(item, now),
+            feedId,
+            canonicalUrl: item.canonicalUrl,
+            published: item.published.getTime(),
+            claimedPublished: item.claimedPublished?.getTime() ?? null,
+          }).lastInsertRowid,
+        );
         addSource.run(id, feedId, item.link, now.getTime(), item.contentHash);
         bindKeys(feedId, item, id);
         taken.add(id);
@@ -154,7 +171,9 @@ export function createStoryStore(db: Database) {
     saveItems,
     /** Stories newest first, each with all its sources. */
     list(query: StoryQuery): Story[] {
-      const feedFilter = query.feedIds ? `WHERE id IN (SELECT story_id FROM story_sources WHERE feed_id IN (SELECT value FROM json_each(?)))` : '';
+      const feedFilter = query.feedIds
+        ? `WHERE id IN (SELECT story_id FROM story_sources WHERE feed_id IN (SELECT value FROM json_each(?)))`
+        : '';
       const params: unknown[] = query.feedIds ? [JSON.stringify(query.feedIds)] : [];
       const rows = db
         .prepare<unknown[], StoryRow>(`SELECT * FROM stories ${feedFilter} ORDER BY published_at DESC, id DESC LIMIT ?`)
@@ -190,14 +209,17 @@ export function createStoryStore(db: Database) {
     /** The stories with these ids that still exist, newest first. */
     listByIds(ids: readonly number[]): Story[] {
       const rows = db
-        .prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?)) ORDER BY published_at DESC, id DESC`)
+        .prepare<[string], StoryRow>(
+          `SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?)) ORDER BY published_at DESC, id DESC`,
+        )
         .all(JSON.stringify(ids));
       return attachSources(db, rows);
     },
     /** When each feed last brought a new story, by feed id. */
     lastNewStoryByFeed(): Map<string, Date> {
-      const rows = db.prepare<[], { feed_id: string; at: number }>(
-        `SELECT feed_id, max(first_seen_at) AS at FROM story_sources GROUP BY feed_id`).all();
+      const rows = db
+        .prepare<[], { feed_id: string; at: number }>(`SELECT feed_id, max(first_seen_at) AS at FROM story_sources GROUP BY feed_id`)
+        .all();
       return new Map(rows.map((row) => [row.feed_id, new Date(row.at)]));
     },
     /** Number of stored stories. */
@@ -206,8 +228,9 @@ export function createStoryStore(db: Database) {
     },
     /** Number of stories each feed contributed to, by feed id. */
     countByFeed(): Map<string, number> {
-      const rows = db.prepare<[], { feed_id: string; n: number }>(
-        `SELECT feed_id, count(*) AS n FROM story_sources GROUP BY feed_id`).all();
+      const rows = db
+        .prepare<[], { feed_id: string; n: number }>(`SELECT feed_id, count(*) AS n FROM story_sources GROUP BY feed_id`)
+        .all();
       return new Map(rows.map((row) => [row.feed_id, row.n]));
     },
   };
@@ -216,9 +239,11 @@ export function createStoryStore(db: Database) {
 function attachSources(db: Database, rows: StoryRow[]): Story[] {
   if (rows.length === 0) return [];
   const sources = db
-    .prepare<[string], SourceRow>(`
+    .prepare<[string], SourceRow>(
+      `
       SELECT story_id, feed_id, link, first_seen_at FROM story_sources
-      WHERE story_id IN (SELECT value FROM json_each(?)) ORDER BY first_seen_at, feed_id`)
+      WHERE story_id IN (SELECT value FROM json_each(?)) ORDER BY first_seen_at, feed_id`,
+    )
     .all(JSON.stringify(rows.map((row) => row.id)));
   const byStory = new Map<number, StorySource[]>();
   for (const source of sources) {

@@ -34,12 +34,20 @@ export interface SubscriptionState {
  * decides when there is one (writes for every digest update the own rows too, so it is
  * never older); the epochs add up, so a resubscribe of either kind makes older links old.
  */
-export function resolveSubscription(digestId: string, own: SubscriptionRow | undefined, all: SubscriptionRow | undefined): SubscriptionState | null {
+export function resolveSubscription(
+  digestId: string,
+  own: SubscriptionRow | undefined,
+  all: SubscriptionRow | undefined,
+): SubscriptionState | null {
   const deciding = own ?? all;
   if (!deciding) return null;
   return {
-    address: deciding.address, digestId, state: deciding.state, since: new Date(deciding.at),
-    scope: deciding === all ? 'all' : 'digest', epoch: (own?.epoch ?? 0) + (all?.epoch ?? 0),
+    address: deciding.address,
+    digestId,
+    state: deciding.state,
+    since: new Date(deciding.at),
+    scope: deciding === all ? 'all' : 'digest',
+    epoch: (own?.epoch ?? 0) + (all?.epoch ?? 0),
   };
 }
 
@@ -48,23 +56,30 @@ export type SubscriptionStore = ReturnType<typeof createSubscriptionStore>;
 /** Builds the subscription store over an open database. */
 export function createSubscriptionStore(db: Database) {
   const rowsFor = db.prepare<[string, string], SubscriptionRow>(
-    `SELECT * FROM subscriptions WHERE address = ? AND digest_id IN (?, '${ALL}')`);
+    `SELECT * FROM subscriptions WHERE address = ? AND digest_id IN (?, '${ALL}')`,
+  );
   const rowsOfDigest = db.prepare<[string], SubscriptionRow>(`SELECT * FROM subscriptions WHERE digest_id IN (?, '${ALL}')`);
   // An unsubscribe keeps the time of the first one: "since when" survives a second click.
   const markUnsubscribed = db.prepare<[string, string, number]>(`
     INSERT INTO subscriptions (address, digest_id, state, at) VALUES (?, ?, 'unsubscribed', ?)
     ON CONFLICT (address, digest_id) DO UPDATE SET state = 'unsubscribed', at = excluded.at WHERE state <> 'unsubscribed'`);
   const markOwnRowsUnsubscribed = db.prepare<[number, string]>(
-    `UPDATE subscriptions SET state = 'unsubscribed', at = ? WHERE address = ? AND state <> 'unsubscribed'`);
+    `UPDATE subscriptions SET state = 'unsubscribed', at = ? WHERE address = ? AND state <> 'unsubscribed'`,
+  );
   const markResubscribed = db.prepare<[string, string, number]>(`
     INSERT INTO subscriptions (address, digest_id, state, epoch, at) VALUES (?, ?, 'subscribed', 1, ?)
     ON CONFLICT (address, digest_id) DO UPDATE SET state = 'subscribed', epoch = epoch + 1, at = excluded.at`);
   const markAllResubscribed = db.prepare<[number, string]>(
-    `UPDATE subscriptions SET state = 'subscribed', epoch = epoch + 1, at = ? WHERE address = ? AND state = 'unsubscribed'`);
+    `UPDATE subscriptions SET state = 'subscribed', epoch = epoch + 1, at = ? WHERE address = ? AND state = 'unsubscribed'`,
+  );
 
   const state = (address: string, digestId: string): SubscriptionState | null => {
     const rows = rowsFor.all(address.toLowerCase(), digestId);
-    return resolveSubscription(digestId, rows.find((row) => row.digest_id === digestId), rows.find((row) => row.digest_id === ALL));
+    return resolveSubscription(
+      digestId,
+      rows.find((row) => row.digest_id === digestId),
+      rows.find((row) => row.digest_id === ALL),
+    );
   };
 
   const states = (digestId: string): Map<string, SubscriptionState> => {
@@ -109,7 +124,12 @@ export function createSubscriptionStore(db: Database) {
     /** Addresses that must not get `digestId`; without one, those unsubscribed from any digest. */
     unsubscribed(digestId?: string): Set<string> {
       if (digestId === undefined) {
-        return new Set(db.prepare<[], { address: string }>(`SELECT DISTINCT address FROM subscriptions WHERE state = 'unsubscribed'`).all().map((row) => row.address));
+        return new Set(
+          db
+            .prepare<[], { address: string }>(`SELECT DISTINCT address FROM subscriptions WHERE state = 'unsubscribed'`)
+            .all()
+            .map((row) => row.address),
+        );
       }
       return new Set([...states(digestId).values()].filter((entry) => entry.state === 'unsubscribed').map((entry) => entry.address));
     },

@@ -22,7 +22,8 @@ export function rangeName(address: string): string {
   const parsed = normalize(ipaddr.parse(address));
   const range = parsed.range();
   // Deprecated IPv4-compatible form (::a.b.c.d, RFC 4291 §2.5.5.1): nothing public lives there.
-  if (parsed.kind() === 'ipv6' && range === 'unicast' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return 'reserved';
+  if (parsed.kind() === 'ipv6' && range === 'unicast' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0))
+    return 'reserved';
   return range;
 }
 

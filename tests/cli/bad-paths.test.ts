@@ -21,17 +21,27 @@ describe('a data folder columnwire cannot use', () => {
   it('under /proc: poll exits 1 in seconds, naming the folder (no endless mkdir loop)', () => {
     const started = Date.now();
     // SIGKILL after 20 s: the old loop spun in C++, deaf to SIGTERM, and would outlive the suite.
-    const result = spawnSync(process.execPath, [CLI, '--config', config, '--data', '/proc/columnwire-data', 'poll'], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    const result = spawnSync(process.execPath, [CLI, '--config', config, '--data', '/proc/columnwire-data', 'poll'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      killSignal: 'SIGKILL',
+    });
     const elapsedMs = Date.now() - started;
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^columnwire: storage: cannot use the data folder \/proc\/columnwire-data: it cannot be made: \/proc does not accept new folders \(ENOENT\)/);
+    expect(result.stderr).toMatch(
+      /^columnwire: storage: cannot use the data folder \/proc\/columnwire-data: it cannot be made: \/proc does not accept new folders \(ENOENT\)/,
+    );
     expect(result.stderr).toMatch(FIX);
     // About 3 s on a loaded 2-core machine, nearly all of it Node and tsx starting; it used to spin forever.
     expect(elapsedMs).toBeLessThan(15_000);
   }, 30_000);
 
   it('under /proc: run exits 1 in seconds too (its data-folder lock comes first)', () => {
-    const result = spawnSync(process.execPath, [CLI, '--config', config, '--data', '/proc/columnwire-data', 'run'], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    const result = spawnSync(process.execPath, [CLI, '--config', config, '--data', '/proc/columnwire-data', 'run'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      killSignal: 'SIGKILL',
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('/proc/columnwire-data cannot be made: /proc does not accept new folders (ENOENT)');
   }, 30_000);
@@ -66,7 +76,9 @@ describe('a data folder columnwire cannot use', () => {
     chmodSync(folder, 0o555);
     const result = await runCli(['--config', config, '--data', folder, 'feeds'], unprivileged);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^columnwire: storage: cannot use the data folder .*read-only: it is not writable by this user \(EACCES\); fix its permissions/);
+    expect(result.stderr).toMatch(
+      /^columnwire: storage: cannot use the data folder .*read-only: it is not writable by this user \(EACCES\); fix its permissions/,
+    );
     expect(result.stderr).not.toContain('unable to open database file');
     expect(existsSync(join(folder, 'columnwire.db'))).toBe(false);
   });

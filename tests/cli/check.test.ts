@@ -26,13 +26,27 @@ afterAll(() => server.close());
 function workspace(feeds: Record<string, string>, extra = '') {
   const dir = mkdtempSync(join(root, 'check-'));
   const path = join(dir, 'feeds.yaml');
-  const entries = Object.entries(feeds).map(([id, url]) => `  - id: ${id}\n    url: "${url.startsWith('/') ? server.url(url) : url}"\n`).join('');
+  const entries = Object.entries(feeds)
+    .map(([id, url]) => `  - id: ${id}\n    url: "${url.startsWith('/') ? server.url(url) : url}"\n`)
+    .join('');
   writeFileSync(path, `poll:\n  allowPrivateAddresses: true\n  timeoutSeconds: 1\n${extra}feeds:\n${entries}`);
   const dataDir = join(dir, 'data');
-  return { path, dataDir, check: (args: string[] = [], env: Record<string, string | undefined> = {}) => runMain(['--config', path, '--data', dataDir, 'check', ...args], { SMTP_URL: undefined, ...env }) };
+  return {
+    path,
+    dataDir,
+    check: (args: string[] = [], env: Record<string, string | undefined> = {}) =>
+      runMain(['--config', path, '--data', dataDir, 'check', ...args], { SMTP_URL: undefined, ...env }),
+  };
 }
 
-const MIXED = { jane: '/jane.xml', priya: '/profile/priya', moved: '/moved.xml', gone: '/missing.xml', broken: '/broken.xml', slow: '/hangs.xml' };
+const MIXED = {
+  jane: '/jane.xml',
+  priya: '/profile/priya',
+  moved: '/moved.xml',
+  gone: '/missing.xml',
+  broken: '/broken.xml',
+  slow: '/hangs.xml',
+};
 
 describe('columnwire check', () => {
   it('prints a line per feed, ok or the reason it failed, and exits 1 when any failed', async () => {
@@ -70,8 +84,24 @@ describe('columnwire check', () => {
       config: { path: ws.path, feeds: 2, digests: 0 },
       mail: { transport: 'outbox', folder: join(ws.dataDir, 'outbox') },
       feeds: [
-        { id: 'jane', url: server.url('/jane.xml'), status: 'ok', items: 3, title: 'The Ledger — Opinion', feedUrl: server.url('/jane.xml'), detail: 'The Ledger — Opinion' },
-        { id: 'gone', url: server.url('/missing.xml'), status: 'error', items: null, title: null, feedUrl: null, detail: 'HTTP 404 Not Found' },
+        {
+          id: 'jane',
+          url: server.url('/jane.xml'),
+          status: 'ok',
+          items: 3,
+          title: 'The Ledger — Opinion',
+          feedUrl: server.url('/jane.xml'),
+          detail: 'The Ledger — Opinion',
+        },
+        {
+          id: 'gone',
+          url: server.url('/missing.xml'),
+          status: 'error',
+          items: null,
+          title: null,
+          feedUrl: null,
+          detail: 'HTTP 404 Not Found',
+        },
       ],
       failed: 1,
     });

@@ -29,12 +29,17 @@ beforeAll(async () => {
       return void res.writeHead(200, { 'content-type': 'application/rss+xml', etag: ETAG }).end(feedA);
     }
     if (req.url === '/b.xml') return void res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(feedB);
-    if (req.url === '/page') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><link rel="alternate" type="application/rss+xml" href="/a.xml"></head></html>');
+    if (req.url === '/page')
+      return void res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<html><head><link rel="alternate" type="application/rss+xml" href="/a.xml"></head></html>');
     res.writeHead(500).end('oops');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  writeFileSync(join(dir, 'feeds.yaml'), `title: Test Columns
+  writeFileSync(
+    join(dir, 'feeds.yaml'),
+    `title: Test Columns
 baseUrl: https://columns.example.net
 poll:
   allowPrivateAddresses: true
@@ -49,7 +54,8 @@ feeds:
     tags: [misc]
   - url: ${base}/broken.xml
     id: broken
-`);
+`,
+  );
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -77,7 +83,9 @@ describe('columnwire CLI', () => {
   });
 
   it('takes the config and data paths from COLUMNWIRE_CONFIG and COLUMNWIRE_DATA', async () => {
-    const result = await runCli(['feeds', '--json'], { env: { COLUMNWIRE_CONFIG: join(dir, 'feeds.yaml'), COLUMNWIRE_DATA: join(dir, 'env-data') } });
+    const result = await runCli(['feeds', '--json'], {
+      env: { COLUMNWIRE_CONFIG: join(dir, 'feeds.yaml'), COLUMNWIRE_DATA: join(dir, 'env-data') },
+    });
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as Array<{ id: string }>).map((feed) => feed.id)).toEqual(['jane', 'agg', 'broken']);
   });
@@ -88,7 +96,17 @@ describe('columnwire CLI', () => {
     const parsed = JSON.parse(result.stdout) as { feed: object; items: Array<{ published: string }> };
     expect(Object.keys(parsed)).toEqual(['feed', 'items']);
     expect(Object.keys(parsed.feed)).toEqual(['title', 'link', 'description', 'language', 'updated']);
-    expect(Object.keys(parsed.items[0]!)).toEqual(['id', 'title', 'link', 'author', 'published', 'updated', 'summary', 'content', 'categories']);
+    expect(Object.keys(parsed.items[0]!)).toEqual([
+      'id',
+      'title',
+      'link',
+      'author',
+      'published',
+      'updated',
+      'summary',
+      'content',
+      'categories',
+    ]);
     expect(parsed.items[0]!.published).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
@@ -122,7 +140,11 @@ describe('columnwire CLI', () => {
   it('feeds --json shows state, errors and story counts', async () => {
     const feeds = JSON.parse((await cli('feeds', '--json')).stdout) as Array<Record<string, unknown>>;
     expect(feeds.find((feed) => feed.id === 'jane')).toMatchObject({ items: 2, consecutiveErrors: 0, lastError: null });
-    expect(feeds.find((feed) => feed.id === 'broken')).toMatchObject({ items: 0, consecutiveErrors: 1, lastError: expect.stringContaining('HTTP 500') });
+    expect(feeds.find((feed) => feed.id === 'broken')).toMatchObject({
+      items: 0,
+      consecutiveErrors: 1,
+      lastError: expect.stringContaining('HTTP 500'),
+    });
     const table = (await cli('feeds')).stdout;
     expect(table.split('\n')[0]).toMatch(/^ID\s+LAST FETCH\s+ITEMS\s+ERRORS\s+NEXT FETCH\s+LAST ERROR$/);
   });

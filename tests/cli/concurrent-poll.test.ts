@@ -22,7 +22,11 @@ function growingFeed(name: string): Handler {
     const pubDate = new Date().toUTCString();
     const fresh = `<item><title>${name} fresh ${requests}</title><link>https://${name}.example/fresh/${requests}</link><pubDate>${pubDate}</pubDate></item>`;
     res.writeHead(200, { 'content-type': 'application/rss+xml' });
-    res.end(rssFeed(name, 30).replace(/<pubDate>[^<]*<\/pubDate>/g, `<pubDate>${pubDate}</pubDate>`).replace('</channel>', `${fresh}</channel>`));
+    res.end(
+      rssFeed(name, 30)
+        .replace(/<pubDate>[^<]*<\/pubDate>/g, `<pubDate>${pubDate}</pubDate>`)
+        .replace('</channel>', `${fresh}</channel>`),
+    );
   };
 }
 
@@ -45,7 +49,12 @@ describe('two columnwire poll processes at once', () => {
         expect(result.stdout).toContain(' 0 failed');
       }
     }
-    const app = await createApp({ config: parseConfig(yaml, configPath), dataDir, logger: createLogger({ level: 'silent' }), syncFeeds: false });
+    const app = await createApp({
+      config: parseConfig(yaml, configPath),
+      dataDir,
+      logger: createLogger({ level: 'silent' }),
+      syncFeeds: false,
+    });
     try {
       const feeds = await app.store.listFeeds();
       expect(feeds).toHaveLength(FEEDS);

@@ -17,9 +17,12 @@ let served = 0;
 let onServed: (() => void) | null = null;
 
 function feedXml(feed: number): string {
-  const items = Array.from({ length: ITEMS }, (_, index) => `<item><title>Column ${index} of writer ${feed} on the state of things</title>
+  const items = Array.from(
+    { length: ITEMS },
+    (_, index) => `<item><title>Column ${index} of writer ${feed} on the state of things</title>
 <link>https://writer${feed}.example.com/columns/${index}</link><guid>w${feed}-c${index}</guid>
-<pubDate>${new Date(Date.UTC(2026, 10, 20, 0, index)).toUTCString()}</pubDate><description>${'Words. '.repeat(150)}</description></item>`);
+<pubDate>${new Date(Date.UTC(2026, 10, 20, 0, index)).toUTCString()}</pubDate><description>${'Words. '.repeat(150)}</description></item>`,
+  );
   return `<?xml version="1.0"?><rss version="2.0"><channel><title>Writer ${feed}</title><link>https://writer${feed}.example.com/</link>${items.join('')}</channel></rss>`;
 }
 
@@ -35,7 +38,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const feeds = Array.from({ length: FEEDS }, (_, feed) => `  - url: ${base}/feed/${feed}\n    id: writer-${feed}\n`).join('');
-  writeFileSync(join(dir, 'feeds.yaml'), `poll:\n  allowPrivateAddresses: true\n  concurrency: 4\n  perHostConcurrency: 4\nfeeds:\n${feeds}`);
+  writeFileSync(
+    join(dir, 'feeds.yaml'),
+    `poll:\n  allowPrivateAddresses: true\n  concurrency: 4\n  perHostConcurrency: 4\nfeeds:\n${feeds}`,
+  );
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -44,7 +50,9 @@ function storedPerFeed(): Array<{ id: string; etag: string | null; stories: numb
   const db = new BetterSqlite3(databasePath(join(dir, 'data')), { readonly: true });
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    return db.prepare(`SELECT f.id, f.etag, (SELECT count(*) FROM story_sources s WHERE s.feed_id = f.id) AS stories FROM feeds f`).all() as never;
+    return db
+      .prepare(`SELECT f.id, f.etag, (SELECT count(*) FROM story_sources s WHERE s.feed_id = f.id) AS stories FROM feeds f`)
+      .all() as never;
   } finally {
     db.close();
   }

@@ -10,11 +10,17 @@ const root = makeTempDir();
 
 async function setUp(name: string): Promise<{ configPath: string; dataDir: string }> {
   const server = await serveForTest({
-    '/feed.xml': serveBody(`<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-<item><title>A column for the lock test</title><link>https://t.example.com/1</link></item></channel></rss>`, { headers: { 'content-type': 'application/rss+xml' } }),
+    '/feed.xml': serveBody(
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>A column for the lock test</title><link>https://t.example.com/1</link></item></channel></rss>`,
+      { headers: { 'content-type': 'application/rss+xml' } },
+    ),
   });
   const configPath = join(root, `${name}.yaml`);
-  writeFileSync(configPath, `server:\n  port: 0\npoll:\n  allowPrivateAddresses: true\nfeeds:\n  - url: ${server.url('/feed.xml')}\n    id: t\n`);
+  writeFileSync(
+    configPath,
+    `server:\n  port: 0\npoll:\n  allowPrivateAddresses: true\nfeeds:\n  - url: ${server.url('/feed.xml')}\n    id: t\n`,
+  );
   return { configPath, dataDir: join(root, `${name}-data`) };
 }
 

@@ -69,19 +69,36 @@ function workspace(text = config()) {
 describe('columnwire feeds add', () => {
   it('finds the feed on a page, proves it parses and appends it, changing nothing else in the file', async () => {
     const ws = workspace();
-    const result = await ws.process('feeds', 'add', server.url('/profile/priya'), '--title', 'Priya Raman', '--tag', 'economics', '--tag', 'uk');
+    const result = await ws.process(
+      'feeds',
+      'add',
+      server.url('/profile/priya'),
+      '--title',
+      'Priya Raman',
+      '--tag',
+      'economics',
+      '--tag',
+      'uk',
+    );
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toBe(`found feed ${server.url('/real-feed.xml')} on page ${server.url('/profile/priya')}\n`
-      + `added feed 127-0-0-real: ${server.url('/real-feed.xml')} (The Ledger — Opinion, 3 items) to ${ws.path}\n`);
-    expect(ws.text()).toBe(config().replace('\n\ndigests:', `
+    expect(result.stdout).toBe(
+      `found feed ${server.url('/real-feed.xml')} on page ${server.url('/profile/priya')}\n` +
+        `added feed 127-0-0-real: ${server.url('/real-feed.xml')} (The Ledger — Opinion, 3 items) to ${ws.path}\n`,
+    );
+    expect(ws.text()).toBe(
+      config().replace(
+        '\n\ndigests:',
+        `
 
   - url: ${server.url('/real-feed.xml')}
     id: 127-0-0-real
     title: Priya Raman
     tags: [economics, uk]
 
-digests:`));
+digests:`,
+      ),
+    );
     expect(readdirSync(ws.dir)).toEqual(['feeds.yaml']);
     const listed = JSON.parse((await ws.cli('feeds', '--json')).stdout) as Array<{ id: string; title: string }>;
     expect(listed.map((feed) => feed.id)).toEqual(['jane', 'bob', '127-0-0-real']);
@@ -118,12 +135,24 @@ digests:`));
 
   it('numbers a derived id that is taken, and refuses an explicit id that is taken', async () => {
     const ws = workspace();
-    expect(await ws.cli('feeds', 'add', server.url('/real-feed.xml'))).toMatchObject({ code: 0, stdout: expect.stringContaining('added feed 127-0-0-real:') });
+    expect(await ws.cli('feeds', 'add', server.url('/real-feed.xml'))).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('added feed 127-0-0-real:'),
+    });
     // Another URL whose derived id is the same.
-    expect(await ws.cli('feeds', 'add', server.url('/real/feed.xml'))).toMatchObject({ code: 0, stdout: expect.stringContaining('added feed 127-0-0-real-2:') });
+    expect(await ws.cli('feeds', 'add', server.url('/real/feed.xml'))).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('added feed 127-0-0-real-2:'),
+    });
     const taken = await ws.cli('feeds', 'add', `${server.origin}/bob.xml?edition=uk`, '--id', 'jane');
-    expect(taken).toMatchObject({ code: 2, stderr: expect.stringContaining(`the id "jane" is already used by ${server.url('/jane.xml')}; choose another --id`) });
-    expect(await ws.cli('feeds', 'add', server.url('/real/feed.xml'), '--id', 'Not A Slug')).toMatchObject({ code: 2, stderr: expect.stringContaining('--id must be a slug') });
+    expect(taken).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`the id "jane" is already used by ${server.url('/jane.xml')}; choose another --id`),
+    });
+    expect(await ws.cli('feeds', 'add', server.url('/real/feed.xml'), '--id', 'Not A Slug')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--id must be a slug'),
+    });
   });
 
   it('refuses to edit a config that is already invalid, listing its problems', async () => {
@@ -143,8 +172,13 @@ describe('columnwire feeds remove', () => {
     const ws = workspace(config().replace('feeds: [bob]', 'feeds: [jane]'));
     const original = ws.text();
     const result = await ws.cli('feeds', 'remove', 'bob');
-    expect(result).toMatchObject({ code: 0, stdout: `removed feed bob (${server.url('/bob.xml')}) from ${ws.path}; its stored stories stay\n` });
-    expect(ws.text()).toBe(original.replace(`  - url: ${server.origin}/bob.xml\n    id: bob\n    tags: [economics]   # for the economy digest\n\n`, ''));
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: `removed feed bob (${server.url('/bob.xml')}) from ${ws.path}; its stored stories stay\n`,
+    });
+    expect(ws.text()).toBe(
+      original.replace(`  - url: ${server.origin}/bob.xml\n    id: bob\n    tags: [economics]   # for the economy digest\n\n`, ''),
+    );
 
     const jane = await workspace().cli('feeds', 'remove', 'jane');
     expect(jane.stdout).toContain('  with the comment above it: # Jane, Fridays\n');
@@ -153,22 +187,36 @@ describe('columnwire feeds remove', () => {
   it('exits 2 for an unknown id and says how to list the ids', async () => {
     const ws = workspace();
     const result = await ws.cli('feeds', 'remove', 'nobody');
-    expect(result).toMatchObject({ code: 2, stderr: `columnwire: feeds remove: no feed with id "nobody" in ${ws.path}; run "columnwire feeds" to list the ids\n` });
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: `columnwire: feeds remove: no feed with id "nobody" in ${ws.path}; run "columnwire feeds" to list the ids\n`,
+    });
   });
 
   it('refuses to remove a feed a digest lists, naming the digest', async () => {
     const ws = workspace();
     const result = await ws.cli('feeds', 'remove', 'bob');
-    expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('digest "economy" lists feed "bob" in its feeds:; take it out of that list first (nothing was written)') });
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        'digest "economy" lists feed "bob" in its feeds:; take it out of that list first (nothing was written)',
+      ),
+    });
     expect(ws.text()).toBe(config());
   });
 
   it('keeps the stories of a removed feed after the next poll', async () => {
     // The fixture's columns are from 2025: keep them whatever today's date.
-    const ws = workspace(config().replace('feeds: [bob]', 'tags: [economics]').replace('title: Test Columns', 'retentionDays: 0\ntitle: Test Columns'));
+    const ws = workspace(
+      config().replace('feeds: [bob]', 'tags: [economics]').replace('title: Test Columns', 'retentionDays: 0\ntitle: Test Columns'),
+    );
     expect((await ws.cli('poll')).code).toBe(0);
-    const stories = async () => (JSON.parse((await ws.cli('export', '--format', 'json', '--limit', '100')).stdout) as { items: Array<{ title: string; _columnwire: { sources: Array<{ feed: string }> } }> }).items
-      .map((item) => `${item.title} <- ${item._columnwire.sources.map((source) => source.feed).join(', ')}`);
+    const stories = async () =>
+      (
+        JSON.parse((await ws.cli('export', '--format', 'json', '--limit', '100')).stdout) as {
+          items: Array<{ title: string; _columnwire: { sources: Array<{ feed: string }> } }>;
+        }
+      ).items.map((item) => `${item.title} <- ${item._columnwire.sources.map((source) => source.feed).join(', ')}`);
     const before = await stories();
     expect(before).toHaveLength(4);
 
@@ -184,18 +232,33 @@ describe('columnwire feeds remove', () => {
 describe('columnwire feeds tag', () => {
   it('adds tags without duplicates and takes them off with --remove', async () => {
     const ws = workspace();
-    expect(await ws.cli('feeds', 'tag', 'jane', 'uk', 'politics', 'opinion')).toMatchObject({ code: 0, stdout: 'feed jane tags: politics, uk, opinion\n' });
+    expect(await ws.cli('feeds', 'tag', 'jane', 'uk', 'politics', 'opinion')).toMatchObject({
+      code: 0,
+      stdout: 'feed jane tags: politics, uk, opinion\n',
+    });
     expect(ws.text()).toBe(config().replace('tags: [politics]', 'tags: [politics, uk, opinion]'));
-    expect(await ws.cli('feeds', 'tag', 'jane', '--remove', 'politics', 'opinion')).toMatchObject({ code: 0, stdout: 'feed jane tags: uk\n' });
+    expect(await ws.cli('feeds', 'tag', 'jane', '--remove', 'politics', 'opinion')).toMatchObject({
+      code: 0,
+      stdout: 'feed jane tags: uk\n',
+    });
     expect(ws.text()).toBe(config().replace('tags: [politics]', 'tags: [uk]'));
     expect(await ws.cli('feeds', 'tag', 'jane', 'uk')).toMatchObject({ code: 0, stdout: 'feed jane tags: uk (unchanged)\n' });
   });
 
   it('exits 2 on a missing tag or an unknown subcommand', async () => {
     const ws = workspace();
-    expect(await ws.cli('feeds', 'tag', 'jane')).toMatchObject({ code: 2, stderr: expect.stringContaining('give a feed id and at least one tag') });
-    expect(await ws.cli('feeds', 'rename', 'jane')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown subcommand "rename"') });
-    expect(await ws.cli('feeds', 'add', '--bogus', 'x')).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
+    expect(await ws.cli('feeds', 'tag', 'jane')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give a feed id and at least one tag'),
+    });
+    expect(await ws.cli('feeds', 'rename', 'jane')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown subcommand "rename"'),
+    });
+    expect(await ws.cli('feeds', 'add', '--bogus', 'x')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--bogus'"),
+    });
   });
 
   it('prints the help of every subcommand', async () => {

@@ -34,11 +34,13 @@ function workspace(text = CONFIG) {
 const feedsOf = (path: string) => parseConfig(readFileSync(path, 'utf8'), path).feeds;
 
 describe('columnwire opml import', () => {
-  it('adds a Feedly export with folders as tags, skips what is listed, and keeps the file\'s own lines', async () => {
+  it("adds a Feedly export with folders as tags, skips what is listed, and keeps the file's own lines", async () => {
     const ws = workspace();
     const result = await ws.cli('opml', 'import', fixture('feedly-export.opml'), '--tag', 'feedly');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('added theguardian-georgemonbiot: https://www.theguardian.com/profile/georgemonbiot/rss [politics, feedly, economics-money]\n');
+    expect(result.stdout).toContain(
+      'added theguardian-georgemonbiot: https://www.theguardian.com/profile/georgemonbiot/rss [politics, feedly, economics-money]\n',
+    );
     expect(result.stdout).toContain('skipped https://www.theguardian.com/profile/marinahyde/rss: already in the config as "marina-hyde"\n');
     expect(result.stdout).toContain(`: 5 feeds added, 1 skipped; run "columnwire check" to try them\n`);
     expect(ws.text().startsWith(CONFIG)).toBe(true);
@@ -84,7 +86,11 @@ describe('columnwire opml import', () => {
   it('reads nested folders and category paths as tags', async () => {
     const ws = workspace();
     expect((await ws.cli('opml', 'import', fixture('nested-categories.opml'))).code).toBe(0);
-    expect(feedsOf(ws.path).slice(1).map(({ id, tags }) => ({ id, tags }))).toEqual([
+    expect(
+      feedsOf(ws.path)
+        .slice(1)
+        .map(({ id, tags }) => ({ id, tags })),
+    ).toEqual([
       { id: 'project-syndicate', tags: ['news', 'europe'] },
       { id: 'ft-martin-wolf-format', tags: ['news', 'europe', 'economics', 'global-markets', 'weekly'] },
       { id: 'slowboring', tags: ['news'] },
@@ -96,9 +102,18 @@ describe('columnwire opml import', () => {
     const ws = workspace();
     const feed = join(ws.dir, 'feed.xml');
     writeFileSync(feed, '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>');
-    expect(await ws.cli('opml', 'import', feed)).toMatchObject({ code: 2, stderr: expect.stringContaining('not an OPML file: the document is a feed (<rss>)') });
-    expect(await ws.cli('opml', 'import', join(ws.dir, 'missing.opml'))).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot read') });
-    expect(await ws.cli('opml', 'frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown subcommand "frobnicate"') });
+    expect(await ws.cli('opml', 'import', feed)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('not an OPML file: the document is a feed (<rss>)'),
+    });
+    expect(await ws.cli('opml', 'import', join(ws.dir, 'missing.opml'))).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('cannot read'),
+    });
+    expect(await ws.cli('opml', 'frobnicate')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown subcommand "frobnicate"'),
+    });
     expect(ws.text()).toBe(CONFIG);
   });
 });
@@ -126,12 +141,27 @@ feeds:
     const file = join(source.dir, 'export.opml');
     expect(await source.cli('opml', 'export', '--output', file)).toMatchObject({ code: 0, stdout: '' });
     const printed = await source.cli('opml', 'export');
-    expect(printed.stdout.replace(/<dateCreated>.*<\/dateCreated>/, '')).toBe(readFileSync(file, 'utf8').replace(/<dateCreated>.*<\/dateCreated>/, ''));
+    expect(printed.stdout.replace(/<dateCreated>.*<\/dateCreated>/, '')).toBe(
+      readFileSync(file, 'utf8').replace(/<dateCreated>.*<\/dateCreated>/, ''),
+    );
 
     const target = workspace('title: Empty\nfeeds: []\n');
     expect((await target.cli('opml', 'import', file)).code).toBe(0);
-    const shape = ({ url, title, outlet, tags }: { url: string; title: string | null; outlet: string | null; tags: string[] }) => ({ url, title, outlet, tags });
-    expect(feedsOf(target.path).map(shape).sort((a, b) => a.url.localeCompare(b.url))).toEqual(feedsOf(source.path).map(shape).sort((a, b) => a.url.localeCompare(b.url)));
+    const shape = ({ url, title, outlet, tags }: { url: string; title: string | null; outlet: string | null; tags: string[] }) => ({
+      url,
+      title,
+      outlet,
+      tags,
+    });
+    expect(
+      feedsOf(target.path)
+        .map(shape)
+        .sort((a, b) => a.url.localeCompare(b.url)),
+    ).toEqual(
+      feedsOf(source.path)
+        .map(shape)
+        .sort((a, b) => a.url.localeCompare(b.url)),
+    );
   });
 
   it('prints OPML 2.0 from the real CLI', async () => {

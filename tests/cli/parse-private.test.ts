@@ -78,7 +78,12 @@ describe('parse <url> and private addresses', { timeout: 60_000 }, () => {
 
   it('refuses the feed a page links on a private address, naming the flag', async () => {
     const server = await serveForTest({ '/feed.xml': serveBody(feedXml) });
-    server.setRoute('/page', serveBody('<html><head><link rel="alternate" type="application/rss+xml" href="http://10.0.0.1/feed.xml"></head></html>', { headers: { 'content-type': 'text/html' } }));
+    server.setRoute(
+      '/page',
+      serveBody('<html><head><link rel="alternate" type="application/rss+xml" href="http://10.0.0.1/feed.xml"></head></html>', {
+        headers: { 'content-type': 'text/html' },
+      }),
+    );
     const result = await parse(config('page', '[127.0.0.1]'), server.url('/page'));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/feed http:\/\/10\.0\.0\.1\/feed\.xml found on page .* failed: refused 10\.0\.0\.1/);

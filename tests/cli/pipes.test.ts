@@ -18,8 +18,12 @@ const globals = ['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'
 /** RSS of `count` recent stories of about 700 bytes each: the outputs below are several hundred KiB. */
 function bigFeed(count: number): string {
   const published = new Date(Date.now() - 3_600_000).toUTCString();
-  const items = Array.from({ length: count }, (_, i) => `<item><title>Column ${i}</title><link>https://big.example/${i}</link><guid>big-${i}</guid>`
-    + `<pubDate>${published}</pubDate><description>${'Words of a long column, said at length. '.repeat(15)}</description></item>`);
+  const items = Array.from(
+    { length: count },
+    (_, i) =>
+      `<item><title>Column ${i}</title><link>https://big.example/${i}</link><guid>big-${i}</guid>` +
+      `<pubDate>${published}</pubDate><description>${'Words of a long column, said at length. '.repeat(15)}</description></item>`,
+  );
   return `<?xml version="1.0"?><rss version="2.0"><channel><title>Big</title>${items.join('\n')}</channel></rss>`;
 }
 
@@ -28,7 +32,10 @@ beforeAll(async () => {
   writeFileSync(feedFile, feed);
   const server = await startFeedServer({ '/big.xml': serveBody(feed) });
   try {
-    writeFileSync(join(dir, 'feeds.yaml'), `poll:\n  allowPrivateAddresses: true\nfeeds:\n  - url: ${server.url('/big.xml')}\n    id: big\n`);
+    writeFileSync(
+      join(dir, 'feeds.yaml'),
+      `poll:\n  allowPrivateAddresses: true\nfeeds:\n  - url: ${server.url('/big.xml')}\n    id: big\n`,
+    );
     const polled = await runCli([...globals, 'poll']);
     expect(polled.code, polled.stderr).toBe(0);
   } finally {
@@ -48,7 +55,10 @@ interface SlowRead {
  */
 function readSlowly(args: string[]): Promise<SlowRead> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...globals, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const child = spawn(process.execPath, [CLI, ...globals, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
     const chunks: Buffer[] = [];
     let stderr = '';
     let paused = false;
@@ -102,7 +112,10 @@ describe('output through a pipe', () => {
 
   it('ends quietly with exit 0 when the reader is gone before the first write', async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...globals, 'export', '--limit', '1000'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+      const child = spawn(process.execPath, [CLI, ...globals, 'export', '--limit', '1000'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LOG_LEVEL: 'warn' },
+      });
       child.stdout.destroy(); // closes the read end: every write the child makes meets EPIPE
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -28,7 +28,9 @@ describe('read-only commands', () => {
     expect(listed).toEqual([expect.objectContaining({ id: 'b', lastFetchAt: null, items: 0 })]);
 
     const db = new BetterSqlite3(databasePath(data), { readonly: true });
-    expect(db.prepare('SELECT id, in_config AS inConfig, configured_url AS url FROM feeds').all()).toEqual([{ id: 'a', inConfig: 1, url: server.url('/a.xml') }]);
+    expect(db.prepare('SELECT id, in_config AS inConfig, configured_url AS url FROM feeds').all()).toEqual([
+      { id: 'a', inConfig: 1, url: server.url('/a.xml') },
+    ]);
     db.close();
   });
 });

@@ -14,8 +14,11 @@ const firstRequest = new Promise<void>((resolve) => (requested = resolve));
 
 beforeAll(async () => {
   server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(`<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-<item><title>A column written for the run test</title><link>https://t.example.com/1</link><pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item></channel></rss>`, requested);
+    res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(
+      `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>A column written for the run test</title><link>https://t.example.com/1</link><pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item></channel></rss>`,
+      requested,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed.xml`;
@@ -42,9 +45,14 @@ describe('columnwire run', () => {
     await cycleLogged;
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const summary = stderr.split('\n').map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string }) : null)).find((entry) => entry?.msg === 'poll cycle finished');
+    const summary = stderr
+      .split('\n')
+      .map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string }) : null))
+      .find((entry) => entry?.msg === 'poll cycle finished');
     expect(summary).toMatchObject({ feeds: 1, added: 1, failed: 0 });
-    const feeds = JSON.parse((await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout) as unknown[];
+    const feeds = JSON.parse(
+      (await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout,
+    ) as unknown[];
     expect(feeds[0]).toMatchObject({ id: 't', items: 1 });
   });
 });

@@ -15,7 +15,10 @@ describe('serverAddress', () => {
   it.each([
     [{}, { host: '0.0.0.0', port: 9000 }],
     [{ PORT: '3000' }, { host: '0.0.0.0', port: 3000 }],
-    [{ HOST: '127.0.0.1', PORT: '0' }, { host: '127.0.0.1', port: 0 }],
+    [
+      { HOST: '127.0.0.1', PORT: '0' },
+      { host: '127.0.0.1', port: 0 },
+    ],
   ])('takes env %j over the config', (env, expected) => {
     expect(serverAddress(config, env)).toEqual(expected);
   });
@@ -54,7 +57,9 @@ describe('columnwire serve on a busy port', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     writeFileSync(join(dir, 'busy.yaml'), 'feeds: []\n');
-    const result = await runCli(['--config', join(dir, 'busy.yaml'), '--data', join(dir, 'busy-data'), 'serve'], { env: { PORT: String(port), HOST: '127.0.0.1' } });
+    const result = await runCli(['--config', join(dir, 'busy.yaml'), '--data', join(dir, 'busy-data'), 'serve'], {
+      env: { PORT: String(port), HOST: '127.0.0.1' },
+    });
     blocker.close();
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`port ${port} on 127.0.0.1 is already in use; set server.port in the config or PORT`);

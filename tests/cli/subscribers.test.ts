@@ -6,7 +6,8 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const root = makeTempDir();
 const HOUR = 3600_000;
-const DIGESTS = '  - id: daily\n    to: [Reader@Example.org, other@example.org, all@example.org]\n  - id: weekly\n    to: [reader@example.org, all@example.org]\n';
+const DIGESTS =
+  '  - id: daily\n    to: [Reader@Example.org, other@example.org, all@example.org]\n  - id: weekly\n    to: [reader@example.org, all@example.org]\n';
 
 /** Two digests; reader left daily, all@ left every digest an hour later. */
 async function withUnsubscribes() {
@@ -46,11 +47,30 @@ describe('columnwire subscribers', () => {
 
   it('shows a resubscribe: subscribed since then, and digest --resubscribe --id touches that digest only', async () => {
     const { digestApp, cli } = await withUnsubscribes();
-    const undone = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest', '--resubscribe', 'all@example.org', '--id', 'weekly']);
+    const undone = await runCli([
+      '--config',
+      digestApp.configPath,
+      '--data',
+      digestApp.dataDir,
+      'digest',
+      '--resubscribe',
+      'all@example.org',
+      '--id',
+      'weekly',
+    ]);
     expect(undone).toMatchObject({ code: 0, stdout: 'all@example.org will get the "weekly" digest again\n' });
-    const rows = JSON.parse((await cli('--json')).stdout) as Array<{ address: string; digest: string; state: string; since: string | null; scope: string | null }>;
+    const rows = JSON.parse((await cli('--json')).stdout) as Array<{
+      address: string;
+      digest: string;
+      state: string;
+      since: string | null;
+      scope: string | null;
+    }>;
     const all = rows.filter((row) => row.address === 'all@example.org');
-    expect(all.map((row) => [row.digest, row.state, row.scope])).toEqual([['daily', 'unsubscribed', 'all'], ['weekly', 'subscribed', 'digest']]);
+    expect(all.map((row) => [row.digest, row.state, row.scope])).toEqual([
+      ['daily', 'unsubscribed', 'all'],
+      ['weekly', 'subscribed', 'digest'],
+    ]);
     expect(Date.parse(all[1]!.since!)).toBeGreaterThan(DIGEST_NOW.getTime());
   });
 

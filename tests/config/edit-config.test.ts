@@ -36,7 +36,10 @@ const edit = (text: string, change: ConfigEdit) => editConfigText(text, change, 
 
 describe('editConfigText: adding feeds', () => {
   it('appends an entry in the style of the repository file, changing no other byte', () => {
-    const result = edit(REPO_CONFIG, { kind: 'add', entries: [{ url: 'https://ledger.example/priya/rss', id: 'priya', title: 'Priya: on money', tags: ['economics', 'uk'] }] });
+    const result = edit(REPO_CONFIG, {
+      kind: 'add',
+      entries: [{ url: 'https://ledger.example/priya/rss', id: 'priya', title: 'Priya: on money', tags: ['economics', 'uk'] }],
+    });
 
     expect(result.text).toBe(`${REPO_CONFIG}
   - url: https://ledger.example/priya/rss
@@ -44,50 +47,93 @@ describe('editConfigText: adding feeds', () => {
     title: "Priya: on money"
     tags: [economics, uk]
 `);
-    expect(parseConfig(result.text, 'feeds.yaml').feeds.at(-1)).toEqual({ id: 'priya', url: 'https://ledger.example/priya/rss', title: 'Priya: on money', outlet: null, tags: ['economics', 'uk'] });
+    expect(parseConfig(result.text, 'feeds.yaml').feeds.at(-1)).toEqual({
+      id: 'priya',
+      url: 'https://ledger.example/priya/rss',
+      title: 'Priya: on money',
+      outlet: null,
+      tags: ['economics', 'uk'],
+    });
   });
 
   it('follows the key order, URL quoting and block tags of a file written differently', () => {
-    const result = edit(COMPACT, { kind: 'add', entries: [{ url: 'https://ledger.example/priya/rss', id: 'priya', outlet: 'The Ledger', tags: ['economics'] }] });
+    const result = edit(COMPACT, {
+      kind: 'add',
+      entries: [{ url: 'https://ledger.example/priya/rss', id: 'priya', outlet: 'The Ledger', tags: ['economics'] }],
+    });
 
-    expect(result.text).toBe(COMPACT.replace('\ndigests:', `  - id: priya
+    expect(result.text).toBe(
+      COMPACT.replace(
+        '\ndigests:',
+        `  - id: priya
     url: "https://ledger.example/priya/rss"
     outlet: The Ledger
     tags:
       - economics
 
-digests:`));
+digests:`,
+      ),
+    );
   });
 
   it.each([
-    { behaviour: 'an empty flow list, keeping the comment on its line', before: 'title: T\nfeeds: []  # none yet\ndigests: []\n', after: 'title: T\nfeeds:  # none yet\n  - url: https://a.example/feed\n    id: a\ndigests: []\n' },
-    { behaviour: 'a bare feeds: key', before: 'title: T\nfeeds:\n', after: 'title: T\nfeeds:\n  - url: https://a.example/feed\n    id: a\n' },
-    { behaviour: 'a file without feeds:, as a new section after a blank line', before: '# settings only\ntitle: T', after: '# settings only\ntitle: T\n\nfeeds:\n  - url: https://a.example/feed\n    id: a\n' },
+    {
+      behaviour: 'an empty flow list, keeping the comment on its line',
+      before: 'title: T\nfeeds: []  # none yet\ndigests: []\n',
+      after: 'title: T\nfeeds:  # none yet\n  - url: https://a.example/feed\n    id: a\ndigests: []\n',
+    },
+    {
+      behaviour: 'a bare feeds: key',
+      before: 'title: T\nfeeds:\n',
+      after: 'title: T\nfeeds:\n  - url: https://a.example/feed\n    id: a\n',
+    },
+    {
+      behaviour: 'a file without feeds:, as a new section after a blank line',
+      before: '# settings only\ntitle: T',
+      after: '# settings only\ntitle: T\n\nfeeds:\n  - url: https://a.example/feed\n    id: a\n',
+    },
     { behaviour: 'an empty file', before: '', after: 'feeds:\n  - url: https://a.example/feed\n    id: a\n' },
-    { behaviour: 'a CRLF file, with CRLF lines and its padded flow tags', before: 'feeds:\r\n  - url: https://b.example/feed\r\n    tags: [ x ]\r\n', after: 'feeds:\r\n  - url: https://b.example/feed\r\n    tags: [ x ]\r\n  - url: https://a.example/feed\r\n    id: a\r\n    tags: [ y ]\r\n' },
+    {
+      behaviour: 'a CRLF file, with CRLF lines and its padded flow tags',
+      before: 'feeds:\r\n  - url: https://b.example/feed\r\n    tags: [ x ]\r\n',
+      after:
+        'feeds:\r\n  - url: https://b.example/feed\r\n    tags: [ x ]\r\n  - url: https://a.example/feed\r\n    id: a\r\n    tags: [ y ]\r\n',
+    },
   ])('creates the list in $behaviour', ({ before, after }) => {
     const tags = before.includes('[ x ]') ? ['y'] : [];
     expect(edit(before, { kind: 'add', entries: [{ url: 'https://a.example/feed', id: 'a', tags }] }).text).toBe(after);
   });
 
   it('appends several entries at once, blank lines between them as between the others', () => {
-    const result = edit(REPO_CONFIG, { kind: 'add', entries: [{ url: 'https://a.example/feed', id: 'a' }, { url: 'https://b.example/feed', id: 'b' }] });
+    const result = edit(REPO_CONFIG, {
+      kind: 'add',
+      entries: [
+        { url: 'https://a.example/feed', id: 'a' },
+        { url: 'https://b.example/feed', id: 'b' },
+      ],
+    });
     expect(result.text).toBe(`${REPO_CONFIG}\n  - url: https://a.example/feed\n    id: a\n\n  - url: https://b.example/feed\n    id: b\n`);
   });
 
   it('refuses a feeds list written in flow style, naming the line', () => {
-    expect(() => edit('title: T\nfeeds: [{url: "https://a.example/feed"}]\n', { kind: 'add', entries: [{ url: 'https://b.example/feed' }] }))
-      .toThrow(/feeds\.yaml:2: feeds is written in flow style/);
+    expect(() =>
+      edit('title: T\nfeeds: [{url: "https://a.example/feed"}]\n', { kind: 'add', entries: [{ url: 'https://b.example/feed' }] }),
+    ).toThrow(/feeds\.yaml:2: feeds is written in flow style/);
   });
 });
 
 describe('editConfigText: removing a feed', () => {
-  it('removes a middle entry with the comment directly above it, keeping the others\' comments', () => {
+  it("removes a middle entry with the comment directly above it, keeping the others' comments", () => {
     const result = edit(COMPACT, { kind: 'remove', index: 1 });
-    expect(result.text).toBe(COMPACT.replace(`  # Bob: economics
+    expect(result.text).toBe(
+      COMPACT.replace(
+        `  # Bob: economics
   - id: bob
     url: "https://guardian.example.com/bob/rss"
-`, ''));
+`,
+        '',
+      ),
+    );
     expect(result.removedComments).toEqual(['# Bob: economics']);
     // Jane's inner comment, right above Bob's, stays with Jane.
     expect(result.text).toContain('    # outlet: The Times (moved to the Ledger in 2025)\n  - id: ann');
@@ -117,10 +163,38 @@ describe('editConfigText: removing a feed', () => {
 
 describe('editConfigText: setting tags', () => {
   it.each([
-    { behaviour: 'rewrites a flow list in place', text: REPO_CONFIG, index: 1, tags: ['politics', 'uk', 'satire'], from: '    tags: [politics, uk]\n\n  - url: https://www.theguardian.com/profile/simonjenkins', to: '    tags: [politics, uk, satire]\n\n  - url: https://www.theguardian.com/profile/simonjenkins' },
-    { behaviour: 'rewrites a block list in place', text: COMPACT, index: 0, tags: ['uk'], from: '    tags:\n      - politics\n      - uk\n', to: '    tags:\n      - uk\n' },
-    { behaviour: 'adds a tags key after the last key, before the entry\'s trailing comments', text: COMPACT, index: 1, tags: ['economics'], from: 'bob/rss"\n', to: 'bob/rss"\n    tags:\n      - economics\n' },
-    { behaviour: 'writes [] when the last tag goes', text: COMPACT, index: 2, tags: [], from: '    tags:\n      - politics\n\ndigests', to: '    tags: []\n\ndigests' },
+    {
+      behaviour: 'rewrites a flow list in place',
+      text: REPO_CONFIG,
+      index: 1,
+      tags: ['politics', 'uk', 'satire'],
+      from: '    tags: [politics, uk]\n\n  - url: https://www.theguardian.com/profile/simonjenkins',
+      to: '    tags: [politics, uk, satire]\n\n  - url: https://www.theguardian.com/profile/simonjenkins',
+    },
+    {
+      behaviour: 'rewrites a block list in place',
+      text: COMPACT,
+      index: 0,
+      tags: ['uk'],
+      from: '    tags:\n      - politics\n      - uk\n',
+      to: '    tags:\n      - uk\n',
+    },
+    {
+      behaviour: "adds a tags key after the last key, before the entry's trailing comments",
+      text: COMPACT,
+      index: 1,
+      tags: ['economics'],
+      from: 'bob/rss"\n',
+      to: 'bob/rss"\n    tags:\n      - economics\n',
+    },
+    {
+      behaviour: 'writes [] when the last tag goes',
+      text: COMPACT,
+      index: 2,
+      tags: [],
+      from: '    tags:\n      - politics\n\ndigests',
+      to: '    tags: []\n\ndigests',
+    },
   ])('$behaviour', ({ text, index, tags, from, to }) => {
     expect(text).toContain(from);
     const result = edit(text, { kind: 'set-tags', index, tags });
@@ -135,6 +209,8 @@ describe('editConfigText: setting tags', () => {
   it('refuses an entry written as a flow mapping, naming its line', () => {
     const text = 'feeds:\n  - url: https://a.example/feed\n  - {url: "https://b.example/feed"}\n';
     expect(() => edit(text, { kind: 'set-tags', index: 1, tags: ['y'] })).toThrow(ConfigError);
-    expect(() => edit(text, { kind: 'set-tags', index: 1, tags: ['y'] })).toThrow(/feeds\.yaml:3: this feeds entry is not written as "- url: \.\.\."/);
+    expect(() => edit(text, { kind: 'set-tags', index: 1, tags: ['y'] })).toThrow(
+      /feeds\.yaml:3: this feeds entry is not written as "- url: \.\.\."/,
+    );
   });
 });

@@ -13,7 +13,12 @@ const FEED = 'feeds:\n  - url: https://columns.example.com/feed.xml\n';
 /** The "billion laughs" file: nine levels of nine aliases to the level above, 9^9 values expanded. */
 function aliasBomb(levels = 9): string {
   const rows = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let level = 1; level < levels; level++) rows.push(`l${level}: &l${level} [${Array(9).fill(`*l${level - 1}`).join(',')}]`);
+  for (let level = 1; level < levels; level++)
+    rows.push(
+      `l${level}: &l${level} [${Array(9)
+        .fill(`*l${level - 1}`)
+        .join(',')}]`,
+    );
   return `${FEED}${rows.join('\n')}\n`;
 }
 
@@ -35,12 +40,17 @@ describe('a hostile or broken feeds.yaml', () => {
     const problems = problemsOf(aliasBomb());
     const elapsedMs = performance.now() - started;
     // *l4 (9^5 values each) on line 8, in the l5 row, is where the yaml library's weight passes the limit.
-    expect(problems).toEqual([expect.stringMatching(/^feeds\.yaml:8: YAML alias \*l4 expands too far: aliases of aliases multiply \(a "billion laughs" file\)/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^feeds\.yaml:8: YAML alias \*l4 expands too far: aliases of aliases multiply \(a "billion laughs" file\)/),
+    ]);
     expect(elapsedMs).toBeLessThan(2000); // about 30 ms here
   });
 
   it('accepts one anchor aliased many times: sharing plain values is what aliases are for', () => {
-    const feeds = Array.from({ length: 500 }, (_, i) => `  - url: https://columns.example.com/${i}.xml\n    tags: ${i === 0 ? '&shared [politics, uk]' : '*shared'}\n`);
+    const feeds = Array.from(
+      { length: 500 },
+      (_, i) => `  - url: https://columns.example.com/${i}.xml\n    tags: ${i === 0 ? '&shared [politics, uk]' : '*shared'}\n`,
+    );
     const config = parseConfig(`feeds:\n${feeds.join('')}`, 'feeds.yaml');
     expect(config.feeds).toHaveLength(500);
     expect(config.feeds[499]!.tags).toEqual(['politics', 'uk']);
@@ -50,8 +60,16 @@ describe('a hostile or broken feeds.yaml', () => {
     ['an alias to no anchor', `${FEED}    title: *nobody\n`, 'feeds.yaml:3: YAML alias *nobody names no anchor: set &nobody before it'],
     ['a syntax error', `${FEED}  - url: [https://b.example.com/feed\n`, /^feeds\.yaml:[34]: YAML syntax error: /],
     ['a duplicate key', `${FEED}    url: https://b.example.com/feed\n`, 'feeds.yaml:3: YAML syntax error: Map keys must be unique'],
-    ['nesting too deep for the parser', `${FEED}title: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`, /^feeds\.yaml:3: YAML syntax error: /],
-    ['a tab as indentation', 'feeds:\n\t- url: https://columns.example.com/feed.xml\n', /^feeds\.yaml:2: YAML syntax error: Tabs are not allowed/],
+    [
+      'nesting too deep for the parser',
+      `${FEED}title: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`,
+      /^feeds\.yaml:3: YAML syntax error: /,
+    ],
+    [
+      'a tab as indentation',
+      'feeds:\n\t- url: https://columns.example.com/feed.xml\n',
+      /^feeds\.yaml:2: YAML syntax error: Tabs are not allowed/,
+    ],
   ])('reports %s on its line', (_name, yaml, expected) => {
     const problems = problemsOf(yaml);
     expect(problems[0]).toEqual(typeof expected === 'string' ? expected : expect.stringMatching(expected));
@@ -61,7 +79,11 @@ describe('a hostile or broken feeds.yaml', () => {
     const line = `  - url: https://columns.example.com/${'x'.repeat(60)}.xml\n`;
     const lines = Math.ceil(MAX_CONFIG_BYTES / line.length) + 10;
     const problems = problemsOfFile('huge.yaml', `feeds:\n${line.repeat(lines)}`);
-    expect(problems).toEqual([expect.stringMatching(new RegExp(`^${join(dir, 'huge.yaml')}:${Math.floor(MAX_CONFIG_BYTES / line.length) + 2}: the file goes past 4 MiB here`))]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${join(dir, 'huge.yaml')}:${Math.floor(MAX_CONFIG_BYTES / line.length) + 2}: the file goes past 4 MiB here`),
+      ),
+    ]);
   });
 
   it('refuses an endless file (/dev/zero) without reading it all', () => {

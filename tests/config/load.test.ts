@@ -8,7 +8,6 @@ import { problemsOf } from '../helpers/config-problems.ts';
 
 const dir = makeTempDir();
 
-
 describe('parseConfig', () => {
   it('fills every default from a file with only a feed url', () => {
     const config = parseConfig('feeds:\n  - url: https://example.com/columnist/feed\n', 'feeds.yaml');
@@ -16,14 +15,22 @@ describe('parseConfig', () => {
       title: 'Columnists Digest',
       baseUrl: 'http://localhost:8080',
       retentionDays: 90,
-      poll: { schedule: '*/30 * * * *', concurrency: 8, perHostConcurrency: 2, timeoutSeconds: 20, maxBytes: 10485760, allowPrivateAddresses: false },
+      poll: {
+        schedule: '*/30 * * * *',
+        concurrency: 8,
+        perHostConcurrency: 2,
+        timeoutSeconds: 20,
+        maxBytes: 10485760,
+        allowPrivateAddresses: false,
+      },
       feeds: [{ id: 'example-columnist', url: 'https://example.com/columnist/feed', title: null, outlet: null, tags: [] }],
     });
     expect(Object.isFrozen(config.poll)).toBe(true);
   });
 
   it('reads every documented key', () => {
-    const config = parseConfig(`
+    const config = parseConfig(
+      `
 title: My Columns
 baseUrl: https://columns.example.org
 retentionDays: 0
@@ -39,23 +46,57 @@ feeds:
     title: Jane Doe
     outlet: The Example Times
     tags: [politics, europe]
-`, 'feeds.yaml');
-    expect(config.feeds[0]).toEqual({ id: 'jane-doe', url: 'https://example.com/jane/feed', title: 'Jane Doe', outlet: 'The Example Times', tags: ['politics', 'europe'] });
-    expect(config.poll).toMatchObject({ schedule: '0 * * * *', concurrency: 4, timeoutSeconds: 5, maxBytes: 2048, allowPrivateAddresses: true });
+`,
+      'feeds.yaml',
+    );
+    expect(config.feeds[0]).toEqual({
+      id: 'jane-doe',
+      url: 'https://example.com/jane/feed',
+      title: 'Jane Doe',
+      outlet: 'The Example Times',
+      tags: ['politics', 'europe'],
+    });
+    expect(config.poll).toMatchObject({
+      schedule: '0 * * * *',
+      concurrency: 4,
+      timeoutSeconds: 5,
+      maxBytes: 2048,
+      allowPrivateAddresses: true,
+    });
     expect(config.retentionDays).toBe(0);
   });
 
   it.each([
-    ['a non-http url', 'feeds:\n  - url: ftp://example.com/x\n', 'feeds.yaml:2: feeds[0].url must be an http(s) URL, got "ftp://example.com/x"'],
+    [
+      'a non-http url',
+      'feeds:\n  - url: ftp://example.com/x\n',
+      'feeds.yaml:2: feeds[0].url must be an http(s) URL, got "ftp://example.com/x"',
+    ],
     ['a feed without url', 'feeds:\n  - url: https://a.example.com/f\n  - id: jane\n', 'feeds.yaml:3: feeds[1].url is required'],
     ['an unknown key, on its own line', 'poll:\n  concurrency: 2\n  intervall: 5\n', 'feeds.yaml:3: poll has an unknown key "intervall"'],
     ['a string where a number belongs', 'retentionDays: ninety\n', 'feeds.yaml:1: retentionDays must be a number'],
     ['a number out of range', 'poll:\n  concurrency: 0\n', 'feeds.yaml:2: poll.concurrency must be at least 1'],
     ['a bad cron expression', 'poll:\n  schedule: "every hour"\n', 'feeds.yaml:2: poll.schedule must be a cron expression'],
-    ['tags given as a string', 'feeds:\n  - url: https://a.example.com/f\n    tags: politics\n', 'feeds.yaml:3: feeds[0].tags must be a list of tags'],
-    ['an id that is not a slug', 'feeds:\n  - url: https://a.example.com/f\n    id: Jane Doe\n', 'feeds.yaml:3: feeds[0].id must be a slug'],
-    ['a duplicate id', 'feeds:\n  - url: https://a.example.com/f\n    id: jane\n  - url: https://b.example.com/f\n    id: jane\n', 'feeds.yaml:5: feeds[1].id id "jane" is already used by feeds[0]'],
-    ['a duplicate url', 'feeds:\n  - url: https://a.example.com/f\n    id: one\n  - url: https://a.example.com/f\n    id: two\n', 'feeds.yaml:4: feeds[1].url the same url as feeds[0]'],
+    [
+      'tags given as a string',
+      'feeds:\n  - url: https://a.example.com/f\n    tags: politics\n',
+      'feeds.yaml:3: feeds[0].tags must be a list of tags',
+    ],
+    [
+      'an id that is not a slug',
+      'feeds:\n  - url: https://a.example.com/f\n    id: Jane Doe\n',
+      'feeds.yaml:3: feeds[0].id must be a slug',
+    ],
+    [
+      'a duplicate id',
+      'feeds:\n  - url: https://a.example.com/f\n    id: jane\n  - url: https://b.example.com/f\n    id: jane\n',
+      'feeds.yaml:5: feeds[1].id id "jane" is already used by feeds[0]',
+    ],
+    [
+      'a duplicate url',
+      'feeds:\n  - url: https://a.example.com/f\n    id: one\n  - url: https://a.example.com/f\n    id: two\n',
+      'feeds.yaml:4: feeds[1].url the same url as feeds[0]',
+    ],
     ['feeds that is not a list', 'feeds: https://a.example.com/f\n', 'feeds.yaml:1: feeds must be a list of feeds'],
     ['a YAML syntax error', 'title: ok\nfeeds:\n  - url: https://a.example.com/f\n   bad indent: x\n', 'feeds.yaml:4: YAML syntax error'],
     ['a duplicated key', 'title: A\ntitle: B\n', 'feeds.yaml:2: YAML syntax error'],

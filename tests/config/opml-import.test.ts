@@ -7,12 +7,15 @@ import { decodeBody } from '../../src/feeds/decode-body.ts';
 
 const opmlFixture = (name: string) => decodeBody(readFileSync(new URL(`../fixtures/opml/${name}`, import.meta.url)), null);
 
-const EXISTING = parseConfig(`feeds:
+const EXISTING = parseConfig(
+  `feeds:
   - url: https://www.theguardian.com/profile/marinahyde/rss
     id: marina-hyde
   - url: https://example.com/taken
     id: theguardian-georgemonbiot
-`, 'feeds.yaml').feeds;
+`,
+  'feeds.yaml',
+).feeds;
 
 describe('parseOpml', () => {
   it('reads a Feedly export: folders as outlines, the same feed under two folders', () => {
@@ -26,14 +29,21 @@ describe('parseOpml', () => {
       ['https://www.theguardian.com/profile/georgemonbiot/rss', ['Economics & Money']],
       ['https://www.noahpinion.blog/feed', ['Uncategorized']],
     ]);
-    expect(subscriptions[0]).toMatchObject({ title: 'George Monbiot | The Guardian', htmlUrl: 'https://www.theguardian.com/profile/georgemonbiot' });
+    expect(subscriptions[0]).toMatchObject({
+      title: 'George Monbiot | The Guardian',
+      htmlUrl: 'https://www.theguardian.com/profile/georgemonbiot',
+    });
   });
 
   it('reads nested folders and the category attribute of OPML 2.0', () => {
     const subscriptions = parseOpml(opmlFixture('nested-categories.opml'));
     expect(subscriptions.map(({ url, folders, categories }) => ({ url, folders, categories }))).toEqual([
       { url: 'https://www.project-syndicate.org/rss', folders: ['News', 'Europe'], categories: [] },
-      { url: 'https://www.ft.com/martin-wolf?format=rss', folders: ['News', 'Europe'], categories: ['/Economics/Global Markets', 'Weekly'] },
+      {
+        url: 'https://www.ft.com/martin-wolf?format=rss',
+        folders: ['News', 'Europe'],
+        categories: ['/Economics/Global Markets', 'Weekly'],
+      },
       { url: 'https://www.slowboring.com/feed', folders: ['News'], categories: [] },
       { url: 'https://www.theatlantic.com/feed/author/david-frum/', folders: [], categories: ['/Politics/United States'] },
     ]);
@@ -52,8 +62,16 @@ describe('parseOpml', () => {
   });
 
   it.each([
-    { behaviour: 'a feed', text: '<?xml version="1.0"?><rss version="2.0"><channel/></rss>', error: /not an OPML file: the document is a feed \(<rss>\), not a subscription list; add it with "columnwire feeds add URL"/ },
-    { behaviour: 'an HTML page', text: '<!doctype html><html><body><outline xmlUrl="https://a.example/x"/></body></html>', error: /not an OPML file: the document is an HTML page/ },
+    {
+      behaviour: 'a feed',
+      text: '<?xml version="1.0"?><rss version="2.0"><channel/></rss>',
+      error: /not an OPML file: the document is a feed \(<rss>\), not a subscription list; add it with "columnwire feeds add URL"/,
+    },
+    {
+      behaviour: 'an HTML page',
+      text: '<!doctype html><html><body><outline xmlUrl="https://a.example/x"/></body></html>',
+      error: /not an OPML file: the document is an HTML page/,
+    },
     { behaviour: 'plain text', text: 'just some words', error: /not an OPML file: no XML element found/ },
   ])('refuses $behaviour', ({ text, error }) => {
     expect(() => parseOpml(text)).toThrow(OpmlParseError);
@@ -61,7 +79,8 @@ describe('parseOpml', () => {
   });
 
   it('reads a file cut off in the middle', () => {
-    const text = '<opml version="2.0"><body><outline text="A"><outline type="rss" xmlUrl="https://a.example/feed"/><outline type="rss" xmlUrl="https://b.exa';
+    const text =
+      '<opml version="2.0"><body><outline text="A"><outline type="rss" xmlUrl="https://a.example/feed"/><outline type="rss" xmlUrl="https://b.exa';
     expect(parseOpml(text).map((entry) => entry.url)).toEqual(['https://a.example/feed']);
   });
 });
@@ -87,9 +106,15 @@ describe('planOpmlImport', () => {
       tags: ['politics', 'imported', 'economics-money'],
     });
     expect(plan.entries.map((entry) => entry.id)).toEqual([
-      'theguardian-georgemonbiot-2', 'heathercoxrichardson-substack', 'paulkrugman-substack', 'marginalrevolution', 'noahpinion',
+      'theguardian-georgemonbiot-2',
+      'heathercoxrichardson-substack',
+      'paulkrugman-substack',
+      'marginalrevolution',
+      'noahpinion',
     ]);
-    expect(plan.skipped).toEqual([{ url: 'https://www.theguardian.com/profile/marinahyde/rss', reason: 'already in the config as "marina-hyde"' }]);
+    expect(plan.skipped).toEqual([
+      { url: 'https://www.theguardian.com/profile/marinahyde/rss', reason: 'already in the config as "marina-hyde"' },
+    ]);
   });
 
   it('turns folders and "/a/b" category paths into tags, and a short description into the outlet', () => {

@@ -41,7 +41,9 @@ describe('updateConfigFile', () => {
     const { dir, path } = configFile();
     const update = updateConfigFile(path, 'adding ann', addAnn);
     expect(update?.after.feeds.map((feed) => feed.id)).toEqual(['jane', 'bob', 'ann']);
-    expect(readFileSync(path, 'utf8')).toBe(CONFIG.replace('\ndigests:', '\n  - url: https://planet.example.com/ann/rss\n    id: ann\n\ndigests:'));
+    expect(readFileSync(path, 'utf8')).toBe(
+      CONFIG.replace('\ndigests:', '\n  - url: https://planet.example.com/ann/rss\n    id: ann\n\ndigests:'),
+    );
     expect(readdirSync(dir)).toEqual(['feeds.yaml']);
   });
 
@@ -55,15 +57,18 @@ describe('updateConfigFile', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(ConfigError);
-    expect((thrown as Error).message).toMatch(/has problems; fix them first \(nothing was written\):\n {2}.*feeds\.yaml:9: feeds\[1\]\.id must be a slug/);
+    expect((thrown as Error).message).toMatch(
+      /has problems; fix them first \(nothing was written\):\n {2}.*feeds\.yaml:9: feeds\[1\]\.id must be a slug/,
+    );
     expect(readFileSync(path, 'utf8')).toBe(broken);
   });
 
   it('refuses an edit whose result would not be a valid config, and writes nothing', () => {
     const { path } = configFile();
     // Without jane no feed has the tag the digest filters on.
-    expect(() => updateConfigFile(path, 'removing feed "jane"', () => ({ kind: 'remove', index: 0 })))
-      .toThrow(/removing feed "jane" would leave .*feeds\.yaml invalid, so nothing was written:\n {2}.*feeds\.yaml:\d+: digests\[0\]\.tags\[0\] no feed has the tag "politics"/);
+    expect(() => updateConfigFile(path, 'removing feed "jane"', () => ({ kind: 'remove', index: 0 }))).toThrow(
+      /removing feed "jane" would leave .*feeds\.yaml invalid, so nothing was written:\n {2}.*feeds\.yaml:\d+: digests\[0\]\.tags\[0\] no feed has the tag "politics"/,
+    );
     expect(() => updateConfigFile(path, 'x', () => ({ kind: 'remove', index: 0 }))).toThrow(ConfigEditRefused);
     expect(readFileSync(path, 'utf8')).toBe(CONFIG);
   });
@@ -125,7 +130,13 @@ describe('writeFileAtomic', () => {
 
   it('removes its temp file when the last-moment check aborts the write', () => {
     const { dir, path } = configFile();
-    expect(() => writeFileAtomic(path, 'title: New\n', { beforeRename: () => { throw new Error('changed'); } })).toThrow('changed');
+    expect(() =>
+      writeFileAtomic(path, 'title: New\n', {
+        beforeRename: () => {
+          throw new Error('changed');
+        },
+      }),
+    ).toThrow('changed');
     expect(readdirSync(dir)).toEqual(['feeds.yaml']);
     expect(readFileSync(path, 'utf8')).toBe(CONFIG);
   });
@@ -138,7 +149,10 @@ describe('writeFileAtomic', () => {
     try {
       // Root ignores folder permissions, so the edit runs as an unprivileged user when the suite is root.
       const asRoot = process.getuid?.() === 0;
-      const result = await runCli(['--config', path, '--data', join(dir, 'data'), 'feeds', 'tag', 'jane', 'europe'], asRoot ? { uid: 65534, gid: 65534 } : {});
+      const result = await runCli(
+        ['--config', path, '--data', join(dir, 'data'), 'feeds', 'tag', 'jane', 'europe'],
+        asRoot ? { uid: 65534, gid: 65534 } : {},
+      );
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/is not writable \(EACCES\).*the file is unchanged/);
       expect(readFileSync(path, 'utf8')).toBe(CONFIG);

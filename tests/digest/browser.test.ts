@@ -18,19 +18,38 @@ afterAll(async () => browser?.close());
 
 /** A digest with the awkward parts: long words and links, hostile text, groups, "also in", the overflow list and a health note. */
 async function renderedDigest(): Promise<string> {
-  const digestApp = await startDigestApp({ root, digests: '  - id: daily\n    timezone: Europe/London\n    maxItems: 5\n    to: [r@example.org]\n' });
+  const digestApp = await startDigestApp({
+    root,
+    digests: '  - id: daily\n    timezone: Europe/London\n    maxItems: 5\n    to: [r@example.org]\n',
+  });
   const long = 'Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherungsanstalt';
   await digestApp.save('jane', [
-    column('j1', DIGEST_NOW, 1, { title: 'The budget is a fiction, and everyone in Westminster knows it', summary: `<p>${'Why the numbers lie, and who benefits from the lie. '.repeat(8)}</p>` }),
-    column('j2', DIGEST_NOW, 3, { title: `A column with a very long unbroken word: ${long}`, summary: `<p>See https://example.com/${'a'.repeat(120)} and ${long}.</p>` }),
+    column('j1', DIGEST_NOW, 1, {
+      title: 'The budget is a fiction, and everyone in Westminster knows it',
+      summary: `<p>${'Why the numbers lie, and who benefits from the lie. '.repeat(8)}</p>`,
+    }),
+    column('j2', DIGEST_NOW, 3, {
+      title: `A column with a very long unbroken word: ${long}`,
+      summary: `<p>See https://example.com/${'a'.repeat(120)} and ${long}.</p>`,
+    }),
     column('shared', DIGEST_NOW, 4, { title: 'A syndicated column that two papers ran', link: 'https://syndicate.example.com/c/1' }),
   ]);
   await digestApp.save('bob', [
     column('b1', DIGEST_NOW, 2, { author: 'Bob Roe', title: `<script>alert("x")</script> & "quotes"`, summary: '<p>Rock &amp; roll.</p>' }),
-    column('shared-bob', DIGEST_NOW, 4, { author: 'Jane Doe', title: 'A syndicated column that two papers ran', link: 'https://syndicate.example.com/c/1' }),
-    ...[1, 2, 3].map((n) => column(`more${n}`, DIGEST_NOW, 5 + n, { author: 'Bob Roe', title: `An older column number ${n} listed by title` })),
+    column('shared-bob', DIGEST_NOW, 4, {
+      author: 'Jane Doe',
+      title: 'A syndicated column that two papers ran',
+      link: 'https://syndicate.example.com/c/1',
+    }),
+    ...[1, 2, 3].map((n) =>
+      column(`more${n}`, DIGEST_NOW, 5 + n, { author: 'Bob Roe', title: `An older column number ${n} listed by title` }),
+    ),
   ]);
-  await digestApp.app.store.markFailed('ann', { error: 'HTTP 500 Internal Server Error', nextFetchAt: DIGEST_NOW, waitReason: 'backoff' }, new Date(DIGEST_NOW.getTime() - 3 * 86_400_000));
+  await digestApp.app.store.markFailed(
+    'ann',
+    { error: 'HTTP 500 Internal Server Error', nextFetchAt: DIGEST_NOW, waitReason: 'backoff' },
+    new Date(DIGEST_NOW.getTime() - 3 * 86_400_000),
+  );
   const deps = await digestApp.deps(null);
   deps.mailer.close();
   return (await previewDigest(digestApp.digest('daily'), deps, DIGEST_NOW)).html;
@@ -41,7 +60,15 @@ describe.skipIf(!available)('a digest in headless Chromium', () => {
     const html = await renderedDigest();
     browser ??= await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const page = await browser.newPage({ viewport: { width, height: 900 } });
     // Mail clients load no remote content by default; neither does this page.

@@ -19,7 +19,8 @@ async function appWithStories() {
     column('c1', now, 2, { title: 'The budget is a fiction', author: 'Jane Doe' }),
     column('c2', now, 1, { title: 'Nobody reads the footnotes', author: 'Jane Doe' }),
   ]);
-  const cli = (args: string[], env: Record<string, string> = NO_SMTP) => runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest', ...args], { env });
+  const cli = (args: string[], env: Record<string, string> = NO_SMTP) =>
+    runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest', ...args], { env });
   const outbox = join(digestApp.dataDir, 'outbox');
   const outboxFiles = () => (existsSync(outbox) ? readdirSync(outbox).map((name) => join(outbox, name)) : []);
   return { digestApp, cli, outboxFiles };
@@ -92,7 +93,11 @@ describe('columnwire digest', () => {
 
     const status = await cli(['--status']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`^daily: 1 recent run\\(s\\)\\n  run 1 \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z done: 2 stories, 2 sent, 0 failed, 0 pending — ${SUBJECT.source}\\n$`));
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `^daily: 1 recent run\\(s\\)\\n  run 1 \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z done: 2 stories, 2 sent, 0 failed, 0 pending — ${SUBJECT.source}\\n$`,
+      ),
+    );
 
     const again = await cli([]);
     expect(again).toMatchObject({ code: 0, stdout: 'daily: nothing new since the last digest; not sent (skipEmpty)\n' });
@@ -101,12 +106,19 @@ describe('columnwire digest', () => {
 
   it.each([
     ['no digests configured', null, [], /^columnwire: digest: .*feeds\.yaml defines no digests; add a "digests:" list/],
-    ['an unknown --id', 'digests:\n  - id: daily\n    to: [r@example.org]\n', ['--id', 'weekly'], /^columnwire: digest: no digest with id "weekly"; digests: daily/],
+    [
+      'an unknown --id',
+      'digests:\n  - id: daily\n    to: [r@example.org]\n',
+      ['--id', 'weekly'],
+      /^columnwire: digest: no digest with id "weekly"; digests: daily/,
+    ],
   ])('exits 2 with a clear message for %s', async (_case, digests, args, message) => {
     const folder = join(root, `usage-${Math.random().toString(36).slice(2)}`);
     mkdirSync(folder);
     writeFileSync(join(folder, 'feeds.yaml'), `${DIGEST_FEEDS}${digests ?? ''}`);
-    const result = await runCli(['--config', join(folder, 'feeds.yaml'), '--data', join(folder, 'data'), 'digest', ...args], { env: NO_SMTP });
+    const result = await runCli(['--config', join(folder, 'feeds.yaml'), '--data', join(folder, 'data'), 'digest', ...args], {
+      env: NO_SMTP,
+    });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(message);

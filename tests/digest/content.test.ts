@@ -6,7 +6,11 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 const root = makeTempDir();
 
 /** Sends digest `id` (from `digests`) once, after `seed`, and returns the one message received. */
-async function receive(digests: string, id: string, seed: (save: (feedId: string, items: ReturnType<typeof column>[]) => Promise<void>) => Promise<void>) {
+async function receive(
+  digests: string,
+  id: string,
+  seed: (save: (feedId: string, items: ReturnType<typeof column>[]) => Promise<void>) => Promise<void>,
+) {
   const smtp = await smtpServerForTest();
   const digestApp = await startDigestApp({ root, digests });
   await seed((feedId, items) => digestApp.save(feedId, items));
@@ -17,7 +21,8 @@ async function receive(digests: string, id: string, seed: (save: (feedId: string
 }
 
 const headings = (text: string) => [...text.matchAll(/^== (.*) ==$/gm)].map((match) => match[1]);
-const titlesInOrder = (text: string, titles: string[]) => titles.map((title) => text.indexOf(title)).every((at, index, all) => at >= 0 && (index === 0 || at > all[index - 1]!));
+const titlesInOrder = (text: string, titles: string[]) =>
+  titles.map((title) => text.indexOf(title)).every((at, index, all) => at >= 0 && (index === 0 || at > all[index - 1]!));
 
 describe('digest content', () => {
   it.each([
@@ -55,14 +60,17 @@ describe('digest content', () => {
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<img/i);
     expect(html).not.toContain('<b>Evil</b>');
-    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Tom &amp; Jerry&#39;s &quot;war&quot; &lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Tom &amp; Jerry&#39;s &quot;war&quot; &lt;img src=x onerror=alert(1)&gt;',
+    );
     expect(text).toContain(hostile);
     expect(text).toContain('<b>Evil</b> & Co');
   });
 
   it('makes a ~300 character excerpt from the HTML summary: no markup, entities decoded, cut at a word', async () => {
-    const sentence = 'Rock &amp; roll &mdash; it&#39;s <b>bold</b>, and <a href="https://x.example">the <i>budget</i></a> won&rsquo;t balance itself. ';
-    const plain = 'Rock & roll — it\'s bold, and the budget won’t balance itself. ';
+    const sentence =
+      'Rock &amp; roll &mdash; it&#39;s <b>bold</b>, and <a href="https://x.example">the <i>budget</i></a> won&rsquo;t balance itself. ';
+    const plain = "Rock & roll — it's bold, and the budget won’t balance itself. ";
     const { text, html } = await receive('  - id: d\n    to: [r@example.org]\n', 'd', async (save) => {
       await save('jane', [column('e1', DIGEST_NOW, 1, { summary: `<p>${sentence.repeat(12)}</p><script>steal()</script>` })]);
     });
@@ -89,7 +97,11 @@ describe('digest content', () => {
     ['UTC', '2026-07-01T07:00:00Z', '2026-07-01T06:30:00Z', '1 Jul, 06:30 UTC', '1 Jul 2026'],
   ])('shows times and the date in the digest time zone (%s, sent at %s)', async (timezone, now, published, time, date) => {
     const smtp = await smtpServerForTest();
-    const digestApp = await startDigestApp({ root, digests: `  - id: d\n    timezone: ${timezone}\n    to: [r@example.org]\n`, now: new Date(now) });
+    const digestApp = await startDigestApp({
+      root,
+      digests: `  - id: d\n    timezone: ${timezone}\n    to: [r@example.org]\n`,
+      now: new Date(now),
+    });
     await digestApp.save('jane', [column('t1', DIGEST_NOW, 0, { published: new Date(published), title: 'A column with a time' })]);
     await digestApp.run('d', smtp.url);
     const mail = smtp.messages[0]!.parsed;

@@ -14,12 +14,19 @@ const IN_FLIGHT = 5;
 describe('a digest run killed mid-send', () => {
   it('resumes on the next run and gives every recipient exactly one copy', async () => {
     // The CLI runs on the real clock, so the stories are stored "now".
-    const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to:\n${RECIPIENTS.map((address) => `      - ${address}\n`).join('')}`, now: null });
+    const digestApp = await startDigestApp({
+      root,
+      digests: `  - id: daily\n    to:\n${RECIPIENTS.map((address) => `      - ${address}\n`).join('')}`,
+      now: null,
+    });
     const now = new Date();
     await digestApp.save('jane', [column('c1', now, 2, { title: 'A column before the crash' }), column('c2', now, 1)]);
     const smtp = await smtpServerForTest({ holdAfter: ACCEPTED_BEFORE_KILL });
     const env = { ...process.env, SMTP_URL: smtp.url, LOG_LEVEL: 'silent' };
-    const child = spawn(process.execPath, [CLI, '--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest'], { stdio: 'ignore', env });
+    const child = spawn(process.execPath, [CLI, '--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest'], {
+      stdio: 'ignore',
+      env,
+    });
     onTestFinished(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });

@@ -46,7 +46,9 @@ describe('digest delivery over SMTP', () => {
     const { smtp } = await sentDigest();
     const mail = smtp.messagesTo('bob@example.org')[0]!.parsed;
     const unsubscribe = rawHeader(mail, 'list-unsubscribe') ?? '';
-    expect(unsubscribe).toMatch(/^<https:\/\/columns\.example\.net\/unsubscribe\?token=[\w-]+\.[\w-]+>, <mailto:digest@columns\.example\.net\?subject=unsubscribe%20[\w.-]+>$/);
+    expect(unsubscribe).toMatch(
+      /^<https:\/\/columns\.example\.net\/unsubscribe\?token=[\w-]+\.[\w-]+>, <mailto:digest@columns\.example\.net\?subject=unsubscribe%20[\w.-]+>$/,
+    );
     expect(rawHeader(mail, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
     expect(rawHeader(mail, 'list-id')).toBe('Test Columns (daily) <daily.columnwire.columns.example.net>');
     expect(mail.date).toEqual(DIGEST_NOW);

@@ -14,7 +14,11 @@ const CONNECTIONS = 5;
 
 describe('a 300-recipient digest whose sender is killed again and again', () => {
   it('re-sends at most one copy per connection in flight per kill, and misses nobody', async () => {
-    const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to:\n${RECIPIENTS.map((address) => `      - ${address}\n`).join('')}`, now: null });
+    const digestApp = await startDigestApp({
+      root,
+      digests: `  - id: daily\n    to:\n${RECIPIENTS.map((address) => `      - ${address}\n`).join('')}`,
+      now: null,
+    });
     const now = new Date();
     await digestApp.save('jane', [column('k1', now, 2), column('k2', now, 1)]);
     const smtp = await smtpServerForTest();
@@ -22,11 +26,16 @@ describe('a 300-recipient digest whose sender is killed again and again', () => 
     const inFlightPerKill: number[] = [];
     for (let life = 0; life < 200; life++) {
       const acceptedAtStart = smtp.messages.length;
-      const child = spawn(process.execPath, [CLI, '--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest'], { stdio: 'ignore', env });
+      const child = spawn(process.execPath, [CLI, '--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest'], {
+        stdio: 'ignore',
+        env,
+      });
       onTestFinished(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       });
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
       // Timed on the server's side: the kill lands right after a 250, inside the reply-to-commit gap.
       smtp.options.afterMessage = ({ accepted }) => {
         if (accepted - acceptedAtStart >= ACCEPTED_PER_LIFE) child.kill('SIGKILL');
@@ -41,7 +50,11 @@ describe('a 300-recipient digest whose sender is killed again and again', () => 
       // Let a message whose DATA the server had already taken finish parsing: it counts as accepted.
       await new Promise((resolve) => setImmediate(resolve));
       const [run] = await digestApp.app.store.listDigestRuns('daily', 1);
-      const recorded = new Set((await digestApp.app.store.deliveries(run!.id)).filter((delivery) => delivery.status === 'sent').map((delivery) => delivery.address));
+      const recorded = new Set(
+        (await digestApp.app.store.deliveries(run!.id))
+          .filter((delivery) => delivery.status === 'sent')
+          .map((delivery) => delivery.address),
+      );
       // Accepted by the server but not recorded as sent: these are the copies the next sender re-sends.
       const unrecorded = new Set(smtp.messages.flatMap((message) => message.rcptTo).filter((address) => !recorded.has(address)));
       inFlightPerKill.push(unrecorded.size);
@@ -58,7 +71,8 @@ describe('a 300-recipient digest whose sender is killed again and again', () => 
     const missing = RECIPIENTS.filter((address) => smtp.messagesTo(address).length === 0);
     expect(missing).toEqual([]);
     // Every copy of a recipient carries the one stable Message-ID, so a resent copy is recognisably the same.
-    for (const delivery of deliveries) expect(new Set(smtp.messagesTo(delivery.address).map((copy) => copy.parsed.messageId))).toEqual(new Set([delivery.messageId]));
+    for (const delivery of deliveries)
+      expect(new Set(smtp.messagesTo(delivery.address).map((copy) => copy.parsed.messageId))).toEqual(new Set([delivery.messageId]));
     expect(kills).toBeGreaterThanOrEqual(10);
     expect(maxInFlight).toBeLessThanOrEqual(CONNECTIONS);
     expect(duplicates).toBeLessThanOrEqual(kills * CONNECTIONS);

@@ -22,7 +22,11 @@ describe('digestFeedIds', () => {
 
 describe('planDigest', () => {
   it('covers the stories first stored in the last 24 hours on a first run', async () => {
-    const digestApp = await startDigestApp({ root, digests: '  - id: d\n    to: [r@example.org]\n', now: new Date(DIGEST_NOW.getTime() - 30 * HOUR) });
+    const digestApp = await startDigestApp({
+      root,
+      digests: '  - id: d\n    to: [r@example.org]\n',
+      now: new Date(DIGEST_NOW.getTime() - 30 * HOUR),
+    });
     await digestApp.save('jane', [column('30h', DIGEST_NOW, 30)]);
     digestApp.advance(6 * HOUR); // now 24 hours before the run: on the edge, so still "before"
     await digestApp.save('jane', [column('24h', DIGEST_NOW, 24)]);
@@ -41,8 +45,13 @@ describe('planDigest', () => {
     await digestApp.save('jane', [column('a', DIGEST_NOW, 1), column('b', DIGEST_NOW, 2)]);
     const firstPlan = await planDigest(digestApp.digest('d'), digestApp.app.config, digestApp.app.store, DIGEST_NOW);
     await digestApp.app.store.createDigestRun({
-      digestId: 'd', createdAt: DIGEST_NOW, fromStoryId: firstPlan.fromStoryId, toStoryId: firstPlan.toStoryId,
-      storyIds: firstPlan.stories.map((story) => story.id), subject: 's', recipients: [],
+      digestId: 'd',
+      createdAt: DIGEST_NOW,
+      fromStoryId: firstPlan.fromStoryId,
+      toStoryId: firstPlan.toStoryId,
+      storyIds: firstPlan.stories.map((story) => story.id),
+      subject: 's',
+      recipients: [],
     });
     await digestApp.save('bob', [column('old-but-new', DIGEST_NOW, 200)]);
     const next = await planDigest(digestApp.digest('d'), digestApp.app.config, digestApp.app.store, new Date(DIGEST_NOW.getTime() + HOUR));
@@ -60,7 +69,10 @@ describe('planDigest', () => {
   });
 
   it('sends once to each address, lower-cased, leaving out the unsubscribed', async () => {
-    const digestApp = await startDigestApp({ root, digests: '  - id: d\n    to: [A@Example.org, a@example.org, b@example.org, Gone@example.org]\n' });
+    const digestApp = await startDigestApp({
+      root,
+      digests: '  - id: d\n    to: [A@Example.org, a@example.org, b@example.org, Gone@example.org]\n',
+    });
     await digestApp.app.store.unsubscribe('GONE@example.org', 'd', DIGEST_NOW);
     const plan = await planDigest(digestApp.digest('d'), digestApp.app.config, digestApp.app.store, DIGEST_NOW);
     expect(plan.recipients).toEqual(['a@example.org', 'b@example.org']);
@@ -70,8 +82,9 @@ describe('planDigest', () => {
 describe('digestMessageId', () => {
   const at = new Date('2026-07-01T07:00:00Z');
   it('is stable for a run and recipient, whatever the case of the address', () => {
-    expect(digestMessageId('daily', at, 'R@Example.org', 'Columnwire <digest@columns.example.net>'))
-      .toBe(digestMessageId('daily', at, 'r@example.org', 'Columnwire <digest@columns.example.net>'));
+    expect(digestMessageId('daily', at, 'R@Example.org', 'Columnwire <digest@columns.example.net>')).toBe(
+      digestMessageId('daily', at, 'r@example.org', 'Columnwire <digest@columns.example.net>'),
+    );
   });
 
   it.each([
@@ -79,7 +92,9 @@ describe('digestMessageId', () => {
     ['another run', ['daily', new Date(at.getTime() + 1), 'r@example.org']],
     ['another digest', ['weekly', at, 'r@example.org']],
   ] as const)('differs for %s', (_case, [id, when, address]) => {
-    expect(digestMessageId(id, when, address, 'x@columns.example.net')).not.toBe(digestMessageId('daily', at, 'r@example.org', 'x@columns.example.net'));
+    expect(digestMessageId(id, when, address, 'x@columns.example.net')).not.toBe(
+      digestMessageId('daily', at, 'r@example.org', 'x@columns.example.net'),
+    );
   });
 
   it.each([

@@ -49,7 +49,11 @@ describe('what each digest run covers', () => {
 
   it('covers the last 24 hours on a first run', async () => {
     const smtp = await smtpServerForTest();
-    const digestApp = await startDigestApp({ root, digests: '  - id: d\n    to: [r@example.org]\n', now: new Date(DIGEST_NOW.getTime() - 25 * HOUR) });
+    const digestApp = await startDigestApp({
+      root,
+      digests: '  - id: d\n    to: [r@example.org]\n',
+      now: new Date(DIGEST_NOW.getTime() - 25 * HOUR),
+    });
     await digestApp.save('jane', [column('stale', DIGEST_NOW, 26, { title: 'Stored 25 hours before the run' })]);
     digestApp.advance(2 * HOUR);
     await digestApp.save('jane', [column('fresh', DIGEST_NOW, 24, { title: 'Stored 23 hours before the run' })]);
@@ -91,7 +95,12 @@ describe('what each digest run covers', () => {
   it('shows maxItems stories in full and lists the rest by title', async () => {
     const smtp = await smtpServerForTest();
     const digestApp = await startDigestApp({ root, digests: '  - id: d\n    maxItems: 2\n    to: [r@example.org]\n' });
-    await digestApp.save('jane', [1, 2, 3, 4, 5].map((n) => column(`m${n}`, DIGEST_NOW, n, { title: `Column number ${n} of five`, summary: `<p>Excerpt of column ${n}</p>` })));
+    await digestApp.save(
+      'jane',
+      [1, 2, 3, 4, 5].map((n) =>
+        column(`m${n}`, DIGEST_NOW, n, { title: `Column number ${n} of five`, summary: `<p>Excerpt of column ${n}</p>` }),
+      ),
+    );
     await digestApp.run('d', smtp.url);
     const mail = smtp.messages[0]!.parsed;
     const text = textOf(mail);
@@ -109,7 +118,12 @@ describe('what each digest run covers', () => {
     const smtp = await smtpServerForTest();
     const digestApp = await startDigestApp({ root, digests: '  - id: d\n    maxItems: 1000\n    to: [r@example.org]\n' });
     const words = 'The chancellor said the numbers add up, but they do not. '.repeat(36); // ~2 KB
-    await digestApp.save('jane', Array.from({ length: 300 }, (_, n) => column(`big${n}`, DIGEST_NOW, n / 20, { title: `Huge digest column ${n}`, summary: `<p>${words}</p>` })));
+    await digestApp.save(
+      'jane',
+      Array.from({ length: 300 }, (_, n) =>
+        column(`big${n}`, DIGEST_NOW, n / 20, { title: `Huge digest column ${n}`, summary: `<p>${words}</p>` }),
+      ),
+    );
     await digestApp.run('d', smtp.url);
     const mail = smtp.messages[0]!.parsed;
     const html = htmlOf(mail);

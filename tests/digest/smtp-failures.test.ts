@@ -26,7 +26,9 @@ describe('SMTP down, then up', () => {
     expect(first.runs).toEqual([expect.objectContaining({ stories: 2, sent: 0, failed: 0, pending: 3, done: false })]);
     const runId = first.runs[0]!.runId;
     const pending = await digestApp.app.store.deliveries(runId);
-    expect(pending.map((delivery) => [delivery.address, delivery.status, delivery.attempts])).toEqual(RECIPIENTS.map((address) => [address, 'pending', 3]));
+    expect(pending.map((delivery) => [delivery.address, delivery.status, delivery.attempts])).toEqual(
+      RECIPIENTS.map((address) => [address, 'pending', 3]),
+    );
     for (const delivery of pending) expect(delivery.lastError).toMatch(down === 'closed' ? /ECONNREFUSED/ : /421/);
     expect(smtp.messages).toHaveLength(0);
 
@@ -72,9 +74,13 @@ describe('a recipient refused by the server', () => {
     [451, 'Mailbox busy, try later', 'pending', 3, false],
   ] as const)('records a %i for one recipient as %s and sends the others', async (code, reply, status, attempts, done) => {
     const digestApp = await appWithStories();
-    const smtp = await smtpServerForTest({ rejectRecipient: (address) => (address === 'bob@example.org' ? { code, message: reply } : null) });
+    const smtp = await smtpServerForTest({
+      rejectRecipient: (address) => (address === 'bob@example.org' ? { code, message: reply } : null),
+    });
     const result = await digestApp.run('daily', smtp.url);
-    expect(result.runs).toEqual([expect.objectContaining({ sent: 2, failed: status === 'failed' ? 1 : 0, pending: status === 'pending' ? 1 : 0, done })]);
+    expect(result.runs).toEqual([
+      expect.objectContaining({ sent: 2, failed: status === 'failed' ? 1 : 0, pending: status === 'pending' ? 1 : 0, done }),
+    ]);
     expect(smtp.messages.map((message) => message.rcptTo[0]).sort()).toEqual(['ann@example.org', 'cy@example.org']);
     const bob = (await digestApp.app.store.deliveries(result.runs[0]!.runId)).find((delivery) => delivery.address === 'bob@example.org');
     expect(bob).toMatchObject({ status, attempts });
@@ -84,7 +90,9 @@ describe('a recipient refused by the server', () => {
 
   it('does not retry a permanent failure on the next run', async () => {
     const digestApp = await appWithStories();
-    const smtp = await smtpServerForTest({ rejectRecipient: (address) => (address === 'bob@example.org' ? { code: 550, message: 'No such user here' } : null) });
+    const smtp = await smtpServerForTest({
+      rejectRecipient: (address) => (address === 'bob@example.org' ? { code: 550, message: 'No such user here' } : null),
+    });
     const first = await digestApp.run('daily', smtp.url);
     expect(first.runs[0]).toMatchObject({ failed: 1, done: true });
     digestApp.advance(HOUR);

@@ -18,7 +18,10 @@ async function sentDigest() {
   await digestApp.run('daily', smtp.url);
   const server = await digestApp.app.startServer();
   onTestFinished(() => server.close());
-  const local = (link: string) => { const url = new URL(link); return `${server.url}${url.pathname}${url.search}`; };
+  const local = (link: string) => {
+    const url = new URL(link);
+    return `${server.url}${url.pathname}${url.search}`;
+  };
   const linksOf = (address: string) => {
     const mail = smtp.messagesTo(address)[0]!.parsed;
     const header = /<(https:[^>]+)>/.exec(rawHeader(mail, 'list-unsubscribe') ?? '')![1]!;
@@ -45,7 +48,7 @@ describe('the /unsubscribe limiter', () => {
     const action = /<form method="post" action="([^"]+)"/.exec(await page.text())![1]!.replaceAll('&amp;', '&');
     expect((await post(`${server.url}${action}`, '')).status).toBe(200);
     expect((await post(linksOf('b@example.org').header, 'List-Unsubscribe=One-Click')).status).toBe(200);
-    expect([...await digestApp.app.store.unsubscribedAddresses('daily')].sort()).toEqual(['a@example.org', 'b@example.org']);
+    expect([...(await digestApp.app.store.unsubscribedAddresses('daily'))].sort()).toEqual(['a@example.org', 'b@example.org']);
 
     // Still limited for guesses: the valid requests spent nothing and refilled nothing.
     expect((await fetch(`${server.url}/unsubscribe?token=guess`)).status).toBe(429);

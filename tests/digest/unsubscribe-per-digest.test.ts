@@ -18,7 +18,8 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const root = makeTempDir();
 const HOUR = 3600_000;
-const DIGESTS = '  - id: daily\n    to: [reader@example.org, other@example.org]\n  - id: weekly\n    to: [reader@example.org, other@example.org]\n';
+const DIGESTS =
+  '  - id: daily\n    to: [reader@example.org, other@example.org]\n  - id: weekly\n    to: [reader@example.org, other@example.org]\n';
 
 /** Two digests to the same two readers, each sent once, and the server running. */
 async function twoDigests() {
@@ -39,7 +40,10 @@ async function twoDigests() {
     }
     return received;
   };
-  const onServer = (link: string) => { const url = new URL(link); return `${server.url}${url.pathname}${url.search}`; };
+  const onServer = (link: string) => {
+    const url = new URL(link);
+    return `${server.url}${url.pathname}${url.search}`;
+  };
   const first = await nextRuns();
   /** The one-click (List-Unsubscribe) and body links of `address`'s copy in `messages`. */
   const linksOf = (messages: ReceivedMessage[], address: string) => {
@@ -84,7 +88,7 @@ describe('unsubscribing per digest', () => {
     expect(status.stdout.slice(status.stdout.indexOf('weekly:'))).not.toContain('unsubscribed:');
   });
 
-  it('stops every digest on the page\'s second button', async () => {
+  it("stops every digest on the page's second button", async () => {
     const { server, first, nextRuns, linksOf } = await twoDigests();
     const page = await (await fetch(linksOf(first.weekly!.messages, 'reader@example.org').body)).text();
     const done = await submit(server.url, page, 'Unsubscribe from all digests');
@@ -115,7 +119,11 @@ describe('unsubscribing per digest', () => {
     expect(resumed.daily!.to).toEqual(['other@example.org', 'reader@example.org']);
 
     // The mail provider (or the reader) replays the message from before: refused, and said why.
-    for (const replay of [() => post(old.oneClick, 'List-Unsubscribe=One-Click'), () => fetch(old.body), () => post(old.body, 'scope=all')]) {
+    for (const replay of [
+      () => post(old.oneClick, 'List-Unsubscribe=One-Click'),
+      () => fetch(old.body),
+      () => post(old.body, 'scope=all'),
+    ]) {
       const response = await replay();
       expect(response.status).toBe(410);
       expect(await response.text()).toMatch(/from a digest sent before <strong>reader@example\.org<\/strong> was subscribed again/);
@@ -148,14 +156,23 @@ describe('the subscriptions migration', () => {
     const raw = new BetterSqlite3(path);
     for (const migration of migrations.slice(0, 3)) raw.exec(migration);
     raw.pragma('user_version = 3');
-    raw.prepare('INSERT INTO unsubscribes (address, digest_id, at) VALUES (?, ?, ?)').run('gone@example.org', 'daily', DIGEST_NOW.getTime());
-    raw.prepare('INSERT INTO unsubscribes (address, digest_id, at) VALUES (?, ?, ?)').run('all@example.org', null, DIGEST_NOW.getTime() + 1);
+    raw
+      .prepare('INSERT INTO unsubscribes (address, digest_id, at) VALUES (?, ?, ?)')
+      .run('gone@example.org', 'daily', DIGEST_NOW.getTime());
+    raw
+      .prepare('INSERT INTO unsubscribes (address, digest_id, at) VALUES (?, ?, ?)')
+      .run('all@example.org', null, DIGEST_NOW.getTime() + 1);
     raw.close();
     const store = createSqliteStore(path);
     onTestFinished(() => store.close());
     for (const digestId of ['daily', 'weekly']) {
       expect(await store.unsubscribedAddresses(digestId)).toEqual(new Set(['gone@example.org', 'all@example.org']));
-      expect(await store.subscriptionState('gone@example.org', digestId)).toMatchObject({ state: 'unsubscribed', scope: 'all', since: DIGEST_NOW, epoch: 0 });
+      expect(await store.subscriptionState('gone@example.org', digestId)).toMatchObject({
+        state: 'unsubscribed',
+        scope: 'all',
+        since: DIGEST_NOW,
+        epoch: 0,
+      });
     }
     expect(await store.resubscribe('gone@example.org', 'weekly', DIGEST_NOW)).toBe(true);
     expect(await store.unsubscribedAddresses('weekly')).toEqual(new Set(['all@example.org']));

@@ -20,7 +20,7 @@ const standing = async (store: Store, digestId: string) => {
 };
 
 describe('subscription records', () => {
-  it('records nothing until someone unsubscribes, and keeps the first unsubscribe\'s time', async () => {
+  it("records nothing until someone unsubscribes, and keeps the first unsubscribe's time", async () => {
     const store = openStore();
     expect(await standing(store, 'daily')).toBeNull();
     await store.unsubscribe('R@Example.org', 'daily', T(1));
@@ -30,28 +30,48 @@ describe('subscription records', () => {
   });
 
   it.each([
-    ['one digest, then resubscribed to it', async (store: Store) => {
-      await store.unsubscribe('r@example.org', 'daily', T(1));
-      expect(await store.resubscribe('r@example.org', 'daily', T(2))).toBe(true);
-    }, { daily: ['subscribed', 1], weekly: null }],
-    ['all digests, then resubscribed to one', async (store: Store) => {
-      await store.unsubscribe('r@example.org', null, T(1));
-      expect(await store.resubscribe('r@example.org', 'daily', T(2))).toBe(true);
-    }, { daily: ['subscribed', 1], weekly: ['unsubscribed', 0] }],
-    ['one digest, then all, then resubscribed to all', async (store: Store) => {
-      await store.unsubscribe('r@example.org', 'daily', T(1));
-      await store.unsubscribe('r@example.org', null, T(2));
-      expect(await store.resubscribe('r@example.org', null, T(3))).toBe(true);
-    }, { daily: ['subscribed', 2], weekly: ['subscribed', 1] }],
-    ['resubscribed, then unsubscribed from all again', async (store: Store) => {
-      await store.unsubscribe('r@example.org', 'daily', T(1));
-      await store.resubscribe('r@example.org', 'daily', T(2));
-      await store.unsubscribe('r@example.org', null, T(3));
-    }, { daily: ['unsubscribed', 1], weekly: ['unsubscribed', 0] }],
-    ['a resubscribe of someone never unsubscribed', async (store: Store) => {
-      expect(await store.resubscribe('r@example.org', 'daily', T(1))).toBe(false);
-      expect(await store.resubscribe('r@example.org', null, T(1))).toBe(false);
-    }, { daily: null, weekly: null }],
+    [
+      'one digest, then resubscribed to it',
+      async (store: Store) => {
+        await store.unsubscribe('r@example.org', 'daily', T(1));
+        expect(await store.resubscribe('r@example.org', 'daily', T(2))).toBe(true);
+      },
+      { daily: ['subscribed', 1], weekly: null },
+    ],
+    [
+      'all digests, then resubscribed to one',
+      async (store: Store) => {
+        await store.unsubscribe('r@example.org', null, T(1));
+        expect(await store.resubscribe('r@example.org', 'daily', T(2))).toBe(true);
+      },
+      { daily: ['subscribed', 1], weekly: ['unsubscribed', 0] },
+    ],
+    [
+      'one digest, then all, then resubscribed to all',
+      async (store: Store) => {
+        await store.unsubscribe('r@example.org', 'daily', T(1));
+        await store.unsubscribe('r@example.org', null, T(2));
+        expect(await store.resubscribe('r@example.org', null, T(3))).toBe(true);
+      },
+      { daily: ['subscribed', 2], weekly: ['subscribed', 1] },
+    ],
+    [
+      'resubscribed, then unsubscribed from all again',
+      async (store: Store) => {
+        await store.unsubscribe('r@example.org', 'daily', T(1));
+        await store.resubscribe('r@example.org', 'daily', T(2));
+        await store.unsubscribe('r@example.org', null, T(3));
+      },
+      { daily: ['unsubscribed', 1], weekly: ['unsubscribed', 0] },
+    ],
+    [
+      'a resubscribe of someone never unsubscribed',
+      async (store: Store) => {
+        expect(await store.resubscribe('r@example.org', 'daily', T(1))).toBe(false);
+        expect(await store.resubscribe('r@example.org', null, T(1))).toBe(false);
+      },
+      { daily: null, weekly: null },
+    ],
   ])('after %s: state and epoch per digest', async (_case, steps, expected) => {
     const store = openStore();
     await steps(store);

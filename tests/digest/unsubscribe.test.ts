@@ -36,7 +36,7 @@ const oneClick = (url: string, body = 'List-Unsubscribe=One-Click') =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 
 describe('unsubscribing over HTTP', () => {
-  it('points List-Unsubscribe at this server\'s /unsubscribe with a token for that reader', async () => {
+  it("points List-Unsubscribe at this server's /unsubscribe with a token for that reader", async () => {
     const { link, token, digestApp } = await afterOneDigest();
     expect(link.origin + link.pathname).toBe('https://columns.example.net/unsubscribe');
     expect(verifyUnsubscribeToken(token, digestApp.app.secret)).toEqual({ address: 'leave@example.org', digestId: 'daily', epoch: 0 });
@@ -48,19 +48,27 @@ describe('unsubscribing over HTTP', () => {
     expect(response.status).toBe(200);
     const page = await response.text();
     expect(page).toContain('leave@example.org');
-    expect(page).toMatch(/<form method="post" action="\/unsubscribe\?token=[^"]+"><button type="submit">Unsubscribe from “daily”<\/button><\/form>/);
+    expect(page).toMatch(
+      /<form method="post" action="\/unsubscribe\?token=[^"]+"><button type="submit">Unsubscribe from “daily”<\/button><\/form>/,
+    );
     expect(page).toMatch(/<input type="hidden" name="scope" value="all"><button type="submit">Unsubscribe from all digests<\/button>/);
     expect(await digestApp.app.store.unsubscribedAddresses()).toEqual(new Set());
   });
 
   it.each([
     ['an RFC 8058 one-click POST', (local: (path: string) => string, token: string) => oneClick(local(`/unsubscribe?token=${token}`))],
-    ['the confirmation form\'s button', async (local: (path: string) => string, token: string) => {
-      const page = await (await fetch(local(`/unsubscribe?token=${token}`))).text();
-      const action = /<form method="post" action="([^"]+)"/.exec(page)![1]!.replaceAll('&amp;', '&');
-      return oneClick(local(action), '');
-    }],
-    ['a POST with the token in the body', (local: (path: string) => string, token: string) => oneClick(local('/unsubscribe'), `token=${token}`)],
+    [
+      "the confirmation form's button",
+      async (local: (path: string) => string, token: string) => {
+        const page = await (await fetch(local(`/unsubscribe?token=${token}`))).text();
+        const action = /<form method="post" action="([^"]+)"/.exec(page)![1]!.replaceAll('&amp;', '&');
+        return oneClick(local(action), '');
+      },
+    ],
+    [
+      'a POST with the token in the body',
+      (local: (path: string) => string, token: string) => oneClick(local('/unsubscribe'), `token=${token}`),
+    ],
   ])('unsubscribes on %s, and the next run skips that reader', async (_how, post) => {
     const { token, local, digestApp, nextRecipients } = await afterOneDigest();
     const response = await post(local, token);
@@ -71,9 +79,15 @@ describe('unsubscribing over HTTP', () => {
   });
 
   it.each([
-    ['one character of the signature changed', (token: string) => token.replace(/\.(.)(.)/, (_m, a: string, b: string) => `.${a}${b === 'x' ? 'y' : 'x'}`)],
+    [
+      'one character of the signature changed',
+      (token: string) => token.replace(/\.(.)(.)/, (_m, a: string, b: string) => `.${a}${b === 'x' ? 'y' : 'x'}`),
+    ],
     ['one character of the payload changed', (token: string) => `${token.slice(0, 3)}${token[3] === 'x' ? 'y' : 'x'}${token.slice(4)}`],
-    ['another address\'s payload with this signature', (token: string) => `${Buffer.from(JSON.stringify(['stay@example.org', 'daily'])).toString('base64url')}.${token.split('.')[1]}`],
+    [
+      "another address's payload with this signature",
+      (token: string) => `${Buffer.from(JSON.stringify(['stay@example.org', 'daily'])).toString('base64url')}.${token.split('.')[1]}`,
+    ],
     ['the signature cut off', (token: string) => token.split('.')[0]!],
     ['no token at all', () => ''],
   ])('refuses a token with %s with 400, on GET and POST', async (_how, tamper) => {
@@ -90,7 +104,15 @@ describe('unsubscribing over HTTP', () => {
   it('is undone by columnwire digest --resubscribe', async () => {
     const { token, local, digestApp, nextRecipients } = await afterOneDigest();
     await oneClick(local(`/unsubscribe?token=${token}`));
-    const undone = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest', '--resubscribe', 'Leave@Example.org']);
+    const undone = await runCli([
+      '--config',
+      digestApp.configPath,
+      '--data',
+      digestApp.dataDir,
+      'digest',
+      '--resubscribe',
+      'Leave@Example.org',
+    ]);
     expect(undone).toMatchObject({ code: 0, stderr: '' });
     expect(undone.stdout).toBe('Leave@Example.org will get digests again\n');
     expect(await digestApp.app.store.unsubscribedAddresses()).toEqual(new Set());
@@ -119,8 +141,11 @@ describe('unsubscribe tokens', () => {
   });
 
   it('gives different tokens to different addresses and digests', () => {
-    const tokens = [['a@example.org', 'daily'], ['b@example.org', 'daily'], ['a@example.org', 'weekly']]
-      .map(([address, digestId]) => createUnsubscribeToken({ address: address!, digestId: digestId! }, secret));
+    const tokens = [
+      ['a@example.org', 'daily'],
+      ['b@example.org', 'daily'],
+      ['a@example.org', 'weekly'],
+    ].map(([address, digestId]) => createUnsubscribeToken({ address: address!, digestId: digestId! }, secret));
     expect(new Set(tokens).size).toBe(3);
   });
 

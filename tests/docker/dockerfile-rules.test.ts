@@ -16,9 +16,15 @@ const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.met
 const dockerfileText = readFileSync(repo('Dockerfile'), 'utf8');
 const dockerfile = parseDockerfile(dockerfileText);
 const image = dockerfile.stages.at(-1)!;
-const all = (stageInstructions: Instruction[], keyword: string) => stageInstructions.filter((instruction) => instruction.keyword === keyword);
-const imageEnv = Object.assign({}, ...all(image.instructions, 'ENV').map((instruction) => parseKeyValues(instruction.args))) as Record<string, string>;
-const runs = dockerfile.stages.flatMap((stage) => all(stage.instructions, 'RUN').map((instruction) => ({ stage, command: instruction.args })));
+const all = (stageInstructions: Instruction[], keyword: string) =>
+  stageInstructions.filter((instruction) => instruction.keyword === keyword);
+const imageEnv = Object.assign({}, ...all(image.instructions, 'ENV').map((instruction) => parseKeyValues(instruction.args))) as Record<
+  string,
+  string
+>;
+const runs = dockerfile.stages.flatMap((stage) =>
+  all(stage.instructions, 'RUN').map((instruction) => ({ stage, command: instruction.args })),
+);
 const isIgnored = parseDockerignore(readFileSync(repo('.dockerignore'), 'utf8'));
 // The npm linter, when installed as a devDependency (optional: the rules here stand alone).
 type Diagnostic = { message: string; range: { start: { line: number } } };
@@ -83,9 +89,17 @@ describe('Dockerfile', () => {
 
   it('serves on 8080 from all interfaces, keeps its data in the /data volume and reads /config/feeds.yaml', () => {
     expect(all(image.instructions, 'EXPOSE').map((instruction) => instruction.args)).toEqual(['8080']);
-    const volumes = all(image.instructions, 'VOLUME').flatMap((instruction) => parseExecForm(instruction.args) ?? instruction.args.split(/\s+/));
+    const volumes = all(image.instructions, 'VOLUME').flatMap(
+      (instruction) => parseExecForm(instruction.args) ?? instruction.args.split(/\s+/),
+    );
     expect(volumes).toEqual(['/data']);
-    expect(imageEnv).toMatchObject({ PORT: '8080', HOST: '0.0.0.0', COLUMNWIRE_DATA: '/data', COLUMNWIRE_CONFIG: '/config/feeds.yaml', NODE_ENV: 'production' });
+    expect(imageEnv).toMatchObject({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      COLUMNWIRE_DATA: '/data',
+      COLUMNWIRE_CONFIG: '/config/feeds.yaml',
+      NODE_ENV: 'production',
+    });
     expect(all(image.instructions, 'COPY').some((instruction) => instruction.args.endsWith(' /config/feeds.yaml'))).toBe(true);
   });
 
@@ -108,11 +122,26 @@ describe('Dockerfile', () => {
 
 describe('.dockerignore', () => {
   it.each([
-    ['node_modules/x/index.js', true], ['src/node_modules/x.js', true], ['data/columnwire.db', true], ['.git/HEAD', true],
-    ['test-output/home-375.png', true], ['tests/cli/run.test.ts', true], ['bench/run.ts', true], ['.env', true], ['.env.local', true],
-    ['columnwire.env', true], ['local.db-wal', true], ['README.md', true],
-    ['package.json', false], ['package-lock.json', false], ['tsconfig.json', false], ['feeds.yaml', false],
-    ['bin/columnwire.js', false], ['src/main.ts', false], ['src/secret.ts', false], ['templates/digest.mjml', false],
+    ['node_modules/x/index.js', true],
+    ['src/node_modules/x.js', true],
+    ['data/columnwire.db', true],
+    ['.git/HEAD', true],
+    ['test-output/home-375.png', true],
+    ['tests/cli/run.test.ts', true],
+    ['bench/run.ts', true],
+    ['.env', true],
+    ['.env.local', true],
+    ['columnwire.env', true],
+    ['local.db-wal', true],
+    ['README.md', true],
+    ['package.json', false],
+    ['package-lock.json', false],
+    ['tsconfig.json', false],
+    ['feeds.yaml', false],
+    ['bin/columnwire.js', false],
+    ['src/main.ts', false],
+    ['src/secret.ts', false],
+    ['templates/digest.mjml', false],
   ])('%s excluded: %s', (path, excluded) => {
     expect(isIgnored(path)).toBe(excluded);
   });
@@ -126,9 +155,16 @@ describe('.dockerignore', () => {
   });
 
   it.each([
-    ['*.md', 'docs/a.md', false], ['**/*.md', 'docs/a.md', true], ['docs', 'docs/a/b.png', true], ['/data', 'data/x', true],
-    ['a/**/b', 'a/b', true], ['a/**/b', 'a/x/y/b', true], ['?.js', 'ab.js', false], ['[ab].js', 'b.js', true],
-    ['tests\n!tests/keep', 'tests/keep/x', false], ['tests\n!tests/keep', 'tests/other', true],
+    ['*.md', 'docs/a.md', false],
+    ['**/*.md', 'docs/a.md', true],
+    ['docs', 'docs/a/b.png', true],
+    ['/data', 'data/x', true],
+    ['a/**/b', 'a/b', true],
+    ['a/**/b', 'a/x/y/b', true],
+    ['?.js', 'ab.js', false],
+    ['[ab].js', 'b.js', true],
+    ['tests\n!tests/keep', 'tests/keep/x', false],
+    ['tests\n!tests/keep', 'tests/other', true],
   ])('pattern %j on %s: excluded %s', (patterns, path, excluded) => {
     expect(parseDockerignore(patterns)(path)).toBe(excluded);
   });
@@ -136,7 +172,18 @@ describe('.dockerignore', () => {
 
 describe('compose.yaml', () => {
   const compose = parseYaml(readFileSync(repo('compose.yaml'), 'utf8')) as {
-    services: Record<string, { build?: string; image?: string; init?: boolean; restart?: string; ports?: string[]; environment?: Record<string, string>; volumes?: string[] }>;
+    services: Record<
+      string,
+      {
+        build?: string;
+        image?: string;
+        init?: boolean;
+        restart?: string;
+        ports?: string[];
+        environment?: Record<string, string>;
+        volumes?: string[];
+      }
+    >;
     volumes?: Record<string, unknown>;
   };
   const app = compose.services.columnwire!;

@@ -106,7 +106,10 @@ export function parseDurationMs(text: string): number {
 
 /** `${NAME}` and `$NAME` replaced from the given values. */
 export function substitute(text: string, values: Record<string, string>): string {
-  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => values[(braced ?? bare)!] ?? whole);
+  return text.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => values[(braced ?? bare)!] ?? whole,
+  );
 }
 
 function splitOnce(text: string, separator: string): [string, string?] {

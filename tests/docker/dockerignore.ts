@@ -32,7 +32,11 @@ export function parseDockerignore(text: string): (relativePath: string) => boole
 }
 
 function cleanPath(path: string): string {
-  return path.replace(/\\/g, '/').replace(/\/+/g, '/').replace(/^(\.\/|\/)+/, '').replace(/\/$/, '');
+  return path
+    .replace(/\\/g, '/')
+    .replace(/\/+/g, '/')
+    .replace(/^(\.\/|\/)+/, '')
+    .replace(/\/$/, '');
 }
 
 /** `a/b/c` → [`a`, `a/b`, `a/b/c`]. */
@@ -56,7 +60,10 @@ function patternToRegex(pattern: string): RegExp {
     } else if (char === '[') {
       const end = pattern.indexOf(']', i + 1);
       if (end < 0) throw new Error(`.dockerignore: unclosed [ in "${pattern}"`);
-      regex += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      regex += `[${pattern
+        .slice(i + 1, end)
+        .replace(/^!/, '^')
+        .replace(/\\/g, '\\\\')}]`;
       i = end;
     } else {
       regex += char.replace(/[.+^${}()|\\]/g, '\\$&');

@@ -44,7 +44,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', resolve));
   feedUrl = `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}/feed.xml`;
   const started = performance.now();
-  log(`image-steps: replaying ${repoRoot}/Dockerfile in ${out} (${FULL_BUILD ? 'full build' : 'fast build; COLUMNWIRE_IMAGE_BUILD=full compiles better-sqlite3 as the image does'})`);
+  log(
+    `image-steps: replaying ${repoRoot}/Dockerfile in ${out} (${FULL_BUILD ? 'full build' : 'fast build; COLUMNWIRE_IMAGE_BUILD=full compiles better-sqlite3 as the image does'})`,
+  );
   const { stages, skipped } = await replayDockerfile({ contextDir: repoRoot, outDir: out, adjust: adjustInstall, log });
   image = stages.at(-1)!;
   log(`  skipped, OS-level (cannot run here):\n${skipped.map((line) => `    ${line}`).join('\n') || '    none'}`);
@@ -87,12 +89,17 @@ describe('the Docker image, its steps replayed in a temp directory', () => {
 
   it('starts as CMD says, turns healthy, serves what it polled into /data, and stops with exit 0 on SIGTERM', async () => {
     // The operator's config, mounted over the default one (compose: ./feeds.yaml:/config/feeds.yaml:ro).
-    writeFileSync(mapPath(image.root, '/config/feeds.yaml'), `title: Image steps\npoll:\n  allowPrivateAddresses: [127.0.0.1]\nfeeds:\n  - url: ${feedUrl}\n    id: local\n`);
+    writeFileSync(
+      mapPath(image.root, '/config/feeds.yaml'),
+      `title: Image steps\npoll:\n  allowPrivateAddresses: [127.0.0.1]\nfeeds:\n  - url: ${feedUrl}\n    id: local\n`,
+    );
     const port = await freePort();
     const started = performance.now();
     // Listen on loopback only here; the image's HOST=0.0.0.0 stays for the healthcheck, which asks 127.0.0.1.
     const service = spawnInImage(image.cmd!, { HOST: '127.0.0.1', PORT: String(port) });
-    log(`  run: ${image.cmd!.join(' ')} in ${image.workdir}, ${asRoot ? `as uid ${IMAGE_USER.uid} (USER ${image.user})` : `as this user (not root here, so not as USER ${image.user})`}, on 127.0.0.1:${port}`);
+    log(
+      `  run: ${image.cmd!.join(' ')} in ${image.workdir}, ${asRoot ? `as uid ${IMAGE_USER.uid} (USER ${image.user})` : `as this user (not root here, so not as USER ${image.user})`}, on 127.0.0.1:${port}`,
+    );
     let logs = '';
     service.stderr!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => service.on('exit', resolve));
@@ -110,9 +117,15 @@ describe('the Docker image, its steps replayed in a temp directory', () => {
       }
       expect(probe.code, `${probe.stderr}\n${logs}`).toBe(0);
       expect(probe.stdout).toContain(`http://127.0.0.1:${port}/healthz`);
-      log(`  run: HEALTHCHECK ${healthcheck.command.join(' ')} passed ${seconds(started)} after start (${probes} probe${probes > 1 ? 's' : ''}, ${probe.ms} ms the last)`);
+      log(
+        `  run: HEALTHCHECK ${healthcheck.command.join(' ')} passed ${seconds(started)} after start (${probes} probe${probes > 1 ? 's' : ''}, ${probe.ms} ms the last)`,
+      );
 
-      await waitFor(() => logs.includes('"poll cycle finished"'), 30_000, () => logs);
+      await waitFor(
+        () => logs.includes('"poll cycle finished"'),
+        30_000,
+        () => logs,
+      );
       const feed = await (await fetch(`http://127.0.0.1:${port}/feed.xml`)).text();
       expect(feed).toContain(ITEM_TITLE);
 
@@ -148,7 +161,9 @@ function adjustInstall(step: RunStep): string | null {
   const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
   const locked = lock.packages['node_modules/better-sqlite3']?.version;
   const installedDir = join(repoRoot, 'node_modules/better-sqlite3');
-  const installed = existsSync(join(installedDir, 'package.json')) ? (JSON.parse(readFileSync(join(installedDir, 'package.json'), 'utf8')) as { version: string }).version : null;
+  const installed = existsSync(join(installedDir, 'package.json'))
+    ? (JSON.parse(readFileSync(join(installedDir, 'package.json'), 'utf8')) as { version: string }).version
+    : null;
   const source = join(installedDir, 'build/Release/better_sqlite3.node');
   if (!locked || locked !== installed || !existsSync(source)) {
     return `with --prefer-offline; better-sqlite3 compiled from source (this checkout has ${installed ?? 'none'}, the lock ${locked})`;
@@ -165,16 +180,32 @@ function adjustInstall(step: RunStep): string | null {
 
 /** The container's environment: the image's ENV, PATH with the image's /usr/local/bin, the user's HOME. */
 function imageEnv(overrides: Record<string, string>): Record<string, string> {
-  const path = [mapPath(image.root, '/usr/local/bin'), join(mapPath(image.root, '/usr/local'), 'bin'), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
+  const path = [
+    mapPath(image.root, '/usr/local/bin'),
+    join(mapPath(image.root, '/usr/local'), 'bin'),
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+  ].join(':');
   return { PATH: path, HOME: mapPath(image.root, `/home/${IMAGE_USER.name}`), ...mapEnv(image.root, image.env), ...overrides };
 }
 
 function spawnInImage(command: string[], overrides: Record<string, string>): ChildProcess {
   const user = asRoot && image.user === IMAGE_USER.name ? { uid: IMAGE_USER.uid, gid: IMAGE_USER.gid } : {};
-  return spawn(command[0]!, command.slice(1), { cwd: mapPath(image.root, image.workdir), env: imageEnv(overrides), stdio: ['ignore', 'pipe', 'pipe'], ...user });
+  return spawn(command[0]!, command.slice(1), {
+    cwd: mapPath(image.root, image.workdir),
+    env: imageEnv(overrides),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
+  });
 }
 
-async function execInImage(command: string[], overrides: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+async function execInImage(
+  command: string[],
+  overrides: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   const child = spawnInImage(command, overrides);
   let stdout = '';

@@ -91,20 +91,29 @@ export async function replayDockerfile(options: ReplayOptions): Promise<{ stages
               skipped.push(`${label}: RUN ${command}   (${reason === 'chown' ? 'chown: not root here' : 'changes the OS, not the app'})`);
               continue;
             }
-            const step: RunStep = { stage, command: mapCommand(root, reason === 'chown' ? chownAsImageUser(command) : command), env: mapEnv(root, { ...buildArgs, ...state.env }) };
+            const step: RunStep = {
+              stage,
+              command: mapCommand(root, reason === 'chown' ? chownAsImageUser(command) : command),
+              env: mapEnv(root, { ...buildArgs, ...state.env }),
+            };
             const note = options.adjust?.(step) ?? (reason === 'chown' ? `as ${step.command.trim()}` : null);
             const begun = performance.now();
             await runStep(step, mapPath(root, state.workdir));
-            options.log(`  ${label.padEnd(6)} RUN  ${command}  ${((performance.now() - begun) / 1000).toFixed(1)} s${note ? `\n         ${note}` : ''}`);
+            options.log(
+              `  ${label.padEnd(6)} RUN  ${command}  ${((performance.now() - begun) / 1000).toFixed(1)} s${note ? `\n         ${note}` : ''}`,
+            );
           }
           break;
         case 'ARG': {
           const at = args.indexOf('=');
           const name = at < 0 ? args : args.slice(0, at);
-          buildArgs[name] = at < 0 ? dockerfile.globalArgs[name] ?? '' : args.slice(at + 1);
+          buildArgs[name] = at < 0 ? (dockerfile.globalArgs[name] ?? '') : args.slice(at + 1);
           break;
         }
-        case 'VOLUME': case 'EXPOSE': case 'LABEL': case 'STOPSIGNAL':
+        case 'VOLUME':
+        case 'EXPOSE':
+        case 'LABEL':
+        case 'STOPSIGNAL':
           break; // metadata: checked by the rules test, nothing to replay
         default:
           throw new Error(`Dockerfile:${instruction.line}: replay does not know ${instruction.keyword}`);
@@ -167,13 +176,23 @@ async function runStep(step: RunStep, cwd: string): Promise<void> {
   }
 }
 
-async function copy(args: string, state: ReplayedStage, stages: readonly ReplayedStage[], contextDir: string, isIgnored: (path: string) => boolean): Promise<void> {
+async function copy(
+  args: string,
+  state: ReplayedStage,
+  stages: readonly ReplayedStage[],
+  contextDir: string,
+  isIgnored: (path: string) => boolean,
+): Promise<void> {
   const { flags, rest } = splitFlags(args);
   const unknown = Object.keys(flags).filter((flag) => flag !== 'from');
-  if (unknown.length > 0 || rest.startsWith('[')) throw new Error(`image-steps: COPY ${args}: replay supports only --from and the plain form`);
+  if (unknown.length > 0 || rest.startsWith('['))
+    throw new Error(`image-steps: COPY ${args}: replay supports only --from and the plain form`);
   const words = rest.split(/\s+/);
   const dest = words.pop()!;
-  const from = flags.from === undefined ? null : stages.find((candidate) => candidate.stage.name === flags.from || String(candidate.stage.index) === flags.from);
+  const from =
+    flags.from === undefined
+      ? null
+      : stages.find((candidate) => candidate.stage.name === flags.from || String(candidate.stage.index) === flags.from);
   if (flags.from !== undefined && !from) throw new Error(`image-steps: COPY --from=${flags.from}: no such earlier stage`);
   const destPath = mapPath(state.root, dest.startsWith('/') ? dest : join(state.workdir, dest));
   const intoDirectory = dest.endsWith('/') || words.length > 1;

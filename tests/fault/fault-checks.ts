@@ -48,7 +48,11 @@ export function openReadOnly(path: string): BetterSqlite3.Database {
 }
 
 /** The stories against what the feeds published and served; `alsoPublished` admits links of feeds outside the model. */
-export function checkStories(db: BetterSqlite3.Database, feeds: readonly FeedModel[], alsoPublished: (link: string) => boolean = () => false): StoryReport {
+export function checkStories(
+  db: BetterSqlite3.Database,
+  feeds: readonly FeedModel[],
+  alsoPublished: (link: string) => boolean = () => false,
+): StoryReport {
   const problems: string[] = [];
   const integrity = String(db.pragma('integrity_check', { simple: true }));
   if (integrity !== 'ok') problems.push(`PRAGMA integrity_check: ${integrity}`);
@@ -57,7 +61,16 @@ export function checkStories(db: BetterSqlite3.Database, feeds: readonly FeedMod
 
   const stories = db.prepare('SELECT id, link FROM stories').all() as Array<{ id: number; link: string | null }>;
   const sources = db.prepare('SELECT story_id, feed_id FROM story_sources').all() as Array<{ story_id: number; feed_id: string }>;
-  const feedRows = new Map((db.prepare('SELECT id, url, etag, last_error FROM feeds').all() as Array<{ id: string; url: string; etag: string | null; last_error: string | null }>).map((row) => [row.id, row]));
+  const feedRows = new Map(
+    (
+      db.prepare('SELECT id, url, etag, last_error FROM feeds').all() as Array<{
+        id: string;
+        url: string;
+        etag: string | null;
+        last_error: string | null;
+      }>
+    ).map((row) => [row.id, row]),
+  );
 
   const publishedLinks = new Set(feeds.flatMap((feed) => feed.items.map((item) => item.link)));
   const storiesByLink = new Map<string, number[]>();
@@ -102,7 +115,8 @@ export function checkStories(db: BetterSqlite3.Database, feeds: readonly FeedMod
     if (feed.windowSize === null && !feed.turned) {
       // Lists every item it ever published: after the calm poll, all of them, whatever was acknowledged on the way.
       const lost = feed.items.filter((item) => !stored.has(item.link));
-      if (lost.length > 0) problems.push(`${feed.id}: ${lost.length} of its ${feed.items.length} items are not stored (e.g. ${lost[0]!.link})`);
+      if (lost.length > 0)
+        problems.push(`${feed.id}: ${lost.length} of its ${feed.items.length} items are not stored (e.g. ${lost[0]!.link})`);
     }
     for (const link of stored) {
       if (feed.served.has(link)) continue;
@@ -120,16 +134,38 @@ export function checkStories(db: BetterSqlite3.Database, feeds: readonly FeedMod
     }
   }
   return {
-    integrity, published: publishedLinks.size, acknowledged: required.size, stored: stories.length, sources: sources.length,
-    duplicates, missing, unexpected, turned, turnedFeeds, problems,
+    integrity,
+    published: publishedLinks.size,
+    acknowledged: required.size,
+    stored: stories.length,
+    sources: sources.length,
+    duplicates,
+    missing,
+    unexpected,
+    turned,
+    turnedFeeds,
+    problems,
   };
 }
 
 /** The digest runs against the copies the SMTP server accepted; every run is for all of `recipients`. */
 export function checkDigests(db: BetterSqlite3.Database, accepted: readonly AcceptedCopy[], recipients: readonly string[]): DigestReport {
   const problems: string[] = [];
-  const runs = db.prepare('SELECT id, from_story_id, to_story_id, story_ids, subject, status FROM digest_runs ORDER BY id').all() as Array<{ id: number; from_story_id: number; to_story_id: number; story_ids: string; subject: string; status: string }>;
-  const deliveries = db.prepare('SELECT run_id, address, status, message_id, last_error FROM digest_deliveries').all() as Array<{ run_id: number; address: string; status: string; message_id: string; last_error: string | null }>;
+  const runs = db.prepare('SELECT id, from_story_id, to_story_id, story_ids, subject, status FROM digest_runs ORDER BY id').all() as Array<{
+    id: number;
+    from_story_id: number;
+    to_story_id: number;
+    story_ids: string;
+    subject: string;
+    status: string;
+  }>;
+  const deliveries = db.prepare('SELECT run_id, address, status, message_id, last_error FROM digest_deliveries').all() as Array<{
+    run_id: number;
+    address: string;
+    status: string;
+    message_id: string;
+    last_error: string | null;
+  }>;
   const subjects = new Map(runs.map((run) => [run.id, run.subject]));
 
   // The runs' story ranges chain, so together they cover every story exactly once.
@@ -137,10 +173,15 @@ export function checkDigests(db: BetterSqlite3.Database, accepted: readonly Acce
   const covered: number[] = [];
   for (const run of runs) {
     if (run.status !== 'done') problems.push(`digest run ${run.id} is still ${run.status}`);
-    if (run.from_story_id !== previousTo) problems.push(`digest run ${run.id} starts after story ${run.from_story_id}, the run before ended at ${previousTo}`);
+    if (run.from_story_id !== previousTo)
+      problems.push(`digest run ${run.id} starts after story ${run.from_story_id}, the run before ended at ${previousTo}`);
     previousTo = run.to_story_id;
-    const addresses = deliveries.filter((delivery) => delivery.run_id === run.id).map((delivery) => delivery.address).sort();
-    if (addresses.join() !== [...recipients].sort().join()) problems.push(`digest run ${run.id} has deliveries for ${addresses.length} of the ${recipients.length} recipients`);
+    const addresses = deliveries
+      .filter((delivery) => delivery.run_id === run.id)
+      .map((delivery) => delivery.address)
+      .sort();
+    if (addresses.join() !== [...recipients].sort().join())
+      problems.push(`digest run ${run.id} has deliveries for ${addresses.length} of the ${recipients.length} recipients`);
     covered.push(...(JSON.parse(run.story_ids) as number[]));
   }
   const storyIds = (db.prepare('SELECT id FROM stories ORDER BY id').all() as Array<{ id: number }>).map((row) => row.id);
@@ -164,12 +205,17 @@ export function checkDigests(db: BetterSqlite3.Database, accepted: readonly Acce
         problems.push(`run ${delivery.run_id}: ${delivery.address} is recorded as sent but the server accepted no copy`);
       } else if (got.length > 1) {
         duplicateCopies += got.length - 1;
-        problems.push(`run ${delivery.run_id}: ${delivery.address} got ${got.length} copies (generations ${got.map((copy) => copy.generation).join(', ')})`);
+        problems.push(
+          `run ${delivery.run_id}: ${delivery.address} got ${got.length} copies (generations ${got.map((copy) => copy.generation).join(', ')})`,
+        );
       }
-      for (const copy of got) if (copy.subject !== subjects.get(delivery.run_id)) problems.push(`run ${delivery.run_id}: ${delivery.address} got subject ${JSON.stringify(copy.subject)}`);
+      for (const copy of got)
+        if (copy.subject !== subjects.get(delivery.run_id))
+          problems.push(`run ${delivery.run_id}: ${delivery.address} got subject ${JSON.stringify(copy.subject)}`);
     } else if (delivery.status === 'failed') {
       if (got.length > 0) problems.push(`run ${delivery.run_id}: ${delivery.address} is recorded as failed but got ${got.length} copies`);
-      if (!/\b5\d\d\b/.test(delivery.last_error ?? '')) problems.push(`run ${delivery.run_id}: ${delivery.address} failed without a permanent (5xx) refusal: ${delivery.last_error}`);
+      if (!/\b5\d\d\b/.test(delivery.last_error ?? ''))
+        problems.push(`run ${delivery.run_id}: ${delivery.address} failed without a permanent (5xx) refusal: ${delivery.last_error}`);
     } else {
       problems.push(`run ${delivery.run_id}: ${delivery.address} is still ${delivery.status} (${delivery.last_error})`);
     }
@@ -178,7 +224,16 @@ export function checkDigests(db: BetterSqlite3.Database, accepted: readonly Acce
   for (const copy of stray.slice(0, 5)) problems.push(`the server accepted ${copy.messageId} for ${copy.to}, which no delivery records`);
   const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
   return {
-    runs: runs.length, runStories: covered.length, deliveries: deliveries.length, sent: count('sent'), failed: count('failed'), pending: count('pending'),
-    copies: accepted.length, missingCopies, duplicateCopies, strayCopies: stray.length, problems,
+    runs: runs.length,
+    runStories: covered.length,
+    deliveries: deliveries.length,
+    sent: count('sent'),
+    failed: count('failed'),
+    pending: count('pending'),
+    copies: accepted.length,
+    missingCopies,
+    duplicateCopies,
+    strayCopies: stray.length,
+    problems,
   };
 }

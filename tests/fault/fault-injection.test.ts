@@ -36,7 +36,14 @@ const READERS = Array.from({ length: 18 }, (_, n) => `reader-${String(n + 1).pad
 const BOUNCE = new Set(['gone-01@bounce.example.org', 'gone-02@bounce.example.org']);
 const MEMORY_LIMIT_MIB = 350;
 /** Hostile-text feeds (issue 9 §1) polled beside the 50: each must cost its own poll only, never the service. */
-const HOSTILE_SHAPES = ['cdata-title-p-repeated', 'escaped-title-p-repeated', 'description-comment-repeated', 'comment-after-root', 'nested-elements', 'html-link-repeated'];
+const HOSTILE_SHAPES = [
+  'cdata-title-p-repeated',
+  'escaped-title-p-repeated',
+  'description-comment-repeated',
+  'comment-after-root',
+  'nested-elements',
+  'html-link-repeated',
+];
 const HOSTILE_BYTES = 64 * 1024;
 const dir = makeTempDir('columnwire-fault-');
 
@@ -88,14 +95,25 @@ describe('fault injection', () => {
     const smtp = await startFaultSmtp({ seed: SEED, bounce: BOUNCE, changes });
     const shapes = hostileFeedShapes(HOSTILE_BYTES).filter((shape) => HOSTILE_SHAPES.includes(shape.name));
     expect(shapes.map((shape) => shape.name).sort()).toEqual([...HOSTILE_SHAPES].sort());
-    const hostile = await serveForTest(Object.fromEntries(shapes.map((shape) => [`/${shape.name}`, serveBody(shape.body, { headers: { 'content-type': shape.contentType } })])));
+    const hostile = await serveForTest(
+      Object.fromEntries(
+        shapes.map((shape) => [`/${shape.name}`, serveBody(shape.body, { headers: { 'content-type': shape.contentType } })]),
+      ),
+    );
     onTestFinished(async () => {
       await Promise.all([feeds.close(), smtp.close()]);
     });
     const config = join(dir, 'feeds.yaml');
     const data = join(dir, 'data');
     writeFileSync(config, configYaml(feeds, hostile));
-    const env = { LOG_LEVEL: 'info', LOG_FORMAT: 'json', SMTP_URL: smtp.url, HOST: '127.0.0.1', PORT: '0', COLUMNWIRE_SECRET: 'fault-injection' };
+    const env = {
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      SMTP_URL: smtp.url,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      COLUMNWIRE_SECRET: 'fault-injection',
+    };
 
     let db: BetterSqlite3.Database | null = null;
     onTestFinished(() => void db?.close());
@@ -103,7 +121,9 @@ describe('fault injection', () => {
     const recorded = new Set<AcceptedCopy>();
     const isRecordedSent = (copy: AcceptedCopy): boolean => {
       if (recorded.has(copy)) return true;
-      const row = database().prepare('SELECT status FROM digest_deliveries WHERE message_id = ? AND address = ?').get(copy.messageId, copy.to) as { status: string } | undefined;
+      const row = database()
+        .prepare('SELECT status FROM digest_deliveries WHERE message_id = ? AND address = ?')
+        .get(copy.messageId, copy.to) as { status: string } | undefined;
       if (row?.status === 'sent') recorded.add(copy);
       return recorded.has(copy);
     };
@@ -124,8 +144,12 @@ describe('fault injection', () => {
       peakMiB = Math.max(peakMiB, hwmMiB);
       errors.push(...service.logs.filter((line) => line.level >= 50));
       generations.push({
-        name, at, hwmMiB, seconds: (performance.now() - began) / 1000,
-        pollCycles: service.count('poll cycle finished'), digestRuns: service.count('digest run finished'),
+        name,
+        at,
+        hwmMiB,
+        seconds: (performance.now() - began) / 1000,
+        pollCycles: service.count('poll cycle finished'),
+        digestRuns: service.count('digest run finished'),
       });
     };
 
@@ -133,9 +157,16 @@ describe('fault injection', () => {
     const kill = async (service: ServiceProcess) => {
       feeds.hold = true;
       smtp.hold = true;
-      await until(changes, () => smtp.inProgress() === 0 && smtp.accepted.every(isRecordedSent), 'every accepted copy to be recorded as sent', {
-        timeoutMs: 15_000, pollMs: 20, describe: () => service.tail(10),
-      });
+      await until(
+        changes,
+        () => smtp.inProgress() === 0 && smtp.accepted.every(isRecordedSent),
+        'every accepted copy to be recorded as sent',
+        {
+          timeoutMs: 15_000,
+          pollMs: 20,
+          describe: () => service.tail(10),
+        },
+      );
       const exit = await service.stop('SIGKILL');
       feeds.hold = false;
       feeds.tripwire = null;
@@ -161,18 +192,24 @@ describe('fault injection', () => {
       let at = '';
       const fire = () => {
         tripped = true;
-        at = plan.kind === 'mid-poll'
-          ? `a request held when ${feeds.answeredInGeneration()} were answered`
-          : `a DATA held when ${smtp.acceptedInGeneration()} messages were accepted`;
+        at =
+          plan.kind === 'mid-poll'
+            ? `a request held when ${feeds.answeredInGeneration()} were answered`
+            : `a DATA held when ${smtp.acceptedInGeneration()} messages were accepted`;
         changes.emit('change');
       };
       if (plan.kind === 'mid-poll') feeds.tripwire = { afterAnswered: plan.afterAnswered, fire };
       else smtp.tripwire = { afterAccepted: plan.afterAccepted, fire };
       const service = spawnService();
-      await until(changes, () => {
-        if (service.hasExited()) throw new Error(`fault test: the service exited before the ${plan.kind} kill:\n${service.tail()}`);
-        return tripped;
-      }, `the ${plan.kind} tripwire of generation ${index + 1}`, { timeoutMs: 60_000, describe: () => service.tail(10) });
+      await until(
+        changes,
+        () => {
+          if (service.hasExited()) throw new Error(`fault test: the service exited before the ${plan.kind} kill:\n${service.tail()}`);
+          return tripped;
+        },
+        `the ${plan.kind} tripwire of generation ${index + 1}`,
+        { timeoutMs: 60_000, describe: () => service.tail(10) },
+      );
       await kill(service);
       finish(service, `${index + 1}: SIGKILL ${plan.kind}`, at, began);
     }
@@ -197,10 +234,15 @@ describe('fault injection', () => {
         changes.emit('change');
       }
     })();
-    await until(changes, () => {
-      if (free.hasExited()) throw new Error(`fault test: the service exited on its own:\n${free.tail()}`);
-      return free.count('poll cycle finished') >= 4 && digestOutcomes() >= 2 && handRuns.length >= 4;
-    }, 'four poll cycles, two digest outcomes and two pairs of hand-run digests', { timeoutMs: 90_000, describe: () => free.tail(10) }).finally(() => (freeOver = true));
+    await until(
+      changes,
+      () => {
+        if (free.hasExited()) throw new Error(`fault test: the service exited on its own:\n${free.tail()}`);
+        return free.count('poll cycle finished') >= 4 && digestOutcomes() >= 2 && handRuns.length >= 4;
+      },
+      'four poll cycles, two digest outcomes and two pairs of hand-run digests',
+      { timeoutMs: 90_000, describe: () => free.tail(10) },
+    ).finally(() => (freeOver = true));
     await handRunning;
     // 1: a transient refusal left copies pending for the next run, as the service's runs do.
     for (const hand of handRuns) expect([0, 1], hand.output).toContain(hand.code);
@@ -208,7 +250,12 @@ describe('fault injection', () => {
     smtp.mode = 'calm';
     const stopped = await free.stop('SIGTERM');
     expect(stopped, free.tail()).toEqual({ code: 0, signal: null });
-    finish(free, `${kills.length + 1}: SIGTERM`, `after 4 poll cycles and 2 digests, beside ${handRuns.length} hand-run digests (runs joined: ${free.count(JOINED)} by the service, ${handRuns.filter((hand) => hand.output.includes(JOINED)).length} by hand)`, freeBegan);
+    finish(
+      free,
+      `${kills.length + 1}: SIGTERM`,
+      `after 4 poll cycles and 2 digests, beside ${handRuns.length} hand-run digests (runs joined: ${free.count(JOINED)} by the service, ${handRuns.filter((hand) => hand.output.includes(JOINED)).length} by hand)`,
+      freeBegan,
+    );
 
     // Calm: every feed fetched once more without faults (again for a feed that still failed, e.g. timing out
     // on a loaded machine), then what the digest owes is sent.
@@ -221,7 +268,9 @@ describe('fault injection', () => {
       const poll = await runCli(['--config', config, '--data', data, 'poll', '--force'], { env: cliEnv });
       calmPolls++;
       expect(poll.code, poll.stderr).toBe(0);
-      stillFailing = poll.stdout.split('\n').filter((line) => / failed: /.test(line) && !turnedIds.has(line.split(':')[0]!) && !line.startsWith('hostile-'));
+      stillFailing = poll.stdout
+        .split('\n')
+        .filter((line) => / failed: /.test(line) && !turnedIds.has(line.split(':')[0]!) && !line.startsWith('hostile-'));
     } while (stillFailing.length > 0 && calmPolls < 3);
     const pollSeconds = (performance.now() - calmBegan) / 1000;
     const digest = await runCli(['--config', config, '--data', data, 'digest'], { env: cliEnv });
@@ -234,18 +283,23 @@ describe('fault injection', () => {
     const totalSeconds = (performance.now() - startedAt) / 1000;
     const kinds = [...feeds.kinds].sort(([a], [b]) => a.localeCompare(b));
     const requests = kinds.reduce((sum, [, count]) => sum + count, 0);
-    console.log([
-      `fault injection, seed ${SEED}: ${FEEDS} feeds (${feeds.feeds.filter((feed) => feed.windowSize !== null).length} list only their latest items), ${READERS.length + BOUNCE.size} recipients (${BOUNCE.size} bounce)`,
-      ...generations.map((gen) => `  generation ${gen.name.padEnd(22)} ${gen.seconds.toFixed(1).padStart(5)} s, ${String(gen.pollCycles).padStart(2)} poll cycles, ${String(gen.digestRuns).padStart(2)} digest runs, peak RSS ${gen.hwmMiB.toFixed(0)} MiB; ${gen.at}`),
-      `  calm phase ${calmSeconds.toFixed(1)} s: ${calmPolls} forced poll(s) ${pollSeconds.toFixed(1)} s, then digest ${(calmSeconds - pollSeconds).toFixed(1)} s`,
-      `  requests ${requests}: ${kinds.map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
-      `  private redirects: ${stories.turnedFeeds.map((feed) => `${feed.id} (${feed.stories} stories kept, now at ${feed.url})`).join(', ')}; trap on 127.0.0.2 saw ${feeds.trapConnections()} connections`,
-      `  stories: ${stories.published} published, ${stories.acknowledged} in acknowledged versions, ${stories.stored} stored (${stories.sources} sources), ${stories.duplicates} duplicates, ${stories.missing} missing, ${stories.unexpected} unexpected; integrity ${stories.integrity}`,
-      `  digest: ${digests.runs} runs (${digests.runStories} stories), ${digests.deliveries} deliveries: ${digests.sent} sent, ${digests.failed} failed, ${digests.pending} pending`,
-      `  smtp: ${smtp.counts.accepted} accepted (${digests.duplicateCopies} duplicate, ${digests.missingCopies} missing, ${digests.strayCopies} stray), refused: ${smtp.counts.refusedConnections} connections 421, ${smtp.counts.rcptTransient} RCPT 450, ${smtp.counts.rcptPermanent} RCPT 550, ${smtp.counts.dataTransient} DATA 451, ${smtp.counts.dataPermanent} DATA 554; ${smtp.counts.held} held at kills`,
-      `  hostile feeds: ${HOSTILE_SHAPES.length} of ${HOSTILE_BYTES / 1024} KB (${HOSTILE_SHAPES.join(', ')}), ${hostile.requests.length} requests, ${hostileStories(database())} stories from them`,
-      `  kills: ${kills.length} SIGKILL + 1 SIGTERM; peak RSS ${peakMiB.toFixed(0)} MiB (limit ${MEMORY_LIMIT_MIB}); error log lines ${errors.length}; ${totalSeconds.toFixed(1)} s in all`,
-    ].join('\n'));
+    console.log(
+      [
+        `fault injection, seed ${SEED}: ${FEEDS} feeds (${feeds.feeds.filter((feed) => feed.windowSize !== null).length} list only their latest items), ${READERS.length + BOUNCE.size} recipients (${BOUNCE.size} bounce)`,
+        ...generations.map(
+          (gen) =>
+            `  generation ${gen.name.padEnd(22)} ${gen.seconds.toFixed(1).padStart(5)} s, ${String(gen.pollCycles).padStart(2)} poll cycles, ${String(gen.digestRuns).padStart(2)} digest runs, peak RSS ${gen.hwmMiB.toFixed(0)} MiB; ${gen.at}`,
+        ),
+        `  calm phase ${calmSeconds.toFixed(1)} s: ${calmPolls} forced poll(s) ${pollSeconds.toFixed(1)} s, then digest ${(calmSeconds - pollSeconds).toFixed(1)} s`,
+        `  requests ${requests}: ${kinds.map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
+        `  private redirects: ${stories.turnedFeeds.map((feed) => `${feed.id} (${feed.stories} stories kept, now at ${feed.url})`).join(', ')}; trap on 127.0.0.2 saw ${feeds.trapConnections()} connections`,
+        `  stories: ${stories.published} published, ${stories.acknowledged} in acknowledged versions, ${stories.stored} stored (${stories.sources} sources), ${stories.duplicates} duplicates, ${stories.missing} missing, ${stories.unexpected} unexpected; integrity ${stories.integrity}`,
+        `  digest: ${digests.runs} runs (${digests.runStories} stories), ${digests.deliveries} deliveries: ${digests.sent} sent, ${digests.failed} failed, ${digests.pending} pending`,
+        `  smtp: ${smtp.counts.accepted} accepted (${digests.duplicateCopies} duplicate, ${digests.missingCopies} missing, ${digests.strayCopies} stray), refused: ${smtp.counts.refusedConnections} connections 421, ${smtp.counts.rcptTransient} RCPT 450, ${smtp.counts.rcptPermanent} RCPT 550, ${smtp.counts.dataTransient} DATA 451, ${smtp.counts.dataPermanent} DATA 554; ${smtp.counts.held} held at kills`,
+        `  hostile feeds: ${HOSTILE_SHAPES.length} of ${HOSTILE_BYTES / 1024} KB (${HOSTILE_SHAPES.join(', ')}), ${hostile.requests.length} requests, ${hostileStories(database())} stories from them`,
+        `  kills: ${kills.length} SIGKILL + 1 SIGTERM; peak RSS ${peakMiB.toFixed(0)} MiB (limit ${MEMORY_LIMIT_MIB}); error log lines ${errors.length}; ${totalSeconds.toFixed(1)} s in all`,
+      ].join('\n'),
+    );
 
     expect(errors.map((line) => `${line.msg} ${JSON.stringify(line.err ?? '')}`)).toEqual([]);
     expect(stories.problems).toEqual([]);

@@ -57,10 +57,23 @@ export interface FaultSmtpServer {
 const refusal = (code: number, message: string): SMTPServerError => Object.assign(new Error(message), { responseCode: code });
 
 /** Starts the server; `bounce` addresses are refused at RCPT for good; `changes` gets 'change' per accepted message. */
-export async function startFaultSmtp(options: { seed: number; bounce: ReadonlySet<string>; changes: EventEmitter }): Promise<FaultSmtpServer> {
+export async function startFaultSmtp(options: {
+  seed: number;
+  bounce: ReadonlySet<string>;
+  changes: EventEmitter;
+}): Promise<FaultSmtpServer> {
   const { seed, bounce, changes } = options;
   const accepted: AcceptedCopy[] = [];
-  const counts: SmtpCounts = { connections: 0, refusedConnections: 0, rcptTransient: 0, rcptPermanent: 0, dataTransient: 0, dataPermanent: 0, accepted: 0, held: 0 };
+  const counts: SmtpCounts = {
+    connections: 0,
+    refusedConnections: 0,
+    rcptTransient: 0,
+    rcptPermanent: 0,
+    dataTransient: 0,
+    dataPermanent: 0,
+    accepted: 0,
+    held: 0,
+  };
   const attempts = new Map<string, number>();
   const attempt = (key: string) => {
     const n = (attempts.get(key) ?? 0) + 1;
@@ -142,23 +155,26 @@ export async function startFaultSmtp(options: { seed: number; bounce: ReadonlySe
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         const headerEnd = raw.indexOf('\r\n\r\n');
-        simpleParser(raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd + 4)).then((parsed) => {
-          const messageId = parsed.messageId ?? '';
-          const to = session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase()).join(',');
-          const draw = streamFor(seed, 'data', messageId, to, attempt(`data ${messageId} ${to}`))();
-          if (smtp.mode === 'chaos' && draw < 0.05) {
-            counts.dataTransient++;
-            return answer(refusal(451, '4.3.0 Temporary local problem, try again later'));
-          }
-          if (smtp.mode === 'chaos' && draw < 0.07) {
-            counts.dataPermanent++;
-            return answer(refusal(554, '5.6.0 Message refused by policy'));
-          }
-          accepted.push({ messageId, to, subject: parsed.subject ?? '', generation: state.generation });
-          counts.accepted++;
-          state.acceptedInGeneration++;
-          answer();
-        }, (error: unknown) => answer(error as SMTPServerError));
+        simpleParser(raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd + 4)).then(
+          (parsed) => {
+            const messageId = parsed.messageId ?? '';
+            const to = session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase()).join(',');
+            const draw = streamFor(seed, 'data', messageId, to, attempt(`data ${messageId} ${to}`))();
+            if (smtp.mode === 'chaos' && draw < 0.05) {
+              counts.dataTransient++;
+              return answer(refusal(451, '4.3.0 Temporary local problem, try again later'));
+            }
+            if (smtp.mode === 'chaos' && draw < 0.07) {
+              counts.dataPermanent++;
+              return answer(refusal(554, '5.6.0 Message refused by policy'));
+            }
+            accepted.push({ messageId, to, subject: parsed.subject ?? '', generation: state.generation });
+            counts.accepted++;
+            state.acceptedInGeneration++;
+            answer();
+          },
+          (error: unknown) => answer(error as SMTPServerError),
+        );
       });
     },
   });

@@ -73,19 +73,23 @@ export function publish(feed: FeedModel, seed: number, count: number, now: Date)
     const slot = feed.items.length;
     const group = Math.floor(feed.index / GROUP_SIZE);
     const syndicated = streamFor(seed, 'syndicated', group, slot)() < 0.15;
-    feed.items.push(syndicated ? {
-      guid: `${feed.id}/syndicated/${group}/${slot}`,
-      link: `https://syndicate.example.net/group-${group}/columns/${slot}`,
-      title: `Syndicated column ${slot} of group ${group} on the week in politics`,
-      author: `Syndicate Writer ${group}`,
-      published: new Date(now.getTime() - 1000),
-    } : {
-      guid: `${feed.id}/column/${slot}`,
-      link: `https://${feed.id}.example.com/columns/${slot}`,
-      title: `Column ${slot} by ${feed.id} on the state of things`,
-      author: `Writer ${feed.index}`,
-      published: new Date(now.getTime() - 1000),
-    });
+    feed.items.push(
+      syndicated
+        ? {
+            guid: `${feed.id}/syndicated/${group}/${slot}`,
+            link: `https://syndicate.example.net/group-${group}/columns/${slot}`,
+            title: `Syndicated column ${slot} of group ${group} on the week in politics`,
+            author: `Syndicate Writer ${group}`,
+            published: new Date(now.getTime() - 1000),
+          }
+        : {
+            guid: `${feed.id}/column/${slot}`,
+            link: `https://${feed.id}.example.com/columns/${slot}`,
+            title: `Column ${slot} by ${feed.id} on the state of things`,
+            author: `Writer ${feed.index}`,
+            published: new Date(now.getTime() - 1000),
+          },
+    );
   }
 }
 
@@ -116,18 +120,18 @@ export interface RenderedFeed {
 export function renderFeed(feed: FeedModel, version: number): RenderedFeed {
   const atom = feed.format === 'atom';
   let text = atom
-    ? `<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>${feed.id} columns</title>`
-      + `<id>urn:columnwire-fault:${feed.id}</id><updated>${new Date().toISOString()}</updated><link href="https://${feed.id}.example.com/"/>\n`
-    : `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>`
-      + `<title>${feed.id} columns</title><link>https://${feed.id}.example.com/</link><description>Columns by ${feed.id}</description>\n`;
+    ? `<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>${feed.id} columns</title>` +
+      `<id>urn:columnwire-fault:${feed.id}</id><updated>${new Date().toISOString()}</updated><link href="https://${feed.id}.example.com/"/>\n`
+    : `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>` +
+      `<title>${feed.id} columns</title><link>https://${feed.id}.example.com/</link><description>Columns by ${feed.id}</description>\n`;
   const items: RenderedFeed['items'] = [];
   for (const item of windowOf(feed, version)) {
     const summary = `What ${item.author} thinks this week, at some length. `.repeat(4);
     text += atom
-      ? `<entry><title>${item.title}</title><link href="${item.link}"/><id>${item.guid}</id>`
-        + `<updated>${item.published.toISOString()}</updated><author><name>${item.author}</name></author><summary>${summary}</summary></entry>\n`
-      : `<item><title>${item.title}</title><link>${item.link}</link><guid isPermaLink="false">${item.guid}</guid>`
-        + `<pubDate>${item.published.toUTCString()}</pubDate><dc:creator>${item.author}</dc:creator><description>${summary}</description></item>\n`;
+      ? `<entry><title>${item.title}</title><link href="${item.link}"/><id>${item.guid}</id>` +
+        `<updated>${item.published.toISOString()}</updated><author><name>${item.author}</name></author><summary>${summary}</summary></entry>\n`
+      : `<item><title>${item.title}</title><link>${item.link}</link><guid isPermaLink="false">${item.guid}</guid>` +
+        `<pubDate>${item.published.toUTCString()}</pubDate><dc:creator>${item.author}</dc:creator><description>${summary}</description></item>\n`;
     items.push({ item, end: text.length - 1 });
   }
   text += atom ? '</feed>\n' : '</channel></rss>\n';

@@ -18,7 +18,8 @@ import { createFeedModels, etagOf, publish, renderFeed, versionOf, versionOfEtag
 import { intBetween, streamFor, weighted } from '../helpers/prng.ts';
 
 /** What a request can be answered with when it draws a fault. */
-type FaultKind = 'delay' | 'hang' | 'drop' | 'cut-body' | 'truncated' | 'garbage' | 'garbage-tail' | '5xx' | '429' | 'redirect' | 'redirect-private';
+type FaultKind =
+  'delay' | 'hang' | 'drop' | 'cut-body' | 'truncated' | 'garbage' | 'garbage-tail' | '5xx' | '429' | 'redirect' | 'redirect-private';
 
 export type ServedKind = FaultKind | 'ok' | 'not-modified' | 'redirect-hop' | 'turned-private' | 'held';
 
@@ -27,8 +28,17 @@ export type ServedKind = FaultKind | 'ok' | 'not-modified' | 'redirect-hop' | 't
  * cut at a connection close), so the feed stays in rotation; the rest fail it, and it backs off.
  */
 const FAULTS: ReadonlyArray<readonly [FaultKind, number]> = [
-  ['delay', 16], ['truncated', 12], ['garbage-tail', 8], ['redirect', 12],
-  ['hang', 4], ['drop', 9], ['cut-body', 8], ['garbage', 6], ['5xx', 10], ['429', 7], ['redirect-private', 8],
+  ['delay', 16],
+  ['truncated', 12],
+  ['garbage-tail', 8],
+  ['redirect', 12],
+  ['hang', 4],
+  ['drop', 9],
+  ['cut-body', 8],
+  ['garbage', 6],
+  ['5xx', 10],
+  ['429', 7],
+  ['redirect-private', 8],
 ];
 /** Chance that a request (in chaos) publishes new items first. */
 const GROWTH = 0.6;
@@ -60,7 +70,11 @@ export interface MisbehavingFeedServer {
 }
 
 /** Starts the server and the trap; `changes` gets 'change' after every answered request. */
-export async function startMisbehavingFeeds(options: { seed: number; count: number; changes: EventEmitter }): Promise<MisbehavingFeedServer> {
+export async function startMisbehavingFeeds(options: {
+  seed: number;
+  count: number;
+  changes: EventEmitter;
+}): Promise<MisbehavingFeedServer> {
   const { seed, changes } = options;
   const feeds = createFeedModels(seed, options.count, new Date());
   const byId = new Map(feeds.map((feed) => [feed.id, feed]));
@@ -186,7 +200,8 @@ export async function startMisbehavingFeeds(options: { seed: number; count: numb
       }
       case '429': {
         note('429');
-        const retryAfter = random() < 0.5 ? String(intBetween(random, 1, 600)) : new Date(Date.now() + intBetween(random, 1, 600) * 1000).toUTCString();
+        const retryAfter =
+          random() < 0.5 ? String(intBetween(random, 1, 600)) : new Date(Date.now() + intBetween(random, 1, 600) * 1000).toUTCString();
         res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': retryAfter }).end('slow down');
         return;
       }
@@ -213,7 +228,9 @@ export async function startMisbehavingFeeds(options: { seed: number; count: numb
   const redirectPrivate = (res: ServerResponse, random: () => number, turned: boolean): void => {
     note(turned ? 'turned-private' : 'redirect-private');
     const status = [301, 302, 307, 308][intBetween(random, 0, 3)]!;
-    res.writeHead(status, { location: privateTargets[intBetween(random, 0, privateTargets.length - 1)]!, 'content-type': 'text/plain' }).end();
+    res
+      .writeHead(status, { location: privateTargets[intBetween(random, 0, privateTargets.length - 1)]!, 'content-type': 'text/plain' })
+      .end();
   };
 
   /** The current document, or 304 when the client already has it. */

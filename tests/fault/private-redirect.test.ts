@@ -11,8 +11,12 @@ import { runCli } from '../helpers/run-cli.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dir = makeTempDir();
-const FEED = `<?xml version="1.0"?><rss version="2.0"><channel><title>Recovering</title>${[1, 2, 3].map((n) => `
-  <item><title>Column ${n} after the bad redirect</title><link>https://recovering.example.com/${n}</link><guid>r-${n}</guid></item>`).join('')}
+const FEED = `<?xml version="1.0"?><rss version="2.0"><channel><title>Recovering</title>${[1, 2, 3]
+  .map(
+    (n) => `
+  <item><title>Column ${n} after the bad redirect</title><link>https://recovering.example.com/${n}</link><guid>r-${n}</guid></item>`,
+  )
+  .join('')}
 </channel></rss>`;
 
 describe('a permanent redirect to a private address', () => {

@@ -37,7 +37,12 @@ export interface ServiceProcess {
 }
 
 /** Starts `columnwire --config CONFIG --data DATA run`; every stderr line emits 'change' on `changes`. */
-export function startService(options: { config: string; data: string; env: Record<string, string>; changes: EventEmitter }): ServiceProcess {
+export function startService(options: {
+  config: string;
+  data: string;
+  env: Record<string, string>;
+  changes: EventEmitter;
+}): ServiceProcess {
   const child = spawn(process.execPath, [CLI, '--config', options.config, '--data', options.data, 'run'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...options.env },
@@ -62,12 +67,14 @@ export function startService(options: { config: string; data: string; env: Recor
     options.changes.emit('change');
   });
   let exitedNow = false;
-  const exited = new Promise<ServiceExit>((resolve) => child.on('exit', (code, signal) => {
-    exitedNow = true;
-    clearInterval(sampler);
-    resolve({ code, signal });
-    options.changes.emit('change');
-  }));
+  const exited = new Promise<ServiceExit>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exitedNow = true;
+      clearInterval(sampler);
+      resolve({ code, signal });
+      options.changes.emit('change');
+    }),
+  );
   const memory = { peakRssKiB: 0, hwmKiB: 0 };
   const sampleMemory = () => {
     if (exitedNow || child.pid === undefined) return;
@@ -104,7 +111,12 @@ export function startService(options: { config: string; data: string; env: Recor
  * `pollMs`, for conditions no event announces, like a row in another process's database);
  * rejects after `timeoutMs` with `what` and `describe()` in the message.
  */
-export function until(changes: EventEmitter, condition: () => boolean, what: string, options: { timeoutMs: number; pollMs?: number; describe?: () => string }): Promise<void> {
+export function until(
+  changes: EventEmitter,
+  condition: () => boolean,
+  what: string,
+  options: { timeoutMs: number; pollMs?: number; describe?: () => string },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = () => {
       let done: boolean;
@@ -121,7 +133,11 @@ export function until(changes: EventEmitter, condition: () => boolean, what: str
     };
     const deadline = setTimeout(() => {
       finish();
-      reject(new Error(`fault test: timed out after ${options.timeoutMs} ms waiting for ${what}${options.describe ? `\n${options.describe()}` : ''}`));
+      reject(
+        new Error(
+          `fault test: timed out after ${options.timeoutMs} ms waiting for ${what}${options.describe ? `\n${options.describe()}` : ''}`,
+        ),
+      );
     }, options.timeoutMs);
     const ticker = options.pollMs ? setInterval(check, options.pollMs) : null;
     const finish = () => {

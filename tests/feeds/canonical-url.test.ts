@@ -7,7 +7,11 @@ describe('canonicalUrl', () => {
     ['drops the trailing slash', 'https://example.com/opinion/col/', 'https://example.com/opinion/col'],
     ['drops the fragment', 'https://example.com/a#comments', 'https://example.com/a'],
     ['drops utm_* parameters', 'https://example.com/a?utm_source=rss&utm_medium=feed', 'https://example.com/a'],
-    ['drops fbclid, gclid and mc_* but keeps real parameters', 'https://example.com/a?id=7&fbclid=x&gclid=y&mc_cid=1&mc_eid=2', 'https://example.com/a?id=7'],
+    [
+      'drops fbclid, gclid and mc_* but keeps real parameters',
+      'https://example.com/a?id=7&fbclid=x&gclid=y&mc_cid=1&mc_eid=2',
+      'https://example.com/a?id=7',
+    ],
     ['sorts the remaining parameters', 'https://example.com/a?b=2&a=1', 'https://example.com/a?a=1&b=2'],
     ['drops default ports', 'https://example.com:443/a', 'https://example.com/a'],
     ['keeps other ports', 'http://example.com:8080/a', 'https://example.com:8080/a'],

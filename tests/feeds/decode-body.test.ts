@@ -4,16 +4,14 @@ import { decodeBody } from '../../src/feeds/decode-body.ts';
 import { parseFeed } from '../../src/feeds/parse-feed.ts';
 
 /** Raw bytes of a fixture, as a plain Uint8Array (what fetch hands us), not a Buffer. */
-const bytesOf = (name: string): Uint8Array =>
-  new Uint8Array(readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url)));
+const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url)));
 
 /** Bytes from a string of code points 0-255 (one byte each), for single-byte charsets. */
 const bytes = (latin: string): Uint8Array => Uint8Array.from(latin, (c) => c.charCodeAt(0));
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-const utf16le = (text: string): Uint8Array =>
-  new Uint8Array([0xff, 0xfe, ...Buffer.from(text, 'utf16le')]);
+const utf16le = (text: string): Uint8Array => new Uint8Array([0xff, 0xfe, ...Buffer.from(text, 'utf16le')]);
 
 describe('decodeBody on fixture feeds', () => {
   it.each([
@@ -193,7 +191,12 @@ describe('decoded bodies parse into the right text', () => {
     { file: 'enc-utf16le-bom.xml', contentType: null, title: 'Column 📰: why newsprint still matters', author: 'Zoë Lambert' },
     { file: 'enc-utf16be-bom.xml', contentType: null, title: 'Column 📰: why newsprint still matters', author: 'Zoë Lambert' },
     { file: 'enc-utf8-bom-declares-latin1.xml', contentType: null, title: 'Le gâteau de la coalition', author: 'Léa Claes' },
-    { file: 'enc-no-declaration-latin1.xml', contentType: 'text/xml; charset=iso-8859-1', title: 'La mañana después', author: 'Tomás Ávila' },
+    {
+      file: 'enc-no-declaration-latin1.xml',
+      contentType: 'text/xml; charset=iso-8859-1',
+      title: 'La mañana después',
+      author: 'Tomás Ávila',
+    },
   ])('parses $file decoded with $contentType into "$title"', async ({ file, contentType, title, author }) => {
     const parsed = await parseFeed(decodeBody(bytesOf(file), contentType), null);
 

@@ -20,7 +20,12 @@ describe('fetchDocument', () => {
       '/real-feed.xml': serveBody(httpFixture('columnist.xml')),
     });
     const document = await fetchDocument({ url: server.url('/profile/priya'), ...limits });
-    expect(document).toMatchObject({ kind: 'ok', url: server.url('/real-feed.xml'), permanentUrl: server.url('/real-feed.xml'), pageUrl: server.url('/profile/priya') });
+    expect(document).toMatchObject({
+      kind: 'ok',
+      url: server.url('/real-feed.xml'),
+      permanentUrl: server.url('/real-feed.xml'),
+      pageUrl: server.url('/profile/priya'),
+    });
   });
 
   it('subscribes to where permanent redirects lead, not temporary ones', async () => {
@@ -29,12 +34,24 @@ describe('fetchDocument', () => {
       '/new': redirect(302, '/today'),
       '/today': serveBody(httpFixture('columnist.xml')),
     });
-    expect(await fetchDocument({ url: server.url('/old'), ...limits })).toMatchObject({ kind: 'ok', url: server.url('/today'), permanentUrl: server.url('/new') });
+    expect(await fetchDocument({ url: server.url('/old'), ...limits })).toMatchObject({
+      kind: 'ok',
+      url: server.url('/today'),
+      permanentUrl: server.url('/new'),
+    });
   });
 
   it.each([
-    { behaviour: 'a page that links no feed', routes: { '/p': serveBody(httpFixture('page-without-feed-link.html'), html) }, reason: /\/p is an HTML page that links no feed .*use the feed's own URL/ },
-    { behaviour: 'a page whose feed is missing', routes: { '/p': serveBody(httpFixture('page-with-feed-link.html'), html) }, reason: /feed http:\/\/127\.0\.0\.1:\d+\/real-feed\.xml found on page .*\/p failed: HTTP 404/ },
+    {
+      behaviour: 'a page that links no feed',
+      routes: { '/p': serveBody(httpFixture('page-without-feed-link.html'), html) },
+      reason: /\/p is an HTML page that links no feed .*use the feed's own URL/,
+    },
+    {
+      behaviour: 'a page whose feed is missing',
+      routes: { '/p': serveBody(httpFixture('page-with-feed-link.html'), html) },
+      reason: /feed http:\/\/127\.0\.0\.1:\d+\/real-feed\.xml found on page .*\/p failed: HTTP 404/,
+    },
     { behaviour: 'an HTTP error', routes: {}, reason: /^HTTP 404/ },
   ])('fails on $behaviour, saying why', async ({ routes, reason }) => {
     const server = await serveForTest(routes);
@@ -62,9 +79,17 @@ describe('tryFeed', () => {
   const settings = { ...limits, parseWorkers: 1, parseTimeoutMs: 10_000 };
 
   it('parses the feed and reports its URL and page', async () => {
-    const server = await serveForTest({ '/p': serveBody(httpFixture('page-with-feed-link.html'), html), '/real-feed.xml': serveBody(httpFixture('columnist.xml')) });
+    const server = await serveForTest({
+      '/p': serveBody(httpFixture('page-with-feed-link.html'), html),
+      '/real-feed.xml': serveBody(httpFixture('columnist.xml')),
+    });
     const result = await tryFeed(server.url('/p'), settings);
-    expect(result).toMatchObject({ kind: 'ok', feedUrl: server.url('/real-feed.xml'), pageUrl: server.url('/p'), parsed: { feed: { title: 'The Ledger — Opinion' } } });
+    expect(result).toMatchObject({
+      kind: 'ok',
+      feedUrl: server.url('/real-feed.xml'),
+      pageUrl: server.url('/p'),
+      parsed: { feed: { title: 'The Ledger — Opinion' } },
+    });
     expect(result.kind === 'ok' && result.parsed.items).toHaveLength(3);
   });
 

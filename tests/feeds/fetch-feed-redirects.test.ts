@@ -17,39 +17,52 @@ describe('fetchFeed: following redirects', () => {
   it.each([
     {
       behaviour: 'remembers a 301 target as the permanent URL',
-      routes: { '/old.xml': redirect(301, '/feed.xml') }, permanent: '/feed.xml', requested: ['/old.xml', '/feed.xml'],
+      routes: { '/old.xml': redirect(301, '/feed.xml') },
+      permanent: '/feed.xml',
+      requested: ['/old.xml', '/feed.xml'],
     },
     {
       behaviour: 'remembers a 308 target as the permanent URL',
-      routes: { '/old.xml': redirect(308, '/feed.xml') }, permanent: '/feed.xml', requested: ['/old.xml', '/feed.xml'],
+      routes: { '/old.xml': redirect(308, '/feed.xml') },
+      permanent: '/feed.xml',
+      requested: ['/old.xml', '/feed.xml'],
     },
     {
       behaviour: 'keeps the original URL after a 302',
-      routes: { '/old.xml': redirect(302, '/feed.xml') }, permanent: '/old.xml', requested: ['/old.xml', '/feed.xml'],
+      routes: { '/old.xml': redirect(302, '/feed.xml') },
+      permanent: '/old.xml',
+      requested: ['/old.xml', '/feed.xml'],
     },
     {
       behaviour: 'keeps the original URL after a 307',
-      routes: { '/old.xml': redirect(307, '/feed.xml') }, permanent: '/old.xml', requested: ['/old.xml', '/feed.xml'],
+      routes: { '/old.xml': redirect(307, '/feed.xml') },
+      permanent: '/old.xml',
+      requested: ['/old.xml', '/feed.xml'],
     },
     {
       behaviour: 'keeps the 301 target when a 302 follows it (301 → 302 → 200)',
       routes: { '/old.xml': redirect(301, '/moved.xml'), '/moved.xml': redirect(302, '/feed.xml') },
-      permanent: '/moved.xml', requested: ['/old.xml', '/moved.xml', '/feed.xml'],
+      permanent: '/moved.xml',
+      requested: ['/old.xml', '/moved.xml', '/feed.xml'],
     },
     {
       behaviour: 'ignores a 301 that comes after a 302 (302 → 301 → 200)',
       routes: { '/old.xml': redirect(302, '/moved.xml'), '/moved.xml': redirect(301, '/feed.xml') },
-      permanent: '/old.xml', requested: ['/old.xml', '/moved.xml', '/feed.xml'],
+      permanent: '/old.xml',
+      requested: ['/old.xml', '/moved.xml', '/feed.xml'],
     },
     {
       behaviour: 'follows a chain of permanent redirects to the end (301 → 308 → 200)',
       routes: { '/old.xml': redirect(301, '/moved.xml'), '/moved.xml': redirect(308, '/feed.xml') },
-      permanent: '/feed.xml', requested: ['/old.xml', '/moved.xml', '/feed.xml'],
+      permanent: '/feed.xml',
+      requested: ['/old.xml', '/moved.xml', '/feed.xml'],
     },
     {
       behaviour: 'follows a relative Location to another directory',
       routes: { '/blog/rss': redirect(301, '../feeds/columns.xml'), '/feeds/columns.xml': serveBody(feedXml) },
-      permanent: '/feeds/columns.xml', requested: ['/blog/rss', '/feeds/columns.xml'], start: '/blog/rss',
+      permanent: '/feeds/columns.xml',
+      requested: ['/blog/rss', '/feeds/columns.xml'],
+      start: '/blog/rss',
     },
   ])('$behaviour', async ({ routes, permanent, requested, start = '/old.xml' }) => {
     const server = await serveForTest({ '/feed.xml': serveBody(feedXml), ...(routes as Record<string, Handler>) });

@@ -5,7 +5,14 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { fetchFeed, type FetchRequest, type FetchResult } from '../../src/feeds/fetch-feed.ts';
 import type { LookupFunction } from '../../src/feeds/guard-address.ts';
 import {
-  closedPortUrl, endless, hangAfterHeaders, httpFixture, neverAnswer, serveBody, serveCompressed, serveForTest,
+  closedPortUrl,
+  endless,
+  hangAfterHeaders,
+  httpFixture,
+  neverAnswer,
+  serveBody,
+  serveCompressed,
+  serveForTest,
 } from '../helpers/feed-server.ts';
 
 const feedXml = httpFixture('columnist.xml');
@@ -140,7 +147,9 @@ describe('fetchFeed: HTTP errors', () => {
     { status: 500, reason: /HTTP 500/ },
     { status: 410, reason: /HTTP 410.*gone/i },
   ])('fails on $status with the status in the reason', async ({ status, reason }) => {
-    const server = await serveForTest({ '/feed.xml': serveBody('<html>error</html>', { status, headers: { 'content-type': 'text/html' } }) });
+    const server = await serveForTest({
+      '/feed.xml': serveBody('<html>error</html>', { status, headers: { 'content-type': 'text/html' } }),
+    });
     const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'failed');
     expect(result.reason).toMatch(reason);
     expect(result.status).toBe(status);
@@ -168,7 +177,8 @@ describe('fetchFeed: a private feed with credentials in its URL', () => {
     const other = await serveForTest({ '/moved.xml': serveBody(feedXml) });
     const server = await serveForTest({
       '/private.xml': (req, res) => {
-        if (req.headers.authorization !== `Basic ${Buffer.from('reader:s3cret pass').toString('base64')}`) return void res.writeHead(401).end();
+        if (req.headers.authorization !== `Basic ${Buffer.from('reader:s3cret pass').toString('base64')}`)
+          return void res.writeHead(401).end();
         res.writeHead(302, { location: other.url('/moved.xml') }).end();
       },
     });

@@ -10,7 +10,11 @@ describe('checkFetchTarget', () => {
     { behaviour: 'refuses a private 172.16/12 address', url: 'https://172.16.5.4/rss', range: /private/ },
     { behaviour: 'refuses IPv4 loopback', url: 'http://127.0.0.1/', range: /loopback/ },
     { behaviour: 'refuses the rest of 127/8', url: 'http://127.10.20.30/', range: /loopback/ },
-    { behaviour: 'refuses the cloud metadata address (link-local)', url: 'http://169.254.169.254/latest/meta-data/', range: /link-?local/i },
+    {
+      behaviour: 'refuses the cloud metadata address (link-local)',
+      url: 'http://169.254.169.254/latest/meta-data/',
+      range: /link-?local/i,
+    },
     { behaviour: 'refuses 0.0.0.0', url: 'http://0.0.0.0:8080/', range: /unspecified/ },
     { behaviour: 'refuses carrier-grade NAT space', url: 'http://100.64.1.1/', range: /carrierGradeNat/ },
     { behaviour: 'refuses IPv6 loopback [::1]', url: 'http://[::1]:3000/feed', range: /loopback/ },
@@ -29,13 +33,12 @@ describe('checkFetchTarget', () => {
     expect(reason).toMatch(/allowPrivateAddresses/);
   });
 
-  it.each([
-    'http://8.8.8.8/feed.xml',
-    'https://93.184.216.34/rss',
-    'http://[2606:4700:4700::1111]/feed',
-  ])('allows the public address %s', async (url) => {
-    expect(await checkFetchTarget(new URL(url), false)).toBeNull();
-  });
+  it.each(['http://8.8.8.8/feed.xml', 'https://93.184.216.34/rss', 'http://[2606:4700:4700::1111]/feed'])(
+    'allows the public address %s',
+    async (url) => {
+      expect(await checkFetchTarget(new URL(url), false)).toBeNull();
+    },
+  );
 
   it.each(['http://10.0.0.1/feed.xml', 'http://127.0.0.1:8080/', 'http://[::1]/', 'http://169.254.169.254/'])(
     'allows %s when private addresses are allowed',
@@ -74,7 +77,10 @@ describe('checkFetchTarget', () => {
   });
 
   it('checks every address a name resolves to at connect time', async () => {
-    const answers = [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }];
+    const answers = [
+      { address: '93.184.216.34', family: 4 },
+      { address: '10.0.0.7', family: 4 },
+    ];
     const lookup = guardedLookup(false, (_host, _options, callback) => callback(null, answers));
     const error = await new Promise<Error | null>((resolve) => lookup('mixed.test', { all: true }, (err) => resolve(err)));
     expect(error?.message).toMatch(/refused mixed\.test: it resolves to 10\.0\.0\.7, a private address/);

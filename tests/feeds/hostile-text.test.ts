@@ -31,26 +31,37 @@ async function timed<T>(work: () => T | Promise<T>): Promise<{ value: T | undefi
 }
 
 describe('hostile text at 1 MB: every pass is linear', () => {
-  it.each(hostileFeedShapes().map((shape) => [shape.name, shape] as const))('%s: parses or fails as a FeedParseError within the bound', async (_name, shape) => {
-    expect(shape.body.length).toBeGreaterThan(1_000_000);
-    const parsed = await timed(() => parseFeed(shape.body, 'https://hostile.example/feed'));
-    if (parsed.error !== undefined) expect(parsed.error).toBeInstanceOf(FeedParseError);
-    expect(parsed.ms).toBeLessThan(BOUND_MS);
+  it.each(hostileFeedShapes().map((shape) => [shape.name, shape] as const))(
+    '%s: parses or fails as a FeedParseError within the bound',
+    async (_name, shape) => {
+      expect(shape.body.length).toBeGreaterThan(1_000_000);
+      const parsed = await timed(() => parseFeed(shape.body, 'https://hostile.example/feed'));
+      if (parsed.error !== undefined) expect(parsed.error).toBeInstanceOf(FeedParseError);
+      expect(parsed.ms).toBeLessThan(BOUND_MS);
 
-    if (shape.contentType.startsWith('text/html')) {
-      const discovered = await timed(() => looksLikeHtml(shape.body, shape.contentType) && discoverFeedLinks(shape.body, 'https://hostile.example/'));
-      expect(discovered.error).toBeUndefined();
-      expect(discovered.ms).toBeLessThan(BOUND_MS);
-    }
+      if (shape.contentType.startsWith('text/html')) {
+        const discovered = await timed(
+          () => looksLikeHtml(shape.body, shape.contentType) && discoverFeedLinks(shape.body, 'https://hostile.example/'),
+        );
+        expect(discovered.error).toBeUndefined();
+        expect(discovered.ms).toBeLessThan(BOUND_MS);
+      }
 
-    const items = parsed.value?.items ?? [];
-    const republished = await timed(() => items.flatMap((item) => [
-      item.title ?? '', htmlToText(item.summary), htmlToText(item.content),
-      sanitizeContent(item.summary ?? '', item.link), sanitizeContent(item.content ?? '', item.link),
-    ]));
-    expect(republished.error).toBeUndefined();
-    expect(republished.ms).toBeLessThan(BOUND_MS);
-  }, 60_000);
+      const items = parsed.value?.items ?? [];
+      const republished = await timed(() =>
+        items.flatMap((item) => [
+          item.title ?? '',
+          htmlToText(item.summary),
+          htmlToText(item.content),
+          sanitizeContent(item.summary ?? '', item.link),
+          sanitizeContent(item.content ?? '', item.link),
+        ]),
+      );
+      expect(republished.error).toBeUndefined();
+      expect(republished.ms).toBeLessThan(BOUND_MS);
+    },
+    60_000,
+  );
 });
 
 const rssWith = (description: string): string => `<?xml version="1.0" encoding="UTF-8"?>
@@ -60,13 +71,17 @@ const rssWith = (description: string): string => `<?xml version="1.0" encoding="
 </channel></rss>`;
 
 describe('deeply nested elements', () => {
-  it.each([3_000, 100_000])('reads a description nested %i deep as markup, without a stack overflow', async (depth) => {
-    const parsed = await parseFeed(rssWith(`${'<b>'.repeat(depth)}deep${'</b>'.repeat(depth)}`), null);
-    expect(parsed.items.map((item) => item.title)).toEqual(['Nested', 'Plain']);
-    expect(parsed.items[0]!.summary).toBe(`${'<b>'.repeat(depth)}deep${'</b>'.repeat(depth)}`);
-    // The republished HTML keeps the text; what nests past a browser's depth is flattened.
-    expect(htmlToText(sanitizeContent(parsed.items[0]!.summary!, null))).toBe('deep');
-  }, 60_000);
+  it.each([3_000, 100_000])(
+    'reads a description nested %i deep as markup, without a stack overflow',
+    async (depth) => {
+      const parsed = await parseFeed(rssWith(`${'<b>'.repeat(depth)}deep${'</b>'.repeat(depth)}`), null);
+      expect(parsed.items.map((item) => item.title)).toEqual(['Nested', 'Plain']);
+      expect(parsed.items[0]!.summary).toBe(`${'<b>'.repeat(depth)}deep${'</b>'.repeat(depth)}`);
+      // The republished HTML keeps the text; what nests past a browser's depth is flattened.
+      expect(htmlToText(sanitizeContent(parsed.items[0]!.summary!, null))).toBe('deep');
+    },
+    60_000,
+  );
 
   it('fails a body cut off with thousands of elements open as a FeedParseError', async () => {
     const body = `<rss version="2.0"><channel><title>Cut</title><item><title>x</title><description>${'<x>'.repeat(5_000)}`;
@@ -82,9 +97,12 @@ describe('deeply nested elements', () => {
 });
 
 describe('element names the tree builder was not made for', () => {
-  it.each(['_', '__proto__', 'hasOwnProperty', 'toString', 'constructor', 'valueOf', 'length'])('reads a feed with <%s> elements and attributes', async (name) => {
-    const xml = `<rss version="2.0"><channel><title>Odd</title><${name}>x</${name}><item ${name}="1"><title>t <${name}/></title><${name}><${name}>y</${name}></${name}><link>https://odd.example/a</link></item></channel></rss>`;
-    const parsed = await parseFeed(xml, null);
-    expect(parsed.items.map((item) => item.link)).toEqual(['https://odd.example/a']);
-  });
+  it.each(['_', '__proto__', 'hasOwnProperty', 'toString', 'constructor', 'valueOf', 'length'])(
+    'reads a feed with <%s> elements and attributes',
+    async (name) => {
+      const xml = `<rss version="2.0"><channel><title>Odd</title><${name}>x</${name}><item ${name}="1"><title>t <${name}/></title><${name}><${name}>y</${name}></${name}><link>https://odd.example/a</link></item></channel></rss>`;
+      const parsed = await parseFeed(xml, null);
+      expect(parsed.items.map((item) => item.link)).toEqual(['https://odd.example/a']);
+    },
+  );
 });

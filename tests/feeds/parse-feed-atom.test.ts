@@ -14,7 +14,7 @@ describe('parseFeed on Atom 1.0', () => {
     expect(parsed.feed).toMatchObject({
       title: 'Notes from the Margin',
       link: 'https://notesfromthemargin.blogspot.example/',
-      description: 'An economist\'s column, twice a week.',
+      description: "An economist's column, twice a week.",
       ttlMinutes: null,
     });
     expect(parsed.feed.updated?.toISOString()).toBe('2024-09-04T08:12:45.118Z');
@@ -99,7 +99,7 @@ describe('parseFeed on Atom 1.0', () => {
         author: 'Helen Achebe',
         published: '2024-08-22T07:00:00.000Z',
         updated: null,
-        summary: 'Your replies to last week\'s column about the 07:12.',
+        summary: "Your replies to last week's column about the 07:12.",
         categories: ['letters', 'transport'],
       },
     ]);
@@ -130,7 +130,7 @@ describe('parseFeed on Atom 1.0', () => {
       {
         id: `${base}/08/30/veto-pen`,
         link: `${base}/08/30/veto-pen`,
-        title: 'The governor\'s veto pen is running dry',
+        title: "The governor's veto pen is running dry",
         author: 'Lorraine DuBois',
         published: '2024-08-30T14:00:00.000Z',
         summary: 'Three vetoes in a session used to be a lot.',
@@ -167,9 +167,9 @@ describe('parseFeed on Atom 0.3', () => {
 
     expect(parsed.format).toBe('atom');
     expect(parsed.feed).toMatchObject({
-      title: 'Dan\'s Diary',
+      title: "Dan's Diary",
       link: 'http://diary.example.net/',
-      description: 'A columnist\'s notebook, since 2003',
+      description: "A columnist's notebook, since 2003",
       language: 'en',
       ttlMinutes: null,
     });

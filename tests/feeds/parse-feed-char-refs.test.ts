@@ -45,10 +45,18 @@ const atom = (ref: string): string => `<?xml version="1.0" encoding="utf-8"?>
 </feed>`;
 
 const FORBIDDEN = [
-  ['&#1;', 'a C0 control'], ['&#x1;', 'a C0 control in hex'], ['&#0;', 'NUL'], ['&#x0B;', 'a vertical tab'],
-  ['&#xFFFE;', 'U+FFFE'], ['&#xffff;', 'U+FFFF'], ['&#65535;', 'U+FFFF in decimal'],
-  ['&#xD800;', 'a lone high surrogate'], ['&#xDFFF;', 'a lone low surrogate'], ['&#55296;', 'a surrogate in decimal'],
-  ['&#x110000;', 'a code point past U+10FFFF'], ['&#1114112;', 'a code point past U+10FFFF in decimal'],
+  ['&#1;', 'a C0 control'],
+  ['&#x1;', 'a C0 control in hex'],
+  ['&#0;', 'NUL'],
+  ['&#x0B;', 'a vertical tab'],
+  ['&#xFFFE;', 'U+FFFE'],
+  ['&#xffff;', 'U+FFFF'],
+  ['&#65535;', 'U+FFFF in decimal'],
+  ['&#xD800;', 'a lone high surrogate'],
+  ['&#xDFFF;', 'a lone low surrogate'],
+  ['&#55296;', 'a surrogate in decimal'],
+  ['&#x110000;', 'a code point past U+10FFFF'],
+  ['&#1114112;', 'a code point past U+10FFFF in decimal'],
 ] as const;
 
 describe('numeric references to characters XML forbids', () => {
@@ -68,16 +76,22 @@ describe('numeric references to characters XML forbids', () => {
   it.each(FORBIDDEN)('drops %s (%s) from an Atom feed and keeps the feed', async (ref) => {
     const parsed = await parseFeed(atom(ref), 'https://desk.example/atom.xml');
     expect(parsed.feed.title).toBe('Notes from the desk');
-    expect(parsed.items).toMatchObject([{ title: 'Rates & rents', link: 'https://desk.example/rates', author: 'Maria Lind', summary: 'Short read' }]);
+    expect(parsed.items).toMatchObject([
+      { title: 'Rates & rents', link: 'https://desk.example/rates', author: 'Maria Lind', summary: 'Short read' },
+    ]);
   });
 
-  it.each([['&#9;', '\t'], ['&#xA;', '\n'], ['&#x20AC;', '€'], ['&#x1F600;', '😀'], ['&#xFFFD;', '\uFFFD'], ['&#x10FFFF;', '\u{10FFFF}']])(
-    'keeps %s, which XML allows',
-    async (ref, char) => {
-      const parsed = await parseFeed(wordpressRss(ref), null);
-      expect(parsed.items[0]!.content).toBe(`<p>Escaped${char} markup</p>`);
-    },
-  );
+  it.each([
+    ['&#9;', '\t'],
+    ['&#xA;', '\n'],
+    ['&#x20AC;', '€'],
+    ['&#x1F600;', '😀'],
+    ['&#xFFFD;', '\uFFFD'],
+    ['&#x10FFFF;', '\u{10FFFF}'],
+  ])('keeps %s, which XML allows', async (ref, char) => {
+    const parsed = await parseFeed(wordpressRss(ref), null);
+    expect(parsed.items[0]!.content).toBe(`<p>Escaped${char} markup</p>`);
+  });
 
   it('leaves references inside CDATA alone: there they are text, not references', async () => {
     const parsed = await parseFeed(wordpressRss('').replace('Kept literally', 'Kept &#1; literally'), null);

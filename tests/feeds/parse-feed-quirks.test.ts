@@ -95,7 +95,11 @@ describe('parseFeed titles with markup', () => {
   it.each([
     { where: 'an RSS CDATA title', text: rss('<![CDATA[<b>Breaking</b>: the <i>vote</i>, live]]>'), title: 'Breaking: the vote, live' },
     { where: 'an RSS escaped title', text: rss('&lt;em&gt;Dune&lt;/em&gt;’s sequel problem'), title: 'Dune’s sequel problem' },
-    { where: 'an Atom type="html" title', text: atom('<title type="html">&lt;i&gt;Middlemarch&lt;/i&gt;, again</title>'), title: 'Middlemarch, again' },
+    {
+      where: 'an Atom type="html" title',
+      text: atom('<title type="html">&lt;i&gt;Middlemarch&lt;/i&gt;, again</title>'),
+      title: 'Middlemarch, again',
+    },
     {
       where: 'an Atom type="xhtml" title',
       text: atom('<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">A <b>bold</b> move, <i>really</i>.</div></title>'),
@@ -221,7 +225,7 @@ describe('parseFeed leniency: odd dates and links from a regional CMS', () => {
         published: '2024-09-02T07:30:00.000Z',
         categories: ['Agriculture', 'Community'],
       },
-      { title: 'Editor\'s note: our new comments policy', published: '2100-01-01T09:00:00.000Z', updated: null },
+      { title: "Editor's note: our new comments policy", published: '2100-01-01T09:00:00.000Z', updated: null },
       { title: 'About our columnists', published: null, updated: null },
     ]);
     expect(parsed.items[0]?.published).toBeInstanceOf(Date);

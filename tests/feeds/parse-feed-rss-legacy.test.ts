@@ -34,7 +34,7 @@ describe('parseFeed on RSS 0.91 and 0.92', () => {
       {
         id: `${base}/0830-main-street.html`,
         link: `${base}/0830-main-street.html`,
-        title: 'Main Street\'s empty windows',
+        title: "Main Street's empty windows",
         published: null,
         summary: 'The rent is too high & the footfall too low.',
       },
@@ -54,7 +54,7 @@ describe('parseFeed on RSS 0.91 and 0.92', () => {
     expect(parsed.feed).toMatchObject({
       title: 'Notes from the Press Box',
       link: 'http://pressbox.example.org/',
-      description: 'A sportswriter\'s weblog.',
+      description: "A sportswriter's weblog.",
       language: 'en',
     });
     expect(parsed.feed.updated?.toISOString()).toBe('2024-09-07T01:12:00.000Z');
@@ -65,8 +65,7 @@ describe('parseFeed on RSS 0.91 and 0.92', () => {
         title: null,
         author: null,
         published: null,
-        summary:
-          'Saturday\'s <a href="http://pressbox.example.org/2024/09/07#a412">match report</a> is up, with apologies to the referee.',
+        summary: 'Saturday\'s <a href="http://pressbox.example.org/2024/09/07#a412">match report</a> is up, with apologies to the referee.',
         categories: [],
       },
       {
@@ -121,7 +120,7 @@ describe('parseFeed on RSS 1.0 (RDF)', () => {
     expect(parsed.feed).toMatchObject({
       title: 'Letters from Berlin',
       link: 'https://www.lettersfromberlin.example/',
-      description: 'A foreign correspondent\'s weekly column.',
+      description: "A foreign correspondent's weekly column.",
       ttlMinutes: null,
     });
     // dc:language is not named in the contract: read it or leave it null, never anything else.

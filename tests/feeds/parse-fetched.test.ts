@@ -29,7 +29,14 @@ describe('parseFetched', () => {
   afterAll(() => server.close());
 
   it('follows a page to its feed even when the parse of the page waited longer than the fetch timeout', async () => {
-    const request = { url: server.url('/page'), timeoutMs: 2_000, maxBytes: 1 << 20, allowPrivateAddresses: true as const, etag: null, lastModified: null };
+    const request = {
+      url: server.url('/page'),
+      timeoutMs: 2_000,
+      maxBytes: 1 << 20,
+      allowPrivateAddresses: true as const,
+      etag: null,
+      lastModified: null,
+    };
     const startedMs = Date.now();
     const page = await fetchFeed(request);
     if (page.kind !== 'ok') throw new Error(`page fetch failed: ${JSON.stringify(page)}`);

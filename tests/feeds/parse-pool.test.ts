@@ -19,7 +19,11 @@ const NOW = new Date('2025-06-02T12:00:00Z');
 const FIXTURES = readdirSync(new URL('../fixtures/feeds/', import.meta.url)).filter((name) => /\.(xml|json|html|txt|svg)$/.test(name));
 
 const job = (body: Uint8Array, overrides: Partial<ParseJob> = {}): ParseJob => ({
-  input: { kind: 'bytes', body, contentType: null }, url: 'https://feeds.example/feed', discover: false, normalizeAt: null, ...overrides,
+  input: { kind: 'bytes', body, contentType: null },
+  url: 'https://feeds.example/feed',
+  discover: false,
+  normalizeAt: null,
+  ...overrides,
 });
 
 /** What the same job gives on the main thread, with the functions the worker runs. */
@@ -81,7 +85,8 @@ describe('the parse pool: limits', () => {
     onTestFinished(() => pool.close());
     // About 9 MB of tiny items: over a second of CPU on any machine, against a 0.1 s budget.
     expect(await pool.parse(job(denseRss(150_000)))).toEqual({
-      kind: 'failed', reason: 'parse took longer than 0.1 s (poll.parseTimeoutSeconds); the feed is too large or hostile',
+      kind: 'failed',
+      reason: 'parse took longer than 0.1 s (poll.parseTimeoutSeconds); the feed is too large or hostile',
     });
     expect(pool.stats()).toMatchObject({ threads: 0, busy: 0, started: 1 });
     // A reload gives a new budget; the next job gets a new worker.
@@ -95,20 +100,34 @@ describe('the parse pool: limits', () => {
     ['throws an uncaught error', 'crash', /^parse worker crashed \(boom inside the worker\); the feed is too large or hostile$/],
     ['exits', 'exit', /^parse worker crashed \(exit code 3\); the feed is too large or hostile$/],
   ])('fails a job whose worker %s as that feed’s failure, and keeps working', async (_what, text, reason) => {
-    const pool = createParsePool({ workers: 1, timeoutMs: 60_000, workerUrl: new URL('../helpers/crashing-parse-worker.mjs', import.meta.url) });
+    const pool = createParsePool({
+      workers: 1,
+      timeoutMs: 60_000,
+      workerUrl: new URL('../helpers/crashing-parse-worker.mjs', import.meta.url),
+    });
     onTestFinished(() => pool.close());
     const small = loadFixtureBytes('wordpress-rss.xml');
     expect((await pool.parse(job(small))).kind).toBe('parsed');
-    expect(await pool.parse(job(small, { input: { kind: 'text', text } }))).toEqual({ kind: 'failed', reason: expect.stringMatching(reason) });
+    expect(await pool.parse(job(small, { input: { kind: 'text', text } }))).toEqual({
+      kind: 'failed',
+      reason: expect.stringMatching(reason),
+    });
     expect((await pool.parse(job(small))).kind).toBe('parsed');
     expect(pool.stats()).toMatchObject({ threads: 1, started: 2 });
   });
 
   it.runIf(process.platform === 'linux')('counts the CPU a job spends, not the time its thread waits (Linux)', async () => {
-    const pool = createParsePool({ workers: 1, timeoutMs: 200, workerUrl: new URL('../helpers/crashing-parse-worker.mjs', import.meta.url) });
+    const pool = createParsePool({
+      workers: 1,
+      timeoutMs: 200,
+      workerUrl: new URL('../helpers/crashing-parse-worker.mjs', import.meta.url),
+    });
     onTestFinished(() => pool.close());
     // 1.5 s of wall-clock time but no CPU: the job ends with its own outcome, not the 0.2 s deadline.
-    expect(await pool.parse(job(Buffer.alloc(0), { input: { kind: 'text', text: 'sleep:1500' } }))).toEqual({ kind: 'failed', reason: expect.stringMatching(/^not a feed/) });
+    expect(await pool.parse(job(Buffer.alloc(0), { input: { kind: 'text', text: 'sleep:1500' } }))).toEqual({
+      kind: 'failed',
+      reason: expect.stringMatching(/^not a feed/),
+    });
     expect(pool.stats()).toMatchObject({ started: 1 });
   });
 
@@ -150,7 +169,10 @@ describe('the parse pool: limits', () => {
     const pool = createParsePool({ workers: 1, timeoutMs: 60_000, maxQueued: 2 });
     const small = loadFixtureBytes('wordpress-rss.xml');
     const waiting = [pool.parse(job(small)), pool.parse(job(small))];
-    expect(await pool.parse(job(small))).toEqual({ kind: 'failed', reason: expect.stringMatching(/^parse queue full \(2 documents waiting\)/) });
+    expect(await pool.parse(job(small))).toEqual({
+      kind: 'failed',
+      reason: expect.stringMatching(/^parse queue full \(2 documents waiting\)/),
+    });
     const settled = Promise.allSettled(waiting);
     await pool.close();
     for (const result of await settled) {
@@ -162,13 +184,19 @@ describe('the parse pool: limits', () => {
   it('does not keep a process alive when idle: a script that never closes its pool exits', async () => {
     const script = join(makeTempDir(), 'idle-pool.mts');
     const poolUrl = pathToFileURL(fileURLToPath(new URL('../../src/feeds/parse-pool.ts', import.meta.url))).href;
-    writeFileSync(script, [
-      `import { createParsePool } from ${JSON.stringify(poolUrl)};`,
-      'const pool = createParsePool({ workers: 2, timeoutMs: 10_000 });',
-      `const outcome = await pool.parse({ input: { kind: 'text', text: '<rss version="2.0"><channel><title>T</title><item><title>A</title></item></channel></rss>' }, url: null, discover: false, normalizeAt: null });`,
-      'console.log(outcome.kind, outcome.kind === "parsed" ? outcome.parsed.items.length : "");',
-    ].join('\n'));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      script,
+      [
+        `import { createParsePool } from ${JSON.stringify(poolUrl)};`,
+        'const pool = createParsePool({ workers: 2, timeoutMs: 10_000 });',
+        `const outcome = await pool.parse({ input: { kind: 'text', text: '<rss version="2.0"><channel><title>T</title><item><title>A</title></item></channel></rss>' }, url: null, discover: false, normalizeAt: null });`,
+        'console.log(outcome.kind, outcome.kind === "parsed" ? outcome.parsed.items.length : "");',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -8,7 +8,12 @@ const columnist = httpFixture('columnist.xml');
 
 describe('polling a feed: broken documents', () => {
   it.each([
-    { behaviour: 'mismatched closing tags in the middle', file: 'malformed-mismatched-tags.xml', type: 'application/rss+xml', error: /malformed XML/ },
+    {
+      behaviour: 'mismatched closing tags in the middle',
+      file: 'malformed-mismatched-tags.xml',
+      type: 'application/rss+xml',
+      error: /malformed XML/,
+    },
     { behaviour: 'a plain-text error page served as 200', file: 'not-xml.txt', type: 'text/plain', error: /not a feed/ },
     { behaviour: 'binary garbage', file: 'garbage.bin', type: 'application/octet-stream', error: /not a feed/ },
   ])('fails on $behaviour with the parser reason and keeps the stored stories', async ({ file, type, error }) => {
@@ -48,18 +53,24 @@ describe('polling a feed: character encodings', () => {
   it.each([
     {
       behaviour: 'decodes ISO-8859-1 named only by the Content-Type charset',
-      file: 'latin1-charset-in-header.xml', type: 'text/xml; charset=iso-8859-1',
-      titles: ["L'été où tout a changé", 'Café, crème et déficit'], feedTitle: 'Le Café du Commerce',
+      file: 'latin1-charset-in-header.xml',
+      type: 'text/xml; charset=iso-8859-1',
+      titles: ["L'été où tout a changé", 'Café, crème et déficit'],
+      feedTitle: 'Le Café du Commerce',
     },
     {
       behaviour: 'decodes windows-1252 declared in the XML declaration (curly quotes 0x93/0x94)',
-      file: 'windows-1252-declared.xml', type: 'application/rss+xml',
-      titles: ['“Not in my harbour”, says the council'], feedTitle: 'Harbour Gazette – Columns',
+      file: 'windows-1252-declared.xml',
+      type: 'application/rss+xml',
+      titles: ['“Not in my harbour”, says the council'],
+      feedTitle: 'Harbour Gazette – Columns',
     },
     {
       behaviour: 'decodes UTF-16LE with a byte-order mark',
-      file: 'utf16le-bom.xml', type: 'application/rss+xml',
-      titles: ['Über Brücken und Bürokratie'], feedTitle: 'Nordlicht Kolumnen',
+      file: 'utf16le-bom.xml',
+      type: 'application/rss+xml',
+      titles: ['Über Brücken und Bürokratie'],
+      feedTitle: 'Nordlicht Kolumnen',
     },
   ])('$behaviour', async ({ file, type, titles, feedTitle }) => {
     const server = await serveForTest({ '/rss': serveBody(httpFixture(file), { headers: { 'content-type': type } }) });
@@ -82,7 +93,9 @@ describe('polling a feed: character encodings', () => {
 describe('polling a feed: an HTML page instead of a feed', () => {
   it('follows the page’s <link rel="alternate"> to the feed and stores it as the feed URL', async () => {
     const server = await serveForTest({
-      '/profile/priya-raman': serveBody(httpFixture('page-with-feed-link.html'), { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+      '/profile/priya-raman': serveBody(httpFixture('page-with-feed-link.html'), {
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      }),
       '/real-feed.xml': serveBody(columnist),
     });
     const poller = await startPollApp({ dataRoot, feeds: { priya: server.url('/profile/priya-raman') } });
@@ -91,7 +104,9 @@ describe('polling a feed: an HTML page instead of a feed', () => {
 
     expect(await poller.stories()).toHaveLength(3);
     expect(await poller.feed('priya')).toMatchObject({
-      url: server.url('/real-feed.xml'), configuredUrl: server.url('/profile/priya-raman'), title: 'The Ledger — Opinion',
+      url: server.url('/real-feed.xml'),
+      configuredUrl: server.url('/profile/priya-raman'),
+      title: 'The Ledger — Opinion',
     });
     await poller.pollOne('priya');
     expect(server.requests.map((request) => request.path)).toEqual(['/profile/priya-raman', '/real-feed.xml', '/real-feed.xml']);

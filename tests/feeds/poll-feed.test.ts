@@ -18,12 +18,19 @@ describe('polling a feed: storing and conditional requests', () => {
     expect(outcome).toEqual({ kind: 'stored', itemCount: 3, added: 3, updated: 0, duplicates: 0 });
     const stories = await poller.stories();
     expect(stories.map((story) => story.title)).toEqual([
-      'The budget nobody wanted to read', 'Why the trains still run late', 'In praise of the public library',
+      'The budget nobody wanted to read',
+      'Why the trains still run late',
+      'In praise of the public library',
     ]);
     expect(stories.every((story) => story.feedId === 'ledger')).toBe(true);
     expect(await poller.feed('ledger')).toMatchObject({
-      title: 'The Ledger — Opinion', etag: '"ledger-1"', lastSuccessAt: START, lastFetchAt: START,
-      consecutiveErrors: 0, lastError: null, waitReason: 'schedule',
+      title: 'The Ledger — Opinion',
+      etag: '"ledger-1"',
+      lastSuccessAt: START,
+      lastFetchAt: START,
+      consecutiveErrors: 0,
+      lastError: null,
+      waitReason: 'schedule',
     });
   });
 
@@ -84,7 +91,7 @@ describe('polling a feed: storing and conditional requests', () => {
   });
 });
 
-describe('polling a feed: the publisher\'s interval survives a 304', () => {
+describe("polling a feed: the publisher's interval survives a 304", () => {
   it('keeps waiting the <ttl> after the feed answers 304', async () => {
     const ttlFeed = httpFixture('columnist-ttl-60.xml');
     const server = await serveForTest({
@@ -113,7 +120,10 @@ describe('polling a feed: failures and backoff', () => {
     const failed = await poller.pollOne('ledger');
     expect(failed).toMatchObject({ kind: 'failed', nextFetchAt: inAnHour });
     expect(await poller.feed('ledger')).toMatchObject({
-      nextFetchAt: inAnHour, waitReason: 'retry-after', consecutiveErrors: 1, lastError: expect.stringContaining(String(status)),
+      nextFetchAt: inAnHour,
+      waitReason: 'retry-after',
+      consecutiveErrors: 1,
+      lastError: expect.stringContaining(String(status)),
     });
 
     poller.advance(10 * MINUTE);
@@ -140,7 +150,10 @@ describe('polling a feed: failures and backoff', () => {
     server.setRoute('/rss', serveBody(columnist));
     expect(await poller.pollOne('ledger')).toMatchObject({ kind: 'stored', added: 3 });
     expect(await poller.feed('ledger')).toMatchObject({
-      consecutiveErrors: 0, lastError: null, waitReason: 'schedule', lastSuccessAt: poller.clock.now,
+      consecutiveErrors: 0,
+      lastError: null,
+      waitReason: 'schedule',
+      lastSuccessAt: poller.clock.now,
     });
   });
 

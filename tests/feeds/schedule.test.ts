@@ -15,23 +15,33 @@ describe('nextFetchAfterSuccess', () => {
     { behaviour: 'honours the RSS <ttl> in minutes', ttlMinutes: 60, headers: null, waitMs: HOUR },
     {
       behaviour: 'honours Cache-Control max-age in seconds',
-      ttlMinutes: null, headers: { 'cache-control': 'public, max-age=900' }, waitMs: 15 * MINUTE,
+      ttlMinutes: null,
+      headers: { 'cache-control': 'public, max-age=900' },
+      waitMs: 15 * MINUTE,
     },
     {
       behaviour: 'reads a quoted max-age',
-      ttlMinutes: null, headers: { 'cache-control': 'max-age="600"' }, waitMs: 10 * MINUTE,
+      ttlMinutes: null,
+      headers: { 'cache-control': 'max-age="600"' },
+      waitMs: 10 * MINUTE,
     },
     {
       behaviour: 'takes the longer of <ttl> and max-age',
-      ttlMinutes: 30, headers: { 'cache-control': 'max-age=7200' }, waitMs: 2 * HOUR,
+      ttlMinutes: 30,
+      headers: { 'cache-control': 'max-age=7200' },
+      waitMs: 2 * HOUR,
     },
     {
       behaviour: 'ignores max-age when no-cache is also given',
-      ttlMinutes: null, headers: { 'cache-control': 'no-cache, max-age=3600' }, waitMs: 0,
+      ttlMinutes: null,
+      headers: { 'cache-control': 'no-cache, max-age=3600' },
+      waitMs: 0,
     },
     {
       behaviour: 'ignores max-age when no-store is also given',
-      ttlMinutes: null, headers: { 'cache-control': 'no-store, max-age=3600' }, waitMs: 0,
+      ttlMinutes: null,
+      headers: { 'cache-control': 'no-store, max-age=3600' },
+      waitMs: 0,
     },
     {
       behaviour: 'measures Expires against the server Date header, not our clock',
@@ -42,15 +52,21 @@ describe('nextFetchAfterSuccess', () => {
     },
     {
       behaviour: 'measures Expires against now when there is no Date header',
-      ttlMinutes: null, headers: { expires: 'Mon, 02 Jun 2025 12:30:00 GMT' }, waitMs: 30 * MINUTE,
+      ttlMinutes: null,
+      headers: { expires: 'Mon, 02 Jun 2025 12:30:00 GMT' },
+      waitMs: 30 * MINUTE,
     },
     {
       behaviour: 'treats an Expires in the past as no wait',
-      ttlMinutes: null, headers: { date: 'Mon, 02 Jun 2025 12:00:00 GMT', expires: 'Mon, 02 Jun 2025 11:00:00 GMT' }, waitMs: 0,
+      ttlMinutes: null,
+      headers: { date: 'Mon, 02 Jun 2025 12:00:00 GMT', expires: 'Mon, 02 Jun 2025 11:00:00 GMT' },
+      waitMs: 0,
     },
     {
       behaviour: 'treats an unreadable Expires ("0") as no wait',
-      ttlMinutes: null, headers: { expires: '0' }, waitMs: 0,
+      ttlMinutes: null,
+      headers: { expires: '0' },
+      waitMs: 0,
     },
     {
       behaviour: 'lets max-age override a longer Expires (RFC 9111 §5.3)',
@@ -61,7 +77,9 @@ describe('nextFetchAfterSuccess', () => {
     { behaviour: 'caps a huge <ttl> at 24 h', ttlMinutes: 60 * 24 * 30, headers: null, waitMs: MAX_WAIT_MS },
     {
       behaviour: 'caps a huge max-age at 24 h',
-      ttlMinutes: null, headers: { 'cache-control': 'max-age=31536000' }, waitMs: MAX_WAIT_MS,
+      ttlMinutes: null,
+      headers: { 'cache-control': 'max-age=31536000' },
+      waitMs: MAX_WAIT_MS,
     },
   ])('$behaviour', ({ ttlMinutes, headers, waitMs }) => {
     const next = nextFetchAfterSuccess(now, { ttlMinutes, headers: headers === null ? null : new Headers(headers) });
@@ -108,7 +126,13 @@ describe('nextFetchAfterFailure', () => {
     { behaviour: 'lets a longer Retry-After win and says so', errors: 1, retryAfterMs: HOUR, waitMs: HOUR, reason: 'retry-after' },
     { behaviour: 'keeps the backoff when Retry-After is shorter', errors: 3, retryAfterMs: 10_000, waitMs: 4 * MINUTE, reason: 'backoff' },
     { behaviour: 'ignores a Retry-After of 0', errors: 1, retryAfterMs: 0, waitMs: MINUTE, reason: 'backoff' },
-    { behaviour: 'caps a Retry-After of a week at 24 h', errors: 1, retryAfterMs: 7 * 24 * HOUR, waitMs: MAX_WAIT_MS, reason: 'retry-after' },
+    {
+      behaviour: 'caps a Retry-After of a week at 24 h',
+      errors: 1,
+      retryAfterMs: 7 * 24 * HOUR,
+      waitMs: MAX_WAIT_MS,
+      reason: 'retry-after',
+    },
   ])('$behaviour', ({ errors, retryAfterMs, waitMs, reason }) => {
     const next = nextFetchAfterFailure(now, errors, retryAfterMs, () => 0.5);
     expect(waitOf(next.nextFetchAt)).toBe(waitMs);
@@ -138,9 +162,20 @@ describe('parseRetryAfter', () => {
 
 describe('isDue', () => {
   const feed = (nextFetchAt: Date | null, waitReason: WaitReason | null): FeedState => ({
-    id: 'ledger', url: 'https://ledger.example/rss', configuredUrl: 'https://ledger.example/rss', title: null, siteLink: null,
-    etag: null, lastModified: null, lastFetchAt: null, lastSuccessAt: null, nextFetchAt, waitReason, ttlMinutes: null,
-    consecutiveErrors: waitReason === 'schedule' || waitReason === null ? 0 : 1, lastError: null,
+    id: 'ledger',
+    url: 'https://ledger.example/rss',
+    configuredUrl: 'https://ledger.example/rss',
+    title: null,
+    siteLink: null,
+    etag: null,
+    lastModified: null,
+    lastFetchAt: null,
+    lastSuccessAt: null,
+    nextFetchAt,
+    waitReason,
+    ttlMinutes: null,
+    consecutiveErrors: waitReason === 'schedule' || waitReason === null ? 0 : 1,
+    lastError: null,
   });
   const later = new Date(now.getTime() + HOUR);
   const earlier = new Date(now.getTime() - MINUTE);
@@ -149,12 +184,33 @@ describe('isDue', () => {
     { behaviour: 'a never-fetched feed is due', next: null, reason: null, mode: 'scheduled', force: false, due: true },
     { behaviour: 'a feed whose time has passed is due', next: earlier, reason: 'backoff', mode: 'scheduled', force: false, due: true },
     { behaviour: 'a feed whose time is exactly now is due', next: now, reason: 'retry-after', mode: 'scheduled', force: false, due: true },
-    { behaviour: 'a scheduled run waits for the publisher interval', next: later, reason: 'schedule', mode: 'scheduled', force: false, due: false },
+    {
+      behaviour: 'a scheduled run waits for the publisher interval',
+      next: later,
+      reason: 'schedule',
+      mode: 'scheduled',
+      force: false,
+      due: false,
+    },
     { behaviour: 'a scheduled run waits out a backoff', next: later, reason: 'backoff', mode: 'scheduled', force: false, due: false },
-    { behaviour: 'a scheduled run waits out a Retry-After', next: later, reason: 'retry-after', mode: 'scheduled', force: false, due: false },
+    {
+      behaviour: 'a scheduled run waits out a Retry-After',
+      next: later,
+      reason: 'retry-after',
+      mode: 'scheduled',
+      force: false,
+      due: false,
+    },
     { behaviour: 'a manual run ignores the publisher interval', next: later, reason: 'schedule', mode: 'manual', force: false, due: true },
     { behaviour: 'a manual run still waits out a backoff', next: later, reason: 'backoff', mode: 'manual', force: false, due: false },
-    { behaviour: 'a manual run still waits out a Retry-After', next: later, reason: 'retry-after', mode: 'manual', force: false, due: false },
+    {
+      behaviour: 'a manual run still waits out a Retry-After',
+      next: later,
+      reason: 'retry-after',
+      mode: 'manual',
+      force: false,
+      due: false,
+    },
     { behaviour: 'force fetches a feed in backoff', next: later, reason: 'backoff', mode: 'manual', force: true, due: true },
     { behaviour: 'force fetches a feed asked to wait', next: later, reason: 'retry-after', mode: 'manual', force: true, due: true },
     { behaviour: 'force overrides a scheduled wait too', next: later, reason: 'retry-after', mode: 'scheduled', force: true, due: true },

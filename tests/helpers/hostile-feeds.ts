@@ -24,11 +24,13 @@ export function repeatTo(unit: string, bytes: number = HOSTILE_BYTES): string {
   return unit.repeat(Math.max(1, Math.floor(bytes / unit.length)));
 }
 
-const rssHead = '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Hostile</title><link>https://hostile.example/</link>';
+const rssHead =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Hostile</title><link>https://hostile.example/</link>';
 const rssItem = (title: string, extra = ''): string =>
   `<item><title>${title}</title><link>https://hostile.example/a</link><guid>https://hostile.example/a</guid>${extra}</item>`;
 const rss = (inner: string): string => `${rssHead}${inner}</channel></rss>\n`;
-const atomHead = '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>Hostile</title><id>urn:hostile</id><updated>2024-09-03T08:00:00Z</updated>';
+const atomHead =
+  '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>Hostile</title><id>urn:hostile</id><updated>2024-09-03T08:00:00Z</updated>';
 
 /** Every hostile shape at about `bytes` (1 MB by default), named by shape. */
 export function hostileFeedShapes(bytes: number = HOSTILE_BYTES): HostileFeedShape[] {
@@ -46,14 +48,19 @@ export function hostileFeedShapes(bytes: number = HOSTILE_BYTES): HostileFeedSha
     // Link discovery with attribute-looking text: `<link rel=` repeated.
     { name: 'html-link-attr-repeated', contentType: HTML, body: `<!doctype html><html><head>${fill('<link rel="alternate" type=')}` },
     // htmlToText over a description of `<!--` repeated (escaped HTML, as feeds send it).
-    { name: 'description-comment-repeated', contentType: RSS, body: rss(rssItem('Comments', `<description><![CDATA[${fill('<!--')}]]></description>`)) },
+    {
+      name: 'description-comment-repeated',
+      contentType: RSS,
+      body: rss(rssItem('Comments', `<description><![CDATA[${fill('<!--')}]]></description>`)),
+    },
     // `<!--` repeated after the root element's start: the comment never ends.
     { name: 'comment-after-root', contentType: RSS, body: `${rssHead}${rssItem('First')}${fill('<!--')}` },
     // `<!--` repeated after the document's end.
     { name: 'comment-after-end', contentType: RSS, body: rss(rssItem('First')) + fill('<!--') },
     // Atom xhtml content that is never closed, repeated (each opening scans to the end).
     {
-      name: 'xhtml-content-unclosed', contentType: ATOM,
+      name: 'xhtml-content-unclosed',
+      contentType: ATOM,
       body: `${atomHead}<entry><title>x</title><id>urn:x</id>${fill('<content type="xhtml"><div>')}`,
     },
     // Bare `<` repeated inside the channel.
@@ -67,27 +74,38 @@ export function hostileFeedShapes(bytes: number = HOSTILE_BYTES): HostileFeedSha
     // `<a ` repeated with quoted attributes and no `>` (tag scanners that backtrack over quotes).
     { name: 'tag-quotes-repeated', contentType: RSS, body: `${rssHead}${rssItem('First')}${fill('<a "x" \'y\' ')}` },
     // The same inside a CDATA description (HTML passes over the content).
-    { name: 'description-tag-quotes-repeated', contentType: RSS, body: rss(rssItem('Quotes', `<description><![CDATA[${fill('<a href="x" ')}]]></description>`)) },
+    {
+      name: 'description-tag-quotes-repeated',
+      contentType: RSS,
+      body: rss(rssItem('Quotes', `<description><![CDATA[${fill('<a href="x" ')}]]></description>`)),
+    },
     // `<!DOCTYPE` with an internal subset that never closes.
     { name: 'doctype-unclosed', contentType: RSS, body: `<?xml version="1.0"?>${fill('<!DOCTYPE rss [')}` },
     // `<?` processing instructions repeated, never closed, before the root.
     { name: 'pi-repeated', contentType: RSS, body: `<?xml version="1.0"?>${fill('<?x ')}<rss/>` },
     // Deeply nested elements inside an item description (serializing the tree back to markup).
     {
-      name: 'nested-elements', contentType: RSS,
+      name: 'nested-elements',
+      contentType: RSS,
       body: rss(rssItem('Nested', `<description>${'<x>'.repeat(nestDepth)}${'</x>'.repeat(nestDepth)}</description>`)),
     },
     // Deeply nested elements, never closed (truncation repair must close them all).
     { name: 'nested-elements-unclosed', contentType: RSS, body: `${rssHead}<item><title>Nested</title><description>${fill('<x>')}` },
     // Deeply nested xhtml content in Atom.
     {
-      name: 'atom-xhtml-nested', contentType: ATOM,
+      name: 'atom-xhtml-nested',
+      contentType: ATOM,
       body: `${atomHead}<entry><title>x</title><id>urn:x</id><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">${'<b>'.repeat(nestDepth)}${'</b>'.repeat(nestDepth)}</div></content></entry></feed>`,
     },
     // A JSON Feed whose title is `<p` repeated (cleanText without any XML pass).
     {
-      name: 'json-title-p-repeated', contentType: JSON_FEED,
-      body: JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', title: 'Hostile', items: [{ id: '1', url: 'https://hostile.example/a', title: repeatTo('<p', bytes / 2), content_html: repeatTo('<!--', bytes / 2) }] }),
+      name: 'json-title-p-repeated',
+      contentType: JSON_FEED,
+      body: JSON.stringify({
+        version: 'https://jsonfeed.org/version/1.1',
+        title: 'Hostile',
+        items: [{ id: '1', url: 'https://hostile.example/a', title: repeatTo('<p', bytes / 2), content_html: repeatTo('<!--', bytes / 2) }],
+      }),
     },
   ];
 }

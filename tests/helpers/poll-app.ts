@@ -86,14 +86,17 @@ export async function startPollApp(options: PollAppOptions): Promise<PollApp> {
 
 /** A small valid RSS 2.0 feed whose items are unique to `name`. */
 export function rssFeed(name: string, itemCount = 2): string {
-  const items = Array.from({ length: itemCount }, (_, i) => `
+  const items = Array.from(
+    { length: itemCount },
+    (_, i) => `
     <item>
       <title>${name} column number ${i + 1}</title>
       <link>https://${name}.example/columns/${i + 1}</link>
       <guid>https://${name}.example/columns/${i + 1}</guid>
       <pubDate>Sun, 01 Jun 2025 0${i % 10}:00:00 GMT</pubDate>
       <description>What ${name} thinks, part ${i + 1}.</description>
-    </item>`).join('');
+    </item>`,
+  ).join('');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0">
   <channel>

@@ -33,12 +33,32 @@ function onlyAllowed(node: XmlTree, allowed: ReadonlySet<string>): void {
   expect(unexpected, `<${node.local}> children`).toEqual([]);
 }
 
-const RSS_ITEM = new Set([' title', ' link', ' guid', ' pubDate', ' description', ' category', `${CONTENT} encoded`, `${DC} creator`, `${CW} outlet`, `${CW} source`]);
+const RSS_ITEM = new Set([
+  ' title',
+  ' link',
+  ' guid',
+  ' pubDate',
+  ' description',
+  ' category',
+  `${CONTENT} encoded`,
+  `${DC} creator`,
+  `${CW} outlet`,
+  `${CW} source`,
+]);
 const RSS_CHANNEL = new Set([' title', ' link', ' description', ' lastBuildDate', ' docs', ' generator', ' ttl', ' item', `${ATOM} link`]);
 const ATOM_FEED = new Set(['id', 'title', 'updated', 'generator', 'author', 'link', 'subtitle', 'entry'].map((name) => `${ATOM} ${name}`));
-const ATOM_ENTRY = new Set(['title', 'id', 'link', 'updated', 'summary', 'content', 'author', 'category', 'published'].map((name) => `${ATOM} ${name}`).concat([`${CW} outlet`, `${CW} source`]));
+const ATOM_ENTRY = new Set(
+  ['title', 'id', 'link', 'updated', 'summary', 'content', 'author', 'category', 'published']
+    .map((name) => `${ATOM} ${name}`)
+    .concat([`${CW} outlet`, `${CW} source`]),
+);
 
-const sourceOf = (node: XmlTree) => ({ feed: node.attributes.feed!, outlet: node.attributes.outlet!, url: node.attributes.href ?? null, firstSeen: node.attributes.firstSeen! });
+const sourceOf = (node: XmlTree) => ({
+  feed: node.attributes.feed!,
+  outlet: node.attributes.outlet!,
+  url: node.attributes.href ?? null,
+  firstSeen: node.attributes.firstSeen!,
+});
 
 function decodeRss(document: string): { title: string; entries: Decoded[] } {
   const root = parseStrictXml(document);
@@ -125,7 +145,11 @@ function decodeJson(document: string): { title: string; entries: Decoded[] } {
   return { title: feed.title, entries };
 }
 
-const DECODERS: Record<FeedFormat, (document: string) => { title: string; entries: Decoded[] }> = { rss: decodeRss, atom: decodeAtom, json: decodeJson };
+const DECODERS: Record<FeedFormat, (document: string) => { title: string; entries: Decoded[] }> = {
+  rss: decodeRss,
+  atom: decodeAtom,
+  json: decodeJson,
+};
 
 /** The document's title and entries, read strictly; throws (or fails the test) on anything malformed or injected. */
 export function readMergedFeed(format: FeedFormat, document: string): { title: string; entries: Decoded[] } {

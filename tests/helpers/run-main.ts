@@ -11,16 +11,21 @@ import type { CliResult } from './run-cli.ts';
 export async function runMain(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const sink = (append: (text: string) => void) => new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      append(chunk.toString());
-      done();
-    },
-  });
+  const sink = (append: (text: string) => void) =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        append(chunk.toString());
+        done();
+      },
+    });
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.entries(env).forEach(([key, value]) => setEnv(key, value));
   try {
-    const code = await main(args, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)), stopSignal: new Promise(() => {}) }, process.env);
+    const code = await main(
+      args,
+      { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)), stopSignal: new Promise(() => {}) },
+      process.env,
+    );
     return { code, stdout, stderr };
   } finally {
     Object.entries(saved).forEach(([key, value]) => setEnv(key, value));

@@ -62,9 +62,13 @@ export function startService(configPath: string, dataDir: string, env: Record<st
     });
   };
   return {
-    child, logs, exited, waitForLog,
+    child,
+    logs,
+    exited,
+    waitForLog,
     stderr: () => raw,
-    url: async () => String((await waitForLog((line) => line.msg === 'columnwire started' || line.msg === 'http server listening', 'it started')).url),
+    url: async () =>
+      String((await waitForLog((line) => line.msg === 'columnwire started' || line.msg === 'http server listening', 'it started')).url),
   };
 }
 

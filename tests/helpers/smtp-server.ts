@@ -106,11 +106,14 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         }
         state.taken++;
         const rcptTo = session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase());
-        simpleParser(raw).then((parsed) => {
-          messages.push({ rcptTo, raw, parsed });
-          callback();
-          state.options.afterMessage?.({ accepted: messages.length, held: state.held });
-        }, (error: unknown) => callback(error as Error));
+        simpleParser(raw).then(
+          (parsed) => {
+            messages.push({ rcptTo, raw, parsed });
+            callback();
+            state.options.afterMessage?.({ accepted: messages.length, held: state.held });
+          },
+          (error: unknown) => callback(error as Error),
+        );
       });
     },
   });
@@ -161,7 +164,10 @@ export async function closedSmtpUrl(): Promise<string> {
 /** A header as sent (unfolded), or undefined; mailparser's structured view of List-* headers hides the raw text. */
 export function rawHeader(mail: ParsedMail, name: string): string | undefined {
   const line = mail.headerLines.find((header) => header.key === name.toLowerCase())?.line;
-  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+  return line
+    ?.slice(line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
 }
 
 /** The addresses of the To header. */

@@ -19,7 +19,8 @@ export interface XmlTree {
 /** The document's root element; throws `strict-xml: LINE:COL: ...` if it is not well-formed. */
 export function parseStrictXml(document: string): XmlTree {
   // Subscribers get UTF-8 bytes: a lone surrogate would reach them as U+FFFD, not as written.
-  if (Buffer.from(document, 'utf8').toString('utf8') !== document) throw new Error('strict-xml: the document is not well-formed UTF-16 (lone surrogate)');
+  if (Buffer.from(document, 'utf8').toString('utf8') !== document)
+    throw new Error('strict-xml: the document is not well-formed UTF-16 (lone surrogate)');
   const parser = new SaxesParser({ xmlns: true });
   const stack: XmlTree[] = [];
   let root: XmlTree | null = null;

@@ -26,7 +26,12 @@ async function served(networks: string | null) {
 }
 
 /** GET from a chosen local address (127.0.0.2 is loopback too, but not 127.0.0.1). */
-function getFrom(base: string, path: string, localAddress = '127.0.0.1', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function getFrom(
+  base: string,
+  path: string,
+  localAddress = '127.0.0.1',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port, path, localAddress, headers, agent: false }, (res) => {
@@ -88,10 +93,25 @@ describe('admin pages on the published port', () => {
 
 describe('describeAdminRefusal with the default networks', () => {
   it.each([
-    ['127.0.0.1', true], ['127.9.9.9', true], ['::1', true], ['10.1.2.3', true], ['172.16.0.1', true], ['172.31.255.254', true],
-    ['172.32.0.1', false], ['192.168.1.1', true], ['192.169.0.1', false], ['fd12::1', true], ['fe80::1', true],
-    ['::ffff:127.0.0.1', true], ['::ffff:192.168.0.9', true], ['::ffff:8.8.8.8', false],
-    ['8.8.8.8', false], ['100.64.0.1', false], ['2001:db8::1', false], ['', false], [undefined, false],
+    ['127.0.0.1', true],
+    ['127.9.9.9', true],
+    ['::1', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['172.31.255.254', true],
+    ['172.32.0.1', false],
+    ['192.168.1.1', true],
+    ['192.169.0.1', false],
+    ['fd12::1', true],
+    ['fe80::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:192.168.0.9', true],
+    ['::ffff:8.8.8.8', false],
+    ['8.8.8.8', false],
+    ['100.64.0.1', false],
+    ['2001:db8::1', false],
+    ['', false],
+    [undefined, false],
   ])('%s is allowed: %s', (address, allowed) => {
     const refusal = describeAdminRefusal('/metrics', address, {}, DEFAULT_ADMIN_NETWORKS);
     if (allowed) expect(refusal).toBeNull();
@@ -116,6 +136,10 @@ describe('server.adminNetworks in feeds.yaml', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^feeds\.yaml:2: server\.adminNetworks\[1\] must be an IP address or CIDR range like 10\.0\.0\.0\/8, got "intranet"/)]);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^feeds\.yaml:2: server\.adminNetworks\[1\] must be an IP address or CIDR range like 10\.0\.0\.0\/8, got "intranet"/,
+      ),
+    ]);
   });
 });

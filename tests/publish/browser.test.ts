@@ -21,11 +21,23 @@ describe.skipIf(!available)('home page in headless Chromium', () => {
     const served = await startServedApp(root);
     await served.save('jane', [
       item({ id: '1', title: 'The budget is a fiction', summary: '<p>Why the numbers lie.</p>' }),
-      item({ id: '2', title: 'A column with a very long unbroken word: Donaudampfschifffahrtsgesellschaftskapitänswitwe', published: new Date('2026-11-19T08:00:00Z') }),
+      item({
+        id: '2',
+        title: 'A column with a very long unbroken word: Donaudampfschifffahrtsgesellschaftskapitänswitwe',
+        published: new Date('2026-11-19T08:00:00Z'),
+      }),
     ]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
     await page.goto(`${served.server.url}/`);
@@ -34,10 +46,16 @@ describe.skipIf(!available)('home page in headless Chromium', () => {
       'The budget is a fiction',
       'A column with a very long unbroken word: Donaudampfschifffahrtsgesellschaftskapitänswitwe',
     ]);
-    const subscribe = await page.locator('nav[aria-label="Subscribe"] a').evaluateAll((links: Array<{ textContent: string | null; getAttribute(name: string): string | null }>) => links.map((link) => [link.textContent, link.getAttribute('href')]));
+    const subscribe = await page
+      .locator('nav[aria-label="Subscribe"] a')
+      .evaluateAll((links: Array<{ textContent: string | null; getAttribute(name: string): string | null }>) =>
+        links.map((link) => [link.textContent, link.getAttribute('href')]),
+      );
     expect(subscribe).toEqual([
-      ['RSS', 'https://columns.example.net/feed.xml'], ['Atom', 'https://columns.example.net/feed.atom'],
-      ['JSON Feed', 'https://columns.example.net/feed.json'], ['OPML', 'https://columns.example.net/opml'],
+      ['RSS', 'https://columns.example.net/feed.xml'],
+      ['Atom', 'https://columns.example.net/feed.atom'],
+      ['JSON Feed', 'https://columns.example.net/feed.json'],
+      ['OPML', 'https://columns.example.net/opml'],
     ]);
     // Evaluated in the page, where `document` exists; the test's own lib has no DOM types.
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');

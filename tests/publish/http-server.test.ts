@@ -12,10 +12,24 @@ type JsonFeed = { version: string; items: Array<{ _columnwire: { sources: Array<
 async function seeded() {
   const served = await startServedApp(root);
   await served.save('jane', [
-    item({ id: 'j1', title: 'The budget is a fiction', link: 'https://times.example.com/opinion/budget', published: new Date('2026-11-20T08:00:00Z'), categories: ['Budget'] }),
-    item({ id: 'j2', title: 'Trains, again & again', link: 'https://times.example.com/opinion/trains', published: new Date('2026-11-19T08:00:00Z'), author: 'Jane Doe' }),
+    item({
+      id: 'j1',
+      title: 'The budget is a fiction',
+      link: 'https://times.example.com/opinion/budget',
+      published: new Date('2026-11-20T08:00:00Z'),
+      categories: ['Budget'],
+    }),
+    item({
+      id: 'j2',
+      title: 'Trains, again & again',
+      link: 'https://times.example.com/opinion/trains',
+      published: new Date('2026-11-19T08:00:00Z'),
+      author: 'Jane Doe',
+    }),
   ]);
-  await served.save('agg', [item({ id: 'a9', title: 'The budget is a fiction', link: 'http://www.times.example.com/opinion/budget/?utm_source=agg' })]);
+  await served.save('agg', [
+    item({ id: 'a9', title: 'The budget is a fiction', link: 'http://www.times.example.com/opinion/budget/?utm_source=agg' }),
+  ]);
   return served;
 }
 
@@ -43,17 +57,25 @@ describe('merged feed routes', () => {
     expect(feed).toMatchObject({ title: 'Test Columns', link: 'https://columns.example.net/', ttl: '30' });
     expect(feed.lastBuildDate).toBeTruthy();
     const budget = feed.items[0]!;
-    expect(budget).toMatchObject({ guid: expect.stringMatching(/^urn:columnwire:story:\d+$/), creator: 'Jane Doe', categories: ['Budget', 'politics', 'uk', 'misc'] });
+    expect(budget).toMatchObject({
+      guid: expect.stringMatching(/^urn:columnwire:story:\d+$/),
+      creator: 'Jane Doe',
+      categories: ['Budget', 'politics', 'uk', 'misc'],
+    });
     expect(budget.content).toContain('Summary of j1');
     expect(text).toContain('<atom:link href="https://columns.example.net/feed.xml" rel="self" type="application/rss+xml"/>');
     expect(text).toMatch(/<rss [^>]*xmlns:columnwire="[^"]+"[^>]*xmlns:atom="http:\/\/www.w3.org\/2005\/Atom"/);
     expect(text).toContain('<columnwire:outlet>The Times</columnwire:outlet>');
-    expect(text).toMatch(/<columnwire:source feed="agg" outlet="Aggregator" href="http:\/\/www.times.example.com\/opinion\/budget\/\?utm_source=agg"/);
+    expect(text).toMatch(
+      /<columnwire:source feed="agg" outlet="Aggregator" href="http:\/\/www.times.example.com\/opinion\/budget\/\?utm_source=agg"/,
+    );
   });
 
   it('gives each per-tag and per-feed document its own self link', async () => {
     const served = await seeded();
-    expect(await (await served.get('/tags/politics/feed.atom')).text()).toContain('<link rel="self" href="https://columns.example.net/tags/politics/feed.atom"/>');
+    expect(await (await served.get('/tags/politics/feed.atom')).text()).toContain(
+      '<link rel="self" href="https://columns.example.net/tags/politics/feed.atom"/>',
+    );
     const json = (await (await served.get('/feeds/jane/feed.json')).json()) as { feed_url: string };
     expect(json.feed_url).toBe('https://columns.example.net/feeds/jane/feed.json');
   });
@@ -65,7 +87,13 @@ describe('merged feed routes', () => {
     const feed = (await response.json()) as JsonFeed;
     expect(feed.version).toBe('https://jsonfeed.org/version/1.1');
     const budget = feed.items[0]!;
-    expect(budget).toMatchObject({ title: 'The budget is a fiction', url: 'https://times.example.com/opinion/budget', authors: [{ name: 'Jane Doe' }], date_published: '2026-11-20T08:00:00.000Z', tags: ['Budget', 'politics', 'uk', 'misc'] });
+    expect(budget).toMatchObject({
+      title: 'The budget is a fiction',
+      url: 'https://times.example.com/opinion/budget',
+      authors: [{ name: 'Jane Doe' }],
+      date_published: '2026-11-20T08:00:00.000Z',
+      tags: ['Budget', 'politics', 'uk', 'misc'],
+    });
     expect(budget._columnwire).toMatchObject({ outlet: 'The Times', columnist: 'Jane Doe' });
     expect(budget._columnwire.sources.map((source) => source.feed)).toEqual(['jane', 'agg']);
   });
@@ -76,18 +104,39 @@ describe('merged feed routes', () => {
     for (const bad of ['0', '501', 'ten', '-1']) expect((await served.get(`/feed.xml?limit=${bad}`)).status).toBe(400);
   });
 
-  it.each(['/tags/nope/feed.xml', '/feeds/nobody/feed.json', '/feed.rss', '/wp-admin'])('answers 404 with a short message for %s', async (path) => {
-    const served = await seeded();
-    const response = await served.get(path);
-    expect(response.status).toBe(404);
-    expect((await response.text()).length).toBeLessThan(300);
-  });
+  it.each(['/tags/nope/feed.xml', '/feeds/nobody/feed.json', '/feed.rss', '/wp-admin'])(
+    'answers 404 with a short message for %s',
+    async (path) => {
+      const served = await seeded();
+      const response = await served.get(path);
+      expect(response.status).toBe(404);
+      expect((await response.text()).length).toBeLessThan(300);
+    },
+  );
 
   // fetch() would normalize these paths before sending them, so they go out through node:http as written.
   it.each([
-    '//feed.xml', '//', '///feed.xml', '/feed.xml/', '/./feed.xml', '/%2e/feed.xml', '/%2E%2E/feed.xml', '/x/../feed.xml',
-    '/feed.xml;x', '/feed%2exml', '/feed.xml%3Flimit=5', '/FEED.XML', '/index.html/', '/opml/', '/healthz/', '/.git/config',
-    '/tags/politics/feed.xml/', '/tags/politics//feed.xml', '/tags//feed.xml', '/feeds/jane/../agg/feed.json', '/tags/../feed.xml',
+    '//feed.xml',
+    '//',
+    '///feed.xml',
+    '/feed.xml/',
+    '/./feed.xml',
+    '/%2e/feed.xml',
+    '/%2E%2E/feed.xml',
+    '/x/../feed.xml',
+    '/feed.xml;x',
+    '/feed%2exml',
+    '/feed.xml%3Flimit=5',
+    '/FEED.XML',
+    '/index.html/',
+    '/opml/',
+    '/healthz/',
+    '/.git/config',
+    '/tags/politics/feed.xml/',
+    '/tags/politics//feed.xml',
+    '/tags//feed.xml',
+    '/feeds/jane/../agg/feed.json',
+    '/tags/../feed.xml',
   ])('answers 404 for %s: a path serves a document only when it is a route exactly as written', async (path) => {
     const served = await seeded();
     const response = await rawGet(served.server.url, path);
@@ -96,10 +145,17 @@ describe('merged feed routes', () => {
   });
 
   it.each([
-    ['/', 'text/html'], ['/index.html', 'text/html'], ['/opml', 'text/x-opml'], ['/feeds.opml', 'text/x-opml'],
-    ['/feed.xml', 'application/rss+xml'], ['/feed.xml?limit=5&x=1', 'application/rss+xml'], ['/tags/politic%73/feed.atom', 'application/atom+xml'],
-    ['/feeds/jane/feed.json', 'application/feed+json'], ['/healthz', 'application/json'],
-    ['http://columns.example.net/feed.xml', 'application/rss+xml'], ['http://columns.example.net', 'text/html'],
+    ['/', 'text/html'],
+    ['/index.html', 'text/html'],
+    ['/opml', 'text/x-opml'],
+    ['/feeds.opml', 'text/x-opml'],
+    ['/feed.xml', 'application/rss+xml'],
+    ['/feed.xml?limit=5&x=1', 'application/rss+xml'],
+    ['/tags/politic%73/feed.atom', 'application/atom+xml'],
+    ['/feeds/jane/feed.json', 'application/feed+json'],
+    ['/healthz', 'application/json'],
+    ['http://columns.example.net/feed.xml', 'application/rss+xml'],
+    ['http://columns.example.net', 'text/html'],
   ])('serves %s (origin-form, or absolute-form as RFC 9112 §3.2.2 asks)', async (path, type) => {
     const served = await seeded();
     const response = await rawGet(served.server.url, path);

@@ -16,9 +16,17 @@ const STORIES = 130;
 async function seeded(): Promise<{ served: ServedApp; queries: () => number }> {
   const served = await startServedApp(root);
   const start = Date.parse('2026-11-20T00:00:00Z');
-  await served.save('jane', Array.from({ length: STORIES }, (_, n) => item({
-    id: `s${n}`, title: `Column number ${n}`, link: `https://times.example.com/opinion/${n}`, published: new Date(start + n * 60_000),
-  })));
+  await served.save(
+    'jane',
+    Array.from({ length: STORIES }, (_, n) =>
+      item({
+        id: `s${n}`,
+        title: `Column number ${n}`,
+        link: `https://times.example.com/opinion/${n}`,
+        published: new Date(start + n * 60_000),
+      }),
+    ),
+  );
   // Every document built starts with one story query; a document answered from the cache makes none.
   let queries = 0;
   const listStories = served.app.store.listStories.bind(served.app.store);
@@ -37,8 +45,23 @@ const countEntries: Record<string, (text: string) => number> = {
 
 describe('servedLimit', () => {
   it.each([
-    [1, 1], [2, 2], [3, 2], [4, 2], [5, 5], [9, 5], [10, 10], [19, 10], [20, 20], [49, 20],
-    [50, 50], [99, 50], [100, 100], [199, 100], [200, 200], [499, 200], [500, 500],
+    [1, 1],
+    [2, 2],
+    [3, 2],
+    [4, 2],
+    [5, 5],
+    [9, 5],
+    [10, 10],
+    [19, 10],
+    [20, 20],
+    [49, 20],
+    [50, 50],
+    [99, 50],
+    [100, 100],
+    [199, 100],
+    [200, 200],
+    [499, 200],
+    [500, 500],
   ])('serves limit=%i as %i stories, never more than asked', (asked, served) => {
     expect(servedLimit(asked)).toBe(served);
   });
@@ -72,16 +95,20 @@ describe('rotating ?limit= values', () => {
     expect(queries()).toBe(before);
   }, 60_000);
 
-  it.each(['feed.xml', 'feed.atom'])('shares the story queries across formats: %s adds no query, and answers right', async (file) => {
-    const { served, queries } = await seeded();
-    for (let limit = 1; limit <= 500; limit += 11) await (await served.get(`/feed.json?limit=${limit}`)).arrayBuffer();
-    const afterJson = queries();
-    for (let limit = 1; limit <= 500; limit += 11) {
-      const text = await (await served.get(`/${file}?limit=${limit}`)).text();
-      expect(countEntries[file]!(text), `limit=${limit}`).toBe(Math.min(servedLimit(limit), STORIES));
-    }
-    expect(queries()).toBe(afterJson);
-  }, 60_000);
+  it.each(['feed.xml', 'feed.atom'])(
+    'shares the story queries across formats: %s adds no query, and answers right',
+    async (file) => {
+      const { served, queries } = await seeded();
+      for (let limit = 1; limit <= 500; limit += 11) await (await served.get(`/feed.json?limit=${limit}`)).arrayBuffer();
+      const afterJson = queries();
+      for (let limit = 1; limit <= 500; limit += 11) {
+        const text = await (await served.get(`/${file}?limit=${limit}`)).text();
+        expect(countEntries[file]!(text), `limit=${limit}`).toBe(Math.min(servedLimit(limit), STORIES));
+      }
+      expect(queries()).toBe(afterJson);
+    },
+    60_000,
+  );
 
   it('builds the buckets again, once each, after the store changes', async () => {
     const { served, queries } = await seeded();

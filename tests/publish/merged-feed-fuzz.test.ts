@@ -63,7 +63,12 @@ function expectedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, f
     categories: [...new Set(categories.filter((name): name is string => name !== null))],
     sources: story.sources.map((source) => {
       const configured = sources.get(source.feedId);
-      return { feed: text(source.feedId) ?? '', outlet: text(configured?.outlet) ?? text(configured?.title) ?? text(source.feedId) ?? '', url: link(source.link), firstSeen: source.firstSeenAt.toISOString() };
+      return {
+        feed: text(source.feedId) ?? '',
+        outlet: text(configured?.outlet) ?? text(configured?.title) ?? text(source.feedId) ?? '',
+        url: link(source.link),
+        firstSeen: source.firstSeenAt.toISOString(),
+      };
     }),
   };
   // JSON Feed (as `feed` writes it): content_html is the content, else the summary; summary only beside content.
@@ -85,7 +90,12 @@ describe(`merged feeds from hostile stories (seed ${SEED})`, () => {
       stories += list.length;
       for (const format of ['rss', 'atom', 'json'] as const) {
         const document = buildMergedFeed(list, {
-          format, title, baseUrl: BASE, sources, now: new Date('2026-12-01T00:00:00Z'), ttlMinutes: intBetween(random, 1, 1440),
+          format,
+          title,
+          baseUrl: BASE,
+          sources,
+          now: new Date('2026-12-01T00:00:00Z'),
+          ttlMinutes: intBetween(random, 1, 1440),
           ...(subtitle !== undefined ? { subtitle } : {}),
         });
         bytes += document.length;
@@ -101,7 +111,9 @@ describe(`merged feeds from hostile stories (seed ${SEED})`, () => {
       }
     }
     // Figures for the closing note (bytes are UTF-16 code units of the documents written).
-    console.log(`merged-feed fuzz: ${stories} stories in ${DOCUMENTS} documents × 3 formats, ${(bytes / 1e6).toFixed(1)} M chars, ${Math.round(performance.now() - started)} ms`);
+    console.log(
+      `merged-feed fuzz: ${stories} stories in ${DOCUMENTS} documents × 3 formats, ${(bytes / 1e6).toFixed(1)} M chars, ${Math.round(performance.now() - started)} ms`,
+    );
     expect(stories).toBeGreaterThan(2000);
   }, 60_000);
 });
@@ -110,10 +122,20 @@ describe('merged feeds from huge values', () => {
   it('build a story with seven 100 KB fields in linear time, and give every field back', () => {
     const huge = (unit: string): string => unit.repeat(Math.ceil(100_000 / unit.length));
     const story: Story = {
-      id: 1, title: huge(']]>&<'), link: `https://h.example/?${huge('a=1&')}`, canonicalUrl: null, author: huge('\u202Eé\uD800'),
-      published: new Date('2026-11-20T08:00:00Z'), claimedPublished: null, updated: new Date('2026-11-20T09:00:00Z'),
-      summary: huge('<p>x</p>\r\n'), content: huge(']]]]><![CDATA[>'), categories: [huge('<c>')], firstSeenAt: new Date('2026-11-20T08:00:00Z'),
-      feedId: 'f', sources: [{ feedId: 'f', link: null, firstSeenAt: new Date('2026-11-20T08:00:00Z') }],
+      id: 1,
+      title: huge(']]>&<'),
+      link: `https://h.example/?${huge('a=1&')}`,
+      canonicalUrl: null,
+      author: huge('\u202Eé\uD800'),
+      published: new Date('2026-11-20T08:00:00Z'),
+      claimedPublished: null,
+      updated: new Date('2026-11-20T09:00:00Z'),
+      summary: huge('<p>x</p>\r\n'),
+      content: huge(']]]]><![CDATA[>'),
+      categories: [huge('<c>')],
+      firstSeenAt: new Date('2026-11-20T08:00:00Z'),
+      feedId: 'f',
+      sources: [{ feedId: 'f', link: null, firstSeenAt: new Date('2026-11-20T08:00:00Z') }],
     };
     const sources = new Map([['f', { id: 'f', url: 'https://f.example/', title: null, outlet: huge('&"'), tags: [] }]]);
     for (const format of ['rss', 'atom', 'json'] as const) {

@@ -30,18 +30,33 @@ feeds:
 `;
 const TRACKING = 'https://times.example.com/opinion/trains?id=42&ref=rss';
 // Two `]]>`: xml-js escaped only the first, so the second closed the CDATA and the rest was markup.
-const INJECTION = 'Harmless]]>x]]></title></item><item><title>Injected</title><description><script>alert(1)</script></description></item><item><title>x';
+const INJECTION =
+  'Harmless]]>x]]></title></item><item><title>Injected</title><description><script>alert(1)</script></description></item><item><title>x';
 // A title that was `&lt;img src=x onerror=alert(1)&gt;` in its source feed: text, never markup.
 const ESCAPED_MARKUP = '<img src=x onerror=alert(1)>';
-const BAD_LINKS = { 'js': 'javascript:alert(document.cookie)', 'data': 'data:text/html,<script>alert(1)</script>', 'vb': 'VBScript:msgbox(1)' };
+const BAD_LINKS = { js: 'javascript:alert(document.cookie)', data: 'data:text/html,<script>alert(1)</script>', vb: 'VBScript:msgbox(1)' };
 const FILES: Record<FeedFormat, string> = { rss: 'feed.xml', atom: 'feed.atom', json: 'feed.json' };
-const PATHS = ['', '/tags/politics', '/feeds/jane'].flatMap((prefix) => (['rss', 'atom', 'json'] as const).map((format) => [`${prefix}/${FILES[format]}`, format] as const));
+const PATHS = ['', '/tags/politics', '/feeds/jane'].flatMap((prefix) =>
+  (['rss', 'atom', 'json'] as const).map((format) => [`${prefix}/${FILES[format]}`, format] as const),
+);
 
 const STORIES = {
   tracking: item({ id: 'track', title: 'Trains, again & again', link: TRACKING, published: new Date('2026-11-20T10:00:00Z') }),
-  injection: item({ id: 'cdata', title: INJECTION, link: 'https://times.example.com/opinion/cdata', published: new Date('2026-11-20T09:00:00Z') }),
-  markup: item({ id: 'markup', title: ESCAPED_MARKUP, link: 'https://times.example.com/opinion/markup', published: new Date('2026-11-20T08:00:00Z') }),
-  badLinks: Object.entries(BAD_LINKS).map(([id, link], n) => item({ id, title: `Column with a ${id} link`, link, published: new Date(Date.UTC(2026, 10, 19, 12 - n)) })),
+  injection: item({
+    id: 'cdata',
+    title: INJECTION,
+    link: 'https://times.example.com/opinion/cdata',
+    published: new Date('2026-11-20T09:00:00Z'),
+  }),
+  markup: item({
+    id: 'markup',
+    title: ESCAPED_MARKUP,
+    link: 'https://times.example.com/opinion/markup',
+    published: new Date('2026-11-20T08:00:00Z'),
+  }),
+  badLinks: Object.entries(BAD_LINKS).map(([id, link], n) =>
+    item({ id, title: `Column with a ${id} link`, link, published: new Date(Date.UTC(2026, 10, 19, 12 - n)) }),
+  ),
 };
 
 const ALL = [STORIES.tracking, STORIES.injection, STORIES.markup, ...STORIES.badLinks];
@@ -116,7 +131,10 @@ describe('merged feeds with hostile stories, as served (every scope, every forma
   it('inject no item from a title with two "]]>", and give the title back exactly', async () => {
     const served = await seeded([STORIES.injection, STORIES.tracking], 'The Times');
     for (const { path, entries } of await readAll(served)) {
-      expect(entries.map((entry) => entry.title), path).toEqual(['Trains, again & again', INJECTION]);
+      expect(
+        entries.map((entry) => entry.title),
+        path,
+      ).toEqual(['Trains, again & again', INJECTION]);
     }
     const lenient = await new Parser().parseString(await (await served.get('/feed.xml')).text());
     expect(lenient.items.map((entry) => entry.title)).toEqual(['Trains, again & again', INJECTION]);
@@ -125,7 +143,10 @@ describe('merged feeds with hostile stories, as served (every scope, every forma
   it('write titles as plain text: a title that was escaped markup stays text (Atom type="text")', async () => {
     const served = await seeded([STORIES.markup], 'The Times');
     for (const { path, format, text, entries } of await readAll(served)) {
-      expect(entries.map((entry) => entry.title), path).toEqual([ESCAPED_MARKUP]);
+      expect(
+        entries.map((entry) => entry.title),
+        path,
+      ).toEqual([ESCAPED_MARKUP]);
       if (format === 'atom') expect(text, path).toContain('<title type="text">&lt;img src=x onerror=alert(1)&gt;</title>');
       if (format !== 'json') expect(text, path).not.toContain('<img');
     }
@@ -142,10 +163,12 @@ describe('columnwire export with hostile stories', () => {
     const served = await seeded();
     const configPath = join(root, `export-${Date.now()}.yaml`);
     writeFileSync(configPath, config(OUTLET));
-    const results = await Promise.all((['rss', 'atom', 'json'] as const).map(async (format) => {
-      const result = await runCli(['--config', configPath, '--data', served.app.dataDir, 'export', '--format', format]);
-      return { format, ...result };
-    }));
+    const results = await Promise.all(
+      (['rss', 'atom', 'json'] as const).map(async (format) => {
+        const result = await runCli(['--config', configPath, '--data', served.app.dataDir, 'export', '--format', format]);
+        return { format, ...result };
+      }),
+    );
     for (const { format, code, stdout, stderr } of results) {
       expect(code, `export --format ${format}: ${stderr}`).toBe(0);
       checkDocument(format, stdout.replace(/\n$/, ''));

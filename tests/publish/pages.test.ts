@@ -9,14 +9,23 @@ const root = makeTempDir();
 describe('home page', () => {
   it('lists the latest stories with columnist, outlet, time and excerpt, and links every feed', async () => {
     const served = await startServedApp(root);
-    await served.save('jane', [item({ id: '1', title: 'The budget is a fiction', summary: '<p>Why the <b>numbers</b> lie &amp; what to do.</p>', published: new Date('2026-11-20T08:05:00Z') })]);
+    await served.save('jane', [
+      item({
+        id: '1',
+        title: 'The budget is a fiction',
+        summary: '<p>Why the <b>numbers</b> lie &amp; what to do.</p>',
+        published: new Date('2026-11-20T08:05:00Z'),
+      }),
+    ]);
     const response = await served.get('/');
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await response.text();
     expect(html).toContain('<a href="https://news.example.com/opinion/1">The budget is a fiction</a>');
     expect(html).toContain('Jane Doe · The Times · <time datetime="2026-11-20T08:05:00.000Z">20 Nov 2026, 08:05 UTC</time>');
     expect(html).toContain('<p class="excerpt">Why the numbers lie &amp; what to do.</p>');
-    expect(html).toContain('<link rel="alternate" type="application/rss+xml" title="Test Columns (RSS)" href="https://columns.example.net/feed.xml">');
+    expect(html).toContain(
+      '<link rel="alternate" type="application/rss+xml" title="Test Columns (RSS)" href="https://columns.example.net/feed.xml">',
+    );
     expect(html).toContain('<link rel="alternate" type="application/feed+json"');
     expect(html).toContain('<a href="https://columns.example.net/tags/politics/feed.xml">politics</a>');
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
@@ -25,10 +34,15 @@ describe('home page', () => {
 
   it('escapes hostile titles, names and excerpts, and never links a javascript: URL', async () => {
     const served = await startServedApp(root);
-    await served.save('jane', [item({
-      id: 'x', title: '<script>alert("title")</script> & "quotes"', author: '<img src=x onerror=alert(1)>',
-      link: 'javascript:alert(document.cookie)', summary: '&lt;script&gt;alert("excerpt")&lt;/script&gt;',
-    })]);
+    await served.save('jane', [
+      item({
+        id: 'x',
+        title: '<script>alert("title")</script> & "quotes"',
+        author: '<img src=x onerror=alert(1)>',
+        link: 'javascript:alert(document.cookie)',
+        summary: '&lt;script&gt;alert("excerpt")&lt;/script&gt;',
+      }),
+    ]);
     const html = await (await served.get('/')).text();
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img src=x');
@@ -46,15 +60,29 @@ describe('home page', () => {
 describe('sanitized content in the feeds', () => {
   it('removes scripts, handlers, iframes and styles, and makes relative URLs absolute', async () => {
     const served = await startServedApp(root);
-    await served.save('jane', [item({
-      id: 'h', link: 'https://times.example.com/opinion/2026/col',
-      content: `<p style="position:fixed;top:0" onclick="steal()">Text <a href="/related" onmouseover="x()">related</a>
+    await served.save('jane', [
+      item({
+        id: 'h',
+        link: 'https://times.example.com/opinion/2026/col',
+        content: `<p style="position:fixed;top:0" onclick="steal()">Text <a href="/related" onmouseover="x()">related</a>
 <a href="javascript:alert(1)">bad</a></p><script>alert(1)</script><iframe src="https://evil.example/"></iframe>
 <img src="img/chart.png" onerror="x()" alt="Chart"><style>body{display:none}</style><form action="/x"><input name="q"></form>`,
-    })]);
+      }),
+    ]);
     const feed = (await (await served.get('/feed.json')).json()) as { items: Array<{ content_html: string }> };
     const html = feed.items[0]!.content_html;
-    for (const forbidden of ['<script', 'onclick', 'onmouseover', 'onerror', '<iframe', 'style=', '<style', 'javascript:', '<form', '<input']) {
+    for (const forbidden of [
+      '<script',
+      'onclick',
+      'onmouseover',
+      'onerror',
+      '<iframe',
+      'style=',
+      '<style',
+      'javascript:',
+      '<form',
+      '<input',
+    ]) {
       expect(html).not.toContain(forbidden);
     }
     expect(html).toContain('<a href="https://times.example.com/related">related</a>');
@@ -68,13 +96,21 @@ describe('OPML', () => {
     const response = await served.get('/opml');
     expect(response.headers.get('content-type')).toContain('text/x-opml');
     type Outline = { $: Record<string, string>; outline?: Outline[] };
-    const opml = (await parseStringPromise(await response.text())) as { opml: { $: { version: string }; head: Array<{ title: string[] }>; body: Array<{ outline: Outline[] }> } };
+    const opml = (await parseStringPromise(await response.text())) as {
+      opml: { $: { version: string }; head: Array<{ title: string[] }>; body: Array<{ outline: Outline[] }> };
+    };
     expect(opml.opml.$.version).toBe('2.0');
     expect(opml.opml.head[0]!.title[0]).toBe('Test Columns');
     const groups = opml.opml.body[0]!.outline;
     expect(groups.map((group) => group.$.text)).toEqual(['misc', 'politics', 'quiet']);
     const jane = groups.find((group) => group.$.text === 'politics')!.outline![0]!.$;
-    expect(jane).toMatchObject({ type: 'rss', text: 'Jane Doe', xmlUrl: 'https://times.example.com/jane/rss', description: 'The Times', category: '/politics,/uk' });
+    expect(jane).toMatchObject({
+      type: 'rss',
+      text: 'Jane Doe',
+      xmlUrl: 'https://times.example.com/jane/rss',
+      description: 'The Times',
+      category: '/politics,/uk',
+    });
     expect(groups.find((group) => group.$.text === 'quiet')!.$).toMatchObject({ type: 'rss', xmlUrl: 'https://quiet.example.org/feed' });
   });
 });
@@ -83,7 +119,7 @@ describe('well-formed XML', () => {
   it.each(['/feed.xml', '/feed.atom', '/tags/uk/feed.xml', '/opml'])('%s parses as strict XML even with hostile text', async (path) => {
     const served = await startServedApp(root);
     await served.save('jane', [
-      item({ id: 'w', title: 'A & B < C > D "E" \u0001', author: 'O\'Brien & <Co>', categories: ['a&b', '<tag>'] }),
+      item({ id: 'w', title: 'A & B < C > D "E" \u0001', author: "O'Brien & <Co>", categories: ['a&b', '<tag>'] }),
       item({ id: 'v', title: 'A column with content as well as a summary', content: '<p>Full text &amp; more</p>' }),
     ]);
     await expect(parseStringPromise(await (await served.get(path)).text(), { strict: true })).resolves.toBeTruthy();

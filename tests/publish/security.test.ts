@@ -41,8 +41,13 @@ describe('HTTP security', () => {
   });
 
   it.each([
-    '/../../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/feeds.yaml', '/data/columnwire.db', '/..%2f..%2fpackage.json',
-    '/tags/..%2F..%2Fetc%2Fpasswd/feed.xml', '/src/main.ts',
+    '/../../../../etc/passwd',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/feeds.yaml',
+    '/data/columnwire.db',
+    '/..%2f..%2fpackage.json',
+    '/tags/..%2F..%2Fetc%2Fpasswd/feed.xml',
+    '/src/main.ts',
   ])('never serves a file for %s', async (path) => {
     const served = await startServedApp(root);
     const { status, body } = await rawGet(served.server.url, path);
@@ -60,7 +65,9 @@ describe('HTTP security', () => {
     const served = await startServedApp(root);
     const token = createUnsubscribeToken({ address: 'a@example.org', digestId: 'daily' }, served.app.secret);
     const big = await fetch(`${served.server.url}/unsubscribe?token=${encodeURIComponent(token)}`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `x=${'a'.repeat(8000)}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `x=${'a'.repeat(8000)}`,
     });
     expect(big.status).toBe(413);
     expect(await served.app.store.unsubscribedAddresses()).toEqual(new Set());

@@ -34,11 +34,15 @@ describe('dropForbiddenXmlChars', () => {
 
 describe('writeXmlDocument', () => {
   it('indents element-only content, keeps text as is, leaves out null attributes and empty children', () => {
-    const document = writeXmlDocument(element('root', { a: 'x&y', b: null, c: undefined, n: 3 },
-      element('leaf', {}, ' spaced text '),
-      null, false, [element('empty'), [element('nested', { x: '1' })]],
-    ));
-    expect(document).toBe('<?xml version="1.0" encoding="utf-8"?>\n<root a="x&amp;y" n="3">\n  <leaf> spaced text </leaf>\n  <empty/>\n  <nested x="1"/>\n</root>');
+    const document = writeXmlDocument(
+      element('root', { a: 'x&y', b: null, c: undefined, n: 3 }, element('leaf', {}, ' spaced text '), null, false, [
+        element('empty'),
+        [element('nested', { x: '1' })],
+      ]),
+    );
+    expect(document).toBe(
+      '<?xml version="1.0" encoding="utf-8"?>\n<root a="x&amp;y" n="3">\n  <leaf> spaced text </leaf>\n  <empty/>\n  <nested x="1"/>\n</root>',
+    );
     expect(parseStrictXml(document).children.map((child) => child.local)).toEqual(['leaf', 'empty', 'nested']);
   });
 

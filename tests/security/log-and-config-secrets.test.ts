@@ -51,7 +51,9 @@ describe('feed URL secrets', () => {
     let server: FeedServer;
     const dir = makeTempDir();
     beforeAll(async () => {
-      server = await startFeedServer({ '/members.xml': serveBody('<html><body>no feed here</body></html>', { headers: { 'content-type': 'text/html' } }) });
+      server = await startFeedServer({
+        '/members.xml': serveBody('<html><body>no feed here</body></html>', { headers: { 'content-type': 'text/html' } }),
+      });
     });
     afterAll(() => server.close());
 

@@ -32,8 +32,13 @@ let dataDir: string;
 let host: string;
 
 function rss(title: string, now: Date): string {
-  const items = [1, 2].map((n) => `<item><title>${title} column ${n}</title><link>https://columns.example.org/${title}/${n}</link>`
-    + `<guid>${title}-${n}</guid><pubDate>${new Date(now.getTime() - n * 3600_000).toUTCString()}</pubDate><description>Text ${n}</description></item>`).join('');
+  const items = [1, 2]
+    .map(
+      (n) =>
+        `<item><title>${title} column ${n}</title><link>https://columns.example.org/${title}/${n}</link>` +
+        `<guid>${title}-${n}</guid><pubDate>${new Date(now.getTime() - n * 3600_000).toUTCString()}</pubDate><description>Text ${n}</description></item>`,
+    )
+    .join('');
   return `<?xml version="1.0"?><rss version="2.0"><channel><title>${title}</title><link>https://columns.example.org/${title}</link>${items}</channel></rss>`;
 }
 
@@ -42,7 +47,10 @@ function privateFeed(allowed: (req: IncomingMessage) => boolean, body: string) {
   return (req: IncomingMessage, res: ServerResponse) => (allowed(req) ? serveBody(body) : serveBody('no', { status: 401 }))(req, res);
 }
 
-const html = (head: string) => serveBody(`<!doctype html><html><head><title>Members</title>${head}</head><body>Sign in</body></html>`, { headers: { 'content-type': 'text/html' } });
+const html = (head: string) =>
+  serveBody(`<!doctype html><html><head><title>Members</title>${head}</head><body>Sign in</body></html>`, {
+    headers: { 'content-type': 'text/html' },
+  });
 
 /** Fails when a secret, in any of the forms it travels in, is in `text`; `where` names the output. */
 function expectNoSecrets(text: string, where: string): void {
@@ -77,7 +85,9 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(root, 'ws-'));
   configPath = join(dir, 'feeds.yaml');
   dataDir = join(dir, 'data');
-  writeFileSync(configPath, `title: Private Columns
+  writeFileSync(
+    configPath,
+    `title: Private Columns
 baseUrl: https://columns.example.net
 server:
   port: 0
@@ -104,7 +114,8 @@ digests:
     timezone: UTC
     to: [reader@example.com]
     skipEmpty: false
-`);
+`,
+  );
 }, TIMEOUT_MS);
 
 afterAll(async () => {
@@ -113,92 +124,113 @@ afterAll(async () => {
 });
 
 describe('secrets in feed URLs', () => {
-  it('stay out of the service log, /opml, the digest preview and every other page', async () => {
-    const service = startService(configPath, dataDir, { SMTP_URL: '' });
-    const base = await service.url();
-    await service.waitForLog(message('poll cycle finished'), 'the first poll cycle');
-    // The failures were logged (and the successes really fetched the private feeds).
-    expect(service.logs.filter(message('feed failed'))).toHaveLength(3);
-    expect(feeds.requestsTo('/alice-ok/feed.xml').at(-1)?.headers.authorization).toBe(`Basic ${BASIC}`);
+  it(
+    'stay out of the service log, /opml, the digest preview and every other page',
+    async () => {
+      const service = startService(configPath, dataDir, { SMTP_URL: '' });
+      const base = await service.url();
+      await service.waitForLog(message('poll cycle finished'), 'the first poll cycle');
+      // The failures were logged (and the successes really fetched the private feeds).
+      expect(service.logs.filter(message('feed failed'))).toHaveLength(3);
+      expect(feeds.requestsTo('/alice-ok/feed.xml').at(-1)?.headers.authorization).toBe(`Basic ${BASIC}`);
 
-    const pages = new Map<string, string>();
-    for (const path of ['/opml', '/digests/daily/preview', '/', '/feed.xml', '/feed.json', '/metrics', '/healthz', '/readyz']) {
-      pages.set(path, await (await fetch(`${base}${path}`)).text());
-    }
-    service.child.kill('SIGTERM');
-    expect(await service.exited).toBe(0);
+      const pages = new Map<string, string>();
+      for (const path of ['/opml', '/digests/daily/preview', '/', '/feed.xml', '/feed.json', '/metrics', '/healthz', '/readyz']) {
+        pages.set(path, await (await fetch(`${base}${path}`)).text());
+      }
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
 
-    expectNoSecrets(service.stderr(), 'the service log');
-    const failures = service.logs.filter(message('feed failed')).map((line) => JSON.stringify(line)).join('\n');
-    expectUsefulErrors(failures, 'the feed failed log lines');
-    for (const [path, body] of pages) expectNoSecrets(body, path);
+      expectNoSecrets(service.stderr(), 'the service log');
+      const failures = service.logs
+        .filter(message('feed failed'))
+        .map((line) => JSON.stringify(line))
+        .join('\n');
+      expectUsefulErrors(failures, 'the feed failed log lines');
+      for (const [path, body] of pages) expectNoSecrets(body, path);
 
-    const opml = pages.get('/opml')!;
-    // Subscribers still learn every source: the URL without its credentials, other parameters kept.
-    expect(opml).toContain(`xmlUrl="http://${host}/alice-ok/feed.xml"`);
-    expect(opml).toContain(`xmlUrl="http://${host}/token-ok/feed.xml?format=rss"`);
-    expect(opml).toContain(`xmlUrl="http://${host}/suffix-bad/feed.xml"`);
-    // Not even the user name: the list is public.
-    expect(opml).not.toMatch(/alice[:@]|@127/);
+      const opml = pages.get('/opml')!;
+      // Subscribers still learn every source: the URL without its credentials, other parameters kept.
+      expect(opml).toContain(`xmlUrl="http://${host}/alice-ok/feed.xml"`);
+      expect(opml).toContain(`xmlUrl="http://${host}/token-ok/feed.xml?format=rss"`);
+      expect(opml).toContain(`xmlUrl="http://${host}/suffix-bad/feed.xml"`);
+      // Not even the user name: the list is public.
+      expect(opml).not.toMatch(/alice[:@]|@127/);
 
-    const preview = pages.get('/digests/daily/preview')!;
-    expect(preview).toContain('never fetched successfully');
-    expectUsefulErrors(preview, 'the digest preview');
-  }, TIMEOUT_MS);
+      const preview = pages.get('/digests/daily/preview')!;
+      expect(preview).toContain('never fetched successfully');
+      expectUsefulErrors(preview, 'the digest preview');
+    },
+    TIMEOUT_MS,
+  );
 
-  it('stay out of poll, feeds, stats and check, in tables and JSON', async () => {
-    const poll = await cli(['poll', '--force']);
-    expect(poll.code).toBe(0);
-    // The service fetched them first: the private feeds work, with credentials in the URL.
-    expect(poll.stdout).toMatch(/^alice-ok: .*\(2 items\)$/m);
-    expect(poll.stdout).toMatch(/^token-ok: .*\(2 items\)$/m);
+  it(
+    'stay out of poll, feeds, stats and check, in tables and JSON',
+    async () => {
+      const poll = await cli(['poll', '--force']);
+      expect(poll.code).toBe(0);
+      // The service fetched them first: the private feeds work, with credentials in the URL.
+      expect(poll.stdout).toMatch(/^alice-ok: .*\(2 items\)$/m);
+      expect(poll.stdout).toMatch(/^token-ok: .*\(2 items\)$/m);
 
-    const outputs: Array<[string, CliResult]> = [['poll', poll]];
-    for (const args of [['feeds', '--json'], ['feeds'], ['stats', '--json'], ['stats'], ['check', '--json']]) {
-      outputs.push([args.join(' '), await cli(args)]);
-    }
-    for (const [name, result] of outputs) {
-      // check exits 1: some feeds fail; everything else reports and exits 0.
-      expect(result.code, `${name}: ${result.stderr}`).toBe(name.startsWith('check') ? 1 : 0);
-      expectNoSecrets(result.stdout + result.stderr, name);
-    }
-    for (const [name, result] of outputs) expectUsefulErrors(result.stdout, name);
+      const outputs: Array<[string, CliResult]> = [['poll', poll]];
+      for (const args of [['feeds', '--json'], ['feeds'], ['stats', '--json'], ['stats'], ['check', '--json']]) {
+        outputs.push([args.join(' '), await cli(args)]);
+      }
+      for (const [name, result] of outputs) {
+        // check exits 1: some feeds fail; everything else reports and exits 0.
+        expect(result.code, `${name}: ${result.stderr}`).toBe(name.startsWith('check') ? 1 : 0);
+        expectNoSecrets(result.stdout + result.stderr, name);
+      }
+      for (const [name, result] of outputs) expectUsefulErrors(result.stdout, name);
 
-    const listed = JSON.parse(outputs[1]![1].stdout) as Array<{ id: string; url: string; lastError: string | null }>;
-    expect(listed.find((feed) => feed.id === 'alice-ok')?.url).toBe(`http://alice:***@${host}/alice-ok/feed.xml`);
-    expect(listed.find((feed) => feed.id === 'token-bad')?.lastError).toBe(`http://${host}/token-bad/feed.xml?token=*** is an HTML page that links no feed (no <link rel="alternate" type="application/rss+xml">); use the feed's own URL`);
-    const stats = JSON.parse(outputs[3]![1].stdout) as { feedsFailing: Array<{ id: string; lastError: string }> };
-    expect(stats.feedsFailing.map((feed) => feed.id).sort()).toEqual(['alice-bad', 'suffix-bad', 'token-bad']);
-  }, TIMEOUT_MS);
+      const listed = JSON.parse(outputs[1]![1].stdout) as Array<{ id: string; url: string; lastError: string | null }>;
+      expect(listed.find((feed) => feed.id === 'alice-ok')?.url).toBe(`http://alice:***@${host}/alice-ok/feed.xml`);
+      expect(listed.find((feed) => feed.id === 'token-bad')?.lastError).toBe(
+        `http://${host}/token-bad/feed.xml?token=*** is an HTML page that links no feed (no <link rel="alternate" type="application/rss+xml">); use the feed's own URL`,
+      );
+      const stats = JSON.parse(outputs[3]![1].stdout) as { feedsFailing: Array<{ id: string; lastError: string }> };
+      expect(stats.feedsFailing.map((feed) => feed.id).sort()).toEqual(['alice-bad', 'suffix-bad', 'token-bad']);
+    },
+    TIMEOUT_MS,
+  );
 
-  it('stay out of opml export unless --include-secrets asks for a full backup', async () => {
-    const shown = await cli(['opml', 'export']);
-    expect(shown.code).toBe(0);
-    expectNoSecrets(shown.stdout, 'opml export');
-    expect(shown.stdout).toContain(`xmlUrl="http://${host}/token-bad/feed.xml"`);
+  it(
+    'stay out of opml export unless --include-secrets asks for a full backup',
+    async () => {
+      const shown = await cli(['opml', 'export']);
+      expect(shown.code).toBe(0);
+      expectNoSecrets(shown.stdout, 'opml export');
+      expect(shown.stdout).toContain(`xmlUrl="http://${host}/token-bad/feed.xml"`);
 
-    const backup = join(root, 'backup.opml');
-    const full = await cli(['opml', 'export', '--include-secrets', '--output', backup]);
-    expect(full).toMatchObject({ code: 0, stdout: '' });
-    const text = readFileSync(backup, 'utf8');
-    expect(text).toContain(`xmlUrl="http://alice:${PASSWORD}@${host}/alice-ok/feed.xml"`);
-    expect(text).toContain(`xmlUrl="http://${host}/token-ok/feed.xml?token=${TOKEN}&amp;format=rss"`);
-  }, TIMEOUT_MS);
+      const backup = join(root, 'backup.opml');
+      const full = await cli(['opml', 'export', '--include-secrets', '--output', backup]);
+      expect(full).toMatchObject({ code: 0, stdout: '' });
+      const text = readFileSync(backup, 'utf8');
+      expect(text).toContain(`xmlUrl="http://alice:${PASSWORD}@${host}/alice-ok/feed.xml"`);
+      expect(text).toContain(`xmlUrl="http://${host}/token-ok/feed.xml?token=${TOKEN}&amp;format=rss"`);
+    },
+    TIMEOUT_MS,
+  );
 
-  it('stay out of a mailed digest: the source-health note in the HTML and the text part', async () => {
-    const sent = await cli(['digest', '--id', 'daily'], { SMTP_URL: smtp.url });
-    expect(sent.code, sent.stderr).toBe(0);
-    expectNoSecrets(sent.stdout + sent.stderr, 'digest output');
-    expect(smtp.messages).toHaveLength(1);
-    const mail = smtp.messages[0]!;
-    const text = textOf(mail.parsed);
-    const body = htmlOf(mail.parsed);
-    expect(text).toContain('never fetched successfully');
-    expect(text).toContain('alice column 1');
-    expectNoSecrets(mail.raw.toString('utf8'), 'the raw message');
-    expectNoSecrets(body, 'the HTML part');
-    expectNoSecrets(text, 'the text part');
-    expectUsefulErrors(text, 'the text part');
-    expectUsefulErrors(body, 'the HTML part');
-  }, TIMEOUT_MS);
+  it(
+    'stay out of a mailed digest: the source-health note in the HTML and the text part',
+    async () => {
+      const sent = await cli(['digest', '--id', 'daily'], { SMTP_URL: smtp.url });
+      expect(sent.code, sent.stderr).toBe(0);
+      expectNoSecrets(sent.stdout + sent.stderr, 'digest output');
+      expect(smtp.messages).toHaveLength(1);
+      const mail = smtp.messages[0]!;
+      const text = textOf(mail.parsed);
+      const body = htmlOf(mail.parsed);
+      expect(text).toContain('never fetched successfully');
+      expect(text).toContain('alice column 1');
+      expectNoSecrets(mail.raw.toString('utf8'), 'the raw message');
+      expectNoSecrets(body, 'the HTML part');
+      expectNoSecrets(text, 'the text part');
+      expectUsefulErrors(text, 'the text part');
+      expectUsefulErrors(body, 'the HTML part');
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -37,7 +37,9 @@ describe('stored feed errors', () => {
     const store = createSqliteStore(path);
     await store.syncFeeds([source]);
     const db = openDatabase(path);
-    db.prepare(`UPDATE feeds SET consecutive_errors = 1, last_error = ? WHERE id = 'members'`).run(`feed ${URL_WITH_SECRETS} failed: HTTP 500`);
+    db.prepare(`UPDATE feeds SET consecutive_errors = 1, last_error = ? WHERE id = 'members'`).run(
+      `feed ${URL_WITH_SECRETS} failed: HTTP 500`,
+    );
     db.close();
     const redacted = 'feed http://alice:***@feeds.example.com/members/feed.xml?token=*** failed: HTTP 500';
     expect((await store.getFeed('members'))?.lastError).toBe(redacted);

@@ -16,7 +16,10 @@ async function setUp() {
   const dir = makeTempDir();
   const server = await serveForTest({ '/good.xml': serveBody(rss), '/broken.xml': serveBody('oops', { status: 500 }) });
   const path = join(dir, 'feeds.yaml');
-  writeFileSync(path, `server:\n  port: 0\npoll:\n  allowPrivateAddresses: [127.0.0.1]\nfeeds:\n  - url: ${server.url('/good.xml')}\n    id: good\n  - url: ${server.url('/broken.xml')}\n    id: broken\n`);
+  writeFileSync(
+    path,
+    `server:\n  port: 0\npoll:\n  allowPrivateAddresses: [127.0.0.1]\nfeeds:\n  - url: ${server.url('/good.xml')}\n    id: good\n  - url: ${server.url('/broken.xml')}\n    id: broken\n`,
+  );
   return { dir, path, data: join(dir, 'data') };
 }
 
@@ -64,7 +67,10 @@ describe('metrics, readiness, stats and logs', () => {
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({
       counters: { 'fetches.stored': 1, 'fetches.failed': 1, 'fetches.not_modified': 0, 'stories.added': 2 },
-      stories: 2, feeds: 2, feedsInError: 1, ready: true,
+      stories: 2,
+      feeds: 2,
+      feedsInError: 1,
+      ready: true,
       feedsFailing: [{ id: 'broken', consecutiveErrors: 1, lastError: expect.stringMatching(/HTTP 500/) }],
     });
     const human = await runCli(['--config', path, '--data', data, 'stats']);

@@ -21,8 +21,11 @@ function replaceFile(path: string, text: string): void {
 }
 
 const reloaded = (line: LogLine) => line.msg === 'config reloaded';
-const nthLog = (service: { logs: LogLine[]; waitForLog: (m: (l: LogLine) => boolean) => Promise<LogLine> }, match: (line: LogLine) => boolean, n: number) =>
-  service.waitForLog((line) => match(line) && service.logs.filter(match).length >= n);
+const nthLog = (
+  service: { logs: LogLine[]; waitForLog: (m: (l: LogLine) => boolean) => Promise<LogLine> },
+  match: (line: LogLine) => boolean,
+  n: number,
+) => service.waitForLog((line) => match(line) && service.logs.filter(match).length >= n);
 
 describe('columnwire run reloads feeds.yaml', () => {
   it('applies a valid edit without a restart, keeps the running config on an invalid one, and reloads on SIGHUP', async () => {
@@ -45,7 +48,8 @@ describe('columnwire run reloads feeds.yaml', () => {
     const failure = await service.waitForLog((line) => line.msg?.startsWith('config reload failed') ?? false);
     expect(failure.problems).toEqual([expect.stringMatching(/feeds\.yaml:5: poll\.concurrency must be at least 1/)]);
     expect(failure.msg).toContain('feeds.yaml:5: poll.concurrency must be at least 1');
-    const titles = async () => ((await (await fetch(`${base}/feed.json`)).json()) as { items: Array<{ title: string }> }).items.map((item) => item.title).sort();
+    const titles = async () =>
+      ((await (await fetch(`${base}/feed.json`)).json()) as { items: Array<{ title: string }> }).items.map((item) => item.title).sort();
     expect(await titles()).toEqual(['The column of feed a', 'The column of feed b']);
 
     // Removing a feed, applied by SIGHUP; its stored story stays in the merged feed.

@@ -15,7 +15,10 @@ const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title
 
 function writeConfig(dir: string, url: string, graceSeconds: number): string {
   const path = join(dir, 'feeds.yaml');
-  writeFileSync(path, `shutdownGraceSeconds: ${graceSeconds}\nserver:\n  port: 0\npoll:\n  allowPrivateAddresses: true\n  timeoutSeconds: 60\nfeeds:\n  - url: ${url}\n    id: slow\n`);
+  writeFileSync(
+    path,
+    `shutdownGraceSeconds: ${graceSeconds}\nserver:\n  port: 0\npoll:\n  allowPrivateAddresses: true\n  timeoutSeconds: 60\nfeeds:\n  - url: ${url}\n    id: slow\n`,
+  );
   return path;
 }
 
@@ -33,7 +36,9 @@ describe('columnwire run stops gracefully', () => {
     expect(await service.exited).toBe(0);
     expect(service.logs.map((line) => line.msg)).toEqual(expect.arrayContaining(['poll cycle finished', 'stopped']));
     expect(service.logs.some((line) => line.msg?.startsWith('grace period over'))).toBe(false);
-    const feeds = JSON.parse((await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout) as unknown[];
+    const feeds = JSON.parse(
+      (await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'feeds', '--json'])).stdout,
+    ) as unknown[];
     expect(feeds[0]).toMatchObject({ id: 'slow', items: 1 });
   });
 

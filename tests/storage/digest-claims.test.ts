@@ -25,8 +25,17 @@ function twoStores(): { first: Store; second: Store; raw: BetterSqlite3.Database
 }
 
 const run = (subject: string, afterRunId: number): NewRun & { afterRunId: number } => ({
-  digestId: 'daily', createdAt: NOW, afterRunId, fromStoryId: 0, toStoryId: 0, storyIds: [], subject,
-  recipients: [{ address: 'a@example.org', messageId: `<${subject}.a@x>` }, { address: 'b@example.org', messageId: `<${subject}.b@x>` }],
+  digestId: 'daily',
+  createdAt: NOW,
+  afterRunId,
+  fromStoryId: 0,
+  toStoryId: 0,
+  storyIds: [],
+  subject,
+  recipients: [
+    { address: 'a@example.org', messageId: `<${subject}.a@x>` },
+    { address: 'b@example.org', messageId: `<${subject}.b@x>` },
+  ],
 });
 
 /** A pid that certainly belonged to a process on this host and is gone now. */
@@ -36,7 +45,7 @@ function deadPid(): number {
 }
 
 describe('digest run claims', () => {
-  it('creates one run per cursor: a second planned from the same one gets the first one\'s run', async () => {
+  it("creates one run per cursor: a second planned from the same one gets the first one's run", async () => {
     const { first, second } = twoStores();
     const won = await first.claimDigestRun(run('first', 0));
     const lost = await second.claimDigestRun(run('second', 0));

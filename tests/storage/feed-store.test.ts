@@ -8,7 +8,7 @@ const NOW = new Date('2026-11-27T12:00:00Z');
 const source = (url: string) => ({ id: 'jane', url, title: null, outlet: null, tags: [] });
 
 describe('feed state across a config reload', () => {
-  it.each(['success', 'failure'] as const)('drops the %s of a fetch that started before the feed\'s URL changed', async (outcome) => {
+  it.each(['success', 'failure'] as const)("drops the %s of a fetch that started before the feed's URL changed", async (outcome) => {
     const store = createSqliteStore(join(dir, `${outcome}.db`));
     await store.syncFeeds([source('https://old.example.com/feed')]);
     const before = (await store.getFeed('jane'))!;
@@ -19,10 +19,25 @@ describe('feed state across a config reload', () => {
     if (outcome === 'success') await store.markNotModified('jane', { ...stale, etag: '"old"', lastModified: null, ttlMinutes: null }, NOW);
     else await store.markFailed('jane', { ...stale, error: 'HTTP 500', waitReason: 'backoff' }, NOW);
     expect(await store.getFeed('jane')).toMatchObject({
-      url: 'https://new.example.com/feed', configuredUrl: 'https://new.example.com/feed', etag: null, consecutiveErrors: 0, nextFetchAt: null,
+      url: 'https://new.example.com/feed',
+      configuredUrl: 'https://new.example.com/feed',
+      etag: null,
+      consecutiveErrors: 0,
+      nextFetchAt: null,
     });
     // A fetch of the current URL is recorded as usual.
-    await store.markNotModified('jane', { url: 'https://new.example.com/feed', configuredUrl: 'https://new.example.com/feed', etag: '"new"', lastModified: null, ttlMinutes: null, nextFetchAt: NOW }, NOW);
+    await store.markNotModified(
+      'jane',
+      {
+        url: 'https://new.example.com/feed',
+        configuredUrl: 'https://new.example.com/feed',
+        etag: '"new"',
+        lastModified: null,
+        ttlMinutes: null,
+        nextFetchAt: NOW,
+      },
+      NOW,
+    );
     expect(await store.getFeed('jane')).toMatchObject({ etag: '"new"' });
     await store.close();
   });

@@ -43,24 +43,35 @@ describe('deduplication within a feed', () => {
 
   it('does not count a rotating tracking parameter as an edit', async () => {
     await save('a', [item({ id: '1', link: 'https://news.example.com/x?utm_source=a' })]);
-    expect(await save('a', [item({ id: '1', link: 'https://news.example.com/x?utm_source=b' })])).toMatchObject({ updated: 0, duplicates: 1 });
+    expect(await save('a', [item({ id: '1', link: 'https://news.example.com/x?utm_source=b' })])).toMatchObject({
+      updated: 0,
+      duplicates: 1,
+    });
   });
 
   it('treats a re-issue with a new guid and the same canonical link as the same story', async () => {
     await save('a', [item({ id: 'guid-1', link: 'http://www.news.example.com/opinion/x/' })]);
-    expect(await save('a', [item({ id: 'guid-2', link: 'https://news.example.com/opinion/x?utm_campaign=rss' })])).toMatchObject({ added: 0 });
+    expect(await save('a', [item({ id: 'guid-2', link: 'https://news.example.com/opinion/x?utm_campaign=rss' })])).toMatchObject({
+      added: 0,
+    });
     expect(await store.countStories()).toBe(1);
   });
 
   it('treats a re-issue with a new guid and link but the same title and author within days as the same story', async () => {
     await save('a', [item({ id: 'old', link: 'https://news.example.com/2026/11/20/the-budget', title: 'The budget is a fiction' })]);
-    const reissue = item({ id: 'new', link: 'https://news.example.com/p/123', title: 'The Budget Is a Fiction!', published: new Date('2026-11-21T09:00:00Z') });
+    const reissue = item({
+      id: 'new',
+      link: 'https://news.example.com/p/123',
+      title: 'The Budget Is a Fiction!',
+      published: new Date('2026-11-21T09:00:00Z'),
+    });
     expect(await save('a', [reissue])).toMatchObject({ added: 0 });
     expect(await store.countStories()).toBe(1);
   });
 
   it('keeps same-titled items apart when the feed lists them side by side (a daily "Letters to the editor")', async () => {
-    const letters = (day: number) => item({ id: `letters-${day}`, title: 'Letters to the editor', published: new Date(Date.UTC(2026, 10, 18 + day, 7)) });
+    const letters = (day: number) =>
+      item({ id: `letters-${day}`, title: 'Letters to the editor', published: new Date(Date.UTC(2026, 10, 18 + day, 7)) });
     expect(await save('a', [letters(2), letters(1)])).toMatchObject({ added: 2 });
     expect(await save('a', [letters(3), letters(2), letters(1)])).toMatchObject({ added: 1, duplicates: 2 });
   });
@@ -75,7 +86,9 @@ describe('deduplication within a feed', () => {
 describe('deduplication across feeds', () => {
   it('stores a syndicated column once and keeps every feed as a source', async () => {
     await save('a', [item({ id: 'a-1', link: 'https://news.example.com/opinion/x' })]);
-    const result = await save('b', [item({ id: 'b-77', link: 'http://news.example.com/opinion/x/?utm_source=partner#top', summary: 'shorter' })]);
+    const result = await save('b', [
+      item({ id: 'b-77', link: 'http://news.example.com/opinion/x/?utm_source=partner#top', summary: 'shorter' }),
+    ]);
     expect(result).toEqual({ added: 0, updated: 0, duplicates: 1 });
     const [story] = await store.listStories({ limit: 10 });
     expect(story!.sources.map((source) => source.feedId)).toEqual(['a', 'b']);
@@ -104,21 +117,33 @@ describe('deduplication across feeds', () => {
 describe('dates', () => {
   it('dates an undated or future-dated item when first seen and keeps the claim', async () => {
     const future = new Date('2030-01-01T00:00:00Z');
-    await save('a', [item({ id: 'f', published: future, title: 'From the future, apparently' }), item({ id: 'u', published: null, title: 'Undated column on trains' })]);
+    await save('a', [
+      item({ id: 'f', published: future, title: 'From the future, apparently' }),
+      item({ id: 'u', published: null, title: 'Undated column on trains' }),
+    ]);
     const stories = await store.listStories({ limit: 10 });
     expect(stories.map((story) => story.published.toISOString())).toEqual([NOW.toISOString(), NOW.toISOString()]);
     expect(stories.find((story) => story.title === 'From the future, apparently')!.claimedPublished).toEqual(future);
   });
 
   it('lists newest first', async () => {
-    await save('a', [item({ id: 'old', published: new Date('2026-11-01T00:00:00Z'), title: 'An older column on rail' }), item({ id: 'new', title: 'A newer column on tax' })]);
-    expect((await store.listStories({ limit: 10 })).map((story) => story.title)).toEqual(['A newer column on tax', 'An older column on rail']);
+    await save('a', [
+      item({ id: 'old', published: new Date('2026-11-01T00:00:00Z'), title: 'An older column on rail' }),
+      item({ id: 'new', title: 'A newer column on tax' }),
+    ]);
+    expect((await store.listStories({ limit: 10 })).map((story) => story.title)).toEqual([
+      'A newer column on tax',
+      'An older column on rail',
+    ]);
   });
 });
 
 describe('retention', () => {
   it('prunes old stories but never lets them come back as new (tombstones)', async () => {
-    await save('a', [item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' }), item({ id: 'new' })]);
+    await save('a', [
+      item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' }),
+      item({ id: 'new' }),
+    ]);
     expect(await store.pruneStories(new Date('2026-09-01T00:00:00Z'))).toBe(1);
     expect(await store.countStories()).toBe(1);
     const again = await save('a', [item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' })]);
@@ -155,7 +180,10 @@ describe('feed state', () => {
 
 describe('transactions', () => {
   it('stores a feed entirely or not at all', async () => {
-    const items = normalizeItems([item({ id: '1' }), item({ id: '2', title: 'Second column on housing' }), item({ id: '3', title: 'Third column on schools' })], NOW);
+    const items = normalizeItems(
+      [item({ id: '1' }), item({ id: '2', title: 'Second column on housing' }), item({ id: '3', title: 'Third column on schools' })],
+      NOW,
+    );
     (items[2] as unknown as { summary: unknown }).summary = { not: 'bindable' }; // makes SQLite throw on the third insert
     await expect(store.saveFetched('a', items, { ...state, etag: '"v2"' }, NOW, null)).rejects.toThrow();
     expect(await store.countStories()).toBe(0);

@@ -5,8 +5,13 @@ import { rootElementName } from './repair-xml.ts';
 /** Feed autodiscovery: the `<link rel="alternate">` feed links of an HTML page (the RSS Autodiscovery spec). */
 
 const FEED_TYPES = new Map([
-  ['application/rss+xml', 0], ['application/atom+xml', 0], ['application/feed+json', 1],
-  ['application/rdf+xml', 2], ['application/json', 3], ['application/xml', 4], ['text/xml', 4],
+  ['application/rss+xml', 0],
+  ['application/atom+xml', 0],
+  ['application/feed+json', 1],
+  ['application/rdf+xml', 2],
+  ['application/json', 3],
+  ['application/xml', 4],
+  ['text/xml', 4],
 ]);
 const LINK_TAG = /<link\b[^>]*>/gi;
 const ATTRIBUTE = /([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;

@@ -10,9 +10,7 @@ const TAG = /<!--[\s\S]*?-->|<\/?[A-Za-z][^>]*>/g;
 /** Plain text of an HTML fragment: no markup, entities decoded, whitespace collapsed. */
 export function htmlToText(html: string | null): string {
   if (!html) return '';
-  return decodeHTML(html.replace(DROPPED_ELEMENTS, ' ').replace(BLOCK_TAG, ' ').replace(TAG, ''))
-    .replace(/\s+/g, ' ')
-    .trim();
+  return decodeHTML(html.replace(DROPPED_ELEMENTS, ' ').replace(BLOCK_TAG, ' ').replace(TAG, '')).replace(/\s+/g, ' ').trim();
 }
 
 /** At most `maxChars` of `text`, cut at a word boundary with an ellipsis when cut. */

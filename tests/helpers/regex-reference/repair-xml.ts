@@ -14,8 +14,8 @@ const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
 const LOOSE_AMPERSAND = '&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,6}|#[xX][0-9a-fA-F]{1,5});)';
 const NEEDS_FIX = new RegExp(LOOSE_AMPERSAND);
 const AMPERSAND_OUTSIDE_CDATA = new RegExp(
-  '<!\\[CDATA\\[[\\s\\S]*?(?:\\]\\]>|$)|<!--[\\s\\S]*?(?:-->|$)'
-    + `|${LOOSE_AMPERSAND}(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31})(;?))?`,
+  '<!\\[CDATA\\[[\\s\\S]*?(?:\\]\\]>|$)|<!--[\\s\\S]*?(?:-->|$)' +
+    `|${LOOSE_AMPERSAND}(?:(#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{0,31})(;?))?`,
   'g',
 );
 const DOCTYPE = /<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/i;
@@ -77,8 +77,12 @@ function numericReference(name: string, whole: string): string {
 
 function isXmlChar(code: number): boolean {
   return (
-    code === 0x9 || code === 0xa || code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff)
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
   );
 }
 
@@ -125,7 +129,13 @@ function closeTruncated(xml: string, root: string | null): string {
   const lastItemEnd = Math.max(xml.lastIndexOf('</item>') + 7, xml.lastIndexOf('</entry>') + 8);
   const cut = lastItemEnd > 8 ? lastItemEnd : xml.lastIndexOf('>') + 1;
   const kept = xml.slice(0, cut);
-  return kept + openElements(kept).reverse().map((name) => `</${name}>`).join('');
+  return (
+    kept +
+    openElements(kept)
+      .reverse()
+      .map((name) => `</${name}>`)
+      .join('')
+  );
 }
 
 function endsWithTag(xml: string, tag: string): boolean {
