@@ -75,11 +75,9 @@ const pollSchema = z.strictObject({
       [
         z.boolean(),
         z.array(
-          z
-            .string()
-            .refine(isAddressOrRange, {
-              error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}`,
-            }),
+          z.string().refine(isAddressOrRange, {
+            error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}`,
+          }),
         ),
       ],
       { error: 'must be true, false or a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' },
@@ -87,11 +85,9 @@ const pollSchema = z.strictObject({
     .default(false),
 });
 
-const addressOrRange = z
-  .string({ error: 'must be an IP address or CIDR range string' })
-  .refine(isAddressOrRange, {
-    error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}`,
-  });
+const addressOrRange = z.string({ error: 'must be an IP address or CIDR range string' }).refine(isAddressOrRange, {
+  error: (issue) => `must be an IP address or CIDR range like 10.0.0.0/8, got ${JSON.stringify(issue.input)}`,
+});
 
 /** Loopback, private and link-local ranges: the operator's machine and networks (like Miniflux's METRICS_ALLOWED_NETWORKS). */
 export const DEFAULT_ADMIN_NETWORKS = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'];
