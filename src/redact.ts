@@ -69,6 +69,11 @@ const SCHEME_CHAR = /^[a-z0-9+.-]$/i;
 const TEXT_END = /[\s"'<>`]/;
 /** Punctuation that ends a sentence rather than the URL before it. */
 const TRAILING = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
+/**
+ * WHATWG URL's special schemes with an authority: for them `new URL` (and so fetch) takes any
+ * run of "/" and "\" after the ":", none included, so `http:alice:pw@host` sends alice's password.
+ */
+const SPECIAL_SCHEMES = new Set(['http', 'https', 'ws', 'wss', 'ftp']);
 
 interface UrlParts {
   /** `https://` */
@@ -83,9 +88,12 @@ interface UrlParts {
 
 /** `https://user:secret@host/x?token=abc` → `https://user:***@host/x?token=***`; not-URLs come back unchanged. */
 export function redactUrl(url: string): string {
-  const parts = splitUrl(url);
+  const parts = partsOf(url);
   if (!parts) return redactSecrets(url);
-  return maskKnown(joinUrl(parts, maskUserinfo(parts.userinfo), 'mask'), secretsOfParts(parts));
+  const masked = joinUrl(parts, maskUserinfo(parts.userinfo), 'mask');
+  // Nothing to mask: as written (`http:h/x` stays so in prose, though WHATWG reads http://h/x).
+  const unchanged = masked === joinUrl(parts, parts.userinfo === null ? '' : `${parts.userinfo}@`, 'keep');
+  return maskKnown(unchanged ? url : masked, secretsOf(url));
 }
 
 /**
@@ -96,17 +104,20 @@ export function redactUrl(url: string): string {
 export function redactSecrets(text: string, knownUrls: ReadonlyArray<string | null | undefined> = []): string {
   let out = '';
   let cursor = 0;
-  // One pass: each "://" is found once, the scheme before it is read back no further than the
-  // last URL's end, and the URL after it is read forward once (linear, unlike a backtracking regex).
-  for (let at = text.indexOf('://', cursor); at !== -1; at = text.indexOf('://', Math.max(cursor, at + 3))) {
+  // One pass: each ":" is found once, the scheme before it is read back no further than the
+  // previous ":" or the last URL's end, and a URL after it is read forward once (linear, unlike
+  // a backtracking regex). A URL is a scheme followed by "//", or a special scheme alone.
+  for (let at = text.indexOf(':', cursor); at !== -1; at = text.indexOf(':', Math.max(cursor, at + 1))) {
     let start = at;
     while (start > cursor && SCHEME_CHAR.test(text[start - 1]!)) start--;
     while (start < at && !/[a-z]/i.test(text[start]!)) start++;
     if (start === at) continue;
-    let end = at + 3;
+    if (!text.startsWith('//', at + 1) && !SPECIAL_SCHEMES.has(text.slice(start, at).toLowerCase())) continue;
+    let end = at + 1;
     while (end < text.length && !TEXT_END.test(text[end]!)) end++;
     // A loop, not /[.,]+$/: that regex retries from every dot of a long run (quadratic).
-    while (end > at + 3 && TRAILING.has(text[end - 1]!)) end--;
+    while (end > at + 1 && TRAILING.has(text[end - 1]!)) end--;
+    if (end === at + 1) continue;
     out += text.slice(cursor, start) + redactUrl(text.slice(start, end));
     cursor = end;
   }
@@ -123,8 +134,10 @@ export function redactSecrets(text: string, knownUrls: ReadonlyArray<string | nu
  * token). A URL without secrets comes back exactly as written.
  */
 export function publicUrl(url: string): string {
-  const parts = splitUrl(url);
-  return parts ? joinUrl(parts, '', 'drop') : url;
+  const parts = partsOf(url);
+  if (!parts) return url;
+  const shown = joinUrl(parts, '', 'drop');
+  return shown === joinUrl(parts, parts.userinfo === null ? '' : `${parts.userinfo}@`, 'keep') ? url : shown;
 }
 
 /** True when the URL carries a password, a user name or a secret parameter. */
@@ -132,17 +145,50 @@ export function hasSecrets(url: string): boolean {
   return publicUrl(url) !== url;
 }
 
-/** The literal secrets of a URL (password, secret parameter values), as written and decoded. */
+/**
+ * The literal secrets of a URL (password, or a user name without one; secret parameter values),
+ * as written and decoded, read both by splitting the text and as `new URL` reads it.
+ */
 export function secretsOf(url: string): string[] {
-  const parts = splitUrl(url);
-  return parts ? secretsOfParts(parts) : [];
+  const split = splitUrl(url);
+  const parsed = whatwgParts(url);
+  return [...(split ? secretsOfParts(split) : []), ...(parsed ? secretsOfParts(parsed) : [])];
 }
 
-function splitUrl(url: string): UrlParts | null {
-  const match = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(url);
+/**
+ * The URL split as written, unless `new URL` (what fetch sends) sees credentials the split does
+ * not, or the split fails on a URL `new URL` accepts: then the parsed form, so redaction never
+ * lets through a password that fetch would send.
+ */
+function partsOf(url: string): UrlParts | null {
+  const split = splitUrl(url);
+  const parsed = whatwgParts(url);
+  if (!parsed) return split;
+  if (!split || (hasCredential(parsed.userinfo) && !hasCredential(split.userinfo))) return parsed;
+  return split;
+}
+
+/** Splits like WHATWG URL for special schemes (RFC 3986 §3 otherwise), keeping the text as written. */
+function splitUrl(raw: string): UrlParts | null {
+  // WHATWG URL strips leading and trailing C0 controls and spaces (loops, not /\s+$/, which
+  // retries from every space of a long inner run); the tabs and newlines it also removes are
+  // kept here, as written, and whatwgParts reads the URL without them.
+  let first = 0;
+  let last = raw.length;
+  while (first < last && raw.charCodeAt(first) <= 0x20) first++;
+  while (last > first && raw.charCodeAt(last - 1) <= 0x20) last--;
+  const url = raw.slice(first, last);
+  const match = /^([a-z][a-z0-9+.-]*):/i.exec(url);
   if (!match) return null;
-  const scheme = match[1]!;
-  const after = url.slice(scheme.length);
+  const name = match[1]!;
+  const special = SPECIAL_SCHEMES.has(name.toLowerCase());
+  let skip = name.length + 1;
+  if (special) while (url[skip] === '/' || url[skip] === '\\') skip++;
+  else if (url.startsWith('//', skip)) skip += 2;
+  else return null;
+  // Written as `scheme://` unless it was: "http:\\h" and "http:h" are http://h to WHATWG URL.
+  const scheme = url.slice(skip - 2, skip) === '//' && skip === name.length + 3 ? url.slice(0, skip) : `${name}://`;
+  const after = url.slice(skip);
   // The authority ends at the first "/", "?" or "#" (RFC 3986 §3.2); WHATWG URL reads "\" as "/".
   const authorityEnd = after.search(/[/?#\\]/);
   const authority = authorityEnd === -1 ? after : after.slice(0, authorityEnd);
@@ -152,12 +198,36 @@ function splitUrl(url: string): UrlParts | null {
   return { scheme, userinfo: at === -1 ? null : authority.slice(0, at), host: authority.slice(at + 1), tail };
 }
 
+/** The URL as `new URL` reads it, for special schemes only; null when it does not parse. */
+function whatwgParts(url: string): UrlParts | null {
+  if (!URL.canParse(url)) return null;
+  const parsed = new URL(url);
+  if (!SPECIAL_SCHEMES.has(parsed.protocol.slice(0, -1))) return null;
+  const userinfo = parsed.password !== '' ? `${parsed.username}:${parsed.password}` : parsed.username;
+  return {
+    scheme: `${parsed.protocol}//`,
+    userinfo: userinfo === '' ? null : userinfo,
+    host: parsed.host,
+    tail: `${parsed.pathname}${parsed.search}${parsed.hash}`,
+  };
+}
+
+/** A user name or a password, either of which may be the secret (`https://TOKEN@host/`). */
+function hasCredential(userinfo: string | null): boolean {
+  return userinfo !== null && userinfo !== '' && userinfo !== ':';
+}
+
+/** `alice:***@`; a user name without a password is masked whole: it is often the token itself. */
 function maskUserinfo(userinfo: string | null): string {
   if (userinfo === null) return '';
+  if (!hasCredential(userinfo)) return `${userinfo}@`;
   const colon = userinfo.indexOf(':');
-  if (colon === -1 || colon === userinfo.length - 1) return `${userinfo}@`;
+  if (colon === -1 || colon === userinfo.length - 1) return `${REDACTED}@`;
   return `${userinfo.slice(0, colon)}:${REDACTED}@`;
 }
+
+/** What becomes of a secret parameter: `name=***`, left out, or left as written. */
+type Mode = 'mask' | 'drop' | 'keep';
 
 /** Path, query (after "?") and fragment (after "#") of a URL's tail; null when absent. */
 function sectionsOf(tail: string): { path: string; query: string | null; fragment: string | null } {
@@ -175,7 +245,7 @@ function sectionsOf(tail: string): { path: string; query: string | null; fragmen
 const pairSections = (query: string | null, fragment: string | null): string[] =>
   [query, fragment !== null && fragment.includes('=') ? fragment : null].filter((section): section is string => section !== null);
 
-function joinUrl(parts: UrlParts, userinfo: string, mode: 'mask' | 'drop'): string {
+function joinUrl(parts: UrlParts, userinfo: string, mode: Mode): string {
   const { path, query, fragment } = sectionsOf(parts.tail);
   const section = (mark: string, value: string | null, isPairs: boolean) => {
     if (value === null) return '';
@@ -186,7 +256,8 @@ function joinUrl(parts: UrlParts, userinfo: string, mode: 'mask' | 'drop'): stri
   return `${parts.scheme}${userinfo}${parts.host}${path}${section('?', query, true)}${section('#', fragment, pairSections(null, fragment).length > 0)}`;
 }
 
-function cleanPairs(pairs: string, mode: 'mask' | 'drop'): string {
+function cleanPairs(pairs: string, mode: Mode): string {
+  if (mode === 'keep') return pairs;
   const kept: string[] = [];
   for (const pair of pairs.split('&')) {
     const equals = pair.indexOf('=');
@@ -196,17 +267,27 @@ function cleanPairs(pairs: string, mode: 'mask' | 'drop'): string {
   return kept.join('&');
 }
 
+/** By name, decoded; `token[]` and `auth[token]` (PHP and Rails arrays) by each bracketed part. */
 function isSecretName(raw: string): boolean {
-  const name = decodeLoosely(raw)
+  return decodeLoosely(raw)
     .toLowerCase()
-    .replace(/[-_.\s]/g, '');
-  return SECRET_NAMES.has(name) || SECRET_SUFFIXES.some((suffix) => name.endsWith(suffix));
+    .replace(/[-_.\s]/g, '')
+    .split(/[[\]]/)
+    .some((name) => name !== '' && (SECRET_NAMES.has(name) || SECRET_SUFFIXES.some((suffix) => name.endsWith(suffix))));
 }
 
 function secretsOfParts(parts: UrlParts): string[] {
   const found: string[] = [];
-  const colon = parts.userinfo?.indexOf(':') ?? -1;
-  if (parts.userinfo && colon !== -1) found.push(parts.userinfo.slice(colon + 1));
+  if (parts.userinfo !== null && hasCredential(parts.userinfo)) {
+    const colon = parts.userinfo.indexOf(':');
+    const user = colon === -1 ? parts.userinfo : parts.userinfo.slice(0, colon);
+    const password = colon === -1 ? '' : parts.userinfo.slice(colon + 1);
+    // The password, or the whole user name when there is none (`https://TOKEN@host/`); an
+    // encoded `alice%3Apw` is one user name to URL, yet its part after the ":" is a password.
+    const decodedUser = decodeLoosely(user);
+    if (password !== '') found.push(password);
+    else found.push(user, ...(decodedUser.includes(':') ? [decodedUser.slice(decodedUser.indexOf(':') + 1)] : []));
+  }
   const { query, fragment } = sectionsOf(parts.tail);
   for (const pair of pairSections(query, fragment).flatMap((section) => section.split('&'))) {
     const equals = pair.indexOf('=');

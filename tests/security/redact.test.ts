@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasSecrets, publicUrl, redactSecrets, redactUrl } from '../../src/redact.ts';
+import { hasSecrets, publicUrl, redactSecrets, redactUrl, secretsOf } from '../../src/redact.ts';
 
 describe('redactUrl', () => {
   it.each([
@@ -78,6 +78,10 @@ describe('redactSecrets', () => {
     { shape: 'URLs back to back', text: 'http://a:b@'.repeat(100_000) },
     { shape: 'one 1 MB query', text: `http://h/?${'token=x&'.repeat(130_000)}` },
     { shape: 'dots after a URL', text: `http://h/${'.'.repeat(1_000_000)}x` },
+    { shape: '"http:" repeated', text: 'http:'.repeat(200_000) },
+    { shape: '"http: " repeated', text: 'http: '.repeat(170_000) },
+    { shape: 'slashes after a scheme', text: `http:${'/\\'.repeat(500_000)}a:b@h` },
+    { shape: 'spaces inside a URL-shaped string', text: `http:${' '.repeat(1_000_000)}x` },
   ])('takes linear time on 1 MB of $shape', ({ text }) => {
     const started = performance.now();
     redactSecrets(text, ['http://u:secretword@h/?token=abcdef']);
@@ -106,5 +110,82 @@ describe('publicUrl', () => {
   ])('$behaviour', ({ url, expected }) => {
     expect(publicUrl(url)).toBe(expected);
     expect(hasSecrets(url)).toBe(url !== expected);
+  });
+});
+
+/**
+ * Forms that WHATWG URL (and so fetch, which sends their credentials) accepts though they are not
+ * `scheme://`: no or odd slashes, surrounding blanks, tabs and newlines inside, any case. Each row's
+ * secret is SECRETPW8 unless named; the host must stay readable.
+ */
+const WHATWG_FORMS = [
+  { form: 'no "//"', url: 'http:alice:SECRETPW8@127.0.0.1:18777/f1', operator: 'http://alice:***@127.0.0.1:18777/f1' },
+  { form: '"/\\"', url: 'https:/\\bob:SECRETPW8@host.example/f', operator: 'https://bob:***@host.example/f' },
+  { form: '"\\\\"', url: 'https:\\\\bob:SECRETPW8@host.example/f', operator: 'https://bob:***@host.example/f' },
+  { form: 'three slashes', url: 'https:///bob:SECRETPW8@host.example/f', operator: 'https://bob:***@host.example/f' },
+  { form: 'a leading space', url: ' https://alice:SECRETPW8@host.example/f', operator: 'https://alice:***@host.example/f' },
+  {
+    form: 'a tab before, a newline after',
+    url: '\thttps://alice:SECRETPW8@host.example/f\n',
+    operator: 'https://alice:***@host.example/f',
+  },
+  { form: 'a newline in the password', url: 'https://alice:SECRET\nPW8@host.example/f', operator: 'https://alice:***@host.example/f' },
+  { form: 'a tab in the scheme', url: 'ht\ttps://alice:SECRETPW8@host.example/f', operator: 'https://alice:***@host.example/f' },
+  { form: 'an upper-case scheme', url: 'HTTPS://alice:SECRETPW8@host.example/f', operator: 'HTTPS://alice:***@host.example/f' },
+  { form: 'a mixed-case scheme without "//"', url: 'HtTp:alice:SECRETPW8@host.example/f', operator: 'HtTp://alice:***@host.example/f' },
+  { form: 'an encoded ":" in the user', url: 'https://alice%3ASECRETPW8@host.example/f', operator: 'https://***@host.example/f' },
+  { form: 'a token as the user name', url: 'https://ghp_SECRETPW8@host.example/feed', operator: 'https://***@host.example/feed' },
+  { form: 'a user with an empty password', url: 'https://SECRETPW8:@host.example/', operator: 'https://***@host.example/' },
+  {
+    form: 'a "token[]" parameter',
+    url: 'https://host.example/f?token[]=SECRETPW8&a=1',
+    operator: 'https://host.example/f?token[]=***&a=1',
+  },
+  {
+    form: 'an encoded "token[]" parameter',
+    url: 'https://host.example/f?token%5B%5D=SECRETPW8',
+    operator: 'https://host.example/f?token%5B%5D=***',
+  },
+  {
+    form: 'a nested "auth[token]"',
+    url: 'https://host.example/f?auth[token]=SECRETPW8',
+    operator: 'https://host.example/f?auth[token]=***',
+  },
+];
+
+describe('URLs as WHATWG URL reads them', () => {
+  it.each(WHATWG_FORMS)('masks $form in operator output', ({ url, operator }) => {
+    expect(redactUrl(url)).toBe(operator);
+    expect(redactSecrets(`fetching ${url.trim()} failed`)).not.toContain('SECRETPW8');
+    expect(hasSecrets(url)).toBe(true);
+  });
+
+  it.each(WHATWG_FORMS)('drops $form from the public URL, which still reaches the host', ({ url }) => {
+    const shown = publicUrl(url);
+    expect(shown).not.toMatch(/SECRET|alice|bob|ghp_/);
+    const parsed = new URL(shown);
+    expect({ username: parsed.username, password: parsed.password, host: parsed.hostname }).toEqual({
+      username: '',
+      password: '',
+      host: new URL(url).hostname,
+    });
+  });
+
+  it.each(WHATWG_FORMS)('masks the known secret of $form in free text, as fetch would send it', ({ url }) => {
+    const parsed = new URL(url);
+    // What fetch sends: the password, or the user name when there is none, or the parameter.
+    const sent = decodeURIComponent(parsed.password || parsed.username) || [...parsed.searchParams.values()][0]!;
+    const secret = sent.includes('SECRETPW8') && sent.startsWith('ghp_') ? sent : 'SECRETPW8';
+    expect(secretsOf(url)).toContain(secret);
+    expect(redactSecrets(`401 for ${sent}; then ${secret} again`, [url])).toMatch(/^401 for (alice:)?\*\*\*; then \*\*\* again$/);
+  });
+
+  it('leaves a URL without secrets as written, in any of these forms', () => {
+    for (const url of [' https://host.example/f', 'http:host.example/f', 'HTTPS://Host.Example/f?x=1', 'mailto:a@host.example']) {
+      expect(publicUrl(url)).toBe(url);
+      expect(redactUrl(url)).toBe(url);
+      expect(hasSecrets(url)).toBe(false);
+    }
+    expect(redactSecrets('feeds.yaml:12: http: 500 from https:host.example/f')).toBe('feeds.yaml:12: http: 500 from https:host.example/f');
   });
 });
