@@ -9,7 +9,7 @@ import type { DigestConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { DigestRun, Story } from '../model.ts';
 import { runLimited } from '../run-limited.ts';
-import type { Store } from '../storage/store.ts';
+import type { DeliveryClaim, Store } from '../storage/store.ts';
 import { createUnsubscribeToken } from '../unsubscribe-token.ts';
 import { buildDigestView } from './build-digest-view.ts';
 import { digestMessageId, planDigest } from './plan-digest.ts';
@@ -148,32 +148,42 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
     if (deps.signal?.aborted) return; // shutting down: left pending for the catch-up at next start
     // Only the claimer sends: another process sending this run (or one that sent it meanwhile) keeps it.
-    if (!(await deps.store.claimDelivery(run.id, delivery.address, deps.now()))) return;
+    const claim = await deps.store.claimDelivery(run.id, delivery.address, deps.now());
+    if (!claim) return;
+    const mark: typeof deps.store.markDelivery = async (held, status, options) => {
+      const written = await deps.store.markDelivery(held, status, options);
+      // Taken over while this sender was paused past the stale-claim timeout: the new holder's result stands.
+      if (!written) log.warn({ to: delivery.address, status }, 'digest delivery claim lost to another sender; this result is dropped');
+      return written;
+    };
     if (unsubscribed.has(delivery.address)) {
-      await deps.store.markDelivery(run.id, delivery.address, 'failed', { error: 'unsubscribed before sending' });
+      await mark(claim, 'failed', { error: 'unsubscribed before sending' });
       return;
     }
     if (unreachable !== null) {
-      await deps.store.markDelivery(run.id, delivery.address, 'pending', { error: unreachable });
+      await mark(claim, 'pending', { error: unreachable });
       return;
     }
     // One write per recipient, its own commit, right after the server's reply: a crash can
     // only resend (same Message-ID) what was in flight, at most one copy per SMTP connection.
     const outcome = await sendWithRetries(
       () =>
-        deps.mailer.send(
+        sendClaimed(claim, deps, () =>
           composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now(), standings.get(delivery.address)?.epoch),
         ),
       deps.signal?.aborted ? [] : deps.retryDelaysMs,
     );
+    if (outcome.kind === 'lost') {
+      log.warn(
+        { to: delivery.address, attempts: outcome.attempts },
+        'digest delivery claim lost to another sender before sending; this copy is dropped',
+      );
+      return;
+    }
     if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
-    if (outcome.kind === 'sent')
-      await deps.store.markDelivery(run.id, delivery.address, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
+    if (outcome.kind === 'sent') await mark(claim, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
     else {
-      await deps.store.markDelivery(run.id, delivery.address, outcome.kind === 'permanent' ? 'failed' : 'pending', {
-        error: outcome.error,
-        attempts: outcome.attempts,
-      });
+      await mark(claim, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error, attempts: outcome.attempts });
       log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
     }
   });
@@ -196,7 +206,23 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   return report;
 }
 
-async function sendWithRetries(send: () => Promise<SendOutcome>, delaysMs: readonly number[]): Promise<SendOutcome & { attempts: number }> {
+/** A send attempt's outcome, or `lost`: another sender took the claim over, so this copy must not go. */
+type AttemptOutcome = SendOutcome | { kind: 'lost' };
+
+/**
+ * Renews the claim, then sends: the last check before the message goes to SMTP, so a sender
+ * that was paused (SIGSTOP, suspend, a VM pause) past the stale-claim timeout and taken over
+ * sends nothing; the renewal keeps a slow but healthy send's claim from going stale.
+ */
+async function sendClaimed(claim: DeliveryClaim, deps: DigestDeps, compose: () => OutgoingMessage): Promise<AttemptOutcome> {
+  if (!(await deps.store.renewDeliveryClaim(claim, deps.now()))) return { kind: 'lost' };
+  return deps.mailer.send(compose());
+}
+
+async function sendWithRetries(
+  send: () => Promise<AttemptOutcome>,
+  delaysMs: readonly number[],
+): Promise<AttemptOutcome & { attempts: number }> {
   let outcome = await send();
   let attempts = 1;
   for (const delay of delaysMs) {

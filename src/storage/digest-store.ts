@@ -37,6 +37,17 @@ export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & {
 /** The run a claim created, or the one another process had created from the same cursor. */
 export type ClaimedRun = { kind: 'created' | 'taken'; run: DigestRun };
 
+/**
+ * A sender's hold on one delivery. `token` is the claim's generation (a fencing token): it moves
+ * on with every claim, so a sender whose claim was taken over can no longer write.
+ */
+export interface DeliveryClaim {
+  runId: number;
+  address: string;
+  owner: string;
+  token: number;
+}
+
 export type DigestStore = ReturnType<typeof createDigestStore>;
 
 function toRun(row: RunRow): DigestRun {
@@ -72,21 +83,26 @@ export function createDigestStore(db: Database) {
     INSERT INTO digest_runs (digest_id, created_at, from_story_id, to_story_id, story_ids, subject, status, after_run_id)
     VALUES (?, ?, ?, ?, ?, ?, 'sending', ?)`);
   const insertDelivery = db.prepare(`INSERT INTO digest_deliveries (run_id, address, status, message_id) VALUES (?, ?, 'pending', ?)`);
-  // Marking a delivery ends its sender's claim on it.
+  // Marking a delivery ends its sender's claim on it, and only while the claim is still its own
+  // (compare-and-set on the token): a late write by a sender that lost it changes nothing.
   const setStatus = db.prepare(`
     UPDATE digest_deliveries SET status = @status, attempts = attempts + @attempt, last_error = @error,
       sent_at = coalesce(@sentAt, sent_at), claim_owner = NULL, claimed_at = NULL
-    WHERE run_id = @runId AND address = @address`);
+    WHERE run_id = @runId AND address = @address AND status = 'pending' AND claim_owner = @owner AND claim_token = @token`);
+  const renewClaim = db.prepare(`
+    UPDATE digest_deliveries SET claimed_at = @now
+    WHERE run_id = @runId AND address = @address AND status = 'pending' AND claim_owner = @owner AND claim_token = @token`);
   const latestRunId = db.prepare<[string], { id: number }>(`SELECT id FROM digest_runs WHERE digest_id = ? ORDER BY id DESC LIMIT 1`);
   const runFollowing = db.prepare<[string, number], RunRow>(`SELECT * FROM digest_runs WHERE digest_id = ? AND after_run_id = ?`);
   const selectRun = db.prepare<[number], RunRow>(`SELECT * FROM digest_runs WHERE id = ?`);
-  const selectClaim = db.prepare<[number, string], { status: DeliveryStatus; claim_owner: string | null; claimed_at: number | null }>(
-    `SELECT status, claim_owner, claimed_at FROM digest_deliveries WHERE run_id = ? AND address = ?`,
-  );
+  const selectClaim = db.prepare<
+    [number, string],
+    { status: DeliveryStatus; claim_owner: string | null; claimed_at: number | null; claim_token: number }
+  >(`SELECT status, claim_owner, claimed_at, claim_token FROM digest_deliveries WHERE run_id = ? AND address = ?`);
   // Compare-and-set: the claim changes hands only if nobody took it since it was read.
   const takeClaim = db.prepare(`
-    UPDATE digest_deliveries SET claim_owner = @owner, claimed_at = @now
-    WHERE run_id = @runId AND address = @address AND status = 'pending' AND claim_owner IS @seen`);
+    UPDATE digest_deliveries SET claim_owner = @owner, claimed_at = @now, claim_token = @seenToken + 1
+    WHERE run_id = @runId AND address = @address AND status = 'pending' AND claim_token = @seenToken`);
 
   // IMMEDIATE: the cursor is read under the write lock, so no other process can add a run between.
   const claimRunTx = db.transaction((run: NewRun): ClaimedRun => {
@@ -119,7 +135,7 @@ export function createDigestStore(db: Database) {
     claimRun: (run: NewRun): ClaimedRun => claimRunTx.immediate(run),
 
     /**
-     * Claims one pending delivery for `owner` to send; false when it is sent, failed, or another
+     * Claims one pending delivery for `owner` to send; null when it is sent, failed, or another
      * live sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead.
      */
     claimDelivery(
@@ -129,12 +145,19 @@ export function createDigestStore(db: Database) {
       now: Date,
       staleBefore: Date,
       isDead: (owner: string) => boolean,
-    ): boolean {
+    ): DeliveryClaim | null {
       const row = selectClaim.get(runId, address);
-      if (!row || row.status !== 'pending') return false;
+      if (!row || row.status !== 'pending') return null;
       const seen = row.claim_owner;
-      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || isDead(seen))) return false;
-      return takeClaim.run({ owner, now: now.getTime(), runId, address, seen }).changes === 1;
+      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || (seen !== owner && isDead(seen)))) return null;
+      const seenToken = row.claim_token;
+      if (takeClaim.run({ owner, now: now.getTime(), runId, address, seenToken }).changes !== 1) return null;
+      return { runId, address, owner, token: seenToken + 1 };
+    },
+
+    /** Stamps a held claim fresh (a sender about to hand the message to SMTP); false when the claim was lost. */
+    renewClaim(claim: DeliveryClaim, now: Date): boolean {
+      return renewClaim.run({ ...claim, now: now.getTime() }).changes === 1;
     },
 
     /** The newest run of a digest, or null. */
@@ -168,21 +191,24 @@ export function createDigestStore(db: Database) {
         .map(toDelivery);
     },
 
-    /** Records one delivery's state; `attempts` adds to its count of send attempts. */
+    /**
+     * Records the state of a delivery `claim` holds, ending the claim; `attempts` adds to its count
+     * of send attempts. False, writing nothing, when the claim was taken over meanwhile.
+     */
     markDelivery(
-      runId: number,
-      address: string,
+      claim: DeliveryClaim,
       status: DeliveryStatus,
       options: { error?: string | null; sentAt?: Date; attempts?: number } = {},
-    ): void {
-      setStatus.run({
-        runId,
-        address,
-        status,
-        error: options.error ?? null,
-        sentAt: options.sentAt?.getTime() ?? null,
-        attempt: options.attempts ?? 0,
-      });
+    ): boolean {
+      return (
+        setStatus.run({
+          ...claim,
+          status,
+          error: options.error ?? null,
+          sentAt: options.sentAt?.getTime() ?? null,
+          attempt: options.attempts ?? 0,
+        }).changes === 1
+      );
     },
 
     /** Closes a run whose every delivery is sent or permanently failed; true when it closed. */

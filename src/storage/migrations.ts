@@ -132,4 +132,10 @@ export const migrations: readonly string[] = [
   ALTER TABLE digest_deliveries ADD COLUMN claim_owner TEXT;
   ALTER TABLE digest_deliveries ADD COLUMN claimed_at INTEGER;
   `,
+  `
+  -- Fencing for delivery claims: each claim moves the token on, and a sender writes its result
+  -- only while the token is still the one it claimed with. A sender paused past the stale-claim
+  -- timeout (SIGSTOP, suspend, a clock jump) then cannot overwrite its successor's result.
+  ALTER TABLE digest_deliveries ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

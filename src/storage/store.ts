@@ -5,7 +5,7 @@
  */
 import type { Delivery, DeliveryStatus, DigestRun, FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
 import { backupDatabase, isBusyError, openDatabase } from './database.ts';
-import { createDigestStore, type ClaimedRun, type NewRun } from './digest-store.ts';
+import { createDigestStore, type ClaimedRun, type DeliveryClaim, type NewRun } from './digest-store.ts';
 import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
 import { createStatsStore, type CounterName, type ServiceStats } from './stats-store.ts';
 import { createStoryStore, type StoryQuery } from './story-store.ts';
@@ -14,7 +14,7 @@ import { createSubscriptionStore, type SubscriptionState } from './subscription-
 
 export type { FetchFailure, FetchSuccess } from './feed-store.ts';
 export type { StoryQuery } from './story-store.ts';
-export type { ClaimedRun, NewRun } from './digest-store.ts';
+export type { ClaimedRun, DeliveryClaim, NewRun } from './digest-store.ts';
 export type { CounterName, ServiceStats } from './stats-store.ts';
 export type { SubscriptionState } from './subscription-store.ts';
 
@@ -57,18 +57,20 @@ export interface Store {
   createDigestRun(run: NewRun): Promise<DigestRun>;
   /** Records a run planned from the cursor `run.afterRunId`, or returns the run another process made from it first. */
   claimDigestRun(run: NewRun & { afterRunId: number }): Promise<ClaimedRun>;
-  /** Claims a pending delivery for this process to send; false when it is done or another live sender has it. */
-  claimDelivery(runId: number, address: string, now: Date): Promise<boolean>;
+  /** Claims a pending delivery for this process to send; null when it is done or another live sender has it. */
+  claimDelivery(runId: number, address: string, now: Date): Promise<DeliveryClaim | null>;
+  /** Renews a held claim right before its message goes to SMTP; false when another sender took it over (drop the copy). */
+  renewDeliveryClaim(claim: DeliveryClaim, now: Date): Promise<boolean>;
   latestDigestRun(digestId: string): Promise<DigestRun | null>;
   unfinishedDigestRuns(digestId: string): Promise<DigestRun[]>;
   listDigestRuns(digestId: string | null, limit: number): Promise<DigestRun[]>;
   deliveries(runId: number): Promise<Delivery[]>;
+  /** Records the result of a claimed delivery; false (nothing written) when the claim was lost meanwhile. */
   markDelivery(
-    runId: number,
-    address: string,
+    claim: DeliveryClaim,
     status: DeliveryStatus,
     options?: { error?: string | null; sentAt?: Date; attempts?: number },
-  ): Promise<void>;
+  ): Promise<boolean>;
   /** Marks a run done when no delivery is left to send; true when it is done. */
   finishDigestRunIfDone(runId: number, at: Date): Promise<boolean>;
   /** Stops `digestId` (every digest when null) for `address`; a second unsubscribe keeps the first one's time. */
@@ -92,8 +94,10 @@ export interface Store {
 
 const VERSION_RECHECK_MS = 250;
 /**
- * A delivery claim older than this is taken over even when its owner cannot be seen dead (another
- * host, a reused pid). Longer than one send with its retries can last (3 x 90 s of SMTP timeouts + 12 s).
+ * A delivery claim not renewed for this long is taken over even when its owner cannot be seen dead
+ * (another host or container, a reused pid). The sender renews before every send attempt, and one
+ * attempt lasts at most its SMTP timeouts (15 + 15 + 60 s); a sender paused past this (SIGSTOP,
+ * suspend) finds its claim gone when it wakes, and neither sends nor writes (fencing token).
  */
 export const STALE_CLAIM_MS = 15 * 60_000;
 
@@ -102,8 +106,12 @@ export function isStoreBusy(error: unknown): boolean {
   return isBusyError(error);
 }
 
-/** Opens the SQLite store at `path` (migrating it) and returns the Store over it. */
-export function createSqliteStore(path: string): Store {
+/**
+ * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
+ * names its delivery claims (default: this process; tests give two stores two owners).
+ */
+export function createSqliteStore(path: string, options: { claimOwner?: string } = {}): Store {
+  const owner = options.claimOwner ?? processOwnerId();
   const db = openDatabase(path);
   const feeds = createFeedStore(db);
   const stories = createStoryStore(db);
@@ -163,12 +171,13 @@ export function createSqliteStore(path: string): Store {
     createDigestRun: async (run) => digests.claimRun(run).run,
     claimDigestRun: async (run) => digests.claimRun(run),
     claimDelivery: async (runId, address, now) =>
-      digests.claimDelivery(runId, address, processOwnerId(), now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+      digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+    renewDeliveryClaim: async (claim, now) => digests.renewClaim(claim, now),
     latestDigestRun: async (digestId) => digests.latestRun(digestId),
     unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
     deliveries: async (runId) => digests.deliveries(runId),
-    markDelivery: async (runId, address, status, options) => digests.markDelivery(runId, address, status, options),
+    markDelivery: async (claim, status, options) => digests.markDelivery(claim, status, options),
     finishDigestRunIfDone: async (runId, at) => digests.finishRunIfDone(runId, at),
     unsubscribe: async (address, digestId, at) => subscriptions.unsubscribe(address, digestId, at),
     resubscribe: async (address, digestId = null, at = new Date()) => subscriptions.resubscribe(address, digestId, at),
