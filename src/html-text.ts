@@ -1,37 +1,10 @@
 /** HTML text helpers shared by the web page and the digest: escaping, and HTML → plain text for excerpts. Pure. */
 import { decodeHTML } from 'entities';
-import { createFinder, type Finder, replaceTags, type TagPass } from './markup-scan.ts';
+import { BLOCK_TAGS, createFinder, type Finder, replaceTags, type TagPass } from './markup-scan.ts';
 
 // Every pass is a linear scan (markup-scan.ts), not a regex: an excerpt of `<!--` repeated
 // must not cost the square of its length on every page build.
 const DROPPED_ELEMENT_OPEN = /<(script|style|noscript|template|iframe)\b/gi;
-const BLOCK_TAGS: TagPass = {
-  names: new Set([
-    'p',
-    'div',
-    'br',
-    'li',
-    'ul',
-    'ol',
-    'h1',
-    'h2',
-    'h3',
-    'h4',
-    'h5',
-    'h6',
-    'blockquote',
-    'tr',
-    'td',
-    'th',
-    'table',
-    'section',
-    'article',
-    'figure',
-    'figcaption',
-    'hr',
-  ]),
-  replacement: ' ',
-};
 const TAGS_AND_COMMENTS: TagPass = { comments: true, replacement: '' };
 
 /** Plain text of an HTML fragment: no markup, entities decoded, whitespace collapsed. */

@@ -98,3 +98,32 @@ function tagNameMatches(text: string, start: number, names: ReadonlySet<string> 
   while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
   return names.has(text.slice(start, end).toLowerCase());
 }
+
+/** Block-level tags, which separate words: replaced by a space when markup is stripped (inline tags like <b> by nothing). */
+export const BLOCK_TAGS: TagPass = {
+  names: new Set([
+    'p',
+    'div',
+    'br',
+    'li',
+    'ul',
+    'ol',
+    'h1',
+    'h2',
+    'h3',
+    'h4',
+    'h5',
+    'h6',
+    'blockquote',
+    'tr',
+    'td',
+    'th',
+    'table',
+    'section',
+    'article',
+    'figure',
+    'figcaption',
+    'hr',
+  ]),
+  replacement: ' ',
+};

@@ -1,34 +1,9 @@
 /** Text clean-up shared by the feed formats: titles and names become plain, trimmed text. */
 import { decodeHTML } from 'entities';
-import { replaceTags, type TagPass } from '../markup-scan.ts';
+import { BLOCK_TAGS, replaceTags, type TagPass } from '../markup-scan.ts';
 
 // Block tags separate words; inline ones (<b>, <em>) sit inside them. Tag passes are linear
 // scans, not regexes: a title of `<p` repeated must not cost the square of its length.
-const BLOCK_TAGS: TagPass = {
-  names: new Set([
-    'br',
-    'p',
-    'div',
-    'li',
-    'ul',
-    'ol',
-    'h1',
-    'h2',
-    'h3',
-    'h4',
-    'h5',
-    'h6',
-    'blockquote',
-    'tr',
-    'td',
-    'th',
-    'table',
-    'section',
-    'article',
-    'hr',
-  ]),
-  replacement: ' ',
-};
 const OTHER_TAGS: TagPass = { replacement: '' };
 // C0 controls (but whitespace) and DEL: invisible, and forbidden in the XML we republish.
 // eslint-disable-next-line no-control-regex -- these control characters are the point
