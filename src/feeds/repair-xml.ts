@@ -6,7 +6,7 @@
 import { decodeHTML } from 'entities';
 import { createFinder, type Finder } from '../markup-scan.ts';
 import { FeedParseError } from './feed-parse-error.ts';
-import { findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
+import { escapeStrayDeclarations, findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
 
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
 // eslint-disable-next-line no-control-regex -- these control characters are the point
@@ -30,6 +30,7 @@ export function repairXml(input: string): string {
   let xml = dropProlog(input);
   xml = xml.replace(FORBIDDEN_CHARS, '');
   xml = fixEntities(xml);
+  xml = escapeStrayDeclarations(xml);
   xml = stripRootPrefix(xml);
   xml = xhtmlAsText(xml);
   return closeTruncated(xml, rootElementName(xml));

@@ -124,3 +124,41 @@ function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
   }
   return broken(index);
 }
+
+/**
+ * `xml` with each `<!` that opens neither a comment, a CDATA section nor (before the root
+ * element) a DOCTYPE escaped as `&lt;!`; comments and CDATA sections are left as they are.
+ * sax reads any other `<!` as an SGML declaration and upper-cases the whole growing
+ * declaration at every character, so `<!` repeated costs the square of its length (and
+ * XML 1.0 §2.8 allows no other declaration in a document's content anyway).
+ */
+export function escapeStrayDeclarations(xml: string): string {
+  const cdataEnd = createFinder(xml, ']]>');
+  const commentEnd = createFinder(xml, '-->');
+  const rootStart = xml.search(/<[A-Za-z_:]/);
+  // Without an element the document is refused before sax reads it.
+  if (rootStart === -1) return xml;
+  const out: string[] = [];
+  let copied = 0;
+  for (let at = xml.indexOf('<!'); at !== -1; at = xml.indexOf('<!', at)) {
+    if (xml.startsWith('<!--', at) || xml.startsWith('<![CDATA[', at)) {
+      const end = xml[at + 2] === '-' ? commentEnd(at + 4) : cdataEnd(at + 9);
+      // An unclosed comment or section runs to the end of the text: nothing after it is markup.
+      if (end === null) break;
+      at = end.end;
+      continue;
+    }
+    if (at < rootStart && xml.slice(at, at + 9).toUpperCase() === '<!DOCTYPE') {
+      // A DOCTYPE left in the prolog (dropProlog removes every complete one) is the DTD up
+      // to the root: its `<!ENTITY` declarations are sax's to read, linearly, as DTD text.
+      at = rootStart;
+      continue;
+    }
+    out.push(xml.slice(copied, at), '&lt;');
+    copied = at + 1;
+    at += 2;
+  }
+  if (copied === 0) return xml;
+  out.push(xml.slice(copied));
+  return out.join('');
+}

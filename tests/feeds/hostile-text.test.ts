@@ -106,3 +106,13 @@ describe('element names the tree builder was not made for', () => {
     },
   );
 });
+
+describe('a stray `<!` in element text', () => {
+  it('is read as text, while comments, CDATA sections and the DOCTYPE keep their meaning', async () => {
+    const xml = `<?xml version="1.0"?><!DOCTYPE rss><rss version="2.0"><channel><title>Bang</title>
+<item><title>Wow <!Really</title><link>https://bang.example/a</link><!-- a <!comment -->
+<description><![CDATA[<p>kept <!x</p>]]></description></item></channel></rss>`;
+    const parsed = await parseFeed(xml, null);
+    expect(parsed.items.map((item) => [item.title, item.summary])).toEqual([['Wow <!Really', '<p>kept <!x</p>']]);
+  });
+});

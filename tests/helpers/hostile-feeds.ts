@@ -83,6 +83,23 @@ export function hostileFeedShapes(bytes: number = HOSTILE_BYTES): HostileFeedSha
     { name: 'doctype-unclosed', contentType: RSS, body: `<?xml version="1.0"?>${fill('<!DOCTYPE rss [')}` },
     // `<?` processing instructions repeated, never closed, before the root.
     { name: 'pi-repeated', contentType: RSS, body: `<?xml version="1.0"?>${fill('<?x ')}<rss/>` },
+    // `<!` repeated in element text: sax's SGML-declaration state upper-cases the growing
+    // declaration at every character (64 s at 100 KB before `<!` was escaped).
+    ...Object.entries({ bang: '<!', 'bang-d': '<!D', 'bang-bracket': '<![', 'bang-dash': '<!-', 'doctype-mid': '<!DOCTYPE ' }).map(
+      ([name, unit]) => ({
+        name: `description-${name}-repeated`,
+        contentType: RSS,
+        body: rss(rssItem('Declarations', `<description>${fill(unit)}</description>`)),
+      }),
+    ),
+    // Other sax states a stray `<` opens inside element text: a processing instruction, an
+    // end tag never closed, attribute-less start tags, `=` where attributes go.
+    ...Object.entries({ pi: '<?', 'end-tag': '</', 'start-tag': '<a', 'start-tag-space': '<a ' }).map(([name, unit]) => ({
+      name: `description-${name}-repeated`,
+      contentType: RSS,
+      body: rss(rssItem('Stray', `<description>${fill(unit)}</description>`)),
+    })),
+    { name: 'tag-equals-repeated', contentType: RSS, body: rss(rssItem('Equals', `<description><a ${fill('=')}></description>`)) },
     // Deeply nested elements inside an item description (serializing the tree back to markup).
     {
       name: 'nested-elements',
