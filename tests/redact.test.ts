@@ -19,9 +19,10 @@ describe('redactUrl', () => {
       expected: 'smtps://me%40x.org:***@mail.example:465',
     },
     {
-      behaviour: 'keeps a user name without a password',
+      // Often the token itself (https://ghp_TOKEN@host/): issue 9 §3.
+      behaviour: 'masks a user name without a password whole',
       url: 'https://user@host.example/feed',
-      expected: 'https://user@host.example/feed',
+      expected: 'https://***@host.example/feed',
     },
     {
       behaviour: 'hides credential query parameters only',
