@@ -68,7 +68,7 @@ function redactError(error: Error): pino.SerializedError {
 
 /** Strings with their URL secrets masked, through plain objects and arrays (a few levels deep). */
 function redactValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.includes('://') ? redactSecrets(value) : value;
+  if (typeof value === 'string') return redactSecrets(value);
   if (depth > 3 || typeof value !== 'object' || value === null) return value;
   if (value instanceof Error) return value; // serialized (and redacted) by the err serializer
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));

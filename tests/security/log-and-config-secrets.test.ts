@@ -31,8 +31,10 @@ describe('feed URL secrets', () => {
     logger.info({ feedUrl: url, nested: { urls: [url] } }, 'feed polled');
     logger.error({ err: new Error(`GET ${url}: socket hang up`) }, 'feed poll crashed');
     logger.error(new TypeError(`fetch failed for ${url}`));
+    // The WHATWG form fetch also accepts, with no "//".
+    logger.warn({ feedUrl: `http:alice:${PASSWORD}@feeds.example.com/x.xml` }, 'feed failed');
     const output = lines();
-    expect(output.split('\n').filter(Boolean)).toHaveLength(4);
+    expect(output.split('\n').filter(Boolean)).toHaveLength(5);
     expect(output).not.toContain(PASSWORD);
     expect(output).not.toContain(TOKEN);
     // Still useful: host, path and message survive.
