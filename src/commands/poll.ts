@@ -6,10 +6,11 @@ import { parseCommandArgs, withApp, type Command } from './command.ts';
 
 const help = `Usage: columnwire poll [--feed ID] [--force]
 
-Runs one poll cycle now and prints a line per feed: new, updated and duplicate items,
-not modified, skipped, or the error. Feeds backing off after errors or asked to wait by
-their server (Retry-After) are skipped unless --force. Exit 0 when the cycle ran, even
-if single feeds failed; see "columnwire feeds" for their state.
+Runs one poll cycle now and prints a line per feed: new, updated and unchanged items
+(unchanged: already stored, from this feed or another), not modified, skipped, or the
+error. Feeds backing off after errors or asked to wait by their server (Retry-After) are
+skipped unless --force. Exit 0 when the cycle ran, even if single feeds failed (see
+"columnwire feeds" for their state); with --feed, exit 1 when that feed failed.
 
 Options:
   --feed ID    poll only this feed
@@ -38,11 +39,12 @@ export const pollCommand: Command = {
       });
       const totals = countOutcomes(summary.results);
       stdout.write(
-        `${totals.feeds} feeds: ${totals.added} new, ${totals.updated} updated, ${totals.duplicates} duplicates, ` +
+        `${count(totals.feeds, 'feed')}: ${totals.added} new, ${totals.updated} updated, ${totals.duplicates} unchanged, ` +
           `${totals.notModified} not modified, ${totals.skipped} skipped, ${totals.failed} failed` +
-          `${summary.pruned > 0 ? `; ${summary.pruned} old stories pruned` : ''} (${summary.durationMs} ms)\n`,
+          `${summary.pruned > 0 ? `; ${count(summary.pruned, 'old story', 'old stories')} pruned` : ''} (${summary.durationMs} ms)\n`,
       );
-      return 0;
+      // Asked for one feed, its failure is the command's failure (scripts and cron check the status).
+      return values.feed !== undefined && totals.failed > 0 ? 1 : 0;
     });
   },
 };
@@ -51,7 +53,7 @@ export const pollCommand: Command = {
 export function formatOutcome(feed: Feed, outcome: PollOutcome): string {
   switch (outcome.kind) {
     case 'stored':
-      return `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} duplicates (${outcome.itemCount} items)`;
+      return `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} unchanged (${count(outcome.itemCount, 'item')})`;
     case 'not-modified':
       return `${feed.id}: not modified`;
     case 'skipped':
@@ -60,4 +62,9 @@ export function formatOutcome(feed: Feed, outcome: PollOutcome): string {
     case 'failed':
       return `${feed.id}: failed: ${redactSecrets(outcome.error, [feed.url, feed.configuredUrl, feed.source.url])} (retry after ${outcome.nextFetchAt.toISOString()})`;
   }
+}
+
+/** "1 feed", "2 feeds": `plural` for nouns that do not just take an s. */
+function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }

@@ -126,11 +126,23 @@ describe('columnwire CLI', () => {
   it('poll prints a line per feed, keeps going past a broken feed and exits 0', async () => {
     const first = await cli('poll');
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('jane: 2 new, 0 updated, 0 duplicates (2 items)');
-    expect(first.stdout).toContain('agg: 0 new, 0 updated, 1 duplicates (1 items)');
+    expect(first.stdout).toContain('jane: 2 new, 0 updated, 0 unchanged (2 items)');
+    // Already stored from jane's feed: unchanged, and one item is "1 item".
+    expect(first.stdout).toContain('agg: 0 new, 0 updated, 1 unchanged (1 item)');
     expect(first.stdout).toMatch(/broken: failed: HTTP 500/);
+    expect(first.stdout).toMatch(/^3 feeds: 2 new, 0 updated, 1 unchanged, /m);
+    expect(first.stdout).not.toContain('duplicates');
     const second = await cli('poll', '--feed', 'jane');
+    expect(second.code).toBe(0);
     expect(second.stdout).toContain('jane: not modified');
+    expect(second.stdout).toMatch(/^1 feed: 0 new, /m);
+  });
+
+  it('poll --feed exits 1 when the one feed asked for failed', async () => {
+    const result = await cli('poll', '--feed', 'broken', '--force');
+    expect(result.stdout).toMatch(/broken: failed: HTTP 500/);
+    expect(result.stdout).toMatch(/^1 feed: .* 1 failed/m);
+    expect(result.code).toBe(1);
   });
 
   it('poll --feed with an unknown id exits 2', async () => {
