@@ -8,6 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, 
 import type { z } from 'zod';
 import type { FeedSource } from '../model.ts';
 import { deriveFeedId } from './derive-feed-id.ts';
+import { nearestKey } from './nearest-key.ts';
 import { configSchema, type DigestConfig, type RawConfig } from './schema.ts';
 
 export interface Config {
@@ -98,11 +99,22 @@ export function parseConfig(text: string, path: string): Config {
   const at = (keys: readonly PropertyKey[], lineKeys = keys) => `${path}:${lineOf(doc, lines, lineKeys)}: ${keyPath(keys)}`;
   const parsed = configSchema.safeParse(valuesOf(doc, lines, path) ?? {});
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      // An unknown key is best shown on its own line; a missing one on its parent's.
-      const lineKeys = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    const problems = parsed.error.issues.flatMap((issue) => {
+      // An unknown key is best shown on its own line, with the known key it most likely meant.
+      if (issue.code === 'unrecognized_keys') {
+        const known = keysAt(configSchema, issue.path);
+        return issue.keys.map((key) => {
+          const meant = nearestKey(key, known);
+          const hint = meant === null ? '' : `; did you mean ${meant}?`;
+          return {
+            line: lineOf(doc, lines, [...issue.path, key]),
+            text: `${at(issue.path, [...issue.path, key])} has an unknown key "${key}"${hint}`,
+          };
+        });
+      }
+      // A missing key is shown on its parent's line.
       const missing = issue.code === 'invalid_type' && !doc.hasIn(issue.path as unknown[]);
-      return { line: lineOf(doc, lines, lineKeys), text: `${at(issue.path, lineKeys)} ${missing ? 'is required' : describeIssue(issue)}` };
+      return [{ line: lineOf(doc, lines, issue.path), text: `${at(issue.path)} ${missing ? 'is required' : describeIssue(issue)}` }];
     });
     throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
   }
@@ -205,9 +217,7 @@ function checkDigests(raw: RawConfig, feeds: FeedSource[], at: (keys: readonly P
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.length === 1
-        ? `has an unknown key "${issue.keys[0]}"`
-        : `has unknown keys ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+      return `has unknown keys ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
     case 'invalid_type':
       return issue.message.startsWith('Invalid input') ? `must be a ${issue.expected}` : issue.message;
     // Every other issue carries a message from the schema, written to follow the path.
@@ -222,6 +232,31 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'custom':
       return issue.message;
   }
+}
+
+/**
+ * The keys the mapping at `path` may hold, read from the schema itself, so a setting added
+ * there is suggested without a second list to keep in step.
+ */
+function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  const rest = [...path];
+  while (node !== undefined) {
+    const def: z.core.$ZodTypeDef = node._zod.def;
+    if (def.type === 'object') {
+      const shape = (def as z.core.$ZodObjectDef).shape;
+      if (rest.length === 0) return Object.keys(shape);
+      node = shape[String(rest.shift())];
+    } else if (def.type === 'array') {
+      rest.shift();
+      node = (def as z.core.$ZodArrayDef).element;
+    } else if (def.type === 'default' || def.type === 'prefault' || def.type === 'optional') {
+      node = (def as z.core.$ZodDefaultDef).innerType;
+    } else if (def.type === 'pipe') {
+      node = (def as z.core.$ZodPipeDef).in;
+    } else return [];
+  }
+  return [];
 }
 
 /** The line of the deepest node of `keys` present in the document. */
