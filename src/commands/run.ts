@@ -9,7 +9,7 @@ import { runDigest, type DigestDeps } from '../digest/run-digest.ts';
 import { pollAll } from '../feeds/poll-all.ts';
 import { createScheduler, lastScheduledRun, type Scheduler } from '../scheduler.ts';
 import { messageOf } from '../errors.ts';
-import { lockDataFolder, type DataLock } from '../storage/data-lock.ts';
+import { lockDataFolder, watchDataLock, type DataLock } from '../storage/data-lock.ts';
 import { openApp, parseCommandArgs, type Command } from './command.ts';
 
 const help = `Usage: columnwire run
@@ -26,6 +26,8 @@ re-reads the digest templates.
 
 One service per data folder: a second "columnwire run" on the same --data exits 2,
 naming the pid of the first. One-shot commands (poll, digest, stats, ...) work beside it.
+The service re-checks its lock every few seconds (and on SIGHUP): a deleted run.lock is
+locked again, and if another run got it first, this one stops with exit 2.
 
 SIGINT or SIGTERM stops it: no new polls or digest messages start, the ones in flight get
 shutdownGraceSeconds (default 10) to finish, then the server and database are closed and
@@ -55,6 +57,7 @@ export const runCommand: Command = {
       throw error;
     }
     const service = createService(app);
+    const lockWatch = watchDataLock(lock, app.dataDir, app.logger);
     try {
       const server = await app.startServer();
       await service.start();
@@ -74,8 +77,11 @@ export const runCommand: Command = {
         () => void service.reload('file'),
         (err) => app.logger.warn({ err }, 'config watch failed'),
       );
-      onHangup = () => void service.reload('SIGHUP');
-      await stopSignal;
+      onHangup = () => {
+        lockWatch.check();
+        void service.reload('SIGHUP');
+      };
+      const lost = await Promise.race([stopSignal.then(() => false), lockWatch.lost.then(() => true)]);
       onHangup = () => {};
       watcher.close();
       const graceMs = app.config.shutdownGraceSeconds * 1000;
@@ -89,8 +95,9 @@ export const runCommand: Command = {
       if (!finished)
         app.logger.warn({ abandoned: service.busy.size }, 'grace period over; stopping with work unfinished (it resumes at next start)');
       app.logger.info('stopped');
-      return 0;
+      return lost ? 2 : 0;
     } finally {
+      lockWatch.stop();
       await service.stop();
       service.closeMailer();
       await app.close();

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serveBody, serveForTest } from '../helpers/feed-server.ts';
@@ -7,6 +7,12 @@ import { message, startService } from '../helpers/service.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const root = makeTempDir();
+
+/** What someone tidying the data folder deletes: the files look like leftovers of a crash. */
+function deleteLockFiles(dataDir: string): void {
+  for (const name of ['run.lock', 'run.lock-journal', 'run.pid']) rmSync(join(dataDir, name), { force: true });
+}
+const relocked = message('the data folder lock file was deleted or replaced; locked it again. Do not delete it while the service runs');
 
 async function setUp(name: string): Promise<{ configPath: string; dataDir: string }> {
   const server = await serveForTest({
@@ -38,7 +44,7 @@ describe('the data folder lock', () => {
     const poll = await runCli(['--config', configPath, '--data', dataDir, 'poll', '--force']);
     expect(poll.stderr).toBe('');
     expect(poll.code).toBe(0);
-    expect(poll.stdout).toContain('1 feeds:');
+    expect(poll.stdout).toMatch(/^1 feeds?:/m);
     const stats = await runCli(['--config', configPath, '--data', dataDir, 'stats']);
     expect(stats.code).toBe(0);
 
@@ -69,4 +75,47 @@ describe('the data folder lock', () => {
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
   }, 120_000);
+
+  it('locks run.lock again when it is deleted under the running service, so a second run still exits 2', async () => {
+    const { configPath, dataDir } = await setUp('deleted');
+    // Checks every 100 ms here (5 s by default); the test awaits the re-lock, it does not sleep.
+    const first = startService(configPath, dataDir, { COLUMNWIRE_LOCK_CHECK_MS: '100' });
+    await first.url();
+    deleteLockFiles(dataDir);
+    await first.waitForLog(relocked, 'the re-lock of the deleted run.lock');
+
+    const second = await runCli(['--config', configPath, '--data', dataDir, 'run']);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`another columnwire run (pid ${first.child.pid}) is using ${dataDir}`);
+    // The pid file is back too, saying what it is.
+    expect(readFileSync(join(dataDir, 'run.pid'), 'utf8')).toMatch(
+      new RegExp(`^${first.child.pid}\n# columnwire run .*Do not delete`, 's'),
+    );
+    expect(first.child.exitCode).toBeNull();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  }, 60_000);
+
+  it('stops with exit 2, naming both pids, when another run locked the deleted run.lock first', async () => {
+    const { configPath, dataDir } = await setUp('taken');
+    // No timed check in this test: SIGHUP makes the first service check its lock at a known moment.
+    const first = startService(configPath, dataDir, { COLUMNWIRE_LOCK_CHECK_MS: '3600000' });
+    await first.url();
+    deleteLockFiles(dataDir);
+    const second = startService(configPath, dataDir, { COLUMNWIRE_LOCK_CHECK_MS: '3600000' });
+    await second.url();
+
+    first.child.kill('SIGHUP');
+    expect(await first.exited).toBe(2);
+    expect(first.stderr()).toContain(
+      `another columnwire run (pid ${second.child.pid}) locked ${dataDir} after ${join(dataDir, 'run.lock')} was deleted; this one (pid ${first.child.pid}) stops`,
+    );
+    // The one left keeps the folder: its pid file stays, and a third run is refused naming it.
+    const third = await runCli(['--config', configPath, '--data', dataDir, 'run']);
+    expect(third.code).toBe(2);
+    expect(third.stderr).toContain(`(pid ${second.child.pid})`);
+    expect(second.child.exitCode).toBeNull();
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 60_000);
 });
