@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { isAddressOrRange } from '../feeds/address-policy.ts';
+import { parseMailbox } from './parse-mailbox.ts';
 import { redactUrl } from '../redact.ts';
 import { describeScheduleError } from '../scheduler.ts';
 
@@ -101,11 +102,22 @@ const serverSchema = z.strictObject({
     .default(() => [...DEFAULT_ADMIN_NETWORKS]),
 });
 
-const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
-const email = z
-  .string({ error: 'must be an email address' })
-  .trim()
-  .regex(EMAIL, { error: (issue) => `must be an email address like reader@example.com, got ${JSON.stringify(issue.input)}` });
+const mailbox = z.string({ error: 'must be an email address' }).transform((value, ctx) => {
+  const parsed = parseMailbox(value);
+  if (parsed === null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an email address like reader@example.com or "Jane Doe <jane@example.com>", got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+});
+// One recipient may be written without the list brackets: `to: jane@example.com`.
+const recipients = z.preprocess(
+  (value) => (typeof value === 'string' ? [value] : value),
+  z.array(mailbox, { error: 'must be an email address or a list of them' }).min(1, { error: 'must list at least one address' }),
+);
 
 const mailSchema = z.strictObject({
   from: text.default('Columnwire <columnwire@localhost>'),
@@ -123,27 +135,37 @@ const timezone = z.string({ error: 'must be an IANA time zone name like Europe/L
   { error: (issue) => `must be an IANA time zone name like Europe/London or America/New_York, got ${JSON.stringify(issue.input)}` },
 );
 
-const digestSchema = z.strictObject(
-  {
-    id: z.string({ error: 'must be a string' }).regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or "."' }),
-    schedule: z
-      .string({ error: 'must be a cron expression string' })
-      .default('0 7 * * *')
-      .superRefine((value, ctx) => {
-        const problem = describeScheduleError(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: `must be a cron expression: ${problem}` });
-      }),
-    timezone: timezone.default('UTC'),
-    subject: text.default('Columns for {date} ({count})'),
-    to: z.array(email, { error: 'must be a list of email addresses' }).min(1, { error: 'must list at least one address' }),
-    tags: z.array(text, { error: 'must be a list of tags' }).default([]),
-    feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
-    groupBy: z.enum(['outlet', 'columnist', 'tag', 'none'], { error: 'must be one of outlet, columnist, tag, none' }).default('outlet'),
-    maxItems: int(1, 1000).default(100),
-    skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
-  },
-  { error: 'must be a mapping with at least id: and to:' },
-);
+const digestSchema = z
+  .strictObject(
+    {
+      id: z.string({ error: 'must be a string' }).regex(FEED_ID, { error: 'must be a slug: lower-case letters, digits, "-", "_" or "."' }),
+      schedule: z
+        .string({ error: 'must be a cron expression string' })
+        .default('0 7 * * *')
+        .superRefine((value, ctx) => {
+          const problem = describeScheduleError(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: `must be a cron expression: ${problem}` });
+        }),
+      timezone: timezone.default('UTC'),
+      subject: text.default('Columns for {date} ({count})'),
+      to: recipients,
+      tags: z.array(text, { error: 'must be a list of tags' }).default([]),
+      feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
+      groupBy: z.enum(['outlet', 'columnist', 'tag', 'none'], { error: 'must be one of outlet, columnist, tag, none' }).default('outlet'),
+      maxItems: int(1, 1000).default(100),
+      skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
+    },
+    { error: 'must be a mapping with at least id: and to:' },
+  )
+  .transform(({ to, ...digest }) => ({
+    ...digest,
+    /** Bare addresses: each recipient's identity (Message-ID, unsubscribe token). */
+    to: to.map((recipient) => recipient.address),
+    /** Display names for the To header, by lower-cased address. */
+    recipientNames: Object.fromEntries(
+      to.flatMap((recipient) => (recipient.name === null ? [] : [[recipient.address.toLowerCase(), recipient.name] as const])),
+    ),
+  }));
 
 export const configSchema = z.strictObject(
   {

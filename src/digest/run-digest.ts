@@ -121,8 +121,10 @@ export function composeMessage(
   const unsubscribeUrl = `${base}/unsubscribe?token=${token}`;
   const fromAddress = /<([^>]+)>/.exec(deps.config.mail.from)?.[1] ?? deps.config.mail.from.trim();
   const host = new URL(base).hostname;
+  const name = digest.recipientNames[address.toLowerCase()];
   return {
     to: address,
+    ...(name !== undefined ? { toName: name } : {}),
     subject: rendered.subject,
     html: rendered.html(unsubscribeUrl),
     text: rendered.text(unsubscribeUrl),

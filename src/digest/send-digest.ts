@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 
 export interface OutgoingMessage {
+  /** The bare address: the envelope recipient. */
   to: string;
+  /** The reader's display name for the To header (feeds.yaml `Jane Doe <jane@example.com>`). */
+  toName?: string;
   subject: string;
   html: string;
   text: string;
@@ -104,7 +107,8 @@ function outboxMailer(outboxDir: string, from: string): Mailer {
 function toMail(message: OutgoingMessage, from: string): SendMailOptions {
   return {
     from,
-    to: message.to,
+    // nodemailer quotes and encodes the name itself (RFC 5322 §3.4, RFC 2047).
+    to: message.toName === undefined ? message.to : { name: message.toName, address: message.to },
     subject: message.subject,
     html: message.html,
     text: message.text,

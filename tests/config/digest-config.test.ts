@@ -28,6 +28,7 @@ describe('the digests: and mail: keys', () => {
         groupBy: 'outlet',
         maxItems: 100,
         skipEmpty: true,
+        recipientNames: {},
       },
     ]);
     expect(config.mail).toEqual({ from: 'Columnwire <columnwire@localhost>' });
@@ -68,6 +69,7 @@ ${FEEDS}digests:
       groupBy: 'columnist',
       maxItems: 25,
       skipEmpty: false,
+      recipientNames: {},
     });
   });
 
@@ -81,8 +83,8 @@ ${FEEDS}digests:
       'bad email addresses',
       'digests:\n  - id: daily\n    to:\n      - r@example.org\n      - not-an-email\n      - "r@localhost"\n',
       [
-        'feeds.yaml:9: digests[0].to[1] must be an email address like reader@example.com, got "not-an-email"',
-        'feeds.yaml:10: digests[0].to[2] must be an email address like reader@example.com, got "r@localhost"',
+        'feeds.yaml:9: digests[0].to[1] must be an email address like reader@example.com or "Jane Doe <jane@example.com>", got "not-an-email"',
+        'feeds.yaml:10: digests[0].to[2] must be an email address like reader@example.com or "Jane Doe <jane@example.com>", got "r@localhost"',
       ],
     ],
     [
