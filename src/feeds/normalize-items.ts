@@ -1,9 +1,11 @@
 /**
- * ParsedItem → NormalizedItem: dates settled against the moment the item was first seen,
- * and the keys deduplication matches on. Pure: `now` is an argument.
+ * ParsedItem → NormalizedItem: fields capped in size (cap-text.ts), dates settled against
+ * the moment the item was first seen, and the keys deduplication matches on. Pure: `now` is
+ * an argument.
  */
 import { createHash } from 'node:crypto';
 import type { NormalizedItem, ParsedItem } from '../model.ts';
+import { capCategories, capHtml, capId, capLine, capLink } from './cap-text.ts';
 import { canonicalUrl } from './canonical-url.ts';
 
 /** Feeds' clocks drift; a date this far ahead is still taken at its word. */
@@ -13,7 +15,21 @@ const MIN_TITLE_KEY_LENGTH = 12;
 
 /** Normalizes one feed's items for storage, as seen at `now`. */
 export function normalizeItems(items: ParsedItem[], now: Date): NormalizedItem[] {
-  return items.map((item) => normalizeItem(item, now));
+  return items.map((item) => normalizeItem(capItem(item), now));
+}
+
+/** The item with every stored text within its cap: what one story costs is bounded. */
+function capItem(item: ParsedItem): ParsedItem {
+  return {
+    ...item,
+    id: capId(item.id),
+    title: capLine(item.title),
+    link: capLink(item.link),
+    author: capLine(item.author),
+    summary: capHtml(item.summary),
+    content: capHtml(item.content),
+    categories: capCategories(item.categories),
+  };
 }
 
 function normalizeItem(item: ParsedItem, now: Date): NormalizedItem {

@@ -4,6 +4,7 @@
  * OPML list and the home page. Compressed variants are made on first request and kept too.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FeedSource, Story } from '../model.ts';
 import type { Store } from '../storage/store.ts';
@@ -50,6 +51,12 @@ const MAX_DOCUMENTS = 256;
 export const LIMIT_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500];
 const INDEX_STORIES = 30;
 const MAX_SANITIZED = 20_000;
+/**
+ * Sanitizing runs on the thread that answers HTTP: after this much of it, a batch of stories
+ * lets waiting requests (/healthz, cached documents) run before it goes on. A story is at
+ * most 128 Ki characters per field (cap-text.ts), tens of milliseconds to sanitize.
+ */
+const SANITIZE_SLICE_MS = 20;
 
 export type PublishedFeeds = ReturnType<typeof createPublishedFeeds>;
 
@@ -78,8 +85,23 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   function storiesFor(scope: FeedScope, limit: number): Promise<Story[]> {
     return remember(storyLists, `${JSON.stringify(scope)}:${limit}`, async () => {
       const feedIds = scopeFeedIds(scope);
-      return (await options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) })).map(clean);
+      return cleanAll(await options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) }));
     });
+  }
+
+  /** Every story cleaned, in order, yielding to the event loop every SANITIZE_SLICE_MS of work. */
+  async function cleanAll(stories: readonly Story[]): Promise<Story[]> {
+    const cleaned: Story[] = [];
+    // Reading the stories was work already: the first slice starts with a turn for others.
+    let sliceStart = Number.NEGATIVE_INFINITY;
+    for (const story of stories) {
+      if (performance.now() - sliceStart >= SANITIZE_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+      cleaned.push(clean(story));
+    }
+    return cleaned;
   }
 
   function memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
