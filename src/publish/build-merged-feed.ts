@@ -2,7 +2,11 @@
  * Stories → one merged feed document (RSS 2.0, Atom 1.0 or JSON Feed). Pure: everything it
  * shows comes in as arguments. Each entry keeps its columnist, its outlet and every source
  * it appeared in (RSS/Atom: columnwire:source elements; JSON Feed: the `_columnwire`
- * extension, as the JSON Feed spec reserves `_`-prefixed keys).
+ * extension, as the JSON Feed spec reserves `_`-prefixed keys). RSS and Atom also name the
+ * primary source feed in the standard `<source>`, which readers show. JSON Feed has no such
+ * field, and its `authors` stay the columnist: readers take `authors` for the byline
+ * (Miniflux joins feed and item author names into one; NetNewsWire reads them as people),
+ * so an outlet there would read as a co-author.
  *
  * Every format writes the same normalized entries (merged-entry.ts): plain-text titles,
  * http(s) links only, no character XML 1.0 forbids. RSS and Atom are written by our own

@@ -4,6 +4,7 @@
  * and Atom), and every link is an absolute http(s) URL or absent. Pure.
  */
 import type { FeedSource, Story } from '../model.ts';
+import { publicUrl } from '../redact.ts';
 import { dropForbiddenXmlChars } from './xml-writer.ts';
 
 /** One story as the merged feeds write it. */
@@ -23,7 +24,23 @@ export interface MergedEntry {
   outlet: string | null;
   /** The story's own categories, then the feeds.yaml tags of every feed it appeared in; no duplicates, none empty. */
   categories: string[];
+  /** The feed the story first appeared in: RSS 2.0 and Atom `<source>`, which readers show. */
+  origin: MergedOrigin;
   sources: MergedSource[];
+}
+
+/**
+ * The story's primary source feed as RSS 2.0 `<source url>` (one per item, the channel it
+ * came from) and Atom `<source>` (RFC 4287 §4.2.11) name it. A story in several feeds
+ * names the first it appeared in, as RSS allows one `<source>`; the others stay in `sources`.
+ */
+export interface MergedOrigin {
+  /** The outlet of the feed, else its title, else its id. */
+  title: string;
+  /** The configured feed URL as a public document may show it (no user, password or secret parameters), http(s) only; else null. */
+  url: string | null;
+  /** Atom source id: the public URL, else a URN naming the feed id (the feed is no longer configured). */
+  id: string;
 }
 
 /** One feed a story appeared in (RSS/Atom `columnwire:source`, JSON `_columnwire.sources`). */
@@ -73,16 +90,37 @@ export function toMergedEntry(story: Story, sources: ReadonlyMap<string, FeedSou
     columnist: cleanText(story.author) ?? cleanText(primary?.title),
     outlet: cleanText(primary?.outlet),
     categories: storyCategories(story, sources),
+    origin: originOf(story.feedId, primary),
     sources: story.sources.map((source) => {
       const configured = sources.get(source.feedId);
       return {
         feed: cleanText(source.feedId) ?? '',
-        outlet: cleanText(configured?.outlet) ?? cleanText(configured?.title) ?? cleanText(source.feedId) ?? '',
+        outlet: outletName(source.feedId, configured),
         url: publishableLink(source.link),
         firstSeen: source.firstSeenAt.toISOString(),
       };
     }),
   };
+}
+
+/** What the merged feeds call a source feed: its outlet, else its title, else its id. */
+function outletName(feedId: string, configured: FeedSource | undefined): string {
+  return cleanText(configured?.outlet) ?? cleanText(configured?.title) ?? cleanText(feedId) ?? '';
+}
+
+/**
+ * The public URL of a configured feed: secrets dropped (redact.ts publicUrl) from the
+ * WHATWG-serialized URL, so what is dropped is what fetch would send, then http(s) only.
+ */
+export function publicFeedUrl(url: string | null | undefined): string | null {
+  const href = publishableLink(url);
+  return href ? publishableLink(publicUrl(href)) : null;
+}
+
+function originOf(feedId: string, configured: FeedSource | undefined): MergedOrigin {
+  const url = publicFeedUrl(configured?.url);
+  // A URN's NSS is percent-encoded (RFC 8141 §2); cleanText has dropped lone surrogates, which encodeURIComponent refuses.
+  return { title: outletName(feedId, configured), url, id: url ?? `urn:columnwire:feed:${encodeURIComponent(cleanText(feedId) ?? '')}` };
 }
 
 function storyCategories(story: Story, sources: ReadonlyMap<string, FeedSource>): string[] {

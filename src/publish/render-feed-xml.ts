@@ -1,10 +1,11 @@
 /**
  * Merged entries → RSS 2.0 and Atom 1.0 documents, with our XML writer (xml-writer.ts), so
  * every value is escaped the same way whatever element or attribute it lands in. Each
- * entry keeps its columnist, outlet, categories and sources (columnwire:source elements).
+ * entry keeps its columnist, outlet, categories and sources (columnwire:source elements),
+ * and names its primary source feed in the standard `<source>`, which readers display.
  * Pure. To add an element to every entry, add it to the entry's children below.
  */
-import type { MergedEntry, MergedSource } from './merged-entry.ts';
+import type { MergedEntry, MergedOrigin, MergedSource } from './merged-entry.ts';
 import { element, writeXmlDocument, type XmlElement } from './xml-writer.ts';
 
 export const COLUMNWIRE_NS = 'https://columnwire.github.io/ns/1.0';
@@ -72,8 +73,14 @@ function rssItem(entry: MergedEntry): XmlElement {
     entry.categories.map((name) => element('category', {}, name)),
     // RSS 2.0's <author> must be an email address, so the columnist is dc:creator.
     entry.columnist ? element('dc:creator', {}, entry.columnist) : null,
+    rssSource(entry.origin),
     columnwireElements(entry),
   );
+}
+
+/** RSS 2.0 `<source url="…">Outlet</source>`: the channel the item came from; `url` is required, so none without one. */
+function rssSource(origin: MergedOrigin): XmlElement | null {
+  return origin.url ? element('source', { url: origin.url }, origin.title) : null;
 }
 
 /** The entries as an Atom 1.0 document (RFC 4287). */
@@ -112,7 +119,22 @@ function atomEntry(entry: MergedEntry, home: string | null): XmlElement {
     entry.columnist ? element('author', {}, element('name', {}, entry.columnist)) : null,
     entry.categories.map((name) => element('category', { term: name, label: name })),
     element('published', {}, entry.published.toISOString()),
+    atomSource(entry.origin),
     columnwireElements(entry),
+  );
+}
+
+/**
+ * Atom `<source>` (RFC 4287 §4.2.11): the feed's id, title and self link (the feed
+ * document itself, §4.2.7.2). We do not know the source feed's own `<updated>`, so it is left out.
+ */
+function atomSource(origin: MergedOrigin): XmlElement {
+  return element(
+    'source',
+    {},
+    element('id', {}, origin.id),
+    element('title', { type: 'text' }, origin.title),
+    origin.url ? element('link', { rel: 'self', href: origin.url }) : null,
   );
 }
 

@@ -160,11 +160,24 @@ function maybe<T>(random: Random, probability: number, make: () => T): T | null 
   return random() < probability ? make() : null;
 }
 
+/**
+ * A configured feed URL: plain, private (user, password and secret parameters, which no
+ * public document may show), with markup characters in the path, or not http(s) at all.
+ */
+export function hostileFeedUrl(random: Random, index: number): string {
+  const roll = random();
+  if (roll < 0.4) return `https://feeds.example.org/${index}`;
+  if (roll < 0.6) return `https://alice:PASS${index}@feeds.example.org/${index}?token=TOKEN${index}&page=2`;
+  if (roll < 0.75) return `HTTP://Feeds.Example.org:80/${index}/a&b<c>"d'?api_key=KEY${index}&feed_token=T${index}&sig=S&q=%3C`;
+  if (roll < 0.9) return `https://feeds.example.org/${index}?${['token', 'feed_token', 'sig'][intBetween(random, 0, 2)]}=SECRET${index}`;
+  return ['file:///etc/feed.xml', 'ftp://feeds.example.org/x', 'not a url'][intBetween(random, 0, 2)]!;
+}
+
 /** 1–4 configured feeds with hostile titles, outlets and tags (ids unique). */
 export function hostileSources(random: Random): FeedSource[] {
   return Array.from({ length: intBetween(random, 1, 4) }, (_, index) => ({
     id: `${hostileText(random)}#${index}`,
-    url: `https://feeds.example.org/${index}`,
+    url: hostileFeedUrl(random, index),
     title: maybe(random, 0.7, () => hostileText(random)),
     outlet: maybe(random, 0.7, () => hostileText(random)),
     tags: Array.from({ length: intBetween(random, 0, 3) }, () => hostileText(random)),

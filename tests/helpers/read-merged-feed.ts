@@ -24,7 +24,17 @@ export interface Decoded {
   columnist: string | null;
   outlet: string | null;
   categories: string[];
+  /** RSS `<source url>` or Atom `<source>`; JSON Feed has none (null). */
+  origin: DecodedOrigin | null;
   sources: Array<{ feed: string; outlet: string; url: string | null; firstSeen: string }>;
+}
+
+/** The standard source element as read: RSS gives text and url; Atom gives id, title and self link. */
+export interface DecodedOrigin {
+  title: string;
+  url: string | null;
+  /** Atom `<source><id>`; null in RSS. */
+  id: string | null;
 }
 
 /** Fails when an element holds a child outside `allowed` (`uri local`): what an injection would add. */
@@ -42,16 +52,40 @@ const RSS_ITEM = new Set([
   ' category',
   `${CONTENT} encoded`,
   `${DC} creator`,
+  ' source',
   `${CW} outlet`,
   `${CW} source`,
 ]);
 const RSS_CHANNEL = new Set([' title', ' link', ' description', ' lastBuildDate', ' docs', ' generator', ' ttl', ' item', `${ATOM} link`]);
 const ATOM_FEED = new Set(['id', 'title', 'updated', 'generator', 'author', 'link', 'subtitle', 'entry'].map((name) => `${ATOM} ${name}`));
 const ATOM_ENTRY = new Set(
-  ['title', 'id', 'link', 'updated', 'summary', 'content', 'author', 'category', 'published']
+  ['title', 'id', 'link', 'updated', 'summary', 'content', 'author', 'category', 'published', 'source']
     .map((name) => `${ATOM} ${name}`)
     .concat([`${CW} outlet`, `${CW} source`]),
 );
+
+const ATOM_SOURCE = new Set(['id', 'title', 'link'].map((name) => `${ATOM} ${name}`));
+
+/** RSS 2.0 `<source url>`: text only, exactly one attribute. */
+function rssOrigin(item: XmlTree): DecodedOrigin | null {
+  const source = onlyChild(item, '', 'source');
+  if (!source) return null;
+  expect(source.children, '<source> children').toEqual([]);
+  expect(Object.keys(source.attributes)).toEqual(['url']);
+  return { title: source.text, url: source.attributes.url!, id: null };
+}
+
+/** Atom `<source>` (RFC 4287 §4.2.11): one id, one text title, at most one self link, nothing else. */
+function atomOrigin(entry: XmlTree): DecodedOrigin | null {
+  const source = onlyChild(entry, ATOM, 'source');
+  if (!source) return null;
+  onlyAllowed(source, ATOM_SOURCE);
+  const title = onlyChild(source, ATOM, 'title')!;
+  expect(title.attributes.type).toBe('text');
+  const link = onlyChild(source, ATOM, 'link');
+  if (link) expect(link.attributes.rel).toBe('self');
+  return { title: title.text, url: link?.attributes.href ?? null, id: onlyChild(source, ATOM, 'id')!.text };
+}
 
 const sourceOf = (node: XmlTree) => ({
   feed: node.attributes.feed!,
@@ -80,6 +114,7 @@ function decodeRss(document: string): { title: string; entries: Decoded[] } {
       columnist: onlyChild(item, DC, 'creator')?.text ?? null,
       outlet: onlyChild(item, CW, 'outlet')?.text ?? null,
       categories: childrenNamed(item, '', 'category').map((category) => category.text),
+      origin: rssOrigin(item),
       sources: childrenNamed(item, CW, 'source').map(sourceOf),
     };
   });
@@ -115,6 +150,7 @@ function decodeAtom(document: string): { title: string; entries: Decoded[] } {
       columnist: author ? onlyChild(author, ATOM, 'name')!.text : null,
       outlet: onlyChild(entry, CW, 'outlet')?.text ?? null,
       categories: categories.map((category) => category.attributes.term!),
+      origin: atomOrigin(entry),
       sources: childrenNamed(entry, CW, 'source').map(sourceOf),
     };
   });
@@ -139,6 +175,7 @@ function decodeJson(document: string): { title: string; entries: Decoded[] } {
       columnist: item._columnwire.columnist,
       outlet: item._columnwire.outlet,
       categories: item.tags as string[],
+      origin: null,
       sources: item._columnwire.sources,
     };
   });

@@ -4,7 +4,9 @@
  * (saxes) or JSON.parse. Every document must be well-formed, hold one entry per story with
  * no element a story's text could inject, and give back every field exactly, after the
  * documented normalization: characters XML 1.0 forbids dropped, links other than http(s)
- * dropped (and http(s) links WHATWG-serialized). FUZZ_SEED=N runs another seed.
+ * dropped (and http(s) links WHATWG-serialized). Each entry's RSS/Atom `<source>` names its
+ * primary feed by its public URL: a private feed's password, token and key appear nowhere
+ * (issue 10 §2). FUZZ_SEED=N runs another seed.
  */
 import { describe, expect, it } from 'vitest';
 import type { FeedSource, Story } from '../../src/model.ts';
@@ -44,6 +46,27 @@ function link(value: string | null): string | null {
   }
 }
 
+/** The public form of a configured feed URL, written apart from redact.ts for the URLs the generator makes. */
+function publicFeedUrl(value: string | undefined): string | null {
+  const href = link(value ?? null);
+  if (!href) return null;
+  const url = new URL(href);
+  url.username = '';
+  url.password = '';
+  for (const name of [...url.searchParams.keys()]) if (/token|secret|key|sig/i.test(name)) url.searchParams.delete(name);
+  return url.href;
+}
+
+/** RSS `<source url>` (only with a url) and Atom `<source>` of the story's primary feed; JSON Feed has none. */
+function expectedOrigin(story: Story, sources: ReadonlyMap<string, FeedSource>, format: FeedFormat): Decoded['origin'] {
+  const configured = sources.get(story.feedId);
+  const title = text(configured?.outlet) ?? text(configured?.title) ?? text(story.feedId) ?? '';
+  const url = publicFeedUrl(configured?.url);
+  if (format === 'json' || (format === 'rss' && !url)) return null;
+  if (format === 'rss') return { title, url, id: null };
+  return { title, url, id: url ?? `urn:columnwire:feed:${encodeURIComponent(text(story.feedId) ?? '')}` };
+}
+
 function expectedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, format: FeedFormat): Decoded {
   const primary = sources.get(story.feedId);
   const summary = text(story.summary);
@@ -61,6 +84,7 @@ function expectedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, f
     columnist: text(story.author) ?? text(primary?.title),
     outlet: text(primary?.outlet),
     categories: [...new Set(categories.filter((name): name is string => name !== null))],
+    origin: expectedOrigin(story, sources, format),
     sources: story.sources.map((source) => {
       const configured = sources.get(source.feedId);
       return {
@@ -106,6 +130,8 @@ describe(`merged feeds from hostile stories (seed ${SEED})`, () => {
         } catch (error) {
           throw new Error(`${where}: ${(error as Error).message}`, { cause: error });
         }
+        // The private feeds' password, token and key (hostileFeedUrl) appear in no document.
+        expect(document, where).not.toMatch(/(?:PASS|TOKEN|KEY|SECRET)\d/);
         expect(decoded.title, where).toBe(text(subtitle ? `${title}: ${subtitle}` : title) ?? 'columnwire');
         expect(decoded.entries, where).toEqual(list.map((story) => expectedEntry(story, sources, format)));
       }
