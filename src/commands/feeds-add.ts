@@ -3,6 +3,7 @@ import { uniqueFeedId } from '../config/derive-feed-id.ts';
 import type { FeedEntry } from '../config/edit-config.ts';
 import { findFeedByUrl } from '../config/feed-lookup.ts';
 import { loadConfig, type Config } from '../config/load.ts';
+import { normalizeTags } from '../config/normalize-tag.ts';
 import { FEED_ID } from '../config/schema.ts';
 import { updateConfigFile } from '../config/update-config-file.ts';
 import { UsageError } from '../errors.ts';
@@ -40,7 +41,7 @@ export async function runFeedsAdd({ argv, globals, stdout }: CommandContext): Pr
     id: values.id,
     title: values.title,
     outlet: values.outlet,
-    tags: [...new Set((values.tag ?? []).map((tag) => tag.trim()))],
+    tags: normalizeTags(values.tag ?? []),
   };
   const config = loadConfig(globals.configPath);
   // Refused before any network traffic when the typed URL alone shows it.

@@ -6,6 +6,7 @@
 import { canonicalUrl } from '../feeds/canonical-url.ts';
 import type { FeedSource } from '../model.ts';
 import { uniqueFeedId } from './derive-feed-id.ts';
+import { normalizeTag } from './normalize-tag.ts';
 import { findFeedByUrl } from './feed-lookup.ts';
 import type { OpmlSubscription } from './parse-opml.ts';
 import type { FeedEntry } from './render-feed-entry.ts';
@@ -39,7 +40,7 @@ export function planOpmlImport(
     const tags = [
       ...subscription.folders.map(tagOf),
       ...subscription.categories.flatMap((category) => category.split('/').map(tagOf)),
-      ...extraTags,
+      ...extraTags.map(normalizeTag),
     ];
     if (planned.has(canonical)) {
       const again = planned.get(canonical);

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { isAddressOrRange } from '../feeds/address-policy.ts';
+import { normalizeTag } from './normalize-tag.ts';
 import { parseMailbox } from './parse-mailbox.ts';
 import { redactUrl } from '../redact.ts';
 import { describeScheduleError } from '../scheduler.ts';
@@ -32,6 +33,9 @@ const int = (min: number, max: number) =>
     .min(min, { error: `must be at least ${min}` })
     .max(max, { error: `must be at most ${max}` });
 
+// `Politics  UK` and `politics-uk` are one tag (one /tags/{tag} URL, one digest filter).
+const tag = text.transform(normalizeTag);
+
 export const FEED_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 const feedSchema = z.strictObject(
@@ -43,7 +47,7 @@ const feedSchema = z.strictObject(
       .optional(),
     title: text.optional(),
     outlet: text.optional(),
-    tags: z.array(text, { error: 'must be a list of tags, like [politics, europe]' }).default([]),
+    tags: z.array(tag, { error: 'must be a list of tags, like [politics, europe]' }).default([]),
   },
   { error: 'must be a mapping with at least a url: key' },
 );
@@ -71,6 +75,8 @@ const pollSchema = z.strictObject({
     .positive({ error: 'must be more than 0' })
     .max(600, { error: 'must be at most 600' })
     .default(20),
+  // Feed readers keep a feed's newest thousand or so; a document of 140,000 items is an attack.
+  maxItemsPerFeed: int(1, 100_000).default(1000),
   allowPrivateAddresses: z
     .union(
       [
@@ -149,7 +155,7 @@ const digestSchema = z
       timezone: timezone.default('UTC'),
       subject: text.default('Columns for {date} ({count})'),
       to: recipients,
-      tags: z.array(text, { error: 'must be a list of tags' }).default([]),
+      tags: z.array(tag, { error: 'must be a list of tags' }).default([]),
       feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
       groupBy: z.enum(['outlet', 'columnist', 'tag', 'none'], { error: 'must be one of outlet, columnist, tag, none' }).default('outlet'),
       maxItems: int(1, 1000).default(100),
