@@ -105,7 +105,8 @@ export interface SaveResult {
 
 /** The outcome of polling one feed. */
 export type PollOutcome =
-  | ({ kind: 'stored'; itemCount: number } & SaveResult)
+  /** `droppedItems`: the document's oldest items past poll.maxItemsPerFeed, not stored. */
+  | ({ kind: 'stored'; itemCount: number; droppedItems: number } & SaveResult)
   | { kind: 'not-modified' }
   /** 'busy': another process held the database's write lock too long; the feed is left as it was, for the next cycle. */
   | { kind: 'skipped'; reason: WaitReason | 'busy'; until: Date }

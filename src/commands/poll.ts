@@ -53,7 +53,7 @@ export const pollCommand: Command = {
 export function formatOutcome(feed: Feed, outcome: PollOutcome): string {
   switch (outcome.kind) {
     case 'stored':
-      return `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} unchanged (${count(outcome.itemCount, 'item')})`;
+      return `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} unchanged (${count(outcome.itemCount, 'item')}${outcome.droppedItems > 0 ? `; ${outcome.droppedItems} older past poll.maxItemsPerFeed dropped` : ''})`;
     case 'not-modified':
       return `${feed.id}: not modified`;
     case 'skipped':

@@ -6,6 +6,7 @@
 import type { NormalizedItem, ParsedFeed, ParsedFeedMeta } from '../model.ts';
 import { decodeBody } from './decode-body.ts';
 import { discoverFeedLinks, looksLikeHtml } from './discover-feed.ts';
+import { DEFAULT_MAX_ITEMS_PER_FEED, keepNewest } from './keep-newest.ts';
 import { normalizeItems } from './normalize-items.ts';
 import { FeedParseError, parseFeed } from './parse-feed.ts';
 
@@ -28,12 +29,15 @@ export interface ParseJob {
   discover: boolean;
   /** Normalize the items as first seen at this moment (polling), answering `normalized`; null answers `parsed`. */
   normalizeAt: Date | null;
+  /** Keep at most this many items, the newest (poll.maxItemsPerFeed; default 1,000). */
+  maxItems?: number;
 }
 
 export type ParseOutcome =
-  | { kind: 'parsed'; parsed: ParsedFeed }
+  /** `droppedItems`: how many items past `maxItems` the document had (the oldest), not returned. */
+  | { kind: 'parsed'; parsed: ParsedFeed; droppedItems: number }
   /** Only the normalized items come back, not the parsed ones too: half the data to copy to the main thread. */
-  | { kind: 'normalized'; format: ParsedFeed['format']; feed: ParsedFeedMeta; items: NormalizedItem[] }
+  | { kind: 'normalized'; format: ParsedFeed['format']; feed: ParsedFeedMeta; items: NormalizedItem[]; droppedItems: number }
   /** The document is an HTML page; its advertised feeds, best first (possibly none). */
   | { kind: 'html'; feedLinks: string[] }
   | { kind: 'failed'; reason: string };
@@ -46,9 +50,13 @@ export async function parseDocument(job: ParseJob): Promise<ParseOutcome> {
     if (job.discover && job.url !== null && looksLikeHtml(text, contentType)) {
       return { kind: 'html', feedLinks: discoverFeedLinks(text, job.url) };
     }
-    const parsed = await parseFeed(text, job.url);
-    if (!job.normalizeAt) return { kind: 'parsed', parsed };
-    return { kind: 'normalized', format: parsed.format, feed: parsed.feed, items: normalizeItems(parsed.items, job.normalizeAt) };
+    const whole = await parseFeed(text, job.url);
+    // Cut before normalizing and before the outcome is copied to the main thread.
+    const kept = keepNewest(whole.items, job.maxItems ?? DEFAULT_MAX_ITEMS_PER_FEED);
+    const parsed = { ...whole, items: kept.items };
+    if (!job.normalizeAt) return { kind: 'parsed', parsed, droppedItems: kept.dropped };
+    const items = normalizeItems(parsed.items, job.normalizeAt);
+    return { kind: 'normalized', format: parsed.format, feed: parsed.feed, items, droppedItems: kept.dropped };
   } catch (cause) {
     if (cause instanceof FeedParseError) return { kind: 'failed', reason: cause.message };
     // A bug or a hostile shape nobody foresaw: still this feed's failure, never the command's.

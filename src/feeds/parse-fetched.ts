@@ -23,6 +23,8 @@ export interface ParseContext {
   parser: FeedParser;
   /** Normalize the items as first seen at this moment (polling); null for parsed items. */
   normalizeAt: Date | null;
+  /** Items kept of the document, the newest (poll.maxItemsPerFeed); absent: the default. */
+  maxItems?: number | undefined;
 }
 
 export type ParsedFetch =
@@ -42,7 +44,7 @@ export async function parseFetched(first: Fetched, context: ParseContext): Promi
   // Measured before the parse: poll.timeoutSeconds bounds the network, and time spent waiting
   // for a parse worker (its start-up, a queue of other feeds) has its own budget.
   const fetchMs = Date.now() - context.startedMs;
-  const outcome = await context.parser.parse(jobOf(first, true, context.normalizeAt));
+  const outcome = await context.parser.parse(jobOf(first, true, context));
   if (outcome.kind === 'failed') return { kind: 'failed', reason: outcome.reason, permanentUrl: first.permanentUrl };
   if (outcome.kind !== 'html') return { kind: 'ok', fetched: first, pageUrl: null, document: outcome };
   const timeoutMs = Math.max(1, context.request.timeoutMs - fetchMs);
@@ -50,7 +52,7 @@ export async function parseFetched(first: Fetched, context: ParseContext): Promi
   const linked = await fetchAdvertisedFeed(outcome.feedLinks, first.url, { ...context.request, timeoutMs });
   if (typeof linked === 'string') return { kind: 'failed', reason: linked, permanentUrl: first.permanentUrl };
   // A second page is not followed: parsing it says "the document is an HTML page".
-  const feed = await context.parser.parse(jobOf(linked, false, context.normalizeAt));
+  const feed = await context.parser.parse(jobOf(linked, false, context));
   if (feed.kind === 'failed' || feed.kind === 'html') {
     const reason = feed.kind === 'failed' ? feed.reason : 'not a feed: the document is an HTML page, not RSS or Atom';
     return { kind: 'failed', reason, permanentUrl: linked.permanentUrl };
@@ -58,12 +60,13 @@ export async function parseFetched(first: Fetched, context: ParseContext): Promi
   return { kind: 'ok', fetched: linked, pageUrl: first.url, document: feed };
 }
 
-function jobOf(fetched: Fetched, discover: boolean, normalizeAt: Date | null): ParseJob {
+function jobOf(fetched: Fetched, discover: boolean, context: ParseContext): ParseJob {
   // The body is not read again: moved to the worker, not copied.
   return {
     input: { kind: 'bytes', body: fetched.body, contentType: fetched.contentType, transfer: true },
     url: fetched.url,
     discover,
-    normalizeAt,
+    normalizeAt: context.normalizeAt,
+    ...(context.maxItems !== undefined ? { maxItems: context.maxItems } : {}),
   };
 }

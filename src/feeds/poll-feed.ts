@@ -17,6 +17,8 @@ export interface PollSettings {
   maxBytes: number;
   allowPrivateAddresses: AddressPolicy;
   retentionDays: number;
+  /** Items kept of one document, the newest (poll.maxItemsPerFeed); absent: the default. */
+  maxItemsPerFeed?: number;
 }
 
 export interface PollDeps {
@@ -62,13 +64,19 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
     return { kind: 'not-modified' };
   }
   const now = deps.now();
-  const parsed = await parseFetched(result, { request, startedMs, parser: deps.parser, normalizeAt: now });
+  const parsed = await parseFetched(result, {
+    request,
+    startedMs,
+    parser: deps.parser,
+    normalizeAt: now,
+    maxItems: deps.settings.maxItemsPerFeed,
+  });
   if (parsed.kind === 'failed') return fail(feed, deps, parsed.reason, null, parsed.permanentUrl);
   const { document } = parsed;
   // Asked with a moment, the worker normalizes; the fallback keeps the types honest.
   const [meta, items] =
     document.kind === 'normalized' ? [document.feed, document.items] : [document.parsed.feed, normalizeItems(document.parsed.items, now)];
-  return store(feed, deps, parsed.fetched, meta, items, now);
+  return store(feed, deps, parsed.fetched, meta, items, now, document.droppedItems);
 }
 
 async function store(
@@ -78,6 +86,7 @@ async function store(
   meta: ParsedFeedMeta,
   items: NormalizedItem[],
   now: Date,
+  droppedItems: number,
 ): Promise<PollOutcome> {
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
   const saved = await deps.store.saveFetched(
@@ -96,7 +105,7 @@ async function store(
     now,
     keepAfter,
   );
-  return { kind: 'stored', itemCount: items.length, ...saved };
+  return { kind: 'stored', itemCount: items.length, droppedItems, ...saved };
 }
 
 async function fail(feed: Feed, deps: PollDeps, error: string, retryAfterMs: number | null, url: string): Promise<PollOutcome> {

@@ -18,6 +18,8 @@ export interface TrySettings {
   parseWorkers: number;
   /** A feed's parse budget (poll.parseTimeoutSeconds). */
   parseTimeoutMs: number;
+  /** Items kept of one document, the newest (poll.maxItemsPerFeed). */
+  maxItemsPerFeed?: number;
 }
 
 export type TryResult =
@@ -38,6 +40,7 @@ export function trySettingsOf(poll: {
   allowPrivateAddresses: AddressPolicy;
   parseWorkers: number;
   parseTimeoutSeconds: number;
+  maxItemsPerFeed?: number;
 }): TrySettings {
   return {
     timeoutMs: poll.timeoutSeconds * 1000,
@@ -45,6 +48,7 @@ export function trySettingsOf(poll: {
     allowPrivateAddresses: poll.allowPrivateAddresses,
     parseWorkers: poll.parseWorkers,
     parseTimeoutMs: poll.parseTimeoutSeconds * 1000,
+    ...(poll.maxItemsPerFeed !== undefined ? { maxItemsPerFeed: poll.maxItemsPerFeed } : {}),
   };
 }
 
@@ -64,7 +68,7 @@ export async function tryFeed(url: string, settings: TrySettings, parser?: FeedP
   const result = await fetchFeed(request);
   if (result.kind !== 'ok')
     return { kind: 'failed', reason: result.kind === 'failed' ? result.reason : 'unexpected HTTP 304 to a request without validators' };
-  const parsed = await parseFetched(result, { request, startedMs, parser, normalizeAt: null });
+  const parsed = await parseFetched(result, { request, startedMs, parser, normalizeAt: null, maxItems: settings.maxItemsPerFeed });
   if (parsed.kind === 'failed') return { kind: 'failed', reason: parsed.reason };
   if (parsed.document.kind !== 'parsed') throw new Error('tryFeed: the parse pool normalized a document it was asked only to parse');
   return { kind: 'ok', parsed: parsed.document.parsed, feedUrl: parsed.fetched.permanentUrl, pageUrl: parsed.pageUrl };

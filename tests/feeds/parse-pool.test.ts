@@ -30,8 +30,14 @@ const job = (body: Uint8Array, overrides: Partial<ParseJob> = {}): ParseJob => (
 async function inProcess(body: Uint8Array, url: string, normalizeAt: Date | null): Promise<ParseOutcome> {
   try {
     const parsed = await parseFeed(decodeBody(body, null), url);
-    if (!normalizeAt) return { kind: 'parsed', parsed };
-    return { kind: 'normalized', format: parsed.format, feed: parsed.feed, items: normalizeItems(parsed.items, normalizeAt) };
+    if (!normalizeAt) return { kind: 'parsed', parsed, droppedItems: 0 };
+    return {
+      kind: 'normalized',
+      format: parsed.format,
+      feed: parsed.feed,
+      items: normalizeItems(parsed.items, normalizeAt),
+      droppedItems: 0,
+    };
   } catch (cause) {
     if (cause instanceof FeedParseError) return { kind: 'failed', reason: cause.message };
     throw cause;
