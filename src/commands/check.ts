@@ -13,13 +13,14 @@ const help = `Usage: columnwire check [--json]
 Validates the config, then tries every feed once the way a poll would (following a page to
 its feed, with the config's poll: timeout, size limit and address rules) without storing
 anything. Prints a line per feed: ok with its item count, or error with the reason; and
-which mail transport digests would use (SMTP_URL, else the outbox folder). Passwords in
-URLs are shown as ***.
+which mail transport digests would use (SMTP_URL, else the outbox folder). Warns, with
+both feeds.yaml lines, about a feed listed twice under URLs that differ only in http/https,
+www., a trailing slash or tracking parameters. Passwords in URLs are shown as ***.
 
 Exit status: 0 when every feed works, 1 when any feed fails, 2 when the config is invalid.
 
 Options:
-  --json       print {"config", "mail", "feeds": [...], "failed"} instead of a table
+  --json       print {"config": {..., "warnings"}, "mail", "feeds": [...], "failed"} instead of a table
   -h, --help   show this help`;
 
 type Mail = { transport: 'smtp'; url: string } | { transport: 'outbox'; folder: string } | { transport: 'invalid'; problem: string };
@@ -42,10 +43,11 @@ export const checkCommand: Command = {
     const mailFailed = mail.transport === 'invalid';
     if (values.json) {
       stdout.write(
-        `${JSON.stringify({ config: { path: config.path, feeds: config.feeds.length, digests: config.digests.length }, mail, feeds: rows, failed }, null, 2)}\n`,
+        `${JSON.stringify({ config: { path: config.path, feeds: config.feeds.length, digests: config.digests.length, warnings: config.warnings }, mail, feeds: rows, failed }, null, 2)}\n`,
       );
     } else {
       stdout.write(`config ok: ${config.path} (${count(config.feeds.length, 'feed')}, ${count(config.digests.length, 'digest')})\n`);
+      for (const warning of config.warnings) stdout.write(`warning: ${warning}\n`);
       stdout.write(
         `mail: ${mail.transport === 'smtp' ? `SMTP ${mail.url}` : mail.transport === 'outbox' ? `outbox ${mail.folder}` : `error: ${mail.problem}`}\n`,
       );

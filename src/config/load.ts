@@ -7,8 +7,11 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { FeedSource } from '../model.ts';
+import { redactUrl } from '../redact.ts';
 import { deriveFeedId } from './derive-feed-id.ts';
+import { findDuplicateFeeds } from './feed-lookup.ts';
 import { nearestKey } from './nearest-key.ts';
+import { keysAt } from './schema-keys.ts';
 import { configSchema, type DigestConfig, type RawConfig } from './schema.ts';
 
 export interface Config {
@@ -25,6 +28,8 @@ export interface Config {
   /** Folder of digest templates, resolved against the config file's folder; null for the built-in ones. */
   templates: string | null;
   feeds: FeedSource[];
+  /** Problems worth fixing that do not stop the config loading, as "FILE:LINE: ..." lines (shown by `check`). */
+  warnings: string[];
 }
 
 /** The config file is missing, unreadable or invalid; `problems` lists each, ready to print. */
@@ -121,7 +126,13 @@ export function parseConfig(text: string, path: string): Config {
   const feeds = settleFeedIds(parsed.data, at);
   checkDigests(parsed.data, feeds, at);
   const templates = parsed.data.templates === undefined ? null : resolve(dirname(path), parsed.data.templates);
-  return deepFreeze({ path, ...parsed.data, feeds, templates });
+  const warnings = findDuplicateFeeds(feeds).map(
+    ({ index, sameAs }) =>
+      `${at(['feeds', index, 'url'])} ${redactUrl(feeds[index]!.url)} is the same feed as feeds[${sameAs}] on line ` +
+      `${lineOf(doc, lines, ['feeds', sameAs, 'url'])} (${redactUrl(feeds[sameAs]!.url)}), up to http/https, www., a trailing slash ` +
+      `and tracking parameters; remove one, or it is polled twice`,
+  );
+  return deepFreeze({ path, ...parsed.data, feeds, templates, warnings });
 }
 
 /**
@@ -232,31 +243,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'custom':
       return issue.message;
   }
-}
-
-/**
- * The keys the mapping at `path` may hold, read from the schema itself, so a setting added
- * there is suggested without a second list to keep in step.
- */
-function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
-  let node: z.core.$ZodType | undefined = schema;
-  const rest = [...path];
-  while (node !== undefined) {
-    const def: z.core.$ZodTypeDef = node._zod.def;
-    if (def.type === 'object') {
-      const shape = (def as z.core.$ZodObjectDef).shape;
-      if (rest.length === 0) return Object.keys(shape);
-      node = shape[String(rest.shift())];
-    } else if (def.type === 'array') {
-      rest.shift();
-      node = (def as z.core.$ZodArrayDef).element;
-    } else if (def.type === 'default' || def.type === 'prefault' || def.type === 'optional') {
-      node = (def as z.core.$ZodDefaultDef).innerType;
-    } else if (def.type === 'pipe') {
-      node = (def as z.core.$ZodPipeDef).in;
-    } else return [];
-  }
-  return [];
 }
 
 /** The line of the deepest node of `keys` present in the document. */

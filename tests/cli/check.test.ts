@@ -81,7 +81,7 @@ describe('columnwire check', () => {
     const result = await ws.check(['--json']);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout)).toEqual({
-      config: { path: ws.path, feeds: 2, digests: 0 },
+      config: { path: ws.path, feeds: 2, digests: 0, warnings: [] },
       mail: { transport: 'outbox', folder: join(ws.dataDir, 'outbox') },
       feeds: [
         {
@@ -123,6 +123,26 @@ describe('columnwire check', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('mail: error: SMTP_URL must look like smtp://user:pass@host:587');
     expect(result.stdout).not.toContain('smtp-secret');
+  });
+
+  it('warns about a hand-edited duplicate feed (http vs https, www., utm_), naming both lines, as feeds add refuses it', async () => {
+    // A name, not 127.0.0.1: "www." before an IP address is no URL at all.
+    const jane = server.url('/jane.xml').replace('127.0.0.1', 'localhost');
+    const https = jane.replace('http://', 'https://www.');
+    const ws = workspace({ jane, other: '/real-feed.xml', again: `${https}/?utm_source=rss&utm_medium=feed` });
+    const result = await ws.check();
+    expect(result.stderr).toBe('');
+    // Lines 5-6: jane; 9-10: again.
+    expect(result.stdout).toContain(
+      `warning: ${ws.path}:10: feeds[2].url ${https}/?utm_source=rss&utm_medium=feed is the same feed as feeds[0] on line 6 (${jane})`,
+    );
+    expect((JSON.parse((await ws.check(['--json'])).stdout) as { config: { warnings: string[] } }).config.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${ws.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:10: feeds\\[2\\]\\.url .* feeds\\[0\\] on line 6 `),
+      ),
+    ]);
+    // No warning without a duplicate.
+    expect((await workspace({ jane: '/jane.xml', other: '/real-feed.xml' }).check()).stdout).not.toContain('warning:');
   });
 
   it('exits 2 on an invalid config, naming the line', async () => {
