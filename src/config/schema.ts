@@ -159,6 +159,8 @@ const digestSchema = z
       feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
       groupBy: z.enum(['outlet', 'columnist', 'tag', 'none'], { error: 'must be one of outlet, columnist, tag, none' }).default('outlet'),
       maxItems: int(1, 1000).default(100),
+      /** Only stories published at most this long before they were first stored: a new feed's backlog is not news. */
+      maxAgeHours: int(1, 24 * 365).default(48),
       skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
     },
     { error: 'must be a mapping with at least id: and to:' },

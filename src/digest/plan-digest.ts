@@ -1,7 +1,8 @@
 /**
  * What the next run of a digest covers: stories first stored since the previous run (its
  * story-id cursor; the last 24 hours for a first run), filtered by the digest's tags and
- * feeds, and the recipients who have not unsubscribed. Reads only.
+ * feeds and to those published shortly before they were first stored, and the recipients
+ * who have not unsubscribed. Reads only.
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/load.ts';
@@ -9,7 +10,8 @@ import type { DigestConfig } from '../config/schema.ts';
 import type { Story } from '../model.ts';
 import type { Store } from '../storage/store.ts';
 
-const FIRST_RUN_WINDOW_MS = 24 * 3600 * 1000;
+const HOUR_MS = 3600 * 1000;
+const FIRST_RUN_WINDOW_MS = 24 * HOUR_MS;
 
 export interface DigestPlan {
   /** The run this one follows (0: none), the cursor the new run is claimed against. */
@@ -28,13 +30,26 @@ export function digestFeedIds(digest: DigestConfig, config: Config): string[] | 
     .map((feed) => feed.id);
 }
 
+/**
+ * Whether `story` was news when first stored: published at most `maxAgeHours` before. A newly
+ * added feed's backlog (and a new install's first poll) is stored and published in the merged
+ * feed, but not mailed as new. A story with no date (or a future one) took its first-seen time
+ * as its published time in normalizeItems, so it counts as fresh.
+ */
+export function wasFreshWhenStored(story: Story, maxAgeHours: number): boolean {
+  return story.firstSeenAt.getTime() - story.published.getTime() <= maxAgeHours * HOUR_MS;
+}
+
 /** Plans the next run of `digest` at `now`. */
 export async function planDigest(digest: DigestConfig, config: Config, store: Store, now: Date): Promise<DigestPlan> {
   const previous = await store.latestDigestRun(digest.id);
   const fromStoryId = previous ? previous.toStoryId : await store.maxStoryIdSeenBefore(new Date(now.getTime() - FIRST_RUN_WINDOW_MS));
   const toStoryId = Math.max(fromStoryId, await store.maxStoryId());
   const feedIds = digestFeedIds(digest, config);
-  const stories = await store.storiesByIds(await store.storyIdsInRange(fromStoryId, toStoryId, feedIds));
+  // Filtered here, when the run is planned: the run freezes its story ids, so a resumed run
+  // sends exactly these whatever maxAgeHours says by then.
+  const inRange = await store.storiesByIds(await store.storyIdsInRange(fromStoryId, toStoryId, feedIds));
+  const stories = inRange.filter((story) => wasFreshWhenStored(story, digest.maxAgeHours));
   const unsubscribed = await store.unsubscribedAddresses(digest.id);
   const recipients = [...new Set(digest.to.map((address) => address.toLowerCase()))].filter((address) => !unsubscribed.has(address));
   return { afterRunId: previous?.id ?? 0, fromStoryId, toStoryId, stories, recipients };

@@ -27,6 +27,7 @@ describe('the digests: and mail: keys', () => {
         feeds: [],
         groupBy: 'outlet',
         maxItems: 100,
+        maxAgeHours: 48,
         skipEmpty: true,
         recipientNames: {},
       },
@@ -52,6 +53,7 @@ ${FEEDS}digests:
     feeds: [jane]
     groupBy: columnist
     maxItems: 25
+    maxAgeHours: 336
     skipEmpty: false
 `,
       '/etc/columnwire/feeds.yaml',
@@ -68,6 +70,7 @@ ${FEEDS}digests:
       feeds: ['jane'],
       groupBy: 'columnist',
       maxItems: 25,
+      maxAgeHours: 336,
       skipEmpty: false,
       recipientNames: {},
     });

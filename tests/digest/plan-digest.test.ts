@@ -53,7 +53,7 @@ describe('planDigest', () => {
       subject: 's',
       recipients: [],
     });
-    await digestApp.save('bob', [column('old-but-new', DIGEST_NOW, 200)]);
+    await digestApp.save('bob', [column('old-but-new', DIGEST_NOW, 40)]);
     const next = await planDigest(digestApp.digest('d'), digestApp.app.config, digestApp.app.store, new Date(DIGEST_NOW.getTime() + HOUR));
     expect(next.fromStoryId).toBe(firstPlan.toStoryId);
     expect(next.stories.map((story) => story.link?.split('/').pop())).toEqual(['old-but-new']);

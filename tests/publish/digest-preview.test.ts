@@ -13,7 +13,8 @@ const WITH_DIGEST = `${SERVED_CONFIG}digests:
 describe('/digests/{id}/preview', () => {
   it('shows the HTML the next run would send, recording nothing', async () => {
     const served = await startServedApp(root, WITH_DIGEST);
-    await served.save('jane', [item({ id: 'p1', title: 'A column for the preview page' })], new Date());
+    const now = new Date(); // published when first stored: fresh, so within the digest's maxAgeHours
+    await served.save('jane', [item({ id: 'p1', title: 'A column for the preview page', published: now })], now);
     const response = await served.get('/digests/daily/preview');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
