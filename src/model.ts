@@ -79,6 +79,8 @@ export interface StorySource {
 /** A deduplicated story as stored. */
 export interface Story {
   id: number;
+  /** The id the merged feeds publish: derived from the story's identity, never reused (story-public-id.ts). */
+  publicId: string;
   title: string | null;
   link: string | null;
   canonicalUrl: string | null;

@@ -9,7 +9,7 @@ import { dropForbiddenXmlChars } from './xml-writer.ts';
 
 /** One story as the merged feeds write it. */
 export interface MergedEntry {
-  /** `urn:columnwire:story:N`: valid whatever the story's link (RSS guid, Atom id, JSON id). */
+  /** The story's stored public id, a URN (`urn:columnwire:story:…`) valid whatever its link: RSS guid, Atom id, JSON id. */
   id: string;
   /** Plain text, never markup (Atom `type="text"`). */
   title: string;
@@ -80,7 +80,7 @@ export function publishableLink(link: string | null | undefined): string | null 
 export function toMergedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>): MergedEntry {
   const primary = sources.get(story.feedId);
   return {
-    id: `urn:columnwire:story:${story.id}`,
+    id: story.publicId,
     title: cleanText(story.title) ?? '(untitled)',
     link: publishableLink(story.link),
     published: story.published,

@@ -138,4 +138,13 @@ export const migrations: readonly string[] = [
   -- timeout (SIGSTOP, suspend, a clock jump) then cannot overwrite its successor's result.
   ALTER TABLE digest_deliveries ADD COLUMN claim_token INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- The id each story is published under (RSS guid, Atom id, JSON Feed id). Ids were the rowid,
+  -- which a restored backup or a rebuilt database hands to another story; new stories get one
+  -- derived from their identity (story-public-id.ts). Existing stories keep the id readers
+  -- already have, so nothing is delivered twice.
+  ALTER TABLE stories ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
+  UPDATE stories SET public_id = 'urn:columnwire:story:' || id;
+  CREATE UNIQUE INDEX stories_by_public_id ON stories (public_id);
+  `,
 ];

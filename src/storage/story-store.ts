@@ -5,6 +5,7 @@
  */
 import type { NormalizedItem, SaveResult, Story, StorySource } from '../model.ts';
 import type { Database } from './database.ts';
+import { storyPublicId } from './story-public-id.ts';
 
 const REISSUE_WINDOW_MS = 3 * 24 * 3600 * 1000;
 
@@ -22,6 +23,7 @@ interface StoryRow {
   content: string | null;
   categories: string;
   first_seen_at: number;
+  public_id: string;
 }
 
 interface SourceRow {
@@ -47,6 +49,7 @@ const urlKey = (canonicalUrl: string): string => `u:${canonicalUrl}`;
 export function createStoryStore(db: Database) {
   const findKey = db.prepare<[string], { story_id: number }>(`SELECT story_id FROM story_keys WHERE key = ?`);
   const addKey = db.prepare(`INSERT OR IGNORE INTO story_keys (key, story_id) VALUES (?, ?)`);
+  const publicIdTaken = db.prepare<[string], { id: number }>(`SELECT id FROM stories WHERE public_id = ?`);
   const storyExists = db.prepare<[number], { id: number }>(`SELECT id FROM stories WHERE id = ?`);
   const findReissue = db.prepare<[string, number, number, string | null, string], { id: number }>(`
     SELECT id FROM stories
@@ -54,9 +57,9 @@ export function createStoryStore(db: Database) {
     ORDER BY published_at LIMIT 1`);
   const insertStory = db.prepare(`
     INSERT INTO stories (feed_id, title, link, canonical_url, author, title_key, author_key, published_at,
-      claimed_published_at, updated_at, summary, content, categories, first_seen_at)
+      claimed_published_at, updated_at, summary, content, categories, first_seen_at, public_id)
     VALUES (@feedId, @title, @link, @canonicalUrl, @author, @titleKey, @authorKey, @published,
-      @claimedPublished, @updated, @summary, @content, @categories, @now)`);
+      @claimedPublished, @updated, @summary, @content, @categories, @now, @publicId)`);
   const editStory = db.prepare(`
     UPDATE stories SET title = @title, link = @link, author = @author, title_key = coalesce(@titleKey, title_key),
       author_key = @authorKey, updated_at = max(@updated, @now), summary = @summary, content = @content,
@@ -83,6 +86,21 @@ export function createStoryStore(db: Database) {
     // A story some other item of this same document already is cannot be this one's earlier issue
     // (a daily "Letters to the editor" lists many items of one title).
     return match && !taken.has(match.id) ? match.id : null;
+  }
+
+  /**
+   * The story's public id from its identity key. A story with that key would have matched, so
+   * the id is free, except for a document listing one link (or one item id) twice: the later
+   * item, stored as its own story as before, then gets the id of its item key, or of the key and
+   * its rank. Still a function of the feeds alone, whatever database stores them.
+   */
+  function freePublicId(feedId: string, item: NormalizedItem): string {
+    const byItem = itemKey(feedId, item.itemId);
+    const keys = item.canonicalUrl ? [urlKey(item.canonicalUrl), byItem] : [byItem];
+    for (let rank = 2; ; rank++) {
+      const id = storyPublicId(keys.shift() ?? `${byItem}\n#${rank}`);
+      if (!publicIdTaken.get(id)) return id;
+    }
   }
 
   function bindKeys(feedId: string, item: NormalizedItem, storyId: number): void {
@@ -134,6 +152,7 @@ export function createStoryStore(db: Database) {
             canonicalUrl: item.canonicalUrl,
             published: item.published.getTime(),
             claimedPublished: item.claimedPublished?.getTime() ?? null,
+            publicId: freePublicId(feedId, item),
           }).lastInsertRowid,
         );
         addSource.run(id, feedId, item.link, now.getTime(), item.contentHash);
@@ -253,6 +272,7 @@ function attachSources(db: Database, rows: StoryRow[]): Story[] {
   }
   return rows.map((row) => ({
     id: row.id,
+    publicId: row.public_id,
     title: row.title,
     link: row.link,
     canonicalUrl: row.canonical_url,

@@ -13,6 +13,7 @@ function story(id: number, feedId: string, overrides: Partial<Story> = {}): Stor
   const published = new Date(NOW.getTime() - id * 3600_000);
   return {
     id,
+    publicId: `urn:columnwire:story:${id}`,
     title: `Story ${id}`,
     link: `https://news.example.com/${id}`,
     canonicalUrl: null,

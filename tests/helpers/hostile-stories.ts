@@ -5,6 +5,7 @@
  * now and then a huge value, and links in every scheme a reader could be tricked with.
  */
 import type { FeedSource, Story } from '../../src/model.ts';
+import { storyPublicId } from '../../src/storage/story-public-id.ts';
 import { intBetween } from './prng.ts';
 
 type Random = () => number;
@@ -191,6 +192,8 @@ export function hostileStory(random: Random, id: number, sources: readonly FeedS
   const firstSeenAt = date();
   return {
     id,
+    // Both published forms (issue 10 §1), without drawing from `random`, so every stream stays as it was.
+    publicId: id % 2 === 0 ? `urn:columnwire:story:${id}` : storyPublicId(`i:fuzz\n${id}`),
     title: maybe(random, 0.9, () => hostileText(random)),
     link: hostileLink(random),
     canonicalUrl: null,

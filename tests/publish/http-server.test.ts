@@ -58,7 +58,7 @@ describe('merged feed routes', () => {
     expect(feed.lastBuildDate).toBeTruthy();
     const budget = feed.items[0]!;
     expect(budget).toMatchObject({
-      guid: expect.stringMatching(/^urn:columnwire:story:\d+$/),
+      guid: expect.stringMatching(/^urn:columnwire:story:[0-9a-f]{32}$/),
       creator: 'Jane Doe',
       categories: ['Budget', 'politics', 'uk', 'misc'],
     });

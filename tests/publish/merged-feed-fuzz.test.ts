@@ -73,7 +73,7 @@ function expectedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, f
   const content = text(story.content);
   const categories = [...story.categories, ...story.sources.flatMap((source) => sources.get(source.feedId)?.tags ?? [])].map(text);
   const entry: Decoded = {
-    id: `urn:columnwire:story:${story.id}`,
+    id: story.publicId,
     title: text(story.title) ?? '(untitled)',
     // Atom: an entry with no content needs an alternate link (RFC 4287 §4.1.1), the home page.
     link: format === 'atom' ? (link(story.link) ?? (content ? null : `${BASE}/`)) : link(story.link),
@@ -149,6 +149,7 @@ describe('merged feeds from huge values', () => {
     const huge = (unit: string): string => unit.repeat(Math.ceil(100_000 / unit.length));
     const story: Story = {
       id: 1,
+      publicId: 'urn:columnwire:story:1',
       title: huge(']]>&<'),
       link: `https://h.example/?${huge('a=1&')}`,
       canonicalUrl: null,

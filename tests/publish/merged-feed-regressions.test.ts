@@ -100,7 +100,7 @@ function checkTracking(entries: Decoded[]): void {
 function checkBadLinks(format: FeedFormat, text: string, entries: Decoded[]): void {
   for (const id of Object.keys(BAD_LINKS)) {
     const entry = entryTitled(entries, `Column with a ${id} link`);
-    expect(entry.id).toMatch(/^urn:columnwire:story:\d+$/);
+    expect(entry.id).toMatch(/^urn:columnwire:story:[0-9a-f]{32}$/);
     // Atom entries without content must have an alternate link (RFC 4287 §4.1.1): the home page.
     expect(entry.link).toBe(format === 'atom' ? 'https://columns.example.net/' : null);
     expect(entry.sources).toEqual([expect.objectContaining({ feed: 'jane', url: null })]);
