@@ -34,16 +34,46 @@ function gapMinutes(expression: string, runs: number): number {
 }
 
 /**
- * The latest minute in (after, now] at which `expression` fires in `timezone`, or null: how
- * a restart learns that a scheduled run was missed while the service was down. Scans at
- * most `maxDays` back, minute by minute (cheap: about 10,000 matches a week).
+ * The latest minute in (after, now] at which `expression` fires in `timezone` (default the
+ * system's), or null: how a restart learns that a scheduled run was missed while the service
+ * was down. Scans at most `maxDays` back, minute by minute (cheap: about 10,000 matches a week).
  */
-export function lastScheduledRun(expression: string, timezone: string, after: Date, now: Date, maxDays = 8): Date | null {
-  const task = cron.createTask(expression, () => {}, { timezone });
+export function lastScheduledRun(expression: string, timezone: string | undefined, after: Date, now: Date, maxDays = 8): Date | null {
+  const task = cron.createTask(expression, () => {}, timezone ? { timezone } : {});
   try {
     const floor = Math.max(after.getTime(), now.getTime() - maxDays * 86_400_000);
     for (let minute = Math.floor(now.getTime() / 60_000) * 60_000; minute > floor; minute -= 60_000) {
       if (task.match(new Date(minute))) return new Date(minute);
+    }
+    return null;
+  } finally {
+    void task.destroy();
+  }
+}
+
+/**
+ * Whether `expression` (system time zone, like the poll job) fired in (after, now]: a run was
+ * missed. True too when `after` is older than the `maxDays` scanned: that long without a run is overdue.
+ */
+export function missedRunSince(expression: string, after: Date, now: Date, maxDays = 8): boolean {
+  if (after.getTime() <= now.getTime() - maxDays * 86_400_000) return true;
+  return lastScheduledRun(expression, undefined, after, now, maxDays) !== null;
+}
+
+/**
+ * The first run of `expression` (system time zone) strictly after `now` and not before `from`:
+ * when a job on that schedule next acts on something that waits until `from`. Null when none
+ * within `maxDays` of the later of the two.
+ */
+export function firstRunFrom(expression: string, from: Date, now: Date, maxDays = 8): Date | null {
+  const task = cron.createTask(expression, () => {});
+  try {
+    // Cron fires on whole minutes (whole seconds with a six-field expression): the first candidate
+    // is the first step after `now` and not before `from`.
+    const step = expression.trim().split(/\s+/).length === 6 ? 1000 : 60_000;
+    const start = Math.max(Math.ceil(from.getTime() / step), Math.floor(now.getTime() / step) + 1) * step;
+    for (let at = start; at <= start + maxDays * 86_400_000; at += step) {
+      if (task.match(new Date(at))) return new Date(at);
     }
     return null;
   } finally {

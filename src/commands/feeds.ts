@@ -1,7 +1,9 @@
 /** `columnwire feeds [--json]` lists the feeds and their polling state; `feeds add|remove|tag` edit feeds.yaml. */
 import { UsageError } from '../errors.ts';
 import { listFeeds } from '../feeds/poll-all.ts';
+import type { Feed } from '../model.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
+import { firstRunFrom } from '../scheduler.ts';
 import { parseCommandArgs, withApp, type Command, type CommandContext } from './command.ts';
 import { formatTable } from './format-table.ts';
 import { runFeedsAdd } from './feeds-add.ts';
@@ -14,7 +16,10 @@ const help = `Usage: columnwire feeds [--json]
        columnwire feeds tag <id> <tag>... [--remove]
 
 Lists the feeds of the config with their state: last fetch, items (stories it
-contributed), consecutive errors, last error and next fetch.
+contributed), consecutive errors, last error and next fetch: the first tick of
+poll.schedule that is after now and not before the feed's own wait (publisher ttl or
+Cache-Control, backoff, Retry-After), when "columnwire run" really fetches it; "now" for a
+feed never fetched (the service fetches it as soon as it starts or reloads).
 
 add, remove and tag edit feeds.yaml in place, keeping its comments, blank lines and key
 order. The file is read again just before writing and written only if the result is a
@@ -73,7 +78,7 @@ async function runFeedsList({ argv, globals, stdout }: CommandContext): Promise<
         items: counts.get(feed.id) ?? 0,
         lastFetchAt: feed.lastFetchAt?.toISOString() ?? null,
         lastSuccessAt: feed.lastSuccessAt?.toISOString() ?? null,
-        nextFetchAt: feed.nextFetchAt?.toISOString() ?? null,
+        nextFetchAt: nextFetch(feed, app.config.poll.schedule, new Date())?.toISOString() ?? null,
         consecutiveErrors: feed.consecutiveErrors,
         lastError: feed.lastError === null ? null : redactSecrets(feed.lastError, [feed.url, feed.configuredUrl, feed.source.url]),
       }));
@@ -98,4 +103,10 @@ async function runFeedsList({ argv, globals, stdout }: CommandContext): Promise<
     },
     'read-only',
   );
+}
+
+/** When the service really fetches `feed`: the first poll tick after `now` and not before its stored nextFetchAt; null when never fetched. */
+function nextFetch(feed: Feed, pollSchedule: string, now: Date): Date | null {
+  if (feed.nextFetchAt === null) return null;
+  return firstRunFrom(pollSchedule, feed.nextFetchAt, now) ?? feed.nextFetchAt;
 }

@@ -15,12 +15,14 @@ import { openApp, parseCommandArgs, type Command } from './command.ts';
 const help = `Usage: columnwire run
 
 Runs the service: the HTTP server (server.host:server.port; env HOST and PORT override),
-the poller, which polls the due feeds at start and then on poll.schedule (cron), and each
+the poller, which polls on poll.schedule (cron) and at start polls only the feeds that are
+due (never fetched, moved to a new URL, or past a poll they missed while it was down), and each
 digest on its schedule in its time zone. A digest run missed while the service was down,
 or interrupted, is sent once at start.
 
 The config file is watched: a valid change applies without a restart (new feeds are
-polled at once, removed ones no longer, schedules and digests updated); an invalid one is
+fetched at once, and feeds whose URL changed; other feeds keep their schedule, so a title
+or tag edit fetches nothing; removed ones are polled no longer, schedules and digests updated); an invalid one is
 logged with every problem and the running config stays. SIGHUP reloads it too, and
 re-reads the digest templates.
 
@@ -122,20 +124,25 @@ function createService(app: App) {
     void work.finally(() => busy.delete(work)).catch(() => {});
     return work;
   };
-  // One poll cycle at a time; a request while one runs is served by one more cycle after it.
+  // One poll cycle at a time; requests made while one runs are merged into one more cycle after it.
   let cycle: Promise<void> | null = null;
   let again: Promise<void> | null = null;
-  const poll = (): Promise<void> => {
+  let pending: PollRequest | null = null;
+  const poll = (request: PollRequest = {}): Promise<void> => {
     if (shutdown.signal.aborted) return Promise.resolve();
     if (!cycle) {
-      cycle = track(pollAll(app.config, app.poll, { mode: 'scheduled' }).then(() => {}))
+      const options = { mode: 'scheduled' as const, ...request };
+      cycle = track(pollAll(app.config, app.poll, options).then(() => {}))
         .catch((err: unknown) => app.logger.error({ err }, 'poll cycle failed'))
         .finally(() => (cycle = null));
       return cycle;
     }
+    pending = pending ? mergePollRequests(pending, request) : request;
     again ??= cycle.then(() => {
+      const next = pending ?? {};
       again = null;
-      return poll();
+      pending = null;
+      return poll(next);
     });
     return again;
   };
@@ -191,13 +198,14 @@ function createService(app: App) {
     await app.reconfigure(next);
     if (changes.pollScheduleChanged) {
       await scheduler.remove('poll');
-      scheduler.add('poll', next.poll.schedule, poll);
+      scheduler.add('poll', next.poll.schedule, () => poll());
     }
     await prepareDigests(templates);
     if (changes.digestsChanged.length > 0) await scheduleDigests(next);
     app.logger.info({ trigger, ...changes, feeds: next.feeds.length, nextPoll: scheduler.nextRun('poll') }, 'config reloaded');
     if (changes.needsRestart.length > 0) app.logger.warn({ settings: changes.needsRestart }, 'these settings apply after a restart');
-    if (changes.feedsAdded.length > 0 || changes.feedsChanged.length > 0) void poll();
+    // Only what a reload made new is fetched now; the rest keep their schedule (a tag edit fetches nothing).
+    if (changes.feedsToFetch.length > 0) void poll({ feedIds: new Set(changes.feedsToFetch) });
   };
 
   return {
@@ -205,9 +213,10 @@ function createService(app: App) {
     busy,
     async start() {
       await prepareDigests();
-      scheduler.add('poll', app.config.poll.schedule, poll);
+      scheduler.add('poll', app.config.poll.schedule, () => poll());
       await scheduleDigests(app.config);
-      void poll();
+      // A restart fetches only the feeds that are due, not every feed again.
+      void poll({ startup: true });
       if (digestDeps) catchUpDigests(app, digestDeps, sendDigest);
     },
     /** Reloads the config file; reloads run one at a time. */
@@ -226,6 +235,23 @@ function createService(app: App) {
       digestDeps?.mailer.close();
     },
   };
+}
+
+/** What a poll cycle covers: every feed (a scheduled tick), the start-up cycle, or only some feeds (a reload). */
+interface PollRequest {
+  startup?: boolean;
+  feedIds?: ReadonlySet<string>;
+}
+
+/**
+ * One request covering two: a scheduled tick covers everything; the start-up cycle covers a
+ * reload's feeds (they were never fetched, so dueAtStart takes them); feed lists add up.
+ */
+function mergePollRequests(a: PollRequest, b: PollRequest): PollRequest {
+  const scheduledTick = (request: PollRequest) => request.startup !== true && request.feedIds === undefined;
+  if (scheduledTick(a) || scheduledTick(b)) return {};
+  if (a.startup === true || b.startup === true) return { startup: true };
+  return { feedIds: new Set([...(a.feedIds ?? []), ...(b.feedIds ?? [])]) };
 }
 
 /** Waits for everything in `busy` (including work added meanwhile), at most `ms`; true when all finished. */

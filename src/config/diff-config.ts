@@ -6,6 +6,8 @@ export interface ConfigChanges {
   feedsRemoved: string[];
   /** Feeds whose url, title, outlet or tags changed. */
   feedsChanged: string[];
+  /** Feeds a reload fetches at once: the added ones and those whose URL changed (a new title or tag needs no fetch). */
+  feedsToFetch: string[];
   pollScheduleChanged: boolean;
   /** Digests added, removed or changed in any setting. */
   digestsChanged: string[];
@@ -17,6 +19,7 @@ export interface ConfigChanges {
 export function diffConfig(before: Config, after: Config): ConfigChanges {
   const oldFeeds = new Map(before.feeds.map((feed) => [feed.id, JSON.stringify(feed)]));
   const newFeeds = new Map(after.feeds.map((feed) => [feed.id, JSON.stringify(feed)]));
+  const oldUrls = new Map(before.feeds.map((feed) => [feed.id, feed.url]));
   const oldDigests = new Map(before.digests.map((digest) => [digest.id, JSON.stringify(digest)]));
   const newDigests = new Map(after.digests.map((digest) => [digest.id, JSON.stringify(digest)]));
   const digestIds = new Set([...oldDigests.keys(), ...newDigests.keys()]);
@@ -29,6 +32,7 @@ export function diffConfig(before: Config, after: Config): ConfigChanges {
     feedsAdded: [...newFeeds.keys()].filter((id) => !oldFeeds.has(id)),
     feedsRemoved: [...oldFeeds.keys()].filter((id) => !newFeeds.has(id)),
     feedsChanged: [...newFeeds.keys()].filter((id) => oldFeeds.has(id) && oldFeeds.get(id) !== newFeeds.get(id)),
+    feedsToFetch: after.feeds.filter((feed) => oldUrls.get(feed.id) !== feed.url).map((feed) => feed.id),
     pollScheduleChanged: before.poll.schedule !== after.poll.schedule,
     digestsChanged: [...digestIds].filter((id) => oldDigests.get(id) !== newDigests.get(id)),
     needsRestart,

@@ -11,10 +11,15 @@ import { pollFeed, type PollDeps } from './poll-feed.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { runLimited } from '../run-limited.ts';
 import { isDue } from './schedule.ts';
+import { missedRunSince } from '../scheduler.ts';
 
 export interface PollCycleOptions {
   /** Poll only this feed. */
   feedId?: string;
+  /** Consider only these feeds (a config reload: the new ones and those whose URL changed); each is polled if due. */
+  feedIds?: ReadonlySet<string>;
+  /** The cycle a (re)start runs: a feed is due only if never fetched or it missed a poll while the service was down (dueAtStart). */
+  startup?: boolean;
   /** Fetch even feeds that back off or were asked to wait. */
   force?: boolean;
   /** Scheduled runs honour publisher intervals too; manual ones only backoff and Retry-After. */
@@ -79,6 +84,19 @@ function neverFetched(source: FeedSource): FeedState {
   };
 }
 
+/**
+ * Whether a (re)starting service polls `feed` now: never fetched (or its URL moved, which clears
+ * nextFetchAt), or a tick of the poll schedule came at or after its stored nextFetchAt, after its
+ * last fetch, and before `now`, so a running service would have fetched it already. A feed
+ * fetched just before a restart waits for the next tick, as it would have without the restart.
+ */
+export function dueAtStart(feed: FeedState, now: Date, pollSchedule: string): boolean {
+  if (feed.nextFetchAt === null || feed.lastFetchAt === null) return true;
+  if (!isDue(feed, now, 'scheduled', false)) return false;
+  const after = Math.max(feed.lastFetchAt.getTime(), feed.nextFetchAt.getTime() - 1);
+  return missedRunSince(pollSchedule, new Date(after), now);
+}
+
 /** Runs one poll cycle and returns what happened to each feed. */
 export async function pollAll(config: Config, deps: CycleDeps, options: PollCycleOptions): Promise<PollCycleSummary> {
   const started = deps.now();
@@ -94,8 +112,16 @@ export async function pollAll(config: Config, deps: CycleDeps, options: PollCycl
     results.push({ feed, outcome });
     options.onResult?.(feed, outcome);
   };
+  if (options.feedIds !== undefined) {
+    const wanted = options.feedIds;
+    feeds = feeds.filter((feed) => wanted.has(feed.id));
+  }
+  const dueNow = (feed: Feed): boolean =>
+    options.startup === true && options.force !== true
+      ? dueAtStart(feed, started, config.poll.schedule)
+      : isDue(feed, started, options.mode, options.force ?? false);
   const due = feeds.filter((feed) => {
-    if (isDue(feed, started, options.mode, options.force ?? false)) return true;
+    if (dueNow(feed)) return true;
     record(feed, { kind: 'skipped', reason: feed.waitReason ?? 'schedule', until: feed.nextFetchAt! });
     return false;
   });

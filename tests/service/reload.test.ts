@@ -42,6 +42,8 @@ describe('columnwire run reloads feeds.yaml', () => {
     expect(await service.waitForLog(reloaded)).toMatchObject({ trigger: 'file', feedsAdded: ['b'], feedsRemoved: [] });
     await nthLog(service, message('poll cycle finished'), 2);
     expect(server.requestsTo('/b.xml')).toHaveLength(1);
+    // Only the new feed: a, fetched at start and not due until the next tick, is not fetched again.
+    expect(server.requestsTo('/a.xml')).toHaveLength(1);
 
     // An invalid edit: the error names the line, the running config stays and keeps serving.
     replaceFile(path, config(server, ['a', 'b'], '  concurrency: 0\n'));
