@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { checkFeeds, type FeedCheck } from '../feeds/check-feeds.ts';
 import { trySettingsOf } from '../feeds/try-feed.ts';
-import { parseSmtpUrl } from '../digest/send-digest.ts';
+import { parseSmtpUrl, verifySmtp } from '../digest/send-digest.ts';
+import type { Config } from '../config/load.ts';
 import { REDACTED, redactSecrets, redactUrl } from '../redact.ts';
 import { parseCommandArgs, type Command } from './command.ts';
 import { formatTable } from './format-table.ts';
@@ -13,17 +14,23 @@ const help = `Usage: columnwire check [--json]
 Validates the config, then tries every feed once the way a poll would (following a page to
 its feed, with the config's poll: timeout, size limit and address rules) without storing
 anything. Prints a line per feed: ok with its item count, or error with the reason; and
-which mail transport digests would use (SMTP_URL, else the outbox folder). Warns, with
-both feeds.yaml lines, about a feed listed twice under URLs that differ only in http/https,
-www., a trailing slash or tracking parameters. Passwords in URLs are shown as ***.
+which mail transport digests would use: SMTP_URL, which it connects to and greets (EHLO,
+and login when it names a user; no mail is sent), else the outbox folder. Warns, with both
+feeds.yaml lines, about a feed listed twice under URLs that differ only in http/https, www.,
+a trailing slash or tracking parameters, and, when digests are set up, about a baseUrl or
+mail.from still pointing at localhost. Passwords in URLs are shown as ***.
 
-Exit status: 0 when every feed works, 1 when any feed fails, 2 when the config is invalid.
+Exit status: 0 when every feed works, 1 when any feed fails or the SMTP server does not
+accept the connection, 2 when the config is invalid.
 
 Options:
   --json       print {"config": {..., "warnings"}, "mail", "feeds": [...], "failed"} instead of a table
   -h, --help   show this help`;
 
-type Mail = { transport: 'smtp'; url: string } | { transport: 'outbox'; folder: string } | { transport: 'invalid'; problem: string };
+type Mail =
+  | { transport: 'smtp'; url: string; ok: boolean; error?: string }
+  | { transport: 'outbox'; folder: string }
+  | { transport: 'invalid'; problem: string };
 
 export const checkCommand: Command = {
   name: 'check',
@@ -31,7 +38,8 @@ export const checkCommand: Command = {
   async run({ argv, globals, stdout, stderr }) {
     const { values } = parseCommandArgs('check', argv, { json: { type: 'boolean' } });
     const config = loadConfig(globals.configPath);
-    const mail = describeMail(process.env.SMTP_URL, join(globals.dataDir, 'outbox'));
+    const mail = await describeMail(process.env.SMTP_URL, join(globals.dataDir, 'outbox'));
+    const warnings = [...config.warnings, ...settingWarnings(config)];
     const progress = stderr.isTTY === true && !values.json;
     let done = 0;
     const checks = await checkFeeds(config.feeds, trySettingsOf(config.poll), config.poll, () => {
@@ -40,17 +48,15 @@ export const checkCommand: Command = {
     if (progress) stderr.write('\r\x1b[K');
     const rows = checks.map(toRow);
     const failed = rows.filter((row) => row.status === 'error').length;
-    const mailFailed = mail.transport === 'invalid';
+    const mailFailed = mail.transport === 'invalid' || (mail.transport === 'smtp' && !mail.ok);
     if (values.json) {
       stdout.write(
-        `${JSON.stringify({ config: { path: config.path, feeds: config.feeds.length, digests: config.digests.length, warnings: config.warnings }, mail, feeds: rows, failed }, null, 2)}\n`,
+        `${JSON.stringify({ config: { path: config.path, feeds: config.feeds.length, digests: config.digests.length, warnings }, mail, feeds: rows, failed }, null, 2)}\n`,
       );
     } else {
       stdout.write(`config ok: ${config.path} (${count(config.feeds.length, 'feed')}, ${count(config.digests.length, 'digest')})\n`);
-      for (const warning of config.warnings) stdout.write(`warning: ${warning}\n`);
-      stdout.write(
-        `mail: ${mail.transport === 'smtp' ? `SMTP ${mail.url}` : mail.transport === 'outbox' ? `outbox ${mail.folder}` : `error: ${mail.problem}`}\n`,
-      );
+      for (const warning of warnings) stdout.write(`warning: ${warning}\n`);
+      stdout.write(`mail: ${mailLine(mail)}\n`);
       if (rows.length > 0) {
         stdout.write(
           formatTable([
@@ -81,8 +87,8 @@ function toRow({ source, result }: FeedCheck) {
   return { ...base, status: 'ok' as const, items: result.parsed.items.length, title, feedUrl: redactUrl(result.feedUrl), detail };
 }
 
-/** Which transport digests would use, as app.ts chooses it, never showing a password. */
-function describeMail(smtpUrl: string | undefined, outboxFolder: string): Mail {
+/** Which transport digests would use, as app.ts chooses it (SMTP tried once), never showing a password. */
+async function describeMail(smtpUrl: string | undefined, outboxFolder: string): Promise<Mail> {
   if (!smtpUrl) return { transport: 'outbox', folder: outboxFolder };
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') {
@@ -90,7 +96,39 @@ function describeMail(smtpUrl: string | undefined, outboxFolder: string): Mail {
   }
   // Built from the parsed parts, so no quirk of the raw text can carry the password through.
   const user = url.username ? `${url.username}${url.password ? `:${REDACTED}` : ''}@` : '';
-  return { transport: 'smtp', url: `${url.protocol}//${user}${url.host}` };
+  const shown = `${url.protocol}//${user}${url.host}`;
+  const error = await verifySmtp(smtpUrl);
+  return error === null
+    ? { transport: 'smtp', url: shown, ok: true }
+    : { transport: 'smtp', url: shown, ok: false, error: redactSecrets(error, [smtpUrl]) };
+}
+
+function mailLine(mail: Mail): string {
+  if (mail.transport === 'outbox') return `outbox ${mail.folder} (no SMTP_URL: digests are saved there as .eml files, not sent)`;
+  if (mail.transport === 'invalid') return `error: ${mail.problem}`;
+  return mail.ok ? `SMTP ${mail.url} ok (connected, EHLO accepted)` : `SMTP ${mail.url} error: ${mail.error}`;
+}
+
+/** Defaults that only make sense on the author's machine, once digests would mail real readers. */
+function settingWarnings(config: Config): string[] {
+  if (config.digests.length === 0) return [];
+  const warnings: string[] = [];
+  if (isLocal(new URL(config.baseUrl).hostname)) {
+    warnings.push(
+      `baseUrl is ${config.baseUrl}, so the unsubscribe and web links in digests point at this machine; set baseUrl: to the address readers reach the service at (e.g. https://news.example.com)`,
+    );
+  }
+  const domain = /@([^@>\s]+)>?\s*$/.exec(config.mail.from)?.[1];
+  if (domain === undefined || isLocal(domain)) {
+    warnings.push(
+      `mail.from is "${config.mail.from}", which mail servers reject or mark as spam; set mail: from: to an address your SMTP server may send as (e.g. "Digest <digest@example.com>")`,
+    );
+  }
+  return warnings;
+}
+
+function isLocal(host: string): boolean {
+  return host === 'localhost' || host.endsWith('.localhost') || host.startsWith('127.') || host === '[::1]' || host === '::1';
 }
 
 function count(n: number, noun: string): string {

@@ -62,17 +62,7 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') throw new Error(`mail: ${url}`);
   const secure = url.protocol === 'smtps:';
-  const transport = nodemailer.createTransport({
-    pool: true,
-    maxConnections: 5,
-    host: url.hostname,
-    port: url.port ? Number(url.port) : secure ? 465 : 587,
-    secure,
-    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 60_000,
-  });
+  const transport = nodemailer.createTransport({ pool: true, maxConnections: 5, ...smtpOptions(url), socketTimeout: 60_000 });
   return {
     describe: `smtp${secure ? 's' : ''}://${url.host}`,
     async send(message) {
@@ -84,6 +74,39 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
       }
     },
     close: () => transport.close(),
+  };
+}
+
+/**
+ * Connects to SMTP_URL, says EHLO (and logs in when it names a user) and quits, sending no
+ * mail: null when that works, else the error (which may quote the server's reply).
+ */
+export async function verifySmtp(smtpUrl: string, timeoutMs = 15_000): Promise<string | null> {
+  const url = parseSmtpUrl(smtpUrl);
+  if (typeof url === 'string') return url;
+  const options = { ...smtpOptions(url), connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
+  const transport = nodemailer.createTransport(options);
+  try {
+    await transport.verify();
+    return null;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    return `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+  } finally {
+    transport.close();
+  }
+}
+
+/** The connection settings SMTP_URL stands for (port 465 for smtps, else 587 submission, RFC 6409). */
+function smtpOptions(url: URL) {
+  const secure = url.protocol === 'smtps:';
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
   };
 }
 

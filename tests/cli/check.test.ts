@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFixture, neverAnswer, redirect, serveBody, startFeedServer, type FeedServer } from '../helpers/feed-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { closedSmtpUrl, startSmtpServer } from '../helpers/smtp-server.ts';
 import { runMain } from '../helpers/run-main.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -56,7 +57,7 @@ describe('columnwire check', () => {
     const lines = result.stdout.split('\n');
     expect(lines.slice(0, 3)).toEqual([
       `config ok: ${ws.path} (6 feeds, 0 digests)`,
-      `mail: outbox ${join(ws.dataDir, 'outbox')}`,
+      `mail: outbox ${join(ws.dataDir, 'outbox')} (no SMTP_URL: digests are saved there as .eml files, not sent)`,
       'ID      STATUS  ITEMS  DETAIL',
     ]);
     expect(lines.slice(3, 9)).toEqual([
@@ -111,10 +112,53 @@ describe('columnwire check', () => {
     const ws = workspace({ private: `${server.origin.replace('//', '//reader:feed-secret@')}/jane.xml?token=tok-secret` });
     const result = await ws.check([], { SMTP_URL: 'smtp://mailer:smtp-secret@127.0.0.1:2525' });
     const json = await ws.check(['--json'], { SMTP_URL: 'smtp://mailer:smtp-secret@127.0.0.1:2525' });
-    expect(result.stdout).toContain('mail: SMTP smtp://mailer:***@127.0.0.1:2525\n');
+    expect(result.stdout).toContain('mail: SMTP smtp://mailer:***@127.0.0.1:2525 error: ');
     expect(result.stdout).toMatch(/private +ok/); // credentials travel as Basic auth
     expect(json.stdout).toContain('reader:***@127.0.0.1');
     for (const output of [result.stdout, result.stderr, json.stdout, json.stderr]) expect(output).not.toMatch(/secret/);
+  });
+
+  it('connects to SMTP_URL and says EHLO, sending nothing, and reports ok', async () => {
+    const smtp = await startSmtpServer();
+    const ws = workspace({ jane: '/jane.xml' });
+    const result = await ws.check([], { SMTP_URL: smtp.url });
+    expect(result.stdout).toContain(`mail: SMTP ${smtp.url} ok (connected, EHLO accepted)\n`);
+    expect(result.code).toBe(0);
+    const json = JSON.parse((await ws.check(['--json'], { SMTP_URL: smtp.url })).stdout) as unknown;
+    expect(json).toMatchObject({ mail: { transport: 'smtp', url: smtp.url, ok: true } });
+    expect(smtp.messages).toEqual([]);
+  });
+
+  it('reports an SMTP server that refuses the connection or is not there, and exits 1', async () => {
+    const ws = workspace({ jane: '/jane.xml' });
+    const closed = (await closedSmtpUrl()).replace('//', '//mailer:smtp-secret@');
+    const down = await ws.check([], { SMTP_URL: closed });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/^mail: SMTP smtp:\/\/mailer:\*\*\*@127\.0\.0\.1:\d+ error: .*ECONNREFUSED/m);
+    const refusing = await startSmtpServer({ refuseConnections: 1 });
+    const refused = await ws.check([], { SMTP_URL: refusing.url });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^mail: SMTP smtp:\/\/127\.0\.0\.1:\d+ error: .*421/m);
+    for (const output of [down.stdout, down.stderr]) expect(output).not.toContain('smtp-secret');
+  });
+
+  it('warns when digests would go out with the default baseUrl and mail.from, exit code unchanged', async () => {
+    const digest = 'digests:\n  - id: daily\n    to: reader@example.com\n    feeds: [jane]\n';
+    const defaults = await workspace({ jane: '/jane.xml' }, digest).check();
+    expect(defaults.code).toBe(0);
+    expect(defaults.stdout).toContain(
+      'warning: baseUrl is http://localhost:8080, so the unsubscribe and web links in digests point at this machine; set baseUrl:',
+    );
+    expect(defaults.stdout).toContain(
+      'warning: mail.from is "Columnwire <columnwire@localhost>", which mail servers reject or mark as spam; set mail: from:',
+    );
+    const set = await workspace(
+      { jane: '/jane.xml' },
+      `baseUrl: https://news.example.com\nmail:\n  from: Digest <digest@example.com>\n${digest}`,
+    ).check();
+    expect(set.stdout).not.toContain('warning:');
+    const noDigests = await workspace({ jane: '/jane.xml' }).check();
+    expect(noDigests.stdout).not.toContain('warning:');
   });
 
   it('fails on an SMTP_URL that cannot work, without echoing it', async () => {
