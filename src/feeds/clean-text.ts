@@ -20,6 +20,16 @@ export function cleanText(raw: string | null | undefined): string | null {
   return text === '' ? null : text;
 }
 
+/**
+ * Plain text from a field that is text by declaration (Atom type="text", RFC 4287 §3.1.1.1; Atom 0.3
+ * type="text/plain"): `<blink>` in it is what the author wrote, so no tag or entity is touched.
+ */
+export function plainText(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const text = raw.replace(CONTROL_CHARS, '').replace(/\s+/g, ' ').trim();
+  return text === '' ? null : text;
+}
+
 /** Trimmed HTML or text body, or null when empty. */
 export function cleanBody(raw: string | null | undefined): string | null {
   const text = raw?.trim();

@@ -1,15 +1,15 @@
 /** Atom 1.0 (RFC 4287) and Atom 0.3 feeds and entries, from the xml2js tree rss-parser walked. */
 import type { ParsedFeedMeta } from '../model.ts';
-import { cleanAuthor, cleanBody, cleanText, resolveLink } from './clean-text.ts';
+import { cleanAuthor, cleanBody, cleanText, plainText, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
-import { attrOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
+import { attrOf, childOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
 import type { RawItem } from './raw-item.ts';
 
 /** Feed-level fields of an Atom feed. */
 export function readAtomFeed(feed: unknown, baseUrl: string | null): ParsedFeedMeta {
   const base = xmlBase(feed, baseUrl);
   return {
-    title: cleanText(childText(feed, 'title')),
+    title: readTitle(feed),
     link: pickLink(feed, base),
     description: cleanBody(childText(feed, 'subtitle', 'tagline')),
     language: attrOf(feed, 'xml:lang'),
@@ -29,7 +29,7 @@ export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem 
   const updated = parseDate(childText(entry, 'updated', 'modified'));
   return {
     guid: childText(entry, 'id'),
-    title: cleanText(childText(entry, 'title')),
+    title: readTitle(entry),
     link: pickLink(entry, base),
     authors: authorsOf(entry),
     // Atom requires only <updated>; a reader shows it as the entry's date when nothing else is given.
@@ -42,6 +42,17 @@ export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem 
       ...childrenOf(entry, 'dc:subject').map(textOf), // Atom 0.3 (Movable Type)
     ],
   };
+}
+
+/**
+ * A title as its type says: type="text" (Atom 1.0) or "text/plain" (Atom 0.3) is plain text whose
+ * `&lt;blink&gt;` means the characters, as feedparser reads it; "html" and untyped titles are
+ * markup to strip (many feeds leave HTML titles untyped).
+ */
+function readTitle(node: unknown): string | null {
+  const type = attrOf(childOf(node, 'title'), 'type')?.trim().toLowerCase();
+  const text = childText(node, 'title');
+  return type === 'text' || type === 'text/plain' ? plainText(text) : cleanText(text);
 }
 
 /** The alternate link: rel="alternate" or no rel, with href; a link without href gives its text. */
