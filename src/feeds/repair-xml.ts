@@ -14,6 +14,8 @@ const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
 const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
 const RSS1_NS = 'http://purl.org/rss/1.0/';
 const ATOM_NS = 'http://www.w3.org/2005/Atom';
+// Namespaces UserLand and Harvard gave RSS 2.0; a few generators prefix the whole document with one.
+const RSS2_NS = new Set(['http://backend.userland.com/rss2', 'http://backend.userland.com/rss', 'http://blogs.law.harvard.edu/tech/rss']);
 // The prolog (declaration, comments, DOCTYPE) is short; 64 KiB is plenty to find the root.
 const PROLOG_CHARS = 64 * 1024;
 // A download cut short leaves a handful of elements open; thousands is a hostile document,
@@ -201,12 +203,15 @@ function unwrapDiv(inner: string): string {
   return body.slice(gt + 1, -6);
 }
 
-/** `<rss:item>` (RSS 1.0) and `<atom:feed>` documents read as their unprefixed forms. */
+/** `<rss:item>` (RSS 1.0), `<atom:feed>` and `<r:rss>` (RSS 2.0) documents read as their unprefixed forms. */
 function stripRootPrefix(xml: string): string {
-  const declarations = xml.slice(0, 4096).matchAll(/xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g);
+  const head = xml.slice(0, 4096);
+  const declarations = head.matchAll(/xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g);
   for (const [, prefix, uri] of declarations) {
-    if (uri !== RSS1_NS && uri !== ATOM_NS) continue;
-    if (uri === ATOM_NS && !xml.slice(0, 4096).includes(`<${prefix}:feed`)) continue;
+    const rss2 = RSS2_NS.has(uri!);
+    if (uri !== RSS1_NS && uri !== ATOM_NS && !rss2) continue;
+    if (uri === ATOM_NS && !head.includes(`<${prefix}:feed`)) continue;
+    if (rss2 && !head.includes(`<${prefix}:rss`)) continue;
     xml = xml.replace(new RegExp(`<(/?)${prefix!.replace(/\./g, '\\.')}:`, 'g'), '<$1');
   }
   return xml;

@@ -38,6 +38,27 @@ const groups: Array<{ group: string; cases: Case[] }> = [
       },
     ],
   },
+  {
+    group: 'RSS with a prefixed root and prefixed core elements',
+    cases: [
+      {
+        name: 'r:rss in the UserLand RSS 2 namespace',
+        fixture: 'rss-prefixed-userland-rss2.xml',
+        url: 'http://scripting.example/rss.xml',
+        expected: {
+          format: 'rss',
+          feed: { title: 'Scripting Notes', link: 'http://scripting.example/' },
+          items: [
+            {
+              id: 'http://scripting.example/2003/01/namespaced',
+              title: 'Namespaced RSS works',
+              summary: 'Every element carries the prefix.',
+            },
+          ],
+        },
+      },
+    ],
+  },
 ];
 
 describe('parse fidelity (issue 10 §6)', () => {

@@ -188,6 +188,8 @@ describe('linear passes give what the regexes gave', () => {
     const names = readdirSync(new URL('../fixtures/feeds/', import.meta.url));
     expect(names.length).toBeGreaterThan(30);
     for (const name of names) {
+      // Fixtures of parse-fidelity.test.ts: there the old passes were wrong on purpose-built cases.
+      if (FIDELITY_FIXTURES.has(name)) continue;
       const text = decodeBody(loadFixtureBytes(name), null);
       expect(repairXml(text), name).toBe(oldRepair.repairXml(text));
       expect(rootElementName(text), name).toBe(oldRepair.rootElementName(text));
@@ -196,6 +198,9 @@ describe('linear passes give what the regexes gave', () => {
     }
   });
 });
+
+/** Fixtures where the old passes read a feed wrongly (parse-fidelity.test.ts), so equality with them is not wanted. */
+const FIDELITY_FIXTURES = new Set(['rss-prefixed-userland-rss2.xml']);
 
 // Text as feeds write it: no forbidden numeric references (those are now dropped on purpose).
 const TEXT_TOKENS = [
