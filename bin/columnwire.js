@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the TypeScript sources directly (tsx), so `npx columnwire` needs no build step.
-import { register } from 'tsx/esm/api';
+import { quickHealthcheck } from './healthcheck.js';
 
 // A reader that stops early (`columnwire export | head -1`) is not an error: the rest of the
 // output is dropped and the command finishes its work and exits with its own code. Node
@@ -14,6 +14,17 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Docker's probe answers here, before tsx and the program load (bin/healthcheck.js says when).
+if (process.argv.includes('healthcheck')) {
+  const code = await quickHealthcheck(process.argv.slice(2), process.env, process.stdout, process.stderr);
+  if (code !== null) {
+    process.exitCode = code;
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit();
+  }
+}
+
+const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../src/main.ts');
 

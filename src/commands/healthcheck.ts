@@ -7,7 +7,8 @@ const help = `Usage: columnwire healthcheck [--ready] [--url URL] [--timeout SEC
 Asks the running service for /healthz (alive) or, with --ready, /readyz (the database
 answers and the last poll cycle is recent). Exits 0 when it answers 200, 1 otherwise,
 printing why. The address is the config's server.host:server.port (env HOST and PORT
-override it; 0.0.0.0 and :: are asked on loopback). Used by the Docker image's HEALTHCHECK.
+override it; 0.0.0.0 and :: are asked on loopback). Used by the Docker image's HEALTHCHECK:
+with --url, or HOST and PORT set, bin/healthcheck.js answers before the program loads.
 
 Options:
   --ready             check readiness instead of liveness
@@ -43,7 +44,8 @@ export const healthcheckCommand: Command = {
 
 /**
  * The service's address as seen from the same machine. With HOST and PORT both set (as in
- * the Docker image) the config is not read: a probe every 30 s should cost little.
+ * the Docker image) the config is not read: a probe every 30 s should cost little. That case
+ * is normally answered by bin/healthcheck.js, which must print the same; this is the fallback.
  */
 async function localUrl(configPath: string, env: NodeJS.ProcessEnv): Promise<string> {
   const fromEnv = env.HOST && env.PORT ? { host: env.HOST, port: Number(env.PORT) } : null;
