@@ -6,20 +6,36 @@
  */
 import { createFinder, type Finder } from '../markup-scan.ts';
 
-/** Where the first `<!DOCTYPE …>` (with its internal subset) is, as `/<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/i` finds it. */
+/**
+ * Where the document type declaration is: a `<!DOCTYPE …>` (with its internal subset) in the
+ * prolog, as `/<!DOCTYPE[^[>]*(?:\[[\s\S]*?\]\s*)?>/i` matches it there. Only the prolog counts
+ * (XML 1.0 §2.8): a `<!DOCTYPE` quoted in a comment, or in CDATA after the root, is text.
+ */
 export function findDoctype(xml: string): { index: number; end: number } | null {
-  const open = createFinder(xml, /<!DOCTYPE/gi);
-  const stop = createFinder(xml, /[[>]/g);
-  const subsetEnd = createFinder(xml, /\]\s*>/g);
-  for (let found = open(0); found !== null; found = open(found.index + 1)) {
-    const first = stop(found.end);
-    // Every DOCTYPE ends with `>`: with no `[` or `>` left, no later one can end either.
-    if (first === null) return null;
-    if (xml[first.index] === '>') return { index: found.index, end: first.end };
-    const end = subsetEnd(first.end);
-    if (end !== null) return { index: found.index, end: end.end };
+  let at = 0;
+  for (;;) {
+    while (at < xml.length && /\s/.test(xml[at]!)) at++;
+    if (xml.startsWith('<?', at)) at = endOf(xml, '?>', at + 2);
+    else if (xml.startsWith('<!--', at)) at = endOf(xml, '-->', at + 4);
+    else break;
+    if (at === -1) return null;
   }
-  return null;
+  if (xml.slice(at, at + 9).toUpperCase() !== '<!DOCTYPE') return null;
+  const stop = /[[>]/g;
+  stop.lastIndex = at + 9;
+  const first = stop.exec(xml);
+  if (first === null) return null;
+  if (first[0] === '>') return { index: at, end: first.index + 1 };
+  const subsetEnd = /\]\s*>/g;
+  subsetEnd.lastIndex = first.index + 1;
+  const end = subsetEnd.exec(xml);
+  return end === null ? null : { index: at, end: end.index + end[0].length };
+}
+
+/** The index just past the first `terminator` at or after `from`, or -1. */
+function endOf(xml: string, terminator: string, from: number): number {
+  const found = xml.indexOf(terminator, from);
+  return found === -1 ? -1 : found + terminator.length;
 }
 
 /**

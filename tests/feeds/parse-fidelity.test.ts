@@ -59,6 +59,26 @@ const groups: Array<{ group: string; cases: Case[] }> = [
       },
     ],
   },
+  {
+    group: 'a <!DOCTYPE inside a comment or CDATA is not the document type',
+    cases: [
+      {
+        name: 'DOCTYPE quoted in a prolog comment and in an item CDATA section',
+        fixture: 'rss-doctype-in-comment-cdata.xml',
+        url: 'https://doctype.example/rss',
+        expected: {
+          feed: { title: 'Doctype Tales' },
+          items: [
+            {
+              title: 'Your first HTML page',
+              summary: '<p>Begin with <code><!DOCTYPE html></code> and then the <code>&lt;html&gt;</code> element.</p>',
+            },
+            { title: 'Is <!DOCTYPE html [still] needed?' },
+          ],
+        },
+      },
+    ],
+  },
 ];
 
 describe('parse fidelity (issue 10 §6)', () => {
