@@ -90,6 +90,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       baseUrl: current.baseUrl,
       sources: current.feeds,
       ttlMinutes: pollIntervalMinutes,
+      stripTracking: current.publish.stripTracking,
     });
   let published = publish(config);
   const secret = loadSecret(dataDir, process.env);

@@ -23,6 +23,7 @@ export interface Config {
   shutdownGraceSeconds: number;
   poll: RawConfig['poll'];
   server: RawConfig['server'];
+  publish: RawConfig['publish'];
   mail: RawConfig['mail'];
   digests: DigestConfig[];
   /** Folder of digest templates, resolved against the config file's folder; null for the built-in ones. */

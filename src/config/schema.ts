@@ -125,6 +125,11 @@ const recipients = z.preprocess(
   z.array(mailbox, { error: 'must be an email address or a list of them' }).min(1, { error: 'must list at least one address' }),
 );
 
+const publishSchema = z.strictObject({
+  /** Published links lose `utm_*`, `fbclid`, `gclid`, `mc_*` and the like (canonical-url.ts); false keeps them as the feed gave them. */
+  stripTracking: z.boolean({ error: 'must be true or false' }).default(true),
+});
+
 const mailSchema = z.strictObject({
   from: text.default('Columnwire <columnwire@localhost>'),
 });
@@ -184,6 +189,7 @@ export const configSchema = z.strictObject(
     shutdownGraceSeconds: int(0, 300).default(10),
     poll: pollSchema.prefault({}),
     server: serverSchema.prefault({}),
+    publish: publishSchema.prefault({}),
     mail: mailSchema.prefault({}),
     digests: z.array(digestSchema, { error: 'must be a list of digests, each starting with "- id: ..."' }).default([]),
     /** A folder with digest.mjml and digest.txt replacing the built-in templates. */

@@ -3,8 +3,10 @@
  * the overflow list and the source-health note. Pure: time and data are arguments.
  */
 import type { DigestConfig } from '../config/schema.ts';
+import { stripTrackingParams } from '../feeds/canonical-url.ts';
 import { excerpt, htmlToText } from '../html-text.ts';
 import type { FeedSource, FeedState, Story } from '../model.ts';
+import { sanitizeContent } from '../publish/sanitize-content.ts';
 import { redactSecrets } from '../redact.ts';
 
 export const EXCERPT_CHARS = 300;
@@ -48,6 +50,8 @@ export interface DigestViewInput {
   /** How many of the rest are listed by title (all unless the size limit needs fewer). */
   listedStories?: number;
   unsubscribeUrl: string;
+  /** `publish.stripTracking`: article links without tracking parameters (default true). */
+  stripTracking?: boolean;
 }
 
 /** The subject line: `{date}`, `{count}`, `{id}` and `{title}` filled in. */
@@ -88,7 +92,7 @@ export function buildDigestView(input: DigestViewInput): DigestView {
             count: rest.length,
             stories: rest
               .slice(0, input.listedStories ?? rest.length)
-              .map((story) => ({ title: story.title ?? '(untitled)', link: linkOf(story, base) })),
+              .map((story) => ({ title: story.title ?? '(untitled)', link: linkOf(story, base, input.stripTracking) })),
             hidden: Math.max(0, rest.length - (input.listedStories ?? rest.length)),
           },
     health: healthNote(input),
@@ -133,9 +137,10 @@ function storyView(story: Story, input: DigestViewInput): StoryView {
   ];
   return {
     title: story.title ?? '(untitled)',
-    link: linkOf(story, input.baseUrl.replace(/\/+$/, '')),
+    link: linkOf(story, input.baseUrl.replace(/\/+$/, ''), input.stripTracking),
     meta: [columnist, outlet, time].filter((part): part is string => part !== null).join(' · '),
-    excerpt: excerpt(htmlToText(story.summary ?? story.content), EXCERPT_CHARS),
+    // The one cleaning step every output shares: no pixel, share bar, footer or "Continue reading" tail.
+    excerpt: excerpt(htmlToText(cleaned(story.summary ?? story.content, story.link)), EXCERPT_CHARS),
     alsoIn: others.length > 0 ? others.join(', ') : null,
   };
 }
@@ -160,9 +165,14 @@ export function formatStoryTime(date: Date, timeZone: string): string {
   return `${dayTime} ${zone}`;
 }
 
-/** The article link when it is http(s), else the web page. */
-function linkOf(story: Story, base: string): string {
-  return story.link && /^https?:\/\//i.test(story.link) ? story.link : `${base}/`;
+/** The article link when it is http(s) (tracking parameters dropped unless turned off), else the web page. */
+function linkOf(story: Story, base: string, stripTracking = true): string {
+  if (!story.link || !/^https?:\/\//i.test(story.link)) return `${base}/`;
+  return stripTracking ? stripTrackingParams(story.link) : story.link;
+}
+
+function cleaned(html: string | null, link: string | null): string | null {
+  return html === null ? null : sanitizeContent(html, link);
 }
 
 function healthNote(input: DigestViewInput): DigestView['health'] {

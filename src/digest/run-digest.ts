@@ -101,6 +101,7 @@ export async function renderFor(
       fullStories,
       listedStories,
       unsubscribeUrl: '',
+      stripTracking: deps.config.publish.stripTracking,
     });
   return renderDigest(makeView, Math.min(digest.maxItems, stories.length), stories.length, deps.templates);
 }

@@ -52,16 +52,45 @@ export function canonicalUrl(link: string | null): string | null {
   const port = url.port && url.port !== '80' && url.port !== '443' ? `:${url.port}` : '';
   const path = foldAmpPath(url.pathname).replace(/\/+$/, '') || '/';
   const query = [...url.searchParams]
-    .filter(([key]) => !isTracking(key))
+    .filter(([key]) => !isTrackingParam(key))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => (value === '' ? encodeURIComponent(key) : `${encodeURIComponent(key)}=${encodeURIComponent(value)}`))
     .join('&');
   return `https://${host}${port}${path}${query ? `?${query}` : ''}`;
 }
 
-function isTracking(key: string): boolean {
+/** True for a query parameter that only tracks the click (`utm_*`, `fbclid`, `gclid`, `mc_*`, …): the one list. */
+export function isTrackingParam(key: string): boolean {
   const lower = key.toLowerCase();
   return TRACKING_PARAMS.has(lower) || TRACKING_PREFIXES.some((prefix) => lower.startsWith(prefix));
+}
+
+/**
+ * The link with its tracking parameters removed and nothing else changed: the other
+ * parameters keep their order and spelling, the fragment stays. Unparseable text is returned as given.
+ */
+export function stripTrackingParams(link: string): string {
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    return link;
+  }
+  if (!url.search) return link;
+  const pairs = url.search.slice(1).split('&');
+  // Decide on the decoded name, but keep each kept pair exactly as the feed wrote it.
+  const kept = pairs.filter((pair) => !isTrackingParam(decodeName(pair.split('=', 1)[0] ?? '')));
+  if (kept.length === pairs.length) return link;
+  url.search = kept.filter((pair) => pair !== '').join('&');
+  return url.href;
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
 }
 
 /** `https://www-example-com.cdn.ampproject.org/c/s/example.com/x` → `https://example.com/x`. */

@@ -39,13 +39,15 @@ export interface MergedFeedOptions {
   subtitle?: string;
   /** The feed's updated time when there are no stories. */
   now: Date;
+  /** `publish.stripTracking`: links without `utm_*` and the like (default true). */
+  stripTracking?: boolean;
 }
 
 /** Renders the stories (newest first, as given) as one feed document. */
 export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOptions): string {
   const base = options.baseUrl.replace(/\/+$/, '');
   const selfUrls = options.selfUrls ?? { rss: `${base}/feed.xml`, atom: `${base}/feed.atom`, json: `${base}/feed.json` };
-  const entries = stories.map((story) => toMergedEntry(story, options.sources));
+  const entries = stories.map((story) => toMergedEntry(story, options.sources, options.stripTracking ?? true));
   const head: MergedFeedHead = {
     id: `${base}/`,
     title: cleanText(options.subtitle ? `${options.title}: ${options.subtitle}` : options.title) ?? 'columnwire',

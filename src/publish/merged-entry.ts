@@ -3,6 +3,7 @@
  * text with the characters XML 1.0 forbids dropped (JSON carries the same values as RSS
  * and Atom), and every link is an absolute http(s) URL or absent. Pure.
  */
+import { stripTrackingParams } from '../feeds/canonical-url.ts';
 import type { FeedSource, Story } from '../model.ts';
 import { publicUrl } from '../redact.ts';
 import { dropForbiddenXmlChars } from './xml-writer.ts';
@@ -76,13 +77,19 @@ export function publishableLink(link: string | null | undefined): string | null 
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
 }
 
+/** The link readers follow: publishable, and without tracking parameters unless `publish.stripTracking` is off. */
+export function articleLink(link: string | null | undefined, stripTracking = true): string | null {
+  const href = publishableLink(link);
+  return href && stripTracking ? stripTrackingParams(href) : href;
+}
+
 /** The entry of one story; `sources` are the configured feeds by id. */
-export function toMergedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>): MergedEntry {
+export function toMergedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, stripTracking = true): MergedEntry {
   const primary = sources.get(story.feedId);
   return {
     id: story.publicId,
     title: cleanText(story.title) ?? '(untitled)',
-    link: publishableLink(story.link),
+    link: articleLink(story.link, stripTracking),
     published: story.published,
     updated: story.updated,
     summary: cleanText(story.summary),
@@ -96,7 +103,7 @@ export function toMergedEntry(story: Story, sources: ReadonlyMap<string, FeedSou
       return {
         feed: cleanText(source.feedId) ?? '',
         outlet: outletName(source.feedId, configured),
-        url: publishableLink(source.link),
+        url: articleLink(source.link, stripTracking),
         firstSeen: source.firstSeenAt.toISOString(),
       };
     }),

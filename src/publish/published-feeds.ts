@@ -32,6 +32,8 @@ export interface PublishedFeedsOptions {
   baseUrl: string;
   sources: readonly FeedSource[];
   ttlMinutes: number;
+  /** `publish.stripTracking` (default true). */
+  stripTracking?: boolean;
   now?: () => Date;
 }
 
@@ -160,6 +162,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
           now: now(),
           selfUrls,
           ttlMinutes: options.ttlMinutes,
+          stripTracking: options.stripTracking ?? true,
           ...(subtitle !== undefined ? { subtitle } : {}),
         });
         return makeDocument(text, CONTENT_TYPES[format], newest(stories) ?? now());
@@ -183,8 +186,15 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     async indexPage(): Promise<PublishedDocument> {
       await sync();
       return memo('index', async () => {
-        const stories = await options.store.listStories({ limit: INDEX_STORIES });
-        const html = renderIndexPage(stories, { title: options.title, baseUrl: base, tags, sources });
+        // Cleaned like the feeds, so the excerpts carry no footer or "Continue reading" tail.
+        const stories = await cleanAll(await options.store.listStories({ limit: INDEX_STORIES }));
+        const html = renderIndexPage(stories, {
+          title: options.title,
+          baseUrl: base,
+          tags,
+          sources,
+          stripTracking: options.stripTracking ?? true,
+        });
         return makeDocument(html, 'text/html; charset=utf-8', newest(stories) ?? now());
       });
     },

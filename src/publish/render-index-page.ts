@@ -5,6 +5,7 @@
  */
 import type { FeedSource, Story } from '../model.ts';
 import { escapeHtml, excerpt, htmlToText, safeHref } from '../html-text.ts';
+import { stripTrackingParams } from '../feeds/canonical-url.ts';
 
 export interface IndexPageOptions {
   title: string;
@@ -12,6 +13,8 @@ export interface IndexPageOptions {
   baseUrl: string;
   tags: readonly string[];
   sources: ReadonlyMap<string, FeedSource>;
+  /** `publish.stripTracking`: article links without tracking parameters (default true). */
+  stripTracking?: boolean;
 }
 
 const FORMATS = [
@@ -72,7 +75,8 @@ function renderStory(story: Story, options: IndexPageOptions): string {
   const outlet = source?.outlet ?? null;
   const text = excerpt(htmlToText(story.summary ?? story.content), 240);
   const title = escapeHtml(story.title ?? '(untitled)');
-  const href = safeHref(story.link);
+  const link = safeHref(story.link);
+  const href = link && options.stripTracking !== false ? stripTrackingParams(link) : link;
   const meta = [columnist, outlet].filter((part): part is string => part !== null).map(escapeHtml);
   const when = `<time datetime="${story.published.toISOString()}">${escapeHtml(formatTime(story.published))}</time>`;
   return `<article>

@@ -3,8 +3,14 @@
  * text and media elements, no scripts, event handlers, iframes, forms or style attributes,
  * only http(s)/mailto links, and relative URLs made absolute against the story's link.
  * Markup nested deeper than a browser would build is flattened first (limit-nesting.ts).
+ * The same pass cleans: tracking pixels, share bars, feed footers and "Continue reading"
+ * tails are dropped (clean-content.ts), so every output (feeds, home page, digest) shows the same.
  */
 import sanitizeHtml from 'sanitize-html';
+import { isClutterTag, isClutterText } from './clean-content.ts';
+
+/** A tag name no allowlist has: clutter is renamed to it at its opening tag and dropped with its content. */
+const CLUTTER = 'columnwire-clutter';
 import { limitNesting } from './limit-nesting.ts';
 
 const URL_ATTRIBUTES: Record<string, string> = { a: 'href', img: 'src' };
@@ -71,11 +77,15 @@ export function sanitizeContent(html: string, baseUrl: string | null): string {
     allowedSchemesByTag: { img: ['http', 'https'] },
     allowProtocolRelative: false,
     disallowedTagsMode: 'discard',
-    nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'iframe', 'object', 'embed', 'template'],
+    nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'iframe', 'object', 'embed', 'template', CLUTTER],
     transformTags: {
       a: (tagName, attribs) => absolute(tagName, attribs, baseUrl),
       img: (tagName, attribs) => absolute(tagName, attribs, baseUrl),
+      // Runs after the tag's own transform, on the attributes as written: a disallowed non-text tag skips all inside it.
+      '*': (tagName, attribs) => ({ tagName: isClutterTag(tagName, attribs) ? CLUTTER : tagName, attribs }),
     },
+    // Called once per element at its closing tag with the element's own text: linear overall.
+    exclusiveFilter: (frame) => isClutterText(frame),
   }).trim();
 }
 
