@@ -21,7 +21,9 @@ const withAdminNetworks = (networks: string | null) =>
 
 async function served(networks: string | null) {
   const app = await startServedApp(root, withAdminNetworks(networks));
-  await app.save('jane', [item({ id: 'a1', title: 'A column for the admin pages' })], new Date());
+  const now = new Date();
+  // Published now: a digest takes only columns published shortly before they were stored (maxAgeHours).
+  await app.save('jane', [item({ id: 'a1', title: 'A column for the admin pages', published: now })], now);
   return app;
 }
 
