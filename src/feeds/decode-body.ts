@@ -2,7 +2,9 @@
  * Turns a response body into text before parsing. Order of authority, as XML 1.0 Appendix F
  * and browsers do it: a byte-order mark, then the XML declaration's encoding, then the
  * Content-Type charset (RFC 7303 gives the header priority, but real servers often send a
- * default charset that contradicts a correct declaration), then UTF-8.
+ * default charset that contradicts a correct declaration), then UTF-8, and when the bytes are
+ * not valid UTF-8, windows-1252 (what browsers and feedparser fall back to: undeclared Latin-1
+ * served as application/xml would otherwise come out full of U+FFFD).
  */
 
 const XML_DECLARATION_ENCODING = /^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/;
@@ -13,7 +15,15 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null): strin
   const bom = sniffBom(bytes);
   if (bom) return decodeWith(bom.encoding, bytes.subarray(bom.length));
   const declared = sniffXmlDeclaration(bytes) ?? sniffContentType(contentType);
-  return stripBom(decodeWith(declared ?? 'utf-8', bytes));
+  return stripBom(declared ? decodeWith(declared, bytes) : decodeUndeclared(bytes));
+}
+
+function decodeUndeclared(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return decodeWith('windows-1252', bytes);
+  }
 }
 
 function sniffBom(bytes: Uint8Array): { encoding: string; length: number } | null {

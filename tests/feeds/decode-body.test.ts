@@ -99,12 +99,19 @@ describe('decodeBody on fixture feeds', () => {
     },
   );
 
-  it('falls back to UTF-8 when neither declaration nor header names a charset', () => {
+  it('falls back to windows-1252 when nothing names a charset and the bytes are not UTF-8', () => {
     const text = decodeBody(bytesOf('enc-no-declaration-latin1.xml'), 'application/rss+xml');
 
-    // 0xF1 (ñ in Latin-1) is not valid UTF-8 on its own, so it becomes U+FFFD.
-    expect(text).toContain('Se\uFFFDor Presidente');
+    // 0xF1 (ñ in Latin-1) is not valid UTF-8, so the body is not UTF-8: read it as browsers do.
+    expect(text).toContain('Señor Presidente');
+    expect(text).not.toContain('\uFFFD');
     expect(text).toContain('<title>El Mirador</title>');
+  });
+
+  it('reads undeclared valid UTF-8 as UTF-8', () => {
+    const text = decodeBody(Buffer.from('<rss><channel><title>Café “crème”</title></channel></rss>', 'utf8'), 'application/xml');
+
+    expect(text).toContain('Café “crème”');
   });
 });
 

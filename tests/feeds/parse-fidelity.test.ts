@@ -79,6 +79,27 @@ const groups: Array<{ group: string; cases: Case[] }> = [
       },
     ],
   },
+  {
+    group: 'undeclared charset, bytes not UTF-8: windows-1252',
+    cases: [
+      {
+        name: 'Latin-1/windows-1252 served as application/xml without a charset',
+        fixture: 'rss-undeclared-windows-1252.xml',
+        url: 'http://cafe.example/rss',
+        expected: {
+          feed: { title: 'Café Crème', description: '“Quoted” notes – daily' },
+          items: [{ title: 'Résumé of the week', summary: 'Naïve € prices' }],
+        },
+      },
+      {
+        name: 'the existing undeclared Latin-1 fixture',
+        fixture: 'enc-no-declaration-latin1.xml',
+        url: 'https://elmirador.example/rss',
+        contentType: 'application/rss+xml',
+        expected: { items: [{ title: 'Señor Presidente, ¿y ahora?' }, { title: 'La mañana después' }, { title: 'Niños, maíz y agua' }] },
+      },
+    ],
+  },
 ];
 
 describe('parse fidelity (issue 10 §6)', () => {
