@@ -5,6 +5,7 @@
  */
 import { decodeHTML } from 'entities';
 import { createFinder, type Finder } from '../markup-scan.ts';
+import { createEntityExpander, type EntityDeclarations, readEntityDeclarations } from './dtd-entities.ts';
 import { FeedParseError } from './feed-parse-error.ts';
 import { escapeStrayDeclarations, findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
 
@@ -23,15 +24,16 @@ const PROLOG_CHARS = 64 * 1024;
 const MAX_OPEN_ELEMENTS = 1000;
 
 const htmlEntityCache = new Map<string, string>();
+const NO_ENTITIES = (): null => null;
 
 /**
  * Returns XML that a strict parser accepts wherever the input was broken in a common, recoverable
  * way. Every pass is a linear scan: hostile text must not cost the square of its length.
  */
 export function repairXml(input: string): string {
-  let xml = dropProlog(input);
-  xml = xml.replace(FORBIDDEN_CHARS, '');
-  xml = fixEntities(xml);
+  const prolog = dropProlog(input);
+  let xml = prolog.xml.replace(FORBIDDEN_CHARS, '');
+  xml = fixEntities(xml, createEntityExpander(prolog.entities));
   xml = escapeStrayDeclarations(xml);
   xml = stripRootPrefix(xml);
   xml = xhtmlAsText(xml);
@@ -45,12 +47,17 @@ export function rootElementName(xml: string): string | null {
   return match?.[1] ?? null;
 }
 
-function dropProlog(input: string): string {
+function dropProlog(input: string): { xml: string; entities: EntityDeclarations } {
   const start = input.indexOf('<');
   const xml = start > 0 ? input.slice(start) : input;
-  // The DTD is dropped whole: its entities are never expanded, its external parts never read.
+  // The DTD is dropped whole, its external parts never read; its internal entities are
+  // expanded by fixEntities, within a budget (dtd-entities.ts).
   const doctype = findDoctype(xml.slice(0, PROLOG_CHARS));
-  return doctype ? xml.slice(0, doctype.index) + xml.slice(doctype.end) : xml;
+  if (!doctype) return { xml, entities: new Map() };
+  return {
+    xml: xml.slice(0, doctype.index) + xml.slice(doctype.end),
+    entities: readEntityDeclarations(xml.slice(doctype.index, doctype.end)),
+  };
 }
 
 /**
@@ -59,7 +66,7 @@ function dropProlog(input: string): string {
  * strict parser would reject the whole feed for), outside CDATA sections and comments (whose
  * text is literal). One forward scan; well-formed references stay as they are.
  */
-function fixEntities(xml: string): string {
+function fixEntities(xml: string, expand: (name: string) => string | null): string {
   const nextAmpersand = createFinder(xml, '&');
   const nextSection = createFinder(xml, '<!');
   const cdataEnd = createFinder(xml, ']]>');
@@ -80,7 +87,7 @@ function fixEntities(xml: string): string {
       at = literalEnd.end;
       continue;
     }
-    const mended = mendReference(xml, amp.index);
+    const mended = mendReference(xml, amp.index, expand);
     if (mended.text !== null) {
       out.push(xml.slice(copied, amp.index), mended.text);
       copied = amp.index + mended.length;
@@ -100,7 +107,7 @@ const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (c
  * The reference at `amp`: `length` characters, to be replaced by `text` (null: kept). Reads at
  * most 33 characters: a numeric reference of up to 8 digits, or a name of up to 32 characters.
  */
-function mendReference(xml: string, amp: number): { length: number; text: string | null } {
+function mendReference(xml: string, amp: number, expand: (name: string) => string | null): { length: number; text: string | null } {
   if (xml[amp + 1] === '#') {
     const hex = xml[amp + 2] === 'x' || xml[amp + 2] === 'X';
     const digitsStart = amp + (hex ? 3 : 2);
@@ -122,6 +129,9 @@ function mendReference(xml: string, amp: number): { length: number; text: string
   const name = xml.slice(amp + 1, end);
   if (xml[end] !== ';') return { length: end - amp, text: `&amp;${name}` };
   if (XML_ENTITIES.has(name)) return { length: end + 1 - amp, text: null };
+  // A declared entity's text is markup like the rest; its own references are mended in turn.
+  const replacement = expand(name);
+  if (replacement !== null) return { length: end + 1 - amp, text: fixEntities(replacement, NO_ENTITIES) };
   return { length: end + 1 - amp, text: htmlEntity(name) ?? `&amp;${name};` };
 }
 

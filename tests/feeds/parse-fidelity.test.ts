@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeBody } from '../../src/feeds/decode-body.ts';
-import { parseFeed } from '../../src/feeds/parse-feed.ts';
+import { FeedParseError, parseFeed } from '../../src/feeds/parse-feed.ts';
 import type { ParsedFeed } from '../../src/model.ts';
-import { loadFixtureBytes } from '../helpers/feed-fixtures.ts';
+import { loadFixture, loadFixtureBytes } from '../helpers/feed-fixtures.ts';
 
 type Case = { name: string; fixture: string; url: string; contentType?: string; expected: Record<string, unknown> };
 
@@ -100,6 +100,31 @@ const groups: Array<{ group: string; cases: Case[] }> = [
       },
     ],
   },
+  {
+    group: 'internal DTD entities are expanded',
+    cases: [
+      {
+        name: 'nested internal entities in titles, links, guids; external and parameter entities dropped',
+        fixture: 'rss-internal-entities.xml',
+        url: 'https://oldblog.example/rss',
+        expected: {
+          feed: {
+            title: "Sam Archer's weblog",
+            link: 'https://oldblog.example/',
+            description: 'Written by Sam Archer at https://oldblog.example',
+          },
+          items: [
+            {
+              id: 'https://oldblog.example/id/42',
+              title: 'Entities & me, by Sam Archer',
+              link: 'https://oldblog.example/2005/entities',
+              summary: 'Signed, Sam Archer at https://oldblog.example — © 2005',
+            },
+          ],
+        },
+      },
+    ],
+  },
 ];
 
 describe('parse fidelity (issue 10 §6)', () => {
@@ -113,4 +138,25 @@ describe('parse fidelity (issue 10 §6)', () => {
       });
     });
   }
+});
+
+describe('internal entity expansion budget', () => {
+  it.each([
+    { name: 'billion laughs (ten levels deep)', fixture: 'billion-laughs.xml', message: /entities nest deeper/ },
+    {
+      name: 'a wide bomb within the depth budget (size budget)',
+      fixture: 'rss-entity-bomb-wide.xml',
+      message: /entities expand to more than/,
+    },
+    { name: 'a chain deeper than the depth budget', fixture: 'rss-entity-bomb-small-limit.xml', message: /entities nest deeper/ },
+  ])('$name fails the feed with a FeedParseError', async ({ fixture, message }) => {
+    const started = performance.now();
+    const error = await parseFeed(loadFixture(fixture), 'https://attacker.example/feed').then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(FeedParseError);
+    expect((error as Error).message).toMatch(message);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
 });
