@@ -15,7 +15,12 @@ const MIN_TITLE_KEY_LENGTH = 12;
 
 /** Normalizes one feed's items for storage, as seen at `now`. */
 export function normalizeItems(items: ParsedItem[], now: Date): NormalizedItem[] {
-  return items.map((item) => normalizeItem(capItem(item), now));
+  return items.filter(hasSomethingToShow).map((item) => normalizeItem(capItem(item), now));
+}
+
+/** Whether a story made of the item would show a reader anything: a title, a link or a body. */
+export function hasSomethingToShow(item: ParsedItem): boolean {
+  return Boolean(item.title || item.link || item.summary || item.content);
 }
 
 /** The item with every stored text within its cap: what one story costs is bounded. */

@@ -106,8 +106,9 @@ function buildTree(xml: string): Promise<Tree> {
   });
 }
 
+/** Every item the feed has, even one with nothing to show: the parsed model is what the feed says (storage decides what to keep). */
 function finishItems(raw: RawItem[], feedAuthor: string | null): ParsedItem[] {
-  return raw.filter((item) => item.title || item.link || item.summary || item.content).map((item) => finishItem(item, feedAuthor));
+  return raw.map((item) => finishItem(item, feedAuthor));
 }
 
 function finishItem(raw: RawItem, feedAuthor: string | null): ParsedItem {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeBody } from '../../src/feeds/decode-body.ts';
+import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import { FeedParseError, parseFeed } from '../../src/feeds/parse-feed.ts';
 import type { ParsedFeed } from '../../src/model.ts';
 import { loadFixture, loadFixtureBytes } from '../helpers/feed-fixtures.ts';
@@ -125,6 +126,19 @@ const groups: Array<{ group: string; cases: Case[] }> = [
       },
     ],
   },
+  {
+    group: 'items with no title and no link stay in the parsed model',
+    cases: [
+      {
+        name: 'a log entry with only a guid, a date and a category',
+        fixture: 'rss-items-without-title-or-link.xml',
+        url: 'https://station.example/rss',
+        expected: {
+          items: [{ id: 'log-2024-06-01-0700', title: null, link: null, categories: ['heartbeat'] }, { title: 'Maintenance window' }],
+        },
+      },
+    ],
+  },
 ];
 
 describe('parse fidelity (issue 10 §6)', () => {
@@ -158,5 +172,13 @@ describe('internal entity expansion budget', () => {
     expect(error).toBeInstanceOf(FeedParseError);
     expect((error as Error).message).toMatch(message);
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('storage skips what has nothing to show', () => {
+  it('normalizeItems drops the item with no title, link or body, and keeps the rest', async () => {
+    const parsed = await parseFixture('rss-items-without-title-or-link.xml', 'https://station.example/rss');
+    const stored = normalizeItems(parsed.items, new Date('2024-06-02T00:00:00Z'));
+    expect(stored.map((item) => item.title)).toEqual(['Maintenance window']);
   });
 });
