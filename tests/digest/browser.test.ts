@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, chromiumAvailable, launchChromium } from '../helpers/chromium.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { previewDigest } from '../../src/digest/run-digest.ts';
 import { column, DIGEST_NOW, startDigestApp } from '../helpers/digest-app.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
+const available = chromiumAvailable;
 const outputDir = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const root = makeTempDir();
 let browser: Browser | undefined;
@@ -58,18 +58,7 @@ async function renderedDigest(): Promise<string> {
 describe.skipIf(!available)('a digest in headless Chromium', () => {
   it.each([375, 800])('fits %i px without horizontal scrolling, and saves a screenshot', async (width) => {
     const html = await renderedDigest();
-    browser ??= await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser ??= await launchChromium();
     const page = await browser.newPage({ viewport: { width, height: 900 } });
     // Mail clients load no remote content by default; neither does this page.
     await page.route('**/*', (route) => route.abort());

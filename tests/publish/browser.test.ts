@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, chromiumAvailable, launchChromium } from '../helpers/chromium.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { item } from '../helpers/items.ts';
 import { startServedApp } from '../helpers/served-app.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
+const available = chromiumAvailable;
 const outputDir = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const root = makeTempDir();
 let browser: Browser | undefined;
@@ -27,18 +27,7 @@ describe.skipIf(!available)('home page in headless Chromium', () => {
         published: new Date('2026-11-19T08:00:00Z'),
       }),
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
     await page.goto(`${served.server.url}/`);
     expect(await page.title()).toBe('Test Columns');
