@@ -107,8 +107,11 @@ export interface SaveResult {
 
 /** The outcome of polling one feed. */
 export type PollOutcome =
-  /** `droppedItems`: the document's oldest items past poll.maxItemsPerFeed, not stored. */
-  | ({ kind: 'stored'; itemCount: number; droppedItems: number } & SaveResult)
+  /**
+   * `itemCount`: items stored or matched; `droppedItems`: the document's oldest items past
+   * poll.maxItemsPerFeed; `emptyItems`: items with no title, link or text. Neither of the last two is stored.
+   */
+  | ({ kind: 'stored'; itemCount: number; droppedItems: number; emptyItems: number } & SaveResult)
   | { kind: 'not-modified' }
   /** 'busy': another process held the database's write lock too long; the feed is left as it was, for the next cycle. */
   | { kind: 'skipped'; reason: WaitReason | 'busy'; until: Date }

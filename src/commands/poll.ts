@@ -7,8 +7,8 @@ import { parseCommandArgs, withApp, type Command } from './command.ts';
 const help = `Usage: columnwire poll [--feed ID] [--force]
 
 Runs one poll cycle now and prints a line per feed: new, updated and unchanged items
-(unchanged: already stored, from this feed or another), not modified, skipped, or the
-error. Feeds backing off after errors or asked to wait by their server (Retry-After) are
+(unchanged: already stored, from this feed or another; skipped: items with no title, link
+or text, which are never stored), not modified, skipped, or the error. Feeds backing off after errors or asked to wait by their server (Retry-After) are
 skipped unless --force. Exit 0 when the cycle ran, even if single feeds failed (see
 "columnwire feeds" for their state); with --feed, exit 1 when that feed failed.
 
@@ -38,10 +38,15 @@ export const pollCommand: Command = {
         },
       });
       const totals = countOutcomes(summary.results);
+      const notStored = [
+        totals.emptyItems > 0 ? `${count(totals.emptyItems, 'item')} with nothing to show skipped` : '',
+        totals.droppedItems > 0 ? `${count(totals.droppedItems, 'item')} past poll.maxItemsPerFeed dropped` : '',
+        summary.pruned > 0 ? `${count(summary.pruned, 'old story', 'old stories')} pruned` : '',
+      ].filter(Boolean);
       stdout.write(
         `${count(totals.feeds, 'feed')}: ${totals.added} new, ${totals.updated} updated, ${totals.duplicates} unchanged, ` +
           `${totals.notModified} not modified, ${totals.skipped} skipped, ${totals.failed} failed` +
-          `${summary.pruned > 0 ? `; ${count(summary.pruned, 'old story', 'old stories')} pruned` : ''} (${summary.durationMs} ms)\n`,
+          `${notStored.map((part) => `; ${part}`).join('')} (${summary.durationMs} ms)\n`,
       );
       // Asked for one feed, its failure is the command's failure (scripts and cron check the status).
       return values.feed !== undefined && totals.failed > 0 ? 1 : 0;
@@ -53,7 +58,12 @@ export const pollCommand: Command = {
 export function formatOutcome(feed: Feed, outcome: PollOutcome): string {
   switch (outcome.kind) {
     case 'stored':
-      return `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} unchanged (${count(outcome.itemCount, 'item')}${outcome.droppedItems > 0 ? `; ${outcome.droppedItems} older past poll.maxItemsPerFeed dropped` : ''})`;
+      return (
+        `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} unchanged` +
+        `${outcome.emptyItems > 0 ? `, ${outcome.emptyItems} skipped with nothing to show` : ''}` +
+        ` (${count(outcome.itemCount + outcome.emptyItems, 'item')}` +
+        `${outcome.droppedItems > 0 ? `; ${outcome.droppedItems} older past poll.maxItemsPerFeed dropped` : ''})`
+      );
     case 'not-modified':
       return `${feed.id}: not modified`;
     case 'skipped':

@@ -36,8 +36,18 @@ export interface ParseJob {
 export type ParseOutcome =
   /** `droppedItems`: how many items past `maxItems` the document had (the oldest), not returned. */
   | { kind: 'parsed'; parsed: ParsedFeed; droppedItems: number }
-  /** Only the normalized items come back, not the parsed ones too: half the data to copy to the main thread. */
-  | { kind: 'normalized'; format: ParsedFeed['format']; feed: ParsedFeedMeta; items: NormalizedItem[]; droppedItems: number }
+  /**
+   * Only the normalized items come back, not the parsed ones too: half the data to copy to the main thread.
+   * `emptyItems`: items with no title, link or text, left out of `items` (nothing to show a reader).
+   */
+  | {
+      kind: 'normalized';
+      format: ParsedFeed['format'];
+      feed: ParsedFeedMeta;
+      items: NormalizedItem[];
+      droppedItems: number;
+      emptyItems: number;
+    }
   /** The document is an HTML page; its advertised feeds, best first (possibly none). */
   | { kind: 'html'; feedLinks: string[] }
   | { kind: 'failed'; reason: string };
@@ -56,7 +66,8 @@ export async function parseDocument(job: ParseJob): Promise<ParseOutcome> {
     const parsed = { ...whole, items: kept.items };
     if (!job.normalizeAt) return { kind: 'parsed', parsed, droppedItems: kept.dropped };
     const items = normalizeItems(parsed.items, job.normalizeAt);
-    return { kind: 'normalized', format: parsed.format, feed: parsed.feed, items, droppedItems: kept.dropped };
+    const emptyItems = parsed.items.length - items.length;
+    return { kind: 'normalized', format: parsed.format, feed: parsed.feed, items, droppedItems: kept.dropped, emptyItems };
   } catch (cause) {
     if (cause instanceof FeedParseError) return { kind: 'failed', reason: cause.message };
     // A bug or a hostile shape nobody foresaw: still this feed's failure, never the command's.

@@ -209,12 +209,26 @@ async function unlessBusy<T>(deps: CycleDeps, what: string, write: () => Promise
 
 /** Totals by outcome, for the one summary line per cycle. */
 export function countOutcomes(results: PollCycleSummary['results']) {
-  const totals = { feeds: results.length, added: 0, updated: 0, duplicates: 0, notModified: 0, skipped: 0, failed: 0 };
+  const totals = {
+    feeds: results.length,
+    added: 0,
+    updated: 0,
+    duplicates: 0,
+    notModified: 0,
+    skipped: 0,
+    failed: 0,
+    /** Items with nothing to show (no title, link or text), not stored. */
+    emptyItems: 0,
+    /** Items past poll.maxItemsPerFeed, the oldest of their documents, not stored. */
+    droppedItems: 0,
+  };
   for (const { outcome } of results) {
     if (outcome.kind === 'stored') {
       totals.added += outcome.added;
       totals.updated += outcome.updated;
       totals.duplicates += outcome.duplicates;
+      totals.emptyItems += outcome.emptyItems;
+      totals.droppedItems += outcome.droppedItems;
     } else if (outcome.kind === 'not-modified') totals.notModified++;
     else if (outcome.kind === 'skipped') totals.skipped++;
     else totals.failed++;

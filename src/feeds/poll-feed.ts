@@ -76,7 +76,8 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   // Asked with a moment, the worker normalizes; the fallback keeps the types honest.
   const [meta, items] =
     document.kind === 'normalized' ? [document.feed, document.items] : [document.parsed.feed, normalizeItems(document.parsed.items, now)];
-  return store(feed, deps, parsed.fetched, meta, items, now, document.droppedItems);
+  const emptyItems = document.kind === 'normalized' ? document.emptyItems : document.parsed.items.length - items.length;
+  return store(feed, deps, parsed.fetched, meta, items, now, { droppedItems: document.droppedItems, emptyItems });
 }
 
 async function store(
@@ -86,7 +87,7 @@ async function store(
   meta: ParsedFeedMeta,
   items: NormalizedItem[],
   now: Date,
-  droppedItems: number,
+  left: { droppedItems: number; emptyItems: number },
 ): Promise<PollOutcome> {
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
   const saved = await deps.store.saveFetched(
@@ -105,7 +106,7 @@ async function store(
     now,
     keepAfter,
   );
-  return { kind: 'stored', itemCount: items.length, droppedItems, ...saved };
+  return { kind: 'stored', itemCount: items.length, ...left, ...saved };
 }
 
 async function fail(feed: Feed, deps: PollDeps, error: string, retryAfterMs: number | null, url: string): Promise<PollOutcome> {

@@ -20,6 +20,7 @@ const feedA = `<?xml version="1.0"?><rss version="2.0"><channel><title>Jane at t
 </channel></rss>`;
 const feedB = `<?xml version="1.0"?><rss version="2.0"><channel><title>Aggregator</title><link>https://agg.example.org/</link>
 <item><title>The budget is a fiction</title><link>http://www.times.example.com/opinion/budget/#comments</link><guid>agg-99</guid><pubDate>Fri, 20 Nov 2026 09:00:00 GMT</pubDate><description>Syndicated.</description></item>
+<item><guid isPermaLink="false">agg-heartbeat</guid><pubDate>Fri, 20 Nov 2026 10:00:00 GMT</pubDate><category>log</category></item>
 </channel></rss>`;
 
 beforeAll(async () => {
@@ -127,10 +128,12 @@ describe('columnwire CLI', () => {
     const first = await cli('poll');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('jane: 2 new, 0 updated, 0 unchanged (2 items)');
-    // Already stored from jane's feed: unchanged, and one item is "1 item".
-    expect(first.stdout).toContain('agg: 0 new, 0 updated, 1 unchanged (1 item)');
+    // Already stored from jane's feed: unchanged; the item with no title, link or text is skipped, not stored.
+    expect(first.stdout).toContain('agg: 0 new, 0 updated, 1 unchanged, 1 skipped with nothing to show (2 items)');
     expect(first.stdout).toMatch(/broken: failed: HTTP 500/);
-    expect(first.stdout).toMatch(/^3 feeds: 2 new, 0 updated, 1 unchanged, /m);
+    expect(first.stdout).toMatch(
+      /^3 feeds: 2 new, 0 updated, 1 unchanged, 0 not modified, 0 skipped, 1 failed; 1 item with nothing to show skipped \(/m,
+    );
     expect(first.stdout).not.toContain('duplicates');
     const second = await cli('poll', '--feed', 'jane');
     expect(second.code).toBe(0);

@@ -31,12 +31,14 @@ async function inProcess(body: Uint8Array, url: string, normalizeAt: Date | null
   try {
     const parsed = await parseFeed(decodeBody(body, null), url);
     if (!normalizeAt) return { kind: 'parsed', parsed, droppedItems: 0 };
+    const items = normalizeItems(parsed.items, normalizeAt);
     return {
       kind: 'normalized',
       format: parsed.format,
       feed: parsed.feed,
-      items: normalizeItems(parsed.items, normalizeAt),
+      items,
       droppedItems: 0,
+      emptyItems: parsed.items.length - items.length,
     };
   } catch (cause) {
     if (cause instanceof FeedParseError) return { kind: 'failed', reason: cause.message };
