@@ -45,15 +45,18 @@ export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem 
 }
 
 /**
- * A title as its type says: type="text" (Atom 1.0) or "text/plain" (Atom 0.3) is plain text whose
- * `&lt;blink&gt;` means the characters, as feedparser reads it; "html" and untyped titles are
- * markup to strip (many feeds leave HTML titles untyped).
+ * A title as its type says (RFC 4287 §3.1): "html" and "xhtml" (Atom 0.3: "text/html",
+ * "application/xhtml+xml") are markup to strip; "text", "text/plain" and an
+ * absent type (the RFC's default) are plain text whose `&lt;blink&gt;` means the characters, as
+ * feedparser and other reference parsers read it.
  */
 function readTitle(node: unknown): string | null {
-  const type = attrOf(childOf(node, 'title'), 'type')?.trim().toLowerCase();
+  const type = attrOf(childOf(node, 'title'), 'type')?.trim().toLowerCase() ?? 'text';
   const text = childText(node, 'title');
-  return type === 'text' || type === 'text/plain' ? plainText(text) : cleanText(text);
+  return MARKUP_TYPES.has(type) ? cleanText(text) : plainText(text);
 }
+
+const MARKUP_TYPES = new Set(['html', 'xhtml', 'text/html', 'application/xhtml+xml']);
 
 /** The alternate link: rel="alternate" or no rel, with href; a link without href gives its text. */
 function pickLink(node: unknown, base: string | null): string | null {

@@ -37,6 +37,15 @@ const groups: Array<{ group: string; cases: Case[] }> = [
         url: 'http://oldblog.example/atom.xml',
         expected: { feed: { title: 'Tags & Attributes' }, items: [{ title: 'Why <marquee> never died' }] },
       },
+      {
+        name: 'an untyped Atom 1.0 title is text (the RFC default); type="xhtml" is markup',
+        fixture: 'atom-untyped-titles.xml',
+        url: 'https://codenotes.example/feed.atom',
+        expected: {
+          feed: { title: 'Code & Commentary: <pre> notes' },
+          items: [{ title: 'Why <b> is not <strong>', summary: '<p>One is <b>bold</b>.</p>' }, { title: 'Inline XHTML titles' }],
+        },
+      },
     ],
   },
   {
