@@ -1,8 +1,36 @@
 /** Runs the real CLI (bin/columnwire.js) in a child process. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../bin/columnwire.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'bin/columnwire.js');
+
+let readableCopy: string | null = null;
+
+/**
+ * A copy of the program that any user can read, for children run as another user: the checkout
+ * may sit in a folder only its owner can enter (/root/...). Sources are copied and opened to all;
+ * node_modules, 230 MB, is hard-linked when its files are readable by all (npm's default), else copied.
+ * Made once per test process, removed when it exits. Returns the copy's root.
+ */
+export function readableProgramCopy(): string {
+  if (readableCopy !== null) return readableCopy;
+  const dir = mkdtempSync(join(tmpdir(), 'columnwire-program-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  for (const entry of ['bin', 'src', 'templates', 'package.json', 'tsconfig.json']) {
+    execFileSync('cp', ['-R', join(ROOT, entry), dir]);
+  }
+  const privateModules = execFileSync('find', [join(ROOT, 'node_modules'), '!', '-perm', '-o+r', '-print', '-quit'], { encoding: 'utf8' });
+  execFileSync('cp', [privateModules === '' ? '-al' : '-R', join(ROOT, 'node_modules'), dir]);
+  execFileSync('chmod', ['-R', 'a+rX', ...['bin', 'src', 'templates', 'package.json', 'tsconfig.json'].map((entry) => join(dir, entry))]);
+  if (privateModules !== '') execFileSync('chmod', ['-R', 'a+rX', join(dir, 'node_modules')]);
+  chmodSync(dir, 0o755);
+  readableCopy = dir;
+  return dir;
+}
 
 export interface CliResult {
   code: number | null;
@@ -15,9 +43,12 @@ export function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
+  // Another user runs a copy it can read, from a folder it can enter.
+  const asOtherUser = options.uid !== undefined && options.uid !== process.getuid?.();
+  const program = asOtherUser ? readableProgramCopy() : ROOT;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? process.cwd(),
+    const child = spawn(process.execPath, [join(program, 'bin/columnwire.js'), ...args], {
+      cwd: options.cwd ?? (asOtherUser ? program : process.cwd()),
       env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(options.uid === undefined ? {} : { uid: options.uid }),
