@@ -7,7 +7,8 @@
 # compiled module matches the runtime's Node ABI and glibc.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
-# ---- build: the one native module (better-sqlite3), compiled with a toolchain that stays here
+# ---- build: compiles the one native module (better-sqlite3) with a toolchain that stays here,
+# and bundles src/ into dist/ (esbuild, a devDependency), then drops the devDependencies.
 FROM ${NODE_IMAGE} AS build
 # Unpinned apt versions on purpose: the toolchain only compiles here; bookworm's updates are wanted.
 # hadolint ignore=DL3008
@@ -19,12 +20,15 @@ WORKDIR /app
 # download an unverified prebuilt binary, against the headers of this image's own Node.
 ENV npm_config_build_from_source=true npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY scripts ./scripts
+COPY src ./src
+# `npm ci` runs `prepare` (npm run build) once everything is installed: dist/ is built here.
+RUN npm ci --no-audit --no-fund \
+ && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime
-# `npm ci --omit=dev` ran in the build stage; this stage takes its node_modules as they are,
-# rather than installing again with --ignore-scripts and grafting the .node file in: one
-# install from the lock file, nothing skipped, and no compiler, npm cache or apt lists here.
+# The build stage's node_modules, pruned to production dependencies, and its dist/: no
+# compiler, no TypeScript sources, no npm cache or apt lists here.
 FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production \
@@ -33,22 +37,23 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080
 COPY --from=build /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 COPY bin ./bin
-COPY src ./src
 COPY templates ./templates
 # The example config, so the image runs without a mount; mount your own over it.
 COPY feeds.yaml /config/feeds.yaml
-# No build step: bin/columnwire.js runs src/*.ts through tsx. The symlink puts `columnwire`
-# on PATH for CMD, HEALTHCHECK and `docker exec`. /data belongs to the unprivileged user
-# (uid 1000 `node`, from the base image); the code stays root-owned and read-only to it.
+# bin/columnwire.js runs dist/main.js. The symlink puts `columnwire` on PATH for CMD,
+# HEALTHCHECK and `docker exec`. /data belongs to the unprivileged user (uid 1000 `node`,
+# from the base image); the code stays root-owned and read-only to it.
 RUN ln -s /app/bin/columnwire.js /usr/local/bin/columnwire \
  && mkdir -p /data \
  && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 8080
-# Liveness: the running service answers /healthz (the command asks 127.0.0.1:$PORT).
+# Liveness: the running service answers /healthz (the command asks 127.0.0.1:$PORT; with HOST and
+# PORT set it loads no package and reads no config: about 0.1 s and 45 MB per probe).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["columnwire", "healthcheck"]
 # node handles SIGTERM itself (a clean stop, exit 0); `docker run --init` / compose `init: true`
 # adds an init process that also reaps orphans.

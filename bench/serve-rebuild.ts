@@ -58,7 +58,8 @@ async function timed(work: () => unknown): Promise<number> {
 
 /** Measures rebuilds in the process that serves; `reps` rebuilds of each kind, each after its own change. */
 export async function measureRebuilds(app: App, reps: number): Promise<RebuildReport> {
-  const { published, store } = app;
+  const { store } = app;
+  const published = await app.publishedFeeds();
   const all: FeedScope = { kind: 'all' };
   const scopes: FeedScope[] = [
     all,

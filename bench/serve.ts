@@ -62,7 +62,7 @@ export async function runServeBench(): Promise<void> {
       `seed: ${fmt(seed.stories)} stories stored from ${fmt(seed.items)} items (${fmt(SERVE_SPEC.syndicatedPerFeed * SERVE_SPEC.feeds)} syndicated copies merged); expected ${fmt(expectedStories)}`,
     );
     console.log(
-      `seed: ${config.feeds.length} feeds, ${app.published.tags.length} tags, ${fmt(seed.items)} items → ${fmt(seed.stories)} stories in ${fmt(seedMs)} ms; summaries ${fmt(seed.summaryBytes / seed.items)} bytes on average, 1 in ${SERVE_SPEC.contentEvery} with content`,
+      `seed: ${config.feeds.length} feeds, ${(await app.publishedFeeds()).tags.length} tags, ${fmt(seed.items)} items → ${fmt(seed.stories)} stories in ${fmt(seedMs)} ms; summaries ${fmt(seed.summaryBytes / seed.items)} bytes on average, 1 in ${SERVE_SPEC.contentEvery} with content`,
     );
 
     const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so `npx columnwire` needs no build step.
-import { quickHealthcheck } from './healthcheck.js';
+// Runs the compiled program in dist/ (`npm run build`, run by `npm install` itself): plain
+// JavaScript, bundled per command, so a command loads only the modules it uses.
+import { existsSync } from 'node:fs';
 
 // A reader that stops early (`columnwire export | head -1`) is not an error: the rest of the
 // output is dropped and the command finishes its work and exits with its own code. Node
@@ -14,19 +15,12 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// Docker's probe answers here, before tsx and the program load (bin/healthcheck.js says when).
-if (process.argv.includes('healthcheck')) {
-  const code = await quickHealthcheck(process.argv.slice(2), process.env, process.stdout, process.stderr);
-  if (code !== null) {
-    process.exitCode = code;
-    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-    process.exit();
-  }
+const program = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(program)) {
+  process.stderr.write('columnwire: the compiled program (dist/main.js) is missing; run "npm run build" (npm install runs it too)\n');
+  process.exit(1);
 }
-
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src/main.ts');
+const { main } = await import(program.href);
 
 let stopRequested = false;
 let finished = false;

@@ -1,23 +1,22 @@
 /**
  * The one composition root: builds the logger, the store and the poll dependencies from a
- * config and a data directory. Commands and the daemon get everything from here.
+ * config and a data directory. Commands and the daemon get everything from here. What only
+ * some commands use (the HTTP server, the published documents, metrics, the digest sender and
+ * its MJML) is imported when first asked for, so `stats` or `poll` never load them.
  */
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config/load.ts';
 import type { CycleDeps } from './feeds/poll-all.ts';
 import { createParsePool, type ParsePoolLimits } from './feeds/parse-pool.ts';
 import type { PollSettings } from './feeds/poll-feed.ts';
-import { trySettingsOf } from './feeds/try-feed.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { trySettingsOf } from './feeds/try-settings.ts';
+import type { Metrics } from './metrics.ts';
 import { judgeReadiness, maxPollAgeMs, type Readiness } from './readiness.ts';
-import { previewDigest, type DigestDeps } from './digest/run-digest.ts';
-import { loadTemplates } from './digest/render-digest.ts';
-import { createMailer } from './digest/send-digest.ts';
+import type { DigestDeps } from './digest/run-digest.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadSecret } from './secret.ts';
-import { startHttpServer, type HttpServerDeps, type RunningServer } from './publish/http-server.ts';
-import { createPublishedFeeds, type PublishedFeeds } from './publish/published-feeds.ts';
-import { scheduleIntervalMinutes, scheduleMaxGapMinutes } from './scheduler.ts';
+import type { HttpServerDeps, RunningServer } from './publish/http-server.ts';
+import type { PublishedFeeds } from './publish/published-feeds.ts';
 import { createSqliteStore, type Store } from './storage/store.ts';
 
 export interface App {
@@ -28,13 +27,11 @@ export interface App {
   store: Store;
   /** Everything a poll cycle needs. */
   poll: CycleDeps;
-  /** The merged feeds, OPML and home page, built once per store change. */
-  readonly published: PublishedFeeds;
-  /** Prometheus metrics over the store and this process. */
-  metrics: Metrics;
+  /** The merged feeds, OPML and home page, built once per store change (loaded on first use). */
+  publishedFeeds(): Promise<PublishedFeeds>;
   /** Whether the service is ready: the database answers and the last poll cycle is recent. */
   readiness(): Promise<Readiness>;
-  /** Starts the HTTP server on config.server (env HOST and PORT override it). */
+  /** Starts the HTTP server on config.server (env HOST and PORT override it), with /metrics. */
   startServer(): Promise<RunningServer>;
   /** Signs unsubscribe links (env COLUMNWIRE_SECRET, else <data>/secret). */
   secret: string;
@@ -44,7 +41,6 @@ export interface App {
   reconfigure(next: Config): Promise<void>;
   close(): Promise<void>;
 }
-
 export interface AppOptions {
   config: Config;
   dataDir: string;
@@ -67,10 +63,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? createLogger();
   const store = createSqliteStore(databasePath(dataDir));
   if (options.syncFeeds ?? true) await store.syncFeeds(config.feeds);
-  const metrics = createMetrics(store);
   const now = options.now ?? (() => new Date());
   // Workers start on the first parse, so commands that never poll start none.
   const parser = createParsePool(parseLimits(config));
+  let metrics: Metrics | null = null;
   const poll: CycleDeps = {
     store,
     logger,
@@ -78,40 +74,58 @@ export async function createApp(options: AppOptions): Promise<App> {
     parser,
     random: options.random ?? Math.random,
     settings: pollSettings(config),
-    observeFeed: (outcome, seconds) => metrics.observeFeed(outcome, seconds),
+    observeFeed: (outcome, seconds) => metrics?.observeFeed(outcome, seconds),
   };
-  // Computed once per config: these build a cron task, too slow per request.
-  let pollIntervalMinutes = scheduleIntervalMinutes(config.poll.schedule);
-  let pollMaxGapMinutes = scheduleMaxGapMinutes(config.poll.schedule);
-  const publish = (current: Config) =>
-    createPublishedFeeds({
+  // The poll schedule's gaps (node-cron) are computed once per config, on first use: too slow per request.
+  let pollGaps: { intervalMinutes: number; maxGapMinutes: number } | null = null;
+  const gaps = async () => {
+    if (pollGaps) return pollGaps;
+    const { scheduleIntervalMinutes, scheduleMaxGapMinutes } = await import('./scheduler.ts');
+    pollGaps = {
+      intervalMinutes: scheduleIntervalMinutes(config.poll.schedule),
+      maxGapMinutes: scheduleMaxGapMinutes(config.poll.schedule),
+    };
+    return pollGaps;
+  };
+  let published: PublishedFeeds | null = null;
+  const buildPublished = async (): Promise<PublishedFeeds> => {
+    const [{ createPublishedFeeds }, { intervalMinutes }] = await Promise.all([import('./publish/published-feeds.ts'), gaps()]);
+    return createPublishedFeeds({
       store,
-      title: current.title,
-      baseUrl: current.baseUrl,
-      sources: current.feeds,
-      ttlMinutes: pollIntervalMinutes,
-      stripTracking: current.publish.stripTracking,
+      title: config.title,
+      baseUrl: config.baseUrl,
+      sources: config.feeds,
+      ttlMinutes: intervalMinutes,
+      stripTracking: config.publish.stripTracking,
     });
-  let published = publish(config);
+  };
+  const publishedFeeds = async (): Promise<PublishedFeeds> => (published ??= await buildPublished());
   const secret = loadSecret(dataDir, process.env);
   const readiness = async () => {
     const stats = await store.readStats().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    return judgeReadiness(stats, now(), maxPollAgeMs(pollMaxGapMinutes));
+    return judgeReadiness(stats, now(), maxPollAgeMs((await gaps()).maxGapMinutes));
   };
-  const startServer = () => {
+  const startServer = async () => {
     const { host, port } = serverAddress(config, process.env);
+    const [{ startHttpServer }, { createMetrics }] = await Promise.all([import('./publish/http-server.ts'), import('./metrics.ts')]);
+    metrics ??= createMetrics(store);
+    await publishedFeeds();
     const preview = async (digestId: string) => {
       const digest = config.digests.find((candidate) => candidate.id === digestId);
       if (!digest) return null;
+      const [{ previewDigest }, { loadTemplates }] = await Promise.all([
+        import('./digest/run-digest.ts'),
+        import('./digest/render-digest.ts'),
+      ]);
       return (await previewDigest(digest, { config, store, templates: await loadTemplates(config.templates) }, now())).html;
     };
     // Getters, so a reload's new documents and cache lifetime reach the running server.
     const deps: HttpServerDeps = {
       get published() {
-        return published;
+        return published!;
       },
       get maxAgeSeconds() {
-        return pollIntervalMinutes * 60;
+        return (pollGaps?.intervalMinutes ?? 1) * 60;
       },
       get adminNetworks() {
         return config.server.adminNetworks;
@@ -125,37 +139,40 @@ export async function createApp(options: AppOptions): Promise<App> {
     };
     return startHttpServer(deps, host, port);
   };
-  const digestDeps = async (): Promise<DigestDeps> => ({
-    config,
-    store,
-    logger,
-    secret,
-    now,
-    templates: await loadTemplates(config.templates),
-    mailer: createMailer({ from: config.mail.from, smtpUrl: process.env.SMTP_URL || null, outboxDir: join(dataDir, 'outbox') }),
-    retryDelaysMs: [2_000, 10_000],
-  });
+  const digestDeps = async (): Promise<DigestDeps> => {
+    const [{ loadTemplates }, { createMailer }] = await Promise.all([
+      import('./digest/render-digest.ts'),
+      import('./digest/send-digest.ts'),
+    ]);
+    return {
+      config,
+      store,
+      logger,
+      secret,
+      now,
+      templates: await loadTemplates(config.templates),
+      mailer: createMailer({ from: config.mail.from, smtpUrl: process.env.SMTP_URL || null, outboxDir: join(dataDir, 'outbox') }),
+      retryDelaysMs: [2_000, 10_000],
+    };
+  };
   const reconfigure = async (next: Config) => {
     await store.syncFeeds(next.feeds);
     config = next;
-    pollIntervalMinutes = scheduleIntervalMinutes(next.poll.schedule);
-    pollMaxGapMinutes = scheduleMaxGapMinutes(next.poll.schedule);
+    pollGaps = null;
     poll.settings = pollSettings(next);
     parser.configure(parseLimits(next));
-    published = publish(next);
+    // Rebuilt now when a server uses them (the old ones serve meanwhile), else on first use.
+    if (published) published = await buildPublished();
   };
   return {
     get config() {
       return config;
     },
-    get published() {
-      return published;
-    },
+    publishedFeeds,
     dataDir,
     logger,
     store,
     poll,
-    metrics,
     readiness,
     startServer,
     secret,

@@ -3,8 +3,9 @@
  * (stdout is for command output): JSON lines, or readable lines when stderr is a terminal.
  * LOG_LEVEL sets the level; LOG_FORMAT=json or pretty overrides the choice of format.
  */
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
 import { redactSecrets } from './redact.ts';
 
 export type Logger = pino.Logger;
@@ -43,6 +44,8 @@ export function createLogger(options: LoggerOptions = {}, env: NodeJS.ProcessEnv
     serializers: { err: redactError },
   };
   if (readable) {
+    // Loaded only for a terminal: JSON logs (services, cron) never pay for the pretty printer.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
     return pino(
       settings,
       pretty({

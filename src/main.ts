@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command, CommandContext, GlobalOptions } from './commands/command.ts';
 import { exitCodeOf, messageOf, UsageError } from './errors.ts';
+import { packageFile } from './support/package-files.ts';
 
 /** A command as the dispatcher knows it: loaded only when run, so `columnwire healthcheck` stays light. */
 interface CommandEntry {
@@ -65,7 +66,7 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/healthcheck.ts')).healthcheckCommand,
   },
 ];
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
 
 const help = `Usage: columnwire [--config FILE] [--data DIR] <command> [options]
 

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { checkFeeds, type FeedCheck } from '../feeds/check-feeds.ts';
-import { trySettingsOf } from '../feeds/try-feed.ts';
+import { trySettingsOf } from '../feeds/try-settings.ts';
 import { parseSmtpUrl, verifySmtp } from '../digest/send-digest.ts';
 import type { Config } from '../config/load.ts';
 import { REDACTED, redactSecrets, redactUrl } from '../redact.ts';

@@ -28,10 +28,11 @@ export const exportCommand: Command = {
       globals,
       async (app) => {
         const tag = values.tag;
-        if (tag !== undefined && !app.published.exists({ kind: 'tag', tag })) {
-          throw new UsageError(`export: no feed has the tag "${tag}"; tags in use: ${app.published.tags.join(', ') || '(none)'}`);
+        const published = await app.publishedFeeds();
+        if (tag !== undefined && !published.exists({ kind: 'tag', tag })) {
+          throw new UsageError(`export: no feed has the tag "${tag}"; tags in use: ${published.tags.join(', ') || '(none)'}`);
         }
-        const document = await app.published.feed(tag === undefined ? { kind: 'all' } : { kind: 'tag', tag }, format, limit);
+        const document = await published.feed(tag === undefined ? { kind: 'all' } : { kind: 'tag', tag }, format, limit);
         stdout.write(document.variant('identity').body);
         stdout.write('\n');
         return 0;

@@ -8,7 +8,8 @@ import { FEED_ID } from '../config/schema.ts';
 import { updateConfigFile } from '../config/update-config-file.ts';
 import { UsageError } from '../errors.ts';
 import { canonicalUrl } from '../feeds/canonical-url.ts';
-import { tryFeed, trySettingsOf } from '../feeds/try-feed.ts';
+import { tryFeed } from '../feeds/try-feed.ts';
+import { trySettingsOf } from '../feeds/try-settings.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { parseCommandArgs, type CommandContext } from './command.ts';
 

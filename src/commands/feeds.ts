@@ -1,6 +1,6 @@
 /** `columnwire feeds [--json]` lists the feeds and their polling state; `feeds add|remove|tag` edit feeds.yaml. */
 import { UsageError } from '../errors.ts';
-import { listFeeds } from '../feeds/poll-all.ts';
+import { listFeeds } from '../feeds/list-feeds.ts';
 import type { Feed } from '../model.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { firstRunFrom } from '../scheduler.ts';

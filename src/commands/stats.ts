@@ -1,5 +1,5 @@
 /** `columnwire stats [--json]`: the figures /metrics exports, for a human, read from the database. */
-import { listFeeds } from '../feeds/poll-all.ts';
+import { listFeeds } from '../feeds/list-feeds.ts';
 import { redactSecrets } from '../redact.ts';
 import { maxPollAgeMs, judgeReadiness } from '../readiness.ts';
 import { scheduleMaxGapMinutes } from '../scheduler.ts';

@@ -10,11 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml } from '../html-text.ts';
+import { packageFile } from '../support/package-files.ts';
 import type { DigestView } from './build-digest-view.ts';
 import { fillTemplate } from './fill-template.ts';
 
 export const MAX_HTML_BYTES = 100_000;
-const BUILT_IN = new URL('../../templates/', import.meta.url);
 
 export interface Templates {
   mjml: string;
@@ -32,7 +32,7 @@ export interface RenderedDigest {
 
 /** Reads digest.mjml and digest.txt from `dir`, or the built-in templates when null. */
 export async function loadTemplates(dir: string | null): Promise<Templates> {
-  const read = (name: string) => (dir === null ? readFile(new URL(name, BUILT_IN), 'utf8') : readFile(join(dir, name), 'utf8'));
+  const read = (name: string) => readFile(join(dir ?? packageFile('templates'), name), 'utf8');
   try {
     const [mjml, text] = await Promise.all([read('digest.mjml'), read('digest.txt')]);
     return { mjml, text };

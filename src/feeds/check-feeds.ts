@@ -6,7 +6,8 @@
 import type { FeedSource } from '../model.ts';
 import { runLimited } from '../run-limited.ts';
 import { withParsePool } from './parse-pool.ts';
-import { tryFeed, type TryResult, type TrySettings } from './try-feed.ts';
+import { tryFeed, type TryResult } from './try-feed.ts';
+import type { TrySettings } from './try-settings.ts';
 
 export interface FeedCheck {
   source: FeedSource;

@@ -5,8 +5,9 @@
  */
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../logger.ts';
-import type { Feed, FeedSource, FeedState, PollOutcome } from '../model.ts';
-import { isStoreBusy, type Store } from '../storage/store.ts';
+import type { Feed, FeedState, PollOutcome } from '../model.ts';
+import { listFeeds } from './list-feeds.ts';
+import { isStoreBusy } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { runLimited } from '../run-limited.ts';
@@ -48,40 +49,6 @@ export class UnknownFeedError extends Error {
   override name = 'UnknownFeedError';
   /** The user fixes it in the config or the command: exit 2. */
   readonly exitCode = 2;
-}
-
-/**
- * Joins the configured feeds with their stored state. A feed the store has retired (another
- * process synced a different config) keeps its state; one it has never seen (a read-only
- * command, no sync) gets a blank, never-fetched state.
- */
-export async function listFeeds(config: Config, store: Store): Promise<Feed[]> {
-  const states = new Map((await store.listFeeds()).map((state) => [state.id, state]));
-  const feeds: Feed[] = [];
-  for (const source of config.feeds) {
-    const state = states.get(source.id) ?? (await store.getFeed(source.id)) ?? neverFetched(source);
-    feeds.push({ ...state, source });
-  }
-  return feeds;
-}
-
-function neverFetched(source: FeedSource): FeedState {
-  return {
-    id: source.id,
-    url: source.url,
-    configuredUrl: source.url,
-    title: null,
-    siteLink: null,
-    etag: null,
-    lastModified: null,
-    lastFetchAt: null,
-    lastSuccessAt: null,
-    nextFetchAt: null,
-    waitReason: null,
-    ttlMinutes: null,
-    consecutiveErrors: 0,
-    lastError: null,
-  };
 }
 
 /**

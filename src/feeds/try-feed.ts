@@ -5,22 +5,9 @@
  */
 import type { ParsedFeed } from '../model.ts';
 import { fetchFeed, type FetchRequest } from './fetch-feed.ts';
-import type { AddressPolicy } from './guard-address.ts';
 import { parseFetched } from './parse-fetched.ts';
 import { withParsePool, type FeedParser } from './parse-pool.ts';
-
-/** The config's `poll:` limits that apply to any fetch and parse. */
-export interface TrySettings {
-  timeoutMs: number;
-  maxBytes: number;
-  allowPrivateAddresses: AddressPolicy;
-  /** Most parse worker threads (poll.parseWorkers). */
-  parseWorkers: number;
-  /** A feed's parse budget (poll.parseTimeoutSeconds). */
-  parseTimeoutMs: number;
-  /** Items kept of one document, the newest (poll.maxItemsPerFeed). */
-  maxItemsPerFeed?: number;
-}
+import type { TrySettings } from './try-settings.ts';
 
 export type TryResult =
   | {
@@ -32,25 +19,6 @@ export type TryResult =
       pageUrl: string | null;
     }
   | { kind: 'failed'; reason: string };
-
-/** The limits of a config's `poll:` section, for `feeds add`, `check` and every poll. */
-export function trySettingsOf(poll: {
-  timeoutSeconds: number;
-  maxBytes: number;
-  allowPrivateAddresses: AddressPolicy;
-  parseWorkers: number;
-  parseTimeoutSeconds: number;
-  maxItemsPerFeed?: number;
-}): TrySettings {
-  return {
-    timeoutMs: poll.timeoutSeconds * 1000,
-    maxBytes: poll.maxBytes,
-    allowPrivateAddresses: poll.allowPrivateAddresses,
-    parseWorkers: poll.parseWorkers,
-    parseTimeoutMs: poll.parseTimeoutSeconds * 1000,
-    ...(poll.maxItemsPerFeed !== undefined ? { maxItemsPerFeed: poll.maxItemsPerFeed } : {}),
-  };
-}
 
 /**
  * Fetches `url` (a feed or a page linking one) and parses it; every expected failure is a

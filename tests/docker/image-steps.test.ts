@@ -63,10 +63,24 @@ afterAll(async () => {
 describe('the Docker image, its steps replayed in a temp directory', () => {
   it('lays out /app, /config and /data as the image has them', () => {
     const app = mapPath(image.root, '/app');
-    for (const path of ['package.json', 'bin/columnwire.js', 'src/main.ts', 'templates/digest.mjml', 'node_modules/tsx/package.json']) {
+    for (const path of ['package.json', 'bin/columnwire.js', 'dist/main.js', 'dist/parse-worker.js', 'templates/digest.mjml']) {
       expect(existsSync(join(app, path)), path).toBe(true);
     }
-    for (const path of ['tests', 'bench', '.git', 'data', 'README.md']) expect(existsSync(join(app, path)), path).toBe(false);
+    // Compiled JavaScript and production modules only: no sources, no TypeScript runner.
+    for (const path of [
+      'src',
+      'scripts',
+      'tsconfig.json',
+      'node_modules/tsx',
+      'node_modules/esbuild',
+      'tests',
+      'bench',
+      '.git',
+      'data',
+      'README.md',
+    ]) {
+      expect(existsSync(join(app, path)), path).toBe(false);
+    }
     const addon = join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
     expect(existsSync(addon)).toBe(true);
     if (shortcut) expect(readFileSync(addon).equals(readFileSync(shortcut.source)), 'the local prebuild was used').toBe(true);

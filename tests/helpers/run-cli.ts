@@ -12,7 +12,7 @@ let readableCopy: string | null = null;
 
 /**
  * A copy of the program that any user can read, for children run as another user: the checkout
- * may sit in a folder only its owner can enter (/root/...). Sources are copied and opened to all;
+ * may sit in a folder only its owner can enter (/root/...). The program (bin, dist, templates) is copied and opened to all;
  * node_modules, 230 MB, is hard-linked when its files are readable by all (npm's default), else copied.
  * Made once per test process, removed when it exits. Returns the copy's root.
  */
@@ -20,12 +20,12 @@ export function readableProgramCopy(): string {
   if (readableCopy !== null) return readableCopy;
   const dir = mkdtempSync(join(tmpdir(), 'columnwire-program-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  for (const entry of ['bin', 'src', 'templates', 'package.json', 'tsconfig.json']) {
+  for (const entry of ['bin', 'dist', 'templates', 'package.json']) {
     execFileSync('cp', ['-R', join(ROOT, entry), dir]);
   }
   const privateModules = execFileSync('find', [join(ROOT, 'node_modules'), '!', '-perm', '-o+r', '-print', '-quit'], { encoding: 'utf8' });
   execFileSync('cp', [privateModules === '' ? '-al' : '-R', join(ROOT, 'node_modules'), dir]);
-  execFileSync('chmod', ['-R', 'a+rX', ...['bin', 'src', 'templates', 'package.json', 'tsconfig.json'].map((entry) => join(dir, entry))]);
+  execFileSync('chmod', ['-R', 'a+rX', ...['bin', 'dist', 'templates', 'package.json'].map((entry) => join(dir, entry))]);
   if (privateModules !== '') execFileSync('chmod', ['-R', 'a+rX', join(dir, 'node_modules')]);
   chmodSync(dir, 0o755);
   readableCopy = dir;

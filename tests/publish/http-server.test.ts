@@ -205,11 +205,11 @@ describe('caching', () => {
 
   it('builds a document once per change of the store, not per request', async () => {
     const served = await seeded();
-    const first = await served.app.published.feed({ kind: 'all' }, 'rss', 50);
-    expect(await served.app.published.feed({ kind: 'all' }, 'rss', 50)).toBe(first);
+    const first = await (await served.app.publishedFeeds()).feed({ kind: 'all' }, 'rss', 50);
+    expect(await (await served.app.publishedFeeds()).feed({ kind: 'all' }, 'rss', 50)).toBe(first);
     const etag = (await served.get('/feed.xml')).headers.get('etag');
     await served.save('jane', [item({ id: 'j3', title: 'A brand new column on housing', published: new Date('2026-11-21T07:00:00Z') })]);
-    expect(await served.app.published.feed({ kind: 'all' }, 'rss', 50)).not.toBe(first);
+    expect(await (await served.app.publishedFeeds()).feed({ kind: 'all' }, 'rss', 50)).not.toBe(first);
     const after = await served.get('/feed.xml', { 'if-none-match': etag! });
     expect(after.status).toBe(200);
     expect(await after.text()).toContain('A brand new column on housing');
