@@ -6,6 +6,7 @@ import { ensureFolder } from '../ensure-folder.ts';
 import { migrations } from './migrations.ts';
 
 export type Database = BetterSqlite3.Database;
+export type Statement = BetterSqlite3.Statement;
 
 /** Error raised when the database cannot be opened or migrated. */
 export class DatabaseError extends Error {

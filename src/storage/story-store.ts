@@ -1,13 +1,23 @@
 /**
- * Deduplicated stories. An item is matched to a stored story by, in order: its identity in
- * its own feed, its canonical link, then the same folded title (and author, or feed) within
- * a few days of publication. A match adds a source or applies an edit; no match adds a story.
+ * Deduplicated stories in SQLite. Saving one feed's items reads what the plan needs in a few
+ * queries (keys, their stories and this feed's sources, re-issue candidates, taken public ids),
+ * plans in plan-save.ts, then writes only what changed with multi-row statements.
  */
 import type { NormalizedItem, SaveResult, Story, StorySource } from '../model.ts';
-import type { Database } from './database.ts';
-import { storyPublicId } from './story-public-id.ts';
-
-const REISSUE_WINDOW_MS = 3 * 24 * 3600 * 1000;
+import type { Database, Statement } from './database.ts';
+import {
+  firstPublicId,
+  itemKey,
+  keysOf,
+  needsUrlKey,
+  planSave,
+  REISSUE_WINDOW_MS,
+  reissueTitleKeys,
+  type ReissueCandidate,
+  type SavePlan,
+  type StoryRef,
+  urlKey,
+} from './plan-save.ts';
 
 interface StoryRow {
   id: number;
@@ -42,85 +52,163 @@ export interface StoryQuery {
 
 export type StoryStore = ReturnType<typeof createStoryStore>;
 
-const itemKey = (feedId: string, itemId: string): string => `i:${feedId}\n${itemId}`;
-const urlKey = (canonicalUrl: string): string => `u:${canonicalUrl}`;
+const STORY_COLUMNS = [
+  'feed_id',
+  'title',
+  'link',
+  'canonical_url',
+  'author',
+  'title_key',
+  'author_key',
+  'published_at',
+  'claimed_published_at',
+  'updated_at',
+  'summary',
+  'content',
+  'categories',
+  'first_seen_at',
+  'public_id',
+] as const;
+/** Rows per multi-row INSERT: far below SQLite's 32,766 bound parameters at 15 columns. */
+const ROWS_PER_INSERT = 100;
 
 /** Builds the story store over an open database. */
 export function createStoryStore(db: Database) {
-  const findKey = db.prepare<[string], { story_id: number }>(`SELECT story_id FROM story_keys WHERE key = ?`);
-  const addKey = db.prepare(`INSERT OR IGNORE INTO story_keys (key, story_id) VALUES (?, ?)`);
+  const json = (values: readonly unknown[]): string => JSON.stringify(values);
+  // A key, the story it names, whether that story is still stored, and this feed's source of it.
+  const findKeys = db.prepare<[string, string], { key: string; story_id: number; stored: number; content_hash: string | null }>(`
+    SELECT k.key, k.story_id, s.id IS NOT NULL AS stored, ss.content_hash FROM story_keys k
+    LEFT JOIN stories s ON s.id = k.story_id
+    LEFT JOIN story_sources ss ON ss.story_id = k.story_id AND ss.feed_id = ?
+    WHERE k.key IN (SELECT value FROM json_each(?))`);
+  const findReissues = db.prepare<
+    [string, number, number],
+    { id: number; title_key: string; published_at: number; author_key: string | null; feed_id: string }
+  >(`
+    SELECT id, title_key, published_at, author_key, feed_id FROM stories
+    WHERE title_key IN (SELECT value FROM json_each(?)) AND published_at BETWEEN ? AND ?`);
+  const findPublicIds = db.prepare<[string], { public_id: string }>(
+    `SELECT public_id FROM stories WHERE public_id IN (SELECT value FROM json_each(?))`,
+  );
   const publicIdTaken = db.prepare<[string], { id: number }>(`SELECT id FROM stories WHERE public_id = ?`);
-  const storyExists = db.prepare<[number], { id: number }>(`SELECT id FROM stories WHERE id = ?`);
-  const findReissue = db.prepare<[string, number, number, string | null, string], { id: number }>(`
-    SELECT id FROM stories
-    WHERE title_key = ? AND published_at BETWEEN ? AND ? AND (author_key = ? OR feed_id = ?)
-    ORDER BY published_at LIMIT 1`);
-  const insertStory = db.prepare(`
-    INSERT INTO stories (feed_id, title, link, canonical_url, author, title_key, author_key, published_at,
-      claimed_published_at, updated_at, summary, content, categories, first_seen_at, public_id)
-    VALUES (@feedId, @title, @link, @canonicalUrl, @author, @titleKey, @authorKey, @published,
-      @claimedPublished, @updated, @summary, @content, @categories, @now, @publicId)`);
   const editStory = db.prepare(`
     UPDATE stories SET title = @title, link = @link, author = @author, title_key = coalesce(@titleKey, title_key),
       author_key = @authorKey, updated_at = max(@updated, @now), summary = @summary, content = @content,
       categories = @categories
     WHERE id = @id`);
-  const findSource = db.prepare<[number, string], { content_hash: string }>(
-    `SELECT content_hash FROM story_sources WHERE story_id = ? AND feed_id = ?`,
-  );
-  const addSource = db.prepare(`INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash) VALUES (?, ?, ?, ?, ?)`);
   const setSourceHash = db.prepare(`UPDATE story_sources SET content_hash = ?, link = ? WHERE story_id = ? AND feed_id = ?`);
+  // Multi-row statements, prepared once per row count (at most ROWS_PER_INSERT of each).
+  const multiRow = (sql: (rows: number) => string) => {
+    const cache = new Map<number, Statement>();
+    return (rows: number): Statement => {
+      let statement = cache.get(rows);
+      if (!statement) cache.set(rows, (statement = db.prepare(sql(rows))));
+      return statement;
+    };
+  };
+  const values = (rows: number, columns: number) =>
+    Array(rows)
+      .fill(`(${Array(columns).fill('?').join(', ')})`)
+      .join(', ');
+  const insertStories = multiRow(
+    (rows) => `INSERT INTO stories (${STORY_COLUMNS.join(', ')}) VALUES ${values(rows, STORY_COLUMNS.length)} RETURNING id, public_id`,
+  );
+  const insertSources = multiRow(
+    (rows) => `INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash) VALUES ${values(rows, 5)}`,
+  );
+  const insertKeys = multiRow((rows) => `INSERT OR IGNORE INTO story_keys (key, story_id) VALUES ${values(rows, 2)}`);
 
-  function matchByKey(feedId: string, item: NormalizedItem): number | null {
-    const byItem = findKey.get(itemKey(feedId, item.itemId));
-    if (byItem) return byItem.story_id;
-    const byUrl = item.canonicalUrl ? findKey.get(urlKey(item.canonicalUrl)) : undefined;
-    return byUrl?.story_id ?? null;
-  }
-
-  /** A re-issue: same folded title, and same author or same feed, published within a few days. */
-  function matchReissue(feedId: string, item: NormalizedItem, taken: ReadonlySet<number>): number | null {
-    if (!item.titleKey) return null;
-    const at = item.published.getTime();
-    const match = findReissue.get(item.titleKey, at - REISSUE_WINDOW_MS, at + REISSUE_WINDOW_MS, item.authorKey, feedId);
-    // A story some other item of this same document already is cannot be this one's earlier issue
-    // (a daily "Letters to the editor" lists many items of one title).
-    return match && !taken.has(match.id) ? match.id : null;
+  /** Runs `statement(rows)` over `rows` in chunks, each row flattened to its parameters. */
+  function writeRows<T>(rows: readonly T[], statement: (rows: number) => Statement, params: (row: T) => unknown[]): unknown[] {
+    const returned: unknown[] = [];
+    for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+      const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+      const prepared = statement(chunk.length);
+      const flat = chunk.flatMap(params);
+      if (prepared.reader) returned.push(...prepared.all(...flat));
+      else prepared.run(...flat);
+    }
+    return returned;
   }
 
   /**
-   * The story's public id from its identity key. A story with that key would have matched, so
-   * the id is free, except for a document listing one link (or one item id) twice: the later
-   * item, stored as its own story as before, then gets the id of its item key, or of the key and
-   * its rank. Still a function of the feeds alone, whatever database stores them.
+   * What planSave needs, in at most five queries: the item keys (with their stories and this
+   * feed's sources), the URL keys of items those did not settle, re-issue candidates, and the
+   * public ids new stories would take. An unchanged item costs one key lookup and two joins.
    */
-  function freePublicId(feedId: string, item: NormalizedItem): string {
-    const byItem = itemKey(feedId, item.itemId);
-    const keys = item.canonicalUrl ? [urlKey(item.canonicalUrl), byItem] : [byItem];
-    for (let rank = 2; ; rank++) {
-      const id = storyPublicId(keys.shift() ?? `${byItem}\n#${rank}`);
-      if (!publicIdTaken.get(id)) return id;
-    }
-  }
-
-  function bindKeys(feedId: string, item: NormalizedItem, storyId: number): void {
-    addKey.run(itemKey(feedId, item.itemId), storyId);
-    if (item.canonicalUrl) addKey.run(urlKey(item.canonicalUrl), storyId);
-  }
-
-  function fields(item: NormalizedItem, now: Date) {
-    return {
-      title: item.title,
-      link: item.link,
-      author: item.author,
-      titleKey: item.titleKey,
-      authorKey: item.authorKey,
-      updated: item.updated.getTime(),
-      summary: item.summary,
-      content: item.content,
-      categories: JSON.stringify(item.categories),
-      now: now.getTime(),
+  function readLookups(feedId: string, items: readonly NormalizedItem[]) {
+    const keys = new Map<string, number>();
+    const stored = new Set<number>();
+    const sourceHashes = new Map<number, string>();
+    const read = (wanted: readonly string[]) => {
+      const rows = wanted.length > 0 ? findKeys.all(feedId, json(wanted)) : [];
+      for (const row of rows) {
+        keys.set(row.key, row.story_id);
+        if (row.stored) stored.add(row.story_id);
+        if (row.content_hash !== null) sourceHashes.set(row.story_id, row.content_hash);
+      }
+      return new Map(rows.map((row) => [row.key, row]));
     };
+    const byItemKey = read(items.map((item) => itemKey(feedId, item.itemId)));
+    read(
+      items
+        .filter((item) => {
+          const row = byItemKey.get(itemKey(feedId, item.itemId));
+          return needsUrlKey(item, row && { storyId: row.story_id, stored: row.stored === 1, sourceHash: row.content_hash });
+        })
+        .map((item) => urlKey(item.canonicalUrl!)),
+    );
+    const titleKeys = reissueTitleKeys(feedId, items, keys);
+    let reissueCandidates: ReissueCandidate[] = [];
+    if (titleKeys.length > 0) {
+      const times = items.map((item) => item.published.getTime());
+      reissueCandidates = findReissues
+        .all(json(titleKeys), Math.min(...times) - REISSUE_WINDOW_MS, Math.max(...times) + REISSUE_WINDOW_MS)
+        .map((row) => ({
+          id: row.id,
+          titleKey: row.title_key,
+          publishedMs: row.published_at,
+          authorKey: row.author_key,
+          feedId: row.feed_id,
+        }));
+    }
+    // The first public id of each item no key matched: the only ids a plan normally asks about.
+    const unmatched = items.filter((item) => keysOf(feedId, item).every((key) => !keys.has(key)));
+    const asked = new Set(unmatched.map((item) => firstPublicId(feedId, item)));
+    const taken = new Set(asked.size > 0 ? findPublicIds.all(json([...asked])).map((row) => row.public_id) : []);
+    const isPublicIdTaken = (id: string) => taken.has(id) || (!asked.has(id) && publicIdTaken.get(id) !== undefined);
+    return { lookups: { keys, stored, sourceHashes, reissueCandidates }, isPublicIdTaken };
+  }
+
+  /** Carries out a plan: new stories first (their ids resolve the plan's references), then sources, keys and edits. */
+  function applyPlan(feedId: string, plan: SavePlan, now: Date): void {
+    const nowMs = now.getTime();
+    const inserted = writeRows(plan.inserts, insertStories, ({ item, publicId }) => [
+      feedId,
+      item.title,
+      item.link,
+      item.canonicalUrl,
+      item.author,
+      item.titleKey,
+      item.authorKey,
+      item.published.getTime(),
+      item.claimedPublished?.getTime() ?? null,
+      item.updated.getTime(),
+      item.summary,
+      item.content,
+      JSON.stringify(item.categories),
+      nowMs,
+      publicId,
+    ]) as Array<{ id: number; public_id: string }>;
+    // RETURNING rows come in no promised order: matched back by their unique public id.
+    const idByPublicId = new Map(inserted.map((row) => [row.public_id, row.id]));
+    const resolve = (ref: StoryRef): number => (ref.kind === 'stored' ? ref.id : idByPublicId.get(plan.inserts[ref.index]!.publicId)!);
+    writeRows(plan.sources, insertSources, ({ story, item }) => [resolve(story), feedId, item.link, nowMs, item.contentHash]);
+    writeRows(plan.keys, insertKeys, ({ key, story }) => [key, resolve(story)]);
+    for (const { storyId, item } of plan.edits) {
+      editStory.run({ ...editFields(item, nowMs), id: storyId });
+      setSourceHash.run(item.contentHash, item.link, storyId, feedId);
+    }
   }
 
   /**
@@ -133,54 +221,11 @@ export function createStoryStore(db: Database) {
     now: Date,
     keepAfter: Date | null,
   ): SaveResult & { changed: boolean } {
-    const result = { added: 0, updated: 0, duplicates: 0, changed: false };
-    const byKey = items.map((item) => matchByKey(feedId, item));
-    const taken = new Set(byKey.filter((id): id is number => id !== null));
-    for (const [index, item] of items.entries()) {
-      const storyId = byKey[index] ?? matchReissue(feedId, item, taken);
-      if (storyId !== null) taken.add(storyId);
-      if (storyId === null) {
-        if (keepAfter && item.published < keepAfter) {
-          bindKeys(feedId, item, 0);
-          result.duplicates++;
-          continue;
-        }
-        const id = Number(
-          insertStory.run({
-            ...fields(item, now),
-            feedId,
-            canonicalUrl: item.canonicalUrl,
-            published: item.published.getTime(),
-            claimedPublished: item.claimedPublished?.getTime() ?? null,
-            publicId: freePublicId(feedId, item),
-          }).lastInsertRowid,
-        );
-        addSource.run(id, feedId, item.link, now.getTime(), item.contentHash);
-        bindKeys(feedId, item, id);
-        taken.add(id);
-        result.added++;
-        continue;
-      }
-      bindKeys(feedId, item, storyId);
-      if (!storyExists.get(storyId)) {
-        result.duplicates++; // a tombstone: pruned by retention, never new again
-        continue;
-      }
-      const source = findSource.get(storyId, feedId);
-      if (!source) {
-        addSource.run(storyId, feedId, item.link, now.getTime(), item.contentHash);
-        result.duplicates++;
-        result.changed = true;
-      } else if (source.content_hash !== item.contentHash) {
-        editStory.run({ ...fields(item, now), id: storyId });
-        setSourceHash.run(item.contentHash, item.link, storyId, feedId);
-        result.updated++;
-      } else {
-        result.duplicates++;
-      }
-    }
-    result.changed ||= result.added + result.updated > 0;
-    return result;
+    if (items.length === 0) return { added: 0, updated: 0, duplicates: 0, changed: false };
+    const { lookups, isPublicIdTaken } = readLookups(feedId, items);
+    const plan = planSave(feedId, items, lookups, keepAfter, isPublicIdTaken);
+    applyPlan(feedId, plan, now);
+    return { ...plan.result, changed: plan.changed };
   }
 
   const bumpVersion = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`);
@@ -288,4 +333,20 @@ function attachSources(db: Database, rows: StoryRow[]): Story[] {
     // The feed that first brought the story leads; the others follow in order of first sight.
     sources: (byStory.get(row.id) ?? []).sort((a, b) => Number(b.feedId === row.feed_id) - Number(a.feedId === row.feed_id)),
   }));
+}
+
+/** The fields an edit writes, as editStory binds them. */
+function editFields(item: NormalizedItem, nowMs: number) {
+  return {
+    title: item.title,
+    link: item.link,
+    author: item.author,
+    titleKey: item.titleKey,
+    authorKey: item.authorKey,
+    updated: item.updated.getTime(),
+    summary: item.summary,
+    content: item.content,
+    categories: JSON.stringify(item.categories),
+    now: nowMs,
+  };
 }

@@ -1,0 +1,215 @@
+/**
+ * How one fetched feed's items change the stored stories, decided before any write: pure, so
+ * both backends (SQLite, PostgreSQL) store a feed the same way. An item is matched to a stored
+ * story by, in order: its identity in its own feed (item key), its canonical link (URL key),
+ * then the same folded title (and author, or feed) within a few days of publication. A match
+ * adds a source or applies an edit; no match adds a story; an item whose source is stored with
+ * the same content hash writes nothing at all (most polls: one new item among fifty known).
+ */
+import type { NormalizedItem, SaveResult } from '../model.ts';
+import { storyPublicId } from './story-public-id.ts';
+
+/** Two re-issues of one column are at most this far apart. */
+export const REISSUE_WINDOW_MS = 3 * 24 * 3600 * 1000;
+
+/** The identity key of an item within its feed. */
+export const itemKey = (feedId: string, itemId: string): string => `i:${feedId}\n${itemId}`;
+/** The identity key of a canonical link, the same from every feed. */
+export const urlKey = (canonicalUrl: string): string => `u:${canonicalUrl}`;
+
+/** The keys an item is known by: its item key, then its URL key when it has a link. */
+export function keysOf(feedId: string, item: NormalizedItem): string[] {
+  const byItem = itemKey(feedId, item.itemId);
+  return item.canonicalUrl ? [byItem, urlKey(item.canonicalUrl)] : [byItem];
+}
+
+/** A stored story that may be an earlier issue of an item. */
+export interface ReissueCandidate {
+  id: number;
+  titleKey: string;
+  publishedMs: number;
+  authorKey: string | null;
+  feedId: string;
+}
+
+/** What the store read for one feed's items, in a few queries, before planning. */
+export interface SaveLookups {
+  /**
+   * The items' keys already stored → the story each names (0: a tombstone of a story never kept).
+   * Every item key is asked; the URL key may be left out for an item whose item key is stored
+   * with this feed's source at the same content hash (see `needsUrlKey`).
+   */
+  keys: ReadonlyMap<string, number>;
+  /** Of the stories those keys name, the ones still stored (the rest were pruned: tombstones). */
+  stored: ReadonlySet<number>;
+  /** This feed's source of each of those stories, by story id: its content hash. */
+  sourceHashes: ReadonlyMap<number, string>;
+  /** Stored stories sharing a title key with an unmatched item (see `reissueTitleKeys`). */
+  reissueCandidates: readonly ReissueCandidate[];
+}
+
+/** A story the plan refers to: stored already (its id), or the plan's n-th new story. */
+export type StoryRef = { kind: 'stored'; id: number } | { kind: 'new'; index: number };
+
+export interface SavePlan {
+  /** New stories, in item order; `StoryRef` `new` indexes this list. */
+  inserts: Array<{ item: NormalizedItem; publicId: string }>;
+  /** Sources to add: the feed now carries this story. */
+  sources: Array<{ story: StoryRef; item: NormalizedItem }>;
+  /** Stored stories the feed edited (new content hash): fields and the source's hash change. */
+  edits: Array<{ storyId: number; item: NormalizedItem }>;
+  /** Keys not stored yet, each bound to its story (tombstones to id 0); the first binding of a key wins. */
+  keys: Array<{ key: string; story: StoryRef }>;
+  result: SaveResult;
+  /** Whether anything the merged feeds show changes. */
+  changed: boolean;
+}
+
+/**
+ * Whether the store must look up `item`'s URL key, knowing what its item key gave: not when the
+ * item key names a story gone (a tombstone) or one this feed carries at the same content hash.
+ */
+export function needsUrlKey(
+  item: NormalizedItem,
+  byItemKey: { storyId: number; stored: boolean; sourceHash: string | null } | undefined,
+): boolean {
+  if (!item.canonicalUrl) return false;
+  if (!byItemKey) return true;
+  return byItemKey.stored && byItemKey.sourceHash !== item.contentHash;
+}
+
+/** The title keys whose stored stories `plan` may need: those of items no key matched. */
+export function reissueTitleKeys(feedId: string, items: readonly NormalizedItem[], keys: ReadonlyMap<string, number>): string[] {
+  const titleKeys = new Set<string>();
+  for (const item of items) {
+    if (item.titleKey && keysOf(feedId, item).every((key) => !keys.has(key))) titleKeys.add(item.titleKey);
+  }
+  return [...titleKeys];
+}
+
+/**
+ * Plans saving one feed's items. `keepAfter`: unmatched items published before it only leave
+ * tombstone keys. `isPublicIdTaken` answers for ids stored before this plan (rarely asked past
+ * the first candidate; see `choosePublicId`).
+ */
+export function planSave(
+  feedId: string,
+  items: readonly NormalizedItem[],
+  lookups: SaveLookups,
+  keepAfter: Date | null,
+  isPublicIdTaken: (publicId: string) => boolean,
+): SavePlan {
+  const plan: SavePlan = { inserts: [], sources: [], edits: [], keys: [], result: { added: 0, updated: 0, duplicates: 0 }, changed: false };
+  const bound = new Set<string>();
+  const bind = (item: NormalizedItem, story: StoryRef): void => {
+    for (const key of keysOf(feedId, item)) {
+      if (lookups.keys.has(key) || bound.has(key)) continue; // INSERT OR IGNORE: the first binding stays
+      bound.add(key);
+      plan.keys.push({ key, story });
+    }
+  };
+  // Key matches use what was stored before this document: a document listing one link twice
+  // stores two stories, as it always has.
+  const byKey = items.map((item) => matchByKey(feedId, item, lookups.keys));
+  const taken = new Set(byKey.filter((id): id is number => id !== null));
+  // Stories this document adds are re-issue candidates too (under negative ids), always taken:
+  // an item never merges into a story its own document just added.
+  const candidates = [...lookups.reissueCandidates];
+  const newIds = new Set<string>();
+  for (const [index, item] of items.entries()) {
+    const storyId = byKey[index] ?? matchReissue(feedId, item, candidates, taken);
+    if (storyId === null) {
+      if (keepAfter && item.published < keepAfter) {
+        bind(item, { kind: 'stored', id: 0 });
+        plan.result.duplicates++;
+        continue;
+      }
+      const publicId = choosePublicId(feedId, item, (id) => newIds.has(id) || isPublicIdTaken(id));
+      newIds.add(publicId);
+      const story: StoryRef = { kind: 'new', index: plan.inserts.length };
+      if (item.titleKey) {
+        const id = -1 - plan.inserts.length;
+        candidates.push({ id, titleKey: item.titleKey, publishedMs: item.published.getTime(), authorKey: item.authorKey, feedId });
+        taken.add(id);
+      }
+      plan.inserts.push({ item, publicId });
+      plan.sources.push({ story, item });
+      bind(item, story);
+      plan.result.added++;
+      continue;
+    }
+    taken.add(storyId);
+    const hash = lookups.sourceHashes.get(storyId);
+    // Known by its item key, and a tombstone or carried with the same content (which covers the
+    // canonical link, so its URL key was bound with it): nothing to write, not even the keys
+    // (needsUrlKey leaves those unread). Every other match binds the keys it lacks.
+    const settled = (hash === item.contentHash || !lookups.stored.has(storyId)) && lookups.keys.has(itemKey(feedId, item.itemId));
+    if (!settled) bind(item, { kind: 'stored', id: storyId });
+    if (!lookups.stored.has(storyId)) {
+      plan.result.duplicates++; // a tombstone: pruned by retention, never new again
+    } else if (hash === undefined) {
+      plan.sources.push({ story: { kind: 'stored', id: storyId }, item });
+      plan.result.duplicates++;
+      plan.changed = true;
+    } else if (hash !== item.contentHash) {
+      plan.edits.push({ storyId, item });
+      plan.result.updated++;
+    } else {
+      plan.result.duplicates++;
+    }
+  }
+  plan.changed ||= plan.result.added + plan.result.updated > 0;
+  return plan;
+}
+
+function matchByKey(feedId: string, item: NormalizedItem, keys: ReadonlyMap<string, number>): number | null {
+  for (const key of keysOf(feedId, item)) {
+    const storyId = keys.get(key);
+    if (storyId !== undefined) return storyId;
+  }
+  return null;
+}
+
+/**
+ * A re-issue: same folded title, and same author or same feed, published within a few days;
+ * the earliest such story. A story some other item of this same document already is cannot be
+ * this one's earlier issue (a daily "Letters to the editor" lists many items of one title).
+ */
+function matchReissue(
+  feedId: string,
+  item: NormalizedItem,
+  candidates: readonly ReissueCandidate[],
+  taken: ReadonlySet<number>,
+): number | null {
+  if (!item.titleKey) return null;
+  const at = item.published.getTime();
+  let best: ReissueCandidate | null = null;
+  for (const candidate of candidates) {
+    if (candidate.titleKey !== item.titleKey || Math.abs(candidate.publishedMs - at) > REISSUE_WINDOW_MS) continue;
+    if (candidate.authorKey !== item.authorKey && candidate.feedId !== feedId) continue;
+    if (!best || candidate.publishedMs < best.publishedMs || (candidate.publishedMs === best.publishedMs && candidate.id < best.id)) {
+      best = candidate;
+    }
+  }
+  return best && !taken.has(best.id) ? best.id : null;
+}
+
+/**
+ * The story's public id from its identity key. A story with that key would have matched, so
+ * the id is free, except for a document listing one link (or one item id) twice: the later
+ * item, stored as its own story, then gets the id of its item key, or of the key and its rank.
+ * Still a function of the feeds alone, whatever database stores them.
+ */
+export function choosePublicId(feedId: string, item: NormalizedItem, isTaken: (publicId: string) => boolean): string {
+  const byItem = itemKey(feedId, item.itemId);
+  const keys = item.canonicalUrl ? [urlKey(item.canonicalUrl), byItem] : [byItem];
+  for (let rank = 2; ; rank++) {
+    const id = storyPublicId(keys.shift() ?? `${byItem}\n#${rank}`);
+    if (!isTaken(id)) return id;
+  }
+}
+
+/** The first public id a new item would take: what the store asks about in one query. */
+export function firstPublicId(feedId: string, item: NormalizedItem): string {
+  return storyPublicId(item.canonicalUrl ? urlKey(item.canonicalUrl) : itemKey(feedId, item.itemId));
+}
