@@ -9,10 +9,20 @@ const OTHER_TAGS: TagPass = { replacement: '' };
 // eslint-disable-next-line no-control-regex -- these control characters are the point
 const CONTROL_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
 const ENTITY = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i;
+// Markup, a reference, a control character, or whitespace that would collapse: anything cleanText changes but the ends.
+// eslint-disable-next-line no-control-regex -- control characters are among what it looks for
+const NEEDS_SPACING = /[\x00-\x1F\x7F\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]|\s\s/;
+// eslint-disable-next-line no-control-regex -- control characters are among what it looks for
+const NEEDS_CLEANING = /[<&\x00-\x1F\x7F\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]|\s\s/;
 
 /** Plain text from a title-like field: markup stripped, entities (even double-escaped ones) decoded, whitespace collapsed. */
 export function cleanText(raw: string | null | undefined): string | null {
   if (!raw) return null;
+  // Most titles and names are already plain: one scan proves it and skips the passes below.
+  if (!NEEDS_CLEANING.test(raw)) {
+    const trimmed = raw.trim();
+    return trimmed === '' ? null : trimmed;
+  }
   let text = raw;
   if (text.includes('<')) text = replaceTags(replaceTags(text, BLOCK_TAGS), OTHER_TAGS);
   if (ENTITY.test(text)) text = decodeHTML(text);
@@ -26,6 +36,10 @@ export function cleanText(raw: string | null | undefined): string | null {
  */
 export function plainText(raw: string | null | undefined): string | null {
   if (!raw) return null;
+  if (!NEEDS_SPACING.test(raw)) {
+    const trimmed = raw.trim();
+    return trimmed === '' ? null : trimmed;
+  }
   const text = raw.replace(CONTROL_CHARS, '').replace(/\s+/g, ' ').trim();
   return text === '' ? null : text;
 }

@@ -108,6 +108,9 @@ const isLetter = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (c
  * most 33 characters: a numeric reference of up to 8 digits, or a name of up to 32 characters.
  */
 function mendReference(xml: string, amp: number, expand: (name: string) => string | null): { length: number; text: string | null } {
+  // The five XML references are most of them (escaped HTML in every description): kept, read without slicing.
+  const known = xmlReferenceLength(xml, amp);
+  if (known > 0) return { length: known, text: null };
   if (xml[amp + 1] === '#') {
     const hex = xml[amp + 2] === 'x' || xml[amp + 2] === 'X';
     const digitsStart = amp + (hex ? 3 : 2);
@@ -133,6 +136,18 @@ function mendReference(xml: string, amp: number, expand: (name: string) => strin
   const replacement = expand(name);
   if (replacement !== null) return { length: end + 1 - amp, text: fixEntities(replacement, NO_ENTITIES) };
   return { length: end + 1 - amp, text: htmlEntity(name) ?? `&amp;${name};` };
+}
+
+/** The length of `&lt;`, `&gt;`, `&amp;`, `&quot;` or `&apos;` at `amp`, else 0. */
+function xmlReferenceLength(xml: string, amp: number): number {
+  const first = xml.charCodeAt(amp + 1);
+  if ((first === 0x6c || first === 0x67) && xml.charCodeAt(amp + 2) === 0x74 && xml.charCodeAt(amp + 3) === 0x3b) return 4; // lt; gt;
+  if (first === 0x61) {
+    if (xml.startsWith('mp;', amp + 2)) return 5;
+    if (xml.startsWith('pos;', amp + 2)) return 6;
+  }
+  if (first === 0x71 && xml.startsWith('uot;', amp + 2)) return 6;
+  return 0;
 }
 
 function numericReference(name: string, whole: string): string {
