@@ -35,7 +35,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/storage/store.ts'],
+    files: ['src/storage/sqlite/sqlite-store.ts'],
     rules: {
       // The Store's SQLite methods are async without awaiting so they keep the interface's contract (a throw is a rejection) that the PostgreSQL backend meets with real awaits.
       '@typescript-eslint/require-await': 'off',

@@ -17,7 +17,9 @@ import { createLogger, type Logger } from './logger.ts';
 import { loadSecret } from './secret.ts';
 import type { HttpServerDeps, RunningServer } from './publish/http-server.ts';
 import type { PublishedFeeds } from './publish/published-feeds.ts';
-import { createSqliteStore, type Store } from './storage/store.ts';
+import { isPostgresUrl } from './config/schema.ts';
+import { redactUrl } from './redact.ts';
+import { openStore, type Store, type StoreTarget } from './storage/store.ts';
 
 export interface App {
   /** The config in force; `reconfigure` replaces it. */
@@ -56,12 +58,30 @@ export function databasePath(dataDir: string): string {
   return join(dataDir, 'columnwire.db');
 }
 
+/**
+ * Where the data lives: PostgreSQL when env COLUMNWIRE_DATABASE_URL or the config's `database:`
+ * names a server (the environment wins, so a password need not sit in feeds.yaml), else the
+ * SQLite file in the data directory.
+ */
+export function storeTarget(config: Pick<Config, 'database'>, dataDir: string, env: NodeJS.ProcessEnv): StoreTarget {
+  const fromEnv = env.COLUMNWIRE_DATABASE_URL;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (!isPostgresUrl(fromEnv)) {
+      throw new ConfigError([
+        `COLUMNWIRE_DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/columnwire, got "${redactUrl(fromEnv)}"`,
+      ]);
+    }
+    return { kind: 'postgres', url: fromEnv };
+  }
+  return config.database !== null ? { kind: 'postgres', url: config.database } : { kind: 'sqlite', path: databasePath(dataDir) };
+}
+
 /** Opens the store, syncs it with the config's feeds and wires the poller. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { dataDir } = options;
   let config = options.config;
   const logger = options.logger ?? createLogger();
-  const store = createSqliteStore(databasePath(dataDir));
+  const store = await openStore(storeTarget(config, dataDir, process.env));
   if (options.syncFeeds ?? true) await store.syncFeeds(config.feeds);
   const now = options.now ?? (() => new Date());
   // Workers start on the first parse, so commands that never poll start none.

@@ -20,6 +20,8 @@ export interface Config {
   title: string;
   baseUrl: string;
   retentionDays: number;
+  /** A PostgreSQL URL to keep the data in instead of the SQLite file (env COLUMNWIRE_DATABASE_URL overrides it). */
+  database: string | null;
   shutdownGraceSeconds: number;
   poll: RawConfig['poll'];
   server: RawConfig['server'];
@@ -133,7 +135,7 @@ export function parseConfig(text: string, path: string): Config {
       `${lineOf(doc, lines, ['feeds', sameAs, 'url'])} (${redactUrl(feeds[sameAs]!.url)}), up to http/https, www., a trailing slash ` +
       `and tracking parameters; remove one, or it is polled twice`,
   );
-  return deepFreeze({ path, ...parsed.data, feeds, templates, warnings });
+  return deepFreeze({ path, ...parsed.data, database: parsed.data.database ?? null, feeds, templates, warnings });
 }
 
 /**

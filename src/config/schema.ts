@@ -25,6 +25,21 @@ const httpUrl = z.string({ error: 'must be a URL string' }).refine(
   },
 );
 
+/** A PostgreSQL connection URL (postgres:// or postgresql://), as node-postgres and libpq read it. */
+export function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const postgresUrl = z.string({ error: 'must be a URL string' }).refine(isPostgresUrl, {
+  error: (issue) =>
+    `must be a PostgreSQL URL such as postgres://user:password@host:5432/columnwire, got ${JSON.stringify(typeof issue.input === 'string' ? redactUrl(issue.input) : issue.input)}`,
+});
+
 const text = z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' });
 const int = (min: number, max: number) =>
   z
@@ -185,6 +200,8 @@ export const configSchema = z.strictObject(
     title: text.default('Columnists Digest'),
     baseUrl: httpUrl.default('http://localhost:8080'),
     retentionDays: int(0, 36500).default(90),
+    /** PostgreSQL instead of the embedded SQLite file (env COLUMNWIRE_DATABASE_URL overrides it). */
+    database: postgresUrl.optional(),
     /** On SIGTERM/SIGINT, how long fetches and the digest message in flight may take to finish. */
     shutdownGraceSeconds: int(0, 300).default(10),
     poll: pollSchema.prefault({}),

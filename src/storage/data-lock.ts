@@ -16,7 +16,7 @@ import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureFolder } from '../ensure-folder.ts';
 import type { Logger } from '../logger.ts';
-import { tryFileLock, type FileLock } from './database.ts';
+import { tryFileLock, type FileLock } from './sqlite/database.ts';
 
 /** Raised when another process holds the folder's service lock: exit 2, the user stops one of them. */
 export class DataFolderLockedError extends Error {

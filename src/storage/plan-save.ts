@@ -211,5 +211,12 @@ export function choosePublicId(feedId: string, item: NormalizedItem, isTaken: (p
 
 /** The first public id a new item would take: what the store asks about in one query. */
 export function firstPublicId(feedId: string, item: NormalizedItem): string {
-  return storyPublicId(item.canonicalUrl ? urlKey(item.canonicalUrl) : itemKey(feedId, item.itemId));
+  return publicIdCandidates(feedId, item, 1)[0]!;
+}
+
+/** The first `count` public ids `choosePublicId` would try for `item`, in order (a store may ask about all at once). */
+export function publicIdCandidates(feedId: string, item: NormalizedItem, count: number): string[] {
+  const candidates: string[] = [];
+  choosePublicId(feedId, item, (id) => candidates.push(id) < count);
+  return candidates;
 }

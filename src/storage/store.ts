@@ -1,22 +1,136 @@
 /**
- * The one narrow storage interface the rest of columnwire uses. SQLite is the backend today;
- * another (PostgreSQL) implements the same shape, hence
- * the promises even where SQLite answers synchronously. One call per fetched feed is one transaction.
+ * The one narrow storage interface the rest of columnwire uses, and the types it speaks. Two
+ * backends implement it: SQLite (embedded, the default; storage/sqlite/) and PostgreSQL
+ * (storage/postgres/), chosen by `openStore`. One call per fetched feed is one transaction.
+ * This file imports neither database driver: each backend loads only when chosen.
  */
 import type { Delivery, DeliveryStatus, DigestRun, FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
-import { backupDatabase, isBusyError, openDatabase } from './database.ts';
-import { createDigestStore, type ClaimedRun, type DeliveryClaim, type NewRun } from './digest-store.ts';
-import { createFeedStore, type FetchFailure, type FetchSuccess } from './feed-store.ts';
-import { createStatsStore, type CounterName, type ServiceStats } from './stats-store.ts';
-import { createStoryStore, type StoryQuery } from './story-store.ts';
-import { isOwnerDead, processOwnerId } from './process-owner.ts';
-import { createSubscriptionStore, type SubscriptionState } from './subscription-store.ts';
 
-export type { FetchFailure, FetchSuccess } from './feed-store.ts';
-export type { StoryQuery } from './story-store.ts';
-export type { ClaimedRun, DeliveryClaim, NewRun } from './digest-store.ts';
-export type { CounterName, ServiceStats } from './stats-store.ts';
-export type { SubscriptionState } from './subscription-store.ts';
+/** What a successful fetch (200 or 304) leaves behind. */
+export interface FetchSuccess {
+  url: string;
+  etag: string | null;
+  lastModified: string | null;
+  title?: string | null;
+  siteLink?: string | null;
+  ttlMinutes: number | null;
+  nextFetchAt: Date;
+  /** The configured URL the fetch started from: if a reload changed it meanwhile, the result is stale and not recorded. */
+  configuredUrl?: string;
+}
+
+/** What a failed fetch leaves behind. */
+export interface FetchFailure {
+  error: string;
+  nextFetchAt: Date;
+  waitReason: 'backoff' | 'retry-after';
+  /** A permanent redirect seen before the failure still moves the feed. */
+  url?: string;
+  /** As in FetchSuccess: a result for a URL the config no longer names is not recorded. */
+  configuredUrl?: string;
+}
+
+/** Which stories to list. */
+export interface StoryQuery {
+  limit: number;
+  /** Only stories that appeared in one of these feeds. */
+  feedIds?: readonly string[];
+}
+
+/** A run to create, with its recipients, and the run it follows (default: the latest). */
+export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & {
+  recipients: Array<{ address: string; messageId: string }>;
+  afterRunId?: number;
+};
+
+/** The run a claim created, or the one another process had created from the same cursor. */
+export type ClaimedRun = { kind: 'created' | 'taken'; run: DigestRun };
+
+/**
+ * A sender's hold on one delivery. `token` is the claim's generation (a fencing token): it moves
+ * on with every claim, so a sender whose claim was taken over can no longer write.
+ */
+export interface DeliveryClaim {
+  runId: number;
+  address: string;
+  owner: string;
+  token: number;
+}
+
+/** Counter names; each poll cycle adds to them. */
+export type CounterName = 'fetches.stored' | 'fetches.not_modified' | 'fetches.failed' | 'stories.added' | 'stories.updated';
+
+/** Every counter, in the order reports list them. */
+export const COUNTERS: readonly CounterName[] = [
+  'fetches.stored',
+  'fetches.not_modified',
+  'fetches.failed',
+  'stories.added',
+  'stories.updated',
+];
+
+/** Everything `/metrics` and `columnwire stats` report that outlives the process. */
+export interface ServiceStats {
+  counters: Record<CounterName, number>;
+  /** Stories stored now (retention removes old ones). */
+  stories: number;
+  /** Feeds in the config, and those whose last fetch failed. */
+  feeds: number;
+  feedsInError: number;
+  /** Digest messages by digest and delivery status (sent, failed, pending). */
+  digestMessages: Array<{ digestId: string; status: string; count: number }>;
+  /** When the last poll cycle finished, and when any feed was last fetched successfully. */
+  lastPollCycleAt: Date | null;
+  lastSuccessfulFetchAt: Date | null;
+}
+
+/** The digest id a subscription row has for "every digest" (digest ids are slugs, so it names none). */
+export const ALL_DIGESTS = '*';
+
+/** One stored subscription row, as both backends keep it: (address, digest) with its state and epoch. */
+export interface SubscriptionRecord {
+  address: string;
+  digest_id: string;
+  state: 'subscribed' | 'unsubscribed';
+  epoch: number;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+/** An address's standing for one digest, where anything was ever recorded for it. */
+export interface SubscriptionState {
+  address: string;
+  digestId: string;
+  state: 'subscribed' | 'unsubscribed';
+  /** When the deciding unsubscribe or resubscribe happened. */
+  since: Date;
+  /** 'all': decided by an unsubscribe (or resubscribe) from every digest. */
+  scope: 'digest' | 'all';
+  /** The epoch links for this digest carry now; an older one is from before a resubscribe. */
+  epoch: number;
+}
+
+/**
+ * The standing for a digest from its own row and the every-digest row: the digest's own row
+ * decides when there is one (writes for every digest update the own rows too, so it is
+ * never older); the epochs add up, so a resubscribe of either kind makes older links old.
+ */
+export function resolveSubscription(
+  digestId: string,
+  own: SubscriptionRecord | undefined,
+  all: SubscriptionRecord | undefined,
+): SubscriptionState | null {
+  const deciding = own ?? all;
+  if (!deciding) return null;
+  return {
+    address: deciding.address,
+    digestId,
+    state: deciding.state,
+    since: new Date(deciding.at),
+    scope: deciding === all ? 'all' : 'digest',
+    epoch: (own?.epoch ?? 0) + (all?.epoch ?? 0),
+  };
+}
 
 export interface Store {
   /** Makes the stored feeds match the config. */
@@ -92,7 +206,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const VERSION_RECHECK_MS = 250;
 /**
  * A delivery claim not renewed for this long is taken over even when its owner cannot be seen dead
  * (another host or container, a reused pid). The sender renews before every send attempt, and one
@@ -101,94 +214,28 @@ const VERSION_RECHECK_MS = 250;
  */
 export const STALE_CLAIM_MS = 15 * 60_000;
 
-/** True when a store call failed only because another process held the database's write lock too long: retry later. */
+/**
+ * True when a store call failed only because another process held a lock too long, or the
+ * database gave up on a conflict it asks the caller to retry: the work is left for later. SQLite:
+ * SQLITE_BUSY and SQLITE_LOCKED; PostgreSQL: serialization failure, deadlock, lock not available.
+ */
 export function isStoreBusy(error: unknown): boolean {
-  return isBusyError(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return /^SQLITE_(BUSY|LOCKED)/.test(code) || code === '40001' || code === '40P01' || code === '55P03';
 }
 
-/**
- * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
- * names its delivery claims (default: this process; tests give two stores two owners).
- */
-export function createSqliteStore(path: string, options: { claimOwner?: string } = {}): Store {
-  const owner = options.claimOwner ?? processOwnerId();
-  const db = openDatabase(path);
-  const feeds = createFeedStore(db);
-  const stories = createStoryStore(db);
-  const digests = createDigestStore(db);
-  const stats = createStatsStore(db);
-  const subscriptions = createSubscriptionStore(db);
-  // The content version is read on every HTTP request; SQLite is asked again only after a
-  // write by this process, or after VERSION_RECHECK_MS for writes by another process.
-  let knownVersion = -1;
-  let versionCheckedAt = 0;
-  const contentVersion = (): number => {
-    if (knownVersion < 0 || Date.now() - versionCheckedAt > VERSION_RECHECK_MS) {
-      knownVersion = stories.version();
-      versionCheckedAt = Date.now();
-    }
-    return knownVersion;
-  };
-  const wrote = (): void => {
-    knownVersion = -1;
-  };
-  // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
-  // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
-  const saveFetched = db.transaction(
-    (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
-      const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
-      if (changed) stories.bumpVersion();
-      feeds.markSuccess(feedId, state, now);
-      return result;
-    },
-  );
-  return {
-    syncFeeds: async (sources) => feeds.sync.immediate([...sources]),
-    listFeeds: async () => feeds.listActive(),
-    getFeed: async (id) => feeds.get(id),
-    saveFetched: async (feedId, items, state, now, keepAfter) => {
-      const result = saveFetched.immediate(feedId, items, state, now, keepAfter);
-      wrote();
-      return result;
-    },
-    markNotModified: async (feedId, state, now) => feeds.markSuccess(feedId, state, now),
-    markFailed: async (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
-    listStories: async (query) => stories.list(query),
-    countStoriesByFeed: async () => stories.countByFeed(),
-    countStories: async () => stories.count(),
-    pruneStories: async (before) => {
-      const pruned = stories.prune(before);
-      wrote();
-      return pruned;
-    },
-    contentVersion: async () => contentVersion(),
-    lastPollAt: async () => feeds.lastFetchAt(),
-    maxStoryId: async () => stories.maxId(),
-    maxStoryIdSeenBefore: async (at) => stories.maxIdSeenBefore(at),
-    storyIdsInRange: async (fromId, toId, feedIds) => stories.idsInRange(fromId, toId, feedIds),
-    storiesByIds: async (ids) => stories.listByIds(ids),
-    lastNewStoryByFeed: async () => stories.lastNewStoryByFeed(),
-    createDigestRun: async (run) => digests.claimRun(run).run,
-    claimDigestRun: async (run) => digests.claimRun(run),
-    claimDelivery: async (runId, address, now) =>
-      digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
-    renewDeliveryClaim: async (claim, now) => digests.renewClaim(claim, now),
-    latestDigestRun: async (digestId) => digests.latestRun(digestId),
-    unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
-    listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
-    deliveries: async (runId) => digests.deliveries(runId),
-    markDelivery: async (claim, status, options) => digests.markDelivery(claim, status, options),
-    finishDigestRunIfDone: async (runId, at) => digests.finishRunIfDone(runId, at),
-    unsubscribe: async (address, digestId, at) => subscriptions.unsubscribe(address, digestId, at),
-    resubscribe: async (address, digestId = null, at = new Date()) => subscriptions.resubscribe(address, digestId, at),
-    unsubscribedAddresses: async (digestId) => subscriptions.unsubscribed(digestId),
-    subscriptionState: async (address, digestId) => subscriptions.state(address, digestId),
-    subscriptionStates: async (digestId) => subscriptions.states(digestId),
-    recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
-    readStats: async () => stats.read(),
-    backup: (destination) => backupDatabase(db, destination),
-    close: async () => {
-      db.close();
-    },
-  };
+/** Where the data lives: a SQLite file (the embedded default) or a PostgreSQL database. */
+export type StoreTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+/** Options both backends take. */
+export interface StoreOptions {
+  /** Names this process's delivery claims (default: host, pid and a nonce); tests give two stores two owners. */
+  claimOwner?: string;
+}
+
+/** Opens (migrating) the store at `target`; only the chosen backend's driver is loaded. */
+export async function openStore(target: StoreTarget, options: StoreOptions = {}): Promise<Store> {
+  if (target.kind === 'sqlite') return (await import('./sqlite/sqlite-store.ts')).createSqliteStore(target.path, options);
+  return (await import('./postgres/postgres-store.ts')).createPostgresStore(target.url, options);
 }

@@ -3,53 +3,8 @@
  * '*' for every digest. Rows are updated, never deleted, so `epoch` (resubscribes so far)
  * only grows; links carry the epoch, which makes a link mailed before a resubscribe old.
  */
+import { ALL_DIGESTS as ALL, resolveSubscription, type SubscriptionRecord as SubscriptionRow, type SubscriptionState } from '../store.ts';
 import type { Database } from './database.ts';
-
-/** The digest id that stands for every digest (digest ids are slugs, so it names none). */
-const ALL = '*';
-
-interface SubscriptionRow {
-  address: string;
-  digest_id: string;
-  state: 'subscribed' | 'unsubscribed';
-  epoch: number;
-  at: number;
-}
-
-/** An address's standing for one digest, where anything was ever recorded for it. */
-export interface SubscriptionState {
-  address: string;
-  digestId: string;
-  state: 'subscribed' | 'unsubscribed';
-  /** When the deciding unsubscribe or resubscribe happened. */
-  since: Date;
-  /** 'all': decided by an unsubscribe (or resubscribe) from every digest. */
-  scope: 'digest' | 'all';
-  /** The epoch links for this digest carry now; an older one is from before a resubscribe. */
-  epoch: number;
-}
-
-/**
- * The standing for a digest from its own row and the every-digest row: the digest's own row
- * decides when there is one (writes for every digest update the own rows too, so it is
- * never older); the epochs add up, so a resubscribe of either kind makes older links old.
- */
-export function resolveSubscription(
-  digestId: string,
-  own: SubscriptionRow | undefined,
-  all: SubscriptionRow | undefined,
-): SubscriptionState | null {
-  const deciding = own ?? all;
-  if (!deciding) return null;
-  return {
-    address: deciding.address,
-    digestId,
-    state: deciding.state,
-    since: new Date(deciding.at),
-    scope: deciding === all ? 'all' : 'digest',
-    epoch: (own?.epoch ?? 0) + (all?.epoch ?? 0),
-  };
-}
 
 export type SubscriptionStore = ReturnType<typeof createSubscriptionStore>;
 

@@ -3,27 +3,8 @@
  * the service's /metrics and from `columnwire stats` in another process. Counters live in the
  * `meta` table (key → integer); the rest is counted from the tables that hold it.
  */
-import type { Database } from 'better-sqlite3';
-
-/** Counter names; each poll cycle adds to them. */
-export type CounterName = 'fetches.stored' | 'fetches.not_modified' | 'fetches.failed' | 'stories.added' | 'stories.updated';
-
-const COUNTERS: readonly CounterName[] = ['fetches.stored', 'fetches.not_modified', 'fetches.failed', 'stories.added', 'stories.updated'];
-
-/** Everything `/metrics` and `columnwire stats` report that outlives the process. */
-export interface ServiceStats {
-  counters: Record<CounterName, number>;
-  /** Stories stored now (retention removes old ones). */
-  stories: number;
-  /** Feeds in the config, and those whose last fetch failed. */
-  feeds: number;
-  feedsInError: number;
-  /** Digest messages by digest and delivery status (sent, failed, pending). */
-  digestMessages: Array<{ digestId: string; status: string; count: number }>;
-  /** When the last poll cycle finished, and when any feed was last fetched successfully. */
-  lastPollCycleAt: Date | null;
-  lastSuccessfulFetchAt: Date | null;
-}
+import { COUNTERS, type CounterName, type ServiceStats } from '../store.ts';
+import type { Database } from './database.ts';
 
 /** Reads and adds to the persistent totals. */
 export function createStatsStore(db: Database) {

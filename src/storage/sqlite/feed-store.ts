@@ -1,72 +1,11 @@
 /** Per-feed polling state: which URL to fetch, validators for conditional GET, schedule and errors. */
-import type { FeedSource, FeedState, WaitReason } from '../model.ts';
-import { redactSecrets } from '../redact.ts';
+import type { FeedSource, FeedState } from '../../model.ts';
+import { redactSecrets } from '../../redact.ts';
+import { toDate, toFeedState, type FeedRow } from '../rows.ts';
+import type { FetchFailure, FetchSuccess } from '../store.ts';
 import type { Database } from './database.ts';
 
-interface FeedRow {
-  id: string;
-  configured_url: string;
-  url: string;
-  title: string | null;
-  site_link: string | null;
-  etag: string | null;
-  last_modified: string | null;
-  last_fetch_at: number | null;
-  last_success_at: number | null;
-  next_fetch_at: number | null;
-  wait_reason: WaitReason | null;
-  ttl_minutes: number | null;
-  consecutive_errors: number;
-  last_error: string | null;
-}
-
-/** What a successful fetch (200 or 304) leaves behind. */
-export interface FetchSuccess {
-  url: string;
-  etag: string | null;
-  lastModified: string | null;
-  title?: string | null;
-  siteLink?: string | null;
-  ttlMinutes: number | null;
-  nextFetchAt: Date;
-  /** The configured URL the fetch started from: if a reload changed it meanwhile, the result is stale and not recorded. */
-  configuredUrl?: string;
-}
-
-/** What a failed fetch leaves behind. */
-export interface FetchFailure {
-  error: string;
-  nextFetchAt: Date;
-  waitReason: 'backoff' | 'retry-after';
-  /** A permanent redirect seen before the failure still moves the feed. */
-  url?: string;
-  /** As in FetchSuccess: a result for a URL the config no longer names is not recorded. */
-  configuredUrl?: string;
-}
-
 export type FeedStore = ReturnType<typeof createFeedStore>;
-
-const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-
-function toState(row: FeedRow): FeedState {
-  return {
-    id: row.id,
-    url: row.url,
-    configuredUrl: row.configured_url,
-    title: row.title,
-    siteLink: row.site_link,
-    etag: row.etag,
-    lastModified: row.last_modified,
-    lastFetchAt: toDate(row.last_fetch_at),
-    lastSuccessAt: toDate(row.last_success_at),
-    nextFetchAt: toDate(row.next_fetch_at),
-    waitReason: row.wait_reason,
-    ttlMinutes: row.ttl_minutes,
-    consecutiveErrors: row.consecutive_errors,
-    // Errors are stored redacted (markFailure); rows written before that are redacted here.
-    lastError: row.last_error === null ? null : redactSecrets(row.last_error, [row.url, row.configured_url]),
-  };
-}
 
 /** Builds the feed store over an open database. */
 export function createFeedStore(db: Database) {
@@ -102,7 +41,7 @@ export function createFeedStore(db: Database) {
     }),
 
     /** Feeds currently in the config, by id. */
-    listActive: (): FeedState[] => selectActive.all().map(toState),
+    listActive: (): FeedState[] => selectActive.all().map(toFeedState),
 
     /** When any feed was last fetched, or null. */
     lastFetchAt(): Date | null {
@@ -113,7 +52,7 @@ export function createFeedStore(db: Database) {
     /** One feed's state, or null. */
     get: (id: string): FeedState | null => {
       const row = selectOne.get(id);
-      return row ? toState(row) : null;
+      return row ? toFeedState(row) : null;
     },
 
     /** Records a 200 or 304: validators, schedule, errors cleared. */

@@ -3,7 +3,9 @@
  * queries (keys, their stories and this feed's sources, re-issue candidates, taken public ids),
  * plans in plan-save.ts, then writes only what changed with multi-row statements.
  */
-import type { NormalizedItem, SaveResult, Story, StorySource } from '../model.ts';
+import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
+import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
+import type { StoryQuery } from '../store.ts';
 import type { Database, Statement } from './database.ts';
 import {
   firstPublicId,
@@ -17,38 +19,7 @@ import {
   type SavePlan,
   type StoryRef,
   urlKey,
-} from './plan-save.ts';
-
-interface StoryRow {
-  id: number;
-  feed_id: string;
-  title: string | null;
-  link: string | null;
-  canonical_url: string | null;
-  author: string | null;
-  published_at: number;
-  claimed_published_at: number | null;
-  updated_at: number;
-  summary: string | null;
-  content: string | null;
-  categories: string;
-  first_seen_at: number;
-  public_id: string;
-}
-
-interface SourceRow {
-  story_id: number;
-  feed_id: string;
-  link: string | null;
-  first_seen_at: number;
-}
-
-/** Which stories to list. */
-export interface StoryQuery {
-  limit: number;
-  /** Only stories that appeared in one of these feeds. */
-  feedIds?: readonly string[];
-}
+} from '../plan-save.ts';
 
 export type StoryStore = ReturnType<typeof createStoryStore>;
 
@@ -231,6 +202,12 @@ export function createStoryStore(db: Database) {
   const bumpVersion = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`);
   const selectVersion = db.prepare<[], { value: number }>(`SELECT value FROM meta WHERE key = 'content_version'`);
 
+  const sourcesOf = db.prepare<[string], SourceRow>(
+    `SELECT story_id, feed_id, link, first_seen_at FROM story_sources WHERE story_id IN (SELECT value FROM json_each(?))`,
+  );
+  const withSources = (rows: StoryRow[]): Story[] =>
+    rows.length === 0 ? [] : toStories(rows, sourcesOf.all(json(rows.map((row) => row.id))));
+
   return {
     saveItems,
     /** Stories newest first, each with all its sources. */
@@ -242,7 +219,7 @@ export function createStoryStore(db: Database) {
       const rows = db
         .prepare<unknown[], StoryRow>(`SELECT * FROM stories ${feedFilter} ORDER BY published_at DESC, id DESC LIMIT ?`)
         .all(...params, query.limit);
-      return attachSources(db, rows);
+      return withSources(rows);
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune(before: Date): number {
@@ -277,7 +254,7 @@ export function createStoryStore(db: Database) {
           `SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?)) ORDER BY published_at DESC, id DESC`,
         )
         .all(JSON.stringify(ids));
-      return attachSources(db, rows);
+      return withSources(rows);
     },
     /** When each feed last brought a new story, by feed id. */
     lastNewStoryByFeed(): Map<string, Date> {
@@ -298,41 +275,6 @@ export function createStoryStore(db: Database) {
       return new Map(rows.map((row) => [row.feed_id, row.n]));
     },
   };
-}
-
-function attachSources(db: Database, rows: StoryRow[]): Story[] {
-  if (rows.length === 0) return [];
-  const sources = db
-    .prepare<[string], SourceRow>(
-      `
-      SELECT story_id, feed_id, link, first_seen_at FROM story_sources
-      WHERE story_id IN (SELECT value FROM json_each(?)) ORDER BY first_seen_at, feed_id`,
-    )
-    .all(JSON.stringify(rows.map((row) => row.id)));
-  const byStory = new Map<number, StorySource[]>();
-  for (const source of sources) {
-    const list = byStory.get(source.story_id) ?? [];
-    list.push({ feedId: source.feed_id, link: source.link, firstSeenAt: new Date(source.first_seen_at) });
-    byStory.set(source.story_id, list);
-  }
-  return rows.map((row) => ({
-    id: row.id,
-    publicId: row.public_id,
-    title: row.title,
-    link: row.link,
-    canonicalUrl: row.canonical_url,
-    author: row.author,
-    published: new Date(row.published_at),
-    claimedPublished: row.claimed_published_at === null ? null : new Date(row.claimed_published_at),
-    updated: new Date(row.updated_at),
-    summary: row.summary,
-    content: row.content,
-    categories: JSON.parse(row.categories) as string[],
-    firstSeenAt: new Date(row.first_seen_at),
-    feedId: row.feed_id,
-    // The feed that first brought the story leads; the others follow in order of first sight.
-    sources: (byStory.get(row.id) ?? []).sort((a, b) => Number(b.feedId === row.feed_id) - Number(a.feedId === row.feed_id)),
-  }));
 }
 
 /** The fields an edit writes, as editStory binds them. */

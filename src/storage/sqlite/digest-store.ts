@@ -2,80 +2,12 @@
  * Digest runs and per-recipient deliveries, recorded before anything is sent, so a crash
  * resumes with exactly the recipients not yet sent (unsubscribes: subscription-store.ts).
  */
-import type { Delivery, DeliveryStatus, DigestRun } from '../model.ts';
+import type { Delivery, DeliveryStatus, DigestRun } from '../../model.ts';
+import { toDelivery, toRun, type DeliveryRow, type RunRow } from '../rows.ts';
+import type { ClaimedRun, DeliveryClaim, NewRun } from '../store.ts';
 import type { Database } from './database.ts';
 
-interface RunRow {
-  id: number;
-  digest_id: string;
-  created_at: number;
-  from_story_id: number;
-  to_story_id: number;
-  story_ids: string;
-  subject: string;
-  status: 'sending' | 'done';
-  finished_at: number | null;
-}
-
-interface DeliveryRow {
-  run_id: number;
-  address: string;
-  status: DeliveryStatus;
-  attempts: number;
-  last_error: string | null;
-  message_id: string;
-  sent_at: number | null;
-  claimed_at: number | null;
-}
-
-/** A run to create, with its recipients, and the run it follows (default: the latest). */
-export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & {
-  recipients: Array<{ address: string; messageId: string }>;
-  afterRunId?: number;
-};
-
-/** The run a claim created, or the one another process had created from the same cursor. */
-export type ClaimedRun = { kind: 'created' | 'taken'; run: DigestRun };
-
-/**
- * A sender's hold on one delivery. `token` is the claim's generation (a fencing token): it moves
- * on with every claim, so a sender whose claim was taken over can no longer write.
- */
-export interface DeliveryClaim {
-  runId: number;
-  address: string;
-  owner: string;
-  token: number;
-}
-
 export type DigestStore = ReturnType<typeof createDigestStore>;
-
-function toRun(row: RunRow): DigestRun {
-  return {
-    id: row.id,
-    digestId: row.digest_id,
-    createdAt: new Date(row.created_at),
-    fromStoryId: row.from_story_id,
-    toStoryId: row.to_story_id,
-    storyIds: JSON.parse(row.story_ids) as number[],
-    subject: row.subject,
-    status: row.status,
-    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
-  };
-}
-
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
-    runId: row.run_id,
-    address: row.address,
-    status: row.status,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    messageId: row.message_id,
-    sentAt: row.sent_at === null ? null : new Date(row.sent_at),
-    claimedAt: row.claimed_at === null ? null : new Date(row.claimed_at),
-  };
-}
 
 /** Builds the digest store over an open database. */
 export function createDigestStore(db: Database) {

@@ -2,7 +2,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { ensureFolder } from '../ensure-folder.ts';
+import { ensureFolder } from '../../ensure-folder.ts';
 import { migrations } from './migrations.ts';
 
 export type Database = BetterSqlite3.Database;

@@ -1,0 +1,115 @@
+/**
+ * The PostgreSQL connection pool (the only importer of pg), transactions, and the migration
+ * runner. Times are BIGINT milliseconds and ids BIGINT, like the SQLite schema, read back as
+ * JavaScript numbers, so one set of row mappers (rows.ts) serves both backends.
+ */
+import pg from 'pg';
+import { redactUrl } from '../../redact.ts';
+import { postgresMigrations } from './migrations.ts';
+
+/** Something SQL runs on: the pool (each statement on its own) or a transaction's client. */
+export interface Sql {
+  /** The rows `text` returns. */
+  query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** How many rows `text` changed. */
+  run(text: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export interface PostgresDatabase extends Sql {
+  /** Runs `body` in one transaction (READ COMMITTED), committing when it resolves, rolling back when it throws. */
+  transaction<T>(body: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The database cannot be reached or migrated. */
+export class PostgresError extends Error {
+  override name = 'PostgresError';
+}
+
+/** Key of the session-level advisory lock two processes migrating at once take in turn. */
+const MIGRATION_LOCK = 7_243_651;
+
+// BIGINT (int8) as a JavaScript number: ids and millisecond times stay far below 2^53.
+const INT8_OID = 20;
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID
+      ? (value: string): number => Number(value)
+      : (pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+function sqlOver(client: pg.Pool | pg.PoolClient): Sql {
+  return {
+    query: async <Row>(text: string, params: readonly unknown[] = []) => (await client.query(text, [...params])).rows as Row[],
+    run: async (text: string, params: readonly unknown[] = []) => (await client.query(text, [...params])).rowCount ?? 0,
+  };
+}
+
+/** Connects to `url` (a pool of at most `maxConnections`) and migrates the schema. */
+export async function openPostgres(url: string, options: { maxConnections?: number } = {}): Promise<PostgresDatabase> {
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types, application_name: 'columnwire' });
+  // An idle client whose server went away (a restart) errors here; the pool drops it and the
+  // next query connects anew. Without a listener the error would crash the process.
+  pool.on('error', () => {});
+  try {
+    await migrate(pool);
+  } catch (cause) {
+    await pool.end().catch(() => {});
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new PostgresError(
+      `storage: cannot use the PostgreSQL database ${redactUrl(url)}: ${reason}; check the URL (COLUMNWIRE_DATABASE_URL or database: in the config) and that the server is up`,
+      { cause },
+    );
+  }
+  const sql = sqlOver(pool);
+  return {
+    ...sql,
+    async transaction(body) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await body(sqlOver(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Applies the migrations this database lacks, each in its own transaction, under an advisory
+ * lock: two processes starting on a new database at once apply each migration once.
+ */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS columnwire_schema (version INTEGER NOT NULL)');
+    const current =
+      (await client.query<{ version: number }>('SELECT max(version) AS version FROM columnwire_schema')).rows[0]?.version ?? 0;
+    const latest = postgresMigrations.at(-1)!.version;
+    if (current > latest) {
+      throw new Error(`its schema version ${current} is newer than this columnwire knows (${latest}); upgrade columnwire`);
+    }
+    for (const migration of postgresMigrations.filter((candidate) => candidate.version > current)) {
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO columnwire_schema (version) VALUES ($1)', [migration.version]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Digest runs and per-recipient deliveries in PostgreSQL: the rules of sqlite/digest-store.ts.
+ * Where SQLite takes its one write lock (IMMEDIATE), a run is claimed under a transaction lock
+ * per digest, and every claim change is a compare-and-set on the fencing token.
+ */
+import { createHash } from 'node:crypto';
+import type { Delivery, DeliveryStatus, DigestRun } from '../../model.ts';
+import { toDelivery, toRun, type DeliveryRow, type RunRow } from '../rows.ts';
+import type { ClaimedRun, DeliveryClaim, NewRun } from '../store.ts';
+import type { PostgresDatabase } from './database.ts';
+
+/** Deliveries inserted per statement when a run is created (a million recipients: 200 statements). */
+const DELIVERIES_PER_INSERT = 5_000;
+
+/** A 64-bit advisory lock key for one digest's run claims, from its id. */
+function digestLockKey(digestId: string): string {
+  return BigInt.asIntN(
+    64,
+    BigInt(`0x${createHash('sha256').update(`columnwire.digest:${digestId}`).digest('hex').slice(0, 16)}`),
+  ).toString();
+}
+
+/** The digest store over a PostgreSQL database. */
+export function createPostgresDigestStore(db: PostgresDatabase) {
+  return {
+    /**
+     * Records a run and all its recipients as pending, in one transaction, unless a run after
+     * `afterRunId` (the cursor it was planned from) exists already: then that run.
+     */
+    claimRun: (run: NewRun): Promise<ClaimedRun> =>
+      db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [digestLockKey(run.digestId)]);
+        const latest =
+          (await tx.query<{ id: number }>(`SELECT id FROM digest_runs WHERE digest_id = $1 ORDER BY id DESC LIMIT 1`, [run.digestId]))[0]
+            ?.id ?? 0;
+        const afterRunId = run.afterRunId ?? latest;
+        if (latest !== afterRunId) {
+          const [following] = await tx.query<RunRow>(`SELECT * FROM digest_runs WHERE digest_id = $1 AND after_run_id = $2`, [
+            run.digestId,
+            afterRunId,
+          ]);
+          const [newest] = following ? [following] : await tx.query<RunRow>(`SELECT * FROM digest_runs WHERE id = $1`, [latest]);
+          return { kind: 'taken', run: toRun(newest!) };
+        }
+        const [created] = await tx.query<RunRow>(
+          `INSERT INTO digest_runs (digest_id, created_at, from_story_id, to_story_id, story_ids, subject, status, after_run_id)
+           VALUES ($1, $2, $3, $4, $5, $6, 'sending', $7) RETURNING *`,
+          [run.digestId, run.createdAt.getTime(), run.fromStoryId, run.toStoryId, JSON.stringify(run.storyIds), run.subject, afterRunId],
+        );
+        for (let start = 0; start < run.recipients.length; start += DELIVERIES_PER_INSERT) {
+          const chunk = run.recipients.slice(start, start + DELIVERIES_PER_INSERT);
+          await tx.run(
+            `INSERT INTO digest_deliveries (run_id, address, status, message_id)
+             SELECT $1, a, 'pending', m FROM unnest($2::text[], $3::text[]) AS t (a, m)`,
+            [created!.id, chunk.map((recipient) => recipient.address), chunk.map((recipient) => recipient.messageId)],
+          );
+        }
+        return { kind: 'created', run: toRun(created!) };
+      }),
+
+    /**
+     * Claims one pending delivery for `owner`; null when it is sent, failed, or another live
+     * sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead.
+     */
+    async claimDelivery(
+      runId: number,
+      address: string,
+      owner: string,
+      now: Date,
+      staleBefore: Date,
+      isDead: (owner: string) => boolean,
+    ): Promise<DeliveryClaim | null> {
+      const [row] = await db.query<{ status: DeliveryStatus; claim_owner: string | null; claimed_at: number | null; claim_token: number }>(
+        `SELECT status, claim_owner, claimed_at, claim_token FROM digest_deliveries WHERE run_id = $1 AND address = $2`,
+        [runId, address],
+      );
+      if (!row || row.status !== 'pending') return null;
+      const seen = row.claim_owner;
+      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || (seen !== owner && isDead(seen)))) return null;
+      // Compare-and-set: the claim changes hands only if nobody took it since it was read.
+      const changed = await db.run(
+        `UPDATE digest_deliveries SET claim_owner = $1, claimed_at = $2, claim_token = $5 + 1
+         WHERE run_id = $3 AND address = $4 AND status = 'pending' AND claim_token = $5`,
+        [owner, now.getTime(), runId, address, row.claim_token],
+      );
+      return changed === 1 ? { runId, address, owner, token: row.claim_token + 1 } : null;
+    },
+
+    /** Stamps a held claim fresh; false when the claim was lost. */
+    renewClaim: async (claim: DeliveryClaim, now: Date): Promise<boolean> =>
+      (await db.run(
+        `UPDATE digest_deliveries SET claimed_at = $1
+         WHERE run_id = $2 AND address = $3 AND status = 'pending' AND claim_owner = $4 AND claim_token = $5`,
+        [now.getTime(), claim.runId, claim.address, claim.owner, claim.token],
+      )) === 1,
+
+    /** The newest run of a digest, or null. */
+    latestRun: async (digestId: string): Promise<DigestRun | null> => {
+      const [row] = await db.query<RunRow>(`SELECT * FROM digest_runs WHERE digest_id = $1 ORDER BY id DESC LIMIT 1`, [digestId]);
+      return row ? toRun(row) : null;
+    },
+
+    /** Runs still sending, oldest first. */
+    unfinishedRuns: async (digestId: string): Promise<DigestRun[]> =>
+      (await db.query<RunRow>(`SELECT * FROM digest_runs WHERE digest_id = $1 AND status = 'sending' ORDER BY id`, [digestId])).map(toRun),
+
+    /** The newest runs of a digest (all digests when null), newest first. */
+    listRuns: async (digestId: string | null, limit: number): Promise<DigestRun[]> =>
+      (digestId === null
+        ? await db.query<RunRow>(`SELECT * FROM digest_runs ORDER BY id DESC LIMIT $1`, [limit])
+        : await db.query<RunRow>(`SELECT * FROM digest_runs WHERE digest_id = $1 ORDER BY id DESC LIMIT $2`, [digestId, limit])
+      ).map(toRun),
+
+    /** Every recipient of a run. */
+    deliveries: async (runId: number): Promise<Delivery[]> =>
+      (await db.query<DeliveryRow>(`SELECT * FROM digest_deliveries WHERE run_id = $1 ORDER BY address`, [runId])).map(toDelivery),
+
+    /** Records the state of a delivery `claim` holds, ending the claim; false, writing nothing, when it was taken over. */
+    markDelivery: async (
+      claim: DeliveryClaim,
+      status: DeliveryStatus,
+      options: { error?: string | null; sentAt?: Date; attempts?: number } = {},
+    ): Promise<boolean> =>
+      (await db.run(
+        `UPDATE digest_deliveries SET status = $1, attempts = attempts + $2, last_error = $3, sent_at = coalesce($4, sent_at),
+           claim_owner = NULL, claimed_at = NULL
+         WHERE run_id = $5 AND address = $6 AND status = 'pending' AND claim_owner = $7 AND claim_token = $8`,
+        [
+          status,
+          options.attempts ?? 0,
+          options.error ?? null,
+          options.sentAt?.getTime() ?? null,
+          claim.runId,
+          claim.address,
+          claim.owner,
+          claim.token,
+        ],
+      )) === 1,
+
+    /** Closes a run whose every delivery is sent or permanently failed; true when it closed. */
+    finishRunIfDone: (runId: number, at: Date): Promise<boolean> =>
+      db.transaction(async (tx) => {
+        const [open] = await tx.query<{ id: number }>(
+          `SELECT 1 AS id FROM digest_deliveries WHERE run_id = $1 AND status = 'pending' LIMIT 1`,
+          [runId],
+        );
+        if (open) return false;
+        await tx.run(`UPDATE digest_runs SET status = 'done', finished_at = $1 WHERE id = $2 AND status = 'sending'`, [
+          at.getTime(),
+          runId,
+        ]);
+        return true;
+      }),
+  };
+}

@@ -1,0 +1,94 @@
+/** Per-feed polling state in PostgreSQL: the same rules as sqlite/feed-store.ts, in set-wise statements. */
+import type { FeedSource, FeedState } from '../../model.ts';
+import { redactSecrets } from '../../redact.ts';
+import { toDate, toFeedState, type FeedRow } from '../rows.ts';
+import type { FetchFailure, FetchSuccess } from '../store.ts';
+import type { PostgresDatabase, Sql } from './database.ts';
+
+/** Transaction lock key that serializes config syncs of several processes starting at once. */
+const SYNC_LOCK = 7_243_652;
+
+/** The feed store over a PostgreSQL database. */
+export function createPostgresFeedStore(db: PostgresDatabase) {
+  return {
+    /**
+     * Makes the stored feeds match the config: adds new ones, resets moved ones (validators,
+     * schedule, errors), retires removed ones (their stories stay). Rows that already match
+     * are not written, so 100,000 unchanged feeds cost one read of each key.
+     */
+    sync: (sources: readonly FeedSource[]) =>
+      db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [SYNC_LOCK]);
+        const ids = sources.map((source) => source.id);
+        await tx.run(`UPDATE feeds SET in_config = 0 WHERE in_config = 1 AND NOT (id = ANY($1::text[]))`, [ids]);
+        await tx.run(
+          `
+          INSERT INTO feeds AS f (id, configured_url, url)
+          SELECT id, url, url FROM unnest($1::text[], $2::text[]) AS s (id, url)
+          ON CONFLICT (id) DO UPDATE SET
+            in_config = 1,
+            configured_url = excluded.configured_url,
+            url = CASE WHEN f.configured_url = excluded.configured_url THEN f.url ELSE excluded.url END,
+            etag = CASE WHEN f.configured_url = excluded.configured_url THEN f.etag END,
+            last_modified = CASE WHEN f.configured_url = excluded.configured_url THEN f.last_modified END,
+            next_fetch_at = CASE WHEN f.configured_url = excluded.configured_url THEN f.next_fetch_at END,
+            wait_reason = CASE WHEN f.configured_url = excluded.configured_url THEN f.wait_reason END,
+            consecutive_errors = CASE WHEN f.configured_url = excluded.configured_url THEN f.consecutive_errors ELSE 0 END,
+            last_error = CASE WHEN f.configured_url = excluded.configured_url THEN f.last_error END
+          WHERE f.in_config <> 1 OR f.configured_url <> excluded.configured_url`,
+          [ids, sources.map((source) => source.url)],
+        );
+      }),
+
+    /** Feeds currently in the config, by id. */
+    listActive: async (): Promise<FeedState[]> =>
+      (await db.query<FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`)).map(toFeedState),
+
+    /** When any feed was last fetched, or null. */
+    lastFetchAt: async (): Promise<Date | null> =>
+      toDate((await db.query<{ at: number | null }>(`SELECT max(last_fetch_at) AS at FROM feeds`))[0]?.at ?? null),
+
+    /** One feed's state, or null. */
+    get: async (id: string): Promise<FeedState | null> => {
+      const [row] = await db.query<FeedRow>(`SELECT * FROM feeds WHERE id = $1`, [id]);
+      return row ? toFeedState(row) : null;
+    },
+
+    /** Records a 200 or 304 (inside the caller's transaction when `sql` is one): validators, schedule, errors cleared. */
+    markSuccess: async (id: string, result: FetchSuccess, now: Date, sql: Sql = db): Promise<void> => {
+      await sql.run(
+        `
+        UPDATE feeds SET url = $2, etag = $3, last_modified = $4,
+          title = coalesce($5, title), site_link = coalesce($6, site_link),
+          last_fetch_at = $7, last_success_at = $7, next_fetch_at = $8, wait_reason = 'schedule',
+          ttl_minutes = $9, consecutive_errors = 0, last_error = NULL
+        WHERE id = $1 AND ($10::text IS NULL OR configured_url = $10)`,
+        [
+          id,
+          result.url,
+          result.etag,
+          result.lastModified,
+          result.title ?? null,
+          result.siteLink ?? null,
+          now.getTime(),
+          result.nextFetchAt.getTime(),
+          result.ttlMinutes,
+          result.configuredUrl ?? null,
+        ],
+      );
+    },
+
+    /** Records a failed fetch, its error stored without the passwords and tokens of the feed's URLs. */
+    markFailure: async (id: string, result: FetchFailure, now: Date): Promise<void> => {
+      const [row] = await db.query<{ url: string; configured_url: string }>(`SELECT url, configured_url FROM feeds WHERE id = $1`, [id]);
+      const error = redactSecrets(result.error, [result.url, result.configuredUrl, row?.url, row?.configured_url]);
+      await db.run(
+        `
+        UPDATE feeds SET url = coalesce($2, url), last_fetch_at = $3, next_fetch_at = $4,
+          wait_reason = $5, consecutive_errors = consecutive_errors + 1, last_error = $6
+        WHERE id = $1 AND ($7::text IS NULL OR configured_url = $7)`,
+        [id, result.url ?? null, now.getTime(), result.nextFetchAt.getTime(), result.waitReason, error, result.configuredUrl ?? null],
+      );
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The PostgreSQL schema, as an append-only list beside the SQLite one (sqlite/migrations.ts).
+ * Versions are shared: version N means the same tables and meaning in both backends. PostgreSQL
+ * support began at SQLite's version 7, so its first entry builds version 7 whole; every later
+ * change is added to both lists under the same number. Never edit a shipped entry.
+ * Times are BIGINT milliseconds since the epoch and ids BIGINT, as in SQLite.
+ */
+export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 7,
+    sql: `
+    CREATE TABLE feeds (
+      id                 TEXT PRIMARY KEY,
+      configured_url     TEXT NOT NULL,
+      url                TEXT NOT NULL,
+      in_config          INTEGER NOT NULL DEFAULT 1,
+      title              TEXT,
+      site_link          TEXT,
+      etag               TEXT,
+      last_modified      TEXT,
+      last_fetch_at      BIGINT,
+      last_success_at    BIGINT,
+      next_fetch_at      BIGINT,
+      wait_reason        TEXT,
+      ttl_minutes        INTEGER,
+      consecutive_errors INTEGER NOT NULL DEFAULT 0,
+      last_error         TEXT
+    );
+
+    -- Ids only grow and are committed in order (story inserts take a transaction lock, see
+    -- story-store.ts): they are the digest cursor.
+    CREATE TABLE stories (
+      id                   BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      feed_id              TEXT NOT NULL,
+      title                TEXT,
+      link                 TEXT,
+      canonical_url        TEXT,
+      author               TEXT,
+      title_key            TEXT,
+      author_key           TEXT,
+      published_at         BIGINT NOT NULL,
+      claimed_published_at BIGINT,
+      updated_at           BIGINT NOT NULL,
+      summary              TEXT,
+      content              TEXT,
+      categories           TEXT NOT NULL DEFAULT '[]',
+      first_seen_at        BIGINT NOT NULL,
+      public_id            TEXT NOT NULL
+    );
+    CREATE INDEX stories_by_published ON stories (published_at DESC, id DESC);
+    CREATE INDEX stories_by_first_seen ON stories (first_seen_at, id);
+    CREATE INDEX stories_by_title_key ON stories (title_key) WHERE title_key IS NOT NULL;
+    CREATE UNIQUE INDEX stories_by_public_id ON stories (public_id);
+
+    -- Identity keys outlive their story: a tombstone keeps a pruned story from coming back.
+    CREATE TABLE story_keys (
+      key      TEXT PRIMARY KEY,
+      story_id BIGINT NOT NULL
+    );
+
+    CREATE TABLE story_sources (
+      story_id      BIGINT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+      feed_id       TEXT NOT NULL,
+      link          TEXT,
+      first_seen_at BIGINT NOT NULL,
+      content_hash  TEXT NOT NULL,
+      PRIMARY KEY (story_id, feed_id)
+    );
+    CREATE INDEX story_sources_by_feed ON story_sources (feed_id, story_id);
+
+    CREATE TABLE meta (
+      key   TEXT PRIMARY KEY,
+      value BIGINT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('content_version', 0);
+
+    CREATE TABLE digest_runs (
+      id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      digest_id     TEXT NOT NULL,
+      created_at    BIGINT NOT NULL,
+      from_story_id BIGINT NOT NULL,
+      to_story_id   BIGINT NOT NULL,
+      story_ids     TEXT NOT NULL,
+      subject       TEXT NOT NULL,
+      status        TEXT NOT NULL,
+      finished_at   BIGINT,
+      after_run_id  BIGINT
+    );
+    CREATE INDEX digest_runs_by_digest ON digest_runs (digest_id, id);
+    CREATE UNIQUE INDEX digest_runs_one_after ON digest_runs (digest_id, after_run_id);
+
+    CREATE TABLE digest_deliveries (
+      run_id      BIGINT NOT NULL REFERENCES digest_runs (id),
+      address     TEXT NOT NULL,
+      status      TEXT NOT NULL,
+      attempts    INTEGER NOT NULL DEFAULT 0,
+      last_error  TEXT,
+      message_id  TEXT NOT NULL,
+      sent_at     BIGINT,
+      claim_owner TEXT,
+      claimed_at  BIGINT,
+      claim_token BIGINT NOT NULL DEFAULT 0,
+      PRIMARY KEY (run_id, address)
+    );
+
+    CREATE TABLE subscriptions (
+      address   TEXT NOT NULL,
+      digest_id TEXT NOT NULL,
+      state     TEXT NOT NULL CHECK (state IN ('subscribed', 'unsubscribed')),
+      epoch     INTEGER NOT NULL DEFAULT 0,
+      at        BIGINT NOT NULL,
+      PRIMARY KEY (address, digest_id)
+    );
+    `,
+  },
+];

@@ -1,0 +1,89 @@
+/**
+ * The PostgreSQL backend of the Store, for installations spread over many processes: the same
+ * behaviour as the SQLite one (one transaction per fetched feed, tombstones, stable story ids,
+ * fenced delivery claims), checked by the one contract suite both run (tests/storage/contract).
+ */
+import { cacheContentVersion } from '../content-version.ts';
+import { isOwnerDead, processOwnerId } from '../process-owner.ts';
+import { STALE_CLAIM_MS, type Store, type StoreOptions } from '../store.ts';
+import { openPostgres } from './database.ts';
+import { createPostgresDigestStore } from './digest-store.ts';
+import { createPostgresFeedStore } from './feed-store.ts';
+import { createPostgresStatsStore } from './stats-store.ts';
+import { createPostgresStoryStore } from './story-store.ts';
+import { createPostgresSubscriptionStore } from './subscription-store.ts';
+
+/** Options of the PostgreSQL store beyond those both backends take. */
+export interface PostgresStoreOptions extends StoreOptions {
+  /** Connections this process may open (default 10); the server must allow the sum over all processes. */
+  maxConnections?: number;
+}
+
+/** Connects to `url`, migrates it, and returns the Store over it. */
+export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const owner = options.claimOwner ?? processOwnerId();
+  const db = await openPostgres(url, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections });
+  const feeds = createPostgresFeedStore(db);
+  const stories = createPostgresStoryStore(db);
+  const digests = createPostgresDigestStore(db);
+  const stats = createPostgresStatsStore(db);
+  const subscriptions = createPostgresSubscriptionStore(db);
+  const version = cacheContentVersion(() => stories.version());
+  return {
+    syncFeeds: (sources) => feeds.sync(sources),
+    listFeeds: () => feeds.listActive(),
+    getFeed: (id) => feeds.get(id),
+    saveFetched: async (feedId, items, state, now, keepAfter) => {
+      const result = await db.transaction(async (tx) => {
+        const { changed, ...saved } = await stories.saveItems(tx, feedId, items, now, keepAfter);
+        if (changed) await stories.bumpVersion(tx);
+        await feeds.markSuccess(feedId, state, now, tx);
+        return saved;
+      });
+      version.wrote();
+      return result;
+    },
+    markNotModified: (feedId, state, now) => feeds.markSuccess(feedId, state, now),
+    markFailed: (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
+    listStories: (query) => stories.list(query),
+    countStoriesByFeed: () => stories.countByFeed(),
+    countStories: () => stories.count(),
+    pruneStories: async (before) => {
+      const pruned = await stories.prune(before);
+      version.wrote();
+      return pruned;
+    },
+    contentVersion: () => version.get(),
+    lastPollAt: () => feeds.lastFetchAt(),
+    maxStoryId: () => stories.maxId(),
+    maxStoryIdSeenBefore: (at) => stories.maxIdSeenBefore(at),
+    storyIdsInRange: (fromId, toId, feedIds) => stories.idsInRange(fromId, toId, feedIds),
+    storiesByIds: (ids) => stories.listByIds(ids),
+    lastNewStoryByFeed: () => stories.lastNewStoryByFeed(),
+    createDigestRun: async (run) => (await digests.claimRun(run)).run,
+    claimDigestRun: (run) => digests.claimRun(run),
+    claimDelivery: (runId, address, now) =>
+      digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+    renewDeliveryClaim: (claim, now) => digests.renewClaim(claim, now),
+    latestDigestRun: (digestId) => digests.latestRun(digestId),
+    unfinishedDigestRuns: (digestId) => digests.unfinishedRuns(digestId),
+    listDigestRuns: (digestId, limit) => digests.listRuns(digestId, limit),
+    deliveries: (runId) => digests.deliveries(runId),
+    markDelivery: (claim, status, options) => digests.markDelivery(claim, status, options),
+    finishDigestRunIfDone: (runId, at) => digests.finishRunIfDone(runId, at),
+    unsubscribe: (address, digestId, at) => subscriptions.unsubscribe(address, digestId, at),
+    resubscribe: (address, digestId = null, at = new Date()) => subscriptions.resubscribe(address, digestId, at),
+    unsubscribedAddresses: (digestId) => subscriptions.unsubscribed(digestId),
+    subscriptionState: (address, digestId) => subscriptions.state(address, digestId),
+    subscriptionStates: (digestId) => subscriptions.states(digestId),
+    recordPollCycle: (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
+    readStats: () => stats.read(),
+    backup: () =>
+      Promise.reject(
+        new Error(
+          'backup: columnwire backup copies the SQLite database; this installation keeps its data in PostgreSQL, so back it up with pg_dump (for example: pg_dump --format=custom --file=columnwire.dump "$COLUMNWIRE_DATABASE_URL")',
+        ),
+      ),
+    close: () => db.close(),
+  };
+}

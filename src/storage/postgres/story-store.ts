@@ -1,0 +1,291 @@
+/**
+ * Deduplicated stories in PostgreSQL, planned by plan-save.ts exactly as in SQLite. Several
+ * workers save at once here, so a plan that adds anything (a story, a source, a key) is made
+ * again under a transaction-level advisory lock: dedup across feeds sees every story committed
+ * before it, and story ids are committed in the order they are drawn, which keeps them a
+ * digest cursor (a run never misses a story that committed late under a lower id). A document
+ * that changes nothing, or only edits, takes no lock.
+ */
+import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
+import {
+  itemKey,
+  keysOf,
+  needsUrlKey,
+  planSave,
+  publicIdCandidates,
+  REISSUE_WINDOW_MS,
+  reissueTitleKeys,
+  type SaveLookups,
+  type SavePlan,
+  type StoryRef,
+  urlKey,
+} from '../plan-save.ts';
+import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
+import type { StoryQuery } from '../store.ts';
+import type { PostgresDatabase, Sql } from './database.ts';
+
+/** Transaction lock key held while a feed's new stories, sources and keys are written. */
+const STORY_WRITE_LOCK = 7_243_653;
+/** Public ids asked about per new item in the one query (the first is nearly always free). */
+const PUBLIC_ID_CANDIDATES = 4;
+
+interface KeyRow {
+  key: string;
+  story_id: number;
+  stored: boolean;
+  content_hash: string | null;
+}
+
+/** The story store over a PostgreSQL database. */
+export function createPostgresStoryStore(db: PostgresDatabase) {
+  const findKeys = (sql: Sql, feedId: string, keys: readonly string[]) =>
+    keys.length === 0
+      ? Promise.resolve([] as KeyRow[])
+      : sql.query<KeyRow>(
+          `
+          SELECT k.key, k.story_id, s.id IS NOT NULL AS stored, ss.content_hash FROM story_keys k
+          LEFT JOIN stories s ON s.id = k.story_id
+          LEFT JOIN story_sources ss ON ss.story_id = k.story_id AND ss.feed_id = $1
+          WHERE k.key = ANY($2::text[])`,
+          [feedId, keys],
+        );
+
+  /** What planSave needs, in at most four queries (see sqlite/story-store.ts), and the taken public ids. */
+  async function readLookups(sql: Sql, feedId: string, items: readonly NormalizedItem[]) {
+    const keys = new Map<string, number>();
+    const stored = new Set<number>();
+    const sourceHashes = new Map<number, string>();
+    const remember = (rows: KeyRow[]) => {
+      for (const row of rows) {
+        keys.set(row.key, row.story_id);
+        if (row.stored) stored.add(row.story_id);
+        if (row.content_hash !== null) sourceHashes.set(row.story_id, row.content_hash);
+      }
+      return new Map(rows.map((row) => [row.key, row]));
+    };
+    const byItemKey = remember(
+      await findKeys(
+        sql,
+        feedId,
+        items.map((item) => itemKey(feedId, item.itemId)),
+      ),
+    );
+    const urlKeys = items
+      .filter((item) => {
+        const row = byItemKey.get(itemKey(feedId, item.itemId));
+        return needsUrlKey(item, row && { storyId: row.story_id, stored: row.stored, sourceHash: row.content_hash });
+      })
+      .map((item) => urlKey(item.canonicalUrl!));
+    remember(await findKeys(sql, feedId, urlKeys));
+    const titleKeys = reissueTitleKeys(feedId, items, keys);
+    let reissueCandidates: SaveLookups['reissueCandidates'] = [];
+    if (titleKeys.length > 0) {
+      const times = items.map((item) => item.published.getTime());
+      const rows = await sql.query<{ id: number; title_key: string; published_at: number; author_key: string | null; feed_id: string }>(
+        `SELECT id, title_key, published_at, author_key, feed_id FROM stories
+         WHERE title_key = ANY($1::text[]) AND published_at BETWEEN $2 AND $3`,
+        [titleKeys, Math.min(...times) - REISSUE_WINDOW_MS, Math.max(...times) + REISSUE_WINDOW_MS],
+      );
+      reissueCandidates = rows.map((row) => ({
+        id: row.id,
+        titleKey: row.title_key,
+        publishedMs: row.published_at,
+        authorKey: row.author_key,
+        feedId: row.feed_id,
+      }));
+    }
+    const unmatched = items.filter((item) => keysOf(feedId, item).every((key) => !keys.has(key)));
+    const asked = unmatched.flatMap((item) => publicIdCandidates(feedId, item, PUBLIC_ID_CANDIDATES));
+    const taken = new Set(
+      asked.length === 0
+        ? []
+        : (await sql.query<{ public_id: string }>(`SELECT public_id FROM stories WHERE public_id = ANY($1::text[])`, [asked])).map(
+            (row) => row.public_id,
+          ),
+    );
+    // Past the candidates asked about, an id is taken only by a collision the unique index refuses.
+    return { lookups: { keys, stored, sourceHashes, reissueCandidates }, isPublicIdTaken: (id: string) => taken.has(id) };
+  }
+
+  async function plan(sql: Sql, feedId: string, items: readonly NormalizedItem[], keepAfter: Date | null): Promise<SavePlan> {
+    const { lookups, isPublicIdTaken } = await readLookups(sql, feedId, items);
+    return planSave(feedId, items, lookups, keepAfter, isPublicIdTaken);
+  }
+
+  /** Carries out a plan: new stories first (their ids resolve the plan's references), then sources, keys and edits. */
+  async function applyPlan(sql: Sql, feedId: string, saved: SavePlan, now: Date): Promise<void> {
+    const nowMs = now.getTime();
+    const column = <T>(pick: (entry: { item: NormalizedItem; publicId: string }) => T) => saved.inserts.map(pick);
+    const inserted =
+      saved.inserts.length === 0
+        ? []
+        : await sql.query<{ id: number; public_id: string }>(
+            `
+            INSERT INTO stories (feed_id, title, link, canonical_url, author, title_key, author_key, published_at,
+              claimed_published_at, updated_at, summary, content, categories, first_seen_at, public_id)
+            SELECT $1, title, link, canonical_url, author, title_key, author_key, published_at, claimed_published_at,
+              updated_at, summary, content, categories, $14, public_id
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
+              $10::bigint[], $11::text[], $12::text[], $13::text[], $15::text[])
+              AS t (title, link, canonical_url, author, title_key, author_key, published_at, claimed_published_at,
+                updated_at, summary, content, categories, public_id)
+            RETURNING id, public_id`,
+            [
+              feedId,
+              column(({ item }) => item.title),
+              column(({ item }) => item.link),
+              column(({ item }) => item.canonicalUrl),
+              column(({ item }) => item.author),
+              column(({ item }) => item.titleKey),
+              column(({ item }) => item.authorKey),
+              column(({ item }) => item.published.getTime()),
+              column(({ item }) => item.claimedPublished?.getTime() ?? null),
+              column(({ item }) => item.updated.getTime()),
+              column(({ item }) => item.summary),
+              column(({ item }) => item.content),
+              column(({ item }) => JSON.stringify(item.categories)),
+              nowMs,
+              column(({ publicId }) => publicId),
+            ],
+          );
+    const idByPublicId = new Map(inserted.map((row) => [row.public_id, row.id]));
+    const resolve = (ref: StoryRef): number => (ref.kind === 'stored' ? ref.id : idByPublicId.get(saved.inserts[ref.index]!.publicId)!);
+    if (saved.sources.length > 0) {
+      await sql.run(
+        `INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash)
+         SELECT s, $2, l, $4, h FROM unnest($1::bigint[], $3::text[], $5::text[]) AS t (s, l, h)`,
+        [
+          saved.sources.map(({ story }) => resolve(story)),
+          feedId,
+          saved.sources.map(({ item }) => item.link),
+          nowMs,
+          saved.sources.map(({ item }) => item.contentHash),
+        ],
+      );
+    }
+    if (saved.keys.length > 0) {
+      await sql.run(`INSERT INTO story_keys (key, story_id) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING`, [
+        saved.keys.map(({ key }) => key),
+        saved.keys.map(({ story }) => resolve(story)),
+      ]);
+    }
+    for (const { storyId, item } of saved.edits) {
+      await sql.run(
+        `UPDATE stories SET title = $2, link = $3, author = $4, title_key = coalesce($5, title_key), author_key = $6,
+           updated_at = greatest($7::bigint, $8::bigint), summary = $9, content = $10, categories = $11 WHERE id = $1`,
+        [
+          storyId,
+          item.title,
+          item.link,
+          item.author,
+          item.titleKey,
+          item.authorKey,
+          item.updated.getTime(),
+          nowMs,
+          item.summary,
+          item.content,
+          JSON.stringify(item.categories),
+        ],
+      );
+      await sql.run(`UPDATE story_sources SET content_hash = $1, link = $2 WHERE story_id = $3 AND feed_id = $4`, [
+        item.contentHash,
+        item.link,
+        storyId,
+        feedId,
+      ]);
+    }
+  }
+
+  const withSources = async (sql: Sql, rows: StoryRow[]): Promise<Story[]> =>
+    rows.length === 0
+      ? []
+      : toStories(
+          rows,
+          await sql.query<SourceRow>(
+            `SELECT story_id, feed_id, link, first_seen_at FROM story_sources WHERE story_id = ANY($1::bigint[])`,
+            [rows.map((row) => row.id)],
+          ),
+        );
+
+  return {
+    /**
+     * Saves one feed's items inside the caller's transaction `tx`; `changed` tells whether
+     * anything a merged feed shows changed. See the file comment for the lock.
+     */
+    async saveItems(
+      tx: Sql,
+      feedId: string,
+      items: readonly NormalizedItem[],
+      now: Date,
+      keepAfter: Date | null,
+    ): Promise<SaveResult & { changed: boolean }> {
+      if (items.length === 0) return { added: 0, updated: 0, duplicates: 0, changed: false };
+      let saved = await plan(tx, feedId, items, keepAfter);
+      if (saved.inserts.length + saved.sources.length + saved.keys.length > 0) {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
+        saved = await plan(tx, feedId, items, keepAfter); // what others committed while this one waited
+      }
+      await applyPlan(tx, feedId, saved, now);
+      return { ...saved.result, changed: saved.changed };
+    },
+    /** Stories newest first, each with all its sources. */
+    async list(query: StoryQuery): Promise<Story[]> {
+      const rows = query.feedIds
+        ? await db.query<StoryRow>(
+            `SELECT * FROM stories WHERE id IN (SELECT story_id FROM story_sources WHERE feed_id = ANY($1::text[]))
+             ORDER BY published_at DESC, id DESC LIMIT $2`,
+            [query.feedIds, query.limit],
+          )
+        : await db.query<StoryRow>(`SELECT * FROM stories ORDER BY published_at DESC, id DESC LIMIT $1`, [query.limit]);
+      return withSources(db, rows);
+    },
+    /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
+    prune: (before: Date) =>
+      db.transaction(async (tx) => {
+        const pruned = await tx.run(`DELETE FROM stories WHERE published_at < $1`, [before.getTime()]);
+        if (pruned > 0) await tx.run(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`);
+        return pruned;
+      }),
+    /** Marks the merged feeds out of date (inside `sql`'s transaction). */
+    bumpVersion: async (sql: Sql): Promise<void> => void (await sql.run(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`)),
+    /** A number that changes whenever what the merged feeds show changes. */
+    version: async (): Promise<number> =>
+      (await db.query<{ value: number }>(`SELECT value FROM meta WHERE key = 'content_version'`))[0]?.value ?? 0,
+    /** The highest story id (ids only grow), 0 when there are none. */
+    maxId: async (): Promise<number> => (await db.query<{ id: number }>(`SELECT coalesce(max(id), 0) AS id FROM stories`))[0]!.id,
+    /** The highest id among stories first seen at or before `at`. */
+    maxIdSeenBefore: async (at: Date): Promise<number> =>
+      (await db.query<{ id: number }>(`SELECT coalesce(max(id), 0) AS id FROM stories WHERE first_seen_at <= $1`, [at.getTime()]))[0]!.id,
+    /** Ids of stories with fromId < id <= toId, optionally only from some feeds. */
+    idsInRange: async (fromId: number, toId: number, feedIds?: readonly string[]): Promise<number[]> =>
+      (
+        await db.query<{ id: number }>(
+          `SELECT id FROM stories WHERE id > $1 AND id <= $2
+           ${feedIds ? 'AND id IN (SELECT story_id FROM story_sources WHERE feed_id = ANY($3::text[]))' : ''} ORDER BY id`,
+          feedIds ? [fromId, toId, feedIds] : [fromId, toId],
+        )
+      ).map((row) => row.id),
+    /** The stories with these ids that still exist, newest first. */
+    listByIds: async (ids: readonly number[]): Promise<Story[]> =>
+      withSources(
+        db,
+        await db.query<StoryRow>(`SELECT * FROM stories WHERE id = ANY($1::bigint[]) ORDER BY published_at DESC, id DESC`, [ids]),
+      ),
+    /** When each feed last brought a new story, by feed id. */
+    lastNewStoryByFeed: async (): Promise<Map<string, Date>> =>
+      new Map(
+        (
+          await db.query<{ feed_id: string; at: number }>(`SELECT feed_id, max(first_seen_at) AS at FROM story_sources GROUP BY feed_id`)
+        ).map((row) => [row.feed_id, new Date(row.at)]),
+      ),
+    /** Number of stored stories. */
+    count: async (): Promise<number> => (await db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM stories`))[0]!.n,
+    /** Number of stories each feed contributed to, by feed id. */
+    countByFeed: async (): Promise<Map<string, number>> =>
+      new Map(
+        (await db.query<{ feed_id: string; n: number }>(`SELECT feed_id, count(*)::bigint AS n FROM story_sources GROUP BY feed_id`)).map(
+          (row) => [row.feed_id, row.n],
+        ),
+      ),
+  };
+}

@@ -1,0 +1,85 @@
+/** The SQLite backend of the Store (the embedded default): one file, WAL, one write transaction per fetched feed. */
+import type { NormalizedItem } from '../../model.ts';
+import { cacheContentVersion } from '../content-version.ts';
+import { isOwnerDead, processOwnerId } from '../process-owner.ts';
+import { STALE_CLAIM_MS, type FetchSuccess, type Store, type StoreOptions } from '../store.ts';
+import { backupDatabase, openDatabase } from './database.ts';
+import { createDigestStore } from './digest-store.ts';
+import { createFeedStore } from './feed-store.ts';
+import { createStatsStore } from './stats-store.ts';
+import { createStoryStore } from './story-store.ts';
+import { createSubscriptionStore } from './subscription-store.ts';
+
+/**
+ * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
+ * names its delivery claims (default: this process; tests give two stores two owners).
+ */
+export function createSqliteStore(path: string, options: StoreOptions = {}): Store {
+  const owner = options.claimOwner ?? processOwnerId();
+  const db = openDatabase(path);
+  const feeds = createFeedStore(db);
+  const stories = createStoryStore(db);
+  const digests = createDigestStore(db);
+  const stats = createStatsStore(db);
+  const subscriptions = createSubscriptionStore(db);
+  const version = cacheContentVersion(() => stories.version());
+  // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
+  // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
+  const saveFetched = db.transaction(
+    (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
+      const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
+      if (changed) stories.bumpVersion();
+      feeds.markSuccess(feedId, state, now);
+      return result;
+    },
+  );
+  return {
+    syncFeeds: async (sources) => feeds.sync.immediate([...sources]),
+    listFeeds: async () => feeds.listActive(),
+    getFeed: async (id) => feeds.get(id),
+    saveFetched: async (feedId, items, state, now, keepAfter) => {
+      const result = saveFetched.immediate(feedId, items, state, now, keepAfter);
+      version.wrote();
+      return result;
+    },
+    markNotModified: async (feedId, state, now) => feeds.markSuccess(feedId, state, now),
+    markFailed: async (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
+    listStories: async (query) => stories.list(query),
+    countStoriesByFeed: async () => stories.countByFeed(),
+    countStories: async () => stories.count(),
+    pruneStories: async (before) => {
+      const pruned = stories.prune(before);
+      version.wrote();
+      return pruned;
+    },
+    contentVersion: () => version.get(),
+    lastPollAt: async () => feeds.lastFetchAt(),
+    maxStoryId: async () => stories.maxId(),
+    maxStoryIdSeenBefore: async (at) => stories.maxIdSeenBefore(at),
+    storyIdsInRange: async (fromId, toId, feedIds) => stories.idsInRange(fromId, toId, feedIds),
+    storiesByIds: async (ids) => stories.listByIds(ids),
+    lastNewStoryByFeed: async () => stories.lastNewStoryByFeed(),
+    createDigestRun: async (run) => digests.claimRun(run).run,
+    claimDigestRun: async (run) => digests.claimRun(run),
+    claimDelivery: async (runId, address, now) =>
+      digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+    renewDeliveryClaim: async (claim, now) => digests.renewClaim(claim, now),
+    latestDigestRun: async (digestId) => digests.latestRun(digestId),
+    unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
+    listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
+    deliveries: async (runId) => digests.deliveries(runId),
+    markDelivery: async (claim, status, options) => digests.markDelivery(claim, status, options),
+    finishDigestRunIfDone: async (runId, at) => digests.finishRunIfDone(runId, at),
+    unsubscribe: async (address, digestId, at) => subscriptions.unsubscribe(address, digestId, at),
+    resubscribe: async (address, digestId = null, at = new Date()) => subscriptions.resubscribe(address, digestId, at),
+    unsubscribedAddresses: async (digestId) => subscriptions.unsubscribed(digestId),
+    subscriptionState: async (address, digestId) => subscriptions.state(address, digestId),
+    subscriptionStates: async (digestId) => subscriptions.states(digestId),
+    recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
+    readStats: async () => stats.read(),
+    backup: (destination) => backupDatabase(db, destination),
+    close: async () => {
+      db.close();
+    },
+  };
+}
