@@ -2,7 +2,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { databasePath } from '../../src/app.ts';
 import { runDigest } from '../../src/digest/run-digest.ts';
 import type { Mailer, SendOutcome } from '../../src/digest/send-digest.ts';
-import { createSqliteStore, STALE_CLAIM_MS } from '../../src/storage/store.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
+import { STALE_CLAIM_MS } from '../../src/storage/store.ts';
 import { column, DIGEST_NOW, startDigestApp } from '../helpers/digest-app.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 

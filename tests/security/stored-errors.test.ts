@@ -1,8 +1,8 @@
 /** The storage boundary: a feed's error is stored without its URL's secrets, and rows stored before are redacted when read. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/storage/database.ts';
-import { createSqliteStore } from '../../src/storage/store.ts';
+import { openDatabase } from '../../src/storage/sqlite/database.ts';
+import { createSqliteStore } from '../../src/storage/sqlite/sqlite-store.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dir = makeTempDir();

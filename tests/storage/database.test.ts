@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { backupDatabase, openDatabase } from '../../src/storage/database.ts';
-import { migrations } from '../../src/storage/migrations.ts';
+import { backupDatabase, openDatabase } from '../../src/storage/sqlite/database.ts';
+import { migrations } from '../../src/storage/sqlite/migrations.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dir = makeTempDir();

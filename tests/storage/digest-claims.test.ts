@@ -1,30 +1,13 @@
+/** Digest run and delivery claims (fencing tokens, stale takeover): the same contract on SQLite and on PostgreSQL. */
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { pidNamespace } from '../../src/storage/process-owner.ts';
-import { createSqliteStore, STALE_CLAIM_MS, type DeliveryClaim, type NewRun, type Store } from '../../src/storage/store.ts';
-import { makeTempDir } from '../helpers/temp-dir.ts';
+import { STALE_CLAIM_MS, type DeliveryClaim, type NewRun, type Store } from '../../src/storage/store.ts';
+import { storeBackends } from '../helpers/store-backends.ts';
 
-const dir = makeTempDir();
-let files = 0;
 const NOW = new Date('2026-07-01T08:00:00Z');
 const at = (ms: number): Date => new Date(NOW.getTime() + ms);
-
-/** Two stores on one file: two connections, as two processes would have. */
-function twoStores(): { first: Store; second: Store; raw: BetterSqlite3.Database } {
-  const path = join(dir, `claims-${files++}.db`);
-  const first = createSqliteStore(path);
-  const second = createSqliteStore(path);
-  const raw = new BetterSqlite3(path);
-  onTestFinished(async () => {
-    raw.close();
-    await first.close();
-    await second.close();
-  });
-  return { first, second, raw };
-}
 
 const run = (subject: string, afterRunId: number): NewRun & { afterRunId: number } => ({
   digestId: 'daily',
@@ -46,121 +29,144 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
-describe('digest run claims', () => {
-  it("creates one run per cursor: a second planned from the same one gets the first one's run", async () => {
-    const { first, second } = twoStores();
-    const won = await first.claimDigestRun(run('first', 0));
-    const lost = await second.claimDigestRun(run('second', 0));
-    expect(won.kind).toBe('created');
-    expect(lost).toEqual({ kind: 'taken', run: won.run });
-    expect(await second.listDigestRuns('daily', 10)).toHaveLength(1);
-    // The next run follows the first, once.
-    const next = await second.claimDigestRun(run('next', won.run.id));
-    expect(next.kind).toBe('created');
-    expect(await first.claimDigestRun(run('late', won.run.id))).toEqual({ kind: 'taken', run: next.run });
-    expect((await first.deliveries(next.run.id)).map((delivery) => delivery.messageId)).toEqual(['<next.a@x>', '<next.b@x>']);
-  });
-});
+describe.each(storeBackends)('the $name store', (backend) => {
+  /** Two stores on one location: two connections, as two processes would have. */
+  async function twoStores(): Promise<{ first: Store; second: Store; location: string }> {
+    const location = await backend.newLocation();
+    const first = await backend.open(location);
+    const second = await backend.open(location);
+    onTestFinished(async () => {
+      await first.close();
+      await second.close();
+    });
+    return { first, second, location };
+  }
 
-describe('digest delivery claims', () => {
-  it('lets one sender claim a delivery, and nobody once it is sent', async () => {
-    const { first } = twoStores();
-    const { run: created } = await first.claimDigestRun(run('r', 0));
-    const claim = await first.claimDelivery(created.id, 'a@example.org', NOW);
-    expect(claim).not.toBeNull();
-    // The same process (any of its stores) is sending it: not again.
-    expect(await first.claimDelivery(created.id, 'a@example.org', NOW)).toBeNull();
-    expect((await first.deliveries(created.id))[0]).toMatchObject({ status: 'pending', claimedAt: NOW });
-    expect(await first.markDelivery(claim!, 'sent', { sentAt: NOW, attempts: 1 })).toBe(true);
-    expect((await first.deliveries(created.id))[0]).toMatchObject({ status: 'sent', claimedAt: null });
-    expect(await first.claimDelivery(created.id, 'a@example.org', at(2 * STALE_CLAIM_MS))).toBeNull();
+  /** Stores on one location owned by processes on hosts this one cannot check (only the timeout frees their claims). */
+  async function processes(names: string[]): Promise<Store[]> {
+    const location = await backend.newLocation();
+    const stores = await Promise.all(names.map((name) => backend.open(location, { claimOwner: `${name}.example 1 0a0b0c host` })));
+    onTestFinished(async () => void (await Promise.all(stores.map((store) => store.close()))));
+    return stores;
+  }
+
+  describe('digest run claims', () => {
+    it("creates one run per cursor: a second planned from the same one gets the first one's run", async () => {
+      const { first, second } = await twoStores();
+      const won = await first.claimDigestRun(run('first', 0));
+      const lost = await second.claimDigestRun(run('second', 0));
+      expect(won.kind).toBe('created');
+      expect(lost).toEqual({ kind: 'taken', run: won.run });
+      expect(await second.listDigestRuns('daily', 10)).toHaveLength(1);
+      // The next run follows the first, once.
+      const next = await second.claimDigestRun(run('next', won.run.id));
+      expect(next.kind).toBe('created');
+      expect(await first.claimDigestRun(run('late', won.run.id))).toEqual({ kind: 'taken', run: next.run });
+      expect((await first.deliveries(next.run.id)).map((delivery) => delivery.messageId)).toEqual(['<next.a@x>', '<next.b@x>']);
+    });
   });
 
-  it.each(['pending', 'sent', 'failed'] as const)(
-    "ignores a late '%s' by a sender taken over while paused past the stale timeout: one copy, never resurrected",
-    async (late) => {
-      const path = join(dir, `claims-${files++}.db`);
-      // Three processes (owners on hosts this one cannot check, so only the timeout frees a claim).
-      const [a, b, c] = ['a', 'b', 'c'].map((name) => createSqliteStore(path, { claimOwner: `${name}.example 1 0a0b0c host` }));
-      onTestFinished(async () => Promise.all([a, b, c].map((store) => store!.close())).then(() => undefined));
+  describe('digest delivery claims', () => {
+    it('lets one sender claim a delivery, and nobody once it is sent', async () => {
+      const { first } = await twoStores();
+      const { run: created } = await first.claimDigestRun(run('r', 0));
+      const claim = await first.claimDelivery(created.id, 'a@example.org', NOW);
+      expect(claim).not.toBeNull();
+      // The same process (any of its stores) is sending it: not again.
+      expect(await first.claimDelivery(created.id, 'a@example.org', NOW)).toBeNull();
+      expect((await first.deliveries(created.id))[0]).toMatchObject({ status: 'pending', claimedAt: NOW });
+      expect(await first.markDelivery(claim!, 'sent', { sentAt: NOW, attempts: 1 })).toBe(true);
+      expect((await first.deliveries(created.id))[0]).toMatchObject({ status: 'sent', claimedAt: null });
+      expect(await first.claimDelivery(created.id, 'a@example.org', at(2 * STALE_CLAIM_MS))).toBeNull();
+    });
+
+    it.each(['pending', 'sent', 'failed'] as const)(
+      "ignores a late '%s' by a sender taken over while paused past the stale timeout: one copy, never resurrected",
+      async (late) => {
+        // Three processes (owners on hosts this one cannot check, so only the timeout frees a claim).
+        const [a, b, c] = await processes(['a', 'b', 'c']);
+        const { run: created } = await a!.claimDigestRun(run('r', 0));
+        const heldByA = (await a!.claimDelivery(created.id, 'a@example.org', NOW))!;
+        expect(heldByA).not.toBeNull();
+        expect(await b!.claimDelivery(created.id, 'a@example.org', at(1_000))).toBeNull();
+        // A is paused (SIGSTOP, suspend) past the timeout; B takes the claim over and sends.
+        const heldByB = (await b!.claimDelivery(created.id, 'a@example.org', at(STALE_CLAIM_MS + 60_000)))!;
+        expect(heldByB).not.toBeNull();
+        expect(heldByB.token).toBeGreaterThan(heldByA.token);
+        // A wakes: its check right before SMTP finds the claim gone, so it sends nothing...
+        expect(await a!.renewDeliveryClaim(heldByA, at(STALE_CLAIM_MS + 61_000))).toBe(false);
+        // ...and a result it writes, before or after B's, changes nothing.
+        expect(await a!.markDelivery(heldByA, late, { error: 'late', attempts: 1 })).toBe(false);
+        expect(await b!.markDelivery(heldByB, 'sent', { sentAt: at(STALE_CLAIM_MS + 62_000), attempts: 1 })).toBe(true);
+        expect(await a!.markDelivery(heldByA, late, { error: 'late', sentAt: at(STALE_CLAIM_MS + 63_000), attempts: 1 })).toBe(false);
+        expect((await c!.deliveries(created.id))[0]).toMatchObject({
+          status: 'sent',
+          attempts: 1,
+          lastError: null,
+          sentAt: at(STALE_CLAIM_MS + 62_000),
+        });
+        // So no third sender finds it pending again.
+        expect(await c!.claimDelivery(created.id, 'a@example.org', at(3 * STALE_CLAIM_MS))).toBeNull();
+        // B's own claim is spent too: a stale copy of it cannot write a second time.
+        expect(await b!.markDelivery(heldByB, 'pending', { error: 'again' })).toBe(false);
+      },
+    );
+
+    it('keeps a renewed claim (a slow but healthy send) from going stale', async () => {
+      const [a, b] = await processes(['a', 'b']);
       const { run: created } = await a!.claimDigestRun(run('r', 0));
-      const heldByA = (await a!.claimDelivery(created.id, 'a@example.org', NOW))!;
-      expect(heldByA).not.toBeNull();
-      expect(await b!.claimDelivery(created.id, 'a@example.org', at(1_000))).toBeNull();
-      // A is paused (SIGSTOP, suspend) past the timeout; B takes the claim over and sends.
-      const heldByB = (await b!.claimDelivery(created.id, 'a@example.org', at(STALE_CLAIM_MS + 60_000)))!;
-      expect(heldByB).not.toBeNull();
-      expect(heldByB.token).toBeGreaterThan(heldByA.token);
-      // A wakes: its check right before SMTP finds the claim gone, so it sends nothing...
-      expect(await a!.renewDeliveryClaim(heldByA, at(STALE_CLAIM_MS + 61_000))).toBe(false);
-      // ...and a result it writes, before or after B's, changes nothing.
-      expect(await a!.markDelivery(heldByA, late, { error: 'late', attempts: 1 })).toBe(false);
-      expect(await b!.markDelivery(heldByB, 'sent', { sentAt: at(STALE_CLAIM_MS + 62_000), attempts: 1 })).toBe(true);
-      expect(await a!.markDelivery(heldByA, late, { error: 'late', sentAt: at(STALE_CLAIM_MS + 63_000), attempts: 1 })).toBe(false);
-      expect((await c!.deliveries(created.id))[0]).toMatchObject({
-        status: 'sent',
-        attempts: 1,
-        lastError: null,
-        sentAt: at(STALE_CLAIM_MS + 62_000),
-      });
-      // So no third sender finds it pending again.
-      expect(await c!.claimDelivery(created.id, 'a@example.org', at(3 * STALE_CLAIM_MS))).toBeNull();
-      // B's own claim is spent too: a stale copy of it cannot write a second time.
-      expect(await b!.markDelivery(heldByB, 'pending', { error: 'again' })).toBe(false);
-    },
-  );
+      const claim: DeliveryClaim = (await a!.claimDelivery(created.id, 'b@example.org', NOW))!;
+      expect(await a!.renewDeliveryClaim(claim, at(10 * 60_000))).toBe(true);
+      // Stale counted from the claim it would be (16 min), fresh counted from the renewal (6 min).
+      expect(await b!.claimDelivery(created.id, 'b@example.org', at(16 * 60_000))).toBeNull();
+      expect(await a!.markDelivery(claim, 'sent', { sentAt: at(17 * 60_000), attempts: 1 })).toBe(true);
+      expect(await b!.claimDelivery(created.id, 'b@example.org', at(10 * 60_000 + STALE_CLAIM_MS + 1))).toBeNull();
+    });
 
-  it('keeps a renewed claim (a slow but healthy send) from going stale', async () => {
-    const path = join(dir, `claims-${files++}.db`);
-    const [a, b] = ['a', 'b'].map((name) => createSqliteStore(path, { claimOwner: `${name}.example 1 0a0b0c host` }));
-    onTestFinished(async () => Promise.all([a, b].map((store) => store!.close())).then(() => undefined));
-    const { run: created } = await a!.claimDigestRun(run('r', 0));
-    const claim: DeliveryClaim = (await a!.claimDelivery(created.id, 'b@example.org', NOW))!;
-    expect(await a!.renewDeliveryClaim(claim, at(10 * 60_000))).toBe(true);
-    // Stale counted from the claim it would be (16 min), fresh counted from the renewal (6 min).
-    expect(await b!.claimDelivery(created.id, 'b@example.org', at(16 * 60_000))).toBeNull();
-    expect(await a!.markDelivery(claim, 'sent', { sentAt: at(17 * 60_000), attempts: 1 })).toBe(true);
-    expect(await b!.claimDelivery(created.id, 'b@example.org', at(10 * 60_000 + STALE_CLAIM_MS + 1))).toBeNull();
-  });
+    it('still takes over a claim not renewed for the stale timeout', async () => {
+      const [a, b] = await processes(['a', 'b']);
+      const { run: created } = await a!.claimDigestRun(run('r', 0));
+      const claim = (await a!.claimDelivery(created.id, 'b@example.org', NOW))!;
+      expect(await a!.renewDeliveryClaim(claim, at(10 * 60_000))).toBe(true);
+      expect(await b!.claimDelivery(created.id, 'b@example.org', at(10 * 60_000 + STALE_CLAIM_MS + 1))).not.toBeNull();
+    });
 
-  it('still takes over a claim not renewed for the stale timeout', async () => {
-    const path = join(dir, `claims-${files++}.db`);
-    const [a, b] = ['a', 'b'].map((name) => createSqliteStore(path, { claimOwner: `${name}.example 1 0a0b0c host` }));
-    onTestFinished(async () => Promise.all([a, b].map((store) => store!.close())).then(() => undefined));
-    const { run: created } = await a!.claimDigestRun(run('r', 0));
-    const claim = (await a!.claimDelivery(created.id, 'b@example.org', NOW))!;
-    expect(await a!.renewDeliveryClaim(claim, at(10 * 60_000))).toBe(true);
-    expect(await b!.claimDelivery(created.id, 'b@example.org', at(10 * 60_000 + STALE_CLAIM_MS + 1))).not.toBeNull();
-  });
-
-  it.each([
-    { who: 'a live process on this host', owner: () => `${hostname()} ${process.ppid} 0a0b0c ${pidNamespace()}`, takenOver: false },
-    { who: 'a process on another host (cannot be checked)', owner: () => `elsewhere.example 1 0a0b0c ${pidNamespace()}`, takenOver: false },
-    { who: 'a process on this host that is gone', owner: () => `${hostname()} ${deadPid()} 0a0b0c ${pidNamespace()}`, takenOver: true },
-    {
-      who: 'an earlier process with our pid in our pid namespace (it is gone: the pid is ours)',
-      owner: () => `${hostname()} ${process.pid} 0a0b0c ${pidNamespace()}`,
-      takenOver: true,
-    },
-    {
-      // Two containers on one data volume with one host name are both pid 1: a pid in another
-      // namespace says nothing about the process, alive or not.
-      who: 'a process with our pid and host name in another pid namespace (another container)',
-      owner: () => `${hostname()} ${process.pid} 0a0b0c 00000000-boot/pid:[4026532999]`,
-      takenOver: false,
-    },
-    {
-      who: 'a gone pid in another pid namespace',
-      owner: () => `${hostname()} ${deadPid()} 0a0b0c 00000000-boot/pid:[4026532999]`,
-      takenOver: false,
-    },
-    { who: 'an owner naming no pid namespace (cannot be checked)', owner: () => `${hostname()} ${deadPid()} 0a0b0c`, takenOver: false },
-  ])('takes over a fresh claim by $who only if it is dead ($takenOver), any claim once stale', async ({ owner, takenOver }) => {
-    const { first, raw } = twoStores();
-    const { run: created } = await first.claimDigestRun(run('r', 0));
-    raw.prepare(`UPDATE digest_deliveries SET claim_owner = ?, claimed_at = ? WHERE address = 'b@example.org'`).run(owner(), NOW.getTime());
-    expect((await first.claimDelivery(created.id, 'b@example.org', at(60_000))) !== null).toBe(takenOver);
-    // Any claim goes stale in the end: a delivery is delayed, never lost.
-    expect((await first.claimDelivery(created.id, 'b@example.org', at(STALE_CLAIM_MS + 1))) !== null).toBe(!takenOver);
+    it.each([
+      { who: 'a live process on this host', owner: () => `${hostname()} ${process.ppid} 0a0b0c ${pidNamespace()}`, takenOver: false },
+      {
+        who: 'a process on another host (cannot be checked)',
+        owner: () => `elsewhere.example 1 0a0b0c ${pidNamespace()}`,
+        takenOver: false,
+      },
+      { who: 'a process on this host that is gone', owner: () => `${hostname()} ${deadPid()} 0a0b0c ${pidNamespace()}`, takenOver: true },
+      {
+        who: 'an earlier process with our pid in our pid namespace (it is gone: the pid is ours)',
+        owner: () => `${hostname()} ${process.pid} 0a0b0c ${pidNamespace()}`,
+        takenOver: true,
+      },
+      {
+        // Two containers on one data volume with one host name are both pid 1: a pid in another
+        // namespace says nothing about the process, alive or not.
+        who: 'a process with our pid and host name in another pid namespace (another container)',
+        owner: () => `${hostname()} ${process.pid} 0a0b0c 00000000-boot/pid:[4026532999]`,
+        takenOver: false,
+      },
+      {
+        who: 'a gone pid in another pid namespace',
+        owner: () => `${hostname()} ${deadPid()} 0a0b0c 00000000-boot/pid:[4026532999]`,
+        takenOver: false,
+      },
+      { who: 'an owner naming no pid namespace (cannot be checked)', owner: () => `${hostname()} ${deadPid()} 0a0b0c`, takenOver: false },
+    ])('takes over a fresh claim by $who only if it is dead ($takenOver), any claim once stale', async ({ owner, takenOver }) => {
+      const { first, location } = await twoStores();
+      const { run: created } = await first.claimDigestRun(run('r', 0));
+      await backend.exec(location, `UPDATE digest_deliveries SET claim_owner = ?, claimed_at = ? WHERE address = 'b@example.org'`, [
+        owner(),
+        NOW.getTime(),
+      ]);
+      expect((await first.claimDelivery(created.id, 'b@example.org', at(60_000))) !== null).toBe(takenOver);
+      // Any claim goes stale in the end: a delivery is delayed, never lost.
+      expect((await first.claimDelivery(created.id, 'b@example.org', at(STALE_CLAIM_MS + 1))) !== null).toBe(!takenOver);
+    });
   });
 });

@@ -1,44 +1,45 @@
-import { join } from 'node:path';
+/** Feed state across config reloads: the same contract on SQLite and on PostgreSQL. */
 import { describe, expect, it } from 'vitest';
-import { createSqliteStore } from '../../src/storage/store.ts';
-import { makeTempDir } from '../helpers/temp-dir.ts';
+import { storeBackends } from '../helpers/store-backends.ts';
 
-const dir = makeTempDir();
 const NOW = new Date('2026-11-27T12:00:00Z');
 const source = (url: string) => ({ id: 'jane', url, title: null, outlet: null, tags: [] });
 
-describe('feed state across a config reload', () => {
-  it.each(['success', 'failure'] as const)("drops the %s of a fetch that started before the feed's URL changed", async (outcome) => {
-    const store = createSqliteStore(join(dir, `${outcome}.db`));
-    await store.syncFeeds([source('https://old.example.com/feed')]);
-    const before = (await store.getFeed('jane'))!;
-    // A reload moves the feed while its fetch is in flight...
-    await store.syncFeeds([source('https://new.example.com/feed')]);
-    // ...and the stale fetch then finishes.
-    const stale = { url: before.url, configuredUrl: before.configuredUrl, nextFetchAt: new Date(NOW.getTime() + 3600_000) };
-    if (outcome === 'success') await store.markNotModified('jane', { ...stale, etag: '"old"', lastModified: null, ttlMinutes: null }, NOW);
-    else await store.markFailed('jane', { ...stale, error: 'HTTP 500', waitReason: 'backoff' }, NOW);
-    expect(await store.getFeed('jane')).toMatchObject({
-      url: 'https://new.example.com/feed',
-      configuredUrl: 'https://new.example.com/feed',
-      etag: null,
-      consecutiveErrors: 0,
-      nextFetchAt: null,
-    });
-    // A fetch of the current URL is recorded as usual.
-    await store.markNotModified(
-      'jane',
-      {
+describe.each(storeBackends)('the $name store', (backend) => {
+  describe('feed state across a config reload', () => {
+    it.each(['success', 'failure'] as const)("drops the %s of a fetch that started before the feed's URL changed", async (outcome) => {
+      const store = await backend.open(await backend.newLocation());
+      await store.syncFeeds([source('https://old.example.com/feed')]);
+      const before = (await store.getFeed('jane'))!;
+      // A reload moves the feed while its fetch is in flight...
+      await store.syncFeeds([source('https://new.example.com/feed')]);
+      // ...and the stale fetch then finishes.
+      const stale = { url: before.url, configuredUrl: before.configuredUrl, nextFetchAt: new Date(NOW.getTime() + 3600_000) };
+      if (outcome === 'success')
+        await store.markNotModified('jane', { ...stale, etag: '"old"', lastModified: null, ttlMinutes: null }, NOW);
+      else await store.markFailed('jane', { ...stale, error: 'HTTP 500', waitReason: 'backoff' }, NOW);
+      expect(await store.getFeed('jane')).toMatchObject({
         url: 'https://new.example.com/feed',
         configuredUrl: 'https://new.example.com/feed',
-        etag: '"new"',
-        lastModified: null,
-        ttlMinutes: null,
-        nextFetchAt: NOW,
-      },
-      NOW,
-    );
-    expect(await store.getFeed('jane')).toMatchObject({ etag: '"new"' });
-    await store.close();
+        etag: null,
+        consecutiveErrors: 0,
+        nextFetchAt: null,
+      });
+      // A fetch of the current URL is recorded as usual.
+      await store.markNotModified(
+        'jane',
+        {
+          url: 'https://new.example.com/feed',
+          configuredUrl: 'https://new.example.com/feed',
+          etag: '"new"',
+          lastModified: null,
+          ttlMinutes: null,
+          nextFetchAt: NOW,
+        },
+        NOW,
+      );
+      expect(await store.getFeed('jane')).toMatchObject({ etag: '"new"' });
+      await store.close();
+    });
   });
 });

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
-import { openDatabase } from '../../src/storage/database.ts';
-import { migrations } from '../../src/storage/migrations.ts';
+import { openDatabase } from '../../src/storage/sqlite/database.ts';
+import { migrations } from '../../src/storage/sqlite/migrations.ts';
 import { storyPublicId } from '../../src/storage/story-public-id.ts';
-import { createStoryStore } from '../../src/storage/story-store.ts';
+import { createStoryStore } from '../../src/storage/sqlite/story-store.ts';
 import { item } from '../helpers/items.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 

@@ -1,192 +1,194 @@
-import { join } from 'node:path';
+/** The Store's story, dedup, retention and feed-state contract: the same tests on SQLite and on PostgreSQL. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { ParsedItem } from '../../src/model.ts';
-import { createSqliteStore, type Store } from '../../src/storage/store.ts';
+import type { Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
-import { makeTempDir } from '../helpers/temp-dir.ts';
+import { storeBackends } from '../helpers/store-backends.ts';
 
-const dir = makeTempDir();
 const NOW = new Date('2026-11-21T12:00:00Z');
-let store: Store;
-let counter = 0;
-
-beforeEach(async () => {
-  store = createSqliteStore(join(dir, `db-${counter++}.sqlite`));
-  await store.syncFeeds(['a', 'b', 'c'].map((id) => ({ id, url: `https://${id}.example.com/feed`, title: null, outlet: null, tags: [] })));
-  return () => store.close();
-});
-
 const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
 
-async function save(feedId: string, items: ParsedItem[], now = NOW, keepAfter: Date | null = null) {
-  return store.saveFetched(feedId, normalizeItems(items, now), state, now, keepAfter);
-}
+describe.each(storeBackends)('the $name store', (backend) => {
+  let store: Store;
 
-describe('deduplication within a feed', () => {
-  it('stores a story once however often its feed lists it', async () => {
-    expect(await save('a', [item({ id: '1' }), item({ id: '2' })])).toEqual({ added: 2, updated: 0, duplicates: 0 });
-    expect(await save('a', [item({ id: '1' }), item({ id: '2' })])).toEqual({ added: 0, updated: 0, duplicates: 2 });
-    expect(await store.countStories()).toBe(2);
-  });
-
-  it('updates an edited item (same guid, new title and content) instead of adding one', async () => {
-    await save('a', [item({ id: '1', title: 'First tittle of the column' })]);
-    const later = new Date(NOW.getTime() + 3600_000);
-    const result = await save('a', [item({ id: '1', title: 'First title of the column', content: '<p>fixed</p>' })], later);
-    expect(result).toEqual({ added: 0, updated: 1, duplicates: 0 });
-    const [story] = await store.listStories({ limit: 10 });
-    expect(story).toMatchObject({ title: 'First title of the column', content: '<p>fixed</p>' });
-    expect(story!.updated.getTime()).toBe(later.getTime());
-    expect(await store.countStories()).toBe(1);
-  });
-
-  it('does not count a rotating tracking parameter as an edit', async () => {
-    await save('a', [item({ id: '1', link: 'https://news.example.com/x?utm_source=a' })]);
-    expect(await save('a', [item({ id: '1', link: 'https://news.example.com/x?utm_source=b' })])).toMatchObject({
-      updated: 0,
-      duplicates: 1,
-    });
-  });
-
-  it('treats a re-issue with a new guid and the same canonical link as the same story', async () => {
-    await save('a', [item({ id: 'guid-1', link: 'http://www.news.example.com/opinion/x/' })]);
-    expect(await save('a', [item({ id: 'guid-2', link: 'https://news.example.com/opinion/x?utm_campaign=rss' })])).toMatchObject({
-      added: 0,
-    });
-    expect(await store.countStories()).toBe(1);
-  });
-
-  it('treats a re-issue with a new guid and link but the same title and author within days as the same story', async () => {
-    await save('a', [item({ id: 'old', link: 'https://news.example.com/2026/11/20/the-budget', title: 'The budget is a fiction' })]);
-    const reissue = item({
-      id: 'new',
-      link: 'https://news.example.com/p/123',
-      title: 'The Budget Is a Fiction!',
-      published: new Date('2026-11-21T09:00:00Z'),
-    });
-    expect(await save('a', [reissue])).toMatchObject({ added: 0 });
-    expect(await store.countStories()).toBe(1);
-  });
-
-  it('keeps same-titled items apart when the feed lists them side by side (a daily "Letters to the editor")', async () => {
-    const letters = (day: number) =>
-      item({ id: `letters-${day}`, title: 'Letters to the editor', published: new Date(Date.UTC(2026, 10, 18 + day, 7)) });
-    expect(await save('a', [letters(2), letters(1)])).toMatchObject({ added: 2 });
-    expect(await save('a', [letters(3), letters(2), letters(1)])).toMatchObject({ added: 1, duplicates: 2 });
-  });
-
-  it('falls back to a hash of title and date for items without guid or link', async () => {
-    const bare = { id: 'sha1:abc', link: null };
-    await save('a', [item(bare)]);
-    expect(await save('a', [item(bare)])).toMatchObject({ added: 0, duplicates: 1 });
-  });
-});
-
-describe('deduplication across feeds', () => {
-  it('stores a syndicated column once and keeps every feed as a source', async () => {
-    await save('a', [item({ id: 'a-1', link: 'https://news.example.com/opinion/x' })]);
-    const result = await save('b', [
-      item({ id: 'b-77', link: 'http://news.example.com/opinion/x/?utm_source=partner#top', summary: 'shorter' }),
-    ]);
-    expect(result).toEqual({ added: 0, updated: 0, duplicates: 1 });
-    const [story] = await store.listStories({ limit: 10 });
-    expect(story!.sources.map((source) => source.feedId)).toEqual(['a', 'b']);
-    expect(story!.summary).toBe('<p>Summary of a-1</p>');
-  });
-
-  it('matches the same title and author from another outlet with another link', async () => {
-    await save('a', [item({ id: '1', title: 'Why the budget is a fiction', link: 'https://a.example.com/x' })]);
-    await save('b', [item({ id: '9', title: 'Why the budget is a fiction', link: 'https://b.example.org/y' })]);
-    expect(await store.countStories()).toBe(1);
-  });
-
-  it('keeps same-titled columns by different authors apart', async () => {
-    await save('a', [item({ id: '1', title: 'What I learned this week', author: 'Jane Doe' })]);
-    await save('b', [item({ id: '2', title: 'What I learned this week', author: 'John Roe', link: 'https://b.example.org/z' })]);
-    expect(await store.countStories()).toBe(2);
-  });
-
-  it('filters stories by the feeds they appeared in', async () => {
-    await save('a', [item({ id: '1' })]);
-    await save('b', [item({ id: '2', link: 'https://b.example.org/2', title: 'Another column on housing' })]);
-    expect((await store.listStories({ limit: 10, feedIds: ['b'] })).map((story) => story.title)).toEqual(['Another column on housing']);
-  });
-});
-
-describe('dates', () => {
-  it('dates an undated or future-dated item when first seen and keeps the claim', async () => {
-    const future = new Date('2030-01-01T00:00:00Z');
-    await save('a', [
-      item({ id: 'f', published: future, title: 'From the future, apparently' }),
-      item({ id: 'u', published: null, title: 'Undated column on trains' }),
-    ]);
-    const stories = await store.listStories({ limit: 10 });
-    expect(stories.map((story) => story.published.toISOString())).toEqual([NOW.toISOString(), NOW.toISOString()]);
-    expect(stories.find((story) => story.title === 'From the future, apparently')!.claimedPublished).toEqual(future);
-  });
-
-  it('lists newest first', async () => {
-    await save('a', [
-      item({ id: 'old', published: new Date('2026-11-01T00:00:00Z'), title: 'An older column on rail' }),
-      item({ id: 'new', title: 'A newer column on tax' }),
-    ]);
-    expect((await store.listStories({ limit: 10 })).map((story) => story.title)).toEqual([
-      'A newer column on tax',
-      'An older column on rail',
-    ]);
-  });
-});
-
-describe('retention', () => {
-  it('prunes old stories but never lets them come back as new (tombstones)', async () => {
-    await save('a', [
-      item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' }),
-      item({ id: 'new' }),
-    ]);
-    expect(await store.pruneStories(new Date('2026-09-01T00:00:00Z'))).toBe(1);
-    expect(await store.countStories()).toBe(1);
-    const again = await save('a', [item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' })]);
-    expect(again).toMatchObject({ added: 0 });
-    expect(await store.countStories()).toBe(1);
-  });
-
-  it('does not store items already older than retention, and remembers them', async () => {
-    const ancient = item({ id: 'ancient', published: new Date('2020-01-01T00:00:00Z'), title: 'A column from 2020' });
-    expect(await save('a', [ancient], NOW, new Date('2026-08-01T00:00:00Z'))).toMatchObject({ added: 0 });
-    expect(await save('a', [ancient])).toMatchObject({ added: 0 });
-    expect(await store.countStories()).toBe(0);
-  });
-});
-
-describe('feed state', () => {
-  it('records failures and clears them on success', async () => {
-    await store.markFailed('a', { error: 'HTTP 500', nextFetchAt: new Date(NOW.getTime() + 60_000), waitReason: 'backoff' }, NOW);
-    await store.markFailed('a', { error: 'HTTP 502', nextFetchAt: new Date(NOW.getTime() + 120_000), waitReason: 'backoff' }, NOW);
-    expect(await store.getFeed('a')).toMatchObject({ consecutiveErrors: 2, lastError: 'HTTP 502', waitReason: 'backoff' });
-    await save('a', [item({ id: '1' })]);
-    expect(await store.getFeed('a')).toMatchObject({ consecutiveErrors: 0, lastError: null, waitReason: 'schedule' });
-  });
-
-  it('keeps stories of a feed removed from the config, and resets a feed whose url changed', async () => {
-    await save('a', [item({ id: '1' })]);
-    await store.markFailed('b', { error: 'HTTP 500', nextFetchAt: NOW, waitReason: 'backoff' }, NOW);
-    await store.syncFeeds([{ id: 'b', url: 'https://b.example.com/new-feed', title: null, outlet: null, tags: [] }]);
-    expect((await store.listFeeds()).map((feed) => feed.id)).toEqual(['b']);
-    expect(await store.getFeed('b')).toMatchObject({ url: 'https://b.example.com/new-feed', consecutiveErrors: 0 });
-    expect(await store.countStories()).toBe(1);
-  });
-});
-
-describe('transactions', () => {
-  it('stores a feed entirely or not at all', async () => {
-    const items = normalizeItems(
-      [item({ id: '1' }), item({ id: '2', title: 'Second column on housing' }), item({ id: '3', title: 'Third column on schools' })],
-      NOW,
+  beforeEach(async () => {
+    store = await backend.open(await backend.newLocation());
+    await store.syncFeeds(
+      ['a', 'b', 'c'].map((id) => ({ id, url: `https://${id}.example.com/feed`, title: null, outlet: null, tags: [] })),
     );
-    (items[2] as unknown as { summary: unknown }).summary = { not: 'bindable' }; // makes SQLite throw on the third insert
-    await expect(store.saveFetched('a', items, { ...state, etag: '"v2"' }, NOW, null)).rejects.toThrow();
-    expect(await store.countStories()).toBe(0);
-    expect((await store.getFeed('a'))!.etag).toBeNull();
+    return () => store.close();
+  });
+
+  async function save(feedId: string, items: ParsedItem[], now = NOW, keepAfter: Date | null = null) {
+    return store.saveFetched(feedId, normalizeItems(items, now), state, now, keepAfter);
+  }
+
+  describe('deduplication within a feed', () => {
+    it('stores a story once however often its feed lists it', async () => {
+      expect(await save('a', [item({ id: '1' }), item({ id: '2' })])).toEqual({ added: 2, updated: 0, duplicates: 0 });
+      expect(await save('a', [item({ id: '1' }), item({ id: '2' })])).toEqual({ added: 0, updated: 0, duplicates: 2 });
+      expect(await store.countStories()).toBe(2);
+    });
+
+    it('updates an edited item (same guid, new title and content) instead of adding one', async () => {
+      await save('a', [item({ id: '1', title: 'First tittle of the column' })]);
+      const later = new Date(NOW.getTime() + 3600_000);
+      const result = await save('a', [item({ id: '1', title: 'First title of the column', content: '<p>fixed</p>' })], later);
+      expect(result).toEqual({ added: 0, updated: 1, duplicates: 0 });
+      const [story] = await store.listStories({ limit: 10 });
+      expect(story).toMatchObject({ title: 'First title of the column', content: '<p>fixed</p>' });
+      expect(story!.updated.getTime()).toBe(later.getTime());
+      expect(await store.countStories()).toBe(1);
+    });
+
+    it('does not count a rotating tracking parameter as an edit', async () => {
+      await save('a', [item({ id: '1', link: 'https://news.example.com/x?utm_source=a' })]);
+      expect(await save('a', [item({ id: '1', link: 'https://news.example.com/x?utm_source=b' })])).toMatchObject({
+        updated: 0,
+        duplicates: 1,
+      });
+    });
+
+    it('treats a re-issue with a new guid and the same canonical link as the same story', async () => {
+      await save('a', [item({ id: 'guid-1', link: 'http://www.news.example.com/opinion/x/' })]);
+      expect(await save('a', [item({ id: 'guid-2', link: 'https://news.example.com/opinion/x?utm_campaign=rss' })])).toMatchObject({
+        added: 0,
+      });
+      expect(await store.countStories()).toBe(1);
+    });
+
+    it('treats a re-issue with a new guid and link but the same title and author within days as the same story', async () => {
+      await save('a', [item({ id: 'old', link: 'https://news.example.com/2026/11/20/the-budget', title: 'The budget is a fiction' })]);
+      const reissue = item({
+        id: 'new',
+        link: 'https://news.example.com/p/123',
+        title: 'The Budget Is a Fiction!',
+        published: new Date('2026-11-21T09:00:00Z'),
+      });
+      expect(await save('a', [reissue])).toMatchObject({ added: 0 });
+      expect(await store.countStories()).toBe(1);
+    });
+
+    it('keeps same-titled items apart when the feed lists them side by side (a daily "Letters to the editor")', async () => {
+      const letters = (day: number) =>
+        item({ id: `letters-${day}`, title: 'Letters to the editor', published: new Date(Date.UTC(2026, 10, 18 + day, 7)) });
+      expect(await save('a', [letters(2), letters(1)])).toMatchObject({ added: 2 });
+      expect(await save('a', [letters(3), letters(2), letters(1)])).toMatchObject({ added: 1, duplicates: 2 });
+    });
+
+    it('falls back to a hash of title and date for items without guid or link', async () => {
+      const bare = { id: 'sha1:abc', link: null };
+      await save('a', [item(bare)]);
+      expect(await save('a', [item(bare)])).toMatchObject({ added: 0, duplicates: 1 });
+    });
+  });
+
+  describe('deduplication across feeds', () => {
+    it('stores a syndicated column once and keeps every feed as a source', async () => {
+      await save('a', [item({ id: 'a-1', link: 'https://news.example.com/opinion/x' })]);
+      const result = await save('b', [
+        item({ id: 'b-77', link: 'http://news.example.com/opinion/x/?utm_source=partner#top', summary: 'shorter' }),
+      ]);
+      expect(result).toEqual({ added: 0, updated: 0, duplicates: 1 });
+      const [story] = await store.listStories({ limit: 10 });
+      expect(story!.sources.map((source) => source.feedId)).toEqual(['a', 'b']);
+      expect(story!.summary).toBe('<p>Summary of a-1</p>');
+    });
+
+    it('matches the same title and author from another outlet with another link', async () => {
+      await save('a', [item({ id: '1', title: 'Why the budget is a fiction', link: 'https://a.example.com/x' })]);
+      await save('b', [item({ id: '9', title: 'Why the budget is a fiction', link: 'https://b.example.org/y' })]);
+      expect(await store.countStories()).toBe(1);
+    });
+
+    it('keeps same-titled columns by different authors apart', async () => {
+      await save('a', [item({ id: '1', title: 'What I learned this week', author: 'Jane Doe' })]);
+      await save('b', [item({ id: '2', title: 'What I learned this week', author: 'John Roe', link: 'https://b.example.org/z' })]);
+      expect(await store.countStories()).toBe(2);
+    });
+
+    it('filters stories by the feeds they appeared in', async () => {
+      await save('a', [item({ id: '1' })]);
+      await save('b', [item({ id: '2', link: 'https://b.example.org/2', title: 'Another column on housing' })]);
+      expect((await store.listStories({ limit: 10, feedIds: ['b'] })).map((story) => story.title)).toEqual(['Another column on housing']);
+    });
+  });
+
+  describe('dates', () => {
+    it('dates an undated or future-dated item when first seen and keeps the claim', async () => {
+      const future = new Date('2030-01-01T00:00:00Z');
+      await save('a', [
+        item({ id: 'f', published: future, title: 'From the future, apparently' }),
+        item({ id: 'u', published: null, title: 'Undated column on trains' }),
+      ]);
+      const stories = await store.listStories({ limit: 10 });
+      expect(stories.map((story) => story.published.toISOString())).toEqual([NOW.toISOString(), NOW.toISOString()]);
+      expect(stories.find((story) => story.title === 'From the future, apparently')!.claimedPublished).toEqual(future);
+    });
+
+    it('lists newest first', async () => {
+      await save('a', [
+        item({ id: 'old', published: new Date('2026-11-01T00:00:00Z'), title: 'An older column on rail' }),
+        item({ id: 'new', title: 'A newer column on tax' }),
+      ]);
+      expect((await store.listStories({ limit: 10 })).map((story) => story.title)).toEqual([
+        'A newer column on tax',
+        'An older column on rail',
+      ]);
+    });
+  });
+
+  describe('retention', () => {
+    it('prunes old stories but never lets them come back as new (tombstones)', async () => {
+      await save('a', [
+        item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' }),
+        item({ id: 'new' }),
+      ]);
+      expect(await store.pruneStories(new Date('2026-09-01T00:00:00Z'))).toBe(1);
+      expect(await store.countStories()).toBe(1);
+      const again = await save('a', [item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' })]);
+      expect(again).toMatchObject({ added: 0 });
+      expect(await store.countStories()).toBe(1);
+    });
+
+    it('does not store items already older than retention, and remembers them', async () => {
+      const ancient = item({ id: 'ancient', published: new Date('2020-01-01T00:00:00Z'), title: 'A column from 2020' });
+      expect(await save('a', [ancient], NOW, new Date('2026-08-01T00:00:00Z'))).toMatchObject({ added: 0 });
+      expect(await save('a', [ancient])).toMatchObject({ added: 0 });
+      expect(await store.countStories()).toBe(0);
+    });
+  });
+
+  describe('feed state', () => {
+    it('records failures and clears them on success', async () => {
+      await store.markFailed('a', { error: 'HTTP 500', nextFetchAt: new Date(NOW.getTime() + 60_000), waitReason: 'backoff' }, NOW);
+      await store.markFailed('a', { error: 'HTTP 502', nextFetchAt: new Date(NOW.getTime() + 120_000), waitReason: 'backoff' }, NOW);
+      expect(await store.getFeed('a')).toMatchObject({ consecutiveErrors: 2, lastError: 'HTTP 502', waitReason: 'backoff' });
+      await save('a', [item({ id: '1' })]);
+      expect(await store.getFeed('a')).toMatchObject({ consecutiveErrors: 0, lastError: null, waitReason: 'schedule' });
+    });
+
+    it('keeps stories of a feed removed from the config, and resets a feed whose url changed', async () => {
+      await save('a', [item({ id: '1' })]);
+      await store.markFailed('b', { error: 'HTTP 500', nextFetchAt: NOW, waitReason: 'backoff' }, NOW);
+      await store.syncFeeds([{ id: 'b', url: 'https://b.example.com/new-feed', title: null, outlet: null, tags: [] }]);
+      expect((await store.listFeeds()).map((feed) => feed.id)).toEqual(['b']);
+      expect(await store.getFeed('b')).toMatchObject({ url: 'https://b.example.com/new-feed', consecutiveErrors: 0 });
+      expect(await store.countStories()).toBe(1);
+    });
+  });
+
+  describe('transactions', () => {
+    it('stores a feed entirely or not at all', async () => {
+      const items = normalizeItems(
+        [item({ id: '1' }), item({ id: '2', title: 'Second column on housing' }), item({ id: '3', title: 'Third column on schools' })],
+        NOW,
+      );
+      (items[2] as { published: Date }).published = new Date(Number.NaN); // NOT NULL in SQLite, not a bigint in PostgreSQL: the write throws
+      await expect(store.saveFetched('a', items, { ...state, etag: '"v2"' }, NOW, null)).rejects.toThrow();
+      expect(await store.countStories()).toBe(0);
+      expect((await store.getFeed('a'))!.etag).toBeNull();
+    });
   });
 });
