@@ -116,6 +116,8 @@ export function planSave(
   // an item never merges into a story its own document just added.
   const candidates = [...lookups.reissueCandidates];
   const newIds = new Set<string>();
+  /** This feed's source hash of stored stories as the plan leaves it (sources added, edits). */
+  const planned = new Map<number, string>();
   for (const [index, item] of items.entries()) {
     const storyId = byKey[index] ?? matchReissue(feedId, item, candidates, taken);
     if (storyId === null) {
@@ -139,7 +141,9 @@ export function planSave(
       continue;
     }
     taken.add(storyId);
-    const hash = lookups.sourceHashes.get(storyId);
+    // A source this plan already adds or edits counts as stored: a second item of the document
+    // matching the same story (by another key) then edits it or is a duplicate, never a second source.
+    const hash = planned.get(storyId) ?? lookups.sourceHashes.get(storyId);
     // Known by its item key, and a tombstone or carried with the same content (which covers the
     // canonical link, so its URL key was bound with it): nothing to write, not even the keys
     // (needsUrlKey leaves those unread). Every other match binds the keys it lacks.
@@ -149,10 +153,12 @@ export function planSave(
       plan.result.duplicates++; // a tombstone: pruned by retention, never new again
     } else if (hash === undefined) {
       plan.sources.push({ story: { kind: 'stored', id: storyId }, item });
+      planned.set(storyId, item.contentHash);
       plan.result.duplicates++;
       plan.changed = true;
     } else if (hash !== item.contentHash) {
       plan.edits.push({ storyId, item });
+      planned.set(storyId, item.contentHash);
       plan.result.updated++;
     } else {
       plan.result.duplicates++;

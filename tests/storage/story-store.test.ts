@@ -66,8 +66,13 @@ describe.each(storeBackends)('the $name store', (backend) => {
         title: 'The Budget Is a Fiction!',
         published: new Date('2026-11-21T09:00:00Z'),
       });
-      expect(await save('a', [reissue])).toMatchObject({ added: 0 });
+      // The feed's own source of the story is edited (new link, new title), as for an edit under one guid.
+      expect(await save('a', [reissue])).toEqual({ added: 0, updated: 1, duplicates: 0 });
       expect(await store.countStories()).toBe(1);
+      expect((await store.listStories({ limit: 1 }))[0]).toMatchObject({
+        title: 'The Budget Is a Fiction!',
+        link: 'https://news.example.com/p/123',
+      });
     });
 
     it('keeps same-titled items apart when the feed lists them side by side (a daily "Letters to the editor")', async () => {
@@ -98,8 +103,23 @@ describe.each(storeBackends)('the $name store', (backend) => {
 
     it('matches the same title and author from another outlet with another link', async () => {
       await save('a', [item({ id: '1', title: 'Why the budget is a fiction', link: 'https://a.example.com/x' })]);
-      await save('b', [item({ id: '9', title: 'Why the budget is a fiction', link: 'https://b.example.org/y' })]);
+      const result = await save('b', [item({ id: '9', title: 'Why the budget is a fiction', link: 'https://b.example.org/y' })]);
+      expect(result).toEqual({ added: 0, updated: 0, duplicates: 1 });
       expect(await store.countStories()).toBe(1);
+      expect((await store.listStories({ limit: 1 }))[0]!.sources.map((source) => source.feedId)).toEqual(['a', 'b']);
+    });
+
+    it('adds a feed once as a source when two of its items match one story by different keys', async () => {
+      await save('a', [item({ id: 'a1', link: 'https://news.example.com/one' })]);
+      // Feed c re-issues it under a second link (a title match), which binds that link to the story too.
+      await save('c', [item({ id: 'c1', link: 'https://news.example.com/two', title: 'Column a1 about the budget' })]);
+      const twoLinks = [
+        item({ id: 'b1', link: 'https://news.example.com/one', title: 'Some words of feed b' }),
+        item({ id: 'b2', link: 'https://news.example.com/two', title: 'Other words of feed b' }),
+      ];
+      // The first adds b as a source; the second, with other content, edits the story.
+      expect(await save('b', twoLinks)).toEqual({ added: 0, updated: 1, duplicates: 1 });
+      expect((await store.listStories({ limit: 10 }))[0]!.sources.map((source) => source.feedId)).toEqual(['a', 'b', 'c']);
     });
 
     it('keeps same-titled columns by different authors apart', async () => {

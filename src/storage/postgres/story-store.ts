@@ -81,11 +81,24 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     let reissueCandidates: SaveLookups['reissueCandidates'] = [];
     if (titleKeys.length > 0) {
       const times = items.map((item) => item.published.getTime());
-      const rows = await sql.query<{ id: number; title_key: string; published_at: number; author_key: string | null; feed_id: string }>(
-        `SELECT id, title_key, published_at, author_key, feed_id FROM stories
-         WHERE title_key = ANY($1::text[]) AND published_at BETWEEN $2 AND $3`,
-        [titleKeys, Math.min(...times) - REISSUE_WINDOW_MS, Math.max(...times) + REISSUE_WINDOW_MS],
+      // Re-issue candidates are stored stories, with this feed's source of each (as in SQLite).
+      const rows = await sql.query<{
+        id: number;
+        title_key: string;
+        published_at: number;
+        author_key: string | null;
+        feed_id: string;
+        content_hash: string | null;
+      }>(
+        `SELECT s.id, s.title_key, s.published_at, s.author_key, s.feed_id, ss.content_hash FROM stories s
+         LEFT JOIN story_sources ss ON ss.story_id = s.id AND ss.feed_id = $4
+         WHERE s.title_key = ANY($1::text[]) AND s.published_at BETWEEN $2 AND $3`,
+        [titleKeys, Math.min(...times) - REISSUE_WINDOW_MS, Math.max(...times) + REISSUE_WINDOW_MS, feedId],
       );
+      for (const row of rows) {
+        stored.add(row.id);
+        if (row.content_hash !== null) sourceHashes.set(row.id, row.content_hash);
+      }
       reissueCandidates = rows.map((row) => ({
         id: row.id,
         titleKey: row.title_key,

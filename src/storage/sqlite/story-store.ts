@@ -52,12 +52,14 @@ export function createStoryStore(db: Database) {
     LEFT JOIN stories s ON s.id = k.story_id
     LEFT JOIN story_sources ss ON ss.story_id = k.story_id AND ss.feed_id = ?
     WHERE k.key IN (SELECT value FROM json_each(?))`);
+  // Re-issue candidates are stored stories, with this feed's source of each: a match adds a source or edits as a key match does.
   const findReissues = db.prepare<
-    [string, number, number],
-    { id: number; title_key: string; published_at: number; author_key: string | null; feed_id: string }
+    [string, string, number, number],
+    { id: number; title_key: string; published_at: number; author_key: string | null; feed_id: string; content_hash: string | null }
   >(`
-    SELECT id, title_key, published_at, author_key, feed_id FROM stories
-    WHERE title_key IN (SELECT value FROM json_each(?)) AND published_at BETWEEN ? AND ?`);
+    SELECT s.id, s.title_key, s.published_at, s.author_key, s.feed_id, ss.content_hash FROM stories s
+    LEFT JOIN story_sources ss ON ss.story_id = s.id AND ss.feed_id = ?
+    WHERE s.title_key IN (SELECT value FROM json_each(?)) AND s.published_at BETWEEN ? AND ?`);
   const findPublicIds = db.prepare<[string], { public_id: string }>(
     `SELECT public_id FROM stories WHERE public_id IN (SELECT value FROM json_each(?))`,
   );
@@ -133,15 +135,23 @@ export function createStoryStore(db: Database) {
     let reissueCandidates: ReissueCandidate[] = [];
     if (titleKeys.length > 0) {
       const times = items.map((item) => item.published.getTime());
-      reissueCandidates = findReissues
-        .all(json(titleKeys), Math.min(...times) - REISSUE_WINDOW_MS, Math.max(...times) + REISSUE_WINDOW_MS)
-        .map((row) => ({
-          id: row.id,
-          titleKey: row.title_key,
-          publishedMs: row.published_at,
-          authorKey: row.author_key,
-          feedId: row.feed_id,
-        }));
+      const rows = findReissues.all(
+        feedId,
+        json(titleKeys),
+        Math.min(...times) - REISSUE_WINDOW_MS,
+        Math.max(...times) + REISSUE_WINDOW_MS,
+      );
+      for (const row of rows) {
+        stored.add(row.id);
+        if (row.content_hash !== null) sourceHashes.set(row.id, row.content_hash);
+      }
+      reissueCandidates = rows.map((row) => ({
+        id: row.id,
+        titleKey: row.title_key,
+        publishedMs: row.published_at,
+        authorKey: row.author_key,
+        feedId: row.feed_id,
+      }));
     }
     // The first public id of each item no key matched: the only ids a plan normally asks about.
     const unmatched = items.filter((item) => keysOf(feedId, item).every((key) => !keys.has(key)));
