@@ -292,7 +292,7 @@ export async function runDigestBench(): Promise<void> {
     );
 
     // Per-recipient render: composeMessage for every address, median of COMPOSE_REPS.
-    const addresses = plan.recipients;
+    const addresses = plan.recipients.map((recipient) => recipient.address);
     const messageIds = addresses.map((address) => digestMessageId(digest.id, now, address, config.mail.from));
     const composeTimes: number[] = [];
     let composedBytes = 0;

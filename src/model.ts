@@ -159,6 +159,8 @@ export interface DigestRun {
 export interface Delivery {
   runId: number;
   address: string;
+  /** The display name for the To header, as planned (null: none, or from the digest's to: list). */
+  name: string | null;
   status: DeliveryStatus;
   attempts: number;
   lastError: string | null;

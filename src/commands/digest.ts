@@ -1,10 +1,9 @@
 /** `columnwire digest`: send digests now, preview them, or report on past runs. */
 import { writeFile } from 'node:fs/promises';
-import type { DigestConfig } from '../config/schema.ts';
 import { listSubscribers } from '../digest/list-subscribers.ts';
 import { composeMessage, previewDigest, runDigest, type RunReport } from '../digest/run-digest.ts';
-import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
+import { selectDigests } from './select-digests.ts';
 
 const help = `Usage: columnwire digest [--id ID] [--dry-run] [--preview FILE] [--to ADDR] [--status]
                          [--resubscribe ADDR [--id ID]]
@@ -39,13 +38,13 @@ export const digestCommand: Command = {
     return withApp(globals, async (app) => {
       const print = (line: string) => stdout.write(`${line}\n`);
       if (values.resubscribe !== undefined) {
-        const only = values.id === undefined ? null : selectDigests(app.config.digests, values.id, app.config.path)[0]!.id;
+        const only = values.id === undefined ? null : selectDigests('digest', app.config.digests, values.id, app.config.path)[0]!.id;
         const had = await app.store.resubscribe(values.resubscribe, only, new Date());
         const which = only === null ? 'digests' : `the "${only}" digest`;
         print(had ? `${values.resubscribe} will get ${which} again` : `${values.resubscribe} was not unsubscribed from ${which}`);
         return 0;
       }
-      const digests = selectDigests(app.config.digests, values.id, app.config.path);
+      const digests = selectDigests('digest', app.config.digests, values.id, app.config.path);
       if (values.status) {
         for (const digest of digests) {
           const runs = await app.store.listDigestRuns(digest.id, 10);
@@ -59,7 +58,8 @@ export const digestCommand: Command = {
             for (const failed of deliveries.filter((delivery) => delivery.status !== 'sent' && delivery.lastError))
               print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
           }
-          for (const gone of (await listSubscribers([digest], app.store)).filter((row) => row.state === 'unsubscribed')) {
+          for await (const gone of listSubscribers([digest], app.store)) {
+            if (gone.state !== 'unsubscribed') continue;
             print(`  unsubscribed: ${gone.address} since ${gone.since!.toISOString()}${gone.scope === 'all' ? ' (from all digests)' : ''}`);
           }
         }
@@ -113,14 +113,6 @@ export const digestCommand: Command = {
     });
   },
 };
-
-function selectDigests(digests: readonly DigestConfig[], id: string | undefined, configPath: string): DigestConfig[] {
-  if (digests.length === 0) throw new UsageError(`digest: ${configPath} defines no digests; add a "digests:" list (see README, "Digests")`);
-  if (id === undefined) return [...digests];
-  const digest = digests.find((candidate) => candidate.id === id);
-  if (!digest) throw new UsageError(`digest: no digest with id "${id}"; digests: ${digests.map((candidate) => candidate.id).join(', ')}`);
-  return [digest];
-}
 
 function formatRun(digestId: string, run: RunReport): string {
   const state = run.done

@@ -1,29 +1,51 @@
 /**
- * `columnwire subscribers [list]`: who gets each digest, who unsubscribed and when. A command
- * with subcommands, `list` the default, so add/remove/import/export can join it.
+ * `columnwire subscribers [list|add|remove|import|export]`: who gets each digest (the to: lists
+ * of feeds.yaml and the subscribers kept as data), who unsubscribed and when; and the
+ * subscribers themselves, added one by one or from CSV (`email,name`).
  */
-import type { DigestConfig } from '../config/schema.ts';
 import { listSubscribers, type SubscriberRow } from '../digest/list-subscribers.ts';
 import { UsageError } from '../errors.ts';
-import { parseCommandArgs, withApp, type Command, type CommandContext } from './command.ts';
+import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
 import { formatTable } from './format-table.ts';
+import { selectDigests } from './select-digests.ts';
+import { runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
 
 const help = `Usage: columnwire subscribers [list] [--digest ID] [--json]
+       columnwire subscribers add ADDRESS [--name NAME] [--digest ID]
+       columnwire subscribers remove ADDRESS [--digest ID]
+       columnwire subscribers import FILE.csv [--digest ID]
+       columnwire subscribers export [--digest ID] [--output FILE]
 
-Lists the recipients of each digest (the to: lists of feeds.yaml) with their standing:
-subscribed, or unsubscribed and since when, from that digest or from all digests (the
-unsubscribe page offers both). "columnwire digest --resubscribe ADDR [--id ID]" undoes one.
+A digest goes to the addresses of its to: list in feeds.yaml and to its subscribers kept
+in the database (for lists too long for the config: any number, imported from CSV). Both
+keep their unsubscribe state per digest: an unsubscribed address gets nothing, whichever
+list it is on. "columnwire digest --resubscribe ADDR [--id ID]" undoes an unsubscribe.
 
 Subcommands:
-  list          the listing (the default)
+  list      every recipient with where it comes from (config or subscriber) and its
+            standing: subscribed, or unsubscribed and since when, from that digest or all
+            (the default subcommand)
+  add       subscribes ADDRESS (or "Name <address>") to the digest; again renames it
+  remove    removes ADDRESS from the digest's subscribers (every digest's without --digest);
+            an address on a to: list stays there: edit feeds.yaml, or let it unsubscribe
+  import    subscribes every line of a CSV file, "email,name" (a header row is optional,
+            quotes as in RFC 4180). Lines that are not addresses are listed with their line
+            numbers and left out; the rest are imported. Exit 1 when any line was left out
+  export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE
 
 Options:
-  --digest ID   only this digest
-  --json        print a JSON array of {address, digest, state, since, scope}
-  -h, --help    show this help`;
+  --digest ID     the digest (needed with several digests, except for list and remove)
+  --name NAME     the display name for the To header (add)
+  --json          list: a JSON array of {address, digest, source, name, state, since, scope}
+  --output FILE   export: write FILE instead of stdout
+  -h, --help      show this help`;
 
 const SUBCOMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   list: runSubscribersList,
+  add: runSubscribersAdd,
+  remove: runSubscribersRemove,
+  import: runSubscribersImport,
+  export: runSubscribersExport,
 };
 
 export const subscribersCommand: Command = {
@@ -48,32 +70,40 @@ async function runSubscribersList({ argv, globals, stdout }: CommandContext): Pr
   return withApp(
     globals,
     async (app) => {
-      const rows = await listSubscribers(selectDigests(app.config.digests, values.digest, app.config.path), app.store);
-      stdout.write(values.json ? `${JSON.stringify(rows.map(toJson), null, 2)}\n` : formatRows(rows));
+      const rows = listSubscribers(selectDigests('subscribers', app.config.digests, values.digest, app.config.path), app.store);
+      if (values.json) {
+        // One element per line, written as read: a million subscribers never sit in memory at once.
+        let first = true;
+        stdout.write('[');
+        for await (const row of rows) {
+          stdout.write(`${first ? '\n' : ',\n'}  ${JSON.stringify(toJson(row))}`);
+          first = false;
+        }
+        stdout.write(first ? ']\n' : '\n]\n');
+        return 0;
+      }
+      const table: string[][] = [['ADDRESS', 'DIGEST', 'FROM', 'STATE', 'SINCE', 'BY']];
+      for await (const row of rows) table.push(tableRow(row));
+      stdout.write(formatTable(table));
       return 0;
     },
     'read-only',
   );
 }
 
-function selectDigests(digests: readonly DigestConfig[], id: string | undefined, configPath: string): DigestConfig[] {
-  if (digests.length === 0)
-    throw new UsageError(`subscribers: ${configPath} defines no digests; add a "digests:" list (see README, "Digests")`);
-  if (id === undefined) return [...digests];
-  const digest = digests.find((candidate) => candidate.id === id);
-  if (!digest)
-    throw new UsageError(`subscribers: no digest with id "${id}"; digests: ${digests.map((candidate) => candidate.id).join(', ')}`);
-  return [digest];
-}
-
 function toJson(row: SubscriberRow) {
-  return { address: row.address, digest: row.digestId, state: row.state, since: row.since?.toISOString() ?? null, scope: row.scope };
+  return {
+    address: row.address,
+    digest: row.digestId,
+    source: row.source,
+    name: row.name,
+    state: row.state,
+    since: row.since?.toISOString() ?? null,
+    scope: row.scope,
+  };
 }
 
-function formatRows(rows: readonly SubscriberRow[]): string {
-  const scope = (row: SubscriberRow) => (row.scope === 'all' ? 'all digests' : row.scope === 'digest' ? 'this digest' : '');
-  return formatTable([
-    ['ADDRESS', 'DIGEST', 'STATE', 'SINCE', 'BY'],
-    ...rows.map((row) => [row.address, row.digestId, row.state, row.since?.toISOString() ?? '-', scope(row)]),
-  ]);
+function tableRow(row: SubscriberRow): string[] {
+  const scope = row.scope === 'all' ? 'all digests' : row.scope === 'digest' ? 'this digest' : '';
+  return [row.address, row.digestId, row.source, row.state, row.since?.toISOString() ?? '-', scope];
 }

@@ -135,9 +135,10 @@ const mailbox = z.string({ error: 'must be an email address' }).transform((value
   return parsed;
 });
 // One recipient may be written without the list brackets: `to: jane@example.com`.
+// Optional: a digest may go only to the subscribers kept as data (`columnwire subscribers add|import`).
 const recipients = z.preprocess(
   (value) => (typeof value === 'string' ? [value] : value),
-  z.array(mailbox, { error: 'must be an email address or a list of them' }).min(1, { error: 'must list at least one address' }),
+  z.array(mailbox, { error: 'must be an email address or a list of them' }).default([]),
 );
 
 const publishSchema = z.strictObject({
@@ -183,7 +184,7 @@ const digestSchema = z
       maxAgeHours: int(1, 24 * 365).default(48),
       skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
     },
-    { error: 'must be a mapping with at least id: and to:' },
+    { error: 'must be a mapping with at least id:' },
   )
   .transform(({ to, ...digest }) => ({
     ...digest,

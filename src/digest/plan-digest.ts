@@ -19,7 +19,8 @@ export interface DigestPlan {
   fromStoryId: number;
   toStoryId: number;
   stories: Story[];
-  recipients: string[];
+  /** The digest's to: list then its subscribers (lower-cased, each once), none unsubscribed; `name` for the To header. */
+  recipients: Array<{ address: string; name: string | null }>;
 }
 
 /** The feeds a digest draws from: its `feeds`, plus those with one of its `tags`; every feed when both are empty. */
@@ -50,9 +51,26 @@ export async function planDigest(digest: DigestConfig, config: Config, store: St
   // sends exactly these whatever maxAgeHours says by then.
   const inRange = await store.storiesByIds(await store.storyIdsInRange(fromStoryId, toStoryId, feedIds));
   const stories = inRange.filter((story) => wasFreshWhenStored(story, digest.maxAgeHours));
+  return { afterRunId: previous?.id ?? 0, fromStoryId, toStoryId, stories, recipients: await digestRecipients(digest, store) };
+}
+
+/**
+ * Who gets the next run: the to: list of feeds.yaml (with its display names), then the digest's
+ * subscribers kept as data, each address once (the to: entry first), none who unsubscribed.
+ */
+export async function digestRecipients(
+  digest: DigestConfig,
+  store: Pick<Store, 'unsubscribedAddresses' | 'digestSubscribers'>,
+): Promise<Array<{ address: string; name: string | null }>> {
   const unsubscribed = await store.unsubscribedAddresses(digest.id);
-  const recipients = [...new Set(digest.to.map((address) => address.toLowerCase()))].filter((address) => !unsubscribed.has(address));
-  return { afterRunId: previous?.id ?? 0, fromStoryId, toStoryId, stories, recipients };
+  const recipients = new Map<string, string | null>();
+  for (const address of digest.to.map((to) => to.toLowerCase())) {
+    if (!unsubscribed.has(address) && !recipients.has(address)) recipients.set(address, digest.recipientNames[address] ?? null);
+  }
+  for (const subscriber of await store.digestSubscribers(digest.id)) {
+    if (!recipients.has(subscriber.address)) recipients.set(subscriber.address, subscriber.name);
+  }
+  return [...recipients].map(([address, name]) => ({ address, name }));
 }
 
 /** The stable Message-ID of one recipient's copy of a run (the same on every retry). */

@@ -67,8 +67,9 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
     toStoryId: plan.toStoryId,
     storyIds: plan.stories.map((story) => story.id),
     subject: rendered.subject,
-    recipients: plan.recipients.map((address) => ({
+    recipients: plan.recipients.map(({ address, name }) => ({
       address,
+      name,
       messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from),
     })),
   });
@@ -106,7 +107,10 @@ export async function renderFor(
   return renderDigest(makeView, Math.min(digest.maxItems, stories.length), stories.length, deps.templates);
 }
 
-/** The message for one recipient of a rendered digest. */
+/**
+ * The message for one recipient of a rendered digest. `name`: the display name planned with the
+ * run (a subscriber's); without one, the digest's to: list gives it, if any.
+ */
 export function composeMessage(
   digest: DigestConfig,
   rendered: RenderedDigest,
@@ -115,6 +119,7 @@ export function composeMessage(
   deps: Pick<DigestDeps, 'config' | 'secret'>,
   date: Date,
   epoch = 0,
+  plannedName: string | null = null,
 ): OutgoingMessage {
   const base = deps.config.baseUrl.replace(/\/+$/, '');
   // The epoch (resubscribes so far) makes this link old once the reader is resubscribed.
@@ -122,7 +127,7 @@ export function composeMessage(
   const unsubscribeUrl = `${base}/unsubscribe?token=${token}`;
   const fromAddress = /<([^>]+)>/.exec(deps.config.mail.from)?.[1] ?? deps.config.mail.from.trim();
   const host = new URL(base).hostname;
-  const name = digest.recipientNames[address.toLowerCase()];
+  const name = plannedName ?? digest.recipientNames[address.toLowerCase()];
   return {
     to: address,
     ...(name !== undefined ? { toName: name } : {}),
@@ -172,7 +177,16 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
     const outcome = await sendWithRetries(
       () =>
         sendClaimed(claim, deps, () =>
-          composeMessage(digest, rendered, delivery.address, delivery.messageId, deps, deps.now(), standings.get(delivery.address)?.epoch),
+          composeMessage(
+            digest,
+            rendered,
+            delivery.address,
+            delivery.messageId,
+            deps,
+            deps.now(),
+            standings.get(delivery.address)?.epoch,
+            delivery.name,
+          ),
         ),
       deps.signal?.aborted ? [] : deps.retryDelaysMs,
     );
@@ -251,6 +265,6 @@ export async function previewDigest(
     text: rendered.text(inert),
     subject: rendered.subject,
     stories: plan.stories,
-    recipients: plan.recipients,
+    recipients: plan.recipients.map((recipient) => recipient.address),
   };
 }

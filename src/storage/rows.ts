@@ -119,6 +119,7 @@ export interface RunRow {
 export interface DeliveryRow {
   run_id: number;
   address: string;
+  name: string | null;
   status: DeliveryStatus;
   attempts: number;
   last_error: string | null;
@@ -147,6 +148,7 @@ export function toDelivery(row: DeliveryRow): Delivery {
   return {
     runId: row.run_id,
     address: row.address,
+    name: row.name,
     status: row.status,
     attempts: row.attempts,
     lastError: row.last_error,

@@ -39,7 +39,7 @@ export interface StoryQuery {
 
 /** A run to create, with its recipients, and the run it follows (default: the latest). */
 export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & {
-  recipients: Array<{ address: string; messageId: string }>;
+  recipients: Array<{ address: string; messageId: string; name?: string | null }>;
   afterRunId?: number;
 };
 
@@ -82,6 +82,24 @@ export interface ServiceStats {
   /** When the last poll cycle finished, and when any feed was last fetched successfully. */
   lastPollCycleAt: Date | null;
   lastSuccessfulFetchAt: Date | null;
+}
+
+/** One address subscribed to one digest as data (`columnwire subscribers`), not in feeds.yaml. */
+export interface Subscriber {
+  digestId: string;
+  /** Lower-cased, as it is sent to. */
+  address: string;
+  /** The display name for the To header, or null. */
+  name: string | null;
+  addedAt: Date;
+}
+
+/** What adding subscribers did. */
+export interface AddedSubscribers {
+  added: number;
+  /** Already subscribed, with another name now. */
+  renamed: number;
+  unchanged: number;
 }
 
 /** The digest id a subscription row has for "every digest" (digest ids are slugs, so it names none). */
@@ -197,6 +215,20 @@ export interface Store {
   subscriptionState(address: string, digestId: string): Promise<SubscriptionState | null>;
   /** The standing of every address with one recorded for `digestId`, by lower-cased address. */
   subscriptionStates(digestId: string): Promise<Map<string, SubscriptionState>>;
+  /** Subscribes addresses to `digestId` (lower-cased; a known one takes the new name); counts what changed. */
+  addSubscribers(
+    digestId: string,
+    subscribers: ReadonlyArray<{ address: string; name: string | null }>,
+    at: Date,
+  ): Promise<AddedSubscribers>;
+  /** Removes `address` from `digestId`'s subscribers (from every digest's when null); how many it left. */
+  removeSubscriber(address: string, digestId: string | null): Promise<number>;
+  /** Subscribers of `digestId` (every digest when null), by digest then address: a page of `limit` after `after`. */
+  listSubscribers(digestId: string | null, page: { limit: number; after?: { digestId: string; address: string } }): Promise<Subscriber[]>;
+  /** How many subscribers each digest has, by digest id. */
+  countSubscribers(): Promise<Map<string, number>>;
+  /** The subscribers of `digestId` who may get it now: not unsubscribed from it or from every digest. */
+  digestSubscribers(digestId: string): Promise<Array<{ address: string; name: string | null }>>;
   /** Adds a poll cycle's totals to the persistent counters and stamps when it finished. */
   recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): Promise<void>;
   /** The persistent totals, for /metrics, /readyz and `columnwire stats`. */

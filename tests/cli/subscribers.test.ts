@@ -24,12 +24,12 @@ describe('columnwire subscribers', () => {
     const result = await cli();
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout.split('\n').map((line) => line.split(/\s{2,}/).join(' | '))).toEqual([
-      'ADDRESS | DIGEST | STATE | SINCE | BY',
-      'all@example.org | daily | unsubscribed | 2026-07-01T13:00:00.000Z | all digests',
-      'other@example.org | daily | subscribed | -',
-      'reader@example.org | daily | unsubscribed | 2026-07-01T12:00:00.000Z | this digest',
-      'all@example.org | weekly | unsubscribed | 2026-07-01T13:00:00.000Z | all digests',
-      'reader@example.org | weekly | subscribed | -',
+      'ADDRESS | DIGEST | FROM | STATE | SINCE | BY',
+      'all@example.org | daily | config | unsubscribed | 2026-07-01T13:00:00.000Z | all digests',
+      'other@example.org | daily | config | subscribed | -',
+      'reader@example.org | daily | config | unsubscribed | 2026-07-01T12:00:00.000Z | this digest',
+      'all@example.org | weekly | config | unsubscribed | 2026-07-01T13:00:00.000Z | all digests',
+      'reader@example.org | weekly | config | subscribed | -',
       '',
     ]);
     expect((await cli('list')).stdout).toBe(result.stdout);
@@ -40,8 +40,16 @@ describe('columnwire subscribers', () => {
     const result = await cli('list', '--json', '--digest', 'weekly');
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(result.stdout)).toEqual([
-      { address: 'all@example.org', digest: 'weekly', state: 'unsubscribed', since: '2026-07-01T13:00:00.000Z', scope: 'all' },
-      { address: 'reader@example.org', digest: 'weekly', state: 'subscribed', since: null, scope: null },
+      {
+        address: 'all@example.org',
+        digest: 'weekly',
+        source: 'config',
+        name: null,
+        state: 'unsubscribed',
+        since: '2026-07-01T13:00:00.000Z',
+        scope: 'all',
+      },
+      { address: 'reader@example.org', digest: 'weekly', source: 'config', name: null, state: 'subscribed', since: null, scope: null },
     ]);
   });
 
@@ -76,7 +84,11 @@ describe('columnwire subscribers', () => {
 
   it.each([
     [['--digest', 'nope'], /subscribers: no digest with id "nope"; digests: daily, weekly/],
-    [['remove'], /subscribers: unknown subcommand "remove"; use list/],
+    [['frobnicate'], /subscribers: unknown subcommand "frobnicate"; use list, add, remove, import, export/],
+    [['remove'], /subscribers remove: give one address/],
+    [['add', 'not-an-address', '--digest', 'daily'], /subscribers add: not an email address: "not-an-address"/],
+    [['add', 'x@example.org'], /subscribers add: .* has 2 digests; say which with --digest ID \(daily, weekly\)/],
+    [['import', '/nonexistent.csv', '--digest', 'daily'], /subscribers import: cannot read \/nonexistent.csv/],
     [['--bogus'], /subscribers: Unknown option '--bogus'/],
     [['list', 'extra'], /subscribers: unexpected argument "extra"/],
   ])('exits 2 with a usage message for %j', async (args, message) => {

@@ -37,6 +37,13 @@ describe('the digests: and mail: keys', () => {
     expect(Object.isFrozen(config.digests[0]!.to)).toBe(true);
   });
 
+  it.each([
+    ['without to:', 'digests:\n  - id: daily\n'],
+    ['with an empty to:', 'digests:\n  - id: daily\n    to: []\n'],
+  ])('takes a digest %s: it goes to its subscribers kept as data (columnwire subscribers)', (_name, yaml) => {
+    expect(parseConfig(`${FEEDS}${yaml}`, 'feeds.yaml').digests[0]).toMatchObject({ id: 'daily', to: [] });
+  });
+
   it('reads every documented digest key', () => {
     const config = parseConfig(
       `title: T
@@ -100,8 +107,6 @@ ${FEEDS}digests:
       'digests:\n  - id: daily\n    to: [r@example.org]\n  - id: weekly\n    to: [r@example.org]\n  - id: daily\n    to: [s@example.org]\n',
       ['feeds.yaml:10: digests[2].id id "daily" is already used by digests[0]'],
     ],
-    ['a digest without recipients', 'digests:\n  - id: daily\n', ['feeds.yaml:6: digests[0].to is required']],
-    ['an empty recipient list', 'digests:\n  - id: daily\n    to: []\n', ['feeds.yaml:7: digests[0].to must list at least one address']],
     [
       'a digest id that is not a slug',
       'digests:\n  - id: Daily Digest\n    to: [r@example.org]\n',

@@ -75,7 +75,35 @@ describe('planDigest', () => {
     });
     await digestApp.app.store.unsubscribe('GONE@example.org', 'd', DIGEST_NOW);
     const plan = await planDigest(digestApp.digest('d'), digestApp.app.config, digestApp.app.store, DIGEST_NOW);
-    expect(plan.recipients).toEqual(['a@example.org', 'b@example.org']);
+    expect(plan.recipients.map((recipient) => recipient.address)).toEqual(['a@example.org', 'b@example.org']);
+  });
+
+  it('adds the subscribers kept as data after the to: list, each once, with their names, none unsubscribed', async () => {
+    const digestApp = await startDigestApp({
+      root,
+      digests: '  - id: d\n    to: ["Ann <ann@example.org>"]\n  - id: other\n    to: x@example.org\n',
+    });
+    const { store } = digestApp.app;
+    await store.addSubscribers(
+      'd',
+      [
+        { address: 'ANN@example.org', name: 'Annie' },
+        { address: 'zed@example.org', name: 'Zed Z' },
+        { address: 'bob@example.org', name: null },
+        { address: 'left@example.org', name: null },
+        { address: 'everywhere@example.org', name: null },
+      ],
+      DIGEST_NOW,
+    );
+    await store.addSubscribers('other', [{ address: 'not-d@example.org', name: null }], DIGEST_NOW);
+    await store.unsubscribe('left@example.org', 'd', DIGEST_NOW);
+    await store.unsubscribe('everywhere@example.org', null, DIGEST_NOW);
+    const plan = await planDigest(digestApp.digest('d'), digestApp.app.config, store, DIGEST_NOW);
+    expect(plan.recipients).toEqual([
+      { address: 'ann@example.org', name: 'Ann' },
+      { address: 'bob@example.org', name: null },
+      { address: 'zed@example.org', name: 'Zed Z' },
+    ]);
   });
 });
 

@@ -21,7 +21,7 @@ let counter = 0;
 function previousVersionDatabase(): string {
   const path = join(dir, `previous-${counter++}.db`);
   const raw = new BetterSqlite3(path);
-  const previous = migrations.length - 1;
+  const previous = 6; // version 7 added public ids
   for (const migration of migrations.slice(0, previous)) raw.exec(migration);
   raw.pragma(`user_version = ${previous}`);
   const insert = raw.prepare(

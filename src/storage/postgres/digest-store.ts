@@ -50,9 +50,14 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
         for (let start = 0; start < run.recipients.length; start += DELIVERIES_PER_INSERT) {
           const chunk = run.recipients.slice(start, start + DELIVERIES_PER_INSERT);
           await tx.run(
-            `INSERT INTO digest_deliveries (run_id, address, status, message_id)
-             SELECT $1, a, 'pending', m FROM unnest($2::text[], $3::text[]) AS t (a, m)`,
-            [created!.id, chunk.map((recipient) => recipient.address), chunk.map((recipient) => recipient.messageId)],
+            `INSERT INTO digest_deliveries (run_id, address, status, message_id, name)
+             SELECT $1, a, 'pending', m, n FROM unnest($2::text[], $3::text[], $4::text[]) AS t (a, m, n)`,
+            [
+              created!.id,
+              chunk.map((recipient) => recipient.address),
+              chunk.map((recipient) => recipient.messageId),
+              chunk.map((recipient) => recipient.name ?? null),
+            ],
           );
         }
         return { kind: 'created', run: toRun(created!) };

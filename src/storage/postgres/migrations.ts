@@ -113,4 +113,17 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     );
     `,
   },
+  {
+    version: 8,
+    sql: `
+    CREATE TABLE subscribers (
+      digest_id TEXT NOT NULL,
+      address   TEXT NOT NULL,
+      name      TEXT,
+      added_at  BIGINT NOT NULL,
+      PRIMARY KEY (digest_id, address)
+    );
+    ALTER TABLE digest_deliveries ADD COLUMN name TEXT;
+    `,
+  },
 ];

@@ -11,6 +11,7 @@ import { createPostgresDigestStore } from './digest-store.ts';
 import { createPostgresFeedStore } from './feed-store.ts';
 import { createPostgresStatsStore } from './stats-store.ts';
 import { createPostgresStoryStore } from './story-store.ts';
+import { createPostgresSubscriberStore } from './subscriber-store.ts';
 import { createPostgresSubscriptionStore } from './subscription-store.ts';
 
 /** Options of the PostgreSQL store beyond those both backends take. */
@@ -28,6 +29,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   const digests = createPostgresDigestStore(db);
   const stats = createPostgresStatsStore(db);
   const subscriptions = createPostgresSubscriptionStore(db);
+  const subscribers = createPostgresSubscriberStore(db);
   const version = cacheContentVersion(() => stories.version());
   return {
     syncFeeds: (sources) => feeds.sync(sources),
@@ -76,6 +78,11 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     unsubscribedAddresses: (digestId) => subscriptions.unsubscribed(digestId),
     subscriptionState: (address, digestId) => subscriptions.state(address, digestId),
     subscriptionStates: (digestId) => subscriptions.states(digestId),
+    addSubscribers: (digestId, rows, at) => subscribers.add(digestId, rows, at),
+    removeSubscriber: (address, digestId) => subscribers.remove(address, digestId),
+    listSubscribers: (digestId, page) => subscribers.list(digestId, page),
+    countSubscribers: () => subscribers.count(),
+    digestSubscribers: (digestId) => subscribers.receiving(digestId),
     recordPollCycle: (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
     readStats: () => stats.read(),
     backup: () =>

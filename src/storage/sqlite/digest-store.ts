@@ -14,7 +14,9 @@ export function createDigestStore(db: Database) {
   const insertRun = db.prepare(`
     INSERT INTO digest_runs (digest_id, created_at, from_story_id, to_story_id, story_ids, subject, status, after_run_id)
     VALUES (?, ?, ?, ?, ?, ?, 'sending', ?)`);
-  const insertDelivery = db.prepare(`INSERT INTO digest_deliveries (run_id, address, status, message_id) VALUES (?, ?, 'pending', ?)`);
+  const insertDelivery = db.prepare(
+    `INSERT INTO digest_deliveries (run_id, address, status, message_id, name) VALUES (?, ?, 'pending', ?, ?)`,
+  );
   // Marking a delivery ends its sender's claim on it, and only while the claim is still its own
   // (compare-and-set on the token): a late write by a sender that lost it changes nothing.
   const setStatus = db.prepare(`
@@ -55,7 +57,7 @@ export function createDigestStore(db: Database) {
         afterRunId,
       ).lastInsertRowid,
     );
-    for (const recipient of run.recipients) insertDelivery.run(id, recipient.address, recipient.messageId);
+    for (const recipient of run.recipients) insertDelivery.run(id, recipient.address, recipient.messageId, recipient.name ?? null);
     return { kind: 'created', run: toRun(selectRun.get(id)!) };
   });
 

@@ -1,6 +1,8 @@
 /**
  * The schema, as an append-only list: migration N takes the database from user_version N to
  * N + 1. Never edit a shipped entry; add a new one. Times are integer milliseconds since the epoch.
+ * PostgreSQL keeps its own list (postgres/migrations.ts) under the same version numbers: a change
+ * is added to both, so version N means the same tables in either backend.
  */
 export const migrations: readonly string[] = [
   `
@@ -146,5 +148,19 @@ export const migrations: readonly string[] = [
   ALTER TABLE stories ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
   UPDATE stories SET public_id = 'urn:columnwire:story:' || id;
   CREATE UNIQUE INDEX stories_by_public_id ON stories (public_id);
+  `,
+  `
+  -- Version 8. Subscribers as data (a million recipients cannot live in feeds.yaml): each row is
+  -- one address's subscription to one digest, with the display name for its To header. Their
+  -- unsubscribe state is the subscriptions table's, as for the addresses of to: lists.
+  CREATE TABLE subscribers (
+    digest_id TEXT NOT NULL,
+    address   TEXT NOT NULL,
+    name      TEXT,
+    added_at  INTEGER NOT NULL,
+    PRIMARY KEY (digest_id, address)
+  ) WITHOUT ROWID;
+  -- A run keeps each recipient's name as it was planned, like the address itself.
+  ALTER TABLE digest_deliveries ADD COLUMN name TEXT;
   `,
 ];

@@ -8,6 +8,7 @@ import { createDigestStore } from './digest-store.ts';
 import { createFeedStore } from './feed-store.ts';
 import { createStatsStore } from './stats-store.ts';
 import { createStoryStore } from './story-store.ts';
+import { createSubscriberStore } from './subscriber-store.ts';
 import { createSubscriptionStore } from './subscription-store.ts';
 
 /**
@@ -22,6 +23,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   const digests = createDigestStore(db);
   const stats = createStatsStore(db);
   const subscriptions = createSubscriptionStore(db);
+  const subscribers = createSubscriberStore(db);
   const version = cacheContentVersion(() => stories.version());
   // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
   // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
@@ -75,6 +77,11 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     unsubscribedAddresses: async (digestId) => subscriptions.unsubscribed(digestId),
     subscriptionState: async (address, digestId) => subscriptions.state(address, digestId),
     subscriptionStates: async (digestId) => subscriptions.states(digestId),
+    addSubscribers: async (digestId, rows, at) => subscribers.add(digestId, rows, at),
+    removeSubscriber: async (address, digestId) => subscribers.remove(address, digestId),
+    listSubscribers: async (digestId, page) => subscribers.list(digestId, page),
+    countSubscribers: async () => subscribers.count(),
+    digestSubscribers: async (digestId) => subscribers.receiving(digestId),
     recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),

@@ -1,0 +1,130 @@
+/** `subscribers add|remove|import|export`: the subscribers kept as data, one at a time or as CSV. */
+import { readFileSync, statSync } from 'node:fs';
+import { parseMailbox } from '../config/parse-mailbox.ts';
+import type { DigestConfig } from '../config/schema.ts';
+import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
+import { UsageError } from '../errors.ts';
+import { writeFileAtomic } from '../write-file-atomic.ts';
+import { parseCommandArgs, withApp, type CommandContext } from './command.ts';
+import { selectDigests } from './select-digests.ts';
+
+/** Subscribers written per transaction by import: a million-line file never holds the database for long. */
+const IMPORT_BATCH = 5_000;
+/** Problems printed by import; the rest are counted. */
+const SHOWN_PROBLEMS = 50;
+/** A CSV file read whole: 256 MiB holds several million lines. */
+const MAX_CSV_BYTES = 256 * 1024 * 1024;
+
+/** The one digest a subcommand acts on: --digest, or the only digest there is. */
+function oneDigest(subcommand: string, digests: readonly DigestConfig[], id: string | undefined, configPath: string): DigestConfig {
+  const chosen = selectDigests(`subscribers ${subcommand}`, digests, id, configPath);
+  if (chosen.length > 1)
+    throw new UsageError(
+      `subscribers ${subcommand}: ${configPath} has ${chosen.length} digests; say which with --digest ID (${chosen.map((digest) => digest.id).join(', ')})`,
+    );
+  return chosen[0]!;
+}
+
+function onePositional(subcommand: string, positionals: string[], what: string): string {
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `subscribers ${subcommand}: give one ${what}${positionals.length > 1 ? `, not ${positionals.length}` : ''}; see "columnwire subscribers --help"`,
+    );
+  return positionals[0]!;
+}
+
+/** `subscribers add ADDRESS [--name NAME] [--digest ID]`. */
+export async function runSubscribersAdd({ argv, globals, stdout }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('subscribers add', argv, { digest: { type: 'string' }, name: { type: 'string' } });
+  const given = onePositional('add', positionals, 'address');
+  const mailbox = parseMailbox(given);
+  if (!mailbox)
+    throw new UsageError(`subscribers add: not an email address: "${given}"; write reader@example.com or "Jane Doe <jane@example.com>"`);
+  const name = values.name?.trim().replace(/\s+/g, ' ') || mailbox.name;
+  if (name !== null && /\p{Cc}/u.test(name)) throw new UsageError('subscribers add: --name must be one line of text');
+  return withApp(globals, async (app) => {
+    const digest = oneDigest('add', app.config.digests, values.digest, app.config.path);
+    const counts = await app.store.addSubscribers(digest.id, [{ address: mailbox.address, name: name || null }], new Date());
+    const what = counts.added > 0 ? 'subscribed' : counts.renamed > 0 ? 'renamed' : 'already subscribed';
+    stdout.write(`${mailbox.address.toLowerCase()}: ${what} to ${digest.id}\n`);
+    const standing = await app.store.subscriptionState(mailbox.address, digest.id);
+    if (standing?.state === 'unsubscribed')
+      stdout.write(
+        `note: it unsubscribed on ${standing.since.toISOString()} and gets nothing until "columnwire digest --resubscribe ${mailbox.address} --id ${digest.id}"\n`,
+      );
+    return 0;
+  });
+}
+
+/** `subscribers remove ADDRESS [--digest ID]`. */
+export async function runSubscribersRemove({ argv, globals, stdout }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('subscribers remove', argv, { digest: { type: 'string' } });
+  const address = onePositional('remove', positionals, 'address').trim().toLowerCase();
+  return withApp(globals, async (app) => {
+    const digestId =
+      values.digest === undefined ? null : selectDigests('subscribers remove', app.config.digests, values.digest, app.config.path)[0]!.id;
+    const removed = await app.store.removeSubscriber(address, digestId);
+    const listedIn = app.config.digests.filter(
+      (digest) => (digestId === null || digest.id === digestId) && digest.to.some((to) => to.toLowerCase() === address),
+    );
+    const where = digestId ?? `${removed} digest${removed === 1 ? '' : 's'}`;
+    stdout.write(
+      removed > 0 ? `${address}: removed from ${where}\n` : `${address}: not a subscriber${digestId ? ` of ${digestId}` : ''}\n`,
+    );
+    if (listedIn.length > 0)
+      stdout.write(
+        `note: still on the to: list of ${listedIn.map((digest) => digest.id).join(', ')} in ${app.config.path}; remove it there\n`,
+      );
+    return removed > 0 || listedIn.length > 0 ? 0 : 1;
+  });
+}
+
+/** `subscribers import FILE.csv [--digest ID]`. */
+export async function runSubscribersImport({ argv, globals, stdout, stderr }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('subscribers import', argv, { digest: { type: 'string' } });
+  const file = onePositional('import', positionals, 'CSV file');
+  let text: string;
+  try {
+    if (statSync(file).size > MAX_CSV_BYTES) throw new Error(`larger than ${MAX_CSV_BYTES / 1024 / 1024} MiB; split it`);
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`subscribers import: cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const { subscribers, problems } = parseSubscriberCsv(text);
+  return withApp(globals, async (app) => {
+    const digest = oneDigest('import', app.config.digests, values.digest, app.config.path);
+    const totals = { added: 0, renamed: 0, unchanged: 0 };
+    const at = new Date();
+    for (let start = 0; start < subscribers.length; start += IMPORT_BATCH) {
+      const counts = await app.store.addSubscribers(digest.id, subscribers.slice(start, start + IMPORT_BATCH), at);
+      totals.added += counts.added;
+      totals.renamed += counts.renamed;
+      totals.unchanged += counts.unchanged;
+    }
+    for (const problem of problems.slice(0, SHOWN_PROBLEMS)) stderr.write(`${file}:${problem.line}: ${problem.reason}\n`);
+    if (problems.length > SHOWN_PROBLEMS) stderr.write(`... and ${problems.length - SHOWN_PROBLEMS} more lines left out\n`);
+    stdout.write(
+      `imported ${file} into ${digest.id}: ${totals.added} added, ${totals.renamed} renamed, ${totals.unchanged} unchanged` +
+        `${problems.length > 0 ? `; ${problems.length} line${problems.length === 1 ? '' : 's'} left out (listed above)` : ''}\n`,
+    );
+    return problems.length > 0 ? 1 : 0;
+  });
+}
+
+/** `subscribers export [--digest ID] [--output FILE]`. */
+export async function runSubscribersExport({ argv, globals, stdout }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('subscribers export', argv, { digest: { type: 'string' }, output: { type: 'string' } });
+  if (positionals.length > 0)
+    throw new UsageError(`subscribers export: unexpected argument "${positionals[0]}"; use --output FILE to write a file`);
+  return withApp(
+    globals,
+    async (app) => {
+      const digest = oneDigest('export', app.config.digests, values.digest, app.config.path);
+      const csv = formatSubscriberCsv(await app.store.digestSubscribers(digest.id));
+      if (values.output === undefined) stdout.write(csv);
+      else writeFileAtomic(values.output, csv);
+      return 0;
+    },
+    'read-only',
+  );
+}

@@ -1,0 +1,142 @@
+/**
+ * Subscriber lists as CSV (`email,name`, RFC 4180: quoted fields, "" for a quote, CRLF or LF),
+ * read for `subscribers import` and written by `subscribers export`. A header row naming the
+ * columns is optional. Every line that is not a subscriber is reported with its number, never
+ * silently dropped. Pure.
+ */
+import { parseMailbox } from '../config/parse-mailbox.ts';
+
+export interface CsvSubscriber {
+  /** 1-based line where the record starts. */
+  line: number;
+  address: string;
+  name: string | null;
+}
+
+export interface ParsedSubscriberCsv {
+  subscribers: CsvSubscriber[];
+  /** `line: reason` for each record left out. */
+  problems: Array<{ line: number; reason: string }>;
+}
+
+const HEADER_NAMES = new Set(['email', 'e-mail', 'address', 'email address', 'mail']);
+// A display name goes in the To header: no control characters (CR and LF above all would forge headers).
+const CONTROL = /\p{Cc}/u;
+const MAX_NAME = 200;
+
+/** Parses CSV text into subscribers and numbered problems. */
+export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
+  const result: ParsedSubscriberCsv = { subscribers: [], problems: [] };
+  const seen = new Map<string, number>();
+  for (const record of readRecords(text.replace(/^\uFEFF/, ''))) {
+    const [first = '', second = '', ...rest] = record.fields;
+    if (record.fields.every((field) => field.trim() === '')) continue; // blank line
+    if (record.line === 1 && HEADER_NAMES.has(first.trim().toLowerCase())) continue;
+    if (record.unterminated) {
+      result.problems.push({ line: record.line, reason: 'a quoted field is never closed' });
+      continue;
+    }
+    if (rest.some((field) => field.trim() !== '')) {
+      result.problems.push({ line: record.line, reason: `expected 2 columns (email,name), got ${record.fields.length}` });
+      continue;
+    }
+    const mailbox = parseMailbox(first);
+    if (!mailbox) {
+      result.problems.push({ line: record.line, reason: `not an email address: ${JSON.stringify(first.trim().slice(0, 100))}` });
+      continue;
+    }
+    const name = second.trim().replace(/\s+/g, ' ') || mailbox.name;
+    if (name !== null && (CONTROL.test(name) || name.length > MAX_NAME)) {
+      result.problems.push({ line: record.line, reason: `the name must be one line of at most ${MAX_NAME} characters` });
+      continue;
+    }
+    const address = mailbox.address.toLowerCase();
+    const earlier = seen.get(address);
+    if (earlier !== undefined) {
+      result.problems.push({ line: record.line, reason: `${address} is already on line ${earlier}` });
+      continue;
+    }
+    seen.set(address, record.line);
+    result.subscribers.push({ line: record.line, address, name: name || null });
+  }
+  return result;
+}
+
+interface CsvRecord {
+  line: number;
+  fields: string[];
+  unterminated: boolean;
+}
+
+/** RFC 4180 records, one forward scan; a quoted field may hold commas and line breaks. */
+function* readRecords(text: string): Generator<CsvRecord> {
+  let line = 1;
+  let at = 0;
+  while (at < text.length) {
+    const start = line;
+    const fields: string[] = [];
+    let unterminated = false;
+    for (;;) {
+      let field = '';
+      if (text[at] === '"') {
+        at++;
+        for (;;) {
+          const quote = text.indexOf('"', at);
+          if (quote === -1) {
+            field += text.slice(at);
+            at = text.length;
+            unterminated = true;
+            break;
+          }
+          field += text.slice(at, quote);
+          line += countNewlines(text, at, quote);
+          at = quote + 1;
+          if (text[at] !== '"') break;
+          field += '"';
+          at++;
+        }
+        // Anything between the closing quote and the next separator is kept, as spreadsheets do.
+        const stop = nextSeparator(text, at);
+        field += text.slice(at, stop);
+        at = stop;
+      } else {
+        const stop = nextSeparator(text, at);
+        field = text.slice(at, stop);
+        at = stop;
+      }
+      fields.push(field);
+      if (text[at] === ',') {
+        at++;
+        continue;
+      }
+      break;
+    }
+    if (text[at] === '\r') at++;
+    if (text[at] === '\n') at++;
+    line++;
+    yield { line: start, fields, unterminated };
+  }
+}
+
+function nextSeparator(text: string, from: number): number {
+  let at = from;
+  while (at < text.length && text[at] !== ',' && text[at] !== '\n' && text[at] !== '\r') at++;
+  return at;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n', from); at !== -1 && at < to; at = text.indexOf('\n', at + 1)) count++;
+  return count;
+}
+
+/** One CSV field, quoted when it holds a comma, a quote, a line break or leading/trailing space. */
+export function csvField(value: string): string {
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** The export's header line and one line per subscriber (CRLF, as RFC 4180 asks). */
+export function formatSubscriberCsv(subscribers: ReadonlyArray<{ address: string; name: string | null }>, header = true): string {
+  const lines = subscribers.map(({ address, name }) => `${csvField(address)},${csvField(name ?? '')}`);
+  return (header ? ['email,name', ...lines] : lines).map((line) => `${line}\r\n`).join('');
+}

@@ -1,0 +1,75 @@
+/** Subscribers as data in PostgreSQL: the rules of sqlite/subscriber-store.ts, an import's batch in one statement. */
+import { ALL_DIGESTS, type AddedSubscribers, type Subscriber } from '../store.ts';
+import type { PostgresDatabase } from './database.ts';
+
+interface SubscriberRow {
+  digest_id: string;
+  address: string;
+  name: string | null;
+  added_at: number;
+}
+
+/** The subscriber store over a PostgreSQL database. */
+export function createPostgresSubscriberStore(db: PostgresDatabase) {
+  return {
+    /** Subscribes addresses to `digestId` in one statement (call with batches of a large import). */
+    async add(digestId: string, subscribers: ReadonlyArray<{ address: string; name: string | null }>, at: Date): Promise<AddedSubscribers> {
+      // The last of a repeated address wins, as it does in SQLite's loop.
+      const byAddress = new Map(subscribers.map(({ address, name }) => [address.toLowerCase(), name]));
+      const rows = await db.query<{ outcome: 'added' | 'renamed' }>(
+        `
+        INSERT INTO subscribers AS s (digest_id, address, name, added_at)
+        SELECT $1, address, name, $4 FROM unnest($2::text[], $3::text[]) AS t (address, name)
+        ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name WHERE s.name IS DISTINCT FROM excluded.name
+        RETURNING CASE WHEN xmax = 0 THEN 'added' ELSE 'renamed' END AS outcome`,
+        [digestId, [...byAddress.keys()], [...byAddress.values()], at.getTime()],
+      );
+      const added = rows.filter((row) => row.outcome === 'added').length;
+      const renamed = rows.length - added;
+      return { added, renamed, unchanged: subscribers.length - added - renamed };
+    },
+
+    /** Removes `address` from one digest's subscribers (every digest's when null). */
+    remove: (address: string, digestId: string | null): Promise<number> =>
+      digestId === null
+        ? db.run(`DELETE FROM subscribers WHERE address = $1`, [address.toLowerCase()])
+        : db.run(`DELETE FROM subscribers WHERE digest_id = $1 AND address = $2`, [digestId, address.toLowerCase()]),
+
+    /** A page of subscribers, by digest then address. */
+    async list(digestId: string | null, page: { limit: number; after?: { digestId: string; address: string } }): Promise<Subscriber[]> {
+      const after = page.after ?? { digestId: '', address: '' };
+      const rows =
+        digestId === null
+          ? await db.query<SubscriberRow>(
+              `SELECT * FROM subscribers WHERE (digest_id, address) > ($1, $2) ORDER BY digest_id, address LIMIT $3`,
+              [after.digestId, after.address, page.limit],
+            )
+          : await db.query<SubscriberRow>(`SELECT * FROM subscribers WHERE digest_id = $1 AND address > $2 ORDER BY address LIMIT $3`, [
+              digestId,
+              page.after?.digestId === digestId ? after.address : '',
+              page.limit,
+            ]);
+      return rows.map((row) => ({ digestId: row.digest_id, address: row.address, name: row.name, addedAt: new Date(row.added_at) }));
+    },
+
+    /** Subscribers per digest. */
+    count: async (): Promise<Map<string, number>> =>
+      new Map(
+        (
+          await db.query<{ digest_id: string; n: number }>(`SELECT digest_id, count(*)::bigint AS n FROM subscribers GROUP BY digest_id`)
+        ).map((row) => [row.digest_id, row.n]),
+      ),
+
+    /** Subscribers of `digestId` not unsubscribed from it nor from every digest. */
+    receiving: (digestId: string): Promise<Array<{ address: string; name: string | null }>> =>
+      db.query<{ address: string; name: string | null }>(
+        `
+        SELECT s.address, s.name FROM subscribers s
+        LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = $1
+        LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = $2
+        WHERE s.digest_id = $1 AND coalesce(own.state, every.state, 'subscribed') = 'subscribed'
+        ORDER BY s.address`,
+        [digestId, ALL_DIGESTS],
+      ),
+  };
+}

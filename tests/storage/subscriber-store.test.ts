@@ -1,0 +1,98 @@
+/** Subscribers kept as data: the same contract on SQLite and on PostgreSQL. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/storage/store.ts';
+import { storeBackends } from '../helpers/store-backends.ts';
+
+const AT = new Date('2026-12-01T09:00:00Z');
+const LATER = new Date('2026-12-02T09:00:00Z');
+
+describe.each(storeBackends)('the $name store', (backend) => {
+  let store: Store;
+
+  beforeEach(async () => {
+    store = await backend.open(await backend.newLocation());
+    return () => store.close();
+  });
+
+  it('adds subscribers lower-cased, renames a known one, and counts what changed', async () => {
+    expect(
+      await store.addSubscribers(
+        'daily',
+        [
+          { address: 'Ann@Example.org', name: 'Ann' },
+          { address: 'bob@example.org', name: null },
+        ],
+        AT,
+      ),
+    ).toEqual({ added: 2, renamed: 0, unchanged: 0 });
+    expect(
+      await store.addSubscribers(
+        'daily',
+        [
+          { address: 'ann@example.org', name: 'Ann Smith' },
+          { address: 'BOB@example.org', name: null },
+          { address: 'cy@example.org', name: 'Cy' },
+        ],
+        LATER,
+      ),
+    ).toEqual({ added: 1, renamed: 1, unchanged: 1 });
+    expect(await store.listSubscribers('daily', { limit: 10 })).toEqual([
+      { digestId: 'daily', address: 'ann@example.org', name: 'Ann Smith', addedAt: AT },
+      { digestId: 'daily', address: 'bob@example.org', name: null, addedAt: AT },
+      { digestId: 'daily', address: 'cy@example.org', name: 'Cy', addedAt: LATER },
+    ]);
+  });
+
+  it('pages through every digest by digest then address, and counts per digest', async () => {
+    await store.addSubscribers('weekly', [{ address: 'w1@example.org', name: null }], AT);
+    await store.addSubscribers(
+      'daily',
+      ['d3', 'd1', 'd2'].map((local) => ({ address: `${local}@example.org`, name: null })),
+      AT,
+    );
+    const first = await store.listSubscribers(null, { limit: 2 });
+    expect(first.map((row) => `${row.digestId}/${row.address}`)).toEqual(['daily/d1@example.org', 'daily/d2@example.org']);
+    const next = await store.listSubscribers(null, { limit: 2, after: first.at(-1)! });
+    expect(next.map((row) => `${row.digestId}/${row.address}`)).toEqual(['daily/d3@example.org', 'weekly/w1@example.org']);
+    expect(await store.listSubscribers(null, { limit: 2, after: next.at(-1)! })).toEqual([]);
+    expect(await store.countSubscribers()).toEqual(
+      new Map([
+        ['daily', 3],
+        ['weekly', 1],
+      ]),
+    );
+  });
+
+  it('removes from one digest or from all of them', async () => {
+    await store.addSubscribers('daily', [{ address: 'ann@example.org', name: null }], AT);
+    await store.addSubscribers('weekly', [{ address: 'ann@example.org', name: null }], AT);
+    expect(await store.removeSubscriber('ANN@example.org', 'daily')).toBe(1);
+    expect(await store.removeSubscriber('ann@example.org', 'daily')).toBe(0);
+    await store.addSubscribers('daily', [{ address: 'ann@example.org', name: null }], AT);
+    expect(await store.removeSubscriber('ann@example.org', null)).toBe(2);
+    expect(await store.countSubscribers()).toEqual(new Map());
+  });
+
+  it('gives a digest the subscribers not unsubscribed from it or from every digest; a resubscribe brings one back', async () => {
+    await store.addSubscribers(
+      'daily',
+      ['stays', 'left-daily', 'left-all', 'left-weekly'].map((local) => ({ address: `${local}@example.org`, name: local })),
+      AT,
+    );
+    await store.unsubscribe('left-daily@example.org', 'daily', AT);
+    await store.unsubscribe('left-all@example.org', null, AT);
+    await store.unsubscribe('left-weekly@example.org', 'weekly', AT);
+    expect(await store.digestSubscribers('daily')).toEqual([
+      { address: 'left-weekly@example.org', name: 'left-weekly' },
+      { address: 'stays@example.org', name: 'stays' },
+    ]);
+    await store.resubscribe('left-all@example.org', 'daily', LATER);
+    expect((await store.digestSubscribers('daily')).map((row) => row.address)).toContain('left-all@example.org');
+  });
+
+  it('adds 20,000 subscribers in one call', async () => {
+    const many = Array.from({ length: 20_000 }, (_, index) => ({ address: `reader${index}@example.org`, name: `Reader ${index}` }));
+    expect(await store.addSubscribers('daily', many, AT)).toEqual({ added: 20_000, renamed: 0, unchanged: 0 });
+    expect((await store.digestSubscribers('daily')).length).toBe(20_000);
+  });
+});
