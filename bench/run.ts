@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
-    server = await startFeedServer();
+    server = await startFeedServer(INGEST_SPEC.feeds);
     console.log(
       `feed server: pid ${server.pid} on 127.0.0.1:${server.port}, ${fmt(server.urls.length)} RSS 2.0 feeds x ${INGEST_SPEC.itemsPerFeed} items (${INGEST_SPEC.sharedPerFeed} syndicated per feed), ${fmt(toMb(server.bytes), 1)} MB, generated in ${fmt(server.generateMs)} ms`,
     );
