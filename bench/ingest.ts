@@ -1,6 +1,7 @@
 /**
- * The ingest benchmark's moving parts: the feed server child process, the raw `fetch` floor,
- * the bench config, and one measured pollAll pass with its outcome totals.
+ * The ingest benchmark's moving parts: the feed server child process (and switching its
+ * version), the raw `fetch` floor, the bodies for the parse floor, the bench config, and one
+ * measured pollAll pass with its outcome totals.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
