@@ -279,13 +279,15 @@ export function columnistName(index: number): string {
   return `${FIRST[index % FIRST.length]} ${LAST[Math.floor(index / FIRST.length) % LAST.length]}`;
 }
 
-/** Article `id`, written by columnist `columnist`. Titles are distinct for ids below 384,000 (mixed radix). */
-export function generateArticle(id: number, columnist: number): Article {
+/**
+ * Article `id`, written by columnist `columnist`. Titles are distinct for ids below 384,000 (mixed radix).
+ * `published` overrides the date derived from the id (a column newer than every generated one).
+ */
+export function generateArticle(id: number, columnist: number, published = defaultPublished(id, columnist)): Article {
   const next = mulberry32(id * 2_654_435_761 + 17);
   const scrambled = (id * 7_919) % 384_000;
   const title = `${SUBJECTS[scrambled % 40]} ${PREDICATES[Math.floor(scrambled / 40) % 30]} ${TAILS[Math.floor(scrambled / 1200) % 40]}${ENDINGS[Math.floor(scrambled / 48_000) % 8]}`;
   const [outlet, domain] = OUTLETS[columnist % OUTLETS.length]!;
-  const published = new Date(BASE_MS - (id % 2000) * 9 * HOUR_MS - (columnist % 24) * 60_000);
   const slug = title
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
@@ -294,6 +296,10 @@ export function generateArticle(id: number, columnist: number): Article {
   const link = `https://www.${domain}/commentisfree/${day}/${slug}`;
   const categories = [pick(SECTIONS, next), pick(SECTIONS, next)].filter((name, index, all) => all.indexOf(name) === index);
   return { id, title, author: columnistName(columnist), outlet, link, published, categories, html: articleHtml(next, link) };
+}
+
+function defaultPublished(id: number, columnist: number): Date {
+  return new Date(BASE_MS - (id % 2000) * 9 * HOUR_MS - (columnist % 24) * 60_000);
 }
 
 function sentence(next: () => number): string {
@@ -329,11 +335,23 @@ export function feedArticleIds(spec: FeedSetSpec, feed: number): number[] {
   return ids;
 }
 
-/** Distinct articles across the whole set: the stories a perfect deduplication stores. */
-export function expectedStories(spec: FeedSetSpec): number {
+/**
+ * What the server serves: version 1 as generated above; version 2 is the same feed one
+ * column later: the columnist's new article on top, the oldest item gone (49 of 50 known).
+ */
+export type FeedVersion = 1 | 2;
+
+/** The id of feed `feed`'s version-2 article: past every version-1 id, so new to the whole set. */
+export function newArticleId(spec: FeedSetSpec, feed: number): number {
+  return spec.sharedPool + spec.feeds * (spec.itemsPerFeed - spec.sharedPerFeed) + feed;
+}
+
+/** Distinct articles across the whole set at `version`: the stories a perfect deduplication stores. */
+export function expectedStories(spec: FeedSetSpec, version: FeedVersion = 1): number {
   const ids = new Set<number>();
   for (let feed = 0; feed < spec.feeds; feed++) for (const id of feedArticleIds(spec, feed)) ids.add(id);
-  return ids.size;
+  // Version 2 adds one new article per feed and drops nothing from the store.
+  return ids.size + (version === 2 ? spec.feeds : 0);
 }
 
 /** The path feed `feed` is served at. */
@@ -341,15 +359,26 @@ export function feedPath(feed: number): string {
   return `/feeds/${pad(feed)}.xml`;
 }
 
-/** RSS 2.0 for feed `feed` of the set; `selfUrl` is where it is served. */
-export function generateSetFeed(spec: FeedSetSpec, feed: number, selfUrl: string): string {
-  const items = feedArticleIds(spec, feed).map((id) => {
+/** RSS 2.0 for feed `feed` of the set at `version`; `selfUrl` is where it is served. */
+export function generateSetFeed(spec: FeedSetSpec, feed: number, selfUrl: string, version: FeedVersion = 1): string {
+  const entries = feedArticleIds(spec, feed).map((id) => {
     const syndicated = id < spec.sharedPool;
-    const article = generateArticle(id, syndicated ? (id * 13) % spec.feeds : feed);
-    return rssItem(article, feed, syndicated, feed % 3 === 2);
+    return { article: generateArticle(id, syndicated ? (id * 13) % spec.feeds : feed), syndicated };
   });
+  let built = new Date(BASE_MS);
+  if (version === 2) {
+    const oldest = entries.reduce(
+      (found, entry, index) => (entry.article.published < entries[found]!.article.published ? index : found),
+      0,
+    );
+    entries.splice(oldest, 1);
+    // Newer than every version-1 date (all at or before BASE_MS), so it is the top item.
+    built = new Date(BASE_MS + HOUR_MS);
+    entries.unshift({ article: generateArticle(newArticleId(spec, feed), feed, built), syndicated: false });
+  }
+  const items = entries.map(({ article, syndicated }) => rssItem(article, feed, syndicated, feed % 3 === 2));
   const name = columnistName(feed);
-  return rssDocument(`${name} | ${OUTLETS[feed % OUTLETS.length]![0]}`, `Columns by ${name}`, selfUrl, items);
+  return rssDocument(`${name} | ${OUTLETS[feed % OUTLETS.length]![0]}`, `Columns by ${name}`, selfUrl, items, built);
 }
 
 /** One RSS document of `count` distinct articles (the parse benchmark's big feed). */
@@ -360,6 +389,7 @@ export function generateBigRss(count: number): string {
     'Every column, newest first',
     'https://www.northernledger.co.uk/commentisfree/rss',
     items,
+    new Date(BASE_MS),
   );
 }
 
@@ -385,7 +415,7 @@ ${article.categories.map((name) => `      <category>${esc(name)}</category>`).jo
     </item>`;
 }
 
-function rssDocument(title: string, description: string, selfUrl: string, items: string[]): string {
+function rssDocument(title: string, description: string, selfUrl: string, items: string[], built: Date): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
   <channel>
@@ -394,7 +424,7 @@ function rssDocument(title: string, description: string, selfUrl: string, items:
     <atom:link href="${esc(selfUrl)}" rel="self" type="application/rss+xml"/>
     <description>${esc(description)}</description>
     <language>en-gb</language>
-    <lastBuildDate>${new Date(BASE_MS).toUTCString()}</lastBuildDate>
+    <lastBuildDate>${built.toUTCString()}</lastBuildDate>
 ${items.join('\n')}
   </channel>
 </rss>

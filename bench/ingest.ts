@@ -1,16 +1,18 @@
 /**
- * The ingest benchmark's moving parts: the feed server child process, the raw `fetch` floor,
- * the bench config, and one measured pollAll pass with its outcome totals.
+ * The ingest benchmark's moving parts: the feed server child process (and switching its
+ * version), the raw `fetch` floor, the bodies for the parse floor, the bench config, and one
+ * measured pollAll pass with its outcome totals.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../src/app.ts';
 import { countOutcomes, pollAll } from '../src/feeds/poll-all.ts';
-import type { ServerMessage } from './feed-server.ts';
-import { feedPath } from './generate-feeds.ts';
+import type { ServerMessage, ServerRequest } from './feed-server.ts';
+import { feedPath, type FeedVersion } from './generate-feeds.ts';
 import { runPool } from './measure.ts';
 
 type Stats = Extract<ServerMessage, { type: 'stats' }>;
+type Switched = Extract<ServerMessage, { type: 'version' }>;
 
 export interface FeedServer {
   pid: number;
@@ -19,12 +21,14 @@ export interface FeedServer {
   bytes: number;
   generateMs: number;
   stats(): Promise<Stats>;
+  /** Serves `version` of every feed from now on; resolves once the server has switched. */
+  setVersion(version: FeedVersion): Promise<Switched>;
   close(): void;
 }
 
-/** Forks bench/feed-server.ts under `node --import tsx` and waits for it to report its port. */
-export function startFeedServer(timeoutMs = 120_000): Promise<FeedServer> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./feed-server.ts', import.meta.url)), [], {
+/** Forks bench/feed-server.ts with `feeds` feeds under `node --import tsx` and waits for it to report its port. */
+export function startFeedServer(feeds: number, timeoutMs = 120_000): Promise<FeedServer> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./feed-server.ts', import.meta.url)), [String(feeds)], {
     execArgv: ['--import', 'tsx'], // not the parent's flags: a --cpu-prof run profiles the poller only
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -46,17 +50,27 @@ export function startFeedServer(timeoutMs = 120_000): Promise<FeedServer> {
       clearTimeout(timer);
       child.removeAllListeners('exit');
       const urls = Array.from({ length: message.feeds }, (_, feed) => `http://127.0.0.1:${message.port}${feedPath(feed)}`);
-      const stats = (): Promise<Stats> =>
-        new Promise((answer) => {
+      // One question at a time: the bench awaits each answer before it asks again.
+      const ask = <T extends ServerMessage['type']>(request: ServerRequest, answer: T): Promise<Extract<ServerMessage, { type: T }>> =>
+        new Promise((settle) => {
           const onMessage = (reply: ServerMessage): void => {
-            if (reply.type !== 'stats') return;
+            if (reply.type !== answer) return;
             child.off('message', onMessage);
-            answer(reply);
+            settle(reply as Extract<ServerMessage, { type: T }>);
           };
           child.on('message', onMessage);
-          child.send({ type: 'stats' });
+          child.send(request);
         });
-      resolve({ pid: child.pid!, port: message.port, urls, bytes: message.bytes, generateMs: message.generateMs, stats, close });
+      resolve({
+        pid: child.pid!,
+        port: message.port,
+        urls,
+        bytes: message.bytes,
+        generateMs: message.generateMs,
+        stats: () => ask({ type: 'stats' }, 'stats'),
+        setVersion: (version) => ask({ type: 'version', version }, 'version'),
+        close,
+      });
     });
   });
 }
@@ -79,6 +93,17 @@ export async function fetchRaw(urls: readonly string[], concurrency: number, eta
     result.etags[index] = response.headers.get('etag');
   });
   return result;
+}
+
+/** Every feed's body as text, fetched once (untimed): the parse floor's input. */
+export async function fetchBodies(urls: readonly string[], concurrency: number): Promise<string[]> {
+  const bodies: string[] = urls.map(() => '');
+  await runPool(urls, concurrency, async (url, index) => {
+    const response = await fetch(url);
+    if (response.status !== 200) throw new Error(`bench: ${url} answered ${response.status}, expected 200`);
+    bodies[index] = await response.text();
+  });
+  return bodies;
 }
 
 /** feeds.yaml text for the bench: every served feed, concurrency shared with the host limit. */
