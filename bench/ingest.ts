@@ -95,13 +95,13 @@ export async function fetchRaw(urls: readonly string[], concurrency: number, eta
   return result;
 }
 
-/** Every feed's body as text, fetched once (untimed): the parse floor's input. */
-export async function fetchBodies(urls: readonly string[], concurrency: number): Promise<string[]> {
-  const bodies: string[] = urls.map(() => '');
+/** Every feed's body as bytes, fetched once (untimed): the parse floor's input, decoded in the floor as ours decodes it. */
+export async function fetchBodies(urls: readonly string[], concurrency: number): Promise<Uint8Array[]> {
+  const bodies: Uint8Array[] = urls.map(() => new Uint8Array());
   await runPool(urls, concurrency, async (url, index) => {
     const response = await fetch(url);
     if (response.status !== 200) throw new Error(`bench: ${url} answered ${response.status}, expected 200`);
-    bodies[index] = await response.text();
+    bodies[index] = new Uint8Array(await response.arrayBuffer());
   });
   return bodies;
 }

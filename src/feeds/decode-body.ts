@@ -18,9 +18,12 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null): strin
   return stripBom(declared ? decodeWith(declared, bytes) : decodeUndeclared(bytes));
 }
 
+// Made once: a TextDecoder costs more to make than a feed costs to decode.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeUndeclared(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return STRICT_UTF8.decode(bytes);
   } catch {
     return decodeWith('windows-1252', bytes);
   }

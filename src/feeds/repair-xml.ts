@@ -42,9 +42,42 @@ export function repairXml(input: string): string {
 
 /** Name of the document element, or null when there is none. */
 export function rootElementName(xml: string): string | null {
-  const head = stripDeclarations(xml.slice(0, PROLOG_CHARS));
-  const match = /<([A-Za-z_][\w:.-]*)/.exec(head);
-  return match?.[1] ?? null;
+  const head = xml.length > PROLOG_CHARS ? xml.slice(0, PROLOG_CHARS) : xml;
+  return scanRootName(head) ?? strippedRootName(head);
+}
+
+/** What the first element name is in `head` once its declarations are stripped out (the reference reading). */
+function strippedRootName(head: string): string | null {
+  return /<([A-Za-z_][\w:.-]*)/.exec(stripDeclarations(head))?.[1] ?? null;
+}
+
+const ROOT_NAME = /^[A-Za-z_][\w:.-]*/;
+
+/**
+ * The first element's name, found by skipping declarations instead of copying the prolog without
+ * them; undefined when the prolog is odd enough that removing a declaration could join text
+ * around it (a `<` or a name right before one), which the reference reading then settles.
+ */
+function scanRootName(head: string): string | null | undefined {
+  const piEnd = createFinder(head, '?>');
+  const commentEnd = createFinder(head, '-->');
+  const nextGt = createFinder(head, '>');
+  for (let at = head.indexOf('<'); at !== -1; at = head.indexOf('<', at + 1)) {
+    const next = head[at + 1];
+    if (next === '<') return undefined;
+    let end: number | undefined;
+    if (next === '?') end = piEnd(at + 2)?.end;
+    else if (next === '!') {
+      if (head.startsWith('<!--', at)) end = commentEnd(at + 4)?.end;
+      end ??= nextGt(at + 2)?.end;
+    } else {
+      const name = ROOT_NAME.exec(head.slice(at + 1, at + 257))?.[0];
+      if (name === undefined) continue;
+      return head[at + 1 + name.length] === '<' || name.length === 256 ? undefined : name;
+    }
+    if (end !== undefined) at = end - 1;
+  }
+  return null;
 }
 
 function dropProlog(input: string): { xml: string; entities: EntityDeclarations } {
