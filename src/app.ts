@@ -4,13 +4,14 @@
  * some commands use (the HTTP server, the published documents, metrics, the digest sender and
  * its MJML) is imported when first asked for, so `stats` or `poll` never load them.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config/load.ts';
 import type { CycleDeps } from './feeds/poll-all.ts';
 import { createParsePool, type ParsePoolLimits } from './feeds/parse-pool.ts';
 import type { PollSettings } from './feeds/poll-feed.ts';
 import { trySettingsOf } from './feeds/try-settings.ts';
-import type { Metrics } from './metrics.ts';
+import type { ClusterGaugeSources, Metrics } from './metrics.ts';
 import { judgeReadiness, maxPollAgeMs, type Readiness } from './readiness.ts';
 import type { DigestDeps } from './digest/run-digest.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -19,7 +20,7 @@ import type { HttpServerDeps, RunningServer } from './publish/http-server.ts';
 import type { PublishedFeeds } from './publish/published-feeds.ts';
 import { isPostgresUrl } from './config/schema.ts';
 import { redactUrl } from './redact.ts';
-import { openStore, type Store, type StoreTarget } from './storage/store.ts';
+import { isClusterStore, openStore, type Store, type StoreTarget } from './storage/store.ts';
 
 export interface App {
   /** The config in force; `reconfigure` replaces it. */
@@ -33,8 +34,8 @@ export interface App {
   publishedFeeds(): Promise<PublishedFeeds>;
   /** Whether the service is ready: the database answers and the last poll cycle is recent. */
   readiness(): Promise<Readiness>;
-  /** Starts the HTTP server on config.server (env HOST and PORT override it), with /metrics. */
-  startServer(): Promise<RunningServer>;
+  /** Starts the HTTP server on config.server (env HOST and PORT override it), with /metrics (and the cluster's gauges, when given). */
+  startServer(cluster?: ClusterGaugeSources): Promise<RunningServer>;
   /** Signs unsubscribe links (env COLUMNWIRE_SECRET, else <data>/secret). */
   secret: string;
   /** What sending digests needs: the mailer (SMTP_URL, else <data>/outbox), templates, secret. Close the mailer after. */
@@ -120,15 +121,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
   };
   const publishedFeeds = async (): Promise<PublishedFeeds> => (published ??= await buildPublished());
-  const secret = loadSecret(dataDir, process.env);
+  // Every process of a cluster signs links with one secret: kept in the database, not a data folder.
+  const secret =
+    isClusterStore(store) && !process.env.COLUMNWIRE_SECRET
+      ? await store.sharedSetting('unsubscribe-secret', randomBytes(32).toString('base64url'))
+      : loadSecret(dataDir, process.env);
   const readiness = async () => {
     const stats = await store.readStats().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     return judgeReadiness(stats, now(), maxPollAgeMs((await gaps()).maxGapMinutes));
   };
-  const startServer = async () => {
+  const startServer = async (cluster?: ClusterGaugeSources) => {
     const { host, port } = serverAddress(config, process.env);
     const [{ startHttpServer }, { createMetrics }] = await Promise.all([import('./publish/http-server.ts'), import('./metrics.ts')]);
-    metrics ??= createMetrics(store);
+    metrics ??= createMetrics(store, cluster);
     await publishedFeeds();
     const preview = async (digestId: string) => {
       const digest = config.digests.find((candidate) => candidate.id === digestId);

@@ -14,8 +14,14 @@ export interface Metrics {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
+/** What a process of a cluster (PostgreSQL mode) adds: gauges of the whole cluster, read at scrape time. */
+export interface ClusterGaugeSources {
+  feeds(): Promise<{ feedsDue: number; oldestDueLagMs: number | null; leased: number }>;
+  queues(): Promise<{ polls: number; digests: number }>;
+}
+
 /** Creates a registry of columnwire's metrics over `store` (one per app, so tests can run several). */
-export function createMetrics(store: Store): Metrics {
+export function createMetrics(store: Store, cluster?: ClusterGaugeSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const fetches = new Counter({
@@ -67,6 +73,28 @@ export function createMetrics(store: Store): Metrics {
     registers: [registry],
   });
 
+  const feedsDue = new Gauge({
+    name: 'columnwire_cluster_feeds_due',
+    help: 'Feeds due to be fetched now (cluster).',
+    registers: [registry],
+  });
+  const feedsLeased = new Gauge({
+    name: 'columnwire_cluster_feeds_leased',
+    help: 'Feeds a worker is fetching now (cluster).',
+    registers: [registry],
+  });
+  const dueLag = new Gauge({
+    name: 'columnwire_cluster_oldest_due_lag_seconds',
+    help: 'How long the most overdue feed has been due (cluster; 0 when none is).',
+    registers: [registry],
+  });
+  const queueDepth = new Gauge({
+    name: 'columnwire_cluster_queue_depth',
+    help: 'Jobs waiting in the work queue, by queue (cluster).',
+    labelNames: ['queue'],
+    registers: [registry],
+  });
+
   const setCounter = (counter: Counter, value: number, labels: Record<string, string> = {}) => {
     counter.reset();
     counter.inc(labels, value);
@@ -94,6 +122,14 @@ export function createMetrics(store: Store): Metrics {
       }
       lastPoll.set((stats.lastPollCycleAt?.getTime() ?? 0) / 1000);
       lastFetch.set((stats.lastSuccessfulFetchAt?.getTime() ?? 0) / 1000);
+      if (cluster) {
+        const [gauges, depths] = await Promise.all([cluster.feeds(), cluster.queues()]);
+        feedsDue.set(gauges.feedsDue);
+        feedsLeased.set(gauges.leased);
+        dueLag.set((gauges.oldestDueLagMs ?? 0) / 1000);
+        queueDepth.set({ queue: 'poll' }, depths.polls);
+        queueDepth.set({ queue: 'digest' }, depths.digests);
+      }
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

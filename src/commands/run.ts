@@ -10,9 +10,11 @@ import { pollAll } from '../feeds/poll-all.ts';
 import { createScheduler, lastScheduledRun, type Scheduler } from '../scheduler.ts';
 import { messageOf } from '../errors.ts';
 import { lockDataFolder, watchDataLock, type DataLock } from '../storage/data-lock.ts';
-import { openApp, parseCommandArgs, type Command } from './command.ts';
+import { UsageError } from '../errors.ts';
+import { openApp, parseCommandArgs, type Command, type GlobalOptions } from './command.ts';
+import { parseRoles, ROLES } from './run-roles.ts';
 
-const help = `Usage: columnwire run
+const help = `Usage: columnwire run [--roles http,worker,scheduler]
 
 Runs the service: the HTTP server (server.host:server.port; env HOST and PORT override),
 the poller, which polls on poll.schedule (cron) and at start polls only the feeds that are
@@ -36,14 +38,37 @@ shutdownGraceSeconds (default 10) to finish, then the server and database are cl
 it exits 0. A second signal exits at once. Logs go to stderr: JSON lines, or readable
 lines on a terminal (LOG_LEVEL sets the level, LOG_FORMAT=json|pretty the format).
 
+With PostgreSQL (database: or COLUMNWIRE_DATABASE_URL), any number of processes may run
+against one database, each with some of the roles: http (the server), worker (fetches feeds
+and sends digest copies from the job queue), scheduler (plans: queues the due feeds every
+minute, creates digest runs at their times; several may run, each tick is taken by one).
+Without --roles a process has all three, which is the embedded mode. See README, "Scaling out".
+
 Options:
-  -h, --help   show this help`;
+  --roles LIST   http, worker and/or scheduler, comma-separated (PostgreSQL only; default all)
+  -h, --help     show this help`;
 
 export const runCommand: Command = {
   name: 'run',
   help,
   async run({ argv, globals, stopSignal }) {
-    parseCommandArgs('run', argv, {}); // no options: rejects unknown ones
+    const { values } = parseCommandArgs('run', argv, { roles: { type: 'string' } });
+    const roles = parseRoles(values.roles);
+    const cluster = await clusterTarget(globals);
+    if (cluster) {
+      const app = await openApp(globals, 'info');
+      try {
+        const { runCluster } = await import('./run-cluster.ts');
+        return await runCluster(app, roles, cluster, stopSignal);
+      } finally {
+        await app.close();
+      }
+    }
+    if (values.roles !== undefined && roles.size < ROLES.length) {
+      throw new UsageError(
+        `run: --roles needs PostgreSQL (database: in the config, or COLUMNWIRE_DATABASE_URL); the embedded SQLite service runs all roles in one process`,
+      );
+    }
     // Before the app opens: a second service must not even sync its feed list into the folder.
     const lock: DataLock = lockDataFolder(globals.dataDir, 'run');
     // SIGHUP's default action kills the process: handled from the first moment to the last.
@@ -281,4 +306,11 @@ function catchUpDigests(app: App, deps: DigestDeps, sendDigest: (digest: DigestC
       await sendDigest(digest);
     })().catch((err: unknown) => app.logger.error({ err, digestId: digest.id }, 'digest catch-up failed'));
   }
+}
+
+/** The PostgreSQL URL when this installation runs on PostgreSQL (the config or the environment says so), else null. */
+async function clusterTarget(globals: GlobalOptions): Promise<string | null> {
+  const [{ storeTarget }, { loadConfig }] = await Promise.all([import('../app.ts'), import('../config/load.ts')]);
+  const target = storeTarget(loadConfig(globals.configPath), globals.dataDir, process.env);
+  return target.kind === 'postgres' ? target.url : null;
 }

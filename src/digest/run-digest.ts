@@ -7,9 +7,9 @@
 import type { Config } from '../config/load.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { DigestRun, Story } from '../model.ts';
+import type { Delivery, DigestRun, Story } from '../model.ts';
 import { runLimited } from '../run-limited.ts';
-import type { DeliveryClaim, Store } from '../storage/store.ts';
+import type { DeliveryClaim, Store, SubscriptionState } from '../storage/store.ts';
 import { createUnsubscribeToken } from '../unsubscribe-token.ts';
 import { buildDigestView } from './build-digest-view.ts';
 import { digestMessageId, planDigest } from './plan-digest.ts';
@@ -51,14 +51,30 @@ export type DigestResult = { kind: 'sent'; runs: RunReport[] } | { kind: 'empty'
 export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise<DigestResult> {
   const runs: RunReport[] = [];
   for (const run of await deps.store.unfinishedDigestRuns(digest.id)) runs.push(await sendRun(digest, run, deps));
-  const now = deps.now();
-  const plan = await planDigest(digest, deps.config, deps.store, now);
-  if (plan.stories.length === 0 && digest.skipEmpty) return { kind: 'empty', runs };
   if (deps.signal?.aborted) return { kind: 'sent', runs };
-  const createdAt = now;
+  const created = await createRun(digest, deps);
+  if (created.kind === 'empty') return { kind: 'empty', runs };
+  if (!runs.some((report) => report.runId === created.run.id))
+    runs.push(await sendRun(digest, created.run, deps, created.rendered ?? undefined));
+  return { kind: 'sent', runs };
+}
+
+/** A new run: `created` here, `taken` when another process created it from the same cursor first, `empty` when there is nothing to send. */
+export type CreatedRun = { kind: 'created' | 'taken'; run: DigestRun; rendered: RenderedDigest | null } | { kind: 'empty' };
+
+/**
+ * Plans, renders and records the next run of `digest` with every recipient pending. Claimed
+ * against the cursor it was planned from: when another process (the service's schedule, a
+ * hand-run digest, another scheduler) created the run first, that run is returned to help finish.
+ */
+export async function createRun(
+  digest: DigestConfig,
+  deps: Pick<DigestDeps, 'config' | 'store' | 'templates' | 'now' | 'logger'>,
+): Promise<CreatedRun> {
+  const createdAt = deps.now();
+  const plan = await planDigest(digest, deps.config, deps.store, createdAt);
+  if (plan.stories.length === 0 && digest.skipEmpty) return { kind: 'empty' };
   const rendered = await renderFor(digest, plan.stories, createdAt, deps);
-  // Claimed against the cursor it was planned from: when another process (the service's
-  // schedule, a hand-run digest) created the run first, this one helps finish that run instead.
   const claim = await deps.store.claimDigestRun({
     digestId: digest.id,
     createdAt,
@@ -75,9 +91,7 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
   });
   if (claim.kind === 'taken')
     deps.logger.info({ digestId: digest.id, runId: claim.run.id }, 'digest run already started by another process; helping it finish');
-  if (!runs.some((report) => report.runId === claim.run.id))
-    runs.push(await sendRun(digest, claim.run, deps, claim.kind === 'created' ? rendered : undefined));
-  return { kind: 'sent', runs };
+  return { kind: claim.kind, run: claim.run, rendered: claim.kind === 'created' ? rendered : null };
 }
 
 /** Renders a digest of `stories` as of `at` (compiled once; filled per recipient). */
@@ -146,11 +160,43 @@ export function composeMessage(
 }
 
 async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, prerendered?: RenderedDigest): Promise<RunReport> {
-  const log = deps.logger.child({ digestId: digest.id, runId: run.id });
-  const rendered = prerendered ?? (await renderFor(digest, await deps.store.storiesByIds(run.storyIds), run.createdAt, deps));
-  const unsubscribed = await deps.store.unsubscribedAddresses(digest.id);
-  const standings = await deps.store.subscriptionStates(digest.id);
+  const rendered = prerendered ?? (await renderRun(digest, run, deps));
   const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending');
+  await sendDeliveries(digest, run, rendered, open, deps, {
+    unsubscribed: await deps.store.unsubscribedAddresses(digest.id),
+    standings: await deps.store.subscriptionStates(digest.id),
+  });
+  return reportRun(run, rendered, deps);
+}
+
+/** A run's digest rendered again from its frozen stories (a resumed run, another process's run). */
+export async function renderRun(
+  digest: DigestConfig,
+  run: DigestRun,
+  deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>,
+): Promise<RenderedDigest> {
+  return renderFor(digest, await deps.store.storiesByIds(run.storyIds), run.createdAt, deps);
+}
+
+/** Who must not get `digestId` now, and the epoch each address's links carry: read once per run (or range). */
+export interface Standings {
+  unsubscribed: ReadonlySet<string>;
+  standings: ReadonlyMap<string, SubscriptionState>;
+}
+
+/**
+ * Sends `deliveries` (pending ones of `run`), each claimed first: only the claimer sends, and a
+ * copy another process claimed or sent meanwhile is left to it.
+ */
+export async function sendDeliveries(
+  digest: DigestConfig,
+  run: DigestRun,
+  rendered: RenderedDigest,
+  open: readonly Delivery[],
+  deps: DigestDeps,
+  { unsubscribed, standings }: Standings,
+): Promise<void> {
+  const log = deps.logger.child({ digestId: digest.id, runId: run.id });
   // Once the server cannot be reached at all, the rest wait for the next attempt instead of each retrying in turn.
   let unreachable: string | null = null;
   await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
@@ -204,6 +250,11 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
       log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
     }
   });
+}
+
+/** Closes `run` when nothing is left to send and reports where it stands. */
+async function reportRun(run: DigestRun, rendered: RenderedDigest, deps: DigestDeps): Promise<RunReport> {
+  const log = deps.logger.child({ digestId: run.digestId, runId: run.id });
   const done = await deps.store.finishDigestRunIfDone(run.id, deps.now());
   const deliveries = await deps.store.deliveries(run.id);
   const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;

@@ -19,6 +19,11 @@ export interface PollSettings {
   retentionDays: number;
   /** Items kept of one document, the newest (poll.maxItemsPerFeed); absent: the default. */
   maxItemsPerFeed?: number;
+  /**
+   * The least wait before a feed's next fetch after a success. Cluster mode plans each feed on its
+   * own clock (every minute, the feeds due), so poll.schedule's interval becomes this period.
+   */
+  minIntervalMs?: number;
 }
 
 export interface PollDeps {
@@ -57,7 +62,7 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
         etag: result.headers.get('etag') ?? feed.etag,
         lastModified: result.headers.get('last-modified') ?? feed.lastModified,
         ttlMinutes: feed.ttlMinutes,
-        nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: feed.ttlMinutes, headers: result.headers }),
+        nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: feed.ttlMinutes, headers: result.headers, ...minInterval(deps) }),
       },
       now,
     );
@@ -101,7 +106,7 @@ async function store(
       title: meta.title,
       siteLink: meta.link,
       ttlMinutes: meta.ttlMinutes,
-      nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: meta.ttlMinutes, headers: fetched.headers }),
+      nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: meta.ttlMinutes, headers: fetched.headers, ...minInterval(deps) }),
     },
     now,
     keepAfter,
@@ -114,4 +119,8 @@ async function fail(feed: Feed, deps: PollDeps, error: string, retryAfterMs: num
   const next = nextFetchAfterFailure(now, feed.consecutiveErrors + 1, retryAfterMs, deps.random);
   await deps.store.markFailed(feed.id, { error, ...next, url, configuredUrl: feed.configuredUrl }, now);
   return { kind: 'failed', error, nextFetchAt: next.nextFetchAt };
+}
+
+function minInterval(deps: PollDeps): { minIntervalMs?: number } {
+  return deps.settings.minIntervalMs === undefined ? {} : { minIntervalMs: deps.settings.minIntervalMs };
 }

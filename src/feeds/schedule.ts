@@ -13,11 +13,13 @@ const BACKOFF_BASE_MS = 60 * 1000;
 export interface FreshnessHints {
   ttlMinutes: number | null;
   headers: Headers | null;
+  /** Our own period for the feed, when the planner polls each feed on its own clock (cluster mode). */
+  minIntervalMs?: number;
 }
 
 /** The earliest next fetch after a successful one (200 or 304). */
 export function nextFetchAfterSuccess(now: Date, hints: FreshnessHints): Date {
-  const waits = [hints.ttlMinutes === null ? 0 : hints.ttlMinutes * 60_000];
+  const waits = [hints.ttlMinutes === null ? 0 : hints.ttlMinutes * 60_000, hints.minIntervalMs ?? 0];
   if (hints.headers) waits.push(maxAgeMs(hints.headers), expiresInMs(hints.headers, now));
   return new Date(now.getTime() + Math.min(MAX_WAIT_MS, Math.max(0, ...waits)));
 }

@@ -271,3 +271,74 @@ export async function openStore(target: StoreTarget, options: StoreOptions = {})
   if (target.kind === 'sqlite') return (await import('./sqlite/sqlite-store.ts')).createSqliteStore(target.path, options);
   return (await import('./postgres/postgres-store.ts')).createPostgresStore(target.url, options);
 }
+
+/** A worker's hold on one feed while it fetches it. `token` fences what it writes: a newer lease makes it stale. */
+export interface FeedLease {
+  feedId: string;
+  owner: string;
+  token: number;
+}
+
+/** Why a lease was not given. */
+export type LeaseRefusal = 'leased' | 'host-busy' | 'not-found';
+
+/** The connection a queue library inserts its jobs on, inside the planner's transaction (pg-boss's `db` option). */
+export interface QueueSql {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** A fetch's writes made through a lease: refused (LostLeaseError) once another lease replaced it. */
+export class LostLeaseError extends Error {
+  override name = 'LostLeaseError';
+}
+
+/**
+ * What running over many processes adds to the Store (the PostgreSQL backend): scheduler ticks
+ * claimed once, polls planned in one transaction with their jobs, feeds leased with a fencing
+ * token, and the cluster's gauges.
+ */
+export interface ClusterStore {
+  /** True for the one process that claims `job` at `tick`; false for every other (cron fires once per tick cluster-wide). */
+  claimTick(job: string, tick: Date, now: Date): Promise<boolean>;
+  /**
+   * Marks up to `limit` due feeds queued (due: in the config, next fetch reached; queued longer
+   * than `requeueAfterMs` ago counts as not queued) and hands their ids to `enqueue` inside the
+   * same transaction, skipping rows another planner holds. Returns the ids queued.
+   */
+  planPolls(
+    now: Date,
+    options: { limit: number; requeueAfterMs: number; isOwnerDead?: (owner: string) => boolean },
+    enqueue: (sql: QueueSql, feedIds: string[]) => Promise<void>,
+  ): Promise<string[]>;
+  /**
+   * Leases `feedId` to `owner` for `leaseMs`, unless another live lease holds it (one whose owner
+   * `isOwnerDead` says is gone, killed on this host, is taken over) or its host has `perHostCap` leases.
+   */
+  takeFeedLease(
+    feedId: string,
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    perHostCap: number,
+    isOwnerDead?: (owner: string) => boolean,
+  ): Promise<FeedLease | LeaseRefusal>;
+  /** Clears a feed's queued mark when no worker holds it, so the next planner tick queues it again (its host was busy). */
+  unqueueFeed(feedId: string, now: Date): Promise<void>;
+  /** Ends a lease and the feed's queued mark (nothing when the lease was replaced meanwhile). */
+  releaseFeedLease(lease: FeedLease): Promise<void>;
+  /** The Store's writes for one fetched feed, fenced by `lease` (each throws LostLeaseError, writing nothing, when it is stale). */
+  leased(lease: FeedLease): Pick<Store, 'saveFetched' | 'markNotModified' | 'markFailed'>;
+  /** Pending deliveries of a run whose addresses are in [from, to], by address. */
+  pendingDeliveries(runId: number, from: string, to: string): Promise<Delivery[]>;
+  /** The addresses of a run's pending deliveries cut into ranges of at most `size`: [first, last] each. */
+  pendingRanges(runId: number, size: number): Promise<Array<[string, string]>>;
+  /** The value every process shares under `key`: the first process to ask stores `proposed`, every later one reads it. */
+  sharedSetting(key: string, proposed: string): Promise<string>;
+  /** Feeds due now and how late the oldest due one is. */
+  clusterGauges(now: Date): Promise<{ feedsDue: number; oldestDueLagMs: number | null; leased: number }>;
+}
+
+/** Whether `store` runs over many processes (PostgreSQL). */
+export function isClusterStore(store: Store): store is Store & ClusterStore {
+  return typeof (store as Partial<ClusterStore>).claimTick === 'function';
+}

@@ -24,11 +24,20 @@ export interface RunningService {
 }
 
 /** Starts `columnwire --config CONFIG --data DATA <command>`; the process is killed after the test if still running. */
-export function startService(configPath: string, dataDir: string, env: Record<string, string> = {}, command = 'run'): RunningService {
-  const child = spawn(process.execPath, [CLI, '--config', configPath, '--data', dataDir, command], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env },
-  });
+export function startService(
+  configPath: string,
+  dataDir: string,
+  env: Record<string, string> = {},
+  command: string | string[] = 'run',
+): RunningService {
+  const child = spawn(
+    process.execPath,
+    [CLI, '--config', configPath, '--data', dataDir, ...(Array.isArray(command) ? command : [command])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env },
+    },
+  );
   const logs: LogLine[] = [];
   let raw = '';
   let partial = '';

@@ -58,7 +58,7 @@ function adminPool(): pg.Pool {
 }
 
 /** A URL whose connections see only `schema` (search_path), so every location is a database of its own. */
-function schemaUrl(schema: string): string {
+export function schemaUrl(schema: string): string {
   const url = new URL(inject('postgresUrl'));
   url.searchParams.set('options', `-c search_path=${schema}`);
   return url.href;

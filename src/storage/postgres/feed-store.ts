@@ -2,7 +2,7 @@
 import type { FeedSource, FeedState } from '../../model.ts';
 import { redactSecrets } from '../../redact.ts';
 import { toDate, toFeedState, type FeedRow } from '../rows.ts';
-import type { FetchFailure, FetchSuccess } from '../store.ts';
+import { LostLeaseError, type FeedLease, type FetchFailure, type FetchSuccess } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
 /** Transaction lock key that serializes config syncs of several processes starting at once. */
@@ -54,15 +54,18 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
       return row ? toFeedState(row) : null;
     },
 
-    /** Records a 200 or 304 (inside the caller's transaction when `sql` is one): validators, schedule, errors cleared. */
-    markSuccess: async (id: string, result: FetchSuccess, now: Date, sql: Sql = db): Promise<void> => {
-      await sql.run(
+    /**
+     * Records a 200 or 304 (inside the caller's transaction when `sql` is one): validators,
+     * schedule, errors cleared. With `fence`, only while that lease holds the feed (else LostLeaseError).
+     */
+    markSuccess: async (id: string, result: FetchSuccess, now: Date, sql: Sql = db, fence?: FeedLease): Promise<void> => {
+      const written = await sql.run(
         `
         UPDATE feeds SET url = $2, etag = $3, last_modified = $4,
           title = coalesce($5, title), site_link = coalesce($6, site_link),
           last_fetch_at = $7, last_success_at = $7, next_fetch_at = $8, wait_reason = 'schedule',
           ttl_minutes = $9, consecutive_errors = 0, last_error = NULL
-        WHERE id = $1 AND ($10::text IS NULL OR configured_url = $10)`,
+        WHERE id = $1 AND ($10::text IS NULL OR configured_url = $10) AND ($11::bigint IS NULL OR (lease_token = $11 AND lease_owner = $12))`,
         [
           id,
           result.url,
@@ -74,21 +77,48 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
           result.nextFetchAt.getTime(),
           result.ttlMinutes,
           result.configuredUrl ?? null,
+          fence?.token ?? null,
+          fence?.owner ?? null,
         ],
       );
+      if (written === 0 && fence) await checkFence(sql, fence);
     },
 
-    /** Records a failed fetch, its error stored without the passwords and tokens of the feed's URLs. */
-    markFailure: async (id: string, result: FetchFailure, now: Date): Promise<void> => {
+    /** Records a failed fetch, its error stored without the passwords and tokens of the feed's URLs; fenced as markSuccess. */
+    markFailure: async (id: string, result: FetchFailure, now: Date, fence?: FeedLease): Promise<void> => {
       const [row] = await db.query<{ url: string; configured_url: string }>(`SELECT url, configured_url FROM feeds WHERE id = $1`, [id]);
       const error = redactSecrets(result.error, [result.url, result.configuredUrl, row?.url, row?.configured_url]);
-      await db.run(
+      const written = await db.run(
         `
         UPDATE feeds SET url = coalesce($2, url), last_fetch_at = $3, next_fetch_at = $4,
           wait_reason = $5, consecutive_errors = consecutive_errors + 1, last_error = $6
-        WHERE id = $1 AND ($7::text IS NULL OR configured_url = $7)`,
-        [id, result.url ?? null, now.getTime(), result.nextFetchAt.getTime(), result.waitReason, error, result.configuredUrl ?? null],
+        WHERE id = $1 AND ($7::text IS NULL OR configured_url = $7) AND ($8::bigint IS NULL OR (lease_token = $8 AND lease_owner = $9))`,
+        [
+          id,
+          result.url ?? null,
+          now.getTime(),
+          result.nextFetchAt.getTime(),
+          result.waitReason,
+          error,
+          result.configuredUrl ?? null,
+          fence?.token ?? null,
+          fence?.owner ?? null,
+        ],
       );
+      if (written === 0 && fence) await checkFence(db, fence);
     },
   };
+}
+
+/** Throws LostLeaseError when `fence` no longer holds its feed (a write it guarded changed nothing for that reason). */
+async function checkFence(sql: Sql, fence: FeedLease): Promise<void> {
+  const [row] = await sql.query<{ lease_token: number; lease_owner: string | null }>(
+    `SELECT lease_token, lease_owner FROM feeds WHERE id = $1`,
+    [fence.feedId],
+  );
+  if (!row || row.lease_token !== fence.token || row.lease_owner !== fence.owner) {
+    throw new LostLeaseError(
+      `storage: the lease on feed ${fence.feedId} was taken over (token ${fence.token}); this fetch's result is dropped`,
+    );
+  }
 }

@@ -126,4 +126,28 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     ALTER TABLE digest_deliveries ADD COLUMN name TEXT;
     `,
   },
+  {
+    version: 9,
+    sql: `
+    ALTER TABLE feeds ADD COLUMN queued_at BIGINT;
+    ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
+    ALTER TABLE feeds ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN lease_until BIGINT;
+    -- The planner's question (due, in the config, not queued) and the lease count per host.
+    CREATE INDEX feeds_due ON feeds (next_fetch_at) WHERE in_config = 1 AND queued_at IS NULL;
+    CREATE INDEX feeds_leased ON feeds (lease_until) WHERE lease_until IS NOT NULL;
+    CREATE TABLE schedule_ticks (
+      job  TEXT NOT NULL,
+      tick BIGINT NOT NULL,
+      at   BIGINT NOT NULL,
+      PRIMARY KEY (job, tick)
+    );
+    CREATE TABLE shared_settings (
+      key   TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
+    -- A digest run's recipients are sent in address ranges, one job each: pending ones by address.
+    CREATE INDEX digest_deliveries_pending ON digest_deliveries (run_id, address) WHERE status = 'pending';
+    `,
+  },
 ];

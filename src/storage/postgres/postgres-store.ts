@@ -5,7 +5,8 @@
  */
 import { cacheContentVersion } from '../content-version.ts';
 import { isOwnerDead, processOwnerId } from '../process-owner.ts';
-import { STALE_CLAIM_MS, type Store, type StoreOptions } from '../store.ts';
+import { STALE_CLAIM_MS, type ClusterStore, type FeedLease, type Store, type StoreOptions } from '../store.ts';
+import { createPostgresClusterStore } from './cluster-store.ts';
 import { openPostgres } from './database.ts';
 import { createPostgresDigestStore } from './digest-store.ts';
 import { createPostgresFeedStore } from './feed-store.ts';
@@ -21,7 +22,7 @@ export interface PostgresStoreOptions extends StoreOptions {
 }
 
 /** Connects to `url`, migrates it, and returns the Store over it. */
-export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store & ClusterStore> {
   const owner = options.claimOwner ?? processOwnerId();
   const db = await openPostgres(url, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections });
   const feeds = createPostgresFeedStore(db);
@@ -31,20 +32,29 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   const subscriptions = createPostgresSubscriptionStore(db);
   const subscribers = createPostgresSubscriberStore(db);
   const version = cacheContentVersion(() => stories.version());
+  const cluster = createPostgresClusterStore(db);
+  /** One fetched feed's items and state in one transaction; with `fence`, only while that lease holds the feed. */
+  const saveFetched = async (...[feedId, items, state, now, keepAfter, fence]: [...Parameters<Store['saveFetched']>, FeedLease?]) => {
+    const result = await db.transaction(async (tx) => {
+      const { changed, ...saved } = await stories.saveItems(tx, feedId, items, now, keepAfter);
+      if (changed) await stories.bumpVersion(tx);
+      await feeds.markSuccess(feedId, state, now, tx, fence);
+      return saved;
+    });
+    version.wrote();
+    return result;
+  };
   return {
+    ...cluster,
+    leased: (lease) => ({
+      saveFetched: (feedId, items, state, now, keepAfter) => saveFetched(feedId, items, state, now, keepAfter, lease),
+      markNotModified: (feedId, state, now) => feeds.markSuccess(feedId, state, now, undefined, lease),
+      markFailed: (feedId, failure, now) => feeds.markFailure(feedId, failure, now, lease),
+    }),
     syncFeeds: (sources) => feeds.sync(sources),
     listFeeds: () => feeds.listActive(),
     getFeed: (id) => feeds.get(id),
-    saveFetched: async (feedId, items, state, now, keepAfter) => {
-      const result = await db.transaction(async (tx) => {
-        const { changed, ...saved } = await stories.saveItems(tx, feedId, items, now, keepAfter);
-        if (changed) await stories.bumpVersion(tx);
-        await feeds.markSuccess(feedId, state, now, tx);
-        return saved;
-      });
-      version.wrote();
-      return result;
-    },
+    saveFetched: (feedId, items, state, now, keepAfter) => saveFetched(feedId, items, state, now, keepAfter),
     markNotModified: (feedId, state, now) => feeds.markSuccess(feedId, state, now),
     markFailed: (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
     listStories: (query) => stories.list(query),

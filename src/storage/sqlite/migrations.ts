@@ -163,4 +163,26 @@ export const migrations: readonly string[] = [
   -- A run keeps each recipient's name as it was planned, like the address itself.
   ALTER TABLE digest_deliveries ADD COLUMN name TEXT;
   `,
+  `
+  -- Version 9. Work spread over many processes (PostgreSQL; the columns exist in SQLite too, so
+  -- version 9 means the same tables in both). A feed is queued when planned and leased while one
+  -- worker fetches it: the lease's token fences what that worker writes. A scheduler tick is
+  -- claimed by one process only (cron fires once per tick however many schedulers run).
+  ALTER TABLE feeds ADD COLUMN queued_at INTEGER;
+  ALTER TABLE feeds ADD COLUMN lease_owner TEXT;
+  ALTER TABLE feeds ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE feeds ADD COLUMN lease_until INTEGER;
+  CREATE TABLE schedule_ticks (
+    job  TEXT NOT NULL,
+    tick INTEGER NOT NULL,
+    at   INTEGER NOT NULL,
+    PRIMARY KEY (job, tick)
+  ) WITHOUT ROWID;
+  -- Values every process of an installation must share, such as the secret that signs
+  -- unsubscribe links (processes on several machines have no common data folder).
+  CREATE TABLE shared_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,0 +1,125 @@
+/**
+ * The scheduler role of `columnwire run` in PostgreSQL mode. Any number of processes may run it:
+ * each tick (a minute for polls, a digest's cron time) is claimed in the database by one of them,
+ * and every planner is idempotent on its own keys (a feed queued once, a digest run once per
+ * cursor, a range job once while queued), so a duplicate tick creates nothing.
+ *
+ * - every tick (a minute): the due feeds are queued, in transactions of PLAN_BATCH, with their jobs;
+ * - at each digest's time: its run is created with every recipient pending, and one job per
+ *   range of recipients is queued;
+ * - every tick: runs left unfinished (a worker died, SMTP refused) get their pending ranges queued again.
+ */
+import type { App } from '../app.ts';
+import type { Config } from '../config/load.ts';
+import type { DigestConfig } from '../config/schema.ts';
+import { createRun, type DigestDeps } from '../digest/run-digest.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import { createScheduler, lastScheduledRun } from '../scheduler.ts';
+import { isOwnerDead } from '../storage/process-owner.ts';
+import type { ClusterStore, Store } from '../storage/store.ts';
+
+/** Feeds queued per planner transaction. */
+const PLAN_BATCH = 5_000;
+/** Recipients per digest job: a job is a few minutes of sending at most. */
+export const DIGEST_RANGE = 500;
+/** How often the planners run, in seconds (env COLUMNWIRE_CLUSTER_TICK_SECONDS: 1 to 60, a divisor of 60; default 60). */
+export function clusterTickSeconds(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.COLUMNWIRE_CLUSTER_TICK_SECONDS ?? 60);
+  return Number.isInteger(value) && value >= 1 && value <= 60 && 60 % value === 0 ? value : 60;
+}
+
+export interface SchedulerRole {
+  /** Reschedules the digests of a reloaded config. */
+  reschedule(config: Config): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the planners in this process. `requeueAfterMs`: a feed queued this long without a worker taking it is queued again. */
+export async function startSchedulerRole(
+  app: App & { store: Store & ClusterStore },
+  queue: JobQueue,
+  digestDeps: () => Promise<DigestDeps>,
+  requeueAfterMs: number,
+  tickSeconds = 60,
+): Promise<SchedulerRole> {
+  const { store, logger } = app;
+  const now = () => app.poll.now();
+  const scheduler = createScheduler(logger);
+  const tickMs = tickSeconds * 1000;
+  const tickOf = (at: Date): Date => new Date(Math.floor(at.getTime() / tickMs) * tickMs);
+  // An unfinished run younger than two ticks is still being sent from its first jobs: not swept yet.
+  const sweepAfterMs = 2 * tickMs;
+  const everyTick = tickSeconds === 60 ? '* * * * *' : `*/${tickSeconds} * * * * *`;
+
+  const planPolls = async () => {
+    const at = now();
+    if (!(await store.claimTick('poll', tickOf(at), at))) return;
+    let queued = 0;
+    for (;;) {
+      const ids = await store.planPolls(at, { limit: PLAN_BATCH, requeueAfterMs, isOwnerDead }, (sql, feedIds) =>
+        queue.enqueuePolls(sql, feedIds),
+      );
+      queued += ids.length;
+      if (ids.length < PLAN_BATCH) break;
+    }
+    if (queued > 0) logger.info({ queued }, 'poll planner queued the due feeds');
+  };
+
+  const queueRanges = async (digestId: string, runId: number) => {
+    const ranges = await store.pendingRanges(runId, DIGEST_RANGE);
+    await queue.enqueueDigestRanges(ranges.map(([from, to]) => ({ runId, digestId, from, to })));
+    return ranges.length;
+  };
+
+  const startDigest = async (digest: DigestConfig, tick: Date) => {
+    if (!(await store.claimTick(`digest:${digest.id}`, tick, now()))) return;
+    const created = await createRun(digest, await digestDeps());
+    if (created.kind === 'empty') return void logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
+    const jobs = await queueRanges(digest.id, created.run.id);
+    logger.info({ digestId: digest.id, runId: created.run.id, jobs }, 'digest run created; its recipients are queued in ranges');
+  };
+
+  const sweep = async () => {
+    const at = now();
+    if (!(await store.claimTick('digest-sweep', tickOf(at), at))) return;
+    for (const digest of app.config.digests) {
+      for (const run of await store.unfinishedDigestRuns(digest.id)) {
+        if (at.getTime() - run.createdAt.getTime() < sweepAfterMs) continue;
+        if ((await queueRanges(digest.id, run.id)) === 0) await store.finishDigestRunIfDone(run.id, at);
+      }
+    }
+  };
+
+  const guarded = (what: string, job: () => Promise<void>) => () =>
+    job().catch((err: unknown) => logger.error({ err, job: what }, 'scheduler job failed; the next tick tries again'));
+
+  const scheduleDigests = async (config: Config) => {
+    for (const name of scheduler.names()) if (name.startsWith('digest:')) await scheduler.remove(name);
+    for (const digest of config.digests) {
+      scheduler.add(
+        `digest:${digest.id}`,
+        digest.schedule,
+        guarded(`digest:${digest.id}`, () => startDigest(digest, new Date(Math.floor(now().getTime() / 60_000) * 60_000))),
+        digest.timezone,
+      );
+    }
+  };
+
+  scheduler.add('cluster:poll', everyTick, guarded('poll planner', planPolls));
+  scheduler.add('cluster:digest-sweep', everyTick, guarded('digest sweep', sweep));
+  await scheduleDigests(app.config);
+  // A start plans at once, and owes each digest the run its schedule missed while no scheduler ran.
+  void guarded('poll planner', planPolls)();
+  for (const digest of app.config.digests) {
+    void guarded(`digest catch-up ${digest.id}`, async () => {
+      const latest = await store.latestDigestRun(digest.id);
+      if (!latest) return;
+      const missed = lastScheduledRun(digest.schedule, digest.timezone, latest.createdAt, now());
+      if (missed) await startDigest(digest, missed);
+    })();
+  }
+  return {
+    reschedule: scheduleDigests,
+    stop: () => scheduler.stop(),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * `columnwire run` on PostgreSQL: the service as any mix of roles (http, worker, scheduler), in
+ * as many processes as the installation needs, all on one database. The queue (pg-boss) only
+ * distributes work; the store decides what is due, who holds a feed and what a digest owes.
+ */
+import type { App } from '../app.ts';
+import { clusterTickSeconds, startSchedulerRole, type SchedulerRole } from '../cluster/scheduler-role.ts';
+import { startWorkerRole, type WorkerRole } from '../cluster/worker-role.ts';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { watchConfig } from '../config/watch-config.ts';
+import type { DigestDeps } from '../digest/run-digest.ts';
+import { messageOf } from '../errors.ts';
+import { createPgBossQueue } from '../jobs/pg-boss-queue.ts';
+import { scheduleIntervalMinutes } from '../scheduler.ts';
+import { isClusterStore, type ClusterStore, type Store } from '../storage/store.ts';
+import type { Role } from './run-roles.ts';
+
+/** Runs `roles` until `stopSignal`; returns the exit code. `databaseUrl` is where the queue lives too. */
+export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl: string, stopSignal: Promise<void>): Promise<number> {
+  const { store } = app;
+  if (!isClusterStore(store)) throw new Error('run: roles need the PostgreSQL store');
+  const clustered = app as App & { store: Store & ClusterStore };
+  const { poll } = app.config;
+  // Each feed is polled on its own clock here: the schedule's interval is every feed's period.
+  const withPeriod = () => ({ ...app.poll.settings, minIntervalMs: scheduleIntervalMinutes(app.config.poll.schedule) * 60_000 });
+  app.poll.settings = withPeriod();
+  // About twice the longest a feed may legitimately take (fetch timeout plus parse budget), and some slack.
+  const pollExpireSeconds = 2 * (poll.timeoutSeconds + poll.parseTimeoutSeconds) + 10;
+  const queue = await createPgBossQueue(databaseUrl, { pollExpireSeconds, digestExpireSeconds: 30 * 60 }, app.logger, {
+    ...(process.env.COLUMNWIRE_QUEUE_SCHEMA ? { schema: process.env.COLUMNWIRE_QUEUE_SCHEMA } : {}),
+  });
+  const made: { deps: Promise<DigestDeps> | null } = { deps: null };
+  const deps = () => (made.deps ??= app.digestDeps());
+  let scheduler: SchedulerRole | null = null;
+  let worker: WorkerRole | null = null;
+  let server: Awaited<ReturnType<App['startServer']>> | null = null;
+  try {
+    if (roles.has('http')) {
+      server = await app.startServer({ feeds: () => clustered.store.clusterGauges(app.poll.now()), queues: () => queue.depths() });
+    }
+    if (roles.has('worker')) worker = await startWorkerRole(clustered, queue, deps);
+    if (roles.has('scheduler'))
+      scheduler = await startSchedulerRole(clustered, queue, deps, pollExpireSeconds * 1000, clusterTickSeconds(process.env));
+    app.logger.info(
+      { roles: [...roles], url: server?.url ?? null, feeds: app.config.feeds.length, digests: app.config.digests.length },
+      'columnwire started',
+    );
+    const reload = async () => {
+      try {
+        const next = loadConfig(app.config.path);
+        await app.reconfigure(next);
+        app.poll.settings = withPeriod();
+        await scheduler?.reschedule(next);
+        app.logger.info({ feeds: next.feeds.length }, 'config reloaded');
+      } catch (error) {
+        const problems = error instanceof ConfigError ? error.problems : [messageOf(error)];
+        app.logger.error({ problems }, 'config reload failed; the running config stays');
+      }
+    };
+    const watcher = watchConfig(
+      app.config.path,
+      () => void reload(),
+      (err) => app.logger.warn({ err }, 'config watch failed'),
+    );
+    const hangup = () => void reload();
+    process.on('SIGHUP', hangup);
+    await stopSignal;
+    watcher.close();
+    process.off('SIGHUP', hangup);
+    const graceMs = app.config.shutdownGraceSeconds * 1000;
+    app.logger.info({ graceSeconds: graceMs / 1000 }, 'stopping: no new jobs; waiting for the ones in flight');
+    await scheduler?.stop();
+    await queue.stop(graceMs);
+    await worker?.stop();
+    await server?.close(graceMs);
+    app.logger.info('stopped');
+    return 0;
+  } finally {
+    await scheduler?.stop().catch(() => {});
+    await queue.stop(0).catch(() => {});
+    if (made.deps) (await made.deps).mailer.close();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * One poll job of a cluster worker: lease the feed (no other worker fetches it meanwhile, and the
+ * feeds of one host stay within poll.perHostConcurrency across the cluster), poll it exactly as
+ * the embedded poller does, writing through the lease (a zombie whose lease was taken over
+ * writes nothing), then release it. Every outcome is a value; nothing here throws for a feed.
+ */
+import type { Config } from '../config/load.ts';
+import type { Logger } from '../logger.ts';
+import type { Feed, PollOutcome } from '../model.ts';
+import { redactSecrets, redactUrl } from '../redact.ts';
+import { isOwnerDead } from '../storage/process-owner.ts';
+import { LostLeaseError, isStoreBusy, type ClusterStore, type Store } from '../storage/store.ts';
+import { pollFeed, type PollDeps } from './poll-feed.ts';
+
+/** What one leased poll did, for the worker's log and metrics. */
+export type LeasedPollResult =
+  | { kind: 'polled'; outcome: PollOutcome }
+  /** Not polled: another worker holds it, its host is at its cap, it left the config, or it is not due any more. */
+  | { kind: 'skipped'; reason: 'leased' | 'host-busy' | 'not-found' | 'not-due' }
+  /** Polled, but the lease was taken over meanwhile (this worker stalled past it): its result was dropped. */
+  | { kind: 'lost-lease' };
+
+export interface LeasedPollDeps extends PollDeps {
+  store: Store & ClusterStore;
+  logger: Logger;
+  /** This process, as lease owner. */
+  owner: string;
+  config: Config;
+  /** How long a lease lasts: longer than any fetch and parse can (they have their own deadlines). */
+  leaseMs: number;
+  observeFeed?: (outcome: PollOutcome['kind'], seconds: number) => void;
+}
+
+/** Polls `feedId` under a lease. */
+export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Promise<LeasedPollResult> {
+  const source = deps.config.feeds.find((candidate) => candidate.id === feedId);
+  if (!source) return { kind: 'skipped', reason: 'not-found' };
+  const lease = await leaseWhenHostFrees(feedId, deps);
+  if (lease === 'host-busy') await deps.store.unqueueFeed(feedId, deps.now()); // the next planner tick queues it again
+  if (typeof lease === 'string') return { kind: 'skipped', reason: lease };
+  const log = deps.logger.child({ feedId });
+  const started = performance.now();
+  try {
+    const state = await deps.store.getFeed(feedId);
+    // Polled by another worker between planning and now (a job run twice): nothing is due.
+    if (!state || (state.nextFetchAt !== null && state.nextFetchAt > deps.now())) return { kind: 'skipped', reason: 'not-due' };
+    const feed: Feed = { ...state, source };
+    const outcome = await pollFeed(feed, { ...deps, store: { ...deps.store, ...deps.store.leased(lease) } });
+    deps.observeFeed?.(outcome.kind, (performance.now() - started) / 1000);
+    if (outcome.kind === 'failed') log.warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error) }, 'feed failed');
+    return { kind: 'polled', outcome };
+  } catch (err) {
+    if (err instanceof LostLeaseError) {
+      log.warn({ err }, 'feed lease taken over while polling; this result is dropped');
+      return { kind: 'lost-lease' };
+    }
+    if (isStoreBusy(err)) throw err; // the job fails; the planner queues the feed again
+    log.error({ err }, 'feed poll crashed');
+    const error = `internal error: ${(err as Error).message}`;
+    const nextFetchAt = new Date(deps.now().getTime() + 3600_000);
+    await deps.store
+      .leased(lease)
+      .markFailed(feedId, { error, nextFetchAt, waitReason: 'backoff' }, deps.now())
+      .catch(() => {});
+    return { kind: 'polled', outcome: { kind: 'failed', error, nextFetchAt } };
+  } finally {
+    await deps.store.releaseFeedLease(lease).catch((err: unknown) => log.warn({ err }, 'feed lease release failed; it expires'));
+  }
+}
+
+/** Waits this long at most for a slot of the feed's host (other workers hold poll.perHostConcurrency leases there). */
+const HOST_WAIT_MS = 5_000;
+
+/** Takes the feed's lease, waiting a little while its host is at its cap. */
+async function leaseWhenHostFrees(feedId: string, deps: LeasedPollDeps) {
+  const cap = deps.config.poll.perHostConcurrency;
+  const started = Date.now();
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+    const lease = await deps.store.takeFeedLease(feedId, deps.owner, deps.now(), deps.leaseMs, cap, isOwnerDead);
+    if (lease !== 'host-busy' || Date.now() - started >= HOST_WAIT_MS) return lease;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The work queue the cluster roles share (PostgreSQL mode): poll jobs (one feed each) and digest
+ * jobs (one address range of one run each). The queue only carries work: which feed is due, who
+ * fetches it, what a digest owes are all in the store, so a lost or doubled job costs a repeat
+ * at most. The one implementation is pg-boss (pg-boss-queue.ts); nothing else imports it.
+ */
+import type { QueueSql } from '../storage/store.ts';
+
+/** One range of one digest run's recipients: [from, to] by address. */
+export interface DigestRangeJob {
+  runId: number;
+  digestId: string;
+  from: string;
+  to: string;
+}
+
+/** How a process works a queue: loops of fetch-then-handle, each taking `batchSize` jobs every `pollingSeconds` when idle. */
+export interface WorkOptions {
+  loops: number;
+  batchSize: number;
+  pollingSeconds: number;
+}
+
+export interface JobQueue {
+  /** Adds one poll job per feed inside `sql` (the planner's transaction): they commit with its marks. A feed already queued is not added twice. */
+  enqueuePolls(sql: QueueSql, feedIds: readonly string[]): Promise<void>;
+  /** Adds one job per range of a digest run (a range already queued is not added twice). */
+  enqueueDigestRanges(jobs: readonly DigestRangeJob[]): Promise<void>;
+  /** Runs `handler` for poll jobs in this process until stop(). A handler that throws fails its job (the planner queues the feed again). */
+  workPolls(handler: (feedId: string) => Promise<void>, options: WorkOptions): Promise<void>;
+  /** Runs `handler` for digest range jobs in this process until stop(); a throw retries the job later. */
+  workDigests(handler: (job: DigestRangeJob) => Promise<void>, options: WorkOptions): Promise<void>;
+  /** Jobs waiting, by queue: the cluster's backlog gauge. */
+  depths(): Promise<{ polls: number; digests: number }>;
+  /** Stops taking jobs; jobs in flight get `graceMs` to finish. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** The queues' limits, from the config: a job is expired and retried after about twice the longest legitimate run. */
+export interface QueueLimits {
+  /** Longest a poll job may take: the fetch timeout plus the parse budget, doubled. */
+  pollExpireSeconds: number;
+  /** Longest a digest range may take to send. */
+  digestExpireSeconds: number;
+}

@@ -1,0 +1,111 @@
+/**
+ * The JobQueue on pg-boss 10.4 (the only importer of pg-boss; 11+ needs Node 22). Its known 10.x
+ * traps, measured here, decide the settings:
+ * - `singleton` and `stately` queues stall a whole queue when one key is both queued and active,
+ *   so both queues are `short` (one queued job per key, any number active) and our own feed lease
+ *   (cluster-store.ts) keeps a feed from being fetched twice;
+ * - there is no heartbeat: a job expires `expireInSeconds` after it starts, set to about twice the
+ *   longest legitimate job, and the store's lease outlives a zombie's writes anyway (fencing);
+ * - throughput is capped at loops × batchSize / polling interval when idle, so each process runs
+ *   several work() loops.
+ */
+import PgBoss from 'pg-boss';
+import type { Logger } from '../logger.ts';
+import { redactUrl } from '../redact.ts';
+import type { DigestRangeJob, JobQueue, QueueLimits, WorkOptions } from './job-queue.ts';
+
+const POLL_QUEUE = 'columnwire-poll';
+const DIGEST_QUEUE = 'columnwire-digest';
+/** pg-boss's own tables live in this schema (env COLUMNWIRE_QUEUE_SCHEMA), apart from columnwire's. */
+export const DEFAULT_QUEUE_SCHEMA = 'columnwire_jobs';
+
+/** Connects pg-boss to `url`, creating its schema and the two queues if needed. */
+export async function createPgBossQueue(
+  url: string,
+  limits: QueueLimits,
+  logger: Logger,
+  options: { schema?: string; maxConnections?: number } = {},
+): Promise<JobQueue> {
+  const settings: PgBoss.ConstructorOptions = {
+    connectionString: url,
+    schema: options.schema ?? DEFAULT_QUEUE_SCHEMA,
+    max: options.maxConnections ?? 4,
+    application_name: 'columnwire-queue',
+    // Finished jobs: kept a day for inspection, then deleted (millions a day at fleet scale).
+    archiveCompletedAfterSeconds: 3600,
+    deleteAfterDays: 1,
+    // Columnwire's scheduler decides ticks (schedule_ticks); pg-boss's cron is not used.
+    schedule: false,
+  };
+  let boss: PgBoss;
+  // Processes starting together (a fleet's workers) race to create pg-boss's schema and queues,
+  // which can deadlock inside PostgreSQL: each retries after a random pause, as a new client.
+  for (let attempt = 1; ; attempt++) {
+    boss = new PgBoss(settings);
+    boss.on('error', (err) => logger.warn({ err }, 'job queue error; it reconnects'));
+    try {
+      await boss.start();
+      await ensureQueues(boss, limits);
+      break;
+    } catch (cause) {
+      await boss.stop({ graceful: false, wait: true }).catch(() => {});
+      if ((cause as { code?: string }).code === '40P01' && attempt < 8) {
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400 * attempt));
+        continue;
+      }
+      throw new Error(`jobs: cannot start the job queue on ${redactUrl(url)}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  const workers: string[] = [];
+  const work = async <T extends object>(queue: string, handler: (data: T) => Promise<void>, settings: WorkOptions) => {
+    for (let loop = 0; loop < settings.loops; loop++) {
+      workers.push(
+        await boss.work<T>(queue, { batchSize: settings.batchSize, pollingIntervalSeconds: settings.pollingSeconds }, async (jobs) => {
+          // A batch is settled as a whole by pg-boss: each job is handled on its own, and one that
+          // fails is re-sent for later rather than failing the others.
+          for (const job of jobs) await handler(job.data);
+        }),
+      );
+    }
+  };
+  return {
+    async enqueuePolls(sql, feedIds) {
+      if (feedIds.length === 0) return;
+      await boss.insert(
+        feedIds.map((feedId) => ({ name: POLL_QUEUE, data: { feedId }, singletonKey: feedId })),
+        { db: { executeSql: (text, values) => sql.executeSql(text, values) } },
+      );
+    },
+    async enqueueDigestRanges(jobs) {
+      if (jobs.length === 0) return;
+      await boss.insert(jobs.map((job) => ({ name: DIGEST_QUEUE, data: job, singletonKey: `${job.runId}:${job.from}` })));
+    },
+    workPolls: (handler, settings) => work<{ feedId: string }>(POLL_QUEUE, (data) => handler(data.feedId), settings),
+    workDigests: (handler, settings) => work<DigestRangeJob>(DIGEST_QUEUE, handler, settings),
+    async depths() {
+      const [polls, digests] = await Promise.all([boss.getQueueSize(POLL_QUEUE), boss.getQueueSize(DIGEST_QUEUE)]);
+      return { polls, digests };
+    },
+    async stop(graceMs) {
+      await Promise.all(workers.map((id) => boss.offWork({ id }).catch(() => {})));
+      await boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, graceMs) });
+    },
+  };
+}
+
+/** Creates the two queues unless they exist. */
+async function ensureQueues(boss: PgBoss, limits: QueueLimits): Promise<void> {
+  if (!(await boss.getQueue(POLL_QUEUE))) {
+    await boss.createQueue(POLL_QUEUE, { name: POLL_QUEUE, policy: 'short', retryLimit: 0, expireInSeconds: limits.pollExpireSeconds });
+  }
+  if (!(await boss.getQueue(DIGEST_QUEUE))) {
+    await boss.createQueue(DIGEST_QUEUE, {
+      name: DIGEST_QUEUE,
+      policy: 'short',
+      retryLimit: 5,
+      retryDelay: 30,
+      retryBackoff: true,
+      expireInSeconds: limits.digestExpireSeconds,
+    });
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * What many processes on one PostgreSQL need besides the Store: scheduler ticks claimed once,
+ * polls planned in one transaction together with their queue jobs, feeds leased with a fencing
+ * token (no feed is fetched by two workers at once, and a zombie's late result is refused), and
+ * the cluster's gauges. PostgreSQL is the source of truth; the queue only carries the work.
+ */
+import { createHash } from 'node:crypto';
+import type { Delivery } from '../../model.ts';
+import { toDelivery, type DeliveryRow } from '../rows.ts';
+import type { ClusterStore, FeedLease, LeaseRefusal, QueueSql } from '../store.ts';
+import type { PostgresDatabase, Sql } from './database.ts';
+
+/** A feed's host as the per-host cap counts it: what fetch connects to. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return url;
+  }
+}
+
+/** A 64-bit advisory lock key for a name. */
+function lockKey(name: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`)).toString();
+}
+
+/** pg-boss's `db` option over one of our transactions: its jobs commit or roll back with our rows. */
+function queueSqlOver(sql: Sql): QueueSql {
+  return { executeSql: async (text, values = []) => ({ rows: await sql.query<unknown>(text, values) }) };
+}
+
+/** The cluster part of the PostgreSQL store. */
+export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterStore, 'leased'> {
+  return {
+    async claimTick(job, tick, now) {
+      const claimed = await db.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        job,
+        tick.getTime(),
+        now.getTime(),
+      ]);
+      return claimed === 1;
+    },
+
+    planPolls: (now, options, enqueue) =>
+      db.transaction(async (tx) => {
+        // A lease whose owner is seen dead (killed on this host) ends now: its feed is due again at once.
+        if (options.isOwnerDead) {
+          const held = await tx.query<{ id: string; lease_owner: string }>(
+            `SELECT id, lease_owner FROM feeds WHERE lease_until >= $1 AND lease_owner IS NOT NULL`,
+            [now.getTime()],
+          );
+          const dead = held.filter((row) => options.isOwnerDead!(row.lease_owner)).map((row) => row.id);
+          if (dead.length > 0) {
+            await tx.run(`UPDATE feeds SET lease_until = NULL, lease_owner = NULL, queued_at = NULL WHERE id = ANY($1::text[])`, [dead]);
+          }
+        }
+        // SKIP LOCKED: two planners at once (a tick claimed late, a manual run) split the feeds, never share one.
+        const rows = await tx.query<{ id: string }>(
+          `
+          SELECT id FROM feeds
+          WHERE in_config = 1 AND (next_fetch_at IS NULL OR next_fetch_at <= $1)
+            AND (queued_at IS NULL OR queued_at < $2)
+            AND (lease_until IS NULL OR lease_until < $1)
+          ORDER BY next_fetch_at NULLS FIRST, id
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED`,
+          [now.getTime(), now.getTime() - options.requeueAfterMs, options.limit],
+        );
+        const ids = rows.map((row) => row.id);
+        if (ids.length === 0) return ids;
+        await tx.run(`UPDATE feeds SET queued_at = $1 WHERE id = ANY($2::text[])`, [now.getTime(), ids]);
+        await enqueue(queueSqlOver(tx), ids);
+        return ids;
+      }),
+
+    takeFeedLease: (feedId, owner, now, leaseMs, perHostCap, isOwnerDead) =>
+      db.transaction(async (tx): Promise<FeedLease | LeaseRefusal> => {
+        const [feed] = await tx.query<{ url: string; lease_until: number | null; lease_token: number; lease_owner: string | null }>(
+          `SELECT url, lease_until, lease_token, lease_owner FROM feeds WHERE id = $1 FOR UPDATE`,
+          [feedId],
+        );
+        if (!feed) return 'not-found';
+        const live = feed.lease_until !== null && feed.lease_until >= now.getTime();
+        const holderDead = feed.lease_owner !== null && feed.lease_owner !== owner && (isOwnerDead?.(feed.lease_owner) ?? false);
+        if (live && !holderDead) return 'leased';
+        const host = hostOf(feed.url);
+        // Leases of one host are counted and taken one transaction at a time: the cap holds cluster-wide.
+        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(`columnwire.host:${host}`)]);
+        const leased = await tx.query<{ url: string }>(`SELECT url FROM feeds WHERE lease_until >= $1 AND id <> $2`, [
+          now.getTime(),
+          feedId,
+        ]);
+        if (leased.filter((row) => hostOf(row.url) === host).length >= perHostCap) return 'host-busy';
+        const token = feed.lease_token + 1;
+        await tx.run(`UPDATE feeds SET lease_owner = $2, lease_token = $3, lease_until = $4 WHERE id = $1`, [
+          feedId,
+          owner,
+          token,
+          now.getTime() + leaseMs,
+        ]);
+        return { feedId, owner, token };
+      }),
+
+    async unqueueFeed(feedId, now) {
+      await db.run(`UPDATE feeds SET queued_at = NULL WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)`, [
+        feedId,
+        now.getTime(),
+      ]);
+    },
+
+    async releaseFeedLease(lease) {
+      await db.run(
+        `UPDATE feeds SET lease_owner = NULL, lease_until = NULL, queued_at = NULL WHERE id = $1 AND lease_token = $2 AND lease_owner = $3`,
+        [lease.feedId, lease.token, lease.owner],
+      );
+    },
+
+    pendingDeliveries: async (runId, from, to): Promise<Delivery[]> =>
+      (
+        await db.query<DeliveryRow>(
+          `SELECT * FROM digest_deliveries WHERE run_id = $1 AND status = 'pending' AND address >= $2 AND address <= $3 ORDER BY address`,
+          [runId, from, to],
+        )
+      ).map(toDelivery),
+
+    async pendingRanges(runId, size) {
+      // Every size-th pending address starts a range; one pass over the run's pending index.
+      const rows = await db.query<{ first: string; last: string }>(
+        `
+        SELECT min(address) AS first, max(address) AS last FROM (
+          SELECT address, (row_number() OVER (ORDER BY address) - 1) / $2 AS chunk
+          FROM digest_deliveries WHERE run_id = $1 AND status = 'pending'
+        ) numbered GROUP BY chunk ORDER BY chunk`,
+        [runId, size],
+      );
+      return rows.map((row) => [row.first, row.last] as [string, string]);
+    },
+
+    async sharedSetting(key, proposed) {
+      await db.run(`INSERT INTO shared_settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [key, proposed]);
+      return (await db.query<{ value: string }>(`SELECT value FROM shared_settings WHERE key = $1`, [key]))[0]!.value;
+    },
+
+    async clusterGauges(now) {
+      const [row] = await db.query<{ due: number; oldest: number | null; leased: number }>(
+        `
+        SELECT count(*) FILTER (WHERE next_fetch_at IS NULL OR next_fetch_at <= $1)::bigint AS due,
+          min(next_fetch_at) FILTER (WHERE next_fetch_at <= $1) AS oldest,
+          count(*) FILTER (WHERE lease_until >= $1)::bigint AS leased
+        FROM feeds WHERE in_config = 1`,
+        [now.getTime()],
+      );
+      return { feedsDue: row!.due, oldestDueLagMs: row!.oldest === null ? null : now.getTime() - row!.oldest, leased: row!.leased };
+    },
+  };
+}

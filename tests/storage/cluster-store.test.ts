@@ -1,0 +1,169 @@
+/**
+ * The cluster part of the PostgreSQL store: ticks claimed once, polls planned with their jobs in
+ * one transaction, feed leases with a fencing token, the per-host cap across processes.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { normalizeItems } from '../../src/feeds/normalize-items.ts';
+import type { FeedSource } from '../../src/model.ts';
+import { LostLeaseError, type ClusterStore, type FeedLease, type Store } from '../../src/storage/store.ts';
+import { item } from '../helpers/items.ts';
+import { postgresBackend as backend } from '../helpers/store-backends.ts';
+
+const NOW = new Date('2026-12-01T10:00:00Z');
+const at = (ms: number) => new Date(NOW.getTime() + ms);
+const feed = (id: string, host = `${id}.example.com`): FeedSource => ({
+  id,
+  url: `https://${host}/feed`,
+  title: null,
+  outlet: null,
+  tags: [],
+});
+const success = (id: string, host = `${id}.example.com`) => ({
+  url: `https://${host}/feed`,
+  etag: null,
+  lastModified: null,
+  ttlMinutes: null,
+  nextFetchAt: at(30 * 60_000),
+});
+
+/** `count` processes on one fresh schema. */
+async function processes(count: number): Promise<Array<Store & ClusterStore>> {
+  const location = await backend.newLocation();
+  const stores = (await Promise.all(Array.from({ length: count }, () => backend.open(location)))) as Array<Store & ClusterStore>;
+  onTestFinished(async () => void (await Promise.all(stores.map((store) => store.close()))));
+  return stores;
+}
+
+describe('the postgres cluster store', () => {
+  it('gives each scheduler tick to one process of many', async () => {
+    const stores = await processes(4);
+    const tick = new Date('2026-12-01T10:00:00Z');
+    const won = await Promise.all(stores.map((store) => store.claimTick('poll', tick, NOW)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await stores[0]!.claimTick('poll', new Date(tick.getTime() + 60_000), NOW)).toBe(true);
+    expect(await stores[1]!.claimTick('digest:daily', tick, NOW)).toBe(true);
+  });
+
+  it('queues the due feeds once, with their jobs in the same transaction; a failed enqueue queues nothing', async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds(['a', 'b', 'c'].map((id) => feed(id)));
+    await store!.markNotModified('c', success('c'), NOW); // c is next due in 30 minutes
+    await expect(
+      store!.planPolls(NOW, { limit: 10, requeueAfterMs: 600_000 }, () => Promise.reject(new Error('queue down'))),
+    ).rejects.toThrow('queue down');
+    const enqueued: string[][] = [];
+    const planned = await store!.planPolls(NOW, { limit: 10, requeueAfterMs: 600_000 }, async (sql, ids) => {
+      expect((await sql.executeSql('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      enqueued.push(ids);
+    });
+    expect(planned.sort()).toEqual(['a', 'b']);
+    expect(enqueued).toEqual([planned]);
+    // Queued already: not again, until they have waited longer than requeueAfterMs.
+    expect(await store!.planPolls(at(60_000), { limit: 10, requeueAfterMs: 600_000 }, async () => {})).toEqual([]);
+    expect((await store!.planPolls(at(700_000), { limit: 10, requeueAfterMs: 600_000 }, async () => {})).sort()).toEqual(['a', 'b']);
+  });
+
+  it('splits the due feeds between two planners at once, never giving one feed to both', async () => {
+    const [first, second] = await processes(2);
+    await first!.syncFeeds(Array.from({ length: 200 }, (_, index) => feed(`f${index}`)));
+    const slow = async () => void (await new Promise((resolve) => setTimeout(resolve, 200)));
+    const [a, b] = await Promise.all([
+      first!.planPolls(NOW, { limit: 120, requeueAfterMs: 600_000 }, slow),
+      second!.planPolls(NOW, { limit: 120, requeueAfterMs: 600_000 }, slow),
+    ]);
+    expect(a.filter((id) => b.includes(id))).toEqual([]);
+    expect(a.length + b.length).toBe(200);
+  });
+
+  it('leases a feed to one worker; a second is refused until it is released or expires', async () => {
+    const [one, two] = await processes(2);
+    await one!.syncFeeds([feed('a')]);
+    const lease = (await one!.takeFeedLease('a', 'w1', NOW, 60_000, 4)) as FeedLease;
+    expect(lease).toMatchObject({ feedId: 'a', owner: 'w1' });
+    expect(await two!.takeFeedLease('a', 'w2', at(1_000), 60_000, 4)).toBe('leased');
+    await one!.releaseFeedLease(lease);
+    const next = (await two!.takeFeedLease('a', 'w2', at(2_000), 60_000, 4)) as FeedLease;
+    expect(next.token).toBeGreaterThan(lease.token);
+    // Expired (the worker died): the next one takes it over.
+    expect(await one!.takeFeedLease('a', 'w3', at(63_000), 60_000, 4)).toMatchObject({ owner: 'w3' });
+    expect(await one!.takeFeedLease('nope', 'w3', NOW, 60_000, 4)).toBe('not-found');
+  });
+
+  it('refuses every write of a zombie whose lease was taken over, and keeps what the new holder wrote', async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds([feed('a')]);
+    const zombie = (await store!.takeFeedLease('a', 'w1', NOW, 60_000, 4)) as FeedLease;
+    const holder = (await store!.takeFeedLease('a', 'w2', at(61_000), 60_000, 4)) as FeedLease;
+    const items = normalizeItems([item({ id: '1' })], NOW);
+    await store!.leased(holder).saveFetched('a', items, { ...success('a'), etag: '"new"' }, at(62_000), null);
+    await expect(
+      store!
+        .leased(zombie)
+        .saveFetched('a', normalizeItems([item({ id: '2' })], NOW), { ...success('a'), etag: '"stale"' }, at(63_000), null),
+    ).rejects.toBeInstanceOf(LostLeaseError);
+    await expect(store!.leased(zombie).markNotModified('a', { ...success('a'), etag: '"stale"' }, at(63_000))).rejects.toBeInstanceOf(
+      LostLeaseError,
+    );
+    await expect(
+      store!.leased(zombie).markFailed('a', { error: 'late', nextFetchAt: at(64_000), waitReason: 'backoff' }, at(63_000)),
+    ).rejects.toBeInstanceOf(LostLeaseError);
+    expect(await store!.countStories()).toBe(1);
+    expect(await store!.getFeed('a')).toMatchObject({ etag: '"new"', consecutiveErrors: 0 });
+    // The zombie's release does not end the holder's lease.
+    await store!.releaseFeedLease(zombie);
+    expect(await store!.takeFeedLease('a', 'w3', at(65_000), 60_000, 4)).toBe('leased');
+  });
+
+  it('holds the per-host cap across processes leasing at once', async () => {
+    const stores = await processes(4);
+    await stores[0]!.syncFeeds(Array.from({ length: 12 }, (_, index) => feed(`f${index}`, 'one-host.example.com')));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => stores[index % 4]!.takeFeedLease(`f${index}`, `w${index % 4}`, NOW, 60_000, 3)),
+    );
+    expect(results.filter((result) => typeof result === 'object')).toHaveLength(3);
+    expect(results.filter((result) => result === 'host-busy')).toHaveLength(9);
+  });
+
+  it('shares one value per key between processes (the unsubscribe secret)', async () => {
+    const [one, two] = await processes(2);
+    const [a, b] = await Promise.all([
+      one!.sharedSetting('unsubscribe-secret', 'from-one'),
+      two!.sharedSetting('unsubscribe-secret', 'from-two'),
+    ]);
+    expect(a).toBe(b);
+    expect(await two!.sharedSetting('unsubscribe-secret', 'later')).toBe(a);
+  });
+
+  it('cuts a run’s pending recipients into address ranges and reads one range', async () => {
+    const [store] = await processes(1);
+    const recipients = Array.from({ length: 1_234 }, (_, index) => ({
+      address: `r${String(index).padStart(4, '0')}@example.org`,
+      messageId: `<${index}@x>`,
+    }));
+    const { run } = await store!.claimDigestRun({
+      digestId: 'daily',
+      createdAt: NOW,
+      afterRunId: 0,
+      fromStoryId: 0,
+      toStoryId: 0,
+      storyIds: [],
+      subject: 's',
+      recipients,
+    });
+    const ranges = await store!.pendingRanges(run.id, 500);
+    expect(ranges).toEqual([
+      ['r0000@example.org', 'r0499@example.org'],
+      ['r0500@example.org', 'r0999@example.org'],
+      ['r1000@example.org', 'r1233@example.org'],
+    ]);
+    expect((await store!.pendingDeliveries(run.id, ranges[2]![0], ranges[2]![1])).length).toBe(234);
+  });
+
+  it('reports the feeds due, the oldest lag and the leases', async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds(['a', 'b'].map((id) => feed(id)));
+    await store!.markFailed('b', { error: 'x', nextFetchAt: at(-120_000), waitReason: 'backoff' }, at(-180_000));
+    await store!.takeFeedLease('a', 'w', NOW, 60_000, 4);
+    expect(await store!.clusterGauges(NOW)).toEqual({ feedsDue: 2, oldestDueLagMs: 120_000, leased: 1 });
+  });
+});
