@@ -61,6 +61,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/backup.ts')).backupCommand,
   },
   {
+    name: 'migrate',
+    summary: 'copy this SQLite installation into a PostgreSQL database',
+    load: async () => (await import('./commands/migrate.ts')).migrateCommand,
+  },
+  {
     name: 'healthcheck',
     summary: 'exit 0 when the running service answers /healthz (or /readyz)',
     load: async () => (await import('./commands/healthcheck.ts')).healthcheckCommand,

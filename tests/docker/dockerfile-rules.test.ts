@@ -204,3 +204,27 @@ describe('compose.yaml', () => {
     expect(app.environment).toHaveProperty('COLUMNWIRE_SECRET');
   });
 });
+
+describe('compose.scale.yaml', () => {
+  // The YAML merge keys (<<: *columnwire) are resolved as compose resolves them.
+  const compose = parseYaml(readFileSync(repo('compose.scale.yaml'), 'utf8'), { merge: true }) as {
+    services: Record<
+      string,
+      { image?: string; command?: string[]; environment?: Record<string, string>; healthcheck?: unknown; depends_on?: unknown }
+    >;
+  };
+
+  it('runs one http,scheduler process and workers on one PostgreSQL that is healthy before they start', () => {
+    const { web, worker, postgres } = compose.services;
+    expect(web!.command).toEqual(['columnwire', 'run', '--roles', 'http,scheduler']);
+    expect(worker!.command).toEqual(['columnwire', 'run', '--roles', 'worker']);
+    for (const service of [web!, worker!]) {
+      const url = service.environment!.COLUMNWIRE_DATABASE_URL!.replace(/\$\{[^}]*\}/g, 'secret'); // as compose fills it in
+      expect(new URL(url).hostname).toBe('postgres');
+      expect(service.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+      expect(service.environment).toHaveProperty('SMTP_URL');
+    }
+    expect(postgres!.image).toMatch(/^postgres:15\.\d+/);
+    expect(postgres!.healthcheck).toBeDefined();
+  });
+});
