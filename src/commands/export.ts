@@ -33,7 +33,7 @@ export const exportCommand: Command = {
           throw new UsageError(`export: no feed has the tag "${tag}"; tags in use: ${published.tags.join(', ') || '(none)'}`);
         }
         const document = await published.feed(tag === undefined ? { kind: 'all' } : { kind: 'tag', tag }, format, limit);
-        stdout.write(document.variant('identity').body);
+        stdout.write(document.identity);
         stdout.write('\n');
         return 0;
       },

@@ -93,7 +93,7 @@ async function runExport({ argv, globals, stdout }: CommandContext): Promise<num
       // The served document by default, so the export is exactly what /opml shows.
       const body = values['include-secrets']
         ? buildOpml(app.config.title, opmlFeeds(app.config.feeds, await app.store.listFeeds()), new Date(), { includeSecrets: true })
-        : (await (await app.publishedFeeds()).opml()).variant('identity').body.toString('utf8');
+        : (await (await app.publishedFeeds()).opml()).identity.toString('utf8');
       if (values.output === undefined) stdout.write(body);
       else writeFileAtomic(values.output, body);
       return 0;

@@ -169,7 +169,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   const limit = parseLimit(url.searchParams.get('limit'));
   if (limit === null) return sendText(res, 400, `limit must be a whole number from 1 to ${MAX_LIMIT}.\n`);
   // Rounded down to a bucket, so rotating limits cannot make a document per request.
-  sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, servedLimit(limit)), deps.maxAgeSeconds);
+  return sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, servedLimit(limit)), deps.maxAgeSeconds);
 }
 
 /** Answers 403 (and says true) unless the client is in server.adminNetworks. */

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { FeedSource, Story } from '../model.ts';
 import type { Store } from '../storage/store.ts';
 import { buildMergedFeed, type FeedFormat } from './build-merged-feed.ts';
@@ -19,8 +20,12 @@ export type Encoding = 'identity' | 'gzip' | 'br';
 export interface PublishedDocument {
   contentType: string;
   lastModified: Date;
-  /** The body in an encoding (compressed on first use), with its strong ETag. */
-  variant(encoding: Encoding): { body: Buffer; etag: string };
+  /** The uncompressed body. */
+  identity: Buffer;
+  /** The strong ETag of the body in an encoding (known without compressing). */
+  etag(encoding: Encoding): string;
+  /** The body in an encoding, compressed on first use off the event loop (zlib's thread pool). */
+  body(encoding: Encoding): Promise<Buffer>;
 }
 
 /** Which stories a feed holds. */
@@ -226,25 +231,31 @@ function newest(stories: readonly Story[]): Date | null {
 export function makeDocument(text: string, contentType: string, lastModified: Date): PublishedDocument {
   const identity = Buffer.from(text, 'utf8');
   const hash = createHash('sha1').update(identity).digest('base64url').slice(0, 22);
-  const variants = new Map<Encoding, { body: Buffer; etag: string }>([['identity', { body: identity, etag: `"${hash}"` }]]);
+  const compressed = new Map<Encoding, Promise<Buffer>>();
   return {
     contentType,
     // HTTP dates have second precision; a finer Last-Modified could never match If-Modified-Since.
     lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000),
-    variant(encoding) {
-      let variant = variants.get(encoding);
-      if (!variant) {
-        const body =
+    identity,
+    etag: (encoding) => (encoding === 'identity' ? `"${hash}"` : `"${hash}-${encoding}"`),
+    body(encoding) {
+      if (encoding === 'identity') return Promise.resolve(identity);
+      let body = compressed.get(encoding);
+      if (!body) {
+        // Megabytes of feed take tens of milliseconds to compress: never on the event loop.
+        body =
           encoding === 'gzip'
-            ? gzipSync(identity)
+            ? gzipAsync(identity)
             : // Quality 5: within a few per cent of 9's size at a tenth of its time (a first br request waits for it).
-              brotliCompressSync(identity, {
+              brotliAsync(identity, {
                 params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
               });
-        variant = { body, etag: `"${hash}-${encoding}"` };
-        variants.set(encoding, variant);
+        compressed.set(encoding, body);
       }
-      return variant;
+      return body;
     },
   };
 }
+
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);

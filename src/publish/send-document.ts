@@ -7,9 +7,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Encoding, PublishedDocument } from './published-feeds.ts';
 
 /** Writes `document` as the response to `req`, or a 304 when the client's copy is current. */
-export function sendDocument(req: IncomingMessage, res: ServerResponse, document: PublishedDocument, maxAgeSeconds: number): void {
+export async function sendDocument(
+  req: IncomingMessage,
+  res: ServerResponse,
+  document: PublishedDocument,
+  maxAgeSeconds: number,
+): Promise<void> {
   const encoding = chooseEncoding(req.headers['accept-encoding']);
-  const { body, etag } = document.variant(encoding);
+  const etag = document.etag(encoding);
   const headers: Record<string, string> = {
     'content-type': document.contentType,
     etag,
@@ -21,6 +26,7 @@ export function sendDocument(req: IncomingMessage, res: ServerResponse, document
     res.writeHead(304, headers).end();
     return;
   }
+  const body = await document.body(encoding);
   if (encoding !== 'identity') headers['content-encoding'] = encoding;
   headers['content-length'] = String(body.length);
   res.writeHead(200, headers);

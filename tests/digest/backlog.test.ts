@@ -20,7 +20,7 @@ async function saveBacklog(digestApp: DigestApp, feedId: string): Promise<void> 
 }
 
 async function mergedFeed(digestApp: DigestApp): Promise<string> {
-  return (await (await digestApp.app.publishedFeeds()).feed({ kind: 'all' }, 'rss', 100)).variant('identity').body.toString('utf8');
+  return (await (await digestApp.app.publishedFeeds()).feed({ kind: 'all' }, 'rss', 100)).identity.toString('utf8');
 }
 
 async function plannedTitles(digestApp: DigestApp, id = 'd'): Promise<string[]> {

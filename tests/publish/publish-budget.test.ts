@@ -4,6 +4,7 @@
  * caps of cap-text.ts, and a `columnwire serve` child builds its first /feed.xml (sanitizing
  * every story on its main thread) while the test asks /healthz every 10 ms. An idle second
  * service asked the same way at the same time says how much the machine alone delays a request.
+ * The figures are printed; the bound allows for a loaded machine (see the assertion).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -137,7 +138,10 @@ describe('publishing huge stories', () => {
     expect(feed.status).toBe(200);
     expect(feed.body.match(/<item>/g)).toHaveLength(STORIES);
     // Room for the machine, as in tests/service/parse-budget.test.ts: twice the control's worst.
-    const bound = HEALTHZ_MAX_MS + 2 * controlWorst;
+    // A loaded machine stretches the service's slices of work beyond what the idle control
+    // shows, but a build holding the event loop throughout would keep /healthz waiting for
+    // nearly all of it: on any machine, no wait may reach half the build.
+    const bound = Math.max(HEALTHZ_MAX_MS + 2 * controlWorst, feed.ms / 2);
     expect(worst, `/healthz must answer within ${bound.toFixed(0)} ms while /feed.xml is built; ${figures}`).toBeLessThan(bound);
   });
 });

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { parseFeed } from '../../src/feeds/parse-feed.ts';
 import { denseRss } from '../helpers/big-feed.ts';
 import { serveBody, serveForTest, type FeedServer, type Handler } from '../helpers/feed-server.ts';
 import { hostileFeedShapes } from '../helpers/hostile-feeds.ts';
@@ -36,6 +37,18 @@ function describeSamples(samples: Sample[]): string {
     .slice(0, 3)
     .map((sample) => `${sample.latencyMs.toFixed(1)} ms at ${sample.atMs} ms`);
   return `${samples.length} samples over ${samples.at(-1)!.atMs} ms: median ${at(0.5)} ms, p99 ${at(0.99)} ms, worst ${worst.join(', ')}`;
+}
+
+/**
+ * How long parsing `huge` on the main thread would hold the event loop on this machine now,
+ * estimated from a tenth of it parsed here: a loaded machine stretches it as it stretches the
+ * service's own slices of work.
+ */
+async function mainThreadParseMs(): Promise<number> {
+  const tenth = denseRss(15_000).toString('utf8');
+  const started = performance.now();
+  await parseFeed(tenth, null);
+  return (performance.now() - started) * 10;
 }
 
 const maxLatency = (samples: Sample[]) => Math.max(...samples.map((sample) => sample.latencyMs));
@@ -130,12 +143,14 @@ describe('a CPU budget per feed (parse worker threads with a deadline)', () => {
       expect(samples.length, 'the poll cycle lasted long enough to sample').toBeGreaterThan(20);
       // Room for the machine, not for the service: on a quiet machine the control's worst is a
       // few ms and this is the issue's 100 ms; a busy one delays both services alike (and their
-      // worst samples vary, hence twice). Parsing the huge feed on the main thread would hold it
-      // for seconds.
-      const bound = HEALTHZ_MAX_MS + 2 * maxLatency(controlSamples);
+      // worst samples vary, hence twice). A busy machine also stretches the service's own short
+      // slices of work (storing, logging) past what the idle control shows, so the bound never
+      // falls below a quarter of what parsing the huge feed on the main thread would hold it.
+      const heldMs = await mainThreadParseMs();
+      const bound = Math.max(HEALTHZ_MAX_MS + 2 * maxLatency(controlSamples), heldMs / 4);
       expect(
         maxLatency(samples),
-        `/healthz must answer within ${HEALTHZ_MAX_MS} ms (plus twice the idle control's worst, ${bound.toFixed(0)} ms in all) while feeds are parsed; ${figures}`,
+        `/healthz must answer within ${HEALTHZ_MAX_MS} ms (plus twice the idle control's worst, and at least a quarter of a main-thread parse of the huge feed, ${heldMs.toFixed(0)} ms: ${bound.toFixed(0)} ms in all) while feeds are parsed; ${figures}`,
       ).toBeLessThan(bound);
 
       // Every new feed got an outcome (the reload polls only those: /good.xml is not due again);
