@@ -60,3 +60,8 @@ export function escapeHtml(text: string): string {
 export function safeHref(url: string | null): string | null {
   return url && /^https?:\/\//i.test(url.trim()) ? url.trim() : null;
 }
+
+/** `text` with its HTML character references decoded (`&amp;` → `&`). */
+export function decodeEntities(text: string): string {
+  return decodeHTML(text);
+}

@@ -5,6 +5,7 @@
  * This file imports neither database driver: each backend loads only when chosen.
  */
 import type { Delivery, DeliveryStatus, DigestRun, FeedSource, FeedState, NormalizedItem, SaveResult, Story } from '../model.ts';
+import type { SearchTerm } from '../site/search-query.ts';
 
 /** What a successful fetch (200 or 304) leaves behind. */
 export interface FetchSuccess {
@@ -35,7 +36,51 @@ export interface StoryQuery {
   limit: number;
   /** Only stories that appeared in one of these feeds. */
   feedIds?: readonly string[];
+  /** Only one columnist's stories: those under these author keys, or with no author and first brought by one of these feeds. */
+  byline?: Byline;
+  /** Only the stories after this one in the order (newest first): the next page. */
+  before?: StoryCursor;
 }
+
+/** Who a columnist is in the stories: author keys (folded names), and feeds whose unsigned stories are theirs. */
+export interface Byline {
+  authorKeys: readonly string[];
+  feedIds: readonly string[];
+}
+
+/** A place in the newest-first order of stories. */
+export interface StoryCursor {
+  published: Date;
+  id: number;
+}
+
+/** Stories grouped by author key and the feed that first brought them: what the columnist and outlet indexes count. */
+export interface BylineStat {
+  authorKey: string | null;
+  /** The author as the newest story wrote it. */
+  author: string | null;
+  feedId: string;
+  stories: number;
+  latest: { publicId: string; title: string | null; published: Date };
+}
+
+/** A full-text search: the terms (all must match), newest-weighted relevance order, a page of it. */
+export interface SearchQuery {
+  terms: readonly SearchTerm[];
+  limit: number;
+  offset: number;
+  /** Relevance fades with age counted from this moment. */
+  now: Date;
+}
+
+/** A story found, with an excerpt of its text in which SNIPPET_MARK.start/.end surround each match. */
+export interface SearchHit {
+  story: Story;
+  snippet: string;
+}
+
+/** Control characters around the matched words in a snippet: never in stored text, escaped before any markup is added. */
+export const SNIPPET_MARK = { start: '\u0002', end: '\u0003' } as const;
 
 /** A run to create, with its recipients, and the run it follows (default: the latest). */
 export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & {
@@ -167,6 +212,12 @@ export interface Store {
   markNotModified(feedId: string, state: FetchSuccess, now: Date): Promise<void>;
   markFailed(feedId: string, failure: FetchFailure, now: Date): Promise<void>;
   listStories(query: StoryQuery): Promise<Story[]>;
+  /** The story published under this id (Story.publicId), or null. */
+  storyByPublicId(publicId: string): Promise<Story | null>;
+  /** Every (author key, first feed) pair with its story count and newest story. */
+  bylineStats(): Promise<BylineStat[]>;
+  /** Full-text search over title, author and text; [] for no terms. */
+  searchStories(query: SearchQuery): Promise<SearchHit[]>;
   /** Stories each feed contributed to, by feed id. */
   countStoriesByFeed(): Promise<Map<string, number>>;
   countStories(): Promise<number>;

@@ -150,4 +150,18 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     CREATE INDEX digest_deliveries_pending ON digest_deliveries (run_id, address) WHERE status = 'pending';
     `,
   },
+  {
+    version: 10,
+    sql: `
+    -- The readers' site (see the SQLite list): stories by author key, and full-text search over
+    -- title (weight A), author (B) and the text of the excerpt (D), kept by PostgreSQL itself.
+    CREATE INDEX stories_by_author ON stories (author_key, published_at DESC, id DESC);
+    ALTER TABLE stories ADD COLUMN search tsvector GENERATED ALWAYS AS (
+      setweight(to_tsvector('simple'::regconfig, coalesce(title, '')), 'A') ||
+      setweight(to_tsvector('simple'::regconfig, coalesce(author, '')), 'B') ||
+      setweight(to_tsvector('simple'::regconfig, left(regexp_replace(coalesce(summary, content, ''), '<[^>]*>', ' ', 'g'), 4000)), 'D')
+    ) STORED;
+    CREATE INDEX stories_search ON stories USING gin (search);
+    `,
+  },
 ];

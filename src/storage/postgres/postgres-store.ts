@@ -58,6 +58,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     markNotModified: (feedId, state, now) => feeds.markSuccess(feedId, state, now),
     markFailed: (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
     listStories: (query) => stories.list(query),
+    storyByPublicId: (publicId) => stories.byPublicId(publicId),
+    bylineStats: () => stories.bylineStats(),
+    searchStories: (query) => stories.search(query),
     countStoriesByFeed: () => stories.countByFeed(),
     countStories: () => stories.count(),
     pruneStories: async (before) => {

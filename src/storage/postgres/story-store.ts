@@ -21,8 +21,30 @@ import {
   urlKey,
 } from '../plan-save.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
-import type { StoryQuery } from '../store.ts';
+import { decodeEntities } from '../../html-text.ts';
+import { toTsQuery } from '../../site/search-query.ts';
+import type { BylineStat, SearchHit, SearchQuery, StoryQuery } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
+
+/** The columns a StoryRow reads (not the search vector, which only the database needs). */
+const STORY_ROW = [
+  'id',
+  'feed_id',
+  'title',
+  'link',
+  'canonical_url',
+  'author',
+  'published_at',
+  'claimed_published_at',
+  'updated_at',
+  'summary',
+  'content',
+  'categories',
+  'first_seen_at',
+  'public_id',
+].join(', ');
+/** Age over which a search match's relevance halves (30 days), as in SQLite. */
+const RECENCY_MS = 30 * 24 * 3600 * 1000;
 
 /** Transaction lock key held while a feed's new stories, sources and keys are written. */
 const STORY_WRITE_LOCK = 7_243_653;
@@ -243,14 +265,72 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     },
     /** Stories newest first, each with all its sources. */
     async list(query: StoryQuery): Promise<Story[]> {
-      const rows = query.feedIds
-        ? await db.query<StoryRow>(
-            `SELECT * FROM stories WHERE id IN (SELECT story_id FROM story_sources WHERE feed_id = ANY($1::text[]))
-             ORDER BY published_at DESC, id DESC LIMIT $2`,
-            [query.feedIds, query.limit],
-          )
-        : await db.query<StoryRow>(`SELECT * FROM stories ORDER BY published_at DESC, id DESC LIMIT $1`, [query.limit]);
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const param = (value: unknown): string => `$${params.push(value)}`;
+      if (query.feedIds) where.push(`id IN (SELECT story_id FROM story_sources WHERE feed_id = ANY(${param(query.feedIds)}::text[]))`);
+      if (query.byline) {
+        where.push(
+          `(author_key = ANY(${param(query.byline.authorKeys)}::text[]) OR (author_key IS NULL AND feed_id = ANY(${param(query.byline.feedIds)}::text[])))`,
+        );
+      }
+      if (query.before) {
+        const published = param(query.before.published.getTime());
+        where.push(`(published_at < ${published} OR (published_at = ${published} AND id < ${param(query.before.id)}))`);
+      }
+      const rows = await db.query<StoryRow>(
+        `SELECT ${STORY_ROW} FROM stories ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY published_at DESC, id DESC LIMIT ${param(query.limit)}`,
+        params,
+      );
       return withSources(db, rows);
+    },
+    /** The story published under `publicId`, or null. */
+    async byPublicId(publicId: string): Promise<Story | null> {
+      const rows = await db.query<StoryRow>(`SELECT ${STORY_ROW} FROM stories WHERE public_id = $1`, [publicId]);
+      return (await withSources(db, rows))[0] ?? null;
+    },
+    /** Story counts and newest story per (author key, first feed). */
+    async bylineStats(): Promise<BylineStat[]> {
+      const rows = await db.query<{
+        author_key: string | null;
+        feed_id: string;
+        n: number;
+        published_at: number;
+        author: string | null;
+        title: string | null;
+        public_id: string;
+      }>(
+        `SELECT DISTINCT ON (author_key, feed_id) author_key, feed_id, count(*) OVER (PARTITION BY author_key, feed_id) AS n,
+           published_at, author, title, public_id
+         FROM stories ORDER BY author_key, feed_id, published_at DESC, id DESC`,
+      );
+      return rows.map((row) => ({
+        authorKey: row.author_key,
+        author: row.author,
+        feedId: row.feed_id,
+        stories: Number(row.n),
+        latest: { publicId: row.public_id, title: row.title, published: new Date(Number(row.published_at)) },
+      }));
+    },
+    /** Full-text search, relevance (ts_rank: title A, author B, text D) fading over 30 days of age. */
+    async search(query: SearchQuery): Promise<SearchHit[]> {
+      if (query.terms.length === 0) return [];
+      const rows = await db.query<StoryRow & { snippet: string }>(
+        `SELECT ${STORY_ROW.split(', ')
+          .map((column) => `s.${column}`)
+          .join(', ')},
+           ts_headline('simple', left(regexp_replace(coalesce(s.summary, s.content, s.title, ''), '<[^>]*>', ' ', 'g'), 4000), q,
+             'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
+             AS snippet
+         FROM stories s, to_tsquery('simple', $1) q
+         WHERE s.search @@ q
+         ORDER BY ts_rank(s.search, q) / (1 + greatest(0, $2 - s.published_at) / ${RECENCY_MS}.0) DESC, s.id DESC
+         LIMIT $3 OFFSET $4`,
+        [toTsQuery(query.terms), query.now.getTime(), query.limit, query.offset],
+      );
+      const stories = await withSources(db, rows);
+      return stories.map((story, index) => ({ story, snippet: decodeEntities(rows[index]!.snippet).replace(/\s+/g, ' ').trim() }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune: (before: Date) =>
@@ -282,7 +362,9 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     listByIds: async (ids: readonly number[]): Promise<Story[]> =>
       withSources(
         db,
-        await db.query<StoryRow>(`SELECT * FROM stories WHERE id = ANY($1::bigint[]) ORDER BY published_at DESC, id DESC`, [ids]),
+        await db.query<StoryRow>(`SELECT ${STORY_ROW} FROM stories WHERE id = ANY($1::bigint[]) ORDER BY published_at DESC, id DESC`, [
+          ids,
+        ]),
       ),
     /** When each feed last brought a new story, by feed id. */
     lastNewStoryByFeed: async (): Promise<Map<string, Date>> =>

@@ -185,4 +185,16 @@ export const migrations: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Version 10. The readers' site: a columnist's page reads their stories by author key, newest
+  -- first; search reads a full-text index of title, author and the excerpt's text (FTS5), kept
+  -- by the story store as it writes (the text is made from HTML in code) and emptied here when a
+  -- story is deleted. The store fills it for stories stored before this version.
+  CREATE INDEX stories_by_author ON stories (author_key, published_at DESC, id DESC);
+  CREATE VIRTUAL TABLE story_search USING fts5(title, author, body, tokenize = 'unicode61 remove_diacritics 2');
+  CREATE TRIGGER stories_leave_search AFTER DELETE ON stories BEGIN
+    DELETE FROM story_search WHERE rowid = old.id;
+  END;
+  INSERT INTO meta (key, value) VALUES ('search_filled', 0);
+  `,
 ];

@@ -5,7 +5,9 @@
  */
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
-import type { StoryQuery } from '../store.ts';
+import { toFts5Match } from '../../site/search-query.ts';
+import { searchBody, searchLine } from '../search-text.ts';
+import type { BylineStat, SearchHit, SearchQuery, StoryQuery } from '../store.ts';
 import type { Database, Statement } from './database.ts';
 import {
   firstPublicId,
@@ -90,6 +92,9 @@ export function createStoryStore(db: Database) {
     (rows) => `INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash) VALUES ${values(rows, 5)}`,
   );
   const insertKeys = multiRow((rows) => `INSERT OR IGNORE INTO story_keys (key, story_id) VALUES ${values(rows, 2)}`);
+  const insertSearch = multiRow((rows) => `INSERT INTO story_search (rowid, title, author, body) VALUES ${values(rows, 4)}`);
+  const unindexStory = db.prepare(`DELETE FROM story_search WHERE rowid = ?`);
+  fillSearchIndex(db);
 
   /** Runs `statement(rows)` over `rows` in chunks, each row flattened to its parameters. */
   function writeRows<T>(rows: readonly T[], statement: (rows: number) => Statement, params: (row: T) => unknown[]): unknown[] {
@@ -186,9 +191,12 @@ export function createStoryStore(db: Database) {
     const resolve = (ref: StoryRef): number => (ref.kind === 'stored' ? ref.id : idByPublicId.get(plan.inserts[ref.index]!.publicId)!);
     writeRows(plan.sources, insertSources, ({ story, item }) => [resolve(story), feedId, item.link, nowMs, item.contentHash]);
     writeRows(plan.keys, insertKeys, ({ key, story }) => [key, resolve(story)]);
+    writeRows(plan.inserts, insertSearch, ({ item, publicId }) => [idByPublicId.get(publicId)!, ...searchFields(item)]);
     for (const { storyId, item } of plan.edits) {
       editStory.run({ ...editFields(item, nowMs), id: storyId });
       setSourceHash.run(item.contentHash, item.link, storyId, feedId);
+      unindexStory.run(storyId);
+      insertSearch(1).run(storyId, ...searchFields(item));
     }
   }
 
@@ -222,14 +230,76 @@ export function createStoryStore(db: Database) {
     saveItems,
     /** Stories newest first, each with all its sources. */
     list(query: StoryQuery): Story[] {
-      const feedFilter = query.feedIds
-        ? `WHERE id IN (SELECT story_id FROM story_sources WHERE feed_id IN (SELECT value FROM json_each(?)))`
-        : '';
-      const params: unknown[] = query.feedIds ? [JSON.stringify(query.feedIds)] : [];
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.feedIds) {
+        where.push(`id IN (SELECT story_id FROM story_sources WHERE feed_id IN (SELECT value FROM json_each(?)))`);
+        params.push(json(query.feedIds));
+      }
+      if (query.byline) {
+        where.push(
+          `(author_key IN (SELECT value FROM json_each(?)) OR (author_key IS NULL AND feed_id IN (SELECT value FROM json_each(?))))`,
+        );
+        params.push(json(query.byline.authorKeys), json(query.byline.feedIds));
+      }
+      if (query.before) {
+        where.push(`(published_at < ? OR (published_at = ? AND id < ?))`);
+        params.push(query.before.published.getTime(), query.before.published.getTime(), query.before.id);
+      }
       const rows = db
-        .prepare<unknown[], StoryRow>(`SELECT * FROM stories ${feedFilter} ORDER BY published_at DESC, id DESC LIMIT ?`)
+        .prepare<unknown[], StoryRow>(
+          `SELECT * FROM stories ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY published_at DESC, id DESC LIMIT ?`,
+        )
         .all(...params, query.limit);
       return withSources(rows);
+    },
+    /** The story published under `publicId`, or null. */
+    byPublicId(publicId: string): Story | null {
+      const row = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE public_id = ?`).get(publicId);
+      return row ? withSources([row])[0]! : null;
+    },
+    /** Story counts and newest story per (author key, first feed). */
+    bylineStats(): BylineStat[] {
+      // SQLite takes the bare columns from the row that gave max(): the newest story of each group.
+      const rows = db
+        .prepare<
+          [],
+          {
+            author_key: string | null;
+            feed_id: string;
+            n: number;
+            published_at: number;
+            author: string | null;
+            title: string | null;
+            public_id: string;
+          }
+        >(
+          `SELECT author_key, feed_id, count(*) AS n, max(published_at) AS published_at, author, title, public_id
+           FROM stories GROUP BY author_key, feed_id`,
+        )
+        .all();
+      return rows.map((row) => ({
+        authorKey: row.author_key,
+        author: row.author,
+        feedId: row.feed_id,
+        stories: row.n,
+        latest: { publicId: row.public_id, title: row.title, published: new Date(row.published_at) },
+      }));
+    },
+    /** Full-text search, relevance (bm25: title, author, text) fading over 30 days of age. */
+    search(query: SearchQuery): SearchHit[] {
+      if (query.terms.length === 0) return [];
+      const rows = db
+        .prepare<[string, number, number, number], StoryRow & { snippet: string }>(
+          `SELECT s.*, snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet
+           FROM story_search JOIN stories s ON s.id = story_search.rowid
+           WHERE story_search MATCH ?
+           ORDER BY bm25(story_search, 8.0, 4.0, 1.0) / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0), s.id DESC
+           LIMIT ? OFFSET ?`,
+        )
+        .all(toFts5Match(query.terms), query.now.getTime(), query.limit, query.offset);
+      const stories = withSources(rows);
+      return stories.map((story, index) => ({ story, snippet: rows[index]!.snippet }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune(before: Date): number {
@@ -285,6 +355,32 @@ export function createStoryStore(db: Database) {
       return new Map(rows.map((row) => [row.feed_id, row.n]));
     },
   };
+}
+
+/** Age over which a search match's relevance halves (30 days). */
+const RECENCY_MS = 30 * 24 * 3600 * 1000;
+
+/** A story's title, author and text as the search index holds them. */
+function searchFields(item: NormalizedItem): [string, string, string] {
+  return [searchLine(item.title), searchLine(item.author), searchBody(item.summary, item.content)];
+}
+
+/** Indexes the stories stored before the index existed (schema version 10), once, in one transaction. */
+function fillSearchIndex(db: Database): void {
+  const filled = db.prepare<[], { value: number }>(`SELECT value FROM meta WHERE key = 'search_filled'`);
+  if ((filled.get()?.value ?? 1) === 1) return;
+  db.transaction(() => {
+    if (filled.get()?.value === 1) return;
+    const insert = db.prepare(`INSERT INTO story_search (rowid, title, author, body) VALUES (?, ?, ?, ?)`);
+    const chunk = db.prepare<
+      [number],
+      { id: number; title: string | null; author: string | null; summary: string | null; content: string | null }
+    >(`SELECT id, title, author, summary, content FROM stories WHERE id > ? ORDER BY id LIMIT 500`);
+    for (let rows = chunk.all(0); rows.length > 0; rows = chunk.all(rows.at(-1)!.id)) {
+      for (const row of rows) insert.run(row.id, searchLine(row.title), searchLine(row.author), searchBody(row.summary, row.content));
+    }
+    db.prepare(`UPDATE meta SET value = 1 WHERE key = 'search_filled'`).run();
+  }).immediate();
 }
 
 /** The fields an edit writes, as editStory binds them. */

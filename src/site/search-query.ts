@@ -1,0 +1,58 @@
+/**
+ * What a reader types into /search, read into terms both full-text engines understand: words
+ * (all must match), "quoted phrases", and `word*` prefixes. Everything else a query may hold
+ * (quotes left open, operators, punctuation, markup) is read as separators, so no query can
+ * reach either engine's syntax: `"` or `*` alone is no term at all, and an empty result. Pure.
+ */
+
+/** One word or phrase; `prefix`: its last word matches any word it begins. */
+export interface SearchTerm {
+  words: string[];
+  prefix: boolean;
+}
+
+/** Characters of a query read at most: a pasted page is not a search. */
+export const MAX_QUERY_CHARS = 256;
+/** Terms used at most (all must match, so more would only narrow an empty result). */
+export const MAX_TERMS = 8;
+/** A shorter prefix would match most of the index. */
+const MIN_PREFIX_CHARS = 2;
+
+const WORD = /[\p{L}\p{N}\p{M}]+(\*)?/gu;
+
+/** The terms of `query`, lower-cased, at most MAX_TERMS; [] when it holds no word. */
+export function parseSearchQuery(query: string): SearchTerm[] {
+  const terms: SearchTerm[] = [];
+  // Outside and inside double quotes alternate; a quote left open closes at the end.
+  const parts = query.slice(0, MAX_QUERY_CHARS).normalize('NFC').split('"');
+  parts.forEach((part, index) => {
+    const words = [...part.toLowerCase().matchAll(WORD)].map((match) => ({ word: match[0].replace(/\*$/, ''), star: match[1] === '*' }));
+    if (index % 2 === 1 && words.length > 1) {
+      const last = words.at(-1)!;
+      terms.push({ words: words.map((entry) => entry.word), prefix: last.star && last.word.length >= MIN_PREFIX_CHARS });
+      return;
+    }
+    for (const { word, star } of words) terms.push({ words: [word], prefix: star && word.length >= MIN_PREFIX_CHARS });
+  });
+  return terms.slice(0, MAX_TERMS);
+}
+
+/** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred. */
+export function toFts5Match(terms: readonly SearchTerm[]): string {
+  return terms.map((term) => `"${term.words.join(' ')}"${term.prefix ? '*' : ''}`).join(' AND ');
+}
+
+/** A PostgreSQL tsquery (for to_tsquery('simple', …)): words quoted, phrases joined by <->, prefixes :*. */
+export function toTsQuery(terms: readonly SearchTerm[]): string {
+  return terms
+    .map((term) => {
+      const words = term.words.map((word, index) => `'${word}'${term.prefix && index === term.words.length - 1 ? ':*' : ''}`);
+      return words.length === 1 ? words[0]! : `(${words.join(' <-> ')})`;
+    })
+    .join(' & ');
+}
+
+/** The terms as the reader would write them again (for the search box and the page title). */
+export function formatSearchTerms(terms: readonly SearchTerm[]): string {
+  return terms.map((term) => (term.words.length > 1 ? `"${term.words.join(' ')}"` : term.words[0]!) + (term.prefix ? '*' : '')).join(' ');
+}

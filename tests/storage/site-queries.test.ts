@@ -1,0 +1,201 @@
+/**
+ * What the readers' site asks the store (issue 13): pages of stories by cursor, a columnist's
+ * stories by byline, per-byline counts, one story by its public id, and full-text search with
+ * phrases, prefixes and hostile queries: the same tests on SQLite (FTS5) and PostgreSQL.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { normalizeItems } from '../../src/feeds/normalize-items.ts';
+import type { ParsedItem } from '../../src/model.ts';
+import { parseSearchQuery } from '../../src/site/search-query.ts';
+import { SNIPPET_MARK, type Store } from '../../src/storage/store.ts';
+import { item } from '../helpers/items.ts';
+import { storeBackends } from '../helpers/store-backends.ts';
+
+const NOW = new Date('2026-11-21T12:00:00Z');
+const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
+const hoursAgo = (hours: number) => new Date(NOW.getTime() - hours * 3600_000);
+
+describe.each(storeBackends)('the $name store for the site', (backend) => {
+  let store: Store;
+
+  beforeEach(async () => {
+    store = await backend.open(await backend.newLocation());
+    await store.syncFeeds(['a', 'b'].map((id) => ({ id, url: `https://${id}.example.com/feed`, title: null, outlet: null, tags: [] })));
+    return () => store.close();
+  });
+
+  const save = (feedId: string, items: ParsedItem[], now = NOW) => store.saveFetched(feedId, normalizeItems(items, now), state, now, null);
+  const search = (query: string, limit = 10, offset = 0) =>
+    store.searchStories({ terms: parseSearchQuery(query), limit, offset, now: NOW });
+
+  it('pages newest first by cursor, stable while newer stories arrive', async () => {
+    await save(
+      'a',
+      Array.from({ length: 7 }, (_, i) => item({ id: `p${i}`, published: hoursAgo(i) })),
+    );
+    const first = await store.listStories({ limit: 3 });
+    expect(first.map((story) => story.title)).toEqual([
+      'Column p0 about the budget',
+      'Column p1 about the budget',
+      'Column p2 about the budget',
+    ]);
+    await save('a', [item({ id: 'newer', published: NOW })]);
+    const last = first.at(-1)!;
+    const second = await store.listStories({ limit: 3, before: { published: last.published, id: last.id } });
+    expect(second.map((story) => story.title)).toEqual([
+      'Column p3 about the budget',
+      'Column p4 about the budget',
+      'Column p5 about the budget',
+    ]);
+    // Two stories at the same instant are told apart by id: none is skipped or repeated.
+    await save('b', [item({ id: 'same1', published: hoursAgo(10) }), item({ id: 'same2', published: hoursAgo(10) })]);
+    const all: string[] = [];
+    let before;
+    for (;;) {
+      const page = await store.listStories({ limit: 2, ...(before ? { before } : {}) });
+      if (page.length === 0) break;
+      all.push(...page.map((story) => story.publicId));
+      before = { published: page.at(-1)!.published, id: page.at(-1)!.id };
+    }
+    expect(all).toHaveLength(10);
+    expect(new Set(all).size).toBe(10);
+  });
+
+  it("reads one columnist's stories by author key, and their unsigned stories by feed", async () => {
+    await save('a', [
+      item({ id: 'j1', author: 'Jane Doe', published: hoursAgo(1) }),
+      item({ id: 'j2', author: 'JANE  DOE', published: hoursAgo(2) }),
+      item({ id: 'x', author: 'Someone Else', published: hoursAgo(3) }),
+    ]);
+    await save('b', [
+      item({ id: 'unsigned', author: null, published: hoursAgo(4) }),
+      item({ id: 'other', author: null, published: hoursAgo(5) }),
+    ]);
+    const stories = await store.listStories({ limit: 10, byline: { authorKeys: ['jane doe'], feedIds: ['b'] } });
+    expect(stories.map((story) => story.title)).toEqual([
+      'Column j1 about the budget',
+      'Column j2 about the budget',
+      'Column unsigned about the budget',
+      'Column other about the budget',
+    ]);
+    const stats = await store.bylineStats();
+    const jane = stats.find((stat) => stat.authorKey === 'jane doe')!;
+    expect(jane).toMatchObject({ feedId: 'a', stories: 2, author: 'Jane Doe' });
+    expect(jane.latest).toMatchObject({ title: 'Column j1 about the budget', published: hoursAgo(1) });
+    expect(stats.find((stat) => stat.authorKey === null)).toMatchObject({ feedId: 'b', stories: 2 });
+  });
+
+  it('finds a story by its public id, and nothing for an unknown one', async () => {
+    await save('a', [item({ id: 'one' })]);
+    const [story] = await store.listStories({ limit: 1 });
+    expect((await store.storyByPublicId(story!.publicId))?.title).toBe('Column one about the budget');
+    expect(await store.storyByPublicId('urn:columnwire:story:0000')).toBeNull();
+    expect(await store.storyByPublicId("' OR 1=1 --")).toBeNull();
+  });
+
+  it('searches titles, authors and text: words, phrases, prefixes; ranked; snippets mark the match', async () => {
+    await save('a', [
+      item({
+        id: 's1',
+        title: 'The budget is a fiction',
+        author: 'Jane Doe',
+        summary: '<p>Why the <b>numbers</b> lie &amp; mislead.</p>',
+        published: hoursAgo(1),
+      }),
+      item({
+        id: 's2',
+        title: 'Climate and the city',
+        author: 'Ann Smith',
+        summary: '<p>Flooded streets: the budget fiction again.</p>',
+        published: hoursAgo(2),
+      }),
+      item({
+        id: 's3',
+        title: 'Élections municipales',
+        author: 'Zoë Martin',
+        summary: '<p>Le vote des villes.</p>',
+        published: hoursAgo(3),
+      }),
+    ]);
+    const titles = async (query: string) => (await search(query)).map((hit) => hit.story.title);
+    // Both match; the one with the words in its title ranks first.
+    expect(await titles('budget fiction')).toEqual(['The budget is a fiction', 'Climate and the city']);
+    expect(await titles('"budget fiction"')).toEqual(['Climate and the city']);
+    expect(await titles('"budget is a fiction"')).toEqual(['The budget is a fiction']);
+    expect(await titles('numb*')).toEqual(['The budget is a fiction']);
+    expect(await titles('smith')).toEqual(['Climate and the city']);
+    expect(await titles('ville*')).toEqual(['Élections municipales']);
+    expect(await titles('zoë')).toEqual(['Élections municipales']);
+    expect(await titles('nothing-matches-this')).toEqual([]);
+    const [hit] = await search('numbers');
+    expect(hit!.snippet).toContain(`${SNIPPET_MARK.start}numbers${SNIPPET_MARK.end}`);
+    expect(hit!.snippet).toContain('lie & mislead');
+    expect(hit!.snippet).not.toMatch(/<b>|&amp;/);
+  });
+
+  it('pages search results and answers hostile queries with nothing, never an error', async () => {
+    await save(
+      'a',
+      Array.from({ length: 5 }, (_, i) => item({ id: `h${i}`, title: `Budget column ${i}`, published: hoursAgo(i) })),
+    );
+    const first = await search('budget', 2, 0);
+    const rest = await search('budget', 10, 2);
+    expect(first).toHaveLength(2);
+    expect(rest).toHaveLength(3);
+    expect(new Set([...first, ...rest].map((hit) => hit.story.id)).size).toBe(5);
+    // Newer wins among equals.
+    expect(first[0]!.story.title).toBe('Budget column 0');
+    for (const query of [
+      '"',
+      '*',
+      '***',
+      '"""',
+      "'",
+      '\\',
+      'AND',
+      'budget OR',
+      'NEAR(budget column)',
+      '-budget',
+      'budget:*',
+      ')(',
+      'x'.repeat(10_000),
+      'a b c d e f g h i j k l m n o p',
+      '\u0000\u0002\u0003',
+      '<script>',
+    ]) {
+      const hits = await search(query);
+      expect(Array.isArray(hits), query.slice(0, 20)).toBe(true);
+    }
+    expect(await search('"')).toEqual([]);
+    expect(await search('*')).toEqual([]);
+    // Operators are words, matched as such (AND here is the word "and", which no column has).
+    expect(await search('budget AND')).toEqual([]);
+  });
+
+  it('forgets a pruned story in the search index', async () => {
+    await save('a', [item({ id: 'old', title: 'Ancient budget', published: new Date('2020-01-01T00:00:00Z') })]);
+    expect(await search('ancient')).toHaveLength(1);
+    await store.pruneStories(new Date('2021-01-01T00:00:00Z'));
+    expect(await search('ancient')).toEqual([]);
+  });
+
+  it('searches an edited story by its new words only', async () => {
+    await save('a', [item({ id: 'e', title: 'First draft headline' })]);
+    await save('a', [item({ id: 'e', title: 'Corrected headline' })], new Date(NOW.getTime() + 60_000));
+    expect(await search('draft')).toEqual([]);
+    expect(await search('corrected')).toHaveLength(1);
+  });
+
+  it.runIf(backend.name === 'sqlite')('indexes the stories stored before the search index existed (schema version 10)', async () => {
+    const location = await backend.newLocation();
+    const first = await backend.open(location);
+    await first.saveFetched('a', normalizeItems([item({ id: 'before', title: 'Stored before search' })], NOW), state, NOW, null);
+    await first.close();
+    await backend.exec(location, `DELETE FROM story_search`);
+    await backend.exec(location, `UPDATE meta SET value = 0 WHERE key = 'search_filled'`);
+    const reopened = await backend.open(location);
+    const hits = await reopened.searchStories({ terms: parseSearchQuery('before'), limit: 5, offset: 0, now: NOW });
+    await reopened.close();
+    expect(hits.map((hit) => hit.story.title)).toEqual(['Stored before search']);
+  });
+});
