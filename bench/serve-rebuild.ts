@@ -80,7 +80,7 @@ export async function measureRebuilds(app: App, reps: number): Promise<RebuildRe
   const buildAll = async (): Promise<PublishedDocument[]> => {
     const documents: PublishedDocument[] = [];
     for (const scope of scopes) documents.push(...(await buildScope(scope)));
-    documents.push(await published.indexPage(), await published.opml());
+    documents.push((await published.site.page('/', new URLSearchParams())).document, await published.opml());
     return documents;
   };
 

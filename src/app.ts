@@ -118,6 +118,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       sources: config.feeds,
       ttlMinutes: intervalMinutes,
       stripTracking: config.publish.stripTracking,
+      site: config.site,
+      columnists: config.columnists,
     });
   };
   const publishedFeeds = async (): Promise<PublishedFeeds> => (published ??= await buildPublished());

@@ -2,6 +2,7 @@
  * feeds.yaml → a validated, frozen Config. Problems are reported the way a compiler would:
  * every one at once, each as "FILE:LINE: key.path what was expected, got what".
  */
+import { foldText } from '../fold-text.ts';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
@@ -26,6 +27,8 @@ export interface Config {
   poll: RawConfig['poll'];
   server: RawConfig['server'];
   publish: RawConfig['publish'];
+  site: RawConfig['site'];
+  columnists: RawConfig['columnists'];
   mail: RawConfig['mail'];
   digests: DigestConfig[];
   /** Folder of digest templates, resolved against the config file's folder; null for the built-in ones. */
@@ -128,6 +131,7 @@ export function parseConfig(text: string, path: string): Config {
   }
   const feeds = settleFeedIds(parsed.data, at);
   checkDigests(parsed.data, feeds, at);
+  checkColumnists(parsed.data, feeds, at);
   const templates = parsed.data.templates === undefined ? null : resolve(dirname(path), parsed.data.templates);
   const warnings = findDuplicateFeeds(feeds).map(
     ({ index, sameAs }) =>
@@ -223,6 +227,36 @@ function checkDigests(raw: RawConfig, feeds: FeedSource[], at: (keys: readonly P
     });
     digest.tags.forEach((tag, position) => {
       if (!tags.has(tag)) problems.push(`${at(['digests', index, 'tags', position])} no feed has the tag "${tag}"`);
+    });
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Columnists' feeds exist; no slug, name or alias belongs to two columnists. */
+function checkColumnists(raw: RawConfig, feeds: FeedSource[], at: (keys: readonly PropertyKey[]) => string): void {
+  const problems: string[] = [];
+  const ids = new Set(feeds.map((feed) => feed.id));
+  const slugs = new Map<string, number>();
+  const names = new Map<string, number>();
+  raw.columnists.forEach((columnist, index) => {
+    if (columnist.slug !== undefined) {
+      const first = slugs.get(columnist.slug);
+      if (first !== undefined)
+        problems.push(`${at(['columnists', index, 'slug'])} "${columnist.slug}" is already the slug of columnists[${first}]`);
+      slugs.set(columnist.slug, index);
+    }
+    for (const [key, name] of [
+      ['name', columnist.name] as const,
+      ...columnist.aliases.map((alias, position) => [position, alias] as const),
+    ]) {
+      const folded = foldText(name) ?? name;
+      const first = names.get(folded);
+      const path = key === 'name' ? ['columnists', index, 'name'] : ['columnists', index, 'aliases', key];
+      if (first !== undefined && first !== index) problems.push(`${at(path)} "${name}" already names columnists[${first}]`);
+      names.set(folded, index);
+    }
+    columnist.feeds.forEach((id, position) => {
+      if (!ids.has(id)) problems.push(`${at(['columnists', index, 'feeds', position])} no feed has the id "${id}"`);
     });
   });
   if (problems.length > 0) throw new ConfigError(problems);

@@ -162,6 +162,37 @@ const timezone = z.string({ error: 'must be an IANA time zone name like Europe/L
   { error: (issue) => `must be an IANA time zone name like Europe/London or America/New_York, got ${JSON.stringify(issue.input)}` },
 );
 
+/** Languages the site's labels are written in (src/site/site-strings.ts). */
+export const SITE_LOCALES = ['en', 'fr', 'es', 'de'] as const;
+
+const siteSchema = z.strictObject({
+  /** Labels and dates on the site's pages. */
+  locale: z.enum(SITE_LOCALES, { error: `must be one of ${SITE_LOCALES.join(', ')}` }).default('en'),
+  /** Dates on the site's pages are shown in this time zone. */
+  timezone: timezone.default('UTC'),
+  /** Stories per page (home, columnist, outlet, tag and search pages). */
+  pageSize: int(5, 100).default(20),
+});
+
+const slug = z
+  .string({ error: 'must be a string' })
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, { error: 'must be a slug: lower-case letters, digits and "-", at most 64 characters' });
+
+const columnistSchema = z.strictObject(
+  {
+    /** The name shown; stories whose author is this name or one of the aliases are theirs (case, accents and punctuation aside). */
+    name: text,
+    aliases: z.array(text, { error: 'must be a list of names' }).default([]),
+    /** Their page's address: /columnists/SLUG (default: made from the name). */
+    slug: slug.optional(),
+    photo: httpUrl.optional(),
+    bio: text.optional(),
+    /** Feeds whose stories with no author are theirs (a one-person feed that signs nothing). */
+    feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
+  },
+  { error: 'must be a mapping with at least name:' },
+);
+
 const digestSchema = z
   .strictObject(
     {
@@ -208,6 +239,9 @@ export const configSchema = z.strictObject(
     poll: pollSchema.prefault({}),
     server: serverSchema.prefault({}),
     publish: publishSchema.prefault({}),
+    site: siteSchema.prefault({}),
+    /** Who the columnists are, where author names alone would split or merge them. */
+    columnists: z.array(columnistSchema, { error: 'must be a list of columnists, each starting with "- name: ..."' }).default([]),
     mail: mailSchema.prefault({}),
     digests: z.array(digestSchema, { error: 'must be a list of digests, each starting with "- id: ..."' }).default([]),
     /** A folder with digest.mjml and digest.txt replacing the built-in templates. */

@@ -10,6 +10,7 @@ import type { Readiness } from '../readiness.ts';
 import type { Store } from '../storage/store.ts';
 import { describeAdminRefusal } from './admin-access.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
+import { SiteRequestError, type SiteResponse } from '../site/site-pages.ts';
 import { servedLimit, type FeedScope, type PublishedFeeds } from './published-feeds.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { readRequestTarget } from './request-target.ts';
@@ -60,7 +61,7 @@ const SECURITY_HEADERS = {
 const UNSUBSCRIBE_LIMIT = { burst: 10, perMinute: 20 };
 
 const FORMATS: Record<string, FeedFormat> = { 'feed.xml': 'rss', 'feed.atom': 'atom', 'feed.json': 'json' };
-const FEED_ROUTE = /^\/(?:(tags|feeds)\/([^/]+)\/)?(feed\.(?:xml|atom|json))$/;
+const FEED_ROUTE = /^\/(?:(tags|feeds|columnists|outlets)\/([^/]+)\/)?(feed\.(?:xml|atom|json))$/;
 
 /** Starts listening on host:port (port 0 picks a free one). */
 export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<RunningServer> {
@@ -149,8 +150,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
     return void res.end(body);
   }
-  if (path === '/' || path === '/index.html') return sendDocument(req, res, await deps.published.indexPage(), deps.maxAgeSeconds);
   if (path === '/opml' || path === '/feeds.opml') return sendDocument(req, res, await deps.published.opml(), deps.maxAgeSeconds);
+  const site = deps.published.site;
+  if (site.handles(path)) {
+    let answer: SiteResponse;
+    try {
+      answer = await site.page(path, url.searchParams);
+    } catch (error) {
+      if (error instanceof SiteRequestError) return sendText(res, 400, `${error.message}\n`);
+      throw error;
+    }
+    if (answer.status === 404) {
+      res.writeHead(404, { 'content-type': answer.document.contentType, 'cache-control': 'no-store' });
+      return void res.end(req.method === 'HEAD' ? undefined : answer.document.identity);
+    }
+    return sendDocument(req, res, answer.document, deps.maxAgeSeconds);
+  }
   const route = FEED_ROUTE.exec(path);
   if (!route)
     return sendText(
@@ -163,8 +178,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   if (kind) {
     const name = safeDecode(rawName!);
     if (name === null) return sendText(res, 400, 'Malformed percent-encoding in the path.\n');
-    scope = kind === 'tags' ? { kind: 'tag', tag: name } : { kind: 'feed', feedId: name };
-    if (!deps.published.exists(scope)) return sendText(res, 404, `No ${kind === 'tags' ? 'tag' : 'feed'} called "${name}".\n`);
+    if (kind === 'columnists' || kind === 'outlets') {
+      const page = await site.scope(kind, name);
+      if (!page) return sendText(res, 404, `No ${kind === 'columnists' ? 'columnist' : 'outlet'} called "${name}".\n`);
+      scope = { kind: 'page', ...page };
+    } else {
+      scope = kind === 'tags' ? { kind: 'tag', tag: name } : { kind: 'feed', feedId: name };
+      if (!deps.published.exists(scope)) return sendText(res, 404, `No ${kind === 'tags' ? 'tag' : 'feed'} called "${name}".\n`);
+    }
   }
   const limit = parseLimit(url.searchParams.get('limit'));
   if (limit === null) return sendText(res, 400, `limit must be a whole number from 1 to ${MAX_LIMIT}.\n`);

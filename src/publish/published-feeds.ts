@@ -8,10 +8,11 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { FeedSource, Story } from '../model.ts';
-import type { Store } from '../storage/store.ts';
+import type { RawConfig } from '../config/schema.ts';
+import { createSitePages } from '../site/site-pages.ts';
+import type { Byline, Store } from '../storage/store.ts';
 import { buildMergedFeed, type FeedFormat } from './build-merged-feed.ts';
 import { buildOpml } from './build-opml.ts';
-import { renderIndexPage } from './render-index-page.ts';
 import { sanitizeContent } from './sanitize-content.ts';
 
 export type Encoding = 'identity' | 'gzip' | 'br';
@@ -28,8 +29,12 @@ export interface PublishedDocument {
   body(encoding: Encoding): Promise<Buffer>;
 }
 
-/** Which stories a feed holds. */
-export type FeedScope = { kind: 'all' } | { kind: 'tag'; tag: string } | { kind: 'feed'; feedId: string };
+/** Which stories a feed holds: all, a tag's, a source feed's, or a site page's (a columnist's, an outlet's) under `path`. */
+export type FeedScope =
+  | { kind: 'all' }
+  | { kind: 'tag'; tag: string }
+  | { kind: 'feed'; feedId: string }
+  | { kind: 'page'; path: string; subtitle: string; byline?: Byline; feedIds?: string[] };
 
 export interface PublishedFeedsOptions {
   store: Store;
@@ -39,6 +44,9 @@ export interface PublishedFeedsOptions {
   ttlMinutes: number;
   /** `publish.stripTracking` (default true). */
   stripTracking?: boolean;
+  /** The readers' site's settings and columnists (defaults: English, UTC, 20 a page, none configured). */
+  site?: RawConfig['site'];
+  columnists?: RawConfig['columnists'];
   now?: () => Date;
 }
 
@@ -56,7 +64,6 @@ const MAX_DOCUMENTS = 256;
  * scope, each built, hashed and compressed once and evicted before it is asked for again.
  */
 export const LIMIT_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500];
-const INDEX_STORIES = 30;
 const MAX_SANITIZED = 20_000;
 /**
  * Sanitizing runs on the thread that answers HTTP: after this much of it, a batch of stories
@@ -92,7 +99,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   function storiesFor(scope: FeedScope, limit: number): Promise<Story[]> {
     return remember(storyLists, `${JSON.stringify(scope)}:${limit}`, async () => {
       const feedIds = scopeFeedIds(scope);
-      return cleanAll(await options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}) }));
+      const byline = scope.kind === 'page' ? scope.byline : undefined;
+      return cleanAll(await options.store.listStories({ limit, ...(feedIds ? { feedIds } : {}), ...(byline ? { byline } : {}) }));
     });
   }
 
@@ -133,8 +141,30 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   function scopeFeedIds(scope: FeedScope): string[] | undefined {
     if (scope.kind === 'all') return undefined;
     if (scope.kind === 'feed') return [scope.feedId];
+    if (scope.kind === 'page') return scope.feedIds;
     return options.sources.filter((source) => source.tags.includes(scope.tag)).map((source) => source.id);
   }
+
+  const site = createSitePages({
+    store: options.store,
+    title: options.title,
+    baseUrl: base,
+    sources: options.sources,
+    site: options.site ?? { locale: 'en', timezone: 'UTC', pageSize: 20 },
+    columnists: options.columnists ?? [],
+    stripTracking: options.stripTracking ?? true,
+    clean: cleanAll,
+    document: (html, lastModified) => makeDocument(html, 'text/html; charset=utf-8', lastModified),
+    memo: async (key, build) => {
+      await sync();
+      return memo(`site:${key}`, build);
+    },
+    version: async () => {
+      await sync();
+      return version;
+    },
+    now,
+  });
 
   return {
     tags,
@@ -155,10 +185,18 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
             ? base
             : scope.kind === 'tag'
               ? `${base}/tags/${encodeURIComponent(scope.tag)}`
-              : `${base}/feeds/${encodeURIComponent(scope.feedId)}`;
+              : scope.kind === 'page'
+                ? `${base}${scope.path}`
+                : `${base}/feeds/${encodeURIComponent(scope.feedId)}`;
         const selfUrls = { rss: `${prefix}/${FILES.rss}`, atom: `${prefix}/${FILES.atom}`, json: `${prefix}/${FILES.json}` };
         const subtitle =
-          scope.kind === 'tag' ? scope.tag : scope.kind === 'feed' ? (sources.get(scope.feedId)?.title ?? scope.feedId) : undefined;
+          scope.kind === 'tag'
+            ? scope.tag
+            : scope.kind === 'feed'
+              ? (sources.get(scope.feedId)?.title ?? scope.feedId)
+              : scope.kind === 'page'
+                ? scope.subtitle
+                : undefined;
         const text = buildMergedFeed(stories, {
           format,
           title: options.title,
@@ -187,22 +225,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
       });
     },
 
-    /** The home page. */
-    async indexPage(): Promise<PublishedDocument> {
-      await sync();
-      return memo('index', async () => {
-        // Cleaned like the feeds, so the excerpts carry no footer or "Continue reading" tail.
-        const stories = await cleanAll(await options.store.listStories({ limit: INDEX_STORIES }));
-        const html = renderIndexPage(stories, {
-          title: options.title,
-          baseUrl: base,
-          tags,
-          sources,
-          stripTracking: options.stripTracking ?? true,
-        });
-        return makeDocument(html, 'text/html; charset=utf-8', newest(stories) ?? now());
-      });
-    },
+    /** The readers' site: home, columnists, outlets, tags, stories, search. */
+    site,
   };
 }
 

@@ -21,13 +21,17 @@ describe('home page', () => {
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await response.text();
     expect(html).toContain('<a href="https://news.example.com/opinion/1">The budget is a fiction</a>');
-    expect(html).toContain('Jane Doe · The Times · <time datetime="2026-11-20T08:05:00.000Z">20 Nov 2026, 08:05 UTC</time>');
+    // Columnist and outlet link to their pages, the date to the story's card.
+    expect(html).toMatch(
+      /<p class="meta"><a href="https:\/\/columns\.example\.net\/columnists\/jane-doe">Jane Doe<\/a> · <a href="https:\/\/columns\.example\.net\/outlets\/the-times">The Times<\/a> · <a href="https:\/\/columns\.example\.net\/stories\/[0-9a-f]{32}"><time datetime="2026-11-20T08:05:00\.000Z">20 Nov 2026, 08:05 UTC<\/time><\/a><\/p>/,
+    );
     expect(html).toContain('<p class="excerpt">Why the numbers lie &amp; what to do.</p>');
     expect(html).toContain(
       '<link rel="alternate" type="application/rss+xml" title="Test Columns (RSS)" href="https://columns.example.net/feed.xml">',
     );
     expect(html).toContain('<link rel="alternate" type="application/feed+json"');
-    expect(html).toContain('<a href="https://columns.example.net/tags/politics/feed.xml">politics</a>');
+    // A tag opens its page (which links its feeds), not raw XML.
+    expect(html).toContain('<a href="https://columns.example.net/tags/politics">politics</a>');
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(html).not.toContain('<script');
   });

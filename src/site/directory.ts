@@ -1,0 +1,211 @@
+/**
+ * Who writes and where: columnists (a person across feeds and outlets) and outlets, derived
+ * from the stored bylines and the config. A columnist is an author name folded (case, accents
+ * and punctuation aside), merged with its aliases from `columnists:` in feeds.yaml; a feed's
+ * unsigned stories belong to the columnist that lists the feed, else to the feed's title (a
+ * one-person feed is named for its columnist). Pure.
+ */
+import type { RawConfig } from '../config/schema.ts';
+import { foldText } from '../fold-text.ts';
+import type { FeedSource } from '../model.ts';
+import type { BylineStat } from '../storage/store.ts';
+
+/** A column as an index shows it: the newest of someone's or somewhere's. */
+export interface LatestColumn {
+  publicId: string;
+  title: string | null;
+  published: Date;
+}
+
+export interface Columnist {
+  slug: string;
+  name: string;
+  photo: string | null;
+  bio: string | null;
+  byline: { authorKeys: string[]; feedIds: string[] };
+  /** Outlets they wrote for, most columns first. */
+  outlets: Outlet[];
+  /** Tags of the feeds they wrote in. */
+  tags: string[];
+  stories: number;
+  latest: LatestColumn | null;
+}
+
+export interface Outlet {
+  slug: string;
+  name: string;
+  feedIds: string[];
+  stories: number;
+  latest: LatestColumn | null;
+}
+
+export interface Directory {
+  /** Newest column first; those with none last, by name. */
+  columnists: Columnist[];
+  /** Newest column first. */
+  outlets: Outlet[];
+  columnist(slug: string): Columnist | undefined;
+  outlet(slug: string): Outlet | undefined;
+  /** The columnist a story's byline names (its author, else its feed), or undefined. */
+  columnistOf(author: string | null, feedId: string): Columnist | undefined;
+  /** The outlet of a feed, or undefined when the feed names none. */
+  outletOf(feedId: string): Outlet | undefined;
+}
+
+type ConfiguredColumnist = RawConfig['columnists'][number];
+
+/** `text` as a URL path segment: lower-case letters, digits and dashes; `fallback` when nothing is left. */
+export function slugify(text: string, fallback: string): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  return slug === '' ? fallback : slug;
+}
+
+/** Builds the directory from the store's byline counts, the configured feeds and columnists. */
+export function buildDirectory(
+  stats: readonly BylineStat[],
+  feeds: readonly FeedSource[],
+  configured: readonly ConfiguredColumnist[],
+): Directory {
+  const feedById = new Map(feeds.map((feed) => [feed.id, feed]));
+
+  // Outlets: the configured `outlet:` names, each with its feeds.
+  const outletByName = new Map<string, Outlet>();
+  const outletOfFeed = new Map<string, Outlet>();
+  const takenOutletSlugs = new Set<string>();
+  for (const feed of feeds) {
+    if (!feed.outlet) continue;
+    const key = foldText(feed.outlet) ?? feed.outlet;
+    let outlet = outletByName.get(key);
+    if (!outlet) {
+      outlet = { slug: unique(slugify(feed.outlet, 'outlet'), takenOutletSlugs), name: feed.outlet, feedIds: [], stories: 0, latest: null };
+      outletByName.set(key, outlet);
+    }
+    outlet.feedIds.push(feed.id);
+    outletOfFeed.set(feed.id, outlet);
+  }
+
+  // Columnists: configured ones claim their names, aliases and feeds; the rest are derived.
+  interface Draft {
+    columnist: Columnist;
+    feedStories: Map<string, number>;
+  }
+  const drafts: Draft[] = [];
+  const byKey = new Map<string, Draft>();
+  const byUnsignedFeed = new Map<string, Draft>();
+  const takenSlugs = new Set<string>();
+  const draft = (name: string, slug: string | undefined, extra: Partial<Columnist> = {}): Draft => {
+    const made: Draft = {
+      columnist: {
+        slug: unique(slug ?? slugify(name, 'columnist'), takenSlugs),
+        name,
+        photo: null,
+        bio: null,
+        byline: { authorKeys: [], feedIds: [] },
+        outlets: [],
+        tags: [],
+        stories: 0,
+        latest: null,
+        ...extra,
+      },
+      feedStories: new Map(),
+    };
+    drafts.push(made);
+    return made;
+  };
+  // Explicit slugs first, so a derived name never takes one a columnist was given.
+  for (const entry of configured) if (entry.slug) takenSlugs.add(entry.slug);
+  for (const entry of configured) {
+    if (entry.slug) takenSlugs.delete(entry.slug);
+    const made = draft(entry.name, entry.slug, { photo: entry.photo ?? null, bio: entry.bio ?? null });
+    for (const name of [entry.name, ...entry.aliases]) {
+      const key = foldText(name);
+      if (key && !byKey.has(key)) byKey.set(key, made);
+    }
+    for (const feedId of entry.feeds) byUnsignedFeed.set(feedId, made);
+  }
+  const ofKey = (key: string, name: string): Draft => {
+    let found = byKey.get(key);
+    if (!found) byKey.set(key, (found = draft(name, undefined)));
+    return found;
+  };
+
+  // Newest stats first: a derived columnist is named as their newest column signs.
+  const ordered = [...stats].sort((a, b) => b.latest.published.getTime() - a.latest.published.getTime());
+  for (const stat of ordered) {
+    let target: Draft | undefined;
+    if (stat.authorKey !== null) {
+      target = ofKey(stat.authorKey, stat.author ?? stat.authorKey);
+      if (!target.columnist.byline.authorKeys.includes(stat.authorKey)) target.columnist.byline.authorKeys.push(stat.authorKey);
+    } else {
+      target = byUnsignedFeed.get(stat.feedId);
+      const title = feedById.get(stat.feedId)?.title ?? null;
+      const key = foldText(title);
+      if (!target && key && title) target = ofKey(key, title);
+      if (!target) continue;
+      if (!target.columnist.byline.feedIds.includes(stat.feedId)) target.columnist.byline.feedIds.push(stat.feedId);
+    }
+    const columnist = target.columnist;
+    columnist.stories += stat.stories;
+    if (!columnist.latest || stat.latest.published > columnist.latest.published) columnist.latest = stat.latest;
+    target.feedStories.set(stat.feedId, (target.feedStories.get(stat.feedId) ?? 0) + stat.stories);
+    const outlet = outletOfFeed.get(stat.feedId);
+    if (outlet) {
+      outlet.stories += stat.stories;
+      if (!outlet.latest || stat.latest.published > outlet.latest.published) outlet.latest = stat.latest;
+    }
+  }
+  // A configured columnist's listed feeds are theirs even before those feeds signed anything.
+  for (const [feedId, made] of byUnsignedFeed) {
+    if (!made.columnist.byline.feedIds.includes(feedId)) made.columnist.byline.feedIds.push(feedId);
+  }
+  for (const { columnist, feedStories } of drafts) {
+    const byOutlet = new Map<Outlet, number>();
+    for (const [feedId, count] of feedStories) {
+      const outlet = outletOfFeed.get(feedId);
+      if (outlet) byOutlet.set(outlet, (byOutlet.get(outlet) ?? 0) + count);
+    }
+    columnist.outlets = [...byOutlet].sort((a, b) => b[1] - a[1] || a[0].name.localeCompare(b[0].name)).map(([outlet]) => outlet);
+    columnist.tags = [
+      ...new Set([...feedStories.keys(), ...columnist.byline.feedIds].flatMap((feedId) => feedById.get(feedId)?.tags ?? [])),
+    ].sort();
+  }
+
+  const newestFirst = <T extends { latest: LatestColumn | null; name: string }>(a: T, b: T) =>
+    (b.latest?.published.getTime() ?? -Infinity) - (a.latest?.published.getTime() ?? -Infinity) || a.name.localeCompare(b.name);
+  // A derived columnist with no story left (all pruned) is no columnist; a configured one stays.
+  const columnists = drafts
+    .filter(({ columnist }) => columnist.stories > 0 || configured.some((entry) => entry.name === columnist.name))
+    .map(({ columnist }) => columnist)
+    .sort(newestFirst);
+  const outlets = [...outletByName.values()].sort(newestFirst);
+  const columnistBySlug = new Map(columnists.map((columnist) => [columnist.slug, columnist]));
+  const outletBySlug = new Map(outlets.map((outlet) => [outlet.slug, outlet]));
+  return {
+    columnists,
+    outlets,
+    columnist: (slug) => columnistBySlug.get(slug),
+    outlet: (slug) => outletBySlug.get(slug),
+    columnistOf(author, feedId) {
+      const key = foldText(author);
+      if (key) return byKey.get(key)?.columnist;
+      const found = byUnsignedFeed.get(feedId) ?? byKey.get(foldText(feedById.get(feedId)?.title ?? null) ?? '');
+      return found?.columnist;
+    },
+    outletOf: (feedId) => outletOfFeed.get(feedId),
+  };
+}
+
+/** `slug`, or `slug-2`, `slug-3`… when taken; marks the result taken. */
+function unique(slug: string, taken: Set<string>): string {
+  let candidate = slug;
+  for (let n = 2; taken.has(candidate); n++) candidate = `${slug}-${n}`;
+  taken.add(candidate);
+  return candidate;
+}

@@ -1,0 +1,256 @@
+/**
+ * The readers' site's pages as documents (with ETags, Last-Modified and compressed variants,
+ * like the feeds): each path and query is read here, the store asked, the page rendered.
+ * First pages are kept until the store's content changes; later pages and searches are built
+ * per request (one indexed query each). Stories are cleaned like the feeds before any excerpt.
+ */
+import type { RawConfig } from '../config/schema.ts';
+import type { FeedSource, Story } from '../model.ts';
+import type { PublishedDocument } from '../publish/published-feeds.ts';
+import type { Byline, Store, StoryCursor, StoryQuery } from '../storage/store.ts';
+import { buildDirectory, type Directory } from './directory.ts';
+import {
+  renderColumnistIndex,
+  renderColumnistPage,
+  renderHomePage,
+  renderNotFoundPage,
+  renderOutletIndex,
+  renderOutletPage,
+  renderSearchPage,
+  renderStoryPage,
+  renderTagPage,
+  type SiteContext,
+  type StoryPage,
+} from './render-site-page.ts';
+import { formatSearchTerms, parseSearchQuery } from './search-query.ts';
+import { siteStrings } from './site-strings.ts';
+import { LEGACY_ID_PREFIX } from '../storage/story-public-id.ts';
+
+export interface SitePagesOptions {
+  store: Store;
+  title: string;
+  baseUrl: string;
+  sources: readonly FeedSource[];
+  site: RawConfig['site'];
+  columnists: RawConfig['columnists'];
+  stripTracking: boolean;
+  /** Cleans stories as every output does (sanitized summaries: no tracking pixel or "appeared first" footer). */
+  clean(stories: readonly Story[]): Promise<Story[]>;
+  /** Builds a document from HTML with the page's newest date. */
+  document(html: string, lastModified: Date): PublishedDocument;
+  /** Keeps a first page until the store changes. */
+  memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument>;
+  /** The store's content version (cached by the caller). */
+  version(): Promise<number>;
+  now(): Date;
+}
+
+/** What a site request gets: a page, with its status. */
+export interface SiteResponse {
+  status: 200 | 404;
+  document: PublishedDocument;
+}
+
+/** A request the site refuses as malformed: 400 with this text. */
+export class SiteRequestError extends Error {
+  override name = 'SiteRequestError';
+}
+
+/** The highest search page served: deeper pages of a ranked list are not worth their cost. */
+export const MAX_SEARCH_PAGE = 50;
+
+const PAGE_ROUTE = /^\/(columnists|outlets|tags|stories)\/([^/]+)$/;
+const CURSOR = /^(\d{1,15})\.(\d{1,15})$/;
+
+export type SitePages = ReturnType<typeof createSitePages>;
+
+/** Creates the site over a store. */
+export function createSitePages(options: SitePagesOptions) {
+  const sources = new Map(options.sources.map((source) => [source.id, source]));
+  const tags = [...new Set(options.sources.flatMap((source) => source.tags))].sort();
+  const strings = siteStrings(options.site.locale);
+  const pageSize = options.site.pageSize;
+  let directoryCache: { version: number; directory: Promise<Directory> } | null = null;
+
+  async function context(): Promise<SiteContext> {
+    const version = await options.version();
+    if (directoryCache?.version !== version) {
+      const directory = options.store.bylineStats().then((stats) => buildDirectory(stats, options.sources, options.columnists));
+      directory.catch(() => (directoryCache = null));
+      directoryCache = { version, directory };
+    }
+    return {
+      title: options.title,
+      baseUrl: options.baseUrl,
+      locale: options.site.locale,
+      timezone: options.site.timezone,
+      strings,
+      directory: await directoryCache.directory,
+      sources,
+      tags,
+      stripTracking: options.stripTracking,
+    };
+  }
+
+  /** One page of stories after `before`, cleaned, and the cursor of the next. */
+  async function storyPage(query: Omit<StoryQuery, 'limit' | 'before'>, before: StoryCursor | null): Promise<StoryPage> {
+    const stories = await options.store.listStories({ ...query, limit: pageSize + 1, ...(before ? { before } : {}) });
+    const shown = stories.slice(0, pageSize);
+    const last = shown.at(-1);
+    return {
+      stories: await options.clean(shown),
+      next: stories.length > pageSize && last ? `?before=${last.published.getTime()}.${last.id}` : null,
+      paged: before !== null,
+    };
+  }
+
+  const html = (text: string, stories: readonly Story[] = []): PublishedDocument =>
+    options.document(
+      text,
+      stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now(),
+    );
+  const ok = (document: PublishedDocument): SiteResponse => ({ status: 200, document });
+  const notFound = async (): Promise<SiteResponse> => ({
+    status: 404,
+    document: options.document(renderNotFoundPage(await context()), options.now()),
+  });
+
+  /** A paged list: the first page kept per store version, later ones built per request. */
+  async function listed(
+    key: string,
+    before: StoryCursor | null,
+    build: (before: StoryCursor | null) => Promise<PublishedDocument>,
+  ): Promise<SiteResponse> {
+    return ok(before ? await build(before) : await options.memo(key, () => build(null)));
+  }
+
+  return {
+    /** True for the paths the site answers (its pages; the feeds under them are the server's). */
+    handles(path: string): boolean {
+      return (
+        path === '/' ||
+        path === '/index.html' ||
+        path === '/columnists' ||
+        path === '/outlets' ||
+        path === '/search' ||
+        PAGE_ROUTE.test(path)
+      );
+    },
+
+    /** The page for a path and query; SiteRequestError for a malformed one. */
+    async page(path: string, params: URLSearchParams): Promise<SiteResponse> {
+      const before = readCursor(params.get('before'));
+      if (path === '/' || path === '/index.html') {
+        return listed('home', before, async (cursor) => {
+          const page = await storyPage({}, cursor);
+          return html(renderHomePage(await context(), page), page.stories);
+        });
+      }
+      if (path === '/columnists') {
+        const outlet = params.get('outlet') || null;
+        const tag = params.get('tag') || null;
+        const ctx = await context();
+        if ((outlet && !ctx.directory.outlet(outlet)) || (tag && !tags.includes(tag))) return notFound();
+        return ok(
+          await options.memo(`columnists:${outlet ?? ''}:${tag ?? ''}`, () => {
+            const chosen = ctx.directory.columnists.filter(
+              (columnist) =>
+                (!outlet || columnist.outlets.some((entry) => entry.slug === outlet)) && (!tag || columnist.tags.includes(tag)),
+            );
+            return Promise.resolve(html(renderColumnistIndex(ctx, chosen, { outlet, tag })));
+          }),
+        );
+      }
+      if (path === '/outlets') return ok(await options.memo('outlets', async () => html(renderOutletIndex(await context()))));
+      if (path === '/search') return ok(await search(params));
+      const [, kind, raw] = PAGE_ROUTE.exec(path) ?? [];
+      const name = safeDecode(raw ?? '');
+      if (!kind || name === null) return notFound();
+      const ctx = await context();
+      if (kind === 'columnists') {
+        const columnist = ctx.directory.columnist(name);
+        if (!columnist) return notFound();
+        return listed(`columnist:${name}`, before, async (cursor) => {
+          const page = await storyPage({ byline: columnist.byline }, cursor);
+          return html(renderColumnistPage(ctx, columnist, page), page.stories);
+        });
+      }
+      if (kind === 'outlets') {
+        const outlet = ctx.directory.outlet(name);
+        if (!outlet) return notFound();
+        return listed(`outlet:${name}`, before, async (cursor) => {
+          const page = await storyPage({ feedIds: outlet.feedIds }, cursor);
+          return html(renderOutletPage(ctx, outlet, page), page.stories);
+        });
+      }
+      if (kind === 'tags') {
+        if (!tags.includes(name)) return notFound();
+        const feedIds = options.sources.filter((source) => source.tags.includes(name)).map((source) => source.id);
+        return listed(`tag:${name}`, before, async (cursor) => {
+          const page = await storyPage({ feedIds }, cursor);
+          return html(renderTagPage(ctx, name, page), page.stories);
+        });
+      }
+      // A story's card, by the last segment of its public id.
+      if (!/^[0-9a-f]{1,64}$/.test(name)) return notFound();
+      const found = await options.store.storyByPublicId(`${LEGACY_ID_PREFIX}${name}`);
+      if (!found) return notFound();
+      return ok(
+        await options.memo(`story:${name}`, async () => {
+          const [story] = await options.clean([found]);
+          const columnist = ctx.directory.columnistOf(found.author, found.feedId);
+          const more = columnist ? await options.clean(await options.store.listStories({ byline: columnist.byline, limit: 6 })) : [];
+          return html(renderStoryPage(ctx, story!, more.slice(0, 6)), [story!]);
+        }),
+      );
+    },
+
+    /** The feeds of a columnist or an outlet: the story query and the feed's own path, or null when unknown. */
+    async scope(
+      kind: 'columnists' | 'outlets',
+      slug: string,
+    ): Promise<{ path: string; subtitle: string; byline?: Byline; feedIds?: string[] } | null> {
+      const { directory } = await context();
+      const path = `/${kind}/${encodeURIComponent(slug)}`;
+      if (kind === 'columnists') {
+        const columnist = directory.columnist(slug);
+        return columnist ? { path, subtitle: columnist.name, byline: columnist.byline } : null;
+      }
+      const outlet = directory.outlet(slug);
+      return outlet ? { path, subtitle: outlet.name, feedIds: outlet.feedIds } : null;
+    },
+  };
+
+  async function search(params: URLSearchParams): Promise<PublishedDocument> {
+    const query = params.get('q') ?? '';
+    const terms = parseSearchQuery(query);
+    const pageParam = params.get('page');
+    const page = pageParam === null ? 1 : /^\d{1,3}$/.test(pageParam) ? Number(pageParam) : NaN;
+    if (!(page >= 1 && page <= MAX_SEARCH_PAGE)) throw new SiteRequestError(`page must be a whole number from 1 to ${MAX_SEARCH_PAGE}.`);
+    const hits =
+      terms.length === 0
+        ? []
+        : await options.store.searchStories({ terms, limit: pageSize + 1, offset: (page - 1) * pageSize, now: options.now() });
+    const shown = hits.slice(0, pageSize);
+    const cleaned = await options.clean(shown.map((hit) => hit.story));
+    const results = shown.map((hit, index) => ({ story: cleaned[index]!, snippet: hit.snippet }));
+    const ctx = await context();
+    return html(renderSearchPage(ctx, { shown: formatSearchTerms(terms), results, page, more: hits.length > pageSize }), cleaned);
+  }
+}
+
+/** `?before=PUBLISHED_MS.ID`, or null when absent; SiteRequestError when malformed. */
+function readCursor(value: string | null): StoryCursor | null {
+  if (value === null) return null;
+  const match = CURSOR.exec(value);
+  if (!match) throw new SiteRequestError('before must be a page cursor such as 1764000000000.42, as the "Older columns" link gives.');
+  return { published: new Date(Number(match[1])), id: Number(match[2]) };
+}
+
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}

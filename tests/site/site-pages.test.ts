@@ -1,0 +1,290 @@
+/**
+ * Issue 13: the readers' site served by a real app over HTTP. Every page is read back by
+ * html-validate (the recommended rules) and checked for what a reader sees: columnists merged
+ * across aliases and feeds, outlets, tags, story cards, search, paging by cursor, their feeds,
+ * 304s, the locale, and hostile titles, names, bios and queries escaped everywhere.
+ */
+import { HtmlValidate } from 'html-validate';
+import { SaxesParser } from 'saxes';
+import { describe, expect, it } from 'vitest';
+import type { ParsedItem } from '../../src/model.ts';
+import { item } from '../helpers/items.ts';
+import { SERVED_AT, startServedApp, type ServedApp } from '../helpers/served-app.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const root = makeTempDir();
+const validator = new HtmlValidate({
+  extends: ['html-validate:recommended'],
+  // long-title counts a title's escaped characters (&amp; as five): the pages cut titles at 70 themselves.
+  rules: { 'long-title': 'off' },
+});
+
+const CONFIG = `title: Test Columns
+baseUrl: https://columns.example.net
+server:
+  port: 0
+site:
+  pageSize: 5
+columnists:
+  - name: Jane Doe
+    aliases: [J. Doe]
+    slug: jane
+    photo: https://img.example.com/jane.jpg
+    bio: Writes about budgets & <b>money</b>.
+    feeds: [jane]
+feeds:
+  - url: https://times.example.com/jane/rss
+    id: jane
+    title: Jane's column
+    outlet: The Times
+    tags: [politics, uk]
+  - url: https://herald.example.com/opinion/rss
+    id: herald
+    outlet: The Herald
+    tags: [politics]
+  - url: https://solo.example.org/feed
+    id: solo
+    title: Sam Solo
+    tags: [culture]
+`;
+
+const hoursAgo = (hours: number) => new Date(SERVED_AT.getTime() - hours * 3600_000);
+
+async function seed(served: ServedApp): Promise<void> {
+  await served.save('jane', [
+    item({
+      id: 'j1',
+      title: 'The budget is a fiction',
+      author: 'Jane Doe',
+      summary: '<p>Why the numbers lie.</p>',
+      published: hoursAgo(1),
+    }),
+    item({ id: 'j2', title: 'Unsigned but hers', author: null, published: hoursAgo(30) }),
+  ]);
+  await served.save('herald', [
+    item({
+      id: 'h1',
+      title: 'Taxes, again',
+      author: 'J. Doe',
+      link: 'https://herald.example.com/h1?utm_source=rss',
+      published: hoursAgo(2),
+    }),
+    item({ id: 'h2', title: 'Water for the city', author: 'Ann Smith', published: hoursAgo(3) }),
+  ]);
+  await served.save('solo', [item({ id: 's1', title: 'A play reviewed', author: null, published: hoursAgo(4) })]);
+}
+
+async function page(served: ServedApp, path: string, status = 200): Promise<string> {
+  const response = await served.get(path);
+  expect(response.status, path.slice(0, 60)).toBe(status);
+  expect(response.headers.get('content-type'), path.slice(0, 60)).toBe('text/html; charset=utf-8');
+  const html = await response.text();
+  const report = await validator.validateString(html);
+  const problems = report.results.flatMap((result) =>
+    result.messages.map((message) => `${message.ruleId}: ${message.message} (line ${message.line})`),
+  );
+  expect(problems, `${path.slice(0, 60)} is valid HTML`).toEqual([]);
+  expect(html).not.toContain('<script');
+  return html;
+}
+
+/** The visible text of an HTML fragment's first element matching `tag` with this class, crudely. */
+const titlesIn = (html: string) => [...html.matchAll(/<h[23]><a href="[^"]*">([^<]*)<\/a><\/h[23]>/g)].map((match) => match[1]);
+
+describe('the readers site', () => {
+  it('serves every page type as valid, script-free HTML with a favicon and the feeds of what it shows', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const home = await page(served, '/');
+    expect(titlesIn(home)).toEqual([
+      'The budget is a fiction',
+      'Taxes, again',
+      'Water for the city',
+      'A play reviewed',
+      'Unsigned but hers',
+    ]);
+    expect(home).toContain('<link rel="icon" href="data:image/svg+xml,');
+    expect(home).toContain(
+      '<link rel="alternate" type="application/rss+xml" title="Test Columns (RSS)" href="https://columns.example.net/feed.xml">',
+    );
+    // The published link is the cleaned one.
+    expect(home).toContain('href="https://herald.example.com/h1"');
+    const jane = await page(served, '/columnists/jane');
+    expect(jane).toContain(
+      '<link rel="alternate" type="application/atom+xml" title="Test Columns: Jane Doe (Atom)" href="https://columns.example.net/columnists/jane/feed.atom">',
+    );
+    for (const path of ['/columnists', '/outlets', '/outlets/the-herald', '/tags/politics', '/search?q=budget', '/search', '/search?q=%22'])
+      await page(served, path);
+    await page(served, '/columnists/nobody', 404);
+    await page(served, '/outlets/nowhere', 404);
+    await page(served, '/tags/not-a-tag', 404);
+    await page(served, '/stories/0123abcd', 404);
+    await page(served, '/stories/..%2F..%2Fetc', 404);
+  });
+
+  it('makes one columnist of a name, its aliases and their unsigned feed, across outlets; one per other author', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const index = await page(served, '/columnists');
+    const names = [...index.matchAll(/<h2><a href="https:\/\/columns\.example\.net\/columnists\/([^"]+)">([^<]*)<\/a><\/h2>/g)].map(
+      (match) => [match[1], match[2]],
+    );
+    // Newest column first; Sam Solo is named for the one-person feed that signs nothing.
+    expect(names).toEqual([
+      ['jane', 'Jane Doe'],
+      ['ann-smith', 'Ann Smith'],
+      ['sam-solo', 'Sam Solo'],
+    ]);
+    expect(index).toContain('<img src="https://img.example.com/jane.jpg" alt="" width="64" height="64">');
+    const jane = await page(served, '/columnists/jane');
+    expect(titlesIn(jane)).toEqual(['The budget is a fiction', 'Taxes, again', 'Unsigned but hers']);
+    expect(jane).toContain('Writes about budgets &amp; &lt;b&gt;money&lt;/b&gt;.');
+    expect(jane).toContain(
+      '<a href="https://columns.example.net/outlets/the-times">The Times</a>, <a href="https://columns.example.net/outlets/the-herald">The Herald</a>',
+    );
+    expect(jane).toContain('3 columns');
+    // Filtered by outlet and by tag.
+    const herald = await page(served, '/columnists?outlet=the-herald');
+    expect([...herald.matchAll(/columnists\/([a-z-]+)">/g)].map((match) => match[1])).toEqual(['jane', 'ann-smith']);
+    const culture = await page(served, '/columnists?tag=culture');
+    expect(
+      [...culture.matchAll(/<h2><a href="https:\/\/columns\.example\.net\/columnists\/([a-z-]+)">/g)].map((match) => match[1]),
+    ).toEqual(['sam-solo']);
+    await page(served, '/columnists?outlet=nowhere', 404);
+  });
+
+  it("publishes each columnist's and outlet's own feeds, well-formed and holding only theirs", async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const rss = await (await served.get('/columnists/jane/feed.xml')).text();
+    const parser = new SaxesParser();
+    const titles: string[] = [];
+    let inItemTitle = false;
+    let depth: string[] = [];
+    parser.on('opentag', (tag) => {
+      depth.push(tag.name);
+      inItemTitle = tag.name === 'title' && depth.at(-2) === 'item';
+    });
+    parser.on('text', (text) => void (inItemTitle && titles.push(text)));
+    parser.on('closetag', () => {
+      depth.pop();
+      inItemTitle = false;
+    });
+    parser.write(rss).close();
+    depth = [];
+    expect(titles).toEqual(['The budget is a fiction', 'Taxes, again', 'Unsigned but hers']);
+    expect(rss).toContain('<atom:link href="https://columns.example.net/columnists/jane/feed.xml" rel="self"');
+    const json = (await (await served.get('/outlets/the-herald/feed.json')).json()) as { items: Array<{ title: string }> };
+    expect(json.items.map((entry) => entry.title)).toEqual(['Taxes, again', 'Water for the city']);
+    expect((await served.get('/columnists/nobody/feed.xml')).status).toBe(404);
+  });
+
+  it("shows a story's card with the columnist's other columns, where to read it, and where else it ran", async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    // The same column in a second feed.
+    await served.save('herald', [
+      item({
+        id: 'again',
+        title: 'The budget is a fiction',
+        author: 'Jane Doe',
+        link: 'https://news.example.com/opinion/j1',
+        published: hoursAgo(1),
+      }),
+    ]);
+    const home = await page(served, '/');
+    const card = /href="https:\/\/columns\.example\.net(\/stories\/[0-9a-f]{32})"/.exec(home)![1]!;
+    const html = await page(served, card);
+    expect(html).toContain('<h1>The budget is a fiction</h1>');
+    expect(html).toContain('<a href="https://news.example.com/opinion/j1">Read it at The Times</a>');
+    expect(html).toContain('Also in');
+    expect(html).toContain('The Herald');
+    expect(html).toContain('More by Jane Doe');
+    expect(html).toContain('Taxes, again');
+  });
+
+  it('pages by cursor, stable while new columns arrive; a malformed cursor is a 400 saying what to send', async () => {
+    const served = await startServedApp(root, CONFIG);
+    const many: ParsedItem[] = Array.from({ length: 12 }, (_, i) =>
+      item({ id: `m${i}`, title: `Column number ${i}`, published: hoursAgo(i + 1) }),
+    );
+    await served.save('jane', many);
+    const first = await page(served, '/');
+    expect(titlesIn(first)).toEqual(['Column number 0', 'Column number 1', 'Column number 2', 'Column number 3', 'Column number 4']);
+    const next = /<a rel="next" href="https:\/\/columns\.example\.net(\/\?before=[0-9.]+)">Older columns<\/a>/.exec(first)![1]!;
+    await served.save('jane', [item({ id: 'fresh', title: 'Fresh column', published: SERVED_AT })], SERVED_AT);
+    const second = await page(served, next);
+    expect(titlesIn(second)).toEqual(['Column number 5', 'Column number 6', 'Column number 7', 'Column number 8', 'Column number 9']);
+    const bad = await served.get('/?before=yesterday');
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/before must be a page cursor/);
+  });
+
+  it('searches with phrases and prefixes, highlights matches, and answers hostile queries with a clear empty result', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const found = await page(served, '/search?q=numb*');
+    expect(titlesIn(found)).toEqual(['The budget is a fiction']);
+    expect(found).toContain('<mark>numbers</mark>');
+    expect(titlesIn(await page(served, '/search?q=%22water+for+the%22'))).toEqual(['Water for the city']);
+    for (const query of ['"', '*', '%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'x'.repeat(10_000), '%00', 'NEAR(a+b)', "'%20OR%201=1"]) {
+      const html = await page(served, `/search?q=${query}`);
+      expect(html).not.toContain('<script>alert');
+      expect(html).toMatch(/Nothing found for this search\.|Type one or more words/);
+    }
+    const reflected = await page(served, '/search?q=%22%3E%3Cimg+src%3Dx+onerror%3Dalert(1)%3E');
+    expect(reflected).not.toContain('<img src=x');
+    expect((await served.get('/search?q=budget&page=0')).status).toBe(400);
+    expect((await served.get('/search?q=budget&page=9999')).status).toBe(400);
+  });
+
+  it('escapes hostile titles, authors and excerpts on every page and in snippets', async () => {
+    const served = await startServedApp(root, CONFIG);
+    const hostile = '<img src=x onerror=alert(1)>"\'&';
+    await served.save('herald', [
+      item({
+        id: 'x',
+        title: `${hostile} budget`,
+        author: hostile,
+        summary: `&lt;script&gt;alert(1)&lt;/script&gt; budget ${hostile}`,
+        link: 'javascript:alert(1)',
+      }),
+    ]);
+    const paths = ['/', '/columnists', '/outlets', '/outlets/the-herald', '/tags/politics', '/search?q=budget'];
+    const home = await page(served, '/');
+    const slug = /columnists\/([a-z0-9-]+)"/.exec(home)![1]!;
+    const card = /href="https:\/\/columns\.example\.net(\/stories\/[0-9a-f]{32})"/.exec(home)![1]!;
+    for (const path of [...paths, `/columnists/${slug}`, card]) {
+      const html = await page(served, path);
+      expect(html, path).not.toContain('<img src=x');
+      expect(html, path).not.toContain('javascript:');
+      expect(html, path).not.toContain('<script>');
+    }
+  });
+
+  it('answers 304 to a page whose ETag the client has, and a new ETag after the store changes', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    for (const path of ['/', '/columnists', '/columnists/jane', '/outlets']) {
+      const first = await served.get(path);
+      await first.arrayBuffer();
+      const etag = first.headers.get('etag')!;
+      expect(first.headers.get('last-modified')).toBeTruthy();
+      const again = await served.get(path, { 'if-none-match': etag });
+      expect(again.status, path).toBe(304);
+    }
+    const before = (await served.get('/')).headers.get('etag');
+    await served.save('jane', [item({ id: 'new', title: 'Newest', published: SERVED_AT })]);
+    expect((await served.get('/')).headers.get('etag')).not.toBe(before);
+  });
+
+  it('speaks the configured locale, with dates in the site time zone', async () => {
+    const served = await startServedApp(root, CONFIG.replace('  pageSize: 5\n', '  pageSize: 5\n  locale: fr\n  timezone: Europe/Paris\n'));
+    await served.save('jane', [item({ id: 'f', title: 'Chronique', published: new Date('2026-11-20T08:05:00Z') })]);
+    const html = await page(served, '/');
+    expect(html).toContain('<html lang="fr">');
+    expect(html).toContain('Dernières chroniques');
+    expect(html).toContain('20 nov. 2026, 09:05 UTC+1');
+    expect(await page(served, '/columnists')).toContain('Chroniqueurs');
+  });
+});
