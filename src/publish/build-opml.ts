@@ -24,6 +24,11 @@ export interface OpmlFeed {
 export interface OpmlOptions {
   /** Keep credentials in the URLs (a private backup, never a served document); default false. */
   includeSecrets?: boolean;
+  /**
+   * The site's columnist feeds, listed after the sources in a group of their own (named by
+   * `label`): a reader subscribes to a person there, or to the sources above, not to both.
+   */
+  columnists?: { label: string; feeds: ReadonlyArray<{ name: string; xmlUrl: string; htmlUrl: string }> };
 }
 
 /** The OPML entries of the configured feeds, at the URLs their stored state says to fetch. */
@@ -50,6 +55,16 @@ export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date, 
         `    <outline text="${escapeHtml(tag)}" title="${escapeHtml(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`,
     ),
     ...(groups.get('') ?? []).map(outline),
+    ...(options.columnists && options.columnists.feeds.length > 0
+      ? [
+          `    <outline text="${escapeHtml(options.columnists.label)}" title="${escapeHtml(options.columnists.label)}">\n${options.columnists.feeds
+            .map(
+              (feed) =>
+                `      <outline type="rss" text="${escapeHtml(feed.name)}" title="${escapeHtml(feed.name)}" xmlUrl="${escapeHtml(feed.xmlUrl)}" htmlUrl="${escapeHtml(feed.htmlUrl)}"/>`,
+            )
+            .join('\n')}\n    </outline>`,
+        ]
+      : []),
   ];
   return `<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">

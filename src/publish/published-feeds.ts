@@ -221,7 +221,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
           const state = states.get(source.id);
           return { source, url: state?.url ?? source.url, title: state?.title ?? null, siteLink: state?.siteLink ?? null };
         });
-        return makeDocument(buildOpml(options.title, feeds, now()), 'text/x-opml; charset=utf-8', now());
+        const columnists = await site.columnistFeeds();
+        return makeDocument(buildOpml(options.title, feeds, now(), { columnists }), 'text/x-opml; charset=utf-8', now());
       });
     },
 

@@ -205,6 +205,16 @@ export function createSitePages(options: SitePagesOptions) {
       );
     },
 
+    /** Each columnist's RSS feed and page, as /opml lists them, under the site's word for columnists. */
+    async columnistFeeds(): Promise<{ label: string; feeds: Array<{ name: string; xmlUrl: string; htmlUrl: string }> }> {
+      const { directory } = await context();
+      const feeds = directory.columnists.map((columnist) => {
+        const page = `${options.baseUrl}/columnists/${encodeURIComponent(columnist.slug)}`;
+        return { name: columnist.name, xmlUrl: `${page}/feed.xml`, htmlUrl: page };
+      });
+      return { label: strings.columnists, feeds };
+    },
+
     /** The feeds of a columnist or an outlet: the story query and the feed's own path, or null when unknown. */
     async scope(
       kind: 'columnists' | 'outlets',

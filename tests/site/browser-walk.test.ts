@@ -54,9 +54,7 @@ interface AxeViolation {
 /** axe-core's serious and critical violations on the page as loaded. */
 async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
-  const violations = (await page.evaluate(
-    'axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)',
-  )) as AxeViolation[];
+  const violations = await page.evaluate<AxeViolation[]>('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)');
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map(

@@ -177,6 +177,19 @@ describe('the readers site', () => {
     const json = (await (await served.get('/outlets/the-herald/feed.json')).json()) as { items: Array<{ title: string }> };
     expect(json.items.map((entry) => entry.title)).toEqual(['Taxes, again', 'Water for the city']);
     expect((await served.get('/columnists/nobody/feed.xml')).status).toBe(404);
+    // /opml lists the columnists' feeds in a group of their own, after the sources.
+    const opml = await (await served.get('/opml')).text();
+    const outlines: Array<Record<string, string>> = [];
+    const opmlParser = new SaxesParser();
+    opmlParser.on('opentag', (tag) => void (tag.name === 'outline' && outlines.push(tag.attributes as Record<string, string>)));
+    opmlParser.write(opml).close();
+    const group = outlines.findIndex((outline) => outline.text === 'Columnists');
+    expect(group).toBeGreaterThan(0);
+    expect(outlines.slice(group + 1).map((outline) => [outline.text, outline.xmlUrl])).toEqual([
+      ['Jane Doe', 'https://columns.example.net/columnists/jane/feed.xml'],
+      ['Ann Smith', 'https://columns.example.net/columnists/ann-smith/feed.xml'],
+      ['Sam Solo', 'https://columns.example.net/columnists/sam-solo/feed.xml'],
+    ]);
   });
 
   it("shows a story's card with the columnist's other columns, where to read it, and where else it ran", async () => {
