@@ -139,7 +139,8 @@ export interface NormalizedItem {
 }
 
 /** Where one recipient's copy of a digest run stands. */
-export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+/** 'skipped': nothing the reader chose was in the run, so no copy was sent. */
+export type DeliveryStatus = 'pending' | 'sent' | 'failed' | 'skipped';
 
 /** One run of a digest: the stories it covers are frozen when it is created. */
 export interface DigestRun {

@@ -5,7 +5,7 @@
  */
 import type { App } from '../app.ts';
 import type { DigestConfig } from '../config/schema.ts';
-import { renderRun, sendDeliveries, type DigestDeps, type Standings } from '../digest/run-digest.ts';
+import { readStandings, renderRun, sendDeliveries, type DigestDeps, type Standings } from '../digest/run-digest.ts';
 import type { RenderedDigest } from '../digest/render-digest.ts';
 import { pollLeasedFeed, type LeasedPollResult } from '../feeds/poll-leased.ts';
 import type { DigestRangeJob, JobQueue } from '../jobs/job-queue.ts';
@@ -84,10 +84,8 @@ export async function startWorkerRole(
       if (!run) return; // finished meanwhile
       // MJML compiled once per run per worker; every range this worker sends fills it.
       const rendered = cached?.rendered ?? (await renderRun(digest, run, deps));
-      const standings = {
-        unsubscribed: await store.unsubscribedAddresses(digest.id),
-        standings: await store.subscriptionStates(digest.id),
-      };
+      // Read again with the cache (unsubscribes, bounces, choices); the copies per choice render once per selection.
+      const standings = await readStandings(digest, run, rendered, deps);
       runs.set(job.runId, (cached = { at: Date.now(), run, rendered, standings }));
     }
     const open = await store.pendingDeliveries(job.runId, job.from, job.to);

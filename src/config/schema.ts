@@ -148,6 +148,8 @@ const publishSchema = z.strictObject({
 
 const mailSchema = z.strictObject({
   from: text.default('Columnwire <columnwire@localhost>'),
+  /** Permanent refusals (SMTP 5xx) in a row after which an address bounces and gets nothing more. */
+  bounceThreshold: int(1, 100).default(3),
 });
 
 const timezone = z.string({ error: 'must be an IANA time zone name like Europe/London' }).refine(
@@ -214,6 +216,10 @@ const digestSchema = z
       /** Only stories published at most this long before they were first stored: a new feed's backlog is not news. */
       maxAgeHours: int(1, 24 * 365).default(48),
       skipEmpty: z.boolean({ error: 'must be true or false' }).default(true),
+      /** Offered to readers on /subscribe. */
+      signup: z.boolean({ error: 'must be true or false' }).default(false),
+      /** The name readers see on /subscribe and their preferences (default: the id). */
+      name: text.optional(),
     },
     { error: 'must be a mapping with at least id:' },
   )

@@ -60,12 +60,13 @@ export async function planDigest(digest: DigestConfig, config: Config, store: St
  */
 export async function digestRecipients(
   digest: DigestConfig,
-  store: Pick<Store, 'unsubscribedAddresses' | 'digestSubscribers'>,
+  store: Pick<Store, 'unsubscribedAddresses' | 'digestSubscribers' | 'bouncingAddresses'>,
 ): Promise<Array<{ address: string; name: string | null }>> {
-  const unsubscribed = await store.unsubscribedAddresses(digest.id);
+  const [unsubscribed, bouncing] = await Promise.all([store.unsubscribedAddresses(digest.id), store.bouncingAddresses()]);
   const recipients = new Map<string, string | null>();
   for (const address of digest.to.map((to) => to.toLowerCase())) {
-    if (!unsubscribed.has(address) && !recipients.has(address)) recipients.set(address, digest.recipientNames[address] ?? null);
+    if (!unsubscribed.has(address) && !bouncing.has(address) && !recipients.has(address))
+      recipients.set(address, digest.recipientNames[address] ?? null);
   }
   for (const subscriber of await store.digestSubscribers(digest.id)) {
     if (!recipients.has(subscriber.address)) recipients.set(subscriber.address, subscriber.name);

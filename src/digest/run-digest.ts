@@ -9,11 +9,13 @@ import type { DigestConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { Delivery, DigestRun, Story } from '../model.ts';
 import { runLimited } from '../run-limited.ts';
-import type { DeliveryClaim, Store, SubscriptionState } from '../storage/store.ts';
+import { buildDirectory } from '../site/directory.ts';
+import type { DeliveryClaim, ReaderChoices, Store, SubscriptionState } from '../storage/store.ts';
 import { createUnsubscribeToken } from '../unsubscribe-token.ts';
 import { buildDigestView } from './build-digest-view.ts';
 import { digestMessageId, planDigest } from './plan-digest.ts';
 import { renderDigest, type RenderedDigest, type Templates } from './render-digest.ts';
+import { selectStories } from './select-stories.ts';
 import type { Mailer, OutgoingMessage, SendOutcome } from './send-digest.ts';
 
 export interface DigestDeps {
@@ -37,6 +39,8 @@ export interface RunReport {
   subject: string;
   stories: number;
   sent: number;
+  /** Readers whose choices had nothing in this run. */
+  skipped: number;
   failed: number;
   /** Still to send (a later run retries them). */
   pending: number;
@@ -162,10 +166,7 @@ export function composeMessage(
 async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, prerendered?: RenderedDigest): Promise<RunReport> {
   const rendered = prerendered ?? (await renderRun(digest, run, deps));
   const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending');
-  await sendDeliveries(digest, run, rendered, open, deps, {
-    unsubscribed: await deps.store.unsubscribedAddresses(digest.id),
-    standings: await deps.store.subscriptionStates(digest.id),
-  });
+  await sendDeliveries(digest, run, rendered, open, deps, await readStandings(digest, run, rendered, deps));
   return reportRun(run, rendered, deps);
 }
 
@@ -182,6 +183,63 @@ export async function renderRun(
 export interface Standings {
   unsubscribed: ReadonlySet<string>;
   standings: ReadonlyMap<string, SubscriptionState>;
+  /** Addresses that bounce: nothing is sent to them. */
+  bouncing?: ReadonlySet<string>;
+  /** Addresses with failures counted (a sent copy clears them). */
+  failing?: ReadonlySet<string>;
+  /** The copy for a reader's choices, or null when nothing they chose is in the run (absent: everyone gets the whole run). */
+  copyFor?: (address: string) => Promise<RenderedDigest | null>;
+}
+
+/** Reads the standings of `digest`'s recipients for sending `run`, with each reader's copy for their choices. */
+export async function readStandings(
+  digest: DigestConfig,
+  run: DigestRun,
+  rendered: RenderedDigest,
+  deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>,
+): Promise<Standings> {
+  const [unsubscribed, standings, bounces, choices] = await Promise.all([
+    deps.store.unsubscribedAddresses(digest.id),
+    deps.store.subscriptionStates(digest.id),
+    deps.store.listBounces(),
+    deps.store.subscriberChoices(digest.id),
+  ]);
+  return {
+    unsubscribed,
+    standings,
+    bouncing: new Set(bounces.filter((bounce) => bounce.bouncingSince !== null).map((bounce) => bounce.address)),
+    failing: new Set(bounces.filter((bounce) => bounce.bouncingSince === null).map((bounce) => bounce.address)),
+    ...(choices.size > 0 ? { copyFor: await copiesByChoice(digest, run, rendered, choices, deps) } : {}),
+  };
+}
+
+/**
+ * Each reader's copy for their choices: the run's stories they chose, rendered once per
+ * distinct selection (MJML compiles once for all who chose the same stories, and once for all
+ * who chose nothing or everything).
+ */
+async function copiesByChoice(
+  digest: DigestConfig,
+  run: DigestRun,
+  rendered: RenderedDigest,
+  choices: ReadonlyMap<string, ReaderChoices>,
+  deps: Pick<DigestDeps, 'config' | 'store' | 'templates'>,
+): Promise<(address: string) => Promise<RenderedDigest | null>> {
+  const [stories, stats] = await Promise.all([deps.store.storiesByIds(run.storyIds), deps.store.bylineStats()]);
+  const directory = buildDirectory(stats, deps.config.feeds, deps.config.columnists);
+  const sources = new Map(deps.config.feeds.map((feed) => [feed.id, feed]));
+  const copies = new Map<string, Promise<RenderedDigest | null>>();
+  return (address) => {
+    const chosen = choices.get(address);
+    if (!chosen) return Promise.resolve(rendered);
+    const selected = selectStories(stories, chosen, directory, sources);
+    if (selected.length === stories.length) return Promise.resolve(rendered);
+    if (selected.length === 0) return Promise.resolve(null);
+    const key = selected.map((story) => story.id).join(',');
+    let copy = copies.get(key);
+    if (!copy) copies.set(key, (copy = renderFor(digest, selected, run.createdAt, deps)));
+    return copy;
+  };
 }
 
 /**
@@ -194,7 +252,7 @@ export async function sendDeliveries(
   rendered: RenderedDigest,
   open: readonly Delivery[],
   deps: DigestDeps,
-  { unsubscribed, standings }: Standings,
+  { unsubscribed, standings, bouncing, failing, copyFor }: Standings,
 ): Promise<void> {
   const log = deps.logger.child({ digestId: digest.id, runId: run.id });
   // Once the server cannot be reached at all, the rest wait for the next attempt instead of each retrying in turn.
@@ -214,6 +272,15 @@ export async function sendDeliveries(
       await mark(claim, 'failed', { error: 'unsubscribed before sending' });
       return;
     }
+    if (bouncing?.has(delivery.address)) {
+      await mark(claim, 'failed', { error: 'the address bounces (see `columnwire subscribers list --bouncing`)' });
+      return;
+    }
+    const copy = copyFor ? await copyFor(delivery.address) : rendered;
+    if (copy === null) {
+      await mark(claim, 'skipped', { error: 'nothing this reader chose is in this run' });
+      return;
+    }
     if (unreachable !== null) {
       await mark(claim, 'pending', { error: unreachable });
       return;
@@ -225,7 +292,7 @@ export async function sendDeliveries(
         sendClaimed(claim, deps, () =>
           composeMessage(
             digest,
-            rendered,
+            copy,
             delivery.address,
             delivery.messageId,
             deps,
@@ -244,10 +311,18 @@ export async function sendDeliveries(
       return;
     }
     if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
-    if (outcome.kind === 'sent') await mark(claim, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
-    else {
+    if (outcome.kind === 'sent') {
+      await mark(claim, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
+      if (failing?.has(delivery.address)) await deps.store.clearFailures(delivery.address);
+    } else {
       await mark(claim, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error, attempts: outcome.attempts });
       log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
+      // A permanent refusal (5xx: user unknown, mailbox gone) counts; enough in a row and the address bounces.
+      if (outcome.kind === 'permanent') {
+        const threshold = deps.config.mail.bounceThreshold;
+        if (await deps.store.recordPermanentFailure(delivery.address, outcome.error, deps.now(), threshold))
+          log.warn({ to: delivery.address, failures: threshold }, 'address marked bouncing: no more digests are sent to it');
+      }
     }
   });
 }
@@ -265,6 +340,7 @@ async function reportRun(run: DigestRun, rendered: RenderedDigest, deps: DigestD
     subject: rendered.subject,
     stories: run.storyIds.length,
     sent: count('sent'),
+    skipped: count('skipped'),
     failed: count('failed'),
     pending: count('pending') - sending,
     sending,

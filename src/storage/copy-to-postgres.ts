@@ -18,6 +18,8 @@ const TABLES: ReadonlyArray<{ name: string; identity?: string }> = [
   { name: 'digest_deliveries' },
   { name: 'subscriptions' },
   { name: 'subscribers' },
+  { name: 'signups' },
+  { name: 'bounces' },
 ];
 const BATCH = 5_000;
 

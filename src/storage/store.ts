@@ -139,6 +139,42 @@ export interface Subscriber {
   addedAt: Date;
 }
 
+/** What a reader chose to get from a digest: stories of any of these (nothing chosen: everything). */
+export interface ReaderChoices {
+  /** Columnist slugs (the site's /columnists/{slug}). */
+  columnists: string[];
+  /** Outlet slugs. */
+  outlets: string[];
+  tags: string[];
+}
+
+/** A signup waiting for its emailed link to be followed (double opt-in). */
+export interface Signup {
+  digestId: string;
+  address: string;
+  name: string | null;
+  choices: ReaderChoices;
+  requestedAt: Date;
+}
+
+/** A subscriber's own settings for one digest. */
+export interface Preferences {
+  digestId: string;
+  address: string;
+  name: string | null;
+  choices: ReaderChoices;
+  paused: boolean;
+}
+
+/** An address whose mail failed permanently; `bouncingSince` once nothing more is sent to it. */
+export interface Bounce {
+  address: string;
+  failures: number;
+  lastError: string;
+  lastAt: Date;
+  bouncingSince: Date | null;
+}
+
 /** What adding subscribers did. */
 export interface AddedSubscribers {
   added: number;
@@ -278,6 +314,33 @@ export interface Store {
   listSubscribers(digestId: string | null, page: { limit: number; after?: { digestId: string; address: string } }): Promise<Subscriber[]>;
   /** How many subscribers each digest has, by digest id. */
   countSubscribers(): Promise<Map<string, number>>;
+  /** Keeps a signup until it is confirmed (replacing an earlier one for the same digest and address). */
+  saveSignup(signup: Signup): Promise<void>;
+  /** The waiting signup of `address` to `digestId`, or null. */
+  signup(digestId: string, address: string): Promise<Signup | null>;
+  /** Waiting signups, by digest then address (every digest's when null). */
+  listSignups(digestId: string | null): Promise<Signup[]>;
+  /**
+   * Makes the signup requested at `requestedAt` a subscriber (with its name and choices, not
+   * paused) and forgets the signup; false when no such signup waits (followed twice, replaced).
+   */
+  confirmSignup(digestId: string, address: string, requestedAt: Date, at: Date): Promise<boolean>;
+  /** The subscriber rows of `address`, one per digest it is subscribed to as data. */
+  preferences(address: string): Promise<Preferences[]>;
+  /** Changes a subscriber's choices or pause; false when `address` is no subscriber of `digestId`. */
+  setPreferences(digestId: string, address: string, change: { choices?: ReaderChoices; paused?: boolean }): Promise<boolean>;
+  /** Non-empty choices of `digestId`'s subscribers, by address. */
+  subscriberChoices(digestId: string): Promise<Map<string, ReaderChoices>>;
+  /** Counts a permanent failure to `address`; at `threshold` in a row it is bouncing. True when it is bouncing now. */
+  recordPermanentFailure(address: string, error: string, at: Date, threshold: number): Promise<boolean>;
+  /** A message to `address` was accepted: its failures start again from zero. */
+  clearFailures(address: string): Promise<void>;
+  /** Forgets `address`'s failures and bouncing state (an operator fixed it); true when there was any. */
+  clearBounce(address: string): Promise<boolean>;
+  /** Every address with failures, bouncing or not. */
+  listBounces(): Promise<Bounce[]>;
+  /** Addresses nothing is sent to. */
+  bouncingAddresses(): Promise<Set<string>>;
   /** The subscribers of `digestId` who may get it now: not unsubscribed from it or from every digest. */
   digestSubscribers(digestId: string): Promise<Array<{ address: string; name: string | null }>>;
   /** Adds a poll cycle's totals to the persistent counters and stamps when it finished. */

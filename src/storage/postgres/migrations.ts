@@ -164,4 +164,26 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     CREATE INDEX stories_search ON stories USING gin (search);
     `,
   },
+  {
+    version: 11,
+    sql: `
+    CREATE TABLE signups (
+      digest_id    TEXT NOT NULL,
+      address      TEXT NOT NULL,
+      name         TEXT,
+      choices      TEXT NOT NULL DEFAULT '{}',
+      requested_at BIGINT NOT NULL,
+      PRIMARY KEY (digest_id, address)
+    );
+    ALTER TABLE subscribers ADD COLUMN choices TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE bounces (
+      address        TEXT PRIMARY KEY,
+      failures       INTEGER NOT NULL,
+      last_error     TEXT NOT NULL,
+      last_at        BIGINT NOT NULL,
+      bouncing_since BIGINT
+    );
+    `,
+  },
 ];

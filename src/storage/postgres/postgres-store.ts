@@ -12,6 +12,7 @@ import { createPostgresDigestStore } from './digest-store.ts';
 import { createPostgresFeedStore } from './feed-store.ts';
 import { createPostgresStatsStore } from './stats-store.ts';
 import { createPostgresStoryStore } from './story-store.ts';
+import { createPostgresReaderStore } from './reader-store.ts';
 import { createPostgresSubscriberStore } from './subscriber-store.ts';
 import { createPostgresSubscriptionStore } from './subscription-store.ts';
 
@@ -31,6 +32,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   const stats = createPostgresStatsStore(db);
   const subscriptions = createPostgresSubscriptionStore(db);
   const subscribers = createPostgresSubscriberStore(db);
+  const readers = createPostgresReaderStore(db);
   const version = cacheContentVersion(() => stories.version());
   const cluster = createPostgresClusterStore(db);
   /** One fetched feed's items and state in one transaction; with `fence`, only while that lease holds the feed. */
@@ -96,6 +98,18 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     listSubscribers: (digestId, page) => subscribers.list(digestId, page),
     countSubscribers: () => subscribers.count(),
     digestSubscribers: (digestId) => subscribers.receiving(digestId),
+    saveSignup: (signup) => readers.saveSignup(signup),
+    signup: (digestId, address) => readers.signup(digestId, address),
+    listSignups: (digestId) => readers.listSignups(digestId),
+    confirmSignup: (digestId, address, requestedAt, at) => readers.confirmSignup(digestId, address, requestedAt, at),
+    preferences: (address) => readers.preferences(address),
+    setPreferences: (digestId, address, change) => readers.setPreferences(digestId, address, change),
+    subscriberChoices: (digestId) => readers.subscriberChoices(digestId),
+    recordPermanentFailure: (address, error, at, threshold) => readers.recordPermanentFailure(address, error, at, threshold),
+    clearFailures: (address) => readers.clearFailures(address),
+    clearBounce: (address) => readers.clearBounce(address),
+    listBounces: () => readers.listBounces(),
+    bouncingAddresses: () => readers.bouncingAddresses(),
     recordPollCycle: (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
     readStats: () => stats.read(),
     backup: () =>

@@ -67,7 +67,8 @@ export function createPostgresSubscriberStore(db: PostgresDatabase) {
         SELECT s.address, s.name FROM subscribers s
         LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = $1
         LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = $2
-        WHERE s.digest_id = $1 AND coalesce(own.state, every.state, 'subscribed') = 'subscribed'
+        WHERE s.digest_id = $1 AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
+          AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
         ORDER BY s.address`,
         [digestId, ALL_DIGESTS],
       ),

@@ -197,4 +197,27 @@ export const migrations: readonly string[] = [
   END;
   INSERT INTO meta (key, value) VALUES ('search_filled', 0);
   `,
+  `
+  -- Version 11. Readers sign up themselves (double opt-in) and tune what they get. A signup
+  -- waits here until its emailed link is followed; only then is it a subscriber. A subscriber
+  -- may choose columnists, outlets and tags (JSON) and pause. An address whose mail keeps
+  -- failing permanently is marked bouncing, and nothing is sent to it until it is cleared.
+  CREATE TABLE signups (
+    digest_id    TEXT NOT NULL,
+    address      TEXT NOT NULL,
+    name         TEXT,
+    choices      TEXT NOT NULL DEFAULT '{}',
+    requested_at INTEGER NOT NULL,
+    PRIMARY KEY (digest_id, address)
+  ) WITHOUT ROWID;
+  ALTER TABLE subscribers ADD COLUMN choices TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE bounces (
+    address        TEXT PRIMARY KEY,
+    failures       INTEGER NOT NULL,
+    last_error     TEXT NOT NULL,
+    last_at        INTEGER NOT NULL,
+    bouncing_since INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -8,6 +8,7 @@ import { createDigestStore } from './digest-store.ts';
 import { createFeedStore } from './feed-store.ts';
 import { createStatsStore } from './stats-store.ts';
 import { createStoryStore } from './story-store.ts';
+import { createReaderStore } from './reader-store.ts';
 import { createSubscriberStore } from './subscriber-store.ts';
 import { createSubscriptionStore } from './subscription-store.ts';
 
@@ -24,6 +25,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   const stats = createStatsStore(db);
   const subscriptions = createSubscriptionStore(db);
   const subscribers = createSubscriberStore(db);
+  const readers = createReaderStore(db);
   const version = cacheContentVersion(() => stories.version());
   // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
   // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
@@ -85,6 +87,18 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     listSubscribers: async (digestId, page) => subscribers.list(digestId, page),
     countSubscribers: async () => subscribers.count(),
     digestSubscribers: async (digestId) => subscribers.receiving(digestId),
+    saveSignup: async (signup) => readers.saveSignup(signup),
+    signup: async (digestId, address) => readers.signup(digestId, address),
+    listSignups: async (digestId) => readers.listSignups(digestId),
+    confirmSignup: async (digestId, address, requestedAt, at) => readers.confirmSignup(digestId, address, requestedAt, at),
+    preferences: async (address) => readers.preferences(address),
+    setPreferences: async (digestId, address, change) => readers.setPreferences(digestId, address, change),
+    subscriberChoices: async (digestId) => readers.subscriberChoices(digestId),
+    recordPermanentFailure: async (address, error, at, threshold) => readers.recordPermanentFailure(address, error, at, threshold),
+    clearFailures: async (address) => readers.clearFailures(address),
+    clearBounce: async (address) => readers.clearBounce(address),
+    listBounces: async () => readers.listBounces(),
+    bouncingAddresses: async () => readers.bouncingAddresses(),
     recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),

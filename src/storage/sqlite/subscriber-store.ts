@@ -77,7 +77,7 @@ export function createSubscriberStore(db: Database) {
       return new Map(rows.map((row) => [row.digest_id, row.n]));
     },
 
-    /** Subscribers of `digestId` not unsubscribed from it nor from every digest (its own row decides when there is one). */
+    /** Subscribers of `digestId` not unsubscribed from it nor from every digest (its own row decides when there is one), not paused, not bouncing. */
     receiving(digestId: string): Array<{ address: string; name: string | null }> {
       return db
         .prepare<[string, string, string], { address: string; name: string | null }>(
@@ -85,7 +85,8 @@ export function createSubscriberStore(db: Database) {
           SELECT s.address, s.name FROM subscribers s
           LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = ?
           LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = ?
-          WHERE s.digest_id = ? AND coalesce(own.state, every.state, 'subscribed') = 'subscribed'
+          WHERE s.digest_id = ? AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
+            AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
           ORDER BY s.address`,
         )
         .all(digestId, ALL_DIGESTS, digestId);

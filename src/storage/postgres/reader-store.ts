@@ -1,0 +1,107 @@
+/** What readers do themselves, in PostgreSQL: the rules of sqlite/reader-store.ts. */
+import {
+  choosesAll,
+  readChoices,
+  toBounce,
+  toPreferences,
+  toSignup,
+  writeChoices,
+  type BounceRow,
+  type PreferencesRow,
+  type SignupRow,
+} from '../reader-rows.ts';
+import type { Bounce, Preferences, ReaderChoices, Signup } from '../store.ts';
+import type { PostgresDatabase } from './database.ts';
+
+/** The reader store over a PostgreSQL database. */
+export function createPostgresReaderStore(db: PostgresDatabase) {
+  return {
+    async saveSignup(signup: Signup): Promise<void> {
+      await db.run(
+        `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at`,
+        [signup.digestId, signup.address.toLowerCase(), signup.name, writeChoices(signup.choices), signup.requestedAt.getTime()],
+      );
+    },
+    async signup(digestId: string, address: string): Promise<Signup | null> {
+      const [row] = await db.query<SignupRow>(`SELECT * FROM signups WHERE digest_id = $1 AND address = $2`, [
+        digestId,
+        address.toLowerCase(),
+      ]);
+      return row ? toSignup(row) : null;
+    },
+    listSignups: async (digestId: string | null): Promise<Signup[]> =>
+      (digestId === null
+        ? await db.query<SignupRow>(`SELECT * FROM signups ORDER BY digest_id, address`)
+        : await db.query<SignupRow>(`SELECT * FROM signups WHERE digest_id = $1 ORDER BY address`, [digestId])
+      ).map(toSignup),
+    confirmSignup: (digestId: string, address: string, requestedAt: Date, at: Date): Promise<boolean> =>
+      db.transaction(async (tx) => {
+        const lower = address.toLowerCase();
+        // Deleting the signup first claims it: a link followed twice at once confirms once.
+        const [signup] = await tx.query<SignupRow>(
+          `DELETE FROM signups WHERE digest_id = $1 AND address = $2 AND requested_at = $3 RETURNING *`,
+          [digestId, lower, requestedAt.getTime()],
+        );
+        if (!signup) return false;
+        await tx.run(
+          `INSERT INTO subscribers AS s (digest_id, address, name, added_at, choices, paused) VALUES ($1, $2, $3, $4, $5, 0)
+           ON CONFLICT (digest_id, address) DO UPDATE SET name = coalesce(excluded.name, s.name), choices = excluded.choices, paused = 0`,
+          [digestId, lower, signup.name, at.getTime(), signup.choices],
+        );
+        return true;
+      }),
+    preferences: async (address: string): Promise<Preferences[]> =>
+      (
+        await db.query<PreferencesRow>(
+          `SELECT digest_id, address, name, choices, paused FROM subscribers WHERE address = $1 ORDER BY digest_id`,
+          [address.toLowerCase()],
+        )
+      ).map(toPreferences),
+    async setPreferences(digestId: string, address: string, change: { choices?: ReaderChoices; paused?: boolean }): Promise<boolean> {
+      const rows = await db.query(
+        `UPDATE subscribers SET choices = coalesce($3, choices), paused = coalesce($4, paused) WHERE digest_id = $1 AND address = $2 RETURNING 1`,
+        [
+          digestId,
+          address.toLowerCase(),
+          change.choices ? writeChoices(change.choices) : null,
+          change.paused === undefined ? null : change.paused ? 1 : 0,
+        ],
+      );
+      return rows.length > 0;
+    },
+    async subscriberChoices(digestId: string): Promise<Map<string, ReaderChoices>> {
+      const rows = await db.query<{ address: string; choices: string }>(
+        `SELECT address, choices FROM subscribers WHERE digest_id = $1 AND choices <> '{}'`,
+        [digestId],
+      );
+      return new Map(rows.map((row) => [row.address, readChoices(row.choices)] as const).filter(([, choices]) => !choosesAll(choices)));
+    },
+    recordPermanentFailure: (address: string, error: string, at: Date, threshold: number): Promise<boolean> =>
+      db.transaction(async (tx) => {
+        const [row] = await tx.query<{ bouncing_since: number | null }>(
+          `INSERT INTO bounces AS b (address, failures, last_error, last_at) VALUES ($1, 1, $2, $3)
+           ON CONFLICT (address) DO UPDATE SET failures = b.failures + 1, last_error = excluded.last_error, last_at = excluded.last_at
+           RETURNING failures, bouncing_since`,
+          [address.toLowerCase(), error, at.getTime()],
+        );
+        if (row!.bouncing_since !== null) return true;
+        const marked = await tx.run(`UPDATE bounces SET bouncing_since = $2 WHERE address = $1 AND failures >= $3`, [
+          address.toLowerCase(),
+          at.getTime(),
+          threshold,
+        ]);
+        return marked > 0;
+      }),
+    async clearFailures(address: string): Promise<void> {
+      await db.run(`DELETE FROM bounces WHERE address = $1 AND bouncing_since IS NULL`, [address.toLowerCase()]);
+    },
+    clearBounce: async (address: string): Promise<boolean> =>
+      (await db.run(`DELETE FROM bounces WHERE address = $1`, [address.toLowerCase()])) > 0,
+    listBounces: async (): Promise<Bounce[]> => (await db.query<BounceRow>(`SELECT * FROM bounces ORDER BY address`)).map(toBounce),
+    bouncingAddresses: async (): Promise<Set<string>> =>
+      new Set(
+        (await db.query<{ address: string }>(`SELECT address FROM bounces WHERE bouncing_since IS NOT NULL`)).map((row) => row.address),
+      ),
+  };
+}

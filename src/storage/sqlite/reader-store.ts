@@ -1,0 +1,108 @@
+/** What readers do themselves, in SQLite: signups waiting for confirmation, their preferences, and addresses that bounce. */
+import {
+  choosesAll,
+  readChoices,
+  toBounce,
+  toPreferences,
+  toSignup,
+  writeChoices,
+  type BounceRow,
+  type PreferencesRow,
+  type SignupRow,
+} from '../reader-rows.ts';
+import type { Bounce, Preferences, ReaderChoices, Signup } from '../store.ts';
+import type { Database } from './database.ts';
+
+/** Builds the reader store over an open database. */
+export function createReaderStore(db: Database) {
+  const selectSignup = db.prepare<[string, string], SignupRow>(`SELECT * FROM signups WHERE digest_id = ? AND address = ?`);
+  const confirm = db.transaction((digestId: string, address: string, requestedAt: number, at: number): boolean => {
+    const signup = selectSignup.get(digestId, address);
+    if (!signup || signup.requested_at !== requestedAt) return false;
+    db.prepare(
+      `INSERT INTO subscribers (digest_id, address, name, added_at, choices, paused) VALUES (?, ?, ?, ?, ?, 0)
+       ON CONFLICT (digest_id, address) DO UPDATE SET name = coalesce(excluded.name, name), choices = excluded.choices, paused = 0`,
+    ).run(digestId, address, signup.name, at, signup.choices);
+    db.prepare(`DELETE FROM signups WHERE digest_id = ? AND address = ?`).run(digestId, address);
+    return true;
+  });
+  const fail = db.transaction((address: string, error: string, at: number, threshold: number): boolean => {
+    db.prepare(
+      `INSERT INTO bounces (address, failures, last_error, last_at) VALUES (?, 1, ?, ?)
+       ON CONFLICT (address) DO UPDATE SET failures = failures + 1, last_error = excluded.last_error, last_at = excluded.last_at`,
+    ).run(address, error, at);
+    db.prepare(`UPDATE bounces SET bouncing_since = ? WHERE address = ? AND bouncing_since IS NULL AND failures >= ?`).run(
+      at,
+      address,
+      threshold,
+    );
+    return (
+      db.prepare<[string], { bouncing_since: number | null }>(`SELECT bouncing_since FROM bounces WHERE address = ?`).get(address)
+        ?.bouncing_since != null
+    );
+  });
+  return {
+    saveSignup(signup: Signup): void {
+      db.prepare(
+        `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at`,
+      ).run(signup.digestId, signup.address.toLowerCase(), signup.name, writeChoices(signup.choices), signup.requestedAt.getTime());
+    },
+    signup: (digestId: string, address: string): Signup | null => {
+      const row = selectSignup.get(digestId, address.toLowerCase());
+      return row ? toSignup(row) : null;
+    },
+    listSignups: (digestId: string | null): Signup[] =>
+      (digestId === null
+        ? db.prepare<[], SignupRow>(`SELECT * FROM signups ORDER BY digest_id, address`).all()
+        : db.prepare<[string], SignupRow>(`SELECT * FROM signups WHERE digest_id = ? ORDER BY address`).all(digestId)
+      ).map(toSignup),
+    confirmSignup: (digestId: string, address: string, requestedAt: Date, at: Date): boolean =>
+      confirm.immediate(digestId, address.toLowerCase(), requestedAt.getTime(), at.getTime()),
+    preferences: (address: string): Preferences[] =>
+      db
+        .prepare<[string], PreferencesRow>(
+          `SELECT digest_id, address, name, choices, paused FROM subscribers WHERE address = ? ORDER BY digest_id`,
+        )
+        .all(address.toLowerCase())
+        .map(toPreferences),
+    setPreferences(digestId: string, address: string, change: { choices?: ReaderChoices; paused?: boolean }): boolean {
+      const sets: string[] = [];
+      const params: unknown[] = [];
+      if (change.choices) sets.push('choices = ?') && params.push(writeChoices(change.choices));
+      if (change.paused !== undefined) sets.push('paused = ?') && params.push(change.paused ? 1 : 0);
+      if (sets.length === 0)
+        return (
+          db.prepare(`SELECT 1 FROM subscribers WHERE digest_id = ? AND address = ?`).get(digestId, address.toLowerCase()) !== undefined
+        );
+      return (
+        db
+          .prepare(`UPDATE subscribers SET ${sets.join(', ')} WHERE digest_id = ? AND address = ?`)
+          .run(...params, digestId, address.toLowerCase()).changes > 0
+      );
+    },
+    subscriberChoices(digestId: string): Map<string, ReaderChoices> {
+      const rows = db
+        .prepare<[string], { address: string; choices: string }>(
+          `SELECT address, choices FROM subscribers WHERE digest_id = ? AND choices <> '{}'`,
+        )
+        .all(digestId);
+      const chosen = rows.map((row) => [row.address, readChoices(row.choices)] as const).filter(([, choices]) => !choosesAll(choices));
+      return new Map(chosen);
+    },
+    recordPermanentFailure: (address: string, error: string, at: Date, threshold: number): boolean =>
+      fail.immediate(address.toLowerCase(), error, at.getTime(), threshold),
+    clearFailures(address: string): void {
+      db.prepare(`DELETE FROM bounces WHERE address = ? AND bouncing_since IS NULL`).run(address.toLowerCase());
+    },
+    clearBounce: (address: string): boolean => db.prepare(`DELETE FROM bounces WHERE address = ?`).run(address.toLowerCase()).changes > 0,
+    listBounces: (): Bounce[] => db.prepare<[], BounceRow>(`SELECT * FROM bounces ORDER BY address`).all().map(toBounce),
+    bouncingAddresses: (): Set<string> =>
+      new Set(
+        db
+          .prepare<[], { address: string }>(`SELECT address FROM bounces WHERE bouncing_since IS NOT NULL`)
+          .all()
+          .map((row) => row.address),
+      ),
+  };
+}
