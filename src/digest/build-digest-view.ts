@@ -2,6 +2,7 @@
  * Stories → what a digest shows: groups, story lines in the reader's time zone, excerpts,
  * the overflow list and the source-health note. Pure: time and data are arguments.
  */
+import { storySlug } from '../storage/story-public-id.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { stripTrackingParams } from '../feeds/canonical-url.ts';
 import { excerpt, htmlToText } from '../html-text.ts';
@@ -19,6 +20,8 @@ export interface StoryView {
   meta: string;
   excerpt: string;
   alsoIn: string | null;
+  /** The story's card on the site (/stories/{id}): "Read on the web". */
+  cardUrl: string;
 }
 
 export interface DigestView {
@@ -135,9 +138,12 @@ function storyView(story: Story, input: DigestViewInput): StoryView {
         .filter((name) => name !== outlet),
     ),
   ];
+  const base = input.baseUrl.replace(/\/+$/, '');
+  const cardUrl = `${base}/stories/${encodeURIComponent(storySlug(story.publicId))}`;
   return {
     title: story.title ?? '(untitled)',
-    link: linkOf(story, input.baseUrl.replace(/\/+$/, ''), input.stripTracking),
+    link: linkOf(story, cardUrl, input.stripTracking),
+    cardUrl,
     meta: [columnist, outlet, time].filter((part): part is string => part !== null).join(' · '),
     // The one cleaning step every output shares: no pixel, share bar, footer or "Continue reading" tail.
     excerpt: excerpt(htmlToText(cleaned(story.summary ?? story.content, story.link)), EXCERPT_CHARS),
@@ -166,8 +172,9 @@ export function formatStoryTime(date: Date, timeZone: string): string {
 }
 
 /** The article link when it is http(s) (tracking parameters dropped unless turned off), else the web page. */
-function linkOf(story: Story, base: string, stripTracking = true): string {
-  if (!story.link || !/^https?:\/\//i.test(story.link)) return `${base}/`;
+/** The article's link, or the story's card when it has none (or one that is not http(s)). */
+function linkOf(story: Story, cardUrl: string, stripTracking = true): string {
+  if (!story.link || !/^https?:\/\//i.test(story.link)) return cardUrl;
   return stripTracking ? stripTrackingParams(story.link) : story.link;
 }
 

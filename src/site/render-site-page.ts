@@ -7,6 +7,7 @@ import { stripTrackingParams } from '../feeds/canonical-url.ts';
 import { escapeHtml, excerpt, htmlToText, safeHref } from '../html-text.ts';
 import type { FeedSource, Story } from '../model.ts';
 import { SNIPPET_MARK } from '../storage/store.ts';
+import { storySlug } from '../storage/story-public-id.ts';
 import type { Columnist, Directory, Outlet } from './directory.ts';
 import type { SiteLocale, SiteStrings } from './site-strings.ts';
 
@@ -417,11 +418,6 @@ function columnCount(ctx: SiteContext, count: number): string {
 function articleHref(ctx: SiteContext, link: string | null): string | null {
   const href = safeHref(link);
   return href && ctx.stripTracking ? stripTrackingParams(href) : href;
-}
-
-/** The path part a story's card is found under: the public id's last segment. */
-export function storySlug(publicId: string): string {
-  return publicId.slice(publicId.lastIndexOf(':') + 1);
 }
 
 export const storyUrl = (ctx: SiteContext, publicId: string) => `${ctx.baseUrl}/stories/${encodeURIComponent(storySlug(publicId))}`;

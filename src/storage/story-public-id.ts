@@ -18,3 +18,8 @@ export const LEGACY_ID_PREFIX = 'urn:columnwire:story:';
 export function storyPublicId(identityKey: string): string {
   return `${LEGACY_ID_PREFIX}${createHash('sha256').update(identityKey, 'utf8').digest('hex').slice(0, 32)}`;
 }
+
+/** The path part a story's card is found under (/stories/{slug}): the public id's last segment. */
+export function storySlug(publicId: string): string {
+  return publicId.slice(publicId.lastIndexOf(':') + 1);
+}

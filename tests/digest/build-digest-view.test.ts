@@ -170,13 +170,16 @@ describe('buildDigestView', () => {
         }),
       ],
     }).groups[0]!.stories[0]!;
+    // With no safe link of its own, the title leads to the story's card on the site.
     expect(entry).toEqual({
       title: '(untitled)',
-      link: 'https://columns.example.net/',
+      link: expect.stringMatching(/^https:\/\/columns\.example\.net\/stories\/[0-9a-z]+$/),
+      cardUrl: expect.stringMatching(/^https:\/\/columns\.example\.net\/stories\/[0-9a-z]+$/),
       meta: 'Jane Doe · The Times · 1 Jul, 11:00 UTC',
       excerpt: 'A & B',
       alsoIn: 'The Guardian, gone',
     });
+    expect(entry.link).toBe(entry.cardUrl);
   });
 
   it('links to the merged feed and web page without doubling slashes', () => {

@@ -73,7 +73,7 @@ describe('digest delivery over SMTP', () => {
     expect(new Set(links).size).toBe(3);
     for (const message of smtp.messages) {
       const link = /<(https:[^>]+)>/.exec(rawHeader(message.parsed, 'list-unsubscribe') ?? '')![1]!;
-      expect(textOf(message.parsed)).toContain(`Unsubscribe: ${link}`);
+      expect(textOf(message.parsed)).toContain(`Preferences or unsubscribe: ${link}`);
       expect(htmlOf(message.parsed)).toContain(`href="${link}"`);
     }
   });

@@ -48,7 +48,7 @@ describe('a 300-recipient digest whose sender is killed again and again', () => 
       }
       expect(signal).toBe('SIGKILL');
       // Let a message whose DATA the server had already taken finish parsing: it counts as accepted.
-      await new Promise((resolve) => setImmediate(resolve));
+      await smtp.settled();
       const [run] = await digestApp.app.store.listDigestRuns('daily', 1);
       const recorded = new Set(
         (await digestApp.app.store.deliveries(run!.id))

@@ -31,7 +31,7 @@ describe('the unsubscribe placeholder', () => {
     expect(html).toContain(`href="${LINK.replaceAll('&', '&amp;')}"`);
     // The reader's link appears once in each part: where the template asked for it.
     expect(text.split(readerLink)).toHaveLength(2);
-    expect(text).toContain(`Unsubscribe: ${readerLink}`);
+    expect(text).toContain(`Preferences or unsubscribe: ${readerLink}`);
     expect(html.split(readerLink.replaceAll('&', '&amp;'))).toHaveLength(2);
     expect(html).not.toMatch(/columnwire\.invalid\/unsubscribe-(?!marker|0123456789abcdef0123456789abcdef)/);
   });

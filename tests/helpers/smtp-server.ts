@@ -50,6 +50,8 @@ export interface TestSmtpServer {
   rcptAttempts: Map<string, number>;
   /** Mutable: change how the server behaves from now on. */
   options: SmtpServerOptions;
+  /** Resolves when every message taken so far is parsed and in `messages` (a killed client's last one too). */
+  settled(): Promise<void>;
   /** Accepted messages addressed to `address`. */
   messagesTo(address: string): ReceivedMessage[];
   close(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const sockets = new Set<Socket>();
   // `taken` counts messages decided for acceptance (parsing is async; `messages` fills later).
   const state = { options: { ...options }, held: 0, taken: 0 };
+  const parsing = new Set<Promise<unknown>>();
   const server = new SMTPServer({
     authOptional: true,
     // Plain AUTH over loopback without TLS, so SMTP_URL credentials can be tested; any login is accepted.
@@ -106,7 +109,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         }
         state.taken++;
         const rcptTo = session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase());
-        simpleParser(raw).then(
+        const parse = simpleParser(raw).then(
           (parsed) => {
             messages.push({ rcptTo, raw, parsed });
             callback();
@@ -114,6 +117,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
           },
           (error: unknown) => callback(error as Error),
         );
+        parsing.add(parse);
+        void parse.finally(() => parsing.delete(parse));
       });
     },
   });
@@ -136,6 +141,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
     set options(value) {
       state.options = value;
+    },
+    settled: async () => {
+      while (parsing.size > 0) await Promise.allSettled([...parsing]);
     },
     messagesTo: (address) => messages.filter((message) => message.rcptTo.includes(address.toLowerCase())),
     close: async () => {

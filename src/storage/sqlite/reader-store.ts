@@ -67,19 +67,15 @@ export function createReaderStore(db: Database) {
         .all(address.toLowerCase())
         .map(toPreferences),
     setPreferences(digestId: string, address: string, change: { choices?: ReaderChoices; paused?: boolean }): boolean {
-      const sets: string[] = [];
-      const params: unknown[] = [];
-      if (change.choices) sets.push('choices = ?') && params.push(writeChoices(change.choices));
-      if (change.paused !== undefined) sets.push('paused = ?') && params.push(change.paused ? 1 : 0);
-      if (sets.length === 0)
-        return (
-          db.prepare(`SELECT 1 FROM subscribers WHERE digest_id = ? AND address = ?`).get(digestId, address.toLowerCase()) !== undefined
+      const result = db
+        .prepare(`UPDATE subscribers SET choices = coalesce(?, choices), paused = coalesce(?, paused) WHERE digest_id = ? AND address = ?`)
+        .run(
+          change.choices ? writeChoices(change.choices) : null,
+          change.paused === undefined ? null : change.paused ? 1 : 0,
+          digestId,
+          address.toLowerCase(),
         );
-      return (
-        db
-          .prepare(`UPDATE subscribers SET ${sets.join(', ')} WHERE digest_id = ? AND address = ?`)
-          .run(...params, digestId, address.toLowerCase()).changes > 0
-      );
+      return result.changes > 0;
     },
     subscriberChoices(digestId: string): Map<string, ReaderChoices> {
       const rows = db
