@@ -14,6 +14,7 @@ import { trySettingsOf } from './feeds/try-settings.ts';
 import type { ClusterGaugeSources, Metrics } from './metrics.ts';
 import { judgeReadiness, maxPollAgeMs, type Readiness } from './readiness.ts';
 import type { DigestDeps } from './digest/run-digest.ts';
+import type { Mailer, OutgoingMessage } from './digest/send-digest.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { loadSecret } from './secret.ts';
 import type { HttpServerDeps, RunningServer } from './publish/http-server.ts';
@@ -120,6 +121,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       stripTracking: config.publish.stripTracking,
       site: config.site,
       columnists: config.columnists,
+      signup: config.digests.some((digest) => digest.signup),
     });
   };
   const publishedFeeds = async (): Promise<PublishedFeeds> => (published ??= await buildPublished());
@@ -157,6 +159,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       get adminNetworks() {
         return config.server.adminNetworks;
       },
+      get readerRoutes() {
+        return readerRoutes();
+      },
       store,
       logger,
       secret,
@@ -166,6 +171,29 @@ export async function createApp(options: AppOptions): Promise<App> {
     };
     return startHttpServer(deps, host, port);
   };
+  // Made on the first signup: a server nobody subscribes through never loads nodemailer.
+  let signupMailer: Promise<Mailer> | null = null;
+  const readerRoutes = () => ({
+    store,
+    secret,
+    logger,
+    baseUrl: config.baseUrl.replace(/\/+$/, ''),
+    title: config.title,
+    offered: config.digests.filter((digest) => digest.signup).map((digest) => ({ id: digest.id, name: digest.name ?? digest.id })),
+    digestName: (id: string) => {
+      const digest = config.digests.find((candidate) => candidate.id === id);
+      return digest ? (digest.name ?? digest.id) : null;
+    },
+    listedByOperator: (digestId: string, address: string) =>
+      config.digests.some((digest) => digest.id === digestId && digest.to.some((to) => to.toLowerCase() === address.toLowerCase())),
+    send: async (message: OutgoingMessage) => {
+      signupMailer ??= import('./digest/send-digest.ts').then(({ createMailer }) =>
+        createMailer({ from: config.mail.from, smtpUrl: process.env.SMTP_URL || null, outboxDir: join(dataDir, 'outbox') }),
+      );
+      return (await signupMailer).send(message);
+    },
+    now,
+  });
   const digestDeps = async (): Promise<DigestDeps> => {
     const [{ loadTemplates }, { createMailer }] = await Promise.all([
       import('./digest/render-digest.ts'),

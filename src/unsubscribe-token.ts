@@ -45,3 +45,39 @@ function parseSubject(value: unknown): TokenSubject | null {
 function sign(payload: string, secret: string): string {
   return createHmac('sha256', secret).update(payload).digest('base64url');
 }
+
+/** What a signup confirmation link says: who asked for which digest, and when (it expires SIGNUP_LINK_HOURS later). */
+export interface SignupSubject {
+  address: string;
+  digestId: string;
+  requestedAt: Date;
+}
+
+/** How long a confirmation link works. */
+export const SIGNUP_LINK_HOURS = 48;
+
+/** The token of a signup confirmation link. Its payload starts with "signup", so it is never an unsubscribe token, nor one of those a signup token. */
+export function createSignupToken(subject: SignupSubject, secret: string): string {
+  const payload = Buffer.from(
+    JSON.stringify(['signup', subject.address.toLowerCase(), subject.digestId, subject.requestedAt.getTime()]),
+  ).toString('base64url');
+  return `${payload}.${sign(payload, secret)}`;
+}
+
+/** The subject of a valid signup token, or null (malformed, tampered, or not a signup token). Expiry is the caller's. */
+export function verifySignupToken(token: string, secret: string): SignupSubject | null {
+  const [payload, signature, ...extra] = token.split('.');
+  if (!payload || !signature || extra.length > 0) return null;
+  const expected = Buffer.from(sign(payload, secret));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
+  try {
+    const value = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
+    if (!Array.isArray(value) || value.length !== 4 || value[0] !== 'signup') return null;
+    const [, address, digestId, at] = value as unknown[];
+    if (typeof address !== 'string' || typeof digestId !== 'string' || typeof at !== 'number' || !Number.isSafeInteger(at)) return null;
+    return { address, digestId, requestedAt: new Date(at) };
+  } catch {
+    return null;
+  }
+}

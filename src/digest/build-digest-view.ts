@@ -36,6 +36,8 @@ export interface DigestView {
   health: { feeds: Array<{ name: string; problem: string }> } | null;
   feedUrl: string;
   webUrl: string;
+  /** /subscribe, when a digest is offered for signup (so a reader can pass it on); else null. */
+  subscribeUrl: string | null;
   unsubscribeUrl: string;
 }
 
@@ -53,6 +55,8 @@ export interface DigestViewInput {
   /** How many of the rest are listed by title (all unless the size limit needs fewer). */
   listedStories?: number;
   unsubscribeUrl: string;
+  /** A digest is offered on /subscribe. */
+  signup?: boolean;
   /** `publish.stripTracking`: article links without tracking parameters (default true). */
   stripTracking?: boolean;
 }
@@ -101,6 +105,7 @@ export function buildDigestView(input: DigestViewInput): DigestView {
     health: healthNote(input),
     feedUrl: `${base}/feed.xml`,
     webUrl: `${base}/`,
+    subscribeUrl: input.signup ? `${base}/subscribe` : null,
     unsubscribeUrl: input.unsubscribeUrl,
   };
 }

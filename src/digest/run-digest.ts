@@ -120,6 +120,7 @@ export async function renderFor(
       fullStories,
       listedStories,
       unsubscribeUrl: '',
+      signup: deps.config.digests.some((candidate) => candidate.signup),
       stripTracking: deps.config.publish.stripTracking,
     });
   return renderDigest(makeView, Math.min(digest.maxItems, stories.length), stories.length, deps.templates);

@@ -15,6 +15,7 @@ import { servedLimit, type FeedScope, type PublishedFeeds } from './published-fe
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { readRequestTarget } from './request-target.ts';
 import { sendDocument } from './send-document.ts';
+import { handleReaderRoute, type ReaderRoutesDeps } from './reader-routes.ts';
 import { handleUnsubscribe } from './unsubscribe-page.ts';
 
 export const DEFAULT_LIMIT = 50;
@@ -36,6 +37,8 @@ export interface HttpServerDeps {
   readiness?: () => Promise<Readiness>;
   /** server.adminNetworks: the socket addresses allowed /metrics and digest previews. */
   adminNetworks: readonly string[];
+  /** /subscribe, /subscribe/confirm and /preferences; absent, they are 404. */
+  readerRoutes?: Omit<ReaderRoutesDeps, 'limiter' | 'site'>;
 }
 
 export interface RunningServer {
@@ -59,6 +62,8 @@ const SECURITY_HEADERS = {
 };
 /** Refused /unsubscribe requests (bad token, oversize), per client address: 10 at once, then 20 a minute. */
 const UNSUBSCRIBE_LIMIT = { burst: 10, perMinute: 20 };
+/** Signups per client address: 5 at once, then one a minute (each may send a mail). */
+const SIGNUP_LIMIT = { burst: 5, perMinute: 1 };
 
 const FORMATS: Record<string, FeedFormat> = { 'feed.xml': 'rss', 'feed.atom': 'atom', 'feed.json': 'json' };
 const FEED_ROUTE = /^\/(?:(tags|feeds|columnists|outlets)\/([^/]+)\/)?(feed\.(?:xml|atom|json))$/;
@@ -66,8 +71,9 @@ const FEED_ROUTE = /^\/(?:(tags|feeds|columnists|outlets)\/([^/]+)\/)?(feed\.(?:
 /** Starts listening on host:port (port 0 picks a free one). */
 export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<RunningServer> {
   const limiter = createRateLimiter(UNSUBSCRIBE_LIMIT);
+  const signupLimiter = createRateLimiter(SIGNUP_LIMIT);
   const server = createServer((req, res) => {
-    handle(req, res, deps, limiter).catch((err: unknown) => {
+    handle(req, res, deps, limiter, signupLimiter).catch((err: unknown) => {
       // The path only: a query may carry an unsubscribe token.
       deps.logger.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'http request failed');
       if (!res.headersSent) sendText(res, 500, 'Internal error; see the server log.\n');
@@ -115,7 +121,13 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServerDeps, limiter: RateLimiter): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: HttpServerDeps,
+  limiter: RateLimiter,
+  signupLimiter: RateLimiter,
+): Promise<void> {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   // Paths are matched exactly, as sent, against fixed routes only: no part of a URL ever names a file.
   const target = readRequestTarget(req.url ?? '/');
@@ -125,6 +137,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpServe
   if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) {
     return handleUnsubscribe(req, res, url, { store: deps.store, secret: deps.secret, limiter });
   }
+  const readers = deps.readerRoutes;
+  if (
+    readers &&
+    (await handleReaderRoute(req, res, path, url, { ...readers, limiter: signupLimiter, site: () => deps.published.site.context() }))
+  )
+    return;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return sendText(res, 405, 'Only GET and HEAD are served here.\n');

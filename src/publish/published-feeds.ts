@@ -47,6 +47,8 @@ export interface PublishedFeedsOptions {
   /** The readers' site's settings and columnists (defaults: English, UTC, 20 a page, none configured). */
   site?: RawConfig['site'];
   columnists?: RawConfig['columnists'];
+  /** A digest is offered on /subscribe (every page links it). */
+  signup?: boolean;
   now?: () => Date;
 }
 
@@ -153,6 +155,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     site: options.site ?? { locale: 'en', timezone: 'UTC', pageSize: 20 },
     columnists: options.columnists ?? [],
     stripTracking: options.stripTracking ?? true,
+    signup: options.signup ?? false,
     clean: cleanAll,
     document: (html, lastModified) => makeDocument(html, 'text/html; charset=utf-8', lastModified),
     memo: async (key, build) => {

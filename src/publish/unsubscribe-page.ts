@@ -12,6 +12,7 @@ import { escapeHtml } from '../html-text.ts';
 import type { Store } from '../storage/store.ts';
 import { verifyUnsubscribeToken, type TokenSubject } from '../unsubscribe-token.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { readSmallBody } from './read-body.ts';
 
 const MAX_BODY_BYTES = 4096;
 const MAX_URL_LENGTH = 2048;
@@ -34,7 +35,7 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
   };
   if ((req.url ?? '').length > MAX_URL_LENGTH)
     return refuse(414, 'Link too long', '<p>This link is too long to be an unsubscribe link.</p>');
-  const body = req.method === 'POST' ? await readSmallBody(req) : '';
+  const body = req.method === 'POST' ? await readSmallBody(req, MAX_BODY_BYTES) : '';
   if (body === null) return refuse(413, 'Request too large', '<p>This request is too large.</p>');
   const form = new URLSearchParams(body);
   const token = url.searchParams.get('token') ?? form.get('token') ?? '';
@@ -88,19 +89,6 @@ function buttons(token: string, subject: TokenSubject, thisOne: boolean): string
 
 function day(date: Date): string {
   return date.toISOString().slice(0, 10);
-}
-
-/** The body as text, or null when it passes the limit. */
-async function readSmallBody(req: IncomingMessage): Promise<string | null> {
-  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return null;
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function page(res: ServerResponse, status: number, title: string, body: string): void {

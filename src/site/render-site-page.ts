@@ -24,6 +24,8 @@ export interface SiteContext {
   /** Tags of the configured feeds, sorted. */
   tags: readonly string[];
   stripTracking: boolean;
+  /** A digest is offered for signup: every page links /subscribe. */
+  signup?: boolean;
 }
 
 /** A list of stories and where the next page starts (a query string), if there is one. */
@@ -82,6 +84,11 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,.s
 .pager{display:flex;justify-content:space-between;gap:1rem;margin:1rem 0}
 footer{font-size:.9rem;color:#4a4a4a;margin:2rem auto}
 footer nav ul{gap:.2rem .8rem}
+form.card input[type=email],form.card input[type=text]{font:inherit;padding:.35rem .5rem;border:1px solid #767676;border-radius:4px;width:100%;max-width:24rem}
+fieldset{border:1px solid #e4e4e7;border-radius:6px;margin:.6rem 0;padding:.4rem .8rem}
+.choice{display:inline-block;margin:.15rem .8rem .15rem 0}
+summary{cursor:pointer;margin:.4rem 0}
+.hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 @media (max-width:30rem){h1{font-size:1.35rem}}`;
 
 /** The whole page around `body`. `feedPath`: the path whose feed.xml/.atom/.json hold what is shown. */
@@ -116,6 +123,7 @@ ${alternates.join('\n')}
 <li><a href="${escapeHtml(`${base}/`)}">${escapeHtml(s.latest)}</a></li>
 <li><a href="${escapeHtml(`${base}/columnists`)}">${escapeHtml(s.columnists)}</a></li>
 <li><a href="${escapeHtml(`${base}/outlets`)}">${escapeHtml(s.outlets)}</a></li>
+${ctx.signup ? `<li><a href="${escapeHtml(`${base}/subscribe`)}">${escapeHtml(s.subscribe)}</a></li>` : ''}
 </ul></nav>
 <form class="search" role="search" action="${escapeHtml(`${base}/search`)}" method="get">
 <label for="q">${escapeHtml(s.searchLabel)}</label>

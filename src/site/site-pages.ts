@@ -34,6 +34,8 @@ export interface SitePagesOptions {
   site: RawConfig['site'];
   columnists: RawConfig['columnists'];
   stripTracking: boolean;
+  /** A digest is offered on /subscribe. */
+  signup: boolean;
   /** Cleans stories as every output does (sanitized summaries: no tracking pixel or "appeared first" footer). */
   clean(stories: readonly Story[]): Promise<Story[]>;
   /** Builds a document from HTML with the page's newest date. */
@@ -89,6 +91,7 @@ export function createSitePages(options: SitePagesOptions) {
       sources,
       tags,
       stripTracking: options.stripTracking,
+      signup: options.signup,
     };
   }
 
@@ -125,6 +128,9 @@ export function createSitePages(options: SitePagesOptions) {
   }
 
   return {
+    /** What every page knows about the site now (the columnists and outlets of the store's current content). */
+    context,
+
     /** True for the paths the site answers (its pages; the feeds under them are the server's). */
     handles(path: string): boolean {
       return (

@@ -1,0 +1,215 @@
+/**
+ * Issue 13: readers subscribe themselves (double opt-in) and tune their digest. A real app and
+ * HTTP server, a real smtp-server receiving the confirmation and the digests, mailparser
+ * reading them back: subscribe → the link arrives → confirm → preferences (two columnists) →
+ * the next digest holds only their columns → switch digest, pause, unsubscribe. And what a
+ * hostile client tries: the same answer for any address, a honeypot, a rate limit, forged,
+ * expired and replayed links, unknown choices.
+ */
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { HtmlValidate } from 'html-validate';
+import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
+import { rawHeader, smtpServerForTest, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const root = makeTempDir();
+// Checkbox groups share a name, as HTML allows (html-validate only allows radios by default).
+const validator = new HtmlValidate({
+  extends: ['html-validate:recommended'],
+  rules: { 'long-title': 'off', 'form-dup-name': ['error', { shared: ['radio', 'checkbox', 'button', 'reset', 'submit'] }] },
+});
+
+const DIGESTS = `  - id: daily
+    name: Daily columns
+    signup: true
+    schedule: "0 7 * * *"
+    maxAgeHours: 8760
+  - id: weekly
+    name: Weekly round-up
+    signup: true
+    schedule: "0 7 * * 1"
+    maxAgeHours: 8760
+  - id: staff
+    to: editor@columns.example.net
+`;
+
+interface Served {
+  digestApp: DigestApp;
+  smtp: TestSmtpServer;
+  base: string;
+  post: (path: string, fields: Record<string, string | string[]>, headers?: Record<string, string>) => Promise<Response>;
+}
+
+async function serve(): Promise<Served> {
+  const smtp = await smtpServerForTest();
+  // The signup mailer reads SMTP_URL when it is first made; put back after the test.
+  const saved = process.env.SMTP_URL;
+  process.env.SMTP_URL = smtp.url;
+  onTestFinished(() => {
+    if (saved === undefined) delete process.env.SMTP_URL;
+    else process.env.SMTP_URL = saved;
+  });
+  const digestApp = await startDigestApp({ root, digests: DIGESTS });
+  const server = await digestApp.app.startServer();
+  const base = server.url;
+  onTestFinished(() => server.close());
+  const post = (path: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}) => {
+    const body = new URLSearchParams();
+    for (const [key, value] of Object.entries(fields)) for (const one of [value].flat()) body.append(key, one);
+    return fetch(`${base}${path}`, { method: 'POST', body, redirect: 'manual', headers });
+  };
+  return { digestApp, smtp, base, post };
+}
+
+/** The confirmation link in the newest message to `address`. */
+async function confirmationLink(smtp: TestSmtpServer, address: string, count = 1): Promise<string> {
+  await vi.waitFor(() => expect(smtp.messagesTo(address).length).toBeGreaterThanOrEqual(count), { timeout: 20_000 });
+  const message = smtp.messagesTo(address).at(-1)!;
+  return /https?:\/\/\S+\/subscribe\/confirm\?token=[\w.-]+/.exec(message.parsed.text ?? '')![0];
+}
+
+async function validHtml(response: Response): Promise<string> {
+  const html = await response.text();
+  const report = await validator.validateString(html);
+  expect(report.results.flatMap((result) => result.messages.map((message) => `${message.ruleId}: ${message.message}`))).toEqual([]);
+  expect(html).not.toContain('<script');
+  return html;
+}
+
+describe('subscribing on the site', () => {
+  it('subscribe → confirmation mail → confirm → choose two columnists → the next digest holds only theirs → unsubscribe', async () => {
+    const { digestApp, smtp, base, post } = await serve();
+    const now = digestApp.clock.now;
+    await digestApp.save('jane', [column('j1', now, 2, { title: 'Jane on the budget', author: 'Jane Doe' })]);
+    await digestApp.save('bob', [column('b1', now, 3, { title: 'Bob on rates', author: 'Bob Roe' })]);
+    await digestApp.save('ann', [column('a1', now, 4, { title: 'Ann on towns', author: 'Ann Poe' })]);
+
+    const form = await validHtml(await fetch(`${base}/subscribe`));
+    expect(form).toContain('<option value="daily" selected>Daily columns</option>');
+    expect(form).toContain('name="website"');
+    const answer = await post('/subscribe', { email: 'Reader@Example.org', digest: 'daily', name: 'Rea Der' });
+    expect(answer.status).toBe(200);
+    expect(await validHtml(answer)).toContain('If reader@example.org can subscribe, a confirmation link is on its way.');
+    const link = await confirmationLink(smtp, 'reader@example.org');
+    expect(link.startsWith('https://columns.example.net/subscribe/confirm?token=')).toBe(true);
+    expect(await digestApp.app.store.listSignups('daily')).toMatchObject([{ address: 'reader@example.org', name: 'Rea Der' }]);
+    // Not a subscriber until the link is followed and the button pressed (a scanner's GET changes nothing).
+    expect(await digestApp.app.store.preferences('reader@example.org')).toEqual([]);
+    const token = new URL(link).searchParams.get('token')!;
+    const page = await fetch(`${base}/subscribe/confirm?token=${token}`);
+    expect(await validHtml(page)).toContain('Send the Daily columns digest to reader@example.org?');
+    expect(await digestApp.app.store.preferences('reader@example.org')).toEqual([]);
+    const confirmed = await post('/subscribe/confirm', { token });
+    expect(confirmed.status).toBe(303);
+    const preferencesUrl = confirmed.headers.get('location')!.replace('https://columns.example.net', base);
+    expect(await digestApp.app.store.listSignups('daily')).toEqual([]);
+    expect(await digestApp.app.store.preferences('reader@example.org')).toMatchObject([
+      { digestId: 'daily', paused: false, name: 'Rea Der' },
+    ]);
+    // The same link again: used.
+    expect((await post('/subscribe/confirm', { token })).status).toBe(410);
+
+    const preferences = await validHtml(await fetch(preferencesUrl));
+    expect(preferences).toContain('Daily columns for reader@example.org');
+    const prefToken = new URL(preferencesUrl).searchParams.get('token')!;
+    const saved = await post('/preferences', { token: prefToken, digest: 'daily', columnist: ['jane-doe', 'ann-poe', 'no-such-person'] });
+    expect(saved.status).toBe(303);
+    expect(await digestApp.app.store.preferences('reader@example.org')).toMatchObject([
+      { choices: { columnists: ['ann-poe', 'jane-doe'], outlets: [], tags: [] } },
+    ]);
+    expect(await validHtml(await fetch(saved.headers.get('location')!.replace('https://columns.example.net', base)))).toContain('Saved.');
+
+    const before = smtp.messagesTo('reader@example.org').length;
+    await digestApp.run('daily', smtp.url);
+    const digests = smtp.messagesTo('reader@example.org').slice(before);
+    expect(digests).toHaveLength(1);
+    const text = digests[0]!.parsed.text!;
+    expect(text).toContain('Jane on the budget');
+    expect(text).toContain('Ann on towns');
+    expect(text).not.toContain('Bob on rates');
+    expect(digests[0]!.parsed.subject).toMatch(/\(2\)/);
+    // The footer leads to these preferences; one-click unsubscribe stays in the headers.
+    expect(text).toMatch(/Preferences or unsubscribe: https:\/\/columns\.example\.net\/unsubscribe\?token=/);
+    expect(rawHeader(digests[0]!.parsed, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+
+    // Unsubscribe from this digest with the preferences page's button.
+    const unsubscribed = await post('/unsubscribe', { token: prefToken, scope: 'digest' });
+    expect(unsubscribed.status).toBe(200);
+    digestApp.advance(24 * 3600_000);
+    await digestApp.save('jane', [column('j2', digestApp.clock.now, 1, { title: 'Jane again', author: 'Jane Doe' })]);
+    await digestApp.run('daily', smtp.url);
+    expect(smtp.messagesTo('reader@example.org').slice(before)).toHaveLength(1);
+  }, 60_000);
+
+  it('switches to another digest, pauses, and skips a reader whose choices have nothing in a run', async () => {
+    const { digestApp, smtp, base, post } = await serve();
+    const now = digestApp.clock.now;
+    await digestApp.save('jane', [column('j0', now, 5, { title: 'Jane before', author: 'Jane Doe' })]);
+    await post('/subscribe', { email: 'two@example.org', digest: 'daily', columnist: 'jane-doe' });
+    const token = new URL(await confirmationLink(smtp, 'two@example.org')).searchParams.get('token')!;
+    const prefs = (await post('/subscribe/confirm', { token })).headers.get('location')!;
+    const prefToken = new URL(prefs).searchParams.get('token')!;
+    expect(await digestApp.app.store.preferences('two@example.org')).toMatchObject([{ choices: { columnists: ['jane-doe'] } }]);
+    await digestApp.run('daily', smtp.url);
+    expect(smtp.messagesTo('two@example.org')).toHaveLength(2); // the confirmation, then Jane's column
+    // Only Jane chosen, and Jane wrote nothing new: no copy, recorded as skipped.
+    digestApp.advance(24 * 3600_000);
+    await digestApp.save('bob', [column('b1', digestApp.clock.now, 3, { title: 'Bob on rates', author: 'Bob Roe' })]);
+    const result = await digestApp.run('daily', smtp.url);
+    expect(smtp.messagesTo('two@example.org')).toHaveLength(2);
+    const [run] = await digestApp.app.store.listDigestRuns('daily', 1);
+    expect((await digestApp.app.store.deliveries(run!.id)).find((delivery) => delivery.address === 'two@example.org')).toMatchObject({
+      status: 'skipped',
+    });
+    expect(result.runs.at(-1)).toMatchObject({ skipped: 1 });
+    // Switch to the weekly digest, paused.
+    const moved = await post('/preferences', { token: prefToken, digest: 'weekly', paused: '1', columnist: 'jane-doe' });
+    expect(moved.status).toBe(303);
+    expect(await digestApp.app.store.preferences('two@example.org')).toMatchObject([{ digestId: 'weekly', paused: true }]);
+    expect(await digestApp.app.store.digestSubscribers('weekly')).toEqual([]);
+    // The old digest's link no longer leads to settings.
+    expect((await fetch(`${base}/preferences?token=${prefToken}`)).status).toBe(410);
+  }, 60_000);
+
+  it('answers every address alike, mails nothing for a honeypot or a repeat, limits a client, and refuses forged or expired links', async () => {
+    const { digestApp, smtp, base, post } = await serve();
+    const answers: string[] = [];
+    for (const email of ['new@example.org', 'new@example.org', 'editor@columns.example.net']) {
+      const response = await post('/subscribe', { email, digest: 'daily' });
+      answers.push((await response.text()).replaceAll(email, 'ADDRESS'));
+    }
+    expect(new Set(answers).size).toBe(1);
+    await confirmationLink(smtp, 'new@example.org');
+    await confirmationLink(smtp, 'editor@columns.example.net');
+    // The repeat within ten minutes sent nothing more.
+    expect(smtp.messagesTo('new@example.org')).toHaveLength(1);
+    const bot = await post('/subscribe', { email: 'bot@example.org', digest: 'daily', website: 'https://spam.example' });
+    expect(bot.status).toBe(200);
+    expect(await digestApp.app.store.signup('daily', 'bot@example.org')).toBeNull();
+    // Five at once per client (four spent above), then one a minute.
+    expect((await post('/subscribe', { email: 'five@example.org', digest: 'daily' })).status).toBe(200);
+    const limited = await post('/subscribe', { email: 'six@example.org', digest: 'daily' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // Another server (its own client limit): malformed requests are refused and counted too.
+    const { digestApp: other, post: postOther, smtp: otherSmtp } = await serve();
+    await postOther('/subscribe', { email: 'late@example.org', digest: 'daily' });
+    for (const email of ['not an address', 'Name <x@example.org>', 'a@b@c']) {
+      expect((await postOther('/subscribe', { email, digest: 'daily' })).status, email).toBe(400);
+    }
+    // A digest not offered for signup is no choice.
+    expect((await postOther('/subscribe', { email: 'x@example.org', digest: 'staff' })).status).toBe(400);
+    const token = new URL(await confirmationLink(otherSmtp, 'late@example.org')).searchParams.get('token')!;
+    const [payload, signature] = token.split('.');
+    const forged = `${Buffer.from(JSON.stringify(['signup', 'victim@example.org', 'daily', Date.now()])).toString('base64url')}.${signature}`;
+    expect((await postOther('/subscribe/confirm', { token: forged })).status).toBe(400);
+    expect((await postOther('/subscribe/confirm', { token: `${payload}.x${signature!.slice(1)}` })).status).toBe(400);
+    // An unsubscribe token is not a confirmation, nor the other way round.
+    expect((await postOther('/preferences', { token })).status).toBe(400);
+    other.advance(49 * 3600_000);
+    expect((await postOther('/subscribe/confirm', { token })).status).toBe(410);
+    expect(await other.app.store.preferences('late@example.org')).toEqual([]);
+    void base;
+  }, 60_000);
+});
