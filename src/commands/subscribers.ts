@@ -4,17 +4,20 @@
  * subscribers themselves, added one by one or from CSV (`email,name`).
  */
 import { listSubscribers, type SubscriberRow } from '../digest/list-subscribers.ts';
+import { csvField } from '../digest/subscriber-csv.ts';
+import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
 import { formatTable } from './format-table.ts';
 import { selectDigests } from './select-digests.ts';
 import { runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
 
-const help = `Usage: columnwire subscribers [list] [--digest ID] [--json]
+const help = `Usage: columnwire subscribers [list] [--digest ID] [--pending|--unsubscribed|--bouncing] [--json|--csv]
        columnwire subscribers add ADDRESS [--name NAME] [--digest ID]
        columnwire subscribers remove ADDRESS [--digest ID]
        columnwire subscribers import FILE.csv [--digest ID]
        columnwire subscribers export [--digest ID] [--output FILE]
+       columnwire subscribers clear-bounce ADDRESS
 
 A digest goes to the addresses of its to: list in feeds.yaml and to its subscribers kept
 in the database (for lists too long for the config: any number, imported from CSV). Both
@@ -32,11 +35,20 @@ Subcommands:
             quotes as in RFC 4180). Lines that are not addresses are listed with their line
             numbers and left out; the rest are imported. Exit 1 when any line was left out
   export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE
+  clear-bounce
+            sends to ADDRESS again after it was marked bouncing (mail.bounceThreshold
+            permanent refusals in a row), once its mailbox is fixed
 
 Options:
   --digest ID     the digest (needed with several digests, except for list and remove)
   --name NAME     the display name for the To header (add)
+  --pending       list: signups from the site waiting for their confirmation link to be
+                  followed (it works for 48 hours), with when they were asked
+  --unsubscribed  list: only the addresses unsubscribed (from that digest or all)
+  --bouncing      list: addresses whose mail was refused permanently, with the count and the
+                  last error; BOUNCING since when nothing is sent to them
   --json          list: a JSON array of {address, digest, source, name, state, since, scope}
+  --csv           list: the same rows as CSV with a header row
   --output FILE   export: write FILE instead of stdout
   -h, --help      show this help`;
 
@@ -46,6 +58,7 @@ const SUBCOMMANDS: Record<string, (context: CommandContext) => Promise<number>> 
   remove: runSubscribersRemove,
   import: runSubscribersImport,
   export: runSubscribersExport,
+  'clear-bounce': runClearBounce,
 };
 
 export const subscribersCommand: Command = {
@@ -64,31 +77,116 @@ export const subscribersCommand: Command = {
 };
 
 async function runSubscribersList({ argv, globals, stdout }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('subscribers', argv, { digest: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('subscribers', argv, {
+    digest: { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+    pending: { type: 'boolean' },
+    unsubscribed: { type: 'boolean' },
+    bouncing: { type: 'boolean' },
+  });
   if (positionals.length > 0)
     throw new UsageError(`subscribers: unexpected argument "${positionals[0]}"; see "columnwire subscribers --help"`);
+  if ([values.pending, values.unsubscribed, values.bouncing].filter(Boolean).length > 1)
+    throw new UsageError('subscribers: choose one of --pending, --unsubscribed and --bouncing');
+  if (values.json && values.csv) throw new UsageError('subscribers: choose --json or --csv, not both');
+  const format = values.json ? 'json' : values.csv ? 'csv' : 'table';
   return withApp(
     globals,
     async (app) => {
-      const rows = listSubscribers(selectDigests('subscribers', app.config.digests, values.digest, app.config.path), app.store);
-      if (values.json) {
+      const digests = selectDigests('subscribers', app.config.digests, values.digest, app.config.path);
+      if (values.pending) {
+        const ids = new Set(digests.map((digest) => digest.id));
+        const signups = (await app.store.listSignups(null)).filter((signup) => ids.has(signup.digestId));
+        const expires = (at: Date) => new Date(at.getTime() + SIGNUP_LINK_HOURS * 3600_000).toISOString();
+        writeRows(
+          stdout,
+          format,
+          ['address', 'digest', 'name', 'requested', 'expires'],
+          signups.map((signup) => [
+            signup.address,
+            signup.digestId,
+            signup.name,
+            signup.requestedAt.toISOString(),
+            expires(signup.requestedAt),
+          ]),
+        );
+        return 0;
+      }
+      if (values.bouncing) {
+        const bounces = await app.store.listBounces();
+        writeRows(
+          stdout,
+          format,
+          ['address', 'failures', 'bouncing', 'last', 'error'],
+          bounces.map((bounce) => [
+            bounce.address,
+            String(bounce.failures),
+            bounce.bouncingSince?.toISOString() ?? null,
+            bounce.lastAt.toISOString(),
+            bounce.lastError,
+          ]),
+        );
+        return 0;
+      }
+      const rows = listSubscribers(digests, app.store);
+      const shown = async function* () {
+        for await (const row of rows) if (!values.unsubscribed || row.state === 'unsubscribed') yield row;
+      };
+      if (format === 'json') {
         // One element per line, written as read: a million subscribers never sit in memory at once.
         let first = true;
         stdout.write('[');
-        for await (const row of rows) {
+        for await (const row of shown()) {
           stdout.write(`${first ? '\n' : ',\n'}  ${JSON.stringify(toJson(row))}`);
           first = false;
         }
         stdout.write(first ? ']\n' : '\n]\n');
         return 0;
       }
+      if (format === 'csv') {
+        stdout.write('address,digest,source,name,state,since,scope\n');
+        for await (const row of shown()) {
+          const json = toJson(row);
+          stdout.write(
+            `${[json.address, json.digest, json.source, json.name ?? '', json.state, json.since ?? '', json.scope ?? ''].map(csvField).join(',')}\n`,
+          );
+        }
+        return 0;
+      }
       const table: string[][] = [['ADDRESS', 'DIGEST', 'FROM', 'STATE', 'SINCE', 'BY']];
-      for await (const row of rows) table.push(tableRow(row));
+      for await (const row of shown()) table.push(tableRow(row));
       stdout.write(formatTable(table));
       return 0;
     },
     'read-only',
   );
+}
+
+/** Rows as a table (upper-case header), JSON objects, or CSV with a header row. */
+function writeRows(
+  stdout: NodeJS.WritableStream,
+  format: 'json' | 'csv' | 'table',
+  header: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | null>>,
+): void {
+  if (format === 'json') {
+    const objects = rows.map((row) => Object.fromEntries(header.map((key, index) => [key, row[index] ?? null])));
+    stdout.write(`${JSON.stringify(objects, null, 2)}\n`);
+  } else if (format === 'csv') {
+    stdout.write([header, ...rows].map((row) => row.map((value) => csvField(value ?? '')).join(',')).join('\n') + '\n');
+  } else stdout.write(formatTable([header.map((key) => key.toUpperCase()), ...rows.map((row) => row.map((value) => value ?? '-'))]));
+}
+
+async function runClearBounce({ argv, globals, stdout }: CommandContext): Promise<number> {
+  const { positionals } = parseCommandArgs('subscribers', argv, {});
+  if (positionals.length !== 1) throw new UsageError('subscribers clear-bounce: give one ADDRESS; see "columnwire subscribers --help"');
+  const address = positionals[0]!.trim().toLowerCase();
+  return withApp(globals, async (app) => {
+    const cleared = await app.store.clearBounce(address);
+    stdout.write(cleared ? `${address}: bounces cleared; digests are sent to it again\n` : `${address}: no bounces recorded\n`);
+    return 0;
+  });
 }
 
 function toJson(row: SubscriberRow) {
