@@ -38,11 +38,11 @@ export const DIGEST_FEEDS = `feeds:
 `;
 
 /** The whole feeds.yaml for a `digests:` block (indented list items). */
-export function digestConfigYaml(digests: string): string {
+export function digestConfigYaml(digests: string, port = 0): string {
   return `title: Test Columns
-baseUrl: https://columns.example.net
+baseUrl: ${port === 0 ? 'https://columns.example.net' : `http://127.0.0.1:${port}`}
 server:
-  port: 0
+  port: ${port}
 mail:
   from: Columnwire <digest@columns.example.net>
 ${DIGEST_FEEDS}digests:
@@ -73,6 +73,8 @@ export interface DigestAppOptions {
   digests: string;
   /** The clock's start; the real clock when null. */
   now?: Date | null;
+  /** A port for app.startServer(), which baseUrl then names (http://127.0.0.1:PORT), for a browser to follow links; default 0 and https://columns.example.net. */
+  port?: number;
 }
 
 /** Builds the app over a fresh data folder. */
@@ -80,7 +82,7 @@ export async function startDigestApp(options: DigestAppOptions): Promise<DigestA
   const folder = mkdtempSync(join(options.root, 'digest-'));
   const configPath = join(folder, 'feeds.yaml');
   const dataDir = join(folder, 'data');
-  const yaml = digestConfigYaml(options.digests);
+  const yaml = digestConfigYaml(options.digests, options.port);
   writeFileSync(configPath, yaml);
   const start = options.now === undefined ? DIGEST_NOW : options.now;
   const clock = { now: start ?? new Date() };
