@@ -11,8 +11,9 @@
  * local smtp-server child, against nodemailer sending one prebuilt message 10,000 times.
  *
  * Which part runs: `npm run bench` all three; `npm run bench -- ingest` only ingest + parse;
- * `npm run bench -- serve` only serving; `npm run bench -- digest` only the digest send
- * (or env BENCH=ingest|serve|digest when argv is not handy). `--feeds N` (or env BENCH_FEEDS)
+ * `npm run bench -- serve` only serving; `npm run bench -- digest` only the digest send;
+ * `npm run bench -- site` only the readers' site (bench/site.ts: 100,000 stories; not part of
+ * "all", it takes minutes to seed) (or env BENCH=ingest|serve|digest|site when argv is not handy). `--feeds N` (or env BENCH_FEEDS)
  * runs the ingest passes over N feeds instead of 1,000; the whole-process passes run at N and
  * at 1,000 and 3,000 feeds either way (peak RSS). Exit 1 only when a correctness check fails.
  */
@@ -32,6 +33,7 @@ import { describeTimer } from './process-runs.ts';
 import { benchStartup } from './startup.ts';
 import { runDigestBench } from './digest.ts';
 import { runServeBench } from './serve.ts';
+import { runSiteBench } from './site.ts';
 
 const BIG_FEED_ITEMS = 5_000;
 /** Feed counts the whole-process passes always run at: the issue's peak-RSS target names both. */
@@ -127,7 +129,7 @@ async function main(feeds: number): Promise<void> {
 }
 
 const usage = (problem: string): never => {
-  console.error(`usage: npm run bench [-- ingest|serve|digest] [--feeds 1-6000]  (${problem})`);
+  console.error(`usage: npm run bench [-- ingest|serve|digest|site] [--feeds 1-6000]  (${problem})`);
   process.exit(2);
 };
 let args: { positionals: string[]; values: { feeds?: string | undefined } } = { positionals: [], values: {} };
@@ -139,9 +141,10 @@ try {
 const part = args.positionals[0] ?? process.env.BENCH ?? 'all';
 const feedsText = args.values.feeds ?? process.env.BENCH_FEEDS ?? String(INGEST_SPEC.feeds);
 const feeds = Number(feedsText);
-if (!['all', 'ingest', 'serve', 'digest'].includes(part)) usage(`got part "${part}"`);
+if (!['all', 'ingest', 'serve', 'digest', 'site'].includes(part)) usage(`got part "${part}"`);
 if (!Number.isInteger(feeds) || feeds < 1 || feeds > 6_000)
   usage(`got ${args.values.feeds === undefined ? 'BENCH_FEEDS' : '--feeds'} "${feedsText}"`);
 if (part === 'all' || part === 'ingest') await main(feeds);
 if (part === 'all' || part === 'serve') await runServeBench();
 if (part === 'all' || part === 'digest') await runDigestBench();
+if (part === 'site') await runSiteBench();

@@ -13,6 +13,8 @@ export interface LoadOptions {
   connections: number;
   seconds: number;
   headers: Record<string, string>;
+  /** Request targets each connection cycles through, in order (default: the URL's own). */
+  paths?: readonly string[];
 }
 
 /** What one load run saw. */
@@ -21,6 +23,7 @@ export interface LoadResult {
   seconds: number;
   reqPerS: number;
   p50Ms: number;
+  p95Ms: number;
   p99Ms: number;
   /** Response bytes on the wire (status line, headers and body) per second, in MB. */
   mbPerS: number;
@@ -50,6 +53,7 @@ export function runLoad(url: string, options: LoadOptions): Promise<LoadResult> 
         duration: options.seconds,
         headers: options.headers,
         timeout: 10,
+        ...(options.paths ? { requests: options.paths.map((path) => ({ method: 'GET' as const, path })) } : {}),
       },
       (error, result) => {
         if (error) return reject(new Error('bench: autocannon failed', { cause: error }));
@@ -61,6 +65,7 @@ export function runLoad(url: string, options: LoadOptions): Promise<LoadResult> 
           seconds,
           reqPerS: latencies.length / seconds,
           p50Ms: at(0.5),
+          p95Ms: at(0.95),
           p99Ms: at(0.99),
           mbPerS: bytes / 1024 / 1024 / seconds,
           statuses,
