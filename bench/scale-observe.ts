@@ -104,12 +104,13 @@ export function observePostgres(url: string, schema: string) {
       );
       return rows.map((row) => row.pid);
     },
-    /** Poll jobs pg-boss holds (queued, active, done, archived), in the queue schema. */
-    async pollJobs(queueSchema: string): Promise<number> {
-      const [row] = await one<{ n: string }>(
-        `SELECT (SELECT count(*) FROM ${queueSchema}.job WHERE name = 'columnwire-poll') + (SELECT count(*) FROM ${queueSchema}.archive WHERE name = 'columnwire-poll') AS n`,
+    /** Poll jobs pg-boss holds (queued, active, done, archived) in the queue schema, and the bytes of its job and archive tables with their indexes. */
+    async pollJobs(queueSchema: string): Promise<{ jobs: number; bytes: number }> {
+      const [row] = await one<{ n: string; bytes: string }>(
+        `SELECT (SELECT count(*) FROM ${queueSchema}.job WHERE name = 'columnwire-poll') + (SELECT count(*) FROM ${queueSchema}.archive WHERE name = 'columnwire-poll') AS n,
+          pg_total_relation_size('${queueSchema}.job') + pg_total_relation_size('${queueSchema}.archive') AS bytes`,
       );
-      return Number(row!.n);
+      return { jobs: Number(row!.n), bytes: Number(row!.bytes) };
     },
     close: () => pool.end(),
   } satisfies Observer & Record<string, unknown>;

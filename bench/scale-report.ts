@@ -125,7 +125,10 @@ export function printScaleReport(results: readonly RunResult[], setup: { feeds: 
       .map(([status, count]) => `${status}: ${fmt(count)}`)
       .join(', ');
     const schedulerRss = result.plan.schedulers > 0 ? `; scheduler peak RSS ${fmt(result.peakRssMb.scheduler)} MB` : '';
-    const jobs = result.pollJobs === null ? '' : `; pg-boss poll jobs created ${fmt(result.pollJobs)}`;
+    const jobs =
+      result.pollJobs === null
+        ? ''
+        : `; pg-boss poll jobs created ${fmt(result.pollJobs.jobs)}, its job + archive tables ${fmt(result.pollJobs.bytes / 1024 / 1024, 1)} MB`;
     console.log(
       `${result.plan.name}: ${fmt(result.analysis.requests)} requests (${statuses}); ${fmt(result.fleet.servedArticles)} distinct columns served, ${fmt(result.stories.stories)} stories stored; lag max ${num(Math.max(0, ...result.analysis.lagsMs) / 1000, 1)} s over ${fmt(result.analysis.lagsMs.length)} due fetches (${result.analysis.unknownDue} without a sampled due time); ${fmt(result.overdue.overdue)} feeds overdue by > ${OVERDUE_MS / 1000} s at the end${schedulerRss}${jobs}`,
     );

@@ -56,7 +56,8 @@ export interface RunResult {
   kills: Kill[];
   /** PostgreSQL only: planner ticks claimed, and the ticks the run's span holds. */
   ticks: { claimed: number; expected: number; duplicates: number } | null;
-  pollJobs: number | null;
+  /** PostgreSQL only: poll jobs pg-boss made, and its job + archive tables' size. */
+  pollJobs: { jobs: number; bytes: number } | null;
 }
 
 /** A feed whose next fetch is this far past at the end counts as overdue (planner requeue after 30 s, ticks, margin). */
@@ -124,7 +125,12 @@ export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunRe
     if (postgres && kills.length < plan.kills && atMs >= nextKillAt) {
       const alive = processes.filter((candidate) => candidate.name.startsWith('worker') && !candidate.expectedExit);
       const victim = alive[Math.floor(random() * alive.length)]!;
-      const held = await postgres.leasedBy(victim.pid);
+      // Before the schema exists (processes still migrating) there is nothing to kill mid-work: next second.
+      const held = await postgres.leasedBy(victim.pid).catch(() => null);
+      if (held === null) {
+        await sleep(Math.max(0, atMs + 1_000 - Date.now()));
+        continue;
+      }
       victim.expectedExit = true;
       victim.child.kill('SIGKILL');
       kills.push({ atMs: Date.now(), pid: victim.pid, held });
@@ -155,7 +161,7 @@ export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunRe
   const stories = await observer.stories();
   const overdue = await observer.overdue(endMs, OVERDUE_MS);
   let ticks: RunResult['ticks'] = null;
-  let pollJobs: number | null = null;
+  let pollJobs: RunResult['pollJobs'] = null;
   if (postgres) {
     const claimed = await postgres.pollTicks();
     const tickMs = context.tickSeconds * 1000;

@@ -131,7 +131,13 @@ export async function runScaleBench(feeds: number): Promise<void> {
     try {
       for (const plan of plans(kills)) {
         if (process.stderr.isTTY) process.stderr.write(`bench: scale run ${plan.name} (${runMs / 1000} s)\n`);
-        results.push(await runPlan(plan, context));
+        try {
+          results.push(await runPlan(plan, context));
+        } catch (error) {
+          // One broken run does not hide the others' figures; it fails the bench.
+          console.log(`FAIL ${plan.name}: the run broke off: ${(error as Error).stack ?? String(error)}`);
+          process.exitCode = 1;
+        }
       }
     } finally {
       await schemaClient.end();
