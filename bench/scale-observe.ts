@@ -67,13 +67,15 @@ export function observePostgres(url: string, schema: string) {
   return {
     sightings,
     async sample() {
-      const seenAtMs = Date.now();
+      const askedAtMs = Date.now();
       // A schema still migrating has no feeds table yet: nothing to see.
       const rows = await one<FeedRow>(`SELECT id, last_fetch_at, next_fetch_at FROM feeds WHERE last_fetch_at >= $1`, [sinceMs]).catch(
         () => [],
       );
-      recorder(sightings, rows, seenAtMs);
-      sinceMs = seenAtMs - SAMPLE_MARGIN_MS;
+      // Seen when the answer arrived, not when it was asked: the query's snapshot may be later than
+      // the asking (a wait for a connection), and a row committed meanwhile must not look older.
+      recorder(sightings, rows, Date.now());
+      sinceMs = askedAtMs - SAMPLE_MARGIN_MS;
     },
     async stories() {
       const [row] = await one<{ stories: string; links: string; extra: string }>(STORY_SQL);
@@ -133,12 +135,12 @@ export function observeSqlite(file: string): Observer {
   return {
     sightings,
     sample() {
-      const seenAtMs = Date.now();
+      const askedAtMs = Date.now();
       try {
         const rows = open()?.prepare(`SELECT id, last_fetch_at, next_fetch_at FROM feeds WHERE last_fetch_at >= ?`).all(sinceMs) as
           FeedRow[] | undefined;
-        recorder(sightings, rows ?? [], seenAtMs);
-        sinceMs = seenAtMs - SAMPLE_MARGIN_MS;
+        recorder(sightings, rows ?? [], Date.now());
+        sinceMs = askedAtMs - SAMPLE_MARGIN_MS;
       } catch {
         // Not migrated yet, or busy for a moment: the next sample reads from the same point.
       }
