@@ -106,11 +106,12 @@ export function observePostgres(url: string, schema: string) {
       );
       return rows.map((row) => row.pid);
     },
-    /** Poll jobs pg-boss holds (queued, active, done, archived) in the queue schema, and the bytes of its job and archive tables with their indexes. */
+    /** Poll jobs pg-boss holds (queued, active, done, archived) in the queue schema, and the bytes of its job table (partitioned per queue in pg-boss 10: every partition counted) and archive, indexes included. */
     async pollJobs(queueSchema: string): Promise<{ jobs: number; bytes: number }> {
       const [row] = await one<{ n: string; bytes: string }>(
         `SELECT (SELECT count(*) FROM ${queueSchema}.job WHERE name = 'columnwire-poll') + (SELECT count(*) FROM ${queueSchema}.archive WHERE name = 'columnwire-poll') AS n,
-          pg_total_relation_size('${queueSchema}.job') + pg_total_relation_size('${queueSchema}.archive') AS bytes`,
+          (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('${queueSchema}.job'))
+            + pg_total_relation_size('${queueSchema}.archive') AS bytes`,
       );
       return { jobs: Number(row!.n), bytes: Number(row!.bytes) };
     },
