@@ -16,6 +16,11 @@
  * "all", it takes minutes to seed) (or env BENCH=ingest|serve|digest|site when argv is not handy). `--feeds N` (or env BENCH_FEEDS)
  * runs the ingest passes over N feeds instead of 1,000; the whole-process passes run at N and
  * at 1,000 and 3,000 feeds either way (peak RSS). Exit 1 only when a correctness check fails.
+ *
+ * `npm run bench -- scale` (not part of `all`: it needs PostgreSQL and takes about 25 minutes)
+ * runs the scale-out benchmark (bench/scale.ts): SQLite against 1, 2 and 4 PostgreSQL workers
+ * polling a simulated fleet, workers killed mid-run. `--scale-feeds N` (or env BENCH_SCALE_FEEDS)
+ * sizes the fleet (default 20,000).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -32,6 +37,7 @@ import { benchPollProcesses, type PollProcesses } from './poll-processes.ts';
 import { describeTimer } from './process-runs.ts';
 import { benchStartup } from './startup.ts';
 import { runDigestBench } from './digest.ts';
+import { runScaleBench } from './scale.ts';
 import { runServeBench } from './serve.ts';
 import { runSiteBench } from './site.ts';
 
@@ -129,22 +135,30 @@ async function main(feeds: number): Promise<void> {
 }
 
 const usage = (problem: string): never => {
-  console.error(`usage: npm run bench [-- ingest|serve|digest|site] [--feeds 1-6000]  (${problem})`);
+  console.error(`usage: npm run bench [-- ingest|serve|digest|site|scale] [--feeds 1-6000] [--scale-feeds 100-100000]  (${problem})`);
   process.exit(2);
 };
-let args: { positionals: string[]; values: { feeds?: string | undefined } } = { positionals: [], values: {} };
+let args: { positionals: string[]; values: { feeds?: string | undefined; 'scale-feeds'?: string | undefined } } = {
+  positionals: [],
+  values: {},
+};
 try {
-  args = parseArgs({ options: { feeds: { type: 'string' } }, allowPositionals: true, strict: true });
+  args = parseArgs({ options: { feeds: { type: 'string' }, 'scale-feeds': { type: 'string' } }, allowPositionals: true, strict: true });
 } catch (error) {
   usage((error as Error).message);
 }
 const part = args.positionals[0] ?? process.env.BENCH ?? 'all';
 const feedsText = args.values.feeds ?? process.env.BENCH_FEEDS ?? String(INGEST_SPEC.feeds);
 const feeds = Number(feedsText);
-if (!['all', 'ingest', 'serve', 'digest', 'site'].includes(part)) usage(`got part "${part}"`);
+const scaleFeedsText = args.values['scale-feeds'] ?? process.env.BENCH_SCALE_FEEDS ?? '20000';
+const scaleFeeds = Number(scaleFeedsText);
+if (!['all', 'ingest', 'serve', 'digest', 'site', 'scale'].includes(part)) usage(`got part "${part}"`);
+if (!Number.isInteger(scaleFeeds) || scaleFeeds < 100 || scaleFeeds > 100_000)
+  usage(`got ${args.values['scale-feeds'] === undefined ? 'BENCH_SCALE_FEEDS' : '--scale-feeds'} "${scaleFeedsText}"`);
 if (!Number.isInteger(feeds) || feeds < 1 || feeds > 6_000)
   usage(`got ${args.values.feeds === undefined ? 'BENCH_FEEDS' : '--feeds'} "${feedsText}"`);
 if (part === 'all' || part === 'ingest') await main(feeds);
 if (part === 'all' || part === 'serve') await runServeBench();
 if (part === 'all' || part === 'digest') await runDigestBench();
 if (part === 'site') await runSiteBench();
+if (part === 'scale') await runScaleBench(scaleFeeds);

@@ -1,0 +1,179 @@
+/**
+ * One run of the scale bench: a fresh store (a PostgreSQL schema, or an SQLite data folder), the
+ * fleet reset to a new t0 and a new request log, the `columnwire run` processes of the plan started
+ * together, the feed rows and every process's CPU sampled each second, workers killed with
+ * SIGKILL (and restarted) when the plan says so, then a graceful stop and the evidence gathered.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { streamFor } from '../tests/helpers/prng.ts';
+import { analyzeRun, readRequestLog, type Kill, type LoggedRequest, type RunAnalysis } from './scale-analysis.ts';
+import type { FleetCounts } from './scale-fleet.ts';
+import { observePostgres, observeSqlite, type Observer, type PostgresObserver, type StoryCounts } from './scale-observe.ts';
+import { createProcSampler, startColumnwire, stopColumnwire, type Columnwire } from './scale-processes.ts';
+import type { Child } from './serve-child.ts';
+
+/** What one run starts. */
+export interface RunPlan {
+  name: string;
+  label: string;
+  mode: 'sqlite' | 'postgres';
+  workers: number;
+  schedulers: number;
+  /** Workers killed with SIGKILL during the run (each restarted half a second later). */
+  kills: number;
+}
+
+/** What every run shares. */
+export interface RunContext {
+  fleet: Child;
+  feeds: number;
+  seed: number;
+  configPath: string;
+  scratch: string;
+  /** The bench's own database (postgres://…/columnwire_bench_<pid>). */
+  databaseUrl: string;
+  createSchema(schema: string): Promise<void>;
+  runMs: number;
+  periodMs: number;
+  tickSeconds: number;
+}
+
+export interface RunResult {
+  plan: RunPlan;
+  startMs: number;
+  endMs: number;
+  analysis: RunAnalysis;
+  log: LoggedRequest[];
+  /** Cumulative CPU of columnwire's processes and of PostgreSQL's backends, sampled each second. */
+  cpuSeries: Array<{ atMs: number; columnwireMs: number; postgresMs: number }>;
+  peakRssMb: { worker: number; scheduler: number };
+  fleet: FleetCounts;
+  stories: StoryCounts;
+  overdue: { overdue: number; neverFetched: number };
+  problems: string[];
+  kills: Kill[];
+  /** PostgreSQL only: planner ticks claimed, and the ticks the run's span holds. */
+  ticks: { claimed: number; expected: number; duplicates: number } | null;
+  /** PostgreSQL only: poll jobs pg-boss made, and its job + archive tables' size. */
+  pollJobs: { jobs: number; bytes: number } | null;
+}
+
+/** A feed whose next fetch is this far past at the end counts as overdue (planner requeue after 30 s, ticks, margin). */
+export const OVERDUE_MS = 90_000;
+
+/** Runs `plan` for `context.runMs`. */
+export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunResult> {
+  const dir = join(context.scratch, plan.name);
+  mkdirSync(dir, { recursive: true });
+  const logPath = join(dir, 'requests.csv');
+  await context.fleet.request({ type: 'reset', feeds: context.feeds, seed: context.seed, logPath });
+  const env: Record<string, string> = { COLUMNWIRE_CLUSTER_TICK_SECONDS: String(context.tickSeconds) };
+  let observer: Observer;
+  let postgres: PostgresObserver | null = null;
+  const queueSchema = `run_${plan.name.replace(/\W/g, '_')}_jobs`;
+  if (plan.mode === 'postgres') {
+    const schema = `run_${plan.name.replace(/\W/g, '_')}`;
+    await context.createSchema(schema);
+    const url = new URL(context.databaseUrl);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    env.COLUMNWIRE_DATABASE_URL = url.href;
+    env.COLUMNWIRE_QUEUE_SCHEMA = queueSchema;
+    observer = postgres = observePostgres(context.databaseUrl, schema);
+  } else {
+    observer = observeSqlite(join(dir, 'sqlite', 'columnwire.db'));
+  }
+  const sampler = createProcSampler(1_000);
+  const processes: Columnwire[] = [];
+  const problems: string[] = [];
+  let started = 0;
+  const start = (role: 'sqlite' | 'worker' | 'scheduler'): Columnwire => {
+    const name = `${role}-${++started}`;
+    const running = startColumnwire(name, {
+      configPath: context.configPath,
+      dataDir: join(dir, role === 'sqlite' ? 'sqlite' : name),
+      args: role === 'sqlite' ? ['run'] : ['run', '--roles', role],
+      env,
+      logPath: join(dir, 'columnwire.log'),
+    });
+    sampler.track(running.pid, role === 'scheduler' ? 'scheduler' : 'worker');
+    void running.exited.then((code) => {
+      if (!running.expectedExit)
+        problems.push(`${name} (pid ${running.pid}) exited on its own: ${code} (log: ${join(dir, 'columnwire.log')})`);
+    });
+    processes.push(running);
+    return running;
+  };
+
+  const startMs = Date.now();
+  if (plan.mode === 'sqlite') start('sqlite');
+  for (let n = 0; n < plan.workers; n++) start('worker');
+  for (let n = 0; n < plan.schedulers; n++) start('scheduler');
+  const endAt = startMs + context.runMs;
+  const cpuSeries: RunResult['cpuSeries'] = [];
+  const kills: Kill[] = [];
+  const killEveryMs = plan.kills > 0 ? (context.runMs - 20_000) / plan.kills : Infinity;
+  const random = streamFor(context.seed, 'kills', plan.name);
+  let nextKillAt = startMs + 10_000;
+  for (let second = 0; Date.now() < endAt; second++) {
+    await observer.sample();
+    if (postgres && second % 2 === 0) for (const pid of await postgres.backendPids()) sampler.track(pid, 'postgres');
+    sampler.sample();
+    const atMs = Date.now();
+    cpuSeries.push({ atMs, columnwireMs: sampler.cpuMs('worker') + sampler.cpuMs('scheduler'), postgresMs: sampler.cpuMs('postgres') });
+    if (postgres && kills.length < plan.kills && atMs >= nextKillAt) {
+      const alive = processes.filter((candidate) => candidate.name.startsWith('worker') && !candidate.expectedExit);
+      const victim = alive[Math.floor(random() * alive.length)]!;
+      // Before the schema exists (processes still migrating) there is nothing to kill mid-work: next second.
+      const held = await postgres.leasedBy(victim.pid).catch(() => null);
+      if (held === null) {
+        await sleep(Math.max(0, atMs + 1_000 - Date.now()));
+        continue;
+      }
+      victim.expectedExit = true;
+      victim.child.kill('SIGKILL');
+      kills.push({ atMs: Date.now(), pid: victim.pid, held });
+      nextKillAt += killEveryMs;
+      await sleep(500);
+      start('worker');
+    }
+    await sleep(Math.max(0, atMs + 1_000 - Date.now()));
+  }
+  const endMs = Date.now();
+  sampler.sample();
+  cpuSeries.push({
+    atMs: endMs,
+    columnwireMs: sampler.cpuMs('worker') + sampler.cpuMs('scheduler'),
+    postgresMs: sampler.cpuMs('postgres'),
+  });
+  const peakRssMb = { worker: sampler.peakRssMb('worker'), scheduler: sampler.peakRssMb('scheduler') };
+  const running = processes.filter((candidate) => !candidate.expectedExit);
+  const codes = await Promise.all(running.map((candidate) => stopColumnwire(candidate)));
+  codes.forEach((code, index) => {
+    if (code !== 0) problems.push(`${running[index]!.name} stopped with ${code} after SIGTERM (log: ${join(dir, 'columnwire.log')})`);
+  });
+  sampler.stop();
+  await observer.sample();
+  const fleet = await context.fleet.request<FleetCounts>({ type: 'flush' });
+  const log = readRequestLog(logPath);
+  const analysis = analyzeRun(context.feeds, log, observer.sightings, kills, plan.mode === 'sqlite' ? context.periodMs : null);
+  const stories = await observer.stories();
+  const overdue = await observer.overdue(endMs, OVERDUE_MS);
+  let ticks: RunResult['ticks'] = null;
+  let pollJobs: RunResult['pollJobs'] = null;
+  if (postgres) {
+    const claimed = await postgres.pollTicks();
+    const tickMs = context.tickSeconds * 1000;
+    const expected = claimed.length === 0 ? 0 : (claimed.at(-1)! - claimed[0]!) / tickMs + 1;
+    ticks = { claimed: claimed.length, expected, duplicates: claimed.length - new Set(claimed).size };
+    pollJobs = await postgres.pollJobs(queueSchema).catch(() => null);
+  }
+  await observer.close();
+  return { plan, startMs, endMs, analysis, log, cpuSeries, peakRssMb, fleet, stories, overdue, problems, kills, ticks, pollJobs };
+}
+
+/** Cumulative CPU at `atMs`, read from the series (the sample at or just after it). */
+export function cpuAt(series: RunResult['cpuSeries'], atMs: number): { columnwireMs: number; postgresMs: number } {
+  return series.find((point) => point.atMs >= atMs) ?? series.at(-1) ?? { columnwireMs: 0, postgresMs: 0 };
+}
