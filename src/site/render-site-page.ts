@@ -415,8 +415,12 @@ export function formatDate(ctx: Pick<SiteContext, 'locale' | 'timezone'>, date: 
   return format.format(date);
 }
 
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
 function formatNumber(ctx: SiteContext, value: number): string {
-  return new Intl.NumberFormat(ctx.locale).format(value);
+  let format = numberFormats.get(ctx.locale);
+  if (!format) numberFormats.set(ctx.locale, (format = new Intl.NumberFormat(ctx.locale)));
+  return format.format(value);
 }
 
 function columnCount(ctx: SiteContext, count: number): string {

@@ -58,6 +58,9 @@ export class SiteRequestError extends Error {
   override name = 'SiteRequestError';
 }
 
+/** Later pages (past the first) kept per store version. */
+const MAX_LATER_PAGES = 512;
+
 /** The highest search page served: deeper pages of a ranked list are not worth their cost. */
 export const MAX_SEARCH_PAGE = 50;
 
@@ -118,13 +121,31 @@ export function createSitePages(options: SitePagesOptions) {
     document: options.document(renderNotFoundPage(await context()), options.now()),
   });
 
-  /** A paged list: the first page kept per store version, later ones built per request. */
+  // Later pages, kept apart from first pages and feeds (a crawler walking every cursor cannot
+  // push those out), until the store changes.
+  let laterPages = { version: -1, pages: new Map<string, Promise<PublishedDocument>>() };
+  async function laterPage(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
+    const version = await options.version();
+    if (laterPages.version !== version) laterPages = { version, pages: new Map() };
+    const { pages } = laterPages;
+    let page = pages.get(key);
+    if (!page) {
+      if (pages.size >= MAX_LATER_PAGES) pages.delete(pages.keys().next().value!);
+      const made = build();
+      made.catch(() => pages.delete(key));
+      pages.set(key, (page = made));
+    }
+    return page;
+  }
+
+  /** A paged list: every page kept until the store changes (first pages with the feeds, later ones apart). */
   async function listed(
     key: string,
     before: StoryCursor | null,
     build: (before: StoryCursor | null) => Promise<PublishedDocument>,
   ): Promise<SiteResponse> {
-    return ok(before ? await build(before) : await options.memo(key, () => build(null)));
+    if (!before) return ok(await options.memo(key, () => build(null)));
+    return ok(await laterPage(`${key}:${before.published.getTime()}.${before.id}`, () => build(before)));
   }
 
   return {

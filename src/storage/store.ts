@@ -73,6 +73,13 @@ export interface SearchQuery {
   now: Date;
 }
 
+/**
+ * Matches ranked per search, the most recently stored: more would rank old stories that the
+ * recency fade puts last anyway, at a cost growing with the index. 2,000 cover every page a
+ * search serves (the site's 50 pages of at most 40).
+ */
+export const SEARCH_CANDIDATES = 2_000;
+
 /** A story found, with an excerpt of its text in which SNIPPET_MARK.start/.end surround each match. */
 export interface SearchHit {
   story: Story;

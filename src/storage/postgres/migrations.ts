@@ -156,6 +156,7 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     -- The readers' site (see the SQLite list): stories by author key, and full-text search over
     -- title (weight A), author (B) and the text of the excerpt (D), kept by PostgreSQL itself.
     CREATE INDEX stories_by_author ON stories (author_key, published_at DESC, id DESC);
+    CREATE INDEX stories_by_byline ON stories (author_key, feed_id, published_at);
     ALTER TABLE stories ADD COLUMN search tsvector GENERATED ALWAYS AS (
       setweight(to_tsvector('simple'::regconfig, coalesce(title, '')), 'A') ||
       setweight(to_tsvector('simple'::regconfig, coalesce(author, '')), 'B') ||

@@ -23,7 +23,7 @@ import {
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { decodeEntities } from '../../html-text.ts';
 import { toTsQuery } from '../../site/search-query.ts';
-import type { BylineStat, SearchHit, SearchQuery, StoryQuery } from '../store.ts';
+import { SEARCH_CANDIDATES, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
 /** The columns a StoryRow reads (not the search vector, which only the database needs). */
@@ -313,24 +313,44 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
         latest: { publicId: row.public_id, title: row.title, published: new Date(Number(row.published_at)) },
       }));
     },
-    /** Full-text search, relevance (ts_rank: title A, author B, text D) fading over 30 days of age. */
+    /**
+     * Full-text search, relevance (ts_rank: title A, author B, text D) fading over 30 days of
+     * age, among the newest SEARCH_CANDIDATES matches; headlines for the page's rows only.
+     */
     async search(query: SearchQuery): Promise<SearchHit[]> {
       if (query.terms.length === 0) return [];
-      const rows = await db.query<StoryRow & { snippet: string }>(
-        `SELECT ${STORY_ROW.split(', ')
-          .map((column) => `s.${column}`)
-          .join(', ')},
-           ts_headline('simple', left(regexp_replace(coalesce(s.summary, s.content, s.title, ''), '<[^>]*>', ' ', 'g'), 4000), q,
-             'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
-             AS snippet
-         FROM stories s, to_tsquery('simple', $1) q
-         WHERE s.search @@ q
-         ORDER BY ts_rank(s.search, q) / (1 + greatest(0, $2 - s.published_at) / ${RECENCY_MS}.0) DESC, s.id DESC
+      const tsquery = toTsQuery(query.terms);
+      const rows = await db.query<StoryRow>(
+        `WITH candidates AS (
+           SELECT id FROM stories WHERE search @@ to_tsquery('simple', $1) ORDER BY id DESC LIMIT ${SEARCH_CANDIDATES}
+         )
+         SELECT ${STORY_ROW.split(', ')
+           .map((column) => `s.${column}`)
+           .join(', ')}
+         FROM candidates c JOIN stories s ON s.id = c.id
+         ORDER BY ts_rank(s.search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - s.published_at) / ${RECENCY_MS}.0) DESC, s.id DESC
          LIMIT $3 OFFSET $4`,
-        [toTsQuery(query.terms), query.now.getTime(), query.limit, query.offset],
+        [tsquery, query.now.getTime(), query.limit, query.offset],
+      );
+      if (rows.length === 0) return [];
+      const headlines = new Map(
+        (
+          await db.query<{ id: number; snippet: string }>(
+            `SELECT id, ts_headline('simple', left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000),
+               to_tsquery('simple', $1),
+               'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+             FROM stories WHERE id = ANY($2::bigint[])`,
+            [tsquery, rows.map((row) => row.id)],
+          )
+        ).map((row) => [Number(row.id), row.snippet]),
       );
       const stories = await withSources(db, rows);
-      return stories.map((story, index) => ({ story, snippet: decodeEntities(rows[index]!.snippet).replace(/\s+/g, ' ').trim() }));
+      return stories.map((story) => ({
+        story,
+        snippet: decodeEntities(headlines.get(story.id) ?? '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune: (before: Date) =>

@@ -191,7 +191,10 @@ export const migrations: readonly string[] = [
   -- by the story store as it writes (the text is made from HTML in code) and emptied here when a
   -- story is deleted. The store fills it for stories stored before this version.
   CREATE INDEX stories_by_author ON stories (author_key, published_at DESC, id DESC);
-  CREATE VIRTUAL TABLE story_search USING fts5(title, author, body, tokenize = 'unicode61 remove_diacritics 2');
+  -- The columnist index counts stories per (author key, first feed) from this alone.
+  CREATE INDEX stories_by_byline ON stories (author_key, feed_id, published_at);
+  -- Prefix indexes make a 2- or 3-letter prefix query (ab*) read one term, not every word it begins.
+  CREATE VIRTUAL TABLE story_search USING fts5(title, author, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
   CREATE TRIGGER stories_leave_search AFTER DELETE ON stories BEGIN
     DELETE FROM story_search WHERE rowid = old.id;
   END;

@@ -7,7 +7,7 @@ import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { toFts5Match } from '../../site/search-query.ts';
 import { searchBody, searchLine } from '../search-text.ts';
-import type { BylineStat, SearchHit, SearchQuery, StoryQuery } from '../store.ts';
+import { SEARCH_CANDIDATES, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { Database, Statement } from './database.ts';
 import {
   firstPublicId,
@@ -220,6 +220,17 @@ export function createStoryStore(db: Database) {
   const bumpVersion = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`);
   const selectVersion = db.prepare<[], { value: number }>(`SELECT value FROM meta WHERE key = 'content_version'`);
 
+  const searchPage = db.prepare<[string, number, number, number], StoryRow>(`
+    WITH candidates AS (
+      SELECT rowid AS id, bm25(story_search, 8.0, 4.0, 1.0) AS score FROM story_search
+      WHERE story_search MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}
+    )
+    SELECT s.* FROM candidates c JOIN stories s ON s.id = c.id
+    ORDER BY c.score / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0), s.id DESC
+    LIMIT ? OFFSET ?`);
+  const snippetOf = db.prepare<[string, number], { snippet: string }>(
+    `SELECT snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet FROM story_search WHERE story_search MATCH ? AND rowid = ?`,
+  );
   const sourcesOf = db.prepare<[string], SourceRow>(
     `SELECT story_id, feed_id, link, first_seen_at FROM story_sources WHERE story_id IN (SELECT value FROM json_each(?))`,
   );
@@ -260,46 +271,35 @@ export function createStoryStore(db: Database) {
     },
     /** Story counts and newest story per (author key, first feed). */
     bylineStats(): BylineStat[] {
-      // SQLite takes the bare columns from the row that gave max(): the newest story of each group.
-      const rows = db
-        .prepare<
-          [],
-          {
-            author_key: string | null;
-            feed_id: string;
-            n: number;
-            published_at: number;
-            author: string | null;
-            title: string | null;
-            public_id: string;
-          }
-        >(
-          `SELECT author_key, feed_id, count(*) AS n, max(published_at) AS published_at, author, title, public_id
-           FROM stories GROUP BY author_key, feed_id`,
+      // Counts and newest dates from the byline index alone, then each group's newest story.
+      const groups = db
+        .prepare<[], { author_key: string | null; feed_id: string; n: number; published_at: number }>(
+          `SELECT author_key, feed_id, count(*) AS n, max(published_at) AS published_at FROM stories GROUP BY author_key, feed_id`,
         )
         .all();
-      return rows.map((row) => ({
-        authorKey: row.author_key,
-        author: row.author,
-        feedId: row.feed_id,
-        stories: row.n,
-        latest: { publicId: row.public_id, title: row.title, published: new Date(row.published_at) },
-      }));
+      const newest = db.prepare<[string | null, string, number], { author: string | null; title: string | null; public_id: string }>(
+        `SELECT author, title, public_id FROM stories WHERE author_key IS ? AND feed_id = ? AND published_at = ? ORDER BY id DESC LIMIT 1`,
+      );
+      return groups.map((group) => {
+        const story = newest.get(group.author_key, group.feed_id, group.published_at)!;
+        return {
+          authorKey: group.author_key,
+          author: story.author,
+          feedId: group.feed_id,
+          stories: group.n,
+          latest: { publicId: story.public_id, title: story.title, published: new Date(group.published_at) },
+        };
+      });
     },
     /** Full-text search, relevance (bm25: title, author, text) fading over 30 days of age. */
     search(query: SearchQuery): SearchHit[] {
       if (query.terms.length === 0) return [];
-      const rows = db
-        .prepare<[string, number, number, number], StoryRow & { snippet: string }>(
-          `SELECT s.*, snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet
-           FROM story_search JOIN stories s ON s.id = story_search.rowid
-           WHERE story_search MATCH ?
-           ORDER BY bm25(story_search, 8.0, 4.0, 1.0) / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0), s.id DESC
-           LIMIT ? OFFSET ?`,
-        )
-        .all(toFts5Match(query.terms), query.now.getTime(), query.limit, query.offset);
+      const match = toFts5Match(query.terms);
+      // Ranked among the newest SEARCH_CANDIDATES matches (FTS5 reads its index in rowid order,
+      // so a word in every story costs as much as a rare one), then snippets for the page only.
+      const rows = searchPage.all(match, query.now.getTime(), query.limit, query.offset);
       const stories = withSources(rows);
-      return stories.map((story, index) => ({ story, snippet: rows[index]!.snippet }));
+      return stories.map((story) => ({ story, snippet: snippetOf.get(match, story.id)?.snippet ?? '' }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune(before: Date): number {
