@@ -318,8 +318,8 @@ export async function sendDeliveries(
     } else {
       await mark(claim, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error, attempts: outcome.attempts });
       log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
-      // A permanent refusal (5xx: user unknown, mailbox gone) counts; enough in a row and the address bounces.
-      if (outcome.kind === 'permanent') {
+      // A permanent refusal of the mailbox (5xx: user unknown, mailbox gone) counts; enough in a row and the address bounces.
+      if (outcome.kind === 'permanent' && outcome.mailbox) {
         const threshold = deps.config.mail.bounceThreshold;
         if (await deps.store.recordPermanentFailure(delivery.address, outcome.error, deps.now(), threshold))
           log.warn({ to: delivery.address, failures: threshold }, 'address marked bouncing: no more digests are sent to it');

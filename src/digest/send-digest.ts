@@ -25,7 +25,8 @@ export type SendOutcome =
   | { kind: 'sent' }
   /** `connection`: the server could not be reached at all (no SMTP reply), so no other message will get through now either. */
   | { kind: 'transient'; error: string; connection: boolean }
-  | { kind: 'permanent'; error: string };
+  /** `mailbox`: the refusal is about the recipient's mailbox (RCPT refused, "user unknown", 5.1.x, 5.2.1), which counts towards a bounce. */
+  | { kind: 'permanent'; error: string; mailbox: boolean };
 
 export interface Mailer {
   /** Where mail goes, for logs: "smtp://host:port" or the outbox folder (never a password). */
@@ -144,10 +145,18 @@ function toMail(message: OutgoingMessage, from: string): SendMailOptions {
 }
 
 /** 5xx replies refuse this message or recipient for good (RFC 5321 §4.2.1); the rest may pass later. */
+/** Replies that say the mailbox does not exist or takes no mail (RFC 3463 5.1.x, 5.2.1). */
+const MAILBOX_REFUSAL = /\b5\.1\.\d\b|\b5\.2\.1\b|user unknown|no such (user|mailbox)|mailbox (unavailable|not found|does not exist|disabled)|recipient (address )?rejected/i;
+
 function classify(error: unknown): SendOutcome {
-  const { responseCode, code, message } = error as { responseCode?: number; code?: string; message?: string };
+  const { responseCode, code, message, command } = error as { responseCode?: number; code?: string; message?: string; command?: string };
   const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
-  if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') return { kind: 'permanent', error: text };
+  if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') {
+    // A refused RCPT, or a reply naming the mailbox, is about this address; a refused message
+    // (554 at DATA: content, policy) is not, and never makes an address bounce.
+    const mailbox = /^RCPT/i.test(command ?? '') || code === 'EENVELOPE' || MAILBOX_REFUSAL.test(text);
+    return { kind: 'permanent', error: text, mailbox };
+  }
   // A refused login refuses every message alike, as an unreachable server does.
   return { kind: 'transient', error: text, connection: responseCode === undefined || code === 'EAUTH' };
 }

@@ -84,7 +84,7 @@ describe('columnwire subscribers', () => {
 
   it.each([
     [['--digest', 'nope'], /subscribers: no digest with id "nope"; digests: daily, weekly/],
-    [['frobnicate'], /subscribers: unknown subcommand "frobnicate"; use list, add, remove, import, export/],
+    [['frobnicate'], /subscribers: unknown subcommand "frobnicate"; use list, add, remove, import, export, clear-bounce/],
     [['remove'], /subscribers remove: give one address/],
     [['add', 'not-an-address', '--digest', 'daily'], /subscribers add: not an email address: "not-an-address"/],
     [['add', 'x@example.org'], /subscribers add: .* has 2 digests; say which with --digest ID \(daily, weekly\)/],
@@ -103,6 +103,6 @@ describe('columnwire subscribers', () => {
     expect((await runCli(['--help'])).stdout).toMatch(/^ {2}subscribers +list who gets each digest, who unsubscribed and when$/m);
     const help = await runCli(['subscribers', '--help']);
     expect(help).toMatchObject({ code: 0 });
-    expect(help.stdout).toMatch(/^Usage: columnwire subscribers \[list\] \[--digest ID\] \[--json\]/);
+    expect(help.stdout).toMatch(/^Usage: columnwire subscribers \[list\] \[--digest ID\] \[--pending\|--unsubscribed\|--bouncing\] \[--json\|--csv\]/);
   });
 });

@@ -29,10 +29,11 @@ describe('the digests: and mail: keys', () => {
         maxItems: 100,
         maxAgeHours: 48,
         skipEmpty: true,
+        signup: false,
         recipientNames: {},
       },
     ]);
-    expect(config.mail).toEqual({ from: 'Columnwire <columnwire@localhost>' });
+    expect(config.mail).toEqual({ from: 'Columnwire <columnwire@localhost>', bounceThreshold: 3 });
     expect(config.templates).toBeNull();
     expect(Object.isFrozen(config.digests[0]!.to)).toBe(true);
   });
@@ -79,6 +80,7 @@ ${FEEDS}digests:
       maxItems: 25,
       maxAgeHours: 336,
       skipEmpty: false,
+      signup: false,
       recipientNames: {},
     });
   });

@@ -151,8 +151,11 @@ export function checkStories(
 /** The digest runs against the copies the SMTP server accepted; every run is for all of `recipients`. */
 export function checkDigests(db: BetterSqlite3.Database, accepted: readonly AcceptedCopy[], recipients: readonly string[]): DigestReport {
   const problems: string[] = [];
-  const runs = db.prepare('SELECT id, from_story_id, to_story_id, story_ids, subject, status FROM digest_runs ORDER BY id').all() as Array<{
+  const runs = db
+    .prepare('SELECT id, from_story_id, to_story_id, story_ids, subject, status, created_at FROM digest_runs ORDER BY id')
+    .all() as Array<{
     id: number;
+    created_at: number;
     from_story_id: number;
     to_story_id: number;
     story_ids: string;
@@ -167,6 +170,13 @@ export function checkDigests(db: BetterSqlite3.Database, accepted: readonly Acce
     last_error: string | null;
   }>;
   const subjects = new Map(runs.map((run) => [run.id, run.subject]));
+  // An address refused as unknown mail.bounceThreshold times in a row bounces: runs created after that leave it out.
+  const bouncing = db.prepare('SELECT address, bouncing_since FROM bounces WHERE bouncing_since IS NOT NULL').all() as Array<{
+    address: string;
+    bouncing_since: number;
+  }>;
+  const recipientsOf = (run: { created_at: number }) =>
+    recipients.filter((address) => !bouncing.some((bounce) => bounce.address === address && bounce.bouncing_since <= run.created_at));
 
   // The runs' story ranges chain, so together they cover every story exactly once.
   let previousTo = 0;
@@ -180,8 +190,9 @@ export function checkDigests(db: BetterSqlite3.Database, accepted: readonly Acce
       .filter((delivery) => delivery.run_id === run.id)
       .map((delivery) => delivery.address)
       .sort();
-    if (addresses.join() !== [...recipients].sort().join())
-      problems.push(`digest run ${run.id} has deliveries for ${addresses.length} of the ${recipients.length} recipients`);
+    const expected = recipientsOf(run);
+    if (addresses.join() !== [...expected].sort().join())
+      problems.push(`digest run ${run.id} has deliveries for ${addresses.length} of the ${expected.length} recipients not bouncing`);
     covered.push(...(JSON.parse(run.story_ids) as number[]));
   }
   const storyIds = (db.prepare('SELECT id FROM stories ORDER BY id').all() as Array<{ id: number }>).map((row) => row.id);
@@ -214,7 +225,8 @@ export function checkDigests(db: BetterSqlite3.Database, accepted: readonly Acce
           problems.push(`run ${delivery.run_id}: ${delivery.address} got subject ${JSON.stringify(copy.subject)}`);
     } else if (delivery.status === 'failed') {
       if (got.length > 0) problems.push(`run ${delivery.run_id}: ${delivery.address} is recorded as failed but got ${got.length} copies`);
-      if (!/\b5\d\d\b/.test(delivery.last_error ?? ''))
+      // Refused for good (5xx), or not tried because the address bounced since the run was planned.
+      if (!/\b5\d\d\b|^the address bounces/.test(delivery.last_error ?? ''))
         problems.push(`run ${delivery.run_id}: ${delivery.address} failed without a permanent (5xx) refusal: ${delivery.last_error}`);
     } else {
       problems.push(`run ${delivery.run_id}: ${delivery.address} is still ${delivery.status} (${delivery.last_error})`);
