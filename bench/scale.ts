@@ -12,8 +12,7 @@
  * Knobs: `--scale-feeds N` or BENCH_SCALE_FEEDS (default 20,000), BENCH_SCALE_SECONDS per run
  * (default 240), BENCH_SCALE_PERIOD_MINUTES (poll.schedule's period, so each feed's own period:
  * default 1), BENCH_SCALE_CONCURRENCY (poll.concurrency of every process, default 32: a worker's
- * pg-boss loops each take one job a second at most, so a worker polls at most that many feeds a
- * second), BENCH_SCALE_KILLS (default 6), BENCH_SCALE_SEED, BENCH_SCALE_RUNS (a comma list of run
+ * job loops), BENCH_SCALE_KILLS (default 6), BENCH_SCALE_SEED, BENCH_SCALE_RUNS (a comma list of run
  * names, to run fewer), BENCH_SCALE_KEEP=1 keeps the scratch folder (request logs, process logs).
  * Exit 1 only when a correctness check fails.
  */
@@ -125,7 +124,7 @@ export async function runScaleBench(feeds: number): Promise<void> {
       `\ncolumnwire scale bench: Node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString()}`,
     );
     console.log(
-      `fleet: pid ${fleet.pid}, ${fmt(feeds)} feeds over ${HOSTS} loopback ports, seed ${seed}; each run ${runMs / 1000} s on a fresh store; poll period ${periodMinutes} min (each feed's own clock on PostgreSQL, the cron cycle on SQLite), planner tick ${TICK_SECONDS} s; poll.concurrency ${concurrency} per process (a worker runs that many pg-boss loops, each taking at most 1 job a second), perHostConcurrency 2, timeout 5 s; database ${database}; scratch ${scratch}`,
+      `fleet: pid ${fleet.pid}, ${fmt(feeds)} feeds over ${HOSTS} loopback ports, seed ${seed}; each run ${runMs / 1000} s on a fresh store; poll period ${periodMinutes} min (each feed's own clock on PostgreSQL, the cron cycle on SQLite), planner tick ${TICK_SECONDS} s; poll.concurrency ${concurrency} per process (a worker runs that many job loops), perHostConcurrency 2, timeout 5 s; database ${database}; scratch ${scratch}`,
     );
     const results: RunResult[] = [];
     try {
