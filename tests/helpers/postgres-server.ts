@@ -66,10 +66,22 @@ async function findServer(): Promise<{ adminUrl: string; stop(): void }> {
   return startThrowawayCluster();
 }
 
-/** initdb + pg_ctl from /usr/lib/postgresql/<version>/bin, in a temp folder, on a free port, listening on 127.0.0.1 only. */
-async function startThrowawayCluster(): Promise<{ adminUrl: string; stop(): void }> {
+/** A PostgreSQL server of a test's own: its admin URL; restart (pg_ctl restart -m fast, as an operator would) and stop. */
+export interface ThrowawayCluster {
+  adminUrl: string;
+  restart(): void;
+  stop(): void;
+}
+
+/** True when PostgreSQL's binaries are installed (what startThrowawayCluster needs). */
+export function clusterBinaries(): string | undefined {
   const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
-  const bin = versions.map((version) => `/usr/lib/postgresql/${version}/bin`).find((dir) => existsSync(join(dir, 'initdb')));
+  return versions.map((version) => `/usr/lib/postgresql/${version}/bin`).find((dir) => existsSync(join(dir, 'initdb')));
+}
+
+/** initdb + pg_ctl from /usr/lib/postgresql/<version>/bin, in a temp folder, on a free port, listening on 127.0.0.1 only. */
+export async function startThrowawayCluster(): Promise<ThrowawayCluster> {
+  const bin = clusterBinaries();
   if (!bin) {
     throw new Error(
       'postgres-server: no PostgreSQL for the store tests: nothing answers on 127.0.0.1:5432, COLUMNWIRE_TEST_PG_URL is not set, ' +
@@ -91,7 +103,7 @@ async function startThrowawayCluster(): Promise<{ adminUrl: string; stop(): void
     if (result.status !== 0) throw new Error(`postgres-server: ${command} failed: ${result.stderr || result.stdout}`);
   };
   run('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '--no-sync']);
-  run('pg_ctl', [
+  const options = [
     '-D',
     join(dir, 'data'),
     '-l',
@@ -99,10 +111,11 @@ async function startThrowawayCluster(): Promise<{ adminUrl: string; stop(): void
     '-w',
     '-o',
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-    'start',
-  ]);
+  ];
+  run('pg_ctl', [...options, 'start']);
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    restart: () => run('pg_ctl', [...options, '-m', 'fast', 'restart']),
     stop() {
       spawnSync(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop'], { ...user });
       rmSync(dir, { recursive: true, force: true });
