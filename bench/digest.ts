@@ -38,19 +38,19 @@ import type { SinkStats } from './digest-sink.ts';
 import { fetchedState, serveFeedId, serveItem } from './serve-seed.ts';
 
 const RECIPIENTS = 10_000;
-const FEEDS = 10;
-const STORIES = 100;
+export const FEEDS = 10;
+export const STORIES = 100;
 /** runDigest's default concurrency, and the pool's connections (src/digest/send-digest.ts). */
-const IN_FLIGHT = 5;
+export const IN_FLIGHT = 5;
 const COMPILE_REPS = 5;
 const COMPOSE_REPS = 3;
 const RAW_WARMUP = 300;
 const CHECKPOINTS = [2_500, 5_000, 7_500, 10_000];
-const OUTLETS = ['The Northern Ledger', 'The Evening Courier', 'Metro Observer', 'Harbour Times', 'The Meridian'];
-const FROM = 'Columnwire <digest@columnwire.example>';
+export const OUTLETS = ['The Northern Ledger', 'The Evening Courier', 'Metro Observer', 'Harbour Times', 'The Meridian'];
+export const FROM = 'Columnwire <digest@columnwire.example>';
 const MB = 1024 * 1024;
 
-interface DigestRow {
+export interface DigestRow {
   what: string;
   work: string;
   ms: number;
@@ -106,7 +106,8 @@ function digestConfigYaml(): string {
   ].join('\n');
 }
 
-function formatDigestTable(rows: readonly DigestRow[]): string {
+/** The digest bench's table: one line per row, rates right-aligned, '–' where a rate means nothing. */
+export function formatDigestTable(rows: readonly DigestRow[]): string {
   const header = ['what ran', 'how much', 'ms', 'msgs/s', 'µs/msg', 'MB/s', 'peak RSS MB'];
   const cell = (value: number | undefined, digits = 0) => (value === undefined ? '–' : fmt(value, digits));
   const body = rows.map((row) => [
@@ -125,7 +126,7 @@ function formatDigestTable(rows: readonly DigestRow[]): string {
 }
 
 /** Stores 100 stories, 10 per feed, first seen `now` (so a first digest run picks them all up). */
-async function seedStories(app: App, now: Date): Promise<number> {
+export async function seedStories(app: App, now: Date): Promise<number> {
   let summaryBytes = 0;
   for (let feed = 0; feed < FEEDS; feed++) {
     const items = Array.from({ length: STORIES / FEEDS }, (_, k) =>
@@ -138,7 +139,7 @@ async function seedStories(app: App, now: Date): Promise<number> {
 }
 
 /** The raw floor: one prebuilt message sent `count` times over a pooled transport like ours, `IN_FLIGHT` at a time. */
-async function sendRaw(port: number, mail: SendMailOptions, count: number): Promise<{ ms: number; failed: number }> {
+export async function sendRaw(port: number, mail: SendMailOptions, count: number): Promise<{ ms: number; failed: number }> {
   const transport = nodemailer.createTransport({
     pool: true,
     maxConnections: IN_FLIGHT,

@@ -8,12 +8,15 @@
  * against a raw node:http floor, and feed rebuild times, over 10,000 stored stories.
  *
  * Then the digest benchmark (bench/digest.ts): 100 stories to 10,000 recipients through a
- * local smtp-server child, against nodemailer sending one prebuilt message 10,000 times.
+ * local smtp-server child, against nodemailer sending one prebuilt message 10,000 times; then its
+ * choices scenario (bench/digest-choices.ts): the same send to subscribers kept as data, 30% of
+ * them with choices of columnists/outlets/tags, rendered once per distinct selection.
  *
- * Which part runs: `npm run bench` all three; `npm run bench -- ingest` only ingest + parse;
+ * Which part runs: `npm run bench` all four (ingest, serve, digest, digest-choices); `npm run bench -- ingest` only ingest + parse;
  * `npm run bench -- serve` only serving; `npm run bench -- digest` only the digest send;
+ * `npm run bench -- digest-choices` only the digest send with readers' choices;
  * `npm run bench -- site` only the readers' site (bench/site.ts: 100,000 stories; not part of
- * "all", it takes minutes to seed) (or env BENCH=ingest|serve|digest|site when argv is not handy). `--feeds N` (or env BENCH_FEEDS)
+ * "all", it takes minutes to seed) (or env BENCH=ingest|serve|digest|digest-choices|site when argv is not handy). `--feeds N` (or env BENCH_FEEDS)
  * runs the ingest passes over N feeds instead of 1,000; the whole-process passes run at N and
  * at 1,000 and 3,000 feeds either way (peak RSS). Exit 1 only when a correctness check fails.
  *
@@ -36,6 +39,7 @@ import { compareParsers, type ParseComparison } from './parse.ts';
 import { benchPollProcesses, type PollProcesses } from './poll-processes.ts';
 import { describeTimer } from './process-runs.ts';
 import { benchStartup } from './startup.ts';
+import { runDigestChoicesBench } from './digest-choices.ts';
 import { runDigestBench } from './digest.ts';
 import { runScaleBench } from './scale.ts';
 import { runServeBench } from './serve.ts';
@@ -135,7 +139,9 @@ async function main(feeds: number): Promise<void> {
 }
 
 const usage = (problem: string): never => {
-  console.error(`usage: npm run bench [-- ingest|serve|digest|site|scale] [--feeds 1-6000] [--scale-feeds 100-100000]  (${problem})`);
+  console.error(
+    `usage: npm run bench [-- ingest|serve|digest|digest-choices|site|scale] [--feeds 1-6000] [--scale-feeds 100-100000]  (${problem})`,
+  );
   process.exit(2);
 };
 let args: { positionals: string[]; values: { feeds?: string | undefined; 'scale-feeds'?: string | undefined } } = {
@@ -152,7 +158,7 @@ const feedsText = args.values.feeds ?? process.env.BENCH_FEEDS ?? String(INGEST_
 const feeds = Number(feedsText);
 const scaleFeedsText = args.values['scale-feeds'] ?? process.env.BENCH_SCALE_FEEDS ?? '20000';
 const scaleFeeds = Number(scaleFeedsText);
-if (!['all', 'ingest', 'serve', 'digest', 'site', 'scale'].includes(part)) usage(`got part "${part}"`);
+if (!['all', 'ingest', 'serve', 'digest', 'digest-choices', 'site', 'scale'].includes(part)) usage(`got part "${part}"`);
 if (!Number.isInteger(scaleFeeds) || scaleFeeds < 100 || scaleFeeds > 100_000)
   usage(`got ${args.values['scale-feeds'] === undefined ? 'BENCH_SCALE_FEEDS' : '--scale-feeds'} "${scaleFeedsText}"`);
 if (!Number.isInteger(feeds) || feeds < 1 || feeds > 6_000)
@@ -160,5 +166,6 @@ if (!Number.isInteger(feeds) || feeds < 1 || feeds > 6_000)
 if (part === 'all' || part === 'ingest') await main(feeds);
 if (part === 'all' || part === 'serve') await runServeBench();
 if (part === 'all' || part === 'digest') await runDigestBench();
+if (part === 'all' || part === 'digest-choices') await runDigestChoicesBench();
 if (part === 'site') await runSiteBench();
 if (part === 'scale') await runScaleBench(scaleFeeds);
