@@ -103,6 +103,8 @@ describe('columnwire subscribers', () => {
     expect((await runCli(['--help'])).stdout).toMatch(/^ {2}subscribers +list who gets each digest, who unsubscribed and when$/m);
     const help = await runCli(['subscribers', '--help']);
     expect(help).toMatchObject({ code: 0 });
-    expect(help.stdout).toMatch(/^Usage: columnwire subscribers \[list\] \[--digest ID\] \[--pending\|--unsubscribed\|--bouncing\] \[--json\|--csv\]/);
+    expect(help.stdout).toMatch(
+      /^Usage: columnwire subscribers \[list\] \[--digest ID\] \[--pending\|--unsubscribed\|--bouncing\] \[--json\|--csv\]/,
+    );
   });
 });
