@@ -229,16 +229,33 @@ async function copiesByChoice(
   const [stories, stats] = await Promise.all([deps.store.storiesByIds(run.storyIds), deps.store.bylineStats()]);
   const directory = buildDirectory(stats, deps.config.feeds, deps.config.columnists);
   const sources = new Map(deps.config.feeds.map((feed) => [feed.id, feed]));
+  // By story selection (equal selections share one render), and by choice (equal choices select once).
   const copies = new Map<string, Promise<RenderedDigest | null>>();
-  return (address) => {
-    const chosen = choices.get(address);
-    if (!chosen) return Promise.resolve(rendered);
+  const byChoice = new Map<string, Promise<RenderedDigest | null>>();
+  const copyOf = (chosen: ReaderChoices): Promise<RenderedDigest | null> => {
     const selected = selectStories(stories, chosen, directory, sources);
     if (selected.length === stories.length) return Promise.resolve(rendered);
     if (selected.length === 0) return Promise.resolve(null);
     const key = selected.map((story) => story.id).join(',');
     let copy = copies.get(key);
-    if (!copy) copies.set(key, (copy = renderFor(digest, selected, run.createdAt, deps)));
+    if (!copy) {
+      copy = renderFor(digest, selected, run.createdAt, deps);
+      // A failed render is not kept: the next reader with this selection tries again.
+      copy.catch(() => copies.delete(key));
+      copies.set(key, copy);
+    }
+    return copy;
+  };
+  return (address) => {
+    const chosen = choices.get(address);
+    if (!chosen) return Promise.resolve(rendered);
+    const key = JSON.stringify([chosen.columnists, chosen.outlets, chosen.tags]);
+    let copy = byChoice.get(key);
+    if (!copy) {
+      copy = copyOf(chosen);
+      copy.catch(() => byChoice.delete(key));
+      byChoice.set(key, copy);
+    }
     return copy;
   };
 }
@@ -277,7 +294,15 @@ export async function sendDeliveries(
       await mark(claim, 'failed', { error: 'the address bounces (see `columnwire subscribers list --bouncing`)' });
       return;
     }
-    const copy = copyFor ? await copyFor(delivery.address) : rendered;
+    let copy: RenderedDigest | null;
+    try {
+      copy = copyFor ? await copyFor(delivery.address) : rendered;
+    } catch (error) {
+      // This reader's copy could not be rendered: left pending (and its claim released) for the next attempt.
+      log.warn({ to: delivery.address, err: error }, "digest copy for a reader's choices could not be rendered; left pending");
+      await mark(claim, 'pending', { error: `rendering the reader's copy failed: ${(error as Error).message}` });
+      return;
+    }
     if (copy === null) {
       await mark(claim, 'skipped', { error: 'nothing this reader chose is in this run' });
       return;
