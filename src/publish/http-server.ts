@@ -10,6 +10,7 @@ import type { Readiness } from '../readiness.ts';
 import type { Store } from '../storage/store.ts';
 import { describeAdminRefusal } from './admin-access.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
+import { renderReaderPage } from '../site/render-reader-pages.ts';
 import { SiteRequestError, type SiteResponse } from '../site/site-pages.ts';
 import { servedLimit, type FeedScope, type PublishedFeeds } from './published-feeds.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
@@ -135,7 +136,12 @@ async function handle(
   const { path, url } = target;
   // The one route that changes state: a signed unsubscribe, limited in size; refusals limited in rate.
   if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) {
-    return handleUnsubscribe(req, res, url, { store: deps.store, secret: deps.secret, limiter });
+    return handleUnsubscribe(req, res, url, {
+      store: deps.store,
+      secret: deps.secret,
+      limiter,
+      frame: async (title, body) => renderReaderPage(await deps.published.site.context(), title, body),
+    });
   }
   const readers = deps.readerRoutes;
   if (

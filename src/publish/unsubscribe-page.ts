@@ -23,15 +23,26 @@ export interface UnsubscribeDeps {
   secret: string;
   /** Spent by refused requests only. */
   limiter: RateLimiter;
+  /** The whole page around a title and body, in the site's layout. */
+  frame: (title: string, body: string) => Promise<string>;
 }
 
 /** Handles GET and POST /unsubscribe. */
 export async function handleUnsubscribe(req: IncomingMessage, res: ServerResponse, url: URL, deps: UnsubscribeDeps): Promise<void> {
-  const refuse = (status: number, title: string, body: string): void => {
+  const page = async (status: number, title: string, body: string): Promise<void> => {
+    const html = await deps.frame(title, body);
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(html);
+  };
+  const refuse = async (status: number, title: string, body: string): Promise<void> => {
     const waitSeconds = deps.limiter.take(req.socket.remoteAddress ?? '', Date.now());
-    if (waitSeconds === 0) return page(res, status, title, body);
+    if (waitSeconds === 0) return page(status, title, body);
     res.setHeader('retry-after', String(waitSeconds));
-    page(res, 429, 'Too many refused requests', `<p>Too many refused requests came from your address; try again in ${waitSeconds} s.</p>`);
+    return page(
+      429,
+      'Too many refused requests',
+      `<p>Too many refused requests came from your address; try again in ${waitSeconds} s.</p>`,
+    );
   };
   if ((req.url ?? '').length > MAX_URL_LENGTH)
     return refuse(414, 'Link too long', '<p>This link is too long to be an unsubscribe link.</p>');
@@ -53,7 +64,6 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
   if (subject.epoch < (standing?.epoch ?? 0)) {
     // Signed by us, so not a guess: answered, and the limit is not spent.
     return page(
-      res,
       410,
       'Old link',
       `<p>This link is from a digest sent before ${who} was subscribed again to ${digest}${standing ? ` (on ${day(standing.since)})` : ''}, so it no longer unsubscribes.</p>
@@ -64,7 +74,6 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
     const everything = form.get('scope') === 'all';
     await deps.store.unsubscribe(subject.address, everything ? null : subject.digestId, new Date());
     return page(
-      res,
       200,
       'Unsubscribed',
       everything
@@ -76,7 +85,7 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
     standing?.state === 'unsubscribed'
       ? `<p>${who} has been unsubscribed from ${standing.scope === 'all' ? 'every digest' : digest} since ${day(standing.since)}.</p>`
       : `<p>Stop sending ${digest} to ${who}?</p>`;
-  page(res, 200, 'Unsubscribe?', `${already}${buttons(token, subject, standing?.state !== 'unsubscribed')}`);
+  return page(200, 'Unsubscribe?', `${already}${buttons(token, subject, standing?.state !== 'unsubscribed')}`);
 }
 
 /** The confirmation buttons: this digest (when `thisOne`), and every digest. */
@@ -89,14 +98,4 @@ function buttons(token: string, subject: TokenSubject, thisOne: boolean): string
 
 function day(date: Date): string {
   return date.toISOString().slice(0, 10);
-}
-
-function page(res: ServerResponse, status: number, title: string, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}button{font-size:1rem;padding:.5rem 1rem;margin:.25rem 0}</style>
-</head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>
-`);
 }

@@ -135,6 +135,10 @@ describe('subscribing on the site', () => {
     // Unsubscribe from this digest with the preferences page's button.
     const unsubscribed = await post('/unsubscribe', { token: prefToken, scope: 'digest' });
     expect(unsubscribed.status).toBe(200);
+    // In the site's layout, valid, with its navigation.
+    const done = await validHtml(unsubscribed);
+    expect(done).toContain('<h1>Unsubscribed</h1>');
+    expect(done).toContain('Latest columns</a>');
     digestApp.advance(24 * 3600_000);
     await digestApp.save('jane', [column('j2', digestApp.clock.now, 1, { title: 'Jane again', author: 'Jane Doe' })]);
     await digestApp.run('daily', smtp.url);
