@@ -141,6 +141,7 @@ async function handle(
       secret: deps.secret,
       limiter,
       frame: async (title, body) => renderReaderPage(await deps.published.site.context(), title, body),
+      strings: async () => (await deps.published.site.context()).strings,
     });
   }
   const readers = deps.readerRoutes;

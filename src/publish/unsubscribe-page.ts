@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeHtml } from '../html-text.ts';
+import type { SiteStrings } from '../site/site-strings.ts';
 import type { Store } from '../storage/store.ts';
 import { verifyUnsubscribeToken, type TokenSubject } from '../unsubscribe-token.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -25,10 +26,13 @@ export interface UnsubscribeDeps {
   limiter: RateLimiter;
   /** The whole page around a title and body, in the site's layout. */
   frame: (title: string, body: string) => Promise<string>;
+  /** The site's words, in its language. */
+  strings: () => Promise<SiteStrings>;
 }
 
 /** Handles GET and POST /unsubscribe. */
 export async function handleUnsubscribe(req: IncomingMessage, res: ServerResponse, url: URL, deps: UnsubscribeDeps): Promise<void> {
+  const t = await deps.strings();
   const page = async (status: number, title: string, body: string): Promise<void> => {
     const html = await deps.frame(title, body);
     res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -44,30 +48,27 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
       `<p>Too many refused requests came from your address; try again in ${waitSeconds} s.</p>`,
     );
   };
-  if ((req.url ?? '').length > MAX_URL_LENGTH)
-    return refuse(414, 'Link too long', '<p>This link is too long to be an unsubscribe link.</p>');
+  if ((req.url ?? '').length > MAX_URL_LENGTH) return refuse(414, t.tooLongTitle, `<p>${escapeHtml(t.tooLongText)}</p>`);
   const body = req.method === 'POST' ? await readSmallBody(req, MAX_BODY_BYTES) : '';
-  if (body === null) return refuse(413, 'Request too large', '<p>This request is too large.</p>');
+  if (body === null) return refuse(413, t.tooLargeTitle, `<p>${escapeHtml(t.tooLargeText)}</p>`);
   const form = new URLSearchParams(body);
   const token = url.searchParams.get('token') ?? form.get('token') ?? '';
   const subject = verifyUnsubscribeToken(token, deps.secret);
   if (!subject) {
-    return refuse(
-      400,
-      'Invalid link',
-      '<p>This unsubscribe link is not valid: it may have been cut or changed. Use the link from the latest digest email.</p>',
-    );
+    return refuse(400, t.invalidLinkTitle, `<p>${escapeHtml(t.unsubscribeInvalid)}</p>`);
   }
   const standing = await deps.store.subscriptionState(subject.address, subject.digestId);
   const who = `<strong>${escapeHtml(subject.address)}</strong>`;
-  const digest = `the “${escapeHtml(subject.digestId)}” digest`;
+  const ADDRESS = '\u0000address\u0000';
+  // Texts are escaped, then the address set in bold within them.
+  const say = (text: string) => escapeHtml(text).replace(escapeHtml(ADDRESS), () => who);
+  const digest = t.theDigest(subject.digestId);
   if (subject.epoch < (standing?.epoch ?? 0)) {
     // Signed by us, so not a guess: answered, and the limit is not spent.
     return page(
       410,
-      'Old link',
-      `<p>This link is from a digest sent before ${who} was subscribed again to ${digest}${standing ? ` (on ${day(standing.since)})` : ''}, so it no longer unsubscribes.</p>
-<p>To stop ${digest}, use the unsubscribe link in a digest sent since then.</p>`,
+      t.oldLinkTitle,
+      `<p>${say(t.unsubscribeOld(ADDRESS, digest, standing ? day(standing.since) : null))}</p>\n<p>${say(t.unsubscribeOldHint(digest))}</p>`,
     );
   }
   if (req.method === 'POST') {
@@ -75,24 +76,24 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
     await deps.store.unsubscribe(subject.address, everything ? null : subject.digestId, new Date());
     return page(
       200,
-      'Unsubscribed',
+      t.unsubscribedTitle,
       everything
-        ? `<p>${who} will get no more digests.</p>`
-        : `<p>${who} will get no more of ${digest}.</p>${buttons(token, subject, false)}`,
+        ? `<p>${say(t.noMoreDigests(ADDRESS))}</p>`
+        : `<p>${say(t.noMoreOf(ADDRESS, digest))}</p>${buttons(token, subject, false, t)}`,
     );
   }
   const already =
     standing?.state === 'unsubscribed'
-      ? `<p>${who} has been unsubscribed from ${standing.scope === 'all' ? 'every digest' : digest} since ${day(standing.since)}.</p>`
-      : `<p>Stop sending ${digest} to ${who}?</p>`;
-  return page(200, 'Unsubscribe?', `${already}${buttons(token, subject, standing?.state !== 'unsubscribed')}`);
+      ? `<p>${say(t.alreadyUnsubscribed(ADDRESS, standing.scope === 'all' ? t.everyDigest : digest, day(standing.since)))}</p>`
+      : `<p>${say(t.stopSending(digest, ADDRESS))}</p>`;
+  return page(200, t.unsubscribeTitle, `${already}${buttons(token, subject, standing?.state !== 'unsubscribed', t)}`);
 }
 
 /** The confirmation buttons: this digest (when `thisOne`), and every digest. */
-function buttons(token: string, subject: TokenSubject, thisOne: boolean): string {
+function buttons(token: string, subject: TokenSubject, thisOne: boolean, t: SiteStrings): string {
   const action = escapeHtml(`/unsubscribe?token=${encodeURIComponent(token)}`);
-  const one = `<form method="post" action="${action}"><button type="submit">Unsubscribe from “${escapeHtml(subject.digestId)}”</button></form>`;
-  const all = `<form method="post" action="${action}"><input type="hidden" name="scope" value="all"><button type="submit">Unsubscribe from all digests</button></form>`;
+  const one = `<form method="post" action="${action}"><button type="submit">${escapeHtml(t.unsubscribeFrom(subject.digestId))}</button></form>`;
+  const all = `<form method="post" action="${action}"><input type="hidden" name="scope" value="all"><button type="submit">${escapeHtml(t.unsubscribeFromAll)}</button></form>`;
   return `\n${thisOne ? `${one}\n` : ''}${all}`;
 }
 

@@ -8,6 +8,7 @@ import { HtmlValidate } from 'html-validate';
 import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
 import type { ParsedItem } from '../../src/model.ts';
+import { createUnsubscribeToken } from '../../src/unsubscribe-token.ts';
 import { item } from '../helpers/items.ts';
 import { SERVED_AT, startServedApp, type ServedApp } from '../helpers/served-app.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -299,5 +300,11 @@ describe('the readers site', () => {
     expect(html).toContain('Dernières chroniques');
     expect(html).toContain('20 nov. 2026, 09:05 UTC+1');
     expect(await page(served, '/columnists')).toContain('Chroniqueurs');
+    // The unsubscribe page speaks it too, in the same layout.
+    const token = createUnsubscribeToken({ address: 'lecteur@example.org', digestId: 'matin' }, served.app.secret);
+    const unsubscribe = await page(served, `/unsubscribe?token=${token}`);
+    expect(unsubscribe).toContain('<h1>Se désabonner ?</h1>');
+    expect(unsubscribe).toContain('Ne plus envoyer la lettre « matin » à <strong>lecteur@example.org</strong> ?');
+    expect(unsubscribe).toContain('<html lang="fr">');
   });
 });
