@@ -42,11 +42,7 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
     const waitSeconds = deps.limiter.take(req.socket.remoteAddress ?? '', Date.now());
     if (waitSeconds === 0) return page(status, title, body);
     res.setHeader('retry-after', String(waitSeconds));
-    return page(
-      429,
-      'Too many refused requests',
-      `<p>Too many refused requests came from your address; try again in ${waitSeconds} s.</p>`,
-    );
+    return page(429, t.tooManyTitle, `<p>${escapeHtml(t.tooManyRefused(String(waitSeconds)))}</p>`);
   };
   if ((req.url ?? '').length > MAX_URL_LENGTH) return refuse(414, t.tooLongTitle, `<p>${escapeHtml(t.tooLongText)}</p>`);
   const body = req.method === 'POST' ? await readSmallBody(req, MAX_BODY_BYTES) : '';
