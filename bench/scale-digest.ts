@@ -276,7 +276,7 @@ function report(evidence: Evidence): boolean {
     ],
     [
       duplicates <= bound && mixedIds === 0,
-      `duplicates ≤ kills × in flight: ${fmt(duplicates)} ≤ ${kills.length} × ${DIGEST_LOOPS} loops × ${IN_FLIGHT} sends (a killed worker's claimed, unconfirmed copies; each resent with the same Message-ID: ${fmt(mixedIds)} recipients got two)`,
+      `duplicates ≤ kills × in flight: ${fmt(duplicates)} ≤ ${kills.length} × ${DIGEST_LOOPS} loops × ${IN_FLIGHT} sends (a killed worker's claimed, unconfirmed copies; a resend keeps its Message-ID: ${fmt(mixedIds)} recipients got two different ones)`,
     ],
   ];
   console.log('\nchecks:');
