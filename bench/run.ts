@@ -23,7 +23,8 @@
  * `npm run bench -- scale` (not part of `all`: it needs PostgreSQL and takes about 25 minutes)
  * runs the scale-out benchmark (bench/scale.ts): SQLite against 1, 2 and 4 PostgreSQL workers
  * polling a simulated fleet, workers killed mid-run. `--scale-feeds N` (or env BENCH_SCALE_FEEDS)
- * sizes the fleet (default 20,000).
+ * sizes the fleet (default 20,000). `BENCH_SCALE_RUNS=digest npm run bench -- scale` runs only
+ * the digest run instead (bench/scale-digest.ts: 100,000 subscribers over 2 workers, 3 kills).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';

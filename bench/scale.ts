@@ -14,6 +14,8 @@
  * default 1), BENCH_SCALE_CONCURRENCY (poll.concurrency of every process, default 32: a worker's
  * job loops), BENCH_SCALE_KILLS (default 6), BENCH_SCALE_SEED, BENCH_SCALE_RUNS (a comma list of run
  * names, to run fewer), BENCH_SCALE_KEEP=1 keeps the scratch folder (request logs, process logs).
+ * The run named `digest` (bench/scale-digest.ts: a digest to BENCH_SCALE_DIGEST_RECIPIENTS
+ * subscribers, default 100,000, over 2 workers with 3 kills) runs only when BENCH_SCALE_RUNS names it.
  * Exit 1 only when a correctness check fails.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { feedId, feedPath, HOSTS, hostOf } from './scale-model.ts';
 import { printScaleReport } from './scale-report.ts';
+import { runDigestScale } from './scale-digest.ts';
 import { runPlan, type RunPlan, type RunResult } from './scale-run.ts';
 import { startChild } from './serve-child.ts';
 import { fmt } from './measure.ts';
@@ -52,9 +55,12 @@ function plans(kills: number): RunPlan[] {
       kills,
     },
   ];
-  const wanted = process.env.BENCH_SCALE_RUNS?.split(',').map((name) => name.trim());
+  const wanted = wantedRuns();
   return wanted ? all.filter((plan) => wanted.includes(plan.name)) : all;
 }
+
+/** The run names BENCH_SCALE_RUNS asks for, or null for the default list (every run but `digest`). */
+const wantedRuns = (): string[] | null => process.env.BENCH_SCALE_RUNS?.split(',').map((name) => name.trim()) ?? null;
 
 function configYaml(ports: readonly number[], feeds: number, periodMinutes: number, concurrency: number): string {
   const lines = [
@@ -83,6 +89,7 @@ export async function runScaleBench(feeds: number): Promise<void> {
   const kills = envInteger('BENCH_SCALE_KILLS', 6, 0, 100);
   const seed = envInteger('BENCH_SCALE_SEED', 12, 0, 2 ** 31);
   const concurrency = envInteger('BENCH_SCALE_CONCURRENCY', 32, 1, 64);
+  const digestRecipients = envInteger('BENCH_SCALE_DIGEST_RECIPIENTS', 100_000, 100, 1_000_000);
   if (60 % periodMinutes !== 0) throw new Error(`bench: BENCH_SCALE_PERIOD_MINUTES must divide 60, got ${periodMinutes}`);
   const adminUrl = process.env.BENCH_SCALE_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = `columnwire_bench_${process.pid}`;
@@ -138,10 +145,21 @@ export async function runScaleBench(feeds: number): Promise<void> {
           process.exitCode = 1;
         }
       }
+      if (wantedRuns()?.includes('digest')) {
+        if (process.stderr.isTTY) process.stderr.write(`bench: scale run digest (${fmt(digestRecipients)} recipients)\n`);
+        try {
+          const ok = await runDigestScale({ ...context, recipients: digestRecipients });
+          if (!ok) process.exitCode = 1;
+        } catch (error) {
+          console.log(`FAIL digest: the run broke off: ${(error as Error).stack ?? String(error)}`);
+          process.exitCode = 1;
+        }
+      }
     } finally {
       await schemaClient.end();
     }
-    if (!printScaleReport(results, { feeds, periodMs: periodMinutes * 60_000, tickSeconds: TICK_SECONDS })) process.exitCode = 1;
+    if (results.length > 0 && !printScaleReport(results, { feeds, periodMs: periodMinutes * 60_000, tickSeconds: TICK_SECONDS }))
+      process.exitCode = 1;
   } finally {
     await cleanUp();
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
