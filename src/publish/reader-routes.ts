@@ -119,7 +119,8 @@ async function subscribe(req: IncomingMessage, res: ServerResponse, form: URLSea
     html: `<!DOCTYPE html><html lang="${ctx.locale}"><body>${text
       .split('\n\n')
       .map(
-        (paragraph) => `<p>${escapeHtml(paragraph).replace(escapeHtml(link), `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
+        (paragraph) =>
+          `<p>${escapeHtml(paragraph).replace(escapeHtml(link), () => `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
       )
       .join('')}</body></html>`,
     messageId: `<signup-${randomBytes(12).toString('hex')}@${host}>`,
