@@ -15,22 +15,13 @@ export interface TokenSubject {
 
 /** The token for an address, digest and epoch (0 unless given: never resubscribed). */
 export function createUnsubscribeToken(subject: Omit<TokenSubject, 'epoch'> & { epoch?: number }, secret: string): string {
-  const payload = Buffer.from(JSON.stringify([subject.address.toLowerCase(), subject.digestId, subject.epoch ?? 0])).toString('base64url');
-  return `${payload}.${sign(payload, secret)}`;
+  return seal([subject.address.toLowerCase(), subject.digestId, subject.epoch ?? 0], secret);
 }
 
 /** The subject of a valid token, or null when it is malformed or its signature does not match. */
 export function verifyUnsubscribeToken(token: string, secret: string): TokenSubject | null {
-  const [payload, signature, ...extra] = token.split('.');
-  if (!payload || !signature || extra.length > 0) return null;
-  const expected = Buffer.from(sign(payload, secret));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-  try {
-    return parseSubject(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown);
-  } catch {
-    return null;
-  }
+  const value = open(token, secret);
+  return value === undefined ? null : parseSubject(value);
 }
 
 /** [address, digest] (links mailed before epochs, kept working as epoch 0) or [address, digest, epoch]. */
@@ -40,6 +31,26 @@ function parseSubject(value: unknown): TokenSubject | null {
   if (typeof address !== 'string' || typeof digestId !== 'string') return null;
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) return null;
   return { address, digestId, epoch };
+}
+
+/** `value` as JSON in base64url, a dot, and its HMAC-SHA256 signature. */
+function seal(value: unknown, secret: string): string {
+  const payload = Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${payload}.${sign(payload, secret)}`;
+}
+
+/** The value a token sealed, or undefined when it is malformed or its signature does not match. */
+function open(token: string, secret: string): unknown {
+  const [payload, signature, ...extra] = token.split('.');
+  if (!payload || !signature || extra.length > 0) return undefined;
+  const expected = Buffer.from(sign(payload, secret));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function sign(payload: string, secret: string): string {
@@ -58,26 +69,14 @@ export const SIGNUP_LINK_HOURS = 48;
 
 /** The token of a signup confirmation link. Its payload starts with "signup", so it is never an unsubscribe token, nor one of those a signup token. */
 export function createSignupToken(subject: SignupSubject, secret: string): string {
-  const payload = Buffer.from(
-    JSON.stringify(['signup', subject.address.toLowerCase(), subject.digestId, subject.requestedAt.getTime()]),
-  ).toString('base64url');
-  return `${payload}.${sign(payload, secret)}`;
+  return seal(['signup', subject.address.toLowerCase(), subject.digestId, subject.requestedAt.getTime()], secret);
 }
 
 /** The subject of a valid signup token, or null (malformed, tampered, or not a signup token). Expiry is the caller's. */
 export function verifySignupToken(token: string, secret: string): SignupSubject | null {
-  const [payload, signature, ...extra] = token.split('.');
-  if (!payload || !signature || extra.length > 0) return null;
-  const expected = Buffer.from(sign(payload, secret));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-  try {
-    const value = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
-    if (!Array.isArray(value) || value.length !== 4 || value[0] !== 'signup') return null;
-    const [, address, digestId, at] = value as unknown[];
-    if (typeof address !== 'string' || typeof digestId !== 'string' || typeof at !== 'number' || !Number.isSafeInteger(at)) return null;
-    return { address, digestId, requestedAt: new Date(at) };
-  } catch {
-    return null;
-  }
+  const value = open(token, secret);
+  if (!Array.isArray(value) || value.length !== 4 || value[0] !== 'signup') return null;
+  const [, address, digestId, at] = value as unknown[];
+  if (typeof address !== 'string' || typeof digestId !== 'string' || typeof at !== 'number' || !Number.isSafeInteger(at)) return null;
+  return { address, digestId, requestedAt: new Date(at) };
 }

@@ -157,7 +157,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     stripTracking: options.stripTracking ?? true,
     signup: options.signup ?? false,
     clean: cleanAll,
-    document: (html, lastModified) => makeDocument(html, 'text/html; charset=utf-8', lastModified),
+    document: (html, stories) => makeDocument(html, 'text/html; charset=utf-8', newest(stories) ?? now()),
     memo: async (key, build) => {
       await sync();
       return memo(`site:${key}`, build);

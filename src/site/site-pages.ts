@@ -38,8 +38,8 @@ export interface SitePagesOptions {
   signup: boolean;
   /** Cleans stories as every output does (sanitized summaries: no tracking pixel or "appeared first" footer). */
   clean(stories: readonly Story[]): Promise<Story[]>;
-  /** Builds a document from HTML with the page's newest date. */
-  document(html: string, lastModified: Date): PublishedDocument;
+  /** Builds a document from HTML, last modified when the newest of `stories` was (now, with none). */
+  document(html: string, stories: readonly Story[]): PublishedDocument;
   /** Keeps a first page until the store changes. */
   memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument>;
   /** The store's content version (cached by the caller). */
@@ -110,15 +110,11 @@ export function createSitePages(options: SitePagesOptions) {
     };
   }
 
-  const html = (text: string, stories: readonly Story[] = []): PublishedDocument =>
-    options.document(
-      text,
-      stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now(),
-    );
+  const html = (text: string, stories: readonly Story[] = []): PublishedDocument => options.document(text, stories);
   const ok = (document: PublishedDocument): SiteResponse => ({ status: 200, document });
   const notFound = async (): Promise<SiteResponse> => ({
     status: 404,
-    document: options.document(renderNotFoundPage(await context()), options.now()),
+    document: options.document(renderNotFoundPage(await context()), []),
   });
 
   // Later pages, kept apart from first pages and feeds (a crawler walking every cursor cannot
