@@ -7,6 +7,18 @@ export interface FeedSource {
   title: string | null;
   outlet: string | null;
   tags: string[];
+  /** Set when columnists pick themselves out of this multi-author feed (`columnists[].pickFrom`): only their items are stored. */
+  pick?: AuthorPick;
+}
+
+/** Whose items a multi-author feed keeps. */
+export interface AuthorPick {
+  /** Folded names (and aliases) of the columnists picking this feed. */
+  authorKeys: string[];
+  /** Whether its unsigned items are kept too (a picking columnist lists the feed in `feeds:`). */
+  keepUnsigned: boolean;
+  /** The columnists' names, for messages. */
+  names: string[];
 }
 
 /** What a feed document says about itself. */
@@ -109,9 +121,10 @@ export interface SaveResult {
 export type PollOutcome =
   /**
    * `itemCount`: items stored or matched; `droppedItems`: the document's oldest items past
-   * poll.maxItemsPerFeed; `emptyItems`: items with no title, link or text. Neither of the last two is stored.
+   * poll.maxItemsPerFeed; `emptyItems`: items with no title, link or text; `unpickedItems`: items of a
+   * feed columnists pick themselves out of (`columnists[].pickFrom`) that none of them signed. None of the last three is stored.
    */
-  | ({ kind: 'stored'; itemCount: number; droppedItems: number; emptyItems: number } & SaveResult)
+  | ({ kind: 'stored'; itemCount: number; droppedItems: number; emptyItems: number; unpickedItems: number } & SaveResult)
   | { kind: 'not-modified' }
   /** 'busy': another process held the database's write lock too long; the feed is left as it was, for the next cycle. */
   | { kind: 'skipped'; reason: WaitReason | 'busy'; until: Date }

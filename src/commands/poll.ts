@@ -41,6 +41,7 @@ export const pollCommand: Command = {
       const notStored = [
         totals.emptyItems > 0 ? `${count(totals.emptyItems, 'item')} with nothing to show skipped` : '',
         totals.droppedItems > 0 ? `${count(totals.droppedItems, 'item')} past poll.maxItemsPerFeed dropped` : '',
+        totals.unpickedItems > 0 ? `${count(totals.unpickedItems, 'item')} by authors not picked left out` : '',
         summary.pruned > 0 ? `${count(summary.pruned, 'old story', 'old stories')} pruned` : '',
       ].filter(Boolean);
       stdout.write(
@@ -61,7 +62,8 @@ export function formatOutcome(feed: Feed, outcome: PollOutcome): string {
       return (
         `${feed.id}: ${outcome.added} new, ${outcome.updated} updated, ${outcome.duplicates} unchanged` +
         `${outcome.emptyItems > 0 ? `, ${outcome.emptyItems} skipped with nothing to show` : ''}` +
-        ` (${count(outcome.itemCount + outcome.emptyItems, 'item')}` +
+        `${outcome.unpickedItems > 0 ? `, ${outcome.unpickedItems} by authors not picked left out` : ''}` +
+        ` (${count(outcome.itemCount + outcome.emptyItems + outcome.unpickedItems, 'item')}` +
         `${outcome.droppedItems > 0 ? `; ${outcome.droppedItems} older past poll.maxItemsPerFeed dropped` : ''})`
       );
     case 'not-modified':

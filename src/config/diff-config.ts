@@ -1,4 +1,5 @@
 /** What changed between two configs, for the reload log line and for deciding what to reschedule. Pure. */
+import { pickSignature } from '../feeds/pick-authors.ts';
 import type { Config } from './load.ts';
 
 export interface ConfigChanges {
@@ -6,7 +7,10 @@ export interface ConfigChanges {
   feedsRemoved: string[];
   /** Feeds whose url, title, outlet or tags changed. */
   feedsChanged: string[];
-  /** Feeds a reload fetches at once: the added ones and those whose URL changed (a new title or tag needs no fetch). */
+  /**
+   * Feeds a reload fetches at once: the added ones, those whose URL changed, and those whose
+   * picked columnists changed (items left out before may be wanted now); a new title or tag needs no fetch.
+   */
   feedsToFetch: string[];
   pollScheduleChanged: boolean;
   /** Digests added, removed or changed in any setting. */
@@ -20,6 +24,7 @@ export function diffConfig(before: Config, after: Config): ConfigChanges {
   const oldFeeds = new Map(before.feeds.map((feed) => [feed.id, JSON.stringify(feed)]));
   const newFeeds = new Map(after.feeds.map((feed) => [feed.id, JSON.stringify(feed)]));
   const oldUrls = new Map(before.feeds.map((feed) => [feed.id, feed.url]));
+  const oldPicks = new Map(before.feeds.map((feed) => [feed.id, pickSignature(feed.pick)]));
   const oldDigests = new Map(before.digests.map((digest) => [digest.id, JSON.stringify(digest)]));
   const newDigests = new Map(after.digests.map((digest) => [digest.id, JSON.stringify(digest)]));
   const digestIds = new Set([...oldDigests.keys(), ...newDigests.keys()]);
@@ -32,7 +37,9 @@ export function diffConfig(before: Config, after: Config): ConfigChanges {
     feedsAdded: [...newFeeds.keys()].filter((id) => !oldFeeds.has(id)),
     feedsRemoved: [...oldFeeds.keys()].filter((id) => !newFeeds.has(id)),
     feedsChanged: [...newFeeds.keys()].filter((id) => oldFeeds.has(id) && oldFeeds.get(id) !== newFeeds.get(id)),
-    feedsToFetch: after.feeds.filter((feed) => oldUrls.get(feed.id) !== feed.url).map((feed) => feed.id),
+    feedsToFetch: after.feeds
+      .filter((feed) => oldUrls.get(feed.id) !== feed.url || oldPicks.get(feed.id) !== pickSignature(feed.pick))
+      .map((feed) => feed.id),
     pollScheduleChanged: before.poll.schedule !== after.poll.schedule,
     digestsChanged: [...digestIds].filter((id) => oldDigests.get(id) !== newDigests.get(id)),
     needsRestart,

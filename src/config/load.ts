@@ -132,6 +132,7 @@ export function parseConfig(text: string, path: string): Config {
   const feeds = settleFeedIds(parsed.data, at);
   checkDigests(parsed.data, feeds, at);
   checkColumnists(parsed.data, feeds, at);
+  settlePicks(parsed.data, feeds);
   const templates = parsed.data.templates === undefined ? null : resolve(dirname(path), parsed.data.templates);
   const warnings = findDuplicateFeeds(feeds).map(
     ({ index, sameAs }) =>
@@ -258,8 +259,26 @@ function checkColumnists(raw: RawConfig, feeds: FeedSource[], at: (keys: readonl
     columnist.feeds.forEach((id, position) => {
       if (!ids.has(id)) problems.push(`${at(['columnists', index, 'feeds', position])} no feed has the id "${id}"`);
     });
+    columnist.pickFrom.forEach((id, position) => {
+      if (!ids.has(id)) problems.push(`${at(['columnists', index, 'pickFrom', position])} no feed has the id "${id}"`);
+    });
   });
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Each feed some columnists pick themselves out of gets whose items it keeps (`FeedSource.pick`). */
+function settlePicks(raw: RawConfig, feeds: FeedSource[]): void {
+  const byId = new Map(feeds.map((feed) => [feed.id, feed]));
+  for (const columnist of raw.columnists) {
+    const keys = [columnist.name, ...columnist.aliases].map((name) => foldText(name)).filter((key): key is string => key !== null);
+    for (const id of new Set(columnist.pickFrom)) {
+      const feed = byId.get(id)!;
+      const pick = (feed.pick ??= { authorKeys: [], keepUnsigned: false, names: [] });
+      pick.authorKeys.push(...keys.filter((key) => !pick.authorKeys.includes(key)));
+      pick.names.push(columnist.name);
+      pick.keepUnsigned ||= columnist.feeds.includes(id);
+    }
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -191,6 +191,8 @@ const columnistSchema = z.strictObject(
     bio: text.optional(),
     /** Feeds whose stories with no author are theirs (a one-person feed that signs nothing). */
     feeds: z.array(text, { error: 'must be a list of feed ids' }).default([]),
+    /** Multi-author feeds to pick them out of: those feeds keep only the items their picking columnists signed. */
+    pickFrom: z.array(text, { error: 'must be a list of feed ids' }).default([]),
   },
   { error: 'must be a mapping with at least name:' },
 );

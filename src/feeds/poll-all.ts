@@ -188,6 +188,8 @@ export function countOutcomes(results: PollCycleSummary['results']) {
     emptyItems: 0,
     /** Items past poll.maxItemsPerFeed, the oldest of their documents, not stored. */
     droppedItems: 0,
+    /** Items of picked-from feeds no picking columnist signed, not stored. */
+    unpickedItems: 0,
   };
   for (const { outcome } of results) {
     if (outcome.kind === 'stored') {
@@ -196,6 +198,7 @@ export function countOutcomes(results: PollCycleSummary['results']) {
       totals.duplicates += outcome.duplicates;
       totals.emptyItems += outcome.emptyItems;
       totals.droppedItems += outcome.droppedItems;
+      totals.unpickedItems += outcome.unpickedItems;
     } else if (outcome.kind === 'not-modified') totals.notModified++;
     else if (outcome.kind === 'skipped') totals.skipped++;
     else totals.failed++;

@@ -9,6 +9,7 @@ import type { AddressPolicy } from './guard-address.ts';
 import { fetchFeed, type FetchRequest } from './fetch-feed.ts';
 import { normalizeItems } from './normalize-items.ts';
 import { parseFetched, type Fetched } from './parse-fetched.ts';
+import { pickItems } from './pick-authors.ts';
 import type { FeedParser } from './parse-pool.ts';
 import { nextFetchAfterFailure, nextFetchAfterSuccess, parseRetryAfter } from './schedule.ts';
 
@@ -82,7 +83,12 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   const [meta, items] =
     document.kind === 'normalized' ? [document.feed, document.items] : [document.parsed.feed, normalizeItems(document.parsed.items, now)];
   const emptyItems = document.kind === 'normalized' ? document.emptyItems : document.parsed.items.length - items.length;
-  return store(feed, deps, parsed.fetched, meta, items, now, { droppedItems: document.droppedItems, emptyItems });
+  const picked = pickItems(items, feed.source.pick);
+  return store(feed, deps, parsed.fetched, meta, picked.items, now, {
+    droppedItems: document.droppedItems,
+    emptyItems,
+    unpickedItems: picked.leftOut,
+  });
 }
 
 async function store(
@@ -92,7 +98,7 @@ async function store(
   meta: ParsedFeedMeta,
   items: NormalizedItem[],
   now: Date,
-  left: { droppedItems: number; emptyItems: number },
+  left: { droppedItems: number; emptyItems: number; unpickedItems: number },
 ): Promise<PollOutcome> {
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
   const saved = await deps.store.saveFetched(

@@ -21,6 +21,8 @@ export interface FeedRow {
   ttl_minutes: number | null;
   consecutive_errors: number;
   last_error: string | null;
+  /** The feed's pick signature (pickSignature), or null. */
+  pick: string | null;
 }
 
 /** A time column (milliseconds, or null) as a Date. */

@@ -34,10 +34,12 @@ export interface PollAppOptions {
   feeds: Record<string, string>;
   /** Extra `poll:` settings (allowPrivateAddresses is true, timeoutSeconds 5 unless given). */
   poll?: Record<string, number | boolean>;
+  /** More top-level feeds.yaml text, appended as is (a `columnists:` list, say). */
+  extraYaml?: string;
 }
 
 /** The feeds.yaml text for these feeds and poll settings. */
-export function configYaml(feeds: Record<string, string>, poll: Record<string, number | boolean> = {}): string {
+export function configYaml(feeds: Record<string, string>, poll: Record<string, number | boolean> = {}, extraYaml = ''): string {
   const settings = { allowPrivateAddresses: true, timeoutSeconds: 5, ...poll };
   return [
     'title: Poll test digest',
@@ -46,13 +48,13 @@ export function configYaml(feeds: Record<string, string>, poll: Record<string, n
     ...Object.entries(settings).map(([key, value]) => `  ${key}: ${value}`),
     'feeds:',
     ...Object.entries(feeds).flatMap(([id, url]) => [`  - id: ${id}`, `    url: "${url}"`]),
-    '',
+    extraYaml,
   ].join('\n');
 }
 
 /** Builds the app over a fresh data directory with a fixed clock and random() = 0.5 (no jitter). */
 export async function startPollApp(options: PollAppOptions): Promise<PollApp> {
-  const config = parseConfig(configYaml(options.feeds, options.poll), 'feeds.yaml');
+  const config = parseConfig(configYaml(options.feeds, options.poll, options.extraYaml), 'feeds.yaml');
   const clock = { now: START };
   const app = await createApp({
     config,

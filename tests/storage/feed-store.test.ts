@@ -41,5 +41,36 @@ describe.each(storeBackends)('the $name store', (backend) => {
       expect(await store.getFeed('jane')).toMatchObject({ etag: '"new"' });
       await store.close();
     });
+
+    it('drops the validators and schedule of a feed whose picked columnists change, and only then', async () => {
+      const store = await backend.open(await backend.newLocation());
+      const url = 'https://paper.example.com/opinion';
+      const picked = (...authorKeys: string[]) => ({ ...source(url), pick: { authorKeys, keepUnsigned: false, names: authorKeys } });
+      const fetched = async () => {
+        const next = { url, configuredUrl: url, etag: '"v1"', lastModified: 'Mon, 01 Jun 2026 00:00:00 GMT', ttlMinutes: null };
+        await store.markNotModified('jane', { ...next, nextFetchAt: new Date(NOW.getTime() + 3600_000) }, NOW);
+      };
+      const kept = { etag: '"v1"', lastModified: 'Mon, 01 Jun 2026 00:00:00 GMT', nextFetchAt: new Date(NOW.getTime() + 3600_000) };
+      const dropped = { etag: null, lastModified: null, nextFetchAt: null, url, consecutiveErrors: 0 };
+
+      await store.syncFeeds([source(url)]);
+      await fetched();
+      await store.syncFeeds([source(url)]);
+      expect(await store.getFeed('jane')).toMatchObject(kept);
+      await store.syncFeeds([picked('jane doe')]);
+      expect(await store.getFeed('jane')).toMatchObject(dropped);
+      await fetched();
+      // The same pick, its names in another order: nothing changes.
+      await store.syncFeeds([picked('jane doe')]);
+      expect(await store.getFeed('jane')).toMatchObject(kept);
+      await store.syncFeeds([picked('jane doe', 'john roe')]);
+      expect(await store.getFeed('jane')).toMatchObject(dropped);
+      await fetched();
+      await store.syncFeeds([picked('john roe', 'jane doe')]);
+      expect(await store.getFeed('jane')).toMatchObject(kept);
+      await store.syncFeeds([source(url)]);
+      expect(await store.getFeed('jane')).toMatchObject(dropped);
+      await store.close();
+    });
   });
 });

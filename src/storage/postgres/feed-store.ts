@@ -1,4 +1,5 @@
 /** Per-feed polling state in PostgreSQL: the same rules as sqlite/feed-store.ts, in set-wise statements. */
+import { pickSignature } from '../../feeds/pick-authors.ts';
 import type { FeedSource, FeedState } from '../../model.ts';
 import { redactSecrets } from '../../redact.ts';
 import { toDate, toFeedState, type FeedRow } from '../rows.ts';
@@ -13,7 +14,8 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
   return {
     /**
      * Makes the stored feeds match the config: adds new ones, resets moved ones (validators,
-     * schedule, errors), retires removed ones (their stories stay). Rows that already match
+     * schedule, errors), retires removed ones (their stories stay), and drops the validators and
+     * schedule of the ones whose picked columnists changed (the next fetch is a full one, now). Rows that already match
      * are not written, so 100,000 unchanged feeds cost one read of each key.
      */
     sync: (sources: readonly FeedSource[]) =>
@@ -23,20 +25,23 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
         await tx.run(`UPDATE feeds SET in_config = 0 WHERE in_config = 1 AND NOT (id = ANY($1::text[]))`, [ids]);
         await tx.run(
           `
-          INSERT INTO feeds AS f (id, configured_url, url)
-          SELECT id, url, url FROM unnest($1::text[], $2::text[]) AS s (id, url)
+          INSERT INTO feeds AS f (id, configured_url, url, pick)
+          SELECT id, url, url, pick FROM unnest($1::text[], $2::text[], $3::text[]) AS s (id, url, pick)
           ON CONFLICT (id) DO UPDATE SET
             in_config = 1,
             configured_url = excluded.configured_url,
+            pick = excluded.pick,
             url = CASE WHEN f.configured_url = excluded.configured_url THEN f.url ELSE excluded.url END,
-            etag = CASE WHEN f.configured_url = excluded.configured_url THEN f.etag END,
-            last_modified = CASE WHEN f.configured_url = excluded.configured_url THEN f.last_modified END,
-            next_fetch_at = CASE WHEN f.configured_url = excluded.configured_url THEN f.next_fetch_at END,
+            etag = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick THEN f.etag END,
+            last_modified = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick
+              THEN f.last_modified END,
+            next_fetch_at = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick
+              THEN f.next_fetch_at END,
             wait_reason = CASE WHEN f.configured_url = excluded.configured_url THEN f.wait_reason END,
             consecutive_errors = CASE WHEN f.configured_url = excluded.configured_url THEN f.consecutive_errors ELSE 0 END,
             last_error = CASE WHEN f.configured_url = excluded.configured_url THEN f.last_error END
-          WHERE f.in_config <> 1 OR f.configured_url <> excluded.configured_url`,
-          [ids, sources.map((source) => source.url)],
+          WHERE f.in_config <> 1 OR f.configured_url <> excluded.configured_url OR f.pick IS DISTINCT FROM excluded.pick`,
+          [ids, sources.map((source) => source.url), sources.map((source) => pickSignature(source.pick))],
         );
       }),
 

@@ -187,4 +187,10 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     );
     `,
   },
+  {
+    version: 12,
+    sql: `
+    ALTER TABLE feeds ADD COLUMN pick TEXT;
+    `,
+  },
 ];

@@ -1,4 +1,5 @@
 /** Per-feed polling state: which URL to fetch, validators for conditional GET, schedule and errors. */
+import { pickSignature } from '../../feeds/pick-authors.ts';
 import type { FeedSource, FeedState } from '../../model.ts';
 import { redactSecrets } from '../../redact.ts';
 import { toDate, toFeedState, type FeedRow } from '../rows.ts';
@@ -13,6 +14,8 @@ export function createFeedStore(db: Database) {
   const reset = db.prepare(`
     UPDATE feeds SET configured_url = ?, url = ?, etag = NULL, last_modified = NULL, next_fetch_at = NULL,
       wait_reason = NULL, consecutive_errors = 0, last_error = NULL WHERE id = ?`);
+  // A new pick keeps the schedule's place but drops the validators: the next fetch is a full one, due now.
+  const repick = db.prepare(`UPDATE feeds SET pick = ?, etag = NULL, last_modified = NULL, next_fetch_at = NULL WHERE id = ?`);
   const selectActive = db.prepare<[], FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`);
   const selectOne = db.prepare<[string], FeedRow>(`SELECT * FROM feeds WHERE id = ?`);
   const success = db.prepare(`
@@ -28,14 +31,19 @@ export function createFeedStore(db: Database) {
     WHERE id = @id AND (@configuredUrl IS NULL OR configured_url = @configuredUrl)`);
 
   return {
-    /** Makes the stored feeds match the config: adds new ones, resets moved ones, retires removed ones (their stories stay). */
+    /**
+     * Makes the stored feeds match the config: adds new ones, resets moved ones, retires removed
+     * ones (their stories stay), and refetches in full the ones whose picked columnists changed.
+     */
     sync: db.transaction((sources: FeedSource[]): void => {
       db.prepare(`UPDATE feeds SET in_config = 0`).run();
       const activate = db.prepare(`UPDATE feeds SET in_config = 1 WHERE id = ?`);
       for (const source of sources) {
         const row = selectOne.get(source.id);
+        const pick = pickSignature(source.pick);
         if (!row) insert.run(source.id, source.url, source.url);
         else if (row.configured_url !== source.url) reset.run(source.url, source.url, source.id);
+        if ((row?.pick ?? null) !== pick) repick.run(pick, source.id);
         activate.run(source.id);
       }
     }),

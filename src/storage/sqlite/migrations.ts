@@ -223,4 +223,10 @@ export const migrations: readonly string[] = [
     bouncing_since INTEGER
   ) WITHOUT ROWID;
   `,
+  `
+  -- Version 12. Columnists may pick themselves out of a multi-author feed (columnists[].pickFrom):
+  -- the feed then stores only their items. The pick is kept with the feed, so a change of it
+  -- refetches the whole document (items left out before may be wanted now).
+  ALTER TABLE feeds ADD COLUMN pick TEXT;
+  `,
 ];

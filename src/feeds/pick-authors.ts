@@ -1,0 +1,53 @@
+/**
+ * Picking columnists out of a multi-author feed (`columnists[].pickFrom` in feeds.yaml): such a
+ * feed keeps only the items a picking columnist signed, alone or with others, and its unsigned
+ * items only when a picking columnist also claims the feed's unsigned stories (`feeds:`). Pure.
+ */
+import { foldText } from '../fold-text.ts';
+import type { AuthorPick, NormalizedItem } from '../model.ts';
+
+/**
+ * Where a byline names several people: "A, B and C", "A & B", "A; B", "A und B", "A et B", "A y B".
+ * No quantifier: linear on any input (the parts are trimmed when folded).
+ */
+const BYLINE_SEPARATORS = /[,;&/|+]|\s(?:and|und|et|y|e|with)\s/iu;
+/** A byline longer than this names nobody a columnist is called; only its start is read. */
+const MAX_BYLINE = 300;
+/** The "By" a byline may start with, in the site's languages. */
+const BY = /^(?:by|von|par|por|de|di)\s+/u;
+
+/** The folded names a byline holds: the whole byline, and each person it lists. */
+export function bylineNames(author: string | null): string[] {
+  if (author === null) return [];
+  const names = new Set<string>();
+  const byline = author.slice(0, MAX_BYLINE);
+  for (const part of [byline, ...byline.split(BYLINE_SEPARATORS)]) {
+    const folded = foldText(part);
+    if (folded === null) continue;
+    names.add(folded);
+    names.add(folded.replace(BY, ''));
+  }
+  return [...names];
+}
+
+/** Whether a picking feed keeps `item`. */
+export function isPicked(item: Pick<NormalizedItem, 'author'>, pick: AuthorPick): boolean {
+  const names = bylineNames(item.author);
+  if (names.length === 0) return pick.keepUnsigned;
+  return names.some((name) => pick.authorKeys.includes(name));
+}
+
+/** The items of a picking feed it keeps, and how many it left out; every item when `pick` is null. */
+export function pickItems<T extends Pick<NormalizedItem, 'author'>>(
+  items: T[],
+  pick: AuthorPick | null | undefined,
+): { items: T[]; leftOut: number } {
+  if (!pick) return { items, leftOut: 0 };
+  const kept = items.filter((item) => isPicked(item, pick));
+  return { items: kept, leftOut: items.length - kept.length };
+}
+
+/** One signature per pick, stored with the feed: a change means items once left out may be wanted now. */
+export function pickSignature(pick: AuthorPick | null | undefined): string | null {
+  return pick ? JSON.stringify({ authors: [...pick.authorKeys].sort(), unsigned: pick.keepUnsigned }) : null;
+}
