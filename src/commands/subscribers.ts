@@ -3,7 +3,9 @@
  * of feeds.yaml and the subscribers kept as data), who unsubscribed and when; and the
  * subscribers themselves, added one by one or from CSV (`email,name`).
  */
+import { createReadStream } from 'node:fs';
 import { listSubscribers, type SubscriberRow } from '../digest/list-subscribers.ts';
+import { readBounce } from '../digest/read-bounce.ts';
 import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { UsageError } from '../errors.ts';
@@ -18,6 +20,7 @@ const help = `Usage: columnwire subscribers [list] [--digest ID] [--pending|--un
        columnwire subscribers import FILE.csv [--digest ID]
        columnwire subscribers export [--digest ID] [--output FILE]
        columnwire subscribers clear-bounce ADDRESS
+       columnwire subscribers bounce [FILE|-]
 
 A digest goes to the addresses of its to: list in feeds.yaml and to its subscribers kept
 in the database (for lists too long for the config: any number, imported from CSV). Both
@@ -38,6 +41,13 @@ Subcommands:
   clear-bounce
             sends to ADDRESS again after it was marked bouncing (mail.bounceThreshold
             permanent refusals in a row), once its mailbox is fixed
+  bounce    reads a bounce, a delivery status notification (RFC 3464) that a mail server
+            sent back after accepting a digest, from FILE or stdin (pipe your bounce
+            address to it from the MTA, or save the message). Each recipient that failed
+            for good with a mailbox status (5.1.x, 5.2.1, "user unknown") counts as a
+            refusal towards mail.bounceThreshold, as a refusal at send time does. Exit 0
+            when the message was read (also when it reports nothing to count), 1 when it
+            is no delivery status notification
 
 Options:
   --digest ID     the digest (needed with several digests, except for list and remove)
@@ -59,6 +69,7 @@ const SUBCOMMANDS: Record<string, (context: CommandContext) => Promise<number>> 
   import: runSubscribersImport,
   export: runSubscribersExport,
   'clear-bounce': runClearBounce,
+  bounce: runReadBounce,
 };
 
 export const subscribersCommand: Command = {
@@ -187,6 +198,59 @@ async function runClearBounce({ argv, globals, stdout }: CommandContext): Promis
     stdout.write(cleared ? `${address}: bounces cleared; digests are sent to it again\n` : `${address}: no bounces recorded\n`);
     return 0;
   });
+}
+
+/** Bounces are small; a larger input is something else. */
+const MAX_BOUNCE_BYTES = 10 * 1024 * 1024;
+
+async function runReadBounce({ argv, globals, stdout, stderr }: CommandContext): Promise<number> {
+  const { positionals } = parseCommandArgs('subscribers', argv, {});
+  if (positionals.length > 1)
+    throw new UsageError('subscribers bounce: give one FILE, or none to read stdin; see "columnwire subscribers --help"');
+  const file = positionals[0] ?? '-';
+  const text = await readInput(file);
+  const recipients = readBounce(text);
+  if (recipients === null) {
+    stderr.write(`subscribers bounce: ${file === '-' ? 'stdin' : file} holds no delivery status report (RFC 3464); nothing recorded\n`);
+    return 1;
+  }
+  return withApp(globals, async (app) => {
+    const threshold = app.config.mail.bounceThreshold;
+    const now = new Date();
+    for (const recipient of recipients) {
+      const what = `${recipient.action} ${recipient.status}${recipient.diagnostic ? `: ${recipient.diagnostic}` : ''}`;
+      if (!recipient.hard) {
+        stdout.write(`${recipient.address}: ${what} (not a mailbox refusal; not counted)\n`);
+        continue;
+      }
+      const bouncing = await app.store.recordPermanentFailure(recipient.address, `bounce: ${what}`, now, threshold);
+      if (bouncing)
+        app.logger.warn({ to: recipient.address, failures: threshold }, 'address marked bouncing: no more digests are sent to it');
+      stdout.write(
+        `${recipient.address}: ${what} (counted${bouncing ? `; bouncing now, after ${threshold} in a row: nothing more is sent to it` : ''})\n`,
+      );
+    }
+    return 0;
+  });
+}
+
+/** FILE's text, or stdin's for "-", at most MAX_BOUNCE_BYTES. */
+async function readInput(file: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = file === '-' ? process.stdin : createReadStream(file);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BOUNCE_BYTES)
+        throw new UsageError(`subscribers bounce: ${file === '-' ? 'stdin' : file} is larger than 10 MiB; a bounce is not`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`subscribers bounce: cannot read ${file}: ${(error as Error).message}`);
+  }
+  return Buffer.concat(chunks).toString('latin1');
 }
 
 function toJson(row: SubscriberRow) {

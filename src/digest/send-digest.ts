@@ -6,6 +6,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { MAILBOX_REFUSAL } from './mailbox-refusal.ts';
 
 export interface OutgoingMessage {
   /** The bare address: the envelope recipient. */
@@ -145,9 +146,6 @@ function toMail(message: OutgoingMessage, from: string): SendMailOptions {
 }
 
 /** 5xx replies refuse this message or recipient for good (RFC 5321 §4.2.1); the rest may pass later. */
-/** Replies that say the mailbox does not exist or takes no mail (RFC 3463 5.1.x, 5.2.1). */
-const MAILBOX_REFUSAL =
-  /\b5\.1\.\d\b|\b5\.2\.1\b|user unknown|no such (user|mailbox)|mailbox (unavailable|not found|does not exist|disabled)|recipient (address )?rejected/i;
 
 function classify(error: unknown): SendOutcome {
   const { responseCode, code, message, command } = error as { responseCode?: number; code?: string; message?: string; command?: string };

@@ -41,7 +41,7 @@ export interface CliResult {
 /** Runs `columnwire ...args` to completion. */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; uid?: number; gid?: number } = {},
+  options: { cwd?: string; env?: Record<string, string>; uid?: number; gid?: number; input?: string } = {},
 ): Promise<CliResult> {
   // Another user runs a copy it can read, from a folder it can enter.
   const asOtherUser = options.uid !== undefined && options.uid !== process.getuid?.();
@@ -50,7 +50,7 @@ export function runCli(
     const child = spawn(process.execPath, [join(program, 'bin/columnwire.js'), ...args], {
       cwd: options.cwd ?? (asOtherUser ? program : process.cwd()),
       env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
@@ -60,5 +60,6 @@ export function runCli(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (options.input !== undefined) child.stdin!.end(options.input);
   });
 }

@@ -1,0 +1,169 @@
+/**
+ * Issue 13: a hard bounce marks an address bouncing. A bounce that comes back after the relay
+ * accepted the digest is a delivery status notification (RFC 3464); `columnwire subscribers
+ * bounce` reads one (from a file or piped from the MTA) and counts each mailbox failure
+ * towards mail.bounceThreshold, as a refusal at send time does. Soft failures, delays and
+ * policy refusals do not count; anything that is not a DSN is refused and records nothing.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readBounce } from '../../src/digest/read-bounce.ts';
+import { column, startDigestApp } from '../helpers/digest-app.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { smtpServerForTest } from '../helpers/smtp-server.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const root = makeTempDir();
+
+/** A DSN as Postfix sends it, with `recipients` (address, action, status, diagnostic). */
+function postfixDsn(recipients: Array<[string, string, string, string]>, statusEncoding: '7bit' | 'base64' = '7bit'): string {
+  const status = [
+    'Reporting-MTA: dns; mail.example.net',
+    'X-Postfix-Queue-ID: 4QzZ1x2y3z',
+    'Arrival-Date: Thu,  3 Dec 2026 07:00:02 +0000 (UTC)',
+    ...recipients.flatMap(([address, action, code, diagnostic]) => [
+      '',
+      `Final-Recipient: rfc822; ${address}`,
+      `Original-Recipient: rfc822;${address}`,
+      `Action: ${action}`,
+      `Status: ${code}`,
+      `Remote-MTA: dns; mx.${address.split('@')[1]}`,
+      `Diagnostic-Code: smtp; ${diagnostic.slice(0, 30)}`,
+      `    ${diagnostic.slice(30)}`,
+    ]),
+    '',
+  ].join('\r\n');
+  return [
+    'From: MAILER-DAEMON@mail.example.net (Mail Delivery System)',
+    'To: digest@columnwire.example',
+    'Subject: Undelivered Mail Returned to Sender',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status;',
+    '\tboundary="4QzZ1x2y3z.1733209202/mail.example.net"',
+    '',
+    '--4QzZ1x2y3z.1733209202/mail.example.net',
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    "This is the mail system at host mail.example.net. I'm sorry to have to inform you that your message could not be delivered.",
+    // A quoted line that looks like a field: only the delivery-status part is read.
+    'Final-Recipient: rfc822; innocent@example.org',
+    'Status: 5.1.1',
+    '',
+    '--4QzZ1x2y3z.1733209202/mail.example.net',
+    'Content-Description: Delivery report',
+    'Content-Type: message/delivery-status',
+    ...(statusEncoding === 'base64' ? ['Content-Transfer-Encoding: base64'] : []),
+    '',
+    statusEncoding === 'base64' ? Buffer.from(status).toString('base64').replace(/.{76}/g, '$&\r\n') : status,
+    '--4QzZ1x2y3z.1733209202/mail.example.net',
+    'Content-Type: message/rfc822',
+    '',
+    'Subject: Columns for 3 December (4)',
+    '',
+    'Final-Recipient: rfc822; quoted@example.org',
+    '--4QzZ1x2y3z.1733209202/mail.example.net--',
+    '',
+  ].join('\r\n');
+}
+
+describe('readBounce', () => {
+  it('reads each recipient of a DSN and tells hard bounces from the rest', () => {
+    const report = readBounce(
+      postfixDsn([
+        ['Gone@Example.org', 'failed', '5.1.1', '550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown'],
+        ['full@example.org', 'failed', '5.2.2', '552 5.2.2 Mailbox full, try again much later please'],
+        ['spam@example.org', 'failed', '5.7.1', '554 5.7.1 Message rejected as spam by content filter'],
+        ['slow@example.org', 'delayed', '4.4.1', 'connect to mx.example.org: Connection timed out now'],
+        ['moved@example.org', 'failed', '5.0.0', '550 Requested action not taken: mailbox unavailable here'],
+      ]),
+    );
+    expect(report).toEqual([
+      expect.objectContaining({ address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true }),
+      expect.objectContaining({ address: 'full@example.org', status: '5.2.2', hard: false }),
+      expect.objectContaining({ address: 'spam@example.org', status: '5.7.1', hard: false }),
+      expect.objectContaining({ address: 'slow@example.org', action: 'delayed', hard: false }),
+      expect.objectContaining({ address: 'moved@example.org', status: '5.0.0', hard: true }),
+    ]);
+    // Continuation lines of a field are unfolded.
+    expect(report![0]!.diagnostic).toBe('550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown');
+  });
+
+  it('reads a status part sent in base64', () => {
+    const report = readBounce(
+      postfixDsn([['gone@example.org', 'failed', '5.1.1', '550 5.1.1 user unknown, no such mailbox at all']], 'base64'),
+    );
+    expect(report).toEqual([expect.objectContaining({ address: 'gone@example.org', hard: true })]);
+  });
+
+  it('finds nothing in what is not a DSN, however it looks', () => {
+    expect(readBounce('Subject: hello\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n')).toBeNull();
+    expect(readBounce('')).toBeNull();
+    expect(
+      readBounce('Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; not an address\r\nStatus: 5.1.1\r\n'),
+    ).toBeNull();
+    expect(readBounce('Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; a@b.example\r\nStatus: 9.9\r\n')).toBeNull();
+  });
+
+  it('stays linear on hostile input', () => {
+    const hostile = [
+      `Content-Type: message/delivery-status\n\n${'\n \t'.repeat(300_000)}`,
+      `Content-Type: message/delivery-status\n\n${'Final-Recipient: rfc822; a@b.example\n '.repeat(50_000)}`,
+      `Content-Type: message/delivery-status\n${' '.repeat(500_000)}`,
+      `${'content-type: message/delivery-status'.repeat(20_000)}`,
+      `Content-Type: message/delivery-status\n\n${';'.repeat(500_000)}:${'<'.repeat(100_000)}`,
+    ];
+    for (const text of hostile) expect(() => readBounce(text)).not.toThrow();
+  });
+});
+
+describe('columnwire subscribers bounce', () => {
+  it('counts each hard bounce read from a file or stdin; at the threshold the address gets nothing more', async () => {
+    const digestApp = await startDigestApp({
+      root,
+      digests: `  - id: daily\n    to: [gone@example.org, fine@example.org]\n    maxAgeHours: 8760\n`,
+    });
+    const smtp = await smtpServerForTest();
+    const cli = (args: string[], input?: string) =>
+      runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', ...args], input === undefined ? {} : { input });
+    const bounce = postfixDsn([
+      ['gone@example.org', 'failed', '5.1.1', '550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown'],
+      ['fine@example.org', 'delayed', '4.4.1', 'connect to mx.example.org: Connection timed out now'],
+    ]);
+    const file = join(digestApp.dataDir, '..', 'bounce.eml');
+    writeFileSync(file, bounce);
+
+    const first = await cli(['bounce', file]);
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.stdout).toMatch(/^gone@example\.org: failed 5\.1\.1: 550 5\.1\.1 .*User unknown \(counted\)$/m);
+    expect(first.stdout).toMatch(/^fine@example\.org: delayed 4\.4\.1: .*not counted/m);
+    expect((await cli(['bounce'], bounce)).stdout).toContain('gone@example.org: failed 5.1.1');
+    const third = await cli(['bounce', '-'], bounce);
+    expect(third.stdout).toMatch(/gone@example\.org: .*bouncing now, after 3 in a row/);
+
+    const listed = JSON.parse((await cli(['list', '--bouncing', '--json'])).stdout) as Array<{
+      address: string;
+      failures: string;
+      bouncing: string | null;
+    }>;
+    expect(listed).toEqual([expect.objectContaining({ address: 'gone@example.org', failures: '3', bouncing: expect.any(String) })]);
+    digestApp.advance(24 * 3600_000);
+    await digestApp.save('jane', [column('after-bounces', digestApp.clock.now, 1)]);
+    await digestApp.run('daily', smtp.url);
+    expect(smtp.rcptAttempts.get('gone@example.org')).toBeUndefined();
+    expect(smtp.messagesTo('fine@example.org')).toHaveLength(1);
+  }, 60_000);
+
+  it('refuses what is not a DSN, and a missing file, recording nothing', async () => {
+    const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: gone@example.org\n` });
+    const cli = (args: string[], input?: string) =>
+      runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', ...args], input === undefined ? {} : { input });
+    const notDsn = await cli(['bounce'], 'Subject: out of office\r\n\r\nI am away until Monday.\r\n');
+    expect(notDsn.code).toBe(1);
+    expect(notDsn.stderr).toContain('stdin holds no delivery status report (RFC 3464); nothing recorded');
+    const missing = await cli(['bounce', '/nonexistent/bounce.eml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read \/nonexistent\/bounce\.eml: .*ENOENT/);
+    expect((await cli(['list', '--bouncing', '--csv'])).stdout).toBe('address,failures,bouncing,last,error\n');
+  }, 60_000);
+});
