@@ -50,7 +50,7 @@ export function runCli(
     const child = spawn(process.execPath, [join(program, 'bin/columnwire.js'), ...args], {
       cwd: options.cwd ?? (asOtherUser ? program : process.cwd()),
       env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
@@ -60,6 +60,8 @@ export function runCli(
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (options.input !== undefined) child.stdin!.end(options.input);
+    // A child that exits without reading its input closes the pipe: not the test's failure.
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
   });
 }
