@@ -15,7 +15,16 @@ describe('polling a feed: storing and conditional requests', () => {
 
     const outcome = await poller.pollOne('ledger');
 
-    expect(outcome).toEqual({ kind: 'stored', itemCount: 3, droppedItems: 0, emptyItems: 0, added: 3, updated: 0, duplicates: 0 });
+    expect(outcome).toEqual({
+      kind: 'stored',
+      itemCount: 3,
+      droppedItems: 0,
+      emptyItems: 0,
+      unpickedItems: 0,
+      added: 3,
+      updated: 0,
+      duplicates: 0,
+    });
     const stories = await poller.stories();
     expect(stories.map((story) => story.title)).toEqual([
       'The budget nobody wanted to read',
