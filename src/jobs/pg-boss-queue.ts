@@ -92,10 +92,11 @@ export async function createPgBossQueue(
     return Promise.resolve();
   };
   return {
-    async enqueuePolls(sql, feedIds) {
+    async enqueuePolls(sql, feedIds, retries) {
       if (feedIds.length === 0) return;
       await boss.insert(
-        feedIds.map((feedId) => ({ name: POLL_QUEUE, data: { feedId }, singletonKey: feedId })),
+        // pg-boss fetches by priority first (higher first), then by age.
+        feedIds.map((feedId) => ({ name: POLL_QUEUE, data: { feedId }, singletonKey: feedId, priority: retries?.has(feedId) ? 1 : 0 })),
         { db: { executeSql: (text, values) => sql.executeSql(text, values) } },
       );
     },

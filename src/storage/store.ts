@@ -424,12 +424,15 @@ export interface ClusterStore {
   /**
    * Marks up to `limit` due feeds queued (due: in the config, next fetch reached; queued longer
    * than `requeueAfterMs` ago counts as not queued) and hands their ids to `enqueue` inside the
-   * same transaction, skipping rows another planner holds. Returns the ids queued.
+   * same transaction, skipping rows another planner holds. Returns the ids queued. Lost work
+   * comes first and is told apart (`retries`): a feed queued before that no worker finished
+   * (its job lost, its lease expired or held by a process seen dead) is late already, and its
+   * job must not wait behind a backlog of feeds merely due.
    */
   planPolls(
     now: Date,
     options: { limit: number; requeueAfterMs: number; isOwnerDead?: (owner: string) => boolean },
-    enqueue: (sql: QueueSql, feedIds: string[]) => Promise<void>,
+    enqueue: (sql: QueueSql, feedIds: string[], retries: ReadonlySet<string>) => Promise<void>,
   ): Promise<string[]>;
   /**
    * Leases `feedId` to `owner` for `leaseMs`, unless another live lease holds it (one whose owner

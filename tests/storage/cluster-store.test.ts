@@ -7,7 +7,9 @@ import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { FeedSource } from '../../src/model.ts';
 import { LostLeaseError, type ClusterStore, type FeedLease, type Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
-import { postgresBackend as backend } from '../helpers/store-backends.ts';
+import { createPgBossQueue } from '../../src/jobs/pg-boss-queue.ts';
+import { createLogger } from '../../src/logger.ts';
+import { postgresBackend as backend, schemaUrl } from '../helpers/store-backends.ts';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms);
@@ -25,6 +27,8 @@ const success = (id: string, host = `${id}.example.com`) => ({
   ttlMinutes: null,
   nextFetchAt: at(30 * 60_000),
 });
+
+const silent = createLogger({ level: 'silent' });
 
 /** `count` processes on one fresh schema. */
 async function processes(count: number): Promise<Array<Store & ClusterStore>> {
@@ -61,6 +65,68 @@ describe('the postgres cluster store', () => {
     // Queued already: not again, until they have waited longer than requeueAfterMs.
     expect(await store!.planPolls(at(60_000), { limit: 10, requeueAfterMs: 600_000 }, async () => {})).toEqual([]);
     expect((await store!.planPolls(at(700_000), { limit: 10, requeueAfterMs: 600_000 }, async () => {})).sort()).toEqual(['a', 'b']);
+  });
+
+  it('plans lost work first and tells it apart: an expired lease, a lease of a dead process', async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds(['a', 'b', 'c', 'd'].map((id) => feed(id)));
+    const options = { limit: 10, requeueAfterMs: 600_000 };
+    const plan = async (when: Date, extra: { limit?: number; isOwnerDead?: (owner: string) => boolean } = {}) => {
+      const calls: Array<{ ids: string[]; retries: string[] }> = [];
+      const planned = await store!.planPolls(when, { ...options, ...extra }, async (_sql, ids, retries) => {
+        calls.push({ ids, retries: [...retries].sort() });
+      });
+      return { planned, retries: calls.flatMap((call) => call.retries) };
+    };
+    expect(await plan(NOW)).toEqual({ planned: ['a', 'b', 'c', 'd'], retries: [] });
+    // a and b are fetched and done; c's worker dies holding its lease; d's holder is seen dead.
+    for (const id of ['a', 'b']) {
+      const lease = (await store!.takeFeedLease(id, 'w1', at(1_000), 60_000, 4)) as FeedLease;
+      await store!.leased(lease).markNotModified(id, { ...success(id), nextFetchAt: at(90_000) }, at(2_000));
+      await store!.releaseFeedLease(lease);
+    }
+    await store!.takeFeedLease('c', 'w2', at(1_000), 60_000, 4);
+    await store!.takeFeedLease('d', 'w-dead', at(1_000), 600_000, 4);
+    // Later a and b are due again, and so are c (lease expired) and d (its holder dead): c and d first.
+    const later = at(120_000);
+    const first = await plan(later, { limit: 2, isOwnerDead: (owner) => owner === 'w-dead' });
+    expect(first.planned.sort()).toEqual(['c', 'd']);
+    expect(first.retries).toEqual(['c', 'd']);
+    const rest = await plan(later);
+    expect(rest).toEqual({ planned: ['a', 'b'], retries: [] });
+  });
+
+  it('hands a retry to the next worker before a backlog of merely due feeds (pg-boss priority)', async () => {
+    const location = await backend.newLocation();
+    const [store] = await processes(1);
+    await store!.syncFeeds(Array.from({ length: 30 }, (_, index) => feed(`f${String(index).padStart(2, '0')}`)));
+    const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds: 60, digestExpireSeconds: 60 }, silent, {
+      schema: `${location}_jobs`,
+      maxConnections: 2,
+    });
+    onTestFinished(() => queue.stop(1_000));
+    // A backlog of 29 planned feeds; f29's lease expired (its worker died) before the planner came back.
+    await store!.planPolls(NOW, { limit: 29, requeueAfterMs: 600_000 }, (sql, ids, retries) => queue.enqueuePolls(sql, ids, retries));
+    await store!.takeFeedLease('f29', 'w-gone', NOW, 1_000, 4);
+    const replanned = await store!.planPolls(at(5_000), { limit: 10, requeueAfterMs: 600_000 }, (sql, ids, retries) =>
+      queue.enqueuePolls(sql, ids, retries),
+    );
+    expect(replanned).toEqual(['f29']);
+    expect((await queue.depths()).polls).toBe(30);
+    const handled: string[] = [];
+    const firstTwo = new Promise<void>((resolve) => {
+      void queue.workPolls(
+        async (feedId) => {
+          handled.push(feedId);
+          if (handled.length === 2) resolve();
+        },
+        { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
+      );
+    });
+    await firstTwo;
+    // The backlog's jobs share one creation time: any of them may come next, never before the retry.
+    expect(handled[0]).toBe('f29');
+    expect(handled[1]).toMatch(/^f(0\d|1\d|2[0-8])$/);
   });
 
   it('splits the due feeds between two planners at once, never giving one feed to both', async () => {

@@ -43,7 +43,8 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
 
     planPolls: (now, options, enqueue) =>
       db.transaction(async (tx) => {
-        // A lease whose owner is seen dead (killed on this host) ends now: its feed is due again at once.
+        // A lease whose owner is seen dead (killed on this host) ends now: its feed is due again at
+        // once, as lost work (queued long ago: queued_at 0).
         if (options.isOwnerDead) {
           const held = await tx.query<{ id: string; lease_owner: string }>(
             `SELECT id, lease_owner FROM feeds WHERE lease_until >= $1 AND lease_owner IS NOT NULL`,
@@ -51,25 +52,31 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
           );
           const dead = held.filter((row) => options.isOwnerDead!(row.lease_owner)).map((row) => row.id);
           if (dead.length > 0) {
-            await tx.run(`UPDATE feeds SET lease_until = NULL, lease_owner = NULL, queued_at = NULL WHERE id = ANY($1::text[])`, [dead]);
+            await tx.run(`UPDATE feeds SET lease_until = NULL, lease_owner = NULL, queued_at = 0 WHERE id = ANY($1::text[])`, [dead]);
           }
         }
         // SKIP LOCKED: two planners at once (a tick claimed late, a manual run) split the feeds, never share one.
-        const rows = await tx.query<{ id: string }>(
+        // Due: not queued, or queued long ago, or leased by a worker whose lease expired (it died
+        // or hung: its job will not finish). Lost work first: queued before, or leased before.
+        const rows = await tx.query<{ id: string; retry: boolean }>(
           `
-          SELECT id FROM feeds
+          SELECT id, (queued_at IS NOT NULL OR lease_until IS NOT NULL) AS retry FROM feeds
           WHERE in_config = 1 AND (next_fetch_at IS NULL OR next_fetch_at <= $1)
-            AND (queued_at IS NULL OR queued_at < $2)
+            AND (queued_at IS NULL OR queued_at < $2 OR lease_until IS NOT NULL)
             AND (lease_until IS NULL OR lease_until < $1)
-          ORDER BY next_fetch_at NULLS FIRST, id
+          ORDER BY (queued_at IS NOT NULL OR lease_until IS NOT NULL) DESC, next_fetch_at NULLS FIRST, id
           LIMIT $3
           FOR UPDATE SKIP LOCKED`,
           [now.getTime(), now.getTime() - options.requeueAfterMs, options.limit],
         );
         const ids = rows.map((row) => row.id);
         if (ids.length === 0) return ids;
-        await tx.run(`UPDATE feeds SET queued_at = $1 WHERE id = ANY($2::text[])`, [now.getTime(), ids]);
-        await enqueue(queueSqlOver(tx), ids);
+        // An expired lease ends here (its zombie, if alive, is fenced off by the owner and token check).
+        await tx.run(`UPDATE feeds SET queued_at = $1, lease_until = NULL, lease_owner = NULL WHERE id = ANY($2::text[])`, [
+          now.getTime(),
+          ids,
+        ]);
+        await enqueue(queueSqlOver(tx), ids, new Set(rows.filter((row) => row.retry).map((row) => row.id)));
         return ids;
       }),
 
