@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { listSubscribers, type SubscriberRow } from '../digest/list-subscribers.ts';
 import { readBounce } from '../digest/read-bounce.ts';
+import { isStoreBusy } from '../storage/store.ts';
 import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { UsageError } from '../errors.ts';
@@ -45,9 +46,11 @@ Subcommands:
             sent back after accepting a digest, from FILE or stdin (pipe your bounce
             address to it from the MTA, or save the message). Each recipient that failed
             for good with a mailbox status (5.1.x, 5.2.1, "user unknown") counts as a
-            refusal towards mail.bounceThreshold, as a refusal at send time does. Exit 0
-            when the message was read (also when it reports nothing to count), 1 when it
-            is no delivery status notification
+            report towards mail.bounceThreshold (a relay accepting later copies does not
+            reset those reports). Only a report returning the Message-ID of a copy sent to
+            that address counts, once per copy. Exit 0 (also for a message that is no
+            report, so the MTA does not bounce it back), 75 when the database is busy (the
+            MTA tries again later)
 
 Options:
   --digest ID     the digest (needed with several digests, except for list and remove)
@@ -208,31 +211,44 @@ async function runReadBounce({ argv, globals, stdout, stderr }: CommandContext):
   if (positionals.length > 1)
     throw new UsageError('subscribers bounce: give one FILE, or none to read stdin; see "columnwire subscribers --help"');
   const file = positionals[0] ?? '-';
-  const text = await readInput(file);
-  const recipients = readBounce(text);
-  if (recipients === null) {
+  const report = readBounce(await readInput(file));
+  if (report === null) {
+    // Exit 0: piped from an MTA, a failure would send this message back to its (maybe forged) sender.
     stderr.write(`subscribers bounce: ${file === '-' ? 'stdin' : file} holds no delivery status report (RFC 3464); nothing recorded\n`);
-    return 1;
-  }
-  return withApp(globals, async (app) => {
-    const threshold = app.config.mail.bounceThreshold;
-    const now = new Date();
-    for (const recipient of recipients) {
-      const what = `${recipient.action} ${recipient.status}${recipient.diagnostic ? `: ${recipient.diagnostic}` : ''}`;
-      if (!recipient.hard) {
-        stdout.write(`${recipient.address}: ${what} (not a mailbox refusal; not counted)\n`);
-        continue;
-      }
-      const bouncing = await app.store.recordPermanentFailure(recipient.address, `bounce: ${what}`, now, threshold);
-      if (bouncing)
-        app.logger.warn({ to: recipient.address, failures: threshold }, 'address marked bouncing: no more digests are sent to it');
-      stdout.write(
-        `${recipient.address}: ${what} (counted${bouncing ? `; bouncing now, after ${threshold} in a row: nothing more is sent to it` : ''})\n`,
-      );
-    }
     return 0;
-  });
+  }
+  try {
+    return await withApp(globals, async (app) => {
+      const threshold = app.config.mail.bounceThreshold;
+      const now = new Date();
+      for (const recipient of report.recipients) {
+        const what = `${recipient.action} ${recipient.status}${recipient.diagnostic ? `: ${recipient.diagnostic}` : ''}`;
+        if (!recipient.hard) {
+          stdout.write(`${recipient.address}: ${what} (not a mailbox failure; not counted)\n`);
+          continue;
+        }
+        const counted = await app.store.recordBounceReport(recipient.address, report.messageIds, what, now, threshold);
+        if (counted === 'bouncing') app.logger.warn({ to: recipient.address }, 'address marked bouncing: no more digests are sent to it');
+        stdout.write(`${recipient.address}: ${what} (${BOUNCE_OUTCOMES[counted](threshold)})\n`);
+      }
+      return 0;
+    });
+  } catch (error) {
+    // The MTA keeps the message and tries again later (sysexits EX_TEMPFAIL): no bounce is lost to a busy database.
+    if (isStoreBusy(error)) {
+      stderr.write(`subscribers bounce: the database is busy; try again later (exit 75)\n`);
+      return 75;
+    }
+    throw error;
+  }
 }
+
+const BOUNCE_OUTCOMES: Record<'counted' | 'bouncing' | 'duplicate' | 'unknown', (threshold: number) => string> = {
+  counted: () => 'counted',
+  bouncing: (threshold) => `counted; bouncing now, after ${threshold} reported: nothing more is sent to it`,
+  duplicate: () => 'this copy was counted already; not again',
+  unknown: () => 'no digest copy to this address carries the Message-ID the report returns; not counted',
+};
 
 /** FILE's text, or stdin's for "-", at most MAX_BOUNCE_BYTES. */
 async function readInput(file: string): Promise<string> {

@@ -276,8 +276,11 @@ function settlePicks(raw: RawConfig, feeds: FeedSource[]): void {
       const pick = (feed.pick ??= { authorKeys: [], keepUnsigned: false, names: [] });
       pick.authorKeys.push(...keys.filter((key) => !pick.authorKeys.includes(key)));
       pick.names.push(columnist.name);
-      pick.keepUnsigned ||= columnist.feeds.includes(id);
     }
+  }
+  // Unsigned items are kept when any columnist claims the feed's unsigned stories (`feeds:`), picking it or not.
+  for (const feed of feeds) {
+    if (feed.pick) feed.pick.keepUnsigned = raw.columnists.some((columnist) => columnist.feeds.includes(feed.id));
   }
 }
 

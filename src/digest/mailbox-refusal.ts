@@ -2,4 +2,4 @@
 
 /** Replies or diagnostics that say the mailbox does not exist or takes no mail (RFC 3463 5.1.x, 5.2.1). */
 export const MAILBOX_REFUSAL =
-  /\b5\.1\.\d\b|\b5\.2\.1\b|user unknown|no such (user|mailbox)|mailbox (unavailable|not found|does not exist|disabled)|recipient (address )?rejected/i;
+  /(?<![\d.])5\.1\.\d\b(?!\.)|(?<![\d.])5\.2\.1\b(?!\.)|user unknown|no such (user|mailbox)|mailbox (unavailable|not found|does not exist|disabled)|recipient (address )?rejected/i;

@@ -2,11 +2,19 @@
  * Reads a bounce: a delivery status notification (RFC 3464, `multipart/report;
  * report-type=delivery-status`) that a mail server sends back to the sender when a message it
  * accepted could not be delivered. Its `message/delivery-status` part lists each recipient
- * (Final-Recipient, Action, Status, Diagnostic-Code); a recipient that `failed` with a 5.x.x
- * status whose status or diagnostic is about the mailbox (5.1.x, 5.2.1, "user unknown") is a
- * hard bounce. Pure; linear in the size of the message.
+ * (Original-Recipient, Final-Recipient, Action, Status, Diagnostic-Code); a recipient that
+ * `failed` with a status about the mailbox (5.1.1, 5.1.2, 5.1.3, 5.1.6, 5.1.10, 5.2.1; a bare
+ * 5.0.0 when its diagnostic says so, "user unknown") is a hard bounce. The report also carries
+ * the returned message's headers, whose Message-ID ties it to one copy we sent. Pure; linear in
+ * the size of the message.
  */
 import { MAILBOX_REFUSAL } from './mailbox-refusal.ts';
+
+export interface BounceReport {
+  recipients: BouncedRecipient[];
+  /** Every Message-ID the report holds (the returned message's among them), with its angle brackets. */
+  messageIds: string[];
+}
 
 export interface BouncedRecipient {
   /** The address as the report gives it, lower-cased. */
@@ -25,25 +33,39 @@ export interface BouncedRecipient {
 const MAX_REPORT_CHARS = 1024 * 1024;
 const STATUS = /^[245]\.\d{1,3}\.\d{1,3}$/;
 
-/** The recipients a delivery status notification reports on; null when `message` holds none. */
-export function readBounce(message: string): BouncedRecipient[] | null {
-  const part = deliveryStatusPart(message.slice(0, MAX_REPORT_CHARS));
+/**
+ * RFC 3463 statuses that say the mailbox does not exist or takes no mail: bad mailbox, bad
+ * system, bad syntax, moved, no MX (5.1.10), disabled. Never 5.1.7/5.1.8 (the sender's address),
+ * 5.2.2 (full) or 5.7.x (policy, spam).
+ */
+const MAILBOX_STATUS = /^5\.(?:1\.(?:1|2|3|6|10)|2\.1)$/;
+
+/** What a delivery status notification reports; null when `message` is none. */
+export function readBounce(message: string): BounceReport | null {
+  const text = message.slice(0, MAX_REPORT_CHARS);
+  const part = deliveryStatusPart(text);
   if (part === null) return null;
   const recipients: BouncedRecipient[] = [];
   // Blocks of fields separated by blank lines: the per-message block, then one per recipient.
   for (const block of part.split(/\r?\n[ \t]*\r?\n/)) {
     const fields = readFields(block);
-    const address = addressOf(fields.get('final-recipient') ?? fields.get('original-recipient'));
+    // The address we sent to: a forwarded mailbox's final one is someone else's.
+    const address = addressOf(fields.get('original-recipient')) ?? addressOf(fields.get('final-recipient'));
     const action = fields.get('action')?.toLowerCase() ?? '';
     const status = (fields.get('status') ?? '').split(/\s/)[0] ?? '';
     if (address === null || !STATUS.test(status)) continue;
     const diagnostic = fields.get('diagnostic-code')?.replace(/^[^;]*;\s*/, '') ?? null;
-    const permanent = action === 'failed' && status.startsWith('5.');
-    const hard = permanent && (/^5\.1\.\d+$|^5\.2\.1$/.test(status) || MAILBOX_REFUSAL.test(diagnostic ?? ''));
+    const failed = action === 'failed';
+    const hard = failed && (MAILBOX_STATUS.test(status) || (status === '5.0.0' && MAILBOX_REFUSAL.test(diagnostic ?? '')));
     recipients.push({ address, action, status, diagnostic, hard });
   }
-  return recipients.length > 0 ? recipients : null;
+  if (recipients.length === 0) return null;
+  const messageIds = [...new Set([...text.matchAll(MESSAGE_ID)].map((match) => match[1]!))];
+  return { recipients, messageIds };
 }
+
+/** A Message-ID header, its value maybe on a folded line. */
+const MESSAGE_ID = /^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,500}>)/gim;
 
 /** The body of the message/delivery-status part (decoded from base64 when so sent), or null. */
 function deliveryStatusPart(message: string): string | null {

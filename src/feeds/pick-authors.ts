@@ -7,10 +7,11 @@ import { foldText } from '../fold-text.ts';
 import type { AuthorPick, NormalizedItem } from '../model.ts';
 
 /**
- * Where a byline names several people: "A, B and C", "A & B", "A; B", "A und B", "A et B", "A y B".
- * No quantifier: linear on any input (the parts are trimmed when folded).
+ * Where a byline names several people or adds a role: "A, B and C", "A & B", "A; B", "A und B",
+ * "A et B", "A y B", "A - Staff Writer", "A — The Times", "A (Reuters)". No quantifier: linear
+ * on any input (the parts are trimmed when folded).
  */
-const BYLINE_SEPARATORS = /[,;&/|+]|\s(?:and|und|et|y|e|with)\s/iu;
+const BYLINE_SEPARATORS = /[,;&/|+()[\]]|\s[-–—]\s|\s(?:and|und|et|y|e|with)\s/iu;
 /** A byline longer than this names nobody a columnist is called; only its start is read. */
 const MAX_BYLINE = 300;
 /** The "By" a byline may start with, in the site's languages. */
@@ -26,6 +27,9 @@ export function bylineNames(author: string | null): string[] {
     if (folded === null) continue;
     names.add(folded);
     names.add(folded.replace(BY, ''));
+    // "Opinion by Jane Doe", "A column by Jane Doe": the name after the last "by".
+    const by = folded.lastIndexOf(' by ');
+    if (by !== -1) names.add(folded.slice(by + 4));
   }
   return [...names];
 }

@@ -23,6 +23,8 @@ export interface BounceRow {
   last_error: string;
   last_at: number;
   bouncing_since: number | null;
+  /** Bounce reports (DSNs) counted for the address. */
+  reported: number;
 }
 
 /** Choices as stored (JSON), read defensively: anything unexpected is no choice. */
@@ -69,7 +71,8 @@ export const toPreferences = (row: PreferencesRow): Preferences => ({
 
 export const toBounce = (row: BounceRow): Bounce => ({
   address: row.address,
-  failures: Number(row.failures),
+  // The count that decides: refusals in a row at send time, or bounce reports.
+  failures: Math.max(Number(row.failures), Number(row.reported)),
   lastError: row.last_error,
   lastAt: new Date(Number(row.last_at)),
   bouncingSince: row.bouncing_since === null ? null : new Date(Number(row.bouncing_since)),

@@ -174,6 +174,11 @@ export interface Preferences {
 }
 
 /** An address whose mail failed permanently; `bouncingSince` once nothing more is sent to it. */
+/** Bounce reports older than this (30 days) since the address's last failure no longer add up. */
+export const BOUNCE_REPORTS_STALE_MS = 30 * 24 * 3600_000;
+/** How a delivery's and an address's last error shows it came from a bounce report. */
+export const BOUNCED = 'bounce report: ';
+
 export interface Bounce {
   address: string;
   failures: number;
@@ -340,6 +345,21 @@ export interface Store {
   subscriberChoices(digestId: string): Promise<Map<string, ReaderChoices>>;
   /** Counts a permanent failure to `address`; at `threshold` in a row it is bouncing. True when it is bouncing now. */
   recordPermanentFailure(address: string, error: string, at: Date, threshold: number): Promise<boolean>;
+  /**
+   * Counts a bounce report (a DSN) of the copy sent to `address` whose Message-ID is one of
+   * `messageIds`: that delivery becomes `failed` with `error`, and the address's reports go up
+   * by one (a relay's acceptance of later copies does not reset them; a report more than
+   * BOUNCE_REPORTS_STALE_MS after the last failure starts again from one); at `threshold` the
+   * address is bouncing. `unknown`: no copy to `address` has such a Message-ID (not ours, or
+   * forged); `duplicate`: that copy's bounce was counted already.
+   */
+  recordBounceReport(
+    address: string,
+    messageIds: readonly string[],
+    error: string,
+    at: Date,
+    threshold: number,
+  ): Promise<'counted' | 'bouncing' | 'duplicate' | 'unknown'>;
   /** A message to `address` was accepted: its failures start again from zero. */
   clearFailures(address: string): Promise<void>;
   /** Forgets `address`'s failures and bouncing state (an operator fixed it); true when there was any. */

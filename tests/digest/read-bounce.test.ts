@@ -5,7 +5,7 @@
  * towards mail.bounceThreshold, as a refusal at send time does. Soft failures, delays and
  * policy refusals do not count; anything that is not a DSN is refused and records nothing.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readBounce } from '../../src/digest/read-bounce.ts';
@@ -17,7 +17,11 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 const root = makeTempDir();
 
 /** A DSN as Postfix sends it, with `recipients` (address, action, status, diagnostic). */
-function postfixDsn(recipients: Array<[string, string, string, string]>, statusEncoding: '7bit' | 'base64' = '7bit'): string {
+function postfixDsn(
+  recipients: Array<[string, string, string, string]>,
+  statusEncoding: '7bit' | 'base64' = '7bit',
+  returnedMessageId = '<daily.1.abc@columnwire.example>',
+): string {
   const status = [
     'Reporting-MTA: dns; mail.example.net',
     'X-Postfix-Queue-ID: 4QzZ1x2y3z',
@@ -36,6 +40,7 @@ function postfixDsn(recipients: Array<[string, string, string, string]>, statusE
   ].join('\r\n');
   return [
     'From: MAILER-DAEMON@mail.example.net (Mail Delivery System)',
+    'Message-ID: <20261203070002.4QzZ1x2y3z@mail.example.net>',
     'To: digest@columnwire.example',
     'Subject: Undelivered Mail Returned to Sender',
     'MIME-Version: 1.0',
@@ -60,6 +65,8 @@ function postfixDsn(recipients: Array<[string, string, string, string]>, statusE
     'Content-Type: message/rfc822',
     '',
     'Subject: Columns for 3 December (4)',
+    'Message-ID:',
+    ` ${returnedMessageId}`,
     '',
     'Final-Recipient: rfc822; quoted@example.org',
     '--4QzZ1x2y3z.1733209202/mail.example.net--',
@@ -68,32 +75,48 @@ function postfixDsn(recipients: Array<[string, string, string, string]>, statusE
 }
 
 describe('readBounce', () => {
-  it('reads each recipient of a DSN and tells hard bounces from the rest', () => {
+  it('reads each recipient of a DSN and tells hard bounces from the rest, by status', () => {
     const report = readBounce(
       postfixDsn([
         ['Gone@Example.org', 'failed', '5.1.1', '550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown'],
         ['full@example.org', 'failed', '5.2.2', '552 5.2.2 Mailbox full, try again much later please'],
-        ['spam@example.org', 'failed', '5.7.1', '554 5.7.1 Message rejected as spam by content filter'],
+        ['spam@example.org', 'failed', '5.7.1', '554 5.7.1 <spam@example.org>: Recipient address rejected: Access denied'],
+        ['rbl@example.org', 'failed', '5.7.1', '554 5.7.1 Service unavailable; Client host [198.5.1.7] blocked using zen'],
         ['slow@example.org', 'delayed', '4.4.1', 'connect to mx.example.org: Connection timed out now'],
         ['moved@example.org', 'failed', '5.0.0', '550 Requested action not taken: mailbox unavailable here'],
+        ['nodomain@example.org', 'failed', '5.1.2', 'Host or domain name not found. Name service error'],
+        ['sender@example.org', 'failed', '5.1.8', '553 5.1.8 Sender address rejected: Domain not found'],
       ]),
     );
-    expect(report).toEqual([
-      expect.objectContaining({ address: 'gone@example.org', action: 'failed', status: '5.1.1', hard: true }),
-      expect.objectContaining({ address: 'full@example.org', status: '5.2.2', hard: false }),
-      expect.objectContaining({ address: 'spam@example.org', status: '5.7.1', hard: false }),
-      expect.objectContaining({ address: 'slow@example.org', action: 'delayed', hard: false }),
-      expect.objectContaining({ address: 'moved@example.org', status: '5.0.0', hard: true }),
+    expect(report!.recipients.map(({ address, hard }) => [address, hard])).toEqual([
+      ['gone@example.org', true],
+      ['full@example.org', false],
+      ['spam@example.org', false],
+      ['rbl@example.org', false],
+      ['slow@example.org', false],
+      ['moved@example.org', true],
+      ['nodomain@example.org', true],
+      ['sender@example.org', false],
     ]);
     // Continuation lines of a field are unfolded.
-    expect(report![0]!.diagnostic).toBe('550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown');
+    expect(report!.recipients[0]!.diagnostic).toBe('550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown');
+    // The returned message's Message-ID (folded onto its own line) is among the report's.
+    expect(report!.messageIds).toContain('<daily.1.abc@columnwire.example>');
+  });
+
+  it('names the address we sent to, not the one it was forwarded to', () => {
+    const dsn = postfixDsn([['jane@old-isp.example', 'failed', '5.1.1', '550 5.1.1 user unknown, no such mailbox here at all']]).replace(
+      'Original-Recipient: rfc822;jane@old-isp.example',
+      'Original-Recipient: rfc822;jane@example.org',
+    );
+    expect(readBounce(dsn)!.recipients).toEqual([expect.objectContaining({ address: 'jane@example.org', hard: true })]);
   });
 
   it('reads a status part sent in base64', () => {
     const report = readBounce(
       postfixDsn([['gone@example.org', 'failed', '5.1.1', '550 5.1.1 user unknown, no such mailbox at all']], 'base64'),
     );
-    expect(report).toEqual([expect.objectContaining({ address: 'gone@example.org', hard: true })]);
+    expect(report!.recipients).toEqual([expect.objectContaining({ address: 'gone@example.org', hard: true })]);
   });
 
   it('finds nothing in what is not a DSN, however it looks', () => {
@@ -112,54 +135,84 @@ describe('readBounce', () => {
       `Content-Type: message/delivery-status\n${' '.repeat(500_000)}`,
       `${'content-type: message/delivery-status'.repeat(20_000)}`,
       `Content-Type: message/delivery-status\n\n${';'.repeat(500_000)}:${'<'.repeat(100_000)}`,
+      `Content-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nStatus: 5.1.1\n\n${'Message-ID: <'.repeat(60_000)}`,
     ];
     for (const text of hostile) expect(() => readBounce(text)).not.toThrow();
   });
 });
 
 describe('columnwire subscribers bounce', () => {
-  it('counts each hard bounce read from a file or stdin; at the threshold the address gets nothing more', async () => {
+  it('counts the bounce of each copy once, across copies a relay accepted; at the threshold the address gets nothing more', async () => {
     const digestApp = await startDigestApp({
       root,
       digests: `  - id: daily\n    to: [gone@example.org, fine@example.org]\n    maxAgeHours: 8760\n`,
     });
+    // A relay: it accepts every copy; the dead mailbox's server bounces them later, by mail.
     const smtp = await smtpServerForTest();
     const cli = (args: string[], input?: string) =>
       runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', ...args], input === undefined ? {} : { input });
-    const bounce = postfixDsn([
-      ['gone@example.org', 'failed', '5.1.1', '550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown'],
-      ['fine@example.org', 'delayed', '4.4.1', 'connect to mx.example.org: Connection timed out now'],
-    ]);
+    const sendDay = async (day: number) => {
+      digestApp.advance(24 * 3600_000);
+      await digestApp.save('jane', [column(`d${day}`, digestApp.clock.now, 1)]);
+      await digestApp.run('daily', smtp.url);
+      return smtp.messagesTo('gone@example.org').at(-1)!.parsed.messageId!;
+    };
+    const bounceOf = (messageId: string) =>
+      postfixDsn(
+        [
+          ['gone@example.org', 'failed', '5.1.1', '550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown'],
+          ['fine@example.org', 'delayed', '4.4.1', 'connect to mx.example.org: Connection timed out now'],
+        ],
+        '7bit',
+        messageId,
+      );
     const file = join(digestApp.dataDir, '..', 'bounce.eml');
-    writeFileSync(file, bounce);
 
+    writeFileSync(file, bounceOf(await sendDay(1)));
     const first = await cli(['bounce', file]);
     expect(first).toMatchObject({ code: 0 });
     expect(first.stdout).toMatch(/^gone@example\.org: failed 5\.1\.1: 550 5\.1\.1 .*User unknown \(counted\)$/m);
     expect(first.stdout).toMatch(/^fine@example\.org: delayed 4\.4\.1: .*not counted/m);
-    expect((await cli(['bounce'], bounce)).stdout).toContain('gone@example.org: failed 5.1.1');
-    const third = await cli(['bounce', '-'], bounce);
-    expect(third.stdout).toMatch(/gone@example\.org: .*bouncing now, after 3 in a row/);
+    // The MTA delivers the same report twice: counted once.
+    expect((await cli(['bounce'], readFileSync(file, 'utf8'))).stdout).toContain('counted already');
+    // A forged report, naming no copy we sent: not counted.
+    expect((await cli(['bounce', '-'], bounceOf('<forged@attacker.example>'))).stdout).toMatch(/gone@example\.org: .*not counted/);
+
+    expect((await cli(['bounce'], bounceOf(await sendDay(2)))).stdout).toMatch(/gone@example\.org: .*\(counted\)/);
+    const third = await cli(['bounce'], bounceOf(await sendDay(3)));
+    expect(third.stdout).toMatch(/gone@example\.org: .*bouncing now, after 3 reported/);
 
     const listed = JSON.parse((await cli(['list', '--bouncing', '--json'])).stdout) as Array<{
       address: string;
       failures: string;
       bouncing: string | null;
+      error: string;
     }>;
-    expect(listed).toEqual([expect.objectContaining({ address: 'gone@example.org', failures: '3', bouncing: expect.any(String) })]);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        address: 'gone@example.org',
+        failures: '3',
+        bouncing: expect.any(String),
+        error: expect.stringMatching(/^bounce report: /),
+      }),
+    ]);
+    const before = smtp.messagesTo('gone@example.org').length;
     digestApp.advance(24 * 3600_000);
     await digestApp.save('jane', [column('after-bounces', digestApp.clock.now, 1)]);
     await digestApp.run('daily', smtp.url);
-    expect(smtp.rcptAttempts.get('gone@example.org')).toBeUndefined();
-    expect(smtp.messagesTo('fine@example.org')).toHaveLength(1);
+    expect(smtp.messagesTo('gone@example.org')).toHaveLength(before);
+    expect(smtp.messagesTo('fine@example.org')).toHaveLength(4);
+    // The bounced copies are recorded as failed, with the report's reason.
+    const deliveries = await digestApp.app.store.deliveries((await digestApp.app.store.latestDigestRun('daily'))!.id - 1);
+    expect(deliveries.find((delivery) => delivery.address === 'gone@example.org')).toMatchObject({ status: 'failed' });
   }, 60_000);
 
-  it('refuses what is not a DSN, and a missing file, recording nothing', async () => {
+  it('answers a message that is no DSN with exit 0 and records nothing; a missing file is exit 2', async () => {
     const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: gone@example.org\n` });
     const cli = (args: string[], input?: string) =>
       runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', ...args], input === undefined ? {} : { input });
     const notDsn = await cli(['bounce'], 'Subject: out of office\r\n\r\nI am away until Monday.\r\n');
-    expect(notDsn.code).toBe(1);
+    expect(notDsn.code).toBe(0);
     expect(notDsn.stderr).toContain('stdin holds no delivery status report (RFC 3464); nothing recorded');
     const missing = await cli(['bounce', '/nonexistent/bounce.eml']);
     expect(missing.code).toBe(2);

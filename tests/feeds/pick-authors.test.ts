@@ -138,6 +138,14 @@ describe('bylineNames / isPicked', () => {
   it('reads each person of a byline', () => {
     expect(bylineNames('Jane Doe; John Roe & Zoë Smith')).toEqual(expect.arrayContaining(['jane doe', 'john roe', 'zoe smith']));
     expect(bylineNames('By Jane Doe')).toContain('jane doe');
+    for (const byline of [
+      'Jane Doe - Staff Writer',
+      'Jane Doe — The Times',
+      'Jane Doe (Reuters)',
+      'Opinion by Jane Doe',
+      'By JANE DOE, Staff Writer',
+    ])
+      expect(bylineNames(byline)).toContain('jane doe');
     expect(bylineNames('   ')).toEqual([]);
     expect(bylineNames(null)).toEqual([]);
   });

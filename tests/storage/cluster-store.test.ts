@@ -70,7 +70,8 @@ describe('the postgres cluster store', () => {
   it('plans lost work first and tells it apart: an expired lease, a lease of a dead process', async () => {
     const [store] = await processes(1);
     await store!.syncFeeds(['a', 'b', 'c', 'd'].map((id) => feed(id)));
-    const options = { limit: 10, requeueAfterMs: 600_000 };
+    // A lease ended more than requeueAfterMs ago is lost work; a fresher one may be a slow save still committing.
+    const options = { limit: 10, requeueAfterMs: 30_000 };
     const plan = async (when: Date, extra: { limit?: number; isOwnerDead?: (owner: string) => boolean } = {}) => {
       const calls: Array<{ ids: string[]; retries: string[] }> = [];
       const planned = await store!.planPolls(when, { ...options, ...extra }, async (_sql, ids, retries) => {
@@ -87,7 +88,10 @@ describe('the postgres cluster store', () => {
     }
     await store!.takeFeedLease('c', 'w2', at(1_000), 60_000, 4);
     await store!.takeFeedLease('d', 'w-dead', at(1_000), 600_000, 4);
-    // Later a and b are due again, and so are c (lease expired) and d (its holder dead): c and d first.
+    // At 80 s c's lease (to 61 s) ended too recently to be called lost; d's holder is seen dead at once.
+    expect(await plan(at(80_000), { limit: 10, isOwnerDead: (owner) => owner === 'w-dead' })).toEqual({ planned: ['d'], retries: ['d'] });
+    await store!.takeFeedLease('d', 'w-dead', at(80_000), 600_000, 4);
+    // Later a and b are due again, and so are c (lease ended long ago) and d (its holder dead): c and d first.
     const later = at(120_000);
     const first = await plan(later, { limit: 2, isOwnerDead: (owner) => owner === 'w-dead' });
     expect(first.planned.sort()).toEqual(['c', 'd']);
@@ -105,11 +109,13 @@ describe('the postgres cluster store', () => {
       maxConnections: 2,
     });
     onTestFinished(() => queue.stop(1_000));
-    // A backlog of 29 planned feeds; f29's lease expired (its worker died) before the planner came back.
+    // A backlog of 29 planned feeds; f29's worker died holding its lease before the planner came back.
     await store!.planPolls(NOW, { limit: 29, requeueAfterMs: 600_000 }, (sql, ids, retries) => queue.enqueuePolls(sql, ids, retries));
-    await store!.takeFeedLease('f29', 'w-gone', NOW, 1_000, 4);
-    const replanned = await store!.planPolls(at(5_000), { limit: 10, requeueAfterMs: 600_000 }, (sql, ids, retries) =>
-      queue.enqueuePolls(sql, ids, retries),
+    await store!.takeFeedLease('f29', 'w-gone', NOW, 60_000, 4);
+    const replanned = await store!.planPolls(
+      at(5_000),
+      { limit: 10, requeueAfterMs: 600_000, isOwnerDead: (owner) => owner === 'w-gone' },
+      (sql, ids, retries) => queue.enqueuePolls(sql, ids, retries),
     );
     expect(replanned).toEqual(['f29']);
     expect((await queue.depths()).polls).toBe(30);

@@ -70,6 +70,15 @@ describe.each(storeBackends)('the $name store', (backend) => {
       expect(await store.getFeed('jane')).toMatchObject(kept);
       await store.syncFeeds([source(url)]);
       expect(await store.getFeed('jane')).toMatchObject(dropped);
+      // A feed asked to wait (Retry-After) keeps its wait through a new pick; only the validators go.
+      const waitUntil = new Date(NOW.getTime() + 86_400_000);
+      await store.markFailed(
+        'jane',
+        { error: 'HTTP 429', nextFetchAt: waitUntil, waitReason: 'retry-after', url, configuredUrl: url },
+        NOW,
+      );
+      await store.syncFeeds([picked('zoe')]);
+      expect(await store.getFeed('jane')).toMatchObject({ etag: null, nextFetchAt: waitUntil, waitReason: 'retry-after' });
       await store.close();
     });
   });

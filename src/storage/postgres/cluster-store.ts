@@ -50,20 +50,26 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
             `SELECT id, lease_owner FROM feeds WHERE lease_until >= $1 AND lease_owner IS NOT NULL`,
             [now.getTime()],
           );
-          const dead = held.filter((row) => options.isOwnerDead!(row.lease_owner)).map((row) => row.id);
+          const dead = held.filter((row) => options.isOwnerDead!(row.lease_owner));
           if (dead.length > 0) {
-            await tx.run(`UPDATE feeds SET lease_until = NULL, lease_owner = NULL, queued_at = 0 WHERE id = ANY($1::text[])`, [dead]);
+            // Only the leases read as dead: a worker may have taken one of these feeds since (another planner's).
+            await tx.run(
+              `UPDATE feeds SET lease_until = NULL, lease_owner = NULL, queued_at = 0
+               WHERE id = ANY($1::text[]) AND lease_owner = ANY($2::text[]) AND lease_until >= $3`,
+              [dead.map((row) => row.id), [...new Set(dead.map((row) => row.lease_owner))], now.getTime()],
+            );
           }
         }
         // SKIP LOCKED: two planners at once (a tick claimed late, a manual run) split the feeds, never share one.
-        // Due: not queued, or queued long ago, or leased by a worker whose lease expired (it died
-        // or hung: its job will not finish). Lost work first: queued before, or leased before.
+        // Due: not queued, or queued long ago, or leased by a worker whose lease ended a while
+        // ago (requeueAfterMs: it died elsewhere, or hung; a merely slow save gets that long to
+        // commit). Lost work first: queued before, or leased before.
         const rows = await tx.query<{ id: string; retry: boolean }>(
           `
           SELECT id, (queued_at IS NOT NULL OR lease_until IS NOT NULL) AS retry FROM feeds
           WHERE in_config = 1 AND (next_fetch_at IS NULL OR next_fetch_at <= $1)
-            AND (queued_at IS NULL OR queued_at < $2 OR lease_until IS NOT NULL)
-            AND (lease_until IS NULL OR lease_until < $1)
+            AND (queued_at IS NULL OR queued_at < $2 OR lease_until < $2)
+            AND (lease_until IS NULL OR lease_until < $2)
           ORDER BY (queued_at IS NOT NULL OR lease_until IS NOT NULL) DESC, next_fetch_at NULLS FIRST, id
           LIMIT $3
           FOR UPDATE SKIP LOCKED`,

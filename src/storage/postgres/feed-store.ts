@@ -35,7 +35,8 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
             etag = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick THEN f.etag END,
             last_modified = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick
               THEN f.last_modified END,
-            next_fetch_at = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick
+            next_fetch_at = CASE WHEN f.configured_url = excluded.configured_url
+              AND (f.pick IS NOT DISTINCT FROM excluded.pick OR f.wait_reason IN ('retry-after', 'backoff'))
               THEN f.next_fetch_at END,
             wait_reason = CASE WHEN f.configured_url = excluded.configured_url THEN f.wait_reason END,
             consecutive_errors = CASE WHEN f.configured_url = excluded.configured_url THEN f.consecutive_errors ELSE 0 END,

@@ -193,4 +193,10 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     ALTER TABLE feeds ADD COLUMN pick TEXT;
     `,
   },
+  {
+    version: 13,
+    sql: `
+    ALTER TABLE bounces ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -107,6 +107,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     subscriberChoices: (digestId) => readers.subscriberChoices(digestId),
     recordPermanentFailure: (address, error, at, threshold) => readers.recordPermanentFailure(address, error, at, threshold),
     clearFailures: (address) => readers.clearFailures(address),
+    recordBounceReport: (address, messageIds, error, at, threshold) =>
+      readers.recordBounceReport(address, messageIds, error, at, threshold),
     clearBounce: (address) => readers.clearBounce(address),
     listBounces: () => readers.listBounces(),
     bouncingAddresses: () => readers.bouncingAddresses(),

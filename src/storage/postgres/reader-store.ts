@@ -10,7 +10,7 @@ import {
   type PreferencesRow,
   type SignupRow,
 } from '../reader-rows.ts';
-import type { Bounce, Preferences, ReaderChoices, Signup } from '../store.ts';
+import { BOUNCE_REPORTS_STALE_MS, BOUNCED, type Bounce, type Preferences, type ReaderChoices, type Signup } from '../store.ts';
 import type { PostgresDatabase } from './database.ts';
 
 /** The reader store over a PostgreSQL database. */
@@ -94,8 +94,38 @@ export function createPostgresReaderStore(db: PostgresDatabase) {
         return marked > 0;
       }),
     async clearFailures(address: string): Promise<void> {
-      await db.run(`DELETE FROM bounces WHERE address = $1 AND bouncing_since IS NULL`, [address.toLowerCase()]);
+      // Bounce reports stay: the copy just accepted may be bounced by mail later, as the earlier ones were.
+      await db.transaction(async (tx) => {
+        await tx.run(`UPDATE bounces SET failures = 0 WHERE address = $1 AND bouncing_since IS NULL`, [address.toLowerCase()]);
+        await tx.run(`DELETE FROM bounces WHERE address = $1 AND bouncing_since IS NULL AND reported = 0`, [address.toLowerCase()]);
+      });
     },
+    recordBounceReport: (address: string, messageIds: readonly string[], error: string, at: Date, threshold: number) =>
+      db.transaction(async (tx): Promise<'counted' | 'bouncing' | 'duplicate' | 'unknown'> => {
+        const lower = address.toLowerCase();
+        const [copy] = await tx.query<{ run_id: number; last_error: string | null }>(
+          `SELECT run_id, last_error FROM digest_deliveries WHERE address = $1 AND message_id = ANY($2::text[]) LIMIT 1 FOR UPDATE`,
+          [lower, [...messageIds]],
+        );
+        if (!copy) return 'unknown';
+        if (copy.last_error?.startsWith(BOUNCED)) return 'duplicate';
+        await tx.run(`UPDATE digest_deliveries SET status = 'failed', last_error = $3 WHERE run_id = $1 AND address = $2`, [
+          copy.run_id,
+          lower,
+          `${BOUNCED}${error}`,
+        ]);
+        const [row] = await tx.query<{ reported: number; bouncing_since: number | null }>(
+          `INSERT INTO bounces AS b (address, failures, last_error, last_at, reported) VALUES ($1, 0, $2, $3, 1)
+           ON CONFLICT (address) DO UPDATE SET last_error = excluded.last_error, last_at = excluded.last_at,
+             reported = CASE WHEN b.last_at < $4 THEN 1 ELSE b.reported + 1 END
+           RETURNING reported, bouncing_since`,
+          [lower, `${BOUNCED}${error}`, at.getTime(), at.getTime() - BOUNCE_REPORTS_STALE_MS],
+        );
+        if (row!.bouncing_since !== null) return 'bouncing';
+        if (Number(row!.reported) < threshold) return 'counted';
+        await tx.run(`UPDATE bounces SET bouncing_since = $2 WHERE address = $1`, [lower, at.getTime()]);
+        return 'bouncing';
+      }),
     clearBounce: async (address: string): Promise<boolean> =>
       (await db.run(`DELETE FROM bounces WHERE address = $1`, [address.toLowerCase()])) > 0,
     listBounces: async (): Promise<Bounce[]> => (await db.query<BounceRow>(`SELECT * FROM bounces ORDER BY address`)).map(toBounce),

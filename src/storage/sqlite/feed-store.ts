@@ -14,8 +14,12 @@ export function createFeedStore(db: Database) {
   const reset = db.prepare(`
     UPDATE feeds SET configured_url = ?, url = ?, etag = NULL, last_modified = NULL, next_fetch_at = NULL,
       wait_reason = NULL, consecutive_errors = 0, last_error = NULL WHERE id = ?`);
-  // A new pick keeps the schedule's place but drops the validators: the next fetch is a full one, due now.
-  const repick = db.prepare(`UPDATE feeds SET pick = ?, etag = NULL, last_modified = NULL, next_fetch_at = NULL WHERE id = ?`);
+  // A new pick drops the validators: the next fetch is a full one, due now, unless the publisher
+  // asked to wait (Retry-After) or the feed backs off after errors.
+  const repick = db.prepare(`
+    UPDATE feeds SET pick = ?, etag = NULL, last_modified = NULL,
+      next_fetch_at = CASE WHEN wait_reason IN ('retry-after', 'backoff') THEN next_fetch_at END
+    WHERE id = ?`);
   const selectActive = db.prepare<[], FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`);
   const selectOne = db.prepare<[string], FeedRow>(`SELECT * FROM feeds WHERE id = ?`);
   const success = db.prepare(`

@@ -229,4 +229,9 @@ export const migrations: readonly string[] = [
   -- refetches the whole document (items left out before may be wanted now).
   ALTER TABLE feeds ADD COLUMN pick TEXT;
   `,
+  `
+  -- Version 13. Bounces that come back as mail (delivery status notifications) are counted apart:
+  -- a relay accepting the next copy says nothing about the mailbox, so it does not reset them.
+  ALTER TABLE bounces ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

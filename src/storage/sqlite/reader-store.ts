@@ -10,7 +10,7 @@ import {
   type PreferencesRow,
   type SignupRow,
 } from '../reader-rows.ts';
-import type { Bounce, Preferences, ReaderChoices, Signup } from '../store.ts';
+import { BOUNCE_REPORTS_STALE_MS, BOUNCED, type Bounce, type Preferences, type ReaderChoices, type Signup } from '../store.ts';
 import type { Database } from './database.ts';
 
 /** Builds the reader store over an open database. */
@@ -41,6 +41,42 @@ export function createReaderStore(db: Database) {
         ?.bouncing_since != null
     );
   });
+  const report = db.transaction(
+    (
+      address: string,
+      messageIds: string,
+      error: string,
+      at: number,
+      threshold: number,
+    ): 'counted' | 'bouncing' | 'duplicate' | 'unknown' => {
+      const copy = db
+        .prepare<[string, string], { run_id: number; last_error: string | null }>(
+          `SELECT run_id, last_error FROM digest_deliveries WHERE address = ? AND message_id IN (SELECT value FROM json_each(?))`,
+        )
+        .get(address, messageIds);
+      if (!copy) return 'unknown';
+      if (copy.last_error?.startsWith(BOUNCED)) return 'duplicate';
+      db.prepare(`UPDATE digest_deliveries SET status = 'failed', last_error = ? WHERE run_id = ? AND address = ?`).run(
+        `${BOUNCED}${error}`,
+        copy.run_id,
+        address,
+      );
+      db.prepare(
+        `INSERT INTO bounces (address, failures, last_error, last_at, reported) VALUES (?, 0, ?, ?, 1)
+         ON CONFLICT (address) DO UPDATE SET last_error = excluded.last_error, last_at = excluded.last_at,
+           reported = CASE WHEN bounces.last_at < ? THEN 1 ELSE bounces.reported + 1 END`,
+      ).run(address, `${BOUNCED}${error}`, at, at - BOUNCE_REPORTS_STALE_MS);
+      db.prepare(`UPDATE bounces SET bouncing_since = ? WHERE address = ? AND bouncing_since IS NULL AND reported >= ?`).run(
+        at,
+        address,
+        threshold,
+      );
+      const row = db
+        .prepare<[string], { bouncing_since: number | null }>(`SELECT bouncing_since FROM bounces WHERE address = ?`)
+        .get(address);
+      return row?.bouncing_since != null ? 'bouncing' : 'counted';
+    },
+  );
   return {
     saveSignup(signup: Signup): void {
       db.prepare(
@@ -89,8 +125,12 @@ export function createReaderStore(db: Database) {
     recordPermanentFailure: (address: string, error: string, at: Date, threshold: number): boolean =>
       fail.immediate(address.toLowerCase(), error, at.getTime(), threshold),
     clearFailures(address: string): void {
-      db.prepare(`DELETE FROM bounces WHERE address = ? AND bouncing_since IS NULL`).run(address.toLowerCase());
+      // Bounce reports stay: the copy just accepted may be bounced by mail later, as the earlier ones were.
+      db.prepare(`UPDATE bounces SET failures = 0 WHERE address = ? AND bouncing_since IS NULL`).run(address.toLowerCase());
+      db.prepare(`DELETE FROM bounces WHERE address = ? AND bouncing_since IS NULL AND reported = 0`).run(address.toLowerCase());
     },
+    recordBounceReport: (address: string, messageIds: readonly string[], error: string, at: Date, threshold: number) =>
+      report.immediate(address.toLowerCase(), JSON.stringify(messageIds), error, at.getTime(), threshold),
     clearBounce: (address: string): boolean => db.prepare(`DELETE FROM bounces WHERE address = ?`).run(address.toLowerCase()).changes > 0,
     listBounces: (): Bounce[] => db.prepare<[], BounceRow>(`SELECT * FROM bounces ORDER BY address`).all().map(toBounce),
     bouncingAddresses: (): Set<string> =>

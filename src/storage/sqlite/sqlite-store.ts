@@ -96,6 +96,8 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     subscriberChoices: async (digestId) => readers.subscriberChoices(digestId),
     recordPermanentFailure: async (address, error, at, threshold) => readers.recordPermanentFailure(address, error, at, threshold),
     clearFailures: async (address) => readers.clearFailures(address),
+    recordBounceReport: async (address, messageIds, error, at, threshold) =>
+      readers.recordBounceReport(address, messageIds, error, at, threshold),
     clearBounce: async (address) => readers.clearBounce(address),
     listBounces: async () => readers.listBounces(),
     bouncingAddresses: async () => readers.bouncingAddresses(),
