@@ -66,6 +66,46 @@ describe.each(storeBackends)('the $name store', (backend) => {
     });
   });
 
+  describe('bounce reports', () => {
+    it('count once per copy whose Message-ID they return, add up across accepted copies, and mark the address at the threshold', async () => {
+      const { first: store } = await twoStores();
+      const one = (await store.claimDigestRun(run('one', 0))).run;
+      const two = (await store.claimDigestRun(run('two', one.id))).run;
+      await store.claimDigestRun(run('three', two.id));
+      const report = (ids: string[], when = NOW) => store.recordBounceReport('A@example.org', ids, 'failed 5.1.1', when, 3);
+      expect(await report(['<forged@x>', '<one.b@x>'])).toBe('unknown'); // b's copy, not a's
+      expect(await report(['<dsn-own-id@mta>', '<one.a@x>'])).toBe('counted');
+      expect(await report(['<one.a@x>'])).toBe('duplicate');
+      // The next copy is accepted by a relay: the reports are not reset by it.
+      await store.clearFailures('a@example.org');
+      expect(await report(['<two.a@x>'])).toBe('counted');
+      expect(await store.bouncingAddresses()).toEqual(new Set());
+      expect(await report(['<three.a@x>'])).toBe('bouncing');
+      expect(await store.bouncingAddresses()).toEqual(new Set(['a@example.org']));
+      expect(await store.listBounces()).toEqual([
+        expect.objectContaining({ address: 'a@example.org', failures: 3, lastError: 'bounce report: failed 5.1.1' }),
+      ]);
+      expect((await store.deliveries(one.id)).find((delivery) => delivery.address === 'a@example.org')).toMatchObject({ status: 'failed' });
+      expect((await store.deliveries(one.id)).find((delivery) => delivery.address === 'b@example.org')).toMatchObject({
+        status: 'pending',
+      });
+      // Cleared by the operator: a report starts from one again.
+      expect(await store.clearBounce('a@example.org')).toBe(true);
+      expect(await store.bouncingAddresses()).toEqual(new Set());
+    });
+
+    it('start again from one when the last failure is more than 30 days old', async () => {
+      const { first: store } = await twoStores();
+      const one = (await store.claimDigestRun(run('one', 0))).run;
+      const two = (await store.claimDigestRun(run('two', one.id))).run;
+      await store.claimDigestRun(run('three', two.id));
+      await store.recordBounceReport('b@example.org', ['<one.b@x>'], 'failed 5.1.1', NOW, 3);
+      await store.recordBounceReport('b@example.org', ['<two.b@x>'], 'failed 5.1.1', at(86_400_000), 3);
+      expect(await store.recordBounceReport('b@example.org', ['<three.b@x>'], 'failed 5.1.1', at(40 * 86_400_000), 3)).toBe('counted');
+      expect((await store.listBounces())[0]).toMatchObject({ failures: 1 });
+    });
+  });
+
   describe('digest delivery claims', () => {
     it('lets one sender claim a delivery, and nobody once it is sent', async () => {
       const { first } = await twoStores();
