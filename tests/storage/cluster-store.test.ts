@@ -74,8 +74,9 @@ describe('the postgres cluster store', () => {
     const options = { limit: 10, requeueAfterMs: 30_000 };
     const plan = async (when: Date, extra: { limit?: number; isOwnerDead?: (owner: string) => boolean } = {}) => {
       const calls: Array<{ ids: string[]; retries: string[] }> = [];
-      const planned = await store!.planPolls(when, { ...options, ...extra }, async (_sql, ids, retries) => {
+      const planned = await store!.planPolls(when, { ...options, ...extra }, (_sql, ids, retries) => {
         calls.push({ ids, retries: [...retries].sort() });
+        return Promise.resolve();
       });
       return { planned, retries: calls.flatMap((call) => call.retries) };
     };
@@ -122,9 +123,10 @@ describe('the postgres cluster store', () => {
     const handled: string[] = [];
     const firstTwo = new Promise<void>((resolve) => {
       void queue.workPolls(
-        async (feedId) => {
+        (feedId) => {
           handled.push(feedId);
           if (handled.length === 2) resolve();
+          return Promise.resolve();
         },
         { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
       );
