@@ -9,7 +9,7 @@ import type { ParsedItem } from '../../src/model.ts';
 import { parseSearchQuery } from '../../src/site/search-query.ts';
 import { SNIPPET_MARK, type Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
-import { sqliteBackend, storeBackends } from '../helpers/store-backends.ts';
+import { postgresBackend, sqliteBackend, storeBackends } from '../helpers/store-backends.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
@@ -200,5 +200,43 @@ describe('the sqlite store for the site', () => {
     const hits = await reopened.searchStories({ terms: parseSearchQuery('before'), limit: 5, offset: 0, now: NOW });
     await reopened.close();
     expect(hits.map((hit) => hit.story.title)).toEqual(['Stored before search']);
+  });
+});
+
+describe('the postgres store for the site', () => {
+  it('finds the same newest matches whichever way it reads them: by id without statistics, through the index once analyzed', async () => {
+    const location = await postgresBackend.newLocation();
+    const store = await postgresBackend.open(location);
+    try {
+      await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+      // 300 stories; "lighthouse" in every 20th (rare: read through the GIN index once analyzed), "harbour" in all.
+      const items = Array.from({ length: 300 }, (_, index) =>
+        item({
+          id: `s${index}`,
+          title: `Column ${index}`,
+          summary: `<p>The harbour at dawn${index % 20 === 0 ? ', and its lighthouse' : ''}, story ${index}.</p>`,
+          published: hoursAgo(300 - index),
+        }),
+      );
+      await store.saveFetched('a', normalizeItems(items, NOW), state, NOW, null);
+      const titles = async (query: string, limit: number) =>
+        (await store.searchStories({ terms: parseSearchQuery(query), limit, offset: 0, now: NOW })).map((hit) => hit.story.title);
+      const before = {
+        rare: await titles('lighthouse', 50),
+        common: await titles('harbour', 50),
+        phrase: await titles('"its lighthouse"', 50),
+      };
+      expect(before.rare).toHaveLength(15);
+      expect(before.common).toHaveLength(50);
+      expect(before.phrase).toEqual(before.rare);
+      await postgresBackend.exec(location, 'ANALYZE stories');
+      expect({
+        rare: await titles('lighthouse', 50),
+        common: await titles('harbour', 50),
+        phrase: await titles('"its lighthouse"', 50),
+      }).toEqual(before);
+    } finally {
+      await store.close();
+    }
   });
 });
