@@ -52,6 +52,13 @@ export function toTsQuery(terms: readonly SearchTerm[]): string {
     .join(' & ');
 }
 
+/** The terms with each phrase read as its words, all required anywhere: what a phrase's matches are found among. */
+export function withoutPhrases(terms: readonly SearchTerm[]): SearchTerm[] {
+  return terms.flatMap((term) =>
+    term.words.map((word, index) => ({ words: [word], prefix: term.prefix && index === term.words.length - 1 })),
+  );
+}
+
 /** The terms as the reader would write them again (for the search box and the page title). */
 export function formatSearchTerms(terms: readonly SearchTerm[]): string {
   return terms.map((term) => (term.words.length > 1 ? `"${term.words.join(' ')}"` : term.words[0]!) + (term.prefix ? '*' : '')).join(' ');
