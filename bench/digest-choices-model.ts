@@ -5,7 +5,7 @@
  * of columnists/outlets/tags, and which of the run's feeds each selection covers.
  */
 import type { ReaderChoices } from '../src/storage/store.ts';
-import { FEEDS, FROM, OUTLETS, STORIES } from './digest.ts';
+import { benchDigestYaml, FEEDS, OUTLETS } from './digest.ts';
 import { columnistName } from './generate-feeds.ts';
 import { serveFeedId } from './serve-seed.ts';
 
@@ -46,34 +46,7 @@ export function choicesConfigYaml(): string {
       `    tags: [${TAGS_BY_FEED[feed]!.join(', ')}]`,
     ].join('\n'),
   );
-  return [
-    'title: Columnwire digest choices bench',
-    'baseUrl: https://columnwire.example',
-    'retentionDays: 0',
-    'server:',
-    '  host: 127.0.0.1',
-    '  port: 0',
-    'mail:',
-    `  from: ${FROM}`,
-    'feeds:',
-    ...feeds,
-    'digests:',
-    '  - id: daily',
-    `    maxItems: ${STORIES}`,
-    '',
-  ].join('\n');
-}
-
-/** A small seeded PRNG (mulberry32): the same selections and choosers on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return benchDigestYaml('Columnwire digest choices bench', feeds);
 }
 
 const keyOf = (choices: ReaderChoices): string =>

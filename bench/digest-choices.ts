@@ -25,15 +25,8 @@ import type { Mailer } from '../src/digest/send-digest.ts';
 import { normalizeItems } from '../src/feeds/normalize-items.ts';
 import { createLogger } from '../src/logger.ts';
 import type { Story } from '../src/model.ts';
-import {
-  assignChoosers,
-  choicesConfigYaml,
-  expectedRenders,
-  feedsChosen,
-  makeSelections,
-  OLD_FEED,
-  seededRandom,
-} from './digest-choices-model.ts';
+import { mulberry32 } from '../tests/helpers/prng.ts';
+import { assignChoosers, choicesConfigYaml, expectedRenders, feedsChosen, makeSelections, OLD_FEED } from './digest-choices-model.ts';
 import { FEEDS, formatDigestTable, IN_FLIGHT, recipientAddress, seedStories, sendRaw, STORIES, type DigestRow } from './digest.ts';
 import type { SinkStats } from './digest-sink.ts';
 import { checkCopy, countingTemplates, measureFill, type Sampled } from './digest-choices-probe.ts';
@@ -59,7 +52,7 @@ async function prepareScenario(config: Config, dataDir: string, now: Date, choos
     addresses.map((address) => ({ address, name: null })),
     now,
   );
-  const selections = makeSelections(seededRandom(SEED));
+  const selections = makeSelections(mulberry32(SEED));
   for (const [recipient, selection] of choosers)
     await app.store.setPreferences('daily', addresses[recipient]!, { choices: selections[selection]! });
   return { app, addresses };
@@ -87,9 +80,9 @@ export async function runDigestChoicesBench(): Promise<void> {
     const config = parseConfig(yaml, join(root, 'feeds.yaml'));
     const digest = config.digests[0]!;
     const now = new Date();
-    const choosers = assignChoosers(RECIPIENTS, seededRandom(SEED + 1));
+    const choosers = assignChoosers(RECIPIENTS, mulberry32(SEED + 1));
     const chosenAddresses = new Set([...choosers.keys()].map(recipientAddress));
-    const selections = makeSelections(seededRandom(SEED));
+    const selections = makeSelections(mulberry32(SEED));
     const expected = expectedRenders(selections);
 
     const rows: DigestRow[] = [];

@@ -77,17 +77,13 @@ function collectGarbage(): void {
 
 export const recipientAddress = (index: number): string => `r${String(index + 1).padStart(5, '0')}@example.com`;
 
-function digestConfigYaml(): string {
-  const feeds = Array.from({ length: FEEDS }, (_, feed) =>
-    [
-      `  - url: https://columnists.example/${serveFeedId(feed)}/rss`,
-      `    id: ${serveFeedId(feed)}`,
-      `    title: ${columnistName(feed)}`,
-      `    outlet: ${OUTLETS[feed % OUTLETS.length]}`,
-    ].join('\n'),
-  );
+/**
+ * feeds.yaml for a digest bench: `title`, the feeds' entries (lines), and the one digest `daily`
+ * of STORIES stories with `digestLines` more of its settings; mail from FROM, a server on port 0.
+ */
+export function benchDigestYaml(title: string, feeds: readonly string[], digestLines: readonly string[] = []): string {
   return [
-    'title: Columnwire digest bench',
+    `title: ${title}`,
     'baseUrl: https://columnwire.example',
     'retentionDays: 0',
     'server:',
@@ -100,10 +96,24 @@ function digestConfigYaml(): string {
     'digests:',
     '  - id: daily',
     `    maxItems: ${STORIES}`,
-    '    to:',
-    ...Array.from({ length: RECIPIENTS }, (_, index) => `      - ${recipientAddress(index)}`),
+    ...digestLines,
     '',
   ].join('\n');
+}
+
+function digestConfigYaml(): string {
+  const feeds = Array.from({ length: FEEDS }, (_, feed) =>
+    [
+      `  - url: https://columnists.example/${serveFeedId(feed)}/rss`,
+      `    id: ${serveFeedId(feed)}`,
+      `    title: ${columnistName(feed)}`,
+      `    outlet: ${OUTLETS[feed % OUTLETS.length]}`,
+    ].join('\n'),
+  );
+  return benchDigestYaml('Columnwire digest bench', feeds, [
+    '    to:',
+    ...Array.from({ length: RECIPIENTS }, (_, index) => `      - ${recipientAddress(index)}`),
+  ]);
 }
 
 /** The digest bench's table: one line per row, rates right-aligned, '–' where a rate means nothing. */
