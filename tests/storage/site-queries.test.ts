@@ -3,6 +3,7 @@
  * stories by byline, per-byline counts, one story by its public id, and full-text search with
  * phrases, prefixes and hostile queries: the same tests on SQLite (FTS5) and PostgreSQL.
  */
+import BetterSqlite3 from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { ParsedItem } from '../../src/model.ts';
@@ -187,19 +188,87 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
   });
 });
 
-// SQLite fills its FTS5 index in code (PostgreSQL's search column is generated, so has nothing to backfill).
+// SQLite fills its FTS5 index in code, in batches (PostgreSQL's search column is generated with the row).
 describe('the sqlite store for the site', () => {
-  it('indexes the stories stored before the search index existed (schema version 10)', async () => {
+  const searchFor = async (store: Store, query: string) =>
+    (await store.searchStories({ terms: parseSearchQuery(query), limit: 10, offset: 0, now: NOW })).map((hit) => hit.story.title);
+  const indexedRows = (location: string) => {
+    const raw = new BetterSqlite3(location, { readonly: true });
+    try {
+      const count = (sql: string) => (raw.prepare(sql).get() as { n: number }).n;
+      return { indexed: count(`SELECT count(*) AS n FROM story_search`), pending: count(`SELECT count(*) AS n FROM search_pending`) };
+    } finally {
+      raw.close();
+    }
+  };
+
+  it('indexes the stories stored before the search index existed (schema version 10), on the upgrade to batches (14)', async () => {
     const location = await sqliteBackend.newLocation();
     const first = await sqliteBackend.open(location);
     await first.saveFetched('a', normalizeItems([item({ id: 'before', title: 'Stored before search' })], NOW), state, NOW, null);
     await first.close();
+    // Back to a version 13 database whose index was never filled.
     await sqliteBackend.exec(location, `DELETE FROM story_search`);
-    await sqliteBackend.exec(location, `UPDATE meta SET value = 0 WHERE key = 'search_filled'`);
+    await sqliteBackend.exec(location, `DROP TABLE search_pending`);
+    await sqliteBackend.exec(location, `INSERT INTO meta (key, value) VALUES ('search_filled', 0)`);
+    await sqliteBackend.exec(location, `PRAGMA user_version = 13`);
     const reopened = await sqliteBackend.open(location);
-    const hits = await reopened.searchStories({ terms: parseSearchQuery('before'), limit: 5, offset: 0, now: NOW });
+    expect(await searchFor(reopened, 'before')).toEqual(['Stored before search']);
     await reopened.close();
-    expect(hits.map((hit) => hit.story.title)).toEqual(['Stored before search']);
+  });
+
+  it('queues new stories and indexes them as a batch: before a search, at the end of a poll cycle, at 2,000, on close', async () => {
+    const location = await sqliteBackend.newLocation();
+    const store = await sqliteBackend.open(location);
+    await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+    await store.saveFetched('a', normalizeItems([item({ id: 'q1', title: 'Queued lighthouse' })], NOW), state, NOW, null);
+    expect(indexedRows(location)).toEqual({ indexed: 0, pending: 1 });
+    expect(await searchFor(store, 'lighthouse')).toEqual(['Queued lighthouse']);
+    expect(indexedRows(location)).toEqual({ indexed: 1, pending: 0 });
+
+    await store.saveFetched('a', normalizeItems([item({ id: 'q2', title: 'Cycle harbour' })], NOW), state, NOW, null);
+    await store.recordPollCycle({ 'fetches.stored': 1 }, NOW);
+    expect(indexedRows(location)).toEqual({ indexed: 2, pending: 0 });
+
+    // 2,100 stories over 21 saves: the save that brings the queue to 2,000 indexes it.
+    for (let batch = 0; batch < 21; batch++) {
+      const items = Array.from({ length: 100 }, (_, index) => item({ id: `b${batch}-${index}`, published: hoursAgo(batch + index / 100) }));
+      await store.saveFetched('a', normalizeItems(items, NOW), state, NOW, null);
+    }
+    expect(indexedRows(location)).toEqual({ indexed: 2_002, pending: 100 });
+    await store.close();
+    expect(indexedRows(location)).toEqual({ indexed: 2_102, pending: 0 });
+  });
+
+  it('keeps queued stories through a crash (a store never closed): the next process to search indexes them', async () => {
+    const location = await sqliteBackend.newLocation();
+    const crashed = await sqliteBackend.open(location);
+    await crashed.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+    await crashed.saveFetched('a', normalizeItems([item({ id: 'k', title: 'Saved before the kill' })], NOW), state, NOW, null);
+    // `crashed` is never closed, as after kill -9: its queue is in the file, not in its memory.
+    const next = await sqliteBackend.open(location);
+    expect(await searchFor(next, 'kill')).toEqual(['Saved before the kill']);
+    await next.close();
+  });
+
+  it('re-indexes an edited story already indexed, and drops a queued story deleted before its batch', async () => {
+    const location = await sqliteBackend.newLocation();
+    const store = await sqliteBackend.open(location);
+    await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+    await store.saveFetched('a', normalizeItems([item({ id: 'e', title: 'First draft headline' })], NOW), state, NOW, null);
+    expect(await searchFor(store, 'draft')).toEqual(['First draft headline']);
+    const later = new Date(NOW.getTime() + 60_000);
+    await store.saveFetched('a', normalizeItems([item({ id: 'e', title: 'Corrected headline' })], later), state, later, null);
+    expect(indexedRows(location)).toEqual({ indexed: 0, pending: 1 });
+    expect(await searchFor(store, 'draft')).toEqual([]);
+    expect(await searchFor(store, 'corrected')).toEqual(['Corrected headline']);
+
+    const old = item({ id: 'old', title: 'Old pruned column', published: new Date('2020-01-01T00:00:00Z') });
+    await store.saveFetched('a', normalizeItems([old], NOW), state, NOW, null);
+    expect(await store.pruneStories(new Date('2021-01-01T00:00:00Z'))).toBe(1);
+    expect(await searchFor(store, 'pruned')).toEqual([]);
+    expect(indexedRows(location)).toEqual({ indexed: 1, pending: 0 });
+    await store.close();
   });
 });
 

@@ -234,4 +234,16 @@ export const migrations: readonly string[] = [
   -- a relay accepting the next copy says nothing about the mailbox, so it does not reset them.
   ALTER TABLE bounces ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Version 14. The search index is written in batches, not with each feed's stories: FTS5
+  -- writes a new index segment per transaction and then merges them, which cost as much as all
+  -- the rest of a fresh poll. A new or edited story waits here; the store indexes what waits
+  -- before a search, at the end of a poll cycle, when 2,000 wait, and on close. A row whose
+  -- story was deleted is dropped when its batch is indexed. Stories stored before version 10 and
+  -- never indexed wait here too.
+  CREATE TABLE search_pending (story_id INTEGER PRIMARY KEY);
+  INSERT INTO search_pending (story_id)
+    SELECT id FROM stories WHERE (SELECT value FROM meta WHERE key = 'search_filled') = 0;
+  DELETE FROM meta WHERE key = 'search_filled';
+  `,
 ];

@@ -3,7 +3,7 @@ import type { NormalizedItem } from '../../model.ts';
 import { cacheContentVersion } from '../content-version.ts';
 import { isOwnerDead, processOwnerId } from '../process-owner.ts';
 import { STALE_CLAIM_MS, type FetchSuccess, type Store, type StoreOptions } from '../store.ts';
-import { backupDatabase, openDatabase } from './database.ts';
+import { backupDatabase, isBusyError, openDatabase } from './database.ts';
 import { createDigestStore } from './digest-store.ts';
 import { createFeedStore } from './feed-store.ts';
 import { createStatsStore } from './stats-store.ts';
@@ -11,6 +11,12 @@ import { createStoryStore } from './story-store.ts';
 import { createReaderStore } from './reader-store.ts';
 import { createSubscriberStore } from './subscriber-store.ts';
 import { createSubscriptionStore } from './subscription-store.ts';
+
+/**
+ * Stories queued for the search index after which a save indexes them at once (about 0.3 s of
+ * work in one transaction): large batches are what make FTS5 cheap, and this bounds the wait.
+ */
+const SEARCH_BATCH = 2_000;
 
 /**
  * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
@@ -27,6 +33,17 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   const subscribers = createSubscriberStore(db);
   const readers = createReaderStore(db);
   const version = cacheContentVersion(() => stories.version());
+  /**
+   * Indexes the stories waiting for search. Another process holding the database is no reason
+   * to fail what asked (a save that committed, a search): the stories wait for the next batch.
+   */
+  const indexSearch = (): void => {
+    try {
+      stories.indexPendingSearch();
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+    }
+  };
   // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
   // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
   const saveFetched = db.transaction(
@@ -44,6 +61,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     saveFetched: async (feedId, items, state, now, keepAfter) => {
       const result = saveFetched.immediate(feedId, items, state, now, keepAfter);
       version.wrote();
+      if (stories.queuedForSearch() >= SEARCH_BATCH) indexSearch();
       return result;
     },
     markNotModified: async (feedId, state, now) => feeds.markSuccess(feedId, state, now),
@@ -51,7 +69,10 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     listStories: async (query) => stories.list(query),
     storyByPublicId: async (publicId) => stories.byPublicId(publicId),
     bylineStats: async () => stories.bylineStats(),
-    searchStories: async (query) => stories.search(query),
+    searchStories: async (query) => {
+      indexSearch();
+      return stories.search(query);
+    },
     countStoriesByFeed: async () => stories.countByFeed(),
     countStories: async () => stories.count(),
     pruneStories: async (before) => {
@@ -101,10 +122,22 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     clearBounce: async (address) => readers.clearBounce(address),
     listBounces: async () => readers.listBounces(),
     bouncingAddresses: async () => readers.bouncingAddresses(),
-    recordPollCycle: async (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
+    recordPollCycle: async (totals, finishedAt) => {
+      stats.recordPollCycle(totals, finishedAt);
+      indexSearch();
+    },
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),
     close: async () => {
+      // Stories still queued are indexed by whichever process searches or polls next, so a
+      // database this process may not write to (busy, read-only) does not fail the close.
+      if (db.open) {
+        try {
+          stories.indexPendingSearch();
+        } catch {
+          // left queued, see above
+        }
+      }
       db.close();
     },
   };

@@ -94,7 +94,33 @@ export function createStoryStore(db: Database) {
   const insertKeys = multiRow((rows) => `INSERT OR IGNORE INTO story_keys (key, story_id) VALUES ${values(rows, 2)}`);
   const insertSearch = multiRow((rows) => `INSERT INTO story_search (rowid, title, author, body) VALUES ${values(rows, 4)}`);
   const unindexStory = db.prepare(`DELETE FROM story_search WHERE rowid = ?`);
-  fillSearchIndex(db);
+  const queueForSearch = multiRow((rows) => `INSERT OR IGNORE INTO search_pending (story_id) VALUES ${values(rows, 1)}`);
+  const anyPending = db.prepare<[], { story_id: number }>(`SELECT story_id FROM search_pending LIMIT 1`);
+  // A story deleted since it was queued has no row (the join leaves its fields null).
+  const pendingChunk = db.prepare<
+    [number],
+    { id: number; stored: number; title: string | null; author: string | null; summary: string | null; content: string | null }
+  >(`
+    SELECT p.story_id AS id, s.id IS NOT NULL AS stored, s.title, s.author, s.summary, s.content FROM search_pending p
+    LEFT JOIN stories s ON s.id = p.story_id WHERE p.story_id > ? ORDER BY p.story_id LIMIT ${ROWS_PER_INSERT * 5}`);
+  const clearPending = db.prepare(`DELETE FROM search_pending`);
+  /** Stories this connection queued since it last indexed: when to index without being asked. */
+  let queuedSinceIndexing = 0;
+  const indexPending = db.transaction((): number => {
+    let indexed = 0;
+    for (let rows = pendingChunk.all(0); rows.length > 0; rows = pendingChunk.all(rows.at(-1)!.id)) {
+      const stored = rows.filter((row) => row.stored === 1);
+      writeRows(stored, insertSearch, (row) => [
+        row.id,
+        searchLine(row.title),
+        searchLine(row.author),
+        searchBody(row.summary, row.content),
+      ]);
+      indexed += stored.length;
+    }
+    clearPending.run();
+    return indexed;
+  });
 
   /** Runs `statement(rows)` over `rows` in chunks, each row flattened to its parameters. */
   function writeRows<T>(rows: readonly T[], statement: (rows: number) => Statement, params: (row: T) => unknown[]): unknown[] {
@@ -191,13 +217,15 @@ export function createStoryStore(db: Database) {
     const resolve = (ref: StoryRef): number => (ref.kind === 'stored' ? ref.id : idByPublicId.get(plan.inserts[ref.index]!.publicId)!);
     writeRows(plan.sources, insertSources, ({ story, item }) => [resolve(story), feedId, item.link, nowMs, item.contentHash]);
     writeRows(plan.keys, insertKeys, ({ key, story }) => [key, resolve(story)]);
-    writeRows(plan.inserts, insertSearch, ({ item, publicId }) => [idByPublicId.get(publicId)!, ...searchFields(item)]);
+    writeRows(plan.inserts, queueForSearch, ({ publicId }) => [idByPublicId.get(publicId)!]);
     for (const { storyId, item } of plan.edits) {
       editStory.run({ ...editFields(item, nowMs), id: storyId });
       setSourceHash.run(item.contentHash, item.link, storyId, feedId);
+      // Out of the index until its batch puts the new words in (a no-op for a story still queued).
       unindexStory.run(storyId);
-      insertSearch(1).run(storyId, ...searchFields(item));
+      queueForSearch(1).run(storyId);
     }
+    queuedSinceIndexing += plan.inserts.length + plan.edits.length;
   }
 
   /**
@@ -239,6 +267,16 @@ export function createStoryStore(db: Database) {
 
   return {
     saveItems,
+    /**
+     * Indexes the stories waiting for the search index, in one write transaction of its own
+     * (never inside another). Returns how many it indexed.
+     */
+    indexPendingSearch(): number {
+      queuedSinceIndexing = 0;
+      return anyPending.get() === undefined ? 0 : indexPending.immediate();
+    },
+    /** Stories this connection queued for the search index since it last indexed them. */
+    queuedForSearch: (): number => queuedSinceIndexing,
     /** Stories newest first, each with all its sources. */
     list(query: StoryQuery): Story[] {
       const where: string[] = [];
@@ -359,29 +397,6 @@ export function createStoryStore(db: Database) {
 
 /** Age over which a search match's relevance halves (30 days). */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
-
-/** A story's title, author and text as the search index holds them. */
-function searchFields(item: NormalizedItem): [string, string, string] {
-  return [searchLine(item.title), searchLine(item.author), searchBody(item.summary, item.content)];
-}
-
-/** Indexes the stories stored before the index existed (schema version 10), once, in one transaction. */
-function fillSearchIndex(db: Database): void {
-  const filled = db.prepare<[], { value: number }>(`SELECT value FROM meta WHERE key = 'search_filled'`);
-  if ((filled.get()?.value ?? 1) === 1) return;
-  db.transaction(() => {
-    if (filled.get()?.value === 1) return;
-    const insert = db.prepare(`INSERT INTO story_search (rowid, title, author, body) VALUES (?, ?, ?, ?)`);
-    const chunk = db.prepare<
-      [number],
-      { id: number; title: string | null; author: string | null; summary: string | null; content: string | null }
-    >(`SELECT id, title, author, summary, content FROM stories WHERE id > ? ORDER BY id LIMIT 500`);
-    for (let rows = chunk.all(0); rows.length > 0; rows = chunk.all(rows.at(-1)!.id)) {
-      for (const row of rows) insert.run(row.id, searchLine(row.title), searchLine(row.author), searchBody(row.summary, row.content));
-    }
-    db.prepare(`UPDATE meta SET value = 1 WHERE key = 'search_filled'`).run();
-  }).immediate();
-}
 
 /** The fields an edit writes, as editStory binds them. */
 function editFields(item: NormalizedItem, nowMs: number) {
