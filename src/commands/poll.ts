@@ -2,6 +2,7 @@
 import { countOutcomes, pollAll } from '../feeds/poll-all.ts';
 import type { Feed, PollOutcome } from '../model.ts';
 import { redactSecrets } from '../redact.ts';
+import { batchLines } from './batch-lines.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
 
 const help = `Usage: columnwire poll [--feed ID] [--force]
@@ -26,6 +27,8 @@ export const pollCommand: Command = {
       const total = values.feed === undefined ? app.config.feeds.length : 1;
       let done = 0;
       const progress = stderr.isTTY === true;
+      // Beside a progress line on a terminal, each line goes out as it comes; otherwise in batches.
+      const lines = progress ? { write: (text: string) => void stdout.write(text), flush: () => {} } : batchLines(stdout);
       const summary = await pollAll(app.config, app.poll, {
         mode: 'manual',
         force: values.force ?? false,
@@ -33,10 +36,10 @@ export const pollCommand: Command = {
         onResult(feed, outcome) {
           done++;
           if (progress) stderr.write('\r\x1b[K');
-          stdout.write(`${formatOutcome(feed, outcome)}\n`);
+          lines.write(`${formatOutcome(feed, outcome)}\n`);
           if (progress && done < total) stderr.write(`[${done}/${total}] polling...`);
         },
-      });
+      }).finally(() => lines.flush());
       const totals = countOutcomes(summary.results);
       const notStored = [
         totals.emptyItems > 0 ? `${count(totals.emptyItems, 'item')} with nothing to show skipped` : '',
