@@ -11,7 +11,7 @@ import type { ReaderChoices } from '../storage/store.ts';
 export function selectStories(
   stories: readonly Story[],
   choices: ReaderChoices,
-  directory: Pick<Directory, 'columnistOf' | 'outletOf'>,
+  directory: Pick<Directory, 'columnistsOf' | 'outletOf'>,
   sources: ReadonlyMap<string, FeedSource>,
 ): Story[] {
   if (choices.columnists.length + choices.outlets.length + choices.tags.length === 0) return [...stories];
@@ -19,8 +19,7 @@ export function selectStories(
   const outlets = new Set(choices.outlets);
   const tags = new Set(choices.tags);
   return stories.filter((story) => {
-    const columnist = directory.columnistOf(story.author, story.feedId);
-    if (columnist && columnists.has(columnist.slug)) return true;
+    if (directory.columnistsOf(story.author, story.feedId).some((columnist) => columnists.has(columnist.slug))) return true;
     const feedIds = story.sources.length > 0 ? story.sources.map((source) => source.feedId) : [story.feedId];
     return feedIds.some((feedId) => {
       const outlet = directory.outletOf(feedId);

@@ -1,11 +1,13 @@
 /**
  * Who writes and where: columnists (a person across feeds and outlets) and outlets, derived
  * from the stored bylines and the config. A columnist is an author name folded (case, accents
- * and punctuation aside), merged with its aliases from `columnists:` in feeds.yaml; a feed's
- * unsigned stories belong to the columnist that lists the feed, else to the feed's title (a
- * one-person feed is named for its columnist). Pure.
+ * and punctuation aside), merged with its aliases from `columnists:` in feeds.yaml; a byline
+ * that names configured columnists among others ("John Roe and Jane Doe") is each of theirs;
+ * a feed's unsigned stories belong to the columnist that lists the feed, else to the feed's
+ * title (a one-person feed is named for its columnist). Pure.
  */
 import type { RawConfig } from '../config/schema.ts';
+import { bylineNames } from '../feeds/pick-authors.ts';
 import { foldText } from '../fold-text.ts';
 import type { FeedSource } from '../model.ts';
 import type { BylineStat } from '../storage/store.ts';
@@ -46,8 +48,10 @@ export interface Directory {
   outlets: Outlet[];
   columnist(slug: string): Columnist | undefined;
   outlet(slug: string): Outlet | undefined;
-  /** The columnist a story's byline names (its author, else its feed), or undefined. */
+  /** The columnist a story's byline names (its author, else its feed), or undefined; the first of a co-signed byline's. */
   columnistOf(author: string | null, feedId: string): Columnist | undefined;
+  /** Every columnist a story's byline names: several for a byline co-signed by configured columnists. */
+  columnistsOf(author: string | null, feedId: string): Columnist[];
   /** The outlet of a feed, or undefined when the feed names none. */
   outletOf(feedId: string): Outlet | undefined;
 }
@@ -130,31 +134,44 @@ export function buildDirectory(
     }
     for (const feedId of entry.feeds) byUnsignedFeed.set(feedId, made);
   }
+  const configuredByKey = new Map(byKey);
   const ofKey = (key: string, name: string): Draft => {
     let found = byKey.get(key);
     if (!found) byKey.set(key, (found = draft(name, undefined)));
     return found;
   };
+  /** The configured columnists a byline names: itself, else each person it lists ("A and B", "By A"). */
+  const configuredOf = (key: string, author: string | null): Draft[] => {
+    const whole = configuredByKey.get(key);
+    if (whole) return [whole];
+    return [...new Set(bylineNames(author).flatMap((name) => configuredByKey.get(name) ?? []))];
+  };
 
   // Newest stats first: a derived columnist is named as their newest column signs.
   const ordered = [...stats].sort((a, b) => b.latest.published.getTime() - a.latest.published.getTime());
   for (const stat of ordered) {
-    let target: Draft | undefined;
+    let targets: Draft[];
     if (stat.authorKey !== null) {
-      target = ofKey(stat.authorKey, stat.author ?? stat.authorKey);
-      if (!target.columnist.byline.authorKeys.includes(stat.authorKey)) target.columnist.byline.authorKeys.push(stat.authorKey);
+      const configuredTargets = configuredOf(stat.authorKey, stat.author);
+      targets = configuredTargets.length > 0 ? configuredTargets : [ofKey(stat.authorKey, stat.author ?? stat.authorKey)];
+      for (const target of targets) {
+        if (!target.columnist.byline.authorKeys.includes(stat.authorKey)) target.columnist.byline.authorKeys.push(stat.authorKey);
+      }
     } else {
-      target = byUnsignedFeed.get(stat.feedId);
+      let target = byUnsignedFeed.get(stat.feedId);
       const title = feedById.get(stat.feedId)?.title ?? null;
       const key = foldText(title);
       if (!target && key && title) target = ofKey(key, title);
       if (!target) continue;
       if (!target.columnist.byline.feedIds.includes(stat.feedId)) target.columnist.byline.feedIds.push(stat.feedId);
+      targets = [target];
     }
-    const columnist = target.columnist;
-    columnist.stories += stat.stories;
-    if (!columnist.latest || stat.latest.published > columnist.latest.published) columnist.latest = stat.latest;
-    target.feedStories.set(stat.feedId, (target.feedStories.get(stat.feedId) ?? 0) + stat.stories);
+    for (const target of targets) {
+      const columnist = target.columnist;
+      columnist.stories += stat.stories;
+      if (!columnist.latest || stat.latest.published > columnist.latest.published) columnist.latest = stat.latest;
+      target.feedStories.set(stat.feedId, (target.feedStories.get(stat.feedId) ?? 0) + stat.stories);
+    }
     const outlet = outletOfFeed.get(stat.feedId);
     if (outlet) {
       outlet.stories += stat.stories;
@@ -186,18 +203,24 @@ export function buildDirectory(
     .sort(newestFirst);
   const outlets = [...outletByName.values()].sort(newestFirst);
   const columnistBySlug = new Map(columnists.map((columnist) => [columnist.slug, columnist]));
+  const columnistsOf = (author: string | null, feedId: string): Columnist[] => {
+    const key = foldText(author);
+    if (key) {
+      const configuredTargets = configuredOf(key, author);
+      const found = configuredTargets.length > 0 ? configuredTargets : [byKey.get(key)].filter((draft) => draft !== undefined);
+      return found.map((draft) => draft.columnist);
+    }
+    const found = byUnsignedFeed.get(feedId) ?? byKey.get(foldText(feedById.get(feedId)?.title ?? null) ?? '');
+    return found ? [found.columnist] : [];
+  };
   const outletBySlug = new Map(outlets.map((outlet) => [outlet.slug, outlet]));
   return {
     columnists,
     outlets,
     columnist: (slug) => columnistBySlug.get(slug),
     outlet: (slug) => outletBySlug.get(slug),
-    columnistOf(author, feedId) {
-      const key = foldText(author);
-      if (key) return byKey.get(key)?.columnist;
-      const found = byUnsignedFeed.get(feedId) ?? byKey.get(foldText(feedById.get(feedId)?.title ?? null) ?? '');
-      return found?.columnist;
-    },
+    columnistOf: (author, feedId) => columnistsOf(author, feedId)[0],
+    columnistsOf,
     outletOf: (feedId) => outletOfFeed.get(feedId),
   };
 }

@@ -1,0 +1,71 @@
+/**
+ * The columnist directory (src/site/directory.ts) with co-signed bylines: a column signed by a
+ * configured columnist together with others is that columnist's, on their page, in their
+ * counts and in a digest reader's choice of them, and files no columnist of its own.
+ */
+import { describe, expect, it } from 'vitest';
+import { selectStories } from '../../src/digest/select-stories.ts';
+import { foldText } from '../../src/fold-text.ts';
+import type { FeedSource, Story } from '../../src/model.ts';
+import { buildDirectory } from '../../src/site/directory.ts';
+import type { BylineStat } from '../../src/storage/store.ts';
+
+const feeds: FeedSource[] = [
+  { id: 'times-opinion', url: 'https://times.example.com/opinion.xml', title: 'Times Opinion', outlet: 'The Times', tags: ['opinion'] },
+  { id: 'post', url: 'https://post.example.com/feed', title: 'The Post', outlet: 'The Post', tags: [] },
+];
+const configured = [
+  { name: 'Jane Doe', aliases: ['J. Doe'], feeds: [], pickFrom: ['times-opinion'] },
+  { name: 'Ann Lee', aliases: [], feeds: [], pickFrom: [] },
+];
+const stat = (author: string, feedId: string, stories: number, day: number): BylineStat => ({
+  authorKey: foldText(author),
+  author,
+  feedId,
+  stories,
+  latest: { publicId: `${feedId}-${day}`, title: `Column of day ${day}`, published: new Date(Date.UTC(2026, 10, day)) },
+});
+
+describe('the columnist directory with co-signed bylines', () => {
+  const directory = buildDirectory(
+    [
+      stat('Jane Doe', 'times-opinion', 3, 10),
+      stat('John Roe and Jane Doe', 'times-opinion', 1, 12),
+      stat('By J. Doe & Ann Lee', 'post', 2, 11),
+      stat('John Roe, Max Mustermann', 'post', 4, 9),
+    ],
+    feeds,
+    configured,
+  );
+
+  it('files a co-signed column under each configured columnist it names, counted once per outlet', () => {
+    const jane = directory.columnist('jane-doe')!;
+    expect(jane.stories).toBe(6);
+    expect(jane.latest?.title).toBe('Column of day 12');
+    expect(jane.byline.authorKeys.sort()).toEqual(['by j doe ann lee', 'jane doe', 'john roe and jane doe']);
+    expect(jane.outlets.map((outlet) => outlet.name)).toEqual(['The Times', 'The Post']);
+    expect(directory.columnist('ann-lee')!.stories).toBe(2);
+    expect(directory.columnists.map((columnist) => columnist.name)).not.toContain('John Roe and Jane Doe');
+    expect(directory.outlet('the-post')!.stories).toBe(6);
+  });
+
+  it('leaves a byline naming no configured columnist a columnist of its own, as before', () => {
+    expect(directory.columnists.map((columnist) => columnist.name)).toContain('John Roe, Max Mustermann');
+    expect(directory.columnistOf('John Roe, Max Mustermann', 'post')?.name).toBe('John Roe, Max Mustermann');
+  });
+
+  it('gives a digest reader who chose one co-signer the column, and one who chose neither nothing', () => {
+    const story = (author: string, feedId: string) => ({ author, feedId, sources: [{ feedId }] }) as unknown as Story;
+    const stories = [
+      story('John Roe and Jane Doe', 'times-opinion'),
+      story('By J. Doe & Ann Lee', 'post'),
+      story('Max Mustermann', 'post'),
+    ];
+    const sources = new Map(feeds.map((feed) => [feed.id, feed]));
+    const chose = (columnists: string[]) =>
+      selectStories(stories, { columnists, outlets: [], tags: [] }, directory, sources).map((picked) => picked.author);
+    expect(chose(['ann-lee'])).toEqual(['By J. Doe & Ann Lee']);
+    expect(chose(['jane-doe'])).toEqual(['John Roe and Jane Doe', 'By J. Doe & Ann Lee']);
+    expect(directory.columnistsOf('By J. Doe & Ann Lee', 'post').map((columnist) => columnist.slug)).toEqual(['jane-doe', 'ann-lee']);
+  });
+});
