@@ -5,8 +5,10 @@
  * (Original-Recipient, Final-Recipient, Action, Status, Diagnostic-Code); a recipient that
  * `failed` with a status about the mailbox (5.1.1, 5.1.2, 5.1.3, 5.1.6, 5.1.10, 5.2.1; a bare
  * 5.0.0 when its diagnostic says so, "user unknown") is a hard bounce. The report also carries
- * the returned message's headers, whose Message-ID ties it to one copy we sent. Pure; linear in
- * the size of the message.
+ * the returned message's headers, whose Message-ID ties it to one copy we sent. qmail's bounces
+ * are plain text instead ("Hi. This is the qmail-send program…", then "<address>:" and the reason,
+ * then a copy of the message): read the same way, the status from the reason's "(#5.1.1)" or the
+ * remote server's reply. Pure; linear in the size of the message.
  */
 import { MAILBOX_REFUSAL } from './mailbox-refusal.ts';
 
@@ -44,7 +46,14 @@ const MAILBOX_STATUS = /^5\.(?:1\.(?:1|2|3|6|10)|2\.1)$/;
 export function readBounce(message: string): BounceReport | null {
   const text = message.slice(0, MAX_REPORT_CHARS);
   const part = deliveryStatusPart(text);
-  if (part === null) return null;
+  const recipients = part === null ? qmailRecipients(text) : dsnRecipients(part);
+  if (recipients.length === 0) return null;
+  const messageIds = [...new Set([...text.matchAll(MESSAGE_ID)].map((match) => match[1]!))];
+  return { recipients, messageIds };
+}
+
+/** The recipients of a DSN's message/delivery-status part. */
+function dsnRecipients(part: string): BouncedRecipient[] {
   const recipients: BouncedRecipient[] = [];
   // Blocks of fields separated by blank lines: the per-message block, then one per recipient.
   for (const block of part.split(/\r?\n[ \t]*\r?\n/)) {
@@ -55,13 +64,63 @@ export function readBounce(message: string): BounceReport | null {
     const status = (fields.get('status') ?? '').split(/\s/)[0] ?? '';
     if (address === null || !STATUS.test(status)) continue;
     const diagnostic = fields.get('diagnostic-code')?.replace(/^[^;]*;\s*/, '') ?? null;
-    const failed = action === 'failed';
-    const hard = failed && (MAILBOX_STATUS.test(status) || (status === '5.0.0' && MAILBOX_REFUSAL.test(diagnostic ?? '')));
-    recipients.push({ address, action, status, diagnostic, hard });
+    recipients.push({ address, action, status, diagnostic, hard: isHard(action, status, diagnostic) });
   }
-  if (recipients.length === 0) return null;
-  const messageIds = [...new Set([...text.matchAll(MESSAGE_ID)].map((match) => match[1]!))];
-  return { recipients, messageIds };
+  return recipients;
+}
+
+function isHard(action: string, status: string, diagnostic: string | null): boolean {
+  return action === 'failed' && (MAILBOX_STATUS.test(status) || (status === '5.0.0' && MAILBOX_REFUSAL.test(diagnostic ?? '')));
+}
+
+/** The opening every qmail-send bounce has (qmail-send.c), and where its copy of the message begins. */
+const QMAIL_BOUNCE = /^Hi\. This is the qmail-send program at [^\r\n]*\r?\n/m;
+const QMAIL_PERMANENT = /This is a permanent error; I've given up\./;
+const QMAIL_COPY = /^--- (?:Below this line is a copy of the message|Enclosed are the original headers of the message)/m;
+/** "<jane@example.org>:" alone on a line starts a recipient's paragraph. */
+const QMAIL_RECIPIENT = /^<([^\s<>@]+@[^\s<>@]+)>:[ \t]*$/;
+/** The status qmail gives a local failure ("(#5.1.1)"), or an enhanced code in a remote reply ("550 5.1.1 …"). */
+const QMAIL_STATUS = /\(#([245]\.\d{1,3}\.\d{1,3})\)|\b[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
+const SMTP_REPLY = /\b([245])\d\d[ -]/;
+
+/** The recipients of a qmail bounce (a permanent failure report); [] when `text` is none. */
+function qmailRecipients(text: string): BouncedRecipient[] {
+  const opening = QMAIL_BOUNCE.exec(text);
+  if (!opening) return [];
+  let report = text.slice(opening.index);
+  const copy = QMAIL_COPY.exec(report);
+  if (copy) report = report.slice(0, copy.index);
+  const action = QMAIL_PERMANENT.test(report) ? 'failed' : 'delayed';
+  const recipients: BouncedRecipient[] = [];
+  let current: { address: string; lines: string[] } | null = null;
+  const finish = (): void => {
+    if (current === null) return;
+    const diagnostic = current.lines.join(' ').replace(/\s+/g, ' ').trim();
+    const found = QMAIL_STATUS.exec(diagnostic);
+    const reply = SMTP_REPLY.exec(diagnostic);
+    // Without an enhanced code, the reply's class stands for it (RFC 3463's x.0.0).
+    const status = found ? (found[1] ?? found[2]!) : reply ? `${reply[1]}.0.0` : action === 'failed' ? '5.0.0' : '4.0.0';
+    recipients.push({
+      address: current.address.toLowerCase(),
+      action,
+      status,
+      diagnostic: diagnostic || null,
+      hard: isHard(action, status, diagnostic),
+    });
+    current = null;
+  };
+  for (const line of report.split(/\r?\n/)) {
+    const recipient = QMAIL_RECIPIENT.exec(line);
+    if (recipient) {
+      finish();
+      current = { address: recipient[1]!, lines: [] };
+    } else if (current !== null) {
+      if (line.trim() === '') finish();
+      else current.lines.push(line);
+    }
+  }
+  finish();
+  return recipients;
 }
 
 /** A Message-ID header, its value maybe on a folded line. */

@@ -119,6 +119,76 @@ describe('readBounce', () => {
     expect(report!.recipients).toEqual([expect.objectContaining({ address: 'gone@example.org', hard: true })]);
   });
 
+  it("reads qmail's plain-text bounce: each <address>: paragraph, its status from (#x.y.z) or the remote reply", () => {
+    const qmail = [
+      'Return-Path: <>',
+      'Date: 3 Dec 2026 07:00:05 -0000',
+      'From: MAILER-DAEMON@mx.example.net',
+      'To: digest@columnwire.example',
+      'Subject: failure notice',
+      '',
+      'Hi. This is the qmail-send program at mx.example.net.',
+      "I'm afraid I wasn't able to deliver your message to the following addresses.",
+      "This is a permanent error; I've given up. Sorry it didn't work out.",
+      '',
+      '<Gone@Example.org>:',
+      '192.0.2.25 does not like recipient.',
+      'Remote host said: 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown in virtual mailbox table',
+      'Giving up on 192.0.2.25.',
+      '',
+      '<local@example.net>:',
+      'Sorry, no mailbox here by that name. (#5.1.1)',
+      '',
+      '<full@example.net>:',
+      'The users mailfolder is over the allowed quota (size). (#5.2.2)',
+      '',
+      '<old@example.com>:',
+      '198.51.100.7 does not like recipient.',
+      'Remote host said: 550 Requested action not taken: mailbox unavailable',
+      'Giving up on 198.51.100.7.',
+      '',
+      '<spam@example.com>:',
+      'Remote host said: 554 5.7.1 Message rejected as spam',
+      '',
+      '--- Below this line is a copy of the message.',
+      '',
+      'Return-Path: <digest@columnwire.example>',
+      'Message-ID: <daily.7.xyz@columnwire.example>',
+      'Subject: Your daily columns',
+      '',
+      '<innocent@example.org>:',
+      'Sorry, no mailbox here by that name. (#5.1.1)',
+    ].join('\n');
+    const report = readBounce(qmail);
+    expect(report!.recipients.map(({ address, status, hard }) => [address, status, hard])).toEqual([
+      ['gone@example.org', '5.1.1', true],
+      ['local@example.net', '5.1.1', true],
+      ['full@example.net', '5.2.2', false],
+      ['old@example.com', '5.0.0', true],
+      ['spam@example.com', '5.7.1', false],
+    ]);
+    expect(report!.recipients[0]!.diagnostic).toBe(
+      '192.0.2.25 does not like recipient. Remote host said: 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown in virtual mailbox table Giving up on 192.0.2.25.',
+    );
+    expect(report!.messageIds).toContain('<daily.7.xyz@columnwire.example>');
+    // Without "permanent error" nothing is a hard bounce; without the opening, it is no bounce.
+    const softened = readBounce(qmail.replace("This is a permanent error; I've given up.", 'I will keep trying.'));
+    expect(softened!.recipients.every((recipient) => !recipient.hard)).toBe(true);
+    expect(readBounce(qmail.replace('Hi. This is the qmail-send program', 'Hello from'))).toBeNull();
+  });
+
+  it('stays linear on a hostile qmail bounce', () => {
+    const opening = "Hi. This is the qmail-send program at x.\nThis is a permanent error; I've given up.\n\n";
+    for (const body of [
+      `<${'a'.repeat(400_000)}@b>:\n`,
+      '<a@b>:\n'.repeat(100_000),
+      `<a@b>:\n${'550 '.repeat(200_000)}`,
+      '(#5.'.repeat(200_000),
+    ]) {
+      expect(() => readBounce(opening + body)).not.toThrow();
+    }
+  });
+
   it('finds nothing in what is not a DSN, however it looks', () => {
     expect(readBounce('Subject: hello\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n')).toBeNull();
     expect(readBounce('')).toBeNull();
