@@ -39,6 +39,8 @@ export interface ParsedItem {
   title: string | null;
   link: string | null;
   author: string | null;
+  /** Set when the item names no author and `author` is the feed's own (Atom §4.2.1, an RSS channel's, a JSON Feed's). */
+  authorFromFeed?: true;
   published: Date | null;
   updated: Date | null;
   /** HTML (or text) as given by the feed, trimmed. */
@@ -143,6 +145,8 @@ export interface NormalizedItem {
   title: string | null;
   link: string | null;
   author: string | null;
+  /** Set when the item names no author and `author` is the feed's own. */
+  authorFromFeed?: true;
   published: Date;
   claimedPublished: Date | null;
   updated: Date;

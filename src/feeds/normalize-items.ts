@@ -54,6 +54,7 @@ function normalizeItem(item: ParsedItem, now: Date): NormalizedItem {
     title: item.title,
     link: item.link,
     author: item.author,
+    ...(item.authorFromFeed ? { authorFromFeed: true as const } : {}),
     published,
     claimedPublished: trusted ? null : item.published,
     updated: updatedTrusted && item.updated!.getTime() > published.getTime() ? item.updated! : published,

@@ -118,6 +118,7 @@ function finishItem(raw: RawItem, feedAuthor: string | null): ParsedItem {
     title: raw.title,
     link: raw.link,
     author: authors.length > 0 ? authors.join(', ') : feedAuthor,
+    ...(authors.length === 0 && feedAuthor !== null ? { authorFromFeed: true as const } : {}),
     published: raw.published,
     updated: raw.updated,
     summary: raw.summary,

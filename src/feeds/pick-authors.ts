@@ -34,15 +34,19 @@ export function bylineNames(author: string | null): string[] {
   return [...names];
 }
 
-/** Whether a picking feed keeps `item`. */
-export function isPicked(item: Pick<NormalizedItem, 'author'>, pick: AuthorPick): boolean {
+/**
+ * Whether a picking feed keeps `item`. An item signed only by the feed's own author (an
+ * outlet's "Opinion desk" standing in for entries that name nobody) is unsigned unless that
+ * author is a picking columnist.
+ */
+export function isPicked(item: Pick<NormalizedItem, 'author' | 'authorFromFeed'>, pick: AuthorPick): boolean {
   const names = bylineNames(item.author);
-  if (names.length === 0) return pick.keepUnsigned;
-  return names.some((name) => pick.authorKeys.includes(name));
+  if (names.some((name) => pick.authorKeys.includes(name))) return true;
+  return (names.length === 0 || item.authorFromFeed === true) && pick.keepUnsigned;
 }
 
 /** The items of a picking feed it keeps, and how many it left out; every item when `pick` is null. */
-export function pickItems<T extends Pick<NormalizedItem, 'author'>>(
+export function pickItems<T extends Pick<NormalizedItem, 'author' | 'authorFromFeed'>>(
   items: T[],
   pick: AuthorPick | null | undefined,
 ): { items: T[]; leftOut: number } {

@@ -76,6 +76,47 @@ describe('picking a columnist out of a multi-author feed', () => {
     expect((await poller.stories('opinion')).map((story) => story.title)).toContain('Editorial: the mayor');
   });
 
+  it("reads an entry that inherits the feed's own author as unsigned, unless that author is hers", async () => {
+    // Atom: entries without <author> take the feed's (RFC 4287 §4.2.1), here the outlet's desk.
+    const atom = (feedAuthor: string, site = 'paper') =>
+      `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Paper opinion</title><id>urn:paper</id>` +
+      `<updated>2025-06-01T09:00:00Z</updated><author><name>${feedAuthor}</name></author>` +
+      [
+        ['Desk: the mayor', null],
+        ['Budgets again', 'Jane Doe'],
+        ['The weather', 'John Roe'],
+      ]
+        .map(
+          ([title, author], i) =>
+            `<entry><title>${title} (${site})</title><id>urn:${site}:${i}</id><link href="https://${site}.example/${i}"/>` +
+            `<updated>2025-06-01T0${i}:00:00Z</updated>${author === null ? '' : `<author><name>${author}</name></author>`}</entry>`,
+        )
+        .join('') +
+      `</feed>`;
+    const server = await serveForTest({
+      '/desk': (_req: IncomingMessage, res: ServerResponse) =>
+        void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(atom('Opinion Desk')),
+      '/own': (_req: IncomingMessage, res: ServerResponse) =>
+        void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(atom('Jane Doe', 'jane')),
+    });
+    const claimed = janePicks().replace('pickFrom: [opinion]', 'pickFrom: [opinion, own]\n    feeds: [opinion]');
+    const poller = await startPollApp({ dataRoot, feeds: { opinion: server.url('/desk'), own: server.url('/own') }, extraYaml: claimed });
+    expect(await poller.pollOne('opinion')).toMatchObject({ kind: 'stored', added: 2, unpickedItems: 1 });
+    expect((await poller.stories('opinion')).map((story) => story.title).sort()).toEqual([
+      'Budgets again (paper)',
+      'Desk: the mayor (paper)',
+    ]);
+    // Her own feed, whose entries inherit her name: kept as hers, though she claims no unsigned items there.
+    expect(await poller.pollOne('own')).toMatchObject({ kind: 'stored', added: 2, unpickedItems: 1 });
+
+    const unclaimed = await serveForTest({
+      '/desk': (_req: IncomingMessage, res: ServerResponse) =>
+        void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(atom('Opinion Desk')),
+    });
+    const strict = await startPollApp({ dataRoot, feeds: { opinion: unclaimed.url('/desk') }, extraYaml: janePicks() });
+    expect(await strict.pollOne('opinion')).toMatchObject({ kind: 'stored', added: 1, unpickedItems: 2 });
+  });
+
   it('keeps the items of every columnist picking the feed; other feeds are untouched', async () => {
     const server = await serveForTest({ '/opinion': sectionServer().handler, '/other': sectionServer().handler });
     const extra = janePicks('  - name: John Roe\n    pickFrom: [opinion]\n');
