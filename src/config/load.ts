@@ -12,6 +12,7 @@ import { redactUrl } from '../redact.ts';
 import { deriveFeedId } from './derive-feed-id.ts';
 import { findDuplicateFeeds } from './feed-lookup.ts';
 import { nearestKey } from './nearest-key.ts';
+import { readPlainYaml } from './read-plain-yaml.ts';
 import { keysAt } from './schema-keys.ts';
 import { configSchema, type DigestConfig, type RawConfig } from './schema.ts';
 
@@ -100,6 +101,16 @@ function countLines(bytes: Buffer): number {
 
 /** Validates config text; `path` names the file in messages. */
 export function parseConfig(text: string, path: string): Config {
+  // Most files are plain YAML and valid: read fast, without places (read-plain-yaml.ts). A file
+  // it declines, and any problem to report, is read by the yaml library, which knows every line.
+  const plain = readPlainYaml(text);
+  if (plain !== undefined) {
+    try {
+      return settleConfig(plain, path, null);
+    } catch (error) {
+      if (!(error instanceof NeedsPlaces)) throw error;
+    }
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -107,9 +118,23 @@ export function parseConfig(text: string, path: string): Config {
       doc.errors.map((error) => `${path}:${lines.linePos(error.pos[0]).line}: YAML syntax error: ${firstLine(error.message)}`),
     );
   }
-  const at = (keys: readonly PropertyKey[], lineKeys = keys) => `${path}:${lineOf(doc, lines, lineKeys)}: ${keyPath(keys)}`;
-  const parsed = configSchema.safeParse(valuesOf(doc, lines, path) ?? {});
+  return settleConfig(valuesOf(doc, lines, path), path, { doc, lines });
+}
+
+/** Thrown on the fast path when a message needs a line number: the file is read again with places. */
+class NeedsPlaces extends Error {}
+
+/** The config from the document's values; `places` (null on the fast path) gives messages their lines. */
+function settleConfig(values: unknown, path: string, places: { doc: Document; lines: LineCounter } | null): Config {
+  const line = (keys: readonly PropertyKey[]): number => {
+    if (places === null) throw new NeedsPlaces();
+    return lineOf(places.doc, places.lines, keys);
+  };
+  const at = (keys: readonly PropertyKey[], lineKeys = keys) => `${path}:${line(lineKeys)}: ${keyPath(keys)}`;
+  const parsed = configSchema.safeParse(values ?? {});
   if (!parsed.success) {
+    if (places === null) throw new NeedsPlaces();
+    const { doc } = places;
     const problems = parsed.error.issues.flatMap((issue) => {
       // An unknown key is best shown on its own line, with the known key it most likely meant.
       if (issue.code === 'unrecognized_keys') {
@@ -118,14 +143,14 @@ export function parseConfig(text: string, path: string): Config {
           const meant = nearestKey(key, known);
           const hint = meant === null ? '' : `; did you mean ${meant}?`;
           return {
-            line: lineOf(doc, lines, [...issue.path, key]),
+            line: line([...issue.path, key]),
             text: `${at(issue.path, [...issue.path, key])} has an unknown key "${key}"${hint}`,
           };
         });
       }
       // A missing key is shown on its parent's line.
       const missing = issue.code === 'invalid_type' && !doc.hasIn(issue.path as unknown[]);
-      return [{ line: lineOf(doc, lines, issue.path), text: `${at(issue.path)} ${missing ? 'is required' : describeIssue(issue)}` }];
+      return [{ line: line(issue.path), text: `${at(issue.path)} ${missing ? 'is required' : describeIssue(issue)}` }];
     });
     throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
   }
@@ -137,7 +162,7 @@ export function parseConfig(text: string, path: string): Config {
   const warnings = findDuplicateFeeds(feeds).map(
     ({ index, sameAs }) =>
       `${at(['feeds', index, 'url'])} ${redactUrl(feeds[index]!.url)} is the same feed as feeds[${sameAs}] on line ` +
-      `${lineOf(doc, lines, ['feeds', sameAs, 'url'])} (${redactUrl(feeds[sameAs]!.url)}), up to http/https, www., a trailing slash ` +
+      `${line(['feeds', sameAs, 'url'])} (${redactUrl(feeds[sameAs]!.url)}), up to http/https, www., a trailing slash ` +
       `and tracking parameters; remove one, or it is polled twice`,
   );
   return deepFreeze({ path, ...parsed.data, database: parsed.data.database ?? null, feeds, templates, warnings });
