@@ -83,7 +83,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const { dataDir } = options;
   let config = options.config;
   const logger = options.logger ?? createLogger();
-  const store = await openStore(storeTarget(config, dataDir, process.env));
+  const store = await openStore(storeTarget(config, dataDir, process.env), {
+    onBackgroundError: (error, what) => logger.warn({ err: error }, what),
+  });
   if (options.syncFeeds ?? true) await store.syncFeeds(config.feeds);
   const now = options.now ?? (() => new Date());
   // Workers start on the first parse, so commands that never poll start none.

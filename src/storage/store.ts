@@ -405,6 +405,8 @@ export type StoreTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres';
 export interface StoreOptions {
   /** Names this process's delivery claims (default: host, pid and a nonce); tests give two stores two owners. */
   claimOwner?: string;
+  /** Where a failure of work the store does on its own (SQLite's batched search index) is reported (default: stderr). */
+  onBackgroundError?: (error: unknown, what: string) => void;
 }
 
 /** Opens (migrating) the store at `target`; only the chosen backend's driver is loaded. */

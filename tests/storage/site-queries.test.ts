@@ -251,6 +251,40 @@ describe('the sqlite store for the site', () => {
     await next.close();
   });
 
+  it('searches at once while another process holds the write lock, with what is indexed so far', async () => {
+    const location = await sqliteBackend.newLocation();
+    const store = await sqliteBackend.open(location);
+    await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+    await store.saveFetched('a', normalizeItems([item({ id: 'w1', title: 'Indexed lantern' })], NOW), state, NOW, null);
+    expect(await searchFor(store, 'lantern')).toEqual(['Indexed lantern']);
+    await store.saveFetched('a', normalizeItems([item({ id: 'w2', title: 'Waiting lantern' })], NOW), state, NOW, null);
+    const writer = new BetterSqlite3(location);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      // The search must not wait for the writer (its busy timeout is 15 s).
+      expect(await searchFor(store, 'lantern')).toEqual(['Indexed lantern']);
+    } finally {
+      writer.exec('COMMIT');
+      writer.close();
+    }
+    expect((await searchFor(store, 'lantern')).sort()).toEqual(['Indexed lantern', 'Waiting lantern']);
+    await store.close();
+    // The limit is well below the 15 s a search that waited for the lock would take.
+  }, 10_000);
+
+  it('indexes a queued story that is indexed already (an older process edited it) by replacing it, without failing', async () => {
+    const location = await sqliteBackend.newLocation();
+    const store = await sqliteBackend.open(location);
+    await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+    await store.saveFetched('a', normalizeItems([item({ id: 'r', title: 'Replaced compass' })], NOW), state, NOW, null);
+    expect(await searchFor(store, 'compass')).toEqual(['Replaced compass']);
+    await sqliteBackend.exec(location, `INSERT INTO search_pending (story_id) SELECT id FROM stories`);
+    await store.recordPollCycle({ 'fetches.stored': 1 }, NOW);
+    expect(await searchFor(store, 'compass')).toEqual(['Replaced compass']);
+    expect(indexedRows(location)).toEqual({ indexed: 1, pending: 0 });
+    await store.close();
+  });
+
   it('re-indexes an edited story already indexed, and drops a queued story deleted before its batch', async () => {
     const location = await sqliteBackend.newLocation();
     const store = await sqliteBackend.open(location);

@@ -3,7 +3,7 @@ import type { NormalizedItem } from '../../model.ts';
 import { cacheContentVersion } from '../content-version.ts';
 import { isOwnerDead, processOwnerId } from '../process-owner.ts';
 import { STALE_CLAIM_MS, type FetchSuccess, type Store, type StoreOptions } from '../store.ts';
-import { backupDatabase, isBusyError, openDatabase } from './database.ts';
+import { backupDatabase, BUSY_TIMEOUT_MS, isBusyError, openDatabase } from './database.ts';
 import { createDigestStore } from './digest-store.ts';
 import { createFeedStore } from './feed-store.ts';
 import { createStatsStore } from './stats-store.ts';
@@ -33,15 +33,34 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   const subscribers = createSubscriberStore(db);
   const readers = createReaderStore(db);
   const version = cacheContentVersion(() => stories.version());
+  const reportIndexError =
+    options.onBackgroundError ??
+    ((error: unknown, what: string) => void process.stderr.write(`columnwire: ${what}: ${(error as Error).message ?? String(error)}\n`));
   /**
-   * Indexes the stories waiting for search. Another process holding the database is no reason
-   * to fail what asked (a save that committed, a search): the stories wait for the next batch.
+   * Indexes the stories waiting for search, for a writer (a save past SEARCH_BATCH, the end of
+   * a poll cycle, closing a store that queued some). A failure never fails what asked, which has
+   * committed: the stories wait for the next batch, and anything but a busy database is reported.
    */
   const indexSearch = (): void => {
     try {
       stories.indexPendingSearch();
     } catch (error) {
-      if (!isBusyError(error)) throw error;
+      if (!isBusyError(error)) reportIndexError(error, 'search index: stories stay queued for the next batch');
+    }
+  };
+  /**
+   * Before a search: a read, so it never waits for another process's write lock (which would
+   * hold the HTTP server's event loop) and indexes at most one batch; what it leaves waits for
+   * the writer's next batch.
+   */
+  const indexBeforeSearch = (): void => {
+    db.pragma('busy_timeout = 0');
+    try {
+      stories.indexPendingSearch(SEARCH_BATCH);
+    } catch (error) {
+      if (!isBusyError(error)) reportIndexError(error, 'search index: searching the stories indexed so far');
+    } finally {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   };
   // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
@@ -70,7 +89,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     storyByPublicId: async (publicId) => stories.byPublicId(publicId),
     bylineStats: async () => stories.bylineStats(),
     searchStories: async (query) => {
-      indexSearch();
+      indexBeforeSearch();
       return stories.search(query);
     },
     countStoriesByFeed: async () => stories.countByFeed(),
@@ -129,15 +148,8 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),
     close: async () => {
-      // Stories still queued are indexed by whichever process searches or polls next, so a
-      // database this process may not write to (busy, read-only) does not fail the close.
-      if (db.open) {
-        try {
-          stories.indexPendingSearch();
-        } catch {
-          // left queued, see above
-        }
-      }
+      // Only a store that queued stories indexes them here (a read-only command writes nothing).
+      if (db.open && stories.queuedForSearch() > 0) indexSearch();
       db.close();
     },
   };

@@ -103,13 +103,21 @@ export function createStoryStore(db: Database) {
   >(`
     SELECT p.story_id AS id, s.id IS NOT NULL AS stored, s.title, s.author, s.summary, s.content FROM search_pending p
     LEFT JOIN stories s ON s.id = p.story_id WHERE p.story_id > ? ORDER BY p.story_id LIMIT ${ROWS_PER_INSERT * 5}`);
-  const clearPending = db.prepare(`DELETE FROM search_pending`);
+  const clearPendingThrough = db.prepare(`DELETE FROM search_pending WHERE story_id <= ?`);
+  const alreadyIndexed = db.prepare<[string], { id: number }>(
+    `SELECT rowid AS id FROM story_search WHERE rowid IN (SELECT value FROM json_each(?))`,
+  );
   /** Stories this connection queued since it last indexed: when to index without being asked. */
   let queuedSinceIndexing = 0;
-  const indexPending = db.transaction((): number => {
+  const indexPending = db.transaction((limit: number): number => {
     let indexed = 0;
-    for (let rows = pendingChunk.all(0); rows.length > 0; rows = pendingChunk.all(rows.at(-1)!.id)) {
+    let through = 0;
+    for (let rows = pendingChunk.all(0); rows.length > 0 && indexed < limit; rows = pendingChunk.all(through)) {
+      through = rows.at(-1)!.id;
       const stored = rows.filter((row) => row.stored === 1);
+      // Indexing may meet a row indexed already (a process of the schema before batches edited the
+      // story meanwhile): it is replaced, so indexing is safe to repeat.
+      for (const { id } of alreadyIndexed.all(json(stored.map((row) => row.id)))) unindexStory.run(id);
       writeRows(stored, insertSearch, (row) => [
         row.id,
         searchLine(row.title),
@@ -118,7 +126,7 @@ export function createStoryStore(db: Database) {
       ]);
       indexed += stored.length;
     }
-    clearPending.run();
+    clearPendingThrough.run(through);
     return indexed;
   });
 
@@ -268,12 +276,14 @@ export function createStoryStore(db: Database) {
   return {
     saveItems,
     /**
-     * Indexes the stories waiting for the search index, in one write transaction of its own
-     * (never inside another). Returns how many it indexed.
+     * Indexes the stories waiting for the search index (the oldest first, about `limit` of them
+     * at most), in one write transaction of its own (never inside another). Returns how many.
      */
-    indexPendingSearch(): number {
+    indexPendingSearch(limit = Number.POSITIVE_INFINITY): number {
+      if (anyPending.get() === undefined) return (queuedSinceIndexing = 0);
+      const indexed = indexPending.immediate(limit);
       queuedSinceIndexing = 0;
-      return anyPending.get() === undefined ? 0 : indexPending.immediate();
+      return indexed;
     },
     /** Stories this connection queued for the search index since it last indexed them. */
     queuedForSearch: (): number => queuedSinceIndexing,
