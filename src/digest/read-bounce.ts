@@ -79,9 +79,10 @@ const QMAIL_PERMANENT = /This is a permanent error; I've given up\./;
 const QMAIL_COPY = /^--- (?:Below this line is a copy of the message|Enclosed are the original headers of the message)/m;
 /** "<jane@example.org>:" alone on a line starts a recipient's paragraph. */
 const QMAIL_RECIPIENT = /^<([^\s<>@]+@[^\s<>@]+)>:[ \t]*$/;
-/** The status qmail gives a local failure ("(#5.1.1)"), or an enhanced code in a remote reply ("550 5.1.1 …"). */
-const QMAIL_STATUS = /\(#([245]\.\d{1,3}\.\d{1,3})\)|\b[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/;
-const SMTP_REPLY = /\b([245])\d\d[ -]/;
+/** The remote server's reply as qmail quotes it: its first line's code, and an enhanced status right after it. */
+const QMAIL_REMOTE_REPLY = /Remote host said: ([245])\d\d(?:[ -]([245]\.\d{1,3}\.\d{1,3})\b)?[^\r\n]*/;
+/** The status qmail gives a failure of its own ("Sorry, no mailbox here by that name. (#5.1.1)"). */
+const QMAIL_OWN_STATUS = /\(#([245]\.\d{1,3}\.\d{1,3})\)/;
 
 /** The recipients of a qmail bounce (a permanent failure report); [] when `text` is none. */
 function qmailRecipients(text: string): BouncedRecipient[] {
@@ -95,17 +96,21 @@ function qmailRecipients(text: string): BouncedRecipient[] {
   let current: { address: string; lines: string[] } | null = null;
   const finish = (): void => {
     if (current === null) return;
-    const diagnostic = current.lines.join(' ').replace(/\s+/g, ' ').trim();
-    const found = QMAIL_STATUS.exec(diagnostic);
-    const reply = SMTP_REPLY.exec(diagnostic);
-    // Without an enhanced code, the reply's class stands for it (RFC 3463's x.0.0).
-    const status = found ? (found[1] ?? found[2]!) : reply ? `${reply[1]}.0.0` : action === 'failed' ? '5.0.0' : '4.0.0';
+    const paragraph = current.lines.join('\n');
+    const diagnostic = paragraph.replace(/\s+/g, ' ').trim();
+    // The remote reply's first line decides, read where qmail quotes it (an IP address such as
+    // 192.0.2.250 elsewhere is no reply code); a reply quoting another reply (a failed check of
+    // our own sender address) is judged by its first line only. Without a reply, qmail's own
+    // code; without an enhanced code, the reply's class stands for it (RFC 3463's x.0.0).
+    const reply = QMAIL_REMOTE_REPLY.exec(paragraph);
+    const own = QMAIL_OWN_STATUS.exec(paragraph);
+    const status = reply ? (reply[2] ?? `${reply[1]}.0.0`) : own ? own[1]! : action === 'failed' ? '5.0.0' : '4.0.0';
     recipients.push({
       address: current.address.toLowerCase(),
       action,
       status,
       diagnostic: diagnostic || null,
-      hard: isHard(action, status, diagnostic),
+      hard: isHard(action, status, reply ? reply[0] : diagnostic),
     });
     current = null;
   };

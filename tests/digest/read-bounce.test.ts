@@ -150,6 +150,21 @@ describe('readBounce', () => {
       '<spam@example.com>:',
       'Remote host said: 554 5.7.1 Message rejected as spam',
       '',
+      // An IP address ending in 250 is no reply code: the reply is what qmail quotes.
+      '<nouser@example.com>:',
+      '192.0.2.250 does not like recipient.',
+      'Remote host said: 550 No such user here',
+      'Giving up on 192.0.2.250.',
+      '',
+      // A check of our own sender address failed: the quoted 5.1.1 is about our address, not theirs.
+      '<verify@example.com>:',
+      '203.0.113.9 does not like recipient.',
+      'Remote host said: 550-Verification failed for <digest@columnwire.example>',
+      '550-Called:   198.51.100.1',
+      '550-Response: 550 5.1.1 <digest@columnwire.example>: User unknown',
+      '550 Sender verify failed',
+      'Giving up on 203.0.113.9.',
+      '',
       '--- Below this line is a copy of the message.',
       '',
       'Return-Path: <digest@columnwire.example>',
@@ -166,6 +181,8 @@ describe('readBounce', () => {
       ['full@example.net', '5.2.2', false],
       ['old@example.com', '5.0.0', true],
       ['spam@example.com', '5.7.1', false],
+      ['nouser@example.com', '5.0.0', true],
+      ['verify@example.com', '5.0.0', false],
     ]);
     expect(report!.recipients[0]!.diagnostic).toBe(
       '192.0.2.25 does not like recipient. Remote host said: 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown in virtual mailbox table Giving up on 192.0.2.25.',
