@@ -45,14 +45,27 @@ export function isPicked(item: Pick<NormalizedItem, 'author' | 'authorFromFeed'>
   return (names.length === 0 || item.authorFromFeed === true) && pick.keepUnsigned;
 }
 
-/** The items of a picking feed it keeps, and how many it left out; every item when `pick` is null. */
-export function pickItems<T extends Pick<NormalizedItem, 'author' | 'authorFromFeed'>>(
+/**
+ * The items of a picking feed it keeps, and how many it left out; every item when `pick` is
+ * null. An item kept as unsigned though it carries the feed's own author is stored unsigned
+ * (author null), so it is the claiming columnist's, as the feed's other unsigned stories are.
+ */
+export function pickItems<T extends Pick<NormalizedItem, 'author' | 'authorFromFeed' | 'authorKey'>>(
   items: T[],
   pick: AuthorPick | null | undefined,
 ): { items: T[]; leftOut: number } {
   if (!pick) return { items, leftOut: 0 };
-  const kept = items.filter((item) => isPicked(item, pick));
+  const kept = items.filter((item) => isPicked(item, pick)).map((item) => (signedByPick(item, pick) ? item : unsigned(item)));
   return { items: kept, leftOut: items.length - kept.length };
+}
+
+function signedByPick(item: Pick<NormalizedItem, 'author'>, pick: AuthorPick): boolean {
+  return item.author === null || bylineNames(item.author).some((name) => pick.authorKeys.includes(name));
+}
+
+function unsigned<T extends Pick<NormalizedItem, 'author' | 'authorFromFeed' | 'authorKey'>>(item: T): T {
+  const { authorFromFeed: _inherited, ...rest } = item;
+  return { ...rest, author: null, authorKey: null } as T;
 }
 
 /** One signature per pick, stored with the feed: a change means items once left out may be wanted now. */

@@ -102,9 +102,11 @@ describe('picking a columnist out of a multi-author feed', () => {
     const claimed = janePicks().replace('pickFrom: [opinion]', 'pickFrom: [opinion, own]\n    feeds: [opinion]');
     const poller = await startPollApp({ dataRoot, feeds: { opinion: server.url('/desk'), own: server.url('/own') }, extraYaml: claimed });
     expect(await poller.pollOne('opinion')).toMatchObject({ kind: 'stored', added: 2, unpickedItems: 1 });
-    expect((await poller.stories('opinion')).map((story) => story.title).sort()).toEqual([
-      'Budgets again (paper)',
-      'Desk: the mayor (paper)',
+    const kept = await poller.stories('opinion');
+    expect(kept.map((story) => [story.title, story.author]).sort()).toEqual([
+      ['Budgets again (paper)', 'Jane Doe'],
+      // Kept as unsigned, so stored unsigned: hers (she claims the feed's unsigned stories), not the desk's.
+      ['Desk: the mayor (paper)', null],
     ]);
     // Her own feed, whose entries inherit her name: kept as hers, though she claims no unsigned items there.
     expect(await poller.pollOne('own')).toMatchObject({ kind: 'stored', added: 2, unpickedItems: 1 });
@@ -206,7 +208,8 @@ describe('bylineNames / isPicked', () => {
       ' '.repeat(200_000) + ',',
     ];
     for (const author of hostile) expect(isPicked({ author }, pick)).toBe(false);
-    expect(pickItems([{ author: 'x' }, { author: 'Jane Doe' }], pick)).toEqual({ items: [{ author: 'Jane Doe' }], leftOut: 1 });
-    expect(pickItems([{ author: 'x' }], undefined)).toEqual({ items: [{ author: 'x' }], leftOut: 0 });
+    const signed = (author: string) => ({ author, authorKey: author.toLowerCase() });
+    expect(pickItems([signed('x'), signed('Jane Doe')], pick)).toEqual({ items: [signed('Jane Doe')], leftOut: 1 });
+    expect(pickItems([signed('x')], undefined)).toEqual({ items: [signed('x')], leftOut: 0 });
   });
 });
