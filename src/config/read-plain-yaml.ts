@@ -55,9 +55,14 @@ const FLOW_PLAIN = String.raw`[^\s\-?:,\[\]{}#&*!|>'"%@\x60](?:[^\t#'":,\[\]{}]*
 const FLOW_ITEM = `(?:${FLOW_PLAIN}|${SINGLE}|${DOUBLE})`;
 const FLOW = String.raw`\[ *(?:${FLOW_ITEM} *(?:, *${FLOW_ITEM} *)*)?\]`;
 const VALUE = `(?:${PLAIN}|${SINGLE}|${DOUBLE}|${FLOW})`;
-const KEY = String.raw`(?!(?:null|Null|NULL|true|True|TRUE|false|False|FALSE):)[A-Za-z_][\w-]*`;
-/** A line's content without its comment: one key and/or one value, maybe after "- ", or a bare "-". */
-const PLAIN_LINE = new RegExp(String.raw`^ *(?:(?:- +)?(?:${KEY}: *(?:${VALUE})?|${VALUE})|-)$`);
+// A word, not one the core schema reads as null or a boolean; short (the yaml library caps an implicit key at 1,024 characters).
+const KEY = String.raw`(?!(?:null|Null|NULL|true|True|TRUE|false|False|FALSE):)[A-Za-z_][\w-]{0,200}`;
+/**
+ * A line's content without its comment: a key with or without a value, maybe after "- ", or
+ * "- value". Never a value alone on its line, nor a bare "-": what follows them is where the
+ * two libraries were found to differ.
+ */
+const PLAIN_LINE = new RegExp(String.raw`^ *(?:(?:- +)?${KEY}: *(?:${VALUE})?|- +${VALUE})$`);
 
 /** Whether every line of `text` is of the plain shapes above. */
 function isPlain(text: string): boolean {

@@ -39,14 +39,16 @@ function generate(random: () => number): string {
       const roll = random();
       if (depth < 3 && roll < 0.25) {
         lines.push(`${pad}${dash}${key()}:${comment}`);
-        block(indent + 2 + (asList ? 2 : 0), depth + 1, 1 + Math.floor(random() * 3));
+        block(indent + pick([0, 1, 2, 2, 2, 3, 4]) + (asList ? 2 : 0), depth + 1, 1 + Math.floor(random() * 3));
       } else if (asList && roll < 0.35) {
         lines.push(`${pad}- ${pick(SCALARS)}${comment}`);
       } else {
         lines.push(`${pad}${dash}${key()}:${random() < 0.1 ? '' : ` ${pick(SCALARS)}`}${comment}`);
         if (asList && random() < 0.5) lines.push(`${pad}  ${key()}: ${pick(SCALARS)}`);
       }
-      if (random() < 0.05) lines.push(random() < 0.5 ? '' : `${' '.repeat(Math.floor(random() * 4))}# ${pick(SCALARS)}`);
+      if (random() < 0.05) lines.push(random() < 0.5 ? '' : `${' '.repeat(Math.floor(random() * 4))}#${pick(SCALARS)}`);
+      // Lines of the shapes the fast reader declines, amid plain ones.
+      if (random() < 0.03) lines.push(pick([`${pad}  ${pick(SCALARS)}`, `${pad}-`, `${pad}- `, `${pad}-  # c`, `${'k'.repeat(1_100)}: 1`]));
     }
   };
   block(0, 0, 1 + Math.floor(random() * 4));
