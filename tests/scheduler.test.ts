@@ -147,6 +147,7 @@ describe('missedRunSince and dueAtStart (what a restart polls)', () => {
     nextFetchAt: nextFetchAt === null ? null : new Date(nextFetchAt),
     waitReason,
     ttlMinutes: null,
+    bodyHash: null,
     consecutiveErrors: 0,
     lastError: null,
   });

@@ -32,6 +32,7 @@ function neverFetched(source: FeedSource): FeedState {
     nextFetchAt: null,
     waitReason: null,
     ttlMinutes: null,
+    bodyHash: null,
     consecutiveErrors: 0,
     lastError: null,
   };

@@ -3,13 +3,14 @@
  * → store, and the feed's new schedule. Every expected failure is recorded on the feed and
  * returned as a value; what was stored before is never touched by a failure.
  */
+import { createHash } from 'node:crypto';
 import type { Feed, NormalizedItem, ParsedFeedMeta, PollOutcome } from '../model.ts';
 import type { Store } from '../storage/store.ts';
 import type { AddressPolicy } from './guard-address.ts';
 import { fetchFeed, type FetchRequest } from './fetch-feed.ts';
 import { normalizeItems } from './normalize-items.ts';
 import { parseFetched, type Fetched } from './parse-fetched.ts';
-import { pickItems } from './pick-authors.ts';
+import { pickItems, pickSignature } from './pick-authors.ts';
 import type { FeedParser } from './parse-pool.ts';
 import { nextFetchAfterFailure, nextFetchAfterSuccess, parseRetryAfter } from './schedule.ts';
 
@@ -53,7 +54,10 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
       result.status === 429 || result.status === 503 ? parseRetryAfter(result.headers?.get('retry-after') ?? null, deps.now()) : null;
     return fail(feed, deps, result.reason, retryAfterMs, result.permanentUrl);
   }
-  if (result.kind === 'not-modified') {
+  // The same bytes as the document stored last (a server that sends no validators, or ignores
+  // them), read the same way: nothing to parse or save, as for a 304.
+  const bodyHash = result.kind === 'ok' ? documentHash(result, feed, deps) : null;
+  if (result.kind === 'not-modified' || (bodyHash !== null && bodyHash === feed.bodyHash)) {
     const now = deps.now();
     await deps.store.markNotModified(
       feed.id,
@@ -84,11 +88,19 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
     document.kind === 'normalized' ? [document.feed, document.items] : [document.parsed.feed, normalizeItems(document.parsed.items, now)];
   const emptyItems = document.kind === 'normalized' ? document.emptyItems : document.parsed.items.length - items.length;
   const picked = pickItems(items, feed.source.pick);
-  return store(feed, deps, parsed.fetched, meta, picked.items, now, {
+  // A page that led to its feed (autodiscovery) stored another document than the one hashed.
+  const storedHash = parsed.fetched === result ? bodyHash : null;
+  return store(feed, deps, parsed.fetched, meta, picked.items, now, storedHash, {
     droppedItems: document.droppedItems,
     emptyItems,
     unpickedItems: picked.leftOut,
   });
+}
+
+/** The hash of a fetched document with what decides how it is read: its URL, the item cap and the pick. */
+function documentHash(fetched: Fetched, feed: Feed, deps: PollDeps): string {
+  const reading = JSON.stringify([fetched.permanentUrl, deps.settings.maxItemsPerFeed ?? null, pickSignature(feed.source.pick)]);
+  return createHash('sha256').update(fetched.body).update(reading).digest('base64url');
 }
 
 async function store(
@@ -98,6 +110,7 @@ async function store(
   meta: ParsedFeedMeta,
   items: NormalizedItem[],
   now: Date,
+  bodyHash: string | null,
   left: { droppedItems: number; emptyItems: number; unpickedItems: number },
 ): Promise<PollOutcome> {
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
@@ -113,6 +126,7 @@ async function store(
       siteLink: meta.link,
       ttlMinutes: meta.ttlMinutes,
       nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: meta.ttlMinutes, headers: fetched.headers, ...minInterval(deps) }),
+      bodyHash,
     },
     now,
     keepAfter,

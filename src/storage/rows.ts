@@ -23,6 +23,7 @@ export interface FeedRow {
   last_error: string | null;
   /** The feed's pick signature (pickSignature), or null. */
   pick: string | null;
+  body_hash: string | null;
 }
 
 /** A time column (milliseconds, or null) as a Date. */
@@ -43,6 +44,7 @@ export function toFeedState(row: FeedRow): FeedState {
     nextFetchAt: toDate(row.next_fetch_at),
     waitReason: row.wait_reason,
     ttlMinutes: row.ttl_minutes,
+    bodyHash: row.body_hash,
     consecutiveErrors: row.consecutive_errors,
     // Errors are stored redacted (markFailure); rows written before that are redacted here.
     lastError: row.last_error === null ? null : redactSecrets(row.last_error, [row.url, row.configured_url]),

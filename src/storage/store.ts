@@ -18,6 +18,8 @@ export interface FetchSuccess {
   nextFetchAt: Date;
   /** The configured URL the fetch started from: if a reload changed it meanwhile, the result is stale and not recorded. */
   configuredUrl?: string;
+  /** The stored document's hash (FeedState.bodyHash); null clears it; absent (a 304) keeps the one stored. */
+  bodyHash?: string | null;
 }
 
 /** What a failed fetch leaves behind. */

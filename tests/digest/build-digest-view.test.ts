@@ -45,6 +45,7 @@ function feed(id: string, overrides: Partial<FeedState> = {}): FeedState {
     nextFetchAt: NOW,
     waitReason: null,
     ttlMinutes: null,
+    bodyHash: null,
     consecutiveErrors: 0,
     lastError: null,
     ...overrides,

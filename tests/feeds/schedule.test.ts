@@ -174,6 +174,7 @@ describe('isDue', () => {
     nextFetchAt,
     waitReason,
     ttlMinutes: null,
+    bodyHash: null,
     consecutiveErrors: waitReason === 'schedule' || waitReason === null ? 0 : 1,
     lastError: null,
   });

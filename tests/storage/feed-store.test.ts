@@ -81,5 +81,27 @@ describe.each(storeBackends)('the $name store', (backend) => {
       expect(await store.getFeed('jane')).toMatchObject({ etag: null, nextFetchAt: waitUntil, waitReason: 'retry-after' });
       await store.close();
     });
+
+    it("keeps the stored document's hash through a 304 and a failure, and drops it when the URL or the pick changes", async () => {
+      const store = await backend.open(await backend.newLocation());
+      const url = 'https://plain.example.com/feed';
+      await store.syncFeeds([source(url)]);
+      expect((await store.getFeed('jane'))!.bodyHash).toBeNull();
+      const state = { url, configuredUrl: url, etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
+      await store.saveFetched('jane', [], { ...state, bodyHash: 'hash-1' }, NOW, null);
+      expect((await store.getFeed('jane'))!.bodyHash).toBe('hash-1');
+      await store.markNotModified('jane', state, NOW);
+      await store.markFailed('jane', { error: 'HTTP 500', nextFetchAt: NOW, waitReason: 'backoff', url, configuredUrl: url }, NOW);
+      expect((await store.getFeed('jane'))!.bodyHash).toBe('hash-1');
+      await store.saveFetched('jane', [], { ...state, bodyHash: null }, NOW, null);
+      expect((await store.getFeed('jane'))!.bodyHash).toBeNull();
+      await store.saveFetched('jane', [], { ...state, bodyHash: 'hash-2' }, NOW, null);
+      await store.syncFeeds([{ ...source(url), pick: { authorKeys: ['jane doe'], keepUnsigned: false, names: ['Jane Doe'] } }]);
+      expect((await store.getFeed('jane'))!.bodyHash).toBeNull();
+      await store.saveFetched('jane', [], { ...state, bodyHash: 'hash-3' }, NOW, null);
+      await store.syncFeeds([source('https://moved.example.com/feed')]);
+      expect((await store.getFeed('jane'))!.bodyHash).toBeNull();
+      await store.close();
+    });
   });
 });

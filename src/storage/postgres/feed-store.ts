@@ -35,6 +35,8 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
             etag = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick THEN f.etag END,
             last_modified = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick
               THEN f.last_modified END,
+            body_hash = CASE WHEN f.configured_url = excluded.configured_url AND f.pick IS NOT DISTINCT FROM excluded.pick
+              THEN f.body_hash END,
             next_fetch_at = CASE WHEN f.configured_url = excluded.configured_url
               AND (f.pick IS NOT DISTINCT FROM excluded.pick OR f.wait_reason IN ('retry-after', 'backoff'))
               THEN f.next_fetch_at END,
@@ -70,7 +72,8 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
         UPDATE feeds SET url = $2, etag = $3, last_modified = $4,
           title = coalesce($5, title), site_link = coalesce($6, site_link),
           last_fetch_at = $7, last_success_at = $7, next_fetch_at = $8, wait_reason = 'schedule',
-          ttl_minutes = $9, consecutive_errors = 0, last_error = NULL
+          ttl_minutes = $9, consecutive_errors = 0, last_error = NULL,
+          body_hash = CASE WHEN $13::boolean THEN body_hash ELSE $14::text END
         WHERE id = $1 AND ($10::text IS NULL OR configured_url = $10) AND ($11::bigint IS NULL OR (lease_token = $11 AND lease_owner = $12))`,
         [
           id,
@@ -85,6 +88,8 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
           result.configuredUrl ?? null,
           fence?.token ?? null,
           fence?.owner ?? null,
+          result.bodyHash === undefined,
+          result.bodyHash ?? null,
         ],
       );
       if (written === 0 && fence) await checkFence(sql, fence);

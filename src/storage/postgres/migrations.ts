@@ -199,4 +199,11 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     ALTER TABLE bounces ADD COLUMN reported INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    // The hash of the last document stored in full (SQLite's version 15): the same bytes again are not parsed.
+    version: 14,
+    sql: `
+    ALTER TABLE feeds ADD COLUMN body_hash TEXT;
+    `,
+  },
 ];

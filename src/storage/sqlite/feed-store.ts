@@ -12,12 +12,12 @@ export type FeedStore = ReturnType<typeof createFeedStore>;
 export function createFeedStore(db: Database) {
   const insert = db.prepare(`INSERT INTO feeds (id, configured_url, url) VALUES (?, ?, ?)`);
   const reset = db.prepare(`
-    UPDATE feeds SET configured_url = ?, url = ?, etag = NULL, last_modified = NULL, next_fetch_at = NULL,
+    UPDATE feeds SET configured_url = ?, url = ?, etag = NULL, last_modified = NULL, body_hash = NULL, next_fetch_at = NULL,
       wait_reason = NULL, consecutive_errors = 0, last_error = NULL WHERE id = ?`);
   // A new pick drops the validators: the next fetch is a full one, due now, unless the publisher
   // asked to wait (Retry-After) or the feed backs off after errors.
   const repick = db.prepare(`
-    UPDATE feeds SET pick = ?, etag = NULL, last_modified = NULL,
+    UPDATE feeds SET pick = ?, etag = NULL, last_modified = NULL, body_hash = NULL,
       next_fetch_at = CASE WHEN wait_reason IN ('retry-after', 'backoff') THEN next_fetch_at END
     WHERE id = ?`);
   const selectActive = db.prepare<[], FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`);
@@ -26,7 +26,7 @@ export function createFeedStore(db: Database) {
     UPDATE feeds SET url = @url, etag = @etag, last_modified = @lastModified,
       title = coalesce(@title, title), site_link = coalesce(@siteLink, site_link),
       last_fetch_at = @now, last_success_at = @now, next_fetch_at = @nextFetchAt, wait_reason = 'schedule',
-      ttl_minutes = @ttlMinutes,
+      ttl_minutes = @ttlMinutes, body_hash = CASE WHEN @keepBodyHash = 1 THEN body_hash ELSE @bodyHash END,
       consecutive_errors = 0, last_error = NULL
     WHERE id = @id AND (@configuredUrl IS NULL OR configured_url = @configuredUrl)`);
   const failure = db.prepare(`
@@ -80,6 +80,8 @@ export function createFeedStore(db: Database) {
         now: now.getTime(),
         nextFetchAt: result.nextFetchAt.getTime(),
         configuredUrl: result.configuredUrl ?? null,
+        keepBodyHash: result.bodyHash === undefined ? 1 : 0,
+        bodyHash: result.bodyHash ?? null,
       });
     },
 

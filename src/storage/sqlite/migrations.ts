@@ -246,4 +246,10 @@ export const migrations: readonly string[] = [
     SELECT id FROM stories WHERE (SELECT value FROM meta WHERE key = 'search_filled') = 0;
   DELETE FROM meta WHERE key = 'search_filled';
   `,
+  `
+  -- Version 15. A feed whose server sends no validators (no ETag, no Last-Modified) answers 200
+  -- with the same document again and again: a hash of the last one stored in full lets the
+  -- poller skip parsing and saving the same bytes, as it would for a 304.
+  ALTER TABLE feeds ADD COLUMN body_hash TEXT;
+  `,
 ];

@@ -1,0 +1,61 @@
+/**
+ * A server that sends no validators (no ETag, no Last-Modified) answers every poll with 200 and
+ * the whole document. When the bytes are the ones stored last, read the same way, the poller
+ * skips parsing and saving them, as it would for a 304; a changed byte, a changed item cap or a
+ * changed pick reads the document again.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { serveForTest } from '../helpers/feed-server.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { configYaml, rssFeed, startPollApp } from '../helpers/poll-app.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const dataRoot = makeTempDir();
+
+/** Serves `document.body` with 200 and no validators, whatever the request carries; counts requests. */
+function plainServer(initial: string) {
+  const state = { body: initial, requests: 0 };
+  const handler = (_req: IncomingMessage, res: ServerResponse) => {
+    state.requests++;
+    res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(state.body);
+  };
+  return { state, handler };
+}
+
+describe('a feed whose server sends no validators', () => {
+  it('is not parsed again while it sends the same bytes, and is when they change', async () => {
+    const feed = plainServer(rssFeed('plain', 3));
+    const server = await serveForTest({ '/feed': feed.handler });
+    const poller = await startPollApp({ dataRoot, feeds: { plain: server.url('/feed') } });
+    // Counts the documents handed to the (real) parse pool.
+    let parsed = 0;
+    const parser = poller.app.poll.parser;
+    poller.app.poll.parser = { parse: (job) => (parsed++, parser.parse(job)) };
+
+    expect(await poller.pollOne('plain', { force: true })).toMatchObject({ kind: 'stored', added: 3 });
+    expect(await poller.pollOne('plain', { force: true })).toEqual({ kind: 'not-modified' });
+    expect(await poller.pollOne('plain', { force: true })).toEqual({ kind: 'not-modified' });
+    expect(feed.state.requests).toBe(3);
+    expect(parsed).toBe(1);
+
+    feed.state.body = rssFeed('plain', 4);
+    expect(await poller.pollOne('plain', { force: true })).toMatchObject({ kind: 'stored', added: 1, duplicates: 3 });
+    expect(await poller.pollOne('plain', { force: true })).toEqual({ kind: 'not-modified' });
+    expect(parsed).toBe(2);
+    expect(await poller.stories('plain')).toHaveLength(4);
+  });
+
+  it('reads the same bytes again when the item cap changes what they hold', async () => {
+    const feed = plainServer(rssFeed('capped', 5));
+    const server = await serveForTest({ '/feed': feed.handler });
+    const feeds = { capped: server.url('/feed') };
+    const poller = await startPollApp({ dataRoot, feeds, poll: { maxItemsPerFeed: 2 } });
+    expect(await poller.pollOne('capped', { force: true })).toMatchObject({ kind: 'stored', added: 2, droppedItems: 3 });
+    expect(await poller.pollOne('capped', { force: true })).toEqual({ kind: 'not-modified' });
+    // A reload with a higher cap: the same bytes now hold two more stories to keep.
+    await poller.app.reconfigure(parseConfig(configYaml(feeds, { maxItemsPerFeed: 4 }), 'feeds.yaml'));
+    expect(await poller.pollOne('capped', { force: true })).toMatchObject({ kind: 'stored', added: 2, droppedItems: 1 });
+    expect(await poller.pollOne('capped', { force: true })).toEqual({ kind: 'not-modified' });
+  });
+});
