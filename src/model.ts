@@ -75,8 +75,9 @@ export interface FeedState {
   /** The feed's last stated RSS <ttl>, still honoured while it answers 304. */
   ttlMinutes: number | null;
   /**
-   * A hash of the last document stored in full, with what reads it (its URL, poll.maxItemsPerFeed,
-   * the pick): the same bytes again are not parsed, as a 304 would not be. Null when unknown.
+   * A hash of the last document stored in full, with what reads it (its URL and Content-Type,
+   * poll.maxItemsPerFeed, the pick): the same bytes again are not parsed, as a 304 would not be.
+   * Null when unknown.
    */
   bodyHash: string | null;
   consecutiveErrors: number;

@@ -97,9 +97,14 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   });
 }
 
-/** The hash of a fetched document with what decides how it is read: its URL, the item cap and the pick. */
+/** The hash of a fetched document with what decides how it is read: its URL and Content-Type (charset), the item cap, the pick. */
 function documentHash(fetched: Fetched, feed: Feed, deps: PollDeps): string {
-  const reading = JSON.stringify([fetched.permanentUrl, deps.settings.maxItemsPerFeed ?? null, pickSignature(feed.source.pick)]);
+  const reading = JSON.stringify([
+    fetched.permanentUrl,
+    fetched.contentType,
+    deps.settings.maxItemsPerFeed ?? null,
+    pickSignature(feed.source.pick),
+  ]);
   return createHash('sha256').update(fetched.body).update(reading).digest('base64url');
 }
 

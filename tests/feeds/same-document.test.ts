@@ -46,6 +46,20 @@ describe('a feed whose server sends no validators', () => {
     expect(await poller.stories('plain')).toHaveLength(4);
   });
 
+  it('reads the same bytes again when they come with another Content-Type (another charset decodes them otherwise)', async () => {
+    const body = Buffer.from(rssFeed('latin').replace('column number 1', 'column número 1').replace(' encoding="UTF-8"', ''), 'latin1');
+    let contentType = 'application/rss+xml; charset=utf-8';
+    const server = await serveForTest({
+      '/feed': (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(200, { 'content-type': contentType }).end(body),
+    });
+    const poller = await startPollApp({ dataRoot, feeds: { latin: server.url('/feed') } });
+    expect(await poller.pollOne('latin', { force: true })).toMatchObject({ kind: 'stored', added: 2 });
+    expect(await poller.pollOne('latin', { force: true })).toEqual({ kind: 'not-modified' });
+    contentType = 'application/rss+xml; charset=iso-8859-1';
+    expect(await poller.pollOne('latin', { force: true })).toMatchObject({ kind: 'stored', updated: 1 });
+    expect((await poller.stories('latin')).map((story) => story.title)).toContain('latin column número 1');
+  });
+
   it('reads the same bytes again when the item cap changes what they hold', async () => {
     const feed = plainServer(rssFeed('capped', 5));
     const server = await serveForTest({ '/feed': feed.handler });
