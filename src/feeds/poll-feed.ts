@@ -55,17 +55,21 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
     return fail(feed, deps, result.reason, retryAfterMs, result.permanentUrl);
   }
   // The same bytes as the document stored last (a server that sends no validators, or ignores
-  // them), read the same way: nothing to parse or save, as for a 304.
+  // them), read the same way: nothing to parse or save, as for a 304. The stored hash is read
+  // again first: `feed` may be a snapshot from before another process stored a newer document.
   const bodyHash = result.kind === 'ok' ? documentHash(result, feed, deps) : null;
-  if (result.kind === 'not-modified' || (bodyHash !== null && bodyHash === feed.bodyHash)) {
+  const sameDocument = bodyHash !== null && bodyHash === feed.bodyHash && (await deps.store.getFeed(feed.id))?.bodyHash === bodyHash;
+  if (result.kind === 'not-modified' || sameDocument) {
     const now = deps.now();
+    // A 304 may leave out validators it keeps; a 200 says which ones hold now.
+    const keep = result.kind === 'not-modified';
     await deps.store.markNotModified(
       feed.id,
       {
         url: result.permanentUrl,
         configuredUrl: feed.configuredUrl,
-        etag: result.headers.get('etag') ?? feed.etag,
-        lastModified: result.headers.get('last-modified') ?? feed.lastModified,
+        etag: result.headers.get('etag') ?? (keep ? feed.etag : null),
+        lastModified: result.headers.get('last-modified') ?? (keep ? feed.lastModified : null),
         ttlMinutes: feed.ttlMinutes,
         nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: feed.ttlMinutes, headers: result.headers, ...minInterval(deps) }),
       },
@@ -97,9 +101,21 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   });
 }
 
-/** The hash of a fetched document with what decides how it is read: its URL and Content-Type (charset), the item cap, the pick. */
+/**
+ * How documents are read. Raise it with any change to decoding, parsing or normalizing that makes
+ * the same bytes yield other items: every stored document hash is then stale, and read again.
+ */
+const READING_VERSION = 1;
+
+/**
+ * The hash of a fetched document with what decides how it is read: the code's reading version,
+ * its URLs (relative links resolve against the one after temporary redirects) and Content-Type
+ * (charset), the item cap, the pick.
+ */
 function documentHash(fetched: Fetched, feed: Feed, deps: PollDeps): string {
   const reading = JSON.stringify([
+    READING_VERSION,
+    fetched.url,
     fetched.permanentUrl,
     fetched.contentType,
     deps.settings.maxItemsPerFeed ?? null,

@@ -18,7 +18,7 @@ export interface FetchSuccess {
   nextFetchAt: Date;
   /** The configured URL the fetch started from: if a reload changed it meanwhile, the result is stale and not recorded. */
   configuredUrl?: string;
-  /** The stored document's hash (FeedState.bodyHash); null clears it; absent (a 304) keeps the one stored. */
+  /** The stored document's hash (FeedState.bodyHash): saveFetched sets it (absent: null); markNotModified keeps it when absent. */
   bodyHash?: string | null;
 }
 

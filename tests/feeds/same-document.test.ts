@@ -60,6 +60,41 @@ describe('a feed whose server sends no validators', () => {
     expect((await poller.stories('latin')).map((story) => story.title)).toContain('latin column número 1');
   });
 
+  it('reads the same bytes again when a temporary redirect moves them (relative links resolve against the new place)', async () => {
+    const body = `<?xml version="1.0"?><rss version="2.0"><channel><title>Moving</title>
+      <item><title>The moving column</title><link>posts/one.html</link><guid isPermaLink="false">one</guid>
+      <pubDate>Sun, 01 Jun 2025 08:00:00 GMT</pubDate></item></channel></rss>`;
+    let target = '/v1/feed.xml';
+    const serve = (_req: IncomingMessage, res: ServerResponse) =>
+      void res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(body);
+    const server = await serveForTest({
+      '/feed': (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(302, { location: target }).end(),
+      '/v1/feed.xml': serve,
+      '/v2/feed.xml': serve,
+    });
+    const poller = await startPollApp({ dataRoot, feeds: { moving: server.url('/feed') } });
+    expect(await poller.pollOne('moving', { force: true })).toMatchObject({ kind: 'stored', added: 1 });
+    expect(await poller.pollOne('moving', { force: true })).toEqual({ kind: 'not-modified' });
+    target = '/v2/feed.xml';
+    expect(await poller.pollOne('moving', { force: true })).toMatchObject({ kind: 'stored', updated: 1 });
+    expect((await poller.stories('moving'))[0]!.link).toBe(server.url('/v2/posts/one.html'));
+  });
+
+  it('keeps only the validators the 200 itself sends when it skips the same bytes', async () => {
+    const body = rssFeed('validators');
+    let etag: string | null = '"abc"';
+    const server = await serveForTest({
+      '/feed': (_req: IncomingMessage, res: ServerResponse) =>
+        void res.writeHead(200, { 'content-type': 'application/rss+xml', ...(etag === null ? {} : { etag }) }).end(body),
+    });
+    const poller = await startPollApp({ dataRoot, feeds: { validators: server.url('/feed') } });
+    expect(await poller.pollOne('validators', { force: true })).toMatchObject({ kind: 'stored', added: 2 });
+    expect((await poller.feed('validators')).etag).toBe('"abc"');
+    etag = null;
+    expect(await poller.pollOne('validators', { force: true })).toEqual({ kind: 'not-modified' });
+    expect((await poller.feed('validators')).etag).toBeNull();
+  });
+
   it('reads the same bytes again when the item cap changes what they hold', async () => {
     const feed = plainServer(rssFeed('capped', 5));
     const server = await serveForTest({ '/feed': feed.handler });

@@ -200,10 +200,15 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     `,
   },
   {
-    // The hash of the last document stored in full (SQLite's version 15): the same bytes again are not parsed.
+    // SQLite's version 14 batches its own search index; PostgreSQL's is a generated column: nothing to do.
     version: 14,
+    sql: `SELECT 1;`,
+  },
+  {
+    // The hash of the last document stored in full: the same bytes again are not parsed.
+    version: 15,
     sql: `
-    ALTER TABLE feeds ADD COLUMN body_hash TEXT;
+    ALTER TABLE feeds ADD COLUMN IF NOT EXISTS body_hash TEXT;
     `,
   },
 ];

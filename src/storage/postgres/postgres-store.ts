@@ -40,7 +40,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     const result = await db.transaction(async (tx) => {
       const { changed, ...saved } = await stories.saveItems(tx, feedId, items, now, keepAfter);
       if (changed) await stories.bumpVersion(tx);
-      await feeds.markSuccess(feedId, state, now, tx, fence);
+      // A full save always sets the document hash: one not given is unknown (null), never the last one's.
+      await feeds.markSuccess(feedId, { ...state, bodyHash: state.bodyHash ?? null }, now, tx, fence);
       return saved;
     });
     version.wrote();

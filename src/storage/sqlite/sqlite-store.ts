@@ -69,7 +69,8 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
       const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
       if (changed) stories.bumpVersion();
-      feeds.markSuccess(feedId, state, now);
+      // A full save always sets the document hash: one not given is unknown (null), never the last one's.
+      feeds.markSuccess(feedId, { ...state, bodyHash: state.bodyHash ?? null }, now);
       return result;
     },
   );
