@@ -35,14 +35,19 @@ export function bylineNames(author: string | null): string[] {
 }
 
 /**
- * Whether a picking feed keeps `item`. An item signed only by the feed's own author (an
- * outlet's "Opinion desk" standing in for entries that name nobody) is unsigned unless that
- * author is a picking columnist.
+ * How a picking feed keeps `item`: `signed` by a picking columnist, as `unsigned` (no byline, or
+ * only the feed's own author, such as an outlet's "Opinion desk" standing in for entries that name
+ * nobody, when a picking columnist claims the feed's unsigned stories), or not at all (null).
  */
-export function isPicked(item: Pick<NormalizedItem, 'author' | 'authorFromFeed'>, pick: AuthorPick): boolean {
+function keptAs(item: Pick<NormalizedItem, 'author' | 'authorFromFeed'>, pick: AuthorPick): 'signed' | 'unsigned' | null {
   const names = bylineNames(item.author);
-  if (names.some((name) => pick.authorKeys.includes(name))) return true;
-  return (names.length === 0 || item.authorFromFeed === true) && pick.keepUnsigned;
+  if (names.some((name) => pick.authorKeys.includes(name))) return 'signed';
+  return (names.length === 0 || item.authorFromFeed === true) && pick.keepUnsigned ? 'unsigned' : null;
+}
+
+/** Whether a picking feed keeps `item`. */
+export function isPicked(item: Pick<NormalizedItem, 'author' | 'authorFromFeed'>, pick: AuthorPick): boolean {
+  return keptAs(item, pick) !== null;
 }
 
 /**
@@ -55,12 +60,12 @@ export function pickItems<T extends Pick<NormalizedItem, 'author' | 'authorFromF
   pick: AuthorPick | null | undefined,
 ): { items: T[]; leftOut: number } {
   if (!pick) return { items, leftOut: 0 };
-  const kept = items.filter((item) => isPicked(item, pick)).map((item) => (signedByPick(item, pick) ? item : unsigned(item)));
+  const kept: T[] = [];
+  for (const item of items) {
+    const as = keptAs(item, pick);
+    if (as !== null) kept.push(as === 'unsigned' && item.author !== null ? unsigned(item) : item);
+  }
   return { items: kept, leftOut: items.length - kept.length };
-}
-
-function signedByPick(item: Pick<NormalizedItem, 'author'>, pick: AuthorPick): boolean {
-  return item.author === null || bylineNames(item.author).some((name) => pick.authorKeys.includes(name));
 }
 
 function unsigned<T extends Pick<NormalizedItem, 'author' | 'authorFromFeed' | 'authorKey'>>(item: T): T {
