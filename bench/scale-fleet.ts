@@ -33,7 +33,7 @@ export interface FleetCounts {
 }
 
 type Request =
-  | { id: number; type: 'ports' | 'flush' | 'stats' }
+  | { id: number; type: 'ports' | 'flush' | 'stats' | 'served' }
   | { id: number; type: 'reset'; feeds: number; seed: number; logPath: string }
   | { id?: number; type: 'exit' };
 
@@ -143,6 +143,8 @@ process.on('message', (message: Request) => {
       return void flush().then((done) => reply({ type: 'flush', ...done }));
     case 'stats':
       return void reply({ type: 'stats', ...childStats() });
+    case 'served':
+      return void reply({ type: 'served', articles: [...served] });
     case 'exit':
       return void flush().then(() => process.exit(0));
   }

@@ -28,6 +28,8 @@ export interface Observer {
   sample(): Promise<void>;
   sightings: Map<number, Sighting[]>;
   stories(): Promise<StoryCounts>;
+  /** The canonical links of the stories stored. */
+  storedLinks(): Promise<Set<string>>;
   /** Feeds whose next fetch is more than `overdueMs` past at `nowMs`, and feeds never fetched. */
   overdue(nowMs: number, overdueMs: number): Promise<{ overdue: number; neverFetched: number }>;
   close(): Promise<void>;
@@ -40,6 +42,7 @@ const STORY_SQL = `SELECT count(*) AS stories,
   (SELECT count(*) FROM (SELECT canonical_url FROM stories WHERE canonical_url IS NOT NULL GROUP BY canonical_url HAVING count(*) > 1) d) AS links,
   (SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM stories WHERE canonical_url IS NOT NULL GROUP BY canonical_url HAVING count(*) > 1) d) AS extra
   FROM stories`;
+const LINKS_SQL = `SELECT canonical_url FROM stories WHERE canonical_url IS NOT NULL`;
 const OVERDUE_SQL = `SELECT count(*) FILTER (WHERE next_fetch_at < $1) AS overdue, count(*) FILTER (WHERE last_fetch_at IS NULL) AS never FROM feeds WHERE in_config = 1`;
 
 function recorder(sightings: Map<number, Sighting[]>, rows: readonly FeedRow[], seenAtMs: number): void {
@@ -76,6 +79,10 @@ export function observePostgres(url: string, schema: string) {
       // the asking (a wait for a connection), and a row committed meanwhile must not look older.
       recorder(sightings, rows, Date.now());
       sinceMs = askedAtMs - SAMPLE_MARGIN_MS;
+    },
+    async storedLinks() {
+      const rows = await one<{ canonical_url: string }>(LINKS_SQL);
+      return new Set(rows.map((row) => row.canonical_url));
     },
     async stories() {
       const [row] = await one<{ stories: string; links: string; extra: string }>(STORY_SQL);
@@ -146,6 +153,10 @@ export function observeSqlite(file: string): Observer {
         // Not migrated yet, or busy for a moment: the next sample reads from the same point.
       }
       return Promise.resolve();
+    },
+    storedLinks() {
+      const rows = open()!.prepare(LINKS_SQL).all() as Array<{ canonical_url: string }>;
+      return Promise.resolve(new Set(rows.map((row) => row.canonical_url)));
     },
     stories() {
       const row = open()!.prepare(STORY_SQL).get() as { stories: number; links: number; extra: number };

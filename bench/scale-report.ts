@@ -4,6 +4,7 @@
  * correctness checks (PASS/FAIL, from the request log and the database) and the issue's targets.
  * Returns false when a correctness check failed.
  */
+import { feedId } from './scale-model.ts';
 import { availableParallelism } from 'node:os';
 import { percentile } from './scale-analysis.ts';
 import { formatColumns, fmt } from './measure.ts';
@@ -154,7 +155,9 @@ export function printScaleReport(results: readonly RunResult[], setup: { feeds: 
     ]);
     checks.push([
       stories.stories === result.fleet.servedArticles,
-      `${name}: every column served is stored once (${fmt(stories.stories)} stories, ${fmt(result.fleet.servedArticles)} distinct served)`,
+      `${name}: every column served is stored once (${fmt(stories.stories)} stories, ${fmt(result.fleet.servedArticles)} distinct served)${result.unstored
+        .map((lost) => `; ${feedId(lost.feed)}: ${lost.columns} not stored, its requests ${lost.requests}`)
+        .join('')}`,
     ]);
     checks.push([
       result.problems.length === 0,

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { streamFor } from '../tests/helpers/prng.ts';
+import { hostOf } from './scale-model.ts';
 import { analyzeRun, readRequestLog, type Kill, type LoggedRequest, type RunAnalysis } from './scale-analysis.ts';
 import type { FleetCounts } from './scale-fleet.ts';
 import { observePostgres, observeSqlite, type Observer, type PostgresObserver, type StoryCounts } from './scale-observe.ts';
@@ -51,6 +52,8 @@ export interface RunResult {
   peakRssMb: { worker: number; scheduler: number };
   fleet: FleetCounts;
   stories: StoryCounts;
+  /** Columns served in a complete 200 but not stored, by feed: each such feed's requests, for the report. */
+  unstored: Array<{ feed: number; columns: number; requests: string }>;
   overdue: { overdue: number; neverFetched: number };
   problems: string[];
   kills: Kill[];
@@ -159,6 +162,12 @@ export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunRe
   const log = readRequestLog(logPath);
   const analysis = analyzeRun(context.feeds, log, observer.sightings, kills, plan.mode === 'sqlite' ? context.periodMs : null);
   const stories = await observer.stories();
+  const unstored = findUnstored(
+    (await context.fleet.request<{ articles: string[] }>({ type: 'served' })).articles,
+    await observer.storedLinks(),
+    log,
+    startMs,
+  );
   const overdue = await observer.overdue(endMs, OVERDUE_MS);
   let ticks: RunResult['ticks'] = null;
   let pollJobs: RunResult['pollJobs'] = null;
@@ -170,10 +179,47 @@ export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunRe
     pollJobs = await postgres.pollJobs(queueSchema).catch(() => null);
   }
   await observer.close();
-  return { plan, startMs, endMs, analysis, log, cpuSeries, peakRssMb, fleet, stories, overdue, problems, kills, ticks, pollJobs };
+  return { plan, startMs, endMs, analysis, log, cpuSeries, peakRssMb, fleet, stories, unstored, overdue, problems, kills, ticks, pollJobs };
 }
 
 /** Cumulative CPU at `atMs`, read from the series (the sample at or just after it). */
 export function cpuAt(series: RunResult['cpuSeries'], atMs: number): { columnwireMs: number; postgresMs: number } {
   return series.find((point) => point.atMs >= atMs) ?? series.at(-1) ?? { columnwireMs: 0, postgresMs: 0 };
+}
+
+/**
+ * Columns served in a complete 200 whose canonical link no stored story has, by feed (at most
+ * five feeds), each with its requests (seconds from the run's start, status, whether the body
+ * was complete, items): what tells a lost save from a fetch cut off at the run's end.
+ */
+function findUnstored(
+  served: readonly string[],
+  stored: ReadonlySet<string>,
+  log: readonly LoggedRequest[],
+  startMs: number,
+): RunResult['unstored'] {
+  const linkOf = (article: string): string => {
+    const [owner, k] = article.split('/') as [string, string];
+    return owner === 'wire'
+      ? `https://wire.example.net/story/${k}`
+      : `https://columns${hostOf(Number(owner.slice(1)))}.example.com/${article}`;
+  };
+  const byFeed = new Map<number, number>();
+  for (const article of served) {
+    if (stored.has(linkOf(article)) || article.startsWith('wire/')) continue;
+    const feed = Number(article.slice(1, article.indexOf('/')));
+    byFeed.set(feed, (byFeed.get(feed) ?? 0) + 1);
+  }
+  const seconds = (ms: number) => ((ms - startMs) / 1000).toFixed(1);
+  return [...byFeed].slice(0, 5).map(([feed, columns]) => ({
+    feed,
+    columns,
+    requests: log
+      .filter((request) => request.feed === feed)
+      .map(
+        (request) =>
+          `${seconds(request.startMs)}–${seconds(request.endMs)} s ${request.status}${request.completed ? '' : ' cut'} ${request.items}`,
+      )
+      .join(', '),
+  }));
 }

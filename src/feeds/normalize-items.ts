@@ -16,7 +16,42 @@ const MIN_TITLE_KEY_LENGTH = 12;
 
 /** Normalizes one feed's items for storage, as seen at `now`. */
 export function normalizeItems(items: ParsedItem[], now: Date): NormalizedItem[] {
-  return items.filter(hasSomethingToShow).map((item) => normalizeItem(capItem(item), now));
+  return identifySharedIds(items.filter(hasSomethingToShow).map((item) => normalizeItem(capItem(item), now)));
+}
+
+/**
+ * Items sharing one id (a feed that gives every column its homepage as guid) get ids of their
+ * own: the id and the first of these that no other item of that id shares: its link; its link
+ * and title; its link, title and content hash; and a rank only for items identical in all of
+ * these. Each item then keeps its own story whatever their order or a new one on top, instead of
+ * one story overwritten by each in turn (the rank alone would shift with every new item), and
+ * an edit keeps its story as long as what told it apart is unchanged. Capped like any id.
+ */
+function identifySharedIds(items: NormalizedItem[]): NormalizedItem[] {
+  const ids = countKeys(items.map((item) => item.itemId));
+  if (ids.size === items.length) return items;
+  const tiers = [
+    (item: NormalizedItem) => `${item.itemId}\n${item.canonicalUrl ?? ''}`,
+    (item: NormalizedItem) => `${item.itemId}\n${item.canonicalUrl ?? ''}\n${item.title ?? ''}`,
+    (item: NormalizedItem) => `${item.itemId}\n${item.canonicalUrl ?? ''}\n${item.title ?? ''}\n${item.contentHash}`,
+  ];
+  const counts = tiers.map((tier) => countKeys(items.map(tier)));
+  const ranks = new Map<string, number>();
+  return items.map((item) => {
+    if (ids.get(item.itemId) === 1) return item;
+    const unique = tiers.findIndex((tier, index) => counts[index]!.get(tier(item)) === 1);
+    if (unique >= 0) return { ...item, itemId: capId(tiers[unique]!(item)) };
+    const identical = tiers[tiers.length - 1]!(item);
+    const rank = (ranks.get(identical) ?? 0) + 1;
+    ranks.set(identical, rank);
+    return { ...item, itemId: capId(`${identical}\n#${rank}`) };
+  });
+}
+
+function countKeys(keys: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return counts;
 }
 
 /** Whether a story made of the item would show a reader anything: a title, a link or a body. */

@@ -60,6 +60,11 @@ export interface SavePlan {
   edits: Array<{ storyId: number; item: NormalizedItem }>;
   /** Keys not stored yet, each bound to its story (tombstones to id 0); the first binding of a key wins. */
   keys: Array<{ key: string; story: StoryRef }>;
+  /**
+   * Item keys stored already that move to another story: the item they name now has a story of
+   * its own (see `resolveClaims`). Rare: a feed listing two columns under keys of one story.
+   */
+  rebinds: Array<{ key: string; story: StoryRef }>;
   result: SaveResult;
   /** Whether anything the merged feeds show changes. */
   changed: boolean;
@@ -99,10 +104,22 @@ export function planSave(
   keepAfter: Date | null,
   isPublicIdTaken: (publicId: string) => boolean,
 ): SavePlan {
-  const plan: SavePlan = { inserts: [], sources: [], edits: [], keys: [], result: { added: 0, updated: 0, duplicates: 0 }, changed: false };
+  const plan: SavePlan = {
+    inserts: [],
+    sources: [],
+    edits: [],
+    keys: [],
+    rebinds: [],
+    result: { added: 0, updated: 0, duplicates: 0 },
+    changed: false,
+  };
   const bound = new Set<string>();
-  const bind = (item: NormalizedItem, story: StoryRef): void => {
+  const bind = (item: NormalizedItem, story: StoryRef, rebind: boolean): void => {
     for (const key of keysOf(feedId, item)) {
+      if (rebind && key === itemKey(feedId, item.itemId)) {
+        plan.rebinds.push({ key, story });
+        continue;
+      }
       if (lookups.keys.has(key) || bound.has(key)) continue; // INSERT OR IGNORE: the first binding stays
       bound.add(key);
       plan.keys.push({ key, story });
@@ -110,8 +127,13 @@ export function planSave(
   };
   // Key matches use what was stored before this document: a document listing one link twice
   // stores two stories, as it always has.
-  const byKey = items.map((item) => matchByKey(feedId, item, lookups.keys));
-  const taken = new Set(byKey.filter((id): id is number => id !== null));
+  const byKey = resolveClaims(
+    items,
+    items.map((item) => matchByKey(feedId, item, lookups)),
+    lookups.stored,
+    (item) => lookups.keys.has(itemKey(feedId, item.itemId)),
+  );
+  const taken = new Set(byKey.flatMap((match) => (match.storyId === null ? [] : [match.storyId])));
   // Stories this document adds are re-issue candidates too (under negative ids), always taken:
   // an item never merges into a story its own document just added.
   const candidates = [...lookups.reissueCandidates];
@@ -119,10 +141,11 @@ export function planSave(
   /** This feed's source hash of stored stories as the plan leaves it (sources added, edits). */
   const planned = new Map<number, string>();
   for (const [index, item] of items.entries()) {
-    const storyId = byKey[index] ?? matchReissue(feedId, item, candidates, taken);
+    const { storyId: byKeyId, rebind } = byKey[index]!;
+    const storyId = byKeyId ?? (rebind ? null : matchReissue(feedId, item, candidates, taken));
     if (storyId === null) {
       if (keepAfter && item.published < keepAfter) {
-        bind(item, { kind: 'stored', id: 0 });
+        bind(item, { kind: 'stored', id: 0 }, rebind);
         plan.result.duplicates++;
         continue;
       }
@@ -136,7 +159,7 @@ export function planSave(
       }
       plan.inserts.push({ item, publicId });
       plan.sources.push({ story, item });
-      bind(item, story);
+      bind(item, story, rebind);
       plan.result.added++;
       continue;
     }
@@ -148,7 +171,7 @@ export function planSave(
     // canonical link, so its URL key was bound with it): nothing to write, not even the keys
     // (needsUrlKey leaves those unread). Every other match binds the keys it lacks.
     const settled = (hash === item.contentHash || !lookups.stored.has(storyId)) && lookups.keys.has(itemKey(feedId, item.itemId));
-    if (!settled) bind(item, { kind: 'stored', id: storyId });
+    if (!settled) bind(item, { kind: 'stored', id: storyId }, false);
     if (!lookups.stored.has(storyId)) {
       plan.result.duplicates++; // a tombstone: pruned by retention, never new again
     } else if (hash === undefined) {
@@ -168,12 +191,51 @@ export function planSave(
   return plan;
 }
 
-function matchByKey(feedId: string, item: NormalizedItem, keys: ReadonlyMap<string, number>): number | null {
-  for (const key of keysOf(feedId, item)) {
-    const storyId = keys.get(key);
-    if (storyId !== undefined) return storyId;
+/** The stored story an item's keys name, and whether its item key (rather than its URL key) names it. */
+interface KeyMatch {
+  storyId: number | null;
+  byItemKey: boolean;
+}
+
+/**
+ * The stored story an item's keys name. Its item key and its URL key may name two different
+ * stories: a feed gave one link to two guids, or one guid to two columns, and each got its own
+ * story. Then the story this feed carries with exactly the item's content wins, else the item key.
+ */
+function matchByKey(feedId: string, item: NormalizedItem, lookups: SaveLookups): KeyMatch {
+  const byItem = lookups.keys.get(itemKey(feedId, item.itemId));
+  const byUrl = item.canonicalUrl ? lookups.keys.get(urlKey(item.canonicalUrl)) : undefined;
+  if (byItem === undefined) return { storyId: byUrl ?? null, byItemKey: false };
+  if (byUrl === undefined || byUrl === byItem || lookups.sourceHashes.get(byItem) === item.contentHash)
+    return { storyId: byItem, byItemKey: true };
+  return lookups.sourceHashes.get(byUrl) === item.contentHash ? { storyId: byUrl, byItemKey: false } : { storyId: byItem, byItemKey: true };
+}
+
+/**
+ * One stored story per column of the document. When several items with different content match
+ * one stored story (a feed listing a column and its re-issue, or two columns under one link),
+ * merging them would edit the story back and forth on every fetch. The story goes to one item
+ * (the first its item key names, else the first matched by link), and each other item gets a
+ * story of its own: `storyId` null, and `rebind` when its item key is stored (naming another
+ * story) and must move to the new one, so that the next fetch finds it there. Items with the same content as the winner stay duplicates.
+ */
+function resolveClaims(
+  items: readonly NormalizedItem[],
+  matches: readonly KeyMatch[],
+  stored: ReadonlySet<number>,
+  isItemKeyStored: (item: NormalizedItem) => boolean,
+): Array<{ storyId: number | null; rebind: boolean }> {
+  const resolved = matches.map((match) => ({ storyId: match.storyId, rebind: false }));
+  const owner = new Map<number, string>();
+  for (const strong of [true, false]) {
+    for (const [index, match] of matches.entries()) {
+      if (match.byItemKey !== strong || match.storyId === null || !stored.has(match.storyId)) continue;
+      const claim = owner.get(match.storyId);
+      if (claim === undefined) owner.set(match.storyId, items[index]!.contentHash);
+      else if (claim !== items[index]!.contentHash) resolved[index] = { storyId: null, rebind: isItemKeyStored(items[index]!) };
+    }
   }
-  return null;
+  return resolved;
 }
 
 /**

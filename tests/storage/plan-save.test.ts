@@ -39,6 +39,7 @@ describe('planSave', () => {
       sources: [],
       edits: [],
       keys: [],
+      rebinds: [],
       result: { added: 0, updated: 0, duplicates: 3 },
       changed: false,
     });

@@ -87,6 +87,78 @@ describe.each(storeBackends)('the $name store', (backend) => {
       await save('a', [item(bare)]);
       expect(await save('a', [item(bare)])).toMatchObject({ added: 0, duplicates: 1 });
     });
+    describe('a feed that gives one guid to several columns', () => {
+      const titlesByLink = async () =>
+        Object.fromEntries((await store.listStories({ limit: 10 })).map((story) => [story.link ?? story.title, story.title]));
+      const shared = (suffix: string, extra: Partial<ParsedItem> = {}) =>
+        item({ id: 'shared-guid', link: `https://news.example.com/${suffix}`, title: `The column called ${suffix}`, ...extra });
+
+      it('keeps each column in its own story, poll after poll and whatever the order', async () => {
+        expect(await save('a', [shared('first'), shared('second')])).toMatchObject({ added: 2 });
+        for (const again of [
+          [shared('first'), shared('second')],
+          [shared('second'), shared('first')],
+          [shared('second')],
+          [shared('first'), shared('second')],
+        ]) {
+          expect(await save('a', again)).toEqual({ added: 0, updated: 0, duplicates: again.length });
+        }
+        expect(await titlesByLink()).toEqual({
+          'https://news.example.com/first': 'The column called first',
+          'https://news.example.com/second': 'The column called second',
+        });
+      });
+
+      it('applies an edit of one of them to that one', async () => {
+        await save('a', [shared('first'), shared('second')]);
+        const edited = shared('second', { title: 'The column called second, corrected' });
+        expect(await save('a', [shared('first'), edited])).toEqual({ added: 0, updated: 1, duplicates: 1 });
+        expect(await save('a', [edited, shared('first')])).toEqual({ added: 0, updated: 0, duplicates: 2 });
+        expect(await titlesByLink()).toEqual({
+          'https://news.example.com/first': 'The column called first',
+          'https://news.example.com/second': 'The column called second, corrected',
+        });
+      });
+
+      it('keeps columns without links apart by their rank among the items of that guid', async () => {
+        const bare = (title: string) => item({ id: 'shared-guid', link: null, title });
+        const document = [bare('The first column without a link'), bare('The second column without a link')];
+        expect(await save('a', document)).toMatchObject({ added: 2 });
+        expect(await save('a', document)).toEqual({ added: 0, updated: 0, duplicates: 2 });
+        expect(await save('a', document)).toEqual({ added: 0, updated: 0, duplicates: 2 });
+        expect((await store.listStories({ limit: 10 })).map((story) => story.title).sort()).toEqual([
+          'The first column without a link',
+          'The second column without a link',
+        ]);
+      });
+
+      it("parts a column from its merged re-issue when the feed lists both, moving the re-issue's guid to it", async () => {
+        await save('a', [item({ id: 'guid-1', link: 'https://news.example.com/x', title: 'The first version of a column' })]);
+        // A new guid under the same link: the same story, edited; both guids now name it.
+        const reissue = item({ id: 'guid-2', link: 'https://news.example.com/x', title: 'The second version of a column' });
+        expect(await save('a', [reissue])).toEqual({ added: 0, updated: 1, duplicates: 0 });
+        const both = [item({ id: 'guid-1', link: 'https://news.example.com/x', title: 'The first version of a column' }), reissue];
+        expect(await save('a', both)).toEqual({ added: 1, updated: 1, duplicates: 0 });
+        expect(await save('a', both)).toEqual({ added: 0, updated: 0, duplicates: 2 });
+        expect(await save('a', [...both].reverse())).toEqual({ added: 0, updated: 0, duplicates: 2 });
+        expect(await save('a', [reissue])).toEqual({ added: 0, updated: 0, duplicates: 1 });
+        expect((await store.listStories({ limit: 10 })).map((story) => story.title).sort()).toEqual([
+          'The first version of a column',
+          'The second version of a column',
+        ]);
+      });
+
+      it('still stores one link listed under two guids as two stories, each stable', async () => {
+        const twice = [
+          item({ id: 'x', link: 'https://news.example.com/same', title: 'One link, the first guid' }),
+          item({ id: 'y', link: 'https://news.example.com/same', title: 'One link, the second guid' }),
+        ];
+        expect(await save('a', twice)).toMatchObject({ added: 2 });
+        expect(await save('a', twice)).toEqual({ added: 0, updated: 0, duplicates: 2 });
+        expect(await save('a', [...twice].reverse())).toEqual({ added: 0, updated: 0, duplicates: 2 });
+        expect(await store.countStories()).toBe(2);
+      });
+    });
   });
 
   describe('deduplication across feeds', () => {
@@ -117,9 +189,16 @@ describe.each(storeBackends)('the $name store', (backend) => {
         item({ id: 'b1', link: 'https://news.example.com/one', title: 'Some words of feed b' }),
         item({ id: 'b2', link: 'https://news.example.com/two', title: 'Other words of feed b' }),
       ];
-      // The first adds b as a source; the second, with other content, edits the story.
-      expect(await save('b', twoLinks)).toEqual({ added: 0, updated: 1, duplicates: 1 });
-      expect((await store.listStories({ limit: 10 }))[0]!.sources.map((source) => source.feedId)).toEqual(['a', 'b', 'c']);
+      // The first adds b as a source. The second, with other content, is a column of its own:
+      // merged, the two would edit the story back and forth on every fetch.
+      expect(await save('b', twoLinks)).toEqual({ added: 1, updated: 0, duplicates: 1 });
+      const stories = await store.listStories({ limit: 10 });
+      expect(stories.map((story) => [story.title, story.sources.map((source) => source.feedId)]).sort()).toEqual([
+        ['Column a1 about the budget', ['a', 'b', 'c']],
+        ['Other words of feed b', ['b']],
+      ]);
+      expect(await save('b', twoLinks)).toEqual({ added: 0, updated: 0, duplicates: 2 });
+      expect(await save('b', [...twoLinks].reverse())).toEqual({ added: 0, updated: 0, duplicates: 2 });
     });
 
     it('keeps same-titled columns by different authors apart', async () => {

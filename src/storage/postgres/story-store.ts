@@ -153,21 +153,34 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       }));
     }
     const unmatched = items.filter((item) => keysOf(feedId, item).every((key) => !keys.has(key)));
-    const asked = unmatched.flatMap((item) => publicIdCandidates(feedId, item, PUBLIC_ID_CANDIDATES));
-    const taken = new Set(
-      asked.length === 0
-        ? []
-        : (await sql.query<{ public_id: string }>(`SELECT public_id FROM stories WHERE public_id = ANY($1::text[])`, [asked])).map(
-            (row) => row.public_id,
-          ),
-    );
-    // Past the candidates asked about, an id is taken only by a collision the unique index refuses.
-    return { lookups: { keys, stored, sourceHashes, reissueCandidates }, isPublicIdTaken: (id: string) => taken.has(id) };
+    const asked = new Set(unmatched.flatMap((item) => publicIdCandidates(feedId, item, PUBLIC_ID_CANDIDATES)));
+    const taken = await takenPublicIds(sql, [...asked]);
+    return { lookups: { keys, stored, sourceHashes, reissueCandidates }, asked, taken };
   }
 
+  async function takenPublicIds(sql: Sql, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await sql.query<{ public_id: string }>(`SELECT public_id FROM stories WHERE public_id = ANY($1::text[])`, [ids]);
+    return new Set(rows.map((row) => row.public_id));
+  }
+
+  /**
+   * Plans a save. The public ids asked about up front are those of items no key matched; a plan
+   * that wants another (an item matched by key that still gets a story of its own, see planSave)
+   * asks about it, and the plan is made again.
+   */
   async function plan(sql: Sql, feedId: string, items: readonly NormalizedItem[], keepAfter: Date | null): Promise<SavePlan> {
-    const { lookups, isPublicIdTaken } = await readLookups(sql, feedId, items);
-    return planSave(feedId, items, lookups, keepAfter, isPublicIdTaken);
+    const { lookups, asked, taken } = await readLookups(sql, feedId, items);
+    for (;;) {
+      const unknown = new Set<string>();
+      const planned = planSave(feedId, items, lookups, keepAfter, (id) => {
+        if (!asked.has(id)) unknown.add(id);
+        return taken.has(id);
+      });
+      if (unknown.size === 0) return planned;
+      for (const id of unknown) asked.add(id);
+      for (const id of await takenPublicIds(sql, [...unknown])) taken.add(id);
+    }
   }
 
   /** Carries out a plan: new stories first (their ids resolve the plan's references), then sources, keys and edits. */
@@ -226,6 +239,13 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
         saved.keys.map(({ key }) => key),
         saved.keys.map(({ story }) => resolve(story)),
       ]);
+    }
+    if (saved.rebinds.length > 0) {
+      await sql.run(
+        `INSERT INTO story_keys (key, story_id) SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT (key) DO UPDATE SET story_id = EXCLUDED.story_id`,
+        [saved.rebinds.map(({ key }) => key), saved.rebinds.map(({ story }) => resolve(story))],
+      );
     }
     for (const { storyId, item } of saved.edits) {
       await sql.run(

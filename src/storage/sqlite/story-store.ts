@@ -92,6 +92,9 @@ export function createStoryStore(db: Database) {
     (rows) => `INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash) VALUES ${values(rows, 5)}`,
   );
   const insertKeys = multiRow((rows) => `INSERT OR IGNORE INTO story_keys (key, story_id) VALUES ${values(rows, 2)}`);
+  const rebindKey = db.prepare(
+    'INSERT INTO story_keys (key, story_id) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET story_id = excluded.story_id',
+  );
   const insertSearch = multiRow((rows) => `INSERT INTO story_search (rowid, title, author, body) VALUES ${values(rows, 4)}`);
   const unindexStory = db.prepare(`DELETE FROM story_search WHERE rowid = ?`);
   const queueForSearch = multiRow((rows) => `INSERT OR IGNORE INTO search_pending (story_id) VALUES ${values(rows, 1)}`);
@@ -225,6 +228,7 @@ export function createStoryStore(db: Database) {
     const resolve = (ref: StoryRef): number => (ref.kind === 'stored' ? ref.id : idByPublicId.get(plan.inserts[ref.index]!.publicId)!);
     writeRows(plan.sources, insertSources, ({ story, item }) => [resolve(story), feedId, item.link, nowMs, item.contentHash]);
     writeRows(plan.keys, insertKeys, ({ key, story }) => [key, resolve(story)]);
+    for (const { key, story } of plan.rebinds) rebindKey.run(key, resolve(story));
     writeRows(plan.inserts, queueForSearch, ({ publicId }) => [idByPublicId.get(publicId)!]);
     for (const { storyId, item } of plan.edits) {
       editStory.run({ ...editFields(item, nowMs), id: storyId });
