@@ -52,8 +52,12 @@ export interface RunResult {
   peakRssMb: { worker: number; scheduler: number };
   fleet: FleetCounts;
   stories: StoryCounts;
-  /** Columns served in a complete 200 but not stored, by feed: each such feed's requests, for the report. */
-  unstored: Array<{ feed: number; columns: number; requests: string }>;
+  /**
+   * Columns served in a complete 200 but not stored, by feed: each such feed's requests, and
+   * whether a later fetch of it succeeded (a loss) or none did yet (the save was cut off, by a
+   * kill or the run's end, and every fetch since failed: its backoff is still running).
+   */
+  unstored: Array<{ feed: number; columns: number; requests: string; fetchedSince: boolean }>;
   overdue: { overdue: number; neverFetched: number };
   problems: string[];
   kills: Kill[];
@@ -188,9 +192,9 @@ export function cpuAt(series: RunResult['cpuSeries'], atMs: number): { columnwir
 }
 
 /**
- * Columns served in a complete 200 whose canonical link no stored story has, by feed (at most
- * five feeds), each with its requests (seconds from the run's start, status, whether the body
- * was complete, items): what tells a lost save from a fetch cut off at the run's end.
+ * Columns served in a complete 200 whose canonical link no stored story has, by feed, each with
+ * its requests (seconds from the run's start, status, whether the body was complete, items) and
+ * whether a fetch that succeeded (200 or 304) followed the last one that served them.
  */
 function findUnstored(
   served: readonly string[],
@@ -211,15 +215,18 @@ function findUnstored(
     byFeed.set(feed, (byFeed.get(feed) ?? 0) + 1);
   }
   const seconds = (ms: number) => ((ms - startMs) / 1000).toFixed(1);
-  return [...byFeed].slice(0, 5).map(([feed, columns]) => ({
-    feed,
-    columns,
-    requests: log
-      .filter((request) => request.feed === feed)
-      .map(
-        (request) =>
-          `${seconds(request.startMs)}–${seconds(request.endMs)} s ${request.status}${request.completed ? '' : ' cut'} ${request.items}`,
-      )
-      .join(', '),
-  }));
+  return [...byFeed].map(([feed, columns]) => {
+    const requests = log.filter((request) => request.feed === feed).sort((a, b) => a.startMs - b.startMs);
+    const lastServed = requests.findLastIndex((request) => request.status === 200 && request.completed);
+    return {
+      feed,
+      columns,
+      requests: requests
+        .map((request) => `${seconds(request.startMs)}–${seconds(request.endMs)} s ${request.status}${request.completed ? '' : ' cut'}`)
+        .join(', '),
+      fetchedSince: requests
+        .slice(lastServed + 1)
+        .some((request) => request.completed && (request.status === 200 || request.status === 304)),
+    };
+  });
 }
