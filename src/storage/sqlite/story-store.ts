@@ -264,10 +264,13 @@ export function createStoryStore(db: Database) {
     WITH candidates AS (
       SELECT rowid AS id, bm25(story_search, 8.0, 4.0, 1.0) AS score FROM story_search
       WHERE story_search MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}
+    ),
+    -- Ranked reading only the date of each candidate; whole rows (mostly text) for the page alone.
+    page AS (
+      SELECT c.id, c.score / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0) AS rank FROM candidates c JOIN stories s ON s.id = c.id
+      ORDER BY rank, c.id DESC LIMIT ? OFFSET ?
     )
-    SELECT s.* FROM candidates c JOIN stories s ON s.id = c.id
-    ORDER BY c.score / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0), s.id DESC
-    LIMIT ? OFFSET ?`);
+    SELECT s.* FROM page p JOIN stories s ON s.id = p.id ORDER BY p.rank, p.id DESC`);
   const snippetOf = db.prepare<[string, number], { snippet: string }>(
     `SELECT snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet FROM story_search WHERE story_search MATCH ? AND rowid = ?`,
   );
