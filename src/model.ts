@@ -140,8 +140,10 @@ export type PollOutcome =
 
 /** An item ready for storage: dates settled against first-seen time, identity keys computed. */
 export interface NormalizedItem {
-  /** Identity within its feed (guid, else link, else hash of title and date). */
+  /** Identity within its feed (guid, else link, else hash of title and date), made unique within its document. */
   itemId: string;
+  /** The id as the feed gave it, when other items of the document gave it too (normalize-items.ts). */
+  sharedId?: string;
   canonicalUrl: string | null;
   /** Title folded for re-issue matching (case, accents, punctuation), or null when too short to trust. */
   titleKey: string | null;

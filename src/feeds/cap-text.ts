@@ -12,6 +12,8 @@ export const MAX_HTML_CHARS = 64 * 1024;
 export const MAX_LINE_CHARS = 2 * 1024;
 /** Characters of an item id, link or category; longer links are dropped, longer ids hashed. */
 export const MAX_KEY_CHARS = 2 * 1024;
+/** Bytes of UTF-8 an item id may have (an ASCII id of MAX_KEY_CHARS fits). */
+export const MAX_KEY_BYTES = 2 * 1024;
 /** Categories an item may keep. */
 export const MAX_CATEGORIES = 100;
 
@@ -55,9 +57,14 @@ export function capLink(link: string | null, max: number = MAX_KEY_CHARS): strin
   return link !== null && link.length > max ? null : link;
 }
 
-/** An identifier of at most `max` characters; a longer one becomes a hash of itself, still unique. */
+/**
+ * An identifier of at most `max` characters and MAX_KEY_BYTES bytes of UTF-8 (it is indexed, and
+ * PostgreSQL refuses an index entry over about 2,700 bytes); a longer one becomes a hash of
+ * itself, still unique.
+ */
 export function capId(id: string, max: number = MAX_KEY_CHARS): string {
-  return id.length <= max ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
+  const fits = id.length <= max && (id.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(id) <= MAX_KEY_BYTES);
+  return fits ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
 /** At most MAX_CATEGORIES categories, each at most MAX_KEY_CHARS long. */

@@ -13,6 +13,8 @@ import { canonicalUrl } from './canonical-url.ts';
 const FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
 /** Shorter folded titles ("Opinion", "Letters") are too common to identify a story. */
 const MIN_TITLE_KEY_LENGTH = 12;
+/** Characters of a folded title or author kept for matching: at most 2,048 bytes of UTF-8. */
+const MAX_FOLDED_CHARS = 512;
 
 /** Normalizes one feed's items for storage, as seen at `now`. */
 export function normalizeItems(items: ParsedItem[], now: Date): NormalizedItem[] {
@@ -21,31 +23,54 @@ export function normalizeItems(items: ParsedItem[], now: Date): NormalizedItem[]
 
 /**
  * Items sharing one id (a feed that gives every column its homepage as guid) get ids of their
- * own: the id and the first of these that no other item of that id shares: its link; its link
- * and title; its link, title and content hash; and a rank only for items identical in all of
- * these. Each item then keeps its own story whatever their order or a new one on top, instead of
- * one story overwritten by each in turn (the rank alone would shift with every new item), and
- * an edit keeps its story as long as what told it apart is unchanged. Capped like any id.
+ * own: the id qualified by the first of these that no other item of that id shares: its link;
+ * its link and title; its link, title and content (see `qualifiedIds`). Any id still taken
+ * (identical items, or a guid shaped like a qualified one) gets a rank. Each item then keeps its
+ * own story; when the others in the document change which qualifier tells it apart, the store
+ * still finds it through the other qualified forms of its id (plan-save.ts, matchByKey).
  */
 function identifySharedIds(items: NormalizedItem[]): NormalizedItem[] {
   const ids = countKeys(items.map((item) => item.itemId));
   if (ids.size === items.length) return items;
-  const tiers = [
-    (item: NormalizedItem) => `${item.itemId}\n${item.canonicalUrl ?? ''}`,
-    (item: NormalizedItem) => `${item.itemId}\n${item.canonicalUrl ?? ''}\n${item.title ?? ''}`,
-    (item: NormalizedItem) => `${item.itemId}\n${item.canonicalUrl ?? ''}\n${item.title ?? ''}\n${item.contentHash}`,
-  ];
-  const counts = tiers.map((tier) => countKeys(items.map(tier)));
-  const ranks = new Map<string, number>();
-  return items.map((item) => {
+  const qualified = items.map((item) => qualifiedIds(item.itemId, item));
+  const counts = [0, 1, 2].map((tier) => countKeys(qualified.map((forms) => forms[tier]!)));
+  const named = items.map((item, index): NormalizedItem => {
     if (ids.get(item.itemId) === 1) return item;
-    const unique = tiers.findIndex((tier, index) => counts[index]!.get(tier(item)) === 1);
-    if (unique >= 0) return { ...item, itemId: capId(tiers[unique]!(item)) };
-    const identical = tiers[tiers.length - 1]!(item);
-    const rank = (ranks.get(identical) ?? 0) + 1;
-    ranks.set(identical, rank);
-    return { ...item, itemId: capId(`${identical}\n#${rank}`) };
+    const forms = qualified[index]!;
+    const tier = [0, 1, 2].find((candidate) => counts[candidate]!.get(forms[candidate]!) === 1) ?? 2;
+    return { ...item, itemId: forms[tier]!, sharedId: item.itemId };
   });
+  // Unique at last: the first item keeps an id, each later one taking it gets the next free rank.
+  const taken = new Set(named.map((item) => item.itemId));
+  const seen = new Set<string>();
+  return named.map((item) => {
+    if (!seen.has(item.itemId)) {
+      seen.add(item.itemId);
+      return item;
+    }
+    let rank = 2;
+    while (taken.has(`${item.itemId}\n#${rank}`)) rank++;
+    const itemId = `${item.itemId}\n#${rank}`;
+    taken.add(itemId);
+    seen.add(itemId);
+    return { ...item, itemId, sharedId: item.sharedId ?? item.itemId };
+  });
+}
+
+/**
+ * The qualified forms of an id shared by several items, the least specific first: by link; by
+ * link and title; by link, title and content. Each is the id and a digest of what qualifies it,
+ * so its length stays within the id's cap plus 32 characters whatever the link or title.
+ */
+export function qualifiedIds(id: string, item: Pick<NormalizedItem, 'canonicalUrl' | 'title' | 'contentHash'>): string[] {
+  const parts = [item.canonicalUrl ?? '', item.title ?? '', item.contentHash];
+  return [1, 2, 3].map(
+    (count) =>
+      `${id}\n~${createHash('sha256')
+        .update(JSON.stringify(parts.slice(0, count)))
+        .digest('base64url')
+        .slice(0, 30)}`,
+  );
 }
 
 function countKeys(keys: readonly string[]): Map<string, number> {
@@ -78,13 +103,13 @@ function normalizeItem(item: ParsedItem, now: Date): NormalizedItem {
   const trusted = item.published !== null && item.published.getTime() <= now.getTime() + FUTURE_TOLERANCE_MS;
   const published = trusted ? item.published! : now;
   const updatedTrusted = item.updated !== null && item.updated.getTime() <= now.getTime() + FUTURE_TOLERANCE_MS;
-  const titleKey = foldText(item.title);
+  const titleKey = capFolded(foldText(item.title));
   const canonical = canonicalUrl(item.link);
   return {
     itemId: item.id,
     canonicalUrl: canonical,
     titleKey: titleKey !== null && titleKey.length >= MIN_TITLE_KEY_LENGTH ? titleKey : null,
-    authorKey: foldText(item.author),
+    authorKey: capFolded(foldText(item.author)),
     contentHash: hashContent(item, canonical),
     title: item.title,
     link: item.link,
@@ -97,6 +122,16 @@ function normalizeItem(item: ParsedItem, now: Date): NormalizedItem {
     content: item.content,
     categories: item.categories,
   };
+}
+
+/**
+ * A folded title or author cut to MAX_FOLDED_CHARS: both are indexed (PostgreSQL refuses an
+ * index entry over about 2,700 bytes, 900 characters of CJK), and a longer prefix tells no more.
+ */
+function capFolded(folded: string | null): string | null {
+  if (folded === null || folded.length <= MAX_FOLDED_CHARS) return folded;
+  const code = folded.charCodeAt(MAX_FOLDED_CHARS - 1);
+  return folded.slice(0, code >= 0xd800 && code <= 0xdbff ? MAX_FOLDED_CHARS - 1 : MAX_FOLDED_CHARS);
 }
 
 /** Hashes what a reader sees; the canonical link, so rotating tracking parameters are no edit. */

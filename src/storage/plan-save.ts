@@ -6,6 +6,9 @@
  * adds a source or applies an edit; no match adds a story; an item whose source is stored with
  * the same content hash writes nothing at all (most polls: one new item among fifty known).
  */
+import { createHash } from 'node:crypto';
+import { MAX_KEY_CHARS } from '../feeds/cap-text.ts';
+import { qualifiedIds } from '../feeds/normalize-items.ts';
 import type { NormalizedItem, SaveResult } from '../model.ts';
 import { storyPublicId } from './story-public-id.ts';
 
@@ -14,8 +17,13 @@ export const REISSUE_WINDOW_MS = 3 * 24 * 3600 * 1000;
 
 /** The identity key of an item within its feed. */
 export const itemKey = (feedId: string, itemId: string): string => `i:${feedId}\n${itemId}`;
-/** The identity key of a canonical link, the same from every feed. */
-export const urlKey = (canonicalUrl: string): string => `u:${canonicalUrl}`;
+/**
+ * The identity key of a canonical link, the same from every feed. A link longer than
+ * MAX_KEY_CHARS (percent-encoding makes a link of 2,000 emoji 24,000 characters) is keyed by
+ * its hash: keys are indexed, and PostgreSQL refuses an index entry over about 2,700 bytes.
+ */
+export const urlKey = (canonicalUrl: string): string =>
+  canonicalUrl.length <= MAX_KEY_CHARS ? `u:${canonicalUrl}` : `u:sha256:${createHash('sha256').update(canonicalUrl).digest('hex')}`;
 
 /** The keys an item is known by: its item key, then its URL key when it has a link. */
 export function keysOf(feedId: string, item: NormalizedItem): string[] {
@@ -71,23 +79,37 @@ export interface SavePlan {
 }
 
 /**
- * Whether the store must look up `item`'s URL key, knowing what its item key gave: not when the
- * item key names a story gone (a tombstone) or one this feed carries at the same content hash.
+ * The other ids `item` may have been stored under, the most specific first: the qualified forms
+ * of the id it shares with other items of its document (by link, title and content; by link and
+ * title; by link), and that id itself. An item shares an id in one document and not in the next
+ * (items come and go), so its story may be bound to any of these.
  */
-export function needsUrlKey(
+export function otherItemIds(item: NormalizedItem): string[] {
+  const given = item.sharedId ?? item.itemId;
+  return [...qualifiedIds(given, item).reverse(), given].filter((id) => id !== item.itemId);
+}
+
+/**
+ * The keys the store reads for `item` once its item key is read (`byItemKey`: what that gave):
+ * none when the item key names a story gone (a tombstone) or one this feed carries at the same
+ * content hash; else its URL key and the item keys of its other ids (see `otherItemIds`).
+ */
+export function keysToReadNext(
+  feedId: string,
   item: NormalizedItem,
   byItemKey: { storyId: number; stored: boolean; sourceHash: string | null } | undefined,
-): boolean {
-  if (!item.canonicalUrl) return false;
-  if (!byItemKey) return true;
-  return byItemKey.stored && byItemKey.sourceHash !== item.contentHash;
+): string[] {
+  if (byItemKey && (!byItemKey.stored || byItemKey.sourceHash === item.contentHash)) return [];
+  const others = otherItemIds(item).map((id) => itemKey(feedId, id));
+  return item.canonicalUrl ? [urlKey(item.canonicalUrl), ...others] : others;
 }
 
 /** The title keys whose stored stories `plan` may need: those of items no key matched. */
 export function reissueTitleKeys(feedId: string, items: readonly NormalizedItem[], keys: ReadonlyMap<string, number>): string[] {
   const titleKeys = new Set<string>();
   for (const item of items) {
-    if (item.titleKey && keysOf(feedId, item).every((key) => !keys.has(key))) titleKeys.add(item.titleKey);
+    const known = [...keysOf(feedId, item), ...otherItemIds(item).map((id) => itemKey(feedId, id))].some((key) => keys.has(key));
+    if (item.titleKey && !known) titleKeys.add(item.titleKey);
   }
   return [...titleKeys];
 }
@@ -127,9 +149,10 @@ export function planSave(
   };
   // Key matches use what was stored before this document: a document listing one link twice
   // stores two stories, as it always has.
+  const sharedLinks = linksListedTwice(items);
   const byKey = resolveClaims(
     items,
-    items.map((item) => matchByKey(feedId, item, lookups)),
+    items.map((item) => matchByKey(feedId, item, lookups, sharedLinks)),
     lookups.stored,
     (item) => lookups.keys.has(itemKey(feedId, item.itemId)),
   );
@@ -191,33 +214,65 @@ export function planSave(
   return plan;
 }
 
-/** The stored story an item's keys name, and whether its item key (rather than its URL key) names it. */
+/** How surely a key match names the item's story: the strongest claim on a story wins it. */
+const enum Match {
+  /** By its link only. */
+  Link = 1,
+  /** By one of its ids. */
+  Id = 2,
+  /** A story this feed carries with exactly the item's content, by any of its keys. */
+  Exact = 3,
+}
+
+/** The stored story an item's keys name, and how surely. */
 interface KeyMatch {
   storyId: number | null;
-  byItemKey: boolean;
+  match: Match;
 }
 
 /**
- * The stored story an item's keys name. Its item key and its URL key may name two different
- * stories: a feed gave one link to two guids, or one guid to two columns, and each got its own
- * story. Then the story this feed carries with exactly the item's content wins, else the item key.
+ * The stored story an item's keys name: its item key, the item keys of its other ids (see
+ * `otherItemIds`), its URL key. A story this feed carries with exactly the item's content wins;
+ * else the most specific id that names a story (a feed gave one guid to several columns, and
+ * the id is qualified); else the link, unless other items of the document list it too and this
+ * feed carries its story (then the link names none of them in particular).
  */
-function matchByKey(feedId: string, item: NormalizedItem, lookups: SaveLookups): KeyMatch {
-  const byItem = lookups.keys.get(itemKey(feedId, item.itemId));
-  const byUrl = item.canonicalUrl ? lookups.keys.get(urlKey(item.canonicalUrl)) : undefined;
-  if (byItem === undefined) return { storyId: byUrl ?? null, byItemKey: false };
-  if (byUrl === undefined || byUrl === byItem || lookups.sourceHashes.get(byItem) === item.contentHash)
-    return { storyId: byItem, byItemKey: true };
-  return lookups.sourceHashes.get(byUrl) === item.contentHash ? { storyId: byUrl, byItemKey: false } : { storyId: byItem, byItemKey: true };
+function matchByKey(feedId: string, item: NormalizedItem, lookups: SaveLookups, sharedLinks: ReadonlySet<string>): KeyMatch {
+  const ids = [item.itemId, ...otherItemIds(item)];
+  // The most specific first: the item's own id, unless it is the id as given while a qualified form names a story.
+  if (item.sharedId === undefined) ids.push(ids.shift()!);
+  const named = ids.flatMap((id) => {
+    const story = lookups.keys.get(itemKey(feedId, id));
+    return story === undefined ? [] : [{ id, story }];
+  });
+  const byIds = named.map(({ story }) => story);
+  let byLink = item.canonicalUrl ? lookups.keys.get(urlKey(item.canonicalUrl)) : undefined;
+  if (byLink !== undefined && sharedLinks.has(item.canonicalUrl!) && lookups.sourceHashes.has(byLink)) byLink = undefined;
+  const exact = [...byIds, ...(byLink === undefined ? [] : [byLink])].find((story) => lookups.sourceHashes.get(story) === item.contentHash);
+  if (exact !== undefined) return { storyId: exact, match: Match.Exact };
+  // In a document that gives its id to others, the id as given may name any of their stories
+  // (or a column gone): only its qualified forms count, unless the content is the same.
+  const own = named.find(({ id }) => id !== item.sharedId);
+  if (own) return { storyId: own.story, match: Match.Id };
+  return { storyId: byLink ?? null, match: Match.Link };
+}
+
+/** The canonical links more than one item of the document lists. */
+function linksListedTwice(items: readonly NormalizedItem[]): Set<string> {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const item of items) if (item.canonicalUrl) (seen.has(item.canonicalUrl) ? twice : seen).add(item.canonicalUrl);
+  return twice;
 }
 
 /**
  * One stored story per column of the document. When several items with different content match
  * one stored story (a feed listing a column and its re-issue, or two columns under one link),
- * merging them would edit the story back and forth on every fetch. The story goes to one item
- * (the first its item key names, else the first matched by link), and each other item gets a
- * story of its own: `storyId` null, and `rebind` when its item key is stored (naming another
- * story) and must move to the new one, so that the next fetch finds it there. Items with the same content as the winner stay duplicates.
+ * merging them would edit the story back and forth on every fetch. The story goes to the
+ * surest claim (see `Match`; the first item among equals), and each other item gets a story of
+ * its own: `storyId` null, and `rebind` when its item key is stored (naming that story) and
+ * must move to the new one, so that the next fetch finds it there. Items with the same content
+ * as the winner stay duplicates.
  */
 function resolveClaims(
   items: readonly NormalizedItem[],
@@ -227,9 +282,9 @@ function resolveClaims(
 ): Array<{ storyId: number | null; rebind: boolean }> {
   const resolved = matches.map((match) => ({ storyId: match.storyId, rebind: false }));
   const owner = new Map<number, string>();
-  for (const strong of [true, false]) {
+  for (const strength of [Match.Exact, Match.Id, Match.Link]) {
     for (const [index, match] of matches.entries()) {
-      if (match.byItemKey !== strong || match.storyId === null || !stored.has(match.storyId)) continue;
+      if (match.match !== strength || match.storyId === null || !stored.has(match.storyId)) continue;
       const claim = owner.get(match.storyId);
       if (claim === undefined) owner.set(match.storyId, items[index]!.contentHash);
       else if (claim !== items[index]!.contentHash) resolved[index] = { storyId: null, rebind: isItemKeyStored(items[index]!) };

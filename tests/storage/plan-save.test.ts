@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { NormalizedItem } from '../../src/model.ts';
-import { itemKey, needsUrlKey, planSave, urlKey, type SaveLookups } from '../../src/storage/plan-save.ts';
+import { itemKey, keysToReadNext, planSave, urlKey, type SaveLookups } from '../../src/storage/plan-save.ts';
 import { item } from '../helpers/items.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -140,15 +140,19 @@ describe('planSave', () => {
   });
 });
 
-describe('needsUrlKey', () => {
+describe('keysToReadNext', () => {
   const [one] = normalized('1');
+  const linkKey = urlKey(one!.canonicalUrl!);
   it.each([
     ['the item key is unknown', undefined, true],
     ['the feed carries the story at the same hash', { storyId: 1, stored: true, sourceHash: one!.contentHash }, false],
     ['the content changed', { storyId: 1, stored: true, sourceHash: 'other' }, true],
     ['the feed has no source of it yet', { storyId: 1, stored: true, sourceHash: null }, true],
     ['the story was pruned (a tombstone)', { storyId: 1, stored: false, sourceHash: null }, false],
-  ])('%s → %s', (_name, byItemKey, expected) => {
-    expect(needsUrlKey(one!, byItemKey)).toBe(expected);
+  ])('%s → reads the URL key next: %s', (_name, byItemKey, expected) => {
+    const next = keysToReadNext('a', one!, byItemKey);
+    expect(next.includes(linkKey)).toBe(expected);
+    // With the link, the qualified forms of the id it may have been stored under while shared.
+    expect(next.length).toBe(expected ? 4 : 0);
   });
 });

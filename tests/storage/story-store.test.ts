@@ -89,7 +89,9 @@ describe.each(storeBackends)('the $name store', (backend) => {
     });
     describe('a feed that gives one guid to several columns', () => {
       const titlesByLink = async () =>
-        Object.fromEntries((await store.listStories({ limit: 10 })).map((story) => [story.link ?? story.title, story.title]));
+        Object.fromEntries(
+          (await store.listStories({ limit: 10 })).map((story): [string, string | null] => [story.link ?? story.title ?? '', story.title]),
+        );
       const shared = (suffix: string, extra: Partial<ParsedItem> = {}) =>
         item({ id: 'shared-guid', link: `https://news.example.com/${suffix}`, title: `The column called ${suffix}`, ...extra });
 
@@ -138,7 +140,8 @@ describe.each(storeBackends)('the $name store', (backend) => {
         const reissue = item({ id: 'guid-2', link: 'https://news.example.com/x', title: 'The second version of a column' });
         expect(await save('a', [reissue])).toEqual({ added: 0, updated: 1, duplicates: 0 });
         const both = [item({ id: 'guid-1', link: 'https://news.example.com/x', title: 'The first version of a column' }), reissue];
-        expect(await save('a', both)).toEqual({ added: 1, updated: 1, duplicates: 0 });
+        // The story holds the second version exactly, so it stays the second's; the first gets a story again.
+        expect(await save('a', both)).toEqual({ added: 1, updated: 0, duplicates: 1 });
         expect(await save('a', both)).toEqual({ added: 0, updated: 0, duplicates: 2 });
         expect(await save('a', [...both].reverse())).toEqual({ added: 0, updated: 0, duplicates: 2 });
         expect(await save('a', [reissue])).toEqual({ added: 0, updated: 0, duplicates: 1 });
@@ -146,6 +149,74 @@ describe.each(storeBackends)('the $name store', (backend) => {
           'The first version of a column',
           'The second version of a column',
         ]);
+      });
+
+      it('keeps a column its story when the columns sharing its guid change around it', async () => {
+        const H = 'https://news.example.com/';
+        const column = (name: string, link: string | null = H) =>
+          item({ id: 'G', link, title: `The column called ${name}`, summary: `<p>${name}</p>` });
+        const titles = async () => (await store.listStories({ limit: 20 })).map((story) => story.title).sort();
+        // One link for all: the oldest goes, a new one comes on top.
+        await save('a', [column('A'), column('B')]);
+        expect(await save('a', [column('C'), column('B')])).toEqual({ added: 1, updated: 0, duplicates: 1 });
+        // A link of its own, then one shared with a new column on top.
+        await save('b', [column('D', `${H}d`), column('E', `${H}e`)]);
+        const [before] = await store.listStories({ limit: 1, feedIds: ['b'] });
+        expect(await save('b', [column('F', `${H}d`), column('D', `${H}d`), column('E', `${H}e`)])).toEqual({
+          added: 1,
+          updated: 0,
+          duplicates: 2,
+        });
+        // The story published for D keeps its id and its column.
+        expect((await store.storyByPublicId(before!.publicId))?.title).toBe(before!.title);
+        expect(await titles()).toEqual(['A', 'B', 'C', 'D', 'E', 'F'].map((name) => `The column called ${name}`));
+      });
+
+      it('keeps a column its story when it is left alone with the guid, and edits it there', async () => {
+        const column = (name: string, link: string | null, summary = name) =>
+          item({ id: 'G', link, title: `The column called ${name}`, summary: `<p>${summary}</p>` });
+        await save('a', [column('A', 'https://news.example.com/a')]);
+        expect(await save('a', [column('B', null), column('A', 'https://news.example.com/a')])).toMatchObject({ added: 1, updated: 0 });
+        for (let poll = 0; poll < 2; poll++) {
+          expect(await save('a', [column('B', null)])).toEqual({ added: 0, updated: 0, duplicates: 1 });
+          expect(await save('a', [column('B', null), column('A', 'https://news.example.com/a')])).toEqual({
+            added: 0,
+            updated: 0,
+            duplicates: 2,
+          });
+        }
+        expect(await save('a', [column('B', null, 'fixed')])).toEqual({ added: 0, updated: 1, duplicates: 0 });
+        expect((await store.listStories({ limit: 10 })).map((story) => [story.title, story.summary]).sort()).toEqual([
+          ['The column called A', '<p>A</p>'],
+          ['The column called B', '<p>fixed</p>'],
+        ]);
+      });
+
+      it('keeps apart guids written to look like the ids it makes for shared guids', async () => {
+        const L = 'https://news.example.com/';
+        const hostile = [
+          item({ id: `A\n${L}\n${L}`, link: L, title: 'One column here' }),
+          item({ id: 'A', link: L, title: L }),
+          item({ id: 'A', link: L, title: 'Three column here' }),
+          item({ id: `A\n${L}`, link: L, title: 'Four column here' }),
+          item({ id: `A\n${L}`, link: `${L}five`, title: 'Five column here' }),
+          item({ id: 'A\n#2', link: L, title: 'Six column here' }),
+        ];
+        expect(await save('a', hostile)).toMatchObject({ added: 6 });
+        for (let poll = 0; poll < 3; poll++) expect(await save('a', hostile)).toEqual({ added: 0, updated: 0, duplicates: 6 });
+        expect(await store.countStories()).toBe(6);
+      });
+
+      it('stores ids, links, titles and authors of 1,000 emoji (4,000 bytes, past any index entry PostgreSQL takes)', async () => {
+        const emoji = (from: number) =>
+          Array.from({ length: 1000 }, (_, n) => String.fromCodePoint(0x1f300 + ((from + n * 7) % 0x300))).join('');
+        const long = [
+          item({ id: emoji(1), link: `https://news.example.com/${emoji(2)}`, title: emoji(3), author: emoji(4) }),
+          item({ id: 'G', link: null, title: emoji(5) }),
+          item({ id: 'G', link: null, title: emoji(6) }),
+        ];
+        expect(await save('a', long)).toMatchObject({ added: 3 });
+        expect(await save('a', long)).toEqual({ added: 0, updated: 0, duplicates: 3 });
       });
 
       it('still stores one link listed under two guids as two stories, each stable', async () => {

@@ -10,7 +10,7 @@ import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import {
   itemKey,
   keysOf,
-  needsUrlKey,
+  keysToReadNext,
   planSave,
   publicIdCandidates,
   REISSUE_WINDOW_MS,
@@ -18,7 +18,6 @@ import {
   type SaveLookups,
   type SavePlan,
   type StoryRef,
-  urlKey,
 } from '../plan-save.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { decodeEntities } from '../../html-text.ts';
@@ -95,7 +94,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     return Number.isFinite(matches) && matches * matches < SEARCH_CANDIDATES * stories;
   }
 
-  /** What planSave needs, in at most four queries (see sqlite/story-store.ts), and the taken public ids. */
+  /** What planSave needs, in four queries (see sqlite/story-store.ts), and the taken public ids asked up front. */
   async function readLookups(sql: Sql, feedId: string, items: readonly NormalizedItem[]) {
     const keys = new Map<string, number>();
     const stored = new Set<number>();
@@ -115,13 +114,11 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
         items.map((item) => itemKey(feedId, item.itemId)),
       ),
     );
-    const urlKeys = items
-      .filter((item) => {
-        const row = byItemKey.get(itemKey(feedId, item.itemId));
-        return needsUrlKey(item, row && { storyId: row.story_id, stored: row.stored, sourceHash: row.content_hash });
-      })
-      .map((item) => urlKey(item.canonicalUrl!));
-    remember(await findKeys(sql, feedId, urlKeys));
+    const nextKeys = items.flatMap((item) => {
+      const row = byItemKey.get(itemKey(feedId, item.itemId));
+      return keysToReadNext(feedId, item, row && { storyId: row.story_id, stored: row.stored, sourceHash: row.content_hash });
+    });
+    remember(await findKeys(sql, feedId, nextKeys));
     const titleKeys = reissueTitleKeys(feedId, items, keys);
     let reissueCandidates: SaveLookups['reissueCandidates'] = [];
     if (titleKeys.length > 0) {

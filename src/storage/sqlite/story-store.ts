@@ -13,14 +13,13 @@ import {
   firstPublicId,
   itemKey,
   keysOf,
-  needsUrlKey,
+  keysToReadNext,
   planSave,
   REISSUE_WINDOW_MS,
   reissueTitleKeys,
   type ReissueCandidate,
   type SavePlan,
   type StoryRef,
-  urlKey,
 } from '../plan-save.ts';
 
 export type StoryStore = ReturnType<typeof createStoryStore>;
@@ -147,9 +146,11 @@ export function createStoryStore(db: Database) {
   }
 
   /**
-   * What planSave needs, in at most five queries: the item keys (with their stories and this
-   * feed's sources), the URL keys of items those did not settle, re-issue candidates, and the
-   * public ids new stories would take. An unchanged item costs one key lookup and two joins.
+   * What planSave needs, in four queries and a few more when a plan asks: the item keys (with
+   * their stories and this feed's sources), the URL keys and other ids of items those did not
+   * settle (keysToReadNext), re-issue candidates, and the public ids new stories would take (an
+   * item that loses its story to another, see planSave, asks about its own). An unchanged item
+   * costs one key lookup and two joins.
    */
   function readLookups(feedId: string, items: readonly NormalizedItem[]) {
     const keys = new Map<string, number>();
@@ -166,12 +167,10 @@ export function createStoryStore(db: Database) {
     };
     const byItemKey = read(items.map((item) => itemKey(feedId, item.itemId)));
     read(
-      items
-        .filter((item) => {
-          const row = byItemKey.get(itemKey(feedId, item.itemId));
-          return needsUrlKey(item, row && { storyId: row.story_id, stored: row.stored === 1, sourceHash: row.content_hash });
-        })
-        .map((item) => urlKey(item.canonicalUrl!)),
+      items.flatMap((item) => {
+        const row = byItemKey.get(itemKey(feedId, item.itemId));
+        return keysToReadNext(feedId, item, row && { storyId: row.story_id, stored: row.stored === 1, sourceHash: row.content_hash });
+      }),
     );
     const titleKeys = reissueTitleKeys(feedId, items, keys);
     let reissueCandidates: ReissueCandidate[] = [];
