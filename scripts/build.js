@@ -1,5 +1,5 @@
 // `npm run build` (and `npm install`, through `prepare`): bundles src/ into dist/ with esbuild.
-// One entry per thread (the CLI, the parse worker); each command is its own chunk, loaded
+// One entry per thread (the CLI, the parse worker, the search worker); each command is its own chunk, loaded
 // when run, so `columnwire stats` never loads the HTTP server, MJML or nodemailer.
 // Third-party packages stay in node_modules, except the pure-JavaScript ones every command
 // loads at start (the config's YAML reader and schema): bundled, they load in about half the
@@ -44,7 +44,7 @@ const withoutZodLocales = {
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/main.ts', 'src/feeds/parse-worker.ts'],
+  entryPoints: ['src/main.ts', 'src/feeds/parse-worker.ts', 'src/storage/sqlite/search-worker.ts'],
   outdir: 'dist',
   // parse-pool starts ./parse-worker.js beside its own chunk: every file stays in dist/ itself.
   entryNames: '[name]',

@@ -409,6 +409,8 @@ export interface StoreOptions {
   claimOwner?: string;
   /** Where a failure of work the store does on its own (SQLite's batched search index) is reported (default: stderr). */
   onBackgroundError?: (error: unknown, what: string) => void;
+  /** SQLite: most threads searching at once (default: 2, or 1 on one core); 0 searches on the store's own connection. */
+  searchThreads?: number;
 }
 
 /** Opens (migrating) the store at `target`; only the chosen backend's driver is loaded. */

@@ -48,6 +48,21 @@ export function openDatabase(path: string): Database {
   return db;
 }
 
+/**
+ * A read-only connection to the database at `path` (migrated already by a writer's
+ * openDatabase): for a thread that only reads, such as a search thread. WAL lets it read beside
+ * the writer without waiting for it.
+ */
+export function openDatabaseReadOnly(path: string): Database {
+  try {
+    const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    db.pragma('cache_size = -16384');
+    return db;
+  } catch (cause) {
+    throw new DatabaseError(`storage: cannot open database ${path} to read: ${(cause as Error).message}`, { cause });
+  }
+}
+
 /** Copies the live database to `destination` with SQLite's online backup (safe while the service writes). */
 export async function backupDatabase(db: Database, destination: string): Promise<void> {
   ensureFolder(dirname(destination));

@@ -1,4 +1,5 @@
 /** The SQLite backend of the Store (the embedded default): one file, WAL, one write transaction per fetched feed. */
+import { availableParallelism } from 'node:os';
 import type { NormalizedItem } from '../../model.ts';
 import { cacheContentVersion } from '../content-version.ts';
 import { isOwnerDead, processOwnerId } from '../process-owner.ts';
@@ -9,6 +10,7 @@ import { createFeedStore } from './feed-store.ts';
 import { createStatsStore } from './stats-store.ts';
 import { createStoryStore } from './story-store.ts';
 import { createReaderStore } from './reader-store.ts';
+import { createSearchThreads, SearchThreadError } from './search-threads.ts';
 import { createSubscriberStore } from './subscriber-store.ts';
 import { createSubscriptionStore } from './subscription-store.ts';
 
@@ -17,6 +19,8 @@ import { createSubscriptionStore } from './subscription-store.ts';
  * work in one transaction): large batches are what make FTS5 cheap, and this bounds the wait.
  */
 const SEARCH_BATCH = 2_000;
+/** Search threads a store starts at most (search-threads.ts): the cores of our 2-core machines. */
+const SEARCH_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
 /**
  * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
@@ -33,6 +37,9 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   const subscribers = createSubscriberStore(db);
   const readers = createReaderStore(db);
   const version = cacheContentVersion(() => stories.version());
+  // A database in memory is this connection's alone: its searches stay here.
+  const threads = options.searchThreads ?? SEARCH_THREADS;
+  const searchThreads = path === ':memory:' || threads === 0 ? null : createSearchThreads(path, { threads });
   const reportIndexError =
     options.onBackgroundError ??
     ((error: unknown, what: string) => void process.stderr.write(`columnwire: ${what}: ${(error as Error).message ?? String(error)}\n`));
@@ -91,7 +98,14 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     bylineStats: async () => stories.bylineStats(),
     searchStories: async (query) => {
       indexBeforeSearch();
-      return stories.search(query);
+      if (!searchThreads) return stories.search(query);
+      try {
+        return await searchThreads.search(query);
+      } catch (error) {
+        if (!(error instanceof SearchThreadError) || !db.open) throw error;
+        reportIndexError(error, 'search: searching on the main thread');
+        return stories.search(query);
+      }
     },
     countStoriesByFeed: async () => stories.countByFeed(),
     countStories: async () => stories.count(),
@@ -149,6 +163,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),
     close: async () => {
+      await searchThreads?.close();
       // Only a store that queued stories indexes them here (a read-only command writes nothing).
       if (db.open && stories.queuedForSearch() > 0) indexSearch();
       db.close();

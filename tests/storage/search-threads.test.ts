@@ -1,0 +1,92 @@
+/**
+ * SQLite searches on threads of their own (search-threads.ts): the same hits as the store's own
+ * connection, many searches at once, and what happens when a thread cannot start or dies
+ * mid-search (the store then searches on its own connection, and says so).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeItems } from '../../src/feeds/normalize-items.ts';
+import { parseSearchQuery } from '../../src/site/search-query.ts';
+import { createSearchThreads, SearchThreadError, type SearchThreads } from '../../src/storage/sqlite/search-threads.ts';
+import type { SearchQuery, Store } from '../../src/storage/store.ts';
+import { item } from '../helpers/items.ts';
+import { sqliteBackend } from '../helpers/store-backends.ts';
+
+const NOW = new Date('2026-11-21T12:00:00Z');
+const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
+const MISBEHAVING = new URL('../helpers/misbehaving-search-worker.mjs', import.meta.url);
+const query = (text: string, limit = 10, offset = 0): SearchQuery => ({ terms: parseSearchQuery(text), limit, offset, now: NOW });
+const WORDS = ['budget', 'tram', 'harbour', 'housing market', 'lighthouse', 'inflation'];
+
+describe('SQLite search threads', () => {
+  const opened: Array<Store | SearchThreads> = [];
+  afterEach(async () => {
+    for (const one of opened.splice(0)) await one.close();
+  });
+
+  async function seededStores(): Promise<{ threaded: Store; own: Store; reported: string[] }> {
+    const location = await sqliteBackend.newLocation();
+    const reported: string[] = [];
+    const threaded = await sqliteBackend.open(location, { onBackgroundError: (_error, what) => void reported.push(what) });
+    const own = await sqliteBackend.open(location, { searchThreads: 0 });
+    opened.push(threaded, own);
+    await threaded.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+    const items = Array.from({ length: 300 }, (_, n) =>
+      item({
+        id: `s${n}`,
+        title: `Column ${n} on the ${WORDS[n % WORDS.length]}`,
+        summary: `<p>About the ${WORDS[(n * 7) % WORDS.length]} and the ${WORDS[(n * 3) % WORDS.length]}, part ${n}</p>`,
+        published: new Date(NOW.getTime() - n * 3_600_000),
+      }),
+    );
+    await threaded.saveFetched('a', normalizeItems(items, NOW), state, NOW, null);
+    return { threaded, own, reported };
+  }
+
+  it('give the hits the store finds on its own connection, 40 searches at once', async () => {
+    const { threaded, own, reported } = await seededStores();
+    const asked = Array.from({ length: 40 }, (_, n) => query([...WORDS, 'harb*', '"the budget"', 'nothing-matches'][n % 9]!, 5, n % 3));
+    const [onThreads, onOwn] = await Promise.all([
+      Promise.all(asked.map((one) => threaded.searchStories(one))),
+      Promise.all(asked.map((one) => own.searchStories(one))),
+    ]);
+    expect(onThreads).toEqual(onOwn);
+    expect(onThreads.filter((hits) => hits.length > 0).length).toBeGreaterThan(30);
+    expect(reported).toEqual([]);
+  });
+
+  it('fail a search with a SearchThreadError when no thread can start, and try again on the next', async () => {
+    const threads = createSearchThreads('/nowhere/fail-at-start', { threads: 2, workerUrl: MISBEHAVING });
+    opened.push(threads);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const results = await Promise.allSettled([threads.search(query('a')), threads.search(query('b'))]);
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        expect((result as PromiseRejectedResult).reason).toBeInstanceOf(SearchThreadError);
+        expect(String((result as PromiseRejectedResult).reason)).toMatch(/cannot open the database/);
+      }
+    }
+  });
+
+  it('fail only the search a dying thread held; the others and the next ones are answered', async () => {
+    const threads = createSearchThreads('/some/file.db', { threads: 1, workerUrl: MISBEHAVING });
+    opened.push(threads);
+    const [before, dying, after] = await Promise.allSettled([
+      threads.search(query('a', 1)),
+      threads.search(query('a', 13)),
+      threads.search(query('a', 2)),
+    ]);
+    expect(before).toEqual({ status: 'fulfilled', value: [{ limit: 1 }] });
+    expect(dying.status).toBe('rejected');
+    expect((dying as PromiseRejectedResult).reason).toBeInstanceOf(SearchThreadError);
+    expect(after).toEqual({ status: 'fulfilled', value: [{ limit: 2 }] });
+    expect(await threads.search(query('a', 3))).toEqual([{ limit: 3 }]);
+  });
+
+  it('fail searches still waiting when closed, and refuse new ones', async () => {
+    const threads = createSearchThreads('/some/file.db', { threads: 1, workerUrl: MISBEHAVING });
+    const waiting = Promise.allSettled([threads.search(query('a', 1)), threads.search(query('a', 2))]);
+    await threads.close();
+    for (const result of await waiting) expect(result.status).toBe('rejected');
+    await expect(threads.search(query('a'))).rejects.toBeInstanceOf(SearchThreadError);
+  });
+});
