@@ -108,8 +108,8 @@ export function keysToReadNext(
 export function reissueTitleKeys(feedId: string, items: readonly NormalizedItem[], keys: ReadonlyMap<string, number>): string[] {
   const titleKeys = new Set<string>();
   for (const item of items) {
-    const known = [...keysOf(feedId, item), ...otherItemIds(item).map((id) => itemKey(feedId, id))].some((key) => keys.has(key));
-    if (item.titleKey && !known) titleKeys.add(item.titleKey);
+    if (!item.titleKey || keysOf(feedId, item).some((key) => keys.has(key))) continue;
+    if (otherItemIds(item).every((id) => !keys.has(itemKey(feedId, id)))) titleKeys.add(item.titleKey);
   }
   return [...titleKeys];
 }
@@ -238,6 +238,9 @@ interface KeyMatch {
  * feed carries its story (then the link names none of them in particular).
  */
 function matchByKey(feedId: string, item: NormalizedItem, lookups: SaveLookups, sharedLinks: ReadonlySet<string>): KeyMatch {
+  // Most polls: the item key names the story this feed carries as it is; nothing more to weigh.
+  const byOwnKey = lookups.keys.get(itemKey(feedId, item.itemId));
+  if (byOwnKey !== undefined && lookups.sourceHashes.get(byOwnKey) === item.contentHash) return { storyId: byOwnKey, match: Match.Exact };
   const ids = [item.itemId, ...otherItemIds(item)];
   // The most specific first: the item's own id, unless it is the id as given while a qualified form names a story.
   if (item.sharedId === undefined) ids.push(ids.shift()!);
