@@ -59,17 +59,14 @@ function identifySharedIds(items: NormalizedItem[]): NormalizedItem[] {
 
 /**
  * The qualified forms of an id shared by several items, the least specific first: by link; by
- * link and title; by link, title and content. Each is the id and a digest of what qualifies it,
- * so its length stays within the id's cap plus 32 characters whatever the link or title.
+ * link and title; by link, title and content. Each is the id and what qualifies it, every part
+ * prefixed with its length (so no two qualifications read alike), capped like any id (a hash
+ * past MAX_KEY_BYTES). Cheap: no digest unless that long.
  */
 export function qualifiedIds(id: string, item: Pick<NormalizedItem, 'canonicalUrl' | 'title' | 'contentHash'>): string[] {
-  const parts = [item.canonicalUrl ?? '', item.title ?? '', item.contentHash];
-  return [1, 2, 3].map(
-    (count) =>
-      `${id}\n~${createHash('sha256')
-        .update(JSON.stringify(parts.slice(0, count)))
-        .digest('base64url')
-        .slice(0, 30)}`,
+  const parts = [item.canonicalUrl ?? '', item.title ?? '', item.contentHash].map((part) => `${part.length}:${part}`);
+  return [`${id}\n~${parts[0]}`, `${id}\n~${parts[0]}${parts[1]}`, `${id}\n~${parts[0]}${parts[1]}${parts[2]}`].map((qualified) =>
+    capId(qualified),
   );
 }
 
