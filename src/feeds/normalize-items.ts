@@ -43,13 +43,16 @@ function identifySharedIds(items: NormalizedItem[]): NormalizedItem[] {
   // Unique at last: the first item keeps an id, each later one taking it gets the next free rank.
   const taken = new Set(named.map((item) => item.itemId));
   const seen = new Set<string>();
+  /** The next rank to try for each id: linear however many identical items share it. */
+  const nextRank = new Map<string, number>();
   return named.map((item) => {
     if (!seen.has(item.itemId)) {
       seen.add(item.itemId);
       return item;
     }
-    let rank = 2;
+    let rank = nextRank.get(item.itemId) ?? 2;
     while (taken.has(`${item.itemId}\n#${rank}`)) rank++;
+    nextRank.set(item.itemId, rank + 1);
     const itemId = `${item.itemId}\n#${rank}`;
     taken.add(itemId);
     seen.add(itemId);

@@ -91,16 +91,19 @@ export function otherItemIds(item: NormalizedItem): string[] {
 
 /**
  * The keys the store reads for `item` once its item key is read (`byItemKey`: what that gave):
- * none when the item key names a story gone (a tombstone) or one this feed carries at the same
- * content hash; else its URL key and the item keys of its other ids (see `otherItemIds`).
+ * none when the item key names a story this feed carries at the same content hash; the item keys
+ * of its other ids (see `otherItemIds`) when it names a story gone (a tombstone); else those and
+ * its URL key.
  */
 export function keysToReadNext(
   feedId: string,
   item: NormalizedItem,
   byItemKey: { storyId: number; stored: boolean; sourceHash: string | null } | undefined,
 ): string[] {
-  if (byItemKey && (!byItemKey.stored || byItemKey.sourceHash === item.contentHash)) return [];
+  if (byItemKey?.stored && byItemKey.sourceHash === item.contentHash) return [];
   const others = otherItemIds(item).map((id) => itemKey(feedId, id));
+  // A tombstone: a column pruned, or one that shared the id and is still stored under another form of it.
+  if (byItemKey && !byItemKey.stored) return others;
   return item.canonicalUrl ? [urlKey(item.canonicalUrl), ...others] : others;
 }
 

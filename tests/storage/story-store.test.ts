@@ -192,6 +192,22 @@ describe.each(storeBackends)('the $name store', (backend) => {
         ]);
       });
 
+      it('edits a column left alone with a guid whose first column is a tombstone', async () => {
+        const keepAfter = new Date(NOW.getTime() - 5 * 86_400_000);
+        const old = item({
+          id: 'G',
+          link: 'https://news.example.com/x',
+          title: 'An old column',
+          published: new Date(NOW.getTime() - 9 * 86_400_000),
+        });
+        const column = (summary: string) => item({ id: 'G', link: 'https://news.example.com/y', title: 'A new column', summary });
+        await save('a', [old], NOW, keepAfter);
+        expect(await save('a', [column('<p>first</p>'), old], NOW, keepAfter)).toEqual({ added: 1, updated: 0, duplicates: 1 });
+        expect(await save('a', [column('<p>first</p>')], NOW, keepAfter)).toEqual({ added: 0, updated: 0, duplicates: 1 });
+        expect(await save('a', [column('<p>corrected</p>')], NOW, keepAfter)).toEqual({ added: 0, updated: 1, duplicates: 0 });
+        expect((await store.listStories({ limit: 10 })).map((story) => story.summary)).toEqual(['<p>corrected</p>']);
+      });
+
       it('keeps apart guids written to look like the ids it makes for shared guids', async () => {
         const L = 'https://news.example.com/';
         const hostile = [
