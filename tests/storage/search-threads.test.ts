@@ -3,6 +3,9 @@
  * connection, many searches at once, and what happens when a thread cannot start or dies
  * mid-search (the store then searches on its own connection, and says so).
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import { parseSearchQuery } from '../../src/site/search-query.ts';
@@ -13,6 +16,7 @@ import { sqliteBackend } from '../helpers/store-backends.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
+const run = promisify(execFile);
 const MISBEHAVING = new URL('../helpers/misbehaving-search-worker.mjs', import.meta.url);
 const query = (text: string, limit = 10, offset = 0): SearchQuery => ({ terms: parseSearchQuery(text), limit, offset, now: NOW });
 const WORDS = ['budget', 'tram', 'harbour', 'housing market', 'lighthouse', 'inflation'];
@@ -52,6 +56,12 @@ describe('SQLite search threads', () => {
     expect(onThreads).toEqual(onOwn);
     expect(onThreads.filter((hits) => hits.length > 0).length).toBeGreaterThan(30);
     expect(reported).toEqual([]);
+  });
+
+  it('let the process exit once it has searched, the store left open', async () => {
+    const script = fileURLToPath(new URL('../helpers/search-and-leave.mts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script, await sqliteBackend.newLocation()], { timeout: 60_000 });
+    expect(stdout).toBe('hits 1\n');
   });
 
   it('fail a search with a SearchThreadError when no thread can start, and try again on the next', async () => {

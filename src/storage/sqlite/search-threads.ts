@@ -64,7 +64,15 @@ export function createSearchThreads(path: string, options: SearchThreadOptions):
       }
       const job = waiting.shift()!;
       idle.running = job;
-      idle.worker.postMessage({ id: job.id, query: job.query } satisfies SearchJobMessage);
+      // A thread at work keeps the process alive until it answers; an idle one never does.
+      idle.worker.ref();
+      try {
+        idle.worker.postMessage({ id: job.id, query: job.query } satisfies SearchJobMessage);
+      } catch (error) {
+        idle.running = null;
+        idle.worker.unref();
+        job.reject(error as Error);
+      }
     }
   };
 
@@ -83,8 +91,6 @@ export function createSearchThreads(path: string, options: SearchThreadOptions):
 
   function start(): void {
     const worker = new Worker(options.workerUrl ?? WORKER_URL, { workerData: { path } });
-    // Idle threads never keep the process alive; close() stops them.
-    worker.unref();
     const thread: Thread = { worker, ready: false, running: null };
     threads.push(thread);
     worker.on('message', (message: SearchReplyMessage | { ready: true }) => {
@@ -99,6 +105,8 @@ export function createSearchThreads(path: string, options: SearchThreadOptions):
         }
       }
       dispatch();
+      // Listening refs a worker: one starting keeps the process alive (a search waits for it), an idle one never.
+      if (thread.running === null) worker.unref();
     });
     worker.on('error', (error) => fail(thread, error));
     worker.on('exit', (code) => fail(thread, new Error(`it exited with code ${code}`)));

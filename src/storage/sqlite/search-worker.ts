@@ -19,11 +19,14 @@ export interface SearchJobMessage {
 export type SearchReplyMessage = { id: number; hits: SearchHit[] } | { id: number; error: string };
 
 const { path } = workerData as { path: string };
-const stories = createStoryStore(openDatabaseReadOnly(path));
+const db = openDatabaseReadOnly(path);
+const stories = createStoryStore(db);
+// One snapshot for the page, its sources and its snippets, whatever the writer commits meanwhile.
+const search = db.transaction((query: SearchQuery) => stories.search(query));
 parentPort!.on('message', ({ id, query }: SearchJobMessage) => {
   let reply: SearchReplyMessage;
   try {
-    reply = { id, hits: stories.search(query) };
+    reply = { id, hits: search(query) };
   } catch (error) {
     reply = { id, error: (error as Error).message ?? String(error) };
   }

@@ -21,6 +21,8 @@ import { createSubscriptionStore } from './subscription-store.ts';
 const SEARCH_BATCH = 2_000;
 /** Search threads a store starts at most (search-threads.ts): the cores of our 2-core machines. */
 const SEARCH_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+/** After a search thread fails, searches run on the store's own connection this long before a thread is tried again. */
+const SEARCH_THREAD_RETRY_MS = 60_000;
 
 /**
  * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
@@ -40,6 +42,8 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   // A database in memory is this connection's alone: its searches stay here.
   const threads = options.searchThreads ?? SEARCH_THREADS;
   const searchThreads = path === ':memory:' || threads === 0 ? null : createSearchThreads(path, { threads });
+  let threadFailedAt = Number.NEGATIVE_INFINITY;
+  let closing = false;
   const reportIndexError =
     options.onBackgroundError ??
     ((error: unknown, what: string) => void process.stderr.write(`columnwire: ${what}: ${(error as Error).message ?? String(error)}\n`));
@@ -98,12 +102,16 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     bylineStats: async () => stories.bylineStats(),
     searchStories: async (query) => {
       indexBeforeSearch();
-      if (!searchThreads) return stories.search(query);
+      // After a thread failed, searches stay here for a while rather than start one per search.
+      if (!searchThreads || Date.now() - threadFailedAt < SEARCH_THREAD_RETRY_MS) return stories.search(query);
       try {
         return await searchThreads.search(query);
       } catch (error) {
         if (!(error instanceof SearchThreadError) || !db.open) throw error;
-        reportIndexError(error, 'search: searching on the main thread');
+        if (!closing) {
+          threadFailedAt = Date.now();
+          reportIndexError(error, `search: searching on the main thread for ${SEARCH_THREAD_RETRY_MS / 1000} s`);
+        }
         return stories.search(query);
       }
     },
@@ -163,6 +171,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),
     close: async () => {
+      closing = true;
       await searchThreads?.close();
       // Only a store that queued stories indexes them here (a read-only command writes nothing).
       if (db.open && stories.queuedForSearch() > 0) indexSearch();
