@@ -6,9 +6,10 @@
 import type { NormalizedItem, ParsedFeed, ParsedFeedMeta } from '../model.ts';
 import { decodeBody } from './decode-body.ts';
 import { discoverFeedLinks, looksLikeHtml } from './discover-feed.ts';
+import { identitiesOf, readItemDigest, SHARED_ID, sharesIdentity, type DigestEntry } from './item-digest.ts';
 import { DEFAULT_MAX_ITEMS_PER_FEED, keepNewest } from './keep-newest.ts';
-import { normalizeItems } from './normalize-items.ts';
-import { FeedParseError, parseFeed } from './parse-feed.ts';
+import { hasSomethingToShow, normalizeItems } from './normalize-items.ts';
+import { FeedParseError, parseFeed, parseFeedTracked, type TrackedFeed } from './parse-feed.ts';
 
 /** A document to parse: response bytes (decoded in the worker) or text already decoded. */
 export type ParseInput =
@@ -31,6 +32,21 @@ export interface ParseJob {
   normalizeAt: Date | null;
   /** Keep at most this many items, the newest (poll.maxItemsPerFeed; default 1,000). */
   maxItems?: number;
+  /**
+   * With `normalizeAt`: the feed's stored item digest (item-digest.ts; null: none yet) and what
+   * else decides how its items are kept (`salt`: the pick). The items the digest knows are left
+   * unread and the outcome carries `tracked`. Absent: every item is read, untracked.
+   */
+  tracking?: { digest: string | null; salt: string };
+}
+
+/** What the digest of a normalized document needs (item-digest.ts). */
+export interface TrackedItems {
+  context: string;
+  /** The digest entry of each of `items`, in order. */
+  entries: DigestEntry[];
+  /** The entries of the known items the document still holds, left unread (and counted as unchanged). */
+  known: DigestEntry[];
 }
 
 export type ParseOutcome =
@@ -47,6 +63,7 @@ export type ParseOutcome =
       items: NormalizedItem[];
       droppedItems: number;
       emptyItems: number;
+      tracked?: TrackedItems;
     }
   /** The document is an HTML page; its advertised feeds, best first (possibly none). */
   | { kind: 'html'; feedLinks: string[] }
@@ -60,9 +77,15 @@ export async function parseDocument(job: ParseJob): Promise<ParseOutcome> {
     if (job.discover && job.url !== null && looksLikeHtml(text, contentType)) {
       return { kind: 'html', feedLinks: discoverFeedLinks(text, job.url) };
     }
-    const whole = await parseFeed(text, job.url);
+    const maxItems = job.maxItems ?? DEFAULT_MAX_ITEMS_PER_FEED;
+    let whole: ParsedFeed;
+    if (job.normalizeAt && job.tracking) {
+      const tracked = await normalizeTracked(text, job.url, job.tracking, job.normalizeAt, maxItems);
+      if (tracked.kind === 'normalized') return tracked;
+      whole = tracked.parsed;
+    } else whole = await parseFeed(text, job.url);
     // Cut before normalizing and before the outcome is copied to the main thread.
-    const kept = keepNewest(whole.items, job.maxItems ?? DEFAULT_MAX_ITEMS_PER_FEED);
+    const kept = keepNewest(whole.items, maxItems);
     const parsed = { ...whole, items: kept.items };
     if (!job.normalizeAt) return { kind: 'parsed', parsed, droppedItems: kept.dropped };
     const items = normalizeItems(parsed.items, job.normalizeAt);
@@ -74,4 +97,53 @@ export async function parseDocument(job: ParseJob): Promise<ParseOutcome> {
     const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     return { kind: 'failed', reason: `parse failed unexpectedly (${what}); the feed is too large or hostile` };
   }
+}
+
+/**
+ * Reads only the items the feed's digest does not know, when that stores what reading them all
+ * would (item-digest.ts): no new item identified like a known one, and no known item that shared
+ * its id with others (which item a shared id names depends on all of them). `whole`: a document
+ * read whole and untracked (more items than the cap, or one the item scan cannot follow).
+ */
+async function normalizeTracked(
+  text: string,
+  url: string | null,
+  tracking: { digest: string | null; salt: string },
+  now: Date,
+  maxItems: number,
+): Promise<Extract<ParseOutcome, { kind: 'normalized' }> | { kind: 'whole'; parsed: ParsedFeed }> {
+  const digest = readItemDigest(tracking.digest);
+  const skippable = { has: (raw: string) => digest?.entries.get(raw)?.includes(SHARED_ID) === false };
+  const known = digest ? { context: digest.context, hashes: skippable } : null;
+  let read = await parseFeedTracked(text, url, { known, salt: tracking.salt, maxItems });
+  if (read.itemHashes === null) return { kind: 'whole', parsed: read.parsed };
+  let outcome = normalizeRead(read, now);
+  const knownEntries = read.knownHashes.map((raw): DigestEntry => ({ raw, identities: digest?.entries.get(raw) ?? [] }));
+  if (!sharesIdentity(knownEntries, outcome.tracked.entries)) return { ...outcome, tracked: { ...outcome.tracked, known: knownEntries } };
+  read = await parseFeedTracked(text, url, { known: null, salt: tracking.salt, maxItems });
+  if (read.itemHashes === null) return { kind: 'whole', parsed: read.parsed };
+  outcome = normalizeRead(read, now);
+  return outcome;
+}
+
+function normalizeRead(read: TrackedFeed, now: Date): Extract<ParseOutcome, { kind: 'normalized' }> & { tracked: TrackedItems } {
+  const hashes = read.itemHashes!;
+  const shown = read.parsed.items.flatMap((item, index) => (hasSomethingToShow(item) ? [{ item, raw: hashes[index]! }] : []));
+  const items = normalizeItems(
+    shown.map((entry) => entry.item),
+    now,
+  );
+  return {
+    kind: 'normalized',
+    format: read.parsed.format,
+    feed: read.parsed.feed,
+    items,
+    droppedItems: 0,
+    emptyItems: read.parsed.items.length - items.length,
+    tracked: {
+      context: read.context!,
+      entries: items.map((item, index) => ({ raw: shown[index]!.raw, identities: identitiesOf(item) })),
+      known: [],
+    },
+  };
 }

@@ -13,20 +13,59 @@ import type { RawItem } from './raw-item.ts';
 import { readAtomEntry, readAtomFeed, readAtomFeedAuthor } from './read-atom.ts';
 import { isJsonFeed, jsonFeedAuthors, jsonFeedItems, readJsonFeedItem, readJsonFeedMeta } from './read-json-feed.ts';
 import { readRssChannel, readRssChannelAuthor, readRssItem } from './read-rss.ts';
+import { rawItemHash, readingContext } from './item-digest.ts';
 import { repairXml, rootElementName } from './repair-xml.ts';
 import { ATTRIBUTES_KEY, childOf, childrenOf, TEXT_KEY, xmlBase } from './xml-node.ts';
+import { childElementSpans } from './xml-scan.ts';
 
 export { FeedParseError };
 
 type Tree = { format: 'rss' | 'atom'; root: unknown; channel: unknown; items: unknown[] };
 
+/** Items known from the feed's last document (item-digest.ts): raw-item hashes under one reading context. */
+export interface KnownItems {
+  context: string;
+  hashes: { has(hash: string): boolean };
+}
+
+/** How to track a document's raw items (parseFeedTracked). */
+export interface Tracking {
+  /** What the feed's digest knows; null when nothing. */
+  known: KnownItems | null;
+  /** What else decides how the items are kept (the feed's pick): part of the reading context. */
+  salt: string;
+  /** A document with more items than this is read whole, untracked (they are cut by date after). */
+  maxItems: number;
+}
+
+/** A document read item by item: the items not known, and what the digest of the next document needs. */
+export interface TrackedFeed {
+  /** The feed, with only the items that were not known (all of them when nothing was skipped), in document order. */
+  parsed: ParsedFeed;
+  /** Raw hash of each of parsed.items; null when the document was read whole, untracked (then nothing was skipped). */
+  itemHashes: string[] | null;
+  /** Raw hashes of the known items the document still holds, left unread, in document order. */
+  knownHashes: string[];
+  /** The reading context of the document (item-digest.ts); null with itemHashes. */
+  context: string | null;
+}
+
 /** Parses RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed text; `baseUrl` (the feed's URL) resolves relative links. */
 export async function parseFeed(text: string, baseUrl: string | null): Promise<ParsedFeed> {
+  return (await parseFeedTracked(text, baseUrl)).parsed;
+}
+
+/**
+ * As parseFeed, tracking raw items when `tracking` is given: the items it knows are left unread
+ * when the document's reading context is the one they were known under (and each appears once
+ * in it). Otherwise every item is read.
+ */
+export async function parseFeedTracked(text: string, baseUrl: string | null, tracking?: Tracking): Promise<TrackedFeed> {
   const start = text.search(/[^\s\uFEFF]/);
   if (start === -1) throw new FeedParseError('not a feed: the document is empty');
   const body = text.slice(start);
   try {
-    return body[0] === '{' || body[0] === '[' ? parseJsonFeed(body, baseUrl) : await parseXmlFeed(body, baseUrl);
+    return body[0] === '{' || body[0] === '[' ? parseJsonFeed(body, baseUrl, tracking) : await parseXmlFeed(body, baseUrl, tracking);
   } catch (cause) {
     if (cause instanceof FeedParseError) throw cause;
     // A shape the parser stack was not built for (a RangeError, a TypeError from an odd tree)
@@ -36,7 +75,7 @@ export async function parseFeed(text: string, baseUrl: string | null): Promise<P
   }
 }
 
-function parseJsonFeed(text: string, baseUrl: string | null): ParsedFeed {
+function parseJsonFeed(text: string, baseUrl: string | null, tracking: Tracking | undefined): TrackedFeed {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -45,17 +84,38 @@ function parseJsonFeed(text: string, baseUrl: string | null): ParsedFeed {
   }
   if (!isJsonFeed(json)) throw new FeedParseError('not a feed: JSON without a JSON Feed "version" or "items"');
   const feedAuthor = jsonFeedAuthors(json)[0] ?? null;
-  return {
-    format: 'json',
-    feed: readJsonFeedMeta(json, baseUrl),
-    items: finishItems(
-      jsonFeedItems(json).map((item) => readJsonFeedItem(item, baseUrl)),
+  const feed = readJsonFeedMeta(json, baseUrl);
+  const items = jsonFeedItems(json);
+  const read = (kept: typeof items): ParsedItem[] =>
+    finishItems(
+      kept.map((item) => readJsonFeedItem(item, baseUrl)),
       feedAuthor,
-    ),
+    );
+  const hashes = tracking && items.length <= tracking.maxItems ? jsonItemHashes(items) : null;
+  if (!tracking || !hashes) return untracked({ format: 'json', feed, items: read(items) });
+  const context = readingContext('json', baseUrl, feedAuthor, tracking.salt);
+  const skip = tracking.known?.context === context ? skippedHashes(hashes, tracking.known) : hashes.map(() => false);
+  return {
+    parsed: { format: 'json', feed, items: read(items.filter((_, index) => !skip[index])) },
+    ...split(hashes, skip, context),
   };
 }
 
-async function parseXmlFeed(text: string, baseUrl: string | null): Promise<ParsedFeed> {
+/**
+ * Each JSON item's hash, from its value as parsed (numbers JSON cannot write again, such as
+ * 1e400, kept apart from null); null for an item nested too deep to write again.
+ */
+function jsonItemHashes(items: readonly unknown[]): string[] | null {
+  const keepNonFinite = (_key: string, value: unknown): unknown =>
+    typeof value === 'number' && !Number.isFinite(value) ? { '\u0000number': String(value) } : value;
+  try {
+    return items.map((item) => rawItemHash(JSON.stringify(item, keepNonFinite)));
+  } catch {
+    return null; // a RangeError: tens of thousands of nested arrays; read whole
+  }
+}
+
+async function parseXmlFeed(text: string, baseUrl: string | null, tracking: Tracking | undefined): Promise<TrackedFeed> {
   const xml = repairXml(text);
   const root = rootElementName(xml);
   if (!root) throw new FeedParseError('not a feed: no XML element found');
@@ -63,18 +123,98 @@ async function parseXmlFeed(text: string, baseUrl: string | null): Promise<Parse
     const what = root.toLowerCase() === 'html' ? 'an HTML page' : `XML with root <${root}>`;
     throw new FeedParseError(`not a feed: the document is ${what}, not RSS or Atom`);
   }
+  const spans = tracking ? itemSpans(xml, root) : null;
+  if (!tracking || spans === null || spans.length > tracking.maxItems) return untracked(readTree(await buildTree(xml), baseUrl).parsed);
+  const hashes = spans.map(([start, end]) => rawItemHash(xml.slice(start, end)));
+  const known = tracking.known;
+  // The known items are cut out of the document before the parser sees it; the context is read
+  // from what is left (the channel, the root's attributes), which is all of the document but them.
+  const skip = known ? skippedHashes(hashes, known) : hashes.map(() => false);
+  if (skip.some(Boolean)) {
+    const partial = await buildTree(withoutItems(xml, spans, skip)).catch(() => null);
+    const read = partial && readTree(partial, baseUrl, tracking.salt);
+    // A channel that reads otherwise now (an author, a base), or a cut document the parser reads
+    // otherwise (a root left empty reads as no feed): every item is read.
+    if (read && read.context === known!.context && partial.items.length === skip.filter((skipped) => !skipped).length) {
+      return { parsed: read.parsed, ...split(hashes, skip, read.context) };
+    }
+  }
   const tree = await buildTree(xml);
+  const read = readTree(tree, baseUrl, tracking.salt);
+  // The scan and the parser disagree on what the items are: untracked.
+  if (tree.items.length !== spans.length) return untracked(read.parsed);
+  return {
+    parsed: read.parsed,
+    ...split(
+      hashes,
+      hashes.map(() => false),
+      read.context,
+    ),
+  };
+}
+
+/** A parsed tree as a feed, with the reading context its items were read under. */
+function readTree(tree: Tree, baseUrl: string | null, salt = ''): { parsed: ParsedFeed; context: string } {
   if (tree.format === 'atom') {
     const base = xmlBase(tree.root, baseUrl);
+    const author = readAtomFeedAuthor(tree.root);
     const raw = tree.items.map((entry) => readAtomEntry(entry, base));
-    return { format: 'atom', feed: readAtomFeed(tree.root, baseUrl), items: finishItems(raw, readAtomFeedAuthor(tree.root)) };
+    return {
+      parsed: { format: 'atom', feed: readAtomFeed(tree.root, baseUrl), items: finishItems(raw, author) },
+      context: readingContext('atom', base, author, salt),
+    };
   }
   const feed: ParsedFeedMeta = readRssChannel(tree.channel, tree.root, baseUrl);
   // Relative item links resolve against xml:base, else the feed's own URL; the channel link
   // stands in only when the feed has no http(s) URL (a local file).
   const itemBase = baseUrl && /^https?:/i.test(baseUrl) ? baseUrl : (feed.link ?? baseUrl);
-  const raw = tree.items.map((item) => readRssItem(item, xmlBase(tree.channel, xmlBase(tree.root, itemBase))));
-  return { format: 'rss', feed, items: finishItems(raw, readRssChannelAuthor(tree.channel)) };
+  const base = xmlBase(tree.channel, xmlBase(tree.root, itemBase));
+  const author = readRssChannelAuthor(tree.channel);
+  const raw = tree.items.map((item) => readRssItem(item, base));
+  return { parsed: { format: 'rss', feed, items: finishItems(raw, author) }, context: readingContext('rss', base, author, salt) };
+}
+
+/** Where the elements buildTree reads as items are: RSS 2.0 and 0.9x in the channel, RSS 1.0 beside it, Atom in the feed. */
+function itemSpans(xml: string, root: string): Array<[number, number]> | null {
+  if (root === 'rss') return childElementSpans(xml, ['rss', 'channel'], 'item');
+  if (root === 'rdf:RDF') return childElementSpans(xml, ['rdf:RDF'], 'item');
+  if (root === 'feed') return childElementSpans(xml, ['feed'], 'entry');
+  return null;
+}
+
+/** `xml` without the item spans marked in `skip` (everything between items stays). */
+function withoutItems(xml: string, spans: ReadonlyArray<[number, number]>, skip: readonly boolean[]): string {
+  const parts: string[] = [];
+  let copied = 0;
+  spans.forEach(([start, end], index) => {
+    if (!skip[index]) return;
+    parts.push(xml.slice(copied, start));
+    copied = end;
+  });
+  parts.push(xml.slice(copied));
+  return parts.join('');
+}
+
+/**
+ * The known items, except a raw item the document holds more than once: identical items are
+ * told apart by their place among each other (normalize-items.ts), so all their copies are read.
+ */
+function skippedHashes(hashes: readonly string[], known: KnownItems): boolean[] {
+  const copies = new Map<string, number>();
+  for (const hash of hashes) copies.set(hash, (copies.get(hash) ?? 0) + 1);
+  return hashes.map((hash) => copies.get(hash) === 1 && known.hashes.has(hash));
+}
+
+function split(hashes: readonly string[], skip: readonly boolean[], context: string): Omit<TrackedFeed, 'parsed'> {
+  return {
+    itemHashes: hashes.filter((_, index) => !skip[index]),
+    knownHashes: hashes.filter((_, index) => skip[index]),
+    context,
+  };
+}
+
+function untracked(parsed: ParsedFeed): TrackedFeed {
+  return { parsed, itemHashes: null, knownHashes: [], context: null };
 }
 
 /** Runs rss-parser's detection and xml2js tree building, keeping the tree instead of its mapping. */

@@ -25,6 +25,8 @@ export interface ParseContext {
   normalizeAt: Date | null;
   /** Items kept of the document, the newest (poll.maxItemsPerFeed); absent: the default. */
   maxItems?: number | undefined;
+  /** With normalizeAt: the feed's item digest and its salt (parse-document.ts), for the first document only; absent: untracked. */
+  tracking?: { digest: string | null; salt: string };
 }
 
 export type ParsedFetch =
@@ -51,8 +53,10 @@ export async function parseFetched(first: Fetched, context: ParseContext): Promi
   // The feed the page links becomes the feed's URL (stored as its permanent URL).
   const linked = await fetchAdvertisedFeed(outcome.feedLinks, first.url, { ...context.request, timeoutMs });
   if (typeof linked === 'string') return { kind: 'failed', reason: linked, permanentUrl: first.permanentUrl };
-  // A second page is not followed: parsing it says "the document is an HTML page".
-  const feed = await context.parser.parse(jobOf(linked, false, context));
+  // A second page is not followed: parsing it says "the document is an HTML page". The feed's
+  // digest belongs to the document it was stored from, so the linked feed is read untracked.
+  const { tracking: _tracking, ...untracked } = context;
+  const feed = await context.parser.parse(jobOf(linked, false, untracked));
   if (feed.kind === 'failed' || feed.kind === 'html') {
     const reason = feed.kind === 'failed' ? feed.reason : 'not a feed: the document is an HTML page, not RSS or Atom';
     return { kind: 'failed', reason, permanentUrl: linked.permanentUrl };
@@ -68,5 +72,6 @@ function jobOf(fetched: Fetched, discover: boolean, context: ParseContext): Pars
     discover,
     normalizeAt: context.normalizeAt,
     ...(context.maxItems !== undefined ? { maxItems: context.maxItems } : {}),
+    ...(context.tracking ? { tracking: context.tracking } : {}),
   };
 }

@@ -51,21 +51,24 @@ export function isPicked(item: Pick<NormalizedItem, 'author' | 'authorFromFeed'>
 }
 
 /**
- * The items of a picking feed it keeps, and how many it left out; every item when `pick` is
+ * The items of a picking feed it keeps (and their indexes in `items`), and how many it left out; every item when `pick` is
  * null. An item kept as unsigned though it carries the feed's own author is stored unsigned
  * (author null), so it is the claiming columnist's, as the feed's other unsigned stories are.
  */
 export function pickItems<T extends Pick<NormalizedItem, 'author' | 'authorFromFeed' | 'authorKey'>>(
   items: T[],
   pick: AuthorPick | null | undefined,
-): { items: T[]; leftOut: number } {
-  if (!pick) return { items, leftOut: 0 };
+): { items: T[]; leftOut: number; keptIndexes: number[] } {
+  if (!pick) return { items, leftOut: 0, keptIndexes: items.map((_, index) => index) };
   const kept: T[] = [];
-  for (const item of items) {
+  const keptIndexes: number[] = [];
+  items.forEach((item, index) => {
     const as = keptAs(item, pick);
-    if (as !== null) kept.push(as === 'unsigned' && item.author !== null ? unsigned(item) : item);
-  }
-  return { items: kept, leftOut: items.length - kept.length };
+    if (as === null) return;
+    kept.push(as === 'unsigned' && item.author !== null ? unsigned(item) : item);
+    keptIndexes.push(index);
+  });
+  return { items: kept, leftOut: items.length - kept.length, keptIndexes };
 }
 
 function unsigned<T extends Pick<NormalizedItem, 'author' | 'authorFromFeed' | 'authorKey'>>(item: T): T {

@@ -5,11 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Feed, NormalizedItem, ParsedFeedMeta, PollOutcome } from '../model.ts';
-import type { Store } from '../storage/store.ts';
+import { UnreadItemsConflict, type Store } from '../storage/store.ts';
 import type { AddressPolicy } from './guard-address.ts';
 import { fetchFeed, type FetchRequest } from './fetch-feed.ts';
 import { normalizeItems } from './normalize-items.ts';
 import { parseFetched, type Fetched } from './parse-fetched.ts';
+import { writeItemDigest } from './item-digest.ts';
 import { pickItems, pickSignature } from './pick-authors.ts';
 import type { FeedParser } from './parse-pool.ts';
 import { nextFetchAfterFailure, nextFetchAfterSuccess, parseRetryAfter } from './schedule.ts';
@@ -78,12 +79,41 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
     return { kind: 'not-modified' };
   }
   const now = deps.now();
+  // Read as stored (a snapshot of the feed could predate its last save).
+  const digest = await deps.store.itemDigest(feed.id);
+  // With known items left unread, the save may ask for the whole document: a copy of the bytes
+  // stays here (the parse worker takes the original).
+  const spare = digest === null ? null : { ...result, body: new Uint8Array(result.body) };
+  const outcome = await readAndStore(feed, deps, request, startedMs, now, result, bodyHash, digest);
+  if (outcome !== 'read whole') return outcome;
+  const whole = await readAndStore(feed, deps, request, startedMs, now, spare ?? result, bodyHash, null);
+  // Only a save that left items unread is refused, and this read left none unread.
+  if (whole === 'read whole') throw new Error(`feed ${feed.id}: a save with every item read was refused`);
+  return whole;
+}
+
+/**
+ * Parses a fetched response (leaving unread the items `digest` knows) and stores it; 'read whole'
+ * when the store refused a save whose unread items could claim what its read ones matched.
+ */
+async function readAndStore(
+  feed: Feed,
+  deps: PollDeps,
+  request: FetchRequest,
+  startedMs: number,
+  now: Date,
+  result: Fetched,
+  bodyHash: string | null,
+  digest: string | null,
+): Promise<PollOutcome | 'read whole'> {
   const parsed = await parseFetched(result, {
     request,
     startedMs,
     parser: deps.parser,
     normalizeAt: now,
     maxItems: deps.settings.maxItemsPerFeed,
+    // The pick decides which items are kept, and how: a digest made under another is not used.
+    tracking: { digest, salt: pickSignature(feed.source.pick) ?? '' },
   });
   if (parsed.kind === 'failed') return fail(feed, deps, parsed.reason, null, parsed.permanentUrl);
   const { document } = parsed;
@@ -94,11 +124,21 @@ export async function pollFeed(feed: Feed, deps: PollDeps): Promise<PollOutcome>
   const picked = pickItems(items, feed.source.pick);
   // A page that led to its feed (autodiscovery) stored another document than the one hashed.
   const storedHash = parsed.fetched === result ? bodyHash : null;
-  return store(feed, deps, parsed.fetched, meta, picked.items, now, storedHash, {
-    droppedItems: document.droppedItems,
-    emptyItems,
-    unpickedItems: picked.leftOut,
-  });
+  // The known items the worker left unread are unchanged: stored, and counted, as such.
+  const tracked = document.kind === 'normalized' && parsed.fetched === result ? document.tracked : undefined;
+  const itemDigest = tracked
+    ? writeItemDigest(tracked.context, [...tracked.known, ...picked.keptIndexes.map((index) => tracked.entries[index]!)])
+    : null;
+  try {
+    return await store(feed, deps, parsed.fetched, meta, picked.items, now, storedHash, itemDigest, tracked?.known.length ?? 0, {
+      droppedItems: document.droppedItems,
+      emptyItems,
+      unpickedItems: picked.leftOut,
+    });
+  } catch (error) {
+    if (error instanceof UnreadItemsConflict) return 'read whole';
+    throw error;
+  }
 }
 
 /**
@@ -132,6 +172,8 @@ async function store(
   items: NormalizedItem[],
   now: Date,
   bodyHash: string | null,
+  itemDigest: string | null,
+  knownItems: number,
   left: { droppedItems: number; emptyItems: number; unpickedItems: number },
 ): Promise<PollOutcome> {
   const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
@@ -148,11 +190,13 @@ async function store(
       ttlMinutes: meta.ttlMinutes,
       nextFetchAt: nextFetchAfterSuccess(now, { ttlMinutes: meta.ttlMinutes, headers: fetched.headers, ...minInterval(deps) }),
       bodyHash,
+      itemDigest,
+      itemsLeftUnread: knownItems > 0,
     },
     now,
     keepAfter,
   );
-  return { kind: 'stored', itemCount: items.length, ...left, ...saved };
+  return { kind: 'stored', itemCount: items.length + knownItems, ...left, ...saved, duplicates: saved.duplicates + knownItems };
 }
 
 async function fail(feed: Feed, deps: PollDeps, error: string, retryAfterMs: number | null, url: string): Promise<PollOutcome> {

@@ -118,8 +118,7 @@ type Tag = { name: string | null; closing: boolean; selfClosing: boolean; next: 
 function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
   const closing = xml[at + 1] === '/';
   let index = at + (closing ? 2 : 1);
-  const broken = (next: number): Tag => ({ name: null, closing, selfClosing: false, next });
-  if (!NAME_START.test(xml[index] ?? '')) return broken(at + 1);
+  if (!NAME_START.test(xml[index] ?? '')) return brokenTag(closing, at + 1);
   const nameStart = index;
   while (index < xml.length && NAME_CHAR.test(xml[index]!)) index++;
   const name = xml.slice(nameStart, index);
@@ -127,10 +126,10 @@ function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
   while (index < xml.length) {
     const char = xml[index]!;
     if (char === '>') return { name, closing, selfClosing: slash, next: index + 1 };
-    if (char === '<') return broken(index);
+    if (char === '<') return brokenTag(closing, index);
     if (char === '"' || char === "'") {
       const close = quotes[char](index + 1);
-      if (close === null) return broken(index + 1);
+      if (close === null) return brokenTag(closing, index + 1);
       index = close.end;
       slash = false;
       continue;
@@ -138,7 +137,12 @@ function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
     slash = char === '/';
     index++;
   }
-  return broken(index);
+  return brokenTag(closing, index);
+}
+
+/** No tag after all: scanning resumes at `next`. */
+function brokenTag(closing: boolean, next: number): Tag {
+  return { name: null, closing, selfClosing: false, next };
 }
 
 /**
@@ -177,4 +181,70 @@ export function escapeStrayDeclarations(xml: string): string {
   if (copied === 0) return xml;
   out.push(xml.slice(copied));
   return out.join('');
+}
+
+/**
+ * Where the elements that a feed's tree reads as its items are in well-formed `xml` (repairXml's
+ * output): the `name` children of the element at `parentPath` (element names from the root,
+ * the first of each), as [start, end) spans in document order. Null for anything this scan
+ * does not read exactly as the XML parser would (a DOCTYPE, a broken or mismatched tag, a second
+ * parent element of that name, or no such parent), so the caller reads the whole document.
+ */
+export function childElementSpans(xml: string, parentPath: readonly string[], name: string): Array<[number, number]> | null {
+  const cdataEnd = createFinder(xml, ']]>');
+  const commentEnd = createFinder(xml, '-->');
+  const piEnd = createFinder(xml, '?>');
+  const quotes = { '"': createFinder(xml, '"'), "'": createFinder(xml, "'") };
+  const stack: string[] = [];
+  const spans: Array<[number, number]> = [];
+  /** Whether the open element at each depth is on parentPath (the first element of that name there). */
+  const onPath: boolean[] = [];
+  /** Elements of each path name seen at its depth (a second one is not read as the parent). */
+  const seenAtDepth = new Map<number, number>();
+  let itemStart = -1;
+  let at = xml.indexOf('<');
+  while (at !== -1) {
+    let end: number | undefined;
+    if (xml.startsWith('<![CDATA[', at)) end = cdataEnd(at + 9)?.end;
+    else if (xml.startsWith('<!--', at)) end = commentEnd(at + 4)?.end;
+    else if (xml[at + 1] === '?') end = piEnd(at + 2)?.end;
+    else if (xml[at + 1] === '!') return null; // a DOCTYPE (its entities are the whole document's) or a stray declaration
+    if (end === undefined && (xml.startsWith('<![CDATA[', at) || xml.startsWith('<!--', at) || xml[at + 1] === '?')) return null;
+    if (end !== undefined) {
+      at = xml.indexOf('<', end);
+      continue;
+    }
+    const tag = readTag(xml, at, quotes);
+    if (tag.name === null) return null;
+    const depth = stack.length;
+    if (tag.closing) {
+      if (stack.pop() !== tag.name) return null;
+      onPath.pop();
+      if (itemStart !== -1 && stack.length === parentPath.length) {
+        spans.push([itemStart, tag.next]);
+        itemStart = -1;
+      }
+    } else {
+      const parentOnPath = depth === 0 || onPath[depth - 1] === true;
+      let isOnPath = false;
+      if (parentOnPath && depth < parentPath.length && tag.name === parentPath[depth]) {
+        const seen = (seenAtDepth.get(depth) ?? 0) + 1;
+        seenAtDepth.set(depth, seen);
+        if (seen > 1) return null;
+        isOnPath = true;
+      }
+      const isItem = parentOnPath && depth === parentPath.length && tag.name === name;
+      if (depth === 0 && !isOnPath) return null; // the root is not the one expected
+      if (tag.selfClosing) {
+        if (isItem) spans.push([at, tag.next]);
+      } else {
+        stack.push(tag.name);
+        onPath.push(isOnPath);
+        if (isItem) itemStart = at;
+      }
+    }
+    at = xml.indexOf('<', tag.next);
+  }
+  if (stack.length > 0 || seenAtDepth.size < parentPath.length) return null;
+  return spans;
 }

@@ -7,7 +7,10 @@
 import { openDatabase } from './sqlite/database.ts';
 import { openPostgres } from './postgres/database.ts';
 
-/** The tables copied, parents first, with the key a rerun recognises a copied row by. */
+/**
+ * The tables copied, parents first, with the key a rerun recognises a copied row by. Not copied:
+ * feed_item_digests (the first poll on PostgreSQL reads each document whole, and writes them).
+ */
 const TABLES: ReadonlyArray<{ name: string; identity?: string }> = [
   { name: 'feeds' },
   { name: 'stories', identity: 'id' },

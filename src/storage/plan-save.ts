@@ -76,6 +76,12 @@ export interface SavePlan {
   result: SaveResult;
   /** Whether anything the merged feeds show changes. */
   changed: boolean;
+  /**
+   * With `othersUnread`: an item matched a story this feed carries, which one of the document's
+   * unread items may claim too (feeds/item-digest.ts). The plan is not to be applied: the store
+   * refuses it (UnreadItemsConflict) and the poller reads the whole document.
+   */
+  needsWholeDocument: boolean;
 }
 
 /**
@@ -120,7 +126,9 @@ export function reissueTitleKeys(feedId: string, items: readonly NormalizedItem[
 /**
  * Plans saving one feed's items. `keepAfter`: unmatched items published before it only leave
  * tombstone keys. `isPublicIdTaken` answers for ids stored before this plan (rarely asked past
- * the first candidate; see `choosePublicId`).
+ * the first candidate; see `choosePublicId`). `othersUnread`: the document's known items were
+ * left unread (they write nothing); an item matching a story this feed carries, which one of
+ * them may claim (by key, or by taking it from a re-issue match), sets `needsWholeDocument`.
  */
 export function planSave(
   feedId: string,
@@ -128,6 +136,7 @@ export function planSave(
   lookups: SaveLookups,
   keepAfter: Date | null,
   isPublicIdTaken: (publicId: string) => boolean,
+  othersUnread = false,
 ): SavePlan {
   const plan: SavePlan = {
     inserts: [],
@@ -137,6 +146,7 @@ export function planSave(
     rebinds: [],
     result: { added: 0, updated: 0, duplicates: 0 },
     changed: false,
+    needsWholeDocument: false,
   };
   const bound = new Set<string>();
   const bind = (item: NormalizedItem, story: StoryRef, rebind: boolean): void => {
@@ -169,6 +179,7 @@ export function planSave(
   for (const [index, item] of items.entries()) {
     const { storyId: byKeyId, rebind } = byKey[index]!;
     const storyId = byKeyId ?? (rebind ? null : matchReissue(feedId, item, candidates, taken));
+    if (othersUnread && storyId !== null && lookups.sourceHashes.has(storyId)) plan.needsWholeDocument = true;
     if (storyId === null) {
       if (keepAfter && item.published < keepAfter) {
         bind(item, { kind: 'stored', id: 0 }, rebind);

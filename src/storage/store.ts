@@ -20,6 +20,22 @@ export interface FetchSuccess {
   configuredUrl?: string;
   /** The stored document's hash (FeedState.bodyHash): saveFetched sets it (absent: null); markNotModified keeps it when absent. */
   bodyHash?: string | null;
+  /** The feed's item digest after this document (feeds/item-digest.ts): saveFetched stores it (absent: none); markNotModified keeps it. */
+  itemDigest?: string | null;
+  /**
+   * The document's known items were left unread (feeds/item-digest.ts): saveFetched saves the
+   * items given only if none of them matches a story this feed carries (else UnreadItemsConflict,
+   * nothing written).
+   */
+  itemsLeftUnread?: boolean;
+}
+
+/** saveFetched refused a save whose unread items could claim what its read ones matched: read the whole document. */
+export class UnreadItemsConflict extends Error {
+  override name = 'UnreadItemsConflict';
+  constructor(feedId: string) {
+    super(`feed ${feedId}: an item matched a story the feed carries; its whole document must be read`);
+  }
 }
 
 /** What a failed fetch leaves behind. */
@@ -251,6 +267,8 @@ export interface Store {
   /** The feeds in the config (removed ones keep their state and stories but are not listed). */
   listFeeds(): Promise<FeedState[]>;
   getFeed(id: string): Promise<FeedState | null>;
+  /** The feed's item digest (feeds/item-digest.ts): the items of its last stored document. Null when none. */
+  itemDigest(id: string): Promise<string | null>;
   /** Stores a fetched feed's items and its new state in one transaction. */
   saveFetched(
     feedId: string,

@@ -209,7 +209,7 @@ describe('bylineNames / isPicked', () => {
     ];
     for (const author of hostile) expect(isPicked({ author }, pick)).toBe(false);
     const signed = (author: string) => ({ author, authorKey: author.toLowerCase() });
-    expect(pickItems([signed('x'), signed('Jane Doe')], pick)).toEqual({ items: [signed('Jane Doe')], leftOut: 1 });
-    expect(pickItems([signed('x')], undefined)).toEqual({ items: [signed('x')], leftOut: 0 });
+    expect(pickItems([signed('x'), signed('Jane Doe')], pick)).toEqual({ items: [signed('Jane Doe')], leftOut: 1, keptIndexes: [1] });
+    expect(pickItems([signed('x')], undefined)).toEqual({ items: [signed('x')], leftOut: 0, keptIndexes: [0] });
   });
 });

@@ -103,5 +103,41 @@ describe.each(storeBackends)('the $name store', (backend) => {
       expect((await store.getFeed('jane'))!.bodyHash).toBeNull();
       await store.close();
     });
+
+    it("keeps the feed's item digest through a 304 and a failure, and drops it when a save has none or the URL or the pick changes", async () => {
+      const store = await backend.open(await backend.newLocation());
+      const url = 'https://plain.example.com/feed';
+      await store.syncFeeds([source(url), { ...source(url), id: 'other' }]);
+      expect(await store.itemDigest('jane')).toBeNull();
+      const state = { url, configuredUrl: url, etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
+      await store.saveFetched('jane', [], { ...state, itemDigest: 'v1\nctx\nraw-1 i1' }, NOW, null);
+      await store.saveFetched('other', [], { ...state, itemDigest: 'v1\nctx\nraw-9 i9' }, NOW, null);
+      expect(await store.itemDigest('jane')).toBe('v1\nctx\nraw-1 i1');
+      await store.markNotModified('jane', state, NOW);
+      await store.markFailed('jane', { error: 'HTTP 500', nextFetchAt: NOW, waitReason: 'backoff', url, configuredUrl: url }, NOW);
+      expect(await store.itemDigest('jane')).toBe('v1\nctx\nraw-1 i1');
+      await store.saveFetched('jane', [], { ...state, itemDigest: 'v1\nctx\nraw-2 i2' }, NOW, null);
+      expect(await store.itemDigest('jane')).toBe('v1\nctx\nraw-2 i2');
+      await store.saveFetched('jane', [], state, NOW, null);
+      expect(await store.itemDigest('jane')).toBeNull();
+      // A result for a URL the config no longer names writes nothing.
+      await store.saveFetched('jane', [], { ...state, itemDigest: 'v1\nctx\nraw-3 i3' }, NOW, null);
+      await store.syncFeeds([
+        { ...source(url), pick: { authorKeys: ['jane doe'], keepUnsigned: false, names: ['Jane Doe'] } },
+        { ...source(url), id: 'other' },
+      ]);
+      expect(await store.itemDigest('jane')).toBeNull();
+      await store.saveFetched('jane', [], { ...state, itemDigest: 'v1\nctx\nraw-4 i4' }, NOW, null);
+      await store.syncFeeds([
+        { ...source('https://moved.example.com/feed'), pick: { authorKeys: ['jane doe'], keepUnsigned: false, names: ['Jane Doe'] } },
+        { ...source(url), id: 'other' },
+      ]);
+      expect(await store.itemDigest('jane')).toBeNull();
+      await store.saveFetched('jane', [], { ...state, itemDigest: 'v1\nctx\nraw-5 i5' }, NOW, null);
+      expect(await store.itemDigest('jane')).toBeNull();
+      // Another feed's digest is its own.
+      expect(await store.itemDigest('other')).toBe('v1\nctx\nraw-9 i9');
+      await store.close();
+    });
   });
 });

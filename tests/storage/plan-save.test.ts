@@ -42,7 +42,20 @@ describe('planSave', () => {
       rebinds: [],
       result: { added: 0, updated: 0, duplicates: 3 },
       changed: false,
+      needsWholeDocument: false,
     });
+  });
+
+  it('asks for the whole document when, with known items unread, an item matches a story the feed carries', () => {
+    const known = normalized('1', '2');
+    const [fresh] = normalized('3');
+    // A new column among unread known ones: planned as usual.
+    expect(planSave('a', [fresh!], carried(known), null, free, true).needsWholeDocument).toBe(false);
+    // An edited one (its story is this feed's): an unread item could claim that story too.
+    const edited = { ...known[0]!, title: 'Edited', contentHash: 'edited' };
+    expect(planSave('a', [edited], carried(known), null, free, true).needsWholeDocument).toBe(true);
+    // Every item read: planned as usual.
+    expect(planSave('a', [edited], carried(known), null, free).needsWholeDocument).toBe(false);
   });
 
   it('adds one story, its source and its two keys for the one new item among known ones', () => {

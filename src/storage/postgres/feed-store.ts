@@ -23,6 +23,13 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [SYNC_LOCK]);
         const ids = sources.map((source) => source.id);
         await tx.run(`UPDATE feeds SET in_config = 0 WHERE in_config = 1 AND NOT (id = ANY($1::text[]))`, [ids]);
+        // A feed whose URL or pick changes reads its next document whole.
+        await tx.run(
+          `
+          DELETE FROM feed_item_digests d USING feeds f, unnest($1::text[], $2::text[], $3::text[]) AS s (id, url, pick)
+          WHERE d.feed_id = f.id AND f.id = s.id AND (f.configured_url <> s.url OR f.pick IS DISTINCT FROM s.pick)`,
+          [ids, sources.map((source) => source.url), sources.map((source) => pickSignature(source.pick))],
+        );
         await tx.run(
           `
           INSERT INTO feeds AS f (id, configured_url, url, pick)
@@ -93,7 +100,20 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
         ],
       );
       if (written === 0 && fence) await checkFence(sql, fence);
+      // A full save sets the item digest (null: none kept); a 304 leaves it (undefined).
+      if (written > 0 && result.itemDigest !== undefined) {
+        if (result.itemDigest)
+          await sql.run(
+            `INSERT INTO feed_item_digests (feed_id, digest) VALUES ($1, $2) ON CONFLICT (feed_id) DO UPDATE SET digest = excluded.digest`,
+            [id, result.itemDigest],
+          );
+        else await sql.run(`DELETE FROM feed_item_digests WHERE feed_id = $1`, [id]);
+      }
     },
+
+    /** The feed's item digest (feeds/item-digest.ts), or null. */
+    itemDigest: async (id: string): Promise<string | null> =>
+      (await db.query<{ digest: string }>(`SELECT digest FROM feed_item_digests WHERE feed_id = $1`, [id]))[0]?.digest ?? null,
 
     /** Records a failed fetch, its error stored without the passwords and tokens of the feed's URLs; fenced as markSuccess. */
     markFailure: async (id: string, result: FetchFailure, now: Date, fence?: FeedLease): Promise<void> => {

@@ -211,4 +211,14 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     ALTER TABLE feeds ADD COLUMN IF NOT EXISTS body_hash TEXT;
     `,
   },
+  {
+    // Each feed's digest of the items its last stored document held: the next document parses only new items.
+    version: 16,
+    sql: `
+    CREATE TABLE IF NOT EXISTS feed_item_digests (
+      feed_id TEXT PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+      digest  TEXT NOT NULL
+    );
+    `,
+  },
 ];

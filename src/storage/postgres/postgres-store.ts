@@ -38,10 +38,10 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   /** One fetched feed's items and state in one transaction; with `fence`, only while that lease holds the feed. */
   const saveFetched = async (...[feedId, items, state, now, keepAfter, fence]: [...Parameters<Store['saveFetched']>, FeedLease?]) => {
     const result = await db.transaction(async (tx) => {
-      const { changed, ...saved } = await stories.saveItems(tx, feedId, items, now, keepAfter);
+      const { changed, ...saved } = await stories.saveItems(tx, feedId, items, now, keepAfter, state.itemsLeftUnread);
       if (changed) await stories.bumpVersion(tx);
       // A full save always sets the document hash: one not given is unknown (null), never the last one's.
-      await feeds.markSuccess(feedId, { ...state, bodyHash: state.bodyHash ?? null }, now, tx, fence);
+      await feeds.markSuccess(feedId, { ...state, bodyHash: state.bodyHash ?? null, itemDigest: state.itemDigest ?? null }, now, tx, fence);
       return saved;
     });
     version.wrote();
@@ -57,6 +57,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     syncFeeds: (sources) => feeds.sync(sources),
     listFeeds: () => feeds.listActive(),
     getFeed: (id) => feeds.get(id),
+    itemDigest: (id) => feeds.itemDigest(id),
     saveFetched: (feedId, items, state, now, keepAfter) => saveFetched(feedId, items, state, now, keepAfter),
     markNotModified: (feedId, state, now) => feeds.markSuccess(feedId, state, now),
     markFailed: (feedId, failure, now) => feeds.markFailure(feedId, failure, now),

@@ -22,7 +22,7 @@ import {
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { decodeEntities } from '../../html-text.ts';
 import { toTsQuery, withoutPhrases } from '../../site/search-query.ts';
-import { SEARCH_CANDIDATES, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
+import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
 /** The columns a StoryRow reads (not the search vector, which only the database needs). */
@@ -166,14 +166,28 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
    * that wants another (an item matched by key that still gets a story of its own, see planSave)
    * asks about it, and the plan is made again.
    */
-  async function plan(sql: Sql, feedId: string, items: readonly NormalizedItem[], keepAfter: Date | null): Promise<SavePlan> {
+  async function plan(
+    sql: Sql,
+    feedId: string,
+    items: readonly NormalizedItem[],
+    keepAfter: Date | null,
+    othersUnread: boolean,
+  ): Promise<SavePlan> {
     const { lookups, asked, taken } = await readLookups(sql, feedId, items);
     for (;;) {
       const unknown = new Set<string>();
-      const planned = planSave(feedId, items, lookups, keepAfter, (id) => {
-        if (!asked.has(id)) unknown.add(id);
-        return taken.has(id);
-      });
+      const planned = planSave(
+        feedId,
+        items,
+        lookups,
+        keepAfter,
+        (id) => {
+          if (!asked.has(id)) unknown.add(id);
+          return taken.has(id);
+        },
+        othersUnread,
+      );
+      if (planned.needsWholeDocument) throw new UnreadItemsConflict(feedId);
       if (unknown.size === 0) return planned;
       for (const id of unknown) asked.add(id);
       for (const id of await takenPublicIds(sql, [...unknown])) taken.add(id);
@@ -293,12 +307,13 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       items: readonly NormalizedItem[],
       now: Date,
       keepAfter: Date | null,
+      othersUnread = false,
     ): Promise<SaveResult & { changed: boolean }> {
       if (items.length === 0) return { added: 0, updated: 0, duplicates: 0, changed: false };
-      let saved = await plan(tx, feedId, items, keepAfter);
+      let saved = await plan(tx, feedId, items, keepAfter, othersUnread);
       if (saved.inserts.length + saved.sources.length + saved.keys.length > 0) {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
-        saved = await plan(tx, feedId, items, keepAfter); // what others committed while this one waited
+        saved = await plan(tx, feedId, items, keepAfter, othersUnread); // what others committed while this one waited
       }
       await applyPlan(tx, feedId, saved, now);
       return { ...saved.result, changed: saved.changed };

@@ -20,6 +20,11 @@ export function createFeedStore(db: Database) {
     UPDATE feeds SET pick = ?, etag = NULL, last_modified = NULL, body_hash = NULL,
       next_fetch_at = CASE WHEN wait_reason IN ('retry-after', 'backoff') THEN next_fetch_at END
     WHERE id = ?`);
+  const dropDigest = db.prepare(`DELETE FROM feed_item_digests WHERE feed_id = ?`);
+  const writeDigest = db.prepare(
+    `INSERT INTO feed_item_digests (feed_id, digest) VALUES (?, ?) ON CONFLICT (feed_id) DO UPDATE SET digest = excluded.digest`,
+  );
+  const selectDigest = db.prepare<[string], { digest: string }>(`SELECT digest FROM feed_item_digests WHERE feed_id = ?`);
   const selectActive = db.prepare<[], FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`);
   const selectOne = db.prepare<[string], FeedRow>(`SELECT * FROM feeds WHERE id = ?`);
   const success = db.prepare(`
@@ -46,8 +51,14 @@ export function createFeedStore(db: Database) {
         const row = selectOne.get(source.id);
         const pick = pickSignature(source.pick);
         if (!row) insert.run(source.id, source.url, source.url);
-        else if (row.configured_url !== source.url) reset.run(source.url, source.url, source.id);
-        if ((row?.pick ?? null) !== pick) repick.run(pick, source.id);
+        else if (row.configured_url !== source.url) {
+          reset.run(source.url, source.url, source.id);
+          dropDigest.run(source.id);
+        }
+        if ((row?.pick ?? null) !== pick) {
+          repick.run(pick, source.id);
+          dropDigest.run(source.id);
+        }
         activate.run(source.id);
       }
     }),
@@ -67,9 +78,12 @@ export function createFeedStore(db: Database) {
       return row ? toFeedState(row) : null;
     },
 
+    /** The feed's item digest (feeds/item-digest.ts), or null. */
+    itemDigest: (id: string): string | null => selectDigest.get(id)?.digest ?? null,
+
     /** Records a 200 or 304: validators, schedule, errors cleared. */
     markSuccess(id: string, result: FetchSuccess, now: Date): void {
-      success.run({
+      const written = success.run({
         id,
         url: result.url,
         etag: result.etag,
@@ -83,6 +97,11 @@ export function createFeedStore(db: Database) {
         keepBodyHash: result.bodyHash === undefined ? 1 : 0,
         bodyHash: result.bodyHash ?? null,
       });
+      // A full save sets the item digest (null: none kept); a 304 leaves it (undefined); a stale result writes nothing.
+      if (written.changes > 0 && result.itemDigest !== undefined) {
+        if (result.itemDigest) writeDigest.run(id, result.itemDigest);
+        else dropDigest.run(id);
+      }
     },
 
     /**

@@ -252,4 +252,13 @@ export const migrations: readonly string[] = [
   -- poller skip parsing and saving the same bytes, as it would for a 304.
   ALTER TABLE feeds ADD COLUMN body_hash TEXT;
   `,
+  `
+  -- Version 16. Most polls bring one new item among fifty known ones: each feed keeps a digest
+  -- of the items its last stored document held (feeds/item-digest.ts), so the next document
+  -- parses only the items it does not know. Dropped with the feed, and when its URL or pick changes.
+  CREATE TABLE feed_item_digests (
+    feed_id TEXT PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL
+  );
+  `,
 ];

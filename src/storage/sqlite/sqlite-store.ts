@@ -78,10 +78,10 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
   const saveFetched = db.transaction(
     (feedId: string, items: readonly NormalizedItem[], state: FetchSuccess, now: Date, keepAfter: Date | null) => {
-      const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter);
+      const { changed, ...result } = stories.saveItems(feedId, items, now, keepAfter, state.itemsLeftUnread);
       if (changed) stories.bumpVersion();
-      // A full save always sets the document hash: one not given is unknown (null), never the last one's.
-      feeds.markSuccess(feedId, { ...state, bodyHash: state.bodyHash ?? null }, now);
+      // A full save always sets the document hash and item digest: one not given is unknown (null), never the last one's.
+      feeds.markSuccess(feedId, { ...state, bodyHash: state.bodyHash ?? null, itemDigest: state.itemDigest ?? null }, now);
       return result;
     },
   );
@@ -89,6 +89,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     syncFeeds: async (sources) => feeds.sync.immediate([...sources]),
     listFeeds: async () => feeds.listActive(),
     getFeed: async (id) => feeds.get(id),
+    itemDigest: async (id) => feeds.itemDigest(id),
     saveFetched: async (feedId, items, state, now, keepAfter) => {
       const result = saveFetched.immediate(feedId, items, state, now, keepAfter);
       version.wrote();

@@ -7,7 +7,7 @@ import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { toFts5Match } from '../../site/search-query.ts';
 import { searchBody, searchLine } from '../search-text.ts';
-import { SEARCH_CANDIDATES, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
+import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { Database, Statement } from './database.ts';
 import {
   firstPublicId,
@@ -241,17 +241,20 @@ export function createStoryStore(db: Database) {
 
   /**
    * Saves one feed's items; call inside the feed's transaction. `keepAfter`: older items only
-   * leave tombstones. `changed` tells whether anything a merged feed shows changed.
+   * leave tombstones. `changed` tells whether anything a merged feed shows changed. `othersUnread`:
+   * see planSave (throws UnreadItemsConflict before writing).
    */
   function saveItems(
     feedId: string,
     items: readonly NormalizedItem[],
     now: Date,
     keepAfter: Date | null,
+    othersUnread = false,
   ): SaveResult & { changed: boolean } {
     if (items.length === 0) return { added: 0, updated: 0, duplicates: 0, changed: false };
     const { lookups, isPublicIdTaken } = readLookups(feedId, items);
-    const plan = planSave(feedId, items, lookups, keepAfter, isPublicIdTaken);
+    const plan = planSave(feedId, items, lookups, keepAfter, isPublicIdTaken, othersUnread);
+    if (plan.needsWholeDocument) throw new UnreadItemsConflict(feedId);
     applyPlan(feedId, plan, now);
     return { ...plan.result, changed: plan.changed };
   }

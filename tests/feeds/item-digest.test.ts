@@ -1,0 +1,268 @@
+/**
+ * Reading only the items a feed's digest does not know (feeds/item-digest.ts, parseFeedTracked):
+ * whatever the document, the items read with some of them known are exactly the items a whole
+ * read gives at the same places, and the known ones (each once in the document) are the ones left unread. Checked on every
+ * fixture feed and on generated documents full of what trips a scanner (CDATA and comments
+ * holding item tags, attributes holding `>`, nested elements of the item's name, self-closing
+ * items, items outside the channel, xml:base, namespaces), for RSS 2.0, RSS 1.0, Atom and JSON Feed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeBody } from '../../src/feeds/decode-body.ts';
+import { identitiesOf, readItemDigest, sharesIdentity, writeItemDigest } from '../../src/feeds/item-digest.ts';
+import { parseDocument } from '../../src/feeds/parse-document.ts';
+import { parseFeed, parseFeedTracked, type KnownItems, type TrackedFeed } from '../../src/feeds/parse-feed.ts';
+import { intBetween, mulberry32 } from '../helpers/prng.ts';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/feeds');
+const URL_OF = 'https://columns.example/feeds/feed.xml';
+
+/** Reads `text` whole, then with each of several random subsets of its items known, and checks the partial reads. */
+const track = (known: KnownItems | null) => ({ known, salt: 'pick', maxItems: 1000 });
+
+async function checkPartialReads(text: string, random: () => number, rounds = 4): Promise<TrackedFeed> {
+  const whole = await parseFeedTracked(text, URL_OF, track(null));
+  expect(whole.parsed).toEqual(await parseFeed(text, URL_OF));
+  expect(whole.knownHashes).toEqual([]);
+  const hashes = whole.itemHashes;
+  if (hashes === null) return whole;
+  expect(hashes).toHaveLength(whole.parsed.items.length);
+  const copies = new Map<string, number>();
+  for (const hash of hashes) copies.set(hash, (copies.get(hash) ?? 0) + 1);
+  for (let round = 0; round < rounds; round++) {
+    const known = new Set(hashes.filter(() => random() < 0.6));
+    const partial = await parseFeedTracked(text, URL_OF, track({ context: whole.context!, hashes: known }));
+    expect(partial.context).toBe(whole.context);
+    const skipped = hashes.map((hash) => copies.get(hash) === 1 && known.has(hash));
+    expect(partial.knownHashes).toEqual(hashes.filter((_, index) => skipped[index]));
+    expect(partial.itemHashes).toEqual(hashes.filter((_, index) => !skipped[index]));
+    expect(partial.parsed.items).toEqual(whole.parsed.items.filter((_, index) => !skipped[index]));
+    expect(partial.parsed.feed).toEqual(whole.parsed.feed);
+    // Known under another context, nothing is skipped.
+    const elsewhere = await parseFeedTracked(text, URL_OF, track({ context: 'another', hashes: known }));
+    expect(elsewhere.parsed.items).toEqual(whole.parsed.items);
+  }
+  return whole;
+}
+
+describe('reading only the items not known', () => {
+  it('gives, for every fixture feed, the items a whole read gives at the same places', async () => {
+    const random = mulberry32(7);
+    let tracked = 0;
+    for (const name of readdirSync(FIXTURES)) {
+      const bytes = readFileSync(join(FIXTURES, name));
+      const text = decodeBody(bytes, name.endsWith('.json') ? 'application/json' : null);
+      let whole: TrackedFeed;
+      try {
+        whole = await checkPartialReads(text, random);
+      } catch (error) {
+        // Not a feed at all (the not-a-feed fixtures): a whole read refuses it the same way.
+        if ((error as Error).name !== 'FeedParseError') throw error;
+        await expect(parseFeed(text, URL_OF)).rejects.toThrow((error as Error).message);
+        continue;
+      }
+      if (whole.itemHashes !== null && whole.parsed.items.length > 1) tracked++;
+    }
+    // Most real shapes are read item by item (the rest are read whole, which is always right).
+    expect(tracked).toBeGreaterThanOrEqual(25);
+  });
+
+  it('gives the same items on generated documents built to trip a scanner', async () => {
+    const random = mulberry32(20261206);
+    let tracked = 0;
+    for (let doc = 0; doc < 400; doc++) {
+      const text = generatedFeed(random, doc);
+      const whole = await checkPartialReads(text, random, 2);
+      if (whole.itemHashes !== null) tracked++;
+    }
+    expect(tracked).toBeGreaterThan(300);
+  });
+
+  it('reads every item again when the channel author or base changes, or when one raw item appears twice', async () => {
+    const item = (n: number) => `<item><title>Column ${n} of the week</title><link>c/${n}.html</link></item>`;
+    const doc = (head: string, items: string) => `<rss version="2.0"><channel ${head}><title>T</title>${items}</channel></rss>`;
+    const first = await parseFeedTracked(doc('', item(1) + item(2)), URL_OF, track(null));
+    const known = track({ context: first.context!, hashes: new Set(first.itemHashes) });
+    const same = await parseFeedTracked(doc('', item(3) + item(1) + item(2)), URL_OF, known);
+    expect(same.parsed.items.map((parsed) => parsed.title)).toEqual(['Column 3 of the week']);
+    expect(same.knownHashes).toEqual(first.itemHashes);
+    // The items' links resolve against another base: read again.
+    const rebased = await parseFeedTracked(doc('xml:base="https://elsewhere.example/"', item(1) + item(2)), URL_OF, known);
+    expect(rebased.parsed.items.map((parsed) => parsed.link)).toEqual([
+      'https://elsewhere.example/c/1.html',
+      'https://elsewhere.example/c/2.html',
+    ]);
+    expect(rebased.knownHashes).toEqual([]);
+    // Unsigned items take the channel's author: read again.
+    const signed = await parseFeedTracked(doc('', '<dc:creator>Jane Doe</dc:creator>' + item(1) + item(2)), URL_OF, known);
+    expect(signed.parsed.items.map((parsed) => parsed.author)).toEqual(['Jane Doe', 'Jane Doe']);
+    // Identical items are told apart by their place among each other: all their copies are read.
+    const twice = await parseFeedTracked(doc('', item(1) + item(1) + item(2)), URL_OF, known);
+    expect(twice.parsed.items.map((parsed) => parsed.title)).toEqual(['Column 1 of the week', 'Column 1 of the week']);
+    // Another URL (relative links, again), or another pick: read again.
+    const moved = await parseFeedTracked(doc('', item(1) + item(2)), 'https://columns.example/v2/feed.xml', known);
+    expect(moved.knownHashes).toEqual([]);
+    const repicked = await parseFeedTracked(doc('', item(1) + item(2)), URL_OF, { ...known, salt: 'another pick' });
+    expect(repicked.knownHashes).toEqual([]);
+    // A document left with an empty root once its known entries are cut (`<feed></feed>` reads as no feed) is read whole.
+    const atom = (entries: string) => `<feed>${entries}</feed>`;
+    const entry = (n: number) => `<entry><id>e${n}</id><title>Entry ${n}</title></entry>`;
+    const bare = await parseFeedTracked(atom(entry(1) + entry(2)), URL_OF, track(null));
+    const swapped = await parseFeedTracked(
+      atom(entry(2) + entry(1)),
+      URL_OF,
+      track({ context: bare.context!, hashes: new Set(bare.itemHashes) }),
+    );
+    expect(swapped.parsed.items.map((parsed) => parsed.id)).toEqual(['e2', 'e1']);
+    // More items than the cap: read whole, untracked, once.
+    expect((await parseFeedTracked(doc('', item(1) + item(2) + item(3)), URL_OF, { ...known, maxItems: 2 })).itemHashes).toBeNull();
+  });
+
+  it('parses only the new item of a document with one new among many known, through the parse job', async () => {
+    const items = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `<item><title>Column number ${from + i}</title><link>/c/${from + i}</link></item>`).join(
+        '',
+      );
+    const doc = (from: number, to: number) => `<rss version="2.0"><channel><title>T</title>${items(from, to)}</channel></rss>`;
+    const now = new Date('2026-01-01T00:00:00Z');
+    const job = (text: string, digest: string | null) => ({
+      input: { kind: 'text' as const, text },
+      url: URL_OF,
+      discover: false,
+      normalizeAt: now,
+      tracking: { digest, salt: '' },
+    });
+    const first = await parseDocument(job(doc(0, 50), null));
+    if (first.kind !== 'normalized' || !first.tracked) throw new Error(`expected a tracked read, got ${first.kind}`);
+    expect(first.items).toHaveLength(50);
+    const digest = writeItemDigest(first.tracked.context, first.tracked.entries);
+    expect(readItemDigest(digest)?.entries.size).toBe(50);
+    const next = await parseDocument(job(doc(0, 51), digest));
+    if (next.kind !== 'normalized' || !next.tracked) throw new Error(`expected a tracked read, got ${next.kind}`);
+    expect(next.items.map((item) => item.title)).toEqual(['Column number 50']);
+    expect(next.tracked.known).toHaveLength(50);
+    // A new item with the link of a known one is matched against it by the store: the whole document is read.
+    const clash = `<rss version="2.0"><channel><title>T</title><item><title>A new title</title><link>/c/3</link></item>${items(0, 50)}</channel></rss>`;
+    const whole = await parseDocument(job(clash, digest));
+    if (whole.kind !== 'normalized' || !whole.tracked) throw new Error(`expected a tracked read, got ${whole.kind}`);
+    expect(whole.items).toHaveLength(51);
+    expect(whole.tracked.known).toEqual([]);
+    // Past the item cap the document is read whole and cut, untracked.
+    const capped = await parseDocument({ ...job(doc(0, 51), digest), maxItems: 10 });
+    expect(capped).toMatchObject({ kind: 'normalized', droppedItems: 41 });
+    expect(capped.kind === 'normalized' && capped.tracked).toBeFalsy();
+  });
+
+  it('tells JSON items apart that JSON cannot write again, and reads whole one nested too deep to hash', async () => {
+    const json = (title: string) =>
+      `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"a","title":${title}},{"id":"b","title":"B"}]}`;
+    const first = await parseFeedTracked(json('null'), URL_OF, track(null));
+    const known = track({ context: first.context!, hashes: new Set(first.itemHashes) });
+    const infinite = await parseFeedTracked(json('1e400'), URL_OF, known);
+    expect(infinite.parsed.items.map((item) => item.title)).toEqual(['Infinity']);
+    const deep = `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"a","title":"A","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}]}`;
+    const read = await parseFeedTracked(deep, URL_OF, known);
+    expect(read.itemHashes).toBeNull();
+    expect(read.parsed.items.map((item) => item.title)).toEqual(['A']);
+  });
+
+  it('reads a digest it did not write as none', () => {
+    expect(readItemDigest(null)).toBeNull();
+    expect(readItemDigest('')).toBeNull();
+    expect(readItemDigest('v0\nctx\nabc i1')).toBeNull();
+    expect(readItemDigest('garbage')).toBeNull();
+    const item = { itemId: 'g', canonicalUrl: 'https://x.example/a', titleKey: null } as Parameters<typeof identitiesOf>[0];
+    const entry = { raw: 'r1', identities: identitiesOf(item) };
+    expect(readItemDigest(writeItemDigest('ctx', [entry]))).toEqual({ context: 'ctx', entries: new Map([['r1', entry.identities]]) });
+    expect(sharesIdentity([entry], [{ raw: 'r2', identities: identitiesOf({ ...item, itemId: 'other' }) }])).toBe(true);
+    expect(sharesIdentity([entry], [{ raw: 'r2', identities: identitiesOf({ ...item, itemId: 'other', canonicalUrl: null }) }])).toBe(
+      false,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Generated documents
+
+const TRICKY_TEXT = [
+  'plain words',
+  '<![CDATA[ </item> <item> </entry> <entry> ]]>',
+  '<!-- </item><item> -->',
+  '&lt;item&gt; escaped &amp; more',
+  'Ünïcödé — “quotes” 🙂',
+  '<?pi </item> ?>',
+  '&amp;amp; &#233; &#x1F600;',
+];
+
+function pick<T>(random: () => number, values: readonly T[]): T {
+  return values[Math.floor(random() * values.length)]!;
+}
+
+function trickyText(random: () => number): string {
+  return Array.from({ length: intBetween(random, 0, 3) }, () => pick(random, TRICKY_TEXT)).join(' ');
+}
+
+/** One RSS item's children: titles, links (relative and absolute), guids, odd nested elements. */
+function rssItemBody(random: () => number, n: number): string {
+  const parts = [
+    `<title>${pick(random, ['Column', 'Opinion', 'Letters from abroad'])} ${n % 7} ${trickyText(random)}</title>`,
+    random() < 0.8
+      ? `<link>${random() < 0.5 ? `/c/${n % 9}.html` : `https://columns.example/c/${n % 11}?utm_source=x&amp;id=${n}`}</link>`
+      : '',
+    random() < 0.6 ? `<guid isPermaLink="false">g-${n % 13}</guid>` : '',
+    random() < 0.5 ? `<description>${trickyText(random)}</description>` : '',
+    random() < 0.3 ? `<dc:creator>Author ${n % 4}</dc:creator>` : '',
+    random() < 0.3 ? `<pubDate>Sun, 0${1 + (n % 9)} Jun 2025 08:00:00 GMT</pubDate>` : '',
+    random() < 0.2 ? `<media:group><item>nested</item><entry>also</entry></media:group>` : '',
+    random() < 0.2 ? `<category domain="a>b" label='</item>'>news</category>` : '',
+  ];
+  return parts.join(random() < 0.5 ? '\n  ' : '');
+}
+
+function generatedFeed(random: () => number, doc: number): string {
+  const format = pick(random, ['rss2', 'rss1', 'atom', 'json'] as const);
+  const count = intBetween(random, 0, 12);
+  const gap = () => pick(random, ['', '\n', ' <!-- between --> ', '<?pi x?>', '\n\t']);
+  if (format === 'json') {
+    const items = Array.from({ length: count }, (_, n) => ({
+      id: random() < 0.7 ? `j-${n % 6}` : undefined,
+      title: `JSON column ${n % 5} ${trickyText(random)}`,
+      url: random() < 0.5 ? `/j/${n % 7}` : `https://columns.example/j/${n}`,
+      content_html: trickyText(random),
+    }));
+    return JSON.stringify({
+      version: 'https://jsonfeed.org/version/1.1',
+      title: `Doc ${doc}`,
+      items,
+      ...(random() < 0.3 ? { authors: [{ name: 'Feed Person' }] } : {}),
+    });
+  }
+  if (format === 'atom') {
+    const entry = (n: number) =>
+      random() < 0.05
+        ? '<entry/>'
+        : `<entry${random() < 0.2 ? ` xml:base="https://base${n % 3}.example/"` : ''}><title type="${pick(random, ['text', 'html'])}">Entry ${n % 6} ${trickyText(random)}</title>` +
+          `<id>tag:x,2025:${n % 8}</id><link href="/e/${n % 5}" rel="alternate"/>` +
+          (random() < 0.3 ? '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>x <b>y</b></p></div></content>' : '') +
+          (random() < 0.2 ? '<author><name>Entry Author</name></author>' : '') +
+          `<updated>2025-06-0${1 + (n % 9)}T00:00:00Z</updated></entry>`;
+    const entries = Array.from({ length: count }, (_, n) => gap() + entry(n)).join('');
+    const head = random() < 0.3 ? '<author><name>Feed Author</name></author>' : '';
+    const base = random() < 0.3 ? ' xml:base="https://atom-base.example/dir/"' : '';
+    return `<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"${base}><title>Doc ${doc}</title>${head}${entries}${gap()}<link href="/"/></feed>`;
+  }
+  const item = (n: number) =>
+    random() < 0.05 ? '<item/>' : `<item${random() < 0.2 ? ` rdf:about="x>${n}"` : ''}>${rssItemBody(random, n)}</item>`;
+  const items = Array.from({ length: count }, (_, n) => gap() + item(n)).join('');
+  const channelHead = `<title>Doc ${doc}</title><link>https://columns.example/</link>${random() < 0.3 ? '<dc:creator>Channel Person</dc:creator>' : ''}`;
+  const ns =
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"';
+  if (format === 'rss1') {
+    return `<?xml version="1.0"?><rdf:RDF xmlns="http://purl.org/rss/1.0/" ${ns}><channel>${channelHead}</channel>${items}${gap()}</rdf:RDF>`;
+  }
+  // Sometimes an item outside the channel (not read as an item) and a stray tail element.
+  const outside = random() < 0.1 ? '<item><title>outside the channel</title></item>' : '';
+  const base = random() < 0.2 ? ' xml:base="https://rss-base.example/a/"' : '';
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" ${ns}><channel${base}>${channelHead}${items}${gap()}<ttl>60</ttl></channel>${outside}</rss>`;
+}
