@@ -130,7 +130,9 @@ async function parseXmlFeed(text: string, baseUrl: string | null, tracking: Trac
   // The known items are cut out of the document before the parser sees it; the context is read
   // from what is left (the channel, the root's attributes), which is all of the document but them.
   const skip = known ? skippedHashes(hashes, known) : hashes.map(() => false);
-  if (skip.some(Boolean)) {
+  // Worth a cut document only when the known items are most of it: a mismatch reads it again whole.
+  const skippedChars = spans.reduce((sum, [start, end], index) => (skip[index] ? sum + end - start : sum), 0);
+  if (skip.some(Boolean) && skippedChars * 2 >= xml.length) {
     const partial = await buildTree(withoutItems(xml, spans, skip)).catch(() => null);
     const read = partial && readTree(partial, baseUrl, tracking.salt);
     // A channel that reads otherwise now (an author, a base), or a cut document the parser reads
