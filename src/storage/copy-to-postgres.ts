@@ -73,8 +73,11 @@ export async function copyToPostgres(
       }
       await flush();
       if (identity) {
+        // Stories go on from the highest id SQLite ever gave (a pruned story's id is never given again).
+        const high = name === 'stories' ? storyIdHigh(sqlite) : 1;
         await pg.query(
-          `SELECT setval(pg_get_serial_sequence('${name}', '${identity}'), greatest((SELECT max(${identity}) FROM ${name}), 1))`,
+          `SELECT setval(pg_get_serial_sequence('${name}', '${identity}'), greatest((SELECT max(${identity}) FROM ${name}), $1::bigint, 1))`,
+          [high],
         );
       }
       const source = (sqlite.prepare(`SELECT count(*) AS n FROM ${name}`).get() as { n: number }).n;
@@ -98,4 +101,10 @@ export async function copyToPostgres(
     sqlite.close();
     await pg.close();
   }
+}
+
+/** The highest story id the SQLite store ever gave (schema version 17). */
+function storyIdHigh(sqlite: ReturnType<typeof openDatabase>): number {
+  const row = sqlite.prepare(`SELECT value FROM meta WHERE key = 'story_id_high'`).get() as { value: number } | undefined;
+  return row?.value ?? 1;
 }

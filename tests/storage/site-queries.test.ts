@@ -213,6 +213,7 @@ describe('the sqlite store for the site', () => {
     await sqliteBackend.exec(location, `INSERT INTO meta (key, value) VALUES ('search_filled', 0)`);
     await sqliteBackend.exec(location, `ALTER TABLE feeds DROP COLUMN body_hash`);
     await sqliteBackend.exec(location, `DROP TABLE feed_item_digests`);
+    await sqliteBackend.exec(location, `DELETE FROM meta WHERE key = 'story_id_high'`);
     await sqliteBackend.exec(location, `PRAGMA user_version = 13`);
     const reopened = await sqliteBackend.open(location);
     expect(await searchFor(reopened, 'before')).toEqual(['Stored before search']);

@@ -12,8 +12,11 @@ const state = { url: 'https://a.example.com/feed', etag: null, lastModified: nul
 describe.each(storeBackends)('the $name store', (backend) => {
   let store: Store;
 
+  let location: string;
+
   beforeEach(async () => {
-    store = await backend.open(await backend.newLocation());
+    location = await backend.newLocation();
+    store = await backend.open(location);
     await store.syncFeeds(
       ['a', 'b', 'c'].map((id) => ({ id, url: `https://${id}.example.com/feed`, title: null, outlet: null, tags: [] })),
     );
@@ -336,6 +339,36 @@ describe.each(storeBackends)('the $name store', (backend) => {
       const again = await save('a', [item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat' })]);
       expect(again).toMatchObject({ added: 0 });
       expect(await store.countStories()).toBe(1);
+    });
+
+    it("never gives a pruned story's id to a new story (its kept keys would name it, and digest cursors pass it)", async () => {
+      await save('a', [item({ id: 'kept', title: 'A column that stays stored' })]);
+      // The newest story (the highest id) is the one pruned.
+      await save('a', [
+        item({ id: 'old', published: new Date('2026-08-01T00:00:00Z'), title: 'Summer column on heat', link: 'https://a.example.com/old' }),
+      ]);
+      const highest = await store.maxStoryId();
+      expect(await store.pruneStories(new Date('2026-09-01T00:00:00Z'))).toBe(1);
+      await store.close();
+      store = await backend.open(location);
+      await save('b', [item({ id: 'z', title: 'Another feed, another column', link: 'https://b.example.com/z' })]);
+      expect(await store.maxStoryId()).toBeGreaterThan(highest);
+      // The pruned column listed again stays a tombstone: it joins no story.
+      expect(
+        await save('a', [
+          item({
+            id: 'old',
+            published: new Date('2026-08-01T00:00:00Z'),
+            title: 'Summer column on heat',
+            link: 'https://a.example.com/old',
+          }),
+        ]),
+      ).toMatchObject({ added: 0 });
+      const stories = await store.listStories({ limit: 10 });
+      expect(stories.map((story) => `${story.title}: ${story.sources.map((source) => source.feedId).join(' ')}`).sort()).toEqual([
+        'A column that stays stored: a',
+        'Another feed, another column: b',
+      ]);
     });
 
     it('does not store items already older than retention, and remembers them', async () => {

@@ -261,4 +261,16 @@ export const migrations: readonly string[] = [
     digest TEXT NOT NULL
   );
   `,
+  `
+  -- Version 17. Story ids are given by the store from the highest id ever given, never reused:
+  -- SQLite's own choice (the highest id stored, plus one) gave a pruned newest story's id to the
+  -- next story, so the pruned story's kept keys named that unrelated story (a feed listing the
+  -- pruned column again became its source) and a digest whose cursor had passed the id skipped it.
+  -- The mark starts above every id a story, a key or a digest run names.
+  INSERT INTO meta (key, value) VALUES ('story_id_high', max(
+    coalesce((SELECT max(id) FROM stories), 0),
+    coalesce((SELECT max(story_id) FROM story_keys), 0),
+    coalesce((SELECT max(to_story_id) FROM digest_runs), 0)
+  ));
+  `,
 ];

@@ -84,9 +84,14 @@ export function createStoryStore(db: Database) {
     Array(rows)
       .fill(`(${Array(columns).fill('?').join(', ')})`)
       .join(', ');
+  // Ids are given here, from the highest ever given (meta story_id_high), never SQLite's max(id) + 1:
+  // that would hand a pruned newest story's id to the next story, and its kept keys (tombstones)
+  // and the digests' cursors would then name an unrelated story.
   const insertStories = multiRow(
-    (rows) => `INSERT INTO stories (${STORY_COLUMNS.join(', ')}) VALUES ${values(rows, STORY_COLUMNS.length)} RETURNING id, public_id`,
+    (rows) => `INSERT INTO stories (id, ${STORY_COLUMNS.join(', ')}) VALUES ${values(rows, STORY_COLUMNS.length + 1)}`,
   );
+  const selectHighId = db.prepare<[], { value: number }>(`SELECT value FROM meta WHERE key = 'story_id_high'`);
+  const raiseHighId = db.prepare(`UPDATE meta SET value = ? WHERE key = 'story_id_high'`);
   const insertSources = multiRow(
     (rows) => `INSERT INTO story_sources (story_id, feed_id, link, first_seen_at, content_hash) VALUES ${values(rows, 5)}`,
   );
@@ -133,16 +138,12 @@ export function createStoryStore(db: Database) {
   });
 
   /** Runs `statement(rows)` over `rows` in chunks, each row flattened to its parameters. */
-  function writeRows<T>(rows: readonly T[], statement: (rows: number) => Statement, params: (row: T) => unknown[]): unknown[] {
-    const returned: unknown[] = [];
+  /** Runs `statement` over `rows` in multi-row chunks; `params` gets each row and its index in `rows`. */
+  function writeRows<T>(rows: readonly T[], statement: (rows: number) => Statement, params: (row: T, index: number) => unknown[]): void {
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
       const chunk = rows.slice(start, start + ROWS_PER_INSERT);
-      const prepared = statement(chunk.length);
-      const flat = chunk.flatMap(params);
-      if (prepared.reader) returned.push(...prepared.all(...flat));
-      else prepared.run(...flat);
+      statement(chunk.length).run(...chunk.flatMap((row, offset) => params(row, start + offset)));
     }
-    return returned;
   }
 
   /**
@@ -205,7 +206,10 @@ export function createStoryStore(db: Database) {
   /** Carries out a plan: new stories first (their ids resolve the plan's references), then sources, keys and edits. */
   function applyPlan(feedId: string, plan: SavePlan, now: Date): void {
     const nowMs = now.getTime();
-    const inserted = writeRows(plan.inserts, insertStories, ({ item, publicId }) => [
+    const firstId = (selectHighId.get()?.value ?? 0) + 1;
+    if (plan.inserts.length > 0) raiseHighId.run(firstId + plan.inserts.length - 1);
+    writeRows(plan.inserts, insertStories, ({ item, publicId }, index) => [
+      firstId + index,
       feedId,
       item.title,
       item.link,
@@ -221,14 +225,12 @@ export function createStoryStore(db: Database) {
       JSON.stringify(item.categories),
       nowMs,
       publicId,
-    ]) as Array<{ id: number; public_id: string }>;
-    // RETURNING rows come in no promised order: matched back by their unique public id.
-    const idByPublicId = new Map(inserted.map((row) => [row.public_id, row.id]));
-    const resolve = (ref: StoryRef): number => (ref.kind === 'stored' ? ref.id : idByPublicId.get(plan.inserts[ref.index]!.publicId)!);
+    ]);
+    const resolve = (ref: StoryRef): number => (ref.kind === 'stored' ? ref.id : firstId + ref.index);
     writeRows(plan.sources, insertSources, ({ story, item }) => [resolve(story), feedId, item.link, nowMs, item.contentHash]);
     writeRows(plan.keys, insertKeys, ({ key, story }) => [key, resolve(story)]);
     for (const { key, story } of plan.rebinds) rebindKey.run(key, resolve(story));
-    writeRows(plan.inserts, queueForSearch, ({ publicId }) => [idByPublicId.get(publicId)!]);
+    writeRows(plan.inserts, queueForSearch, (_, index) => [firstId + index]);
     for (const { storyId, item } of plan.edits) {
       editStory.run({ ...editFields(item, nowMs), id: storyId });
       setSourceHash.run(item.contentHash, item.link, storyId, feedId);
