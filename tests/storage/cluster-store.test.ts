@@ -2,7 +2,8 @@
  * The cluster part of the PostgreSQL store: ticks claimed once, polls planned with their jobs in
  * one transaction, feed leases with a fencing token, the per-host cap across processes.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { FeedSource } from '../../src/model.ts';
 import { LostLeaseError, type ClusterStore, type FeedLease, type Store } from '../../src/storage/store.ts';
@@ -135,6 +136,36 @@ describe('the postgres cluster store', () => {
     // The backlog's jobs share one creation time: any of them may come next, never before the retry.
     expect(handled[0]).toBe('f29');
     expect(handled[1]).toMatch(/^f(0\d|1\d|2[0-8])$/);
+  });
+
+  it("gives pg-boss's job table an index in its fetch order, so a fetch reads a few jobs, not the backlog", async () => {
+    const location = await backend.newLocation();
+    const schema = `${location}_jobs`;
+    const limits = { pollExpireSeconds: 60, digestExpireSeconds: 60 };
+    // Two processes starting at once both create it, or find it.
+    const queues = await Promise.all(
+      [0, 1].map(() => createPgBossQueue(schemaUrl(location), limits, silent, { schema, maxConnections: 2 })),
+    );
+    onTestFinished(() => Promise.all(queues.map((queue) => queue.stop(1_000))).then(() => undefined));
+    const client = new pg.Client({ connectionString: inject('postgresUrl') });
+    await client.connect();
+    onTestFinished(() => client.end());
+    const { rows } = await client.query<{ tablename: string }>(
+      `SELECT tablename FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%(name, priority DESC, created_on, id) WHERE (state < %'`,
+      [schema],
+    );
+    // The partitioned table and both queues' partitions.
+    expect(rows.map((row) => row.tablename)).toHaveLength(3);
+    // With a backlog, the fetch's query walks it in order instead of sorting it.
+    await client.query(`SET search_path = "${schema}"`);
+    await client.query(`SET enable_seqscan = off`);
+    const plan = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT id FROM job WHERE name = 'columnwire-poll' AND state < 'active' AND start_after < now()
+       ORDER BY priority desc, created_on, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    );
+    const text = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
+    expect(text).toMatch(/Index Scan using \S*priority_created_on_id/);
+    expect(text).not.toMatch(/Sort/);
   });
 
   it('splits the due feeds between two planners at once, never giving one feed to both', async () => {
