@@ -140,7 +140,8 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
     slot.timer = setTimeout(check, timeoutMs);
     peakBusy = Math.max(peakBusy, busyCount());
     try {
-      slot.worker.postMessage({ id: pending.id, job: pending.job } satisfies JobMessage, transferListOf(pending.job));
+      const job = sendable(pending.job);
+      slot.worker.postMessage({ id: pending.id, job } satisfies JobMessage, transferListOf(job));
     } catch (error) {
       finish(slot, { kind: 'failed', reason: `parse job could not be sent to a worker (${(error as Error).message})` }, false);
     }
@@ -250,6 +251,16 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
       await Promise.all(workers.map((slot) => slot.worker.terminate()));
     },
   };
+}
+
+/**
+ * The job as it can be posted: an empty body (one moved to a worker already reads as empty) is a
+ * fresh empty array. A detached buffer in a transfer list makes postMessage drop the message
+ * without a word, and the job would wait for the wall-clock cap.
+ */
+function sendable(job: ParseJob): ParseJob {
+  const { input } = job;
+  return input.kind === 'bytes' && input.body.byteLength === 0 ? { ...job, input: { ...input, body: new Uint8Array(0) } } : job;
 }
 
 /** The body's memory when the job allows moving it and the view owns all of it (not a slice of Node's shared pool). */

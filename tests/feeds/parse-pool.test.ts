@@ -76,6 +76,10 @@ describe('the parse pool: same results as parsing in-process', () => {
     const copied = await pool.parse(job(pooled, { input: { kind: 'bytes', body: pooled, contentType: null, transfer: true } }));
     expect(copied.kind === 'parsed' && copied.parsed.items.length).toBe(1);
     expect(pooled.byteLength).toBeGreaterThan(0);
+    // Bytes moved once are gone: the same body again is an empty document at once (postMessage
+    // drops a message whose transfer list holds a moved buffer, without an error).
+    const again = await pool.parse(job(owned, { input: { kind: 'bytes', body: owned, contentType: null, transfer: true } }));
+    expect(again).toEqual({ kind: 'failed', reason: 'not a feed: the document is empty' });
   });
 
   it('answers an HTML page with the feed links it advertises when asked to discover', async () => {
