@@ -115,15 +115,14 @@ async function normalizeTracked(
   const digest = readItemDigest(tracking.digest);
   const skippable = { has: (raw: string) => digest?.entries.get(raw)?.includes(SHARED_ID) === false };
   const known = digest ? { context: digest.context, hashes: skippable } : null;
-  let read = await parseFeedTracked(text, url, { known, salt: tracking.salt, maxItems });
+  const read = await parseFeedTracked(text, url, { known, salt: tracking.salt, maxItems });
   if (read.itemHashes === null) return { kind: 'whole', parsed: read.parsed };
-  let outcome = normalizeRead(read, now);
+  const outcome = normalizeRead(read, now);
   const knownEntries = read.knownHashes.map((raw): DigestEntry => ({ raw, identities: digest?.entries.get(raw) ?? [] }));
   if (!sharesIdentity(knownEntries, outcome.tracked.entries)) return { ...outcome, tracked: { ...outcome.tracked, known: knownEntries } };
-  read = await parseFeedTracked(text, url, { known: null, salt: tracking.salt, maxItems });
-  if (read.itemHashes === null) return { kind: 'whole', parsed: read.parsed };
-  outcome = normalizeRead(read, now);
-  return outcome;
+  // A new item identified like a known one: the store matches them against each other, so all are read.
+  const all = await parseFeedTracked(text, url, { known: null, salt: tracking.salt, maxItems });
+  return all.itemHashes === null ? { kind: 'whole', parsed: all.parsed } : normalizeRead(all, now);
 }
 
 function normalizeRead(read: TrackedFeed, now: Date): Extract<ParseOutcome, { kind: 'normalized' }> & { tracked: TrackedItems } {
