@@ -7,9 +7,11 @@
  * outside it): under another context every item is read again. Pure.
  *
  * An item is skipped only when skipping stores exactly what reading it would: its raw text is
- * unchanged (so its content hash is, and the store writes nothing for it), no new item shares
- * its id, link or title (which would change how the new item matches), and no raw text appears
- * twice in the document (identical items are told apart by position).
+ * unchanged under the same context and pick (so its content hash is, and the store writes
+ * nothing for it); it shared its id with no other item; its raw text appears once in the
+ * document (identical items are told apart by position); no new item shares its id, link or
+ * title; and no item read matches a story the feed carries (planSave's `othersUnread`: the
+ * poller then reads the whole document). The last two would change how the new items match.
  */
 import { createHash } from 'node:crypto';
 import type { NormalizedItem } from '../model.ts';

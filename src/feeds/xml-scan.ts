@@ -204,16 +204,20 @@ export function childElementSpans(xml: string, parentPath: readonly string[], na
   let itemStart = -1;
   let at = xml.indexOf('<');
   while (at !== -1) {
-    let end: number | undefined;
-    if (xml.startsWith('<![CDATA[', at)) end = cdataEnd(at + 9)?.end;
-    else if (xml.startsWith('<!--', at)) end = commentEnd(at + 4)?.end;
-    else if (xml[at + 1] === '?') end = piEnd(at + 2)?.end;
-    else if (xml[at + 1] === '!') return null; // a DOCTYPE (its entities are the whole document's) or a stray declaration
-    if (end === undefined && (xml.startsWith('<![CDATA[', at) || xml.startsWith('<!--', at) || xml[at + 1] === '?')) return null;
-    if (end !== undefined) {
-      at = xml.indexOf('<', end);
+    // A CDATA section, comment or PI is skipped whole; one left open is not read as the parser would.
+    const markup = xml.startsWith('<![CDATA[', at)
+      ? cdataEnd(at + 9)
+      : xml.startsWith('<!--', at)
+        ? commentEnd(at + 4)
+        : xml[at + 1] === '?'
+          ? piEnd(at + 2)
+          : undefined;
+    if (markup === null) return null;
+    if (markup !== undefined) {
+      at = xml.indexOf('<', markup.end);
       continue;
     }
+    if (xml[at + 1] === '!') return null; // a DOCTYPE (its entities are the whole document's) or a stray declaration
     const tag = readTag(xml, at, quotes);
     if (tag.name === null) return null;
     const depth = stack.length;

@@ -22,13 +22,15 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
       db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [SYNC_LOCK]);
         const ids = sources.map((source) => source.id);
+        const urls = sources.map((source) => source.url);
+        const picks = sources.map((source) => pickSignature(source.pick));
         await tx.run(`UPDATE feeds SET in_config = 0 WHERE in_config = 1 AND NOT (id = ANY($1::text[]))`, [ids]);
         // A feed whose URL or pick changes reads its next document whole.
         await tx.run(
           `
           DELETE FROM feed_item_digests d USING feeds f, unnest($1::text[], $2::text[], $3::text[]) AS s (id, url, pick)
           WHERE d.feed_id = f.id AND f.id = s.id AND (f.configured_url <> s.url OR f.pick IS DISTINCT FROM s.pick)`,
-          [ids, sources.map((source) => source.url), sources.map((source) => pickSignature(source.pick))],
+          [ids, urls, picks],
         );
         await tx.run(
           `
@@ -51,7 +53,7 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
             consecutive_errors = CASE WHEN f.configured_url = excluded.configured_url THEN f.consecutive_errors ELSE 0 END,
             last_error = CASE WHEN f.configured_url = excluded.configured_url THEN f.last_error END
           WHERE f.in_config <> 1 OR f.configured_url <> excluded.configured_url OR f.pick IS DISTINCT FROM excluded.pick`,
-          [ids, sources.map((source) => source.url), sources.map((source) => pickSignature(source.pick))],
+          [ids, urls, picks],
         );
       }),
 
