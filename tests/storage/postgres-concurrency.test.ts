@@ -2,7 +2,8 @@
  * What only PostgreSQL has to prove: many processes write at once. Each store here is its own
  * pool of connections, as a worker process would have, all on one schema.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { FeedSource } from '../../src/model.ts';
 import type { Store } from '../../src/storage/store.ts';
@@ -20,11 +21,44 @@ const state = (id: string) => ({
 });
 
 async function processes(count: number): Promise<Store[]> {
-  const location = await backend.newLocation();
+  return (await processesAt(await backend.newLocation(), count)).stores;
+}
+
+async function processesAt(location: string, count: number): Promise<{ location: string; stores: Store[] }> {
   // Opened at once: two processes starting on an empty database migrate it once between them.
   const stores = await Promise.all(Array.from({ length: count }, () => backend.open(location)));
   onTestFinished(async () => void (await Promise.all(stores.map((store) => store.close()))));
-  return stores;
+  return { location, stores };
+}
+
+/**
+ * A session of its own that holds feed `feedId`'s row locked: a save of that feed then stops
+ * mid-transaction (its stories written, not committed) at its feed state's update, until `release`.
+ */
+async function holdFeedRow(location: string, feedId: string) {
+  const client = new pg.Client({ connectionString: inject('postgresUrl') });
+  await client.connect();
+  onTestFinished(() => client.end());
+  await client.query('BEGIN');
+  await client.query(`SELECT 1 FROM ${location}.feeds WHERE id = $1 FOR UPDATE`, [feedId]);
+  /** Sessions of this database waiting for a lock of `kind`: 'transactionid' (a row's writer) or 'advisory'. */
+  const waiting = async (kind: 'transactionid' | 'advisory') =>
+    Number(
+      (
+        await client.query<{ n: string }>(
+          `SELECT count(DISTINCT l.pid) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE NOT l.granted AND l.locktype = $1 AND a.datname = current_database()`,
+          [kind],
+        )
+      ).rows[0]!.n,
+    );
+  return { waiting, release: () => client.query('COMMIT') };
+}
+
+/** Settles `promise` into a flag, so a test can ask whether it is still pending. */
+function watch<T>(promise: Promise<T>) {
+  const watched = { done: false, result: promise.finally(() => void (watched.done = true)) };
+  return watched;
 }
 
 describe('the postgres store under concurrent writers', () => {
@@ -74,6 +108,60 @@ describe('the postgres store under concurrent writers', () => {
     expect(await reader.countStories()).toBe(3 * 15 * 3);
     expect(snapshots.length).toBeGreaterThan(3);
     for (const snapshot of snapshots) expect(await reader.storyIdsInRange(0, snapshot.max)).toEqual(snapshot.ids);
+  });
+
+  it('lets saves of unrelated columns run while one is uncommitted, holds back a copy of its column and the digest cursor', async () => {
+    const { location, stores } = await processesAt(await backend.newLocation(), 4);
+    const [first, unrelated, syndicated, reader] = stores as [Store, Store, Store, Store];
+    await first.syncFeeds(['a', 'b', 'c'].map(feed));
+    const column = (feedId: string, link: string, title: string) =>
+      normalizeItems([item({ id: `${feedId}-${link}`, link: `https://columns.example.com/${link}?utm_source=${feedId}`, title })], NOW);
+    const seen = await reader.maxStoryId();
+    const held = await holdFeedRow(location, 'a');
+    // Feed a's save writes its new story, then waits at its feed row, uncommitted.
+    const saveA = watch(first.saveFetched('a', column('a', 'budget', 'The budget nobody read'), state('a'), NOW, null));
+    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    // Another feed's unrelated column is stored meanwhile.
+    expect((await unrelated.saveFetched('b', column('b', 'harbour', 'Down at the harbour'), state('b'), NOW, null)).added).toBe(1);
+    // A copy of feed a's column, and the digest cursor, wait for it.
+    const saveC = watch(syndicated.saveFetched('c', column('c', 'budget', 'The budget nobody read'), state('c'), NOW, null));
+    const cursor = watch(reader.maxStoryId());
+    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(2);
+    expect([saveA.done, saveC.done, cursor.done]).toEqual([false, false, false]);
+    await held.release();
+    const [a, c, max] = await Promise.all([saveA.result, saveC.result, cursor.result]);
+    expect([a.added, c.added]).toEqual([1, 0]);
+    const stories = await reader.listStories({ limit: 10 });
+    expect(stories).toHaveLength(2);
+    expect(
+      stories
+        .find((story) => story.title === 'The budget nobody read')!
+        .sources.map((source) => source.feedId)
+        .sort(),
+    ).toEqual(['a', 'c']);
+    expect(await reader.storyIdsInRange(seen, max)).toEqual(stories.map((story) => story.id).sort((x, y) => x - y));
+  });
+
+  it('holds back a re-issue of an uncommitted column (same title, new link) until it commits, then stores it once', async () => {
+    const { location, stores } = await processesAt(await backend.newLocation(), 2);
+    const [first, second] = stores as [Store, Store];
+    await first.syncFeeds(['a', 'b'].map(feed));
+    const issue = (feedId: string, link: string) =>
+      normalizeItems(
+        [item({ id: `${feedId}-1`, link: `https://${link}.example.com/column`, title: 'Why the tide turned', author: 'Jane Doe' })],
+        NOW,
+      );
+    const held = await holdFeedRow(location, 'a');
+    const saveA = watch(first.saveFetched('a', issue('a', 'first-outlet'), state('a'), NOW, null));
+    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    const saveB = watch(second.saveFetched('b', issue('b', 'second-outlet'), state('b'), NOW, null));
+    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(1);
+    expect(saveB.done).toBe(false);
+    await held.release();
+    await Promise.all([saveA.result, saveB.result]);
+    const stories = await first.listStories({ limit: 10 });
+    expect(stories).toHaveLength(1);
+    expect(stories[0]!.sources.map((source) => source.feedId).sort()).toEqual(['a', 'b']);
   });
 
   it("shows one process's write to another's content version within its recheck time", async () => {

@@ -1,11 +1,20 @@
 /**
  * Deduplicated stories in PostgreSQL, planned by plan-save.ts exactly as in SQLite. Several
- * workers save at once here, so a plan that adds anything (a story, a source, a key) is made
- * again under a transaction-level advisory lock: dedup across feeds sees every story committed
- * before it, and story ids are committed in the order they are drawn, which keeps them a
- * digest cursor (a run never misses a story that committed late under a lower id). A document
- * that changes nothing, or only edits, takes no lock.
+ * workers save at once here; two locks keep that equal to saving one feed at a time:
+ * - **Key locks.** A plan that adds anything (a story, a source, a key) is made again under a
+ *   transaction-level advisory lock on each cross-feed key it touches: its items' URL keys and
+ *   title keys (item keys name one feed, which its lease gives to one worker). So dedup across
+ *   feeds sees every story committed before it, while saves of unrelated columns run side by
+ *   side. A save whose items would need more than MAX_KEY_LOCKS of them takes the story write
+ *   lock alone, excluding every other adding save, as all did before key locks.
+ * - **The story write lock, shared.** Every adding save holds it in shared mode until it
+ *   commits; a reader of the highest story id (a digest's cursor) takes it exclusively first, so
+ *   it reads only once every id drawn before has committed: a run never misses a story that
+ *   committed late under a lower id.
+ * A document that changes nothing, or only edits, takes no lock. The content version is spread
+ * over CONTENT_VERSION_SHARDS rows, so saves do not queue on one row either.
  */
+import { createHash } from 'node:crypto';
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import {
   itemKey,
@@ -18,6 +27,7 @@ import {
   type SaveLookups,
   type SavePlan,
   type StoryRef,
+  urlKey,
 } from '../plan-save.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { decodeEntities } from '../../html-text.ts';
@@ -45,8 +55,17 @@ const STORY_ROW = [
 /** Age over which a search match's relevance halves (30 days), as in SQLite. */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
 
-/** Transaction lock key held while a feed's new stories, sources and keys are written. */
+/** The story write lock (see the file comment); also the first half of every key lock's two-part key. */
 const STORY_WRITE_LOCK = 7_243_653;
+/**
+ * The rows of meta the content version is the sum of: a save bumps the one its connection's
+ * process id picks, so concurrent saves rarely wait on one row's lock (schema version 18).
+ */
+const CONTENT_VERSION_SHARDS = 16;
+const BUMP_CONTENT_VERSION = `UPDATE meta SET value = value + 1
+  WHERE key = CASE pg_backend_pid() % ${CONTENT_VERSION_SHARDS} WHEN 0 THEN 'content_version' ELSE 'content_version:' || pg_backend_pid() % ${CONTENT_VERSION_SHARDS} END`;
+/** Past this many key locks a save takes the story write lock exclusively (PostgreSQL's lock table is finite). */
+const MAX_KEY_LOCKS = 256;
 /** Public ids asked about per new item in the one query (the first is nearly always free). */
 const PUBLIC_ID_CANDIDATES = 4;
 
@@ -55,6 +74,27 @@ interface KeyRow {
   story_id: number;
   stored: boolean;
   content_hash: string | null;
+}
+
+/** Whether a plan adds anything (a story, a source, a key): only such a save takes locks. */
+const adds = (saved: SavePlan): boolean => saved.inserts.length + saved.sources.length + saved.keys.length > 0;
+
+/** A key's lock: the second half of a two-part advisory lock key (a 32-bit hash; a collision only makes two saves wait). */
+const keyLock = (key: string): number => createHash('sha1').update(key).digest().readInt32BE(0);
+
+/**
+ * The key locks a plan needs: the URL key and title key of every item it adds a story or a
+ * source for, and every URL key it binds. What another feed's save may add under the same keys
+ * (a syndicated copy, a re-issue) then waits for this one, and is planned knowing it.
+ */
+function keyLocks(saved: SavePlan): Set<number> {
+  const locks = new Set<number>();
+  for (const { item } of [...saved.inserts, ...saved.sources]) {
+    if (item.canonicalUrl) locks.add(keyLock(urlKey(item.canonicalUrl)));
+    if (item.titleKey) locks.add(keyLock(`t:${item.titleKey}`));
+  }
+  for (const { key } of saved.keys) if (key.startsWith('u:')) locks.add(keyLock(key));
+  return locks;
 }
 
 /** The story store over a PostgreSQL database. */
@@ -296,6 +336,33 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
           ),
         );
 
+  /**
+   * Takes the locks for `wanted` key locks (see the file comment), beyond those `held` already:
+   * the story write lock in shared mode first (a save holding key locks never waits for it),
+   * then the key locks in one order (no two saves wait for each other), or the story write
+   * lock exclusively past MAX_KEY_LOCKS. Returns the key locks now held, or 'all'.
+   */
+  async function lockKeys(tx: Sql, wanted: ReadonlySet<number>, held: Set<number>): Promise<Set<number> | 'all'> {
+    if (wanted.size > MAX_KEY_LOCKS) {
+      // Holding the shared mode, wait for the exclusive one: two such saves would deadlock
+      // (PostgreSQL detects it and fails one), rarer than rare at this size.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
+      return 'all';
+    }
+    if (held.size === 0) await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [STORY_WRITE_LOCK]);
+    const next = [...wanted].filter((lock) => !held.has(lock)).sort((a, b) => a - b);
+    await tx.query('SELECT count(pg_advisory_xact_lock($1, k)) FROM unnest($2::int[]) AS k', [STORY_WRITE_LOCK, next]);
+    for (const lock of next) held.add(lock);
+    return held;
+  }
+
+  /** Reads the highest story id by `sql`, once every save that drew a lower one has committed (see the file comment). */
+  const settledMaxId = (sql: string, params: unknown[]): Promise<number> =>
+    db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
+      return Number((await tx.query<{ id: number }>(sql, params))[0]!.id);
+    });
+
   return {
     /**
      * Saves one feed's items inside the caller's transaction `tx`; `changed` tells whether
@@ -311,9 +378,15 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     ): Promise<SaveResult & { changed: boolean }> {
       if (items.length === 0) return { added: 0, updated: 0, duplicates: 0, changed: false };
       let saved = await plan(tx, feedId, items, keepAfter, othersUnread);
-      if (saved.inserts.length + saved.sources.length + saved.keys.length > 0) {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
+      if (adds(saved)) {
+        const held = await lockKeys(tx, keyLocks(saved), new Set());
         saved = await plan(tx, feedId, items, keepAfter, othersUnread); // what others committed while this one waited
+        // Rarely, what others committed makes the plan touch keys the first did not (a deadlock
+        // this could make, PostgreSQL detects, failing one save: its feed is fetched again).
+        while (held !== 'all' && adds(saved) && [...keyLocks(saved)].some((lock) => !held.has(lock))) {
+          if ((await lockKeys(tx, keyLocks(saved), held)) === 'all') break;
+          saved = await plan(tx, feedId, items, keepAfter, othersUnread);
+        }
       }
       await applyPlan(tx, feedId, saved, now);
       return { ...saved.result, changed: saved.changed };
@@ -418,19 +491,25 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     prune: (before: Date) =>
       db.transaction(async (tx) => {
         const pruned = await tx.run(`DELETE FROM stories WHERE published_at < $1`, [before.getTime()]);
-        if (pruned > 0) await tx.run(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`);
+        if (pruned > 0) await tx.run(BUMP_CONTENT_VERSION);
         return pruned;
       }),
     /** Marks the merged feeds out of date (inside `sql`'s transaction). */
-    bumpVersion: async (sql: Sql): Promise<void> => void (await sql.run(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`)),
-    /** A number that changes whenever what the merged feeds show changes. */
+    bumpVersion: async (sql: Sql): Promise<void> => void (await sql.run(BUMP_CONTENT_VERSION)),
+    /** A number that changes whenever what the merged feeds show changes (it only grows). */
     version: async (): Promise<number> =>
-      (await db.query<{ value: number }>(`SELECT value FROM meta WHERE key = 'content_version'`))[0]?.value ?? 0,
-    /** The highest story id (ids only grow), 0 when there are none. */
-    maxId: async (): Promise<number> => (await db.query<{ id: number }>(`SELECT coalesce(max(id), 0) AS id FROM stories`))[0]!.id,
-    /** The highest id among stories first seen at or before `at`. */
-    maxIdSeenBefore: async (at: Date): Promise<number> =>
-      (await db.query<{ id: number }>(`SELECT coalesce(max(id), 0) AS id FROM stories WHERE first_seen_at <= $1`, [at.getTime()]))[0]!.id,
+      Number(
+        (
+          await db.query<{ value: number }>(
+            `SELECT coalesce(sum(value), 0) AS value FROM meta WHERE key = 'content_version' OR key LIKE 'content_version:%'`,
+          )
+        )[0]?.value ?? 0,
+      ),
+    /** The highest story id (ids only grow), 0 when there are none; no lower id commits after it is read. */
+    maxId: (): Promise<number> => settledMaxId(`SELECT coalesce(max(id), 0) AS id FROM stories`, []),
+    /** The highest id among stories first seen at or before `at`; no lower id commits after it is read. */
+    maxIdSeenBefore: (at: Date): Promise<number> =>
+      settledMaxId(`SELECT coalesce(max(id), 0) AS id FROM stories WHERE first_seen_at <= $1`, [at.getTime()]),
     /** Ids of stories with fromId < id <= toId, optionally only from some feeds. */
     idsInRange: async (fromId: number, toId: number, feedIds?: readonly string[]): Promise<number[]> =>
       (

@@ -273,4 +273,9 @@ export const migrations: readonly string[] = [
     coalesce((SELECT max(to_story_id) FROM digest_runs), 0)
   ));
   `,
+  `
+  -- Version 18. PostgreSQL spreads its content version over several rows, for concurrent
+  -- writers; one process writes here: nothing to do.
+  SELECT 1;
+  `,
 ];
