@@ -494,7 +494,11 @@ export interface ClusterStore {
   unqueueFeed(feedId: string, now: Date): Promise<void>;
   /** Ends a lease and the feed's queued mark (nothing when the lease was replaced meanwhile). */
   releaseFeedLease(lease: FeedLease): Promise<void>;
-  /** The Store's writes for one fetched feed, fenced by `lease` (each throws LostLeaseError, writing nothing, when it is stale). */
+  /**
+   * The Store's writes for one fetched feed, fenced by `lease` (each throws LostLeaseError,
+   * writing nothing, when it is stale). A write that lands ends the lease in its own commit;
+   * releaseFeedLease after it does nothing.
+   */
   leased(lease: FeedLease): Pick<Store, 'saveFetched' | 'markNotModified' | 'markFailed'>;
   /** Pending deliveries of a run whose addresses are in [from, to], by address. */
   pendingDeliveries(runId: number, from: string, to: string): Promise<Delivery[]>;

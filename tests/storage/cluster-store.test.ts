@@ -214,9 +214,35 @@ describe('the postgres cluster store', () => {
     ).rejects.toBeInstanceOf(LostLeaseError);
     expect(await store!.countStories()).toBe(1);
     expect(await store!.getFeed('a')).toMatchObject({ etag: '"new"', consecutiveErrors: 0 });
-    // The zombie's release does not end the holder's lease.
+    // The zombie's release does not end a holder's lease.
+    await store!.takeFeedLease('a', 'w2', at(64_000), 60_000, 4);
     await store!.releaseFeedLease(zombie);
     expect(await store!.takeFeedLease('a', 'w3', at(65_000), 60_000, 4)).toBe('leased');
+  });
+
+  it("ends a lease with the fenced write that lands (one commit fewer per poll); that lease's later writes are refused", async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds([feed('a'), feed('b'), feed('c')]);
+    const writes: Array<[string, (lease: FeedLease) => Promise<unknown>]> = [
+      ['a', (lease) => store!.leased(lease).saveFetched('a', normalizeItems([item({ id: '1' })], NOW), success('a'), at(1_000), null)],
+      ['b', (lease) => store!.leased(lease).markNotModified('b', success('b'), at(1_000))],
+      ['c', (lease) => store!.leased(lease).markFailed('c', { error: 'boom', nextFetchAt: at(90_000), waitReason: 'backoff' }, at(1_000))],
+    ];
+    for (const [id, write] of writes) {
+      const lease = (await store!.takeFeedLease(id, 'w1', NOW, 60_000, 4)) as FeedLease;
+      await write(lease);
+      // Free at once, for any worker (its host's cap counts it no more), long before the lease's end.
+      const next = (await store!.takeFeedLease(id, 'w2', at(2_000), 60_000, 1)) as FeedLease;
+      expect(next).toMatchObject({ owner: 'w2', token: lease.token + 1 });
+      await expect(write(lease)).rejects.toBeInstanceOf(LostLeaseError);
+      await store!.releaseFeedLease(lease);
+      expect(await store!.takeFeedLease(id, 'w3', at(3_000), 60_000, 4)).toBe('leased');
+    }
+    // Unfenced writes (the embedded poller) leave a lease alone.
+    const held = (await store!.takeFeedLease('a', 'w4', at(70_000), 60_000, 4)) as FeedLease;
+    await store!.markNotModified('a', success('a'), at(71_000));
+    expect(await store!.takeFeedLease('a', 'w5', at(72_000), 60_000, 4)).toBe('leased');
+    await store!.releaseFeedLease(held);
   });
 
   it('holds the per-host cap across processes leasing at once', async () => {

@@ -82,7 +82,7 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
           title = coalesce($5, title), site_link = coalesce($6, site_link),
           last_fetch_at = $7, last_success_at = $7, next_fetch_at = $8, wait_reason = 'schedule',
           ttl_minutes = $9, consecutive_errors = 0, last_error = NULL,
-          body_hash = CASE WHEN $13::boolean THEN body_hash ELSE $14::text END
+          body_hash = CASE WHEN $13::boolean THEN body_hash ELSE $14::text END, ${ENDS_LEASE('$11')}
         WHERE id = $1 AND ($10::text IS NULL OR configured_url = $10) AND ($11::bigint IS NULL OR (lease_token = $11 AND lease_owner = $12))`,
         [
           id,
@@ -124,7 +124,7 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
       const written = await db.run(
         `
         UPDATE feeds SET url = coalesce($2, url), last_fetch_at = $3, next_fetch_at = $4,
-          wait_reason = $5, consecutive_errors = consecutive_errors + 1, last_error = $6
+          wait_reason = $5, consecutive_errors = consecutive_errors + 1, last_error = $6, ${ENDS_LEASE('$8')}
         WHERE id = $1 AND ($7::text IS NULL OR configured_url = $7) AND ($8::bigint IS NULL OR (lease_token = $8 AND lease_owner = $9))`,
         [
           id,
@@ -142,6 +142,16 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
     },
   };
 }
+
+/**
+ * SET clauses by which a fenced write (`token`: the lease token's parameter, null when not
+ * fenced) also ends its lease, as releaseFeedLease would, in the same commit: a worker's poll
+ * then costs one commit fewer, and its release finds nothing to do (no WAL flush).
+ */
+const ENDS_LEASE = (token: string): string =>
+  ['lease_owner', 'lease_until', 'queued_at']
+    .map((column) => `${column} = CASE WHEN ${token}::bigint IS NULL THEN ${column} END`)
+    .join(', ');
 
 /** Throws LostLeaseError when `fence` no longer holds its feed (a write it guarded changed nothing for that reason). */
 async function checkFence(sql: Sql, fence: FeedLease): Promise<void> {
