@@ -164,6 +164,29 @@ describe('the postgres store under concurrent writers', () => {
     expect(stories[0]!.sources.map((source) => source.feedId).sort()).toEqual(['a', 'b']);
   });
 
+  it('makes a save of more columns than it may lock one by one wait for every uncommitted adding save, then stores them all', async () => {
+    const { location, stores } = await processesAt(await backend.newLocation(), 2);
+    const [first, second] = stores as [Store, Store];
+    await first.syncFeeds(['a', 'b'].map(feed));
+    const held = await holdFeedRow(location, 'a');
+    const saveA = watch(
+      first.saveFetched('a', normalizeItems([item({ id: 'a-1', title: 'A column of its own' })], NOW), state('a'), NOW, null),
+    );
+    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    // 300 columns: 600 key locks, past the 256 a save takes one by one.
+    const many = normalizeItems(
+      Array.from({ length: 300 }, (_, index) => item({ id: `b-${index}`, title: `Column number ${index} of a long archive` })),
+      NOW,
+    );
+    const saveB = watch(second.saveFetched('b', many, state('b'), NOW, null));
+    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(1);
+    expect(saveB.done).toBe(false);
+    await held.release();
+    const [a, b] = await Promise.all([saveA.result, saveB.result]);
+    expect([a.added, b.added]).toEqual([1, 300]);
+    expect(await first.countStories()).toBe(301);
+  });
+
   it("shows one process's write to another's content version within its recheck time", async () => {
     const [writer, server] = await processes(2);
     await writer!.syncFeeds([feed('a')]);

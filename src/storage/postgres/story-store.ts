@@ -97,6 +97,10 @@ function keyLocks(saved: SavePlan): Set<number> {
   return locks;
 }
 
+/** Whether the key locks `held` (or 'all': the write lock, exclusively) leave any of `wanted` untaken. */
+const lacks = (held: Set<number> | 'all', wanted: ReadonlySet<number>): held is Set<number> =>
+  held !== 'all' && [...wanted].some((lock) => !held.has(lock));
+
 /** The story store over a PostgreSQL database. */
 export function createPostgresStoryStore(db: PostgresDatabase) {
   const findKeys = (sql: Sql, feedId: string, keys: readonly string[]) =>
@@ -379,12 +383,12 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       if (items.length === 0) return { added: 0, updated: 0, duplicates: 0, changed: false };
       let saved = await plan(tx, feedId, items, keepAfter, othersUnread);
       if (adds(saved)) {
-        const held = await lockKeys(tx, keyLocks(saved), new Set());
+        let held = await lockKeys(tx, keyLocks(saved), new Set());
         saved = await plan(tx, feedId, items, keepAfter, othersUnread); // what others committed while this one waited
         // Rarely, what others committed makes the plan touch keys the first did not (a deadlock
         // this could make, PostgreSQL detects, failing one save: its feed is fetched again).
-        while (held !== 'all' && adds(saved) && [...keyLocks(saved)].some((lock) => !held.has(lock))) {
-          if ((await lockKeys(tx, keyLocks(saved), held)) === 'all') break;
+        while (adds(saved) && lacks(held, keyLocks(saved))) {
+          held = await lockKeys(tx, keyLocks(saved), held);
           saved = await plan(tx, feedId, items, keepAfter, othersUnread);
         }
       }
