@@ -56,8 +56,8 @@ export async function startSchedulerRole(
     if (!(await store.claimTick('poll', tickOf(at), at))) return;
     let queued = 0;
     for (;;) {
-      const ids = await store.planPolls(at, { limit: PLAN_BATCH, requeueAfterMs, isOwnerDead }, (sql, feedIds, retries) =>
-        queue.enqueuePolls(sql, feedIds, retries),
+      const ids = await store.planPolls(at, { limit: PLAN_BATCH, requeueAfterMs, isOwnerDead }, (sql, feedIds, retries, dueAgain) =>
+        queue.enqueuePolls(sql, feedIds, retries, dueAgain),
       );
       queued += ids.length;
       if (ids.length < PLAN_BATCH) break;

@@ -25,9 +25,9 @@ export interface JobQueue {
   /**
    * Adds one poll job per feed inside `sql` (the planner's transaction): they commit with its
    * marks. A feed already queued is not added twice. The jobs of `retries` (lost work) are taken
-   * before every other waiting job.
+   * before every other waiting job, then those of `dueAgain` (feeds on their clocks), then the rest.
    */
-  enqueuePolls(sql: QueueSql, feedIds: readonly string[], retries?: ReadonlySet<string>): Promise<void>;
+  enqueuePolls(sql: QueueSql, feedIds: readonly string[], retries?: ReadonlySet<string>, dueAgain?: ReadonlySet<string>): Promise<void>;
   /** Adds one job per range of a digest run (a range already queued is not added twice). */
   enqueueDigestRanges(jobs: readonly DigestRangeJob[]): Promise<void>;
   /** Runs `handler` for poll jobs in this process until stop(). A handler that throws fails its job (the planner queues the feed again). */

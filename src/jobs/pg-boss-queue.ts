@@ -99,11 +99,16 @@ export async function createPgBossQueue(
     return Promise.resolve();
   };
   return {
-    async enqueuePolls(sql, feedIds, retries) {
+    async enqueuePolls(sql, feedIds, retries, dueAgain) {
       if (feedIds.length === 0) return;
       await boss.insert(
         // pg-boss fetches by priority first (higher first), then by age.
-        feedIds.map((feedId) => ({ name: POLL_QUEUE, data: { feedId }, singletonKey: feedId, priority: retries?.has(feedId) ? 1 : 0 })),
+        feedIds.map((feedId) => ({
+          name: POLL_QUEUE,
+          data: { feedId },
+          singletonKey: feedId,
+          priority: retries?.has(feedId) ? 2 : dueAgain?.has(feedId) ? 1 : 0,
+        })),
         { db: { executeSql: (text, values) => sql.executeSql(text, values) } },
       );
     },

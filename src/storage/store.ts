@@ -471,12 +471,15 @@ export interface ClusterStore {
    * same transaction, skipping rows another planner holds. Returns the ids queued. Lost work
    * comes first and is told apart (`retries`): a feed queued before that no worker finished
    * (its job lost, its lease expired or held by a process seen dead) is late already, and its
-   * job must not wait behind a backlog of feeds merely due.
+   * job must not wait behind a backlog of feeds merely due. Then feeds due again (fetched
+   * before: `dueAgain`), then feeds never fetched: a bulk of new feeds (a first start, an OPML
+   * import of thousands) fills the capacity the feeds on their clocks leave, and never makes
+   * them late.
    */
   planPolls(
     now: Date,
     options: { limit: number; requeueAfterMs: number; isOwnerDead?: (owner: string) => boolean },
-    enqueue: (sql: QueueSql, feedIds: string[], retries: ReadonlySet<string>) => Promise<void>,
+    enqueue: (sql: QueueSql, feedIds: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) => Promise<void>,
   ): Promise<string[]>;
   /**
    * Leases `feedId` to `owner` for `leaseMs`, unless another live lease holds it (one whose owner

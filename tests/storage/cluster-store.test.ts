@@ -6,7 +6,7 @@ import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { FeedSource } from '../../src/model.ts';
-import { LostLeaseError, type ClusterStore, type FeedLease, type Store } from '../../src/storage/store.ts';
+import { LostLeaseError, type ClusterStore, type FeedLease, type QueueSql, type Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
 import { createPgBossQueue } from '../../src/jobs/pg-boss-queue.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -178,6 +178,58 @@ describe('the postgres cluster store', () => {
     ]);
     expect(a.filter((id) => b.includes(id))).toEqual([]);
     expect(a.length + b.length).toBe(200);
+  });
+
+  it('plans and hands out a feed due again before a backlog of feeds never fetched, and lost work before both', async () => {
+    const location = await backend.newLocation();
+    const [store] = await processes(1);
+    const backlog = Array.from({ length: 30 }, (_, index) => `new${String(index).padStart(2, '0')}`);
+    // 'old' and 'lost' were fetched at the start; then thirty feeds were added at once (an import).
+    await store!.syncFeeds(['old', 'lost'].map((id) => feed(id)));
+    expect((await store!.planPolls(NOW, { limit: 10, requeueAfterMs: 600_000 }, async () => {})).sort()).toEqual(['lost', 'old']);
+    for (const id of ['old', 'lost']) {
+      const lease = (await store!.takeFeedLease(id, 'w1', NOW, 60_000, 4)) as FeedLease;
+      await store!.leased(lease).markNotModified(id, { ...success(id), nextFetchAt: at(60_000) }, at(1_000));
+    }
+    await store!.syncFeeds(['old', 'lost', ...backlog].map((id) => feed(id)));
+    const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds: 60, digestExpireSeconds: 60 }, silent, {
+      schema: `${location}_jobs`,
+      maxConnections: 2,
+    });
+    onTestFinished(() => queue.stop(1_000));
+    const enqueue = (sql: QueueSql, ids: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) =>
+      queue.enqueuePolls(sql, ids, retries, dueAgain);
+    await store!.planPolls(at(2_000), { limit: 100, requeueAfterMs: 600_000 }, enqueue);
+    // Both are due again while the backlog waits, and one more feed is added; 'lost' is leased by a worker that died.
+    await store!.syncFeeds(['old', 'lost', ...backlog, 'newer'].map((id) => feed(id)));
+    await store!.takeFeedLease('lost', 'w-gone', at(61_000), 60_000, 4);
+    const order: string[] = [];
+    await store!.planPolls(
+      at(62_000),
+      { limit: 1, requeueAfterMs: 600_000, isOwnerDead: (owner) => owner === 'w-gone' },
+      async (sql, ids, retries, dueAgain) => {
+        order.push(...ids);
+        await enqueue(sql, ids, retries, dueAgain);
+      },
+    );
+    await store!.planPolls(at(62_000), { limit: 1, requeueAfterMs: 600_000 }, async (sql, ids, retries, dueAgain) => {
+      order.push(...ids);
+      expect([...dueAgain]).toEqual(ids);
+      await enqueue(sql, ids, retries, dueAgain);
+    });
+    expect(order).toEqual(['lost', 'old']);
+    const handled: string[] = [];
+    await new Promise<void>((resolve) => {
+      void queue.workPolls(
+        (feedId) => {
+          if (handled.push(feedId) === 3) resolve();
+          return Promise.resolve();
+        },
+        { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
+      );
+    });
+    expect(handled.slice(0, 2)).toEqual(['lost', 'old']);
+    expect(backlog).toContain(handled[2]);
   });
 
   it('leases a feed to one worker; a second is refused until it is released or expires', async () => {

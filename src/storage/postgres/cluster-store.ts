@@ -63,14 +63,14 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
         // SKIP LOCKED: two planners at once (a tick claimed late, a manual run) split the feeds, never share one.
         // Due: not queued, or queued long ago, or leased by a worker whose lease ended a while
         // ago (requeueAfterMs: it died elsewhere, or hung; a merely slow save gets that long to
-        // commit). Lost work first: queued before, or leased before.
-        const rows = await tx.query<{ id: string; retry: boolean }>(
+        // commit). Lost work first: queued before, or leased before; then feeds fetched before, by due time; then new ones.
+        const rows = await tx.query<{ id: string; retry: boolean; fetched: boolean }>(
           `
-          SELECT id, (queued_at IS NOT NULL OR lease_until IS NOT NULL) AS retry FROM feeds
+          SELECT id, (queued_at IS NOT NULL OR lease_until IS NOT NULL) AS retry, last_fetch_at IS NOT NULL AS fetched FROM feeds
           WHERE in_config = 1 AND (next_fetch_at IS NULL OR next_fetch_at <= $1)
             AND (queued_at IS NULL OR queued_at < $2 OR lease_until < $2)
             AND (lease_until IS NULL OR lease_until < $2)
-          ORDER BY (queued_at IS NOT NULL OR lease_until IS NOT NULL) DESC, next_fetch_at NULLS FIRST, id
+          ORDER BY (queued_at IS NOT NULL OR lease_until IS NOT NULL) DESC, last_fetch_at IS NULL, next_fetch_at NULLS FIRST, id
           LIMIT $3
           FOR UPDATE SKIP LOCKED`,
           [now.getTime(), now.getTime() - options.requeueAfterMs, options.limit],
@@ -82,7 +82,9 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
           now.getTime(),
           ids,
         ]);
-        await enqueue(queueSqlOver(tx), ids, new Set(rows.filter((row) => row.retry).map((row) => row.id)));
+        const retries = new Set(rows.filter((row) => row.retry).map((row) => row.id));
+        const dueAgain = new Set(rows.filter((row) => !row.retry && row.fetched).map((row) => row.id));
+        await enqueue(queueSqlOver(tx), ids, retries, dueAgain);
         return ids;
       }),
 
