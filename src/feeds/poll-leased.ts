@@ -38,7 +38,7 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
   const lease = await leaseWhenHostFrees(feedId, deps);
   if (lease === 'host-busy') await deps.store.unqueueFeed(feedId, deps.now()); // the next planner tick queues it again
   if (typeof lease === 'string') return { kind: 'skipped', reason: lease };
-  const log = deps.logger.child({ feedId });
+  const log = () => deps.logger.child({ feedId }); // made only when used (see poll-all.ts)
   const started = performance.now();
   try {
     const state = await deps.store.getFeed(feedId);
@@ -47,15 +47,15 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
     const feed: Feed = { ...state, source };
     const outcome = await pollFeed(feed, { ...deps, store: { ...deps.store, ...deps.store.leased(lease) } });
     deps.observeFeed?.(outcome.kind, (performance.now() - started) / 1000);
-    if (outcome.kind === 'failed') log.warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error) }, 'feed failed');
+    if (outcome.kind === 'failed') log().warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error) }, 'feed failed');
     return { kind: 'polled', outcome };
   } catch (err) {
     if (err instanceof LostLeaseError) {
-      log.warn({ err }, 'feed lease taken over while polling; this result is dropped');
+      log().warn({ err }, 'feed lease taken over while polling; this result is dropped');
       return { kind: 'lost-lease' };
     }
     if (isStoreBusy(err)) throw err; // the job fails; the planner queues the feed again
-    log.error({ err }, 'feed poll crashed');
+    log().error({ err }, 'feed poll crashed');
     const error = `internal error: ${(err as Error).message}`;
     const nextFetchAt = new Date(deps.now().getTime() + 3600_000);
     await deps.store
@@ -64,7 +64,7 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
       .catch(() => {});
     return { kind: 'polled', outcome: { kind: 'failed', error, nextFetchAt } };
   } finally {
-    await deps.store.releaseFeedLease(lease).catch((err: unknown) => log.warn({ err }, 'feed lease release failed; it expires'));
+    await deps.store.releaseFeedLease(lease).catch((err: unknown) => log().warn({ err }, 'feed lease release failed; it expires'));
   }
 }
 
