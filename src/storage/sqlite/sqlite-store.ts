@@ -13,6 +13,7 @@ import { createReaderStore } from './reader-store.ts';
 import { createSearchThreads, SearchThreadError } from './search-threads.ts';
 import { createSubscriberStore } from './subscriber-store.ts';
 import { createSubscriptionStore } from './subscription-store.ts';
+import { createWriteBatch } from './write-batch.ts';
 
 /**
  * Stories queued for the search index after which a save indexes them at once (about 0.3 s of
@@ -85,6 +86,9 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
       return result;
     },
   );
+  // A 304 changes one feed row: those of one turn of the event loop share a commit.
+  const runAll = db.transaction((writes: ReadonlyArray<() => void>) => writes.forEach((write) => write()));
+  const notModified = createWriteBatch((writes) => runAll.immediate(writes), isBusyError);
   return {
     syncFeeds: async (sources) => feeds.sync.immediate([...sources]),
     listFeeds: async () => feeds.listActive(),
@@ -96,7 +100,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
       if (stories.queuedForSearch() >= SEARCH_BATCH) indexSearch();
       return result;
     },
-    markNotModified: async (feedId, state, now) => feeds.markSuccess(feedId, state, now),
+    markNotModified: (feedId, state, now) => notModified(() => feeds.markSuccess(feedId, state, now)),
     markFailed: async (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
     listStories: async (query) => stories.list(query),
     storyByPublicId: async (publicId) => stories.byPublicId(publicId),
@@ -173,6 +177,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     backup: (destination) => backupDatabase(db, destination),
     close: async () => {
       closing = true;
+      if (db.open) notModified.flush();
       await searchThreads?.close();
       // Only a store that queued stories indexes them here (a read-only command writes nothing).
       if (db.open && stories.queuedForSearch() > 0) indexSearch();
