@@ -14,6 +14,7 @@
  * poller then reads the whole document). The last two would change how the new items match.
  */
 import { createHash } from 'node:crypto';
+import { stringHash } from '../string-hash.ts';
 import type { NormalizedItem } from '../model.ts';
 
 /** Raise with any change to how one item is read from its text, so every digest is read again. */
@@ -36,22 +37,8 @@ const hash = (text: string, chars: number): string => createHash('sha1').update(
 /** The hash of one item's raw text (96 bits: a collision would skip an edit). */
 export const rawItemHash = (raw: string): string => hash(raw, 16);
 
-/**
- * A fast 53-bit string hash (cyrb53), for identities: a collision only costs reading the whole
- * document, and an item has three of them (a digest each was a sixth of the tracking's cost).
- */
-function quickHash(text: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
+/** An identity's hash: a collision only costs reading the whole document (a crypto digest each was a sixth of the tracking's cost). */
+const quickHash = (text: string): string => stringHash(text).toString(36);
 
 /**
  * The hash of a reading context: the format, everything outside an item that reading it uses,

@@ -14,7 +14,7 @@
  * A document that changes nothing, or only edits, takes no lock. The content version is spread
  * over CONTENT_VERSION_SHARDS rows, so saves do not queue on one row either.
  */
-import { createHash } from 'node:crypto';
+import { stringHash } from '../../string-hash.ts';
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import {
   itemKey,
@@ -79,8 +79,8 @@ interface KeyRow {
 /** Whether a plan adds anything (a story, a source, a key): only such a save takes locks. */
 const adds = (saved: SavePlan): boolean => saved.inserts.length + saved.sources.length + saved.keys.length > 0;
 
-/** A key's lock: the second half of a two-part advisory lock key (a 32-bit hash; a collision only makes two saves wait). */
-const keyLock = (key: string): number => createHash('sha1').update(key).digest().readInt32BE(0);
+/** A key's lock: the second half of a two-part advisory lock key (32 bits of a hash; a collision only makes two saves wait). */
+const keyLock = (key: string): number => stringHash(key) | 0;
 
 /**
  * The key locks a plan needs: the URL key and title key of every item it adds a story or a
