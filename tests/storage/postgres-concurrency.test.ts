@@ -41,18 +41,27 @@ async function holdFeedRow(location: string, feedId: string) {
   onTestFinished(() => client.end());
   await client.query('BEGIN');
   await client.query(`SELECT 1 FROM ${location}.feeds WHERE id = $1 FOR UPDATE`, [feedId]);
-  /** Sessions of this database waiting for a lock of `kind`: 'transactionid' (a row's writer) or 'advisory'. */
-  const waiting = async (kind: 'transactionid' | 'advisory') =>
-    Number(
-      (
-        await client.query<{ n: string }>(
-          `SELECT count(DISTINCT l.pid) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-           WHERE NOT l.granted AND l.locktype = $1 AND a.datname = current_database()`,
-          [kind],
-        )
-      ).rows[0]!.n,
+  const holder = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  /** Sessions waiting for this one's row lock (a save stopped mid-transaction), and those waiting for them (other tests' sessions never count). */
+  const stopped = async () =>
+    (await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [holder])).rows.map(
+      (row) => row.pid,
     );
-  return { waiting, release: () => client.query('COMMIT') };
+  /** How many sessions wait: 'transactionid', for the row (saves stopped), or 'advisory', for a stopped save's locks. */
+  const waiting = async (kind: 'transactionid' | 'advisory') => {
+    const saves = await stopped();
+    if (kind === 'transactionid') return saves.length;
+    // Waiting for a stopped save, or in line behind a session that is (a lock queue).
+    const behind = new Set<number>();
+    for (let round = 0; round < 4; round++) {
+      const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) && $1::int[]`, [
+        [...saves, ...behind],
+      ]);
+      for (const row of rows) behind.add(row.pid);
+    }
+    return behind.size;
+  };
+  return { waiting, stopped, release: () => client.query('COMMIT') };
 }
 
 /** Settles `promise` into a flag, so a test can ask whether it is still pending. */
@@ -185,6 +194,65 @@ describe('the postgres store under concurrent writers', () => {
     const [a, b] = await Promise.all([saveA.result, saveB.result]);
     expect([a.added, b.added]).toEqual([1, 300]);
     expect(await first.countStories()).toBe(301);
+  });
+
+  it('makes two saves of one feed without a lease (a `poll` beside the workers) plan one after the other, even for items with no link or title', async () => {
+    const { location, stores } = await processesAt(await backend.newLocation(), 2);
+    const [first, second] = stores as [Store, Store];
+    await first.syncFeeds([feed('a')]);
+    const textOnly = () =>
+      normalizeItems([item({ id: 'note-1', link: null, title: null, summary: '<p>A note with no title or link.</p>' })], NOW);
+    const held = await holdFeedRow(location, 'a');
+    const saveOne = watch(first.saveFetched('a', textOnly(), state('a'), NOW, null));
+    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    const saveTwo = watch(second.saveFetched('a', textOnly(), state('a'), NOW, null));
+    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.release();
+    const [one, two] = await Promise.all([saveOne.result, saveTwo.result]);
+    expect([one.added, two.added]).toEqual([1, 0]);
+    expect(await first.countStories()).toBe(1);
+  });
+
+  it("keeps a save's advisory locks within PostgreSQL's lock table budget per connection (max_locks_per_transaction - 32)", async () => {
+    const { location, stores } = await processesAt(await backend.newLocation(), 1);
+    const [store] = stores as [Store];
+    await store.syncFeeds(['a', 'b'].map(feed));
+    const columns = (feedId: string, count: number) =>
+      normalizeItems(
+        Array.from({ length: count }, (_, index) =>
+          item({ id: `${feedId}-${index}`, title: `Column ${index} from ${feedId} on the news` }),
+        ),
+        NOW,
+      );
+    const client = new pg.Client({ connectionString: inject('postgresUrl') });
+    await client.connect();
+    onTestFinished(() => client.end());
+    const budget =
+      Number(
+        (await client.query<{ max_locks_per_transaction: string }>('SHOW max_locks_per_transaction')).rows[0]!.max_locks_per_transaction,
+      ) - 32;
+    const heldBy = async (pids: number[]) =>
+      Number(
+        (
+          await client.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = ANY($1::int[])`,
+            [pids],
+          )
+        ).rows[0]!.n,
+      );
+    // Within the budget (one lock per URL, one per title, one for the feed): key locks, and the write lock shared.
+    const few = Math.floor((budget - 1) / 2);
+    for (const [feedId, count, expected] of [
+      ['a', few, 2 * few + 2],
+      ['b', few + 1, 1],
+    ] as const) {
+      const held = await holdFeedRow(location, feedId);
+      const saving = store.saveFetched(feedId, columns(feedId, count), state(feedId), NOW, null);
+      await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+      expect(await heldBy(await held.stopped())).toBe(expected);
+      await held.release();
+      expect((await saving).added).toBe(count);
+    }
   });
 
   it("shows one process's write to another's content version within its recheck time", async () => {

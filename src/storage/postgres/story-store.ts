@@ -2,11 +2,11 @@
  * Deduplicated stories in PostgreSQL, planned by plan-save.ts exactly as in SQLite. Several
  * workers save at once here; two locks keep that equal to saving one feed at a time:
  * - **Key locks.** A plan that adds anything (a story, a source, a key) is made again under a
- *   transaction-level advisory lock on each cross-feed key it touches: its items' URL keys and
- *   title keys (item keys name one feed, which its lease gives to one worker). So dedup across
- *   feeds sees every story committed before it, while saves of unrelated columns run side by
- *   side. A save whose items would need more than MAX_KEY_LOCKS of them takes the story write
- *   lock alone, excluding every other adding save, as all did before key locks.
+ *   transaction-level advisory lock on each cross-feed key it touches (its items' URL keys and
+ *   title keys) and on its feed. So dedup across feeds sees every story committed before it,
+ *   while saves of unrelated columns run side by side. A save that would need more key locks
+ *   than PostgreSQL's lock table holds per connection (see LOCKS_OWN_WRITES_TAKE) takes the
+ *   story write lock exclusively instead, excluding every other adding save.
  * - **The story write lock, shared.** Every adding save holds it in shared mode until it
  *   commits; a reader of the highest story id (a digest's cursor) takes it exclusively first, so
  *   it reads only once every id drawn before has committed: a run never misses a story that
@@ -64,8 +64,14 @@ const STORY_WRITE_LOCK = 7_243_653;
 const CONTENT_VERSION_SHARDS = 16;
 const BUMP_CONTENT_VERSION = `UPDATE meta SET value = value + 1
   WHERE key = CASE pg_backend_pid() % ${CONTENT_VERSION_SHARDS} WHEN 0 THEN 'content_version' ELSE 'content_version:' || pg_backend_pid() % ${CONTENT_VERSION_SHARDS} END`;
-/** Past this many key locks a save takes the story write lock exclusively (PostgreSQL's lock table is finite). */
-const MAX_KEY_LOCKS = 256;
+/**
+ * PostgreSQL's lock table holds max_locks_per_transaction (default 64) locks per connection, for
+ * the whole server: a save takes at most that many key locks less this many (what its own
+ * writes lock: tables, indexes), and past it the story write lock exclusively. With the default,
+ * 32: a save adding up to 15 columns. `max_locks_per_transaction = 256` lets a first fetch of a
+ * 100-item feed take key locks too (README, Scaling out).
+ */
+const LOCKS_OWN_WRITES_TAKE = 32;
 /** Public ids asked about per new item in the one query (the first is nearly always free). */
 const PUBLIC_ID_CANDIDATES = 4;
 
@@ -87,9 +93,11 @@ const keyLock = (key: string): number => stringHash(key) | 0;
  * source for, and every URL key it binds. What another feed's save may add under the same keys
  * (a syndicated copy, a re-issue) then waits for this one, and is planned knowing it.
  */
-function keyLocks(saved: SavePlan): Set<number> {
-  const locks = new Set<number>();
-  for (const { item } of [...saved.inserts, ...saved.sources]) {
+function keyLocks(feedId: string, saved: SavePlan): Set<number> {
+  // The feed's own: two saves of one feed without a lease (`columnwire poll` beside workers) plan one after the other.
+  const locks = new Set<number>([keyLock(`f:${feedId}`)]);
+  // Edits too: one may come from a re-issue match on its title another save adds.
+  for (const { item } of [...saved.inserts, ...saved.sources, ...saved.edits]) {
     if (item.canonicalUrl) locks.add(keyLock(urlKey(item.canonicalUrl)));
     if (item.titleKey) locks.add(keyLock(`t:${item.titleKey}`));
   }
@@ -344,10 +352,15 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
    * Takes the locks for `wanted` key locks (see the file comment), beyond those `held` already:
    * the story write lock in shared mode first (a save holding key locks never waits for it),
    * then the key locks in one order (no two saves wait for each other), or the story write
-   * lock exclusively past MAX_KEY_LOCKS. Returns the key locks now held, or 'all'.
+   * lock exclusively past the server's budget (LOCKS_OWN_WRITES_TAKE). Returns the key locks now held, or 'all'.
    */
+  let maxKeyLocks: Promise<number> | undefined;
   async function lockKeys(tx: Sql, wanted: ReadonlySet<number>, held: Set<number>): Promise<Set<number> | 'all'> {
-    if (wanted.size > MAX_KEY_LOCKS) {
+    maxKeyLocks ??= (async () => {
+      const [row] = await db.query<{ max_locks_per_transaction: string }>('SHOW max_locks_per_transaction');
+      return Math.max(0, Number(row?.max_locks_per_transaction ?? 64) - LOCKS_OWN_WRITES_TAKE);
+    })();
+    if (wanted.size > (await maxKeyLocks)) {
       // Holding the shared mode, wait for the exclusive one: two such saves would deadlock
       // (PostgreSQL detects it and fails one), rarer than rare at this size.
       await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
@@ -383,12 +396,12 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       if (items.length === 0) return { added: 0, updated: 0, duplicates: 0, changed: false };
       let saved = await plan(tx, feedId, items, keepAfter, othersUnread);
       if (adds(saved)) {
-        let held = await lockKeys(tx, keyLocks(saved), new Set());
+        let held = await lockKeys(tx, keyLocks(feedId, saved), new Set());
         saved = await plan(tx, feedId, items, keepAfter, othersUnread); // what others committed while this one waited
         // Rarely, what others committed makes the plan touch keys the first did not (a deadlock
         // this could make, PostgreSQL detects, failing one save: its feed is fetched again).
-        while (adds(saved) && lacks(held, keyLocks(saved))) {
-          held = await lockKeys(tx, keyLocks(saved), held);
+        while (adds(saved) && lacks(held, keyLocks(feedId, saved))) {
+          held = await lockKeys(tx, keyLocks(feedId, saved), held);
           saved = await plan(tx, feedId, items, keepAfter, othersUnread);
         }
       }
