@@ -66,6 +66,7 @@ export async function createPgBossQueue(
       throw new Error(`jobs: cannot start the job queue on ${redactUrl(url)}: ${(cause as Error).message}`, { cause });
     }
   }
+  const jobTable = `"${settings.schema!.replaceAll('"', '""')}".job`;
   const loops: Array<Promise<void>> = [];
   const stopping = new AbortController();
   /** One loop: fetch a batch, handle each job (completed or failed on its own), fetch again; idle, wait. */
@@ -111,6 +112,15 @@ export async function createPgBossQueue(
         })),
         { db: { executeSql: (text, values) => sql.executeSql(text, values) } },
       );
+      // A retry whose old job still waits (queued past requeueAfterMs behind a backlog) is not
+      // added again (one waiting job per feed): the waiting job is raised to the retry's priority,
+      // so a feed never waits for ever behind work of a higher priority.
+      if (retries && retries.size > 0) {
+        await sql.executeSql(
+          `UPDATE ${jobTable} SET priority = 2 WHERE name = $1 AND state = 'created' AND singleton_key = ANY($2::text[]) AND priority < 2`,
+          [POLL_QUEUE, [...retries]],
+        );
+      }
     },
     async enqueueDigestRanges(jobs) {
       if (jobs.length === 0) return;

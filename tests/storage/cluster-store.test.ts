@@ -232,6 +232,41 @@ describe('the postgres cluster store', () => {
     expect(backlog).toContain(handled[2]);
   });
 
+  it('raises a job that waited past requeueAfterMs to a retry, so feeds due again cannot starve it', async () => {
+    const location = await backend.newLocation();
+    const [store] = await processes(1);
+    await store!.syncFeeds([feed('old')]);
+    await store!.planPolls(NOW, { limit: 10, requeueAfterMs: 600_000 }, async () => {});
+    const lease = (await store!.takeFeedLease('old', 'w1', NOW, 60_000, 4)) as FeedLease;
+    await store!.leased(lease).markNotModified('old', { ...success('old'), nextFetchAt: at(650_000) }, at(1_000));
+    const waiting = ['new1', 'new2', 'new3'];
+    await store!.syncFeeds(['old', ...waiting].map((id) => feed(id)));
+    const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds: 3_600, digestExpireSeconds: 60 }, silent, {
+      schema: `${location}_jobs`,
+      maxConnections: 2,
+    });
+    onTestFinished(() => queue.stop(1_000));
+    const enqueue = (sql: QueueSql, ids: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) =>
+      queue.enqueuePolls(sql, ids, retries, dueAgain);
+    expect((await store!.planPolls(at(2_000), { limit: 10, requeueAfterMs: 600_000 }, enqueue)).sort()).toEqual(waiting);
+    // No worker took them for longer than requeueAfterMs, and 'old' is due again meanwhile.
+    const replanned = await store!.planPolls(at(700_000), { limit: 10, requeueAfterMs: 600_000 }, enqueue);
+    expect(replanned.sort()).toEqual(['new1', 'new2', 'new3', 'old']);
+    expect((await queue.depths()).polls).toBe(4);
+    const handled: string[] = [];
+    await new Promise<void>((resolve) => {
+      void queue.workPolls(
+        (feedId) => {
+          if (handled.push(feedId) === 4) resolve();
+          return Promise.resolve();
+        },
+        { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
+      );
+    });
+    expect(handled.slice(0, 3).sort()).toEqual(waiting);
+    expect(handled[3]).toBe('old');
+  });
+
   it('leases a feed to one worker; a second is refused until it is released or expires', async () => {
     const [one, two] = await processes(2);
     await one!.syncFeeds([feed('a')]);
