@@ -66,7 +66,7 @@ export async function createPgBossQueue(
       throw new Error(`jobs: cannot start the job queue on ${redactUrl(url)}: ${(cause as Error).message}`, { cause });
     }
   }
-  const jobTable = `"${settings.schema!.replaceAll('"', '""')}".job`;
+  const jobs = jobTable(settings.schema!);
   const loops: Array<Promise<void>> = [];
   const stopping = new AbortController();
   /** One loop: fetch a batch, handle each job (completed or failed on its own), fetch again; idle, wait. */
@@ -117,7 +117,7 @@ export async function createPgBossQueue(
       // so a feed never waits for ever behind work of a higher priority.
       if (retries && retries.size > 0) {
         await sql.executeSql(
-          `UPDATE ${jobTable} SET priority = 2 WHERE name = $1 AND state = 'created' AND singleton_key = ANY($2::text[]) AND priority < 2`,
+          `UPDATE ${jobs} SET priority = 2 WHERE name = $1 AND state = 'created' AND singleton_key = ANY($2::text[]) AND priority < 2`,
           [POLL_QUEUE, [...retries]],
         );
       }
@@ -141,13 +141,16 @@ export async function createPgBossQueue(
   };
 }
 
+/** pg-boss's (partitioned) job table in `schema`, quoted. */
+const jobTable = (schema: string): string => `"${schema.replaceAll('"', '""')}".job`;
+
 /**
  * Creates FETCH_INDEX unless it exists. On pg-boss's partitioned job table, so every queue's
  * partition has it, those created later too. Another process creating it at the same moment is
  * no failure (a unique violation on the catalog); a deadlock is retried by the caller.
  */
 async function ensureFetchIndex(boss: PgBoss, schema: string): Promise<void> {
-  const table = `"${schema.replaceAll('"', '""')}".job`;
+  const table = jobTable(schema);
   try {
     await boss
       .getDb()

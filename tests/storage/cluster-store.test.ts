@@ -39,6 +39,30 @@ async function processes(count: number): Promise<Array<Store & ClusterStore>> {
   return stores;
 }
 
+/** A pg-boss queue in a schema of its own beside `location`, stopped after the test. */
+async function pollQueue(location: string, pollExpireSeconds = 60) {
+  const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds, digestExpireSeconds: 60 }, silent, {
+    schema: `${location}_jobs`,
+    maxConnections: 2,
+  });
+  onTestFinished(() => queue.stop(1_000));
+  return queue;
+}
+
+/** The first `count` feeds one worker loop takes from `queue`, in the order it takes them. */
+function firstHandedOut(queue: Awaited<ReturnType<typeof pollQueue>>, count: number): Promise<string[]> {
+  const handled: string[] = [];
+  return new Promise((resolve) => {
+    void queue.workPolls(
+      (feedId) => {
+        if (handled.push(feedId) === count) resolve(handled.slice());
+        return Promise.resolve();
+      },
+      { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
+    );
+  });
+}
+
 describe('the postgres cluster store', () => {
   it('gives each scheduler tick to one process of many', async () => {
     const stores = await processes(4);
@@ -106,11 +130,7 @@ describe('the postgres cluster store', () => {
     const location = await backend.newLocation();
     const [store] = await processes(1);
     await store!.syncFeeds(Array.from({ length: 30 }, (_, index) => feed(`f${String(index).padStart(2, '0')}`)));
-    const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds: 60, digestExpireSeconds: 60 }, silent, {
-      schema: `${location}_jobs`,
-      maxConnections: 2,
-    });
-    onTestFinished(() => queue.stop(1_000));
+    const queue = await pollQueue(location);
     // A backlog of 29 planned feeds; f29's worker died holding its lease before the planner came back.
     await store!.planPolls(NOW, { limit: 29, requeueAfterMs: 600_000 }, (sql, ids, retries) => queue.enqueuePolls(sql, ids, retries));
     await store!.takeFeedLease('f29', 'w-gone', NOW, 60_000, 4);
@@ -121,18 +141,7 @@ describe('the postgres cluster store', () => {
     );
     expect(replanned).toEqual(['f29']);
     expect((await queue.depths()).polls).toBe(30);
-    const handled: string[] = [];
-    const firstTwo = new Promise<void>((resolve) => {
-      void queue.workPolls(
-        (feedId) => {
-          handled.push(feedId);
-          if (handled.length === 2) resolve();
-          return Promise.resolve();
-        },
-        { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
-      );
-    });
-    await firstTwo;
+    const handled = await firstHandedOut(queue, 2);
     // The backlog's jobs share one creation time: any of them may come next, never before the retry.
     expect(handled[0]).toBe('f29');
     expect(handled[1]).toMatch(/^f(0\d|1\d|2[0-8])$/);
@@ -192,11 +201,7 @@ describe('the postgres cluster store', () => {
       await store!.leased(lease).markNotModified(id, { ...success(id), nextFetchAt: at(60_000) }, at(1_000));
     }
     await store!.syncFeeds(['old', 'lost', ...backlog].map((id) => feed(id)));
-    const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds: 60, digestExpireSeconds: 60 }, silent, {
-      schema: `${location}_jobs`,
-      maxConnections: 2,
-    });
-    onTestFinished(() => queue.stop(1_000));
+    const queue = await pollQueue(location);
     const enqueue = (sql: QueueSql, ids: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) =>
       queue.enqueuePolls(sql, ids, retries, dueAgain);
     await store!.planPolls(at(2_000), { limit: 100, requeueAfterMs: 600_000 }, enqueue);
@@ -218,16 +223,7 @@ describe('the postgres cluster store', () => {
       await enqueue(sql, ids, retries, dueAgain);
     });
     expect(order).toEqual(['lost', 'old']);
-    const handled: string[] = [];
-    await new Promise<void>((resolve) => {
-      void queue.workPolls(
-        (feedId) => {
-          if (handled.push(feedId) === 3) resolve();
-          return Promise.resolve();
-        },
-        { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
-      );
-    });
+    const handled = await firstHandedOut(queue, 3);
     expect(handled.slice(0, 2)).toEqual(['lost', 'old']);
     expect(backlog).toContain(handled[2]);
   });
@@ -241,11 +237,7 @@ describe('the postgres cluster store', () => {
     await store!.leased(lease).markNotModified('old', { ...success('old'), nextFetchAt: at(650_000) }, at(1_000));
     const waiting = ['new1', 'new2', 'new3'];
     await store!.syncFeeds(['old', ...waiting].map((id) => feed(id)));
-    const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds: 3_600, digestExpireSeconds: 60 }, silent, {
-      schema: `${location}_jobs`,
-      maxConnections: 2,
-    });
-    onTestFinished(() => queue.stop(1_000));
+    const queue = await pollQueue(location, 3_600);
     const enqueue = (sql: QueueSql, ids: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) =>
       queue.enqueuePolls(sql, ids, retries, dueAgain);
     expect((await store!.planPolls(at(2_000), { limit: 10, requeueAfterMs: 600_000 }, enqueue)).sort()).toEqual(waiting);
@@ -253,16 +245,7 @@ describe('the postgres cluster store', () => {
     const replanned = await store!.planPolls(at(700_000), { limit: 10, requeueAfterMs: 600_000 }, enqueue);
     expect(replanned.sort()).toEqual(['new1', 'new2', 'new3', 'old']);
     expect((await queue.depths()).polls).toBe(4);
-    const handled: string[] = [];
-    await new Promise<void>((resolve) => {
-      void queue.workPolls(
-        (feedId) => {
-          if (handled.push(feedId) === 4) resolve();
-          return Promise.resolve();
-        },
-        { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
-      );
-    });
+    const handled = await firstHandedOut(queue, 4);
     expect(handled.slice(0, 3).sort()).toEqual(waiting);
     expect(handled[3]).toBe('old');
   });
