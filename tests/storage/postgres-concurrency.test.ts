@@ -61,7 +61,10 @@ async function holdFeedRow(location: string, feedId: string) {
     }
     return behind.size;
   };
-  return { waiting, stopped, release: () => client.query('COMMIT') };
+  /** Resolves once `count` sessions wait (see `waiting`); fails the test if they never do. */
+  const until = (kind: 'transactionid' | 'advisory', count: number) =>
+    expect.poll(() => waiting(kind), { timeout: 20_000, interval: 20 }).toBe(count);
+  return { until, stopped, release: () => client.query('COMMIT') };
 }
 
 /** Settles `promise` into a flag, so a test can ask whether it is still pending. */
@@ -129,13 +132,13 @@ describe('the postgres store under concurrent writers', () => {
     const held = await holdFeedRow(location, 'a');
     // Feed a's save writes its new story, then waits at its feed row, uncommitted.
     const saveA = watch(first.saveFetched('a', column('a', 'budget', 'The budget nobody read'), state('a'), NOW, null));
-    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.until('transactionid', 1);
     // Another feed's unrelated column is stored meanwhile.
     expect((await unrelated.saveFetched('b', column('b', 'harbour', 'Down at the harbour'), state('b'), NOW, null)).added).toBe(1);
     // A copy of feed a's column, and the digest cursor, wait for it.
     const saveC = watch(syndicated.saveFetched('c', column('c', 'budget', 'The budget nobody read'), state('c'), NOW, null));
     const cursor = watch(reader.maxStoryId());
-    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(2);
+    await held.until('advisory', 2);
     expect([saveA.done, saveC.done, cursor.done]).toEqual([false, false, false]);
     await held.release();
     const [a, c, max] = await Promise.all([saveA.result, saveC.result, cursor.result]);
@@ -162,9 +165,9 @@ describe('the postgres store under concurrent writers', () => {
       );
     const held = await holdFeedRow(location, 'a');
     const saveA = watch(first.saveFetched('a', issue('a', 'first-outlet'), state('a'), NOW, null));
-    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.until('transactionid', 1);
     const saveB = watch(second.saveFetched('b', issue('b', 'second-outlet'), state('b'), NOW, null));
-    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.until('advisory', 1);
     expect(saveB.done).toBe(false);
     await held.release();
     await Promise.all([saveA.result, saveB.result]);
@@ -181,14 +184,14 @@ describe('the postgres store under concurrent writers', () => {
     const saveA = watch(
       first.saveFetched('a', normalizeItems([item({ id: 'a-1', title: 'A column of its own' })], NOW), state('a'), NOW, null),
     );
-    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.until('transactionid', 1);
     // 300 columns: 600 key locks, past the 256 a save takes one by one.
     const many = normalizeItems(
       Array.from({ length: 300 }, (_, index) => item({ id: `b-${index}`, title: `Column number ${index} of a long archive` })),
       NOW,
     );
     const saveB = watch(second.saveFetched('b', many, state('b'), NOW, null));
-    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.until('advisory', 1);
     expect(saveB.done).toBe(false);
     await held.release();
     const [a, b] = await Promise.all([saveA.result, saveB.result]);
@@ -204,9 +207,9 @@ describe('the postgres store under concurrent writers', () => {
       normalizeItems([item({ id: 'note-1', link: null, title: null, summary: '<p>A note with no title or link.</p>' })], NOW);
     const held = await holdFeedRow(location, 'a');
     const saveOne = watch(first.saveFetched('a', textOnly(), state('a'), NOW, null));
-    await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.until('transactionid', 1);
     const saveTwo = watch(second.saveFetched('a', textOnly(), state('a'), NOW, null));
-    await expect.poll(() => held.waiting('advisory'), { timeout: 20_000, interval: 20 }).toBe(1);
+    await held.until('advisory', 1);
     await held.release();
     const [one, two] = await Promise.all([saveOne.result, saveTwo.result]);
     expect([one.added, two.added]).toEqual([1, 0]);
@@ -248,7 +251,7 @@ describe('the postgres store under concurrent writers', () => {
     ] as const) {
       const held = await holdFeedRow(location, feedId);
       const saving = store.saveFetched(feedId, columns(feedId, count), state(feedId), NOW, null);
-      await expect.poll(() => held.waiting('transactionid'), { timeout: 20_000, interval: 20 }).toBe(1);
+      await held.until('transactionid', 1);
       expect(await heldBy(await held.stopped())).toBe(expected);
       await held.release();
       expect((await saving).added).toBe(count);
