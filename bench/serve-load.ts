@@ -13,7 +13,10 @@ export interface LoadOptions {
   connections: number;
   seconds: number;
   headers: Record<string, string>;
-  /** Request targets each connection cycles through, in order (default: the URL's own). */
+  /**
+   * Request targets taken in turn by all connections together (default: the URL's own): every
+   * target once before any twice, so ten connections never ask the same one at the same time.
+   */
   paths?: readonly string[];
 }
 
@@ -53,7 +56,7 @@ export function runLoad(url: string, options: LoadOptions): Promise<LoadResult> 
         duration: options.seconds,
         headers: options.headers,
         timeout: 10,
-        ...(options.paths ? { requests: options.paths.map((path) => ({ method: 'GET' as const, path })) } : {}),
+        ...(options.paths ? { requests: [{ method: 'GET' as const, setupRequest: nextPath(options.paths) }] } : {}),
       },
       (error, result) => {
         if (error) return reject(new Error('bench: autocannon failed', { cause: error }));
@@ -105,4 +108,10 @@ export function captureResponse(url: string, headers: Record<string, string>): P
 
 function replayable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name, value]) => value !== undefined && !HOP_HEADERS.has(name)));
+}
+
+/** An autocannon setupRequest handing out `paths` round-robin across every connection. */
+function nextPath(paths: readonly string[]): (request: autocannon.Request) => autocannon.Request {
+  let next = 0;
+  return (request) => ({ ...request, path: paths[next++ % paths.length]! });
 }

@@ -20,6 +20,7 @@ import { captureResponse, runLoad, type LoadResult } from './serve-load.ts';
 import type { CapturedResponse } from './serve-raw.ts';
 import { probeAgent, sequentialSamples, timedGet, type Samples } from './site-probe.ts';
 import { addFreshStory, seedSite, siteConfigYaml, type SiteSeed } from './site-seed.ts';
+import { distinctSearchQueries } from './site-words.ts';
 
 /** The searches a reader might make, rotated: common, middling and rare words, a phrase, a prefix, nothing found. */
 export const SEARCH_QUERIES = ['government', 'inflation', 'lighthouse', '"housing market"', 'ab*', 'zebracorn'] as const;
@@ -77,7 +78,9 @@ export interface BackendResult {
   columnists: number;
   renders: RenderTimes[];
   searches: SearchProbe[];
+  /** One search at a time: the six rotating (rankings kept after the first of each), and every one distinct. */
   sequential: { ours: Samples; raw: Samples };
+  sequentialDistinct: { ours: Samples; raw: Samples };
   runs: ScenarioRun[];
   scenarios: SiteScenario[];
   peakRssMb: number;
@@ -146,6 +149,7 @@ export async function benchBackend(options: SiteOptions, database?: string, only
       before = `/${next}`;
     }
     const searchTargets = SEARCH_QUERIES.map((query) => `/search?q=${encodeURIComponent(query)}`);
+    const distinctTargets = distinctSearchQueries().map((query) => `/search?q=${encodeURIComponent(query)}`);
     const searches: SearchProbe[] = [];
     for (const [n, query] of SEARCH_QUERIES.entries()) {
       const page = await text(searchTargets[n]!);
@@ -168,6 +172,7 @@ export async function benchBackend(options: SiteOptions, database?: string, only
             { name: '/?before= (page 5)', targets: [before], built: 'per request' as const },
           ]),
       { name: `/search, ${SEARCH_QUERIES.length} queries rotating`, targets: searchTargets, built: 'per request' },
+      { name: `/search, ${distinctTargets.length} distinct queries rotating`, targets: distinctTargets, built: 'per request' },
     ];
 
     // The exact bytes ours sends for every target, for the floor to replay.
@@ -188,17 +193,23 @@ export async function benchBackend(options: SiteOptions, database?: string, only
       check(replayed.body.equals(captured.body), `raw floor: replays the bytes ours sent for ${target}`);
     }
 
-    const sequential = {
-      ours: await sequentialSamples(ours.url, searchTargets, options.searchSamples, options.headers),
-      raw: await sequentialSamples(raw.url, searchTargets, options.searchSamples, options.headers),
+    const sampleSequential = async (targets: string[]) => {
+      const samples = {
+        ours: await sequentialSamples(ours.url, targets, options.searchSamples, options.headers),
+        raw: await sequentialSamples(raw.url, targets, options.searchSamples, options.headers),
+      };
+      for (const which of ['ours', 'raw'] as const) {
+        const statuses = samples[which].statuses;
+        check(
+          statuses.get(200) === options.searchSamples,
+          `${which}: ${options.searchSamples} sequential searches over ${targets.length} queries all answered 200 (${[...statuses].map(([status, n]) => `${n} × ${status}`).join(', ')})`,
+        );
+      }
+      return samples;
     };
-    for (const which of ['ours', 'raw'] as const) {
-      const statuses = sequential[which].statuses;
-      check(
-        statuses.get(200) === options.searchSamples,
-        `${which}: ${options.searchSamples} sequential searches all answered 200 (${[...statuses].map(([status, n]) => `${n} × ${status}`).join(', ')})`,
-      );
-    }
+    const sequential = await sampleSequential(searchTargets);
+    // Started at a later part of the list than the load's captures and warm-up passed through.
+    const sequentialDistinct = await sampleSequential([...distinctTargets.slice(150), ...distinctTargets.slice(0, 150)]);
 
     const runs: ScenarioRun[] = [];
     const servers = { ours, raw };
@@ -254,6 +265,7 @@ export async function benchBackend(options: SiteOptions, database?: string, only
       renders: only ? [] : renders,
       searches,
       sequential,
+      sequentialDistinct,
       runs,
       scenarios,
       peakRssMb,

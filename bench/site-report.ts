@@ -80,23 +80,28 @@ export function printSiteReport(options: SiteOptions, results: readonly BackendR
         ]);
       }
     }
-    for (const [name, samples] of [
-      ['columnwire', result.sequential.ours],
-      ['raw floor', result.sequential.raw],
+    for (const [what, sequential] of [
+      ['', result.sequential],
+      [', distinct', result.sequentialDistinct],
     ] as const) {
-      const mean = samples.all.reduce((sum, value) => sum + value, 0) / samples.all.length;
-      body.push([
-        `${result.backend}: ${name}, /search one at a time`,
-        `per request, 1 conn, ${fmt(samples.all.length)} req rotating ${samples.byTarget.size} queries`,
-        fmt(1000 / mean),
-        ms(percentile(samples.all, 0.5)),
-        ms(percentile(samples.all, 0.95)),
-        ms(percentile(samples.all, 0.99)),
-        name === 'columnwire' ? x(mean / meanOf(result.sequential.raw)) : '',
-        '',
-        '',
-        '',
-      ]);
+      for (const [name, samples] of [
+        ['columnwire', sequential.ours],
+        ['raw floor', sequential.raw],
+      ] as const) {
+        const mean = meanOf(samples);
+        body.push([
+          `${result.backend}: ${name}, /search one at a time${what}`,
+          `per request, 1 conn, ${fmt(samples.all.length)} req rotating ${samples.byTarget.size} queries`,
+          fmt(1000 / mean),
+          ms(percentile(samples.all, 0.5)),
+          ms(percentile(samples.all, 0.95)),
+          ms(percentile(samples.all, 0.99)),
+          name === 'columnwire' ? x(mean / meanOf(sequential.raw)) : '',
+          '',
+          '',
+          '',
+        ]);
+      }
     }
   }
   console.log(
@@ -157,16 +162,20 @@ export function printSiteReport(options: SiteOptions, results: readonly BackendR
         `${result.backend}: ${scenario.name} within ${PAGE_RATIO_TARGET}x of the floor's req/s: ${fmt(ours.reqPerS)} vs ${fmt(raw.reqPerS)} (${x(ratio)})${capped(ours, raw)}`,
       ]);
     }
-    const sequentialP95 = percentile(result.sequential.ours.all, 0.95);
-    targets.push([
-      sequentialP95 < SEARCH_P95_TARGET_MS,
-      `${result.backend}: search p95 under ${SEARCH_P95_TARGET_MS} ms, one at a time: ${ms(sequentialP95)} ms over ${fmt(result.seed.stories)} stories`,
-    ]);
-    const search = judged.get(result)!.find(({ scenario }) => scenario.name.startsWith('/search'));
-    if (search)
+    for (const [what, sequential] of [
+      ['the same 6 again', result.sequential],
+      ['every query new', result.sequentialDistinct],
+    ] as const) {
+      const p95 = percentile(sequential.ours.all, 0.95);
       targets.push([
-        search.ours.p95Ms < SEARCH_P95_TARGET_MS,
-        `${result.backend}: search p95 under ${SEARCH_P95_TARGET_MS} ms, ${connections} connections: ${ms(search.ours.p95Ms)} ms (${fmt(search.ours.reqPerS)} req/s; floor ${fmt(search.raw.reqPerS)} req/s, ${x(search.raw.reqPerS / search.ours.reqPerS)})`,
+        p95 < SEARCH_P95_TARGET_MS,
+        `${result.backend}: search p95 under ${SEARCH_P95_TARGET_MS} ms, one at a time, ${what}: ${ms(p95)} ms over ${fmt(result.seed.stories)} stories`,
+      ]);
+    }
+    for (const { scenario, ours, raw } of judged.get(result)!.filter((entry) => entry.scenario.name.startsWith('/search')))
+      targets.push([
+        ours.p95Ms < SEARCH_P95_TARGET_MS,
+        `${result.backend}: search p95 under ${SEARCH_P95_TARGET_MS} ms, ${connections} connections, ${scenario.name.replace('/search, ', '')}: ${ms(ours.p95Ms)} ms (${fmt(ours.reqPerS)} req/s; floor ${fmt(raw.reqPerS)} req/s, ${x(raw.reqPerS / ours.reqPerS)})`,
       ]);
   }
   console.log('\ntargets (issue 13):');

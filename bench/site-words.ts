@@ -100,3 +100,24 @@ export function writeExcerpt(next: () => number, minChars: number, maxChars: num
   for (let start = 0; start < sentences.length; start += 3) paragraphs.push(sentences.slice(start, start + 3).join(' '));
   return { html: paragraphs.map((text) => `<p>${text}</p>`).join('\n'), text: sentences.join(' ') };
 }
+
+/**
+ * Searches no two alike, in the proportions of the bench's six (a common, a middling and a rare
+ * word, a phrase, a prefix, a word found nowhere): rotated through, none comes back before
+ * hundreds of others, so a server's kept rankings (the last 64 per search thread) never answer.
+ */
+export function distinctSearchQueries(perKind = 50): string[] {
+  const words = CONTENT_WORDS;
+  const kinds = [
+    (j: number) => words[j % words.length]!,
+    (j: number) => words[(50 + j * 3) % words.length]!,
+    (j: number) => words[words.length - 1 - (j % words.length)]!,
+    (j: number) => `"${words[j % words.length]!} ${words[(j + 1) % words.length]!}"`,
+    (j: number) => `${words[(j * 7) % words.length]!.slice(0, 2 + (j % 2))}*`,
+    (j: number) => `zq${j}x`,
+  ];
+  const queries = new Set<string>();
+  for (let j = 0; queries.size < perKind * kinds.length && j < perKind * 20; j++)
+    for (const kind of kinds) if (queries.size < perKind * kinds.length) queries.add(kind(j));
+  return [...queries];
+}

@@ -180,6 +180,27 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(await search('ancient')).toEqual([]);
   });
 
+  it('answers a search asked again as a new one would: stories stored, edited and pruned since are seen', async () => {
+    await save('a', [item({ id: 'r1', title: 'Rates column one', published: hoursAgo(2) })]);
+    expect((await search('rates')).map((hit) => hit.story.title)).toEqual(['Rates column one']);
+    // The same search, the same moment: the ranking it kept is read again only for an unchanged index.
+    await save('b', [item({ id: 'r2', title: 'Rates column two', published: hoursAgo(1) })]);
+    expect((await search('rates')).map((hit) => hit.story.title)).toEqual(['Rates column two', 'Rates column one']);
+    await save('a', [item({ id: 'r1', title: 'Interest column one', published: hoursAgo(2) })], new Date(NOW.getTime() + 60_000));
+    expect((await search('rates')).map((hit) => hit.story.title)).toEqual(['Rates column two']);
+    expect((await search('interest')).map((hit) => hit.story.title)).toEqual(['Interest column one']);
+    await store.pruneStories(new Date(hoursAgo(1).getTime() - 1));
+    expect(await search('interest')).toEqual([]);
+    // The next page reads the same ranking: no story twice, none left out.
+    await save(
+      'a',
+      Array.from({ length: 7 }, (_, i) => item({ id: `p${i}`, title: `Rates page ${i}`, published: hoursAgo(i) })),
+    );
+    const pages = [await search('rates', 3, 0), await search('rates', 3, 3), await search('rates', 3, 6)];
+    expect(pages.map((page) => page.length)).toEqual([3, 3, 2]);
+    expect(new Set(pages.flat().map((hit) => hit.story.id)).size).toBe(8);
+  });
+
   it('searches an edited story by its new words only', async () => {
     await save('a', [item({ id: 'e', title: 'First draft headline' })]);
     await save('a', [item({ id: 'e', title: 'Corrected headline' })], new Date(NOW.getTime() + 60_000));

@@ -31,6 +31,7 @@ import {
 } from '../plan-save.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { decodeEntities } from '../../html-text.ts';
+import { createSearchRankings } from '../search-rankings.ts';
 import { toTsQuery, withoutPhrases } from '../../site/search-query.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
@@ -337,6 +338,37 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     }
   }
 
+  /** The sum of the content version's rows: it only grows, by one at least for each save that changes a story. */
+  const contentVersion = async (): Promise<number> =>
+    Number(
+      (
+        await db.query<{ value: number }>(
+          `SELECT coalesce(sum(value), 0) AS value FROM meta WHERE key = 'content_version' OR key LIKE 'content_version:%'`,
+        )
+      )[0]?.value ?? 0,
+    );
+
+  const rankings = createSearchRankings();
+  /** The ids of the newest SEARCH_CANDIDATES matches of `tsquery`, best first. */
+  async function rankMatches(terms: SearchQuery['terms'], tsquery: string, now: number): Promise<number[]> {
+    // A phrase is looked for among the newest stories holding all its words: testing a phrase
+    // costs as much per story, and one of two common words is in few of the stories with both
+    // (PostgreSQL walked 60,000 stories for "housing market" over 100,000).
+    const words = toTsQuery(withoutPhrases(terms));
+    // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
+    const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
+    const rows = await db.query<{ id: number }>(
+      `WITH candidates AS (
+         SELECT id FROM stories WHERE search @@ to_tsquery('simple', $3) ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
+       )
+       SELECT s.id FROM candidates c JOIN stories s ON s.id = c.id
+       WHERE $1 = $3 OR s.search @@ to_tsquery('simple', $1)
+       ORDER BY ts_rank(s.search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - s.published_at) / ${RECENCY_MS}.0) DESC, s.id DESC`,
+      [tsquery, now, words],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
   const withSources = async (sql: Sql, rows: StoryRow[]): Promise<Story[]> =>
     rows.length === 0
       ? []
@@ -460,46 +492,36 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     },
     /**
      * Full-text search, relevance (ts_rank: title A, author B, text D) fading over 30 days of
-     * age, among the newest SEARCH_CANDIDATES matches; headlines for the page's rows only.
+     * age, among the newest SEARCH_CANDIDATES matches; headlines for the page's rows only. The
+     * next page, or the same search again, reuses the ranking while the content version is the
+     * same (every save that changes a story moves it; search-rankings.ts).
      */
     async search(query: SearchQuery): Promise<SearchHit[]> {
       if (query.terms.length === 0) return [];
       const tsquery = toTsQuery(query.terms);
-      // A phrase is looked for among the newest stories holding all its words: testing a phrase
-      // costs as much per story, and one of two common words is in few of the stories with both
-      // (PostgreSQL walked 60,000 stories for "housing market" over 100,000).
-      const words = toTsQuery(withoutPhrases(query.terms));
-      // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
-      const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
-      const rows = await db.query<StoryRow>(
-        `WITH candidates AS (
-           SELECT id FROM stories WHERE search @@ to_tsquery('simple', $5) ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
-         )
-         SELECT ${STORY_ROW.split(', ')
-           .map((column) => `s.${column}`)
-           .join(', ')}
-         FROM candidates c JOIN stories s ON s.id = c.id
-         WHERE $1 = $5 OR s.search @@ to_tsquery('simple', $1)
-         ORDER BY ts_rank(s.search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - s.published_at) / ${RECENCY_MS}.0) DESC, s.id DESC
-         LIMIT $3 OFFSET $4`,
-        [tsquery, query.now.getTime(), query.limit, query.offset, words],
+      const now = query.now.getTime();
+      // Read before ranking: a ranking is never older than the version it is kept under.
+      const generation = String(await contentVersion());
+      let ranked = rankings.get(tsquery, generation, now);
+      if (!ranked) rankings.set(tsquery, generation, now, (ranked = await rankMatches(query.terms, tsquery, now)));
+      const pageIds = ranked.slice(query.offset, query.offset + query.limit);
+      if (pageIds.length === 0) return [];
+      const rows = await db.query<StoryRow & { snippet: string }>(
+        `SELECT ${STORY_ROW}, ts_headline('simple', left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000),
+           to_tsquery('simple', $1),
+           'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+         FROM stories WHERE id = ANY($2::bigint[])`,
+        [tsquery, pageIds],
       );
-      if (rows.length === 0) return [];
-      const headlines = new Map(
-        (
-          await db.query<{ id: number; snippet: string }>(
-            `SELECT id, ts_headline('simple', left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000),
-               to_tsquery('simple', $1),
-               'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
-             FROM stories WHERE id = ANY($2::bigint[])`,
-            [tsquery, rows.map((row) => row.id)],
-          )
-        ).map((row) => [Number(row.id), row.snippet]),
+      const byId = new Map(rows.map((row) => [Number(row.id), row]));
+      // A ranked story pruned since its ranking is left out (pruning moves the version too).
+      const stories = await withSources(
+        db,
+        pageIds.flatMap((id) => byId.get(id) ?? []),
       );
-      const stories = await withSources(db, rows);
       return stories.map((story) => ({
         story,
-        snippet: decodeEntities(headlines.get(story.id) ?? '')
+        snippet: decodeEntities(byId.get(story.id)?.snippet ?? '')
           .replace(/\s+/g, ' ')
           .trim(),
       }));
@@ -514,14 +536,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     /** Marks the merged feeds out of date (inside `sql`'s transaction). */
     bumpVersion: async (sql: Sql): Promise<void> => void (await sql.run(BUMP_CONTENT_VERSION)),
     /** A number that changes whenever what the merged feeds show changes (it only grows). */
-    version: async (): Promise<number> =>
-      Number(
-        (
-          await db.query<{ value: number }>(
-            `SELECT coalesce(sum(value), 0) AS value FROM meta WHERE key = 'content_version' OR key LIKE 'content_version:%'`,
-          )
-        )[0]?.value ?? 0,
-      ),
+    version: contentVersion,
     /** The highest story id (ids only grow), 0 when there are none; no lower id commits after it is read. */
     maxId: (): Promise<number> => settledMaxId(`SELECT coalesce(max(id), 0) AS id FROM stories`, []),
     /** The highest id among stories first seen at or before `at`; no lower id commits after it is read. */

@@ -6,6 +6,7 @@
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { toFts5Match } from '../../site/search-query.ts';
+import { createSearchRankings } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { Database, Statement } from './database.ts';
@@ -101,6 +102,12 @@ export function createStoryStore(db: Database) {
   );
   const insertSearch = multiRow((rows) => `INSERT INTO story_search (rowid, title, author, body) VALUES ${values(rows, 4)}`);
   const unindexStory = db.prepare(`DELETE FROM story_search WHERE rowid = ?`);
+  // Moves with every change to the search index (indexing, pruning): a search ranking read at
+  // one generation is reused only at the same one (search-rankings.ts).
+  const bumpSearchGeneration = db.prepare(
+    `INSERT INTO meta (key, value) VALUES ('search_generation', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1`,
+  );
+  const selectSearchGeneration = db.prepare<[], number>(`SELECT value FROM meta WHERE key = 'search_generation'`).pluck();
   const queueForSearch = multiRow((rows) => `INSERT OR IGNORE INTO search_pending (story_id) VALUES ${values(rows, 1)}`);
   const anyPending = db.prepare<[], { story_id: number }>(`SELECT story_id FROM search_pending LIMIT 1`);
   // A story deleted since it was queued has no row (the join leaves its fields null).
@@ -134,10 +141,10 @@ export function createStoryStore(db: Database) {
       indexed += stored.length;
     }
     clearPendingThrough.run(through);
+    if (indexed > 0) bumpSearchGeneration.run();
     return indexed;
   });
 
-  /** Runs `statement(rows)` over `rows` in chunks, each row flattened to its parameters. */
   /** Runs `statement` over `rows` in multi-row chunks; `params` gets each row and its index in `rows`. */
   function writeRows<T>(rows: readonly T[], statement: (rows: number) => Statement, params: (row: T, index: number) => unknown[]): void {
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
@@ -264,17 +271,22 @@ export function createStoryStore(db: Database) {
   const bumpVersion = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'content_version'`);
   const selectVersion = db.prepare<[], { value: number }>(`SELECT value FROM meta WHERE key = 'content_version'`);
 
-  const searchPage = db.prepare<[string, number, number, number], StoryRow>(`
+  // The newest SEARCH_CANDIDATES matches ranked, reading only the date of each (whole rows,
+  // mostly text, for the page alone). FTS5 reads its index in rowid order, so a word in every
+  // story costs as much as a rare one, but bm25 first counts every match of each phrase.
+  const rankMatches = db
+    .prepare<[string, number], number>(
+      `
     WITH candidates AS (
       SELECT rowid AS id, bm25(story_search, 8.0, 4.0, 1.0) AS score FROM story_search
       WHERE story_search MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}
-    ),
-    -- Ranked reading only the date of each candidate; whole rows (mostly text) for the page alone.
-    page AS (
-      SELECT c.id, c.score / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0) AS rank FROM candidates c JOIN stories s ON s.id = c.id
-      ORDER BY rank, c.id DESC LIMIT ? OFFSET ?
     )
-    SELECT s.* FROM page p JOIN stories s ON s.id = p.id ORDER BY p.rank, p.id DESC`);
+    SELECT c.id FROM candidates c JOIN stories s ON s.id = c.id
+    ORDER BY c.score / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0), c.id DESC`,
+    )
+    .pluck();
+  const storiesByIds = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?))`);
+  const rankings = createSearchRankings();
   const snippetOf = db.prepare<[string, number], { snippet: string }>(
     `SELECT snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet FROM story_search WHERE story_search MATCH ? AND rowid = ?`,
   );
@@ -350,22 +362,35 @@ export function createStoryStore(db: Database) {
         };
       });
     },
-    /** Full-text search, relevance (bm25: title, author, text) fading over 30 days of age. */
+    /**
+     * Full-text search, relevance (bm25: title, author, text) fading over 30 days of age, among
+     * the newest SEARCH_CANDIDATES matches; snippets for the page only. The next page, or the same
+     * search again, reuses the ranking while the index is unchanged (search-rankings.ts).
+     */
     search(query: SearchQuery): SearchHit[] {
       if (query.terms.length === 0) return [];
       const match = toFts5Match(query.terms);
-      // Ranked among the newest SEARCH_CANDIDATES matches (FTS5 reads its index in rowid order,
-      // so a word in every story costs as much as a rare one), then snippets for the page only.
-      const rows = searchPage.all(match, query.now.getTime(), query.limit, query.offset);
-      const stories = withSources(rows);
+      const now = query.now.getTime();
+      const generation = String(selectSearchGeneration.get() ?? 0);
+      let ranked = rankings.get(match, generation, now);
+      if (!ranked) rankings.set(match, generation, now, (ranked = rankMatches.all(match, now)));
+      const pageIds = ranked.slice(query.offset, query.offset + query.limit);
+      if (pageIds.length === 0) return [];
+      const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
+      // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
+      const stories = withSources(pageIds.flatMap((id) => rows.get(id) ?? []));
       return stories.map((story) => ({ story, snippet: snippetOf.get(match, story.id)?.snippet ?? '' }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
-    prune(before: Date): number {
+    prune: db.transaction((before: Date): number => {
+      // Pruned stories leave the search index too (a trigger): a new search generation.
       const pruned = db.prepare(`DELETE FROM stories WHERE published_at < ?`).run(before.getTime()).changes;
-      if (pruned > 0) bumpVersion.run();
+      if (pruned > 0) {
+        bumpVersion.run();
+        bumpSearchGeneration.run();
+      }
       return pruned;
-    },
+    }),
     /** Marks the merged feeds out of date. */
     bumpVersion: (): void => void bumpVersion.run(),
     /** A number that changes whenever what the merged feeds show changes. */

@@ -1,0 +1,47 @@
+/**
+ * Rankings of recent searches, kept so that the next page of a search, or the same search
+ * again, does not rank its 2,000 candidates again (ranking is nearly all of a search's cost:
+ * bm25 or ts_rank, which read every match of a common word). A ranking is the ordered list of
+ * story ids of one query. It is reused only while the store's search index is the one it was
+ * read from (the caller's `generation`, which every change to the index moves) and for
+ * RANKING_REUSE_MS at most, since relevance fades with age counted from the search's moment.
+ * Least recently used rankings leave first. Pure: no I/O.
+ */
+
+/** How long a ranking stands in for a new one: ages shift by this much at most (relevance halves over 30 days). */
+export const RANKING_REUSE_MS = 60_000;
+/** Rankings kept (each up to SEARCH_CANDIDATES ids: 16 KB). */
+const RANKINGS_KEPT = 64;
+
+export interface SearchRankings {
+  /** The ranking of `key` read at `generation` within RANKING_REUSE_MS of `now`, or undefined. */
+  get(key: string, generation: string, now: number): readonly number[] | undefined;
+  /** Keeps the ranking of `key` read at `generation` at `now`. */
+  set(key: string, generation: string, now: number, ids: readonly number[]): void;
+}
+
+interface Ranking {
+  generation: string;
+  at: number;
+  ids: readonly number[];
+}
+
+/** An empty set of rankings holding at most `kept`. */
+export function createSearchRankings(kept = RANKINGS_KEPT): SearchRankings {
+  const rankings = new Map<string, Ranking>();
+  return {
+    get(key, generation, now) {
+      const ranking = rankings.get(key);
+      if (!ranking) return undefined;
+      rankings.delete(key);
+      if (ranking.generation !== generation || Math.abs(now - ranking.at) > RANKING_REUSE_MS) return undefined;
+      rankings.set(key, ranking); // most recently used last
+      return ranking.ids;
+    },
+    set(key, generation, now, ids) {
+      rankings.delete(key);
+      rankings.set(key, { generation, at: now, ids });
+      while (rankings.size > kept) rankings.delete(rankings.keys().next().value!);
+    },
+  };
+}
