@@ -58,17 +58,22 @@ export interface Directory {
 
 type ConfiguredColumnist = RawConfig['columnists'][number];
 
-/** `text` as a URL path segment: lower-case letters, digits and dashes; `fallback` when nothing is left. */
+/**
+ * `text` as a URL path segment: lower-case letters, digits and dashes, in any script (accents
+ * dropped from Latin, Greek and Cyrillic letters: "Zoë" is zoe; "Иван Петров" is иван-петров,
+ * "李明" 李明); at most 60 characters; `fallback` when nothing is left. Links percent-encode it.
+ */
 export function slugify(text: string, fallback: string): string {
   const slug = text
     .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+    .replace(/([\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])\p{M}+/gu, '$1')
+    .normalize('NFC')
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/, '');
-  return slug === '' ? fallback : slug;
+    .replace(/[^\p{L}\p{N}\p{M}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+  // Cut by code points, never inside a surrogate pair.
+  const cut = Array.from(slug).slice(0, 60).join('').replace(/-+$/, '');
+  return cut === '' || /^\p{M}/u.test(cut) ? fallback : cut;
 }
 
 /** Builds the directory from the store's byline counts, the configured feeds and columnists. */
@@ -99,6 +104,8 @@ export function buildDirectory(
   interface Draft {
     columnist: Columnist;
     feedStories: Map<string, number>;
+    /** A derived columnist's key: slugs are given once all are known, in key order. */
+    derivedKey?: string;
   }
   const drafts: Draft[] = [];
   const byKey = new Map<string, Draft>();
@@ -107,7 +114,7 @@ export function buildDirectory(
   const draft = (name: string, slug: string | undefined, extra: Partial<Columnist> = {}): Draft => {
     const made: Draft = {
       columnist: {
-        slug: unique(slug ?? slugify(name, 'columnist'), takenSlugs),
+        slug: slug === undefined ? '' : unique(slug, takenSlugs),
         name,
         photo: null,
         bio: null,
@@ -127,7 +134,7 @@ export function buildDirectory(
   for (const entry of configured) if (entry.slug) takenSlugs.add(entry.slug);
   for (const entry of configured) {
     if (entry.slug) takenSlugs.delete(entry.slug);
-    const made = draft(entry.name, entry.slug, { photo: entry.photo ?? null, bio: entry.bio ?? null });
+    const made = draft(entry.name, entry.slug ?? slugify(entry.name, 'columnist'), { photo: entry.photo ?? null, bio: entry.bio ?? null });
     for (const name of [entry.name, ...entry.aliases]) {
       const key = foldText(name);
       if (key && !byKey.has(key)) byKey.set(key, made);
@@ -137,7 +144,11 @@ export function buildDirectory(
   const configuredByKey = new Map(byKey);
   const ofKey = (key: string, name: string): Draft => {
     let found = byKey.get(key);
-    if (!found) byKey.set(key, (found = draft(name, undefined)));
+    if (!found) {
+      found = draft(name, undefined);
+      found.derivedKey = key;
+      byKey.set(key, found);
+    }
     return found;
   };
   /** The configured columnists a byline names: itself, else each person it lists ("A and B", "By A"). */
@@ -178,6 +189,11 @@ export function buildDirectory(
       if (!outlet.latest || stat.latest.published > outlet.latest.published) outlet.latest = stat.latest;
     }
   }
+  // A derived columnist's slug comes from their name, numbered in the order of their keys: the
+  // same names give the same slugs whichever wrote last (a reader's choices are kept by slug).
+  const derived = drafts.filter((made) => made.derivedKey !== undefined);
+  derived.sort((a, b) => (a.derivedKey! < b.derivedKey! ? -1 : a.derivedKey! > b.derivedKey! ? 1 : 0));
+  for (const made of derived) made.columnist.slug = unique(slugify(made.columnist.name, 'columnist'), takenSlugs);
   // A configured columnist's listed feeds are theirs even before those feeds signed anything.
   for (const [feedId, made] of byUnsignedFeed) {
     if (!made.columnist.byline.feedIds.includes(feedId)) made.columnist.byline.feedIds.push(feedId);

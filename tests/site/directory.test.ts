@@ -69,3 +69,43 @@ describe('the columnist directory with co-signed bylines', () => {
     expect(directory.columnistsOf('By J. Doe & Ann Lee', 'post').map((columnist) => columnist.slug)).toEqual(['jane-doe', 'ann-lee']);
   });
 });
+
+describe('columnist and outlet slugs', () => {
+  const slugsOf = (stats: BylineStat[]) =>
+    Object.fromEntries(buildDirectory(stats, feeds, []).columnists.map((columnist) => [columnist.name, columnist.slug]));
+
+  it('keeps names in any script, accents dropped from Latin, Greek and Cyrillic', () => {
+    expect(
+      slugsOf([
+        stat('Иван Петров', 'post', 1, 1),
+        stat('李明', 'post', 1, 2),
+        stat('Zoë Smith', 'post', 1, 3),
+        stat('प्रिया शर्मा', 'post', 1, 4),
+      ]),
+    ).toEqual({
+      'Иван Петров': 'иван-петров',
+      李明: '李明',
+      'Zoë Smith': 'zoe-smith',
+      'प्रिया शर्मा': 'प्रिया-शर्मा',
+    });
+  });
+
+  it('gives each name the same slug whichever columnist wrote last', () => {
+    // Two names alike in their first 60 characters share a slug but for its number.
+    const long = 'Maximiliane Konstantina Friederike von Hohenzollern-Sigmaringen';
+    const before = slugsOf([
+      stat(`${long} A`, 'post', 1, 1),
+      stat(`${long} B`, 'post', 1, 2),
+      stat('李明', 'post', 1, 3),
+      stat('Иван Петров', 'post', 1, 4),
+    ]);
+    const after = slugsOf([
+      stat(`${long} A`, 'post', 1, 9),
+      stat(`${long} B`, 'post', 1, 2),
+      stat('李明', 'post', 1, 8),
+      stat('Иван Петров', 'post', 1, 4),
+    ]);
+    expect(after).toEqual(before);
+    expect(new Set(Object.values(before)).size).toBe(4);
+  });
+});

@@ -193,6 +193,26 @@ describe('the readers site', () => {
     ]);
   });
 
+  it('gives columnists named in other scripts pages and feeds of their own, at addresses that keep', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await served.save('herald', [
+      item({ id: 'ru', title: 'Бюджет', author: 'Иван Петров', published: hoursAgo(2) }),
+      item({ id: 'zh', title: '预算', author: '李明', published: hoursAgo(1) }),
+    ]);
+    const index = await page(served, '/columnists');
+    const ivan = `/columnists/${encodeURIComponent('иван-петров')}`;
+    const li = `/columnists/${encodeURIComponent('李明')}`;
+    expect(index).toContain(`href="https://columns.example.net${ivan}"`);
+    expect(index).toContain(`href="https://columns.example.net${li}"`);
+    expect(titlesIn(await page(served, ivan))).toContain('Бюджет');
+    expect(await (await served.get(`${li}/feed.xml`)).text()).toContain('<title>预算</title>');
+    // Ivan writes again, newest now: the order changes, the addresses do not.
+    await served.save('herald', [item({ id: 'ru2', title: 'Налоги', author: 'Иван Петров', published: hoursAgo(0.5) })]);
+    const again = await page(served, ivan);
+    expect(titlesIn(again)).toEqual(expect.arrayContaining(['Налоги', 'Бюджет']));
+    expect(titlesIn(again)).not.toContain('预算');
+  });
+
   it("shows a story's card with the columnist's other columns, where to read it, and where else it ran", async () => {
     const served = await startServedApp(root, CONFIG);
     await seed(served);
