@@ -29,7 +29,9 @@ export function parseSearchQuery(query: string): SearchTerm[] {
     const words = [...part.toLowerCase().matchAll(WORD)].map((match) => ({ word: match[0].replace(/\*$/, ''), star: match[1] === '*' }));
     if (index % 2 === 1 && words.length > 1) {
       const last = words.at(-1)!;
-      terms.push({ words: words.map((entry) => entry.word), prefix: last.star && last.word.length >= MIN_PREFIX_CHARS });
+      // `"water fo*"`, or `"water fo"*` as FTS5 writes it: the phrase's last word is a prefix.
+      const star = last.star || (parts[index + 1]?.startsWith('*') ?? false);
+      terms.push({ words: words.map((entry) => entry.word), prefix: star && last.word.length >= MIN_PREFIX_CHARS });
       return;
     }
     for (const { word, star } of words) terms.push({ words: [word], prefix: star && word.length >= MIN_PREFIX_CHARS });
@@ -61,5 +63,10 @@ export function withoutPhrases(terms: readonly SearchTerm[]): SearchTerm[] {
 
 /** The terms as the reader would write them again (for the search box and the page title). */
 export function formatSearchTerms(terms: readonly SearchTerm[]): string {
-  return terms.map((term) => (term.words.length > 1 ? `"${term.words.join(' ')}"` : term.words[0]!) + (term.prefix ? '*' : '')).join(' ');
+  return terms
+    .map((term) => {
+      const words = term.words.join(' ') + (term.prefix ? '*' : '');
+      return term.words.length > 1 ? `"${words}"` : words;
+    })
+    .join(' ');
 }

@@ -268,7 +268,10 @@ export function createSitePages(options: SitePagesOptions) {
     const cleaned = await options.clean(shown.map((hit) => hit.story));
     const results = shown.map((hit, index) => ({ story: cleaned[index]!, snippet: hit.snippet }));
     const ctx = await context();
-    return html(renderSearchPage(ctx, { shown: formatSearchTerms(terms), results, page, more: hits.length > pageSize }), cleaned);
+    return html(
+      renderSearchPage(ctx, { shown: formatSearchTerms(terms), results, page, more: hits.length > pageSize && page < MAX_SEARCH_PAGE }),
+      cleaned,
+    );
   }
 }
 

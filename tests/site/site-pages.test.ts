@@ -270,6 +270,26 @@ describe('the readers site', () => {
     expect(reflected).not.toContain('<img src=x');
     expect((await served.get('/search?q=budget&page=0')).status).toBe(400);
     expect((await served.get('/search?q=budget&page=9999')).status).toBe(400);
+    // A phrase ending in a prefix: its next page and its search box ask for the same search.
+    await served.save(
+      'solo',
+      Array.from({ length: 7 }, (_, i) => item({ id: `w${i}`, title: `Water for all ${i}`, published: hoursAgo(10 + i) })),
+    );
+    const phrase = await page(served, '/search?q=%22water+fo*%22');
+    expect(titlesIn(phrase)).toHaveLength(5);
+    expect(phrase).toContain('value="&quot;water fo*&quot;"');
+    const second = /rel="next" href="https:\/\/columns\.example\.net(\/search\?[^"]+)"/.exec(phrase)![1]!.replaceAll('&amp;', '&');
+    expect(titlesIn(await page(served, second))).toHaveLength(3);
+  });
+
+  it('offers no page after the last one it answers', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await served.save(
+      'solo',
+      Array.from({ length: 260 }, (_, i) => item({ id: `m${i}`, title: `Memo ${i}`, published: hoursAgo(i + 1) })),
+    );
+    expect(await page(served, '/search?q=memo&page=49')).toContain('rel="next"');
+    expect(await page(served, '/search?q=memo&page=50')).not.toContain('rel="next"');
   });
 
   it('escapes hostile titles, authors and excerpts on every page and in snippets', async () => {

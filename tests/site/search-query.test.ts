@@ -1,0 +1,62 @@
+/**
+ * The search box's own words (src/site/search-query.ts): what a page writes back into the box
+ * and its "next" link reads as the same search, for queries written to trip it and for
+ * generated hostile ones.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatSearchTerms, parseSearchQuery } from '../../src/site/search-query.ts';
+
+/** A deterministic stream of numbers in [0, 1) (mulberry32). */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = [
+  '"',
+  '*',
+  ' ',
+  'water',
+  'fo',
+  'f',
+  'Zoë',
+  'ZOE\u0308',
+  '李明',
+  '-',
+  'AND',
+  'NEAR(',
+  ')',
+  ':',
+  '^',
+  '\u0000',
+  'é',
+  '**',
+  '"*',
+  '*"',
+  '\t',
+  'x'.repeat(40),
+];
+
+describe('search terms written back', () => {
+  it('reads a phrase whose last word is a prefix, written either way, and writes it back so', () => {
+    const terms = [{ words: ['water', 'fo'], prefix: true }];
+    expect(parseSearchQuery('"water fo*"')).toEqual(terms);
+    expect(parseSearchQuery('"water fo"*')).toEqual(terms);
+    expect(formatSearchTerms(terms)).toBe('"water fo*"');
+    expect(parseSearchQuery('"water f*"')).toEqual([{ words: ['water', 'f'], prefix: false }]);
+  });
+
+  it('reads back what it writes, for 2,000 generated queries', () => {
+    const next = random(13);
+    for (let n = 0; n < 2_000; n++) {
+      const query = Array.from({ length: 1 + Math.floor(next() * 12) }, () => PIECES[Math.floor(next() * PIECES.length)]!).join('');
+      const terms = parseSearchQuery(query);
+      expect(parseSearchQuery(formatSearchTerms(terms)), JSON.stringify(query)).toEqual(terms);
+    }
+  });
+});
