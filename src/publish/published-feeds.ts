@@ -88,6 +88,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   let storyLists = new Map<string, Promise<Story[]>>();
   // Sanitized stories outlive store versions: an unchanged story is not sanitized again.
   const sanitized = new Map<string, Story>();
+  /** The ETag and Last-Modified of the last build of each kept document, by its key. */
+  const lastBuilt = new Map<string, { etag: string; lastModified: Date }>();
 
   /** Drops everything built for an older store version. */
   async function sync(): Promise<void> {
@@ -122,7 +124,23 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   }
 
   function memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
-    return remember(documents, key, build);
+    return remember(documents, key, async () => laterIfChanged(key, await build()));
+  }
+
+  /**
+   * A rebuilt document whose bytes changed gets a Last-Modified after the one it replaces, even
+   * when its stories' dates do not move (a story pruned from the end of a page, a renamed
+   * outlet): a client holding the old one must not get a 304 for If-Modified-Since.
+   */
+  function laterIfChanged(key: string, document: PublishedDocument): PublishedDocument {
+    const before = lastBuilt.get(key);
+    const etag = document.etag('identity');
+    let result = document;
+    if (before && before.etag !== etag && document.lastModified <= before.lastModified)
+      result = { ...document, lastModified: new Date(Math.max(before.lastModified.getTime() + 1000, Math.floor(now().getTime() / 1000) * 1000)) };
+    if (lastBuilt.size >= MAX_SANITIZED) lastBuilt.clear();
+    lastBuilt.set(key, { etag, lastModified: result.lastModified });
+    return result;
   }
 
   function clean(story: Story): Story {
@@ -251,8 +269,16 @@ function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Pr
   return value;
 }
 
+/**
+ * A document's Last-Modified from its stories: the latest of their updates and of their first
+ * sightings, so a story first seen now but dated last week still moves it (an If-Modified-Since
+ * from before it arrived must not get a 304).
+ */
 function newest(stories: readonly Story[]): Date | null {
-  return stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null);
+  let latest: Date | null = null;
+  for (const story of stories)
+    for (const at of [story.updated, story.firstSeenAt]) if (!latest || at > latest) latest = at;
+  return latest;
 }
 
 /** Wraps a built text with lazily compressed variants, each with a strong ETag (RFC 9110 §8.8.3). */

@@ -35,6 +35,8 @@ export interface ServedApp {
   /** Stores items as if `feedId` had been polled at `now`. */
   save(feedId: string, items: ParsedItem[], now?: Date): Promise<void>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
+  /** Prunes stories published before `before` through the app's store. */
+  prune(before: Date): Promise<number>;
 }
 
 /** Starts the app and server over a fresh data dir in `root`; both close when the test ends. */
@@ -57,5 +59,6 @@ export async function startServedApp(root: string, configYaml = SERVED_CONFIG): 
       await app.store.saveFetched(feedId, normalizeItems(items, now), state, now, null);
     },
     get: (path, headers = {}) => fetch(`${server.url}${path}`, { headers }),
+    prune: (before) => app.store.pruneStories(before),
   };
 }

@@ -332,6 +332,47 @@ describe('the readers site', () => {
     expect((await served.get('/')).headers.get('etag')).not.toBe(before);
   });
 
+  it('moves Last-Modified when a page or feed changes, even for a column dated before the newest shown', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const story = /href="https:\/\/columns\.example\.net(\/stories\/[^"]+)"/.exec(await page(served, '/search?q=fiction'))![1]!;
+    const paths = ['/', '/feed.xml', '/columnists/jane', story];
+    const since = new Map<string, string>();
+    for (const path of paths) {
+      const first = await served.get(path);
+      await first.arrayBuffer();
+      since.set(path, first.headers.get('last-modified')!);
+      const again = await served.get(path, { 'if-modified-since': since.get(path)! });
+      expect(again.status, path).toBe(304);
+    }
+    // Found ten minutes later, dated before the newest column: on each of those pages and feeds.
+    const later = new Date(SERVED_AT.getTime() + 600_000);
+    await served.save('jane', [item({ id: 'late', title: 'Late but not least', author: 'Jane Doe', published: hoursAgo(1.5) })], later);
+    for (const path of paths) {
+      const response = await served.get(path, { 'if-modified-since': since.get(path)! });
+      expect(response.status, path).toBe(200);
+      expect(await response.text(), path).toContain('Late but not least');
+      expect(Date.parse(response.headers.get('last-modified')!), path).toBeGreaterThan(Date.parse(since.get(path)!));
+    }
+  });
+
+  it('moves Last-Modified when a pruned column leaves a page or feed, though no date it shows moved', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const since = new Map<string, string>();
+    for (const path of ['/feed.xml', '/columnists/jane']) {
+      const first = await served.get(path);
+      expect(await first.text()).toContain('Unsigned but hers');
+      since.set(path, first.headers.get('last-modified')!);
+    }
+    expect(await served.prune(hoursAgo(24))).toBe(1);
+    for (const [path, lastModified] of since) {
+      const response = await served.get(path, { 'if-modified-since': lastModified });
+      expect(response.status, path).toBe(200);
+      expect(await response.text(), path).not.toContain('Unsigned but hers');
+    }
+  });
+
   it('speaks the configured locale, with dates in the site time zone', async () => {
     const served = await startServedApp(root, CONFIG.replace('  pageSize: 5\n', '  pageSize: 5\n  locale: fr\n  timezone: Europe/Paris\n'));
     await served.save('jane', [item({ id: 'f', title: 'Chronique', published: new Date('2026-11-20T08:05:00Z') })]);
