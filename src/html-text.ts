@@ -7,10 +7,15 @@ import { BLOCK_TAGS, createFinder, type Finder, replaceTags, type TagPass } from
 const DROPPED_ELEMENT_OPEN = /<(script|style|noscript|template|iframe)\b/gi;
 const TAGS_AND_COMMENTS: TagPass = { comments: true, replacement: '' };
 
-/** Plain text of an HTML fragment: no markup, entities decoded, whitespace collapsed. */
+/** Control characters no text shows (`&#7;` in an excerpt decodes to one): never written into a page. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/g;
+
+/** Plain text of an HTML fragment: no markup, entities decoded, control characters dropped, whitespace collapsed. */
 export function htmlToText(html: string | null): string {
   if (!html) return '';
   return decodeHTML(replaceTags(replaceTags(dropElements(html), BLOCK_TAGS), TAGS_AND_COMMENTS))
+    .replace(CONTROLS, '')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -300,7 +300,7 @@ describe('the readers site', () => {
         id: 'x',
         title: `${hostile} budget`,
         author: hostile,
-        summary: `&lt;script&gt;alert(1)&lt;/script&gt; budget ${hostile}`,
+        summary: `&lt;script&gt;alert(1)&lt;/script&gt; budget ${hostile} bell &#7; stx &#2;budget&#3; nul &#0; c1 &#x85;`,
         link: 'javascript:alert(1)',
       }),
     ]);
@@ -313,6 +313,8 @@ describe('the readers site', () => {
       expect(html, path).not.toContain('<img src=x');
       expect(html, path).not.toContain('javascript:');
       expect(html, path).not.toContain('<script>');
+      // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+      expect(html, path).not.toMatch(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/);
     }
   });
 
