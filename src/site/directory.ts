@@ -11,6 +11,7 @@ import { bylineNames } from '../feeds/pick-authors.ts';
 import { foldText } from '../fold-text.ts';
 import type { FeedSource } from '../model.ts';
 import type { BylineStat } from '../storage/store.ts';
+import type { SearchTerm } from './search-query.ts';
 
 /** A column as an index shows it: the newest of someone's or somewhere's. */
 export interface LatestColumn {
@@ -54,6 +55,8 @@ export interface Directory {
   columnistsOf(author: string | null, feedId: string): Columnist[];
   /** The outlet of a feed, or undefined when the feed names none. */
   outletOf(feedId: string): Outlet | undefined;
+  /** The columnists (by name or alias) and outlets a search names: every word of it in the name, newest column first. */
+  named(terms: readonly SearchTerm[]): { columnists: Columnist[]; outlets: Outlet[] };
 }
 
 type ConfiguredColumnist = RawConfig['columnists'][number];
@@ -230,6 +233,12 @@ export function buildDirectory(
     return found ? [found.columnist] : [];
   };
   const outletBySlug = new Map(outlets.map((outlet) => [outlet.slug, outlet]));
+  const aliasesOf = new Map(configured.map((entry) => [entry.name, entry.aliases]));
+  const columnistNames = columnists.map((columnist) => ({
+    found: columnist,
+    names: [columnist.name, ...(aliasesOf.get(columnist.name) ?? [])].map(nameWords),
+  }));
+  const outletNames = outlets.map((outlet) => ({ found: outlet, names: [nameWords(outlet.name)] }));
   return {
     columnists,
     outlets,
@@ -238,7 +247,35 @@ export function buildDirectory(
     columnistOf: (author, feedId) => columnistsOf(author, feedId)[0],
     columnistsOf,
     outletOf: (feedId) => outletOfFeed.get(feedId),
+    named(terms) {
+      const wanted = terms.flatMap((term) =>
+        term.words.flatMap((word, index) => {
+          const folded = foldText(word);
+          return folded ? folded.split(' ').map((part) => ({ word: part, prefix: term.prefix && index === term.words.length - 1 })) : [];
+        }),
+      );
+      const pick = <T>(entries: ReadonlyArray<{ found: T; names: string[][] }>): T[] =>
+        wanted.length === 0
+          ? []
+          : entries
+              .filter(({ names }) =>
+                names.some((words) =>
+                  wanted.every(({ word, prefix }) => words.some((own) => (prefix ? own.startsWith(word) : own === word))),
+                ),
+              )
+              .slice(0, NAMED_SHOWN)
+              .map(({ found }) => found);
+      return { columnists: pick(columnistNames), outlets: pick(outletNames) };
+    },
   };
+}
+
+/** Columnists and outlets a search shows at most, each. */
+const NAMED_SHOWN = 5;
+
+/** A name's words, folded as author keys are ("J. Doe": j, doe). */
+function nameWords(name: string): string[] {
+  return foldText(name)?.split(' ') ?? [];
 }
 
 /** `slug`, or `slug-2`, `slug-3`… when taken; marks the result taken. */

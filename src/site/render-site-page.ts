@@ -292,9 +292,30 @@ ${columnist && others.length > 0 ? `<h2>${escapeHtml(s.moreBy(columnist.name))}<
 /** `/search?q=`: ranked results with highlighted snippets, paged by number. */
 export function renderSearchPage(
   ctx: SiteContext,
-  search: { shown: string; results: readonly SearchResult[]; page: number; more: boolean },
+  search: {
+    shown: string;
+    results: readonly SearchResult[];
+    page: number;
+    more: boolean;
+    /** Columnists and outlets the search names (on its first page). */
+    named?: { columnists: readonly Columnist[]; outlets: readonly Outlet[] };
+  },
 ): string {
   const s = ctx.strings;
+  const named = (label: string, links: string[]) =>
+    links.length === 0 ? '' : `<p class="meta">${escapeHtml(label)}: ${links.join(', ')}</p>`;
+  const directory = [
+    named(
+      s.columnists,
+      (search.named?.columnists ?? []).map(
+        (columnist) => `<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${escapeHtml(columnist.name)}</a>`,
+      ),
+    ),
+    named(
+      s.outlets,
+      (search.named?.outlets ?? []).map((outlet) => `<a href="${escapeHtml(outletUrl(ctx, outlet))}">${escapeHtml(outlet.name)}</a>`),
+    ),
+  ].join('');
   const link = (page: number) => `${ctx.baseUrl}/search?q=${encodeURIComponent(search.shown)}${page > 1 ? `&page=${page}` : ''}`;
   const heading = search.shown === '' ? s.search : s.resultsFor(search.shown);
   const items = search.results.map(
@@ -309,6 +330,7 @@ ${snippet ? `<p class="excerpt">${renderSnippet(snippet)}</p>` : ''}
     search.more ? `<a rel="next" href="${escapeHtml(link(search.page + 1))}">${escapeHtml(s.next)}</a>` : '',
   ];
   const body = `<h1>${escapeHtml(heading)}</h1>
+${directory}
 ${search.shown === '' ? `<p>${escapeHtml(s.emptyQuery)}</p>` : items.length === 0 ? `<p>${escapeHtml(s.noResults)}</p>` : items.join('\n')}
 ${search.page > 1 || search.more ? `<nav class="pager" aria-label="${escapeHtml(s.pagesNav)}">${pager.join('')}</nav>` : ''}`;
   return renderLayout(ctx, { title: heading, body, feedPath: '', feedTitle: ctx.title, query: search.shown });

@@ -270,7 +270,13 @@ export function createSitePages(options: SitePagesOptions) {
     const results = shown.map((hit, index) => ({ story: cleaned[index]!, snippet: hit.snippet }));
     const ctx = await context();
     return html(
-      renderSearchPage(ctx, { shown: formatSearchTerms(terms), results, page, more: hits.length > pageSize && page < MAX_SEARCH_PAGE }),
+      renderSearchPage(ctx, {
+        shown: formatSearchTerms(terms),
+        results,
+        page,
+        more: hits.length > pageSize && page < MAX_SEARCH_PAGE,
+        ...(page === 1 ? { named: ctx.directory.named(terms) } : {}),
+      }),
       cleaned,
     );
   }

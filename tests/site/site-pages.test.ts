@@ -282,6 +282,27 @@ describe('the readers site', () => {
     expect(titlesIn(await page(served, second))).toHaveLength(3);
   });
 
+  it('names the columnists and outlets a search names, by name or alias, above the columns found', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const named = async (query: string) => {
+      const html = await page(served, `/search?q=${encodeURIComponent(query)}`);
+      const line = (label: string) =>
+        [...(new RegExp(`<p class="meta">${label}: (.*?)</p>`).exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)">/g)].map((match) =>
+          match[1]!.replace('https://columns.example.net', ''),
+        );
+      return { columnists: line('Columnists'), outlets: line('Outlets') };
+    };
+    expect(await named('herald')).toEqual({ columnists: [], outlets: ['/outlets/the-herald'] });
+    expect(await named('J. Doe')).toEqual({ columnists: ['/columnists/jane'], outlets: [] });
+    expect(await named('jan*')).toEqual({ columnists: ['/columnists/jane'], outlets: [] });
+    expect(await named('ANN smith')).toEqual({ columnists: ['/columnists/ann-smith'], outlets: [] });
+    expect(await named('herald budget')).toEqual({ columnists: [], outlets: [] });
+    expect((await named('herald')).outlets).toHaveLength(1);
+    // Only the first page names them.
+    expect(await page(served, '/search?q=herald&page=2')).not.toContain('Outlets:');
+  });
+
   it('offers no page after the last one it answers', async () => {
     const served = await startServedApp(root, CONFIG);
     await served.save(
@@ -304,7 +325,7 @@ describe('the readers site', () => {
         link: 'javascript:alert(1)',
       }),
     ]);
-    const paths = ['/', '/columnists', '/outlets', '/outlets/the-herald', '/tags/politics', '/search?q=budget'];
+    const paths = ['/', '/columnists', '/outlets', '/outlets/the-herald', '/tags/politics', '/search?q=budget', '/search?q=onerror'];
     const home = await page(served, '/');
     const slug = /columnists\/([a-z0-9-]+)"/.exec(home)![1]!;
     const card = /href="https:\/\/columns\.example\.net(\/stories\/[0-9a-f]{32})"/.exec(home)![1]!;
