@@ -137,7 +137,10 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     const etag = document.etag('identity');
     let result = document;
     if (before && before.etag !== etag && document.lastModified <= before.lastModified)
-      result = { ...document, lastModified: new Date(Math.max(before.lastModified.getTime() + 1000, Math.floor(now().getTime() / 1000) * 1000)) };
+      result = {
+        ...document,
+        lastModified: new Date(Math.max(before.lastModified.getTime() + 1000, Math.floor(now().getTime() / 1000) * 1000)),
+      };
     if (lastBuilt.size >= MAX_SANITIZED) lastBuilt.clear();
     lastBuilt.set(key, { etag, lastModified: result.lastModified });
     return result;
@@ -276,8 +279,7 @@ function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Pr
  */
 function newest(stories: readonly Story[]): Date | null {
   let latest: Date | null = null;
-  for (const story of stories)
-    for (const at of [story.updated, story.firstSeenAt]) if (!latest || at > latest) latest = at;
+  for (const story of stories) for (const at of [story.updated, story.firstSeenAt]) if (!latest || at > latest) latest = at;
   return latest;
 }
 

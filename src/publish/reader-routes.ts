@@ -192,7 +192,19 @@ async function preferences(
     digest,
     ...deps.offered.filter((offer) => offer.id !== digest.id && !rows.some((other) => other.digestId === offer.id)),
   ];
-  if (req.method === 'POST' && row) {
+  const unsubscribed = standing?.state === 'unsubscribed';
+  if (
+    req.method === 'POST' &&
+    unsubscribed &&
+    form.get('action') === 'resubscribe' &&
+    (row || deps.listedByOperator(digest.id, subject.address))
+  ) {
+    await deps.store.resubscribe(subject.address, digest.id, deps.now());
+    // The resubscribe moved the epoch on: the page it leads to carries a new link.
+    return redirect(res, await preferencesUrl(deps, subject.address, digest.id, true));
+  }
+  // Choices saved while unsubscribed would look like a subscription that sends nothing: the page says so instead.
+  if (req.method === 'POST' && row && !unsubscribed) {
     const choices = readChoices(form, ctx);
     const paused = form.get('paused') === '1';
     const target = switchable.find((offer) => offer.id === form.get('digest'));
@@ -220,6 +232,7 @@ async function preferences(
       digest,
       digests: switchable,
       subscriber: row ? { choices: row.choices, paused: row.paused } : null,
+      unsubscribed,
       saved: url.searchParams.get('saved') === '1',
     }),
   );

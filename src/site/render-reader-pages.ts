@@ -61,11 +61,22 @@ export function renderPreferences(
     /** Digests the reader may switch to (this one first). */
     digests: readonly OfferedDigest[];
     subscriber: { choices: ReaderChoices; paused: boolean } | null;
+    /** The reader unsubscribed from this digest (or from every digest): the page offers to subscribe again. */
+    unsubscribed?: boolean;
     saved: boolean;
   },
 ): string {
   const s = ctx.strings;
   const tokenField = `<input type="hidden" name="token" value="${escapeHtml(page.token)}">`;
+  if (page.unsubscribed) {
+    const body = `<p>${escapeHtml(s.preferencesFor(page.address, page.digest.name))}</p>
+<p role="status"><strong>${escapeHtml(s.unsubscribedNotice(page.digest.name))}</strong></p>
+<form action="${escapeHtml(`${ctx.baseUrl}/preferences`)}" method="post">
+${tokenField}
+<p><button type="submit" name="action" value="resubscribe">${escapeHtml(s.resubscribeButton)}</button></p>
+</form>`;
+    return renderReaderPage(ctx, s.preferencesTitle, body);
+  }
   const settings = page.subscriber
     ? `<form class="card" action="${escapeHtml(`${ctx.baseUrl}/preferences`)}" method="post">
 ${tokenField}

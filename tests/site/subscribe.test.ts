@@ -143,6 +143,27 @@ describe('subscribing on the site', () => {
     await digestApp.save('jane', [column('j2', digestApp.clock.now, 1, { title: 'Jane again', author: 'Jane Doe' })]);
     await digestApp.run('daily', smtp.url);
     expect(smtp.messagesTo('reader@example.org').slice(before)).toHaveLength(1);
+
+    // The preferences link now says so, saves nothing, and offers to subscribe again.
+    const stopped = await validHtml(await fetch(preferencesUrl));
+    expect(stopped).toContain('You are unsubscribed from Daily columns');
+    expect(stopped).not.toContain('>Save<');
+    const ignored = await post('/preferences', { token: prefToken, digest: 'daily', columnist: 'jane-doe' });
+    expect(await validHtml(ignored)).toContain('You are unsubscribed from Daily columns');
+    expect(await digestApp.app.store.preferences('reader@example.org')).toMatchObject([
+      { digestId: 'daily', choices: { columnists: ['ann-poe', 'jane-doe'] } },
+    ]);
+    const again = await post('/preferences', { token: prefToken, action: 'resubscribe' });
+    expect(again.status).toBe(303);
+    expect((await digestApp.app.store.subscriptionState('reader@example.org', 'daily'))?.state).toBe('subscribed');
+    const renewed = await validHtml(await fetch(again.headers.get('location')!.replace('https://columns.example.net', base)));
+    expect(renewed).toContain('>Save<');
+    // The old link is from before the resubscribe.
+    expect((await fetch(preferencesUrl)).status).toBe(410);
+    digestApp.advance(24 * 3600_000);
+    await digestApp.save('jane', [column('j3', digestApp.clock.now, 1, { title: 'Jane once more', author: 'Jane Doe' })]);
+    await digestApp.run('daily', smtp.url);
+    expect(smtp.messagesTo('reader@example.org').slice(before)).toHaveLength(2);
   }, 60_000);
 
   it('switches to another digest, pauses, and skips a reader whose choices have nothing in a run', async () => {
