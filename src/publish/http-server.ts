@@ -182,8 +182,10 @@ async function handle(
     try {
       answer = await site.page(path, url.searchParams);
     } catch (error) {
-      if (error instanceof SiteRequestError) return sendText(res, 400, `${error.message}\n`);
-      throw error;
+      if (!(error instanceof SiteRequestError)) throw error;
+      const page = await site.badRequest(error.message);
+      res.writeHead(400, { 'content-type': page.contentType, 'cache-control': 'no-store' });
+      return void res.end(req.method === 'HEAD' ? undefined : page.identity);
     }
     if (answer.status === 404) {
       res.writeHead(404, { 'content-type': answer.document.contentType, 'cache-control': 'no-store' });

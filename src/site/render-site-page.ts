@@ -135,7 +135,7 @@ ${ctx.signup ? `<li><a href="${escapeHtml(`${base}/subscribe`)}">${escapeHtml(s.
 ${page.body}
 </main>
 <footer>
-<nav aria-label="Subscribe"><ul>${feedLinks.join('')}<li><a href="${escapeHtml(`${base}/opml`)}">OPML</a></li></ul></nav>
+<nav aria-label="${escapeHtml(s.followNav)}"><ul>${feedLinks.join('')}<li><a href="${escapeHtml(`${base}/opml`)}">OPML</a></li></ul></nav>
 ${ctx.tags.length > 0 ? `<nav aria-label="${escapeHtml(s.tags)}"><ul>${ctx.tags.map((tag) => `<li><a href="${escapeHtml(tagUrl(ctx, tag))}">${escapeHtml(tag)}</a></li>`).join('')}</ul></nav>` : ''}
 <p>${escapeHtml(s.mergedBy(formatNumber(ctx, ctx.sources.size)))}</p>
 </footer>
@@ -334,6 +334,12 @@ ${directory}
 ${search.shown === '' ? `<p>${escapeHtml(s.emptyQuery)}</p>` : items.length === 0 ? `<p>${escapeHtml(s.noResults)}</p>` : items.join('\n')}
 ${search.page > 1 || search.more ? `<nav class="pager" aria-label="${escapeHtml(s.pagesNav)}">${pager.join('')}</nav>` : ''}`;
   return renderLayout(ctx, { title: heading, body, feedPath: '', feedTitle: ctx.title, query: search.shown });
+}
+
+/** A 400 in the site's layout: what was wrong, in the words of the check that refused it. */
+export function renderBadRequestPage(ctx: SiteContext, message: string): string {
+  const body = `<h1>${escapeHtml(ctx.strings.badRequest)}</h1>\n<p>${escapeHtml(ctx.strings.badRequestText)}</p>\n<p><code>${escapeHtml(message)}</code></p>`;
+  return renderLayout(ctx, { title: ctx.strings.badRequest, body, feedPath: '', feedTitle: ctx.title });
 }
 
 /** A 404 in the site's layout. */

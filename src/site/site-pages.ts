@@ -13,6 +13,7 @@ import {
   renderColumnistIndex,
   renderColumnistPage,
   renderHomePage,
+  renderBadRequestPage,
   renderNotFoundPage,
   renderOutletIndex,
   renderOutletPage,
@@ -227,6 +228,11 @@ export function createSitePages(options: SitePagesOptions) {
           return html(renderStoryPage(ctx, story!, shown), [story!, ...shown]);
         }),
       );
+    },
+
+    /** The 400 page for a malformed request (a SiteRequestError's message), in the site's layout and language. */
+    async badRequest(message: string): Promise<PublishedDocument> {
+      return options.document(renderBadRequestPage(await context(), message), []);
     },
 
     /** Each columnist's RSS feed and page, as /opml lists them, under the site's word for columnists. */

@@ -410,5 +410,12 @@ describe('the readers site', () => {
     expect(unsubscribe).toContain('<h1>Se désabonner ?</h1>');
     expect(unsubscribe).toContain('Ne plus envoyer la lettre « matin » à <strong>lecteur@example.org</strong> ?');
     expect(unsubscribe).toContain('<html lang="fr">');
+    // Every label, the footer's too; a malformed request is a page in French, saying what was wrong.
+    expect(html).toContain('<nav aria-label="Suivre ce site">');
+    expect(html).not.toContain('aria-label="Subscribe"');
+    const bad = await page(served, '/?before=hier', 400);
+    expect(bad).toContain('<h1>Requête incorrecte</h1>');
+    expect(bad).toMatch(/before must be a page cursor/);
+    expect(await page(served, '/search?q=budget&page=0', 400)).toContain('<html lang="fr">');
   });
 });
