@@ -151,6 +151,11 @@ function soup(random: () => number, tokens: readonly string[], maxTokens: number
 const cases = (name: string, tokens: readonly string[] = MARKUP_TOKENS, maxTokens = 40): string[] =>
   Array.from({ length: CASES }, (_, index) => soup(streamFor(SEED, name, index), tokens, maxTokens));
 
+// eslint-disable-next-line no-control-regex -- control characters are what is dropped
+const CONTROLS = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/g;
+/** The oracle's htmlToText, with control characters dropped as htmlToText has since (c0599c6). */
+const oldHtmlToText = (text: string): string => oldHtmlText.htmlToText(text).replace(CONTROLS, '').replace(/\s+/g, ' ').trim();
+
 describe('linear passes give what the regexes gave', () => {
   it('cleanText', () => {
     for (const text of cases('cleanText')) expect(cleanText(text), JSON.stringify(text)).toBe(oldCleanText.cleanText(text));
@@ -162,7 +167,7 @@ describe('linear passes give what the regexes gave', () => {
   });
 
   it('htmlToText', () => {
-    for (const text of cases('htmlToText')) expect(htmlToText(text), JSON.stringify(text)).toBe(oldHtmlText.htmlToText(text));
+    for (const text of cases('htmlToText')) expect(htmlToText(text), JSON.stringify(text)).toBe(oldHtmlToText(text));
   });
 
   it('discoverFeedLinks', () => {
@@ -194,7 +199,7 @@ describe('linear passes give what the regexes gave', () => {
       expect(repairXml(text), name).toBe(oldRepair.repairXml(text));
       expect(rootElementName(text), name).toBe(oldRepair.rootElementName(text));
       expect(discoverFeedLinks(text, 'https://page.example/'), name).toEqual(oldDiscover.discoverFeedLinks(text, 'https://page.example/'));
-      expect(htmlToText(text), name).toBe(oldHtmlText.htmlToText(text));
+      expect(htmlToText(text), name).toBe(oldHtmlToText(text));
     }
   });
 });

@@ -36,7 +36,7 @@ describe.skipIf(!available)('home page in headless Chromium', () => {
       'A column with a very long unbroken word: Donaudampfschifffahrtsgesellschaftskapitänswitwe',
     ]);
     const subscribe = await page
-      .locator('nav[aria-label="Subscribe"] a')
+      .locator('nav[aria-label="Follow this site"] a')
       .evaluateAll((links: Array<{ textContent: string | null; getAttribute(name: string): string | null }>) =>
         links.map((link) => [link.textContent, link.getAttribute('href')]),
       );
