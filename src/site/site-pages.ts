@@ -59,7 +59,7 @@ export class SiteRequestError extends Error {
   override name = 'SiteRequestError';
 }
 
-/** Later pages (past the first) kept per store version. */
+/** Later pages (past the first) kept per store version, and as many story cards apart from them. */
 const MAX_LATER_PAGES = 512;
 
 /** The highest search page served: deeper pages of a ranked list are not worth their cost. */
@@ -118,22 +118,28 @@ export function createSitePages(options: SitePagesOptions) {
     document: options.document(renderNotFoundPage(await context()), []),
   });
 
-  // Later pages, kept apart from first pages and feeds (a crawler walking every cursor cannot
-  // push those out), until the store changes.
-  let laterPages = { version: -1, pages: new Map<string, Promise<PublishedDocument>>() };
-  async function laterPage(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
-    const version = await options.version();
-    if (laterPages.version !== version) laterPages = { version, pages: new Map() };
-    const { pages } = laterPages;
-    let page = pages.get(key);
-    if (!page) {
-      if (pages.size >= MAX_LATER_PAGES) pages.delete(pages.keys().next().value!);
-      const made = build();
-      made.catch(() => pages.delete(key));
-      pages.set(key, (page = made));
-    }
-    return page;
+  /**
+   * Documents kept apart from first pages and feeds, until the store changes, in a pool of
+   * MAX_LATER_PAGES: a crawler walking every cursor or every story cannot push those out.
+   */
+  function keptApart(): (key: string, build: () => Promise<PublishedDocument>) => Promise<PublishedDocument> {
+    let pool = { version: -1, pages: new Map<string, Promise<PublishedDocument>>() };
+    return async (key, build) => {
+      const version = await options.version();
+      if (pool.version !== version) pool = { version, pages: new Map() };
+      const { pages } = pool;
+      let page = pages.get(key);
+      if (!page) {
+        if (pages.size >= MAX_LATER_PAGES) pages.delete(pages.keys().next().value!);
+        const made = build();
+        made.catch(() => pages.delete(key));
+        pages.set(key, (page = made));
+      }
+      return page;
+    };
   }
+  const laterPage = keptApart();
+  const storyCard = keptApart();
 
   /** A paged list: every page kept until the store changes (first pages with the feeds, later ones apart). */
   async function listed(
@@ -220,7 +226,7 @@ export function createSitePages(options: SitePagesOptions) {
       const found = await options.store.storyByPublicId(`${LEGACY_ID_PREFIX}${name}`);
       if (!found) return notFound();
       return ok(
-        await options.memo(`story:${name}`, async () => {
+        await storyCard(name, async () => {
           const [story] = await options.clean([found]);
           const columnist = ctx.directory.columnistOf(found.author, found.feedId);
           const more = columnist ? await options.clean(await options.store.listStories({ byline: columnist.byline, limit: 6 })) : [];

@@ -303,6 +303,31 @@ describe('the readers site', () => {
     expect(await page(served, '/search?q=herald&page=2')).not.toContain('Outlets:');
   });
 
+  it('keeps the home page while a crawler reads hundreds of story cards', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await served.save(
+      'solo',
+      Array.from({ length: 300 }, (_, i) => item({ id: `c${i}`, title: `Card ${i}`, published: hoursAgo(i + 1) })),
+    );
+    await page(served, '/');
+    let homeBuilds = 0;
+    const listStories = served.app.store.listStories.bind(served.app.store);
+    served.app.store.listStories = (query) => {
+      if (!query.byline && !query.feedIds && !query.before) homeBuilds++;
+      return listStories(query);
+    };
+    const cards = new Set<string>();
+    for (let before: string | undefined = '/'; before;) {
+      const html = await page(served, before);
+      for (const match of html.matchAll(/href="https:\/\/columns\.example\.net(\/stories\/[0-9a-f]+)"/g)) cards.add(match[1]!);
+      before = /rel="next" href="https:\/\/columns\.example\.net(\/\?before=[0-9.]+)"/.exec(html)?.[1];
+    }
+    expect(cards.size).toBe(300);
+    for (const card of cards) expect((await served.get(card)).status).toBe(200);
+    await page(served, '/');
+    expect(homeBuilds).toBe(0);
+  });
+
   it('offers no page after the last one it answers', async () => {
     const served = await startServedApp(root, CONFIG);
     await served.save(
