@@ -129,6 +129,18 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(await titles('ville*')).toEqual(['Élections municipales']);
     expect(await titles('zoë')).toEqual(['Élections municipales']);
     expect(await titles('nothing-matches-this')).toEqual([]);
+    // Each hit's snippet is its own (SQLite 3.53 once gave every hit the first one's).
+    const budget = await search('budget*');
+    expect(budget).toHaveLength(2);
+    for (const hit of budget) {
+      const own = `${hit.story.title} ${hit.story.author} ${hit.story.summary}`.toLowerCase();
+      for (const word of hit.snippet
+        .replaceAll(SNIPPET_MARK.start, ' ')
+        .replaceAll(SNIPPET_MARK.end, ' ')
+        .toLowerCase()
+        .match(/\p{L}+/gu) ?? [])
+        expect(own, hit.snippet).toContain(word);
+    }
     const [hit] = await search('numbers');
     expect(hit!.snippet).toContain(`${SNIPPET_MARK.start}numbers${SNIPPET_MARK.end}`);
     expect(hit!.snippet).toContain('lie & mislead');

@@ -287,8 +287,11 @@ export function createStoryStore(db: Database) {
     .pluck();
   const storiesByIds = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?))`);
   const rankings = createSearchRankings();
-  const snippetOf = db.prepare<[string, number], { snippet: string }>(
-    `SELECT snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet FROM story_search WHERE story_search MATCH ? AND rowid = ?`,
+  // The page's snippets in one statement. Not "MATCH ? AND rowid = ?": SQLite 3.53 drops that
+  // rowid constraint when both are bound, so every hit got the first match's snippet.
+  const snippetsOf = db.prepare<[string, string], { id: number; snippet: string }>(
+    `SELECT rowid AS id, snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet FROM story_search
+     WHERE story_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
   );
   const sourcesOf = db.prepare<[string], SourceRow>(
     `SELECT story_id, feed_id, link, first_seen_at FROM story_sources WHERE story_id IN (SELECT value FROM json_each(?))`,
@@ -379,7 +382,8 @@ export function createStoryStore(db: Database) {
       const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
       // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
       const stories = withSources(pageIds.flatMap((id) => rows.get(id) ?? []));
-      return stories.map((story) => ({ story, snippet: snippetOf.get(match, story.id)?.snippet ?? '' }));
+      const snippets = new Map(snippetsOf.all(match, json(pageIds)).map((row) => [row.id, row.snippet]));
+      return stories.map((story) => ({ story, snippet: snippets.get(story.id) ?? '' }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune: db.transaction((before: Date): number => {
