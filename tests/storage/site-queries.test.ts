@@ -309,6 +309,28 @@ describe('the sqlite store for the site', () => {
     // The limit is well below the 15 s a search that waited for the lock would take.
   }, 10_000);
 
+  it('drops an edited story from a search asked again at once, its new words not indexed yet', async () => {
+    const location = await sqliteBackend.newLocation();
+    const store = await sqliteBackend.open(location);
+    await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
+    await store.saveFetched('a', normalizeItems([item({ id: 'e1', title: 'Rates column one' })], NOW), state, NOW, null);
+    expect(await searchFor(store, 'rates')).toEqual(['Rates column one']);
+    // Another process edits it, then holds the write lock: the search cannot index first.
+    const other = await sqliteBackend.open(location);
+    const later = new Date(NOW.getTime() + 1000);
+    await other.saveFetched('a', normalizeItems([item({ id: 'e1', title: 'Interest column one' })], later), state, later, null);
+    const writer = new BetterSqlite3(location);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      expect(await searchFor(store, 'rates')).toEqual([]);
+    } finally {
+      writer.exec('COMMIT');
+      writer.close();
+    }
+    await other.close();
+    await store.close();
+  }, 10_000);
+
   it('indexes a queued story that is indexed already (an older process edited it) by replacing it, without failing', async () => {
     const location = await sqliteBackend.newLocation();
     const store = await sqliteBackend.open(location);

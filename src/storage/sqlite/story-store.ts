@@ -245,6 +245,8 @@ export function createStoryStore(db: Database) {
       unindexStory.run(storyId);
       queueForSearch(1).run(storyId);
     }
+    // A kept ranking may hold an edited story under words it no longer has.
+    if (plan.edits.length > 0) bumpSearchGeneration.run();
     queuedSinceIndexing += plan.inserts.length + plan.edits.length;
   }
 
