@@ -9,6 +9,7 @@
 import type { RawConfig } from '../config/schema.ts';
 import { bylineNames } from '../feeds/pick-authors.ts';
 import { foldText } from '../fold-text.ts';
+import { stringHash } from '../string-hash.ts';
 import type { FeedSource } from '../model.ts';
 import type { BylineStat } from '../storage/store.ts';
 import type { SearchTerm } from './search-query.ts';
@@ -64,7 +65,8 @@ type ConfiguredColumnist = RawConfig['columnists'][number];
 /**
  * `text` as a URL path segment: lower-case letters, digits and dashes, in any script (accents
  * dropped from Latin, Greek and Cyrillic letters: "Zoë" is zoe; "Иван Петров" is иван-петров,
- * "李明" 李明); at most 60 characters; `fallback` when nothing is left. Links percent-encode it.
+ * "李明" 李明); at most 60 characters, a longer name cut with a hash of the whole; `fallback`
+ * when nothing is left. Links percent-encode it.
  */
 export function slugify(text: string, fallback: string): string {
   const slug = text
@@ -74,10 +76,22 @@ export function slugify(text: string, fallback: string): string {
     .toLowerCase()
     .replace(/[^\p{L}\p{N}\p{M}]+/gu, '-')
     .replace(/^-+|-+$/g, '');
-  // Cut by code points, never inside a surrogate pair.
-  const cut = Array.from(slug).slice(0, 60).join('').replace(/-+$/, '');
+  const points = Array.from(slug);
+  // A longer name is cut (by code points, never inside a surrogate pair) and keeps a hash of
+  // the whole: two names alike in their first 60 characters still get slugs of their own,
+  // whichever came first.
+  const cut =
+    points.length <= MAX_SLUG_POINTS
+      ? slug
+      : `${points
+          .slice(0, MAX_SLUG_POINTS - 8)
+          .join('')
+          .replace(/-+$/, '')}-${stringHash(slug).toString(36).slice(-7)}`;
   return cut === '' || /^\p{M}/u.test(cut) ? fallback : cut;
 }
+
+/** Code points in a slug at most. */
+const MAX_SLUG_POINTS = 60;
 
 /** Builds the directory from the store's byline counts, the configured feeds and columnists. */
 export function buildDirectory(

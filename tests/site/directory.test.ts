@@ -107,5 +107,11 @@ describe('columnist and outlet slugs', () => {
     ]);
     expect(after).toEqual(before);
     expect(new Set(Object.values(before)).size).toBe(4);
+    // A newcomer alike in the first 60 characters takes nobody's slug.
+    const alone = slugsOf([stat(`${long} A`, 'post', 1, 1)]);
+    const joined = slugsOf([stat(`${long} A`, 'post', 1, 1), stat(`${long} Anhalt`, 'post', 1, 9)]);
+    expect(joined[`${long} A`]).toBe(alone[`${long} A`]);
+    expect(joined[`${long} Anhalt`]).not.toBe(joined[`${long} A`]);
+    for (const slug of Object.values(joined)) expect(Array.from(slug).length).toBeLessThanOrEqual(60);
   });
 });
