@@ -124,6 +124,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       site: config.site,
       columnists: config.columnists,
       signup: config.digests.some((digest) => digest.signup),
+      now,
     });
   };
   const publishedFeeds = async (): Promise<PublishedFeeds> => (published ??= await buildPublished());

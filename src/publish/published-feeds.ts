@@ -124,26 +124,27 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   }
 
   function memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
-    return remember(documents, key, async () => laterIfChanged(key, await build()));
+    return remember(documents, key, async () => keepLastModified(key, await build()));
   }
 
   /**
-   * A rebuilt document whose bytes changed gets a Last-Modified after the one it replaces, even
-   * when its stories' dates do not move (a story pruned from the end of a page, a renamed
-   * outlet): a client holding the old one must not get a 304 for If-Modified-Since.
+   * Last-Modified is when this process first built a document's bytes: a rebuild with the same
+   * bytes keeps it (a client holding them gets its 304), other bytes get the moment they were
+   * built, and never a time before the one they replace. A story's own dates would not do:
+   * one first seen now may be dated last week, and a pruned story leaving a page moves no
+   * date, so an If-Modified-Since from before would get a 304 for a changed document. A
+   * process that never built the bytes before (a restart, another process of a cluster) gives
+   * the time it builds them: later than any it or another gave for older bytes.
    */
-  function laterIfChanged(key: string, document: PublishedDocument): PublishedDocument {
+  function keepLastModified(key: string, document: PublishedDocument): PublishedDocument {
     const before = lastBuilt.get(key);
     const etag = document.etag('identity');
-    let result = document;
-    if (before && before.etag !== etag && document.lastModified <= before.lastModified)
-      result = {
-        ...document,
-        lastModified: new Date(Math.max(before.lastModified.getTime() + 1000, Math.floor(now().getTime() / 1000) * 1000)),
-      };
+    let lastModified = document.lastModified;
+    if (before?.etag === etag) lastModified = before.lastModified;
+    else if (before && lastModified <= before.lastModified) lastModified = new Date(before.lastModified.getTime() + 1000);
     if (lastBuilt.size >= MAX_SANITIZED) lastBuilt.clear();
-    lastBuilt.set(key, { etag, lastModified: result.lastModified });
-    return result;
+    lastBuilt.set(key, { etag, lastModified });
+    return lastModified === document.lastModified ? document : { ...document, lastModified };
   }
 
   function clean(story: Story): Story {
@@ -178,7 +179,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     stripTracking: options.stripTracking ?? true,
     signup: options.signup ?? false,
     clean: cleanAll,
-    document: (html, stories) => makeDocument(html, 'text/html; charset=utf-8', newest(stories) ?? now()),
+    document: (html) => makeDocument(html, 'text/html; charset=utf-8', now()),
+    rebuilt: (key, document) => keepLastModified(`apart:${key}`, document),
     memo: async (key, build) => {
       await sync();
       return memo(`site:${key}`, build);
@@ -232,7 +234,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
           stripTracking: options.stripTracking ?? true,
           ...(subtitle !== undefined ? { subtitle } : {}),
         });
-        return makeDocument(text, CONTENT_TYPES[format], newest(stories) ?? now());
+        return makeDocument(text, CONTENT_TYPES[format], now());
       });
     },
 
@@ -270,17 +272,6 @@ function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Pr
     cache.set(key, value);
   }
   return value;
-}
-
-/**
- * A document's Last-Modified from its stories: the latest of their updates and of their first
- * sightings, so a story first seen now but dated last week still moves it (an If-Modified-Since
- * from before it arrived must not get a 304).
- */
-function newest(stories: readonly Story[]): Date | null {
-  let latest: Date | null = null;
-  for (const story of stories) for (const at of [story.updated, story.firstSeenAt]) if (!latest || at > latest) latest = at;
-  return latest;
 }
 
 /** Wraps a built text with lazily compressed variants, each with a strong ETag (RFC 9110 §8.8.3). */

@@ -39,8 +39,10 @@ export interface SitePagesOptions {
   signup: boolean;
   /** Cleans stories as every output does (sanitized summaries: no tracking pixel or "appeared first" footer). */
   clean(stories: readonly Story[]): Promise<Story[]>;
-  /** Builds a document from HTML, last modified when the newest of `stories` was (now, with none). */
-  document(html: string, stories: readonly Story[]): PublishedDocument;
+  /** Wraps a page's HTML with its validators (Last-Modified: when built; see PublishedFeeds). */
+  document(html: string): PublishedDocument;
+  /** A kept page built again under `key`: the Last-Modified of its last build when the bytes are the same (see PublishedFeeds). */
+  rebuilt(key: string, document: PublishedDocument): PublishedDocument;
   /** Keeps a first page until the store changes. */
   memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument>;
   /** The store's content version (cached by the caller). */
@@ -111,35 +113,35 @@ export function createSitePages(options: SitePagesOptions) {
     };
   }
 
-  const html = (text: string, stories: readonly Story[] = []): PublishedDocument => options.document(text, stories);
+  const html = (text: string): PublishedDocument => options.document(text);
   const ok = (document: PublishedDocument): SiteResponse => ({ status: 200, document });
   const notFound = async (): Promise<SiteResponse> => ({
     status: 404,
-    document: options.document(renderNotFoundPage(await context()), []),
+    document: options.document(renderNotFoundPage(await context())),
   });
 
   /**
    * Documents kept apart from first pages and feeds, until the store changes, in a pool of
    * MAX_LATER_PAGES: a crawler walking every cursor or every story cannot push those out.
    */
-  function keptApart(): (key: string, build: () => Promise<PublishedDocument>) => Promise<PublishedDocument> {
-    let pool = { version: -1, pages: new Map<string, Promise<PublishedDocument>>() };
+  function keptApart(pool: string): (key: string, build: () => Promise<PublishedDocument>) => Promise<PublishedDocument> {
+    let kept = { version: -1, pages: new Map<string, Promise<PublishedDocument>>() };
     return async (key, build) => {
       const version = await options.version();
-      if (pool.version !== version) pool = { version, pages: new Map() };
-      const { pages } = pool;
+      if (kept.version !== version) kept = { version, pages: new Map() };
+      const { pages } = kept;
       let page = pages.get(key);
       if (!page) {
         if (pages.size >= MAX_LATER_PAGES) pages.delete(pages.keys().next().value!);
-        const made = build();
+        const made = build().then((document) => options.rebuilt(`${pool}:${key}`, document));
         made.catch(() => pages.delete(key));
         pages.set(key, (page = made));
       }
       return page;
     };
   }
-  const laterPage = keptApart();
-  const storyCard = keptApart();
+  const laterPage = keptApart('later');
+  const storyCard = keptApart('story');
 
   /** A paged list: every page kept until the store changes (first pages with the feeds, later ones apart). */
   async function listed(
@@ -173,7 +175,7 @@ export function createSitePages(options: SitePagesOptions) {
       if (path === '/' || path === '/index.html') {
         return listed('home', before, async (cursor) => {
           const page = await storyPage({}, cursor);
-          return html(renderHomePage(await context(), page), page.stories);
+          return html(renderHomePage(await context(), page));
         });
       }
       if (path === '/columnists') {
@@ -202,7 +204,7 @@ export function createSitePages(options: SitePagesOptions) {
         if (!columnist) return notFound();
         return listed(`columnist:${name}`, before, async (cursor) => {
           const page = await storyPage({ byline: columnist.byline }, cursor);
-          return html(renderColumnistPage(ctx, columnist, page), page.stories);
+          return html(renderColumnistPage(ctx, columnist, page));
         });
       }
       if (kind === 'outlets') {
@@ -210,7 +212,7 @@ export function createSitePages(options: SitePagesOptions) {
         if (!outlet) return notFound();
         return listed(`outlet:${name}`, before, async (cursor) => {
           const page = await storyPage({ feedIds: outlet.feedIds }, cursor);
-          return html(renderOutletPage(ctx, outlet, page), page.stories);
+          return html(renderOutletPage(ctx, outlet, page));
         });
       }
       if (kind === 'tags') {
@@ -218,7 +220,7 @@ export function createSitePages(options: SitePagesOptions) {
         const feedIds = options.sources.filter((source) => source.tags.includes(name)).map((source) => source.id);
         return listed(`tag:${name}`, before, async (cursor) => {
           const page = await storyPage({ feedIds }, cursor);
-          return html(renderTagPage(ctx, name, page), page.stories);
+          return html(renderTagPage(ctx, name, page));
         });
       }
       // A story's card, by the last segment of its public id.
@@ -231,14 +233,14 @@ export function createSitePages(options: SitePagesOptions) {
           const columnist = ctx.directory.columnistOf(found.author, found.feedId);
           const more = columnist ? await options.clean(await options.store.listStories({ byline: columnist.byline, limit: 6 })) : [];
           const shown = more.slice(0, 6);
-          return html(renderStoryPage(ctx, story!, shown), [story!, ...shown]);
+          return html(renderStoryPage(ctx, story!, shown));
         }),
       );
     },
 
     /** The 400 page for a malformed request (a SiteRequestError's message), in the site's layout and language. */
     async badRequest(message: string): Promise<PublishedDocument> {
-      return options.document(renderBadRequestPage(await context(), message), []);
+      return options.document(renderBadRequestPage(await context(), message));
     },
 
     /** Each columnist's RSS feed and page, as /opml lists them, under the site's word for columnists. */
@@ -289,7 +291,6 @@ export function createSitePages(options: SitePagesOptions) {
         more: hits.length > pageSize && page < MAX_SEARCH_PAGE,
         ...(page === 1 ? { named: ctx.directory.named(terms) } : {}),
       }),
-      cleaned,
     );
   }
 }

@@ -4,9 +4,15 @@
  * across aliases and feeds, outlets, tags, story cards, search, paging by cursor, their feeds,
  * 304s, the locale, and hostile titles, names, bios and queries escaped everywhere.
  */
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { HtmlValidate } from 'html-validate';
 import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { normalizeItems } from '../../src/feeds/normalize-items.ts';
+import { createLogger } from '../../src/logger.ts';
 import type { ParsedItem } from '../../src/model.ts';
 import { createUnsubscribeToken } from '../../src/unsubscribe-token.ts';
 import { item } from '../helpers/items.ts';
@@ -418,6 +424,51 @@ describe('the readers site', () => {
       const response = await served.get(path, { 'if-modified-since': lastModified });
       expect(response.status, path).toBe(200);
       expect(await response.text(), path).not.toContain('Unsigned but hers');
+    }
+  });
+
+  it('never answers 304 for a page or feed changed while served by another process (a restart)', async () => {
+    const dataDir = mkdtempSync(join(root, 'restart-'));
+    const clock = { now: SERVED_AT };
+    const start = async () => {
+      const app = await createApp({
+        config: parseConfig(CONFIG, 'feeds.yaml'),
+        dataDir,
+        logger: createLogger({ level: 'silent' }),
+        now: () => clock.now,
+      });
+      const server = await app.startServer();
+      return { app, server, get: (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers }) };
+    };
+    const first = await start();
+    const state = { url: 'https://jane.example/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: SERVED_AT };
+    await first.app.store.saveFetched(
+      'jane',
+      normalizeItems(
+        [item({ id: 'a', title: 'Fresh column', published: hoursAgo(1) }), item({ id: 'b', title: 'Old column', published: hoursAgo(30) })],
+        SERVED_AT,
+      ),
+      state,
+      SERVED_AT,
+      null,
+    );
+    const since = new Map<string, string>();
+    for (const path of ['/feed.xml', '/', '/columnists/jane']) since.set(path, (await first.get(path)).headers.get('last-modified')!);
+    await first.app.store.pruneStories(hoursAgo(24));
+    await first.server.close();
+    await first.app.close();
+    // The next process starts later, as any restart does.
+    clock.now = new Date(SERVED_AT.getTime() + 5_000);
+    const second = await start();
+    try {
+      for (const [path, lastModified] of since) {
+        const response = await second.get(path, { 'if-modified-since': lastModified });
+        expect(response.status, path).toBe(200);
+        expect(await response.text(), path).not.toContain('Old column');
+      }
+    } finally {
+      await second.server.close();
+      await second.app.close();
     }
   });
 
