@@ -193,16 +193,6 @@ async function preferences(
     ...deps.offered.filter((offer) => offer.id !== digest.id && !rows.some((other) => other.digestId === offer.id)),
   ];
   const unsubscribed = standing?.state === 'unsubscribed';
-  if (
-    req.method === 'POST' &&
-    unsubscribed &&
-    form.get('action') === 'resubscribe' &&
-    (row || deps.listedByOperator(digest.id, subject.address))
-  ) {
-    await deps.store.resubscribe(subject.address, digest.id, deps.now());
-    // The resubscribe moved the epoch on: the page it leads to carries a new link.
-    return redirect(res, await preferencesUrl(deps, subject.address, digest.id, true));
-  }
   // Choices saved while unsubscribed would look like a subscription that sends nothing: the page says so instead.
   if (req.method === 'POST' && row && !unsubscribed) {
     const choices = readChoices(form, ctx);
@@ -233,6 +223,9 @@ async function preferences(
       digests: switchable,
       subscriber: row ? { choices: row.choices, paused: row.paused } : null,
       unsubscribed,
+      // Subscribing again asks, as any signup does, by a link mailed to the address: a mailed
+      // preferences link (its token never expires) must not undo an unsubscribe by itself.
+      resubscribe: unsubscribed && deps.offered.some((offer) => offer.id === digest.id),
       saved: url.searchParams.get('saved') === '1',
     }),
   );

@@ -61,8 +61,10 @@ export function renderPreferences(
     /** Digests the reader may switch to (this one first). */
     digests: readonly OfferedDigest[];
     subscriber: { choices: ReaderChoices; paused: boolean } | null;
-    /** The reader unsubscribed from this digest (or from every digest): the page offers to subscribe again. */
+    /** The reader unsubscribed from this digest (or from every digest): the page says so. */
     unsubscribed?: boolean;
+    /** Offer to subscribe again (the digest is offered for signup): through /subscribe and its confirmation mail. */
+    resubscribe?: boolean;
     saved: boolean;
   },
 ): string {
@@ -71,10 +73,17 @@ export function renderPreferences(
   if (page.unsubscribed) {
     const body = `<p>${escapeHtml(s.preferencesFor(page.address, page.digest.name))}</p>
 <p role="status"><strong>${escapeHtml(s.unsubscribedNotice(page.digest.name))}</strong></p>
-<form action="${escapeHtml(`${ctx.baseUrl}/preferences`)}" method="post">
-${tokenField}
-<p><button type="submit" name="action" value="resubscribe">${escapeHtml(s.resubscribeButton)}</button></p>
-</form>`;
+${
+  page.resubscribe
+    ? `<form action="${escapeHtml(`${ctx.baseUrl}/subscribe`)}" method="post">
+<input type="hidden" name="email" value="${escapeHtml(page.address)}">
+<input type="hidden" name="digest" value="${escapeHtml(page.digest.id)}">
+${renderChoices(ctx, page.subscriber?.choices ?? { columnists: [], outlets: [], tags: [] })}
+<p>${escapeHtml(s.resubscribeHint(page.address))}</p>
+<p><button type="submit">${escapeHtml(s.resubscribeButton)}</button></p>
+</form>`
+    : ''
+}`;
     return renderReaderPage(ctx, s.preferencesTitle, body);
   }
   const settings = page.subscriber

@@ -153,9 +153,33 @@ describe('subscribing on the site', () => {
     expect(await digestApp.app.store.preferences('reader@example.org')).toMatchObject([
       { digestId: 'daily', choices: { columnists: ['ann-poe', 'jane-doe'] } },
     ]);
-    const again = await post('/preferences', { token: prefToken, action: 'resubscribe' });
+    // A mailed link alone (its token never expires) cannot undo the unsubscribe.
+    await post('/preferences', { token: prefToken, action: 'resubscribe' });
+    expect((await digestApp.app.store.subscriptionState('reader@example.org', 'daily'))?.state).toBe('unsubscribed');
+    // Subscribing again asks by mail, as any signup does, keeping the reader's choices.
+    expect(stopped).toContain('<form action="https://columns.example.net/subscribe" method="post">');
+    const fields = [...stopped.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)].map((match) => [match[1]!, match[2]!]);
+    expect(fields).toEqual([
+      ['email', 'reader@example.org'],
+      ['digest', 'daily'],
+    ]);
+    const kept = [...stopped.matchAll(/name="columnist" type="checkbox" value="([^"]*)" checked/g)].map((match) => match[1]!);
+    expect([...kept].sort()).toEqual(['ann-poe', 'jane-doe']);
+    const mailed = smtp.messagesTo('reader@example.org').length;
+    const asked = await post('/subscribe', {
+      email: 'reader@example.org',
+      digest: 'daily',
+      columnist: kept,
+    });
+    expect(asked.status).toBe(200);
+    expect((await digestApp.app.store.subscriptionState('reader@example.org', 'daily'))?.state).toBe('unsubscribed');
+    const link2 = await confirmationLink(smtp, 'reader@example.org', mailed + 1);
+    const again = await post('/subscribe/confirm', { token: new URL(link2).searchParams.get('token')! });
     expect(again.status).toBe(303);
     expect((await digestApp.app.store.subscriptionState('reader@example.org', 'daily'))?.state).toBe('subscribed');
+    expect(await digestApp.app.store.preferences('reader@example.org')).toMatchObject([
+      { digestId: 'daily', choices: { columnists: ['ann-poe', 'jane-doe'] } },
+    ]);
     const renewed = await validHtml(await fetch(again.headers.get('location')!.replace('https://columns.example.net', base)));
     expect(renewed).toContain('>Save<');
     // The old link is from before the resubscribe.
@@ -163,7 +187,8 @@ describe('subscribing on the site', () => {
     digestApp.advance(24 * 3600_000);
     await digestApp.save('jane', [column('j3', digestApp.clock.now, 1, { title: 'Jane once more', author: 'Jane Doe' })]);
     await digestApp.run('daily', smtp.url);
-    expect(smtp.messagesTo('reader@example.org').slice(before)).toHaveLength(2);
+    // The first digest, the confirmation to subscribe again, and this digest.
+    expect(smtp.messagesTo('reader@example.org').slice(before)).toHaveLength(3);
   }, 60_000);
 
   it('switches to another digest, pauses, and skips a reader whose choices have nothing in a run', async () => {
