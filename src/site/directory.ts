@@ -8,6 +8,7 @@
  */
 import type { RawConfig } from '../config/schema.ts';
 import { bylineNames } from '../feeds/pick-authors.ts';
+import { spaceCjk } from '../cjk-text.ts';
 import { foldText } from '../fold-text.ts';
 import { stringHash } from '../string-hash.ts';
 import type { FeedSource } from '../model.ts';
@@ -287,9 +288,9 @@ export function buildDirectory(
 /** Columnists and outlets a search shows at most, each. */
 const NAMED_SHOWN = 5;
 
-/** A name's words, folded as author keys are ("J. Doe": j, doe). */
+/** A name's words, folded as author keys are ("J. Doe": j, doe; "李明": 李, 明). */
 function nameWords(name: string): string[] {
-  return foldText(name)?.split(' ') ?? [];
+  return foldText(spaceCjk(name))?.split(' ') ?? [];
 }
 
 /** `slug`, or `slug-2`, `slug-3`… when taken; marks the result taken. */

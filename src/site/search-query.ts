@@ -5,6 +5,8 @@
  * reach either engine's syntax: `"` or `*` alone is no term at all, and an empty result. Pure.
  */
 
+import { cjkPieces, isCjkChar } from '../cjk-text.ts';
+
 /** One word or phrase; `prefix`: its last word matches any word it begins. */
 export interface SearchTerm {
   words: string[];
@@ -26,15 +28,20 @@ export function parseSearchQuery(query: string): SearchTerm[] {
   // Outside and inside double quotes alternate; a quote left open closes at the end.
   const parts = query.slice(0, MAX_QUERY_CHARS).normalize('NFC').split('"');
   parts.forEach((part, index) => {
-    const words = [...part.toLowerCase().matchAll(WORD)].map((match) => ({ word: match[0].replace(/\*$/, ''), star: match[1] === '*' }));
-    if (index % 2 === 1 && words.length > 1) {
-      const last = words.at(-1)!;
+    // Chinese and Japanese words are their characters side by side (cjk-text.ts): 経済 is the phrase 経 済.
+    const words = [...part.toLowerCase().matchAll(WORD)].map((match) => ({
+      pieces: cjkPieces(match[0].replace(/\*$/, '')),
+      star: match[1] === '*',
+    }));
+    const prefixable = (piece: string) => piece.length >= MIN_PREFIX_CHARS && !isCjkChar(piece);
+    if (index % 2 === 1 && words.length > 0 && words.flatMap((entry) => entry.pieces).length > 1) {
+      const pieces = words.flatMap((entry) => entry.pieces);
       // `"water fo*"`, or `"water fo"*` as FTS5 writes it: the phrase's last word is a prefix.
-      const star = last.star || (parts[index + 1]?.startsWith('*') ?? false);
-      terms.push({ words: words.map((entry) => entry.word), prefix: star && last.word.length >= MIN_PREFIX_CHARS });
+      const star = words.at(-1)!.star || (parts[index + 1]?.startsWith('*') ?? false);
+      terms.push({ words: pieces, prefix: star && prefixable(pieces.at(-1)!) });
       return;
     }
-    for (const { word, star } of words) terms.push({ words: [word], prefix: star && word.length >= MIN_PREFIX_CHARS });
+    for (const { pieces, star } of words) terms.push({ words: pieces, prefix: star && prefixable(pieces.at(-1)!) });
   });
   return terms.slice(0, MAX_TERMS);
 }
@@ -65,8 +72,13 @@ export function withoutPhrases(terms: readonly SearchTerm[]): SearchTerm[] {
 export function formatSearchTerms(terms: readonly SearchTerm[]): string {
   return terms
     .map((term) => {
-      const words = term.words.join(' ') + (term.prefix ? '*' : '');
-      return term.words.length > 1 ? `"${words}"` : words;
+      // Ideographs and kana side by side are written together, as a reader writes them.
+      const words = term.words.reduce((text, word, index) => {
+        const joined = index > 0 && isCjkChar(word) && isCjkChar(term.words[index - 1]!);
+        return index === 0 ? word : `${text}${joined ? '' : ' '}${word}`;
+      }, '');
+      const written = words + (term.prefix ? '*' : '');
+      return words.includes(' ') ? `"${written}"` : written;
     })
     .join(' ');
 }

@@ -1,7 +1,9 @@
 /**
  * The text the full-text index holds for a story: its excerpt (the summary, else the content)
- * as plain text, capped, without the characters that mark matches in snippets. Pure.
+ * as plain text, capped, without the characters that mark matches in snippets, with Chinese
+ * and Japanese characters set apart (cjk-text.ts). Pure.
  */
+import { spaceCjk } from '../cjk-text.ts';
 import { htmlToText } from '../html-text.ts';
 
 /** Characters of text indexed per story (PostgreSQL's generated column cuts at the same length). */
@@ -13,12 +15,14 @@ const MARKS = /[\u0002\u0003]/g;
 
 /** The indexed text of a story's summary or content. */
 export function searchBody(summary: string | null, content: string | null): string {
-  return htmlToText(summary ?? content)
-    .slice(0, SEARCH_BODY_CHARS)
-    .replace(MARKS, '');
+  return spaceCjk(
+    htmlToText(summary ?? content)
+      .slice(0, SEARCH_BODY_CHARS)
+      .replace(MARKS, ''),
+  );
 }
 
 /** A title or author as indexed. */
 export function searchLine(text: string | null): string {
-  return (text ?? '').replace(MARKS, '');
+  return spaceCjk((text ?? '').replace(MARKS, ''));
 }

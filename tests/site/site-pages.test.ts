@@ -304,6 +304,11 @@ describe('the readers site', () => {
     expect(await named('jan*')).toEqual({ columnists: ['/columnists/jane'], outlets: [] });
     expect(await named('ANN smith')).toEqual({ columnists: ['/columnists/ann-smith'], outlets: [] });
     expect(await named('herald budget')).toEqual({ columnists: [], outlets: [] });
+    await served.save('herald', [item({ id: 'zh', title: '中国经济增长放缓', author: '李明', published: hoursAgo(5) })]);
+    expect(await named('李明')).toEqual({ columnists: [`/columnists/${encodeURIComponent('李明')}`], outlets: [] });
+    const found = await page(served, `/search?q=${encodeURIComponent('经济')}`);
+    expect(titlesIn(found)).toEqual(['中国经济增长放缓']);
+    expect(found).toContain(`value="经济"`);
     expect((await named('herald')).outlets).toHaveLength(1);
     // Only the first page names them.
     expect(await page(served, '/search?q=herald&page=2')).not.toContain('Outlets:');

@@ -147,6 +147,36 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(hit!.snippet).not.toMatch(/<b>|&amp;/);
   });
 
+  it('finds Chinese and Japanese words inside text written without spaces, and shows them unspaced', async () => {
+    await save('a', [
+      item({
+        id: 'ja',
+        title: '日本の経済政策について',
+        author: '山田太郎',
+        summary: '<p>円安と物価の行方を考える。</p>',
+        published: hoursAgo(1),
+      }),
+      item({ id: 'zh', title: '中国经济增长放缓', author: '李明', summary: '<p>专家认为AI经济仍有潜力。</p>', published: hoursAgo(2) }),
+      item({ id: 'en', title: 'Economy notes', summary: '<p>Nothing in Japanese here.</p>', published: hoursAgo(3) }),
+    ]);
+    const titles = async (query: string) => (await search(query)).map((hit) => hit.story.title);
+    expect(await titles('経済')).toEqual(['日本の経済政策について']);
+    expect(await titles('経済政策')).toEqual(['日本の経済政策について']);
+    expect(await titles('物価')).toEqual(['日本の経済政策について']);
+    expect(await titles('山田')).toEqual(['日本の経済政策について']);
+    expect(await titles('经济')).toEqual(['中国经济增长放缓']);
+    expect(await titles('ai经济')).toEqual(['中国经济增长放缓']);
+    expect(await titles('政策経済')).toEqual([]);
+    expect(await titles('economy')).toEqual(['Economy notes']);
+    const [hit] = await search('物価');
+    // Marked: 物価 as one match (FTS5), or 物 and 価 each (PostgreSQL).
+    expect(
+      hit!.snippet.includes(`${SNIPPET_MARK.start}物価${SNIPPET_MARK.end}`) ||
+        hit!.snippet.includes(`${SNIPPET_MARK.start}物${SNIPPET_MARK.end}`),
+    ).toBe(true);
+    expect(hit!.snippet.replaceAll(SNIPPET_MARK.start, '').replaceAll(SNIPPET_MARK.end, '')).toContain('円安と物価の行方');
+  });
+
   it('pages search results and answers hostile queries with nothing, never an error', async () => {
     await save(
       'a',
@@ -251,6 +281,31 @@ describe('the sqlite store for the site', () => {
     await sqliteBackend.exec(location, `PRAGMA user_version = 13`);
     const reopened = await sqliteBackend.open(location);
     expect(await searchFor(reopened, 'before')).toEqual(['Stored before search']);
+    await reopened.close();
+  });
+
+  it('indexes again, on the upgrade to 20, the Chinese and Japanese stories indexed before as unbroken runs', async () => {
+    const location = await sqliteBackend.newLocation();
+    const first = await sqliteBackend.open(location);
+    await first.saveFetched(
+      'a',
+      normalizeItems([item({ id: 'ja', title: '日本の経済政策' }), item({ id: 'en', title: 'Plain English' })], NOW),
+      state,
+      NOW,
+      null,
+    );
+    expect(await searchFor(first, '経済')).toEqual(['日本の経済政策']);
+    await first.close();
+    // As version 19 indexed it: the title one word.
+    await sqliteBackend.exec(location, `UPDATE story_search SET title = '日本の経済政策' WHERE title LIKE '日 %'`);
+    await sqliteBackend.exec(location, `PRAGMA user_version = 20`);
+    const old = await sqliteBackend.open(location);
+    expect(await searchFor(old, '経済')).toEqual([]);
+    await old.close();
+    await sqliteBackend.exec(location, `PRAGMA user_version = 19`);
+    const reopened = await sqliteBackend.open(location);
+    expect(await searchFor(reopened, '経済')).toEqual(['日本の経済政策']);
+    expect(await searchFor(reopened, 'english')).toEqual(['Plain English']);
     await reopened.close();
   });
 
@@ -380,7 +435,7 @@ describe('the postgres store for the site', () => {
     await postgresBackend.exec(
       location,
       `INSERT INTO stories (feed_id, title, author, published_at, updated_at, summary, first_seen_at, public_id)
-       VALUES ('a', 'Harbour lights', 'Ann Lee', $1, $1, '<p>The old lighthouse.</p>', $1, 'urn:x:old')`,
+       VALUES ('a', 'Harbour lights', 'Ann Lee', $1, $1, '<p>The old lighthouse, 日本の灯台.</p>', $1, 'urn:x:old')`,
       [hoursAgo(5).getTime()],
     );
     const store = await postgresBackend.open(location);
@@ -389,6 +444,8 @@ describe('the postgres store for the site', () => {
         (await store.searchStories({ terms: parseSearchQuery(query), limit: 10, offset: 0, now: NOW })).map((hit) => hit.story.title);
       expect(await titles('lighthouse')).toEqual(['Harbour lights']);
       expect(await titles('ann')).toEqual(['Harbour lights']);
+      // Version 20 indexed it again, its Japanese characters apart.
+      expect(await titles('灯台')).toEqual(['Harbour lights']);
       await store.syncFeeds([{ id: 'a', url: 'https://a.example.com/feed', title: null, outlet: null, tags: [] }]);
       await store.saveFetched(
         'a',

@@ -5,6 +5,8 @@
  * change is added to both lists under the same number. Never edit a shipped entry.
  * Times are BIGINT milliseconds since the epoch and ids BIGINT, as in SQLite.
  */
+import { CJK_POSTGRES_CLASS } from '../../cjk-text.ts';
+
 export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }> = [
   {
     version: 7,
@@ -272,6 +274,30 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     END $$;
     CREATE TRIGGER stories_search_kept AFTER INSERT OR UPDATE OF title, author, summary, content, published_at ON stories
       FOR EACH ROW EXECUTE FUNCTION story_search_keep();
+    `,
+  },
+  {
+    // Chinese and Japanese text is indexed with each ideograph and kana apart (cjk-text.ts), so
+    // 経済 is found in 日本の経済政策; the stories holding such text are indexed again.
+    version: 20,
+    sql: `
+    CREATE FUNCTION columnwire_space_cjk(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+      AS $$ SELECT regexp_replace($1, '([${CJK_POSTGRES_CLASS}])', ' \\1 ', 'g') $$;
+    CREATE OR REPLACE FUNCTION story_search_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO story_search (id, published_at, search) VALUES (
+        NEW.id,
+        NEW.published_at,
+        setweight(to_tsvector('simple'::regconfig, columnwire_space_cjk(coalesce(NEW.title, ''))), 'A') ||
+        setweight(to_tsvector('simple'::regconfig, columnwire_space_cjk(coalesce(NEW.author, ''))), 'B') ||
+        setweight(to_tsvector('simple'::regconfig,
+          columnwire_space_cjk(left(regexp_replace(coalesce(NEW.summary, NEW.content, ''), '<[^>]*>', ' ', 'g'), 4000))), 'D')
+      ) ON CONFLICT (id) DO UPDATE SET published_at = excluded.published_at, search = excluded.search;
+      RETURN NULL;
+    END $$;
+    UPDATE stories SET title = title
+      WHERE title ~ '[${CJK_POSTGRES_CLASS}]' OR author ~ '[${CJK_POSTGRES_CLASS}]'
+         OR summary ~ '[${CJK_POSTGRES_CLASS}]' OR content ~ '[${CJK_POSTGRES_CLASS}]';
     `,
   },
 ];

@@ -30,6 +30,7 @@ import {
   urlKey,
 } from '../plan-save.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
+import { hasCjk, unspaceCjk } from '../../cjk-text.ts';
 import { decodeEntities } from '../../html-text.ts';
 import { createSearchRankings } from '../search-rankings.ts';
 import { toTsQuery, withoutPhrases } from '../../site/search-query.ts';
@@ -510,11 +511,12 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       const pageIds = ranked.slice(query.offset, query.offset + query.limit);
       if (pageIds.length === 0) return [];
       const rows = await db.query<StoryRow & { snippet: string }>(
-        `SELECT ${STORY_ROW}, ts_headline('simple', left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000),
+        `SELECT ${STORY_ROW}, ts_headline('simple', columnwire_space_cjk(left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000)),
            to_tsquery('simple', $1),
-           'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+           'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12' || $3) AS snippet
          FROM stories WHERE id = ANY($2::bigint[])`,
-        [tsquery, pageIds],
+        // Fragments of a Chinese or Japanese phrase hold the phrase alone: the whole headline instead.
+        [tsquery, pageIds, hasCjk(tsquery) ? '' : ', MaxFragments=2, FragmentDelimiter=" … "'],
       );
       const byId = new Map(rows.map((row) => [Number(row.id), row]));
       // A ranked story pruned since its ranking is left out (pruning moves the version too).
@@ -524,9 +526,11 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       );
       return stories.map((story) => ({
         story,
-        snippet: decodeEntities(byId.get(story.id)?.snippet ?? '')
-          .replace(/\s+/g, ' ')
-          .trim(),
+        snippet: unspaceCjk(
+          decodeEntities(byId.get(story.id)?.snippet ?? '')
+            .replace(/\s+/g, ' ')
+            .trim(),
+        ),
       }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */

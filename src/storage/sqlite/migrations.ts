@@ -4,6 +4,11 @@
  * PostgreSQL keeps its own list (postgres/migrations.ts) under the same version numbers: a change
  * is added to both, so version N means the same tables in either backend.
  */
+/** Stories whose title, byline or excerpt hold Chinese or Japanese characters (GLOB classes match code points). */
+const CJK_GLOB = ['title', 'author', 'summary', 'content']
+  .map((column) => `${column} GLOB '*[\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]*'`)
+  .join(' OR ');
+
 export const migrations: readonly string[] = [
   `
   CREATE TABLE feeds (
@@ -282,5 +287,12 @@ export const migrations: readonly string[] = [
   -- Version 19. PostgreSQL moves its search vectors to a narrow table of their own; SQLite's
   -- FTS5 index is one already: nothing to do.
   SELECT 1;
+  `,
+  `
+  -- Version 20. Chinese and Japanese text is indexed with each ideograph and kana apart
+  -- (cjk-text.ts), so 経済 is found in 日本の経済政策: stories holding such text are indexed
+  -- again, in the next batch.
+  INSERT OR IGNORE INTO search_pending (story_id)
+  SELECT id FROM stories WHERE ${CJK_GLOB}
   `,
 ];

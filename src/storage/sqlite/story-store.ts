@@ -6,6 +6,7 @@
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { toFts5Match } from '../../site/search-query.ts';
+import { unspaceCjk } from '../../cjk-text.ts';
 import { createSearchRankings } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
@@ -384,7 +385,7 @@ export function createStoryStore(db: Database) {
       const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
       // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
       const stories = withSources(pageIds.flatMap((id) => rows.get(id) ?? []));
-      const snippets = new Map(snippetsOf.all(match, json(pageIds)).map((row) => [row.id, row.snippet]));
+      const snippets = new Map(snippetsOf.all(match, json(pageIds)).map((row) => [row.id, unspaceCjk(row.snippet)]));
       return stories.map((story) => ({ story, snippet: snippets.get(story.id) ?? '' }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
