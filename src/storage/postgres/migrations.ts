@@ -282,7 +282,7 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     version: 20,
     sql: `
     CREATE FUNCTION columnwire_space_cjk(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-      AS $$ SELECT regexp_replace($1, '([${CJK_POSTGRES_CLASS}])', ' \\1 ', 'g') $$;
+      AS $$ SELECT CASE WHEN $1 ~ '[${CJK_POSTGRES_CLASS}]' THEN regexp_replace($1, '([${CJK_POSTGRES_CLASS}])', ' \\1 ', 'g') ELSE $1 END $$;
     CREATE OR REPLACE FUNCTION story_search_keep() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       INSERT INTO story_search (id, published_at, search) VALUES (
