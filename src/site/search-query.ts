@@ -43,7 +43,21 @@ export function parseSearchQuery(query: string): SearchTerm[] {
     }
     for (const { pieces, star } of words) terms.push({ words: pieces, prefix: star && prefixable(pieces.at(-1)!) });
   });
-  return terms.slice(0, MAX_TERMS);
+  return fitWritten(terms.slice(0, MAX_TERMS));
+}
+
+/**
+ * The terms, their last words dropped until written back (formatSearchTerms) they fit in
+ * MAX_QUERY_CHARS: what the search box and the next page's link send must read back as the
+ * same search (ideographs set apart can make the written form longer than the query read).
+ */
+function fitWritten(terms: SearchTerm[]): SearchTerm[] {
+  while (terms.length > 0 && formatSearchTerms(terms).length > MAX_QUERY_CHARS) {
+    const last = terms.at(-1)!;
+    if (last.words.length > 1) terms[terms.length - 1] = { words: last.words.slice(0, -1), prefix: false };
+    else terms.pop();
+  }
+  return terms;
 }
 
 /** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred. */

@@ -4,7 +4,7 @@
  * generated hostile ones.
  */
 import { describe, expect, it } from 'vitest';
-import { formatSearchTerms, parseSearchQuery } from '../../src/site/search-query.ts';
+import { formatSearchTerms, MAX_QUERY_CHARS, parseSearchQuery } from '../../src/site/search-query.ts';
 
 /** A deterministic stream of numbers in [0, 1) (mulberry32). */
 function random(seed: number): () => number {
@@ -27,6 +27,9 @@ const PIECES = [
   'Zoë',
   'ZOE\u0308',
   '李明',
+  'a経',
+  'ﾃｽﾄ',
+  '𠮷',
   '-',
   'AND',
   'NEAR(',
@@ -51,10 +54,21 @@ describe('search terms written back', () => {
     expect(parseSearchQuery('"water f*"')).toEqual([{ words: ['water', 'f'], prefix: false }]);
   });
 
+  it('reads back what it writes when the written form would pass the length a query is read to', () => {
+    for (const query of ['"' + 'a経'.repeat(128) + '"', 'a経'.repeat(128), `${'x'.repeat(250)} 経済 政策`, '"' + 'ab '.repeat(90) + '"']) {
+      const terms = parseSearchQuery(query);
+      expect(formatSearchTerms(terms).length).toBeLessThanOrEqual(MAX_QUERY_CHARS);
+      expect(parseSearchQuery(formatSearchTerms(terms)), query.slice(0, 30)).toEqual(terms);
+    }
+  });
+
   it('reads back what it writes, for 2,000 generated queries', () => {
     const next = random(13);
     for (let n = 0; n < 2_000; n++) {
-      const query = Array.from({ length: 1 + Math.floor(next() * 12) }, () => PIECES[Math.floor(next() * PIECES.length)]!).join('');
+      const query = Array.from(
+        { length: 1 + Math.floor(next() * (n % 10 === 0 ? 150 : 12)) },
+        () => PIECES[Math.floor(next() * PIECES.length)]!,
+      ).join('');
       const terms = parseSearchQuery(query);
       expect(parseSearchQuery(formatSearchTerms(terms)), JSON.stringify(query)).toEqual(terms);
     }

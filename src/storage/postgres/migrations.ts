@@ -5,7 +5,7 @@
  * change is added to both lists under the same number. Never edit a shipped entry.
  * Times are BIGINT milliseconds since the epoch and ids BIGINT, as in SQLite.
  */
-import { CJK_POSTGRES_CLASS } from '../../cjk-text.ts';
+import { CJK_POSTGRES_CLASS, CJK_SEPARATOR } from '../../cjk-text.ts';
 
 export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -282,7 +282,9 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     version: 20,
     sql: `
     CREATE FUNCTION columnwire_space_cjk(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-      AS $$ SELECT CASE WHEN $1 ~ '[${CJK_POSTGRES_CLASS}]' THEN regexp_replace($1, '([${CJK_POSTGRES_CLASS}])', ' \\1 ', 'g') ELSE $1 END $$;
+      AS $$ SELECT CASE WHEN $1 ~ '[${CJK_POSTGRES_CLASS}]'
+        THEN regexp_replace(regexp_replace($1, '([${CJK_POSTGRES_CLASS}])', '${CJK_SEPARATOR}\\1${CJK_SEPARATOR}', 'g'), '${CJK_SEPARATOR}{2,}', '${CJK_SEPARATOR}', 'g')
+        ELSE $1 END $$;
     CREATE OR REPLACE FUNCTION story_search_keep() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       INSERT INTO story_search (id, published_at, search) VALUES (

@@ -4,10 +4,10 @@
  * PostgreSQL keeps its own list (postgres/migrations.ts) under the same version numbers: a change
  * is added to both, so version N means the same tables in either backend.
  */
+import { CJK_GLOB_CLASS } from '../../cjk-text.ts';
+
 /** Stories whose title, byline or excerpt hold Chinese or Japanese characters (GLOB classes match code points). */
-const CJK_GLOB = ['title', 'author', 'summary', 'content']
-  .map((column) => `${column} GLOB '*[\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]*'`)
-  .join(' OR ');
+const CJK_GLOB = ['title', 'author', 'summary', 'content'].map((column) => `${column} GLOB '*[${CJK_GLOB_CLASS}]*'`).join(' OR ');
 
 export const migrations: readonly string[] = [
   `
