@@ -20,7 +20,12 @@ export type Encoding = 'identity' | 'gzip' | 'br';
 /** One built response body and its validators. */
 export interface PublishedDocument {
   contentType: string;
-  lastModified: Date;
+  /**
+   * When these bytes were first built, to the second; null when no such time tells them from
+   * other bytes (a page built per request, or bytes that replaced others within the second):
+   * then only the ETag validates (no Last-Modified is sent, If-Modified-Since is not answered).
+   */
+  lastModified: Date | null;
   /** The uncompressed body. */
   identity: Buffer;
   /** The strong ETag of the body in an encoding (known without compressing). */
@@ -89,7 +94,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   // Sanitized stories outlive store versions: an unchanged story is not sanitized again.
   const sanitized = new Map<string, Story>();
   /** The ETag and Last-Modified of the last build of each kept document, by its key. */
-  const lastBuilt = new Map<string, { etag: string; lastModified: Date }>();
+  const lastBuilt = new Map<string, { etag: string; lastModified: Date | null; changedAt: number }>();
 
   /** Drops everything built for an older store version. */
   async function sync(): Promise<void> {
@@ -129,21 +134,26 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
 
   /**
    * Last-Modified is when this process first built a document's bytes: a rebuild with the same
-   * bytes keeps it (a client holding them gets its 304), other bytes get the moment they were
-   * built, and never a time before the one they replace. A story's own dates would not do:
-   * one first seen now may be dated last week, and a pruned story leaving a page moves no
-   * date, so an If-Modified-Since from before would get a 304 for a changed document. A
-   * process that never built the bytes before (a restart, another process of a cluster) gives
-   * the time it builds them: later than any it or another gave for older bytes.
+   * bytes keeps it (a client holding them gets its 304), other bytes get the second they were
+   * built. A story's own dates would not do: one first seen now may be dated last week, and a
+   * pruned story leaving a page moves no date, so an If-Modified-Since from before would get a
+   * 304 for a changed document. Bytes that replace others within the same second have no
+   * Last-Modified (it could not tell them apart, and a later one would be in the future) until
+   * they are built again in a later second. A process that never built the bytes before (a
+   * restart, another process of a cluster) gives the second it builds them.
    */
   function keepLastModified(key: string, document: PublishedDocument): PublishedDocument {
     const before = lastBuilt.get(key);
     const etag = document.etag('identity');
-    let lastModified = document.lastModified;
-    if (before?.etag === etag) lastModified = before.lastModified;
-    else if (before && lastModified <= before.lastModified) lastModified = new Date(before.lastModified.getTime() + 1000);
+    const second = document.lastModified?.getTime() ?? Math.floor(now().getTime() / 1000) * 1000;
+    let lastModified: Date | null = document.lastModified;
+    let changedAt = second;
+    if (before?.etag === etag) {
+      changedAt = before.changedAt;
+      lastModified = before.lastModified ?? (second > changedAt ? new Date(second) : null);
+    } else if (before && second <= before.changedAt) lastModified = null;
     if (lastBuilt.size >= MAX_SANITIZED) lastBuilt.clear();
-    lastBuilt.set(key, { etag, lastModified });
+    lastBuilt.set(key, { etag, lastModified, changedAt });
     return lastModified === document.lastModified ? document : { ...document, lastModified };
   }
 
@@ -179,7 +189,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     stripTracking: options.stripTracking ?? true,
     signup: options.signup ?? false,
     clean: cleanAll,
-    document: (html) => makeDocument(html, 'text/html; charset=utf-8', now()),
+    document: (html, perRequest) => makeDocument(html, 'text/html; charset=utf-8', perRequest ? null : now()),
     rebuilt: (key, document) => keepLastModified(`apart:${key}`, document),
     memo: async (key, build) => {
       await sync();
@@ -275,14 +285,14 @@ function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Pr
 }
 
 /** Wraps a built text with lazily compressed variants, each with a strong ETag (RFC 9110 §8.8.3). */
-export function makeDocument(text: string, contentType: string, lastModified: Date): PublishedDocument {
+export function makeDocument(text: string, contentType: string, lastModified: Date | null): PublishedDocument {
   const identity = Buffer.from(text, 'utf8');
   const hash = createHash('sha1').update(identity).digest('base64url').slice(0, 22);
   const compressed = new Map<Encoding, Promise<Buffer>>();
   return {
     contentType,
     // HTTP dates have second precision; a finer Last-Modified could never match If-Modified-Since.
-    lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000),
+    lastModified: lastModified && new Date(Math.floor(lastModified.getTime() / 1000) * 1000),
     identity,
     etag: (encoding) => (encoding === 'identity' ? `"${hash}"` : `"${hash}-${encoding}"`),
     body(encoding) {

@@ -18,7 +18,7 @@ export async function sendDocument(
   const headers: Record<string, string> = {
     'content-type': document.contentType,
     etag,
-    'last-modified': document.lastModified.toUTCString(),
+    ...(document.lastModified ? { 'last-modified': document.lastModified.toUTCString() } : {}),
     'cache-control': `public, max-age=${maxAgeSeconds}`,
     vary: 'Accept-Encoding',
   };
@@ -60,5 +60,5 @@ function isNotModified(req: IncomingMessage, document: PublishedDocument, etag: 
     });
   }
   const since = Date.parse(req.headers['if-modified-since'] ?? '');
-  return !Number.isNaN(since) && document.lastModified.getTime() <= since;
+  return document.lastModified !== null && !Number.isNaN(since) && document.lastModified.getTime() <= since;
 }

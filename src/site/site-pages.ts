@@ -39,8 +39,11 @@ export interface SitePagesOptions {
   signup: boolean;
   /** Cleans stories as every output does (sanitized summaries: no tracking pixel or "appeared first" footer). */
   clean(stories: readonly Story[]): Promise<Story[]>;
-  /** Wraps a page's HTML with its validators (Last-Modified: when built; see PublishedFeeds). */
-  document(html: string): PublishedDocument;
+  /**
+   * Wraps a page's HTML with its validators (Last-Modified: when built; see PublishedFeeds).
+   * `perRequest`: built for each request (a search), so no Last-Modified: the ETag alone.
+   */
+  document(html: string, perRequest?: boolean): PublishedDocument;
   /** A kept page built again under `key`: the Last-Modified of its last build when the bytes are the same (see PublishedFeeds). */
   rebuilt(key: string, document: PublishedDocument): PublishedDocument;
   /** Keeps a first page until the store changes. */
@@ -283,7 +286,7 @@ export function createSitePages(options: SitePagesOptions) {
     const cleaned = await options.clean(shown.map((hit) => hit.story));
     const results = shown.map((hit, index) => ({ story: cleaned[index]!, snippet: hit.snippet }));
     const ctx = await context();
-    return html(
+    return options.document(
       renderSearchPage(ctx, {
         shown: formatSearchTerms(terms),
         results,
@@ -291,6 +294,7 @@ export function createSitePages(options: SitePagesOptions) {
         more: hits.length > pageSize && page < MAX_SEARCH_PAGE,
         ...(page === 1 ? { named: ctx.directory.named(terms) } : {}),
       }),
+      true,
     );
   }
 }

@@ -39,12 +39,13 @@ export interface ServedApp {
   prune(before: Date): Promise<number>;
 }
 
-/** Starts the app and server over a fresh data dir in `root`; both close when the test ends. */
-export async function startServedApp(root: string, configYaml = SERVED_CONFIG): Promise<ServedApp> {
+/** Starts the app and server over a fresh data dir in `root` (on the clock `options.now`, else the real one); both close when the test ends. */
+export async function startServedApp(root: string, configYaml = SERVED_CONFIG, options: { now?: () => Date } = {}): Promise<ServedApp> {
   const app = await createApp({
     config: parseConfig(configYaml, 'feeds.yaml'),
     dataDir: mkdtempSync(join(root, 'served-')),
     logger: createLogger({ level: 'silent' }),
+    ...(options.now ? { now: options.now } : {}),
   });
   const server = await app.startServer();
   onTestFinished(async () => {

@@ -392,7 +392,8 @@ describe('the readers site', () => {
   });
 
   it('moves Last-Modified when a page or feed changes, even for a column dated before the newest shown', async () => {
-    const served = await startServedApp(root, CONFIG);
+    const clock = { now: SERVED_AT };
+    const served = await startServedApp(root, CONFIG, { now: () => clock.now });
     await seed(served);
     const story = /href="https:\/\/columns\.example\.net(\/stories\/[^"]+)"/.exec(await page(served, '/search?q=fiction'))![1]!;
     const paths = ['/', '/feed.xml', '/columnists/jane', story];
@@ -405,14 +406,42 @@ describe('the readers site', () => {
       expect(again.status, path).toBe(304);
     }
     // Found ten minutes later, dated before the newest column: on each of those pages and feeds.
-    const later = new Date(SERVED_AT.getTime() + 600_000);
-    await served.save('jane', [item({ id: 'late', title: 'Late but not least', author: 'Jane Doe', published: hoursAgo(1.5) })], later);
+    clock.now = new Date(SERVED_AT.getTime() + 600_000);
+    await served.save('jane', [item({ id: 'late', title: 'Late but not least', author: 'Jane Doe', published: hoursAgo(1.5) })], clock.now);
     for (const path of paths) {
       const response = await served.get(path, { 'if-modified-since': since.get(path)! });
       expect(response.status, path).toBe(200);
       expect(await response.text(), path).toContain('Late but not least');
-      expect(Date.parse(response.headers.get('last-modified')!), path).toBeGreaterThan(Date.parse(since.get(path)!));
+      expect(Date.parse(response.headers.get('last-modified')!), path).toBe(clock.now.getTime());
     }
+  });
+
+  it('sends no Last-Modified for bytes that replaced others within the second, nor for a search; their ETags still answer 304', async () => {
+    const clock = { now: SERVED_AT };
+    const served = await startServedApp(root, CONFIG, { now: () => clock.now });
+    await seed(served);
+    const first = await served.get('/tags/politics/feed.xml');
+    await first.arrayBuffer();
+    const lastModified = first.headers.get('last-modified')!;
+    expect(Date.parse(lastModified)).toBe(SERVED_AT.getTime());
+    // The same second: another column, other bytes.
+    await served.save('jane', [item({ id: 'quick', title: 'Quick column', published: hoursAgo(0.5) })]);
+    const changed = await served.get('/tags/politics/feed.xml', { 'if-modified-since': lastModified });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('last-modified')).toBeNull();
+    const etag = changed.headers.get('etag')!;
+    expect((await served.get('/tags/politics/feed.xml', { 'if-none-match': etag })).status).toBe(304);
+    // Built again a second later (a column of another tag changed the store), the same bytes: now they have a second of their own.
+    clock.now = new Date(SERVED_AT.getTime() + 1000);
+    await served.save('solo', [item({ id: 'other', title: 'Elsewhere', published: hoursAgo(40) })], clock.now);
+    const later = await served.get('/tags/politics/feed.xml');
+    expect(later.headers.get('etag')).toBe(etag);
+    expect(Date.parse(later.headers.get('last-modified')!)).toBe(clock.now.getTime());
+    // A search is built per request: its ETag alone validates it.
+    const search = await served.get('/search?q=column');
+    expect(search.headers.get('last-modified')).toBeNull();
+    expect((await served.get('/search?q=column', { 'if-modified-since': new Date().toUTCString() })).status).toBe(200);
+    expect((await served.get('/search?q=column', { 'if-none-match': search.headers.get('etag')! })).status).toBe(304);
   });
 
   it('moves Last-Modified when a pruned column leaves a page or feed, though no date it shows moved', async () => {
