@@ -254,7 +254,9 @@ describe('subscribing on the site', () => {
     const [payload, signature] = token.split('.');
     const forged = `${Buffer.from(JSON.stringify(['signup', 'victim@example.org', 'daily', Date.now()])).toString('base64url')}.${signature}`;
     expect((await postOther('/subscribe/confirm', { token: forged })).status).toBe(400);
-    expect((await postOther('/subscribe/confirm', { token: `${payload}.x${signature!.slice(1)}` })).status).toBe(400);
+    // Its signature with another first character (one in 64 signatures begins with x already).
+    const tampered = `${payload}.${signature!.startsWith('x') ? 'y' : 'x'}${signature!.slice(1)}`;
+    expect((await postOther('/subscribe/confirm', { token: tampered })).status).toBe(400);
     // An unsubscribe token is not a confirmation, nor the other way round.
     expect((await postOther('/preferences', { token })).status).toBe(400);
     other.advance(49 * 3600_000);
