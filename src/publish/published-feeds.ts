@@ -93,7 +93,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   let storyLists = new Map<string, Promise<Story[]>>();
   // Sanitized stories outlive store versions: an unchanged story is not sanitized again.
   const sanitized = new Map<string, Story>();
-  /** The ETag and Last-Modified of the last build of each kept document, by its key. */
+  /** Of the last build of each kept document, by its key: its ETag, its Last-Modified, and the second its bytes last changed. */
   const lastBuilt = new Map<string, { etag: string; lastModified: Date | null; changedAt: number }>();
 
   /** Drops everything built for an older store version. */

@@ -235,8 +235,7 @@ export function createSitePages(options: SitePagesOptions) {
           const [story] = await options.clean([found]);
           const columnist = ctx.directory.columnistOf(found.author, found.feedId);
           const more = columnist ? await options.clean(await options.store.listStories({ byline: columnist.byline, limit: 6 })) : [];
-          const shown = more.slice(0, 6);
-          return html(renderStoryPage(ctx, story!, shown));
+          return html(renderStoryPage(ctx, story!, more.slice(0, 6)));
         }),
       );
     },

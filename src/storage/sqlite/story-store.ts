@@ -103,8 +103,8 @@ export function createStoryStore(db: Database) {
   );
   const insertSearch = multiRow((rows) => `INSERT INTO story_search (rowid, title, author, body) VALUES ${values(rows, 4)}`);
   const unindexStory = db.prepare(`DELETE FROM story_search WHERE rowid = ?`);
-  // Moves with every change to the search index (indexing, pruning): a search ranking read at
-  // one generation is reused only at the same one (search-rankings.ts).
+  // Moves with every change to the search index (indexing, an edit taking a story out, pruning):
+  // a search ranking read at one generation is reused only at the same one (search-rankings.ts).
   const bumpSearchGeneration = db.prepare(
     `INSERT INTO meta (key, value) VALUES ('search_generation', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1`,
   );
