@@ -10,6 +10,7 @@ import type { RawConfig } from '../config/schema.ts';
 import { bylineNames } from '../feeds/pick-authors.ts';
 import { spaceCjk } from '../cjk-text.ts';
 import { foldText } from '../fold-text.ts';
+import { authorToken, feedToken, unsignedToken } from '../search-tokens.ts';
 import { stringHash } from '../string-hash.ts';
 import type { FeedSource } from '../model.ts';
 import type { BylineStat } from '../storage/store.ts';
@@ -59,6 +60,12 @@ export interface Directory {
   outletOf(feedId: string): Outlet | undefined;
   /** The columnists (by name or alias) and outlets a search names: every word of it in the name, newest column first. */
   named(terms: readonly SearchTerm[]): { columnists: Columnist[]; outlets: Outlet[] };
+  /**
+   * The search tokens (search-tokens.ts) of the columnists and outlets one term names (every
+   * word of it in a name or alias): a columnist's bylines and unsigned feeds, an outlet's feeds;
+   * at most MAX_TERM_TOKENS.
+   */
+  searchTokens(term: SearchTerm): string[];
 }
 
 type ConfiguredColumnist = RawConfig['columnists'][number];
@@ -263,27 +270,53 @@ export function buildDirectory(
     columnistsOf,
     outletOf: (feedId) => outletOfFeed.get(feedId),
     named(terms) {
-      const wanted = terms.flatMap((term) =>
-        term.words.flatMap((word, index) => {
-          const folded = foldText(word);
-          return folded ? folded.split(' ').map((part) => ({ word: part, prefix: term.prefix && index === term.words.length - 1 })) : [];
-        }),
-      );
+      const wanted = termWords(terms);
       const pick = <T>(entries: ReadonlyArray<{ found: T; names: string[][] }>): T[] =>
         wanted.length === 0
           ? []
           : entries
-              .filter(({ names }) =>
-                names.some((words) =>
-                  wanted.every(({ word, prefix }) => words.some((own) => (prefix ? own.startsWith(word) : own === word))),
-                ),
-              )
+              .filter(({ names }) => namesAll(names, wanted))
               .slice(0, NAMED_SHOWN)
               .map(({ found }) => found);
       return { columnists: pick(columnistNames), outlets: pick(outletNames) };
     },
+    searchTokens(term) {
+      const wanted = termWords([term]);
+      const tokens = new Set<string>();
+      if (wanted.length === 0) return [];
+      for (const { found, names } of columnistNames) {
+        if (!namesAll(names, wanted)) continue;
+        for (const key of found.byline.authorKeys) tokens.add(authorToken(key));
+        for (const feedId of found.byline.feedIds) tokens.add(unsignedToken(feedId));
+      }
+      for (const { found, names } of outletNames) {
+        if (namesAll(names, wanted)) for (const feedId of found.feedIds) tokens.add(feedToken(feedId));
+      }
+      return [...tokens].slice(0, MAX_TERM_TOKENS);
+    },
   };
 }
+
+/** The words of search terms, folded as names are; the last of a prefix term a prefix. */
+function termWords(terms: readonly SearchTerm[]): Array<{ word: string; prefix: boolean }> {
+  return terms.flatMap((term) =>
+    term.words.flatMap((word, index) => {
+      const folded = foldText(word);
+      return folded ? folded.split(' ').map((part) => ({ word: part, prefix: term.prefix && index === term.words.length - 1 })) : [];
+    }),
+  );
+}
+
+/** Whether one of `names` (each its words) holds every wanted word. */
+function namesAll(names: readonly string[][], wanted: ReadonlyArray<{ word: string; prefix: boolean }>): boolean {
+  return names.some((words) => wanted.every(({ word, prefix }) => words.some((own) => (prefix ? own.startsWith(word) : own === word))));
+}
+
+/**
+ * Tokens one search term adds at most: a prefix that names a hundred columnists would make a
+ * query too long to be worth running; the words themselves still match.
+ */
+const MAX_TERM_TOKENS = 200;
 
 /** Columnists and outlets a search shows at most, each. */
 const NAMED_SHOWN = 5;

@@ -7,10 +7,15 @@
 
 import { cjkPieces, isCjkChar } from '../cjk-text.ts';
 
-/** One word or phrase; `prefix`: its last word matches any word it begins. */
+/**
+ * One word or phrase; `prefix`: its last word matches any word it begins. `tokens`: what else
+ * satisfies it, the tokens of the outlets and columnists it names (search-tokens.ts), added by
+ * the site (directory.ts): `herald` finds the Herald's columns as well as the word.
+ */
 export interface SearchTerm {
   words: string[];
   prefix: boolean;
+  tokens?: readonly string[];
 }
 
 /** Characters of a query read at most: a pasted page is not a search. */
@@ -60,26 +65,30 @@ function fitWritten(terms: SearchTerm[]): SearchTerm[] {
   return terms;
 }
 
-/** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred. */
+/** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred, or'ed with its tokens. */
 export function toFts5Match(terms: readonly SearchTerm[]): string {
-  return terms.map((term) => `"${term.words.join(' ')}"${term.prefix ? '*' : ''}`).join(' AND ');
+  return terms
+    .map((term) => {
+      const words = `"${term.words.join(' ')}"${term.prefix ? '*' : ''}`;
+      return term.tokens?.length ? `(${[words, ...term.tokens].join(' OR ')})` : words;
+    })
+    .join(' AND ');
 }
 
-/** A PostgreSQL tsquery (for to_tsquery('simple', …)): words quoted, phrases joined by <->, prefixes :*. */
-export function toTsQuery(terms: readonly SearchTerm[]): string {
+/**
+ * A PostgreSQL tsquery (for to_tsquery('simple', …)): words quoted, phrases joined by <->,
+ * prefixes :*, or'ed with their tokens. `phrases: false` reads each phrase as its words, all
+ * required anywhere: what a phrase's matches are found among.
+ */
+export function toTsQuery(terms: readonly SearchTerm[], options: { phrases?: boolean } = {}): string {
+  const join = options.phrases === false ? ' & ' : ' <-> ';
   return terms
     .map((term) => {
       const words = term.words.map((word, index) => `'${word}'${term.prefix && index === term.words.length - 1 ? ':*' : ''}`);
-      return words.length === 1 ? words[0]! : `(${words.join(' <-> ')})`;
+      const phrase = words.length === 1 ? words[0]! : `(${words.join(join)})`;
+      return term.tokens?.length ? `(${[phrase, ...term.tokens.map((token) => `'${token}'`)].join(' | ')})` : phrase;
     })
     .join(' & ');
-}
-
-/** The terms with each phrase read as its words, all required anywhere: what a phrase's matches are found among. */
-export function withoutPhrases(terms: readonly SearchTerm[]): SearchTerm[] {
-  return terms.flatMap((term) =>
-    term.words.map((word, index) => ({ words: [word], prefix: term.prefix && index === term.words.length - 1 })),
-  );
 }
 
 /** The terms as the reader would write them again (for the search box and the page title). */

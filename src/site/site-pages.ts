@@ -277,14 +277,16 @@ export function createSitePages(options: SitePagesOptions) {
     const pageParam = params.get('page');
     const page = pageParam === null ? 1 : /^\d{1,3}$/.test(pageParam) ? Number(pageParam) : NaN;
     if (!(page >= 1 && page <= MAX_SEARCH_PAGE)) throw new SiteRequestError(`page must be a whole number from 1 to ${MAX_SEARCH_PAGE}.`);
+    const ctx = await context();
+    // A word naming an outlet or a columnist (by name or alias) finds their columns too.
+    const searched = terms.map((term) => ({ ...term, tokens: ctx.directory.searchTokens(term) }));
     const hits =
       terms.length === 0
         ? []
-        : await options.store.searchStories({ terms, limit: pageSize + 1, offset: (page - 1) * pageSize, now: options.now() });
+        : await options.store.searchStories({ terms: searched, limit: pageSize + 1, offset: (page - 1) * pageSize, now: options.now() });
     const shown = hits.slice(0, pageSize);
     const cleaned = await options.clean(shown.map((hit) => hit.story));
     const results = shown.map((hit, index) => ({ story: cleaned[index]!, snippet: hit.snippet }));
-    const ctx = await context();
     return options.document(
       renderSearchPage(ctx, {
         shown: formatSearchTerms(terms),

@@ -89,6 +89,12 @@ export async function copyToPostgres(
       report.push(copy);
       options.onTable?.(copy);
     }
+    // A story's search vector was made as it was copied, before its sources: the stories other
+    // feeds carry too are indexed again, with those feeds' tokens (schema 21).
+    await pg.run(
+      `UPDATE stories SET title = title
+       WHERE id IN (SELECT s.story_id FROM story_sources s JOIN stories t ON t.id = s.story_id WHERE s.feed_id <> t.feed_id)`,
+    );
     if (options.secret) {
       await pg.run(`INSERT INTO shared_settings (key, value) VALUES ('unsubscribe-secret', $1) ON CONFLICT DO NOTHING`, [options.secret]);
     }

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
+import { feedToken } from '../../src/search-tokens.ts';
 import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { column, DIGEST_NOW, startDigestApp } from '../helpers/digest-app.ts';
@@ -32,6 +33,7 @@ describe('columnwire migrate --to', () => {
     const { app } = digestApp;
     await digestApp.save('jane', [column('j1', DIGEST_NOW, 1), column('j2', DIGEST_NOW, 2)]);
     await digestApp.save('bob', [column('b1', DIGEST_NOW, 3, { title: 'Another column' })]);
+    await digestApp.save('ann', [column('j1', DIGEST_NOW, 1)]); // j1 in the Daily Planet too
     await app.store.pruneStories(new Date(DIGEST_NOW.getTime() - 2.5 * 3600_000)); // b1 leaves a tombstone
     await app.store.addSubscribers('d', [{ address: 'sub@example.org', name: 'Sub' }], DIGEST_NOW);
     await app.store.unsubscribe('gone@example.org', 'd', DIGEST_NOW);
@@ -57,6 +59,18 @@ describe('columnwire migrate --to', () => {
     const copy = await createPostgresStore(url);
     try {
       expect(await snapshot(copy)).toEqual(before);
+      // Found by the tokens of every feed that carried a column (what a searched outlet name becomes).
+      const byFeed = async (feedId: string) =>
+        (
+          await copy.searchStories({
+            terms: [{ words: ['x'], prefix: false, tokens: [feedToken(feedId)] }],
+            limit: 10,
+            offset: 0,
+            now: DIGEST_NOW,
+          })
+        ).map((hit) => hit.story.title);
+      expect(await byFeed('ann')).toEqual(['Column j1 about the budget']);
+      expect(await byFeed('jane')).toEqual(['Column j1 about the budget', 'Column j2 about the budget']);
       // The tombstone came along: the pruned column stays out, and new ids continue after the copied ones.
       const state = { url: 'https://bob.example/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: DIGEST_NOW };
       const later = new Date(DIGEST_NOW.getTime() + 60_000);

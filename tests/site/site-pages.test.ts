@@ -314,6 +314,26 @@ describe('the readers site', () => {
     expect(await page(served, '/search?q=herald&page=2')).not.toContain('Outlets:');
   });
 
+  it('finds the columns of the outlets and columnists a search names: by outlet, by alias, unsigned ones', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const found = async (query: string) => titlesIn(await page(served, `/search?q=${encodeURIComponent(query)}`)).sort();
+    expect(await found('herald')).toEqual(['Taxes, again', 'Water for the city']);
+    expect(await found('"the times"')).toEqual(['The budget is a fiction', 'Unsigned but hers']);
+    // Her columns under her name, her alias and her unsigned feed; "J. Doe" signed one of them.
+    const hers = ['Taxes, again', 'The budget is a fiction', 'Unsigned but hers'];
+    expect(await found('jane doe')).toEqual(hers);
+    expect(await found('J. Doe')).toEqual(hers);
+    expect(await found('jan*')).toEqual(hers);
+    // A feed's title names its unsigned columns' columnist.
+    expect(await found('sam solo')).toEqual(['A play reviewed']);
+    // Outlet and text words together.
+    expect(await found('herald taxes')).toEqual(['Taxes, again']);
+    expect(await found('times herald')).toEqual([]);
+    // A story found by its outlet alone shows its own text, never a token.
+    expect(await page(served, '/search?q=herald')).not.toMatch(/zq[afu][0-9a-f]{12}/);
+  });
+
   it('keeps the home page while a crawler reads hundreds of story cards', async () => {
     const served = await startServedApp(root, CONFIG);
     await served.save(

@@ -12,6 +12,7 @@ import { SNIPPET_MARK, type Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
 import { postgresBackend, sqliteBackend, storeBackends } from '../helpers/store-backends.ts';
 import { postgresMigrations } from '../../src/storage/postgres/migrations.ts';
+import { authorToken, feedToken, unsignedToken } from '../../src/search-tokens.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
@@ -185,6 +186,69 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(hit!.snippet.replaceAll(SNIPPET_MARK.start, '').replaceAll(SNIPPET_MARK.end, '')).toContain('円安と物価の行方');
   });
 
+  it('finds stories by the tokens of who wrote them and which feeds carried them, as alternatives to a word', async () => {
+    await save('a', [
+      item({
+        id: 'p1',
+        title: 'Harbour lights',
+        author: 'Jane Doe',
+        summary: '<p>The lighthouse keeper retires.</p>',
+        published: hoursAgo(1),
+      }),
+      item({ id: 'p2', title: 'Budget day', author: null, summary: '<p>Numbers again.</p>', published: hoursAgo(2) }),
+    ]);
+    await save('b', [item({ id: 'm1', title: 'Le budget', author: 'J. Doe', summary: '<p>Les chiffres.</p>', published: hoursAgo(3) })]);
+    const sorted = async (...terms: Array<[string, string[]]>) =>
+      (
+        await store.searchStories({
+          terms: terms.map(([words, tokens]) => ({ words: words.split(' '), prefix: false, tokens })),
+          limit: 10,
+          offset: 0,
+          now: NOW,
+        })
+      )
+        .map((hit) => hit.story.title)
+        .sort();
+    // An outlet searched: the feeds it names.
+    expect(await sorted(['planet', [feedToken('a')]])).toEqual(['Budget day', 'Harbour lights']);
+    expect(await sorted(['daily planet', [feedToken('a')]])).toEqual(['Budget day', 'Harbour lights']);
+    // A columnist searched: her bylines (aliases too) and her unsigned feed.
+    const jane = [authorToken('jane doe'), authorToken('j doe'), unsignedToken('a')];
+    expect(await sorted(['jane', jane])).toEqual(['Budget day', 'Harbour lights', 'Le budget']);
+    // Each word is the word or its tokens: an outlet and a word of the text together.
+    expect(await sorted(['planet', [feedToken('a')]], ['lighthouse', []])).toEqual(['Harbour lights']);
+    expect(await sorted(['planet', [feedToken('a')]], ['budget', []])).toEqual(['Budget day']);
+    expect(await sorted(['budget', []])).toEqual(['Budget day', 'Le budget']);
+    expect(await sorted(['nowhere', [feedToken('nowhere')]])).toEqual([]);
+    // Found by its tokens alone, a story's snippet is its own text, never a token.
+    const hits = await store.searchStories({
+      terms: [{ words: ['monde'], prefix: false, tokens: [feedToken('b')] }],
+      limit: 10,
+      offset: 0,
+      now: NOW,
+    });
+    expect(hits).toHaveLength(1);
+    expect(hits[0]!.snippet.replaceAll(SNIPPET_MARK.start, '').replaceAll(SNIPPET_MARK.end, '')).toContain('Les chiffres');
+    expect(hits[0]!.snippet).not.toMatch(/zq[afu]/);
+    // The same column in another feed gets that feed's token too.
+    await save('c', [
+      item({
+        id: 'p1',
+        title: 'Harbour lights',
+        author: 'Jane Doe',
+        summary: '<p>The lighthouse keeper retires.</p>',
+        published: hoursAgo(1),
+      }),
+    ]);
+    expect(await sorted(['gazette', [feedToken('c')]])).toEqual(['Harbour lights']);
+    expect(await sorted(['planet', [feedToken('a')]], ['gazette', [feedToken('c')]])).toEqual(['Harbour lights']);
+    // An edit keeps them.
+    await save('a', [
+      item({ id: 'p2', title: 'Budget day, revised', author: null, summary: '<p>Numbers again.</p>', published: hoursAgo(2) }),
+    ]);
+    expect(await sorted(['jane', jane])).toEqual(['Budget day, revised', 'Harbour lights', 'Le budget']);
+  });
+
   it('pages search results and answers hostile queries with nothing, never an error', async () => {
     await save(
       'a',
@@ -261,6 +325,16 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
 });
 
 // SQLite fills its FTS5 index in code, in batches (PostgreSQL's search column is generated with the row).
+/** Makes an SQLite store's schema as version 20 left it: a search index of three columns. */
+async function backToVersion20(location: string): Promise<void> {
+  await sqliteBackend.exec(location, `DROP TABLE story_search`);
+  await sqliteBackend.exec(
+    location,
+    `CREATE VIRTUAL TABLE story_search USING fts5(title, author, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')`,
+  );
+  await sqliteBackend.exec(location, `PRAGMA user_version = 20`);
+}
+
 describe('the sqlite store for the site', () => {
   const searchFor = async (store: Store, query: string) =>
     (await store.searchStories({ terms: parseSearchQuery(query), limit: 10, offset: 0, now: NOW })).map((hit) => hit.story.title);
@@ -304,16 +378,36 @@ describe('the sqlite store for the site', () => {
     );
     expect(await searchFor(first, '経済')).toEqual(['日本の経済政策']);
     await first.close();
-    // As version 19 indexed it: the title one word.
+    // As version 19 indexed it: the title one word (and neither the outlets of version 21).
     await sqliteBackend.exec(location, `UPDATE story_search SET title = '日本の経済政策' WHERE title <> 'Plain English'`);
-    await sqliteBackend.exec(location, `PRAGMA user_version = 20`);
+    await sqliteBackend.exec(location, `PRAGMA user_version = 21`);
     const old = await sqliteBackend.open(location);
     expect(await searchFor(old, '経済')).toEqual([]);
     await old.close();
+    await backToVersion20(location);
     await sqliteBackend.exec(location, `PRAGMA user_version = 19`);
     const reopened = await sqliteBackend.open(location);
     expect(await searchFor(reopened, '経済')).toEqual(['日本の経済政策']);
     expect(await searchFor(reopened, 'english')).toEqual(['Plain English']);
+    await reopened.close();
+  });
+
+  it('indexes every story again, with its tokens, on the upgrade to 21', async () => {
+    const location = await sqliteBackend.newLocation();
+    const first = await sqliteBackend.open(location);
+    await first.saveFetched('a', normalizeItems([item({ id: 'old', title: 'Stored at 20' })], NOW), state, NOW, null);
+    await first.close();
+    await backToVersion20(location);
+    const reopened = await sqliteBackend.open(location);
+    expect(indexedRows(location)).toEqual({ indexed: 0, pending: 1 });
+    expect(await searchFor(reopened, 'stored')).toEqual(['Stored at 20']);
+    const byFeed = await reopened.searchStories({
+      terms: [{ words: ['x'], prefix: false, tokens: [feedToken('a')] }],
+      limit: 10,
+      offset: 0,
+      now: NOW,
+    });
+    expect(byFeed.map((hit) => hit.story.title)).toEqual(['Stored at 20']);
     await reopened.close();
   });
 

@@ -6,6 +6,7 @@
  * Times are BIGINT milliseconds since the epoch and ids BIGINT, as in SQLite.
  */
 import { CJK_POSTGRES_CLASS, CJK_SEPARATOR } from '../../cjk-text.ts';
+import { storyTokensSql } from '../../search-tokens.ts';
 
 export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -300,6 +301,37 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     UPDATE stories SET title = title
       WHERE title ~ '[${CJK_POSTGRES_CLASS}]' OR author ~ '[${CJK_POSTGRES_CLASS}]'
          OR summary ~ '[${CJK_POSTGRES_CLASS}]' OR content ~ '[${CJK_POSTGRES_CLASS}]';
+    `,
+  },
+  {
+    // Search finds a column by its outlet and its columnist as the site names them (aliases, a
+    // feed's unsigned columns): a story's vector gains tokens (weight C) for its author key, its
+    // feed when unsigned, and every feed that carried it (search-tokens.ts), which a searched
+    // word naming an outlet or a columnist is matched against. A new story has no sources yet;
+    // a story another feed carries too is indexed again by the save that adds the source
+    // (story-store.ts). The stories stored before get their tokens added to their vectors.
+    version: 21,
+    sql: `
+    CREATE OR REPLACE FUNCTION story_search_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      sources text[] := '{}';
+    BEGIN
+      IF TG_OP = 'UPDATE' THEN
+        sources := ARRAY(SELECT feed_id FROM story_sources WHERE story_id = NEW.id);
+      END IF;
+      INSERT INTO story_search (id, published_at, search) VALUES (
+        NEW.id,
+        NEW.published_at,
+        setweight(to_tsvector('simple'::regconfig, columnwire_space_cjk(coalesce(NEW.title, ''))), 'A') ||
+        setweight(to_tsvector('simple'::regconfig, columnwire_space_cjk(coalesce(NEW.author, ''))), 'B') ||
+        setweight(to_tsvector('simple'::regconfig,
+          columnwire_space_cjk(left(regexp_replace(coalesce(NEW.summary, NEW.content, ''), '<[^>]*>', ' ', 'g'), 4000))), 'D') ||
+        setweight(to_tsvector('simple'::regconfig, ${storyTokensSql('NEW', 'sources')}), 'C')
+      ) ON CONFLICT (id) DO UPDATE SET published_at = excluded.published_at, search = excluded.search;
+      RETURN NULL;
+    END $$;
+    UPDATE story_search ss SET search = ss.search || setweight(to_tsvector('simple'::regconfig, ${storyTokensSql('s', 'ARRAY(SELECT feed_id FROM story_sources WHERE story_id = s.id)')}), 'C')
+    FROM stories s WHERE s.id = ss.id;
     `,
   },
 ];

@@ -33,7 +33,7 @@ import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { hasCjk, unspaceCjk } from '../../cjk-text.ts';
 import { decodeEntities } from '../../html-text.ts';
 import { createSearchRankings } from '../search-rankings.ts';
-import { toTsQuery, withoutPhrases } from '../../site/search-query.ts';
+import { toTsQuery } from '../../site/search-query.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
@@ -302,6 +302,9 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
           saved.sources.map(({ item }) => item.contentHash),
         ],
       );
+      // A stored story this feed now carries too is indexed again, with this feed's token (schema 21).
+      const joined = saved.sources.flatMap(({ story }) => (story.kind === 'stored' ? [story.id] : []));
+      if (joined.length > 0) await sql.run(`UPDATE stories SET title = title WHERE id = ANY($1::bigint[])`, [joined]);
     }
     if (saved.keys.length > 0) {
       await sql.run(`INSERT INTO story_keys (key, story_id) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING`, [
@@ -359,7 +362,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     // A phrase is looked for among the newest stories holding all its words: testing a phrase
     // costs as much per story, and one of two common words is in few of the stories with both
     // (PostgreSQL walked 60,000 stories for "housing market" over 100,000).
-    const words = toTsQuery(withoutPhrases(terms));
+    const words = toTsQuery(terms, { phrases: false });
     // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
     const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
     const rows = await db.query<{ id: number }>(

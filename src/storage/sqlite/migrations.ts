@@ -295,4 +295,16 @@ export const migrations: readonly string[] = [
   INSERT OR IGNORE INTO search_pending (story_id)
   SELECT id FROM stories WHERE ${CJK_GLOB}
   `,
+  `
+  -- Version 21. Search finds a column by its outlet and its columnist as the site names them
+  -- (aliases, a feed's unsigned columns): the index gains a column of tokens for the story's
+  -- author key, its feed when unsigned, and every feed that carried it (search-tokens.ts), which
+  -- a searched word naming an outlet or a columnist is matched against. An FTS5 table cannot
+  -- gain a column, so the index is made again and every story waits for its batch.
+  DROP TABLE story_search;
+  CREATE VIRTUAL TABLE story_search USING fts5(
+    title, author, body, tokens, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+  );
+  INSERT OR IGNORE INTO search_pending (story_id) SELECT id FROM stories;
+  `,
 ];

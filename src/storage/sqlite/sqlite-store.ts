@@ -1,4 +1,5 @@
 /** The SQLite backend of the Store (the embedded default): one file, WAL, one write transaction per fetched feed. */
+import { setImmediate } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import type { NormalizedItem } from '../../model.ts';
 import { cacheContentVersion } from '../content-version.ts';
@@ -53,12 +54,26 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
    * a poll cycle, closing a store that queued some). A failure never fails what asked, which has
    * committed: the stories wait for the next batch, and anything but a busy database is reported.
    */
-  const indexSearch = (): void => {
+  const indexSearch = (batches = Number.POSITIVE_INFINITY): boolean => {
     try {
-      stories.indexPendingSearch();
+      // A batch per transaction: other writers get the lock between batches.
+      for (let done = 0; done < batches; done++) {
+        stories.indexPendingSearch(SEARCH_BATCH);
+        if (!stories.hasPendingSearch()) return false;
+      }
+      return true;
     } catch (error) {
       if (!isBusyError(error)) reportIndexError(error, 'search index: stories stay queued for the next batch');
+      return false;
     }
+  };
+  /**
+   * The end of a poll cycle: a batch at a time, letting the event loop serve pages and
+   * `/healthz` between batches (an upgrade that indexes everything again, schema 21, takes
+   * 10–25 s per 100,000 stories).
+   */
+  const indexSearchInTurns = async (): Promise<void> => {
+    while (!closing && db.open && indexSearch(1)) await setImmediate();
   };
   /**
    * Before a search: a read, so it never waits for another process's write lock (which would
@@ -97,7 +112,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     saveFetched: async (feedId, items, state, now, keepAfter) => {
       const result = saveFetched.immediate(feedId, items, state, now, keepAfter);
       version.wrote();
-      if (stories.queuedForSearch() >= SEARCH_BATCH) indexSearch();
+      if (stories.queuedForSearch() >= SEARCH_BATCH) indexSearch(1);
       return result;
     },
     markNotModified: (feedId, state, now) => notModified(() => feeds.markSuccess(feedId, state, now)),
@@ -171,7 +186,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     bouncingAddresses: async () => readers.bouncingAddresses(),
     recordPollCycle: async (totals, finishedAt) => {
       stats.recordPollCycle(totals, finishedAt);
-      indexSearch();
+      await indexSearchInTurns();
     },
     readStats: async () => stats.read(),
     backup: (destination) => backupDatabase(db, destination),

@@ -9,6 +9,7 @@ import { toFts5Match } from '../../site/search-query.ts';
 import { unspaceCjk } from '../../cjk-text.ts';
 import { createSearchRankings } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
+import { STORY_TOKEN, storyTokens } from '../../search-tokens.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { Database, Statement } from './database.ts';
 import {
@@ -101,7 +102,7 @@ export function createStoryStore(db: Database) {
   const rebindKey = db.prepare(
     'INSERT INTO story_keys (key, story_id) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET story_id = excluded.story_id',
   );
-  const insertSearch = multiRow((rows) => `INSERT INTO story_search (rowid, title, author, body) VALUES ${values(rows, 4)}`);
+  const insertSearch = multiRow((rows) => `INSERT INTO story_search (rowid, title, author, body, tokens) VALUES ${values(rows, 5)}`);
   const unindexStory = db.prepare(`DELETE FROM story_search WHERE rowid = ?`);
   // Moves with every change to the search index (indexing, an edit taking a story out, pruning):
   // a search ranking read at one generation is reused only at the same one (search-rankings.ts).
@@ -112,13 +113,28 @@ export function createStoryStore(db: Database) {
   const queueForSearch = multiRow((rows) => `INSERT OR IGNORE INTO search_pending (story_id) VALUES ${values(rows, 1)}`);
   const anyPending = db.prepare<[], { story_id: number }>(`SELECT story_id FROM search_pending LIMIT 1`);
   // A story deleted since it was queued has no row (the join leaves its fields null).
+  // `sources`: the feeds that carried it, one per line (search-tokens.ts).
   const pendingChunk = db.prepare<
     [number],
-    { id: number; stored: number; title: string | null; author: string | null; summary: string | null; content: string | null }
+    {
+      id: number;
+      stored: number;
+      title: string | null;
+      author: string | null;
+      summary: string | null;
+      content: string | null;
+      author_key: string | null;
+      feed_id: string;
+      sources: string | null;
+    }
   >(`
-    SELECT p.story_id AS id, s.id IS NOT NULL AS stored, s.title, s.author, s.summary, s.content FROM search_pending p
+    SELECT p.story_id AS id, s.id IS NOT NULL AS stored, s.title, s.author, s.summary, s.content, s.author_key, s.feed_id,
+      (SELECT group_concat(feed_id, char(10)) FROM story_sources WHERE story_id = s.id) AS sources
+    FROM search_pending p
     LEFT JOIN stories s ON s.id = p.story_id WHERE p.story_id > ? ORDER BY p.story_id LIMIT ${ROWS_PER_INSERT * 5}`);
-  const clearPendingThrough = db.prepare(`DELETE FROM search_pending WHERE story_id <= ?`);
+  // The newest `limit` waiting begin at this id.
+  const batchFloor = db.prepare<[number], number>(`SELECT story_id FROM search_pending ORDER BY story_id DESC LIMIT 1 OFFSET ?`).pluck();
+  const clearPendingFrom = db.prepare(`DELETE FROM search_pending WHERE story_id > ? AND story_id <= ?`);
   const alreadyIndexed = db.prepare<[string], { id: number }>(
     `SELECT rowid AS id FROM story_search WHERE rowid IN (SELECT value FROM json_each(?))`,
   );
@@ -126,8 +142,12 @@ export function createStoryStore(db: Database) {
   let queuedSinceIndexing = 0;
   const indexPending = db.transaction((limit: number): number => {
     let indexed = 0;
-    let through = 0;
-    for (let rows = pendingChunk.all(0); rows.length > 0 && indexed < limit; rows = pendingChunk.all(through)) {
+    // The newest `limit` first (after an upgrade that indexes everything again, searches see
+    // recent columns first), written in id order: FTS5 flushes its pending segment whenever a
+    // rowid is lower than the last written.
+    const floor = Number.isFinite(limit) ? (batchFloor.get(limit - 1) ?? 1) - 1 : 0;
+    let through = floor;
+    for (let rows = pendingChunk.all(floor); rows.length > 0; rows = pendingChunk.all(through)) {
       through = rows.at(-1)!.id;
       const stored = rows.filter((row) => row.stored === 1);
       // Indexing may meet a row indexed already (a process of the schema before batches edited the
@@ -138,10 +158,11 @@ export function createStoryStore(db: Database) {
         searchLine(row.title),
         searchLine(row.author),
         searchBody(row.summary, row.content),
+        storyTokens(row.author_key, row.feed_id, row.sources?.split('\n') ?? []),
       ]);
       indexed += stored.length;
     }
-    clearPendingThrough.run(through);
+    clearPendingFrom.run(floor, through);
     if (indexed > 0) bumpSearchGeneration.run();
     return indexed;
   });
@@ -239,6 +260,12 @@ export function createStoryStore(db: Database) {
     writeRows(plan.keys, insertKeys, ({ key, story }) => [key, resolve(story)]);
     for (const { key, story } of plan.rebinds) rebindKey.run(key, resolve(story));
     writeRows(plan.inserts, queueForSearch, (_, index) => [firstId + index]);
+    // A stored story this feed now carries too is indexed again, with this feed's token.
+    const joined = plan.sources.flatMap(({ story }) => (story.kind === 'stored' ? [story.id] : []));
+    if (joined.length > 0) {
+      writeRows(joined, queueForSearch, (id) => [id]);
+      queuedSinceIndexing += joined.length;
+    }
     for (const { storyId, item } of plan.edits) {
       editStory.run({ ...editFields(item, nowMs), id: storyId });
       setSourceHash.run(item.contentHash, item.link, storyId, feedId);
@@ -281,7 +308,7 @@ export function createStoryStore(db: Database) {
     .prepare<[string, number], number>(
       `
     WITH candidates AS (
-      SELECT rowid AS id, bm25(story_search, 8.0, 4.0, 1.0) AS score FROM story_search
+      SELECT rowid AS id, bm25(story_search, 8.0, 4.0, 1.0, 4.0) AS score FROM story_search
       WHERE story_search MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}
     )
     SELECT c.id FROM candidates c JOIN stories s ON s.id = c.id
@@ -292,10 +319,22 @@ export function createStoryStore(db: Database) {
   const rankings = createSearchRankings();
   // The page's snippets in one statement. Not "MATCH ? AND rowid = ?": SQLite 3.53 drops that
   // rowid constraint when both are bound, so every hit got the first match's snippet.
-  const snippetsOf = db.prepare<[string, string], { id: number; snippet: string }>(
-    `SELECT rowid AS id, snippet(story_search, -1, char(2), char(3), '…', 24) AS snippet FROM story_search
-     WHERE story_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
-  );
+  // The best-matching column's snippet; the excerpt's for a story that matched only by its
+  // tokens (an outlet or a columnist searched): the tokens column is never shown.
+  const snippetsOf = (column: number) =>
+    db.prepare<[string, string], { id: number; snippet: string }>(
+      `SELECT rowid AS id, snippet(story_search, ${column}, char(2), char(3), '…', 24) AS snippet FROM story_search
+       WHERE story_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
+    );
+  const bestSnippets = snippetsOf(-1);
+  const bodySnippets = snippetsOf(2);
+  /** The page's snippets by story id. */
+  function pageSnippets(match: string, pageIds: readonly number[]): Map<number, string> {
+    const snippets = new Map(bestSnippets.all(match, json(pageIds)).map((row) => [row.id, row.snippet]));
+    const ofTokens = [...snippets].filter(([, snippet]) => STORY_TOKEN.test(snippet)).map(([id]) => id);
+    if (ofTokens.length > 0) for (const row of bodySnippets.all(match, json(ofTokens))) snippets.set(row.id, row.snippet);
+    return new Map([...snippets].map(([id, snippet]) => [id, unspaceCjk(snippet)]));
+  }
   const sourcesOf = db.prepare<[string], SourceRow>(
     `SELECT story_id, feed_id, link, first_seen_at FROM story_sources WHERE story_id IN (SELECT value FROM json_each(?))`,
   );
@@ -305,7 +344,7 @@ export function createStoryStore(db: Database) {
   return {
     saveItems,
     /**
-     * Indexes the stories waiting for the search index (the oldest first, about `limit` of them
+     * Indexes the stories waiting for the search index (the newest `limit` of them
      * at most), in one write transaction of its own (never inside another). Returns how many.
      */
     indexPendingSearch(limit = Number.POSITIVE_INFINITY): number {
@@ -314,6 +353,8 @@ export function createStoryStore(db: Database) {
       queuedSinceIndexing = 0;
       return indexed;
     },
+    /** Whether any story waits for the search index. */
+    hasPendingSearch: (): boolean => anyPending.get() !== undefined,
     /** Stories this connection queued for the search index since it last indexed them. */
     queuedForSearch: (): number => queuedSinceIndexing,
     /** Stories newest first, each with all its sources. */
@@ -385,7 +426,7 @@ export function createStoryStore(db: Database) {
       const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
       // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
       const stories = withSources(pageIds.flatMap((id) => rows.get(id) ?? []));
-      const snippets = new Map(snippetsOf.all(match, json(pageIds)).map((row) => [row.id, unspaceCjk(row.snippet)]));
+      const snippets = pageSnippets(match, pageIds);
       return stories.map((story) => ({ story, snippet: snippets.get(story.id) ?? '' }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */

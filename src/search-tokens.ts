@@ -1,0 +1,42 @@
+/**
+ * Who wrote a story and where it appeared, as words of the search index: a token for its
+ * author key, one for its feed when it is unsigned, one for each feed that carried it. These
+ * never change with the config, so renaming an outlet or giving a columnist an alias indexes
+ * nothing again: the site turns a searched word that names an outlet or a columnist (by name or
+ * alias, as site/directory.ts reads the config now) into these tokens as alternatives
+ * (search-query.ts). PostgreSQL's trigger makes the same tokens with its own md5 (schema 21).
+ * Pure.
+ */
+import { createHash } from 'node:crypto';
+
+/** Hex digits of md5 kept: a collision only finds one more story. */
+const HASH_CHARS = 12;
+
+const token = (prefix: string, value: string): string =>
+  prefix + createHash('md5').update(value, 'utf8').digest('hex').slice(0, HASH_CHARS);
+
+/** The token of stories whose folded byline is `authorKey`. */
+export const authorToken = (authorKey: string): string => token('zqa', authorKey);
+
+/** The token of a feed's unsigned stories (those whose first feed it is). */
+export const unsignedToken = (feedId: string): string => token('zqu', feedId);
+
+/** The token of the stories a feed carried. */
+export const feedToken = (feedId: string): string => token('zqf', feedId);
+
+/** Matches a token (in a snippet of the tokens column). */
+export const STORY_TOKEN = /\bzq[afu][0-9a-f]{12}\b/;
+
+/** The tokens a story is indexed with, space-separated. */
+export function storyTokens(authorKey: string | null, feedId: string, sourceFeedIds: readonly string[]): string {
+  const tokens = [authorKey ? authorToken(authorKey) : unsignedToken(feedId)];
+  for (const id of new Set([feedId, ...sourceFeedIds])) tokens.push(feedToken(id));
+  return tokens.join(' ');
+}
+
+/** The SQL (PostgreSQL) of the same tokens, over a story row `story` and a text[] of its source feeds `sources`. */
+export function storyTokensSql(story: string, sources: string): string {
+  const hash = (value: string) => `left(md5(${value}), ${HASH_CHARS})`;
+  return `CASE WHEN coalesce(${story}.author_key, '') <> '' THEN 'zqa' || ${hash(`${story}.author_key`)} ELSE 'zqu' || ${hash(`${story}.feed_id`)} END
+    || (SELECT coalesce(string_agg(' zqf' || ${hash('feed')}, ''), '') FROM (SELECT DISTINCT unnest(array_append(${sources}, ${story}.feed_id)) AS feed) AS carried)`;
+}
