@@ -36,7 +36,8 @@ export function storyTokens(authorKey: string | null, feedId: string, sourceFeed
 
 /** The SQL (PostgreSQL) of the same tokens, over a story row `story` and a text[] of its source feeds `sources`. */
 export function storyTokensSql(story: string, sources: string): string {
-  const hash = (value: string) => `left(md5(${value}), ${HASH_CHARS})`;
+  // md5 of the UTF-8 bytes, as in JavaScript, whatever the database's encoding.
+  const hash = (value: string) => `left(md5(convert_to(${value}, 'UTF8')), ${HASH_CHARS})`;
   return `CASE WHEN coalesce(${story}.author_key, '') <> '' THEN 'zqa' || ${hash(`${story}.author_key`)} ELSE 'zqu' || ${hash(`${story}.feed_id`)} END
     || (SELECT coalesce(string_agg(' zqf' || ${hash('feed')}, ''), '') FROM (SELECT DISTINCT unnest(array_append(${sources}, ${story}.feed_id)) AS feed) AS carried)`;
 }

@@ -314,9 +314,10 @@ function namesAll(names: readonly string[][], wanted: ReadonlyArray<{ word: stri
 
 /**
  * Tokens one search term adds at most: a prefix that names a hundred columnists would make a
- * query too long to be worth running; the words themselves still match.
+ * query slow (SQLite tests every token again for each snippet); the words themselves still
+ * match. site-pages.ts caps a whole query's too.
  */
-const MAX_TERM_TOKENS = 200;
+const MAX_TERM_TOKENS = 64;
 
 /** Columnists and outlets a search shows at most, each. */
 const NAMED_SHOWN = 5;

@@ -67,6 +67,9 @@ export class SiteRequestError extends Error {
 /** Later pages (past the first) kept per store version, and as many story cards apart from them. */
 const MAX_LATER_PAGES = 512;
 
+/** Tokens of named outlets and columnists one search adds at most, over all its words (see MAX_TERM_TOKENS). */
+const MAX_QUERY_TOKENS = 128;
+
 /** The highest search page served: deeper pages of a ranked list are not worth their cost. */
 export const MAX_SEARCH_PAGE = 50;
 
@@ -279,7 +282,12 @@ export function createSitePages(options: SitePagesOptions) {
     if (!(page >= 1 && page <= MAX_SEARCH_PAGE)) throw new SiteRequestError(`page must be a whole number from 1 to ${MAX_SEARCH_PAGE}.`);
     const ctx = await context();
     // A word naming an outlet or a columnist (by name or alias) finds their columns too.
-    const searched = terms.map((term) => ({ ...term, tokens: ctx.directory.searchTokens(term) }));
+    let budget = MAX_QUERY_TOKENS;
+    const searched = terms.map((term) => {
+      const tokens = ctx.directory.searchTokens(term).slice(0, budget);
+      budget -= tokens.length;
+      return { ...term, tokens };
+    });
     const hits =
       terms.length === 0
         ? []

