@@ -24,9 +24,6 @@ export const unsignedToken = (feedId: string): string => token('zqu', feedId);
 /** The token of the stories a feed carried. */
 export const feedToken = (feedId: string): string => token('zqf', feedId);
 
-/** Matches a token (in a snippet of the tokens column). */
-export const STORY_TOKEN = /\bzq[afu][0-9a-f]{12}\b/;
-
 /** The tokens a story is indexed with, space-separated. */
 export function storyTokens(authorKey: string | null, feedId: string, sourceFeedIds: readonly string[]): string {
   const tokens = [authorKey ? authorToken(authorKey) : unsignedToken(feedId)];

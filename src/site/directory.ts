@@ -313,11 +313,11 @@ function namesAll(names: readonly string[][], wanted: ReadonlyArray<{ word: stri
 }
 
 /**
- * Tokens one search term adds at most: a prefix that names a hundred columnists would make a
- * query slow (SQLite tests every token again for each snippet); the words themselves still
- * match. site-pages.ts caps a whole query's too.
+ * Tokens one search term adds at most: more than the feeds of any outlet one would follow, but
+ * a prefix naming hundreds of columnists would make the ranking slow; the words themselves
+ * still match. site-pages.ts caps a whole search's too.
  */
-const MAX_TERM_TOKENS = 64;
+const MAX_TERM_TOKENS = 500;
 
 /** Columnists and outlets a search shows at most, each. */
 const NAMED_SHOWN = 5;

@@ -75,6 +75,11 @@ export function toFts5Match(terms: readonly SearchTerm[]): string {
     .join(' AND ');
 }
 
+/** An SQLite FTS5 MATCH expression of any of the terms' words, without tokens: what a snippet highlights. */
+export function toFts5Words(terms: readonly SearchTerm[]): string {
+  return terms.map((term) => `"${term.words.join(' ')}"${term.prefix ? '*' : ''}`).join(' OR ');
+}
+
 /**
  * A PostgreSQL tsquery (for to_tsquery('simple', …)): words quoted, phrases joined by <->,
  * prefixes :*, or'ed with their tokens. `phrases: false` reads each phrase as its words, all

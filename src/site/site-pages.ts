@@ -68,7 +68,7 @@ export class SiteRequestError extends Error {
 const MAX_LATER_PAGES = 512;
 
 /** Tokens of named outlets and columnists one search adds at most, over all its words (see MAX_TERM_TOKENS). */
-const MAX_QUERY_TOKENS = 128;
+const MAX_QUERY_TOKENS = 1_000;
 
 /** The highest search page served: deeper pages of a ranked list are not worth their cost. */
 export const MAX_SEARCH_PAGE = 50;

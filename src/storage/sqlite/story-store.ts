@@ -5,11 +5,11 @@
  */
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
-import { toFts5Match } from '../../site/search-query.ts';
+import { toFts5Match, toFts5Words } from '../../site/search-query.ts';
 import { unspaceCjk } from '../../cjk-text.ts';
 import { createSearchRankings } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
-import { STORY_TOKEN, storyTokens } from '../../search-tokens.ts';
+import { storyTokens } from '../../search-tokens.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { Database, Statement } from './database.ts';
 import {
@@ -319,23 +319,16 @@ export function createStoryStore(db: Database) {
   const rankings = createSearchRankings();
   // The page's snippets in one statement. Not "MATCH ? AND rowid = ?": SQLite 3.53 drops that
   // rowid constraint when both are bound, so every hit got the first match's snippet.
-  // The best-matching column's snippet; the excerpt's for a story that matched only by its
-  // tokens (an outlet or a columnist searched): the tokens column is never shown.
-  const snippetsOf = (column: number) =>
-    db.prepare<[string, string], { id: number; snippet: string }>(
-      `SELECT rowid AS id, snippet(story_search, ${column}, char(2), char(3), '…', 24) AS snippet FROM story_search
-       WHERE story_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
-    );
-  const bestSnippets = snippetsOf(-1);
-  const bodySnippets = snippetsOf(2);
-  const titleSnippets = snippetsOf(0);
-  /** The page's snippets by story id (a story without text shows its title, as on PostgreSQL). */
-  function pageSnippets(match: string, pageIds: readonly number[]): Map<number, string> {
-    const snippets = new Map(bestSnippets.all(match, json(pageIds)).map((row) => [row.id, row.snippet]));
-    const ofTokens = [...snippets].filter(([, snippet]) => STORY_TOKEN.test(snippet)).map(([id]) => id);
-    if (ofTokens.length > 0) for (const row of bodySnippets.all(match, json(ofTokens))) snippets.set(row.id, row.snippet);
-    const untexted = ofTokens.filter((id) => snippets.get(id) === '');
-    if (untexted.length > 0) for (const row of titleSnippets.all(match, json(untexted))) snippets.set(row.id, row.snippet);
+  // Snippets are read with the searched words alone, never their tokens (an outlet or a columnist
+  // searched, search-tokens.ts): snippet() tests its whole match again for each row.
+  const snippetsOf = db.prepare<[string, string], { id: number; snippet: string }>(
+    `SELECT rowid AS id, snippet(story_search, -1, char(2), char(3), '…', ${SNIPPET_WORDS}) AS snippet FROM story_search
+     WHERE story_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
+  );
+  /** The page's snippets by story id; a story found by its tokens alone shows the start of its text (or its title). */
+  function pageSnippets(terms: SearchQuery['terms'], rows: ReadonlyMap<number, StoryRow>): Map<number, string> {
+    const snippets = new Map(snippetsOf.all(toFts5Words(terms), json([...rows.keys()])).map((row) => [row.id, row.snippet]));
+    for (const [id, row] of rows) if (!snippets.has(id)) snippets.set(id, leadOf(row));
     return new Map([...snippets].map(([id, snippet]) => [id, unspaceCjk(snippet)]));
   }
   const sourcesOf = db.prepare<[string], SourceRow>(
@@ -429,7 +422,7 @@ export function createStoryStore(db: Database) {
       const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
       // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
       const stories = withSources(pageIds.flatMap((id) => rows.get(id) ?? []));
-      const snippets = pageSnippets(match, pageIds);
+      const snippets = pageSnippets(query.terms, rows);
       return stories.map((story) => ({ story, snippet: snippets.get(story.id) ?? '' }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
@@ -509,4 +502,14 @@ function editFields(item: NormalizedItem, nowMs: number) {
     categories: JSON.stringify(item.categories),
     now: nowMs,
   };
+}
+
+/** Words in a snippet, as FTS5 counts them. */
+const SNIPPET_WORDS = 24;
+
+/** The first SNIPPET_WORDS words of a story's indexed text, else its title: a snippet without a match. */
+function leadOf(row: StoryRow): string {
+  const words = searchBody(row.summary, row.content).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return searchLine(row.title);
+  return words.slice(0, SNIPPET_WORDS).join(' ') + (words.length > SNIPPET_WORDS ? '…' : '');
 }
