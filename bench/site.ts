@@ -4,7 +4,7 @@
  * columnwire's server in one child and the raw node:http floor replaying the exact bytes ours
  * sent for each request target in another; autocannon here against each in turn for /,
  * /columnists, a columnist page, a later home page (?before=) and /search with rotating
- * queries: the same six (after the first of each, the server's kept rankings answer them) and
+ * queries: the same eight, two naming an outlet and a columnist (after the first of each, the server's kept rankings answer them) and
  * 300 distinct ones (ranked anew every time); search also one request at a time, both ways; render times after start and after a store
  * change. Prints one table, ratios, checks, and the targets (pages within 2x of the floor's
  * req/s, search p95 under 50 ms) with PASS/FAIL. Exit code 1 when a check fails.
