@@ -163,7 +163,7 @@ export function printSiteReport(options: SiteOptions, results: readonly BackendR
       ]);
     }
     for (const [what, sequential] of [
-      ['the same 6 again', result.sequential],
+      [`the same ${result.searches.length} again`, result.sequential],
       ['every query new', result.sequentialDistinct],
     ] as const) {
       const p95 = percentile(sequential.ours.all, 0.95);

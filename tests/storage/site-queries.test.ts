@@ -438,6 +438,29 @@ describe('the sqlite store for the site', () => {
     await reopened.close();
   });
 
+  it('indexes the newest stories first, a batch at a time, when everything waits (the upgrade to 21)', async () => {
+    const location = await sqliteBackend.newLocation();
+    const first = await sqliteBackend.open(location);
+    for (let batch = 0; batch < 21; batch++) {
+      const items = Array.from({ length: 100 }, (_, index) =>
+        item({ id: `n${batch}-${index}`, title: `Story ${batch * 100 + index}`, published: hoursAgo(batch + index / 100) }),
+      );
+      await first.saveFetched('a', normalizeItems(items, NOW), state, NOW, null);
+    }
+    await first.close();
+    await backToVersion20(location);
+    const reopened = await sqliteBackend.open(location);
+    expect(indexedRows(location)).toEqual({ indexed: 0, pending: 2_100 });
+    // A search indexes one batch: the 2,000 stored last.
+    expect(await searchFor(reopened, '"story 2099"')).toEqual(['Story 2099']);
+    expect(indexedRows(location)).toEqual({ indexed: 2_000, pending: 100 });
+    // The end of a poll cycle indexes the rest.
+    await reopened.recordPollCycle({ 'fetches.stored': 0 }, NOW);
+    expect(indexedRows(location)).toEqual({ indexed: 2_100, pending: 0 });
+    expect(await searchFor(reopened, '"story 5"')).toEqual(['Story 5']);
+    await reopened.close();
+  });
+
   it('queues new stories and indexes them as a batch: before a search, at the end of a poll cycle, at 2,000, on close', async () => {
     const location = await sqliteBackend.newLocation();
     const store = await sqliteBackend.open(location);
