@@ -61,11 +61,11 @@ export interface Directory {
   /** The columnists (by name or alias) and outlets a search names: every word of it in the name, newest column first. */
   named(terms: readonly SearchTerm[]): { columnists: Columnist[]; outlets: Outlet[] };
   /**
-   * The search tokens (search-tokens.ts) of the columnists and outlets one term names (every
-   * word of it in a name or alias): a columnist's bylines and unsigned feeds, an outlet's feeds;
-   * at most MAX_TERM_TOKENS.
+   * The search tokens (search-tokens.ts) of the outlets and columnists one term names (every
+   * word of it in a name or alias): an outlet's feeds first, then a columnist's bylines and
+   * unsigned feeds; at most `limit`.
    */
-  searchTokens(term: SearchTerm): string[];
+  searchTokens(term: SearchTerm, limit: number): string[];
 }
 
 type ConfiguredColumnist = RawConfig['columnists'][number];
@@ -280,19 +280,19 @@ export function buildDirectory(
               .map(({ found }) => found);
       return { columnists: pick(columnistNames), outlets: pick(outletNames) };
     },
-    searchTokens(term) {
+    searchTokens(term, limit) {
       const wanted = termWords([term]);
       const tokens = new Set<string>();
       if (wanted.length === 0) return [];
+      for (const { found, names } of outletNames) {
+        if (namesAll(names, wanted)) for (const feedId of found.feedIds) tokens.add(feedToken(feedId));
+      }
       for (const { found, names } of columnistNames) {
         if (!namesAll(names, wanted)) continue;
         for (const key of found.byline.authorKeys) tokens.add(authorToken(key));
         for (const feedId of found.byline.feedIds) tokens.add(unsignedToken(feedId));
       }
-      for (const { found, names } of outletNames) {
-        if (namesAll(names, wanted)) for (const feedId of found.feedIds) tokens.add(feedToken(feedId));
-      }
-      return [...tokens].slice(0, MAX_TERM_TOKENS);
+      return [...tokens].slice(0, limit);
     },
   };
 }
@@ -311,13 +311,6 @@ function termWords(terms: readonly SearchTerm[]): Array<{ word: string; prefix: 
 function namesAll(names: readonly string[][], wanted: ReadonlyArray<{ word: string; prefix: boolean }>): boolean {
   return names.some((words) => wanted.every(({ word, prefix }) => words.some((own) => (prefix ? own.startsWith(word) : own === word))));
 }
-
-/**
- * Tokens one search term adds at most: more than the feeds of any outlet one would follow, but
- * a prefix naming hundreds of columnists would make the ranking slow; the words themselves
- * still match. site-pages.ts caps a whole search's too.
- */
-const MAX_TERM_TOKENS = 500;
 
 /** Columnists and outlets a search shows at most, each. */
 const NAMED_SHOWN = 5;

@@ -65,11 +65,17 @@ function fitWritten(terms: SearchTerm[]): SearchTerm[] {
   return terms;
 }
 
+/**
+ * The columns a reader's words are looked for in: never the tokens column, which only a term's
+ * tokens reach (a query such as `zq*` would otherwise find every story by its tokens).
+ */
+const FTS5_WORD_COLUMNS = '{title author body}';
+
 /** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred, or'ed with its tokens. */
 export function toFts5Match(terms: readonly SearchTerm[]): string {
   return terms
     .map((term) => {
-      const words = `"${term.words.join(' ')}"${term.prefix ? '*' : ''}`;
+      const words = fts5Words(term);
       return term.tokens?.length ? `(${[words, ...term.tokens].join(' OR ')})` : words;
     })
     .join(' AND ');
@@ -77,7 +83,11 @@ export function toFts5Match(terms: readonly SearchTerm[]): string {
 
 /** An SQLite FTS5 MATCH expression of any of the terms' words, without tokens: what a snippet highlights. */
 export function toFts5Words(terms: readonly SearchTerm[]): string {
-  return terms.map((term) => `"${term.words.join(' ')}"${term.prefix ? '*' : ''}`).join(' OR ');
+  return terms.map(fts5Words).join(' OR ');
+}
+
+function fts5Words(term: SearchTerm): string {
+  return `${FTS5_WORD_COLUMNS} : "${term.words.join(' ')}"${term.prefix ? '*' : ''}`;
 }
 
 /**
@@ -89,7 +99,8 @@ export function toTsQuery(terms: readonly SearchTerm[], options: { phrases?: boo
   const join = options.phrases === false ? ' & ' : ' <-> ';
   return terms
     .map((term) => {
-      const words = term.words.map((word, index) => `'${word}'${term.prefix && index === term.words.length - 1 ? ':*' : ''}`);
+      // Weights A, B and D (title, author, text): never C, the tokens only a term's tokens reach.
+      const words = term.words.map((word, index) => `'${word}':${term.prefix && index === term.words.length - 1 ? '*' : ''}ABD`);
       const phrase = words.length === 1 ? words[0]! : `(${words.join(join)})`;
       return term.tokens?.length ? `(${[phrase, ...term.tokens.map((token) => `'${token}'`)].join(' | ')})` : phrase;
     })

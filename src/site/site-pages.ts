@@ -67,7 +67,12 @@ export class SiteRequestError extends Error {
 /** Later pages (past the first) kept per store version, and as many story cards apart from them. */
 const MAX_LATER_PAGES = 512;
 
-/** Tokens of named outlets and columnists one search adds at most, over all its words (see MAX_TERM_TOKENS). */
+/**
+ * Tokens of named outlets and columnists one search brings at most, shared by its words (1,000
+ * for one word, 500 each for two, 125 each for eight; an outlet's feeds before columnists'):
+ * more than the feeds of an outlet one would follow, but a prefix naming hundreds of
+ * columnists would make the ranking slow; the words themselves still match.
+ */
 const MAX_QUERY_TOKENS = 1_000;
 
 /** The highest search page served: deeper pages of a ranked list are not worth their cost. */
@@ -282,12 +287,9 @@ export function createSitePages(options: SitePagesOptions) {
     if (!(page >= 1 && page <= MAX_SEARCH_PAGE)) throw new SiteRequestError(`page must be a whole number from 1 to ${MAX_SEARCH_PAGE}.`);
     const ctx = await context();
     // A word naming an outlet or a columnist (by name or alias) finds their columns too.
-    let budget = MAX_QUERY_TOKENS;
-    const searched = terms.map((term) => {
-      const tokens = ctx.directory.searchTokens(term).slice(0, budget);
-      budget -= tokens.length;
-      return { ...term, tokens };
-    });
+    // Each word its share of the tokens a search may bring, whatever its place in the query.
+    const share = Math.floor(MAX_QUERY_TOKENS / Math.max(1, terms.length));
+    const searched = terms.map((term) => ({ ...term, tokens: ctx.directory.searchTokens(term, share) }));
     const hits =
       terms.length === 0
         ? []

@@ -8,6 +8,7 @@ import { selectStories } from '../../src/digest/select-stories.ts';
 import { foldText } from '../../src/fold-text.ts';
 import type { FeedSource, Story } from '../../src/model.ts';
 import { buildDirectory } from '../../src/site/directory.ts';
+import { authorToken, feedToken } from '../../src/search-tokens.ts';
 import type { BylineStat } from '../../src/storage/store.ts';
 
 const feeds: FeedSource[] = [
@@ -67,6 +68,24 @@ describe('the columnist directory with co-signed bylines', () => {
     expect(chose(['ann-lee'])).toEqual(['By J. Doe & Ann Lee']);
     expect(chose(['jane-doe'])).toEqual(['John Roe and Jane Doe', 'By J. Doe & Ann Lee']);
     expect(directory.columnistsOf('By J. Doe & Ann Lee', 'post').map((columnist) => columnist.slug)).toEqual(['jane-doe', 'ann-lee']);
+  });
+});
+
+describe('the search tokens of what a word names', () => {
+  const directory = buildDirectory(
+    [stat('Jane Doe', 'times-opinion', 3, 10), stat('J. Doe', 'post', 1, 11), stat('Post Malone', 'post', 1, 12)],
+    feeds,
+    configured,
+  );
+  const term = (text: string, prefix = false) => ({ words: text.split(' '), prefix });
+
+  it("names a columnist's bylines (aliases too) and an outlet's feeds, the outlet's first", () => {
+    expect(directory.searchTokens(term('jane doe'), 100).sort()).toEqual([authorToken('j doe'), authorToken('jane doe')].sort());
+    expect(directory.searchTokens(term('times'), 100)).toEqual([feedToken('times-opinion')]);
+    // "post" names The Post and Post Malone: the outlet's feed first, so a small share keeps it.
+    expect(directory.searchTokens(term('post'), 1)).toEqual([feedToken('post')]);
+    expect(directory.searchTokens(term('po', true), 100)).toEqual([feedToken('post'), authorToken('post malone')]);
+    expect(directory.searchTokens(term('nobody'), 100)).toEqual([]);
   });
 });
 

@@ -332,6 +332,7 @@ describe('the readers site', () => {
     expect(await found('times herald')).toEqual([]);
     // A story found by its outlet alone shows its own text, never a token.
     expect(await page(served, '/search?q=herald')).not.toMatch(/zq[afu][0-9a-f]{12}/);
+    expect(await found('zq*')).toEqual([]);
   });
 
   it('keeps the home page while a crawler reads hundreds of story cards', async () => {

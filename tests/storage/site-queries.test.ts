@@ -230,6 +230,9 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(hits).toHaveLength(1);
     expect(hits[0]!.snippet.replaceAll(SNIPPET_MARK.start, '').replaceAll(SNIPPET_MARK.end, '')).toContain('Les chiffres');
     expect(hits[0]!.snippet).not.toMatch(/zq[afu]/);
+    // The tokens are reached only through a term's tokens, never by a reader's words.
+    expect(await search('zq*')).toEqual([]);
+    expect(await search(feedToken('a'))).toEqual([]);
     // One without text shows its title.
     await save('b', [
       item({ id: 'm2', title: 'Title only column', author: 'Tom Bare', summary: null, content: null, published: hoursAgo(4) }),
