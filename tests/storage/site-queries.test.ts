@@ -314,6 +314,11 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     }
     expect(await search('"')).toEqual([]);
     expect(await search('*')).toEqual([]);
+    // Text holding the snippet marks themselves gets marks around the matches only.
+    await save('a', [item({ id: 'marks', title: 'Marked', summary: '<p>Planted \u0002boom\u0003 here, about scripts.</p>' })]);
+    const [marked] = await search('scripts');
+    expect(marked!.snippet.split(SNIPPET_MARK.start)).toHaveLength(2);
+    expect(marked!.snippet).toContain(`${SNIPPET_MARK.start}scripts${SNIPPET_MARK.end}`);
     // Operators are words, matched as such (AND here is the word "and", which no column has).
     expect(await search('budget AND')).toEqual([]);
   });

@@ -514,7 +514,9 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       const pageIds = ranked.slice(query.offset, query.offset + query.limit);
       if (pageIds.length === 0) return [];
       const rows = await db.query<StoryRow & { snippet: string }>(
-        `SELECT ${STORY_ROW}, ts_headline('simple', columnwire_space_cjk(left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000)),
+        // The snippet marks (chr(2), chr(3)) are taken out of the text first: only matches are marked.
+        `SELECT ${STORY_ROW}, ts_headline('simple',
+           columnwire_space_cjk(translate(left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000), chr(2) || chr(3), '')),
            to_tsquery('simple', $1),
            'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12' || $3) AS snippet
          FROM stories WHERE id = ANY($2::bigint[])`,
