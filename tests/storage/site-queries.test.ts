@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { ParsedItem } from '../../src/model.ts';
-import { parseSearchQuery } from '../../src/site/search-query.ts';
+import { parseSearchQuery, type SearchTerm } from '../../src/site/search-query.ts';
 import { SNIPPET_MARK, type Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
 import { postgresBackend, sqliteBackend, storeBackends } from '../helpers/store-backends.ts';
@@ -17,6 +17,9 @@ import { authorToken, feedToken, unsignedToken } from '../../src/search-tokens.t
 const NOW = new Date('2026-11-21T12:00:00Z');
 const state = { url: 'https://a.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: NOW };
 const hoursAgo = (hours: number) => new Date(NOW.getTime() - hours * 3600_000);
+
+/** A search of terms as the site makes them (with tokens), the first page of ten. */
+const searchTerms = (store: Store, terms: SearchTerm[]) => store.searchStories({ terms, limit: 10, offset: 0, now: NOW });
 
 describe.each(storeBackends)('the $name store for the site', (backend) => {
   let store: Store;
@@ -221,12 +224,7 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(await sorted(['budget', []])).toEqual(['Budget day', 'Le budget']);
     expect(await sorted(['nowhere', [feedToken('nowhere')]])).toEqual([]);
     // Found by its tokens alone, a story's snippet is its own text, never a token.
-    const hits = await store.searchStories({
-      terms: [{ words: ['monde'], prefix: false, tokens: [feedToken('b')] }],
-      limit: 10,
-      offset: 0,
-      now: NOW,
-    });
+    const hits = await searchTerms(store, [{ words: ['monde'], prefix: false, tokens: [feedToken('b')] }]);
     expect(hits).toHaveLength(1);
     expect(hits[0]!.snippet.replaceAll(SNIPPET_MARK.start, '').replaceAll(SNIPPET_MARK.end, '')).toContain('Les chiffres');
     expect(hits[0]!.snippet).not.toMatch(/zq[afu]/);
@@ -237,12 +235,7 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     await save('b', [
       item({ id: 'm2', title: 'Title only column', author: 'Tom Bare', summary: null, content: null, published: hoursAgo(4) }),
     ]);
-    const bare = await store.searchStories({
-      terms: [{ words: ['xyz'], prefix: false, tokens: [authorToken('tom bare')] }],
-      limit: 10,
-      offset: 0,
-      now: NOW,
-    });
+    const bare = await searchTerms(store, [{ words: ['xyz'], prefix: false, tokens: [authorToken('tom bare')] }]);
     expect(bare.map((hit) => hit.snippet)).toEqual(['Title only column']);
     // Bylines in any script: the database's token is the one JavaScript makes.
     for (const [id, author] of [
@@ -252,12 +245,7 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     ] as const) {
       const [normalized] = normalizeItems([item({ id, author, published: hoursAgo(5) })], NOW);
       await save('b', [item({ id, author, published: hoursAgo(5) })]);
-      const found = await store.searchStories({
-        terms: [{ words: ['xyz'], prefix: false, tokens: [authorToken(normalized!.authorKey!)] }],
-        limit: 10,
-        offset: 0,
-        now: NOW,
-      });
+      const found = await searchTerms(store, [{ words: ['xyz'], prefix: false, tokens: [authorToken(normalized!.authorKey!)] }]);
       expect(found.map((hit) => hit.story.author)).toEqual([author]);
     }
     // The same column in another feed gets that feed's token too.
@@ -436,12 +424,7 @@ describe('the sqlite store for the site', () => {
     const reopened = await sqliteBackend.open(location);
     expect(indexedRows(location)).toEqual({ indexed: 0, pending: 1 });
     expect(await searchFor(reopened, 'stored')).toEqual(['Stored at 20']);
-    const byFeed = await reopened.searchStories({
-      terms: [{ words: ['x'], prefix: false, tokens: [feedToken('a')] }],
-      limit: 10,
-      offset: 0,
-      now: NOW,
-    });
+    const byFeed = await searchTerms(reopened, [{ words: ['x'], prefix: false, tokens: [feedToken('a')] }]);
     expect(byFeed.map((hit) => hit.story.title)).toEqual(['Stored at 20']);
     await reopened.close();
   });
