@@ -15,14 +15,17 @@ const HASH_CHARS = 12;
 const token = (prefix: string, value: string): string =>
   prefix + createHash('md5').update(value, 'utf8').digest('hex').slice(0, HASH_CHARS);
 
+/** How every token begins: a query word beginning so is kept from the tokens (search-query.ts). */
+export const TOKEN_START = 'zq';
+
 /** The token of stories whose folded byline is `authorKey`. */
-export const authorToken = (authorKey: string): string => token('zqa', authorKey);
+export const authorToken = (authorKey: string): string => token(`${TOKEN_START}a`, authorKey);
 
 /** The token of a feed's unsigned stories (those whose first feed it is). */
-export const unsignedToken = (feedId: string): string => token('zqu', feedId);
+export const unsignedToken = (feedId: string): string => token(`${TOKEN_START}u`, feedId);
 
 /** The token of the stories a feed carried. */
-export const feedToken = (feedId: string): string => token('zqf', feedId);
+export const feedToken = (feedId: string): string => token(`${TOKEN_START}f`, feedId);
 
 /** The tokens a story is indexed with, space-separated. */
 export function storyTokens(authorKey: string | null, feedId: string, sourceFeedIds: readonly string[]): string {
@@ -35,6 +38,6 @@ export function storyTokens(authorKey: string | null, feedId: string, sourceFeed
 export function storyTokensSql(story: string, sources: string): string {
   // md5 of the UTF-8 bytes, as in JavaScript, whatever the database's encoding.
   const hash = (value: string) => `left(md5(convert_to(${value}, 'UTF8')), ${HASH_CHARS})`;
-  return `CASE WHEN coalesce(${story}.author_key, '') <> '' THEN 'zqa' || ${hash(`${story}.author_key`)} ELSE 'zqu' || ${hash(`${story}.feed_id`)} END
-    || (SELECT coalesce(string_agg(' zqf' || ${hash('feed')}, ''), '') FROM (SELECT DISTINCT unnest(array_append(${sources}, ${story}.feed_id)) AS feed) AS carried)`;
+  return `CASE WHEN coalesce(${story}.author_key, '') <> '' THEN '${TOKEN_START}a' || ${hash(`${story}.author_key`)} ELSE '${TOKEN_START}u' || ${hash(`${story}.feed_id`)} END
+    || (SELECT coalesce(string_agg(' ${TOKEN_START}f' || ${hash('feed')}, ''), '') FROM (SELECT DISTINCT unnest(array_append(${sources}, ${story}.feed_id)) AS feed) AS carried)`;
 }

@@ -6,6 +6,7 @@
  */
 
 import { cjkPieces, isCjkChar } from '../cjk-text.ts';
+import { TOKEN_START } from '../search-tokens.ts';
 
 /**
  * One word or phrase; `prefix`: its last word matches any word it begins. `tokens`: what else
@@ -66,10 +67,12 @@ function fitWritten(terms: SearchTerm[]): SearchTerm[] {
 }
 
 /**
- * The columns a reader's words are looked for in: never the tokens column, which only a term's
- * tokens reach (a query such as `zq*` would otherwise find every story by its tokens).
+ * A term that could reach the tokens (search-tokens.ts: `zq…`) is looked for in title, byline
+ * and text only, so `zq*` finds nothing; only its tokens reach them. Others are not: a column
+ * filter makes FTS5 read every match's positions (a third slower).
  */
-const FTS5_WORD_COLUMNS = '{title author body}';
+const FTS5_WORD_COLUMNS = '{title author body} : ';
+const reachesTokens = (term: SearchTerm): boolean => term.words.some((word) => word.startsWith(TOKEN_START));
 
 /** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred, or'ed with its tokens. */
 export function toFts5Match(terms: readonly SearchTerm[]): string {
@@ -87,7 +90,7 @@ export function toFts5Words(terms: readonly SearchTerm[]): string {
 }
 
 function fts5Words(term: SearchTerm): string {
-  return `${FTS5_WORD_COLUMNS} : "${term.words.join(' ')}"${term.prefix ? '*' : ''}`;
+  return `${reachesTokens(term) ? FTS5_WORD_COLUMNS : ''}"${term.words.join(' ')}"${term.prefix ? '*' : ''}`;
 }
 
 /**
@@ -99,8 +102,11 @@ export function toTsQuery(terms: readonly SearchTerm[], options: { phrases?: boo
   const join = options.phrases === false ? ' & ' : ' <-> ';
   return terms
     .map((term) => {
-      // Weights A, B and D (title, author, text): never C, the tokens only a term's tokens reach.
-      const words = term.words.map((word, index) => `'${word}':${term.prefix && index === term.words.length - 1 ? '*' : ''}ABD`);
+      // Weights A, B and D (title, author, text) for a term that could reach the tokens (weight C).
+      const weights = reachesTokens(term) ? 'ABD' : '';
+      const words = term.words.map(
+        (word, index) => `'${word}'${term.prefix && index === term.words.length - 1 ? ':*' : weights ? ':' : ''}${weights}`,
+      );
       const phrase = words.length === 1 ? words[0]! : `(${words.join(join)})`;
       return term.tokens?.length ? `(${[phrase, ...term.tokens.map((token) => `'${token}'`)].join(' | ')})` : phrase;
     })

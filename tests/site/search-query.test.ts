@@ -4,7 +4,7 @@
  * generated hostile ones.
  */
 import { describe, expect, it } from 'vitest';
-import { formatSearchTerms, MAX_QUERY_CHARS, parseSearchQuery } from '../../src/site/search-query.ts';
+import { formatSearchTerms, MAX_QUERY_CHARS, parseSearchQuery, toFts5Match, toTsQuery } from '../../src/site/search-query.ts';
 
 /** A deterministic stream of numbers in [0, 1) (mulberry32). */
 function random(seed: number): () => number {
@@ -72,5 +72,15 @@ describe('search terms written back', () => {
       const terms = parseSearchQuery(query);
       expect(parseSearchQuery(formatSearchTerms(terms)), JSON.stringify(query)).toEqual(terms);
     }
+  });
+});
+
+describe('search terms for each engine', () => {
+  const tokens = ['zqf0123456789ab'];
+  it("or's a term with its tokens, and keeps a word that could reach the tokens to titles, bylines and text", () => {
+    const [budget, zq] = parseSearchQuery('budget zq*');
+    expect(toFts5Match([{ ...budget!, tokens }, zq!])).toBe('("budget" OR zqf0123456789ab) AND {title author body} : "zq"*');
+    expect(toTsQuery([{ ...budget!, tokens }, zq!])).toBe("('budget' | 'zqf0123456789ab') & 'zq':*ABD");
+    expect(toTsQuery(parseSearchQuery('"water fo*"'), { phrases: false })).toBe("('water' & 'fo':*)");
   });
 });
