@@ -84,6 +84,11 @@ export function toFts5Match(terms: readonly SearchTerm[]): string {
     .join(' AND ');
 }
 
+/** The terms with their words alone: what they match without the outlets and columnists they name. */
+export function withoutTokens(terms: readonly SearchTerm[]): SearchTerm[] {
+  return terms.map(({ words, prefix }) => ({ words, prefix }));
+}
+
 /** An SQLite FTS5 MATCH expression of any of the terms' words, without tokens: what a snippet highlights. */
 export function toFts5Words(terms: readonly SearchTerm[]): string {
   return terms.map(fts5Words).join(' OR ');

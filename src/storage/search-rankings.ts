@@ -5,13 +5,32 @@
  * story ids of one query. It is reused only while the store's search index is the one it was
  * read from (the caller's `generation`, which every change to the index moves) and for
  * RANKING_REUSE_MS at most, since relevance fades with age counted from the search's moment.
- * Least recently used rankings leave first. Pure: no I/O.
+ * Least recently used rankings leave first. Also the merge of two rankings. Pure: no I/O.
  */
 
 /** How long a ranking stands in for a new one: ages shift by this much at most (relevance halves over 30 days). */
 export const RANKING_REUSE_MS = 60_000;
 /** Rankings kept (each up to SEARCH_CANDIDATES ids: 16 KB). */
 const RANKINGS_KEPT = 64;
+
+/** A story ranked: lower `rank` first, ties the higher (newer) id first. */
+export interface RankedId {
+  id: number;
+  rank: number;
+}
+
+/** Two rankings of different stories, each best first, as one: best first, at most `limit` ids. */
+export function mergeRankings(first: readonly RankedId[], second: readonly RankedId[], limit: number): number[] {
+  const before = (a: RankedId, b: RankedId) => a.rank < b.rank || (a.rank === b.rank && a.id > b.id);
+  const merged: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < limit && (i < first.length || j < second.length)) {
+    const takeFirst = j >= second.length || (i < first.length && before(first[i]!, second[j]!));
+    merged.push(takeFirst ? first[i++]!.id : second[j++]!.id);
+  }
+  return merged;
+}
 
 export interface SearchRankings {
   /** The ranking of `key` read at `generation` within RANKING_REUSE_MS of `now`, or undefined. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSearchRankings, RANKING_REUSE_MS } from '../../src/storage/search-rankings.ts';
+import { createSearchRankings, mergeRankings, RANKING_REUSE_MS } from '../../src/storage/search-rankings.ts';
 
 describe('search rankings kept for the next page', () => {
   it('gives a ranking back only at the same generation and within the reuse window', () => {
@@ -27,5 +27,22 @@ describe('search rankings kept for the next page', () => {
     expect(rankings.get('b', '1', 0)).toBeUndefined();
     expect(rankings.get('a', '1', 0)).toEqual([1]);
     expect(rankings.get('c', '1', 0)).toEqual([3]);
+  });
+
+  it('merges two rankings best first (lower rank, then the newer id), up to a limit', () => {
+    const first = [
+      { id: 9, rank: -5 },
+      { id: 8, rank: -2 },
+      { id: 7, rank: -1 },
+    ];
+    const second = [
+      { id: 3, rank: -4 },
+      { id: 4, rank: -2 },
+      { id: 2, rank: 0 },
+    ];
+    expect(mergeRankings(first, second, 10)).toEqual([9, 3, 8, 4, 7, 2]);
+    expect(mergeRankings(first, second, 4)).toEqual([9, 3, 8, 4]);
+    expect(mergeRankings([], second, 2)).toEqual([3, 4]);
+    expect(mergeRankings(first, [], 10)).toEqual([9, 8, 7]);
   });
 });

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { ParsedItem } from '../../src/model.ts';
 import { parseSearchQuery, type SearchTerm } from '../../src/site/search-query.ts';
-import { SNIPPET_MARK, type Store } from '../../src/storage/store.ts';
+import { SEARCH_CANDIDATES, SNIPPET_MARK, type Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
 import { postgresBackend, sqliteBackend, storeBackends } from '../helpers/store-backends.ts';
 import { postgresMigrations } from '../../src/storage/postgres/migrations.ts';
@@ -265,6 +265,25 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
       item({ id: 'p2', title: 'Budget day, revised', author: null, summary: '<p>Numbers again.</p>', published: hoursAgo(2) }),
     ]);
     expect(await sorted(['jane', jane])).toEqual(['Budget day, revised', 'Harbour lights', 'Le budget']);
+  });
+
+  it('finds an older column by a word in its title when newer columns of the outlet that word names fill the candidates', async () => {
+    // Stored first (a lower id), ten days old: the word in its title, from another feed.
+    await save('b', [item({ id: 'old', title: 'Planet of the tides', author: 'Sam Sea', published: hoursAgo(240) })]);
+    const outletColumns = Array.from({ length: SEARCH_CANDIDATES + 100 }, (_, index) =>
+      item({ id: `n${index}`, title: `Column number ${index}`, author: 'Ann Other', published: hoursAgo(1 + index / 100) }),
+    );
+    await save('a', outletColumns);
+    const planet: SearchTerm[] = [{ words: ['planet'], prefix: false, tokens: [feedToken('a')] }];
+    const hits = await searchTerms(store, planet);
+    expect(hits[0]!.story.title).toBe('Planet of the tides');
+    expect(hits.slice(1).map((hit) => hit.story.author)).toEqual(Array(9).fill('Ann Other'));
+    // The pages of the search still hold SEARCH_CANDIDATES columns at most, each once.
+    const all = await store.searchStories({ terms: planet, limit: SEARCH_CANDIDATES + 500, offset: 0, now: NOW });
+    expect(all).toHaveLength(SEARCH_CANDIDATES);
+    expect(new Set(all.map((hit) => hit.story.id)).size).toBe(SEARCH_CANDIDATES);
+    // A word that names nothing is unchanged: the word alone.
+    expect((await search('planet')).map((hit) => hit.story.title)).toEqual(['Planet of the tides']);
   });
 
   it('pages search results and answers hostile queries with nothing, never an error', async () => {

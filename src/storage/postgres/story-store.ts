@@ -32,8 +32,8 @@ import {
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { hasCjk, unspaceCjk } from '../../cjk-text.ts';
 import { decodeEntities } from '../../html-text.ts';
-import { createSearchRankings } from '../search-rankings.ts';
-import { toTsQuery } from '../../site/search-query.ts';
+import { createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
+import { toTsQuery, withoutTokens } from '../../site/search-query.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
@@ -357,23 +357,47 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     );
 
   const rankings = createSearchRankings();
-  /** The ids of the newest SEARCH_CANDIDATES matches of `tsquery`, best first. */
+  /**
+   * The ids of the newest SEARCH_CANDIDATES matches of `tsquery`, best first. A word naming an
+   * outlet or columnist matches all their columns (their tokens): the newest of those alone could
+   * fill the candidates and leave out an older column that has the word in its title. So when
+   * the candidates are full, the newest matches of the words alone that are older join them,
+   * ranked the same way.
+   */
   async function rankMatches(terms: SearchQuery['terms'], tsquery: string, now: number): Promise<number[]> {
     // A phrase is looked for among the newest stories holding all its words: testing a phrase
     // costs as much per story, and one of two common words is in few of the stories with both
     // (PostgreSQL walked 60,000 stories for "housing market" over 100,000).
-    const words = toTsQuery(terms, { phrases: false });
+    const newest = await rankCandidates(tsquery, toTsQuery(terms, { phrases: false }), now, null);
+    if (newest.found < SEARCH_CANDIDATES || !terms.some((term) => term.tokens?.length)) return newest.ranked.map((row) => row.id);
+    const older = await rankCandidates(tsquery, toTsQuery(withoutTokens(terms), { phrases: false }), now, newest.floor);
+    return mergeRankings(newest.ranked, older.ranked, SEARCH_CANDIDATES);
+  }
+
+  /**
+   * The newest SEARCH_CANDIDATES matches of `words` (stored before `before`, if given) that
+   * match `tsquery`, ranked (lower `rank` first); `found`: how many matched `words`, `floor`:
+   * the lowest id among them.
+   */
+  async function rankCandidates(tsquery: string, words: string, now: number, before: number | null) {
     // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
     const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
-    const rows = await db.query<{ id: number }>(
-      `SELECT id FROM (
-         SELECT id, published_at, search FROM story_search WHERE search @@ to_tsquery('simple', $3) ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
+    const rows = await db.query<{ id: number; rank: number; found: number; floor: number }>(
+      `SELECT id, found, floor,
+         -ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) AS rank
+       FROM (
+         SELECT id, published_at, search, count(*) OVER () AS found, min(id) OVER () AS floor FROM (
+           SELECT id, published_at, search FROM story_search
+           WHERE search @@ to_tsquery('simple', $3) ${before === null ? '' : 'AND id < $4'}
+           ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
+         ) AS newest
        ) AS candidates
        WHERE $1 = $3 OR search @@ to_tsquery('simple', $1)
-       ORDER BY ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) DESC, id DESC`,
-      [tsquery, now, words],
+       ORDER BY rank, id DESC`,
+      before === null ? [tsquery, now, words] : [tsquery, now, words, before],
     );
-    return rows.map((row) => Number(row.id));
+    const ranked: RankedId[] = rows.map((row) => ({ id: Number(row.id), rank: Number(row.rank) }));
+    return { ranked, found: Number(rows[0]?.found ?? 0), floor: Number(rows[0]?.floor ?? 0) };
   }
 
   const withSources = async (sql: Sql, rows: StoryRow[]): Promise<Story[]> =>

@@ -5,9 +5,9 @@
  */
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
-import { toFts5Match, toFts5Words } from '../../site/search-query.ts';
+import { toFts5Match, toFts5Words, withoutTokens } from '../../site/search-query.ts';
 import { unspaceCjk } from '../../cjk-text.ts';
-import { createSearchRankings } from '../search-rankings.ts';
+import { createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
 import { storyTokens } from '../../search-tokens.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
@@ -304,17 +304,33 @@ export function createStoryStore(db: Database) {
   // The newest SEARCH_CANDIDATES matches ranked, reading only the date of each (whole rows,
   // mostly text, for the page alone). FTS5 reads its index in rowid order, so a word in every
   // story costs as much as a rare one, but bm25 first counts every match of each phrase.
-  const rankMatches = db
-    .prepare<[string, number], number>(
-      `
-    WITH candidates AS (
-      SELECT rowid AS id, bm25(story_search, 8.0, 4.0, 1.0, 4.0) AS score FROM story_search
-      WHERE story_search MATCH ? ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}
-    )
-    SELECT c.id FROM candidates c JOIN stories s ON s.id = c.id
-    ORDER BY c.score / (1.0 + max(0, ? - s.published_at) / ${RECENCY_MS}.0), c.id DESC`,
-    )
-    .pluck();
+  // `rank`: lower first (bm25 is negative, better lower).
+  const rankOf = (candidates: string) => `
+    SELECT c.id, c.score / (1.0 + max(0, @now - s.published_at) / ${RECENCY_MS}.0) AS rank
+    FROM (${candidates}) c JOIN stories s ON s.id = c.id ORDER BY rank, c.id DESC`;
+  const rankMatches = db.prepare<[{ match: string; now: number }], RankedId>(
+    rankOf(`SELECT rowid AS id, bm25(story_search, ${BM25_WEIGHTS}) AS score FROM story_search
+      WHERE story_search MATCH @match ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
+  );
+  // The newest SEARCH_CANDIDATES matches of the words alone stored before `floor`: see rank().
+  const rankOlderWordMatches = db.prepare<[{ words: string; now: number; floor: number }], RankedId>(
+    rankOf(`SELECT rowid AS id, bm25(story_search, ${BM25_WEIGHTS}) AS score FROM story_search
+      WHERE story_search MATCH @words AND rowid < @floor ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
+  );
+  /**
+   * The search's ranking. A word naming an outlet or columnist matches all their columns (their
+   * tokens): the newest of those alone could fill the candidates and leave out an older column
+   * that has the word in its title. So when the candidates are full, the newest older matches
+   * of the words alone join them, ranked by their words: bm25 adds up each phrase's part, and
+   * the tokens' part, left out, would cost a lookup per story (1.7 ms each for 13 tokens).
+   */
+  function rank(terms: SearchQuery['terms'], match: string, now: number): number[] {
+    const newest = rankMatches.all({ match, now });
+    if (newest.length < SEARCH_CANDIDATES || !terms.some((term) => term.tokens?.length)) return newest.map((row) => row.id);
+    const floor = Math.min(...newest.map((row) => row.id));
+    const older = rankOlderWordMatches.all({ words: toFts5Match(withoutTokens(terms)), now, floor });
+    return mergeRankings(newest, older, SEARCH_CANDIDATES);
+  }
   const storiesByIds = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?))`);
   const rankings = createSearchRankings();
   // The page's snippets in one statement. Not "MATCH ? AND rowid = ?": SQLite 3.53 drops that
@@ -416,7 +432,7 @@ export function createStoryStore(db: Database) {
       const now = query.now.getTime();
       const generation = String(selectSearchGeneration.get() ?? 0);
       let ranked = rankings.get(match, generation, now);
-      if (!ranked) rankings.set(match, generation, now, (ranked = rankMatches.all(match, now)));
+      if (!ranked) rankings.set(match, generation, now, (ranked = rank(query.terms, match, now)));
       const pageIds = ranked.slice(query.offset, query.offset + query.limit);
       if (pageIds.length === 0) return [];
       const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
@@ -487,6 +503,8 @@ export function createStoryStore(db: Database) {
 
 /** Age over which a search match's relevance halves (30 days). */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
+/** bm25's weights of the index's columns: title, author, body, tokens. */
+const BM25_WEIGHTS = '8.0, 4.0, 1.0, 4.0';
 
 /** The fields an edit writes, as editStory binds them. */
 function editFields(item: NormalizedItem, nowMs: number) {
