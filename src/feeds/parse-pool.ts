@@ -62,6 +62,12 @@ export class ParsePoolError extends Error {
 
 // From the TypeScript sources (tsx, vitest) the worker needs tsx registered in its own thread;
 // compiled to JavaScript, the worker module sits beside this one.
+/**
+ * A parse worker's young generation, MB. V8's default (48 MB on 64-bit) lets each worker's
+ * short-lived garbage (decoded text, rss-parser's xml2js trees) grow to that before a scavenge;
+ * at 12 MB a fresh poll of 3,000 feeds peaked 30–40 MB lower with the same CPU (2 runs each).
+ */
+const PARSE_WORKER_YOUNG_MB = 12;
 const OWN_URL = import.meta.url;
 const WORKER_URL = new URL(OWN_URL.endsWith('.ts') ? './parse-worker-tsx.mjs' : './parse-worker.js', OWN_URL);
 /** CPU time is counted in 10 ms ticks: no point looking again sooner. */
@@ -148,9 +154,10 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
   };
 
   const spawn = () => {
-    // No resourceLimits: a worker reaching its heap limit can still abort the whole process
-    // (V8's "Reached heap limit" is fatal on some allocation paths), so they promise nothing.
-    const worker = new Worker(options.workerUrl ?? WORKER_URL);
+    // No heap limit: a worker reaching one can still abort the whole process (V8's "Reached
+    // heap limit" is fatal on some allocation paths), so it would promise nothing. Only the
+    // young generation is kept small (see PARSE_WORKER_YOUNG_MB): it never fills, it is collected.
+    const worker = new Worker(options.workerUrl ?? WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: PARSE_WORKER_YOUNG_MB } });
     started++;
     let settle = () => {};
     const slot: Slot = {
