@@ -244,7 +244,11 @@ export async function createApp(options: AppOptions): Promise<App> {
 }
 
 function parseLimits(config: Config): ParsePoolLimits {
-  return { workers: config.poll.parseWorkers, timeoutMs: config.poll.parseTimeoutSeconds * 1000 };
+  return {
+    workers: config.poll.parseWorkers,
+    timeoutMs: config.poll.parseTimeoutSeconds * 1000,
+    largestDocumentBytes: config.poll.maxBytes,
+  };
 }
 
 function pollSettings(config: Config): PollSettings {

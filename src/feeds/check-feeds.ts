@@ -27,16 +27,18 @@ export async function checkFeeds(
   onResult?: (check: FeedCheck) => void,
 ): Promise<FeedCheck[]> {
   const results = new Map<string, TryResult>();
-  await withParsePool({ workers: settings.parseWorkers, timeoutMs: settings.parseTimeoutMs }, (parser) =>
-    runLimited(
-      feeds,
-      { concurrency: limits.concurrency, perKey: limits.perHostConcurrency, keyOf: (feed) => new URL(feed.url).host },
-      async (source) => {
-        const result = await tryFeed(source.url, settings, parser);
-        results.set(source.id, result);
-        onResult?.({ source, result });
-      },
-    ),
+  await withParsePool(
+    { workers: settings.parseWorkers, timeoutMs: settings.parseTimeoutMs, largestDocumentBytes: settings.maxBytes },
+    (parser) =>
+      runLimited(
+        feeds,
+        { concurrency: limits.concurrency, perKey: limits.perHostConcurrency, keyOf: (feed) => new URL(feed.url).host },
+        async (source) => {
+          const result = await tryFeed(source.url, settings, parser);
+          results.set(source.id, result);
+          onResult?.({ source, result });
+        },
+      ),
   );
   return feeds.map((source) => ({ source, result: results.get(source.id)! }));
 }

@@ -17,6 +17,11 @@ export interface ParsePoolLimits {
    * the worker thread where the OS reports it (Linux), else wall-clock time.
    */
   timeoutMs: number;
+  /**
+   * The largest document a job may bring (poll.maxBytes): a worker started from now on gets a
+   * young generation to suit it (youngGenerationMb). Absent: V8's default.
+   */
+  largestDocumentBytes?: number;
 }
 
 export interface ParsePoolOptions extends ParsePoolLimits {
@@ -63,11 +68,20 @@ export class ParsePoolError extends Error {
 // From the TypeScript sources (tsx, vitest) the worker needs tsx registered in its own thread;
 // compiled to JavaScript, the worker module sits beside this one.
 /**
- * A parse worker's young generation, MB. V8's default (48 MB on 64-bit) lets each worker's
- * short-lived garbage (decoded text, rss-parser's xml2js trees) grow to that before a scavenge;
- * at 12 MB a fresh poll of 3,000 feeds peaked 30–40 MB lower with the same CPU (2 runs each).
+ * A parse worker's young generation, MB, for documents of up to `largestBytes`: 1.2 MB per MB,
+ * 12 MB for the default poll.maxBytes of 10 MB; undefined (V8's default, 48 MB on 64-bit) from
+ * 40 MB. V8's default lets each worker's short-lived garbage (decoded text, rss-parser's xml2js
+ * trees) grow to 48 MB before a scavenge: at 12 MB a fresh poll of 3,000 feeds peaked 30–40 MB
+ * lower with the same CPU. But a small young generation slows a document far larger than it
+ * (its parse keeps much alive, which is copied again and again): a 30 MB feed took 1.5–1.8x
+ * the CPU at 12 MB and the same as the default at 32 MB, so the size follows poll.maxBytes.
  */
-const PARSE_WORKER_YOUNG_MB = 12;
+export function youngGenerationMb(largestBytes: number): number | undefined {
+  const mb = Math.max(MIN_YOUNG_GENERATION_MB, Math.ceil((largestBytes / 1024 ** 2) * 1.2));
+  return mb >= V8_DEFAULT_YOUNG_GENERATION_MB ? undefined : mb;
+}
+const MIN_YOUNG_GENERATION_MB = 12;
+const V8_DEFAULT_YOUNG_GENERATION_MB = 48;
 const OWN_URL = import.meta.url;
 const WORKER_URL = new URL(OWN_URL.endsWith('.ts') ? './parse-worker-tsx.mjs' : './parse-worker.js', OWN_URL);
 /** CPU time is counted in 10 ms ticks: no point looking again sooner. */
@@ -92,11 +106,21 @@ interface Slot {
   statPath: string | null;
   /** Resolves when the worker is ready or gone. */
   settled: Promise<void>;
+  /** The young generation it was started with (youngGenerationMb; undefined: V8's default). */
+  young: number | undefined;
 }
+
+/** The limits alone (an options object holds more). */
+const limitsOf = ({ workers, timeoutMs, largestDocumentBytes }: ParsePoolLimits): ParsePoolLimits => ({
+  workers,
+  timeoutMs,
+  ...(largestDocumentBytes === undefined ? {} : { largestDocumentBytes }),
+});
 
 /** Creates an empty pool; workers start when jobs arrive. Close it when done. */
 export function createParsePool(options: ParsePoolOptions): ParsePool {
-  let limits: ParsePoolLimits = { workers: options.workers, timeoutMs: options.timeoutMs };
+  let limits = limitsOf(options);
+  const youngNow = () => (limits.largestDocumentBytes === undefined ? undefined : youngGenerationMb(limits.largestDocumentBytes));
   const maxQueued = options.maxQueued ?? 1_000;
   const slots = new Set<Slot>();
   const queue: Pending[] = [];
@@ -113,7 +137,7 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
     if (slot.timer) clearTimeout(slot.timer);
     slot.running = null;
     slot.timer = null;
-    if (retire) {
+    if (retire || slot.young !== youngNow()) {
       slots.delete(slot);
       void slot.worker.terminate();
     } else {
@@ -156,8 +180,9 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
   const spawn = () => {
     // No heap limit: a worker reaching one can still abort the whole process (V8's "Reached
     // heap limit" is fatal on some allocation paths), so it would promise nothing. Only the
-    // young generation is kept small (see PARSE_WORKER_YOUNG_MB): it never fills, it is collected.
-    const worker = new Worker(options.workerUrl ?? WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: PARSE_WORKER_YOUNG_MB } });
+    // young generation is sized (youngGenerationMb): it never fills, it is collected.
+    const young = youngNow();
+    const worker = new Worker(options.workerUrl ?? WORKER_URL, young ? { resourceLimits: { maxYoungGenerationSizeMb: young } } : {});
     started++;
     let settle = () => {};
     const slot: Slot = {
@@ -167,6 +192,7 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
       timer: null,
       statPath: null,
       settled: new Promise((resolve) => (settle = resolve)),
+      young,
     };
     slots.add(slot);
     worker.unref();
@@ -227,9 +253,10 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
       });
     },
     configure(next) {
-      limits = { workers: next.workers, timeoutMs: next.timeoutMs };
+      limits = limitsOf(next);
+      // Idle workers over the count, or sized for another poll.maxBytes, stop; busy ones after their job.
       for (const slot of slots) {
-        if (slots.size > limits.workers && slot.running === null) finish(slot, null, true);
+        if (slot.running === null && (slots.size > limits.workers || slot.young !== youngNow())) finish(slot, null, true);
       }
       pump();
     },

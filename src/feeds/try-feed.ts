@@ -25,7 +25,10 @@ export type TryResult =
  * `failed` value. Without a `parser`, a one-worker pool is made for this feed and closed after.
  */
 export async function tryFeed(url: string, settings: TrySettings, parser?: FeedParser): Promise<TryResult> {
-  if (!parser) return withParsePool({ workers: 1, timeoutMs: settings.parseTimeoutMs }, (pool) => tryFeed(url, settings, pool));
+  if (!parser)
+    return withParsePool({ workers: 1, timeoutMs: settings.parseTimeoutMs, largestDocumentBytes: settings.maxBytes }, (pool) =>
+      tryFeed(url, settings, pool),
+    );
   const startedMs = Date.now();
   const request: FetchRequest = {
     url,

@@ -8,7 +8,7 @@ import { discoverFeedLinks } from '../../src/feeds/discover-feed.ts';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { ParseJob, ParseOutcome } from '../../src/feeds/parse-document.ts';
 import { FeedParseError, parseFeed } from '../../src/feeds/parse-feed.ts';
-import { createParsePool, ParsePoolError, type ParsePool } from '../../src/feeds/parse-pool.ts';
+import { createParsePool, ParsePoolError, youngGenerationMb, type ParsePool } from '../../src/feeds/parse-pool.ts';
 import { bigRss, denseRss } from '../helpers/big-feed.ts';
 import { ownThreadStatPath, threadCpuMs } from '../../src/feeds/thread-cpu.ts';
 import { loadFixtureBytes } from '../helpers/feed-fixtures.ts';
@@ -175,6 +175,34 @@ describe('the parse pool: limits', () => {
     expect(pool.stats()).toMatchObject({ threads: 3, busy: 3, queued: 3, started: 3, peakBusy: 3 });
     for (const outcome of await Promise.all(second)) expect(outcome.kind === 'parsed' && outcome.parsed.items.length).toBe(500);
     expect(pool.stats()).toMatchObject({ threads: 3, busy: 0, queued: 0, started: 3, peakBusy: 3 });
+  });
+
+  it('sizes a worker’s young generation for the largest document (poll.maxBytes); a new size replaces idle workers', async () => {
+    expect(youngGenerationMb(1024)).toBe(12);
+    expect(youngGenerationMb(10 * 1024 ** 2)).toBe(12); // the default poll.maxBytes
+    expect(youngGenerationMb(30 * 1024 ** 2)).toBe(36);
+    expect(youngGenerationMb(40 * 1024 ** 2)).toBeUndefined(); // V8's default (48 MB) from here
+    const pool = createParsePool({ workers: 2, timeoutMs: 60_000, largestDocumentBytes: 10 * 1024 ** 2 });
+    onTestFinished(() => pool.close());
+    const body = bigRss(1_000);
+    const outcome = await pool.parse(job(body));
+    expect(outcome.kind === 'parsed' && outcome.parsed.items.length).toBe(1_000);
+    await pool.warmUp();
+    expect(pool.stats()).toMatchObject({ threads: 2, ready: 2, started: 2 });
+    // A reload that keeps the size keeps the workers.
+    pool.configure({ workers: 2, timeoutMs: 30_000, largestDocumentBytes: 10 * 1024 ** 2 });
+    expect(pool.stats()).toMatchObject({ threads: 2, started: 2 });
+    // A larger poll.maxBytes: idle workers stop, the next jobs start workers of the new size.
+    pool.configure({ workers: 2, timeoutMs: 30_000, largestDocumentBytes: 30 * 1024 ** 2 });
+    expect(pool.stats()).toMatchObject({ threads: 0, started: 2 });
+    const again = await pool.parse(job(body));
+    expect(again.kind === 'parsed' && again.parsed.items.length).toBe(1_000);
+    expect(pool.stats()).toMatchObject({ threads: 1, started: 3 });
+    // A busy worker of the old size stops after its job.
+    const busy = pool.parse(job(body));
+    pool.configure({ workers: 2, timeoutMs: 30_000 });
+    expect((await busy).kind).toBe('parsed');
+    expect(pool.stats()).toMatchObject({ threads: 0, started: 3 });
   });
 
   it('refuses jobs beyond maxQueued as a failure, and rejects waiting jobs on close', async () => {
