@@ -17,6 +17,8 @@ export interface SearchTerm {
   words: string[];
   prefix: boolean;
   tokens?: readonly string[];
+  /** Its words only in titles and bylines (see headlineVariants). */
+  headline?: boolean;
 }
 
 /** Characters of a query read at most: a pasted page is not a search. */
@@ -72,6 +74,7 @@ function fitWritten(terms: SearchTerm[]): SearchTerm[] {
  * filter makes FTS5 read every match's positions (a third slower).
  */
 const FTS5_WORD_COLUMNS = '{title author body} : ';
+const FTS5_HEADLINE_COLUMNS = '{title author} : ';
 const reachesTokens = (term: SearchTerm): boolean => term.words.some((word) => word.startsWith(TOKEN_START));
 
 /** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred, or'ed with its tokens. */
@@ -84,9 +87,18 @@ export function toFts5Match(terms: readonly SearchTerm[]): string {
     .join(' AND ');
 }
 
-/** The terms with their words alone: what they match without the outlets and columnists they name. */
-export function withoutTokens(terms: readonly SearchTerm[]): SearchTerm[] {
-  return terms.map(({ words, prefix }) => ({ words, prefix }));
+/**
+ * For a search whose terms name outlets or columnists (terms with tokens): one search per such
+ * term, that term as its words in titles and bylines alone, the others as they are. What finds
+ * an older column with a name in its title that the named outlet's or columnist's newest
+ * columns crowd out of the candidates (the stores' search ranking).
+ */
+export function headlineVariants(terms: readonly SearchTerm[]): SearchTerm[][] {
+  return terms.flatMap((term, index) =>
+    term.tokens?.length
+      ? [terms.map((other, at) => (at === index ? { words: other.words, prefix: other.prefix, headline: true } : other))]
+      : [],
+  );
 }
 
 /** An SQLite FTS5 MATCH expression of any of the terms' words, without tokens: what a snippet highlights. */
@@ -95,7 +107,8 @@ export function toFts5Words(terms: readonly SearchTerm[]): string {
 }
 
 function fts5Words(term: SearchTerm): string {
-  return `${reachesTokens(term) ? FTS5_WORD_COLUMNS : ''}"${term.words.join(' ')}"${term.prefix ? '*' : ''}`;
+  const columns = term.headline ? FTS5_HEADLINE_COLUMNS : reachesTokens(term) ? FTS5_WORD_COLUMNS : '';
+  return `${columns}"${term.words.join(' ')}"${term.prefix ? '*' : ''}`;
 }
 
 /**
@@ -107,8 +120,9 @@ export function toTsQuery(terms: readonly SearchTerm[], options: { phrases?: boo
   const join = options.phrases === false ? ' & ' : ' <-> ';
   return terms
     .map((term) => {
-      // Weights A, B and D (title, author, text) for a term that could reach the tokens (weight C).
-      const weights = reachesTokens(term) ? 'ABD' : '';
+      // Weights A and B (title, author) for a headline term; A, B and D (and text) for a term
+      // that could reach the tokens (weight C).
+      const weights = term.headline ? 'AB' : reachesTokens(term) ? 'ABD' : '';
       const words = term.words.map(
         (word, index) => `'${word}'${term.prefix && index === term.words.length - 1 ? ':*' : weights ? ':' : ''}${weights}`,
       );

@@ -19,9 +19,12 @@ export interface RankedId {
   rank: number;
 }
 
+/** Orders ranked stories best first. */
+export const byRank = (a: RankedId, b: RankedId): number => a.rank - b.rank || b.id - a.id;
+
 /** Two rankings of different stories, each best first, as one: best first, at most `limit` ids. */
 export function mergeRankings(first: readonly RankedId[], second: readonly RankedId[], limit: number): number[] {
-  const before = (a: RankedId, b: RankedId) => a.rank < b.rank || (a.rank === b.rank && a.id > b.id);
+  const before = (a: RankedId, b: RankedId) => byRank(a, b) < 0;
   const merged: number[] = [];
   let i = 0;
   let j = 0;
@@ -63,4 +66,16 @@ export function createSearchRankings(kept = RANKINGS_KEPT): SearchRankings {
       while (rankings.size > kept) rankings.delete(rankings.keys().next().value!);
     },
   };
+}
+
+/** Rankings of the same search read different ways, as one: each story once, at its best rank, best first, at most `limit`. */
+export function bestOfRankings(rankings: ReadonlyArray<readonly RankedId[]>, limit: number): RankedId[] {
+  const best = new Map<number, RankedId>();
+  for (const ranking of rankings) {
+    for (const row of ranking) {
+      const seen = best.get(row.id);
+      if (!seen || row.rank < seen.rank) best.set(row.id, row);
+    }
+  }
+  return [...best.values()].sort(byRank).slice(0, limit);
 }

@@ -4,7 +4,14 @@
  * generated hostile ones.
  */
 import { describe, expect, it } from 'vitest';
-import { formatSearchTerms, MAX_QUERY_CHARS, parseSearchQuery, toFts5Match, toTsQuery } from '../../src/site/search-query.ts';
+import {
+  formatSearchTerms,
+  headlineVariants,
+  MAX_QUERY_CHARS,
+  parseSearchQuery,
+  toFts5Match,
+  toTsQuery,
+} from '../../src/site/search-query.ts';
 
 /** A deterministic stream of numbers in [0, 1) (mulberry32). */
 function random(seed: number): () => number {
@@ -82,5 +89,20 @@ describe('search terms for each engine', () => {
     expect(toFts5Match([{ ...budget!, tokens }, zq!])).toBe('("budget" OR zqf0123456789ab) AND {title author body} : "zq"*');
     expect(toTsQuery([{ ...budget!, tokens }, zq!])).toBe("('budget' | 'zqf0123456789ab') & 'zq':*ABD");
     expect(toTsQuery(parseSearchQuery('"water fo*"'), { phrases: false })).toBe("('water' & 'fo':*)");
+  });
+
+  it('makes one headline variant per term with tokens: that term in titles and bylines only, the others as they are', () => {
+    const [herald, budget, jan] = parseSearchQuery('herald budget jan*');
+    const terms = [{ ...herald!, tokens }, budget!, { ...jan!, tokens: ['zqa0123456789ab'] }];
+    const variants = headlineVariants(terms);
+    expect(variants.map((variant) => toFts5Match(variant))).toEqual([
+      '{title author} : "herald" AND "budget" AND ("jan"* OR zqa0123456789ab)',
+      '("herald" OR zqf0123456789ab) AND "budget" AND {title author} : "jan"*',
+    ]);
+    expect(variants.map((variant) => toTsQuery(variant))).toEqual([
+      "'herald':AB & 'budget' & ('jan':* | 'zqa0123456789ab')",
+      "('herald' | 'zqf0123456789ab') & 'budget' & 'jan':*AB",
+    ]);
+    expect(headlineVariants([budget!])).toEqual([]);
   });
 });

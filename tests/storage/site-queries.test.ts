@@ -267,23 +267,65 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(await sorted(['jane', jane])).toEqual(['Budget day, revised', 'Harbour lights', 'Le budget']);
   });
 
-  it('finds an older column by a word in its title when newer columns of the outlet that word names fill the candidates', async () => {
-    // Stored first (a lower id), ten days old: the word in its title, from another feed.
-    await save('b', [item({ id: 'old', title: 'Planet of the tides', author: 'Sam Sea', published: hoursAgo(240) })]);
-    const outletColumns = Array.from({ length: SEARCH_CANDIDATES + 100 }, (_, index) =>
-      item({ id: `n${index}`, title: `Column number ${index}`, author: 'Ann Other', published: hoursAgo(1 + index / 100) }),
-    );
-    await save('a', outletColumns);
-    const planet: SearchTerm[] = [{ words: ['planet'], prefix: false, tokens: [feedToken('a')] }];
-    const hits = await searchTerms(store, planet);
-    expect(hits[0]!.story.title).toBe('Planet of the tides');
-    expect(hits.slice(1).map((hit) => hit.story.author)).toEqual(Array(9).fill('Ann Other'));
-    // The pages of the search still hold SEARCH_CANDIDATES columns at most, each once.
-    const all = await store.searchStories({ terms: planet, limit: SEARCH_CANDIDATES + 500, offset: 0, now: NOW });
-    expect(all).toHaveLength(SEARCH_CANDIDATES);
-    expect(new Set(all.map((hit) => hit.story.id)).size).toBe(SEARCH_CANDIDATES);
-    // A word that names nothing is unchanged: the word alone.
-    expect((await search('planet')).map((hit) => hit.story.title)).toEqual(['Planet of the tides']);
+  describe('when the newest columns of an outlet a word names fill the candidates', () => {
+    /** 2,100 newer columns of feed a (outlet "Planet") by `author`, none with the words searched. */
+    const fillWithOutlet = (author = 'Ann Other') =>
+      save(
+        'a',
+        Array.from({ length: SEARCH_CANDIDATES + 100 }, (_, index) =>
+          item({
+            id: `n${index}`,
+            title: `Column number ${index}`,
+            author,
+            summary: '<p>The housing stock and the market for it.</p>',
+            published: hoursAgo(1 + index / 100),
+          }),
+        ),
+      );
+    const planet: SearchTerm = { words: ['planet'], prefix: false, tokens: [feedToken('a')] };
+    const everything = (terms: SearchTerm[]) => store.searchStories({ terms, limit: 5_000, offset: 0, now: NOW });
+
+    it('finds an older column with the word in its title, and keeps every one of the newest', async () => {
+      // Stored first (lower ids), ten days old, from another feed: one with the word in its
+      // title, fifty with it in their text only.
+      await save('b', [
+        item({ id: 'old', title: 'Planet of the tides', author: 'Sam Sea', published: hoursAgo(240) }),
+        ...Array.from({ length: 50 }, (_, index) =>
+          item({
+            id: `text${index}`,
+            title: `Other column ${index}`,
+            summary: '<p>Saving the planet again.</p>',
+            published: hoursAgo(240),
+          }),
+        ),
+      ]);
+      await fillWithOutlet();
+      const hits = await searchTerms(store, [planet]);
+      expect(hits[0]!.story.title).toBe('Planet of the tides');
+      expect(hits.slice(1).map((hit) => hit.story.author)).toEqual(Array(9).fill('Ann Other'));
+      // Every one of the 2,000 newest stays; the older ones found by their text alone do not crowd them.
+      const all = await everything([planet]);
+      expect(all).toHaveLength(SEARCH_CANDIDATES + 1);
+      expect(new Set(all.map((hit) => hit.story.id)).size).toBe(SEARCH_CANDIDATES + 1);
+      expect(all.filter((hit) => hit.story.author === 'Ann Other')).toHaveLength(SEARCH_CANDIDATES);
+      // A word that names nothing is unchanged: the word alone, anywhere.
+      expect(await search('planet')).toHaveLength(10);
+    });
+
+    it('finds it with a phrase that no newest column holds, and with a second word that names a columnist', async () => {
+      await save('b', [
+        item({ id: 'old1', title: 'Planet view: the housing market cools', author: 'Sam Sea', published: hoursAgo(240) }),
+        item({ id: 'old2', title: 'Why I still read the Planet', author: 'Jane Doe', published: hoursAgo(250) }),
+      ]);
+      // Hers too: the newest columns of both names fill the candidates.
+      await fillWithOutlet('Jane Doe');
+      const titles = async (terms: SearchTerm[]) => (await everything(terms)).map((hit) => hit.story.title);
+      expect(await titles([planet, { words: ['housing', 'market'], prefix: false }])).toEqual(['Planet view: the housing market cools']);
+      // "janet" is only an alias: the column is hers by its byline's token.
+      const hers = await titles([planet, { words: ['janet'], prefix: false, tokens: [authorToken('jane doe')] }]);
+      expect(hers).toHaveLength(SEARCH_CANDIDATES + 1);
+      expect(hers).toContain('Why I still read the Planet');
+    });
   });
 
   it('pages search results and answers hostile queries with nothing, never an error', async () => {

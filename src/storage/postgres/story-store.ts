@@ -32,8 +32,8 @@ import {
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { hasCjk, unspaceCjk } from '../../cjk-text.ts';
 import { decodeEntities } from '../../html-text.ts';
-import { createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
-import { toTsQuery, withoutTokens } from '../../site/search-query.ts';
+import { bestOfRankings, createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
+import { headlineVariants, toTsQuery } from '../../site/search-query.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
@@ -58,6 +58,8 @@ const STORY_ROW = [
 const INDEX_READ_COST = 8;
 /** Age over which a search match's relevance halves (30 days), as in SQLite. */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
+/** Stories walked at most, older than a search's candidates, for its headline variants (rankMatches). */
+const OLDER_WALK_STORIES = 10 * SEARCH_CANDIDATES;
 
 /** The story write lock (see the file comment); also the first half of every key lock's two-part key. */
 const STORY_WRITE_LOCK = 7_243_653;
@@ -359,44 +361,61 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
   const rankings = createSearchRankings();
   /**
    * The ids of the newest SEARCH_CANDIDATES matches of `tsquery`, best first. A word naming an
-   * outlet or columnist matches all their columns (their tokens): the newest of those alone could
-   * fill the candidates and leave out an older column that has the word in its title. So when
-   * the candidates are full, the newest matches of the words alone that are older join them,
-   * ranked the same way.
+   * outlet or columnist matches all their columns (their tokens): their newest alone could fill
+   * the candidates and crowd out an older column with the name in its title. So when the
+   * candidates are full, the newest older matches of each headline variant (search-query.ts: the
+   * naming term in titles and bylines only) are ranked the same way and merged in; every newest
+   * candidate stays. Unless read through the GIN index, those are looked for among the
+   * OLDER_WALK_STORIES stories stored before the candidates (`harbour` walked 86,000 stories,
+   * 146 ms, without that bound; 76 ms with it).
    */
   async function rankMatches(terms: SearchQuery['terms'], tsquery: string, now: number): Promise<number[]> {
     // A phrase is looked for among the newest stories holding all its words: testing a phrase
     // costs as much per story, and one of two common words is in few of the stories with both
     // (PostgreSQL walked 60,000 stories for "housing market" over 100,000).
     const newest = await rankCandidates(tsquery, toTsQuery(terms, { phrases: false }), now, null);
-    if (newest.found < SEARCH_CANDIDATES || !terms.some((term) => term.tokens?.length)) return newest.ranked.map((row) => row.id);
-    const older = await rankCandidates(tsquery, toTsQuery(withoutTokens(terms), { phrases: false }), now, newest.floor);
-    return mergeRankings(newest.ranked, older.ranked, SEARCH_CANDIDATES);
+    const variants = headlineVariants(terms);
+    if (newest.found < SEARCH_CANDIDATES || variants.length === 0) return newest.ranked.map((row) => row.id);
+    const older = bestOfRankings(
+      await Promise.all(
+        variants.map(async (variant) => (await rankCandidates(tsquery, toTsQuery(variant, { phrases: false }), now, newest.floor)).ranked),
+      ),
+      SEARCH_CANDIDATES,
+    );
+    return mergeRankings(newest.ranked, older, newest.ranked.length + older.length);
   }
 
   /**
    * The newest SEARCH_CANDIDATES matches of `words` (stored before `before`, if given) that
    * match `tsquery`, ranked (lower `rank` first); `found`: how many matched `words`, `floor`:
-   * the lowest id among them.
+   * the lowest id among them (both whatever `tsquery` leaves).
    */
   async function rankCandidates(tsquery: string, words: string, now: number, before: number | null) {
     // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
-    const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
-    const rows = await db.query<{ id: number; rank: number; found: number; floor: number }>(
+    const throughIndex = await readsMatchesThroughIndex(words);
+    const order = throughIndex ? 'id + 0' : 'id';
+    // Walking older stories for a headline variant, whose matches the estimate (blind to
+    // weights) cannot foresee, goes OLDER_WALK_STORIES deep at most.
+    const from =
+      before === null
+        ? 'story_search'
+        : throughIndex
+          ? 'story_search WHERE id < $4'
+          : `(SELECT id, published_at, search FROM story_search WHERE id < $4 ORDER BY id DESC LIMIT ${OLDER_WALK_STORIES}) AS older`;
+    const rows = await db.query<{ id: number; rank: number | null; found: number; floor: number }>(
       `SELECT id, found, floor,
-         -ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) AS rank
+         CASE WHEN $1 = $3 OR search @@ to_tsquery('simple', $1)
+           THEN -ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) END AS rank
        FROM (
          SELECT id, published_at, search, count(*) OVER () AS found, min(id) OVER () AS floor FROM (
-           SELECT id, published_at, search FROM story_search
-           WHERE search @@ to_tsquery('simple', $3) ${before === null ? '' : 'AND id < $4'}
+           SELECT id, published_at, search FROM ${from} ${before === null || !throughIndex ? 'WHERE' : 'AND'} search @@ to_tsquery('simple', $3)
            ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
          ) AS newest
        ) AS candidates
-       WHERE $1 = $3 OR search @@ to_tsquery('simple', $1)
-       ORDER BY rank, id DESC`,
+       ORDER BY rank NULLS LAST, id DESC`,
       before === null ? [tsquery, now, words] : [tsquery, now, words, before],
     );
-    const ranked: RankedId[] = rows.map((row) => ({ id: Number(row.id), rank: Number(row.rank) }));
+    const ranked: RankedId[] = rows.flatMap((row) => (row.rank === null ? [] : [{ id: Number(row.id), rank: Number(row.rank) }]));
     return { ranked, found: Number(rows[0]?.found ?? 0), floor: Number(rows[0]?.floor ?? 0) };
   }
 

@@ -5,9 +5,9 @@
  */
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
-import { toFts5Match, toFts5Words, withoutTokens } from '../../site/search-query.ts';
+import { headlineVariants, toFts5Match, toFts5Words } from '../../site/search-query.ts';
 import { unspaceCjk } from '../../cjk-text.ts';
-import { createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
+import { bestOfRankings, createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
 import { storyTokens } from '../../search-tokens.ts';
 import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
@@ -312,24 +312,29 @@ export function createStoryStore(db: Database) {
     rankOf(`SELECT rowid AS id, bm25(story_search, ${BM25_WEIGHTS}) AS score FROM story_search
       WHERE story_search MATCH @match ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
   );
-  // The newest SEARCH_CANDIDATES matches of the words alone stored before `floor`: see rank().
-  const rankOlderWordMatches = db.prepare<[{ words: string; now: number; floor: number }], RankedId>(
+  // The newest SEARCH_CANDIDATES matches of a headline variant stored before `floor`: see rank().
+  const rankOlderMatches = db.prepare<[{ match: string; now: number; floor: number }], RankedId>(
     rankOf(`SELECT rowid AS id, bm25(story_search, ${BM25_WEIGHTS}) AS score FROM story_search
-      WHERE story_search MATCH @words AND rowid < @floor ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
+      WHERE story_search MATCH @match AND rowid < @floor ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
   );
   /**
    * The search's ranking. A word naming an outlet or columnist matches all their columns (their
-   * tokens): the newest of those alone could fill the candidates and leave out an older column
-   * that has the word in its title. So when the candidates are full, the newest older matches
-   * of the words alone join them, ranked by their words: bm25 adds up each phrase's part, and
-   * the tokens' part, left out, would cost a lookup per story (1.7 ms each for 13 tokens).
+   * tokens): their newest alone could fill the candidates and crowd out an older column with
+   * the name in its title. So when the candidates are full, the newest older matches of each
+   * headline variant (search-query.ts: the naming term in titles and bylines only) are ranked
+   * too, after bm25 of that variant, and merged in; every newest candidate stays. (bm25 of the
+   * whole match for those rowids took 3.4 s for 64 tokens: a rowid lookup per story and token.)
    */
   function rank(terms: SearchQuery['terms'], match: string, now: number): number[] {
     const newest = rankMatches.all({ match, now });
-    if (newest.length < SEARCH_CANDIDATES || !terms.some((term) => term.tokens?.length)) return newest.map((row) => row.id);
+    const variants = headlineVariants(terms);
+    if (newest.length < SEARCH_CANDIDATES || variants.length === 0) return newest.map((row) => row.id);
     const floor = Math.min(...newest.map((row) => row.id));
-    const older = rankOlderWordMatches.all({ words: toFts5Match(withoutTokens(terms)), now, floor });
-    return mergeRankings(newest, older, SEARCH_CANDIDATES);
+    const older = bestOfRankings(
+      variants.map((variant) => rankOlderMatches.all({ match: toFts5Match(variant), now, floor })),
+      SEARCH_CANDIDATES,
+    );
+    return mergeRankings(newest, older, newest.length + older.length);
   }
   const storiesByIds = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?))`);
   const rankings = createSearchRankings();
