@@ -6,6 +6,7 @@
  */
 
 import { cjkPieces, isCjkChar } from '../cjk-text.ts';
+import { foldText } from '../fold-text.ts';
 import { TOKEN_START } from '../search-tokens.ts';
 
 /**
@@ -75,7 +76,8 @@ function fitWritten(terms: SearchTerm[]): SearchTerm[] {
  */
 const FTS5_WORD_COLUMNS = '{title author body} : ';
 const FTS5_HEADLINE_COLUMNS = '{title author} : ';
-const reachesTokens = (term: SearchTerm): boolean => term.words.some((word) => word.startsWith(TOKEN_START));
+// Folded first: FTS5 folds accents (remove_diacritics), so `ẑq*` is `zq*` there.
+const reachesTokens = (term: SearchTerm): boolean => term.words.some((word) => (foldText(word) ?? '').startsWith(TOKEN_START));
 
 /** An SQLite FTS5 MATCH expression: every term quoted (words hold no quote), prefixes starred, or'ed with its tokens. */
 export function toFts5Match(terms: readonly SearchTerm[]): string {
@@ -89,17 +91,25 @@ export function toFts5Match(terms: readonly SearchTerm[]): string {
 
 /**
  * For a search whose terms name outlets or columnists (terms with tokens): one search per such
- * term, that term as its words in titles and bylines alone, the others as they are. What finds
+ * term (the first MAX_HEADLINE_VARIANTS distinct ones), that term as its words in titles and
+ * bylines alone, the others as they are. What finds
  * an older column with a name in its title that the named outlet's or columnist's newest
  * columns crowd out of the candidates (the stores' search ranking).
  */
 export function headlineVariants(terms: readonly SearchTerm[]): SearchTerm[][] {
-  return terms.flatMap((term, index) =>
-    term.tokens?.length
-      ? [terms.map((other, at) => (at === index ? { words: other.words, prefix: other.prefix, headline: true } : other))]
-      : [],
-  );
+  const seen = new Set<string>();
+  const variants: SearchTerm[][] = [];
+  terms.forEach((term, index) => {
+    const key = `${term.words.join(' ')}${term.prefix ? '*' : ''}`;
+    if (!term.tokens?.length || seen.has(key) || variants.length === MAX_HEADLINE_VARIANTS) return;
+    seen.add(key);
+    variants.push(terms.map((other, at) => (at === index ? { words: other.words, prefix: other.prefix, headline: true } : other)));
+  });
+  return variants;
 }
+
+/** Headline variants of one search at most (each is a search of its own): the first naming terms'. */
+export const MAX_HEADLINE_VARIANTS = 2;
 
 /** An SQLite FTS5 MATCH expression of any of the terms' words, without tokens: what a snippet highlights. */
 export function toFts5Words(terms: readonly SearchTerm[]): string {

@@ -68,8 +68,11 @@ export function createSearchRankings(kept = RANKINGS_KEPT): SearchRankings {
   };
 }
 
-/** Rankings of the same search read different ways, as one: each story once, at its best rank, best first, at most `limit`. */
-export function bestOfRankings(rankings: ReadonlyArray<readonly RankedId[]>, limit: number): RankedId[] {
+/**
+ * Rankings of the same search read different ways (of different scales) as one: each story
+ * once, at its best rank; the `limit` newest (highest ids) kept, whatever their ranks; best first.
+ */
+export function newestOfRankings(rankings: ReadonlyArray<readonly RankedId[]>, limit: number): RankedId[] {
   const best = new Map<number, RankedId>();
   for (const ranking of rankings) {
     for (const row of ranking) {
@@ -77,5 +80,8 @@ export function bestOfRankings(rankings: ReadonlyArray<readonly RankedId[]>, lim
       if (!seen || row.rank < seen.rank) best.set(row.id, row);
     }
   }
-  return [...best.values()].sort(byRank).slice(0, limit);
+  return [...best.values()]
+    .sort((a, b) => b.id - a.id)
+    .slice(0, limit)
+    .sort(byRank);
 }

@@ -98,6 +98,12 @@ export interface SearchQuery {
  */
 export const SEARCH_CANDIDATES = 2_000;
 
+/**
+ * How far below a search's candidates (in story ids) older columns with a name in their title
+ * or byline are looked for, when an outlet's or columnist's newest columns fill the candidates.
+ */
+export const SEARCH_OLDER_SPAN = 10 * SEARCH_CANDIDATES;
+
 /** A story found, with an excerpt of its text in which SNIPPET_MARK.start/.end surround each match. */
 export interface SearchHit {
   story: Story;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatSearchTerms,
   headlineVariants,
+  MAX_HEADLINE_VARIANTS,
   MAX_QUERY_CHARS,
   parseSearchQuery,
   toFts5Match,
@@ -104,5 +105,11 @@ describe('search terms for each engine', () => {
       "('herald' | 'zqf0123456789ab') & 'budget' & 'jan':*AB",
     ]);
     expect(headlineVariants([budget!])).toEqual([]);
+    // The same naming term twice makes one variant; three make two at most (each is a search of its own).
+    const named = { ...herald!, tokens };
+    expect(headlineVariants([named, budget!, named])).toHaveLength(1);
+    expect(headlineVariants([named, { ...jan!, tokens }, { ...budget!, tokens }])).toHaveLength(MAX_HEADLINE_VARIANTS);
+    // A word that folds to the tokens' start is kept to titles, bylines and text like `zq`.
+    expect(toFts5Match(parseSearchQuery('ẑq*'))).toBe('{title author body} : "ẑq"*');
   });
 });

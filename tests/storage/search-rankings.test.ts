@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSearchRankings, mergeRankings, RANKING_REUSE_MS } from '../../src/storage/search-rankings.ts';
+import { createSearchRankings, mergeRankings, newestOfRankings, RANKING_REUSE_MS } from '../../src/storage/search-rankings.ts';
 
 describe('search rankings kept for the next page', () => {
   it('gives a ranking back only at the same generation and within the reuse window', () => {
@@ -44,5 +44,25 @@ describe('search rankings kept for the next page', () => {
     expect(mergeRankings(first, second, 4)).toEqual([9, 3, 8, 4]);
     expect(mergeRankings([], second, 2)).toEqual([3, 4]);
     expect(mergeRankings(first, [], 10)).toEqual([9, 8, 7]);
+  });
+
+  it('joins rankings of different scales: each story once at its best rank, the newest kept whatever their ranks', () => {
+    const first = [
+      { id: 5, rank: -9 },
+      { id: 7, rank: -1 },
+    ];
+    const second = [
+      { id: 7, rank: -3 },
+      { id: 6, rank: -2 },
+      { id: 1, rank: -100 },
+    ];
+    expect(newestOfRankings([first, second], 10)).toEqual([
+      { id: 1, rank: -100 },
+      { id: 5, rank: -9 },
+      { id: 7, rank: -3 },
+      { id: 6, rank: -2 },
+    ]);
+    // Three kept: the newest three (7, 6, 5), not the best-ranked three.
+    expect(newestOfRankings([first, second], 3).map((row) => row.id)).toEqual([5, 7, 6]);
   });
 });

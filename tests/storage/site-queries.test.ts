@@ -230,6 +230,8 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(hits[0]!.snippet).not.toMatch(/zq[afu]/);
     // The tokens are reached only through a term's tokens, never by a reader's words.
     expect(await search('zq*')).toEqual([]);
+    // Nor by one FTS5 folds to them: accents are removed in its index (ẑ, ž, ź are z there).
+    for (const query of ['ẑq*', 'žq*', 'Źq*', `ẑ${feedToken('a').slice(1)}`]) expect(await search(query)).toEqual([]);
     expect(await search(feedToken('a'))).toEqual([]);
     // One without text shows its title.
     await save('b', [
@@ -325,6 +327,19 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
       const hers = await titles([planet, { words: ['janet'], prefix: false, tokens: [authorToken('jane doe')] }]);
       expect(hers).toHaveLength(SEARCH_CANDIDATES + 1);
       expect(hers).toContain('Why I still read the Planet');
+    });
+
+    it('keeps a phrase that names the outlet whole in the title, on both backends alike', async () => {
+      await save('b', [
+        item({ id: 'old1', title: 'Planet lights return', published: hoursAgo(240) }),
+        item({ id: 'old2', title: 'Lights over the planet', summary: '<p>The planet lights again.</p>', published: hoursAgo(241) }),
+      ]);
+      await fillWithOutlet();
+      const found = (await everything([{ words: ['planet', 'lights'], prefix: false, tokens: [feedToken('a')] }])).map(
+        (hit) => hit.story.title,
+      );
+      expect(found).toHaveLength(SEARCH_CANDIDATES + 1);
+      expect(found).toContain('Planet lights return');
     });
   });
 

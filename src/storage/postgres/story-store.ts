@@ -32,9 +32,17 @@ import {
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { hasCjk, unspaceCjk } from '../../cjk-text.ts';
 import { decodeEntities } from '../../html-text.ts';
-import { bestOfRankings, createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
+import { createSearchRankings, mergeRankings, newestOfRankings, type RankedId } from '../search-rankings.ts';
 import { headlineVariants, toTsQuery } from '../../site/search-query.ts';
-import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
+import {
+  SEARCH_CANDIDATES,
+  SEARCH_OLDER_SPAN,
+  UnreadItemsConflict,
+  type BylineStat,
+  type SearchHit,
+  type SearchQuery,
+  type StoryQuery,
+} from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
 /** The columns a StoryRow reads (not the search vector, which only the database needs). */
@@ -58,8 +66,6 @@ const STORY_ROW = [
 const INDEX_READ_COST = 8;
 /** Age over which a search match's relevance halves (30 days), as in SQLite. */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
-/** Stories walked at most, older than a search's candidates, for its headline variants (rankMatches). */
-const OLDER_WALK_STORIES = 10 * SEARCH_CANDIDATES;
 
 /** The story write lock (see the file comment); also the first half of every key lock's two-part key. */
 const STORY_WRITE_LOCK = 7_243_653;
@@ -363,11 +369,10 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
    * The ids of the newest SEARCH_CANDIDATES matches of `tsquery`, best first. A word naming an
    * outlet or columnist matches all their columns (their tokens): their newest alone could fill
    * the candidates and crowd out an older column with the name in its title. So when the
-   * candidates are full, the newest older matches of each headline variant (search-query.ts: the
-   * naming term in titles and bylines only) are ranked the same way and merged in; every newest
-   * candidate stays. Unless read through the GIN index, those are looked for among the
-   * OLDER_WALK_STORIES stories stored before the candidates (`harbour` walked 86,000 stories,
-   * 146 ms, without that bound; 76 ms with it).
+   * candidates are full, the older matches of each headline variant (search-query.ts: the
+   * naming term in titles and bylines only) among the SEARCH_OLDER_SPAN ids below the
+   * candidates are ranked the same way; the newest SEARCH_CANDIDATES of them are merged in, and
+   * every newest candidate stays.
    */
   async function rankMatches(terms: SearchQuery['terms'], tsquery: string, now: number): Promise<number[]> {
     // A phrase is looked for among the newest stories holding all its words: testing a phrase
@@ -376,9 +381,17 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     const newest = await rankCandidates(tsquery, toTsQuery(terms, { phrases: false }), now, null);
     const variants = headlineVariants(terms);
     if (newest.found < SEARCH_CANDIDATES || variants.length === 0) return newest.ranked.map((row) => row.id);
-    const older = bestOfRankings(
+    const older = newestOfRankings(
       await Promise.all(
-        variants.map(async (variant) => (await rankCandidates(tsquery, toTsQuery(variant, { phrases: false }), now, newest.floor)).ranked),
+        variants.map(
+          async (variant) =>
+            (
+              await rankCandidates(tsquery, toTsQuery(variant, { phrases: false }), now, {
+                floor: newest.floor,
+                variant: toTsQuery(variant),
+              })
+            ).ranked,
+        ),
       ),
       SEARCH_CANDIDATES,
     );
@@ -386,34 +399,27 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
   }
 
   /**
-   * The newest SEARCH_CANDIDATES matches of `words` (stored before `before`, if given) that
-   * match `tsquery`, ranked (lower `rank` first); `found`: how many matched `words`, `floor`:
-   * the lowest id among them (both whatever `tsquery` leaves).
+   * The newest SEARCH_CANDIDATES matches of `words` that match `tsquery`, ranked (lower `rank`
+   * first); `found`: how many matched `words`, `floor`: the lowest id among them (both whatever
+   * `tsquery` leaves). `older`: only among the SEARCH_OLDER_SPAN ids below `floor`, and only
+   * those matching `variant` too (a headline variant, its phrases whole).
    */
-  async function rankCandidates(tsquery: string, words: string, now: number, before: number | null) {
+  async function rankCandidates(tsquery: string, words: string, now: number, older: { floor: number; variant: string } | null) {
     // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
-    const throughIndex = await readsMatchesThroughIndex(words);
-    const order = throughIndex ? 'id + 0' : 'id';
-    // Walking older stories for a headline variant, whose matches the estimate (blind to
-    // weights) cannot foresee, goes OLDER_WALK_STORIES deep at most.
-    const from =
-      before === null
-        ? 'story_search'
-        : throughIndex
-          ? 'story_search WHERE id < $4'
-          : `(SELECT id, published_at, search FROM story_search WHERE id < $4 ORDER BY id DESC LIMIT ${OLDER_WALK_STORIES}) AS older`;
+    const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
     const rows = await db.query<{ id: number; rank: number | null; found: number; floor: number }>(
       `SELECT id, found, floor,
-         CASE WHEN $1 = $3 OR search @@ to_tsquery('simple', $1)
+         CASE WHEN ($1 = $3 OR search @@ to_tsquery('simple', $1)) ${older ? `AND search @@ to_tsquery('simple', $5)` : ''}
            THEN -ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) END AS rank
        FROM (
          SELECT id, published_at, search, count(*) OVER () AS found, min(id) OVER () AS floor FROM (
-           SELECT id, published_at, search FROM ${from} ${before === null || !throughIndex ? 'WHERE' : 'AND'} search @@ to_tsquery('simple', $3)
+           SELECT id, published_at, search FROM story_search
+           WHERE search @@ to_tsquery('simple', $3) ${older ? `AND id < $4 AND id >= $4 - ${SEARCH_OLDER_SPAN}` : ''}
            ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
          ) AS newest
        ) AS candidates
        ORDER BY rank NULLS LAST, id DESC`,
-      before === null ? [tsquery, now, words] : [tsquery, now, words, before],
+      older ? [tsquery, now, words, older.floor, older.variant] : [tsquery, now, words],
     );
     const ranked: RankedId[] = rows.flatMap((row) => (row.rank === null ? [] : [{ id: Number(row.id), rank: Number(row.rank) }]));
     return { ranked, found: Number(rows[0]?.found ?? 0), floor: Number(rows[0]?.floor ?? 0) };

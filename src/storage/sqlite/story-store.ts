@@ -7,10 +7,18 @@ import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { headlineVariants, toFts5Match, toFts5Words } from '../../site/search-query.ts';
 import { unspaceCjk } from '../../cjk-text.ts';
-import { bestOfRankings, createSearchRankings, mergeRankings, type RankedId } from '../search-rankings.ts';
+import { createSearchRankings, mergeRankings, newestOfRankings, type RankedId } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
 import { storyTokens } from '../../search-tokens.ts';
-import { SEARCH_CANDIDATES, UnreadItemsConflict, type BylineStat, type SearchHit, type SearchQuery, type StoryQuery } from '../store.ts';
+import {
+  SEARCH_CANDIDATES,
+  SEARCH_OLDER_SPAN,
+  UnreadItemsConflict,
+  type BylineStat,
+  type SearchHit,
+  type SearchQuery,
+  type StoryQuery,
+} from '../store.ts';
 import type { Database, Statement } from './database.ts';
 import {
   firstPublicId,
@@ -312,17 +320,19 @@ export function createStoryStore(db: Database) {
     rankOf(`SELECT rowid AS id, bm25(story_search, ${BM25_WEIGHTS}) AS score FROM story_search
       WHERE story_search MATCH @match ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
   );
-  // The newest SEARCH_CANDIDATES matches of a headline variant stored before `floor`: see rank().
+  // The newest SEARCH_CANDIDATES matches of a headline variant among the SEARCH_OLDER_SPAN ids below `floor`: see rank().
   const rankOlderMatches = db.prepare<[{ match: string; now: number; floor: number }], RankedId>(
     rankOf(`SELECT rowid AS id, bm25(story_search, ${BM25_WEIGHTS}) AS score FROM story_search
-      WHERE story_search MATCH @match AND rowid < @floor ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
+      WHERE story_search MATCH @match AND rowid < @floor AND rowid >= @floor - ${SEARCH_OLDER_SPAN}
+      ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
   );
   /**
    * The search's ranking. A word naming an outlet or columnist matches all their columns (their
    * tokens): their newest alone could fill the candidates and crowd out an older column with
-   * the name in its title. So when the candidates are full, the newest older matches of each
-   * headline variant (search-query.ts: the naming term in titles and bylines only) are ranked
-   * too, after bm25 of that variant, and merged in; every newest candidate stays. (bm25 of the
+   * the name in its title. So when the candidates are full, the older matches of each headline
+   * variant (search-query.ts: the naming term in titles and bylines only) among the
+   * SEARCH_OLDER_SPAN ids below the candidates are ranked too, after bm25 of that variant; the
+   * newest SEARCH_CANDIDATES of them are merged in, and every newest candidate stays. (bm25 of the
    * whole match for those rowids took 3.4 s for 64 tokens: a rowid lookup per story and token.)
    */
   function rank(terms: SearchQuery['terms'], match: string, now: number): number[] {
@@ -330,7 +340,7 @@ export function createStoryStore(db: Database) {
     const variants = headlineVariants(terms);
     if (newest.length < SEARCH_CANDIDATES || variants.length === 0) return newest.map((row) => row.id);
     const floor = Math.min(...newest.map((row) => row.id));
-    const older = bestOfRankings(
+    const older = newestOfRankings(
       variants.map((variant) => rankOlderMatches.all({ match: toFts5Match(variant), now, floor })),
       SEARCH_CANDIDATES,
     );
