@@ -46,7 +46,10 @@ export interface RunningServer {
   /** The base URL it listens on, e.g. http://127.0.0.1:8080 */
   url: string;
   server: Server;
-  /** Stops accepting, lets requests in flight finish for up to `graceMs` (default 10 s), then drops the rest. */
+  /**
+   * Stops accepting, lets requests in flight finish for up to `graceMs` (default 10 s), then drops
+   * the rest; resolves once their handlers have returned too (those of clients gone included), or at the deadline.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -73,13 +76,17 @@ const FEED_ROUTE = /^\/(?:(tags|feeds|columnists|outlets)\/([^/]+)\/)?(feed\.(?:
 export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<RunningServer> {
   const limiter = createRateLimiter(UNSUBSCRIBE_LIMIT);
   const signupLimiter = createRateLimiter(SIGNUP_LIMIT);
+  // Handlers still running: one whose client went away runs on, and close() waits for it.
+  const running = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    handle(req, res, deps, limiter, signupLimiter).catch((err: unknown) => {
+    const done = handle(req, res, deps, limiter, signupLimiter).catch((err: unknown) => {
       // The path only: a query may carry an unsubscribe token.
       deps.logger.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'http request failed');
       if (!res.headersSent) sendText(res, 500, 'Internal error; see the server log.\n');
       else res.destroy();
     });
+    running.add(done);
+    void done.finally(() => running.delete(done));
   });
   server.keepAliveTimeout = 65_000;
   // Slow clients (slowloris) may not hold a connection open: headers within 10 s, a request within 30 s.
@@ -112,10 +119,18 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
       new Promise<void>((resolve) => {
         // Requests in flight may finish within the grace period; a client that never completes
         // its request (a half-sent header keeps a socket "active") must not hold the exit.
+        const deadline = performance.now() + graceMs;
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(force);
-          resolve();
+          // Handlers whose clients left finish too (within the same grace period): what the
+          // caller closes next (the store) is never closed under one.
+          let timer: NodeJS.Timeout | undefined;
+          const giveUp = new Promise<void>((done) => (timer = setTimeout(done, Math.max(0, deadline - performance.now()))));
+          void Promise.race([Promise.allSettled([...running]), giveUp]).then(() => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
         server.closeIdleConnections();
       }),
