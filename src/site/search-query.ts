@@ -92,9 +92,9 @@ export function toFts5Match(terms: readonly SearchTerm[]): string {
 /**
  * For a search whose terms name outlets or columnists (terms with tokens): one search per such
  * term (the first MAX_HEADLINE_VARIANTS distinct ones), that term as its words in titles and
- * bylines alone, the others as they are. What finds
- * an older column with a name in its title that the named outlet's or columnist's newest
- * columns crowd out of the candidates (the stores' search ranking).
+ * bylines alone, the others as they are. What finds an older column with a name in its title
+ * that the named outlet's or columnist's newest columns crowd out of the candidates (the
+ * stores' search ranking).
  */
 export function headlineVariants(terms: readonly SearchTerm[]): SearchTerm[][] {
   const seen = new Set<string>();

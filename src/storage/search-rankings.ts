@@ -5,12 +5,12 @@
  * story ids of one query. It is reused only while the store's search index is the one it was
  * read from (the caller's `generation`, which every change to the index moves) and for
  * RANKING_REUSE_MS at most, since relevance fades with age counted from the search's moment.
- * Least recently used rankings leave first. Also the merge of two rankings. Pure: no I/O.
+ * Least recently used rankings leave first. Also how rankings read apart are joined. Pure: no I/O.
  */
 
 /** How long a ranking stands in for a new one: ages shift by this much at most (relevance halves over 30 days). */
 export const RANKING_REUSE_MS = 60_000;
-/** Rankings kept (each up to SEARCH_CANDIDATES ids: 16 KB). */
+/** Rankings kept (each up to twice SEARCH_CANDIDATES ids, the older columns a name brings included: 32 KB). */
 const RANKINGS_KEPT = 64;
 
 /** A story ranked: lower `rank` first, ties the higher (newer) id first. */
