@@ -85,3 +85,12 @@ export function newestOfRankings(rankings: ReadonlyArray<readonly RankedId[]>, l
     .slice(0, limit)
     .sort(byRank);
 }
+
+/**
+ * A search's ranking with the older columns a name brings (the stores' headline variants, each
+ * ranked apart): every one of `newest`, and the `limit` newest of `older` merged in by rank.
+ */
+export function withOlderRankings(newest: readonly RankedId[], older: ReadonlyArray<readonly RankedId[]>, limit: number): number[] {
+  const kept = newestOfRankings(older, limit);
+  return mergeRankings(newest, kept, newest.length + kept.length);
+}

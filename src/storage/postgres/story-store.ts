@@ -32,7 +32,7 @@ import {
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { hasCjk, unspaceCjk } from '../../cjk-text.ts';
 import { decodeEntities } from '../../html-text.ts';
-import { createSearchRankings, mergeRankings, newestOfRankings, type RankedId } from '../search-rankings.ts';
+import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
 import { headlineVariants, toTsQuery } from '../../site/search-query.ts';
 import {
   SEARCH_CANDIDATES,
@@ -381,21 +381,14 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     const newest = await rankCandidates(tsquery, toTsQuery(terms, { phrases: false }), now, null);
     const variants = headlineVariants(terms);
     if (newest.found < SEARCH_CANDIDATES || variants.length === 0) return newest.ranked.map((row) => row.id);
-    const older = newestOfRankings(
-      await Promise.all(
-        variants.map(
-          async (variant) =>
-            (
-              await rankCandidates(tsquery, toTsQuery(variant, { phrases: false }), now, {
-                floor: newest.floor,
-                variant: toTsQuery(variant),
-              })
-            ).ranked,
-        ),
+    const older = await Promise.all(
+      variants.map(
+        async (variant) =>
+          (await rankCandidates(tsquery, toTsQuery(variant, { phrases: false }), now, { floor: newest.floor, variant: toTsQuery(variant) }))
+            .ranked,
       ),
-      SEARCH_CANDIDATES,
     );
-    return mergeRankings(newest.ranked, older, newest.ranked.length + older.length);
+    return withOlderRankings(newest.ranked, older, SEARCH_CANDIDATES);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
 import { headlineVariants, toFts5Match, toFts5Words } from '../../site/search-query.ts';
 import { unspaceCjk } from '../../cjk-text.ts';
-import { createSearchRankings, mergeRankings, newestOfRankings, type RankedId } from '../search-rankings.ts';
+import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
 import { storyTokens } from '../../search-tokens.ts';
 import {
@@ -340,11 +340,8 @@ export function createStoryStore(db: Database) {
     const variants = headlineVariants(terms);
     if (newest.length < SEARCH_CANDIDATES || variants.length === 0) return newest.map((row) => row.id);
     const floor = Math.min(...newest.map((row) => row.id));
-    const older = newestOfRankings(
-      variants.map((variant) => rankOlderMatches.all({ match: toFts5Match(variant), now, floor })),
-      SEARCH_CANDIDATES,
-    );
-    return mergeRankings(newest, older, newest.length + older.length);
+    const older = variants.map((variant) => rankOlderMatches.all({ match: toFts5Match(variant), now, floor }));
+    return withOlderRankings(newest, older, SEARCH_CANDIDATES);
   }
   const storiesByIds = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?))`);
   const rankings = createSearchRankings();
