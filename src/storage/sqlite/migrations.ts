@@ -307,4 +307,11 @@ export const migrations: readonly string[] = [
   );
   INSERT OR IGNORE INTO search_pending (story_id) SELECT id FROM stories;
   `,
+  `
+  -- Version 22. A search ranks its 2,000 newest matches by relevance fading with age: it reads
+  -- each one's published_at. Looked up in the stories table, each is a page of mostly text
+  -- (about 190 MB over 100,000 stories, far past the page cache), 2.7 ms of a search; in this
+  -- index, 2 MB, 0.7 ms. Ids only grow, so a story's entry is written at the index's end.
+  CREATE INDEX IF NOT EXISTS stories_published_by_id ON stories (id, published_at);
+  `,
 ];
