@@ -30,9 +30,8 @@ import {
   urlKey,
 } from '../plan-save.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
-import { hasCjk, unspaceCjk } from '../../cjk-text.ts';
-import { decodeEntities } from '../../html-text.ts';
 import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
+import { searchSnippet } from '../search-snippet.ts';
 import { headlineVariants, toTsQuery } from '../../site/search-query.ts';
 import {
   SEARCH_CANDIDATES,
@@ -541,7 +540,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     },
     /**
      * Full-text search, relevance (ts_rank: title A, author B, text D) fading over 30 days of
-     * age, among the newest SEARCH_CANDIDATES matches; headlines for the page's rows only. The
+     * age, among the newest SEARCH_CANDIDATES matches; snippets for the page's rows only. The
      * next page, or the same search again, reuses the ranking while the content version is the
      * same (every save that changes a story moves it; search-rankings.ts).
      */
@@ -555,30 +554,14 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       if (!ranked) rankings.set(tsquery, generation, now, (ranked = await rankMatches(query.terms, tsquery, now)));
       const pageIds = ranked.slice(query.offset, query.offset + query.limit);
       if (pageIds.length === 0) return [];
-      const rows = await db.query<StoryRow & { snippet: string }>(
-        // The snippet marks (chr(2), chr(3)) are taken out of the text first: only matches are marked.
-        `SELECT ${STORY_ROW}, ts_headline('simple',
-           columnwire_space_cjk(translate(left(regexp_replace(coalesce(summary, content, title, ''), '<[^>]*>', ' ', 'g'), 4000), chr(2) || chr(3), '')),
-           to_tsquery('simple', $1),
-           'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12' || $3) AS snippet
-         FROM stories WHERE id = ANY($2::bigint[])`,
-        // Fragments of a Chinese or Japanese phrase hold the phrase alone: the whole headline instead.
-        [tsquery, pageIds, hasCjk(tsquery) ? '' : ', MaxFragments=2, FragmentDelimiter=" … "'],
-      );
+      const rows = await db.query<StoryRow>(`SELECT ${STORY_ROW} FROM stories WHERE id = ANY($1::bigint[])`, [pageIds]);
       const byId = new Map(rows.map((row) => [Number(row.id), row]));
       // A ranked story pruned since its ranking is left out (pruning moves the version too).
       const stories = await withSources(
         db,
         pageIds.flatMap((id) => byId.get(id) ?? []),
       );
-      return stories.map((story) => ({
-        story,
-        snippet: unspaceCjk(
-          decodeEntities(byId.get(story.id)?.snippet ?? '')
-            .replace(/\s+/g, ' ')
-            .trim(),
-        ),
-      }));
+      return stories.map((story) => ({ story, snippet: searchSnippet(query.terms, story) }));
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune: (before: Date) =>

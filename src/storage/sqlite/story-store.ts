@@ -5,10 +5,10 @@
  */
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
-import { headlineVariants, toFts5Match, toFts5Words } from '../../site/search-query.ts';
-import { unspaceCjk } from '../../cjk-text.ts';
+import { headlineVariants, toFts5Match } from '../../site/search-query.ts';
 import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
+import { searchSnippet } from '../search-snippet.ts';
 import { storyTokens } from '../../search-tokens.ts';
 import {
   SEARCH_CANDIDATES,
@@ -344,21 +344,12 @@ export function createStoryStore(db: Database) {
     return withOlderRankings(newest, older, SEARCH_CANDIDATES);
   }
   const storiesByIds = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?))`);
-  const rankings = createSearchRankings();
-  // The page's snippets in one statement. Not "MATCH ? AND rowid = ?": SQLite 3.53 drops that
-  // rowid constraint when both are bound, so every hit got the first match's snippet.
-  // Snippets are read with the searched words alone, never their tokens (an outlet or a columnist
-  // searched, search-tokens.ts): snippet() tests its whole match again for each row.
-  const snippetsOf = db.prepare<[string, string], { id: number; snippet: string }>(
-    `SELECT rowid AS id, snippet(story_search, -1, char(2), char(3), '…', ${SNIPPET_WORDS}) AS snippet FROM story_search
-     WHERE story_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
+  // The page's texts as the index holds them, for their snippets (search-snippet.ts): a lookup by
+  // rowid each, no full-text query.
+  const indexedBodies = db.prepare<[string], { id: number; body: string }>(
+    `SELECT rowid AS id, body FROM story_search WHERE rowid IN (SELECT value FROM json_each(?))`,
   );
-  /** The page's snippets by story id; a story found by its tokens alone shows the start of its text (or its title). */
-  function pageSnippets(terms: SearchQuery['terms'], rows: ReadonlyMap<number, StoryRow>): Map<number, string> {
-    const snippets = new Map(snippetsOf.all(toFts5Words(terms), json([...rows.keys()])).map((row) => [row.id, row.snippet]));
-    for (const [id, row] of rows) if (!snippets.has(id)) snippets.set(id, leadOf(row));
-    return new Map([...snippets].map(([id, snippet]) => [id, unspaceCjk(snippet)]));
-  }
+  const rankings = createSearchRankings();
   const sourcesOf = db.prepare<[string], SourceRow>(
     `SELECT story_id, feed_id, link, first_seen_at FROM story_sources WHERE story_id IN (SELECT value FROM json_each(?))`,
   );
@@ -450,8 +441,11 @@ export function createStoryStore(db: Database) {
       const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
       // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
       const stories = withSources(pageIds.flatMap((id) => rows.get(id) ?? []));
-      const snippets = pageSnippets(query.terms, rows);
-      return stories.map((story) => ({ story, snippet: snippets.get(story.id) ?? '' }));
+      const bodies = new Map(indexedBodies.all(json(pageIds)).map((row) => [row.id, row.body]));
+      return stories.map((story) => {
+        const indexedBody = bodies.get(story.id);
+        return { story, snippet: searchSnippet(query.terms, indexedBody === undefined ? story : { ...story, indexedBody }) };
+      });
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune: db.transaction((before: Date): number => {
@@ -532,14 +526,4 @@ function editFields(item: NormalizedItem, nowMs: number) {
     categories: JSON.stringify(item.categories),
     now: nowMs,
   };
-}
-
-/** Words in a snippet, as FTS5 counts them. */
-const SNIPPET_WORDS = 24;
-
-/** The first SNIPPET_WORDS words of a story's indexed text, else its title: a snippet without a match. */
-function leadOf(row: StoryRow): string {
-  const words = searchBody(row.summary, row.content).split(/\s+/).filter(Boolean);
-  if (words.length === 0) return searchLine(row.title);
-  return words.slice(0, SNIPPET_WORDS).join(' ') + (words.length > SNIPPET_WORDS ? '…' : '');
 }
