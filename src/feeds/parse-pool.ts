@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ParseJob, ParseOutcome } from './parse-document.ts';
 import type { JobMessage, WorkerMessage } from './parse-worker.ts';
-import { threadCpuMs } from './thread-cpu.ts';
+import { openThreadCpuClock, type ThreadCpuClock } from './thread-cpu.ts';
 
 export interface ParsePoolLimits {
   /** Most worker threads at once (poll.parseWorkers); started on demand. */
@@ -102,8 +102,8 @@ interface Slot {
   ready: boolean;
   running: Pending | null;
   timer: NodeJS.Timeout | null;
-  /** The worker thread's stat file, for its CPU time; null: the deadline is wall-clock. */
-  statPath: string | null;
+  /** The worker thread's CPU clock; null: the deadline is wall-clock. */
+  cpu: ThreadCpuClock | null;
   /** Resolves when the worker is ready or gone. */
   settled: Promise<void>;
   /** The young generation it was started with (youngGenerationMb; undefined: V8's default). */
@@ -151,12 +151,12 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
     slot.running = pending;
     slot.worker.ref();
     const timeoutMs = limits.timeoutMs;
-    const cpuAtStart = slot.statPath === null ? null : threadCpuMs(slot.statPath);
+    const cpuAtStart = slot.cpu?.readMs() ?? null;
     const wallStartMs = performance.now();
     // Checked when the budget could be spent; a thread the machine kept waiting has spent less.
     // A thread that spends no CPU at all (it cannot, parsing) still stops at the wall-clock cap.
     const check = () => {
-      const cpuNow = cpuAtStart === null ? null : threadCpuMs(slot.statPath!);
+      const cpuNow = cpuAtStart === null ? null : (slot.cpu?.readMs() ?? null);
       const spentMs = cpuNow === null ? timeoutMs : cpuNow - cpuAtStart!;
       const capped = performance.now() - wallStartMs >= Math.max(WALL_CAP_FACTOR * timeoutMs, MIN_WALL_CAP_MS);
       if (spentMs < timeoutMs && !capped) return void (slot.timer = setTimeout(check, Math.max(MIN_RECHECK_MS, timeoutMs - spentMs)));
@@ -190,7 +190,7 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
       ready: false,
       running: null,
       timer: null,
-      statPath: null,
+      cpu: null,
       settled: new Promise((resolve) => (settle = resolve)),
       young,
     };
@@ -199,7 +199,7 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
     worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'ready') {
         slot.ready = true;
-        slot.statPath = message.statPath;
+        slot.cpu = message.statPath === null ? null : openThreadCpuClock(message.statPath);
         settle();
         pump();
       } else if (slot.running?.id === message.id) {
@@ -225,7 +225,10 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
     };
     worker.on('error', died);
     worker.on('messageerror', died);
-    worker.on('exit', (code) => died(new Error(`exit code ${code}`)));
+    worker.on('exit', (code) => {
+      slot.cpu?.close();
+      died(new Error(`exit code ${code}`));
+    });
   };
 
   function pump(): void {

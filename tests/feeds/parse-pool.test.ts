@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { decodeBody } from '../../src/feeds/decode-body.ts';
@@ -10,7 +12,7 @@ import type { ParseJob, ParseOutcome } from '../../src/feeds/parse-document.ts';
 import { FeedParseError, parseFeed } from '../../src/feeds/parse-feed.ts';
 import { createParsePool, ParsePoolError, youngGenerationMb, type ParsePool } from '../../src/feeds/parse-pool.ts';
 import { bigRss, denseRss } from '../helpers/big-feed.ts';
-import { ownThreadStatPath, threadCpuMs } from '../../src/feeds/thread-cpu.ts';
+import { openThreadCpuClock, ownThreadStatPath, threadCpuMs } from '../../src/feeds/thread-cpu.ts';
 import { loadFixtureBytes } from '../helpers/feed-fixtures.ts';
 import { httpFixture } from '../helpers/feed-server.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -154,6 +156,34 @@ describe('the parse pool: limits', () => {
     expect(spentMs).toBeGreaterThanOrEqual(100);
     // A thread cannot use more CPU than time passed (plus one 10 ms tick).
     expect(spentMs).toBeLessThanOrEqual(performance.now() - startedMs + 10);
+  });
+
+  it.runIf(process.platform === 'linux')('reads a thread’s CPU time through its stat file kept open, until the thread ends', async () => {
+    const path = ownThreadStatPath()!;
+    const clock = openThreadCpuClock(path)!;
+    onTestFinished(() => clock.close());
+    const before = clock.readMs()!;
+    const startedMs = performance.now();
+    while (clock.readMs()! - before < 50 && performance.now() - startedMs < 20_000);
+    // The same clock as reading the file whole, one 10 ms tick apart at most.
+    const [open, whole] = [clock.readMs()!, threadCpuMs(path)!];
+    expect(open - before).toBeGreaterThanOrEqual(50);
+    expect(Math.abs(whole - open)).toBeLessThanOrEqual(10);
+    // Another thread's, read from here; unreadable once it has ended, and after close.
+    const worker = new Worker(
+      `require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self'))`,
+      {
+        eval: true,
+      },
+    );
+    const other = openThreadCpuClock(`/proc/${await once(worker, 'message').then(([link]) => String(link))}/stat`)!;
+    expect(other.readMs()).toEqual(expect.any(Number));
+    await once(worker, 'exit');
+    expect(other.readMs()).toBeNull();
+    other.close();
+    other.close();
+    expect(other.readMs()).toBeNull();
+    expect(openThreadCpuClock('/proc/nonexistent/stat')).toBeNull();
   });
 
   it('starts threads only as jobs need them and never more than `workers`', async () => {
