@@ -111,11 +111,6 @@ export function headlineVariants(terms: readonly SearchTerm[]): SearchTerm[][] {
 /** Headline variants of one search at most (each is a search of its own): the first naming terms'. */
 export const MAX_HEADLINE_VARIANTS = 2;
 
-/** An SQLite FTS5 MATCH expression of any of the terms' words, without tokens: what a snippet highlights. */
-export function toFts5Words(terms: readonly SearchTerm[]): string {
-  return terms.map(fts5Words).join(' OR ');
-}
-
 function fts5Words(term: SearchTerm): string {
   const columns = term.headline ? FTS5_HEADLINE_COLUMNS : reachesTokens(term) ? FTS5_WORD_COLUMNS : '';
   return `${columns}"${term.words.join(' ')}"${term.prefix ? '*' : ''}`;

@@ -444,6 +444,25 @@ describe('the sqlite store for the site', () => {
     }
   };
 
+  it('reads the dates of its candidates through the narrow index of schema 22, and searches without it when it is gone', async () => {
+    const location = await sqliteBackend.newLocation();
+    const first = await sqliteBackend.open(location);
+    await first.saveFetched('a', normalizeItems([item({ id: 'd1', title: 'Dated column' })], NOW), state, NOW, null);
+    await first.close();
+    const raw = new BetterSqlite3(location, { readonly: true });
+    const plan = raw
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT s.published_at FROM (SELECT 1 AS id) c JOIN stories s INDEXED BY stories_published_by_id ON s.id = c.id`,
+      )
+      .all() as Array<{ detail: string }>;
+    raw.close();
+    expect(plan.map((row) => row.detail).join(' ')).toContain('COVERING INDEX stories_published_by_id');
+    await sqliteBackend.exec(location, `DROP INDEX stories_published_by_id`);
+    const reopened = await sqliteBackend.open(location);
+    expect(await searchFor(reopened, 'dated')).toEqual(['Dated column']);
+    await reopened.close();
+  });
+
   it('indexes the stories stored before the search index existed (schema version 10), on the upgrade to batches (14)', async () => {
     const location = await sqliteBackend.newLocation();
     const first = await sqliteBackend.open(location);

@@ -313,9 +313,13 @@ export function createStoryStore(db: Database) {
   // index of schema 22 (whole rows, mostly text, for the page alone). FTS5 reads its index in
   // rowid order, so a word in every story costs as much as a rare one, but bm25 first counts
   // every match of each phrase. `rank`: lower first (bm25 is negative, better lower).
+  // A database whose index went missing (schema 22 says it is there) searches slower, not never.
+  const dateIndex = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'stories_published_by_id'`).get()
+    ? 'INDEXED BY stories_published_by_id'
+    : '';
   const rankOf = (candidates: string) => `
     SELECT c.id, c.score / (1.0 + max(0, @now - s.published_at) / ${RECENCY_MS}.0) AS rank
-    FROM (${candidates}) c JOIN stories s INDEXED BY stories_published_by_id ON s.id = c.id ORDER BY rank, c.id DESC`;
+    FROM (${candidates}) c JOIN stories s ${dateIndex} ON s.id = c.id ORDER BY rank, c.id DESC`;
   const rankMatches = db.prepare<[{ match: string; now: number }], RankedId>(
     rankOf(`SELECT rowid AS id, bm25(story_search, ${BM25_WEIGHTS}) AS score FROM story_search
       WHERE story_search MATCH @match ORDER BY rowid DESC LIMIT ${SEARCH_CANDIDATES}`),
