@@ -4,10 +4,13 @@
  * match marked (SNIPPET_MARK), "…" where the text goes on. FTS5's snippet() looked every hit
  * up in the index again (about 70 µs a story over 100,000 stories, a quarter of a distinct
  * search), PostgreSQL's ts_headline parsed each text again (4–5 ms a page). Words are cut and
- * compared as SQLite's index (FTS5 unicode61, remove_diacritics 2) cuts and compares them, so
- * on SQLite a snippet marks what the search matched; PostgreSQL's `simple` parser keeps accents
- * and reads some words otherwise (an e-mail address is one word there), so there a snippet may
- * mark a word the search matched elsewhere in the story, or leave one unmarked. Pure.
+ * compared nearly as SQLite's index (FTS5 unicode61, remove_diacritics 2) cuts and compares
+ * them, checked against its highlight() in the tests; known to differ: a mark after a letter
+ * not Latin (a Russian stress mark), characters Unicode normalisation changes (a compatibility
+ * ideograph, conjoining Hangul jamo), case pairs newer than FTS5's tables, the few Latin
+ * letters FTS5 keeps its accents on. PostgreSQL's `simple` parser keeps accents and reads some
+ * words otherwise (an e-mail address is one word there), so there a snippet may mark a word
+ * the search matched elsewhere in the story, or leave one unmarked. Pure.
  */
 import { unspaceCjk } from '../cjk-text.ts';
 import type { SearchTerm } from '../site/search-query.ts';
@@ -29,9 +32,10 @@ export interface SnippetSource {
 
 const bodyOf = (story: SnippetSource): string => story.indexedBody ?? searchBody(story.summary, story.content);
 
-// As FTS5's unicode61 cuts words: a word starts with a letter, a digit or a private-use
-// character and goes on with those and the combining diacritics U+0300–U+0331; any other
-// character (other marks too: a vowel sign, a variation selector) parts words.
+// Nearly as FTS5's unicode61 cuts words: a word starts with a letter, a digit or a private-use
+// character and goes on with those and the combining diacritics U+0300–U+0331 (FTS5 parts
+// words at a few of those); any other character (other marks too: a vowel sign, a variation
+// selector) parts words.
 const WORD = /[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\u0300-\u0331]*/gu;
 // Control characters are ASCII too: the point is that no character needs Unicode folding.
 // eslint-disable-next-line no-control-regex
@@ -48,16 +52,21 @@ interface Word {
 /** Words folded already (Chinese and Japanese text repeats its characters); forgotten past MAX_FOLDS. */
 const folds = new Map<string, string>();
 const MAX_FOLDS = 10_000;
+/** Words this long at most are kept: a longer one is a slice of its whole text in V8, which it would keep alive. */
+const MAX_FOLD_KEY = 12;
 
 /**
- * A word as FTS5's remove_diacritics 2 compares it: lower case, the diacritics of Latin letters
- * taken off (canonical decomposition only: ligatures, full and half widths, voiced kana stay).
+ * A word nearly as FTS5's remove_diacritics 2 compares it: lower case, the diacritics of Latin
+ * letters taken off (canonical decomposition only: ligatures, full and half widths, voiced kana
+ * stay).
  */
 function fold(word: string): string {
   if (ASCII.test(word)) return word.toLowerCase();
-  let folded = folds.get(word);
-  if (folded === undefined) {
-    folded = word.normalize('NFD').replace(LATIN_DIACRITICS, '$1').toLowerCase().normalize('NFC');
+  const kept = word.length <= MAX_FOLD_KEY;
+  const known = kept ? folds.get(word) : undefined;
+  if (known !== undefined) return known;
+  const folded = word.normalize('NFD').replace(LATIN_DIACRITICS, '$1').toLowerCase().normalize('NFC');
+  if (kept) {
     if (folds.size >= MAX_FOLDS) folds.clear();
     folds.set(word, folded);
   }
@@ -114,32 +123,60 @@ function hitsIn(words: readonly Word[], wanted: readonly Wanted[]): Hit[] {
   return hits;
 }
 
+/** A term found in a window outweighs any number of matches (a window holds fewer than this). */
+const PER_TERM = 1_000_000;
 /**
- * The best window of `count` words: each term found in it 1,000, each match 1 more; of windows
- * scoring alike, the first. One window per word a match starts at, holding every match wholly
- * inside it, then centred on them; a match longer than SNIPPET_WORDS (a pasted sentence of
- * Chinese, a character a word) gets a window of its own length. A window holding every term
- * ends the search.
+ * Matches read over all the windows tried, at most: a hostile story of one character repeated,
+ * searched with a long phrase of it and the same character as other terms, has a match of each
+ * at every word and windows of the phrase's length. Past it the best window so far is shown
+ * (about 2 ms of windows; ordinary texts never come near).
  */
-function bestWindow(count: number, hits: readonly Hit[], termCount: number): { start: number; size: number; score: number } {
-  let best = { start: 0, size: SNIPPET_WORDS, score: -1 };
-  for (let first = 0; first < hits.length && best.score < termCount * 1000; first++) {
-    const [at, length] = hits[first]!;
+const MAX_VISITS = 200_000;
+
+/** The window chosen: its first word and length, its score, and where its anchored range ends (its match's first word + `size`). */
+interface Window {
+  start: number;
+  size: number;
+  score: number;
+  reach: number;
+}
+
+/**
+ * The best window of `count` words: each term found in it PER_TERM, each match 1 more; the
+ * first holding every term, else the first scoring most. One window per word matches start
+ * at, as long as the longest of them (SNIPPET_WORDS at least: a pasted sentence of Chinese is a
+ * word per character), holding every match wholly inside it, then centred on them. Each window
+ * reads the matches inside it only: at most its words times the terms, and MAX_VISITS in all.
+ */
+function bestWindow(count: number, hits: readonly Hit[], termCount: number): Window {
+  let best: Window = { start: 0, size: SNIPPET_WORDS, score: -1, reach: 0 };
+  // The window that last saw each term, instead of a set per window.
+  const seen = new Int32Array(termCount).fill(-1);
+  let visits = 0;
+  for (let first = 0; first < hits.length && best.score < termCount * PER_TERM && visits < MAX_VISITS; first++) {
+    const at = hits[first]![0];
     if (first > 0 && hits[first - 1]![0] === at) continue;
-    const size = Math.max(SNIPPET_WORDS, length);
-    // The matches inside: at most a window's words times the terms, whatever the text.
-    const terms = new Set<number>();
+    let size = SNIPPET_WORDS;
+    for (let same = first; same < hits.length && hits[same]![0] === at; same++) size = Math.max(size, hits[same]![1]);
+    let terms = 0;
     let matches = 0;
     let reach = at;
     for (let next = first; next < hits.length && hits[next]![0] < at + size; next++) {
       const [from, span, term] = hits[next]!;
+      visits++;
       if (from + span > at + size) continue;
-      terms.add(term);
+      if (seen[term] !== first) {
+        seen[term] = first;
+        terms++;
+      }
       matches++;
       reach = Math.max(reach, from + span);
     }
-    const score = terms.size * 1000 + matches;
-    if (score > best.score) best = { start: Math.max(0, Math.min(at - Math.floor((size - (reach - at)) / 2), count - size)), size, score };
+    const score = terms * PER_TERM + matches;
+    if (score > best.score) {
+      const start = Math.max(0, Math.min(at - Math.floor((size - (reach - at)) / 2), count - size));
+      best = { start, size, score, reach: at + size };
+    }
   }
   return best;
 }
@@ -180,13 +217,10 @@ function leadFrom(body: string, words: readonly Word[], title: string | null): s
 }
 
 /** A text's best window for the terms, with what rendering it needs; null when the text holds none. */
-interface Found {
+interface Found extends Window {
   text: string;
   words: Word[];
   hits: Hit[];
-  start: number;
-  size: number;
-  score: number;
 }
 
 function findIn(text: string, words: Word[], wanted: readonly Wanted[]): Found | null {
@@ -198,15 +232,17 @@ function findIn(text: string, words: Word[], wanted: readonly Wanted[]): Found |
 const FIRST_CHARS = 1_000;
 
 /**
- * The text's best window, reading its first FIRST_CHARS characters first: a window holding
- * every term that ends before the last word read is the one reading it all would find (the
- * first such window wins), and most stories a search finds hold its words early. Chinese or
- * Japanese text is a word per character, so cutting all 4,000 characters costs 0.5 ms.
+ * The text's best window, reading its first FIRST_CHARS characters first. The first window
+ * holding every term is the one chosen, and the windows before it were read whole: so when it
+ * holds every term and its anchored range ends before the last word read (which a cut may
+ * have shortened), reading the whole text would choose it too. Most stories a search finds
+ * hold its words early; Chinese or Japanese text is a word per character, and cutting all
+ * 4,000 characters costs 0.5 ms.
  */
 function findInText(text: string, wanted: readonly Wanted[]): { found: Found | null; words: Word[] | null } {
   if (text.length > 2 * FIRST_CHARS) {
     const first = findIn(text, wordsOf(text.slice(0, FIRST_CHARS)), wanted);
-    if (first && first.score >= wanted.length * 1000 && first.start + first.size < first.words.length) return { found: first, words: null };
+    if (first && first.score >= wanted.length * PER_TERM && first.reach < first.words.length) return { found: first, words: null };
   }
   const words = wordsOf(text);
   return { found: findIn(text, words, wanted), words };

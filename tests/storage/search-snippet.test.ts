@@ -262,6 +262,19 @@ describe('searchSnippet', () => {
     expect(result).toContain(`${S}${sentence}${E}`);
   });
 
+  it('reads a long text’s first characters alone only when reading it all would show the same', () => {
+    const body = `${'ab '.repeat(315)}needle ${'ab '.repeat(22)}needle ${'ab '.repeat(400)}`;
+    expect(snippet('needle', story(body)).split(S)).toHaveLength(3);
+    // The text's two matches tie with the title's: the text.
+    expect(snippet('needle', story(body, 'needle needle')).startsWith('…')).toBe(true);
+  });
+
+  it('gives a long match its window when a shorter one starts at the same word', () => {
+    const phrase = ['climate', ...Array.from({ length: 25 }, (_, i) => `w${i}`)].join(' ');
+    const result = snippet(`climate "${phrase}"`, story(`${'x '.repeat(30)}${phrase} ${'y '.repeat(30)}`));
+    expect(result).toContain(`${S}${phrase}${E}`);
+  });
+
   it('finds the window holding every term however many matches of one come before it', () => {
     const text = `${Array(700).fill('aa').join(' ')} ${Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ')} aa bb end`;
     expect(snippet('aa bb', story(text))).toContain(`${S}aa${E} ${S}bb${E} end`);
