@@ -11,6 +11,7 @@ import { parseSearchQuery, toFts5Match } from '../../src/site/search-query.ts';
 import { leadOf, searchSnippet, SNIPPET_WORDS, type SnippetSource } from '../../src/storage/search-snippet.ts';
 import { SEARCH_BODY_CHARS, searchBody, searchLine } from '../../src/storage/search-text.ts';
 import { SNIPPET_MARK } from '../../src/storage/store.ts';
+import { mulberry32 } from '../helpers/prng.ts';
 
 const { start: S, end: E } = SNIPPET_MARK;
 const story = (summary: string | null, title: string | null = 'A title', author: string | null = 'Jane Doe'): SnippetSource => ({
@@ -21,17 +22,6 @@ const story = (summary: string | null, title: string | null = 'A title', author:
 });
 const snippet = (query: string, source: SnippetSource) => searchSnippet(parseSearchQuery(query), source);
 const unmarked = (text: string) => text.replaceAll(S, '').replaceAll(E, '');
-
-/** A deterministic stream of numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('searchSnippet', () => {
   it('marks a word, a phrase as one match, and a prefix, in the plain text of the excerpt', () => {
@@ -137,7 +127,7 @@ describe('searchSnippet', () => {
       '-',
       '\ue000',
     ];
-    const next = random(7);
+    const next = mulberry32(7);
     const pick = (length: number) => Array.from({ length }, () => pieces[Math.floor(next() * pieces.length)]!).join('');
     for (let n = 0; n < 1_000; n++) {
       const source = story(pick(Math.floor(next() * 80)), pick(Math.floor(next() * 6)), pick(Math.floor(next() * 3)));
@@ -239,7 +229,7 @@ describe('searchSnippet', () => {
         '.',
         '\ue000',
       ];
-      const next = random(11);
+      const next = mulberry32(11);
       const pick = (length: number) => Array.from({ length }, () => pieces[Math.floor(next() * pieces.length)]!).join('');
       matched = 0;
       for (let n = 0; n < 1_500; n++) {
