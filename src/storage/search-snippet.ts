@@ -181,6 +181,9 @@ function bestWindow(count: number, hits: readonly Hit[], termCount: number): Win
   return best;
 }
 
+/** Indexed text as a reader sees it: the characters that set Chinese and Japanese apart taken out first (one can stand between two spaces), spaces collapsed. */
+const asWritten = (text: string): string => unspaceCjk(text).replace(/\s+/g, ' ').trim();
+
 /** The window's text with its matches marked, "…" where the text goes on beyond it, as written (spaces collapsed). */
 function render(text: string, words: readonly Word[], start: number, size: number, hits: readonly Hit[]): string {
   const end = Math.min(words.length, start + size) - 1;
@@ -202,8 +205,7 @@ function render(text: string, words: readonly Word[], start: number, size: numbe
     cursor = last;
   }
   out += text.slice(cursor, to) + (end < words.length - 1 ? '…' : '');
-  // The characters that set Chinese and Japanese apart first: one can stand between two spaces.
-  return unspaceCjk(out).replace(/\s+/g, ' ').trim();
+  return asWritten(out);
 }
 
 /** The first SNIPPET_WORDS words of a story's indexed text, else its title: a snippet without a match. */
@@ -213,7 +215,7 @@ export function leadOf(story: SnippetSource): string {
 }
 
 function leadFrom(body: string, words: readonly Word[], title: string | null): string {
-  return words.length > 0 ? render(body, words, 0, SNIPPET_WORDS, []) : unspaceCjk(searchLine(title)).replace(/\s+/g, ' ').trim();
+  return words.length > 0 ? render(body, words, 0, SNIPPET_WORDS, []) : asWritten(searchLine(title));
 }
 
 /** A text's best window for the terms, with what rendering it needs; null when the text holds none. */
