@@ -3,7 +3,7 @@
  * time a busy machine makes it wait. Linux only (proc(5): /proc/thread-self and
  * /proc/PID/task/TID/stat); elsewhere these answer null and the deadline is wall-clock time.
  */
-import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 
 /** proc(5) reports times in clock ticks; USER_HZ is 100 on every Linux port Node runs on. */
 const MS_PER_TICK = 10;
@@ -19,15 +19,6 @@ export function ownThreadStatPath(): string | null {
   }
 }
 
-/** User plus system CPU time of the thread whose stat file this is, in ms; null when unreadable. */
-export function threadCpuMs(statPath: string): number | null {
-  try {
-    return cpuMsOf(readFileSync(statPath, 'latin1'));
-  } catch {
-    return null;
-  }
-}
-
 /** A thread's CPU clock, its stat file kept open. Close it when the thread is gone. */
 export interface ThreadCpuClock {
   /** User plus system CPU time in ms; null once unreadable (the thread has ended). */
@@ -37,8 +28,8 @@ export interface ThreadCpuClock {
 
 /**
  * Opens the CPU clock of the thread whose stat file this is; null when it cannot be opened.
- * A reading is one pread of the open file: reading it whole each time opened, stat'ed and
- * closed it too (40 against 6 µs here, once per parsed document on the main thread).
+ * A reading is one pread of the open file: reading the file whole each time would open, stat
+ * and close it too (40 against 6 µs here, once per parsed document on the main thread).
  */
 export function openThreadCpuClock(statPath: string): ThreadCpuClock | null {
   let fd: number | null;

@@ -12,7 +12,7 @@ import type { ParseJob, ParseOutcome } from '../../src/feeds/parse-document.ts';
 import { FeedParseError, parseFeed } from '../../src/feeds/parse-feed.ts';
 import { createParsePool, ParsePoolError, youngGenerationMb, type ParsePool } from '../../src/feeds/parse-pool.ts';
 import { bigRss, denseRss } from '../helpers/big-feed.ts';
-import { openThreadCpuClock, ownThreadStatPath, threadCpuMs } from '../../src/feeds/thread-cpu.ts';
+import { openThreadCpuClock, ownThreadStatPath } from '../../src/feeds/thread-cpu.ts';
 import { loadFixtureBytes } from '../helpers/feed-fixtures.ts';
 import { httpFixture } from '../helpers/feed-server.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -145,46 +145,38 @@ describe('the parse pool: limits', () => {
     expect(pool.stats()).toMatchObject({ started: 1 });
   });
 
-  it.runIf(process.platform === 'linux')('reads a thread’s CPU time from /proc', () => {
-    const path = ownThreadStatPath();
-    expect(path).toMatch(/^\/proc\/\d+\/task\/\d+\/stat$/);
-    const before = threadCpuMs(path!)!;
-    const startedMs = performance.now();
-    // Busy until the thread has used 100 ms of CPU: however long the machine makes that take.
-    while (threadCpuMs(path!)! - before < 100 && performance.now() - startedMs < 20_000);
-    const spentMs = threadCpuMs(path!)! - before;
-    expect(spentMs).toBeGreaterThanOrEqual(100);
-    // A thread cannot use more CPU than time passed (plus one 10 ms tick).
-    expect(spentMs).toBeLessThanOrEqual(performance.now() - startedMs + 10);
-  });
-
-  it.runIf(process.platform === 'linux')('reads a thread’s CPU time through its stat file kept open, until the thread ends', async () => {
-    const path = ownThreadStatPath()!;
-    const clock = openThreadCpuClock(path)!;
-    onTestFinished(() => clock.close());
-    const before = clock.readMs()!;
-    const startedMs = performance.now();
-    while (clock.readMs()! - before < 50 && performance.now() - startedMs < 20_000);
-    // The same clock as reading the file whole, one 10 ms tick apart at most.
-    const [open, whole] = [clock.readMs()!, threadCpuMs(path)!];
-    expect(open - before).toBeGreaterThanOrEqual(50);
-    expect(Math.abs(whole - open)).toBeLessThanOrEqual(10);
-    // Another thread's, read from here; unreadable once it has ended, and after close.
-    const worker = new Worker(
-      `require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self'))`,
-      {
-        eval: true,
-      },
-    );
-    const other = openThreadCpuClock(`/proc/${await once(worker, 'message').then(([link]) => String(link))}/stat`)!;
-    expect(other.readMs()).toEqual(expect.any(Number));
-    await once(worker, 'exit');
-    expect(other.readMs()).toBeNull();
-    other.close();
-    other.close();
-    expect(other.readMs()).toBeNull();
-    expect(openThreadCpuClock('/proc/nonexistent/stat')).toBeNull();
-  });
+  it.runIf(process.platform === 'linux')(
+    'reads a thread’s CPU time from /proc through its stat file kept open, until the thread ends',
+    async () => {
+      const path = ownThreadStatPath();
+      expect(path).toMatch(/^\/proc\/\d+\/task\/\d+\/stat$/);
+      const clock = openThreadCpuClock(path!)!;
+      onTestFinished(() => clock.close());
+      const before = clock.readMs()!;
+      const startedMs = performance.now();
+      // Busy until the thread has used 100 ms of CPU: however long the machine makes that take.
+      while (clock.readMs()! - before < 100 && performance.now() - startedMs < 20_000);
+      const spentMs = clock.readMs()! - before;
+      expect(spentMs).toBeGreaterThanOrEqual(100);
+      // A thread cannot use more CPU than time passed (plus one 10 ms tick).
+      expect(spentMs).toBeLessThanOrEqual(performance.now() - startedMs + 10);
+      // Another thread's, read from here; unreadable once it has ended, and after close.
+      const worker = new Worker(
+        `require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self'))`,
+        {
+          eval: true,
+        },
+      );
+      const other = openThreadCpuClock(`/proc/${await once(worker, 'message').then(([link]) => String(link))}/stat`)!;
+      expect(other.readMs()).toEqual(expect.any(Number));
+      await once(worker, 'exit');
+      expect(other.readMs()).toBeNull();
+      other.close();
+      other.close();
+      expect(other.readMs()).toBeNull();
+      expect(openThreadCpuClock('/proc/nonexistent/stat')).toBeNull();
+    },
+  );
 
   it('starts threads only as jobs need them and never more than `workers`', async () => {
     const pool = createParsePool({ workers: 3, timeoutMs: 60_000 });
