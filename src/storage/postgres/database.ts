@@ -66,6 +66,7 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
     ...sql,
     async transaction(body) {
       const client = await pool.connect();
+      const lost = watchConnection(client);
       try {
         await client.query('BEGIN');
         const result = await body(sqlOver(client));
@@ -75,7 +76,9 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
         await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release();
+        lost.stop();
+        // A connection the server dropped is closed, not handed to the next transaction.
+        client.release(lost.error);
       }
     },
     close: () => pool.end(),
@@ -88,6 +91,7 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
  */
 async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  const lost = watchConnection(client);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS columnwire_schema (version INTEGER NOT NULL)');
@@ -110,6 +114,28 @@ async function migrate(pool: pg.Pool): Promise<void> {
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    client.release();
+    lost.stop();
+    client.release(lost.error);
   }
+}
+
+/**
+ * Listens for `client`'s connection being lost while it is checked out of the pool. The server
+ * ending it between two queries (a restart, a failover, pg_terminate_backend) is an 'error'
+ * event on the client, and the pool listens only to idle ones: unheard, it would crash the
+ * process. Heard, the transaction's next query fails (the client is no longer queryable) and
+ * `error` tells the pool to close the connection on release.
+ */
+function watchConnection(client: pg.PoolClient): { readonly error: Error | undefined; stop(): void } {
+  let error: Error | undefined;
+  const onError = (cause: Error): void => {
+    error = cause;
+  };
+  client.on('error', onError);
+  return {
+    get error() {
+      return error;
+    },
+    stop: () => void client.off('error', onError),
+  };
 }
