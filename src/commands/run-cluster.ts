@@ -26,7 +26,8 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
   app.poll.settings = withPeriod();
   // About twice the longest a feed may legitimately take (fetch timeout plus parse budget), and some slack.
   const pollExpireSeconds = 2 * (poll.timeoutSeconds + poll.parseTimeoutSeconds) + 10;
-  const queue = await createPgBossQueue(databaseUrl, { pollExpireSeconds, digestExpireSeconds: 30 * 60 }, app.logger, {
+  const pollStarveSeconds = scheduleIntervalMinutes(app.config.poll.schedule) * 60;
+  const queue = await createPgBossQueue(databaseUrl, { pollExpireSeconds, digestExpireSeconds: 30 * 60, pollStarveSeconds }, app.logger, {
     ...(process.env.COLUMNWIRE_QUEUE_SCHEMA ? { schema: process.env.COLUMNWIRE_QUEUE_SCHEMA } : {}),
   });
   const made: { deps: Promise<DigestDeps> | null } = { deps: null };

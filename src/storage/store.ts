@@ -475,9 +475,10 @@ export interface ClusterStore {
    * Marks up to `limit` due feeds queued (due: in the config, next fetch reached; queued longer
    * than `requeueAfterMs` ago counts as not queued) and hands their ids to `enqueue` inside the
    * same transaction, skipping rows another planner holds. Returns the ids queued. Lost work
-   * comes first and is told apart (`retries`): a feed queued before that no worker finished
-   * (its job lost, its lease expired or held by a process seen dead) is late already, and its
-   * job must not wait behind a backlog of feeds merely due. Then feeds due again (fetched
+   * comes first and is told apart (`retries`): a feed whose lease ended without a result
+   * (expired, or held by a process seen dead) is late already, and its job must not wait
+   * behind a backlog of feeds merely due. A feed queued long ago and not leased (its job still
+   * waiting, or lost) is queued again in its own class. Then feeds due again (fetched
    * before: `dueAgain`), then feeds never fetched: a bulk of new feeds (a first start, an OPML
    * import of thousands) fills the capacity the feeds on their clocks leave, and never makes
    * them late.

@@ -40,8 +40,8 @@ async function processes(count: number): Promise<Array<Store & ClusterStore>> {
 }
 
 /** A pg-boss queue in a schema of its own beside `location`, stopped after the test. */
-async function pollQueue(location: string, pollExpireSeconds = 60) {
-  const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds, digestExpireSeconds: 60 }, silent, {
+async function pollQueue(location: string, pollExpireSeconds = 60, pollStarveSeconds = 3_600) {
+  const queue = await createPgBossQueue(schemaUrl(location), { pollExpireSeconds, digestExpireSeconds: 60, pollStarveSeconds }, silent, {
     schema: `${location}_jobs`,
     maxConnections: 2,
   });
@@ -150,7 +150,7 @@ describe('the postgres cluster store', () => {
   it("gives pg-boss's job table an index in its fetch order, so a fetch reads a few jobs, not the backlog", async () => {
     const location = await backend.newLocation();
     const schema = `${location}_jobs`;
-    const limits = { pollExpireSeconds: 60, digestExpireSeconds: 60 };
+    const limits = { pollExpireSeconds: 60, digestExpireSeconds: 60, pollStarveSeconds: 3_600 };
     // Two processes starting at once both create it, or find it.
     const queues = await Promise.all(
       [0, 1].map(() => createPgBossQueue(schemaUrl(location), limits, silent, { schema, maxConnections: 2 })),
@@ -228,25 +228,44 @@ describe('the postgres cluster store', () => {
     expect(backlog).toContain(handled[2]);
   });
 
-  it('raises a job that waited past requeueAfterMs to a retry, so feeds due again cannot starve it', async () => {
+  /**
+   * 'old' was fetched; then three feeds were added and queued, and no worker took them for longer
+   * than requeueAfterMs (a cold start's backlog), while 'old' came due again. Returns the order
+   * the queue hands them out in, and what the planner called lost work.
+   */
+  async function backlogAndDueAgain(pollStarveSeconds: number) {
     const location = await backend.newLocation();
     const [store] = await processes(1);
     await store!.syncFeeds([feed('old')]);
     await store!.planPolls(NOW, { limit: 10, requeueAfterMs: 600_000 }, async () => {});
     const lease = (await store!.takeFeedLease('old', 'w1', NOW, 60_000, 4)) as FeedLease;
     await store!.leased(lease).markNotModified('old', { ...success('old'), nextFetchAt: at(650_000) }, at(1_000));
-    const waiting = ['new1', 'new2', 'new3'];
-    await store!.syncFeeds(['old', ...waiting].map((id) => feed(id)));
-    const queue = await pollQueue(location, 3_600);
-    const enqueue = (sql: QueueSql, ids: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) =>
-      queue.enqueuePolls(sql, ids, retries, dueAgain);
-    expect((await store!.planPolls(at(2_000), { limit: 10, requeueAfterMs: 600_000 }, enqueue)).sort()).toEqual(waiting);
-    // No worker took them for longer than requeueAfterMs, and 'old' is due again meanwhile.
+    await store!.syncFeeds(['old', ...WAITING].map((id) => feed(id)));
+    const queue = await pollQueue(location, 3_600, pollStarveSeconds);
+    const retried: string[] = [];
+    const enqueue = (sql: QueueSql, ids: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) => {
+      retried.push(...retries);
+      return queue.enqueuePolls(sql, ids, retries, dueAgain);
+    };
+    expect((await store!.planPolls(at(2_000), { limit: 10, requeueAfterMs: 600_000 }, enqueue)).sort()).toEqual(WAITING);
     const replanned = await store!.planPolls(at(700_000), { limit: 10, requeueAfterMs: 600_000 }, enqueue);
-    expect(replanned.sort()).toEqual(['new1', 'new2', 'new3', 'old']);
+    expect(replanned.sort()).toEqual([...WAITING, 'old']);
     expect((await queue.depths()).polls).toBe(4);
-    const handled = await firstHandedOut(queue, 4);
-    expect(handled.slice(0, 3).sort()).toEqual(waiting);
+    return { handled: await firstHandedOut(queue, 4), retried };
+  }
+  const WAITING = ['new1', 'new2', 'new3'];
+
+  it('keeps a backlog queued past requeueAfterMs behind a feed due again: waiting is not lost work', async () => {
+    const { handled, retried } = await backlogAndDueAgain(3_600);
+    expect(retried).toEqual([]);
+    expect(handled[0]).toBe('old');
+    expect(handled.slice(1).sort()).toEqual(WAITING);
+  });
+
+  it('raises a job waiting longer than the poll period to the feeds due again, oldest first, so none waits for ever', async () => {
+    // pollStarveSeconds 0: the backlog's jobs, made before the replanning, have waited long enough.
+    const { handled } = await backlogAndDueAgain(0);
+    expect(handled.slice(0, 3).sort()).toEqual(WAITING);
     expect(handled[3]).toBe('old');
   });
 

@@ -63,14 +63,17 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
         // SKIP LOCKED: two planners at once (a tick claimed late, a manual run) split the feeds, never share one.
         // Due: not queued, or queued long ago, or leased by a worker whose lease ended a while
         // ago (requeueAfterMs: it died elsewhere, or hung; a merely slow save gets that long to
-        // commit). Lost work first: queued before, or leased before; then feeds fetched before, by due time; then new ones.
+        // commit). Lost work first: a lease that ended without a result, or whose holder is dead
+        // (queued_at 0); then feeds fetched before, by due time; then new ones. A feed merely
+        // queued long ago (its job still waiting behind a backlog, or lost) keeps its own place:
+        // as a retry it would put the whole backlog ahead of the feeds due again.
         const rows = await tx.query<{ id: string; retry: boolean; fetched: boolean }>(
           `
-          SELECT id, (queued_at IS NOT NULL OR lease_until IS NOT NULL) AS retry, last_fetch_at IS NOT NULL AS fetched FROM feeds
+          SELECT id, (lease_until IS NOT NULL OR queued_at IS NOT DISTINCT FROM 0) AS retry, last_fetch_at IS NOT NULL AS fetched FROM feeds
           WHERE in_config = 1 AND (next_fetch_at IS NULL OR next_fetch_at <= $1)
             AND (queued_at IS NULL OR queued_at < $2 OR lease_until < $2)
             AND (lease_until IS NULL OR lease_until < $2)
-          ORDER BY (queued_at IS NOT NULL OR lease_until IS NOT NULL) DESC, last_fetch_at IS NULL, next_fetch_at NULLS FIRST, id
+          ORDER BY (lease_until IS NOT NULL OR queued_at IS NOT DISTINCT FROM 0) DESC, last_fetch_at IS NULL, next_fetch_at NULLS FIRST, id
           LIMIT $3
           FOR UPDATE SKIP LOCKED`,
           [now.getTime(), now.getTime() - options.requeueAfterMs, options.limit],
