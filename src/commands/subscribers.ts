@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { listSubscribers, type SubscriberRow } from '../digest/list-subscribers.ts';
 import { readBounce } from '../digest/read-bounce.ts';
-import { isStoreBusy } from '../storage/store.ts';
+import { isStoreBusy, isStoreTransient } from '../storage/store.ts';
 import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { UsageError } from '../errors.ts';
@@ -235,8 +235,8 @@ async function runReadBounce({ argv, globals, stdout, stderr }: CommandContext):
     });
   } catch (error) {
     // The MTA keeps the message and tries again later (sysexits EX_TEMPFAIL): no bounce is lost to a busy database.
-    if (isStoreBusy(error)) {
-      stderr.write(`subscribers bounce: the database is busy; try again later (exit 75)\n`);
+    if (isStoreTransient(error)) {
+      stderr.write(`subscribers bounce: the database is ${isStoreBusy(error) ? 'busy' : 'unavailable'}; try again later (exit 75)\n`);
       return 75;
     }
     throw error;

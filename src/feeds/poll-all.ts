@@ -7,7 +7,7 @@ import type { Config } from '../config/load.ts';
 import type { Logger } from '../logger.ts';
 import type { Feed, FeedState, PollOutcome } from '../model.ts';
 import { listFeeds } from './list-feeds.ts';
-import { isStoreBusy } from '../storage/store.ts';
+import { isStoreBusy, isStoreTransient } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { runLimited } from '../run-limited.ts';
@@ -150,9 +150,12 @@ async function pollGuarded(feed: Feed, deps: CycleDeps): Promise<PollOutcome> {
       log().warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error), retryAt: outcome.nextFetchAt }, 'feed failed');
     return outcome;
   } catch (err) {
-    if (isStoreBusy(err)) {
-      // Not the feed's fault: nothing is recorded on it, so it is simply due again next cycle.
-      log().warn({ err }, 'database busy; feed left for the next cycle');
+    if (isStoreTransient(err)) {
+      // Not the feed's fault (locked, or PostgreSQL restarting): nothing is recorded on it, so it is simply due again next cycle.
+      log().warn(
+        { err },
+        isStoreBusy(err) ? 'database busy; feed left for the next cycle' : 'database unavailable; feed left for the next cycle',
+      );
       return { kind: 'skipped', reason: 'busy', until: deps.now() };
     }
     log().error({ err, url: redactUrl(feed.url) }, 'feed poll crashed');
@@ -169,8 +172,11 @@ async function unlessBusy<T>(deps: CycleDeps, what: string, write: () => Promise
   try {
     return await write();
   } catch (err) {
-    if (!isStoreBusy(err)) throw err;
-    deps.logger.warn({ err, what }, 'database busy; left for the next cycle');
+    if (!isStoreTransient(err)) throw err;
+    deps.logger.warn(
+      { err, what },
+      isStoreBusy(err) ? 'database busy; left for the next cycle' : 'database unavailable; left for the next cycle',
+    );
     return fallback;
   }
 }

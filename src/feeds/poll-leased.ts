@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { Feed, PollOutcome } from '../model.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { isOwnerDead } from '../storage/process-owner.ts';
-import { LostLeaseError, isStoreBusy, type ClusterStore, type Store } from '../storage/store.ts';
+import { LostLeaseError, isStoreTransient, type ClusterStore, type Store } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
 
 /** What one leased poll did, for the worker's log and metrics. */
@@ -54,7 +54,9 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
       log().warn({ err }, 'feed lease taken over while polling; this result is dropped');
       return { kind: 'lost-lease' };
     }
-    if (isStoreBusy(err)) throw err; // the job fails; the planner queues the feed again
+    // Busy, or PostgreSQL restarting: not the feed's failure (no backoff recorded on it). The job
+    // fails; the feed is queued again once its lease is released or has expired.
+    if (isStoreTransient(err)) throw err;
     log().error({ err }, 'feed poll crashed');
     const error = `internal error: ${(err as Error).message}`;
     const nextFetchAt = new Date(deps.now().getTime() + 3600_000);

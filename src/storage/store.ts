@@ -424,6 +424,25 @@ export function isStoreBusy(error: unknown): boolean {
   return /^SQLITE_(BUSY|LOCKED)/.test(code) || code === '40001' || code === '40P01' || code === '55P03';
 }
 
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const DEAD_CONNECTION = /^(Connection terminated|Client has encountered a connection error|Connection ended unexpectedly)/;
+
+/**
+ * True when a store call failed because the database could not be reached or ended the
+ * connection: PostgreSQL restarting, failing over or shutting down (SQLSTATE class 08, and 57P01
+ * admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), node-postgres's errors for a
+ * dead connection, socket errors. Nothing is wrong with the work: as with a busy store, it is
+ * left for later, and must not be recorded as the feed's (or the message's) failure.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^(08|57P0[123])/.test(code) || SOCKET_ERRORS.has(code))) return true;
+  return typeof message === 'string' && DEAD_CONNECTION.test(message);
+}
+
+/** Busy or unavailable: the store could not do the work now, through no fault of the work; retry later. */
+export const isStoreTransient = (error: unknown): boolean => isStoreBusy(error) || isStoreUnavailable(error);
+
 /** Where the data lives: a SQLite file (the embedded default) or a PostgreSQL database. */
 export type StoreTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 

@@ -436,10 +436,14 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
    */
   let maxKeyLocks: Promise<number> | undefined;
   async function lockKeys(tx: Sql, wanted: ReadonlySet<number>, held: Set<number>): Promise<Set<number> | 'all'> {
+    // Read once; a failed read (the server restarting) is not kept, or every later save would fail on it.
     maxKeyLocks ??= (async () => {
       const [row] = await db.query<{ max_locks_per_transaction: string }>('SHOW max_locks_per_transaction');
       return Math.max(0, Number(row?.max_locks_per_transaction ?? 64) - LOCKS_OWN_WRITES_TAKE);
-    })();
+    })().catch((error: unknown) => {
+      maxKeyLocks = undefined;
+      throw error;
+    });
     if (wanted.size > (await maxKeyLocks)) {
       // Holding the shared mode, wait for the exclusive one: two such saves would deadlock
       // (PostgreSQL detects it and fails one), rarer than rare at this size.
