@@ -43,6 +43,8 @@ export interface RunAnalysis {
   beforeDue: string[];
   /** Due → request start, ms, for every request after a feed's first. */
   lagsMs: number[];
+  /** The due time (ms) of each of lagsMs, in the same order. */
+  duesMs: number[];
   /** Requests after a feed's first whose due time the sampler had not seen. */
   unknownDue: number;
   /**
@@ -90,6 +92,7 @@ export function analyzeRun(
   const overlaps: string[] = [];
   const beforeDue: string[] = [];
   const lagsMs: number[] = [];
+  const duesMs: number[] = [];
   let unknownDue = 0;
   let firstRoundEndMs = 0;
   for (const [feed, requests] of byFeed) {
@@ -115,6 +118,7 @@ export function analyzeRun(
         );
       const dueMs = cycleMs === null ? nextFetchAt : Math.ceil(nextFetchAt / cycleMs) * cycleMs;
       lagsMs.push(Math.max(0, request.startMs - dueMs));
+      duesMs.push(dueMs);
     }
   }
   const recoveries = kills.map((kill) => {
@@ -145,6 +149,7 @@ export function analyzeRun(
     overlaps,
     beforeDue,
     lagsMs,
+    duesMs,
     unknownDue,
     recoveries,
   };

@@ -64,6 +64,9 @@ export function observePostgres(url: string, schema: string) {
   const withSchema = new URL(url);
   withSchema.searchParams.set('options', `-c search_path=${schema}`);
   const pool = new pg.Pool({ connectionString: withSchema.href, max: 2, application_name: 'columnwire-bench' });
+  // An idle connection the server drops (the restart run) is an 'error' on the pool: the pool
+  // discards it and connects anew for the next query; unhandled, it would end the bench.
+  pool.on('error', () => {});
   const sightings = new Map<number, Sighting[]>();
   let sinceMs = 0;
   const one = async <T>(sql: string, values: unknown[] = []) => (await pool.query<T & pg.QueryResultRow>(sql, values)).rows;

@@ -2,7 +2,8 @@
  * One run of the scale bench: a fresh store (a PostgreSQL schema, or an SQLite data folder), the
  * fleet reset to a new t0 and a new request log, the `columnwire run` processes of the plan started
  * together, the feed rows and every process's CPU sampled each second, workers killed with
- * SIGKILL (and restarted) when the plan says so, then a graceful stop and the evidence gathered.
+ * SIGKILL (and restarted) and the PostgreSQL server restarted when the plan says so, then a
+ * graceful stop and the evidence gathered.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,8 @@ export interface RunPlan {
   schedulers: number;
   /** Workers killed with SIGKILL during the run (each restarted half a second later). */
   kills: number;
+  /** PostgreSQL restarts during the run (`pg_ctl restart -m fast`; needs RunContext.restartPostgres). */
+  restarts: number;
 }
 
 /** What every run shares. */
@@ -39,6 +42,23 @@ export interface RunContext {
   runMs: number;
   periodMs: number;
   tickSeconds: number;
+  /** Restarts the PostgreSQL server `databaseUrl` is on (a throwaway cluster of the bench's own); returns when it accepts connections again. */
+  restartPostgres?: () => void;
+}
+
+/** Feeds due this long after a restart returned count as due across it. */
+export const RESTART_WINDOW_MS = 30_000;
+
+/**
+ * One PostgreSQL restart: when `pg_ctl restart` began and returned; when the bench first saw a
+ * fetch begun after it committed (its feed row's last_fetch_at), or null when none did; and the
+ * due→fetch lags of the fetches due from its start to RESTART_WINDOW_MS after it returned.
+ */
+export interface Restart {
+  startMs: number;
+  endMs: number;
+  firstCommitSeenMs: number | null;
+  lagsMs: number[];
 }
 
 export interface RunResult {
@@ -65,6 +85,7 @@ export interface RunResult {
   ticks: { claimed: number; expected: number; duplicates: number } | null;
   /** PostgreSQL only: poll jobs pg-boss made, and its job + archive tables' size. */
   pollJobs: { jobs: number; bytes: number } | null;
+  restarts: Restart[];
 }
 
 /** A feed whose next fetch is this far past at the end counts as overdue (planner requeue after 30 s, ticks, margin). */
@@ -123,9 +144,13 @@ export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunRe
   const killEveryMs = plan.kills > 0 ? (context.runMs - 20_000) / plan.kills : Infinity;
   const random = streamFor(context.seed, 'kills', plan.name);
   let nextKillAt = startMs + 10_000;
+  const restarted: Array<{ startMs: number; endMs: number }> = [];
+  const restartEveryMs = plan.restarts > 0 && context.restartPostgres ? context.runMs / (plan.restarts + 1) : Infinity;
+  let nextRestartAt = startMs + restartEveryMs;
   for (let second = 0; Date.now() < endAt; second++) {
     await observer.sample();
-    if (postgres && second % 2 === 0) for (const pid of await postgres.backendPids()) sampler.track(pid, 'postgres');
+    // Across a restart the backends change (and asking fails while the server is down).
+    if (postgres && second % 2 === 0) for (const pid of await postgres.backendPids().catch(() => [])) sampler.track(pid, 'postgres');
     sampler.sample();
     const atMs = Date.now();
     cpuSeries.push({ atMs, columnwireMs: sampler.cpuMs('worker') + sampler.cpuMs('scheduler'), postgresMs: sampler.cpuMs('postgres') });
@@ -144,6 +169,12 @@ export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunRe
       nextKillAt += killEveryMs;
       await sleep(500);
       start('worker');
+    }
+    if (context.restartPostgres && restarted.length < plan.restarts && atMs >= nextRestartAt) {
+      const began = Date.now();
+      context.restartPostgres();
+      restarted.push({ startMs: began, endMs: Date.now() });
+      nextRestartAt += restartEveryMs;
     }
     await sleep(Math.max(0, atMs + 1_000 - Date.now()));
   }
@@ -183,7 +214,40 @@ export async function runPlan(plan: RunPlan, context: RunContext): Promise<RunRe
     pollJobs = await postgres.pollJobs(queueSchema).catch(() => null);
   }
   await observer.close();
-  return { plan, startMs, endMs, analysis, log, cpuSeries, peakRssMb, fleet, stories, unstored, overdue, problems, kills, ticks, pollJobs };
+  // The earliest of many (a spread of 100,000 arguments would overflow the stack).
+  const earliest = (values: Iterable<number>): number | null => {
+    let min: number | null = null;
+    for (const value of values) if (min === null || value < min) min = value;
+    return min;
+  };
+  const sightings = [...observer.sightings.values()].flat();
+  const restarts = restarted.map(({ startMs: began, endMs: back }): Restart => ({
+    startMs: began,
+    endMs: back,
+    firstCommitSeenMs: earliest(sightings.filter((sighting) => sighting.lastFetchAtMs >= back).map((sighting) => sighting.seenAtMs)),
+    lagsMs: analysis.lagsMs.filter((_, index) => {
+      const dueMs = analysis.duesMs[index]!;
+      return dueMs >= began && dueMs <= back + RESTART_WINDOW_MS;
+    }),
+  }));
+  return {
+    plan,
+    startMs,
+    endMs,
+    analysis,
+    log,
+    cpuSeries,
+    peakRssMb,
+    fleet,
+    stories,
+    unstored,
+    overdue,
+    problems,
+    kills,
+    ticks,
+    pollJobs,
+    restarts,
+  };
 }
 
 /** Cumulative CPU at `atMs`, read from the series (the sample at or just after it). */

@@ -5,12 +5,14 @@
  * duplicates, a request log as ground truth). Runs in turn, each on a fresh store, for the same
  * time: SQLite in one `columnwire run` (the baseline), then PostgreSQL with 1, 2 and 4
  * `--roles worker` processes and one `--roles scheduler`, then 2 workers with one killed by
- * SIGKILL (and restarted) every so often under 3 schedulers. PostgreSQL is the server on
+ * SIGKILL (and restarted) every so often under 3 schedulers, then 2 workers while the PostgreSQL
+ * server is restarted (`pg_ctl restart -m fast`) on a throwaway cluster of the bench's own
+ * (started from the installed binaries, as the test suite does). PostgreSQL is otherwise the server on
  * 127.0.0.1:5432 (BENCH_SCALE_PG_URL overrides): the bench makes its own database
  * columnwire_bench_<pid> and drops it at the end.
  *
  * Knobs: `--scale-feeds N` or BENCH_SCALE_FEEDS (default 20,000), BENCH_SCALE_SECONDS per run
- * (default 240), BENCH_SCALE_PERIOD_MINUTES (poll.schedule's period, so each feed's own period:
+ * (default 240), BENCH_SCALE_RESTARTS (PostgreSQL restarts in the pg-restart run, default 2, evenly spaced), BENCH_SCALE_PERIOD_MINUTES (poll.schedule's period, so each feed's own period:
  * default 1), BENCH_SCALE_CONCURRENCY (poll.concurrency of every process, default 32: a worker's
  * job loops), BENCH_SCALE_KILLS (default 6), BENCH_SCALE_SEED, BENCH_SCALE_RUNS (a comma list of run
  * names, to run fewer), BENCH_SCALE_KEEP=1 keeps the scratch folder (request logs, process logs).
@@ -27,6 +29,7 @@ import { printScaleReport } from './scale-report.ts';
 import { runDigestScale } from './scale-digest.ts';
 import { runPlan, type RunPlan, type RunResult } from './scale-run.ts';
 import { startChild } from './serve-child.ts';
+import { clusterBinaries, startThrowawayCluster } from '../tests/helpers/postgres-server.ts';
 import { fmt } from './measure.ts';
 
 const TICK_SECONDS = 2;
@@ -40,12 +43,12 @@ const envInteger = (name: string, fallback: number, min: number, max: number): n
 };
 
 /** The runs, in order; BENCH_SCALE_RUNS picks some by name. */
-function plans(kills: number): RunPlan[] {
+function plans(kills: number, restarts: number): RunPlan[] {
   const all: RunPlan[] = [
-    { name: 'sqlite', label: 'SQLite, 1 process (run)', mode: 'sqlite', workers: 0, schedulers: 0, kills: 0 },
-    { name: 'pg-1w', label: 'PostgreSQL, 1 worker + 1 scheduler', mode: 'postgres', workers: 1, schedulers: 1, kills: 0 },
-    { name: 'pg-2w', label: 'PostgreSQL, 2 workers + 1 scheduler', mode: 'postgres', workers: 2, schedulers: 1, kills: 0 },
-    { name: 'pg-4w', label: 'PostgreSQL, 4 workers + 1 scheduler', mode: 'postgres', workers: 4, schedulers: 1, kills: 0 },
+    { name: 'sqlite', label: 'SQLite, 1 process (run)', mode: 'sqlite', workers: 0, schedulers: 0, kills: 0, restarts: 0 },
+    { name: 'pg-1w', label: 'PostgreSQL, 1 worker + 1 scheduler', mode: 'postgres', workers: 1, schedulers: 1, kills: 0, restarts: 0 },
+    { name: 'pg-2w', label: 'PostgreSQL, 2 workers + 1 scheduler', mode: 'postgres', workers: 2, schedulers: 1, kills: 0, restarts: 0 },
+    { name: 'pg-4w', label: 'PostgreSQL, 4 workers + 1 scheduler', mode: 'postgres', workers: 4, schedulers: 1, kills: 0, restarts: 0 },
     {
       name: 'pg-kills',
       label: `PostgreSQL, 2 workers + 3 schedulers, ${kills} kill -9`,
@@ -53,6 +56,16 @@ function plans(kills: number): RunPlan[] {
       workers: 2,
       schedulers: 3,
       kills,
+      restarts: 0,
+    },
+    {
+      name: 'pg-restart',
+      label: `PostgreSQL, 2 workers + 1 scheduler, ${restarts} PostgreSQL restarts`,
+      mode: 'postgres',
+      workers: 2,
+      schedulers: 1,
+      kills: 0,
+      restarts,
     },
   ];
   const wanted = wantedRuns();
@@ -82,11 +95,43 @@ function configYaml(ports: readonly number[], feeds: number, periodMinutes: numb
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Runs `body` against a database on a PostgreSQL server of the bench's own (a throwaway cluster,
+ * as the test suite starts one), so that it can be restarted; the cluster is removed after.
+ */
+async function withOwnCluster<T>(
+  body: (own: { databaseUrl: string; createSchema(schema: string): Promise<void>; restartPostgres(): void }) => Promise<T>,
+): Promise<T> {
+  const cluster = await startThrowawayCluster();
+  try {
+    const databaseUrl = Object.assign(new URL(cluster.adminUrl), { pathname: '/columnwire_bench' }).href;
+    // Short-lived clients: one left open would see the restart as an error.
+    const once = async (url: string, sql: string) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
+    };
+    await once(cluster.adminUrl, 'CREATE DATABASE columnwire_bench');
+    return await body({
+      databaseUrl,
+      createSchema: (schema) => once(databaseUrl, `CREATE SCHEMA ${schema}`),
+      restartPostgres: () => cluster.restart(),
+    });
+  } finally {
+    cluster.stop();
+  }
+}
+
 /** Runs the scale bench over `feeds` feeds; sets process.exitCode to 1 when a correctness check fails. */
 export async function runScaleBench(feeds: number): Promise<void> {
   const runMs = envInteger('BENCH_SCALE_SECONDS', 240, 30, 3_600) * 1000;
   const periodMinutes = envInteger('BENCH_SCALE_PERIOD_MINUTES', 1, 1, 30);
   const kills = envInteger('BENCH_SCALE_KILLS', 6, 0, 100);
+  const restarts = envInteger('BENCH_SCALE_RESTARTS', 2, 1, 20);
   const seed = envInteger('BENCH_SCALE_SEED', 12, 0, 2 ** 31);
   const concurrency = envInteger('BENCH_SCALE_CONCURRENCY', 32, 1, 64);
   const digestRecipients = envInteger('BENCH_SCALE_DIGEST_RECIPIENTS', 100_000, 100, 1_000_000);
@@ -135,10 +180,15 @@ export async function runScaleBench(feeds: number): Promise<void> {
     );
     const results: RunResult[] = [];
     try {
-      for (const plan of plans(kills)) {
+      for (const plan of plans(kills, restarts)) {
         if (process.stderr.isTTY) process.stderr.write(`bench: scale run ${plan.name} (${runMs / 1000} s)\n`);
         try {
-          results.push(await runPlan(plan, context));
+          if (plan.restarts === 0) results.push(await runPlan(plan, context));
+          else if (clusterBinaries()) results.push(await withOwnCluster((own) => runPlan(plan, { ...context, ...own })));
+          else
+            console.log(
+              `not run: ${plan.name}: no PostgreSQL binaries to start a server of the bench's own (Debian: apt-get install postgresql)`,
+            );
         } catch (error) {
           // One broken run does not hide the others' figures; it fails the bench.
           console.log(`FAIL ${plan.name}: the run broke off: ${(error as Error).stack ?? String(error)}`);
