@@ -25,8 +25,8 @@ export interface JobQueue {
   /**
    * Adds one poll job per feed inside `sql` (the planner's transaction): they commit with its
    * marks. A feed already queued is not added twice. The jobs of `retries` (lost work) are taken
-   * before every other waiting job, then those of `dueAgain` (feeds on their clocks) and any
-   * waiting past QueueLimits.pollStarveSeconds, then the rest.
+   * before every other waiting job, then those of `dueAgain` (feeds on their clocks) and a few
+   * of those waiting past QueueLimits.pollStarveSeconds, then the rest.
    */
   enqueuePolls(sql: QueueSql, feedIds: readonly string[], retries?: ReadonlySet<string>, dueAgain?: ReadonlySet<string>): Promise<void>;
   /** Adds one job per range of a digest run (a range already queued is not added twice). */
@@ -49,9 +49,9 @@ export interface QueueLimits {
   digestExpireSeconds: number;
   /**
    * A poll job of a feed never fetched that has waited this long (the poll period: every feed
-   * should have been fetched once by then) is raised to the priority of feeds due again, so a
-   * steady stream of those never starves it; sooner, it would put a cold start's whole backlog
-   * ahead of them.
+   * should have been fetched once by then) is raised to the priority of feeds due again, a few
+   * at a time, so a steady stream of those never starves it; sooner, or all at once, it would
+   * put a cold start's whole backlog ahead of them.
    */
   pollStarveSeconds: number;
 }

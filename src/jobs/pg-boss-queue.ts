@@ -25,6 +25,8 @@ const POLL_QUEUE = 'columnwire-poll';
 const DIGEST_QUEUE = 'columnwire-digest';
 /** pg-boss's own tables live in this schema (env COLUMNWIRE_QUEUE_SCHEMA), apart from columnwire's. */
 export const DEFAULT_QUEUE_SCHEMA = 'columnwire_jobs';
+/** Never-fetched feeds' jobs raised to the due-again priority per planner batch, once past QueueLimits.pollStarveSeconds. */
+const STARVED_PER_PLAN = 100;
 /** Our index on pg-boss's job table, in the order its fetch reads waiting jobs (see the header). */
 const FETCH_INDEX = 'columnwire_job_fetch';
 
@@ -120,12 +122,18 @@ export async function createPgBossQueue(
           [POLL_QUEUE, [...retries]],
         );
       }
-      // Feeds due again go before feeds never fetched; one of those waiting a whole poll period
-      // joins them (oldest first), so it never waits for ever. Raising it at requeueAfterMs
-      // instead put a cold start's backlog ahead of every feed due again (lag p99 159 s, measured).
+      // Feeds due again go before feeds never fetched; those waiting a whole poll period join
+      // them, oldest first, a few each time (STARVED_PER_PLAN), so none waits for ever and a
+      // backlog older than a period never goes ahead of the feeds due again all at once (raising
+      // every waiting job at requeueAfterMs did: lag p99 159 s, measured). SKIP LOCKED: another
+      // planner raising at once takes other jobs instead of waiting for (or deadlocking with) it.
+      // The CTE runs once: as an IN (subquery) it may run again per row, raising past the LIMIT.
       await sql.executeSql(
-        `UPDATE ${jobs} SET priority = 1 WHERE name = $1 AND state = 'created' AND priority < 1 AND created_on < now() - make_interval(secs => $2)`,
-        [POLL_QUEUE, limits.pollStarveSeconds],
+        `WITH starved AS MATERIALIZED (
+           SELECT id FROM ${jobs} WHERE name = $1 AND state = 'created' AND priority < 1 AND created_on < now() - make_interval(secs => $2)
+           ORDER BY created_on, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+         UPDATE ${jobs} AS job SET priority = 1 FROM starved WHERE job.name = $1 AND job.id = starved.id`,
+        [POLL_QUEUE, limits.pollStarveSeconds, STARVED_PER_PLAN],
       );
     },
     async enqueueDigestRanges(jobs) {

@@ -424,20 +424,37 @@ export function isStoreBusy(error: unknown): boolean {
   return /^SQLITE_(BUSY|LOCKED)/.test(code) || code === '40001' || code === '40P01' || code === '55P03';
 }
 
-const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+// ENOTFOUND too: a running cluster's database host vanishes from DNS while its container restarts.
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 const DEAD_CONNECTION = /^(Connection terminated|Client has encountered a connection error|Connection ended unexpectedly)/;
 
 /**
  * True when a store call failed because the database could not be reached or ended the
  * connection: PostgreSQL restarting, failing over or shutting down (SQLSTATE class 08, and 57P01
- * admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), node-postgres's errors for a
- * dead connection, socket errors. Nothing is wrong with the work: as with a busy store, it is
- * left for later, and must not be recorded as the feed's (or the message's) failure.
+ * admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), out of connection slots
+ * (53300, as a fleet reconnects at once), node-postgres's errors for a dead connection, socket
+ * and DNS errors; also when such an error is the `cause` of ours (opening the store wraps it).
+ * Nothing is wrong with the work: as with a busy store, it is left for later, and must not be
+ * recorded as the feed's (or the message's) failure. A wrong password (28P01) or a missing
+ * database (3D000) is not this: retrying cannot help.
  */
 export function isStoreUnavailable(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (/^(08|57P0[123])/.test(code) || SOCKET_ERRORS.has(code))) return true;
-  return typeof message === 'string' && DEAD_CONNECTION.test(message);
+  for (let at = error, depth = 0; at !== null && at !== undefined && depth < 5; depth++) {
+    const { code, message, cause } = at as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string' && (/^(08|57P0[123]|53300$)/.test(code) || SOCKET_ERRORS.has(code))) return true;
+    if (typeof message === 'string' && DEAD_CONNECTION.test(message)) return true;
+    at = cause;
+  }
+  return false;
 }
 
 /** Busy or unavailable: the store could not do the work now, through no fault of the work; retry later. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readBounce } from '../../src/digest/read-bounce.ts';
 import { column, startDigestApp } from '../helpers/digest-app.ts';
+import { closedPortUrl } from '../helpers/feed-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { smtpServerForTest } from '../helpers/smtp-server.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -292,6 +293,17 @@ describe('columnwire subscribers bounce', () => {
     // The bounced copies are recorded as failed, with the report's reason.
     const deliveries = await digestApp.app.store.deliveries((await digestApp.app.store.latestDigestRun('daily'))!.id - 1);
     expect(deliveries.find((delivery) => delivery.address === 'gone@example.org')).toMatchObject({ status: 'failed' });
+  }, 60_000);
+
+  it('exits 75 (try again later) when PostgreSQL cannot be reached, so the MTA keeps the report', async () => {
+    const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: gone@example.org\n` });
+    const down = (await closedPortUrl('/columnwire')).replace(/^http:/, 'postgres:');
+    const result = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'bounce'], {
+      input: postfixDsn([['gone@example.org', 'failed', '5.1.1', 'smtp; 550 5.1.1 no such user']]),
+      env: { COLUMNWIRE_DATABASE_URL: down },
+    });
+    expect(result.stderr).toContain('subscribers bounce: the database is unavailable; try again later (exit 75)');
+    expect(result.code).toBe(75);
   }, 60_000);
 
   it('answers a message that is no DSN with exit 0 and records nothing; a missing file is exit 2', async () => {

@@ -269,6 +269,35 @@ describe('the postgres cluster store', () => {
     expect(handled[3]).toBe('old');
   });
 
+  it('raises a hundred starving jobs per planner batch, oldest first, not a whole backlog at once', async () => {
+    const location = await backend.newLocation();
+    const [store] = await processes(1);
+    const backlog = Array.from({ length: 160 }, (_, index) => `new${String(index).padStart(3, '0')}`);
+    await store!.syncFeeds(backlog.map((id) => feed(id)));
+    const queue = await pollQueue(location, 3_600, 0);
+    const enqueue = (sql: QueueSql, ids: string[], retries: ReadonlySet<string>, dueAgain: ReadonlySet<string>) =>
+      queue.enqueuePolls(sql, ids, retries, dueAgain);
+    // Thirty jobs made first, the rest after (planned in id order).
+    await store!.planPolls(NOW, { limit: 30, requeueAfterMs: 600_000 }, enqueue);
+    await store!.planPolls(NOW, { limit: 200, requeueAfterMs: 600_000 }, enqueue);
+    const client = new pg.Client({ connectionString: inject('postgresUrl') });
+    await client.connect();
+    onTestFinished(() => client.end());
+    const raised = async () =>
+      (
+        await client.query<{ singleton_key: string }>(
+          `SELECT singleton_key FROM "${location}_jobs".job WHERE name = 'columnwire-poll' AND state = 'created' AND priority = 1 ORDER BY singleton_key`,
+        )
+      ).rows.map((row) => row.singleton_key);
+    // With pollStarveSeconds 0 a job made in an earlier transaction is starving: the second batch raised the first thirty.
+    expect(await raised()).toEqual(backlog.slice(0, 30));
+    // Planned again past requeueAfterMs, their jobs still waiting: a hundred more, then the rest.
+    await store!.planPolls(at(700_000), { limit: 200, requeueAfterMs: 600_000 }, enqueue);
+    expect(await raised()).toHaveLength(130);
+    await store!.planPolls(at(1_400_000), { limit: 200, requeueAfterMs: 600_000 }, enqueue);
+    expect(await raised()).toEqual(backlog);
+  });
+
   it('leases a feed to one worker; a second is refused until it is released or expires', async () => {
     const [one, two] = await processes(2);
     await one!.syncFeeds([feed('a')]);

@@ -8,7 +8,8 @@ import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { FeedSource } from '../../src/model.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
-import { postgresBackend as backend } from '../helpers/store-backends.ts';
+import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
+import { postgresBackend as backend, schemaUrl } from '../helpers/store-backends.ts';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const feed = (id: string): FeedSource => ({ id, url: `https://${id}.example.com/feed`, title: null, outlet: null, tags: [] });
@@ -269,5 +270,16 @@ describe('the postgres store under concurrent writers', () => {
   it('refuses backup with the pg_dump way to do it', async () => {
     const [store] = await processes(1);
     await expect(store!.backup('/tmp/never-written.db')).rejects.toThrow(/pg_dump/);
+  });
+
+  it('finishes first saves that hold every connection of the pool (the lock budget is read on the save’s own connection)', async () => {
+    // A fresh process has not read max_locks_per_transaction yet; read through the pool, each
+    // save waited for a connection that only another save (waiting the same way) could free.
+    const store = await createPostgresStore(schemaUrl(await backend.newLocation()), { maxConnections: 2 });
+    onTestFinished(() => store.close());
+    await store.syncFeeds([feed('p'), feed('q')]);
+    const saves = ['p', 'q'].map((id) => store.saveFetched(id, normalizeItems([item({ id: `${id}-1` })], NOW), state(id), NOW, null));
+    await expect(Promise.all(saves)).resolves.toHaveLength(2);
+    expect(await store.countStories()).toBe(2);
   });
 });

@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { openPostgres } from '../../src/storage/postgres/database.ts';
 import { isStoreBusy, isStoreTransient, isStoreUnavailable } from '../../src/storage/store.ts';
 import { closedPortUrl, serveBody, serveForTest } from '../helpers/feed-server.ts';
 import { rssFeed, startPollApp } from '../helpers/poll-app.ts';
@@ -60,6 +61,19 @@ describe('store errors', () => {
       expect(isStoreTransient(error)).toBe(false);
     }
     expect(isStoreTransient(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))).toBe(true);
+    // Opening the store wraps what failed (PostgresError, its cause): the cause decides.
+    const down = (await closedPortUrl('/db')).replace(/^http:/, 'postgres:');
+    const opening = await rejection(openPostgres(down));
+    expect(String(opening)).toMatch(/cannot use the PostgreSQL database/);
+    expect(isStoreUnavailable(opening)).toBe(true);
+    // A database that does not exist, a wrong password: retrying cannot help.
+    const missing = await rejection(
+      openPostgres(Object.assign(new URL(inject('postgresUrl')), { pathname: '/no_such_database_here' }).href),
+    );
+    expect(isStoreUnavailable(missing)).toBe(false);
+    expect(isStoreUnavailable({ code: '28P01' })).toBe(false);
+    // Out of connection slots (a fleet reconnecting at once), a host gone from DNS while its container restarts.
+    for (const code of ['53300', 'ENOTFOUND', 'EAI_AGAIN']) expect(isStoreUnavailable({ code }), code).toBe(true);
     expect(isStoreUnavailable({ code: '57P04' })).toBe(false); // the database was dropped: not coming back
   });
 

@@ -436,9 +436,11 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
    */
   let maxKeyLocks: Promise<number> | undefined;
   async function lockKeys(tx: Sql, wanted: ReadonlySet<number>, held: Set<number>): Promise<Set<number> | 'all'> {
-    // Read once; a failed read (the server restarting) is not kept, or every later save would fail on it.
+    // Read once, on the save's own connection (through the pool it could wait for ever for a
+    // connection while every one is a save waiting here); a failed read (the server restarting)
+    // is not kept, or every later save would fail on it.
     maxKeyLocks ??= (async () => {
-      const [row] = await db.query<{ max_locks_per_transaction: string }>('SHOW max_locks_per_transaction');
+      const [row] = await tx.query<{ max_locks_per_transaction: string }>('SHOW max_locks_per_transaction');
       return Math.max(0, Number(row?.max_locks_per_transaction ?? 64) - LOCKS_OWN_WRITES_TAKE);
     })().catch((error: unknown) => {
       maxKeyLocks = undefined;
