@@ -434,19 +434,16 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
    * then the key locks in one order (no two saves wait for each other), or the story write
    * lock exclusively past the server's budget (LOCKS_OWN_WRITES_TAKE). Returns the key locks now held, or 'all'.
    */
-  let maxKeyLocks: Promise<number> | undefined;
+  let maxKeyLocks: number | undefined;
   async function lockKeys(tx: Sql, wanted: ReadonlySet<number>, held: Set<number>): Promise<Set<number> | 'all'> {
-    // Read once, on the save's own connection (through the pool it could wait for ever for a
-    // connection while every one is a save waiting here); a failed read (the server restarting)
-    // is not kept, or every later save would fail on it.
-    maxKeyLocks ??= (async () => {
+    // Read on the save's own connection (through the pool it could wait for ever for a
+    // connection while every one is a save waiting here), by each of the first saves, then kept;
+    // a failed read (the server restarting) fails that save alone and is not kept.
+    if (maxKeyLocks === undefined) {
       const [row] = await tx.query<{ max_locks_per_transaction: string }>('SHOW max_locks_per_transaction');
-      return Math.max(0, Number(row?.max_locks_per_transaction ?? 64) - LOCKS_OWN_WRITES_TAKE);
-    })().catch((error: unknown) => {
-      maxKeyLocks = undefined;
-      throw error;
-    });
-    if (wanted.size > (await maxKeyLocks)) {
+      maxKeyLocks = Math.max(0, Number(row?.max_locks_per_transaction ?? 64) - LOCKS_OWN_WRITES_TAKE);
+    }
+    if (wanted.size > maxKeyLocks) {
       // Holding the shared mode, wait for the exclusive one: two such saves would deadlock
       // (PostgreSQL detects it and fails one), rarer than rare at this size.
       await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
