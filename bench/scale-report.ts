@@ -244,6 +244,5 @@ export function printScaleReport(results: readonly RunResult[], setup: { feeds: 
     );
   }
   if (!results.some((result) => result.plan.restarts > 0)) console.log('not measured: PostgreSQL restarted mid-run (the pg-restart run)');
-  console.log('not measured here: a digest to many subscribers with kills (BENCH_SCALE_RUNS=digest)');
   return checks.every(([ok]) => ok);
 }
