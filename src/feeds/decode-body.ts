@@ -7,26 +7,47 @@
  * served as application/xml would otherwise come out full of U+FFFD).
  */
 
+import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
+
 const XML_DECLARATION_ENCODING = /^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']/;
 const CONTENT_TYPE_CHARSET = /charset\s*=\s*["']?([A-Za-z0-9._:-]+)/i;
 
-/** Decodes raw body bytes to a string, honouring BOM, XML declaration and Content-Type; never throws. */
-export function decodeBody(bytes: Uint8Array, contentType: string | null): string {
-  const bom = sniffBom(bytes);
-  if (bom) return decodeWith(bom.encoding, bytes.subarray(bom.length));
-  const declared = sniffXmlDeclaration(bytes) ?? sniffContentType(contentType);
-  return stripBom(declared ? decodeWith(declared, bytes) : decodeUndeclared(bytes));
+/** How a body decodes: its encoding (a WHATWG name) and the byte-order mark to skip. */
+export interface BodyEncoding {
+  encoding: string;
+  bomLength: number;
 }
 
-// Made once: a TextDecoder costs more to make than a feed costs to decode.
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Decodes raw body bytes to a string, honouring BOM, XML declaration and Content-Type; never throws. */
+export function decodeBody(bytes: Uint8Array, contentType: string | null): string {
+  const { encoding, bomLength } = bodyEncoding(bytes, contentType);
+  return decodeText(encoding, bytes.subarray(bomLength));
+}
 
-function decodeUndeclared(bytes: Uint8Array): string {
-  try {
-    return STRICT_UTF8.decode(bytes);
-  } catch {
-    return decodeWith('windows-1252', bytes);
-  }
+/** The encoding decodeBody reads `bytes` in. */
+export function bodyEncoding(bytes: Uint8Array, contentType: string | null): BodyEncoding {
+  const bom = sniffBom(bytes);
+  if (bom) return { encoding: bom.encoding, bomLength: bom.length };
+  const declared = sniffXmlDeclaration(bytes) ?? sniffContentType(contentType);
+  return { encoding: declared ?? (isUtf8(bytes) ? 'utf-8' : 'windows-1252'), bomLength: 0 };
+}
+
+/**
+ * Whether every byte below 0x80 of `bytes` is that ASCII character wherever it stands, and a
+ * piece cut out at ASCII markup decodes as that piece of the whole text: UTF-8 that is valid,
+ * and the single-byte encodings. Then markup can be found in the bytes before decoding them.
+ */
+export function isAsciiTransparent(encoding: string, bytes: Uint8Array): boolean {
+  if (encoding === 'utf-8') return isUtf8(bytes);
+  return SINGLE_BYTE.test(encoding);
+}
+
+const SINGLE_BYTE = /^(windows-125\d|iso-8859-\d+|koi8-[ru]|ibm866|macintosh|x-mac-cyrillic)$/;
+
+/** `bytes` (a body past its byte-order mark, or the start of one) decoded from `encoding`, as decodeBody does. */
+export function decodeText(encoding: string, bytes: Uint8Array): string {
+  return stripBom(decodeWith(encoding, bytes));
 }
 
 function sniffBom(bytes: Uint8Array): { encoding: string; length: number } | null {
@@ -76,8 +97,13 @@ function decodeWith(encoding: string, bytes: Uint8Array): string {
       .toString('latin1')
       .replace(C1_CONTROLS, (ch) => WINDOWS_1252_HIGH[ch.charCodeAt(0) - 0x80]!);
   }
-  return new TextDecoder(encoding).decode(bytes);
+  let decoder = decoders.get(encoding);
+  // Made once per encoding: a TextDecoder costs more to make than a feed costs to decode.
+  if (!decoder) decoders.set(encoding, (decoder = new TextDecoder(encoding)));
+  return decoder.decode(bytes);
 }
+
+const decoders = new Map<string, TextDecoder>();
 
 function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -1,7 +1,8 @@
 /**
  * The items a feed's last stored document held, kept with the feed so the next document parses
  * only what is new: most polls bring one new item among fifty known ones. Each entry is the hash
- * of an item's raw text (its XML element as repaired, or its JSON object) with the hashes of what
+ * of an item's raw text (its XML element as repaired, or as its bytes when found in them before
+ * decoding; or its JSON object) with the hashes of what
  * identifies it (its id, canonical link and title key). The digest also names the reading context
  * its items were read under (format, base URL, the feed's author: what reading one item takes from
  * outside it): under another context every item is read again. Pure.
@@ -32,10 +33,13 @@ export interface DigestEntry {
   identities: readonly string[];
 }
 
-const hash = (text: string, chars: number): string => createHash('sha1').update(text).digest('base64url').slice(0, chars);
+const hash = (text: string | Uint8Array, chars: number): string => createHash('sha1').update(text).digest('base64url').slice(0, chars);
 
-/** The hash of one item's raw text (96 bits: a collision would skip an edit). */
-export const rawItemHash = (raw: string): string => hash(raw, 16);
+/**
+ * The hash of one item's raw text (96 bits: a collision would skip an edit): of its UTF-8, so
+ * an item found in the bytes of a UTF-8 document that needed no mending hashes as its text does.
+ */
+export const rawItemHash = (raw: string | Uint8Array): string => hash(raw, 16);
 
 /** An identity's hash: a collision only costs reading the whole document (a crypto digest each was a sixth of the tracking's cost). */
 const quickHash = (text: string): string => stringHash(text).toString(36);

@@ -4,12 +4,20 @@
  * (parse-worker.ts), so its input and output are plain structured-clone data.
  */
 import type { NormalizedItem, ParsedFeed, ParsedFeedMeta } from '../model.ts';
-import { decodeBody } from './decode-body.ts';
+import { bodyEncoding, decodeText, isAsciiTransparent } from './decode-body.ts';
 import { discoverFeedLinks, looksLikeHtml } from './discover-feed.ts';
 import { identitiesOf, readItemDigest, SHARED_ID, sharesIdentity, type DigestEntry } from './item-digest.ts';
 import { DEFAULT_MAX_ITEMS_PER_FEED, keepNewest } from './keep-newest.ts';
 import { hasSomethingToShow, normalizeItems } from './normalize-items.ts';
-import { FeedParseError, parseFeed, parseFeedTracked, type TrackedFeed } from './parse-feed.ts';
+import {
+  FeedParseError,
+  parseFeed,
+  parseFeedTracked,
+  parseFeedTrackedBytes,
+  type DocumentBytes,
+  type KnownItems,
+  type TrackedFeed,
+} from './parse-feed.ts';
 
 /** A document to parse: response bytes (decoded in the worker) or text already decoded. */
 export type ParseInput =
@@ -72,18 +80,18 @@ export type ParseOutcome =
 /** Runs one job; every failure, expected or not, is a `failed` value naming what went wrong. */
 export async function parseDocument(job: ParseJob): Promise<ParseOutcome> {
   try {
+    const document = decodedLazily(job.input);
     const contentType = job.input.kind === 'bytes' ? job.input.contentType : null;
-    const text = job.input.kind === 'bytes' ? decodeBody(job.input.body, contentType) : job.input.text;
-    if (job.discover && job.url !== null && looksLikeHtml(text, contentType)) {
-      return { kind: 'html', feedLinks: discoverFeedLinks(text, job.url) };
+    if (job.discover && job.url !== null && looksLikeHtml(document.head(), contentType)) {
+      return { kind: 'html', feedLinks: discoverFeedLinks(document.text(), job.url) };
     }
     const maxItems = job.maxItems ?? DEFAULT_MAX_ITEMS_PER_FEED;
     let whole: ParsedFeed;
     if (job.normalizeAt && job.tracking) {
-      const tracked = await normalizeTracked(text, job.url, job.tracking, job.normalizeAt, maxItems);
+      const tracked = await normalizeTracked(document, job.url, job.tracking, job.normalizeAt, maxItems);
       if (tracked.kind === 'normalized') return tracked;
       whole = tracked.parsed;
-    } else whole = await parseFeed(text, job.url);
+    } else whole = await parseFeed(document.text(), job.url);
     // Cut before normalizing and before the outcome is copied to the main thread.
     const kept = keepNewest(whole.items, maxItems);
     const parsed = { ...whole, items: kept.items };
@@ -99,6 +107,33 @@ export async function parseDocument(job: ParseJob): Promise<ParseOutcome> {
   }
 }
 
+/** A document decoded only as far as it is read: most changed documents are never decoded whole. */
+interface LazyDocument {
+  /** The whole text (decoded once). */
+  text(): string;
+  /** At least its first HEAD_CHARS characters. */
+  head(): string;
+  /** The document as bytes, when they are ASCII-transparent (decode-body.ts). */
+  bytes(): DocumentBytes | null;
+}
+
+/** What looksLikeHtml reads (discover-feed.ts). */
+const HEAD_CHARS = 4096;
+
+function decodedLazily(input: ParseInput): LazyDocument {
+  if (input.kind === 'text') return { text: () => input.text, head: () => input.text, bytes: () => null };
+  const { encoding, bomLength } = bodyEncoding(input.body, input.contentType);
+  const body = input.body.subarray(bomLength);
+  let whole: string | undefined;
+  const text = (): string => (whole ??= decodeText(encoding, body));
+  return {
+    text,
+    // No character takes more than 4 bytes in any encoding, and a character cut at the end comes out as one U+FFFD.
+    head: () => whole ?? decodeText(encoding, body.subarray(0, HEAD_CHARS * 4 + 4)),
+    bytes: () => (isAsciiTransparent(encoding, body) ? { bytes: body, decode: (cut) => decodeText(encoding, cut), text } : null),
+  };
+}
+
 /**
  * Reads only the items the feed's digest does not know, when that stores what reading them all
  * would (item-digest.ts): no new item identified like a known one, and no known item that shared
@@ -106,7 +141,7 @@ export async function parseDocument(job: ParseJob): Promise<ParseOutcome> {
  * read whole and untracked (more items than the cap, or one the item scan cannot follow).
  */
 async function normalizeTracked(
-  text: string,
+  document: LazyDocument,
   url: string | null,
   tracking: { digest: string | null; salt: string },
   now: Date,
@@ -114,14 +149,19 @@ async function normalizeTracked(
 ): Promise<Extract<ParseOutcome, { kind: 'normalized' }> | { kind: 'whole'; parsed: ParsedFeed }> {
   const digest = readItemDigest(tracking.digest);
   const skippable = { has: (raw: string) => digest?.entries.get(raw)?.includes(SHARED_ID) === false };
-  const known = digest ? { context: digest.context, hashes: skippable } : null;
-  const read = await parseFeedTracked(text, url, { known, salt: tracking.salt, maxItems });
+  const bytes = document.bytes();
+  // Items are found in the bytes when they can be; else in the text decoded whole.
+  const readItems = (known: KnownItems | null): Promise<TrackedFeed> => {
+    const options = { known, salt: tracking.salt, maxItems };
+    return bytes ? parseFeedTrackedBytes(bytes, url, options) : parseFeedTracked(document.text(), url, options);
+  };
+  const read = await readItems(digest ? { context: digest.context, hashes: skippable } : null);
   if (read.itemHashes === null) return { kind: 'whole', parsed: read.parsed };
   const outcome = normalizeRead(read, now);
   const knownEntries = read.knownHashes.map((raw): DigestEntry => ({ raw, identities: digest?.entries.get(raw) ?? [] }));
   if (!sharesIdentity(knownEntries, outcome.tracked.entries)) return { ...outcome, tracked: { ...outcome.tracked, known: knownEntries } };
   // A new item identified like a known one: the store matches them against each other, so all are read.
-  const all = await parseFeedTracked(text, url, { known: null, salt: tracking.salt, maxItems });
+  const all = await readItems(null);
   return all.itemHashes === null ? { kind: 'whole', parsed: all.parsed } : normalizeRead(all, now);
 }
 

@@ -263,16 +263,31 @@ function unwrapDiv(inner: string): string {
 
 /** `<rss:item>` (RSS 1.0), `<atom:feed>` and `<r:rss>` (RSS 2.0) documents read as their unprefixed forms. */
 function stripRootPrefix(xml: string): string {
-  const head = xml.slice(0, 4096);
-  const declarations = head.matchAll(/xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g);
-  for (const [, prefix, uri] of declarations) {
+  for (const prefix of prefixesToStrip(xml.slice(0, 4096))) {
+    xml = xml.replace(new RegExp(`<(/?)${prefix.replace(/\./g, '\\.')}:`, 'g'), '<$1');
+  }
+  return xml;
+}
+
+/** The prefixes stripRootPrefix strips when `head` is the start of the document. */
+function prefixesToStrip(head: string): string[] {
+  const prefixes: string[] = [];
+  for (const [, prefix, uri] of head.matchAll(/xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g)) {
     const rss2 = RSS2_NS.has(uri!);
     if (uri !== RSS1_NS && uri !== ATOM_NS && !rss2) continue;
     if (uri === ATOM_NS && !head.includes(`<${prefix}:feed`)) continue;
     if (rss2 && !head.includes(`<${prefix}:rss`)) continue;
-    xml = xml.replace(new RegExp(`<(/?)${prefix!.replace(/\./g, '\\.')}:`, 'g'), '<$1');
+    prefixes.push(prefix!);
   }
-  return xml;
+  return prefixes;
+}
+
+/**
+ * Whether repairXml could strip a prefix from `xml` or from a document cut out of it: whether
+ * its start would make it do so anywhere in it (what a cut brings to the start is not known).
+ */
+export function mayStripPrefixes(xml: string): boolean {
+  return prefixesToStrip(xml).length > 0;
 }
 
 /** A body cut off mid-item keeps its complete items: cut after the last one, close what is open. */

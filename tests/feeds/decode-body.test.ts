@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeBody } from '../../src/feeds/decode-body.ts';
+import { bodyEncoding, decodeBody, decodeText, isAsciiTransparent } from '../../src/feeds/decode-body.ts';
 import { parseFeed } from '../../src/feeds/parse-feed.ts';
 
 /** Raw bytes of a fixture, as a plain Uint8Array (what fetch hands us), not a Buffer. */
@@ -212,5 +212,34 @@ describe('decoded bodies parse into the right text', () => {
     const item = parsed.items[1];
     expect(item?.title).toBe(title);
     expect(item?.author).toBe(author);
+  });
+});
+
+describe('which bodies can be cut at their markup before decoding', () => {
+  it('says so for valid UTF-8 and single-byte encodings, and not for invalid UTF-8, UTF-16 or multi-byte encodings', () => {
+    const transparent = (body: Uint8Array, contentType: string | null = null) => {
+      const { encoding, bomLength } = bodyEncoding(body, contentType);
+      return isAsciiTransparent(encoding, body.subarray(bomLength));
+    };
+    expect(transparent(utf8('<rss><channel><title>L’été ✓</title></channel></rss>'))).toBe(true);
+    expect(transparent(utf8('\uFEFF<rss/>'))).toBe(true);
+    expect(transparent(bytes('<?xml version="1.0" encoding="ISO-8859-1"?><rss><title>\xe9t\xe9</title></rss>'))).toBe(true);
+    expect(transparent(bytes('<?xml version="1.0" encoding="koi8-r"?><rss/>'))).toBe(true);
+    // Undeclared and not UTF-8: read as windows-1252, one byte a character.
+    expect(bodyEncoding(bytes('<rss><title>\xe9t\xe9</title></rss>'), null).encoding).toBe('windows-1252');
+    expect(transparent(bytes('<rss><title>\xe9t\xe9</title></rss>'))).toBe(true);
+    // Declared UTF-8 but not valid: a cut could join the halves of a broken sequence.
+    expect(transparent(bytes('<?xml version="1.0" encoding="utf-8"?><rss><title>\xe2\x82</title></rss>'))).toBe(false);
+    expect(transparent(utf16le('<rss/>'))).toBe(false);
+    // Shift_JIS trail bytes include ASCII letters and `]`.
+    expect(transparent(bytes('<?xml version="1.0" encoding="Shift_JIS"?><rss/>'))).toBe(false);
+    expect(transparent(bytes('<?xml version="1.0" encoding="gb18030"?><rss/>'))).toBe(false);
+  });
+
+  it('decodes the start of a body as the start of the whole', () => {
+    const text = `<rss><channel><title>${'L’été ✓ 📰 '.repeat(3000)}</title></channel></rss>`;
+    const body = utf8(text);
+    const head = decodeText('utf-8', body.subarray(0, 4096 * 4 + 4));
+    expect(head.slice(0, 4096)).toBe(decodeBody(body, null).slice(0, 4096));
   });
 });

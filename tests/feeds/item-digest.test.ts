@@ -9,10 +9,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeBody } from '../../src/feeds/decode-body.ts';
-import { identitiesOf, readItemDigest, sharesIdentity, writeItemDigest } from '../../src/feeds/item-digest.ts';
+import { bodyEncoding, decodeBody, decodeText, isAsciiTransparent } from '../../src/feeds/decode-body.ts';
+import { identitiesOf, rawItemHash, readItemDigest, sharesIdentity, writeItemDigest } from '../../src/feeds/item-digest.ts';
 import { parseDocument } from '../../src/feeds/parse-document.ts';
-import { parseFeed, parseFeedTracked, type KnownItems, type TrackedFeed } from '../../src/feeds/parse-feed.ts';
+import { parseFeed, parseFeedTracked, parseFeedTrackedBytes, type KnownItems, type TrackedFeed } from '../../src/feeds/parse-feed.ts';
+import { rootElementName } from '../../src/feeds/repair-xml.ts';
+import { childElementSpans } from '../../src/feeds/xml-scan.ts';
 import { intBetween, mulberry32 } from '../helpers/prng.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/feeds');
@@ -51,6 +53,74 @@ async function checkPartialReads(text: string, random: () => number, rounds = 4)
   }
   return whole;
 }
+
+/** How many documents had their known items cut out of the bytes (the tests check that most did). */
+let byteCuts = 0;
+
+/**
+ * Reads `bytes` with random known subsets of its items (parseFeedTrackedBytes) and checks each
+ * read against the text decoded whole and read whole: a cut leaves the whole read's items at the
+ * same places and reads the channel the same; a read with nothing cut is the whole read. The item
+ * spans and their hashes are found here as the cut finds them, in the bytes read as latin1.
+ */
+async function checkByteCuts(bytes: Uint8Array, contentType: string | null, random: () => number): Promise<void> {
+  const { encoding, bomLength } = bodyEncoding(bytes, contentType);
+  const body = bytes.subarray(bomLength);
+  if (!isAsciiTransparent(encoding, body)) return;
+  const decode = (cut: Uint8Array) => decodeText(encoding, cut);
+  const document = { bytes: body, decode, text: () => decode(body) };
+  let whole: TrackedFeed;
+  try {
+    whole = await parseFeedTracked(decode(body), URL_OF, track(null));
+  } catch {
+    return; // not a feed: nothing to cut
+  }
+  const view = Buffer.from(body).toString('latin1');
+  const root = rootElementName(view);
+  const path = root === 'rss' ? (['rss', 'channel'] as const) : root === 'rdf:RDF' ? (['rdf:RDF'] as const) : (['feed'] as const);
+  const spans =
+    root === 'rss' || root === 'rdf:RDF' || root === 'feed' ? childElementSpans(view, path, root === 'feed' ? 'entry' : 'item') : null;
+  const hashes = spans?.map(([start, end]) => rawItemHash(body.subarray(start, end))) ?? [];
+  const copies = new Map<string, number>();
+  for (const hash of hashes) copies.set(hash, (copies.get(hash) ?? 0) + 1);
+  for (let round = 0; round < 3; round++) {
+    const known = new Set(hashes.filter(() => random() < 0.7));
+    const read = await parseFeedTrackedBytes(document, URL_OF, track({ context: whole.context ?? 'untracked', hashes: known }));
+    if (read.knownHashes.length === 0) {
+      expect(read.parsed).toEqual(whole.parsed);
+      continue;
+    }
+    // A cut is made only of documents whose items the scan and the parser agree on.
+    expect(whole.parsed.items).toHaveLength(hashes.length);
+    const skipped = hashes.map((hash) => copies.get(hash) === 1 && known.has(hash));
+    expect(read.knownHashes).toEqual(hashes.filter((_, index) => skipped[index]));
+    expect(read.itemHashes).toEqual(hashes.filter((_, index) => !skipped[index]));
+    expect(read.parsed.items).toEqual(whole.parsed.items.filter((_, index) => !skipped[index]));
+    expect(read.parsed.feed).toEqual(whole.parsed.feed);
+    expect(read.context).toBe(whole.context);
+    byteCuts++;
+  }
+}
+
+/** Text in a single-byte encoding, as bytes: what windows-1252 cannot write becomes `?`. */
+function windows1252(text: string): Uint8Array {
+  const high = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ';
+  return Uint8Array.from(text, (ch) => {
+    const code = ch.charCodeAt(0);
+    const mapped = high.indexOf(ch);
+    if (mapped !== -1) return 0x80 + mapped;
+    return code < 0x100 && (code < 0x80 || code > 0x9f) ? code : 0x3f;
+  });
+}
+
+/** Text that the mending (repair-xml.ts) changes, beside text it leaves: HTML entities, stray `&`, forbidden controls. */
+const MENDED_TEXT = [
+  'caf&eacute; &nbsp;au lait',
+  'fish & chips &c',
+  'a \u0001bell\u0008 &#1; here',
+  '&hellip;&mdash; &#x1F600;',
+  'L’été – “ok” ✓',
+];
 
 describe('reading only the items not known', () => {
   it('gives, for every fixture feed, the items a whole read gives at the same places', async () => {
@@ -179,6 +249,94 @@ describe('reading only the items not known', () => {
     expect(read.parsed.items.map((item) => item.title)).toEqual(['A']);
   });
 
+  it('cuts the known items out of the bytes as out of the decoded text, in UTF-8 and single-byte encodings', async () => {
+    const random = mulberry32(20261207);
+    byteCuts = 0;
+    for (const name of readdirSync(FIXTURES)) {
+      const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
+      await checkByteCuts(bytes, null, random);
+    }
+    const fixtureCuts = byteCuts;
+    expect(fixtureCuts).toBeGreaterThanOrEqual(35);
+    for (let doc = 0; doc < 400; doc++) {
+      const text = generatedFeed(random, doc, random() < 0.5 ? MENDED_TEXT : undefined);
+      const form = doc % 4;
+      if (form === 0) await checkByteCuts(Buffer.from(text), null, random);
+      else if (form === 1) await checkByteCuts(Buffer.from(`\uFEFF  \n${text}`), 'application/xml', random);
+      else if (form === 2) {
+        const declared = text.startsWith('<?xml') ? text.replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="windows-1252"?>') : text;
+        await checkByteCuts(windows1252(declared), null, random);
+      } else await checkByteCuts(Buffer.from(text), 'application/rss+xml; charset=utf-8', random);
+    }
+    expect(byteCuts - fixtureCuts).toBeGreaterThan(300);
+  });
+
+  it('reads as text the documents whose mending is not item by item', async () => {
+    const item = (n: number) =>
+      `<item><title>Column ${n} ’s week</title><link>https://c.example/${n}</link><description>${'Words. '.repeat(30)}</description></item>`;
+    const items = [1, 2, 3, 4, 5].map(item).join('');
+    const rss = (head: string, inner: string, tail = '</channel></rss>') =>
+      `${head}<rss version="2.0"><channel><title>T</title>${inner}${tail}`;
+    /** Read from its bytes and as text, with every item but the last known by its text's hash. */
+    const bothWays = async (text: string) => {
+      const whole = await parseFeedTracked(text, URL_OF, track(null)).catch(() => null);
+      const hashes = whole?.itemHashes ?? [];
+      const tracking = track({ context: whole?.context ?? 'none', hashes: new Set(hashes.slice(0, -1)) });
+      const document = { bytes: Buffer.from(text), decode: (cut: Uint8Array) => decodeText('utf-8', cut), text: () => text };
+      return { bytes: await parseFeedTrackedBytes(document, URL_OF, tracking), text: await parseFeedTracked(text, URL_OF, tracking) };
+    };
+    // A plain document is cut in its bytes, as in its text (so the checks below are not vacuous).
+    const plain = await bothWays(rss('', items + item(6)));
+    expect(plain.bytes.parsed.items.map((parsed) => parsed.title)).toEqual(['Column 6 ’s week']);
+    expect(plain.bytes).toEqual(plain.text);
+    // A DTD (its entities are the whole document's), a stray declaration, a truncated document,
+    // a namespace prefix the mending strips, JSON, text before the root: read as text.
+    for (const text of [
+      rss('<!DOCTYPE rss [<!ENTITY me "Jane">]>', items + '<item><title>&me;</title></item>'),
+      rss('', items + '<!ENTITY x "y">'),
+      rss('', items + item(6), '</channel>'),
+      // An item declares the RSS 1.0 namespace: the whole document's mending strips its prefix everywhere.
+      rss('', items.replace('<item>', '<item xmlns:r="http://purl.org/rss/1.0/">') + '<item><r:title>Prefixed</r:title></item>'),
+      `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"a","title":"A"},{"id":"b","title":"B"}]}`,
+      `junk ${rss('', items + item(6))}`,
+    ]) {
+      const read = await bothWays(text);
+      expect(read.bytes, text.slice(0, 60)).toEqual(read.text);
+    }
+  });
+
+  it('keeps the byte hashes of a document read whole, so the next one is cut by them, whatever the mending', async () => {
+    const item = (n: number) =>
+      `<item><title>Column ${n}: l’été &nbsp;&eacute;t&eacute; & more</title><link>https://c.example/${n}</link><description>a\u0001b &hellip;</description></item>`;
+    const doc = (from: number, to: number, declaration: string) =>
+      `${declaration}<rss version="2.0"><channel><title>T</title>${Array.from({ length: to - from }, (_, i) => item(to - 1 - i)).join('')}</channel></rss>`;
+    const now = new Date('2026-01-01T00:00:00Z');
+    for (const [declaration, encode] of [
+      ['<?xml version="1.0" encoding="utf-8"?>', (text: string) => Buffer.from(text)],
+      ['<?xml version="1.0" encoding="windows-1252"?>', windows1252],
+    ] as const) {
+      const job = (text: string, digest: string | null) => ({
+        input: { kind: 'bytes' as const, body: encode(text), contentType: 'application/rss+xml' },
+        url: URL_OF,
+        discover: true,
+        normalizeAt: now,
+        tracking: { digest, salt: '' },
+      });
+      const first = await parseDocument(job(doc(0, 50, declaration), null));
+      if (first.kind !== 'normalized' || !first.tracked) throw new Error(`expected a tracked read, got ${first.kind}`);
+      expect(first.items).toHaveLength(50);
+      const digest = writeItemDigest(first.tracked.context, first.tracked.entries);
+      const next = await parseDocument(job(doc(0, 51, declaration), digest));
+      if (next.kind !== 'normalized' || !next.tracked) throw new Error(`expected a tracked read, got ${next.kind}`);
+      expect(next.tracked.known).toHaveLength(50);
+      // The new item, read from the cut, is the whole read's first.
+      const whole = await parseDocument(job(doc(0, 51, declaration), null));
+      expect(whole.kind === 'normalized' && whole.items.length).toBe(51);
+      expect(next.items).toEqual(whole.kind === 'normalized' ? whole.items.slice(0, 1) : []);
+      expect(next.items[0]!.title).toMatch(/^Column 50: l’été\s+été & more$/);
+    }
+  });
+
   it('reads a digest it did not write as none', () => {
     expect(readItemDigest(null)).toBeNull();
     expect(readItemDigest('')).toBeNull();
@@ -211,19 +369,20 @@ function pick<T>(random: () => number, values: readonly T[]): T {
   return values[Math.floor(random() * values.length)]!;
 }
 
-function trickyText(random: () => number): string {
-  return Array.from({ length: intBetween(random, 0, 3) }, () => pick(random, TRICKY_TEXT)).join(' ');
+/** Up to three pieces of tricky text (and of `extra`, when given). */
+function trickyText(random: () => number, extra: readonly string[] = []): string {
+  return Array.from({ length: intBetween(random, 0, 3) }, () => pick(random, [...TRICKY_TEXT, ...extra])).join(' ');
 }
 
 /** One RSS item's children: titles, links (relative and absolute), guids, odd nested elements. */
-function rssItemBody(random: () => number, n: number): string {
+function rssItemBody(random: () => number, n: number, extra: readonly string[]): string {
   const parts = [
-    `<title>${pick(random, ['Column', 'Opinion', 'Letters from abroad'])} ${n % 7} ${trickyText(random)}</title>`,
+    `<title>${pick(random, ['Column', 'Opinion', 'Letters from abroad'])} ${n % 7} ${trickyText(random, extra)}</title>`,
     random() < 0.8
       ? `<link>${random() < 0.5 ? `/c/${n % 9}.html` : `https://columns.example/c/${n % 11}?utm_source=x&amp;id=${n}`}</link>`
       : '',
     random() < 0.6 ? `<guid isPermaLink="false">g-${n % 13}</guid>` : '',
-    random() < 0.5 ? `<description>${trickyText(random)}</description>` : '',
+    random() < 0.5 ? `<description>${trickyText(random, extra)}</description>` : '',
     random() < 0.3 ? `<dc:creator>Author ${n % 4}</dc:creator>` : '',
     random() < 0.3 ? `<pubDate>Sun, 0${1 + (n % 9)} Jun 2025 08:00:00 GMT</pubDate>` : '',
     random() < 0.2 ? `<media:group><item>nested</item><entry>also</entry></media:group>` : '',
@@ -232,16 +391,16 @@ function rssItemBody(random: () => number, n: number): string {
   return parts.join(random() < 0.5 ? '\n  ' : '');
 }
 
-function generatedFeed(random: () => number, doc: number): string {
+function generatedFeed(random: () => number, doc: number, extra: readonly string[] = []): string {
   const format = pick(random, ['rss2', 'rss1', 'atom', 'json'] as const);
   const count = intBetween(random, 0, 12);
   const gap = () => pick(random, ['', '\n', ' <!-- between --> ', '<?pi x?>', '\n\t']);
   if (format === 'json') {
     const items = Array.from({ length: count }, (_, n) => ({
       id: random() < 0.7 ? `j-${n % 6}` : undefined,
-      title: `JSON column ${n % 5} ${trickyText(random)}`,
+      title: `JSON column ${n % 5} ${trickyText(random, extra)}`,
       url: random() < 0.5 ? `/j/${n % 7}` : `https://columns.example/j/${n}`,
-      content_html: trickyText(random),
+      content_html: trickyText(random, extra),
     }));
     return JSON.stringify({
       version: 'https://jsonfeed.org/version/1.1',
@@ -254,7 +413,7 @@ function generatedFeed(random: () => number, doc: number): string {
     const entry = (n: number) =>
       random() < 0.05
         ? '<entry/>'
-        : `<entry${random() < 0.2 ? ` xml:base="https://base${n % 3}.example/"` : ''}><title type="${pick(random, ['text', 'html'])}">Entry ${n % 6} ${trickyText(random)}</title>` +
+        : `<entry${random() < 0.2 ? ` xml:base="https://base${n % 3}.example/"` : ''}><title type="${pick(random, ['text', 'html'])}">Entry ${n % 6} ${trickyText(random, extra)}</title>` +
           `<id>tag:x,2025:${n % 8}</id><link href="/e/${n % 5}" rel="alternate"/>` +
           (random() < 0.3 ? '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>x <b>y</b></p></div></content>' : '') +
           (random() < 0.2 ? '<author><name>Entry Author</name></author>' : '') +
@@ -265,7 +424,7 @@ function generatedFeed(random: () => number, doc: number): string {
     return `<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"${base}><title>Doc ${doc}</title>${head}${entries}${gap()}<link href="/"/></feed>`;
   }
   const item = (n: number) =>
-    random() < 0.05 ? '<item/>' : `<item${random() < 0.2 ? ` rdf:about="x>${n}"` : ''}>${rssItemBody(random, n)}</item>`;
+    random() < 0.05 ? '<item/>' : `<item${random() < 0.2 ? ` rdf:about="x>${n}"` : ''}>${rssItemBody(random, n, extra)}</item>`;
   const items = Array.from({ length: count }, (_, n) => gap() + item(n)).join('');
   const channelHead = `<title>Doc ${doc}</title><link>https://columns.example/</link>${random() < 0.3 ? '<dc:creator>Channel Person</dc:creator>' : ''}`;
   const ns =
