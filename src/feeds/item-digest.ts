@@ -14,7 +14,7 @@
  * title; and no item read matches a story the feed carries (planSave's `othersUnread`: the
  * poller then reads the whole document). The last two would change how the new items match.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { stringHash } from '../string-hash.ts';
 import type { NormalizedItem } from '../model.ts';
 
@@ -33,7 +33,12 @@ export interface DigestEntry {
   identities: readonly string[];
 }
 
-const hash = (text: string | Uint8Array, chars: number): string => createHash('sha1').update(text).digest('base64url').slice(0, chars);
+// crypto.hash (Node 20.12+) hashes a short input in half the time of a Hash object.
+const sha1 =
+  'hash' in crypto
+    ? (data: string | Uint8Array): string => crypto.hash('sha1', data, 'base64url')
+    : (data: string | Uint8Array): string => crypto.createHash('sha1').update(data).digest('base64url');
+const hash = (text: string | Uint8Array, chars: number): string => sha1(text).slice(0, chars);
 
 /**
  * The hash of one item's raw text (96 bits: a collision would skip an edit): of its UTF-8, so

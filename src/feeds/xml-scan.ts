@@ -66,7 +66,14 @@ export function stripDeclarations(head: string): string {
 }
 
 const NAME_START = /[A-Za-z_]/;
-const NAME_CHAR = /[\w:.-]/;
+/** `[\w:.-]`, by code (a regex test per character was a third of the scan). */
+const isNameChar = (code: number): boolean =>
+  (code >= 0x61 && code <= 0x7a) ||
+  (code >= 0x41 && code <= 0x5a) ||
+  (code >= 0x30 && code <= 0x3a) ||
+  code === 0x5f ||
+  code === 0x2e ||
+  code === 0x2d;
 
 /**
  * Names of the elements still open at the end of `xml`, outermost first. CDATA sections,
@@ -120,7 +127,7 @@ function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
   let index = at + (closing ? 2 : 1);
   if (!NAME_START.test(xml[index] ?? '')) return brokenTag(closing, at + 1);
   const nameStart = index;
-  while (index < xml.length && NAME_CHAR.test(xml[index]!)) index++;
+  while (index < xml.length && isNameChar(xml.charCodeAt(index))) index++;
   const name = xml.slice(nameStart, index);
   let slash = false;
   while (index < xml.length) {

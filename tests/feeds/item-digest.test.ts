@@ -297,6 +297,10 @@ describe('reading only the items not known', () => {
       rss('', items + item(6), '</channel>'),
       // An item declares the RSS 1.0 namespace: the whole document's mending strips its prefix everywhere.
       rss('', items.replace('<item>', '<item xmlns:r="http://purl.org/rss/1.0/">') + '<item><r:title>Prefixed</r:title></item>'),
+      rss(
+        '',
+        items.replace('<item>', '<item xmlns:u="http://backend.userland.com/rss2"><u:rss/>') + '<item><u:title>Prefixed</u:title></item>',
+      ),
       `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"a","title":"A"},{"id":"b","title":"B"}]}`,
       `junk ${rss('', items + item(6))}`,
     ]) {
