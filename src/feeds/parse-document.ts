@@ -130,7 +130,7 @@ function decodedLazily(input: ParseInput): LazyDocument {
     text,
     // No character takes more than 4 bytes in any encoding, and a character cut at the end comes out as one U+FFFD.
     head: () => whole ?? decodeText(encoding, body.subarray(0, HEAD_CHARS * 4 + 4)),
-    bytes: () => (isAsciiTransparent(encoding, body) ? { bytes: body, decode: (cut) => decodeText(encoding, cut), text } : null),
+    bytes: () => (isAsciiTransparent(encoding, body) ? { bytes: body, encoding, decode: (cut) => decodeText(encoding, cut), text } : null),
   };
 }
 

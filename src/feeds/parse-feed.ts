@@ -14,7 +14,7 @@ import { readAtomEntry, readAtomFeed, readAtomFeedAuthor } from './read-atom.ts'
 import { isJsonFeed, jsonFeedAuthors, jsonFeedItems, readJsonFeedItem, readJsonFeedMeta } from './read-json-feed.ts';
 import { readRssChannel, readRssChannelAuthor, readRssItem } from './read-rss.ts';
 import { rawItemHash, readingContext } from './item-digest.ts';
-import { mayStripPrefixes, repairXml, rootElementName } from './repair-xml.ts';
+import { mayStripPrefixes, repairsItemByItem, repairXml, rootElementName } from './repair-xml.ts';
 import { ATTRIBUTES_KEY, childOf, childrenOf, TEXT_KEY, xmlBase } from './xml-node.ts';
 import { childElementSpans } from './xml-scan.ts';
 
@@ -86,6 +86,8 @@ async function parseText(text: string, baseUrl: string | null, tracking?: Tracki
 export interface DocumentBytes {
   /** Its bytes, past any byte-order mark. */
   bytes: Uint8Array;
+  /** What they are decoded from (decode-body.ts): the same bytes read otherwise are other items. */
+  encoding: string;
   /** A cut of `bytes` made at markup, decoded: that cut of the text. */
   decode(cut: Uint8Array): string;
   /** The whole text, decoded once. */
@@ -108,11 +110,15 @@ export interface DocumentBytes {
 export async function parseFeedTrackedBytes(document: DocumentBytes, baseUrl: string | null, tracking: Tracking): Promise<TrackedFeed> {
   const items = itemBytes(document.bytes, tracking.maxItems);
   if (items === null) return parseFeedTracked(document.text(), baseUrl, tracking);
+  // Byte hashes are known only under a context that names the encoding (and that they are
+  // bytes): the same bytes decoded otherwise, or an item's repaired text that happens to equal
+  // another's bytes, are other items.
+  const bytesTracking = { ...tracking, salt: `${tracking.salt}\u0000bytes ${document.encoding}` };
   if (tracking.known) {
-    const cut = await cutKnownBytes(document, items, baseUrl, tracking.salt, tracking.known);
+    const cut = await cutKnownBytes(document, items, baseUrl, bytesTracking.salt, tracking.known);
     if (cut) return cut;
   }
-  return parseText(document.text(), baseUrl, { ...tracking, known: null }, items.hashes);
+  return parseText(document.text(), baseUrl, { ...bytesTracking, known: null }, items.hashes);
 }
 
 /** Where a document's items are in its bytes, and their hashes; null when the byte scan does not apply. */
@@ -123,9 +129,10 @@ function itemBytes(bytes: Uint8Array, maxItems: number): { spans: Array<[number,
   const root = rootElementName(view);
   if (root !== 'rss' && root !== 'rdf:RDF' && root !== 'feed') return null;
   // The scan fails on a DOCTYPE (its entities are the whole document's), a stray declaration, an
-  // unclosed or unbalanced element: mending those is not the same item by item.
-  const spans = itemSpans(view, root);
-  if (spans === null || spans.length > maxItems || mayStripPrefixes(view)) return null;
+  // unclosed or unbalanced element, a `<` in an attribute value or PI: mending those, and what
+  // repairsItemByItem names, is not the same item by item.
+  const spans = itemSpans(view, root, { strict: true });
+  if (spans === null || spans.length > maxItems || !repairsItemByItem(view, root)) return null;
   return { spans, hashes: spans.map(([start, end]) => rawItemHash(bytes.subarray(start, end))) };
 }
 
@@ -145,6 +152,8 @@ async function cutKnownBytes(
     const text = document.decode(
       Buffer.concat(keptRanges(bytes.length, items.spans, skip).map(([start, end]) => bytes.subarray(start, end))),
     );
+    // Text either side of a cut item, joined, could declare a prefix the whole document does not.
+    if (mayStripPrefixes(text)) return null;
     xml = repairXml(text.slice(text.indexOf('<')));
   } catch {
     return null; // a FeedParseError of the mending: the whole document says it better
@@ -266,10 +275,10 @@ function readTree(tree: Tree, baseUrl: string | null, salt = ''): { parsed: Pars
 }
 
 /** Where the elements buildTree reads as items are: RSS 2.0 and 0.9x in the channel, RSS 1.0 beside it, Atom in the feed. */
-function itemSpans(xml: string, root: string): Array<[number, number]> | null {
-  if (root === 'rss') return childElementSpans(xml, ['rss', 'channel'], 'item');
-  if (root === 'rdf:RDF') return childElementSpans(xml, ['rdf:RDF'], 'item');
-  if (root === 'feed') return childElementSpans(xml, ['feed'], 'entry');
+function itemSpans(xml: string, root: string, options: { strict?: boolean } = {}): Array<[number, number]> | null {
+  if (root === 'rss') return childElementSpans(xml, ['rss', 'channel'], 'item', options);
+  if (root === 'rdf:RDF') return childElementSpans(xml, ['rdf:RDF'], 'item', options);
+  if (root === 'feed') return childElementSpans(xml, ['feed'], 'entry', options);
   return null;
 }
 

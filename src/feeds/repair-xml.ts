@@ -272,7 +272,7 @@ function stripRootPrefix(xml: string): string {
 /** The prefixes stripRootPrefix strips when `head` is the start of the document. */
 function prefixesToStrip(head: string): string[] {
   const prefixes: string[] = [];
-  for (const [, prefix, uri] of head.matchAll(/xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g)) {
+  for (const [, prefix, uri] of head.matchAll(NAMESPACE_DECLARATION)) {
     const rss2 = RSS2_NS.has(uri!);
     if (uri !== RSS1_NS && uri !== ATOM_NS && !rss2) continue;
     if (uri === ATOM_NS && !head.includes(`<${prefix}:feed`)) continue;
@@ -285,17 +285,46 @@ function prefixesToStrip(head: string): string[] {
 /**
  * Whether repairXml could strip a prefix from `xml` or from a document cut out of it: whether
  * its start would make it do so anywhere in it (what a cut brings to the start is not known).
+ * Linear: past a few candidate prefixes it answers yes instead of looking for each.
  */
 export function mayStripPrefixes(xml: string): boolean {
   // Without one of the namespaces (Atom's only with a prefixed `feed`), no declaration can count:
   // most documents are ruled out by a substring search instead of a regex over all of them.
   const named = xml.includes(RSS1_NS) || [...RSS2_NS].some((uri) => xml.includes(uri)) || (xml.includes(ATOM_NS) && xml.includes(':feed'));
-  return named && prefixesToStrip(xml).length > 0;
+  if (!named) return false;
+  const candidates = new Set<string>();
+  for (const [, prefix, uri] of xml.matchAll(NAMESPACE_DECLARATION)) {
+    if (uri === RSS1_NS) return true;
+    if (uri === ATOM_NS) candidates.add(`<${prefix}:feed`);
+    else if (RSS2_NS.has(uri!)) candidates.add(`<${prefix}:rss`);
+    if (candidates.size > MAX_PREFIX_CANDIDATES) return true;
+  }
+  return [...candidates].some((tag) => xml.includes(tag));
 }
+
+/** More candidate prefixes than this in one document is a hostile one: read as text. */
+const MAX_PREFIX_CANDIDATES = 8;
+const NAMESPACE_DECLARATION = /xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g;
+
+/**
+ * Whether repairXml mends every part of `xml` (a document whose items childElementSpans found,
+ * in strict mode) as it would mend that part in any document cut from it at its items: true
+ * when nothing it does reaches across items. Not so with a character it drops (which can join
+ * markup), a type="xhtml" construct (found by a regex that does not know comments or
+ * self-closing tags), a prefix it strips, or an end after the root's close tag other than
+ * white space and comments (read as a truncated document, cut after its last item).
+ */
+export function repairsItemByItem(xml: string, root: string): boolean {
+  if (FORBIDDEN_CHAR.test(xml) || XHTML_TYPE_ANYWHERE.test(xml) || isTruncated(xml, root)) return false;
+  return !mayStripPrefixes(xml);
+}
+
+const FORBIDDEN_CHAR = new RegExp(FORBIDDEN_CHARS.source);
+const XHTML_TYPE_ANYWHERE = /\btype\s*=\s*["']xhtml["']/;
 
 /** A body cut off mid-item keeps its complete items: cut after the last one, close what is open. */
 function closeTruncated(xml: string, root: string | null): string {
-  if (!root || endsWithTag(xml, `</${root}>`)) return xml;
+  if (!root || !isTruncated(xml, root)) return xml;
   const lastItemEnd = Math.max(xml.lastIndexOf('</item>') + 7, xml.lastIndexOf('</entry>') + 8);
   const cut = lastItemEnd > 8 ? lastItemEnd : xml.lastIndexOf('>') + 1;
   const kept = xml.slice(0, cut);
@@ -312,8 +341,20 @@ function closeTruncated(xml: string, root: string | null): string {
   );
 }
 
-function endsWithTag(xml: string, tag: string): boolean {
-  let end = xml.length;
-  while (end > 0 && /\s/.test(xml[end - 1]!)) end--;
-  return xml.startsWith(tag, end - tag.length);
+/**
+ * Whether `xml` does not end with its root's close tag, past white space and comments (a page
+ * cache's "generated in 0.2 s" after `</rss>` is no truncation).
+ */
+function isTruncated(xml: string, root: string): boolean {
+  const tag = `</${root}>`;
+  const close = xml.lastIndexOf(tag);
+  if (close === -1) return true;
+  for (let at = close + tag.length; ;) {
+    while (at < xml.length && /\s/.test(xml[at]!)) at++;
+    if (at === xml.length) return false;
+    if (!xml.startsWith('<!--', at)) return true;
+    const end = xml.indexOf('-->', at + 4);
+    if (end === -1) return true;
+    at = end + 3;
+  }
 }

@@ -119,10 +119,20 @@ export function openElements(xml: string): string[] {
 }
 
 type QuoteFinders = Record<'"' | "'", Finder>;
-type Tag = { name: string | null; closing: boolean; selfClosing: boolean; next: number };
+type Tag = {
+  name: string | null;
+  closing: boolean;
+  selfClosing: boolean;
+  next: number;
+  /** A `<` in an attribute value (only looked for when readTag is given where they are). */
+  ltInValue?: true;
+};
 
-/** The start or end tag at `at` (a `<`); `name` is null when there is none, `next` is where scanning resumes. */
-function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
+/**
+ * The start or end tag at `at` (a `<`); `name` is null when there is none, `next` is where
+ * scanning resumes. `lt`, when given, finds each `<`: a value holding one is marked.
+ */
+function readTag(xml: string, at: number, quotes: QuoteFinders, lt?: Finder): Tag {
   const closing = xml[at + 1] === '/';
   let index = at + (closing ? 2 : 1);
   if (!NAME_START.test(xml[index] ?? '')) return brokenTag(closing, at + 1);
@@ -130,13 +140,15 @@ function readTag(xml: string, at: number, quotes: QuoteFinders): Tag {
   while (index < xml.length && isNameChar(xml.charCodeAt(index))) index++;
   const name = xml.slice(nameStart, index);
   let slash = false;
+  let ltInValue = false;
   while (index < xml.length) {
     const char = xml[index]!;
-    if (char === '>') return { name, closing, selfClosing: slash, next: index + 1 };
+    if (char === '>') return { name, closing, selfClosing: slash, next: index + 1, ...(ltInValue ? { ltInValue } : {}) };
     if (char === '<') return brokenTag(closing, index);
     if (char === '"' || char === "'") {
       const close = quotes[char](index + 1);
       if (close === null) return brokenTag(closing, index + 1);
+      if (lt && (lt(index + 1)?.index ?? xml.length) < close.index) ltInValue = true;
       index = close.end;
       slash = false;
       continue;
@@ -197,7 +209,15 @@ export function escapeStrayDeclarations(xml: string): string {
  * does not read exactly as the XML parser would (a DOCTYPE, a broken or mismatched tag, a second
  * parent element of that name, or no such parent), so the caller reads the whole document.
  */
-export function childElementSpans(xml: string, parentPath: readonly string[], name: string): Array<[number, number]> | null {
+export function childElementSpans(
+  xml: string,
+  parentPath: readonly string[],
+  name: string,
+  options: { strict?: boolean } = {},
+): Array<[number, number]> | null {
+  // Strict: also null for a `<` in an attribute value or a PI, which a pass that does not know
+  // them (repair-xml.ts's entity mending) could read as the start of a comment or CDATA section.
+  const lt = options.strict ? createFinder(xml, '<') : undefined;
   const cdataEnd = createFinder(xml, ']]>');
   const commentEnd = createFinder(xml, '-->');
   const piEnd = createFinder(xml, '?>');
@@ -221,12 +241,13 @@ export function childElementSpans(xml: string, parentPath: readonly string[], na
           : undefined;
     if (markup === null) return null;
     if (markup !== undefined) {
+      if (lt && xml[at + 1] === '?' && (lt(at + 1)?.index ?? xml.length) < markup.index) return null;
       at = xml.indexOf('<', markup.end);
       continue;
     }
     if (xml[at + 1] === '!') return null; // a DOCTYPE (its entities are the whole document's) or a stray declaration
-    const tag = readTag(xml, at, quotes);
-    if (tag.name === null) return null;
+    const tag = readTag(xml, at, quotes, lt);
+    if (tag.name === null || tag.ltInValue) return null;
     const depth = stack.length;
     if (tag.closing) {
       if (stack.pop() !== tag.name) return null;

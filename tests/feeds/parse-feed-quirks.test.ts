@@ -144,6 +144,23 @@ describe('parseFeed leniency: truncated documents', () => {
     ]);
   });
 
+  it("reads a document ending in comments after its root (a page cache's timing) as complete, not truncated", async () => {
+    const doc = (tail: string) =>
+      `<rss version="2.0"><channel><item><title>A</title></item><title>After the items</title><link>https://c.example/</link></channel></rss>${tail}`;
+    for (const tail of ['', '\n<!-- Dynamic page generated in 0.231 seconds. -->\n', '<!-- one --> <!-- two -->']) {
+      const parsed = await parseFeed(doc(tail), 'https://c.example/feed');
+      expect(parsed.feed, JSON.stringify(tail)).toMatchObject({ title: 'After the items', link: 'https://c.example/' });
+      expect(parsed.items.map((item) => item.title)).toEqual(['A']);
+    }
+    // Text after the root is still read as a document cut short: its items are kept.
+    for (const tail of [' stray text', '<!-- unclosed', '<!-- one --> text']) {
+      expect(
+        (await parseFeed(doc(tail), 'https://c.example/feed')).items.map((item) => item.title),
+        JSON.stringify(tail),
+      ).toEqual(['A']);
+    }
+  });
+
   it('returns the complete entries of an Atom feed cut off mid-<entry>', async () => {
     const parsed = await parseFeed(load('atom-truncated.xml'), 'https://secondthoughts.example.org/feed.atom');
 
