@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { Feed, PollOutcome } from '../model.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { isOwnerDead } from '../storage/process-owner.ts';
-import { LostLeaseError, isStoreTransient, type ClusterStore, type Store } from '../storage/store.ts';
+import { LostLeaseError, isStoreTransient, isStoreUnavailable, type ClusterStore, type Store } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
 
 /** What one leased poll did, for the worker's log and metrics. */
@@ -28,8 +28,21 @@ export interface LeasedPollDeps extends PollDeps {
   config: Config;
   /** How long a lease lasts: longer than any fetch and parse can (they have their own deadlines). */
   leaseMs: number;
+  /** How long a save the store could not take (PostgreSQL restarting) is tried again; default SAVE_RETRY_MS, within the lease. */
+  saveRetryMs?: number;
   observeFeed?: (outcome: PollOutcome['kind'], seconds: number) => void;
 }
+
+/**
+ * A save cut off by PostgreSQL restarting is tried again for this long (a fast restart takes
+ * 1–2 s): dropped, the columns fetched would wait for the lease to expire and the planner to
+ * queue the feed again, and a feed that rotates them out meanwhile would lose them.
+ */
+const SAVE_RETRY_MS = 30_000;
+/** A retried save must commit this long before the lease expires (the commit checks the lease). */
+const LEASE_MARGIN_MS = 5_000;
+/** A lease release the store could not take is tried again for this long. */
+const RELEASE_RETRY_MS = 10_000;
 
 /** Polls `feedId` under a lease. */
 export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Promise<LeasedPollResult> {
@@ -40,12 +53,20 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
   if (typeof lease === 'string') return { kind: 'skipped', reason: lease };
   const log = () => deps.logger.child({ feedId }); // made only when used (see poll-all.ts)
   const started = performance.now();
+  const leaseEnds = started + deps.leaseMs - LEASE_MARGIN_MS;
   try {
     const state = await deps.store.getFeed(feedId);
     // Polled by another worker between planning and now (a job run twice): nothing is due.
     if (!state || (state.nextFetchAt !== null && state.nextFetchAt > deps.now())) return { kind: 'skipped', reason: 'not-due' };
     const feed: Feed = { ...state, source };
-    const outcome = await pollFeed(feed, { ...deps, store: { ...deps.store, ...deps.store.leased(lease) } });
+    const leased = deps.store.leased(lease);
+    const saveFetched: typeof leased.saveFetched = (...args) =>
+      retryWhileUnavailable(
+        () => leased.saveFetched(...args),
+        Math.min(leaseEnds, performance.now() + (deps.saveRetryMs ?? SAVE_RETRY_MS)),
+        log,
+      );
+    const outcome = await pollFeed(feed, { ...deps, store: { ...deps.store, ...leased, saveFetched } });
     deps.observeFeed?.(outcome.kind, (performance.now() - started) / 1000);
     if (outcome.kind === 'failed') log().warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error) }, 'feed failed');
     return { kind: 'polled', outcome };
@@ -66,7 +87,23 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
       .catch(() => {});
     return { kind: 'polled', outcome: { kind: 'failed', error, nextFetchAt } };
   } finally {
-    await deps.store.releaseFeedLease(lease).catch((err: unknown) => log().warn({ err }, 'feed lease release failed; it expires'));
+    // Left to expire, the lease would hold the feed for its whole length (110 s by default).
+    await retryWhileUnavailable(() => deps.store.releaseFeedLease(lease), performance.now() + RELEASE_RETRY_MS, log).catch((err: unknown) =>
+      log().warn({ err }, 'feed lease release failed; it expires'),
+    );
+  }
+}
+
+/** Runs `save` until it commits, or fails otherwise than with the store unavailable, or `until` (performance.now()) would pass. */
+async function retryWhileUnavailable<T>(save: () => Promise<T>, until: number, log: () => Logger): Promise<T> {
+  for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await save();
+    } catch (err) {
+      if (!isStoreUnavailable(err) || performance.now() + delay > until) throw err;
+      log().warn({ err, retryInMs: delay }, 'the store is unavailable; the save is tried again');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 

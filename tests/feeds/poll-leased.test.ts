@@ -1,9 +1,11 @@
 /**
- * A cluster worker's poll (pollLeasedFeed) whose save meets PostgreSQL restarting: the job fails
- * (the queue's job is retried by the planner), nothing is recorded as the feed's failure, and
- * the lease is released, so the next worker can take the feed at once. Before, the outage was
- * recorded as "internal error" on the feed and its next fetch put off by an hour (found by the
- * scale bench's PostgreSQL restart run).
+ * A cluster worker's poll (pollLeasedFeed) whose save meets PostgreSQL restarting: the save is
+ * tried again while the lease lasts, so the columns fetched are stored once the server is back
+ * (dropped, a feed that rotated them out before the retry would lose them). Past the retry
+ * budget the job fails (the queue's job is retried by the planner), nothing is recorded as the
+ * feed's failure, and the lease is released, so the next worker can take the feed at once.
+ * Before, the outage was recorded as "internal error" on the feed and its next fetch put off by
+ * an hour (found by the scale bench's PostgreSQL restart run).
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { pollLeasedFeed } from '../../src/feeds/poll-leased.ts';
@@ -32,19 +34,80 @@ describe('a leased poll', () => {
       owner: 'worker-1',
       config: poller.app.config,
       leaseMs: 60_000,
+      saveRetryMs: 500,
     };
+    // The release meets the outage too, once: tried again, it frees the feed now, not when the lease expires.
+    let releases = 0;
     const failing: Store & ClusterStore = {
       ...store,
       leased: (lease) => ({ ...store.leased(lease), saveFetched: () => Promise.reject(restarting) }),
+      releaseFeedLease: (lease) => (++releases === 1 ? Promise.reject(restarting) : store.releaseFeedLease(lease)),
     };
 
     await expect(pollLeasedFeed('herald', { ...deps, store: failing })).rejects.toBe(restarting);
 
     expect(server.requests).toHaveLength(1);
+    expect(releases).toBe(2);
     expect(await store.getFeed('herald')).toMatchObject({ lastError: null, consecutiveErrors: 0, nextFetchAt: before.nextFetchAt });
     // Released: another worker takes it now, and stores it.
     const result = await pollLeasedFeed('herald', { ...deps, store, owner: 'worker-2' });
     expect(result).toMatchObject({ kind: 'polled', outcome: { kind: 'stored', added: 2 } });
     expect((await store.getFeed('herald'))!.lastSuccessAt).toEqual(START);
+  });
+
+  it('stores what it fetched once PostgreSQL is back, trying the save again within the lease', async () => {
+    const server = await serveForTest({ '/feed.xml': serveBody(rssFeed('herald')) });
+    const poller = await startPollApp({ dataRoot, feeds: { herald: server.url('/feed.xml') } });
+    const store = (await backend.open(await backend.newLocation())) as Store & ClusterStore;
+    onTestFinished(() => store.close());
+    await store.syncFeeds(poller.app.config.feeds);
+    let attempts = 0;
+    const restartingTwice: Store & ClusterStore = {
+      ...store,
+      leased: (lease) => {
+        const leased = store.leased(lease);
+        return {
+          ...leased,
+          saveFetched: (...args) => {
+            attempts++;
+            if (attempts <= 2) return Promise.reject(Object.assign(new Error('the database system is starting up'), { code: '57P03' }));
+            return leased.saveFetched(...args);
+          },
+        };
+      },
+    };
+    const deps = {
+      ...poller.app.poll,
+      logger: createLogger({ level: 'silent' }),
+      owner: 'worker-1',
+      config: poller.app.config,
+      leaseMs: 60_000,
+    };
+
+    const result = await pollLeasedFeed('herald', { ...deps, store: restartingTwice });
+
+    expect(result).toMatchObject({ kind: 'polled', outcome: { kind: 'stored', added: 2 } });
+    expect(attempts).toBe(3);
+    expect(server.requests).toHaveLength(1);
+    expect(await store.getFeed('herald')).toMatchObject({ lastSuccessAt: START, lastError: null, consecutiveErrors: 0 });
+    expect(await store.countStories()).toBe(2);
+    // A failure that is not an outage is not tried again: the feed's failure, at once.
+    const other = (await backend.open(await backend.newLocation())) as Store & ClusterStore;
+    onTestFinished(() => other.close());
+    await other.syncFeeds(poller.app.config.feeds);
+    let brokenAttempts = 0;
+    const broken: Store & ClusterStore = {
+      ...other,
+      leased: (lease) => ({
+        ...other.leased(lease),
+        saveFetched: () => {
+          brokenAttempts++;
+          return Promise.reject(new Error('division by zero'));
+        },
+      }),
+    };
+    const failed = await pollLeasedFeed('herald', { ...deps, store: broken, owner: 'worker-2' });
+    expect(failed).toMatchObject({ kind: 'polled', outcome: { kind: 'failed' } });
+    expect(brokenAttempts).toBe(1);
   });
 });
