@@ -47,6 +47,8 @@ export interface RunAnalysis {
   duesMs: number[];
   /** Requests after a feed's first whose due time the sampler had not seen. */
   unknownDue: number;
+  /** The three longest waits past due, each told with what came before it (times from the run's first request). */
+  longestWaits: string[];
   /**
    * Per kill: the feeds it cut off (held, not committed), those never fetched again after it
    * (lost), and the longest from the kill to the end of such a feed's next fetch.
@@ -95,6 +97,9 @@ export function analyzeRun(
   const duesMs: number[] = [];
   let unknownDue = 0;
   let firstRoundEndMs = 0;
+  const runStartMs = log.reduce((min, request) => Math.min(min, request.startMs), Number.POSITIVE_INFINITY);
+  const waits: Array<{ lagMs: number; text: string }> = [];
+  const at = (ms: number): string => `${((ms - runStartMs) / 1000).toFixed(1)} s`;
   for (const [feed, requests] of byFeed) {
     requests.sort((a, b) => a.startMs - b.startMs);
     firstRoundEndMs = Math.max(firstRoundEndMs, requests[0]!.endMs);
@@ -119,6 +124,16 @@ export function analyzeRun(
       const dueMs = cycleMs === null ? nextFetchAt : Math.ceil(nextFetchAt / cycleMs) * cycleMs;
       lagsMs.push(Math.max(0, request.startMs - dueMs));
       duesMs.push(dueMs);
+      const lagMs = request.startMs - dueMs;
+      if (waits.length < 3 || lagMs > waits[waits.length - 1]!.lagMs) {
+        const text =
+          `feed ${feed}: due ${at(dueMs)} (next_fetch_at seen ${at(governing.seenAtMs)}), fetched ${at(request.startMs)}, ` +
+          `${(lagMs / 1000).toFixed(1)} s late; the fetch before: ${at(previous.startMs)}–${at(previous.endMs)}, ` +
+          `${previous.completed ? `status ${previous.status}` : 'cut off'}; ${seen.length} sightings of the feed`;
+        waits.push({ lagMs, text });
+        waits.sort((a, b) => b.lagMs - a.lagMs);
+        waits.length = Math.min(waits.length, 3);
+      }
     }
   }
   const recoveries = kills.map((kill) => {
@@ -149,6 +164,7 @@ export function analyzeRun(
     overlaps,
     beforeDue,
     lagsMs,
+    longestWaits: waits.map((wait) => wait.text),
     duesMs,
     unknownDue,
     recoveries,

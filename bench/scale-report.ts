@@ -133,6 +133,10 @@ export function printScaleReport(results: readonly RunResult[], setup: { feeds: 
     console.log(
       `${result.plan.name}: ${fmt(result.analysis.requests)} requests (${statuses}); ${fmt(result.fleet.servedArticles)} distinct columns served, ${fmt(result.stories.stories)} stories stored; lag max ${num(Math.max(0, ...result.analysis.lagsMs) / 1000, 1)} s over ${fmt(result.analysis.lagsMs.length)} due fetches (${result.analysis.unknownDue} without a sampled due time); ${fmt(result.overdue.overdue)} feeds overdue by > ${OVERDUE_MS / 1000} s at the end${schedulerRss}${jobs}`,
     );
+    // What a long wait followed tells why it was long (a 429's Retry-After, a fetch cut off, a restart).
+    if (Math.max(0, ...result.analysis.lagsMs) > 30_000) {
+      for (const wait of result.analysis.longestWaits) console.log(`  longest wait: ${wait}`);
+    }
   }
 
   const checks: Array<[boolean, string]> = [];
