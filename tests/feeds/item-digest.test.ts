@@ -349,6 +349,7 @@ describe('reading only the items not known', () => {
       rss('', items.replace('<item>', '<item><category domain="<![CDATA[">c</category>') + '<item><title>Caf&EACUTE;</title></item>'),
       rss('', items.replace('</item>', '<?pi <title type="xhtml"> ?></item>') + '<item><title>Two]]></title></item>'),
       rss('', items.replace('</item>', '\u0001</item>') + item(6)),
+      rss('', items.replace('</item>', ']]\uFFFE></item>') + item(6)),
       `${rss('', items + item(6))} junk`,
     ]) {
       const read = await bothWays(text);
