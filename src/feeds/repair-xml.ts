@@ -212,8 +212,8 @@ function htmlEntity(name: string): string | null {
   return cached || null;
 }
 
-const XHTML_CONSTRUCT_OPEN = /<(title|subtitle|summary|content|rights)\s/g;
-const XHTML_TYPE = /\btype\s*=\s*["']xhtml["']/g;
+const XHTML_CONSTRUCT_OPEN = /<(title|subtitle|summary|content|rights)[\t\n\r ]/g;
+const XHTML_TYPE = /\btype[\t\n\r ]*=[\t\n\r ]*["']xhtml["']/g;
 
 /**
  * Atom type="xhtml" text (RFC 4287 §3.1.1.3) turned into a CDATA section of its markup: the
@@ -312,7 +312,7 @@ function* namespaceDeclarations(xml: string): Generator<[string, string]> {
 
 /** More candidate prefixes than this in one document is a hostile one: read as text. */
 const MAX_PREFIX_CANDIDATES = 8;
-const NAMESPACE_DECLARATION = /xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g;
+const NAMESPACE_DECLARATION = /xmlns:([\w.-]+)[\t\n\r ]*=[\t\n\r ]*["']([^"']+)["']/g;
 const NAMESPACE_DECLARATION_AT = new RegExp(NAMESPACE_DECLARATION.source, 'y');
 
 /**
@@ -330,9 +330,14 @@ export function repairsItemByItem(xml: string, root: string): boolean {
 }
 
 const FORBIDDEN_CHAR = new RegExp(FORBIDDEN_CHARS.source);
+/**
+ * XML's white space (§2.3 S), not JavaScript's `\s`: U+00A0 and the other Unicode spaces are
+ * no white space in markup, and read from bytes as latin1 they would not even be one character.
+ */
+const isXmlSpace = (code: number): boolean => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 /** U+FFFE and U+FFFF as their UTF-8 bytes read as latin1 (how the byte cut sees a document). */
 const FORBIDDEN_AS_LATIN1 = ['\u00ef\u00bf\u00be', '\u00ef\u00bf\u00bf'];
-const XHTML_TYPE_ANYWHERE = /\btype\s*=\s*["']xhtml["']/;
+const XHTML_TYPE_ANYWHERE = new RegExp(XHTML_TYPE.source);
 
 /** A body cut off mid-item keeps its complete items: cut after the last one, close what is open. */
 function closeTruncated(xml: string, root: string | null): string {
@@ -361,8 +366,11 @@ function isTruncated(xml: string, root: string): boolean {
   const tag = `</${root}>`;
   const close = xml.lastIndexOf(tag);
   if (close === -1) return true;
+  // A close tag in a CDATA section or comment left open is text: the download was cut there.
+  if (xml.lastIndexOf('<![CDATA[', close) > xml.lastIndexOf(']]>', close)) return true;
+  if (xml.lastIndexOf('<!--', close) > xml.lastIndexOf('-->', close)) return true;
   for (let at = close + tag.length; ;) {
-    while (at < xml.length && /\s/.test(xml[at]!)) at++;
+    while (at < xml.length && isXmlSpace(xml.charCodeAt(at))) at++;
     if (at === xml.length) return false;
     if (!xml.startsWith('<!--', at)) return true;
     const end = xml.indexOf('-->', at + 4);

@@ -66,14 +66,18 @@ export function stripDeclarations(head: string): string {
 }
 
 const NAME_START = /[A-Za-z_]/;
-/** `[\w:.-]`, by code (a regex test per character was a third of the scan). */
+/**
+ * `[\w:.-]` and every character past ASCII (XML allows most in names: `<itemé>` is no
+ * `item`), by code (a regex test per character was a third of the scan).
+ */
 const isNameChar = (code: number): boolean =>
   (code >= 0x61 && code <= 0x7a) ||
   (code >= 0x41 && code <= 0x5a) ||
   (code >= 0x30 && code <= 0x3a) ||
   code === 0x5f ||
   code === 0x2e ||
-  code === 0x2d;
+  code === 0x2d ||
+  code >= 0x80;
 
 /**
  * Names of the elements still open at the end of `xml`, outermost first. CDATA sections,

@@ -159,6 +159,14 @@ describe('parseFeed leniency: truncated documents', () => {
         JSON.stringify(tail),
       ).toEqual(['A']);
     }
+    // So is one cut off in a CDATA section or comment whose text happens to end like a document.
+    for (const tail of ['<item><title><![CDATA[cut </rss><!-- x -->', '<item><title>t</title><!-- cut </channel></rss> ']) {
+      const cut = doc('').replace('</channel></rss>', tail);
+      expect(
+        (await parseFeed(cut, 'https://c.example/feed')).items.map((item) => item.title),
+        JSON.stringify(tail),
+      ).toEqual(['A']);
+    }
   });
 
   it('returns the complete entries of an Atom feed cut off mid-<entry>', async () => {
