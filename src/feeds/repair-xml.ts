@@ -367,8 +367,7 @@ function isTruncated(xml: string, root: string): boolean {
   const close = xml.lastIndexOf(tag);
   if (close === -1) return true;
   // A close tag in a CDATA section or comment left open is text: the download was cut there.
-  if (xml.lastIndexOf('<![CDATA[', close) > xml.lastIndexOf(']]>', close)) return true;
-  if (xml.lastIndexOf('<!--', close) > xml.lastIndexOf('-->', close)) return true;
+  if (openAt(xml, close, '<![CDATA[', ']]>') || openAt(xml, close, '<!--', '-->')) return true;
   for (let at = close + tag.length; ;) {
     while (at < xml.length && isXmlSpace(xml.charCodeAt(at))) at++;
     if (at === xml.length) return false;
@@ -377,4 +376,12 @@ function isTruncated(xml: string, root: string): boolean {
     if (end === -1) return true;
     at = end + 3;
   }
+}
+
+/** Whether a section opened by `open` is still open at `at` (searched forward first: most documents have none, or close it near the end). */
+function openAt(xml: string, at: number, open: string, close: string): boolean {
+  const first = xml.indexOf(open);
+  if (first === -1 || first >= at) return false;
+  const opened = xml.indexOf(open, Math.max(first, xml.lastIndexOf(close, at)));
+  return opened !== -1 && opened < at;
 }
