@@ -214,20 +214,8 @@ async function parseXmlFeed(
     const what = root.toLowerCase() === 'html' ? 'an HTML page' : `XML with root <${root}>`;
     throw new FeedParseError(`not a feed: the document is ${what}, not RSS or Atom`);
   }
-  if (tracking && byteHashes) {
-    // Read whole: the text's items are the bytes' items, in order, when the parser finds as many.
-    const tree = await buildTree(xml);
-    const read = readTree(tree, baseUrl, tracking.salt);
-    if (tree.items.length !== byteHashes.length) return untracked(read.parsed);
-    return {
-      parsed: read.parsed,
-      ...split(
-        byteHashes,
-        byteHashes.map(() => false),
-        read.context,
-      ),
-    };
-  }
+  // Read whole: the text's items are the bytes' items, in order, when the parser finds as many.
+  if (tracking && byteHashes) return readWholeTracked(xml, baseUrl, tracking.salt, byteHashes);
   const spans = tracking ? itemSpans(xml, root) : null;
   if (!tracking || spans === null || spans.length > tracking.maxItems) return untracked(readTree(await buildTree(xml), baseUrl).parsed);
   const hashes = spans.map(([start, end]) => rawItemHash(xml.slice(start, end)));
@@ -239,10 +227,15 @@ async function parseXmlFeed(
     const cut = await readCut(withoutItems(xml, spans, skip), hashes, skip, baseUrl, tracking.salt, known!.context);
     if (cut) return cut;
   }
+  return readWholeTracked(xml, baseUrl, tracking.salt, hashes);
+}
+
+/** `xml` read whole, its items keeping `hashes` (a scan's, in order); untracked when the parser finds another number of items. */
+async function readWholeTracked(xml: string, baseUrl: string | null, salt: string, hashes: string[]): Promise<TrackedFeed> {
   const tree = await buildTree(xml);
-  const read = readTree(tree, baseUrl, tracking.salt);
+  const read = readTree(tree, baseUrl, salt);
   // The scan and the parser disagree on what the items are: untracked.
-  if (tree.items.length !== spans.length) return untracked(read.parsed);
+  if (tree.items.length !== hashes.length) return untracked(read.parsed);
   return {
     parsed: read.parsed,
     ...split(

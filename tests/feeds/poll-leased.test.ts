@@ -18,24 +18,37 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dataRoot = makeTempDir();
 
+/**
+ * A feed served locally, the poll app that gives the config and the parse pool, and a fresh
+ * PostgreSQL store holding the feed's state; `deps` polls as worker-1 with a 60 s lease.
+ */
+async function setUp() {
+  const server = await serveForTest({ '/feed.xml': serveBody(rssFeed('herald')) });
+  const poller = await startPollApp({ dataRoot, feeds: { herald: server.url('/feed.xml') } });
+  const store = await openStore(poller.app.config.feeds);
+  const deps = {
+    ...poller.app.poll,
+    logger: createLogger({ level: 'silent' }),
+    owner: 'worker-1',
+    config: poller.app.config,
+    leaseMs: 60_000,
+  };
+  return { server, poller, store, deps };
+}
+
+async function openStore(feeds: Parameters<Store['syncFeeds']>[0]): Promise<Store & ClusterStore> {
+  const store = (await backend.open(await backend.newLocation())) as Store & ClusterStore;
+  onTestFinished(() => store.close());
+  await store.syncFeeds(feeds);
+  return store;
+}
+
 describe('a leased poll', () => {
   it('fails its job, records nothing on the feed and frees the lease when PostgreSQL goes down under the save', async () => {
-    const server = await serveForTest({ '/feed.xml': serveBody(rssFeed('herald')) });
-    // The poll app gives the config and the parse pool; the feed state lives in PostgreSQL.
-    const poller = await startPollApp({ dataRoot, feeds: { herald: server.url('/feed.xml') } });
-    const store = (await backend.open(await backend.newLocation())) as Store & ClusterStore;
-    onTestFinished(() => store.close());
-    await store.syncFeeds(poller.app.config.feeds);
+    const { server, store, deps: leaseDeps } = await setUp();
+    const deps = { ...leaseDeps, saveRetryMs: 500 };
     const before = (await store.getFeed('herald'))!;
     const restarting = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
-    const deps = {
-      ...poller.app.poll,
-      logger: createLogger({ level: 'silent' }),
-      owner: 'worker-1',
-      config: poller.app.config,
-      leaseMs: 60_000,
-      saveRetryMs: 500,
-    };
     // The release meets the outage too, once: tried again, it frees the feed now, not when the lease expires.
     let releases = 0;
     const failing: Store & ClusterStore = {
@@ -56,11 +69,7 @@ describe('a leased poll', () => {
   });
 
   it('stores what it fetched once PostgreSQL is back, trying the save again within the lease', async () => {
-    const server = await serveForTest({ '/feed.xml': serveBody(rssFeed('herald')) });
-    const poller = await startPollApp({ dataRoot, feeds: { herald: server.url('/feed.xml') } });
-    const store = (await backend.open(await backend.newLocation())) as Store & ClusterStore;
-    onTestFinished(() => store.close());
-    await store.syncFeeds(poller.app.config.feeds);
+    const { server, poller, store, deps } = await setUp();
     let attempts = 0;
     const restartingTwice: Store & ClusterStore = {
       ...store,
@@ -76,13 +85,6 @@ describe('a leased poll', () => {
         };
       },
     };
-    const deps = {
-      ...poller.app.poll,
-      logger: createLogger({ level: 'silent' }),
-      owner: 'worker-1',
-      config: poller.app.config,
-      leaseMs: 60_000,
-    };
 
     const result = await pollLeasedFeed('herald', { ...deps, store: restartingTwice });
 
@@ -92,9 +94,7 @@ describe('a leased poll', () => {
     expect(await store.getFeed('herald')).toMatchObject({ lastSuccessAt: START, lastError: null, consecutiveErrors: 0 });
     expect(await store.countStories()).toBe(2);
     // A failure that is not an outage is not tried again: the feed's failure, at once.
-    const other = (await backend.open(await backend.newLocation())) as Store & ClusterStore;
-    onTestFinished(() => other.close());
-    await other.syncFeeds(poller.app.config.feeds);
+    const other = await openStore(poller.app.config.feeds);
     let brokenAttempts = 0;
     const broken: Store & ClusterStore = {
       ...other,
