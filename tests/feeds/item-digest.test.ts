@@ -15,7 +15,8 @@ import { parseDocument, type ParseInput } from '../../src/feeds/parse-document.t
 import { parseFeed, parseFeedTracked, parseFeedTrackedBytes, type KnownItems, type TrackedFeed } from '../../src/feeds/parse-feed.ts';
 import { rootElementName } from '../../src/feeds/repair-xml.ts';
 import { childElementSpans } from '../../src/feeds/xml-scan.ts';
-import { intBetween, mulberry32 } from '../helpers/prng.ts';
+import { encodeWindows1252 } from '../helpers/encodings.ts';
+import { intBetween, mulberry32, pick } from '../helpers/prng.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/feeds');
 const URL_OF = 'https://columns.example/feeds/feed.xml';
@@ -109,17 +110,6 @@ async function checkByteCuts(bytes: Uint8Array, contentType: string | null, rand
     expect(read.context).toBe(first.context);
     byteCuts++;
   }
-}
-
-/** Text in a single-byte encoding, as bytes: what windows-1252 cannot write becomes `?`. */
-function windows1252(text: string): Uint8Array {
-  const high = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ';
-  return Uint8Array.from(text, (ch) => {
-    const code = ch.charCodeAt(0);
-    const mapped = high.indexOf(ch);
-    if (mapped !== -1) return 0x80 + mapped;
-    return code < 0x100 && (code < 0x80 || code > 0x9f) ? code : 0x3f;
-  });
 }
 
 /** Text that the mending (repair-xml.ts) changes, beside text it leaves: HTML entities, stray `&`, forbidden controls. */
@@ -283,7 +273,7 @@ describe('reading only the items not known', () => {
       else if (form === 1) await checkByteCuts(Buffer.from(`\uFEFF  \n${text}`), 'application/xml', random);
       else if (form === 2) {
         const declared = text.startsWith('<?xml') ? text.replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="windows-1252"?>') : text;
-        await checkByteCuts(windows1252(declared), null, random);
+        await checkByteCuts(encodeWindows1252(declared), null, random);
       } else await checkByteCuts(Buffer.from(text), 'application/rss+xml; charset=utf-8', random);
     }
     expect(byteCuts - fixtureCuts).toBeGreaterThan(150);
@@ -426,7 +416,7 @@ describe('reading only the items not known', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     for (const [declaration, encode] of [
       ['<?xml version="1.0" encoding="utf-8"?>', (text: string) => Buffer.from(text)],
-      ['<?xml version="1.0" encoding="windows-1252"?>', windows1252],
+      ['<?xml version="1.0" encoding="windows-1252"?>', encodeWindows1252],
     ] as const) {
       const job = (text: string, digest: string | null) => ({
         input: { kind: 'bytes' as const, body: encode(text), contentType: 'application/rss+xml' },
@@ -477,10 +467,6 @@ const TRICKY_TEXT = [
   '<?pi </item> ?>',
   '&amp;amp; &#233; &#x1F600;',
 ];
-
-function pick<T>(random: () => number, values: readonly T[]): T {
-  return values[Math.floor(random() * values.length)]!;
-}
 
 /** Up to three pieces of tricky text (and of `extra`, when given). */
 function trickyText(random: () => number, extra: readonly string[] = []): string {

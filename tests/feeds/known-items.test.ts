@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import type { PollOutcome, Story } from '../../src/model.ts';
 import { serveForTest } from '../helpers/feed-server.ts';
 import { startPollApp, type PollApp } from '../helpers/poll-app.ts';
-import { intBetween, mulberry32 } from '../helpers/prng.ts';
+import { encodeWindows1252 } from '../helpers/encodings.ts';
+import { intBetween, mulberry32, pick } from '../helpers/prng.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dataRoot = makeTempDir();
@@ -139,21 +140,9 @@ const MENDED_MARKUP = [
   ' <![CDATA[ & raw ]]>',
 ];
 
-function pick<T>(random: () => number, values: readonly T[]): T {
-  return values[Math.floor(random() * values.length)]!;
-}
-
-/** `text` as windows-1252 bytes (declared so): what it cannot write becomes `?`. */
+/** `text` as windows-1252 bytes, declared so: what it cannot write becomes `?`. */
 function windows1252(text: string): Buffer {
-  const high = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ';
-  const declared = text.replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="windows-1252"?>');
-  return Buffer.from(
-    Uint8Array.from(declared, (ch) => {
-      const code = ch.charCodeAt(0);
-      if (high.includes(ch)) return 0x80 + high.indexOf(ch);
-      return code < 0x100 && (code < 0x80 || code > 0x9f) ? code : 0x3f;
-    }),
-  );
+  return Buffer.from(encodeWindows1252(text.replace(/^<\?xml[^>]*\?>/, '<?xml version="1.0" encoding="windows-1252"?>')));
 }
 
 /** What a reader sees of the stored stories (ids and times aside: each app numbers its own). */

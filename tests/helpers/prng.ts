@@ -40,6 +40,11 @@ export function intBetween(random: () => number, min: number, max: number): numb
   return min + Math.floor(random() * (max - min + 1));
 }
 
+/** One of `choices`, each as likely. */
+export function pick<T>(random: () => number, choices: readonly T[]): T {
+  return choices[intBetween(random, 0, choices.length - 1)]!;
+}
+
 /** One of `choices`, picked with probability proportional to its weight. */
 export function weighted<T extends string>(random: () => number, choices: ReadonlyArray<readonly [T, number]>): T {
   const total = choices.reduce((sum, [, weight]) => sum + weight, 0);

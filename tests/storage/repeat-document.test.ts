@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { ParsedItem } from '../../src/model.ts';
 import type { Store } from '../../src/storage/store.ts';
-import { intBetween, streamFor } from '../helpers/prng.ts';
+import { intBetween, pick, streamFor } from '../helpers/prng.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
 
 const SEED = 20261206;
@@ -31,10 +31,6 @@ const LINKS = [
 ] as const;
 const TITLES = ['The budget is a fiction, again', 'The budget is a fiction, again!', 'Letters to the editor', 'Why the tram matters', null];
 const AUTHORS = ['Jane Doe', 'John Roe', null];
-
-function pick<T>(random: () => number, choices: readonly T[]): T {
-  return choices[intBetween(random, 0, choices.length - 1)]!;
-}
 
 /** The n-th generated document: 1–8 items drawn from the pools. */
 function documentFor(n: number): ParsedItem[] {
