@@ -68,6 +68,49 @@ describe('a leased poll', () => {
     expect((await store.getFeed('herald'))!.lastSuccessAt).toEqual(START);
   });
 
+  it('reports a save whose commit went through but whose answer was lost as stored, not as a lost lease', async () => {
+    const { server, store, deps } = await setUp();
+    let attempts = 0;
+    // The first attempt commits, then the connection drops before its answer arrives.
+    const ackLost: Store & ClusterStore = {
+      ...store,
+      leased: (lease) => {
+        const leased = store.leased(lease);
+        return {
+          ...leased,
+          saveFetched: async (...args) => {
+            const saved = await leased.saveFetched(...args);
+            if (++attempts === 1) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
+            return saved;
+          },
+        };
+      },
+    };
+
+    const result = await pollLeasedFeed('herald', { ...deps, store: ackLost });
+
+    expect(attempts).toBe(2);
+    expect(result).toMatchObject({ kind: 'polled', outcome: { kind: 'stored', added: 2, duplicates: 0 } });
+    expect(server.requests).toHaveLength(1);
+    expect(await store.countStories()).toBe(2);
+    expect(await store.getFeed('herald')).toMatchObject({ lastSuccessAt: START, lastError: null });
+    // Fencing holds: a retry of that save by a worker whose lease another took over is still refused.
+    const taken = await store.takeFeedLease('herald', 'worker-3', START, 60_000, 4);
+    if (typeof taken === 'string') throw new Error(`lease: ${taken}`);
+    const stale = { ...taken, token: taken.token - 1, owner: 'worker-1' };
+    await expect(
+      store
+        .leased(stale)
+        .saveFetched(
+          'herald',
+          [],
+          { url: server.url('/feed.xml'), etag: null, lastModified: null, nextFetchAt: START, ttlMinutes: null },
+          START,
+          null,
+        ),
+    ).rejects.toThrow(/taken over/);
+  });
+
   it('stores what it fetched once PostgreSQL is back, trying the save again within the lease', async () => {
     const { server, poller, store, deps } = await setUp();
     let attempts = 0;

@@ -113,6 +113,20 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
       }
     },
 
+    /**
+     * Whether a save fenced by `fence` and made at `now` has committed: it ended its own lease
+     * (ENDS_LEASE keeps the token) and recorded a success at that very time. True when the
+     * commit went through but its answer was lost with the connection (PostgreSQL restarting).
+     */
+    savedUnder: async (fence: FeedLease, now: Date): Promise<boolean> =>
+      (
+        await db.query(`SELECT 1 FROM feeds WHERE id = $1 AND lease_token = $2 AND lease_owner IS NULL AND last_success_at = $3`, [
+          fence.feedId,
+          fence.token,
+          now.getTime(),
+        ])
+      ).length > 0,
+
     /** The feed's item digest (feeds/item-digest.ts), or null. */
     itemDigest: async (id: string): Promise<string | null> =>
       (await db.query<{ digest: string }>(`SELECT digest FROM feed_item_digests WHERE feed_id = $1`, [id]))[0]?.digest ?? null,

@@ -5,7 +5,7 @@
  */
 import { cacheContentVersion } from '../content-version.ts';
 import { isOwnerDead, processOwnerId } from '../process-owner.ts';
-import { STALE_CLAIM_MS, type ClusterStore, type FeedLease, type Store, type StoreOptions } from '../store.ts';
+import { LostLeaseError, STALE_CLAIM_MS, type ClusterStore, type FeedLease, type Store, type StoreOptions } from '../store.ts';
 import { createPostgresClusterStore } from './cluster-store.ts';
 import { openPostgres } from './database.ts';
 import { createPostgresDigestStore } from './digest-store.ts';
@@ -50,7 +50,19 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
   return {
     ...cluster,
     leased: (lease) => ({
-      saveFetched: (feedId, items, state, now, keepAfter) => saveFetched(feedId, items, state, now, keepAfter, lease),
+      saveFetched: async (feedId, items, state, now, keepAfter) => {
+        try {
+          return await saveFetched(feedId, items, state, now, keepAfter, lease);
+        } catch (err) {
+          // Tried again after a commit whose answer was lost: that commit ended the lease, so this
+          // one is refused, but the save is stored. Its added count is read back; its updated
+          // count is not kept anywhere and is reported as 0.
+          if (!(err instanceof LostLeaseError) || !(await feeds.savedUnder(lease, now))) throw err;
+          version.wrote();
+          const added = await stories.addedAt(feedId, now);
+          return { added, updated: 0, duplicates: Math.max(0, items.length - added) };
+        }
+      },
       markNotModified: (feedId, state, now) => feeds.markSuccess(feedId, state, now, undefined, lease),
       markFailed: (feedId, failure, now) => feeds.markFailure(feedId, failure, now, lease),
     }),

@@ -491,6 +491,14 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       await applyPlan(tx, feedId, saved, now);
       return { ...saved.result, changed: saved.changed };
     },
+    /** How many stories `feedId` added by its save at `now` (a story's first feed and first sight are its adding save's). */
+    async addedAt(feedId: string, now: Date): Promise<number> {
+      const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM stories WHERE feed_id = $1 AND first_seen_at = $2`, [
+        feedId,
+        now.getTime(),
+      ]);
+      return row!.n;
+    },
     /** Stories newest first, each with all its sources. */
     async list(query: StoryQuery): Promise<Story[]> {
       const where: string[] = [];
