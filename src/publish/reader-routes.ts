@@ -23,7 +23,7 @@ import {
   renderSubscribeForm,
   type OfferedDigest,
 } from '../site/render-reader-pages.ts';
-import type { SiteContext } from '../site/render-site-page.ts';
+import { sitePath, type SiteContext } from '../site/render-site-page.ts';
 import type { ReaderChoices, Store } from '../storage/store.ts';
 import {
   createSignupToken,
@@ -235,7 +235,7 @@ async function preferences(
 async function preferencesUrl(deps: ReaderRoutesDeps, address: string, digestId: string, saved: boolean): Promise<string> {
   const epoch = (await deps.store.subscriptionState(address, digestId))?.epoch ?? 0;
   const token = createUnsubscribeToken({ address, digestId, epoch }, deps.secret);
-  return `${deps.baseUrl}/preferences?token=${token}${saved ? '&saved=1' : ''}`;
+  return sitePath(deps.baseUrl, `/preferences?token=${token}${saved ? '&saved=1' : ''}`);
 }
 
 /** The choices a form made, keeping only columnists, outlets and tags the site has. */

@@ -5,7 +5,7 @@
  */
 import { escapeHtml } from '../html-text.ts';
 import type { ReaderChoices } from '../storage/store.ts';
-import { renderLayout, type SiteContext } from './render-site-page.ts';
+import { renderLayout, sitePath, type SiteContext } from './render-site-page.ts';
 
 /** A digest as a reader picks it. */
 export interface OfferedDigest {
@@ -24,7 +24,7 @@ export function renderSubscribeForm(ctx: SiteContext, digests: readonly OfferedD
   if (digests.length === 0) return renderReaderPage(ctx, s.subscribeTitle, `<p>${escapeHtml(s.noSignupDigest)}</p>`);
   const body = `<p>${escapeHtml(s.subscribeIntro)}</p>
 ${problem ? `<p role="alert"><strong>${escapeHtml(problem)}</strong></p>` : ''}
-<form class="card" action="${escapeHtml(`${ctx.baseUrl}/subscribe`)}" method="post">
+<form class="card" action="${escapeHtml(sitePath(ctx.baseUrl, '/subscribe'))}" method="post">
 <p><label for="email">${escapeHtml(s.emailLabel)}</label><br><input id="email" name="email" type="email" autocomplete="email" required maxlength="254"></p>
 <p><label for="name">${escapeHtml(s.nameLabel)}</label><br><input id="name" name="name" type="text" autocomplete="name" maxlength="100"></p>
 ${renderDigestChoice(ctx, digests, digests[0]!.id)}
@@ -43,7 +43,7 @@ export function renderCheckInbox(ctx: SiteContext, address: string, hours: numbe
 /** The confirmation link's page: one button (mail scanners follow links; only a person presses it). */
 export function renderConfirm(ctx: SiteContext, token: string, address: string, digest: string): string {
   const s = ctx.strings;
-  const body = `<form action="${escapeHtml(`${ctx.baseUrl}/subscribe/confirm`)}" method="post">
+  const body = `<form action="${escapeHtml(sitePath(ctx.baseUrl, '/subscribe/confirm'))}" method="post">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <p>${escapeHtml(s.confirmText(address, digest))}</p>
 <p><button type="submit">${escapeHtml(s.confirmButton)}</button></p>
@@ -75,7 +75,7 @@ export function renderPreferences(
 <p role="status"><strong>${escapeHtml(s.unsubscribedNotice(page.digest.name))}</strong></p>
 ${
   page.resubscribe
-    ? `<form action="${escapeHtml(`${ctx.baseUrl}/subscribe`)}" method="post">
+    ? `<form action="${escapeHtml(sitePath(ctx.baseUrl, '/subscribe'))}" method="post">
 <input type="hidden" name="email" value="${escapeHtml(page.address)}">
 <input type="hidden" name="digest" value="${escapeHtml(page.digest.id)}">
 ${renderChoices(ctx, page.subscriber?.choices ?? { columnists: [], outlets: [], tags: [] })}
@@ -87,7 +87,7 @@ ${renderChoices(ctx, page.subscriber?.choices ?? { columnists: [], outlets: [], 
     return renderReaderPage(ctx, s.preferencesTitle, body);
   }
   const settings = page.subscriber
-    ? `<form class="card" action="${escapeHtml(`${ctx.baseUrl}/preferences`)}" method="post">
+    ? `<form class="card" action="${escapeHtml(sitePath(ctx.baseUrl, '/preferences'))}" method="post">
 ${tokenField}
 ${renderDigestChoice(ctx, page.digests, page.digest.id)}
 ${renderChoices(ctx, page.subscriber.choices)}
@@ -98,7 +98,7 @@ ${renderChoices(ctx, page.subscriber.choices)}
   const body = `<p>${escapeHtml(s.preferencesFor(page.address, page.digest.name))}</p>
 ${page.saved ? `<p role="status"><strong>${escapeHtml(s.saved)}</strong></p>` : ''}
 ${settings}
-<form action="${escapeHtml(`${ctx.baseUrl}/unsubscribe`)}" method="post">
+<form action="${escapeHtml(sitePath(ctx.baseUrl, '/unsubscribe'))}" method="post">
 ${tokenField}
 <p><button type="submit" name="scope" value="digest">${escapeHtml(s.unsubscribeThis)}</button> <button type="submit" name="scope" value="all">${escapeHtml(s.unsubscribeAll)}</button></p>
 </form>`;

@@ -91,6 +91,17 @@ summary{cursor:pointer;margin:.4rem 0}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 @media (max-width:30rem){h1{font-size:1.35rem}}`;
 
+/**
+ * `path` of the site under `baseUrl`, without its scheme and host: where forms post and where a
+ * form's answer redirects, so both stay at the address the page was opened at. The CSP's
+ * `form-action 'self'` blocks a form posting (or redirected) to another origin, and a site
+ * opened as http://127.0.0.1:8080 while `baseUrl` says http://localhost:8080 (the default) is
+ * another origin.
+ */
+export function sitePath(baseUrl: string, path: string): string {
+  return `${new URL(baseUrl).pathname.replace(/\/+$/, '')}${path}`;
+}
+
 /** The whole page around `body`. `feedPath`: the path whose feed.xml/.atom/.json hold what is shown. */
 export function renderLayout(
   ctx: SiteContext,
@@ -125,7 +136,7 @@ ${alternates.join('\n')}
 <li><a href="${escapeHtml(`${base}/outlets`)}">${escapeHtml(s.outlets)}</a></li>
 ${ctx.signup ? `<li><a href="${escapeHtml(`${base}/subscribe`)}">${escapeHtml(s.subscribe)}</a></li>` : ''}
 </ul></nav>
-<form class="search" role="search" action="${escapeHtml(`${base}/search`)}" method="get">
+<form class="search" role="search" action="${escapeHtml(sitePath(ctx.baseUrl, '/search'))}" method="get">
 <label for="q">${escapeHtml(s.searchLabel)}</label>
 <input id="q" name="q" type="search" maxlength="256" value="${escapeHtml(page.query ?? '')}">
 <button type="submit">${escapeHtml(s.searchButton)}</button>
@@ -166,7 +177,7 @@ export function renderColumnistIndex(
         ([value, label]) => `<option value="${escapeHtml(value)}"${value === selected ? ' selected' : ''}>${escapeHtml(label)}</option>`,
       ),
     ].join('');
-  const form = `<form class="search" action="${escapeHtml(`${ctx.baseUrl}/columnists`)}" method="get">
+  const form = `<form class="search" action="${escapeHtml(sitePath(ctx.baseUrl, '/columnists'))}" method="get">
 <label for="outlet">${escapeHtml(s.outletFilter)}</label>
 <select id="outlet" name="outlet">${options(
     s.allOutlets,
