@@ -186,6 +186,60 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(hit!.snippet.replaceAll(SNIPPET_MARK.start, '').replaceAll(SNIPPET_MARK.end, '')).toContain('円安と物価の行方');
   });
 
+  it('finds the words a reader sees, read alike on both backends: decomposed accents, entities, punctuation, no script or style text', async () => {
+    await save('a', [
+      // Decomposed (NFD), as text pasted from macOS arrives.
+      item({ id: 'nfd', title: 'Ame\u0301lie and the cre\u0300me bru\u0302le\u0301e', published: hoursAgo(1) }),
+      item({
+        id: 'styled',
+        title: 'Gallery post',
+        summary: '<style>#gallery-1{margin:auto}.zyzzyva{color:red}</style><script>var xylophone = 1</script><p>Visible words only.</p>',
+        published: hoursAgo(2),
+      }),
+      item({
+        id: 'mail',
+        title: 'Write to me',
+        summary: '<p>Email pat@example.com, see example.org/path, pi is 3.14.</p>',
+        published: hoursAgo(3),
+      }),
+      // A plain-text title whose `<script>` is characters (RSS titles are text), and an author with one.
+      item({
+        id: 'literal',
+        title: 'Why <script> tags still matter in html-typed feeds',
+        author: 'Ann <b>Lee</b>',
+        published: hoursAgo(4),
+      }),
+      item({
+        id: 'entities',
+        title: 'Entities',
+        summary: '<p>Caf&eacute; culture, don&#8217;t &amp; won&#x2019;t, &lt;tags&gt; na&iuml;ve</p>',
+        published: hoursAgo(5),
+      }),
+    ]);
+    const titles = async (query: string) => (await search(query)).map((hit) => hit.story.title);
+    const nfd = 'Ame\u0301lie and the cre\u0300me bru\u0302le\u0301e';
+    expect(await titles('Amélie')).toEqual([nfd]);
+    expect(await titles('crème brûlée')).toEqual([nfd]);
+    expect(await titles('"crème brûlée"')).toEqual([nfd]);
+    for (const hidden of ['zyzzyva', 'xylophone', 'margin', 'auto']) expect(await titles(hidden), hidden).toEqual([]);
+    expect(await titles('visible')).toEqual(['Gallery post']);
+    for (const query of ['pat@example.com', 'pat', 'example', 'path', '3.14', '14', '"example org path"'])
+      expect(await titles(query), query).toEqual(['Write to me']);
+    for (const query of ['script', 'tags still matter', '"html typed feeds"', 'lee'])
+      expect(await titles(query), query).toEqual(['Why <script> tags still matter in html-typed feeds']);
+    for (const query of ['café', 'culture', 'don', 'won', 'tags', 'naïve'])
+      expect(await titles(query), query).toEqual(
+        query === 'tags' ? ['Why <script> tags still matter in html-typed feeds', 'Entities'] : ['Entities'],
+      );
+    expect(await titles('eacute')).toEqual([]);
+  });
+
+  it('reads a hostile excerpt in linear time: thousands of unclosed scripts, entities and tags', async () => {
+    const summary = `${'&#1234567; &#x1F600; &bogus; &#'.repeat(700)}${'<script '.repeat(1000)}${'<b'.repeat(4000)} tail`;
+    await save('a', [item({ id: 'hostile', title: 'Hostile', summary, published: hoursAgo(1) })]);
+    expect((await search('hostile')).map((hit) => hit.story.title)).toEqual(['Hostile']);
+  });
+
   it('finds stories by the tokens of who wrote them and which feeds carried them, as alternatives to a word', async () => {
     await save('a', [
       item({
@@ -656,6 +710,36 @@ describe('the sqlite store for the site', () => {
 });
 
 describe('the postgres store for the site', () => {
+  it('reads again, on the upgrade to 22, the text of stories indexed before as SQLite reads it, keeping their tokens', async () => {
+    const location = await postgresBackend.newLocation();
+    for (const migration of postgresMigrations.filter((candidate) => candidate.version <= 21))
+      await postgresBackend.exec(location, migration.sql);
+    await postgresBackend.exec(location, 'CREATE TABLE columnwire_schema (version INTEGER NOT NULL)');
+    await postgresBackend.exec(location, 'INSERT INTO columnwire_schema (version) SELECT generate_series(1, 21)');
+    await postgresBackend.exec(
+      location,
+      `INSERT INTO feeds (id, configured_url, url) VALUES ('a', 'https://a.example.com/feed', 'https://a.example.com/feed')`,
+    );
+    await postgresBackend.exec(
+      location,
+      `INSERT INTO stories (feed_id, title, author, published_at, updated_at, summary, first_seen_at, public_id)
+       VALUES ('a', 'Ame\u0301lie writes', 'Ann Lee', $1, $1, '<style>.zyzzyva{}</style><p>Mail pat@example.com</p>', $1, 'urn:x:old')`,
+      [hoursAgo(5).getTime()],
+    );
+    const store = await postgresBackend.open(location);
+    try {
+      const titles = async (query: string) =>
+        (await store.searchStories({ terms: parseSearchQuery(query), limit: 10, offset: 0, now: NOW })).map((hit) => hit.story.title);
+      expect(await titles('amélie')).toEqual(['Ame\u0301lie writes']);
+      expect(await titles('pat@example.com')).toEqual(['Ame\u0301lie writes']);
+      expect(await titles('zyzzyva')).toEqual([]);
+      const byFeed = await searchTerms(store, [{ words: ['x'], prefix: false, tokens: [feedToken('a')] }]);
+      expect(byFeed.map((hit) => hit.story.title)).toEqual(['Ame\u0301lie writes']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('moves the search vectors of stories stored at schema 18 into story_search on the upgrade (19), and keeps them there', async () => {
     const location = await postgresBackend.newLocation();
     // The schema as version 18 left it, with a story stored then.

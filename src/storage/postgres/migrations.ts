@@ -7,6 +7,7 @@
  */
 import { CJK_POSTGRES_CLASS, CJK_SEPARATOR } from '../../cjk-text.ts';
 import { storyTokensSql } from '../../search-tokens.ts';
+import { SEARCH_TEXT_FUNCTIONS, searchVectorSql } from './search-text-sql.ts';
 
 export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -331,6 +332,38 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
       RETURN NULL;
     END $$;
     UPDATE story_search ss SET search = ss.search || setweight(to_tsvector('simple'::regconfig, ${storyTokensSql('s', 'ARRAY(SELECT feed_id FROM story_sources WHERE story_id = s.id)')}), 'C')
+    FROM stories s WHERE s.id = ss.id;
+    `,
+  },
+  {
+    // Search reads a story's text as SQLite's index does (search-text.ts), so a word a reader
+    // sees is found on both backends: text normalised to NFC (a title pasted from macOS is
+    // decomposed, and was found by no typed word), scripts and styles dropped with their text
+    // (`margin` found every WordPress gallery post), entities decoded, and ASCII punctuation
+    // read as a space, as FTS5 reads it (PostgreSQL's parser kept `pat@example.com`, a host, a
+    // path and `3.14` as one word each, which no query split into words could match, and read a
+    // literal `<script>` in a plain-text title as a tag, dropping every word after it). Every
+    // stored story is indexed again; its tokens (weight C) are kept. (SQLite's version 22 is
+    // its narrow date index, which PostgreSQL's story_search already is.)
+    version: 22,
+    sql: `
+    ${SEARCH_TEXT_FUNCTIONS}
+    CREATE OR REPLACE FUNCTION story_search_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      sources text[] := '{}';
+    BEGIN
+      IF TG_OP = 'UPDATE' THEN
+        sources := ARRAY(SELECT feed_id FROM story_sources WHERE story_id = NEW.id);
+      END IF;
+      INSERT INTO story_search (id, published_at, search) VALUES (
+        NEW.id,
+        NEW.published_at,
+        ${searchVectorSql('NEW')} ||
+        setweight(to_tsvector('simple'::regconfig, ${storyTokensSql('NEW', 'sources')}), 'C')
+      ) ON CONFLICT (id) DO UPDATE SET published_at = excluded.published_at, search = excluded.search;
+      RETURN NULL;
+    END $$;
+    UPDATE story_search ss SET search = ${searchVectorSql('s')} || ts_filter(ss.search, '{c}')
     FROM stories s WHERE s.id = ss.id;
     `,
   },
