@@ -193,9 +193,9 @@ export function renderColumnistIndex(
 <button type="submit">${escapeHtml(s.filter)}</button>
 </form>`;
   const entries = columnists.map((columnist) => {
-    const outlets = columnist.outlets.map((outlet) => `<a href="${escapeHtml(outletUrl(ctx, outlet))}">${escapeHtml(outlet.name)}</a>`);
+    const outlets = columnist.outlets.map((outlet) => `<a href="${escapeHtml(outletUrl(ctx, outlet))}">${isolated(outlet.name)}</a>`);
     const latest = columnist.latest
-      ? `<p class="excerpt">${escapeHtml(s.latestColumn)}: <a href="${escapeHtml(storyUrl(ctx, columnist.latest.publicId))}">${escapeHtml(columnist.latest.title ?? s.untitled)}</a> · ${renderTime(ctx, columnist.latest.published)}</p>`
+      ? `<p class="excerpt">${escapeHtml(s.latestColumn)}: <a href="${escapeHtml(storyUrl(ctx, columnist.latest.publicId))}">${isolated(columnist.latest.title ?? s.untitled)}</a> · ${renderTime(ctx, columnist.latest.published)}</p>`
       : '';
     return `<article class="entry">${renderPhoto(columnist)}<div>
 <h2><a href="${escapeHtml(columnistUrl(ctx, columnist))}">${escapeHtml(columnist.name)}</a></h2>
@@ -212,7 +212,7 @@ ${entries.length === 0 ? `<p>${escapeHtml(s.noColumnists)}</p>` : entries.join('
 export function renderColumnistPage(ctx: SiteContext, columnist: Columnist, page: StoryPage): string {
   const s = ctx.strings;
   const path = `/columnists/${encodeURIComponent(columnist.slug)}`;
-  const outlets = columnist.outlets.map((outlet) => `<a href="${escapeHtml(outletUrl(ctx, outlet))}">${escapeHtml(outlet.name)}</a>`);
+  const outlets = columnist.outlets.map((outlet) => `<a href="${escapeHtml(outletUrl(ctx, outlet))}">${isolated(outlet.name)}</a>`);
   const feeds = FORMATS.map(([name, file]) => `<a href="${escapeHtml(`${ctx.baseUrl}${path}/${file}`)}">${name}</a>`).join(' ');
   const body = `<div class="entry">${renderPhoto(columnist)}<div>
 <h1>${escapeHtml(columnist.name)}</h1>
@@ -230,12 +230,12 @@ export function renderOutletIndex(ctx: SiteContext): string {
   const s = ctx.strings;
   const entries = ctx.directory.outlets.map((outlet) => {
     const latest = outlet.latest
-      ? `<p class="excerpt">${escapeHtml(s.latestColumn)}: <a href="${escapeHtml(storyUrl(ctx, outlet.latest.publicId))}">${escapeHtml(outlet.latest.title ?? s.untitled)}</a> · ${renderTime(ctx, outlet.latest.published)}</p>`
+      ? `<p class="excerpt">${escapeHtml(s.latestColumn)}: <a href="${escapeHtml(storyUrl(ctx, outlet.latest.publicId))}">${isolated(outlet.latest.title ?? s.untitled)}</a> · ${renderTime(ctx, outlet.latest.published)}</p>`
       : '';
     const columnists = ctx.directory.columnists.filter((columnist) => columnist.outlets.includes(outlet));
     const names = columnists
       .slice(0, 8)
-      .map((columnist) => `<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${escapeHtml(columnist.name)}</a>`);
+      .map((columnist) => `<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${isolated(columnist.name)}</a>`);
     return `<article>
 <h2><a href="${escapeHtml(outletUrl(ctx, outlet))}">${escapeHtml(outlet.name)}</a></h2>
 <p class="meta">${[...(names.length > 0 ? [names.join(', ') + (columnists.length > names.length ? ', …' : '')] : []), escapeHtml(columnCount(ctx, outlet.stories))].join(' · ')}</p>
@@ -251,7 +251,7 @@ export function renderOutletPage(ctx: SiteContext, outlet: Outlet, page: StoryPa
   const path = `/outlets/${encodeURIComponent(outlet.slug)}`;
   const columnists = ctx.directory.columnists.filter((columnist) => columnist.outlets.includes(outlet));
   const body = `<h1>${escapeHtml(outlet.name)}</h1>
-<p class="meta">${[...(columnists.length > 0 ? [columnists.map((columnist) => `<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${escapeHtml(columnist.name)}</a>`).join(', ')] : []), escapeHtml(columnCount(ctx, outlet.stories))].join(' · ')}</p>
+<p class="meta">${[...(columnists.length > 0 ? [columnists.map((columnist) => `<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${isolated(columnist.name)}</a>`).join(', ')] : []), escapeHtml(columnCount(ctx, outlet.stories))].join(' · ')}</p>
 ${renderStoryList(ctx, page.stories, { hideOutlet: true })}
 ${renderPager(ctx, path, page)}`;
   return renderLayout(ctx, { title: outlet.name, body, feedPath: path, feedTitle: `${ctx.title}: ${outlet.name}` });
@@ -319,12 +319,12 @@ export function renderSearchPage(
     named(
       s.columnists,
       (search.named?.columnists ?? []).map(
-        (columnist) => `<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${escapeHtml(columnist.name)}</a>`,
+        (columnist) => `<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${isolated(columnist.name)}</a>`,
       ),
     ),
     named(
       s.outlets,
-      (search.named?.outlets ?? []).map((outlet) => `<a href="${escapeHtml(outletUrl(ctx, outlet))}">${escapeHtml(outlet.name)}</a>`),
+      (search.named?.outlets ?? []).map((outlet) => `<a href="${escapeHtml(outletUrl(ctx, outlet))}">${isolated(outlet.name)}</a>`),
     ),
   ].join('');
   const link = (page: number) => `${ctx.baseUrl}/search?q=${encodeURIComponent(search.shown)}${page > 1 ? `&page=${page}` : ''}`;
@@ -402,16 +402,25 @@ function renderTitleLink(ctx: SiteContext, story: Story): string {
   return href ? `<a href="${escapeHtml(href)}">${title}</a>` : `<a href="${escapeHtml(storyUrl(ctx, story.publicId))}">${title}</a>`;
 }
 
+/**
+ * A name or title from a feed or the config, escaped and isolated (`<bdi>`): an Arabic name
+ * beside " · " and a date would otherwise pull the date's day into its right-to-left run, and
+ * a direction override it holds (U+202E) would reverse what follows it on the line.
+ */
+function isolated(text: string): string {
+  return `<bdi>${escapeHtml(text)}</bdi>`;
+}
+
 /** "Columnist · Outlet · date", each linking to its page; the date to the story's card. */
 function renderByline(ctx: SiteContext, story: Story, options: BylineOptions): string {
   const columnist = ctx.directory.columnistOf(story.author, story.feedId);
   const outlet = ctx.directory.outletOf(story.feedId);
   const parts: string[] = [];
   if (!options.hideColumnist) {
-    if (columnist) parts.push(`<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${escapeHtml(story.author ?? columnist.name)}</a>`);
-    else if (story.author) parts.push(escapeHtml(story.author));
+    if (columnist) parts.push(`<a href="${escapeHtml(columnistUrl(ctx, columnist))}">${isolated(story.author ?? columnist.name)}</a>`);
+    else if (story.author) parts.push(isolated(story.author));
   }
-  if (!options.hideOutlet && outlet) parts.push(`<a href="${escapeHtml(outletUrl(ctx, outlet))}">${escapeHtml(outlet.name)}</a>`);
+  if (!options.hideOutlet && outlet) parts.push(`<a href="${escapeHtml(outletUrl(ctx, outlet))}">${isolated(outlet.name)}</a>`);
   parts.push(`<a href="${escapeHtml(storyUrl(ctx, story.publicId))}">${renderTime(ctx, story.published)}</a>`);
   return parts.join(' · ');
 }

@@ -147,7 +147,7 @@ describe('the readers site', () => {
     expect(titlesIn(jane)).toEqual(['The budget is a fiction', 'Taxes, again', 'Unsigned but hers']);
     expect(jane).toContain('Writes about budgets &amp; &lt;b&gt;money&lt;/b&gt;.');
     expect(jane).toContain(
-      '<a href="https://columns.example.net/outlets/the-times">The Times</a>, <a href="https://columns.example.net/outlets/the-herald">The Herald</a>',
+      '<a href="https://columns.example.net/outlets/the-times"><bdi>The Times</bdi></a>, <a href="https://columns.example.net/outlets/the-herald"><bdi>The Herald</bdi></a>',
     );
     expect(jane).toContain('3 columns');
     // Filtered by outlet and by tag.
@@ -394,6 +394,23 @@ describe('the readers site', () => {
       // eslint-disable-next-line no-control-regex -- control characters are what is looked for
       expect(html, path).not.toMatch(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/);
     }
+  });
+
+  it('isolates names and titles from the text around them: a right-to-left name or a direction override stays inside it', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await served.save('herald', [
+      item({ id: 'rtl', title: 'عن الميزانية', author: 'أحمد علي', published: new Date('2026-11-20T09:30:00Z') }),
+      item({ id: 'rlo', title: 'Override', author: '\u202Eevil', published: new Date('2026-11-20T08:30:00Z') }),
+    ]);
+    const home = await page(served, '/');
+    const metas = [...home.matchAll(/<p class="meta">(.*?)<\/p>/g)].map((match) => match[1]!);
+    const rtl = metas.find((meta) => meta.includes('أحمد'))!;
+    // Each part of "author · outlet · date" is an isolate of its own.
+    expect(rtl).toMatch(/^<a href="[^"]+"><bdi>أحمد علي<\/bdi><\/a> · <a href="[^"]+"><bdi>The Herald<\/bdi><\/a> · <a /);
+    const rlo = metas.find((meta) => meta.includes('evil'))!;
+    expect(rlo).toContain('<bdi>\u202Eevil</bdi></a> · ');
+    const index = await page(served, '/columnists');
+    expect(index).toContain('<bdi>عن الميزانية</bdi>');
   });
 
   it('answers 304 to a page whose ETag the client has, and a new ETag after the store changes', async () => {
