@@ -41,7 +41,7 @@ Subcommands:
   export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE
   clear-bounce
             sends to ADDRESS again after it was marked bouncing (mail.bounceThreshold
-            permanent refusals in a row), once its mailbox is fixed
+            refusals of its mailbox as gone in a row), once its mailbox is fixed
   bounce    reads a bounce, a delivery status notification (RFC 3464) that a mail server
             sent back after accepting a digest, from FILE or stdin (pipe your bounce
             address to it from the MTA, or save the message). Each recipient that failed
@@ -58,8 +58,8 @@ Options:
   --pending       list: signups from the site waiting for their confirmation link to be
                   followed (it works for 48 hours), with when they were asked
   --unsubscribed  list: only the addresses unsubscribed (from that digest or all)
-  --bouncing      list: addresses whose mail was refused permanently, with the count and the
-                  last error; BOUNCING since when nothing is sent to them
+  --bouncing      list: addresses whose mailbox was refused as gone (5.1.1, "user unknown"),
+                  with the count and the last error; BOUNCING since when nothing is sent to them
   --json          list: a JSON array of {address, digest, source, name, state, since, scope}
   --csv           list: the same rows as CSV with a header row
   --output FILE   export: write FILE instead of stdout

@@ -10,7 +10,7 @@
  * then a copy of the message): read the same way, the status from the reason's "(#5.1.1)" or the
  * remote server's reply. Pure; linear in the size of the message.
  */
-import { MAILBOX_REFUSAL } from './mailbox-refusal.ts';
+import { MAILBOX_REFUSAL, MAILBOX_STATUS } from './mailbox-refusal.ts';
 
 export interface BounceReport {
   recipients: BouncedRecipient[];
@@ -34,13 +34,6 @@ export interface BouncedRecipient {
 /** The most of a report read: a DSN's status part is a few KB, its quoted message need not be read. */
 const MAX_REPORT_CHARS = 1024 * 1024;
 const STATUS = /^[245]\.\d{1,3}\.\d{1,3}$/;
-
-/**
- * RFC 3463 statuses that say the mailbox does not exist or takes no mail: bad mailbox, bad
- * system, bad syntax, moved, no MX (5.1.10), disabled. Never 5.1.7/5.1.8 (the sender's address),
- * 5.2.2 (full) or 5.7.x (policy, spam).
- */
-const MAILBOX_STATUS = /^5\.(?:1\.(?:1|2|3|6|10)|2\.1)$/;
 
 /** What a delivery status notification reports; null when `message` is none. */
 export function readBounce(message: string): BounceReport | null {
