@@ -42,8 +42,9 @@ Subcommands:
   clear-bounce
             sends to ADDRESS again after it was marked bouncing (mail.bounceThreshold
             refusals of its mailbox as gone in a row), once its mailbox is fixed
-  bounce    reads a bounce, a delivery status notification (RFC 3464) that a mail server
-            sent back after accepting a digest, from FILE or stdin (pipe your bounce
+  bounce    reads a bounce, a delivery status notification (RFC 3464; RFC 6533's UTF-8
+            one; or qmail's plain-text bounce) that a mail server sent back after
+            accepting a digest, from FILE or stdin (pipe your bounce
             address to it from the MTA, or save the message). Each recipient that failed
             for good with a mailbox status (5.1.x, 5.2.1, "user unknown") counts as a
             report towards mail.bounceThreshold (a relay accepting later copies does not
@@ -250,8 +251,8 @@ const BOUNCE_OUTCOMES: Record<'counted' | 'bouncing' | 'duplicate' | 'unknown', 
   unknown: () => 'no digest copy to this address carries the Message-ID the report returns; not counted',
 };
 
-/** FILE's text, or stdin's for "-", at most MAX_BOUNCE_BYTES. */
-async function readInput(file: string): Promise<string> {
+/** FILE's bytes, or stdin's for "-", at most MAX_BOUNCE_BYTES (readBounce decodes each part by its own charset). */
+async function readInput(file: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   const stream = file === '-' ? process.stdin : createReadStream(file);
@@ -266,7 +267,7 @@ async function readInput(file: string): Promise<string> {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`subscribers bounce: cannot read ${file}: ${(error as Error).message}`);
   }
-  return Buffer.concat(chunks).toString('latin1');
+  return Buffer.concat(chunks);
 }
 
 function toJson(row: SubscriberRow) {
