@@ -41,9 +41,10 @@ Subcommands:
   export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE
   clear-bounce
             sends to ADDRESS again after it was marked bouncing (mail.bounceThreshold
-            permanent refusals in a row), once its mailbox is fixed
-  bounce    reads a bounce, a delivery status notification (RFC 3464) that a mail server
-            sent back after accepting a digest, from FILE or stdin (pipe your bounce
+            refusals of its mailbox as gone in a row), once its mailbox is fixed
+  bounce    reads a bounce, a delivery status notification (RFC 3464; RFC 6533's UTF-8
+            one; or qmail's plain-text bounce) that a mail server sent back after
+            accepting a digest, from FILE or stdin (pipe your bounce
             address to it from the MTA, or save the message). Each recipient that failed
             for good with a mailbox status (5.1.x, 5.2.1, "user unknown") counts as a
             report towards mail.bounceThreshold (a relay accepting later copies does not
@@ -58,8 +59,8 @@ Options:
   --pending       list: signups from the site waiting for their confirmation link to be
                   followed (it works for 48 hours), with when they were asked
   --unsubscribed  list: only the addresses unsubscribed (from that digest or all)
-  --bouncing      list: addresses whose mail was refused permanently, with the count and the
-                  last error; BOUNCING since when nothing is sent to them
+  --bouncing      list: addresses whose mailbox was refused as gone (5.1.1, "user unknown"),
+                  with the count and the last error; BOUNCING since when nothing is sent to them
   --json          list: a JSON array of {address, digest, source, name, state, since, scope}
   --csv           list: the same rows as CSV with a header row
   --output FILE   export: write FILE instead of stdout
@@ -250,8 +251,8 @@ const BOUNCE_OUTCOMES: Record<'counted' | 'bouncing' | 'duplicate' | 'unknown', 
   unknown: () => 'no digest copy to this address carries the Message-ID the report returns; not counted',
 };
 
-/** FILE's text, or stdin's for "-", at most MAX_BOUNCE_BYTES. */
-async function readInput(file: string): Promise<string> {
+/** FILE's bytes, or stdin's for "-", at most MAX_BOUNCE_BYTES (readBounce decodes each part by its own charset). */
+async function readInput(file: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   const stream = file === '-' ? process.stdin : createReadStream(file);
@@ -266,7 +267,7 @@ async function readInput(file: string): Promise<string> {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`subscribers bounce: cannot read ${file}: ${(error as Error).message}`);
   }
-  return Buffer.concat(chunks).toString('latin1');
+  return Buffer.concat(chunks);
 }
 
 function toJson(row: SubscriberRow) {

@@ -10,7 +10,7 @@
  * then a copy of the message): read the same way, the status from the reason's "(#5.1.1)" or the
  * remote server's reply. Pure; linear in the size of the message.
  */
-import { MAILBOX_REFUSAL } from './mailbox-refusal.ts';
+import { MAILBOX_REFUSAL, MAILBOX_STATUS } from './mailbox-refusal.ts';
 
 export interface BounceReport {
   recipients: BouncedRecipient[];
@@ -36,16 +36,15 @@ const MAX_REPORT_CHARS = 1024 * 1024;
 const STATUS = /^[245]\.\d{1,3}\.\d{1,3}$/;
 
 /**
- * RFC 3463 statuses that say the mailbox does not exist or takes no mail: bad mailbox, bad
- * system, bad syntax, moved, no MX (5.1.10), disabled. Never 5.1.7/5.1.8 (the sender's address),
- * 5.2.2 (full) or 5.7.x (policy, spam).
+ * What a delivery status notification reports; null when `message` is none. `message`: the
+ * bytes as received (an MTA's pipe, a saved .eml), or text already decoded.
  */
-const MAILBOX_STATUS = /^5\.(?:1\.(?:1|2|3|6|10)|2\.1)$/;
-
-/** What a delivery status notification reports; null when `message` is none. */
-export function readBounce(message: string): BounceReport | null {
-  const text = message.slice(0, MAX_REPORT_CHARS);
-  const part = deliveryStatusPart(text);
+export function readBounce(message: string | Buffer): BounceReport | null {
+  // Bytes are read one character per byte (latin1): every byte of an 8bit part survives
+  // whatever its charset, and the status part is decoded as its own MIME type says.
+  const bytes = typeof message !== 'string';
+  const text = bytes ? message.subarray(0, MAX_REPORT_CHARS).toString('latin1') : message.slice(0, MAX_REPORT_CHARS);
+  const part = deliveryStatusPart(text, bytes);
   const recipients = part === null ? qmailRecipients(text) : dsnRecipients(part);
   if (recipients.length === 0) return null;
   const messageIds = [...new Set([...text.matchAll(MESSAGE_ID)].map((match) => match[1]!))];
@@ -131,8 +130,11 @@ function qmailRecipients(text: string): BouncedRecipient[] {
 /** A Message-ID header, its value maybe on a folded line. */
 const MESSAGE_ID = /^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,500}>)/gim;
 
-/** The body of the message/delivery-status part (decoded from base64 when so sent), or null. */
-function deliveryStatusPart(message: string): string | null {
+/**
+ * The body of the message/delivery-status part (decoded from base64 when so sent), or null.
+ * `bytes`: `message` holds one character per byte, so an 8bit part's text is still to decode.
+ */
+function deliveryStatusPart(message: string, bytes: boolean): string | null {
   const start = /^content-type:[ \t]*message\/(?:global-)?delivery-status\b/im.exec(message);
   if (!start) return null;
   const rest = message.slice(start.index);
@@ -142,10 +144,14 @@ function deliveryStatusPart(message: string): string | null {
   let body = rest.slice(headersEnd.index + headersEnd[0].length);
   const boundary = /^--\S/m.exec(body);
   if (boundary) body = body.slice(0, boundary.index);
+  // RFC 6533: message/global-delivery-status is UTF-8 (an internationalised address, sent
+  // 8bit or in base64); the plain one is ASCII, where latin1 keeps any stray byte as it came.
+  const type = headers.get('content-type') ?? '';
+  const charset = /^message\/global-delivery-status\b/i.test(type) || /;\s*charset\s*=\s*"?utf-?8"?/i.test(type) ? 'utf8' : 'latin1';
   if (headers.get('content-transfer-encoding')?.toLowerCase() === 'base64') {
-    body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString(charset);
   }
-  return body;
+  return bytes && charset === 'utf8' ? Buffer.from(body, 'latin1').toString('utf8') : body;
 }
 
 /** Header-style fields (continuation lines unfolded), names lower-cased; the first of a name wins. */

@@ -273,8 +273,10 @@ export async function sendDeliveries(
   { unsubscribed, standings, bouncing, failing, copyFor }: Standings,
 ): Promise<void> {
   const log = deps.logger.child({ digestId: digest.id, runId: run.id });
-  // Once the server cannot be reached at all, the rest wait for the next attempt instead of each retrying in turn.
+  // Once the server cannot be reached at all, or refuses our sender, the rest wait for the next
+  // attempt instead of each retrying in turn.
   let unreachable: string | null = null;
+  let senderRefused = false;
   await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
     if (deps.signal?.aborted) return; // shutting down: left pending for the catch-up at next start
     // Only the claimer sends: another process sending this run (or one that sent it meanwhile) keeps it.
@@ -337,7 +339,17 @@ export async function sendDeliveries(
       return;
     }
     if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
-    if (outcome.kind === 'sent') {
+    if (outcome.kind === 'sender-refused') {
+      unreachable = outcome.error;
+      await mark(claim, 'pending', { error: outcome.error, attempts: outcome.attempts });
+      // One configuration problem, not one failure per reader: said once, naming the setting to fix.
+      if (!senderRefused)
+        log.error(
+          { from: deps.config.mail.from, error: outcome.error },
+          "the mail server refuses the sender address: fix mail.from in the config (or the relay's sender policy); copies stay pending until then",
+        );
+      senderRefused = true;
+    } else if (outcome.kind === 'sent') {
       await mark(claim, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
       if (failing?.has(delivery.address)) await deps.store.clearFailures(delivery.address);
     } else {

@@ -6,7 +6,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { MAILBOX_REFUSAL } from './mailbox-refusal.ts';
+import { isMailboxRefusal } from './mailbox-refusal.ts';
 
 export interface OutgoingMessage {
   /** The bare address: the envelope recipient. */
@@ -26,7 +26,13 @@ export type SendOutcome =
   | { kind: 'sent' }
   /** `connection`: the server could not be reached at all (no SMTP reply), so no other message will get through now either. */
   | { kind: 'transient'; error: string; connection: boolean }
-  /** `mailbox`: the refusal is about the recipient's mailbox (RCPT refused, "user unknown", 5.1.x, 5.2.1), which counts towards a bounce. */
+  /**
+   * The server refused our sender (5xx to MAIL FROM: a wrong mail.from, the relay's sender or SPF
+   * policy). It refuses every copy alike and says nothing about any recipient: the copy waits, as
+   * when the server cannot be reached, until mail.from or the relay is fixed.
+   */
+  | { kind: 'sender-refused'; error: string }
+  /** `mailbox`: RCPT TO was refused because the mailbox is gone (5.1.1, 5.2.1, "user unknown"), which counts towards a bounce. */
   | { kind: 'permanent'; error: string; mailbox: boolean };
 
 export interface Mailer {
@@ -146,14 +152,23 @@ function toMail(message: OutgoingMessage, from: string): SendMailOptions {
 }
 
 /** 5xx replies refuse this message or recipient for good (RFC 5321 §4.2.1); the rest may pass later. */
-
 function classify(error: unknown): SendOutcome {
-  const { responseCode, code, message, command } = error as { responseCode?: number; code?: string; message?: string; command?: string };
+  const { responseCode, code, message, command, response } = error as {
+    responseCode?: number;
+    code?: string;
+    message?: string;
+    command?: string;
+    response?: string;
+  };
   const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
   if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') {
-    // A refused RCPT, or a reply naming the mailbox, is about this address; a refused message
-    // (554 at DATA: content, policy) is not, and never makes an address bounce.
-    const mailbox = /^RCPT/i.test(command ?? '') || code === 'EENVELOPE' || MAILBOX_REFUSAL.test(text);
+    // nodemailer names the command a reply answered. MAIL FROM is about our sender, and its
+    // EENVELOPE code is the same as a refused recipient's: only the command tells them apart.
+    const stage = (command ?? '').toUpperCase();
+    if (stage === 'MAIL FROM') return { kind: 'sender-refused', error: text };
+    // Only a refused RCPT whose reply proves the mailbox gone counts; a full mailbox, a policy or
+    // relay refusal (5.7.x) and a refused message (at DATA: content, spam) never make an address bounce.
+    const mailbox = stage === 'RCPT TO' && isMailboxRefusal(response ?? '');
     return { kind: 'permanent', error: text, mailbox };
   }
   // A refused login refuses every message alike, as an unreachable server does.

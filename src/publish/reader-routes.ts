@@ -165,7 +165,10 @@ async function confirm(
   }
   // Asking again is a new yes: an earlier unsubscribe from this digest no longer stands.
   await deps.store.resubscribe(subject.address, subject.digestId, now);
-  deps.logger.info({ digestId: subject.digestId }, 'signup confirmed');
+  // The link came by mail to this address and was followed: the mailbox works, so refusals
+  // counted against it (bouncing or not) no longer stand, as after `subscribers clear-bounce`.
+  const cleared = await deps.store.clearBounce(subject.address);
+  deps.logger.info({ digestId: subject.digestId, bouncesCleared: cleared }, 'signup confirmed');
   return redirect(res, await preferencesUrl(deps, subject.address, subject.digestId, false));
 }
 

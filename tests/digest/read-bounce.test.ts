@@ -75,6 +75,51 @@ function postfixDsn(
   ].join('\r\n');
 }
 
+/**
+ * A DSN for an internationalised address (RFC 6533: message/global-delivery-status, UTF-8),
+ * its status part sent 8bit or in base64, as the review's make-dsn.mjs built one.
+ */
+function globalDsn(address: string, messageId: string, encoding: '8bit' | 'base64'): string {
+  const status = [
+    'Reporting-MTA: dns; mx.example.net',
+    '',
+    `Original-Recipient: utf-8; ${address}`,
+    `Final-Recipient: utf-8; ${address}`,
+    'Action: failed',
+    'Status: 5.1.1',
+    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
+    '',
+  ].join('\r\n');
+  return [
+    'From: MAILER-DAEMON@mx.example.net',
+    'To: digest@columns.example.net',
+    'Subject: Undelivered Mail Returned to Sender',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
+    '',
+    '--B',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Delivery failed.',
+    '',
+    '--B',
+    'Content-Type: message/global-delivery-status',
+    `Content-Transfer-Encoding: ${encoding}`,
+    '',
+    encoding === 'base64' ? Buffer.from(status).toString('base64').replace(/.{76}/g, '$&\r\n') : status,
+    '--B',
+    'Content-Type: text/rfc822-headers',
+    '',
+    'From: Columnwire <digest@columns.example.net>',
+    `To: ${address}`,
+    `Message-ID: ${messageId}`,
+    'Subject: Columns',
+    '',
+    '--B--',
+    '',
+  ].join('\r\n');
+}
+
 describe('readBounce', () => {
   it('reads each recipient of a DSN and tells hard bounces from the rest, by status', () => {
     const report = readBounce(
@@ -118,6 +163,23 @@ describe('readBounce', () => {
       postfixDsn([['gone@example.org', 'failed', '5.1.1', '550 5.1.1 user unknown, no such mailbox at all']], 'base64'),
     );
     expect(report!.recipients).toEqual([expect.objectContaining({ address: 'gone@example.org', hard: true })]);
+  });
+
+  it.each(['8bit', 'base64'] as const)(
+    'reads the UTF-8 address of a global report (RFC 6533) sent %s, from the bytes as received',
+    (encoding) => {
+      const bytes = Buffer.from(globalDsn('jörg@bücher.example', '<daily.1.abc@columnwire.example>', encoding), 'utf8');
+      expect(readBounce(bytes)!.recipients).toEqual([expect.objectContaining({ address: 'jörg@bücher.example', hard: true })]);
+      expect(readBounce(bytes)!.messageIds).toContain('<daily.1.abc@columnwire.example>');
+    },
+  );
+
+  it('keeps a plain report read from bytes as latin1: a stray byte is one character, as it came', () => {
+    const dsn = postfixDsn([['gone@example.org', 'failed', '5.1.1', '550 5.1.1 user unknown: utilisateur inconnu ici']]);
+    const bytes = Buffer.from(dsn.replace('inconnu ici', 'inconnu ic\u00e9'), 'latin1');
+    expect(readBounce(bytes)!.recipients).toEqual([
+      expect.objectContaining({ address: 'gone@example.org', hard: true, diagnostic: expect.stringContaining('inconnu icé') }),
+    ]);
   });
 
   it("reads qmail's plain-text bounce: each <address>: paragraph, its status from (#x.y.z) or the remote reply", () => {
@@ -293,6 +355,29 @@ describe('columnwire subscribers bounce', () => {
     // The bounced copies are recorded as failed, with the report's reason.
     const deliveries = await digestApp.app.store.deliveries((await digestApp.app.store.latestDigestRun('daily'))!.id - 1);
     expect(deliveries.find((delivery) => delivery.address === 'gone@example.org')).toMatchObject({ status: 'failed' });
+  }, 60_000);
+
+  it('counts a UTF-8 report (RFC 6533) for an internationalised address, sent 8bit in a file or in base64 on stdin', async () => {
+    const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: fine@example.org\n    maxAgeHours: 8760\n` });
+    const idn = 'jörg@bücher.example';
+    await digestApp.app.store.addSubscribers('daily', [{ address: idn, name: null }], digestApp.clock.now);
+    await digestApp.save('jane', [column('d1', digestApp.clock.now, 1)]);
+    await digestApp.run('daily', null);
+    const runId = (await digestApp.app.store.latestDigestRun('daily'))!.id;
+    const sent = (await digestApp.app.store.deliveries(runId)).find((delivery) => delivery.address === idn)!;
+    expect(sent.status).toBe('sent');
+    const cli = (args: string[], input?: string) =>
+      runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', ...args], input === undefined ? {} : { input });
+    const file = join(digestApp.dataDir, '..', 'idn-bounce.eml');
+    writeFileSync(file, globalDsn(idn, sent.messageId, '8bit'), 'utf8');
+    const counted = await cli(['bounce', file]);
+    expect(counted.code).toBe(0);
+    expect(counted.stdout).toBe(`${idn}: failed 5.1.1: 550 5.1.1 user unknown (counted)\n`);
+    // The same report in base64: read alike, and the same copy, so not counted again.
+    expect((await cli(['bounce'], globalDsn(idn, sent.messageId, 'base64'))).stdout).toBe(
+      `${idn}: failed 5.1.1: 550 5.1.1 user unknown (this copy was counted already; not again)\n`,
+    );
+    expect(await digestApp.app.store.listBounces()).toEqual([expect.objectContaining({ address: idn, bouncingSince: null })]);
   }, 60_000);
 
   it('exits 75 (try again later) when PostgreSQL cannot be reached, so the MTA keeps the report', async () => {

@@ -38,9 +38,9 @@ export const DIGEST_FEEDS = `feeds:
 `;
 
 /** The whole feeds.yaml for a `digests:` block (indented list items). */
-export function digestConfigYaml(digests: string, port = 0): string {
+export function digestConfigYaml(digests: string, port = 0, database: string | null = null): string {
   return `title: Test Columns
-baseUrl: ${port === 0 ? 'https://columns.example.net' : `http://127.0.0.1:${port}`}
+${database === null ? '' : `database: ${JSON.stringify(database)}\n`}baseUrl: ${port === 0 ? 'https://columns.example.net' : `http://127.0.0.1:${port}`}
 server:
   port: ${port}
 mail:
@@ -75,6 +75,8 @@ export interface DigestAppOptions {
   now?: Date | null;
   /** A port for app.startServer(), which baseUrl then names (http://127.0.0.1:PORT), for a browser to follow links; default 0 and https://columns.example.net. */
   port?: number;
+  /** A PostgreSQL URL to keep the data in (the config's `database:`); default the SQLite file in the data folder. */
+  database?: string;
 }
 
 /** Builds the app over a fresh data folder. */
@@ -82,7 +84,7 @@ export async function startDigestApp(options: DigestAppOptions): Promise<DigestA
   const folder = mkdtempSync(join(options.root, 'digest-'));
   const configPath = join(folder, 'feeds.yaml');
   const dataDir = join(folder, 'data');
-  const yaml = digestConfigYaml(options.digests, options.port);
+  const yaml = digestConfigYaml(options.digests, options.port, options.database ?? null);
   writeFileSync(configPath, yaml);
   const start = options.now === undefined ? DIGEST_NOW : options.now;
   const clock = { now: start ?? new Date() };

@@ -1,9 +1,9 @@
 /**
  * A real `smtp-server` on 127.0.0.1 (port 0) that receives the digests: plain SMTP over
  * loopback (STARTTLS disabled, auth optional), each accepted message kept as raw bytes and
- * read back with mailparser. It can refuse on purpose: a reply code per recipient, 421 for the
- * first connections, 451 for the first messages, or hold messages unanswered (to crash a
- * client mid-run). close() destroys open sockets, so a test never waits on it.
+ * read back with mailparser. It can refuse on purpose: the sender, a reply code per recipient,
+ * 421 for the first connections, 451 for the first messages, or hold messages unanswered (to
+ * crash a client mid-run). close() destroys open sockets, so a test never waits on it.
  */
 import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
@@ -28,6 +28,8 @@ export interface Refusal {
 export interface SmtpServerOptions {
   /** Port to listen on; 0 (a free one) unless told. */
   port?: number;
+  /** The reply to MAIL FROM for the sender's address, or null to accept it. */
+  rejectSender?: (address: string) => Refusal | null;
   /** The reply to RCPT TO for an address, or null to accept it. */
   rejectRecipient?: (address: string) => Refusal | null;
   /** Answer this many connections with 421 and close them. */
@@ -84,6 +86,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       if (refuse <= 0) return callback();
       state.options.refuseConnections = refuse - 1;
       callback(smtpError({ code: 421, message: 'Too busy, try again later' }));
+    },
+    onMailFrom(address, _session, callback) {
+      const refusal = state.options.rejectSender?.(address.address.toLowerCase()) ?? null;
+      callback(refusal ? smtpError(refusal) : undefined);
     },
     onRcptTo(address, _session, callback) {
       const to = address.address.toLowerCase();

@@ -10,6 +10,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { HtmlValidate } from 'html-validate';
 import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
 import { rawHeader, smtpServerForTest, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const root = makeTempDir();
@@ -40,7 +41,8 @@ interface Served {
   post: (path: string, fields: Record<string, string | string[]>, headers?: Record<string, string>) => Promise<Response>;
 }
 
-async function serve(): Promise<Served> {
+/** `database`: a PostgreSQL URL to keep the data in; default SQLite. */
+async function serve(database?: string): Promise<Served> {
   const smtp = await smtpServerForTest();
   // The signup mailer reads SMTP_URL when it is first made; put back after the test.
   const saved = process.env.SMTP_URL;
@@ -49,7 +51,7 @@ async function serve(): Promise<Served> {
     if (saved === undefined) delete process.env.SMTP_URL;
     else process.env.SMTP_URL = saved;
   });
-  const digestApp = await startDigestApp({ root, digests: DIGESTS });
+  const digestApp = await startDigestApp({ root, digests: DIGESTS, ...(database === undefined ? {} : { database }) });
   const server = await digestApp.app.startServer();
   const base = server.url;
   onTestFinished(() => server.close());
@@ -221,6 +223,37 @@ describe('subscribing on the site', () => {
     // The old digest's link no longer leads to settings.
     expect((await fetch(`${base}/preferences?token=${prefToken}`)).status).toBe(410);
   }, 60_000);
+
+  it.each([
+    ['SQLite', () => Promise.resolve(undefined)],
+    ['PostgreSQL', async () => schemaUrl(await postgresBackend.newLocation())],
+  ] as const)(
+    'clears a bouncing address that signs up again and confirms: it gets digests again (%s)',
+    async (_name, database) => {
+      const { digestApp, smtp, base, post } = await serve(await database());
+      const store = digestApp.app.store;
+      await digestApp.save('jane', [column('j1', digestApp.clock.now, 2, { title: 'Jane on the budget', author: 'Jane Doe' })]);
+      // Subscribed once, then refused as unknown until it bounced (a mailbox since fixed).
+      await store.addSubscribers('daily', [{ address: 'back@example.org', name: null }], digestApp.clock.now);
+      const threshold = digestApp.app.config.mail.bounceThreshold;
+      for (let failure = 0; failure < threshold; failure++)
+        await store.recordPermanentFailure('back@example.org', '550 5.1.1 User unknown', digestApp.clock.now, threshold);
+      expect(await store.bouncingAddresses()).toEqual(new Set(['back@example.org']));
+
+      await post('/subscribe', { email: 'Back@Example.org', digest: 'daily' });
+      const token = new URL(await confirmationLink(smtp, 'back@example.org')).searchParams.get('token')!;
+      // The confirmation page alone (a mail scanner's GET) changes nothing.
+      expect((await fetch(`${base}/subscribe/confirm?token=${token}`)).status).toBe(200);
+      expect(await store.bouncingAddresses()).toEqual(new Set(['back@example.org']));
+      expect((await post('/subscribe/confirm', { token })).status).toBe(303);
+      expect(await store.listBounces()).toEqual([]);
+
+      const result = await digestApp.run('daily', smtp.url);
+      expect(result.runs).toEqual([expect.objectContaining({ sent: 1, failed: 0 })]);
+      expect(smtp.messagesTo('back@example.org').at(-1)!.parsed.text).toContain('Jane on the budget');
+    },
+    60_000,
+  );
 
   it('answers every address alike, mails nothing for a honeypot or a repeat, limits a client, and refuses forged or expired links', async () => {
     const { digestApp, smtp, base, post } = await serve();

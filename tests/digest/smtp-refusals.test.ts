@@ -1,0 +1,162 @@
+/**
+ * Which SMTP refusals make an address bounce: only a refused RCPT TO that proves the mailbox
+ * gone (an enhanced status such as 5.1.1, or "user unknown" from a server without enhanced
+ * codes). A refused sender (MAIL FROM: a wrong mail.from, the relay's sender or SPF policy)
+ * refuses every copy alike: it is one configuration problem, logged once per run, and the
+ * copies wait for the relay to take them. A full mailbox and a policy or relay refusal (5.7.x)
+ * fail the copy without counting. The same on SQLite and PostgreSQL.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { isMailboxRefusal } from '../../src/digest/mailbox-refusal.ts';
+import { runDigest, type DigestResult } from '../../src/digest/run-digest.ts';
+import { createLogger } from '../../src/logger.ts';
+import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { smtpServerForTest, type Refusal } from '../helpers/smtp-server.ts';
+import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const root = makeTempDir();
+const DAY = 24 * 3600_000;
+const FROM = 'Columnwire <digest@columns.example.net>';
+
+/** The reply each address gets to RCPT TO (null: accepted). */
+const RCPT_REPLIES: Record<string, Refusal | null> = {
+  'gone@example.org': { code: 550, message: '5.1.1 <gone@example.org>: Recipient address rejected: User unknown' },
+  'full@example.org': { code: 552, message: '5.2.2 <full@example.org>: Mailbox full' },
+  'spam@example.org': { code: 550, message: '5.7.1 Message rejected as spam' },
+  'relay@example.org': { code: 554, message: '5.7.1 <relay@example.org>: Relay access denied' },
+  'plain@example.org': { code: 554, message: 'Relay access denied' },
+  'fine@example.org': null,
+};
+const ADDRESSES = Object.keys(RCPT_REPLIES);
+
+describe('isMailboxRefusal', () => {
+  it.each([
+    ['550 5.1.1 <a@example.org>: Recipient address rejected: User unknown', true],
+    ['550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 Please check', true],
+    ['550 5.1.10 Recipient address rejected: no MX', true],
+    ['550 5.1.6 Mailbox has moved', true],
+    ['550 5.2.1 Mailbox disabled', true],
+    ['550 User unknown', true],
+    ['550 Requested action not taken: mailbox unavailable', true],
+    ['551 User not local; no such user here', true],
+    ['553 No such mailbox', true],
+    ['552 5.2.2 Mailbox full', false],
+    ['550 5.7.1 Message rejected as spam', false],
+    ['554 5.7.1 <a@example.org>: Relay access denied', false],
+    ['550 5.7.1 <a@example.org>: Recipient address rejected: Access denied', false],
+    ['550 5.1.8 Sender address rejected: Domain not found', false],
+    ['554 Relay access denied', false],
+    ['554 User unknown', false],
+    ['450 4.1.1 User unknown (try later)', false],
+    ['', false],
+  ])('%j → %s', (reply, expected) => {
+    expect(isMailboxRefusal(reply)).toBe(expected);
+  });
+});
+
+const backends = [
+  { name: 'sqlite', database: () => Promise.resolve(undefined) },
+  { name: 'postgres', database: async () => schemaUrl(await postgresBackend.newLocation()) },
+] as const;
+
+describe.each(backends)('SMTP refusals on $name', (backend) => {
+  async function start(): Promise<{ digestApp: DigestApp; cli: (...args: string[]) => ReturnType<typeof runCli> }> {
+    const database = await backend.database();
+    const digestApp = await startDigestApp({
+      root,
+      digests: `  - id: daily\n    to: [${ADDRESSES.join(', ')}]\n    maxAgeHours: 8760\n`,
+      ...(database === undefined ? {} : { database }),
+    });
+    // PostgreSQL keeps the data: no SQLite file appears in the data folder.
+    expect(existsSync(join(digestApp.dataDir, 'columnwire.db'))).toBe(database === undefined);
+    const cli = (...args: string[]) => runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, ...args]);
+    return { digestApp, cli };
+  }
+
+  /** One day's run via `smtpUrl`, with what it logged (JSON lines). */
+  async function runDay(digestApp: DigestApp, day: number, smtpUrl: string): Promise<{ result: DigestResult; logs: LogLine[] }> {
+    digestApp.advance(DAY);
+    await digestApp.save('jane', [column(`d${day}`, digestApp.clock.now, 1)]);
+    const logs: LogLine[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as LogLine);
+        done();
+      },
+    });
+    const deps = { ...(await digestApp.deps(smtpUrl)), logger: createLogger({ level: 'info', pretty: false, destination }, {}) };
+    try {
+      return { result: await runDigest(digestApp.digest('daily'), deps), logs };
+    } finally {
+      deps.mailer.close();
+    }
+  }
+
+  it('a refused sender marks nobody bouncing: the copies wait, it is logged once per run, and all go once the relay takes them', async () => {
+    const { digestApp, cli } = await start();
+    let senderRefused = true;
+    const smtp = await smtpServerForTest({
+      rejectSender: () => (senderRefused ? { code: 553, message: '5.7.1 <digest@columns.example.net>: Sender address rejected' } : null),
+    });
+    const threshold = digestApp.app.config.mail.bounceThreshold;
+    for (let day = 1; day <= threshold; day++) {
+      const { result, logs } = await runDay(digestApp, day, smtp.url);
+      // Every run so far is still owed: day N retries the N - 1 runs before it, then its own.
+      expect(result.runs).toHaveLength(day);
+      for (const run of result.runs) expect(run).toMatchObject({ sent: 0, failed: 0, pending: ADDRESSES.length, done: false });
+      const refusals = logs.filter((line) => /refuses the sender address/.test(line.msg));
+      expect(refusals.map((line) => line.runId)).toEqual(result.runs.map((run) => run.runId));
+      for (const line of refusals) {
+        expect(line).toMatchObject({ level: 50, from: FROM, error: expect.stringMatching(/553 5\.7\.1/) });
+        expect(line.msg).toContain('mail.from');
+      }
+      expect(logs.filter((line) => line.msg === 'digest delivery failed')).toEqual([]);
+    }
+    expect(smtp.rcptAttempts.size).toBe(0);
+    expect(await digestApp.app.store.listBounces()).toEqual([]);
+    const [firstRun] = await digestApp.app.store.listDigestRuns('daily', 10);
+    for (const delivery of await digestApp.app.store.deliveries(firstRun!.id)) {
+      expect(delivery).toMatchObject({ status: 'pending', lastError: expect.stringMatching(/Mail command failed: 553 5\.7\.1/) });
+    }
+
+    // mail.from fixed at the relay: the owed runs and the new one all go, to everyone the RCPT stage accepts.
+    senderRefused = false;
+    const { result } = await runDay(digestApp, threshold + 1, smtp.url);
+    expect(result.runs).toHaveLength(threshold + 1);
+    for (const run of result.runs) expect(run).toMatchObject({ sent: ADDRESSES.length, failed: 0, pending: 0, done: true });
+    for (const address of ADDRESSES) expect(smtp.messagesTo(address)).toHaveLength(threshold + 1);
+    expect((await cli('subscribers', 'list', '--bouncing', '--csv')).stdout).toBe('address,failures,bouncing,last,error\n');
+  }, 120_000);
+
+  it('only a refused RCPT that proves the mailbox gone counts: after bounceThreshold runs only that address bounces', async () => {
+    const { digestApp, cli } = await start();
+    const smtp = await smtpServerForTest({ rejectRecipient: (address) => RCPT_REPLIES[address] ?? null });
+    const threshold = digestApp.app.config.mail.bounceThreshold;
+    for (let day = 1; day <= threshold; day++) {
+      const { result } = await runDay(digestApp, day, smtp.url);
+      expect(result.runs).toEqual([expect.objectContaining({ sent: 1, failed: ADDRESSES.length - 1, pending: 0, done: true })]);
+    }
+    const listed = await cli('subscribers', 'list', '--bouncing', '--json');
+    expect(listed.code).toBe(0);
+    const bounces = JSON.parse(listed.stdout) as Array<{ address: string; failures: string; bouncing: string | null }>;
+    expect(bounces).toEqual([expect.objectContaining({ address: 'gone@example.org', failures: String(threshold) })]);
+    expect(bounces[0]!.bouncing).not.toBeNull();
+    // The next run leaves out only the address that bounces; the others are still tried.
+    await runDay(digestApp, threshold + 1, smtp.url);
+    for (const address of ADDRESSES)
+      expect(smtp.rcptAttempts.get(address)).toBe(address === 'gone@example.org' ? threshold : threshold + 1);
+  }, 120_000);
+});
+
+interface LogLine {
+  level: number;
+  msg: string;
+  runId?: number;
+  from?: string;
+  error?: string;
+}
