@@ -430,7 +430,9 @@ function renderPager(ctx: SiteContext, path: string, page: StoryPage): string {
   const url = `${ctx.baseUrl}${path}`;
   const newest = page.paged ? `<a href="${escapeHtml(url)}">${escapeHtml(ctx.strings.newest)}</a>` : '<span></span>';
   const older = page.next ? `<a rel="next" href="${escapeHtml(`${url}${page.next}`)}">${escapeHtml(ctx.strings.older)}</a>` : '';
-  return `<nav class="pager" aria-label="${escapeHtml(ctx.strings.pagesNav)}">${newest}${older}</nav>`;
+  // A cursor past the last column (an old link, a hand-made one): say so, not an empty page.
+  const none = page.paged && page.stories.length === 0 ? `<p>${escapeHtml(ctx.strings.noOlder)}</p>\n` : '';
+  return `${none}<nav class="pager" aria-label="${escapeHtml(ctx.strings.pagesNav)}">${newest}${older}</nav>`;
 }
 
 function renderPhoto(columnist: Columnist): string {

@@ -182,9 +182,10 @@ export function createSitePages(options: SitePagesOptions) {
 
     /** The page for a path and query; SiteRequestError for a malformed one. */
     async page(path: string, params: URLSearchParams): Promise<SiteResponse> {
-      const before = readCursor(params.get('before'));
+      // Read by the pages that page only: elsewhere a stray `before` is no error.
+      const before = (): StoryCursor | null => readCursor(params.get('before'));
       if (path === '/' || path === '/index.html') {
-        return listed('home', before, async (cursor) => {
+        return listed('home', before(), async (cursor) => {
           const page = await storyPage({}, cursor);
           return html(renderHomePage(await context(), page));
         });
@@ -213,7 +214,7 @@ export function createSitePages(options: SitePagesOptions) {
       if (kind === 'columnists') {
         const columnist = ctx.directory.columnist(name);
         if (!columnist) return notFound();
-        return listed(`columnist:${name}`, before, async (cursor) => {
+        return listed(`columnist:${name}`, before(), async (cursor) => {
           const page = await storyPage({ byline: columnist.byline }, cursor);
           return html(renderColumnistPage(ctx, columnist, page));
         });
@@ -221,7 +222,7 @@ export function createSitePages(options: SitePagesOptions) {
       if (kind === 'outlets') {
         const outlet = ctx.directory.outlet(name);
         if (!outlet) return notFound();
-        return listed(`outlet:${name}`, before, async (cursor) => {
+        return listed(`outlet:${name}`, before(), async (cursor) => {
           const page = await storyPage({ feedIds: outlet.feedIds }, cursor);
           return html(renderOutletPage(ctx, outlet, page));
         });
@@ -229,7 +230,7 @@ export function createSitePages(options: SitePagesOptions) {
       if (kind === 'tags') {
         if (!tags.includes(name)) return notFound();
         const feedIds = options.sources.filter((source) => source.tags.includes(name)).map((source) => source.id);
-        return listed(`tag:${name}`, before, async (cursor) => {
+        return listed(`tag:${name}`, before(), async (cursor) => {
           const page = await storyPage({ feedIds }, cursor);
           return html(renderTagPage(ctx, name, page));
         });

@@ -258,6 +258,12 @@ describe('the readers site', () => {
     const bad = await served.get('/?before=yesterday');
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/before must be a page cursor/);
+    // Past the oldest column, the page says so; a page that does not page ignores a stray cursor.
+    const past = await page(served, '/?before=1000.1');
+    expect(titlesIn(past)).toEqual([]);
+    expect(past).toContain('<p>No older columns.</p>');
+    for (const path of ['/columnists?before=x', '/outlets?before=x', '/search?q=column&before=x'])
+      expect((await served.get(path)).status, path).toBe(200);
   });
 
   it('searches with phrases and prefixes, highlights matches, and answers hostile queries with a clear empty result', async () => {
