@@ -1,4 +1,5 @@
 /** `columnwire migrate --to`: an SQLite installation moved to PostgreSQL, checked row for row and through the Store. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -12,6 +13,7 @@ import { createPostgresStore } from '../../src/storage/postgres/postgres-store.t
 import type { Store } from '../../src/storage/store.ts';
 import { column, DIGEST_NOW, startDigestApp } from '../helpers/digest-app.ts';
 import { item } from '../helpers/items.ts';
+import { generatedPasswords, shownPart } from '../helpers/generated-passwords.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -332,6 +334,26 @@ describe('columnwire migrate --to', () => {
       writer.close();
     }
     expect(await pgValue(url, `SELECT count(*)::int FROM digest_deliveries WHERE address = 'late@example.org'`)).toBe(0);
+  });
+
+  it('never prints the database password, given by --to, COLUMNWIRE_DATABASE_URL or database: in feeds.yaml', async () => {
+    const installation = await smallInstallation();
+    for (const [index, password] of ['Sup3r#S3cret', 'Sup/3rS3cret', ...generatedPasswords(7, 4)].entries()) {
+      const url = `postgres://cw:${password}@127.0.0.1:1/columnwire`; // port 1: nothing listens
+      const configPath = join(root, `database-${index}.yaml`);
+      writeFileSync(configPath, `${readFileSync(installation.configPath, 'utf8')}database: ${JSON.stringify(url)}\n`);
+      const data = ['--data', installation.dataDir];
+      const runs = await Promise.all([
+        installation.migrate(url),
+        runCli(['--config', installation.configPath, ...data, 'stats'], { env: { COLUMNWIRE_DATABASE_URL: url } }),
+        runCli(['--config', configPath, ...data, 'stats'], { env: { COLUMNWIRE_DATABASE_URL: '' } }),
+      ]);
+      for (const run of runs) {
+        expect(run.code).not.toBe(0);
+        expect(run.stderr).toMatch(/must be a PostgreSQL URL|cannot use the PostgreSQL database postgres:\/\/cw:\*\*\*@/);
+        expect(shownPart(run.stdout + run.stderr, password), `${JSON.stringify(url)}: ${run.stderr}`).toBeNull();
+      }
+    }
   });
 
   it.each([
