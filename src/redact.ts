@@ -101,7 +101,11 @@ export function redactUrl(url: string): string {
  * passwords and secret parameter values of `knownUrls` (the feed's own URLs) are masked
  * wherever they appear, however the text quotes them.
  */
-export function redactSecrets(text: string, knownUrls: ReadonlyArray<string | null | undefined> = []): string {
+export function redactSecrets(raw: string, knownUrls: ReadonlyArray<string | null | undefined> = []): string {
+  const known = knownUrls.flatMap((url) => (url ? secretsOf(url) : []));
+  // Known secrets first: a URL quoted in prose ends at a space, which a password may hold, and
+  // masking the URL's first part would leave the rest of the password no longer whole.
+  const text = maskKnown(raw, known);
   let out = '';
   let cursor = 0;
   // One pass: each ":" is found once, the scheme before it is read back no further than the
@@ -122,10 +126,20 @@ export function redactSecrets(text: string, knownUrls: ReadonlyArray<string | nu
     cursor = end;
   }
   out += text.slice(cursor);
-  return maskKnown(
-    out,
-    knownUrls.flatMap((url) => (url ? secretsOf(url) : [])),
-  );
+  return maskKnown(out, known);
+}
+
+/**
+ * `text` (an error about connecting to `url`) with every word of 4 or more characters that is
+ * part of one of the URL's secrets masked. A driver may read a URL another way than written:
+ * a raw "/" in a password ends the authority, so `postgres://u:@db4prod/x@host/d` makes
+ * "db4prod" the host, and the driver's "getaddrinfo ENOTFOUND db4prod" shows part of it.
+ */
+export function redactSecretParts(text: string, url: string): string {
+  const secrets = secretsOf(url);
+  const masked = redactSecrets(text, [url]);
+  if (secrets.length === 0) return masked;
+  return masked.replace(/[^\s,;:()[\]{}"'`<>]{4,}/g, (word) => (secrets.some((secret) => secret.includes(word)) ? REDACTED : word));
 }
 
 /**
@@ -152,7 +166,8 @@ export function hasSecrets(url: string): boolean {
 export function secretsOf(url: string): string[] {
   const split = splitUrl(url);
   const parsed = whatwgParts(url);
-  return [...(split ? secretsOfParts(split) : []), ...(parsed ? secretsOfParts(parsed) : [])];
+  const loose = parsed ? null : splitUrl(url, 'last-at');
+  return [split, parsed, loose].flatMap((parts) => (parts ? secretsOfParts(parts) : []));
 }
 
 /**
@@ -163,13 +178,19 @@ export function secretsOf(url: string): string[] {
 function partsOf(url: string): UrlParts | null {
   const split = splitUrl(url);
   const parsed = whatwgParts(url);
-  if (!parsed) return split;
+  // Not a URL fetch would send (postgres://, smtp://, or one WHATWG refuses): the userinfo runs to
+  // the last "@", so a password holding a raw "#", "/" or "?" is masked whole, not cut where the
+  // authority would end (postgres://u:Sup3r#S3cret@host). A path or query with an "@" is masked too.
+  if (!parsed) return splitUrl(url, 'last-at');
   if (!split || (hasCredential(parsed.userinfo) && !hasCredential(split.userinfo))) return parsed;
   return split;
 }
 
-/** Splits like WHATWG URL for special schemes (RFC 3986 §3 otherwise), keeping the text as written. */
-function splitUrl(raw: string): UrlParts | null {
+/**
+ * Splits like WHATWG URL for special schemes (RFC 3986 §3 otherwise), keeping the text as written;
+ * with 'last-at', the userinfo is everything before the last "@" of the whole URL.
+ */
+function splitUrl(raw: string, userinfoEnds: 'authority' | 'last-at' = 'authority'): UrlParts | null {
   // WHATWG URL strips leading and trailing C0 controls and spaces (loops, not /\s+$/, which
   // retries from every space of a long inner run); the tabs and newlines it also removes are
   // kept here, as written, and whatwgParts reads the URL without them.
@@ -189,6 +210,11 @@ function splitUrl(raw: string): UrlParts | null {
   // Written as `scheme://` unless it was: "http:\\h" and "http:h" are http://h to WHATWG URL.
   const scheme = url.slice(skip - 2, skip) === '//' && skip === name.length + 3 ? url.slice(0, skip) : `${name}://`;
   const after = url.slice(skip);
+  const lastAt = after.lastIndexOf('@');
+  if (userinfoEnds === 'last-at' && lastAt !== -1) {
+    const rest = splitUrl(`${name}://${after.slice(lastAt + 1)}`)!;
+    return { ...rest, scheme, userinfo: after.slice(0, lastAt) };
+  }
   // The authority ends at the first "/", "?" or "#" (RFC 3986 §3.2); WHATWG URL reads "\" as "/".
   const authorityEnd = after.search(/[/?#\\]/);
   const authority = authorityEnd === -1 ? after : after.slice(0, authorityEnd);

@@ -18,7 +18,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../logger.ts';
-import { redactUrl } from '../redact.ts';
+import { redactSecretParts, redactUrl } from '../redact.ts';
 import type { DigestRangeJob, JobQueue, QueueLimits, WorkOptions } from './job-queue.ts';
 
 const POLL_QUEUE = 'columnwire-poll';
@@ -65,7 +65,9 @@ export async function createPgBossQueue(
         await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400 * attempt));
         continue;
       }
-      throw new Error(`jobs: cannot start the job queue on ${redactUrl(url)}: ${(cause as Error).message}`, { cause });
+      throw new Error(`jobs: cannot start the job queue on ${redactUrl(url)}: ${redactSecretParts((cause as Error).message, url)}`, {
+        cause,
+      });
     }
   }
   const jobs = jobTable(settings.schema!);

@@ -22,6 +22,15 @@ import { tryFileLock, type FileLock } from './sqlite/database.ts';
 export class DataFolderLockedError extends Error {
   override name = 'DataFolderLockedError';
   readonly exitCode = 2;
+  constructor(
+    message: string,
+    /** The holder's pid as its pid file names it, or "unknown". */
+    readonly holderPid = 'unknown',
+    /** The command holding it ("run", "migrate"), as its pid file names it. */
+    readonly holder = 'run',
+  ) {
+    super(message);
+  }
 }
 
 /** What `verify` found: the lock still held, taken again on a new file, or lost to `holderPid`. */
@@ -36,8 +45,12 @@ export interface DataLock {
   release(): void;
 }
 
-/** Takes the service lock on `dataDir` for `role` ("run"), or throws DataFolderLockedError naming the holder's pid. */
-export function lockDataFolder(dataDir: string, role: string): DataLock {
+/**
+ * Takes the service lock on `dataDir` for `role` ("run"), or throws DataFolderLockedError naming
+ * the holder and its pid. `holder` is the command taking it, when not `role` itself (`migrate`
+ * takes the service's lock so that neither runs beside the other).
+ */
+export function lockDataFolder(dataDir: string, role: string, holder = role): DataLock {
   const path = join(dataDir, `${role}.lock`);
   const pidFile = join(dataDir, `${role}.pid`);
   let lock: FileLock | null;
@@ -50,13 +63,17 @@ export function lockDataFolder(dataDir: string, role: string): DataLock {
     });
   }
   if (!lock) {
+    const pid = holderPid(pidFile);
+    const other = holderName(pidFile, role);
     throw new DataFolderLockedError(
-      `${role}: another columnwire ${role} (pid ${holderPid(pidFile)}) is using ${dataDir}; stop it first, or give this one another --data folder`,
+      `${holder}: another columnwire ${other} (pid ${pid}) is using ${dataDir}; stop it first, or give this one another --data folder`,
+      pid,
+      other,
     );
   }
   let held: FileLock = lock;
   let identity = inodeOf(path);
-  writePidFile(pidFile, role);
+  writePidFile(pidFile, role, holder);
   let released = false;
   return {
     path,
@@ -69,7 +86,7 @@ export function lockDataFolder(dataDir: string, role: string): DataLock {
       held.release();
       held = next;
       identity = inodeOf(path);
-      writePidFile(pidFile, role);
+      writePidFile(pidFile, role, holder);
       return { kind: 'relocked' };
     },
     release() {
@@ -134,17 +151,26 @@ function inodeOf(path: string): string | null {
 }
 
 /** Names the holder, and says in the file itself that these files are live, not leftovers. */
-function writePidFile(pidFile: string, role: string): void {
+function writePidFile(pidFile: string, role: string, holder: string): void {
   try {
     writeFileSync(
       pidFile,
       `${process.pid}\n` +
-        `# columnwire ${role} (pid ${process.pid}) holds ${role}.lock in this folder while it runs.\n` +
+        `# columnwire ${holder} (pid ${process.pid}) holds ${role}.lock in this folder while it runs.\n` +
         `# Do not delete ${role}.lock, ${role}.lock-journal or this file; they go away when it stops.\n` +
         `# See README, "One service per data folder".\n`,
     );
   } catch {
     // The pid file only improves the message another process prints; the lock holds without it.
+  }
+}
+
+/** The command the holder's pid file names ("columnwire migrate (pid …) holds …"), else `role`. */
+function holderName(pidFile: string, role: string): string {
+  try {
+    return /^# columnwire ([a-z-]+) \(pid/m.exec(readFileSync(pidFile, 'utf8'))?.[1] ?? role;
+  } catch {
+    return role;
   }
 }
 

@@ -1,5 +1,13 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasSecrets, publicUrl, redactSecrets, redactUrl, secretsOf } from '../../src/redact.ts';
+import { storeTarget } from '../../src/app.ts';
+import { migrateCommand } from '../../src/commands/migrate.ts';
+import { isPostgresUrl } from '../../src/config/schema.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { hasSecrets, publicUrl, redactSecretParts, redactSecrets, redactUrl, secretsOf } from '../../src/redact.ts';
+import { openPostgres } from '../../src/storage/postgres/database.ts';
+import { generatedPasswords, shownPart } from '../helpers/generated-passwords.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
 
 describe('redactUrl', () => {
   it.each([
@@ -187,5 +195,82 @@ describe('URLs as WHATWG URL reads them', () => {
       expect(hasSecrets(url)).toBe(false);
     }
     expect(redactSecrets('feeds.yaml:12: http: 500 from https:host.example/f')).toBe('feeds.yaml:12: http: 500 from https:host.example/f');
+  });
+});
+
+describe('passwords of any printable characters, written into a URL unencoded', () => {
+  const passwords = generatedPasswords(20261207, 400);
+  const shapes = [
+    (password: string) => `postgres://cw:${password}@127.0.0.1:5432/columnwire`,
+    (password: string) => `postgresql://cw:${password}@db.example.com/columnwire?sslmode=require`,
+    (password: string) => `smtp://mailer:${password}@smtp.example.com:587`,
+  ];
+
+  it.each([
+    ['a raw "#"', 'postgres://postgres:Sup3r#S3cret@127.0.0.1:5432/x', 'postgres://postgres:***@127.0.0.1:5432/x'],
+    ['a raw "/"', 'postgres://postgres:Sup/3rS3cret@127.0.0.1:5432/x', 'postgres://postgres:***@127.0.0.1:5432/x'],
+    ['a raw "?" and "@"', 'postgres://postgres:Su?p3r@S3cret@127.0.0.1:5432/x', 'postgres://postgres:***@127.0.0.1:5432/x'],
+    ['a raw "#", where WHATWG URL refuses the URL', 'https://u:pa#ss@h.example/f', 'https://u:***@h.example/f'],
+  ])('masks a password holding %s: everything between "://" and the last "@"', (_, url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+
+  it('keeps an "@" in the path of a URL WHATWG reads without credentials (a Mastodon feed)', () => {
+    expect(redactUrl('https://mastodon.social/@Gargron.rss')).toBe('https://mastodon.social/@Gargron.rss');
+  });
+
+  // Database and SMTP URLs. An http(s) URL WHATWG URL reads is shown as fetch reads it: there a
+  // raw "#" ends the host, and "https://u:p#w@h/" is a request to host "u" with no password.
+  it('never shows a password, or 6 characters of one in a row, in a redacted URL or a message that quotes it', () => {
+    for (const password of passwords) {
+      for (const shape of shapes) {
+        const url = shape(password);
+        for (const shown of [redactUrl(url), redactSecrets(`cannot use "${url}": refused`, [url])]) {
+          expect(shownPart(shown, password), `${JSON.stringify(url)} → ${shown}`).toBeNull();
+        }
+      }
+    }
+  });
+
+  it('masks the parts of a password a driver read as the host', () => {
+    const url = 'postgres://cw:@db4prod/x#y@127.0.0.1:5432/columnwire';
+    expect(redactSecretParts('getaddrinfo ENOTFOUND db4prod', url)).toBe('getaddrinfo ENOTFOUND ***');
+    expect(redactSecretParts('connect ECONNREFUSED 127.0.0.1:5432', url)).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+  });
+
+  it('never shows one in the errors of COLUMNWIRE_DATABASE_URL, database: in feeds.yaml, migrate --to, or the connection', async () => {
+    const dataDir = join(makeTempDir(), 'data'); // no database: migrate stops before copying
+    const seen = { refused: 0, connected: 0 };
+    for (const password of passwords.slice(0, 120)) {
+      const url = `postgres://cw:${password}@127.0.0.1:1/columnwire`; // port 1: nothing listens
+      const messages: string[] = [];
+      const caught = async (attempt: () => unknown) => {
+        try {
+          await attempt();
+        } catch (error) {
+          messages.push((error as Error).message);
+        }
+      };
+      await caught(() => storeTarget({ database: null }, dataDir, { COLUMNWIRE_DATABASE_URL: url }));
+      await caught(() => parseConfig(`feeds:\n  - url: https://h.example/feed\ndatabase: ${JSON.stringify(url)}\n`, 'feeds.yaml'));
+      await caught(() =>
+        migrateCommand.run({
+          argv: ['--to', url],
+          globals: { configPath: 'feeds.yaml', dataDir },
+          stdout: process.stdout,
+          stderr: process.stderr,
+          stopSignal: new Promise(() => {}),
+        }),
+      );
+      const valid = isPostgresUrl(url);
+      if (valid) await caught(async () => (await openPostgres(url)).close());
+      seen[valid ? 'connected' : 'refused']++;
+      // A valid URL: migrate's "no SQLite database" and the connection's error; else the three refusals.
+      expect(messages).toHaveLength(valid ? 2 : 3);
+      for (const message of messages) expect(shownPart(message, password), `${JSON.stringify(url)} → ${message}`).toBeNull();
+    }
+    // Both paths were taken: URLs refused as not PostgreSQL URLs, and URLs tried on the server.
+    expect(seen.refused).toBeGreaterThan(10);
+    expect(seen.connected).toBeGreaterThan(10);
   });
 });

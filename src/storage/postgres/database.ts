@@ -4,7 +4,7 @@
  * JavaScript numbers, so one set of row mappers (rows.ts) serves both backends.
  */
 import pg from 'pg';
-import { redactUrl } from '../../redact.ts';
+import { redactSecretParts, redactUrl } from '../../redact.ts';
 import { postgresMigrations } from './migrations.ts';
 
 /** Something SQL runs on: the pool (each statement on its own) or a transaction's client. */
@@ -55,7 +55,7 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
     await migrate(pool);
   } catch (cause) {
     await pool.end().catch(() => {});
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = redactSecretParts(cause instanceof Error ? cause.message : String(cause), url);
     throw new PostgresError(
       `storage: cannot use the PostgreSQL database ${redactUrl(url)}: ${reason}; check the URL (COLUMNWIRE_DATABASE_URL or database: in the config) and that the server is up`,
       { cause },
