@@ -23,7 +23,7 @@ describe('home page', () => {
     expect(html).toContain('<a href="https://news.example.com/opinion/1">The budget is a fiction</a>');
     // Columnist and outlet link to their pages, the date to the story's card.
     expect(html).toMatch(
-      /<p class="meta"><a href="https:\/\/columns\.example\.net\/columnists\/jane-doe">Jane Doe<\/a> · <a href="https:\/\/columns\.example\.net\/outlets\/the-times">The Times<\/a> · <a href="https:\/\/columns\.example\.net\/stories\/[0-9a-f]{32}"><time datetime="2026-11-20T08:05:00\.000Z">20 Nov 2026, 08:05 UTC<\/time><\/a><\/p>/,
+      /<p class="meta"><a href="https:\/\/columns\.example\.net\/columnists\/jane-doe"><bdi>Jane Doe<\/bdi><\/a> · <a href="https:\/\/columns\.example\.net\/outlets\/the-times"><bdi>The Times<\/bdi><\/a> · <a href="https:\/\/columns\.example\.net\/stories\/[0-9a-f]{32}"><time datetime="2026-11-20T08:05:00\.000Z">20 Nov 2026, 08:05 UTC<\/time><\/a><\/p>/,
     );
     expect(html).toContain('<p class="excerpt">Why the numbers lie &amp; what to do.</p>');
     expect(html).toContain(
