@@ -1,6 +1,6 @@
 /** `subscribers add|remove|import|export`: the subscribers kept as data, one at a time or as CSV. */
 import { readFileSync, statSync } from 'node:fs';
-import { parseMailbox } from '../config/parse-mailbox.ts';
+import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
 import { UsageError } from '../errors.ts';
@@ -40,11 +40,11 @@ export async function runSubscribersAdd({ argv, globals, stdout }: CommandContex
   const mailbox = parseMailbox(given);
   if (!mailbox)
     throw new UsageError(`subscribers add: not an email address: "${given}"; write reader@example.com or "Jane Doe <jane@example.com>"`);
-  const name = values.name?.trim().replace(/\s+/g, ' ') || mailbox.name;
-  if (name !== null && /\p{Cc}/u.test(name)) throw new UsageError('subscribers add: --name must be one line of text');
+  // The one rule for names (parse-mailbox.ts), as on the sign-up form and in import.
+  const name = normalizeName(values.name ?? '') ?? (mailbox.name === null ? null : normalizeName(mailbox.name));
   return withApp(globals, async (app) => {
     const digest = oneDigest('add', app.config.digests, values.digest, app.config.path);
-    const counts = await app.store.addSubscribers(digest.id, [{ address: mailbox.address, name: name || null }], new Date());
+    const counts = await app.store.addSubscribers(digest.id, [{ address: mailbox.address, name }], new Date());
     const what = counts.added > 0 ? 'subscribed' : counts.renamed > 0 ? 'renamed' : 'already subscribed';
     stdout.write(`${mailbox.address.toLowerCase()}: ${what} to ${digest.id}\n`);
     const standing = await app.store.subscriptionState(mailbox.address, digest.id);
@@ -95,14 +95,26 @@ export async function runSubscribersImport({ argv, globals, stdout, stderr }: Co
     const digest = oneDigest('import', app.config.digests, values.digest, app.config.path);
     const totals = { added: 0, renamed: 0, unchanged: 0 };
     const at = new Date();
-    for (let start = 0; start < subscribers.length; start += IMPORT_BATCH) {
-      const counts = await app.store.addSubscribers(digest.id, subscribers.slice(start, start + IMPORT_BATCH), at);
-      totals.added += counts.added;
-      totals.renamed += counts.renamed;
-      totals.unchanged += counts.unchanged;
-    }
     for (const problem of problems.slice(0, SHOWN_PROBLEMS)) stderr.write(`${file}:${problem.line}: ${problem.reason}\n`);
     if (problems.length > SHOWN_PROBLEMS) stderr.write(`... and ${problems.length - SHOWN_PROBLEMS} more lines left out\n`);
+    for (let start = 0; start < subscribers.length; start += IMPORT_BATCH) {
+      const batch = subscribers.slice(start, start + IMPORT_BATCH);
+      try {
+        const counts = await app.store.addSubscribers(digest.id, batch, at);
+        totals.added += counts.added;
+        totals.renamed += counts.renamed;
+        totals.unchanged += counts.unchanged;
+      } catch (cause) {
+        // Earlier batches are committed (one transaction each): say where the file stopped, so a
+        // rerun (which keeps what is there as unchanged) finishes it.
+        const imported = start === 0 ? 'nothing was imported' : `the lines before it are imported (${start} subscribers)`;
+        throw new Error(
+          `subscribers import: ${file}:${batch[0]!.line}: stopped at this line's batch of ${IMPORT_BATCH}: ${(cause as Error).message}; ` +
+            `${imported}, this line and the rest are not. Run the same import again once the database is fixed`,
+          { cause },
+        );
+      }
+    }
     stdout.write(
       `imported ${file} into ${digest.id}: ${totals.added} added, ${totals.renamed} renamed, ${totals.unchanged} unchanged` +
         `${problems.length > 0 ? `; ${problems.length} line${problems.length === 1 ? '' : 's'} left out (listed above)` : ''}\n`,

@@ -4,7 +4,7 @@
  * columns is optional. Every line that is not a subscriber is reported with its number, never
  * silently dropped. Pure.
  */
-import { parseMailbox } from '../config/parse-mailbox.ts';
+import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 
 export interface CsvSubscriber {
   /** 1-based line where the record starts. */
@@ -20,9 +20,6 @@ export interface ParsedSubscriberCsv {
 }
 
 const HEADER_NAMES = new Set(['email', 'e-mail', 'address', 'email address', 'mail']);
-// A display name goes in the To header: no control characters (CR and LF above all would forge headers).
-const CONTROL = /\p{Cc}/u;
-const MAX_NAME = 200;
 
 /** Parses CSV text into subscribers and numbered problems. */
 export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
@@ -45,11 +42,8 @@ export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
       result.problems.push({ line: record.line, reason: `not an email address: ${JSON.stringify(first.trim().slice(0, 100))}` });
       continue;
     }
-    const name = second.trim().replace(/\s+/g, ' ') || mailbox.name;
-    if (name !== null && (CONTROL.test(name) || name.length > MAX_NAME)) {
-      result.problems.push({ line: record.line, reason: `the name must be one line of at most ${MAX_NAME} characters` });
-      continue;
-    }
+    // The one rule for names (parse-mailbox.ts): control characters go, long names are cut.
+    const name = normalizeName(second) ?? (mailbox.name === null ? null : normalizeName(mailbox.name));
     const address = mailbox.address.toLowerCase();
     const earlier = seen.get(address);
     if (earlier !== undefined) {
@@ -57,7 +51,7 @@ export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
       continue;
     }
     seen.set(address, record.line);
-    result.subscribers.push({ line: record.line, address, name: name || null });
+    result.subscribers.push({ line: record.line, address, name });
   }
   return result;
 }

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseMailbox } from '../config/parse-mailbox.ts';
+import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage, SendOutcome } from '../digest/send-digest.ts';
 import { escapeHtml } from '../html-text.ts';
@@ -107,7 +107,8 @@ async function subscribe(req: IncomingMessage, res: ServerResponse, form: URLSea
   const now = deps.now();
   const earlier = await deps.store.signup(digest.id, address);
   if (earlier && now.getTime() - earlier.requestedAt.getTime() < RESEND_MS) return answer();
-  const name = (form.get('name') ?? '').trim().slice(0, 100) || null;
+  // The one rule for names (parse-mailbox.ts), as in `subscribers add` and import: export imports back.
+  const name = normalizeName(form.get('name') ?? '');
   await deps.store.saveSignup({ digestId: digest.id, address, name, choices: readChoices(form, ctx), requestedAt: now });
   const link = `${deps.baseUrl}/subscribe/confirm?token=${createSignupToken({ address, digestId: digest.id, requestedAt: now }, deps.secret)}`;
   const text = ctx.strings.confirmMailText(digest.name, link, String(SIGNUP_LINK_HOURS));

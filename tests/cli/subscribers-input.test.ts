@@ -1,0 +1,124 @@
+/**
+ * What enters as a subscriber's address or name, through the real CLI on both backends: control
+ * characters and oversized addresses are refused with their line, names follow one rule (as on
+ * the sign-up form), export imports back exactly, and an import that fails part-way says which
+ * lines are in and which are not.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { digestConfigYaml } from '../helpers/digest-app.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { postgresBackend, schemaUrl, sqliteBackend, type StoreBackend } from '../helpers/store-backends.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const root = makeTempDir();
+
+interface Installation {
+  dir: string;
+  cli: (...args: string[]) => ReturnType<typeof runCli>;
+  /** One SQL statement on the installation's database, past the CLI. */
+  exec: (sql: string) => Promise<void>;
+}
+
+async function install(backend: StoreBackend): Promise<Installation> {
+  const dir = mkdtempSync(join(root, `${backend.name}-`));
+  const configPath = join(dir, 'feeds.yaml');
+  writeFileSync(configPath, digestConfigYaml('  - id: daily\n  - id: weekly\n'));
+  const dataDir = join(dir, 'data');
+  const schema = backend.name === 'postgres' ? await postgresBackend.newLocation() : null;
+  const env: Record<string, string> = schema === null ? {} : { COLUMNWIRE_DATABASE_URL: schemaUrl(schema) };
+  const cli = (...args: string[]) => runCli(['--config', configPath, '--data', dataDir, 'subscribers', ...args], { env });
+  const exec = (sql: string) =>
+    schema === null ? sqliteBackend.exec(join(dataDir, 'columnwire.db'), sql) : postgresBackend.exec(schema, sql);
+  return { dir, cli, exec };
+}
+
+const ESCAPES = '\x1b[2J\x1b[H\x1b[31mALL SUBSCRIBERS DELETED\x1b[0m\x07';
+
+describe.each([sqliteBackend, postgresBackend])('subscriber input on $name', (backend) => {
+  it('refuses control characters and oversized addresses in import, naming each line; cleans names; export imports back', async () => {
+    const { dir, cli } = await install(backend);
+    const file = join(dir, 'list.csv');
+    writeFileSync(
+      file,
+      [
+        'email,name',
+        'ann@example.org,Ann',
+        'x\0y@example.org,Nul',
+        'ctl\x07@example.org,Bell',
+        `${'a'.repeat(65)}@example.org,Long local part`,
+        `b@${'c'.repeat(250)}.org,Long address`,
+        `esc@example.org,"${ESCAPES}"`,
+        'crlf@example.org,"Carl\r\nBcc: x@evil.example"',
+        `long@example.org,${'n'.repeat(150)}\u{1F600}${'m'.repeat(100)}`,
+        'nul@example.org,a\0b',
+      ].join('\n'),
+    );
+    const result = await cli('import', file, '--digest', 'daily');
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      `${file}:3: not an email address: "x\\u0000y@example.org"`,
+      `${file}:4: not an email address: "ctl\\u0007@example.org"`,
+      expect.stringMatching(new RegExp(`^${file}:5: not an email address: "a{65}@example.org"$`)),
+      expect.stringMatching(new RegExp(`^${file}:6: not an email address: "b@c{98}"$`)),
+    ]);
+    expect(result.stdout).toMatch(/: 5 added, 0 renamed, 0 unchanged; 4 lines left out/);
+    expect(result.code).toBe(1);
+    const exported = await cli('export', '--digest', 'daily');
+    expect(exported.stdout.split('\r\n')).toEqual([
+      'email,name',
+      'ann@example.org,Ann',
+      'crlf@example.org,Carl Bcc: x@evil.example',
+      'esc@example.org,[2J[H[31mALL SUBSCRIBERS DELETED[0m',
+      `long@example.org,${'n'.repeat(150)}\u{1F600}${'m'.repeat(49)}`,
+      'nul@example.org,ab',
+      '',
+    ]);
+    const out = join(dir, 'out.csv');
+    writeFileSync(out, exported.stdout);
+    expect(await cli('import', out, '--digest', 'weekly')).toMatchObject({ code: 0, stderr: '' });
+    expect((await cli('export', '--digest', 'weekly')).stdout).toBe(exported.stdout);
+    expect((await cli('import', out, '--digest', 'daily')).stdout).toMatch(/: 0 added, 0 renamed, 5 unchanged\n$/);
+  });
+
+  it('add: refuses a control character or an oversized address; --name follows the same rule as import', async () => {
+    const { cli } = await install(backend);
+    for (const address of ['ctl\x07@example.org', `${'a'.repeat(65)}@example.org`, 'Jo <jo\x1b@example.org>']) {
+      const refused = await cli('add', address, '--digest', 'daily');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/subscribers add: not an email address/);
+    }
+    expect((await cli('add', 'jo@example.org', '--name', `  Jo\t\r\n${ESCAPES} `, '--digest', 'daily')).code).toBe(0);
+    expect((await cli('add', 'long@example.org', '--name', 'x'.repeat(5000), '--digest', 'daily')).code).toBe(0);
+    const listed = JSON.parse((await cli('list', '--json', '--digest', 'daily')).stdout) as Array<{ address: string; name: string }>;
+    expect(listed.map((row) => [row.address, row.name])).toEqual([
+      ['jo@example.org', 'Jo [2J[H[31mALL SUBSCRIBERS DELETED[0m'],
+      ['long@example.org', 'x'.repeat(200)],
+    ]);
+  });
+
+  it('an import the database stops part-way names the line it stopped at and what is in; a rerun finishes it', async () => {
+    const { dir, cli, exec } = await install(backend);
+    expect((await cli('list')).code).toBe(0); // creates the tables
+    await exec(
+      backend.name === 'sqlite'
+        ? `CREATE TRIGGER boom BEFORE INSERT ON subscribers WHEN NEW.address = 'boom@example.org' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`
+        : `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.address = 'boom@example.org' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$`,
+    );
+    if (backend.name === 'postgres') await exec(`CREATE TRIGGER boom BEFORE INSERT ON subscribers FOR EACH ROW EXECUTE FUNCTION boom()`);
+    const lines = ['email,name'];
+    for (let index = 0; index < 12_000; index++) lines.push(index === 7_000 ? 'boom@example.org,Boom' : `r${index}@example.org,R ${index}`);
+    const file = join(dir, 'big.csv');
+    writeFileSync(file, lines.join('\n'));
+    const failed = await cli('import', file, '--digest', 'daily');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(
+      new RegExp(
+        `^columnwire: subscribers import: ${file}:5002: stopped at this line's batch of 5000: .*boom refused.*; the lines before it are imported \\(5000 subscribers\\), this line and the rest are not\\. Run the same import again once the database is fixed\\n$`,
+      ),
+    );
+    await exec('DROP TRIGGER boom' + (backend.name === 'postgres' ? ' ON subscribers' : ''));
+    expect((await cli('import', file, '--digest', 'daily')).stdout).toMatch(/: 7000 added, 0 renamed, 5000 unchanged\n$/);
+    expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(12_001);
+  });
+});

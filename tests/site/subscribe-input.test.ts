@@ -1,0 +1,74 @@
+/**
+ * The sign-up form on both backends, a real server and a real smtp-server: what a visitor types
+ * as address and name is checked and cleaned as `subscribers add` and import do.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
+import { smtpServerForTest, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { postgresBackend, schemaUrl, sqliteBackend, type StoreBackend } from '../helpers/store-backends.ts';
+import { makeTempDir } from '../helpers/temp-dir.ts';
+
+const root = makeTempDir();
+
+const DIGESTS = `  - id: daily
+    name: Daily columns
+    signup: true
+`;
+
+/** Sets env variables for the rest of the test (the signup mailer reads SMTP_URL when first made). */
+function setEnv(name: string, value: string): void {
+  const saved = process.env[name];
+  process.env[name] = value;
+  onTestFinished(() => {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  });
+}
+
+interface FormServer {
+  digestApp: DigestApp;
+  smtp: TestSmtpServer;
+  base: string;
+  post: (path: string, fields: Record<string, string>) => Promise<Response>;
+}
+
+/** The app on `backend`, its server, and a sink for its mail. */
+async function serveForm(backend: StoreBackend, smtpPort = 0): Promise<FormServer> {
+  const smtp = await smtpServerForTest({ port: smtpPort });
+  setEnv('SMTP_URL', smtp.url);
+  if (backend.name === 'postgres') setEnv('COLUMNWIRE_DATABASE_URL', schemaUrl(await postgresBackend.newLocation()));
+  const digestApp = await startDigestApp({ root, digests: DIGESTS, now: null });
+  const server = await digestApp.app.startServer();
+  onTestFinished(() => server.close());
+  const post = (path: string, fields: Record<string, string>) =>
+    fetch(`${server.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
+  return { digestApp, smtp, base: server.url, post };
+}
+
+describe.each([sqliteBackend, postgresBackend])('the sign-up form on $name', (backend) => {
+  it('refuses an address with a control character or past RFC 5321 sizes, the same on both backends', async () => {
+    const { post, smtp } = await serveForm(backend);
+    for (const email of ['x\0y@example.org', 'ctl\x07@example.org', `${'a'.repeat(65)}@example.org`]) {
+      const answer = await post('/subscribe', { email, digest: 'daily' });
+      expect(answer.status).toBe(400);
+      expect(await answer.text()).toContain('Give an email address such as jane@example.com.');
+    }
+    await smtp.settled();
+    expect(smtp.messages).toEqual([]);
+  });
+
+  it('keeps a name as subscribers add and import do: whitespace folded, control characters out, 200 characters', async () => {
+    const { post, digestApp } = await serveForm(backend);
+    const names: Record<string, string> = {
+      'a@example.org': 'Ann\0 \x1b[2J\x1b[31mRed\x1b[0m\x07\r\nBcc: x@evil.example',
+      'b@example.org': `${'b'.repeat(199)}\u{1F600}tail`,
+    };
+    for (const [email, name] of Object.entries(names))
+      expect((await post('/subscribe', { email, name, digest: 'daily' })).status).toBe(200);
+    const signups = await digestApp.app.store.listSignups('daily');
+    expect(signups.map((signup) => [signup.address, signup.name])).toEqual([
+      ['a@example.org', 'Ann [2J[31mRed[0m Bcc: x@evil.example'],
+      ['b@example.org', `${'b'.repeat(199)}\u{1F600}`],
+    ]);
+  });
+});
