@@ -6,7 +6,8 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { Store } from '../../src/storage/store.ts';
 import { digestConfigYaml } from '../helpers/digest-app.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { postgresBackend, schemaUrl, sqliteBackend, type StoreBackend } from '../helpers/store-backends.ts';
@@ -19,6 +20,8 @@ interface Installation {
   cli: (...args: string[]) => ReturnType<typeof runCli>;
   /** One SQL statement on the installation's database, past the CLI. */
   exec: (sql: string) => Promise<void>;
+  /** A store on the installation's database (closed when the test finishes). */
+  open: () => Promise<Store>;
 }
 
 async function install(backend: StoreBackend): Promise<Installation> {
@@ -31,7 +34,12 @@ async function install(backend: StoreBackend): Promise<Installation> {
   const cli = (...args: string[]) => runCli(['--config', configPath, '--data', dataDir, 'subscribers', ...args], { env });
   const exec = (sql: string) =>
     schema === null ? sqliteBackend.exec(join(dataDir, 'columnwire.db'), sql) : postgresBackend.exec(schema, sql);
-  return { dir, cli, exec };
+  const open = async () => {
+    const store = await backend.open(schema ?? join(dataDir, 'columnwire.db'));
+    onTestFinished(() => store.close());
+    return store;
+  };
+  return { dir, cli, exec, open };
 }
 
 const ESCAPES = '\x1b[2J\x1b[H\x1b[31mALL SUBSCRIBERS DELETED\x1b[0m\x07';
@@ -120,5 +128,24 @@ describe.each([sqliteBackend, postgresBackend])('subscriber input on $name', (ba
     await exec('DROP TRIGGER boom' + (backend.name === 'postgres' ? ' ON subscribers' : ''));
     expect((await cli('import', file, '--digest', 'daily')).stdout).toMatch(/: 7000 added, 0 renamed, 5000 unchanged\n$/);
     expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(12_001);
+  });
+
+  it('list --pending prints control characters escaped, never raw to the terminal', async () => {
+    const { cli, open } = await install(backend);
+    expect((await cli('list')).code).toBe(0); // creates the tables
+    const store = await open();
+    // Kept before names were cleaned on the way in: a table still shows them harmlessly.
+    const requestedAt = new Date();
+    await store.saveSignup({
+      digestId: 'daily',
+      address: 'evil@example.org',
+      name: ESCAPES,
+      choices: { columnists: [], outlets: [], tags: [] },
+      requestedAt,
+    });
+    const pending = await cli('list', '--pending');
+    expect(pending.code).toBe(0);
+    expect([...pending.stdout].filter((ch) => ch !== '\n' && /\p{Cc}/u.test(ch))).toEqual([]);
+    expect(pending.stdout).toContain('\\x1b[2J\\x1b[H\\x1b[31mALL SUBSCRIBERS DELETED\\x1b[0m\\x07');
   });
 });
