@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { DigestConfig } from '../config/schema.ts';
-import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
+import { decodeSubscriberCsv, formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../write-file-atomic.ts';
 import { parseCommandArgs, withApp, type CommandContext } from './command.ts';
@@ -79,18 +79,24 @@ export async function runSubscribersRemove({ argv, globals, stdout }: CommandCon
   });
 }
 
-/** `subscribers import FILE.csv [--digest ID]`. */
+/** `subscribers import FILE.csv [--digest ID] [--encoding LABEL]`. */
 export async function runSubscribersImport({ argv, globals, stdout, stderr }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('subscribers import', argv, { digest: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('subscribers import', argv, {
+    digest: { type: 'string' },
+    encoding: { type: 'string' },
+  });
   const file = onePositional('import', positionals, 'CSV file');
-  let text: string;
+  let bytes: Buffer;
   try {
     if (statSync(file).size > MAX_CSV_BYTES) throw new Error(`larger than ${MAX_CSV_BYTES / 1024 / 1024} MiB; split it`);
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (cause) {
     throw new UsageError(`subscribers import: cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
-  const { subscribers, problems } = parseSubscriberCsv(text);
+  const decoded = decodeSubscriberCsv(bytes, values.encoding);
+  if (decoded.kind === 'failed')
+    throw new UsageError(`subscribers import: ${file}${decoded.line === null ? '' : `:${decoded.line}`}: ${decoded.reason}`);
+  const { subscribers, problems } = parseSubscriberCsv(decoded.text);
   return withApp(globals, async (app) => {
     const digest = oneDigest('import', app.config.digests, values.digest, app.config.path);
     const totals = { added: 0, renamed: 0, unchanged: 0 };

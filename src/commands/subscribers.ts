@@ -18,7 +18,7 @@ import { runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubsc
 const help = `Usage: columnwire subscribers [list] [--digest ID] [--pending|--unsubscribed|--bouncing] [--json|--csv]
        columnwire subscribers add ADDRESS [--name NAME] [--digest ID]
        columnwire subscribers remove ADDRESS [--digest ID]
-       columnwire subscribers import FILE.csv [--digest ID]
+       columnwire subscribers import FILE.csv [--digest ID] [--encoding LABEL]
        columnwire subscribers export [--digest ID] [--output FILE]
        columnwire subscribers clear-bounce ADDRESS
        columnwire subscribers bounce [FILE|-]
@@ -62,6 +62,10 @@ Options:
                   last error; BOUNCING since when nothing is sent to them
   --json          list: a JSON array of {address, digest, source, name, state, since, scope}
   --csv           list: the same rows as CSV with a header row
+  --encoding LABEL
+                  import: the file's encoding when it is not UTF-8 (windows-1252 for Excel's
+                  "CSV (Comma delimited)"); UTF-8 and UTF-16 with a byte-order mark are read
+                  without it, and a file that is not UTF-8 is refused, naming its first bad line
   --output FILE   export: write FILE instead of stdout
   -h, --help      show this help`;
 

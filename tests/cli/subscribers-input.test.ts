@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Store } from '../../src/storage/store.ts';
 import { digestConfigYaml } from '../helpers/digest-app.ts';
+import { encodeWindows1252 } from '../helpers/encodings.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { postgresBackend, schemaUrl, sqliteBackend, type StoreBackend } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -176,5 +177,32 @@ describe.each([sqliteBackend, postgresBackend])('subscriber input on $name', (ba
     const names = async (digestId: string) =>
       (await store.listSubscribers(digestId, { limit: 10 })).map((subscriber) => [subscriber.address, subscriber.name]);
     expect(await names('weekly')).toEqual(await names('daily'));
+  });
+
+  it('import: refuses a windows-1252 file naming its line and the way out, reads it with --encoding, and reads UTF-16 with a BOM', async () => {
+    const { dir, cli } = await install(backend);
+    const text = 'email,name\r\nann@example.org,Ann\r\nm@example.org,Müller René\r\n';
+    const cp1252 = join(dir, 'excel.csv');
+    writeFileSync(cp1252, encodeWindows1252(text));
+    const refused = await cli('import', cp1252, '--digest', 'daily');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      new RegExp(`^columnwire: subscribers import: ${cp1252}:3: not UTF-8 text; save it as "CSV UTF-8 .*--encoding`),
+    );
+    expect((await cli('list', '--json')).stdout).toBe('[]\n'); // nothing imported
+    expect((await cli('import', cp1252, '--digest', 'daily', '--encoding', 'windows-1252')).code).toBe(0);
+    const unicode = join(dir, 'unicode.csv');
+    writeFileSync(unicode, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    expect(await cli('import', unicode, '--digest', 'weekly')).toMatchObject({ code: 0, stderr: '' });
+    const listed = JSON.parse((await cli('list', '--json')).stdout) as Array<{ address: string; digest: string; name: string }>;
+    expect(listed.map((row) => [row.digest, row.address, row.name])).toEqual([
+      ['daily', 'ann@example.org', 'Ann'],
+      ['daily', 'm@example.org', 'Müller René'],
+      ['weekly', 'ann@example.org', 'Ann'],
+      ['weekly', 'm@example.org', 'Müller René'],
+    ]);
+    expect((await cli('import', unicode, '--digest', 'weekly', '--encoding', 'nonsense')).stderr).toMatch(
+      /--encoding nonsense: not an encoding/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 /** parseSubscriberCsv and formatSubscriberCsv: CSV as spreadsheets and people write it, and hostile text. */
 import { describe, expect, it } from 'vitest';
-import { csvField, formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
+import { csvField, decodeSubscriberCsv, formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
+import { encodeWindows1252 } from '../helpers/encodings.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
 const rows = (text: string) => parseSubscriberCsv(text).subscribers.map(({ line, address, name }) => [line, address, name]);
@@ -134,5 +135,49 @@ describe('formula injection (OWASP CSV injection)', () => {
     ]);
     expect(parseSubscriberCsv(csv).subscribers.map(({ address, name }) => ({ address, name }))).toEqual(subscribers);
     expect(parseSubscriberCsv(csv).problems).toEqual([]);
+  });
+});
+
+describe('decodeSubscriberCsv', () => {
+  const text = 'email,name\r\nm@example.org,Müller René\r\n';
+  const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  const utf16be = Buffer.from(utf16le).swap16();
+
+  it.each([
+    ['UTF-8', Buffer.from(text)],
+    ['UTF-8 with a byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])],
+    ['UTF-16LE with its byte-order mark (Excel "Unicode Text")', utf16le],
+    ['UTF-16BE with its byte-order mark', utf16be],
+  ])('reads %s', (_name, bytes) => {
+    const decoded = decodeSubscriberCsv(bytes);
+    expect(decoded.kind).toBe('ok');
+    expect(parseSubscriberCsv(decoded.kind === 'ok' ? decoded.text : '').subscribers).toMatchObject([{ name: 'Müller René' }]);
+  });
+
+  it('refuses windows-1252 (Excel "CSV (Comma delimited)") as UTF-8, naming the first bad line and what to do', () => {
+    const bytes = encodeWindows1252('email,name\r\na@example.org,Ann\r\nm@example.org,Müller René\r\n');
+    expect(decodeSubscriberCsv(bytes)).toEqual({
+      kind: 'failed',
+      line: 3,
+      reason: expect.stringMatching(/^not UTF-8 text; save it as "CSV UTF-8 \(Comma delimited\)" .* --encoding \(windows-1252 /),
+    });
+    expect(decodeSubscriberCsv(bytes, 'windows-1252')).toEqual({
+      kind: 'ok',
+      text: 'email,name\r\na@example.org,Ann\r\nm@example.org,Müller René\r\n',
+    });
+    expect(decodeSubscriberCsv(bytes, 'latin1')).toMatchObject({ kind: 'ok' });
+  });
+
+  it('refuses UTF-16 without its byte-order mark, and an unknown --encoding', () => {
+    expect(decodeSubscriberCsv(Buffer.from(text, 'utf16le'))).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringContaining('--encoding utf-16le'),
+    });
+    expect(decodeSubscriberCsv(Buffer.from(text, 'utf16le'), 'utf-16le')).toEqual({ kind: 'ok', text });
+    expect(decodeSubscriberCsv(Buffer.from(text), 'klingon')).toMatchObject({
+      kind: 'failed',
+      line: null,
+      reason: expect.stringMatching(/^--encoding klingon: not an encoding/),
+    });
   });
 });
