@@ -2,7 +2,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { DigestConfig } from '../config/schema.ts';
-import { decodeSubscriberCsv, formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
+import { decodeSubscriberCsv } from '../digest/decode-csv.ts';
+import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../write-file-atomic.ts';
 import { parseCommandArgs, withApp, type CommandContext } from './command.ts';

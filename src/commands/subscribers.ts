@@ -35,8 +35,10 @@ Subcommands:
   add       subscribes ADDRESS (or "Name <address>") to the digest; again renames it
   remove    removes ADDRESS from the digest's subscribers (every digest's without --digest);
             an address on a to: list stays there: edit feeds.yaml, or let it unsubscribe
-  import    subscribes every line of a CSV file, "email,name" (a header row is optional,
-            quotes as in RFC 4180). Lines that are not addresses are listed with their line
+  import    subscribes every line of a CSV file, "email,name" (quotes as in RFC 4180). A
+            header row is optional; with one, columns are found by name ("Email", "E-mail
+            Address"; "Name", or "First Name" and "Last Name" joined, as Mailchimp exports)
+            and others are ignored. Lines that are not addresses are listed with their line
             numbers and left out; the rest are imported. Exit 1 when any line was left out
   export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE
   clear-bounce

@@ -4,8 +4,8 @@
  * columns is optional. Every line that is not a subscriber is reported with its number, never
  * silently dropped. Pure.
  */
-import { TextDecoder } from 'node:util';
 import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
+import { readCsvRecords } from './read-csv-records.ts';
 
 export interface CsvSubscriber {
   /** 1-based line where the record starts. */
@@ -20,35 +20,66 @@ export interface ParsedSubscriberCsv {
   problems: Array<{ line: number; reason: string }>;
 }
 
-const HEADER_NAMES = new Set(['email', 'e-mail', 'address', 'email address', 'mail']);
+// Header cells, compared lower-cased without spaces, dashes, dots or underscores.
+const EMAIL_HEADERS = new Set(['email', 'emailaddress', 'mail', 'address', 'mailaddress']);
+const NAME_HEADERS = new Set(['name', 'fullname', 'displayname']);
+const FIRST_HEADERS = new Set(['firstname', 'givenname', 'fname', 'forename']);
+const LAST_HEADERS = new Set(['lastname', 'surname', 'familyname', 'lname']);
+
+/** Where each field is: `email,name` without a header; by name with one (other columns ignored). */
+interface Columns {
+  email: number;
+  name: number | null;
+  first: number | null;
+  last: number | null;
+  /** Columns past these must be empty (no header to say what they are). */
+  strict: boolean;
+}
+
+const PLAIN: Columns = { email: 0, name: 1, first: null, last: null, strict: true };
 
 /** Parses CSV text into subscribers and numbered problems. */
 export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
   const result: ParsedSubscriberCsv = { subscribers: [], problems: [] };
+  const problem = (line: number, reason: string) => result.problems.push({ line, reason });
   const seen = new Map<string, number>();
-  for (const record of readRecords(text.replace(/^\uFEFF/, ''))) {
-    const [first = '', second = '', ...rest] = record.fields.map((field) => undefuse(field.trim()));
-    if (record.fields.every((field) => field.trim() === '')) continue; // blank line
-    if (record.line === 1 && HEADER_NAMES.has(first.trim().toLowerCase())) continue;
-    if (record.unterminated) {
-      result.problems.push({ line: record.line, reason: 'a quoted field is never closed' });
+  let columns: Columns | null = null;
+  for (const record of readCsvRecords(text.replace(/^\uFEFF/, ''))) {
+    const fields = record.fields.map((field) => undefuse(field.trim()));
+    if (record.broken === null && fields.every((field) => field === '')) continue; // blank line
+    if (columns === null) {
+      // The first line that is not blank may name the columns.
+      columns = readHeader(fields);
+      if (columns !== null) continue;
+      columns = PLAIN;
+    }
+    if (record.broken !== null) {
+      problem(record.line, record.broken);
       continue;
     }
-    if (rest.some((field) => field.trim() !== '')) {
-      result.problems.push({ line: record.line, reason: `expected 2 columns (email,name), got ${record.fields.length}` });
+    const at = (index: number | null) => (index === null ? '' : (fields[index] ?? ''));
+    const email = at(columns.email);
+    if (columns.strict && fields.slice(2).some((field) => field !== '')) {
+      problem(record.line, `expected 2 columns (email,name), got ${fields.length}${semicolonHint(email)}`);
       continue;
     }
-    const mailbox = parseMailbox(first);
+    const mailbox = parseMailbox(email);
     if (!mailbox) {
-      result.problems.push({ line: record.line, reason: `not an email address: ${JSON.stringify(first.trim().slice(0, 100))}` });
+      problem(
+        record.line,
+        `not an email address: ${JSON.stringify(email.slice(0, 100))}${semicolonHint(email) || swappedHint(columns, fields)}`,
+      );
       continue;
     }
     // The one rule for names (parse-mailbox.ts): control characters go, long names are cut.
-    const name = normalizeName(second) ?? (mailbox.name === null ? null : normalizeName(mailbox.name));
+    const name =
+      normalizeName(at(columns.name)) ??
+      normalizeName(`${at(columns.first)} ${at(columns.last)}`) ??
+      (mailbox.name === null ? null : normalizeName(mailbox.name));
     const address = mailbox.address.toLowerCase();
     const earlier = seen.get(address);
     if (earlier !== undefined) {
-      result.problems.push({ line: record.line, reason: `${address} is already on line ${earlier}` });
+      problem(record.line, `${address} is already on line ${earlier}`);
       continue;
     }
     seen.set(address, record.line);
@@ -57,127 +88,29 @@ export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
   return result;
 }
 
-/** The text of a CSV file, or why it cannot be read as the encoding it claims. */
-export type DecodedCsv = { kind: 'ok'; text: string } | { kind: 'failed'; line: number | null; reason: string };
-
-const WHAT_TO_DO =
-  'save it as "CSV UTF-8 (Comma delimited)" in Excel (or UTF-8 elsewhere), or name its encoding with --encoding (windows-1252 is Excel\'s "CSV (Comma delimited)" in Western Europe)';
-
-/**
- * Bytes to text: a byte-order mark says UTF-8 or UTF-16 (Excel's "Unicode Text"); `encoding`
- * (a WHATWG label: windows-1252, iso-8859-15, utf-16le…) says what the file is; else it must be
- * UTF-8, and the first line that is not is named (never read as U+FFFD into names for good).
- */
-export function decodeSubscriberCsv(bytes: Uint8Array, encoding?: string): DecodedCsv {
-  const [b0, b1] = bytes;
-  if (encoding === undefined) {
-    if (b0 === 0xff && b1 === 0xfe) return { kind: 'ok', text: new TextDecoder('utf-16le').decode(bytes) };
-    if (b0 === 0xfe && b1 === 0xff) return { kind: 'ok', text: new TextDecoder('utf-16be').decode(bytes) };
-    // A CSV starts with text, never "a\0": UTF-16 without its byte-order mark.
-    if (bytes.length >= 2 && (b0 === 0) !== (b1 === 0))
-      return { kind: 'failed', line: 1, reason: 'looks like UTF-16 without a byte-order mark; pass --encoding utf-16le (or utf-16be)' };
-  }
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(encoding ?? 'utf-8', { fatal: true });
-  } catch {
-    return {
-      kind: 'failed',
-      line: null,
-      reason: `--encoding ${encoding}: not an encoding (use a WHATWG label such as windows-1252, iso-8859-15, utf-16le)`,
-    };
-  }
-  try {
-    return { kind: 'ok', text: decoder.decode(bytes) };
-  } catch {
-    // Only now, line by line: where the first bad byte is, for the message (LF is one byte only outside UTF-16).
-    const wide = decoder.encoding.startsWith('utf-16');
-    const name = decoder.encoding === 'utf-8' ? 'UTF-8' : decoder.encoding;
-    return { kind: 'failed', line: wide ? null : firstUndecodableLine(bytes, decoder), reason: `not ${name} text; ${WHAT_TO_DO}` };
-  }
+/** The columns a header row names (`E-mail Address`, `name,email`, Mailchimp's `Email Address,First Name,Last Name`), or null. */
+function readHeader(fields: readonly string[]): Columns | null {
+  const keys = fields.map((field) => field.toLowerCase().replace(/[\s._-]+/g, ''));
+  const email = keys.findIndex((key) => EMAIL_HEADERS.has(key));
+  if (email === -1 || fields.some((field) => field.includes('@'))) return null;
+  const find = (names: ReadonlySet<string>) => {
+    const index = keys.findIndex((key) => names.has(key));
+    return index === -1 ? null : index;
+  };
+  const plain = fields.length <= 2 && email === 0;
+  return { email, name: find(NAME_HEADERS) ?? (plain ? 1 : null), first: find(FIRST_HEADERS), last: find(LAST_HEADERS), strict: plain };
 }
 
-function firstUndecodableLine(bytes: Uint8Array, decoder: TextDecoder): number {
-  let line = 1;
-  for (let start = 0; start < bytes.length; line++) {
-    const end = bytes.indexOf(0x0a, start);
-    const stop = end === -1 ? bytes.length : end + 1;
-    try {
-      decoder.decode(bytes.subarray(start, stop));
-    } catch {
-      return line;
-    }
-    start = stop;
-  }
-  return line;
+/** Excel in much of Europe separates with `;`: say so rather than "not an address" on every line. */
+function semicolonHint(email: string): string {
+  return /^[^;\s]+@[^;\s]+;/.test(email) ? '; the file looks separated by ";": save it with commas (CSV UTF-8), or replace ";" by ","' : '';
 }
 
-interface CsvRecord {
-  line: number;
-  fields: string[];
-  unterminated: boolean;
-}
-
-/** RFC 4180 records, one forward scan; a quoted field may hold commas and line breaks. */
-function* readRecords(text: string): Generator<CsvRecord> {
-  let line = 1;
-  let at = 0;
-  while (at < text.length) {
-    const start = line;
-    const fields: string[] = [];
-    let unterminated = false;
-    for (;;) {
-      let field = '';
-      if (text[at] === '"') {
-        at++;
-        for (;;) {
-          const quote = text.indexOf('"', at);
-          if (quote === -1) {
-            field += text.slice(at);
-            at = text.length;
-            unterminated = true;
-            break;
-          }
-          field += text.slice(at, quote);
-          line += countNewlines(text, at, quote);
-          at = quote + 1;
-          if (text[at] !== '"') break;
-          field += '"';
-          at++;
-        }
-        // Anything between the closing quote and the next separator is kept, as spreadsheets do.
-        const stop = nextSeparator(text, at);
-        field += text.slice(at, stop);
-        at = stop;
-      } else {
-        const stop = nextSeparator(text, at);
-        field = text.slice(at, stop);
-        at = stop;
-      }
-      fields.push(field);
-      if (text[at] === ',') {
-        at++;
-        continue;
-      }
-      break;
-    }
-    if (text[at] === '\r') at++;
-    if (text[at] === '\n') at++;
-    line++;
-    yield { line: start, fields, unterminated };
-  }
-}
-
-function nextSeparator(text: string, from: number): number {
-  let at = from;
-  while (at < text.length && text[at] !== ',' && text[at] !== '\n' && text[at] !== '\r') at++;
-  return at;
-}
-
-function countNewlines(text: string, from: number, to: number): number {
-  let count = 0;
-  for (let at = text.indexOf('\n', from); at !== -1 && at < to; at = text.indexOf('\n', at + 1)) count++;
-  return count;
+/** `Jane Doe,jane@example.org` without a header: the columns are the wrong way round. */
+function swappedHint(columns: Columns, fields: readonly string[]): string {
+  return columns === PLAIN && parseMailbox(fields[1] ?? '') !== null
+    ? '; the address is in the second column: put email first, or add a header row "name,email"'
+    : '';
 }
 
 // OWASP "CSV injection": a spreadsheet evaluates a cell starting with = + - @ TAB or CR as a

@@ -1,6 +1,7 @@
 /** parseSubscriberCsv and formatSubscriberCsv: CSV as spreadsheets and people write it, and hostile text. */
 import { describe, expect, it } from 'vitest';
-import { csvField, decodeSubscriberCsv, formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
+import { decodeSubscriberCsv } from '../../src/digest/decode-csv.ts';
+import { csvField, formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
 import { encodeWindows1252 } from '../helpers/encodings.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
@@ -179,5 +180,65 @@ describe('decodeSubscriberCsv', () => {
       line: null,
       reason: expect.stringMatching(/^--encoding klingon: not an encoding/),
     });
+  });
+});
+
+describe('CSV as real files write it', () => {
+  it.each([
+    [
+      'an unterminated quote: its line is reported, the lines after it are read',
+      'o@example.org,"Oops\np@example.org,Pat\nq@example.org,Quin\n',
+      [
+        [2, 'p@example.org', 'Pat'],
+        [3, 'q@example.org', 'Quin'],
+      ],
+      ['1: a quoted field is never closed'],
+    ],
+    [
+      'a stray quote closed lines later does not swallow the records between',
+      'o@example.org,"Oops\r\np@example.org,Pat\r\nq@example.org,"Quin"\r\n',
+      [
+        [2, 'p@example.org', 'Pat'],
+        [3, 'q@example.org', 'Quin'],
+      ],
+      ['1: a quoted field is not closed on this line, and the lines after it hold addresses'],
+    ],
+    [
+      '";" separators (Excel in much of Europe) are named',
+      'email;name\nc@example.com;Carl\n',
+      [],
+      [
+        '1: not an email address: "email;name"',
+        '2: not an email address: "c@example.com;Carl"; the file looks separated by ";": save it with commas (CSV UTF-8), or replace ";" by ","',
+      ],
+    ],
+    [
+      'swapped columns without a header are named',
+      'Ann Archer,ann@example.org\n',
+      [],
+      ['1: not an email address: "Ann Archer"; the address is in the second column: put email first, or add a header row "name,email"'],
+    ],
+  ])('%s', (_name, text, expectedRows, expectedProblems) => {
+    expect(rows(text)).toEqual(expectedRows);
+    expect(problems(text)).toEqual(expectedProblems);
+  });
+
+  it.each([
+    ['"E-mail Address" as header', 'E-mail Address\na@example.org\n', [[2, 'a@example.org', null]]],
+    ['a header with the columns swapped', 'Name,Email\nAnn Archer,a@example.org\n', [[2, 'a@example.org', 'Ann Archer']]],
+    [
+      "Mailchimp's export: first and last name joined, other columns ignored",
+      'Email Address,First Name,Last Name,MEMBER_RATING,OPTIN_TIME\na@example.org,Ann,Archer,2,2024-01-01\nb@example.org,,Bee,1,\nc@example.org,,,1,\n',
+      [
+        [2, 'a@example.org', 'Ann Archer'],
+        [3, 'b@example.org', 'Bee'],
+        [4, 'c@example.org', null],
+      ],
+    ],
+    ['a blank first line before the header', '\nemail,name\na@example.org,Ann\n', [[3, 'a@example.org', 'Ann']]],
+    ['a space before a quoted field', 'j@example.org, "Doe, Jay"\n', [[1, 'j@example.org', 'Doe, Jay']]],
+  ])('reads %s', (_name, text, expected) => {
+    expect(problems(text)).toEqual([]);
+    expect(rows(text)).toEqual(expected);
   });
 });
