@@ -34,6 +34,15 @@ function onePositional(subcommand: string, positionals: string[], what: string):
   return positionals[0]!;
 }
 
+/**
+ * The address an operator names, written as `add` takes it (`Jane Doe <jane@example.org>` too),
+ * lower-cased; as given when it is no valid address, so a row kept before addresses were checked
+ * can still be named.
+ */
+export function addressOf(given: string): string {
+  return (parseMailbox(given)?.address ?? given.trim()).toLowerCase();
+}
+
 /** `subscribers add ADDRESS [--name NAME] [--digest ID]`. */
 export async function runSubscribersAdd({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers add', argv, { digest: { type: 'string' }, name: { type: 'string' } });
@@ -60,7 +69,7 @@ export async function runSubscribersAdd({ argv, globals, stdout }: CommandContex
 /** `subscribers remove ADDRESS [--digest ID]`. */
 export async function runSubscribersRemove({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers remove', argv, { digest: { type: 'string' } });
-  const address = onePositional('remove', positionals, 'address').trim().toLowerCase();
+  const address = addressOf(onePositional('remove', positionals, 'address'));
   return withApp(globals, async (app) => {
     const digestId =
       values.digest === undefined ? null : selectDigests('subscribers remove', app.config.digests, values.digest, app.config.path)[0]!.id;

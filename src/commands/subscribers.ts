@@ -13,7 +13,7 @@ import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
 import { formatTable } from './format-table.ts';
 import { selectDigests } from './select-digests.ts';
-import { runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
+import { addressOf, runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
 
 const help = `Usage: columnwire subscribers [list] [--digest ID] [--pending|--unsubscribed|--bouncing] [--json|--csv]
        columnwire subscribers add ADDRESS [--name NAME] [--digest ID]
@@ -201,7 +201,7 @@ function writeRows(
 async function runClearBounce({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { positionals } = parseCommandArgs('subscribers', argv, {});
   if (positionals.length !== 1) throw new UsageError('subscribers clear-bounce: give one ADDRESS; see "columnwire subscribers --help"');
-  const address = positionals[0]!.trim().toLowerCase();
+  const address = addressOf(positionals[0]!);
   return withApp(globals, async (app) => {
     const cleared = await app.store.clearBounce(address);
     stdout.write(cleared ? `${address}: bounces cleared; digests are sent to it again\n` : `${address}: no bounces recorded\n`);

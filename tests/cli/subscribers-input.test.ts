@@ -205,4 +205,18 @@ describe.each([sqliteBackend, postgresBackend])('subscriber input on $name', (ba
       /--encoding nonsense: not an encoding/,
     );
   });
+
+  it('remove and clear-bounce take "Name <address>" as add does', async () => {
+    const { cli } = await install(backend);
+    expect((await cli('add', 'Jane Doe <Jane@Example.org>', '--digest', 'daily')).code).toBe(0);
+    expect(await cli('remove', 'Jane Doe <jane@example.org>')).toMatchObject({
+      code: 0,
+      stdout: 'jane@example.org: removed from 1 digest\n',
+    });
+    expect(await cli('remove', '"Doe, Jane" <JANE@example.org>')).toMatchObject({
+      code: 1,
+      stdout: 'jane@example.org: not a subscriber\n',
+    });
+    expect((await cli('clear-bounce', 'Jane Doe <jane@example.org>')).stdout).toBe('jane@example.org: no bounces recorded\n');
+  });
 });
