@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { listSubscribers, type SubscriberRow } from '../digest/list-subscribers.ts';
 import { readBounce } from '../digest/read-bounce.ts';
-import { isStoreBusy, isStoreTransient } from '../storage/store.ts';
+import { isStoreBusy, isStoreTransient, type Signup } from '../storage/store.ts';
 import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { UsageError } from '../errors.ts';
@@ -58,7 +58,8 @@ Options:
   --digest ID     the digest (needed with several digests, except for list and remove)
   --name NAME     the display name for the To header (add)
   --pending       list: signups from the site waiting for their confirmation link to be
-                  followed (it works for 48 hours), with when they were asked
+                  followed (it works for 48 hours), with when they were asked; those whose
+                  link expired are counted on stderr, not listed
   --unsubscribed  list: only the addresses unsubscribed (from that digest or all)
   --bouncing      list: addresses whose mail was refused permanently, with the count and the
                   last error; BOUNCING since when nothing is sent to them
@@ -96,7 +97,7 @@ export const subscribersCommand: Command = {
   },
 };
 
-async function runSubscribersList({ argv, globals, stdout }: CommandContext): Promise<number> {
+async function runSubscribersList({ argv, globals, stdout, stderr }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers', argv, {
     digest: { type: 'string' },
     json: { type: 'boolean' },
@@ -117,19 +118,22 @@ async function runSubscribersList({ argv, globals, stdout }: CommandContext): Pr
       const digests = selectDigests('subscribers', app.config.digests, values.digest, app.config.path);
       if (values.pending) {
         const ids = new Set(digests.map((digest) => digest.id));
-        const signups = (await app.store.listSignups(null)).filter((signup) => ids.has(signup.digestId));
-        const expires = (at: Date) => new Date(at.getTime() + SIGNUP_LINK_HOURS * 3600_000).toISOString();
+        const expiry = (signup: Signup) => new Date(signup.requestedAt.getTime() + SIGNUP_LINK_HOURS * 3600_000);
+        const now = new Date();
+        const all = (await app.store.listSignups(null)).filter((signup) => ids.has(signup.digestId));
+        // An expired link confirms nothing: those requests wait for nothing and are not listed.
+        const signups = all.filter((signup) => expiry(signup) > now);
+        const expired = all.length - signups.length;
+        if (expired > 0)
+          stderr.write(
+            `subscribers: ${expired} signup${expired === 1 ? '' : 's'} not shown: ${expired === 1 ? 'its link' : 'their links'} expired (${SIGNUP_LINK_HOURS} hours); forgotten a day later, at the next signup\n`,
+          );
+        const expires = (signup: Signup) => expiry(signup).toISOString();
         writeRows(
           stdout,
           format,
           ['address', 'digest', 'name', 'requested', 'expires'],
-          signups.map((signup) => [
-            signup.address,
-            signup.digestId,
-            signup.name,
-            signup.requestedAt.toISOString(),
-            expires(signup.requestedAt),
-          ]),
+          signups.map((signup) => [signup.address, signup.digestId, signup.name, signup.requestedAt.toISOString(), expires(signup)]),
         );
         return 0;
       }

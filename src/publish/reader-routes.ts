@@ -38,6 +38,8 @@ import { readSmallBody } from './read-body.ts';
 /** An address gets at most one confirmation link this often, however often it is entered. */
 export const RESEND_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 64 * 1024;
+/** Signups whose link expired longer ago than this are forgotten when a new one is kept (a day: `list --pending` can still show them as expired). */
+const SIGNUPS_KEPT_EXPIRED_MS = 24 * 3600_000;
 /** Choices kept per kind: more than a site has is a forged form. */
 const MAX_CHOICES = 500;
 
@@ -109,7 +111,8 @@ async function subscribe(req: IncomingMessage, res: ServerResponse, form: URLSea
   if (earlier && now.getTime() - earlier.requestedAt.getTime() < RESEND_MS) return answer();
   // The one rule for names (parse-mailbox.ts), as in `subscribers add` and import: export imports back.
   const name = normalizeName(form.get('name') ?? '');
-  await deps.store.saveSignup({ digestId: digest.id, address, name, choices: readChoices(form, ctx), requestedAt: now });
+  const forgetBefore = new Date(now.getTime() - SIGNUP_LINK_HOURS * 3600_000 - SIGNUPS_KEPT_EXPIRED_MS);
+  await deps.store.saveSignup({ digestId: digest.id, address, name, choices: readChoices(form, ctx), requestedAt: now }, forgetBefore);
   const link = `${deps.baseUrl}/subscribe/confirm?token=${createSignupToken({ address, digestId: digest.id, requestedAt: now }, deps.secret)}`;
   const text = ctx.strings.confirmMailText(digest.name, link, String(SIGNUP_LINK_HOURS));
   const host = new URL(deps.baseUrl).hostname;

@@ -219,4 +219,26 @@ describe.each([sqliteBackend, postgresBackend])('subscriber input on $name', (ba
     });
     expect((await cli('clear-bounce', 'Jane Doe <jane@example.org>')).stdout).toBe('jane@example.org: no bounces recorded\n');
   });
+
+  it('list --pending leaves out signups whose link expired, and counts them', async () => {
+    const { cli, open } = await install(backend);
+    expect((await cli('list')).code).toBe(0);
+    const store = await open();
+    const choices = { columnists: [], outlets: [], tags: [] };
+    const now = Date.now();
+    await store.saveSignup({
+      digestId: 'daily',
+      address: 'old@example.org',
+      name: null,
+      choices,
+      requestedAt: new Date(now - 5 * 24 * 3600_000),
+    });
+    await store.saveSignup({ digestId: 'daily', address: 'new@example.org', name: 'New', choices, requestedAt: new Date(now - 3600_000) });
+    const pending = await cli('list', '--pending', '--json');
+    expect(pending.code).toBe(0);
+    expect((JSON.parse(pending.stdout) as Array<{ address: string }>).map((row) => row.address)).toEqual(['new@example.org']);
+    expect(pending.stderr).toBe(
+      'subscribers: 1 signup not shown: its link expired (48 hours); forgotten a day later, at the next signup\n',
+    );
+  });
 });

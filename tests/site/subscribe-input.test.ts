@@ -71,4 +71,15 @@ describe.each([sqliteBackend, postgresBackend])('the sign-up form on $name', (ba
       ['b@example.org', `${'b'.repeat(199)}\u{1F600}`],
     ]);
   });
+
+  it('a new signup forgets those whose link expired more than a day ago', async () => {
+    const { post, digestApp } = await serveForm(backend);
+    const store = digestApp.app.store;
+    const choices = { columnists: [], outlets: [], tags: [] };
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3600_000);
+    await store.saveSignup({ digestId: 'daily', address: 'long-gone@example.org', name: null, choices, requestedAt: hoursAgo(73) });
+    await store.saveSignup({ digestId: 'daily', address: 'just-expired@example.org', name: null, choices, requestedAt: hoursAgo(50) });
+    expect((await post('/subscribe', { email: 'new@example.org', digest: 'daily' })).status).toBe(200);
+    expect((await store.listSignups('daily')).map((signup) => signup.address)).toEqual(['just-expired@example.org', 'new@example.org']);
+  });
 });
