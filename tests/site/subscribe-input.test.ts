@@ -2,9 +2,9 @@
  * The sign-up form on both backends, a real server and a real smtp-server: what a visitor types
  * as address and name is checked and cleaned as `subscribers add` and import do.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
-import { smtpServerForTest, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import { smtpServerForTest, startSmtpServer, type SmtpServerOptions, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { postgresBackend, schemaUrl, sqliteBackend, type StoreBackend } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -29,19 +29,19 @@ interface FormServer {
   digestApp: DigestApp;
   smtp: TestSmtpServer;
   base: string;
-  post: (path: string, fields: Record<string, string>) => Promise<Response>;
+  post: (path: string, fields: Record<string, string>, signal?: AbortSignal) => Promise<Response>;
 }
 
-/** The app on `backend`, its server, and a sink for its mail. */
-async function serveForm(backend: StoreBackend, smtpPort = 0): Promise<FormServer> {
-  const smtp = await smtpServerForTest({ port: smtpPort });
-  setEnv('SMTP_URL', smtp.url);
+/** The app on `backend`, its server, and a sink for its mail (or SMTP_URL to `smtpUrl`, where nothing may listen). */
+async function serveForm(backend: StoreBackend, options: { smtp?: SmtpServerOptions; smtpUrl?: string } = {}): Promise<FormServer> {
+  const smtp = await smtpServerForTest(options.smtp);
+  setEnv('SMTP_URL', options.smtpUrl ?? smtp.url);
   if (backend.name === 'postgres') setEnv('COLUMNWIRE_DATABASE_URL', schemaUrl(await postgresBackend.newLocation()));
   const digestApp = await startDigestApp({ root, digests: DIGESTS, now: null });
   const server = await digestApp.app.startServer();
   onTestFinished(() => server.close());
-  const post = (path: string, fields: Record<string, string>) =>
-    fetch(`${server.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
+  const post = (path: string, fields: Record<string, string>, signal?: AbortSignal) =>
+    fetch(`${server.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual', ...(signal ? { signal } : {}) });
   return { digestApp, smtp, base: server.url, post };
 }
 
@@ -81,5 +81,38 @@ describe.each([sqliteBackend, postgresBackend])('the sign-up form on $name', (ba
     await store.saveSignup({ digestId: 'daily', address: 'just-expired@example.org', name: null, choices, requestedAt: hoursAgo(50) });
     expect((await post('/subscribe', { email: 'new@example.org', digest: 'daily' })).status).toBe(200);
     expect((await store.listSignups('daily')).map((signup) => signup.address)).toEqual(['just-expired@example.org', 'new@example.org']);
+  });
+
+  it('a confirmation mail the relay did not take holds back no new link: down, then up, the next request sends one', async () => {
+    // A port where nothing listens yet: the relay is down.
+    const probe = await startSmtpServer();
+    const port = probe.port;
+    await probe.close();
+    const { post, digestApp } = await serveForm(backend, { smtpUrl: `smtp://127.0.0.1:${port}` });
+    const answer = await post('/subscribe', { email: 'reader@example.org', digest: 'daily' });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain('a confirmation link is on its way');
+    // The failed send forgets the signup (after the answer, so wait for it).
+    await vi.waitFor(async () => expect(await digestApp.app.store.listSignups('daily')).toEqual([]), { timeout: 10_000 });
+    const relay = await smtpServerForTest({ port });
+    expect((await post('/subscribe', { email: 'reader@example.org', digest: 'daily' })).status).toBe(200);
+    await vi.waitFor(() => expect(relay.messagesTo('reader@example.org')).toHaveLength(1), { timeout: 10_000 });
+    expect(await digestApp.app.store.listSignups('daily')).toMatchObject([{ address: 'reader@example.org' }]);
+    // Sent, it holds back the next link for RESEND_MS as before.
+    expect((await post('/subscribe', { email: 'reader@example.org', digest: 'daily' })).status).toBe(200);
+    await relay.settled();
+    expect(relay.messagesTo('reader@example.org')).toHaveLength(1);
+  });
+
+  it('answers before the confirmation mail is sent: a relay that never replies does not hold the page', async () => {
+    let held = 0;
+    const { post, smtp, digestApp } = await serveForm(backend, { smtp: { holdAfter: 0, afterMessage: (counts) => (held = counts.held) } });
+    const answer = await post('/subscribe', { email: 'slow@example.org', digest: 'daily' }, AbortSignal.timeout(5_000));
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain('a confirmation link is on its way');
+    await vi.waitFor(() => expect(held).toBe(1), { timeout: 10_000 });
+    expect(smtp.messages).toEqual([]);
+    expect(await digestApp.app.store.listSignups('daily')).toMatchObject([{ address: 'slow@example.org' }]);
+    await smtp.close(); // the held send fails now, rather than when the server's shutdown gives up on it
   });
 });
