@@ -73,7 +73,9 @@ export async function handleReaderRoute(
 ): Promise<boolean> {
   if (path !== '/subscribe' && path !== '/subscribe/confirm' && path !== '/preferences') return false;
   if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
-    res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' }).end('GET or POST only.\n');
+    // RFC 9110 §9.3.7: OPTIONS is answered with what is allowed.
+    if (req.method === 'OPTIONS') res.writeHead(204, { allow: 'GET, HEAD, POST' }).end();
+    else res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' }).end('GET or POST only.\n');
     return true;
   }
   const ctx = await deps.site();
@@ -174,6 +176,7 @@ async function confirm(
   const expired = now.getTime() - subject.requestedAt.getTime() > SIGNUP_LINK_HOURS * 3600_000;
   const waiting = expired ? null : await deps.store.signup(subject.digestId, subject.address);
   if (!waiting || waiting.requestedAt.getTime() !== subject.requestedAt.getTime()) {
+    if (await subscribedNow(deps, subject.address, subject.digestId)) return alreadyConfirmed(res, ctx, deps, subject);
     return send(
       res,
       410,
@@ -187,12 +190,32 @@ async function confirm(
   const digestName = deps.digestName(subject.digestId) ?? subject.digestId;
   if (req.method !== 'POST') return send(res, 200, renderConfirm(ctx, token, subject.address, digestName));
   if (!(await deps.store.confirmSignup(subject.digestId, subject.address, subject.requestedAt, now))) {
+    // Two clicks at once: the other one confirmed it.
+    if (await subscribedNow(deps, subject.address, subject.digestId)) return alreadyConfirmed(res, ctx, deps, subject);
     return send(res, 410, renderReaderPage(ctx, s.confirmTitle, `<p>${escapeHtml(s.confirmExpired)}</p>`));
   }
   // Asking again is a new yes: an earlier unsubscribe from this digest no longer stands.
   await deps.store.resubscribe(subject.address, subject.digestId, now);
   deps.logger.info({ digestId: subject.digestId }, 'signup confirmed');
   return redirect(res, await preferencesUrl(deps, subject.address, subject.digestId, false));
+}
+
+/** Is `address` a subscriber of `digestId` now (a row as data, not unsubscribed)? */
+async function subscribedNow(deps: ReaderRoutesDeps, address: string, digestId: string): Promise<boolean> {
+  if (!(await deps.store.preferences(address)).some((row) => row.digestId === digestId)) return false;
+  return (await deps.store.subscriptionState(address, digestId))?.state !== 'unsubscribed';
+}
+
+/** A confirm link followed again (a double click): it worked the first time; the reader's preferences are one link away. */
+async function alreadyConfirmed(
+  res: ServerResponse,
+  ctx: SiteContext,
+  deps: ReaderRoutesDeps,
+  subject: { address: string; digestId: string },
+) {
+  const link = await preferencesUrl(deps, subject.address, subject.digestId, false);
+  const body = `<p>${escapeHtml(ctx.strings.confirmAlready)}</p><p><a href="${escapeHtml(link)}">${escapeHtml(ctx.strings.preferencesTitle)}</a></p>`;
+  return send(res, 200, renderReaderPage(ctx, ctx.strings.confirmTitle, body));
 }
 
 async function preferences(

@@ -115,4 +115,35 @@ describe.each([sqliteBackend, postgresBackend])('the sign-up form on $name', (ba
     expect(await digestApp.app.store.listSignups('daily')).toMatchObject([{ address: 'slow@example.org' }]);
     await smtp.close(); // the held send fails now, rather than when the server's shutdown gives up on it
   });
+
+  it('a confirm pressed twice says it is confirmed, with the preferences link; HEAD and OPTIONS on /unsubscribe answer as GET does', async () => {
+    const { post, smtp, base } = await serveForm(backend);
+    expect((await post('/subscribe', { email: 'twice@example.org', digest: 'daily' })).status).toBe(200);
+    await vi.waitFor(() => expect(smtp.messagesTo('twice@example.org')).toHaveLength(1), { timeout: 10_000 });
+    const link = /https?:\/\/\S+\/subscribe\/confirm\?token=([\w.-]+)/.exec(smtp.messagesTo('twice@example.org')[0]!.parsed.text ?? '')!;
+    const token = link[1]!;
+    const first = await post('/subscribe/confirm', { token });
+    expect(first.status).toBe(303);
+    const preferences = first.headers.get('location')!;
+    for (const again of [await post('/subscribe/confirm', { token }), await fetch(`${base}/subscribe/confirm?token=${token}`)]) {
+      expect(again.status).toBe(200);
+      const html = await again.text();
+      expect(html).toContain('This subscription is already confirmed.');
+      expect(html).toContain(`href="${preferences.replaceAll('&', '&amp;')}"`);
+    }
+    const unsubscribe = `${base}/unsubscribe?token=${new URL(preferences, base).searchParams.get('token')}`;
+    const get = await fetch(unsubscribe);
+    const head = await fetch(unsubscribe, { method: 'HEAD' });
+    expect([get.status, head.status]).toEqual([200, 200]);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(await head.text()).toBe('');
+    for (const path of ['/unsubscribe', '/subscribe', '/subscribe/confirm', '/preferences']) {
+      const options = await fetch(`${base}${path}`, { method: 'OPTIONS' });
+      expect([path, options.status, options.headers.get('allow')]).toEqual([path, 204, 'GET, HEAD, POST']);
+    }
+    const put = await fetch(unsubscribe, { method: 'PUT' });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST']);
+    // Still subscribed: HEAD changed nothing.
+    expect((await fetch(new URL(preferences, base))).status).toBe(200);
+  });
 });
