@@ -1,7 +1,8 @@
 /** `subscribers add|remove|import|export`: the subscribers kept as data, one at a time or as CSV. */
 import { readFileSync, statSync } from 'node:fs';
-import { parseMailbox } from '../config/parse-mailbox.ts';
+import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { DigestConfig } from '../config/schema.ts';
+import { decodeSubscriberCsv } from '../digest/decode-csv.ts';
 import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../write-file-atomic.ts';
@@ -33,6 +34,15 @@ function onePositional(subcommand: string, positionals: string[], what: string):
   return positionals[0]!;
 }
 
+/**
+ * The address an operator names, written as `add` takes it (`Jane Doe <jane@example.org>` too),
+ * lower-cased; as given when it is no valid address, so a row kept before addresses were checked
+ * can still be named.
+ */
+export function addressOf(given: string): string {
+  return (parseMailbox(given)?.address ?? given.trim()).toLowerCase();
+}
+
 /** `subscribers add ADDRESS [--name NAME] [--digest ID]`. */
 export async function runSubscribersAdd({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers add', argv, { digest: { type: 'string' }, name: { type: 'string' } });
@@ -40,11 +50,11 @@ export async function runSubscribersAdd({ argv, globals, stdout }: CommandContex
   const mailbox = parseMailbox(given);
   if (!mailbox)
     throw new UsageError(`subscribers add: not an email address: "${given}"; write reader@example.com or "Jane Doe <jane@example.com>"`);
-  const name = values.name?.trim().replace(/\s+/g, ' ') || mailbox.name;
-  if (name !== null && /\p{Cc}/u.test(name)) throw new UsageError('subscribers add: --name must be one line of text');
+  // The one rule for names (parse-mailbox.ts), as on the sign-up form and in import.
+  const name = normalizeName(values.name ?? '') ?? (mailbox.name === null ? null : normalizeName(mailbox.name));
   return withApp(globals, async (app) => {
     const digest = oneDigest('add', app.config.digests, values.digest, app.config.path);
-    const counts = await app.store.addSubscribers(digest.id, [{ address: mailbox.address, name: name || null }], new Date());
+    const counts = await app.store.addSubscribers(digest.id, [{ address: mailbox.address, name }], new Date());
     const what = counts.added > 0 ? 'subscribed' : counts.renamed > 0 ? 'renamed' : 'already subscribed';
     stdout.write(`${mailbox.address.toLowerCase()}: ${what} to ${digest.id}\n`);
     const standing = await app.store.subscriptionState(mailbox.address, digest.id);
@@ -59,7 +69,7 @@ export async function runSubscribersAdd({ argv, globals, stdout }: CommandContex
 /** `subscribers remove ADDRESS [--digest ID]`. */
 export async function runSubscribersRemove({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers remove', argv, { digest: { type: 'string' } });
-  const address = onePositional('remove', positionals, 'address').trim().toLowerCase();
+  const address = addressOf(onePositional('remove', positionals, 'address'));
   return withApp(globals, async (app) => {
     const digestId =
       values.digest === undefined ? null : selectDigests('subscribers remove', app.config.digests, values.digest, app.config.path)[0]!.id;
@@ -79,30 +89,48 @@ export async function runSubscribersRemove({ argv, globals, stdout }: CommandCon
   });
 }
 
-/** `subscribers import FILE.csv [--digest ID]`. */
+/** `subscribers import FILE.csv [--digest ID] [--encoding LABEL]`. */
 export async function runSubscribersImport({ argv, globals, stdout, stderr }: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('subscribers import', argv, { digest: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('subscribers import', argv, {
+    digest: { type: 'string' },
+    encoding: { type: 'string' },
+  });
   const file = onePositional('import', positionals, 'CSV file');
-  let text: string;
+  let bytes: Buffer;
   try {
     if (statSync(file).size > MAX_CSV_BYTES) throw new Error(`larger than ${MAX_CSV_BYTES / 1024 / 1024} MiB; split it`);
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (cause) {
     throw new UsageError(`subscribers import: cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
-  const { subscribers, problems } = parseSubscriberCsv(text);
+  const decoded = decodeSubscriberCsv(bytes, values.encoding);
+  if (decoded.kind === 'failed')
+    throw new UsageError(`subscribers import: ${file}${decoded.line === null ? '' : `:${decoded.line}`}: ${decoded.reason}`);
+  const { subscribers, problems } = parseSubscriberCsv(decoded.text);
   return withApp(globals, async (app) => {
     const digest = oneDigest('import', app.config.digests, values.digest, app.config.path);
     const totals = { added: 0, renamed: 0, unchanged: 0 };
     const at = new Date();
-    for (let start = 0; start < subscribers.length; start += IMPORT_BATCH) {
-      const counts = await app.store.addSubscribers(digest.id, subscribers.slice(start, start + IMPORT_BATCH), at);
-      totals.added += counts.added;
-      totals.renamed += counts.renamed;
-      totals.unchanged += counts.unchanged;
-    }
     for (const problem of problems.slice(0, SHOWN_PROBLEMS)) stderr.write(`${file}:${problem.line}: ${problem.reason}\n`);
     if (problems.length > SHOWN_PROBLEMS) stderr.write(`... and ${problems.length - SHOWN_PROBLEMS} more lines left out\n`);
+    for (let start = 0; start < subscribers.length; start += IMPORT_BATCH) {
+      const batch = subscribers.slice(start, start + IMPORT_BATCH);
+      try {
+        const counts = await app.store.addSubscribers(digest.id, batch, at);
+        totals.added += counts.added;
+        totals.renamed += counts.renamed;
+        totals.unchanged += counts.unchanged;
+      } catch (cause) {
+        // Earlier batches are committed (one transaction each): say where the file stopped, so a
+        // rerun (which keeps what is there as unchanged) finishes it.
+        const imported = start === 0 ? 'nothing was imported' : `the lines before it are imported (${start} subscribers)`;
+        throw new Error(
+          `subscribers import: ${file}:${batch[0]!.line}: stopped at this line's batch of ${IMPORT_BATCH}: ${(cause as Error).message}; ` +
+            `${imported}, this line and the rest are not. Run the same import again once the database is fixed`,
+          { cause },
+        );
+      }
+    }
     stdout.write(
       `imported ${file} into ${digest.id}: ${totals.added} added, ${totals.renamed} renamed, ${totals.unchanged} unchanged` +
         `${problems.length > 0 ? `; ${problems.length} line${problems.length === 1 ? '' : 's'} left out (listed above)` : ''}\n`,

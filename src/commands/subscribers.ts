@@ -6,19 +6,19 @@
 import { createReadStream } from 'node:fs';
 import { listSubscribers, type SubscriberRow } from '../digest/list-subscribers.ts';
 import { readBounce } from '../digest/read-bounce.ts';
-import { isStoreBusy, isStoreTransient } from '../storage/store.ts';
+import { isStoreBusy, isStoreTransient, type Signup } from '../storage/store.ts';
 import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
 import { formatTable } from './format-table.ts';
 import { selectDigests } from './select-digests.ts';
-import { runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
+import { addressOf, runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
 
 const help = `Usage: columnwire subscribers [list] [--digest ID] [--pending|--unsubscribed|--bouncing] [--json|--csv]
        columnwire subscribers add ADDRESS [--name NAME] [--digest ID]
        columnwire subscribers remove ADDRESS [--digest ID]
-       columnwire subscribers import FILE.csv [--digest ID]
+       columnwire subscribers import FILE.csv [--digest ID] [--encoding LABEL]
        columnwire subscribers export [--digest ID] [--output FILE]
        columnwire subscribers clear-bounce ADDRESS
        columnwire subscribers bounce [FILE|-]
@@ -35,8 +35,10 @@ Subcommands:
   add       subscribes ADDRESS (or "Name <address>") to the digest; again renames it
   remove    removes ADDRESS from the digest's subscribers (every digest's without --digest);
             an address on a to: list stays there: edit feeds.yaml, or let it unsubscribe
-  import    subscribes every line of a CSV file, "email,name" (a header row is optional,
-            quotes as in RFC 4180). Lines that are not addresses are listed with their line
+  import    subscribes every line of a CSV file, "email,name" (quotes as in RFC 4180). A
+            header row is optional; with one, columns are found by name ("Email", "E-mail
+            Address"; "Name", or "First Name" and "Last Name" joined, as Mailchimp exports)
+            and others are ignored. Lines that are not addresses are listed with their line
             numbers and left out; the rest are imported. Exit 1 when any line was left out
   export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE
   clear-bounce
@@ -57,12 +59,17 @@ Options:
   --digest ID     the digest (needed with several digests, except for list and remove)
   --name NAME     the display name for the To header (add)
   --pending       list: signups from the site waiting for their confirmation link to be
-                  followed (it works for 48 hours), with when they were asked
+                  followed (it works for 48 hours), with when they were asked; those whose
+                  link expired are counted on stderr, not listed
   --unsubscribed  list: only the addresses unsubscribed (from that digest or all)
   --bouncing      list: addresses whose mailbox was refused as gone (5.1.1, "user unknown"),
                   with the count and the last error; BOUNCING since when nothing is sent to them
   --json          list: a JSON array of {address, digest, source, name, state, since, scope}
   --csv           list: the same rows as CSV with a header row
+  --encoding LABEL
+                  import: the file's encoding when it is not UTF-8 (windows-1252 for Excel's
+                  "CSV (Comma delimited)"); UTF-8 and UTF-16 with a byte-order mark are read
+                  without it, and a file that is not UTF-8 is refused, naming its first bad line
   --output FILE   export: write FILE instead of stdout
   -h, --help      show this help`;
 
@@ -91,7 +98,7 @@ export const subscribersCommand: Command = {
   },
 };
 
-async function runSubscribersList({ argv, globals, stdout }: CommandContext): Promise<number> {
+async function runSubscribersList({ argv, globals, stdout, stderr }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers', argv, {
     digest: { type: 'string' },
     json: { type: 'boolean' },
@@ -112,19 +119,22 @@ async function runSubscribersList({ argv, globals, stdout }: CommandContext): Pr
       const digests = selectDigests('subscribers', app.config.digests, values.digest, app.config.path);
       if (values.pending) {
         const ids = new Set(digests.map((digest) => digest.id));
-        const signups = (await app.store.listSignups(null)).filter((signup) => ids.has(signup.digestId));
-        const expires = (at: Date) => new Date(at.getTime() + SIGNUP_LINK_HOURS * 3600_000).toISOString();
+        const expiry = (signup: Signup) => new Date(signup.requestedAt.getTime() + SIGNUP_LINK_HOURS * 3600_000);
+        const now = new Date();
+        const all = (await app.store.listSignups(null)).filter((signup) => ids.has(signup.digestId));
+        // An expired link confirms nothing: those requests wait for nothing and are not listed.
+        const signups = all.filter((signup) => expiry(signup) > now);
+        const expired = all.length - signups.length;
+        if (expired > 0)
+          stderr.write(
+            `subscribers: ${expired} signup${expired === 1 ? '' : 's'} not shown: ${expired === 1 ? 'its link' : 'their links'} expired (${SIGNUP_LINK_HOURS} hours); forgotten a day later, at the next signup\n`,
+          );
+        const expires = (signup: Signup) => expiry(signup).toISOString();
         writeRows(
           stdout,
           format,
           ['address', 'digest', 'name', 'requested', 'expires'],
-          signups.map((signup) => [
-            signup.address,
-            signup.digestId,
-            signup.name,
-            signup.requestedAt.toISOString(),
-            expires(signup.requestedAt),
-          ]),
+          signups.map((signup) => [signup.address, signup.digestId, signup.name, signup.requestedAt.toISOString(), expires(signup)]),
         );
         return 0;
       }
@@ -196,7 +206,7 @@ function writeRows(
 async function runClearBounce({ argv, globals, stdout }: CommandContext): Promise<number> {
   const { positionals } = parseCommandArgs('subscribers', argv, {});
   if (positionals.length !== 1) throw new UsageError('subscribers clear-bounce: give one ADDRESS; see "columnwire subscribers --help"');
-  const address = positionals[0]!.trim().toLowerCase();
+  const address = addressOf(positionals[0]!);
   return withApp(globals, async (app) => {
     const cleared = await app.store.clearBounce(address);
     stdout.write(cleared ? `${address}: bounces cleared; digests are sent to it again\n` : `${address}: no bounces recorded\n`);

@@ -2,7 +2,8 @@
  * One recipient as feeds.yaml may write it: a bare address (`jane@example.com`) or an
  * RFC 5322 §3.4 name-addr (`Jane Doe <jane@example.com>`, `"Doe, Jane" <jane@example.com>`).
  * The bare address is the recipient's identity (Message-IDs, unsubscribe tokens); the
- * display name only goes in the To header. Pure.
+ * display name only goes in the To header. Also the one rule for a subscriber's display name,
+ * shared by the sign-up form, `subscribers add --name` and `subscribers import`. Pure.
  */
 
 export interface Mailbox {
@@ -11,21 +12,53 @@ export interface Mailbox {
   name: string | null;
 }
 
-// Deliberately narrower than RFC 5321's local part: no quoted local parts, no spaces, a dot in the domain.
-const ADDRESS = /^[^\s@<>,;"()[\]\\]+@[^\s@<>,;"()[\]\\]+\.[^\s@<>,;"()[\]\\]+$/;
+/** RFC 5321 §4.5.3.1: 64 octets for the local part, 254 for a whole address that fits a path. */
+export const MAX_LOCAL_OCTETS = 64;
+export const MAX_ADDRESS_OCTETS = 254;
+/** A display name's length, in characters (code points). */
+export const MAX_NAME_CHARS = 200;
+
+// Deliberately narrower than RFC 5321's local part: no quoted local parts, no spaces, no control
+// or bidi-override characters (PostgreSQL refuses NUL; the rest fool terminals), a dot in the domain.
+const ATOM = String.raw`[^\s\p{Cc}\u202A-\u202E\u2066-\u2069@<>,;"()[\]\\]+`;
+const ADDRESS = new RegExp(`^${ATOM}@${ATOM}\\.${ATOM}$`, 'u');
 const NAME_ADDR = /^(.*?)\s*<([^<>]*)>$/s;
 // A display name is one header line: control characters (CR, LF above all) would forge headers.
 const CONTROL = /\p{Cc}/u;
+// Left out of names: C0, DEL and C1 controls, and the bidi embeddings, overrides and isolates
+// (Unicode TR9) that make a name read backwards in a table. Whitespace becomes a space first.
+const DROPPED = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
+const utf8 = new TextEncoder();
 
 /** Parses one recipient; null when it is neither an address nor `Name <address>`. */
 export function parseMailbox(input: string): Mailbox | null {
   const text = input.trim();
   const match = NAME_ADDR.exec(text);
-  if (match === null) return ADDRESS.test(text) ? { address: text, name: null } : null;
+  if (match === null) return isAddress(text) ? { address: text, name: null } : null;
   const address = match[2]!.trim();
   const name = unquote(match[1]!.trim());
-  if (!ADDRESS.test(address) || name === undefined || CONTROL.test(name)) return null;
+  if (!isAddress(address) || name === undefined || CONTROL.test(name)) return null;
   return { address, name: name === '' ? null : name };
+}
+
+/** Is `text` one address of the accepted shape, within RFC 5321's sizes? */
+export function isAddress(text: string): boolean {
+  if (!ADDRESS.test(text)) return false;
+  const local = text.slice(0, text.lastIndexOf('@'));
+  return utf8.encode(local).length <= MAX_LOCAL_OCTETS && utf8.encode(text).length <= MAX_ADDRESS_OCTETS;
+}
+
+/**
+ * A display name as kept: every run of whitespace (CR, LF and tab included) one space, other
+ * control and bidi-override characters removed, trimmed, cut to MAX_NAME_CHARS characters
+ * (never inside a surrogate pair); null when nothing is left. Applying it twice changes nothing,
+ * so a name exported imports back as it was.
+ */
+export function normalizeName(raw: string): string | null {
+  const folded = raw.replace(/\s/gu, ' ').replace(DROPPED, '').replace(/ {2,}/g, ' ').trim();
+  const chars = Array.from(folded);
+  const cut = chars.length > MAX_NAME_CHARS ? chars.slice(0, MAX_NAME_CHARS).join('').trimEnd() : folded;
+  return cut === '' ? null : cut;
 }
 
 /** `"Doe, Jane"` → `Doe, Jane` (RFC 5322 §3.2.4 quoted-string); an unquoted name may not hold specials. */

@@ -4,7 +4,8 @@
  * columns is optional. Every line that is not a subscriber is reported with its number, never
  * silently dropped. Pure.
  */
-import { parseMailbox } from '../config/parse-mailbox.ts';
+import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
+import { readCsvRecords } from './read-csv-records.ts';
 
 export interface CsvSubscriber {
   /** 1-based line where the record starts. */
@@ -19,120 +20,115 @@ export interface ParsedSubscriberCsv {
   problems: Array<{ line: number; reason: string }>;
 }
 
-const HEADER_NAMES = new Set(['email', 'e-mail', 'address', 'email address', 'mail']);
-// A display name goes in the To header: no control characters (CR and LF above all would forge headers).
-const CONTROL = /\p{Cc}/u;
-const MAX_NAME = 200;
+// Header cells, compared lower-cased without spaces, dashes, dots or underscores.
+const EMAIL_HEADERS = new Set(['email', 'emailaddress', 'mail', 'address', 'mailaddress']);
+const NAME_HEADERS = new Set(['name', 'fullname', 'displayname']);
+const FIRST_HEADERS = new Set(['firstname', 'givenname', 'fname', 'forename']);
+const LAST_HEADERS = new Set(['lastname', 'surname', 'familyname', 'lname']);
+
+/** Where each field is: `email,name` without a header; by name with one (other columns ignored). */
+interface Columns {
+  email: number;
+  name: number | null;
+  first: number | null;
+  last: number | null;
+  /** Columns past these must be empty (no header to say what they are). */
+  strict: boolean;
+}
+
+const PLAIN: Columns = { email: 0, name: 1, first: null, last: null, strict: true };
 
 /** Parses CSV text into subscribers and numbered problems. */
 export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
   const result: ParsedSubscriberCsv = { subscribers: [], problems: [] };
+  const problem = (line: number, reason: string) => result.problems.push({ line, reason });
   const seen = new Map<string, number>();
-  for (const record of readRecords(text.replace(/^\uFEFF/, ''))) {
-    const [first = '', second = '', ...rest] = record.fields;
-    if (record.fields.every((field) => field.trim() === '')) continue; // blank line
-    if (record.line === 1 && HEADER_NAMES.has(first.trim().toLowerCase())) continue;
-    if (record.unterminated) {
-      result.problems.push({ line: record.line, reason: 'a quoted field is never closed' });
+  let columns: Columns | null = null;
+  for (const record of readCsvRecords(text.replace(/^\uFEFF/, ''))) {
+    const fields = record.fields.map((field) => undefuse(field.trim()));
+    if (record.broken === null && fields.every((field) => field === '')) continue; // blank line
+    if (columns === null) {
+      // The first line that is not blank may name the columns.
+      columns = readHeader(fields);
+      if (columns !== null) continue;
+      columns = PLAIN;
+    }
+    if (record.broken !== null) {
+      problem(record.line, record.broken);
       continue;
     }
-    if (rest.some((field) => field.trim() !== '')) {
-      result.problems.push({ line: record.line, reason: `expected 2 columns (email,name), got ${record.fields.length}` });
+    const at = (index: number | null) => (index === null ? '' : (fields[index] ?? ''));
+    const email = at(columns.email);
+    if (columns.strict && fields.slice(2).some((field) => field !== '')) {
+      problem(record.line, `expected 2 columns (email,name), got ${fields.length}${semicolonHint(email)}`);
       continue;
     }
-    const mailbox = parseMailbox(first);
+    const mailbox = parseMailbox(email);
     if (!mailbox) {
-      result.problems.push({ line: record.line, reason: `not an email address: ${JSON.stringify(first.trim().slice(0, 100))}` });
+      problem(
+        record.line,
+        `not an email address: ${JSON.stringify(email.slice(0, 100))}${semicolonHint(email) || swappedHint(columns, fields)}`,
+      );
       continue;
     }
-    const name = second.trim().replace(/\s+/g, ' ') || mailbox.name;
-    if (name !== null && (CONTROL.test(name) || name.length > MAX_NAME)) {
-      result.problems.push({ line: record.line, reason: `the name must be one line of at most ${MAX_NAME} characters` });
-      continue;
-    }
+    // The one rule for names (parse-mailbox.ts): control characters go, long names are cut.
+    const name =
+      normalizeName(at(columns.name)) ??
+      normalizeName(`${at(columns.first)} ${at(columns.last)}`) ??
+      (mailbox.name === null ? null : normalizeName(mailbox.name));
     const address = mailbox.address.toLowerCase();
     const earlier = seen.get(address);
     if (earlier !== undefined) {
-      result.problems.push({ line: record.line, reason: `${address} is already on line ${earlier}` });
+      problem(record.line, `${address} is already on line ${earlier}`);
       continue;
     }
     seen.set(address, record.line);
-    result.subscribers.push({ line: record.line, address, name: name || null });
+    result.subscribers.push({ line: record.line, address, name });
   }
   return result;
 }
 
-interface CsvRecord {
-  line: number;
-  fields: string[];
-  unterminated: boolean;
+/** The columns a header row names (`E-mail Address`, `name,email`, Mailchimp's `Email Address,First Name,Last Name`), or null. */
+function readHeader(fields: readonly string[]): Columns | null {
+  const keys = fields.map((field) => field.toLowerCase().replace(/[\s._-]+/g, ''));
+  const email = keys.findIndex((key) => EMAIL_HEADERS.has(key));
+  if (email === -1 || fields.some((field) => field.includes('@'))) return null;
+  const find = (names: ReadonlySet<string>) => {
+    const index = keys.findIndex((key) => names.has(key));
+    return index === -1 ? null : index;
+  };
+  const plain = fields.length <= 2 && email === 0;
+  return { email, name: find(NAME_HEADERS) ?? (plain ? 1 : null), first: find(FIRST_HEADERS), last: find(LAST_HEADERS), strict: plain };
 }
 
-/** RFC 4180 records, one forward scan; a quoted field may hold commas and line breaks. */
-function* readRecords(text: string): Generator<CsvRecord> {
-  let line = 1;
-  let at = 0;
-  while (at < text.length) {
-    const start = line;
-    const fields: string[] = [];
-    let unterminated = false;
-    for (;;) {
-      let field = '';
-      if (text[at] === '"') {
-        at++;
-        for (;;) {
-          const quote = text.indexOf('"', at);
-          if (quote === -1) {
-            field += text.slice(at);
-            at = text.length;
-            unterminated = true;
-            break;
-          }
-          field += text.slice(at, quote);
-          line += countNewlines(text, at, quote);
-          at = quote + 1;
-          if (text[at] !== '"') break;
-          field += '"';
-          at++;
-        }
-        // Anything between the closing quote and the next separator is kept, as spreadsheets do.
-        const stop = nextSeparator(text, at);
-        field += text.slice(at, stop);
-        at = stop;
-      } else {
-        const stop = nextSeparator(text, at);
-        field = text.slice(at, stop);
-        at = stop;
-      }
-      fields.push(field);
-      if (text[at] === ',') {
-        at++;
-        continue;
-      }
-      break;
-    }
-    if (text[at] === '\r') at++;
-    if (text[at] === '\n') at++;
-    line++;
-    yield { line: start, fields, unterminated };
-  }
+/** Excel in much of Europe separates with `;`: say so rather than "not an address" on every line. */
+function semicolonHint(email: string): string {
+  return /^[^;\s]+@[^;\s]+;/.test(email) ? '; the file looks separated by ";": save it with commas (CSV UTF-8), or replace ";" by ","' : '';
 }
 
-function nextSeparator(text: string, from: number): number {
-  let at = from;
-  while (at < text.length && text[at] !== ',' && text[at] !== '\n' && text[at] !== '\r') at++;
-  return at;
+/** `Jane Doe,jane@example.org` without a header: the columns are the wrong way round. */
+function swappedHint(columns: Columns, fields: readonly string[]): string {
+  return columns === PLAIN && parseMailbox(fields[1] ?? '') !== null
+    ? '; the address is in the second column: put email first, or add a header row "name,email"'
+    : '';
 }
 
-function countNewlines(text: string, from: number, to: number): number {
-  let count = 0;
-  for (let at = text.indexOf('\n', from); at !== -1 && at < to; at = text.indexOf('\n', at + 1)) count++;
-  return count;
-}
+// OWASP "CSV injection": a spreadsheet evaluates a cell starting with = + - @ TAB or CR as a
+// formula (=HYPERLINK(...) from an anonymous sign-up's name), so such a value is written after a
+// single quote. A value already starting with quotes before one of those gets one more, so the
+// import, which takes exactly one quote off such a field, gives back every value exactly.
+const FORMULA = /^'*[=+\-@\t\r]/;
+const DEFUSED = /^'+[=+\-@\t\r]/;
 
-/** One CSV field, quoted when it holds a comma, a quote, a line break or leading/trailing space. */
-export function csvField(value: string): string {
+/** One CSV field: a would-be formula after a `'`, quoted when it holds a comma, a quote, a line break or leading/trailing space. */
+export function csvField(raw: string): string {
+  const value = FORMULA.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** A field as export wrote it: the `'` that defused a formula taken off again (only that one). */
+function undefuse(field: string): string {
+  return DEFUSED.test(field) ? field.slice(1) : field;
 }
 
 /** The export's header line and one line per subscriber (CRLF, as RFC 4180 asks). */

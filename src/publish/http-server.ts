@@ -150,7 +150,14 @@ async function handle(
   if (!target) return sendText(res, 400, 'The request target must be a path such as /feed.xml.\n');
   const { path, url } = target;
   // The one route that changes state: a signed unsubscribe, limited in size; refusals limited in rate.
-  if (path === '/unsubscribe' && (req.method === 'GET' || req.method === 'POST')) {
+  if (path === '/unsubscribe' && req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
+    // RFC 9110 §9.3.7: OPTIONS is answered with what is allowed; POST is (one-click, RFC 8058).
+    res.setHeader('allow', 'GET, HEAD, POST');
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    return sendText(res, 405, 'Only GET, HEAD and POST are served here.\n');
+  }
+  // HEAD as GET (RFC 9110 §9.3.2), which shows the page and changes nothing; Node sends no body for it.
+  if (path === '/unsubscribe') {
     return handleUnsubscribe(req, res, url, {
       store: deps.store,
       secret: deps.secret,

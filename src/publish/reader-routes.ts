@@ -1,9 +1,10 @@
 /**
  * Readers subscribing and tuning their digests over HTTP:
  * - GET /subscribe shows the form; POST /subscribe keeps a signup and mails a signed link that
- *   works for 48 hours. The answer is the same whatever the address (nobody learns who
- *   subscribes); a hidden honeypot field filled in sends nothing; requests are limited per
- *   client, and an address gets at most one link per RESEND_MS.
+ *   works for 48 hours. The answer is the same whatever the address, and comes before the
+ *   mail is sent (nobody learns who subscribes, from its words or its timing); a hidden honeypot
+ *   field filled in sends nothing; requests are limited per client, and an address gets at most
+ *   one link per RESEND_MS once a mail was taken by the relay.
  * - GET /subscribe/confirm shows one button (mail scanners follow links); POST confirms: the
  *   signup becomes a subscriber, then the reader lands on their preferences.
  * - GET|POST /preferences?token= (the digest's own signed link): choices, pause, switching to
@@ -11,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseMailbox } from '../config/parse-mailbox.ts';
+import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage, SendOutcome } from '../digest/send-digest.ts';
 import { escapeHtml } from '../html-text.ts';
@@ -38,6 +39,8 @@ import { readSmallBody } from './read-body.ts';
 /** An address gets at most one confirmation link this often, however often it is entered. */
 export const RESEND_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 64 * 1024;
+/** Signups whose link expired longer ago than this are forgotten when a new one is kept (a day: `list --pending` can still show them as expired). */
+const SIGNUPS_KEPT_EXPIRED_MS = 24 * 3600_000;
 /** Choices kept per kind: more than a site has is a forged form. */
 const MAX_CHOICES = 500;
 
@@ -70,7 +73,9 @@ export async function handleReaderRoute(
 ): Promise<boolean> {
   if (path !== '/subscribe' && path !== '/subscribe/confirm' && path !== '/preferences') return false;
   if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
-    res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' }).end('GET or POST only.\n');
+    // RFC 9110 §9.3.7: OPTIONS is answered with what is allowed.
+    if (req.method === 'OPTIONS') res.writeHead(204, { allow: 'GET, HEAD, POST' }).end();
+    else res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' }).end('GET or POST only.\n');
     return true;
   }
   const ctx = await deps.site();
@@ -107,29 +112,52 @@ async function subscribe(req: IncomingMessage, res: ServerResponse, form: URLSea
   const now = deps.now();
   const earlier = await deps.store.signup(digest.id, address);
   if (earlier && now.getTime() - earlier.requestedAt.getTime() < RESEND_MS) return answer();
-  const name = (form.get('name') ?? '').trim().slice(0, 100) || null;
-  await deps.store.saveSignup({ digestId: digest.id, address, name, choices: readChoices(form, ctx), requestedAt: now });
+  // The one rule for names (parse-mailbox.ts), as in `subscribers add` and import: export imports back.
+  const name = normalizeName(form.get('name') ?? '');
+  const forgetBefore = new Date(now.getTime() - SIGNUP_LINK_HOURS * 3600_000 - SIGNUPS_KEPT_EXPIRED_MS);
+  await deps.store.saveSignup({ digestId: digest.id, address, name, choices: readChoices(form, ctx), requestedAt: now }, forgetBefore);
+  // Answered before the mail is sent: a new address and one asked for minutes ago take the same
+  // time (an inline SMTP send took 12-36 ms more, which told who had asked).
+  answer();
+  await mailConfirmation(deps, ctx, digest, address, now);
+}
+
+/** Mails the confirmation link; when the relay does not take it, forgets the signup so the next request sends again. */
+async function mailConfirmation(deps: ReaderRoutesDeps, ctx: SiteContext, digest: OfferedDigest, address: string, now: Date) {
   const link = `${deps.baseUrl}/subscribe/confirm?token=${createSignupToken({ address, digestId: digest.id, requestedAt: now }, deps.secret)}`;
   const text = ctx.strings.confirmMailText(digest.name, link, String(SIGNUP_LINK_HOURS));
   const host = new URL(deps.baseUrl).hostname;
-  const outcome = await deps.send({
-    to: address,
-    subject: ctx.strings.confirmMailSubject(deps.title),
-    text,
-    html: `<!DOCTYPE html><html lang="${ctx.locale}"><body>${text
-      .split('\n\n')
-      .map(
-        (paragraph) =>
-          `<p>${escapeHtml(paragraph).replace(escapeHtml(link), () => `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
-      )
-      .join('')}</body></html>`,
-    messageId: `<signup-${randomBytes(12).toString('hex')}@${host}>`,
-    date: now,
-    headers: { 'Auto-Submitted': 'auto-generated' },
-  });
-  if (outcome.kind !== 'sent') deps.logger.warn({ digestId: digest.id, error: outcome.error }, 'signup confirmation mail not sent');
-  else deps.logger.info({ digestId: digest.id }, 'signup confirmation mailed');
-  return answer();
+  let outcome: SendOutcome;
+  try {
+    outcome = await deps.send({
+      to: address,
+      subject: ctx.strings.confirmMailSubject(deps.title),
+      text,
+      html: `<!DOCTYPE html><html lang="${ctx.locale}"><body>${text
+        .split('\n\n')
+        .map(
+          (paragraph) =>
+            `<p>${escapeHtml(paragraph).replace(escapeHtml(link), () => `<a href="${escapeHtml(link)}">${escapeHtml(link)}</a>`)}</p>`,
+        )
+        .join('')}</body></html>`,
+      messageId: `<signup-${randomBytes(12).toString('hex')}@${host}>`,
+      date: now,
+      headers: { 'Auto-Submitted': 'auto-generated' },
+    });
+  } catch (error) {
+    outcome = { kind: 'transient', error: (error as Error).message, connection: false };
+  }
+  if (outcome.kind === 'sent') {
+    deps.logger.info({ digestId: digest.id }, 'signup confirmation mailed');
+    return;
+  }
+  deps.logger.warn({ digestId: digest.id, error: outcome.error }, 'signup confirmation mail not sent');
+  // Kept, it would hold back every new link for RESEND_MS while none is on its way.
+  try {
+    await deps.store.dropSignup(digest.id, address, now);
+  } catch (error) {
+    deps.logger.error({ digestId: digest.id, err: error }, 'signup whose mail was not sent could not be forgotten');
+  }
 }
 
 async function confirm(
@@ -148,6 +176,7 @@ async function confirm(
   const expired = now.getTime() - subject.requestedAt.getTime() > SIGNUP_LINK_HOURS * 3600_000;
   const waiting = expired ? null : await deps.store.signup(subject.digestId, subject.address);
   if (!waiting || waiting.requestedAt.getTime() !== subject.requestedAt.getTime()) {
+    if (await subscribedNow(deps, subject.address, subject.digestId)) return alreadyConfirmed(res, ctx, deps, subject);
     return send(
       res,
       410,
@@ -161,6 +190,8 @@ async function confirm(
   const digestName = deps.digestName(subject.digestId) ?? subject.digestId;
   if (req.method !== 'POST') return send(res, 200, renderConfirm(ctx, token, subject.address, digestName));
   if (!(await deps.store.confirmSignup(subject.digestId, subject.address, subject.requestedAt, now))) {
+    // Two clicks at once: the other one confirmed it.
+    if (await subscribedNow(deps, subject.address, subject.digestId)) return alreadyConfirmed(res, ctx, deps, subject);
     return send(res, 410, renderReaderPage(ctx, s.confirmTitle, `<p>${escapeHtml(s.confirmExpired)}</p>`));
   }
   // Asking again is a new yes: an earlier unsubscribe from this digest no longer stands.
@@ -170,6 +201,24 @@ async function confirm(
   const cleared = await deps.store.clearBounce(subject.address);
   deps.logger.info({ digestId: subject.digestId, bouncesCleared: cleared }, 'signup confirmed');
   return redirect(res, await preferencesUrl(deps, subject.address, subject.digestId, false));
+}
+
+/** Is `address` a subscriber of `digestId` now (a row as data, not unsubscribed)? */
+async function subscribedNow(deps: ReaderRoutesDeps, address: string, digestId: string): Promise<boolean> {
+  if (!(await deps.store.preferences(address)).some((row) => row.digestId === digestId)) return false;
+  return (await deps.store.subscriptionState(address, digestId))?.state !== 'unsubscribed';
+}
+
+/** A confirm link followed again (a double click): it worked the first time; the reader's preferences are one link away. */
+async function alreadyConfirmed(
+  res: ServerResponse,
+  ctx: SiteContext,
+  deps: ReaderRoutesDeps,
+  subject: { address: string; digestId: string },
+) {
+  const link = await preferencesUrl(deps, subject.address, subject.digestId, false);
+  const body = `<p>${escapeHtml(ctx.strings.confirmAlready)}</p><p><a href="${escapeHtml(link)}">${escapeHtml(ctx.strings.preferencesTitle)}</a></p>`;
+  return send(res, 200, renderReaderPage(ctx, ctx.strings.confirmTitle, body));
 }
 
 async function preferences(

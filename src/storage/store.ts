@@ -352,8 +352,14 @@ export interface Store {
   listSubscribers(digestId: string | null, page: { limit: number; after?: { digestId: string; address: string } }): Promise<Subscriber[]>;
   /** How many subscribers each digest has, by digest id. */
   countSubscribers(): Promise<Map<string, number>>;
-  /** Keeps a signup until it is confirmed (replacing an earlier one for the same digest and address). */
-  saveSignup(signup: Signup): Promise<void>;
+  /**
+   * Keeps a signup until it is confirmed (replacing an earlier one for the same digest and
+   * address), and forgets every signup requested before `forgetBefore`, whose link expired long
+   * ago: the table holds only recent requests.
+   */
+  saveSignup(signup: Signup, forgetBefore?: Date): Promise<void>;
+  /** Forgets the signup requested at `requestedAt` (its mail was not sent); false when another replaced it. */
+  dropSignup(digestId: string, address: string, requestedAt: Date): Promise<boolean>;
   /** The waiting signup of `address` to `digestId`, or null. */
   signup(digestId: string, address: string): Promise<Signup | null>;
   /** Waiting signups, by digest then address (every digest's when null). */

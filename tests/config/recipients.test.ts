@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import { parseMailbox } from '../../src/config/parse-mailbox.ts';
+import { normalizeName, parseMailbox } from '../../src/config/parse-mailbox.ts';
 import { problemsOf } from '../helpers/config-problems.ts';
 
 describe('parseMailbox', () => {
@@ -28,8 +28,48 @@ describe('parseMailbox', () => {
     'Jane\r\nBcc: x@evil.example <jane@example.com>',
     'Jane <jane@example.com> <joe@example.com>',
     '',
+    'x\0y@example.com',
+    'ctl\x07@example.com',
+    'Jane <x\0y@example.com>',
+    'del\x7f@example.com',
+    'c1\u0085x@example.com',
+    'bidi\u202e@example.com',
+    `${'a'.repeat(65)}@example.com`,
+    `a@${'b'.repeat(250)}.com`,
+    `${'é'.repeat(33)}@example.com`,
   ])('refuses %j', (input) => {
     expect(parseMailbox(input)).toBeNull();
+  });
+
+  it('takes addresses up to RFC 5321 sizes: 64 octets before the @, 254 in all', () => {
+    const local = 'a'.repeat(64);
+    expect(parseMailbox(`${local}@example.com`)?.address).toBe(`${local}@example.com`);
+    const full = `${local}@${'b'.repeat(254 - 64 - 1 - 4)}.com`;
+    expect(full.length).toBe(254);
+    expect(parseMailbox(full)?.address).toBe(full);
+    expect(parseMailbox(`b${full}`)).toBeNull();
+  });
+});
+
+describe('normalizeName', () => {
+  const emoji = '\u{1F600}';
+  it.each([
+    ['  Jane   Doe ', 'Jane Doe'],
+    ['Jane\r\nBcc: x@evil.example', 'Jane Bcc: x@evil.example'],
+    ['Jane\tDoe', 'Jane Doe'],
+    ['a\0b', 'ab'],
+    ['\x1b[2J\x1b[31mALL DELETED\x1b[0m\x07', '[2J[31mALL DELETED[0m'],
+    ['a \x07 b\x7f\u0085\u009b', 'a b'],
+    ['evil\u202Etxt.exe\u2066x\u2069', 'eviltxt.exex'],
+    ['', null],
+    [' \r\n\x07 ', null],
+    ['x'.repeat(201), 'x'.repeat(200)],
+    [`${'x'.repeat(199)}${emoji}!`, `${'x'.repeat(199)}${emoji}`],
+    [`${'x'.repeat(199)} y`, 'x'.repeat(199)],
+  ])('keeps %j as %j', (input, expected) => {
+    expect(normalizeName(input)).toBe(expected);
+    // Applied again it changes nothing: a name exported imports back the same.
+    if (expected !== null) expect(normalizeName(expected)).toBe(expected);
   });
 });
 

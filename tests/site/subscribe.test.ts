@@ -109,8 +109,10 @@ describe('subscribing on the site', () => {
     expect(await digestApp.app.store.preferences('reader@example.org')).toMatchObject([
       { digestId: 'daily', paused: false, name: 'Rea Der' },
     ]);
-    // The same link again: used.
-    expect((await post('/subscribe/confirm', { token })).status).toBe(410);
+    // The same link again (a double click): used, and it says so, with the preferences link.
+    const twice = await post('/subscribe/confirm', { token });
+    expect(twice.status).toBe(200);
+    expect(await validHtml(twice)).toContain('This subscription is already confirmed.');
 
     const preferences = await validHtml(await fetch(preferencesUrl));
     expect(preferences).toContain('Daily columns for reader@example.org');

@@ -95,4 +95,22 @@ describe.each(storeBackends)('the $name store', (backend) => {
     expect(await store.addSubscribers('daily', many, AT)).toEqual({ added: 20_000, renamed: 0, unchanged: 0 });
     expect((await store.digestSubscribers('daily')).length).toBe(20_000);
   });
+
+  it('forgets signups requested before forgetBefore when one is kept, and drops one only at its own time', async () => {
+    const signup = (address: string, requestedAt: Date) => ({
+      digestId: 'daily',
+      address,
+      name: null,
+      choices: { columnists: [], outlets: [], tags: [] },
+      requestedAt,
+    });
+    const old = new Date(AT.getTime() - 5 * 24 * 3600_000);
+    await store.saveSignup(signup('old@example.org', old));
+    await store.saveSignup(signup('recent@example.org', AT));
+    await store.saveSignup(signup('new@example.org', LATER), new Date(LATER.getTime() - 72 * 3600_000));
+    expect((await store.listSignups(null)).map((kept) => kept.address)).toEqual(['new@example.org', 'recent@example.org']);
+    expect(await store.dropSignup('daily', 'NEW@example.org', AT)).toBe(false); // not its time: a newer request replaced it
+    expect(await store.dropSignup('daily', 'NEW@example.org', LATER)).toBe(true);
+    expect((await store.listSignups('daily')).map((kept) => kept.address)).toEqual(['recent@example.org']);
+  });
 });

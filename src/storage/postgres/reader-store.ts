@@ -16,13 +16,21 @@ import type { PostgresDatabase } from './database.ts';
 /** The reader store over a PostgreSQL database. */
 export function createPostgresReaderStore(db: PostgresDatabase) {
   return {
-    async saveSignup(signup: Signup): Promise<void> {
+    async saveSignup(signup: Signup, forgetBefore?: Date): Promise<void> {
       await db.run(
         `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at`,
         [signup.digestId, signup.address.toLowerCase(), signup.name, writeChoices(signup.choices), signup.requestedAt.getTime()],
       );
+      // Its own statement: a purge that waits on a lock never holds up the signup kept above.
+      if (forgetBefore) await db.run(`DELETE FROM signups WHERE requested_at < $1`, [forgetBefore.getTime()]);
     },
+    dropSignup: async (digestId: string, address: string, requestedAt: Date): Promise<boolean> =>
+      (await db.run(`DELETE FROM signups WHERE digest_id = $1 AND address = $2 AND requested_at = $3`, [
+        digestId,
+        address.toLowerCase(),
+        requestedAt.getTime(),
+      ])) > 0,
     async signup(digestId: string, address: string): Promise<Signup | null> {
       const [row] = await db.query<SignupRow>(`SELECT * FROM signups WHERE digest_id = $1 AND address = $2`, [
         digestId,

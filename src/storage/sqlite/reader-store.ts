@@ -78,12 +78,17 @@ export function createReaderStore(db: Database) {
     },
   );
   return {
-    saveSignup(signup: Signup): void {
+    saveSignup: db.transaction((signup: Signup, forgetBefore?: Date): void => {
       db.prepare(
         `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at`,
       ).run(signup.digestId, signup.address.toLowerCase(), signup.name, writeChoices(signup.choices), signup.requestedAt.getTime());
-    },
+      if (forgetBefore) db.prepare(`DELETE FROM signups WHERE requested_at < ?`).run(forgetBefore.getTime());
+    }),
+    dropSignup: (digestId: string, address: string, requestedAt: Date): boolean =>
+      db
+        .prepare(`DELETE FROM signups WHERE digest_id = ? AND address = ? AND requested_at = ?`)
+        .run(digestId, address.toLowerCase(), requestedAt.getTime()).changes > 0,
     signup: (digestId: string, address: string): Signup | null => {
       const row = selectSignup.get(digestId, address.toLowerCase());
       return row ? toSignup(row) : null;

@@ -1,0 +1,57 @@
+/** The bytes of a subscriber CSV file as text: UTF-8, UTF-16 by its byte-order mark, or a named encoding. Pure. */
+import { TextDecoder } from 'node:util';
+
+/** The text of a CSV file, or why it cannot be read as the encoding it claims. */
+export type DecodedCsv = { kind: 'ok'; text: string } | { kind: 'failed'; line: number | null; reason: string };
+
+const WHAT_TO_DO =
+  'save it as "CSV UTF-8 (Comma delimited)" in Excel (or UTF-8 elsewhere), or name its encoding with --encoding (windows-1252 is Excel\'s "CSV (Comma delimited)" in Western Europe)';
+
+/**
+ * Bytes to text: a byte-order mark says UTF-8 or UTF-16 (Excel's "Unicode Text"); `encoding`
+ * (a WHATWG label: windows-1252, iso-8859-15, utf-16le…) says what the file is; else it must be
+ * UTF-8, and the first line that is not is named (never read as U+FFFD into names for good).
+ */
+export function decodeSubscriberCsv(bytes: Uint8Array, encoding?: string): DecodedCsv {
+  const [b0, b1] = bytes;
+  if (encoding === undefined) {
+    if (b0 === 0xff && b1 === 0xfe) return { kind: 'ok', text: new TextDecoder('utf-16le').decode(bytes) };
+    if (b0 === 0xfe && b1 === 0xff) return { kind: 'ok', text: new TextDecoder('utf-16be').decode(bytes) };
+    // A CSV starts with text, never "a\0": UTF-16 without its byte-order mark.
+    if (bytes.length >= 2 && (b0 === 0) !== (b1 === 0))
+      return { kind: 'failed', line: 1, reason: 'looks like UTF-16 without a byte-order mark; pass --encoding utf-16le (or utf-16be)' };
+  }
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(encoding ?? 'utf-8', { fatal: true });
+  } catch {
+    return {
+      kind: 'failed',
+      line: null,
+      reason: `--encoding ${encoding}: not an encoding (use a WHATWG label such as windows-1252, iso-8859-15, utf-16le)`,
+    };
+  }
+  try {
+    return { kind: 'ok', text: decoder.decode(bytes) };
+  } catch {
+    // Only now, line by line: where the first bad byte is, for the message (LF is one byte only outside UTF-16).
+    const wide = decoder.encoding.startsWith('utf-16');
+    const name = decoder.encoding === 'utf-8' ? 'UTF-8' : decoder.encoding;
+    return { kind: 'failed', line: wide ? null : firstUndecodableLine(bytes, decoder), reason: `not ${name} text; ${WHAT_TO_DO}` };
+  }
+}
+
+function firstUndecodableLine(bytes: Uint8Array, decoder: TextDecoder): number {
+  let line = 1;
+  for (let start = 0; start < bytes.length; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end === -1 ? bytes.length : end + 1;
+    try {
+      decoder.decode(bytes.subarray(start, stop));
+    } catch {
+      return line;
+    }
+    start = stop;
+  }
+  return line;
+}
