@@ -4,7 +4,7 @@
  * columns is optional. Every line that is not a subscriber is reported with its number, never
  * silently dropped. Pure.
  */
-import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
+import { addressHint, normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import { readCsvRecords } from './read-csv-records.ts';
 
 export interface CsvSubscriber {
@@ -67,7 +67,7 @@ export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
     if (!mailbox) {
       problem(
         record.line,
-        `not an email address: ${JSON.stringify(email.slice(0, 100))}${semicolonHint(email) || swappedHint(columns, fields)}`,
+        `not an email address: ${JSON.stringify(email.slice(0, 100))}${addressHint(email) || semicolonHint(email) || swappedHint(columns, fields)}`,
       );
       continue;
     }
