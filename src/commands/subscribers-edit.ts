@@ -1,6 +1,6 @@
 /** `subscribers add|remove|import|export`: the subscribers kept as data, one at a time or as CSV. */
 import { readFileSync, statSync } from 'node:fs';
-import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
+import { addressHint, normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { decodeSubscriberCsv } from '../digest/decode-csv.ts';
 import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
@@ -49,7 +49,9 @@ export async function runSubscribersAdd({ argv, globals, stdout }: CommandContex
   const given = onePositional('add', positionals, 'address');
   const mailbox = parseMailbox(given);
   if (!mailbox)
-    throw new UsageError(`subscribers add: not an email address: "${given}"; write reader@example.com or "Jane Doe <jane@example.com>"`);
+    throw new UsageError(
+      `subscribers add: not an email address: ${JSON.stringify(given)}${addressHint(given)}; write reader@example.com or "Jane Doe <jane@example.com>"`,
+    );
   // The one rule for names (parse-mailbox.ts), as on the sign-up form and in import.
   const name = normalizeName(values.name ?? '') ?? (mailbox.name === null ? null : normalizeName(mailbox.name));
   return withApp(globals, async (app) => {

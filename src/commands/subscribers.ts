@@ -33,7 +33,8 @@ Subcommands:
             standing: subscribed, or unsubscribed and since when, from that digest or all
             (the default subcommand)
   add       subscribes ADDRESS (or "Name <address>") to the digest; again renames it
-  remove    removes ADDRESS from the digest's subscribers (every digest's without --digest);
+  remove    removes ADDRESS (or "Name <address>") from the digest's subscribers (every
+            digest's without --digest);
             an address on a to: list stays there: edit feeds.yaml, or let it unsubscribe
   import    subscribes every line of a CSV file, "email,name" (quotes as in RFC 4180). A
             header row is optional; with one, columns are found by name ("Email", "E-mail

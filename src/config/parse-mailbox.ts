@@ -48,6 +48,16 @@ export function isAddress(text: string): boolean {
   return utf8.encode(local).length <= MAX_LOCAL_OCTETS && utf8.encode(text).length <= MAX_ADDRESS_OCTETS;
 }
 
+/** Why `input` is no address when that is not plain to see, as `; …` to follow "not an email address"; else ''. */
+export function addressHint(input: string): string {
+  const text = (NAME_ADDR.exec(input.trim())?.[2] ?? input).trim();
+  if (/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(text)) return '; it holds a control or bidi character';
+  const at = text.lastIndexOf('@');
+  if (at !== -1 && (utf8.encode(text.slice(0, at)).length > MAX_LOCAL_OCTETS || utf8.encode(text).length > MAX_ADDRESS_OCTETS))
+    return `; longer than RFC 5321 allows (${MAX_LOCAL_OCTETS} bytes before the @, ${MAX_ADDRESS_OCTETS} in all)`;
+  return '';
+}
+
 /**
  * A display name as kept: every run of whitespace (CR, LF and tab included) one space, other
  * control and bidi-override characters removed, trimmed, cut to MAX_NAME_CHARS characters

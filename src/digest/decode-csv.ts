@@ -17,8 +17,7 @@ export function decodeSubscriberCsv(bytes: Uint8Array, encoding?: string): Decod
   if (encoding === undefined) {
     if (b0 === 0xff && b1 === 0xfe) return { kind: 'ok', text: new TextDecoder('utf-16le').decode(bytes) };
     if (b0 === 0xfe && b1 === 0xff) return { kind: 'ok', text: new TextDecoder('utf-16be').decode(bytes) };
-    // A CSV starts with text, never "a\0": UTF-16 without its byte-order mark.
-    if (bytes.length >= 2 && (b0 === 0) !== (b1 === 0))
+    if (looksLikeUtf16(bytes))
       return { kind: 'failed', line: 1, reason: 'looks like UTF-16 without a byte-order mark; pass --encoding utf-16le (or utf-16be)' };
   }
   let decoder: TextDecoder;
@@ -54,4 +53,12 @@ function firstUndecodableLine(bytes: Uint8Array, decoder: TextDecoder): number {
     start = stop;
   }
   return line;
+}
+
+/** UTF-16 without its byte-order mark: text whose first characters are all ASCII has a NUL in every other byte. */
+function looksLikeUtf16(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, Math.min(bytes.length, 64) & ~1);
+  if (head.length < 8) return false;
+  const zeroAt = (parity: number) => head.every((byte, index) => (index % 2 === parity) === (byte === 0));
+  return zeroAt(0) || zeroAt(1);
 }

@@ -4,7 +4,7 @@
  * columns is optional. Every line that is not a subscriber is reported with its number, never
  * silently dropped. Pure.
  */
-import { normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
+import { addressHint, normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import { readCsvRecords } from './read-csv-records.ts';
 
 export interface CsvSubscriber {
@@ -60,14 +60,14 @@ export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
     const at = (index: number | null) => (index === null ? '' : (fields[index] ?? ''));
     const email = at(columns.email);
     if (columns.strict && fields.slice(2).some((field) => field !== '')) {
-      problem(record.line, `expected 2 columns (email,name), got ${fields.length}${semicolonHint(email)}`);
+      problem(record.line, `expected 2 columns (email,name), got ${fields.length}${separatorHint(email)}`);
       continue;
     }
     const mailbox = parseMailbox(email);
     if (!mailbox) {
       problem(
         record.line,
-        `not an email address: ${JSON.stringify(email.slice(0, 100))}${semicolonHint(email) || swappedHint(columns, fields)}`,
+        `not an email address: ${JSON.stringify(email.slice(0, 100))}${separatorHint(email) || addressHint(email) || swappedHint(columns, fields)}`,
       );
       continue;
     }
@@ -101,9 +101,12 @@ function readHeader(fields: readonly string[]): Columns | null {
   return { email, name: find(NAME_HEADERS) ?? (plain ? 1 : null), first: find(FIRST_HEADERS), last: find(LAST_HEADERS), strict: plain };
 }
 
-/** Excel in much of Europe separates with `;`: say so rather than "not an address" on every line. */
-function semicolonHint(email: string): string {
-  return /^[^;\s]+@[^;\s]+;/.test(email) ? '; the file looks separated by ";": save it with commas (CSV UTF-8), or replace ";" by ","' : '';
+/** Excel in much of Europe separates with `;`, "Text (Tab delimited)" with tabs: say so rather than "not an address" on every line. */
+function separatorHint(email: string): string {
+  const separator = /^[^;\s]+@[^;\s]+([;\t])/.exec(email)?.[1];
+  if (separator === undefined) return '';
+  const named = separator === ';' ? '";"' : 'tabs';
+  return `; the file looks separated by ${named}: save it with commas (CSV UTF-8), or replace ${named} by ","`;
 }
 
 /** `Jane Doe,jane@example.org` without a header: the columns are the wrong way round. */

@@ -169,6 +169,14 @@ describe('decodeSubscriberCsv', () => {
     expect(decodeSubscriberCsv(bytes, 'latin1')).toMatchObject({ kind: 'ok' });
   });
 
+  it('takes a NUL near the start for a NUL (left to the address check), not for UTF-16', () => {
+    const decoded = decodeSubscriberCsv(Buffer.from('x\0y@example.com,Nul\nz@example.com,ok\n'));
+    expect(decoded.kind).toBe('ok');
+    expect(problems(decoded.kind === 'ok' ? decoded.text : '')).toEqual([
+      '1: not an email address: "x\\u0000y@example.com"; it holds a control or bidi character',
+    ]);
+  });
+
   it('refuses UTF-16 without its byte-order mark, and an unknown --encoding', () => {
     expect(decodeSubscriberCsv(Buffer.from(text, 'utf16le'))).toMatchObject({
       kind: 'failed',
@@ -210,6 +218,14 @@ describe('CSV as real files write it', () => {
       [
         '1: not an email address: "email;name"',
         '2: not an email address: "c@example.com;Carl"; the file looks separated by ";": save it with commas (CSV UTF-8), or replace ";" by ","',
+      ],
+    ],
+    [
+      'tab separators are named',
+      'ii@example.com\tIan\n',
+      [],
+      [
+        '1: not an email address: "ii@example.com\\tIan"; the file looks separated by tabs: save it with commas (CSV UTF-8), or replace tabs by ","',
       ],
     ],
     [
