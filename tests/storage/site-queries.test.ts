@@ -709,23 +709,29 @@ describe('the sqlite store for the site', () => {
   });
 });
 
+/** A fresh PostgreSQL database at schema `version` (as that release left it), holding feed 'a' and one story by Ann Lee. */
+async function schemaWithOneStory(version: number, title: string, summary: string) {
+  const location = await postgresBackend.newLocation();
+  for (const migration of postgresMigrations.filter((candidate) => candidate.version <= version))
+    await postgresBackend.exec(location, migration.sql);
+  await postgresBackend.exec(location, 'CREATE TABLE columnwire_schema (version INTEGER NOT NULL)');
+  await postgresBackend.exec(location, 'INSERT INTO columnwire_schema (version) SELECT generate_series(1, $1::integer)', [version]);
+  await postgresBackend.exec(
+    location,
+    `INSERT INTO feeds (id, configured_url, url) VALUES ('a', 'https://a.example.com/feed', 'https://a.example.com/feed')`,
+  );
+  await postgresBackend.exec(
+    location,
+    `INSERT INTO stories (feed_id, title, author, published_at, updated_at, summary, first_seen_at, public_id)
+     VALUES ('a', $2, 'Ann Lee', $1, $1, $3, $1, 'urn:x:old')`,
+    [hoursAgo(5).getTime(), title, summary],
+  );
+  return location;
+}
+
 describe('the postgres store for the site', () => {
   it('reads again, on the upgrade to 22, the text of stories indexed before as SQLite reads it, keeping their tokens', async () => {
-    const location = await postgresBackend.newLocation();
-    for (const migration of postgresMigrations.filter((candidate) => candidate.version <= 21))
-      await postgresBackend.exec(location, migration.sql);
-    await postgresBackend.exec(location, 'CREATE TABLE columnwire_schema (version INTEGER NOT NULL)');
-    await postgresBackend.exec(location, 'INSERT INTO columnwire_schema (version) SELECT generate_series(1, 21)');
-    await postgresBackend.exec(
-      location,
-      `INSERT INTO feeds (id, configured_url, url) VALUES ('a', 'https://a.example.com/feed', 'https://a.example.com/feed')`,
-    );
-    await postgresBackend.exec(
-      location,
-      `INSERT INTO stories (feed_id, title, author, published_at, updated_at, summary, first_seen_at, public_id)
-       VALUES ('a', 'Ame\u0301lie writes', 'Ann Lee', $1, $1, '<style>.zyzzyva{}</style><p>Mail pat@example.com</p>', $1, 'urn:x:old')`,
-      [hoursAgo(5).getTime()],
-    );
+    const location = await schemaWithOneStory(21, 'Ame\u0301lie writes', '<style>.zyzzyva{}</style><p>Mail pat@example.com</p>');
     const store = await postgresBackend.open(location);
     try {
       const titles = async (query: string) =>
@@ -741,22 +747,8 @@ describe('the postgres store for the site', () => {
   });
 
   it('moves the search vectors of stories stored at schema 18 into story_search on the upgrade (19), and keeps them there', async () => {
-    const location = await postgresBackend.newLocation();
     // The schema as version 18 left it, with a story stored then.
-    for (const migration of postgresMigrations.filter((candidate) => candidate.version <= 18))
-      await postgresBackend.exec(location, migration.sql);
-    await postgresBackend.exec(location, 'CREATE TABLE columnwire_schema (version INTEGER NOT NULL)');
-    await postgresBackend.exec(location, 'INSERT INTO columnwire_schema (version) SELECT generate_series(1, 18)');
-    await postgresBackend.exec(
-      location,
-      `INSERT INTO feeds (id, configured_url, url) VALUES ('a', 'https://a.example.com/feed', 'https://a.example.com/feed')`,
-    );
-    await postgresBackend.exec(
-      location,
-      `INSERT INTO stories (feed_id, title, author, published_at, updated_at, summary, first_seen_at, public_id)
-       VALUES ('a', 'Harbour lights', 'Ann Lee', $1, $1, '<p>The old lighthouse, 日本の灯台.</p>', $1, 'urn:x:old')`,
-      [hoursAgo(5).getTime()],
-    );
+    const location = await schemaWithOneStory(18, 'Harbour lights', '<p>The old lighthouse, 日本の灯台.</p>');
     const store = await postgresBackend.open(location);
     try {
       const titles = async (query: string) =>
