@@ -1,9 +1,9 @@
 /** Plain-text tables for command output. Pure. */
 
-// Control characters (C0, DEL, C1) and bidi embeddings, overrides and isolates: a cell may come
-// from an anonymous sign-up, and raw they would clear the operator's terminal, recolour it, ring
-// it, break the table's rows or reorder its text.
-const UNPRINTABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
+import { UNPRINTABLE_CLASS } from '../support/unprintable.ts';
+
+// A cell may come from an anonymous sign-up: its control and bidi characters are shown, not obeyed.
+const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'gu');
 
 /** `text` with each control or bidi character written as a visible escape (`\x1b`, `\u202e`). */
 export function escapeControls(text: string): string {

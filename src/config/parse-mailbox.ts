@@ -5,6 +5,7 @@
  * display name only goes in the To header. Also the one rule for a subscriber's display name,
  * shared by the sign-up form, `subscribers add --name` and `subscribers import`. Pure.
  */
+import { UNPRINTABLE_CLASS } from '../support/unprintable.ts';
 
 export interface Mailbox {
   address: string;
@@ -20,14 +21,15 @@ export const MAX_NAME_CHARS = 200;
 
 // Deliberately narrower than RFC 5321's local part: no quoted local parts, no spaces, no control
 // or bidi-override characters (PostgreSQL refuses NUL; the rest fool terminals), a dot in the domain.
-const ATOM = String.raw`[^\s\p{Cc}\u202A-\u202E\u2066-\u2069@<>,;"()[\]\\]+`;
+const ATOM = String.raw`[^\s${UNPRINTABLE_CLASS}@<>,;"()[\]\\]+`;
 const ADDRESS = new RegExp(`^${ATOM}@${ATOM}\\.${ATOM}$`, 'u');
 const NAME_ADDR = /^(.*?)\s*<([^<>]*)>$/s;
 // A display name is one header line: control characters (CR, LF above all) would forge headers.
 const CONTROL = /\p{Cc}/u;
 // Left out of names: C0, DEL and C1 controls, and the bidi embeddings, overrides and isolates
 // (Unicode TR9) that make a name read backwards in a table. Whitespace becomes a space first.
-const DROPPED = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
+const DROPPED = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'gu');
+const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'u');
 const utf8 = new TextEncoder();
 
 /** Parses one recipient; null when it is neither an address nor `Name <address>`. */
@@ -51,7 +53,7 @@ export function isAddress(text: string): boolean {
 /** Why `input` is no address when that is not plain to see, as `; …` to follow "not an email address"; else ''. */
 export function addressHint(input: string): string {
   const text = (NAME_ADDR.exec(input.trim())?.[2] ?? input).trim();
-  if (/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(text)) return '; it holds a control or bidi character';
+  if (UNPRINTABLE.test(text)) return '; it holds a control or bidi character';
   const at = text.lastIndexOf('@');
   if (at !== -1 && (utf8.encode(text.slice(0, at)).length > MAX_LOCAL_OCTETS || utf8.encode(text).length > MAX_ADDRESS_OCTETS))
     return `; longer than RFC 5321 allows (${MAX_LOCAL_OCTETS} bytes before the @, ${MAX_ADDRESS_OCTETS} in all)`;
