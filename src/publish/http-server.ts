@@ -164,6 +164,7 @@ async function handle(
       limiter,
       frame: async (title, body) => renderReaderPage(await deps.published.site.context(), title, body),
       strings: async () => (await deps.published.site.context()).strings,
+      digestName: (id) => deps.readerRoutes?.digestName(id) ?? null,
     });
   }
   const readers = deps.readerRoutes;

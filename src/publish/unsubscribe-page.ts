@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeHtml } from '../html-text.ts';
 import type { SiteStrings } from '../site/site-strings.ts';
 import type { Store } from '../storage/store.ts';
-import { verifyUnsubscribeToken, type TokenSubject } from '../unsubscribe-token.ts';
+import { verifyUnsubscribeToken } from '../unsubscribe-token.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { readSmallBody } from './read-body.ts';
 
@@ -28,6 +28,8 @@ export interface UnsubscribeDeps {
   frame: (title: string, body: string) => Promise<string>;
   /** The site's words, in its language. */
   strings: () => Promise<SiteStrings>;
+  /** A digest's name as readers know it (`digests[].name`); null for an id the config does not have. */
+  digestName?: (digestId: string) => string | null;
 }
 
 /** Handles GET and POST /unsubscribe. */
@@ -58,7 +60,9 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
   const ADDRESS = '\u0000address\u0000';
   // Texts are escaped, then the address set in bold within them.
   const say = (text: string) => escapeHtml(text).replace(escapeHtml(ADDRESS), () => who);
-  const digest = t.theDigest(subject.digestId);
+  // Named as the reader knows it (the digest's mails carry its name), its id when the config has none.
+  const name = deps.digestName?.(subject.digestId) ?? subject.digestId;
+  const digest = t.theDigest(name);
   if (subject.epoch < (standing?.epoch ?? 0)) {
     // Signed by us, so not a guess: answered, and the limit is not spent.
     return page(
@@ -75,20 +79,20 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
       t.unsubscribedTitle,
       everything
         ? `<p>${say(t.noMoreDigests(ADDRESS))}</p>`
-        : `<p>${say(t.noMoreOf(ADDRESS, digest))}</p>${buttons(token, subject, false, t)}`,
+        : `<p>${say(t.noMoreOf(ADDRESS, digest))}</p>${buttons(token, name, false, t)}`,
     );
   }
   const already =
     standing?.state === 'unsubscribed'
       ? `<p>${say(t.alreadyUnsubscribed(ADDRESS, standing.scope === 'all' ? t.everyDigest : digest, day(standing.since)))}</p>`
       : `<p>${say(t.stopSending(digest, ADDRESS))}</p>`;
-  return page(200, t.unsubscribeTitle, `${already}${buttons(token, subject, standing?.state !== 'unsubscribed', t)}`);
+  return page(200, t.unsubscribeTitle, `${already}${buttons(token, name, standing?.state !== 'unsubscribed', t)}`);
 }
 
 /** The confirmation buttons: this digest (when `thisOne`), and every digest. */
-function buttons(token: string, subject: TokenSubject, thisOne: boolean, t: SiteStrings): string {
+function buttons(token: string, digestName: string, thisOne: boolean, t: SiteStrings): string {
   const action = escapeHtml(`/unsubscribe?token=${encodeURIComponent(token)}`);
-  const one = `<form method="post" action="${action}"><button type="submit">${escapeHtml(t.unsubscribeFrom(subject.digestId))}</button></form>`;
+  const one = `<form method="post" action="${action}"><button type="submit">${escapeHtml(t.unsubscribeFrom(digestName))}</button></form>`;
   const all = `<form method="post" action="${action}"><input type="hidden" name="scope" value="all"><button type="submit">${escapeHtml(t.unsubscribeFromAll)}</button></form>`;
   return `\n${thisOne ? `${one}\n` : ''}${all}`;
 }

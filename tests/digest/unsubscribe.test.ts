@@ -10,9 +10,9 @@ const root = makeTempDir();
 const HOUR = 3600_000;
 
 /** An app that has sent one digest to two readers, with its HTTP server running. */
-async function afterOneDigest() {
+async function afterOneDigest(named = '') {
   const smtp = await smtpServerForTest();
-  const digestApp = await startDigestApp({ root, digests: '  - id: daily\n    to: [stay@example.org, leave@example.org]\n' });
+  const digestApp = await startDigestApp({ root, digests: `  - id: daily\n${named}    to: [stay@example.org, leave@example.org]\n` });
   await digestApp.save('jane', [column('j1', DIGEST_NOW, 1)]);
   await digestApp.run('daily', smtp.url);
   const server = await digestApp.app.startServer();
@@ -53,6 +53,13 @@ describe('unsubscribing over HTTP', () => {
     );
     expect(page).toMatch(/<input type="hidden" name="scope" value="all"><button type="submit">Unsubscribe from all digests<\/button>/);
     expect(await digestApp.app.store.unsubscribedAddresses()).toEqual(new Set());
+  });
+
+  it('names the digest as its mails do (digests[].name), not by its id', async () => {
+    const { token, local } = await afterOneDigest('    name: Daily columns\n');
+    const page = await (await fetch(local(`/unsubscribe?token=${token}`))).text();
+    expect(page).toContain('<button type="submit">Unsubscribe from “Daily columns”</button>');
+    expect(page).not.toContain('“daily”');
   });
 
   it.each([
