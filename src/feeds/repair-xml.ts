@@ -12,6 +12,11 @@ import { escapeStrayDeclarations, findDoctype, openElements, stripDeclarations }
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
 // eslint-disable-next-line no-control-regex -- these control characters are the point
 const FORBIDDEN_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+/**
+ * A forbidden character's replacement: vertical tab and form feed are whitespace, a space between
+ * words ("Control\vchars" is two words, as a reader sees them); the rest are dropped.
+ */
+const dropForbidden = (char: string): string => (char === '\v' || char === '\f' ? ' ' : '');
 const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
 const RSS1_NS = 'http://purl.org/rss/1.0/';
 const ATOM_NS = 'http://www.w3.org/2005/Atom';
@@ -32,7 +37,7 @@ const NO_ENTITIES = (): null => null;
  */
 export function repairXml(input: string): string {
   const prolog = dropProlog(input);
-  let xml = prolog.xml.replace(FORBIDDEN_CHARS, '');
+  let xml = prolog.xml.replace(FORBIDDEN_CHARS, dropForbidden);
   xml = fixEntities(xml, createEntityExpander(prolog.entities));
   xml = escapeStrayDeclarations(xml);
   xml = stripRootPrefix(xml);

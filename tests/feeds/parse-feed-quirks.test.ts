@@ -59,6 +59,12 @@ describe('parseFeed leniency: entities, stray ampersands, control characters', (
     expect(budget?.summary?.replace(/\s+/g, ' ')).toBe('The deficit is a choice.');
   });
 
+  it('reads a vertical tab or form feed between words as a space, and drops the other control characters', async () => {
+    const text = `<rss version="2.0"><channel><title>T</title><item><title>Control\u0001chars\u0007in\u000btitle\u000cnow</title><link>https://a.example/1</link></item></channel></rss>`;
+    const parsed = await parseFeed(text, null);
+    expect(parsed.items[0]?.title).toBe('Controlcharsin title now');
+  });
+
   it.each([
     { behaviour: 'a UTF-8 BOM before <?xml', prefix: '', file: 'rss-utf8-bom.xml', bom: true },
     { behaviour: 'leading blank lines before <?xml', prefix: '', file: 'rss-leading-whitespace.xml', bom: false },

@@ -27,7 +27,8 @@ const htmlEntityCache = new Map<string, string>();
 /** Returns XML that a strict parser accepts wherever the input was broken in a common, recoverable way. */
 export function repairXml(input: string): string {
   let xml = dropProlog(input);
-  xml = xml.replace(FORBIDDEN_CHARS, '');
+  // Vertical tab and form feed are whitespace: a space between words, as repair-xml.ts reads them now.
+  xml = xml.replace(FORBIDDEN_CHARS, (char) => (char === '\v' || char === '\f' ? ' ' : ''));
   xml = fixEntities(xml);
   xml = stripRootPrefix(xml);
   xml = xhtmlAsText(xml);
