@@ -162,6 +162,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       get adminNetworks() {
         return config.server.adminNetworks;
       },
+      get trustedProxies() {
+        return config.server.trustedProxies;
+      },
       get readerRoutes() {
         return readerRoutes();
       },

@@ -121,6 +121,10 @@ const serverSchema = z.strictObject({
   adminNetworks: z
     .array(addressOrRange, { error: 'must be a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' })
     .default(() => [...DEFAULT_ADMIN_NETWORKS]),
+  /** Reverse proxies whose X-Forwarded-For names the client the rate limits count (none by default). */
+  trustedProxies: z
+    .array(addressOrRange, { error: 'must be a list of addresses and CIDR ranges like [127.0.0.1, 10.0.0.0/8]' })
+    .default(() => []),
 });
 
 const mailbox = z.string({ error: 'must be an email address' }).transform((value, ctx) => {

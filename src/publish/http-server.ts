@@ -16,6 +16,7 @@ import { servedLimit, type FeedScope, type PublishedFeeds } from './published-fe
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { readRequestTarget } from './request-target.ts';
 import { sendDocument } from './send-document.ts';
+import { clientAddress } from './client-address.ts';
 import { handleReaderRoute, type ReaderRoutesDeps } from './reader-routes.ts';
 import { handleUnsubscribe } from './unsubscribe-page.ts';
 
@@ -38,8 +39,10 @@ export interface HttpServerDeps {
   readiness?: () => Promise<Readiness>;
   /** server.adminNetworks: the socket addresses allowed /metrics and digest previews. */
   adminNetworks: readonly string[];
+  /** server.trustedProxies: proxies whose X-Forwarded-For names the client the rate limits count. */
+  trustedProxies: readonly string[];
   /** /subscribe, /subscribe/confirm and /preferences; absent, they are 404. */
-  readerRoutes?: Omit<ReaderRoutesDeps, 'limiter' | 'site'>;
+  readerRoutes?: Omit<ReaderRoutesDeps, 'limiter' | 'client' | 'site'>;
 }
 
 export interface RunningServer {
@@ -149,6 +152,9 @@ async function handle(
   const target = readRequestTarget(req.url ?? '/');
   if (!target) return sendText(res, 400, 'The request target must be a path such as /feed.xml.\n');
   const { path, url } = target;
+  // Whom the rate limits count (asked only by a request they limit): the connection, or the
+  // client a trusted proxy forwards for.
+  const client = () => clientAddress(req.socket.remoteAddress, req.headers, deps.trustedProxies);
   // The one route that changes state: a signed unsubscribe, limited in size; refusals limited in rate.
   if (path === '/unsubscribe' && req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
     // RFC 9110 §9.3.7: OPTIONS is answered with what is allowed; POST is (one-click, RFC 8058).
@@ -165,12 +171,18 @@ async function handle(
       frame: async (title, body) => renderReaderPage(await deps.published.site.context(), title, body),
       strings: async () => (await deps.published.site.context()).strings,
       digestName: (id) => deps.readerRoutes?.digestName(id) ?? null,
+      client,
     });
   }
   const readers = deps.readerRoutes;
   if (
     readers &&
-    (await handleReaderRoute(req, res, path, url, { ...readers, limiter: signupLimiter, site: () => deps.published.site.context() }))
+    (await handleReaderRoute(req, res, path, url, {
+      ...readers,
+      limiter: signupLimiter,
+      client,
+      site: () => deps.published.site.context(),
+    }))
   )
     return;
   if (req.method !== 'GET' && req.method !== 'HEAD') {

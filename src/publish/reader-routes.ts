@@ -60,6 +60,8 @@ export interface ReaderRoutesDeps {
   send(message: OutgoingMessage): Promise<SendOutcome>;
   /** Spent by every POST /subscribe, per client address. */
   limiter: RateLimiter;
+  /** The client's address, as the limit counts it (client-address.ts). */
+  client: () => string;
   now(): Date;
 }
 
@@ -96,7 +98,7 @@ export async function handleReaderRoute(
 
 async function subscribe(req: IncomingMessage, res: ServerResponse, form: URLSearchParams, ctx: SiteContext, deps: ReaderRoutesDeps) {
   if (req.method !== 'POST') return send(res, 200, renderSubscribeForm(ctx, deps.offered));
-  const wait = deps.limiter.take(req.socket.remoteAddress ?? '', deps.now().getTime());
+  const wait = deps.limiter.take(deps.client(), deps.now().getTime());
   if (wait > 0) {
     res.setHeader('retry-after', String(wait));
     return send(res, 429, renderReaderPage(ctx, ctx.strings.subscribeTitle, `<p>${escapeHtml(ctx.strings.tooMany(String(wait)))}</p>`));

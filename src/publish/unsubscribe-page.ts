@@ -24,6 +24,8 @@ export interface UnsubscribeDeps {
   secret: string;
   /** Spent by refused requests only. */
   limiter: RateLimiter;
+  /** The client's address, as the limit counts it (client-address.ts). */
+  client: () => string;
   /** The whole page around a title and body, in the site's layout. */
   frame: (title: string, body: string) => Promise<string>;
   /** The site's words, in its language. */
@@ -41,7 +43,7 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
     res.end(html);
   };
   const refuse = async (status: number, title: string, body: string): Promise<void> => {
-    const waitSeconds = deps.limiter.take(req.socket.remoteAddress ?? '', Date.now());
+    const waitSeconds = deps.limiter.take(deps.client(), Date.now());
     if (waitSeconds === 0) return page(status, title, body);
     res.setHeader('retry-after', String(waitSeconds));
     return page(429, t.tooManyTitle, `<p>${escapeHtml(t.tooManyRefused(String(waitSeconds)))}</p>`);

@@ -38,12 +38,17 @@ export const DIGEST_FEEDS = `feeds:
 `;
 
 /** The whole feeds.yaml for a `digests:` block (indented list items). */
-export function digestConfigYaml(digests: string, port = 0, database: string | null = null): string {
+export function digestConfigYaml(
+  digests: string,
+  port = 0,
+  database: string | null = null,
+  trustedProxies: readonly string[] = [],
+): string {
   return `title: Test Columns
 ${database === null ? '' : `database: ${JSON.stringify(database)}\n`}baseUrl: ${port === 0 ? 'https://columns.example.net' : `http://127.0.0.1:${port}`}
 server:
   port: ${port}
-mail:
+${trustedProxies.length === 0 ? '' : `  trustedProxies: [${trustedProxies.join(', ')}]\n`}mail:
   from: Columnwire <digest@columns.example.net>
 ${DIGEST_FEEDS}digests:
 ${digests}`;
@@ -77,6 +82,8 @@ export interface DigestAppOptions {
   port?: number;
   /** A PostgreSQL URL to keep the data in (the config's `database:`); default the SQLite file in the data folder. */
   database?: string;
+  /** server.trustedProxies; default none. */
+  trustedProxies?: readonly string[];
 }
 
 /** Builds the app over a fresh data folder. */
@@ -84,7 +91,7 @@ export async function startDigestApp(options: DigestAppOptions): Promise<DigestA
   const folder = mkdtempSync(join(options.root, 'digest-'));
   const configPath = join(folder, 'feeds.yaml');
   const dataDir = join(folder, 'data');
-  const yaml = digestConfigYaml(options.digests, options.port, options.database ?? null);
+  const yaml = digestConfigYaml(options.digests, options.port, options.database ?? null, options.trustedProxies);
   writeFileSync(configPath, yaml);
   const start = options.now === undefined ? DIGEST_NOW : options.now;
   const clock = { now: start ?? new Date() };

@@ -42,7 +42,7 @@ interface Served {
 }
 
 /** `database`: a PostgreSQL URL to keep the data in; default SQLite. */
-async function serve(database?: string): Promise<Served> {
+async function serve(database?: string, trustedProxies?: readonly string[]): Promise<Served> {
   const smtp = await smtpServerForTest();
   // The signup mailer reads SMTP_URL when it is first made; put back after the test.
   const saved = process.env.SMTP_URL;
@@ -51,7 +51,12 @@ async function serve(database?: string): Promise<Served> {
     if (saved === undefined) delete process.env.SMTP_URL;
     else process.env.SMTP_URL = saved;
   });
-  const digestApp = await startDigestApp({ root, digests: DIGESTS, ...(database === undefined ? {} : { database }) });
+  const digestApp = await startDigestApp({
+    root,
+    digests: DIGESTS,
+    ...(database === undefined ? {} : { database }),
+    ...(trustedProxies === undefined ? {} : { trustedProxies }),
+  });
   const server = await digestApp.app.startServer();
   const base = server.url;
   onTestFinished(() => server.close());
@@ -256,6 +261,23 @@ describe('subscribing on the site', () => {
     },
     60_000,
   );
+
+  it('limits each client behind a trusted reverse proxy on its own (X-Forwarded-For), and ignores the header from anyone else', async () => {
+    // Every request comes from 127.0.0.1, the "proxy"; trusted, it names the client.
+    const { post } = await serve(undefined, ['127.0.0.1']);
+    const via = (client: string) => ({ 'x-forwarded-for': `203.0.113.9, ${client}` });
+    for (let n = 0; n < 5; n++)
+      expect((await post('/subscribe', { email: `a${n}@example.org`, digest: 'daily' }, via('198.51.100.1'))).status).toBe(200);
+    expect((await post('/subscribe', { email: 'a5@example.org', digest: 'daily' }, via('198.51.100.1'))).status).toBe(429);
+    // Another reader behind the same proxy is not held back by the first; the forged left entry counts for nothing.
+    expect((await post('/subscribe', { email: 'b0@example.org', digest: 'daily' }, via('198.51.100.2'))).status).toBe(200);
+
+    // Without the setting, the header is whatever the client sent: every request is the connection's.
+    const { post: direct } = await serve();
+    for (let n = 0; n < 5; n++)
+      expect((await direct('/subscribe', { email: `c${n}@example.org`, digest: 'daily' }, via(`198.51.100.${n}`))).status).toBe(200);
+    expect((await direct('/subscribe', { email: 'c5@example.org', digest: 'daily' }, via('198.51.100.99'))).status).toBe(429);
+  });
 
   it('answers every address alike, mails nothing for a honeypot or a repeat, limits a client, and refuses forged or expired links', async () => {
     const { digestApp, smtp, base, post } = await serve();
