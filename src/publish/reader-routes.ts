@@ -251,7 +251,14 @@ async function preferences(
   if (req.method === 'POST' && row && !unsubscribed) {
     const choices = readChoices(form, ctx);
     const paused = form.get('paused') === '1';
-    const target = switchable.find((offer) => offer.id === form.get('digest'));
+    const asked = form.get('digest');
+    const target = switchable.find((offer) => offer.id === asked);
+    // A switch the page never offers (a digest the reader already has, or one not offered):
+    // said, not saved as if it were this digest's choices.
+    if (asked !== null && asked !== digest.id && !target) {
+      const named = deps.digestName(asked) ?? asked;
+      return send(res, 400, renderReaderPage(ctx, s.preferencesTitle, `<p>${escapeHtml(s.switchRefused(s.theDigest(named)))}</p>`));
+    }
     if (target && target.id !== digest.id) {
       const now = deps.now();
       await deps.store.addSubscribers(target.id, [{ address: subject.address, name: row.name }], now);

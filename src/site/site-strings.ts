@@ -76,6 +76,8 @@ const en = {
   pausedLabel: 'Pause this digest (send nothing until I come back)',
   saveButton: 'Save',
   saved: 'Saved.',
+  switchRefused: (digest: string) =>
+    `Nothing was changed: this address already has a subscription to ${digest}, or it is not offered. Use the link in that digest to change it.`,
   unsubscribedNotice: (digest: string) => `You are unsubscribed from ${digest}: no copy is sent to this address.`,
   resubscribeButton: 'Subscribe again',
   resubscribeHint: (address: string) => `A link to confirm will be mailed to ${address}.`,
@@ -181,6 +183,8 @@ const fr: SiteStrings = {
   pausedLabel: 'Mettre cette lettre en pause (ne rien envoyer jusqu’à mon retour)',
   saveButton: 'Enregistrer',
   saved: 'Enregistré.',
+  switchRefused: (digest) =>
+    `Rien n’a été modifié : cette adresse a déjà un abonnement à ${digest}, ou elle n’est pas proposée. Utilisez le lien de cette lettre pour le modifier.`,
   unsubscribedNotice: (digest) => `Vous êtes désabonné de ${digest} : aucun envoi n’est fait à cette adresse.`,
   resubscribeButton: 'Se réabonner',
   resubscribeHint: (address) => `Un lien de confirmation sera envoyé à ${address}.`,
@@ -286,6 +290,8 @@ const es: SiteStrings = {
   pausedLabel: 'Pausar este boletín (no enviar nada hasta que vuelva)',
   saveButton: 'Guardar',
   saved: 'Guardado.',
+  switchRefused: (digest) =>
+    `No se ha cambiado nada: esta dirección ya tiene una suscripción a ${digest}, o no se ofrece. Use el enlace de ese boletín para cambiarla.`,
   unsubscribedNotice: (digest) => `Se ha dado de baja de ${digest}: no se envía nada a esta dirección.`,
   resubscribeButton: 'Suscribirse de nuevo',
   resubscribeHint: (address) => `Se enviará un enlace de confirmación a ${address}.`,
@@ -391,6 +397,8 @@ const de: SiteStrings = {
   pausedLabel: 'Diesen Newsletter pausieren (nichts senden, bis ich zurück bin)',
   saveButton: 'Speichern',
   saved: 'Gespeichert.',
+  switchRefused: (digest) =>
+    `Nichts wurde geändert: Diese Adresse hat bereits ein Abonnement für ${digest}, oder er wird nicht angeboten. Ändern Sie es über den Link in diesem Newsletter.`,
   unsubscribedNotice: (digest) => `Sie haben ${digest} abbestellt: An diese Adresse wird nichts gesendet.`,
   resubscribeButton: 'Wieder abonnieren',
   resubscribeHint: (address) => `Ein Bestätigungslink wird an ${address} gesendet.`,

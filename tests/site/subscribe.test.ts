@@ -222,6 +222,11 @@ describe('subscribing on the site', () => {
       status: 'skipped',
     });
     expect(result.runs.at(-1)).toMatchObject({ skipped: 1 });
+    // A switch the page does not offer (a digest not offered for signup) changes nothing, and says so.
+    const refused = await post('/preferences', { token: prefToken, digest: 'staff', paused: '1' });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('Nothing was changed');
+    expect(await digestApp.app.store.preferences('two@example.org')).toMatchObject([{ digestId: 'daily', paused: false }]);
     // Switch to the weekly digest, paused.
     const moved = await post('/preferences', { token: prefToken, digest: 'weekly', paused: '1', columnist: 'jane-doe' });
     expect(moved.status).toBe(303);
