@@ -7,29 +7,51 @@
  */
 export const MAILBOX_STATUS = /^5\.(?:1\.(?:1|2|3|6|10)|2\.1)$/;
 
-/** Words a reply without an enhanced status uses for a mailbox that is not there. */
-const MAILBOX_GONE = /user unknown|unknown user|no such (?:user|mailbox)|mailbox (?:unavailable|not found|does not exist|disabled)/i;
+/**
+ * Words a reply or diagnostic without an enhanced status uses for a mailbox that is not there;
+ * RFC 5321's generic 550 text "mailbox unavailable" among them, unless the reply says it is a
+ * policy refusal (POLICY_WORDS: "550 mailbox unavailable: your IP is listed at …").
+ */
+const MAILBOX_GONE =
+  /user unknown|unknown user|user not found|no such (?:user|mailbox|recipient)|recipient not found|mailbox (?:unavailable|not found|does not exist|disabled)|unrouteable address|no mailbox here/i;
+/** Words of a refusal for who sends or what is sent, not for the mailbox. */
+const POLICY_WORDS =
+  /\b(?:spam|blocked|block ?list(?:ed)?|black ?list(?:ed)?|listed|policy|reputation|your ip|ip address|rbl|dnsbl|relay(?:ing)?|denied)\b/i;
+const saysMailboxGone = (text: string): boolean => MAILBOX_GONE.test(text) && !POLICY_WORDS.test(text);
 
-/** Replies or diagnostics that say the mailbox does not exist or takes no mail (RFC 3463 5.1.x, 5.2.1). */
-export const MAILBOX_REFUSAL = new RegExp(
-  String.raw`(?<![\d.])5\.1\.\d\b(?!\.)|(?<![\d.])5\.2\.1\b(?!\.)|${MAILBOX_GONE.source}|recipient (address )?rejected`,
-  'i',
-);
+/** An enhanced status code (RFC 3463) where it stands alone, not inside an address or a version. */
+const ENHANCED_STATUS = /(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])/;
 
-/** An SMTP reply's code and, when the server sends one (RFC 2034), its enhanced status. */
+/**
+ * Whether a diagnostic (a DSN's Diagnostic-Code, a quoted reply) says the mailbox is gone: by
+ * the first enhanced status in it when there is one (5.7.1 "Recipient address rejected: Access
+ * denied" is a policy, 5.1.8 the sender's address), else by its words.
+ */
+export function isMailboxDiagnostic(text: string): boolean {
+  const status = ENHANCED_STATUS.exec(text);
+  return status ? MAILBOX_STATUS.test(status[1]!) : saysMailboxGone(text);
+}
+
+/** An SMTP reply line's code and, when the server sends one (RFC 2034), its enhanced status. */
 const REPLY = /^(\d{3})(?:[ -]([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?/;
 
 /**
  * Whether a refusal of RCPT TO proves the mailbox is gone: a 5xx whose enhanced status is a
- * mailbox status, or, from a server without enhanced codes, a 550, 551 or 553 that says so in
- * words ("user unknown"). A full mailbox (552 5.2.2), a policy or spam refusal and a relay that
- * refuses to relay (5.7.x) are not: the mailbox may well work, and a relay's policy refuses
- * every recipient alike.
+ * mailbox status (read from the last line that has one: some servers give it only on the last
+ * line of a multi-line reply), or, from a server without enhanced codes, a 550, 551 or 553 that
+ * says so in words ("user unknown", Exim's "Unrouteable address"). A full mailbox (552 5.2.2), a
+ * policy or spam refusal and a relay that refuses to relay (5.7.x) are not: the mailbox may well
+ * work, and a relay's policy refuses every recipient alike.
  */
 export function isMailboxRefusal(reply: string): boolean {
-  const match = REPLY.exec(reply.trim());
-  if (!match || !match[1]!.startsWith('5')) return false;
-  const status = match[2];
+  const lines = reply
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => REPLY.exec(line.trim()))
+    .filter((match): match is RegExpExecArray => match !== null);
+  const first = lines[0];
+  if (!first || !first[1]!.startsWith('5')) return false;
+  const status = lines.map((match) => match[2]).findLast((found) => found !== undefined);
   if (status !== undefined) return MAILBOX_STATUS.test(status);
-  return ['550', '551', '553'].includes(match[1]!) && MAILBOX_GONE.test(reply);
+  return ['550', '551', '553'].includes(first[1]!) && saysMailboxGone(reply);
 }

@@ -10,7 +10,7 @@
  * then a copy of the message): read the same way, the status from the reason's "(#5.1.1)" or the
  * remote server's reply. Pure; linear in the size of the message.
  */
-import { MAILBOX_REFUSAL, MAILBOX_STATUS } from './mailbox-refusal.ts';
+import { isMailboxDiagnostic, MAILBOX_STATUS } from './mailbox-refusal.ts';
 
 export interface BounceReport {
   recipients: BouncedRecipient[];
@@ -69,7 +69,7 @@ function dsnRecipients(part: string): BouncedRecipient[] {
 }
 
 function isHard(action: string, status: string, diagnostic: string | null): boolean {
-  return action === 'failed' && (MAILBOX_STATUS.test(status) || (status === '5.0.0' && MAILBOX_REFUSAL.test(diagnostic ?? '')));
+  return action === 'failed' && (MAILBOX_STATUS.test(status) || (status === '5.0.0' && isMailboxDiagnostic(diagnostic ?? '')));
 }
 
 /** The opening every qmail-send bounce has (qmail-send.c), and where its copy of the message begins. */

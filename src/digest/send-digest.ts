@@ -151,6 +151,9 @@ function toMail(message: OutgoingMessage, from: string): SendMailOptions {
   };
 }
 
+/** Commands of the session itself, before any message: a refusal there refuses every message alike. */
+const SESSION_STAGES = new Set(['CONN', 'EHLO', 'HELO', 'LHLO', 'STARTTLS']);
+
 /** 5xx replies refuse this message or recipient for good (RFC 5321 §4.2.1); the rest may pass later. */
 function classify(error: unknown): SendOutcome {
   const { responseCode, code, message, command, response } = error as {
@@ -161,10 +164,15 @@ function classify(error: unknown): SendOutcome {
     response?: string;
   };
   const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+  // nodemailer names the command a reply answered ('CONN' for the greeting).
+  const stage = (command ?? '').toUpperCase();
+  // Refused before any message (a 554 greeting for a blocked address, a refused EHLO or
+  // STARTTLS): the relay refuses every copy alike and says nothing about any of them, as when it
+  // cannot be reached, so they wait for the next attempt rather than failing for good.
+  if (SESSION_STAGES.has(stage)) return { kind: 'transient', error: text, connection: true };
   if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') {
-    // nodemailer names the command a reply answered. MAIL FROM is about our sender, and its
-    // EENVELOPE code is the same as a refused recipient's: only the command tells them apart.
-    const stage = (command ?? '').toUpperCase();
+    // MAIL FROM is about our sender, and its EENVELOPE code is the same as a refused
+    // recipient's: only the command tells them apart.
     if (stage === 'MAIL FROM') return { kind: 'sender-refused', error: text };
     // Only a refused RCPT whose reply proves the mailbox gone counts; a full mailbox, a policy or
     // relay refusal (5.7.x) and a refused message (at DATA: content, spam) never make an address bounce.

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isMailboxRefusal } from '../../src/digest/mailbox-refusal.ts';
+import { isMailboxDiagnostic, isMailboxRefusal } from '../../src/digest/mailbox-refusal.ts';
 import { runDigest, type DigestResult } from '../../src/digest/run-digest.ts';
 import { createLogger } from '../../src/logger.ts';
 import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
@@ -53,9 +53,28 @@ describe('isMailboxRefusal', () => {
     ['554 Relay access denied', false],
     ['554 User unknown', false],
     ['450 4.1.1 User unknown (try later)', false],
+    // The enhanced status on the last line only; Exim's words; a policy refusal in the generic text.
+    ['550-Your message to this address\r\n550-could not be delivered:\r\n550 5.1.1 no such mailbox', true],
+    ['550 Unrouteable address', true],
+    ['550 mailbox unavailable: your IP is listed at zen.spamhaus.org', false],
+    ['550 Mailbox unavailable or access denied', false],
     ['', false],
   ])('%j → %s', (reply, expected) => {
     expect(isMailboxRefusal(reply)).toBe(expected);
+  });
+});
+
+describe('isMailboxDiagnostic (a DSN with Status 5.0.0)', () => {
+  it.each([
+    ['smtp; 550 5.1.1 <a@example.org>: Recipient address rejected: User unknown', true],
+    ['smtp; 554 5.7.1 <a@example.org>: Recipient address rejected: Access denied', false],
+    ['smtp; 553 5.1.8 <digest@example.net>: Sender address rejected: Domain not found', false],
+    ['smtp; 550 Requested action not taken: mailbox unavailable here', true],
+    ['smtp; 550 Unrouteable address', true],
+    ['smtp; 550 Recipient address rejected: greylisted, try again', false],
+    ['smtp; 550 mailbox unavailable: blocked using dnsbl', false],
+  ])('%j → %s', (diagnostic, expected) => {
+    expect(isMailboxDiagnostic(diagnostic)).toBe(expected);
   });
 });
 
@@ -131,6 +150,18 @@ describe.each(backends)('SMTP refusals on $name', (backend) => {
     for (const run of result.runs) expect(run).toMatchObject({ sent: ADDRESSES.length, failed: 0, pending: 0, done: true });
     for (const address of ADDRESSES) expect(smtp.messagesTo(address)).toHaveLength(threshold + 1);
     expect((await cli('subscribers', 'list', '--bouncing', '--csv')).stdout).toBe('address,failures,bouncing,last,error\n');
+  }, 120_000);
+
+  it('a relay refusing the connection itself (a 554 greeting) fails no copy for good: they wait and all go once it takes them', async () => {
+    const { digestApp } = await start();
+    let blocked = true;
+    const smtp = await smtpServerForTest({ refuseGreeting: () => (blocked ? { code: 554, message: '5.7.1 Your IP is blocked' } : null) });
+    const { result } = await runDay(digestApp, 1, smtp.url);
+    expect(result.runs).toEqual([expect.objectContaining({ sent: 0, failed: 0, pending: ADDRESSES.length, done: false })]);
+    expect(await digestApp.app.store.listBounces()).toEqual([]);
+    blocked = false;
+    const { result: after } = await runDay(digestApp, 2, smtp.url);
+    for (const run of after.runs) expect(run).toMatchObject({ sent: ADDRESSES.length, failed: 0, pending: 0, done: true });
   }, 120_000);
 
   it('only a refused RCPT that proves the mailbox gone counts: after bounceThreshold runs only that address bounces', async () => {

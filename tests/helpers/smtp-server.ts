@@ -32,6 +32,8 @@ export interface SmtpServerOptions {
   rejectSender?: (address: string) => Refusal | null;
   /** The reply to RCPT TO for an address, or null to accept it. */
   rejectRecipient?: (address: string) => Refusal | null;
+  /** The greeting for a new connection: a refusal (554 for a blocked client) closes it; null greets. */
+  refuseGreeting?: () => Refusal | null;
   /** Answer this many connections with 421 and close them. */
   refuseConnections?: number;
   /** Answer the DATA of this many messages with 451. */
@@ -82,6 +84,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     disableReverseLookup: true,
     logger: false,
     onConnect(_session, callback) {
+      const greeting = state.options.refuseGreeting?.() ?? null;
+      if (greeting) return callback(smtpError(greeting));
       const refuse = state.options.refuseConnections ?? 0;
       if (refuse <= 0) return callback();
       state.options.refuseConnections = refuse - 1;
