@@ -74,6 +74,12 @@ const TRAILING = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
  * run of "/" and "\" after the ":", none included, so `http:alice:pw@host` sends alice's password.
  */
 const SPECIAL_SCHEMES = new Set(['http', 'https', 'ws', 'wss', 'ftp']);
+/**
+ * Schemes of the database and mail servers we log in to: a user name without a password is a
+ * role (`postgres://columnwire@db/…`, the password from .pgpass), not a token; and a password
+ * may hold a raw "#", "/" or "?", so the userinfo runs to the last "@" when the URL is no web URL.
+ */
+const LOGIN_SCHEMES = new Set(['postgres', 'postgresql', 'smtp', 'smtps']);
 
 interface UrlParts {
   /** `https://` */
@@ -90,7 +96,7 @@ interface UrlParts {
 export function redactUrl(url: string): string {
   const parts = partsOf(url);
   if (!parts) return redactSecrets(url);
-  const masked = joinUrl(parts, maskUserinfo(parts.userinfo), 'mask');
+  const masked = joinUrl(parts, maskUserinfo(parts), 'mask');
   // Nothing to mask: as written (`http:h/x` stays so in prose, though WHATWG reads http://h/x).
   const unchanged = masked === joinUrl(parts, parts.userinfo === null ? '' : `${parts.userinfo}@`, 'keep');
   return maskKnown(unchanged ? url : masked, secretsOf(url));
@@ -211,7 +217,10 @@ function splitUrl(raw: string, userinfoEnds: 'authority' | 'last-at' = 'authorit
   const scheme = url.slice(skip - 2, skip) === '//' && skip === name.length + 3 ? url.slice(0, skip) : `${name}://`;
   const after = url.slice(skip);
   const lastAt = after.lastIndexOf('@');
-  if (userinfoEnds === 'last-at' && lastAt !== -1) {
+  // A login scheme's userinfo runs to the last "@" whatever it holds; another's only when no "/"
+  // comes first: `feed://host/@jane.rss` and a web URL with a bad port have a path with an "@"
+  // in it, whose host the reader must see to fix it.
+  if (userinfoEnds === 'last-at' && lastAt !== -1 && (LOGIN_SCHEMES.has(name.toLowerCase()) || !after.slice(0, lastAt).includes('/'))) {
     const rest = splitUrl(`${name}://${after.slice(lastAt + 1)}`)!;
     return { ...rest, scheme, userinfo: after.slice(0, lastAt) };
   }
@@ -238,15 +247,21 @@ function whatwgParts(url: string): UrlParts | null {
   };
 }
 
+/** A login scheme's user name alone (no ":"): a role, not a secret. `scheme` as UrlParts writes it (`postgres://`). */
+function isRoleOnly(scheme: string, userinfo: string): boolean {
+  // `u%3Apw` is a user name to URL, yet holds a password after its encoded ":".
+  return !decodeLoosely(userinfo).includes(':') && LOGIN_SCHEMES.has(scheme.replace(/:\/*$/, '').toLowerCase());
+}
+
 /** A user name or a password, either of which may be the secret (`https://TOKEN@host/`). */
 function hasCredential(userinfo: string | null): boolean {
   return userinfo !== null && userinfo !== '' && userinfo !== ':';
 }
 
-/** `alice:***@`; a user name without a password is masked whole: it is often the token itself. */
-function maskUserinfo(userinfo: string | null): string {
+/** `alice:***@`; a user name without a password is masked whole (it is often the token itself), but a login scheme's role. */
+function maskUserinfo({ scheme, userinfo }: UrlParts): string {
   if (userinfo === null) return '';
-  if (!hasCredential(userinfo)) return `${userinfo}@`;
+  if (!hasCredential(userinfo) || isRoleOnly(scheme, userinfo)) return `${userinfo}@`;
   const colon = userinfo.indexOf(':');
   if (colon === -1 || colon === userinfo.length - 1) return `${REDACTED}@`;
   return `${userinfo.slice(0, colon)}:${REDACTED}@`;
@@ -304,7 +319,7 @@ function isSecretName(raw: string): boolean {
 
 function secretsOfParts(parts: UrlParts): string[] {
   const found: string[] = [];
-  if (parts.userinfo !== null && hasCredential(parts.userinfo)) {
+  if (parts.userinfo !== null && hasCredential(parts.userinfo) && !isRoleOnly(parts.scheme, parts.userinfo)) {
     const colon = parts.userinfo.indexOf(':');
     const user = colon === -1 ? parts.userinfo : parts.userinfo.slice(0, colon);
     const password = colon === -1 ? '' : parts.userinfo.slice(colon + 1);

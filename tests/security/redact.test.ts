@@ -219,6 +219,23 @@ describe('passwords of any printable characters, written into a URL unencoded', 
     expect(redactUrl('https://mastodon.social/@Gargron.rss')).toBe('https://mastodon.social/@Gargron.rss');
   });
 
+  it.each([
+    // Not URLs WHATWG URL reads, with an "@" in their path: the host stays, to be fixed.
+    ['a feed: URL', 'feed://mastodon.example/@jane.rss'],
+    ['a port out of range', 'https://mastodon.example:99999/@jane.rss'],
+    // A role without a password (the password comes from .pgpass or PGPASSWORD).
+    ['a database role alone', 'postgres://columnwire@127.0.0.1:5432/columnwire'],
+    ['an SMTP user alone', 'smtp://mailer@smtp.example.com:587'],
+  ])('masks nothing in %s', (_, url) => {
+    expect(redactUrl(url)).toBe(url);
+    expect(redactSecrets(`role "columnwire" does not exist (${url})`, [url])).toBe(`role "columnwire" does not exist (${url})`);
+  });
+
+  it("still masks a token written as a web URL's user name, and a password hidden in an encoded user name", () => {
+    expect(redactUrl('https://ghp_abcdef123456@example.com/feed')).toBe('https://***@example.com/feed');
+    expect(redactUrl('postgres://cw%3As3cretpw@db.example.com/x')).not.toContain('s3cretpw');
+  });
+
   // Database and SMTP URLs. An http(s) URL WHATWG URL reads is shown as fetch reads it: there a
   // raw "#" ends the host, and "https://u:p#w@h/" is a request to host "u" with no password.
   it('never shows a password, or 6 characters of one in a row, in a redacted URL or a message that quotes it', () => {
