@@ -92,7 +92,9 @@ async function describeMail(smtpUrl: string | undefined, outboxFolder: string): 
   if (!smtpUrl) return { transport: 'outbox', folder: outboxFolder };
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') {
-    return { transport: 'invalid', problem: 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465' };
+    // A raw "%" in the password is said as such (the value is never echoed); anything else, the shape.
+    const problem = url.includes('"%"') ? url : 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465';
+    return { transport: 'invalid', problem };
   }
   // Built from the parsed parts, so no quirk of the raw text can carry the password through.
   const user = url.username ? `${url.username}${url.password ? `:${REDACTED}` : ''}@` : '';

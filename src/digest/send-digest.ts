@@ -63,6 +63,12 @@ export function parseSmtpUrl(smtpUrl: string): URL | string {
     return 'SMTP_URL is not a URL; use smtp://user:pass@host:587 or smtps://user:pass@host:465';
   }
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return `SMTP_URL must start with smtp:// or smtps://, got ${url.protocol}//`;
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return 'SMTP_URL: its user name or password holds a "%" that starts no %XX escape; percent-encode it (a "%" is %25, and so are ":", "@", "/", "#", "?" as %3A, %40, %2F, %23, %3F)';
+  }
   return url;
 }
 

@@ -167,6 +167,11 @@ describe('columnwire check', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('mail: error: SMTP_URL must look like smtp://user:pass@host:587');
     expect(result.stdout).not.toContain('smtp-secret');
+    // A raw "%" in the password: said so (it was "URI malformed"), the password still unshown.
+    const percent = await ws.check([], { SMTP_URL: 'smtp://mailer:smtp%secret@mail.example' });
+    expect(percent.code).toBe(1);
+    expect(percent.stdout).toContain('mail: error: SMTP_URL: its user name or password holds a "%" that starts no %XX escape');
+    expect(percent.stdout).not.toContain('secret');
   });
 
   it('warns about a hand-edited duplicate feed (http vs https, www., utm_), naming both lines, as feeds add refuses it', async () => {
