@@ -88,13 +88,29 @@ export async function copyToPostgres(
     const installation = installationId(sqlite);
     const pg = await openPostgres(postgresUrl, { maxConnections: 1 });
     try {
-      // One read transaction: every table comes from the same moment, whatever writes meanwhile.
-      sqlite.exec('BEGIN');
-      try {
-        return await pg.transaction((tx) => copyInto(tx, sqlite, installation, options));
-      } finally {
-        sqlite.exec('ROLLBACK');
-      }
+      // SQLite's count of commits by other connections (a `serve`, a cron `poll` or `digest`,
+      // a `subscribers` command: only `run` holds the lock migrate takes).
+      const commits = () => sqlite.pragma('data_version', { simple: true }) as number;
+      return await pg.transaction(async (tx) => {
+        const before = commits();
+        // One read transaction: every table comes from the same moment, whatever writes meanwhile.
+        sqlite.exec('BEGIN');
+        let report: CopyReport;
+        try {
+          report = await copyInto(tx, sqlite, installation, options);
+        } finally {
+          sqlite.exec('ROLLBACK');
+        }
+        // Written meanwhile, SQLite holds what the copy lacks (an unsubscribe, a sign-up): the
+        // copy is not committed, rather than reported done and silently behind.
+        if (commits() !== before) {
+          throw new CopyRefusedError(
+            `migrate: ${sqlitePath} was written to while it was copied (another columnwire process uses it: serve, poll, digest ` +
+              'or subscribers): nothing was written to PostgreSQL. Stop every columnwire process using the data folder, then migrate again',
+          );
+        }
+        return report;
+      });
     } finally {
       await pg.close();
     }
