@@ -157,6 +157,12 @@ describe('columnwire migrate --to', () => {
       env: { COLUMNWIRE_DATABASE_URL: url },
     });
     expect(stats.code).toBe(0);
+    // `digest --status` syncs the config's feeds there (never fetched): still an empty database.
+    const status = await runCli(['--config', installation.configPath, '--data', installation.dataDir, 'digest', '--status'], {
+      env: { COLUMNWIRE_DATABASE_URL: url },
+    });
+    expect(status.code).toBe(0);
+    expect(await pgValue<number>(url, `SELECT count(*)::int FROM feeds`)).toBeGreaterThan(0);
     const secretThere = () => pgValue<string>(url, `SELECT value FROM shared_settings WHERE key = 'unsubscribe-secret'`);
     expect(await secretThere()).not.toBe(installation.app.secret);
     const result = await installation.migrate(url);
