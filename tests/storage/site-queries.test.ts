@@ -215,6 +215,8 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
         summary: '<p>Caf&eacute; culture, don&#8217;t &amp; won&#x2019;t, &lt;tags&gt; na&iuml;ve</p>',
         published: hoursAgo(5),
       }),
+      // A bare ampersand before letters and ";": no entity a reader decodes (`&T;`).
+      item({ id: 'att', title: 'Phone bills', summary: '<p>Why AT&T; raises its prices</p>', published: hoursAgo(6) }),
     ]);
     const titles = async (query: string) => (await search(query)).map((hit) => hit.story.title);
     const nfd = 'Ame\u0301lie and the cre\u0300me bru\u0302le\u0301e';
@@ -232,6 +234,7 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
         query === 'tags' ? ['Why <script> tags still matter in html-typed feeds', 'Entities'] : ['Entities'],
       );
     expect(await titles('eacute')).toEqual([]);
+    expect(await titles('"AT&T raises"')).toEqual(['Phone bills']);
   });
 
   it('reads a hostile excerpt in linear time: thousands of unclosed scripts, entities and tags', async () => {

@@ -18,6 +18,12 @@ const DROPPED_ELEMENTS = ['script', 'style', 'noscript', 'template', 'iframe'];
 
 /** The named entities of the Latin-1 letters (é is `&eacute;`), which feeds write most: each decoded. */
 const LETTER_ENTITIES = latin1Letters();
+/** Named entities of spaces and punctuation feeds write: a separator, as what they stand for is. */
+const SEPARATOR_ENTITIES = [
+  'nbsp', 'ensp', 'emsp', 'thinsp', 'shy', 'zwj', 'zwnj', 'amp', 'lt', 'gt', 'quot', 'apos', 'mdash', 'ndash', 'hellip',
+  'lsquo', 'rsquo', 'sbquo', 'ldquo', 'rdquo', 'bdquo', 'laquo', 'raquo', 'lsaquo', 'rsaquo', 'bull', 'middot', 'times',
+  'divide', 'copy', 'reg', 'trade', 'deg', 'sect', 'para', 'dagger', 'Dagger', 'iexcl', 'iquest', 'prime', 'Prime',
+]; // prettier-ignore
 
 function latin1Letters(): Array<readonly [string, string]> {
   const upper = [
@@ -56,8 +62,8 @@ export const SEARCH_TEXT_FUNCTIONS = `
     $fn$;
 
     -- Entities as text, each distinct one replaced once (${DISTINCT_ENTITIES} at most): the Latin-1 letters by
-    -- name, letters and digits by number; the rest (the XML five, typographic punctuation,
-    -- unknown names) read as a space, a separator either way.
+    -- name, letters and digits by number; spaces and punctuation (the XML five, typographic ones)
+    -- read as a space, a separator either way; another name read as a word.
     CREATE FUNCTION columnwire_decode_entities(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
     DECLARE
       m text[];
@@ -68,16 +74,19 @@ export const SEARCH_TEXT_FUNCTIONS = `
       -- Each turn replaces every occurrence of the first entity left (a plain expression each,
       -- no query: this runs for every excerpt holding an ampersand).
       FOR turn IN 1..${DISTINCT_ENTITIES} LOOP
-        m := regexp_match(t, '&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});');
+        m := regexp_match(t, '&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});');
         EXIT WHEN m IS NULL;
         entity := m[1];
         IF left(entity, 1) = '#' THEN
           cp := CASE WHEN entity ~ '^#[xX]' THEN ('x' || lpad(substr(entity, 3), 8, '0'))::bit(32)::integer ELSE substr(entity, 2)::integer END;
           t := replace(t, '&' || entity || ';', CASE WHEN ${NUMERIC_KEPT} THEN chr(cp) ELSE ' ' END);
+        ELSIF entity = ANY(ARRAY[${SEPARATOR_ENTITIES.map(literal).join(', ')}]) THEN
+          t := replace(t, '&' || entity || ';', ' ');
         ELSE
           t := replace(t, '&' || entity || ';', CASE entity
             ${LETTER_ENTITIES.map(([name, text]) => `WHEN '${name}' THEN ${literal(text)}`).join('\n            ')}
-            ELSE ' ' END);
+            -- Another name (\`AT&T;\`, or an HTML name not listed here): a word, as SQLite reads one no reader decodes.
+            ELSE ' ' || entity || ' ' END);
         END IF;
       END LOOP;
       RETURN t;
