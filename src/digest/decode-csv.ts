@@ -13,10 +13,18 @@ const WHAT_TO_DO =
  * UTF-8, and the first line that is not is named (never read as U+FFFD into names for good).
  */
 export function decodeSubscriberCsv(bytes: Uint8Array, encoding?: string): DecodedCsv {
-  const [b0, b1] = bytes;
+  // A byte-order mark says what the file is, whatever --encoding says.
+  const marked = byteOrderMark(bytes);
+  const named = encoding === undefined ? null : labelOf(encoding);
+  // (An unknown label is said as such below.)
+  if (marked !== null && named !== null && new TextDecoder(marked).encoding !== named)
+    return {
+      kind: 'failed',
+      line: 1,
+      reason: `starts with a ${marked.toUpperCase()} byte-order mark, so it is ${marked.toUpperCase()}: leave out --encoding ${encoding}`,
+    };
   if (encoding === undefined) {
-    if (b0 === 0xff && b1 === 0xfe) return { kind: 'ok', text: new TextDecoder('utf-16le').decode(bytes) };
-    if (b0 === 0xfe && b1 === 0xff) return { kind: 'ok', text: new TextDecoder('utf-16be').decode(bytes) };
+    if (marked === 'utf-16le' || marked === 'utf-16be') return decodeStrictly(bytes, marked);
     if (looksLikeUtf16(bytes))
       return { kind: 'failed', line: 1, reason: 'looks like UTF-16 without a byte-order mark; pass --encoding utf-16le (or utf-16be)' };
   }
@@ -61,4 +69,29 @@ function looksLikeUtf16(bytes: Uint8Array): boolean {
   if (head.length < 8) return false;
   const zeroAt = (parity: number) => head.every((byte, index) => (index % 2 === parity) === (byte === 0));
   return zeroAt(0) || zeroAt(1);
+}
+
+/** The WHATWG name of an encoding label, or null for no encoding. */
+function labelOf(label: string): string | null {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return null;
+  }
+}
+
+/** UTF-16 by its byte-order mark, refused (never U+FFFD into names) when it holds a lone surrogate. */
+function decodeStrictly(bytes: Uint8Array, encoding: 'utf-16le' | 'utf-16be'): DecodedCsv {
+  try {
+    return { kind: 'ok', text: new TextDecoder(encoding, { fatal: true }).decode(bytes) };
+  } catch {
+    return { kind: 'failed', line: null, reason: `not ${encoding.toUpperCase()} text (a lone surrogate): save it again as "CSV UTF-8"` };
+  }
+}
+
+/** The encoding a byte-order mark at the start of `bytes` names, or null. */
+function byteOrderMark(bytes: Uint8Array): 'utf-8' | 'utf-16le' | 'utf-16be' | null {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 'utf-8' : null;
 }

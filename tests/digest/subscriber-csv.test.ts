@@ -169,6 +169,26 @@ describe('decodeSubscriberCsv', () => {
     expect(decodeSubscriberCsv(bytes, 'latin1')).toMatchObject({ kind: 'ok' });
   });
 
+  it('refuses UTF-16 holding a lone surrogate, and an --encoding its byte-order mark contradicts', () => {
+    const lone = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('email,name\r\na@example.org,A', 'utf16le'),
+      Buffer.from([0x00, 0xd8]),
+    ]);
+    expect(decodeSubscriberCsv(lone)).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(/^not UTF-16LE text \(a lone surrogate\)/),
+    });
+    const bom8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    expect(decodeSubscriberCsv(bom8, 'windows-1252')).toMatchObject({
+      kind: 'failed',
+      line: 1,
+      reason: 'starts with a UTF-8 byte-order mark, so it is UTF-8: leave out --encoding windows-1252',
+    });
+    expect(decodeSubscriberCsv(bom8, 'utf8')).toMatchObject({ kind: 'ok' });
+    expect(decodeSubscriberCsv(utf16le, 'utf-16le')).toMatchObject({ kind: 'ok' });
+  });
+
   it('takes a NUL near the start for a NUL (left to the address check), not for UTF-16', () => {
     const decoded = decodeSubscriberCsv(Buffer.from('x\0y@example.com,Nul\nz@example.com,ok\n'));
     expect(decoded.kind).toBe('ok');
