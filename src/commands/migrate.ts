@@ -69,9 +69,12 @@ function lockService(dataDir: string): DataLock {
     return lockDataFolder(dataDir, 'run', 'migrate');
   } catch (error) {
     if (!(error instanceof DataFolderLockedError)) throw error;
+    const what =
+      error.holder === 'migrate'
+        ? 'wait for it to finish (a second copy would add nothing)'
+        : 'stop the service first, then migrate (what it wrote after the copy would be left behind in SQLite)';
     throw new DataFolderLockedError(
-      `migrate: columnwire ${error.holder} (pid ${error.holderPid}) is using ${dataDir}; stop the service first, then migrate ` +
-        '(what it wrote after the copy would be left behind in SQLite)',
+      `migrate: columnwire ${error.holder} (pid ${error.holderPid}) is using ${dataDir}; ${what}`,
       error.holderPid,
       error.holder,
     );

@@ -305,6 +305,17 @@ describe('columnwire migrate --to', () => {
     } finally {
       lock.release();
     }
+    // Another migrate of the same folder: told to wait for it, not to stop a service.
+    const other = lockDataFolder(installation.dataDir, 'run', 'migrate');
+    try {
+      const result = await installation.migrate(url);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `migrate: columnwire migrate (pid ${process.pid}) is using ${installation.dataDir}; wait for it to finish`,
+      );
+    } finally {
+      other.release();
+    }
     expect(
       await pgValue(
         url,
