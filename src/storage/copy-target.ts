@@ -52,8 +52,11 @@ export interface CopyRecord {
 /** The target as found: migrate's record, each table's rows and fingerprint. */
 export interface TargetState {
   record: CopyRecord | null;
-  /** Feeds ever fetched there: a command run against the new database (`stats`, `digest --status`) syncs the config's feeds, never fetched. */
-  fetchedFeeds: number;
+  /**
+   * Feeds there that are no stray command's: fetched, or not this installation's. A command run
+   * against the new database (`digest --status`) syncs this installation's feeds, never fetched.
+   */
+  foreignFeeds: number;
   rows: Record<string, number>;
   fingerprints: Record<string, string>;
 }
@@ -125,9 +128,9 @@ export function judgeTarget(state: TargetState, installation: string): TargetVer
         '(losing what was written to PostgreSQL since), migrate into a new, empty database',
     };
   }
-  // Feeds a command synced from the config but never fetched are no one's data.
+  // This installation's feeds a command synced from the config but never fetched are no one's data.
   const held = COPIED_TABLES.filter(
-    (table) => table.name !== 'meta' && (state.rows[table.name] ?? 0) > 0 && (table.name !== 'feeds' || state.fetchedFeeds > 0),
+    (table) => table.name !== 'meta' && (state.rows[table.name] ?? 0) > 0 && (table.name !== 'feeds' || state.foreignFeeds > 0),
   );
   if (held.length === 0) return { kind: 'empty' };
   const holding = held.map(({ name }) => `${name} ${state.rows[name]} row${state.rows[name] === 1 ? '' : 's'}`).join(', ');

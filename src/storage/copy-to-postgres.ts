@@ -135,8 +135,12 @@ async function copyInto(
   // Writers wait for the copy to commit (readers go on), so what is judged below is what is replaced.
   await tx.run(`LOCK TABLE ${COPIED_TABLES.map((table) => table.name).join(', ')}, shared_settings IN EXCLUSIVE MODE`);
   const columns = new Map(COPIED_TABLES.map((table) => [table.name, columnsOf(sqlite, table.name)]));
-  const [fetched] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM feeds WHERE last_fetch_at IS NOT NULL`);
-  const state: TargetState = { record: await readRecord(tx), fetchedFeeds: fetched!.n, rows: {}, fingerprints: {} };
+  const ours = sqlite.prepare(`SELECT id FROM feeds`).pluck().all() as string[];
+  const [foreign] = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM feeds WHERE last_fetch_at IS NOT NULL OR NOT (id = ANY($1::text[]))`,
+    [ours],
+  );
+  const state: TargetState = { record: await readRecord(tx), foreignFeeds: foreign!.n, rows: {}, fingerprints: {} };
   for (const table of COPIED_TABLES) {
     await hashRows(tx, table, columns.get(table.name)!, `migrate_before_${table.name}`);
     const { rows, fingerprint } = await fingerprintOf(tx, `migrate_before_${table.name}`);
