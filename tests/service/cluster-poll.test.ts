@@ -91,7 +91,12 @@ describe('columnwire run --roles on PostgreSQL, several processes', () => {
       (count) => count >= 6,
       'fetches in flight',
     );
-    workers[0]!.child.kill('SIGKILL');
+    const killed = workers[0]!.child;
+    const exited = new Promise((resolve) => killed.once('exit', resolve));
+    killed.kill('SIGKILL');
+    // Once it is gone: the signal takes a moment to land, and a fetch the worker began meanwhile
+    // was still its own (CI saw one begin 2 ms after kill() returned).
+    await exited;
     const killedAt = Date.now();
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
