@@ -25,6 +25,18 @@ const httpUrl = z.string({ error: 'must be a URL string' }).refine(
   },
 );
 
+/**
+ * The site's public address: links are made by appending paths to it, and the server answers
+ * under its path too, so a query or a fragment would end up in the middle of every link.
+ */
+const siteUrl = httpUrl.refine(
+  (value) => {
+    // An invalid URL is the check above's to report.
+    return !value.includes('?') && !value.includes('#');
+  },
+  { error: "must be the site's address without a query (?…) or fragment (#…), e.g. https://example.com/columns/" },
+);
+
 /** A PostgreSQL connection URL (postgres:// or postgresql://), as node-postgres and libpq read it. */
 export function isPostgresUrl(value: string): boolean {
   try {
@@ -242,7 +254,7 @@ const digestSchema = z
 export const configSchema = z.strictObject(
   {
     title: text.default('Columnists Digest'),
-    baseUrl: httpUrl.default('http://localhost:8080'),
+    baseUrl: siteUrl.default('http://localhost:8080'),
     retentionDays: int(0, 36500).default(90),
     /** PostgreSQL instead of the embedded SQLite file (env COLUMNWIRE_DATABASE_URL overrides it). */
     database: postgresUrl.optional(),

@@ -14,7 +14,7 @@ import { renderReaderPage } from '../site/render-reader-pages.ts';
 import { SiteRequestError, type SiteResponse } from '../site/site-pages.ts';
 import { servedLimit, type FeedScope, type PublishedFeeds } from './published-feeds.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
-import { readRequestTarget } from './request-target.ts';
+import { readRequestTarget, routeUnderBase } from './request-target.ts';
 import { sendDocument } from './send-document.ts';
 import { clientAddress } from './client-address.ts';
 import { handleReaderRoute, type ReaderRoutesDeps } from './reader-routes.ts';
@@ -74,6 +74,24 @@ const SIGNUP_LIMIT = { burst: 5, perMinute: 1 };
 
 const FORMATS: Record<string, FeedFormat> = { 'feed.xml': 'rss', 'feed.atom': 'atom', 'feed.json': 'json' };
 const FEED_ROUTE = /^\/(?:(tags|feeds|columnists|outlets)\/([^/]+)\/)?(feed\.(?:xml|atom|json))$/;
+
+const PREVIEW_ROUTE = /^\/digests\/([^/]+)\/preview$/;
+const FIXED_ROUTES = new Set([
+  '/unsubscribe',
+  '/subscribe',
+  '/subscribe/confirm',
+  '/preferences',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/opml',
+  '/feeds.opml',
+]);
+
+/** True when `path` names one of the server's routes (whatever it then answers: a missing feed is still a route). */
+function isRoute(path: string, deps: HttpServerDeps): boolean {
+  return FIXED_ROUTES.has(path) || PREVIEW_ROUTE.test(path) || FEED_ROUTE.test(path) || deps.published.site.handles(path);
+}
 
 /** Starts listening on host:port (port 0 picks a free one). */
 export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<RunningServer> {
@@ -151,7 +169,8 @@ async function handle(
   // Paths are matched exactly, as sent, against fixed routes only: no part of a URL ever names a file.
   const target = readRequestTarget(req.url ?? '/');
   if (!target) return sendText(res, 400, 'The request target must be a path such as /feed.xml.\n');
-  const { path, url } = target;
+  const { url } = target;
+  const path = routeUnderBase(target.path, deps.published.basePath, (candidate) => isRoute(candidate, deps));
   // Whom the rate limits count (asked only by a request they limit): the connection, or the
   // client a trusted proxy forwards for.
   const client = () => clientAddress(req.socket.remoteAddress, req.headers, deps.trustedProxies);
@@ -189,7 +208,7 @@ async function handle(
     res.setHeader('allow', 'GET, HEAD');
     return sendText(res, 405, 'Only GET and HEAD are served here.\n');
   }
-  const preview = /^\/digests\/([^/]+)\/preview$/.exec(path);
+  const preview = PREVIEW_ROUTE.exec(path);
   if (preview && deps.previewDigest) {
     if (refuseNonAdmin(req, res, '/digests/{id}/preview', deps.adminNetworks)) return;
     const id = safeDecode(preview[1]!);

@@ -204,6 +204,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
 
   return {
     tags,
+    /** The path of `baseUrl` without its trailing slash ("/news"; "" for a site at the root): the server answers under it too. */
+    basePath: new URL(base).pathname.replace(/\/+$/, ''),
     /** True when the scope names a configured tag or feed. */
     exists(scope: FeedScope): boolean {
       if (scope.kind === 'tag') return tags.includes(scope.tag);

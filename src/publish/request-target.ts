@@ -30,3 +30,16 @@ export function readRequestTarget(target: string): RequestTarget | null {
     return null;
   }
 }
+
+/**
+ * The route a path names when the site lives under `basePath` (the path of `baseUrl`, such as
+ * "/news"; "" at the root). A proxy may pass requests on with the prefix ("/news/feed.xml")
+ * or strip it ("/feed.xml"), so both are served. Where the two readings differ (a prefix that
+ * is itself a route, such as "/feeds": is "/feeds/x/feed.xml" feed x, or "/x/feed.xml" under
+ * the prefix?), the reading that names a route wins, the prefix stripped first.
+ */
+export function routeUnderBase(path: string, basePath: string, isRoute: (path: string) => boolean): string {
+  if (basePath === '' || !(path === basePath || path.startsWith(`${basePath}/`))) return path;
+  const stripped = path.slice(basePath.length) || '/';
+  return isRoute(stripped) || !isRoute(path) ? stripped : path;
+}

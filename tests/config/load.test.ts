@@ -72,6 +72,12 @@ feeds:
       'feeds:\n  - url: ftp://example.com/x\n',
       'feeds.yaml:2: feeds[0].url must be an http(s) URL, got "ftp://example.com/x"',
     ],
+    [
+      'a baseUrl with a query',
+      'baseUrl: https://example.com/columns/?utm_source=x\n',
+      "feeds.yaml:1: baseUrl must be the site's address without a query (?…) or fragment (#…), e.g. https://example.com/columns/",
+    ],
+    ['a baseUrl with a fragment', 'baseUrl: "https://example.com/#top"\n', "feeds.yaml:1: baseUrl must be the site's address without"],
     ['a feed without url', 'feeds:\n  - url: https://a.example.com/f\n  - id: jane\n', 'feeds.yaml:3: feeds[1].url is required'],
     ['an unknown key, on its own line', 'poll:\n  concurrency: 2\n  intervall: 5\n', 'feeds.yaml:3: poll has an unknown key "intervall"'],
     ['a string where a number belongs', 'retentionDays: ninety\n', 'feeds.yaml:1: retentionDays must be a number'],

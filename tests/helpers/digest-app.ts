@@ -43,9 +43,10 @@ export function digestConfigYaml(
   port = 0,
   database: string | null = null,
   trustedProxies: readonly string[] = [],
+  basePath = '',
 ): string {
   return `title: Test Columns
-${database === null ? '' : `database: ${JSON.stringify(database)}\n`}baseUrl: ${port === 0 ? 'https://columns.example.net' : `http://127.0.0.1:${port}`}
+${database === null ? '' : `database: ${JSON.stringify(database)}\n`}baseUrl: ${port === 0 ? 'https://columns.example.net' : `http://127.0.0.1:${port}`}${basePath}
 server:
   port: ${port}
 ${trustedProxies.length === 0 ? '' : `  trustedProxies: [${trustedProxies.join(', ')}]\n`}mail:
@@ -84,6 +85,8 @@ export interface DigestAppOptions {
   database?: string;
   /** server.trustedProxies; default none. */
   trustedProxies?: readonly string[];
+  /** A path after baseUrl's host ("/news"), for a site served under a prefix; default none. */
+  basePath?: string;
 }
 
 /** Builds the app over a fresh data folder. */
@@ -91,7 +94,7 @@ export async function startDigestApp(options: DigestAppOptions): Promise<DigestA
   const folder = mkdtempSync(join(options.root, 'digest-'));
   const configPath = join(folder, 'feeds.yaml');
   const dataDir = join(folder, 'data');
-  const yaml = digestConfigYaml(options.digests, options.port, options.database ?? null, options.trustedProxies);
+  const yaml = digestConfigYaml(options.digests, options.port, options.database ?? null, options.trustedProxies, options.basePath);
   writeFileSync(configPath, yaml);
   const start = options.now === undefined ? DIGEST_NOW : options.now;
   const clock = { now: start ?? new Date() };

@@ -17,6 +17,7 @@ async function serverWithSlowRoute() {
   const deps = {
     logger: createLogger({ level: 'silent' }),
     adminNetworks: [],
+    published: { basePath: '', site: { handles: () => false } },
     readiness: () => {
       entered();
       return new Promise<Readiness>((resolve) => (release = resolve));

@@ -42,7 +42,7 @@ interface Served {
 }
 
 /** `database`: a PostgreSQL URL to keep the data in; default SQLite. */
-async function serve(database?: string, trustedProxies?: readonly string[]): Promise<Served> {
+async function serve(database?: string, trustedProxies?: readonly string[], basePath?: string): Promise<Served> {
   const smtp = await smtpServerForTest();
   // The signup mailer reads SMTP_URL when it is first made; put back after the test.
   const saved = process.env.SMTP_URL;
@@ -56,6 +56,7 @@ async function serve(database?: string, trustedProxies?: readonly string[]): Pro
     digests: DIGESTS,
     ...(database === undefined ? {} : { database }),
     ...(trustedProxies === undefined ? {} : { trustedProxies }),
+    ...(basePath === undefined ? {} : { basePath }),
   });
   const server = await digestApp.app.startServer();
   const base = server.url;
@@ -199,6 +200,47 @@ describe('subscribing on the site', () => {
     await digestApp.run('daily', smtp.url);
     // The first digest, the confirmation to subscribe again, and this digest.
     expect(smtp.messagesTo('reader@example.org').slice(before)).toHaveLength(3);
+  }, 60_000);
+
+  it('works under a baseUrl with a path, whether a proxy passes the prefix on or strips it', async () => {
+    const { digestApp, smtp, base, post } = await serve(undefined, undefined, '/news/');
+    await digestApp.save('jane', [column('j1', digestApp.clock.now, 2, { title: 'Jane on the budget', author: 'Jane Doe' })]);
+    // The pages, under the prefix and without it (a proxy that strips it), and the prefix alone.
+    for (const path of ['/news/', '/news', '/']) {
+      const home = await validHtml(await fetch(`${base}${path}`));
+      expect(home).toContain('href="https://columns.example.net/news/columnists"');
+      expect(home).toContain('action="/news/search"');
+    }
+    expect(await validHtml(await fetch(`${base}/news/search?q=budget`))).toContain('Jane on the budget');
+    const feed = await fetch(`${base}/news/feed.xml`);
+    expect(feed.status).toBe(200);
+    expect(await feed.text()).toContain('<atom:link href="https://columns.example.net/news/feed.xml" rel="self"');
+    expect((await fetch(`${base}/news/healthz`)).status).toBe(200);
+    // A prefix is whole path segments: /newsroom is not under /news.
+    expect((await fetch(`${base}/newsroom/feed.xml`)).status).toBe(404);
+
+    const form = await validHtml(await fetch(`${base}/news/subscribe`));
+    expect(form).toContain('action="/news/subscribe" method="post"');
+    expect((await post('/news/subscribe', { email: 'reader@example.org', digest: 'daily' })).status).toBe(200);
+    const link = new URL(await confirmationLink(smtp, 'reader@example.org'));
+    expect(link.pathname).toBe('/news/subscribe/confirm');
+    expect(await validHtml(await fetch(`${base}${link.pathname}${link.search}`))).toContain('Send the Daily columns digest');
+    const confirmed = await post('/news/subscribe/confirm', { token: link.searchParams.get('token')! });
+    expect(confirmed.status).toBe(303);
+    const location = confirmed.headers.get('location')!;
+    expect(location.startsWith('/news/preferences?token=')).toBe(true);
+    expect(await validHtml(await fetch(new URL(location, base)))).toContain('Daily columns for reader@example.org');
+    expect(await validHtml(await fetch(`${base}${location.slice('/news'.length)}`))).toContain('Daily columns for reader@example.org');
+
+    // The digest's links carry the prefix, and its unsubscribe link is served under it.
+    await digestApp.run('daily', smtp.url);
+    const text = smtp.messagesTo('reader@example.org').at(-1)!.parsed.text!;
+    const unsubscribe = new URL(/https:\/\/columns\.example\.net\/news\/unsubscribe\?token=\S+/.exec(text)![0]);
+    expect(text).toContain('On the web: https://columns.example.net/news/\n');
+    expect(await validHtml(await fetch(`${base}${unsubscribe.pathname}${unsubscribe.search}`))).toContain('reader@example.org');
+    const done = await post(`/news/unsubscribe`, { token: unsubscribe.searchParams.get('token')!, scope: 'digest' });
+    expect(await validHtml(done)).toContain('<h1>Unsubscribed</h1>');
+    expect((await digestApp.app.store.subscriptionState('reader@example.org', 'daily'))?.state).toBe('unsubscribed');
   }, 60_000);
 
   it('switches to another digest, pauses, and skips a reader whose choices have nothing in a run', async () => {
