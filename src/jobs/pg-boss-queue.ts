@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../logger.ts';
 import { redactSecretParts, redactUrl } from '../redact.ts';
+import { CONNECTION_SETTINGS } from '../storage/postgres/connection-settings.ts';
 import type { DigestRangeJob, JobQueue, QueueLimits, WorkOptions } from './job-queue.ts';
 
 const POLL_QUEUE = 'columnwire-poll';
@@ -38,6 +39,8 @@ export async function createPgBossQueue(
   options: { schema?: string; maxConnections?: number } = {},
 ): Promise<JobQueue> {
   const settings: PgBoss.ConstructorOptions = {
+    // pg-boss hands its options to pg's Pool, keepalive and timeouts included (its types omit them).
+    ...CONNECTION_SETTINGS,
     connectionString: url,
     schema: options.schema ?? DEFAULT_QUEUE_SCHEMA,
     max: options.maxConnections ?? 4,

@@ -441,13 +441,16 @@ const SOCKET_ERRORS = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
-const DEAD_CONNECTION = /^(Connection terminated|Client has encountered a connection error|Connection ended unexpectedly)/;
+// The last: pg-pool waited connectionTimeoutMillis for a connection (every one busy, or the server silent).
+const DEAD_CONNECTION =
+  /^(Connection terminated|Client has encountered a connection error|Connection ended unexpectedly|timeout exceeded when trying to connect)/;
 
 /**
  * True when a store call failed because the database could not be reached or ended the
  * connection: PostgreSQL restarting, failing over or shutting down (SQLSTATE class 08, and 57P01
  * admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now), out of connection slots
- * (53300, as a fleet reconnects at once), node-postgres's errors for a dead connection, socket
+ * (53300, as a fleet reconnects at once), a session ended for idling in a transaction (25P03:
+ * this process stalled mid-save; connection-settings.ts), node-postgres's errors for a dead connection, socket
  * and DNS errors; also when such an error is the `cause` of ours (opening the store wraps it).
  * Nothing is wrong with the work: as with a busy store, it is left for later, and must not be
  * recorded as the feed's (or the message's) failure. A wrong password (28P01) or a missing
@@ -456,7 +459,7 @@ const DEAD_CONNECTION = /^(Connection terminated|Client has encountered a connec
 export function isStoreUnavailable(error: unknown): boolean {
   for (let at = error, depth = 0; at !== null && at !== undefined && depth < 5; depth++) {
     const { code, message, cause } = at as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof code === 'string' && (/^(08|57P0[123]|53300$)/.test(code) || SOCKET_ERRORS.has(code))) return true;
+    if (typeof code === 'string' && (/^(08|57P0[123]|53300$|25P03$)/.test(code) || SOCKET_ERRORS.has(code))) return true;
     if (typeof message === 'string' && DEAD_CONNECTION.test(message)) return true;
     at = cause;
   }

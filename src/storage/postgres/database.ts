@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { redactSecretParts, redactUrl } from '../../redact.ts';
+import { CONNECTION_SETTINGS, IDLE_IN_TRANSACTION_MS } from './connection-settings.ts';
 import { postgresMigrations } from './migrations.ts';
 
 /** Something SQL runs on: the pool (each statement on its own) or a transaction's client. */
@@ -46,8 +47,18 @@ function sqlOver(client: pg.Pool | pg.PoolClient): Sql {
 }
 
 /** Connects to `url` (a pool of at most `maxConnections`) and migrates the schema. */
-export async function openPostgres(url: string, options: { maxConnections?: number } = {}): Promise<PostgresDatabase> {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types, application_name: 'columnwire' });
+export async function openPostgres(
+  url: string,
+  options: { maxConnections?: number; idleInTransactionMs?: number } = {},
+): Promise<PostgresDatabase> {
+  const pool = new pg.Pool({
+    ...CONNECTION_SETTINGS,
+    idle_in_transaction_session_timeout: options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    types,
+    application_name: 'columnwire',
+  });
   // An idle client whose server went away (a restart) errors here; the pool drops it and the
   // next query connects anew. Without a listener the error would crash the process.
   pool.on('error', () => {});
