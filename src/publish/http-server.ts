@@ -37,6 +37,8 @@ export interface HttpServerDeps {
   metrics?: Metrics;
   /** GET /readyz. */
   readiness?: () => Promise<Readiness>;
+  /** How long /healthz and /readyz wait for the store before answering 503 (default PROBE_DEADLINE_MS). */
+  probeDeadlineMs?: number;
   /** server.adminNetworks: the socket addresses allowed /metrics and digest previews. */
   adminNetworks: readonly string[];
   /** server.trustedProxies: proxies whose X-Forwarded-For names the client the rate limits count. */
@@ -218,9 +220,11 @@ async function handle(
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     return void res.end(html);
   }
-  if (path === '/healthz') return health(res, deps.store);
+  const probeMs = deps.probeDeadlineMs ?? PROBE_DEADLINE_MS;
+  if (path === '/healthz') return health(res, deps.store, probeMs);
   if (path === '/readyz' && deps.readiness) {
-    const readiness = await deps.readiness();
+    const readiness = await withinProbeDeadline(deps.readiness(), probeMs);
+    if (readiness === null) return sendJson(res, 503, { status: 'not ready', ready: false, reason: storeSilent(probeMs) });
     return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', ...readiness });
   }
   if (path === '/metrics' && deps.metrics) {
@@ -296,9 +300,31 @@ function parseLimit(value: string | null): number | null {
   return limit >= 1 && limit <= MAX_LIMIT ? limit : null;
 }
 
-async function health(res: ServerResponse, store: Store): Promise<void> {
+/**
+ * How long /healthz and /readyz wait for the store. A database gone silent (a partition: no
+ * refusal, no reset) would otherwise hold the probe until the kernel gives up on the socket,
+ * minutes later; a probe that answers 503 at once tells the orchestrator what is wrong.
+ */
+const PROBE_DEADLINE_MS = 5_000;
+const storeSilent = (ms: number) => `the store did not answer within ${ms / 1000} s (is the database reachable?)`;
+
+/** `work`'s result, or null when it takes longer than `ms` (it goes on; its result is dropped). */
+async function withinProbeDeadline<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+  work.catch(() => {}); // a failure after the deadline has no one to tell
   try {
-    const [lastPollAt, feeds, stories] = await Promise.all([store.lastPollAt(), store.listFeeds(), store.countStories()]);
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function health(res: ServerResponse, store: Store, deadlineMs: number): Promise<void> {
+  try {
+    const answer = await withinProbeDeadline(Promise.all([store.lastPollAt(), store.listFeeds(), store.countStories()]), deadlineMs);
+    if (answer === null) return sendJson(res, 503, { status: 'error', error: storeSilent(deadlineMs) });
+    const [lastPollAt, feeds, stories] = answer;
     sendJson(res, 200, { status: 'ok', lastPollAt: lastPollAt?.toISOString() ?? null, feeds: feeds.length, stories });
   } catch (error) {
     sendJson(res, 503, { status: 'error', error: (error as Error).message });
