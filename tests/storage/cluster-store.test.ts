@@ -415,4 +415,13 @@ describe('the postgres cluster store', () => {
     await store!.takeFeedLease('a', 'w', NOW, 60_000, 4);
     expect(await store!.clusterGauges(NOW)).toEqual({ feedsDue: 2, oldestDueLagMs: 120_000, leased: 1 });
   });
+
+  it("counts a never-fetched feed as waiting since it was first queued (a cold start's backlog)", async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds(['a', 'b', 'c'].map((id) => feed(id)));
+    // Never fetched and never planned: due, but not waiting for anything yet.
+    expect(await store!.clusterGauges(NOW)).toEqual({ feedsDue: 3, oldestDueLagMs: null, leased: 0 });
+    await store!.planPolls(at(-300_000), { limit: 2, requeueAfterMs: 600_000 }, async () => {});
+    expect(await store!.clusterGauges(NOW)).toEqual({ feedsDue: 3, oldestDueLagMs: 300_000, leased: 0 });
+  });
 });

@@ -163,7 +163,9 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
       const [row] = await db.query<{ due: number; oldest: number | null; leased: number }>(
         `
         SELECT count(*) FILTER (WHERE next_fetch_at IS NULL OR next_fetch_at <= $1)::bigint AS due,
-          min(next_fetch_at) FILTER (WHERE next_fetch_at <= $1) AS oldest,
+          -- A feed never fetched has no due time: it has waited since it was first queued (a cold
+          -- start's or an OPML import's backlog); queued_at 0 marks lost work, not a time.
+          min(coalesce(next_fetch_at, queued_at)) FILTER (WHERE next_fetch_at <= $1 OR (next_fetch_at IS NULL AND queued_at > 0)) AS oldest,
           count(*) FILTER (WHERE lease_until >= $1)::bigint AS leased
         FROM feeds WHERE in_config = 1`,
         [now.getTime()],
