@@ -13,6 +13,7 @@ import type { App } from '../app.ts';
 import type { Config } from '../config/load.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { createRun, type DigestDeps } from '../digest/run-digest.ts';
+import { UsageError } from '../errors.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { createScheduler, lastScheduledRun } from '../scheduler.ts';
 import { isOwnerDead } from '../storage/process-owner.ts';
@@ -24,8 +25,13 @@ const PLAN_BATCH = 5_000;
 export const DIGEST_RANGE = 500;
 /** How often the planners run, in seconds (env COLUMNWIRE_CLUSTER_TICK_SECONDS: 1 to 60, a divisor of 60; default 60). */
 export function clusterTickSeconds(env: NodeJS.ProcessEnv): number {
-  const value = Number(env.COLUMNWIRE_CLUSTER_TICK_SECONDS ?? 60);
-  return Number.isInteger(value) && value >= 1 && value <= 60 && 60 % value === 0 ? value : 60;
+  const raw = env.COLUMNWIRE_CLUSTER_TICK_SECONDS;
+  if (raw === undefined || raw.trim() === '') return 60;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 1 && value <= 60 && 60 % value === 0) return value;
+  throw new UsageError(
+    `COLUMNWIRE_CLUSTER_TICK_SECONDS must be a whole number of seconds that divides a minute (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60), got ${JSON.stringify(raw)}`,
+  );
 }
 
 export interface SchedulerRole {

@@ -9,11 +9,21 @@ import { startWorkerRole, type WorkerRole } from '../cluster/worker-role.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { watchConfig } from '../config/watch-config.ts';
 import type { DigestDeps } from '../digest/run-digest.ts';
-import { messageOf } from '../errors.ts';
+import { messageOf, UsageError } from '../errors.ts';
 import { createPgBossQueue } from '../jobs/pg-boss-queue.ts';
 import { scheduleIntervalMinutes } from '../scheduler.ts';
 import { isClusterStore, type ClusterStore, type Store } from '../storage/store.ts';
 import type { Role } from './run-roles.ts';
+
+/** The schema for pg-boss's tables from COLUMNWIRE_QUEUE_SCHEMA (null: pg-boss-queue.ts's default); a name PostgreSQL takes unquoted. */
+export function queueSchema(env: NodeJS.ProcessEnv): string | null {
+  const value = env.COLUMNWIRE_QUEUE_SCHEMA?.trim();
+  if (!value) return null;
+  if (/^[A-Za-z_][A-Za-z0-9_]{0,49}$/.test(value)) return value;
+  throw new UsageError(
+    `COLUMNWIRE_QUEUE_SCHEMA must be a schema name of letters, digits and underscores, not starting with a digit, at most 50 characters; got ${JSON.stringify(value)}`,
+  );
+}
 
 /** Runs `roles` until `stopSignal`; returns the exit code. `databaseUrl` is where the queue lives too. */
 export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl: string, stopSignal: Promise<void>): Promise<number> {
@@ -27,8 +37,11 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
   // About twice the longest a feed may legitimately take (fetch timeout plus parse budget), and some slack.
   const pollExpireSeconds = 2 * (poll.timeoutSeconds + poll.parseTimeoutSeconds) + 10;
   const pollStarveSeconds = scheduleIntervalMinutes(app.config.poll.schedule) * 60;
+  // Read before anything starts: a bad value is the operator's to fix (exit 2), not a crash later.
+  const tickSeconds = clusterTickSeconds(process.env);
+  const schema = queueSchema(process.env);
   const queue = await createPgBossQueue(databaseUrl, { pollExpireSeconds, digestExpireSeconds: 30 * 60, pollStarveSeconds }, app.logger, {
-    ...(process.env.COLUMNWIRE_QUEUE_SCHEMA ? { schema: process.env.COLUMNWIRE_QUEUE_SCHEMA } : {}),
+    ...(schema ? { schema } : {}),
   });
   const made: { deps: Promise<DigestDeps> | null } = { deps: null };
   const deps = () => (made.deps ??= app.digestDeps());
@@ -40,8 +53,7 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
       server = await app.startServer({ feeds: () => clustered.store.clusterGauges(app.poll.now()), queues: () => queue.depths() });
     }
     if (roles.has('worker')) worker = await startWorkerRole(clustered, queue, deps);
-    if (roles.has('scheduler'))
-      scheduler = await startSchedulerRole(clustered, queue, deps, pollExpireSeconds * 1000, clusterTickSeconds(process.env));
+    if (roles.has('scheduler')) scheduler = await startSchedulerRole(clustered, queue, deps, pollExpireSeconds * 1000, tickSeconds);
     app.logger.info(
       { roles: [...roles], url: server?.url ?? null, feeds: app.config.feeds.length, digests: app.config.digests.length },
       'columnwire started',

@@ -56,12 +56,20 @@ export const runCommand: Command = {
     const roles = parseRoles(values.roles);
     const cluster = await clusterTarget(globals);
     if (cluster) {
-      const app = await openApp(globals, 'info');
+      // SIGHUP's default action kills the process: ignored while it opens the database, migrates
+      // and starts pg-boss (runCluster reloads on it from then on).
+      const ignoreHangup = (): void => {};
+      process.on('SIGHUP', ignoreHangup);
       try {
-        const { runCluster } = await import('./run-cluster.ts');
-        return await runCluster(app, roles, cluster, stopSignal);
+        const app = await openApp(globals, 'info');
+        try {
+          const { runCluster } = await import('./run-cluster.ts');
+          return await runCluster(app, roles, cluster, stopSignal);
+        } finally {
+          await app.close();
+        }
       } finally {
-        await app.close();
+        process.off('SIGHUP', ignoreHangup);
       }
     }
     if (values.roles !== undefined && roles.size < ROLES.length) {
