@@ -10,7 +10,7 @@ import type { Logger } from '../logger.ts';
 import type { Delivery, DigestRun, Story } from '../model.ts';
 import { runLimited } from '../run-limited.ts';
 import { buildDirectory } from '../site/directory.ts';
-import type { DeliveryClaim, ReaderChoices, Store, SubscriptionState } from '../storage/store.ts';
+import type { ClaimedRun, DeliveryClaim, NewRun, ReaderChoices, Store, SubscriptionState } from '../storage/store.ts';
 import { createUnsubscribeToken } from '../unsubscribe-token.ts';
 import { buildDigestView } from './build-digest-view.ts';
 import { digestMessageId, planDigest } from './plan-digest.ts';
@@ -57,14 +57,21 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
   for (const run of await deps.store.unfinishedDigestRuns(digest.id)) runs.push(await sendRun(digest, run, deps));
   if (deps.signal?.aborted) return { kind: 'sent', runs };
   const created = await createRun(digest, deps);
-  if (created.kind === 'empty') return { kind: 'empty', runs };
+  if (created.kind === 'empty' || created.kind === 'settled') return { kind: 'empty', runs };
   if (!runs.some((report) => report.runId === created.run.id))
     runs.push(await sendRun(digest, created.run, deps, created.rendered ?? undefined));
   return { kind: 'sent', runs };
 }
 
-/** A new run: `created` here, `taken` when another process created it from the same cursor first, `empty` when there is nothing to send. */
-export type CreatedRun = { kind: 'created' | 'taken'; run: DigestRun; rendered: RenderedDigest | null } | { kind: 'empty' };
+/**
+ * A new run: `created` here, `taken` when another process created it from the same cursor first,
+ * `empty` when there is nothing to send, `settled` when its scheduled slot was settled meanwhile.
+ */
+export type CreatedRun =
+  { kind: 'created' | 'taken'; run: DigestRun; rendered: RenderedDigest | null } | { kind: 'empty' } | { kind: 'settled' };
+
+/** How a planned run is recorded: the store's claimDigestRun, or the cluster scheduler's claim of a scheduled slot. */
+export type RunClaim = (run: NewRun & { afterRunId: number }) => Promise<ClaimedRun | { kind: 'settled' }>;
 
 /**
  * Plans, renders and records the next run of `digest` with every recipient pending. Claimed
@@ -74,12 +81,13 @@ export type CreatedRun = { kind: 'created' | 'taken'; run: DigestRun; rendered: 
 export async function createRun(
   digest: DigestConfig,
   deps: Pick<DigestDeps, 'config' | 'store' | 'templates' | 'now' | 'logger'>,
+  claimRun: RunClaim = (run) => deps.store.claimDigestRun(run),
 ): Promise<CreatedRun> {
   const createdAt = deps.now();
   const plan = await planDigest(digest, deps.config, deps.store, createdAt);
   if (plan.stories.length === 0 && digest.skipEmpty) return { kind: 'empty' };
   const rendered = await renderFor(digest, plan.stories, createdAt, deps);
-  const claim = await deps.store.claimDigestRun({
+  const claim = await claimRun({
     digestId: digest.id,
     createdAt,
     afterRunId: plan.afterRunId,
@@ -93,6 +101,7 @@ export async function createRun(
       messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from),
     })),
   });
+  if (claim.kind === 'settled') return claim;
   if (claim.kind === 'taken')
     deps.logger.info({ digestId: digest.id, runId: claim.run.id }, 'digest run already started by another process; helping it finish');
   return { kind: claim.kind, run: claim.run, rendered: claim.kind === 'created' ? rendered : null };

@@ -514,6 +514,16 @@ export interface ClusterStore {
   /** True for the one process that claims `job` at `tick`; false for every other (cron fires once per tick cluster-wide). */
   claimTick(job: string, tick: Date, now: Date): Promise<boolean>;
   /**
+   * claimDigestRun for the scheduled minute `slot`: the slot is settled in the run's own
+   * transaction, so it gets one run at most, and has one as soon as it is settled (a claim of
+   * the slot cannot lose its run); `settled` when it was settled already, and nothing is made.
+   */
+  claimScheduledDigestRun(run: NewRun & { afterRunId: number }, slot: Date): Promise<ClaimedRun | { kind: 'settled' }>;
+  /** Whether `digestId`'s scheduled minute `slot` is settled: its run was created, or it had nothing to send. */
+  digestSlotSettled(digestId: string, slot: Date): Promise<boolean>;
+  /** Settles `digestId`'s scheduled minute `slot` without a run (nothing new to send): no run is owed for it any more. */
+  settleDigestSlot(digestId: string, slot: Date, now: Date): Promise<void>;
+  /**
    * Marks up to `limit` due feeds queued (due: in the config, next fetch reached; queued longer
    * than `requeueAfterMs` ago counts as not queued) and hands their ids to `enqueue` inside the
    * same transaction, skipping rows another planner holds. Returns the ids queued. Lost work

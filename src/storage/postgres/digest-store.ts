@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Delivery, DeliveryStatus, DigestRun } from '../../model.ts';
 import { toDelivery, toRun, type DeliveryRow, type RunRow } from '../rows.ts';
 import type { ClaimedRun, DeliveryClaim, NewRun } from '../store.ts';
+import { digestSlotJob } from './cluster-store.ts';
 import type { PostgresDatabase } from './database.ts';
 
 /** Deliveries inserted per statement when a run is created (a million recipients: 200 statements). */
@@ -25,11 +26,23 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
   return {
     /**
      * Records a run and all its recipients as pending, in one transaction, unless a run after
-     * `afterRunId` (the cursor it was planned from) exists already: then that run.
+     * `afterRunId` (the cursor it was planned from) exists already: then that run. With a
+     * scheduled `slot`, the slot is settled in the same transaction (nothing is made when it was).
      */
-    claimRun: (run: NewRun): Promise<ClaimedRun> =>
+    claimRun: <Slot extends Date | undefined = undefined>(
+      run: NewRun,
+      slot?: Slot,
+    ): Promise<ClaimedRun | (Slot extends Date ? { kind: 'settled' } : never)> =>
       db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [digestLockKey(run.digestId)]);
+        if (slot) {
+          const settles = await tx.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+            digestSlotJob(run.digestId),
+            slot.getTime(),
+            run.createdAt.getTime(),
+          ]);
+          if (settles === 0) return { kind: 'settled' } as Slot extends Date ? { kind: 'settled' } : never;
+        }
         const latest =
           (await tx.query<{ id: number }>(`SELECT id FROM digest_runs WHERE digest_id = $1 ORDER BY id DESC LIMIT 1`, [run.digestId]))[0]
             ?.id ?? 0;

@@ -92,6 +92,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     storiesByIds: (ids) => stories.listByIds(ids),
     lastNewStoryByFeed: () => stories.lastNewStoryByFeed(),
     createDigestRun: async (run) => (await digests.claimRun(run)).run,
+    claimScheduledDigestRun: (run, slot) => digests.claimRun(run, slot),
     claimDigestRun: (run) => digests.claimRun(run),
     claimDelivery: (runId, address, now) =>
       digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
