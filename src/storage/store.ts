@@ -314,8 +314,17 @@ export interface Store {
   createDigestRun(run: NewRun): Promise<DigestRun>;
   /** Records a run planned from the cursor `run.afterRunId`, or returns the run another process made from it first. */
   claimDigestRun(run: NewRun & { afterRunId: number }): Promise<ClaimedRun>;
-  /** Claims a pending delivery for this process to send; null when it is done or another live sender has it. */
+  /**
+   * Claims a pending delivery for this process to send; null when it is done, another live
+   * sender has it, or an attempt of this process's is under way on it. This process's own claim
+   * left by an attempt that ended (endDeliveryAttempt) is taken again, with a new token.
+   */
   claimDelivery(runId: number, address: string, now: Date): Promise<DeliveryClaim | null>;
+  /**
+   * Ends this process's attempt on `claim` without recording a result (markDelivery ends it
+   * too, once answered): its claim stays in the database, and this process may take it again.
+   */
+  endDeliveryAttempt(claim: DeliveryClaim): void;
   /** Renews a held claim right before its message goes to SMTP; false when another sender took it over (drop the copy). */
   renewDeliveryClaim(claim: DeliveryClaim, now: Date): Promise<boolean>;
   latestDigestRun(digestId: string): Promise<DigestRun | null>;

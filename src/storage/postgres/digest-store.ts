@@ -78,7 +78,9 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
 
     /**
      * Claims one pending delivery for `owner`; null when it is sent, failed, or another live
-     * sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead.
+     * sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead,
+     * and `owner`'s own claim is taken again (the caller runs one attempt per delivery at a time:
+     * delivery-attempts.ts).
      */
     async claimDelivery(
       runId: number,
@@ -94,7 +96,7 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
       );
       if (!row || row.status !== 'pending') return null;
       const seen = row.claim_owner;
-      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || (seen !== owner && isDead(seen)))) return null;
+      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || seen === owner || isDead(seen))) return null;
       // Compare-and-set: the claim changes hands only if nobody took it since it was read.
       const changed = await db.run(
         `UPDATE digest_deliveries SET claim_owner = $1, claimed_at = $2, claim_token = $5 + 1
