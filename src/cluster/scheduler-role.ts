@@ -2,12 +2,15 @@
  * The scheduler role of `columnwire run` in PostgreSQL mode. Any number of processes may run it:
  * each tick (a minute for polls, a digest's cron time) is claimed in the database by one of them,
  * and every planner is idempotent on its own keys (a feed queued once, a digest run once per
- * cursor, a range job once while queued), so a duplicate tick creates nothing.
+ * cursor and per scheduled minute, a range job once while queued), so a duplicate tick creates
+ * nothing; a claim whose work was not done is no loss either, since the next tick does it.
  *
  * - every tick (a minute): the due feeds are queued, in transactions of PLAN_BATCH, with their jobs;
  * - at each digest's time: its run is created with every recipient pending, and one job per
  *   range of recipients is queued;
- * - every tick: runs left unfinished (a worker died, SMTP refused) get their pending ranges queued again.
+ * - every tick: a digest time whose run was not made (its scheduler died, or the store failed
+ *   it) gets it, and runs left unfinished (a worker died, SMTP refused) get their pending ranges
+ *   queued again.
  */
 import type { App } from '../app.ts';
 import type { Config } from '../config/load.ts';
@@ -77,18 +80,52 @@ export async function startSchedulerRole(
     return ranges.length;
   };
 
-  const startDigest = async (digest: DigestConfig, tick: Date) => {
-    if (!(await store.claimTick(`digest:${digest.id}`, tick, now()))) return;
-    const created = await createRun(digest, await digestDeps());
-    if (created.kind === 'empty') return void logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
-    const jobs = await queueRanges(digest.id, created.run.id);
-    logger.info({ digestId: digest.id, runId: created.run.id, jobs }, 'digest run created; its recipients are queued in ranges');
+  /**
+   * Makes `digest`'s run for its scheduled minute `slot`, unless the slot is settled: its run
+   * exists, or it had nothing to send. The slot is settled in the run's own transaction, so
+   * however many schedulers try, it gets one run, and it has one once settled.
+   */
+  const settling = new Set<string>(); // slots this process is making the run of (a catch-up and the sweep plan one once)
+  const settleSlot = async (digest: DigestConfig, slot: Date) => {
+    const key = `${digest.id} ${slot.getTime()}`;
+    if (settling.has(key) || (await store.digestSlotSettled(digest.id, slot))) return;
+    settling.add(key);
+    try {
+      const created = await createRun(digest, await digestDeps(), (run) => store.claimScheduledDigestRun(run, slot));
+      if (created.kind === 'settled') return;
+      if (created.kind === 'empty') {
+        await store.settleDigestSlot(digest.id, slot, now());
+        return void logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
+      }
+      const jobs = await queueRanges(digest.id, created.run.id);
+      logger.info({ digestId: digest.id, runId: created.run.id, jobs }, 'digest run created; its recipients are queued in ranges');
+    } finally {
+      settling.delete(key);
+    }
+  };
+
+  // At a digest's time every scheduler's cron fires: the first to claim the start plans the run,
+  // so one renders it. That claim is only who goes first: should its run not appear (its
+  // scheduler died, or the store failed it), the sweep makes it.
+  const startDigest = async (digest: DigestConfig, slot: Date) => {
+    if (!(await store.claimTick(`digest-start:${digest.id}`, slot, now()))) return;
+    await settleSlot(digest, slot);
+  };
+
+  const scheduledSince = new Map<string, Date>(); // when this process first scheduled each digest
+  /** The latest minute `digest` was due since its latest run (before its first one: since it was scheduled here), or null. */
+  const latestSlot = async (digest: DigestConfig, at: Date) => {
+    const latest = await store.latestDigestRun(digest.id);
+    return lastScheduledRun(digest.schedule, digest.timezone, latest?.createdAt ?? scheduledSince.get(digest.id) ?? at, at);
   };
 
   const sweep = async () => {
     const at = now();
     if (!(await store.claimTick('digest-sweep', tickOf(at), at))) return;
     for (const digest of app.config.digests) {
+      // A slot still unsettled two ticks on: whoever claimed its start did not make its run.
+      const slot = await latestSlot(digest, at);
+      if (slot && at.getTime() - slot.getTime() >= sweepAfterMs) await settleSlot(digest, slot);
       for (const run of await store.unfinishedDigestRuns(digest.id)) {
         if (at.getTime() - run.createdAt.getTime() < sweepAfterMs) continue;
         if ((await queueRanges(digest.id, run.id)) === 0) await store.finishDigestRunIfDone(run.id, at);
@@ -102,6 +139,7 @@ export async function startSchedulerRole(
   const scheduleDigests = async (config: Config) => {
     for (const name of scheduler.names()) if (name.startsWith('digest:')) await scheduler.remove(name);
     for (const digest of config.digests) {
+      if (!scheduledSince.has(digest.id)) scheduledSince.set(digest.id, now());
       scheduler.add(
         `digest:${digest.id}`,
         digest.schedule,

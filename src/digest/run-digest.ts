@@ -7,10 +7,11 @@
 import type { Config } from '../config/load.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { Delivery, DigestRun, Story } from '../model.ts';
+import type { Delivery, DeliveryStatus, DigestRun, Story } from '../model.ts';
 import { runLimited } from '../run-limited.ts';
 import { buildDirectory } from '../site/directory.ts';
-import type { DeliveryClaim, ReaderChoices, Store, SubscriptionState } from '../storage/store.ts';
+import { retryWhileUnavailable } from '../storage/retry-while-unavailable.ts';
+import type { ClaimedRun, DeliveryClaim, NewRun, ReaderChoices, Store, SubscriptionState } from '../storage/store.ts';
 import { createUnsubscribeToken } from '../unsubscribe-token.ts';
 import { buildDigestView } from './build-digest-view.ts';
 import { digestMessageId, planDigest } from './plan-digest.ts';
@@ -57,14 +58,21 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
   for (const run of await deps.store.unfinishedDigestRuns(digest.id)) runs.push(await sendRun(digest, run, deps));
   if (deps.signal?.aborted) return { kind: 'sent', runs };
   const created = await createRun(digest, deps);
-  if (created.kind === 'empty') return { kind: 'empty', runs };
+  if (created.kind === 'empty' || created.kind === 'settled') return { kind: 'empty', runs };
   if (!runs.some((report) => report.runId === created.run.id))
     runs.push(await sendRun(digest, created.run, deps, created.rendered ?? undefined));
   return { kind: 'sent', runs };
 }
 
-/** A new run: `created` here, `taken` when another process created it from the same cursor first, `empty` when there is nothing to send. */
-export type CreatedRun = { kind: 'created' | 'taken'; run: DigestRun; rendered: RenderedDigest | null } | { kind: 'empty' };
+/**
+ * A new run: `created` here, `taken` when another process created it from the same cursor first,
+ * `empty` when there is nothing to send, `settled` when its scheduled slot was settled meanwhile.
+ */
+export type CreatedRun =
+  { kind: 'created' | 'taken'; run: DigestRun; rendered: RenderedDigest | null } | { kind: 'empty' } | { kind: 'settled' };
+
+/** How a planned run is recorded: the store's claimDigestRun, or the cluster scheduler's claim of a scheduled slot. */
+export type RunClaim = (run: NewRun & { afterRunId: number }) => Promise<ClaimedRun | { kind: 'settled' }>;
 
 /**
  * Plans, renders and records the next run of `digest` with every recipient pending. Claimed
@@ -74,12 +82,13 @@ export type CreatedRun = { kind: 'created' | 'taken'; run: DigestRun; rendered: 
 export async function createRun(
   digest: DigestConfig,
   deps: Pick<DigestDeps, 'config' | 'store' | 'templates' | 'now' | 'logger'>,
+  claimRun: RunClaim = (run) => deps.store.claimDigestRun(run),
 ): Promise<CreatedRun> {
   const createdAt = deps.now();
   const plan = await planDigest(digest, deps.config, deps.store, createdAt);
   if (plan.stories.length === 0 && digest.skipEmpty) return { kind: 'empty' };
   const rendered = await renderFor(digest, plan.stories, createdAt, deps);
-  const claim = await deps.store.claimDigestRun({
+  const claim = await claimRun({
     digestId: digest.id,
     createdAt,
     afterRunId: plan.afterRunId,
@@ -93,6 +102,7 @@ export async function createRun(
       messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from),
     })),
   });
+  if (claim.kind === 'settled') return claim;
   if (claim.kind === 'taken')
     deps.logger.info({ digestId: digest.id, runId: claim.run.id }, 'digest run already started by another process; helping it finish');
   return { kind: claim.kind, run: claim.run, rendered: claim.kind === 'created' ? rendered : null };
@@ -261,6 +271,21 @@ async function copiesByChoice(
 }
 
 /**
+ * How long a write around one copy (its claim, the renewal before sending, its result) is tried
+ * again while the store is unavailable: a PostgreSQL restart takes seconds, a failover up to a
+ * minute or so. A result still not written after this is kept in memory (sentUnrecorded).
+ */
+const WRITE_RETRY_MS = 120_000;
+
+/**
+ * Copies this process sent whose `sent` it could not record (the store stayed unavailable past
+ * WRITE_RETRY_MS), by claim owner, run and address: its next attempt on one records it instead
+ * of sending it again. Lost if the process dies, as a copy in flight is.
+ */
+const sentUnrecorded = new Map<string, { sentAt: Date; attempts: number }>();
+const unrecordedKey = (claim: DeliveryClaim) => `${claim.owner}\n${claim.runId}\n${claim.address}`;
+
+/**
  * Sends `deliveries` (pending ones of `run`), each claimed first: only the claimer sends, and a
  * copy another process claimed or sent meanwhile is left to it.
  */
@@ -277,17 +302,37 @@ export async function sendDeliveries(
   // attempt instead of each retrying in turn.
   let unreachable: string | null = null;
   let senderRefused = false;
-  await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
-    if (deps.signal?.aborted) return; // shutting down: left pending for the catch-up at next start
-    // Only the claimer sends: another process sending this run (or one that sent it meanwhile) keeps it.
-    const claim = await deps.store.claimDelivery(run.id, delivery.address, deps.now());
-    if (!claim) return;
-    const mark: typeof deps.store.markDelivery = async (held, status, options) => {
-      const written = await deps.store.markDelivery(held, status, options);
-      // Taken over while this sender was paused past the stale-claim timeout: the new holder's result stands.
-      if (!written) log.warn({ to: delivery.address, status }, 'digest delivery claim lost to another sender; this result is dropped');
-      return written;
-    };
+  // Tried again while PostgreSQL restarts or cuts the connection: a claim dropped leaves the copy
+  // waiting, a result dropped leaves it to be sent again.
+  const write = <T>(work: () => Promise<T>, onRetry = () => {}): Promise<T> =>
+    retryWhileUnavailable(work, performance.now() + WRITE_RETRY_MS, () => (onRetry(), log));
+
+  /** Records the result of a copy `claim` holds; false when the claim was lost. */
+  const mark = async (claim: DeliveryClaim, status: DeliveryStatus, options: Parameters<Store['markDelivery']>[2] = {}) => {
+    let cutOff = false;
+    const written = await write(
+      () => deps.store.markDelivery(claim, status, options),
+      () => void (cutOff = true),
+    ).catch((err: unknown) => {
+      if (status === 'sent')
+        sentUnrecorded.set(unrecordedKey(claim), { sentAt: options.sentAt ?? deps.now(), attempts: options.attempts ?? 1 });
+      throw err;
+    });
+    // Refused after a try was cut off: most likely that try's commit went through (it ended the claim).
+    if (!written && cutOff) log.info({ to: claim.address, status }, 'digest delivery result written by a try whose answer was lost');
+    // Taken over while this sender was paused past the stale-claim timeout: the new holder's result stands.
+    else if (!written) log.warn({ to: claim.address, status }, 'digest delivery claim lost to another sender; this result is dropped');
+    return written;
+  };
+
+  const sendOne = async (claim: DeliveryClaim, delivery: Delivery): Promise<void> => {
+    const unrecorded = sentUnrecorded.get(unrecordedKey(claim));
+    if (unrecorded) {
+      // Sent by an earlier attempt of this process that could not record it: recorded now, not sent again.
+      sentUnrecorded.delete(unrecordedKey(claim));
+      await mark(claim, 'sent', unrecorded);
+      return;
+    }
     if (unsubscribed.has(delivery.address)) {
       await mark(claim, 'failed', { error: 'unsubscribed before sending' });
       return;
@@ -317,17 +362,20 @@ export async function sendDeliveries(
     // only resend (same Message-ID) what was in flight, at most one copy per SMTP connection.
     const outcome = await sendWithRetries(
       () =>
-        sendClaimed(claim, deps, () =>
-          composeMessage(
-            digest,
-            copy,
-            delivery.address,
-            delivery.messageId,
-            deps,
-            deps.now(),
-            standings.get(delivery.address)?.epoch,
-            delivery.name,
-          ),
+        sendClaimed(
+          () => write(() => deps.store.renewDeliveryClaim(claim, deps.now())),
+          deps,
+          () =>
+            composeMessage(
+              digest,
+              copy,
+              delivery.address,
+              delivery.messageId,
+              deps,
+              deps.now(),
+              standings.get(delivery.address)?.epoch,
+              delivery.name,
+            ),
         ),
       deps.signal?.aborted ? [] : deps.retryDelaysMs,
     );
@@ -351,16 +399,29 @@ export async function sendDeliveries(
       senderRefused = true;
     } else if (outcome.kind === 'sent') {
       await mark(claim, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
-      if (failing?.has(delivery.address)) await deps.store.clearFailures(delivery.address);
+      if (failing?.has(delivery.address)) await write(() => deps.store.clearFailures(delivery.address));
     } else {
       await mark(claim, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error, attempts: outcome.attempts });
       log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
       // A permanent refusal of the mailbox (5xx: user unknown, mailbox gone) counts; enough in a row and the address bounces.
       if (outcome.kind === 'permanent' && outcome.mailbox) {
         const threshold = deps.config.mail.bounceThreshold;
-        if (await deps.store.recordPermanentFailure(delivery.address, outcome.error, deps.now(), threshold))
+        if (await write(() => deps.store.recordPermanentFailure(delivery.address, outcome.error, deps.now(), threshold)))
           log.warn({ to: delivery.address, failures: threshold }, 'address marked bouncing: no more digests are sent to it');
       }
+    }
+  };
+
+  await runLimited(open, { concurrency: deps.concurrency ?? 5, perKey: Number.MAX_SAFE_INTEGER, keyOf: () => '' }, async (delivery) => {
+    if (deps.signal?.aborted) return; // shutting down: left pending for the catch-up at next start
+    // Only the claimer sends: another process sending this run (or one that sent it meanwhile) keeps it.
+    const claim = await write(() => deps.store.claimDelivery(run.id, delivery.address, deps.now()));
+    if (!claim) return;
+    try {
+      await sendOne(claim, delivery);
+    } finally {
+      // Over, recorded or given up on (the store stayed unavailable): this process may take the claim again.
+      deps.store.endDeliveryAttempt(claim);
     }
   });
 }
@@ -396,8 +457,8 @@ type AttemptOutcome = SendOutcome | { kind: 'lost' };
  * that was paused (SIGSTOP, suspend, a VM pause) past the stale-claim timeout and taken over
  * sends nothing; the renewal keeps a slow but healthy send's claim from going stale.
  */
-async function sendClaimed(claim: DeliveryClaim, deps: DigestDeps, compose: () => OutgoingMessage): Promise<AttemptOutcome> {
-  if (!(await deps.store.renewDeliveryClaim(claim, deps.now()))) return { kind: 'lost' };
+async function sendClaimed(renew: () => Promise<boolean>, deps: DigestDeps, compose: () => OutgoingMessage): Promise<AttemptOutcome> {
+  if (!(await renew())) return { kind: 'lost' };
   return deps.mailer.send(compose());
 }
 

@@ -9,7 +9,8 @@ import type { Logger } from '../logger.ts';
 import type { Feed, PollOutcome } from '../model.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { isOwnerDead } from '../storage/process-owner.ts';
-import { LostLeaseError, isStoreTransient, isStoreUnavailable, type ClusterStore, type Store } from '../storage/store.ts';
+import { retryWhileUnavailable } from '../storage/retry-while-unavailable.ts';
+import { LostLeaseError, isStoreTransient, type ClusterStore, type Store } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
 
 /** What one leased poll did, for the worker's log and metrics. */
@@ -91,19 +92,6 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
     await retryWhileUnavailable(() => deps.store.releaseFeedLease(lease), performance.now() + RELEASE_RETRY_MS, log).catch((err: unknown) =>
       log().warn({ err }, 'feed lease release failed; it expires'),
     );
-  }
-}
-
-/** Runs `save` until it commits, or fails otherwise than with the store unavailable, or `until` (performance.now()) would pass. */
-async function retryWhileUnavailable<T>(save: () => Promise<T>, until: number, log: () => Logger): Promise<T> {
-  for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
-    try {
-      return await save();
-    } catch (err) {
-      if (!isStoreUnavailable(err) || performance.now() + delay > until) throw err;
-      log().warn({ err, retryInMs: delay }, 'the store is unavailable; the save is tried again');
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
   }
 }
 

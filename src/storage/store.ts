@@ -314,8 +314,17 @@ export interface Store {
   createDigestRun(run: NewRun): Promise<DigestRun>;
   /** Records a run planned from the cursor `run.afterRunId`, or returns the run another process made from it first. */
   claimDigestRun(run: NewRun & { afterRunId: number }): Promise<ClaimedRun>;
-  /** Claims a pending delivery for this process to send; null when it is done or another live sender has it. */
+  /**
+   * Claims a pending delivery for this process to send; null when it is done, another live
+   * sender has it, or an attempt of this process's is under way on it. This process's own claim
+   * left by an attempt that ended (endDeliveryAttempt) is taken again, with a new token.
+   */
   claimDelivery(runId: number, address: string, now: Date): Promise<DeliveryClaim | null>;
+  /**
+   * Ends this process's attempt on `claim` without recording a result (markDelivery ends it
+   * too, once answered): its claim stays in the database, and this process may take it again.
+   */
+  endDeliveryAttempt(claim: DeliveryClaim): void;
   /** Renews a held claim right before its message goes to SMTP; false when another sender took it over (drop the copy). */
   renewDeliveryClaim(claim: DeliveryClaim, now: Date): Promise<boolean>;
   latestDigestRun(digestId: string): Promise<DigestRun | null>;
@@ -516,6 +525,16 @@ export class LostLeaseError extends Error {
 export interface ClusterStore {
   /** True for the one process that claims `job` at `tick`; false for every other (cron fires once per tick cluster-wide). */
   claimTick(job: string, tick: Date, now: Date): Promise<boolean>;
+  /**
+   * claimDigestRun for the scheduled minute `slot`: the slot is settled in the run's own
+   * transaction, so it gets one run at most, and has one as soon as it is settled (a claim of
+   * the slot cannot lose its run); `settled` when it was settled already, and nothing is made.
+   */
+  claimScheduledDigestRun(run: NewRun & { afterRunId: number }, slot: Date): Promise<ClaimedRun | { kind: 'settled' }>;
+  /** Whether `digestId`'s scheduled minute `slot` is settled: its run was created, or it had nothing to send. */
+  digestSlotSettled(digestId: string, slot: Date): Promise<boolean>;
+  /** Settles `digestId`'s scheduled minute `slot` without a run (nothing new to send): no run is owed for it any more. */
+  settleDigestSlot(digestId: string, slot: Date, now: Date): Promise<void>;
   /**
    * Marks up to `limit` due feeds queued (due: in the config, next fetch reached; queued longer
    * than `requeueAfterMs` ago counts as not queued) and hands their ids to `enqueue` inside the

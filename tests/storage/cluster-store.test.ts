@@ -383,6 +383,33 @@ describe('the postgres cluster store', () => {
     expect(await two!.sharedSetting('unsubscribe-secret', 'later')).toBe(a);
   });
 
+  it("settles a digest's scheduled minute with its run, in one transaction: a claim of it after makes nothing, whatever its cursor", async () => {
+    const [a, b] = await processes(2);
+    const slot = at(-60_000);
+    const planned = (subject: string, afterRunId: number) => ({
+      digestId: 'daily',
+      createdAt: NOW,
+      afterRunId,
+      fromStoryId: 0,
+      toStoryId: 0,
+      storyIds: [],
+      subject,
+      recipients: [{ address: 'a@example.org', messageId: `<${subject}@x>` }],
+    });
+    expect(await a!.digestSlotSettled('daily', slot)).toBe(false);
+    const made = await a!.claimScheduledDigestRun(planned('first', 0), slot);
+    expect(made.kind).toBe('created');
+    expect(await b!.digestSlotSettled('daily', slot)).toBe(true);
+    // Planned from the cursor before it (at once) or after it (late): either way the minute has its run.
+    expect(await b!.claimScheduledDigestRun(planned('same cursor', 0), slot)).toEqual({ kind: 'settled' });
+    expect(await b!.claimScheduledDigestRun(planned('late', 1), slot)).toEqual({ kind: 'settled' });
+    expect((await b!.listDigestRuns('daily', 10)).map((run) => run.subject)).toEqual(['first']);
+    // A minute with nothing to send is settled without a run; the next minute is not.
+    await b!.settleDigestSlot('daily', at(0), NOW);
+    expect(await a!.claimScheduledDigestRun(planned('empty minute', 1), at(0))).toEqual({ kind: 'settled' });
+    expect((await a!.claimScheduledDigestRun(planned('next', 1), at(60_000))).kind).toBe('created');
+  });
+
   it('cuts a run’s pending recipients into address ranges and reads one range', async () => {
     const [store] = await processes(1);
     const recipients = Array.from({ length: 1_234 }, (_, index) => ({

@@ -120,6 +120,22 @@ describe.each(storeBackends)('the $name store', (backend) => {
       expect(await first.claimDelivery(created.id, 'a@example.org', at(2 * STALE_CLAIM_MS))).toBeNull();
     });
 
+    it('lets a process take its own claim again once the attempt that made it ended, never while it is under way', async () => {
+      const { first, second } = await twoStores();
+      const { run: created } = await first.claimDigestRun(run('r', 0));
+      const cutOff = (await first.claimDelivery(created.id, 'a@example.org', NOW))!;
+      // Its result write was cut off with the connection and given up on: the claim stays, held by this process.
+      first.endDeliveryAttempt(cutOff);
+      expect((await second.deliveries(created.id))[0]).toMatchObject({ status: 'pending', claimedAt: NOW });
+      const again = await first.claimDelivery(created.id, 'a@example.org', at(60_000));
+      expect(again).toMatchObject({ owner: cutOff.owner, token: cutOff.token + 1 });
+      // Under way again: not a third time, and the attempt before it can no longer write.
+      expect(await first.claimDelivery(created.id, 'a@example.org', at(60_000))).toBeNull();
+      expect(await first.markDelivery(cutOff, 'sent', { sentAt: NOW, attempts: 1 })).toBe(false);
+      expect(await first.markDelivery(again!, 'sent', { sentAt: at(60_000), attempts: 1 })).toBe(true);
+      expect((await first.deliveries(created.id))[0]).toMatchObject({ status: 'sent', sentAt: at(60_000), claimedAt: null });
+    });
+
     it.each(['pending', 'sent', 'failed'] as const)(
       "ignores a late '%s' by a sender taken over while paused past the stale timeout: one copy, never resurrected",
       async (late) => {

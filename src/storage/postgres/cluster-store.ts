@@ -24,13 +24,22 @@ function lockKey(name: string): string {
   return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`)).toString();
 }
 
+/**
+ * The schedule_ticks key that settles a digest's scheduled minute: written with its run, in the
+ * run's transaction (digest-store.ts), or alone when the minute had nothing to send. (Before
+ * this release it was the tick claim, written before the run: rows of then read as settled.)
+ */
+export function digestSlotJob(digestId: string): string {
+  return `digest:${digestId}`;
+}
+
 /** pg-boss's `db` option over one of our transactions: its jobs commit or roll back with our rows. */
 function queueSqlOver(sql: Sql): QueueSql {
   return { executeSql: async (text, values = []) => ({ rows: await sql.query<unknown>(text, values) }) };
 }
 
 /** The cluster part of the PostgreSQL store. */
-export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterStore, 'leased'> {
+export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterStore, 'leased' | 'claimScheduledDigestRun'> {
   return {
     async claimTick(job, tick, now) {
       const claimed = await db.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
@@ -39,6 +48,17 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
         now.getTime(),
       ]);
       return claimed === 1;
+    },
+
+    digestSlotSettled: async (digestId, slot) =>
+      (await db.query(`SELECT 1 FROM schedule_ticks WHERE job = $1 AND tick = $2`, [digestSlotJob(digestId), slot.getTime()])).length > 0,
+
+    async settleDigestSlot(digestId, slot, now) {
+      await db.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        digestSlotJob(digestId),
+        slot.getTime(),
+        now.getTime(),
+      ]);
     },
 
     planPolls: (now, options, enqueue) =>

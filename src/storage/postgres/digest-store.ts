@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Delivery, DeliveryStatus, DigestRun } from '../../model.ts';
 import { toDelivery, toRun, type DeliveryRow, type RunRow } from '../rows.ts';
 import type { ClaimedRun, DeliveryClaim, NewRun } from '../store.ts';
+import { digestSlotJob } from './cluster-store.ts';
 import type { PostgresDatabase } from './database.ts';
 
 /** Deliveries inserted per statement when a run is created (a million recipients: 200 statements). */
@@ -25,11 +26,23 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
   return {
     /**
      * Records a run and all its recipients as pending, in one transaction, unless a run after
-     * `afterRunId` (the cursor it was planned from) exists already: then that run.
+     * `afterRunId` (the cursor it was planned from) exists already: then that run. With a
+     * scheduled `slot`, the slot is settled in the same transaction (nothing is made when it was).
      */
-    claimRun: (run: NewRun): Promise<ClaimedRun> =>
+    claimRun: <Slot extends Date | undefined = undefined>(
+      run: NewRun,
+      slot?: Slot,
+    ): Promise<ClaimedRun | (Slot extends Date ? { kind: 'settled' } : never)> =>
       db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [digestLockKey(run.digestId)]);
+        if (slot) {
+          const settles = await tx.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+            digestSlotJob(run.digestId),
+            slot.getTime(),
+            run.createdAt.getTime(),
+          ]);
+          if (settles === 0) return { kind: 'settled' } as Slot extends Date ? { kind: 'settled' } : never;
+        }
         const latest =
           (await tx.query<{ id: number }>(`SELECT id FROM digest_runs WHERE digest_id = $1 ORDER BY id DESC LIMIT 1`, [run.digestId]))[0]
             ?.id ?? 0;
@@ -65,7 +78,9 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
 
     /**
      * Claims one pending delivery for `owner`; null when it is sent, failed, or another live
-     * sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead.
+     * sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead,
+     * and `owner`'s own claim is taken again (the caller runs one attempt per delivery at a time:
+     * delivery-attempts.ts).
      */
     async claimDelivery(
       runId: number,
@@ -81,7 +96,7 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
       );
       if (!row || row.status !== 'pending') return null;
       const seen = row.claim_owner;
-      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || (seen !== owner && isDead(seen)))) return null;
+      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || seen === owner || isDead(seen))) return null;
       // Compare-and-set: the claim changes hands only if nobody took it since it was read.
       const changed = await db.run(
         `UPDATE digest_deliveries SET claim_owner = $1, claimed_at = $2, claim_token = $5 + 1

@@ -4,6 +4,7 @@
  * fenced delivery claims), checked by the one contract suite both run (tests/storage/contract).
  */
 import { cacheContentVersion } from '../content-version.ts';
+import { claimAsAttempt, endDeliveryAttempt } from '../delivery-attempts.ts';
 import { isOwnerDead, processOwnerId } from '../process-owner.ts';
 import { LostLeaseError, STALE_CLAIM_MS, type ClusterStore, type FeedLease, type Store, type StoreOptions } from '../store.ts';
 import { createPostgresClusterStore } from './cluster-store.ts';
@@ -25,6 +26,7 @@ export interface PostgresStoreOptions extends StoreOptions {
 /** Connects to `url`, migrates it, and returns the Store over it. */
 export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store & ClusterStore> {
   const owner = options.claimOwner ?? processOwnerId();
+  const attempts = `${owner}\n${url}`; // this process's delivery attempts on this database (delivery-attempts.ts)
   const db = await openPostgres(url, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections });
   const feeds = createPostgresFeedStore(db);
   const stories = createPostgresStoryStore(db);
@@ -92,15 +94,23 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     storiesByIds: (ids) => stories.listByIds(ids),
     lastNewStoryByFeed: () => stories.lastNewStoryByFeed(),
     createDigestRun: async (run) => (await digests.claimRun(run)).run,
+    claimScheduledDigestRun: (run, slot) => digests.claimRun(run, slot),
     claimDigestRun: (run) => digests.claimRun(run),
     claimDelivery: (runId, address, now) =>
-      digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+      claimAsAttempt(attempts, runId, address, async () =>
+        digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+      ),
+    endDeliveryAttempt: (claim) => endDeliveryAttempt(attempts, claim.runId, claim.address),
     renewDeliveryClaim: (claim, now) => digests.renewClaim(claim, now),
     latestDigestRun: (digestId) => digests.latestRun(digestId),
     unfinishedDigestRuns: (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: (digestId, limit) => digests.listRuns(digestId, limit),
     deliveries: (runId) => digests.deliveries(runId),
-    markDelivery: (claim, status, options) => digests.markDelivery(claim, status, options),
+    markDelivery: async (claim, status, options) => {
+      const written = await digests.markDelivery(claim, status, options);
+      endDeliveryAttempt(attempts, claim.runId, claim.address); // answered: the attempt is over (not when cut off: it may retry)
+      return written;
+    },
     finishDigestRunIfDone: (runId, at) => digests.finishRunIfDone(runId, at),
     unsubscribe: (address, digestId, at) => subscriptions.unsubscribe(address, digestId, at),
     resubscribe: (address, digestId = null, at = new Date()) => subscriptions.resubscribe(address, digestId, at),

@@ -70,7 +70,9 @@ export function createDigestStore(db: Database) {
 
     /**
      * Claims one pending delivery for `owner` to send; null when it is sent, failed, or another
-     * live sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead.
+     * live sender holds it. A claim is taken over when older than `staleBefore` or its owner is dead,
+     * and `owner`'s own claim is taken again (the caller runs one attempt per delivery at a time:
+     * delivery-attempts.ts).
      */
     claimDelivery(
       runId: number,
@@ -83,7 +85,7 @@ export function createDigestStore(db: Database) {
       const row = selectClaim.get(runId, address);
       if (!row || row.status !== 'pending') return null;
       const seen = row.claim_owner;
-      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || (seen !== owner && isDead(seen)))) return null;
+      if (seen !== null && !((row.claimed_at ?? 0) < staleBefore.getTime() || seen === owner || isDead(seen))) return null;
       const seenToken = row.claim_token;
       if (takeClaim.run({ owner, now: now.getTime(), runId, address, seenToken }).changes !== 1) return null;
       return { runId, address, owner, token: seenToken + 1 };

@@ -3,6 +3,7 @@ import { setImmediate } from 'node:timers/promises';
 import { availableParallelism } from 'node:os';
 import type { NormalizedItem } from '../../model.ts';
 import { cacheContentVersion } from '../content-version.ts';
+import { claimAsAttempt, endDeliveryAttempt } from '../delivery-attempts.ts';
 import { isOwnerDead, processOwnerId } from '../process-owner.ts';
 import { STALE_CLAIM_MS, type FetchSuccess, type Store, type StoreOptions } from '../store.ts';
 import { backupDatabase, BUSY_TIMEOUT_MS, isBusyError, openDatabase } from './database.ts';
@@ -32,6 +33,7 @@ const SEARCH_THREAD_RETRY_MS = 60_000;
  */
 export function createSqliteStore(path: string, options: StoreOptions = {}): Store {
   const owner = options.claimOwner ?? processOwnerId();
+  const attempts = `${owner}\n${path}`; // this process's delivery attempts on this database (delivery-attempts.ts)
   const db = openDatabase(path);
   const feeds = createFeedStore(db);
   const stories = createStoryStore(db);
@@ -151,14 +153,21 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     lastNewStoryByFeed: async () => stories.lastNewStoryByFeed(),
     createDigestRun: async (run) => digests.claimRun(run).run,
     claimDigestRun: async (run) => digests.claimRun(run),
-    claimDelivery: async (runId, address, now) =>
-      digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+    claimDelivery: (runId, address, now) =>
+      claimAsAttempt(attempts, runId, address, async () =>
+        digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
+      ),
+    endDeliveryAttempt: (claim) => endDeliveryAttempt(attempts, claim.runId, claim.address),
     renewDeliveryClaim: async (claim, now) => digests.renewClaim(claim, now),
     latestDigestRun: async (digestId) => digests.latestRun(digestId),
     unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
     deliveries: async (runId) => digests.deliveries(runId),
-    markDelivery: async (claim, status, options) => digests.markDelivery(claim, status, options),
+    markDelivery: async (claim, status, options) => {
+      const written = digests.markDelivery(claim, status, options);
+      endDeliveryAttempt(attempts, claim.runId, claim.address); // answered: the attempt is over (not when cut off: it may retry)
+      return written;
+    },
     finishDigestRunIfDone: async (runId, at) => digests.finishRunIfDone(runId, at),
     unsubscribe: async (address, digestId, at) => subscriptions.unsubscribe(address, digestId, at),
     resubscribe: async (address, digestId = null, at = new Date()) => subscriptions.resubscribe(address, digestId, at),
