@@ -78,6 +78,25 @@ describe.each(storeBackends)('the $name store', (backend) => {
       });
     });
 
+    it.each([
+      { case: 'its own feed under another byline', feed: 'a', author: 'J. Doe (Guest)', added: 0 },
+      { case: 'another feed under the same byline', feed: 'b', author: 'Jane Doe', added: 0 },
+      { case: 'another feed, both unsigned', feed: 'b', author: null, added: 0, firstAuthor: null },
+      { case: 'another feed under another byline', feed: 'b', author: 'John Roe', added: 1 },
+    ])('finds a re-issue by its title from $case (added: $added)', async ({ feed, author, added, firstAuthor = 'Jane Doe' }) => {
+      const title = 'The budget is a fiction';
+      await save('a', [item({ id: 'old', link: 'https://news.example.com/2026/11/20/the-budget', title, author: firstAuthor })]);
+      const reissue = item({
+        id: 'new',
+        link: 'https://news.example.com/p/123',
+        title,
+        author,
+        published: new Date('2026-11-21T09:00:00Z'),
+      });
+      expect(await save(feed, [reissue])).toMatchObject({ added });
+      expect(await store.countStories()).toBe(1 + added);
+    });
+
     it('keeps same-titled items apart when the feed lists them side by side (a daily "Letters to the editor")', async () => {
       const letters = (day: number) =>
         item({ id: `letters-${day}`, title: 'Letters to the editor', published: new Date(Date.UTC(2026, 10, 18 + day, 7)) });

@@ -65,13 +65,25 @@ export function createStoryStore(db: Database) {
     LEFT JOIN story_sources ss ON ss.story_id = k.story_id AND ss.feed_id = ?
     WHERE k.key IN (SELECT value FROM json_each(?))`);
   // Re-issue candidates are stored stories, with this feed's source of each: a match adds a source or edits as a key match does.
+  // A re-issue shares the item's title key and its feed or its author (matchReissue): the two
+  // lookups read indexes that each feed's or columnist's stories keep together (schema 23).
   const findReissues = db.prepare<
-    [string, string, number, number],
+    [{ feed: string; titles: string; authors: string; unsigned: number; from: number; to: number }],
     { id: number; title_key: string; published_at: number; author_key: string | null; feed_id: string; content_hash: string | null }
   >(`
     SELECT s.id, s.title_key, s.published_at, s.author_key, s.feed_id, ss.content_hash FROM stories s
-    LEFT JOIN story_sources ss ON ss.story_id = s.id AND ss.feed_id = ?
-    WHERE s.title_key IN (SELECT value FROM json_each(?)) AND s.published_at BETWEEN ? AND ?`);
+    LEFT JOIN story_sources ss ON ss.story_id = s.id AND ss.feed_id = @feed
+    WHERE s.id IN (
+      SELECT id FROM stories
+      WHERE feed_id = @feed AND title_key IN (SELECT value FROM json_each(@titles)) AND published_at BETWEEN @from AND @to
+      UNION ALL
+      SELECT id FROM stories
+      WHERE author_key IN (SELECT value FROM json_each(@authors)) AND title_key IN (SELECT value FROM json_each(@titles))
+        AND published_at BETWEEN @from AND @to
+      UNION ALL
+      SELECT id FROM stories
+      WHERE @unsigned AND author_key IS NULL AND title_key IN (SELECT value FROM json_each(@titles)) AND published_at BETWEEN @from AND @to
+    )`);
   const findPublicIds = db.prepare<[string], { public_id: string }>(
     `SELECT public_id FROM stories WHERE public_id IN (SELECT value FROM json_each(?))`,
   );
@@ -214,12 +226,17 @@ export function createStoryStore(db: Database) {
     let reissueCandidates: ReissueCandidate[] = [];
     if (titleKeys.length > 0) {
       const times = items.map((item) => item.published.getTime());
-      const rows = findReissues.all(
-        feedId,
-        json(titleKeys),
-        Math.min(...times) - REISSUE_WINDOW_MS,
-        Math.max(...times) + REISSUE_WINDOW_MS,
-      );
+      // The authors of every item of those titles (an item that lost its key match to another may share one).
+      const wanted = new Set(titleKeys);
+      const titled = items.filter((item) => item.titleKey !== null && wanted.has(item.titleKey));
+      const rows = findReissues.all({
+        feed: feedId,
+        titles: json(titleKeys),
+        authors: json([...new Set(titled.flatMap((item) => (item.authorKey === null ? [] : [item.authorKey])))]),
+        unsigned: titled.some((item) => item.authorKey === null) ? 1 : 0,
+        from: Math.min(...times) - REISSUE_WINDOW_MS,
+        to: Math.max(...times) + REISSUE_WINDOW_MS,
+      });
       for (const row of rows) {
         stored.add(row.id);
         if (row.content_hash !== null) sourceHashes.set(row.id, row.content_hash);
