@@ -187,6 +187,7 @@ async function handle(
   if (path === '/unsubscribe') {
     return handleUnsubscribe(req, res, url, {
       store: deps.store,
+      basePath: deps.published.basePath,
       secret: deps.secret,
       limiter,
       frame: async (title, body) => renderReaderPage(await deps.published.site.context(), title, body),

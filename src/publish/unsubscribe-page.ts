@@ -20,6 +20,8 @@ const MAX_URL_LENGTH = 2048;
 
 export interface UnsubscribeDeps {
   store: Store;
+  /** The path of baseUrl ("/news"; "" at the root): the confirmation forms post under it, where a proxy in front sends them on. */
+  basePath: string;
   /** Verifies unsubscribe tokens. */
   secret: string;
   /** Spent by refused requests only. */
@@ -81,19 +83,19 @@ export async function handleUnsubscribe(req: IncomingMessage, res: ServerRespons
       t.unsubscribedTitle,
       everything
         ? `<p>${say(t.noMoreDigests(ADDRESS))}</p>`
-        : `<p>${say(t.noMoreOf(ADDRESS, digest))}</p>${buttons(token, name, false, t)}`,
+        : `<p>${say(t.noMoreOf(ADDRESS, digest))}</p>${buttons(deps.basePath, token, name, false, t)}`,
     );
   }
   const already =
     standing?.state === 'unsubscribed'
       ? `<p>${say(t.alreadyUnsubscribed(ADDRESS, standing.scope === 'all' ? t.everyDigest : digest, day(standing.since)))}</p>`
       : `<p>${say(t.stopSending(digest, ADDRESS))}</p>`;
-  return page(200, t.unsubscribeTitle, `${already}${buttons(token, name, standing?.state !== 'unsubscribed', t)}`);
+  return page(200, t.unsubscribeTitle, `${already}${buttons(deps.basePath, token, name, standing?.state !== 'unsubscribed', t)}`);
 }
 
 /** The confirmation buttons: this digest (when `thisOne`), and every digest. */
-function buttons(token: string, digestName: string, thisOne: boolean, t: SiteStrings): string {
-  const action = escapeHtml(`/unsubscribe?token=${encodeURIComponent(token)}`);
+function buttons(basePath: string, token: string, digestName: string, thisOne: boolean, t: SiteStrings): string {
+  const action = escapeHtml(`${basePath}/unsubscribe?token=${encodeURIComponent(token)}`);
   const one = `<form method="post" action="${action}"><button type="submit">${escapeHtml(t.unsubscribeFrom(digestName))}</button></form>`;
   const all = `<form method="post" action="${action}"><input type="hidden" name="scope" value="all"><button type="submit">${escapeHtml(t.unsubscribeFromAll)}</button></form>`;
   return `\n${thisOne ? `${one}\n` : ''}${all}`;

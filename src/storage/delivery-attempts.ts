@@ -5,20 +5,26 @@
  * ended without recording a result (its write was cut off with the connection): the process
  * takes it again at once, where another process waits for it to go stale (STALE_CLAIM_MS).
  */
-const active = new Set<string>();
+/** By delivery: the token of the claim its attempt holds (null while the attempt is claiming). */
+const active = new Map<string, number | null>();
 const keyOf = (scope: string, runId: number, address: string) => `${scope}\n${runId}\n${address}`;
 
 /** Marks an attempt on a delivery begun; false when one of this process's (in `scope`) is under way already. */
 export function beginDeliveryAttempt(scope: string, runId: number, address: string): boolean {
   const key = keyOf(scope, runId, address);
   if (active.has(key)) return false;
-  active.add(key);
+  active.set(key, null);
   return true;
 }
 
-/** Marks the attempt on a delivery ended (its result recorded, its claim lost, or given up on). */
-export function endDeliveryAttempt(scope: string, runId: number, address: string): void {
-  active.delete(keyOf(scope, runId, address));
+/**
+ * Marks the attempt holding the claim `token` on a delivery ended (its result recorded, its
+ * claim lost, or given up on). An older attempt's end (its claim's token) leaves a later
+ * attempt, which took the copy again after the older one recorded it pending, under way.
+ */
+export function endDeliveryAttempt(scope: string, runId: number, address: string, token: number | null): void {
+  const key = keyOf(scope, runId, address);
+  if (active.get(key) === token) active.delete(key);
 }
 
 /**
@@ -26,13 +32,19 @@ export function endDeliveryAttempt(scope: string, runId: number, address: string
  * this process's own) as one attempt: none while another of this process's is under way, and the
  * attempt ends at once when nothing was claimed.
  */
-export async function claimAsAttempt<T>(scope: string, runId: number, address: string, claim: () => Promise<T | null>): Promise<T | null> {
+export async function claimAsAttempt<T extends { token: number }>(
+  scope: string,
+  runId: number,
+  address: string,
+  claim: () => Promise<T | null>,
+): Promise<T | null> {
   if (!beginDeliveryAttempt(scope, runId, address)) return null;
   let claimed: T | null = null;
   try {
     claimed = await claim();
+    if (claimed !== null) active.set(keyOf(scope, runId, address), claimed.token);
     return claimed;
   } finally {
-    if (claimed === null) endDeliveryAttempt(scope, runId, address);
+    if (claimed === null) endDeliveryAttempt(scope, runId, address, null);
   }
 }

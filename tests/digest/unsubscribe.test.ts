@@ -10,9 +10,13 @@ const root = makeTempDir();
 const HOUR = 3600_000;
 
 /** An app that has sent one digest to two readers, with its HTTP server running. */
-async function afterOneDigest(named = '') {
+async function afterOneDigest(named = '', basePath = '') {
   const smtp = await smtpServerForTest();
-  const digestApp = await startDigestApp({ root, digests: `  - id: daily\n${named}    to: [stay@example.org, leave@example.org]\n` });
+  const digestApp = await startDigestApp({
+    root,
+    digests: `  - id: daily\n${named}    to: [stay@example.org, leave@example.org]\n`,
+    basePath,
+  });
   await digestApp.save('jane', [column('j1', DIGEST_NOW, 1)]);
   await digestApp.run('daily', smtp.url);
   const server = await digestApp.app.startServer();
@@ -106,6 +110,23 @@ describe('unsubscribing over HTTP', () => {
     expect(await post.text()).toContain('not valid');
     expect(await digestApp.app.store.unsubscribedAddresses()).toEqual(new Set());
     expect(await nextRecipients()).toEqual(['leave@example.org', 'stay@example.org']);
+  });
+
+  it("posts the confirmation form under baseUrl's path, where the proxy in front sends it on", async () => {
+    const { link, local, digestApp } = await afterOneDigest('', '/news/');
+    expect(link.pathname).toBe('/news/unsubscribe');
+    const page = await (await fetch(local(`${link.pathname}${link.search}`))).text();
+    const actions = [...page.matchAll(/<form method="post" action="([^"]+)"/g)].map((match) => match[1]!.replaceAll('&amp;', '&'));
+    expect(actions).toHaveLength(2);
+    // The browser resolves each action against the page's address; only /news/... reaches this server.
+    for (const action of actions) expect(new URL(action, link).pathname).toBe('/news/unsubscribe');
+    const response = await fetch(local(new URL(actions[0]!, link).pathname + new URL(actions[0]!, link).search), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(response.status).toBe(200);
+    expect(await digestApp.app.store.unsubscribedAddresses()).toEqual(new Set(['leave@example.org']));
   });
 
   it('is undone by columnwire digest --resubscribe', async () => {

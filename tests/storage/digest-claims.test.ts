@@ -136,6 +136,23 @@ describe.each(storeBackends)('the $name store', (backend) => {
       expect((await first.deliveries(created.id))[0]).toMatchObject({ status: 'sent', sentAt: at(60_000), claimedAt: null });
     });
 
+    it("keeps a later attempt of this process under way when an earlier one's end comes after it took the copy again", async () => {
+      const { first } = await twoStores();
+      const { run: created } = await first.claimDigestRun(run('r', 0));
+      // Attempt 1: the server said 4xx, so the copy is recorded pending (which ends attempt 1).
+      const earlier = (await first.claimDelivery(created.id, 'a@example.org', NOW))!;
+      expect(await first.markDelivery(earlier, 'pending', { error: '451 try later' })).toBe(true);
+      // Attempt 2 (another job of this run in this process) takes the copy and is sending it...
+      const later = await first.claimDelivery(created.id, 'a@example.org', NOW);
+      expect(later).not.toBeNull();
+      // ...when attempt 1's sender ends its attempt (sendDeliveries' finally), or writes late.
+      first.endDeliveryAttempt(earlier);
+      expect(await first.markDelivery(earlier, 'sent', { sentAt: NOW, attempts: 1 })).toBe(false);
+      // Attempt 2 is still under way: a third attempt would send a second copy.
+      expect(await first.claimDelivery(created.id, 'a@example.org', NOW)).toBeNull();
+      expect(await first.markDelivery(later!, 'sent', { sentAt: NOW, attempts: 1 })).toBe(true);
+    });
+
     it.each(['pending', 'sent', 'failed'] as const)(
       "ignores a late '%s' by a sender taken over while paused past the stale timeout: one copy, never resurrected",
       async (late) => {

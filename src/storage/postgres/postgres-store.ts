@@ -100,7 +100,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
       claimAsAttempt(attempts, runId, address, async () =>
         digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
       ),
-    endDeliveryAttempt: (claim) => endDeliveryAttempt(attempts, claim.runId, claim.address),
+    endDeliveryAttempt: (claim) => endDeliveryAttempt(attempts, claim.runId, claim.address, claim.token),
     renewDeliveryClaim: (claim, now) => digests.renewClaim(claim, now),
     latestDigestRun: (digestId) => digests.latestRun(digestId),
     unfinishedDigestRuns: (digestId) => digests.unfinishedRuns(digestId),
@@ -108,7 +108,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     deliveries: (runId) => digests.deliveries(runId),
     markDelivery: async (claim, status, options) => {
       const written = await digests.markDelivery(claim, status, options);
-      endDeliveryAttempt(attempts, claim.runId, claim.address); // answered: the attempt is over (not when cut off: it may retry)
+      endDeliveryAttempt(attempts, claim.runId, claim.address, claim.token); // answered: the attempt is over (not when cut off: it may retry)
       return written;
     },
     finishDigestRunIfDone: (runId, at) => digests.finishRunIfDone(runId, at),

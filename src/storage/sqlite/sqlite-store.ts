@@ -157,7 +157,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
       claimAsAttempt(attempts, runId, address, async () =>
         digests.claimDelivery(runId, address, owner, now, new Date(now.getTime() - STALE_CLAIM_MS), isOwnerDead),
       ),
-    endDeliveryAttempt: (claim) => endDeliveryAttempt(attempts, claim.runId, claim.address),
+    endDeliveryAttempt: (claim) => endDeliveryAttempt(attempts, claim.runId, claim.address, claim.token),
     renewDeliveryClaim: async (claim, now) => digests.renewClaim(claim, now),
     latestDigestRun: async (digestId) => digests.latestRun(digestId),
     unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
@@ -165,7 +165,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     deliveries: async (runId) => digests.deliveries(runId),
     markDelivery: async (claim, status, options) => {
       const written = digests.markDelivery(claim, status, options);
-      endDeliveryAttempt(attempts, claim.runId, claim.address); // answered: the attempt is over (not when cut off: it may retry)
+      endDeliveryAttempt(attempts, claim.runId, claim.address, claim.token); // answered: the attempt is over (not when cut off: it may retry)
       return written;
     },
     finishDigestRunIfDone: async (runId, at) => digests.finishRunIfDone(runId, at),
