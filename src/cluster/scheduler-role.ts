@@ -20,10 +20,13 @@ import { UsageError } from '../errors.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { createScheduler, lastScheduledRun } from '../scheduler.ts';
 import { isOwnerDead } from '../storage/process-owner.ts';
+import { digestStartJob } from '../storage/postgres/cluster-store.ts';
 import type { ClusterStore, Store } from '../storage/store.ts';
 
 /** Feeds queued per planner transaction. */
 const PLAN_BATCH = 5_000;
+/** How far back the sweep looks for a digest start claimed but never made (a scheduler down over a weekend still owes it). */
+const SWEEP_LOOKBACK_MS = 7 * 24 * 3600_000;
 /** Recipients per digest job: a job is a few minutes of sending at most. */
 export const DIGEST_RANGE = 500;
 /** How often the planners run, in seconds (env COLUMNWIRE_CLUSTER_TICK_SECONDS: 1 to 60, a divisor of 60; default 60). */
@@ -108,24 +111,27 @@ export async function startSchedulerRole(
   // so one renders it. That claim is only who goes first: should its run not appear (its
   // scheduler died, or the store failed it), the sweep makes it.
   const startDigest = async (digest: DigestConfig, slot: Date) => {
-    if (!(await store.claimTick(`digest-start:${digest.id}`, slot, now()))) return;
+    if (!(await store.claimTick(digestStartJob(digest.id), slot, now()))) return;
     await settleSlot(digest, slot);
-  };
-
-  const scheduledSince = new Map<string, Date>(); // when this process first scheduled each digest
-  /** The latest minute `digest` was due since its latest run (before its first one: since it was scheduled here), or null. */
-  const latestSlot = async (digest: DigestConfig, at: Date) => {
-    const latest = await store.latestDigestRun(digest.id);
-    return lastScheduledRun(digest.schedule, digest.timezone, latest?.createdAt ?? scheduledSince.get(digest.id) ?? at, at);
   };
 
   const sweep = async () => {
     const at = now();
     if (!(await store.claimTick('digest-sweep', tickOf(at), at))) return;
     for (const digest of app.config.digests) {
-      // A slot still unsettled two ticks on: whoever claimed its start did not make its run.
-      const slot = await latestSlot(digest, at);
-      if (slot && at.getTime() - slot.getTime() >= sweepAfterMs) await settleSlot(digest, slot);
+      // A start claimed (its cron fired) and still unsettled two ticks on: whoever claimed it did
+      // not make its run. Only minutes a scheduler's cron did fire are made up here, never ones
+      // worked out from the schedule: a time a reload moved, or the first 02:30 of a night the
+      // clocks go back (cron fires the second), owes no run.
+      const unsettled = await store.unsettledDigestStarts(
+        digest.id,
+        new Date(at.getTime() - SWEEP_LOOKBACK_MS),
+        new Date(at.getTime() - sweepAfterMs),
+      );
+      const latest = unsettled.pop();
+      // The latest run takes every story since the last one: the older minutes owe nothing more.
+      for (const older of unsettled) await store.settleDigestSlot(digest.id, older, at);
+      if (latest) await settleSlot(digest, latest);
       for (const run of await store.unfinishedDigestRuns(digest.id)) {
         if (at.getTime() - run.createdAt.getTime() < sweepAfterMs) continue;
         if ((await queueRanges(digest.id, run.id)) === 0) await store.finishDigestRunIfDone(run.id, at);
@@ -139,7 +145,6 @@ export async function startSchedulerRole(
   const scheduleDigests = async (config: Config) => {
     for (const name of scheduler.names()) if (name.startsWith('digest:')) await scheduler.remove(name);
     for (const digest of config.digests) {
-      if (!scheduledSince.has(digest.id)) scheduledSince.set(digest.id, now());
       scheduler.add(
         `digest:${digest.id}`,
         digest.schedule,

@@ -533,6 +533,12 @@ export interface ClusterStore {
   claimScheduledDigestRun(run: NewRun & { afterRunId: number }, slot: Date): Promise<ClaimedRun | { kind: 'settled' }>;
   /** Whether `digestId`'s scheduled minute `slot` is settled: its run was created, or it had nothing to send. */
   digestSlotSettled(digestId: string, slot: Date): Promise<boolean>;
+  /**
+   * The scheduled minutes of `digestId` from `from` to `to` whose start a scheduler claimed
+   * (its cron fired) that are not settled: their scheduler died, or the store failed the run's
+   * creation. Oldest first.
+   */
+  unsettledDigestStarts(digestId: string, from: Date, to: Date): Promise<Date[]>;
   /** Settles `digestId`'s scheduled minute `slot` without a run (nothing new to send): no run is owed for it any more. */
   settleDigestSlot(digestId: string, slot: Date, now: Date): Promise<void>;
   /**

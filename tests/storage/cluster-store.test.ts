@@ -410,6 +410,26 @@ describe('the postgres cluster store', () => {
     expect((await a!.claimScheduledDigestRun(planned('next', 1), at(60_000))).kind).toBe('created');
   });
 
+  it('lists the digest starts a scheduler claimed but whose minute is not settled, and only those', async () => {
+    const [store] = await processes(1);
+    const minute = (n: number) => at(n * 60_000);
+    // Claimed at 0, 1 and 3 (cron fired); 1 settled with a run, 3 settled empty; 2 never fired.
+    for (const n of [0, 1, 3]) expect(await store!.claimTick('digest-start:daily', minute(n), NOW)).toBe(true);
+    await store!.claimTick('digest-start:weekly', minute(0), NOW);
+    await store!.claimScheduledDigestRun(
+      { digestId: 'daily', createdAt: NOW, afterRunId: 0, fromStoryId: 0, toStoryId: 0, storyIds: [], subject: 's', recipients: [] },
+      minute(1),
+    );
+    await store!.settleDigestSlot('daily', minute(3), NOW);
+    expect(await store!.unsettledDigestStarts('daily', minute(-10), minute(10))).toEqual([minute(0)]);
+    // A minute no scheduler claimed (a time worked out from a schedule, never fired) is not owed.
+    expect(await store!.unsettledDigestStarts('daily', minute(2), minute(10))).toEqual([]);
+    await store!.claimTick('digest-start:daily', minute(5), NOW);
+    expect(await store!.unsettledDigestStarts('daily', minute(-10), minute(10))).toEqual([minute(0), minute(5)]);
+    expect(await store!.unsettledDigestStarts('daily', minute(1), minute(4))).toEqual([]);
+    expect(await store!.unsettledDigestStarts('weekly', minute(-10), minute(10))).toEqual([minute(0)]);
+  });
+
   it('cuts a run’s pending recipients into address ranges and reads one range', async () => {
     const [store] = await processes(1);
     const recipients = Array.from({ length: 1_234 }, (_, index) => ({

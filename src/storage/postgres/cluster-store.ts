@@ -33,6 +33,11 @@ export function digestSlotJob(digestId: string): string {
   return `digest:${digestId}`;
 }
 
+/** The schedule_ticks key of a digest's start: the scheduler whose cron claims it first makes the slot's run. */
+export function digestStartJob(digestId: string): string {
+  return `digest-start:${digestId}`;
+}
+
 /** pg-boss's `db` option over one of our transactions: its jobs commit or roll back with our rows. */
 function queueSqlOver(sql: Sql): QueueSql {
   return { executeSql: async (text, values = []) => ({ rows: await sql.query<unknown>(text, values) }) };
@@ -52,6 +57,16 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
 
     digestSlotSettled: async (digestId, slot) =>
       (await db.query(`SELECT 1 FROM schedule_ticks WHERE job = $1 AND tick = $2`, [digestSlotJob(digestId), slot.getTime()])).length > 0,
+
+    unsettledDigestStarts: async (digestId, from, to) =>
+      (
+        await db.query<{ tick: number }>(
+          `SELECT tick FROM schedule_ticks s WHERE job = $1 AND tick BETWEEN $3 AND $4
+             AND NOT EXISTS (SELECT 1 FROM schedule_ticks d WHERE d.job = $2 AND d.tick = s.tick)
+           ORDER BY tick`,
+          [digestStartJob(digestId), digestSlotJob(digestId), from.getTime(), to.getTime()],
+        )
+      ).map((row) => new Date(row.tick)),
 
     async settleDigestSlot(digestId, slot, now) {
       await db.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
