@@ -40,6 +40,9 @@ export function readRequestTarget(target: string): RequestTarget | null {
  */
 export function routeUnderBase(path: string, basePath: string, isRoute: (path: string) => boolean): string {
   if (basePath === '' || !(path === basePath || path.startsWith(`${basePath}/`))) return path;
+  // The prefix alone is the home page, unless it names a route itself ("/search?q=…" from a
+  // proxy that stripped "/search" off "/search/search"); the site's own links end in "/".
+  if (path === basePath && isRoute(path)) return path;
   const stripped = path.slice(basePath.length) || '/';
   return isRoute(stripped) || !isRoute(path) ? stripped : path;
 }

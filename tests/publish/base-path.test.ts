@@ -27,6 +27,9 @@ describe('routeUnderBase', () => {
     ['/feeds/feed.xml', '/feeds', '/feed.xml'],
     ['/feeds/feeds/x/feed.xml', '/feeds', '/feeds/x/feed.xml'],
     ['/columnists/columnists', '/columnists', '/columnists'],
+    // The prefix alone is the home page, unless it is a route (a stripping proxy's /columnists).
+    ['/columnists', '/columnists', '/columnists'],
+    ['/columnists/', '/columnists', '/'],
     // Percent-encoding is compared as sent, as every route is.
     ['/my%20news/feed.xml', '/my%20news', '/feed.xml'],
     ['/my news/feed.xml', '/my%20news', '/my news/feed.xml'],
