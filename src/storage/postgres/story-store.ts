@@ -399,22 +399,24 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
   async function rankCandidates(tsquery: string, words: string, now: number, older: { floor: number; variant: string } | null) {
     // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
     const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
-    const rows = await db.query<{ id: number; rank: number | null; found: number; floor: number }>(
-      `SELECT id, found, floor,
+    // No window function for `found` and `floor` (count(*) OVER (), min(id) OVER ()): it held
+    // every candidate's vector in a tuplestore, 13 ms of the 15 ms ranking the newest 2,000 of a
+    // common word; every candidate comes back (rank NULL when `tsquery` leaves it), so both are read here.
+    const rows = await db.query<{ id: number; rank: number | null }>(
+      `SELECT id,
          CASE WHEN ($1 = $3 OR search @@ to_tsquery('simple', $1)) ${older ? `AND search @@ to_tsquery('simple', $5)` : ''}
            THEN -ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) END AS rank
        FROM (
-         SELECT id, published_at, search, count(*) OVER () AS found, min(id) OVER () AS floor FROM (
-           SELECT id, published_at, search FROM story_search
-           WHERE search @@ to_tsquery('simple', $3) ${older ? `AND id < $4 AND id >= $4 - ${SEARCH_OLDER_SPAN}` : ''}
-           ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
-         ) AS newest
-       ) AS candidates
+         SELECT id, published_at, search FROM story_search
+         WHERE search @@ to_tsquery('simple', $3) ${older ? `AND id < $4 AND id >= $4 - ${SEARCH_OLDER_SPAN}` : ''}
+         ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
+       ) AS newest
        ORDER BY rank NULLS LAST, id DESC`,
       older ? [tsquery, now, words, older.floor, older.variant] : [tsquery, now, words],
     );
     const ranked: RankedId[] = rows.flatMap((row) => (row.rank === null ? [] : [{ id: Number(row.id), rank: Number(row.rank) }]));
-    return { ranked, found: Number(rows[0]?.found ?? 0), floor: Number(rows[0]?.floor ?? 0) };
+    const floor = rows.reduce((lowest, row) => Math.min(lowest, Number(row.id)), Infinity);
+    return { ranked, found: rows.length, floor: rows.length === 0 ? 0 : floor };
   }
 
   const withSources = async (sql: Sql, rows: StoryRow[]): Promise<Story[]> =>
