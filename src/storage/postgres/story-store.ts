@@ -62,7 +62,7 @@ const STORY_ROW = [
   'public_id',
 ].join(', ');
 /** How much more a match read through the GIN index costs than a story tested walking story_search (see readsMatchesThroughIndex). */
-const INDEX_READ_COST = 8;
+const INDEX_READ_COST = 3;
 /** Age over which a search match's relevance halves (30 days), as in SQLite. */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
 
@@ -137,10 +137,11 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
   /**
    * Whether the newest matches of `tsquery` are cheaper read through the GIN index (every match,
    * then the newest kept) than by walking story_search newest first and testing each (until
-   * SEARCH_CANDIDATES match). Through the index, each match costs a heap page read (about 5 µs
-   * over 100,000 stories); walking, each story tested costs about 0.6 µs (its vector is inline):
-   * so the index wins while 5 × matches < 0.6 × SEARCH_CANDIDATES × stories / matches, or
-   * matches² × 8 < SEARCH_CANDIDATES × stories (about 5,000 matches in 100,000, measured).
+   * SEARCH_CANDIDATES match). Through the index, each match costs a heap page read and its id
+   * sorted (about 2.5 µs over 100,000 stories; the newest are then read by id); walking, each
+   * story tested costs about 0.8 µs (its vector is inline): so the index wins while
+   * 2.5 × matches < 0.8 × SEARCH_CANDIDATES × stories / matches, or matches² × 3 <
+   * SEARCH_CANDIDATES × stories (about 8,000 matches in 100,000, measured).
    * PostgreSQL's own choice assumes matches spread evenly and the test free; its estimate of
    * the matches (its tsvector statistics) is good, so it is asked for that. Without statistics
    * yet, PostgreSQL chooses.
@@ -397,24 +398,29 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
    * those matching `variant` too (a headline variant, its phrases whole).
    */
   async function rankCandidates(tsquery: string, words: string, now: number, older: { floor: number; variant: string } | null) {
-    // "id + 0" keeps PostgreSQL off the id index: it then reads the matches through the GIN index.
-    const order = (await readsMatchesThroughIndex(words)) ? 'id + 0' : 'id';
-    const rows = await db.query<{ id: number; rank: number | null; found: number; floor: number }>(
-      `SELECT id, found, floor,
+    const range = older ? `AND id < $4 AND id >= $4 - ${SEARCH_OLDER_SPAN}` : '';
+    // Through the index, the matches' ids alone are sorted ("id + 0" keeps PostgreSQL off the id
+    // index), then the newest SEARCH_CANDIDATES read by id: sorting every match's vector took
+    // twice as long. Walking, each story is tested in id order until enough match.
+    const newest = (await readsMatchesThroughIndex(words))
+      ? `SELECT id, published_at, search FROM story_search WHERE id = ANY(ARRAY(
+           SELECT id FROM story_search WHERE search @@ to_tsquery('simple', $3) ${range} ORDER BY id + 0 DESC LIMIT ${SEARCH_CANDIDATES}))`
+      : `SELECT id, published_at, search FROM story_search
+         WHERE search @@ to_tsquery('simple', $3) ${range} ORDER BY id DESC LIMIT ${SEARCH_CANDIDATES}`;
+    // No window function for `found` and `floor` (count(*) OVER (), min(id) OVER ()): it held
+    // every candidate's vector in a tuplestore, 13 ms of the 15 ms ranking the newest 2,000 of a
+    // common word; every candidate comes back (rank NULL when `tsquery` leaves it), so both are read here.
+    const rows = await db.query<{ id: number; rank: number | null }>(
+      `SELECT id,
          CASE WHEN ($1 = $3 OR search @@ to_tsquery('simple', $1)) ${older ? `AND search @@ to_tsquery('simple', $5)` : ''}
            THEN -ts_rank(search, to_tsquery('simple', $1)) / (1 + greatest(0, $2 - published_at) / ${RECENCY_MS}.0) END AS rank
-       FROM (
-         SELECT id, published_at, search, count(*) OVER () AS found, min(id) OVER () AS floor FROM (
-           SELECT id, published_at, search FROM story_search
-           WHERE search @@ to_tsquery('simple', $3) ${older ? `AND id < $4 AND id >= $4 - ${SEARCH_OLDER_SPAN}` : ''}
-           ORDER BY ${order} DESC LIMIT ${SEARCH_CANDIDATES}
-         ) AS newest
-       ) AS candidates
+       FROM (${newest}) AS newest
        ORDER BY rank NULLS LAST, id DESC`,
       older ? [tsquery, now, words, older.floor, older.variant] : [tsquery, now, words],
     );
     const ranked: RankedId[] = rows.flatMap((row) => (row.rank === null ? [] : [{ id: Number(row.id), rank: Number(row.rank) }]));
-    return { ranked, found: Number(rows[0]?.found ?? 0), floor: Number(rows[0]?.floor ?? 0) };
+    const floor = rows.reduce((lowest, row) => Math.min(lowest, Number(row.id)), Infinity);
+    return { ranked, found: rows.length, floor: rows.length === 0 ? 0 : floor };
   }
 
   const withSources = async (sql: Sql, rows: StoryRow[]): Promise<Story[]> =>
