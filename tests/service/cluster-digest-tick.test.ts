@@ -5,15 +5,12 @@
  * tick; once made, no tick makes a second one. Real `columnwire run --roles scheduler`
  * processes; the run's creation is held at its insert by a table lock taken from the test.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
-import { item } from '../helpers/items.ts';
 import { message, startService, type RunningService } from '../helpers/service.ts';
-import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
+import { owedDigest as seedOwedDigest } from '../helpers/owed-digest.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dir = makeTempDir();
@@ -21,45 +18,13 @@ const RUN_CREATED = 'digest run created; its recipients are queued in ranges';
 
 /** A schema with a fresh column, 3 subscribers and a run two days ago: a scheduler starting owes the digest a run. */
 async function owedDigest(name: string) {
-  const schema = await postgresBackend.newLocation();
-  const databaseUrl = schemaUrl(schema);
-  const config = join(dir, `${name}.yaml`);
-  writeFileSync(
-    config,
-    [
-      'baseUrl: https://columns.example.net',
-      'mail:',
-      '  from: "Columns <digest@columns.example.net>"',
-      'digests:',
-      '  - id: daily',
-      '    schedule: "0 7 * * *"',
-      'feeds:',
-      '  - url: https://jane.example.com/feed',
-      '    id: jane',
-      '',
-    ].join('\n'),
+  const { schema, databaseUrl, config } = await seedOwedDigest(
+    dir,
+    name,
+    ['a', 'b', 'c'].map((reader) => `${reader}@example.org`),
   );
-  const now = new Date();
   const store = await createPostgresStore(databaseUrl);
   onTestFinished(() => store.close());
-  await store.syncFeeds([{ id: 'jane', url: 'https://jane.example.com/feed', title: null, outlet: null, tags: [] }]);
-  const state = { url: 'https://jane.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: now };
-  await store.saveFetched('jane', normalizeItems([item({ id: 'j1', published: now })], now), state, now, null);
-  await store.addSubscribers(
-    'daily',
-    ['a', 'b', 'c'].map((reader) => ({ address: `${reader}@example.org`, name: null })),
-    now,
-  );
-  const old = new Date(now.getTime() - 2 * 86_400_000);
-  await store.createDigestRun({
-    digestId: 'daily',
-    createdAt: old,
-    fromStoryId: 0,
-    toStoryId: 0,
-    storyIds: [],
-    subject: 'old',
-    recipients: [],
-  });
 
   const admin = new pg.Client({ connectionString: inject('postgresUrl') });
   await admin.connect();

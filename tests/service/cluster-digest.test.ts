@@ -4,15 +4,12 @@
  * goes twice only if it was in flight at the kill (the documented at-least-once window), with
  * the same Message-ID, and every delivery ends sent.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
-import { item } from '../helpers/items.ts';
 import { startService, message } from '../helpers/service.ts';
 import { smtpServerForTest } from '../helpers/smtp-server.ts';
-import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
+import { owedDigest } from '../helpers/owed-digest.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const RECIPIENTS = 1_200;
@@ -21,50 +18,13 @@ const dir = makeTempDir();
 
 describe('a digest spread over two workers', () => {
   it('reaches every subscriber once through a worker killed mid-send, duplicates only what was in flight', async () => {
-    const schema = await postgresBackend.newLocation();
-    const databaseUrl = schemaUrl(schema);
-    const config = join(dir, 'feeds.yaml');
-    writeFileSync(
-      config,
-      [
-        'baseUrl: https://columns.example.net',
-        'mail:',
-        '  from: "Columns <digest@columns.example.net>"',
-        'digests:',
-        '  - id: daily',
-        '    schedule: "0 7 * * *"',
-        'feeds:',
-        '  - url: https://jane.example.com/feed',
-        '    id: jane',
-        '',
-      ].join('\n'),
-    );
     // What the run will carry: a fresh column, 1,200 subscribers, and a previous run two days
     // ago, so the scheduler owes the digest the run its schedule missed as soon as it starts.
-    const now = new Date();
-    const store = await createPostgresStore(databaseUrl);
-    try {
-      await store.syncFeeds([{ id: 'jane', url: 'https://jane.example.com/feed', title: null, outlet: null, tags: [] }]);
-      const state = { url: 'https://jane.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: now };
-      await store.saveFetched('jane', normalizeItems([item({ id: 'j1', published: now })], now), state, now, null);
-      const subscribers = Array.from({ length: RECIPIENTS }, (_, index) => ({
-        address: `reader${String(index).padStart(4, '0')}@example.org`,
-        name: null,
-      }));
-      await store.addSubscribers('daily', subscribers, now);
-      const before = new Date(now.getTime() - 2 * 86_400_000);
-      await store.createDigestRun({
-        digestId: 'daily',
-        createdAt: before,
-        fromStoryId: 0,
-        toStoryId: 0,
-        storyIds: [],
-        subject: 'old',
-        recipients: [],
-      });
-    } finally {
-      await store.close();
-    }
+    const { schema, databaseUrl, config } = await owedDigest(
+      dir,
+      'feeds',
+      Array.from({ length: RECIPIENTS }, (_, index) => `reader${String(index).padStart(4, '0')}@example.org`),
+    );
 
     const smtp = await smtpServerForTest();
     const env = {
