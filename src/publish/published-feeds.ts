@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { FeedSource, Story } from '../model.ts';
 import type { RawConfig } from '../config/schema.ts';
+import { basePathOf } from '../site/render-site-page.ts';
 import { createSitePages } from '../site/site-pages.ts';
 import type { Byline, Store } from '../storage/store.ts';
 import { buildMergedFeed, type FeedFormat } from './build-merged-feed.ts';
@@ -205,7 +206,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   return {
     tags,
     /** The path of `baseUrl` without its trailing slash ("/news"; "" for a site at the root): the server answers under it too. */
-    basePath: new URL(base).pathname.replace(/\/+$/, ''),
+    basePath: basePathOf(base),
     /** True when the scope names a configured tag or feed. */
     exists(scope: FeedScope): boolean {
       if (scope.kind === 'tag') return tags.includes(scope.tag);

@@ -99,7 +99,12 @@ summary{cursor:pointer;margin:.4rem 0}
  * another origin.
  */
 export function sitePath(baseUrl: string, path: string): string {
-  return `${new URL(baseUrl).pathname.replace(/\/+$/, '')}${path}`;
+  return `${basePathOf(baseUrl)}${path}`;
+}
+
+/** The path of `baseUrl` without its trailing slash ("/news"; "" for a site at the root): where the site's paths begin. */
+export function basePathOf(baseUrl: string): string {
+  return new URL(baseUrl).pathname.replace(/\/+$/, '');
 }
 
 /** The whole page around `body`. `feedPath`: the path whose feed.xml/.atom/.json hold what is shown. */
