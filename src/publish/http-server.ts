@@ -323,10 +323,10 @@ async function withinProbeDeadline<T>(work: Promise<T>, ms: number): Promise<T |
 
 async function health(res: ServerResponse, store: Store, deadlineMs: number): Promise<void> {
   try {
-    const answer = await withinProbeDeadline(Promise.all([store.lastPollAt(), store.listFeeds(), store.countStories()]), deadlineMs);
+    const answer = await withinProbeDeadline(Promise.all([store.lastPollAt(), store.countFeeds(), store.countStories()]), deadlineMs);
     if (answer === null) return sendJson(res, 503, { status: 'error', error: storeSilent(deadlineMs) });
     const [lastPollAt, feeds, stories] = answer;
-    sendJson(res, 200, { status: 'ok', lastPollAt: lastPollAt?.toISOString() ?? null, feeds: feeds.length, stories });
+    sendJson(res, 200, { status: 'ok', lastPollAt: lastPollAt?.toISOString() ?? null, feeds, stories });
   } catch (error) {
     sendJson(res, 503, { status: 'error', error: (error as Error).message });
   }

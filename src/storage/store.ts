@@ -272,6 +272,8 @@ export interface Store {
   syncFeeds(sources: readonly FeedSource[]): Promise<void>;
   /** The feeds in the config (removed ones keep their state and stories but are not listed). */
   listFeeds(): Promise<FeedState[]>;
+  /** How many feeds listFeeds lists, without reading them (/healthz asks it at every probe). */
+  countFeeds(): Promise<number>;
   getFeed(id: string): Promise<FeedState | null>;
   /** The feed's item digest (feeds/item-digest.ts): the items of its last stored document. Null when none. */
   itemDigest(id: string): Promise<string | null>;

@@ -14,7 +14,7 @@ async function serverOverSilentStore() {
     logger: createLogger({ level: 'silent' }),
     adminNetworks: [],
     published: { basePath: '', site: { handles: () => false } },
-    store: { lastPollAt: silent, listFeeds: silent, countStories: silent },
+    store: { lastPollAt: silent, countFeeds: silent, countStories: silent },
     readiness: silent as () => Promise<Readiness>,
     probeDeadlineMs: 200,
   } as unknown as HttpServerDeps;

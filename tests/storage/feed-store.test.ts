@@ -6,6 +6,19 @@ const NOW = new Date('2026-11-27T12:00:00Z');
 const source = (url: string) => ({ id: 'jane', url, title: null, outlet: null, tags: [] });
 
 describe.each(storeBackends)('the $name store', (backend) => {
+  it("counts the feeds it lists (the config's), without the removed ones it keeps", async () => {
+    const store = await backend.open(await backend.newLocation());
+    expect(await store.countFeeds()).toBe(0);
+    const three = ['a', 'b', 'c'].map((id) => ({ ...source(`https://${id}.example.com/feed`), id }));
+    await store.syncFeeds(three);
+    expect(await store.countFeeds()).toBe(3);
+    await store.syncFeeds(three.slice(1));
+    expect(await store.countFeeds()).toBe((await store.listFeeds()).length);
+    expect(await store.countFeeds()).toBe(2);
+    expect(await store.getFeed('a')).not.toBeNull(); // kept, with its state, but not counted
+    await store.close();
+  });
+
   describe('feed state across a config reload', () => {
     it.each(['success', 'failure'] as const)("drops the %s of a fetch that started before the feed's URL changed", async (outcome) => {
       const store = await backend.open(await backend.newLocation());

@@ -60,6 +60,8 @@ export function createPostgresFeedStore(db: PostgresDatabase) {
     /** Feeds currently in the config, by id. */
     listActive: async (): Promise<FeedState[]> =>
       (await db.query<FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`)).map(toFeedState),
+    countActive: async (): Promise<number> =>
+      (await db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM feeds WHERE in_config = 1`))[0]!.n,
 
     /** When any feed was last fetched, or null. */
     lastFetchAt: async (): Promise<Date | null> =>

@@ -70,6 +70,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     }),
     syncFeeds: (sources) => feeds.sync(sources),
     listFeeds: () => feeds.listActive(),
+    countFeeds: () => feeds.countActive(),
     getFeed: (id) => feeds.get(id),
     itemDigest: (id) => feeds.itemDigest(id),
     saveFetched: (feedId, items, state, now, keepAfter) => saveFetched(feedId, items, state, now, keepAfter),

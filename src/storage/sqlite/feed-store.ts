@@ -26,6 +26,7 @@ export function createFeedStore(db: Database) {
   );
   const selectDigest = db.prepare<[string], { digest: string }>(`SELECT digest FROM feed_item_digests WHERE feed_id = ?`);
   const selectActive = db.prepare<[], FeedRow>(`SELECT * FROM feeds WHERE in_config = 1 ORDER BY id`);
+  const countActive = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM feeds WHERE in_config = 1`);
   const selectOne = db.prepare<[string], FeedRow>(`SELECT * FROM feeds WHERE id = ?`);
   const success = db.prepare(`
     UPDATE feeds SET url = @url, etag = @etag, last_modified = @lastModified,
@@ -65,6 +66,7 @@ export function createFeedStore(db: Database) {
 
     /** Feeds currently in the config, by id. */
     listActive: (): FeedState[] => selectActive.all().map(toFeedState),
+    countActive: (): number => countActive.get()!.n,
 
     /** When any feed was last fetched, or null. */
     lastFetchAt(): Date | null {

@@ -109,6 +109,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   return {
     syncFeeds: async (sources) => feeds.sync.immediate([...sources]),
     listFeeds: async () => feeds.listActive(),
+    countFeeds: async () => feeds.countActive(),
     getFeed: async (id) => feeds.get(id),
     itemDigest: async (id) => feeds.itemDigest(id),
     saveFetched: async (feedId, items, state, now, keepAfter) => {
