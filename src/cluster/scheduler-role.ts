@@ -10,7 +10,8 @@
  *   range of recipients is queued;
  * - every tick: a digest time whose run was not made (its scheduler died, or the store failed
  *   it) gets it, and runs left unfinished (a worker died, SMTP refused) get their pending ranges
- *   queued again.
+ *   queued again;
+ * - at start and every hour: old tick claims are pruned.
  */
 import type { App } from '../app.ts';
 import type { Config } from '../config/load.ts';
@@ -27,6 +28,15 @@ import type { ClusterStore, Store } from '../storage/store.ts';
 const PLAN_BATCH = 5_000;
 /** How far back the sweep looks for a digest start claimed but never made (a scheduler down over a weekend still owes it). */
 const SWEEP_LOOKBACK_MS = 7 * 24 * 3600_000;
+/** How long the claims of the per-tick jobs (planning, sweeping) are kept: a day, for whoever looks into a tick. */
+const TICK_CLAIMS_KEPT_MS = 24 * 3600_000;
+/**
+ * How long every other claim is kept (a digest's start and its settled minutes): well past the
+ * sweep's lookback and the 8 days a start looks back for a missed run, which read them.
+ */
+const DIGEST_CLAIMS_KEPT_MS = 30 * 24 * 3600_000;
+/** The per-tick jobs, whose claims go after TICK_CLAIMS_KEPT_MS. */
+const TICK_JOBS = ['poll', 'digest-sweep', 'tick-pruning'];
 /** Recipients per digest job: a job is a few minutes of sending at most. */
 export const DIGEST_RANGE = 500;
 /** How often the planners run, in seconds (env COLUMNWIRE_CLUSTER_TICK_SECONDS: 1 to 60, a divisor of 60; default 60). */
@@ -139,6 +149,18 @@ export async function startSchedulerRole(
     }
   };
 
+  // A claim is a row per job and tick (two a minute, 172,800 a day at a tick of a second): kept
+  // for ever, they would grow the table without end. Pruned hourly, by one scheduler.
+  const pruneTicks = async () => {
+    const at = now();
+    const hour = new Date(Math.floor(at.getTime() / 3600_000) * 3600_000);
+    if (!(await store.claimTick('tick-pruning', hour, at))) return;
+    const pruned =
+      (await store.pruneScheduleTicks(new Date(at.getTime() - TICK_CLAIMS_KEPT_MS), TICK_JOBS)) +
+      (await store.pruneScheduleTicks(new Date(at.getTime() - DIGEST_CLAIMS_KEPT_MS)));
+    if (pruned > 0) logger.info({ pruned }, 'old scheduler tick claims pruned');
+  };
+
   const guarded = (what: string, job: () => Promise<void>) => () =>
     job().catch((err: unknown) => logger.error({ err, job: what }, 'scheduler job failed; the next tick tries again'));
 
@@ -156,9 +178,11 @@ export async function startSchedulerRole(
 
   scheduler.add('cluster:poll', everyTick, guarded('poll planner', planPolls));
   scheduler.add('cluster:digest-sweep', everyTick, guarded('digest sweep', sweep));
+  scheduler.add('cluster:tick-pruning', '7 * * * *', guarded('tick pruning', pruneTicks));
   await scheduleDigests(app.config);
   // A start plans at once, and owes each digest the run its schedule missed while no scheduler ran.
   void guarded('poll planner', planPolls)();
+  void guarded('tick pruning', pruneTicks)();
   for (const digest of app.config.digests) {
     void guarded(`digest catch-up ${digest.id}`, async () => {
       const latest = await store.latestDigestRun(digest.id);

@@ -543,6 +543,8 @@ export interface ClusterStore {
   unsettledDigestStarts(digestId: string, from: Date, to: Date): Promise<Date[]>;
   /** Settles `digestId`'s scheduled minute `slot` without a run (nothing new to send): no run is owed for it any more. */
   settleDigestSlot(digestId: string, slot: Date, now: Date): Promise<void>;
+  /** Forgets the ticks claimed before `before` (of `jobs` only, when given); how many. */
+  pruneScheduleTicks(before: Date, jobs?: readonly string[]): Promise<number>;
   /**
    * Marks up to `limit` due feeds queued (due: in the config, next fetch reached; queued longer
    * than `requeueAfterMs` ago counts as not queued) and hands their ids to `enqueue` inside the

@@ -76,6 +76,11 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
       ]);
     },
 
+    pruneScheduleTicks: (before, jobs) =>
+      jobs
+        ? db.run(`DELETE FROM schedule_ticks WHERE job = ANY($1::text[]) AND tick < $2`, [jobs, before.getTime()])
+        : db.run(`DELETE FROM schedule_ticks WHERE tick < $1`, [before.getTime()]),
+
     planPolls: (now, options, enqueue) =>
       db.transaction(async (tx) => {
         // A lease whose owner is seen dead (killed on this host) ends now: its feed is due again at
