@@ -164,6 +164,8 @@ export async function startSchedulerRole(
   const guarded = (what: string, job: () => Promise<void>) => () =>
     job().catch((err: unknown) => logger.error({ err, job: what }, 'scheduler job failed; the next tick tries again'));
 
+  // A digest's slot is its minute: a six-field schedule firing several times in one minute makes
+  // one run there (its first claim), so the claims and runs stay one a minute at most.
   const scheduleDigests = async (config: Config) => {
     for (const name of scheduler.names()) if (name.startsWith('digest:')) await scheduler.remove(name);
     for (const digest of config.digests) {
