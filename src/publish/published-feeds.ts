@@ -190,7 +190,10 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     stripTracking: options.stripTracking ?? true,
     signup: options.signup ?? false,
     clean: cleanAll,
-    document: (html, perRequest) => makeDocument(html, 'text/html; charset=utf-8', perRequest ? null : now()),
+    document: (html, perRequest) =>
+      perRequest
+        ? makeDocument(html, 'text/html; charset=utf-8', null, PER_REQUEST_BROTLI_QUALITY)
+        : makeDocument(html, 'text/html; charset=utf-8', now()),
     rebuilt: (key, document) => keepLastModified(`apart:${key}`, document),
     memo: async (key, build) => {
       await sync();
@@ -287,8 +290,25 @@ function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Pr
   return value;
 }
 
-/** Wraps a built text with lazily compressed variants, each with a strong ETag (RFC 9110 §8.8.3). */
-export function makeDocument(text: string, contentType: string, lastModified: Date | null): PublishedDocument {
+/** Brotli quality of a kept document (compressed once): within a few per cent of 9's size at a tenth of its time (a first br request waits for it). */
+const KEPT_BROTLI_QUALITY = 5;
+/**
+ * Brotli quality of a document built for one request (a search page), compressed for each:
+ * 0.17 ms a 20 KB search page against 0.5 ms at quality 5, for 16 % more bytes (5.1 KB
+ * against 4.4).
+ */
+const PER_REQUEST_BROTLI_QUALITY = 2;
+
+/**
+ * Wraps a built text with lazily compressed variants, each with a strong ETag (RFC 9110 §8.8.3).
+ * `brotliQuality`: lower for a document built per request.
+ */
+export function makeDocument(
+  text: string,
+  contentType: string,
+  lastModified: Date | null,
+  brotliQuality = KEPT_BROTLI_QUALITY,
+): PublishedDocument {
   const identity = Buffer.from(text, 'utf8');
   const hash = createHash('sha1').update(identity).digest('base64url').slice(0, 22);
   const compressed = new Map<Encoding, Promise<Buffer>>();
@@ -306,9 +326,8 @@ export function makeDocument(text: string, contentType: string, lastModified: Da
         body =
           encoding === 'gzip'
             ? gzipAsync(identity)
-            : // Quality 5: within a few per cent of 9's size at a tenth of its time (a first br request waits for it).
-              brotliAsync(identity, {
-                params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
+            : brotliAsync(identity, {
+                params: { [constants.BROTLI_PARAM_QUALITY]: brotliQuality, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
               });
         compressed.set(encoding, body);
       }

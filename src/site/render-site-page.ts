@@ -37,9 +37,12 @@ export interface StoryPage {
   paged: boolean;
 }
 
-/** A search result as the page shows it: the story and its snippet with match marks. */
+/** What a story's title line and byline show: no excerpt, so a story not cleaned (sanitize-content.ts) will do. */
+export type StoryHeading = Pick<Story, 'title' | 'link' | 'author' | 'feedId' | 'publicId' | 'published'>;
+
+/** A search result as the page shows it: the story's heading and its snippet with match marks (no excerpt). */
 export interface SearchResult {
-  story: Story;
+  story: StoryHeading;
   snippet: string;
 }
 
@@ -401,7 +404,7 @@ interface BylineOptions {
   hideOutlet?: boolean;
 }
 
-function renderTitleLink(ctx: SiteContext, story: Story): string {
+function renderTitleLink(ctx: SiteContext, story: StoryHeading): string {
   const title = escapeHtml(story.title ?? ctx.strings.untitled);
   const href = articleHref(ctx, story.link);
   return href ? `<a href="${escapeHtml(href)}">${title}</a>` : `<a href="${escapeHtml(storyUrl(ctx, story.publicId))}">${title}</a>`;
@@ -417,7 +420,7 @@ function isolated(text: string): string {
 }
 
 /** "Columnist · Outlet · date", each linking to its page; the date to the story's card. */
-function renderByline(ctx: SiteContext, story: Story, options: BylineOptions): string {
+function renderByline(ctx: SiteContext, story: StoryHeading, options: BylineOptions): string {
   const columnist = ctx.directory.columnistOf(story.author, story.feedId);
   const outlet = ctx.directory.outletOf(story.feedId);
   const parts: string[] = [];

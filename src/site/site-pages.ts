@@ -2,7 +2,8 @@
  * The readers' site's pages as documents (with ETags, Last-Modified and compressed variants,
  * like the feeds): each path and query is read here, the store asked, the page rendered.
  * First pages are kept until the store's content changes; later pages and searches are built
- * per request (one indexed query each). Stories are cleaned like the feeds before any excerpt.
+ * per request (one indexed query each). Stories are cleaned like the feeds before any excerpt
+ * (a search result shows none: its snippet is made from the indexed text).
  */
 import type { RawConfig } from '../config/schema.ts';
 import type { FeedSource, Story } from '../model.ts';
@@ -295,9 +296,9 @@ export function createSitePages(options: SitePagesOptions) {
       terms.length === 0
         ? []
         : await options.store.searchStories({ terms: searched, limit: pageSize + 1, offset: (page - 1) * pageSize, now: options.now() });
-    const shown = hits.slice(0, pageSize);
-    const cleaned = await options.clean(shown.map((hit) => hit.story));
-    const results = shown.map((hit, index) => ({ story: cleaned[index]!, snippet: hit.snippet }));
+    // A result shows its story's heading and snippet, never its excerpt: nothing to clean (cleaning
+    // the 20 stories of a page cost 0.9 ms of the server's CPU when they were not cleaned before).
+    const results = hits.slice(0, pageSize);
     return options.document(
       renderSearchPage(ctx, {
         shown: formatSearchTerms(terms),

@@ -40,7 +40,6 @@ const WORD = /[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\u0300-\u0331]*/gu;
 // Control characters are ASCII too: the point is that no character needs Unicode folding.
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
-const ASCII_WORD = /[a-z0-9]+/g;
 const LATIN_DIACRITICS = /(\p{Script=Latin})[\u0300-\u036f]+/gu;
 
 interface Word {
@@ -76,9 +75,19 @@ function fold(word: string): string {
 function wordsOf(text: string): Word[] {
   const words: Word[] = [];
   if (ASCII.test(text)) {
-    // Lower-casing ASCII keeps every offset, and its words are letters and digits alone.
-    for (const match of text.toLowerCase().matchAll(ASCII_WORD))
-      words.push({ start: match.index, end: match.index + match[0].length, folded: match[0] });
+    // Lower-casing ASCII keeps every offset, and its words are letters and digits alone: cut
+    // by character code (a match object a word cost a page of snippets a third of its time).
+    const lower = text.toLowerCase();
+    let start = -1;
+    for (let at = 0; at <= lower.length; at++) {
+      const code = at < lower.length ? lower.charCodeAt(at) : 0;
+      const inWord = (code >= 97 && code <= 122) || (code >= 48 && code <= 57);
+      if (inWord && start < 0) start = at;
+      else if (!inWord && start >= 0) {
+        words.push({ start, end: at, folded: lower.slice(start, at) });
+        start = -1;
+      }
+    }
     return words;
   }
   for (const match of text.matchAll(WORD)) words.push({ start: match.index, end: match.index + match[0].length, folded: fold(match[0]) });
@@ -117,7 +126,9 @@ function hitsIn(words: readonly Word[], wanted: readonly Wanted[]): Hit[] {
   for (let at = 0; at < words.length; at++) {
     const candidates = byFirst.get(words[at]!.folded);
     if (candidates === undefined && prefixes.length === 0) continue;
-    const tried = prefixes.length === 0 ? candidates! : [...(candidates ?? []), ...prefixes].sort((a, b) => a - b);
+    // In term order (prefixes are listed so): an array and a sort only for a word that starts both kinds.
+    const tried =
+      candidates === undefined ? prefixes : prefixes.length === 0 ? candidates : [...candidates, ...prefixes].sort((a, b) => a - b);
     for (const index of tried) if (matchesAt(at, wanted[index]!)) hits.push([at, wanted[index]!.words.length, index]);
   }
   return hits;
