@@ -134,8 +134,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       ? await store.sharedSetting('unsubscribe-secret', randomBytes(32).toString('base64url'))
       : loadSecret(dataDir, process.env);
   const readiness = async () => {
-    const stats = await store.readStats().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    return judgeReadiness(stats, now(), maxPollAgeMs((await gaps()).maxGapMinutes));
+    const last = await store
+      .lastPollCycleAt()
+      .then((lastPollCycleAt) => ({ lastPollCycleAt }))
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    return judgeReadiness(last, now(), maxPollAgeMs((await gaps()).maxGapMinutes));
   };
   const startServer = async (cluster?: ClusterGaugeSources) => {
     const { host, port } = serverAddress(config, process.env);

@@ -1,6 +1,6 @@
 /**
  * Readiness (/readyz, `columnwire healthcheck --ready`): the database answers and the last
- * poll cycle is recent. Pure: the caller reads the stats and passes the time.
+ * poll cycle is recent. Pure: the caller reads when that cycle finished and passes the time.
  */
 import type { ServiceStats } from './storage/store.ts';
 
@@ -16,8 +16,8 @@ export function maxPollAgeMs(pollMaxGapMinutes: number): number {
   return Math.max(3 * pollMaxGapMinutes, 10) * 60_000;
 }
 
-/** Judges readiness from the stats (or the error reading them) at `now`. */
-export function judgeReadiness(stats: ServiceStats | Error, now: Date, maxAgeMs: number): Readiness {
+/** Judges readiness from when the last poll cycle finished (or the error reading it) at `now`. */
+export function judgeReadiness(stats: Pick<ServiceStats, 'lastPollCycleAt'> | Error, now: Date, maxAgeMs: number): Readiness {
   if (stats instanceof Error) return { ready: false, reason: `database does not answer: ${stats.message}`, lastPollCycleAt: null };
   const last = stats.lastPollCycleAt;
   const lastPollCycleAt = last?.toISOString() ?? null;

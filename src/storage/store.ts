@@ -415,8 +415,10 @@ export interface Store {
   digestSubscribers(digestId: string): Promise<Array<{ address: string; name: string | null }>>;
   /** Adds a poll cycle's totals to the persistent counters and stamps when it finished. */
   recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): Promise<void>;
-  /** The persistent totals, for /metrics, /readyz and `columnwire stats`. */
+  /** The persistent totals, for /metrics and `columnwire stats`. */
   readStats(): Promise<ServiceStats>;
+  /** When the last poll cycle finished (ServiceStats.lastPollCycleAt) alone, for /readyz: one row, whatever the tables hold. */
+  lastPollCycleAt(): Promise<Date | null>;
   /** Writes a consistent copy of the database to `destination` (online backup). */
   backup(destination: string): Promise<void>;
   close(): Promise<void>;

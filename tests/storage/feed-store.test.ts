@@ -19,6 +19,17 @@ describe.each(storeBackends)('the $name store', (backend) => {
     await store.close();
   });
 
+  it('reads when the last poll cycle finished by itself, as readStats reports it (for /readyz)', async () => {
+    const store = await backend.open(await backend.newLocation());
+    expect(await store.lastPollCycleAt()).toBeNull();
+    await store.recordPollCycle({ 'fetches.stored': 2 }, NOW);
+    const later = new Date(NOW.getTime() + 60_000);
+    await store.recordPollCycle({ 'fetches.stored': 1 }, later);
+    expect(await store.lastPollCycleAt()).toEqual(later);
+    expect((await store.readStats()).lastPollCycleAt).toEqual(later);
+    await store.close();
+  });
+
   describe('feed state across a config reload', () => {
     it.each(['success', 'failure'] as const)("drops the %s of a fetch that started before the feed's URL changed", async (outcome) => {
       const store = await backend.open(await backend.newLocation());

@@ -140,6 +140,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     bouncingAddresses: () => readers.bouncingAddresses(),
     recordPollCycle: (totals, finishedAt) => stats.recordPollCycle(totals, finishedAt),
     readStats: () => stats.read(),
+    lastPollCycleAt: () => stats.lastPollCycleAt(),
     backup: () =>
       Promise.reject(
         new Error(

@@ -22,6 +22,11 @@ export function createPostgresStatsStore(db: PostgresDatabase) {
         );
       }),
 
+    /** When the last poll cycle finished, or null. */
+    async lastPollCycleAt(): Promise<Date | null> {
+      const [row] = await db.query<{ value: number }>(`SELECT value FROM meta WHERE key = 'poll:last_cycle_at'`);
+      return row === undefined ? null : new Date(row.value);
+    },
     /** The totals now. */
     async read(): Promise<ServiceStats> {
       const [meta, [feeds], [stories], deliveries] = await Promise.all([

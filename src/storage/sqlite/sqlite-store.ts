@@ -200,6 +200,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
       await indexSearchInTurns();
     },
     readStats: async () => stats.read(),
+    lastPollCycleAt: async () => stats.lastPollCycleAt(),
     backup: (destination) => backupDatabase(db, destination),
     close: async () => {
       closing = true;

@@ -15,6 +15,7 @@ export function createStatsStore(db: Database) {
     `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   );
   const selectMeta = db.prepare<[], { key: string; value: number }>(`SELECT key, value FROM meta`);
+  const selectLastCycle = db.prepare<[], number>(`SELECT value FROM meta WHERE key = 'poll:last_cycle_at'`).pluck();
   const selectFeeds = db.prepare<[], { feeds: number; inError: number; lastSuccess: number | null }>(
     `SELECT count(*) AS feeds, coalesce(sum(consecutive_errors > 0), 0) AS inError, max(last_success_at) AS lastSuccess
      FROM feeds WHERE in_config = 1`,
@@ -32,6 +33,11 @@ export function createStatsStore(db: Database) {
     /** Adds one poll cycle's totals and stamps when it finished, in one transaction. */
     recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): void {
       recordCycle(totals, finishedAt);
+    },
+    /** When the last poll cycle finished, or null. */
+    lastPollCycleAt(): Date | null {
+      const at = selectLastCycle.get();
+      return at === undefined ? null : new Date(at);
     },
     /** The totals now. */
     read(): ServiceStats {
