@@ -374,4 +374,11 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     version: 23,
     sql: `SELECT 1;`,
   },
+  {
+    // A bounce report names the copy it returns by address and Message-ID: without an index
+    // leading with the address, each report read every delivery of every run (a million rows per
+    // run to a million subscribers), with the row it found locked meanwhile.
+    version: 24,
+    sql: `CREATE INDEX IF NOT EXISTS digest_deliveries_by_address ON digest_deliveries (address);`,
+  },
 ];
