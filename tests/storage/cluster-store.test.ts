@@ -177,6 +177,36 @@ describe('the postgres cluster store', () => {
     expect(text).not.toMatch(/Sort/);
   });
 
+  it('completes the poll jobs finished together in one statement, and those still unsent when it stops', async () => {
+    const location = await backend.newLocation();
+    const [store] = await processes(1);
+    await store!.syncFeeds(['a', 'b', 'c', 'd'].map((id) => feed(id)));
+    const queue = await pollQueue(location);
+    await store!.planPolls(NOW, { limit: 10, requeueAfterMs: 600_000 }, (sql, ids, retries) => queue.enqueuePolls(sql, ids, retries));
+    // Four loops each hold a job until all four are in hand, then finish them at once.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const handled: string[] = [];
+    await queue.workPolls(
+      async (feedId) => {
+        if (handled.push(feedId) === 4) open();
+        await gate;
+      },
+      { loops: 4, batchSize: 1, pollingSeconds: 0.5 },
+    );
+    await gate;
+    await queue.stop(1_000);
+    const client = new pg.Client({ connectionString: inject('postgresUrl') });
+    await client.connect();
+    onTestFinished(() => client.end());
+    const { rows } = await client.query<{ state: string; completed_on: Date | null }>(
+      `SELECT state, completed_on FROM "${location}_jobs".job WHERE name = 'columnwire-poll'`,
+    );
+    expect(rows.map((row) => row.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    // One statement: one transaction time.
+    expect(new Set(rows.map((row) => row.completed_on!.getTime())).size).toBe(1);
+  });
+
   it('splits the due feeds between two planners at once, never giving one feed to both', async () => {
     const [first, second] = await processes(2);
     await first!.syncFeeds(Array.from({ length: 200 }, (_, index) => feed(`f${index}`)));
