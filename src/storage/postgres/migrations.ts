@@ -396,34 +396,39 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     DECLARE
       f feeds;
     BEGIN
-      SELECT * INTO f FROM feeds WHERE id = p_id FOR UPDATE;
+      -- The host's lock first, then the row: leases of one host are counted and taken one
+      -- transaction at a time (the cap holds cluster-wide), and the row is locked once, by the
+      -- update that takes it (nothing else takes a host's lock: no two orders can deadlock).
+      PERFORM pg_advisory_xact_lock(p_host_lock);
+      IF (SELECT count(*) FROM feeds WHERE lease_until >= p_now AND lease_host = p_host AND id <> p_id) < p_cap THEN
+        UPDATE feeds SET lease_owner = p_owner, lease_token = lease_token + 1, lease_until = p_until, lease_host = p_host
+        -- Its url's host is the one counted; no live lease holds it (but one of p_dead_owner); due, when asked.
+        WHERE id = p_id AND url = p_url
+          AND NOT coalesce(lease_until >= p_now AND NOT coalesce(lease_owner = p_dead_owner AND lease_owner <> p_owner, false), false)
+          AND NOT (p_due_only AND coalesce(next_fetch_at > p_now, false))
+        RETURNING * INTO f;
+        IF FOUND THEN
+          RETURN QUERY SELECT 'taken', NULL::text,
+            json_build_object('feed', to_json(f), 'item_digest', (SELECT digest FROM feed_item_digests WHERE feed_id = p_id));
+          RETURN;
+        END IF;
+      END IF;
+      -- Not taken: why (rare, so read again).
+      SELECT * INTO f FROM feeds WHERE id = p_id;
       IF NOT FOUND THEN
         RETURN QUERY SELECT 'not-found', NULL::text, NULL::json;
-        RETURN;
-      END IF;
-      IF f.lease_until >= p_now AND NOT coalesce(f.lease_owner = p_dead_owner AND f.lease_owner <> p_owner, false) THEN
+      ELSIF f.lease_until >= p_now AND NOT coalesce(f.lease_owner = p_dead_owner AND f.lease_owner <> p_owner, false) THEN
         RETURN QUERY SELECT 'leased', f.lease_owner, NULL::json;
-        RETURN;
-      END IF;
-      IF p_due_only AND f.next_fetch_at > p_now THEN
-        UPDATE feeds SET lease_token = lease_token + 1, lease_owner = NULL, lease_until = NULL, queued_at = NULL WHERE id = p_id;
-        RETURN QUERY SELECT 'not-due', NULL::text, NULL::json;
-        RETURN;
-      END IF;
-      IF f.url <> p_url THEN
+      ELSIF p_due_only AND f.next_fetch_at > p_now THEN
+        -- As a lease taken and released at once would: a dead holder's or an expired lease ends, the feed is not queued.
+        UPDATE feeds SET lease_token = lease_token + 1, lease_owner = NULL, lease_until = NULL, queued_at = NULL
+        WHERE id = p_id AND NOT coalesce(lease_until >= p_now AND NOT coalesce(lease_owner = p_dead_owner AND lease_owner <> p_owner, false), false);
+        RETURN QUERY SELECT CASE WHEN FOUND THEN 'not-due' ELSE 'leased' END, NULL::text, NULL::json;
+      ELSIF f.url <> p_url THEN
         RETURN QUERY SELECT 'moved', f.url, NULL::json;
-        RETURN;
-      END IF;
-      -- Leases of one host are counted and taken one transaction at a time: the cap holds cluster-wide.
-      PERFORM pg_advisory_xact_lock(p_host_lock);
-      IF (SELECT count(*) FROM feeds WHERE lease_until >= p_now AND lease_host = p_host AND id <> p_id) >= p_cap THEN
+      ELSE
         RETURN QUERY SELECT 'host-busy', NULL::text, NULL::json;
-        RETURN;
       END IF;
-      UPDATE feeds SET lease_owner = p_owner, lease_token = lease_token + 1, lease_until = p_until, lease_host = p_host
-      WHERE id = p_id RETURNING * INTO f;
-      RETURN QUERY SELECT 'taken', NULL::text,
-        json_build_object('feed', to_json(f), 'item_digest', (SELECT digest FROM feed_item_digests WHERE feed_id = p_id));
     END $$;
     `,
   },
