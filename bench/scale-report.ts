@@ -11,6 +11,8 @@ import { formatColumns, fmt } from './measure.ts';
 import { cpuAt, OVERDUE_MS, RESTART_WINDOW_MS, type RunResult } from './scale-run.ts';
 
 interface Phase {
+  /** The first round did not end within the run: its figures are those of the run's whole span. */
+  unfinished?: boolean;
   seconds: number;
   fetches: number;
   items: number;
@@ -22,8 +24,24 @@ interface Phase {
 function phases(result: RunResult, feeds: number): { first: Phase | null; steady: Phase | null } {
   const { analysis, log, cpuSeries, startMs, endMs } = result;
   const roundEnd = analysis.firstRoundEndMs;
-  if (roundEnd === null || roundEnd > endMs) return { first: null, steady: null };
   const zero = cpuAt(cpuSeries, startMs);
+  if (roundEnd === null || roundEnd > endMs) {
+    // Unfinished (a run shorter than the round): what was fetched so far, at what CPU cost.
+    const last = cpuSeries.at(-1);
+    const requests = log.filter((request) => request.endMs <= endMs);
+    if (!last || requests.length === 0) return { first: null, steady: null };
+    return {
+      first: {
+        unfinished: true,
+        seconds: (endMs - startMs) / 1000,
+        fetches: requests.length,
+        items: requests.reduce((sum, request) => sum + request.items, 0),
+        columnwireCpuMs: last.columnwireMs - zero.columnwireMs,
+        postgresCpuMs: last.postgresMs - zero.postgresMs,
+      },
+      steady: null,
+    };
+  }
   const mid = cpuAt(cpuSeries, roundEnd);
   const last = cpuSeries.at(-1)!;
   const within = (from: number, to: number) => log.filter((request) => request.endMs > from && request.endMs <= to);
@@ -77,7 +95,7 @@ export function printScaleReport(results: readonly RunResult[], setup: { feeds: 
       const totalPerK = perK(phase, phase.columnwireCpuMs + phase.postgresCpuMs);
       body.push([
         result.plan.label,
-        phaseName,
+        phase.unfinished ? `${phaseName} (unfinished)` : phaseName,
         `${fmt(phase.fetches)} fetches, ${fmt(phase.items)} items`,
         num(phase.seconds, 1),
         num(rate, 1),

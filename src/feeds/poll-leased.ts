@@ -49,25 +49,47 @@ const RELEASE_RETRY_MS = 10_000;
 export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Promise<LeasedPollResult> {
   const source = deps.config.feeds.find((candidate) => candidate.id === feedId);
   if (!source) return { kind: 'skipped', reason: 'not-found' };
-  const lease = await leaseWhenHostFrees(feedId, deps);
+  // Polled by another worker between planning and now (a job run twice): nothing is due, no lease is taken.
+  const lease = await leaseWhenHostFrees(feedId, source.url, deps);
   if (lease === 'host-busy') await deps.store.unqueueFeed(feedId, deps.now()); // the next planner tick queues it again
   if (typeof lease === 'string') return { kind: 'skipped', reason: lease };
   const log = () => deps.logger.child({ feedId }); // made only when used (see poll-all.ts)
   const started = performance.now();
   const leaseEnds = started + deps.leaseMs - LEASE_MARGIN_MS;
-  try {
-    const state = await deps.store.getFeed(feedId);
-    // Polled by another worker between planning and now (a job run twice): nothing is due.
-    if (!state || (state.nextFetchAt !== null && state.nextFetchAt > deps.now())) return { kind: 'skipped', reason: 'not-due' };
-    const feed: Feed = { ...state, source };
-    const leased = deps.store.leased(lease);
-    const saveFetched: typeof leased.saveFetched = (...args) =>
+  // A fenced write that lands ends the lease in its commit, and one refused found it replaced:
+  // either way there is nothing left to release (one round trip fewer per feed).
+  let ended = false;
+  const ending =
+    <Args extends unknown[], Result>(write: (...args: Args) => Promise<Result>) =>
+    async (...args: Args): Promise<Result> => {
+      try {
+        const result = await write(...args);
+        ended = true;
+        return result;
+      } catch (err) {
+        if (err instanceof LostLeaseError) ended = true;
+        throw err;
+      }
+    };
+  const leased = deps.store.leased(lease);
+  const store: Store = {
+    ...deps.store,
+    saveFetched: ending((...args: Parameters<Store['saveFetched']>) =>
       retryWhileUnavailable(
         () => leased.saveFetched(...args),
         Math.min(leaseEnds, performance.now() + (deps.saveRetryMs ?? SAVE_RETRY_MS)),
         log,
-      );
-    const outcome = await pollFeed(feed, { ...deps, store: { ...deps.store, ...leased, saveFetched } });
+      ),
+    ),
+    markNotModified: ending(leased.markNotModified),
+    markFailed: ending(leased.markFailed),
+    // As the lease read them: no other worker writes the feed while this one holds it.
+    getFeed: (id) => (id === feedId ? Promise.resolve(lease.state) : deps.store.getFeed(id)),
+    itemDigest: (id) => (id === feedId ? Promise.resolve(lease.itemDigest) : deps.store.itemDigest(id)),
+  };
+  try {
+    const feed: Feed = { ...lease.state, source };
+    const outcome = await pollFeed(feed, { ...deps, store });
     deps.observeFeed?.(outcome.kind, (performance.now() - started) / 1000);
     if (outcome.kind === 'failed') log().warn({ url: redactUrl(feed.url), error: redactSecrets(outcome.error) }, 'feed failed');
     return { kind: 'polled', outcome };
@@ -82,16 +104,14 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
     log().error({ err }, 'feed poll crashed');
     const error = `internal error: ${(err as Error).message}`;
     const nextFetchAt = new Date(deps.now().getTime() + 3600_000);
-    await deps.store
-      .leased(lease)
-      .markFailed(feedId, { error, nextFetchAt, waitReason: 'backoff' }, deps.now())
-      .catch(() => {});
+    await store.markFailed(feedId, { error, nextFetchAt, waitReason: 'backoff' }, deps.now()).catch(() => {});
     return { kind: 'polled', outcome: { kind: 'failed', error, nextFetchAt } };
   } finally {
     // Left to expire, the lease would hold the feed for its whole length (110 s by default).
-    await retryWhileUnavailable(() => deps.store.releaseFeedLease(lease), performance.now() + RELEASE_RETRY_MS, log).catch((err: unknown) =>
-      log().warn({ err }, 'feed lease release failed; it expires'),
-    );
+    if (!ended)
+      await retryWhileUnavailable(() => deps.store.releaseFeedLease(lease), performance.now() + RELEASE_RETRY_MS, log).catch(
+        (err: unknown) => log().warn({ err }, 'feed lease release failed; it expires'),
+      );
   }
 }
 
@@ -99,11 +119,11 @@ export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Prom
 const HOST_WAIT_MS = 5_000;
 
 /** Takes the feed's lease, waiting a little while its host is at its cap. */
-async function leaseWhenHostFrees(feedId: string, deps: LeasedPollDeps) {
+async function leaseWhenHostFrees(feedId: string, url: string, deps: LeasedPollDeps) {
   const cap = deps.config.poll.perHostConcurrency;
   const started = Date.now();
   for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
-    const lease = await deps.store.takeFeedLease(feedId, deps.owner, deps.now(), deps.leaseMs, cap, isOwnerDead);
+    const lease = await deps.store.takeFeedLease(feedId, deps.owner, deps.now(), deps.leaseMs, cap, { isOwnerDead, dueOnly: true, url });
     if (lease !== 'host-busy' || Date.now() - started >= HOST_WAIT_MS) return lease;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }

@@ -30,6 +30,8 @@ export const DEFAULT_QUEUE_SCHEMA = 'columnwire_jobs';
 const STARVED_PER_PLAN = 100;
 /** Our index on pg-boss's job table, in the order its fetch reads waiting jobs (see the header). */
 const FETCH_INDEX = 'columnwire_job_fetch';
+/** Poll jobs finished within this long of each other are completed in one statement (see completionBatch). */
+const COMPLETE_BATCH_MS = 100;
 
 /** Connects pg-boss to `url`, creating its schema and the two queues if needed. */
 export async function createPgBossQueue(
@@ -76,6 +78,10 @@ export async function createPgBossQueue(
   const jobs = jobTable(settings.schema!);
   const loops: Array<Promise<void>> = [];
   const stopping = new AbortController();
+  const pollCompletions = completionBatch(
+    (ids) => boss.complete(POLL_QUEUE, ids),
+    (err) => logger.warn({ err, queue: POLL_QUEUE }, 'poll jobs could not be marked completed; they expire'),
+  );
   /** One loop: fetch a batch, handle each job (completed or failed on its own), fetch again; idle, wait. */
   const loop = async <T extends object>(queue: string, handler: (data: T) => Promise<void>, settings: WorkOptions) => {
     while (!stopping.signal.aborted) {
@@ -92,7 +98,8 @@ export async function createPgBossQueue(
       for (const job of jobs) {
         try {
           await handler(job.data);
-          await boss.complete(queue, job.id);
+          if (queue === POLL_QUEUE) pollCompletions.add(job.id);
+          else await boss.complete(queue, job.id);
         } catch (err) {
           // Failed jobs are retried by the queue's own retry settings (digest ranges), or dropped (polls: the planner re-queues).
           await boss.fail(queue, job.id, { message: (err as Error).message }).catch((failErr: unknown) => {
@@ -155,8 +162,37 @@ export async function createPgBossQueue(
       // Jobs in hand finish (up to the grace period); no loop fetches again.
       stopping.abort();
       await Promise.race([Promise.allSettled(loops), sleep(Math.max(1000, graceMs))]);
+      await pollCompletions.flush();
       await boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, graceMs) });
     },
+  };
+}
+
+/**
+ * Job ids completed together: one statement and one commit for the jobs added within
+ * COMPLETE_BATCH_MS, rather than one each (a commit per feed, a quarter of a poll's round trips
+ * when nothing changed). For poll jobs only: one whose completion is lost (the process killed
+ * within that time) expires and is dropped (no retries), and the feed's own row, written by the
+ * poll, says when it is due; a digest range's job completes at once, as a lost one is sent again.
+ */
+function completionBatch(complete: (ids: string[]) => Promise<unknown>, onError: (err: unknown) => void) {
+  let ids: string[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let sent: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const batch = ids;
+    ids = [];
+    if (batch.length > 0) sent = sent.then(() => complete(batch)).then(() => {}, onError);
+    return sent;
+  };
+  return {
+    add(id: string): void {
+      ids.push(id);
+      timer ??= setTimeout(() => void flush(), COMPLETE_BATCH_MS).unref();
+    },
+    flush,
   };
 }
 

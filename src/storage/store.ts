@@ -508,8 +508,24 @@ export interface FeedLease {
   token: number;
 }
 
-/** Why a lease was not given. */
-export type LeaseRefusal = 'leased' | 'host-busy' | 'not-found';
+/** A lease as takeFeedLease gives it: with the feed's state and item digest as of the lease, which its holder alone changes. */
+export interface TakenLease extends FeedLease {
+  state: FeedState;
+  itemDigest: string | null;
+}
+
+/** Why a lease was not given ('not-due' only when asked for a feed that is due). */
+export type LeaseRefusal = 'leased' | 'host-busy' | 'not-found' | 'not-due';
+
+/** How takeFeedLease is asked. */
+export interface LeaseOptions {
+  /** Whether a holder seen here is gone (killed on this host): its lease is taken over. */
+  isOwnerDead?: (owner: string) => boolean;
+  /** Refuse a feed whose next fetch is later than `now` ('not-due'), clearing its queued mark as a release would. */
+  dueOnly?: boolean;
+  /** The feed's url as the caller expects it (the configured one): its host is the one counted, unless the stored url differs. */
+  url?: string;
+}
 
 /** The connection a queue library inserts its jobs on, inside the planner's transaction (pg-boss's `db` option). */
 export interface QueueSql {
@@ -566,7 +582,8 @@ export interface ClusterStore {
   ): Promise<string[]>;
   /**
    * Leases `feedId` to `owner` for `leaseMs`, unless another live lease holds it (one whose owner
-   * `isOwnerDead` says is gone, killed on this host, is taken over) or its host has `perHostCap` leases.
+   * `options.isOwnerDead` says is gone, killed on this host, is taken over) or its host has
+   * `perHostCap` leases. The lease comes with the feed's state: a poll need not read it again.
    */
   takeFeedLease(
     feedId: string,
@@ -574,8 +591,8 @@ export interface ClusterStore {
     now: Date,
     leaseMs: number,
     perHostCap: number,
-    isOwnerDead?: (owner: string) => boolean,
-  ): Promise<FeedLease | LeaseRefusal>;
+    options?: LeaseOptions,
+  ): Promise<TakenLease | LeaseRefusal>;
   /** Clears a feed's queued mark when no worker holds it, so the next planner tick queues it again (its host was busy). */
   unqueueFeed(feedId: string, now: Date): Promise<void>;
   /** Ends a lease and the feed's queued mark (nothing when the lease was replaced meanwhile). */

@@ -111,6 +111,58 @@ describe('a leased poll', () => {
     ).rejects.toThrow(/taken over/);
   });
 
+  it('takes the feed state with its lease and releases nothing once its write has ended the lease', async () => {
+    const { server, store, deps } = await setUp();
+    let releases = 0;
+    let reads = 0;
+    const counting: Store & ClusterStore = {
+      ...store,
+      getFeed: (id) => (reads++, store.getFeed(id)),
+      itemDigest: (id) => (reads++, store.itemDigest(id)),
+      releaseFeedLease: (lease) => (releases++, store.releaseFeedLease(lease)),
+    };
+
+    expect(await pollLeasedFeed('herald', { ...deps, store: counting })).toMatchObject({
+      kind: 'polled',
+      outcome: { kind: 'stored', added: 2 },
+    });
+
+    expect(server.requests).toHaveLength(1);
+    expect({ reads, releases }).toEqual({ reads: 0, releases: 0 });
+    // Ended by the save: any worker takes it at once, even under a cap of 1 on its host.
+    expect(await store.takeFeedLease('herald', 'worker-2', START, 60_000, 1)).toMatchObject({ owner: 'worker-2' });
+  });
+
+  it("drops a zombie's result: its lease taken over while it fetched, it writes and releases nothing", async () => {
+    let store: (Store & ClusterStore) | null = null;
+    const body = serveBody(rssFeed('herald'));
+    // The worker stalls past its lease while fetching; another takes the feed over meanwhile.
+    const server = await serveForTest({
+      '/feed.xml': (req, res) =>
+        void store!.takeFeedLease('herald', 'worker-2', new Date(START.getTime() + 61_000), 60_000, 4).then(() => body(req, res)),
+    });
+    const poller = await startPollApp({ dataRoot, feeds: { herald: server.url('/feed.xml') } });
+    store = await openStore(poller.app.config.feeds);
+    let releases = 0;
+    const counting: Store & ClusterStore = { ...store, releaseFeedLease: (lease) => (releases++, store.releaseFeedLease(lease)) };
+    const deps = {
+      ...poller.app.poll,
+      logger: createLogger({ level: 'silent' }),
+      owner: 'worker-1',
+      config: poller.app.config,
+      leaseMs: 60_000,
+    };
+
+    expect(await pollLeasedFeed('herald', { ...deps, store: counting })).toEqual({ kind: 'lost-lease' });
+
+    expect(server.requests).toHaveLength(1);
+    expect(releases).toBe(0);
+    expect(await store.countStories()).toBe(0);
+    expect(await store.getFeed('herald')).toMatchObject({ lastFetchAt: null, lastSuccessAt: null });
+    // The new holder's lease stands.
+    expect(await store.takeFeedLease('herald', 'worker-3', new Date(START.getTime() + 62_000), 60_000, 4)).toBe('leased');
+  });
+
   it('stores what it fetched once PostgreSQL is back, trying the save again within the lease', async () => {
     const { server, poller, store, deps } = await setUp();
     let attempts = 0;

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { FeedSource } from '../../src/model.ts';
-import { LostLeaseError, type ClusterStore, type FeedLease, type QueueSql, type Store } from '../../src/storage/store.ts';
+import { LostLeaseError, type ClusterStore, type FeedLease, type QueueSql, type Store, type TakenLease } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
 import { createPgBossQueue } from '../../src/jobs/pg-boss-queue.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -175,6 +175,36 @@ describe('the postgres cluster store', () => {
     const text = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
     expect(text).toMatch(/Index Scan using \S*priority_created_on_id/);
     expect(text).not.toMatch(/Sort/);
+  });
+
+  it('completes the poll jobs finished together in one statement, and those still unsent when it stops', async () => {
+    const location = await backend.newLocation();
+    const [store] = await processes(1);
+    await store!.syncFeeds(['a', 'b', 'c', 'd'].map((id) => feed(id)));
+    const queue = await pollQueue(location);
+    await store!.planPolls(NOW, { limit: 10, requeueAfterMs: 600_000 }, (sql, ids, retries) => queue.enqueuePolls(sql, ids, retries));
+    // Four loops each hold a job until all four are in hand, then finish them at once.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const handled: string[] = [];
+    await queue.workPolls(
+      async (feedId) => {
+        if (handled.push(feedId) === 4) open();
+        await gate;
+      },
+      { loops: 4, batchSize: 1, pollingSeconds: 0.5 },
+    );
+    await gate;
+    await queue.stop(1_000);
+    const client = new pg.Client({ connectionString: inject('postgresUrl') });
+    await client.connect();
+    onTestFinished(() => client.end());
+    const { rows } = await client.query<{ state: string; completed_on: Date | null }>(
+      `SELECT state, completed_on FROM "${location}_jobs".job WHERE name = 'columnwire-poll'`,
+    );
+    expect(rows.map((row) => row.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    // One statement: one transaction time.
+    expect(new Set(rows.map((row) => row.completed_on!.getTime())).size).toBe(1);
   });
 
   it('splits the due feeds between two planners at once, never giving one feed to both', async () => {
@@ -371,6 +401,79 @@ describe('the postgres cluster store', () => {
     );
     expect(results.filter((result) => typeof result === 'object')).toHaveLength(3);
     expect(results.filter((result) => result === 'host-busy')).toHaveLength(9);
+  });
+
+  it('gives the lease with the feed state and item digest as it found them, so a poll reads neither again', async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds([feed('a')]);
+    const first = (await store!.takeFeedLease('a', 'w1', NOW, 60_000, 4)) as TakenLease;
+    expect(first.state).toMatchObject({ id: 'a', url: 'https://a.example.com/feed', etag: null, lastFetchAt: null });
+    expect(first.itemDigest).toBeNull();
+    const items = normalizeItems([item({ id: '1' })], NOW);
+    await store!.leased(first).saveFetched('a', items, { ...success('a'), etag: '"v1"', itemDigest: 'v1\nknown' }, at(1_000), null);
+    const second = (await store!.takeFeedLease('a', 'w2', at(2_000), 60_000, 4)) as TakenLease;
+    expect(second).toMatchObject({ owner: 'w2', token: first.token + 1, itemDigest: 'v1\nknown' });
+    expect(second.state).toEqual(await store!.getFeed('a'));
+    expect(second.state).toMatchObject({ etag: '"v1"', lastSuccessAt: at(1_000), nextFetchAt: at(30 * 60_000) });
+  });
+
+  it('asked for a due feed, refuses one not due without leasing it, and clears its queued mark as a release would', async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds([feed('a')]);
+    const queue = () => Promise.resolve();
+    const hourLong = { limit: 10, requeueAfterMs: 3_600_000 };
+    expect(await store!.planPolls(NOW, hourLong, queue)).toEqual(['a']);
+    // Fetched meanwhile by another way (the job run twice): next fetch in 30 min, still queued.
+    await store!.markNotModified('a', success('a'), at(1_000));
+    expect(await store!.takeFeedLease('a', 'w1', at(2_000), 60_000, 4, { dueOnly: true })).toBe('not-due');
+    expect((await store!.clusterGauges(at(2_000))).leased).toBe(0);
+    // Not queued any more: once due it is planned again at once, not an hour after it was queued.
+    expect(await store!.planPolls(at(30 * 60_000), hourLong, queue)).toEqual(['a']);
+    const lease = (await store!.takeFeedLease('a', 'w1', at(30 * 60_000), 60_000, 4, { dueOnly: true })) as TakenLease;
+    expect(lease.owner).toBe('w1');
+    // A live lease is refused as such, due or not.
+    expect(await store!.takeFeedLease('a', 'w2', at(30 * 60_000 + 1), 60_000, 4, { dueOnly: true })).toBe('leased');
+  });
+
+  it("takes over a live lease whose holder is seen dead, and only that holder's", async () => {
+    const [store] = await processes(1);
+    await store!.syncFeeds([feed('a')]);
+    const dead = (await store!.takeFeedLease('a', 'w-dead', NOW, 600_000, 4)) as TakenLease;
+    const isOwnerDead = (owner: string) => owner === 'w-dead';
+    const taken = (await store!.takeFeedLease('a', 'w1', at(1_000), 60_000, 4, { isOwnerDead })) as TakenLease;
+    expect(taken).toMatchObject({ owner: 'w1', token: dead.token + 1 });
+    // w1 is alive: its lease holds against the same question.
+    expect(await store!.takeFeedLease('a', 'w2', at(2_000), 60_000, 4, { isOwnerDead })).toBe('leased');
+    await expect(store!.leased(dead).markNotModified('a', success('a'), at(3_000))).rejects.toBeInstanceOf(LostLeaseError);
+  });
+
+  it('counts a feed against the host of its stored url, after a permanent redirect too, whatever url the worker guessed', async () => {
+    const [one, two] = await processes(2);
+    await one!.syncFeeds([feed('a', 'old.example.com'), feed('b', 'new.example.com'), feed('c', 'new.example.com')]);
+    // a moved to new.example.com (a 301, recorded with its success).
+    const moving = (await one!.takeFeedLease('a', 'w1', NOW, 60_000, 1, { url: 'https://old.example.com/feed' })) as TakenLease;
+    await one!.leased(moving).markNotModified('a', success('a', 'new.example.com'), NOW);
+    const guess = { url: 'https://old.example.com/feed' }; // the configured url, as a worker knows it
+    const a = (await two!.takeFeedLease('a', 'w2', at(1_000), 60_000, 1, guess)) as TakenLease;
+    expect(a.state.url).toBe('https://new.example.com/feed');
+    // new.example.com is at its cap of 1, whichever url the others are asked by.
+    expect(await one!.takeFeedLease('b', 'w1', at(1_000), 60_000, 1, { url: 'https://new.example.com/feed' })).toBe('host-busy');
+    expect(await one!.takeFeedLease('c', 'w1', at(1_000), 60_000, 1)).toBe('host-busy');
+    // old.example.com holds nothing: a feed still there is leased.
+    await one!.syncFeeds([
+      feed('a', 'old.example.com'),
+      feed('b', 'new.example.com'),
+      feed('c', 'new.example.com'),
+      feed('d', 'old.example.com'),
+    ]);
+    expect(await one!.takeFeedLease('d', 'w1', at(1_000), 60_000, 1, { url: 'https://old.example.com/feed' })).toMatchObject({
+      owner: 'w1',
+    });
+    // Its lease ended by its write, a's host has room again.
+    await two!.leased(a).markNotModified('a', success('a', 'new.example.com'), at(2_000));
+    expect(await one!.takeFeedLease('b', 'w1', at(3_000), 60_000, 1, { url: 'https://new.example.com/feed' })).toMatchObject({
+      owner: 'w1',
+    });
   });
 
   it('shares one value per key between processes (the unsubscribe secret)', async () => {

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Delivery } from '../../model.ts';
-import { toDelivery, type DeliveryRow } from '../rows.ts';
-import type { ClusterStore, FeedLease, LeaseRefusal, QueueSql } from '../store.ts';
+import { toDelivery, toFeedState, type DeliveryRow, type FeedRow } from '../rows.ts';
+import type { ClusterStore, LeaseRefusal, QueueSql, TakenLease } from '../store.ts';
 import type { PostgresDatabase, Sql } from './database.ts';
 
 /** A feed's host as the per-host cap counts it: what fetch connects to. */
@@ -38,6 +38,21 @@ export function digestStartJob(digestId: string): string {
   return `digest-start:${digestId}`;
 }
 
+/** What take_feed_lease (migration 24) answers. */
+type LeaseOutcome = 'taken' | 'moved' | LeaseRefusal;
+/** take_feed_lease's one row. */
+interface LeaseAnswer {
+  outcome: LeaseOutcome;
+  /** The live lease's owner ('leased'), or the feed's url ('moved'). */
+  holder: string | null;
+  state: TakenRow | null;
+}
+/** The state take_feed_lease returns with a lease: the feed's row as the lease left it, and its item digest. */
+interface TakenRow {
+  feed: FeedRow & { lease_token: number };
+  item_digest: string | null;
+}
+
 /** pg-boss's `db` option over one of our transactions: its jobs commit or roll back with our rows. */
 function queueSqlOver(sql: Sql): QueueSql {
   return { executeSql: async (text, values = []) => ({ rows: await sql.query<unknown>(text, values) }) };
@@ -45,6 +60,8 @@ function queueSqlOver(sql: Sql): QueueSql {
 
 /** The cluster part of the PostgreSQL store. */
 export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterStore, 'leased' | 'claimScheduledDigestRun'> {
+  /** Feeds whose url is not their configured one (a permanent redirect), as their last lease found it. */
+  const movedUrls = new Map<string, string>();
   return {
     async claimTick(job, tick, now) {
       const claimed = await db.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
@@ -131,33 +148,50 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
         return ids;
       }),
 
-    takeFeedLease: (feedId, owner, now, leaseMs, perHostCap, isOwnerDead) =>
-      db.transaction(async (tx): Promise<FeedLease | LeaseRefusal> => {
-        const [feed] = await tx.query<{ url: string; lease_until: number | null; lease_token: number; lease_owner: string | null }>(
-          `SELECT url, lease_until, lease_token, lease_owner FROM feeds WHERE id = $1 FOR UPDATE`,
-          [feedId],
-        );
-        if (!feed) return 'not-found';
-        const live = feed.lease_until !== null && feed.lease_until >= now.getTime();
-        const holderDead = feed.lease_owner !== null && feed.lease_owner !== owner && (isOwnerDead?.(feed.lease_owner) ?? false);
-        if (live && !holderDead) return 'leased';
-        const host = hostOf(feed.url);
-        // Leases of one host are counted and taken one transaction at a time: the cap holds cluster-wide.
-        await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(`columnwire.host:${host}`)]);
-        const leased = await tx.query<{ url: string }>(`SELECT url FROM feeds WHERE lease_until >= $1 AND id <> $2`, [
-          now.getTime(),
-          feedId,
-        ]);
-        if (leased.filter((row) => hostOf(row.url) === host).length >= perHostCap) return 'host-busy';
-        const token = feed.lease_token + 1;
-        await tx.run(`UPDATE feeds SET lease_owner = $2, lease_token = $3, lease_until = $4 WHERE id = $1`, [
+    async takeFeedLease(feedId, owner, now, leaseMs, perHostCap, options = {}): Promise<TakenLease | LeaseRefusal> {
+      // One call of take_feed_lease (migration 24) mostly; again when the holder is seen dead, or
+      // when the feed's url is not the one guessed (its host is the one counted).
+      let url: string = movedUrls.get(feedId) ?? options.url ?? '';
+      let deadOwner: string | null = null;
+      for (let attempt = 0; ; attempt++) {
+        const host = hostOf(url);
+        const rows: LeaseAnswer[] = await db.query<LeaseAnswer>(`SELECT * FROM take_feed_lease($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
           feedId,
           owner,
-          token,
+          now.getTime(),
           now.getTime() + leaseMs,
+          perHostCap,
+          url,
+          host,
+          lockKey(`columnwire.host:${host}`),
+          deadOwner,
+          options.dueOnly ?? false,
         ]);
-        return { feedId, owner, token };
-      }),
+        const { outcome, holder, state }: LeaseAnswer = rows[0]!;
+        if (outcome === 'taken') {
+          const feed = state!.feed;
+          return { feedId, owner, token: feed.lease_token, state: toFeedState(feed), itemDigest: state!.item_digest };
+        }
+        // Each retry follows a change of the row since the last call: a few at most, unless it keeps changing.
+        if (attempt < 3 && outcome === 'moved') {
+          url = holder!;
+          movedUrls.set(feedId, url);
+          continue;
+        }
+        if (
+          attempt < 3 &&
+          outcome === 'leased' &&
+          holder !== null &&
+          holder !== owner &&
+          holder !== deadOwner &&
+          options.isOwnerDead?.(holder)
+        ) {
+          deadOwner = holder;
+          continue;
+        }
+        return outcome === 'moved' ? 'leased' : outcome;
+      }
+    },
 
     async unqueueFeed(feedId, now) {
       await db.run(`UPDATE feeds SET queued_at = NULL WHERE id = $1 AND (lease_until IS NULL OR lease_until < $2)`, [

@@ -375,10 +375,68 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     sql: `SELECT 1;`,
   },
   {
+    // A worker's lease in one round trip rather than six (BEGIN, the feed's row, its host's lock,
+    // every leased feed's url to count the host's leases in JavaScript, the update, COMMIT), with
+    // the feed's state and item digest, so the poll reads neither again. Each lease records the
+    // host it counts against (lease_host: hostOf(url), computed in JavaScript as before), so the
+    // host's live leases are counted here, by the few rows of feeds_leased. A function, not one
+    // statement: each of its statements reads after the host's lock is granted (READ COMMITTED
+    // takes a snapshot per statement), so the count sees every lease committed under that lock.
+    // Outcomes: 'taken' (state: the feed's row after the lease, with its item digest), 'leased'
+    // (holder: its owner, who may be dead: then asked again with p_dead_owner), 'host-busy',
+    // 'not-found', 'not-due' (with p_due_only: the feed is not due, no lease is taken and its
+    // queued mark is cleared, as a lease released at once would), 'moved' (holder: the feed's
+    // url, not p_url, whose host was given: asked again with that url's).
+    version: 24,
+    sql: `
+    ALTER TABLE feeds ADD COLUMN lease_host TEXT;
+    CREATE FUNCTION take_feed_lease(p_id text, p_owner text, p_now bigint, p_until bigint, p_cap integer,
+      p_url text, p_host text, p_host_lock bigint, p_dead_owner text, p_due_only boolean)
+    RETURNS TABLE (outcome text, holder text, state json) LANGUAGE plpgsql AS $$
+    DECLARE
+      f feeds;
+    BEGIN
+      -- The host's lock first, then the row: leases of one host are counted and taken one
+      -- transaction at a time (the cap holds cluster-wide), and the row is locked once, by the
+      -- update that takes it (nothing else takes a host's lock: no two orders can deadlock).
+      PERFORM pg_advisory_xact_lock(p_host_lock);
+      IF (SELECT count(*) FROM feeds WHERE lease_until >= p_now AND lease_host = p_host AND id <> p_id) < p_cap THEN
+        UPDATE feeds SET lease_owner = p_owner, lease_token = lease_token + 1, lease_until = p_until, lease_host = p_host
+        -- Its url's host is the one counted; no live lease holds it (but one of p_dead_owner); due, when asked.
+        WHERE id = p_id AND url = p_url
+          AND NOT coalesce(lease_until >= p_now AND NOT coalesce(lease_owner = p_dead_owner AND lease_owner <> p_owner, false), false)
+          AND NOT (p_due_only AND coalesce(next_fetch_at > p_now, false))
+        RETURNING * INTO f;
+        IF FOUND THEN
+          RETURN QUERY SELECT 'taken', NULL::text,
+            json_build_object('feed', to_json(f), 'item_digest', (SELECT digest FROM feed_item_digests WHERE feed_id = p_id));
+          RETURN;
+        END IF;
+      END IF;
+      -- Not taken: why (rare, so read again).
+      SELECT * INTO f FROM feeds WHERE id = p_id;
+      IF NOT FOUND THEN
+        RETURN QUERY SELECT 'not-found', NULL::text, NULL::json;
+      ELSIF f.lease_until >= p_now AND NOT coalesce(f.lease_owner = p_dead_owner AND f.lease_owner <> p_owner, false) THEN
+        RETURN QUERY SELECT 'leased', f.lease_owner, NULL::json;
+      ELSIF p_due_only AND f.next_fetch_at > p_now THEN
+        -- As a lease taken and released at once would: a dead holder's or an expired lease ends, the feed is not queued.
+        UPDATE feeds SET lease_token = lease_token + 1, lease_owner = NULL, lease_until = NULL, queued_at = NULL
+        WHERE id = p_id AND NOT coalesce(lease_until >= p_now AND NOT coalesce(lease_owner = p_dead_owner AND lease_owner <> p_owner, false), false);
+        RETURN QUERY SELECT CASE WHEN FOUND THEN 'not-due' ELSE 'leased' END, NULL::text, NULL::json;
+      ELSIF f.url <> p_url THEN
+        RETURN QUERY SELECT 'moved', f.url, NULL::json;
+      ELSE
+        RETURN QUERY SELECT 'host-busy', NULL::text, NULL::json;
+      END IF;
+    END $$;
+    `,
+  },
+  {
     // A bounce report names the copy it returns by address and Message-ID: without an index
     // leading with the address, each report read every delivery of every run (a million rows per
     // run to a million subscribers), with the row it found locked meanwhile.
-    version: 24,
+    version: 25,
     sql: `CREATE INDEX IF NOT EXISTS digest_deliveries_by_address ON digest_deliveries (address);`,
   },
 ];
