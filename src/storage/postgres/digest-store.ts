@@ -165,10 +165,14 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
           [runId],
         );
         if (open) return false;
-        await tx.run(`UPDATE digest_runs SET status = 'done', finished_at = $1 WHERE id = $2 AND status = 'sending'`, [
-          at.getTime(),
-          runId,
-        ]);
+        // The copies' counts by status, kept with the finished run (schema 26): stats read them, not every delivery.
+        await tx.run(
+          `UPDATE digest_runs SET status = 'done', finished_at = $1, counts = coalesce((
+             SELECT json_object_agg(status, n)::text FROM (
+               SELECT status, count(*) AS n FROM digest_deliveries WHERE run_id = $2 GROUP BY status) c
+           ), '{}') WHERE id = $2 AND status = 'sending'`,
+          [at.getTime(), runId],
+        );
         return true;
       }),
   };

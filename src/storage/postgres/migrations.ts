@@ -439,4 +439,18 @@ export const postgresMigrations: ReadonlyArray<{ version: number; sql: string }>
     version: 25,
     sql: `CREATE INDEX IF NOT EXISTS digest_deliveries_by_address ON digest_deliveries (address);`,
   },
+  {
+    // /metrics and columnwire stats counted every delivery of every run kept (a million rows per run to a
+    // million subscribers). A finished run keeps its copies' counts by status (JSON text, as in
+    // SQLite, so migrate copies it as it is), written when it finishes and moved by a bounce
+    // report; only the deliveries of unfinished runs are counted. Runs finished before are counted here.
+    version: 26,
+    sql: `
+    ALTER TABLE digest_runs ADD COLUMN counts TEXT;
+    UPDATE digest_runs r SET counts = coalesce((
+      SELECT json_object_agg(status, n)::text FROM (
+        SELECT status, count(*) AS n FROM digest_deliveries d WHERE d.run_id = r.id GROUP BY status) c
+    ), '{}') WHERE status = 'done';
+    `,
+  },
 ];

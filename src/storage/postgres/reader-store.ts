@@ -111,8 +111,8 @@ export function createPostgresReaderStore(db: PostgresDatabase) {
     recordBounceReport: (address: string, messageIds: readonly string[], error: string, at: Date, threshold: number) =>
       db.transaction(async (tx): Promise<'counted' | 'bouncing' | 'duplicate' | 'unknown'> => {
         const lower = address.toLowerCase();
-        const [copy] = await tx.query<{ run_id: number; last_error: string | null }>(
-          `SELECT run_id, last_error FROM digest_deliveries WHERE address = $1 AND message_id = ANY($2::text[]) LIMIT 1 FOR UPDATE`,
+        const [copy] = await tx.query<{ run_id: number; status: string; last_error: string | null }>(
+          `SELECT run_id, status, last_error FROM digest_deliveries WHERE address = $1 AND message_id = ANY($2::text[]) LIMIT 1 FOR UPDATE`,
           [lower, [...messageIds]],
         );
         if (!copy) return 'unknown';
@@ -122,6 +122,14 @@ export function createPostgresReaderStore(db: PostgresDatabase) {
           lower,
           `${BOUNCED}${error}`,
         ]);
+        // A finished run keeps its copies' counts (schema 26): this one moves to failed there too.
+        // The run's row is read locked after the copy's change: a run finishing meanwhile counted
+        // the copy as it was, and its counts are seen here once it commits.
+        if (copy.status !== 'failed') {
+          const [run] = await tx.query<{ counts: string | null }>(`SELECT counts FROM digest_runs WHERE id = $1 FOR UPDATE`, [copy.run_id]);
+          if (run?.counts != null)
+            await tx.run(`UPDATE digest_runs SET counts = $2 WHERE id = $1`, [copy.run_id, movedCount(run.counts, copy.status, 'failed')]);
+        }
         const [row] = await tx.query<{ reported: number; bouncing_since: number | null }>(
           `INSERT INTO bounces AS b (address, failures, last_error, last_at, reported) VALUES ($1, 0, $2, $3, 1)
            ON CONFLICT (address) DO UPDATE SET last_error = excluded.last_error, last_at = excluded.last_at,
@@ -142,4 +150,12 @@ export function createPostgresReaderStore(db: PostgresDatabase) {
         (await db.query<{ address: string }>(`SELECT address FROM bounces WHERE bouncing_since IS NOT NULL`)).map((row) => row.address),
       ),
   };
+}
+
+/** A finished run's counts by status (JSON text) with one copy moved from `from` to `to`. */
+function movedCount(counts: string, from: string, to: string): string {
+  const parsed = JSON.parse(counts) as Record<string, number>;
+  parsed[from] = (parsed[from] ?? 0) - 1;
+  parsed[to] = (parsed[to] ?? 0) + 1;
+  return JSON.stringify(parsed);
 }

@@ -1,4 +1,5 @@
 /** The service's running totals in PostgreSQL: counters in `meta`, the rest counted from the tables (as sqlite/stats-store.ts). */
+import { sumDigestMessages } from '../digest-message-counts.ts';
 import { COUNTERS, type CounterName, type ServiceStats } from '../store.ts';
 import type { PostgresDatabase } from './database.ts';
 
@@ -29,16 +30,20 @@ export function createPostgresStatsStore(db: PostgresDatabase) {
     },
     /** The totals now. */
     async read(): Promise<ServiceStats> {
-      const [meta, [feeds], [stories], deliveries] = await Promise.all([
+      const [meta, [feeds], [stories], finished, open] = await Promise.all([
         db.query<{ key: string; value: number }>(`SELECT key, value FROM meta`),
         db.query<{ feeds: number; in_error: number; last_success: number | null }>(
           `SELECT count(*)::bigint AS feeds, count(*) FILTER (WHERE consecutive_errors > 0)::bigint AS in_error,
              max(last_success_at) AS last_success FROM feeds WHERE in_config = 1`,
         ),
         db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM stories`),
+        // Finished runs keep their counts (schema 26); only the deliveries of the others are counted,
+        // run by run through its key (LATERAL: never a scan of every delivery).
+        db.query<{ digestId: string; counts: string }>(`SELECT digest_id AS "digestId", counts FROM digest_runs WHERE counts IS NOT NULL`),
         db.query<{ digestId: string; status: string; count: number }>(
-          `SELECT r.digest_id AS "digestId", d.status AS status, count(*)::bigint AS count
-           FROM digest_deliveries d JOIN digest_runs r ON r.id = d.run_id GROUP BY r.digest_id, d.status ORDER BY 1, 2`,
+          `SELECT r.digest_id AS "digestId", c.status, c.count FROM digest_runs r CROSS JOIN LATERAL (
+             SELECT status, count(*)::bigint AS count FROM digest_deliveries d WHERE d.run_id = r.id GROUP BY status
+           ) c WHERE r.counts IS NULL`,
         ),
       ]);
       const values = new Map(meta.map((row) => [row.key, row.value]));
@@ -48,7 +53,7 @@ export function createPostgresStatsStore(db: PostgresDatabase) {
         stories: stories!.n,
         feeds: feeds!.feeds,
         feedsInError: feeds!.in_error,
-        digestMessages: deliveries,
+        digestMessages: sumDigestMessages(finished, open),
         lastPollCycleAt: lastCycle === undefined ? null : new Date(lastCycle),
         lastSuccessfulFetchAt: feeds!.last_success === null ? null : new Date(feeds!.last_success),
       };

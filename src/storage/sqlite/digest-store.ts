@@ -61,6 +61,20 @@ export function createDigestStore(db: Database) {
     return { kind: 'created', run: toRun(selectRun.get(id)!) };
   });
 
+  const selectPending = db.prepare<[number], { n: number }>(
+    `SELECT count(*) AS n FROM digest_deliveries WHERE run_id = ? AND status = 'pending'`,
+  );
+  // The copies' counts by status, kept with the finished run (schema 26): stats read them, not every delivery.
+  const closeRun = db.prepare<[{ runId: number; at: number }]>(
+    `UPDATE digest_runs SET status = 'done', finished_at = @at, counts = coalesce((
+       SELECT json_group_object(status, n) FROM (SELECT status, count(*) AS n FROM digest_deliveries WHERE run_id = @runId GROUP BY status)
+     ), '{}') WHERE id = @runId AND status = 'sending'`,
+  );
+  const finishRun = db.transaction((runId: number, at: number): boolean => {
+    if (selectPending.get(runId)!.n > 0) return false;
+    closeRun.run({ runId, at });
+    return true;
+  });
   return {
     /**
      * Records a run and all its recipients as pending, in one IMMEDIATE transaction, unless a
@@ -147,14 +161,7 @@ export function createDigestStore(db: Database) {
       );
     },
 
-    /** Closes a run whose every delivery is sent or permanently failed; true when it closed. */
-    finishRunIfDone(runId: number, at: Date): boolean {
-      const open = db
-        .prepare<[number], { n: number }>(`SELECT count(*) AS n FROM digest_deliveries WHERE run_id = ? AND status = 'pending'`)
-        .get(runId)!.n;
-      if (open > 0) return false;
-      db.prepare(`UPDATE digest_runs SET status = 'done', finished_at = ? WHERE id = ? AND status = 'sending'`).run(at.getTime(), runId);
-      return true;
-    },
+    /** Closes a run whose every delivery is sent or permanently failed, keeping their counts by status; true when it closed. */
+    finishRunIfDone: (runId: number, at: Date): boolean => finishRun.immediate(runId, at.getTime()),
   };
 }

@@ -41,6 +41,10 @@ export function createReaderStore(db: Database) {
         ?.bouncing_since != null
     );
   });
+  const moveRunCount = db.prepare<[{ runId: number; from: string; to: string }]>(
+    `UPDATE digest_runs SET counts = json_set(counts, @from, coalesce(json_extract(counts, @from), 0) - 1, @to, coalesce(json_extract(counts, @to), 0) + 1)
+     WHERE id = @runId AND counts IS NOT NULL`,
+  );
   const report = db.transaction(
     (
       address: string,
@@ -50,8 +54,8 @@ export function createReaderStore(db: Database) {
       threshold: number,
     ): 'counted' | 'bouncing' | 'duplicate' | 'unknown' => {
       const copy = db
-        .prepare<[string, string], { run_id: number; last_error: string | null }>(
-          `SELECT run_id, last_error FROM digest_deliveries WHERE address = ? AND message_id IN (SELECT value FROM json_each(?))`,
+        .prepare<[string, string], { run_id: number; status: string; last_error: string | null }>(
+          `SELECT run_id, status, last_error FROM digest_deliveries WHERE address = ? AND message_id IN (SELECT value FROM json_each(?))`,
         )
         .get(address, messageIds);
       if (!copy) return 'unknown';
@@ -61,6 +65,8 @@ export function createReaderStore(db: Database) {
         copy.run_id,
         address,
       );
+      // A finished run keeps its copies' counts (schema 26): this one moves to failed there too.
+      if (copy.status !== 'failed') moveRunCount.run({ runId: copy.run_id, from: `$.${copy.status}`, to: '$.failed' });
       db.prepare(
         `INSERT INTO bounces (address, failures, last_error, last_at, reported) VALUES (?, 0, ?, ?, 1)
          ON CONFLICT (address) DO UPDATE SET last_error = excluded.last_error, last_at = excluded.last_at,

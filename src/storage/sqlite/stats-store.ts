@@ -3,6 +3,7 @@
  * the service's /metrics and from `columnwire stats` in another process. Counters live in the
  * `meta` table (key → integer); the rest is counted from the tables that hold it.
  */
+import { sumDigestMessages } from '../digest-message-counts.ts';
 import { COUNTERS, type CounterName, type ServiceStats } from '../store.ts';
 import type { Database } from './database.ts';
 
@@ -21,9 +22,14 @@ export function createStatsStore(db: Database) {
      FROM feeds WHERE in_config = 1`,
   );
   const selectStories = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM stories`);
-  const selectDeliveries = db.prepare<[], { digestId: string; status: string; count: number }>(
+  // Finished runs keep their counts (schema 26); only the deliveries of the others are counted,
+  // run by run (CROSS JOIN keeps that order: joined the other way, every delivery is read).
+  const selectFinishedCounts = db.prepare<[], { digestId: string; counts: string }>(
+    `SELECT digest_id AS digestId, counts FROM digest_runs WHERE counts IS NOT NULL`,
+  );
+  const selectOpenDeliveries = db.prepare<[], { digestId: string; status: string; count: number }>(
     `SELECT r.digest_id AS digestId, d.status AS status, count(*) AS count
-     FROM digest_deliveries d JOIN digest_runs r ON r.id = d.run_id GROUP BY r.digest_id, d.status ORDER BY 1, 2`,
+     FROM digest_runs r CROSS JOIN digest_deliveries d ON d.run_id = r.id WHERE r.counts IS NULL GROUP BY r.digest_id, d.status`,
   );
   const recordCycle = db.transaction((totals: Partial<Record<CounterName, number>>, finishedAt: Date) => {
     for (const name of COUNTERS) if (totals[name]) addCounter.run(`counter:${name}`, totals[name]);
@@ -49,7 +55,7 @@ export function createStatsStore(db: Database) {
         stories: selectStories.get()!.n,
         feeds: feeds.feeds,
         feedsInError: feeds.inError,
-        digestMessages: selectDeliveries.all(),
+        digestMessages: sumDigestMessages(selectFinishedCounts.all(), selectOpenDeliveries.all()),
         lastPollCycleAt: lastCycle === undefined ? null : new Date(lastCycle),
         lastSuccessfulFetchAt: feeds.lastSuccess === null ? null : new Date(feeds.lastSuccess),
       };

@@ -1,0 +1,27 @@
+/**
+ * Digest messages by digest and status for the stats (/metrics, `columnwire stats`), from the
+ * counts each finished run keeps (schema 26, JSON text such as {"sent": 3, "failed": 1}) and
+ * the deliveries of the runs still open, counted: the same figures as counting every delivery.
+ */
+import type { ServiceStats } from './store.ts';
+
+type DigestMessages = ServiceStats['digestMessages'];
+
+/** The sum of the finished runs' counts and the open runs' counted deliveries, by digest then status (zeros left out). */
+export function sumDigestMessages(finished: ReadonlyArray<{ digestId: string; counts: string }>, open: DigestMessages): DigestMessages {
+  const sums = new Map<string, Map<string, number>>();
+  const add = (digestId: string, status: string, count: number) => {
+    const byStatus = sums.get(digestId) ?? new Map<string, number>();
+    sums.set(digestId, byStatus.set(status, (byStatus.get(status) ?? 0) + Number(count)));
+  };
+  for (const run of finished)
+    for (const [status, count] of Object.entries(JSON.parse(run.counts) as Record<string, number>)) add(run.digestId, status, count);
+  for (const row of open) add(row.digestId, row.status, row.count);
+  const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...sums.keys()].sort(byKey).flatMap((digestId) =>
+    [...sums.get(digestId)!]
+      .filter(([, count]) => count > 0)
+      .sort(([a], [b]) => byKey(a, b))
+      .map(([status, count]) => ({ digestId, status, count })),
+  );
+}
