@@ -1,5 +1,5 @@
 /** The service's running totals in PostgreSQL: counters in `meta`, the rest counted from the tables (as sqlite/stats-store.ts). */
-import { sumDigestMessages } from '../digest-message-counts.ts';
+import { sumDigestMessages, type DigestCountRow } from '../digest-message-counts.ts';
 import { COUNTERS, type CounterName, type ServiceStats } from '../store.ts';
 import type { PostgresDatabase } from './database.ts';
 
@@ -30,7 +30,7 @@ export function createPostgresStatsStore(db: PostgresDatabase) {
     },
     /** The totals now. */
     async read(): Promise<ServiceStats> {
-      const [meta, [feeds], [stories], finished, open] = await Promise.all([
+      const [meta, [feeds], [stories], digestCounts] = await Promise.all([
         db.query<{ key: string; value: number }>(`SELECT key, value FROM meta`),
         db.query<{ feeds: number; in_error: number; last_success: number | null }>(
           `SELECT count(*)::bigint AS feeds, count(*) FILTER (WHERE consecutive_errors > 0)::bigint AS in_error,
@@ -38,10 +38,12 @@ export function createPostgresStatsStore(db: PostgresDatabase) {
         ),
         db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM stories`),
         // Finished runs keep their counts (schema 26); only the deliveries of the others are counted,
-        // run by run through its key (LATERAL: never a scan of every delivery).
-        db.query<{ digestId: string; counts: string }>(`SELECT digest_id AS "digestId", counts FROM digest_runs WHERE counts IS NOT NULL`),
-        db.query<{ digestId: string; status: string; count: number }>(
-          `SELECT r.digest_id AS "digestId", c.status, c.count FROM digest_runs r CROSS JOIN LATERAL (
+        // run by run through its key (LATERAL: never a scan of every delivery). One statement, so a
+        // run finishing meanwhile is counted once.
+        db.query<DigestCountRow>(
+          `SELECT digest_id AS "digestId", counts, NULL AS status, 0::bigint AS count FROM digest_runs WHERE counts IS NOT NULL
+           UNION ALL
+           SELECT r.digest_id, NULL, c.status, c.count FROM digest_runs r CROSS JOIN LATERAL (
              SELECT status, count(*)::bigint AS count FROM digest_deliveries d WHERE d.run_id = r.id GROUP BY status
            ) c WHERE r.counts IS NULL`,
         ),
@@ -53,7 +55,7 @@ export function createPostgresStatsStore(db: PostgresDatabase) {
         stories: stories!.n,
         feeds: feeds!.feeds,
         feedsInError: feeds!.in_error,
-        digestMessages: sumDigestMessages(finished, open),
+        digestMessages: sumDigestMessages(digestCounts),
         lastPollCycleAt: lastCycle === undefined ? null : new Date(lastCycle),
         lastSuccessfulFetchAt: feeds!.last_success === null ? null : new Date(feeds!.last_success),
       };

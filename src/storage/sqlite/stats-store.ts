@@ -3,7 +3,7 @@
  * the service's /metrics and from `columnwire stats` in another process. Counters live in the
  * `meta` table (key → integer); the rest is counted from the tables that hold it.
  */
-import { sumDigestMessages } from '../digest-message-counts.ts';
+import { sumDigestMessages, type DigestCountRow } from '../digest-message-counts.ts';
 import { COUNTERS, type CounterName, type ServiceStats } from '../store.ts';
 import type { Database } from './database.ts';
 
@@ -23,12 +23,12 @@ export function createStatsStore(db: Database) {
   );
   const selectStories = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM stories`);
   // Finished runs keep their counts (schema 26); only the deliveries of the others are counted,
-  // run by run (CROSS JOIN keeps that order: joined the other way, every delivery is read).
-  const selectFinishedCounts = db.prepare<[], { digestId: string; counts: string }>(
-    `SELECT digest_id AS digestId, counts FROM digest_runs WHERE counts IS NOT NULL`,
-  );
-  const selectOpenDeliveries = db.prepare<[], { digestId: string; status: string; count: number }>(
-    `SELECT r.digest_id AS digestId, d.status AS status, count(*) AS count
+  // run by run (CROSS JOIN keeps that order: joined the other way, every delivery is read). One
+  // statement, so a run finishing meanwhile is counted once.
+  const selectDigestCounts = db.prepare<[], DigestCountRow>(
+    `SELECT digest_id AS digestId, counts, NULL AS status, 0 AS count FROM digest_runs WHERE counts IS NOT NULL
+     UNION ALL
+     SELECT r.digest_id, NULL, d.status, count(*)
      FROM digest_runs r CROSS JOIN digest_deliveries d ON d.run_id = r.id WHERE r.counts IS NULL GROUP BY r.digest_id, d.status`,
   );
   const recordCycle = db.transaction((totals: Partial<Record<CounterName, number>>, finishedAt: Date) => {
@@ -55,7 +55,7 @@ export function createStatsStore(db: Database) {
         stories: selectStories.get()!.n,
         feeds: feeds.feeds,
         feedsInError: feeds.inError,
-        digestMessages: sumDigestMessages(selectFinishedCounts.all(), selectOpenDeliveries.all()),
+        digestMessages: sumDigestMessages(selectDigestCounts.all()),
         lastPollCycleAt: lastCycle === undefined ? null : new Date(lastCycle),
         lastSuccessfulFetchAt: feeds.lastSuccess === null ? null : new Date(feeds.lastSuccess),
       };
