@@ -8,6 +8,7 @@ import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import type { FeedSource } from '../../src/model.ts';
 import { LostLeaseError, type ClusterStore, type FeedLease, type QueueSql, type Store, type TakenLease } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
+import { plannedRun } from '../helpers/planned-run.ts';
 import { createPgBossQueue } from '../../src/jobs/pg-boss-queue.ts';
 import { createLogger } from '../../src/logger.ts';
 import { postgresBackend as backend, schemaUrl } from '../helpers/store-backends.ts';
@@ -489,16 +490,7 @@ describe('the postgres cluster store', () => {
   it("settles a digest's scheduled minute with its run, in one transaction: a claim of it after makes nothing, whatever its cursor", async () => {
     const [a, b] = await processes(2);
     const slot = at(-60_000);
-    const planned = (subject: string, afterRunId: number) => ({
-      digestId: 'daily',
-      createdAt: NOW,
-      afterRunId,
-      fromStoryId: 0,
-      toStoryId: 0,
-      storyIds: [],
-      subject,
-      recipients: [{ address: 'a@example.org', messageId: `<${subject}@x>` }],
-    });
+    const planned = (subject: string, afterRunId: number) => plannedRun(subject, afterRunId, NOW, ['a@example.org']);
     expect(await a!.digestSlotSettled('daily', slot)).toBe(false);
     const made = await a!.claimScheduledDigestRun(planned('first', 0), slot);
     expect(made.kind).toBe('created');

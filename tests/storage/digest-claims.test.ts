@@ -3,25 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { pidNamespace } from '../../src/storage/process-owner.ts';
-import { STALE_CLAIM_MS, type DeliveryClaim, type NewRun, type Store } from '../../src/storage/store.ts';
+import { STALE_CLAIM_MS, type DeliveryClaim, type Store } from '../../src/storage/store.ts';
+import { plannedRun } from '../helpers/planned-run.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
 
 const NOW = new Date('2026-07-01T08:00:00Z');
 const at = (ms: number): Date => new Date(NOW.getTime() + ms);
 
-const run = (subject: string, afterRunId: number): NewRun & { afterRunId: number } => ({
-  digestId: 'daily',
-  createdAt: NOW,
-  afterRunId,
-  fromStoryId: 0,
-  toStoryId: 0,
-  storyIds: [],
-  subject,
-  recipients: [
-    { address: 'a@example.org', messageId: `<${subject}.a@x>` },
-    { address: 'b@example.org', messageId: `<${subject}.b@x>` },
-  ],
-});
+const run = (subject: string, afterRunId: number) => plannedRun(subject, afterRunId, NOW);
 
 /** A pid that certainly belonged to a process on this host and is gone now. */
 function deadPid(): number {
