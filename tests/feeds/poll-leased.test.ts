@@ -26,14 +26,18 @@ async function setUp() {
   const server = await serveForTest({ '/feed.xml': serveBody(rssFeed('herald')) });
   const poller = await startPollApp({ dataRoot, feeds: { herald: server.url('/feed.xml') } });
   const store = await openStore(poller.app.config.feeds);
-  const deps = {
+  return { server, poller, store, deps: pollDeps(poller) };
+}
+
+/** How worker-1 polls with `poller`'s config and parse pool: a 60 s lease, silent. */
+function pollDeps(poller: Awaited<ReturnType<typeof startPollApp>>) {
+  return {
     ...poller.app.poll,
     logger: createLogger({ level: 'silent' }),
     owner: 'worker-1',
     config: poller.app.config,
     leaseMs: 60_000,
   };
-  return { server, poller, store, deps };
 }
 
 async function openStore(feeds: Parameters<Store['syncFeeds']>[0]): Promise<Store & ClusterStore> {
@@ -145,15 +149,7 @@ describe('a leased poll', () => {
     store = await openStore(poller.app.config.feeds);
     let releases = 0;
     const counting: Store & ClusterStore = { ...store, releaseFeedLease: (lease) => (releases++, store.releaseFeedLease(lease)) };
-    const deps = {
-      ...poller.app.poll,
-      logger: createLogger({ level: 'silent' }),
-      owner: 'worker-1',
-      config: poller.app.config,
-      leaseMs: 60_000,
-    };
-
-    expect(await pollLeasedFeed('herald', { ...deps, store: counting })).toEqual({ kind: 'lost-lease' });
+    expect(await pollLeasedFeed('herald', { ...pollDeps(poller), store: counting })).toEqual({ kind: 'lost-lease' });
 
     expect(server.requests).toHaveLength(1);
     expect(releases).toBe(0);
