@@ -11,11 +11,13 @@
  * - every tick: a digest time whose run was not made (its scheduler died, or the store failed
  *   it) gets it, and runs left unfinished (a worker died, SMTP refused) get their pending ranges
  *   queued again;
- * - at start and every hour: old tick claims are pruned.
+ * - at start and every hour: old tick claims, stories past retentionDays and the copies of
+ *   digest runs finished before deliveryRetentionDays are pruned.
  */
 import type { App } from '../app.ts';
 import type { Config } from '../config/load.ts';
 import type { DigestConfig } from '../config/schema.ts';
+import { pruneDeliveries } from '../digest/prune-deliveries.ts';
 import { createRun, type DigestDeps } from '../digest/run-digest.ts';
 import { UsageError } from '../errors.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
@@ -149,9 +151,12 @@ export async function startSchedulerRole(
     }
   };
 
-  // A claim is a row per job and tick (two a minute, 172,800 a day at a tick of a second): kept
-  // for ever, they would grow the table without end. Pruned hourly, by one scheduler.
-  const pruneTicks = async () => {
+  // Hourly, by one scheduler (the hour is claimed), what would otherwise grow for ever:
+  // - tick claims, a row per job and tick (two a minute, 172,800 a day at a tick of a second);
+  // - stories published before retentionDays, as a single process prunes after each poll cycle;
+  // - the copies of digest runs finished before deliveryRetentionDays (their counts stay).
+  let current = app.config;
+  const upkeep = async () => {
     const at = now();
     const hour = new Date(Math.floor(at.getTime() / 3600_000) * 3600_000);
     if (!(await store.claimTick('tick-pruning', hour, at))) return;
@@ -159,6 +164,10 @@ export async function startSchedulerRole(
       (await store.pruneScheduleTicks(new Date(at.getTime() - TICK_CLAIMS_KEPT_MS), TICK_JOBS)) +
       (await store.pruneScheduleTicks(new Date(at.getTime() - DIGEST_CLAIMS_KEPT_MS)));
     if (pruned > 0) logger.info({ pruned }, 'old scheduler tick claims pruned');
+    const { retentionDays } = current;
+    const stories = retentionDays > 0 ? await store.pruneStories(new Date(at.getTime() - retentionDays * 24 * 3600_000)) : 0;
+    if (stories > 0) logger.info({ pruned: stories, days: retentionDays }, 'stories past retentionDays pruned');
+    await pruneDeliveries(current, store, at, logger);
   };
 
   const guarded = (what: string, job: () => Promise<void>) => () =>
@@ -180,11 +189,11 @@ export async function startSchedulerRole(
 
   scheduler.add('cluster:poll', everyTick, guarded('poll planner', planPolls));
   scheduler.add('cluster:digest-sweep', everyTick, guarded('digest sweep', sweep));
-  scheduler.add('cluster:tick-pruning', '7 * * * *', guarded('tick pruning', pruneTicks));
+  scheduler.add('cluster:upkeep', '7 * * * *', guarded('upkeep', upkeep));
   await scheduleDigests(app.config);
   // A start plans at once, and owes each digest the run its schedule missed while no scheduler ran.
   void guarded('poll planner', planPolls)();
-  void guarded('tick pruning', pruneTicks)();
+  void guarded('upkeep', upkeep)();
   for (const digest of app.config.digests) {
     void guarded(`digest catch-up ${digest.id}`, async () => {
       const latest = await store.latestDigestRun(digest.id);
@@ -194,7 +203,10 @@ export async function startSchedulerRole(
     })();
   }
   return {
-    reschedule: scheduleDigests,
+    reschedule: (config) => {
+      current = config;
+      return scheduleDigests(config);
+    },
     stop: () => scheduler.stop(),
   };
 }

@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { listSubscribers } from '../digest/list-subscribers.ts';
 import { composeMessage, previewDigest, runDigest, type RunReport } from '../digest/run-digest.ts';
+import type { DeliveryStatus, DigestRun } from '../model.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
 import { selectDigests } from './select-digests.ts';
 
@@ -17,11 +18,21 @@ Options:
   --dry-run            print recipients, subject and stories; send nothing, move no cursor
   --preview FILE       write the next digest's HTML to FILE for a browser; send nothing
   --to ADDR            send a test copy of the next digest to ADDR only; move no cursor
-  --status             list recent runs with what was sent, failed or is still pending,
-                       and who unsubscribed and when (all recipients: columnwire subscribers)
+  --status             list recent runs with what was sent, failed or is still pending
+                       (with the first errors, while the run keeps its copies:
+                       deliveryRetentionDays), and who unsubscribed and when (all
+                       recipients: columnwire subscribers)
   --resubscribe ADDR   undo ADDR's unsubscribes (with --id, from that digest only); links
                        mailed before then no longer unsubscribe
   -h, --help           show this help`;
+
+/** Copies not sent that --status lists per run, with their errors. */
+const ERRORS_SHOWN = 20;
+
+/** Whether `run` finished longer ago than its copies are kept. */
+function wasPruned(run: DigestRun, retentionDays: number): boolean {
+  return retentionDays > 0 && run.finishedAt !== null && Date.now() - run.finishedAt.getTime() > retentionDays * 86_400_000;
+}
 
 export const digestCommand: Command = {
   name: 'digest',
@@ -50,13 +61,16 @@ export const digestCommand: Command = {
           const runs = await app.store.listDigestRuns(digest.id, 10);
           print(`${digest.id}: ${runs.length === 0 ? 'never sent' : `${runs.length} recent run(s)`}`);
           for (const run of runs) {
-            const deliveries = await app.store.deliveries(run.id);
-            const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
+            const counts = await app.store.deliveryCounts(run.id);
+            const count = (status: DeliveryStatus) => counts[status] ?? 0;
             print(
               `  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending')} pending — ${run.subject}`,
             );
-            for (const failed of deliveries.filter((delivery) => delivery.status !== 'sent' && delivery.lastError))
-              print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
+            const errors = await app.store.deliveryErrors(run.id, ERRORS_SHOWN + 1);
+            for (const failed of errors.slice(0, ERRORS_SHOWN)) print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
+            if (errors.length > ERRORS_SHOWN) print(`    … and more not sent: the first ${ERRORS_SHOWN} are shown`);
+            if (errors.length === 0 && count('failed') > 0 && wasPruned(run, app.config.deliveryRetentionDays))
+              print(`    (each copy's error was pruned with the run's copies, deliveryRetentionDays after it finished)`);
           }
           for await (const gone of listSubscribers([digest], app.store)) {
             if (gone.state !== 'unsubscribed') continue;

@@ -22,6 +22,8 @@ export interface Config {
   title: string;
   baseUrl: string;
   retentionDays: number;
+  /** Days a finished digest run keeps its per-recipient copies; 0 keeps them for ever. */
+  deliveryRetentionDays: number;
   /** A PostgreSQL URL to keep the data in instead of the SQLite file (env COLUMNWIRE_DATABASE_URL overrides it). */
   database: string | null;
   shutdownGraceSeconds: number;

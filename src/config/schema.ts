@@ -256,6 +256,8 @@ export const configSchema = z.strictObject(
     title: text.default('Columnists Digest'),
     baseUrl: siteUrl.default('http://localhost:8080'),
     retentionDays: int(0, 36500).default(90),
+    /** Days a finished digest run keeps its per-recipient copies (bounce matching, `digest --status`); 0 keeps them for ever. */
+    deliveryRetentionDays: int(0, 36500).default(30),
     /** PostgreSQL instead of the embedded SQLite file (env COLUMNWIRE_DATABASE_URL overrides it). */
     database: postgresUrl.optional(),
     /** On SIGTERM/SIGINT, how long fetches and the digest message in flight may take to finish. */

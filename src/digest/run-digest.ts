@@ -15,6 +15,7 @@ import type { ClaimedRun, DeliveryClaim, NewRun, ReaderChoices, Store, Subscript
 import { createUnsubscribeToken } from '../unsubscribe-token.ts';
 import { buildDigestView } from './build-digest-view.ts';
 import { digestMessageId, planDigest } from './plan-digest.ts';
+import { pruneDeliveries } from './prune-deliveries.ts';
 import { renderDigest, type RenderedDigest, type Templates } from './render-digest.ts';
 import { selectStories } from './select-stories.ts';
 import type { Mailer, OutgoingMessage, SendOutcome } from './send-digest.ts';
@@ -52,8 +53,23 @@ export interface RunReport {
 
 export type DigestResult = { kind: 'sent'; runs: RunReport[] } | { kind: 'empty'; runs: RunReport[] };
 
-/** Finishes interrupted runs of `digest`, then sends a new run (unless empty and skipEmpty). */
+/**
+ * Finishes interrupted runs of `digest`, then sends a new run (unless empty and skipEmpty);
+ * then prunes the copies of runs finished longer ago than `deliveryRetentionDays`.
+ */
 export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise<DigestResult> {
+  const result = await sendOwed(digest, deps);
+  if (!deps.signal?.aborted) {
+    // Old runs' copies go after a send; a busy database only puts that off to the next one.
+    await pruneDeliveries(deps.config, deps.store, deps.now(), deps.logger).catch((err: unknown) =>
+      deps.logger.warn({ err }, 'pruning old digest copies failed; the next digest run tries again'),
+    );
+  }
+  return result;
+}
+
+/** Finishes the runs left unfinished, then creates and sends the next one. */
+async function sendOwed(digest: DigestConfig, deps: DigestDeps): Promise<DigestResult> {
   const runs: RunReport[] = [];
   for (const run of await deps.store.unfinishedDigestRuns(digest.id)) runs.push(await sendRun(digest, run, deps));
   if (deps.signal?.aborted) return { kind: 'sent', runs };

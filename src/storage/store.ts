@@ -333,6 +333,16 @@ export interface Store {
   unfinishedDigestRuns(digestId: string): Promise<DigestRun[]>;
   listDigestRuns(digestId: string | null, limit: number): Promise<DigestRun[]>;
   deliveries(runId: number): Promise<Delivery[]>;
+  /** A run's copies by status: the counts it kept when it finished (they outlive its pruned copies), else its deliveries counted. */
+  deliveryCounts(runId: number): Promise<Partial<Record<DeliveryStatus, number>>>;
+  /** Up to `limit` copies of a run that were not sent and carry an error, by address. */
+  deliveryErrors(runId: number, limit: number): Promise<Delivery[]>;
+  /**
+   * Deletes the per-recipient copies of the runs finished before `before`, a batch at a time;
+   * the runs stay, with their counts by status (stats and `digest --status` read those). Runs
+   * still sending keep theirs. Returns how many copies it deleted.
+   */
+  pruneDeliveries(before: Date): Promise<number>;
   /** Records the result of a claimed delivery; false (nothing written) when the claim was lost meanwhile. */
   markDelivery(
     claim: DeliveryClaim,

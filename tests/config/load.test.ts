@@ -15,6 +15,7 @@ describe('parseConfig', () => {
       title: 'Columnists Digest',
       baseUrl: 'http://localhost:8080',
       retentionDays: 90,
+      deliveryRetentionDays: 30,
       poll: {
         schedule: '*/30 * * * *',
         concurrency: 8,

@@ -12,6 +12,8 @@ import type { PostgresDatabase } from './database.ts';
 
 /** Deliveries inserted per statement when a run is created (a million recipients: 200 statements). */
 const DELIVERIES_PER_INSERT = 5_000;
+/** Finished runs' copies deleted per statement (pruneDeliveries). */
+const PRUNE_BATCH = 20_000;
 
 /** A 64-bit advisory lock key for one digest's run claims, from its id. */
 function digestLockKey(digestId: string): string {
@@ -134,6 +136,49 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
     /** Every recipient of a run. */
     deliveries: async (runId: number): Promise<Delivery[]> =>
       (await db.query<DeliveryRow>(`SELECT * FROM digest_deliveries WHERE run_id = $1 ORDER BY address`, [runId])).map(toDelivery),
+
+    /** A run's copies by status: the counts it kept when it finished, else its deliveries counted. */
+    deliveryCounts: async (runId: number): Promise<Partial<Record<DeliveryStatus, number>>> => {
+      const [run] = await db.query<{ counts: string | null }>(`SELECT counts FROM digest_runs WHERE id = $1`, [runId]);
+      if (run?.counts) return JSON.parse(run.counts) as Partial<Record<DeliveryStatus, number>>;
+      const rows = await db.query<{ status: DeliveryStatus; n: number }>(
+        `SELECT status, count(*)::int AS n FROM digest_deliveries WHERE run_id = $1 GROUP BY status`,
+        [runId],
+      );
+      return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+    },
+
+    /** Up to `limit` copies of a run not sent that carry an error, by address. */
+    deliveryErrors: async (runId: number, limit: number): Promise<Delivery[]> =>
+      (
+        await db.query<DeliveryRow>(
+          `SELECT * FROM digest_deliveries WHERE run_id = $1 AND status <> 'sent' AND last_error IS NOT NULL ORDER BY address LIMIT $2`,
+          [runId, limit],
+        )
+      ).map(toDelivery),
+
+    /**
+     * Deletes the copies of runs finished before `before` (their counts stay: schema 26), a batch
+     * per statement so no transaction holds a million rows; how many it deleted.
+     */
+    pruneDeliveries: async (before: Date): Promise<number> => {
+      const runs = await db.query<{ id: number }>(
+        `SELECT id FROM digest_runs r WHERE status = 'done' AND counts IS NOT NULL AND finished_at < $1
+           AND EXISTS (SELECT 1 FROM digest_deliveries d WHERE d.run_id = r.id) ORDER BY id`,
+        [before.getTime()],
+      );
+      let pruned = 0;
+      for (const { id } of runs) {
+        for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH; pruned += batch) {
+          batch = await db.run(
+            `DELETE FROM digest_deliveries WHERE run_id = $1
+               AND address IN (SELECT address FROM digest_deliveries WHERE run_id = $1 ORDER BY address LIMIT $2)`,
+            [id, PRUNE_BATCH],
+          );
+        }
+      }
+      return pruned;
+    },
 
     /** Records the state of a delivery `claim` holds, ending the claim; false, writing nothing, when it was taken over. */
     markDelivery: async (

@@ -107,6 +107,9 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     unfinishedDigestRuns: (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: (digestId, limit) => digests.listRuns(digestId, limit),
     deliveries: (runId) => digests.deliveries(runId),
+    deliveryCounts: (runId) => digests.deliveryCounts(runId),
+    deliveryErrors: (runId, limit) => digests.deliveryErrors(runId, limit),
+    pruneDeliveries: (before) => digests.pruneDeliveries(before),
     markDelivery: async (claim, status, options) => {
       const written = await digests.markDelivery(claim, status, options);
       endDeliveryAttempt(attempts, claim.runId, claim.address, claim.token); // answered: the attempt is over (not when cut off: it may retry)

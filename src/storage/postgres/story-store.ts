@@ -583,6 +583,9 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune: (before: Date) =>
       db.transaction(async (tx) => {
+        // Alone, as saves that add stories are among themselves (see the file comment): a save
+        // never plans around a story deleted under it.
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [STORY_WRITE_LOCK]);
         const pruned = await tx.run(`DELETE FROM stories WHERE published_at < $1`, [before.getTime()]);
         if (pruned > 0) await tx.run(BUMP_CONTENT_VERSION);
         return pruned;

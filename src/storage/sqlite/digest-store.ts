@@ -70,6 +70,21 @@ export function createDigestStore(db: Database) {
        SELECT json_group_object(status, n) FROM (SELECT status, count(*) AS n FROM digest_deliveries WHERE run_id = @runId GROUP BY status)
      ), '{}') WHERE id = @runId AND status = 'sending'`,
   );
+  // A run's copies go once it finished before the cut-off (its counts stay: schema 26).
+  const prunableRuns = db.prepare<[number], { id: number }>(
+    `SELECT id FROM digest_runs r WHERE status = 'done' AND counts IS NOT NULL AND finished_at < ?
+       AND EXISTS (SELECT 1 FROM digest_deliveries d WHERE d.run_id = r.id) ORDER BY id`,
+  );
+  const deleteCopies = db.prepare<[number, number, number]>(
+    `DELETE FROM digest_deliveries WHERE run_id = ? AND address IN (SELECT address FROM digest_deliveries WHERE run_id = ? ORDER BY address LIMIT ?)`,
+  );
+  const keptCounts = db.prepare<[number], { counts: string | null }>(`SELECT counts FROM digest_runs WHERE id = ?`);
+  const countCopies = db.prepare<[number], { status: DeliveryStatus; n: number }>(
+    `SELECT status, count(*) AS n FROM digest_deliveries WHERE run_id = ? GROUP BY status`,
+  );
+  const failedCopies = db.prepare<[number, number], DeliveryRow>(
+    `SELECT * FROM digest_deliveries WHERE run_id = ? AND status <> 'sent' AND last_error IS NOT NULL ORDER BY address LIMIT ?`,
+  );
   const finishRun = db.transaction((runId: number, at: number): boolean => {
     if (selectPending.get(runId)!.n > 0) return false;
     closeRun.run({ runId, at });
@@ -140,6 +155,22 @@ export function createDigestStore(db: Database) {
         .all(runId)
         .map(toDelivery);
     },
+
+    /** A run's copies by status: the counts it kept when it finished, else its deliveries counted. */
+    deliveryCounts(runId: number): Partial<Record<DeliveryStatus, number>> {
+      const kept = keptCounts.get(runId)?.counts;
+      if (kept) return JSON.parse(kept) as Partial<Record<DeliveryStatus, number>>;
+      return Object.fromEntries(countCopies.all(runId).map((row) => [row.status, row.n]));
+    },
+
+    /** Up to `limit` copies of a run not sent that carry an error, by address. */
+    deliveryErrors: (runId: number, limit: number): Delivery[] => failedCopies.all(runId, limit).map(toDelivery),
+
+    /** The runs finished before `before` that still have copies, oldest first. */
+    prunableRuns: (before: Date): number[] => prunableRuns.all(before.getTime()).map((row) => row.id),
+
+    /** Deletes up to `limit` copies of run `runId` (one short transaction); how many it deleted. */
+    pruneCopies: (runId: number, limit: number): number => deleteCopies.run(runId, runId, limit).changes,
 
     /**
      * Records the state of a delivery `claim` holds, ending the claim; `attempts` adds to its count

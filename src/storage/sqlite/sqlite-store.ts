@@ -26,6 +26,8 @@ const SEARCH_BATCH = 2_000;
 const SEARCH_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 /** After a search thread fails, searches run on the store's own connection this long before a thread is tried again. */
 const SEARCH_THREAD_RETRY_MS = 60_000;
+/** Digest copies pruned per transaction (pruneDeliveries): a few milliseconds of the write lock each. */
+const PRUNE_BATCH = 5_000;
 
 /**
  * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
@@ -164,6 +166,20 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
     deliveries: async (runId) => digests.deliveries(runId),
+    deliveryCounts: async (runId) => digests.deliveryCounts(runId),
+    deliveryErrors: async (runId, limit) => digests.deliveryErrors(runId, limit),
+    pruneDeliveries: async (before) => {
+      // A batch at a time, the event loop and other writers served between: a run's million
+      // copies never hold the write lock for long.
+      let pruned = 0;
+      for (const runId of digests.prunableRuns(before)) {
+        for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH && !closing && db.open; await setImmediate()) {
+          batch = digests.pruneCopies(runId, PRUNE_BATCH);
+          pruned += batch;
+        }
+      }
+      return pruned;
+    },
     markDelivery: async (claim, status, options) => {
       const written = digests.markDelivery(claim, status, options);
       endDeliveryAttempt(attempts, claim.runId, claim.address, claim.token); // answered: the attempt is over (not when cut off: it may retry)

@@ -1,12 +1,17 @@
 /**
- * Scheduler tick claims do not pile up: a `columnwire run --roles scheduler` process prunes, at
- * start and then hourly (one scheduler per hour), the per-tick claims older than a day and every
- * other claim older than 30 days, and keeps what the digest sweep and a start's catch-up read.
+ * What would grow for ever does not in cluster mode: a `columnwire run --roles scheduler`
+ * process prunes, at start and then hourly (one scheduler per hour), the per-tick claims older
+ * than a day and every other claim older than 30 days (keeping what the digest sweep and a
+ * start's catch-up read), the stories published before retentionDays (90), and the copies of
+ * digest runs finished before deliveryRetentionDays (30).
  */
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
+import { item } from '../helpers/items.ts';
 import { owedDigest } from '../helpers/owed-digest.ts';
+import { plannedRun } from '../helpers/planned-run.ts';
 import { message, startService } from '../helpers/service.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -14,8 +19,8 @@ const dir = makeTempDir();
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
-describe('scheduler tick claims', () => {
-  it('are pruned by a scheduler: per-tick ones after a day, digest ones after 30 days', async () => {
+describe('cluster upkeep', () => {
+  it('prunes tick claims (per-tick ones after a day, digest ones after 30 days), old stories and old runs’ copies', async () => {
     const { databaseUrl, schema, config } = await owedDigest(dir, 'pruning', ['a@example.org']);
     const store = await createPostgresStore(databaseUrl);
     onTestFinished(() => store.close());
@@ -31,6 +36,20 @@ describe('scheduler tick claims', () => {
       'settled digest minute, 31 days old': ['digest:daily', now - 31 * DAY],
     } as const;
     for (const [job, tick] of Object.values(claims)) expect(await store.claimTick(job, new Date(tick), new Date(tick))).toBe(true);
+    // A column past retentionDays, and a run finished 40 days ago with its two copies.
+    const longAgo = new Date(now - 100 * DAY);
+    const state = { url: 'https://jane.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: new Date(now) };
+    await store.saveFetched('jane', normalizeItems([item({ id: 'j0', published: longAgo })], longAgo), state, new Date(now), null);
+    expect(await store.countStories()).toBe(2);
+    const finished = new Date(now - 40 * DAY);
+    const latest = (await store.latestDigestRun('daily'))!;
+    const old = await store.claimDigestRun({ ...plannedRun('forty', latest.id, finished), createdAt: finished });
+    if (old.kind !== 'created') throw new Error('the old run was not created');
+    for (const address of ['a@example.org', 'b@example.org']) {
+      const claim = (await store.claimDelivery(old.run.id, address, finished))!;
+      await store.markDelivery(claim, 'sent', { sentAt: finished, attempts: 1 });
+    }
+    expect(await store.finishDigestRunIfDone(old.run.id, finished)).toBe(true);
 
     const scheduler = startService(
       config,
@@ -43,6 +62,17 @@ describe('scheduler tick claims', () => {
       ['run', '--roles', 'scheduler'],
     );
     expect(await scheduler.waitForLog(message('old scheduler tick claims pruned'), 'the start-up pruning')).toMatchObject({ pruned: 4 });
+    expect(await scheduler.waitForLog(message('stories past retentionDays pruned'), 'the story pruning')).toMatchObject({
+      pruned: 1,
+      days: 90,
+    });
+    expect(await scheduler.waitForLog(message('digest copies of old runs pruned'), 'the copy pruning')).toMatchObject({
+      pruned: 2,
+      days: 30,
+    });
+    expect(await store.countStories()).toBe(1);
+    expect(await store.deliveries(old.run.id)).toEqual([]);
+    expect(await store.deliveryCounts(old.run.id)).toEqual({ sent: 2 });
 
     const kept = (name: keyof typeof claims) => {
       const [job, tick] = claims[name];
