@@ -19,8 +19,12 @@ export interface DigestPlan {
   fromStoryId: number;
   toStoryId: number;
   stories: Story[];
-  /** The digest's to: list then its subscribers (lower-cased, each once), none unsubscribed; `name` for the To header. */
-  recipients: Array<{ address: string; name: string | null }>;
+  /**
+   * The digest's to: list (lower-cased, each once), none unsubscribed or bouncing; `name` for the
+   * To header. Its subscribers kept as data are added by the store as the run is recorded (a
+   * million of them never pass through memory); digestRecipients lists both.
+   */
+  listed: Array<{ address: string; name: string | null }>;
 }
 
 /** The feeds a digest draws from: its `feeds`, plus those with one of its `tags`; every feed when both are empty. */
@@ -51,7 +55,27 @@ export async function planDigest(digest: DigestConfig, config: Config, store: St
   // sends exactly these whatever maxAgeHours says by then.
   const inRange = await store.storiesByIds(await store.storyIdsInRange(fromStoryId, toStoryId, feedIds));
   const stories = inRange.filter((story) => wasFreshWhenStored(story, digest.maxAgeHours));
-  return { afterRunId: previous?.id ?? 0, fromStoryId, toStoryId, stories, recipients: await digestRecipients(digest, store) };
+  return {
+    afterRunId: previous?.id ?? 0,
+    fromStoryId,
+    toStoryId,
+    stories,
+    listed: [...(await listedRecipients(digest, store))].map(([address, name]) => ({ address, name })),
+  };
+}
+
+/** The recipients of `digest`'s to: list, lower-cased, each once, with their names; none unsubscribed or bouncing. */
+async function listedRecipients(
+  digest: DigestConfig,
+  store: Pick<Store, 'unsubscribedAddresses' | 'bouncingAddresses'>,
+): Promise<Map<string, string | null>> {
+  const [unsubscribed, bouncing] = await Promise.all([store.unsubscribedAddresses(digest.id), store.bouncingAddresses()]);
+  const recipients = new Map<string, string | null>();
+  for (const address of digest.to.map((to) => to.toLowerCase())) {
+    if (!unsubscribed.has(address) && !bouncing.has(address) && !recipients.has(address))
+      recipients.set(address, digest.recipientNames[address] ?? null);
+  }
+  return recipients;
 }
 
 /**
@@ -62,21 +86,24 @@ export async function digestRecipients(
   digest: DigestConfig,
   store: Pick<Store, 'unsubscribedAddresses' | 'digestSubscribers' | 'bouncingAddresses'>,
 ): Promise<Array<{ address: string; name: string | null }>> {
-  const [unsubscribed, bouncing] = await Promise.all([store.unsubscribedAddresses(digest.id), store.bouncingAddresses()]);
-  const recipients = new Map<string, string | null>();
-  for (const address of digest.to.map((to) => to.toLowerCase())) {
-    if (!unsubscribed.has(address) && !bouncing.has(address) && !recipients.has(address))
-      recipients.set(address, digest.recipientNames[address] ?? null);
-  }
+  const recipients = await listedRecipients(digest, store);
   for (const subscriber of await store.digestSubscribers(digest.id)) {
     if (!recipients.has(subscriber.address)) recipients.set(subscriber.address, subscriber.name);
   }
   return [...recipients].map(([address, name]) => ({ address, name }));
 }
 
+/**
+ * The Message-IDs of a run's copies: `prefix`, the first 16 hex digits of the SHA-256 of the
+ * lower-cased address (UTF-8), `suffix`; the stores compute the same for the subscribers they add.
+ */
+export function messageIdFormat(digestId: string, createdAt: Date, from: string): { prefix: string; suffix: string } {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'columnwire.localhost';
+  return { prefix: `<${digestId}.${createdAt.getTime()}.`, suffix: `@${domain}>` };
+}
+
 /** The stable Message-ID of one recipient's copy of a run (the same on every retry). */
 export function digestMessageId(digestId: string, createdAt: Date, address: string, from: string): string {
-  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'columnwire.localhost';
-  const hash = createHash('sha256').update(address.toLowerCase()).digest('hex').slice(0, 16);
-  return `<${digestId}.${createdAt.getTime()}.${hash}@${domain}>`;
+  const { prefix, suffix } = messageIdFormat(digestId, createdAt, from);
+  return `${prefix}${createHash('sha256').update(address.toLowerCase()).digest('hex').slice(0, 16)}${suffix}`;
 }

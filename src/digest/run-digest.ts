@@ -14,7 +14,7 @@ import { retryWhileUnavailable } from '../storage/retry-while-unavailable.ts';
 import type { ClaimedRun, DeliveryClaim, NewRun, ReaderChoices, Store, SubscriptionState } from '../storage/store.ts';
 import { createUnsubscribeToken } from '../unsubscribe-token.ts';
 import { buildDigestView } from './build-digest-view.ts';
-import { digestMessageId, planDigest } from './plan-digest.ts';
+import { digestMessageId, digestRecipients, messageIdFormat, planDigest } from './plan-digest.ts';
 import { pruneDeliveries } from './prune-deliveries.ts';
 import { renderDigest, type RenderedDigest, type Templates } from './render-digest.ts';
 import { selectStories } from './select-stories.ts';
@@ -104,6 +104,7 @@ export async function createRun(
   const plan = await planDigest(digest, deps.config, deps.store, createdAt);
   if (plan.stories.length === 0 && digest.skipEmpty) return { kind: 'empty' };
   const rendered = await renderFor(digest, plan.stories, createdAt, deps);
+  const messageIds = messageIdFormat(digest.id, createdAt, deps.config.mail.from);
   const claim = await claimRun({
     digestId: digest.id,
     createdAt,
@@ -112,11 +113,12 @@ export async function createRun(
     toStoryId: plan.toStoryId,
     storyIds: plan.stories.map((story) => story.id),
     subject: rendered.subject,
-    recipients: plan.recipients.map(({ address, name }) => ({
+    recipients: plan.listed.map(({ address, name }) => ({
       address,
       name,
       messageId: digestMessageId(digest.id, createdAt, address, deps.config.mail.from),
     })),
+    subscribers: { messageIdPrefix: messageIds.prefix, messageIdSuffix: messageIds.suffix },
   });
   if (claim.kind === 'settled') return claim;
   if (claim.kind === 'taken')
@@ -507,6 +509,6 @@ export async function previewDigest(
     text: rendered.text(inert),
     subject: rendered.subject,
     stories: plan.stories,
-    recipients: plan.recipients.map((recipient) => recipient.address),
+    recipients: (await digestRecipients(digest, deps.store)).map((recipient) => recipient.address),
   };
 }

@@ -116,6 +116,13 @@ export const SNIPPET_MARK = { start: '\u0002', end: '\u0003' } as const;
 /** A run to create, with its recipients, and the run it follows (default: the latest). */
 export type NewRun = Omit<DigestRun, 'id' | 'status' | 'finishedAt'> & {
   recipients: Array<{ address: string; messageId: string; name?: string | null }>;
+  /**
+   * Also a copy for each subscriber of the digest who gets it now (digestSubscribers' rules)
+   * and is not among `recipients`, added by the store in the run's transaction (no million
+   * rows through memory). Its Message-ID is `prefix`, the first 16 hex digits of the SHA-256 of
+   * the address, `suffix`: what digestMessageId gives (plan-digest.ts).
+   */
+  subscribers?: { messageIdPrefix: string; messageIdSuffix: string };
   afterRunId?: number;
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import { digestFeedIds, digestMessageId, planDigest } from '../../src/digest/plan-digest.ts';
+import { digestFeedIds, digestMessageId, digestRecipients, planDigest } from '../../src/digest/plan-digest.ts';
 import { column, DIGEST_NOW, digestConfigYaml, startDigestApp } from '../helpers/digest-app.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -75,7 +75,7 @@ describe('planDigest', () => {
     });
     await digestApp.app.store.unsubscribe('GONE@example.org', 'd', DIGEST_NOW);
     const plan = await planDigest(digestApp.digest('d'), digestApp.app.config, digestApp.app.store, DIGEST_NOW);
-    expect(plan.recipients.map((recipient) => recipient.address)).toEqual(['a@example.org', 'b@example.org']);
+    expect(plan.listed.map((recipient) => recipient.address)).toEqual(['a@example.org', 'b@example.org']);
   });
 
   it('adds the subscribers kept as data after the to: list, each once, with their names, none unsubscribed', async () => {
@@ -98,8 +98,7 @@ describe('planDigest', () => {
     await store.addSubscribers('other', [{ address: 'not-d@example.org', name: null }], DIGEST_NOW);
     await store.unsubscribe('left@example.org', 'd', DIGEST_NOW);
     await store.unsubscribe('everywhere@example.org', null, DIGEST_NOW);
-    const plan = await planDigest(digestApp.digest('d'), digestApp.app.config, store, DIGEST_NOW);
-    expect(plan.recipients).toEqual([
+    expect(await digestRecipients(digestApp.digest('d'), store)).toEqual([
       { address: 'ann@example.org', name: 'Ann' },
       { address: 'bob@example.org', name: null },
       { address: 'zed@example.org', name: 'Zed Z' },

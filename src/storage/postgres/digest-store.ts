@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Delivery, DeliveryStatus, DigestRun } from '../../model.ts';
 import { toDelivery, toRun, type DeliveryRow, type RunRow } from '../rows.ts';
-import type { ClaimedRun, DeliveryClaim, NewRun } from '../store.ts';
+import { ALL_DIGESTS, type ClaimedRun, type DeliveryClaim, type NewRun } from '../store.ts';
 import { digestSlotJob } from './cluster-store.ts';
 import type { PostgresDatabase } from './database.ts';
 
@@ -73,6 +73,23 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
               chunk.map((recipient) => recipient.messageId),
               chunk.map((recipient) => recipient.name ?? null),
             ],
+          );
+        }
+        // A copy for each subscriber who gets the digest now (subscriber-store.ts's rules), in the
+        // database: a run to a million subscribers never holds them in memory. Listed recipients,
+        // inserted first, keep their rows. The Message-ID as digestMessageId makes it (addresses
+        // are kept lower-cased).
+        if (run.subscribers) {
+          await tx.run(
+            `INSERT INTO digest_deliveries (run_id, address, status, message_id, name)
+             SELECT $1, s.address, 'pending', $4 || substr(encode(sha256(convert_to(s.address, 'UTF8')), 'hex'), 1, 16) || $5, s.name
+             FROM subscribers s
+             LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = $2
+             LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = $3
+             WHERE s.digest_id = $2 AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
+               AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
+             ON CONFLICT (run_id, address) DO NOTHING`,
+            [created!.id, run.digestId, ALL_DIGESTS, run.subscribers.messageIdPrefix, run.subscribers.messageIdSuffix],
           );
         }
         return { kind: 'created', run: toRun(created!) };

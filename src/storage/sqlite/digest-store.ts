@@ -2,9 +2,10 @@
  * Digest runs and per-recipient deliveries, recorded before anything is sent, so a crash
  * resumes with exactly the recipients not yet sent (unsubscribes: subscription-store.ts).
  */
+import { createHash } from 'node:crypto';
 import type { Delivery, DeliveryStatus, DigestRun } from '../../model.ts';
 import { toDelivery, toRun, type DeliveryRow, type RunRow } from '../rows.ts';
-import type { ClaimedRun, DeliveryClaim, NewRun } from '../store.ts';
+import { ALL_DIGESTS, type ClaimedRun, type DeliveryClaim, type NewRun } from '../store.ts';
 import type { Database } from './database.ts';
 
 export type DigestStore = ReturnType<typeof createDigestStore>;
@@ -37,6 +38,20 @@ export function createDigestStore(db: Database) {
   const takeClaim = db.prepare(`
     UPDATE digest_deliveries SET claim_owner = @owner, claimed_at = @now, claim_token = @seenToken + 1
     WHERE run_id = @runId AND address = @address AND status = 'pending' AND claim_token = @seenToken`);
+  // A copy for each subscriber who gets the digest now (subscriber-store.ts's rules), in the
+  // database: a run to a million subscribers never holds them in memory. Listed recipients,
+  // inserted first, keep their rows. The Message-ID as digestMessageId makes it.
+  db.function('columnwire_address_hash', { deterministic: true }, (address: unknown) =>
+    createHash('sha256').update(String(address).toLowerCase()).digest('hex').slice(0, 16),
+  );
+  const insertSubscriberCopies = db.prepare<[{ runId: number; digestId: string; all: string; prefix: string; suffix: string }]>(`
+    INSERT INTO digest_deliveries (run_id, address, status, message_id, name)
+    SELECT @runId, s.address, 'pending', @prefix || columnwire_address_hash(s.address) || @suffix, s.name FROM subscribers s
+    LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = @digestId
+    LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = @all
+    WHERE s.digest_id = @digestId AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
+      AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
+    ON CONFLICT (run_id, address) DO NOTHING`);
 
   // IMMEDIATE: the cursor is read under the write lock, so no other process can add a run between.
   const claimRunTx = db.transaction((run: NewRun): ClaimedRun => {
@@ -58,6 +73,10 @@ export function createDigestStore(db: Database) {
       ).lastInsertRowid,
     );
     for (const recipient of run.recipients) insertDelivery.run(id, recipient.address, recipient.messageId, recipient.name ?? null);
+    if (run.subscribers) {
+      const { messageIdPrefix: prefix, messageIdSuffix: suffix } = run.subscribers;
+      insertSubscriberCopies.run({ runId: id, digestId: run.digestId, all: ALL_DIGESTS, prefix, suffix });
+    }
     return { kind: 'created', run: toRun(selectRun.get(id)!) };
   });
 
