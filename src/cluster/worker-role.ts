@@ -68,7 +68,7 @@ export async function startWorkerRole(
       });
       count(result);
     },
-    { loops: pollSettings.concurrency, batchSize: 1, pollingSeconds: 1 },
+    { concurrency: pollSettings.concurrency, pollingSeconds: 1 },
   );
 
   const runs = new Map<number, { at: number; run: DigestRun; rendered: RenderedDigest; standings: Standings }>();
@@ -98,7 +98,7 @@ export async function startWorkerRole(
         `digest: ${unclaimed.length} copies of run ${job.runId} still pending (${unclaimed[0]!.lastError ?? 'not sent'}); retried later`,
       );
   };
-  await queue.workDigests(sendRange, { loops: 2, batchSize: 1, pollingSeconds: 2 });
+  await queue.workDigests(sendRange, { concurrency: 2, pollingSeconds: 2 });
   return {
     async stop() {
       clearInterval(timer);

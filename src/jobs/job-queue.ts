@@ -14,10 +14,9 @@ export interface DigestRangeJob {
   to: string;
 }
 
-/** How a process works a queue: loops of fetch-then-handle, each taking `batchSize` jobs every `pollingSeconds` when idle. */
+/** How a process works a queue: up to `concurrency` jobs in hand at once; an empty queue is asked again after `pollingSeconds`. */
 export interface WorkOptions {
-  loops: number;
-  batchSize: number;
+  concurrency: number;
   pollingSeconds: number;
 }
 

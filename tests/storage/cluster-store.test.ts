@@ -59,7 +59,7 @@ function firstHandedOut(queue: Awaited<ReturnType<typeof pollQueue>>, count: num
         if (handled.push(feedId) === count) resolve(handled.slice());
         return Promise.resolve();
       },
-      { loops: 1, batchSize: 1, pollingSeconds: 0.5 },
+      { concurrency: 1, pollingSeconds: 0.5 },
     );
   });
 }
@@ -193,7 +193,7 @@ describe('the postgres cluster store', () => {
         if (handled.push(feedId) === 4) open();
         await gate;
       },
-      { loops: 4, batchSize: 1, pollingSeconds: 0.5 },
+      { concurrency: 4, pollingSeconds: 0.5 },
     );
     await gate;
     await queue.stop(1_000);
