@@ -492,7 +492,7 @@ export interface StoreOptions {
   /** Where a failure of work the store does on its own (SQLite's batched search index) is reported (default: stderr). */
   onBackgroundError?: (error: unknown, what: string) => void;
   /** SQLite: most threads searching at once (default: 2, or 1 on one core); 0 searches on the store's own connection. */
-  searchThreads?: number;
+  readThreads?: number;
 }
 
 /** Opens (migrating) the store at `target`; only the chosen backend's driver is loaded. */

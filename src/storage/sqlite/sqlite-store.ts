@@ -12,7 +12,7 @@ import { createFeedStore } from './feed-store.ts';
 import { createStatsStore } from './stats-store.ts';
 import { createStoryStore } from './story-store.ts';
 import { createReaderStore } from './reader-store.ts';
-import { createSearchThreads, SearchThreadError } from './search-threads.ts';
+import { createReadThreads, ReadThreadError } from './read-threads.ts';
 import { createSubscriberStore } from './subscriber-store.ts';
 import { createSubscriptionStore } from './subscription-store.ts';
 import { createWriteBatch } from './write-batch.ts';
@@ -22,10 +22,10 @@ import { createWriteBatch } from './write-batch.ts';
  * work in one transaction): large batches are what make FTS5 cheap, and this bounds the wait.
  */
 const SEARCH_BATCH = 2_000;
-/** Search threads a store starts at most (search-threads.ts): the cores of our 2-core machines. */
-const SEARCH_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+/** Search threads a store starts at most (read-threads.ts): the cores of our 2-core machines. */
+const READ_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 /** After a search thread fails, searches run on the store's own connection this long before a thread is tried again. */
-const SEARCH_THREAD_RETRY_MS = 60_000;
+const READ_THREAD_RETRY_MS = 60_000;
 
 /**
  * Opens the SQLite store at `path` (migrating it) and returns the Store over it. `claimOwner`
@@ -44,8 +44,8 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   const readers = createReaderStore(db);
   const version = cacheContentVersion(() => stories.version());
   // A database in memory is this connection's alone: its searches stay here.
-  const threads = options.searchThreads ?? SEARCH_THREADS;
-  const searchThreads = path === ':memory:' || threads === 0 ? null : createSearchThreads(path, { threads });
+  const threads = options.readThreads ?? READ_THREADS;
+  const readThreads = path === ':memory:' || threads === 0 ? null : createReadThreads(path, { threads });
   let threadFailedAt = Number.NEGATIVE_INFINITY;
   let closing = false;
   const reportIndexError =
@@ -126,14 +126,14 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     searchStories: async (query) => {
       indexBeforeSearch();
       // After a thread failed, searches stay here for a while rather than start one per search.
-      if (!searchThreads || Date.now() - threadFailedAt < SEARCH_THREAD_RETRY_MS) return stories.search(query);
+      if (!readThreads || Date.now() - threadFailedAt < READ_THREAD_RETRY_MS) return stories.search(query);
       try {
-        return await searchThreads.search(query);
+        return await readThreads.search(query);
       } catch (error) {
-        if (!(error instanceof SearchThreadError) || !db.open) throw error;
+        if (!(error instanceof ReadThreadError) || !db.open) throw error;
         if (!closing) {
           threadFailedAt = Date.now();
-          reportIndexError(error, `search: searching on the main thread for ${SEARCH_THREAD_RETRY_MS / 1000} s`);
+          reportIndexError(error, `search: searching on the main thread for ${READ_THREAD_RETRY_MS / 1000} s`);
         }
         return stories.search(query);
       }
@@ -205,7 +205,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     close: async () => {
       closing = true;
       if (db.open) notModified.flush();
-      await searchThreads?.close();
+      await readThreads?.close();
       // Only a store that queued stories indexes them here (a read-only command writes nothing).
       if (db.open && stories.queuedForSearch() > 0) indexSearch();
       db.close();

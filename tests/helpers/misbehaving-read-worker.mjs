@@ -1,4 +1,4 @@
-// A stand-in for the search worker (search-threads.ts): a database path ending in "fail-at-start"
+// A stand-in for the search worker (read-threads.ts): a database path ending in "fail-at-start"
 // makes the thread throw before it is ready; a search with limit 13 ends the thread mid-search;
 // any other search answers at once with one hit naming its limit.
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,37 +1,37 @@
 /**
- * Full-text searches of a SQLite store on threads of their own (search-worker.ts), each with a
+ * Full-text searches of a SQLite store on threads of their own (read-worker.ts), each with a
  * read-only connection: a search never holds the event loop that serves pages, feeds and
  * /healthz, and searches at once use both cores. Threads start with the first searches (a
  * store that never searches starts none), at most `threads` of them; each runs one search at a
  * time and the others wait their turn, oldest first. A thread that fails is replaced on the next
- * search; the search it held fails with a SearchThreadError, which the store answers by
+ * search; the search it held fails with a ReadThreadError, which the store answers by
  * searching on its own connection.
  */
 import { Worker } from 'node:worker_threads';
 import type { SearchHit, SearchQuery } from '../store.ts';
-import type { SearchJobMessage, SearchReplyMessage } from './search-worker.ts';
+import type { SearchJobMessage, SearchReplyMessage } from './read-worker.ts';
 
 // From the TypeScript sources (tsx, vitest) the worker needs tsx registered in its own thread;
 // compiled to JavaScript, the worker module sits beside this one.
 const OWN_URL = import.meta.url;
-const WORKER_URL = new URL(OWN_URL.endsWith('.ts') ? './search-worker-tsx.mjs' : './search-worker.js', OWN_URL);
+const WORKER_URL = new URL(OWN_URL.endsWith('.ts') ? './read-worker-tsx.mjs' : './read-worker.js', OWN_URL);
 
 /** The search threads failed (a thread died or could not start), not the search itself. */
-export class SearchThreadError extends Error {
-  override name = 'SearchThreadError';
+export class ReadThreadError extends Error {
+  override name = 'ReadThreadError';
 }
 
-export interface SearchThreads {
-  /** Runs the search on a thread; rejects with a SearchThreadError when no thread could run it. */
+export interface ReadThreads {
+  /** Runs the search on a thread; rejects with a ReadThreadError when no thread could run it. */
   search(query: SearchQuery): Promise<SearchHit[]>;
-  /** Stops every thread; searches waiting or running fail with a SearchThreadError. */
+  /** Stops every thread; searches waiting or running fail with a ReadThreadError. */
   close(): Promise<void>;
 }
 
-export interface SearchThreadOptions {
+export interface ReadThreadOptions {
   /** Most threads at once. */
   threads: number;
-  /** The worker module (default: search-worker beside this file); tests give one that fails. */
+  /** The worker module (default: read-worker beside this file); tests give one that fails. */
   workerUrl?: URL;
 }
 
@@ -47,7 +47,7 @@ interface Thread {
 }
 
 /** Search threads over the database file at `path`. */
-export function createSearchThreads(path: string, options: SearchThreadOptions): SearchThreads {
+export function createReadThreads(path: string, options: ReadThreadOptions): ReadThreads {
   const threads: Thread[] = [];
   const waiting: Job[] = [];
   let nextId = 0;
@@ -81,7 +81,7 @@ export function createSearchThreads(path: string, options: SearchThreadOptions):
     if (index < 0) return;
     threads.splice(index, 1);
     void thread.worker.terminate();
-    const failure = new SearchThreadError(`search thread failed: ${error.message}`, { cause: error });
+    const failure = new ReadThreadError(`search thread failed: ${error.message}`, { cause: error });
     thread.running?.reject(failure);
     // A thread that never started takes the searches waiting for it along: starting another at
     // once could fail the same way forever. The next search tries again.
@@ -114,7 +114,7 @@ export function createSearchThreads(path: string, options: SearchThreadOptions):
 
   return {
     search(query) {
-      if (closed) return Promise.reject(new SearchThreadError('search threads closed'));
+      if (closed) return Promise.reject(new ReadThreadError('search threads closed'));
       return new Promise<SearchHit[]>((resolve, reject) => {
         waiting.push({ id: nextId++, query, resolve, reject });
         dispatch();
@@ -122,7 +122,7 @@ export function createSearchThreads(path: string, options: SearchThreadOptions):
     },
     async close() {
       closed = true;
-      const failure = new SearchThreadError('search threads closed');
+      const failure = new ReadThreadError('search threads closed');
       for (const job of waiting.splice(0)) job.reject(failure);
       const stopping = threads.splice(0);
       for (const thread of stopping) thread.running?.reject(failure);

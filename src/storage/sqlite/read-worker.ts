@@ -1,5 +1,5 @@
 /**
- * A search thread (search-threads.ts): a read-only connection to the database, answering one
+ * A search thread (read-threads.ts): a read-only connection to the database, answering one
  * full-text search at a time with the same statements as the main connection (story-store.ts).
  * Ranking a search costs 5–15 ms of CPU over 100,000 stories; here it holds neither the event
  * loop that answers pages, feeds and /healthz, nor the other core.
