@@ -1,22 +1,23 @@
 /**
- * Full-text searches of a SQLite store on threads of their own (read-worker.ts), each with a
- * read-only connection: a search never holds the event loop that serves pages, feeds and
- * /healthz, and searches at once use both cores. Threads start with the first searches (a
- * store that never searches starts none), at most `threads` of them; each runs one search at a
- * time and the others wait their turn, oldest first. A thread that fails is replaced on the next
- * search; the search it held fails with a ReadThreadError, which the store answers by
- * searching on its own connection.
+ * Reads of a SQLite store on threads of their own (read-worker.ts), each with a read-only
+ * connection: full-text searches, and the byline stats the site's directory is built from after
+ * every change of the content. Neither holds the event loop that serves pages, feeds and
+ * /healthz, and reads at once use both cores. Threads start with the first reads sent here (a
+ * store that sends none starts none), at most `threads` of them; each runs one read at a time and
+ * the others wait their turn, oldest first. A thread that fails is replaced on the next read; the
+ * read it held fails with a ReadThreadError, which the store answers by reading on its own
+ * connection.
  */
 import { Worker } from 'node:worker_threads';
-import type { SearchHit, SearchQuery } from '../store.ts';
-import type { SearchJobMessage, SearchReplyMessage } from './read-worker.ts';
+import type { BylineStat, SearchHit, SearchQuery } from '../store.ts';
+import type { ReadJob, ReadJobMessage, ReadReplyMessage, ReadResults } from './read-worker.ts';
 
 // From the TypeScript sources (tsx, vitest) the worker needs tsx registered in its own thread;
 // compiled to JavaScript, the worker module sits beside this one.
 const OWN_URL = import.meta.url;
 const WORKER_URL = new URL(OWN_URL.endsWith('.ts') ? './read-worker-tsx.mjs' : './read-worker.js', OWN_URL);
 
-/** The search threads failed (a thread died or could not start), not the search itself. */
+/** The read threads failed (a thread died or could not start), not the read itself. */
 export class ReadThreadError extends Error {
   override name = 'ReadThreadError';
 }
@@ -24,7 +25,9 @@ export class ReadThreadError extends Error {
 export interface ReadThreads {
   /** Runs the search on a thread; rejects with a ReadThreadError when no thread could run it. */
   search(query: SearchQuery): Promise<SearchHit[]>;
-  /** Stops every thread; searches waiting or running fail with a ReadThreadError. */
+  /** Reads the byline stats on a thread; rejects with a ReadThreadError when no thread could. */
+  bylineStats(): Promise<BylineStat[]>;
+  /** Stops every thread; reads waiting or running fail with a ReadThreadError. */
   close(): Promise<void>;
 }
 
@@ -35,8 +38,8 @@ export interface ReadThreadOptions {
   workerUrl?: URL;
 }
 
-interface Job extends SearchJobMessage {
-  resolve: (hits: SearchHit[]) => void;
+interface Job extends ReadJobMessage {
+  resolve: (result: ReadResults[ReadJob['kind']]) => void;
   reject: (error: Error) => void;
 }
 
@@ -46,7 +49,7 @@ interface Thread {
   running: Job | null;
 }
 
-/** Search threads over the database file at `path`. */
+/** Read threads over the database file at `path`. */
 export function createReadThreads(path: string, options: ReadThreadOptions): ReadThreads {
   const threads: Thread[] = [];
   const waiting: Job[] = [];
@@ -57,7 +60,7 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
     while (waiting.length > 0) {
       const idle = threads.find((thread) => thread.ready && thread.running === null);
       if (!idle) {
-        // A thread starting counts as one on its way: start another only for a search it cannot take.
+        // A thread starting counts as one on its way: start another only for a read it cannot take.
         const starting = threads.filter((thread) => !thread.ready).length;
         if (threads.length < options.threads && starting < waiting.length) start();
         return;
@@ -67,7 +70,7 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
       // A thread at work keeps the process alive until it answers; an idle one never does.
       idle.worker.ref();
       try {
-        idle.worker.postMessage({ id: job.id, query: job.query } satisfies SearchJobMessage);
+        idle.worker.postMessage({ id: job.id, job: job.job } satisfies ReadJobMessage);
       } catch (error) {
         idle.running = null;
         idle.worker.unref();
@@ -81,10 +84,10 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
     if (index < 0) return;
     threads.splice(index, 1);
     void thread.worker.terminate();
-    const failure = new ReadThreadError(`search thread failed: ${error.message}`, { cause: error });
+    const failure = new ReadThreadError(`read thread failed: ${error.message}`, { cause: error });
     thread.running?.reject(failure);
-    // A thread that never started takes the searches waiting for it along: starting another at
-    // once could fail the same way forever. The next search tries again.
+    // A thread that never started takes the reads waiting for it along: starting another at
+    // once could fail the same way forever. The next read tries again.
     if (!thread.ready && !threads.some((other) => other.ready)) for (const job of waiting.splice(0)) job.reject(failure);
     dispatch();
   };
@@ -93,7 +96,7 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
     const worker = new Worker(options.workerUrl ?? WORKER_URL, { workerData: { path } });
     const thread: Thread = { worker, ready: false, running: null };
     threads.push(thread);
-    worker.on('message', (message: SearchReplyMessage | { ready: true }) => {
+    worker.on('message', (message: ReadReplyMessage | { ready: true }) => {
       if ('ready' in message) {
         thread.ready = true;
       } else {
@@ -101,28 +104,33 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
         thread.running = null;
         if (job?.id === message.id) {
           if ('error' in message) job.reject(new Error(message.error));
-          else job.resolve(message.hits);
+          else job.resolve(message.result);
         }
       }
       dispatch();
-      // Listening refs a worker: one starting keeps the process alive (a search waits for it), an idle one never.
+      // Listening refs a worker: one starting keeps the process alive (a read waits for it), an idle one never.
       if (thread.running === null) worker.unref();
     });
     worker.on('error', (error) => fail(thread, error));
     worker.on('exit', (code) => fail(thread, new Error(`it exited with code ${code}`)));
   }
 
+  /** Queues `job` for the next idle thread. */
+  function run<K extends ReadJob['kind']>(job: Extract<ReadJob, { kind: K }>): Promise<ReadResults[K]> {
+    if (closed) return Promise.reject(new ReadThreadError('read threads closed'));
+    return new Promise<ReadResults[K]>((resolve, reject) => {
+      // The worker answers a job with the result of its kind (read-worker.ts).
+      waiting.push({ id: nextId++, job, resolve: resolve as Job['resolve'], reject });
+      dispatch();
+    });
+  }
+
   return {
-    search(query) {
-      if (closed) return Promise.reject(new ReadThreadError('search threads closed'));
-      return new Promise<SearchHit[]>((resolve, reject) => {
-        waiting.push({ id: nextId++, query, resolve, reject });
-        dispatch();
-      });
-    },
+    search: (query) => run({ kind: 'search', query }),
+    bylineStats: () => run({ kind: 'byline-stats' }),
     async close() {
       closed = true;
-      const failure = new ReadThreadError('search threads closed');
+      const failure = new ReadThreadError('read threads closed');
       for (const job of waiting.splice(0)) job.reject(failure);
       const stopping = threads.splice(0);
       for (const thread of stopping) thread.running?.reject(failure);
