@@ -86,15 +86,17 @@ describe('SQLite read threads', () => {
     expect(reported).toEqual([]);
   });
 
-  it('let the process exit once it has searched, the store left open', async () => {
+  it('let the process exit once it has searched and read the stats, the store left open, threads warmed up', async () => {
     const script = fileURLToPath(new URL('../helpers/read-and-leave.mts', import.meta.url));
     const { stdout } = await run(process.execPath, ['--import', 'tsx', script, await sqliteBackend.newLocation()], { timeout: 60_000 });
-    expect(stdout).toBe('hits 1\n');
+    expect(stdout).toBe('hits 1\nstats 1 1\n');
   });
 
   it('fail reads with a ReadThreadError when no thread can start, and try again on the next ones', async () => {
     const threads = createReadThreads('/nowhere/fail-at-start', { threads: 2, workerUrl: MISBEHAVING });
     opened.push(threads);
+    // A thread warmed up for reads to come fails to start as well: the reads sent meanwhile fail with it.
+    threads.warm();
     for (let attempt = 0; attempt < 2; attempt++) {
       const results = await Promise.allSettled([threads.search(query('a')), threads.bylineStats(), threads.search(query('b'))]);
       for (const result of results) {

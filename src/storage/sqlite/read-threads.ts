@@ -27,6 +27,12 @@ export interface ReadThreads {
   search(query: SearchQuery): Promise<SearchHit[]>;
   /** Reads the byline stats on a thread; rejects with a ReadThreadError when no thread could. */
   bylineStats(): Promise<BylineStat[]>;
+  /**
+   * Starts a thread for reads to come, unless one is running or starting: the first read sent
+   * then waits for a read, not for a thread to start (0.3 s of CPU, 0.5 s on a busy machine).
+   * A thread that fails to start this way is started again by the next read.
+   */
+  warm(): void;
   /** Stops every thread; reads waiting or running fail with a ReadThreadError. */
   close(): Promise<void>;
 }
@@ -61,8 +67,10 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
       const idle = threads.find((thread) => thread.ready && thread.running === null);
       if (!idle) {
         // A thread starting counts as one on its way: start another only for a read it cannot take.
-        const starting = threads.filter((thread) => !thread.ready).length;
-        if (threads.length < options.threads && starting < waiting.length) start();
+        const starting = threads.filter((thread) => !thread.ready);
+        // A read waiting keeps the process alive until a thread answers it (one warmed up idles unreferenced).
+        for (const thread of starting) thread.worker.ref();
+        if (threads.length < options.threads && starting.length < waiting.length) start();
         return;
       }
       const job = waiting.shift()!;
@@ -92,7 +100,7 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
     dispatch();
   };
 
-  function start(): void {
+  function start(): Thread {
     const worker = new Worker(options.workerUrl ?? WORKER_URL, { workerData: { path } });
     const thread: Thread = { worker, ready: false, running: null };
     threads.push(thread);
@@ -113,6 +121,7 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
     });
     worker.on('error', (error) => fail(thread, error));
     worker.on('exit', (code) => fail(thread, new Error(`it exited with code ${code}`)));
+    return thread;
   }
 
   /** Queues `job` for the next idle thread. */
@@ -128,6 +137,11 @@ export function createReadThreads(path: string, options: ReadThreadOptions): Rea
   return {
     search: (query) => run({ kind: 'search', query }),
     bylineStats: () => run({ kind: 'byline-stats' }),
+    warm() {
+      if (closed || threads.length > 0) return;
+      // Nothing waits for it yet: it never keeps the process alive (dispatch refs it for a read).
+      start().worker.unref();
+    },
     async close() {
       closed = true;
       const failure = new ReadThreadError('read threads closed');

@@ -153,6 +153,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
         const started = performance.now();
         const read = stories.bylineStats();
         bylineStatsHere = performance.now() - started < bylineStatsThreadMs;
+        if (!bylineStatsHere) readThreads?.warm();
         return read;
       }
       return readOnThread(
