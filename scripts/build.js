@@ -44,7 +44,7 @@ const withoutZodLocales = {
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/main.ts', 'src/feeds/parse-worker.ts', 'src/storage/sqlite/search-worker.ts'],
+  entryPoints: ['src/main.ts', 'src/feeds/parse-worker.ts', 'src/storage/sqlite/read-worker.ts'],
   outdir: 'dist',
   // parse-pool starts ./parse-worker.js beside its own chunk: every file stays in dist/ itself.
   entryNames: '[name]',

@@ -508,8 +508,13 @@ export interface StoreOptions {
   claimOwner?: string;
   /** Where a failure of work the store does on its own (SQLite's batched search index) is reported (default: stderr). */
   onBackgroundError?: (error: unknown, what: string) => void;
-  /** SQLite: most threads searching at once (default: 2, or 1 on one core); 0 searches on the store's own connection. */
-  searchThreads?: number;
+  /** SQLite: most threads reading at once (default: 2, or 1 on one core); 0 reads on the store's own connection. */
+  readThreads?: number;
+  /**
+   * SQLite: a byline stats read on the store's own connection taking this long sends the later
+   * ones to a read thread (default 4 ms; 0: every one after the first).
+   */
+  bylineStatsThreadMs?: number;
 }
 
 /** Opens (migrating) the store at `target`; only the chosen backend's driver is loaded. */

@@ -160,6 +160,25 @@ describe('the readers site', () => {
     await page(served, '/columnists?outlet=nowhere', 404);
   });
 
+  it('lists a new column and a new columnist on /columnists as soon as they are stored, every time', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    const slugs = (html: string) =>
+      [...html.matchAll(/<h2><a href="https:\/\/columns\.example\.net\/columnists\/([a-z0-9-]+)">/g)].map((match) => match[1]);
+    expect(slugs(await page(served, '/columnists'))).toEqual(['jane', 'ann-smith', 'sam-solo']);
+    // The first read of the byline stats is on the store's own connection, the later ones on a read thread (SQLite).
+    for (let round = 1; round <= 3; round++) {
+      const published = new Date(SERVED_AT.getTime() + round * 60_000);
+      await served.save('herald', [item({ id: `ann-${round}`, title: `Ann's column ${round}`, author: 'Ann Smith', published })]);
+      const index = await page(served, '/columnists');
+      expect(slugs(index)[0]).toBe('ann-smith');
+      expect(index).toContain(`Ann&#39;s column ${round}`);
+      await served.save('herald', [item({ id: `new-${round}`, title: `First of ${round}`, author: `Newcomer ${round}`, published })]);
+      expect(slugs(await page(served, '/columnists'))).toContain(`newcomer-${round}`);
+      expect(await page(served, `/columnists/newcomer-${round}`)).toContain(`First of ${round}`);
+    }
+  });
+
   it("publishes each columnist's and outlet's own feeds, well-formed and holding only theirs", async () => {
     const served = await startServedApp(root, CONFIG);
     await seed(served);

@@ -91,6 +91,35 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     expect(stats.find((stat) => stat.authorKey === null)).toMatchObject({ feedId: 'b', stories: 2 });
   });
 
+  it('counts stories per byline and feed, each with its newest story (the later stored of two at the same instant)', async () => {
+    await save('a', [
+      item({ id: 'tie1', author: 'Jane Doe', published: hoursAgo(1) }),
+      item({ id: 'old', author: 'jane doe', published: hoursAgo(9) }),
+      item({ id: 'ann', author: 'Ann Smith', published: hoursAgo(4) }),
+      item({ id: 'unsigned-a', author: null, published: hoursAgo(6) }),
+    ]);
+    await save('a', [item({ id: 'tie2', author: 'JANE DOE', published: hoursAgo(1) })]);
+    await save('b', [
+      item({ id: 'jane-b', author: 'Jane Doe', published: hoursAgo(3) }),
+      item({ id: 'unsigned-b1', author: null, published: hoursAgo(7) }),
+      item({ id: 'unsigned-b2', author: null, published: hoursAgo(5) }),
+    ]);
+    const byline = (await store.bylineStats()).sort((x, y) => `${x.authorKey}/${x.feedId}`.localeCompare(`${y.authorKey}/${y.feedId}`));
+    const stats = byline.map((stat) => [stat.authorKey, stat.feedId, stat.stories, stat.author, stat.latest.title, stat.latest.published]);
+    const title = (id: string) => `Column ${id} about the budget`;
+    expect(stats).toEqual([
+      ['ann smith', 'a', 1, 'Ann Smith', title('ann'), hoursAgo(4)],
+      ['jane doe', 'a', 3, 'JANE DOE', title('tie2'), hoursAgo(1)],
+      ['jane doe', 'b', 1, 'Jane Doe', title('jane-b'), hoursAgo(3)],
+      [null, 'a', 1, null, title('unsigned-a'), hoursAgo(6)],
+      [null, 'b', 2, null, title('unsigned-b2'), hoursAgo(5)],
+    ]);
+    const [story] = await store.listStories({ limit: 1, byline: { authorKeys: ['jane doe'], feedIds: [] } });
+    expect((await store.bylineStats()).find((stat) => stat.authorKey === 'jane doe' && stat.feedId === 'a')?.latest.publicId).toBe(
+      story!.publicId,
+    );
+  });
+
   it('finds a story by its public id, and nothing for an unknown one', async () => {
     await save('a', [item({ id: 'one' })]);
     const [story] = await store.listStories({ limit: 1 });

@@ -12,7 +12,7 @@ import { createFeedStore } from './feed-store.ts';
 import { createStatsStore } from './stats-store.ts';
 import { createStoryStore } from './story-store.ts';
 import { createReaderStore } from './reader-store.ts';
-import { createSearchThreads, SearchThreadError } from './search-threads.ts';
+import { createReadThreads, ReadThreadError, type ReadThreads } from './read-threads.ts';
 import { createSubscriberStore } from './subscriber-store.ts';
 import { createSubscriptionStore } from './subscription-store.ts';
 import { createWriteBatch } from './write-batch.ts';
@@ -22,10 +22,17 @@ import { createWriteBatch } from './write-batch.ts';
  * work in one transaction): large batches are what make FTS5 cheap, and this bounds the wait.
  */
 const SEARCH_BATCH = 2_000;
-/** Search threads a store starts at most (search-threads.ts): the cores of our 2-core machines. */
-const SEARCH_THREADS = Math.max(1, Math.min(2, availableParallelism()));
-/** After a search thread fails, searches run on the store's own connection this long before a thread is tried again. */
-const SEARCH_THREAD_RETRY_MS = 60_000;
+/** Read threads a store starts at most (read-threads.ts): the cores of our 2-core machines. */
+const READ_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+/** After a read thread fails, reads run on the store's own connection this long before a thread is tried again. */
+const READ_THREAD_RETRY_MS = 60_000;
+/**
+ * A byline stats read on the store's own connection that took this long (about 20,000 stories)
+ * sends the later ones to a read thread: the site reads them after every change of the content,
+ * 13–20 ms over 100,000 stories, and the event loop serves pages and /healthz. A smaller store's
+ * read costs less than a thread's answer is worth, and starts none (300 ms of CPU).
+ */
+const BYLINE_STATS_THREAD_MS = 4;
 /** Digest copies pruned per transaction (pruneDeliveries): a few milliseconds of the write lock each. */
 const PRUNE_BATCH = 5_000;
 
@@ -45,10 +52,12 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
   const subscribers = createSubscriberStore(db);
   const readers = createReaderStore(db);
   const version = cacheContentVersion(() => stories.version());
-  // A database in memory is this connection's alone: its searches stay here.
-  const threads = options.searchThreads ?? SEARCH_THREADS;
-  const searchThreads = path === ':memory:' || threads === 0 ? null : createSearchThreads(path, { threads });
+  // A database in memory is this connection's alone: its reads stay here.
+  const threads = options.readThreads ?? READ_THREADS;
+  const readThreads = path === ':memory:' || threads === 0 ? null : createReadThreads(path, { threads });
   let threadFailedAt = Number.NEGATIVE_INFINITY;
+  const bylineStatsThreadMs = options.bylineStatsThreadMs ?? BYLINE_STATS_THREAD_MS;
+  let bylineStatsHere = true;
   let closing = false;
   const reportIndexError =
     options.onBackgroundError ??
@@ -94,6 +103,23 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   };
+  /**
+   * `onThread` on a read thread; `here` on this connection when there is none, when one failed
+   * within READ_THREAD_RETRY_MS (rather than start one per read), or when one fails now (logged).
+   */
+  const readOnThread = async <T>(what: string, onThread: (threads: ReadThreads) => Promise<T>, here: () => T): Promise<T> => {
+    if (!readThreads || Date.now() - threadFailedAt < READ_THREAD_RETRY_MS) return here();
+    try {
+      return await onThread(readThreads);
+    } catch (error) {
+      if (!(error instanceof ReadThreadError) || !db.open) throw error;
+      if (!closing) {
+        threadFailedAt = Date.now();
+        reportIndexError(error, `${what}: reading on the main thread for ${READ_THREAD_RETRY_MS / 1000} s`);
+      }
+      return here();
+    }
+  };
   // IMMEDIATE (below): it reads before it writes, and a deferred transaction that another
   // process wrote past in between fails at once with SQLITE_BUSY, busy timeout or not.
   const saveFetched = db.transaction(
@@ -124,21 +150,27 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     markFailed: async (feedId, failure, now) => feeds.markFailure(feedId, failure, now),
     listStories: async (query) => stories.list(query),
     storyByPublicId: async (publicId) => stories.byPublicId(publicId),
-    bylineStats: async () => stories.bylineStats(),
+    bylineStats: async () => {
+      if (bylineStatsHere || !readThreads) {
+        const started = performance.now();
+        const read = stories.bylineStats();
+        bylineStatsHere = performance.now() - started < bylineStatsThreadMs;
+        if (!bylineStatsHere) readThreads?.warm();
+        return read;
+      }
+      return readOnThread(
+        'byline stats',
+        (threads) => threads.bylineStats(),
+        () => stories.bylineStats(),
+      );
+    },
     searchStories: async (query) => {
       indexBeforeSearch();
-      // After a thread failed, searches stay here for a while rather than start one per search.
-      if (!searchThreads || Date.now() - threadFailedAt < SEARCH_THREAD_RETRY_MS) return stories.search(query);
-      try {
-        return await searchThreads.search(query);
-      } catch (error) {
-        if (!(error instanceof SearchThreadError) || !db.open) throw error;
-        if (!closing) {
-          threadFailedAt = Date.now();
-          reportIndexError(error, `search: searching on the main thread for ${SEARCH_THREAD_RETRY_MS / 1000} s`);
-        }
-        return stories.search(query);
-      }
+      return readOnThread(
+        'search',
+        (threads) => threads.search(query),
+        () => stories.search(query),
+      );
     },
     countStoriesByFeed: async () => stories.countByFeed(),
     countStories: async () => stories.count(),
@@ -221,7 +253,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     close: async () => {
       closing = true;
       if (db.open) notModified.flush();
-      await searchThreads?.close();
+      await readThreads?.close();
       // Only a store that queued stories indexes them here (a read-only command writes nothing).
       if (db.open && stories.queuedForSearch() > 0) indexSearch();
       db.close();

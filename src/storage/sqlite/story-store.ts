@@ -58,6 +58,27 @@ const ROWS_PER_INSERT = 100;
 /** Builds the story store over an open database. */
 export function createStoryStore(db: Database) {
   const json = (values: readonly unknown[]): string => JSON.stringify(values);
+  // Counts and newest dates from the byline index alone (a scan of its 100,000 entries is 10 ms
+  // of the 13), then each group's newest story: its id from the same index, its row by id. One
+  // statement, not a lookup per group from here: 13.5 ms instead of 20 over 650 groups (CPU,
+  // warm; 20 instead of 29 just after another connection wrote).
+  const selectBylineStats = db.prepare<
+    [],
+    {
+      author_key: string | null;
+      feed_id: string;
+      n: number;
+      published_at: number;
+      author: string | null;
+      title: string | null;
+      public_id: string;
+    }
+  >(`
+    SELECT g.author_key, g.feed_id, g.n, g.published_at, s.author, s.title, s.public_id
+    FROM (SELECT author_key, feed_id, count(*) AS n, max(published_at) AS published_at FROM stories GROUP BY author_key, feed_id) g
+    JOIN stories s ON s.id = (
+      SELECT id FROM stories WHERE author_key IS g.author_key AND feed_id = g.feed_id AND published_at = g.published_at ORDER BY id DESC LIMIT 1
+    )`);
   // A key, the story it names, whether that story is still stored, and this feed's source of it.
   const findKeys = db.prepare<[string, string], { key: string; story_id: number; stored: number; content_hash: string | null }>(`
     SELECT k.key, k.story_id, s.id IS NOT NULL AS stored, ss.content_hash FROM story_keys k
@@ -427,25 +448,13 @@ export function createStoryStore(db: Database) {
     },
     /** Story counts and newest story per (author key, first feed). */
     bylineStats(): BylineStat[] {
-      // Counts and newest dates from the byline index alone, then each group's newest story.
-      const groups = db
-        .prepare<[], { author_key: string | null; feed_id: string; n: number; published_at: number }>(
-          `SELECT author_key, feed_id, count(*) AS n, max(published_at) AS published_at FROM stories GROUP BY author_key, feed_id`,
-        )
-        .all();
-      const newest = db.prepare<[string | null, string, number], { author: string | null; title: string | null; public_id: string }>(
-        `SELECT author, title, public_id FROM stories WHERE author_key IS ? AND feed_id = ? AND published_at = ? ORDER BY id DESC LIMIT 1`,
-      );
-      return groups.map((group) => {
-        const story = newest.get(group.author_key, group.feed_id, group.published_at)!;
-        return {
-          authorKey: group.author_key,
-          author: story.author,
-          feedId: group.feed_id,
-          stories: group.n,
-          latest: { publicId: story.public_id, title: story.title, published: new Date(group.published_at) },
-        };
-      });
+      return selectBylineStats.all().map((row) => ({
+        authorKey: row.author_key,
+        author: row.author,
+        feedId: row.feed_id,
+        stories: row.n,
+        latest: { publicId: row.public_id, title: row.title, published: new Date(row.published_at) },
+      }));
     },
     /**
      * Full-text search, relevance (bm25: title, author, text) fading over 30 days of age, among
