@@ -165,11 +165,12 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
       return Object.fromEntries(rows.map((row) => [row.status, row.n]));
     },
 
-    /** Up to `limit` copies of a run not sent that carry an error, by address. */
+    /** Up to `limit` copies of a run not sent that carry an error: failed, then pending, then skipped, each by address. */
     deliveryErrors: async (runId: number, limit: number): Promise<Delivery[]> =>
       (
         await db.query<DeliveryRow>(
-          `SELECT * FROM digest_deliveries WHERE run_id = $1 AND status <> 'sent' AND last_error IS NOT NULL ORDER BY address LIMIT $2`,
+          `SELECT * FROM digest_deliveries WHERE run_id = $1 AND status <> 'sent' AND last_error IS NOT NULL
+           ORDER BY CASE status WHEN 'failed' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, address LIMIT $2`,
           [runId, limit],
         )
       ).map(toDelivery),
