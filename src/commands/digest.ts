@@ -26,7 +26,7 @@ Options:
                        mailed before then no longer unsubscribe
   -h, --help           show this help`;
 
-/** Copies not sent that --status lists per run, with their errors. */
+/** Copies not sent that --status lists per run, with their errors (failed first: store.deliveryErrors). */
 const ERRORS_SHOWN = 20;
 
 /** Whether `run` finished longer ago than its copies are kept. */

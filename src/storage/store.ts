@@ -342,7 +342,7 @@ export interface Store {
   deliveries(runId: number): Promise<Delivery[]>;
   /** A run's copies by status: the counts it kept when it finished (they outlive its pruned copies), else its deliveries counted. */
   deliveryCounts(runId: number): Promise<Partial<Record<DeliveryStatus, number>>>;
-  /** Up to `limit` copies of a run that were not sent and carry an error, by address. */
+  /** Up to `limit` copies of a run that were not sent and carry an error: failed, then pending, then skipped (a reader's choices), each by address. */
   deliveryErrors(runId: number, limit: number): Promise<Delivery[]>;
   /**
    * Deletes the per-recipient copies of the runs finished before `before`, a batch at a time;

@@ -68,4 +68,24 @@ describe.each(storeBackends)('digest copies retention, $name store', (backend) =
     expect(await store.deliveryCounts(open.run.id)).toEqual({ pending: 1 });
     await store.close();
   }, 120_000);
+
+  it('lists the failed copies’ errors before the pending and the skipped ones', async () => {
+    const location = await backend.newLocation();
+    const store = await backend.open(location);
+    const created = await store.claimDigestRun(plannedRun('run', 0, START, ['a@example.org', 'm@example.org', 'z@example.org']));
+    if (created.kind !== 'created') throw new Error('the run was not created');
+    const id = created.run.id;
+    const set = (address: string, status: string, error: string) =>
+      backend.exec(location, `UPDATE digest_deliveries SET status = ?, last_error = ? WHERE run_id = ? AND address = ?`, [
+        status,
+        error,
+        id,
+        address,
+      ]);
+    await set('a@example.org', 'skipped', 'nothing this reader chose is in this run');
+    await set('m@example.org', 'pending', '421 try again later');
+    await set('z@example.org', 'failed', '550 5.1.1 no such user');
+    expect((await store.deliveryErrors(id, 3)).map((copy) => copy.address)).toEqual(['z@example.org', 'm@example.org', 'a@example.org']);
+    await store.close();
+  });
 });

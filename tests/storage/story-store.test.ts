@@ -360,6 +360,19 @@ describe.each(storeBackends)('the $name store', (backend) => {
       expect(await store.countStories()).toBe(1);
     });
 
+    it('prunes a backlog larger than one batch (PostgreSQL deletes 5,000 a transaction)', async () => {
+      const old = new Date('2026-08-01T00:00:00Z');
+      const backlog = Array.from({ length: 5_003 }, (_, index) =>
+        item({ id: `old-${index}`, published: old, title: `Summer column number ${index}`, link: `https://a.example.com/old/${index}` }),
+      );
+      await save('a', backlog.slice(0, 2_500));
+      await save('b', backlog.slice(2_500));
+      await save('c', [item({ id: 'new', title: 'A column that stays stored' })]);
+      expect(await store.pruneStories(new Date('2026-09-01T00:00:00Z'))).toBe(5_003);
+      expect((await store.listStories({ limit: 10 })).map((story) => story.title)).toEqual(['A column that stays stored']);
+      expect(await store.pruneStories(new Date('2026-09-01T00:00:00Z'))).toBe(0);
+    }, 60_000);
+
     it("never gives a pruned story's id to a new story (its kept keys would name it, and digest cursors pass it)", async () => {
       await save('a', [item({ id: 'kept', title: 'A column that stays stored' })]);
       // The newest story (the highest id) is the one pruned.

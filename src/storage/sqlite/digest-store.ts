@@ -102,7 +102,8 @@ export function createDigestStore(db: Database) {
     `SELECT status, count(*) AS n FROM digest_deliveries WHERE run_id = ? GROUP BY status`,
   );
   const failedCopies = db.prepare<[number, number], DeliveryRow>(
-    `SELECT * FROM digest_deliveries WHERE run_id = ? AND status <> 'sent' AND last_error IS NOT NULL ORDER BY address LIMIT ?`,
+    `SELECT * FROM digest_deliveries WHERE run_id = ? AND status <> 'sent' AND last_error IS NOT NULL
+     ORDER BY CASE status WHEN 'failed' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, address LIMIT ?`,
   );
   const finishRun = db.transaction((runId: number, at: number): boolean => {
     if (selectPending.get(runId)!.n > 0) return false;
@@ -182,7 +183,7 @@ export function createDigestStore(db: Database) {
       return Object.fromEntries(countCopies.all(runId).map((row) => [row.status, row.n]));
     },
 
-    /** Up to `limit` copies of a run not sent that carry an error, by address. */
+    /** Up to `limit` copies of a run not sent that carry an error: failed, then pending, then skipped, each by address. */
     deliveryErrors: (runId: number, limit: number): Delivery[] => failedCopies.all(runId, limit).map(toDelivery),
 
     /** The runs finished before `before` that still have copies, oldest first. */
