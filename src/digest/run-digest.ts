@@ -192,10 +192,19 @@ export function composeMessage(
   };
 }
 
+/** Pending copies read and sent at a time: a run to a million readers is never in memory at once. */
+const SEND_PAGE = 1_000;
+
 async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, prerendered?: RenderedDigest): Promise<RunReport> {
   const rendered = prerendered ?? (await renderRun(digest, run, deps));
-  const open = (await deps.store.deliveries(run.id)).filter((delivery) => delivery.status === 'pending');
-  await sendDeliveries(digest, run, rendered, open, deps, await readStandings(digest, run, rendered, deps));
+  const standings = await readStandings(digest, run, rendered, deps);
+  const server: ServerState = { unreachable: null, senderRefused: false };
+  for (let after = ''; !deps.signal?.aborted;) {
+    const page = await deps.store.pendingCopies(run.id, after, SEND_PAGE);
+    if (page.length > 0) await sendDeliveries(digest, run, rendered, page, deps, standings, server);
+    if (page.length < SEND_PAGE) break;
+    after = page.at(-1)!.address;
+  }
   return reportRun(run, rendered, deps);
 }
 
@@ -304,6 +313,15 @@ const sentUnrecorded = new Map<string, { sentAt: Date; attempts: number }>();
 const unrecordedKey = (claim: DeliveryClaim) => `${claim.owner}\n${claim.runId}\n${claim.address}`;
 
 /**
+ * What the mail server showed while sending a run: once it cannot be reached at all, or refuses
+ * our sender, the rest wait for the next attempt instead of each retrying in turn.
+ */
+export interface ServerState {
+  unreachable: string | null;
+  senderRefused: boolean;
+}
+
+/**
  * Sends `deliveries` (pending ones of `run`), each claimed first: only the claimer sends, and a
  * copy another process claimed or sent meanwhile is left to it.
  */
@@ -314,12 +332,9 @@ export async function sendDeliveries(
   open: readonly Delivery[],
   deps: DigestDeps,
   { unsubscribed, standings, bouncing, failing, copyFor }: Standings,
+  server: ServerState = { unreachable: null, senderRefused: false },
 ): Promise<void> {
   const log = deps.logger.child({ digestId: digest.id, runId: run.id });
-  // Once the server cannot be reached at all, or refuses our sender, the rest wait for the next
-  // attempt instead of each retrying in turn.
-  let unreachable: string | null = null;
-  let senderRefused = false;
   // Tried again while PostgreSQL restarts or cuts the connection: a claim dropped leaves the copy
   // waiting, a result dropped leaves it to be sent again.
   const write = <T>(work: () => Promise<T>, onRetry = () => {}): Promise<T> =>
@@ -372,8 +387,8 @@ export async function sendDeliveries(
       await mark(claim, 'skipped', { error: 'nothing this reader chose is in this run' });
       return;
     }
-    if (unreachable !== null) {
-      await mark(claim, 'pending', { error: unreachable });
+    if (server.unreachable !== null) {
+      await mark(claim, 'pending', { error: server.unreachable });
       return;
     }
     // One write per recipient, its own commit, right after the server's reply: a crash can
@@ -404,17 +419,17 @@ export async function sendDeliveries(
       );
       return;
     }
-    if (outcome.kind === 'transient' && outcome.connection) unreachable = outcome.error;
+    if (outcome.kind === 'transient' && outcome.connection) server.unreachable = outcome.error;
     if (outcome.kind === 'sender-refused') {
-      unreachable = outcome.error;
+      server.unreachable = outcome.error;
       await mark(claim, 'pending', { error: outcome.error, attempts: outcome.attempts });
       // One configuration problem, not one failure per reader: said once, naming the setting to fix.
-      if (!senderRefused)
+      if (!server.senderRefused)
         log.error(
           { from: deps.config.mail.from, error: outcome.error },
           "the mail server refuses the sender address: fix mail.from in the config (or the relay's sender policy); copies stay pending until then",
         );
-      senderRefused = true;
+      server.senderRefused = true;
     } else if (outcome.kind === 'sent') {
       await mark(claim, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
       if (failing?.has(delivery.address)) await write(() => deps.store.clearFailures(delivery.address));
@@ -448,10 +463,16 @@ export async function sendDeliveries(
 async function reportRun(run: DigestRun, rendered: RenderedDigest, deps: DigestDeps): Promise<RunReport> {
   const log = deps.logger.child({ digestId: run.digestId, runId: run.id });
   const done = await deps.store.finishDigestRunIfDone(run.id, deps.now());
-  const deliveries = await deps.store.deliveries(run.id);
-  const count = (status: string) => deliveries.filter((delivery) => delivery.status === status).length;
+  const counts = await deps.store.deliveryCounts(run.id);
+  const count = (status: DeliveryStatus) => counts[status] ?? 0;
   // This process's claims all ended with its loop: a claim left is another sender's.
-  const sending = deliveries.filter((delivery) => delivery.status === 'pending' && delivery.claimedAt !== null).length;
+  let sending = 0;
+  for (let after = '', more = count('pending') > 0; more;) {
+    const page = await deps.store.pendingCopies(run.id, after, SEND_PAGE);
+    sending += page.filter((delivery) => delivery.claimedAt !== null).length;
+    more = page.length === SEND_PAGE;
+    after = page.at(-1)?.address ?? after;
+  }
   const report = {
     runId: run.id,
     subject: rendered.subject,

@@ -340,6 +340,8 @@ export interface Store {
   unfinishedDigestRuns(digestId: string): Promise<DigestRun[]>;
   listDigestRuns(digestId: string | null, limit: number): Promise<DigestRun[]>;
   deliveries(runId: number): Promise<Delivery[]>;
+  /** A page of a run's pending copies: up to `limit`, by address, after the address `after` ('' from the first). */
+  pendingCopies(runId: number, after: string, limit: number): Promise<Delivery[]>;
   /** A run's copies by status: the counts it kept when it finished (they outlive its pruned copies), else its deliveries counted. */
   deliveryCounts(runId: number): Promise<Partial<Record<DeliveryStatus, number>>>;
   /** Up to `limit` copies of a run that were not sent and carry an error: failed, then pending, then skipped (a reader's choices), each by address. */

@@ -154,6 +154,15 @@ export function createPostgresDigestStore(db: PostgresDatabase) {
     deliveries: async (runId: number): Promise<Delivery[]> =>
       (await db.query<DeliveryRow>(`SELECT * FROM digest_deliveries WHERE run_id = $1 ORDER BY address`, [runId])).map(toDelivery),
 
+    /** Up to `limit` pending copies of a run after the address `after`, by address (the pending index). */
+    pendingCopies: async (runId: number, after: string, limit: number): Promise<Delivery[]> =>
+      (
+        await db.query<DeliveryRow>(
+          `SELECT * FROM digest_deliveries WHERE run_id = $1 AND status = 'pending' AND address > $2 ORDER BY address LIMIT $3`,
+          [runId, after, limit],
+        )
+      ).map(toDelivery),
+
     /** A run's copies by status: the counts it kept when it finished, else its deliveries counted. */
     deliveryCounts: async (runId: number): Promise<Partial<Record<DeliveryStatus, number>>> => {
       const [run] = await db.query<{ counts: string | null }>(`SELECT counts FROM digest_runs WHERE id = $1`, [runId]);

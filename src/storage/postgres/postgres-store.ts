@@ -107,6 +107,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     unfinishedDigestRuns: (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: (digestId, limit) => digests.listRuns(digestId, limit),
     deliveries: (runId) => digests.deliveries(runId),
+    pendingCopies: (runId, after, limit) => digests.pendingCopies(runId, after, limit),
     deliveryCounts: (runId) => digests.deliveryCounts(runId),
     deliveryErrors: (runId, limit) => digests.deliveryErrors(runId, limit),
     pruneDeliveries: (before) => digests.pruneDeliveries(before),

@@ -97,6 +97,9 @@ export function createDigestStore(db: Database) {
   const deleteCopies = db.prepare<[number, number, number]>(
     `DELETE FROM digest_deliveries WHERE run_id = ? AND address IN (SELECT address FROM digest_deliveries WHERE run_id = ? ORDER BY address LIMIT ?)`,
   );
+  const pendingPage = db.prepare<[number, string, number], DeliveryRow>(
+    `SELECT * FROM digest_deliveries WHERE run_id = ? AND status = 'pending' AND address > ? ORDER BY address LIMIT ?`,
+  );
   const keptCounts = db.prepare<[number], { counts: string | null }>(`SELECT counts FROM digest_runs WHERE id = ?`);
   const countCopies = db.prepare<[number], { status: DeliveryStatus; n: number }>(
     `SELECT status, count(*) AS n FROM digest_deliveries WHERE run_id = ? GROUP BY status`,
@@ -175,6 +178,9 @@ export function createDigestStore(db: Database) {
         .all(runId)
         .map(toDelivery);
     },
+
+    /** Up to `limit` pending copies of a run after the address `after`, by address. */
+    pendingCopies: (runId: number, after: string, limit: number): Delivery[] => pendingPage.all(runId, after, limit).map(toDelivery),
 
     /** A run's copies by status: the counts it kept when it finished, else its deliveries counted. */
     deliveryCounts(runId: number): Partial<Record<DeliveryStatus, number>> {

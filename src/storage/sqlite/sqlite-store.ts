@@ -198,6 +198,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     unfinishedDigestRuns: async (digestId) => digests.unfinishedRuns(digestId),
     listDigestRuns: async (digestId, limit) => digests.listRuns(digestId, limit),
     deliveries: async (runId) => digests.deliveries(runId),
+    pendingCopies: async (runId, after, limit) => digests.pendingCopies(runId, after, limit),
     deliveryCounts: async (runId) => digests.deliveryCounts(runId),
     deliveryErrors: async (runId, limit) => digests.deliveryErrors(runId, limit),
     pruneDeliveries: async (before) => {
