@@ -9,6 +9,15 @@ interface SubscriberRow {
   added_at: number;
 }
 
+// One statement for the whole list (LIMIT NULL: no limit) and for a page of it, so the two never differ.
+const RECEIVING = `
+  SELECT s.address, s.name FROM subscribers s
+  LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = $1
+  LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = $2
+  WHERE s.digest_id = $1 AND s.address > $3 AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
+    AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
+  ORDER BY s.address LIMIT $4`;
+
 /** The subscriber store over a PostgreSQL database. */
 export function createPostgresSubscriberStore(db: PostgresDatabase) {
   return {
@@ -60,17 +69,12 @@ export function createPostgresSubscriberStore(db: PostgresDatabase) {
         ).map((row) => [row.digest_id, row.n]),
       ),
 
-    /** Subscribers of `digestId` not unsubscribed from it nor from every digest. */
+    /** Subscribers of `digestId` not unsubscribed from it nor from every digest, not paused, not bouncing. */
     receiving: (digestId: string): Promise<Array<{ address: string; name: string | null }>> =>
-      db.query<{ address: string; name: string | null }>(
-        `
-        SELECT s.address, s.name FROM subscribers s
-        LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = $1
-        LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = $2
-        WHERE s.digest_id = $1 AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
-          AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
-        ORDER BY s.address`,
-        [digestId, ALL_DIGESTS],
-      ),
+      db.query<{ address: string; name: string | null }>(RECEIVING, [digestId, ALL_DIGESTS, '', null]),
+
+    /** A page of `receiving`: `limit` rows after the address `after`. */
+    receivingPage: (digestId: string, page: { limit: number; after?: string }): Promise<Array<{ address: string; name: string | null }>> =>
+      db.query<{ address: string; name: string | null }>(RECEIVING, [digestId, ALL_DIGESTS, page.after ?? '', page.limit]),
   };
 }

@@ -38,6 +38,16 @@ export function createSubscriberStore(db: Database) {
     }
     return counts;
   });
+  // One statement for the whole list (LIMIT -1: no limit) and for a page of it, so the two never differ.
+  const receiving = db.prepare<[string, string, string, string, number], { address: string; name: string | null }>(
+    `
+    SELECT s.address, s.name FROM subscribers s
+    LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = ?
+    LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = ?
+    WHERE s.digest_id = ? AND s.address > ? AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
+      AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
+    ORDER BY s.address LIMIT ?`,
+  );
   return {
     /** Subscribes addresses to `digestId`, in one transaction (call with batches of a large import). */
     add: (digestId: string, subscribers: ReadonlyArray<{ address: string; name: string | null }>, at: Date): AddedSubscribers =>
@@ -78,18 +88,11 @@ export function createSubscriberStore(db: Database) {
     },
 
     /** Subscribers of `digestId` not unsubscribed from it nor from every digest (its own row decides when there is one), not paused, not bouncing. */
-    receiving(digestId: string): Array<{ address: string; name: string | null }> {
-      return db
-        .prepare<[string, string, string], { address: string; name: string | null }>(
-          `
-          SELECT s.address, s.name FROM subscribers s
-          LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = ?
-          LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = ?
-          WHERE s.digest_id = ? AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
-            AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
-          ORDER BY s.address`,
-        )
-        .all(digestId, ALL_DIGESTS, digestId);
-    },
+    receiving: (digestId: string): Array<{ address: string; name: string | null }> =>
+      receiving.all(digestId, ALL_DIGESTS, digestId, '', -1),
+
+    /** A page of `receiving`: `limit` rows after the address `after`. */
+    receivingPage: (digestId: string, page: { limit: number; after?: string }): Array<{ address: string; name: string | null }> =>
+      receiving.all(digestId, ALL_DIGESTS, digestId, page.after ?? '', page.limit),
   };
 }
