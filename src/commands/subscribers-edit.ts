@@ -3,11 +3,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { addressHint, normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { decodeSubscriberCsv } from '../digest/decode-csv.ts';
-import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
+import { exportSubscriberCsv } from '../digest/export-subscribers.ts';
+import { parseSubscriberCsv } from '../digest/subscriber-csv.ts';
 import { UsageError } from '../errors.ts';
-import { writeFileAtomic } from '../write-file-atomic.ts';
+import { writeFileAtomicFrom } from '../write-file-atomic.ts';
 import { parseCommandArgs, withApp, type CommandContext } from './command.ts';
 import { selectDigests } from './select-digests.ts';
+import { writeChunks } from './write-chunks.ts';
 
 /** Subscribers written per transaction by import: a million-line file never holds the database for long. */
 const IMPORT_BATCH = 5_000;
@@ -150,9 +152,10 @@ export async function runSubscribersExport({ argv, globals, stdout }: CommandCon
     globals,
     async (app) => {
       const digest = oneDigest('export', app.config.digests, values.digest, app.config.path);
-      const csv = formatSubscriberCsv(await app.store.digestSubscribers(digest.id));
-      if (values.output === undefined) stdout.write(csv);
-      else writeFileAtomic(values.output, csv);
+      // Written a page at a time, at the pace of the reader; a reader that stops early (| head) is no failure.
+      const csv = exportSubscriberCsv(app.store, digest.id);
+      if (values.output === undefined) await writeChunks(stdout, csv);
+      else await writeFileAtomicFrom(values.output, csv);
       return 0;
     },
     'read-only',
