@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { formatSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
 import { main } from '../../src/main.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { encodeWindows1252 } from '../helpers/encodings.ts';
 import { CLI } from '../helpers/run-cli.ts';
 import { postgresBackend, sqliteBackend } from '../helpers/store-backends.ts';
 import { installSubscribers, type Installation } from '../helpers/subscriber-install.ts';
@@ -159,5 +160,33 @@ describe.each([sqliteBackend, postgresBackend])('subscribers export and import a
     expect(await store.listSubscribers('daily', { limit: 1, after: { digestId: 'daily', address: 'two@' } })).toMatchObject([
       { address: 'two@example.org', name: 'Two Lines' },
     ]);
+  });
+
+  it('import: a file not UTF-8 far past the first batches imports nothing; the same lines through a pipe import', async () => {
+    const { dir, cli, open, globals, env } = await installSubscribers(root, backend);
+    const lines = Array.from({ length: 12_000 }, (_, index) => `r${index}@example.org,Reader ${index}`);
+    lines[11_000] = 'm@example.org,Müller';
+    const file = join(dir, 'excel.csv');
+    writeFileSync(file, encodeWindows1252(`${lines.join('\r\n')}\r\n`));
+    const refused = await cli('import', file, '--digest', 'daily');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`^columnwire: subscribers import: ${file}:11001: not UTF-8 text; save it as "CSV UTF-8`));
+    const store = await open();
+    expect(await store.countSubscribers()).toEqual(new Map());
+    // Through a pipe (cat |), read once, as it comes.
+    const utf8 = join(dir, 'utf8.csv');
+    writeFileSync(utf8, `${lines.join('\n')}\n`);
+    const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+    const command = `cat ${quote(utf8)} | ${[process.execPath, CLI, ...globals, 'subscribers', 'import', '/dev/stdin', '--digest', 'daily'].map(quote).join(' ')}`;
+    const piped = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(piped).toEqual({ code: 0, stderr: '', stdout: 'imported /dev/stdin into daily: 12000 added, 0 renamed, 0 unchanged\n' });
   });
 });
