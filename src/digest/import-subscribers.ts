@@ -26,6 +26,7 @@ export type ImportOutcome =
   | { kind: 'read-failed'; cause: unknown; totals: ImportTotals }
   | { kind: 'store-failed'; line: number; cause: unknown; totals: ImportTotals };
 
+/** How importSubscriberCsv reads and where it writes. */
 export interface ImportOptions {
   /** The file's encoding label (--encoding); UTF-8 or by its byte-order mark when absent. */
   encoding?: string;

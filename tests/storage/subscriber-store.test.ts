@@ -101,6 +101,8 @@ describe.each(storeBackends)('the $name store', (backend) => {
     await store.unsubscribe('r00@example.org', 'daily', AT); // the first row: a page never starts with a gap
     await store.unsubscribe('r05@example.org', null, AT);
     await store.unsubscribe('r06@example.org', 'weekly', AT); // another digest's: still gets daily
+    await store.unsubscribe('r07@example.org', null, AT);
+    await store.resubscribe('r07@example.org', 'daily', LATER); // its own row decides: gets daily again
     expect(await store.setPreferences('daily', 'r10@example.org', { paused: true })).toBe(true);
     expect(await store.recordPermanentFailure('r14@example.org', '550 5.1.1 gone', AT, 1)).toBe(true);
     await store.unsubscribe('r22@example.org', 'daily', AT); // the last row

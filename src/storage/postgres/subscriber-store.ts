@@ -19,7 +19,7 @@ const RECEIVING = `
     AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
   ORDER BY s.address`;
 
-// A page of RECEIVING: the next $4 subscribers after $3 by the primary key, each with whether it
+// A page of RECEIVING (the two must agree: the contract tests compare them): the next $4 subscribers after $3 by the primary key, each with whether it
 // gets the digest, looked up row by row (a scalar subquery is never made a join). Asked as RECEIVING
 // with LIMIT, PostgreSQL guesses few rows pass (a coalesce() comparison is estimated at 0.5%) and
 // sorts every row after $3 for each page; with joins here, it hashes all of subscriptions for each
