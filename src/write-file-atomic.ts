@@ -26,34 +26,75 @@ export interface AtomicWriteOptions {
 
 /** Writes `text` to `path` atomically, keeping the mode (and, as root, the owner) of the file it replaces. */
 export function writeFileAtomic(path: string, text: string, options: AtomicWriteOptions = {}): void {
+  const file = openTemporary(path);
+  try {
+    writeText(file.fd, text);
+    file.commit(options);
+  } catch (error) {
+    throw file.abandon(error);
+  }
+}
+
+/**
+ * Writes the text of `chunks` to `path` atomically, as writeFileAtomic does, one chunk at a time:
+ * the whole text is never held. When reading the chunks fails, the temp file is removed and
+ * `path` is left as it was.
+ */
+export async function writeFileAtomicFrom(path: string, chunks: AsyncIterable<string>, options: AtomicWriteOptions = {}): Promise<void> {
+  const file = openTemporary(path);
+  try {
+    for await (const chunk of chunks) writeText(file.fd, chunk);
+    file.commit(options);
+  } catch (error) {
+    throw file.abandon(error);
+  }
+}
+
+/** A temp file beside `path`'s target, to fill, then commit (rename over the target) or abandon (remove). */
+function openTemporary(path: string) {
   // Through a symlink (a mounted config, a dotfiles repo) the link stays and its target changes.
   const target = resolveTarget(path);
   const previous = statOrNull(target);
   const temporary = join(dirname(target), `.${basename(target).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
+  const abandon = (error: unknown): unknown => {
+    if (fd !== null) closeSync(fd);
+    fd = null;
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Never created, or already renamed: nothing to clean up.
+    }
+    return describeWriteError(error, target);
+  };
   try {
     fd = openSync(temporary, 'wx', previous ? previous.mode & 0o777 : 0o666);
     if (previous) {
       fchmodSync(fd, previous.mode & 0o777);
       if (process.getuid?.() === 0) fchownSync(fd, previous.uid, previous.gid);
     }
-    const bytes = Buffer.from(text, 'utf8');
-    for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    options.beforeRename?.();
-    renameSync(temporary, target);
   } catch (error) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // Never created, or already renamed: nothing to clean up.
-    }
-    throw describeWriteError(error, target);
+    throw abandon(error);
   }
-  syncFolder(dirname(target));
+  const opened = fd;
+  return {
+    fd: opened,
+    /** Makes the temp file durable and renames it over the target (errors are the caller's to abandon with). */
+    commit(options: AtomicWriteOptions): void {
+      fsyncSync(opened);
+      closeSync(opened);
+      fd = null;
+      options.beforeRename?.();
+      renameSync(temporary, target);
+      syncFolder(dirname(target));
+    },
+    abandon,
+  };
+}
+
+function writeText(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset);
 }
 
 function resolveTarget(path: string): string {
@@ -86,8 +127,9 @@ function syncFolder(folder: string): void {
 }
 
 function describeWriteError(error: unknown, target: string): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === undefined) return error;
+  // Only a file system call's error is about the file; one from the text's source is its own.
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (code === undefined || syscall === undefined) return error;
   const hint =
     code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
       ? `the folder ${dirname(target)} is not writable (${code}); columnwire writes a temp file beside it and renames it`

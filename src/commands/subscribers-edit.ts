@@ -1,20 +1,20 @@
 /** `subscribers add|remove|import|export`: the subscribers kept as data, one at a time or as CSV. */
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { addressHint, normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
 import type { DigestConfig } from '../config/schema.ts';
-import { decodeSubscriberCsv } from '../digest/decode-csv.ts';
-import { formatSubscriberCsv, parseSubscriberCsv } from '../digest/subscriber-csv.ts';
+import type { DecodeFailure } from '../digest/decode-csv.ts';
+import { exportSubscriberCsv } from '../digest/export-subscribers.ts';
+import { checkCsvText, importSubscriberCsv, type ImportOutcome } from '../digest/import-subscribers.ts';
 import { UsageError } from '../errors.ts';
-import { writeFileAtomic } from '../write-file-atomic.ts';
+import { writeFileAtomicFrom } from '../write-file-atomic.ts';
 import { parseCommandArgs, withApp, type CommandContext } from './command.ts';
 import { selectDigests } from './select-digests.ts';
+import { writeChunks } from './write-chunks.ts';
 
 /** Subscribers written per transaction by import: a million-line file never holds the database for long. */
 const IMPORT_BATCH = 5_000;
 /** Problems printed by import; the rest are counted. */
 const SHOWN_PROBLEMS = 50;
-/** A CSV file read whole: 256 MiB holds several million lines. */
-const MAX_CSV_BYTES = 256 * 1024 * 1024;
 
 /** The one digest a subcommand acts on: --digest, or the only digest there is. */
 function oneDigest(subcommand: string, digests: readonly DigestConfig[], id: string | undefined, configPath: string): DigestConfig {
@@ -98,47 +98,77 @@ export async function runSubscribersImport({ argv, globals, stdout, stderr }: Co
     encoding: { type: 'string' },
   });
   const file = onePositional('import', positionals, 'CSV file');
-  let bytes: Buffer;
+  const cannotRead = (cause: unknown) => new UsageError(`subscribers import: cannot read ${file}: ${(cause as Error).message}`, { cause });
+  let regular: boolean;
   try {
-    if (statSync(file).size > MAX_CSV_BYTES) throw new Error(`larger than ${MAX_CSV_BYTES / 1024 / 1024} MiB; split it`);
-    bytes = readFileSync(file);
+    regular = statSync(file).isFile();
   } catch (cause) {
-    throw new UsageError(`subscribers import: cannot read ${file}: ${(cause as Error).message}`, { cause });
+    throw cannotRead(cause);
   }
-  const decoded = decodeSubscriberCsv(bytes, values.encoding);
-  if (decoded.kind === 'failed')
-    throw new UsageError(`subscribers import: ${file}${decoded.line === null ? '' : `:${decoded.line}`}: ${decoded.reason}`);
-  const { subscribers, problems } = parseSubscriberCsv(decoded.text);
+  // A file is read twice: first to check it is text of its encoding, so that one that is not
+  // imports nothing; then to import it. A pipe (/dev/stdin) can be read only once.
+  if (regular) {
+    let failure: DecodeFailure | null;
+    try {
+      failure = await checkCsvText(createReadStream(file), values.encoding);
+    } catch (cause) {
+      throw cannotRead(cause);
+    }
+    if (failure !== null) throw notText(file, failure);
+  }
   return withApp(globals, async (app) => {
     const digest = oneDigest('import', app.config.digests, values.digest, app.config.path);
-    const totals = { added: 0, renamed: 0, unchanged: 0 };
     const at = new Date();
-    for (const problem of problems.slice(0, SHOWN_PROBLEMS)) stderr.write(`${file}:${problem.line}: ${problem.reason}\n`);
-    if (problems.length > SHOWN_PROBLEMS) stderr.write(`... and ${problems.length - SHOWN_PROBLEMS} more lines left out\n`);
-    for (let start = 0; start < subscribers.length; start += IMPORT_BATCH) {
-      const batch = subscribers.slice(start, start + IMPORT_BATCH);
-      try {
-        const counts = await app.store.addSubscribers(digest.id, batch, at);
-        totals.added += counts.added;
-        totals.renamed += counts.renamed;
-        totals.unchanged += counts.unchanged;
-      } catch (cause) {
-        // Earlier batches are committed (one transaction each): say where the file stopped, so a
-        // rerun (which keeps what is there as unchanged) finishes it.
-        const imported = start === 0 ? 'nothing was imported' : `the lines before it are imported (${start} subscribers)`;
-        throw new Error(
-          `subscribers import: ${file}:${batch[0]!.line}: stopped at this line's batch of ${IMPORT_BATCH}: ${(cause as Error).message}; ` +
-            `${imported}, this line and the rest are not. Run the same import again once the database is fixed`,
-          { cause },
-        );
-      }
-    }
+    let shown = 0;
+    const outcome = await importSubscriberCsv(createReadStream(file), {
+      ...(values.encoding === undefined ? {} : { encoding: values.encoding }),
+      batchSize: IMPORT_BATCH,
+      write: (batch) => app.store.addSubscribers(digest.id, batch, at),
+      onProblem: (problem) => {
+        shown++;
+        if (shown <= SHOWN_PROBLEMS) stderr.write(`${file}:${problem.line}: ${problem.reason}\n`);
+      },
+    });
+    const { totals } = outcome;
+    if (totals.problems > SHOWN_PROBLEMS) stderr.write(`... and ${totals.problems - SHOWN_PROBLEMS} more lines left out\n`);
+    if (outcome.kind !== 'done') throw stoppedError(file, outcome);
     stdout.write(
       `imported ${file} into ${digest.id}: ${totals.added} added, ${totals.renamed} renamed, ${totals.unchanged} unchanged` +
-        `${problems.length > 0 ? `; ${problems.length} line${problems.length === 1 ? '' : 's'} left out (listed above)` : ''}\n`,
+        `${totals.problems > 0 ? `; ${totals.problems} line${totals.problems === 1 ? '' : 's'} left out (listed above)` : ''}\n`,
     );
-    return problems.length > 0 ? 1 : 0;
+    return totals.problems > 0 ? 1 : 0;
   });
+}
+
+function notText(file: string, failure: DecodeFailure, after = ''): UsageError {
+  return new UsageError(`subscribers import: ${file}${failure.line === null ? '' : `:${failure.line}`}: ${failure.reason}${after}`);
+}
+
+/**
+ * Why an import stopped part-way, and what is in: batches written are committed (one
+ * transaction each), and a rerun keeps them as unchanged, so it finishes the import.
+ */
+function stoppedError(file: string, outcome: Exclude<ImportOutcome, { kind: 'done' }>): Error {
+  const { imported, lastLine } = outcome.totals;
+  const before = imported === 0 ? 'nothing was imported' : `the ${imported} subscribers up to line ${lastLine} are imported`;
+  switch (outcome.kind) {
+    case 'not-text':
+      return notText(file, outcome.failure, imported === 0 ? '' : `; stopped there: ${before}`);
+    case 'read-failed': {
+      const reason = (outcome.cause as Error).message;
+      return imported === 0
+        ? new UsageError(`subscribers import: cannot read ${file}: ${reason}`, { cause: outcome.cause })
+        : new Error(`subscribers import: cannot read ${file} to its end: ${reason}; ${before}; run the same import again`, {
+            cause: outcome.cause,
+          });
+    }
+    case 'store-failed':
+      return new Error(
+        `subscribers import: ${file}:${outcome.line}: stopped at this line's batch of ${IMPORT_BATCH}: ${(outcome.cause as Error).message}; ` +
+          `${imported === 0 ? 'nothing was imported' : `the lines before it are imported (${imported} subscribers)`}, this line and the rest are not. Run the same import again once the database is fixed`,
+        { cause: outcome.cause },
+      );
+  }
 }
 
 /** `subscribers export [--digest ID] [--output FILE]`. */
@@ -150,9 +180,10 @@ export async function runSubscribersExport({ argv, globals, stdout }: CommandCon
     globals,
     async (app) => {
       const digest = oneDigest('export', app.config.digests, values.digest, app.config.path);
-      const csv = formatSubscriberCsv(await app.store.digestSubscribers(digest.id));
-      if (values.output === undefined) stdout.write(csv);
-      else writeFileAtomic(values.output, csv);
+      // Written a page at a time, at the pace of the reader; a reader that stops early (| head) is no failure.
+      const csv = exportSubscriberCsv(app.store, digest.id);
+      if (values.output === undefined) await writeChunks(stdout, csv);
+      else await writeFileAtomicFrom(values.output, csv);
       return 0;
     },
     'read-only',

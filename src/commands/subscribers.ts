@@ -40,8 +40,14 @@ Subcommands:
             header row is optional; with one, columns are found by name ("Email", "E-mail
             Address"; "Name", or "First Name" and "Last Name" joined, as Mailchimp exports)
             and others are ignored. Lines that are not addresses are listed with their line
-            numbers and left out; the rest are imported. Exit 1 when any line was left out
-  export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE
+            numbers and left out; the rest are imported. Exit 1 when any line was left out.
+            The file is read as it is imported, 5,000 subscribers per transaction, in the
+            same memory whatever its size; it is read through once before, so a file that
+            is not text of its encoding imports nothing (FILE may be a pipe such as
+            /dev/stdin: read once, it stops at such a line, the lines before it imported)
+  export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE,
+            read and written 5,000 at a time (a slow reader slows it down; nothing piles
+            up in memory); FILE is replaced only once it is complete
   clear-bounce
             sends to ADDRESS again after it was marked bouncing (mail.bounceThreshold
             refusals of its mailbox as gone in a row), once its mailbox is fixed

@@ -1,11 +1,12 @@
 /**
  * Subscriber lists as CSV (`email,name`, RFC 4180: quoted fields, "" for a quote, CRLF or LF),
- * read for `subscribers import` and written by `subscribers export`. A header row naming the
- * columns is optional. Every line that is not a subscriber is reported with its number, never
- * silently dropped. Pure.
+ * read for `subscribers import` (whole, or a chunk at a time) and written by `subscribers
+ * export`. A header row naming the columns is optional. Every line that is not a subscriber is
+ * reported with its number, never silently dropped. Pure (but for the seed of SeenAddresses).
  */
 import { addressHint, normalizeName, parseMailbox } from '../config/parse-mailbox.ts';
-import { readCsvRecords } from './read-csv-records.ts';
+import { createCsvRecordReader, type CsvRecord } from './read-csv-records.ts';
+import { createSeenAddresses, type SeenAddresses } from './seen-addresses.ts';
 
 export interface CsvSubscriber {
   /** 1-based line where the record starts. */
@@ -38,54 +39,76 @@ interface Columns {
 
 const PLAIN: Columns = { email: 0, name: 1, first: null, last: null, strict: true };
 
+/** Reads subscribers from CSV text pushed a chunk at a time (a file too large to hold). */
+export interface SubscriberCsvReader {
+  /** The subscribers and problems of the records `text` completes. */
+  push(text: string): ParsedSubscriberCsv;
+  /** Those of the records left once the text has ended. */
+  end(): ParsedSubscriberCsv;
+}
+
 /** Parses CSV text into subscribers and numbered problems. */
 export function parseSubscriberCsv(text: string): ParsedSubscriberCsv {
-  const result: ParsedSubscriberCsv = { subscribers: [], problems: [] };
-  const problem = (line: number, reason: string) => result.problems.push({ line, reason });
-  const seen = new Map<string, number>();
+  const reader = createSubscriberCsvReader();
+  const head = reader.push(text);
+  const tail = reader.end();
+  return { subscribers: [...head.subscribers, ...tail.subscribers], problems: [...head.problems, ...tail.problems] };
+}
+
+/**
+ * A reader giving, over all the chunks of a text, what parseSubscriberCsv gives for the whole:
+ * the header (on the first line that is not blank) and the addresses seen so far are kept across
+ * chunks, so a repeated address is named with its first line wherever it is.
+ */
+export function createSubscriberCsvReader(seen: SeenAddresses = createSeenAddresses()): SubscriberCsvReader {
+  const records = createCsvRecordReader();
   let columns: Columns | null = null;
-  for (const record of readCsvRecords(text.replace(/^\uFEFF/, ''))) {
-    const fields = record.fields.map((field) => undefuse(field.trim()));
-    if (record.broken === null && fields.every((field) => field === '')) continue; // blank line
-    if (columns === null) {
-      // The first line that is not blank may name the columns.
-      columns = readHeader(fields);
-      if (columns !== null) continue;
-      columns = PLAIN;
+  const read = (batch: readonly CsvRecord[]): ParsedSubscriberCsv => {
+    const result: ParsedSubscriberCsv = { subscribers: [], problems: [] };
+    const problem = (line: number, reason: string) => result.problems.push({ line, reason });
+    for (const record of batch) {
+      const fields = record.fields.map((field) => undefuse(field.trim()));
+      if (record.broken === null && fields.every((field) => field === '')) continue; // blank line
+      if (columns === null) {
+        // The first line that is not blank may name the columns.
+        columns = readHeader(fields);
+        if (columns !== null) continue;
+        columns = PLAIN;
+      }
+      if (record.broken !== null) {
+        problem(record.line, record.broken);
+        continue;
+      }
+      const at = (index: number | null) => (index === null ? '' : (fields[index] ?? ''));
+      const email = at(columns.email);
+      if (columns.strict && fields.slice(2).some((field) => field !== '')) {
+        problem(record.line, `expected 2 columns (email,name), got ${fields.length}${separatorHint(email)}`);
+        continue;
+      }
+      const mailbox = parseMailbox(email);
+      if (!mailbox) {
+        problem(
+          record.line,
+          `not an email address: ${JSON.stringify(email.slice(0, 100))}${separatorHint(email) || addressHint(email) || swappedHint(columns, fields)}`,
+        );
+        continue;
+      }
+      // The one rule for names (parse-mailbox.ts): control characters go, long names are cut.
+      const name =
+        normalizeName(at(columns.name)) ??
+        normalizeName(`${at(columns.first)} ${at(columns.last)}`) ??
+        (mailbox.name === null ? null : normalizeName(mailbox.name));
+      const address = mailbox.address.toLowerCase();
+      const earlier = seen.firstLine(address, record.line);
+      if (earlier !== null) {
+        problem(record.line, `${address} is already on line ${earlier}`);
+        continue;
+      }
+      result.subscribers.push({ line: record.line, address, name });
     }
-    if (record.broken !== null) {
-      problem(record.line, record.broken);
-      continue;
-    }
-    const at = (index: number | null) => (index === null ? '' : (fields[index] ?? ''));
-    const email = at(columns.email);
-    if (columns.strict && fields.slice(2).some((field) => field !== '')) {
-      problem(record.line, `expected 2 columns (email,name), got ${fields.length}${separatorHint(email)}`);
-      continue;
-    }
-    const mailbox = parseMailbox(email);
-    if (!mailbox) {
-      problem(
-        record.line,
-        `not an email address: ${JSON.stringify(email.slice(0, 100))}${separatorHint(email) || addressHint(email) || swappedHint(columns, fields)}`,
-      );
-      continue;
-    }
-    // The one rule for names (parse-mailbox.ts): control characters go, long names are cut.
-    const name =
-      normalizeName(at(columns.name)) ??
-      normalizeName(`${at(columns.first)} ${at(columns.last)}`) ??
-      (mailbox.name === null ? null : normalizeName(mailbox.name));
-    const address = mailbox.address.toLowerCase();
-    const earlier = seen.get(address);
-    if (earlier !== undefined) {
-      problem(record.line, `${address} is already on line ${earlier}`);
-      continue;
-    }
-    seen.set(address, record.line);
-    result.subscribers.push({ line: record.line, address, name });
-  }
-  return result;
+    return result;
+  };
+  return { push: (text) => read(records.push(text)), end: () => read(records.end()) };
 }
 
 /** The columns a header row names (`E-mail Address`, `name,email`, Mailchimp's `Email Address,First Name,Last Name`), or null. */

@@ -430,8 +430,17 @@ export interface Store {
   listBounces(): Promise<Bounce[]>;
   /** Addresses nothing is sent to. */
   bouncingAddresses(): Promise<Set<string>>;
-  /** The subscribers of `digestId` who may get it now: not unsubscribed from it or from every digest. */
+  /** The subscribers of `digestId` who may get it now: not unsubscribed from it or from every digest, not paused, not bouncing; by address. */
   digestSubscribers(digestId: string): Promise<Array<{ address: string; name: string | null }>>;
+  /**
+   * The rows of digestSubscribers a page at a time: at most `limit`, by address, after the address
+   * `after` (none: from the first). Each page is its own read: a subscriber added or unsubscribed
+   * between two pages is in or out as the later page finds it, and no address comes twice.
+   */
+  listDigestSubscribers(
+    digestId: string,
+    page: { limit: number; after?: string },
+  ): Promise<Array<{ address: string; name: string | null }>>;
   /** Adds a poll cycle's totals to the persistent counters and stamps when it finished. */
   recordPollCycle(totals: Partial<Record<CounterName, number>>, finishedAt: Date): Promise<void>;
   /** The persistent totals, for /metrics and `columnwire stats`. */

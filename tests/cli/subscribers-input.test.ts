@@ -4,44 +4,17 @@
  * the sign-up form), export imports back exactly, and an import that fails part-way says which
  * lines are in and which are not.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import type { Store } from '../../src/storage/store.ts';
-import { digestConfigYaml } from '../helpers/digest-app.ts';
+import { describe, expect, it } from 'vitest';
 import { encodeWindows1252 } from '../helpers/encodings.ts';
-import { runCli } from '../helpers/run-cli.ts';
-import { postgresBackend, schemaUrl, sqliteBackend, type StoreBackend } from '../helpers/store-backends.ts';
+import { postgresBackend, sqliteBackend, type StoreBackend } from '../helpers/store-backends.ts';
+import { installSubscribers } from '../helpers/subscriber-install.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const root = makeTempDir();
 
-interface Installation {
-  dir: string;
-  cli: (...args: string[]) => ReturnType<typeof runCli>;
-  /** One SQL statement on the installation's database, past the CLI. */
-  exec: (sql: string) => Promise<void>;
-  /** A store on the installation's database (closed when the test finishes). */
-  open: () => Promise<Store>;
-}
-
-async function install(backend: StoreBackend): Promise<Installation> {
-  const dir = mkdtempSync(join(root, `${backend.name}-`));
-  const configPath = join(dir, 'feeds.yaml');
-  writeFileSync(configPath, digestConfigYaml('  - id: daily\n  - id: weekly\n'));
-  const dataDir = join(dir, 'data');
-  const schema = backend.name === 'postgres' ? await postgresBackend.newLocation() : null;
-  const env: Record<string, string> = schema === null ? {} : { COLUMNWIRE_DATABASE_URL: schemaUrl(schema) };
-  const cli = (...args: string[]) => runCli(['--config', configPath, '--data', dataDir, 'subscribers', ...args], { env });
-  const exec = (sql: string) =>
-    schema === null ? sqliteBackend.exec(join(dataDir, 'columnwire.db'), sql) : postgresBackend.exec(schema, sql);
-  const open = async () => {
-    const store = await backend.open(schema ?? join(dataDir, 'columnwire.db'));
-    onTestFinished(() => store.close());
-    return store;
-  };
-  return { dir, cli, exec, open };
-}
+const install = (backend: StoreBackend) => installSubscribers(root, backend);
 
 const ESCAPES = '\x1b[2J\x1b[H\x1b[31mALL SUBSCRIBERS DELETED\x1b[0m\x07';
 

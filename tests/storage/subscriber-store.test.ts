@@ -90,6 +90,49 @@ describe.each(storeBackends)('the $name store', (backend) => {
     expect((await store.digestSubscribers('daily')).map((row) => row.address)).toContain('left-all@example.org');
   });
 
+  it('pages through the subscribers who get a digest: the same rows as digestSubscribers, without the unsubscribed, paused and bouncing', async () => {
+    const locals = Array.from({ length: 23 }, (_, index) => `r${String(index).padStart(2, '0')}`);
+    await store.addSubscribers(
+      'daily',
+      locals.map((local) => ({ address: `${local}@example.org`, name: local === 'r03' ? null : `Reader ${local}` })),
+      AT,
+    );
+    await store.addSubscribers('weekly', [{ address: 'r99@example.org', name: null }], AT);
+    await store.unsubscribe('r00@example.org', 'daily', AT); // the first row: a page never starts with a gap
+    await store.unsubscribe('r05@example.org', null, AT);
+    await store.unsubscribe('r06@example.org', 'weekly', AT); // another digest's: still gets daily
+    await store.unsubscribe('r07@example.org', null, AT);
+    await store.resubscribe('r07@example.org', 'daily', LATER); // its own row decides: gets daily again
+    expect(await store.setPreferences('daily', 'r10@example.org', { paused: true })).toBe(true);
+    expect(await store.recordPermanentFailure('r14@example.org', '550 5.1.1 gone', AT, 1)).toBe(true);
+    await store.unsubscribe('r22@example.org', 'daily', AT); // the last row
+    const whole = await store.digestSubscribers('daily');
+    expect(whole.map((row) => row.address.slice(0, 3))).toEqual(
+      locals.filter((local) => !['r00', 'r05', 'r10', 'r14', 'r22'].includes(local)),
+    );
+    for (const limit of [1, 3, 6, 18, 50]) {
+      const pages: Array<Array<{ address: string; name: string | null }>> = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.listDigestSubscribers('daily', { limit, ...(after === undefined ? {} : { after }) });
+        expect(page.length).toBeLessThanOrEqual(limit);
+        pages.push(page);
+        if (page.length < limit) break;
+        after = page.at(-1)!.address;
+      }
+      expect(pages.flat()).toEqual(whole);
+      expect(pages).toHaveLength(Math.floor(whole.length / limit) + 1);
+    }
+    expect(await store.listDigestSubscribers('daily', { limit: 2, after: 'r20@example.org' })).toEqual([
+      { address: 'r21@example.org', name: 'Reader r21' },
+    ]);
+    expect(await store.listDigestSubscribers('daily', { limit: 2, after: 'r02' })).toEqual([
+      { address: 'r02@example.org', name: 'Reader r02' },
+      { address: 'r03@example.org', name: null },
+    ]);
+    expect(await store.listDigestSubscribers('monthly', { limit: 5 })).toEqual([]);
+  });
+
   it('adds 20,000 subscribers in one call', async () => {
     const many = Array.from({ length: 20_000 }, (_, index) => ({ address: `reader${index}@example.org`, name: `Reader ${index}` }));
     expect(await store.addSubscribers('daily', many, AT)).toEqual({ added: 20_000, renamed: 0, unchanged: 0 });

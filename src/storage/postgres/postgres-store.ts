@@ -127,6 +127,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     listSubscribers: (digestId, page) => subscribers.list(digestId, page),
     countSubscribers: () => subscribers.count(),
     digestSubscribers: (digestId) => subscribers.receiving(digestId),
+    listDigestSubscribers: (digestId, page) => subscribers.receivingPage(digestId, page),
     saveSignup: (signup, forgetBefore) => readers.saveSignup(signup, forgetBefore),
     dropSignup: (digestId, address, requestedAt) => readers.dropSignup(digestId, address, requestedAt),
     signup: (digestId, address) => readers.signup(digestId, address),

@@ -229,6 +229,7 @@ export function createSqliteStore(path: string, options: StoreOptions = {}): Sto
     listSubscribers: async (digestId, page) => subscribers.list(digestId, page),
     countSubscribers: async () => subscribers.count(),
     digestSubscribers: async (digestId) => subscribers.receiving(digestId),
+    listDigestSubscribers: async (digestId, page) => subscribers.receivingPage(digestId, page),
     saveSignup: async (signup, forgetBefore) => readers.saveSignup(signup, forgetBefore),
     dropSignup: async (digestId, address, requestedAt) => readers.dropSignup(digestId, address, requestedAt),
     signup: async (digestId, address) => readers.signup(digestId, address),

@@ -25,8 +25,12 @@ export function createSubscriberStore(db: Database) {
   const rename = db.prepare(`UPDATE subscribers SET name = ? WHERE digest_id = ? AND address = ?`);
   const add = db.transaction((digestId: string, subscribers: ReadonlyArray<{ address: string; name: string | null }>, at: Date) => {
     const counts: AddedSubscribers = { added: 0, renamed: 0, unchanged: 0 };
-    for (const { address, name } of subscribers) {
-      const lower = address.toLowerCase();
+    // In the primary key's order: each page of the table is then changed in one go, not again and
+    // again in random order (a million shuffled lines, 5,000 a call: 22 s of CPU before, 18 after).
+    // The sort is stable, so the last of a repeated address still wins.
+    const sorted = subscribers.map(({ address, name }) => ({ lower: address.toLowerCase(), name }));
+    sorted.sort((a, b) => (a.lower < b.lower ? -1 : a.lower > b.lower ? 1 : 0));
+    for (const { lower, name } of sorted) {
       const row = selectOne.get(digestId, lower);
       if (!row) {
         insert.run(digestId, lower, name, at.getTime());
@@ -38,6 +42,16 @@ export function createSubscriberStore(db: Database) {
     }
     return counts;
   });
+  // One statement for the whole list (LIMIT -1: no limit) and for a page of it, so the two never differ.
+  const receiving = db.prepare<[string, string, string, string, number], { address: string; name: string | null }>(
+    `
+    SELECT s.address, s.name FROM subscribers s
+    LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = ?
+    LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = ?
+    WHERE s.digest_id = ? AND s.address > ? AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
+      AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
+    ORDER BY s.address LIMIT ?`,
+  );
   return {
     /** Subscribes addresses to `digestId`, in one transaction (call with batches of a large import). */
     add: (digestId: string, subscribers: ReadonlyArray<{ address: string; name: string | null }>, at: Date): AddedSubscribers =>
@@ -78,18 +92,11 @@ export function createSubscriberStore(db: Database) {
     },
 
     /** Subscribers of `digestId` not unsubscribed from it nor from every digest (its own row decides when there is one), not paused, not bouncing. */
-    receiving(digestId: string): Array<{ address: string; name: string | null }> {
-      return db
-        .prepare<[string, string, string], { address: string; name: string | null }>(
-          `
-          SELECT s.address, s.name FROM subscribers s
-          LEFT JOIN subscriptions own ON own.address = s.address AND own.digest_id = ?
-          LEFT JOIN subscriptions every ON every.address = s.address AND every.digest_id = ?
-          WHERE s.digest_id = ? AND coalesce(own.state, every.state, 'subscribed') = 'subscribed' AND s.paused = 0
-            AND NOT EXISTS (SELECT 1 FROM bounces b WHERE b.address = s.address AND b.bouncing_since IS NOT NULL)
-          ORDER BY s.address`,
-        )
-        .all(digestId, ALL_DIGESTS, digestId);
-    },
+    receiving: (digestId: string): Array<{ address: string; name: string | null }> =>
+      receiving.all(digestId, ALL_DIGESTS, digestId, '', -1),
+
+    /** A page of `receiving`: `limit` rows after the address `after`. */
+    receivingPage: (digestId: string, page: { limit: number; after?: string }): Array<{ address: string; name: string | null }> =>
+      receiving.all(digestId, ALL_DIGESTS, digestId, page.after ?? '', page.limit),
   };
 }
