@@ -26,7 +26,7 @@ import { startChild } from './serve-child.ts';
 /** Kills happen when the sink has received these fractions of the messages. */
 const KILL_AT = [0.2, 0.45, 0.7];
 const STORIES = 5;
-/** A worker's digest job loops (src/cluster/worker-role.ts: workDigests loops 2). */
+/** A worker's digest jobs in hand (src/cluster/worker-role.ts: workDigests concurrency 2). */
 const DIGEST_LOOPS = 2;
 const FROM = 'digest@columnwire.example';
 

@@ -14,7 +14,7 @@
  * Knobs: `--scale-feeds N` or BENCH_SCALE_FEEDS (default 20,000), BENCH_SCALE_SECONDS per run
  * (default 240), BENCH_SCALE_RESTARTS (PostgreSQL restarts in the pg-restart run, default 2, evenly spaced), BENCH_SCALE_PERIOD_MINUTES (poll.schedule's period, so each feed's own period:
  * default 1), BENCH_SCALE_CONCURRENCY (poll.concurrency of every process, default 32: a worker's
- * job loops), BENCH_SCALE_KILLS (default 6), BENCH_SCALE_SEED, BENCH_SCALE_RUNS (a comma list of run
+ * jobs in hand), BENCH_SCALE_KILLS (default 6), BENCH_SCALE_SEED, BENCH_SCALE_RUNS (a comma list of run
  * names, to run fewer), BENCH_SCALE_KEEP=1 keeps the scratch folder (request logs, process logs).
  * The run named `digest` (bench/scale-digest.ts: a digest to BENCH_SCALE_DIGEST_RECIPIENTS
  * subscribers, default 100,000, over 2 workers with 3 kills) runs only when BENCH_SCALE_RUNS names it.
@@ -176,7 +176,7 @@ export async function runScaleBench(feeds: number): Promise<void> {
       `\ncolumnwire scale bench: Node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString()}`,
     );
     console.log(
-      `fleet: pid ${fleet.pid}, ${fmt(feeds)} feeds over ${HOSTS} loopback ports, seed ${seed}; each run ${runMs / 1000} s on a fresh store; poll period ${periodMinutes} min (each feed's own clock on PostgreSQL, the cron cycle on SQLite), planner tick ${TICK_SECONDS} s; poll.concurrency ${concurrency} per process (a worker runs that many job loops), perHostConcurrency 2, timeout 5 s; database ${database}; scratch ${scratch}`,
+      `fleet: pid ${fleet.pid}, ${fmt(feeds)} feeds over ${HOSTS} loopback ports, seed ${seed}; each run ${runMs / 1000} s on a fresh store; poll period ${periodMinutes} min (each feed's own clock on PostgreSQL, the cron cycle on SQLite), planner tick ${TICK_SECONDS} s; poll.concurrency ${concurrency} per process (a worker keeps that many jobs in hand), perHostConcurrency 2, timeout 5 s; database ${database}; scratch ${scratch}`,
     );
     const results: RunResult[] = [];
     try {
