@@ -4,6 +4,7 @@
  */
 import type { Delivery, DeliveryStatus, DigestRun, FeedState, Story, StorySource, WaitReason } from '../model.ts';
 import { redactSecrets } from '../redact.ts';
+import type { BylineStat } from './store.ts';
 
 /** A `feeds` row. */
 export interface FeedRow {
@@ -159,5 +160,27 @@ export function toDelivery(row: DeliveryRow): Delivery {
     messageId: row.message_id,
     sentAt: row.sent_at === null ? null : new Date(row.sent_at),
     claimedAt: row.claimed_at === null ? null : new Date(row.claimed_at),
+  };
+}
+
+/** A row of the byline stats query: one (author key, first feed) group, counted, with its newest story. */
+export interface BylineStatRow {
+  author_key: string | null;
+  feed_id: string;
+  n: number;
+  published_at: number;
+  author: string | null;
+  title: string | null;
+  public_id: string;
+}
+
+/** A byline group as the store gives it (PostgreSQL's bigint count and time may come as text). */
+export function toBylineStat(row: BylineStatRow): BylineStat {
+  return {
+    authorKey: row.author_key,
+    author: row.author,
+    feedId: row.feed_id,
+    stories: Number(row.n),
+    latest: { publicId: row.public_id, title: row.title, published: new Date(Number(row.published_at)) },
   };
 }

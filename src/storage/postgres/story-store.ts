@@ -29,7 +29,7 @@ import {
   type StoryRef,
   urlKey,
 } from '../plan-save.ts';
-import { toStories, type SourceRow, type StoryRow } from '../rows.ts';
+import { toBylineStat, toStories, type BylineStatRow, type SourceRow, type StoryRow } from '../rows.ts';
 import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
 import { searchSnippet } from '../search-snippet.ts';
 import { headlineVariants, toTsQuery } from '../../site/search-query.ts';
@@ -536,15 +536,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     },
     /** Story counts and newest story per (author key, first feed). */
     async bylineStats(): Promise<BylineStat[]> {
-      const rows = await db.query<{
-        author_key: string | null;
-        feed_id: string;
-        n: number;
-        published_at: number;
-        author: string | null;
-        title: string | null;
-        public_id: string;
-      }>(
+      const rows = await db.query<BylineStatRow>(
         // Counts and newest dates from the byline index (an index-only scan once vacuumed), then
         // each group's newest story by an index lookup: 15–25 ms over 100,000 stories where
         // sorting every row (DISTINCT ON with a window count) took 320–480 ms, spilling to disk.
@@ -557,13 +549,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
            ORDER BY s.id DESC LIMIT 1
          ) s`,
       );
-      return rows.map((row) => ({
-        authorKey: row.author_key,
-        author: row.author,
-        feedId: row.feed_id,
-        stories: Number(row.n),
-        latest: { publicId: row.public_id, title: row.title, published: new Date(Number(row.published_at)) },
-      }));
+      return rows.map(toBylineStat);
     },
     /**
      * Full-text search, relevance (ts_rank: title A, author B, text D) fading over 30 days of
