@@ -13,7 +13,7 @@ import { formatSubscriberCsv } from '../../src/digest/subscriber-csv.ts';
 import { main } from '../../src/main.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { encodeWindows1252 } from '../helpers/encodings.ts';
-import { CLI } from '../helpers/run-cli.ts';
+import { CLI, runShell } from '../helpers/run-cli.ts';
 import { postgresBackend, sqliteBackend } from '../helpers/store-backends.ts';
 import { installSubscribers, type Installation } from '../helpers/subscriber-install.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -178,15 +178,7 @@ describe.each([sqliteBackend, postgresBackend])('subscribers export and import a
     writeFileSync(utf8, `${lines.join('\n')}\n`);
     const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
     const command = `cat ${quote(utf8)} | ${[process.execPath, CLI, ...globals, 'subscribers', 'import', '/dev/stdin', '--digest', 'daily'].map(quote).join(' ')}`;
-    const piped = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const piped = await runShell(command, env);
     expect(piped).toEqual({ code: 0, stderr: '', stdout: 'imported /dev/stdin into daily: 12000 added, 0 renamed, 0 unchanged\n' });
   });
 });

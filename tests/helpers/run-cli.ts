@@ -1,5 +1,6 @@
 /** Runs the real CLI (bin/columnwire.js) in a child process. */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,14 +55,26 @@ export function runCli(
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
+    // A child that exits without reading its input closes the pipe: not the test's failure.
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
+    outputOf(child).then(resolve, reject);
+  });
+}
+
+/** Runs the shell `command` line (a pipeline into the CLI, say) to completion, LOG_LEVEL=warn. */
+export function runShell(command: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return outputOf(spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } }));
+}
+
+/** A child's whole stdout and stderr, and its exit code, once it closed. */
+function outputOf(child: { stdout: Readable; stderr: Readable } & Pick<ChildProcess, 'on'>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    // A child that exits without reading its input closes the pipe: not the test's failure.
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
   });
 }
