@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { digestMessageId, messageIdFormat } from '../../src/digest/plan-digest.ts';
+import { plannedRun } from '../helpers/planned-run.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
 
 const NOW = new Date('2026-12-01T07:00:00Z');
@@ -36,13 +37,7 @@ describe.each(storeBackends)('subscriber copies of a run, $name store', (backend
 
     const { prefix, suffix } = messageIdFormat('daily', NOW, FROM);
     const claimed = await store.claimDigestRun({
-      digestId: 'daily',
-      createdAt: NOW,
-      afterRunId: 0,
-      fromStoryId: 0,
-      toStoryId: 0,
-      storyIds: [],
-      subject: 'Columns',
+      ...plannedRun('Columns', 0, NOW, []),
       recipients: [{ address: 'ann@example.org', name: 'Ann', messageId: digestMessageId('daily', NOW, 'ann@example.org', FROM) }],
       subscribers: { messageIdPrefix: prefix, messageIdSuffix: suffix },
     });
