@@ -199,13 +199,21 @@ async function sendRun(digest: DigestConfig, run: DigestRun, deps: DigestDeps, p
   const rendered = prerendered ?? (await renderRun(digest, run, deps));
   const standings = await readStandings(digest, run, rendered, deps);
   const server: ServerState = { unreachable: null, senderRefused: false };
-  for (let after = ''; !deps.signal?.aborted;) {
-    const page = await deps.store.pendingCopies(run.id, after, SEND_PAGE);
-    if (page.length > 0) await sendDeliveries(digest, run, rendered, page, deps, standings, server);
-    if (page.length < SEND_PAGE) break;
-    after = page.at(-1)!.address;
+  for await (const page of pendingPages(deps.store, run.id)) {
+    if (deps.signal?.aborted) break;
+    await sendDeliveries(digest, run, rendered, page, deps, standings, server);
   }
   return reportRun(run, rendered, deps);
+}
+
+/** A run's pending copies, SEND_PAGE at a time by address; each page is read once the one before was used. */
+async function* pendingPages(store: Pick<Store, 'pendingCopies'>, runId: number): AsyncGenerator<Delivery[]> {
+  for (let after = ''; ;) {
+    const page = await store.pendingCopies(runId, after, SEND_PAGE);
+    if (page.length > 0) yield page;
+    if (page.length < SEND_PAGE) return;
+    after = page.at(-1)!.address;
+  }
 }
 
 /** A run's digest rendered again from its frozen stories (a resumed run, another process's run). */
@@ -467,12 +475,8 @@ async function reportRun(run: DigestRun, rendered: RenderedDigest, deps: DigestD
   const count = (status: DeliveryStatus) => counts[status] ?? 0;
   // This process's claims all ended with its loop: a claim left is another sender's.
   let sending = 0;
-  for (let after = '', more = count('pending') > 0; more;) {
-    const page = await deps.store.pendingCopies(run.id, after, SEND_PAGE);
-    sending += page.filter((delivery) => delivery.claimedAt !== null).length;
-    more = page.length === SEND_PAGE;
-    after = page.at(-1)?.address ?? after;
-  }
+  if (count('pending') > 0)
+    for await (const page of pendingPages(deps.store, run.id)) sending += page.filter((delivery) => delivery.claimedAt !== null).length;
   const report = {
     runId: run.id,
     subject: rendered.subject,
