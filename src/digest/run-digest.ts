@@ -473,10 +473,18 @@ async function reportRun(run: DigestRun, rendered: RenderedDigest, deps: DigestD
   const done = await deps.store.finishDigestRunIfDone(run.id, deps.now());
   const counts = await deps.store.deliveryCounts(run.id);
   const count = (status: DeliveryStatus) => counts[status] ?? 0;
-  // This process's claims all ended with its loop: a claim left is another sender's.
+  // This process's claims all ended with its loop: a claim left is another sender's. Owed and
+  // sending are both told from the pending copies as read here: the counts, read before, may
+  // still hold a copy another sender has finished since (which would show it as owed).
+  let pending = 0;
   let sending = 0;
-  if (count('pending') > 0)
-    for await (const page of pendingPages(deps.store, run.id)) sending += page.filter((delivery) => delivery.claimedAt !== null).length;
+  if (count('pending') > 0) {
+    for await (const page of pendingPages(deps.store, run.id)) {
+      const claimed = page.filter((delivery) => delivery.claimedAt !== null).length;
+      sending += claimed;
+      pending += page.length - claimed;
+    }
+  }
   const report = {
     runId: run.id,
     subject: rendered.subject,
@@ -484,7 +492,7 @@ async function reportRun(run: DigestRun, rendered: RenderedDigest, deps: DigestD
     sent: count('sent'),
     skipped: count('skipped'),
     failed: count('failed'),
-    pending: count('pending') - sending,
+    pending,
     sending,
     done,
   };
