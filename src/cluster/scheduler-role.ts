@@ -23,6 +23,7 @@ import { UsageError } from '../errors.ts';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { createScheduler, lastScheduledRun } from '../scheduler.ts';
 import { isOwnerDead } from '../storage/process-owner.ts';
+import { retentionCutoff } from '../support/retention.ts';
 import { digestStartJob } from '../storage/postgres/cluster-store.ts';
 import type { ClusterStore, Store } from '../storage/store.ts';
 
@@ -160,14 +161,31 @@ export async function startSchedulerRole(
     const at = now();
     const hour = new Date(Math.floor(at.getTime() / 3600_000) * 3600_000);
     if (!(await store.claimTick('tick-pruning', hour, at))) return;
-    const pruned =
-      (await store.pruneScheduleTicks(new Date(at.getTime() - TICK_CLAIMS_KEPT_MS), TICK_JOBS)) +
-      (await store.pruneScheduleTicks(new Date(at.getTime() - DIGEST_CLAIMS_KEPT_MS)));
-    if (pruned > 0) logger.info({ pruned }, 'old scheduler tick claims pruned');
-    const { retentionDays } = current;
-    const stories = retentionDays > 0 ? await store.pruneStories(new Date(at.getTime() - retentionDays * 24 * 3600_000)) : 0;
-    if (stories > 0) logger.info({ pruned: stories, days: retentionDays }, 'stories past retentionDays pruned');
-    await pruneDeliveries(current, store, at, logger);
+    // Each part on its own: one that fails (a lock wait, a blip) leaves the others to run now,
+    // and is tried again at the next hour.
+    const parts: [string, () => Promise<void>][] = [
+      [
+        'tick claims',
+        async () => {
+          const pruned =
+            (await store.pruneScheduleTicks(new Date(at.getTime() - TICK_CLAIMS_KEPT_MS), TICK_JOBS)) +
+            (await store.pruneScheduleTicks(new Date(at.getTime() - DIGEST_CLAIMS_KEPT_MS)));
+          if (pruned > 0) logger.info({ pruned }, 'old scheduler tick claims pruned');
+        },
+      ],
+      [
+        'stories',
+        async () => {
+          const { retentionDays } = current;
+          const before = retentionCutoff(at, retentionDays);
+          const stories = before ? await store.pruneStories(before) : 0;
+          if (stories > 0) logger.info({ pruned: stories, days: retentionDays }, 'stories past retentionDays pruned');
+        },
+      ],
+      ['digest copies', async () => void (await pruneDeliveries(current, store, at, logger))],
+    ];
+    for (const [part, prune] of parts)
+      await prune().catch((err: unknown) => logger.error({ err, part }, 'upkeep: pruning failed; the next hour tries again'));
   };
 
   const guarded = (what: string, job: () => Promise<void>) => () =>

@@ -5,6 +5,7 @@ import { composeMessage, previewDigest, runDigest, type RunReport } from '../dig
 import type { DeliveryStatus, DigestRun } from '../model.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
 import { selectDigests } from './select-digests.ts';
+import { retentionCutoff } from '../support/retention.ts';
 
 const help = `Usage: columnwire digest [--id ID] [--dry-run] [--preview FILE] [--to ADDR] [--status]
                          [--resubscribe ADDR [--id ID]]
@@ -30,8 +31,9 @@ Options:
 const ERRORS_SHOWN = 20;
 
 /** Whether `run` finished longer ago than its copies are kept. */
-function wasPruned(run: DigestRun, retentionDays: number): boolean {
-  return retentionDays > 0 && run.finishedAt !== null && Date.now() - run.finishedAt.getTime() > retentionDays * 86_400_000;
+function wasPruned(run: DigestRun, retentionDays: number, now: Date): boolean {
+  const before = retentionCutoff(now, retentionDays);
+  return before !== null && run.finishedAt !== null && run.finishedAt < before;
 }
 
 export const digestCommand: Command = {
@@ -69,7 +71,7 @@ export const digestCommand: Command = {
             const errors = await app.store.deliveryErrors(run.id, ERRORS_SHOWN + 1);
             for (const failed of errors.slice(0, ERRORS_SHOWN)) print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
             if (errors.length > ERRORS_SHOWN) print(`    … and more not sent: the first ${ERRORS_SHOWN} are shown`);
-            if (errors.length === 0 && count('failed') > 0 && wasPruned(run, app.config.deliveryRetentionDays))
+            if (errors.length === 0 && count('failed') > 0 && wasPruned(run, app.config.deliveryRetentionDays, new Date()))
               print(`    (each copy's error was pruned with the run's copies, deliveryRetentionDays after it finished)`);
           }
           for await (const gone of listSubscribers([digest], app.store)) {

@@ -7,8 +7,7 @@
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../storage/store.ts';
-
-const DAY_MS = 86_400_000;
+import { retentionCutoff } from '../support/retention.ts';
 
 /** Deletes the copies of runs finished more than `deliveryRetentionDays` before `now` (0: none); how many. */
 export async function pruneDeliveries(
@@ -17,8 +16,9 @@ export async function pruneDeliveries(
   now: Date,
   logger: Logger,
 ): Promise<number> {
-  if (config.deliveryRetentionDays === 0) return 0;
-  const pruned = await store.pruneDeliveries(new Date(now.getTime() - config.deliveryRetentionDays * DAY_MS));
+  const before = retentionCutoff(now, config.deliveryRetentionDays);
+  if (!before) return 0;
+  const pruned = await store.pruneDeliveries(before);
   if (pruned > 0) logger.info({ pruned, days: config.deliveryRetentionDays }, 'digest copies of old runs pruned');
   return pruned;
 }

@@ -11,6 +11,7 @@ import { isStoreBusy, isStoreTransient } from '../storage/store.ts';
 import { pollFeed, type PollDeps } from './poll-feed.ts';
 import { redactSecrets, redactUrl } from '../redact.ts';
 import { runLimited } from '../run-limited.ts';
+import { retentionCutoff } from '../support/retention.ts';
 import { isDue } from './schedule.ts';
 import { missedRunSince } from '../scheduler.ts';
 
@@ -106,15 +107,8 @@ export async function pollAll(config: Config, deps: CycleDeps, options: PollCycl
     deps.logger.info({ ...countOutcomes(results), notStarted }, 'poll cycle cut short by shutdown');
     return { results, pruned: 0, durationMs: deps.now().getTime() - started.getTime() };
   }
-  const pruned =
-    config.retentionDays > 0
-      ? await unlessBusy(
-          deps,
-          'retention',
-          () => deps.store.pruneStories(new Date(deps.now().getTime() - config.retentionDays * 86_400_000)),
-          0,
-        )
-      : 0;
+  const keepAfter = retentionCutoff(deps.now(), config.retentionDays);
+  const pruned = keepAfter ? await unlessBusy(deps, 'retention', () => deps.store.pruneStories(keepAfter), 0) : 0;
   const finished = deps.now();
   const summary = { results, pruned, durationMs: finished.getTime() - started.getTime() };
   const totals = countOutcomes(results);

@@ -13,6 +13,7 @@ import { parseFetched, type Fetched } from './parse-fetched.ts';
 import { writeItemDigest } from './item-digest.ts';
 import { pickItems, pickSignature } from './pick-authors.ts';
 import type { FeedParser } from './parse-pool.ts';
+import { retentionCutoff } from '../support/retention.ts';
 import { nextFetchAfterFailure, nextFetchAfterSuccess, parseRetryAfter } from './schedule.ts';
 
 export interface PollSettings {
@@ -176,7 +177,7 @@ async function store(
   knownItems: number,
   left: { droppedItems: number; emptyItems: number; unpickedItems: number },
 ): Promise<PollOutcome> {
-  const keepAfter = deps.settings.retentionDays > 0 ? new Date(now.getTime() - deps.settings.retentionDays * 86_400_000) : null;
+  const keepAfter = retentionCutoff(now, deps.settings.retentionDays);
   const saved = await deps.store.saveFetched(
     feed.id,
     items,

@@ -6,9 +6,11 @@
  * digest runs finished before deliveryRetentionDays (30).
  */
 import { join } from 'node:path';
+import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { normalizeItems } from '../../src/feeds/normalize-items.ts';
 import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
+import type { Store } from '../../src/storage/store.ts';
 import { item } from '../helpers/items.ts';
 import { owedDigest } from '../helpers/owed-digest.ts';
 import { plannedRun } from '../helpers/planned-run.ts';
@@ -36,31 +38,8 @@ describe('cluster upkeep', () => {
       'settled digest minute, 31 days old': ['digest:daily', now - 31 * DAY],
     } as const;
     for (const [job, tick] of Object.values(claims)) expect(await store.claimTick(job, new Date(tick), new Date(tick))).toBe(true);
-    // A column past retentionDays, and a run finished 40 days ago with its two copies.
-    const longAgo = new Date(now - 100 * DAY);
-    const state = { url: 'https://jane.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: new Date(now) };
-    await store.saveFetched('jane', normalizeItems([item({ id: 'j0', published: longAgo })], longAgo), state, new Date(now), null);
-    expect(await store.countStories()).toBe(2);
-    const finished = new Date(now - 40 * DAY);
-    const latest = (await store.latestDigestRun('daily'))!;
-    const old = await store.claimDigestRun({ ...plannedRun('forty', latest.id, finished), createdAt: finished });
-    if (old.kind !== 'created') throw new Error('the old run was not created');
-    for (const address of ['a@example.org', 'b@example.org']) {
-      const claim = (await store.claimDelivery(old.run.id, address, finished))!;
-      await store.markDelivery(claim, 'sent', { sentAt: finished, attempts: 1 });
-    }
-    expect(await store.finishDigestRunIfDone(old.run.id, finished)).toBe(true);
-
-    const scheduler = startService(
-      config,
-      join(dir, 'pruning-data'),
-      {
-        COLUMNWIRE_DATABASE_URL: databaseUrl,
-        COLUMNWIRE_QUEUE_SCHEMA: `${schema}_jobs`,
-        SMTP_URL: 'smtp://127.0.0.1:1',
-      },
-      ['run', '--roles', 'scheduler'],
-    );
+    const old = await addPrunable(store, now);
+    const scheduler = startScheduler(config, databaseUrl, schema);
     expect(await scheduler.waitForLog(message('old scheduler tick claims pruned'), 'the start-up pruning')).toMatchObject({ pruned: 4 });
     expect(await scheduler.waitForLog(message('stories past retentionDays pruned'), 'the story pruning')).toMatchObject({
       pruned: 1,
@@ -71,8 +50,8 @@ describe('cluster upkeep', () => {
       days: 30,
     });
     expect(await store.countStories()).toBe(1);
-    expect(await store.deliveries(old.run.id)).toEqual([]);
-    expect(await store.deliveryCounts(old.run.id)).toEqual({ sent: 2 });
+    expect(await store.deliveries(old)).toEqual([]);
+    expect(await store.deliveryCounts(old)).toEqual({ sent: 2 });
 
     const kept = (name: keyof typeof claims) => {
       const [job, tick] = claims[name];
@@ -85,4 +64,53 @@ describe('cluster upkeep', () => {
     const free = await Promise.all([...hours].map((hour) => store.claimTick('tick-pruning', new Date(hour), new Date())));
     expect(free).toContain(false);
   }, 60_000);
+
+  it('prunes the digest copies when pruning the stories fails, and logs which part failed', async () => {
+    const { databaseUrl, schema, config } = await owedDigest(dir, 'failing', ['a@example.org']);
+    const store = await createPostgresStore(databaseUrl);
+    onTestFinished(() => store.close());
+    const old = await addPrunable(store, Date.now());
+    // A real failure of the story prune: the database refuses to delete stories.
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    onTestFinished(() => admin.end());
+    await admin.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no deleting'; END$$`);
+    await admin.query('CREATE TRIGGER refuse_deletes BEFORE DELETE ON stories FOR EACH ROW EXECUTE FUNCTION refuse()');
+
+    const scheduler = startScheduler(config, databaseUrl, schema);
+    expect(await scheduler.waitForLog(message('upkeep: pruning failed; the next hour tries again'), 'the failed part')).toMatchObject({
+      part: 'stories',
+    });
+    expect(await scheduler.waitForLog(message('digest copies of old runs pruned'), 'the copy pruning')).toMatchObject({ pruned: 2 });
+    expect(await store.countStories()).toBe(2);
+    expect(await store.deliveries(old)).toEqual([]);
+  }, 60_000);
 });
+
+/** A column past retentionDays (90), and a run finished 40 days ago with its two copies sent; the run's id. */
+async function addPrunable(store: Store, now: number): Promise<number> {
+  const longAgo = new Date(now - 100 * DAY);
+  const state = { url: 'https://jane.example.com/feed', etag: null, lastModified: null, ttlMinutes: null, nextFetchAt: new Date(now) };
+  await store.saveFetched('jane', normalizeItems([item({ id: 'j0', published: longAgo })], longAgo), state, new Date(now), null);
+  expect(await store.countStories()).toBe(2);
+  const finished = new Date(now - 40 * DAY);
+  const latest = (await store.latestDigestRun('daily'))!;
+  const old = await store.claimDigestRun({ ...plannedRun('forty', latest.id, finished), createdAt: finished });
+  if (old.kind !== 'created') throw new Error('the old run was not created');
+  for (const address of ['a@example.org', 'b@example.org']) {
+    const claim = (await store.claimDelivery(old.run.id, address, finished))!;
+    await store.markDelivery(claim, 'sent', { sentAt: finished, attempts: 1 });
+  }
+  expect(await store.finishDigestRunIfDone(old.run.id, finished)).toBe(true);
+  return old.run.id;
+}
+
+/** `columnwire run --roles scheduler` on the schema; mail goes nowhere. */
+function startScheduler(config: string, databaseUrl: string, schema: string) {
+  return startService(
+    config,
+    join(dir, `${schema}-data`),
+    { COLUMNWIRE_DATABASE_URL: databaseUrl, COLUMNWIRE_QUEUE_SCHEMA: `${schema}_jobs`, SMTP_URL: 'smtp://127.0.0.1:1' },
+    ['run', '--roles', 'scheduler'],
+  );
+}
