@@ -42,6 +42,8 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
   const schema = queueSchema(process.env);
   const queue = await createPgBossQueue(databaseUrl, { pollExpireSeconds, digestExpireSeconds: 30 * 60, pollStarveSeconds }, app.logger, {
     ...(schema ? { schema } : {}),
+    // An idle worker waits for jobs added anywhere in the cluster to be notified, instead of asking every second.
+    ...(roles.has('worker') ? { listen: clustered.store.listen.bind(clustered.store) } : {}),
   });
   const made: { deps: Promise<DigestDeps> | null } = { deps: null };
   const deps = () => (made.deps ??= app.digestDeps());

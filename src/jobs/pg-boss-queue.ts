@@ -14,12 +14,21 @@
  *   every fetch sorted the whole backlog, 36 ms with 20,000 jobs waiting, which capped a cluster
  *   at about 30 feeds a second whatever its number of workers. An index of our own in its schema
  *   (FETCH_INDEX) makes a fetch read the first few jobs instead: 2.4 ms with the same backlog.
+ *
+ * pg-boss 10 only polls. An idle fetcher asking each queue every second cost each process
+ * 3.3 ms of CPU a second, and PostgreSQL 2 ms more (measured with one worker and nothing due),
+ * which is what a third and fourth worker process on two cores added per fetch. So adding jobs
+ * also NOTIFYs (in the planner's transaction: heard at its commit), every process LISTENs
+ * (store.listen), and an idle fetcher waits for a wake-up, asking again only every
+ * IDLE_LISTENING_SECONDS (a digest retry's delay ending is not notified), or every
+ * `pollingSeconds` while the LISTEN connection is down.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../logger.ts';
 import { redactSecretParts, redactUrl } from '../redact.ts';
 import { CONNECTION_SETTINGS } from '../storage/postgres/connection-settings.ts';
+import type { ClusterStore } from '../storage/store.ts';
 import type { DigestRangeJob, JobQueue, QueueLimits, WorkOptions } from './job-queue.ts';
 
 const POLL_QUEUE = 'columnwire-poll';
@@ -32,13 +41,17 @@ const STARVED_PER_PLAN = 100;
 const FETCH_INDEX = 'columnwire_job_fetch';
 /** Poll jobs finished within this long of each other are completed in one statement (see completionBatch). */
 const COMPLETE_BATCH_MS = 100;
+/** The NOTIFY channel of jobs added to the queues in `schema` (schemas of 50 characters at most: it fits PostgreSQL's 63); the payload is the queue. */
+const wakeChannel = (schema: string) => `cw_jobs_${schema}`;
+/** How often an idle fetcher asks an empty queue while wake-ups are heard. */
+const IDLE_LISTENING_SECONDS = 10;
 
 /** Connects pg-boss to `url`, creating its schema and the two queues if needed. */
 export async function createPgBossQueue(
   url: string,
   limits: QueueLimits,
   logger: Logger,
-  options: { schema?: string; maxConnections?: number } = {},
+  options: { schema?: string; maxConnections?: number; listen?: ClusterStore['listen'] } = {},
 ): Promise<JobQueue> {
   const settings: PgBoss.ConstructorOptions = {
     // pg-boss hands its options to pg's Pool, keepalive and timeouts included (its types omit them).
@@ -78,6 +91,7 @@ export async function createPgBossQueue(
   const jobs = jobTable(settings.schema!);
   const loops: Array<Promise<void>> = [];
   const stopping = new AbortController();
+  const wakes = wakeUps(settings.schema!, stopping.signal, options.listen);
   const pollCompletions = completionBatch(
     (ids) => boss.complete(POLL_QUEUE, ids),
     (err) => logger.warn({ err, queue: POLL_QUEUE }, 'poll jobs could not be marked completed; they expire'),
@@ -109,14 +123,18 @@ export async function createPgBossQueue(
         await Promise.race(inHand);
         continue;
       }
+      // Read before fetching: a wake-up between this fetch and the wait below is not missed.
+      const seen = wakes.seen(queue);
       let jobs: Array<PgBoss.Job<T>> = [];
+      let failed = false;
       try {
         jobs = (await boss.fetch<T>(queue, { batchSize: settings.concurrency - inHand.size })) ?? [];
       } catch (err) {
+        failed = true;
         logger.warn({ err, queue }, 'job queue fetch failed; retried after the polling interval');
       }
       if (jobs.length === 0) {
-        await sleep(settings.pollingSeconds * 1000, undefined, { signal: stopping.signal }).catch(() => {});
+        await wakes.idle(queue, seen, failed ? settings.pollingSeconds : null, settings.pollingSeconds);
         continue;
       }
       for (const job of jobs) {
@@ -143,6 +161,7 @@ export async function createPgBossQueue(
         })),
         { db: { executeSql: (text, values) => sql.executeSql(text, values) } },
       );
+      await sql.executeSql('SELECT pg_notify($1, $2)', wakes.notice(POLL_QUEUE));
       // A retry whose old job still waits is not added again (one waiting job per feed): the
       // waiting job is raised to the retry's priority.
       if (retries && retries.size > 0) {
@@ -168,6 +187,7 @@ export async function createPgBossQueue(
     async enqueueDigestRanges(jobs) {
       if (jobs.length === 0) return;
       await boss.insert(jobs.map((job) => ({ name: DIGEST_QUEUE, data: job, singletonKey: `${job.runId}:${job.from}` })));
+      await boss.getDb().executeSql('SELECT pg_notify($1, $2)', wakes.notice(DIGEST_QUEUE));
     },
     workPolls: (handler, settings) => work<{ feedId: string }>(POLL_QUEUE, (data) => handler(data.feedId), settings),
     workDigests: (handler, settings) => work<DigestRangeJob>(DIGEST_QUEUE, handler, settings),
@@ -180,6 +200,7 @@ export async function createPgBossQueue(
       stopping.abort();
       await Promise.race([Promise.allSettled(loops), sleep(Math.max(1000, graceMs))]);
       await pollCompletions.flush();
+      await wakes.close();
       await boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, graceMs) });
     },
   };
@@ -210,6 +231,48 @@ function completionBatch(complete: (ids: string[]) => Promise<unknown>, onError:
       timer ??= setTimeout(() => void flush(), COMPLETE_BATCH_MS).unref();
     },
     flush,
+  };
+}
+
+/**
+ * The wake-ups of idle fetchers: each queue's count of notices heard (jobs added anywhere in the
+ * cluster, or the LISTEN connection made again), and the fetchers waiting for the next one.
+ */
+function wakeUps(schema: string, stopping: AbortSignal, listen: ClusterStore['listen'] | undefined) {
+  const heard = new Map<string, number>();
+  const waiting = new Map<string, Set<() => void>>();
+  const wake = (queue: string) => {
+    heard.set(queue, (heard.get(queue) ?? 0) + 1);
+    for (const go of [...(waiting.get(queue) ?? [])]) go();
+  };
+  const listener = listen?.(wakeChannel(schema), wake, () => [POLL_QUEUE, DIGEST_QUEUE].forEach(wake)) ?? null;
+  return {
+    /** The notice count of `queue` now, for idle(). */
+    seen: (queue: string): number => heard.get(queue) ?? 0,
+    /** pg_notify's arguments telling every process that `queue` has new jobs. */
+    notice: (queue: string): [string, string] => [wakeChannel(schema), queue],
+    /**
+     * Resolves at the next notice for `queue` after `seen` (at once if one came already), at
+     * stop, or after `seconds` (null: IDLE_LISTENING_SECONDS while listening, else `pollingSeconds`).
+     */
+    idle(queue: string, seen: number, seconds: number | null, pollingSeconds: number): Promise<void> {
+      if ((heard.get(queue) ?? 0) !== seen || stopping.aborted) return Promise.resolve();
+      const waitSeconds = seconds ?? (listener?.listening ? Math.max(pollingSeconds, IDLE_LISTENING_SECONDS) : pollingSeconds);
+      const waiters = waiting.get(queue) ?? new Set<() => void>();
+      waiting.set(queue, waiters);
+      return new Promise<void>((resolve) => {
+        const go = () => {
+          clearTimeout(timer);
+          waiters.delete(go);
+          stopping.removeEventListener('abort', go);
+          resolve();
+        };
+        const timer = setTimeout(go, waitSeconds * 1000);
+        waiters.add(go);
+        stopping.addEventListener('abort', go, { once: true });
+      });
+    },
+    close: async (): Promise<void> => listener?.close(),
   };
 }
 

@@ -575,7 +575,20 @@ export class LostLeaseError extends Error {
  * claimed once, polls planned in one transaction with their jobs, feeds leased with a fencing
  * token, and the cluster's gauges.
  */
+/** A LISTEN kept open (ClusterStore.listen). */
+export interface Listener {
+  /** False while its connection is down (being made again): notifications sent meanwhile are lost. */
+  readonly listening: boolean;
+  close(): Promise<void>;
+}
+
 export interface ClusterStore {
+  /**
+   * Calls `onNotify` with the payload of each NOTIFY on `channel` (the job queue's wake-ups), over
+   * a connection of its own kept open until the listener is closed; `onConnect` after each
+   * (re)connection, as notifications sent while it was down are lost.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onConnect: () => void): Listener;
   /** True for the one process that claims `job` at `tick`; false for every other (cron fires once per tick cluster-wide). */
   claimTick(job: string, tick: Date, now: Date): Promise<boolean>;
   /**

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { redactSecretParts, redactUrl } from '../../redact.ts';
+import type { Listener } from '../store.ts';
 import { CONNECTION_SETTINGS, IDLE_IN_TRANSACTION_MS } from './connection-settings.ts';
 import { postgresMigrations } from './migrations.ts';
 
@@ -19,8 +20,14 @@ export interface Sql {
 export interface PostgresDatabase extends Sql {
   /** Runs `body` in one transaction (READ COMMITTED), committing when it resolves, rolling back when it throws. */
   transaction<T>(body: (tx: Sql) => Promise<T>): Promise<T>;
+  /** LISTENs on `channel` over a connection of its own: see listenOn. */
+  listen(channel: string, onNotify: (payload: string) => void, onConnect: () => void): Listener;
   close(): Promise<void>;
 }
+
+/** A lost LISTEN connection is made again after this long, doubling up to RELISTEN_MAX_MS. */
+const RELISTEN_FIRST_MS = 1_000;
+const RELISTEN_MAX_MS = 10_000;
 
 /** The database cannot be reached or migrated. */
 export class PostgresError extends Error {
@@ -92,7 +99,63 @@ export async function openPostgres(
         client.release(lost.error);
       }
     },
+    listen: (channel, onNotify, onConnect) => listenOn(url, channel, onNotify, onConnect),
     close: () => pool.end(),
+  };
+}
+
+/**
+ * LISTENs on `channel` (PostgreSQL's LISTEN/NOTIFY) over a connection of its own, outside the
+ * pool, for as long as the process wants wake-ups: `onNotify` gets each notification's payload,
+ * `onConnect` runs after each (re)connection, since what was notified while it was down is lost
+ * and must be looked for. The server going away (a restart, pg_terminate_backend) is no error:
+ * the connection is made again 1 s later, then up to 10 s apart while it fails.
+ */
+function listenOn(url: string, channel: string, onNotify: (payload: string) => void, onConnect: () => void): Listener {
+  let client: pg.Client | null = null;
+  let listening = false;
+  let closed = false;
+  let retryMs = RELISTEN_FIRST_MS;
+  let retry: NodeJS.Timeout | null = null;
+  const connect = async () => {
+    retry = null;
+    const next = new pg.Client({ ...CONNECTION_SETTINGS, connectionString: url, application_name: 'columnwire-listen' });
+    client = next;
+    const lost = () => {
+      if (client !== next) return;
+      listening = false;
+      client = null;
+      void next.end().catch(() => {});
+      if (!closed) retry = setTimeout(() => void connect(), retryMs).unref();
+      retryMs = Math.min(retryMs * 2, RELISTEN_MAX_MS);
+    };
+    next.on('error', lost);
+    next.on('end', lost);
+    next.on('notification', (message) => onNotify(message.payload ?? ''));
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      if (closed || client !== next) return void (await next.end().catch(() => {}));
+      listening = true;
+      retryMs = RELISTEN_FIRST_MS;
+      onConnect();
+    } catch {
+      lost();
+    }
+  };
+  void connect();
+  return {
+    get listening() {
+      return listening;
+    },
+    async close() {
+      closed = true;
+      listening = false;
+      if (retry) clearTimeout(retry);
+      const open = client;
+      client = null;
+      await open?.end().catch(() => {});
+    },
   };
 }
 
