@@ -18,6 +18,7 @@
  */
 import { Feed, type Item } from 'feed';
 import type { FeedSource, Story } from '../model.ts';
+import { storySlug } from '../storage/story-public-id.ts';
 import { cleanText, publishableLink, toMergedEntry, type MergedEntry } from './merged-entry.ts';
 import { renderAtom, renderRss, type MergedFeedHead } from './render-feed-xml.ts';
 
@@ -58,6 +59,8 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
       stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
     ttlMinutes: options.ttlMinutes ?? null,
     authorName: cleanText(options.title) ?? 'columnwire',
+    // The site serves every stored story's card, whatever the scope of this document.
+    storyPage: (id) => publishableLink(`${base}/stories/${encodeURIComponent(storySlug(id))}`),
   };
   if (options.format === 'rss') return renderRss(head, entries);
   if (options.format === 'atom') return renderAtom(head, entries);

@@ -75,8 +75,11 @@ function expectedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, f
   const entry: Decoded = {
     id: story.publicId,
     title: text(story.title) ?? '(untitled)',
-    // Atom: an entry with no content needs an alternate link (RFC 4287 §4.1.1), the home page.
-    link: format === 'atom' ? (link(story.link) ?? (content ? null : `${BASE}/`)) : link(story.link),
+    // Atom: an entry with no link of its own links its card on the site (RFC 4287 §4.1.1 wants an alternate).
+    link:
+      format === 'atom'
+        ? (link(story.link) ?? `${BASE}/stories/${story.publicId.slice(story.publicId.lastIndexOf(':') + 1)}`)
+        : link(story.link),
     published: format === 'rss' ? story.published.toUTCString() : story.published.toISOString(),
     updated: format === 'rss' ? null : story.updated.toISOString(),
     summary,
