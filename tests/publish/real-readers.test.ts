@@ -212,6 +212,13 @@ describe.runIf(missing === null || onCi)('real feed readers (feedparser, newsboa
       author: 'Smith, John & Sons',
     });
     expect(all.get('No link at all')).toMatchObject({ link: null });
+    // JSON Feed, which neither reader reads: its summary is plain text (JSON Feed 1.1), content_html the markup.
+    const json = (await (await fetch(`${proxy.origin}/feed.json`)).json()) as { items: Array<JsonItem & { summary?: string }> };
+    expect(json.items.find((item) => item.title === 'Bold claims & <tags>')).toMatchObject({
+      summary: 'Summary & "quotes"',
+      content_html: '<p>Content <img src="https://beta.example/pics/a.jpg" /> &amp; text</p>',
+    });
+    expect(json.items.filter((item) => item.summary !== undefined && /<\/?[a-z]/i.test(item.summary))).toEqual([]);
     const titles = parsed[0]!.entries.map((entry) => entry.title);
     expect(titles.filter((title) => title === '(untitled)')).toHaveLength(2);
     // The same column in alpha and beta, tracking parameters aside: one entry.
