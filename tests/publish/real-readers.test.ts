@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { pollAll } from '../../src/feeds/poll-all.ts';
@@ -41,10 +41,8 @@ interface JsonItem {
   authors?: Array<{ name: string }>;
 }
 
-/** A node:http proxy in front of the app (whose port changes on restart), recording each response's status. */
-async function startRecordingProxy(
-  target: () => string,
-): Promise<{ origin: string; statuses: Map<string, number[]>; close(): Promise<void> }> {
+/** A node:http proxy in front of the app (whose port changes on restart), recording each response's status; closed when the test ends. */
+async function startRecordingProxy(target: () => string): Promise<{ origin: string; statuses: Map<string, number[]> }> {
   const statuses = new Map<string, number[]>();
   const server: Server = createServer((req, res) => {
     const upstream = request(`${target()}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
@@ -56,11 +54,12 @@ async function startRecordingProxy(
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    statuses,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  onTestFinished(async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  });
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, statuses };
 }
 
 function configFor(feeds: FeedServer): string {
@@ -139,16 +138,14 @@ describe.runIf(missing === null || onCi)('real feed readers (feedparser, newsboa
   beforeAll(() => {
     if (missing) throw new Error(`real-reader tests: ${missing}; apt-get install newsboat python3-feedparser (.ci/run installs them)`);
   });
-  let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined;
-  afterAll(() => proxy?.close());
 
   it('read every RSS and Atom feed field by field as stored: titles, links, ids, authors, dates, content', async () => {
     const feeds = await servedFixtures();
     const started = await startApp(configFor(feeds), mkdtempSync(join(root, 'data-')));
     await pollOnce(started.app);
-    proxy = await startRecordingProxy(() => started.server.url);
+    const proxy = await startRecordingProxy(() => started.server.url);
 
-    const urls = SCOPES.flatMap((scope) => [`${proxy!.origin}${scope}/feed.xml`, `${proxy!.origin}${scope}/feed.atom`]);
+    const urls = SCOPES.flatMap((scope) => [`${proxy.origin}${scope}/feed.xml`, `${proxy.origin}${scope}/feed.atom`]);
     const parsed = await readWithFeedparser(urls.map((url) => ({ url })));
     const newsboat = await Promise.all(urls.map((url) => createNewsboat(root, [url]).reload()));
 
@@ -236,9 +233,9 @@ describe.runIf(missing === null || onCi)('real feed readers (feedparser, newsboa
     const later = (minutes: number) => (clock.now = new Date(clock.now.getTime() + minutes * 60_000));
     let current = await startApp(configFor(feeds), dataDir, clock);
     await pollOnce(current.app);
-    proxy = await startRecordingProxy(() => current.server.url);
+    const proxy = await startRecordingProxy(() => current.server.url);
     const paths = ['/feed.xml', '/feed.atom', '/columnists/jane-doe/feed.xml', `/outlets/${BETA}/feed.atom`];
-    const urls = paths.map((path) => `${proxy!.origin}${path}`);
+    const urls = paths.map((path) => `${proxy.origin}${path}`);
     // One profile per URL: newsboat keys its cache by guid alone, so one item in two subscribed feeds is one row.
     const readers = urls.map((url) => createNewsboat(root, [url]));
     const first = await Promise.all(readers.map((reader) => reader.reload()));
