@@ -17,7 +17,9 @@
  * JSON.stringify escapes everything there is to escape.
  */
 import { Feed, type Item } from 'feed';
+import { htmlToText } from '../html-text.ts';
 import type { FeedSource, Story } from '../model.ts';
+import { storySlug } from '../storage/story-public-id.ts';
 import { cleanText, publishableLink, toMergedEntry, type MergedEntry } from './merged-entry.ts';
 import { renderAtom, renderRss, type MergedFeedHead } from './render-feed-xml.ts';
 
@@ -58,6 +60,8 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
       stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
     ttlMinutes: options.ttlMinutes ?? null,
     authorName: cleanText(options.title) ?? 'columnwire',
+    // The site serves every stored story's card, whatever the scope of this document.
+    storyPage: (id) => publishableLink(`${base}/stories/${encodeURIComponent(storySlug(id))}`),
   };
   if (options.format === 'rss') return renderRss(head, entries);
   if (options.format === 'atom') return renderAtom(head, entries);
@@ -83,6 +87,7 @@ function renderJsonFeed(head: MergedFeedHead, entries: readonly MergedEntry[]): 
 }
 
 function jsonItem(entry: MergedEntry): Item {
+  const description = entry.content ? htmlToText(entry.summary) : entry.summary;
   return {
     id: entry.id,
     title: entry.title,
@@ -90,7 +95,10 @@ function jsonItem(entry: MergedEntry): Item {
     link: entry.link ?? '',
     date: entry.updated,
     published: entry.published,
-    ...(entry.summary ? { description: entry.summary } : {}),
+    // `feed` writes content_html from the content, else the description, and summary only beside
+    // content. JSON Feed's summary is plain text ("a sentence or two" a timeline shows), so there
+    // the summary's HTML becomes its text; without content it stays the HTML of content_html.
+    ...(description ? { description } : {}),
     ...(entry.content ? { content: entry.content } : {}),
     ...(entry.columnist ? { author: [{ name: entry.columnist }] } : {}),
     category: entry.categories.map((name) => ({ name, term: name })),

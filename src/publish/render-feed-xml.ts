@@ -28,6 +28,8 @@ export interface MergedFeedHead {
   ttlMinutes: number | null;
   /** Atom needs an author for entries that name none (RFC 4287 §4.1.1): the site. */
   authorName: string;
+  /** The URL of a story's card on the site (/stories/{slug}), by its entry id; null when the site has no http(s) address. */
+  storyPage(id: string): string | null;
 }
 
 /** The entries as an RSS 2.0 document. */
@@ -97,15 +99,16 @@ export function renderAtom(head: MergedFeedHead, entries: readonly MergedEntry[]
       head.home ? element('link', { rel: 'alternate', href: head.home }) : null,
       head.self ? element('link', { rel: 'self', href: head.self }) : null,
       element('subtitle', { type: 'text' }, head.description),
-      entries.map((entry) => atomEntry(entry, head.home)),
+      entries.map((entry) => atomEntry(entry, head)),
     ),
   );
 }
 
-function atomEntry(entry: MergedEntry, home: string | null): XmlElement {
-  // An entry without content needs an alternate link (RFC 4287 §4.1.1): with no link of
-  // its own we may republish, that is the site's home page.
-  const alternate = entry.link ?? (entry.content ? null : home);
+function atomEntry(entry: MergedEntry, head: MergedFeedHead): XmlElement {
+  // An entry without content needs an alternate link (RFC 4287 §4.1.1), and readers open it:
+  // with no link of its own we may republish, that is the story's card on the site, an
+  // alternate version of the entry (the home page is not; newsboat and feedparser took it as the article).
+  const alternate = entry.link ?? head.storyPage(entry.id) ?? (entry.content ? null : head.home);
   return element(
     'entry',
     {},

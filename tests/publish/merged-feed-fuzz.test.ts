@@ -14,6 +14,7 @@ import { buildMergedFeed, type FeedFormat } from '../../src/publish/build-merged
 import { hostileSources, hostileStory, hostileText } from '../helpers/hostile-stories.ts';
 import { intBetween, streamFor } from '../helpers/prng.ts';
 import { readMergedFeed, type Decoded } from '../helpers/read-merged-feed.ts';
+import { htmlToText } from '../../src/html-text.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const DOCUMENTS = 500;
@@ -75,8 +76,11 @@ function expectedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, f
   const entry: Decoded = {
     id: story.publicId,
     title: text(story.title) ?? '(untitled)',
-    // Atom: an entry with no content needs an alternate link (RFC 4287 §4.1.1), the home page.
-    link: format === 'atom' ? (link(story.link) ?? (content ? null : `${BASE}/`)) : link(story.link),
+    // Atom: an entry with no link of its own links its card on the site (RFC 4287 §4.1.1 wants an alternate).
+    link:
+      format === 'atom'
+        ? (link(story.link) ?? `${BASE}/stories/${story.publicId.slice(story.publicId.lastIndexOf(':') + 1)}`)
+        : link(story.link),
     published: format === 'rss' ? story.published.toUTCString() : story.published.toISOString(),
     updated: format === 'rss' ? null : story.updated.toISOString(),
     summary,
@@ -95,8 +99,9 @@ function expectedEntry(story: Story, sources: ReadonlyMap<string, FeedSource>, f
       };
     }),
   };
-  // JSON Feed (as `feed` writes it): content_html is the content, else the summary; summary only beside content.
-  return format === 'json' ? { ...entry, content: content ?? summary, summary: content ? summary : null } : entry;
+  // JSON Feed (as `feed` writes it): content_html is the content, else the summary; summary only beside
+  // content, as plain text (JSON Feed 1.1).
+  return format === 'json' ? { ...entry, content: content ?? summary, summary: content ? htmlToText(summary) || null : null } : entry;
 }
 
 describe(`merged feeds from hostile stories (seed ${SEED})`, () => {

@@ -101,8 +101,8 @@ function checkBadLinks(format: FeedFormat, text: string, entries: Decoded[]): vo
   for (const id of Object.keys(BAD_LINKS)) {
     const entry = entryTitled(entries, `Column with a ${id} link`);
     expect(entry.id).toMatch(/^urn:columnwire:story:[0-9a-f]{32}$/);
-    // Atom entries without content must have an alternate link (RFC 4287 §4.1.1): the home page.
-    expect(entry.link).toBe(format === 'atom' ? 'https://columns.example.net/' : null);
+    // Atom entries need an alternate link (RFC 4287 §4.1.1): the story's card, not the home page.
+    expect(entry.link).toBe(format === 'atom' ? `https://columns.example.net/stories/${entry.id.split(':').pop()}` : null);
     expect(entry.sources).toEqual([expect.objectContaining({ feed: 'jane', url: null })]);
   }
   expect(text).not.toMatch(/javascript:|data:text|vbscript:/i);
