@@ -507,6 +507,32 @@ describe('the readers site', () => {
     expect((await served.get('/search?q=column', { 'if-none-match': search.headers.get('etag')! })).status).toBe(304);
   });
 
+  it('answers no 304 for a changed page to an If-Modified-Since in the future or no HTTP date (RFC 9110 §13.1.3)', async () => {
+    const clock = { now: SERVED_AT };
+    const served = await startServedApp(root, CONFIG, { now: () => clock.now });
+    await seed(served);
+    await (await served.get('/')).arrayBuffer();
+    clock.now = new Date(SERVED_AT.getTime() + 600_000);
+    await served.save('jane', [item({ id: 'late', title: 'Late but not least', published: hoursAgo(0.5) })], clock.now);
+    // A clock ahead (a cache's, or another process's), or what Date.parse reads but HTTP does not: "99999" is year 99999.
+    for (const since of [
+      'Fri, 01 Jan 2100 00:00:00 GMT',
+      '99999',
+      '2027',
+      'Sat, 21 Nov 2026 12:10:00 GMT, Sun, 22 Nov 2026 00:00:00 GMT',
+    ]) {
+      const response = await served.get('/', { 'if-modified-since': since });
+      expect(response.status, since).toBe(200);
+      expect(await response.text(), since).toContain('Late but not least');
+    }
+    // The page's own Last-Modified still validates it, in each of the three HTTP-date forms (RFC 9110 §5.6.7).
+    const lastModified = new Date((await served.get('/')).headers.get('last-modified')!);
+    expect(lastModified.getTime()).toBe(clock.now.getTime());
+    for (const since of ['Sat, 21 Nov 2026 12:10:00 GMT', 'Saturday, 21-Nov-26 12:10:00 GMT', 'Sat Nov 21 12:10:00 2026']) {
+      expect((await served.get('/', { 'if-modified-since': since })).status, since).toBe(304);
+    }
+  });
+
   it('moves Last-Modified when a pruned column leaves a page or feed, though no date it shows moved', async () => {
     const served = await startServedApp(root, CONFIG);
     await seed(served);
