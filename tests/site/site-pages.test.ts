@@ -179,6 +179,29 @@ describe('the readers site', () => {
     }
   });
 
+  it('keeps no page built from the directory of an older store: a poll committing while the byline count runs', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    expect(await page(served, '/columnists/jane')).toContain('3 columns');
+    await served.save('jane', [item({ id: 'x', title: 'Fourth', author: 'Jane Doe', published: hoursAgo(0.5) })]);
+    // The count reads the store, then a poll commits before the count is handed over (it runs on a read thread).
+    const bylineStats = served.app.store.bylineStats.bind(served.app.store);
+    let commitDuringCount = true;
+    served.app.store.bylineStats = async () => {
+      const stats = await bylineStats();
+      if (commitDuringCount) {
+        commitDuringCount = false;
+        await served.save('jane', [item({ id: 'y', title: 'Fifth', author: 'Jane Doe', published: hoursAgo(0.25) })]);
+      }
+      return stats;
+    };
+    for (const path of ['/columnists/jane', '/columnists/jane', '/columnists', '/outlets/the-times']) {
+      const html = await page(served, path);
+      expect(html, path).toContain('Fifth');
+      expect(html, path).toContain(path === '/outlets/the-times' ? '4 columns' : '5 columns');
+    }
+  });
+
   it("publishes each columnist's and outlet's own feeds, well-formed and holding only theirs", async () => {
     const served = await startServedApp(root, CONFIG);
     await seed(served);
