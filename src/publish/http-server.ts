@@ -17,6 +17,7 @@ import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { readRequestTarget, routeUnderBase } from './request-target.ts';
 import { sendDocument } from './send-document.ts';
 import { clientAddress } from './client-address.ts';
+import { rateLimitKey } from '../support/ip-ranges.ts';
 import { handleReaderRoute, type ReaderRoutesDeps } from './reader-routes.ts';
 import { handleUnsubscribe } from './unsubscribe-page.ts';
 
@@ -176,8 +177,8 @@ async function handle(
   const { url } = target;
   const path = routeUnderBase(target.path, deps.published.basePath, (candidate) => isRoute(candidate, deps));
   // Whom the rate limits count (asked only by a request they limit): the connection, or the
-  // client a trusted proxy forwards for.
-  const client = () => clientAddress(req.socket.remoteAddress, req.headers, deps.trustedProxies);
+  // client a trusted proxy forwards for; an IPv6 client by its /64.
+  const client = () => rateLimitKey(clientAddress(req.socket.remoteAddress, req.headers, deps.trustedProxies));
   // The one route that changes state: a signed unsubscribe, limited in size; refusals limited in rate.
   if (path === '/unsubscribe' && req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
     // RFC 9110 §9.3.7: OPTIONS is answered with what is allowed; POST is (one-click, RFC 8058).

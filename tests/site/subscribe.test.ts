@@ -326,6 +326,19 @@ describe('subscribing on the site', () => {
     expect((await direct('/subscribe', { email: 'c5@example.org', digest: 'daily' }, via('198.51.100.99'))).status).toBe(429);
   });
 
+  it('counts an IPv6 client by its /64: one host holds a whole /64, and each address of it is no new client', async () => {
+    const { post } = await serve(undefined, ['127.0.0.1']);
+    const via = (client: string) => ({ 'x-forwarded-for': client });
+    for (let n = 1; n <= 5; n++)
+      expect((await post('/subscribe', { email: `v${n}@example.org`, digest: 'daily' }, via(`2001:db8:1:2::${n}`))).status).toBe(200);
+    // Another address of the same /64, written out in full.
+    const same = await post('/subscribe', { email: 'v6@example.org', digest: 'daily' }, via('2001:0db8:0001:0002:ffff:0000:0000:0006'));
+    expect(same.status).toBe(429);
+    // The next /64 is another client; an IPv4 client is counted by its address still.
+    expect((await post('/subscribe', { email: 'w@example.org', digest: 'daily' }, via('2001:db8:1:3::1'))).status).toBe(200);
+    expect((await post('/subscribe', { email: 'x@example.org', digest: 'daily' }, via('198.51.100.7'))).status).toBe(200);
+  });
+
   it('answers every address alike, mails nothing for a honeypot or a repeat, limits a client, and refuses forged or expired links', async () => {
     const { digestApp, smtp, base, post } = await serve();
     const answers: string[] = [];
