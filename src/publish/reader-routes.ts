@@ -117,7 +117,14 @@ async function subscribe(req: IncomingMessage, res: ServerResponse, form: URLSea
   // The one rule for names (parse-mailbox.ts), as in `subscribers add` and import: export imports back.
   const name = normalizeName(form.get('name') ?? '');
   const forgetBefore = new Date(now.getTime() - SIGNUP_LINK_HOURS * 3600_000 - SIGNUPS_KEPT_EXPIRED_MS);
-  await deps.store.saveSignup({ digestId: digest.id, address, name, choices: readChoices(form, ctx), requestedAt: now }, forgetBefore);
+  // Kept only if no link was sent within RESEND_MS, in one statement: of a form sent again and
+  // again at once (the check above passed for each), one link is mailed, the one kept.
+  const kept = await deps.store.saveSignup(
+    { digestId: digest.id, address, name, choices: readChoices(form, ctx), requestedAt: now },
+    forgetBefore,
+    new Date(now.getTime() - RESEND_MS),
+  );
+  if (!kept) return answer();
   // Answered before the mail is sent: a new address and one asked for minutes ago take the same
   // time (an inline SMTP send took 12-36 ms more, which told who had asked).
   answer();

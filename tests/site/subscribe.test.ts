@@ -12,6 +12,7 @@ import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts
 import { rawHeader, smtpServerForTest, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { verifySignupToken } from '../../src/unsubscribe-token.ts';
 
 const root = makeTempDir();
 // Checkbox groups share a name, as HTML allows (html-validate only allows radios by default).
@@ -36,6 +37,8 @@ const DIGESTS = `  - id: daily
 
 interface Served {
   digestApp: DigestApp;
+  /** Closes the server once its handlers (and the mails they send after answering) are done. */
+  close: () => Promise<void>;
   smtp: TestSmtpServer;
   base: string;
   post: (path: string, fields: Record<string, string | string[]>, headers?: Record<string, string>) => Promise<Response>;
@@ -66,7 +69,7 @@ async function serve(database?: string, trustedProxies?: readonly string[], base
     for (const [key, value] of Object.entries(fields)) for (const one of [value].flat()) body.append(key, one);
     return fetch(`${base}${path}`, { method: 'POST', body, redirect: 'manual', headers });
   };
-  return { digestApp, smtp, base, post };
+  return { digestApp, smtp, base, post, close: () => server.close() };
 }
 
 /** The confirmation link in the newest message to `address`. */
@@ -305,6 +308,32 @@ describe('subscribing on the site', () => {
       const result = await digestApp.run('daily', smtp.url);
       expect(result.runs).toEqual([expect.objectContaining({ sent: 1, failed: 0 })]);
       expect(smtp.messagesTo('back@example.org').at(-1)!.parsed.text).toContain('Jane on the budget');
+    },
+    60_000,
+  );
+
+  it.each([
+    ['SQLite', () => Promise.resolve(undefined)],
+    ['PostgreSQL', async () => schemaUrl(await postgresBackend.newLocation())],
+  ] as const)(
+    'mails one link for a form sent several times at once (clicked again and again), the link of the signup kept (%s)',
+    async (_name, database) => {
+      const { digestApp, smtp, base, post, close } = await serve(await database());
+      const answers = await Promise.all([1, 2, 3, 4].map(() => post('/subscribe', { email: 'again@example.org', digest: 'daily' })));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      // A moment later: two links would carry two times, and the one replaced would be refused as expired.
+      digestApp.advance(1);
+      expect((await post('/subscribe', { email: 'again@example.org', digest: 'daily' })).status).toBe(200);
+      await confirmationLink(smtp, 'again@example.org');
+      await close(); // waits for the mails sent after answering
+      const links = smtp
+        .messagesTo('again@example.org')
+        .map((message) => /\/subscribe\/confirm\?token=([\w.-]+)/.exec(message.parsed.text ?? '')![1]);
+      expect(links).toHaveLength(1);
+      // The link mailed is the signup kept.
+      const kept = await digestApp.app.store.signup('daily', 'again@example.org');
+      expect(verifySignupToken(links[0]!, digestApp.app.secret)?.requestedAt).toEqual(kept?.requestedAt);
+      void base;
     },
     60_000,
   );
