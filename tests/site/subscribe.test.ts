@@ -8,6 +8,7 @@
  */
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { HtmlValidate } from 'html-validate';
+import pg from 'pg';
 import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
 import { rawHeader, smtpServerForTest, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
@@ -337,6 +338,23 @@ describe('subscribing on the site', () => {
     },
     60_000,
   );
+
+  it('answers a signup before the store reads or writes anything of the address: a new one and a repeat take the same time', async () => {
+    const location = await postgresBackend.newLocation();
+    const { smtp, post } = await serve(schemaUrl(location));
+    // The signups table held by another transaction: a write to it waits.
+    const holder = new pg.Client({ connectionString: schemaUrl(location) });
+    await holder.connect();
+    onTestFinished(() => holder.end());
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE signups IN ACCESS EXCLUSIVE MODE');
+    const answered = await post('/subscribe', { email: 'held@example.org', digest: 'daily' });
+    expect(answered.status).toBe(200);
+    expect(await answered.text()).toContain('held@example.org');
+    await holder.query('COMMIT');
+    // The signup is kept and its link mailed once the table is free.
+    await confirmationLink(smtp, 'held@example.org');
+  }, 60_000);
 
   it('limits each client behind a trusted reverse proxy on its own (X-Forwarded-For), and ignores the header from anyone else', async () => {
     // Every request comes from 127.0.0.1, the "proxy"; trusted, it names the client.
