@@ -444,6 +444,20 @@ describe('the readers site', () => {
     }
   });
 
+  it('cuts a long title or excerpt written without spaces between characters, never inside one (an emoji, a rare kanji)', async () => {
+    const served = await startServedApp(root, CONFIG);
+    // The cuts fall at 69 characters (a tab's title) and 240 (a list's excerpt), in UTF-16 code units.
+    const title = `${'経'.repeat(68)}𠮷${'済'.repeat(20)}`;
+    const summary = `${'政'.repeat(239)}😀${'策'.repeat(40)}`;
+    await served.save('herald', [item({ id: 'cjk', title, summary: `<p>${summary}</p>` })]);
+    const home = await page(served, '/');
+    const card = /href="https:\/\/columns\.example\.net(\/stories\/[0-9a-f]{32})"/.exec(home)![1]!;
+    const html = await page(served, card);
+    expect(html).toContain(`<title>${'経'.repeat(68)}…</title>`);
+    expect(home).toContain(`${'政'.repeat(239)}…`);
+    for (const text of [home, html]) expect(text).not.toContain('\uFFFD');
+  });
+
   it('isolates names and titles from the text around them: a right-to-left name or a direction override stays inside it', async () => {
     const served = await startServedApp(root, CONFIG);
     await served.save('herald', [
