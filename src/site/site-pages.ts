@@ -154,14 +154,21 @@ export function createSitePages(options: SitePagesOptions) {
   }
   const laterPage = keptApart('later');
   const storyCard = keptApart('story');
+  // A site may have hundreds of columnists: a crawler reading each one's page must not push the
+  // home page and the feeds out of the documents kept with them.
+  const namedPage = keptApart('named');
 
-  /** A paged list: every page kept until the store changes (first pages with the feeds, later ones apart). */
+  /**
+   * A paged list: every page kept until the store changes (the home page's first with the feeds;
+   * a columnist's, an outlet's or a tag's first page (`named`) and every later page apart).
+   */
   async function listed(
     key: string,
     before: StoryCursor | null,
     build: (before: StoryCursor | null) => Promise<PublishedDocument>,
+    named = true,
   ): Promise<SiteResponse> {
-    if (!before) return ok(await options.memo(key, () => build(null)));
+    if (!before) return ok(await (named ? namedPage(key, () => build(null)) : options.memo(key, () => build(null))));
     return ok(await laterPage(`${key}:${before.published.getTime()}.${before.id}`, () => build(before)));
   }
 
@@ -186,10 +193,15 @@ export function createSitePages(options: SitePagesOptions) {
       // Read by the pages that page only: elsewhere a stray `before` is no error.
       const before = (): StoryCursor | null => readCursor(params.get('before'));
       if (path === '/' || path === '/index.html') {
-        return listed('home', before(), async (cursor) => {
-          const page = await storyPage({}, cursor);
-          return html(renderHomePage(await context(), page));
-        });
+        return listed(
+          'home',
+          before(),
+          async (cursor) => {
+            const page = await storyPage({}, cursor);
+            return html(renderHomePage(await context(), page));
+          },
+          false,
+        );
       }
       if (path === '/columnists') {
         const outlet = params.get('outlet') || null;

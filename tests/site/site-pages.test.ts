@@ -408,6 +408,26 @@ describe('the readers site', () => {
     expect(homeBuilds).toBe(0);
   });
 
+  it("keeps the home page and the feeds while a crawler reads hundreds of columnists' pages", async () => {
+    const served = await startServedApp(root, CONFIG);
+    await served.save(
+      'herald',
+      Array.from({ length: 300 }, (_, i) => item({ id: `w${i}`, title: `Writer ${i}`, author: `Writer ${i}`, published: hoursAgo(i + 1) })),
+    );
+    await page(served, '/');
+    await (await served.get('/feed.xml')).arrayBuffer();
+    let unscopedLists = 0;
+    const listStories = served.app.store.listStories.bind(served.app.store);
+    served.app.store.listStories = (query) => {
+      if (!query.byline && !query.feedIds && !query.before) unscopedLists++;
+      return listStories(query);
+    };
+    for (let i = 0; i < 300; i++) expect((await served.get(`/columnists/writer-${i}`)).status).toBe(200);
+    await page(served, '/');
+    await (await served.get('/feed.xml')).arrayBuffer();
+    expect(unscopedLists).toBe(0);
+  });
+
   it('offers no page after the last one it answers', async () => {
     const served = await startServedApp(root, CONFIG);
     await served.save(
