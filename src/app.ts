@@ -177,6 +177,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       previewDigest: preview,
       metrics,
       readiness,
+      now,
     };
     return startHttpServer(deps, host, port);
   };

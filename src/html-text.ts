@@ -50,7 +50,10 @@ export function excerpt(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   const cut = text.slice(0, maxChars + 1);
   const boundary = cut.lastIndexOf(' ');
-  const words = (boundary > maxChars * 0.6 ? cut.slice(0, boundary) : text.slice(0, maxChars)).replace(/[\s,.;:!?–—-]+$/, '');
+  // Cut at a word, or, in text with no space to cut at (Chinese, Japanese), at a character:
+  // never between the two halves of one beyond the BMP (an emoji, 𠮷), which would print as �.
+  const hard = /[\uD800-\uDBFF]$/.test(text.slice(0, maxChars)) ? text.slice(0, maxChars - 1) : text.slice(0, maxChars);
+  const words = (boundary > maxChars * 0.6 ? cut.slice(0, boundary) : hard).replace(/[\s,.;:!?–—-]+$/, '');
   return `${words}…`;
 }
 

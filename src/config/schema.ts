@@ -29,13 +29,22 @@ const httpUrl = z.string({ error: 'must be a URL string' }).refine(
  * The site's public address: links are made by appending paths to it, and the server answers
  * under its path too, so a query or a fragment would end up in the middle of every link.
  */
-const siteUrl = httpUrl.refine(
-  (value) => {
-    // An invalid URL is the check above's to report.
-    return !value.includes('?') && !value.includes('#');
-  },
-  { error: "must be the site's address without a query (?…) or fragment (#…), e.g. https://example.com/columns/" },
-);
+const siteUrl = httpUrl
+  .refine(
+    (value) => {
+      // An invalid URL is the check above's to report.
+      return !value.includes('?') && !value.includes('#');
+    },
+    { error: "must be the site's address without a query (?…) or fragment (#…), e.g. https://example.com/columns/" },
+  )
+  // As a URL writes it (`/café news/` is `/caf%C3%A9%20news/`, the host lower-cased): links are
+  // this text and a path, and a space or a raw accent is no URL in a feed or a List-Unsubscribe
+  // header; the server answers under the encoded path, as clients send it. Written so already,
+  // it is kept as it is (with or without its trailing slash).
+  .transform((value) => {
+    const href = new URL(value).href;
+    return href === value || href === `${value}/` ? value : href;
+  });
 
 /** A PostgreSQL connection URL (postgres:// or postgresql://), as node-postgres and libpq read it. */
 export function isPostgresUrl(value: string): boolean {

@@ -17,6 +17,7 @@ import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
 import { readRequestTarget, routeUnderBase } from './request-target.ts';
 import { sendDocument } from './send-document.ts';
 import { clientAddress } from './client-address.ts';
+import { rateLimitKey } from '../support/ip-ranges.ts';
 import { handleReaderRoute, type ReaderRoutesDeps } from './reader-routes.ts';
 import { handleUnsubscribe } from './unsubscribe-page.ts';
 
@@ -43,6 +44,8 @@ export interface HttpServerDeps {
   adminNetworks: readonly string[];
   /** server.trustedProxies: proxies whose X-Forwarded-For names the client the rate limits count. */
   trustedProxies: readonly string[];
+  /** The clock Last-Modified is read against (an If-Modified-Since later than now is ignored); default the real one. */
+  now?: () => Date;
   /** /subscribe, /subscribe/confirm and /preferences; absent, they are 404. */
   readerRoutes?: Omit<ReaderRoutesDeps, 'limiter' | 'client' | 'site'>;
 }
@@ -174,8 +177,8 @@ async function handle(
   const { url } = target;
   const path = routeUnderBase(target.path, deps.published.basePath, (candidate) => isRoute(candidate, deps));
   // Whom the rate limits count (asked only by a request they limit): the connection, or the
-  // client a trusted proxy forwards for.
-  const client = () => clientAddress(req.socket.remoteAddress, req.headers, deps.trustedProxies);
+  // client a trusted proxy forwards for; an IPv6 client by its /64.
+  const client = () => rateLimitKey(clientAddress(req.socket.remoteAddress, req.headers, deps.trustedProxies));
   // The one route that changes state: a signed unsubscribe, limited in size; refusals limited in rate.
   if (path === '/unsubscribe' && req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
     // RFC 9110 §9.3.7: OPTIONS is answered with what is allowed; POST is (one-click, RFC 8058).
@@ -234,7 +237,8 @@ async function handle(
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
     return void res.end(body);
   }
-  if (path === '/opml' || path === '/feeds.opml') return sendDocument(req, res, await deps.published.opml(), deps.maxAgeSeconds);
+  if (path === '/opml' || path === '/feeds.opml')
+    return sendDocument(req, res, await deps.published.opml(), deps.maxAgeSeconds, deps.now?.());
   const site = deps.published.site;
   if (site.handles(path)) {
     let answer: SiteResponse;
@@ -250,7 +254,7 @@ async function handle(
       res.writeHead(404, { 'content-type': answer.document.contentType, 'cache-control': 'no-store' });
       return void res.end(req.method === 'HEAD' ? undefined : answer.document.identity);
     }
-    return sendDocument(req, res, answer.document, deps.maxAgeSeconds);
+    return sendDocument(req, res, answer.document, deps.maxAgeSeconds, deps.now?.());
   }
   const route = FEED_ROUTE.exec(path);
   if (!route)
@@ -276,7 +280,7 @@ async function handle(
   const limit = parseLimit(url.searchParams.get('limit'));
   if (limit === null) return sendText(res, 400, `limit must be a whole number from 1 to ${MAX_LIMIT}.\n`);
   // Rounded down to a bucket, so rotating limits cannot make a document per request.
-  return sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, servedLimit(limit)), deps.maxAgeSeconds);
+  return sendDocument(req, res, await deps.published.feed(scope, FORMATS[file!]!, servedLimit(limit)), deps.maxAgeSeconds, deps.now?.());
 }
 
 /** Answers 403 (and says true) unless the client is in server.adminNetworks. */

@@ -12,6 +12,7 @@ export async function sendDocument(
   res: ServerResponse,
   document: PublishedDocument,
   maxAgeSeconds: number,
+  now: Date = new Date(),
 ): Promise<void> {
   const encoding = chooseEncoding(req.headers['accept-encoding']);
   const etag = document.etag(encoding);
@@ -22,7 +23,7 @@ export async function sendDocument(
     'cache-control': `public, max-age=${maxAgeSeconds}`,
     vary: 'Accept-Encoding',
   };
-  if (isNotModified(req, document, etag)) {
+  if (isNotModified(req, document, etag, now)) {
     res.writeHead(304, headers).end();
     return;
   }
@@ -48,7 +49,7 @@ export function chooseEncoding(header: string | undefined): Encoding {
   return 'identity';
 }
 
-function isNotModified(req: IncomingMessage, document: PublishedDocument, etag: string): boolean {
+function isNotModified(req: IncomingMessage, document: PublishedDocument, etag: string, now: Date): boolean {
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch !== undefined) {
     // Weak comparison (§13.1.2); any representation of this document counts (a proxy may
@@ -59,6 +60,41 @@ function isNotModified(req: IncomingMessage, document: PublishedDocument, etag: 
       return value === '*' || value.replace(/-(gzip|br)"$/, '"') === ours;
     });
   }
-  const since = Date.parse(req.headers['if-modified-since'] ?? '');
-  return document.lastModified !== null && !Number.isNaN(since) && document.lastModified.getTime() <= since;
+  // RFC 9110 §13.1.3: a value that is no HTTP-date is ignored, and so is a date later than now
+  // (a client or cache clock ahead): every Last-Modified we send is at or before now, so such a
+  // date would make a 304 of any change.
+  const since = parseHttpDate(req.headers['if-modified-since'] ?? '', now);
+  return document.lastModified !== null && since !== null && since <= now.getTime() && document.lastModified.getTime() <= since;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, or the obsolete RFC 850 and asctime forms) in
+ * milliseconds; null for anything else. Date.parse is no judge: it reads "2027" or "99999" as
+ * years, and asctime in the server's own time zone.
+ */
+export function parseHttpDate(value: string, now: Date): number | null {
+  const text = value.trim();
+  let parts: [day: string, month: string, year: number, hour: string, minute: string, second: string] | null = null;
+  let match = IMF_FIXDATE.exec(text);
+  if (match) parts = [match[1]!, match[2]!, Number(match[3]), match[4]!, match[5]!, match[6]!];
+  else if ((match = RFC850_DATE.exec(text))) {
+    // §5.6.7: a two-digit year more than 50 years in the future is the most recent past year with those digits.
+    const year = 2000 + Number(match[3]);
+    parts = [match[1]!, match[2]!, year > now.getUTCFullYear() + 50 ? year - 100 : year, match[4]!, match[5]!, match[6]!];
+  } else if ((match = ASCTIME_DATE.exec(text))) parts = [match[2]!.trim(), match[1]!, Number(match[6]), match[3]!, match[4]!, match[5]!];
+  if (!parts) return null;
+  const [day, month, year, hour, minute, second] = parts;
+  const monthIndex = MONTHS.indexOf(month);
+  if (monthIndex === -1) return null;
+  const time = Date.UTC(year, monthIndex, Number(day), Number(hour), Number(minute), Number(second));
+  // 31 Feb or 25:00 roll over in Date.UTC: such a date is no date.
+  const date = new Date(time);
+  return date.getUTCDate() === Number(day) && date.getUTCHours() === Number(hour) && Number(second) < 60 && Number(minute) < 60
+    ? time
+    : null;
 }

@@ -154,14 +154,21 @@ export function createSitePages(options: SitePagesOptions) {
   }
   const laterPage = keptApart('later');
   const storyCard = keptApart('story');
+  // A site may have hundreds of columnists: a crawler reading each one's page must not push the
+  // home page and the feeds out of the documents kept with them.
+  const namedPage = keptApart('named');
 
-  /** A paged list: every page kept until the store changes (first pages with the feeds, later ones apart). */
+  /**
+   * A paged list: every page kept until the store changes (the home page's first with the feeds;
+   * a columnist's, an outlet's or a tag's first page (`named`) and every later page apart).
+   */
   async function listed(
     key: string,
     before: StoryCursor | null,
     build: (before: StoryCursor | null) => Promise<PublishedDocument>,
+    named = true,
   ): Promise<SiteResponse> {
-    if (!before) return ok(await options.memo(key, () => build(null)));
+    if (!before) return ok(await (named ? namedPage(key, () => build(null)) : options.memo(key, () => build(null))));
     return ok(await laterPage(`${key}:${before.published.getTime()}.${before.id}`, () => build(before)));
   }
 
@@ -186,10 +193,15 @@ export function createSitePages(options: SitePagesOptions) {
       // Read by the pages that page only: elsewhere a stray `before` is no error.
       const before = (): StoryCursor | null => readCursor(params.get('before'));
       if (path === '/' || path === '/index.html') {
-        return listed('home', before(), async (cursor) => {
-          const page = await storyPage({}, cursor);
-          return html(renderHomePage(await context(), page));
-        });
+        return listed(
+          'home',
+          before(),
+          async (cursor) => {
+            const page = await storyPage({}, cursor);
+            return html(renderHomePage(await context(), page));
+          },
+          false,
+        );
       }
       if (path === '/columnists') {
         const outlet = params.get('outlet') || null;
@@ -197,12 +209,15 @@ export function createSitePages(options: SitePagesOptions) {
         const ctx = await context();
         if ((outlet && !ctx.directory.outlet(outlet)) || (tag && !tags.includes(tag))) return notFound();
         return ok(
-          await options.memo(`columnists:${outlet ?? ''}:${tag ?? ''}`, () => {
-            const chosen = ctx.directory.columnists.filter(
+          await options.memo(`columnists:${outlet ?? ''}:${tag ?? ''}`, async () => {
+            // Kept pages are built from the context read again: a poll committing since `ctx` was
+            // read moves the store's version, and a page kept under it must show that version.
+            const current = await context();
+            const chosen = current.directory.columnists.filter(
               (columnist) =>
                 (!outlet || columnist.outlets.some((entry) => entry.slug === outlet)) && (!tag || columnist.tags.includes(tag)),
             );
-            return Promise.resolve(html(renderColumnistIndex(ctx, chosen, { outlet, tag })));
+            return html(renderColumnistIndex(current, chosen, { outlet, tag }));
           }),
         );
       }
@@ -216,16 +231,20 @@ export function createSitePages(options: SitePagesOptions) {
         const columnist = ctx.directory.columnist(name);
         if (!columnist) return notFound();
         return listed(`columnist:${name}`, before(), async (cursor) => {
-          const page = await storyPage({ byline: columnist.byline }, cursor);
-          return html(renderColumnistPage(ctx, columnist, page));
+          const current = await context();
+          const shown = current.directory.columnist(name) ?? columnist;
+          const page = await storyPage({ byline: shown.byline }, cursor);
+          return html(renderColumnistPage(current, shown, page));
         });
       }
       if (kind === 'outlets') {
         const outlet = ctx.directory.outlet(name);
         if (!outlet) return notFound();
         return listed(`outlet:${name}`, before(), async (cursor) => {
-          const page = await storyPage({ feedIds: outlet.feedIds }, cursor);
-          return html(renderOutletPage(ctx, outlet, page));
+          const current = await context();
+          const shown = current.directory.outlet(name) ?? outlet;
+          const page = await storyPage({ feedIds: shown.feedIds }, cursor);
+          return html(renderOutletPage(current, shown, page));
         });
       }
       if (kind === 'tags') {
@@ -233,7 +252,7 @@ export function createSitePages(options: SitePagesOptions) {
         const feedIds = options.sources.filter((source) => source.tags.includes(name)).map((source) => source.id);
         return listed(`tag:${name}`, before(), async (cursor) => {
           const page = await storyPage({ feedIds }, cursor);
-          return html(renderTagPage(ctx, name, page));
+          return html(renderTagPage(await context(), name, page));
         });
       }
       // A story's card, by the last segment of its public id.
@@ -242,10 +261,11 @@ export function createSitePages(options: SitePagesOptions) {
       if (!found) return notFound();
       return ok(
         await storyCard(name, async () => {
+          const current = await context();
           const [story] = await options.clean([found]);
-          const columnist = ctx.directory.columnistOf(found.author, found.feedId);
+          const columnist = current.directory.columnistOf(found.author, found.feedId);
           const more = columnist ? await options.clean(await options.store.listStories({ byline: columnist.byline, limit: 6 })) : [];
-          return html(renderStoryPage(ctx, story!, more.slice(0, 6)));
+          return html(renderStoryPage(current, story!, more.slice(0, 6)));
         }),
       );
     },

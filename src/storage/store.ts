@@ -384,10 +384,12 @@ export interface Store {
   countSubscribers(): Promise<Map<string, number>>;
   /**
    * Keeps a signup until it is confirmed (replacing an earlier one for the same digest and
-   * address), and forgets every signup requested before `forgetBefore`, whose link expired long
-   * ago: the table holds only recent requests.
+   * address, unless that one was requested after `replaceBefore`: then nothing is kept and
+   * the answer is false, in one statement, so of requests at once only one is kept), and forgets
+   * every signup requested before `forgetBefore`, whose link expired long ago: the table holds
+   * only recent requests.
    */
-  saveSignup(signup: Signup, forgetBefore?: Date): Promise<void>;
+  saveSignup(signup: Signup, forgetBefore?: Date, replaceBefore?: Date): Promise<boolean>;
   /** Forgets the signup requested at `requestedAt` (its mail was not sent); false when another replaced it. */
   dropSignup(digestId: string, address: string, requestedAt: Date): Promise<boolean>;
   /** The waiting signup of `address` to `digestId`, or null. */

@@ -44,3 +44,16 @@ function matches(address: Address, allowed: string): boolean {
   // A mapped range (::ffff:10.0.0.0/104) covers the IPv4 addresses of its last 32 bits.
   return normal.kind() === address.kind() && address.match(normal, normal.kind() === range.kind() ? bits : Math.max(0, bits - 96));
 }
+
+/**
+ * Whom a rate limit counts for `address`: an IPv4 address itself (a mapped one as IPv4), an
+ * IPv6 address by its /64, since one host or home is handed a whole /64 (RFC 6177) and could
+ * otherwise take a fresh address for every request. Anything else as it is.
+ */
+export function rateLimitKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = normalize(ipaddr.parse(address));
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `${parts.join(':')}::/64`;
+}

@@ -77,6 +77,15 @@ describe('unsubscribing over HTTP', () => {
       },
     ],
     [
+      // RFC 8058 §3.1 allows the body as multipart/form-data too.
+      'an RFC 8058 one-click POST as multipart/form-data',
+      (local: (path: string) => string, token: string) => {
+        const body = new FormData();
+        body.append('List-Unsubscribe', 'One-Click');
+        return fetch(local(`/unsubscribe?token=${token}`), { method: 'POST', body });
+      },
+    ],
+    [
       'a POST with the token in the body',
       (local: (path: string) => string, token: string) => oneClick(local('/unsubscribe'), `token=${token}`),
     ],

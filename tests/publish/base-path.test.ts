@@ -63,3 +63,21 @@ describe('a site whose baseUrl has a path', () => {
     expect((await served.get('/feedsx/feed.xml')).status).toBe(404);
   });
 });
+
+describe('a baseUrl written with characters a URL encodes', () => {
+  it('links and answers at the encoded address: a space or an accent in the path, capitals in the host', async () => {
+    const served = await startServedApp(
+      root,
+      SERVED_CONFIG.replace('baseUrl: https://columns.example.net', 'baseUrl: "https://Columns.Example.net/café news/"'),
+    );
+    await served.save('jane', [item({ id: 'j1', title: 'The budget', author: 'Jane Doe' })]);
+    const base = 'https://columns.example.net/caf%C3%A9%20news';
+    const home = await (await served.get('/caf%C3%A9%20news/')).text();
+    expect(home).toContain(`<link rel="alternate" type="application/rss+xml" title="Test Columns (RSS)" href="${base}/feed.xml">`);
+    expect(home).toContain(`href="${base}/columnists"`);
+    expect(home).not.toContain('café news');
+    const feed = await served.get('/caf%C3%A9%20news/feed.xml');
+    expect(feed.status).toBe(200);
+    expect(await feed.text()).toContain(`<atom:link href="${base}/feed.xml" rel="self"`);
+  });
+});

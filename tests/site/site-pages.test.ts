@@ -179,6 +179,29 @@ describe('the readers site', () => {
     }
   });
 
+  it('keeps no page built from the directory of an older store: a poll committing while the byline count runs', async () => {
+    const served = await startServedApp(root, CONFIG);
+    await seed(served);
+    expect(await page(served, '/columnists/jane')).toContain('3 columns');
+    await served.save('jane', [item({ id: 'x', title: 'Fourth', author: 'Jane Doe', published: hoursAgo(0.5) })]);
+    // The count reads the store, then a poll commits before the count is handed over (it runs on a read thread).
+    const bylineStats = served.app.store.bylineStats.bind(served.app.store);
+    let commitDuringCount = true;
+    served.app.store.bylineStats = async () => {
+      const stats = await bylineStats();
+      if (commitDuringCount) {
+        commitDuringCount = false;
+        await served.save('jane', [item({ id: 'y', title: 'Fifth', author: 'Jane Doe', published: hoursAgo(0.25) })]);
+      }
+      return stats;
+    };
+    for (const path of ['/columnists/jane', '/columnists/jane', '/columnists', '/outlets/the-times']) {
+      const html = await page(served, path);
+      expect(html, path).toContain('Fifth');
+      expect(html, path).toContain(path === '/outlets/the-times' ? '4 columns' : '5 columns');
+    }
+  });
+
   it("publishes each columnist's and outlet's own feeds, well-formed and holding only theirs", async () => {
     const served = await startServedApp(root, CONFIG);
     await seed(served);
@@ -385,6 +408,26 @@ describe('the readers site', () => {
     expect(homeBuilds).toBe(0);
   });
 
+  it("keeps the home page and the feeds while a crawler reads hundreds of columnists' pages", async () => {
+    const served = await startServedApp(root, CONFIG);
+    await served.save(
+      'herald',
+      Array.from({ length: 300 }, (_, i) => item({ id: `w${i}`, title: `Writer ${i}`, author: `Writer ${i}`, published: hoursAgo(i + 1) })),
+    );
+    await page(served, '/');
+    await (await served.get('/feed.xml')).arrayBuffer();
+    let unscopedLists = 0;
+    const listStories = served.app.store.listStories.bind(served.app.store);
+    served.app.store.listStories = (query) => {
+      if (!query.byline && !query.feedIds && !query.before) unscopedLists++;
+      return listStories(query);
+    };
+    for (let i = 0; i < 300; i++) expect((await served.get(`/columnists/writer-${i}`)).status).toBe(200);
+    await page(served, '/');
+    await (await served.get('/feed.xml')).arrayBuffer();
+    expect(unscopedLists).toBe(0);
+  });
+
   it('offers no page after the last one it answers', async () => {
     const served = await startServedApp(root, CONFIG);
     await served.save(
@@ -419,6 +462,20 @@ describe('the readers site', () => {
       // eslint-disable-next-line no-control-regex -- control characters are what is looked for
       expect(html, path).not.toMatch(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/);
     }
+  });
+
+  it('cuts a long title or excerpt written without spaces between characters, never inside one (an emoji, a rare kanji)', async () => {
+    const served = await startServedApp(root, CONFIG);
+    // The cuts fall at 69 characters (a tab's title) and 240 (a list's excerpt), in UTF-16 code units.
+    const title = `${'経'.repeat(68)}𠮷${'済'.repeat(20)}`;
+    const summary = `${'政'.repeat(239)}😀${'策'.repeat(40)}`;
+    await served.save('herald', [item({ id: 'cjk', title, summary: `<p>${summary}</p>` })]);
+    const home = await page(served, '/');
+    const card = /href="https:\/\/columns\.example\.net(\/stories\/[0-9a-f]{32})"/.exec(home)![1]!;
+    const html = await page(served, card);
+    expect(html).toContain(`<title>${'経'.repeat(68)}…</title>`);
+    expect(home).toContain(`${'政'.repeat(239)}…`);
+    for (const text of [home, html]) expect(text).not.toContain('\uFFFD');
   });
 
   it('isolates names and titles from the text around them: a right-to-left name or a direction override stays inside it', async () => {
@@ -505,6 +562,32 @@ describe('the readers site', () => {
     expect(search.headers.get('last-modified')).toBeNull();
     expect((await served.get('/search?q=column', { 'if-modified-since': new Date().toUTCString() })).status).toBe(200);
     expect((await served.get('/search?q=column', { 'if-none-match': search.headers.get('etag')! })).status).toBe(304);
+  });
+
+  it('answers no 304 for a changed page to an If-Modified-Since in the future or no HTTP date (RFC 9110 §13.1.3)', async () => {
+    const clock = { now: SERVED_AT };
+    const served = await startServedApp(root, CONFIG, { now: () => clock.now });
+    await seed(served);
+    await (await served.get('/')).arrayBuffer();
+    clock.now = new Date(SERVED_AT.getTime() + 600_000);
+    await served.save('jane', [item({ id: 'late', title: 'Late but not least', published: hoursAgo(0.5) })], clock.now);
+    // A clock ahead (a cache's, or another process's), or what Date.parse reads but HTTP does not: "99999" is year 99999.
+    for (const since of [
+      'Fri, 01 Jan 2100 00:00:00 GMT',
+      '99999',
+      '2027',
+      'Sat, 21 Nov 2026 12:10:00 GMT, Sun, 22 Nov 2026 00:00:00 GMT',
+    ]) {
+      const response = await served.get('/', { 'if-modified-since': since });
+      expect(response.status, since).toBe(200);
+      expect(await response.text(), since).toContain('Late but not least');
+    }
+    // The page's own Last-Modified still validates it, in each of the three HTTP-date forms (RFC 9110 §5.6.7).
+    const lastModified = new Date((await served.get('/')).headers.get('last-modified')!);
+    expect(lastModified.getTime()).toBe(clock.now.getTime());
+    for (const since of ['Sat, 21 Nov 2026 12:10:00 GMT', 'Saturday, 21-Nov-26 12:10:00 GMT', 'Sat Nov 21 12:10:00 2026']) {
+      expect((await served.get('/', { 'if-modified-since': since })).status, since).toBe(304);
+    }
   });
 
   it('moves Last-Modified when a pruned column leaves a page or feed, though no date it shows moved', async () => {

@@ -65,11 +65,15 @@ describe.each([sqliteBackend, postgresBackend])('the sign-up form on $name', (ba
     };
     for (const [email, name] of Object.entries(names))
       expect((await post('/subscribe', { email, name, digest: 'daily' })).status).toBe(200);
-    const signups = await digestApp.app.store.listSignups('daily');
-    expect(signups.map((signup) => [signup.address, signup.name])).toEqual([
-      ['a@example.org', 'Ann [2J[31mRed[0m Bcc: x@evil.example'],
-      ['b@example.org', `${'b'.repeat(199)}\u{1F600}`],
-    ]);
+    // Kept after the answer (reader-routes.ts): wait for it.
+    await vi.waitFor(
+      async () =>
+        expect((await digestApp.app.store.listSignups('daily')).map((signup) => [signup.address, signup.name])).toEqual([
+          ['a@example.org', 'Ann [2J[31mRed[0m Bcc: x@evil.example'],
+          ['b@example.org', `${'b'.repeat(199)}\u{1F600}`],
+        ]),
+      { timeout: 10_000 },
+    );
   });
 
   it('a new signup forgets those whose link expired more than a day ago', async () => {
@@ -80,7 +84,11 @@ describe.each([sqliteBackend, postgresBackend])('the sign-up form on $name', (ba
     await store.saveSignup({ digestId: 'daily', address: 'long-gone@example.org', name: null, choices, requestedAt: hoursAgo(73) });
     await store.saveSignup({ digestId: 'daily', address: 'just-expired@example.org', name: null, choices, requestedAt: hoursAgo(50) });
     expect((await post('/subscribe', { email: 'new@example.org', digest: 'daily' })).status).toBe(200);
-    expect((await store.listSignups('daily')).map((signup) => signup.address)).toEqual(['just-expired@example.org', 'new@example.org']);
+    await vi.waitFor(
+      async () =>
+        expect((await store.listSignups('daily')).map((signup) => signup.address)).toEqual(['just-expired@example.org', 'new@example.org']),
+      { timeout: 10_000 },
+    );
   });
 
   it('a confirmation mail the relay did not take holds back no new link: down, then up, the next request sends one', async () => {

@@ -8,10 +8,12 @@
  */
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { HtmlValidate } from 'html-validate';
+import pg from 'pg';
 import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
 import { rawHeader, smtpServerForTest, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { verifySignupToken } from '../../src/unsubscribe-token.ts';
 
 const root = makeTempDir();
 // Checkbox groups share a name, as HTML allows (html-validate only allows radios by default).
@@ -36,6 +38,8 @@ const DIGESTS = `  - id: daily
 
 interface Served {
   digestApp: DigestApp;
+  /** Closes the server once its handlers (and the mails they send after answering) are done. */
+  close: () => Promise<void>;
   smtp: TestSmtpServer;
   base: string;
   post: (path: string, fields: Record<string, string | string[]>, headers?: Record<string, string>) => Promise<Response>;
@@ -66,7 +70,7 @@ async function serve(database?: string, trustedProxies?: readonly string[], base
     for (const [key, value] of Object.entries(fields)) for (const one of [value].flat()) body.append(key, one);
     return fetch(`${base}${path}`, { method: 'POST', body, redirect: 'manual', headers });
   };
-  return { digestApp, smtp, base, post };
+  return { digestApp, smtp, base, post, close: () => server.close() };
 }
 
 /** The confirmation link in the newest message to `address`. */
@@ -309,6 +313,49 @@ describe('subscribing on the site', () => {
     60_000,
   );
 
+  it.each([
+    ['SQLite', () => Promise.resolve(undefined)],
+    ['PostgreSQL', async () => schemaUrl(await postgresBackend.newLocation())],
+  ] as const)(
+    'mails one link for a form sent several times at once (clicked again and again), the link of the signup kept (%s)',
+    async (_name, database) => {
+      const { digestApp, smtp, base, post, close } = await serve(await database());
+      const answers = await Promise.all([1, 2, 3, 4].map(() => post('/subscribe', { email: 'again@example.org', digest: 'daily' })));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      // A moment later: two links would carry two times, and the one replaced would be refused as expired.
+      digestApp.advance(1);
+      expect((await post('/subscribe', { email: 'again@example.org', digest: 'daily' })).status).toBe(200);
+      await confirmationLink(smtp, 'again@example.org');
+      await close(); // waits for the mails sent after answering
+      const links = smtp
+        .messagesTo('again@example.org')
+        .map((message) => /\/subscribe\/confirm\?token=([\w.-]+)/.exec(message.parsed.text ?? '')![1]);
+      expect(links).toHaveLength(1);
+      // The link mailed is the signup kept.
+      const kept = await digestApp.app.store.signup('daily', 'again@example.org');
+      expect(verifySignupToken(links[0]!, digestApp.app.secret)?.requestedAt).toEqual(kept?.requestedAt);
+      void base;
+    },
+    60_000,
+  );
+
+  it('answers a signup before the store reads or writes anything of the address: a new one and a repeat take the same time', async () => {
+    const location = await postgresBackend.newLocation();
+    const { smtp, post } = await serve(schemaUrl(location));
+    // The signups table held by another transaction: a write to it waits.
+    const holder = new pg.Client({ connectionString: schemaUrl(location) });
+    await holder.connect();
+    onTestFinished(() => holder.end());
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE signups IN ACCESS EXCLUSIVE MODE');
+    const answered = await post('/subscribe', { email: 'held@example.org', digest: 'daily' });
+    expect(answered.status).toBe(200);
+    expect(await answered.text()).toContain('held@example.org');
+    await holder.query('COMMIT');
+    // The signup is kept and its link mailed once the table is free.
+    await confirmationLink(smtp, 'held@example.org');
+  }, 60_000);
+
   it('limits each client behind a trusted reverse proxy on its own (X-Forwarded-For), and ignores the header from anyone else', async () => {
     // Every request comes from 127.0.0.1, the "proxy"; trusted, it names the client.
     const { post } = await serve(undefined, ['127.0.0.1']);
@@ -324,6 +371,19 @@ describe('subscribing on the site', () => {
     for (let n = 0; n < 5; n++)
       expect((await direct('/subscribe', { email: `c${n}@example.org`, digest: 'daily' }, via(`198.51.100.${n}`))).status).toBe(200);
     expect((await direct('/subscribe', { email: 'c5@example.org', digest: 'daily' }, via('198.51.100.99'))).status).toBe(429);
+  });
+
+  it('counts an IPv6 client by its /64: one host holds a whole /64, and each address of it is no new client', async () => {
+    const { post } = await serve(undefined, ['127.0.0.1']);
+    const via = (client: string) => ({ 'x-forwarded-for': client });
+    for (let n = 1; n <= 5; n++)
+      expect((await post('/subscribe', { email: `v${n}@example.org`, digest: 'daily' }, via(`2001:db8:1:2::${n}`))).status).toBe(200);
+    // Another address of the same /64, written out in full.
+    const same = await post('/subscribe', { email: 'v6@example.org', digest: 'daily' }, via('2001:0db8:0001:0002:ffff:0000:0000:0006'));
+    expect(same.status).toBe(429);
+    // The next /64 is another client; an IPv4 client is counted by its address still.
+    expect((await post('/subscribe', { email: 'w@example.org', digest: 'daily' }, via('2001:db8:1:3::1'))).status).toBe(200);
+    expect((await post('/subscribe', { email: 'x@example.org', digest: 'daily' }, via('198.51.100.7'))).status).toBe(200);
   });
 
   it('answers every address alike, mails nothing for a honeypot or a repeat, limits a client, and refuses forged or expired links', async () => {

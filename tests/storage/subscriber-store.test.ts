@@ -156,4 +156,22 @@ describe.each(storeBackends)('the $name store', (backend) => {
     expect(await store.dropSignup('daily', 'NEW@example.org', LATER)).toBe(true);
     expect((await store.listSignups('daily')).map((kept) => kept.address)).toEqual(['recent@example.org']);
   });
+
+  it('keeps a signup over another only when that one was requested before replaceBefore, and says whether it kept it', async () => {
+    const signup = (requestedAt: Date, name: string) => ({
+      digestId: 'daily',
+      address: 'again@example.org',
+      name,
+      choices: { columnists: [], outlets: [], tags: [] },
+      requestedAt,
+    });
+    const soon = new Date(AT.getTime() + 1);
+    expect(await store.saveSignup(signup(AT, 'first'), undefined, new Date(AT.getTime() - 600_000))).toBe(true);
+    expect(await store.saveSignup(signup(soon, 'second'), undefined, new Date(soon.getTime() - 600_000))).toBe(false);
+    expect(await store.signup('daily', 'again@example.org')).toMatchObject({ name: 'first', requestedAt: AT });
+    // Past replaceBefore (the earlier link was mailed long enough ago), or none given: replaced.
+    expect(await store.saveSignup(signup(LATER, 'third'), undefined, new Date(LATER.getTime() - 600_000))).toBe(true);
+    expect(await store.saveSignup(signup(soon, 'fourth'))).toBe(true);
+    expect(await store.signup('daily', 'again@example.org')).toMatchObject({ name: 'fourth', requestedAt: soon });
+  });
 });

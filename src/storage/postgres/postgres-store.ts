@@ -128,7 +128,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     countSubscribers: () => subscribers.count(),
     digestSubscribers: (digestId) => subscribers.receiving(digestId),
     listDigestSubscribers: (digestId, page) => subscribers.receivingPage(digestId, page),
-    saveSignup: (signup, forgetBefore) => readers.saveSignup(signup, forgetBefore),
+    saveSignup: (signup, forgetBefore, replaceBefore) => readers.saveSignup(signup, forgetBefore, replaceBefore),
     dropSignup: (digestId, address, requestedAt) => readers.dropSignup(digestId, address, requestedAt),
     signup: (digestId, address) => readers.signup(digestId, address),
     listSignups: (digestId) => readers.listSignups(digestId),

@@ -16,14 +16,25 @@ import type { PostgresDatabase } from './database.ts';
 /** The reader store over a PostgreSQL database. */
 export function createPostgresReaderStore(db: PostgresDatabase) {
   return {
-    async saveSignup(signup: Signup, forgetBefore?: Date): Promise<void> {
-      await db.run(
+    async saveSignup(signup: Signup, forgetBefore?: Date, replaceBefore?: Date): Promise<boolean> {
+      // A request at once with another waits for its row, then reads it committed (READ COMMITTED
+      // re-checks the WHERE on the newest version): only one of them is kept.
+      const kept = await db.run(
         `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at`,
-        [signup.digestId, signup.address.toLowerCase(), signup.name, writeChoices(signup.choices), signup.requestedAt.getTime()],
+         ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at
+         WHERE signups.requested_at <= $6`,
+        [
+          signup.digestId,
+          signup.address.toLowerCase(),
+          signup.name,
+          writeChoices(signup.choices),
+          signup.requestedAt.getTime(),
+          replaceBefore?.getTime() ?? Number.MAX_SAFE_INTEGER,
+        ],
       );
       // Its own statement: a purge that waits on a lock never holds up the signup kept above.
       if (forgetBefore) await db.run(`DELETE FROM signups WHERE requested_at < $1`, [forgetBefore.getTime()]);
+      return kept > 0;
     },
     dropSignup: async (digestId: string, address: string, requestedAt: Date): Promise<boolean> =>
       (await db.run(`DELETE FROM signups WHERE digest_id = $1 AND address = $2 AND requested_at = $3`, [

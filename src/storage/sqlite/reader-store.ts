@@ -84,12 +84,23 @@ export function createReaderStore(db: Database) {
     },
   );
   return {
-    saveSignup: db.transaction((signup: Signup, forgetBefore?: Date): void => {
-      db.prepare(
-        `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at`,
-      ).run(signup.digestId, signup.address.toLowerCase(), signup.name, writeChoices(signup.choices), signup.requestedAt.getTime());
+    saveSignup: db.transaction((signup: Signup, forgetBefore?: Date, replaceBefore?: Date): boolean => {
+      const kept = db
+        .prepare(
+          `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at
+           WHERE signups.requested_at <= ?`,
+        )
+        .run(
+          signup.digestId,
+          signup.address.toLowerCase(),
+          signup.name,
+          writeChoices(signup.choices),
+          signup.requestedAt.getTime(),
+          replaceBefore?.getTime() ?? Number.MAX_SAFE_INTEGER,
+        ).changes;
       if (forgetBefore) db.prepare(`DELETE FROM signups WHERE requested_at < ?`).run(forgetBefore.getTime());
+      return kept > 0;
     }),
     dropSignup: (digestId: string, address: string, requestedAt: Date): boolean =>
       db
