@@ -176,7 +176,12 @@ function classify(error: unknown): SendOutcome {
   // STARTTLS): the relay refuses every copy alike and says nothing about any of them, as when it
   // cannot be reached, so they wait for the next attempt rather than failing for good.
   if (SESSION_STAGES.has(stage)) return { kind: 'transient', error: text, connection: true };
-  if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') {
+  // A refused login, or 530 to MAIL FROM (RFC 4954 §6: authentication required; RFC 3207 §4:
+  // STARTTLS first): SMTP_URL is what to fix, not mail.from, and every message is refused alike.
+  if (code === 'EAUTH' && responseCode !== undefined && responseCode < 500) return { kind: 'transient', error: text, connection: true };
+  if (code === 'EAUTH' || (stage === 'MAIL FROM' && responseCode === 530))
+    return { kind: 'transient', error: `${text} (${loginHint(response ?? text, code === 'EAUTH')})`, connection: true };
+  if (responseCode !== undefined && responseCode >= 500) {
     // MAIL FROM is about our sender, and its EENVELOPE code is the same as a refused
     // recipient's: only the command tells them apart.
     if (stage === 'MAIL FROM') return { kind: 'sender-refused', error: text };
@@ -185,6 +190,12 @@ function classify(error: unknown): SendOutcome {
     const mailbox = stage === 'RCPT TO' && isMailboxRefusal(response ?? '');
     return { kind: 'permanent', error: text, mailbox };
   }
-  // A refused login refuses every message alike, as an unreachable server does.
-  return { kind: 'transient', error: text, connection: responseCode === undefined || code === 'EAUTH' };
+  return { kind: 'transient', error: text, connection: responseCode === undefined };
+}
+
+/** What to change in SMTP_URL when the relay refuses us before any message (never quoting the URL, which holds the password). */
+function loginHint(reply: string, refusedLogin: boolean): string {
+  if (refusedLogin) return 'the relay refused the user name or password in SMTP_URL; percent-encode special characters in them';
+  if (/starttls|\btls\b/i.test(reply)) return 'the relay wants TLS first: use smtps:// in SMTP_URL, or a port that offers STARTTLS';
+  return 'the relay wants a login: put the user name and password in SMTP_URL, smtp://USER:PASS@HOST:587';
 }
