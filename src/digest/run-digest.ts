@@ -187,8 +187,8 @@ export function composeMessage(
       // RFC 2369 and RFC 8058: one-click unsubscribe by POST to the https link.
       'List-Unsubscribe': `<${unsubscribeUrl}>, <mailto:${fromAddress}?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': `${deps.config.title.replace(/[<>"]/g, '')} (${digest.id}) <${digest.id}.columnwire.${host}>`,
     },
+    listId: { name: deps.config.title, comment: digest.id, id: `${digest.id}.columnwire.${host}` },
   };
 }
 

@@ -6,6 +6,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { encodeWord, quoteString } from 'nodemailer/lib/mime-funcs';
 import { isMailboxRefusal } from './mailbox-refusal.ts';
 
 export interface OutgoingMessage {
@@ -20,6 +21,8 @@ export interface OutgoingMessage {
   messageId: string;
   date: Date;
   headers: Record<string, string>;
+  /** List-Id (RFC 2919): the list's description, a comment after it, and its id (a dot-atom). */
+  listId?: { name: string; comment: string; id: string };
 }
 
 export type SendOutcome =
@@ -151,10 +154,26 @@ function toMail(message: OutgoingMessage, from: string): SendMailOptions {
     text: message.text,
     messageId: message.messageId,
     date: message.date,
-    headers: message.headers,
+    headers: message.listId ? { ...message.headers, 'List-Id': listIdHeader(message.listId) } : message.headers,
     // Base64 builds about 3x faster than quoted-printable (PERF-NOTES) and survives any relay.
     textEncoding: 'base64',
   };
+}
+
+// RFC 5322 §3.2.3 atext and spaces: a description of these goes as it is, as it always did.
+const PLAIN_PHRASE = /^[\w!#$%&'*+\-/=?^`{|}~ ]+$/;
+
+/**
+ * List-Id written by hand: nodemailer encodes a whole custom header that holds anything beyond
+ * ASCII, `<id>` included, which no mail client then reads as a list id. Only the description
+ * may be encoded (RFC 2047 §5) or quoted; the comment and the id stay as they are.
+ */
+function listIdHeader({ name, comment, id }: NonNullable<OutgoingMessage['listId']>) {
+  const flat = name.replace(/\s+/g, ' ').trim();
+  // Past ASCII, or a word too long to fold under 78 characters a line: encoded words of 52, which fold.
+  const phrase = /[^\x20-\x7e]|\S{60}/.test(flat) ? encodeWord(flat, 'B', 52) : PLAIN_PHRASE.test(flat) ? flat : quoteString(flat);
+  const safeComment = comment.replace(/[^\w.-]/g, '');
+  return { prepared: true, foldLines: true, value: `${phrase}${safeComment ? ` (${safeComment})` : ''} <${id}>` };
 }
 
 /** Commands of the session itself, before any message: a refusal there refuses every message alike. */
