@@ -145,20 +145,31 @@ function outboxMailer(outboxDir: string, from: string): Mailer {
 }
 
 function toMail(message: OutgoingMessage, from: string): SendMailOptions {
+  const unfoldableSubject = UNFOLDABLE.test(message.subject);
   return {
     from,
     // nodemailer quotes and encodes the name itself (RFC 5322 §3.4, RFC 2047).
     to: message.toName === undefined ? message.to : { name: message.toName, address: message.to },
-    subject: message.subject,
+    ...(unfoldableSubject ? {} : { subject: message.subject }),
     html: message.html,
     text: message.text,
     messageId: message.messageId,
     date: message.date,
-    headers: message.listId ? { ...message.headers, 'List-Id': listIdHeader(message.listId) } : message.headers,
+    headers: {
+      ...message.headers,
+      ...(message.listId ? { 'List-Id': listIdHeader(message.listId) } : {}),
+      ...(unfoldableSubject ? { Subject: { prepared: true, foldLines: true, value: encodeWord(message.subject, 'B', 52) } } : {}),
+    },
     // Base64 builds about 3x faster than quoted-printable (PERF-NOTES) and survives any relay.
     textEncoding: 'base64',
   };
 }
+
+/**
+ * A word too long to fold (RFC 5322 §2.1.1: a line holds at most 998 characters, and should
+ * hold 78). nodemailer folds only at spaces, so such a text goes as RFC 2047 encoded words.
+ */
+const UNFOLDABLE = /\S{60}/;
 
 // RFC 5322 §3.2.3 atext and spaces: a description of these goes as it is, as it always did.
 const PLAIN_PHRASE = /^[\w!#$%&'*+\-/=?^`{|}~ ]+$/;
@@ -171,7 +182,8 @@ const PLAIN_PHRASE = /^[\w!#$%&'*+\-/=?^`{|}~ ]+$/;
 function listIdHeader({ name, comment, id }: NonNullable<OutgoingMessage['listId']>) {
   const flat = name.replace(/\s+/g, ' ').trim();
   // Past ASCII, or a word too long to fold under 78 characters a line: encoded words of 52, which fold.
-  const phrase = /[^\x20-\x7e]|\S{60}/.test(flat) ? encodeWord(flat, 'B', 52) : PLAIN_PHRASE.test(flat) ? flat : quoteString(flat);
+  const phrase =
+    /[^\x20-\x7e]/.test(flat) || UNFOLDABLE.test(flat) ? encodeWord(flat, 'B', 52) : PLAIN_PHRASE.test(flat) ? flat : quoteString(flat);
   const safeComment = comment.replace(/[^\w.-]/g, '');
   return { prepared: true, foldLines: true, value: `${phrase}${safeComment ? ` (${safeComment})` : ''} <${id}>` };
 }

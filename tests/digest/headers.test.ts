@@ -76,3 +76,16 @@ describe('digest headers', () => {
     for (const line of headerLines(raw)) expect(line.length).toBeLessThanOrEqual(998);
   });
 });
+
+describe('digest header lines', () => {
+  it.each([
+    ['one 1,200-character word', 'x'.repeat(1200)],
+    ['500 characters beyond ASCII', 'é'.repeat(500)],
+    ['500 characters of words', 'Zoë writes daily columns '.repeat(20).trim()],
+  ])('stay within 998 characters when the title (and so the subject) is %s', async (_case, title) => {
+    const { parsed, raw } = await sentWithTitle(title, '{title} ({count})');
+    for (const line of headerLines(raw)) expect(line.length).toBeLessThanOrEqual(998);
+    expect(parsed.subject).toBe(`${title} (1)`);
+    expect(listId(parsed)).toEqual({ name: title, id: 'daily.columnwire.columns.example.net' });
+  });
+});
