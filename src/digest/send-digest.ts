@@ -3,7 +3,7 @@
  * without one, .eml files in <data>/outbox so the service runs out of the box. Failures are
  * sorted into transient (retry later) and permanent (the recipient is refused).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { encodeWord, quoteString } from 'nodemailer/lib/mime-funcs';
@@ -133,11 +133,20 @@ function outboxMailer(outboxDir: string, from: string): Mailer {
     describe: outboxDir,
     async send(message) {
       const info = await transport.sendMail(toMail(message, from));
-      mkdirSync(outboxDir, { recursive: true });
       const name = `${message.date.toISOString().replace(/[:.]/g, '-')}-${message.messageId.replace(/[^\w.-]+/g, '_')}.eml`;
       const temporary = join(outboxDir, `.${name}.tmp`);
-      writeFileSync(temporary, info.message as Buffer);
-      renameSync(temporary, join(outboxDir, name));
+      let started = false;
+      try {
+        mkdirSync(outboxDir, { recursive: true });
+        started = true;
+        writeFileSync(temporary, info.message as Buffer);
+        renameSync(temporary, join(outboxDir, name));
+      } catch (error) {
+        // A folder that cannot be written (a file in its place, no permission, a full disk) takes
+        // no copy at all: they wait, as for a relay that cannot be reached, and say why.
+        if (started) rmSync(temporary, { force: true });
+        return { kind: 'transient', error: `outbox: cannot write ${outboxDir}: ${(error as Error).message}`, connection: true };
+      }
       return { kind: 'sent' };
     },
     close: () => transport.close(),
