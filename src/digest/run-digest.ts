@@ -172,7 +172,7 @@ export function composeMessage(
   // The epoch (resubscribes so far) makes this link old once the reader is resubscribed.
   const token = createUnsubscribeToken({ address, digestId: digest.id, epoch }, deps.secret);
   const unsubscribeUrl = `${base}/unsubscribe?token=${token}`;
-  const fromAddress = /<([^>]+)>/.exec(deps.config.mail.from)?.[1] ?? deps.config.mail.from.trim();
+  const fromAddress = senderAddress(deps.config.mail.from);
   const host = new URL(base).hostname;
   const name = plannedName ?? digest.recipientNames[address.toLowerCase()];
   return {
@@ -190,6 +190,14 @@ export function composeMessage(
     },
     listId: { name: deps.config.title, comment: digest.id, id: `${digest.id}.columnwire.${host}` },
   };
+}
+
+/**
+ * The address in mail.from, for the mailto: unsubscribe link: the last `<…>` of `Name <addr>`
+ * (a quoted name may hold `<daily>`), else the word with an `@` (`addr (Name)`, a bare address).
+ */
+function senderAddress(from: string): string {
+  return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.split(/\s+/).find((word) => word.includes('@')) ?? from.trim();
 }
 
 /** Pending copies read and sent at a time: a run to a million readers is never in memory at once. */

@@ -19,12 +19,15 @@ import { makeTempDir } from '../helpers/temp-dir.ts';
 const root = makeTempDir();
 
 /** The one message a digest sends when the site's title is `title` and the subject template `subject`. */
-async function sentWithTitle(title: string, subject = 'Columns for {date} ({count})'): Promise<ReceivedMessage> {
+async function sentWithTitle(
+  title: string,
+  subject = 'Columns for {date} ({count})',
+  from = 'Columnwire <digest@columns.example.net>',
+): Promise<ReceivedMessage> {
   const folder = mkdtempSync(join(root, 'headers-'));
-  const yaml = digestConfigYaml(`  - id: daily\n    subject: ${JSON.stringify(subject)}\n    to: [ann@example.org]\n`).replace(
-    'title: Test Columns',
-    `title: ${JSON.stringify(title)}`,
-  );
+  const yaml = digestConfigYaml(`  - id: daily\n    subject: ${JSON.stringify(subject)}\n    to: [ann@example.org]\n`)
+    .replace('title: Test Columns', `title: ${JSON.stringify(title)}`)
+    .replace('from: Columnwire <digest@columns.example.net>', `from: ${JSON.stringify(from)}`);
   const app = await createApp({
     config: parseConfig(yaml, join(folder, 'feeds.yaml')),
     dataDir: join(folder, 'data'),
@@ -87,5 +90,18 @@ describe('digest header lines', () => {
     for (const line of headerLines(raw)) expect(line.length).toBeLessThanOrEqual(998);
     expect(parsed.subject).toBe(`${title} (1)`);
     expect(listId(parsed)).toEqual({ name: title, id: 'daily.columnwire.columns.example.net' });
+  });
+});
+
+describe('the mailto: unsubscribe link', () => {
+  it.each([
+    ['a name and address', 'Columnwire <digest@columns.example.net>'],
+    ['a quoted name holding angle brackets', '"Columns <daily>" <digest@columns.example.net>'],
+    ['an address with an old-style comment', 'digest@columns.example.net (Columnwire)'],
+    ['a bare address', 'digest@columns.example.net'],
+  ])('goes to the address of mail.from written as %s', async (_case, from) => {
+    const { parsed } = await sentWithTitle('Test Columns', undefined, from);
+    expect(parsed.from?.value.map((sender) => sender.address)).toEqual(['digest@columns.example.net']);
+    expect(rawHeader(parsed, 'list-unsubscribe')).toMatch(/, <mailto:digest@columns\.example\.net\?subject=unsubscribe%20[\w.-]+>$/);
   });
 });
