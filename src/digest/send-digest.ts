@@ -101,14 +101,14 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
 export async function verifySmtp(smtpUrl: string, timeoutMs = 15_000): Promise<string | null> {
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') return url;
-  const options = { ...smtpOptions(url), connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
+  // The socket's own timeout after the greeting's, so a silent server is reported as no greeting.
+  const options = { ...smtpOptions(url), connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs * 2 };
   const transport = nodemailer.createTransport(options);
   try {
     await transport.verify();
     return null;
   } catch (error) {
-    const { code, message } = error as { code?: string; message?: string };
-    return `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+    return describeError(error);
   } finally {
     transport.close();
   }
@@ -202,14 +202,8 @@ const SESSION_STAGES = new Set(['CONN', 'EHLO', 'HELO', 'LHLO', 'STARTTLS']);
 
 /** 5xx replies refuse this message or recipient for good (RFC 5321 §4.2.1); the rest may pass later. */
 function classify(error: unknown): SendOutcome {
-  const { responseCode, code, message, command, response } = error as {
-    responseCode?: number;
-    code?: string;
-    message?: string;
-    command?: string;
-    response?: string;
-  };
-  const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+  const { responseCode, code, command, response } = error as { responseCode?: number; code?: string; command?: string; response?: string };
+  const text = describeError(error);
   // nodemailer names the command a reply answered ('CONN' for the greeting).
   const stage = (command ?? '').toUpperCase();
   // Refused before any message (a 554 greeting for a blocked address, a refused EHLO or
@@ -231,6 +225,19 @@ function classify(error: unknown): SendOutcome {
     return { kind: 'permanent', error: text, mailbox };
   }
   return { kind: 'transient', error: text, connection: responseCode === undefined };
+}
+
+/**
+ * nodemailer's error on one line; when SMTP_URL and the port disagree about TLS (smtps:// to a
+ * STARTTLS port, or smtp:// to 465, which waits for TLS and never greets), what to write instead.
+ */
+function describeError(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+  if (/wrong version number|packet length too long|unknown protocol/i.test(text))
+    return `${text} (the server speaks no TLS on this port: use smtp:// in SMTP_URL, which starts TLS with STARTTLS)`;
+  if (/greeting never received/i.test(text)) return `${text} (if this port expects TLS at once, as 465 does, use smtps:// in SMTP_URL)`;
+  return text;
 }
 
 /** What to change in SMTP_URL when the relay refuses us before any message (never quoting the URL, which holds the password). */
