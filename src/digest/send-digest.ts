@@ -167,7 +167,9 @@ function toMail(message: OutgoingMessage, from: string): SendMailOptions {
     headers: {
       ...message.headers,
       ...(message.listId ? { 'List-Id': listIdHeader(message.listId) } : {}),
-      ...(unfoldableSubject ? { Subject: { prepared: true, foldLines: true, value: encodeWord(message.subject, 'B', 52) } } : {}),
+      ...(unfoldableSubject
+        ? { Subject: { prepared: true, foldLines: true, value: encodeWord(message.subject.replace(/\r?\n|\r/g, ' '), 'B', 52) } }
+        : {}),
     },
     // Base64 builds about 3x faster than quoted-printable (PERF-NOTES) and survives any relay.
     textEncoding: 'base64',

@@ -93,6 +93,18 @@ describe('digest header lines', () => {
   });
 });
 
+describe('a title with line breaks', () => {
+  it.each([
+    ['short words', 'Evil\r\nBcc: x@evil.example'],
+    ['a word too long to fold', `${'x'.repeat(100)}\r\nBcc: x@evil.example`],
+  ])('with %s is one line of the subject, never a header of its own', async (_case, title) => {
+    const { parsed } = await sentWithTitle(title, '{title} ({count})');
+    expect(parsed.bcc).toBeUndefined();
+    expect(parsed.headers.has('bcc')).toBe(false);
+    expect(parsed.subject).toBe(`${title.replace('\r\n', ' ')} (1)`);
+  });
+});
+
 describe('the mailto: unsubscribe link', () => {
   it.each([
     ['a name and address', 'Columnwire <digest@columns.example.net>'],
