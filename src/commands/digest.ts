@@ -4,6 +4,7 @@ import { listSubscribers } from '../digest/list-subscribers.ts';
 import { composeMessage, previewDigest, runDigest, type RunReport } from '../digest/run-digest.ts';
 import type { DeliveryStatus, DigestRun } from '../model.ts';
 import { parseCommandArgs, withApp, type Command } from './command.ts';
+import { escapeControls } from './format-table.ts';
 import { selectDigests } from './select-digests.ts';
 import { retentionCutoff } from '../support/retention.ts';
 
@@ -69,7 +70,9 @@ export const digestCommand: Command = {
               `  run ${run.id} ${run.createdAt.toISOString()} ${run.status}: ${run.storyIds.length} stories, ${count('sent')} sent, ${count('failed')} failed, ${count('pending')} pending — ${run.subject}`,
             );
             const errors = await app.store.deliveryErrors(run.id, ERRORS_SHOWN + 1);
-            for (const failed of errors.slice(0, ERRORS_SHOWN)) print(`    ${failed.address}: ${failed.status}: ${failed.lastError}`);
+            // An error may quote a remote server or a bounce's diagnostic: its control characters are shown, not obeyed.
+            for (const failed of errors.slice(0, ERRORS_SHOWN))
+              print(`    ${failed.address}: ${failed.status}: ${escapeControls(failed.lastError ?? '')}`);
             if (errors.length > ERRORS_SHOWN) print(`    … and more not sent: the first ${ERRORS_SHOWN} are shown`);
             if (errors.length === 0 && count('failed') > 0 && wasPruned(run, app.config.deliveryRetentionDays, new Date()))
               print(`    (each copy's error was pruned with the run's copies, deliveryRetentionDays after it finished)`);

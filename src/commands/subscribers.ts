@@ -11,7 +11,7 @@ import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
-import { formatTable } from './format-table.ts';
+import { escapeControls, formatTable } from './format-table.ts';
 import { selectDigests } from './select-digests.ts';
 import { addressOf, runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
 
@@ -242,12 +242,13 @@ async function runReadBounce({ argv, globals, stdout, stderr }: CommandContext):
       for (const recipient of report.recipients) {
         const what = `${recipient.action} ${recipient.status}${recipient.diagnostic ? `: ${recipient.diagnostic}` : ''}`;
         if (!recipient.hard) {
-          stdout.write(`${recipient.address}: ${what} (not a mailbox failure; not counted)\n`);
+          // The report's words are the remote server's: their control characters are shown, not obeyed.
+          stdout.write(`${recipient.address}: ${escapeControls(what)} (not a mailbox failure; not counted)\n`);
           continue;
         }
         const counted = await app.store.recordBounceReport(recipient.address, report.messageIds, what, now, threshold);
         if (counted === 'bouncing') app.logger.warn({ to: recipient.address }, 'address marked bouncing: no more digests are sent to it');
-        stdout.write(`${recipient.address}: ${what} (${BOUNCE_OUTCOMES[counted](threshold)})\n`);
+        stdout.write(`${recipient.address}: ${escapeControls(what)} (${BOUNCE_OUTCOMES[counted](threshold)})\n`);
       }
       return 0;
     });

@@ -172,7 +172,7 @@ export function composeMessage(
   // The epoch (resubscribes so far) makes this link old once the reader is resubscribed.
   const token = createUnsubscribeToken({ address, digestId: digest.id, epoch }, deps.secret);
   const unsubscribeUrl = `${base}/unsubscribe?token=${token}`;
-  const fromAddress = /<([^>]+)>/.exec(deps.config.mail.from)?.[1] ?? deps.config.mail.from.trim();
+  const fromAddress = senderAddress(deps.config.mail.from);
   const host = new URL(base).hostname;
   const name = plannedName ?? digest.recipientNames[address.toLowerCase()];
   return {
@@ -187,9 +187,17 @@ export function composeMessage(
       // RFC 2369 and RFC 8058: one-click unsubscribe by POST to the https link.
       'List-Unsubscribe': `<${unsubscribeUrl}>, <mailto:${fromAddress}?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': `${deps.config.title.replace(/[<>"]/g, '')} (${digest.id}) <${digest.id}.columnwire.${host}>`,
     },
+    listId: { name: deps.config.title, comment: digest.id, id: `${digest.id}.columnwire.${host}` },
   };
+}
+
+/**
+ * The address in mail.from, for the mailto: unsubscribe link: the last `<…>` of `Name <addr>`
+ * (a quoted name may hold `<daily>`), else the word with an `@` (`addr (Name)`, a bare address).
+ */
+function senderAddress(from: string): string {
+  return /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.split(/\s+/).find((word) => word.includes('@')) ?? from.trim();
 }
 
 /** Pending copies read and sent at a time: a run to a million readers is never in memory at once. */
@@ -320,6 +328,9 @@ const WRITE_RETRY_MS = 120_000;
 const sentUnrecorded = new Map<string, { sentAt: Date; attempts: number }>();
 const unrecordedKey = (claim: DeliveryClaim) => `${claim.owner}\n${claim.runId}\n${claim.address}`;
 
+/** How long after its run a copy its recipient's server keeps refusing with 4xx is still tried (RFC 5321 §4.5.4.1: 4-5 days). */
+const GIVE_UP_AFTER_MS = 5 * 86_400_000;
+
 /**
  * What the mail server showed while sending a run: once it cannot be reached at all, or refuses
  * our sender, the rest wait for the next attempt instead of each retrying in turn.
@@ -442,8 +453,16 @@ export async function sendDeliveries(
       await mark(claim, 'sent', { sentAt: deps.now(), attempts: outcome.attempts });
       if (failing?.has(delivery.address)) await write(() => deps.store.clearFailures(delivery.address));
     } else {
-      await mark(claim, outcome.kind === 'permanent' ? 'failed' : 'pending', { error: outcome.error, attempts: outcome.attempts });
-      log.warn({ to: delivery.address, error: outcome.error, permanent: outcome.kind === 'permanent' }, 'digest delivery failed');
+      // A recipient's server still answering 4xx long after the run (a full mailbox, endless
+      // greylisting) is given up on, as an MTA would (RFC 5321 §4.5.4.1), so the run can finish
+      // and the reader never gets a week of stale digests at once. An unreachable relay is not.
+      const givenUp =
+        outcome.kind === 'transient' && !outcome.connection && deps.now().getTime() - run.createdAt.getTime() >= GIVE_UP_AFTER_MS;
+      const error = givenUp
+        ? `${outcome.error} (still refused ${GIVE_UP_AFTER_MS / 86_400_000} days after the run: given up)`
+        : outcome.error;
+      await mark(claim, outcome.kind === 'permanent' || givenUp ? 'failed' : 'pending', { error, attempts: outcome.attempts });
+      log.warn({ to: delivery.address, error, permanent: outcome.kind === 'permanent' || givenUp }, 'digest delivery failed');
       // A permanent refusal of the mailbox (5xx: user unknown, mailbox gone) counts; enough in a row and the address bounces.
       if (outcome.kind === 'permanent' && outcome.mailbox) {
         const threshold = deps.config.mail.bounceThreshold;

@@ -3,9 +3,10 @@
  * without one, .eml files in <data>/outbox so the service runs out of the box. Failures are
  * sorted into transient (retry later) and permanent (the recipient is refused).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { encodeWord, quoteString } from 'nodemailer/lib/mime-funcs';
 import { isMailboxRefusal } from './mailbox-refusal.ts';
 
 export interface OutgoingMessage {
@@ -20,6 +21,8 @@ export interface OutgoingMessage {
   messageId: string;
   date: Date;
   headers: Record<string, string>;
+  /** List-Id (RFC 2919): the list's description, a comment after it, and its id (a dot-atom). */
+  listId?: { name: string; comment: string; id: string };
 }
 
 export type SendOutcome =
@@ -98,14 +101,14 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
 export async function verifySmtp(smtpUrl: string, timeoutMs = 15_000): Promise<string | null> {
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') return url;
-  const options = { ...smtpOptions(url), connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
+  // The socket's own timeout after the greeting's, so a silent server is reported as no greeting.
+  const options = { ...smtpOptions(url), connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs * 2 };
   const transport = nodemailer.createTransport(options);
   try {
     await transport.verify();
     return null;
   } catch (error) {
-    const { code, message } = error as { code?: string; message?: string };
-    return `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+    return describeError(error);
   } finally {
     transport.close();
   }
@@ -130,11 +133,20 @@ function outboxMailer(outboxDir: string, from: string): Mailer {
     describe: outboxDir,
     async send(message) {
       const info = await transport.sendMail(toMail(message, from));
-      mkdirSync(outboxDir, { recursive: true });
       const name = `${message.date.toISOString().replace(/[:.]/g, '-')}-${message.messageId.replace(/[^\w.-]+/g, '_')}.eml`;
       const temporary = join(outboxDir, `.${name}.tmp`);
-      writeFileSync(temporary, info.message as Buffer);
-      renameSync(temporary, join(outboxDir, name));
+      let started = false;
+      try {
+        mkdirSync(outboxDir, { recursive: true });
+        started = true;
+        writeFileSync(temporary, info.message as Buffer);
+        renameSync(temporary, join(outboxDir, name));
+      } catch (error) {
+        // A folder that cannot be written (a file in its place, no permission, a full disk) takes
+        // no copy at all: they wait, as for a relay that cannot be reached, and say why.
+        if (started) rmSync(temporary, { force: true });
+        return { kind: 'transient', error: `outbox: cannot write ${outboxDir}: ${(error as Error).message}`, connection: true };
+      }
       return { kind: 'sent' };
     },
     close: () => transport.close(),
@@ -142,19 +154,49 @@ function outboxMailer(outboxDir: string, from: string): Mailer {
 }
 
 function toMail(message: OutgoingMessage, from: string): SendMailOptions {
+  const unfoldableSubject = UNFOLDABLE.test(message.subject);
   return {
     from,
     // nodemailer quotes and encodes the name itself (RFC 5322 §3.4, RFC 2047).
     to: message.toName === undefined ? message.to : { name: message.toName, address: message.to },
-    subject: message.subject,
+    ...(unfoldableSubject ? {} : { subject: message.subject }),
     html: message.html,
     text: message.text,
     messageId: message.messageId,
     date: message.date,
-    headers: message.headers,
+    headers: {
+      ...message.headers,
+      ...(message.listId ? { 'List-Id': listIdHeader(message.listId) } : {}),
+      ...(unfoldableSubject
+        ? { Subject: { prepared: true, foldLines: true, value: encodeWord(message.subject.replace(/\r?\n|\r/g, ' '), 'B', 52) } }
+        : {}),
+    },
     // Base64 builds about 3x faster than quoted-printable (PERF-NOTES) and survives any relay.
     textEncoding: 'base64',
   };
+}
+
+/**
+ * A word too long to fold (RFC 5322 §2.1.1: a line holds at most 998 characters, and should
+ * hold 78). nodemailer folds only at spaces, so such a text goes as RFC 2047 encoded words.
+ */
+const UNFOLDABLE = /\S{60}/;
+
+// RFC 5322 §3.2.3 atext and spaces: a description of these goes as it is, as it always did.
+const PLAIN_PHRASE = /^[\w!#$%&'*+\-/=?^`{|}~ ]+$/;
+
+/**
+ * List-Id written by hand: nodemailer encodes a whole custom header that holds anything beyond
+ * ASCII, `<id>` included, which no mail client then reads as a list id. Only the description
+ * may be encoded (RFC 2047 §5) or quoted; the comment and the id stay as they are.
+ */
+function listIdHeader({ name, comment, id }: NonNullable<OutgoingMessage['listId']>) {
+  const flat = name.replace(/\s+/g, ' ').trim();
+  // Past ASCII, or a word too long to fold under 78 characters a line: encoded words of 52, which fold.
+  const phrase =
+    /[^\x20-\x7e]/.test(flat) || UNFOLDABLE.test(flat) ? encodeWord(flat, 'B', 52) : PLAIN_PHRASE.test(flat) ? flat : quoteString(flat);
+  const safeComment = comment.replace(/[^\w.-]/g, '');
+  return { prepared: true, foldLines: true, value: `${phrase}${safeComment ? ` (${safeComment})` : ''} <${id}>` };
 }
 
 /** Commands of the session itself, before any message: a refusal there refuses every message alike. */
@@ -162,21 +204,20 @@ const SESSION_STAGES = new Set(['CONN', 'EHLO', 'HELO', 'LHLO', 'STARTTLS']);
 
 /** 5xx replies refuse this message or recipient for good (RFC 5321 §4.2.1); the rest may pass later. */
 function classify(error: unknown): SendOutcome {
-  const { responseCode, code, message, command, response } = error as {
-    responseCode?: number;
-    code?: string;
-    message?: string;
-    command?: string;
-    response?: string;
-  };
-  const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+  const { responseCode, code, command, response } = error as { responseCode?: number; code?: string; command?: string; response?: string };
+  const text = describeError(error);
   // nodemailer names the command a reply answered ('CONN' for the greeting).
   const stage = (command ?? '').toUpperCase();
   // Refused before any message (a 554 greeting for a blocked address, a refused EHLO or
   // STARTTLS): the relay refuses every copy alike and says nothing about any of them, as when it
   // cannot be reached, so they wait for the next attempt rather than failing for good.
   if (SESSION_STAGES.has(stage)) return { kind: 'transient', error: text, connection: true };
-  if (responseCode !== undefined && responseCode >= 500 && code !== 'EAUTH') {
+  // A refused login, or 530 to MAIL FROM (RFC 4954 §6: authentication required; RFC 3207 §4:
+  // STARTTLS first): SMTP_URL is what to fix, not mail.from, and every message is refused alike.
+  if (code === 'EAUTH' && responseCode !== undefined && responseCode < 500) return { kind: 'transient', error: text, connection: true };
+  if (code === 'EAUTH' || (stage === 'MAIL FROM' && responseCode === 530))
+    return { kind: 'transient', error: `${text} (${loginHint(response ?? text, code === 'EAUTH')})`, connection: true };
+  if (responseCode !== undefined && responseCode >= 500) {
     // MAIL FROM is about our sender, and its EENVELOPE code is the same as a refused
     // recipient's: only the command tells them apart.
     if (stage === 'MAIL FROM') return { kind: 'sender-refused', error: text };
@@ -185,6 +226,25 @@ function classify(error: unknown): SendOutcome {
     const mailbox = stage === 'RCPT TO' && isMailboxRefusal(response ?? '');
     return { kind: 'permanent', error: text, mailbox };
   }
-  // A refused login refuses every message alike, as an unreachable server does.
-  return { kind: 'transient', error: text, connection: responseCode === undefined || code === 'EAUTH' };
+  return { kind: 'transient', error: text, connection: responseCode === undefined };
+}
+
+/**
+ * nodemailer's error on one line; when SMTP_URL and the port disagree about TLS (smtps:// to a
+ * STARTTLS port, or smtp:// to 465, which waits for TLS and never greets), what to write instead.
+ */
+function describeError(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
+  if (/wrong version number|packet length too long|unknown protocol/i.test(text))
+    return `${text} (the server speaks no TLS on this port: use smtp:// in SMTP_URL, which starts TLS with STARTTLS)`;
+  if (/greeting never received/i.test(text)) return `${text} (if this port expects TLS at once, as 465 does, use smtps:// in SMTP_URL)`;
+  return text;
+}
+
+/** What to change in SMTP_URL when the relay refuses us before any message (never quoting the URL, which holds the password). */
+function loginHint(reply: string, refusedLogin: boolean): string {
+  if (refusedLogin) return 'the relay refused the user name or password in SMTP_URL; percent-encode special characters in them';
+  if (/starttls|\btls\b/i.test(reply)) return 'the relay wants TLS first: use smtps:// in SMTP_URL, or a port that offers STARTTLS';
+  return 'the relay wants a login: put the user name and password in SMTP_URL, smtp://USER:PASS@HOST:587';
 }

@@ -403,4 +403,18 @@ describe('columnwire subscribers bounce', () => {
     expect(missing.stderr).toMatch(/cannot read \/nonexistent\/bounce\.eml: .*ENOENT/);
     expect((await cli(['list', '--bouncing', '--csv'])).stdout).toBe('address,failures,bouncing,last,error\n');
   }, 60_000);
+
+  it("prints a report's control characters as escapes, never raw", async () => {
+    const digestApp = await startDigestApp({ root, digests: '  - id: daily\n    to: [gone@example.org]\n' });
+    const dsn = postfixDsn(
+      [['gone@example.org', 'failed', '5.7.1', '550 5.7.1 \u001b]0;pwned\u0007\u001b[2J refused']],
+      '7bit',
+      '<forged@attacker.example>',
+    );
+    const read = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'bounce'], { input: dsn });
+    expect(read.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- control characters are what must not be printed
+    expect(read.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e]/);
+    expect(read.stdout).toContain('550 5.7.1 \\x1b]0;pwned\\x07\\x1b[2J');
+  }, 60_000);
 });

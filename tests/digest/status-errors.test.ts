@@ -40,4 +40,23 @@ describe('digest --status errors', () => {
     expect(listed[0]).toBe('    zz@example.org: failed: 550 5.1.1 no such user');
     expect(listed).toHaveLength(20);
   }, 60_000);
+
+  it("shows control and bidi characters of an error (a bounce's diagnostic, a server's reply) as escapes, never raw", async () => {
+    const digestApp = await startDigestApp({ root, digests: DIGESTS });
+    const { store } = digestApp.app;
+    const created = await store.claimDigestRun(plannedRun('Columns', 0, DIGEST_NOW, ['nobody@example.org']));
+    if (created.kind !== 'created') throw new Error('the run was not created');
+    const claim = await store.claimDelivery(created.run.id, 'nobody@example.org', DIGEST_NOW);
+    if (!claim) throw new Error('no claim');
+    const hostile = 'failed 5.1.1: \u001b]0;pwned\u0007\u001b[2J no such user \u202egnp.exe';
+    expect(await store.markDelivery(claim, 'failed', { error: hostile })).toBe(true);
+
+    const status = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest', '--status'], {
+      env: { SMTP_URL: '' },
+    });
+    expect(status.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- control characters are what must not be printed
+    expect(status.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e]/);
+    expect(status.stdout).toContain('    nobody@example.org: failed: failed 5.1.1: \\x1b]0;pwned\\x07\\x1b[2J no such user \\u202egnp.exe');
+  }, 60_000);
 });

@@ -40,6 +40,10 @@ export interface SmtpServerOptions {
   refuseMessages?: number;
   /** Accept this many messages, then hold every later one unanswered until the client goes away. */
   holdAfter?: number;
+  /** Refuse mail from a client that has not logged in (530 to MAIL FROM, RFC 4954 §6); read when the server starts. */
+  requireAuth?: boolean;
+  /** The reply to AUTH for a user name and password, or null to accept the login. */
+  rejectLogin?: (username: string, password: string) => Refusal | null;
   /** Called after each message accepted or held, with the counts so far. */
   afterMessage?: (counts: { accepted: number; held: number }) => void;
 }
@@ -74,10 +78,12 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const state = { options: { ...options }, held: 0, taken: 0 };
   const parsing = new Set<Promise<unknown>>();
   const server = new SMTPServer({
-    authOptional: true,
-    // Plain AUTH over loopback without TLS, so SMTP_URL credentials can be tested; any login is accepted.
+    authOptional: !options.requireAuth,
+    // Plain AUTH over loopback without TLS, so SMTP_URL credentials can be tested; any login is accepted unless rejectLogin says.
     allowInsecureAuth: true,
     onAuth(auth, _session, callback) {
+      const refusal = state.options.rejectLogin?.(auth.username ?? '', auth.password ?? '') ?? null;
+      if (refusal) return callback(smtpError(refusal));
       callback(null, { user: auth.username });
     },
     disabledCommands: ['STARTTLS'],
