@@ -27,6 +27,14 @@ export async function sendDocument(
     res.writeHead(304, headers).end();
     return;
   }
+  // A 200 to a client that sent a date not before ours: it holds other bytes (its ETag did not
+  // match, or its date is ahead of our clock) dated no earlier than these, which another process
+  // or this one before a restart built in an earlier second, or with a clock behind. libcurl's
+  // time condition (newsboat, `curl -z`) drops a 200 whose Last-Modified is not after its date,
+  // yet newsboat keeps the new ETag, and would never see these bytes. Without a Last-Modified
+  // the 200 is taken (RFC 9110 §8.8.2 lets an origin send none).
+  const since = parseHttpDate(req.headers['if-modified-since'] ?? '', now);
+  if (document.lastModified && since !== null && document.lastModified.getTime() <= since) delete headers['last-modified'];
   const body = await document.body(encoding);
   if (encoding !== 'identity') headers['content-encoding'] = encoding;
   headers['content-length'] = String(body.length);

@@ -194,6 +194,24 @@ describe('caching', () => {
     expect(await head.text()).toBe('');
   });
 
+  it('sends a 200 to a client holding other bytes dated no earlier than these without Last-Modified (libcurl would drop it)', async () => {
+    const served = await seeded();
+    const first = await served.get('/feed.xml');
+    const lastModified = first.headers.get('last-modified')!;
+    const later = new Date(Date.parse(lastModified) + 60_000).toUTCString();
+    // Another ETag with a date not before ours: other bytes, built later elsewhere or by a clock ahead.
+    for (const since of [lastModified, later]) {
+      const response = await served.get('/feed.xml', { 'if-none-match': '"other"', 'if-modified-since': since });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('last-modified')).toBeNull();
+      expect(response.headers.get('etag')).toBe(first.headers.get('etag'));
+    }
+    // An older date: these bytes are newer, and say when.
+    const earlier = new Date(Date.parse(lastModified) - 60_000).toUTCString();
+    const newer = await served.get('/feed.xml', { 'if-none-match': '"other"', 'if-modified-since': earlier });
+    expect(newer.headers.get('last-modified')).toBe(lastModified);
+  });
+
   it.each(['gzip', 'br'])('compresses with %s when the client accepts it, with its own strong ETag', async (encoding) => {
     const served = await seeded();
     const plain = await (await served.get('/feed.xml', { 'accept-encoding': 'identity' })).text();

@@ -287,4 +287,42 @@ describe.runIf(missing === null || onCi)('real feed readers (feedparser, newsboa
     const changed = await readWithFeedparser(firstRead.map((read) => ({ url: read.url, etag: read.etag, modified: read.modified })));
     expect(changed.map((read) => read.status)).toEqual(urls.map((_, index) => (index === 3 ? 304 : 200)));
   }, 30_000);
+
+  it('see a new column served by a process whose clock is behind (another process of a cluster, a clock stepped back)', async () => {
+    const feeds = await servedFixtures();
+    const dataDir = mkdtempSync(join(root, 'data-'));
+    const clock = { now: START };
+    let current = await startApp(configFor(feeds), dataDir, clock);
+    await pollOnce(current.app);
+    const proxy = await startRecordingProxy(() => current.server.url);
+    const url = `${proxy.origin}/feed.xml`;
+    const reader = createNewsboat(root, [url]);
+    // Newsboat sends its validators from its third fetch on; the feed's Last-Modified is START's second.
+    for (let fetch = 0; fetch < 2; fetch++) await reader.reload();
+    feeds.setRoute(
+      '/alpha.xml',
+      serveBody(
+        fixture('readers-hostile-rss.xml').replace(
+          '</channel>',
+          '<item><title>Behind the clock</title><link>https://alpha.example/opinion/behind</link>' +
+            '<pubDate>Mon, 02 Jun 2025 09:00:00 GMT</pubDate></item></channel>',
+        ),
+      ),
+    );
+    // The new bytes are built by a process whose clock reads 10 minutes earlier: their Last-Modified
+    // is before the reader's If-Modified-Since. libcurl drops such a 200 (keeping its ETag), so the
+    // 200 goes without Last-Modified.
+    await current.close();
+    clock.now = new Date(START.getTime() - 10 * 60_000);
+    current = await startApp(configFor(feeds), dataDir, clock);
+    await pollOnce(current.app);
+    proxy.statuses.clear();
+    const { items } = await reader.reload();
+    expect(proxy.statuses.get('/feed.xml')).toEqual([200]);
+    expect(items.map((row) => row.title)).toContain('Behind the clock');
+    // And from then on, 304 (the ETag alone).
+    proxy.statuses.clear();
+    await reader.reload();
+    expect(proxy.statuses.get('/feed.xml')).toEqual([304]);
+  }, 30_000);
 });
