@@ -15,7 +15,7 @@ import { isJsonFeed, jsonFeedAuthors, jsonFeedItems, readJsonFeedItem, readJsonF
 import { readRssChannel, readRssChannelAuthor, readRssItem } from './read-rss.ts';
 import { rawItemHash, readingContext } from './item-digest.ts';
 import { mayStripPrefixes, repairsItemByItem, repairXml, rootElementName } from './repair-xml.ts';
-import { ATTRIBUTES_KEY, childOf, childrenOf, TEXT_KEY, xmlBase } from './xml-node.ts';
+import { ATTRIBUTES_KEY, attrOf, childOf, childrenOf, TEXT_KEY, xmlBase } from './xml-node.ts';
 import { childElementSpans } from './xml-scan.ts';
 
 export { FeedParseError };
@@ -251,7 +251,8 @@ function readTree(tree: Tree, baseUrl: string | null, salt = ''): { parsed: Pars
   if (tree.format === 'atom') {
     const base = xmlBase(tree.root, baseUrl);
     const author = readAtomFeedAuthor(tree.root);
-    const raw = tree.items.map((entry) => readAtomEntry(entry, base));
+    const declared = attrOf(tree.root, 'xml:base') ? base : null;
+    const raw = tree.items.map((entry) => readAtomEntry(entry, base, declared));
     return {
       parsed: { format: 'atom', feed: readAtomFeed(tree.root, baseUrl), items: finishItems(raw, author) },
       context: readingContext('atom', base, author, salt),

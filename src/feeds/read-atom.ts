@@ -2,6 +2,7 @@
 import type { ParsedFeedMeta } from '../model.ts';
 import { cleanAuthor, cleanBody, cleanText, plainText, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
+import { resolveContentUrls } from './resolve-content-urls.ts';
 import { attrOf, childOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
 import type { RawItem } from './raw-item.ts';
 
@@ -23,9 +24,14 @@ export function readAtomFeedAuthor(feed: unknown): string | null {
   return authorsOf(feed)[0] ?? null;
 }
 
-/** One Atom entry, before ids and fallbacks are settled. */
-export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem {
+/**
+ * One Atom entry, before ids and fallbacks are settled. `feedBase` resolves its links (the
+ * feed's xml:base, else the document's URL); `declaredBase` is the feed's own xml:base alone,
+ * null when it declares none.
+ */
+export function readAtomEntry(entry: unknown, feedBase: string | null, declaredBase: string | null = null): RawItem {
   const base = xmlBase(entry, feedBase);
+  const declared = declaredXmlBase(entry, feedBase, declaredBase);
   const updated = parseDate(childText(entry, 'updated', 'modified'));
   return {
     guid: childText(entry, 'id'),
@@ -35,8 +41,8 @@ export function readAtomEntry(entry: unknown, feedBase: string | null): RawItem 
     // Atom requires only <updated>; a reader shows it as the entry's date when nothing else is given.
     published: parseDate(childText(entry, 'published', 'issued', 'created')) ?? updated,
     updated,
-    summary: cleanBody(childText(entry, 'summary')),
-    content: cleanBody(childText(entry, 'content')),
+    summary: readBody(entry, 'summary', base, declared),
+    content: readBody(entry, 'content', base, declared),
     categories: [
       ...childrenOf(entry, 'category').map((node) => attrOf(node, 'term') ?? attrOf(node, 'label') ?? textOf(node)),
       ...childrenOf(entry, 'dc:subject').map(textOf), // Atom 0.3 (Movable Type)
@@ -57,6 +63,22 @@ function readTitle(node: unknown): string | null {
 }
 
 const MARKUP_TYPES = new Set(['html', 'xhtml', 'text/html', 'application/xhtml+xml']);
+
+/**
+ * A summary or content, its relative URLs resolved against the xml:base declared for it (on
+ * the element, the entry or the feed). With none declared they stay relative, and the
+ * publishing side resolves them against the entry's link, as readers of RSS do.
+ */
+function readBody(entry: unknown, name: 'summary' | 'content', base: string | null, declared: string | null): string | null {
+  const body = cleanBody(childText(entry, name));
+  const own = declaredXmlBase(childOf(entry, name), base, declared);
+  return body !== null && own !== null ? resolveContentUrls(body, own) : body;
+}
+
+/** The xml:base `node` declares, resolved against `outerBase`; else the one declared around it (`outerDeclared`). */
+function declaredXmlBase(node: unknown, outerBase: string | null, outerDeclared: string | null): string | null {
+  return attrOf(node, 'xml:base') ? xmlBase(node, outerBase) : outerDeclared;
+}
 
 /** The alternate link: rel="alternate" or no rel, with href; a link without href gives its text. */
 function pickLink(node: unknown, base: string | null): string | null {

@@ -204,6 +204,8 @@ describe.runIf(missing === null || onCi)('real feed readers (feedparser, newsboa
       author: 'Анна Петрова',
       published: '2025-06-01T07:00:00Z',
     });
+    // A relative link of the source's content, against its xml:base as feedparser reads the source.
+    expect(all.get('Bold claims & <tags>')!.content.join('')).toContain('href="https://beta.example/other"');
     expect(all.get(`JSON & "quoted" 'single' \u202eRTL override`)).toMatchObject({
       link: 'https://gamma.example/p/1?x=1&y=%3C2%3E',
       author: 'Smith, John & Sons',
@@ -213,7 +215,8 @@ describe.runIf(missing === null || onCi)('real feed readers (feedparser, newsboa
     const json = (await (await fetch(`${proxy.origin}/feed.json`)).json()) as { items: Array<JsonItem & { summary?: string }> };
     expect(json.items.find((item) => item.title === 'Bold claims & <tags>')).toMatchObject({
       summary: 'Summary & "quotes"',
-      content_html: '<p>Content <img src="https://beta.example/pics/a.jpg" /> &amp; text</p>',
+      content_html:
+        '<p>Content <img src="https://beta.example/pics/a.jpg" /> &amp; text, <a href="https://beta.example/other">another page</a></p>',
     });
     expect(json.items.filter((item) => item.summary !== undefined && /<\/?[a-z]/i.test(item.summary))).toEqual([]);
     const titles = parsed[0]!.entries.map((entry) => entry.title);
