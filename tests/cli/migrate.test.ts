@@ -150,6 +150,30 @@ describe('columnwire migrate --to', () => {
     expect(await pgValue(url, `SELECT string_agg(id, ',') FROM feeds`)).toBe('someone-else');
   });
 
+  it.each([
+    ['tables of another application', "CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers VALUES (1, 'Ann')"],
+    ['a table of its own named like one of ours', 'CREATE TABLE feeds (id text PRIMARY KEY, url text)'],
+  ])('refuses a database holding %s before creating any table there', async (_what, sql) => {
+    const installation = await smallInstallation();
+    const location = await postgresBackend.newLocation();
+    await postgresBackend.exec(location, sql);
+    const url = schemaUrl(location);
+    const tables = () =>
+      pgValue<string>(
+        url,
+        `SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = current_schema()`,
+      );
+    const before = await tables();
+    const result = await installation.migrate(url);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `migrate: refused, nothing was written to PostgreSQL: it holds tables columnwire did not make \\(${before}\\)\\. Migrate into a new, empty database`,
+      ),
+    );
+    expect(await tables()).toBe(before);
+  });
+
   it("ends with the SQLite installation's secret, replacing one a command run on PostgreSQL first made", async () => {
     const installation = await smallInstallation();
     const url = schemaUrl(await postgresBackend.newLocation());
