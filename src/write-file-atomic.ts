@@ -53,6 +53,11 @@ export async function writeFileAtomicFrom(path: string, chunks: AsyncIterable<st
 /** A temp file beside `path`'s target, to fill, then commit (rename over the target) or abandon (remove). */
 function openTemporary(path: string) {
   // Through a symlink (a mounted config, a dotfiles repo) the link stays and its target changes.
+  // A pipe or a device (--output /dev/stdout, a FIFO, /dev/null) is written in place: renaming a
+  // file over it would replace the device itself (as root, /dev/null), and it has no old text to
+  // keep. Opened by the name given: /dev/stdout's link leads to no path (/proc/N/fd/pipe:[…]).
+  const given = statOrNull(path);
+  if (given !== null && !given.isFile() && !given.isDirectory()) return openInPlace(path);
   const target = resolveTarget(path);
   const previous = statOrNull(target);
   const temporary = join(dirname(target), `.${basename(target).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -89,6 +94,32 @@ function openTemporary(path: string) {
       syncFolder(dirname(target));
     },
     abandon,
+  };
+}
+
+/** `target` (not a regular file) opened to be written as it is; commit only closes it. */
+function openInPlace(target: string) {
+  let fd: number;
+  try {
+    fd = openSync(target, 'w');
+  } catch (error) {
+    throw describeWriteError(error, target);
+  }
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return {
+    fd,
+    commit(options: AtomicWriteOptions): void {
+      options.beforeRename?.();
+      close();
+    },
+    abandon(error: unknown): unknown {
+      close();
+      return describeWriteError(error, target);
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { column, DIGEST_NOW, startDigestApp } from '../helpers/digest-app.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { CLI, runCli, runShell } from '../helpers/run-cli.ts';
 import { smtpServerForTest } from '../helpers/smtp-server.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -72,6 +72,10 @@ describe('columnwire subscribers add|import|list|export|remove', () => {
     const out = join(dir, 'out.csv');
     expect((await cli('export', '--digest', 'daily', '--output', out)).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(exported.stdout);
+    // A pipe named as the file (/dev/stdout, a shell pipe's) is written into, not replaced by a file.
+    const args = [CLI, '--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'export', '--digest', 'daily'];
+    const piped = await runShell(`'${process.execPath}' ${args.map((arg) => `'${arg}'`).join(' ')} --output /dev/stdout | cat`);
+    expect(piped).toEqual({ code: 0, stdout: exported.stdout, stderr: '' });
     expect((await cli('import', out, '--digest', 'weekly')).stdout).toMatch(/into weekly: 3 added, 0 renamed, 0 unchanged\n$/);
   });
 
