@@ -97,11 +97,15 @@ export async function runSubscribersImport({ argv, globals, stdout, stderr }: Co
     digest: { type: 'string' },
     encoding: { type: 'string' },
   });
-  const file = onePositional('import', positionals, 'CSV file');
+  const given = onePositional('import', positionals, 'CSV file');
+  // "-" is stdin, as for `subscribers bounce`, read once as a pipe is (it may be a socket, which /dev/stdin cannot open).
+  const stdin = given === '-';
+  const file = stdin ? 'stdin' : given;
+  const open = () => (stdin ? process.stdin : createReadStream(given));
   const cannotRead = (cause: unknown) => new UsageError(`subscribers import: cannot read ${file}: ${(cause as Error).message}`, { cause });
   let regular: boolean;
   try {
-    regular = statSync(file).isFile();
+    regular = !stdin && statSync(given).isFile();
   } catch (cause) {
     throw cannotRead(cause);
   }
@@ -110,7 +114,7 @@ export async function runSubscribersImport({ argv, globals, stdout, stderr }: Co
   if (regular) {
     let failure: DecodeFailure | null;
     try {
-      failure = await checkCsvText(createReadStream(file), values.encoding);
+      failure = await checkCsvText(open(), values.encoding);
     } catch (cause) {
       throw cannotRead(cause);
     }
@@ -120,7 +124,7 @@ export async function runSubscribersImport({ argv, globals, stdout, stderr }: Co
     const digest = oneDigest('import', app.config.digests, values.digest, app.config.path);
     const at = new Date();
     let shown = 0;
-    const outcome = await importSubscriberCsv(createReadStream(file), {
+    const outcome = await importSubscriberCsv(open(), {
       ...(values.encoding === undefined ? {} : { encoding: values.encoding }),
       batchSize: IMPORT_BATCH,
       write: (batch) => app.store.addSubscribers(digest.id, batch, at),

@@ -19,7 +19,7 @@ import { addressOf, runSubscribersAdd, runSubscribersExport, runSubscribersImpor
 const help = `Usage: columnwire subscribers [list] [--digest ID] [--pending|--unsubscribed|--bouncing] [--json|--csv]
        columnwire subscribers add ADDRESS [--name NAME] [--digest ID]
        columnwire subscribers remove ADDRESS [--digest ID]
-       columnwire subscribers import FILE.csv [--digest ID] [--encoding LABEL]
+       columnwire subscribers import FILE.csv|- [--digest ID] [--encoding LABEL]
        columnwire subscribers export [--digest ID] [--output FILE]
        columnwire subscribers clear-bounce ADDRESS
        columnwire subscribers bounce [FILE|-]
@@ -45,7 +45,8 @@ Subcommands:
             The file is read as it is imported, 5,000 subscribers per transaction, in the
             same memory whatever its size; it is read through once before, so a file that
             is not text of its encoding imports nothing (FILE may be a pipe such as
-            /dev/stdin: read once, it stops at such a line, the lines before it imported)
+            /dev/stdin, or "-" for stdin: read once, it stops at such a line, the lines
+            before it imported)
   export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE,
             read and written 5,000 at a time (a slow reader slows it down; nothing piles
             up in memory); FILE is replaced only once it is complete

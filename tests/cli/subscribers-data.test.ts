@@ -79,6 +79,16 @@ describe('columnwire subscribers add|import|list|export|remove', () => {
     expect((await cli('import', out, '--digest', 'weekly')).stdout).toMatch(/into weekly: 3 added, 0 renamed, 0 unchanged\n$/);
   });
 
+  it('imports from stdin given as "-", naming it stdin', async () => {
+    const { digestApp } = await setUp();
+    const args = ['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'import', '-', '--digest', 'daily'];
+    expect(await runCli(args, { input: 'email,name\r\nann@example.org,Ann\r\nnot an address,x\r\n' })).toEqual({
+      code: 1,
+      stdout: 'imported stdin into daily: 1 added, 0 renamed, 0 unchanged; 1 line left out (listed above)\n',
+      stderr: 'stdin:3: not an email address: "not an address"\n',
+    });
+  });
+
   it('adds one address (a second add renames it), removes it from one digest or all', async () => {
     const { cli } = await setUp();
     expect((await cli('add', 'Jo <JO@example.org>', '--digest', 'daily')).stdout).toBe('jo@example.org: subscribed to daily\n');
