@@ -402,6 +402,24 @@ describe('columnwire migrate --to', () => {
     }
   });
 
+  it("takes a URL with the host as a parameter (postgresql:///DB?host=/var/run/postgresql, libpq's form for a socket)", async () => {
+    const installation = await smallInstallation();
+    const given = new URL(schemaUrl(await postgresBackend.newLocation()));
+    const url = new URL(`postgresql://${given.pathname}${given.search}`);
+    url.searchParams.set('host', given.hostname);
+    url.searchParams.set('port', given.port || '5432');
+    url.searchParams.set('user', decodeURIComponent(given.username));
+    expect(url.host).toBe('');
+    const migrated = await installation.migrate(url.href);
+    expect(migrated.stderr).toBe('');
+    expect(migrated.code).toBe(0);
+    const stats = await runCli(['--config', installation.configPath, '--data', installation.dataDir, 'stats'], {
+      env: { COLUMNWIRE_DATABASE_URL: url.href },
+    });
+    expect(stats).toMatchObject({ code: 0, stderr: '' });
+    expect(await pgValue(given.href, `SELECT count(*)::int FROM subscribers`)).toBe(1);
+  });
+
   it.each([
     [['migrate'], /migrate: say where to with --to/],
     [['migrate', '--to', 'mysql://x@y/z'], /--to must be a PostgreSQL URL/],
