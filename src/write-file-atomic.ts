@@ -46,7 +46,9 @@ export async function writeFileAtomicFrom(path: string, chunks: AsyncIterable<st
     for await (const chunk of chunks) writeText(file.fd, chunk);
     file.commit(options);
   } catch (error) {
-    throw file.abandon(error);
+    const cause = file.abandon(error);
+    // A pipe whose reader stopped early (`--output /dev/stdout | head`) is no failure, as on stdout.
+    if (!(file.inPlace && (error as NodeJS.ErrnoException).code === 'EPIPE')) throw cause;
   }
 }
 
@@ -84,6 +86,7 @@ function openTemporary(path: string) {
   const opened = fd;
   return {
     fd: opened,
+    inPlace: false,
     /** Makes the temp file durable and renames it over the target (errors are the caller's to abandon with). */
     commit(options: AtomicWriteOptions): void {
       fsyncSync(opened);
@@ -112,6 +115,7 @@ function openInPlace(target: string) {
   };
   return {
     fd,
+    inPlace: true,
     commit(options: AtomicWriteOptions): void {
       options.beforeRename?.();
       close();
