@@ -26,6 +26,9 @@ export const backupCommand: Command = {
     if (destination === resolve(databasePath(globals.dataDir)) || sameFile(destination, databasePath(globals.dataDir)))
       throw new UsageError('backup: the destination is the database itself; choose another file');
     if (existsSync(destination) && !values.force) throw new UsageError(`backup: ${positionals[0]} exists; pass --force to overwrite it`);
+    // SQLite cannot write a database into /dev/null or a FIFO (an I/O error, a -journal file left beside it).
+    if (existsSync(destination) && !statSync(destination).isFile())
+      throw new UsageError(`backup: ${positionals[0]} is not a regular file (a device or a pipe); give the path of a file to write`);
     return withApp(
       globals,
       async (app) => {
