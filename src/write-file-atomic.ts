@@ -54,12 +54,12 @@ export async function writeFileAtomicFrom(path: string, chunks: AsyncIterable<st
 
 /** A temp file beside `path`'s target, to fill, then commit (rename over the target) or abandon (remove). */
 function openTemporary(path: string) {
-  // Through a symlink (a mounted config, a dotfiles repo) the link stays and its target changes.
   // A pipe or a device (--output /dev/stdout, a FIFO, /dev/null) is written in place: renaming a
   // file over it would replace the device itself (as root, /dev/null), and it has no old text to
   // keep. Opened by the name given: /dev/stdout's link leads to no path (/proc/N/fd/pipe:[…]).
   const given = statOrNull(path);
   if (given !== null && !given.isFile() && !given.isDirectory()) return openInPlace(path);
+  // Through a symlink (a mounted config, a dotfiles repo) the link stays and its target changes.
   const target = resolveTarget(path);
   const previous = statOrNull(target);
   const temporary = join(dirname(target), `.${basename(target).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
