@@ -46,12 +46,19 @@ export async function writeFileAtomicFrom(path: string, chunks: AsyncIterable<st
     for await (const chunk of chunks) writeText(file.fd, chunk);
     file.commit(options);
   } catch (error) {
-    throw file.abandon(error);
+    const cause = file.abandon(error);
+    // A pipe whose reader stopped early (`--output /dev/stdout | head`) is no failure, as on stdout.
+    if (!(file.inPlace && (error as NodeJS.ErrnoException).code === 'EPIPE')) throw cause;
   }
 }
 
 /** A temp file beside `path`'s target, to fill, then commit (rename over the target) or abandon (remove). */
 function openTemporary(path: string) {
+  // A pipe or a device (--output /dev/stdout, a FIFO, /dev/null) is written in place: renaming a
+  // file over it would replace the device itself (as root, /dev/null), and it has no old text to
+  // keep. Opened by the name given: /dev/stdout's link leads to no path (/proc/N/fd/pipe:[…]).
+  const given = statOrNull(path);
+  if (given !== null && !given.isFile() && !given.isDirectory()) return openInPlace(path);
   // Through a symlink (a mounted config, a dotfiles repo) the link stays and its target changes.
   const target = resolveTarget(path);
   const previous = statOrNull(target);
@@ -79,6 +86,7 @@ function openTemporary(path: string) {
   const opened = fd;
   return {
     fd: opened,
+    inPlace: false,
     /** Makes the temp file durable and renames it over the target (errors are the caller's to abandon with). */
     commit(options: AtomicWriteOptions): void {
       fsyncSync(opened);
@@ -89,6 +97,33 @@ function openTemporary(path: string) {
       syncFolder(dirname(target));
     },
     abandon,
+  };
+}
+
+/** `target` (not a regular file) opened to be written as it is; commit only closes it. */
+function openInPlace(target: string) {
+  let fd: number;
+  try {
+    fd = openSync(target, 'w');
+  } catch (error) {
+    throw describeWriteError(error, target);
+  }
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return {
+    fd,
+    inPlace: true,
+    commit(options: AtomicWriteOptions): void {
+      options.beforeRename?.();
+      close();
+    },
+    abandon(error: unknown): unknown {
+      close();
+      return describeWriteError(error, target);
+    },
   };
 }
 

@@ -23,9 +23,12 @@ export const backupCommand: Command = {
     if (positionals.length !== 1)
       throw new UsageError('backup: give the file to write, e.g. "columnwire backup backups/columnwire-2026-11-27.db"');
     const destination = resolve(positionals[0]!);
-    if (destination === resolve(databasePath(globals.dataDir)))
+    if (destination === resolve(databasePath(globals.dataDir)) || sameFile(destination, databasePath(globals.dataDir)))
       throw new UsageError('backup: the destination is the database itself; choose another file');
     if (existsSync(destination) && !values.force) throw new UsageError(`backup: ${positionals[0]} exists; pass --force to overwrite it`);
+    // SQLite cannot write a database into /dev/null or a FIFO (an I/O error, a -journal file left beside it).
+    if (existsSync(destination) && !statSync(destination).isFile())
+      throw new UsageError(`backup: ${positionals[0]} is not a regular file (a device or a pipe); give the path of a file to write`);
     return withApp(
       globals,
       async (app) => {
@@ -39,3 +42,13 @@ export const backupCommand: Command = {
     );
   },
 };
+
+/** True when both paths name one existing file, whatever the links on the way (a symlink, a hard link). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [first, second] = [statSync(a), statSync(b)];
+    return first.dev === second.dev && first.ino === second.ino;
+  } catch {
+    return false;
+  }
+}

@@ -16,7 +16,8 @@ export function escapeControls(text: string): string {
 /** Aligned columns separated by two spaces, the last column free-running; one line per row; control characters escaped. */
 export function formatTable(table: readonly (readonly string[])[]): string {
   const cells = table.map((row) => row.map(escapeControls));
-  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
+  // A loop, not Math.max(...column): a million rows (subscribers list) overflow the call stack as arguments.
+  const widths = cells[0]!.map((_, column) => cells.reduce((width, row) => Math.max(width, row[column]!.length), 0));
   return cells
     .map(
       (row) =>

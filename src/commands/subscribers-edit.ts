@@ -92,16 +92,20 @@ export async function runSubscribersRemove({ argv, globals, stdout }: CommandCon
 }
 
 /** `subscribers import FILE.csv [--digest ID] [--encoding LABEL]`. */
-export async function runSubscribersImport({ argv, globals, stdout, stderr }: CommandContext): Promise<number> {
+export async function runSubscribersImport({ argv, globals, stdout, stderr, stopSignal }: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('subscribers import', argv, {
     digest: { type: 'string' },
     encoding: { type: 'string' },
   });
-  const file = onePositional('import', positionals, 'CSV file');
+  const given = onePositional('import', positionals, 'CSV file');
+  // "-" is stdin, as for `subscribers bounce`, read once as a pipe is (it may be a socket, which /dev/stdin cannot open).
+  const stdin = given === '-';
+  const file = stdin ? 'stdin' : given;
+  const open = () => (stdin ? process.stdin : createReadStream(given));
   const cannotRead = (cause: unknown) => new UsageError(`subscribers import: cannot read ${file}: ${(cause as Error).message}`, { cause });
   let regular: boolean;
   try {
-    regular = statSync(file).isFile();
+    regular = !stdin && statSync(given).isFile();
   } catch (cause) {
     throw cannotRead(cause);
   }
@@ -110,7 +114,7 @@ export async function runSubscribersImport({ argv, globals, stdout, stderr }: Co
   if (regular) {
     let failure: DecodeFailure | null;
     try {
-      failure = await checkCsvText(createReadStream(file), values.encoding);
+      failure = await checkCsvText(open(), values.encoding);
     } catch (cause) {
       throw cannotRead(cause);
     }
@@ -120,10 +124,14 @@ export async function runSubscribersImport({ argv, globals, stdout, stderr }: Co
     const digest = oneDigest('import', app.config.digests, values.digest, app.config.path);
     const at = new Date();
     let shown = 0;
-    const outcome = await importSubscriberCsv(createReadStream(file), {
+    // Ctrl-C stops the import between two batches (each is one transaction): a rerun finishes it.
+    let stopping = false;
+    void stopSignal.then(() => (stopping = true));
+    const outcome = await importSubscriberCsv(open(), {
       ...(values.encoding === undefined ? {} : { encoding: values.encoding }),
       batchSize: IMPORT_BATCH,
       write: (batch) => app.store.addSubscribers(digest.id, batch, at),
+      stopRequested: () => stopping,
       onProblem: (problem) => {
         shown++;
         if (shown <= SHOWN_PROBLEMS) stderr.write(`${file}:${problem.line}: ${problem.reason}\n`);
@@ -162,6 +170,11 @@ function stoppedError(file: string, outcome: Exclude<ImportOutcome, { kind: 'don
             cause: outcome.cause,
           });
     }
+    case 'interrupted':
+      return new Error(
+        `subscribers import: stopped at ${file}:${outcome.line} as asked: ` +
+          `${imported === 0 ? 'nothing was imported' : `the lines before it are imported (${imported} subscribers)`}, this line and the rest are not. Run the same import again to finish it`,
+      );
     case 'store-failed':
       return new Error(
         `subscribers import: ${file}:${outcome.line}: stopped at this line's batch of ${IMPORT_BATCH}: ${(outcome.cause as Error).message}; ` +

@@ -13,12 +13,13 @@ import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
 import { escapeControls, formatTable } from './format-table.ts';
 import { selectDigests } from './select-digests.ts';
+import { writeChunks } from './write-chunks.ts';
 import { addressOf, runSubscribersAdd, runSubscribersExport, runSubscribersImport, runSubscribersRemove } from './subscribers-edit.ts';
 
 const help = `Usage: columnwire subscribers [list] [--digest ID] [--pending|--unsubscribed|--bouncing] [--json|--csv]
        columnwire subscribers add ADDRESS [--name NAME] [--digest ID]
        columnwire subscribers remove ADDRESS [--digest ID]
-       columnwire subscribers import FILE.csv [--digest ID] [--encoding LABEL]
+       columnwire subscribers import FILE.csv|- [--digest ID] [--encoding LABEL]
        columnwire subscribers export [--digest ID] [--output FILE]
        columnwire subscribers clear-bounce ADDRESS
        columnwire subscribers bounce [FILE|-]
@@ -44,7 +45,8 @@ Subcommands:
             The file is read as it is imported, 5,000 subscribers per transaction, in the
             same memory whatever its size; it is read through once before, so a file that
             is not text of its encoding imports nothing (FILE may be a pipe such as
-            /dev/stdin: read once, it stops at such a line, the lines before it imported)
+            /dev/stdin, or "-" for stdin: read once, it stops at such a line, the lines
+            before it imported)
   export    the digest's subscribers who get it now, as CSV "email,name", to stdout or FILE,
             read and written 5,000 at a time (a slow reader slows it down; nothing piles
             up in memory); FILE is replaced only once it is complete
@@ -165,25 +167,9 @@ async function runSubscribersList({ argv, globals, stdout, stderr }: CommandCont
       const shown = async function* () {
         for await (const row of rows) if (!values.unsubscribed || row.state === 'unsubscribed') yield row;
       };
-      if (format === 'json') {
-        // One element per line, written as read: a million subscribers never sit in memory at once.
-        let first = true;
-        stdout.write('[');
-        for await (const row of shown()) {
-          stdout.write(`${first ? '\n' : ',\n'}  ${JSON.stringify(toJson(row))}`);
-          first = false;
-        }
-        stdout.write(first ? ']\n' : '\n]\n');
-        return 0;
-      }
-      if (format === 'csv') {
-        stdout.write('address,digest,source,name,state,since,scope\n');
-        for await (const row of shown()) {
-          const json = toJson(row);
-          stdout.write(
-            `${[json.address, json.digest, json.source, json.name ?? '', json.state, json.since ?? '', json.scope ?? ''].map(csvField).join(',')}\n`,
-          );
-        }
+      if (format === 'json' || format === 'csv') {
+        // Written as read, at the pace of the reader: a million subscribers never sit in memory at once.
+        await writeChunks(stdout, inChunks(format === 'json' ? jsonLines(shown()) : csvLines(shown())));
         return 0;
       }
       const table: string[][] = [['ADDRESS', 'DIGEST', 'FROM', 'STATE', 'SINCE', 'BY']];
@@ -286,6 +272,41 @@ async function readInput(file: string): Promise<Buffer> {
     throw new UsageError(`subscribers bounce: cannot read ${file}: ${(error as Error).message}`);
   }
   return Buffer.concat(chunks);
+}
+
+/** The JSON array, one element per line. */
+async function* jsonLines(rows: AsyncIterable<SubscriberRow>): AsyncGenerator<string> {
+  let first = true;
+  yield '[';
+  for await (const row of rows) {
+    yield `${first ? '\n' : ',\n'}  ${JSON.stringify(toJson(row))}`;
+    first = false;
+  }
+  yield first ? ']\n' : '\n]\n';
+}
+
+/** The CSV, a header row then a line per row. */
+async function* csvLines(rows: AsyncIterable<SubscriberRow>): AsyncGenerator<string> {
+  yield 'address,digest,source,name,state,since,scope\n';
+  for await (const row of rows) {
+    const json = toJson(row);
+    yield `${[json.address, json.digest, json.source, json.name ?? '', json.state, json.since ?? '', json.scope ?? ''].map(csvField).join(',')}\n`;
+  }
+}
+
+/** About 64 KiB of output per write: one write (and drain) per line would cost a system call each. */
+const CHUNK_CHARS = 65_536;
+
+async function* inChunks(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const line of lines) {
+    chunk += line;
+    if (chunk.length >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 function toJson(row: SubscriberRow) {

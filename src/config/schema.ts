@@ -50,7 +50,10 @@ const siteUrl = httpUrl
 export function isPostgresUrl(value: string): boolean {
   try {
     const url = new URL(value);
-    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    // The host may be a parameter: libpq's `postgresql:///columnwire?host=/var/run/postgresql` (a socket).
+    return (
+      (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && (url.hostname !== '' || Boolean(url.searchParams.get('host')))
+    );
   } catch {
     return false;
   }

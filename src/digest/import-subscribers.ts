@@ -24,7 +24,9 @@ export type ImportOutcome =
   | { kind: 'done'; totals: ImportTotals }
   | { kind: 'not-text'; failure: DecodeFailure; totals: ImportTotals }
   | { kind: 'read-failed'; cause: unknown; totals: ImportTotals }
-  | { kind: 'store-failed'; line: number; cause: unknown; totals: ImportTotals };
+  | { kind: 'store-failed'; line: number; cause: unknown; totals: ImportTotals }
+  /** Asked to stop (Ctrl-C): the batch from `line` on was not written. */
+  | { kind: 'interrupted'; line: number; totals: ImportTotals };
 
 /** How importSubscriberCsv reads and where it writes. */
 export interface ImportOptions {
@@ -36,6 +38,8 @@ export interface ImportOptions {
   write(batch: readonly CsvSubscriber[]): Promise<AddedSubscribers>;
   /** Called for each line left out, in order. */
   onProblem(problem: { line: number; reason: string }): void;
+  /** True once the import is to stop; asked before each batch is written. */
+  stopRequested?: () => boolean;
 }
 
 /** Imports the subscribers of a CSV file's bytes, `options.batchSize` per write. */
@@ -50,6 +54,7 @@ export async function importSubscriberCsv(chunks: AsyncIterable<Uint8Array>, opt
     batch = batch.length === 0 ? parsed.subscribers : batch.concat(parsed.subscribers);
     while (batch.length >= options.batchSize || (last && batch.length > 0)) {
       const written = batch.slice(0, options.batchSize);
+      if (options.stopRequested?.() === true) return { kind: 'interrupted', line: written[0]!.line, totals };
       try {
         const counts = await options.write(written);
         totals.added += counts.added;

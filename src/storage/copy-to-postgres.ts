@@ -21,7 +21,7 @@ import {
   type TargetState,
 } from './copy-target.ts';
 import { describeRow, normalizeNuls, type NulChange } from './copy-values.ts';
-import { openPostgres, type Sql } from './postgres/database.ts';
+import { ForeignTablesError, openPostgres, type Sql } from './postgres/database.ts';
 import { openDatabase, type Database } from './sqlite/database.ts';
 
 const BATCH = 5_000;
@@ -86,7 +86,9 @@ export async function copyToPostgres(
   const sqlite = openDatabase(sqlitePath);
   try {
     const installation = installationId(sqlite);
-    const pg = await openPostgres(postgresUrl, { maxConnections: 1 });
+    const pg = await openPostgres(postgresUrl, { maxConnections: 1, foreignTables: 'refuse' }).catch((error: unknown) => {
+      throw error instanceof ForeignTablesError ? foreignTablesRefusal(error) : error;
+    });
     try {
       // SQLite's count of commits by other connections (a `serve`, a cron `poll` or `digest`,
       // a `subscribers` command: only `run` holds the lock migrate takes).
@@ -117,6 +119,19 @@ export async function copyToPostgres(
   } finally {
     sqlite.close();
   }
+}
+
+/** Listed by name in the refusal; the rest are counted. */
+const SHOWN_TABLES = 10;
+
+/** A database of another application (named by mistake): columnwire creates no table beside its tables. */
+function foreignTablesRefusal({ tables }: ForeignTablesError): CopyRefusedError {
+  const shown =
+    tables.slice(0, SHOWN_TABLES).join(', ') + (tables.length > SHOWN_TABLES ? ` and ${tables.length - SHOWN_TABLES} more` : '');
+  return new CopyRefusedError(
+    `migrate: refused, nothing was written to PostgreSQL: it holds tables columnwire did not make (${shown}). ` +
+      'Migrate into a new, empty database (createdb); is --to the database you meant?',
+  );
 }
 
 /** The installation's id, made on first asking and kept in its SQLite database (see copy-target.ts). */

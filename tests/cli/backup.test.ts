@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, linkSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -33,5 +34,32 @@ describe('columnwire backup', () => {
     expect((await cli('backup', target, '--force')).code).toBe(0);
     expect((await cli('backup')).code).toBe(2);
     expect(existsSync(target)).toBe(true);
+  });
+
+  it('refuses a destination that is no regular file (a device, a pipe), leaving nothing beside it', async () => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, 'feeds.yaml'), 'feeds:\n  - url: https://t.example.com/feed.xml\n    id: t\n');
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const result = await runCli(['--config', join(dir, 'feeds.yaml'), '--data', join(dir, 'data'), 'backup', fifo, '--force']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`backup: ${fifo} is not a regular file (a device or a pipe); give the path of a file to write`);
+    expect(readdirSync(dir).sort()).toEqual(['feeds.yaml', 'out.fifo']);
+  });
+
+  it('refuses the database itself under any name (a link to it, a path through a link), with or without --force', async () => {
+    const dir = makeTempDir();
+    const data = join(dir, 'data');
+    writeFileSync(join(dir, 'feeds.yaml'), 'feeds:\n  - url: https://t.example.com/feed.xml\n    id: t\n');
+    const cli = (...args: string[]) => runCli(['--config', join(dir, 'feeds.yaml'), '--data', data, ...args]);
+    expect((await cli('stats')).code).toBe(0); // makes the database
+    symlinkSync(join(data, 'columnwire.db'), join(dir, 'link.db'));
+    linkSync(join(data, 'columnwire.db'), join(dir, 'hard.db'));
+    symlinkSync(data, join(dir, 'data-link'));
+    for (const name of ['link.db', 'hard.db', join('data-link', 'columnwire.db')]) {
+      const result = await cli('backup', join(dir, name), '--force');
+      expect(result.code, name).toBe(2);
+      expect(result.stderr).toContain('backup: the destination is the database itself; choose another file');
+    }
   });
 });

@@ -12,6 +12,13 @@ describe('formatTable', () => {
     ).toBe('A    BB  C\naaa  b   last column\n');
   });
 
+  it('formats a table of a million rows (subscribers list), which no argument list holds', () => {
+    const rows = Array.from({ length: 1_000_000 }, (_, index) => [`r${index}@example.org`, 'daily']);
+    const text = formatTable([['ADDRESS', 'DIGEST'], ...rows]);
+    expect(text.startsWith(`ADDRESS${' '.repeat('r999999@example.org'.length - 'ADDRESS'.length)}  DIGEST\nr0@example.org `)).toBe(true);
+    expect(text.endsWith('r999999@example.org  daily\n')).toBe(true);
+  });
+
   it('escapes control characters so a row stays one line, aligned by what is shown', () => {
     expect(
       formatTable([

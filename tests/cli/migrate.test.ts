@@ -150,6 +150,30 @@ describe('columnwire migrate --to', () => {
     expect(await pgValue(url, `SELECT string_agg(id, ',') FROM feeds`)).toBe('someone-else');
   });
 
+  it.each([
+    ['tables of another application', "CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers VALUES (1, 'Ann')"],
+    ['a table of its own named like one of ours', 'CREATE TABLE feeds (id text PRIMARY KEY, url text)'],
+  ])('refuses a database holding %s before creating any table there', async (_what, sql) => {
+    const installation = await smallInstallation();
+    const location = await postgresBackend.newLocation();
+    await postgresBackend.exec(location, sql);
+    const url = schemaUrl(location);
+    const tables = () =>
+      pgValue<string>(
+        url,
+        `SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = current_schema()`,
+      );
+    const before = await tables();
+    const result = await installation.migrate(url);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `migrate: refused, nothing was written to PostgreSQL: it holds tables columnwire did not make \\(${before}\\)\\. Migrate into a new, empty database`,
+      ),
+    );
+    expect(await tables()).toBe(before);
+  });
+
   it("ends with the SQLite installation's secret, replacing one a command run on PostgreSQL first made", async () => {
     const installation = await smallInstallation();
     const url = schemaUrl(await postgresBackend.newLocation());
@@ -376,6 +400,24 @@ describe('columnwire migrate --to', () => {
         expect(shownPart(run.stdout + run.stderr, password), `${JSON.stringify(url)}: ${run.stderr}`).toBeNull();
       }
     }
+  });
+
+  it("takes a URL with the host as a parameter (postgresql:///DB?host=/var/run/postgresql, libpq's form for a socket)", async () => {
+    const installation = await smallInstallation();
+    const given = new URL(schemaUrl(await postgresBackend.newLocation()));
+    const url = new URL(`postgresql://${given.pathname}${given.search}`);
+    url.searchParams.set('host', given.hostname);
+    url.searchParams.set('port', given.port || '5432');
+    url.searchParams.set('user', decodeURIComponent(given.username));
+    expect(url.host).toBe('');
+    const migrated = await installation.migrate(url.href);
+    expect(migrated.stderr).toBe('');
+    expect(migrated.code).toBe(0);
+    const stats = await runCli(['--config', installation.configPath, '--data', installation.dataDir, 'stats'], {
+      env: { COLUMNWIRE_DATABASE_URL: url.href },
+    });
+    expect(stats).toMatchObject({ code: 0, stderr: '' });
+    expect(await pgValue(given.href, `SELECT count(*)::int FROM subscribers`)).toBe(1);
   });
 
   it.each([

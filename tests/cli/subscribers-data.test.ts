@@ -2,11 +2,12 @@
  * Subscribers kept as data, through the real CLI: add, import (CSV as people write it), list,
  * export, remove; then a digest run mails them, each with the name from the CSV in its To header.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { column, DIGEST_NOW, startDigestApp } from '../helpers/digest-app.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { CLI, runCli, runShell } from '../helpers/run-cli.ts';
 import { smtpServerForTest } from '../helpers/smtp-server.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -72,7 +73,53 @@ describe('columnwire subscribers add|import|list|export|remove', () => {
     const out = join(dir, 'out.csv');
     expect((await cli('export', '--digest', 'daily', '--output', out)).code).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(exported.stdout);
+    // A pipe named as the file (/dev/stdout, a shell pipe's) is written into, not replaced by a file.
+    const args = [CLI, '--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'export', '--digest', 'daily'];
+    const piped = await runShell(`'${process.execPath}' ${args.map((arg) => `'${arg}'`).join(' ')} --output /dev/stdout | cat`);
+    expect(piped).toEqual({ code: 0, stdout: exported.stdout, stderr: '' });
     expect((await cli('import', out, '--digest', 'weekly')).stdout).toMatch(/into weekly: 3 added, 0 renamed, 0 unchanged\n$/);
+  });
+
+  it('imports from stdin given as "-", naming it stdin', async () => {
+    const { digestApp } = await setUp();
+    const args = ['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'import', '-', '--digest', 'daily'];
+    expect(await runCli(args, { input: 'email,name\r\nann@example.org,Ann\r\nnot an address,x\r\n' })).toEqual({
+      code: 1,
+      stdout: 'imported stdin into daily: 1 added, 0 renamed, 0 unchanged; 1 line left out (listed above)\n',
+      stderr: 'stdin:3: not an email address: "not an address"\n',
+    });
+  });
+
+  it('stops between two batches on Ctrl-C, saying which lines are in', async () => {
+    const { digestApp } = await setUp();
+    const args = ['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'import', '-', '--digest', 'weekly'];
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const shown = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!stderr.includes(text)) return;
+          child.stderr.off('data', check);
+          resolve();
+        };
+        child.stderr.on('data', check);
+        check();
+      });
+    const lines = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, index) => `r${from + index}@example.org,R\n`).join('');
+    // The first batch (5,000) is written before the bad line after it is reported.
+    child.stdin.write(`${lines(0, 5_000)}bad line\n`);
+    await shown('stdin:5001: not an email address');
+    child.kill('SIGINT');
+    await shown('SIGINT received');
+    child.stdin.end(lines(5_000, 12_000));
+    expect(await closed).toBe(1);
+    expect(stderr).toContain(
+      'subscribers import: stopped at stdin:5002 as asked: the lines before it are imported (5000 subscribers), this line and the rest are not. Run the same import again to finish it',
+    );
+    expect((await digestApp.app.store.countSubscribers()).get('weekly')).toBe(5_000);
   });
 
   it('adds one address (a second add renames it), removes it from one digest or all', async () => {

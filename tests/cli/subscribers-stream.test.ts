@@ -79,6 +79,18 @@ function slowSink() {
   return { sink, stream };
 }
 
+/** Runs main() in this process on the installation's database, with `stdout` as its standard output; its exit code. */
+async function runMain(installation: Installation, args: string[], stdout: NodeJS.WritableStream): Promise<number> {
+  const saved = process.env.COLUMNWIRE_DATABASE_URL;
+  if (installation.env.COLUMNWIRE_DATABASE_URL) process.env.COLUMNWIRE_DATABASE_URL = installation.env.COLUMNWIRE_DATABASE_URL;
+  try {
+    return await main([...installation.globals, ...args], { stdout, stderr: process.stderr, stopSignal: new Promise(() => {}) });
+  } finally {
+    if (saved === undefined) delete process.env.COLUMNWIRE_DATABASE_URL;
+    else process.env.COLUMNWIRE_DATABASE_URL = saved;
+  }
+}
+
 describe.each([sqliteBackend, postgresBackend])('subscribers export and import at scale on $name', (backend) => {
   it(`export: ${MANY.toLocaleString('en')} subscribers reach a slow pipe byte for byte, as the whole list formats`, async () => {
     const installation = await installSubscribers(root, backend);
@@ -101,23 +113,36 @@ describe.each([sqliteBackend, postgresBackend])('subscribers export and import a
     await addMany(store, 40_000);
     const expected = formatSubscriberCsv(await store.digestSubscribers('daily'));
     const { sink, stream } = slowSink();
-    const saved = process.env.COLUMNWIRE_DATABASE_URL;
-    if (installation.env.COLUMNWIRE_DATABASE_URL) process.env.COLUMNWIRE_DATABASE_URL = installation.env.COLUMNWIRE_DATABASE_URL;
-    try {
-      const code = await main([...installation.globals, 'subscribers', 'export', '--digest', 'daily'], {
-        stdout: stream,
-        stderr: process.stderr,
-        stopSignal: new Promise(() => {}),
-      });
-      expect(code).toBe(0);
-    } finally {
-      if (saved === undefined) delete process.env.COLUMNWIRE_DATABASE_URL;
-      else process.env.COLUMNWIRE_DATABASE_URL = saved;
-    }
+    expect(await runMain(installation, ['subscribers', 'export', '--digest', 'daily'], stream)).toBe(0);
     await new Promise<void>((resolve) => stream.end(resolve));
     expect(sink.text === expected).toBe(true);
     // A page of 5,000 is about 150 KB; the whole list, 1.1 MB, would wait at once without backpressure.
     expect(Buffer.byteLength(expected)).toBeGreaterThan(1_000_000);
+    expect(sink.mostWaiting).toBeLessThan(300_000);
+  });
+
+  it.each(['--json', '--csv'])('list %s: waits for a slow stdout to drain, and the output parses whole', async (format) => {
+    const installation = await installSubscribers(root, backend);
+    expect((await installation.cli('list')).code).toBe(0);
+    const store = await installation.open();
+    await addMany(store, 40_000);
+    const { sink, stream } = slowSink();
+    expect(await runMain(installation, ['subscribers', 'list', format, '--digest', 'daily'], stream)).toBe(0);
+    await new Promise<void>((resolve) => stream.end(resolve));
+    if (format === '--json') {
+      const rows = JSON.parse(sink.text) as Array<{ address: string; name: string | null; state: string }>;
+      expect(rows).toHaveLength(40_000);
+      expect(rows.filter((row) => row.state === 'unsubscribed')).toHaveLength(4);
+      expect(rows.find((row) => row.address === 'reader2@example.org')?.name).toBe('Doe, R2');
+    } else {
+      const lines = sink.text.split('\n');
+      expect(lines[0]).toBe('address,digest,source,name,state,since,scope');
+      expect(lines).toHaveLength(40_000 + 2);
+      expect(lines.at(-1)).toBe('');
+      expect(lines).toContain('reader2@example.org,daily,subscriber,"Doe, R2",subscribed,,');
+    }
+    // 40,000 rows are about 4 MB; without backpressure they would all wait at once.
+    expect(Buffer.byteLength(sink.text)).toBeGreaterThan(2_000_000);
     expect(sink.mostWaiting).toBeLessThan(300_000);
   });
 

@@ -34,6 +34,17 @@ export class PostgresError extends Error {
   override name = 'PostgresError';
 }
 
+/**
+ * The schema holds tables columnwire did not make (another application's, in a database named
+ * by mistake), and no columnwire schema: with `foreignTables: 'refuse'`, nothing is created there.
+ */
+export class ForeignTablesError extends PostgresError {
+  override name = 'ForeignTablesError';
+  constructor(readonly tables: readonly string[]) {
+    super(`storage: the schema holds tables columnwire did not make (${tables.join(', ')})`);
+  }
+}
+
 /** Key of the session-level advisory lock two processes migrating at once take in turn. */
 const MIGRATION_LOCK = 7_243_651;
 
@@ -56,7 +67,7 @@ function sqlOver(client: pg.Pool | pg.PoolClient): Sql {
 /** Connects to `url` (a pool of at most `maxConnections`) and migrates the schema. */
 export async function openPostgres(
   url: string,
-  options: { maxConnections?: number; idleInTransactionMs?: number } = {},
+  options: { maxConnections?: number; idleInTransactionMs?: number; foreignTables?: 'refuse' } = {},
 ): Promise<PostgresDatabase> {
   const pool = new pg.Pool({
     ...CONNECTION_SETTINGS,
@@ -70,9 +81,10 @@ export async function openPostgres(
   // next query connects anew. Without a listener the error would crash the process.
   pool.on('error', () => {});
   try {
-    await migrate(pool);
+    await migrate(pool, options.foreignTables === 'refuse');
   } catch (cause) {
     await pool.end().catch(() => {});
+    if (cause instanceof ForeignTablesError) throw cause;
     const reason = redactSecretParts(cause instanceof Error ? cause.message : String(cause), url);
     throw new PostgresError(
       `storage: cannot use the PostgreSQL database ${redactUrl(url)}: ${reason}; check the URL (COLUMNWIRE_DATABASE_URL or database: in the config) and that the server is up`,
@@ -163,11 +175,12 @@ function listenOn(url: string, channel: string, onNotify: (payload: string) => v
  * Applies the migrations this database lacks, each in its own transaction, under an advisory
  * lock: two processes starting on a new database at once apply each migration once.
  */
-async function migrate(pool: pg.Pool): Promise<void> {
+async function migrate(pool: pg.Pool, refuseForeignTables: boolean): Promise<void> {
   const client = await pool.connect();
   const lost = watchConnection(client);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    if (refuseForeignTables) await checkNoForeignTables(client);
     await client.query('CREATE TABLE IF NOT EXISTS columnwire_schema (version INTEGER NOT NULL)');
     const current =
       (await client.query<{ version: number }>('SELECT max(version) AS version FROM columnwire_schema')).rows[0]?.version ?? 0;
@@ -191,6 +204,16 @@ async function migrate(pool: pg.Pool): Promise<void> {
     lost.stop();
     client.release(lost.error);
   }
+}
+
+/** Throws ForeignTablesError when the schema tables are created in holds tables but no columnwire_schema. */
+async function checkNoForeignTables(client: pg.PoolClient): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname`,
+  );
+  const names = rows.map((row) => row.name);
+  if (names.length > 0 && !names.includes('columnwire_schema')) throw new ForeignTablesError(names);
 }
 
 /**
