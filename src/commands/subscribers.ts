@@ -9,6 +9,7 @@ import { readBounce } from '../digest/read-bounce.ts';
 import { isStoreBusy, isStoreTransient, type Signup } from '../storage/store.ts';
 import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
+import { ConfigError } from '../config/load.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
 import { escapeControls, formatTable } from './format-table.ts';
@@ -242,6 +243,14 @@ async function runReadBounce({ argv, globals, stdout, stderr }: CommandContext):
     // The MTA keeps the message and tries again later (sysexits EX_TEMPFAIL): no bounce is lost to a busy database.
     if (isStoreTransient(error)) {
       stderr.write(`subscribers bounce: the database is ${isStoreBusy(error) ? 'busy' : 'unavailable'}; try again later (exit 75)\n`);
+      return 75;
+    }
+    // So is a config being edited or broken: the MTA takes 2 for a permanent failure and drops the
+    // report, while it keeps one answered 75 until the config is fixed.
+    if (error instanceof ConfigError) {
+      stderr.write(
+        `subscribers bounce: ${error.message}\nsubscribers bounce: not read; fix the config, the mail server delivers it again (exit 75)\n`,
+      );
       return 75;
     }
     throw error;

@@ -380,6 +380,17 @@ describe('columnwire subscribers bounce', () => {
     expect(await digestApp.app.store.listBounces()).toEqual([expect.objectContaining({ address: idn, bouncingSince: null })]);
   }, 60_000);
 
+  it('exits 75 (try again later) when the config is broken, so the MTA keeps the report until it is fixed', async () => {
+    const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: gone@example.org\n` });
+    writeFileSync(digestApp.configPath, `${readFileSync(digestApp.configPath, 'utf8')}\nbaseUrl: [half-written\n`);
+    const result = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'bounce'], {
+      input: postfixDsn([['gone@example.org', 'failed', '5.1.1', 'smtp; 550 5.1.1 no such user']]),
+    });
+    expect(result.stderr).toContain('fix the config, the mail server delivers it again (exit 75)');
+    expect(result.stderr).toMatch(/^subscribers bounce: config: [^]*feeds\.yaml:\d+: /);
+    expect(result.code).toBe(75);
+  }, 60_000);
+
   it('exits 75 (try again later) when PostgreSQL cannot be reached, so the MTA keeps the report', async () => {
     const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: gone@example.org\n` });
     const down = (await closedPortUrl('/columnwire')).replace(/^http:/, 'postgres:');
