@@ -53,10 +53,15 @@ export async function runSubscribersAdd({ argv, globals, stdout }: CommandContex
       `subscribers add: not an email address: ${JSON.stringify(given)}${addressHint(given)}; write reader@example.com or "Jane Doe <jane@example.com>"`,
     );
   // The one rule for names (parse-mailbox.ts), as on the sign-up form and in import.
-  const name = normalizeName(values.name ?? '') ?? (mailbox.name === null ? null : normalizeName(mailbox.name));
+  // No name given (neither --name nor "Name <address>"): a known address keeps its own; --name '' clears it.
+  const name = values.name !== undefined ? normalizeName(values.name) : mailbox.name === null ? undefined : normalizeName(mailbox.name);
   return withApp(globals, async (app) => {
     const digest = oneDigest('add', app.config.digests, values.digest, app.config.path);
-    const counts = await app.store.addSubscribers(digest.id, [{ address: mailbox.address, name }], new Date());
+    const counts = await app.store.addSubscribers(
+      digest.id,
+      [name === undefined ? { address: mailbox.address } : { address: mailbox.address, name }],
+      new Date(),
+    );
     const what = counts.added > 0 ? 'subscribed' : counts.renamed > 0 ? 'renamed' : 'already subscribed';
     stdout.write(`${mailbox.address.toLowerCase()}: ${what} to ${digest.id}\n`);
     const standing = await app.store.subscriptionState(mailbox.address, digest.id);

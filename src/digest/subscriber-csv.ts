@@ -12,7 +12,8 @@ export interface CsvSubscriber {
   /** 1-based line where the record starts. */
   line: number;
   address: string;
-  name: string | null;
+  /** Absent when the record has no name field at all (`email` alone): a known address keeps its name. */
+  name?: string | null;
 }
 
 export interface ParsedSubscriberCsv {
@@ -98,13 +99,15 @@ export function createSubscriberCsvReader(seen: SeenAddresses = createSeenAddres
         normalizeName(at(columns.name)) ??
         normalizeName(`${at(columns.first)} ${at(columns.last)}`) ??
         (mailbox.name === null ? null : normalizeName(mailbox.name));
+      // No name field at all (a list of addresses alone): the name stored for a known address stays.
+      const named = name !== null || [columns.name, columns.first, columns.last].some((index) => index !== null && index < fields.length);
       const address = mailbox.address.toLowerCase();
       const earlier = seen.firstLine(address, record.line);
       if (earlier !== null) {
         problem(record.line, `${address} is already on line ${earlier}`);
         continue;
       }
-      result.subscribers.push({ line: record.line, address, name });
+      result.subscribers.push(named ? { line: record.line, address, name } : { line: record.line, address });
     }
     return result;
   };

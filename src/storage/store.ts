@@ -370,10 +370,13 @@ export interface Store {
   subscriptionState(address: string, digestId: string): Promise<SubscriptionState | null>;
   /** The standing of every address with one recorded for `digestId`, by lower-cased address. */
   subscriptionStates(digestId: string): Promise<Map<string, SubscriptionState>>;
-  /** Subscribes addresses to `digestId` (lower-cased; a known one takes the new name); counts what changed. */
+  /**
+   * Subscribes addresses to `digestId` (lower-cased; a known one takes the new name, null
+   * included, or keeps its own when none is given); counts what changed.
+   */
   addSubscribers(
     digestId: string,
-    subscribers: ReadonlyArray<{ address: string; name: string | null }>,
+    subscribers: ReadonlyArray<{ address: string; name?: string | null }>,
     at: Date,
   ): Promise<AddedSubscribers>;
   /** Removes `address` from `digestId`'s subscribers (from every digest's when null); how many it left. */

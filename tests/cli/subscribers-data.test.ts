@@ -122,6 +122,24 @@ describe('columnwire subscribers add|import|list|export|remove', () => {
     expect((await digestApp.app.store.countSubscribers()).get('weekly')).toBe(5_000);
   });
 
+  it('keeps a known name when an add or an import gives none, and clears it with --name ""', async () => {
+    const { cli, digestApp, dir } = await setUp();
+    await cli('add', 'Ann Archer <ann@example.org>', '--digest', 'daily');
+    const named = async () =>
+      (await digestApp.app.store.listSubscribers('daily', { limit: 10 })).map(({ address, name }) => [address, name]);
+    expect((await cli('add', 'ann@example.org', '--digest', 'daily')).stdout).toBe('ann@example.org: already subscribed to daily\n');
+    // A list of addresses alone (from another tool): new ones added, known names kept.
+    const file = join(dir, 'addresses.csv');
+    writeFileSync(file, 'email\nann@example.org\nbea@example.org\n');
+    expect((await cli('import', file, '--digest', 'daily')).code).toBe(0);
+    expect(await named()).toEqual([
+      ['ann@example.org', 'Ann Archer'],
+      ['bea@example.org', null],
+    ]);
+    expect((await cli('add', 'ann@example.org', '--name', '', '--digest', 'daily')).stdout).toBe('ann@example.org: renamed to daily\n');
+    expect((await named())[0]).toEqual(['ann@example.org', null]);
+  });
+
   it('adds one address (a second add renames it), removes it from one digest or all', async () => {
     const { cli } = await setUp();
     expect((await cli('add', 'Jo <JO@example.org>', '--digest', 'daily')).stdout).toBe('jo@example.org: subscribed to daily\n');

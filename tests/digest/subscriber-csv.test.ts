@@ -5,10 +5,23 @@ import { csvField, formatSubscriberCsv, parseSubscriberCsv } from '../../src/dig
 import { encodeWindows1252 } from '../helpers/encodings.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 
-const rows = (text: string) => parseSubscriberCsv(text).subscribers.map(({ line, address, name }) => [line, address, name]);
+const rows = (text: string) => parseSubscriberCsv(text).subscribers.map(({ line, address, name }) => [line, address, name ?? null]);
 const problems = (text: string) => parseSubscriberCsv(text).problems.map(({ line, reason }) => `${line}: ${reason}`);
 
 describe('parseSubscriberCsv', () => {
+  it.each([
+    ['an address alone', 'a@example.org\n', false],
+    ['a header naming only the address', 'email\na@example.org\n', false],
+    ['Mailchimp columns without names', 'Email Address,Member Rating,Country\na@example.org,2,FR\n', false],
+    ['an empty name field', 'a@example.org,\n', true],
+    ['a name', 'a@example.org,Ann\n', true],
+    ['a name in the address', '"Ann <a@example.org>"\n', true],
+    ['an empty first and last name', 'email,first name,last name\na@example.org,,\n', true],
+  ])('tells a record with no name field (%s: %s) from one with a name, empty or not', (_what, text, named) => {
+    const [subscriber] = parseSubscriberCsv(text).subscribers;
+    expect('name' in subscriber!).toBe(named);
+  });
+
   it.each([
     [
       'a bare address per line',

@@ -43,6 +43,29 @@ describe.each(storeBackends)('the $name store', (backend) => {
     ]);
   });
 
+  it('keeps a known name when none is given, gives a new address none, and clears it when null is given', async () => {
+    await store.addSubscribers('daily', [{ address: 'ann@example.org', name: 'Ann' }], AT);
+    expect(await store.addSubscribers('daily', [{ address: 'Ann@Example.org' }, { address: 'new@example.org' }], LATER)).toEqual({
+      added: 1,
+      renamed: 0,
+      unchanged: 1,
+    });
+    expect((await store.listSubscribers('daily', { limit: 10 })).map(({ address, name }) => [address, name])).toEqual([
+      ['ann@example.org', 'Ann'],
+      ['new@example.org', null],
+    ]);
+    // Repeated in one call, the last one counts: here, with a name.
+    expect(
+      await store.addSubscribers('daily', [{ address: 'new@example.org' }, { address: 'new@example.org', name: 'Nu' }], LATER),
+    ).toEqual({ added: 0, renamed: 1, unchanged: 1 });
+    expect(await store.addSubscribers('daily', [{ address: 'ann@example.org', name: null }], LATER)).toEqual({
+      added: 0,
+      renamed: 1,
+      unchanged: 0,
+    });
+    expect((await store.listSubscribers('daily', { limit: 10 })).map(({ name }) => name)).toEqual([null, 'Nu']);
+  });
+
   it('pages through every digest by digest then address, and counts per digest', async () => {
     await store.addSubscribers('weekly', [{ address: 'w1@example.org', name: null }], AT);
     await store.addSubscribers(

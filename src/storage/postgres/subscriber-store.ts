@@ -37,18 +37,36 @@ const CANDIDATES = `
 /** The subscriber store over a PostgreSQL database. */
 export function createPostgresSubscriberStore(db: PostgresDatabase) {
   return {
-    /** Subscribes addresses to `digestId` in one statement (call with batches of a large import). */
-    async add(digestId: string, subscribers: ReadonlyArray<{ address: string; name: string | null }>, at: Date): Promise<AddedSubscribers> {
+    /** Subscribes addresses to `digestId` in one transaction (call with batches of a large import). */
+    async add(
+      digestId: string,
+      subscribers: ReadonlyArray<{ address: string; name?: string | null }>,
+      at: Date,
+    ): Promise<AddedSubscribers> {
       // The last of a repeated address wins, as it does in SQLite's loop.
       const byAddress = new Map(subscribers.map(({ address, name }) => [address.toLowerCase(), name]));
-      const rows = await db.query<{ outcome: 'added' | 'renamed' }>(
-        `
-        INSERT INTO subscribers AS s (digest_id, address, name, added_at)
-        SELECT $1, address, name, $4 FROM unnest($2::text[], $3::text[]) AS t (address, name)
-        ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name WHERE s.name IS DISTINCT FROM excluded.name
-        RETURNING CASE WHEN xmax = 0 THEN 'added' ELSE 'renamed' END AS outcome`,
-        [digestId, [...byAddress.keys()], [...byAddress.values()], at.getTime()],
-      );
+      const named = [...byAddress].filter((entry): entry is [string, string | null] => entry[1] !== undefined);
+      // Given no name, a known address keeps its own: those rows are only added.
+      const unnamed = [...byAddress.keys()].filter((address) => byAddress.get(address) === undefined);
+      const rows = await db.transaction(async (tx) => [
+        ...(named.length === 0
+          ? []
+          : await tx.query<{ outcome: 'added' | 'renamed' }>(
+              `
+              INSERT INTO subscribers AS s (digest_id, address, name, added_at)
+              SELECT $1, address, name, $4 FROM unnest($2::text[], $3::text[]) AS t (address, name)
+              ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name WHERE s.name IS DISTINCT FROM excluded.name
+              RETURNING CASE WHEN xmax = 0 THEN 'added' ELSE 'renamed' END AS outcome`,
+              [digestId, named.map(([address]) => address), named.map(([, name]) => name), at.getTime()],
+            )),
+        ...(unnamed.length === 0
+          ? []
+          : await tx.query<{ outcome: 'added' }>(
+              `INSERT INTO subscribers (digest_id, address, name, added_at) SELECT $1, address, NULL, $3 FROM unnest($2::text[]) AS t (address)
+               ON CONFLICT (digest_id, address) DO NOTHING RETURNING 'added' AS outcome`,
+              [digestId, unnamed, at.getTime()],
+            )),
+      ]);
       const added = rows.filter((row) => row.outcome === 'added').length;
       const renamed = rows.length - added;
       return { added, renamed, unchanged: subscribers.length - added - renamed };
