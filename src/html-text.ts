@@ -1,5 +1,5 @@
 /** HTML text helpers shared by the web page and the digest: escaping, and HTML → plain text for excerpts. Pure. */
-import { decodeHTML } from 'entities';
+import { decodeHTML, decodeHTMLAttribute } from 'entities';
 import { BLOCK_TAGS, createFinder, type Finder, replaceTags, type TagPass } from './markup-scan.ts';
 
 // Every pass is a linear scan (markup-scan.ts), not a regex: an excerpt of `<!--` repeated
@@ -72,4 +72,13 @@ export function safeHref(url: string | null): string | null {
 /** `text` with its HTML character references decoded (`&amp;` → `&`). */
 export function decodeEntities(text: string): string {
   return decodeHTML(text);
+}
+
+/**
+ * An attribute value with its character references decoded as HTML decodes them there: a
+ * reference without `;` before a letter, digit or `=` stays as written, so the query
+ * `?id=1&section=news` keeps its `&section` (text would read `&sect` as §).
+ */
+export function decodeAttributeEntities(text: string): string {
+  return decodeHTMLAttribute(text);
 }

@@ -15,11 +15,15 @@ import { scheduleIntervalMinutes } from '../scheduler.ts';
 import { isClusterStore, type ClusterStore, type Store } from '../storage/store.ts';
 import type { Role } from './run-roles.ts';
 
-/** The schema for pg-boss's tables from COLUMNWIRE_QUEUE_SCHEMA (null: pg-boss-queue.ts's default); a name PostgreSQL takes unquoted. */
+/**
+ * The schema for pg-boss's tables from COLUMNWIRE_QUEUE_SCHEMA (null: pg-boss-queue.ts's default);
+ * a name PostgreSQL takes unquoted, lower-cased as PostgreSQL folds it: pg-boss writes it
+ * unquoted, our own statements (its job table, the fetch index) quote it.
+ */
 export function queueSchema(env: NodeJS.ProcessEnv): string | null {
   const value = env.COLUMNWIRE_QUEUE_SCHEMA?.trim();
   if (!value) return null;
-  if (/^[A-Za-z_][A-Za-z0-9_]{0,49}$/.test(value)) return value;
+  if (/^[A-Za-z_][A-Za-z0-9_]{0,49}$/.test(value)) return value.toLowerCase();
   throw new UsageError(
     `COLUMNWIRE_QUEUE_SCHEMA must be a schema name of letters, digits and underscores, not starting with a digit, at most 50 characters; got ${JSON.stringify(value)}`,
   );

@@ -19,7 +19,7 @@ import { stringHash } from '../string-hash.ts';
 import type { NormalizedItem } from '../model.ts';
 
 /** Raise with any change to how one item is read from its text, so every digest is read again. */
-const DIGEST_VERSION = 1;
+const DIGEST_VERSION = 2; // 2: Atom content resolved against its declared xml:base (items known under 1 kept it relative)
 
 /** What a feed's stored digest says: its context and, per raw-item hash, the item's identity hashes. */
 export interface ItemDigest {
@@ -51,10 +51,16 @@ const quickHash = (text: string): string => stringHash(text).toString(36);
 
 /**
  * The hash of a reading context: the format, everything outside an item that reading it uses,
- * and `salt`, what else decides how items are kept (the feed's pick).
+ * and `salt`, what else decides how items are kept (the feed's pick). `declaredBase`: Atom's
+ * xml:base as the feed declares it (it resolves content; a base that is only the document's URL does not).
  */
-export const readingContext = (format: string, base: string | null, feedAuthor: string | null, salt: string): string =>
-  hash(JSON.stringify([DIGEST_VERSION, format, base, feedAuthor, salt]), 16);
+export const readingContext = (
+  format: string,
+  base: string | null,
+  feedAuthor: string | null,
+  salt: string,
+  declaredBase: string | null = null,
+): string => hash(JSON.stringify([DIGEST_VERSION, format, base, feedAuthor, salt, declaredBase]), 16);
 
 /** Marks the entry of an item that shared its id with others in its document: it is always read. */
 export const SHARED_ID = 's';

@@ -255,7 +255,7 @@ function readTree(tree: Tree, baseUrl: string | null, salt = ''): { parsed: Pars
     const raw = tree.items.map((entry) => readAtomEntry(entry, base, declared));
     return {
       parsed: { format: 'atom', feed: readAtomFeed(tree.root, baseUrl), items: finishItems(raw, author) },
-      context: readingContext('atom', base, author, salt),
+      context: readingContext('atom', base, author, salt, declared),
     };
   }
   const feed: ParsedFeedMeta = readRssChannel(tree.channel, tree.root, baseUrl);

@@ -157,6 +157,30 @@ describe('reading only the items not known', () => {
     expect(partialReads).toBeGreaterThan(200);
   });
 
+  it('reads every Atom entry again when the feed comes to declare as its xml:base the URL it had without', async () => {
+    // Declared, the base resolves the entries' content too (resolve-content-urls.ts); undeclared, it does not.
+    const entry = (n: number) =>
+      `<entry><id>urn:c:${n}</id><title>Column ${n}</title><updated>2025-06-0${n}T10:00:00Z</updated>` +
+      `<content type="html">${'&lt;p&gt;Words.&lt;/p&gt;'.repeat(20)}&lt;a href="../c/${n}.html"&gt;more&lt;/a&gt;</content></entry>`;
+    const doc = (head: string) => `<feed xmlns="http://www.w3.org/2005/Atom"${head}><title>T</title>${entry(1)}${entry(2)}</feed>`;
+    const first = await parseFeedTracked(doc(''), URL_OF, track(null));
+    expect(first.parsed.items[0]!.content).toContain('href="../c/1.html"');
+    const declared = await parseFeedTracked(
+      doc(` xml:base="${URL_OF}"`),
+      URL_OF,
+      track({ context: first.context!, hashes: new Set(first.itemHashes) }),
+    );
+    expect(declared.knownHashes).toEqual([]);
+    expect(declared.parsed.items.map((item) => item.content)).toEqual([
+      expect.stringContaining('href="https://columns.example/c/1.html"'),
+      expect.stringContaining('href="https://columns.example/c/2.html"'),
+    ]);
+  });
+
+  it('trusts no digest written before Atom content was resolved against xml:base (version 1): its items are read again', () => {
+    expect(readItemDigest(writeItemDigest('context', [{ raw: 'r', identities: ['i1'] }]).replace(/^v\d+/, 'v1'))).toBeNull();
+  });
+
   it('reads every item again when the channel author or base changes, or when one raw item appears twice', async () => {
     const item = (n: number) =>
       `<item><title>Column ${n} of the week</title><link>c/${n}.html</link><description>${'Words. '.repeat(40)}</description></item>`;

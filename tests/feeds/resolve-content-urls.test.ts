@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseFeed } from '../../src/feeds/parse-feed.ts';
 import { resolveContentUrls } from '../../src/feeds/resolve-content-urls.ts';
+import { sanitizeContent } from '../../src/publish/sanitize-content.ts';
+import { mulberry32, pick } from '../helpers/prng.ts';
 
 const BASE = 'https://beta.example/blog/';
 
@@ -31,6 +33,59 @@ describe('resolveContentUrls', () => {
 
   it('quotes what it writes: a value holding a quote stays one attribute', () => {
     expect(resolveContentUrls(`<a href='say"hi'>x</a>`, BASE)).toBe('<a href="https://beta.example/blog/say%22hi">x</a>');
+  });
+
+  it.each([
+    // HTML's attribute rule: `&sect`, `&times`, `&reg` before a letter or `=` are no references there.
+    [
+      'a query whose & starts no reference',
+      '<a href="list?id=1&section=x&timestamp=2&region=eu">x</a>',
+      '<a href="https://beta.example/blog/list?id=1&amp;section=x&amp;timestamp=2&amp;region=eu">x</a>',
+    ],
+    // What is inside another attribute's value is no attribute: left as it is, quotes and all.
+    [
+      'src= inside an alt text',
+      '<img alt="see src=here" src="pic.png">',
+      '<img alt="see src=here" src="https://beta.example/blog/pic.png">',
+    ],
+    [
+      'href= inside a title',
+      `<a title=" href='../x' onmouseover=alert(1) y=">z</a>`,
+      `<a title=" href='../x' onmouseover=alert(1) y=">z</a>`,
+    ],
+    ["a tag inside another tag's value", `<span title="<a href='x'>">t</span>`, `<span title="<a href='x'>">t</span>`],
+    // A quoted value holding `>` does not end its tag.
+    ['a > in a quoted value', '<a title="a > b" href="../x">z</a>', '<a title="a > b" href="https://beta.example/x">z</a>'],
+    ['a comment', '<!-- <a title=" --> <a href="x">y</a>', '<!-- <a title=" --> <a href="https://beta.example/blog/x">y</a>'],
+    ['a script', `<script>s='<a b="'</script><a href="x">y</a>`, `<script>s='<a b="'</script><a href="https://beta.example/blog/x">y</a>`],
+  ])('%s', (_, html, expected) => {
+    expect(resolveContentUrls(html, BASE)).toBe(expected);
+  });
+
+  it.each([
+    // A base of another scheme makes no link of another scheme out of a relative one.
+    ['a javascript: base', '<a href="x">y</a>', 'javascript://x/%0Aalert(1)//'],
+    ['a file: base', '<img src="passwd">', 'file:///etc/'],
+  ])('resolves nothing against %s', (_, html, base) => {
+    expect(resolveContentUrls(html, base)).toBe(html);
+  });
+
+  it('turns no value that is not a link into a javascript: link (the URL parser drops tabs and newlines)', () => {
+    const html = '<a href="java\nscript:alert(1)">x</a><a href="java&#9;script:alert(1)">y</a>';
+    expect(resolveContentUrls(html, BASE)).toBe(html);
+  });
+
+  it('changes nothing the sanitizer keeps but the URLs it would resolve against the same base (tag soup)', () => {
+    // The sanitizer's parser reads the markup: a resolved document must read as the same tags,
+    // attributes and text. Fragments that trip a scanner: quotes, `>` and `=` in values, comments, scripts.
+    const parts = ['<a', '<img', ' href=', ' src=', '"', "'", '>', '</a>', ' title=', 'x', '../y', ' ', '\n', '/', '<!--', '-->'];
+    const more = ['&amp;', '&sect', '?a=1', '#f', '<script>', '</script>', '<p>', '=', '<', 'javascript:', '<A HREF=', '\t'];
+    const random = mulberry32(7);
+    for (let round = 0; round < 3_000; round++) {
+      let html = '';
+      for (let count = 3 + Math.floor(random() * 14); count > 0; count--) html += pick(random, [...parts, ...more]);
+      expect(sanitizeContent(resolveContentUrls(html, BASE), BASE), html).toBe(sanitizeContent(html, BASE));
+    }
   });
 
   it('reads hostile markup in one pass: many unclosed tags, long runs of spaces', () => {

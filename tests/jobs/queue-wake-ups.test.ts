@@ -5,11 +5,13 @@
  * wake-up works. A LISTEN connection the server ends is made again, and what was added while it
  * was down is looked for.
  */
+import net from 'node:net';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createPgBossQueue } from '../../src/jobs/pg-boss-queue.ts';
 import type { JobQueue } from '../../src/jobs/job-queue.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
 import type { FeedSource } from '../../src/model.ts';
 import type { ClusterStore, Store } from '../../src/storage/store.ts';
 import { postgresBackend as backend, schemaUrl } from '../helpers/store-backends.ts';
@@ -127,6 +129,44 @@ describe('queue wake-ups', () => {
         timeout: 10_000,
       })
       .toBe(0);
+  }, 60_000);
+
+  it('closes within a second while its connection is still being made (a server that accepts and says nothing)', async () => {
+    const location = await backend.newLocation();
+    // A proxy to PostgreSQL that, once silent, accepts connections and answers nothing (a pooler
+    // whose server is down): a connection made then ends only at its connection timeout (30 s).
+    const target = new URL(inject('postgresUrl'));
+    let silent = false;
+    const accepted = { silently: 0 };
+    const sockets = new Set<net.Socket>();
+    const proxy = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket)).on('error', () => {});
+      if (silent) return void accepted.silently++;
+      const upstream = net.connect(Number(target.port || 5432), target.hostname).on('error', () => socket.destroy());
+      socket.on('close', () => upstream.destroy());
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    });
+    const url = new URL(schemaUrl(location));
+    url.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const store = await createPostgresStore(url.href, { maxConnections: 2 });
+    onTestFinished(() => store.close());
+    silent = true;
+    const listener = store.listen(
+      `wake_${location}`,
+      () => {},
+      () => {},
+    );
+    await expect.poll(() => accepted.silently, { timeout: 10_000, interval: 10 }).toBe(1);
+    const started = performance.now();
+    await listener.close();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(listener.listening).toBe(false);
   }, 60_000);
 
   it('wakes an idle worker when another process adds a job: it is taken at once, not at the next hourly fetch', async () => {

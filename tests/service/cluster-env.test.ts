@@ -39,6 +39,8 @@ describe('COLUMNWIRE_QUEUE_SCHEMA', () => {
     ['  ', null],
     ['columnwire_jobs', 'columnwire_jobs'],
     ['_q2', '_q2'],
+    // Unquoted, PostgreSQL folds it (pg-boss creates `columnwire_jobs`); our own statements quote it.
+    ['Columnwire_Jobs', 'columnwire_jobs'],
   ])('%j reads as %j', (value, schema) => {
     expect(queueSchema(value === undefined ? {} : { COLUMNWIRE_QUEUE_SCHEMA: value })).toBe(schema);
   });

@@ -3,6 +3,7 @@
  * runner. Times are BIGINT milliseconds and ids BIGINT, like the SQLite schema, read back as
  * JavaScript numbers, so one set of row mappers (rows.ts) serves both backends.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { redactSecretParts, redactUrl } from '../../redact.ts';
 import type { Listener } from '../store.ts';
@@ -28,6 +29,8 @@ export interface PostgresDatabase extends Sql {
 /** A lost LISTEN connection is made again after this long, doubling up to RELISTEN_MAX_MS. */
 const RELISTEN_FIRST_MS = 1_000;
 const RELISTEN_MAX_MS = 10_000;
+/** How long closing a listener waits for its connection to end (one still being made ends only at its connection timeout). */
+const LISTEN_CLOSE_MS = 1_000;
 
 /** The database cannot be reached or migrated. */
 export class PostgresError extends Error {
@@ -166,7 +169,10 @@ function listenOn(url: string, channel: string, onNotify: (payload: string) => v
       if (retry) clearTimeout(retry);
       const open = client;
       client = null;
-      await open?.end().catch(() => {});
+      // A connection still being made to a server that accepts and answers nothing (a pooler
+      // whose server is down) ends only at connectionTimeoutMillis (30 s): a stopping process
+      // does not wait for it (the process exits; else the timeout ends it).
+      if (open) await Promise.race([open.end().catch(() => {}), sleep(LISTEN_CLOSE_MS, undefined, { ref: false })]);
     },
   };
 }
