@@ -1,6 +1,6 @@
 /**
  * retentionDays (90 in the poll tests' config): a single process prunes the stories published
- * before it at the end of each poll cycle, and says how many. A cycle cut short prunes nothing.
+ * before it at the end of each poll cycle, and says how many.
  */
 import { describe, expect, it } from 'vitest';
 import { serveBody, serveForTest } from '../helpers/feed-server.ts';
