@@ -91,7 +91,7 @@ export async function createPgBossQueue(
   const jobs = jobTable(settings.schema!);
   const loops: Array<Promise<void>> = [];
   const stopping = new AbortController();
-  const wakes = wakeUps(settings.schema!, stopping.signal, options.listen);
+  const wakes = wakeUps(settings.schema!, stopping.signal, options.listen, logger);
   const pollCompletions = completionBatch(
     (ids) => boss.complete(POLL_QUEUE, ids),
     (err) => logger.warn({ err, queue: POLL_QUEUE }, 'poll jobs could not be marked completed; they expire'),
@@ -238,14 +238,28 @@ function completionBatch(complete: (ids: string[]) => Promise<unknown>, onError:
  * The wake-ups of idle fetchers: each queue's count of notices heard (jobs added anywhere in the
  * cluster, or the LISTEN connection made again), and the fetchers waiting for the next one.
  */
-function wakeUps(schema: string, stopping: AbortSignal, listen: ClusterStore['listen'] | undefined) {
+function wakeUps(schema: string, stopping: AbortSignal, listen: ClusterStore['listen'] | undefined, logger: Logger) {
   const heard = new Map<string, number>();
   const waiting = new Map<string, Set<() => void>>();
   const wake = (queue: string) => {
     heard.set(queue, (heard.get(queue) ?? 0) + 1);
     for (const go of [...(waiting.get(queue) ?? [])]) go();
   };
-  const listener = listen?.(wakeChannel(schema), wake, () => [POLL_QUEUE, DIGEST_QUEUE].forEach(wake)) ?? null;
+  let lost = false;
+  const listener =
+    listen?.(
+      wakeChannel(schema),
+      wake,
+      () => {
+        if (lost) logger.info('job wake-ups heard again (LISTEN); idle fetchers wait for them');
+        lost = false;
+        [POLL_QUEUE, DIGEST_QUEUE].forEach(wake);
+      },
+      (err) => {
+        lost = true;
+        logger.warn({ err }, 'job wake-ups lost (LISTEN); idle fetchers ask the queue every polling interval until they are back');
+      },
+    ) ?? null;
   return {
     /** The notice count of `queue` now, for idle(). */
     seen: (queue: string): number => heard.get(queue) ?? 0,

@@ -590,10 +590,11 @@ export interface Listener {
 export interface ClusterStore {
   /**
    * Calls `onNotify` with the payload of each NOTIFY on `channel` (the job queue's wake-ups), over
-   * a connection of its own kept open until the listener is closed; `onConnect` after each
+   * a connection of its own kept open until the listener is closed; `onLost` once when it is
+   * lost (or cannot be made at first), `onConnect` after each
    * (re)connection, as notifications sent while it was down are lost.
    */
-  listen(channel: string, onNotify: (payload: string) => void, onConnect: () => void): Listener;
+  listen(channel: string, onNotify: (payload: string) => void, onConnect: () => void, onLost?: (error: Error | null) => void): Listener;
   /** True for the one process that claims `job` at `tick`; false for every other (cron fires once per tick cluster-wide). */
   claimTick(job: string, tick: Date, now: Date): Promise<boolean>;
   /**

@@ -95,10 +95,12 @@ describe('queue wake-ups', () => {
     let onHeard = () => {};
     let connections = 0;
     let onConnected = () => {};
+    const losses: string[] = [];
     const listener = store.listen(
       channel,
       (payload) => void (heard.push(payload), onHeard()),
       () => void (connections++, onConnected()),
+      (error) => void losses.push(error?.message ?? 'no error'),
     );
     const nextPayload = () => new Promise<void>((resolve) => (onHeard = resolve));
     const reconnected = (count: number) => new Promise<void>((resolve) => (onConnected = () => connections >= count && resolve()));
@@ -117,6 +119,9 @@ describe('queue wake-ups', () => {
     const again = reconnected(2);
     await client.query('SELECT pg_terminate_backend($1)', [session!.pid]);
     await again;
+    // Told once, with the server's reason.
+    expect(losses).toHaveLength(1);
+    expect(losses[0]).toMatch(/terminat/i);
     heardOne = nextPayload();
     await client.query('SELECT pg_notify($1, $2)', [channel, 'two']);
     await heardOne;
@@ -124,6 +129,8 @@ describe('queue wake-ups', () => {
 
     await listener.close();
     expect(listener.listening).toBe(false);
+    // Closing is no loss.
+    expect(losses).toHaveLength(1);
     await expect
       .poll(async () => (await client.query(`SELECT 1 FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${channel}"`])).rowCount, {
         timeout: 10_000,

@@ -63,7 +63,7 @@ export function createPostgresClusterStore(db: PostgresDatabase): Omit<ClusterSt
   /** Feeds whose url is not their configured one (a permanent redirect), as their last lease found it. */
   const movedUrls = new Map<string, string>();
   return {
-    listen: (channel, onNotify, onConnect) => db.listen(channel, onNotify, onConnect),
+    listen: (channel, onNotify, onConnect, onLost) => db.listen(channel, onNotify, onConnect, onLost),
     async claimTick(job, tick, now) {
       const claimed = await db.run(`INSERT INTO schedule_ticks (job, tick, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
         job,

@@ -22,7 +22,7 @@ export interface PostgresDatabase extends Sql {
   /** Runs `body` in one transaction (READ COMMITTED), committing when it resolves, rolling back when it throws. */
   transaction<T>(body: (tx: Sql) => Promise<T>): Promise<T>;
   /** LISTENs on `channel` over a connection of its own: see listenOn. */
-  listen(channel: string, onNotify: (payload: string) => void, onConnect: () => void): Listener;
+  listen(channel: string, onNotify: (payload: string) => void, onConnect: () => void, onLost?: (error: Error | null) => void): Listener;
   close(): Promise<void>;
 }
 
@@ -114,7 +114,7 @@ export async function openPostgres(
         client.release(lost.error);
       }
     },
-    listen: (channel, onNotify, onConnect) => listenOn(url, channel, onNotify, onConnect),
+    listen: (channel, onNotify, onConnect, onLost) => listenOn(url, channel, onNotify, onConnect, onLost),
     close: () => pool.end(),
   };
 }
@@ -126,9 +126,17 @@ export async function openPostgres(
  * and must be looked for. The server going away (a restart, pg_terminate_backend) is no error:
  * the connection is made again 1 s later, then up to 10 s apart while it fails.
  */
-function listenOn(url: string, channel: string, onNotify: (payload: string) => void, onConnect: () => void): Listener {
+function listenOn(
+  url: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onConnect: () => void,
+  onLost: (error: Error | null) => void = () => {},
+): Listener {
   let client: pg.Client | null = null;
   let listening = false;
+  // Told once per loss: when a connection that listened is lost, or the first one fails.
+  let told = false;
   let closed = false;
   let retryMs = RELISTEN_FIRST_MS;
   let retry: NodeJS.Timeout | null = null;
@@ -136,8 +144,10 @@ function listenOn(url: string, channel: string, onNotify: (payload: string) => v
     retry = null;
     const next = new pg.Client({ ...CONNECTION_SETTINGS, connectionString: url, application_name: 'columnwire-listen' });
     client = next;
-    const lost = () => {
+    const lost = (error?: unknown) => {
       if (client !== next) return;
+      if (!told && !closed) onLost(error instanceof Error ? error : null);
+      told = true;
       listening = false;
       client = null;
       void next.end().catch(() => {});
@@ -152,10 +162,11 @@ function listenOn(url: string, channel: string, onNotify: (payload: string) => v
       await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       if (closed || client !== next) return void (await next.end().catch(() => {}));
       listening = true;
+      told = false;
       retryMs = RELISTEN_FIRST_MS;
       onConnect();
-    } catch {
-      lost();
+    } catch (error) {
+      lost(error);
     }
   };
   void connect();
