@@ -7,13 +7,12 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { SMTPServer } from 'smtp-server';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { runDigest, type DigestResult } from '../../src/digest/run-digest.ts';
+import type { DigestResult } from '../../src/digest/run-digest.ts';
 import { verifySmtp } from '../../src/digest/send-digest.ts';
-import { createLogger } from '../../src/logger.ts';
 import { column, DIGEST_NOW, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
+import { runLoggedDigest } from '../helpers/logged-digest.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { smtpServerForTest } from '../helpers/smtp-server.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
@@ -24,19 +23,8 @@ const PASSWORD = 'Sw0rdf1sh-8c1f';
 
 /** One run via `smtpUrl`, with what it logged (raw JSON lines). */
 async function run(digestApp: DigestApp, smtpUrl: string): Promise<{ result: DigestResult; logs: string }> {
-  let logs = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs += chunk.toString('utf8');
-      done();
-    },
-  });
-  const deps = { ...(await digestApp.deps(smtpUrl)), logger: createLogger({ level: 'info', pretty: false, destination }, {}) };
-  try {
-    return { result: await runDigest(digestApp.digest('daily'), deps), logs };
-  } finally {
-    deps.mailer.close();
-  }
+  const { result, text } = await runLoggedDigest(digestApp, smtpUrl);
+  return { result, logs: text };
 }
 
 describe('a relay that wants a login', () => {

@@ -8,12 +8,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isMailboxDiagnostic, isMailboxRefusal } from '../../src/digest/mailbox-refusal.ts';
-import { runDigest, type DigestResult } from '../../src/digest/run-digest.ts';
-import { createLogger } from '../../src/logger.ts';
+import type { DigestResult } from '../../src/digest/run-digest.ts';
 import { column, startDigestApp, type DigestApp } from '../helpers/digest-app.ts';
+import { runLoggedDigest } from '../helpers/logged-digest.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { smtpServerForTest, type Refusal } from '../helpers/smtp-server.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
@@ -101,19 +100,8 @@ describe.each(backends)('SMTP refusals on $name', (backend) => {
   async function runDay(digestApp: DigestApp, day: number, smtpUrl: string): Promise<{ result: DigestResult; logs: LogLine[] }> {
     digestApp.advance(DAY);
     await digestApp.save('jane', [column(`d${day}`, digestApp.clock.now, 1)]);
-    const logs: LogLine[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as LogLine);
-        done();
-      },
-    });
-    const deps = { ...(await digestApp.deps(smtpUrl)), logger: createLogger({ level: 'info', pretty: false, destination }, {}) };
-    try {
-      return { result: await runDigest(digestApp.digest('daily'), deps), logs };
-    } finally {
-      deps.mailer.close();
-    }
+    const { result, lines } = await runLoggedDigest(digestApp, smtpUrl);
+    return { result, logs: lines as unknown as LogLine[] };
   }
 
   it('a refused sender marks nobody bouncing: the copies wait, it is logged once per run, and all go once the relay takes them', async () => {

@@ -84,6 +84,19 @@ async function completed(client: pg.Client, location: string, id: string): Promi
   await expect.poll(state, { timeout: 20_000, interval: 20 }).toBe('completed');
 }
 
+/** A listening worker that took and completed a first job (so it waits, idle), a planner in another process, and an admin client. */
+async function idleWorker() {
+  const location = await backend.newLocation();
+  const worker = await startProcess(location, true);
+  const planner = await startProcess(location, false);
+  const client = await admin();
+  const taken = takenFeeds(worker.queue);
+  await plan(planner, 'first');
+  expect(await taken.next()).toBe('first');
+  await completed(client, location, 'first');
+  return { location, planner, client, taken };
+}
+
 describe('queue wake-ups', () => {
   it('hears NOTIFY over a connection of its own, and again after the server ended that connection', async () => {
     const location = await backend.newLocation();
@@ -177,15 +190,7 @@ describe('queue wake-ups', () => {
   }, 60_000);
 
   it('wakes an idle worker when another process adds a job: it is taken at once, not at the next hourly fetch', async () => {
-    const location = await backend.newLocation();
-    const worker = await startProcess(location, true);
-    const planner = await startProcess(location, false);
-    const client = await admin();
-    const taken = takenFeeds(worker.queue);
-
-    await plan(planner, 'first');
-    expect(await taken.next()).toBe('first');
-    await completed(client, location, 'first');
+    const { location, planner, client, taken } = await idleWorker();
     // The worker asked again, found nothing, and waits: only the planner's NOTIFY wakes it.
     await plan(planner, 'second');
     expect(await taken.next()).toBe('second');
@@ -195,14 +200,7 @@ describe('queue wake-ups', () => {
   }, 60_000);
 
   it('looks for jobs again when its LISTEN connection comes back, as those added meanwhile were not heard', async () => {
-    const location = await backend.newLocation();
-    const worker = await startProcess(location, true);
-    const planner = await startProcess(location, false);
-    const client = await admin();
-    const taken = takenFeeds(worker.queue);
-    await plan(planner, 'first');
-    expect(await taken.next()).toBe('first');
-    await completed(client, location, 'first');
+    const { location, planner, client, taken } = await idleWorker();
 
     // Ended, and a job added at once: its notice reaches no listener of this worker.
     await client.query(
