@@ -42,6 +42,22 @@ export function readChoices(json: string): ReaderChoices {
   return { columnists: list('columnists'), outlets: list('outlets'), tags: list('tags') };
 }
 
+/**
+ * The parameters of both backends' signup upsert, in its order: digest, address (lower-cased),
+ * name, choices, requested at, and the time before which a signup kept already is replaced
+ * (none given: any).
+ */
+export function signupParams(signup: Signup, replaceBefore?: Date): [string, string, string | null, string, number, number] {
+  return [
+    signup.digestId,
+    signup.address.toLowerCase(),
+    signup.name,
+    writeChoices(signup.choices),
+    signup.requestedAt.getTime(),
+    replaceBefore?.getTime() ?? Number.MAX_SAFE_INTEGER,
+  ];
+}
+
 /** Choices as stored: sorted, each once, so equal choices are equal text. */
 export function writeChoices(choices: ReaderChoices): string {
   const tidy = (values: readonly string[]) => [...new Set(values)].sort();

@@ -2,6 +2,7 @@
 import {
   choosesAll,
   readChoices,
+  signupParams,
   toBounce,
   toPreferences,
   toSignup,
@@ -23,14 +24,7 @@ export function createPostgresReaderStore(db: PostgresDatabase) {
         `INSERT INTO signups (digest_id, address, name, choices, requested_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at
          WHERE signups.requested_at <= $6`,
-        [
-          signup.digestId,
-          signup.address.toLowerCase(),
-          signup.name,
-          writeChoices(signup.choices),
-          signup.requestedAt.getTime(),
-          replaceBefore?.getTime() ?? Number.MAX_SAFE_INTEGER,
-        ],
+        signupParams(signup, replaceBefore),
       );
       // Its own statement: a purge that waits on a lock never holds up the signup kept above.
       if (forgetBefore) await db.run(`DELETE FROM signups WHERE requested_at < $1`, [forgetBefore.getTime()]);

@@ -2,6 +2,7 @@
 import {
   choosesAll,
   readChoices,
+  signupParams,
   toBounce,
   toPreferences,
   toSignup,
@@ -91,14 +92,7 @@ export function createReaderStore(db: Database) {
            ON CONFLICT (digest_id, address) DO UPDATE SET name = excluded.name, choices = excluded.choices, requested_at = excluded.requested_at
            WHERE signups.requested_at <= ?`,
         )
-        .run(
-          signup.digestId,
-          signup.address.toLowerCase(),
-          signup.name,
-          writeChoices(signup.choices),
-          signup.requestedAt.getTime(),
-          replaceBefore?.getTime() ?? Number.MAX_SAFE_INTEGER,
-        ).changes;
+        .run(...signupParams(signup, replaceBefore)).changes;
       if (forgetBefore) db.prepare(`DELETE FROM signups WHERE requested_at < ?`).run(forgetBefore.getTime());
       return kept > 0;
     }),
