@@ -134,7 +134,7 @@ export async function createPgBossQueue(
         logger.warn({ err, queue }, 'job queue fetch failed; retried after the polling interval');
       }
       if (jobs.length === 0) {
-        await wakes.idle(queue, seen, failed ? settings.pollingSeconds : null, settings.pollingSeconds);
+        await wakes.idle(queue, seen, settings.pollingSeconds, failed);
         continue;
       }
       for (const job of jobs) {
@@ -267,11 +267,12 @@ function wakeUps(schema: string, stopping: AbortSignal, listen: ClusterStore['li
     notice: (queue: string): [string, string] => [wakeChannel(schema), queue],
     /**
      * Resolves at the next notice for `queue` after `seen` (at once if one came already), at
-     * stop, or after `seconds` (null: IDLE_LISTENING_SECONDS while listening, else `pollingSeconds`).
+     * stop, or after IDLE_LISTENING_SECONDS while listening; after `pollingSeconds` when not
+     * listening, or when the fetch `failed` (the database may be back sooner than a notice).
      */
-    idle(queue: string, seen: number, seconds: number | null, pollingSeconds: number): Promise<void> {
+    idle(queue: string, seen: number, pollingSeconds: number, failed: boolean): Promise<void> {
       if ((heard.get(queue) ?? 0) !== seen || stopping.aborted) return Promise.resolve();
-      const waitSeconds = seconds ?? (listener?.listening ? Math.max(pollingSeconds, IDLE_LISTENING_SECONDS) : pollingSeconds);
+      const waitSeconds = listener?.listening && !failed ? Math.max(pollingSeconds, IDLE_LISTENING_SECONDS) : pollingSeconds;
       const waiters = waiting.get(queue) ?? new Set<() => void>();
       waiting.set(queue, waiters);
       return new Promise<void>((resolve) => {
