@@ -23,6 +23,8 @@ export const MAX_NAME_CHARS = 200;
 // or bidi-override characters (PostgreSQL refuses NUL; the rest fool terminals), a dot in the domain.
 const ATOM = String.raw`[^\s${UNPRINTABLE_CLASS}@<>,;"()[\]\\]+`;
 const ADDRESS = new RegExp(`^${ATOM}@${ATOM}\\.${ATOM}$`, 'u');
+// A sender may be local to the machine (the default, columnwire@localhost): no dot required.
+const LOCAL_ADDRESS = new RegExp(`^${ATOM}@${ATOM}$`, 'u');
 const NAME_ADDR = /^(.*?)\s*<([^<>]*)>$/s;
 // A display name is one header line: control characters (CR, LF above all) would forge headers.
 const CONTROL = /\p{Cc}/u;
@@ -33,18 +35,33 @@ const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'u');
 
 /** Parses one recipient; null when it is neither an address nor `Name <address>`. */
 export function parseMailbox(input: string): Mailbox | null {
+  return readMailbox(input, isAddress);
+}
+
+/**
+ * Parses mail.from: one mailbox as parseMailbox reads it, except that the domain may be a
+ * machine's own name without a dot (`columnwire@localhost`, the default); null otherwise.
+ */
+export function parseSender(input: string): Mailbox | null {
+  return readMailbox(input, (text) => LOCAL_ADDRESS.test(text) && fitsSizes(text));
+}
+
+function readMailbox(input: string, acceptsAddress: (text: string) => boolean): Mailbox | null {
   const text = input.trim();
   const match = NAME_ADDR.exec(text);
-  if (match === null) return isAddress(text) ? { address: text, name: null } : null;
+  if (match === null) return acceptsAddress(text) ? { address: text, name: null } : null;
   const address = match[2]!.trim();
   const name = unquote(match[1]!.trim());
-  if (!isAddress(address) || name === undefined || CONTROL.test(name)) return null;
+  if (!acceptsAddress(address) || name === undefined || CONTROL.test(name)) return null;
   return { address, name: name === '' ? null : name };
 }
 
 /** Is `text` one address of the accepted shape, within RFC 5321's sizes? */
 export function isAddress(text: string): boolean {
-  if (!ADDRESS.test(text)) return false;
+  return ADDRESS.test(text) && fitsSizes(text);
+}
+
+function fitsSizes(text: string): boolean {
   const local = text.slice(0, text.lastIndexOf('@'));
   return utf8Length(local) <= MAX_LOCAL_OCTETS && utf8Length(text) <= MAX_ADDRESS_OCTETS;
 }

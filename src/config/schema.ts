@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { isAddressOrRange } from '../feeds/address-policy.ts';
 import { normalizeTag } from './normalize-tag.ts';
-import { parseMailbox } from './parse-mailbox.ts';
+import { parseMailbox, parseSender } from './parse-mailbox.ts';
 import { redactUrl } from '../redact.ts';
 import { describeScheduleError } from '../scheduler.ts';
 
@@ -174,8 +174,15 @@ const publishSchema = z.strictObject({
   stripTracking: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
+// Kept as written (it is the From header), once it reads as one mailbox: a typo here would
+// otherwise only show as every copy refused, or as a From line no client can reply to.
+const sender = text.refine((value) => value === '' || parseSender(value) !== null, {
+  error: (issue) =>
+    `must be one sender address like digest@example.com or "Columns <digest@example.com>", got ${JSON.stringify(issue.input)}`,
+});
+
 const mailSchema = z.strictObject({
-  from: text.default('Columnwire <columnwire@localhost>'),
+  from: sender.default('Columnwire <columnwire@localhost>'),
   /** Permanent refusals (SMTP 5xx) in a row after which an address bounces and gets nothing more. */
   bounceThreshold: int(1, 100).default(3),
 });

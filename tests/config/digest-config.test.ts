@@ -38,6 +38,13 @@ describe('the digests: and mail: keys', () => {
     expect(Object.isFrozen(config.digests[0]!.to)).toBe(true);
   });
 
+  it.each(['digest@localhost', 'Columns <digest@columns.example.net>', '"Doe, Jane" <jane@mail>', 'Ünïcode Désk <desk@exämple.org>'])(
+    'takes mail.from %s as it is written',
+    (from) => {
+      expect(parseConfig(`${FEEDS}mail:\n  from: '${from}'\n`, 'feeds.yaml').mail.from).toBe(from);
+    },
+  );
+
   it.each([
     ['without to:', 'digests:\n  - id: daily\n'],
     ['with an empty to:', 'digests:\n  - id: daily\n    to: []\n'],
@@ -135,6 +142,19 @@ ${FEEDS}digests:
       ['feeds.yaml:7: mail has an unknown key "host"'],
     ],
     ['an empty sender', 'mail:\n  from: ""\n', ['feeds.yaml:6: mail.from must not be empty']],
+    ...[
+      ['not an address', 'Columnwire digests'],
+      ['two senders', 'a@example.org, b@example.org'],
+      ['an unclosed bracket', 'Columns <digest@example.org'],
+      ['a header break in the name', 'Columns\\r\\nBcc: all@example.org <digest@example.org>'],
+      ['an address without a local part', '@example.org'],
+    ].map(([name, from]): [string, string, string[]] => [
+      `a sender that is ${name}`,
+      `mail:\n  from: "${from}"\n`,
+      [
+        `feeds.yaml:6: mail.from must be one sender address like digest@example.com or "Columns <digest@example.com>", got ${JSON.stringify(from!.replace(/\\r\\n/g, '\r\n'))}`,
+      ],
+    ]),
     [
       'digests that are not a list',
       'digests:\n  id: daily\n',
