@@ -97,6 +97,52 @@ async function idleWorker() {
   return { location, planner, client, taken };
 }
 
+/**
+ * A TCP proxy to the test server. 'pass' forwards; 'silent' accepts new connections and answers
+ * nothing; freeze() also stops forwarding on the connections already made, leaving them open (a
+ * server gone silent behind a partition: no error, no FIN).
+ */
+async function postgresProxy() {
+  const target = new URL(inject('postgresUrl'));
+  const sockets = new Set<net.Socket>();
+  const links: Array<{ client: net.Socket; upstream: net.Socket }> = [];
+  const state = {
+    mode: 'pass' as 'pass' | 'silent',
+    acceptedSilently: 0,
+    urlOf: (location: string) => {
+      const url = new URL(schemaUrl(location));
+      url.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      return url.href;
+    },
+    freeze: () => {
+      state.mode = 'silent';
+      for (const { client, upstream } of links.splice(0)) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+  };
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket)).on('error', () => {});
+    if (state.mode === 'silent') return void state.acceptedSilently++;
+    const upstream = net.connect(Number(target.port || 5432), target.hostname).on('error', () => socket.destroy());
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    socket.on('close', () => upstream.destroy());
+    socket.pipe(upstream).pipe(socket);
+    links.push({ client: socket, upstream });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return state;
+}
+
 describe('queue wake-ups', () => {
   it('hears NOTIFY over a connection of its own, and again after the server ended that connection', async () => {
     const location = await backend.newLocation();
@@ -153,40 +199,51 @@ describe('queue wake-ups', () => {
 
   it('closes within a second while its connection is still being made (a server that accepts and says nothing)', async () => {
     const location = await backend.newLocation();
-    // A proxy to PostgreSQL that, once silent, accepts connections and answers nothing (a pooler
-    // whose server is down): a connection made then ends only at its connection timeout (30 s).
-    const target = new URL(inject('postgresUrl'));
-    let silent = false;
-    const accepted = { silently: 0 };
-    const sockets = new Set<net.Socket>();
-    const proxy = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket)).on('error', () => {});
-      if (silent) return void accepted.silently++;
-      const upstream = net.connect(Number(target.port || 5432), target.hostname).on('error', () => socket.destroy());
-      socket.on('close', () => upstream.destroy());
-      socket.pipe(upstream).pipe(socket);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => {
-      for (const socket of sockets) socket.destroy();
-      proxy.close();
-    });
-    const url = new URL(schemaUrl(location));
-    url.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
-    const store = await createPostgresStore(url.href, { maxConnections: 2 });
+    // Once silent, the proxy accepts connections and answers nothing (a pooler whose server is
+    // down): a connection made then ends only at its connection timeout (30 s).
+    const proxy = await postgresProxy();
+    const url = proxy.urlOf(location);
+    const store = await createPostgresStore(url, { maxConnections: 2 });
     onTestFinished(() => store.close());
-    silent = true;
+    proxy.mode = 'silent';
     const listener = store.listen(
       `wake_${location}`,
       () => {},
       () => {},
     );
-    await expect.poll(() => accepted.silently, { timeout: 10_000, interval: 10 }).toBe(1);
+    await expect.poll(() => proxy.acceptedSilently, { timeout: 10_000, interval: 10 }).toBe(1);
     const started = performance.now();
     await listener.close();
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(listener.listening).toBe(false);
+  }, 60_000);
+
+  it('notices a connection the server went silent on (no error, no FIN) at its next check, and listens again once it answers', async () => {
+    const location = await backend.newLocation();
+    const proxy = await postgresProxy();
+    const store = await createPostgresStore(proxy.urlOf(location), { maxConnections: 2, listenCheckMs: 500 });
+    onTestFinished(() => store.close());
+    let connections = 0;
+    const losses: string[] = [];
+    const heard: string[] = [];
+    const listener = store.listen(
+      `wake_${location}`,
+      (payload) => void heard.push(payload),
+      () => void connections++,
+      (error) => void losses.push(error?.message ?? 'no error'),
+    );
+    onTestFinished(() => listener.close());
+    await expect.poll(() => connections, { timeout: 10_000, interval: 10 }).toBe(1);
+    proxy.freeze();
+    await expect.poll(() => losses, { timeout: 10_000, interval: 10 }).toEqual(['the server did not answer for 1 s']);
+    expect(listener.listening).toBe(false);
+    proxy.mode = 'pass';
+    await expect.poll(() => connections, { timeout: 15_000, interval: 10 }).toBe(2);
+    expect(listener.listening).toBe(true);
+    const client = await admin();
+    await client.query('SELECT pg_notify($1, $2)', [`wake_${location}`, 'after']);
+    await expect.poll(() => heard, { timeout: 10_000, interval: 10 }).toEqual(['after']);
+    expect(losses).toHaveLength(1);
   }, 60_000);
 
   it('wakes an idle worker when another process adds a job: it is taken at once, not at the next hourly fetch', async () => {

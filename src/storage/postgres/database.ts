@@ -29,6 +29,13 @@ export interface PostgresDatabase extends Sql {
 /** A lost LISTEN connection is made again after this long, doubling up to RELISTEN_MAX_MS. */
 const RELISTEN_FIRST_MS = 1_000;
 const RELISTEN_MAX_MS = 10_000;
+/**
+ * How often a LISTEN connection proves the server still answers, and how long it waits for the
+ * answer. A server gone silent (a partition, a VM paused, a NAT that forgot the connection)
+ * sends no error: TCP keepalive alone notices it only after about 11 minutes, during which
+ * every notification is lost.
+ */
+const LISTEN_CHECK_MS = 15_000;
 /** How long closing a listener waits for its connection to end (one still being made ends only at its connection timeout). */
 const LISTEN_CLOSE_MS = 1_000;
 
@@ -70,8 +77,9 @@ function sqlOver(client: pg.Pool | pg.PoolClient): Sql {
 /** Connects to `url` (a pool of at most `maxConnections`) and migrates the schema. */
 export async function openPostgres(
   url: string,
-  options: { maxConnections?: number; idleInTransactionMs?: number; foreignTables?: 'refuse' } = {},
+  options: { maxConnections?: number; idleInTransactionMs?: number; foreignTables?: 'refuse'; listenCheckMs?: number } = {},
 ): Promise<PostgresDatabase> {
+  const listenCheckMs = options.listenCheckMs ?? LISTEN_CHECK_MS;
   const pool = new pg.Pool({
     ...CONNECTION_SETTINGS,
     idle_in_transaction_session_timeout: options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS,
@@ -114,7 +122,7 @@ export async function openPostgres(
         client.release(lost.error);
       }
     },
-    listen: (channel, onNotify, onConnect, onLost) => listenOn(url, channel, onNotify, onConnect, onLost),
+    listen: (channel, onNotify, onConnect, onLost) => listenOn(url, channel, onNotify, onConnect, onLost, listenCheckMs),
     close: () => pool.end(),
   };
 }
@@ -124,7 +132,9 @@ export async function openPostgres(
  * pool, for as long as the process wants wake-ups: `onNotify` gets each notification's payload,
  * `onConnect` runs after each (re)connection, since what was notified while it was down is lost
  * and must be looked for. The server going away (a restart, pg_terminate_backend) is no error:
- * the connection is made again 1 s later, then up to 10 s apart while it fails.
+ * the connection is made again 1 s later, then up to 10 s apart while it fails. Every
+ * `checkMs` it LISTENs again (a no-op that needs the server's answer); no answer within
+ * `checkMs` counts as a lost connection.
  */
 function listenOn(
   url: string,
@@ -132,6 +142,7 @@ function listenOn(
   onNotify: (payload: string) => void,
   onConnect: () => void,
   onLost: (error: Error | null) => void = () => {},
+  checkMs: number = LISTEN_CHECK_MS,
 ): Listener {
   let client: pg.Client | null = null;
   let listening = false;
@@ -140,12 +151,15 @@ function listenOn(
   let closed = false;
   let retryMs = RELISTEN_FIRST_MS;
   let retry: NodeJS.Timeout | null = null;
+  let check: NodeJS.Timeout | null = null;
   const connect = async () => {
     retry = null;
     const next = new pg.Client({ ...CONNECTION_SETTINGS, connectionString: url, application_name: 'columnwire-listen' });
     client = next;
     const lost = (error?: unknown) => {
       if (client !== next) return;
+      if (check) clearInterval(check);
+      check = null;
       if (!told && !closed) onLost(error instanceof Error ? error : null);
       told = true;
       listening = false;
@@ -164,6 +178,8 @@ function listenOn(
       listening = true;
       told = false;
       retryMs = RELISTEN_FIRST_MS;
+      check = setInterval(() => void answers(next, channel, checkMs).then((answered) => answered || lost(silentFor(checkMs))), checkMs);
+      check.unref();
       onConnect();
     } catch (error) {
       lost(error);
@@ -178,6 +194,7 @@ function listenOn(
       closed = true;
       listening = false;
       if (retry) clearTimeout(retry);
+      if (check) clearInterval(check);
       const open = client;
       client = null;
       // A connection still being made to a server that accepts and answers nothing (a pooler
@@ -186,6 +203,19 @@ function listenOn(
       if (open) await Promise.race([open.end().catch(() => {}), sleep(LISTEN_CLOSE_MS, undefined, { ref: false })]);
     },
   };
+}
+
+/** Does the server answer a LISTEN `channel` (already listened: a no-op) within `withinMs`? */
+async function answers(client: pg.Client, channel: string, withinMs: number): Promise<boolean> {
+  const answer = client.query(`LISTEN ${pg.escapeIdentifier(channel)}`).then(
+    () => true,
+    () => true, // an error, or the connection's end, is told by its own 'error' and 'end' events
+  );
+  return Promise.race([answer, sleep(withinMs, false, { ref: false })]);
+}
+
+function silentFor(ms: number): Error {
+  return new Error(`the server did not answer for ${Math.round(ms / 1000)} s`);
 }
 
 /**

@@ -21,13 +21,18 @@ import { createPostgresSubscriptionStore } from './subscription-store.ts';
 export interface PostgresStoreOptions extends StoreOptions {
   /** Connections this process may open (default 10); the server must allow the sum over all processes. */
   maxConnections?: number;
+  /** How often a LISTEN connection checks that the server answers, and waits for it (default 15 s). */
+  listenCheckMs?: number;
 }
 
 /** Connects to `url`, migrates it, and returns the Store over it. */
 export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store & ClusterStore> {
   const owner = options.claimOwner ?? processOwnerId();
   const attempts = `${owner}\n${url}`; // this process's delivery attempts on this database (delivery-attempts.ts)
-  const db = await openPostgres(url, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections });
+  const db = await openPostgres(url, {
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.listenCheckMs === undefined ? {} : { listenCheckMs: options.listenCheckMs }),
+  });
   const feeds = createPostgresFeedStore(db);
   const stories = createPostgresStoryStore(db);
   const digests = createPostgresDigestStore(db);
