@@ -29,7 +29,7 @@ beforeAll(async () => {
   let arrive = () => {};
   const arrived = new Promise<void>((resolve) => (arrive = resolve));
   held = { res: null as unknown as ServerResponse, arrived, arrive };
-  server = createServer((req, res) => {
+  server = createServer((_req, res) => {
     fetches++;
     if (fetches === 1) {
       held!.res = res;
