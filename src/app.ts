@@ -51,7 +51,7 @@ export interface AppOptions {
   logger?: Logger;
   now?: () => Date;
   random?: () => number;
-  /** Make the stored feeds match the config (default); read-only commands leave them alone. */
+  /** Make the stored feeds match the config, at start and on reconfigure (default); read-only commands and cluster processes without the scheduler role leave them alone. */
   syncFeeds?: boolean;
 }
 
@@ -221,7 +221,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     };
   };
   const reconfigure = async (next: Config) => {
-    await store.syncFeeds(next.feeds);
+    if (options.syncFeeds ?? true) await store.syncFeeds(next.feeds);
     config = next;
     pollGaps = null;
     poll.settings = pollSettings(next);

@@ -75,6 +75,7 @@ export async function openApp(
 /**
  * 'read-only' commands (listings, stats, exports, backups) leave the stored feed list alone:
  * run with another --config against the service's data, they must not change what it polls.
+ * So do cluster processes without the scheduler role (run --roles http,worker).
  */
 export type Access = 'read-write' | 'read-only';
 

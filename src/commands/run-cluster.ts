@@ -29,6 +29,21 @@ export function queueSchema(env: NodeJS.ProcessEnv): string | null {
   );
 }
 
+/** Past twice the grace period, this much more for the stop to end before the process exits anyway. */
+const STOP_MARGIN_MS = 10_000;
+
+/**
+ * Exits (1) once the stop has taken `ms`. A database gone silent (a partition: no reset, no
+ * answer) holds every step that waits for it, the pools' close included, and would keep the
+ * process alive after SIGTERM for ever. Unref'd: a stop that ends in time is not held by it.
+ */
+function forceExitAfter(ms: number, app: App): void {
+  setTimeout(() => {
+    app.logger.error({ waitedSeconds: ms / 1000 }, 'stopping took too long (is the database reachable?); exiting');
+    process.exit(1);
+  }, ms).unref();
+}
+
 /** Runs `roles` until `stopSignal`; returns the exit code. `databaseUrl` is where the queue lives too. */
 export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl: string, stopSignal: Promise<void>): Promise<number> {
   const { store } = app;
@@ -88,6 +103,7 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
     process.off('SIGHUP', hangup);
     const graceMs = app.config.shutdownGraceSeconds * 1000;
     app.logger.info({ graceSeconds: graceMs / 1000 }, 'stopping: no new jobs; waiting for the ones in flight');
+    forceExitAfter(2 * graceMs + STOP_MARGIN_MS, app);
     await scheduler?.stop();
     await queue.stop(graceMs);
     await worker?.stop();

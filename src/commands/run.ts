@@ -61,7 +61,9 @@ export const runCommand: Command = {
       const ignoreHangup = (): void => {};
       process.on('SIGHUP', ignoreHangup);
       try {
-        const app = await openApp(globals, 'info');
+        // The feed list in PostgreSQL is the schedulers' (they plan from it): a worker or http
+        // process reading a stale copy of feeds.yaml must not retire feeds or move them back.
+        const app = await openApp(globals, 'info', roles.has('scheduler') ? 'read-write' : 'read-only');
         try {
           const { runCluster } = await import('./run-cluster.ts');
           return await runCluster(app, roles, cluster, stopSignal);

@@ -48,7 +48,17 @@ const RELEASE_RETRY_MS = 10_000;
 /** Polls `feedId` under a lease. */
 export async function pollLeasedFeed(feedId: string, deps: LeasedPollDeps): Promise<LeasedPollResult> {
   const source = deps.config.feeds.find((candidate) => candidate.id === feedId);
-  if (!source) return { kind: 'skipped', reason: 'not-found' };
+  if (!source) {
+    // Removed by a reload, or this process reads another feeds.yaml than the scheduler's: handed
+    // back, so the next planner tick queues it again for a worker that has it (left queued, it
+    // would wait out the requeue delay each time this worker took it, and never say why).
+    await deps.store.unqueueFeed(feedId, deps.now());
+    deps.logger.warn(
+      { feedId, config: deps.config.path },
+      'poll job for a feed not in this feeds.yaml; handed back (every process must read the same feeds.yaml)',
+    );
+    return { kind: 'skipped', reason: 'not-found' };
+  }
   // Polled by another worker between planning and now (a job run twice): nothing is due, no lease is taken.
   const lease = await leaseWhenHostFrees(feedId, source.url, deps);
   if (lease === 'host-busy') await deps.store.unqueueFeed(feedId, deps.now()); // the next planner tick queues it again

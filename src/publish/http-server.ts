@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Readiness } from '../readiness.ts';
-import type { Store } from '../storage/store.ts';
+import { isStoreTransient, type Store } from '../storage/store.ts';
 import { describeAdminRefusal } from './admin-access.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
 import { renderReaderPage } from '../site/render-reader-pages.ts';
@@ -107,7 +107,13 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   const server = createServer((req, res) => {
     const done = handle(req, res, deps, limiter, signupLimiter).catch((err: unknown) => {
       // The path only: a query may carry an unsubscribe token.
-      deps.logger.error({ err, method: req.method, path: (req.url ?? '').split('?')[0] }, 'http request failed');
+      const path = (req.url ?? '').split('?')[0];
+      // The database down, restarting or busy is no bug of ours nor the client's: 503, try again.
+      if (isStoreTransient(err) && !res.headersSent) {
+        deps.logger.warn({ error: (err as Error).message, method: req.method, path }, 'http request: the database is unavailable');
+        return sendUnavailable(res, `the database does not answer (${(err as Error).message}); try again shortly`);
+      }
+      deps.logger.error({ err, method: req.method, path }, 'http request failed');
       if (!res.headersSent) sendText(res, 500, 'Internal error; see the server log.\n');
       else res.destroy();
     });
@@ -233,7 +239,10 @@ async function handle(
   }
   if (path === '/metrics' && deps.metrics) {
     if (refuseNonAdmin(req, res, path, deps.adminNetworks)) return;
-    const { contentType, body } = await deps.metrics.render();
+    // Bounded like the probes: a scrape held past Prometheus's timeout says nothing about why.
+    const rendered = await withinProbeDeadline(deps.metrics.render(), probeMs);
+    if (rendered === null) return sendUnavailable(res, storeSilent(probeMs));
+    const { contentType, body } = rendered;
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
     return void res.end(body);
   }
@@ -332,13 +341,26 @@ async function health(res: ServerResponse, store: Store, deadlineMs: number): Pr
     const [lastPollAt, feeds, stories] = answer;
     sendJson(res, 200, { status: 'ok', lastPollAt: lastPollAt?.toISOString() ?? null, feeds, stories });
   } catch (error) {
-    sendJson(res, 503, { status: 'error', error: (error as Error).message });
+    sendJson(res, 503, { status: 'error', error: `database does not answer: ${(error as Error).message}` });
   }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(`${JSON.stringify(body)}\n`);
+}
+
+/** How long a client is asked to wait when the database is unavailable (RFC 9110 §10.2.3). */
+const UNAVAILABLE_RETRY_SECONDS = 10;
+
+/** 503 with Retry-After: the store is unavailable for now. */
+function sendUnavailable(res: ServerResponse, reason: string): void {
+  res.writeHead(503, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    'retry-after': String(UNAVAILABLE_RETRY_SECONDS),
+  });
+  res.end(`${reason}\n`);
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

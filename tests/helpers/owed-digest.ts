@@ -17,10 +17,13 @@ export interface OwedDigest {
   config: string;
 }
 
-/** Writes `${name}.yaml` in `dir` and fills a new schema; the store used is closed before it returns. */
-export async function owedDigest(dir: string, name: string, addresses: readonly string[]): Promise<OwedDigest> {
-  const schema = await postgresBackend.newLocation();
-  const databaseUrl = schemaUrl(schema);
+/**
+ * Writes `${name}.yaml` in `dir` and fills a new schema (or the database at `databaseUrl`, when
+ * given: `schema` is then its `public`); the store used is closed before it returns.
+ */
+export async function owedDigest(dir: string, name: string, addresses: readonly string[], url?: string): Promise<OwedDigest> {
+  const schema = url ? 'public' : await postgresBackend.newLocation();
+  const databaseUrl = url ?? schemaUrl(schema);
   const config = join(dir, `${name}.yaml`);
   writeFileSync(
     config,

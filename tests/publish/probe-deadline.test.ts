@@ -12,10 +12,11 @@ async function serverOverSilentStore() {
   const silent = () => new Promise<never>(() => {});
   const deps = {
     logger: createLogger({ level: 'silent' }),
-    adminNetworks: [],
+    adminNetworks: ['127.0.0.0/8'],
     published: { basePath: '', site: { handles: () => false } },
     store: { lastPollAt: silent, countFeeds: silent, countStories: silent },
     readiness: silent as () => Promise<Readiness>,
+    metrics: { render: silent },
     probeDeadlineMs: 200,
   } as unknown as HttpServerDeps;
   const server = await startHttpServer(deps, '127.0.0.1', 0);
@@ -29,5 +30,15 @@ describe('probes over a store that does not answer', () => {
     const response = await fetch(`${server.url}${path}`);
     expect(response.status).toBe(503);
     expect(JSON.stringify(await response.json())).toContain('the store did not answer within 0.2 s (is the database reachable?)');
+  });
+});
+
+describe('/metrics over a store that does not answer', () => {
+  it('answers 503 within the probe deadline, naming the store', async () => {
+    const server = await serverOverSilentStore();
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('10');
+    expect(await response.text()).toContain('the store did not answer within 0.2 s (is the database reachable?)');
   });
 });
