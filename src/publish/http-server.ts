@@ -111,7 +111,8 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
       // The database down, restarting or busy is no bug of ours nor the client's: 503, try again.
       if (isStoreTransient(err) && !res.headersSent) {
         deps.logger.warn({ error: (err as Error).message, method: req.method, path }, 'http request: the database is unavailable');
-        return sendUnavailable(res, `the database does not answer (${(err as Error).message}); try again shortly`);
+        // The reason stays in the log: a public page need not learn the database's address.
+        return sendUnavailable(res, 'the database does not answer; try again shortly');
       }
       deps.logger.error({ err, method: req.method, path }, 'http request failed');
       if (!res.headersSent) sendText(res, 500, 'Internal error; see the server log.\n');

@@ -14,6 +14,8 @@ export type ProxyMode = 'pass' | 'silent' | 'refuse';
 export interface PostgresProxy {
   /** The target URL, pointing at the proxy. */
   url: string;
+  /** Connections accepted so far (refused ones included). */
+  readonly accepted: number;
   set(mode: ProxyMode): void;
   close(): Promise<void>;
 }
@@ -22,8 +24,10 @@ export interface PostgresProxy {
 export async function startPostgresProxy(targetUrl: string): Promise<PostgresProxy> {
   const target = new URL(targetUrl);
   let mode: ProxyMode = 'pass';
+  let accepted = 0;
   const pairs = new Set<[Socket, Socket]>();
   const server: Server = createServer((client) => {
+    accepted++;
     if (mode === 'refuse') return void client.destroy();
     const upstream = connect(Number(target.port || 5432), target.hostname);
     const pair: [Socket, Socket] = [client, upstream];
@@ -49,6 +53,9 @@ export async function startPostgresProxy(targetUrl: string): Promise<PostgresPro
   onTestFinished(close);
   return {
     url: url.href,
+    get accepted() {
+      return accepted;
+    },
     set(next) {
       mode = next;
       for (const pair of [...pairs]) {

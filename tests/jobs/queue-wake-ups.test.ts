@@ -5,7 +5,6 @@
  * wake-up works. A LISTEN connection the server ends is made again, and what was added while it
  * was down is looked for.
  */
-import net from 'node:net';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createPgBossQueue } from '../../src/jobs/pg-boss-queue.ts';
@@ -14,6 +13,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createPostgresStore } from '../../src/storage/postgres/postgres-store.ts';
 import type { FeedSource } from '../../src/model.ts';
 import type { ClusterStore, Store } from '../../src/storage/store.ts';
+import { startPostgresProxy } from '../helpers/postgres-proxy.ts';
 import { postgresBackend as backend, schemaUrl } from '../helpers/store-backends.ts';
 
 const silent = createLogger({ level: 'silent' });
@@ -97,52 +97,6 @@ async function idleWorker() {
   return { location, planner, client, taken };
 }
 
-/**
- * A TCP proxy to the test server. 'pass' forwards; 'silent' accepts new connections and answers
- * nothing; freeze() also stops forwarding on the connections already made, leaving them open (a
- * server gone silent behind a partition: no error, no FIN).
- */
-async function postgresProxy() {
-  const target = new URL(inject('postgresUrl'));
-  const sockets = new Set<net.Socket>();
-  const links: Array<{ client: net.Socket; upstream: net.Socket }> = [];
-  const state = {
-    mode: 'pass' as 'pass' | 'silent',
-    acceptedSilently: 0,
-    urlOf: (location: string) => {
-      const url = new URL(schemaUrl(location));
-      url.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-      return url.href;
-    },
-    freeze: () => {
-      state.mode = 'silent';
-      for (const { client, upstream } of links.splice(0)) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
-      }
-    },
-  };
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket)).on('error', () => {});
-    if (state.mode === 'silent') return void state.acceptedSilently++;
-    const upstream = net.connect(Number(target.port || 5432), target.hostname).on('error', () => socket.destroy());
-    sockets.add(upstream);
-    upstream.on('close', () => sockets.delete(upstream));
-    socket.on('close', () => upstream.destroy());
-    socket.pipe(upstream).pipe(socket);
-    links.push({ client: socket, upstream });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  return state;
-}
-
 describe('queue wake-ups', () => {
   it('hears NOTIFY over a connection of its own, and again after the server ended that connection', async () => {
     const location = await backend.newLocation();
@@ -201,17 +155,17 @@ describe('queue wake-ups', () => {
     const location = await backend.newLocation();
     // Once silent, the proxy accepts connections and answers nothing (a pooler whose server is
     // down): a connection made then ends only at its connection timeout (30 s).
-    const proxy = await postgresProxy();
-    const url = proxy.urlOf(location);
-    const store = await createPostgresStore(url, { maxConnections: 2 });
+    const proxy = await startPostgresProxy(schemaUrl(location));
+    const store = await createPostgresStore(proxy.url, { maxConnections: 2 });
     onTestFinished(() => store.close());
-    proxy.mode = 'silent';
+    proxy.set('silent');
+    const before = proxy.accepted;
     const listener = store.listen(
       `wake_${location}`,
       () => {},
       () => {},
     );
-    await expect.poll(() => proxy.acceptedSilently, { timeout: 10_000, interval: 10 }).toBe(1);
+    await expect.poll(() => proxy.accepted, { timeout: 10_000, interval: 10 }).toBe(before + 1);
     const started = performance.now();
     await listener.close();
     expect(performance.now() - started).toBeLessThan(2_000);
@@ -220,8 +174,8 @@ describe('queue wake-ups', () => {
 
   it('notices a connection the server went silent on (no error, no FIN) at its next check, and listens again once it answers', async () => {
     const location = await backend.newLocation();
-    const proxy = await postgresProxy();
-    const store = await createPostgresStore(proxy.urlOf(location), { maxConnections: 2, listenCheckMs: 500 });
+    const proxy = await startPostgresProxy(schemaUrl(location));
+    const store = await createPostgresStore(proxy.url, { maxConnections: 2, listenCheckMs: 500 });
     onTestFinished(() => store.close());
     let connections = 0;
     const losses: string[] = [];
@@ -234,10 +188,10 @@ describe('queue wake-ups', () => {
     );
     onTestFinished(() => listener.close());
     await expect.poll(() => connections, { timeout: 10_000, interval: 10 }).toBe(1);
-    proxy.freeze();
+    proxy.set('silent');
     await expect.poll(() => losses, { timeout: 10_000, interval: 10 }).toEqual(['the server did not answer for 1 s']);
     expect(listener.listening).toBe(false);
-    proxy.mode = 'pass';
+    proxy.set('pass');
     await expect.poll(() => connections, { timeout: 15_000, interval: 10 }).toBe(2);
     expect(listener.listening).toBe(true);
     const client = await admin();
