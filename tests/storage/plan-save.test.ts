@@ -11,7 +11,13 @@ const normalized = (...ids: string[]): NormalizedItem[] =>
     ids.map((id) => item({ id })),
     NOW,
   );
-const nothingStored: SaveLookups = { keys: new Map(), stored: new Set(), sourceHashes: new Map(), reissueCandidates: [] };
+const nothingStored: SaveLookups = {
+  keys: new Map(),
+  stored: new Set(),
+  sourceHashes: new Map(),
+  reissueCandidates: [],
+  carried: new Map(),
+};
 const free = () => false;
 
 /** Lookups as the store reads them when feed `a` already carries `items` as stories 1, 2, … at their current hashes. */
@@ -26,6 +32,9 @@ function carried(items: readonly NormalizedItem[], change: Partial<SaveLookups> 
     stored: new Set(items.map((_, index) => index + 1)),
     sourceHashes: new Map(items.map((one, index) => [index + 1, one.contentHash])),
     reissueCandidates: [],
+    carried: new Map(
+      items.map((one, index) => [index + 1, { title: one.title, publishedMs: one.published.getTime(), sourceLink: one.link }]),
+    ),
     ...change,
   };
 }
@@ -75,6 +84,25 @@ describe('planSave', () => {
     const plan = planSave('a', edited, carried(items), null, free);
     expect(plan.edits).toEqual([{ storyId: 1, item: edited[0] }]);
     expect(plan).toMatchObject({ inserts: [], sources: [], keys: [], result: { updated: 1 } });
+  });
+
+  it.each([
+    [
+      'link, title and date',
+      { link: 'https://example.com/other', title: 'Another column altogether', published: new Date('2026-11-20T00:00:00Z') },
+      true,
+    ],
+    ['link and title (a slug rewritten with its title)', { link: 'https://example.com/other', title: 'Another column altogether' }, false],
+    ['title and date', { title: 'Another column altogether', published: new Date('2026-11-20T00:00:00Z') }, false],
+    ['link and date (a site moved)', { link: 'https://example.com/other', published: new Date('2026-11-20T00:00:00Z') }, false],
+  ])('takes an id whose link, title and date all changed for a new column, not an edit: %s', (_name, change, isNew) => {
+    const known = normalizeItems([item({ id: '1', published: new Date('2026-11-01T00:00:00Z') })], NOW);
+    const fresh = normalizeItems([item({ id: '1', published: new Date('2026-11-01T00:00:00Z'), ...change })], NOW);
+    const plan = planSave('a', fresh, carried(known), null, free);
+    if (!isNew) return expect(plan.edits).toEqual([{ storyId: 1, item: fresh[0] }]);
+    expect(plan).toMatchObject({ edits: [], result: { added: 1, updated: 0, duplicates: 0 } });
+    // Its item key moves to the new story, so the next fetch finds it there.
+    expect(plan.rebinds).toEqual([{ key: itemKey('a', '1'), story: { kind: 'new', index: 0 } }]);
   });
 
   it('adds a source when another feed already has the story under the same link', () => {
