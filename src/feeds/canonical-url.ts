@@ -1,6 +1,7 @@
 /**
  * One spelling per article link, so the same column syndicated by several feeds meets itself:
- * scheme, `www.`, trailing slash, fragment, tracking parameters and AMP variants folded away.
+ * scheme, `www.`/`m.`/`amp.`, host case, default port, percent-encoding, trailing slash,
+ * `index.html`, fragment, tracking parameters and AMP variants folded away.
  */
 
 const TRACKING_PARAMS = new Set([
@@ -37,6 +38,12 @@ const TRACKING_PARAMS = new Set([
 ]);
 const TRACKING_PREFIXES = ['utm_', 'mc_', 'pk_', 'mtm_', 'at_', 'ns_', 'vero_', 'hsa_', 'oly_'];
 const AMP_CACHE_HOST = /\.cdn\.ampproject\.org$/;
+/** Subdomains that serve the same articles as the bare domain: `www.`, `www2.`, AMP and mobile editions. */
+const MIRROR_SUBDOMAIN = /^(?:(?:www\d?|amp|m|mobile)\.)+(?=[^.]+\.)/;
+/** A directory's default page, the same document as the directory. */
+const INDEX_PAGES = ['/index.html', '/index.htm', '/index.php'];
+/** RFC 3986 §2.3: unreserved characters, the same percent-encoded or not. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /** The canonical form of an article URL, or null when it is not an http(s) URL. */
 export function canonicalUrl(link: string | null): string | null {
@@ -48,15 +55,35 @@ export function canonicalUrl(link: string | null): string | null {
     return null;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-  const host = url.hostname.replace(/^(www\d?|amp)\./, '').replace(/\.$/, '');
+  const host = foldHost(url.hostname);
   const port = url.port && url.port !== '80' && url.port !== '443' ? `:${url.port}` : '';
-  const path = foldAmpPath(url.pathname).replace(/\/+$/, '') || '/';
+  const path = foldPath(normalizeEscapes(url.pathname)) || '/';
   const query = [...url.searchParams]
-    .filter(([key]) => !isTrackingParam(key))
+    // A bare `=` names nothing (and would print as an empty pair).
+    .filter(([key, value]) => !isTrackingParam(key) && (key !== '' || value !== ''))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => (value === '' ? encodeURIComponent(key) : `${encodeURIComponent(key)}=${encodeURIComponent(value)}`))
     .join('&');
   return `https://${host}${port}${path}${query ? `?${query}` : ''}`;
+}
+
+/** The host without its trailing dots and mirror subdomains (`www.`, `amp.`, `m.`), as long as a domain remains. */
+function foldHost(hostname: string): string {
+  let end = hostname.length;
+  while (end > 0 && hostname.charCodeAt(end - 1) === 0x2e) end--;
+  return hostname.slice(0, end).replace(MIRROR_SUBDOMAIN, '');
+}
+
+/**
+ * One spelling per percent-encoded octet (RFC 3986 §6.2.2.1–2): `%7E` is `~`, `%c3%a9` is `%C3%A9`.
+ * Reserved characters stay encoded: `%2F` is no `/`.
+ */
+function normalizeEscapes(path: string): string {
+  if (!path.includes('%')) return path;
+  return path.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
+    const char = String.fromCharCode(Number.parseInt(escape.slice(1), 16));
+    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  });
 }
 
 /** True for a query parameter that only tracks the click (`utm_*`, `fbclid`, `gclid`, `mc_*`, …): the one list. */
@@ -101,10 +128,40 @@ function unwrapAmpCache(url: URL): URL {
   return new URL(`${match[1] ? 'https' : 'http'}://${match[2]}${url.search}`);
 }
 
-/** `/amp/story`, `/story/amp`, `/story.amp`, `/story.amp.html` → `/story` (or `.html`). */
-function foldAmpPath(path: string): string {
-  return path
-    .replace(/^\/amp(?=\/)/, '')
-    .replace(/\/amp\/?$/, '')
-    .replace(/\.amp(\.html?)?$/, '$1');
+/**
+ * The path with its AMP and default-page spellings folded: `/amp/story`, `/story/amp`,
+ * `/story.amp`, `/story.amp.html` (→ `.html`), `/story/index.html`, trailing slashes. Folded
+ * until none is left, so the result folds to itself; by index, not regex, so a run of
+ * `/amp/amp/…` or `////…` costs linear time (`/\/+$/` backtracks quadratically over slashes).
+ */
+function foldPath(path: string): string {
+  let start = 0;
+  while (path.startsWith('/amp/', start)) start += 4;
+  let end = path.length;
+  /** `.html` or `.htm`, once `.amp` before it is folded: kept at the end. */
+  let extension = '';
+  const endsWith = (suffix: string): boolean => end - suffix.length >= start && path.endsWith(suffix, end);
+  for (;;) {
+    if (extension === '') {
+      while (end > start && path.charCodeAt(end - 1) === 0x2f) end--;
+      const page = INDEX_PAGES.find(endsWith);
+      const amp = ['/amp', '.amp'].find(endsWith);
+      const ampPage = ['.amp.html', '.amp.htm'].find(endsWith);
+      if (page || amp) {
+        end -= (page ?? amp)!.length;
+      } else if (ampPage) {
+        end -= ampPage.length;
+        extension = ampPage.slice(4);
+      } else {
+        return path.slice(start, end);
+      }
+    } else if (endsWith('.amp')) {
+      end -= 4;
+    } else if (endsWith('/index')) {
+      end -= 6;
+      extension = '';
+    } else {
+      return path.slice(start, end) + extension;
+    }
+  }
 }
