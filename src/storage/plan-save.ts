@@ -111,9 +111,8 @@ export function otherItemIds(item: NormalizedItem): string[] {
 
 /**
  * The keys the store reads for `item` once its item key is read (`byItemKey`: what that gave):
- * none when the item key names a story this feed carries at the same content hash; the item keys
- * of its other ids (see `otherItemIds`) when it names a story gone (a tombstone); else those and
- * its URL key.
+ * none when the item key names a story this feed carries at the same content hash; else its URL
+ * key and the item keys of its other ids (see `otherItemIds`).
  */
 export function keysToReadNext(
   feedId: string,
@@ -122,8 +121,8 @@ export function keysToReadNext(
 ): string[] {
   if (byItemKey?.stored && byItemKey.sourceHash === item.contentHash) return [];
   const others = otherItemIds(item).map((id) => itemKey(feedId, id));
-  // A tombstone: a column pruned, or one that shared the id and is still stored under another form of it.
-  if (byItemKey && !byItemKey.stored) return others;
+  // A tombstone (a column pruned, or one that shared the id and is still stored under another
+  // form of it) is read with the URL key too: a link never stored is a new column under the id.
   return item.canonicalUrl ? [urlKey(item.canonicalUrl), ...others] : others;
 }
 
@@ -286,21 +285,25 @@ function matchByKey(feedId: string, item: NormalizedItem, lookups: SaveLookups, 
   // In a document that gives its id to others, the id as given may name any of their stories
   // (or a column gone): only its qualified forms count, unless the content is the same.
   const own = named.find(({ id }) => id !== item.sharedId);
-  if (own && !namesAnotherColumn(item, lookups.carried.get(own.story))) return { storyId: own.story, match: Match.Id };
+  if (own && !namesAnotherColumn(item, own.story, lookups)) return { storyId: own.story, match: Match.Id };
   return { storyId: byLink ?? null, match: Match.Link, ...(own ? { reusedId: true as const } : {}) };
 }
 
 /**
- * Whether the story the item's id names, as this feed carried it, is another column: the feed
- * gave the id to a new column (a CMS numbering its items "1", "2"… by position, one guid for
- * every item). Only when link, title and date all changed: an edit keeps at least one (a typo
- * fixed keeps the link and date; a site moved keeps titles and dates; a slug rewritten with its
- * title keeps the date).
+ * Whether the story the item's id names is another column: the feed gave the id to a new column
+ * (a CMS numbering its items "1", "2"… by position, one guid for every item). A story this feed
+ * carries, when link, title and date all changed: an edit keeps at least one (a typo fixed keeps
+ * the link and date; a site moved keeps titles and dates; a slug rewritten with its title keeps
+ * the date). A pruned story (a tombstone), when the item's link was never stored: the tombstone
+ * keeps out the column it was, listed again, not every later column under its id.
  */
-function namesAnotherColumn(item: NormalizedItem, carried: CarriedStory | undefined): boolean {
-  if (!carried || item.canonicalUrl === null) return false;
-  const carriedUrl = canonicalUrl(carried.sourceLink);
+function namesAnotherColumn(item: NormalizedItem, storyId: number, lookups: SaveLookups): boolean {
+  if (item.canonicalUrl === null) return false;
+  if (!lookups.stored.has(storyId)) return !lookups.keys.has(urlKey(item.canonicalUrl));
+  const carried = lookups.carried.get(storyId);
+  const carriedUrl = canonicalUrl(carried?.sourceLink ?? null);
   return (
+    carried !== undefined &&
     carriedUrl !== null &&
     carriedUrl !== item.canonicalUrl &&
     foldText(carried.title) !== foldText(item.title) &&

@@ -28,6 +28,8 @@ interface Entry {
   author?: string;
   /** Day of June 2025. */
   day?: number;
+  /** The date, when not in June 2025. */
+  date?: Date;
   text?: string;
 }
 
@@ -42,7 +44,7 @@ function rss(name: string, entries: readonly Entry[]): string {
       entry.origLink ? `<feedburner:origLink>${escape(entry.origLink)}</feedburner:origLink>` : '',
       entry.guid ? `<guid${entry.opaque ? ' isPermaLink="false"' : ''}>${escape(entry.guid)}</guid>` : '',
       entry.author ? `<dc:creator>${escape(entry.author)}</dc:creator>` : '',
-      `<pubDate>${new Date(Date.UTC(2025, 5, entry.day ?? 1, index % 10)).toUTCString()}</pubDate>`,
+      `<pubDate>${(entry.date ?? new Date(Date.UTC(2025, 5, entry.day ?? 1, index % 10))).toUTCString()}</pubDate>`,
       `<description>${escape(entry.text ?? `${entry.title}, in full.`)}</description>`,
       '</item>',
     ].join(''),
@@ -203,6 +205,24 @@ describe.each<BackendName>(['sqlite', 'postgres'])('story identity (%s)', (backe
     h.serve('a', [tram], 'rebuilt');
     h.poll.advance(60_000);
     expect(await h.poll.pollOne('a')).toMatchObject({ kind: 'stored', added: 0, updated: 0, duplicates: 1 });
+  });
+
+  it('stores a new column under a guid whose earlier column retention pruned, and keeps the pruned one out', async () => {
+    const h = await start(backend, ['a']);
+    const old: Entry = { title: 'A column from the spring', link: 'https://a.example/spring', guid: '1', opaque: true };
+    h.serve('a', [old]);
+    await h.pollAll();
+    h.poll.advance(120 * 24 * 3600 * 1000); // past retentionDays (90): the next cycle prunes it
+    h.serve('a', [old], 'still listed');
+    await h.pollAll();
+    expect(await h.stories()).toEqual([]);
+    const fresh: Entry = { title: 'A column from the autumn', link: 'https://a.example/autumn', guid: '1', opaque: true, date: h.poll.clock.now };
+    h.serve('a', [fresh]);
+    await h.pollAll();
+    expect(titles(await h.stories())).toEqual(['A column from the autumn']);
+    h.serve('a', [fresh, old]);
+    await h.pollAll();
+    expect(titles(await h.stories())).toEqual(['A column from the autumn']);
   });
 
   it('edits in place when a guid keeps its column while two of link, title and date change', async () => {
