@@ -42,6 +42,8 @@ const AMP_CACHE_HOST = /\.cdn\.ampproject\.org$/;
 const MIRROR_SUBDOMAIN = /^(?:(?:www\d?|amp|m|mobile)\.)+(?=[^.]+\.)/;
 /** A directory's default page, the same document as the directory. */
 const INDEX_PAGES = ['/index.html', '/index.htm', '/index.php'];
+/** `&amp;`, `&amp;amp;`…: an ampersand escaped once more than XML needed. */
+const OVER_ESCAPED_AMPERSAND = /&(?:amp;)+/g;
 /** RFC 3986 §2.3: unreserved characters, the same percent-encoded or not. */
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
@@ -58,7 +60,7 @@ export function canonicalUrl(link: string | null): string | null {
   const host = foldHost(url.hostname);
   const port = url.port && url.port !== '80' && url.port !== '443' ? `:${url.port}` : '';
   const path = foldPath(normalizeEscapes(url.pathname)) || '/';
-  const query = [...url.searchParams]
+  const query = [...new URLSearchParams(repairAmpersands(url.search))]
     // A bare `=` names nothing (and would print as an empty pair).
     .filter(([key, value]) => !isTrackingParam(key) && (key !== '' || value !== ''))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -104,12 +106,21 @@ export function stripTrackingParams(link: string): string {
     return link;
   }
   if (!url.search) return link;
-  const pairs = url.search.slice(1).split('&');
+  const search = repairAmpersands(url.search);
+  const pairs = search.slice(1).split('&');
   // Decide on the decoded name, but keep each kept pair exactly as the feed wrote it.
   const kept = pairs.filter((pair) => !isTrackingParam(decodeName(pair.split('=', 1)[0] ?? '')));
-  if (kept.length === pairs.length) return link;
+  if (kept.length === pairs.length && search === url.search) return link;
   url.search = kept.filter((pair) => pair !== '').join('&');
   return url.href;
+}
+
+/**
+ * The query with over-escaped separators undone: a feed that escaped its links twice gives
+ * `?id=7&amp;utm_source=rss` once XML is decoded, a parameter `amp;utm_source` no page reads.
+ */
+function repairAmpersands(search: string): string {
+  return search.includes('&amp;') ? search.replace(OVER_ESCAPED_AMPERSAND, '&') : search;
 }
 
 function decodeName(name: string): string {
