@@ -1,7 +1,7 @@
 /**
  * One spelling per article link, so the same column syndicated by several feeds meets itself:
  * scheme, `www.`/`m.`/`amp.`, host case, default port, percent-encoding, trailing slash,
- * `index.html`, fragment, tracking parameters and AMP variants folded away.
+ * `index.html`, fragment, tracking parameters, AMP variants and Google redirects folded away.
  */
 
 const TRACKING_PARAMS = new Set([
@@ -38,6 +38,7 @@ const TRACKING_PARAMS = new Set([
 ]);
 const TRACKING_PREFIXES = ['utm_', 'mc_', 'pk_', 'mtm_', 'at_', 'ns_', 'vero_', 'hsa_', 'oly_'];
 const AMP_CACHE_HOST = /\.cdn\.ampproject\.org$/;
+const GOOGLE_HOST = /^(?:www\.)?google\.(?:com|[a-z]{2}|com?\.[a-z]{2})$/;
 /** Subdomains that serve the same articles as the bare domain: `www.`, `www2.`, AMP and mobile editions. */
 const MIRROR_SUBDOMAIN = /^(?:(?:www\d?|amp|m|mobile)\.)+(?=[^.]+\.)/;
 /** A directory's default page, the same document as the directory. */
@@ -52,7 +53,7 @@ export function canonicalUrl(link: string | null): string | null {
   if (!link) return null;
   let url: URL;
   try {
-    url = unwrapAmpCache(new URL(link.trim()));
+    url = unwrapAmpCache(unwrapGoogleRedirect(new URL(link.trim())));
   } catch {
     return null;
   }
@@ -129,6 +130,16 @@ function decodeName(name: string): string {
   } catch {
     return name;
   }
+}
+
+/**
+ * `https://www.google.com/url?rct=j&url=https://example.com/x&usg=…` (Google Alerts feeds, search
+ * results) → `https://example.com/x`: the redirect names the article in its `url` or `q` parameter.
+ */
+function unwrapGoogleRedirect(url: URL): URL {
+  if (url.pathname !== '/url' || !GOOGLE_HOST.test(url.hostname)) return url;
+  const target = url.searchParams.get('url') ?? url.searchParams.get('q');
+  return target && /^https?:\/\//i.test(target) && URL.canParse(target) ? new URL(target) : url;
 }
 
 /** `https://www-example-com.cdn.ampproject.org/c/s/example.com/x` → `https://example.com/x`. */

@@ -36,6 +36,13 @@ describe('canonicalUrl', () => {
       'https://example.com/col?id=5&amp;utm_medium=feed&amp;amp;b=2',
       'https://example.com/col?b=2&id=5',
     ],
+    [
+      'unwraps a Google Alerts redirect',
+      'https://www.google.com/url?rct=j&sa=t&url=https://www.example.com/col%3Futm_source%3Dx&ct=ga&usg=AOv',
+      'https://example.com/col',
+    ],
+    ['unwraps a Google search redirect', 'https://www.google.co.uk/url?q=http://example.com/col/&sa=U', 'https://example.com/col'],
+    ['keeps a Google redirect to no http(s) URL', 'https://www.google.com/url?q=javascript:1', 'https://google.com/url?q=javascript%3A1'],
     ['drops a run of trailing slashes', 'https://example.com/col///', 'https://example.com/col'],
     ['keeps ?p=, ?id= and ?article=', 'https://example.com/?p=1&id=2&article=3', 'https://example.com/?article=3&id=2&p=1'],
   ])('%s', (_name, input, expected) => {
