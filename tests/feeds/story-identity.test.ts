@@ -78,7 +78,8 @@ type BackendName = 'sqlite' | 'postgres';
 
 async function start(backend: BackendName, feedIds: readonly string[]): Promise<Harness> {
   const server = await serveForTest();
-  const extraYaml = backend === 'postgres' ? `database: "${schemaUrl(await postgresBackend.newLocation())}"` : '';
+  const database = backend === 'postgres' ? `database: "${schemaUrl(await postgresBackend.newLocation())}"` : '';
+  const extraYaml = `server:\n  host: 127.0.0.1\n  port: 0\n${database}`;
   const urls = (ids: readonly string[]) => Object.fromEntries(ids.map((id) => [id, server.url(`/${id}.xml`)]));
   const poll = await startPollApp({
     dataRoot,
@@ -122,6 +123,17 @@ async function start(backend: BackendName, feedIds: readonly string[]): Promise<
         const ids = readMergedFeed(format, text).entries.map((entry) => entry.id);
         expect(new Set(ids).size, `${format}: one entry per id`).toBe(ids.length);
         expect(ids).toHaveLength(stories.length);
+      }
+      // As served: the merged feed and the home page's story cards, one per story.
+      const served = await app.startServer();
+      try {
+        const feed = readMergedFeed('rss', await (await fetch(`${served.url}/feed.xml?limit=500`)).text());
+        expect(feed.entries.map((entry) => entry.id).sort()).toEqual(stories.map((story) => story.publicId).sort());
+        const home = await (await fetch(`${served.url}/`)).text();
+        const cards = new Set(home.match(/\/stories\/[^"?#<\s]+/g) ?? []);
+        expect(cards.size).toBe(Math.min(stories.length, 20));
+      } finally {
+        await served.close();
       }
       return stories;
     },
