@@ -5,7 +5,7 @@
  * merged feeds are read back strictly: never two entries with one id.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
+import { createApp, databasePath, type App } from '../../src/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { pollAll } from '../../src/feeds/poll-all.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -14,7 +14,7 @@ import { buildMergedFeed, type FeedFormat } from '../../src/publish/build-merged
 import { serveBody, serveForTest, type FeedServer } from '../helpers/feed-server.ts';
 import { configYaml, startPollApp, type PollApp } from '../helpers/poll-app.ts';
 import { readMergedFeed } from '../helpers/read-merged-feed.ts';
-import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
+import { postgresBackend, schemaUrl, sqliteBackend } from '../helpers/store-backends.ts';
 import { intBetween, mulberry32, pick } from '../helpers/prng.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
@@ -68,6 +68,8 @@ interface Harness {
   pollAll(): Promise<void>;
   /** A new app on the same data (a process restarted): later polls and reads go through it. */
   restart(): Promise<void>;
+  /** Runs one SQL statement on the store, past it (`?` placeholders). */
+  sql(statement: string, params?: readonly unknown[]): Promise<void>;
   /** Applies a config listing only `feedIds` (a feed removed, or added back). */
   reconfigure(feedIds: readonly string[]): Promise<void>;
   /** The stories, checked against the merged feeds: one entry per story, every id once. */
@@ -78,7 +80,8 @@ type BackendName = 'sqlite' | 'postgres';
 
 async function start(backend: BackendName, feedIds: readonly string[]): Promise<Harness> {
   const server = await serveForTest();
-  const database = backend === 'postgres' ? `database: "${schemaUrl(await postgresBackend.newLocation())}"` : '';
+  const schema = backend === 'postgres' ? await postgresBackend.newLocation() : null;
+  const database = schema === null ? '' : `database: "${schemaUrl(schema)}"`;
   const extraYaml = `server:\n  host: 127.0.0.1\n  port: 0\n${database}`;
   const urls = (ids: readonly string[]) => Object.fromEntries(ids.map((id) => [id, server.url(`/${id}.xml`)]));
   const poll = await startPollApp({
@@ -108,6 +111,8 @@ async function start(backend: BackendName, feedIds: readonly string[]): Promise<
       onTestFinished(() => next.close());
       app = next;
     },
+    sql: (statement, params) =>
+      schema === null ? sqliteBackend.exec(databasePath(app.dataDir), statement, params) : postgresBackend.exec(schema, statement, params),
     reconfigure: (ids) => app.reconfigure(parseConfig(configYaml(urls(ids), {}, extraYaml), 'feeds.yaml')),
     stories: async () => {
       const stories = await app.store.listStories({ limit: 1000 });
@@ -390,6 +395,25 @@ describe.each<BackendName>(['sqlite', 'postgres'])('story identity (%s)', (backe
     h.serve('b', []);
     await h.pollAll();
     h.serve('a', [column]);
+    await h.pollAll();
+    const stories = await h.stories();
+    expect(stories).toHaveLength(1);
+    expect(sourcesOf(stories[0])).toEqual(['a', 'b']);
+  });
+
+  it('re-keys a column stored under an earlier canonical form when its feed is next read, so a copy elsewhere joins it', async () => {
+    const h = await start(backend, ['a', 'b']);
+    h.serve('a', [{ title: 'Stored before the upgrade', link: 'https://m.a.example/%7Ejane/col/index.html', guid: 'a-1', opaque: true }]);
+    await h.pollAll();
+    // As an installation of the previous version left it: the link keyed (and the source hashed) in its
+    // old form, the document and its items known. The raised reading versions make the next poll read it.
+    await h.sql(`UPDATE story_keys SET key = ? WHERE key LIKE 'u:%'`, ['u:https://m.a.example/%7Ejane/col/index.html']);
+    await h.sql(`UPDATE story_sources SET content_hash = 'hashed-by-the-previous-version'`);
+    await h.sql(`UPDATE feeds SET body_hash = NULL`);
+    await h.sql(`DELETE FROM feed_item_digests`);
+    h.poll.advance(60_000);
+    expect(await h.poll.pollOne('a')).toMatchObject({ kind: 'stored', added: 0, updated: 1 });
+    h.serve('b', [{ title: 'Its copy in another feed', link: 'https://a.example/~jane/col/', guid: 'b-1', opaque: true }]);
     await h.pollAll();
     const stories = await h.stories();
     expect(stories).toHaveLength(1);
