@@ -93,6 +93,16 @@ function nameBeforeAddress(text: string): string | null {
 }
 
 /** Resolves a possibly relative link against a base; null when it cannot be a link. */
+/**
+ * The article's own address a FeedBurner feed keeps beside its `feedproxy.google.com` redirect
+ * (`<feedburner:origLink>`), when it is an absolute http(s) URL: the same column in its outlet's
+ * own feed has that link, and the redirects no longer lead anywhere.
+ */
+export function originalLink(text: string | null): string | null {
+  const link = text?.trim();
+  return link && /^https?:\/\/[^\s]+$/i.test(link) && URL.canParse(link) ? new URL(link).href : null;
+}
+
 export function resolveLink(link: string | null | undefined, base: string | null): string | null {
   const text = link?.trim();
   if (!text) return null;

@@ -1,6 +1,6 @@
 /** Atom 1.0 (RFC 4287) and Atom 0.3 feeds and entries, from the xml2js tree rss-parser walked. */
 import type { ParsedFeedMeta } from '../model.ts';
-import { cleanAuthor, cleanBody, cleanText, plainText, resolveLink } from './clean-text.ts';
+import { cleanAuthor, cleanBody, cleanText, originalLink, plainText, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
 import { resolveContentUrls } from './resolve-content-urls.ts';
 import { attrOf, childOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
@@ -36,7 +36,7 @@ export function readAtomEntry(entry: unknown, feedBase: string | null, declaredB
   return {
     guid: childText(entry, 'id'),
     title: readTitle(entry),
-    link: pickLink(entry, base),
+    link: originalLink(childText(entry, 'feedburner:origLink')) ?? pickLink(entry, base),
     authors: authorsOf(entry),
     // Atom requires only <updated>; a reader shows it as the entry's date when nothing else is given.
     published: parseDate(childText(entry, 'published', 'issued', 'created')) ?? updated,

@@ -1,6 +1,6 @@
 /** RSS 0.9x, 1.0 (RDF) and 2.0 channels and items, from the xml2js tree rss-parser walked. */
 import type { ParsedFeedMeta } from '../model.ts';
-import { cleanAuthor, cleanBody, cleanText, resolveLink } from './clean-text.ts';
+import { cleanAuthor, cleanBody, cleanText, originalLink, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
 import { attrOf, childOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
 import type { RawItem } from './raw-item.ts';
@@ -31,10 +31,11 @@ export function readRssItem(item: unknown, baseUrl: string | null): RawItem {
   const guidIsLink = guid !== null && attrOf(guidNode, 'isPermaLink') !== 'false' && /^https?:\/\//i.test(guid);
   const base = xmlBase(item, baseUrl);
   const link = childText(item, 'link', 'feedburner:origLink') ?? attrOf(item, 'rdf:about') ?? (guidIsLink ? guid : null);
+  const original = originalLink(childText(item, 'feedburner:origLink'));
   return {
     guid: guid ?? attrOf(item, 'rdf:about'),
     title: cleanText(childText(item, 'title', 'dc:title', 'media:title')),
-    link: resolveLink(link, base),
+    link: original ?? resolveLink(link, base),
     authors: [...childrenOf(item, 'dc:creator'), ...childrenOf(item, 'author'), ...childrenOf(item, 'itunes:author')]
       .map((node) => cleanAuthor(textOf(node)))
       .filter((name): name is string => name !== null),

@@ -8,7 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import { MAX_KEY_CHARS } from '../feeds/cap-text.ts';
+import { canonicalUrl } from '../feeds/canonical-url.ts';
 import { qualifiedIds } from '../feeds/normalize-items.ts';
+import { foldText } from '../fold-text.ts';
 import type { NormalizedItem, SaveResult } from '../model.ts';
 import { storyPublicId } from './story-public-id.ts';
 
@@ -54,6 +56,18 @@ export interface SaveLookups {
   sourceHashes: ReadonlyMap<number, string>;
   /** Stored stories sharing a title key with an unmatched item (see `reissueTitleKeys`). */
   reissueCandidates: readonly ReissueCandidate[];
+  /** Of the stories the keys name, those this feed carries: what its id last named (see `namesAnotherColumn`). */
+  carried: ReadonlyMap<number, CarriedStory>;
+}
+
+/** A stored story as this feed's source of it last had it. */
+export interface CarriedStory {
+  /** The story's title (the last edit's, from any feed). */
+  title: string | null;
+  /** The story's publication time (never edited). */
+  publishedMs: number;
+  /** The link of this feed's source of the story, as the feed gave it. */
+  sourceLink: string | null;
 }
 
 /** A story the plan refers to: stored already (its id), or the plan's n-th new story. */
@@ -97,9 +111,8 @@ export function otherItemIds(item: NormalizedItem): string[] {
 
 /**
  * The keys the store reads for `item` once its item key is read (`byItemKey`: what that gave):
- * none when the item key names a story this feed carries at the same content hash; the item keys
- * of its other ids (see `otherItemIds`) when it names a story gone (a tombstone); else those and
- * its URL key.
+ * none when the item key names a story this feed carries at the same content hash; else its URL
+ * key and the item keys of its other ids (see `otherItemIds`).
  */
 export function keysToReadNext(
   feedId: string,
@@ -108,8 +121,8 @@ export function keysToReadNext(
 ): string[] {
   if (byItemKey?.stored && byItemKey.sourceHash === item.contentHash) return [];
   const others = otherItemIds(item).map((id) => itemKey(feedId, id));
-  // A tombstone: a column pruned, or one that shared the id and is still stored under another form of it.
-  if (byItemKey && !byItemKey.stored) return others;
+  // A tombstone (a column pruned, or one that shared the id and is still stored under another
+  // form of it) is read with the URL key too: a link never stored is a new column under the id.
   return item.canonicalUrl ? [urlKey(item.canonicalUrl), ...others] : others;
 }
 
@@ -208,7 +221,7 @@ export function planSave(
     // canonical link, so its URL key was bound with it): nothing to write, not even the keys
     // (needsUrlKey leaves those unread). Every other match binds the keys it lacks.
     const settled = (hash === item.contentHash || !lookups.stored.has(storyId)) && lookups.keys.has(itemKey(feedId, item.itemId));
-    if (!settled) bind(item, { kind: 'stored', id: storyId }, false);
+    if (!settled) bind(item, { kind: 'stored', id: storyId }, rebind);
     if (!lookups.stored.has(storyId)) {
       plan.result.duplicates++; // a tombstone: pruned by retention, never new again
     } else if (hash === undefined) {
@@ -242,6 +255,8 @@ const enum Match {
 interface KeyMatch {
   storyId: number | null;
   match: Match;
+  /** Its id names a story of another column (see `namesAnotherColumn`): the item key moves to the item's story. */
+  reusedId?: true;
 }
 
 /**
@@ -270,8 +285,30 @@ function matchByKey(feedId: string, item: NormalizedItem, lookups: SaveLookups, 
   // In a document that gives its id to others, the id as given may name any of their stories
   // (or a column gone): only its qualified forms count, unless the content is the same.
   const own = named.find(({ id }) => id !== item.sharedId);
-  if (own) return { storyId: own.story, match: Match.Id };
-  return { storyId: byLink ?? null, match: Match.Link };
+  if (own && !namesAnotherColumn(item, own.story, lookups)) return { storyId: own.story, match: Match.Id };
+  return { storyId: byLink ?? null, match: Match.Link, ...(own ? { reusedId: true as const } : {}) };
+}
+
+/**
+ * Whether the story the item's id names is another column: the feed gave the id to a new column
+ * (a CMS numbering its items "1", "2"… by position, one guid for every item). A story this feed
+ * carries, when link, title and date all changed: an edit keeps at least one (a typo fixed keeps
+ * the link and date; a site moved keeps titles and dates; a slug rewritten with its title keeps
+ * the date). A pruned story (a tombstone), when the item's link was never stored: the tombstone
+ * keeps out the column it was, listed again, not every later column under its id.
+ */
+function namesAnotherColumn(item: NormalizedItem, storyId: number, lookups: SaveLookups): boolean {
+  if (item.canonicalUrl === null) return false;
+  if (!lookups.stored.has(storyId)) return !lookups.keys.has(urlKey(item.canonicalUrl));
+  const carried = lookups.carried.get(storyId);
+  const carriedUrl = canonicalUrl(carried?.sourceLink ?? null);
+  return (
+    carried !== undefined &&
+    carriedUrl !== null &&
+    carriedUrl !== item.canonicalUrl &&
+    foldText(carried.title) !== foldText(item.title) &&
+    carried.publishedMs !== item.published.getTime()
+  );
 }
 
 /** The canonical links more than one item of the document lists. */
@@ -297,7 +334,10 @@ function resolveClaims(
   stored: ReadonlySet<number>,
   isItemKeyStored: (item: NormalizedItem) => boolean,
 ): Array<{ storyId: number | null; rebind: boolean }> {
-  const resolved = matches.map((match) => ({ storyId: match.storyId, rebind: false }));
+  const resolved = matches.map((match, index) => ({
+    storyId: match.storyId,
+    rebind: match.reusedId === true && isItemKeyStored(items[index]!),
+  }));
   const owner = new Map<number, string>();
   for (const strength of [Match.Exact, Match.Id, Match.Link]) {
     for (const [index, match] of matches.entries()) {

@@ -262,3 +262,32 @@ describe('parseFeed leniency: odd dates and links from a regional CMS', () => {
     expect(parsed.items[0]?.published).toBeInstanceOf(Date);
   });
 });
+
+describe('parseFeed FeedBurner feeds', () => {
+  // FeedBurner rewrote each link to a feedproxy.google.com redirect and kept the article's own
+  // address in feedburner:origLink: the link the same column has in its outlet's own feed.
+  it.each([
+    [
+      'rss',
+      `<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel><title>T</title>
+      <item><title>Bridge</title><link>http://feedproxy.google.com/~r/Example/~3/aBcD/</link>
+      <guid isPermaLink="false">tag:example.com,2025:1</guid>
+      <feedburner:origLink>https://example.com/opinion/bridge</feedburner:origLink></item>
+      <item><title>Tram</title><link>https://example.com/opinion/tram</link><feedburner:origLink>javascript:alert(1)</feedburner:origLink></item>
+      </channel></rss>`,
+    ],
+    [
+      'atom',
+      `<feed xmlns="http://www.w3.org/2005/Atom" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><title>T</title>
+      <entry><title>Bridge</title><id>tag:example.com,2025:1</id><updated>2025-06-01T00:00:00Z</updated>
+      <link rel="alternate" href="http://feedproxy.google.com/~r/Example/~3/aBcD/"/>
+      <feedburner:origLink>https://example.com/opinion/bridge</feedburner:origLink></entry>
+      <entry><title>Tram</title><id>tag:example.com,2025:2</id><updated>2025-06-01T00:00:00Z</updated>
+      <link rel="alternate" href="https://example.com/opinion/tram"/><feedburner:origLink>/relative</feedburner:origLink></entry>
+      </feed>`,
+    ],
+  ])('takes the article’s own link from feedburner:origLink (%s), and ignores one that is no http(s) URL', async (_format, xml) => {
+    const parsed = await parseFeed(xml, 'https://feeds.feedburner.com/Example');
+    expect(parsed.items.map((item) => item.link)).toEqual(['https://example.com/opinion/bridge', 'https://example.com/opinion/tram']);
+  });
+});

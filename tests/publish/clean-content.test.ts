@@ -120,6 +120,9 @@ describe('tracking parameters', () => {
     ['https://a.example/x?q=caf%C3%A9+bar&UTM_Source=x', 'https://a.example/x?q=caf%C3%A9+bar'],
     ['https://a.example/x?page=2', 'https://a.example/x?page=2'],
     ['https://a.example/x', 'https://a.example/x'],
+    // A link escaped twice by its feed: `&amp;` left after XML decoding is a separator.
+    ['https://a.example/x?id=7&amp;utm_source=rss&amp;amp;b=2', 'https://a.example/x?id=7&b=2'],
+    ['https://a.example/x?id=7&amp;b=2', 'https://a.example/x?id=7&b=2'],
   ])('%s → %s', (link, expected) => {
     expect(stripTrackingParams(link)).toBe(expected);
   });

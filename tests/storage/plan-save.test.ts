@@ -11,7 +11,13 @@ const normalized = (...ids: string[]): NormalizedItem[] =>
     ids.map((id) => item({ id })),
     NOW,
   );
-const nothingStored: SaveLookups = { keys: new Map(), stored: new Set(), sourceHashes: new Map(), reissueCandidates: [] };
+const nothingStored: SaveLookups = {
+  keys: new Map(),
+  stored: new Set(),
+  sourceHashes: new Map(),
+  reissueCandidates: [],
+  carried: new Map(),
+};
 const free = () => false;
 
 /** Lookups as the store reads them when feed `a` already carries `items` as stories 1, 2, … at their current hashes. */
@@ -26,6 +32,9 @@ function carried(items: readonly NormalizedItem[], change: Partial<SaveLookups> 
     stored: new Set(items.map((_, index) => index + 1)),
     sourceHashes: new Map(items.map((one, index) => [index + 1, one.contentHash])),
     reissueCandidates: [],
+    carried: new Map(
+      items.map((one, index) => [index + 1, { title: one.title, publishedMs: one.published.getTime(), sourceLink: one.link }]),
+    ),
     ...change,
   };
 }
@@ -77,6 +86,25 @@ describe('planSave', () => {
     expect(plan).toMatchObject({ inserts: [], sources: [], keys: [], result: { updated: 1 } });
   });
 
+  it.each([
+    [
+      'link, title and date',
+      { link: 'https://example.com/other', title: 'Another column altogether', published: new Date('2026-11-20T00:00:00Z') },
+      true,
+    ],
+    ['link and title (a slug rewritten with its title)', { link: 'https://example.com/other', title: 'Another column altogether' }, false],
+    ['title and date', { title: 'Another column altogether', published: new Date('2026-11-20T00:00:00Z') }, false],
+    ['link and date (a site moved)', { link: 'https://example.com/other', published: new Date('2026-11-20T00:00:00Z') }, false],
+  ])('takes an id whose link, title and date all changed for a new column, not an edit: %s', (_name, change, isNew) => {
+    const known = normalizeItems([item({ id: '1', published: new Date('2026-11-01T00:00:00Z') })], NOW);
+    const fresh = normalizeItems([item({ id: '1', published: new Date('2026-11-01T00:00:00Z'), ...change })], NOW);
+    const plan = planSave('a', fresh, carried(known), null, free);
+    if (!isNew) return expect(plan.edits).toEqual([{ storyId: 1, item: fresh[0] }]);
+    expect(plan).toMatchObject({ edits: [], result: { added: 1, updated: 0, duplicates: 0 } });
+    // Its item key moves to the new story, so the next fetch finds it there.
+    expect(plan.rebinds).toEqual([{ key: itemKey('a', '1'), story: { kind: 'new', index: 0 } }]);
+  });
+
   it('adds a source when another feed already has the story under the same link', () => {
     const [one] = normalized('1');
     const lookups = { ...nothingStored, keys: new Map([[urlKey(one!.canonicalUrl!), 7]]), stored: new Set([7]) };
@@ -89,15 +117,20 @@ describe('planSave', () => {
 
   it('counts a pruned story (its key stays, the story is gone) as a duplicate and writes nothing', () => {
     const items = normalized('1');
-    // As the store reads it: the URL key of an item whose item key names a pruned story is not asked.
-    const plan = planSave(
-      'a',
-      items,
-      carried(items, { stored: new Set(), keys: new Map([[itemKey('a', items[0]!.itemId), 1]]) }),
-      null,
-      free,
-    );
+    const plan = planSave('a', items, carried(items, { stored: new Set() }), null, free);
     expect(plan).toMatchObject({ inserts: [], sources: [], edits: [], keys: [], result: { duplicates: 1 }, changed: false });
+  });
+
+  it('stores a new column under the id of a pruned one when its link was never stored', () => {
+    const [pruned] = normalized('1');
+    const fresh = normalizeItems([item({ id: '1', link: 'https://news.example.com/opinion/new', published: NOW })], NOW);
+    const keys = new Map([
+      [itemKey('a', '1'), 1],
+      [urlKey(pruned!.canonicalUrl!), 1],
+    ]);
+    const plan = planSave('a', fresh, { ...nothingStored, keys }, new Date(NOW.getTime() - 86_400_000), free);
+    expect(plan).toMatchObject({ edits: [], result: { added: 1, updated: 0, duplicates: 0 } });
+    expect(plan.rebinds).toEqual([{ key: itemKey('a', '1'), story: { kind: 'new', index: 0 } }]);
   });
 
   it('leaves only tombstone keys (story 0) for unmatched items older than keepAfter', () => {
@@ -161,8 +194,8 @@ describe('keysToReadNext', () => {
     ['the feed carries the story at the same hash', { storyId: 1, stored: true, sourceHash: one!.contentHash }, false, 0],
     ['the content changed', { storyId: 1, stored: true, sourceHash: 'other' }, true, 4],
     ['the feed has no source of it yet', { storyId: 1, stored: true, sourceHash: null }, true, 4],
-    // Not the link: only the other forms of its id, which may name a story still stored.
-    ['the story was pruned (a tombstone)', { storyId: 1, stored: false, sourceHash: null }, false, 3],
+    // The link too: a link never stored is a new column the feed gave the pruned one's id.
+    ['the story was pruned (a tombstone)', { storyId: 1, stored: false, sourceHash: null }, true, 4],
   ])('%s → reads the URL key next: %s, keys in all: %s', (_name, byItemKey, readsLink, count) => {
     const next = keysToReadNext('a', one!, byItemKey);
     expect(next.includes(linkKey)).toBe(readsLink);

@@ -24,6 +24,7 @@ import {
   publicIdCandidates,
   REISSUE_WINDOW_MS,
   reissueTitleKeys,
+  type CarriedStory,
   type SaveLookups,
   type SavePlan,
   type StoryRef,
@@ -93,6 +94,9 @@ interface KeyRow {
   story_id: number;
   stored: boolean;
   content_hash: string | null;
+  title: string | null;
+  published_at: number | null;
+  source_link: string | null;
 }
 
 /** Whether a plan adds anything (a story, a source, a key): only such a save takes locks. */
@@ -129,7 +133,8 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       ? Promise.resolve([] as KeyRow[])
       : sql.query<KeyRow>(
           `
-          SELECT k.key, k.story_id, s.id IS NOT NULL AS stored, ss.content_hash FROM story_keys k
+          SELECT k.key, k.story_id, s.id IS NOT NULL AS stored, ss.content_hash, s.title, s.published_at, ss.link AS source_link
+          FROM story_keys k
           LEFT JOIN stories s ON s.id = k.story_id
           LEFT JOIN story_sources ss ON ss.story_id = k.story_id AND ss.feed_id = $1
           WHERE k.key = ANY($2::text[])`,
@@ -167,11 +172,14 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     const keys = new Map<string, number>();
     const stored = new Set<number>();
     const sourceHashes = new Map<number, string>();
+    const carried = new Map<number, CarriedStory>();
     const remember = (rows: KeyRow[]) => {
       for (const row of rows) {
         keys.set(row.key, row.story_id);
         if (row.stored) stored.add(row.story_id);
-        if (row.content_hash !== null) sourceHashes.set(row.story_id, row.content_hash);
+        if (row.content_hash === null) continue;
+        sourceHashes.set(row.story_id, row.content_hash);
+        carried.set(row.story_id, { title: row.title, publishedMs: Number(row.published_at ?? 0), sourceLink: row.source_link });
       }
       return new Map(rows.map((row) => [row.key, row]));
     };
@@ -220,7 +228,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     const unmatched = items.filter((item) => keysOf(feedId, item).every((key) => !keys.has(key)));
     const asked = new Set(unmatched.flatMap((item) => publicIdCandidates(feedId, item, PUBLIC_ID_CANDIDATES)));
     const taken = await takenPublicIds(sql, [...asked]);
-    return { lookups: { keys, stored, sourceHashes, reissueCandidates }, asked, taken };
+    return { lookups: { keys, stored, sourceHashes, reissueCandidates, carried }, asked, taken };
   }
 
   async function takenPublicIds(sql: Sql, ids: readonly string[]): Promise<Set<string>> {

@@ -28,6 +28,7 @@ import {
   planSave,
   REISSUE_WINDOW_MS,
   reissueTitleKeys,
+  type CarriedStory,
   type ReissueCandidate,
   type SavePlan,
   type StoryRef,
@@ -69,8 +70,19 @@ export function createStoryStore(db: Database) {
       SELECT id FROM stories WHERE author_key IS g.author_key AND feed_id = g.feed_id AND published_at = g.published_at ORDER BY id DESC LIMIT 1
     )`);
   // A key, the story it names, whether that story is still stored, and this feed's source of it.
-  const findKeys = db.prepare<[string, string], { key: string; story_id: number; stored: number; content_hash: string | null }>(`
-    SELECT k.key, k.story_id, s.id IS NOT NULL AS stored, ss.content_hash FROM story_keys k
+  const findKeys = db.prepare<
+    [string, string],
+    {
+      key: string;
+      story_id: number;
+      stored: number;
+      content_hash: string | null;
+      title: string | null;
+      published_at: number | null;
+      source_link: string | null;
+    }
+  >(`
+    SELECT k.key, k.story_id, s.id IS NOT NULL AS stored, ss.content_hash, s.title, s.published_at, ss.link AS source_link FROM story_keys k
     LEFT JOIN stories s ON s.id = k.story_id
     LEFT JOIN story_sources ss ON ss.story_id = k.story_id AND ss.feed_id = ?
     WHERE k.key IN (SELECT value FROM json_each(?))`);
@@ -216,12 +228,15 @@ export function createStoryStore(db: Database) {
     const keys = new Map<string, number>();
     const stored = new Set<number>();
     const sourceHashes = new Map<number, string>();
+    const carried = new Map<number, CarriedStory>();
     const read = (wanted: readonly string[]) => {
       const rows = wanted.length > 0 ? findKeys.all(feedId, json(wanted)) : [];
       for (const row of rows) {
         keys.set(row.key, row.story_id);
         if (row.stored) stored.add(row.story_id);
-        if (row.content_hash !== null) sourceHashes.set(row.story_id, row.content_hash);
+        if (row.content_hash === null) continue;
+        sourceHashes.set(row.story_id, row.content_hash);
+        carried.set(row.story_id, { title: row.title, publishedMs: row.published_at ?? 0, sourceLink: row.source_link });
       }
       return new Map(rows.map((row) => [row.key, row]));
     };
@@ -264,7 +279,7 @@ export function createStoryStore(db: Database) {
     const asked = new Set(unmatched.map((item) => firstPublicId(feedId, item)));
     const taken = new Set(asked.size > 0 ? findPublicIds.all(json([...asked])).map((row) => row.public_id) : []);
     const isPublicIdTaken = (id: string) => taken.has(id) || (!asked.has(id) && publicIdTaken.get(id) !== undefined);
-    return { lookups: { keys, stored, sourceHashes, reissueCandidates }, isPublicIdTaken };
+    return { lookups: { keys, stored, sourceHashes, reissueCandidates, carried }, isPublicIdTaken };
   }
 
   /** Carries out a plan: new stories first (their ids resolve the plan's references), then sources, keys and edits. */
