@@ -11,6 +11,7 @@ import type { FeedSource } from '../model.ts';
 import { redactUrl } from '../redact.ts';
 import { deriveFeedId } from './derive-feed-id.ts';
 import { findDuplicateFeeds } from './feed-lookup.ts';
+import { findDeepNesting, MAX_NESTING } from './find-deep-nesting.ts';
 import { nearestKey } from './nearest-key.ts';
 import { readPlainYaml } from './read-plain-yaml.ts';
 import { keysAt } from './schema-keys.ts';
@@ -112,6 +113,12 @@ export function parseConfig(text: string, path: string): Config {
     } catch (error) {
       if (!(error instanceof NeedsPlaces)) throw error;
     }
+  }
+  const deep = findDeepNesting(text);
+  if (deep !== null) {
+    throw new ConfigError([
+      `${path}:${deep}: the YAML nests deeper than ${MAX_NESTING} levels here (lists or mappings inside each other); a config needs a few: check that --config names the right file`,
+    ]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
