@@ -124,7 +124,15 @@ export function parseConfig(text: string, path: string): Config {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((error) => `${path}:${lines.linePos(error.pos[0]).line}: YAML syntax error: ${firstLine(error.message)}`),
+      doc.errors.map(
+        (error) =>
+          `${path}:${lines.linePos(error.pos[0]).line}: ${
+            // The library's own words tell a programmer which function to call instead.
+            error.code === 'MULTIPLE_DOCS'
+              ? 'the file holds a second YAML document (after a "---" line); a config is one document: remove the "---" and merge what follows into the settings above'
+              : `YAML syntax error: ${firstLine(error.message)}`
+          }`,
+      ),
     );
   }
   return settleConfig(valuesOf(doc, lines, path), path, { doc, lines });

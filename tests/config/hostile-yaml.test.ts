@@ -66,6 +66,11 @@ describe('a hostile or broken feeds.yaml', () => {
       /^feeds\.yaml:3: the YAML nests deeper than 64 levels here/,
     ],
     [
+      'a second document',
+      `${FEED}---\ntitle: Columns\n`,
+      'feeds.yaml:3: the file holds a second YAML document (after a "---" line); a config is one document: remove the "---" and merge what follows into the settings above',
+    ],
+    [
       'a tab as indentation',
       'feeds:\n\t- url: https://columns.example.com/feed.xml\n',
       /^feeds\.yaml:2: YAML syntax error: Tabs are not allowed/,
