@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../write-file-atomic.ts';
 import { editConfigText, type ConfigEdit, type EditResult } from './edit-config.ts';
-import { ConfigError, parseConfig, readConfigText, type Config } from './load.ts';
+import { ConfigError, MAX_CONFIG_BYTES, parseConfig, readConfigText, type Config } from './load.ts';
 
 /** The config change was refused; `problems` are the config's, each with its file and line. */
 export class ConfigEditRefused extends ConfigError {
@@ -38,6 +38,13 @@ export function updateConfigFile(path: string, what: string, plan: (current: Con
     const edit = plan(before);
     if (edit === null) return null;
     const result = editConfigText(text, edit, path);
+    // Past the limit, every later load (run, reload, this command) would refuse the file.
+    const bytes = Buffer.byteLength(result.text);
+    if (bytes > MAX_CONFIG_BYTES) {
+      throw new ConfigEditRefused(`${what} would take ${path} past ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, so nothing was written`, [
+        `${path}: the result would be ${bytes} bytes; a config holds at most ${MAX_CONFIG_BYTES} (about 20,000 feeds): add fewer feeds`,
+      ]);
+    }
     const after = parseOrRefuse(result.text, path, `${what} would leave ${path} invalid, so nothing was written`);
     try {
       writeFileAtomic(path, result.text, { beforeRename: () => assertUnchanged(path, text) });

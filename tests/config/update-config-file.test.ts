@@ -1,7 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/load.ts';
+import { ConfigError, MAX_CONFIG_BYTES } from '../../src/config/load.ts';
 import { ConfigEditRefused, updateConfigFile } from '../../src/config/update-config-file.ts';
 import { writeFileAtomic } from '../../src/write-file-atomic.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -85,6 +85,17 @@ describe('updateConfigFile', () => {
     const text = readFileSync(path, 'utf8');
     expect(text).toContain('title: Hand-edited  # mine');
     expect(text).toContain('    id: ann\n');
+  });
+
+  it('refuses an edit that would take the file past the size a config may hold, which no command could then load', () => {
+    // A file just under the limit (an OPML import of 40,000 feeds wrote 7.4 MiB, which run then refused to start with).
+    const padding = `# ${'x'.repeat(98)}\n`.repeat(Math.floor((MAX_CONFIG_BYTES - CONFIG.length) / 101));
+    const { path } = configFile(CONFIG + padding);
+    expect(() => updateConfigFile(path, 'adding ann', addAnn)).toThrow(ConfigEditRefused);
+    expect(() => updateConfigFile(path, 'adding ann', addAnn)).toThrow(
+      /adding ann would take .*feeds\.yaml past 4 MiB, so nothing was written:\n {2}.*feeds\.yaml: the result would be \d+ bytes; a config holds at most 4194304/,
+    );
+    expect(readFileSync(path, 'utf8')).toBe(CONFIG + padding);
   });
 
   it('does nothing when the plan says there is nothing to do', () => {
