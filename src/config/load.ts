@@ -167,7 +167,13 @@ function settleConfig(values: unknown, path: string, places: { doc: Document; li
       }
       // A missing key is shown on its parent's line.
       const missing = issue.code === 'invalid_type' && !doc.hasIn(issue.path as unknown[]);
-      return [{ line: line(issue.path), text: `${at(issue.path)} ${missing ? 'is required' : describeIssue(issue)}` }];
+      const unquoted = issue.code === 'invalid_type' && issue.expected === 'string' ? unquotedText(doc, issue.path) : null;
+      const why = missing
+        ? 'is required'
+        : unquoted !== null
+          ? `must be text, and YAML reads ${unquoted.source} as a ${unquoted.type}: write it in quotes, "${unquoted.source}"`
+          : describeIssue(issue);
+      return [{ line: line(issue.path), text: `${at(issue.path)} ${why}` }];
     });
     throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
   }
@@ -344,6 +350,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'custom':
       return issue.message;
   }
+}
+
+/** A plain scalar that YAML reads as a number or a boolean (a title `1984`, a tag `2024`): its text as written. */
+function unquotedText(doc: Document, path: readonly PropertyKey[]): { source: string; type: string } | null {
+  const node = doc.getIn(path as unknown[], true);
+  if (!isScalar(node) || node.type !== 'PLAIN') return null;
+  if (typeof node.value !== 'number' && typeof node.value !== 'boolean') return null;
+  return { source: node.source ?? String(node.value), type: typeof node.value };
 }
 
 /** The line of the deepest node of `keys` present in the document. */
