@@ -6,7 +6,8 @@
 import type { App } from '../app.ts';
 import { clusterTickSeconds, startSchedulerRole, type SchedulerRole } from '../cluster/scheduler-role.ts';
 import { startWorkerRole, type WorkerRole } from '../cluster/worker-role.ts';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError } from '../config/load.ts';
+import { reloadConfig } from '../config/reload-config.ts';
 import { watchConfig } from '../config/watch-config.ts';
 import type { DigestDeps } from '../digest/run-digest.ts';
 import { messageOf, UsageError } from '../errors.ts';
@@ -81,7 +82,7 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
     );
     const reload = async () => {
       try {
-        const next = loadConfig(app.config.path);
+        const next = reloadConfig(app.config.path);
         await app.reconfigure(next);
         app.poll.settings = withPeriod();
         await scheduler?.reschedule(next);

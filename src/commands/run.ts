@@ -1,7 +1,8 @@
 /** `columnwire run`: the service. Serves HTTP, polls and sends digests on their schedules, until stopped. */
 import type { App } from '../app.ts';
 import { diffConfig, isUnchanged } from '../config/diff-config.ts';
-import { ConfigError, loadConfig, type Config } from '../config/load.ts';
+import { ConfigError, type Config } from '../config/load.ts';
+import { reloadConfig } from '../config/reload-config.ts';
 import { watchConfig } from '../config/watch-config.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { loadTemplates, type Templates } from '../digest/render-digest.ts';
@@ -215,7 +216,7 @@ function createService(app: App) {
     let next: Config;
     let templates: Templates | undefined;
     try {
-      next = loadConfig(app.config.path);
+      next = reloadConfig(app.config.path);
       // Everything that can fail is checked before anything changes: a reload applies whole or not at all.
       if (next.digests.length > 0) templates = await loadTemplates(next.templates);
     } catch (error) {

@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import {
+  isAlias,
   isMap,
   isNode,
   isScalar,
@@ -20,6 +21,7 @@ import {
 } from 'yaml';
 import { ConfigError } from './load.ts';
 import { detectEntryStyle, renderEntries, renderTags, type FeedEntry } from './render-feed-entry.ts';
+import { findSharedAnchor } from './shared-anchors.ts';
 import {
   indentOf,
   isBlankLine,
@@ -67,6 +69,7 @@ export function editConfigText(text: string, edit: ConfigEdit, path: string): Ed
   const doc = parseDocument(text, { lineCounter: lines });
   const at = (offset: number | undefined) => `${path}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
   const list = locateFeeds(doc, at);
+  if (edit.kind !== 'add') refuseSharedAnchor(text, doc, blockList(list), edit, lines, at);
   const result =
     edit.kind === 'add'
       ? addEntries(text, list, edit.entries, at)
@@ -190,10 +193,32 @@ function setTags(
     const column = value.range[0] - first;
     return { text: splice(text, first, last, renderTags(tags, style, { column }, newline) + newline), removedComments: [] };
   }
-  if (isSeq(value) && value.range)
+  // A flow list, or an alias of another entry's list: replaced by this entry's own list.
+  if ((isSeq(value) || isAlias(value)) && value.range)
     return { text: splice(text, value.range[0], value.range[1], renderTags(tags, style, null, newline)), removedComments: [] };
   // `tags:` with no value.
   return { text: splice(text, colon + 1, colon + 1, ` ${renderTags(tags, style, null, newline)}`), removedComments: [] };
+}
+
+/** Dropping the entry, or rewriting its tags, must not drop or change a value that an alias elsewhere shares. */
+function refuseSharedAnchor(
+  text: string,
+  doc: Document,
+  list: Extract<FeedsList, { kind: 'block' }>,
+  edit: Exclude<ConfigEdit, { kind: 'add' }>,
+  lines: LineCounter,
+  at: (offset: number | undefined) => string,
+): void {
+  const item = list.seq.items[edit.index];
+  const node = edit.kind === 'remove' || !isMap(item) ? item : item.get('tags', true);
+  const shared = findSharedAnchor(doc, node);
+  if (shared === null) return;
+  // A block value starts on the line after its "&name"; the message points at the anchor itself.
+  const anchorAt = text.lastIndexOf(`&${shared.anchor}`, shared.anchorOffset);
+  throw new ConfigError([
+    `${at(anchorAt === -1 ? shared.anchorOffset : anchorAt)}: the anchor &${shared.anchor} here is used on line ${lines.linePos(shared.aliasOffset).line} ` +
+      `(*${shared.anchor}); edit the file by hand, or write the value out in place of the alias first`,
+  ]);
 }
 
 /** A parsed node's [start, value end, node end] offsets; null for no node (a bare `key:`). */

@@ -11,6 +11,7 @@ import type { FeedSource } from '../model.ts';
 import { redactUrl } from '../redact.ts';
 import { deriveFeedId } from './derive-feed-id.ts';
 import { findDuplicateFeeds } from './feed-lookup.ts';
+import { findDeepNesting, MAX_NESTING } from './find-deep-nesting.ts';
 import { nearestKey } from './nearest-key.ts';
 import { readPlainYaml } from './read-plain-yaml.ts';
 import { keysAt } from './schema-keys.ts';
@@ -113,11 +114,25 @@ export function parseConfig(text: string, path: string): Config {
       if (!(error instanceof NeedsPlaces)) throw error;
     }
   }
+  const deep = findDeepNesting(text);
+  if (deep !== null) {
+    throw new ConfigError([
+      `${path}:${deep}: the YAML nests deeper than ${MAX_NESTING} levels here (lists or mappings inside each other); a config needs a few: check that --config names the right file`,
+    ]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((error) => `${path}:${lines.linePos(error.pos[0]).line}: YAML syntax error: ${firstLine(error.message)}`),
+      doc.errors.map(
+        (error) =>
+          `${path}:${lines.linePos(error.pos[0]).line}: ${
+            // The library's own words tell a programmer which function to call instead.
+            error.code === 'MULTIPLE_DOCS'
+              ? 'the file holds a second YAML document (after a "---" line); a config is one document: remove the "---" and merge what follows into the settings above'
+              : `YAML syntax error: ${firstLine(error.message)}`
+          }`,
+      ),
     );
   }
   return settleConfig(valuesOf(doc, lines, path), path, { doc, lines });
@@ -152,7 +167,13 @@ function settleConfig(values: unknown, path: string, places: { doc: Document; li
       }
       // A missing key is shown on its parent's line.
       const missing = issue.code === 'invalid_type' && !doc.hasIn(issue.path as unknown[]);
-      return [{ line: line(issue.path), text: `${at(issue.path)} ${missing ? 'is required' : describeIssue(issue)}` }];
+      const unquoted = issue.code === 'invalid_type' && issue.expected === 'string' ? unquotedText(doc, issue.path) : null;
+      const why = missing
+        ? 'is required'
+        : unquoted !== null
+          ? `must be text, and YAML reads ${unquoted.source} as a ${unquoted.type}: write it in quotes, "${unquoted.source}"`
+          : describeIssue(issue);
+      return [{ line: line(issue.path), text: `${at(issue.path)} ${why}` }];
     });
     throw new ConfigError(problems.sort((a, b) => a.line - b.line).map((problem) => problem.text));
   }
@@ -329,6 +350,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'custom':
       return issue.message;
   }
+}
+
+/** A plain scalar that YAML reads as a number or a boolean (a title `1984`, a tag `2024`): its text as written. */
+function unquotedText(doc: Document, path: readonly PropertyKey[]): { source: string; type: string } | null {
+  const node = doc.getIn(path as unknown[], true);
+  if (!isScalar(node) || node.type !== 'PLAIN') return null;
+  if (typeof node.value !== 'number' && typeof node.value !== 'boolean') return null;
+  return { source: node.source ?? String(node.value), type: typeof node.value };
 }
 
 /** The line of the deepest node of `keys` present in the document. */

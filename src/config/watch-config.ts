@@ -1,13 +1,15 @@
 /**
- * Watches the config file for edits. The folder is watched, not the file: editors and
+ * Watches the config file for edits. Folders are watched, not the file: editors and
  * `columnwire feeds add` replace the file by rename, and Kubernetes swaps a symlink, both of
- * which leave a watch on the old file's inode blind. Events are coalesced, and only a change
- * of the file's content is reported.
+ * which leave a watch on the old file's inode blind. When the config is a symlink, the folder of
+ * every link on the way and of the file it leads to are watched (a dotfiles repo, /etc linked to
+ * /srv), followed again after each change. Events are coalesced, and only a change of the
+ * file's content is reported.
  */
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 export interface ConfigWatcher {
   close(): void;
@@ -16,26 +18,23 @@ export interface ConfigWatcher {
 /** Calls `onChange` after the file at `path` changed content (debounced by `settleMs`). */
 export function watchConfig(path: string, onChange: () => void, onError: (error: Error) => void, settleMs = 200): ConfigWatcher {
   let timer: NodeJS.Timeout | null = null;
-  let lastHash: string | null = null;
-  const hashNow = async () =>
-    createHash('sha256')
-      .update(await readFile(path).catch(() => Buffer.alloc(0)))
-      .digest('hex');
-  void hashNow().then((hash) => {
-    lastHash ??= hash;
-  });
+  const hashOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+  // Taken now, so an edit made right after the config was loaded is not mistaken for the baseline.
+  let lastHash = hashOf(readOrEmpty(path));
   const check = async () => {
-    const hash = await hashNow();
+    follow();
+    const hash = hashOf(await readFile(path).catch(() => Buffer.alloc(0)));
     if (hash === lastHash) return;
     lastHash = hash;
     onChange();
   };
-  let watcher: FSWatcher;
+  const onEvent = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void check().catch(onError), settleMs);
+  };
+  let own: FSWatcher;
   try {
-    watcher = watch(dirname(path), { persistent: false }, () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void check().catch(onError), settleMs);
-    });
+    own = watch(dirname(path), { persistent: false }, onEvent);
   } catch (cause) {
     onError(
       new Error(`config: cannot watch ${dirname(path)} for changes (${(cause as NodeJS.ErrnoException).code}); send SIGHUP to reload`, {
@@ -44,11 +43,70 @@ export function watchConfig(path: string, onChange: () => void, onError: (error:
     );
     return { close: () => {} };
   }
-  watcher.on('error', onError);
+  own.on('error', onError);
+  // The folders the symlinks lead through: a folder that goes (an old ConfigMap version) is dropped quietly.
+  const linked = new Map<string, FSWatcher>();
+  const follow = () => {
+    const wanted = new Set(linkFolders(path).filter((folder) => folder !== dirname(path)));
+    for (const [folder, watcher] of linked) {
+      if (wanted.has(folder)) continue;
+      watcher.close();
+      linked.delete(folder);
+    }
+    for (const folder of wanted) {
+      if (linked.has(folder)) continue;
+      try {
+        const watcher = watch(folder, { persistent: false }, onEvent);
+        watcher.on('error', () => {
+          watcher.close();
+          linked.delete(folder);
+        });
+        linked.set(folder, watcher);
+      } catch {
+        // Gone already, or not a folder: the next event follows the links again.
+      }
+    }
+  };
+  follow();
   return {
     close() {
       if (timer) clearTimeout(timer);
-      watcher.close();
+      own.close();
+      for (const watcher of linked.values()) watcher.close();
+      linked.clear();
     },
   };
+}
+
+function readOrEmpty(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+/**
+ * The folder of each symlink from `path` to the file it leads to (at most 40, as Linux follows),
+ * and that file's real folder: a linked folder on the way (Kubernetes' `..data`) is resolved too.
+ */
+function linkFolders(path: string): string[] {
+  const folders: string[] = [];
+  try {
+    folders.push(dirname(realpathSync(path)));
+  } catch {
+    // A dangling link: its own folders below are still watched, for the file to appear.
+  }
+  let current = resolve(path);
+  for (let hop = 0; hop < 40; hop++) {
+    let target: string;
+    try {
+      target = readlinkSync(current);
+    } catch {
+      break; // not a link (the file itself), or missing
+    }
+    current = resolve(dirname(current), target);
+    folders.push(dirname(current));
+  }
+  return folders;
 }

@@ -214,3 +214,36 @@ describe('editConfigText: setting tags', () => {
     );
   });
 });
+
+describe('editConfigText: anchors and aliases', () => {
+  // README: "an anchor shared by any number of feeds is fine", so the CLI meets them.
+  const SHARED_TAGS = `feeds:
+  - url: https://a.example/feed
+    tags: &politics [politics, uk]
+  - url: https://b.example/feed
+    tags: *politics
+`;
+
+  it('sets the tags of an entry whose tags are an alias, leaving the anchored list alone', () => {
+    const result = edit(SHARED_TAGS, { kind: 'set-tags', index: 1, tags: ['economics'] });
+    expect(result.text).toBe(SHARED_TAGS.replace('tags: *politics', 'tags: [economics]'));
+  });
+
+  it.each([
+    ['set-tags', { kind: 'set-tags', index: 0, tags: ['economics'] }],
+    ['remove', { kind: 'remove', index: 0 }],
+  ] as const)('refuses to %s an entry whose anchor another entry uses, naming both lines', (_name, change) => {
+    expect(() => edit(SHARED_TAGS, change)).toThrow(ConfigError);
+    expect(() => edit(SHARED_TAGS, change)).toThrow(
+      /feeds\.yaml:3: the anchor &politics here is used on line 5 \(\*politics\); edit the file by hand/,
+    );
+  });
+
+  it('removes an entry that uses an alias, or holds an anchor no other entry uses', () => {
+    expect(edit(SHARED_TAGS, { kind: 'remove', index: 1 }).text).toBe(
+      'feeds:\n  - url: https://a.example/feed\n    tags: &politics [politics, uk]\n',
+    );
+    const titled = 'feeds:\n  - url: https://a.example/feed\n    title: &jane Jane\n  - url: https://b.example/feed\n';
+    expect(edit(titled, { kind: 'remove', index: 0 }).text).toBe('feeds:\n  - url: https://b.example/feed\n');
+  });
+});

@@ -63,7 +63,12 @@ describe('a hostile or broken feeds.yaml', () => {
     [
       'nesting too deep for the parser',
       `${FEED}title: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`,
-      /^feeds\.yaml:3: YAML syntax error: /,
+      /^feeds\.yaml:3: the YAML nests deeper than 64 levels here/,
+    ],
+    [
+      'a second document',
+      `${FEED}---\ntitle: Columns\n`,
+      'feeds.yaml:3: the file holds a second YAML document (after a "---" line); a config is one document: remove the "---" and merge what follows into the settings above',
     ],
     [
       'a tab as indentation',
@@ -73,6 +78,25 @@ describe('a hostile or broken feeds.yaml', () => {
   ])('reports %s on its line', (_name, yaml, expected) => {
     const problems = problemsOf(yaml);
     expect(problems[0]).toEqual(typeof expected === 'string' ? expected : expect.stringMatching(expected));
+  });
+
+  // Each took the yaml library 10 to 40 s and 0.7 to 1.8 GB (a longer "- - -" line ran out of memory): a reload froze the service.
+  it.each([
+    ['flow lists', `title: ${'['.repeat(MAX_CONFIG_BYTES - 20)}\n`, 1],
+    ['flow mappings', `${FEED}title: ${'{a: '.repeat(MAX_CONFIG_BYTES / 4 - 20)}\n`, 3],
+    ['compact block lists', `${FEED}  - url: https://b.example.com/feed\n    tags:\n${'- '.repeat(MAX_CONFIG_BYTES / 2 - 80)}\n`, 5],
+    ['indented mappings', Array.from({ length: 2000 }, (_, depth) => `${' '.repeat(depth)}a${depth}:`).join('\n'), 65],
+  ])('refuses %s nested to the size limit at once, on the line where they go too deep', (_name, yaml, line) => {
+    const started = performance.now();
+    expect(problemsOf(yaml)).toEqual([
+      expect.stringMatching(new RegExp(`^feeds\\.yaml:${line}: the YAML nests deeper than 64 levels here`)),
+    ]);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  it('reads a config with block scalars, quotes and brackets in text, none of which nest', () => {
+    const text = `${FEED}    title: "[[[[ {{{{ - - - -"\n    outlet: >\n${Array.from({ length: 100 }, (_, depth) => `      ${' '.repeat(depth)}- [{`).join('\n')}\n    tags: [a, 'b [[', "c {{"]\n`;
+    expect(parseConfig(text, 'feeds.yaml').feeds[0]?.tags).toEqual(['a', 'b-[[', 'c-{{']);
   });
 
   it('refuses a file past the size limit, naming the line where it passes it', () => {

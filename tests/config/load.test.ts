@@ -82,6 +82,16 @@ feeds:
     ['a feed without url', 'feeds:\n  - url: https://a.example.com/f\n  - id: jane\n', 'feeds.yaml:3: feeds[1].url is required'],
     ['an unknown key, on its own line', 'poll:\n  concurrency: 2\n  intervall: 5\n', 'feeds.yaml:3: poll has an unknown key "intervall"'],
     ['a string where a number belongs', 'retentionDays: ninety\n', 'feeds.yaml:1: retentionDays must be a number'],
+    [
+      'a title YAML reads as a number',
+      'feeds:\n  - url: https://a.example.com/f\n    title: 1984\n',
+      'feeds.yaml:3: feeds[0].title must be text, and YAML reads 1984 as a number: write it in quotes, "1984"',
+    ],
+    [
+      'a tag YAML reads as a number or a boolean',
+      'feeds:\n  - url: https://a.example.com/f\n    tags: [2024, 3.10, true]\n',
+      'feeds.yaml:3: feeds[0].tags[1] must be text, and YAML reads 3.10 as a number: write it in quotes, "3.10"',
+    ],
     ['a number out of range', 'poll:\n  concurrency: 0\n', 'feeds.yaml:2: poll.concurrency must be at least 1'],
     ['a bad cron expression', 'poll:\n  schedule: "every hour"\n', 'feeds.yaml:2: poll.schedule must be a cron expression'],
     [

@@ -1,7 +1,18 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/load.ts';
+import { ConfigError, MAX_CONFIG_BYTES } from '../../src/config/load.ts';
 import { ConfigEditRefused, updateConfigFile } from '../../src/config/update-config-file.ts';
 import { writeFileAtomic } from '../../src/write-file-atomic.ts';
 import { runCli } from '../helpers/run-cli.ts';
@@ -87,6 +98,28 @@ describe('updateConfigFile', () => {
     expect(text).toContain('    id: ann\n');
   });
 
+  it('refuses an edit that would take the file past the size a config may hold, which no command could then load', () => {
+    // A file just under the limit (an OPML import of 40,000 feeds wrote 7.4 MiB, which run then refused to start with).
+    const padding = `# ${'x'.repeat(98)}\n`.repeat(Math.floor((MAX_CONFIG_BYTES - CONFIG.length) / 101));
+    const { path } = configFile(CONFIG + padding);
+    expect(() => updateConfigFile(path, 'adding ann', addAnn)).toThrow(ConfigEditRefused);
+    expect(() => updateConfigFile(path, 'adding ann', addAnn)).toThrow(
+      /adding ann would take .*feeds\.yaml past 4 MiB, so nothing was written:\n {2}.*feeds\.yaml: the result would be \d+ bytes; a config holds at most 4194304/,
+    );
+    expect(readFileSync(path, 'utf8')).toBe(CONFIG + padding);
+  });
+
+  it('refuses to replace a read-only feeds.yaml (chmod a-w: managed elsewhere), though its folder would let it', () => {
+    const { path } = configFile();
+    chmodSync(path, 0o444);
+    expect(() => updateConfigFile(path, 'adding ann', addAnn)).toThrow(ConfigEditRefused);
+    expect(() => updateConfigFile(path, 'adding ann', addAnn)).toThrow(
+      /adding ann: nothing was written:\n {2}.*feeds\.yaml is read-only for this user \(mode 0444, owner uid \d+\); make it writable \(chmod u\+w\), or run as its owner, to edit it with columnwire/,
+    );
+    expect(readFileSync(path, 'utf8')).toBe(CONFIG);
+    expect(statSync(path).mode & 0o777).toBe(0o444);
+  });
+
   it('does nothing when the plan says there is nothing to do', () => {
     const { path } = configFile();
     const before = statSync(path).mtimeMs;
@@ -149,6 +182,8 @@ describe('writeFileAtomic', () => {
     try {
       // Root ignores folder permissions, so the edit runs as an unprivileged user when the suite is root.
       const asRoot = process.getuid?.() === 0;
+      // The file is that user's own: only its folder stands in the way.
+      if (asRoot) chownSync(path, 65534, 65534);
       const result = await runCli(
         ['--config', path, '--data', join(dir, 'data'), 'feeds', 'tag', 'jane', 'europe'],
         asRoot ? { uid: 65534, gid: 65534 } : {},
