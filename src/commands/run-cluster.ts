@@ -6,6 +6,7 @@
 import type { App } from '../app.ts';
 import { clusterTickSeconds, startSchedulerRole, type SchedulerRole } from '../cluster/scheduler-role.ts';
 import { startWorkerRole, type WorkerRole } from '../cluster/worker-role.ts';
+import { isUnchanged } from '../config/diff-config.ts';
 import { ConfigError } from '../config/load.ts';
 import { reloadConfig } from '../config/reload-config.ts';
 import { watchConfig } from '../config/watch-config.ts';
@@ -80,9 +81,11 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
       { roles: [...roles], url: server?.url ?? null, feeds: app.config.feeds.length, digests: app.config.digests.length },
       'columnwire started',
     );
-    const reload = async () => {
+    /** `quietIfUnchanged`: the start's second read, which changes and says nothing when the file did not change. */
+    const reload = async (quietIfUnchanged = false) => {
       try {
         const next = reloadConfig(app.config.path);
+        if (quietIfUnchanged && isUnchanged(app.config, next)) return;
         await app.reconfigure(next);
         app.poll.settings = withPeriod();
         await scheduler?.reschedule(next);
@@ -99,6 +102,8 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
     );
     const hangup = () => void reload();
     process.on('SIGHUP', hangup);
+    // An edit (or SIGHUP) while the process was starting came before the watch: read once more.
+    void reload(true);
     await stopSignal;
     watcher.close();
     process.off('SIGHUP', hangup);

@@ -119,6 +119,8 @@ export const runCommand: Command = {
         lockWatch.check();
         void service.reload('SIGHUP');
       };
+      // An edit (or SIGHUP) while the service was starting came before the watch: read once more.
+      void service.reload('start');
       const lost = await Promise.race([stopSignal.then(() => false), lockWatch.lost.then(() => true)]);
       onHangup = () => {};
       watcher.close();
@@ -144,6 +146,8 @@ export const runCommand: Command = {
     }
   },
 };
+
+type ReloadTrigger = 'file' | 'SIGHUP' | 'start';
 
 /** The scheduled half of the service: poll and digest jobs, reload, and what is in flight. */
 function createService(app: App) {
@@ -211,7 +215,8 @@ function createService(app: App) {
     else digestDeps = { ...digestDeps, config: app.config, templates: templates ?? (await loadTemplates(app.config.templates)) };
   };
 
-  const applyReload = async (trigger: 'file' | 'SIGHUP') => {
+  /** 'start': the file read again once the watch is on, applied only when it changed meanwhile. */
+  const applyReload = async (trigger: ReloadTrigger) => {
     if (shutdown.signal.aborted) return;
     let next: Config;
     let templates: Templates | undefined;
@@ -226,6 +231,7 @@ function createService(app: App) {
     }
     if (shutdown.signal.aborted) return;
     if (isUnchanged(app.config, next)) {
+      if (trigger === 'start') return;
       // SIGHUP also re-reads the digest templates, which the file watch does not cover.
       if (trigger === 'SIGHUP') await prepareDigests(templates);
       return void app.logger.info({ trigger, templatesReloaded: trigger === 'SIGHUP' && digestDeps !== null }, 'config unchanged');
@@ -256,7 +262,7 @@ function createService(app: App) {
       if (digestDeps) catchUpDigests(app, digestDeps, sendDigest);
     },
     /** Reloads the config file; reloads run one at a time. */
-    reload(trigger: 'file' | 'SIGHUP'): Promise<void> {
+    reload(trigger: ReloadTrigger): Promise<void> {
       reloading = reloading
         .then(() => applyReload(trigger))
         .catch((err: unknown) => app.logger.error({ err, trigger }, 'config reload crashed; the running config stays'));
