@@ -2,10 +2,12 @@
  * One edit of feeds.yaml on disk. People edit the file by hand while the CLI edits it too, so
  * neither may undo the other: the edit is planned against the file as it is right now, written
  * only if the result is a valid config, and written atomically only if the file did not change
- * while it was prepared (else it is planned again against the new text).
+ * while it was prepared (else it is planned again against the new text). Two columnwire
+ * commands edit it one after the other (config-edit-lock.ts).
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../write-file-atomic.ts';
+import { withConfigEditLock } from './config-edit-lock.ts';
 import { editConfigText, type ConfigEdit, type EditResult } from './edit-config.ts';
 import { ConfigError, MAX_CONFIG_BYTES, parseConfig, readConfigText, type Config } from './load.ts';
 
@@ -32,6 +34,10 @@ const ATTEMPTS = 3;
  * applies it and writes the file. Resolves to null when nothing was to be done.
  */
 export function updateConfigFile(path: string, what: string, plan: (current: Config) => ConfigEdit | null): ConfigUpdate | null {
+  return withConfigEditLock(path, () => planAndWrite(path, what, plan));
+}
+
+function planAndWrite(path: string, what: string, plan: (current: Config) => ConfigEdit | null): ConfigUpdate | null {
   for (let attempt = 1; ; attempt++) {
     const text = readConfigText(path);
     refuseReadOnly(path, what);

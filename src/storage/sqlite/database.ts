@@ -110,7 +110,12 @@ export interface FileLock {
  * releases when the holder dies: no stale lock after kill -9 and no pid-reuse guesswork.
  */
 export function tryFileLock(path: string): FileLock | null {
-  const db = new BetterSqlite3(path, { timeout: 0 });
+  return waitFileLock(path, 0);
+}
+
+/** Takes the lock tryFileLock takes, waiting up to `timeoutMs` for its holder to let go; null if it did not. */
+export function waitFileLock(path: string, timeoutMs: number): FileLock | null {
+  const db = new BetterSqlite3(path, { timeout: timeoutMs });
   try {
     db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
     db.exec('BEGIN EXCLUSIVE');
