@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { serveBody, serveForTest } from '../helpers/feed-server.ts';
-import { startPollApp } from '../helpers/poll-app.ts';
+import { rssFeed, startPollApp } from '../helpers/poll-app.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const dataRoot = makeTempDir();
@@ -46,5 +46,21 @@ describe('polling a JSON Feed: plain-text fields', () => {
       },
       { summary: null, content: '<p>Real <b>markup</b></p>' },
     ]);
+  });
+});
+
+describe('polling a page URL: the feed it links', () => {
+  it("resolves a relative feed link against the page's <base href>, as browsers do", async () => {
+    const page = `<!doctype html><html><head><base href="/columns/">
+      <link rel="alternate" type="application/rss+xml" title="Columns" href="feed.xml"></head><body>Columns</body></html>`;
+    const server = await serveForTest({
+      '/about/': serveBody(page, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+      '/columns/feed.xml': serveBody(rssFeed('based')),
+    });
+    const poller = await startPollApp({ dataRoot, feeds: { based: server.url('/about/') } });
+
+    expect(await poller.pollOne('based')).toMatchObject({ kind: 'stored', added: 2 });
+    expect((await poller.feed('based')).url).toBe(server.url('/columns/feed.xml'));
+    expect(server.requestsTo('/about/feed.xml')).toEqual([]);
   });
 });
