@@ -72,7 +72,8 @@ export function cleanAuthor(raw: string | null | undefined): string | null {
   if (inParens) return inParens.trim();
   const beforeAngle = nameBeforeAddress(text);
   if (beforeAngle) return beforeAngle.replace(/^"|"$/g, '').trim();
-  return text;
+  // `"Doe, Jane" <jane@…>` escaped in XML: its address was stripped as a tag, its quotes stay.
+  return /^"[^"]+"$/.test(text) ? text.slice(1, -1).trim() : text;
 }
 
 /**

@@ -131,7 +131,8 @@ function decodeWith(encoding: string, bytes: Uint8Array): string {
 
 const decoders = new Map<string, TextDecoder>();
 
-function windows1252(byte: number): string {
+/** The character windows-1252 gives `byte`; for 0x80–0x9F, what HTML makes of `&#146;` too (WHATWG HTML §13.2.5.80). */
+export function windows1252(byte: number): string {
   return byte >= 0x80 && byte <= 0x9f ? WINDOWS_1252_HIGH[byte - 0x80]! : String.fromCharCode(byte);
 }
 

@@ -7,6 +7,7 @@ import { decodeHTML } from 'entities';
 import { createFinder, type Finder } from '../markup-scan.ts';
 import { createEntityExpander, type EntityDeclarations, readEntityDeclarations } from './dtd-entities.ts';
 import { FeedParseError } from './feed-parse-error.ts';
+import { windows1252 } from './decode-body.ts';
 import { escapeStrayDeclarations, findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
 
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
@@ -158,7 +159,7 @@ function mendReference(xml: string, amp: number, expand: (name: string) => strin
     if (digits === 0) return { length: 1, text: '&amp;' };
     if (digits <= (hex ? 5 : 6) && xml[end] === ';') {
       const code = Number.parseInt(xml.slice(digitsStart, end), hex ? 16 : 10);
-      return { length: end + 1 - amp, text: isXmlChar(code) ? null : '' };
+      return { length: end + 1 - amp, text: isXmlChar(code) ? c1Reference(code) : '' };
     }
     const nameEnd = digitsStart + Math.min(digits, 8);
     const whole = xml.slice(amp, xml[nameEnd] === ';' ? nameEnd + 1 : nameEnd);
@@ -193,6 +194,17 @@ function numericReference(name: string, whole: string): string {
   const code = Number.parseInt(name.slice(hex ? 2 : 1), hex ? 16 : 10);
   if (!isXmlChar(code)) return whole.endsWith(';') ? '' : `&amp;${name.slice(0)}`;
   return `&#${code};`;
+}
+
+/**
+ * `&#146;` and the other references to C1 controls: what old Windows CMSes wrote for the
+ * windows-1252 character of that byte (’ “ ” – € …). HTML reads them so, as do browsers and
+ * feedparser; an XML parser would make invisible controls of them. Null: keep the reference.
+ */
+function c1Reference(code: number): string | null {
+  if (code < 0x80 || code > 0x9f) return null;
+  const mapped = windows1252(code).charCodeAt(0);
+  return mapped === code ? null : `&#${mapped};`;
 }
 
 function isXmlChar(code: number): boolean {
