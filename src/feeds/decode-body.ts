@@ -98,6 +98,9 @@ function sniffXmlDeclaration(bytes: Uint8Array): string | null {
 
 function sniffContentType(contentType: string | null): string | null {
   const label = contentType ? CONTENT_TYPE_CHARSET.exec(contentType)?.[1] : undefined;
+  // UTF-16 text starts with a BOM or a zero byte beside its `<` (sniffed before this): a body
+  // without either is 8-bit text, however the server labels it, as with a declaration.
+  if (label && /^utf-?16/i.test(label)) return 'utf-8';
   return label ? supported(label) : null;
 }
 

@@ -228,6 +228,18 @@ describe('decodeBody on inline bytes', () => {
       expected: '<?xml version="1.0" encoding="utf-8"?><t>Zoë “a” — naïve — café </t><t>“x”â‚</t>',
     },
     {
+      behaviour: 'reads an 8-bit body the Content-Type calls UTF-16 as UTF-8',
+      body: utf8('<?xml version="1.0"?><rss><title>Zoë</title></rss>'),
+      contentType: 'text/xml; charset=utf-16',
+      expected: '<?xml version="1.0"?><rss><title>Zoë</title></rss>',
+    },
+    {
+      behaviour: 'reads an ASCII body the Content-Type calls UTF-16 as ASCII, not as pairs of bytes',
+      body: utf8('<rss><title>Plain</title></rss>'),
+      contentType: 'application/rss+xml; charset=UTF-16',
+      expected: '<rss><title>Plain</title></rss>',
+    },
+    {
       behaviour: 'decodes an empty body to an empty string',
       body: new Uint8Array(0),
       contentType: 'application/rss+xml; charset=utf-8',

@@ -72,6 +72,13 @@ const CASES: ReadonlyArray<{ behaviour: string; body: Buffer; contentType: strin
     feedparser: 'reads the whole document as ISO-8859-2: "NaĂŻve â€œsmartâ€ť"',
   },
   {
+    behaviour: 'an ASCII document the server calls UTF-16',
+    body: rss('<?xml version="1.0"?>', [utf8('A plain ASCII column')]),
+    contentType: 'text/xml; charset=utf-16',
+    titles: ['A plain ASCII column'],
+    feedparser: 'decodes it as UTF-16 and finds no feed (it reads a UTF-16 declaration on such bytes as UTF-8)',
+  },
+  {
     behaviour: 'Shift_JIS named by the XML declaration',
     body: fixture('enc-shift-jis.xml'),
     contentType: 'application/rss+xml',
