@@ -8,6 +8,7 @@ import { createFinder, type Finder } from '../markup-scan.ts';
 import { createEntityExpander, type EntityDeclarations, readEntityDeclarations } from './dtd-entities.ts';
 import { FeedParseError } from './feed-parse-error.ts';
 import { windows1252 } from './decode-body.ts';
+import { prefixRenames, renamePrefixes } from './canonical-prefixes.ts';
 import { escapeStrayDeclarations, findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
 
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
@@ -278,12 +279,16 @@ function unwrapDiv(inner: string): string {
   return body.slice(gt + 1, -6);
 }
 
-/** `<rss:item>` (RSS 1.0), `<atom:feed>` and `<r:rss>` (RSS 2.0) documents read as their unprefixed forms. */
+/**
+ * `<rss:item>` (RSS 1.0), `<atom:feed>` and `<r:rss>` (RSS 2.0) documents read as their
+ * unprefixed forms, and extension elements under their usual prefixes (canonical-prefixes.ts).
+ */
 function stripRootPrefix(xml: string): string {
-  for (const prefix of prefixesToStrip(xml.slice(0, 4096))) {
+  const head = xml.slice(0, 4096);
+  for (const prefix of prefixesToStrip(head)) {
     xml = xml.replace(new RegExp(`<(/?)${prefix.replace(/\./g, '\\.')}:`, 'g'), '<$1');
   }
-  return xml;
+  return renamePrefixes(xml, prefixRenames([...head.matchAll(NAMESPACE_DECLARATION)].map(([, prefix, uri]) => [prefix!, uri!] as const)));
 }
 
 /** The prefixes stripRootPrefix strips when `head` is the start of the document. */
@@ -307,7 +312,7 @@ function prefixesToStrip(head: string): string[] {
 export function mayStripPrefixes(xml: string): boolean {
   const candidates = new Set<string>();
   for (const [prefix, uri] of namespaceDeclarations(xml)) {
-    if (uri === RSS1_NS) return true;
+    if (uri === RSS1_NS || prefixRenames([[prefix, uri]]).length > 0) return true;
     if (uri === ATOM_NS) candidates.add(`<${prefix}:feed`);
     else if (RSS2_NS.has(uri)) candidates.add(`<${prefix}:rss`);
     if (candidates.size > MAX_PREFIX_CANDIDATES) return true;

@@ -134,3 +134,31 @@ describe('polling a page URL: the feed it links', () => {
     expect(server.requestsTo('/about/feed.xml')).toEqual([]);
   });
 });
+
+describe('polling RSS: extension namespaces under other prefixes', () => {
+  it('reads content:encoded and dc:creator bound to the prefixes a generator chose (ElementTree writes ns0:)', async () => {
+    const body = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:c="http://purl.org/rss/1.0/modules/content/" xmlns:ns0="http://purl.org/dc/elements/1.1/">
+  <channel><title>Generated</title><link>https://generated.example/</link>
+    <item>
+      <title>A generated column</title>
+      <link>https://generated.example/2025/05/column</link>
+      <ns0:creator>Dee Prefix</ns0:creator>
+      <c:encoded><![CDATA[<p>The whole column.</p>]]></c:encoded>
+      <pubDate>Tue, 20 May 2025 10:00:00 GMT</pubDate>
+    </item>
+  </channel>
+</rss>
+`;
+    const server = await serveForTest({ '/generated.rss': serveBody(body) });
+    const poller = await startPollApp({ dataRoot, feeds: { generated: server.url('/generated.rss') } });
+
+    await poller.pollOne('generated');
+
+    const expected = { author: 'Dee Prefix', content: '<p>The whole column.</p>' };
+    expect((await poller.stories('generated')).map(({ author, content }) => ({ author, content }))).toEqual([expected]);
+    if (missing && !onCi) return;
+    const [read] = await readWithFeedparser([{ url: server.url('/generated.rss') }]);
+    expect(read!.entries.map(({ author, content }) => ({ author, content: content[0] }))).toEqual([expected]);
+  });
+});
