@@ -56,7 +56,7 @@ const ZONE_OFFSETS: Record<string, string> = {
 const ZONE_NAME = /\b([A-Z]{1,4})$/;
 // An offset ending the stamp (GMT+2, +0200, -05:00), before an optional "(CEST)" comment.
 const ENDS_WITH_OFFSET = /(?:^|[\s\d])(?:GMT|UTC?)?[+-]\d{1,2}(?::?\d{2})?(?:\s*\([^)]*\))?$/;
-const ISO = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const ISO = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?|[A-Z]{2,4})?)?$/i;
 const ENGLISH_MONTH =
   /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b/i;
 // A year: four digits, or RFC 822's two after a day and a month ("1 Jun 25").
@@ -76,6 +76,8 @@ export function parseDate(raw: string | null | undefined): Date | null {
 
 /** The stamp in a form Date.parse reads the same in every time zone, or null when it is no date. */
 function normalizeDate(text: string): string | null {
+  // W3C-DTF's reduced precision (dc:date "2025" or "2025-06"): ISO forms Date.parse reads as UTC.
+  if (/^\d{4}(?:-\d{2})?$/.test(text)) return text;
   const iso = ISO.exec(text);
   if (iso) {
     const [, year, month, day, time = '00:00', offset] = iso;
@@ -93,8 +95,14 @@ function normalizeDate(text: string): string | null {
   return zone ? english : `${english} GMT`;
 }
 
+/** An ISO stamp's offset as Date.parse reads it: "+02" → "+02:00", a zone name ("2025-06-01 10:00:00 UTC", as MySQL prints) → its offset. */
 function isoOffset(offset: string | undefined): string {
   if (!offset || offset.toUpperCase() === 'Z') return 'Z';
+  if (/^[A-Z]/i.test(offset)) {
+    const named = ZONE_OFFSETS[offset.toUpperCase()];
+    // An unknown name makes no date, not a date in the server's zone.
+    return named ? `${named.slice(0, 3)}:${named.slice(3)}` : 'unknown zone';
+  }
   return offset.length === 3 ? `${offset}:00` : offset;
 }
 

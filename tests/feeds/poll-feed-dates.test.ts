@@ -33,6 +33,9 @@ const DATES: ReadonlyArray<{ raw: string; stored: string | null; feedparser: str
   { raw: 'Di, 20 Mai 2025 10:00:00 +0200', stored: '2025-05-20T08:00:00Z', feedparser: 'knows no German month' },
   { raw: 'mar., 20 mai 2025 10:00:00 +0200', stored: '2025-05-20T08:00:00Z', feedparser: 'knows no French month' },
   { raw: '2025/05/20 10:00:00', stored: '2025-05-20T10:00:00Z', feedparser: 'reads it as 2025-12-01' },
+  { raw: '2025-05-20 10:00:00 UTC', stored: '2025-05-20T10:00:00Z', feedparser: 'drops the time (MySQL prints this)' },
+  { raw: '2025-05-20T10:00:00 EST', stored: '2025-05-20T15:00:00Z', feedparser: 'drops the zone' },
+  { raw: '2025-05', stored: '2025-05-01T00:00:00Z', feedparser: 'agrees' },
 ];
 
 function datedFeed(): string {
