@@ -108,6 +108,26 @@ describe('polling a feed: charsets as servers label them', () => {
     expect(read!.entries.map((entry) => entry.title).sort()).toEqual(stored);
   });
 
+  it('reads the next document of a UTF-8 feed with a stray Latin-1 byte the same way, adding only its new column', async () => {
+    const stray = Buffer.concat([utf8('Un caf'), Buffer.from([0xe9]), utf8(' noir')]);
+    let titles = [utf8('Naïve “smart” quotes — fine'), stray];
+    const server = await serveForTest({
+      '/feed': (_req, res) => void res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss('<?xml version="1.0"?>', titles)),
+    });
+    const poller = await startPollApp({ dataRoot, feeds: { mixed: server.url('/feed') } });
+    expect(await poller.pollOne('mixed')).toMatchObject({ kind: 'stored', added: 2 });
+
+    titles = [...titles, utf8('Déjà lu — again')];
+    poller.advance(60 * 60 * 1000);
+    expect(await poller.pollOne('mixed', { force: true })).toMatchObject({ kind: 'stored', added: 1, updated: 0 });
+
+    expect((await poller.stories('mixed')).map((story) => story.title).sort()).toEqual([
+      'Déjà lu — again',
+      'Naïve “smart” quotes — fine',
+      'Un café noir',
+    ]);
+  });
+
   it('reads a UTF-8 JSON Feed as UTF-8 under a charset=iso-8859-1 header (RFC 8259 §8.1: JSON is UTF-8)', async () => {
     const feed = {
       version: 'https://jsonfeed.org/version/1.1',
