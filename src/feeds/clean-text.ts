@@ -50,6 +50,20 @@ export function cleanBody(raw: string | null | undefined): string | null {
   return text ? text : null;
 }
 
+/**
+ * HTML for a field that is plain text by its spec (JSON Feed's `content_text` and `summary`):
+ * `<`, `>` and `&` escaped, so "if (a < b)" or "the <title> element" shows as written rather
+ * than as markup a sanitizer eats; blank lines part paragraphs and line breaks stay breaks.
+ */
+export function plainTextToHtml(raw: string | null | undefined): string | null {
+  const text = cleanBody(raw);
+  if (text === null) return null;
+  const escaped = text.replace(/[&<>]/g, (ch) => (ch === '&' ? '&amp;' : ch === '<' ? '&lt;' : '&gt;'));
+  if (!/[\r\n]/.test(escaped)) return escaped;
+  const paragraphs = escaped.split(/\r?\n(?:[ \t]*\r?\n)+/).map((paragraph) => paragraph.replace(/\r?\n/g, '<br>'));
+  return paragraphs.map((paragraph) => `<p>${paragraph}</p>`).join('');
+}
+
 /** A person's name from an RSS author field: "jane@example.com (Jane Doe)" and "Jane Doe <jane@…>" give "Jane Doe". */
 export function cleanAuthor(raw: string | null | undefined): string | null {
   const text = cleanText(raw);
@@ -58,7 +72,8 @@ export function cleanAuthor(raw: string | null | undefined): string | null {
   if (inParens) return inParens.trim();
   const beforeAngle = nameBeforeAddress(text);
   if (beforeAngle) return beforeAngle.replace(/^"|"$/g, '').trim();
-  return text;
+  // `"Doe, Jane" <jane@…>` escaped in XML: its address was stripped as a tag, its quotes stay.
+  return /^"[^"]+"$/.test(text) ? text.slice(1, -1).trim() : text;
 }
 
 /**

@@ -13,6 +13,7 @@ const FEED_TYPES = new Map([
   ['text/xml', 4],
 ]);
 const LINK_OPEN = /<link\b/gi;
+const BASE_OPEN = /<base\b/gi;
 
 /** True when the text is an HTML page rather than a feed; the content itself outranks a Content-Type. */
 export function looksLikeHtml(text: string, contentType: string | null): boolean {
@@ -26,7 +27,8 @@ export function looksLikeHtml(text: string, contentType: string | null): boolean
 /** Feed URLs a page advertises, best first: RSS/Atom before JSON, comment feeds last. */
 export function discoverFeedLinks(html: string, pageUrl: string): string[] {
   const found: Array<{ url: string; rank: number; order: number }> = [];
-  for (const tag of linkTags(html)) {
+  const base = baseUrl(html, pageUrl);
+  for (const tag of tagsOf(html, LINK_OPEN)) {
     const attrs = attributesOf(tag);
     const rels = (attrs.get('rel') ?? '').toLowerCase().split(/\s+/);
     const rank = FEED_TYPES.get((attrs.get('type') ?? '').toLowerCase().split(';')[0]!.trim());
@@ -34,7 +36,7 @@ export function discoverFeedLinks(html: string, pageUrl: string): string[] {
     if (!rels.includes('alternate') || rank === undefined || !href) continue;
     let url: string;
     try {
-      url = new URL(decodeEntities(href), pageUrl).href;
+      url = new URL(decodeEntities(href), base).href;
     } catch {
       continue;
     }
@@ -46,11 +48,28 @@ export function discoverFeedLinks(html: string, pageUrl: string): string[] {
 }
 
 /**
- * The `<link …>` tags of a page, as `/<link\b[^>]*>/gi` would find them, in linear time: a
- * page of `<link` repeated without `>` must not cost the square of its length.
+ * What the page's relative URLs resolve against: the first `<base href>` (HTML §4.2.3, which
+ * some sites set to a folder of theirs), resolved against the page's URL; else the page's URL.
  */
-function linkTags(html: string): string[] {
-  const open = createFinder(html, LINK_OPEN);
+function baseUrl(html: string, pageUrl: string): string {
+  for (const tag of tagsOf(html, BASE_OPEN)) {
+    const href = attributesOf(tag).get('href')?.trim();
+    if (href === undefined) continue;
+    try {
+      return new URL(decodeEntities(href), pageUrl).href;
+    } catch {
+      return pageUrl;
+    }
+  }
+  return pageUrl;
+}
+
+/**
+ * The tags `open` starts (`<link …>`, `<base …>`), as `/<link\b[^>]*>/gi` would find them, in
+ * linear time: a page of `<link` repeated without `>` must not cost the square of its length.
+ */
+function tagsOf(html: string, opening: RegExp): string[] {
+  const open = createFinder(html, opening);
   const nextGt = createFinder(html, '>');
   const tags: string[] = [];
   for (let found = open(0); found !== null;) {

@@ -48,6 +48,8 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   let onlyPermanent = true;
   let movedTo: string | null = null;
   const visited = new Set([url]);
+  /** The Content-Encoding of the body being read, once a 2xx response has come. */
+  let bodyEncoding: string | null = null;
   const dispatcher = guardedDispatcher(request.allowPrivateAddresses, request.lookup);
   const failed = (reason: string, response?: Response) => ({
     kind: 'failed' as const,
@@ -93,12 +95,19 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
         await response.body?.cancel();
         return failed(describeStatus(response), response);
       }
+      bodyEncoding = response.headers.get('content-encoding');
       const body = await readLimited(response, request.maxBytes);
       if (typeof body === 'string') return failed(body, response);
       return { kind: 'ok', ...meta, body, contentType: response.headers.get('content-type') };
     }
   } catch (cause) {
     if (controller.signal.aborted) return failed(`timed out after ${request.timeoutMs / 1000} s`);
+    if (bodyEncoding !== null && DECODING_ERROR.test(innermostError(cause)?.code ?? '')) {
+      // Most often a plain body labelled gzip: the server (or a proxy) is misconfigured.
+      return failed(
+        `the body is not the ${bodyEncoding} its Content-Encoding says (${innermostError(cause)?.message}): the server is misconfigured; tell its owner`,
+      );
+    }
     return failed(describeNetworkError(cause, url));
   } finally {
     clearTimeout(timer);
@@ -178,9 +187,18 @@ const NETWORK_ERRORS: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
 };
 
-function describeNetworkError(cause: unknown, url: string): string {
+/** zlib's and brotli's error codes: a body that does not decompress. */
+const DECODING_ERROR = /^(Z_|ERR__ERROR_FORMAT|ERR_BROTLI)/;
+
+/** The first error in the `cause` chain that has a code (undici wraps the one that says what happened). */
+function innermostError(cause: unknown): { message?: string; code?: string; cause?: unknown } | undefined {
   let error = cause as { message?: string; code?: string; cause?: unknown } | undefined;
   while (error?.cause && typeof error.cause === 'object' && !error.code) error = error.cause;
+  return error;
+}
+
+function describeNetworkError(cause: unknown, url: string): string {
+  const error = innermostError(cause);
   const code = error?.code;
   if (code === 'ERR_COLUMNWIRE_FORBIDDEN_ADDRESS') return error!.message!;
   const known = code ? NETWORK_ERRORS[code] : undefined;

@@ -62,6 +62,7 @@ function readTitle(node: unknown): string | null {
   return MARKUP_TYPES.has(type) ? cleanText(text) : plainText(text);
 }
 
+const PAGE_TYPE = /^\s*(text\/html|application\/xhtml\+xml)\s*(;|$)/i;
 const MARKUP_TYPES = new Set(['html', 'xhtml', 'text/html', 'application/xhtml+xml']);
 
 /**
@@ -80,14 +81,19 @@ function declaredXmlBase(node: unknown, outerBase: string | null, outerDeclared:
   return attrOf(node, 'xml:base') ? xmlBase(node, outerBase) : outerDeclared;
 }
 
-/** The alternate link: rel="alternate" or no rel, with href; a link without href gives its text. */
+/**
+ * The alternate link: rel="alternate" or no rel, with href, a web page first (an entry may have
+ * alternates of several types, RFC 4287 §4.2.7.2: a PDF before the HTML page); a link without
+ * href gives its text.
+ */
 function pickLink(node: unknown, base: string | null): string | null {
   const links = childrenOf(node, 'link');
   const alternate = links.filter((link) => {
     const rel = attrOf(link, 'rel');
     return rel === null || rel === 'alternate';
   });
-  for (const link of [...alternate, ...links]) {
+  const pages = alternate.filter((link) => PAGE_TYPE.test(attrOf(link, 'type') ?? 'text/html'));
+  for (const link of [...pages, ...alternate, ...links]) {
     const href = attrOf(link, 'href') ?? textOf(link)?.trim();
     if (href) return resolveLink(href, xmlBase(link, base));
   }

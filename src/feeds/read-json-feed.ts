@@ -1,6 +1,6 @@
 /** JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), read directly. */
 import type { ParsedFeedMeta } from '../model.ts';
-import { cleanAuthor, cleanBody, cleanText, resolveLink } from './clean-text.ts';
+import { cleanAuthor, cleanBody, cleanText, plainTextToHtml, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
 import type { RawItem } from './raw-item.ts';
 
@@ -55,8 +55,9 @@ export function readJsonFeedItem(item: Json, baseUrl: string | null): RawItem {
     authors: jsonFeedAuthors(item),
     published: parseDate(str(item.date_published)),
     updated: parseDate(str(item.date_modified)),
-    summary: cleanBody(str(item.summary)),
-    content: cleanBody(str(item.content_html) ?? str(item.content_text)),
+    // The spec's `summary` and `content_text` are plain text; what is stored is HTML.
+    summary: plainTextToHtml(str(item.summary)),
+    content: cleanBody(str(item.content_html)) ?? plainTextToHtml(str(item.content_text)),
     categories: Array.isArray(item.tags) ? item.tags.map(str) : [],
   };
 }

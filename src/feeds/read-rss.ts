@@ -28,7 +28,9 @@ export function readRssChannelAuthor(channel: unknown): string | null {
 export function readRssItem(item: unknown, baseUrl: string | null): RawItem {
   const guidNode = childOf(item, 'guid');
   const guid = textOf(guidNode)?.trim() || null;
-  const guidIsLink = guid !== null && attrOf(guidNode, 'isPermaLink') !== 'false' && /^https?:\/\//i.test(guid);
+  // A guid is a permalink unless it says otherwise; a relative one only when it says so outright.
+  const permaLink = attrOf(guidNode, 'isPermaLink')?.trim().toLowerCase();
+  const guidIsLink = guid !== null && permaLink !== 'false' && (/^https?:\/\//i.test(guid) || permaLink === 'true');
   const base = xmlBase(item, baseUrl);
   const link = childText(item, 'link', 'feedburner:origLink') ?? attrOf(item, 'rdf:about') ?? (guidIsLink ? guid : null);
   const original = originalLink(childText(item, 'feedburner:origLink'));

@@ -7,6 +7,8 @@ import { decodeHTML } from 'entities';
 import { createFinder, type Finder } from '../markup-scan.ts';
 import { createEntityExpander, type EntityDeclarations, readEntityDeclarations } from './dtd-entities.ts';
 import { FeedParseError } from './feed-parse-error.ts';
+import { windows1252 } from './decode-body.ts';
+import { prefixRenames, renamePrefixes } from './canonical-prefixes.ts';
 import { escapeStrayDeclarations, findDoctype, openElements, stripDeclarations } from './xml-scan.ts';
 
 // Characters XML 1.0 forbids (§2.2): C0 controls except tab, LF, CR; and U+FFFE/U+FFFF.
@@ -158,7 +160,7 @@ function mendReference(xml: string, amp: number, expand: (name: string) => strin
     if (digits === 0) return { length: 1, text: '&amp;' };
     if (digits <= (hex ? 5 : 6) && xml[end] === ';') {
       const code = Number.parseInt(xml.slice(digitsStart, end), hex ? 16 : 10);
-      return { length: end + 1 - amp, text: isXmlChar(code) ? null : '' };
+      return { length: end + 1 - amp, text: isXmlChar(code) ? c1Reference(code) : '' };
     }
     const nameEnd = digitsStart + Math.min(digits, 8);
     const whole = xml.slice(amp, xml[nameEnd] === ';' ? nameEnd + 1 : nameEnd);
@@ -193,6 +195,17 @@ function numericReference(name: string, whole: string): string {
   const code = Number.parseInt(name.slice(hex ? 2 : 1), hex ? 16 : 10);
   if (!isXmlChar(code)) return whole.endsWith(';') ? '' : `&amp;${name.slice(0)}`;
   return `&#${code};`;
+}
+
+/**
+ * `&#146;` and the other references to C1 controls: what old Windows CMSes wrote for the
+ * windows-1252 character of that byte (’ “ ” – € …). HTML reads them so, as do browsers and
+ * feedparser; an XML parser would make invisible controls of them. Null: keep the reference.
+ */
+function c1Reference(code: number): string | null {
+  if (code < 0x80 || code > 0x9f) return null;
+  const mapped = windows1252(code).charCodeAt(0);
+  return mapped === code ? null : `&#${mapped};`;
 }
 
 function isXmlChar(code: number): boolean {
@@ -266,12 +279,16 @@ function unwrapDiv(inner: string): string {
   return body.slice(gt + 1, -6);
 }
 
-/** `<rss:item>` (RSS 1.0), `<atom:feed>` and `<r:rss>` (RSS 2.0) documents read as their unprefixed forms. */
+/**
+ * `<rss:item>` (RSS 1.0), `<atom:feed>` and `<r:rss>` (RSS 2.0) documents read as their
+ * unprefixed forms, and extension elements under their usual prefixes (canonical-prefixes.ts).
+ */
 function stripRootPrefix(xml: string): string {
-  for (const prefix of prefixesToStrip(xml.slice(0, 4096))) {
+  const head = xml.slice(0, 4096);
+  for (const prefix of prefixesToStrip(head)) {
     xml = xml.replace(new RegExp(`<(/?)${prefix.replace(/\./g, '\\.')}:`, 'g'), '<$1');
   }
-  return xml;
+  return renamePrefixes(xml, prefixRenames([...head.matchAll(NAMESPACE_DECLARATION)].map(([, prefix, uri]) => [prefix!, uri!] as const)));
 }
 
 /** The prefixes stripRootPrefix strips when `head` is the start of the document. */
@@ -295,7 +312,7 @@ function prefixesToStrip(head: string): string[] {
 export function mayStripPrefixes(xml: string): boolean {
   const candidates = new Set<string>();
   for (const [prefix, uri] of namespaceDeclarations(xml)) {
-    if (uri === RSS1_NS) return true;
+    if (uri === RSS1_NS || prefixRenames([[prefix, uri]]).length > 0) return true;
     if (uri === ATOM_NS) candidates.add(`<${prefix}:feed`);
     else if (RSS2_NS.has(uri)) candidates.add(`<${prefix}:rss`);
     if (candidates.size > MAX_PREFIX_CANDIDATES) return true;

@@ -178,6 +178,68 @@ describe('decodeBody on inline bytes', () => {
       expected: '{"version":"https://jsonfeed.org/version/1.1","title":"Zoë"}',
     },
     {
+      behaviour: 'reads valid UTF-8 as UTF-8 under a server-default ISO-8859-1 charset (no declared encoding)',
+      body: utf8('<?xml version="1.0"?><title>Café “quotes” — naïve</title>'),
+      contentType: 'text/xml; charset=ISO-8859-1',
+      expected: '<?xml version="1.0"?><title>Café “quotes” — naïve</title>',
+    },
+    {
+      behaviour: 'reads valid UTF-8 as UTF-8 under a stale ISO-8859-1 declaration',
+      body: utf8('<?xml version="1.0" encoding="ISO-8859-1"?><title>Zoë</title>'),
+      contentType: null,
+      expected: '<?xml version="1.0" encoding="ISO-8859-1"?><title>Zoë</title>',
+    },
+    {
+      behaviour: 'reads a UTF-8 JSON Feed as UTF-8 whatever charset the header names (RFC 8259 §8.1)',
+      body: utf8('{"title":"Café “json”"}'),
+      contentType: 'application/feed+json; charset=iso-8859-1',
+      expected: '{"title":"Café “json”"}',
+    },
+    {
+      behaviour: 'reads windows-1251 bytes declared UTF-8 in the charset the Content-Type names',
+      body: bytes('<?xml version="1.0" encoding="UTF-8"?><title>\xcf\xf0\xe8\xe2\xe5\xf2</title>'),
+      contentType: 'text/xml; charset=windows-1251',
+      expected: '<?xml version="1.0" encoding="UTF-8"?><title>Привет</title>',
+    },
+    {
+      behaviour: 'reads Latin-1 bytes declared UTF-8 as windows-1252, not as U+FFFD',
+      body: bytes('<?xml version="1.0" encoding="UTF-8"?><title>Caf\xe9 cr\xe8me \x93ok\x94</title>'),
+      contentType: 'application/rss+xml',
+      expected: '<?xml version="1.0" encoding="UTF-8"?><title>Café crème “ok”</title>',
+    },
+    {
+      behaviour: 'keeps the UTF-8 of a document with one stray Latin-1 byte, reading that byte as windows-1252',
+      body: new Uint8Array([...utf8('<title>Naïve “smart” — </title><title>caf'), 0xe9, ...utf8(' ✓</title>')]),
+      contentType: null,
+      expected: '<title>Naïve “smart” — </title><title>café ✓</title>',
+    },
+    {
+      behaviour: 'keeps the UTF-8 of a declared UTF-8 document with stray bytes, whatever the header says',
+      body: new Uint8Array([
+        ...utf8('<?xml version="1.0" encoding="utf-8"?><t>Zoë “a” — naïve — café </t><t>'),
+        0x93,
+        0x78,
+        0x94,
+        0xe2,
+        0x82,
+        ...utf8('</t>'),
+      ]),
+      contentType: 'text/xml; charset=windows-1251',
+      expected: '<?xml version="1.0" encoding="utf-8"?><t>Zoë “a” — naïve — café </t><t>“x”â‚</t>',
+    },
+    {
+      behaviour: 'reads an 8-bit body the Content-Type calls UTF-16 as UTF-8',
+      body: utf8('<?xml version="1.0"?><rss><title>Zoë</title></rss>'),
+      contentType: 'text/xml; charset=utf-16',
+      expected: '<?xml version="1.0"?><rss><title>Zoë</title></rss>',
+    },
+    {
+      behaviour: 'reads an ASCII body the Content-Type calls UTF-16 as ASCII, not as pairs of bytes',
+      body: utf8('<rss><title>Plain</title></rss>'),
+      contentType: 'application/rss+xml; charset=UTF-16',
+      expected: '<rss><title>Plain</title></rss>',
+    },
+    {
       behaviour: 'decodes an empty body to an empty string',
       body: new Uint8Array(0),
       contentType: 'application/rss+xml; charset=utf-8',
@@ -228,8 +290,12 @@ describe('which bodies can be cut at their markup before decoding', () => {
     // Undeclared and not UTF-8: read as windows-1252, one byte a character.
     expect(bodyEncoding(bytes('<rss><title>\xe9t\xe9</title></rss>'), null).encoding).toBe('windows-1252');
     expect(transparent(bytes('<rss><title>\xe9t\xe9</title></rss>'))).toBe(true);
-    // Declared UTF-8 but not valid: a cut could join the halves of a broken sequence.
-    expect(transparent(bytes('<?xml version="1.0" encoding="utf-8"?><rss><title>\xe2\x82</title></rss>'))).toBe(false);
+    // Declared UTF-8 but holding no UTF-8 at all: windows-1252, one byte a character.
+    expect(transparent(bytes('<?xml version="1.0" encoding="utf-8"?><rss><title>\xe2\x82</title></rss>'))).toBe(true);
+    // UTF-8 with a stray byte is read sequence by sequence, and whole.
+    expect(transparent(bytes('<?xml version="1.0" encoding="utf-8"?><rss><title>\xc3\xa9t\xc3\xa9 \xc3\xa0 \xe2\x82</title></rss>'))).toBe(
+      false,
+    );
     expect(transparent(utf16le('<rss/>'))).toBe(false);
     // Shift_JIS trail bytes include ASCII letters and `]`.
     expect(transparent(bytes('<?xml version="1.0" encoding="Shift_JIS"?><rss/>'))).toBe(false);

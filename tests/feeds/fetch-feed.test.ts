@@ -92,6 +92,14 @@ describe('fetchFeed: compression', () => {
     const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'ok');
     expect(Buffer.from(result.body).toString('utf8')).toBe(feedXml.toString('utf8'));
   });
+
+  it.each(['gzip', 'deflate', 'br'])('says a plain body labelled %s is not what its Content-Encoding says', async (encoding) => {
+    const server = await serveForTest({ '/feed.xml': serveBody(feedXml, { headers: { 'content-encoding': encoding } }) });
+    const result = expectKind(await fetchFrom(server.url('/feed.xml')), 'failed');
+    expect(result.reason).toMatch(
+      new RegExp(`^the body is not the ${encoding} its Content-Encoding says \\(.+\\): the server is misconfigured`),
+    );
+  });
 });
 
 describe('fetchFeed: size limit', () => {

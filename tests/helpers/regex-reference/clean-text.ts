@@ -34,7 +34,8 @@ export function cleanAuthor(raw: string | null | undefined): string | null {
   if (inParens) return inParens.trim();
   const beforeAngle = /^(.+?)\s*<\S+@\S+>$/.exec(text)?.[1];
   if (beforeAngle) return beforeAngle.replace(/^"|"$/g, '').trim();
-  return text;
+  // Added after c75b0ab with the same rule in src: a quoted name alone loses its quotes.
+  return /^"[^"]+"$/.test(text) ? text.slice(1, -1).trim() : text;
 }
 
 /** Resolves a possibly relative link against a base; null when it cannot be a link. */
