@@ -39,8 +39,13 @@ const TRACKING_PARAMS = new Set([
 const TRACKING_PREFIXES = ['utm_', 'mc_', 'pk_', 'mtm_', 'at_', 'ns_', 'vero_', 'hsa_', 'oly_'];
 const AMP_CACHE_HOST = /\.cdn\.ampproject\.org$/;
 const GOOGLE_HOST = /^(?:www\.)?google\.(?:com|[a-z]{2}|com?\.[a-z]{2})$/;
-/** Subdomains that serve the same articles as the bare domain: `www.`, `www2.`, AMP and mobile editions. */
+/**
+ * Subdomains that serve the same articles as the bare domain: `www.`, `www2.`, AMP and mobile
+ * editions, as long as a domain remains (`m.co` is kept); `www.` also before a single label
+ * (`www.localhost`), as it always was.
+ */
 const MIRROR_SUBDOMAIN = /^(?:(?:www\d?|amp|m|mobile)\.)+(?=[^.]+\.)/;
+const WWW_BEFORE_ONE_LABEL = /^www\d?\.(?=[^.]+$)/;
 /** A directory's default page, the same document as the directory. */
 const INDEX_PAGES = ['/index.html', '/index.htm', '/index.php'];
 /** `&amp;`, `&amp;amp;`…: an ampersand escaped once more than XML needed. */
@@ -74,7 +79,7 @@ export function canonicalUrl(link: string | null): string | null {
 function foldHost(hostname: string): string {
   let end = hostname.length;
   while (end > 0 && hostname.charCodeAt(end - 1) === 0x2e) end--;
-  return hostname.slice(0, end).replace(MIRROR_SUBDOMAIN, '');
+  return hostname.slice(0, end).replace(MIRROR_SUBDOMAIN, '').replace(WWW_BEFORE_ONE_LABEL, '');
 }
 
 /**
