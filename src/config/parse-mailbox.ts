@@ -43,8 +43,16 @@ export function parseMailbox(input: string): Mailbox | null {
  * machine's own name without a dot (`columnwire@localhost`, the default); null otherwise.
  */
 export function parseSender(input: string): Mailbox | null {
-  return readMailbox(input, (text) => LOCAL_ADDRESS.test(text) && fitsSizes(text));
+  const acceptsAddress = (text: string) => LOCAL_ADDRESS.test(text) && fitsSizes(text);
+  // RFC 5322 §4.4's obsolete `addr (Name)`, which older configs and mail tools still write.
+  const commented = ADDRESS_WITH_COMMENT.exec(input.trim());
+  if (commented && acceptsAddress(commented[1]!) && !CONTROL.test(commented[2]!)) {
+    return { address: commented[1]!, name: commented[2]!.trim() || null };
+  }
+  return readMailbox(input, acceptsAddress);
 }
+
+const ADDRESS_WITH_COMMENT = /^([^\s()<>]+)\s*\(([^()]*)\)$/;
 
 function readMailbox(input: string, acceptsAddress: (text: string) => boolean): Mailbox | null {
   const text = input.trim();

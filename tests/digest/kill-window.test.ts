@@ -22,14 +22,16 @@ describe('a 300-recipient digest whose sender is killed again and again', () => 
     const now = new Date();
     await digestApp.save('jane', [column('k1', now, 2), column('k2', now, 1)]);
     const smtp = await smtpServerForTest();
-    const env = { ...process.env, SMTP_URL: smtp.url, LOG_LEVEL: 'silent' };
+    const env = { ...process.env, SMTP_URL: smtp.url, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
     const inFlightPerKill: number[] = [];
     for (let life = 0; life < 200; life++) {
       const acceptedAtStart = smtp.messages.length;
       const child = spawn(process.execPath, [CLI, '--config', digestApp.configPath, '--data', digestApp.dataDir, 'digest'], {
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
         env,
       });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
       onTestFinished(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       });
@@ -43,7 +45,7 @@ describe('a 300-recipient digest whose sender is killed again and again', () => 
       const { code, signal } = await exited;
       delete smtp.options.afterMessage;
       if (signal === null) {
-        expect(code).toBe(0);
+        expect(code, stderr).toBe(0);
         break;
       }
       expect(signal).toBe('SIGKILL');
