@@ -11,19 +11,12 @@ import { column, DIGEST_NOW, startDigestApp } from '../helpers/digest-app.ts';
 import { freshDatabase } from '../helpers/fresh-database.ts';
 import { CLI, runCli } from '../helpers/run-cli.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { untilWithin } from '../helpers/until.ts';
 
 const root = makeTempDir();
 const STORIES = 4_000;
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`migrate test: timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = untilWithin(30_000, 'migrate test', 50);
 
 describe('columnwire migrate --to, killed mid-copy', () => {
   it('leaves PostgreSQL as it was, and a rerun copies everything', async () => {

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, message } from '../helpers/service.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { untilWithin } from '../helpers/until.ts';
 
 const dir = makeTempDir();
 let server: Server;
@@ -49,15 +50,7 @@ const configOf = (feeds: string[]) =>
     '',
   ].join('\n');
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`drift test: timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = untilWithin(30_000, 'drift test');
 
 describe('a worker reading another feeds.yaml than the scheduler', () => {
   it("leaves the scheduler's feed list alone, at start and on SIGHUP, and hands back the jobs of feeds it lacks", async () => {

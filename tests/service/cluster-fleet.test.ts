@@ -19,6 +19,7 @@ import { owedDigest } from '../helpers/owed-digest.ts';
 import { startService, message, type RunningService } from '../helpers/service.ts';
 import { smtpServerForTest } from '../helpers/smtp-server.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { untilWithin } from '../helpers/until.ts';
 
 const FEEDS = 12;
 const dir = makeTempDir();
@@ -46,15 +47,7 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 40_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`fleet test: timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = untilWithin(40_000, 'fleet test');
 
 const feedLine = (id: string) => `  - url: ${base}/${id}.xml\n    id: ${id}`;
 

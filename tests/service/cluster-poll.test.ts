@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, message } from '../helpers/service.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { untilWithin } from '../helpers/until.ts';
 
 const FEEDS = 24;
 const HOLD_MS = 700;
@@ -43,15 +44,7 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`cluster test: timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = untilWithin(60_000, 'cluster test');
 
 describe('columnwire run --roles on PostgreSQL, several processes', () => {
   it('fetches every due feed once, never by two workers at once, through a worker killed mid-poll and two schedulers', async () => {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { message, startService } from '../helpers/service.ts';
 import { postgresBackend, schemaUrl } from '../helpers/store-backends.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { untilWithin } from '../helpers/until.ts';
 
 const dir = makeTempDir();
 let server: Server;
@@ -43,15 +44,7 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 45_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`zombie test: timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = untilWithin(45_000, 'zombie test');
 
 describe('a worker stopped past its lease while it fetches', () => {
   it('writes nothing when it resumes; the worker that took the feed over keeps its result', async () => {
