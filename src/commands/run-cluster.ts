@@ -9,7 +9,7 @@ import { startWorkerRole, type WorkerRole } from '../cluster/worker-role.ts';
 import { isUnchanged } from '../config/diff-config.ts';
 import { ConfigError } from '../config/load.ts';
 import { reloadConfig } from '../config/reload-config.ts';
-import { watchConfig } from '../config/watch-config.ts';
+import { editedSince, watchConfig } from '../config/watch-config.ts';
 import type { DigestDeps } from '../digest/run-digest.ts';
 import { messageOf, UsageError } from '../errors.ts';
 import { createPgBossQueue } from '../jobs/pg-boss-queue.ts';
@@ -46,8 +46,14 @@ function forceExitAfter(ms: number, app: App): void {
   }, ms).unref();
 }
 
-/** Runs `roles` until `stopSignal`; returns the exit code. `databaseUrl` is where the queue lives too. */
-export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl: string, stopSignal: Promise<void>): Promise<number> {
+/** Runs `roles` until `stopSignal`; returns the exit code. `databaseUrl` is where the queue lives too; the config was read after `configReadFromMs`. */
+export async function runCluster(
+  app: App,
+  roles: ReadonlySet<Role>,
+  databaseUrl: string,
+  stopSignal: Promise<void>,
+  configReadFromMs: number,
+): Promise<number> {
   const { store } = app;
   if (!isClusterStore(store)) throw new Error('run: roles need the PostgreSQL store');
   const clustered = app as App & { store: Store & ClusterStore };
@@ -102,8 +108,9 @@ export async function runCluster(app: App, roles: ReadonlySet<Role>, databaseUrl
     );
     const hangup = () => void reload();
     process.on('SIGHUP', hangup);
-    // An edit (or SIGHUP) while the process was starting came before the watch: read once more.
-    void reload(true);
+    // An edit while the process was starting came before the watch: read once more (a SIGHUP
+    // then was ignored, as README says).
+    if (editedSince(app.config.path, configReadFromMs)) void reload(true);
     await stopSignal;
     watcher.close();
     process.off('SIGHUP', hangup);

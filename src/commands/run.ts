@@ -3,7 +3,7 @@ import type { App } from '../app.ts';
 import { diffConfig, isUnchanged } from '../config/diff-config.ts';
 import { ConfigError, type Config } from '../config/load.ts';
 import { reloadConfig } from '../config/reload-config.ts';
-import { watchConfig } from '../config/watch-config.ts';
+import { editedSince, watchConfig } from '../config/watch-config.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { loadTemplates, type Templates } from '../digest/render-digest.ts';
 import { runDigest, type DigestDeps } from '../digest/run-digest.ts';
@@ -56,6 +56,8 @@ export const runCommand: Command = {
     const { values } = parseCommandArgs('run', argv, { roles: { type: 'string' } });
     const roles = parseRoles(values.roles);
     const cluster = await clusterTarget(globals);
+    // The config is read after this moment: an edit later than it is looked for once the watch is on.
+    const configReadFromMs = Date.now();
     if (cluster) {
       // SIGHUP's default action kills the process: ignored while it opens the database, migrates
       // and starts pg-boss (runCluster reloads on it from then on).
@@ -67,7 +69,7 @@ export const runCommand: Command = {
         const app = await openApp(globals, 'info', roles.has('scheduler') ? 'read-write' : 'read-only');
         try {
           const { runCluster } = await import('./run-cluster.ts');
-          return await runCluster(app, roles, cluster, stopSignal);
+          return await runCluster(app, roles, cluster, stopSignal, configReadFromMs);
         } finally {
           await app.close();
         }
@@ -83,7 +85,9 @@ export const runCommand: Command = {
     // Before the app opens: a second service must not even sync its feed list into the folder.
     const lock: DataLock = lockDataFolder(globals.dataDir, 'run');
     // SIGHUP's default action kills the process: handled from the first moment to the last.
-    let onHangup = (): void => {};
+    // One that comes while the service starts is carried out once the watch is on.
+    let hangupWhileStarting = false;
+    let onHangup = (): void => void (hangupWhileStarting = true);
     const hangup = () => onHangup();
     process.on('SIGHUP', hangup);
     let app: App;
@@ -120,7 +124,8 @@ export const runCommand: Command = {
         void service.reload('SIGHUP');
       };
       // An edit (or SIGHUP) while the service was starting came before the watch: read once more.
-      void service.reload('start');
+      if (hangupWhileStarting) void service.reload('SIGHUP');
+      else if (editedSince(app.config.path, configReadFromMs)) void service.reload('start');
       const lost = await Promise.race([stopSignal.then(() => false), lockWatch.lost.then(() => true)]);
       onHangup = () => {};
       watcher.close();

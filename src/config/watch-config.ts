@@ -7,7 +7,7 @@
  * file's content is reported.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -76,6 +76,22 @@ export function watchConfig(path: string, onChange: () => void, onError: (error:
       linked.clear();
     },
   };
+}
+
+/** How far a file's modification time may lag the clock: the kernel stamps files from a coarse clock. */
+const FILE_CLOCK_SLACK_MS = 1_000;
+
+/**
+ * Whether the file at `path` may have changed since `sinceMs` (true when it cannot be read):
+ * what a service checks once its watch is on, for an edit made while it was starting, without
+ * reading and parsing a config that has not changed.
+ */
+export function editedSince(path: string, sinceMs: number): boolean {
+  try {
+    return statSync(path).mtimeMs >= sinceMs - FILE_CLOCK_SLACK_MS;
+  } catch {
+    return true;
+  }
 }
 
 function readOrEmpty(path: string): Buffer {
