@@ -19,7 +19,7 @@ import { stringHash } from '../string-hash.ts';
 import type { NormalizedItem } from '../model.ts';
 
 /** Raise with any change to how one item is read from its text, so every digest is read again. */
-const DIGEST_VERSION = 3; // 2: Atom content resolved against its declared xml:base (items known under 1 kept it relative); 3: feedburner:origLink, links' canonical form, dates, C1 references, JSON Feed text
+const DIGEST_VERSION = 4; // 2: Atom content resolved against its declared xml:base (items known under 1 kept it relative); 3: feedburner:origLink, links' canonical form, dates, C1 references, JSON Feed text; 4: media:description, itunes:summary
 
 /** What a feed's stored digest says: its context and, per raw-item hash, the item's identity hashes. */
 export interface ItemDigest {

@@ -146,7 +146,7 @@ async function readAndStore(
  * How documents are read. Raise it with any change to decoding, parsing or normalizing that makes
  * the same bytes yield other items: every stored document hash is then stale, and read again.
  */
-const READING_VERSION = 4; // 2: relative URLs in Atom content resolved against xml:base; 3: feedburner:origLink, links' canonical form; 4: dates, charsets, JSON Feed text, C1 references, prefixes
+const READING_VERSION = 5; // 2: relative URLs in Atom content resolved against xml:base; 3: feedburner:origLink, links' canonical form; 4: dates, charsets, JSON Feed text, C1 references, prefixes; 5: media:description, itunes:summary
 
 /**
  * The hash of a fetched document with what decides how it is read: the code's reading version,

@@ -2,6 +2,7 @@
 import type { ParsedFeedMeta } from '../model.ts';
 import { cleanAuthor, cleanBody, cleanText, originalLink, plainText, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
+import { mediaDescription } from './read-media.ts';
 import { resolveContentUrls } from './resolve-content-urls.ts';
 import { attrOf, childOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
 import type { RawItem } from './raw-item.ts';
@@ -41,7 +42,8 @@ export function readAtomEntry(entry: unknown, feedBase: string | null, declaredB
     // Atom requires only <updated>; a reader shows it as the entry's date when nothing else is given.
     published: parseDate(childText(entry, 'published', 'issued', 'created')) ?? updated,
     updated,
-    summary: readBody(entry, 'summary', base, declared),
+    // YouTube's entries have no summary, only a media:group's description.
+    summary: readBody(entry, 'summary', base, declared) ?? mediaDescription(entry),
     content: readBody(entry, 'content', base, declared),
     categories: [
       ...childrenOf(entry, 'category').map((node) => attrOf(node, 'term') ?? attrOf(node, 'label') ?? textOf(node)),

@@ -2,6 +2,7 @@
 import type { ParsedFeedMeta } from '../model.ts';
 import { cleanAuthor, cleanBody, cleanText, originalLink, resolveLink } from './clean-text.ts';
 import { parseDate } from './parse-date.ts';
+import { itunesSummary, mediaDescription, mediaTitle } from './read-media.ts';
 import { attrOf, childOf, childText, childrenOf, textOf, xmlBase } from './xml-node.ts';
 import type { RawItem } from './raw-item.ts';
 
@@ -36,14 +37,14 @@ export function readRssItem(item: unknown, baseUrl: string | null): RawItem {
   const original = originalLink(childText(item, 'feedburner:origLink'));
   return {
     guid: guid ?? attrOf(item, 'rdf:about'),
-    title: cleanText(childText(item, 'title', 'dc:title', 'media:title')),
+    title: cleanText(childText(item, 'title', 'dc:title') ?? mediaTitle(item)),
     link: original ?? resolveLink(link, base),
     authors: [...childrenOf(item, 'dc:creator'), ...childrenOf(item, 'author'), ...childrenOf(item, 'itunes:author')]
       .map((node) => cleanAuthor(textOf(node)))
       .filter((name): name is string => name !== null),
     published: parseDate(childText(item, 'pubDate', 'dc:date', 'dcterms:issued', 'dcterms:created')),
     updated: parseDate(childText(item, 'dcterms:modified', 'atom:updated')),
-    summary: cleanBody(childText(item, 'description', 'dc:description', 'media:description')),
+    summary: cleanBody(childText(item, 'description', 'dc:description')) ?? itunesSummary(item) ?? mediaDescription(item),
     content: cleanBody(childText(item, 'content:encoded', 'xhtml:body', 'body')),
     categories: [...childrenOf(item, 'category'), ...childrenOf(item, 'dc:subject'), ...childrenOf(item, 'media:category')].map((node) =>
       textOf(node),

@@ -162,3 +162,65 @@ describe('polling RSS: extension namespaces under other prefixes', () => {
     expect(read!.entries.map(({ author, content }) => ({ author, content: content[0] }))).toEqual([expected]);
   });
 });
+
+const YOUTUBE_ATOM = `<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/" xmlns="http://www.w3.org/2005/Atom">
+ <id>yt:channel:UC123</id><title>Jane Doe Talks</title><link rel="alternate" href="https://www.youtube.com/channel/UC123"/>
+ <author><name>Jane Doe</name></author>
+ <entry>
+  <id>yt:video:abc123</id><yt:videoId>abc123</yt:videoId><title>Why budgets fail</title>
+  <link rel="alternate" href="https://www.youtube.com/watch?v=abc123"/>
+  <published>2025-05-20T10:00:00+00:00</published><updated>2025-05-21T08:00:00+00:00</updated>
+  <media:group>
+   <media:title>Why budgets fail</media:title>
+   <media:thumbnail url="https://i1.ytimg.com/vi/abc123/hqdefault.jpg" width="480" height="360"/>
+   <media:description>A budget is a plan &amp; a promise, if spending &lt; revenue.</media:description>
+  </media:group>
+ </entry>
+</feed>`;
+
+const PODCAST_RSS = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+<channel><title>The Column, read aloud</title><link>https://pod.example/</link><itunes:author>Jane Doe</itunes:author>
+ <item>
+  <title>Episode 12: the cabinet</title><guid isPermaLink="false">pod-12</guid><link>https://pod.example/12</link>
+  <pubDate>Tue, 20 May 2025 10:00:00 GMT</pubDate>
+  <enclosure url="https://pod.example/12.mp3" length="1000" type="audio/mpeg"/>
+  <itunes:summary><![CDATA[<p>This week: <b>the cabinet</b> and its plans.</p>]]></itunes:summary>
+ </item>
+</channel></rss>`;
+
+/** What a reader sees of an HTML body: its text, entities read, spaces collapsed. */
+const shownText = (html: string | null | undefined): string | null =>
+  html == null
+    ? null
+    : html
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&')
+        .replace(/\s+/g, ' ')
+        .trim();
+
+describe('polling video and podcast feeds: their descriptions are the excerpt', () => {
+  it.each([
+    {
+      kind: "a YouTube channel's media:group description",
+      path: '/videos.xml',
+      body: YOUTUBE_ATOM,
+      text: 'A budget is a plan & a promise, if spending < revenue.',
+    },
+    { kind: "a podcast episode's itunes:summary", path: '/podcast.rss', body: PODCAST_RSS, text: 'This week: the cabinet and its plans.' },
+  ])('stores $kind as the summary, with the text feedparser reads', async ({ path, body, text }) => {
+    const server = await serveForTest({ [path]: serveBody(body) });
+    const poller = await startPollApp({ dataRoot, feeds: { media: server.url(path) } });
+
+    await poller.pollOne('media');
+
+    const [story] = await poller.stories('media');
+    expect(shownText(story!.summary)).toBe(text);
+    if (missing && !onCi) return;
+    const [read] = await readWithFeedparser([{ url: server.url(path) }]);
+    expect(shownText(read!.entries[0]!.summary)).toBe(text);
+  });
+});
