@@ -11,7 +11,7 @@ import type { FeedSource, Story } from '../model.ts';
 import type { RawConfig } from '../config/schema.ts';
 import { basePathOf } from '../site/render-site-page.ts';
 import { createSitePages } from '../site/site-pages.ts';
-import type { Byline, Store } from '../storage/store.ts';
+import { isStoreTransient, type Byline, type Store } from '../storage/store.ts';
 import { buildMergedFeed, type FeedFormat } from './build-merged-feed.ts';
 import { buildOpml } from './build-opml.ts';
 import { sanitizeContent } from './sanitize-content.ts';
@@ -56,7 +56,18 @@ export interface PublishedFeedsOptions {
   /** A digest is offered on /subscribe (every page links it). */
   signup?: boolean;
   now?: () => Date;
+  /** How long a request for a document built before waits for the store (default STALE_AFTER_MS). */
+  staleAfterMs?: number;
 }
+
+/**
+ * How long a request for a document built before waits for the store before it is answered
+ * with the bytes last built for it. A database gone silent (a partition: no refusal, no reset)
+ * holds a query until the pool gives up, 30 s, past the timeout of most feed readers; the feed
+ * as it last was serves a reader better than no answer, and its ETag still validates. The
+ * same when the store fails as unavailable. With nothing built before, a request waits.
+ */
+const STALE_AFTER_MS = 3_000;
 
 const CONTENT_TYPES: Record<FeedFormat, string> = {
   rss: 'application/rss+xml; charset=utf-8',
@@ -96,6 +107,9 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   const sanitized = new Map<string, Story>();
   /** Of the last build of each kept document, by its key: its ETag, its Last-Modified, and the second its bytes last changed. */
   const lastBuilt = new Map<string, { etag: string; lastModified: Date | null; changedAt: number }>();
+  /** The last document built under each key, for whichever store version: answered while the store does not (STALE_AFTER_MS). */
+  const lastGood = new Map<string, PublishedDocument>();
+  const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
 
   /** Drops everything built for an older store version. */
   async function sync(): Promise<void> {
@@ -130,7 +144,34 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
   }
 
   function memo(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
-    return remember(documents, key, async () => keepLastModified(key, await build()));
+    return remember(documents, key, async () => {
+      const document = keepLastModified(key, await build());
+      lastGood.delete(key);
+      if (lastGood.size >= MAX_DOCUMENTS) lastGood.delete(lastGood.keys().next().value!);
+      lastGood.set(key, document);
+      return document;
+    });
+  }
+
+  /**
+   * The document under `key` for the store's current version, built by `build` when missing;
+   * or the one built last under `key`, if any, when the store has not told its version within
+   * staleAfterMs, or fails as unavailable (STALE_AFTER_MS). A store that answers is waited
+   * for, however long the build takes.
+   */
+  async function current(key: string, build: () => Promise<PublishedDocument>): Promise<PublishedDocument> {
+    const kept = lastGood.get(key);
+    if (kept === undefined) {
+      await sync();
+      return memo(key, build);
+    }
+    try {
+      if ((await settledWithin(sync(), staleAfterMs)) === 'late') return kept;
+      return await memo(key, build);
+    } catch (error) {
+      if (isStoreTransient(error)) return kept;
+      throw error;
+    }
   }
 
   /**
@@ -195,10 +236,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
         ? makeDocument(html, 'text/html; charset=utf-8', null, PER_REQUEST_BROTLI_QUALITY)
         : makeDocument(html, 'text/html; charset=utf-8', now()),
     rebuilt: (key, document) => keepLastModified(`apart:${key}`, document),
-    memo: async (key, build) => {
-      await sync();
-      return memo(`site:${key}`, build);
-    },
+    memo: (key, build) => current(`site:${key}`, build),
     version: async () => {
       await sync();
       return version;
@@ -218,9 +256,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     },
 
     /** The merged feed of a scope in a format, at most `limit` stories. */
-    async feed(scope: FeedScope, format: FeedFormat, limit: number): Promise<PublishedDocument> {
-      await sync();
-      return memo(`feed:${JSON.stringify(scope)}:${format}:${limit}`, async () => {
+    feed(scope: FeedScope, format: FeedFormat, limit: number): Promise<PublishedDocument> {
+      return current(`feed:${JSON.stringify(scope)}:${format}:${limit}`, async () => {
         const stories = await storiesFor(scope, limit);
         const prefix =
           scope.kind === 'all'
@@ -255,9 +292,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
     },
 
     /** The OPML list of the source feeds. */
-    async opml(): Promise<PublishedDocument> {
-      await sync();
-      return memo('opml', async () => {
+    opml(): Promise<PublishedDocument> {
+      return current('opml', async () => {
         const states = new Map((await options.store.listFeeds()).map((state) => [state.id, state]));
         const feeds = options.sources.map((source) => {
           const state = states.get(source.id);
@@ -276,6 +312,18 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
 /** The largest bucket not above `limit`: `?limit=N` promises at most N stories, so rounding down keeps it. */
 export function servedLimit(limit: number): number {
   return LIMIT_BUCKETS.findLast((bucket) => bucket <= limit) ?? LIMIT_BUCKETS[0]!;
+}
+
+/** `work`'s value, or 'late' when it has not settled within `ms` (it goes on; a later failure is dropped). */
+async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The promise kept under `key`, made by `make` when missing; at most MAX_DOCUMENTS kept, a failure not kept. */
