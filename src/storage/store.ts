@@ -104,9 +104,17 @@ export const SEARCH_CANDIDATES = 2_000;
  */
 export const SEARCH_OLDER_SPAN = 10 * SEARCH_CANDIDATES;
 
+/**
+ * What a search result shows of its story: its heading (title, link, byline, date), not its
+ * text or sources. A page of whole stories read them, their sources with them, and copied
+ * every excerpt and content (up to 128 Ki characters each) from the search thread, for none of
+ * it to be shown.
+ */
+export type SearchStory = Pick<Story, 'id' | 'publicId' | 'title' | 'link' | 'author' | 'feedId' | 'published'>;
+
 /** A story found, with an excerpt of its text in which SNIPPET_MARK.start/.end surround each match. */
 export interface SearchHit {
-  story: Story;
+  story: SearchStory;
   snippet: string;
 }
 

@@ -166,7 +166,8 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     const budget = await search('budget*');
     expect(budget).toHaveLength(2);
     for (const hit of budget) {
-      const own = `${hit.story.title} ${hit.story.author} ${hit.story.summary}`.toLowerCase();
+      const story = await store.storyByPublicId(hit.story.publicId);
+      const own = `${story!.title} ${story!.author} ${story!.summary}`.toLowerCase();
       for (const word of hit.snippet
         .replaceAll(SNIPPET_MARK.start, ' ')
         .replaceAll(SNIPPET_MARK.end, ' ')
@@ -496,6 +497,22 @@ describe.each(storeBackends)('the $name store for the site', (backend) => {
     const pages = [await search('rates', 3, 0), await search('rates', 3, 3), await search('rates', 3, 6)];
     expect(pages.map((page) => page.length)).toEqual([3, 3, 2]);
     expect(new Set(pages.flat().map((hit) => hit.story.id)).size).toBe(8);
+  });
+
+  it('shows the same page asked again as read, and an edit of a story on it at once', async () => {
+    await save('a', [item({ id: 'k', title: 'Rates: a first column', author: 'Ann Lee', summary: '<p>The rates rose.</p>' })]);
+    const first = await search('rates');
+    expect(await search('rates')).toEqual(first);
+    await save(
+      'a',
+      [item({ id: 'k', title: 'Rates: a corrected column', author: 'Ann B. Lee', summary: '<p>The rates fell.</p>' })],
+      new Date(NOW.getTime() + 60_000),
+    );
+    const [edited] = await search('rates');
+    expect(edited!.story).toMatchObject({ title: 'Rates: a corrected column', author: 'Ann B. Lee' });
+    expect(edited!.snippet).toContain('fell');
+    // A result carries the story's heading, not its text or sources.
+    expect(Object.keys(edited!.story).sort()).toEqual(['author', 'feedId', 'id', 'link', 'publicId', 'published', 'title']);
   });
 
   it('searches an edited story by its new words only', async () => {

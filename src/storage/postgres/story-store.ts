@@ -31,6 +31,7 @@ import {
   urlKey,
 } from '../plan-save.ts';
 import { toBylineStat, toStories, type BylineStatRow, type SourceRow, type StoryRow } from '../rows.ts';
+import { createSearchPages } from '../search-pages.ts';
 import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
 import { searchSnippet } from '../search-snippet.ts';
 import { headlineVariants, toTsQuery } from '../../site/search-query.ts';
@@ -62,6 +63,19 @@ const STORY_ROW = [
   'first_seen_at',
   'public_id',
 ].join(', ');
+/** A page's story as a search result shows it, with the text its snippet is made from. */
+interface SearchRow {
+  id: number;
+  public_id: string;
+  title: string | null;
+  link: string | null;
+  author: string | null;
+  feed_id: string;
+  published_at: number;
+  summary: string | null;
+  content: string | null;
+}
+
 /** How much more a match read through the GIN index costs than a story tested walking story_search (see readsMatchesThroughIndex). */
 const INDEX_READ_COST = 3;
 /** Age over which a search match's relevance halves (30 days), as in SQLite. */
@@ -375,6 +389,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
     );
 
   const rankings = createSearchRankings();
+  const searchPages = createSearchPages();
   /**
    * The ids of the newest SEARCH_CANDIDATES matches of `tsquery`, best first. A word naming an
    * outlet or columnist matches all their columns (their tokens): their newest alone could fill
@@ -573,16 +588,40 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       const generation = String(await contentVersion());
       let ranked = rankings.get(tsquery, generation, now);
       if (!ranked) rankings.set(tsquery, generation, now, (ranked = await rankMatches(query.terms, tsquery, now)));
+      // The version moves with every change of what a result shows: a page read under it stands.
+      const kept = searchPages.get(ranked, query.offset, query.limit, generation);
+      if (kept) return [...kept];
       const pageIds = ranked.slice(query.offset, query.offset + query.limit);
-      if (pageIds.length === 0) return [];
-      const rows = await db.query<StoryRow>(`SELECT ${STORY_ROW} FROM stories WHERE id = ANY($1::bigint[])`, [pageIds]);
-      const byId = new Map(rows.map((row) => [Number(row.id), row]));
+      const rows =
+        pageIds.length === 0
+          ? []
+          : await db.query<SearchRow>(
+              `SELECT id, public_id, title, link, author, feed_id, published_at, summary, content FROM stories WHERE id = ANY($1::bigint[])`,
+              [pageIds],
+            );
+      const byId = new Map(rows.map((row) => [row.id, row]));
       // A ranked story pruned since its ranking is left out (pruning moves the version too).
-      const stories = await withSources(
-        db,
-        pageIds.flatMap((id) => byId.get(id) ?? []),
-      );
-      return stories.map((story) => ({ story, snippet: searchSnippet(query.terms, story) }));
+      const hits = pageIds.flatMap((id) => {
+        const row = byId.get(id);
+        if (!row) return [];
+        const story = {
+          id,
+          publicId: row.public_id,
+          title: row.title,
+          link: row.link,
+          author: row.author,
+          feedId: row.feed_id,
+          published: new Date(row.published_at),
+        };
+        return [
+          {
+            story,
+            snippet: searchSnippet(query.terms, { title: row.title, author: row.author, summary: row.summary, content: row.content }),
+          },
+        ];
+      });
+      searchPages.set(ranked, query.offset, query.limit, generation, hits);
+      return [...hits];
     },
     /**
      * Deletes stories published before `before`, PRUNE_BATCH per transaction; their keys stay as

@@ -6,6 +6,7 @@
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
 import { toBylineStat, toStories, type BylineStatRow, type SourceRow, type StoryRow } from '../rows.ts';
 import { headlineVariants, toFts5Match } from '../../site/search-query.ts';
+import { createSearchPages } from '../search-pages.ts';
 import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
 import { searchBody, searchLine } from '../search-text.ts';
 import { searchSnippet } from '../search-snippet.ts';
@@ -391,13 +392,16 @@ export function createStoryStore(db: Database) {
     const older = variants.map((variant) => rankOlderMatches.all({ match: toFts5Match(variant), now, floor }));
     return withOlderRankings(newest, older, SEARCH_CANDIDATES);
   }
-  const storiesByIds = db.prepare<[string], StoryRow>(`SELECT * FROM stories WHERE id IN (SELECT value FROM json_each(?))`);
-  // The page's texts as the index holds them, for their snippets (search-snippet.ts): a lookup by
-  // rowid each, no full-text query.
-  const indexedBodies = db.prepare<[string], { id: number; body: string }>(
-    `SELECT rowid AS id, body FROM story_search WHERE rowid IN (SELECT value FROM json_each(?))`,
+  // What a result shows of each story of a page, and its text as the index holds it for the
+  // snippet (search-snippet.ts): a lookup by rowid each, no full-text query. A story out of the
+  // index (edited, waiting for its batch) gives its stored text instead.
+  const searchRows = db.prepare<[string], SearchRow>(
+    `SELECT s.id, s.public_id, s.title, s.link, s.author, s.feed_id, s.published_at, x.body,
+       CASE WHEN x.rowid IS NULL THEN s.summary END AS summary, CASE WHEN x.rowid IS NULL THEN s.content END AS content
+     FROM stories s LEFT JOIN story_search x ON x.rowid = s.id WHERE s.id IN (SELECT value FROM json_each(?))`,
   );
   const rankings = createSearchRankings();
+  const searchPages = createSearchPages();
   const sourcesOf = db.prepare<[string], SourceRow>(
     `SELECT story_id, feed_id, link, first_seen_at FROM story_sources WHERE story_id IN (SELECT value FROM json_each(?))`,
   );
@@ -466,16 +470,30 @@ export function createStoryStore(db: Database) {
       const generation = String(selectSearchGeneration.get() ?? 0);
       let ranked = rankings.get(match, generation, now);
       if (!ranked) rankings.set(match, generation, now, (ranked = rank(query.terms, match, now)));
+      // A new source or an edit changes what a result shows before the index moves: the content version does.
+      const version = String(selectVersion.get()?.value ?? 0);
+      const kept = searchPages.get(ranked, query.offset, query.limit, version);
+      if (kept) return [...kept];
       const pageIds = ranked.slice(query.offset, query.offset + query.limit);
-      if (pageIds.length === 0) return [];
-      const rows = new Map(storiesByIds.all(json(pageIds)).map((row) => [row.id, row]));
+      const rows = pageIds.length === 0 ? new Map<number, SearchRow>() : new Map(searchRows.all(json(pageIds)).map((row) => [row.id, row]));
       // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
-      const stories = withSources(pageIds.flatMap((id) => rows.get(id) ?? []));
-      const bodies = new Map(indexedBodies.all(json(pageIds)).map((row) => [row.id, row.body]));
-      return stories.map((story) => {
-        const indexedBody = bodies.get(story.id);
-        return { story, snippet: searchSnippet(query.terms, indexedBody === undefined ? story : { ...story, indexedBody }) };
+      const hits = pageIds.flatMap((id) => {
+        const row = rows.get(id);
+        if (!row) return [];
+        const story = {
+          id: row.id,
+          publicId: row.public_id,
+          title: row.title,
+          link: row.link,
+          author: row.author,
+          feedId: row.feed_id,
+          published: new Date(row.published_at),
+        };
+        const text = { title: row.title, author: row.author, summary: row.summary, content: row.content };
+        return [{ story, snippet: searchSnippet(query.terms, row.body === null ? text : { ...text, indexedBody: row.body }) }];
       });
+      searchPages.set(ranked, query.offset, query.limit, version, hits);
+      return [...hits];
     },
     /** Deletes stories published before `before`; their keys stay as tombstones. Returns how many. */
     prune: db.transaction((before: Date): number => {
@@ -539,6 +557,20 @@ export function createStoryStore(db: Database) {
 
 /** Age over which a search match's relevance halves (30 days). */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
+/** A page's story as a search result shows it, with its indexed text (null: out of the index, then its stored text). */
+interface SearchRow {
+  id: number;
+  public_id: string;
+  title: string | null;
+  link: string | null;
+  author: string | null;
+  feed_id: string;
+  published_at: number;
+  body: string | null;
+  summary: string | null;
+  content: string | null;
+}
+
 /** bm25's weights of the index's columns: title, author, body, tokens. */
 const BM25_WEIGHTS = '8.0, 4.0, 1.0, 4.0';
 
