@@ -10,6 +10,7 @@ import { isStoreBusy, isStoreTransient, type Signup } from '../storage/store.ts'
 import { csvField } from '../digest/subscriber-csv.ts';
 import { SIGNUP_LINK_HOURS } from '../unsubscribe-token.ts';
 import { ConfigError } from '../config/load.ts';
+import { addressSpellings } from '../config/parse-mailbox.ts';
 import { UsageError } from '../errors.ts';
 import { parseCommandArgs, withApp, type CommandContext, type Command } from './command.ts';
 import { escapeControls, formatTable } from './format-table.ts';
@@ -233,8 +234,15 @@ async function runReadBounce({ argv, globals, stdout, stderr }: CommandContext):
           stdout.write(`${recipient.address}: ${escapeControls(what)} (not a mailbox failure; not counted)\n`);
           continue;
         }
-        const counted = await app.store.recordBounceReport(recipient.address, report.messageIds, what, now, threshold);
-        if (counted === 'bouncing') app.logger.warn({ to: recipient.address }, 'address marked bouncing: no more digests are sent to it');
+        // The copy went to the address as the subscriber spelled it; the report may give its domain in the other IDNA form.
+        let counted: Awaited<ReturnType<typeof app.store.recordBounceReport>> = 'unknown';
+        let to = recipient.address;
+        for (const spelling of addressSpellings(recipient.address)) {
+          counted = await app.store.recordBounceReport(spelling, report.messageIds, what, now, threshold);
+          to = spelling;
+          if (counted !== 'unknown') break;
+        }
+        if (counted === 'bouncing') app.logger.warn({ to }, 'address marked bouncing: no more digests are sent to it');
         stdout.write(`${recipient.address}: ${escapeControls(what)} (${BOUNCE_OUTCOMES[counted](threshold)})\n`);
       }
       return 0;

@@ -5,6 +5,7 @@
  * display name only goes in the To header. Also the one rule for a subscriber's display name,
  * shared by the sign-up form, `subscribers add --name` and `subscribers import`. Pure.
  */
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { UNPRINTABLE_CLASS } from '../support/unprintable.ts';
 
 export interface Mailbox {
@@ -87,6 +88,20 @@ function utf8Length(text: string): number {
     } else bytes += 3; // the rest of the BMP; a lone surrogate is encoded as U+FFFD, 3 bytes too
   }
   return bytes;
+}
+
+/**
+ * The spellings of one mailbox: as given, then with its domain in the other of IDNA's two forms
+ * (`bücher.example` and `xn--bcher-kva.example`, RFC 5890). A relay without SMTPUTF8 delivers
+ * to the ASCII form, so its bounce report names that one whichever form a subscriber gave.
+ */
+export function addressSpellings(address: string): string[] {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return [address];
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  const others = [domainToASCII(domain), domainToUnicode(domain)].filter((form) => form !== '').map((form) => `${local}@${form}`);
+  return [...new Set([address, ...others])];
 }
 
 /** Why `input` is no address when that is not plain to see, as `; …` to follow "not an email address"; else ''. */

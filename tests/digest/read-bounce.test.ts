@@ -380,6 +380,33 @@ describe('columnwire subscribers bounce', () => {
     expect(await digestApp.app.store.listBounces()).toEqual([expect.objectContaining({ address: idn, bouncingSince: null })]);
   }, 60_000);
 
+  it.each([
+    ['an internationalised domain, reported in its ASCII form', 'anna@bücher.example', 'anna@xn--bcher-kva.example'],
+    ['an ASCII-form domain, reported in its Unicode form', 'anna@xn--bcher-kva.example', 'anna@bücher.example'],
+  ])(
+    'counts the bounce of a copy to %s (a relay without SMTPUTF8 delivers to that form)',
+    async (_, subscribed, reported) => {
+      const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: fine@example.org\n    maxAgeHours: 8760\n` });
+      await digestApp.app.store.addSubscribers('daily', [{ address: subscribed, name: null }], digestApp.clock.now);
+      await digestApp.save('jane', [column('d1', digestApp.clock.now, 1)]);
+      await digestApp.run('daily', null);
+      const runId = (await digestApp.app.store.latestDigestRun('daily'))!.id;
+      const sent = (await digestApp.app.store.deliveries(runId)).find((delivery) => delivery.address === subscribed)!;
+      const dsn = reported.includes('ü')
+        ? globalDsn(reported, sent.messageId, '8bit')
+        : postfixDsn([[reported, 'failed', '5.1.1', '550 5.1.1 <anna>: Recipient address rejected: User unknown']], '7bit', sent.messageId);
+
+      const read = await runCli(['--config', digestApp.configPath, '--data', digestApp.dataDir, 'subscribers', 'bounce'], { input: dsn });
+
+      expect(read.stdout).toMatch(new RegExp(`^${reported.replace(/[.]/g, '\\.')}: failed 5\\.1\\.1: .*\\(counted\\)$`, 'm'));
+      expect(await digestApp.app.store.listBounces()).toEqual([expect.objectContaining({ address: subscribed, bouncingSince: null })]);
+      expect((await digestApp.app.store.deliveries(runId)).find((delivery) => delivery.address === subscribed)).toMatchObject({
+        status: 'failed',
+      });
+    },
+    60_000,
+  );
+
   it('exits 75 (try again later) when the config is broken, so the MTA keeps the report until it is fixed', async () => {
     const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: gone@example.org\n` });
     writeFileSync(digestApp.configPath, `${readFileSync(digestApp.configPath, 'utf8')}\nbaseUrl: [half-written\n`);
