@@ -341,11 +341,12 @@ function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Pr
 /** Brotli quality of a kept document (compressed once): within a few per cent of 9's size at a tenth of its time (a first br request waits for it). */
 const KEPT_BROTLI_QUALITY = 5;
 /**
- * Brotli quality of a document built for one request (a search page), compressed for each:
- * 0.17 ms a 20 KB search page against 0.5 ms at quality 5, for 16 % more bytes (5.1 KB
- * against 4.4).
+ * Brotli quality of a document built for one request (a search page), compressed for each: a
+ * 22 KB search page of the site bench took 0.16 ms at quality 0 against 0.44–0.53 ms at 2 and
+ * 0.64 ms at 5, for 6.2 KB against 5.7 and 4.9 (same run, a loaded machine): a third of the CPU
+ * for half a kilobyte.
  */
-const PER_REQUEST_BROTLI_QUALITY = 2;
+const PER_REQUEST_BROTLI_QUALITY = 0;
 
 /**
  * A document built for one request at most this long is compressed on the event loop: under
