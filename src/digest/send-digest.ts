@@ -82,16 +82,28 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
   if (typeof url === 'string') throw new Error(`mail: ${url}`);
   const secure = url.protocol === 'smtps:';
   const transport = nodemailer.createTransport({ pool: true, maxConnections: 5, ...smtpOptions(url), socketTimeout: 60_000 });
-  // Asked once, and only when a refusal may mean "log in first" (see mayWantLogin).
-  let offersAuth: Promise<boolean> | undefined;
+  // Asked once, and only when needed: a refusal that may mean "log in first" (see
+  // mayWantLogin), or an address that needs SMTPUTF8.
+  let capabilities: Promise<Capabilities | null> | undefined;
+  const ask = () => (capabilities ??= serverCapabilities(url));
   return {
     describe: `smtp${secure ? 's' : ''}://${url.host}`,
     async send(message) {
+      // RFC 6531 §3.4: an address with non-ASCII before the @ goes only to a server that offers
+      // SMTPUTF8; one that does not mangles it (Postfix made "jöhn" "j??hn") and then refuses it
+      // as unknown, which would count against a mailbox that may well exist. (nodemailer writes
+      // a non-ASCII domain as punycode, which needs nothing.)
+      if (/[^ -~]/.test(message.to.slice(0, message.to.lastIndexOf('@'))) && (await ask())?.smtpUtf8 === false)
+        return {
+          kind: 'permanent',
+          error: `the relay does not offer SMTPUTF8 (RFC 6531), which ${message.to} needs (non-ASCII before the @): not sent; use a relay that offers it`,
+          mailbox: false,
+        };
       try {
         await transport.sendMail(toMail(message, from));
         return { kind: 'sent' };
       } catch (error) {
-        if (!url.username && mayWantLogin(error) && (await (offersAuth ??= serverOffersAuth(url)))) return loginWanted(error, false);
+        if (!url.username && mayWantLogin(error) && (await ask())?.auth === true) return loginWanted(error, false);
         return classifySmtpError(error);
       }
     },
@@ -146,14 +158,22 @@ function opened(connection: SMTPConnection): Promise<void> {
   });
 }
 
-/** Whether the server offers AUTH in its EHLO (after STARTTLS, as most only offer it then); false when it cannot be asked. */
-async function serverOffersAuth(url: URL): Promise<boolean> {
+/** What the server's EHLO reply offers (RFC 4954 AUTH, RFC 6531 SMTPUTF8). */
+interface Capabilities {
+  auth: boolean;
+  smtpUtf8: boolean;
+}
+
+/** What the server offers after EHLO (and STARTTLS, as most offer AUTH only then); null when it cannot be asked. */
+async function serverCapabilities(url: URL): Promise<Capabilities | null> {
   const connection = connect(url, 15_000);
   try {
     await opened(connection);
-    return connection.allowsAuth;
+    // Right after connecting, the last reply is the EHLO's.
+    const ehlo = connection.lastServerResponse || '';
+    return { auth: connection.allowsAuth, smtpUtf8: /^250[ -]SMTPUTF8\b/im.test(ehlo) };
   } catch {
-    return false;
+    return null;
   } finally {
     connection.close();
   }

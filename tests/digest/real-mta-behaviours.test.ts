@@ -7,7 +7,9 @@
  *   or `554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied`
  *   (`smtpd_client_restrictions=permit_sasl_authenticated,reject`), never RFC 4954's 530;
  * - STARTTLS with a self-signed certificate;
- * - `message_size_limit` under the digest's size: `552 5.3.4 Error: message file too big` at the end of DATA.
+ * - `message_size_limit` under the digest's size: `552 5.3.4 Error: message file too big` at the end of DATA;
+ * - `smtputf8_enable = no` (no SMTPUTF8 in EHLO), RCPT TO:<jöhn@example.com> sent anyway: Postfix
+ *   mangled it and answered `550 5.1.1 <j  hn@example.com>: Recipient address rejected: User unknown`.
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -164,5 +166,36 @@ describe("a message over the relay's size limit", () => {
     // The next run sends nothing again: the failed copies are done with.
     await runLoggedDigest(digestApp, url);
     expect(attempts.sort()).toEqual([...RECIPIENTS].sort());
+  });
+});
+
+describe('a relay without SMTPUTF8 (RFC 6531)', () => {
+  it.each([
+    [false, 'fails the copy for an address with non-ASCII before the @ without sending it or counting a bounce'],
+    [true, 'is sent that address as any other'],
+  ])('offering SMTPUTF8: %s, %s', async (offers) => {
+    const readers = ['ann@example.org', 'jöhn@example.org'];
+    const digestApp = await startDigestApp({ root, digests: `  - id: daily\n    to: [${readers.join(', ')}]\n    maxAgeHours: 8760\n` });
+    await digestApp.save('jane', [column('j1', DIGEST_NOW, 1)]);
+    const smtp = await smtpServerForTest({
+      smtpUtf8: offers,
+      // What Postfix answered for the address it had mangled.
+      rejectRecipient: (to) =>
+        offers || /^[ -~]*$/.test(to)
+          ? null
+          : { code: 550, message: '5.1.1 <j  hn@example.org>: Recipient address rejected: User unknown' },
+    });
+    for (let day = 1; day <= digestApp.app.config.mail.bounceThreshold; day++) {
+      digestApp.advance(24 * 3600_000);
+      await digestApp.save('jane', [column(`d${day}`, digestApp.clock.now, 1)]);
+      const { result } = await runLoggedDigest(digestApp, smtp.url);
+      expect(result.runs.at(-1)).toMatchObject({ sent: offers ? 2 : 1, failed: offers ? 0 : 1, pending: 0, done: true });
+      if (!offers)
+        for (const delivery of await digestApp.app.store.deliveries(result.runs.at(-1)!.runId))
+          if (delivery.address === 'jöhn@example.org')
+            expect(delivery.lastError).toMatch(/does not offer SMTPUTF8 \(RFC 6531\), which jöhn@example\.org needs/);
+    }
+    expect(smtp.rcptAttempts.has('jöhn@example.org')).toBe(offers);
+    expect(await digestApp.app.store.listBounces()).toEqual([]);
   });
 });
