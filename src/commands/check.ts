@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { checkFeeds, type FeedCheck } from '../feeds/check-feeds.ts';
 import { trySettingsOf } from '../feeds/try-settings.ts';
 import { parseSmtpUrl, verifySmtp } from '../digest/send-digest.ts';
+import { parseSender } from '../config/parse-mailbox.ts';
 import type { Config } from '../config/load.ts';
 import { REDACTED, redactSecrets, redactUrl } from '../redact.ts';
 import { parseCommandArgs, type Command } from './command.ts';
@@ -15,7 +16,9 @@ Validates the config, then tries every feed once the way a poll would (following
 its feed, with the config's poll: timeout, size limit and address rules) without storing
 anything. Prints a line per feed: ok with its item count, or error with the reason; and
 which mail transport digests would use: SMTP_URL, which it connects to and greets (EHLO,
-and login when it names a user; no mail is sent), else the outbox folder. Warns, with both
+and login when it names a user; without one, a server that offers a login is asked to take
+an envelope from mail.from to the first reader, and hung up on before the message, so one
+that requires a login says so; no mail is sent), else the outbox folder. Warns, with both
 feeds.yaml lines, about a feed listed twice under URLs that differ only in http/https, www.,
 a trailing slash or tracking parameters, and, when digests are set up, about a baseUrl or
 mail.from still pointing at localhost. Passwords in URLs are shown as ***.
@@ -38,7 +41,7 @@ export const checkCommand: Command = {
   async run({ argv, globals, stdout, stderr }) {
     const { values } = parseCommandArgs('check', argv, { json: { type: 'boolean' } });
     const config = loadConfig(globals.configPath);
-    const mail = await describeMail(process.env.SMTP_URL, join(globals.dataDir, 'outbox'));
+    const mail = await describeMail(process.env.SMTP_URL, join(globals.dataDir, 'outbox'), probeEnvelope(config));
     const warnings = [...config.warnings, ...settingWarnings(config)];
     const progress = stderr.isTTY === true && !values.json;
     let done = 0;
@@ -88,7 +91,7 @@ function toRow({ source, result }: FeedCheck) {
 }
 
 /** Which transport digests would use, as app.ts chooses it (SMTP tried once), never showing a password. */
-async function describeMail(smtpUrl: string | undefined, outboxFolder: string): Promise<Mail> {
+async function describeMail(smtpUrl: string | undefined, outboxFolder: string, probe: { from: string; to: string }): Promise<Mail> {
   if (!smtpUrl) return { transport: 'outbox', folder: outboxFolder };
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') {
@@ -99,10 +102,20 @@ async function describeMail(smtpUrl: string | undefined, outboxFolder: string): 
   // Built from the parsed parts, so no quirk of the raw text can carry the password through.
   const user = url.username ? `${url.username}${url.password ? `:${REDACTED}` : ''}@` : '';
   const shown = `${url.protocol}//${user}${url.host}`;
-  const error = await verifySmtp(smtpUrl);
+  const error = await verifySmtp(smtpUrl, undefined, probe);
   return error === null
     ? { transport: 'smtp', url: shown, ok: true }
     : { transport: 'smtp', url: shown, ok: false, error: redactSecrets(error, [smtpUrl]) };
+}
+
+/**
+ * The envelope check tries when the server offers a login SMTP_URL does not give: mail.from to
+ * the first reader a digest names (a relay takes mail for its own domain without a login), else
+ * to mail.from itself.
+ */
+function probeEnvelope(config: Config): { from: string; to: string } {
+  const from = parseSender(config.mail.from)?.address ?? config.mail.from;
+  return { from, to: config.digests.find((digest) => digest.to.length > 0)?.to[0] ?? from };
 }
 
 function mailLine(mail: Mail): string {

@@ -6,7 +6,7 @@ import { reloadConfig } from '../config/reload-config.ts';
 import { editedSince, watchConfig } from '../config/watch-config.ts';
 import type { DigestConfig } from '../config/schema.ts';
 import { loadTemplates, type Templates } from '../digest/render-digest.ts';
-import { runDigest, type DigestDeps } from '../digest/run-digest.ts';
+import { resumeDigest, runDigest, type DigestDeps, type RunReport } from '../digest/run-digest.ts';
 import { pollAll } from '../feeds/poll-all.ts';
 import { createScheduler, lastScheduledRun, type Scheduler } from '../scheduler.ts';
 import { messageOf } from '../errors.ts';
@@ -192,16 +192,43 @@ function createService(app: App) {
     return again;
   };
 
-  /** Runs a digest, one run at a time per digest (a scheduled run waits for a catch-up in progress). */
-  const sendDigest = (digest: DigestConfig): Promise<void> => {
+  /**
+   * Copies left pending by a 4xx (greylisting, a relay's rate limit) or a relay that is down are
+   * tried again after mail.retryPendingSeconds, doubling up to an hour, not only at the next
+   * scheduled run (a day or a week later). A retry sends only what the runs still owe.
+   */
+  const pendingRetries = new Map<string, { timer: NodeJS.Timeout | null; delayMs: number }>();
+  const retryPending = (digest: DigestConfig, runs: RunReport[]) => {
+    const previous = pendingRetries.get(digest.id);
+    if (previous?.timer) clearTimeout(previous.timer);
+    const pending = runs.reduce((sum, run) => sum + run.pending, 0);
+    if (pending === 0 || shutdown.signal.aborted) return void pendingRetries.delete(digest.id);
+    const first = app.config.mail.retryPendingSeconds * 1000;
+    const delayMs = previous ? Math.min(Math.max(previous.delayMs * 2, first), 3_600_000) : first;
+    const timer = setTimeout(() => void sendDigest(digest, 'resume'), delayMs);
+    timer.unref();
+    pendingRetries.set(digest.id, { timer, delayMs });
+    app.logger.info(
+      { digestId: digest.id, pending, retryInSeconds: delayMs / 1000 },
+      'digest copies still pending; trying them again later',
+    );
+  };
+  shutdown.signal.addEventListener('abort', () => {
+    for (const retry of pendingRetries.values()) if (retry.timer) clearTimeout(retry.timer);
+  });
+
+  /** Runs a digest, one run at a time per digest (a scheduled run waits for a catch-up in progress); 'resume' only finishes owed runs. */
+  const sendDigest = (digest: DigestConfig, mode: 'run' | 'resume' = 'run'): Promise<void> => {
     const previous = digestQueues.get(digest.id) ?? Promise.resolve();
     const next = track(
       previous
         .catch(() => {})
         .then(async () => {
           if (shutdown.signal.aborted || !digestDeps) return;
+          if (mode === 'resume') return retryPending(digest, await resumeDigest(digest, digestDeps));
           const result = await runDigest(digest, digestDeps);
           if (result.kind === 'empty') app.logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
+          retryPending(digest, result.runs);
         }),
     );
     digestQueues.set(digest.id, next);

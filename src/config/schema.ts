@@ -185,6 +185,8 @@ const mailSchema = z.strictObject({
   from: sender.default('Columnwire <columnwire@localhost>'),
   /** Permanent refusals (SMTP 5xx) in a row after which an address bounces and gets nothing more. */
   bounceThreshold: int(1, 100).default(3),
+  /** Seconds after a run leaves copies pending (a 4xx, greylisting, the relay down) before the service tries them again; doubled each time, up to an hour. */
+  retryPendingSeconds: int(1, 3600).default(300),
 });
 
 const timezone = z.string({ error: 'must be an IANA time zone name like Europe/London' }).refine(

@@ -68,6 +68,16 @@ export async function runDigest(digest: DigestConfig, deps: DigestDeps): Promise
   return result;
 }
 
+/** Finishes the runs left unfinished (copies still pending), creating no new run: the service's retry between scheduled runs. */
+export async function resumeDigest(digest: DigestConfig, deps: DigestDeps): Promise<RunReport[]> {
+  const runs: RunReport[] = [];
+  for (const run of await deps.store.unfinishedDigestRuns(digest.id)) {
+    if (deps.signal?.aborted) break;
+    runs.push(await sendRun(digest, run, deps));
+  }
+  return runs;
+}
+
 /** Finishes the runs left unfinished, then creates and sends the next one. */
 async function sendOwed(digest: DigestConfig, deps: DigestDeps): Promise<DigestResult> {
   const runs: RunReport[] = [];

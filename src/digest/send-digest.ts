@@ -5,9 +5,11 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { encodeWord, quoteString } from 'nodemailer/lib/mime-funcs';
-import { isMailboxRefusal } from './mailbox-refusal.ts';
+import { classifySmtpError, describeSmtpError, loginWanted, mayWantLogin } from './smtp-refusal.ts';
 
 export interface OutgoingMessage {
   /** The bare address: the envelope recipient. */
@@ -80,14 +82,29 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
   if (typeof url === 'string') throw new Error(`mail: ${url}`);
   const secure = url.protocol === 'smtps:';
   const transport = nodemailer.createTransport({ pool: true, maxConnections: 5, ...smtpOptions(url), socketTimeout: 60_000 });
+  // Asked once, and only when needed: a refusal that may mean "log in first" (see
+  // mayWantLogin), or an address that needs SMTPUTF8.
+  let capabilities: Promise<Capabilities | null> | undefined;
+  const ask = () => (capabilities ??= serverCapabilities(url));
   return {
     describe: `smtp${secure ? 's' : ''}://${url.host}`,
     async send(message) {
+      // RFC 6531 §3.4: an address with non-ASCII before the @ goes only to a server that offers
+      // SMTPUTF8; one that does not mangles it (Postfix made "jöhn" "j??hn") and then refuses it
+      // as unknown, which would count against a mailbox that may well exist. (nodemailer writes
+      // a non-ASCII domain as punycode, which needs nothing.)
+      if (/[^ -~]/.test(message.to.slice(0, message.to.lastIndexOf('@'))) && (await ask())?.smtpUtf8 === false)
+        return {
+          kind: 'permanent',
+          error: `the relay does not offer SMTPUTF8 (RFC 6531), which ${message.to} needs (non-ASCII before the @): not sent; use a relay that offers it`,
+          mailbox: false,
+        };
       try {
         await transport.sendMail(toMail(message, from));
         return { kind: 'sent' };
       } catch (error) {
-        return classify(error);
+        if (!url.username && mayWantLogin(error) && (await ask())?.auth === true) return loginWanted(error, false);
+        return classifySmtpError(error);
       }
     },
     close: () => transport.close(),
@@ -96,22 +113,87 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
 
 /**
  * Connects to SMTP_URL, says EHLO (and logs in when it names a user) and quits, sending no
- * mail: null when that works, else the error (which may quote the server's reply).
+ * mail: null when that works, else the error (which may quote the server's reply). When
+ * SMTP_URL names no user and the server offers AUTH, it also tries `probe`'s envelope (MAIL
+ * FROM, RCPT TO, then hangs up before the message: nothing is delivered), so a relay that
+ * takes mail only after a login is reported as such, not as ok.
  */
-export async function verifySmtp(smtpUrl: string, timeoutMs = 15_000): Promise<string | null> {
+export async function verifySmtp(smtpUrl: string, timeoutMs = 15_000, probe?: { from: string; to: string }): Promise<string | null> {
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') return url;
-  // The socket's own timeout after the greeting's, so a silent server is reported as no greeting.
-  const options = { ...smtpOptions(url), connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs * 2 };
-  const transport = nodemailer.createTransport(options);
+  const connection = connect(url, timeoutMs);
   try {
-    await transport.verify();
-    return null;
+    await opened(connection);
+    const auth = smtpOptions(url).auth;
+    if (auth) {
+      await new Promise<void>((resolve, reject) => connection.login(auth, (error) => (error ? reject(error) : resolve())));
+      return null;
+    }
+    if (!connection.allowsAuth || probe === undefined) return null;
+    const refusal = await tryEnvelope(connection, probe);
+    if (refusal === null || !(mayWantLogin(refusal) || (refusal as { responseCode?: number }).responseCode === 530)) return null;
+    const outcome = loginWanted(refusal, false);
+    return `the server requires authentication (it offers AUTH, and SMTP_URL names no user): ${outcome.kind === 'transient' ? outcome.error : ''}`;
   } catch (error) {
-    return describeError(error);
+    const outcome = classifySmtpError(error);
+    return (error as { code?: string }).code === 'EAUTH' && outcome.kind === 'transient' ? outcome.error : describeSmtpError(error);
   } finally {
-    transport.close();
+    connection.close();
   }
+}
+
+/** One connection with SMTP_URL's settings; its TLS and STARTTLS as the transport's. */
+function connect(url: URL, timeoutMs: number): SMTPConnection {
+  const { auth: _auth, ...options } = smtpOptions(url);
+  // The socket's own timeout after the greeting's, so a silent server is reported as no greeting.
+  return new SMTPConnection({ ...options, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs * 2 });
+}
+
+/** Resolves once the server greeted and answered EHLO (and STARTTLS when offered); rejects with the first error. */
+function opened(connection: SMTPConnection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Kept for the connection's life: a later error (the socket closing under a probe) is no crash.
+    connection.on('error', reject);
+    connection.connect(() => resolve());
+  });
+}
+
+/** What the server's EHLO reply offers (RFC 4954 AUTH, RFC 6531 SMTPUTF8). */
+interface Capabilities {
+  auth: boolean;
+  smtpUtf8: boolean;
+}
+
+/** What the server offers after EHLO (and STARTTLS, as most offer AUTH only then); null when it cannot be asked. */
+async function serverCapabilities(url: URL): Promise<Capabilities | null> {
+  const connection = connect(url, 15_000);
+  try {
+    await opened(connection);
+    // Right after connecting, the last reply is the EHLO's.
+    const ehlo = connection.lastServerResponse || '';
+    return { auth: connection.allowsAuth, smtpUtf8: /^250[ -]SMTPUTF8\b/im.test(ehlo) };
+  } catch {
+    return null;
+  } finally {
+    connection.close();
+  }
+}
+
+/**
+ * Sends MAIL FROM and RCPT TO and, once the server answers DATA with 354, drops the connection
+ * before any message text (RFC 5321 §4.1.1.4: no final dot, no mail): null when the envelope
+ * was taken, else nodemailer's error for the refusal.
+ */
+function tryEnvelope(connection: SMTPConnection, probe: { from: string; to: string }): Promise<unknown> {
+  return new Promise((resolve) => {
+    const message = new Readable({
+      read() {
+        resolve(null);
+        connection.close();
+      },
+    });
+    connection.send({ from: probe.from, to: [probe.to] }, message, (error) => resolve(error ?? null));
+  });
 }
 
 /** The connection settings SMTP_URL stands for (port 465 for smtps, else 587 submission, RFC 6409). */
@@ -197,54 +279,4 @@ function listIdHeader({ name, comment, id }: NonNullable<OutgoingMessage['listId
     /[^\x20-\x7e]/.test(flat) || UNFOLDABLE.test(flat) ? encodeWord(flat, 'B', 52) : PLAIN_PHRASE.test(flat) ? flat : quoteString(flat);
   const safeComment = comment.replace(/[^\w.-]/g, '');
   return { prepared: true, foldLines: true, value: `${phrase}${safeComment ? ` (${safeComment})` : ''} <${id}>` };
-}
-
-/** Commands of the session itself, before any message: a refusal there refuses every message alike. */
-const SESSION_STAGES = new Set(['CONN', 'EHLO', 'HELO', 'LHLO', 'STARTTLS']);
-
-/** 5xx replies refuse this message or recipient for good (RFC 5321 §4.2.1); the rest may pass later. */
-function classify(error: unknown): SendOutcome {
-  const { responseCode, code, command, response } = error as { responseCode?: number; code?: string; command?: string; response?: string };
-  const text = describeError(error);
-  // nodemailer names the command a reply answered ('CONN' for the greeting).
-  const stage = (command ?? '').toUpperCase();
-  // Refused before any message (a 554 greeting for a blocked address, a refused EHLO or
-  // STARTTLS): the relay refuses every copy alike and says nothing about any of them, as when it
-  // cannot be reached, so they wait for the next attempt rather than failing for good.
-  if (SESSION_STAGES.has(stage)) return { kind: 'transient', error: text, connection: true };
-  // A refused login, or 530 to MAIL FROM (RFC 4954 §6: authentication required; RFC 3207 §4:
-  // STARTTLS first): SMTP_URL is what to fix, not mail.from, and every message is refused alike.
-  if (code === 'EAUTH' && responseCode !== undefined && responseCode < 500) return { kind: 'transient', error: text, connection: true };
-  if (code === 'EAUTH' || (stage === 'MAIL FROM' && responseCode === 530))
-    return { kind: 'transient', error: `${text} (${loginHint(response ?? text, code === 'EAUTH')})`, connection: true };
-  if (responseCode !== undefined && responseCode >= 500) {
-    // MAIL FROM is about our sender, and its EENVELOPE code is the same as a refused
-    // recipient's: only the command tells them apart.
-    if (stage === 'MAIL FROM') return { kind: 'sender-refused', error: text };
-    // Only a refused RCPT whose reply proves the mailbox gone counts; a full mailbox, a policy or
-    // relay refusal (5.7.x) and a refused message (at DATA: content, spam) never make an address bounce.
-    const mailbox = stage === 'RCPT TO' && isMailboxRefusal(response ?? '');
-    return { kind: 'permanent', error: text, mailbox };
-  }
-  return { kind: 'transient', error: text, connection: responseCode === undefined };
-}
-
-/**
- * nodemailer's error on one line; when SMTP_URL and the port disagree about TLS (smtps:// to a
- * STARTTLS port, or smtp:// to 465, which waits for TLS and never greets), what to write instead.
- */
-function describeError(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string };
-  const text = `${code ? `${code}: ` : ''}${message ?? String(error)}`.replace(/\s+/g, ' ').trim();
-  if (/wrong version number|packet length too long|unknown protocol/i.test(text))
-    return `${text} (the server speaks no TLS on this port: use smtp:// in SMTP_URL, which starts TLS with STARTTLS)`;
-  if (/greeting never received/i.test(text)) return `${text} (if this port expects TLS at once, as 465 does, use smtps:// in SMTP_URL)`;
-  return text;
-}
-
-/** What to change in SMTP_URL when the relay refuses us before any message (never quoting the URL, which holds the password). */
-function loginHint(reply: string, refusedLogin: boolean): string {
-  if (refusedLogin) return 'the relay refused the user name or password in SMTP_URL; percent-encode special characters in them';
-  if (/starttls|\btls\b/i.test(reply)) return 'the relay wants TLS first: use smtps:// in SMTP_URL, or a port that offers STARTTLS';
-  return 'the relay wants a login: put the user name and password in SMTP_URL, smtp://USER:PASS@HOST:587';
 }

@@ -33,7 +33,7 @@ describe('the digests: and mail: keys', () => {
         recipientNames: {},
       },
     ]);
-    expect(config.mail).toEqual({ from: 'Columnwire <columnwire@localhost>', bounceThreshold: 3 });
+    expect(config.mail).toEqual({ from: 'Columnwire <columnwire@localhost>', bounceThreshold: 3, retryPendingSeconds: 300 });
     expect(config.templates).toBeNull();
     expect(Object.isFrozen(config.digests[0]!.to)).toBe(true);
   });

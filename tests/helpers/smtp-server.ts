@@ -40,6 +40,10 @@ export interface SmtpServerOptions {
   refuseMessages?: number;
   /** Accept this many messages, then hold every later one unanswered until the client goes away. */
   holdAfter?: number;
+  /** false: no SMTPUTF8 in the EHLO reply (RFC 6531), as Postfix with smtputf8_enable = no; read when the server starts. */
+  smtpUtf8?: boolean;
+  /** false: no AUTH in the EHLO reply (a relay that takes no login, trusting the client's address); read when the server starts. */
+  offerAuth?: boolean;
   /** Refuse mail from a client that has not logged in (530 to MAIL FROM, RFC 4954 §6); read when the server starts. */
   requireAuth?: boolean;
   /** The reply to AUTH for a user name and password, or null to accept the login. */
@@ -86,7 +90,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       if (refusal) return callback(smtpError(refusal));
       callback(null, { user: auth.username });
     },
-    disabledCommands: ['STARTTLS'],
+    hideSMTPUTF8: options.smtpUtf8 === false,
+    disabledCommands: options.offerAuth === false ? ['STARTTLS', 'AUTH'] : ['STARTTLS'],
     disableReverseLookup: true,
     logger: false,
     onConnect(_session, callback) {
