@@ -13,7 +13,7 @@ describe('formatDate', () => {
     ['en', 'Europe/London', '2026-03-29T01:00:00Z', '29 Mar 2026, 02:00 BST'],
     ['fr', 'Europe/Paris', '2026-03-29T00:59:00Z', '29 mars 2026, 01:59 UTC+1'],
     ['de', 'America/New_York', '2026-03-29T00:59:10Z', '28. März 2026, 20:59 GMT-4'],
-  ])('writes %s in %s: %s as %s, asked first or again', (locale, timezone, iso, expected) => {
+  ] as const)('writes %s in %s: %s as %s, asked first or again', (locale, timezone, iso, expected) => {
     const ctx = { locale, timezone };
     expect(formatDate(ctx, new Date(iso))).toBe(expected);
     // Again, within the same minute: the same text.
