@@ -205,7 +205,12 @@ function createService(app: App) {
     if (pending === 0 || shutdown.signal.aborted) return void pendingRetries.delete(digest.id);
     const first = app.config.mail.retryPendingSeconds * 1000;
     const delayMs = previous ? Math.min(Math.max(previous.delayMs * 2, first), 3_600_000) : first;
-    const timer = setTimeout(() => void sendDigest(digest, 'resume'), delayMs);
+    const timer = setTimeout(() => {
+      // The digest as the config now says, or none: a reload may have changed or removed it since.
+      const current = app.config.digests.find((configured) => configured.id === digest.id);
+      if (current) void sendDigest(current, 'resume');
+      else pendingRetries.delete(digest.id);
+    }, delayMs);
     timer.unref();
     pendingRetries.set(digest.id, { timer, delayMs });
     app.logger.info(
