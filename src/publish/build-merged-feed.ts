@@ -68,7 +68,7 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
   return renderJsonFeed(head, entries);
 }
 
-/** JSON Feed 1.1 with `feed`, which writes 1.0: 1.1 names people in `authors` arrays (1.0's `author` is kept for old readers). */
+/** JSON Feed 1.1 with `feed`, which writes 1.0: 1.1 names people in `authors` arrays, feed and items (1.0's `author` is kept for old readers). */
 function renderJsonFeed(head: MergedFeedHead, entries: readonly MergedEntry[]): string {
   const feed = new Feed({
     id: head.id,
@@ -82,7 +82,13 @@ function renderJsonFeed(head: MergedFeedHead, entries: readonly MergedEntry[]): 
   for (const entry of entries) feed.addItem(jsonItem(entry));
   const document = JSON.parse(feed.json1()) as Record<string, unknown> & { items: Array<Record<string, unknown>> };
   document.version = 'https://jsonfeed.org/version/1.1';
-  for (const item of document.items) if (item.author) item.authors = [item.author];
+  if (document.author) document.authors = [document.author];
+  for (const item of document.items) {
+    if (item.author) item.authors = [item.author];
+    // JSON Feed 1.1: "content_html and content_text are each optional strings — but one or
+    // both must be present". A headline-only story has no body: an empty content_text says so.
+    if (typeof item.content_html !== 'string') item.content_text = '';
+  }
   return JSON.stringify(document);
 }
 
