@@ -11,6 +11,7 @@
 import type { FeedSource, FeedState } from '../model.ts';
 import { escapeHtml } from '../html-text.ts';
 import { publicUrl } from '../redact.ts';
+import { publishableLink } from './merged-entry.ts';
 
 export interface OpmlFeed {
   source: FeedSource;
@@ -80,9 +81,14 @@ ${body.join('\n')}
 `;
 }
 
-/** Public URLs: no user, password or secret parameter (dropped rather than masked: a masked token is no use to a reader). */
+/**
+ * Public URLs: no user, password or secret parameter (dropped rather than masked: a masked
+ * token is no use to a reader), written as RFC 3986 URIs (merged-entry.ts publishableLink), as
+ * OPML 2.0 wants for xmlUrl and htmlUrl; a site link that is not http(s) is left out.
+ */
 function withoutSecrets(feed: OpmlFeed): OpmlFeed {
-  return { ...feed, url: publicUrl(feed.url), siteLink: feed.siteLink === null ? null : publicUrl(feed.siteLink) };
+  const url = publicUrl(feed.url);
+  return { ...feed, url: publishableLink(url) ?? url, siteLink: feed.siteLink === null ? null : publishableLink(publicUrl(feed.siteLink)) };
 }
 
 function outline(feed: OpmlFeed): string {

@@ -49,17 +49,25 @@ export async function validateAtomSchema(dir: string, documents: ReadonlyMap<str
   }
 }
 
-function absoluteIri(value: string | undefined): boolean {
-  return value !== undefined && /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/u.test(value);
+// RFC 3987 §2.2 absolute IRI: RFC 3986's characters (unreserved, sub-delims, ":" "@" "/" "?",
+// "%" HH) plus ucschar (non-ASCII, without noncharacters or the bidi controls §4.1 forbids);
+// "[" "]" only around an IP literal host, "#" only once. W3C's validator checks the same.
+const UCS = '\\u00A0-\\u200D\\u2010-\\u2029\\u202F-\\u2065\\u206A-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFEF\\u{10000}-\\u{EFFFD}';
+const PCHAR = `A-Za-z0-9\\-._~!$&'()*+,;=:@%${UCS}`;
+const IRI = new RegExp(
+  `^[A-Za-z][A-Za-z0-9+.-]*:(?://(?:[${PCHAR}]*@)?(?:\\[[0-9A-Fa-f:.]+\\]|[${PCHAR}]*))?[${PCHAR}/]*` +
+    `(?:\\?[${PCHAR}/?]*)?(?:#[${PCHAR}/?]*)?$`,
+  'u',
+);
+
+/** Whether `value` is an absolute IRI (RFC 3987), percent signs each starting an escape. */
+export function absoluteIri(value: string | undefined): boolean {
+  return value !== undefined && IRI.test(value) && !/%(?![0-9A-Fa-f]{2})/.test(value);
 }
 
-function httpUrl(value: string | undefined): boolean {
-  if (value === undefined) return false;
-  try {
-    return /^https?:$/.test(new URL(value).protocol) && !/[\s<>"]/.test(value);
-  } catch {
-    return false;
-  }
+/** An absolute IRI whose scheme is http(s) with a host. */
+export function httpUrl(value: string | undefined): boolean {
+  return absoluteIri(value) && /^https?:\/\/[^/?#]/i.test(value!);
 }
 
 const atomOne = (node: XmlTree, local: string): XmlTree[] => childrenNamed(node, ATOM, local);

@@ -18,11 +18,21 @@ import { pollAll } from '../../src/feeds/poll-all.ts';
 import { createLogger } from '../../src/logger.ts';
 import { buildMergedFeed } from '../../src/publish/build-merged-feed.ts';
 import type { Story } from '../../src/model.ts';
+import { buildOpml, type OpmlFeed } from '../../src/publish/build-opml.ts';
+import { publishableLink } from '../../src/publish/merged-entry.ts';
 import { serveBody, startFeedServer } from '../helpers/feed-server.ts';
 import { DEBIAN_PYTHON } from '../helpers/feed-readers.ts';
 import { hostileSourceFeed, type SourceFormat } from '../helpers/hostile-source-feeds.ts';
 import { streamFor } from '../helpers/prng.ts';
-import { atomRules, jingMissing, jsonFeedRules, opmlRules, rssRules, validateAtomSchema } from '../helpers/strict-validators.ts';
+import {
+  absoluteIri,
+  atomRules,
+  jingMissing,
+  jsonFeedRules,
+  opmlRules,
+  rssRules,
+  validateAtomSchema,
+} from '../helpers/strict-validators.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207);
@@ -64,7 +74,7 @@ describe(`published documents under strict validators (seed ${SEED})`, () => {
         `  - id: ${feed.id}`,
         `    url: "${feed.url}"`,
         ...(index % 2 === 0 ? [`    outlet: "Outlet ${index % 3} & <Co>"`] : []),
-        ...(index % 3 === 0 ? [] : [`    title: "Feed ${index} – مقالات"`]),
+        ...(index % 3 === 1 ? [`    title: "Feed ${index} – مقالات"`] : []),
         `    tags: [politics, "tag ${index % 2}"]`,
       ]),
     ].join('\n');
@@ -170,5 +180,32 @@ describe('JSON Feed 1.1 rules on a plain story', () => {
 
   it('names the feed author in 1.1 `authors` as well as 1.0 `author`', () => {
     expect(JSON.parse(document([]))).toMatchObject({ authors: [{ name: 'Columns', url: 'https://columns.example.net/' }] });
+  });
+});
+
+describe('links as RFC 3986 writes them (what W3C and RFC 3987 checks accept)', () => {
+  it.each([
+    ['https://news.example.com/a|b^c{d}e`f[g]', 'https://news.example.com/a%7Cb%5Ec%7Bd%7De%60f%5Bg%5D'],
+    ['https://news.example.com/?q={x}|[y]', 'https://news.example.com/?q=%7Bx%7D%7C%5By%5D'],
+    ['https://news.example.com/a#one#two[3]', 'https://news.example.com/a#one%23two%5B3%5D'],
+    ['https://news.example.com/%zz%41', 'https://news.example.com/%25zz%41'],
+    ['https://bücher.example/ü b', 'https://xn--bcher-kva.example/%C3%BC%20b'],
+    ['https://[::1]:8080/x', 'https://[::1]:8080/x'],
+  ])('publishes %s as %s', (link, published) => {
+    expect(publishableLink(link)).toBe(published);
+    expect(absoluteIri(publishableLink(link)!)).toBe(true);
+  });
+
+  it('lists http(s) site links in the OPML as URIs and leaves out the others', () => {
+    const feed = (id: string, siteLink: string): OpmlFeed => ({
+      source: { id, url: `https://feeds.example.org/${id}?a=[1]`, title: id, outlet: null, tags: [] },
+      url: `https://feeds.example.org/${id}?a=[1]`,
+      title: null,
+      siteLink,
+    });
+    const opml = buildOpml('Columns', [feed('a', 'https://site.example/a|b#c#d'), feed('b', 'javascript:alert(1)')], new Date(0));
+    expect(opmlRules(opml)).toEqual([]);
+    expect(opml).toContain('xmlUrl="https://feeds.example.org/a?a=%5B1%5D" htmlUrl="https://site.example/a%7Cb#c%23d"');
+    expect(opml).not.toContain('javascript:');
   });
 });
