@@ -9,9 +9,9 @@
  * keeps them.
  */
 import type { FeedSource, FeedState } from '../model.ts';
-import { escapeHtml } from '../html-text.ts';
 import { publicUrl } from '../redact.ts';
-import { publishableLink } from './merged-entry.ts';
+import { cleanText, publishableLink } from './merged-entry.ts';
+import { escapeXml } from './xml-writer.ts';
 
 export interface OpmlFeed {
   source: FeedSource;
@@ -53,15 +53,15 @@ export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date, 
   const body = [
     ...tagged.map(
       ([tag, members]) =>
-        `    <outline text="${escapeHtml(tag)}" title="${escapeHtml(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`,
+        `    <outline text="${attribute(tag)}" title="${attribute(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`,
     ),
     ...(groups.get('') ?? []).map(outline),
     ...(options.columnists && options.columnists.feeds.length > 0
       ? [
-          `    <outline text="${escapeHtml(options.columnists.label)}" title="${escapeHtml(options.columnists.label)}">\n${options.columnists.feeds
+          `    <outline text="${attribute(options.columnists.label)}" title="${attribute(options.columnists.label)}">\n${options.columnists.feeds
             .map(
               (feed) =>
-                `      <outline type="rss" text="${escapeHtml(feed.name)}" title="${escapeHtml(feed.name)}" xmlUrl="${escapeHtml(feed.xmlUrl)}" htmlUrl="${escapeHtml(feed.htmlUrl)}"/>`,
+                `      <outline type="rss" text="${attribute(cleanText(feed.name) ?? feed.xmlUrl)}" title="${attribute(cleanText(feed.name) ?? feed.xmlUrl)}" xmlUrl="${attribute(feed.xmlUrl)}" htmlUrl="${attribute(feed.htmlUrl)}"/>`,
             )
             .join('\n')}\n    </outline>`,
         ]
@@ -70,7 +70,7 @@ export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date, 
   return `<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
   <head>
-    <title>${escapeHtml(title)}</title>
+    <title>${escapeXml(title, 'text')}</title>
     <dateCreated>${now.toUTCString()}</dateCreated>
     <docs>http://opml.org/spec2.opml</docs>
   </head>
@@ -92,7 +92,8 @@ function withoutSecrets(feed: OpmlFeed): OpmlFeed {
 }
 
 function outline(feed: OpmlFeed): string {
-  const name = feed.source.title ?? feed.title ?? feed.source.id;
+  // OPML 2.0 requires `text`: a title that is nothing but characters XML forbids counts as none.
+  const name = cleanText(feed.source.title) ?? cleanText(feed.title) ?? feed.source.id;
   const attributes: Array<[string, string | null]> = [
     ['type', 'rss'],
     ['text', name],
@@ -104,7 +105,16 @@ function outline(feed: OpmlFeed): string {
   ];
   const rendered = attributes
     .filter(([, value]) => value)
-    .map(([key, value]) => ` ${key}="${escapeHtml(value!)}"`)
+    .map(([key, value]) => ` ${key}="${attribute(value!)}"`)
     .join('');
   return `    <outline${rendered}/>`;
+}
+
+/**
+ * An attribute value as our XML writer escapes it (xml-writer.ts): characters XML 1.0 forbids
+ * dropped (a byline may hold U+FFFE, a title a control character), tab and newline kept as
+ * references, which attribute-value normalization would turn into spaces.
+ */
+function attribute(value: string): string {
+  return escapeXml(value, 'attribute');
 }

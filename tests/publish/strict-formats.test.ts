@@ -208,4 +208,27 @@ describe('links as RFC 3986 writes them (what W3C and RFC 3987 checks accept)', 
     expect(opml).toContain('xmlUrl="https://feeds.example.org/a?a=%5B1%5D" htmlUrl="https://site.example/a%7Cb#c%23d"');
     expect(opml).not.toContain('javascript:');
   });
+
+  it('writes a well-formed OPML whatever characters the names hold (a byline with U+FFFE, a title with controls)', () => {
+    const source = { id: 'a', url: 'https://feeds.example.org/a', title: 'Tab\there\u0001 \uD800', outlet: 'Out\nlet\uFFFE', tags: ['t'] };
+    const bare = { id: 'b', url: 'https://feeds.example.org/b', title: '\uFFFE\u0001', outlet: null, tags: [] };
+    const feeds = [
+      { source, url: source.url, title: null, siteLink: null },
+      { source: bare, url: bare.url, title: 'Polled \uDC00title', siteLink: null },
+    ];
+    const opml = buildOpml('Columns\u0000', feeds, new Date(0), {
+      columnists: {
+        label: 'Columnists',
+        feeds: [
+          { name: '\u2F53\uFFFE', xmlUrl: 'https://c.example/x.xml', htmlUrl: 'https://c.example/x' },
+          { name: '\uFFFF', xmlUrl: 'https://c.example/y.xml', htmlUrl: 'https://c.example/y' },
+        ],
+      },
+    });
+    expect(opmlRules(opml)).toEqual([]);
+    expect(opml).toContain('text="Tab&#9;here "');
+    expect(opml).toContain('description="Out&#10;let"');
+    expect(opml).toContain('text="\u2F53"');
+    expect(opml).toContain('text="Polled title"');
+  });
 });
