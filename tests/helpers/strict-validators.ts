@@ -123,6 +123,14 @@ export function atomRules(document: string): string[] {
     if (!absoluteIri(id)) problems.push(`${where}: id is not an absolute IRI (§4.2.6)`);
     if (id !== undefined && ids.has(id)) problems.push(`${where}: id is not unique in the feed`);
     if (id !== undefined) ids.add(id);
+    for (const person of [...atomOne(entry, 'author'), ...atomOne(entry, 'contributor')]) {
+      if (!atomOne(person, 'name')[0]?.text.trim()) problems.push(`${where}: a person with a blank name (§3.2.1)`);
+      for (const uri of atomOne(person, 'uri'))
+        if (!absoluteIri(uri.text)) problems.push(`${where}: person uri "${uri.text}" is not an IRI (§3.2.2)`);
+    }
+    for (const category of atomOne(entry, 'category'))
+      if (!category.attributes.term?.trim()) problems.push(`${where}: a category with a blank term (§4.2.2.1)`);
+    if (!atomOne(entry, 'title')[0]?.text.trim()) problems.push(`${where}: blank title`);
     const sourceAuthors = atomOne(entry, 'source').flatMap((source) => atomOne(source, 'author'));
     if (!feedHasAuthor && atomOne(entry, 'author').length === 0 && sourceAuthors.length === 0)
       problems.push(`${where}: no author (§4.1.2)`);
@@ -204,6 +212,10 @@ export function rssRules(document: string): string[] {
     const where = `item ${index}`;
     once(item, RSS_ITEM_ONCE, where);
     if (!text(item, 'title')?.trim() && !text(item, 'description')?.trim()) problems.push(`${where}: neither title nor description`);
+    for (const name of ['title', 'description', 'author', 'source'])
+      if (text(item, name)?.trim() === '') problems.push(`${where}: blank <${name}>`);
+    for (const creator of childrenNamed(item, 'http://purl.org/dc/elements/1.1/', 'creator'))
+      if (!creator.text.trim()) problems.push(`${where}: blank dc:creator`);
     const link = text(item, 'link');
     if (link !== undefined && !httpUrl(link)) problems.push(`${where}: link "${link}" is not a URL`);
     const guid = childrenNamed(item, '', 'guid')[0];
@@ -258,6 +270,7 @@ function authorProblems(authors: unknown, where: string): string[] {
     if (typeof author !== 'object' || author === null) return [`${where}: authors[${index}] is not an object`];
     if (!['name', 'url', 'avatar'].some((key) => typeof author[key] === 'string'))
       problems.push(`${where}: authors[${index}] has no name, url or avatar`);
+    if (typeof author.name === 'string' && !author.name.trim()) problems.push(`${where}: authors[${index}] has a blank name`);
     for (const key of ['url', 'avatar'])
       if (key in author && !httpUrl(author[key] as string)) problems.push(`${where}: authors[${index}].${key} is not a URL`);
     return problems;
@@ -296,6 +309,7 @@ export function jsonFeedRules(document: string): string[] {
       if (key in item && !RFC3339.test(item[key] as string)) problems.push(`${where}: ${key} is not RFC 3339`);
     if ('tags' in item && (!Array.isArray(item.tags) || !item.tags.every((tag) => typeof tag === 'string')))
       problems.push(`${where}: tags is not an array of strings`);
+    if (typeof item.title === 'string' && !item.title.trim()) problems.push(`${where}: blank title`);
     if ('author' in item && !('authors' in item)) problems.push(`${where}: 1.0 \`author\` without 1.1 \`authors\``);
     problems.push(...authorProblems(item.authors, where));
   });

@@ -232,3 +232,68 @@ describe('links as RFC 3986 writes them (what W3C and RFC 3987 checks accept)', 
     expect(opml).toContain('text="Polled title"');
   });
 });
+
+describe('the validators themselves', () => {
+  const atom = (entry: string, head = '<author><name>Site</name></author>'): string =>
+    `<feed xmlns="http://www.w3.org/2005/Atom"><id>https://c.example/</id><title>T</title><updated>2026-01-01T00:00:00Z</updated>${head}<entry><id>urn:x:1</id><title>t</title><updated>2026-01-01T00:00:00Z</updated>${entry}</entry></feed>`;
+  const rss = (item: string, channel = '<link>https://c.example/</link>'): string =>
+    `<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>${channel}<description>d</description><atom:link href="https://c.example/feed.xml" rel="self"/><item>${item}</item></channel></rss>`;
+  const json = (item: Record<string, unknown>): string =>
+    JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', title: 'T', items: [{ id: '1', content_text: '', ...item }] });
+
+  it.each([
+    ['an Atom entry without author in a feed without one', atomRules(atom('<link href="https://c.example/1"/>', '')), 'no author'],
+    [
+      'two alternate links of one type',
+      atomRules(atom('<link href="https://c.example/1"/><link rel="alternate" href="https://c.example/2"/>')),
+      'two alternate',
+    ],
+    ['no link and no content', atomRules(atom('')), 'neither an alternate link nor content'],
+    ['a relative id', atomRules(atom('<link href="https://c.example/1"/>').replace('urn:x:1', '/1')), 'not an absolute IRI'],
+    [
+      'a date without zone',
+      atomRules(atom('<link href="https://c.example/1"/><published>2026-01-01T00:00:00</published>')),
+      'not RFC 3339',
+    ],
+    ['content with src and a body', atomRules(atom('<content src="https://c.example/x">x</content>')), 'is not empty'],
+    [
+      'an RSS date with a two-digit year',
+      rssRules(rss('<title>t</title><pubDate>Thu, 01 Jan 26 00:00:00 GMT</pubDate>')),
+      'four-digit year',
+    ],
+    [
+      'an RSS date with the wrong weekday',
+      rssRules(rss('<title>t</title><pubDate>Fri, 01 Jan 2026 00:00:00 GMT</pubDate>')),
+      'wrong weekday',
+    ],
+    ['a permalink guid that is no URL', rssRules(rss('<title>t</title><guid>urn:x:1</guid>')), 'permalink guid'],
+    ['an item with neither title nor description', rssRules(rss('<link>https://c.example/1</link>')), 'neither title nor description'],
+    ['a channel without link', rssRules(rss('<title>t</title>', '')), '<link> missing'],
+    [
+      'two item links',
+      rssRules(rss('<title>t</title><link>https://c.example/1</link><link>https://c.example/2</link>')),
+      'more than one <link>',
+    ],
+    ['a link with a raw "|"', rssRules(rss('<title>t</title><link>https://c.example/a|b</link>')), 'is not a URL'],
+    ['a JSON item without content', jsonFeedRules(json({ content_text: undefined })), 'neither content_html nor content_text'],
+    ['a JSON url that is relative', jsonFeedRules(json({ url: '/a' })), 'not an absolute URL'],
+    ['a JSON null title', jsonFeedRules(json({ title: null })), 'not a string'],
+    [
+      'an OPML outline without text',
+      opmlRules('<opml version="2.0"><head><title>T</title></head><body><outline type="rss" xmlUrl="https://c.example/f"/></body></opml>'),
+      'no text',
+    ],
+    [
+      'an OPML rss outline without xmlUrl',
+      opmlRules('<opml version="2.0"><head><title>T</title></head><body><outline type="rss" text="x"/></body></opml>'),
+      'without an absolute xmlUrl',
+    ],
+  ])('flag %s', (_, problems, expected) => {
+    expect(problems.join('\n')).toContain(expected);
+  });
+
+  schemaIt('jing refuses an Atom entry without id and with an unknown Atom element', async () => {
+    const bad = atom('<link href="https://c.example/1"/><colour>red</colour>').replace('<id>urn:x:1</id>', '');
+    expect((await validateAtomSchema(mkdtempSync(join(root, 'jing-')), new Map([['bad', bad]]))).join('\n')).toMatch(/bad:\d+:\d+: error/);
+  });
+});
