@@ -55,6 +55,7 @@ async function pythonIds(document: string): Promise<string[]> {
 
 describe(`published documents under strict validators (seed ${SEED})`, () => {
   const documents = new Map<string, string>();
+  const contentTypes = new Map<string, string | null>();
 
   beforeAll(async () => {
     const sources = await startFeedServer();
@@ -90,6 +91,7 @@ describe(`published documents under strict validators (seed ${SEED})`, () => {
       const get = async (path: string): Promise<string> => {
         const response = await fetch(new URL(path, server.url));
         expect(response.status, path).toBe(200);
+        contentTypes.set(path.split('?')[0]!, response.headers.get('content-type'));
         return response.text();
       };
       const opml = await get('/opml');
@@ -118,6 +120,28 @@ describe(`published documents under strict validators (seed ${SEED})`, () => {
   }, 60_000);
 
   const named = (extension: string): Array<[string, string]> => [...documents].filter(([path]) => path.endsWith(extension));
+
+  it('serves each format with its registered media type in UTF-8, and names its own address as self', () => {
+    const types: Record<string, string> = {
+      xml: 'application/rss+xml; charset=utf-8',
+      atom: 'application/atom+xml; charset=utf-8',
+      json: 'application/feed+json; charset=utf-8',
+    };
+    for (const [path, document] of documents) {
+      if (path === '/opml') {
+        expect(contentTypes.get(path)).toBe('text/x-opml; charset=utf-8');
+        continue;
+      }
+      const extension = path.slice(path.lastIndexOf('.') + 1);
+      expect(contentTypes.get(path), path).toBe(types[extension]);
+      // W3C's validator warns when the self link is not where the document was fetched from.
+      const self =
+        extension === 'json'
+          ? (JSON.parse(document) as { feed_url?: string }).feed_url
+          : /<(?:atom:)?link[^>]*rel="self"[^>]*>/.exec(document)?.[0].match(/href="([^"]*)"/)?.[1];
+      expect(self, path).toBe(`https://columns.example.net${path}`);
+    }
+  });
 
   schemaIt('every Atom document is valid against RFC 4287 Appendix B (jing)', async () => {
     const atom = new Map(named('.atom'));
