@@ -50,8 +50,11 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
   const base = options.baseUrl.replace(/\/+$/, '');
   const selfUrls = options.selfUrls ?? { rss: `${base}/feed.xml`, atom: `${base}/feed.atom`, json: `${base}/feed.json` };
   const entries = stories.map((story) => toMergedEntry(story, options.sources, options.stripTracking ?? true));
+  // Atom's feed id must be its own (RFC 4287 §4.2.6): the site-wide feed keeps the home page
+  // it always had; a tag's, a source feed's or a columnist's is its Atom address.
+  const siteWide = selfUrls.atom === `${base}/feed.atom`;
   const head: MergedFeedHead = {
-    id: `${base}/`,
+    id: siteWide ? `${base}/` : (publishableLink(selfUrls.atom) ?? selfUrls.atom),
     title: cleanText(options.subtitle ? `${options.title}: ${options.subtitle}` : options.title) ?? 'columnwire',
     description: cleanText(`Columns merged by columnwire${options.subtitle ? ` (${options.subtitle})` : ''}`) ?? '',
     home: publishableLink(`${base}/`),

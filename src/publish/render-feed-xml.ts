@@ -15,7 +15,7 @@ const CONTENT_NS = 'http://purl.org/rss/1.0/modules/content/';
 
 /** What a merged feed says about itself; every URL already http(s) or null. */
 export interface MergedFeedHead {
-  /** The feed's own id (Atom); the site's home page URL. */
+  /** The feed's own id (Atom): the site's home page URL for the site-wide feed, else the feed's Atom address. */
   id: string;
   title: string;
   description: string;

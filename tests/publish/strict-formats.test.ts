@@ -153,6 +153,16 @@ describe(`published documents under strict validators (seed ${SEED})`, () => {
     for (const [path, document] of named('.atom')) expect(atomRules(document), path).toEqual([]);
   });
 
+  it('gives every Atom feed its own id (RFC 4287 §4.2.6: a universally unique identifier for the feed)', () => {
+    const ids = named('.atom').map(([path, document]) => [path, /<id>([^<]*)<\/id>/.exec(document)![1]!] as const);
+    const seen = new Map<string, string>();
+    for (const [path, id] of ids) {
+      expect(seen.get(id), `${path} has the id of ${seen.get(id)}`).toBeUndefined();
+      seen.set(id, path);
+    }
+    expect(seen.get('https://columns.example.net/')).toBe('/feed.atom');
+  });
+
   it('every RSS document passes the RSS 2.0 rules the W3C validator applies', () => {
     for (const [path, document] of named('.xml')) expect(rssRules(document), path).toEqual([]);
   });
