@@ -101,7 +101,7 @@ function outline(feed: OpmlFeed): string {
     ['xmlUrl', feed.url],
     ['htmlUrl', feed.siteLink],
     ['description', feed.source.outlet],
-    ['category', feed.source.tags.length > 0 ? feed.source.tags.map((tag) => `/${tag}`).join(',') : null],
+    ['category', feed.source.tags.length > 0 ? feed.source.tags.map((tag) => `/${categoryName(tag)}`).join(',') : null],
   ];
   const rendered = attributes
     .filter(([, value]) => value)
@@ -117,4 +117,13 @@ function outline(feed: OpmlFeed): string {
  */
 function attribute(value: string): string {
   return escapeXml(value, 'attribute');
+}
+
+/**
+ * A tag as one name of OPML's `category` ("comma-separated slash-delimited category strings",
+ * as RSS 2.0's category): a "," or "/" inside it would split it, so those (and "%") are
+ * percent-encoded, as in the tag's URL; `opml import` decodes them (config/plan-opml-import.ts).
+ */
+function categoryName(tag: string): string {
+  return tag.replace(/[%,/]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }

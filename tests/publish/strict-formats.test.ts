@@ -18,6 +18,8 @@ import { pollAll } from '../../src/feeds/poll-all.ts';
 import { createLogger } from '../../src/logger.ts';
 import { buildMergedFeed } from '../../src/publish/build-merged-feed.ts';
 import type { Story } from '../../src/model.ts';
+import { parseOpml } from '../../src/config/parse-opml.ts';
+import { planOpmlImport } from '../../src/config/plan-opml-import.ts';
 import { buildOpml, type OpmlFeed } from '../../src/publish/build-opml.ts';
 import { publishableLink } from '../../src/publish/merged-entry.ts';
 import { serveBody, startFeedServer } from '../helpers/feed-server.ts';
@@ -241,6 +243,14 @@ describe('links as RFC 3986 writes them (what W3C and RFC 3987 checks accept)', 
     expect(opmlRules(opml)).toEqual([]);
     expect(opml).toContain('xmlUrl="https://feeds.example.org/a?a=%5B1%5D" htmlUrl="https://site.example/a%7Cb#c%23d"');
     expect(opml).not.toContain('javascript:');
+  });
+
+  it('writes tags holding "," or "/" into the OPML category so that each reads back as one tag', () => {
+    const source = { id: 'a', url: 'https://feeds.example.org/a', title: 'A', outlet: null, tags: ['econ', 'left,right', 'eu/uk', '100%'] };
+    const opml = buildOpml('Columns', [{ source, url: source.url, title: null, siteLink: null }], new Date(0));
+    expect(opml).toContain('category="/econ,/left%2Cright,/eu%2Fuk,/100%25"');
+    // `opml import` makes tags of names as tagOf does ("left,right" → "left-right"): one tag each, never split in two.
+    expect(planOpmlImport(parseOpml(opml), [], []).entries[0]?.tags).toEqual(['econ', 'left-right', 'eu-uk', '100']);
   });
 
   it('writes a well-formed OPML whatever characters the names hold (a byline with U+FFFE, a title with controls)', () => {
