@@ -33,6 +33,8 @@ export interface MergedFeedOptions {
   baseUrl: string;
   /** This document's own URLs in each format (the self links); default the site-wide feeds. */
   selfUrls?: Record<FeedFormat, string>;
+  /** The site's page of the same stories (a tag's, a columnist's): the feed's alternate link; default the home page. */
+  pageUrl?: string;
   /** RSS <ttl>: minutes between polls, so readers need not come back sooner. */
   ttlMinutes?: number;
   /** The configured feeds, by id: outlet, title and tags of each story's sources. */
@@ -58,6 +60,7 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
     title: cleanText(options.subtitle ? `${options.title}: ${options.subtitle}` : options.title) ?? 'columnwire',
     description: cleanText(`Columns merged by columnwire${options.subtitle ? ` (${options.subtitle})` : ''}`) ?? '',
     home: publishableLink(`${base}/`),
+    page: publishableLink(options.pageUrl ?? `${base}/`),
     self: publishableLink(selfUrls[options.format]),
     updated:
       stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
@@ -79,7 +82,8 @@ function renderJsonFeed(head: MergedFeedHead, entries: readonly MergedEntry[]): 
     description: head.description,
     updated: head.updated,
     generator: 'columnwire',
-    ...(head.home ? { link: head.home, author: { name: head.authorName, link: head.home } } : { author: { name: head.authorName } }),
+    ...(head.page ? { link: head.page } : {}),
+    author: head.home ? { name: head.authorName, link: head.home } : { name: head.authorName },
     ...(head.self ? { feedLinks: { json: head.self } } : {}),
   });
   for (const entry of entries) feed.addItem(jsonItem(entry));

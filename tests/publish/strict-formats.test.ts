@@ -145,6 +145,20 @@ describe(`published documents under strict validators (seed ${SEED})`, () => {
     }
   });
 
+  it('links each feed to its own page on the site (RSS channel link, Atom alternate, JSON home_page_url)', () => {
+    // RFC 4287 §4.2.7.2: an alternate link is an alternate version of the feed; the politics feed's is /tags/politics, not the home page.
+    for (const [path, document] of documents) {
+      if (path === '/opml') continue;
+      const page = path.replace(/\/feed\.(xml|atom|json)$/, '').replace(/^\/feeds\/[^/]+$/, '');
+      const link = path.endsWith('.json')
+        ? (JSON.parse(document) as { home_page_url?: string }).home_page_url
+        : path.endsWith('.atom')
+          ? /<link rel="alternate" href="([^"]*)"\/>/.exec(document)?.[1]
+          : /<link>([^<]*)<\/link>/.exec(document)?.[1];
+      expect(link, path).toBe(page ? `https://columns.example.net${page}` : 'https://columns.example.net/');
+    }
+  });
+
   schemaIt('every Atom document is valid against RFC 4287 Appendix B (jing)', async () => {
     const atom = new Map(named('.atom'));
     expect(atom.size).toBeGreaterThan(5);
