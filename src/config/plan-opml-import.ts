@@ -39,7 +39,7 @@ export function planOpmlImport(
     }
     const tags = [
       ...subscription.folders.map(tagOf),
-      ...subscription.categories.flatMap((category) => category.split('/').map(tagOf)),
+      ...subscription.categories.flatMap((category) => category.split('/').map((name) => tagOf(decodeCategoryName(name)))),
       ...extraTags.map(normalizeTag),
     ];
     if (planned.has(canonical)) {
@@ -88,4 +88,9 @@ function unique(tags: readonly string[]): string[] {
 function unwrapFeedScheme(url: string): string {
   if (/^feed:https?:\/\//i.test(url)) return url.slice(5);
   return url.replace(/^feed:\/\//i, 'http://');
+}
+
+/** A category name as `/opml` writes it (publish/build-opml.ts): "%25", "%2C" and "%2F" back to "%", "," and "/"; other text as is. */
+function decodeCategoryName(name: string): string {
+  return name.replace(/%(25|2C|2F)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }

@@ -33,6 +33,8 @@ export interface MergedFeedOptions {
   baseUrl: string;
   /** This document's own URLs in each format (the self links); default the site-wide feeds. */
   selfUrls?: Record<FeedFormat, string>;
+  /** The site's page of the same stories (a tag's, a columnist's): the feed's alternate link; default the home page. */
+  pageUrl?: string;
   /** RSS <ttl>: minutes between polls, so readers need not come back sooner. */
   ttlMinutes?: number;
   /** The configured feeds, by id: outlet, title and tags of each story's sources. */
@@ -50,11 +52,15 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
   const base = options.baseUrl.replace(/\/+$/, '');
   const selfUrls = options.selfUrls ?? { rss: `${base}/feed.xml`, atom: `${base}/feed.atom`, json: `${base}/feed.json` };
   const entries = stories.map((story) => toMergedEntry(story, options.sources, options.stripTracking ?? true));
+  // Atom's feed id must be its own (RFC 4287 §4.2.6): the site-wide feed keeps the home page
+  // it always had; a tag's, a source feed's or a columnist's is its Atom address.
+  const siteWide = selfUrls.atom === `${base}/feed.atom`;
   const head: MergedFeedHead = {
-    id: `${base}/`,
+    id: siteWide ? `${base}/` : (publishableLink(selfUrls.atom) ?? selfUrls.atom),
     title: cleanText(options.subtitle ? `${options.title}: ${options.subtitle}` : options.title) ?? 'columnwire',
     description: cleanText(`Columns merged by columnwire${options.subtitle ? ` (${options.subtitle})` : ''}`) ?? '',
     home: publishableLink(`${base}/`),
+    page: publishableLink(options.pageUrl ?? `${base}/`),
     self: publishableLink(selfUrls[options.format]),
     updated:
       stories.reduce<Date | null>((latest, story) => (!latest || story.updated > latest ? story.updated : latest), null) ?? options.now,
@@ -68,7 +74,7 @@ export function buildMergedFeed(stories: readonly Story[], options: MergedFeedOp
   return renderJsonFeed(head, entries);
 }
 
-/** JSON Feed 1.1 with `feed`, which writes 1.0: 1.1 names people in `authors` arrays (1.0's `author` is kept for old readers). */
+/** JSON Feed 1.1 with `feed`, which writes 1.0: 1.1 names people in `authors` arrays, feed and items (1.0's `author` is kept for old readers). */
 function renderJsonFeed(head: MergedFeedHead, entries: readonly MergedEntry[]): string {
   const feed = new Feed({
     id: head.id,
@@ -76,13 +82,20 @@ function renderJsonFeed(head: MergedFeedHead, entries: readonly MergedEntry[]): 
     description: head.description,
     updated: head.updated,
     generator: 'columnwire',
-    ...(head.home ? { link: head.home, author: { name: head.authorName, link: head.home } } : { author: { name: head.authorName } }),
+    ...(head.page ? { link: head.page } : {}),
+    author: head.home ? { name: head.authorName, link: head.home } : { name: head.authorName },
     ...(head.self ? { feedLinks: { json: head.self } } : {}),
   });
   for (const entry of entries) feed.addItem(jsonItem(entry));
   const document = JSON.parse(feed.json1()) as Record<string, unknown> & { items: Array<Record<string, unknown>> };
   document.version = 'https://jsonfeed.org/version/1.1';
-  for (const item of document.items) if (item.author) item.authors = [item.author];
+  if (document.author) document.authors = [document.author];
+  for (const item of document.items) {
+    if (item.author) item.authors = [item.author];
+    // JSON Feed 1.1: "content_html and content_text are each optional strings — but one or
+    // both must be present". A headline-only story has no body: an empty content_text says so.
+    if (typeof item.content_html !== 'string') item.content_text = '';
+  }
   return JSON.stringify(document);
 }
 

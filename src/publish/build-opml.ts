@@ -9,8 +9,9 @@
  * keeps them.
  */
 import type { FeedSource, FeedState } from '../model.ts';
-import { escapeHtml } from '../html-text.ts';
 import { publicUrl } from '../redact.ts';
+import { cleanText, publishableLink } from './merged-entry.ts';
+import { escapeXml } from './xml-writer.ts';
 
 export interface OpmlFeed {
   source: FeedSource;
@@ -52,15 +53,15 @@ export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date, 
   const body = [
     ...tagged.map(
       ([tag, members]) =>
-        `    <outline text="${escapeHtml(tag)}" title="${escapeHtml(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`,
+        `    <outline text="${attribute(tag)}" title="${attribute(tag)}">\n${members.map((feed) => `  ${outline(feed)}`).join('\n')}\n    </outline>`,
     ),
     ...(groups.get('') ?? []).map(outline),
     ...(options.columnists && options.columnists.feeds.length > 0
       ? [
-          `    <outline text="${escapeHtml(options.columnists.label)}" title="${escapeHtml(options.columnists.label)}">\n${options.columnists.feeds
+          `    <outline text="${attribute(options.columnists.label)}" title="${attribute(options.columnists.label)}">\n${options.columnists.feeds
             .map(
               (feed) =>
-                `      <outline type="rss" text="${escapeHtml(feed.name)}" title="${escapeHtml(feed.name)}" xmlUrl="${escapeHtml(feed.xmlUrl)}" htmlUrl="${escapeHtml(feed.htmlUrl)}"/>`,
+                `      <outline type="rss" text="${attribute(cleanText(feed.name) ?? feed.xmlUrl)}" title="${attribute(cleanText(feed.name) ?? feed.xmlUrl)}" xmlUrl="${attribute(feed.xmlUrl)}" htmlUrl="${attribute(feed.htmlUrl)}"/>`,
             )
             .join('\n')}\n    </outline>`,
         ]
@@ -69,7 +70,7 @@ export function buildOpml(title: string, feeds: readonly OpmlFeed[], now: Date, 
   return `<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
   <head>
-    <title>${escapeHtml(title)}</title>
+    <title>${escapeXml(title, 'text')}</title>
     <dateCreated>${now.toUTCString()}</dateCreated>
     <docs>http://opml.org/spec2.opml</docs>
   </head>
@@ -80,13 +81,19 @@ ${body.join('\n')}
 `;
 }
 
-/** Public URLs: no user, password or secret parameter (dropped rather than masked: a masked token is no use to a reader). */
+/**
+ * Public URLs: no user, password or secret parameter (dropped rather than masked: a masked
+ * token is no use to a reader), written as RFC 3986 URIs (merged-entry.ts publishableLink), as
+ * OPML 2.0 wants for xmlUrl and htmlUrl; a site link that is not http(s) is left out.
+ */
 function withoutSecrets(feed: OpmlFeed): OpmlFeed {
-  return { ...feed, url: publicUrl(feed.url), siteLink: feed.siteLink === null ? null : publicUrl(feed.siteLink) };
+  const url = publicUrl(feed.url);
+  return { ...feed, url: publishableLink(url) ?? url, siteLink: feed.siteLink === null ? null : publishableLink(publicUrl(feed.siteLink)) };
 }
 
 function outline(feed: OpmlFeed): string {
-  const name = feed.source.title ?? feed.title ?? feed.source.id;
+  // OPML 2.0 requires `text`: a title that is nothing but characters XML forbids counts as none.
+  const name = cleanText(feed.source.title) ?? cleanText(feed.title) ?? feed.source.id;
   const attributes: Array<[string, string | null]> = [
     ['type', 'rss'],
     ['text', name],
@@ -94,11 +101,29 @@ function outline(feed: OpmlFeed): string {
     ['xmlUrl', feed.url],
     ['htmlUrl', feed.siteLink],
     ['description', feed.source.outlet],
-    ['category', feed.source.tags.length > 0 ? feed.source.tags.map((tag) => `/${tag}`).join(',') : null],
+    ['category', feed.source.tags.length > 0 ? feed.source.tags.map((tag) => `/${categoryName(tag)}`).join(',') : null],
   ];
   const rendered = attributes
     .filter(([, value]) => value)
-    .map(([key, value]) => ` ${key}="${escapeHtml(value!)}"`)
+    .map(([key, value]) => ` ${key}="${attribute(value!)}"`)
     .join('');
   return `    <outline${rendered}/>`;
+}
+
+/**
+ * An attribute value as our XML writer escapes it (xml-writer.ts): characters XML 1.0 forbids
+ * dropped (a byline may hold U+FFFE, a title a control character), tab and newline kept as
+ * references, which attribute-value normalization would turn into spaces.
+ */
+function attribute(value: string): string {
+  return escapeXml(value, 'attribute');
+}
+
+/**
+ * A tag as one name of OPML's `category` ("comma-separated slash-delimited category strings",
+ * as RSS 2.0's category): a "," or "/" inside it would split it, so those (and "%") are
+ * percent-encoded, as in the tag's URL; `opml import` decodes them (config/plan-opml-import.ts).
+ */
+function categoryName(tag: string): string {
+  return tag.replace(/[%,/]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }

@@ -62,9 +62,9 @@ export function cleanText(text: string | null | undefined): string | null {
 }
 
 /**
- * The link as an absolute http(s) URL (WHATWG-serialized), or null: `javascript:`, `data:`,
- * `vbscript:` and every other scheme, relative references and unparseable text are dropped,
- * since a feed reader would make any of them a clickable link.
+ * The link as an absolute http(s) URL (WHATWG-serialized, then as RFC 3986 writes it), or
+ * null: `javascript:`, `data:`, `vbscript:` and every other scheme, relative references and
+ * unparseable text are dropped, since a feed reader would make any of them a clickable link.
  */
 export function publishableLink(link: string | null | undefined): string | null {
   if (!link) return null;
@@ -74,7 +74,26 @@ export function publishableLink(link: string | null | undefined): string | null 
   } catch {
     return null;
   }
-  return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  return url.protocol === 'http:' || url.protocol === 'https:' ? rfc3986Href(url) : null;
+}
+
+// What RFC 3986 §3.3-3.5 allows in a path, query and fragment: pchar, "/", "?" and "%" HH.
+const NOT_URI_CHAR = /%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]/g;
+
+/**
+ * The URL's href with what the WHATWG serializer leaves raw but RFC 3986 allows nowhere after
+ * the host (`[`, `]`, `|`, `^`, `{`, `}`, a backquote, a second `#`, a `%` starting no escape)
+ * percent-encoded. Readers resolve both forms alike; strict validators (the W3C Feed Validation
+ * Service, RFC 3987 IRI checks) refuse the raw one. The host is already ASCII (IDNA) or an IP literal.
+ */
+function rfc3986Href(url: URL): string {
+  const href = url.href;
+  // An http(s) href is scheme "//" [userinfo "@"] host, then a path starting with "/": neither of the first two holds a raw "/".
+  const pathStart = href.indexOf('/', url.protocol.length + 2);
+  const hashStart = href.indexOf('#', pathStart);
+  const escape = (part: string): string => part.replace(NOT_URI_CHAR, (char) => (char === '%' ? '%25' : encodeURIComponent(char)));
+  if (hashStart === -1) return href.slice(0, pathStart) + escape(href.slice(pathStart));
+  return `${href.slice(0, pathStart)}${escape(href.slice(pathStart, hashStart))}#${escape(href.slice(hashStart + 1))}`;
 }
 
 /** The link readers follow: publishable, and without tracking parameters unless `publish.stripTracking` is off. */

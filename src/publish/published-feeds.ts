@@ -268,6 +268,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
                 ? `${base}${scope.path}`
                 : `${base}/feeds/${encodeURIComponent(scope.feedId)}`;
         const selfUrls = { rss: `${prefix}/${FILES.rss}`, atom: `${prefix}/${FILES.atom}`, json: `${prefix}/${FILES.json}` };
+        // A tag, columnist or outlet has a page of the same stories on the site; a source feed has none.
+        const pageUrl = scope.kind === 'tag' || scope.kind === 'page' ? prefix : `${base}/`;
         const subtitle =
           scope.kind === 'tag'
             ? scope.tag
@@ -283,6 +285,7 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
           sources,
           now: now(),
           selfUrls,
+          pageUrl,
           ttlMinutes: options.ttlMinutes,
           stripTracking: options.stripTracking ?? true,
           ...(subtitle !== undefined ? { subtitle } : {}),

@@ -15,12 +15,14 @@ const CONTENT_NS = 'http://purl.org/rss/1.0/modules/content/';
 
 /** What a merged feed says about itself; every URL already http(s) or null. */
 export interface MergedFeedHead {
-  /** The feed's own id (Atom); the site's home page URL. */
+  /** The feed's own id (Atom): the site's home page URL for the site-wide feed, else the feed's Atom address. */
   id: string;
   title: string;
   description: string;
   /** The site's home page. */
   home: string | null;
+  /** The site's page of this feed's stories (RSS channel link, Atom alternate, JSON home_page_url): a tag's or a columnist's page, else the home page. */
+  page: string | null;
   /** This document's own URL (the self link). */
   self: string | null;
   updated: Date;
@@ -38,7 +40,7 @@ export function renderRss(head: MergedFeedHead, entries: readonly MergedEntry[])
     'channel',
     {},
     element('title', {}, head.title),
-    head.home ? element('link', {}, head.home) : null,
+    head.page ? element('link', {}, head.page) : null,
     element('description', {}, head.description),
     element('lastBuildDate', {}, head.updated.toUTCString()),
     element('docs', {}, 'https://validator.w3.org/feed/docs/rss2.html'),
@@ -96,7 +98,7 @@ export function renderAtom(head: MergedFeedHead, entries: readonly MergedEntry[]
       element('updated', {}, head.updated.toISOString()),
       element('generator', {}, 'columnwire'),
       element('author', {}, element('name', {}, head.authorName), head.home ? element('uri', {}, head.home) : null),
-      head.home ? element('link', { rel: 'alternate', href: head.home }) : null,
+      head.page ? element('link', { rel: 'alternate', href: head.page }) : null,
       head.self ? element('link', { rel: 'self', href: head.self }) : null,
       element('subtitle', { type: 'text' }, head.description),
       entries.map((entry) => atomEntry(entry, head)),

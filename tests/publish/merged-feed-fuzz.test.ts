@@ -41,10 +41,27 @@ function link(value: string | null): string | null {
   if (!value) return null;
   try {
     const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+    return url.protocol === 'http:' || url.protocol === 'https:' ? uriForm(url.href) : null;
   } catch {
     return null;
   }
+}
+
+/** A WHATWG href as RFC 3986 writes it, character by character after the host: the first `#` and `%HH` kept, else only pchar, `/` and `?`. */
+function uriForm(href: string): string {
+  const start = href.indexOf('/', href.indexOf('//') + 2);
+  let out = href.slice(0, start);
+  let fragment = false;
+  for (let index = start; index < href.length; index++) {
+    const char = href[index]!;
+    const kept =
+      (char === '#' && !fragment) ||
+      (char === '%' && /^[0-9A-Fa-f]{2}$/.test(href.slice(index + 1, index + 3))) ||
+      /[A-Za-z0-9\-._~!$&'()*+,;=:@/?]/.test(char);
+    if (char === '#') fragment = true;
+    out += kept ? char : `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** The public form of a configured feed URL, written apart from redact.ts for the URLs the generator makes. */
@@ -55,7 +72,7 @@ function publicFeedUrl(value: string | undefined): string | null {
   url.username = '';
   url.password = '';
   for (const name of [...url.searchParams.keys()]) if (/token|secret|key|sig/i.test(name)) url.searchParams.delete(name);
-  return url.href;
+  return uriForm(url.href);
 }
 
 /** RSS `<source url>` (only with a url) and Atom `<source>` of the story's primary feed; JSON Feed has none. */
