@@ -136,6 +136,8 @@ export async function verifySmtp(smtpUrl: string, timeoutMs = 15_000, probe?: { 
     }
     if (!connection.allowsAuth || probe === undefined) return null;
     const refusal = await tryEnvelope(connection, probe);
+    // No reply at all (the server hung up or went silent mid-envelope): what a send would meet too.
+    if (refusal !== null && (refusal as { responseCode?: number }).responseCode === undefined) return describeSmtpError(refusal);
     if (refusal === null || !(mayWantLogin(refusal) || (refusal as { responseCode?: number }).responseCode === 530)) return null;
     const outcome = loginWanted(refusal, false);
     return `the server requires authentication (it offers AUTH, and SMTP_URL names no user): ${outcome.kind === 'transient' ? outcome.error : ''}`;
