@@ -198,10 +198,11 @@ function createService(app: App) {
    * scheduled run (a day or a week later). A retry sends only what the runs still owe.
    */
   const pendingRetries = new Map<string, { timer: NodeJS.Timeout | null; delayMs: number }>();
-  const retryPending = (digest: DigestConfig, runs: RunReport[]) => {
+  /** `runs`: what the last attempt left; null when it failed (the store busy or down), so what it owes is unknown. */
+  const retryPending = (digest: DigestConfig, runs: RunReport[] | null) => {
     const previous = pendingRetries.get(digest.id);
     if (previous?.timer) clearTimeout(previous.timer);
-    const pending = runs.reduce((sum, run) => sum + run.pending, 0);
+    const pending = runs === null ? null : runs.reduce((sum, run) => sum + run.pending, 0);
     if (pending === 0 || shutdown.signal.aborted) return void pendingRetries.delete(digest.id);
     const first = app.config.mail.retryPendingSeconds * 1000;
     const delayMs = previous ? Math.min(Math.max(previous.delayMs * 2, first), 3_600_000) : first;
@@ -230,10 +231,18 @@ function createService(app: App) {
         .catch(() => {})
         .then(async () => {
           if (shutdown.signal.aborted || !digestDeps) return;
-          if (mode === 'resume') return retryPending(digest, await resumeDigest(digest, digestDeps));
-          const result = await runDigest(digest, digestDeps);
-          if (result.kind === 'empty') app.logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
-          retryPending(digest, result.runs);
+          try {
+            if (mode === 'resume') return retryPending(digest, await resumeDigest(digest, digestDeps));
+            const result = await runDigest(digest, digestDeps);
+            if (result.kind === 'empty') app.logger.info({ digestId: digest.id }, 'digest skipped: nothing new');
+            retryPending(digest, result.runs);
+          } catch (err) {
+            // Failed (the store locked or down): what the runs owe is tried again later all the
+            // same, where nothing else would try it before the next scheduled run.
+            if (mode === 'resume') app.logger.error({ err, digestId: digest.id }, 'trying pending digest copies again failed');
+            retryPending(digest, null);
+            if (mode === 'run') throw err; // logged by the scheduler or the catch-up
+          }
         }),
     );
     digestQueues.set(digest.id, next);

@@ -86,6 +86,10 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
   // mayWantLogin), or an address that needs SMTPUTF8.
   let capabilities: Promise<Capabilities | null> | undefined;
   const ask = () => (capabilities ??= serverCapabilities(url));
+  // A relay that took a message without a login needs none: its "Access denied" to a recipient
+  // is then its policy for that one (Postfix's check_recipient_access REJECT says the same
+  // words as its submission service asking for a login), a refusal for good.
+  let tookMailWithoutLogin = false;
   return {
     describe: `smtp${secure ? 's' : ''}://${url.host}`,
     async send(message) {
@@ -101,9 +105,10 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
         };
       try {
         await transport.sendMail(toMail(message, from));
+        tookMailWithoutLogin ||= !url.username;
         return { kind: 'sent' };
       } catch (error) {
-        if (!url.username && mayWantLogin(error) && (await ask())?.auth === true) return loginWanted(error, false);
+        if (!url.username && !tookMailWithoutLogin && mayWantLogin(error) && (await ask())?.auth === true) return loginWanted(error, false);
         return classifySmtpError(error);
       }
     },
@@ -131,6 +136,8 @@ export async function verifySmtp(smtpUrl: string, timeoutMs = 15_000, probe?: { 
     }
     if (!connection.allowsAuth || probe === undefined) return null;
     const refusal = await tryEnvelope(connection, probe);
+    // No reply at all (the server hung up or went silent mid-envelope): what a send would meet too.
+    if (refusal !== null && (refusal as { responseCode?: number }).responseCode === undefined) return describeSmtpError(refusal);
     if (refusal === null || !(mayWantLogin(refusal) || (refusal as { responseCode?: number }).responseCode === 530)) return null;
     const outcome = loginWanted(refusal, false);
     return `the server requires authentication (it offers AUTH, and SMTP_URL names no user): ${outcome.kind === 'transient' ? outcome.error : ''}`;

@@ -44,19 +44,21 @@ export function classifySmtpError(error: unknown): SendOutcome {
 }
 
 /**
- * Whether a 5xx to MAIL FROM or RCPT TO reads as a relay's "log in first" when no login was
+ * Whether a 4xx or 5xx (status 4.7.x or 5.7.x) to MAIL FROM or RCPT TO reads as a relay's "log in first" when no login was
  * made: Postfix's submission service answers a client that did not log in with `554 5.7.1
  * <addr>: Recipient address rejected: Access denied` or `Client host rejected: Access denied`,
- * Sendmail with "Relaying denied. Proper authentication required", not RFC 4954's 530. Only
+ * Sendmail with "Relaying denied. Proper authentication required", not RFC 4954's 530; Postfix's
+ * default relay restrictions (defer_unauth_destination) with `454 4.7.1 <addr>: Relay access
+ * denied`, a 4xx, and so does any restriction under soft_bounce. Only
  * meaningful when the server offers AUTH (the caller asks it): from a relay that offers no
  * login, such a refusal is its policy for that recipient.
  */
 export function mayWantLogin(error: unknown): boolean {
   const { responseCode, command, response } = error as SmtpError;
   const stage = (command ?? '').toUpperCase();
-  if (responseCode === undefined || responseCode < 500 || (stage !== 'MAIL FROM' && stage !== 'RCPT TO')) return false;
+  if (responseCode === undefined || responseCode < 400 || (stage !== 'MAIL FROM' && stage !== 'RCPT TO')) return false;
   const status = /^\d{3}[ -](\d\.\d{1,3}\.\d{1,3})/.exec((response ?? '').trim())?.[1];
-  if (status !== undefined && !status.startsWith('5.7.')) return false;
+  if (status !== undefined && !/^[45]\.7\./.test(status)) return false;
   return LOGIN_WORDS.test(response ?? '');
 }
 
