@@ -4,7 +4,7 @@
  */
 import type { Delivery, DeliveryStatus, DigestRun, FeedState, Story, StorySource, WaitReason } from '../model.ts';
 import { redactSecrets } from '../redact.ts';
-import type { BylineStat } from './store.ts';
+import type { BylineStat, SearchStory } from './store.ts';
 
 /** A `feeds` row. */
 export interface FeedRow {
@@ -105,6 +105,32 @@ export function toStories(rows: readonly StoryRow[], sources: readonly SourceRow
     // The feed that first brought the story leads; the others follow in order of first sight.
     sources: (byStory.get(row.id) ?? []).sort((a, b) => Number(b.feedId === row.feed_id) - Number(a.feedId === row.feed_id)),
   }));
+}
+
+/** A story of a search page's row: what a result shows of it, and the stored text its snippet may be made from. */
+export interface SearchRow {
+  id: number;
+  public_id: string;
+  title: string | null;
+  link: string | null;
+  author: string | null;
+  feed_id: string;
+  published_at: number;
+  summary: string | null;
+  content: string | null;
+}
+
+/** What a search result shows of a story (store.ts SearchStory), from its row. */
+export function toSearchStory(row: SearchRow): SearchStory {
+  return {
+    id: row.id,
+    publicId: row.public_id,
+    title: row.title,
+    link: row.link,
+    author: row.author,
+    feedId: row.feed_id,
+    published: new Date(row.published_at),
+  };
 }
 
 /** A `digest_runs` row. */

@@ -30,7 +30,7 @@ import {
   type StoryRef,
   urlKey,
 } from '../plan-save.ts';
-import { toBylineStat, toStories, type BylineStatRow, type SourceRow, type StoryRow } from '../rows.ts';
+import { toBylineStat, toSearchStory, toStories, type BylineStatRow, type SearchRow, type SourceRow, type StoryRow } from '../rows.ts';
 import { createSearchPages } from '../search-pages.ts';
 import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
 import { searchSnippet } from '../search-snippet.ts';
@@ -63,19 +63,6 @@ const STORY_ROW = [
   'first_seen_at',
   'public_id',
 ].join(', ');
-/** A page's story as a search result shows it, with the text its snippet is made from. */
-interface SearchRow {
-  id: number;
-  public_id: string;
-  title: string | null;
-  link: string | null;
-  author: string | null;
-  feed_id: string;
-  published_at: number;
-  summary: string | null;
-  content: string | null;
-}
-
 /** How much more a match read through the GIN index costs than a story tested walking story_search (see readsMatchesThroughIndex). */
 const INDEX_READ_COST = 3;
 /** Age over which a search match's relevance halves (30 days), as in SQLite. */
@@ -604,15 +591,7 @@ export function createPostgresStoryStore(db: PostgresDatabase) {
       const hits = pageIds.flatMap((id) => {
         const row = byId.get(id);
         if (!row) return [];
-        const story = {
-          id,
-          publicId: row.public_id,
-          title: row.title,
-          link: row.link,
-          author: row.author,
-          feedId: row.feed_id,
-          published: new Date(row.published_at),
-        };
+        const story = toSearchStory(row);
         return [
           {
             story,

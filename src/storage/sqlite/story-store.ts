@@ -4,7 +4,7 @@
  * plans in plan-save.ts, then writes only what changed with multi-row statements.
  */
 import type { NormalizedItem, SaveResult, Story } from '../../model.ts';
-import { toBylineStat, toStories, type BylineStatRow, type SourceRow, type StoryRow } from '../rows.ts';
+import { toBylineStat, toSearchStory, toStories, type BylineStatRow, type SearchRow, type SourceRow, type StoryRow } from '../rows.ts';
 import { headlineVariants, toFts5Match } from '../../site/search-query.ts';
 import { createSearchPages } from '../search-pages.ts';
 import { createSearchRankings, withOlderRankings, type RankedId } from '../search-rankings.ts';
@@ -395,7 +395,7 @@ export function createStoryStore(db: Database) {
   // What a result shows of each story of a page, and its text as the index holds it for the
   // snippet (search-snippet.ts): a lookup by rowid each, no full-text query. A story out of the
   // index (edited, waiting for its batch) gives its stored text instead.
-  const searchRows = db.prepare<[string], SearchRow>(
+  const searchRows = db.prepare<[string], IndexedSearchRow>(
     `SELECT s.id, s.public_id, s.title, s.link, s.author, s.feed_id, s.published_at, x.body,
        CASE WHEN x.rowid IS NULL THEN s.summary END AS summary, CASE WHEN x.rowid IS NULL THEN s.content END AS content
      FROM stories s LEFT JOIN story_search x ON x.rowid = s.id WHERE s.id IN (SELECT value FROM json_each(?))`,
@@ -475,20 +475,13 @@ export function createStoryStore(db: Database) {
       const kept = searchPages.get(ranked, query.offset, query.limit, version);
       if (kept) return [...kept];
       const pageIds = ranked.slice(query.offset, query.offset + query.limit);
-      const rows = pageIds.length === 0 ? new Map<number, SearchRow>() : new Map(searchRows.all(json(pageIds)).map((row) => [row.id, row]));
+      const rows =
+        pageIds.length === 0 ? new Map<number, IndexedSearchRow>() : new Map(searchRows.all(json(pageIds)).map((row) => [row.id, row]));
       // Every ranked story is stored: a story leaves only by pruning, which moves the generation.
       const hits = pageIds.flatMap((id) => {
         const row = rows.get(id);
         if (!row) return [];
-        const story = {
-          id: row.id,
-          publicId: row.public_id,
-          title: row.title,
-          link: row.link,
-          author: row.author,
-          feedId: row.feed_id,
-          published: new Date(row.published_at),
-        };
+        const story = toSearchStory(row);
         const text = { title: row.title, author: row.author, summary: row.summary, content: row.content };
         return [{ story, snippet: searchSnippet(query.terms, row.body === null ? text : { ...text, indexedBody: row.body }) }];
       });
@@ -557,18 +550,9 @@ export function createStoryStore(db: Database) {
 
 /** Age over which a search match's relevance halves (30 days). */
 const RECENCY_MS = 30 * 24 * 3600 * 1000;
-/** A page's story as a search result shows it, with its indexed text (null: out of the index, then its stored text). */
-interface SearchRow {
-  id: number;
-  public_id: string;
-  title: string | null;
-  link: string | null;
-  author: string | null;
-  feed_id: string;
-  published_at: number;
+/** A search page's story row, with its text as the index holds it (null: out of the index, then its stored text). */
+interface IndexedSearchRow extends SearchRow {
   body: string | null;
-  summary: string | null;
-  content: string | null;
 }
 
 /** bm25's weights of the index's columns: title, author, body, tokens. */
