@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Readiness } from '../readiness.ts';
 import { isStoreTransient, type Store } from '../storage/store.ts';
+import { withinDeadline } from '../support/within-deadline.ts';
 import { describeAdminRefusal } from './admin-access.ts';
 import type { FeedFormat } from './build-merged-feed.ts';
 import { renderReaderPage } from '../site/render-reader-pages.ts';
@@ -234,14 +235,14 @@ async function handle(
   const probeMs = deps.probeDeadlineMs ?? PROBE_DEADLINE_MS;
   if (path === '/healthz') return health(res, deps.store, probeMs);
   if (path === '/readyz' && deps.readiness) {
-    const readiness = await withinProbeDeadline(deps.readiness(), probeMs);
+    const readiness = await withinDeadline(deps.readiness(), probeMs);
     if (readiness === null) return sendJson(res, 503, { status: 'not ready', ready: false, reason: storeSilent(probeMs) });
     return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', ...readiness });
   }
   if (path === '/metrics' && deps.metrics) {
     if (refuseNonAdmin(req, res, path, deps.adminNetworks)) return;
     // Bounded like the probes: a scrape held past Prometheus's timeout says nothing about why.
-    const rendered = await withinProbeDeadline(deps.metrics.render(), probeMs);
+    const rendered = await withinDeadline(deps.metrics.render(), probeMs);
     if (rendered === null) return sendUnavailable(res, storeSilent(probeMs));
     const { contentType, body } = rendered;
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
@@ -323,21 +324,9 @@ function parseLimit(value: string | null): number | null {
 const PROBE_DEADLINE_MS = 5_000;
 const storeSilent = (ms: number) => `the store did not answer within ${ms / 1000} s (is the database reachable?)`;
 
-/** `work`'s result, or null when it takes longer than `ms` (it goes on; its result is dropped). */
-async function withinProbeDeadline<T>(work: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  work.catch(() => {}); // a failure after the deadline has no one to tell
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function health(res: ServerResponse, store: Store, deadlineMs: number): Promise<void> {
   try {
-    const answer = await withinProbeDeadline(Promise.all([store.lastPollAt(), store.countFeeds(), store.countStories()]), deadlineMs);
+    const answer = await withinDeadline(Promise.all([store.lastPollAt(), store.countFeeds(), store.countStories()]), deadlineMs);
     if (answer === null) return sendJson(res, 503, { status: 'error', error: storeSilent(deadlineMs) });
     const [lastPollAt, feeds, stories] = answer;
     sendJson(res, 200, { status: 'ok', lastPollAt: lastPollAt?.toISOString() ?? null, feeds, stories });

@@ -12,6 +12,7 @@ import type { RawConfig } from '../config/schema.ts';
 import { basePathOf } from '../site/render-site-page.ts';
 import { createSitePages } from '../site/site-pages.ts';
 import { isStoreTransient, type Byline, type Store } from '../storage/store.ts';
+import { withinDeadline } from '../support/within-deadline.ts';
 import { buildMergedFeed, type FeedFormat } from './build-merged-feed.ts';
 import { buildOpml } from './build-opml.ts';
 import { sanitizeContent } from './sanitize-content.ts';
@@ -166,7 +167,8 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
       return memo(key, build);
     }
     try {
-      if ((await settledWithin(sync(), staleAfterMs)) === 'late') return kept;
+      // sync() answers undefined; null is the deadline passing.
+      if ((await withinDeadline(sync(), staleAfterMs)) === null) return kept;
       return await memo(key, build);
     } catch (error) {
       if (isStoreTransient(error)) return kept;
@@ -315,18 +317,6 @@ export function createPublishedFeeds(options: PublishedFeedsOptions) {
 /** The largest bucket not above `limit`: `?limit=N` promises at most N stories, so rounding down keeps it. */
 export function servedLimit(limit: number): number {
   return LIMIT_BUCKETS.findLast((bucket) => bucket <= limit) ?? LIMIT_BUCKETS[0]!;
-}
-
-/** `work`'s value, or 'late' when it has not settled within `ms` (it goes on; a later failure is dropped). */
-async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | 'late'> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The promise kept under `key`, made by `make` when missing; at most MAX_DOCUMENTS kept, a failure not kept. */
