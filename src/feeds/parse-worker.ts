@@ -31,7 +31,12 @@ if (process.platform === 'linux') {
     // Not permitted (a seccomp profile): parsing at normal priority is still correct.
   }
 }
+// Jobs run one after another, in the order sent (the pool sends the next while one runs, and
+// counts its deadline from the end of the one before).
+let previous: Promise<void> = Promise.resolve();
 port.on('message', (message: JobMessage) => {
-  void parseDocument(message.job).then((outcome) => port.postMessage({ kind: 'done', id: message.id, outcome } satisfies WorkerMessage));
+  previous = previous
+    .then(() => parseDocument(message.job))
+    .then((outcome) => port.postMessage({ kind: 'done', id: message.id, outcome } satisfies WorkerMessage));
 });
 port.postMessage({ kind: 'ready', statPath: ownThreadStatPath() } satisfies WorkerMessage);
