@@ -1,10 +1,12 @@
 /**
- * One polite HTTP GET of a feed (Node's fetch): conditional request (RFC 9110 §13.1),
+ * One polite HTTP GET of a feed (http-get.ts): conditional request (RFC 9110 §13.1),
  * compression, a naming User-Agent, redirects followed by hand so each hop is checked and
  * permanent ones (301/308) are remembered, and time and size limits enforced while streaming.
  */
-import { fetch } from 'undici';
 import { checkFetchTarget, guardedDispatcher, type AddressPolicy, type LookupFunction } from './guard-address.ts';
+import { httpGet, type HttpResponse, type ResponseHeaders } from './http-get.ts';
+
+export type { ResponseHeaders } from './http-get.ts';
 
 export const USER_AGENT = 'columnwire/0.1 (+https://github.com/columnwire/columnwire; feed aggregator)';
 const ACCEPT =
@@ -30,13 +32,13 @@ export interface ResponseMeta {
   /** Where only permanent redirects led from the requested URL: the URL to fetch next time. */
   permanentUrl: string;
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
 }
 
 export type FetchResult =
   | ({ kind: 'ok'; body: Uint8Array; contentType: string | null } & ResponseMeta)
   | ({ kind: 'not-modified' } & ResponseMeta)
-  | { kind: 'failed'; reason: string; status: number | null; headers: Headers | null; permanentUrl: string };
+  | { kind: 'failed'; reason: string; status: number | null; headers: ResponseHeaders | null; permanentUrl: string };
 
 /** Fetches a feed; every expected failure (network, HTTP status, limits, guard) is a `failed` value. */
 export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
@@ -48,10 +50,10 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   let onlyPermanent = true;
   let movedTo: string | null = null;
   const visited = new Set([url]);
-  /** The Content-Encoding of the body being read, once a 2xx response has come. */
-  let bodyEncoding: string | null = null;
+  /** The Content-Encoding of the body being read, once a 2xx response has come (undefined before). */
+  let bodyEncoding: string | null | undefined;
   const dispatcher = guardedDispatcher(request.allowPrivateAddresses, request.lookup);
-  const failed = (reason: string, response?: Response) => ({
+  const failed = (reason: string, response?: HttpResponse) => ({
     kind: 'failed' as const,
     reason,
     status: response?.status ?? null,
@@ -64,18 +66,13 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
       const refused = await checkFetchTarget(target, request.allowPrivateAddresses, request.lookup);
       if (refused) return failed(refused);
       const headers = requestHeaders(request, url === request.url || url === permanentUrl || url === movedTo);
-      const response = await fetch(withoutCredentials(target, headers), {
-        dispatcher,
-        redirect: 'manual',
-        signal: controller.signal,
-        headers,
-      });
+      const response = await httpGet(withoutCredentials(target, headers), headers, dispatcher, controller.signal);
       // A permanent move is adopted only once its target has answered: a redirect to a refused
       // address or to a server that is down must not move the feed there for good.
       if (movedTo === url) permanentUrl = url;
       const meta = { url, permanentUrl, status: response.status, headers: response.headers };
       if (isRedirect(response.status)) {
-        await response.body?.cancel();
+        response.body.destroy();
         const location = response.headers.get('location');
         if (!location) return failed(`HTTP ${response.status} redirect without a Location header`, response);
         if (hop >= maxRedirects) return failed(`too many redirects (more than ${maxRedirects}), last to ${location}`, response);
@@ -88,11 +85,11 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
         continue;
       }
       if (response.status === 304) {
-        await response.body?.cancel();
+        response.body.destroy();
         return { kind: 'not-modified', ...meta };
       }
       if (response.status < 200 || response.status > 299) {
-        await response.body?.cancel();
+        response.body.destroy();
         return failed(describeStatus(response), response);
       }
       bodyEncoding = response.headers.get('content-encoding');
@@ -102,12 +99,14 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
     }
   } catch (cause) {
     if (controller.signal.aborted) return failed(`timed out after ${request.timeoutMs / 1000} s`);
-    if (bodyEncoding !== null && DECODING_ERROR.test(innermostError(cause)?.code ?? '')) {
+    const code = innermostError(cause)?.code ?? '';
+    if (bodyEncoding !== undefined && bodyEncoding !== null && DECODING_ERROR.test(code)) {
       // Most often a plain body labelled gzip: the server (or a proxy) is misconfigured.
       return failed(
         `the body is not the ${bodyEncoding} its Content-Encoding says (${innermostError(cause)?.message}): the server is misconfigured; tell its owner`,
       );
     }
+    if (bodyEncoding !== undefined && BODY_CUT.has(code)) return failed('connection closed before the body was complete');
     return failed(describeNetworkError(cause, url));
   } finally {
     clearTimeout(timer);
@@ -146,21 +145,19 @@ function isRedirect(status: number): boolean {
 }
 
 /** Reads the body, stopping as soon as it passes `maxBytes`; returns an error text then. */
-async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array | string> {
+async function readLimited(response: HttpResponse, maxBytes: number): Promise<Uint8Array | string> {
   const tooBig = `response is larger than poll.maxBytes (${maxBytes} bytes); raise it if this feed is really that big`;
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes && !response.headers.get('content-encoding')) {
-    await response.body?.cancel();
+    response.body.destroy();
     return tooBig;
   }
-  if (!response.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let total = 0;
-  // A fetch body's chunks are Uint8Arrays (Fetch standard, "read all bytes"); undici types them any.
-  for await (const chunk of response.body as ReadableStream<Uint8Array>) {
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
     total += chunk.byteLength;
     if (total > maxBytes) {
-      await response.body.cancel().catch(() => {});
+      response.body.destroy();
       return tooBig;
     }
     chunks.push(chunk);
@@ -168,7 +165,7 @@ async function readLimited(response: Response, maxBytes: number): Promise<Uint8A
   return Buffer.concat(chunks, total);
 }
 
-function describeStatus(response: Response): string {
+function describeStatus(response: HttpResponse): string {
   const text = response.statusText ? ` ${response.statusText}` : '';
   if (response.status === 410) return `HTTP 410${text}: the feed is gone; remove it from feeds.yaml`;
   return `HTTP ${response.status}${text}`;
@@ -187,6 +184,9 @@ const NETWORK_ERRORS: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
 };
 
+/** The connection ended before the body did (a close, a reset, fewer bytes than Content-Length said). */
+const BODY_CUT = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 /** zlib's and brotli's error codes: a body that does not decompress. */
 const DECODING_ERROR = /^(Z_|ERR__ERROR_FORMAT|ERR_BROTLI)/;
 
@@ -204,5 +204,5 @@ function describeNetworkError(cause: unknown, url: string): string {
   const known = code ? NETWORK_ERRORS[code] : undefined;
   if (known) return `${known} (${new URL(url).host})`;
   const message = error?.message ?? String(cause);
-  return message === 'terminated' ? 'connection closed before the body was complete' : `network error: ${message}`;
+  return `network error: ${message}`;
 }

@@ -5,6 +5,7 @@
  * is honoured on 429 and 503. Every wait is capped at a day: no feed is ever given up for good.
  */
 import type { FeedState, WaitReason } from '../model.ts';
+import type { ResponseHeaders } from './http-get.ts';
 
 export const MAX_WAIT_MS = 24 * 3600 * 1000;
 const BACKOFF_BASE_MS = 60 * 1000;
@@ -12,7 +13,7 @@ const BACKOFF_BASE_MS = 60 * 1000;
 /** What the publisher said about how often to come back. */
 export interface FreshnessHints {
   ttlMinutes: number | null;
-  headers: Headers | null;
+  headers: ResponseHeaders | null;
   /** Our own period for the feed, when the planner polls each feed on its own clock (cluster mode). */
   minIntervalMs?: number;
 }
@@ -61,14 +62,14 @@ export function isDue(feed: FeedState, now: Date, mode: 'scheduled' | 'manual', 
   return feed.waitReason === null || !blocking.includes(feed.waitReason);
 }
 
-function maxAgeMs(headers: Headers): number {
+function maxAgeMs(headers: ResponseHeaders): number {
   const cacheControl = headers.get('cache-control') ?? '';
   if (/\b(no-cache|no-store)\b/i.test(cacheControl)) return 0;
   const maxAge = /\bmax-age\s*=\s*"?(\d+)/i.exec(cacheControl)?.[1];
   return maxAge ? Number(maxAge) * 1000 : 0;
 }
 
-function expiresInMs(headers: Headers, now: Date): number {
+function expiresInMs(headers: ResponseHeaders, now: Date): number {
   if (/\bmax-age\b/i.test(headers.get('cache-control') ?? '')) return 0; // max-age overrides Expires
   const expires = Date.parse(headers.get('expires') ?? '');
   // Measured against the server's own Date header, so a skewed server clock does not matter.
