@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { encodeWord, quoteString } from 'nodemailer/lib/mime-funcs';
-import { classifySmtpError, describeSmtpError, loginWanted, mayWantLogin } from './smtp-refusal.ts';
+import { classifySmtpError, describeSmtpError, isSizeRefusal, loginWanted, mayWantLogin } from './smtp-refusal.ts';
 
 export interface OutgoingMessage {
   /** The bare address: the envelope recipient. */
@@ -77,6 +77,9 @@ export function parseSmtpUrl(smtpUrl: string): URL | string {
   return url;
 }
 
+/** How long a relay's "too large" refusal stands for copies at least as large (see smtpMailer). */
+export const SIZE_REFUSAL_HELD_MS = 15 * 60_000;
+
 function smtpMailer(smtpUrl: string, from: string): Mailer {
   const url = parseSmtpUrl(smtpUrl);
   if (typeof url === 'string') throw new Error(`mail: ${url}`);
@@ -90,6 +93,12 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
   // is then its policy for that one (Postfix's check_recipient_access REJECT says the same
   // words as its submission service asking for a login), a refusal for good.
   let tookMailWithoutLogin = false;
+  // The smallest copy the relay refused as too large, and its refusal: for SIZE_REFUSAL_HELD_MS
+  // a copy at least as large would be refused alike, so it is failed without being sent (a run
+  // to many readers would otherwise send every copy to be refused). A smaller copy (fewer
+  // columns by a reader's choices) is still tried, and after that time a large one again, in
+  // case the relay's limit was raised.
+  let refusedAsTooLarge: { bytes: number; error: string; atMs: number } | null = null;
   return {
     describe: `smtp${secure ? 's' : ''}://${url.host}`,
     async send(message) {
@@ -103,13 +112,24 @@ function smtpMailer(smtpUrl: string, from: string): Mailer {
           error: `the relay does not offer SMTPUTF8 (RFC 6531), which ${message.to} needs (non-ASCII before the @): not sent; use a relay that offers it`,
           mailbox: false,
         };
+      const bytes = messageBytes(message);
+      if (refusedAsTooLarge !== null && Date.now() - refusedAsTooLarge.atMs >= SIZE_REFUSAL_HELD_MS) refusedAsTooLarge = null;
+      if (refusedAsTooLarge !== null && bytes >= refusedAsTooLarge.bytes)
+        return {
+          kind: 'permanent',
+          error: `${refusedAsTooLarge.error}; not sent: this copy (${bytes} bytes of text) is no smaller than one the relay refused (${refusedAsTooLarge.bytes})`,
+          mailbox: false,
+        };
       try {
         await transport.sendMail(toMail(message, from));
         tookMailWithoutLogin ||= !url.username;
         return { kind: 'sent' };
       } catch (error) {
         if (!url.username && !tookMailWithoutLogin && mayWantLogin(error) && (await ask())?.auth === true) return loginWanted(error, false);
-        return classifySmtpError(error);
+        const outcome = classifySmtpError(error);
+        if (outcome.kind === 'permanent' && isSizeRefusal(error) && bytes < (refusedAsTooLarge?.bytes ?? Infinity))
+          refusedAsTooLarge = { bytes, error: outcome.error, atMs: Date.now() };
+        return outcome;
       }
     },
     close: () => transport.close(),
@@ -201,6 +221,11 @@ function tryEnvelope(connection: SMTPConnection, probe: { from: string; to: stri
     });
     connection.send({ from: probe.from, to: [probe.to] }, message, (error) => resolve(error ?? null));
   });
+}
+
+/** A copy's size as the relay's limit sees it, but for the MIME wrapping every copy shares: its text and HTML parts. */
+function messageBytes(message: OutgoingMessage): number {
+  return Buffer.byteLength(message.html) + Buffer.byteLength(message.text) + Buffer.byteLength(message.subject);
 }
 
 /** The connection settings SMTP_URL stands for (port 465 for smtps, else 587 submission, RFC 6409). */

@@ -71,6 +71,19 @@ export function loginWanted(error: unknown, refusedLogin: boolean): SendOutcome 
   return { kind: 'transient', error: `${text} (${loginHint(response ?? text, refusedLogin)})`, connection: true };
 }
 
+/**
+ * Whether the relay refused the message itself as too large (RFC 1870; RFC 3463 5.3.4): at the
+ * end of DATA, or at MAIL FROM for its SIZE= parameter, or anywhere with status 5.3.4. A 552 to
+ * RCPT TO without it is a full mailbox, one recipient's matter.
+ */
+export function isSizeRefusal(error: unknown): boolean {
+  const { responseCode, command, response } = error as SmtpError;
+  if (responseCode === undefined || responseCode < 500) return false;
+  const reply = (response ?? '').trim();
+  const stage = (command ?? '').toUpperCase();
+  return /^5\d\d[ -]5\.3\.4\b/.test(reply) || ((stage === 'DATA' || stage === 'MAIL FROM') && tooLarge(reply));
+}
+
 /** RFC 1870 / RFC 3463 5.3.4: the message is over the server's size limit. */
 function tooLarge(reply: string): boolean {
   return /^552[ -]5\.3\.4\b/.test(reply.trim()) || /^55\d .*(?:too (?:big|large)|size|exceeds)/i.test(reply.trim());
