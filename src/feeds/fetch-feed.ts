@@ -3,7 +3,7 @@
  * compression, a naming User-Agent, redirects followed by hand so each hop is checked and
  * permanent ones (301/308) are remembered, and time and size limits enforced while streaming.
  */
-import { checkFetchTarget, guardedDispatcher, type AddressPolicy, type LookupFunction } from './guard-address.ts';
+import { checkFetchTarget, guardedAgents, type AddressPolicy, type LookupFunction } from './guard-address.ts';
 import { httpGet, type HttpResponse, type ResponseHeaders } from './http-get.ts';
 
 export type { ResponseHeaders } from './http-get.ts';
@@ -52,7 +52,7 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
   const visited = new Set([url]);
   /** The Content-Encoding of the body being read, once a 2xx response has come (undefined before). */
   let bodyEncoding: string | null | undefined;
-  const dispatcher = guardedDispatcher(request.allowPrivateAddresses, request.lookup);
+  const agents = guardedAgents(request.allowPrivateAddresses, request.lookup);
   const failed = (reason: string, response?: HttpResponse) => ({
     kind: 'failed' as const,
     reason,
@@ -66,13 +66,13 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
       const refused = await checkFetchTarget(target, request.allowPrivateAddresses, request.lookup);
       if (refused) return failed(refused);
       const headers = requestHeaders(request, url === request.url || url === permanentUrl || url === movedTo);
-      const response = await httpGet(withoutCredentials(target, headers), headers, dispatcher, controller.signal);
+      const response = await httpGet(withoutCredentials(target, headers), headers, agents, controller.signal);
       // A permanent move is adopted only once its target has answered: a redirect to a refused
       // address or to a server that is down must not move the feed there for good.
       if (movedTo === url) permanentUrl = url;
       const meta = { url, permanentUrl, status: response.status, headers: response.headers };
       if (isRedirect(response.status)) {
-        response.body.destroy();
+        response.discard();
         const location = response.headers.get('location');
         if (!location) return failed(`HTTP ${response.status} redirect without a Location header`, response);
         if (hop >= maxRedirects) return failed(`too many redirects (more than ${maxRedirects}), last to ${location}`, response);
@@ -85,11 +85,11 @@ export async function fetchFeed(request: FetchRequest): Promise<FetchResult> {
         continue;
       }
       if (response.status === 304) {
-        response.body.destroy();
+        response.discard();
         return { kind: 'not-modified', ...meta };
       }
       if (response.status < 200 || response.status > 299) {
-        response.body.destroy();
+        response.discard();
         return failed(describeStatus(response), response);
       }
       bodyEncoding = response.headers.get('content-encoding');
@@ -149,7 +149,7 @@ async function readLimited(response: HttpResponse, maxBytes: number): Promise<Ui
   const tooBig = `response is larger than poll.maxBytes (${maxBytes} bytes); raise it if this feed is really that big`;
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes && !response.headers.get('content-encoding')) {
-    response.body.destroy();
+    response.discard();
     return tooBig;
   }
   const chunks: Buffer[] = [];
@@ -178,19 +178,18 @@ const NETWORK_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'DNS lookup failed (temporary)',
   ETIMEDOUT: 'connection timed out',
   EHOSTUNREACH: 'host unreachable',
-  UND_ERR_SOCKET: 'connection closed by the server',
-  UND_ERR_HEADERS_OVERFLOW: 'response headers too large',
+  HPE_HEADER_OVERFLOW: 'response headers too large',
   CERT_HAS_EXPIRED: 'TLS certificate has expired',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
 };
 
 /** The connection ended before the body did (a close, a reset, fewer bytes than Content-Length said). */
-const BODY_CUT = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ERR_STREAM_PREMATURE_CLOSE']);
+const BODY_CUT = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /** zlib's and brotli's error codes: a body that does not decompress. */
 const DECODING_ERROR = /^(Z_|ERR__ERROR_FORMAT|ERR_BROTLI)/;
 
-/** The first error in the `cause` chain that has a code (undici wraps the one that says what happened). */
+/** The first error in the `cause` chain that has a code (the one that says what happened may be wrapped). */
 function innermostError(cause: unknown): { message?: string; code?: string; cause?: unknown } | undefined {
   let error = cause as { message?: string; code?: string; cause?: unknown } | undefined;
   while (error?.cause && typeof error.cause === 'object' && !error.code) error = error.cause;

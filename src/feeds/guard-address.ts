@@ -2,11 +2,12 @@
  * Server-side request forgery guard: a feed URL from config (or a redirect, or a page's
  * <link>) must not make columnwire fetch from the machine itself or its private network.
  * Checked twice: before each hop, for a clear message, and again on the very address the
- * socket connects to (the dispatcher's DNS lookup), so a name that resolves to a public
+ * socket connects to (the agents' DNS lookup), so a name that resolves to a public
  * address first and a private one a moment later (DNS rebinding) still cannot get through.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { Agent } from 'undici';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { isIpAddress } from '../support/ip-ranges.ts';
 import { describeRefusal, type AddressPolicy } from './address-policy.ts';
 
@@ -50,19 +51,33 @@ export async function checkFetchTarget(url: URL, policy: AddressPolicy, lookup: 
   return null;
 }
 
-const dispatchers = new Map<string, Agent>();
+/** The connection pools of one policy, for http: and https: URLs. */
+export interface GuardedAgents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
 
 /**
- * The HTTP dispatcher for a policy: an undici Agent whose DNS lookup refuses forbidden
- * addresses at connect time. One per policy, so connections are pooled across feeds.
+ * How long a connection left open after a response may wait for the next request: as long as
+ * undici's default, so a server that closes idle connections sooner (and does not say so in a
+ * Keep-Alive header, which Node reads) is seldom caught mid-reuse.
  */
-export function guardedDispatcher(policy: AddressPolicy, lookup?: LookupFunction): Agent {
+const IDLE_CONNECTION_MS = 4_000;
+
+const agentsByPolicy = new Map<string, GuardedAgents>();
+
+/**
+ * The HTTP agents for a policy: keep-alive connection pools whose DNS lookup refuses forbidden
+ * addresses at connect time. One pair per policy, so connections are pooled across feeds.
+ */
+export function guardedAgents(policy: AddressPolicy, lookup?: LookupFunction): GuardedAgents {
   const key = JSON.stringify(policy);
-  const cached = lookup ? undefined : dispatchers.get(key);
+  const cached = lookup ? undefined : agentsByPolicy.get(key);
   if (cached) return cached;
-  const agent = new Agent({ connect: { lookup: guardedLookup(policy, lookup ?? dnsLookup) } });
-  if (!lookup) dispatchers.set(key, agent);
-  return agent;
+  const options = { keepAlive: true, timeout: IDLE_CONNECTION_MS, lookup: guardedLookup(policy, lookup ?? dnsLookup) };
+  const agents = { http: new HttpAgent(options), https: new HttpsAgent(options) };
+  if (!lookup) agentsByPolicy.set(key, agents);
+  return agents;
 }
 
 /** Wraps a lookup so every answer is checked before the socket may use it. */

@@ -3,8 +3,16 @@
  * server: Latin-1 validators sent back as they came, repeated fields, 1xx responses, bodies
  * decoded as undici's fetch decodes them, a body cut short, and a body left unread.
  */
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { fetchFeed, type FetchRequest, type FetchResult } from '../../src/feeds/fetch-feed.ts';
 import { httpFixture, serveForTest } from '../helpers/feed-server.ts';
 
@@ -121,5 +129,37 @@ describe('fetchFeed over http-get: bodies', () => {
     const result = expectKind(await fetchFrom(server.url('/old.xml'), { timeoutMs: 5_000 }), 'ok');
     expect(Buffer.from(result.body).equals(feedXml)).toBe(true);
     expect(sent).toBeLessThan(200);
+  });
+});
+
+describe('fetchFeed over http-get: https', () => {
+  const tls = join(import.meta.dirname, '../fixtures/tls');
+  async function httpsServer(): Promise<string> {
+    const server = createHttpsServer(
+      { cert: readFileSync(join(tls, 'relay-cert.pem')), key: readFileSync(join(tls, 'relay-key.pem')) },
+      (_req, res) => void res.writeHead(200, { 'content-type': 'application/rss+xml', 'content-encoding': 'gzip' }).end(gzipSync(feedXml)),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    onTestFinished(() => void server.close());
+    return `https://127.0.0.1:${(server.address() as AddressInfo).port}/feed.xml`;
+  }
+
+  it('refuses a certificate nobody vouches for, naming it', async () => {
+    const result = expectKind(await fetchFrom(await httpsServer()), 'failed');
+    expect(result.reason).toMatch(/^TLS certificate is self-signed \(127\.0\.0\.1:\d+\)$/);
+  });
+
+  it('fetches over TLS when the certificate is trusted (NODE_EXTRA_CA_CERTS), in a process of its own', async () => {
+    const url = await httpsServer();
+    const fetchModule = fileURLToPath(new URL('../../src/feeds/fetch-feed.ts', import.meta.url));
+    const script = `const { fetchFeed } = await import(${JSON.stringify(fetchModule)});
+      const result = await fetchFeed({ url: ${JSON.stringify(url)}, timeoutMs: 10000, maxBytes: 1048576, allowPrivateAddresses: true });
+      console.log(JSON.stringify({ kind: result.kind, bytes: result.kind === 'ok' ? result.body.byteLength : result.reason }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(tls, 'relay-cert.pem') },
+      timeout: 60_000,
+    });
+    expect(JSON.parse(stdout)).toEqual({ kind: 'ok', bytes: feedXml.length });
   });
 });

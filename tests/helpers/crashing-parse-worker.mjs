@@ -6,8 +6,10 @@ import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../../src/feeds/parse-worker.ts');
+// Loaded first: the real worker says it is ready as it loads, and a job sent then must find the
+// listeners below in place (they are added in the same turn as that import ends).
 const { openThreadCpuClock, ownThreadStatPath } = await import('../../src/feeds/thread-cpu.ts');
+await import('../../src/feeds/parse-worker.ts');
 parentPort.on('message', ({ job }) => {
   if (job.input.kind === 'text' && job.input.text === 'crash') throw new Error('boom inside the worker');
   if (job.input.kind === 'text' && job.input.text === 'exit') process.exit(3);
