@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { fetchFeed, type FetchRequest, type FetchResult } from '../../src/feeds/fetch-feed.ts';
+import { expectKind, fetchFrom } from '../helpers/fetch-from.ts';
 import type { LookupFunction } from '../../src/feeds/guard-address.ts';
 import {
   closedPortUrl,
@@ -16,16 +16,6 @@ import {
 } from '../helpers/feed-server.ts';
 
 const feedXml = httpFixture('columnist.xml');
-
-/** fetchFeed with test-friendly limits; the local server is a private address, so it is allowed unless told. */
-const fetchFrom = (url: string, overrides: Partial<FetchRequest> = {}): Promise<FetchResult> =>
-  fetchFeed({ url, timeoutMs: 10_000, maxBytes: 1024 * 1024, allowPrivateAddresses: true, ...overrides });
-
-/** Narrows a result to one kind, failing the test with the whole result otherwise. */
-function expectKind<K extends FetchResult['kind']>(result: FetchResult, kind: K): Extract<FetchResult, { kind: K }> {
-  expect(result, JSON.stringify(result)).toMatchObject({ kind });
-  return result as Extract<FetchResult, { kind: K }>;
-}
 
 describe('fetchFeed: a plain 200', () => {
   it('returns the body bytes, content type, status and final URL', async () => {

@@ -13,18 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { fetchFeed, type FetchRequest, type FetchResult } from '../../src/feeds/fetch-feed.ts';
+import { expectKind, fetchFrom } from '../helpers/fetch-from.ts';
 import { httpFixture, serveForTest } from '../helpers/feed-server.ts';
 
 const feedXml = httpFixture('columnist.xml');
-
-const fetchFrom = (url: string, overrides: Partial<FetchRequest> = {}): Promise<FetchResult> =>
-  fetchFeed({ url, timeoutMs: 10_000, maxBytes: 1024 * 1024, allowPrivateAddresses: true, ...overrides });
-
-function expectKind<K extends FetchResult['kind']>(result: FetchResult, kind: K): Extract<FetchResult, { kind: K }> {
-  expect(result, JSON.stringify(result)).toMatchObject({ kind });
-  return result as Extract<FetchResult, { kind: K }>;
-}
 
 describe('fetchFeed over http-get: header fields', () => {
   it('reads an ETag with bytes above 127 as Latin-1 and sends it back byte for byte, so the server can answer 304', async () => {
